@@ -1,0 +1,64 @@
+"""The rule set: each module holds one rule with `evaluate(ctx) -> Flag | None` and an integer `VERSION`.
+
+Bump a module's VERSION whenever its logic changes; the rules version stored with each annotation combines those
+with the thresholds, so `syncd reannotate` re-runs only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+from syncd.domain.flags import Flag
+from syncd.domain.rules import (
+    downhill,
+    hard_surface,
+    load_spike,
+    low_cross_training,
+    low_strength,
+    monotony,
+    no_warmup,
+    speed_work,
+    worn_shoes,
+)
+from syncd.domain.rules.context import RuleContext
+from syncd.domain.thresholds import Thresholds
+
+RULE_MODULES: tuple[ModuleType, ...] = (
+    hard_surface,
+    downhill,
+    speed_work,
+    no_warmup,
+    worn_shoes,
+    load_spike,
+    monotony,
+    low_cross_training,
+    low_strength,
+)
+
+__all__ = ["RULE_MODULES", "Annotation", "RuleContext", "evaluate", "rules_version"]
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    flags: tuple[Flag, ...]
+    rules_version: str
+
+
+def rules_version(thresholds: Thresholds) -> str:
+    """`<code digest>-<thresholds digest>`: changes when any rule's VERSION or any threshold changes."""
+    code = ",".join(f"{m.__name__.rsplit('.', 1)[-1]}={m.VERSION}" for m in RULE_MODULES)
+    return f"{hashlib.sha256(code.encode()).hexdigest()[:8]}-{thresholds.fingerprint()}"
+
+
+def evaluate(ctx: RuleContext) -> Annotation:
+    """Run every rule; a rule that lacks the data it needs returns None and is simply absent."""
+    flags: list[Flag] = []
+    for module in RULE_MODULES:
+        rule: Callable[[RuleContext], Flag | None] = module.evaluate
+        flag = rule(ctx)
+        if flag is not None:
+            flags.append(flag)
+    return Annotation(flags=tuple(flags), rules_version=rules_version(ctx.thresholds))

@@ -1,0 +1,62 @@
+"""Rule thresholds, with defaults taken from RISK-FACTS.md; every field is a config key under `[rules]`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    # downhill (Bontemps et al. 2020: damage studies use -10..-15 %; defaults flag > 5 % over >= 200 m)
+    downhill_grade_pct: float = 5.0
+    downhill_min_stretch_m: float = 200.0
+    downhill_descent_per_km_m: float = 20.0
+    # speed work: effort is "fast" when this much quicker than the athlete's easy pace
+    speed_work_faster_than_easy_pct: float = 10.0
+    speed_work_min_reps: int = 3
+    speed_work_top_zone_share_pct: float = 20.0
+    # warm-up: first 10 minutes (or 1.5 km) clearly easier than the rest
+    warmup_window_s: float = 600.0
+    warmup_window_m: float = 1500.0
+    warmup_easier_by_pct: float = 5.0
+    # shoes (Cook, Kester & Brunet 1985: 480-800 km; weak evidence -> warn at 600 km)
+    shoe_limit_km: float = 600.0
+    shoe_nearly_worn_pct: float = 90.0
+    # training load (Gabbett 2016: sweet spot 0.8-1.3, risk > 1.3, sharply > 1.5)
+    acwr_caution: float = 1.3
+    acwr_high: float = 1.5
+    acwr_min_history_days: int = 21
+    # monotony (Foster 1998)
+    monotony_caution: float = 1.5
+    monotony_high: float = 2.0
+    # weekly targets
+    low_impact_sessions_per_week: int = 2
+    strength_sessions_per_week: int = 3
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> Thresholds:
+        """Build from a config section; unknown keys are an error so a typo never silently keeps a default."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown [rules] key(s): {', '.join(unknown)}")
+        converted: dict[str, Any] = {}
+        for name, value in values.items():
+            kind = int if known[name].type in ("int", int) else float
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise ValueError(f"[rules] {name} must be a number, got {value!r}")
+            try:
+                converted[name] = kind(value)
+            except ValueError as exc:
+                raise ValueError(f"[rules] {name} must be a number, got {value!r}") from exc
+            if converted[name] < 0:
+                raise ValueError(f"[rules] {name} must not be negative, got {value!r}")
+        return cls(**converted)
+
+    def fingerprint(self) -> str:
+        """Short stable digest of the values: part of the rules version stored with each annotation."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
