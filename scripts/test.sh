@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Create the environment if needed, then run the whole suite: ruff, mypy --strict, pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+echo "== ruff" >&2
+.venv/bin/ruff check syncd tests bench
+.venv/bin/ruff format --check syncd tests bench
+echo "== mypy --strict" >&2
+.venv/bin/mypy
+echo "== pytest" >&2
+.venv/bin/pytest "$@"

@@ -1,0 +1,241 @@
+"""The `syncd` command. Exit codes (DESIGN.md): 0 ok, 1 failure, 2 usage or configuration error.
+
+Errors are one line on stderr naming the problem and the fix; `--debug` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from syncd import __version__
+from syncd.config import ConfigError, Settings, load_settings
+from syncd.logging import configure_logging, get_logger, redact_text
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+log = get_logger("syncd.cli")
+
+
+class CommandFailed(Exception):
+    """A command could not do its job; the message is the one line the user sees."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syncd",
+        description="Sync runs from Strava/Garmin and local files, and annotate them with back-care advice.",
+    )
+    parser.add_argument("--version", action="version", version=f"syncd {__version__}")
+    parser.add_argument("--config", type=Path, help="config file (default: $SYNCD_CONFIG, then XDG, then /etc)")
+    parser.add_argument("--database-url", help="override [database] url")
+    parser.add_argument("--log-format", choices=("auto", "json", "console"), default="auto")
+    parser.add_argument("--debug", action="store_true", help="verbose logs and full tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = sub.add_parser("init", help="write a commented example config file")
+    init.add_argument("--path", type=Path, help="where to write it (default: the user config path)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument("--print", dest="print_only", action="store_true", help="print it instead of writing")
+    init.set_defaults(handler=cmd_init, needs_settings=False)
+
+    doctor = sub.add_parser("doctor", help="check config, database and permissions; say how to fix problems")
+    doctor.set_defaults(handler=cmd_doctor, needs_settings=False)
+
+    imp = sub.add_parser("import", help="import FIT/GPX/TCX files, folders or a Strava export zip")
+    imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    imp.add_argument("--athlete", default=None, help="athlete key to import for (default: the local athlete)")
+    imp.add_argument("--quiet", action="store_true", help="print only the summary")
+    imp.set_defaults(handler=cmd_import, needs_settings=True)
+
+    ann = sub.add_parser("annotate", help="annotate local files without storing them")
+    ann.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ann.add_argument("--json", action="store_true", help="print one JSON document (see DESIGN.md)")
+    ann.set_defaults(handler=cmd_annotate, needs_settings=True)
+
+    rean = sub.add_parser("reannotate", help="re-run the rules on stored activities whose rules version changed")
+    rean.add_argument("--since", type=_parse_date, help="only activities that started on/after DATE (YYYY-MM-DD)")
+    rean.set_defaults(handler=cmd_reannotate, needs_settings=True)
+
+    status = sub.add_parser("status", help="what is stored and its state")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_status, needs_settings=True)
+    return parser
+
+
+def _parse_date(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.log_format, level=logging.DEBUG if args.debug else logging.WARNING)
+    try:
+        settings = _settings(args) if args.needs_settings else None
+        result: int = args.handler(args, settings)
+        return result
+    except ConfigError as exc:
+        return _fail(args, exc, EXIT_USAGE)
+    except CommandFailed as exc:
+        return _fail(args, exc, EXIT_FAILURE)
+    except KeyboardInterrupt:
+        print("syncd: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from syncd.adapters.db.repository import StoreError
+
+        if isinstance(exc, StoreError):
+            return _fail(args, exc, EXIT_FAILURE)
+        if args.debug:
+            raise
+        print(
+            f"syncd: error: unexpected {type(exc).__name__}: {redact_text(str(exc))}; rerun with --debug for details",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+
+
+def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:
+    if args.debug:
+        log.exception("command failed")
+    print(f"syncd: error: {redact_text(str(exc))}", file=sys.stderr)
+    return code
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"database": {"url": args.database_url}} if args.database_url else None
+    settings = load_settings(args.config, overrides=overrides)
+    from syncd.entrypoints.wiring import register_secrets
+
+    register_secrets(settings)
+    return settings
+
+
+# --- commands -------------------------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace, _settings: Settings | None) -> int:
+    from syncd.entrypoints.setup import example_config, write_example_config
+
+    if args.print_only:
+        sys.stdout.write(example_config())
+        return EXIT_OK
+    path = write_example_config(args.path or args.config, force=args.force)
+    print(f"wrote {path}; edit it, then run `syncd doctor`")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, _settings: Settings | None) -> int:
+    from syncd.entrypoints.doctor import run_checks
+
+    overrides = {"database": {"url": args.database_url}} if args.database_url else None
+    checks = run_checks(args.config, overrides)
+    for check in checks:
+        mark = "ok  " if check.ok else "FAIL"
+        print(f"[{mark}] {check.name}: {check.detail}")
+    failed = [c for c in checks if not c.ok]
+    print(f"{len(checks) - len(failed)} ok, {len(failed)} to fix")
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.entrypoints.progress import ImportProgress
+    from syncd.entrypoints.render import activity_line
+    from syncd.entrypoints.wiring import LOCAL_ATHLETE, annotation_policy, open_store
+    from syncd.services.importing import import_paths
+
+    assert settings is not None
+    store = open_store(settings)
+    try:
+        athlete_id = store.ensure_athlete(args.athlete or LOCAL_ATHLETE, name=args.athlete or "Local athlete")
+        with ImportProgress(args.paths) as progress:
+            report = import_paths(
+                store, athlete_id, args.paths, annotation_policy(settings), now=_now(), on_item=progress.advance
+            )
+    finally:
+        store.close()
+    if not args.quiet:
+        for outcome in report.annotated:
+            print(activity_line(outcome.annotated, units=settings.notes.units))
+            if outcome.annotated.note:
+                print("    " + outcome.annotated.note.replace("\n", "\n    "))
+    for message in report.failed:
+        print(f"syncd: skipped {message}", file=sys.stderr)
+    print(
+        f"imported {report.files} file(s): {report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(report.failed)} failed"
+    )
+    return EXIT_FAILURE if report.failed else EXIT_OK
+
+
+def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.entrypoints.render import activity_line, annotation_json
+    from syncd.entrypoints.wiring import annotation_policy
+    from syncd.services.annotate_files import annotate_paths
+
+    assert settings is not None
+    results, failures = annotate_paths(args.paths, annotation_policy(settings), now=_now())
+    if args.json:
+        print(json.dumps({"activities": [annotation_json(r.source_name, r.annotated) for r in results]}, indent=2))
+    else:
+        for result in results:
+            print(activity_line(result.annotated, units=settings.notes.units))
+            if result.annotated.note:
+                print("    " + result.annotated.note.replace("\n", "\n    "))
+    for message in failures:
+        print(f"syncd: skipped {message}", file=sys.stderr)
+    return EXIT_FAILURE if failures else EXIT_OK
+
+
+def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.entrypoints.wiring import annotation_policy, open_store
+    from syncd.services.annotating import reannotate
+
+    assert settings is not None
+    store = open_store(settings)
+    try:
+        report = reannotate(store, annotation_policy(settings), since=args.since, now=_now())
+    finally:
+        store.close()
+    for activity_id, error in report.failed:
+        print(f"syncd: activity {activity_id}: {error}", file=sys.stderr)
+    print(
+        f"examined {report.examined}, re-ran {report.rerun}, changed {report.changed}, "
+        f"queued {report.queued_writebacks} write-back(s), {len(report.failed)} failed"
+    )
+    return EXIT_FAILURE if report.failed else EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.entrypoints.wiring import annotation_policy, open_store
+    from syncd.services.status import collect_status
+
+    assert settings is not None
+    store = open_store(settings)
+    try:
+        status: dict[str, Any] = collect_status(store, settings, annotation_policy(settings))
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(status, indent=2, default=str))
+    else:
+        for key, value in status.items():
+            print(f"{key}: {value}")
+    return EXIT_OK
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Terminal and JSON presentation of annotated activities (the `import` and `annotate` commands)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from syncd.domain.units import format_distance, format_duration
+from syncd.services.annotating import AnnotatedActivity
+
+
+def activity_line(annotated: AnnotatedActivity, *, units: Literal["metric", "imperial"] = "metric") -> str:
+    activity = annotated.activity
+    when = activity.start_local.strftime("%Y-%m-%d %H:%M")
+    distance = format_distance(activity.distance_m, units) if activity.distance_m else "-"
+    duration = format_duration(activity.duration_s) if activity.duration_s else "-"
+    flags = " ".join(f"{f.code.value}({f.severity.value})" for f in annotated.annotation.flags)
+    if not activity.sport.is_run:
+        flags = flags or "not a run"
+    return f"{when}  {activity.sport.value:<13} {distance:>9} {duration:>8}  {activity.name[:30]:<30}  {flags or 'no flags'}"
+
+
+def annotation_json(path: str, annotated: AnnotatedActivity) -> dict[str, Any]:
+    """One entry of `syncd annotate --json` (shape fixed in DESIGN.md)."""
+    activity = annotated.activity
+    return {
+        "path": path,
+        "sport": activity.sport.value,
+        "start": activity.start_utc.isoformat().replace("+00:00", "Z"),
+        "distance_m": activity.distance_m,
+        "duration_s": activity.duration_s,
+        "flags": [flag.to_json() for flag in annotated.annotation.flags],
+        "note": annotated.note,
+    }

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syncd.config import ConfigError, Secret, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_any_file(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "c")}
+    settings = load_settings(env=env)
+    assert settings.web.host == "127.0.0.1"
+    assert settings.web.port == 8080
+    assert settings.strava.api_url == "https://www.strava.com/api/v3"
+    assert settings.state_dir == tmp_path / "state" / "syncd"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'state' / 'syncd' / 'syncd.sqlite3'}"
+    assert settings.rules.shoe_limit_km == 600.0
+
+
+def test_precedence_file_then_env_then_flags(tmp_path: Path) -> None:
+    path = write(tmp_path, "[web]\nport = 9000\nhost = '0.0.0.0'\n[rules]\nshoe_limit_km = 500\n")
+    env = {"SYNCD_WEB_PORT": "9100", "HOME": str(tmp_path)}
+    settings = load_settings(path, env=env)
+    assert settings.web.port == 9100  # env beats file
+    assert settings.web.host == "0.0.0.0"  # file beats default
+    assert settings.rules.shoe_limit_km == 500.0
+    flagged = load_settings(path, env=env, overrides={"web": {"port": 9200}})
+    assert flagged.web.port == 9200  # flags beat env
+
+
+def test_secret_from_file_env_file_and_credentials_directory(tmp_path: Path) -> None:
+    secret_file = tmp_path / "s"
+    secret_file.write_text("from-file-secret\n")
+    path = write(tmp_path, f"[strava]\nclient_secret_file = '{secret_file}'\n")
+    settings = load_settings(path, env={"HOME": str(tmp_path)})
+    assert settings.strava.client_secret == Secret("from-file-secret")
+    assert "from-file-secret" not in repr(settings)
+
+    env_file = tmp_path / "t"
+    env_file.write_text("env-file-token")
+    settings = load_settings(path, env={"HOME": str(tmp_path), "SYNCD_WEB_TOKEN_FILE": str(env_file)})
+    assert settings.web.token is not None and settings.web.token.reveal() == "env-file-token"
+
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "email_password").write_text("cred-pass")
+    settings = load_settings(path, env={"HOME": str(tmp_path), "CREDENTIALS_DIRECTORY": str(creds)})
+    assert settings.email.password is not None and settings.email.password.reveal() == "cred-pass"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[web]\nport = 'eighty'\n", "[web] port must be a whole number"),
+        ("[web]\nport = 70000\n", "between 1 and 65535"),
+        ("[strava]\nwrite_back = 'sometimes'\n", "[strava] write_back must be one of all, private, off"),
+        ("[strava]\napi_url = 'ftp://x'\n", "http(s) URL"),
+        ("[strava]\nclientid = '1'\n", "did you mean 'client_id'"),
+        ("[stravaa]\n", "unknown section [stravaa]"),
+        ("[rules]\nshoe_limit = 3\n", "unknown [rules] key(s): shoe_limit"),
+        ("[rules]\nshoe_limit_km = 'lots'\n", "shoe_limit_km must be a number"),
+        ("[web\n", "not valid TOML"),
+        ("[web]\nhost_file = '/x'\n", "unknown key [web] host_file"),
+    ],
+)
+def test_bad_values_give_one_line_naming_the_key(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text), env={"HOME": str(tmp_path)})
+    message = str(info.value)
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_explicit_missing_config_is_an_error_but_default_missing_is_not(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist; create it with `syncd init`"):
+        load_settings(env={"SYNCD_CONFIG": str(tmp_path / "nope.toml"), "HOME": str(tmp_path)})
+
+
+def test_unknown_env_key_in_known_section_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="SYNCD_WEB_PROT is not a known setting"):
+        load_settings(env={"SYNCD_WEB_PROT": "1", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)})
+
+
+def test_unreadable_secret_file_is_reported_without_the_value(tmp_path: Path) -> None:
+    path = write(tmp_path, f"[email]\npassword_file = '{tmp_path / 'missing'}'\n")
+    with pytest.raises(ConfigError, match=r"\[email\] password_file: cannot read"):
+        load_settings(path, env={"HOME": str(tmp_path)})
+
+
+def test_state_directory_from_systemd(tmp_path: Path) -> None:
+    settings = load_settings(env={"HOME": str(tmp_path), "STATE_DIRECTORY": "/var/lib/syncd:/var/lib/other"})
+    assert settings.state_dir == Path("/var/lib/syncd")

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import structlog
+
+from syncd.logging import REDACTED, configure_logging, get_logger, redact_text, register_secret
+
+
+def lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_json_when_not_a_tty_and_secret_keys_redacted() -> None:
+    stream = io.StringIO()
+    configure_logging("auto", stream=stream)
+    get_logger("t").info("token refreshed", access_token="abc123secretvalue", athlete=42)
+    (record,) = lines(stream)
+    assert record["event"] == "token refreshed"
+    assert record["access_token"] == REDACTED
+    assert record["athlete"] == 42
+
+
+def test_stdlib_loggers_go_through_the_same_redaction() -> None:
+    stream = io.StringIO()
+    configure_logging("json", stream=stream)
+    register_secret("s3cr3t-client-value")
+    logging.getLogger("urllib3.connectionpool").warning(
+        "POST /oauth/token?client_secret=s3cr3t-client-value&refresh_token=rrrrrrrr HTTP/1.1"
+    )
+    (record,) = lines(stream)
+    text = json.dumps(record)
+    assert "s3cr3t-client-value" not in text
+    assert "rrrrrrrr" not in text
+    assert record["logger"] == "urllib3.connectionpool"
+
+
+def test_tracebacks_have_no_local_variables() -> None:
+    stream = io.StringIO()
+    configure_logging("json", stream=stream)
+    password = "hunter2-very-secret"
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        get_logger("t").exception("failed")
+    assert password  # used, so it is a real local of this frame
+    out = stream.getvalue()
+    assert "hunter2-very-secret" not in out
+    assert "RuntimeError" in out
+
+
+def test_patterns_redact_bearer_urls_and_json_tokens() -> None:
+    assert "abcdefgh12345" not in redact_text("Authorization: Bearer abcdefgh12345")
+    assert "pw" not in redact_text("postgresql://user:pw@host/db").split("@")[0].split(":")[-1]
+    assert "tok-123456" not in redact_text('{"refresh_token": "tok-123456"}')
+
+
+def test_console_format_on_request() -> None:
+    stream = io.StringIO()
+    configure_logging("console", stream=stream)
+    get_logger("t").warning("hello", password="pw-value-123")
+    out = stream.getvalue()
+    assert "hello" in out and "pw-value-123" not in out
+    structlog.reset_defaults()
