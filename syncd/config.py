@@ -235,8 +235,7 @@ def _build_section(section: str, cls: type, values: dict[str, Any], env: Mapping
     names = {f.name for f in fields(cls)}
     secret_names = {f.name for f in fields(cls) if f.metadata.get("secret")}
     for key in values:
-        base = key[: -len("_file")] if key.endswith("_file") else key
-        if base not in names or (key != base and base not in secret_names):
+        if key not in names and key.removesuffix("_file") not in secret_names:
             raise ConfigError(f"{path}: unknown key [{section}] {key}{_suggest(key, names)}; remove or rename it")
     kwargs: dict[str, Any] = {}
     for f in fields(cls):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import numpy as np
@@ -106,9 +106,7 @@ class Streams:
         if not isinstance(other, Streams):
             return NotImplemented
         mine, theirs = self.channels(), other.channels()
-        return mine.keys() == theirs.keys() and all(
-            np.array_equal(mine[k], theirs[k], equal_nan=True) for k in mine
-        )
+        return mine.keys() == theirs.keys() and all(np.array_equal(mine[k], theirs[k], equal_nan=True) for k in mine)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -196,5 +194,5 @@ class Activity:
 def utc(dt: datetime) -> datetime:
     """Normalise a datetime to aware UTC (naive values are taken to be UTC already)."""
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)

@@ -14,10 +14,18 @@ class Thresholds:
     downhill_grade_pct: float = 5.0
     downhill_min_stretch_m: float = 200.0
     downhill_descent_per_km_m: float = 20.0
+    # high severity from -10 % sustained (the gentlest slope Bontemps et al. 2020 found damaging) or 1 km of steep
+    downhill_high_grade_pct: float = 10.0
+    downhill_high_distance_m: float = 1000.0
+    # hard surface: a mapped route is "hard" when at least this share of its classified distance is paved
+    hard_surface_share_pct: float = 50.0
     # speed work: effort is "fast" when this much quicker than the athlete's easy pace
     speed_work_faster_than_easy_pct: float = 10.0
     speed_work_min_reps: int = 3
     speed_work_top_zone_share_pct: float = 20.0
+    # top HR zones = Z4+Z5 of the 5-zone %max-HR model; easy pace = this percentile of recent runs' speeds
+    speed_work_top_zone_from_pct_max: float = 80.0
+    speed_work_easy_percentile: float = 30.0
     # warm-up: first 10 minutes (or 1.5 km) clearly easier than the rest
     warmup_window_s: float = 600.0
     warmup_window_m: float = 1500.0
@@ -25,6 +33,7 @@ class Thresholds:
     # shoes (Cook, Kester & Brunet 1985: 480-800 km; weak evidence -> warn at 600 km)
     shoe_limit_km: float = 600.0
     shoe_nearly_worn_pct: float = 90.0
+    shoe_far_over_pct: float = 125.0  # past this share of the limit the flag is "high"
     # training load (Gabbett 2016: sweet spot 0.8-1.3, risk > 1.3, sharply > 1.5)
     acwr_caution: float = 1.3
     acwr_high: float = 1.5

@@ -22,10 +22,6 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 log = get_logger("syncd.cli")
 
 
-class CommandFailed(Exception):
-    """A command could not do its job; the message is the one line the user sees."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="syncd",
@@ -85,13 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except ConfigError as exc:
         return _fail(args, exc, EXIT_USAGE)
-    except CommandFailed as exc:
-        return _fail(args, exc, EXIT_FAILURE)
     except KeyboardInterrupt:
         print("syncd: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from syncd.adapters.db.repository import StoreError
+        from syncd.adapters.db import StoreError
 
         if isinstance(exc, StoreError):
             return _fail(args, exc, EXIT_FAILURE)

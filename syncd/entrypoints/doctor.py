@@ -59,7 +59,7 @@ def _state_dir(settings: Settings) -> list[Check]:
 
 
 def _database(settings: Settings) -> list[Check]:
-    from syncd.adapters.db.repository import StoreError
+    from syncd.adapters.db import StoreError
     from syncd.entrypoints.wiring import open_store
 
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -71,7 +71,9 @@ def _database(settings: Settings) -> list[Check]:
         counts = store.counts()
     finally:
         store.close()
-    checks = [Check("database", True, f"{shown}: reachable, schema up to date, {counts.get('activities', 0)} activities")]
+    checks = [
+        Check("database", True, f"{shown}: reachable, schema up to date, {counts.get('activities', 0)} activities")
+    ]
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database:
         problem = _mode_problem(Path(url.database), 0o600)

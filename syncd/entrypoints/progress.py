@@ -6,14 +6,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any
 
 from tqdm import tqdm
 
-
-class _Item(Protocol):
-    name: str
-    size: int
+from syncd.adapters.files import ImportItem
 
 
 class ImportProgress:
@@ -22,11 +19,11 @@ class ImportProgress:
     def __init__(self, paths: Sequence[Path], *, enabled: bool | None = None) -> None:
         self._enabled = sys.stderr.isatty() if enabled is None else enabled
         total = sum(_size(p) for p in paths) if self._enabled else 0
-        self._bar: tqdm[None] | None = (
-            tqdm(total=total, unit="B", unit_scale=True, desc="import", file=sys.stderr) if self._enabled else None
-        )
+        self._bar: tqdm[Any] | None = None
+        if self._enabled:
+            self._bar = tqdm(total=total, unit="B", unit_scale=True, desc="import", file=sys.stderr)
 
-    def advance(self, item: _Item) -> None:
+    def advance(self, item: ImportItem) -> None:
         if self._bar is not None:
             self._bar.set_postfix_str(item.name[-40:], refresh=False)
             self._bar.update(item.size)

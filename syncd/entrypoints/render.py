@@ -16,7 +16,8 @@ def activity_line(annotated: AnnotatedActivity, *, units: Literal["metric", "imp
     flags = " ".join(f"{f.code.value}({f.severity.value})" for f in annotated.annotation.flags)
     if not activity.sport.is_run:
         flags = flags or "not a run"
-    return f"{when}  {activity.sport.value:<13} {distance:>9} {duration:>8}  {activity.name[:30]:<30}  {flags or 'no flags'}"
+    name = activity.name[:30]
+    return f"{when}  {activity.sport.value:<13} {distance:>9} {duration:>8}  {name:<30}  {flags or 'no flags'}"
 
 
 def annotation_json(path: str, annotated: AnnotatedActivity) -> dict[str, Any]:

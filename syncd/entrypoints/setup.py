@@ -29,7 +29,9 @@ def write_example_config(path: Path | None, *, force: bool = False) -> Path:
         flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
         fd = os.open(target, flags, 0o600)
     except FileExistsError:
-        raise ConfigError(f"{target} already exists; pass --force to overwrite it or --path to write elsewhere") from None
+        raise ConfigError(
+            f"{target} already exists; pass --force to overwrite it or --path to write elsewhere"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot write {target} ({exc.strerror}); choose another place with --path") from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

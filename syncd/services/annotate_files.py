@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from syncd.adapters.files import FileImportError, ParsedActivity, iter_paths, parse_bytes
+from syncd.adapters.files import FileImportError, ParsedActivity, iter_paths
 from syncd.domain.history import summarize
 from syncd.services.annotating import AnnotatedActivity, AnnotationPolicy, annotate_one
 
@@ -30,12 +30,10 @@ def annotate_paths(
     failures: list[str] = []
     for item in iter_paths(paths):
         try:
-            parsed.extend(parse_bytes(item.read(), item.name))
+            parsed.extend(item.parse())
         except FileImportError as exc:
             failures.append(str(exc))
     parsed.sort(key=lambda p: p.activity.start_utc)
     history = [summarize(p.activity) for p in parsed]
-    results = [
-        FileAnnotation(p.source_name, annotate_one(p.activity, history, policy, now=now)) for p in parsed
-    ]
+    results = [FileAnnotation(p.source_name, annotate_one(p.activity, history, policy, now=now)) for p in parsed]
     return results, failures

@@ -70,7 +70,11 @@ def annotate_one(
         now=now,
     )
     annotation = evaluate(ctx)
-    note = render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean) if activity.sport.is_run else None
+    note = (
+        render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean)
+        if activity.sport.is_run
+        else None
+    )
     return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
 
 

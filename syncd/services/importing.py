@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syncd.adapters.files import FileImportError, ImportItem, iter_paths, parse_bytes
+from syncd.adapters.files import FileImportError, ImportItem, iter_paths
 from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_stored
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def import_paths(
         try:
             data = item.read()
             report.bytes_read += len(data)
-            parsed = parse_bytes(data, item.name)
+            parsed = item.parse(data)
         except FileImportError as exc:
             report.failed.append(str(exc))
             continue

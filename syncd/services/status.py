@@ -15,9 +15,7 @@ if TYPE_CHECKING:
 
 
 def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -> dict[str, Any]:
-    accounts = [
-        {"provider": a.provider, "external_id": a.external_id, "state": a.state} for a in store.list_accounts()
-    ]
+    accounts = [{"provider": a.provider, "external_id": a.external_id, "state": a.state} for a in store.list_accounts()]
     return {
         "version": __version__,
         "database": make_url(settings.database_url).render_as_string(hide_password=True),

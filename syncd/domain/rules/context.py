@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, Gear
+from syncd.domain.streams_math import (
+    AltitudeProfile,
+    SpeedTrace,
+    altitude_profile,
+    easy_speed_from_history,
+    speed_trace,
+)
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
 
@@ -23,8 +31,33 @@ class RuleContext:
 
     activity: Activity
     history: Sequence[HistoryEntry] = ()
-    thresholds: Thresholds = Thresholds()
+    thresholds: Thresholds = field(default_factory=Thresholds)
     gear: Gear | None = None
     surface_map: SurfaceMap | None = None
     max_heart_rate: float | None = None
     now: datetime | None = None
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived[T](self, key: str, compute: Callable[[], T]) -> T:
+        """Compute a value several rules need (cleaned altitude, speed trace, easy pace) once per context.
+
+        The context is immutable, so what is derived from it stays valid for as long as the context lives.
+        """
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return cast(T, self._derived[key])
+
+    def speed_trace(self) -> SpeedTrace | None:
+        """The activity's speed trace (shared by speed_work and no_warmup)."""
+        streams = self.activity.streams
+        return self.derived("speed_trace", lambda: speed_trace(streams) if streams is not None else None)
+
+    def altitude_profile(self) -> AltitudeProfile | None:
+        """The activity's cleaned altitude (shared by downhill and speed_work's terrain check)."""
+        streams = self.activity.streams
+        return self.derived("altitude_profile", lambda: altitude_profile(streams) if streams is not None else None)
+
+    def easy_speed(self) -> float | None:
+        """The athlete's own easy speed from history (shared by speed_work and no_warmup)."""
+        percentile = self.thresholds.speed_work_easy_percentile
+        return self.derived("easy_speed", lambda: easy_speed_from_history(self.history, percentile))

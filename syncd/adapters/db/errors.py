@@ -1,0 +1,11 @@
+"""Store errors: each message is one line naming what failed and how to fix it (shown verbatim to the user)."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used as asked."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """A row the caller named by id does not exist (deleted, or an id from another database)."""

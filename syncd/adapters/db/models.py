@@ -1,0 +1,264 @@
+"""SQLAlchemy table definitions; the same schema runs on SQLite (one household) and PostgreSQL (N workers).
+
+The migrations in `migrations/versions/` create exactly these tables; `tests/integration/test_store_schema.py`
+checks that the two never drift. Work queues (accounts' sync turn, writeback_outbox, digests) carry
+`lease_owner`/`lease_expires_at` so a crashed worker's claim expires and another worker takes it over.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC in and out. SQLite keeps naive UTC text; PostgreSQL keeps timestamptz."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store: pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Double: sa.Double[float] = sa.Double()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: Json, list[Any]: Json, float: Double}
+
+
+class AthleteRow(Base):
+    __tablename__ = "athletes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    units: Mapped[str] = mapped_column(sa.String(10), default="metric")
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    digest_opt_in: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+    __table_args__ = (sa.CheckConstraint("units IN ('metric', 'imperial')", name="units"),)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    external_id: Mapped[str] = mapped_column(sa.String(64))
+    tokens_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    sync_cursor: Mapped[str | None] = mapped_column(sa.String(200))
+    state: Mapped[str] = mapped_column(sa.String(20), default="ok")
+    state_message: Mapped[str | None] = mapped_column(sa.Text)
+    next_due_at: Mapped[datetime] = mapped_column(default=_now, index=True)
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(120))
+    lease_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "external_id"),
+        sa.CheckConstraint("state IN ('ok', 'needs_relink', 'error')", name="state"),
+    )
+
+
+class ActivityRow(Base):
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(sa.String(20))
+    external_id: Mapped[str] = mapped_column(sa.String(200))
+    sport: Mapped[str] = mapped_column(sa.String(30))
+    sport_original: Mapped[str] = mapped_column(sa.String(100))
+    name: Mapped[str] = mapped_column(sa.Text, default="")
+    start_utc: Mapped[datetime]
+    start_local: Mapped[datetime] = mapped_column(sa.DateTime(timezone=False))
+    utc_offset_s: Mapped[int] = mapped_column(default=0)
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    distance_m: Mapped[float | None]
+    elapsed_s: Mapped[float | None]
+    moving_s: Mapped[float | None]
+    elevation_gain_m: Mapped[float | None]
+    elevation_loss_m: Mapped[float | None]
+    gear_id: Mapped[str | None] = mapped_column(sa.String(64))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    workout_type: Mapped[int | None]
+    indoor: Mapped[bool] = mapped_column(default=False)
+    private: Mapped[bool] = mapped_column(default=False)
+    average_heart_rate: Mapped[float | None]
+    max_heart_rate: Mapped[float | None]
+    laps: Mapped[list[Any]] = mapped_column(default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    logical_group: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "external_id"),
+        sa.Index("ix_activities_athlete_start", "athlete_id", "start_utc"),
+        sa.Index("ix_activities_start", "start_utc", "id"),
+    )
+
+
+class StreamsRow(Base):
+    """One row per activity: every channel in one compressed blob (codec.py), never a row per sample."""
+
+    __tablename__ = "streams"
+
+    activity_id: Mapped[int] = mapped_column(sa.ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
+    format_version: Mapped[int] = mapped_column(sa.SmallInteger)
+    samples: Mapped[int]
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class GearRow(Base):
+    __tablename__ = "gear"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"))
+    gear_id: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    kind: Mapped[str] = mapped_column(sa.String(20), default="shoe")
+    distance_m: Mapped[float] = mapped_column(default=0.0)
+    limit_m: Mapped[float | None]
+    retired: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+    __table_args__ = (sa.UniqueConstraint("athlete_id", "gear_id"),)
+
+
+class AnnotationRow(Base):
+    """Append-only: one row per distinct result, so the newest id per activity is the current annotation."""
+
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(sa.ForeignKey("activities.id", ondelete="CASCADE"))
+    rules_version: Mapped[str] = mapped_column(sa.String(40))
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+    __table_args__ = (sa.Index("ix_annotations_activity_id", "activity_id", "id"),)
+
+
+class OutboxRow(Base):
+    __tablename__ = "writeback_outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(sa.ForeignKey("activities.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    note: Mapped[str] = mapped_column(sa.Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=_now)
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(120))
+    lease_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending', 'claimed', 'done', 'failed')", name="status"),
+        sa.Index(
+            "uq_outbox_one_pending",
+            "activity_id",
+            "provider",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+
+class DigestRow(Base):
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(sa.String(8))
+    status: Mapped[str] = mapped_column(sa.String(10), default="claimed")
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(120))
+    lease_expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+    __table_args__ = (
+        sa.UniqueConstraint("athlete_id", "week"),
+        sa.CheckConstraint("status IN ('claimed', 'sent', 'failed')", name="status"),
+    )
+
+
+class RateBudgetRow(Base):
+    """Platform rate limits shared by all workers (Strava: 15-minute and daily windows, reads and totals)."""
+
+    __tablename__ = "rate_budget"
+
+    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    short_limit: Mapped[int | None]
+    short_usage: Mapped[int] = mapped_column(default=0)
+    short_window_start: Mapped[datetime | None]
+    daily_limit: Mapped[int | None]
+    daily_usage: Mapped[int] = mapped_column(default=0)
+    daily_window_start: Mapped[datetime | None]
+    read_short_limit: Mapped[int | None]
+    read_short_usage: Mapped[int] = mapped_column(default=0)
+    read_daily_limit: Mapped[int | None]
+    read_daily_usage: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+TABLES = (
+    "athletes",
+    "accounts",
+    "activities",
+    "streams",
+    "gear",
+    "annotations",
+    "writeback_outbox",
+    "digests",
+    "rate_budget",
+)

@@ -1,0 +1,759 @@
+"""The Store: every read and write syncd makes, on SQLite or PostgreSQL, behind plain records.
+
+Work that several worker processes share (account sync turns, the write-back outbox, weekly digests) is handed out
+by claims with leases: one UPDATE … WHERE <eligible> … RETURNING whose row set comes from a sub-select that is
+`FOR UPDATE SKIP LOCKED` on PostgreSQL. On SQLite the same UPDATE is a compare-and-set under the database write
+lock (a write statement takes the lock before it reads), so two workers never get the same row; a lease that
+expires (worker crashed) makes the row eligible again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from syncd.adapters.crypto import SecretBox
+from syncd.adapters.db.codec import FORMAT_VERSION, decode_streams, encode_streams
+from syncd.adapters.db.engine import create_store_engine, upgrade_schema
+from syncd.adapters.db.errors import NotFoundError, StoreError
+from syncd.adapters.db.mapping import (
+    AnyRow,
+    activity_from_row,
+    activity_values,
+    content_hash,
+    flags_from_json,
+    flags_to_json,
+    to_json_value,
+)
+from syncd.adapters.db.models import (
+    TABLES,
+    AccountRow,
+    ActivityRow,
+    AnnotationRow,
+    AthleteRow,
+    Base,
+    DigestRow,
+    GearRow,
+    OutboxRow,
+    StreamsRow,
+)
+from syncd.adapters.db.records import (
+    AccountRecord,
+    AnnotationRecord,
+    AthleteRecord,
+    OutboxItem,
+    StoredActivity,
+    UpsertResult,
+)
+from syncd.domain.flags import Flag
+from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.model import Activity, Gear, Source, Sport, Streams
+from syncd.ports import Clock
+
+_BATCH = 500
+_ACCOUNT_STATES = frozenset({"ok", "needs_relink", "error"})
+
+
+class _SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def _aware(dt: datetime, what: str) -> datetime:
+    if dt.tzinfo is None:
+        raise ValueError(f"{what} must be an aware datetime (UTC)")
+    return dt.astimezone(UTC)
+
+
+class Store:
+    """Repository over one database. Thread-safe (one Engine, a connection per call); open one per process."""
+
+    def __init__(self, engine: Engine, *, secret_box: SecretBox | None = None, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._box = secret_box
+        self._clock: Clock = clock or _SystemClock()
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    @classmethod
+    def open(
+        cls, url: str, *, secret_box: SecretBox | None = None, clock: Clock | None = None, migrate: bool = True
+    ) -> Store:
+        """Open (creating if needed) the database at `url` and bring its schema to the newest migration."""
+        engine = create_store_engine(url)
+        try:
+            if migrate:
+                upgrade_schema(engine)
+        except StoreError:
+            engine.dispose()
+            raise
+        return cls(engine, secret_box=secret_box, clock=clock)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    def _now(self) -> datetime:
+        return _aware(self._clock.now(), "clock.now()")
+
+    # ---- athletes -------------------------------------------------------------------------------------------
+
+    def ensure_athlete(self, key: str, *, name: str = "", timezone_name: str | None = None) -> int:
+        """Id of the athlete with `key` ("local", "strava:123"), created on first use; existing rows are kept."""
+        with self._engine.begin() as conn:
+            stmt = self._insert(AthleteRow).values(key=key, name=name, timezone=timezone_name)
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+            athlete_id = conn.execute(sa.select(AthleteRow.id).where(AthleteRow.key == key)).scalar_one()
+        return int(athlete_id)
+
+    def update_athlete(
+        self,
+        athlete_id: int,
+        *,
+        name: str | None = None,
+        timezone_name: str | None = None,
+        units: str | None = None,
+        email: str | None = None,
+        digest_opt_in: bool | None = None,
+    ) -> None:
+        """Change the given fields (None leaves a field as it is)."""
+        if units is not None and units not in ("metric", "imperial"):
+            raise StoreError(f"units must be 'metric' or 'imperial', not {units!r}: fix the athlete settings")
+        changes = {
+            column: value
+            for column, value in (
+                ("name", name),
+                ("timezone", timezone_name),
+                ("units", units),
+                ("email", email),
+                ("digest_opt_in", digest_opt_in),
+            )
+            if value is not None
+        }
+        if not changes:
+            return
+        with self._engine.begin() as conn:
+            result = conn.execute(sa.update(AthleteRow).where(AthleteRow.id == athlete_id).values(**changes))
+        if result.rowcount == 0:
+            raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
+
+    def get_athlete(self, athlete_id: int) -> AthleteRecord:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(AthleteRow.__table__).where(AthleteRow.id == athlete_id)).first()
+        if row is None:
+            raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
+        return _athlete(row)
+
+    def list_athletes(self) -> list[AthleteRecord]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(AthleteRow.__table__).order_by(AthleteRow.id)).all()
+        return [_athlete(row) for row in rows]
+
+    # ---- activities -----------------------------------------------------------------------------------------
+
+    def upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
+        """Insert or update by (source, external_id); identical content writes nothing.
+
+        `activity.streams` None leaves any stored streams in place (a summary-only sync must not drop the
+        detail fetched earlier); otherwise the streams row is replaced.
+        """
+        values = activity_values(activity)
+        raw_json: dict[str, Any] = to_json_value(dict(raw))
+        blob = encode_streams(activity.streams) if activity.streams is not None else None
+        digest = content_hash(values, raw_json, blob)
+        now = self._now()
+        row_values = {**values, "athlete_id": athlete_id, "raw": raw_json, "content_hash": digest, "updated_at": now}
+        with self._engine.begin() as conn:
+            created = False
+            existing = conn.execute(
+                sa.select(ActivityRow.id, ActivityRow.content_hash, ActivityRow.athlete_id, ActivityRow.deleted)
+                .where(ActivityRow.source == activity.source.value, ActivityRow.external_id == activity.external_id)
+                .with_for_update()
+            ).first()
+            if existing is None:
+                inserted = conn.execute(
+                    self._insert(ActivityRow)
+                    .values(**row_values, created_at=now)
+                    .on_conflict_do_nothing(index_elements=["source", "external_id"])
+                    .returning(ActivityRow.id)
+                ).scalar()
+                if inserted is not None:
+                    activity_id, created = int(inserted), True
+                else:  # another worker inserted it a moment ago
+                    activity_id = int(
+                        conn.execute(
+                            sa.select(ActivityRow.id)
+                            .where(
+                                ActivityRow.source == activity.source.value,
+                                ActivityRow.external_id == activity.external_id,
+                            )
+                            .with_for_update()
+                        ).scalar_one()
+                    )
+            else:
+                activity_id = int(existing.id)
+                if existing.content_hash == digest and existing.athlete_id == athlete_id and not existing.deleted:
+                    return UpsertResult(activity_id, created=False, changed=False)
+            if not created:
+                conn.execute(
+                    sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(**row_values, deleted=False)
+                )
+            if blob is not None and activity.streams is not None:
+                self._put_streams(conn, activity_id, blob, len(activity.streams))
+        return UpsertResult(activity_id, created=created, changed=True)
+
+    def _put_streams(self, conn: Connection, activity_id: int, blob: bytes, samples: int) -> None:
+        values = {"format_version": FORMAT_VERSION, "samples": samples, "data": blob}
+        stmt = self._insert(StreamsRow).values(activity_id=activity_id, **values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["activity_id"], set_=values))
+
+    def mark_deleted(self, source: str, external_id: str) -> bool:
+        """Soft-delete (the platform deleted it): kept for the audit trail, left out of history and listings."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(ActivityRow)
+                .where(ActivityRow.source == source, ActivityRow.external_id == external_id, ~ActivityRow.deleted)
+                .values(deleted=True, updated_at=self._now())
+            )
+        return bool(result.rowcount)
+
+    def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(ActivityRow.__table__).where(ActivityRow.id == activity_id)).first()
+            if row is None:
+                raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
+            streams = self._streams_for(conn, [activity_id]).get(activity_id) if with_streams else None
+        return _stored(row, streams)
+
+    def find_activity_id(self, source: str, external_id: str) -> int | None:
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                sa.select(ActivityRow.id).where(ActivityRow.source == source, ActivityRow.external_id == external_id)
+            ).scalar()
+        return None if found is None else int(found)
+
+    def iter_activities(
+        self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
+    ) -> Iterator[StoredActivity]:
+        """Not-deleted activities, oldest first, fetched in batches (keyset paging, no long-open cursor)."""
+        conditions: list[ColumnElement[bool]] = [~ActivityRow.deleted]
+        if athlete_id is not None:
+            conditions.append(ActivityRow.athlete_id == athlete_id)
+        if since is not None:
+            conditions.append(ActivityRow.start_utc >= _aware(since, "since"))
+        after: tuple[datetime, int] | None = None
+        while True:
+            page = list(conditions)
+            if after is not None:
+                page.append(sa.tuple_(ActivityRow.start_utc, ActivityRow.id) > sa.tuple_(*after))
+            with self._engine.connect() as conn:
+                rows = conn.execute(
+                    sa.select(ActivityRow.__table__)
+                    .where(*page)
+                    .order_by(ActivityRow.start_utc, ActivityRow.id)
+                    .limit(_BATCH)
+                ).all()
+                streams = self._streams_for(conn, [row.id for row in rows]) if with_streams else {}
+            for row in rows:
+                yield _stored(row, streams.get(row.id))
+            if len(rows) < _BATCH:
+                return
+            after = (rows[-1].start_utc, rows[-1].id)
+
+    def _streams_for(self, conn: Connection, ids: Sequence[int]) -> dict[int, Streams]:
+        if not ids:
+            return {}
+        rows = conn.execute(
+            sa.select(StreamsRow.activity_id, StreamsRow.data).where(StreamsRow.activity_id.in_(ids))
+        ).all()
+        return {int(row.activity_id): decode_streams(bytes(row.data)) for row in rows}
+
+    def history(
+        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
+    ) -> list[HistoryEntry]:
+        """Summaries of the athlete's activities with start <= start_utc < end (no streams, no raw JSON)."""
+        columns = [
+            ActivityRow.source,
+            ActivityRow.external_id,
+            ActivityRow.sport,
+            ActivityRow.sport_original,
+            ActivityRow.start_utc,
+            ActivityRow.utc_offset_s,
+            ActivityRow.distance_m,
+            ActivityRow.elapsed_s,
+            ActivityRow.moving_s,
+            ActivityRow.average_heart_rate,
+            ActivityRow.workout_type,
+        ]
+        stmt = (
+            sa.select(*columns)
+            .where(
+                ActivityRow.athlete_id == athlete_id,
+                ~ActivityRow.deleted,
+                ActivityRow.start_utc >= _aware(start, "start"),
+                ActivityRow.start_utc < _aware(end, "end"),
+            )
+            .order_by(ActivityRow.start_utc, ActivityRow.id)
+        )
+        if exclude_id is not None:
+            stmt = stmt.where(ActivityRow.id != exclude_id)
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [
+            summarize(
+                Activity(
+                    source=Source(row.source),
+                    external_id=row.external_id,
+                    sport=Sport(row.sport),
+                    sport_original=row.sport_original,
+                    start_utc=row.start_utc,
+                    utc_offset_s=row.utc_offset_s,
+                    distance_m=row.distance_m,
+                    elapsed_s=row.elapsed_s,
+                    moving_s=row.moving_s,
+                    average_heart_rate=row.average_heart_rate,
+                    workout_type=row.workout_type,
+                )
+            )
+            for row in rows
+        ]
+
+    # ---- gear -----------------------------------------------------------------------------------------------
+
+    def upsert_gear(self, athlete_id: int, gear: Gear) -> None:
+        values = {
+            "name": gear.name,
+            "kind": gear.kind,
+            "distance_m": gear.distance_m,
+            "limit_m": gear.limit_m,
+            "retired": gear.retired,
+            "updated_at": self._now(),
+        }
+        stmt = self._insert(GearRow).values(athlete_id=athlete_id, gear_id=gear.gear_id, **values)
+        with self._engine.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["athlete_id", "gear_id"], set_=values))
+
+    def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(GearRow.__table__).where(GearRow.athlete_id == athlete_id, GearRow.gear_id == gear_id)
+            ).first()
+        return None if row is None else _gear(row)
+
+    def list_gear(self, athlete_id: int) -> list[Gear]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(GearRow.__table__).where(GearRow.athlete_id == athlete_id).order_by(GearRow.gear_id)
+            ).all()
+        return [_gear(row) for row in rows]
+
+    # ---- annotations ----------------------------------------------------------------------------------------
+
+    def save_annotation(self, activity_id: int, rules_version: str, flags: Sequence[Flag], note: str | None) -> bool:
+        """Store a new annotation unless it equals the latest one; True when something was written."""
+        flags_json = flags_to_json(flags)
+        with self._engine.begin() as conn:
+            # Lock the activity so two workers annotating it at once do not both append the same result.
+            locked = conn.execute(
+                sa.select(ActivityRow.id).where(ActivityRow.id == activity_id).with_for_update()
+            ).first()
+            if locked is None:
+                raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
+            latest = conn.execute(
+                sa.select(AnnotationRow.rules_version, AnnotationRow.flags, AnnotationRow.note)
+                .where(AnnotationRow.activity_id == activity_id)
+                .order_by(AnnotationRow.id.desc())
+                .limit(1)
+            ).first()
+            if latest is not None and (latest.rules_version, to_json_value(latest.flags), latest.note) == (
+                rules_version,
+                flags_json,
+                note,
+            ):
+                return False
+            conn.execute(
+                sa.insert(AnnotationRow).values(
+                    activity_id=activity_id,
+                    rules_version=rules_version,
+                    flags=flags_json,
+                    note=note,
+                    created_at=self._now(),
+                )
+            )
+        return True
+
+    def latest_annotation(self, activity_id: int) -> AnnotationRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(AnnotationRow.__table__)
+                .where(AnnotationRow.activity_id == activity_id)
+                .order_by(AnnotationRow.id.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        return AnnotationRecord(
+            id=int(row.id),
+            activity_id=int(row.activity_id),
+            rules_version=row.rules_version,
+            flags=flags_from_json(row.flags),
+            note=row.note,
+            created_at=row.created_at,
+        )
+
+    # ---- accounts and tokens --------------------------------------------------------------------------------
+
+    def _seal(self, tokens: Mapping[str, object]) -> bytes:
+        if self._box is None:
+            raise StoreError("cannot store account tokens: no encryption key loaded; open the store with a SecretBox")
+        return self._box.encrypt(json.dumps(dict(tokens), sort_keys=True, default=str).encode())
+
+    def upsert_account(
+        self, athlete_id: int, provider: str, external_id: str, tokens: Mapping[str, object] | None
+    ) -> int:
+        """Link (or re-link) an account. New tokens also reset the state to "ok"; None keeps stored tokens."""
+        now = self._now()
+        values: dict[str, Any] = {"athlete_id": athlete_id, "updated_at": now}
+        if tokens is not None:
+            values.update(tokens_encrypted=self._seal(tokens), state="ok", state_message=None)
+        stmt = self._insert(AccountRow).values(
+            provider=provider, external_id=external_id, created_at=now, next_due_at=now, **values
+        )
+        stmt = stmt.on_conflict_do_update(index_elements=["provider", "external_id"], set_=values)
+        with self._engine.begin() as conn:
+            account_id = conn.execute(stmt.returning(AccountRow.id)).scalar_one()
+        return int(account_id)
+
+    def set_account_tokens(self, account_id: int, tokens: Mapping[str, object]) -> None:
+        """Save refreshed tokens (Strava rotates the refresh token: save every time)."""
+        self._update_account(account_id, tokens_encrypted=self._seal(tokens))
+
+    def set_account_state(self, account_id: int, state: str, message: str | None = None) -> None:
+        if state not in _ACCOUNT_STATES:
+            raise ValueError(f"account state must be one of {sorted(_ACCOUNT_STATES)}, not {state!r}")
+        self._update_account(account_id, state=state, state_message=message)
+
+    def _update_account(self, account_id: int, **values: Any) -> None:
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(AccountRow).where(AccountRow.id == account_id).values(**values, updated_at=self._now())
+            )
+        if result.rowcount == 0:
+            raise NotFoundError(f"no account with id {account_id}: list accounts with `syncd accounts`")
+
+    def get_account_tokens(self, account_id: int) -> dict[str, object] | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(AccountRow.tokens_encrypted).where(AccountRow.id == account_id)).first()
+        if row is None:
+            raise NotFoundError(f"no account with id {account_id}: list accounts with `syncd accounts`")
+        if row.tokens_encrypted is None:
+            return None
+        if self._box is None:
+            raise StoreError("cannot read account tokens: no encryption key loaded; open the store with a SecretBox")
+        tokens: dict[str, object] = json.loads(self._box.decrypt(bytes(row.tokens_encrypted)))
+        return tokens
+
+    def list_accounts(self) -> list[AccountRecord]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(*_ACCOUNT_COLUMNS).order_by(AccountRow.id)).all()
+        return [_account(row) for row in rows]
+
+    def claim_accounts(self, worker: str, *, now: datetime, lease_s: float, limit: int) -> list[AccountRecord]:
+        """Accounts due for a sync (state ok, next_due_at passed, lease free or expired), leased to `worker`."""
+        now = _aware(now, "now")
+        eligible = sa.and_(
+            AccountRow.state == "ok",
+            AccountRow.next_due_at <= now,
+            sa.or_(AccountRow.lease_expires_at.is_(None), AccountRow.lease_expires_at < now),
+        )
+        values = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_s)}
+        rows = self._claim(
+            AccountRow,
+            eligible=eligible,
+            order=AccountRow.next_due_at,
+            values=values,
+            returning=_ACCOUNT_COLUMNS,
+            limit=limit,
+        )
+        return sorted((_account(row) for row in rows), key=lambda a: (a.next_due_at, a.id))
+
+    def release_account(
+        self, account_id: int, worker: str, *, next_due_at: datetime, sync_cursor: str | None = None
+    ) -> bool:
+        """End `worker`'s lease, schedule the next sync and save the cursor; False if the lease was lost."""
+        values: dict[str, Any] = {
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "next_due_at": _aware(next_due_at, "next_due_at"),
+            "updated_at": self._now(),
+        }
+        if sync_cursor is not None:
+            values["sync_cursor"] = sync_cursor
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(AccountRow)
+                .where(AccountRow.id == account_id, AccountRow.lease_owner == worker)
+                .values(**values)
+            )
+        return bool(result.rowcount)
+
+    # ---- write-back outbox ----------------------------------------------------------------------------------
+
+    def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
+        """Queue `note` for the platform; a still-pending item for the same activity and platform gets the new note."""
+        now = self._now()
+        pending = sa.and_(
+            OutboxRow.activity_id == activity_id, OutboxRow.provider == provider, OutboxRow.status == "pending"
+        )
+        for _ in range(3):
+            with self._engine.begin() as conn:
+                updated = conn.execute(
+                    sa.update(OutboxRow).where(pending).values(note=note, updated_at=now).returning(OutboxRow.id)
+                ).scalar()
+                if updated is not None:
+                    return int(updated)
+                inserted = conn.execute(
+                    self._insert(OutboxRow)
+                    .values(
+                        activity_id=activity_id,
+                        provider=provider,
+                        note=note,
+                        status="pending",
+                        next_attempt_at=now,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(OutboxRow.id)
+                ).scalar()
+                if inserted is not None:
+                    return int(inserted)
+        raise StoreError(f"could not queue write-back for activity {activity_id}: too much contention; retry later")
+
+    def claim_writebacks(self, worker: str, *, now: datetime, lease_s: float, limit: int) -> list[OutboxItem]:
+        """Up to `limit` due items (pending and due, or claimed with an expired lease), leased to `worker`."""
+        now = _aware(now, "now")
+        eligible = sa.or_(
+            sa.and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
+            sa.and_(OutboxRow.status == "claimed", OutboxRow.lease_expires_at < now),
+        )
+        values = {
+            "status": "claimed",
+            "lease_owner": worker,
+            "lease_expires_at": now + timedelta(seconds=lease_s),
+            "attempts": OutboxRow.attempts + 1,
+            "updated_at": now,
+        }
+        columns = [
+            OutboxRow.id,
+            OutboxRow.activity_id,
+            OutboxRow.provider,
+            OutboxRow.note,
+            OutboxRow.attempts,
+            OutboxRow.lease_owner,
+            OutboxRow.lease_expires_at,
+            OutboxRow.last_error,
+        ]
+        rows = self._claim(
+            OutboxRow, eligible=eligible, order=OutboxRow.next_attempt_at, values=values, returning=columns, limit=limit
+        )
+        items = [OutboxItem(**dict(row._mapping)) for row in rows]
+        return sorted(items, key=lambda item: item.id)
+
+    def complete_writeback(self, item_id: int, worker: str) -> bool:
+        """Mark done; False when `worker` no longer holds the lease (another worker took it over)."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+                .values(status="done", lease_owner=None, lease_expires_at=None, updated_at=self._now())
+            )
+        return bool(result.rowcount)
+
+    def fail_writeback(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool:
+        """Give the item back for a retry at `retry_at` (None: give up, status failed); False if the lease was lost.
+
+        If a newer note was queued meanwhile for the same activity and platform, this one is superseded: failed.
+        """
+        mine = sa.and_(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+        base = {"lease_owner": None, "lease_expires_at": None, "last_error": error[:2000], "updated_at": self._now()}
+        if retry_at is not None:
+            try:
+                with self._engine.begin() as conn:
+                    result = conn.execute(
+                        sa.update(OutboxRow)
+                        .where(mine)
+                        .values(**base, status="pending", next_attempt_at=_aware(retry_at, "retry_at"))
+                    )
+                return bool(result.rowcount)
+            except IntegrityError:  # a newer pending item exists: it carries the newer note
+                base["last_error"] = f"superseded by a newer note; last error: {error}"[:2000]
+        with self._engine.begin() as conn:
+            result = conn.execute(sa.update(OutboxRow).where(mine).values(**base, status="failed"))
+        return bool(result.rowcount)
+
+    # ---- weekly digests -------------------------------------------------------------------------------------
+
+    def claim_digest(self, athlete_id: int, week: str, worker: str, *, now: datetime, lease_s: float) -> bool:
+        """True for exactly one worker per (athlete, ISO week), until it is sent; failed or expired claims reopen."""
+        now = _aware(now, "now")
+        lease = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_s)}
+        with self._engine.begin() as conn:
+            inserted = conn.execute(
+                self._insert(DigestRow)
+                .values(athlete_id=athlete_id, week=week, status="claimed", attempts=1, created_at=now, **lease)
+                .on_conflict_do_nothing(index_elements=["athlete_id", "week"])
+                .returning(DigestRow.id)
+            ).scalar()
+            if inserted is not None:
+                return True
+            result = conn.execute(
+                sa.update(DigestRow)
+                .where(
+                    DigestRow.athlete_id == athlete_id,
+                    DigestRow.week == week,
+                    sa.or_(
+                        DigestRow.status == "failed",
+                        sa.and_(DigestRow.status == "claimed", DigestRow.lease_expires_at < now),
+                    ),
+                )
+                .values(status="claimed", attempts=DigestRow.attempts + 1, **lease)
+            )
+        return bool(result.rowcount)
+
+    def mark_digest_sent(self, athlete_id: int, week: str, worker: str) -> bool:
+        return self._finish_digest(athlete_id, week, worker, status="sent", sent_at=self._now())
+
+    def fail_digest(self, athlete_id: int, week: str, worker: str, error: str) -> bool:
+        """Record a failed send; the next claim_digest (by anyone) may retry it."""
+        return self._finish_digest(athlete_id, week, worker, status="failed", last_error=error[:2000])
+
+    def _finish_digest(self, athlete_id: int, week: str, worker: str, **values: Any) -> bool:
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(DigestRow)
+                .where(
+                    DigestRow.athlete_id == athlete_id,
+                    DigestRow.week == week,
+                    DigestRow.lease_owner == worker,
+                    DigestRow.status == "claimed",
+                )
+                .values(lease_owner=None, lease_expires_at=None, **values)
+            )
+        return bool(result.rowcount)
+
+    def digest_status(self, athlete_id: int, week: str) -> str | None:
+        with self._engine.connect() as conn:
+            status = conn.execute(
+                sa.select(DigestRow.status).where(DigestRow.athlete_id == athlete_id, DigestRow.week == week)
+            ).scalar()
+        return None if status is None else str(status)
+
+    # ---- claims and housekeeping ----------------------------------------------------------------------------
+
+    def _claim(
+        self,
+        model: type[Base],
+        *,
+        eligible: ColumnElement[bool],
+        order: Any,
+        values: Mapping[str, Any],
+        returning: Sequence[Any],
+        limit: int,
+    ) -> list[AnyRow]:
+        if limit <= 0:
+            return []
+        pk = model.__table__.c.id
+        candidates = (
+            sa.select(pk).where(eligible).order_by(order, pk).limit(limit).with_for_update(skip_locked=True)
+        ).scalar_subquery()
+        # `eligible` is repeated on the UPDATE: that is the compare-and-set (PostgreSQL re-checks it on rows that
+        # changed under us; SQLite evaluates everything under its write lock).
+        stmt = sa.update(model).where(pk.in_(candidates), eligible).values(**values).returning(*returning)
+        with self._engine.begin() as conn:
+            return list(conn.execute(stmt).all())
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table (for `syncd status` and `syncd doctor`)."""
+        with self._engine.connect() as conn:
+            return {
+                name: int(conn.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one())
+                for name in TABLES
+            }
+
+
+_ACCOUNT_COLUMNS = (
+    AccountRow.id,
+    AccountRow.athlete_id,
+    AccountRow.provider,
+    AccountRow.external_id,
+    AccountRow.tokens_encrypted.is_not(None).label("has_tokens"),
+    AccountRow.state,
+    AccountRow.state_message,
+    AccountRow.sync_cursor,
+    AccountRow.next_due_at,
+    AccountRow.lease_owner,
+    AccountRow.lease_expires_at,
+)
+
+
+def _athlete(row: AnyRow) -> AthleteRecord:
+    return AthleteRecord(
+        id=int(row.id),
+        key=row.key,
+        name=row.name,
+        timezone_name=row.timezone,
+        units=row.units,
+        email=row.email,
+        digest_opt_in=bool(row.digest_opt_in),
+    )
+
+
+def _account(row: AnyRow) -> AccountRecord:
+    values = dict(row._mapping)
+    values["has_tokens"] = bool(values["has_tokens"])
+    return AccountRecord(**values)
+
+
+def _gear(row: AnyRow) -> Gear:
+    return Gear(
+        gear_id=row.gear_id,
+        name=row.name,
+        distance_m=row.distance_m,
+        limit_m=row.limit_m,
+        retired=bool(row.retired),
+        kind=row.kind,
+    )
+
+
+def _stored(row: AnyRow, streams: Streams | None) -> StoredActivity:
+    return StoredActivity(
+        id=int(row.id),
+        athlete_id=int(row.athlete_id),
+        activity=activity_from_row(row, streams),
+        raw=dict(row.raw or {}),
+        logical_group=row.logical_group,
+    )

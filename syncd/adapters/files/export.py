@@ -1,0 +1,130 @@
+"""Strava bulk-export zips: the activity files inside, with name, type, gear and description from activities.csv.
+
+Strava's `activities.csv` repeats some headers ("Elapsed Time", "Distance": first in display units, later in SI),
+so columns are looked up by their first occurrence, and any column may be missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+
+from syncd.domain.model import Sport
+
+from .detect import is_supported_name
+from .errors import FileImportError
+from .items import ImportItem, Reader, failing_item
+from .parsed import ParsedActivity
+from .sports import normalise_sport
+
+CSV_NAME = "activities.csv"
+EXTERNAL_ID_PREFIX = "strava-export:"
+_REDOWNLOAD = "download the export again from Strava (Settings > My Account > Download or Delete Your Account)"
+
+
+def iter_zip(path: Path) -> Iterator[ImportItem]:
+    """The activity files in a zip (sorted by member name); a corrupt zip yields one failing item."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+            rows, csv_error = _read_rows(archive, path, infos)
+    except PermissionError:
+        yield failing_item(FileImportError(path, "permission denied", "make the file readable by the syncd user"))
+        return
+    except FileNotFoundError:
+        yield failing_item(FileImportError(path, "no such file", "check the path"))
+        return
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        yield failing_item(FileImportError(path, f"corrupt or unreadable zip archive ({exc})", _REDOWNLOAD))
+        return
+    if csv_error is not None:
+        yield failing_item(csv_error)
+    for info in sorted(infos, key=lambda i: i.filename):
+        if not is_supported_name(info.filename):
+            continue
+        name = f"{path}!{info.filename}"
+        yield ImportItem(
+            name=name,
+            size=info.file_size,
+            reader=_member_reader(path, info.filename, name),
+            export_row=rows.get(info.filename),
+        )
+
+
+def apply_export_row(parsed: list[ParsedActivity], row: Mapping[str, str]) -> list[ParsedActivity]:
+    """Overlay what the athlete set on Strava (name, type, gear, description) and key by Strava activity id.
+
+    The csv type wins when it is a known sport, except that a plain "Run" keeps the file's more specific run
+    (treadmill, trail, track, virtual). External ids become "strava-export:<id>" ("...:<leg>" for multisport).
+    """
+    strava_id = row.get("Activity ID", "").strip()
+    type_value = row.get("Activity Type", "").strip()
+    csv_sport = normalise_sport("strava", type_value) if type_value else Sport.OTHER
+    out = []
+    for item in parsed:
+        activity = item.activity
+        changes: dict[str, object] = {}
+        if strava_id:
+            leg = item.raw.get("leg_index", 0)
+            changes["external_id"] = EXTERNAL_ID_PREFIX + strava_id + (f":{leg}" if len(parsed) > 1 else "")
+        if row.get("Activity Name", "").strip():
+            changes["name"] = row["Activity Name"].strip()
+        if row.get("Activity Description", "").strip():
+            changes["description"] = row["Activity Description"]
+        if row.get("Activity Gear", "").strip():
+            changes["extra"] = {**activity.extra, "gear_name": row["Activity Gear"].strip()}
+        if len(parsed) == 1 and csv_sport is not Sport.OTHER:
+            keep_specific = csv_sport is Sport.RUN and activity.sport.is_run
+            sport = activity.sport if keep_specific else csv_sport
+            changes["sport"] = sport
+            changes["sport_original"] = type_value
+            changes["indoor"] = activity.indoor or sport in {Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN}
+        raw = {**item.raw, "csv": dict(row), "strava_activity_id": strava_id or None}
+        out.append(replace(item, activity=replace(activity, **changes), raw=raw))  # type: ignore[arg-type]
+    return out
+
+
+def _read_rows(
+    archive: zipfile.ZipFile, path: Path, infos: list[zipfile.ZipInfo]
+) -> tuple[dict[str, dict[str, str]], FileImportError | None]:
+    """Rows of activities.csv keyed by the member name their "Filename" points at."""
+    candidates = [i for i in infos if PurePosixPath(i.filename).name.lower() == CSV_NAME]
+    if not candidates:
+        return {}, None
+    info = min(candidates, key=lambda i: (i.filename.count("/"), i.filename))
+    root = PurePosixPath(info.filename).parent
+    try:
+        text = archive.read(info).decode("utf-8-sig")
+    except (zipfile.BadZipFile, UnicodeDecodeError, OSError, EOFError) as exc:
+        problem = f"unreadable {info.filename} in the export ({exc}); names, types and gear will be missing"
+        return {}, FileImportError(f"{path}!{info.filename}", problem, _REDOWNLOAD)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    first: dict[str, int] = {}
+    for index, column in enumerate(header):
+        first.setdefault(column.strip(), index)
+    rows: dict[str, dict[str, str]] = {}
+    for values in reader:
+        row = {column: values[index] for column, index in first.items() if index < len(values)}
+        filename = row.get("Filename", "").strip()
+        if filename:
+            member = str(root / filename) if str(root) != "." else filename
+            rows[member] = row
+    return rows, None
+
+
+def _member_reader(path: Path, member: str, name: str) -> Reader:
+    def read() -> bytes:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return archive.read(member)
+        except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
+            raise FileImportError(name, f"cannot read from the zip archive ({exc})", _REDOWNLOAD) from exc
+        except Exception as exc:  # zlib.error and friends from a corrupt member
+            raise FileImportError(name, f"corrupt data in the zip archive ({exc})", _REDOWNLOAD) from exc
+
+    return read

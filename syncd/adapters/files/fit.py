@@ -1,0 +1,254 @@
+"""FIT files -> activities: one per session that is a sport (multisport transitions are skipped).
+
+Each session gets the records of its own time window, its own laps and its own totals, so only the run leg of a
+triathlon is seen as a run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from syncd.domain.model import Activity, FloatArray, Lap, Source, Sport, Streams
+
+from . import numeric
+from .errors import FileImportError
+from .fit_decode import FitContent, Message, decode
+from .parsed import (
+    ParsedActivity,
+    clock_suspect,
+    external_id,
+    make_streams,
+    plausible_offset,
+    summary,
+    utc_from_unix,
+)
+from .sports import is_indoor_sub_sport, normalise_sport
+
+_NOT_ACTIVITIES = frozenset({"transition"})
+_INTENSITY = {
+    "active": "active",
+    "interval": "active",
+    "rest": "rest",
+    "recovery": "rest",
+    "warmup": "warmup",
+    "cooldown": "cooldown",
+}
+_LAP_KEYS = ("total_distance", "total_elapsed_time", "total_timer_time", "intensity", "lap_trigger", "avg_heart_rate")
+
+
+def parse_fit(data: bytes, name: str, sha256: str, *, fast: bool = True) -> list[ParsedActivity]:
+    """Every sport session in a FIT file as a `ParsedActivity` (raises FileImportError on bad input)."""
+    content = decode(data, name, fast=fast)
+    times = content.records.get("timestamp")
+    if times is None or not np.isfinite(times).any():
+        raise FileImportError(name, "FIT file has no timed samples (no record messages)", "export the activity again")
+    sessions = _sessions(content, times)
+    windows = _windows(sessions)
+    legs = [
+        (i, s, w) for i, (s, w) in enumerate(zip(sessions, windows, strict=True)) if _sport_of(s) not in _NOT_ACTIVITIES
+    ]
+    if not legs:
+        raise FileImportError(name, "FIT file holds no sport session", "import an activity file, not a settings file")
+    out = []
+    for index, session, window in legs:
+        out.append(_leg(content, session, window, index=index, legs=len(legs), name=name, sha256=sha256))
+    return out
+
+
+def _sessions(content: FitContent, times: FloatArray) -> list[Message]:
+    sessions = [s for s in content.messages.get("session", []) if isinstance(s.get("start_time"), int | float)]
+    if sessions:
+        sessions.sort(key=lambda s: float(s["start_time"]))
+        sports = content.messages.get("sport", [])
+        if len(sports) == len(sessions):  # multisport files repeat the sport message per leg, in order
+            for session, sport in zip(sessions, sports, strict=True):
+                session.setdefault("sport", sport.get("sport"))
+                session.setdefault("sub_sport", sport.get("sub_sport"))
+        return sessions
+    # No session (some devices, crashed recordings): one session over all records.
+    finite = times[np.isfinite(times)]
+    sport = content.first("sport") or content.first("lap")
+    return [
+        {
+            "start_time": float(finite.min()),
+            "total_elapsed_time": float(finite.max() - finite.min()),
+            "sport": sport.get("sport", ""),
+            "sub_sport": sport.get("sub_sport"),
+        }
+    ]
+
+
+def _windows(sessions: list[Message]) -> list[tuple[float, float]]:
+    """[start, next start) per session; the first and last are open-ended so no record is lost."""
+    starts = [float(s["start_time"]) for s in sessions]
+    windows = []
+    for i in range(len(starts)):
+        lo = -math.inf if i == 0 else starts[i]
+        hi = math.inf if i == len(starts) - 1 else starts[i + 1]
+        windows.append((lo, hi))
+    return windows
+
+
+def _sport_of(session: Message) -> str:
+    return str(session.get("sport") or "")
+
+
+def _leg(
+    content: FitContent,
+    session: Message,
+    window: tuple[float, float],
+    *,
+    index: int,
+    legs: int,
+    name: str,
+    sha256: str,
+) -> ParsedActivity:
+    records = content.records
+    stamps = records["timestamp"]
+    lo, hi = window
+    select = np.isfinite(stamps) & (stamps >= lo) & (stamps < hi)
+    order = np.argsort(stamps[select], kind="stable")
+
+    def column(*names: str) -> FloatArray | None:
+        for field in names:
+            col = records.get(field)
+            if col is not None and np.isfinite(col[select]).any():
+                sliced: FloatArray = col[select][order]
+                return sliced
+        return None
+
+    leg_times = stamps[select][order]
+    distance_col = column("distance")
+    if legs > 1 and distance_col is not None:  # a multisport device counts on across legs: start each at 0
+        distance_col = distance_col - np.nanmin(distance_col)
+    start_unix = float(session["start_time"])
+    if len(leg_times):
+        start_unix = min(start_unix, float(leg_times[0]))
+    streams = make_streams(
+        leg_times - start_unix,
+        distance_m=distance_col,
+        lat=column("position_lat"),
+        lon=column("position_long"),
+        altitude_m=column("enhanced_altitude", "altitude"),
+        speed_mps=column("enhanced_speed", "speed"),
+        heart_rate=column("heart_rate"),
+        cadence=column("cadence"),
+    )
+    sport_value, sub_value = _sport_of(session), _opt_str(session.get("sub_sport"))
+    sport = normalise_sport("fit", sport_value, sub_value)
+    laps = _laps(content.messages.get("lap", []), window, start_unix)
+    activity_msg = content.first("activity")
+    offset = _number(activity_msg.get("local_timestamp"))
+    stamp = _number(activity_msg.get("timestamp"))
+    distance = _positive(session.get("total_distance")) or _stream_total(streams)
+    gain, loss = _number(session.get("total_ascent")), _number(session.get("total_descent"))
+    if gain is None and loss is None:
+        gain, loss = numeric.elevation_gain_loss(streams.altitude_m)
+    elapsed = _number(session.get("total_elapsed_time"))
+    if elapsed is None and len(streams):
+        elapsed = float(streams.time_s[-1])
+    moving = _number(session.get("total_moving_time")) or _number(session.get("total_timer_time"))
+    if moving is None:
+        moving = numeric.moving_time(streams.time_s, streams.distance_m)
+    indoor = (
+        is_indoor_sub_sport(sub_value)
+        or sport in {Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN}
+        or (not streams.has_gps and not distance)
+    )
+    raw: dict[str, object] = {
+        "file": name,
+        "format": "fit",
+        "decoder": content.decoder,
+        "sport": sport_value,
+        "sub_sport": sub_value,
+        "leg_index": index,
+        "legs": legs,
+        "samples": len(streams),
+        "session": summary(session),
+        "laps": [
+            summary({k: lap.get(k) for k in _LAP_KEYS}) for lap in _in_window(content.messages.get("lap", []), window)
+        ],
+        "device": summary(_device(content)),
+    }
+    if clock_suspect(start_unix):
+        raw["clock_suspect"] = True
+    activity = Activity(
+        source=Source.FILE,
+        external_id=external_id(sha256, index, legs),
+        sport=sport,
+        sport_original=sport_value if not sub_value else f"{sport_value}/{sub_value}",
+        start_utc=utc_from_unix(start_unix),
+        name=str(session.get("sport_profile_name") or ""),
+        utc_offset_s=plausible_offset(offset - stamp if offset is not None and stamp is not None else None),
+        distance_m=distance,
+        elapsed_s=elapsed,
+        moving_s=moving,
+        elevation_gain_m=gain,
+        elevation_loss_m=loss,
+        indoor=indoor,
+        average_heart_rate=_positive(session.get("avg_heart_rate")) or numeric.finite_mean(streams.heart_rate),
+        max_heart_rate=_positive(session.get("max_heart_rate")) or numeric.finite_max(streams.heart_rate),
+        streams=streams,
+        laps=laps,
+    )
+    return ParsedActivity(activity=activity, raw=raw, source_name=name, content_sha256=sha256)
+
+
+def _in_window(laps: list[Message], window: tuple[float, float]) -> list[Message]:
+    lo, hi = window
+    found = [lap for lap in laps if lo <= (_number(lap.get("start_time")) or -math.inf) < hi]
+    return sorted(found, key=lambda lap: float(lap["start_time"]))
+
+
+def _laps(laps: list[Message], window: tuple[float, float], start_unix: float) -> tuple[Lap, ...]:
+    out = []
+    for lap in _in_window(laps, window):
+        elapsed = _number(lap.get("total_elapsed_time")) or _number(lap.get("total_timer_time"))
+        if elapsed is None:
+            continue
+        out.append(
+            Lap(
+                start_offset_s=float(lap["start_time"]) - start_unix,
+                elapsed_s=elapsed,
+                distance_m=_number(lap.get("total_distance")),
+                moving_s=_number(lap.get("total_moving_time")) or _number(lap.get("total_timer_time")),
+                intensity=_INTENSITY.get(str(lap.get("intensity") or "")),
+            )
+        )
+    return tuple(out)
+
+
+def _device(content: FitContent) -> dict[str, Any]:
+    file_id = content.first("file_id")
+    keys = ("manufacturer", "product", "garmin_product", "product_name", "type")
+    device = {k: file_id[k] for k in keys if k in file_id}
+    creator = content.first("device_info")
+    if "software_version" in creator:
+        device["software_version"] = creator["software_version"]
+    return device
+
+
+def _stream_total(streams: Streams) -> float | None:
+    if streams.distance_m is None or not len(streams.distance_m):
+        return None
+    total = float(streams.distance_m[-1])
+    return total if total > 0 else None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _positive(value: object) -> float | None:
+    number = _number(value)
+    return number if number is not None and number > 0 else None
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,204 @@
+"""TCX (Garmin Training Center) -> one activity per <Activity>, with its laps and trackpoints.
+
+Parsed with the standard library after refusing any DTD; tags are matched by local name so the namespace
+prefixes different exporters use do not matter.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+import numpy as np
+
+from syncd.domain.model import Activity, Lap, Source, Sport
+
+from . import numeric
+from .errors import FileImportError
+from .parsed import ParsedActivity, external_id, make_streams, utc_from_unix
+from .sports import normalise_sport
+from .xmlsafe import refuse_dtd
+
+_RE_EXPORT = "export the activity again as TCX or FIT from the device or platform"
+_INTENSITY = {"active": "active", "resting": "rest", "rest": "rest"}
+
+
+def parse_tcx(data: bytes, name: str, sha256: str) -> list[ParsedActivity]:
+    """Every <Activity> in a TCX file as a `ParsedActivity` (raises FileImportError on bad input)."""
+    refuse_dtd(data, name, "TCX")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise FileImportError(name, f"not a readable TCX file (XML error: {exc})", _RE_EXPORT) from exc
+    activities = [el for el in root.iter() if _local(el.tag) == "Activity"]
+    parsed = [(i, el, _trackpoints(el)) for i, el in enumerate(activities)]
+    parsed = [(i, el, rows) for i, el, rows in parsed if rows]
+    if not parsed:
+        raise FileImportError(name, "TCX file has no samples (no timed trackpoints)", _RE_EXPORT)
+    return [_activity(el, rows, index=i, legs=len(parsed), name=name, sha256=sha256) for i, el, rows in parsed]
+
+
+def _activity(
+    element: ET.Element, rows: list[tuple[float, ...]], *, index: int, legs: int, name: str, sha256: str
+) -> ParsedActivity:
+    table = np.array(rows, dtype=np.float64)
+    table = table[np.argsort(table[:, 0], kind="stable")]
+    start = float(table[0, 0])
+    laps_el = [el for el in element if _local(el.tag) == "Lap"]
+    lap_starts = [_time(lap.get("StartTime")) for lap in laps_el]
+    if lap_starts and lap_starts[0] is not None:
+        start = min(start, lap_starts[0])
+    streams = make_streams(
+        table[:, 0] - start,
+        lat=table[:, 1],
+        lon=table[:, 2],
+        altitude_m=table[:, 3],
+        distance_m=table[:, 4],
+        heart_rate=table[:, 5],
+        cadence=table[:, 6],
+        speed_mps=table[:, 7],
+    )
+    sport_value = element.get("Sport", "")
+    sport = normalise_sport("tcx", sport_value)
+    laps = []
+    for lap, lap_start in zip(laps_el, lap_starts, strict=True):
+        seconds = _float(_child_text(lap, "TotalTimeSeconds"))
+        if lap_start is None or seconds is None:
+            continue
+        intensity = (_child_text(lap, "Intensity") or "").lower()
+        laps.append(
+            Lap(
+                start_offset_s=lap_start - start,
+                elapsed_s=seconds,
+                distance_m=_float(_child_text(lap, "DistanceMeters")),
+                moving_s=seconds,
+                intensity=_INTENSITY.get(intensity),
+            )
+        )
+    lap_distance = sum(lap.distance_m or 0.0 for lap in laps)
+    distance = lap_distance or (float(streams.distance_m[-1]) if streams.distance_m is not None else None)
+    timer = sum(lap.elapsed_s for lap in laps) or numeric.moving_time(streams.time_s, streams.distance_m)
+    gain, loss = numeric.elevation_gain_loss(streams.altitude_m)
+    raw: dict[str, object] = {
+        "file": name,
+        "format": "tcx",
+        "sport": sport_value,
+        "id": _child_text(element, "Id"),
+        "creator": _child_text(_child(element, "Creator"), "Name"),
+        "leg_index": index,
+        "legs": legs,
+        "samples": len(streams),
+        "laps": [
+            {
+                "start": lap.get("StartTime"),
+                "seconds": _float(_child_text(lap, "TotalTimeSeconds")),
+                "distance_m": _float(_child_text(lap, "DistanceMeters")),
+                "intensity": _child_text(lap, "Intensity"),
+                "trigger": _child_text(lap, "TriggerMethod"),
+            }
+            for lap in laps_el
+        ],
+    }
+    activity = Activity(
+        source=Source.FILE,
+        external_id=external_id(sha256, index, legs),
+        sport=sport,
+        sport_original=sport_value,
+        start_utc=utc_from_unix(start),
+        distance_m=distance,
+        elapsed_s=float(streams.time_s[-1]),
+        moving_s=timer,
+        elevation_gain_m=gain,
+        elevation_loss_m=loss,
+        indoor=sport is Sport.TREADMILL_RUN or (not streams.has_gps and not distance),
+        average_heart_rate=numeric.finite_mean(streams.heart_rate),
+        max_heart_rate=numeric.finite_max(streams.heart_rate),
+        streams=streams,
+        laps=tuple(laps),
+    )
+    return ParsedActivity(activity=activity, raw=raw, source_name=name, content_sha256=sha256)
+
+
+def _trackpoints(activity: ET.Element) -> list[tuple[float, ...]]:
+    """(time, lat, lon, alt, distance, hr, cadence, speed) per timed trackpoint; missing values are NaN."""
+    nan = math.nan
+    rows: list[tuple[float, ...]] = []
+    for point in activity.iter():
+        if _local(point.tag) != "Trackpoint":
+            continue
+        values: dict[str, float] = {}
+        moment: float | None = None
+        for el in point.iter():
+            tag = _local(el.tag)
+            text = el.text
+            if tag == "Time":
+                moment = _time(text)
+            elif text is None:
+                continue
+            elif tag == "LatitudeDegrees":
+                values["lat"] = _num(text)
+            elif tag == "LongitudeDegrees":
+                values["lon"] = _num(text)
+            elif tag in {"AltitudeMeters", "DistanceMeters", "Speed", "Cadence", "RunCadence"}:
+                values[tag] = _num(text)
+            elif tag == "Value" and "hr" not in values:
+                values["hr"] = _num(text)
+        if moment is None:
+            continue
+        cadence = values.get("Cadence", values.get("RunCadence", nan))
+        rows.append(
+            (
+                moment,
+                values.get("lat", nan),
+                values.get("lon", nan),
+                values.get("AltitudeMeters", nan),
+                values.get("DistanceMeters", nan),
+                values.get("hr", nan),
+                cadence,
+                values.get("Speed", nan),
+            )
+        )
+    return rows
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(element: ET.Element | None, name: str) -> ET.Element | None:
+    if element is None:
+        return None
+    return next((el for el in element if _local(el.tag) == name), None)
+
+
+def _child_text(element: ET.Element | None, name: str) -> str | None:
+    child = _child(element, name)
+    return None if child is None or child.text is None else child.text.strip()
+
+
+def _time(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _float(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _num(text: str) -> float:
+    value = _float(text)
+    return math.nan if value is None else value

@@ -1,0 +1,310 @@
+"""Render flags as the short advisory note written into an activity's description.
+
+One line per flag, most severe first: a severity mark, what was found with its numbers, then one concrete
+alternative (RISK-FACTS.md: every flag shows its evidence and an alternative). A closing line points to a clinician,
+because the note is advice and never a diagnosis.
+
+Rules are written independently of this module, so each code has one small formatter that reads its evidence keys
+defensively: a missing, non-numeric or non-finite value leaves that number out; it never crashes and never prints
+"None". The alternative is a short line per code (SHORT_ADVICE) so a note fits a phone screen; the rule's fuller
+`advice` stays on the flag for the JSON output and the feed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
+
+from syncd.domain.flags import Confidence, EvidenceValue, Flag, FlagCode, Severity
+from syncd.domain.units import (
+    Units,
+    check_units,
+    format_climb_rate,
+    format_distance,
+    format_duration,
+    format_elevation,
+    format_pace,
+)
+
+Evidence = Mapping[str, EvidenceValue]
+
+# A mark at the start of each flag line, so a reader sees severity at a glance and the description merge can drop
+# the least severe lines first when a platform's length limit bites. All are single BMP code points that NFC leaves
+# alone (Garmin Connect has refused 4-byte emoji in the past).
+SEVERITY_MARKS: Mapping[Severity, str] = {
+    Severity.HIGH: "\u26a0",  # warning sign
+    Severity.CAUTION: "\u25b2",  # black up-pointing triangle
+    Severity.INFO: "\u2139",  # information source
+}
+_MARK_TO_SEVERITY = {mark: severity for severity, mark in SEVERITY_MARKS.items()}
+
+CLEAN_LINE = "No back-care flags on this run."
+CLOSING_LINE = "Advice only, not a diagnosis: if back pain persists, see a clinician."
+
+TITLES: Mapping[FlagCode, str] = {
+    FlagCode.HARD_SURFACE: "Hard surface",
+    FlagCode.DOWNHILL: "Downhill",
+    FlagCode.SPEED_WORK: "Speed work",
+    FlagCode.NO_WARMUP: "No warm-up",
+    FlagCode.WORN_SHOES: "Worn shoes",
+    FlagCode.LOAD_SPIKE: "Load spike",
+    FlagCode.MONOTONY: "Monotony",
+    FlagCode.LOW_CROSS_TRAINING: "Little cross-training",
+    FlagCode.LOW_STRENGTH: "Little strength work",
+}
+
+# The note's alternative per code: short enough for a phone screen. The rule's own, fuller `advice` travels with the
+# flag in the JSON output and the feed. Each traces to a line of RISK-FACTS.md.
+SHORT_ADVICE: Mapping[FlagCode, str] = {
+    FlagCode.HARD_SURFACE: "Try grass, dirt trails or a treadmill.",
+    FlagCode.DOWNHILL: "Keep to level ground; descents land harder.",
+    FlagCode.SPEED_WORK: "Jog easy instead until your back settles.",
+    FlagCode.NO_WARMUP: "Stretch, then start gently before picking up the pace.",
+    FlagCode.WORN_SHOES: "Replace them: worn cushioning passes impact to your back.",
+    FlagCode.LOAD_SPIKE: "Keep the next days easy or take a low-impact day.",
+    FlagCode.MONOTONY: "Vary your days: mix in easy or low-impact ones.",
+    FlagCode.LOW_CROSS_TRAINING: "Swap a run for a bike, swim, elliptical or walk.",
+    FlagCode.LOW_STRENGTH: "Do ~10 reps each of core, hip-flexor and glute work, 3\u00d7/week.",
+}
+
+
+def _num(evidence: Evidence, key: str) -> float | None:
+    """A finite number from evidence, or None (missing, text, bool, NaN, inf) so the caller leaves it out."""
+    value = evidence.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _nonneg(evidence: Evidence, key: str) -> float | None:
+    """A finite, non-negative number (distances, counts); descents may be signed, so callers pass abs() values."""
+    number = _num(evidence, key)
+    return number if number is not None and number >= 0 else None
+
+
+def _positive(evidence: Evidence, key: str) -> float | None:
+    number = _num(evidence, key)
+    return number if number is not None and number > 0 else None
+
+
+def _text(evidence: Evidence, key: str) -> str | None:
+    value = evidence.get(key)
+    if not isinstance(value, str):
+        return None
+    cleaned = " ".join(value.split())
+    return cleaned or None
+
+
+def _count(value: float) -> str:
+    """Counts are whole numbers; a ratio-like count such as 2.5 keeps one decimal."""
+    return str(round(value)) if value == round(value) else f"{value:.1f}"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value < 10 else f"{value:.1f}"
+
+
+def _join(parts: Sequence[str | None]) -> str:
+    return ", ".join(part for part in parts if part)
+
+
+def _hard_surface(ev: Evidence, units: Units) -> str:
+    surface = _text(ev, "surface")
+    hard_m = _nonneg(ev, "hard_m")
+    share = _nonneg(ev, "share_pct")
+    total = _nonneg(ev, "distance_m")
+    if surface == "track":
+        return f"{format_distance(total, units)} on a running track" if total is not None else "on a running track"
+    if surface == "likely_paved" and hard_m is None and share is None:
+        where = "probably on roads (no surface map)"
+        return f"{format_distance(total, units)} {where}" if total is not None else where
+    if hard_m is not None and share is not None:
+        return f"{format_distance(hard_m, units)} ({round(share)}%) on road or pavement"
+    if hard_m is not None:
+        return f"{format_distance(hard_m, units)} on road or pavement"
+    if share is not None:
+        return f"{round(share)}% on road or pavement"
+    return ""
+
+
+def _downhill(ev: Evidence, units: Units) -> str:
+    total = _num(ev, "total_descent_m")
+    per_km = _num(ev, "descent_per_km_m")
+    steep = _nonneg(ev, "steep_distance_m")
+    grade = _num(ev, "steepest_grade_pct")
+    parts: list[str | None] = []
+    if total is not None and per_km is not None:
+        parts.append(f"{format_elevation(abs(total), units)} down ({format_climb_rate(abs(per_km), units)})")
+    elif total is not None:
+        parts.append(f"{format_elevation(abs(total), units)} down")
+    elif per_km is not None:
+        parts.append(f"{format_climb_rate(abs(per_km), units)} down")
+    if steep is not None and steep > 0:
+        parts.append(f"{format_distance(steep, units)} on steep descents")
+    if grade is not None and grade != 0:
+        parts.append(f"steepest {abs(grade):.0f}%")
+    return _join(parts)
+
+
+def _speed_work(ev: Evidence, units: Units) -> str:
+    reps = _positive(ev, "reps")
+    rep_m = _positive(ev, "rep_distance_m")
+    rep_s = _positive(ev, "rep_duration_s")
+    pace = _positive(ev, "rep_pace_s_per_km")
+    easy = _positive(ev, "easy_pace_s_per_km")
+    zone_share = _positive(ev, "top_zone_share_pct")
+    if reps is not None and reps > 1:
+        effort = f"{_count(reps)} \u00d7 {format_distance(rep_m, units)}" if rep_m else f"{_count(reps)} fast efforts"
+    elif rep_s is not None:
+        effort = f"a {format_duration(rep_s)} effort"
+    elif rep_m is not None:
+        effort = f"a {format_distance(rep_m, units)} effort"
+    else:
+        effort = ""
+    if pace is not None:
+        effort = f"{effort or 'fast running'} at {format_pace(pace, units)}"
+        if easy is not None:
+            effort += f" (easy pace {format_pace(easy, units)})"
+    trigger = _text(ev, "trigger") or ""
+    zones = f"{round(zone_share)}% of the time in top heart-rate zones" if zone_share is not None else None
+    return _join([effort, zones, None if zones and trigger == "hr_zones" else _TRIGGERS.get(trigger)])
+
+
+# How a speed-work flag was triggered, in words; unknown triggers are left out rather than shown raw.
+_TRIGGERS: Mapping[str, str] = {
+    "laps": "interval laps",
+    "intervals": "repeated fast efforts",
+    "race": "a race",
+    "workout": "marked as a workout",
+    "tempo": "a sustained tempo effort",
+    "hr_zones": "much time in top heart-rate zones",
+}
+
+
+def _no_warmup(ev: Evidence, units: Units) -> str:
+    first = _positive(ev, "first_pace_s_per_km")
+    main = _positive(ev, "main_pace_s_per_km")
+    window_s = _positive(ev, "window_s")
+    window_m = _positive(ev, "window_m")
+    if window_s is not None:
+        opening = f"first {format_duration(window_s)}"
+    elif window_m is not None:
+        opening = f"first {format_distance(window_m, units)}"
+    else:
+        opening = "start"
+    if first is not None and main is not None:
+        return f"{opening} at {format_pace(first, units)} vs {format_pace(main, units)} for the hard part"
+    if first is not None:
+        return f"{opening} at {format_pace(first, units)}, not clearly easier"
+    if main is not None:
+        return f"hard from the start ({format_pace(main, units)})"
+    return ""
+
+
+def _worn_shoes(ev: Evidence, units: Units) -> str:
+    name = _text(ev, "gear_name")
+    distance = _nonneg(ev, "gear_distance_m")
+    limit = _positive(ev, "limit_m")
+    subject = name or "these shoes"
+    if distance is not None and limit is not None:
+        return f"{subject} at {format_distance(distance, units)} (limit {format_distance(limit, units)})"
+    if distance is not None:
+        return f"{subject} at {format_distance(distance, units)}"
+    if limit is not None:
+        return f"{subject} near the {format_distance(limit, units)} limit"
+    return name or ""
+
+
+_LOAD_UNITS: Mapping[str, str] = {"min": "min", "trimp": "TRIMP"}
+
+
+def _load_spike(ev: Evidence, units: Units) -> str:
+    acwr = _nonneg(ev, "acwr")
+    acute = _nonneg(ev, "acute_load")
+    chronic = _nonneg(ev, "chronic_load")
+    unit = _LOAD_UNITS.get((_text(ev, "load_unit") or "").lower())
+    method = _text(ev, "method")
+    label = "EWMA " if method is not None and method.lower() == "ewma" else ""
+    loads = ""
+    if acute is not None and chronic is not None and unit is not None:
+        loads = f"{round(acute)} {unit} in 7 days vs {round(chronic)}/week before"
+    if acwr is None:
+        return loads
+    ratio = f"acute:chronic {label}{_ratio(acwr)}"
+    return f"{ratio} ({loads}; aim 0.8\u20131.3)" if loads else f"{ratio} (aim 0.8\u20131.3)"
+
+
+def _monotony(ev: Evidence, units: Units) -> str:
+    value = _nonneg(ev, "monotony")
+    return f"{_ratio(value)} this week (similar load day after day)" if value is not None else ""
+
+
+def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
+    def render(ev: Evidence, units: Units) -> str:
+        sessions = _nonneg(ev, "sessions")
+        target = _positive(ev, "target")
+        week = _text(ev, "week")
+        when = f"in week {week}" if week else "this week"
+        if sessions is not None and target is not None:
+            return f"{_count(sessions)} of {_count(target)} {kind} sessions {when}"
+        if sessions is not None:
+            return f"{_count(sessions)} {kind} sessions {when}"
+        if target is not None:
+            return f"fewer than {_count(target)} {kind} sessions {when}"
+        return ""
+
+    return render
+
+
+FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
+    FlagCode.HARD_SURFACE: _hard_surface,
+    FlagCode.DOWNHILL: _downhill,
+    FlagCode.SPEED_WORK: _speed_work,
+    FlagCode.NO_WARMUP: _no_warmup,
+    FlagCode.WORN_SHOES: _worn_shoes,
+    FlagCode.LOAD_SPIKE: _load_spike,
+    FlagCode.MONOTONY: _monotony,
+    FlagCode.LOW_CROSS_TRAINING: _weekly("low-impact"),
+    FlagCode.LOW_STRENGTH: _weekly("core/strength"),
+}
+
+
+def render_flag(flag: Flag, units: Units = "metric") -> str:
+    """One note line: '<mark> <Title>: <finding>. <alternative>' (finding left out when no numbers are known)."""
+    title = TITLES.get(flag.code, str(flag.code).replace("_", " ").capitalize())
+    if flag.confidence is Confidence.LOW:
+        title += " (uncertain)"
+    formatter = FORMATTERS.get(flag.code)
+    finding = formatter(flag.evidence, units) if formatter is not None else ""
+    head = f"{title}: {finding}." if finding else f"{title}."
+    advice = SHORT_ADVICE[flag.code]
+    line = f"{SEVERITY_MARKS[flag.severity]} {head}"
+    return f"{line} {advice}"
+
+
+def line_severity(line: str) -> Severity | None:
+    """The severity of a rendered flag line (by its mark), or None for any other line; used when shortening."""
+    stripped = line.strip()
+    if not stripped:
+        return None
+    return _MARK_TO_SEVERITY.get(stripped[0])
+
+
+def render_note(
+    flags: Sequence[Flag],
+    *,
+    units: Literal["metric", "imperial"] = "metric",
+    when_clean: Literal["line", "none"] = "line",
+) -> str | None:
+    """The note text (without the description markers), most severe flag first, or the clean line / None."""
+    system = check_units(units)
+    if when_clean not in ("line", "none"):
+        raise ValueError(f"unknown when_clean {when_clean!r}: use 'line' or 'none'")
+    if not flags:
+        return CLEAN_LINE if when_clean == "line" else None
+    ordered = sorted(flags, key=lambda flag: -flag.severity.rank)  # stable: rule order breaks ties
+    lines = [render_flag(flag, system) for flag in ordered]
+    lines.append(CLOSING_LINE)
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""Downhill running: sustained steep descents, or a lot of descent per kilometre, after cleaning the altitude.
+
+Source: RISK-FACTS.md, "Terrain: keep to level ground. Running downhill produces higher landing forces" and
+"Downhill: ... Bontemps et al. 2020 ... flag sustained descents steeper than -5 % over at least 200 m, or total
+descent above ~20 m per km, after smoothing barometric/GPS elevation noise". High severity from -10 %, the gentlest
+slope the damage studies used.
+
+Evidence keys (SI):
+- `descent_per_km_m`: total descent (m) per kilometre of the run
+- `total_descent_m`: total descent in metres (3 m hysteresis, after cleaning)
+- `steep_distance_m`, `steep_time_s`: distance and time on stretches of at least `downhill_min_stretch_m` whose
+  average grade is steeper than -`downhill_grade_pct`
+- `steepest_grade_pct`: steepest average grade over any `downhill_min_stretch_m` stretch (negative, %)
+- `steep_pace_s_per_km`: pace on those steep stretches (None when there are none)
+
+Runs only; treadmill, virtual and indoor runs have no real slope and stay silent, as do runs without altitude.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.model import Sport
+from syncd.domain.rules.context import RuleContext
+from syncd.domain.streams_math import STOPPED_MPS, AltitudeProfile
+
+VERSION: int = 1
+
+ADVICE = (
+    "Keep to level ground while your back settles: choose a flat loop, or walk the steep descents. "
+    "Running downhill lands harder on your back."
+)
+# More than this share of altitude samples dropped as noise makes the figures less certain.
+NOISY_SHARE = 0.05
+
+
+def evaluate(ctx: RuleContext) -> Flag | None:
+    activity = ctx.activity
+    if not activity.sport.is_run or activity.sport in (Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN) or activity.indoor:
+        return None
+    if activity.streams is None:
+        return None
+    t = ctx.thresholds
+    profile = ctx.altitude_profile()
+    if profile is None or profile.distance_m[-1] - profile.distance_m[0] < t.downhill_min_stretch_m:
+        return None
+    length_m = float(profile.distance_m[-1] - profile.distance_m[0])
+    descent = profile.total_descent_m()
+    per_km = descent / (length_m / 1000.0)
+    steep_m, steep_s, steepest = _steep_stretches(profile, t.downhill_min_stretch_m, t.downhill_grade_pct)
+    if steep_m <= 0 and per_km < t.downhill_descent_per_km_m:
+        return None
+    high = steepest <= -t.downhill_high_grade_pct or steep_m >= t.downhill_high_distance_m
+    if steep_m > 0:
+        confidence = Confidence.HIGH if profile.rejected_share <= NOISY_SHARE else Confidence.MEDIUM
+    else:
+        confidence = Confidence.MEDIUM if profile.rejected_share <= NOISY_SHARE else Confidence.LOW
+    return Flag(
+        code=FlagCode.DOWNHILL,
+        severity=Severity.HIGH if high else Severity.CAUTION,
+        confidence=confidence,
+        evidence={
+            "descent_per_km_m": round(per_km, 1),
+            "total_descent_m": round(descent, 1),
+            "steep_distance_m": round(steep_m, 1),
+            "steep_time_s": round(steep_s, 1),
+            "steepest_grade_pct": round(steepest, 1),
+            "steep_pace_s_per_km": round(steep_s / steep_m * 1000.0, 0) if steep_m > 0 else None,
+        },
+        advice=ADVICE,
+    )
+
+
+def _steep_stretches(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float) -> tuple[float, float, float]:
+    """Distance and time descending inside any `min_stretch_m` window steeper than -`grade_pct`, and the steepest.
+
+    Averaging over the whole window is what makes a descent "sustained": a short steep step inside a gentle slope
+    does not count, a long slope with a few flatter metres still does.
+    """
+    alt = profile.altitude_m
+    k = max(1, round(min_stretch_m / profile.step_m))
+    if len(alt) <= k:
+        return 0.0, 0.0, 0.0
+    grade = (alt[k:] - alt[:-k]) / (k * profile.step_m) * 100.0
+    steep = (grade <= -grade_pct).astype(np.float64)
+    in_steep_window = np.convolve(steep, np.ones(k), mode="full")[: len(alt) - 1] > 0.5
+    # A steep window reaches a little way onto the flat either side; only its descending steps count.
+    local = np.diff(alt) / profile.step_m * 100.0
+    covered = in_steep_window & (local <= -grade_pct / 2)
+    # Time per grid step, capped so that standing still on a descent does not count as time spent running it.
+    dt = np.minimum(np.diff(profile.time_s), profile.step_m / STOPPED_MPS)
+    steep_m = float(covered.sum()) * profile.step_m
+    steep_s = float(dt[covered].sum())
+    return steep_m, steep_s, float(grade.min())

@@ -1,0 +1,101 @@
+"""Hard surface: how much of a run was on asphalt or concrete, from a surface map or the platform's sport type.
+
+Source: RISK-FACTS.md, "Surface: move from asphalt roads and concrete paths or sidewalks to a treadmill, grass
+paths or dirt trails. Softer surfaces reduce the stress on the back and on every joint."
+
+Decision:
+- treadmill, virtual and indoor runs, and trail runs: not hard, silent;
+- track runs: their own case, `info` at most (a synthetic track is softer than a road, but not grass);
+- a surface map that knows the route: flag when the paved share of the classified distance reaches
+  `hard_surface_share_pct`; confidence from how much of the route the map could classify;
+- no map data, GPS recorded: "likely road" at `info` with low confidence (most outdoor runs are on roads);
+- no GPS and no indoor marker: unknown, silent.
+
+Evidence keys: `surface` ("paved", "likely_paved", "track"), `source` ("map", "sport_type"), `distance_m`,
+and with a map `hard_m`, `share_pct` (paved share of the classified distance, %), `unknown_m`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from syncd.domain.flags import Confidence, EvidenceValue, Flag, FlagCode, Severity
+from syncd.domain.model import Activity, Sport
+from syncd.domain.rules.context import RuleContext
+from syncd.domain.streams_math import distance_of
+from syncd.domain.surface import SurfaceBreakdown
+
+VERSION: int = 1
+
+ADVICE = (
+    "Your back takes less jarring on softer ground: try a grass path, a dirt trail or a treadmill for your next "
+    "easy runs."
+)
+TRACK_ADVICE = (
+    "A track is kinder than a road, but grass or a dirt trail is softer still; alternate the direction you run "
+    "the bends."
+)
+
+
+def evaluate(ctx: RuleContext) -> Flag | None:
+    activity = ctx.activity
+    sport = activity.sport
+    if not sport.is_run or sport in (Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN, Sport.TRAIL_RUN) or activity.indoor:
+        return None
+    distance = _distance_m(activity)
+    if sport is Sport.TRACK_RUN:
+        return Flag(
+            code=FlagCode.HARD_SURFACE,
+            severity=Severity.INFO,
+            confidence=Confidence.MEDIUM,
+            evidence={"surface": "track", "source": "sport_type", "distance_m": distance},
+            advice=TRACK_ADVICE,
+        )
+    streams = activity.streams
+    if streams is None or not streams.has_gps or streams.lat is None or streams.lon is None:
+        return None
+    if ctx.surface_map is not None:
+        ok = np.isfinite(streams.lat) & np.isfinite(streams.lon)
+        breakdown = ctx.surface_map.classify(streams.lat[ok], streams.lon[ok])
+        if breakdown is not None and breakdown.total_m - breakdown.unknown_m > 0:
+            return _from_map(breakdown, distance, ctx.thresholds.hard_surface_share_pct)
+    return Flag(
+        code=FlagCode.HARD_SURFACE,
+        severity=Severity.INFO,
+        confidence=Confidence.LOW,
+        evidence={"surface": "likely_paved", "source": "sport_type", "distance_m": distance},
+        advice=ADVICE,
+    )
+
+
+def _from_map(breakdown: SurfaceBreakdown, distance: float | None, share_pct: float) -> Flag | None:
+    """Judge the paved share of what the map knows; report the unknown rest instead of guessing it."""
+    known = breakdown.total_m - breakdown.unknown_m
+    share = breakdown.paved_m / known * 100.0
+    if share < share_pct:
+        return None
+    coverage = known / breakdown.total_m
+    confidence = Confidence.HIGH if coverage >= 0.8 else Confidence.MEDIUM if coverage >= 0.5 else Confidence.LOW
+    evidence: dict[str, EvidenceValue] = {
+        "surface": "paved",
+        "source": "map",
+        "distance_m": distance,
+        "hard_m": round(breakdown.paved_m, 1),
+        "share_pct": round(share, 1),
+        "unknown_m": round(breakdown.unknown_m, 1),
+    }
+    return Flag(
+        code=FlagCode.HARD_SURFACE,
+        severity=Severity.CAUTION,
+        confidence=confidence,
+        evidence=evidence,
+        advice=ADVICE,
+    )
+
+
+def _distance_m(activity: Activity) -> float | None:
+    if activity.distance_m is not None:
+        return round(activity.distance_m, 1)
+    if activity.streams is not None and (distance := distance_of(activity.streams)) is not None:
+        return round(float(distance[-1]), 1)
+    return None

@@ -1,0 +1,435 @@
+"""Pure, vectorised helpers the stream-based rules share: distance, cleaned altitude, smoothed speed, efforts.
+
+Why a module of its own: recorded streams are messy (GPS altitude spikes and 0 m dropouts, jitter, pauses, GPS
+gaps, 1 s or "smart" 4-5 s sampling), and every rule must see the same cleaned picture. Everything here is numpy
+without Python loops over samples (loops run over segments only), so a 1-hour run at 1 Hz costs microseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from syncd.domain.history import HistoryEntry
+from syncd.domain.model import BoolArray, FloatArray, Streams
+
+EARTH_RADIUS_M = 6_371_000.0
+# Below this a runner is standing (traffic light, watch not paused): excluded from pace figures.
+STOPPED_MPS = 0.5
+# A gap in samples longer than this is a pause or GPS loss, not a stretch to integrate speed across.
+MAX_SAMPLE_GAP_S = 10.0
+# Spike filter on the distance grid: a sample further than this from its neighbourhood median is noise.
+ALTITUDE_SPIKE_TOLERANCE_M = 10.0
+# Altitude changes smaller than this are jitter when summing descent (hysteresis, as most platforms do).
+DESCENT_HYSTERESIS_M = 3.0
+# Strava workout_type values for runs that mean hard effort (0 default, 1 race, 2 long run, 3 workout).
+STRAVA_RUN_RACE = 1
+STRAVA_RUN_WORKOUT = 3
+
+IntArray = np.ndarray[tuple[int], np.dtype[np.intp]]
+
+
+def haversine_cumulative(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    """Cumulative great-circle distance along a track; missing fixes add nothing (the next fix bridges the gap)."""
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    out = np.zeros(len(lat), dtype=np.float64)
+    idx = np.flatnonzero(ok)
+    if len(idx) < 2:
+        return out
+    la, lo = np.radians(lat[idx]), np.radians(lon[idx])
+    a = np.sin(np.diff(la) / 2) ** 2 + np.cos(la[:-1]) * np.cos(la[1:]) * np.sin(np.diff(lo) / 2) ** 2
+    steps = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    out[idx[1:]] = np.cumsum(steps)
+    return np.maximum.accumulate(out)
+
+
+def _monotonic(values: FloatArray) -> FloatArray | None:
+    """Fill NaNs by carrying forward (leading NaNs become the first value) and forbid going backwards."""
+    ok = np.isfinite(values)
+    if ok.all():
+        return np.maximum.accumulate(values) if len(values) >= 2 else None
+    if ok.sum() < 2:
+        return None
+    idx = np.where(ok, np.arange(len(values)), 0)
+    np.maximum.accumulate(idx, out=idx)
+    filled = values[idx]
+    filled[: np.argmax(ok)] = values[np.argmax(ok)]
+    return np.maximum.accumulate(filled)
+
+
+def _first_of_each(sorted_values: FloatArray) -> IntArray:
+    """Indices of the first sample at each distinct value of a non-decreasing array (np.unique without a sort)."""
+    keep = np.empty(len(sorted_values), dtype=np.bool_)
+    if len(keep):
+        keep[0] = True
+        np.greater(sorted_values[1:], sorted_values[:-1], out=keep[1:])
+    return np.flatnonzero(keep)
+
+
+def distance_of(streams: Streams) -> FloatArray | None:
+    """Cumulative distance per sample: the recorded channel, else GPS, else the integrated speed sensor."""
+    if streams.distance_m is not None:
+        recorded = _monotonic(streams.distance_m)
+        if recorded is not None and recorded[-1] > recorded[0]:
+            shifted: FloatArray = recorded - recorded[0]
+            return shifted
+    if streams.has_gps and streams.lat is not None and streams.lon is not None:
+        return haversine_cumulative(streams.lat, streams.lon)
+    if streams.speed_mps is not None and len(streams) >= 2:
+        speed = np.nan_to_num(streams.speed_mps, nan=0.0)
+        dt = np.diff(streams.time_s)
+        dt = np.where((dt > 0) & (dt <= MAX_SAMPLE_GAP_S), dt, 0.0)
+        return np.concatenate(([0.0], np.cumsum(0.5 * (speed[1:] + speed[:-1]) * dt)))
+    return None
+
+
+def _median3(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
+    result: FloatArray = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    return result
+
+
+def _median5(a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray, e: FloatArray) -> FloatArray:
+    return _median3(e, np.maximum(np.minimum(a, b), np.minimum(c, d)), np.minimum(np.maximum(a, b), np.maximum(c, d)))
+
+
+def rolling_median(values: FloatArray) -> FloatArray:
+    """Centred running pseudo-median: the median of three running medians of five, 5 samples apart (reflect padding).
+
+    Like a running median of 11 it removes spikes up to five samples wide and leaves ramps untouched, but it is
+    elementwise min/max (no sorting), several times cheaper on the hot path. Beside a spike, and on a peak, the
+    answer may be off by up to seven samples' worth of slope, which is why callers only replace samples that stray
+    far from it.
+    """
+    n = len(values)
+    if n < 15:
+        return values.copy()
+    # Reflect padding by hand: np.pad's generality costs more than the filter itself on the hot path.
+    padded = np.concatenate((values[7:0:-1], values, values[-2:-9:-1]))
+    # m5[j] is centred on padded[j + 2], i.e. on values[j - 5].
+    m5 = _median5(padded[:-4], padded[1:-3], padded[2:-2], padded[3:-1], padded[4:])
+    return _median3(m5[:n], m5[5 : n + 5], m5[10 : n + 10])
+
+
+def moving_average(values: FloatArray, window: int) -> FloatArray:
+    """Centred running mean (edges padded with the edge value): the low-pass after the median filter."""
+    if window < 2 or len(values) < window:
+        return values.copy()
+    half = window // 2
+    width = 2 * half + 1
+    padded = np.concatenate((np.full(half, values[0]), values, np.full(half, values[-1])))
+    result: FloatArray = np.convolve(padded, np.full(width, 1.0 / width), mode="valid")
+    return result
+
+
+def segments(mask: BoolArray) -> tuple[IntArray, IntArray]:
+    """Start and end (exclusive) indices of each run of True in `mask`."""
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+@dataclass(frozen=True, slots=True)
+class AltitudeProfile:
+    """Cleaned altitude on an even distance grid (`step_m` apart) with the elapsed time at each grid point."""
+
+    step_m: float
+    distance_m: FloatArray
+    altitude_m: FloatArray
+    time_s: FloatArray
+    rejected_share: float
+
+    def total_descent_m(self, hysteresis_m: float = DESCENT_HYSTERESIS_M) -> float:
+        return descent_with_hysteresis(self.altitude_m, hysteresis_m)
+
+
+def altitude_profile(streams: Streams, step_m: float = 10.0, smooth_m: float = 50.0) -> AltitudeProfile | None:
+    """Altitude with noise removed, resampled every `step_m` metres of distance.
+
+    Steps: drop NaNs; treat exact 0 m as a dropout when the track is not at sea level; resample by distance (so
+    standing still adds no noise); replace samples further than ALTITUDE_SPIKE_TOLERANCE_M from the running median
+    over nine grid steps (spikes, implausible vertical jumps); then low-pass with a running mean over `smooth_m`.
+    None when there is no altitude or no distance to place it on.
+    """
+    return _altitude_profile(streams, step_m, smooth_m)
+
+
+def _altitude_profile(streams: Streams, step_m: float, smooth_m: float) -> AltitudeProfile | None:
+    if streams.altitude_m is None:
+        return None
+    distance = distance_of(streams)
+    if distance is None:
+        return None
+    altitude = streams.altitude_m
+    valid = np.isfinite(altitude)
+    if valid.sum() < 10:
+        return None
+    present = altitude[valid]
+    if abs(float(np.median(present[:: max(1, len(present) // 256)]))) > 20.0:
+        valid &= altitude != 0.0
+    # Keep the first sample at each distance so np.interp sees strictly increasing x (distance never decreases).
+    dist_v = distance[valid]
+    first = _first_of_each(dist_v)
+    dist_u = dist_v[first]
+    if len(dist_u) < 2 or dist_u[-1] - dist_u[0] < 2 * step_m:
+        return None
+    grid = np.arange(dist_u[0], dist_u[-1] + 1e-9, step_m)
+    raw = np.interp(grid, dist_u, altitude[valid][first])
+    # Time from every sample, not only those with altitude, so a pause stays inside one grid step.
+    all_first = _first_of_each(distance)
+    times = np.interp(grid, distance[all_first], streams.time_s[all_first])
+    median = rolling_median(raw)
+    spikes = np.abs(raw - median) > ALTITUDE_SPIKE_TOLERANCE_M
+    despiked = np.where(spikes, median, raw)
+    smooth = moving_average(despiked, max(1, round(smooth_m / step_m) | 1))
+    rejected = (len(altitude) - int(valid.sum())) / len(altitude) + float(spikes.mean())
+    return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected))
+
+
+def descent_with_hysteresis(altitude: FloatArray, threshold_m: float = DESCENT_HYSTERESIS_M) -> float:
+    """Total descent counting only swings of at least `threshold_m`, so jitter on the flat adds nothing.
+
+    A Schmitt trigger over the turning points only (numpy finds them), so the loop runs per hill, not per sample.
+    """
+    if len(altitude) < 2:
+        return 0.0
+    step = np.diff(altitude)
+    nonzero = np.flatnonzero(step)
+    if len(nonzero) == 0:
+        return 0.0
+    signs = np.sign(step[nonzero])
+    turns = nonzero[np.flatnonzero(signs[1:] != signs[:-1]) + 1]
+    points = altitude[np.concatenate(([0], turns, [len(altitude) - 1]))].tolist()
+    descent = 0.0
+    direction = 0
+    high = low = anchor = current = points[0]
+    for value in points[1:]:
+        if direction == 0:
+            high, low = max(high, value), min(low, value)
+            if high - value >= threshold_m:
+                direction, anchor, current = -1, high, value
+            elif value - low >= threshold_m:
+                direction, anchor, current = 1, low, value
+        elif direction < 0:
+            if value < current:
+                current = value
+            elif value - current >= threshold_m:
+                descent += anchor - current
+                direction, anchor, current = 1, current, value
+        elif value > current:
+            current = value
+        elif current - value >= threshold_m:
+            direction, anchor, current = -1, current, value
+    if direction < 0:
+        descent += anchor - current
+    return float(descent)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeedTrace:
+    """Speed from distance over time on an even time grid, smoothed over a short window; stops are near zero."""
+
+    step_s: float
+    time_s: FloatArray
+    distance_m: FloatArray
+    speed_mps: FloatArray
+
+    @property
+    def moving(self) -> BoolArray:
+        moving: BoolArray = self.speed_mps >= STOPPED_MPS
+        return moving
+
+    @property
+    def moving_time_s(self) -> FloatArray:
+        """Cumulative moving time at each grid point (stopped grid steps add nothing)."""
+        return np.concatenate(([0.0], np.cumsum(self.moving[:-1] * self.step_s)))
+
+    def mean_moving_speed(self, mask: BoolArray) -> float | None:
+        """Distance over moving time within `mask` (grid points), or None when nothing moved there."""
+        sel = mask & self.moving
+        if not sel.any():
+            return None
+        return float(self.speed_mps[sel].mean())
+
+
+def speed_trace(streams: Streams, step_s: float = 2.0, half_window_s: float = 10.0) -> SpeedTrace | None:
+    """Speed as distance change over a centred window, sampled every `step_s` seconds of elapsed time.
+
+    Using distance (not the instantaneous speed channel) makes pauses read as 0 and a GPS gap while running read
+    as the average speed across it, which is what happened. None without distance or with under a minute of data.
+    """
+    return _speed_trace(streams, step_s, half_window_s)
+
+
+def _speed_trace(streams: Streams, step_s: float, half_window_s: float) -> SpeedTrace | None:
+    distance = distance_of(streams)
+    if distance is None or len(streams) < 2:
+        return None
+    time = streams.time_s
+    ok = np.isfinite(time)
+    if ok.all() and bool(np.all(time[1:] >= time[:-1])):
+        first = _first_of_each(time)
+        time_u = time[first]
+    else:
+        time_u, first = np.unique(time[ok], return_index=True)
+    if len(time_u) < 2 or time_u[-1] - time_u[0] < 60.0:
+        return None
+    dist_u = distance[ok][first]
+    grid = np.arange(0.0, time_u[-1] - time_u[0] + 1e-9, step_s)
+    dist_grid = np.interp(grid, time_u - time_u[0], dist_u)
+    dist_grid -= dist_grid[0]
+    # The window is a whole number of grid steps, so its ends are grid points: shift instead of interpolating.
+    k = max(1, round(half_window_s / step_s))
+    n = len(grid)
+    ahead = np.concatenate((dist_grid[k:], np.full(min(k, n), dist_grid[-1])))
+    behind = np.concatenate((np.zeros(min(k, n)), dist_grid[:-k]))
+    span = (np.minimum(np.arange(n) + k, n - 1) - np.maximum(np.arange(n) - k, 0)) * step_s
+    speed = (ahead - behind) / np.maximum(span, step_s)
+    return SpeedTrace(step_s, grid, dist_grid, speed)
+
+
+def running_speed(trace: SpeedTrace) -> float | None:
+    """The run's typical running speed: median of samples faster than 60 % of its 90th percentile.
+
+    Walking breaks and stops sit below that cut, so a run/walk session does not look slower than it was run.
+    """
+    moving = trace.speed_mps[trace.moving]
+    if len(moving) == 0:
+        return None
+    fast_cut = 0.6 * _quantile(moving, 0.9)
+    return _quantile(moving[moving >= fast_cut], 0.5)
+
+
+def _quantile(values: FloatArray, q: float) -> float:
+    """Nearest-rank quantile by partition: np.percentile's generality costs more than the answer here."""
+    k = round(q * (len(values) - 1))
+    return float(np.partition(values, k)[k])
+
+
+@dataclass(frozen=True, slots=True)
+class Effort:
+    """One sustained fast stretch on a speed trace (grid indices, end exclusive) and what followed it."""
+
+    start: int
+    end: int
+    duration_s: float
+    distance_m: float
+    speed_mps: float
+    recovery_s: float
+    recovery_speed_mps: float | None
+
+
+def find_efforts(
+    trace: SpeedTrace,
+    fast_mps: float,
+    min_duration_s: float = 25.0,
+    bridge_s: float = 8.0,
+    recovery_ratio: float = 0.8,
+) -> list[Effort]:
+    """Stretches at or above `fast_mps` lasting `min_duration_s`, split by real recoveries.
+
+    Dips shorter than `bridge_s` are bridged (GPS jitter); two efforts whose gap is not clearly slower
+    (gap speed above `recovery_ratio` x effort speed) are merged, so a steady run above the line is one effort.
+    """
+    fast = trace.speed_mps >= fast_mps
+    starts, ends = segments(fast)
+    if len(starts) == 0:
+        return []
+    bridge = int(np.ceil(bridge_s / trace.step_s))
+    keep_gap = (starts[1:] - ends[:-1]) > bridge
+    starts = np.concatenate((starts[:1], starts[1:][keep_gap]))
+    ends = np.concatenate((ends[:-1][keep_gap], ends[-1:]))
+    csum = np.concatenate(([0.0], np.cumsum(trace.speed_mps)))
+    merged: list[tuple[int, int]] = []
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        if merged:
+            ps, pe = merged[-1]
+            gap_speed = (csum[s] - csum[pe]) / max(s - pe, 1)
+            effort_speed = min((csum[pe] - csum[ps]) / (pe - ps), (csum[e] - csum[s]) / (e - s))
+            if gap_speed > recovery_ratio * effort_speed:
+                merged[-1] = (ps, e)
+                continue
+        merged.append((s, e))
+    min_steps = min_duration_s / trace.step_s
+    kept = _widen([(s, e) for s, e in merged if e - s >= min_steps], trace.speed_mps, csum)
+    efforts: list[Effort] = []
+    n = len(trace.speed_mps)
+    for i, (s, e) in enumerate(kept):
+        nxt = kept[i + 1][0] if i + 1 < len(kept) else n
+        rec = trace.speed_mps[e:nxt]
+        efforts.append(
+            Effort(
+                start=s,
+                end=e,
+                duration_s=(e - s) * trace.step_s,
+                distance_m=float(trace.distance_m[min(e, n - 1)] - trace.distance_m[s]),
+                speed_mps=float((csum[e] - csum[s]) / (e - s)),
+                recovery_s=(nxt - e) * trace.step_s,
+                recovery_speed_mps=float(rec.mean()) if len(rec) else None,
+            )
+        )
+    return efforts
+
+
+def _widen(spans: list[tuple[int, int]], speed: FloatArray, csum: FloatArray) -> list[tuple[int, int]]:
+    """Move each effort's edges out to where speed crosses halfway between the effort and the gap beside it.
+
+    The detection line sits near the top of the smoothed ramps, which would cut every rep short; halfway down the
+    ramp is where the athlete actually changed pace.
+    """
+    widened: list[tuple[int, int]] = []
+    n = len(speed)
+    for i, (start, end) in enumerate(spans):
+        s, e = start, end
+        level = (csum[e] - csum[s]) / (e - s)
+        lo = widened[-1][1] if widened else 0
+        hi = spans[i + 1][0] if i + 1 < len(spans) else n
+        if s > lo:
+            before = speed[lo:s]
+            edge = (level + before.mean()) / 2
+            slow = np.flatnonzero(before < edge)
+            s = lo + int(slow[-1]) + 1 if len(slow) else lo
+        if hi > e:
+            after = speed[e:hi]
+            edge = (level + after.mean()) / 2
+            slow = np.flatnonzero(after < edge)
+            e = e + int(slow[0]) if len(slow) else hi
+        widened.append((s, e))
+    return widened
+
+
+def easy_speed_from_history(
+    history: Sequence[HistoryEntry], percentile: float = 30.0, min_runs: int = 3
+) -> float | None:
+    """The athlete's own easy speed: a low percentile of recent runs' average speeds.
+
+    Races and workouts (Strava workout_type 1 and 3) are left out: they are not easy by definition. None with fewer
+    than `min_runs` usable runs: rules then judge the run on its own structure.
+    """
+    return _easy_speed(history, percentile, min_runs)
+
+
+def _easy_speed(history: Sequence[HistoryEntry], percentile: float, min_runs: int) -> float | None:
+    speeds = [
+        entry.average_speed_mps
+        for entry in history
+        if entry.sport.is_run
+        and entry.workout_type not in (STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT)
+        and entry.average_speed_mps is not None
+        and entry.average_speed_mps > STOPPED_MPS
+    ]
+    if len(speeds) < min_runs:
+        return None
+    # Linear-interpolation percentile (numpy's default) on a short list: plain Python is faster than np.percentile.
+    ordered = sorted(speeds)
+    rank = (len(ordered) - 1) * percentile / 100.0
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def pace_s_per_km(speed_mps: float | None) -> float | None:
+    """Seconds per kilometre, rounded to a whole second for evidence; None for no movement."""
+    if speed_mps is None or speed_mps <= 0:
+        return None
+    return round(1000.0 / speed_mps, 0)

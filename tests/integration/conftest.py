@@ -1,0 +1,114 @@
+"""Store fixtures: every `store` test runs on SQLite and on PostgreSQL.
+
+PostgreSQL: `SYNCD_TEST_PG_URL` (default postgresql+psycopg://postgres@127.0.0.1:5432/test). Each test session
+creates its own database (dropped at the end) and each test its own schema in it, so parallel runs and tests never
+see each other's rows. Unreachable server: the PostgreSQL cases are skipped, unless SYNCD_REQUIRE_PG=1 (CI), where
+they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import make_url
+
+from syncd.adapters.crypto import SecretBox
+from syncd.adapters.db import Store
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _libpq(url: str) -> str:
+    """The SQLAlchemy URL as a libpq connection string for psycopg."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a fresh PostgreSQL database for this test session (dropped afterwards)."""
+    base = os.environ.get("SYNCD_TEST_PG_URL", DEFAULT_PG_URL)
+    try:
+        admin = psycopg.connect(_libpq(base), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        reason = " ".join(str(exc).split())
+        message = f"PostgreSQL at {make_url(base).render_as_string(hide_password=True)} unreachable: {reason}"
+        if os.environ.get("SYNCD_REQUIRE_PG") == "1":
+            pytest.fail(f"{message} (SYNCD_REQUIRE_PG=1: start the server or fix SYNCD_TEST_PG_URL)")
+        pytest.skip(f"{message}; set SYNCD_TEST_PG_URL to run the PostgreSQL cases")
+    name = f"syncd_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield make_url(base).set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a new schema in the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state' / 'syncd.db'}"
+        return
+    base: str = request.getfixturevalue("pg_url")
+    schema = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(_libpq(base), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(_libpq(base), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def secret_box() -> SecretBox:
+    return SecretBox(SecretBox.generate_key(), origin="the test key")
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store_factory(db_url: str, secret_box: SecretBox, clock: FakeClock) -> Iterator[Callable[[], Store]]:
+    """Opens more Store instances (separate engines = separate workers) on the same database."""
+    opened: list[Store] = []
+
+    def factory() -> Store:
+        store = Store.open(db_url, secret_box=secret_box, clock=clock)
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(store_factory: Callable[[], Store]) -> Store:
+    return store_factory()

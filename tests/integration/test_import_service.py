@@ -1,0 +1,102 @@
+"""Import and annotation use cases against the real store (SQLite and PostgreSQL) and real recordings."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from syncd.adapters.db import Store
+from syncd.adapters.files import load_activities
+from syncd.domain.flags import FlagCode
+from syncd.domain.thresholds import Thresholds
+from syncd.services.annotate_files import annotate_paths
+from syncd.services.annotating import AnnotationPolicy, annotate_one, reannotate
+from syncd.services.importing import import_paths
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def codes(flags: object) -> set[str]:
+    return {f.code.value for f in flags}  # type: ignore[attr-defined]
+
+
+def test_import_stores_annotates_and_is_idempotent(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("run.fit", "c2eb1b_6.tcx", "sample_mulitple_header.fit", "korita-zbevnica.gpx"):
+        shutil.copy(REAL / name, folder / name)
+    athlete = store.ensure_athlete("local", name="Local athlete")
+    policy = AnnotationPolicy()
+
+    first = import_paths(store, athlete, [folder], policy, now=NOW)
+    assert first.failed == []
+    assert (first.files, first.created, first.unchanged) == (4, 6, 0)  # the triathlon is swim, bike and run legs
+    assert len(first.annotated) == 6
+    runs = [o for o in first.annotated if o.annotated.activity.sport.is_run]
+    assert len(runs) == 3
+    for outcome in first.annotated:
+        latest = store.latest_annotation(outcome.activity_id)
+        assert latest is not None
+        assert latest.rules_version == policy.version
+        assert (latest.note is not None) == outcome.annotated.activity.sport.is_run
+    assert any("downhill" in codes(o.annotated.annotation.flags) for o in runs)
+
+    second = import_paths(store, athlete, [folder], policy, now=NOW)
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 6)
+    assert not any(o.changed for o in second.annotated)
+    assert store.counts()["annotations"] == 6
+
+
+def test_a_corrupt_file_does_not_stop_the_others(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "bad.fit").write_bytes(b"\x0e\x10garbage-not-a-fit-file")
+    shutil.copy(REAL / "run.fit", tmp_path / "good.fit")
+    athlete = store.ensure_athlete("local")
+    report = import_paths(store, athlete, [tmp_path / "bad.fit", tmp_path / "good.fit"], AnnotationPolicy(), now=NOW)
+    assert report.created == 1
+    assert len(report.failed) == 1
+    assert "bad.fit" in report.failed[0]
+    assert "\n" not in report.failed[0]
+
+
+def test_reannotate_reruns_only_changed_rules_versions(store: Store) -> None:
+    athlete = store.ensure_athlete("local")
+    import_paths(store, athlete, [REAL / "run.fit", REAL / "c2eb1b_6.tcx"], AnnotationPolicy(), now=NOW)
+    unchanged = reannotate(store, AnnotationPolicy(), now=NOW)
+    assert (unchanged.examined, unchanged.rerun, unchanged.changed) == (2, 0, 0)
+
+    stricter = AnnotationPolicy(thresholds=Thresholds(downhill_grade_pct=30.0, downhill_descent_per_km_m=100.0))
+    report = reannotate(store, stricter, now=NOW)
+    assert (report.examined, report.rerun, report.changed) == (2, 2, 2)  # new version recorded on both
+    downhill_run = store.find_activity_id("file", load_activities(REAL / "run.fit")[0].activity.external_id)
+    assert downhill_run is not None
+    latest = store.latest_annotation(downhill_run)
+    assert latest is not None and FlagCode.DOWNHILL not in {f.code for f in latest.flags}
+
+
+def test_annotate_files_uses_the_other_files_as_history() -> None:
+    results, failures = annotate_paths([REAL / "run.fit", REAL / "2013-02-06-12-11-14.fit"], AnnotationPolicy())
+    assert failures == []
+    assert [r.annotated.activity.start_utc for r in results] == sorted(r.annotated.activity.start_utc for r in results)
+    for result in results:
+        assert "downhill" in codes(result.annotated.annotation.flags)
+
+
+def test_note_of_a_run_with_many_flags_fits_a_phone_screen() -> None:
+    parsed = load_activities(REAL / "run.fit")[0].activity
+    annotated = annotate_one(parsed, [], AnnotationPolicy(), now=NOW)
+    assert len(annotated.annotation.flags) >= 3
+    assert annotated.note is not None
+    assert len(annotated.note) <= 600, annotated.note
+    assert "clinician" in annotated.note
+    imperial = annotate_one(parsed, [], replace(AnnotationPolicy(), units="imperial"), now=NOW)
+    assert imperial.note is not None and " mi" in imperial.note and " km" not in imperial.note
+
+
+def test_non_runs_get_no_note() -> None:
+    walk = load_activities(REAL / "Afternoon_Walk_Polar_Watch.gpx")[0].activity
+    annotated = annotate_one(walk, [], AnnotationPolicy(), now=NOW)
+    assert annotated.note is None
+    assert annotated.annotation.flags == ()

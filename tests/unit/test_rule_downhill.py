@@ -1,0 +1,142 @@
+"""downhill: sustained steep descents and descent per km, on synthetic altitude with known grades."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.model import FloatArray, Sport, Streams
+from syncd.domain.rules import downhill
+from syncd.domain.rules.context import RuleContext
+from syncd.domain.thresholds import Thresholds
+from tests.unit.test_streams_math import noisy_flat, run_activity, synthetic_streams
+
+DEFAULTS = Thresholds()
+
+
+def descent_after(
+    start_m: float, length_m: float, grade_pct: float, top: float = 200.0
+) -> Callable[[FloatArray], FloatArray]:
+    """Flat at `top`, then a straight descent at `grade_pct` for `length_m`, then flat again."""
+
+    def profile(dist: FloatArray) -> FloatArray:
+        down = np.clip(dist - start_m, 0.0, length_m)
+        return top - down * grade_pct / 100.0
+
+    return profile
+
+
+def evaluate(
+    streams: Streams, *, sport: Sport = Sport.RUN, indoor: bool = False, thresholds: Thresholds = DEFAULTS
+) -> Flag | None:
+    return downhill.evaluate(RuleContext(run_activity(streams, sport=sport, indoor=indoor), thresholds=thresholds))
+
+
+def test_flat_course_with_noisy_gps_altitude_is_not_flagged() -> None:
+    for seed in range(5):
+        assert evaluate(synthetic_streams([(4800, 2.9)], altitude=noisy_flat(seed))) is None
+
+
+def test_moderate_sustained_descent_is_a_caution_with_its_numbers() -> None:
+    # 5 km run, 600 m at -7 % in the middle: 42 m down.
+    flag = evaluate(synthetic_streams([(1667, 3.0)], altitude=descent_after(2000, 600, 7.0)))
+    assert flag is not None
+    assert flag.code is FlagCode.DOWNHILL
+    assert flag.severity is Severity.CAUTION
+    assert flag.confidence is Confidence.HIGH
+    ev = flag.evidence
+    assert ev["steepest_grade_pct"] == pytest.approx(-7.0, abs=0.3)
+    assert ev["steep_distance_m"] == pytest.approx(600, abs=60)
+    assert ev["steep_time_s"] == pytest.approx(200, abs=25)
+    assert ev["steep_pace_s_per_km"] == pytest.approx(333, abs=5)
+    assert ev["total_descent_m"] == pytest.approx(42, abs=3)
+    assert ev["descent_per_km_m"] == pytest.approx(42 / 5.0, abs=1)
+    assert flag.advice and not any(ch.isdigit() for ch in flag.advice)
+
+
+def test_ten_percent_or_a_long_steep_stretch_is_high() -> None:
+    steep = evaluate(synthetic_streams([(1667, 3.0)], altitude=descent_after(2000, 400, 12.0)))
+    assert steep is not None
+    assert steep.severity is Severity.HIGH
+    assert steep.evidence["steepest_grade_pct"] == pytest.approx(-12.0, abs=0.5)
+    long = evaluate(synthetic_streams([(2000, 3.0)], altitude=descent_after(1000, 1500, 6.0)))
+    assert long is not None
+    assert long.severity is Severity.HIGH
+    assert long.evidence["steep_distance_m"] == pytest.approx(1500, abs=100)
+
+
+def test_a_short_steep_step_is_not_sustained() -> None:
+    # -9 % for only 100 m (9 m down, -4.5 % over any 200 m) in a 5 km run: neither sustained nor much per km.
+    assert evaluate(synthetic_streams([(1667, 3.0)], altitude=descent_after(2000, 100, 9.0))) is None
+
+
+def test_rolling_course_is_flagged_on_descent_per_km_alone() -> None:
+    # 4.8 % rollers (below the steep grade) that lose 24 m every km.
+    def rollers(dist: FloatArray) -> FloatArray:
+        phase = np.mod(dist, 1000.0)
+        return np.where(phase < 500.0, phase * 0.048, 24.0 - (phase - 500.0) * 0.048)
+
+    flag = evaluate(synthetic_streams([(3333, 3.0)], altitude=rollers))
+    assert flag is not None
+    assert flag.severity is Severity.CAUTION
+    assert flag.confidence is Confidence.MEDIUM
+    assert flag.evidence["steep_distance_m"] == 0
+    assert flag.evidence["steep_pace_s_per_km"] is None
+    assert flag.evidence["descent_per_km_m"] == pytest.approx(24.0, abs=2.5)
+
+
+def test_thresholds_are_honoured() -> None:
+    streams = synthetic_streams([(1667, 3.0)], altitude=descent_after(2000, 600, 7.0))
+    assert evaluate(streams, thresholds=Thresholds(downhill_grade_pct=8.0, downhill_descent_per_km_m=50.0)) is None
+    # Averaged over 1 km, the 600 m at -7 % is only -4.2 %.
+    long_window = Thresholds(downhill_min_stretch_m=1000.0, downhill_descent_per_km_m=50.0)
+    assert evaluate(streams, thresholds=long_window) is None
+
+
+@pytest.mark.parametrize("sport", [Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN, Sport.HIKE, Sport.WALK, Sport.RIDE])
+def test_only_outdoor_runs_are_judged(sport: Sport) -> None:
+    streams = synthetic_streams([(1667, 3.0)], altitude=descent_after(1000, 1000, 10.0))
+    assert evaluate(streams, sport=sport) is None
+
+
+def test_indoor_marker_silences_the_rule() -> None:
+    streams = synthetic_streams([(1667, 3.0)], altitude=descent_after(1000, 1000, 10.0))
+    assert evaluate(streams, indoor=True) is None
+    assert evaluate(streams) is not None
+
+
+def test_no_altitude_or_no_streams_is_silent() -> None:
+    assert evaluate(synthetic_streams([(1667, 3.0)])) is None
+    assert downhill.evaluate(RuleContext(run_activity(None))) is None
+
+
+def test_too_short_a_run_is_silent() -> None:
+    assert evaluate(synthetic_streams([(50, 3.0)], altitude=lambda d: 100.0 - 0.2 * d)) is None
+
+
+def test_gps_gap_and_pause_do_not_break_the_descent() -> None:
+    # A pause in the middle of the descent and a stretch with no altitude fixes.
+    def with_gap(dist: FloatArray) -> FloatArray:
+        alt = descent_after(1000, 1000, 8.0)(dist)
+        alt[(dist > 1300) & (dist < 1500)] = np.nan
+        return alt
+
+    flag = evaluate(synthetic_streams([(500, 3.0), (300, None), (1000, 3.0)], altitude=with_gap))
+    assert flag is not None
+    assert flag.evidence["steepest_grade_pct"] == pytest.approx(-8.0, abs=0.5)
+    # The pause is not time spent running downhill.
+    assert flag.evidence["steep_time_s"] < 1100 / 3.0 + 30
+
+
+def test_five_hour_ultra_at_one_hertz() -> None:
+    def mountains(dist: FloatArray) -> FloatArray:
+        return 1000.0 + 300.0 * np.sin(dist / 4000.0)
+
+    flag = evaluate(synthetic_streams([(18000, 2.5)], altitude=mountains))
+    assert flag is not None
+    # Max grade of 300 sin(d/4000) is 7.5 %; 45 km hold several such descents.
+    assert flag.evidence["steepest_grade_pct"] == pytest.approx(-7.5, abs=0.3)
+    assert flag.evidence["steep_distance_m"] > 5000

@@ -1,0 +1,138 @@
+"""hard_surface: sport type first, then a surface map when one is configured, else "likely road" for GPS runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from syncd.domain.flags import Confidence, FlagCode, Severity
+from syncd.domain.model import FloatArray, Sport, Streams
+from syncd.domain.rules import hard_surface
+from syncd.domain.rules.context import RuleContext
+from syncd.domain.surface import SurfaceBreakdown
+from syncd.domain.thresholds import Thresholds
+from tests.unit.test_streams_math import run_activity, synthetic_streams
+
+
+@dataclass
+class FakeSurfaceMap:
+    """In-memory SurfaceMap: answers a fixed breakdown and remembers what it was asked."""
+
+    answer: SurfaceBreakdown | None
+    calls: list[tuple[FloatArray, FloatArray]] = field(default_factory=list)
+
+    def classify(self, lat: FloatArray, lon: FloatArray) -> SurfaceBreakdown | None:
+        self.calls.append((lat, lon))
+        return self.answer
+
+
+def gps_run() -> Streams:
+    return synthetic_streams([(1800, 3.0)])
+
+
+def test_gps_run_without_a_map_is_likely_road_with_low_confidence() -> None:
+    flag = hard_surface.evaluate(RuleContext(run_activity(gps_run())))
+    assert flag is not None
+    assert flag.code is FlagCode.HARD_SURFACE
+    assert flag.severity is Severity.INFO
+    assert flag.confidence is Confidence.LOW
+    assert flag.evidence["surface"] == "likely_paved"
+    assert flag.evidence["source"] == "sport_type"
+    assert flag.evidence["distance_m"] == pytest.approx(5397.0, abs=1.0)
+    assert "hard_m" not in flag.evidence
+    assert flag.advice and not any(ch.isdigit() for ch in flag.advice)
+
+
+@pytest.mark.parametrize("sport", [Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN, Sport.TRAIL_RUN])
+def test_soft_or_indoor_run_types_are_not_hard(sport: Sport) -> None:
+    surface = FakeSurfaceMap(SurfaceBreakdown(5000.0, 0.0, 0.0, 0.0, "osm"))
+    ctx = RuleContext(run_activity(gps_run(), sport=sport), surface_map=surface)
+    assert hard_surface.evaluate(ctx) is None
+
+
+def test_indoor_marker_is_not_hard_even_as_a_plain_run() -> None:
+    assert hard_surface.evaluate(RuleContext(run_activity(gps_run(), indoor=True))) is None
+
+
+@pytest.mark.parametrize("sport", [Sport.WALK, Sport.RIDE, Sport.HIKE])
+def test_only_runs_are_judged(sport: Sport) -> None:
+    assert hard_surface.evaluate(RuleContext(run_activity(gps_run(), sport=sport))) is None
+
+
+def test_track_run_is_its_own_info_case() -> None:
+    flag = hard_surface.evaluate(
+        RuleContext(run_activity(synthetic_streams([(1200, 4.0)], gps=False), sport=Sport.TRACK_RUN))
+    )
+    assert flag is not None
+    assert flag.severity is Severity.INFO
+    assert flag.evidence["surface"] == "track"
+    assert flag.evidence["source"] == "sport_type"
+
+
+def test_run_without_gps_and_without_indoor_marker_is_unknown() -> None:
+    streams = synthetic_streams([(1800, 3.0)], gps=False)
+    assert hard_surface.evaluate(RuleContext(run_activity(streams))) is None
+    assert hard_surface.evaluate(RuleContext(run_activity(None))) is None
+
+
+def test_mapped_paved_route_is_a_caution_with_shares() -> None:
+    surface = FakeSurfaceMap(
+        SurfaceBreakdown(paved_m=4000.0, unpaved_m=500.0, track_m=0.0, unknown_m=500.0, source="osm")
+    )
+    flag = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=surface))
+    assert flag is not None
+    assert flag.severity is Severity.CAUTION
+    assert flag.confidence is Confidence.HIGH  # 90 % of the route classified
+    assert flag.evidence["source"] == "map"
+    assert flag.evidence["surface"] == "paved"
+    assert flag.evidence["hard_m"] == 4000.0
+    assert flag.evidence["share_pct"] == pytest.approx(88.9)
+    assert flag.evidence["unknown_m"] == 500.0
+
+
+def test_confidence_follows_how_much_the_map_knew() -> None:
+    half = FakeSurfaceMap(SurfaceBreakdown(3000.0, 0.0, 0.0, 2000.0, "osm"))
+    little = FakeSurfaceMap(SurfaceBreakdown(1000.0, 0.0, 0.0, 4000.0, "osm"))
+    flag_half = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=half))
+    flag_little = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=little))
+    assert flag_half is not None and flag_half.confidence is Confidence.MEDIUM
+    assert flag_little is not None and flag_little.confidence is Confidence.LOW
+    assert flag_little.evidence["share_pct"] == 100.0
+
+
+def test_mapped_soft_route_is_not_flagged() -> None:
+    surface = FakeSurfaceMap(
+        SurfaceBreakdown(paved_m=1000.0, unpaved_m=3000.0, track_m=500.0, unknown_m=0.0, source="osm")
+    )
+    assert hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=surface)) is None
+
+
+def test_share_threshold_is_configurable() -> None:
+    surface = FakeSurfaceMap(SurfaceBreakdown(3000.0, 2000.0, 0.0, 0.0, "osm"))
+    ctx = RuleContext(run_activity(gps_run()), surface_map=surface)
+    assert hard_surface.evaluate(ctx) is not None  # 60 % paved
+    strict = RuleContext(
+        run_activity(gps_run()), surface_map=surface, thresholds=Thresholds(hard_surface_share_pct=70.0)
+    )
+    assert hard_surface.evaluate(strict) is None
+
+
+@pytest.mark.parametrize("answer", [None, SurfaceBreakdown(0.0, 0.0, 0.0, 5000.0, "osm")])
+def test_map_without_data_falls_back_to_likely_road(answer: SurfaceBreakdown | None) -> None:
+    flag = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=FakeSurfaceMap(answer)))
+    assert flag is not None
+    assert flag.evidence["source"] == "sport_type"
+    assert flag.confidence is Confidence.LOW
+
+
+def test_map_is_asked_with_valid_fixes_only() -> None:
+    streams = gps_run()
+    assert streams.lat is not None and streams.lon is not None
+    streams.lat[100:200] = np.nan
+    surface = FakeSurfaceMap(SurfaceBreakdown(5000.0, 0.0, 0.0, 0.0, "osm"))
+    hard_surface.evaluate(RuleContext(run_activity(streams), surface_map=surface))
+    (lat, lon), *_ = surface.calls
+    assert len(lat) == len(lon) == len(streams) - 100
+    assert np.isfinite(lat).all() and np.isfinite(lon).all()

@@ -1,0 +1,116 @@
+"""monotony on plain history: Foster's ratio over the 7 local days ending on the run, rest days as zero."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from syncd.domain.flags import Confidence, FlagCode, Severity
+from syncd.domain.history import HistoryEntry
+from syncd.domain.load import MONOTONY_CAP
+from syncd.domain.model import Activity, Source, Sport
+from syncd.domain.rules import monotony
+from syncd.domain.rules.context import RuleContext
+from syncd.domain.thresholds import Thresholds
+
+TODAY = datetime(2026, 11, 20, 7)
+
+
+def activity(local: datetime = TODAY, minutes: float = 30, sport: Sport = Sport.RUN, offset_h: float = 0) -> Activity:
+    offset = int(offset_h * 3600)
+    start = (local - timedelta(seconds=offset)).replace(tzinfo=UTC)
+    return Activity(Source.FILE, "now", sport, sport.value, start, utc_offset_s=offset, elapsed_s=minutes * 60)
+
+
+def hist(local: datetime, minutes: float, sport: Sport = Sport.RUN, offset_h: float = 0) -> HistoryEntry:
+    offset = int(offset_h * 3600)
+    start = (local - timedelta(seconds=offset)).replace(tzinfo=UTC)
+    return HistoryEntry(("file", f"{start.isoformat()}-{sport}"), sport, start, offset, minutes * 60)
+
+
+def week(loads: list[float], sport: Sport = Sport.RUN) -> list[HistoryEntry]:
+    """The six days before TODAY, oldest first (0 = rest)."""
+    return [hist(TODAY - timedelta(days=6 - i), m, sport) for i, m in enumerate(loads) if m]
+
+
+def evaluate(history: list[HistoryEntry], minutes: float = 30, **t: float):
+    ctx = RuleContext(activity=activity(minutes=minutes), history=history, thresholds=Thresholds(**t))  # type: ignore[arg-type]
+    return monotony.evaluate(ctx)
+
+
+def test_same_run_every_day_is_high_and_capped() -> None:
+    flag = evaluate(week([40] * 6), 40)
+    assert flag is not None and flag.code is FlagCode.MONOTONY
+    assert flag.severity is Severity.HIGH and flag.confidence is Confidence.MEDIUM
+    assert flag.evidence == {
+        "monotony": MONOTONY_CAP,
+        "week_load": 280.0,
+        "mean_daily_load": 40.0,
+        "sd_daily_load": 0.0,
+        "load_unit": "min",
+    }
+    assert not re.search(r"\d", flag.advice)
+
+
+def test_known_caution_week() -> None:
+    loads = [30, 30, 30, 0, 30, 30]  # + 30 today: five-of-seven days alike
+    flag = evaluate(week(loads), 30)
+    mean = 180 / 7
+    sd = math.sqrt((6 * (30 - mean) ** 2 + mean**2) / 7)
+    assert flag is not None and flag.evidence["monotony"] == pytest.approx(round(mean / sd, 2))
+    assert flag.severity is Severity.HIGH  # 2.45
+    flag = evaluate(week([30, 30, 0, 30, 30, 0]), 30)  # 150 over 7 days, two rest days: 1.58
+    assert flag is not None and flag.severity is Severity.CAUTION and flag.evidence["monotony"] == 1.58
+    assert flag.evidence["week_load"] == 150.0 and flag.evidence["sd_daily_load"] == pytest.approx(13.6, abs=0.05)
+
+
+def test_varied_week_is_quiet() -> None:
+    assert evaluate(week([60, 0, 20, 0, 90, 0]), 30) is None
+
+
+def test_thresholds_come_from_the_context() -> None:
+    history = week([30, 30, 0, 30, 30, 0])
+    assert evaluate(history, 30, monotony_caution=1.6) is None
+    flag = evaluate(history, 30, monotony_high=1.5)
+    assert flag is not None and flag.severity is Severity.HIGH
+
+
+def test_needs_a_week_of_history_span() -> None:
+    assert evaluate([], 30) is None
+    five_days = [hist(TODAY - timedelta(days=d), 40) for d in range(1, 6)]
+    assert evaluate(five_days, 40) is None  # the week before recording started is unknown, not rest
+    assert evaluate([*five_days, hist(TODAY - timedelta(days=6), 40)], 40) is not None
+
+
+def test_cross_training_days_are_days_off_impact() -> None:
+    assert evaluate(week([40] * 6, sport=Sport.RIDE), 40) is None  # only this run: one loaded day
+    alternate = [hist(TODAY - timedelta(days=d), 40, Sport.RUN if d % 2 == 0 else Sport.SWIM) for d in range(1, 7)]
+    assert evaluate(alternate, 40) is None
+    ride = RuleContext(activity=activity(sport=Sport.RIDE, minutes=40), history=week([40] * 6))
+    assert monotony.evaluate(ride) is None
+
+
+def test_zero_duration_run_in_an_empty_week() -> None:
+    old = [hist(TODAY - timedelta(days=10), 30)]
+    assert evaluate(old, 0) is None  # no load in the window at all
+
+
+def test_later_runs_do_not_count() -> None:
+    history = week([60, 0, 20, 0, 90, 0]) + [hist(TODAY + timedelta(hours=d * 24 + 1), 30) for d in range(3)]
+    assert evaluate(history, 30) is None
+
+
+def test_days_are_local_across_a_dst_change() -> None:
+    # 01:30 local every day; Berlin leaves summer time on 25 Oct (+02:00 -> +01:00). In UTC, 24 Oct 01:30 (+2) is
+    # 23 Oct 23:30 and 26 Oct 01:30 (+1) is 26 Oct 00:30: UTC days would show a hole. Local days are all loaded.
+    today = datetime(2026, 10, 27, 1, 30)
+    history = [
+        hist(today - timedelta(days=d), 40, offset_h=2 if (today - timedelta(days=d)).day <= 24 else 1)
+        for d in range(1, 7)
+    ]
+    ctx = RuleContext(activity=activity(today, 40, offset_h=1), history=history)
+    flag = monotony.evaluate(ctx)
+    assert flag is not None and flag.evidence["monotony"] == MONOTONY_CAP

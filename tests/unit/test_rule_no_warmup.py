@@ -1,0 +1,142 @@
+"""no_warmup: the opening window must be clearly easier than a main part that goes hard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.history import HistoryEntry
+from syncd.domain.model import Sport, Streams
+from syncd.domain.rules import no_warmup
+from syncd.domain.rules.context import RuleContext
+from syncd.domain.thresholds import Thresholds
+from tests.unit.test_streams_math import easy_history, run_activity, synthetic_streams
+
+DEFAULTS = Thresholds()
+
+REPS = [(60.0, 4.0), (90.0, 1.5)] * 6
+COOL = [(600.0, 2.7)]
+
+
+def flag_for(
+    streams: Streams,
+    *,
+    history: Sequence[HistoryEntry] = (),
+    workout_type: int | None = None,
+    sport: Sport = Sport.RUN,
+    thresholds: Thresholds = DEFAULTS,
+) -> Flag | None:
+    activity = run_activity(streams, sport=sport, workout_type=workout_type)
+    return no_warmup.evaluate(RuleContext(activity, history=history, thresholds=thresholds))
+
+
+def test_intervals_after_a_proper_warm_up_are_fine() -> None:
+    assert flag_for(synthetic_streams([(720.0, 2.6), *REPS, *COOL])) is None
+
+
+def test_five_minute_structured_warm_up_before_reps_passes() -> None:
+    assert flag_for(synthetic_streams([(300.0, 2.6), *REPS, *COOL])) is None
+
+
+def test_reps_after_a_two_minute_jog_are_flagged() -> None:
+    flag = flag_for(synthetic_streams([(120.0, 2.6), *REPS, *COOL]))
+    assert flag is not None
+    assert flag.code is FlagCode.NO_WARMUP
+    assert flag.severity is Severity.CAUTION
+    assert flag.confidence is Confidence.HIGH
+    ev = flag.evidence
+    assert ev["window_s"] == pytest.approx(120, abs=15)
+    assert ev["first_pace_s_per_km"] == pytest.approx(385, abs=15)
+    assert ev["main_pace_s_per_km"] == pytest.approx(250, abs=15)
+    assert flag.advice and not any(ch.isdigit() for ch in flag.advice)
+
+
+def test_reps_from_the_first_step_are_flagged() -> None:
+    flag = flag_for(synthetic_streams([*REPS, *COOL]))
+    assert flag is not None
+    assert flag.evidence["window_s"] < 20
+
+
+def test_warm_up_as_fast_as_the_reps_is_flagged() -> None:
+    # Ten minutes "warming up" at rep pace is not a warm-up (history says how easy the athlete's easy is).
+    flag = flag_for(synthetic_streams([(600.0, 3.9), (90.0, 1.5), *REPS, *COOL]), history=easy_history(2.7))
+    assert flag is not None
+    assert flag.evidence["first_pace_s_per_km"] == pytest.approx(256, abs=10)
+
+
+def test_tempo_run_started_at_tempo_pace_is_flagged_with_history() -> None:
+    streams = synthetic_streams([(3000.0, 3.3)])
+    flag = flag_for(streams, history=easy_history(2.7))
+    assert flag is not None
+    assert flag.confidence is Confidence.MEDIUM
+    # 1.5 km comes before 10 minutes at this pace: the window is the first 1.5 km.
+    assert flag.evidence["window_m"] == pytest.approx(1500, abs=10)
+    assert flag.evidence["first_pace_s_per_km"] == pytest.approx(303, abs=3)
+    assert flag.evidence["main_pace_s_per_km"] == pytest.approx(303, abs=3)
+    assert flag_for(streams) is None  # without history nothing says the run was hard
+
+
+def test_tempo_run_with_an_easy_start_is_fine() -> None:
+    assert flag_for(synthetic_streams([(600.0, 2.7), (2400.0, 3.3)]), history=easy_history(2.7)) is None
+
+
+def test_easier_by_threshold_is_honoured() -> None:
+    # Opening 4 % slower than the main part: not clearly easier at 5 %, easy enough at 3 %.
+    streams = synthetic_streams([(600.0, 3.3 / 1.04), (2400.0, 3.3)])
+    assert flag_for(streams, history=easy_history(2.7)) is not None
+    lenient = Thresholds(warmup_easier_by_pct=3.0)
+    assert flag_for(streams, history=easy_history(2.7), thresholds=lenient) is None
+
+
+def test_steady_easy_run_needs_no_warm_up() -> None:
+    assert flag_for(synthetic_streams([(3000.0, 2.7)]), history=easy_history(2.7)) is None
+    assert flag_for(synthetic_streams([(3000.0, 2.7)])) is None
+
+
+def test_fast_start_that_fades_does_not_later_go_hard() -> None:
+    # Opening fast, then the main part at the athlete's usual pace.
+    streams = synthetic_streams([(300.0, 3.7), (4200.0, 2.85)])
+    assert flag_for(streams, history=easy_history(2.85)) is None
+    assert flag_for(streams) is None
+
+
+def test_race_started_at_race_pace_is_flagged_without_history() -> None:
+    flag = flag_for(synthetic_streams([(1800.0, 3.8)]), workout_type=1)
+    assert flag is not None
+    assert flag.evidence["main_pace_s_per_km"] == pytest.approx(263, abs=3)
+
+
+def test_standing_at_the_start_is_not_a_warm_up() -> None:
+    # Five minutes waiting for GPS, then straight into a race: the wait is not moving time.
+    flag = flag_for(synthetic_streams([(300.0, 0.0), (1800.0, 3.8)]), workout_type=1)
+    assert flag is not None
+    assert flag.evidence["first_pace_s_per_km"] == pytest.approx(263, abs=5)
+
+
+def test_pause_inside_the_window_does_not_count_as_easy_time() -> None:
+    flag = flag_for(synthetic_streams([(200.0, 3.8), (400.0, None), (1800.0, 3.8)]), workout_type=1)
+    assert flag is not None
+    assert flag.evidence["window_s"] == pytest.approx(394, abs=20)  # 1.5 km of running, the pause left out
+
+
+def test_short_runs_are_silent() -> None:
+    # 3 minutes, and 15 minutes (a window but not a main part as long as it).
+    assert flag_for(synthetic_streams([(180.0, 4.0)]), workout_type=1) is None
+    assert flag_for(synthetic_streams([(900.0, 2.6)]), workout_type=1) is None
+
+
+def test_speed_sensor_only_treadmill_tempo() -> None:
+    streams = synthetic_streams([(3000.0, 3.6)], gps=False, distance=False, speed=True)
+    flag = flag_for(streams, history=easy_history(3.0), sport=Sport.TREADMILL_RUN)
+    assert flag is not None
+
+
+@pytest.mark.parametrize("sport", [Sport.RIDE, Sport.WALK])
+def test_non_runs_are_ignored(sport: Sport) -> None:
+    assert flag_for(synthetic_streams([(1800.0, 3.8)]), workout_type=1, sport=sport) is None
+
+
+def test_no_streams_is_silent() -> None:
+    assert no_warmup.evaluate(RuleContext(run_activity(None, workout_type=1))) is None

@@ -1,0 +1,230 @@
+"""speed_work: intervals, laps, workout types, tempo against easy pace, HR zones; and the look-alikes it must skip."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.history import HistoryEntry
+from syncd.domain.model import FloatArray, Lap, Sport, Streams
+from syncd.domain.rules import speed_work
+from syncd.domain.rules.context import RuleContext
+from syncd.domain.thresholds import Thresholds
+from tests.unit.test_streams_math import easy_history, run_activity, synthetic_streams
+
+DEFAULTS = Thresholds()
+
+WARM = [(600.0, 2.7)]
+COOL = [(600.0, 2.7)]
+INTERVALS = WARM + [(60.0, 4.0), (90.0, 1.5)] * 6 + COOL
+
+
+def flag_for(
+    streams: Streams | None,
+    *,
+    history: Sequence[HistoryEntry] = (),
+    sport: Sport = Sport.RUN,
+    workout_type: int | None = None,
+    laps: tuple[Lap, ...] = (),
+    max_hr: float | None = None,
+    thresholds: Thresholds = DEFAULTS,
+) -> Flag | None:
+    activity = run_activity(streams, sport=sport, workout_type=workout_type, laps=laps)
+    return speed_work.evaluate(RuleContext(activity, history=history, max_heart_rate=max_hr, thresholds=thresholds))
+
+
+def test_interval_session_is_found_from_the_speed_stream() -> None:
+    flag = flag_for(synthetic_streams(INTERVALS))
+    assert flag is not None
+    assert flag.code is FlagCode.SPEED_WORK
+    assert flag.severity is Severity.CAUTION
+    assert flag.confidence is Confidence.MEDIUM  # judged on the run's own structure
+    ev = flag.evidence
+    assert ev["trigger"] == "intervals"
+    assert ev["reps"] == 6
+    assert ev["rep_duration_s"] == pytest.approx(60, abs=6)
+    assert ev["rep_distance_m"] == pytest.approx(240, abs=25)
+    assert ev["rep_pace_s_per_km"] == pytest.approx(250, abs=15)
+    assert ev["easy_pace_s_per_km"] is None
+    assert flag.advice and not any(ch.isdigit() for ch in flag.advice)
+
+
+def test_interval_session_with_history_reports_easy_pace_and_high_confidence() -> None:
+    flag = flag_for(synthetic_streams(INTERVALS), history=easy_history(2.7))
+    assert flag is not None
+    assert flag.confidence is Confidence.HIGH
+    assert flag.evidence["easy_pace_s_per_km"] == pytest.approx(370, abs=1)
+
+
+def test_reps_no_faster_than_easy_pace_are_not_speed_work() -> None:
+    # A fast athlete's strides at their easy pace with walking breaks: not clearly faster than easy.
+    assert flag_for(synthetic_streams(INTERVALS), history=easy_history(3.9)) is None
+
+
+def test_min_reps_threshold() -> None:
+    two = WARM + [(60.0, 4.0), (90.0, 1.5)] * 2 + COOL
+    assert flag_for(synthetic_streams(two)) is None
+    assert flag_for(synthetic_streams(two), thresholds=Thresholds(speed_work_min_reps=2)) is not None
+
+
+def test_steady_run_with_traffic_stops_is_not_intervals() -> None:
+    plan = [(240.0, 3.2), (30.0, 0.0)] * 12
+    assert flag_for(synthetic_streams(plan)) is None
+    assert flag_for(synthetic_streams(plan), history=easy_history(3.1)) is None
+
+
+def test_fast_start_then_fade_is_not_intervals() -> None:
+    plan = [(300.0, 3.7), (20.0, 1.0), (400.0, 3.4), (15.0, 1.2), (600.0, 3.0), (10.0, 1.0), (1800.0, 2.7)]
+    assert flag_for(synthetic_streams(plan)) is None
+
+
+def hill_with_walks(flat: bool) -> Streams:
+    """Six rounds of walking up a 10 % climb and running down a 6 % descent (or the same speeds on the flat)."""
+    plan = [(120.0, 1.2), (90.0, 3.3)] * 6
+
+    def terrain(dist: FloatArray) -> FloatArray:
+        if flat:
+            return np.full(len(dist), 100.0)
+        phase = np.mod(dist, 144.0 + 297.0)
+        return np.where(phase < 144.0, phase * 0.10, 14.4 - (phase - 144.0) * (14.4 / 297.0)) + 100.0
+
+    return synthetic_streams([(600.0, 2.2), *plan, (600.0, 2.2)], altitude=terrain)
+
+
+def test_hill_run_with_walking_breaks_is_not_intervals() -> None:
+    assert flag_for(hill_with_walks(flat=False)) is None
+    # The same speeds on the flat are an interval pattern: it is the slope that explains the hill run.
+    flat = flag_for(hill_with_walks(flat=True))
+    assert flat is not None and flat.evidence["trigger"] == "intervals"
+
+
+def test_recoveries_during_device_pauses_still_separate_reps() -> None:
+    plan = WARM + [(90.0, 4.0), (60.0, None)] * 5 + COOL
+    flag = flag_for(synthetic_streams(plan))
+    assert flag is not None
+    assert flag.evidence["reps"] == 5
+
+
+def test_speed_sensor_only_treadmill_intervals() -> None:
+    streams = synthetic_streams(INTERVALS, gps=False, distance=False, speed=True)
+    flag = flag_for(streams, sport=Sport.TREADMILL_RUN)
+    assert flag is not None
+    assert flag.evidence["reps"] == 6
+
+
+def test_tempo_needs_history_and_ten_minutes() -> None:
+    plan = [(600.0, 2.6), (1500.0, 3.3), (600.0, 2.6)]
+    flag = flag_for(synthetic_streams(plan), history=easy_history(2.6))
+    assert flag is not None
+    assert flag.evidence["trigger"] == "tempo"
+    assert flag.evidence["reps"] == 1
+    assert flag.evidence["rep_duration_s"] == pytest.approx(1500, abs=30)
+    assert flag.evidence["rep_pace_s_per_km"] == pytest.approx(303, abs=5)
+    assert flag.confidence is Confidence.MEDIUM
+    assert flag_for(synthetic_streams(plan)) is None  # no history: no easy pace to be faster than
+    short = [(600.0, 2.6), (300.0, 3.3), (600.0, 2.6)]
+    assert flag_for(synthetic_streams(short), history=easy_history(2.6)) is None
+
+
+def test_steady_easy_run_with_history_is_not_speed_work() -> None:
+    assert flag_for(synthetic_streams([(3600.0, 2.8)]), history=easy_history(2.75)) is None
+
+
+@pytest.mark.parametrize(("workout_type", "trigger"), [(1, "race"), (3, "workout")])
+def test_strava_race_and_workout_types(workout_type: int, trigger: str) -> None:
+    flag = flag_for(synthetic_streams([(1500.0, 3.5)]), workout_type=workout_type)
+    assert flag is not None
+    assert flag.evidence["trigger"] == trigger
+    assert flag.confidence is Confidence.HIGH
+
+
+@pytest.mark.parametrize("workout_type", [0, 2, 11, 12])
+def test_other_workout_types_are_not_speed_work(workout_type: int) -> None:
+    assert flag_for(synthetic_streams([(1500.0, 3.5)]), workout_type=workout_type) is None
+
+
+def lap(start: float, seconds: float, metres: float, intensity: str | None) -> Lap:
+    return Lap(start_offset_s=start, elapsed_s=seconds, distance_m=metres, intensity=intensity)
+
+
+def test_interval_laps_from_the_device() -> None:
+    laps = (
+        lap(0, 600, 1600, "warmup"),
+        lap(600, 90, 400, "active"),
+        lap(690, 120, 200, "rest"),
+        lap(810, 90, 400, "active"),
+        lap(900, 120, 200, "rest"),
+        lap(1020, 92, 400, "active"),
+        lap(1112, 600, 1600, "cooldown"),
+    )
+    flag = flag_for(synthetic_streams([(1712.0, 2.5)]), laps=laps)
+    assert flag is not None
+    assert flag.evidence["trigger"] == "laps"
+    assert flag.evidence["reps"] == 3
+    assert flag.evidence["rep_distance_m"] == 400.0
+    assert flag.evidence["rep_duration_s"] == 90.0
+    assert flag.confidence is Confidence.HIGH
+
+
+def test_all_active_laps_are_a_device_default_not_intervals() -> None:
+    laps = tuple(lap(i * 300.0, 300.0, 1000.0, "active") for i in range(6))
+    assert flag_for(synthetic_streams([(1800.0, 3.3)]), laps=laps) is None
+
+
+def test_time_in_top_heart_rate_zones() -> None:
+    def hr(time: FloatArray) -> FloatArray:
+        return np.where(time < 1200, 140.0, 172.0)  # half the run above 80 % of 200 bpm... and of 190
+
+    streams = synthetic_streams([(2400.0, 2.8)], heart_rate=hr)
+    flag = flag_for(streams, max_hr=190.0)
+    assert flag is not None
+    assert flag.evidence["trigger"] == "hr_zones"
+    assert flag.severity is Severity.INFO
+    assert flag.evidence["top_zone_share_pct"] == pytest.approx(50.0, abs=1.0)
+    assert flag_for(streams) is None  # no max HR, no zones
+    assert flag_for(streams, max_hr=220.0) is None  # 172 is below 80 % of 220
+
+
+def test_three_minute_run_is_too_short_to_judge() -> None:
+    plan = [(20.0, 2.5)] + [(30.0, 4.5), (20.0, 1.0)] * 3 + [(10.0, 2.5)]
+    assert flag_for(synthetic_streams(plan)) is None
+
+
+@pytest.mark.parametrize("sport", [Sport.RIDE, Sport.WALK, Sport.SWIM])
+def test_non_runs_are_ignored(sport: Sport) -> None:
+    assert flag_for(synthetic_streams(INTERVALS), sport=sport, workout_type=3) is None
+
+
+def test_no_streams_only_workout_type_counts() -> None:
+    assert flag_for(None) is None
+    flag = flag_for(None, workout_type=1)
+    assert flag is not None and flag.evidence["trigger"] == "race"
+    assert flag.evidence["reps"] == 0
+
+
+def test_gps_gap_while_running_is_not_a_recovery() -> None:
+    # Steady running with three 40 s GPS losses: distance jumps across each gap at running speed.
+    streams = synthetic_streams([(3000.0, 3.0)])
+    keep = np.ones(len(streams), dtype=bool)
+    for start in (600, 1400, 2200):
+        keep[start : start + 40] = False
+    assert streams.distance_m is not None and streams.lat is not None and streams.lon is not None
+    gappy = Streams(
+        time_s=streams.time_s[keep], distance_m=streams.distance_m[keep], lat=streams.lat[keep], lon=streams.lon[keep]
+    )
+    assert flag_for(gappy) is None
+    assert flag_for(gappy, history=easy_history(2.9)) is None
+
+
+def test_surges_barely_faster_than_the_rest_of_the_run_are_not_intervals() -> None:
+    # Easy pace 3.1 m/s; a long run at 3.35 with five 60 s pushes to 3.75 between traffic stops. The pushes are
+    # "fast" against easy pace but hardly quicker than the rest of this run: not an interval session.
+    def session(push: float) -> Streams:
+        return synthetic_streams([(900.0, 3.35)] + [(60.0, push), (40.0, 0.0)] * 5 + [(900.0, 3.35)])
+
+    assert flag_for(session(3.75), history=easy_history(3.1)) is None
+    flag = flag_for(session(4.2), history=easy_history(3.1))
+    assert flag is not None and flag.evidence["trigger"] == "intervals"

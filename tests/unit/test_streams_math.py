@@ -1,0 +1,355 @@
+"""Shared stream helpers, on synthetic streams whose truth is known.
+
+`synthetic_streams` and `run_activity` are also the builders the rule tests use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from syncd.domain.history import HistoryEntry
+from syncd.domain.model import Activity, FloatArray, Lap, Source, Sport, Streams
+from syncd.domain.streams_math import (
+    altitude_profile,
+    descent_with_hysteresis,
+    distance_of,
+    easy_speed_from_history,
+    find_efforts,
+    haversine_cumulative,
+    moving_average,
+    pace_s_per_km,
+    rolling_median,
+    running_speed,
+    segments,
+    speed_trace,
+)
+
+METRES_PER_DEGREE_LAT = 111_194.9
+START = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
+
+
+def synthetic_streams(
+    plan: Sequence[tuple[float, float | None]],
+    *,
+    dt: float = 1.0,
+    altitude: Callable[[FloatArray], FloatArray] | None = None,
+    gps: bool = True,
+    distance: bool = True,
+    speed: bool = False,
+    heart_rate: Callable[[FloatArray], FloatArray] | None = None,
+) -> Streams:
+    """A run following `plan`: (seconds, m/s) pieces; m/s None is a device pause (no samples, no distance).
+
+    The route runs due north, so GPS distance equals the distance channel; `altitude` maps distance to metres.
+    """
+    times: list[FloatArray] = []
+    speeds: list[FloatArray] = []
+    t0 = 0.0
+    for seconds, mps in plan:
+        if mps is not None:
+            t = np.arange(t0, t0 + seconds, dt)
+            times.append(t)
+            speeds.append(np.full(len(t), float(mps)))
+        t0 += seconds
+    time = np.concatenate(times)
+    v = np.concatenate(speeds)
+    step = np.diff(time, prepend=time[0])
+    # Distance covered since the previous sample at that sample's speed (a pause adds nothing).
+    gap_ok = step <= dt * 1.5
+    dist = np.cumsum(np.where(gap_ok, v * step, 0.0))
+    lat = 45.0 + dist / METRES_PER_DEGREE_LAT if gps else None
+    lon = np.full(len(time), 7.0) if gps else None
+    return Streams(
+        time_s=time,
+        distance_m=dist if distance else None,
+        lat=lat,
+        lon=lon,
+        altitude_m=altitude(dist) if altitude is not None else None,
+        speed_mps=v if speed else None,
+        heart_rate=heart_rate(time) if heart_rate is not None else None,
+    )
+
+
+def run_activity(
+    streams: Streams | None,
+    *,
+    sport: Sport = Sport.RUN,
+    workout_type: int | None = None,
+    indoor: bool = False,
+    laps: tuple[Lap, ...] = (),
+) -> Activity:
+    duration = float(streams.time_s[-1]) if streams is not None else 3600.0
+    dist = distance_of(streams) if streams is not None else None
+    return Activity(
+        source=Source.FILE,
+        external_id="synthetic",
+        sport=sport,
+        sport_original=sport.value,
+        start_utc=START,
+        distance_m=float(dist[-1]) if dist is not None else None,
+        elapsed_s=duration,
+        workout_type=workout_type,
+        indoor=indoor,
+        streams=streams,
+        laps=laps,
+    )
+
+
+def easy_history(speed_mps: float, runs: int = 8, sport: Sport = Sport.RUN) -> list[HistoryEntry]:
+    """Recent runs all at `speed_mps`: an athlete whose easy pace is exactly that."""
+    return [
+        HistoryEntry(
+            key=("file", f"h{i}"),
+            sport=sport,
+            start_utc=START - timedelta(days=i + 1),
+            utc_offset_s=0,
+            duration_s=3000.0,
+            distance_m=3000.0 * speed_mps,
+            average_speed_mps=speed_mps,
+        )
+        for i in range(runs)
+    ]
+
+
+# --- distance ---------------------------------------------------------------------------------------------------
+
+
+def test_haversine_one_degree_of_latitude_and_missing_fixes_are_bridged() -> None:
+    lat = np.array([45.0, np.nan, 45.5, 46.0])
+    lon = np.array([7.0, np.nan, 7.0, 7.0])
+    dist = haversine_cumulative(lat, lon)
+    assert dist[0] == 0.0
+    assert dist[1] == 0.0  # the missing fix adds nothing
+    assert dist[-1] == pytest.approx(METRES_PER_DEGREE_LAT, rel=1e-3)
+    assert np.all(np.diff(dist) >= 0)
+
+
+def test_distance_prefers_the_recorded_channel_and_repairs_it() -> None:
+    streams = Streams(
+        time_s=np.arange(5.0),
+        distance_m=np.array([np.nan, 10.0, 9.0, np.nan, 30.0]),  # leading NaN, a step back, a gap
+        lat=np.array([45.0, 45.1, 45.2, 45.3, 45.4]),
+        lon=np.full(5, 7.0),
+    )
+    dist = distance_of(streams)
+    assert dist is not None
+    assert dist.tolist() == [0.0, 0.0, 0.0, 0.0, 20.0]
+
+
+def test_distance_falls_back_to_gps_then_to_the_speed_sensor() -> None:
+    gps_only = synthetic_streams([(100, 3.0)], distance=False)
+    dist = distance_of(gps_only)
+    assert dist is not None
+    assert dist[-1] == pytest.approx(297.0, rel=1e-3)
+
+    # A treadmill with only a speed sensor: integrate speed, but not across a 60 s recording gap.
+    time = np.concatenate([np.arange(0.0, 100.0), np.arange(160.0, 260.0)])
+    treadmill = Streams(time_s=time, speed_mps=np.full(len(time), 3.0))
+    dist = distance_of(treadmill)
+    assert dist is not None
+    assert dist[-1] == pytest.approx(3.0 * 198, rel=1e-6)
+
+
+def test_distance_is_none_without_any_source() -> None:
+    assert distance_of(Streams(time_s=np.arange(10.0), heart_rate=np.full(10, 120.0))) is None
+
+
+# --- filters -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [1, 3, 5])
+def test_rolling_median_removes_spikes_up_to_five_samples_wide_and_keeps_a_ramp(width: int) -> None:
+    ramp = np.linspace(0.0, 50.0, 51)
+    spiked = ramp.copy()
+    spiked[24 : 24 + width] = -200.0
+    # Beside a spike the answer comes from a neighbour a few samples away: at most seven samples of slope.
+    assert np.all(np.abs(rolling_median(spiked)[10:40] - ramp[10:40]) <= 7.0)
+    assert np.allclose(rolling_median(ramp)[7:-7], ramp[7:-7])
+    assert np.array_equal(rolling_median(ramp[:10]), ramp[:10])  # too short to filter
+
+
+def test_rolling_median_is_exact_on_monotone_data() -> None:
+    # On a monotone sequence every window median is its centre (away from the reflected edges).
+    values = np.cumsum(np.random.default_rng(3).random(200))
+    assert np.array_equal(rolling_median(values)[7:-7], values[7:-7])
+
+
+def test_moving_average_keeps_constants_and_means() -> None:
+    assert np.allclose(moving_average(np.full(20, 7.0), 5), 7.0)
+    values = np.arange(10.0)
+    assert moving_average(values, 3)[5] == pytest.approx(5.0)
+    assert len(moving_average(values, 3)) == len(values)
+
+
+def test_segments_finds_runs_of_true() -> None:
+    starts, ends = segments(np.array([True, True, False, True, False, False, True]))
+    assert starts.tolist() == [0, 3, 6]
+    assert ends.tolist() == [2, 4, 7]
+    starts, ends = segments(np.zeros(4, dtype=bool))
+    assert len(starts) == len(ends) == 0
+
+
+# --- descent -----------------------------------------------------------------------------------------------------
+
+
+def test_hysteresis_ignores_jitter_and_counts_real_drops() -> None:
+    jitter = np.tile([0.0, 1.0, -1.0, 1.5, 0.0], 50)  # swings of up to 2.5 m
+    assert descent_with_hysteresis(jitter, 3.0) == 0.0
+    hill = np.concatenate([np.linspace(0, 40, 50), np.linspace(40, -10, 50)])
+    assert descent_with_hysteresis(hill, 3.0) == pytest.approx(50.0)
+    # Two separate descents, each counted in full.
+    two = np.array([10.0, 0.0, 8.0, 1.0])
+    assert descent_with_hysteresis(two, 3.0) == pytest.approx(17.0)
+    assert descent_with_hysteresis(np.array([5.0]), 3.0) == 0.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, st.integers(2, 200), elements=st.floats(-500, 500)))
+def test_hysteresis_descent_is_bounded_by_the_raw_drops(altitude: FloatArray) -> None:
+    raw = float(np.clip(-np.diff(altitude), 0, None).sum())
+    descent = descent_with_hysteresis(altitude, 3.0)
+    assert 0.0 <= descent <= raw + 1e-6
+    assert descent_with_hysteresis(altitude, 0.0) == pytest.approx(raw, abs=1e-6)
+
+
+# --- altitude ----------------------------------------------------------------------------------------------------
+
+
+def noisy_flat(seed: int = 1) -> Callable[[FloatArray], FloatArray]:
+    """A 0-10 m coastal course as GPS altitude records it: jitter, spikes to -200 m and 0 m dropouts."""
+
+    def profile(dist: FloatArray) -> FloatArray:
+        rng = np.random.default_rng(seed)
+        alt = 5.0 + 3.0 * np.sin(dist / 900.0) + rng.normal(0.0, 1.5, len(dist))
+        spikes = rng.choice(len(dist), size=max(1, len(dist) // 400), replace=False)
+        alt[spikes] = -200.0
+        alt[:3] = 0.0
+        return alt
+
+    return profile
+
+
+def test_altitude_profile_cleans_spikes_dropouts_and_jitter() -> None:
+    streams = synthetic_streams([(3600, 3.0)], altitude=noisy_flat())
+    profile = altitude_profile(streams)
+    assert profile is not None
+    assert np.allclose(np.diff(profile.distance_m), 10.0)
+    assert profile.altitude_m.min() > -5.0
+    assert profile.altitude_m.max() < 15.0
+    # ~10.8 km of a course that only swings a few metres: descent stays small (a naive sum gives thousands).
+    assert profile.total_descent_m() < 40.0
+    raw = streams.altitude_m
+    assert raw is not None
+    assert float(np.clip(-np.diff(raw), 0, None).sum()) > 1000.0
+
+
+def test_altitude_profile_drops_a_zero_dropout_far_above_sea_level() -> None:
+    streams = synthetic_streams([(600, 3.0)], altitude=lambda d: np.where(d == 0, 0.0, 1117.0 + 0 * d))
+    profile = altitude_profile(streams)
+    assert profile is not None
+    assert profile.altitude_m.min() == pytest.approx(1117.0)
+
+
+def test_altitude_profile_keeps_a_real_descent() -> None:
+    streams = synthetic_streams([(1000, 3.0)], altitude=lambda d: 300.0 - 0.08 * d)
+    profile = altitude_profile(streams)
+    assert profile is not None
+    assert profile.total_descent_m() == pytest.approx(0.08 * 2997, rel=0.05)
+    assert profile.time_s[-1] == pytest.approx(999.0, abs=5.0)
+
+
+def test_altitude_profile_needs_altitude_and_distance() -> None:
+    assert altitude_profile(synthetic_streams([(600, 3.0)])) is None
+    no_distance = Streams(time_s=np.arange(100.0), altitude_m=np.full(100, 50.0))
+    assert altitude_profile(no_distance) is None
+    standing = synthetic_streams([(600, 0.0)], altitude=lambda d: 50.0 + 0 * d)
+    assert altitude_profile(standing) is None
+
+
+# --- speed -------------------------------------------------------------------------------------------------------
+
+
+def test_speed_trace_reads_pauses_as_stopped() -> None:
+    streams = synthetic_streams([(600, 3.0), (300, None), (600, 3.0)])
+    trace = speed_trace(streams)
+    assert trace is not None
+    middle = (trace.time_s > 650) & (trace.time_s < 850)
+    assert np.all(trace.speed_mps[middle] < 0.5)
+    steady = (trace.time_s > 100) & (trace.time_s < 500)
+    assert np.allclose(trace.speed_mps[steady], 3.0, atol=0.01)
+    assert trace.moving_time_s[-1] == pytest.approx(1200.0, abs=30.0)
+
+
+def test_speed_trace_needs_a_minute_of_distance() -> None:
+    assert speed_trace(synthetic_streams([(30, 3.0)])) is None
+    assert speed_trace(Streams(time_s=np.arange(600.0))) is None
+
+
+def test_running_speed_ignores_walking_breaks() -> None:
+    streams = synthetic_streams([(300, 3.0), (200, 1.3)] * 4)
+    trace = speed_trace(streams)
+    assert trace is not None
+    assert running_speed(trace) == pytest.approx(3.0, abs=0.05)
+
+
+def test_find_efforts_measures_reps_and_recoveries() -> None:
+    plan = [(600.0, 2.7)] + [(60.0, 4.0), (90.0, 1.5)] * 6 + [(600.0, 2.7)]
+    trace = speed_trace(synthetic_streams(plan))
+    assert trace is not None
+    efforts = find_efforts(trace, 3.3)
+    assert len(efforts) == 6
+    for effort in efforts:
+        assert effort.duration_s == pytest.approx(60.0, abs=6.0)
+        assert effort.distance_m == pytest.approx(240.0, abs=25.0)
+        assert effort.speed_mps > 3.5
+    assert all(e.recovery_s == pytest.approx(90.0, abs=8.0) for e in efforts[:-1])
+    assert all(e.recovery_speed_mps is not None and e.recovery_speed_mps < 2.0 for e in efforts[:-1])
+
+
+def test_find_efforts_merges_a_steady_run_with_short_dips() -> None:
+    trace = speed_trace(synthetic_streams([(240.0, 3.5), (4.0, 2.0)] * 10))
+    assert trace is not None
+    efforts = find_efforts(trace, 3.3)
+    assert len(efforts) == 1
+    assert efforts[0].duration_s > 2000
+
+
+# --- history -----------------------------------------------------------------------------------------------------
+
+
+def test_easy_speed_is_a_low_percentile_of_plain_runs() -> None:
+    history = easy_history(2.5, runs=3) + easy_history(3.5, runs=3)
+    assert easy_speed_from_history(history, 30.0) == pytest.approx(2.5)
+    races = [
+        HistoryEntry(("f", f"r{i}"), Sport.RUN, START, 0, 1200.0, 5000.0, None, 4.5, workout_type=1) for i in range(9)
+    ]
+    rides = easy_history(8.0, runs=9, sport=Sport.RIDE)
+    assert easy_speed_from_history(races + rides + history, 30.0) == pytest.approx(2.5)
+
+
+def test_easy_speed_needs_enough_runs() -> None:
+    assert easy_speed_from_history(easy_history(3.0, runs=2)) is None
+    assert easy_speed_from_history([]) is None
+
+
+def test_pace_rounds_to_seconds_per_km() -> None:
+    assert pace_s_per_km(4.0) == 250.0
+    assert pace_s_per_km(0.0) is None
+    assert pace_s_per_km(None) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0.6, 8.0), min_size=3, max_size=60), st.floats(0.0, 100.0))
+def test_easy_speed_percentile_matches_numpy(speeds: list[float], percentile: float) -> None:
+    history = [
+        HistoryEntry(("f", str(i)), Sport.RUN, START, 0, 1000.0, 1000.0 * v, None, v) for i, v in enumerate(speeds)
+    ]
+    expected = float(np.percentile(np.asarray(speeds), percentile))
+    assert easy_speed_from_history(history, percentile) == pytest.approx(expected, rel=1e-9, abs=1e-12)
