@@ -150,7 +150,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
     assert settings is not None
     store = open_store(settings)
     try:
-        athlete_id = store.ensure_athlete(args.athlete or LOCAL_ATHLETE, name=args.athlete or "Local athlete")
+        athlete_id = store.ensure_athlete(
+            args.athlete or LOCAL_ATHLETE, name=args.athlete or "Local athlete", units=settings.notes.units
+        )
         with ImportProgress(args.paths) as progress:
             report = import_paths(
                 store, athlete_id, args.paths, annotation_policy(settings), now=_now(), on_item=progress.advance

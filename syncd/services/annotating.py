@@ -7,7 +7,7 @@ functions around it load history and gear, save the annotation and queue write-b
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -78,6 +78,14 @@ def annotate_one(
     return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
 
 
+def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
+    """The athlete's own unit preference wins over the configured default."""
+    units = store.get_athlete(athlete_id).units
+    if units == policy.units:
+        return policy
+    return replace(policy, units="imperial" if units == "imperial" else "metric")
+
+
 @dataclass(frozen=True)
 class StoredOutcome:
     activity_id: int
@@ -104,6 +112,7 @@ def annotate_stored(
         exclude_id=activity_id,
     )
     gear = store.get_gear(stored.athlete_id, activity.gear_id) if activity.gear_id else None
+    policy = policy_for_athlete(store, stored.athlete_id, policy)
     annotated = annotate_one(activity, history, policy, gear=gear, now=now)
     changed = store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)
     queued = False
@@ -133,10 +142,13 @@ def reannotate(
 ) -> ReannotateReport:
     """Re-run the rules where the stored rules version differs from the current one; no API call is made."""
     report = ReannotateReport()
+    policies: dict[int, AnnotationPolicy] = {}
     for stored in store.iter_activities(since=since):
         report.examined += 1
+        if stored.athlete_id not in policies:
+            policies[stored.athlete_id] = policy_for_athlete(store, stored.athlete_id, policy)
         latest = store.latest_annotation(stored.id)
-        if latest is not None and latest.rules_version == policy.version:
+        if latest is not None and latest.rules_version == policies[stored.athlete_id].version:
             continue
         report.rerun += 1
         try:

@@ -10,9 +10,10 @@ from pathlib import Path
 from syncd.adapters.db import Store
 from syncd.adapters.files import load_activities
 from syncd.domain.flags import FlagCode
+from syncd.domain.model import Activity, Source
 from syncd.domain.thresholds import Thresholds
 from syncd.services.annotate_files import annotate_paths
-from syncd.services.annotating import AnnotationPolicy, annotate_one, reannotate
+from syncd.services.annotating import AnnotationPolicy, annotate_one, annotate_stored, reannotate
 from syncd.services.importing import import_paths
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
@@ -100,3 +101,31 @@ def test_non_runs_get_no_note() -> None:
     annotated = annotate_one(walk, [], AnnotationPolicy(), now=NOW)
     assert annotated.note is None
     assert annotated.annotation.flags == ()
+
+
+def test_the_athletes_own_units_win_and_reannotate_respects_them(store: Store) -> None:
+    athlete = store.ensure_athlete("runner", units="imperial")
+    report = import_paths(store, athlete, [REAL / "run.fit"], AnnotationPolicy(units="metric"), now=NOW)
+    (outcome,) = report.annotated
+    assert outcome.annotated.note is not None and " mi" in outcome.annotated.note
+    again = reannotate(store, AnnotationPolicy(units="metric"), now=NOW)
+    assert again.rerun == 0  # the stored version already is the athlete's (imperial) one
+
+
+def test_a_changed_note_of_a_platform_activity_is_queued_for_write_back(store: Store) -> None:
+    athlete = store.ensure_athlete("strava:1")
+    parsed = load_activities(REAL / "run.fit")[0]
+    from_strava = replace(parsed.activity, source=Source.STRAVA, external_id="9001")
+    activity_id = store.upsert_activity(athlete, from_strava, parsed.raw).activity_id
+
+    def providers(activity: Activity) -> list[str]:
+        return ["strava"] if activity.source is Source.STRAVA else []
+
+    first = annotate_stored(store, activity_id, AnnotationPolicy(), now=NOW, write_back_providers=providers)
+    assert first.changed and first.queued_writeback
+    claimed = store.claim_writebacks("w1", now=NOW, lease_s=60, limit=10)
+    assert [(item.activity_id, item.provider) for item in claimed] == [(activity_id, "strava")]
+    assert claimed[0].note == first.annotated.note
+
+    same = annotate_stored(store, activity_id, AnnotationPolicy(), now=NOW, write_back_providers=providers)
+    assert not same.changed and not same.queued_writeback

@@ -121,10 +121,17 @@ class Store:
 
     # ---- athletes -------------------------------------------------------------------------------------------
 
-    def ensure_athlete(self, key: str, *, name: str = "", timezone_name: str | None = None) -> int:
-        """Id of the athlete with `key` ("local", "strava:123"), created on first use; existing rows are kept."""
+    def ensure_athlete(
+        self, key: str, *, name: str = "", timezone_name: str | None = None, units: str = "metric"
+    ) -> int:
+        """Id of the athlete with `key` ("local", "strava:123"), created on first use; existing rows are kept.
+
+        `units` is only the starting preference of a new athlete (from `[notes] units`); theirs wins afterwards.
+        """
+        if units not in ("metric", "imperial"):
+            raise StoreError(f"units must be 'metric' or 'imperial', not {units!r}: fix [notes] units")
         with self._engine.begin() as conn:
-            stmt = self._insert(AthleteRow).values(key=key, name=name, timezone=timezone_name)
+            stmt = self._insert(AthleteRow).values(key=key, name=name, timezone=timezone_name, units=units)
             conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
             athlete_id = conn.execute(sa.select(AthleteRow.id).where(AthleteRow.key == key)).scalar_one()
         return int(athlete_id)

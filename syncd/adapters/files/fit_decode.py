@@ -9,6 +9,7 @@ other messages as dicts (date/time fields as Unix seconds, enum values as profil
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,17 +59,19 @@ def decode(data: bytes, name: str, *, fast: bool = True) -> FitContent:
 
 
 def _decode_fitfast(data: bytes) -> FitContent:
+    parsed = fitfast.parse(data)
+    # Records come columnar from fitfast.records; their per-message dicts are only read for the rare packed
+    # speed/distance field, so they skip the (costly, per-sample) key filtering the other messages get.
+    raw_records = parsed.pop("record", [])
     messages: dict[str, list[Message]] = {
-        kind: [{k: v for k, v in m.items() if isinstance(k, str)} for m in items]
-        for kind, items in fitfast.parse(data).items()
+        kind: [{k: v for k, v in m.items() if isinstance(k, str)} for m in items] for kind, items in parsed.items()
     }
     records = {k: np.asarray(v, dtype=np.float64) for k, v in fitfast.records(data).items()}
-    raw_records = messages.pop("record", [])
     _expand_compressed_speed_distance(records, raw_records)
     return FitContent(records=records, messages=messages, decoder="fitfast")
 
 
-def _expand_compressed_speed_distance(records: dict[str, FloatArray], raw: list[Message]) -> None:
+def _expand_compressed_speed_distance(records: dict[str, FloatArray], raw: Sequence[Mapping[Any, Any]]) -> None:
     """Old foot-pod watches pack speed and a 12-bit rolling distance into 3 bytes (FIT profile component).
 
     fitfast's columnar output skips byte fields, so expand them here from the per-message dicts.
