@@ -251,6 +251,17 @@ class RateBudgetRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=_now)
 
 
+class MapTileRow(Base):
+    """Surface-map answers cached per tile (e.g. an Overpass query for one tile), so a street is never asked twice."""
+
+    __tablename__ = "map_tiles"
+
+    source: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    tile: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    fetched_at: Mapped[datetime] = mapped_column(default=_now)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
 TABLES = (
     "athletes",
     "accounts",
@@ -261,4 +272,5 @@ TABLES = (
     "writeback_outbox",
     "digests",
     "rate_budget",
+    "map_tiles",
 )
