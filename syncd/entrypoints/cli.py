@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import json
 import logging
 import sys
@@ -17,14 +18,12 @@ from typing import Any
 
 from syncd import __version__
 from syncd.config import ConfigError, Settings, load_settings
+from syncd.entrypoints import commands
 from syncd.logging import configure_logging, get_logger, redact_text
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 log = get_logger("syncd.cli")
 
-# Command groups kept in their own modules. Each has `register(subparsers)`, adding parsers whose defaults set
-# `handler(args, settings) -> int` and `needs_settings`; heavy imports stay inside the handlers.
-COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="what is stored and its state")
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=cmd_status, needs_settings=True)
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(sub)
+    for module in pkgutil.iter_modules(commands.__path__, prefix=f"{commands.__name__}."):
+        importlib.import_module(module.name).register(sub)
     return parser
 
 
