@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import json
 import logging
+import pkgutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
