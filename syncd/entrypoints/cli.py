@@ -149,7 +149,7 @@ def cmd_doctor(args: argparse.Namespace, _settings: Settings | None) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.entrypoints.progress import ImportProgress
-    from syncd.entrypoints.render import activity_line
+    from syncd.entrypoints.render import annotated_text
     from syncd.entrypoints.wiring import LOCAL_ATHLETE, annotation_policy, open_store
     from syncd.services.importing import import_paths
 
@@ -167,9 +167,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
         store.close()
     if not args.quiet:
         for outcome in report.annotated:
-            print(activity_line(outcome.annotated, units=settings.notes.units))
-            if outcome.annotated.note:
-                print("    " + outcome.annotated.note.replace("\n", "\n    "))
+            print(annotated_text(outcome.annotated, units=settings.notes.units))
     for message in report.failed:
         print(f"syncd: skipped {message}", file=sys.stderr)
     print(
@@ -180,7 +178,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.render import activity_line, annotation_json
+    from syncd.entrypoints.render import annotated_text, annotation_json
     from syncd.entrypoints.wiring import annotation_policy
     from syncd.services.annotate_files import annotate_paths
 
@@ -190,9 +188,7 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
         print(json.dumps({"activities": [annotation_json(r.source_name, r.annotated) for r in results]}, indent=2))
     else:
         for result in results:
-            print(activity_line(result.annotated, units=settings.notes.units))
-            if result.annotated.note:
-                print("    " + result.annotated.note.replace("\n", "\n    "))
+            print(annotated_text(result.annotated, units=settings.notes.units))
     for message in failures:
         print(f"syncd: skipped {message}", file=sys.stderr)
     return EXIT_FAILURE if failures else EXIT_OK

@@ -20,6 +20,14 @@ def activity_line(annotated: AnnotatedActivity, *, units: Literal["metric", "imp
     return f"{when}  {activity.sport.value:<13} {distance:>9} {duration:>8}  {name:<30}  {flags or 'no flags'}"
 
 
+def annotated_text(annotated: AnnotatedActivity, *, units: Literal["metric", "imperial"] = "metric") -> str:
+    """The activity line, then its note indented below it (what `import` and `annotate` print)."""
+    text = activity_line(annotated, units=units)
+    if annotated.note:
+        text += "\n    " + annotated.note.replace("\n", "\n    ")
+    return text
+
+
 def annotation_json(path: str, annotated: AnnotatedActivity) -> dict[str, Any]:
     """One entry of `syncd annotate --json` (shape fixed in DESIGN.md)."""
     activity = annotated.activity
