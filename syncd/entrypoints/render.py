@@ -17,7 +17,7 @@ def activity_line(annotated: AnnotatedActivity, *, units: Literal["metric", "imp
     if not activity.sport.is_run:
         flags = flags or "not a run"
     name = activity.name[:30]
-    return f"{when}  {activity.sport.value:<13} {distance:>9} {duration:>8}  {name:<30}  {flags or 'no flags'}"
+    return f"{when}  {activity.sport.value:<13} {distance:>9} {duration:>10}  {name:<30}  {flags or 'no flags'}"
 
 
 def annotated_text(annotated: AnnotatedActivity, *, units: Literal["metric", "imperial"] = "metric") -> str:
