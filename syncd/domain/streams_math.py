@@ -22,6 +22,9 @@ STOPPED_MPS = 0.5
 MAX_SAMPLE_GAP_S = 10.0
 # Spike filter on the distance grid: a sample further than this from its neighbourhood median is noise.
 ALTITUDE_SPIKE_TOLERANCE_M = 10.0
+# Between two distance-grid points a change steeper than this is a sensor jump (a barometer recalibrating, a GPS
+# fix switching), not terrain: it is removed as a level shift so it adds no climb or descent.
+MAX_TERRAIN_GRADE = 0.5
 # Altitude changes smaller than this are jitter when summing descent (hysteresis, as most platforms do).
 DESCENT_HYSTERESIS_M = 3.0
 # Strava workout_type values for runs that mean hard effort (0 default, 1 race, 2 long run, 3 workout).
@@ -180,10 +183,20 @@ def _altitude_profile(streams: Streams, step_m: float, smooth_m: float) -> Altit
     times = np.interp(grid, distance[all_first], streams.time_s[all_first])
     median = rolling_median(raw)
     spikes = np.abs(raw - median) > ALTITUDE_SPIKE_TOLERANCE_M
-    despiked = np.where(spikes, median, raw)
+    despiked = _without_level_shifts(np.where(spikes, median, raw), MAX_TERRAIN_GRADE * step_m)
     smooth = moving_average(despiked, max(1, round(smooth_m / step_m) | 1))
     rejected = (len(altitude) - int(valid.sum())) / len(altitude) + float(spikes.mean())
     return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected))
+
+
+def _without_level_shifts(altitude: FloatArray, max_step_m: float) -> FloatArray:
+    """Altitude with every grid step larger than `max_step_m` set to zero (the rest of the track shifted back)."""
+    steps = np.diff(altitude)
+    jumps = np.abs(steps) > max_step_m
+    if not jumps.any():
+        return altitude
+    steps[jumps] = 0.0
+    return np.concatenate(([altitude[0]], altitude[0] + np.cumsum(steps)))
 
 
 def descent_with_hysteresis(altitude: FloatArray, threshold_m: float = DESCENT_HYSTERESIS_M) -> float:

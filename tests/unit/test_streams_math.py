@@ -265,6 +265,22 @@ def test_altitude_profile_keeps_a_real_descent() -> None:
     assert profile.time_s[-1] == pytest.approx(999.0, abs=5.0)
 
 
+def test_altitude_profile_removes_a_barometer_level_shift() -> None:
+    # run.fit does this near its end: flat ground, then the sensor re-zeroes 18 m lower within one sample.
+    streams = synthetic_streams([(900, 3.0)], altitude=lambda d: np.where(d < 1500.0, 10.0, -8.0))
+    profile = altitude_profile(streams)
+    assert profile is not None
+    assert profile.total_descent_m() == pytest.approx(0.0, abs=0.5)
+    assert float(np.ptp(profile.altitude_m)) < 1.0
+
+
+def test_altitude_profile_keeps_a_steep_but_runnable_descent() -> None:
+    streams = synthetic_streams([(600, 3.0)], altitude=lambda d: np.maximum(200.0 - 0.3 * d, 0.0) + 5.0)
+    profile = altitude_profile(streams)
+    assert profile is not None
+    assert profile.total_descent_m() == pytest.approx(200.0, rel=0.05)
+
+
 def test_altitude_profile_needs_altitude_and_distance() -> None:
     assert altitude_profile(synthetic_streams([(600, 3.0)])) is None
     no_distance = Streams(time_s=np.arange(100.0), altitude_m=np.full(100, 50.0))

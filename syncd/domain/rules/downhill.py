@@ -25,7 +25,7 @@ from syncd.domain.model import Sport
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import STOPPED_MPS, AltitudeProfile
 
-VERSION: int = 1
+VERSION: int = 2
 
 ADVICE = (
     "Keep to level ground while your back settles: choose a flat loop, or walk the steep descents. "

@@ -43,7 +43,7 @@ from syncd.domain.streams_math import (
     running_speed,
 )
 
-VERSION: int = 1
+VERSION: int = 2
 
 ADVICE = (
     "Give the speed sessions a rest while your back settles: swap them for light jogging or easy medium-long runs "
