@@ -66,6 +66,11 @@ class StravaSettings:
     oauth_url: str = "https://www.strava.com/oauth"
     write_back: Literal["all", "private", "off"] = "off"
     webhook_verify_token: Secret | None = field(default=None, metadata=SECRET)
+    poll_share_pct: int = 25  # at most this % of the daily read budget goes to polling all athletes
+    poll_interval_min: int = 15  # shortest polling interval per athlete
+    rescan_days: int = 7  # re-list this many recent days on every poll to catch edits and deletions
+    write_reserve: int = 20  # requests per window that reads leave for write-backs
+    timeout_s: int = 30  # per HTTP request
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,17 @@ class EmailSettings:
     password: Secret | None = field(default=None, metadata=SECRET)
     sender: str | None = None
     to: str | None = None
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """Weekly digest: sent on `weekday` at `hour` local time for the previous ISO week; `when_empty` = short|skip."""
+
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    hour: int = 7
+    when_empty: Literal["short", "skip"] = "short"
+    feed_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +130,7 @@ class Settings:
     garmin: GarminSettings = field(default_factory=GarminSettings)
     web: WebSettings = field(default_factory=WebSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
     surface: SurfaceSettings = field(default_factory=SurfaceSettings)
     notes: NotesSettings = field(default_factory=NotesSettings)
     rules: Thresholds = field(default_factory=Thresholds)
@@ -131,10 +148,17 @@ SECTIONS: dict[str, type] = {
     "garmin": GarminSettings,
     "web": WebSettings,
     "email": EmailSettings,
+    "digest": DigestSettings,
     "surface": SurfaceSettings,
     "notes": NotesSettings,
 }
-URL_KEYS = {("strava", "api_url"), ("strava", "oauth_url"), ("garmin", "api_url"), ("surface", "overpass_url")}
+URL_KEYS = {
+    ("strava", "api_url"),
+    ("strava", "oauth_url"),
+    ("garmin", "api_url"),
+    ("surface", "overpass_url"),
+    ("digest", "feed_url"),
+}
 
 
 def default_config_path(env: Mapping[str, str]) -> tuple[Path, bool]:

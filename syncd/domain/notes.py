@@ -110,7 +110,29 @@ def _join(parts: Sequence[str | None]) -> str:
     return ", ".join(part for part in parts if part)
 
 
+def _surface_from_map(ev: Evidence, units: Units) -> str:
+    """ "6.1 of 8.0 km on asphalt/concrete (76%), 1.2 km on dirt/grass, 0.7 km unknown": the unknown part is never
+    left out, because a share without it overstates what the map knows."""
+    paved, total = _nonneg(ev, "paved_m"), _nonneg(ev, "total_m")
+    if paved is None or total is None or total <= 0:
+        return ""
+    share = _nonneg(ev, "share_pct")
+    share = share if share is not None else paved / total * 100.0
+    paved_text, total_text = format_distance(paved, units), format_distance(total, units)
+    unit = total_text.rsplit(" ", 1)[-1]
+    if paved_text.endswith(f" {unit}"):  # "6.1 of 8 km", not "6.1 km of 8 km"
+        paved_text = paved_text[: -len(unit) - 1]
+    parts = [f"{paved_text} of {total_text} on asphalt/concrete ({round(share)}%)"]
+    for key, where in (("unpaved_m", "on dirt/grass"), ("track_m", "on a running track"), ("unknown_m", "unknown")):
+        metres = _nonneg(ev, key)
+        if metres is not None and metres >= (10 if key == "unknown_m" else 50):
+            parts.append(f"{format_distance(metres, units)} {where}")
+    return _join(parts)
+
+
 def _hard_surface(ev: Evidence, units: Units) -> str:
+    if _text(ev, "source") == "map" and (mapped := _surface_from_map(ev, units)):
+        return mapped
     surface = _text(ev, "surface")
     hard_m = _nonneg(ev, "hard_m")
     share = _nonneg(ev, "share_pct")

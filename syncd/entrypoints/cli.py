@@ -25,7 +25,6 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 log = get_logger("syncd.cli")
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="syncd",
@@ -56,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     ann = sub.add_parser("annotate", help="annotate local files without storing them")
     ann.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ann.add_argument("--json", action="store_true", help="print one JSON document (see DESIGN.md)")
+    ann.add_argument("--osm", type=Path, metavar="FILE", help="OSM extract (.osm.pbf) for surfaces")
     ann.set_defaults(handler=cmd_annotate, needs_settings=True)
 
     rean = sub.add_parser("reannotate", help="re-run the rules on stored activities whose rules version changed")
@@ -183,7 +183,16 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.services.annotate_files import annotate_paths
 
     assert settings is not None
-    results, failures = annotate_paths(args.paths, annotation_policy(settings), now=_now())
+    if args.osm is not None:
+        from dataclasses import replace
+
+        from syncd.entrypoints.wiring import surface_map
+
+        settings = replace(settings, surface=replace(settings.surface, osm_file=args.osm))
+        policy = replace(annotation_policy(settings), surface_map=surface_map(settings, eager=True))
+    else:
+        policy = annotation_policy(settings)
+    results, failures = annotate_paths(args.paths, policy, now=_now())
     if args.json:
         print(json.dumps({"activities": [annotation_json(r.source_name, r.annotated) for r in results]}, indent=2))
     else:

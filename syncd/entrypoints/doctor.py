@@ -113,6 +113,13 @@ def _email(settings: Settings) -> list[Check]:
     missing = [name for name in ("sender", "to") if not getattr(email, name)]
     if missing:
         return [Check("email", False, f"[email] host is set but {', '.join(missing)} is missing; add it")]
+    from syncd.services.digests import address_problem
+
+    for name in ("sender", "to", "reply_to"):
+        value = getattr(email, name)
+        problem = address_problem(value) if value else None
+        if problem is not None:
+            return [Check("email", False, f"[email] {name}: {problem}; fix it")]
     if email.password and email.security == "none" and not _is_loopback(email.host):
         return [Check("email", False, "[email] security = none would send the password in clear; use starttls")]
     return [Check("email", True, f"{email.host}:{email.port} ({email.security})")]

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syncd.adapters.crypto import SecretBox, load_or_create_key
 from syncd.adapters.db.repository import Store
 from syncd.config import ConfigError, Settings
 from syncd.logging import register_secret
+from syncd.ports import SurfaceMap
 from syncd.services.annotating import AnnotationPolicy
+
+if TYPE_CHECKING:
+    from syncd.adapters.strava.api import Endpoint
+    from syncd.services.strava_sync import StravaService
 
 LOCAL_ATHLETE = "local"
 
@@ -53,4 +59,91 @@ def annotation_policy(settings: Settings) -> AnnotationPolicy:
         thresholds=settings.rules,
         units=settings.notes.units,
         when_clean=settings.notes.when_clean,
+        surface_map=surface_map(settings),
+    )
+
+
+# One surface map per configuration and process: the daemon builds a policy every cycle, the index and the
+# Overpass tile cache's database engine should not be opened again each time.
+_SURFACE_MAPS: dict[tuple[str, ...], SurfaceMap] = {}
+
+
+def surface_map(settings: Settings, *, eager: bool = False) -> SurfaceMap | None:
+    """The map behind the hard-surface rule: `[surface] osm_file` (preferred), else `overpass_url`, else none.
+
+    Built lazily (commands that never annotate never index an extract); `eager` builds it now and turns a bad
+    extract into a ConfigError, for `syncd annotate --osm FILE`.
+    """
+    from syncd.adapters.osm import ExtractSurfaceMap, LazySurfaceMap, OverpassSurfaceMap, SurfaceMapError, TileCache
+
+    surface = settings.surface
+    cache_dir = settings.state_dir / "surface"
+    if surface.osm_file is not None:
+        extract = Path(surface.osm_file).expanduser()
+        if eager:
+            try:
+                ensure_state_dir(settings.state_dir)
+                built = ExtractSurfaceMap(extract, cache_dir)
+                built.load()
+            except SurfaceMapError as exc:
+                raise ConfigError(str(exc)) from None
+            return built
+        key = ("osm", str(extract), str(cache_dir))
+        if key not in _SURFACE_MAPS:
+            _SURFACE_MAPS[key] = LazySurfaceMap(lambda: ExtractSurfaceMap(extract, cache_dir), f"extract {extract}")
+        return _SURFACE_MAPS[key]
+    if surface.overpass_url:
+        url = surface.overpass_url
+        key = ("overpass", url, settings.database_url)
+        if key not in _SURFACE_MAPS:
+
+            def overpass() -> SurfaceMap:
+                return OverpassSurfaceMap(url, TileCache(open_store(settings).engine))
+
+            _SURFACE_MAPS[key] = LazySurfaceMap(overpass, "Overpass")
+        return _SURFACE_MAPS[key]
+    return None
+
+
+def strava_endpoint(settings: Settings) -> Endpoint:
+    """Where Strava is and our app's credentials; a ConfigError naming the missing key otherwise."""
+    from syncd.adapters.strava.api import Endpoint
+
+    strava = settings.strava
+    if not strava.client_id or not strava.client_secret:
+        raise ConfigError(
+            "[strava] client_id and client_secret are required: register an app at https://www.strava.com/settings/api "
+            "and set them (client_secret_file or SYNCD_STRAVA_CLIENT_SECRET_FILE keeps the secret out of the config)"
+        )
+    try:
+        client_id = int(strava.client_id)
+    except ValueError:
+        raise ConfigError(
+            f"[strava] client_id must be the number Strava shows for your app; got {strava.client_id!r}"
+        ) from None
+    return Endpoint(strava.api_url, strava.oauth_url, client_id, strava.client_secret.reveal(), float(strava.timeout_s))
+
+
+def strava_service(settings: Settings, store: Store) -> StravaService:
+    """The Strava sync/write-back service with the database-backed rate budget shared by all workers."""
+    from datetime import timedelta
+
+    from syncd.adapters.db.rate_budget import DbRateBudget
+    from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions
+
+    endpoint = strava_endpoint(settings)
+    strava = settings.strava
+    options = SyncOptions(
+        annotation_window=timedelta(days=settings.notes.annotation_window_days),
+        rescan=timedelta(days=strava.rescan_days),
+        write_back=strava.write_back,
+    )
+    return StravaService(
+        store,
+        endpoint,
+        budget=DbRateBudget(store.engine, f"strava:{endpoint.client_id}"),
+        policy=annotation_policy(settings),
+        options=options,
+        poll=PollSettings(share_pct=float(strava.poll_share_pct), min_interval_s=60.0 * strava.poll_interval_min),
+        write_reserve=strava.write_reserve,
     )

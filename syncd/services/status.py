@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 
 
 def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -> dict[str, Any]:
-    accounts = [{"provider": a.provider, "external_id": a.external_id, "state": a.state} for a in store.list_accounts()]
+    accounts = [
+        {"id": a.id, "provider": a.provider, "external_id": a.external_id, "state": a.state, "message": a.state_message}
+        for a in store.list_accounts()
+    ]
     return {
         "version": __version__,
         "database": make_url(settings.database_url).render_as_string(hide_password=True),
@@ -24,4 +27,20 @@ def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -
         "athletes": len(store.list_athletes()),
         "accounts": accounts,
         "rows": store.counts(),
+        "digests": _digests(store, settings),
+        "strava": _strava(store, settings),
     }
+
+
+def _strava(store: Store, settings: Settings) -> dict[str, Any]:
+    """Projected daily reads of polling and the shared rate budget (see syncd.domain.rate_budget)."""
+    from syncd.services.strava_status import strava_summary
+
+    return strava_summary(store, settings)
+
+
+def _digests(store: Store, settings: Settings) -> dict[str, Any]:
+    """Recipients, invalid addresses and failed sends waiting for a retry (see syncd.services.digests)."""
+    from syncd.services.digests import digest_summary
+
+    return digest_summary(store, settings)

@@ -190,3 +190,13 @@ def test_claiming_nothing(store: Store, limit: int) -> None:
     (activity_id,) = _activities(store, 1)
     store.enqueue_writeback(activity_id, "strava", "n")
     assert store.claim_writebacks("w1", now=NOW, lease_s=60, limit=limit) == []
+
+
+def test_a_failed_digest_reopens_only_at_its_retry_time(store: Store) -> None:
+    athlete = store.ensure_athlete("retry")
+    assert store.claim_digest(athlete, "2026-W47", "w1", now=NOW, lease_s=600)
+    assert store.fail_digest(athlete, "2026-W47", "w1", "SMTP 451", retry_at=NOW + timedelta(minutes=5))
+    assert not store.claim_digest(athlete, "2026-W47", "w2", now=NOW + timedelta(minutes=4), lease_s=600)
+    assert store.claim_digest(athlete, "2026-W47", "w2", now=NOW + timedelta(minutes=4), lease_s=600, retry_early=True)
+    assert store.fail_digest(athlete, "2026-W47", "w2", "SMTP 451", retry_at=NOW + timedelta(minutes=15))
+    assert store.claim_digest(athlete, "2026-W47", "w3", now=NOW + timedelta(minutes=15), lease_s=600)

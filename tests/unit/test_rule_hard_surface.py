@@ -86,10 +86,34 @@ def test_mapped_paved_route_is_a_caution_with_shares() -> None:
     assert flag.severity is Severity.CAUTION
     assert flag.confidence is Confidence.HIGH  # 90 % of the route classified
     assert flag.evidence["source"] == "map"
+    assert flag.evidence["map"] == "osm"
     assert flag.evidence["surface"] == "paved"
-    assert flag.evidence["hard_m"] == 4000.0
-    assert flag.evidence["share_pct"] == pytest.approx(88.9)
-    assert flag.evidence["unknown_m"] == 500.0
+    assert flag.evidence["share_pct"] == pytest.approx(80.0)  # of the whole route, unknown included
+    assert flag.evidence["known_share_pct"] == pytest.approx(88.9)  # of what the map classified
+    # the map measured 5,000 m, the activity 5,397 m: metres are scaled to the activity, shares kept
+    assert flag.evidence["mapped_m"] == 5000.0
+    assert flag.evidence["total_m"] == flag.evidence["distance_m"] == pytest.approx(5397.0, abs=1.0)
+    assert flag.evidence["paved_m"] == pytest.approx(4000.0 * 5397.0 / 5000.0, abs=1.0)
+    assert flag.evidence["unpaved_m"] == pytest.approx(500.0 * 5397.0 / 5000.0, abs=1.0)
+    assert flag.evidence["unknown_m"] == pytest.approx(500.0 * 5397.0 / 5000.0, abs=1.0)
+    assert flag.evidence["track_m"] == 0.0
+
+
+def test_map_metres_are_kept_when_they_disagree_with_the_activity_distance() -> None:
+    surface = FakeSurfaceMap(SurfaceBreakdown(2000.0, 0.0, 0.0, 0.0, "osm"))  # 2 km mapped of a 5.4 km run
+    flag = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=surface))
+    assert flag is not None
+    assert flag.evidence["paved_m"] == flag.evidence["total_m"] == 2000.0
+
+
+def test_mostly_inferred_classes_lower_the_confidence() -> None:
+    tagged = FakeSurfaceMap(SurfaceBreakdown(5000.0, 0.0, 0.0, 0.0, "osm", inferred_m=1000.0))
+    guessed = FakeSurfaceMap(SurfaceBreakdown(5000.0, 0.0, 0.0, 0.0, "osm", inferred_m=4000.0))
+    flag_tagged = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=tagged))
+    flag_guessed = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=guessed))
+    assert flag_tagged is not None and flag_tagged.confidence is Confidence.HIGH
+    assert flag_guessed is not None and flag_guessed.confidence is Confidence.MEDIUM
+    assert flag_guessed.evidence["inferred_m"] == pytest.approx(4000.0 * 5397.0 / 5000.0, abs=1.0)
 
 
 def test_confidence_follows_how_much_the_map_knew() -> None:
@@ -99,7 +123,8 @@ def test_confidence_follows_how_much_the_map_knew() -> None:
     flag_little = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=little))
     assert flag_half is not None and flag_half.confidence is Confidence.MEDIUM
     assert flag_little is not None and flag_little.confidence is Confidence.LOW
-    assert flag_little.evidence["share_pct"] == 100.0
+    assert flag_little.evidence["known_share_pct"] == 100.0  # all it knew was paved ...
+    assert flag_little.evidence["share_pct"] == 20.0  # ... but that was a fifth of the route
 
 
 def test_mapped_soft_route_is_not_flagged() -> None:

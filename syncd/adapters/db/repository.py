@@ -624,9 +624,17 @@ class Store:
 
     # ---- weekly digests -------------------------------------------------------------------------------------
 
-    def claim_digest(self, athlete_id: int, week: str, worker: str, *, now: datetime, lease_s: float) -> bool:
-        """True for exactly one worker per (athlete, ISO week), until it is sent; failed or expired claims reopen."""
+    def claim_digest(
+        self, athlete_id: int, week: str, worker: str, *, now: datetime, lease_s: float, retry_early: bool = False
+    ) -> bool:
+        """True for exactly one worker per (athlete, ISO week), until it is sent.
+
+        Expired claims reopen; failed ones reopen at their retry time (`fail_digest(retry_at=)`), or at once with
+        `retry_early` (an operator who just fixed the mail settings and runs `syncd digest --send`).
+        """
         now = _aware(now, "now")
+        retry_due = sa.or_(DigestRow.lease_expires_at.is_(None), DigestRow.lease_expires_at <= now)
+        failed_ready = DigestRow.status == "failed" if retry_early else sa.and_(DigestRow.status == "failed", retry_due)
         lease = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_s)}
         with self._engine.begin() as conn:
             inserted = conn.execute(
@@ -643,7 +651,7 @@ class Store:
                     DigestRow.athlete_id == athlete_id,
                     DigestRow.week == week,
                     sa.or_(
-                        DigestRow.status == "failed",
+                        failed_ready,
                         sa.and_(DigestRow.status == "claimed", DigestRow.lease_expires_at < now),
                     ),
                 )
@@ -654,11 +662,18 @@ class Store:
     def mark_digest_sent(self, athlete_id: int, week: str, worker: str) -> bool:
         return self._finish_digest(athlete_id, week, worker, status="sent", sent_at=self._now())
 
-    def fail_digest(self, athlete_id: int, week: str, worker: str, error: str) -> bool:
-        """Record a failed send; the next claim_digest (by anyone) may retry it."""
-        return self._finish_digest(athlete_id, week, worker, status="failed", last_error=error[:2000])
+    def fail_digest(
+        self, athlete_id: int, week: str, worker: str, error: str, *, retry_at: datetime | None = None
+    ) -> bool:
+        """Record a failed send; claim_digest (by anyone) may retry it from `retry_at` (None: at once)."""
+        return self._finish_digest(
+            athlete_id, week, worker, status="failed", last_error=error[:2000], retry_at=retry_at
+        )
 
-    def _finish_digest(self, athlete_id: int, week: str, worker: str, **values: Any) -> bool:
+    def _finish_digest(
+        self, athlete_id: int, week: str, worker: str, *, retry_at: datetime | None = None, **values: Any
+    ) -> bool:
+        # While a row is failed, its lease column holds the retry time (the earliest next claim).
         with self._engine.begin() as conn:
             result = conn.execute(
                 sa.update(DigestRow)
@@ -668,7 +683,7 @@ class Store:
                     DigestRow.lease_owner == worker,
                     DigestRow.status == "claimed",
                 )
-                .values(lease_owner=None, lease_expires_at=None, **values)
+                .values(lease_owner=None, lease_expires_at=retry_at, **values)
             )
         return bool(result.rowcount)
 

@@ -7,12 +7,18 @@ Decision:
 - treadmill, virtual and indoor runs, and trail runs: not hard, silent;
 - track runs: their own case, `info` at most (a synthetic track is softer than a road, but not grass);
 - a surface map that knows the route: flag when the paved share of the classified distance reaches
-  `hard_surface_share_pct`; confidence from how much of the route the map could classify;
+  `hard_surface_share_pct`; confidence from how much of the route the map could classify, one step lower when
+  most of the classified distance got its class from the road type rather than a `surface` tag;
+  the map's metres are scaled to the activity's own distance (the shares are the map's), so the note's
+  "6.1 of 8.0 km" agrees with the distance the platform shows;
 - no map data, GPS recorded: "likely road" at `info` with low confidence (most outdoor runs are on roads);
 - no GPS and no indoor marker: unknown, silent.
 
 Evidence keys: `surface` ("paved", "likely_paved", "track"), `source` ("map", "sport_type"), `distance_m`,
-and with a map `hard_m`, `share_pct` (paved share of the classified distance, %), `unknown_m`.
+and with a map `map` (which one), `paved_m`, `unpaved_m`, `track_m`, `unknown_m`, `total_m`, `share_pct` (paved
+share of the whole route, %, unknown included), `known_share_pct` (paved share of the classified distance, %,
+what the threshold judges), `inferred_m` (classified from the road type, not a surface tag), `mapped_m` (the
+route length the map measured, before scaling). The unknown share is always reported.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import distance_of
 from syncd.domain.surface import SurfaceBreakdown
 
-VERSION: int = 1
+VERSION: int = 2
 
 ADVICE = (
     "Your back takes less jarring on softer ground: try a grass path, a dirt trail or a treadmill for your next "
@@ -70,19 +76,30 @@ def evaluate(ctx: RuleContext) -> Flag | None:
 
 def _from_map(breakdown: SurfaceBreakdown, distance: float | None, share_pct: float) -> Flag | None:
     """Judge the paved share of what the map knows; report the unknown rest instead of guessing it."""
-    known = breakdown.total_m - breakdown.unknown_m
-    share = breakdown.paved_m / known * 100.0
-    if share < share_pct:
+    known = breakdown.known_m
+    known_share = breakdown.paved_m / known * 100.0
+    if known_share < share_pct:
         return None
     coverage = known / breakdown.total_m
-    confidence = Confidence.HIGH if coverage >= 0.8 else Confidence.MEDIUM if coverage >= 0.5 else Confidence.LOW
+    level = 2 if coverage >= 0.8 else 1 if coverage >= 0.5 else 0
+    if breakdown.inferred_m > known / 2:
+        level = max(0, level - 1)  # mostly "roads are usually paved", not what the map says
+    confidence = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)[level]
+    scale = _scale(breakdown.total_m, distance)
     evidence: dict[str, EvidenceValue] = {
         "surface": "paved",
         "source": "map",
+        "map": breakdown.source,
         "distance_m": distance,
-        "hard_m": round(breakdown.paved_m, 1),
-        "share_pct": round(share, 1),
-        "unknown_m": round(breakdown.unknown_m, 1),
+        "paved_m": round(breakdown.paved_m * scale, 1),
+        "unpaved_m": round(breakdown.unpaved_m * scale, 1),
+        "track_m": round(breakdown.track_m * scale, 1),
+        "unknown_m": round(breakdown.unknown_m * scale, 1),
+        "total_m": round(breakdown.total_m * scale, 1),
+        "share_pct": round(breakdown.paved_m / breakdown.total_m * 100.0, 1),
+        "known_share_pct": round(known_share, 1),
+        "inferred_m": round(breakdown.inferred_m * scale, 1),
+        "mapped_m": round(breakdown.total_m, 1),
     }
     return Flag(
         code=FlagCode.HARD_SURFACE,
@@ -91,6 +108,14 @@ def _from_map(breakdown: SurfaceBreakdown, distance: float | None, share_pct: fl
         evidence=evidence,
         advice=ADVICE,
     )
+
+
+def _scale(mapped_m: float, distance: float | None) -> float:
+    """Map metres to the activity's distance when the two roughly agree; otherwise keep the map's own metres."""
+    if distance is None or distance <= 0 or mapped_m <= 0:
+        return 1.0
+    factor = distance / mapped_m
+    return factor if 0.8 <= factor <= 1.25 else 1.0
 
 
 def _distance_m(activity: Activity) -> float | None:

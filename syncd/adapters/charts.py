@@ -1,0 +1,48 @@
+"""The 8-week load trend as a PNG for the digest email (matplotlib, Agg backend, no display needed).
+
+Uses `matplotlib.figure.Figure` directly rather than pyplot: no global figure registry, so the daemon can render in
+any thread and never leaks figures. Bars are the weekly load; the line is the acute:chronic ratio on its own axis,
+over the 0.8-1.3 "sweet spot" band (Gabbett 2016) so a reader sees at a glance whether a week left it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from syncd.domain.digest import LoadWeek
+
+SWEET_SPOT = (0.8, 1.3)
+_UNIT_LABEL = {"min": "minutes of running", "trimp": "TRIMP"}
+
+
+def load_trend_png(trend: Sequence[LoadWeek], *, unit: str = "min", dpi: int = 100) -> bytes:
+    """PNG bytes (~600x260 px): weekly load bars with the ACWR line; weeks without a ratio leave a gap."""
+    figure = Figure(figsize=(6.0, 2.6), dpi=dpi)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    labels = [week.week.split("-")[-1] for week in trend]
+    positions = list(range(len(trend)))
+    axes.bar(positions, [week.week_load for week in trend], color="#9ec5e8", width=0.6, label="weekly load")
+    axes.set_xticks(positions, labels, fontsize=8)
+    axes.set_ylabel(_UNIT_LABEL.get(unit, unit), fontsize=8)
+    axes.tick_params(axis="y", labelsize=8)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    ratio_axes = axes.twinx()
+    ratio_axes.axhspan(*SWEET_SPOT, color="#d8f0d8", alpha=0.6, zorder=0)
+    ratios = [float("nan") if week.acwr is None else week.acwr for week in trend]
+    ratio_axes.plot(positions, ratios, color="#c0392b", marker="o", linewidth=2, label="acute:chronic")
+    top = max([r for r in ratios if not math.isnan(r)] + [SWEET_SPOT[1]]) * 1.15
+    ratio_axes.set_ylim(0, max(top, 2.0))
+    ratio_axes.set_ylabel("acute:chronic", fontsize=8, color="#c0392b")
+    ratio_axes.tick_params(axis="y", labelsize=8, colors="#c0392b")
+    ratio_axes.spines["top"].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()

@@ -1,0 +1,113 @@
+"""The Strava rate budget in the database, shared by every worker of the same Strava application.
+
+Each change is read-modify-write in one transaction that starts with a no-op UPDATE of the budget row: on
+PostgreSQL that takes the row lock, on SQLite the database write lock, so two workers never both spend the last
+request. The arithmetic is pure (syncd.domain.rate_budget); this module only loads and saves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
+
+from syncd.adapters.db.models import RateBudgetRow
+from syncd.domain.rate_budget import (
+    BudgetState,
+    Decision,
+    Kind,
+    RateSnapshot,
+    after_spend,
+    decide,
+    exhausted,
+    observed,
+)
+
+
+class DbRateBudget:
+    """One budget row (`key`, e.g. "strava:<client_id>") with atomic spend/observe operations."""
+
+    def __init__(self, engine: Engine, key: str) -> None:
+        self._engine = engine
+        self.key = key
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    def state(self, now: datetime) -> BudgetState:
+        """The budget as seen at `now` (ended windows count as unused)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(RateBudgetRow.__table__).where(RateBudgetRow.key == self.key)).first()
+        return (_from_row(row) if row is not None else BudgetState()).rolled(now)
+
+    def try_spend(self, kind: Kind, now: datetime, *, write_reserve: int = 0) -> Decision:
+        """Count one request of `kind` if it fits (keeping `write_reserve` for write-backs); atomic across workers."""
+        result: list[Decision] = []
+
+        def change(state: BudgetState) -> BudgetState | None:
+            decision = decide(state, kind, now, write_reserve=write_reserve)
+            result.append(decision)
+            return after_spend(state, kind, now) if decision.allowed else None
+
+        self._update(now, change)
+        return result[0]
+
+    def observe(self, snapshot: RateSnapshot, now: datetime) -> None:
+        """Fold in the limits and usage a response reported."""
+        if not snapshot.empty:
+            self._update(now, lambda state: observed(state, snapshot, now))
+
+    def mark_exhausted(self, now: datetime) -> None:
+        """Strava answered 429: nobody reads again until the window resets."""
+        self._update(now, lambda state: exhausted(state, now))
+
+    def _update(self, now: datetime, change: Callable[[BudgetState], BudgetState | None]) -> None:
+        with self._engine.begin() as conn:
+            self._lock(conn, now)
+            row = conn.execute(sa.select(RateBudgetRow.__table__).where(RateBudgetRow.key == self.key)).one()
+            new = change(_from_row(row))
+            if new is not None:
+                conn.execute(
+                    sa.update(RateBudgetRow).where(RateBudgetRow.key == self.key).values(**_values(new), updated_at=now)
+                )
+
+    def _lock(self, conn: Connection, now: datetime) -> None:
+        conn.execute(
+            self._insert(RateBudgetRow)
+            .values(key=self.key, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        conn.execute(sa.update(RateBudgetRow).where(RateBudgetRow.key == self.key).values(key=RateBudgetRow.key))
+
+
+def _from_row(row: sa.Row[tuple[object, ...]]) -> BudgetState:
+    defaults = BudgetState()
+    m = row._mapping
+    return BudgetState(
+        short_limit=m["short_limit"] or defaults.short_limit,
+        short_usage=m["short_usage"] or 0,
+        daily_limit=m["daily_limit"] or defaults.daily_limit,
+        daily_usage=m["daily_usage"] or 0,
+        read_short_limit=m["read_short_limit"] or defaults.read_short_limit,
+        read_short_usage=m["read_short_usage"] or 0,
+        read_daily_limit=m["read_daily_limit"] or defaults.read_daily_limit,
+        read_daily_usage=m["read_daily_usage"] or 0,
+        short_window_start=m["short_window_start"],
+        daily_window_start=m["daily_window_start"],
+    )
+
+
+def _values(state: BudgetState) -> dict[str, object]:
+    return {
+        "short_limit": state.short_limit,
+        "short_usage": state.short_usage,
+        "daily_limit": state.daily_limit,
+        "daily_usage": state.daily_usage,
+        "read_short_limit": state.read_short_limit,
+        "read_short_usage": state.read_short_usage,
+        "read_daily_limit": state.read_daily_limit,
+        "read_daily_usage": state.read_daily_usage,
+        "short_window_start": state.short_window_start,
+        "daily_window_start": state.daily_window_start,
+    }

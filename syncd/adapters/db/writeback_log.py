@@ -1,0 +1,60 @@
+"""What the write-back outbox remembers about finished writes, for the description merge.
+
+`previously_written` (syncd.domain.description) must come from our own record, not from the description: if the
+athlete deleted our block, only the record tells us we had written one, and that is their opt-out. The record is
+the finished outbox row's `payload` ({"written": true, ...}). Kept beside the Store (not in it) so the outbox
+schema stays the one the lead owns; only `payload`, which the Store never reads, is touched here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from syncd.adapters.db.models import OutboxRow
+
+
+def was_written(engine: Engine, activity_id: int, provider: str) -> bool:
+    """Whether any earlier write-back for this activity and platform put our block into the description."""
+    with engine.connect() as conn:
+        payloads = conn.execute(
+            sa.select(OutboxRow.payload).where(
+                OutboxRow.activity_id == activity_id, OutboxRow.provider == provider, OutboxRow.status == "done"
+            )
+        ).scalars()
+        return any(isinstance(p, Mapping) and p.get("written") for p in payloads)
+
+
+def record_result(engine: Engine, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool:
+    """Save what the write did on the item we still hold; False if the lease was lost meanwhile."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(OutboxRow)
+            .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+            .values(payload=dict(payload))
+        )
+    return bool(result.rowcount)
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    id: int
+    activity_id: int
+    provider: str
+    note: str
+
+
+def pending_items(engine: Engine, *, limit: int = 1000) -> list[PendingItem]:
+    """Pending items without claiming them (for `--dry-run`, which must change nothing)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(OutboxRow.id, OutboxRow.activity_id, OutboxRow.provider, OutboxRow.note)
+            .where(OutboxRow.status == "pending")
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        ).all()
+    return [PendingItem(int(r.id), int(r.activity_id), str(r.provider), str(r.note)) for r in rows]

@@ -1,0 +1,135 @@
+"""Send one email over SMTP: STARTTLS, implicit TLS or plain; optional AUTH; bounded by a timeout.
+
+Every failure becomes one `MailError` line naming the host and what went wrong (refused, timed out, TLS, login
+rejected, recipient refused) and never the password. `permanent` tells the caller whether a retry can help: a
+refused recipient or a rejected login will not fix itself, but the service still retries those slowly, because
+the user may fix the config without restarting.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class MailError(Exception):
+    """One line naming the SMTP host and the problem; `permanent` when retrying unchanged cannot succeed."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class SmtpMailer:
+    """Settings for one SMTP server. `ssl_context` defaults to the system trust store (SSL_CERT_FILE honoured)."""
+
+    host: str
+    port: int = 587
+    security: str = "starttls"  # starttls | tls | none
+    username: str | None = None
+    password: str | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    ssl_context: ssl.SSLContext | None = None
+
+    def __repr__(self) -> str:
+        return f"SmtpMailer(host={self.host!r}, port={self.port}, security={self.security!r})"
+
+    @property
+    def where(self) -> str:
+        return f"SMTP server {self.host}:{self.port}"
+
+    def _timed_out(self) -> str:
+        return f"{self.where} timed out after {self.timeout_s:g} s; check host, port, [email] security and firewall"
+
+    def _context(self) -> ssl.SSLContext:
+        return self.ssl_context or ssl.create_default_context()
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.security == "tls":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s, context=self._context())
+        client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
+        try:
+            if self.security == "starttls":
+                client.ehlo()
+                if not client.has_extn("starttls"):
+                    raise MailError(
+                        f'{self.where} does not offer STARTTLS; set [email] security = "tls" (port 465) or fix '
+                        "the server",
+                        permanent=True,
+                    )
+                client.starttls(context=self._context())
+                client.ehlo()
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver `message` to its To/Cc recipients; raises MailError (one line) on any failure."""
+        if self.security not in ("starttls", "tls", "none"):
+            raise MailError(f"[email] security {self.security!r} is unknown; use starttls, tls or none", permanent=True)
+        try:
+            client = self._connect()
+            try:
+                if self.username:
+                    client.login(self.username, self.password or "")
+                refused = client.send_message(message)
+            finally:
+                try:
+                    client.quit()
+                except (smtplib.SMTPException, OSError):
+                    client.close()
+        except MailError:
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            raise MailError(
+                f"{self.where} rejected the login for {self.username!r} ({exc.smtp_code}); fix [email] username "
+                "or password",
+                permanent=True,
+            ) from None
+        except smtplib.SMTPNotSupportedError:
+            raise MailError(
+                f'{self.where} does not support AUTH here; use security = "starttls" or "tls", or remove '
+                "[email] username",
+                permanent=True,
+            ) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            who = ", ".join(sorted(exc.recipients))
+            raise MailError(f"{self.where} refused the recipient(s) {who}; fix the address", permanent=True) from None
+        except smtplib.SMTPSenderRefused as exc:
+            raise MailError(
+                f"{self.where} refused the sender {exc.sender!r} ({exc.smtp_code}); fix [email] sender", permanent=True
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            raise MailError(f"{self.where} answered {exc.smtp_code} {' '.join(str(text).split())[:200]}") from None
+        except smtplib.SMTPServerDisconnected as exc:
+            if "timed out" in str(exc):  # smtplib turns a read timeout into a disconnect
+                raise MailError(self._timed_out()) from None
+            raise MailError(f"{self.where} closed the connection; check the port and [email] security") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise MailError(
+                f"{self.where}: TLS certificate not trusted ({exc.verify_message}); fix the server certificate or "
+                "trust its CA (SSL_CERT_FILE)"
+            ) from None
+        except ssl.SSLError as exc:
+            raise MailError(
+                f"{self.where}: TLS failed ({exc.reason}); check [email] security (starttls on 587, tls on 465)"
+            ) from None
+        except TimeoutError:
+            raise MailError(self._timed_out()) from None
+        except ConnectionRefusedError:
+            raise MailError(f"{self.where} refused the connection; check [email] host and port") from None
+        except socket.gaierror:
+            raise MailError(f"{self.where}: host name not found; fix [email] host") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailError(f"{self.where}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
+        if refused:
+            who = ", ".join(sorted(refused))
+            raise MailError(f"{self.where} refused the recipient(s) {who}; fix the address", permanent=True)

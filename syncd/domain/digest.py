@@ -1,0 +1,392 @@
+"""The weekly digest as plain data: what one calendar week of running did to the athlete's back, and what to change.
+
+Pure: the service hands in the week's runs with the flags their annotations carry, a history long enough for the
+8-week load trend, and the athlete's gear; this module only counts, groups and chooses. Rendering (Jinja2, the chart)
+and sending (SMTP) live elsewhere, so the numbers can be golden-tested without a template or a mail server.
+
+Suggestions are drawn from RISK-FACTS.md in a fixed priority (load first, because a spike is the strongest signal;
+then surface, downhill, intensity, warm-up, shoes, cross-training and strength), at most three, so the email asks
+for a few concrete changes rather than listing everything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from syncd.domain.flags import Flag, FlagCode, Severity
+from syncd.domain.history import HistoryEntry
+from syncd.domain.load import (
+    LoadUnit,
+    daily_load,
+    foster_monotony,
+    iso_week_label,
+    rolling_acwr,
+    week_counts,
+    week_start,
+)
+from syncd.domain.model import Gear, Sport
+from syncd.domain.notes import SHORT_ADVICE, TITLES
+from syncd.domain.thresholds import Thresholds
+
+TREND_WEEKS = 8
+_CHRONIC_DAYS = 28
+_SOFT_SPORTS = frozenset({Sport.TRAIL_RUN, Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN})
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRun:
+    """One run of the week as the digest needs it; `flags` come from the activity's latest annotation."""
+
+    key: tuple[str, str]
+    name: str
+    sport: Sport
+    start_local: datetime
+    distance_m: float | None
+    duration_s: float | None
+    elevation_loss_m: float | None = None
+    indoor: bool = False
+    flags: tuple[Flag, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedRun:
+    name: str
+    start_local: datetime
+    severity: Severity
+
+
+@dataclass(frozen=True, slots=True)
+class FlagGroup:
+    """All flags of one code in the week, with the runs that raised them (oldest first)."""
+
+    code: FlagCode
+    title: str
+    severity: Severity  # the highest in the group
+    advice: str
+    runs: tuple[FlaggedRun, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SurfaceSplit:
+    """Metres run on hard surfaces, on soft ones (trail, grass, treadmill) and where the surface is unknown."""
+
+    hard_m: float
+    soft_m: float
+    unknown_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class LoadWeek:
+    """Load as of the Sunday ending one week: weekly load, acute:chronic ratio (None if no baseline), monotony."""
+
+    week: str
+    week_start: date
+    week_load: float
+    acwr: float | None
+    monotony: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShoeStatus:
+    name: str
+    distance_m: float
+    limit_m: float
+    share_pct: float
+    over: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    code: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    athlete_name: str
+    week: str
+    week_start: date
+    week_end: date
+    units: str
+    runs: int
+    distance_m: float
+    duration_s: float
+    flag_count: int
+    flag_groups: tuple[FlagGroup, ...]
+    surface: SurfaceSplit
+    downhill_m: float
+    speed_sessions: int
+    load_unit: LoadUnit
+    load_trend: tuple[LoadWeek, ...]  # oldest first; the last is this week
+    low_impact: int
+    low_impact_target: int
+    strength: int
+    strength_target: int
+    shoes: tuple[ShoeStatus, ...]
+    suggestions: tuple[Suggestion, ...]
+    feed_url: str | None
+
+    @property
+    def empty(self) -> bool:
+        """No runs this week: the digest is the short kind (or is skipped, per `[digest] when_empty`)."""
+        return self.runs == 0
+
+    @property
+    def load(self) -> LoadWeek:
+        return self.load_trend[-1]
+
+    @property
+    def subject(self) -> str:
+        if self.empty:
+            return f"Back-care week {self.week}: no runs"
+        noun = "flag" if self.flag_count == 1 else "flags"
+        return f"Back-care week {self.week}: {self.runs} run{'s' if self.runs != 1 else ''}, {self.flag_count} {noun}"
+
+
+def parse_week(label: str) -> date:
+    """Monday of an ISO week given as '2026-W47'; ValueError with the expected form otherwise."""
+    try:
+        return date.fromisocalendar(int(label[:4]), int(label.split("-W", 1)[1]), 1)
+    except (ValueError, IndexError):
+        raise ValueError(f"{label!r} is not an ISO week; use the form 2026-W47") from None
+
+
+def _num(flag: Flag, key: str) -> float | None:
+    value = flag.evidence.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _flag(run: WeekRun, code: FlagCode) -> Flag | None:
+    return next((flag for flag in run.flags if flag.code == code), None)
+
+
+def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
+    """Hard vs soft metres: a hard_surface flag's mapped metres (or the whole run), trail/treadmill runs as soft.
+
+    A mapped hard_surface flag carries `hard_m` and `unknown_m`; the rest of that run is soft. Runs without a flag
+    and without a soft sport type count as unknown: the digest must not claim a surface nobody measured.
+    """
+    hard = soft = unknown = 0.0
+    for run in runs:
+        distance = run.distance_m or 0.0
+        flag = _flag(run, FlagCode.HARD_SURFACE)
+        if flag is not None:
+            hard_m = _num(flag, "hard_m")
+            if hard_m is None:
+                hard += distance
+                continue
+            unknown_m = min(_num(flag, "unknown_m") or 0.0, max(distance - hard_m, 0.0))
+            hard += hard_m
+            unknown += unknown_m
+            soft += max(distance - hard_m - unknown_m, 0.0)
+        elif run.sport in _SOFT_SPORTS or run.indoor:
+            soft += distance
+        else:
+            unknown += distance
+    return SurfaceSplit(hard_m=hard, soft_m=soft, unknown_m=unknown)
+
+
+def group_flags(runs: Sequence[WeekRun]) -> tuple[FlagGroup, ...]:
+    """Flags grouped by code, most severe group first, then by how many runs raised it, then by code."""
+    grouped: dict[FlagCode, list[tuple[WeekRun, Flag]]] = {}
+    for run in sorted(runs, key=lambda r: (r.start_local, r.key)):
+        for flag in run.flags:
+            grouped.setdefault(flag.code, []).append((run, flag))
+    groups = [
+        FlagGroup(
+            code=code,
+            title=TITLES.get(code, code.value),
+            severity=max((flag.severity for _, flag in items), key=lambda s: s.rank),
+            advice=SHORT_ADVICE.get(code, ""),
+            runs=tuple(FlaggedRun(run.name or "Run", run.start_local, flag.severity) for run, flag in items),
+        )
+        for code, items in grouped.items()
+    ]
+    groups.sort(key=lambda g: (-g.severity.rank, -len(g.runs), g.code.value))
+    return tuple(groups)
+
+
+def load_trend(
+    history: Sequence[HistoryEntry], monday: date, *, weeks: int = TREND_WEEKS, max_hr: float | None = None
+) -> tuple[LoadUnit, tuple[LoadWeek, ...]]:
+    """Weekly running load, rolling uncoupled ACWR and Foster monotony as of each of the last `weeks` Sundays.
+
+    Same formulas as the load_spike and monotony rules (syncd.domain.load), so the digest and the notes agree.
+    """
+    first = monday - timedelta(weeks=weeks - 1)
+    series = daily_load(history, first - timedelta(days=_CHRONIC_DAYS), monday + timedelta(days=6), max_hr=max_hr)
+    trend = []
+    for index in range(weeks):
+        start = first + timedelta(weeks=index)
+        sunday = start + timedelta(days=6)
+        acwr = rolling_acwr(series, sunday)
+        mono = foster_monotony(series, sunday)
+        trend.append(
+            LoadWeek(
+                week=iso_week_label(start),
+                week_start=start,
+                week_load=round(mono.week_load, 1),
+                acwr=None if acwr.ratio is None else round(acwr.ratio, 2),
+                monotony=None if mono.monotony is None else round(mono.monotony, 2),
+            )
+        )
+    return series.unit, tuple(trend)
+
+
+def shoe_statuses(gear: Sequence[Gear], thresholds: Thresholds) -> tuple[ShoeStatus, ...]:
+    """Shoes in use at or past `shoe_nearly_worn_pct` of their limit (their own, else `shoe_limit_km`)."""
+    found = []
+    for item in gear:
+        if item.retired or item.kind != "shoe":
+            continue
+        limit = item.limit_m if item.limit_m and item.limit_m > 0 else thresholds.shoe_limit_km * 1000.0
+        if limit <= 0:
+            continue
+        share = item.distance_m / limit * 100.0
+        if share >= thresholds.shoe_nearly_worn_pct:
+            found.append(ShoeStatus(item.name or item.gear_id, item.distance_m, limit, round(share, 1), share >= 100))
+    found.sort(key=lambda s: (-s.share_pct, s.name))
+    return tuple(found)
+
+
+_SUGGESTIONS: dict[str, str] = {
+    "load_spike": (
+        "Your load rose faster than your body is used to: keep next week's running time no higher than this "
+        "week's, and make one run an easy low-impact session instead."
+    ),
+    "monotony": "Your days were all alike: alternate harder days with easy or rest days, and mix in low-impact ones.",
+    "hard_surface": (
+        "Move at least two runs off asphalt and concrete: grass paths, dirt trails or a treadmill soften every landing."
+    ),
+    "downhill": "Choose level routes next week: running downhill produces higher landing forces.",
+    "speed_work": "Drop the speed work for now: light jogging and easy medium-long runs instead.",
+    "no_warmup": "Start every run gently: your usual stretches, then ten easy minutes before picking up the pace.",
+    "worn_shoes": "Replace the worn pair: cushioning that is gone passes the impact on to your back.",
+    "low_cross_training": (
+        "Swap a run for a low-impact session: elliptical, stationary bike, swimming, aqua-jogging or a brisk walk."
+    ),
+    "low_strength": (
+        "Do core, hip-flexor and glute exercises three times a week, about 10 repetitions each; a physical "
+        "therapist can tailor them."
+    ),
+    "rest_week": (
+        "No runs this week: if back pain kept you off your feet, start again with short, easy runs on soft ground, "
+        "and see a clinician if it has not settled."
+    ),
+    "keep_going": "A calm week for your back: keep the easy runs on soft, level ground and keep the strength work up.",
+}
+_PRIORITY = (
+    "load_spike",
+    "hard_surface",
+    "downhill",
+    "speed_work",
+    "worn_shoes",
+    "no_warmup",
+    "monotony",
+    "low_cross_training",
+    "low_strength",
+)
+
+
+def suggest(
+    *,
+    codes: set[str],
+    load: LoadWeek,
+    thresholds: Thresholds,
+    surface: SurfaceSplit,
+    shoes: Sequence[ShoeStatus],
+    low_impact: int,
+    strength: int,
+    runs: int,
+    limit: int = 3,
+) -> tuple[Suggestion, ...]:
+    """One to three suggestions for next week, from the week's flags and totals (RISK-FACTS.md, in priority order).
+
+    Totals can raise a suggestion that no single run's flag raised (e.g. the week's ratio, or two low-impact
+    sessions missing when the weekly flag sat on a run the athlete deleted).
+    """
+    wanted = set(codes)
+    if load.acwr is not None and load.acwr > thresholds.acwr_caution:
+        wanted.add("load_spike")
+    if load.monotony is not None and load.monotony >= thresholds.monotony_caution:
+        wanted.add("monotony")
+    if surface.hard_m > 0 and surface.hard_m >= surface.soft_m:
+        wanted.add("hard_surface")
+    if any(shoe.over for shoe in shoes):
+        wanted.add("worn_shoes")
+    if runs and low_impact < thresholds.low_impact_sessions_per_week:
+        wanted.add("low_cross_training")
+    if runs and strength < thresholds.strength_sessions_per_week:
+        wanted.add("low_strength")
+    chosen = [Suggestion(code, _SUGGESTIONS[code]) for code in _PRIORITY if code in wanted][:limit]
+    if not chosen:
+        code = "keep_going" if runs else "rest_week"
+        chosen = [Suggestion(code, _SUGGESTIONS[code])]
+    return tuple(chosen)
+
+
+def build_digest(
+    *,
+    athlete_name: str,
+    week_monday: date,
+    runs: Sequence[WeekRun],
+    history: Sequence[HistoryEntry],
+    gear: Sequence[Gear],
+    thresholds: Thresholds,
+    units: str = "metric",
+    feed_url: str | None = None,
+    max_hr: float | None = None,
+) -> Digest:
+    """The digest of the local calendar week starting `week_monday`.
+
+    `runs` are the week's runs (others are ignored); `history` should cover at least the 8 trend weeks plus 28
+    days before them, every sport (cross-training and strength sessions are counted from it).
+    """
+    if week_monday.weekday() != 0:
+        raise ValueError(f"build_digest: {week_monday} is not a Monday; pass week_start(day)")
+    sunday = week_monday + timedelta(days=6)
+    week_runs = [r for r in runs if r.sport.is_run and week_monday <= r.start_local.date() <= sunday]
+    unit, trend = load_trend(history, week_monday, max_hr=max_hr)
+    counts = week_counts(history, week_start(week_monday))
+    surface = surface_split(week_runs)
+    shoes = shoe_statuses(gear, thresholds)
+    groups = group_flags(week_runs)
+    codes = {group.code.value for group in groups}
+    return Digest(
+        athlete_name=athlete_name,
+        week=iso_week_label(week_monday),
+        week_start=week_monday,
+        week_end=sunday,
+        units=units,
+        runs=len(week_runs),
+        distance_m=sum(r.distance_m or 0.0 for r in week_runs),
+        duration_s=sum(r.duration_s or 0.0 for r in week_runs),
+        flag_count=sum(len(r.flags) for r in week_runs),
+        flag_groups=groups,
+        surface=surface,
+        downhill_m=sum(r.elevation_loss_m or 0.0 for r in week_runs if r.elevation_loss_m and r.elevation_loss_m > 0),
+        speed_sessions=sum(1 for r in week_runs if _flag(r, FlagCode.SPEED_WORK) is not None),
+        load_unit=unit,
+        load_trend=trend,
+        low_impact=counts.low_impact,
+        low_impact_target=thresholds.low_impact_sessions_per_week,
+        strength=counts.strength,
+        strength_target=thresholds.strength_sessions_per_week,
+        shoes=shoes,
+        suggestions=suggest(
+            codes=codes,
+            load=trend[-1],
+            thresholds=thresholds,
+            surface=surface,
+            shoes=shoes,
+            low_impact=counts.low_impact,
+            strength=counts.strength,
+            runs=len(week_runs),
+        ),
+        feed_url=feed_url,
+    )

@@ -1,0 +1,133 @@
+"""`syncd link <provider>`: connect a platform account. Strava: OAuth in the browser with a local callback, an
+authorization `--code`, or existing tokens from `--token-file`. (Garmin can add its sub-command here.)"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from syncd.config import ConfigError, Settings
+
+EXIT_OK, EXIT_FAILURE = 0, 1
+
+
+def register(subparsers: Any) -> None:
+    link = subparsers.add_parser("link", help="link a Strava (or Garmin) account")
+    providers = link.add_subparsers(dest="provider", required=True, metavar="PROVIDER")
+    strava = providers.add_parser(
+        "strava",
+        help="link a Strava account (browser OAuth, --code or --token-file)",
+        description="Prints the authorize URL (scopes read_all, activity:read_all, activity:write), catches the "
+        "redirect on a 127.0.0.1 callback, and stores the athlete with encrypted tokens.",
+    )
+    source = strava.add_mutually_exclusive_group()
+    source.add_argument("--code", help="an authorization code you copied from the redirect URL")
+    source.add_argument(
+        "--token-file", type=Path, help='JSON file with {"access_token", "refresh_token", "expires_at"}'
+    )
+    strava.add_argument("--port", type=int, default=8765, help="local callback port (default 8765; 0 = any)")
+    strava.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the browser (default 600)")
+    strava.set_defaults(handler=cmd_link_strava, needs_settings=True)
+
+
+def cmd_link_strava(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.adapters.strava.errors import StravaError
+    from syncd.entrypoints.wiring import open_store, strava_endpoint
+    from syncd.services.accounts import LinkError, link_with_code, link_with_tokens, read_token_file
+
+    assert settings is not None
+    endpoint = strava_endpoint(settings)
+    try:
+        tokens = read_token_file(args.token_file) if args.token_file else None
+        code = args.code
+        if tokens is None and code is None:
+            code = _browser_code(settings, endpoint.client_id, args.port, args.timeout)
+        store = open_store(settings)
+        try:
+            linked = (
+                link_with_tokens(store, endpoint, tokens)
+                if tokens is not None
+                else link_with_code(store, endpoint, str(code))
+            )
+        finally:
+            store.close()
+    except (LinkError, StravaError) as exc:
+        print(f"syncd: error: {exc}", file=sys.stderr, flush=True)
+        return EXIT_FAILURE
+    who = f" ({linked.name})" if linked.name else ""
+    print(f"linked Strava athlete {linked.external_id}{who} as account {linked.account_id}; run `syncd sync --once`")
+    return EXIT_OK
+
+
+def _browser_code(settings: Settings, client_id: int, port: int, timeout: float) -> str:
+    """Serve one callback on 127.0.0.1, print the authorize URL, return the code Strava redirects with."""
+    from syncd.adapters.strava.client import authorize_url, make_client
+    from syncd.services.accounts import SCOPES, LinkError
+
+    state = secrets.token_urlsafe(16)
+    result: dict[str, str] = {}
+    done = threading.Event()
+
+    class Callback(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_GET(self) -> None:
+            query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            if query.get("state") != state:
+                self._answer(400, "This link is not from the current `syncd link strava`; start it again.")
+                return
+            if "error" in query or "code" not in query:
+                result["error"] = query.get("error", "no code")
+                self._answer(400, "Strava did not authorize syncd; you can close this tab.")
+            else:
+                result["code"], result["scope"] = query["code"], query.get("scope", "")
+                self._answer(200, "syncd is linked to Strava; you can close this tab.")
+            done.set()
+
+        def _answer(self, status: int, text: str) -> None:
+            body = f"<!doctype html><title>syncd</title><p>{text}</p>".encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    try:
+        server = HTTPServer(("127.0.0.1", port), Callback)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); pass another --port") from None
+    redirect = f"http://127.0.0.1:{server.server_address[1]}/callback"
+    client = make_client(settings.strava.api_url, settings.strava.oauth_url)
+    url = authorize_url(
+        client,
+        settings.strava.oauth_url,
+        client_id=client_id,
+        redirect_uri=redirect,
+        scope=SCOPES,
+        state=state,
+        approval_prompt="auto",
+    )
+    print("Open this URL in a browser and authorize syncd:", flush=True)
+    print(url, flush=True)
+    print(f"(waiting up to {int(timeout)} s for Strava to redirect to {redirect})", flush=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        if not done.wait(timeout):
+            raise LinkError(f"no answer from the browser within {int(timeout)} s; run `syncd link strava` again")
+    finally:
+        server.shutdown()
+        server.server_close()
+    if "code" not in result:
+        raise LinkError(f"Strava did not authorize syncd ({result.get('error')}); run `syncd link strava` again")
+    granted = set(result.get("scope", "").split(","))
+    if "activity:write" not in granted:
+        print("warning: activity:write was not granted, so notes cannot be written back", flush=True)
+    return result["code"]

@@ -1,0 +1,1 @@
+"""The annotated activity feed: HTML pages, Atom and a JSON API (see docs/api.md)."""

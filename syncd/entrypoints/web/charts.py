@@ -1,0 +1,252 @@
+"""Server-side SVG: elevation and pace over distance with the flagged stretches shaded, and the route as a line.
+
+Why SVG strings and not a plotting library: a chart is a polyline and a few rectangles; writing them directly is
+fast (no figure objects), needs no JavaScript and no tile server, and scales on a phone. Every value written into
+the SVG is a number we computed or a fixed label, so there is nothing from the user to escape.
+
+The stretches are recomputed from the streams with the same helpers the rules use (`syncd.domain.streams_math`),
+because a flag's evidence holds totals, not positions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from syncd.domain.flags import Flag, FlagCode
+from syncd.domain.model import FloatArray, Streams
+from syncd.domain.streams_math import altitude_profile, distance_of, find_efforts, segments, speed_trace
+from syncd.domain.thresholds import Thresholds
+
+WIDTH = 800
+HEIGHT = 220
+PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 12, 28
+MAX_POINTS = 600
+# Paces outside this band (stops, GPS jumps) are clipped so the chart keeps a readable scale.
+PACE_MIN_S_PER_KM = 150.0
+PACE_MAX_S_PER_KM = 900.0
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """A flagged part of the run, in metres from the start."""
+
+    kind: str  # downhill | speed_work | no_warmup
+    start_m: float
+    end_m: float
+    label: str
+
+
+def _ranges(mask: np.ndarray, x: FloatArray) -> list[tuple[float, float]]:
+    starts, ends = segments(mask)
+    return [(float(x[s]), float(x[min(e, len(x) - 1)])) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+def flagged_stretches(streams: Streams, flags: tuple[Flag, ...], thresholds: Thresholds) -> list[Stretch]:
+    """Where each stream-based flag happened: steep descents, fast reps, the too-fast opening minutes."""
+    codes = {flag.code: flag for flag in flags}
+    result: list[Stretch] = []
+    if FlagCode.DOWNHILL in codes and (profile := altitude_profile(streams)) is not None:
+        k = max(1, round(thresholds.downhill_min_stretch_m / profile.step_m))
+        alt = profile.altitude_m
+        if len(alt) > k:
+            grade = (alt[k:] - alt[:-k]) / (k * profile.step_m) * 100.0
+            steep = (grade <= -thresholds.downhill_grade_pct).astype(np.float64)
+            covered = np.convolve(steep, np.ones(k), mode="full")[: len(alt) - 1] > 0.5
+            covered &= np.diff(alt) / profile.step_m * 100.0 <= -thresholds.downhill_grade_pct / 2
+            for start, end in _ranges(covered, profile.distance_m):
+                result.append(Stretch("downhill", start, end, "steep descent"))
+    trace = speed_trace(streams) if (FlagCode.SPEED_WORK in codes or FlagCode.NO_WARMUP in codes) else None
+    if trace is not None and (flag := codes.get(FlagCode.SPEED_WORK)) is not None:
+        fast = _fast_speed(flag, thresholds)
+        if fast is not None:
+            for effort in find_efforts(trace, fast):
+                end = min(effort.end, len(trace.distance_m) - 1)
+                result.append(
+                    Stretch("speed_work", float(trace.distance_m[effort.start]), float(trace.distance_m[end]), "fast")
+                )
+    if (flag := codes.get(FlagCode.NO_WARMUP)) is not None:
+        window_m = _number(flag, "window_m") or thresholds.warmup_window_m
+        window_s = _number(flag, "window_s") or thresholds.warmup_window_s
+        if trace is not None:
+            at_time = float(np.interp(window_s, trace.time_s, trace.distance_m))
+            window_m = min(window_m, at_time)
+        result.append(Stretch("no_warmup", 0.0, window_m, "first minutes"))
+    return result
+
+
+def _number(flag: Flag, key: str) -> float | None:
+    value = flag.evidence.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        return None
+    return float(value)
+
+
+def _fast_speed(flag: Flag, thresholds: Thresholds) -> float | None:
+    """The speed above which a stretch counts as fast: the rule's line if the evidence allows, else near rep pace."""
+    easy = _number(flag, "easy_pace_s_per_km")
+    if easy is not None:
+        return 1000.0 / easy * (1.0 + thresholds.speed_work_faster_than_easy_pct / 100.0)
+    rep = _number(flag, "rep_pace_s_per_km")
+    return 0.92 * 1000.0 / rep if rep is not None else None
+
+
+def _thin(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) > MAX_POINTS:
+        index = np.linspace(0, len(x) - 1, MAX_POINTS).round().astype(np.intp)
+        x, y = x[index], y[index]
+    return x, y
+
+
+def _points(px: FloatArray, py: FloatArray) -> str:
+    return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px.tolist(), py.tolist(), strict=True))
+
+
+def _line_chart(
+    x_m: FloatArray,
+    y: FloatArray,
+    stretches: list[Stretch],
+    *,
+    title: str,
+    css: str,
+    y_ticks: list[tuple[float, str]],
+    y_range: tuple[float, float],
+    invert: bool = False,
+) -> str:
+    x_km = x_m / 1000.0
+    x0, x1 = 0.0, max(float(x_km[-1]), 0.01)
+    y0, y1 = y_range
+    inner_w = WIDTH - PAD_L - PAD_R
+    inner_h = HEIGHT - PAD_T - PAD_B
+
+    def sx(value: FloatArray | float) -> FloatArray:
+        return np.asarray(PAD_L + (np.asarray(value) - x0) / (x1 - x0) * inner_w, dtype=np.float64)
+
+    def sy(value: FloatArray | float) -> FloatArray:
+        frac = (np.asarray(value) - y0) / (y1 - y0)
+        if invert:
+            frac = 1.0 - frac
+        return np.asarray(PAD_T + (1.0 - frac) * inner_h, dtype=np.float64)
+
+    parts = [
+        f'<svg class="chart {css}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{title}</title>",
+    ]
+    for stretch in stretches:
+        a = float(sx(stretch.start_m / 1000.0))
+        b = float(sx(max(stretch.end_m, stretch.start_m) / 1000.0))
+        parts.append(
+            f'<rect class="hl hl-{stretch.kind}" data-kind="{stretch.kind}" x="{a:.1f}" y="{PAD_T}" '
+            f'width="{max(b - a, 1.5):.1f}" height="{inner_h}"><title>{stretch.label}</title></rect>'
+        )
+    for value, text in y_ticks:
+        ty = float(sy(value))
+        parts.append(f'<line class="grid" x1="{PAD_L}" x2="{WIDTH - PAD_R}" y1="{ty:.1f}" y2="{ty:.1f}"/>')
+        parts.append(f'<text class="tick" x="{PAD_L - 4}" y="{ty + 4:.1f}" text-anchor="end">{text}</text>')
+    step = _nice_step(x1)
+    tick = 0.0
+    while tick <= x1 + 1e-9:
+        tx = float(sx(tick))
+        parts.append(f'<text class="tick" x="{tx:.1f}" y="{HEIGHT - 8}" text-anchor="middle">{tick:g}</text>')
+        tick += step
+    parts.append(f'<text class="axis" x="{WIDTH - PAD_R}" y="{HEIGHT - 8}" text-anchor="end">km</text>')
+    parts.append(f'<polyline class="series" fill="none" points="{_points(sx(x_km), sy(y))}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _nice_step(span: float) -> float:
+    raw = span / 8
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * magnitude:
+            return float(factor * magnitude)
+    return float(10 * magnitude)
+
+
+def elevation_chart(streams: Streams, stretches: list[Stretch]) -> str | None:
+    profile = altitude_profile(streams)
+    if profile is None:
+        return None
+    x, y = _thin(profile.distance_m, profile.altitude_m)
+    if len(x) < 2:
+        return None
+    lo, hi = float(y.min()), float(y.max())
+    pad = max((hi - lo) * 0.1, 5.0)
+    y_range = (lo - pad, hi + pad)
+    ticks = [(v, f"{v:.0f}") for v in np.linspace(lo, hi, 3).tolist()]
+    return _line_chart(
+        x, y, stretches, title="Elevation over distance", css="elevation", y_ticks=ticks, y_range=y_range
+    )
+
+
+def pace_chart(streams: Streams, stretches: list[Stretch]) -> str | None:
+    trace = speed_trace(streams)
+    if trace is None:
+        return None
+    with np.errstate(divide="ignore"):
+        pace = np.where(trace.speed_mps > 0.5, 1000.0 / trace.speed_mps, np.nan)
+    pace = np.clip(pace, PACE_MIN_S_PER_KM, PACE_MAX_S_PER_KM)
+    x, y = _thin(trace.distance_m, pace)
+    if len(x) < 2:
+        return None
+    lo = float(np.nanpercentile(y, 2))
+    hi = float(np.nanpercentile(y, 98))
+    if hi - lo < 30:
+        lo, hi = lo - 15, hi + 15
+    y = np.clip(y, lo, hi)
+    ticks = [(v, f"{int(v // 60)}:{int(v % 60):02d}") for v in np.linspace(lo, hi, 3).tolist()]
+    # Faster is up: the y axis is inverted (low seconds per km at the top).
+    return _line_chart(
+        x,
+        y,
+        stretches,
+        title="Pace over distance",
+        css="pace",
+        y_ticks=ticks,
+        y_range=(lo, hi),
+        invert=True,
+    )
+
+
+def route_svg(streams: Streams, stretches: list[Stretch], size: int = 420) -> str | None:
+    """The track as a line on a plain background (equirectangular, fine at a run's scale); stretches in colour."""
+    if not streams.has_gps or streams.lat is None or streams.lon is None:
+        return None
+    distance = distance_of(streams)
+    lat, lon = streams.lat, streams.lon
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if ok.sum() < 2:
+        return None
+    lat_v, lon_v = lat[ok], lon[ok]
+    dist_v = distance[ok] if distance is not None else np.zeros(len(lat_v))
+    scale = math.cos(math.radians(float(np.mean(lat_v))))
+    x = lon_v * scale
+    y = -lat_v
+    span = max(float(x.max() - x.min()), float(y.max() - y.min()), 1e-9)
+    pad = 12
+    px = pad + (x - x.min()) / span * (size - 2 * pad)
+    py = pad + (y - y.min()) / span * (size - 2 * pad)
+    index = np.arange(len(px))
+    if len(index) > MAX_POINTS * 2:
+        index = np.linspace(0, len(px) - 1, MAX_POINTS * 2).round().astype(np.intp)
+    parts = [
+        f'<svg class="route" viewBox="0 0 {size} {size}" role="img" xmlns="http://www.w3.org/2000/svg">',
+        "<title>Route</title>",
+        f'<polyline class="track" fill="none" points="{_points(px[index], py[index])}"/>',
+    ]
+    for stretch in stretches:
+        sel = index[(dist_v[index] >= stretch.start_m) & (dist_v[index] <= stretch.end_m)]
+        if len(sel) >= 2:
+            parts.append(
+                f'<polyline class="hl-route hl-{stretch.kind}" data-kind="{stretch.kind}" fill="none" '
+                f'points="{_points(px[sel], py[sel])}"><title>{stretch.label}</title></polyline>'
+            )
+    parts.append(f'<circle class="start" cx="{px[0]:.1f}" cy="{py[0]:.1f}" r="5"><title>start</title></circle>')
+    parts.append(f'<circle class="finish" cx="{px[-1]:.1f}" cy="{py[-1]:.1f}" r="5"><title>finish</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)

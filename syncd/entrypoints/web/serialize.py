@@ -1,0 +1,58 @@
+"""The JSON API's field names (a public contract, documented in docs/api.md): change only by adding fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from syncd.adapters.db.feed_queries import FeedPage, FeedRow
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def activity_json(row: FeedRow, *, detail: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": row.id,
+        "athlete_id": row.athlete_id,
+        "source": row.source,
+        "external_id": row.external_id,
+        "name": row.name,
+        "sport": row.sport,
+        "start_utc": _iso(row.start_utc),
+        "start_local": row.start_local.isoformat(),
+        "distance_m": row.distance_m,
+        "duration_s": row.duration_s,
+        "elapsed_s": row.elapsed_s,
+        "elevation_gain_m": row.elevation_gain_m,
+        "annotated": row.flags is not None,
+        "flags": [flag.to_json() for flag in row.flags or ()],
+        "note": row.note,
+        "rules_version": row.rules_version,
+        "annotated_at": _iso(row.annotated_at),
+        "writeback": [
+            {"provider": w.provider, "status": w.status, "attempts": w.attempts, "updated_at": _iso(w.updated_at)}
+            for w in row.writebacks
+        ],
+        "url": f"/activities/{row.id}",
+    }
+    if detail:
+        data.update(
+            elevation_loss_m=row.elevation_loss_m,
+            moving_s=row.moving_s,
+            gear_id=row.gear_id,
+            private=row.private,
+            description=row.description,
+        )
+    return data
+
+
+def page_json(page: FeedPage) -> dict[str, Any]:
+    return {
+        "items": [activity_json(row) for row in page.rows],
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total,
+        "pages": page.pages,
+    }

@@ -1,0 +1,34 @@
+"""Serve an ASGI app with uvicorn on a background thread: for tests, benchmarks and `syncd demo`.
+
+Binding port 0 lets the OS pick a free port; the real port is read back from the bound socket, so parallel test
+runs never collide.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+
+@contextmanager
+def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run `app` until the block ends; yields its base URL ("http://127.0.0.1:PORT")."""
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="syncd-web", daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"web server did not start on {host}:{port}: is the port in use?")
+            thread.join(0.02)
+        sockets = [sock for srv in server.servers for sock in srv.sockets]
+        bound_port = sockets[0].getsockname()[1]
+        yield f"http://{host}:{bound_port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -1,0 +1,444 @@
+"""Weekly digests: who is due for which week, build from the store, send once, retry failures with backoff.
+
+Schedule: each athlete gets the previous ISO week on `[digest] weekday` at `[digest] hour`, in their own time zone
+(the athlete's zone, else the zone or UTC offset of their latest activity, else UTC).
+
+Exactly once per athlete and week, across restarts and several workers: a `digests` row is claimed
+(`Store.claim_digest`) before sending and marked sent after. A failed send is recorded (`fail_digest`) with a
+retry time that the claim enforces, doubling from 5 minutes up to 6 hours, so the daemon retries later instead of
+hammering a broken server, and `syncd status` shows the error. A crash between
+sending and marking leaves a claim whose lease expires and is retried: at-least-once at that one point, which is
+why each digest carries a stable Message-ID that receiving servers and clients use to drop a duplicate.
+
+A fault for one athlete (bad address, a refused send, a bug in one week's data) is logged and reported and never
+stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import parseaddr
+from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+
+from syncd.adapters.db.models import DigestRow
+from syncd.config import ConfigError, Settings
+from syncd.domain.digest import Digest, WeekRun, build_digest, parse_week
+from syncd.domain.load import iso_week_label, week_start
+from syncd.logging import get_logger
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.records import AthleteRecord
+    from syncd.adapters.db.repository import Store
+
+log = get_logger("syncd.digests")
+
+LOCAL_ATHLETE = "local"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+LEASE_S = 600.0
+FIRST_RETRY_S = 300.0
+MAX_RETRY_S = 6 * 3600.0
+_HISTORY_DAYS = 8 * 7 + 28 + 1
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+@dataclass
+class DigestReport:
+    """What one run did; `failed` and `invalid` hold one line per problem (athlete key, week, reason)."""
+
+    sent: list[str] = field(default_factory=list)
+    skipped: int = 0
+    failed: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+
+# ---- who and when -----------------------------------------------------------------------------------------------
+
+
+def retry_delay_s(attempts: int) -> float:
+    """Backoff after the `attempts`-th failed send: 5 min, 10, 20, … capped at 6 h."""
+    return float(min(FIRST_RETRY_S * 2.0 ** max(attempts - 1, 0), MAX_RETRY_S))
+
+
+def check_schedule(settings: Settings) -> None:
+    if not 0 <= settings.digest.hour <= 23:
+        raise ConfigError(f"[digest] hour must be 0-23; got {settings.digest.hour}")
+
+
+def due_week(now: datetime, zone: tzinfo, weekday: str = "monday", hour: int = 7) -> date:
+    """Monday of the newest week whose digest is due at `now`: the previous week once its send time has passed."""
+    local = now.astimezone(zone)
+    this_monday = week_start(local.date())
+    send_day = this_monday + timedelta(days=WEEKDAYS.index(weekday))
+    send_at = datetime.combine(send_day, time(hour), tzinfo=zone)
+    return this_monday - timedelta(weeks=1 if local >= send_at else 2)
+
+
+def address_problem(address: str) -> str | None:
+    """Why `address` cannot receive mail, or None; catches typos before an SMTP server bounces them."""
+    name, addr = parseaddr(address)
+    if not addr or not _ADDRESS.match(addr) or any(c in address for c in "\r\n"):
+        return f"{address!r} is not an email address like runner@example.org"
+    try:
+        Address(display_name=name, addr_spec=addr)
+    except (ValueError, IndexError, TypeError) as exc:
+        return f"{address!r} is not a valid email address ({exc})"
+    return None
+
+
+def recipient(athlete: AthleteRecord, settings: Settings) -> str | None:
+    """The athlete's digest address when they opted in; the default local athlete falls back to `[email] to`.
+
+    Setting `[email] to` is the local athlete's opt-in; everyone else needs `digest_opt_in` and an address.
+    """
+    if athlete.key == LOCAL_ATHLETE and not athlete.email and settings.email.to:
+        return settings.email.to
+    if athlete.digest_opt_in and athlete.email:
+        return athlete.email
+    if athlete.key == LOCAL_ATHLETE and athlete.email and settings.email.to:
+        return athlete.email
+    return None
+
+
+def athlete_zone(store: Store, athlete: AthleteRecord) -> tzinfo:
+    """The athlete's zone; else their latest activity's zone or fixed UTC offset; else UTC."""
+    for name in (athlete.timezone_name, _latest_zone_name(store, athlete.id)):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                log.warning("unknown time zone, using the activity offset", athlete=athlete.key, zone=name)
+    offset = _latest_offset(store, athlete.id)
+    return UTC if offset is None else timezone(timedelta(seconds=offset))
+
+
+def _latest_zone_name(store: Store, athlete_id: int) -> str | None:
+    from syncd.adapters.db.models import ActivityRow
+
+    with store.engine.connect() as conn:
+        value = conn.execute(
+            sa.select(ActivityRow.timezone)
+            .where(ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted, ActivityRow.timezone.is_not(None))
+            .order_by(ActivityRow.start_utc.desc())
+            .limit(1)
+        ).scalar()
+    return None if value is None else str(value)
+
+
+def _latest_offset(store: Store, athlete_id: int) -> int | None:
+    from syncd.adapters.db.models import ActivityRow
+
+    with store.engine.connect() as conn:
+        value = conn.execute(
+            sa.select(ActivityRow.utc_offset_s)
+            .where(ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted)
+            .order_by(ActivityRow.start_utc.desc())
+            .limit(1)
+        ).scalar()
+    return None if value is None else int(value)
+
+
+# ---- the digests row: retry gate --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DigestState:
+    status: str
+    attempts: int
+    retry_at: datetime | None
+    last_error: str | None
+
+
+def digest_state(store: Store, athlete_id: int, week: str) -> DigestState | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(DigestRow.status, DigestRow.attempts, DigestRow.lease_expires_at, DigestRow.last_error).where(
+                DigestRow.athlete_id == athlete_id, DigestRow.week == week
+            )
+        ).first()
+    if row is None:
+        return None
+    return DigestState(str(row.status), int(row.attempts), row.lease_expires_at, row.last_error)
+
+
+def _ready(state: DigestState | None, now: datetime, *, retry_now: bool = False) -> bool:
+    if state is None:
+        return True
+    if state.status == "sent":
+        return False
+    if state.status == "failed":
+        return retry_now or state.retry_at is None or state.retry_at <= now
+    return state.retry_at is None or state.retry_at <= now  # claimed: only when the lease expired
+
+
+# ---- building ---------------------------------------------------------------------------------------------------
+
+
+def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settings: Settings, zone: tzinfo) -> Digest:
+    """Read the week's runs (latest annotation flags), the history for the load trend and the gear; build."""
+    local_start = datetime.combine(monday, time(0), tzinfo=zone)
+    start = local_start.astimezone(UTC) - timedelta(days=1)
+    end = (local_start + timedelta(days=7)).astimezone(UTC) + timedelta(days=1)
+    runs: list[WeekRun] = []
+    groups: set[str] = set()
+    for stored in store.iter_activities(athlete_id=athlete.id, since=start):
+        activity = stored.activity
+        if activity.start_utc >= end:
+            break
+        if not activity.sport.is_run:
+            continue
+        if stored.logical_group is not None:
+            if stored.logical_group in groups:
+                continue  # the same run from Garmin and Strava: count it once
+            groups.add(stored.logical_group)
+        annotation = store.latest_annotation(stored.id)
+        runs.append(
+            WeekRun(
+                key=activity.key,
+                name=activity.name,
+                sport=activity.sport,
+                start_local=activity.start_local,
+                distance_m=activity.distance_m,
+                duration_s=activity.duration_s,
+                elevation_loss_m=activity.elevation_loss_m,
+                indoor=activity.indoor,
+                flags=annotation.flags if annotation is not None else (),
+            )
+        )
+    history = store.history(athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
+    return build_digest(
+        athlete_name=athlete.name,
+        week_monday=monday,
+        runs=runs,
+        history=history,
+        gear=store.list_gear(athlete.id),
+        thresholds=settings.rules,
+        units=athlete.units,
+        feed_url=settings.digest.feed_url,
+    )
+
+
+def chart_png(digest: Digest) -> bytes | None:
+    """The load chart, or None when plotting fails: a digest without its chart beats no digest."""
+    try:
+        from syncd.adapters.charts import load_trend_png
+
+        return load_trend_png(digest.load_trend, unit=digest.load_unit)
+    except Exception as exc:  # matplotlib errors are varied; the email still goes out
+        log.warning("load chart failed; sending without it", error=f"{type(exc).__name__}: {exc}")
+        return None
+
+
+def message_for(digest: Digest, athlete: AthleteRecord, to: str, settings: Settings, now: datetime) -> EmailMessage:
+    from syncd.services.digest_email import build_message
+
+    sender = settings.email.sender
+    if not sender:
+        raise ConfigError('[email] sender is not set; add sender = "syncd <syncd@example.org>"')
+    domain = sender.rpartition("@")[2].strip(" >") or "syncd"
+    return build_message(
+        digest,
+        sender=sender,
+        to=to,
+        reply_to=settings.email.reply_to,
+        chart_png=chart_png(digest),
+        message_id=f"<digest-{athlete.id}-{digest.week}@{domain}>",
+        now=now,
+    )
+
+
+def mailer_from_settings(settings: Settings, *, timeout_s: float | None = None) -> Mailer:
+    from syncd.adapters.smtp import DEFAULT_TIMEOUT_S, SmtpMailer
+
+    email = settings.email
+    if not email.host:
+        raise ConfigError("[email] host is not set; configure [email] (see `syncd init --print`) to send digests")
+    if not email.sender:
+        raise ConfigError('[email] sender is not set; add sender = "syncd <syncd@example.org>"')
+    return SmtpMailer(
+        host=email.host,
+        port=email.port,
+        security=email.security,
+        username=email.username,
+        password=email.password.reveal() if email.password else None,
+        timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
+    )
+
+
+# ---- sending ----------------------------------------------------------------------------------------------------
+
+
+def default_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def send_due_digests(
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    *,
+    mailer: Mailer | None = None,
+    worker: str | None = None,
+    athlete_key: str | None = None,
+    week: str | None = None,
+    retry_now: bool = False,
+) -> DigestReport:
+    """Send every digest due at `now` (or, with `week`, that week's) that nobody has sent; the daemon's job.
+
+    `athlete_key` limits the run to one athlete; `retry_now` (a person running `syncd digest --send` after fixing
+    the config) retries failed sends without waiting for their backoff. Safe to call from several workers at once
+    and as often as wanted: claims make each (athlete, week) go out once.
+    """
+    check_schedule(settings)
+    now = now.astimezone(UTC)
+    report = DigestReport()
+    athletes = store.list_athletes()
+    if athlete_key is not None:
+        athletes = [a for a in athletes if a.key == athlete_key]
+        if not athletes:
+            raise ConfigError(f"no athlete {athlete_key!r}; list athletes with `syncd status`")
+    wanted = [(a, to) for a in athletes if (to := recipient(a, settings)) is not None]
+    if not wanted or (mailer is None and not settings.email.host):
+        return report  # nobody opted in, or email is not configured: digests are off
+    mailer = mailer or mailer_from_settings(settings)
+    worker = worker or default_worker()
+    for athlete, to in wanted:
+        problem = address_problem(to)
+        if problem is not None:
+            report.invalid.append(f"{athlete.key}: {problem}; fix the athlete's email or [email] to")
+            log.warning("digest address invalid", athlete=athlete.key, problem=problem)
+            continue
+        try:
+            _send_for_athlete(store, settings, now, mailer, worker, athlete, to, week, report, retry_now=retry_now)
+        except Exception as exc:  # one athlete's fault never stops the others
+            line = f"{athlete.key}: {type(exc).__name__}: {exc}"
+            report.failed.append(line)
+            log.error("digest failed", athlete=athlete.key, error=line)
+    return report
+
+
+def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, called once
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    mailer: Mailer,
+    worker: str,
+    athlete: AthleteRecord,
+    to: str,
+    week: str | None,
+    report: DigestReport,
+    *,
+    retry_now: bool = False,
+) -> None:
+    zone = athlete_zone(store, athlete)
+    if week is not None:
+        mondays = [parse_week(week)]
+    else:
+        latest = due_week(now, zone, settings.digest.weekday, settings.digest.hour)
+        earlier = latest - timedelta(weeks=1)
+        state = digest_state(store, athlete.id, iso_week_label(earlier))
+        # Catch up the week before only when its digest was started and never sent (a failure or a crash).
+        mondays = [earlier, latest] if state is not None and state.status != "sent" else [latest]
+    for monday in mondays:
+        label = iso_week_label(monday)
+        if not _ready(digest_state(store, athlete.id, label), now, retry_now=retry_now):
+            report.skipped += 1
+            continue
+        digest = build_for_athlete(store, athlete, monday, settings, zone)
+        if digest.empty and settings.digest.when_empty == "skip":
+            report.skipped += 1
+            continue
+        if not store.claim_digest(athlete.id, label, worker, now=now, lease_s=LEASE_S, retry_early=retry_now):
+            report.skipped += 1
+            continue
+        try:
+            mailer.send(message_for(digest, athlete, to, settings, now))
+        except Exception as exc:
+            error = " ".join(str(exc).split()) or type(exc).__name__
+            attempts = (state.attempts if (state := digest_state(store, athlete.id, label)) else 1) or 1
+            retry_at = now + timedelta(seconds=retry_delay_s(attempts))
+            store.fail_digest(athlete.id, label, worker, error, retry_at=retry_at)
+            report.failed.append(f"{athlete.key} {label}: {error}; retrying after {retry_at:%Y-%m-%d %H:%M} UTC")
+            log.warning(
+                "digest send failed",
+                athlete=athlete.key,
+                week=label,
+                error=error,
+                attempts=attempts,
+                retry_at=retry_at.isoformat(),
+            )
+            continue
+        if store.mark_digest_sent(athlete.id, label, worker):
+            report.sent.append(f"{athlete.key} {label}")
+            log.info("digest sent", athlete=athlete.key, week=label, flags=digest.flag_count)
+        else:
+            log.warning("digest sent but its claim had expired", athlete=athlete.key, week=label)
+            report.sent.append(f"{athlete.key} {label}")
+
+
+# ---- preview and status -----------------------------------------------------------------------------------------
+
+
+def preview(
+    store: Store, settings: Settings, now: datetime, *, athlete_key: str | None = None, week: str | None = None
+) -> tuple[Digest, str]:
+    """The digest HTML for one athlete and week (default: the local athlete, the last complete week); no sending."""
+    from syncd.services.digest_email import preview_html
+
+    athletes = store.list_athletes()
+    key = athlete_key or (LOCAL_ATHLETE if any(a.key == LOCAL_ATHLETE for a in athletes) else None)
+    chosen = next((a for a in athletes if a.key == key), None) if key else (athletes[0] if athletes else None)
+    if chosen is None:
+        what = f"athlete {athlete_key!r}" if athlete_key else "athlete"
+        raise ConfigError(f"no {what} in the database; import or sync activities first, or fix --athlete")
+    zone = athlete_zone(store, chosen)
+    monday = parse_week(week) if week else week_start(now.astimezone(zone).date()) - timedelta(weeks=1)
+    digest = build_for_athlete(store, chosen, monday, settings, zone)
+    return digest, preview_html(digest, chart_png(digest))
+
+
+def digest_summary(store: Store, settings: Settings) -> dict[str, object]:
+    """For `syncd status`: recipients, invalid addresses and digests waiting for a retry."""
+    recipients = 0
+    invalid: list[dict[str, str]] = []
+    for athlete in store.list_athletes():
+        to = recipient(athlete, settings)
+        if to is None:
+            continue
+        recipients += 1
+        problem = address_problem(to)
+        if problem is not None:
+            invalid.append({"athlete": athlete.key, "problem": problem})
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(DigestRow.athlete_id, DigestRow.week, DigestRow.attempts, DigestRow.last_error)
+            .where(DigestRow.status == "failed")
+            .order_by(DigestRow.week.desc())
+            .limit(20)
+        ).all()
+        sent = conn.execute(
+            sa.select(sa.func.count()).select_from(DigestRow).where(DigestRow.status == "sent")
+        ).scalar_one()
+    failed = [
+        {"athlete_id": int(r.athlete_id), "week": r.week, "attempts": int(r.attempts), "error": r.last_error or ""}
+        for r in rows
+    ]
+    return {
+        "enabled": bool(settings.email.host),
+        "recipients": recipients,
+        "sent": int(sent),
+        "invalid_addresses": invalid,
+        "failed": failed,
+    }

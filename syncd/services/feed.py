@@ -1,0 +1,264 @@
+"""Feed view-models: what the web pages, the Atom feed and the JSON API show, built from the store's feed rows.
+
+Formatting lives here (not in templates) so the HTML, the Atom entries and any future client render the same
+words: the flag titles and one-line evidence come from `syncd.domain.notes`, units follow the athlete's choice.
+The weekly strip uses `syncd.domain.load` exactly as the load rules do (run load in minutes, rolling uncoupled
+ACWR, calendar-week counts of low-impact and strength sessions against the `[rules]` targets).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from syncd.adapters.db.feed_queries import FeedFilter, FeedPage, FeedRow, feed_page, latest_start, sports_in_use
+from syncd.domain.flags import Flag, FlagCode
+from syncd.domain.history import HistoryEntry
+from syncd.domain.load import daily_load, iso_week_label, rolling_acwr, week_counts, week_start
+from syncd.domain.model import Gear
+from syncd.domain.notes import FORMATTERS, TITLES
+from syncd.domain.thresholds import Thresholds
+from syncd.domain.units import Units, format_distance, format_duration
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.repository import Store
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+STRIP_WEEKS = 8
+WRITEBACK_LABELS = {"pending": "queued", "claimed": "sending", "done": "written", "failed": "failed"}
+
+
+def parse_week(text: str) -> date:
+    """ "2026-W47" -> the Monday of that ISO week; ValueError with the expected form otherwise."""
+    match = _WEEK.match(text.strip())
+    if match is None:
+        raise ValueError(f"week {text!r} is not an ISO week: use the form 2026-W47")
+    try:
+        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError:
+        raise ValueError(f"week {text!r} does not exist: use the form 2026-W47 with a week 01-53") from None
+
+
+def check_flag(code: str) -> str:
+    try:
+        return FlagCode(code).value
+    except ValueError:
+        raise ValueError(f"unknown flag {code!r}: use one of {', '.join(c.value for c in FlagCode)}") from None
+
+
+def _units(value: str) -> Units:
+    return "imperial" if value == "imperial" else "metric"
+
+
+@dataclass(frozen=True, slots=True)
+class FlagView:
+    code: str
+    title: str
+    severity: str
+    confidence: str
+    evidence_line: str
+    advice: str
+    flag: Flag
+
+
+def flag_view(flag: Flag, units: Units) -> FlagView:
+    formatter = FORMATTERS.get(flag.code)
+    try:
+        line = formatter(flag.evidence, units) if formatter is not None else ""
+    except (TypeError, ValueError):  # a malformed stored evidence value must not break the page
+        line = ""
+    return FlagView(
+        code=flag.code.value,
+        title=TITLES.get(flag.code, flag.code.value),
+        severity=flag.severity.value,
+        confidence=flag.confidence.value,
+        evidence_line=line,
+        advice=flag.advice,
+        flag=flag,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WriteBackView:
+    provider: str
+    status: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    id: int
+    athlete_id: int
+    athlete_name: str
+    title: str
+    sport: str
+    when: str
+    week: str
+    distance: str | None
+    duration: str | None
+    annotated: bool
+    flags: tuple[FlagView, ...]
+    note: str | None
+    writebacks: tuple[WriteBackView, ...]
+    row: FeedRow
+
+
+def _shown(value: float | None, render: Callable[[float], str]) -> str | None:
+    """A platform can send NaN or negative figures; the card leaves them out rather than failing."""
+    return render(value) if value is not None and math.isfinite(value) and value > 0 else None
+
+
+def card_view(row: FeedRow) -> CardView:
+    units = _units(row.athlete_units)
+    flags = tuple(sorted(row.flags or (), key=lambda f: -f.severity.rank))
+    return CardView(
+        id=row.id,
+        athlete_id=row.athlete_id,
+        athlete_name=row.athlete_name,
+        title=row.name or row.sport.replace("_", " ").capitalize(),
+        sport=row.sport,
+        when=row.start_local.strftime("%a %d %b %Y, %H:%M"),
+        week=iso_week_label(row.start_local.date()),
+        distance=_shown(row.distance_m, lambda m: format_distance(m, units)),
+        duration=_shown(row.duration_s, format_duration),
+        annotated=row.flags is not None,
+        flags=tuple(flag_view(f, units) for f in flags),
+        note=row.note,
+        writebacks=tuple(
+            WriteBackView(w.provider, w.status, WRITEBACK_LABELS.get(w.status, w.status)) for w in row.writebacks
+        ),
+        row=row,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WeekView:
+    week: str
+    monday: date
+    runs: int
+    load: float
+    load_unit: str
+    acwr: float | None
+    low_impact: int
+    low_impact_target: int
+    strength: int
+    strength_target: int
+
+    @property
+    def acwr_level(self) -> str:
+        return "none" if self.acwr is None else "high" if self.acwr > 1.5 else "caution" if self.acwr > 1.3 else "ok"
+
+
+def weekly_strip(
+    history: list[HistoryEntry], last_monday: date, thresholds: Thresholds, *, weeks: int = STRIP_WEEKS, today: date
+) -> list[WeekView]:
+    """The `weeks` calendar weeks ending with the one starting `last_monday`, newest first (pure)."""
+    first_monday = last_monday - timedelta(weeks=weeks - 1)
+    series = daily_load(history, first_monday - timedelta(days=28), last_monday + timedelta(days=6), unit="min")
+    strip: list[WeekView] = []
+    for index in range(weeks):
+        monday = first_monday + timedelta(weeks=index)
+        as_of = min(monday + timedelta(days=6), today)
+        counts = week_counts(history, monday)
+        ratio = rolling_acwr(series, as_of).ratio if as_of >= monday else None
+        strip.append(
+            WeekView(
+                week=counts.week,
+                monday=monday,
+                runs=counts.runs,
+                load=round(sum(series.between(monday, monday + timedelta(days=6)))),
+                load_unit=series.unit,
+                acwr=None if ratio is None else round(ratio, 2),
+                low_impact=counts.low_impact,
+                low_impact_target=thresholds.low_impact_sessions_per_week,
+                strength=counts.strength,
+                strength_target=thresholds.strength_sessions_per_week,
+            )
+        )
+    strip.reverse()
+    return strip
+
+
+def strip_for_athlete(
+    store: Store, athlete_id: int, thresholds: Thresholds, *, week: date | None = None
+) -> list[WeekView]:
+    """The strip ending at `week` (or the athlete's newest activity's week); empty without activities."""
+    newest = latest_start(store.engine, athlete_id)
+    if newest is None:
+        return []
+    today = newest.date()
+    last_monday = week if week is not None else week_start(today)
+    # A day's margin either side: history is selected in UTC, weeks are local.
+    start = datetime.combine(last_monday - timedelta(weeks=STRIP_WEEKS - 1, days=30), time(0), tzinfo=UTC)
+    end = datetime.combine(last_monday + timedelta(days=8), time(0), tzinfo=UTC)
+    history = store.history(athlete_id, start, end)
+    return weekly_strip(history, last_monday, thresholds, today=max(today, last_monday + timedelta(days=6)))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedView:
+    cards: list[CardView]
+    page: FeedPage
+    strip: list[WeekView]
+    sports: list[str]
+    flags: list[str]
+
+
+def build_feed(
+    store: Store,
+    feed_filter: FeedFilter,
+    thresholds: Thresholds,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    strip_athlete: int | None = None,
+) -> FeedView:
+    """Everything the feed page shows; the weekly strip only when one athlete is in view."""
+    result = feed_page(store.engine, feed_filter, page=page, per_page=per_page)
+    strip = (
+        strip_for_athlete(store, strip_athlete, thresholds, week=feed_filter.week) if strip_athlete is not None else []
+    )
+    return FeedView(
+        cards=[card_view(row) for row in result.rows],
+        page=result,
+        strip=strip,
+        sports=sports_in_use(store.engine, feed_filter.athlete_id),
+        flags=[code.value for code in FlagCode],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ShoeView:
+    gear_id: str
+    name: str
+    distance: str
+    limit: str
+    share_pct: float
+    state: str  # ok | near | over
+    retired: bool
+
+
+def shoe_views(gear: list[Gear], thresholds: Thresholds, units: Units) -> list[ShoeView]:
+    views: list[ShoeView] = []
+    for item in gear:
+        if item.kind != "shoe":
+            continue
+        limit = item.limit_m or thresholds.shoe_limit_km * 1000.0
+        share = 100.0 * item.distance_m / limit if limit > 0 else 0.0
+        state = "over" if share >= 100.0 else "near" if share >= thresholds.shoe_nearly_worn_pct else "ok"
+        views.append(
+            ShoeView(
+                gear_id=item.gear_id,
+                name=item.name or item.gear_id,
+                distance=format_distance(max(item.distance_m, 0.0), units),
+                limit=format_distance(limit, units),
+                share_pct=round(share, 1),
+                state=state,
+                retired=item.retired,
+            )
+        )
+    return sorted(views, key=lambda v: (v.retired, -v.share_pct))

@@ -1,0 +1,254 @@
+"""Fill the simulated Strava with activities: real recordings (tests/fixtures/real) moved to recent dates, and
+synthetic weeks of runs, rides and strength sessions (cross-training counts), in Strava's own payload shapes."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from syncd.domain.model import Activity, Sport, Streams
+from syncd.testing.strava_server import StravaSimulator, local_iso, utc_iso
+
+STRAVA_SPORT = {
+    Sport.RUN: "Run",
+    Sport.TRAIL_RUN: "TrailRun",
+    Sport.TREADMILL_RUN: "Run",
+    Sport.TRACK_RUN: "Run",
+    Sport.VIRTUAL_RUN: "VirtualRun",
+    Sport.RIDE: "Ride",
+    Sport.SWIM: "Swim",
+    Sport.WALK: "Walk",
+    Sport.HIKE: "Hike",
+    Sport.ELLIPTICAL: "Elliptical",
+    Sport.ROW: "Rowing",
+    Sport.STRENGTH: "WeightTraining",
+    Sport.YOGA: "Yoga",
+    Sport.OTHER: "Workout",
+}
+LEGACY_TYPE = {"TrailRun": "Run", "VirtualRun": "VirtualRun", "MountainBikeRide": "Ride", "GravelRide": "Ride"}
+
+
+def _list(values: np.ndarray[Any, Any] | None, digits: int = 1) -> list[float | None] | None:
+    if values is None:
+        return None
+    return [None if not math.isfinite(v) else round(float(v), digits) for v in values]
+
+
+def streams_payload(streams: Streams) -> dict[str, Any]:
+    """A `key_by_type=true` StreamSet for these samples (series_type distance when there is one)."""
+    series = "distance" if streams.distance_m is not None else "time"
+    n = len(streams)
+
+    def entry(data: list[Any]) -> dict[str, Any]:
+        return {"data": data, "series_type": series, "original_size": n, "resolution": "high"}
+
+    out: dict[str, Any] = {"time": entry([round(t) for t in streams.time_s])}
+    for key, column, digits in (
+        ("distance", streams.distance_m, 1),
+        ("altitude", streams.altitude_m, 1),
+        ("velocity_smooth", streams.speed_mps, 2),
+        ("heartrate", streams.heart_rate, 0),
+        ("cadence", streams.cadence, 0),
+    ):
+        data = _list(column, digits)
+        if data is not None:
+            out[key] = entry(data)
+    if streams.lat is not None and streams.lon is not None:
+        out["latlng"] = entry(
+            [
+                [round(float(a), 6), round(float(b), 6)] if math.isfinite(a) and math.isfinite(b) else None
+                for a, b in zip(streams.lat, streams.lon, strict=True)
+            ]
+        )
+    if streams.speed_mps is not None:
+        out["moving"] = entry([bool(math.isfinite(v) and v > 0.5) for v in streams.speed_mps])
+    return out
+
+
+def detail_payload(
+    activity: Activity,
+    *,
+    start: datetime,
+    gear_id: str | None = None,
+    description: str = "",
+    private: bool = False,
+    utc_offset_s: int = 3600,
+) -> dict[str, Any]:
+    """A DetailedActivity for `activity` moved to `start` (laps moved along)."""
+    sport_type = STRAVA_SPORT.get(activity.sport, "Workout")
+    shift = start - activity.start_utc
+    laps = [
+        {
+            "id": i + 1,
+            "resource_state": 2,
+            "name": f"Lap {i + 1}",
+            "lap_index": i + 1,
+            "split": i + 1,
+            "elapsed_time": int(lap.elapsed_s),
+            "moving_time": int(lap.moving_s or lap.elapsed_s),
+            "start_date": utc_iso(activity.start_utc + shift + timedelta(seconds=lap.start_offset_s)),
+            "start_date_local": local_iso(
+                activity.start_utc + shift + timedelta(seconds=lap.start_offset_s), utc_offset_s
+            ),
+            "distance": round(lap.distance_m or 0.0, 1),
+            "average_speed": round(lap.speed_mps or 0.0, 2),
+        }
+        for i, lap in enumerate(activity.laps)
+    ]
+    return {
+        "resource_state": 3,
+        "name": activity.name or f"{sport_type} session",
+        "distance": round(activity.distance_m or 0.0, 1),
+        "moving_time": int(activity.moving_s or activity.elapsed_s or 0),
+        "elapsed_time": int(activity.elapsed_s or activity.moving_s or 0),
+        "total_elevation_gain": round(activity.elevation_gain_m or 0.0, 1),
+        "type": LEGACY_TYPE.get(sport_type, sport_type),
+        "sport_type": sport_type,
+        "workout_type": activity.workout_type,
+        "start_date": utc_iso(start),
+        "start_date_local": local_iso(start, utc_offset_s),
+        "timezone": "(GMT+01:00) Europe/Berlin",
+        "utc_offset": float(utc_offset_s),
+        "trainer": activity.indoor,
+        "manual": False,
+        "private": private,
+        "visibility": "only_me" if private else "everyone",
+        "gear_id": gear_id,
+        "average_heartrate": activity.average_heart_rate,
+        "max_heartrate": activity.max_heart_rate,
+        "has_heartrate": activity.average_heart_rate is not None,
+        "description": description,
+        "laps": laps,
+        "device_name": "Simulated watch",
+    }
+
+
+def seed_recordings(
+    sim: StravaSimulator,
+    athlete_id: int,
+    paths: Iterable[Path],
+    *,
+    end: datetime,
+    spacing: timedelta = timedelta(days=1),
+    gear_id: str | None = None,
+) -> list[int]:
+    """Add real recordings as Strava activities, the last one starting at `end` and earlier ones `spacing` apart."""
+    from syncd.adapters.files import load_activities
+
+    parsed = [item for path in paths for item in load_activities(path)]
+    ids = []
+    for index, item in enumerate(parsed):
+        start = end - spacing * (len(parsed) - 1 - index)
+        activity = item.activity
+        streams = streams_payload(activity.streams) if activity.streams is not None else None
+        detail = detail_payload(activity, start=start, gear_id=gear_id if activity.sport.is_run else None)
+        ids.append(sim.add_activity(athlete_id, detail, streams))
+    return ids
+
+
+def synthetic_run(
+    start: datetime, *, minutes: float, pace_s_per_km: float, seed: int, samples_every_s: int = 5
+) -> Activity:
+    """A plausible outdoor run: an out-and-back with a little noise, HR and some hills (kept small on purpose)."""
+    rng = random.Random(seed)
+    n = int(minutes * 60 / samples_every_s) + 1
+    t = np.arange(n, dtype=np.float64) * samples_every_s
+    speed = np.full(n, 1000.0 / pace_s_per_km) * (1.0 + np.array([rng.uniform(-0.05, 0.05) for _ in range(n)]))
+    distance = np.concatenate([[0.0], np.cumsum(speed[1:] * samples_every_s)])
+    heading = rng.uniform(0, 2 * math.pi)
+    half = distance[-1] / 2
+    along = np.where(distance <= half, distance, 2 * half - distance)
+    lat = 52.5 + seed % 7 * 0.01 + along * math.cos(heading) / 111_000
+    lon = 13.4 + along * math.sin(heading) / 68_000
+    altitude = 40.0 + 15.0 * np.sin(distance / 900.0)
+    hr = 120.0 + 30.0 * np.minimum(t / 600.0, 1.0)
+    streams = Streams(
+        time_s=t,
+        distance_m=distance,
+        lat=lat,
+        lon=lon,
+        altitude_m=altitude,
+        speed_mps=speed,
+        heart_rate=hr,
+        cadence=np.full(n, 84.0),
+    )
+    return Activity(
+        source=_strava(),
+        external_id="",
+        sport=Sport.RUN,
+        sport_original="Run",
+        start_utc=start,
+        name="Synthetic run",
+        distance_m=float(distance[-1]),
+        elapsed_s=float(t[-1]),
+        moving_s=float(t[-1]),
+        elevation_gain_m=float(np.clip(np.diff(altitude), 0, None).sum()),
+        average_heart_rate=float(hr.mean()),
+        max_heart_rate=float(hr.max()),
+        streams=streams,
+    )
+
+
+def synthetic_session(start: datetime, sport: Sport, minutes: float) -> Activity:
+    """A non-run (ride, strength, yoga, …): summary only, as Strava lists it."""
+    distance = {Sport.RIDE: minutes * 450.0, Sport.WALK: minutes * 80.0, Sport.SWIM: minutes * 40.0}.get(sport)
+    return Activity(
+        source=_strava(),
+        external_id="",
+        sport=sport,
+        sport_original=STRAVA_SPORT[sport],
+        start_utc=start,
+        name=f"Synthetic {sport.value}",
+        distance_m=distance,
+        elapsed_s=minutes * 60,
+        moving_s=minutes * 60,
+    )
+
+
+def seed_synthetic(
+    sim: StravaSimulator,
+    athlete_id: int,
+    *,
+    count: int,
+    end: datetime,
+    run_share: float = 0.6,
+    gear_id: str | None = None,
+    seed: int = 1,
+    run_minutes: float = 30.0,
+) -> list[int]:
+    """`count` activities, one every ~18 hours back from `end`: `run_share` runs, the rest rides and strength."""
+    rng = random.Random(seed)
+    ids = []
+    for index in range(count):
+        start = end - timedelta(hours=18 * (count - 1 - index))
+        if rng.random() < run_share:
+            activity = synthetic_run(
+                start,
+                minutes=run_minutes * rng.uniform(0.7, 1.4),
+                pace_s_per_km=rng.uniform(290, 380),
+                seed=seed * 100_000 + index,
+            )
+            streams = streams_payload(activity.streams) if activity.streams is not None else None
+            detail = detail_payload(activity, start=start, gear_id=gear_id)
+        else:
+            sport = rng.choice([Sport.RIDE, Sport.STRENGTH, Sport.YOGA])
+            activity = synthetic_session(start, sport, rng.uniform(30, 75))
+            streams, detail = None, detail_payload(activity, start=start)
+        ids.append(sim.add_activity(athlete_id, detail, streams))
+    return ids
+
+
+def _strava() -> Any:
+    from syncd.domain.model import Source
+
+    return Source.STRAVA
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

@@ -1,0 +1,51 @@
+"""Wire a Store to a running StravaSimulator: link athletes and build the Strava service (tests, bench, demo)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from syncd.adapters.db.rate_budget import DbRateBudget
+from syncd.adapters.strava.api import Endpoint
+from syncd.ports import Clock
+from syncd.services.accounts import LinkedAccount, link_with_tokens
+from syncd.services.annotating import AnnotationPolicy
+from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions, WriteBackMode
+from syncd.testing.strava_server import StravaSimulator
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.repository import Store
+
+
+def endpoint_for(sim: StravaSimulator, *, timeout_s: float = 10.0) -> Endpoint:
+    return Endpoint(sim.api_url, sim.oauth_url, sim.client_id, sim.client_secret, timeout_s)
+
+
+def link(store: Store, sim: StravaSimulator, athlete_id: int, *, clock: Clock | None = None) -> LinkedAccount:
+    """Link as `syncd link strava --token-file` would, with tokens the simulator issues."""
+    return link_with_tokens(store, endpoint_for(sim), sim.issue_tokens(athlete_id), clock=clock)
+
+
+def service(
+    store: Store,
+    sim: StravaSimulator,
+    *,
+    clock: Clock | None = None,
+    write_back: WriteBackMode = "all",
+    annotation_window_days: int = 30,
+    timeout_s: float = 10.0,
+    policy: AnnotationPolicy | None = None,
+    **kwargs: Any,
+) -> StravaService:
+    """A StravaService against the simulator, with the database budget; retries do not sleep."""
+    kwargs.setdefault("sleep", lambda _s: None)
+    kwargs.setdefault("poll", PollSettings())
+    return StravaService(
+        store,
+        endpoint_for(sim, timeout_s=timeout_s),
+        budget=DbRateBudget(store.engine, f"strava:{sim.client_id}"),
+        policy=policy or AnnotationPolicy(),
+        options=SyncOptions(annotation_window=timedelta(days=annotation_window_days), write_back=write_back),
+        clock=clock,
+        **kwargs,
+    )

@@ -1,0 +1,614 @@
+"""A simulated Strava API over real HTTP (127.0.0.1), for tests, benchmarks and `syncd demo`.
+
+Wire format follows Strava's published API (the swagger spec shipped with stravalib): OAuth authorize/token
+(codes, refresh with rotated refresh tokens), `athlete`, `athlete/activities` (paging, `after`/`before`),
+`activities/{id}` (DetailedActivity), `activities/{id}/streams?keys=…&key_by_type=true`, `activities/{id}/laps`,
+`gear/{id}`, `PUT activities/{id}`; rate-limit headers on every API answer and 429 beyond the limits; 401 for
+expired or revoked tokens; 403 "Application Inactive"; injectable faults (status codes, connection resets, slow
+answers). State is inspectable from Python: descriptions, the request log, counts.
+
+    with StravaSimulator() as sim:
+        athlete = sim.add_athlete()
+        ...
+        sim.api_url, sim.oauth_url
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from syncd.domain.rate_budget import daily_window_start, short_window_start
+
+DETAIL_ONLY = ("description", "laps", "gear", "calories", "splits_metric", "segment_efforts", "device_name")
+STREAM_TYPES = ("time", "distance", "latlng", "altitude", "velocity_smooth", "heartrate", "cadence", "moving")
+
+
+@dataclass
+class SimAthlete:
+    id: int
+    firstname: str = "Sim"
+    lastname: str = "Runner"
+    activities: dict[int, dict[str, Any]] = field(default_factory=dict)
+    streams: dict[int, dict[str, Any]] = field(default_factory=dict)
+    gear: dict[str, dict[str, Any]] = field(default_factory=dict)
+    revoked: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        shoes = [
+            {"id": g["id"], "primary": i == 0, "name": g["name"], "resource_state": 2, "distance": g["distance"]}
+            for i, g in enumerate(v for v in self.gear.values() if v["id"].startswith("g"))
+        ]
+        return {
+            "id": self.id,
+            "resource_state": 3,
+            "username": f"sim{self.id}",
+            "firstname": self.firstname,
+            "lastname": self.lastname,
+            "city": "",
+            "country": "",
+            "sex": None,
+            "premium": False,
+            "summit": False,
+            "created_at": "2020-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "measurement_preference": "meters",
+            "shoes": shoes,
+            "bikes": [],
+        }
+
+
+@dataclass
+class Fault:
+    """Answer matching requests with `status` (or "reset"/"slow") `times` times; `body` is the JSON error."""
+
+    method: str
+    path: re.Pattern[str]
+    status: int | str
+    times: int = 1
+    body: dict[str, Any] | None = None
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    athlete_id: int | None
+
+
+@dataclass
+class _Tokens:
+    athlete_id: int
+    expires_at: int
+    scope: str
+
+
+class StravaSimulator:
+    """The server and its state. Thread-safe: one lock around all state."""
+
+    def __init__(
+        self,
+        *,
+        client_id: int = 4242,
+        client_secret: str = "sim-client-secret-0123456789",
+        short_limit: int = 200,
+        daily_limit: int = 2000,
+        read_short_limit: int = 100,
+        read_daily_limit: int = 1000,
+        token_lifetime_s: int = 6 * 3600,
+        rotate_refresh_tokens: bool = True,
+        clock: Callable[[], datetime] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.limits = {
+            "short": short_limit,
+            "daily": daily_limit,
+            "read_short": read_short_limit,
+            "read_daily": read_daily_limit,
+        }
+        self.token_lifetime_s = token_lifetime_s
+        self.rotate_refresh_tokens = rotate_refresh_tokens
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.inactive = False
+        self.athletes: dict[int, SimAthlete] = {}
+        self.requests: list[LoggedRequest] = []
+        self.faults: list[Fault] = []
+        self._usage = {"short": 0, "daily": 0, "read_short": 0, "read_daily": 0}
+        self._windows: tuple[datetime, datetime] | None = None
+        self._access: dict[str, _Tokens] = {}
+        self._refresh: dict[str, int] = {}
+        self._codes: dict[str, tuple[int, str]] = {}
+        self._next_activity_id = 10_000_000_000
+        self._lock = threading.RLock()
+        self._server = _QuietServer((host, port), _make_handler(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/v3"
+
+    @property
+    def oauth_url(self) -> str:
+        return f"{self.base_url}/oauth"
+
+    def start(self) -> Self:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, name="strava-sim", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    # ---- seeding and inspection -----------------------------------------------------------------------------
+
+    def add_athlete(
+        self, athlete_id: int | None = None, *, firstname: str = "Sim", lastname: str = "Runner"
+    ) -> SimAthlete:
+        with self._lock:
+            athlete_id = athlete_id or 1000 + len(self.athletes) + 1
+            athlete = SimAthlete(id=athlete_id, firstname=firstname, lastname=lastname)
+            self.athletes[athlete_id] = athlete
+            return athlete
+
+    def add_gear(self, athlete_id: int, gear_id: str, name: str, distance_m: float) -> None:
+        with self._lock:
+            self.athletes[athlete_id].gear[gear_id] = {
+                "id": gear_id,
+                "primary": False,
+                "name": name,
+                "resource_state": 3,
+                "distance": distance_m,
+                "brand_name": name.split(" ", maxsplit=1)[0],
+                "model_name": " ".join(name.split(" ")[1:]),
+                "description": "",
+                "retired": False,
+            }
+
+    def add_activity(self, athlete_id: int, detail: dict[str, Any], streams: dict[str, Any] | None = None) -> int:
+        """Store a DetailedActivity payload (an id is assigned when it has none); returns the id."""
+        with self._lock:
+            if "id" not in detail:
+                self._next_activity_id += 1
+                detail = {**detail, "id": self._next_activity_id}
+            activity_id = int(detail["id"])
+            detail = {**detail, "athlete": {"id": athlete_id, "resource_state": 1}}
+            self.athletes[athlete_id].activities[activity_id] = detail
+            if streams is not None:
+                self.athletes[athlete_id].streams[activity_id] = streams
+            return activity_id
+
+    def update_activity(self, activity_id: int, **changes: Any) -> None:
+        with self._lock:
+            self._find(activity_id).update(changes)
+
+    def delete_activity(self, activity_id: int) -> None:
+        with self._lock:
+            for athlete in self.athletes.values():
+                athlete.activities.pop(activity_id, None)
+                athlete.streams.pop(activity_id, None)
+
+    def description(self, activity_id: int) -> str | None:
+        with self._lock:
+            value = self._find(activity_id).get("description")
+            return None if value is None else str(value)
+
+    def issue_tokens(
+        self,
+        athlete_id: int,
+        *,
+        expires_in_s: int | None = None,
+        scope: str = "read_all,activity:read_all,activity:write",
+    ) -> dict[str, Any]:
+        """Tokens as the token endpoint would hand them out (for `--token-file` links and tests)."""
+        with self._lock:
+            return self._new_tokens(athlete_id, scope, expires_in_s)
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far now answers 401 (as after its 6 hours)."""
+        with self._lock:
+            self._access.clear()
+
+    def revoke(self, athlete_id: int) -> None:
+        """The athlete removed the app in Strava's settings: tokens and refresh tokens stop working."""
+        with self._lock:
+            self.athletes[athlete_id].revoked = True
+            self._access = {k: v for k, v in self._access.items() if v.athlete_id != athlete_id}
+            self._refresh = {k: v for k, v in self._refresh.items() if v != athlete_id}
+
+    def inject(
+        self,
+        method: str,
+        path: str,
+        status: int | str,
+        *,
+        times: int = 1,
+        body: dict[str, Any] | None = None,
+        delay_s: float = 0.0,
+    ) -> None:
+        """Make the next `times` requests matching `method` and the regex `path` fail with `status`
+        (an HTTP code, "reset" to drop the connection, or "slow" to answer only after `delay_s`)."""
+        with self._lock:
+            self.faults.append(Fault(method.upper(), re.compile(path), status, times, body, delay_s))
+
+    def use_quota(self, *, short: int = 0, daily: int = 0, read_short: int = 0, read_daily: int = 0) -> None:
+        with self._lock:
+            self._roll()
+            for key, value in (
+                ("short", short),
+                ("daily", daily),
+                ("read_short", read_short),
+                ("read_daily", read_daily),
+            ):
+                self._usage[key] += value
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        """Requests logged so far, optionally only those with `method` and a path matching regex `path`."""
+        with self._lock:
+            return sum(
+                1
+                for r in self.requests
+                if (method is None or r.method == method.upper()) and (path is None or re.search(path, r.path))
+            )
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def _find(self, activity_id: int) -> dict[str, Any]:
+        for athlete in self.athletes.values():
+            if activity_id in athlete.activities:
+                return athlete.activities[activity_id]
+        raise KeyError(activity_id)
+
+    def _new_tokens(self, athlete_id: int, scope: str, expires_in_s: int | None = None) -> dict[str, Any]:
+        lifetime = self.token_lifetime_s if expires_in_s is None else expires_in_s
+        access, refresh = f"sim-access-{secrets.token_hex(12)}", f"sim-refresh-{secrets.token_hex(12)}"
+        expires_at = int(self.clock().timestamp()) + lifetime
+        self._access[access] = _Tokens(athlete_id, expires_at, scope)
+        self._refresh[refresh] = athlete_id
+        return {
+            "token_type": "Bearer",
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_at": expires_at,
+            "expires_in": lifetime,
+        }
+
+    # ---- rate limits ----------------------------------------------------------------------------------------
+
+    def _roll(self) -> None:
+        now = self.clock()
+        windows = (short_window_start(now), daily_window_start(now))
+        if self._windows != windows:
+            if self._windows is None or self._windows[0] != windows[0]:
+                self._usage["short"] = self._usage["read_short"] = 0
+            if self._windows is None or self._windows[1] != windows[1]:
+                self._usage["daily"] = self._usage["read_daily"] = 0
+            self._windows = windows
+
+    def _rate_headers(self) -> dict[str, str]:
+        u, lim = self._usage, self.limits
+        return {
+            "X-RateLimit-Limit": f"{lim['short']},{lim['daily']}",
+            "X-RateLimit-Usage": f"{u['short']},{u['daily']}",
+            "X-ReadRateLimit-Limit": f"{lim['read_short']},{lim['read_daily']}",
+            "X-ReadRateLimit-Usage": f"{u['read_short']},{u['read_daily']}",
+        }
+
+    def _count_request(self, method: str) -> bool:
+        """Count one API request; False when it is over a limit (Strava counts the rejected request too)."""
+        self._roll()
+        read = method == "GET"
+        self._usage["short"] += 1
+        self._usage["daily"] += 1
+        if read:
+            self._usage["read_short"] += 1
+            self._usage["read_daily"] += 1
+        over = self._usage["short"] > self.limits["short"] or self._usage["daily"] > self.limits["daily"]
+        if read:
+            over = over or self._usage["read_short"] > self.limits["read_short"]
+            over = over or self._usage["read_daily"] > self.limits["read_daily"]
+        return not over
+
+    # ---- request handling (called from handler threads) -----------------------------------------------------
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == method and fault.path.search(path):
+                fault.times -= 1
+                return fault
+        return None
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> tuple[int | str, dict[str, str], Any, float]:
+        """(status or "reset", headers, JSON body, delay) for one request."""
+        with self._lock:
+            fault = self._take_fault(method, path)
+            if path.startswith("/oauth/"):
+                if fault is not None:
+                    return fault.status, {}, fault.body or {"message": "Fault"}, fault.delay_s
+                status, out_headers, payload = self._oauth(method, path, query, body)
+                return status, out_headers, payload, 0.0
+            if not path.startswith("/api/v3/"):
+                return 404, {}, {"message": "Record Not Found", "errors": []}, 0.0
+            if self.inactive:
+                return 403, {}, _inactive_body(), 0.0
+            token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+            grant = self._access.get(token)
+            if grant is None or grant.expires_at <= int(self.clock().timestamp()):
+                return 401, {}, _error("Authorization Error", "Athlete", "access_token", "invalid"), 0.0
+            allowed = self._count_request(method)
+            rate = self._rate_headers()
+            if not allowed:
+                return (
+                    429,
+                    rate,
+                    {
+                        "message": "Rate Limit Exceeded",
+                        "errors": [{"resource": "Application", "field": "rate limit", "code": "exceeded"}],
+                    },
+                    0.0,
+                )
+            if fault is not None:
+                if fault.status == "slow":
+                    status, _, payload = self._api(method, path[len("/api/v3") :], query, body, grant)
+                    return status, rate, payload, fault.delay_s
+                return fault.status, rate, fault.body or {"message": "Fault", "errors": []}, fault.delay_s
+            status, payload = self._api(method, path[len("/api/v3") :], query, body, grant)[::2]
+            return status, rate, payload, 0.0
+
+    def _oauth(
+        self, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[int | str, dict[str, str], Any]:
+        if path == "/oauth/authorize" and method == "GET":
+            athlete_id = int(query.get("approve_as") or next(iter(self.athletes)))
+            code = f"sim-code-{secrets.token_hex(8)}"
+            self._codes[code] = (athlete_id, query.get("scope", "read"))
+            params = {"code": code, "scope": query.get("scope", "read")}
+            if "state" in query:
+                params["state"] = query["state"]
+            return 302, {"Location": f"{query.get('redirect_uri', '')}?{urlencode(params)}"}, {}
+        if path != "/oauth/token" or method != "POST":
+            return 404, {}, {"message": "Record Not Found", "errors": []}
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        if form.get("client_id") != str(self.client_id) or form.get("client_secret") != self.client_secret:
+            return 401, {}, _error("Authorization Error", "Application", "client_id", "invalid")
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            found = self._codes.pop(form.get("code", ""), None)
+            if found is None:
+                return 400, {}, _error("Bad Request", "AuthorizationCode", "code", "invalid")
+            athlete_id, scope = found
+            tokens = self._new_tokens(athlete_id, scope)
+            return 200, {}, {**tokens, "athlete": self.athletes[athlete_id].payload()}
+        if grant_type == "refresh_token":
+            refresh = form.get("refresh_token", "")
+            owner = self._refresh.get(refresh)
+            if owner is None or self.athletes[owner].revoked:
+                return 400, {}, _error("Bad Request", "RefreshToken", "refresh_token", "invalid")
+            athlete_id = owner
+            if self.rotate_refresh_tokens:
+                del self._refresh[refresh]
+            tokens = self._new_tokens(athlete_id, "read_all,activity:read_all,activity:write")
+            if not self.rotate_refresh_tokens:
+                del self._refresh[tokens["refresh_token"]]
+                tokens["refresh_token"] = refresh
+            return 200, {}, tokens
+        return 400, {}, _error("Bad Request", "Token", "grant_type", "invalid")
+
+    def _api(self, method: str, path: str, query: dict[str, str], body: bytes, grant: _Tokens) -> tuple[int, None, Any]:
+        athlete = self.athletes[grant.athlete_id]
+        if path == "/athlete" and method == "GET":
+            return 200, None, athlete.payload()
+        if path == "/athlete/activities" and method == "GET":
+            return 200, None, self._list(athlete, query)
+        match = re.fullmatch(r"/activities/(\d+)(/streams|/laps)?", path)
+        if match:
+            activity_id = int(match.group(1))
+            detail = athlete.activities.get(activity_id)
+            if detail is None:
+                return 404, None, _error("Record Not Found", "Activity", "id", "invalid")
+            if match.group(2) == "/streams" and method == "GET":
+                return self._streams(athlete, activity_id, query)
+            if match.group(2) == "/laps" and method == "GET":
+                return 200, None, copy.deepcopy(detail.get("laps", []))
+            if match.group(2) is None and method == "GET":
+                answer = copy.deepcopy(detail)
+                gear = athlete.gear.get(str(detail.get("gear_id")))
+                if gear is not None:  # DetailedActivity embeds a SummaryGear
+                    answer["gear"] = {k: gear[k] for k in ("id", "primary", "name", "distance")} | {"resource_state": 2}
+                return 200, None, answer
+            if match.group(2) is None and method == "PUT":
+                if "activity:write" not in grant.scope:
+                    return 403, None, _error("Authorization Error", "Activity", "write_permission", "missing")
+                try:
+                    changes = json.loads(body or b"{}")
+                except ValueError:
+                    return 400, None, _error("Bad Request", "Activity", "body", "invalid")
+                for key in ("description", "name", "sport_type", "gear_id", "hide_from_home", "commute", "trainer"):
+                    if key in changes:
+                        detail[key] = _platform_normalise(changes[key]) if key == "description" else changes[key]
+                return 200, None, copy.deepcopy(detail)
+        match = re.fullmatch(r"/gear/([A-Za-z0-9]+)", path)
+        if match and method == "GET":
+            gear = athlete.gear.get(match.group(1))
+            if gear is None:
+                return 404, None, _error("Record Not Found", "Gear", "id", "invalid")
+            return 200, None, dict(gear)
+        return 404, None, _error("Record Not Found", "Path", "path", "invalid")
+
+    def _list(self, athlete: SimAthlete, query: dict[str, str]) -> list[dict[str, Any]]:
+        after, before = _int(query.get("after")), _int(query.get("before"))
+        page, per_page = max(_int(query.get("page")) or 1, 1), min(max(_int(query.get("per_page")) or 30, 1), 200)
+        items = []
+        for detail in athlete.activities.values():
+            try:
+                start = int(datetime.fromisoformat(detail["start_date"].replace("Z", "+00:00")).timestamp())
+            except (KeyError, AttributeError, ValueError):  # a malformed seed is listed as it is, like Strava would
+                start = int(self.clock().timestamp())
+            if (after is None or start > after) and (before is None or start < before):
+                items.append((start, detail))
+        items.sort(key=lambda item: item[0], reverse=after is None)  # Strava: ascending only when `after` is set
+        chosen = items[(page - 1) * per_page : page * per_page]
+        return [_summary(detail) for _, detail in chosen]
+
+    def _streams(self, athlete: SimAthlete, activity_id: int, query: dict[str, str]) -> tuple[int, None, Any]:
+        stored = athlete.streams.get(activity_id)
+        if stored is None:
+            return 404, None, _error("Record Not Found", "Activity", "streams", "invalid")
+        keys = [k for k in query.get("keys", "").split(",") if k] or list(stored)
+        wanted = {k: stored[k] for k in ["time", *keys] if k in stored}
+        if query.get("key_by_type") == "true":
+            return 200, None, copy.deepcopy(wanted)
+        return 200, None, [{"type": k, **v} for k, v in wanted.items()]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that time out or hang up (fault tests) are expected: no tracebacks on stderr for those."""
+
+    block_on_close = False  # keep-alive handler threads must not hold up stop()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return None if value is None else int(float(value))
+    except ValueError:
+        return None
+
+
+def _error(message: str, resource: str, field_name: str, code: str) -> dict[str, Any]:
+    return {"message": message, "errors": [{"resource": resource, "field": field_name, "code": code}]}
+
+
+def _inactive_body() -> dict[str, Any]:
+    return {"message": "Forbidden", "errors": [{"resource": "Application", "field": "Status", "code": "Inactive"}]}
+
+
+def _summary(detail: dict[str, Any]) -> dict[str, Any]:
+    """A SummaryActivity: the detail without the fields only GET activities/{id} returns."""
+    summary = {k: copy.deepcopy(v) for k, v in detail.items() if k not in DETAIL_ONLY}
+    summary["resource_state"] = 2
+    return summary
+
+
+def _platform_normalise(text: Any) -> str:
+    """What Strava does to a description it stores: CRLF -> LF, trailing spaces and outer whitespace trimmed."""
+    lines = [line.rstrip() for line in str(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(lines).strip()
+
+
+def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stalls
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # the simulator keeps its own request log
+
+        def _serve(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            try:
+                status, out_headers, payload, delay = sim.handle(method, parts.path, query, headers, body)
+            except Exception as exc:  # a simulator bug answers 500 (and shows in the log) instead of a reset
+                status, out_headers, payload, delay = 500, {}, {"message": f"simulator error: {exc!r}"}, 0.0
+            grant = sim._access.get(headers.get("authorization", "").removeprefix("Bearer ").strip())
+            with sim._lock:
+                sim.requests.append(
+                    LoggedRequest(
+                        method,
+                        parts.path,
+                        query,
+                        status if isinstance(status, int) else 0,
+                        grant.athlete_id if grant else None,
+                    )
+                )
+            if delay:
+                time.sleep(delay)
+            if status == "reset":
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                self.close_connection = True
+                self.connection.close()
+                return
+            data = json.dumps(payload).encode()
+            code = int(status) if not isinstance(status, str) else 200
+            self.send_response(code)
+            for key, value in out_headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def do_PUT(self) -> None:
+            self._serve("PUT")
+
+    return Handler
+
+
+def iter_descriptions(sim: StravaSimulator) -> Iterator[tuple[int, str | None]]:
+    """(activity id, description) of every activity, for assertions and the demo."""
+    with sim._lock:
+        items = [(aid, d.get("description")) for a in sim.athletes.values() for aid, d in a.activities.items()]
+    yield from items
+
+
+def utc_iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_iso(dt: datetime, offset_s: int) -> str:
+    return (dt.astimezone(UTC) + timedelta(seconds=offset_s)).strftime("%Y-%m-%dT%H:%M:%SZ")

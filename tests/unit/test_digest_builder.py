@@ -1,0 +1,317 @@
+"""Golden tests on the pure digest builder (plain data in, plain data out) and on the rendered text part."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from syncd.domain.digest import (
+    FlaggedRun,
+    FlagGroup,
+    LoadWeek,
+    ShoeStatus,
+    Suggestion,
+    SurfaceSplit,
+    WeekRun,
+    build_digest,
+    parse_week,
+)
+from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.history import HistoryEntry
+from syncd.domain.model import Gear, Sport
+from syncd.domain.thresholds import Thresholds
+from syncd.services.digest_email import render_text
+from syncd.services.digests import address_problem, due_week, retry_delay_s
+
+MONDAY = date(2026, 11, 16)  # 2026-W47
+OFFSET = 3600  # UTC+1
+
+
+def at(day: date, hour: int = 7) -> datetime:
+    """Local wall-clock time on `day` (naive, as WeekRun.start_local)."""
+    return datetime(day.year, day.month, day.day, hour)
+
+
+def entry(key: str, sport: Sport, local: datetime, minutes: float, km: float | None = None) -> HistoryEntry:
+    return HistoryEntry(
+        key=("file", key),
+        sport=sport,
+        start_utc=(local - timedelta(seconds=OFFSET)).replace(tzinfo=UTC),
+        utc_offset_s=OFFSET,
+        duration_s=minutes * 60,
+        distance_m=None if km is None else km * 1000,
+    )
+
+
+def flag(code: FlagCode, severity: Severity = Severity.CAUTION, **evidence: float) -> Flag:
+    return Flag(code, severity, Confidence.HIGH, evidence)
+
+
+WEEK_RUNS = (
+    WeekRun(
+        ("file", "a"),
+        "Road tempo",
+        Sport.RUN,
+        at(MONDAY),
+        10_000.0,
+        3600.0,
+        120.0,
+        flags=(flag(FlagCode.HARD_SURFACE, hard_m=6000.0, unknown_m=1000.0),),
+    ),
+    WeekRun(
+        ("file", "b"),
+        "Hill trail",
+        Sport.TRAIL_RUN,
+        at(MONDAY + timedelta(days=2)),
+        8_000.0,
+        3600.0,
+        300.0,
+        flags=(flag(FlagCode.DOWNHILL),),
+    ),
+    WeekRun(
+        ("file", "c"),
+        "Treadmill intervals",
+        Sport.TREADMILL_RUN,
+        at(MONDAY + timedelta(days=4)),
+        10_000.0,
+        3600.0,
+        None,
+        indoor=True,
+        flags=(flag(FlagCode.SPEED_WORK), flag(FlagCode.LOAD_SPIKE, Severity.HIGH, acwr=2.0)),
+    ),
+)
+
+
+def history() -> list[HistoryEntry]:
+    """Ten quiet weeks (3 x 30 min a week) before W47, then W47's three hour-long runs, a ride and a yoga class."""
+    entries = []
+    for week in range(1, 11):
+        monday = MONDAY - timedelta(weeks=week)
+        for day in (0, 2, 4):
+            entries.append(entry(f"old-{week}-{day}", Sport.RUN, at(monday + timedelta(days=day)), 30, 5))
+    entries += [entry(run.key[1], run.sport, run.start_local, 60) for run in WEEK_RUNS]
+    entries.append(entry("ride", Sport.RIDE, at(MONDAY + timedelta(days=1)), 45))
+    entries.append(entry("yoga", Sport.YOGA, at(MONDAY + timedelta(days=3)), 30))
+    entries.append(entry("next-week", Sport.RUN, at(MONDAY + timedelta(days=7)), 90))  # not this week
+    return entries
+
+
+GEAR = (
+    Gear("g1", "Pegasus", 550_000.0),
+    Gear("g2", "Trail shoes", 700_000.0, limit_m=800_000.0),
+    Gear("g3", "Retired racers", 900_000.0, retired=True),
+    Gear("g4", "Old daily trainers", 620_000.0),
+    Gear("b1", "Bike", 9_000_000.0, kind="bike"),
+)
+
+
+def test_golden_week() -> None:
+    digest = build_digest(
+        athlete_name="Ann",
+        week_monday=MONDAY,
+        runs=WEEK_RUNS,
+        history=history(),
+        gear=GEAR,
+        thresholds=Thresholds(),
+        feed_url="https://syncd.example.org/feed",
+    )
+    assert (digest.week, digest.week_start, digest.week_end) == ("2026-W47", MONDAY, date(2026, 11, 22))
+    assert (digest.runs, digest.distance_m, digest.duration_s, digest.flag_count) == (3, 28_000.0, 10_800.0, 4)
+    assert digest.subject == "Back-care week 2026-W47: 3 runs, 4 flags"
+    assert digest.flag_groups == (
+        FlagGroup(
+            FlagCode.LOAD_SPIKE,
+            "Load spike",
+            Severity.HIGH,
+            "Keep the next days easy or take a low-impact day.",
+            (FlaggedRun("Treadmill intervals", at(MONDAY + timedelta(days=4)), Severity.HIGH),),
+        ),
+        FlagGroup(
+            FlagCode.DOWNHILL,
+            "Downhill",
+            Severity.CAUTION,
+            "Keep to level ground; descents land harder.",
+            (FlaggedRun("Hill trail", at(MONDAY + timedelta(days=2)), Severity.CAUTION),),
+        ),
+        FlagGroup(
+            FlagCode.HARD_SURFACE,
+            "Hard surface",
+            Severity.CAUTION,
+            "Try grass, dirt trails or a treadmill.",
+            (FlaggedRun("Road tempo", at(MONDAY), Severity.CAUTION),),
+        ),
+        FlagGroup(
+            FlagCode.SPEED_WORK,
+            "Speed work",
+            Severity.CAUTION,
+            "Jog easy instead until your back settles.",
+            (FlaggedRun("Treadmill intervals", at(MONDAY + timedelta(days=4)), Severity.CAUTION),),
+        ),
+    )
+    # mapped road run: 6 km paved, 1 km unknown, 3 km soft; trail and treadmill runs are soft
+    assert digest.surface == SurfaceSplit(hard_m=6000.0, soft_m=21_000.0, unknown_m=1000.0)
+    assert (digest.downhill_m, digest.speed_sessions) == (420.0, 1)
+    # 3 x 30 min a week -> 90 min and ACWR 1.0; W47 doubles it (180 min vs a chronic 90/week): ratio 2.0.
+    # Monotony of 3 equal sessions on alternate days: mean / SD = 0.87 whatever their length.
+    assert digest.load_unit == "min"
+    quiet_weeks = [LoadWeek(f"2026-W{n}", MONDAY - timedelta(weeks=47 - n), 90.0, 1.0, 0.87) for n in range(40, 47)]
+    assert digest.load_trend == (*quiet_weeks, LoadWeek("2026-W47", MONDAY, 180.0, 2.0, 0.87))
+    assert (digest.low_impact, digest.low_impact_target, digest.strength, digest.strength_target) == (1, 2, 1, 3)
+    assert digest.shoes == (
+        ShoeStatus("Old daily trainers", 620_000.0, 600_000.0, 103.3, True),
+        ShoeStatus("Pegasus", 550_000.0, 600_000.0, 91.7, False),
+    )
+    assert [s.code for s in digest.suggestions] == ["load_spike", "hard_surface", "downhill"]
+    assert digest.feed_url == "https://syncd.example.org/feed"
+
+    assert render_text(digest) == GOLDEN_TEXT
+
+
+GOLDEN_TEXT = "\n".join(
+    [
+        "Your back-care week 2026-W47 (Mon 16 Nov - Sun 22 Nov)",
+        "for Ann",
+        "",
+        "Runs: 3, 28 km, 3 h 00 min",
+        "Back-care flags: 4",
+        "",
+        "- Load spike (1 run, high): Keep the next days easy or take a low-impact day.",
+        "    Fri 20 Nov: Treadmill intervals",
+        "- Downhill (1 run, caution): Keep to level ground; descents land harder.",
+        "    Wed 18 Nov: Hill trail",
+        "- Hard surface (1 run, caution): Try grass, dirt trails or a treadmill.",
+        "    Mon 16 Nov: Road tempo",
+        "- Speed work (1 run, caution): Jog easy instead until your back settles.",
+        "    Fri 20 Nov: Treadmill intervals",
+        "",
+        "Surface: 6 km hard, 21 km soft or treadmill, 1 km unknown",
+        "Downhill: 420 m of descent",
+        "Speed-work sessions: 1",
+        "Load: acute:chronic 2.00 (sweet spot 0.8-1.3), monotony 0.87",
+        "Load trend (8 weeks, minutes / acute:chronic):",
+        "  2026-W40: 90 / 1.00",
+        "  2026-W41: 90 / 1.00",
+        "  2026-W42: 90 / 1.00",
+        "  2026-W43: 90 / 1.00",
+        "  2026-W44: 90 / 1.00",
+        "  2026-W45: 90 / 1.00",
+        "  2026-W46: 90 / 1.00",
+        "  2026-W47: 180 / 2.00",
+        "Low-impact sessions: 1 of 2",
+        "Strength sessions: 1 of 3",
+        "",
+        "Shoes:",
+        "  Old daily trainers: 620 km of 600 km (103%, replace them)",
+        "  Pegasus: 550 km of 600 km (92%, nearly worn)",
+        "",
+        "Next week:",
+        "  1. Your load rose faster than your body is used to: keep next week's running time no higher "
+        "than this week's, and make one run an easy low-impact session instead.",
+        "  2. Move at least two runs off asphalt and concrete: grass paths, dirt trails or a treadmill "
+        "soften every landing.",
+        "  3. Choose level routes next week: running downhill produces higher landing forces.",
+        "",
+        "Your feed: https://syncd.example.org/feed",
+        "",
+        "Advice only, not a diagnosis: if back pain persists, see a clinician.",
+        "",
+    ]
+)
+
+
+def test_a_week_without_runs_is_short_and_suggests_an_easy_restart() -> None:
+    quiet = [e for e in history() if not (MONDAY <= e.local_date <= MONDAY + timedelta(days=6))]
+    digest = build_digest(athlete_name="", week_monday=MONDAY, runs=(), history=quiet, gear=(), thresholds=Thresholds())
+    assert digest.empty and digest.runs == 0 and digest.flag_count == 0 and digest.flag_groups == ()
+    assert digest.subject == "Back-care week 2026-W47: no runs"
+    assert digest.load.week_load == 0.0 and digest.load.acwr == 0.0 and digest.load.monotony is None
+    assert digest.suggestions == (Suggestion("rest_week", digest.suggestions[0].text),)
+    assert "see a clinician" in digest.suggestions[0].text
+    text = render_text(digest)
+    assert "No runs recorded this week." in text and "Runs:" not in text
+
+
+def test_a_calm_week_still_gets_one_suggestion() -> None:
+    runs = (WeekRun(("file", "x"), "Easy", Sport.TRAIL_RUN, at(MONDAY), 5000.0, 1800.0),)
+    entries = [entry("x", Sport.TRAIL_RUN, at(MONDAY), 30)]
+    entries += [entry(f"s{d}", Sport.STRENGTH, at(MONDAY + timedelta(days=d)), 20) for d in (1, 3, 5)]
+    entries += [entry(f"w{d}", Sport.WALK, at(MONDAY + timedelta(days=d)), 40) for d in (2, 4)]
+    digest = build_digest(
+        athlete_name="", week_monday=MONDAY, runs=runs, history=entries, gear=(), thresholds=Thresholds()
+    )
+    assert [s.code for s in digest.suggestions] == ["keep_going"]
+    assert digest.subject == "Back-care week 2026-W47: 1 run, 0 flags"
+
+
+def test_runs_outside_the_week_and_other_sports_are_ignored() -> None:
+    outside = WeekRun(("file", "o"), "Next Monday", Sport.RUN, at(MONDAY + timedelta(days=7)), 5000.0, 1800.0)
+    ride = WeekRun(("file", "r"), "Ride", Sport.RIDE, at(MONDAY), 30_000.0, 3600.0)
+    digest = build_digest(
+        athlete_name="", week_monday=MONDAY, runs=(outside, ride), history=(), gear=(), thresholds=Thresholds()
+    )
+    assert digest.runs == 0
+
+
+def test_build_digest_wants_a_monday() -> None:
+    with pytest.raises(ValueError, match="not a Monday"):
+        build_digest(
+            athlete_name="",
+            week_monday=MONDAY + timedelta(days=1),
+            runs=(),
+            history=(),
+            gear=(),
+            thresholds=Thresholds(),
+        )
+
+
+@pytest.mark.parametrize(("label", "monday"), [("2026-W47", MONDAY), ("2027-W01", date(2027, 1, 4))])
+def test_parse_week(label: str, monday: date) -> None:
+    assert parse_week(label) == monday
+
+
+@pytest.mark.parametrize("label", ["2026-47", "2026-W54", "week 3", ""])
+def test_parse_week_rejects_nonsense(label: str) -> None:
+    with pytest.raises(ValueError, match="use the form 2026-W47"):
+        parse_week(label)
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "weekday", "hour", "expected"),
+    [
+        (datetime(2026, 11, 23, 6, 0, tzinfo=UTC), BERLIN, "monday", 7, date(2026, 11, 16)),  # 07:00 Berlin
+        (datetime(2026, 11, 23, 5, 59, tzinfo=UTC), BERLIN, "monday", 7, date(2026, 11, 9)),  # 06:59 Berlin
+        (datetime(2026, 11, 22, 23, 30, tzinfo=UTC), ZoneInfo("Pacific/Auckland"), "monday", 7, date(2026, 11, 16)),
+        (datetime(2026, 11, 23, 12, 0, tzinfo=UTC), ZoneInfo("America/Los_Angeles"), "monday", 7, date(2026, 11, 9)),
+        (datetime(2026, 11, 29, 9, 0, tzinfo=UTC), UTC, "sunday", 9, date(2026, 11, 16)),
+        (datetime(2026, 11, 29, 8, 0, tzinfo=UTC), UTC, "sunday", 9, date(2026, 11, 9)),
+    ],
+)
+def test_due_week_in_the_athletes_own_time_zone(
+    now: datetime, zone: ZoneInfo, weekday: str, hour: int, expected: date
+) -> None:
+    assert due_week(now, zone, weekday, hour) == expected
+
+
+def test_retry_backoff_doubles_and_is_capped() -> None:
+    assert [retry_delay_s(n) for n in (1, 2, 3)] == [300.0, 600.0, 1200.0]
+    assert retry_delay_s(50) == 6 * 3600.0
+
+
+@pytest.mark.parametrize(
+    ("address", "ok"),
+    [
+        ("runner@example.org", True),
+        ("Ann Runner <ann@example.org>", True),
+        ("not an address", False),
+        ("ann@localhost", False),
+        ("ann@example.org\r\nBcc: x@example.org", False),
+        ("", False),
+    ],
+)
+def test_address_problem(address: str, ok: bool) -> None:
+    assert (address_problem(address) is None) is ok
