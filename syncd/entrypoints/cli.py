@@ -206,11 +206,15 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
 def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.entrypoints.wiring import annotation_policy, open_store
     from syncd.services.annotating import reannotate
+    from syncd.services.strava_sync import write_back_providers
 
     assert settings is not None
     store = open_store(settings)
     try:
-        report = reannotate(store, annotation_policy(settings), since=args.since, now=_now())
+        providers = write_back_providers(settings.strava.write_back)
+        report = reannotate(
+            store, annotation_policy(settings), since=args.since, now=_now(), write_back_providers=providers
+        )
     finally:
         store.close()
     for activity_id, error in report.failed:

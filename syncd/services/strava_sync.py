@@ -36,7 +36,7 @@ from syncd.adapters.strava.mapping import (
     streams_from_payload,
 )
 from syncd.adapters.strava.writer import StravaDescriptionWriter
-from syncd.domain.model import Activity, Streams
+from syncd.domain.model import Activity, Source, Streams
 from syncd.domain.rate_budget import DEFAULT_READ_DAILY_LIMIT, PollPlan, active_hours, next_poll_at, plan_polling
 from syncd.ports import Clock
 from syncd.services.accounts import PROVIDER, AccountTokens, mark_needs_relink
@@ -102,6 +102,8 @@ def write_back_providers(mode: WriteBackMode) -> Callable[[Activity], Iterable[s
     """For annotate_stored/reannotate: queue Strava notes per `[strava] write_back` (private = only-me only)."""
 
     def providers(activity: Activity) -> Iterable[str]:
+        if activity.source is not Source.STRAVA:
+            return ()
         if mode == "all" or (mode == "private" and activity.private):
             return (PROVIDER,)
         return ()
@@ -391,10 +393,7 @@ class StravaService:
         """Sync every due Strava account once (each fault stays with its account)."""
         report = PassReport(plan=self.plan())
         now = self.clock.now()
-        for account in self.store.claim_accounts(worker, now=now, lease_s=lease_s, limit=limit):
-            if account.provider != PROVIDER:  # not ours: hand it straight back
-                self.store.release_account(account.id, worker, next_due_at=account.next_due_at)
-                continue
+        for account in self.store.claim_accounts(worker, now=now, lease_s=lease_s, limit=limit, provider=PROVIDER):
             report.accounts.append(self._sync_one(account, worker, report.plan))
         return report
 

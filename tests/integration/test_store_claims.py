@@ -200,3 +200,14 @@ def test_a_failed_digest_reopens_only_at_its_retry_time(store: Store) -> None:
     assert store.claim_digest(athlete, "2026-W47", "w2", now=NOW + timedelta(minutes=4), lease_s=600, retry_early=True)
     assert store.fail_digest(athlete, "2026-W47", "w2", "SMTP 451", retry_at=NOW + timedelta(minutes=15))
     assert store.claim_digest(athlete, "2026-W47", "w3", now=NOW + timedelta(minutes=15), lease_s=600)
+
+
+def test_claim_accounts_can_be_limited_to_one_provider(store: Store) -> None:
+    athlete = store.ensure_athlete("two-platforms")
+    strava = store.upsert_account(athlete, "strava", "1", {"access_token": "a"})
+    garmin = store.upsert_account(athlete, "garmin", "g1", {"token": "b"})
+    later = NOW + timedelta(days=1)
+    claimed = store.claim_accounts("w", now=later, lease_s=60, limit=10, provider="garmin")
+    assert [a.id for a in claimed] == [garmin]
+    rest = store.claim_accounts("w", now=later, lease_s=60, limit=10)
+    assert [a.id for a in rest] == [strava]

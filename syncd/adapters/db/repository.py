@@ -488,13 +488,19 @@ class Store:
             rows = conn.execute(sa.select(*_ACCOUNT_COLUMNS).order_by(AccountRow.id)).all()
         return [_account(row) for row in rows]
 
-    def claim_accounts(self, worker: str, *, now: datetime, lease_s: float, limit: int) -> list[AccountRecord]:
-        """Accounts due for a sync (state ok, next_due_at passed, lease free or expired), leased to `worker`."""
+    def claim_accounts(
+        self, worker: str, *, now: datetime, lease_s: float, limit: int, provider: str | None = None
+    ) -> list[AccountRecord]:
+        """Accounts due for a sync (state ok, next_due_at passed, lease free or expired), leased to `worker`.
+
+        `provider` restricts the claim to one platform, so each platform's sync only takes its own accounts.
+        """
         now = _aware(now, "now")
         eligible = sa.and_(
             AccountRow.state == "ok",
             AccountRow.next_due_at <= now,
             sa.or_(AccountRow.lease_expires_at.is_(None), AccountRow.lease_expires_at < now),
+            sa.true() if provider is None else AccountRow.provider == provider,
         )
         values = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_s)}
         rows = self._claim(
