@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import structlog
 
+from syncd.adapters.clock import SystemClock
 from syncd.adapters.db.models import AccountRow, ActivityRow, GearRow
 from syncd.adapters.strava.api import Endpoint, StravaApi, exchange_code, refresh_tokens
 from syncd.adapters.strava.errors import UnauthorizedError
@@ -35,11 +35,6 @@ log = structlog.stdlib.get_logger("syncd.accounts")  # lazy: resolved after conf
 
 class LinkError(Exception):
     """A link that cannot go ahead; str() is one line naming the problem and the fix."""
-
-
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def validate_tokens(tokens: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -107,7 +102,7 @@ def link_with_tokens(
     store: Store, endpoint: Endpoint, tokens: Mapping[str, Any], *, clock: Clock | None = None
 ) -> LinkedAccount:
     """Non-interactive link from existing tokens: refresh first if they are (nearly) expired, then ask who it is."""
-    clock = clock or _SystemClock()
+    clock = clock or SystemClock()
     current = validate_tokens(tokens, "the tokens")
     if current["expires_at"] - clock.now().timestamp() < REFRESH_MARGIN_S:
         current = validate_tokens(refresh_tokens(endpoint, current["refresh_token"]), "Strava's refresh answer")
@@ -138,7 +133,7 @@ class AccountTokens:
         self._store = store
         self._account_id = account_id
         self._endpoint = endpoint
-        self._clock: Clock = clock or _SystemClock()
+        self._clock: Clock = clock or SystemClock()
         self._refresh = refresh
         self._tokens: dict[str, Any] | None = None
         self.refreshes = 0

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
+from syncd.adapters.clock import SystemClock
 from syncd.adapters.strava.api import Budget, Endpoint, StravaApi
 from syncd.adapters.strava.errors import (
     AppInactiveError,
@@ -315,11 +316,6 @@ class PollSettings:
     webhook: bool = False
 
 
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 class StravaService:
     """Everything Strava for one process: per-account APIs (tokens, shared budget), sync passes, the writer."""
 
@@ -343,7 +339,7 @@ class StravaService:
         self.policy = policy
         self.options = options
         self.poll = poll or PollSettings()
-        self.clock: Clock = clock or _SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self.write_reserve = write_reserve
         self._sleep = sleep
         self._backoff_s = backoff_s

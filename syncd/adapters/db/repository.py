@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from syncd.adapters.clock import SystemClock
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db.codec import FORMAT_VERSION, decode_streams, encode_streams
 from syncd.adapters.db.engine import create_store_engine, upgrade_schema
@@ -62,11 +63,6 @@ _BATCH = 500
 _ACCOUNT_STATES = frozenset({"ok", "needs_relink", "error"})
 
 
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 def _aware(dt: datetime, what: str) -> datetime:
     if dt.tzinfo is None:
         raise ValueError(f"{what} must be an aware datetime (UTC)")
@@ -79,7 +75,7 @@ class Store:
     def __init__(self, engine: Engine, *, secret_box: SecretBox | None = None, clock: Clock | None = None) -> None:
         self._engine = engine
         self._box = secret_box
-        self._clock: Clock = clock or _SystemClock()
+        self._clock: Clock = clock or SystemClock()
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     @classmethod

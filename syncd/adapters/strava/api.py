@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import requests
@@ -20,6 +20,7 @@ import structlog
 from stravalib import Client
 from stravalib import exc as strava_exc
 
+from syncd.adapters.clock import SystemClock
 from syncd.adapters.strava.client import DEFAULT_TIMEOUT_S, make_client
 from syncd.adapters.strava.errors import BadResponseError, RateLimitedError, StravaError, UnauthorizedError, classify
 from syncd.adapters.strava.mapping import STREAM_KEYS
@@ -40,11 +41,6 @@ class TokenSource(Protocol):
     def access_token(self, *, force_refresh: bool = False) -> str:
         """A valid access token (refreshed and saved when near expiry, or when forced after a 401)."""
         ...
-
-
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,7 @@ class StravaApi:
         self.endpoint = endpoint
         self._tokens = tokens
         self._budget = budget
-        self._clock: Clock = clock or _SystemClock()
+        self._clock: Clock = clock or SystemClock()
         self._write_reserve = write_reserve
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s
