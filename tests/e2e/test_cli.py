@@ -145,3 +145,11 @@ def test_doctor_names_the_problem_and_the_fix(run_syncd: RunSyncd, tmp_path: Pat
     assert "[web] token is not set; set token_file" in result.stdout
     assert "does not exist; fix the path" in result.stdout
     assert "2 to fix" in result.stdout
+
+
+def test_debug_adds_the_traceback_but_never_the_password(run_syncd: RunSyncd) -> None:
+    url = "postgresql+psycopg://syncd:topsecretpw@127.0.0.1:1/syncd"
+    result = run_syncd("--debug", "--database-url", url, "status")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert "topsecretpw" not in result.stderr + result.stdout
