@@ -124,7 +124,8 @@ def configure_logging(fmt: LogFormat = "auto", *, level: int = logging.INFO, str
 
 
 def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.BoundLogger:
-    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name).bind(**initial)
+    """A lazy logger: safe at module level, it picks up `configure_logging` whenever that runs."""
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name, **initial)
     return logger
 
 
