@@ -77,6 +77,10 @@ class StravaSettings:
 class GarminSettings:
     api_url: str = "https://connectapi.garmin.com"
     write_back: Literal["all", "private", "off"] = "off"
+    backoff_hours: int = 6  # after a 429, ask Garmin nothing for this long (it blocks accounts that keep asking)
+    poll_interval_min: int = 30  # how often each Garmin account is polled
+    rescan_days: int = 7  # re-list this many recent days on every poll to catch edits and deletions
+    history_days: int = 365  # the first sync lists this far back before the annotation window
 
 
 @dataclass(frozen=True)

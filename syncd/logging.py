@@ -37,6 +37,8 @@ _PATTERNS = (
     re.compile(r"(://[^/\s:@]+:)[^@\s/]+(@)"),
 )
 _known_secrets: set[str] = set()
+# Libraries that are chatty at INFO; they log at WARNING and above unless --debug.
+QUIETED_LOGGERS = ("sqlalchemy.engine", "alembic", "urllib3", "apscheduler", "stravalib", "asyncio")
 
 
 def register_secret(value: str | None) -> None:
@@ -112,7 +114,7 @@ def configure_logging(fmt: LogFormat = "auto", *, level: int = logging.INFO, str
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("sqlalchemy.engine", "alembic", "urllib3", "apscheduler", "stravalib", "asyncio"):
+    for noisy in QUIETED_LOGGERS:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     logging.captureWarnings(True)
     structlog.configure(

@@ -14,7 +14,9 @@ from syncd.ports import SurfaceMap
 from syncd.services.annotating import AnnotationPolicy
 
 if TYPE_CHECKING:
+    from syncd.adapters.garmin.api import GarminEndpoint
     from syncd.adapters.strava.api import Endpoint
+    from syncd.services.garmin_sync import GarminService
     from syncd.services.strava_sync import StravaService
 
 LOCAL_ATHLETE = "local"
@@ -146,4 +148,35 @@ def strava_service(settings: Settings, store: Store) -> StravaService:
         options=options,
         poll=PollSettings(share_pct=float(strava.poll_share_pct), min_interval_s=60.0 * strava.poll_interval_min),
         write_reserve=strava.write_reserve,
+    )
+
+
+def garmin_endpoint(settings: Settings) -> GarminEndpoint:
+    from datetime import timedelta
+
+    from syncd.adapters.garmin.api import GarminEndpoint
+
+    return GarminEndpoint(settings.garmin.api_url, backoff=timedelta(hours=settings.garmin.backoff_hours))
+
+
+def garmin_service(settings: Settings, store: Store) -> GarminService:
+    """The Garmin sync/write-back service."""
+    from datetime import timedelta
+
+    from syncd.services.garmin_sync import GarminService, GarminSyncOptions
+
+    garmin = settings.garmin
+    options = GarminSyncOptions(
+        annotation_window=timedelta(days=settings.notes.annotation_window_days),
+        rescan=timedelta(days=garmin.rescan_days),
+        first_history=timedelta(days=garmin.history_days),
+        poll_interval=timedelta(minutes=max(garmin.poll_interval_min, 1)),
+        write_back=garmin.write_back,
+        strava_write_back=settings.strava.write_back,
+    )
+    return GarminService(
+        store,
+        garmin_endpoint(settings),
+        policy=annotation_policy(settings),
+        options=options,
     )

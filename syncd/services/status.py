@@ -15,8 +15,18 @@ if TYPE_CHECKING:
 
 
 def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -> dict[str, Any]:
+    last_sync = _last_sync(store)
     accounts = [
-        {"id": a.id, "provider": a.provider, "external_id": a.external_id, "state": a.state, "message": a.state_message}
+        {
+            "id": a.id,
+            "provider": a.provider,
+            "external_id": a.external_id,
+            "state": a.state,
+            "message": a.state_message,
+            "last_sync": last_sync.get(a.id),
+            "next_due": a.next_due_at,
+            "leased_by": a.lease_owner,
+        }
         for a in store.list_accounts()
     ]
     return {
@@ -29,6 +39,21 @@ def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -
         "rows": store.counts(),
         "digests": _digests(store, settings),
         "strava": _strava(store, settings),
+        "outbox": _outbox(store),
+        "rate_budget_left": _budget_left(store, settings),
+        "garmin": _garmin(store, settings),
+    }
+
+
+def _garmin(store: Store, settings: Settings) -> dict[str, Any]:
+    """Linked Garmin accounts, those that need `syncd link garmin`, and when each syncs next."""
+    accounts = [a for a in store.list_accounts() if a.provider == "garmin"]
+    return {
+        "api_url": settings.garmin.api_url,
+        "write_back": settings.garmin.write_back,
+        "accounts": len(accounts),
+        "needs_relink": [a.external_id for a in accounts if a.state == "needs_relink"],
+        "next_sync": min((a.next_due_at for a in accounts if a.state == "ok"), default=None),
     }
 
 
@@ -44,3 +69,53 @@ def _digests(store: Store, settings: Settings) -> dict[str, Any]:
     from syncd.services.digests import digest_summary
 
     return digest_summary(store, settings)
+
+
+def _last_sync(store: Store) -> dict[int, Any]:
+    """When each account's row last changed: the end of its last sync (or a token refresh/re-link)."""
+    import sqlalchemy as sa
+
+    from syncd.adapters.db.models import AccountRow
+
+    with store.engine.connect() as conn:
+        return {int(r.id): r.updated_at for r in conn.execute(sa.select(AccountRow.id, AccountRow.updated_at))}
+
+
+def _outbox(store: Store) -> dict[str, Any]:
+    """Write-back outbox depth by status and the last errors (for operators; `syncd status`)."""
+    import sqlalchemy as sa
+
+    from syncd.adapters.db.models import OutboxRow
+
+    with store.engine.connect() as conn:
+        depth = dict(conn.execute(sa.select(OutboxRow.status, sa.func.count()).group_by(OutboxRow.status)).all())
+        errors = conn.execute(
+            sa.select(OutboxRow.activity_id, OutboxRow.provider, OutboxRow.last_error, OutboxRow.updated_at)
+            .where(OutboxRow.last_error.is_not(None), OutboxRow.status != "done")
+            .order_by(OutboxRow.updated_at.desc())
+            .limit(5)
+        ).all()
+    return {
+        "depth": {str(k): int(v) for k, v in depth.items()},
+        "last_errors": [
+            {"activity_id": r.activity_id, "provider": r.provider, "error": r.last_error, "at": r.updated_at}
+            for r in errors
+        ],
+    }
+
+
+def _budget_left(store: Store, settings: Settings) -> dict[str, int] | None:
+    """Strava requests left in the shared budget (this 15-minute window and today); None without a Strava app."""
+    from datetime import UTC, datetime
+
+    from syncd.adapters.db.rate_budget import DbRateBudget
+
+    if not settings.strava.client_id:
+        return None
+    budget = DbRateBudget(store.engine, f"strava:{settings.strava.client_id}").state(datetime.now(UTC))
+    return {
+        "reads_this_window": max(budget.read_short_limit - budget.read_short_usage, 0),
+        "reads_today": max(budget.read_daily_limit - budget.read_daily_usage, 0),
+        "all_this_window": max(budget.short_limit - budget.short_usage, 0),
+        "all_today": max(budget.daily_limit - budget.daily_usage, 0),
+    }

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import structlog
 
 from syncd.adapters.db.writeback_log import pending_items, record_result, was_written
+from syncd.adapters.platform_errors import PlatformGoneError, PlatformRateLimitedError, PlatformUnauthorizedError
 from syncd.adapters.strava.errors import GoneError, RateLimitedError, StravaError, UnauthorizedError
 from syncd.domain.description import merge_description
 from syncd.ports import DescriptionWriter
@@ -87,7 +88,7 @@ def drain_outbox(
     report = WritebackReport()
     modes = modes or {}
     if dry_run:
-        for pending in pending_items(store.engine, limit=limit):
+        for pending in pending_items(store.engine, limit=limit, providers=tuple(writers)):
             report.outcomes.append(
                 _preview(
                     store,
@@ -100,7 +101,7 @@ def drain_outbox(
                 )
             )
         return report
-    items = store.claim_writebacks(worker, now=now(), lease_s=lease_s, limit=limit)
+    items = store.claim_writebacks(worker, now=now(), lease_s=lease_s, limit=limit, providers=tuple(writers))
     for item in items:
         writer = writers.get(item.provider)
         mode = modes.get(item.provider, "all")
@@ -137,14 +138,14 @@ def drain_outbox(
             store.complete_writeback(item.id, worker)
             report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, merged.status, diff))
             log.info("writeback_done", activity_id=item.activity_id, provider=item.provider, status=merged.status)
-        except RateLimitedError as exc:
+        except (RateLimitedError, PlatformRateLimitedError) as exc:
             store.fail_writeback(item.id, worker, str(exc), retry_at=exc.resume_at)
             report.stopped[item.provider] = str(exc)
             report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=str(exc)))
-        except GoneError as exc:
+        except (GoneError, PlatformGoneError) as exc:
             store.fail_writeback(item.id, worker, str(exc), retry_at=None)
             report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=str(exc)))
-        except UnauthorizedError as exc:
+        except (UnauthorizedError, PlatformUnauthorizedError) as exc:
             store.fail_writeback(item.id, worker, str(exc), retry_at=now() + timedelta(hours=1))
             if on_unauthorized is not None:
                 on_unauthorized(stored.athlete_id, item.provider, str(exc))

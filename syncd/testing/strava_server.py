@@ -136,6 +136,8 @@ class StravaSimulator:
         self._refresh: dict[str, int] = {}
         self._codes: dict[str, tuple[int, str]] = {}
         self._next_activity_id = 10_000_000_000
+        self.subscriptions: dict[int, dict[str, Any]] = {}  # push subscriptions (webhooks), at most one like Strava
+        self._next_subscription_id = 100
         self._lock = threading.RLock()
         self._server = _QuietServer((host, port), _make_handler(self))
         self._server.daemon_threads = True
@@ -310,6 +312,87 @@ class StravaSimulator:
             "expires_in": lifetime,
         }
 
+    # ---- push subscriptions (webhooks) ---------------------------------------------------------------------
+
+    def _push_subscriptions(
+        self, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        """Strava's push_subscriptions API: the app's credentials instead of a token; creating one first checks
+        the callback (GET with hub.challenge and the verify token, answered within 2 s) as Strava does."""
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        creds = {**query, **form}
+        if creds.get("client_id") != str(self.client_id) or creds.get("client_secret") != self.client_secret:
+            return 401, {}, _error("Authorization Error", "Application", "client_id", "invalid")
+        match = re.fullmatch(r"/api/v3/push_subscriptions/(\d+)", path)
+        if match and method == "DELETE":
+            with self._lock:
+                found = self.subscriptions.pop(int(match.group(1)), None)
+            return (204, {}, None) if found else (404, {}, _error("Record Not Found", "Subscription", "id", "invalid"))
+        if match:
+            return 404, {}, _error("Record Not Found", "Path", "path", "invalid")
+        if method == "GET":
+            with self._lock:
+                return 200, {}, [dict(sub) for sub in self.subscriptions.values()]
+        if method != "POST":
+            return 404, {}, _error("Record Not Found", "Path", "path", "invalid")
+        callback, verify = form.get("callback_url", ""), form.get("verify_token", "")
+        with self._lock:
+            if self.subscriptions:
+                return 400, {}, _error("Bad Request", "PushSubscription", "already exists", "already exists")
+        challenge = secrets.token_hex(8)
+        params = urlencode({"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify})
+        try:
+            import requests
+
+            answer = requests.get(f"{callback}?{params}", timeout=2.0)
+            echoed = answer.status_code == 200 and answer.json().get("hub.challenge") == challenge
+        except (requests.RequestException, ValueError, AttributeError):
+            echoed = False
+        if not echoed:
+            return 400, {}, _error("Bad Request", "PushSubscription", "callback url", "not verifiable")
+        with self._lock:
+            self._next_subscription_id += 1
+            now = utc_iso(self.clock())
+            sub = {
+                "id": self._next_subscription_id,
+                "resource_state": 2,
+                "application_id": self.client_id,
+                "callback_url": callback,
+                "created_at": now,
+                "updated_at": now,
+            }
+            self.subscriptions[self._next_subscription_id] = sub
+        return 201, {}, dict(sub)
+
+    def send_event(
+        self,
+        *,
+        object_type: str,
+        aspect_type: str,
+        object_id: int,
+        owner_id: int,
+        updates: dict[str, Any] | None = None,
+        callback_url: str | None = None,
+    ) -> int:
+        """POST a webhook event to the subscription's callback (or `callback_url`) as Strava does; the status."""
+        import requests
+
+        with self._lock:
+            url = callback_url or next((s["callback_url"] for s in self.subscriptions.values()), None)
+            sub_id = next(iter(self.subscriptions), 0)
+        if url is None:
+            raise RuntimeError("no push subscription: create one first (syncd webhook subscribe)")
+        event = {
+            "object_type": object_type,
+            "object_id": object_id,
+            "aspect_type": aspect_type,
+            "owner_id": owner_id,
+            "subscription_id": sub_id,
+            "event_time": int(self.clock().timestamp()),
+            "updates": updates or {},
+        }
+        return requests.post(url, json=event, timeout=2.0).status_code
+
     # ---- rate limits ----------------------------------------------------------------------------------------
 
     def _roll(self) -> None:
@@ -359,6 +442,8 @@ class StravaSimulator:
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
     ) -> tuple[int | str, dict[str, str], Any, float]:
         """(status or "reset", headers, JSON body, delay) for one request."""
+        if re.fullmatch(r"/api/v3/push_subscriptions(/\d+)?", path):  # outside the lock: it calls the callback
+            return (*self._push_subscriptions(method, path, query, body), 0.0)
         with self._lock:
             fault = self._take_fault(method, path)
             if path.startswith("/oauth/"):
@@ -577,7 +662,7 @@ def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.close()
                 return
-            data = json.dumps(payload).encode()
+            data = b"" if status == 204 else json.dumps(payload).encode()
             code = int(status) if not isinstance(status, str) else 200
             self.send_response(code)
             for key, value in out_headers.items():
@@ -595,6 +680,9 @@ def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
 
         def do_PUT(self) -> None:
             self._serve("PUT")
+
+        def do_DELETE(self) -> None:
+            self._serve("DELETE")
 
     return Handler
 

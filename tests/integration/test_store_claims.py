@@ -211,3 +211,13 @@ def test_claim_accounts_can_be_limited_to_one_provider(store: Store) -> None:
     assert [a.id for a in claimed] == [garmin]
     rest = store.claim_accounts("w", now=later, lease_s=60, limit=10)
     assert [a.id for a in rest] == [strava]
+
+
+def test_claim_writebacks_can_be_limited_to_the_callers_platforms(store: Store) -> None:
+    (activity_id,) = _activities(store, 1)
+    store.enqueue_writeback(activity_id, "strava", "note s")
+    store.enqueue_writeback(activity_id, "garmin", "note g")
+    garmin_only = store.claim_writebacks("g", now=NOW, lease_s=60, limit=10, providers=("garmin",))
+    assert [item.provider for item in garmin_only] == ["garmin"]
+    rest = store.claim_writebacks("s", now=NOW, lease_s=60, limit=10)
+    assert [item.provider for item in rest] == ["strava"]

@@ -3,10 +3,34 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterator
 
+import pytest
 import structlog
 
-from syncd.logging import REDACTED, configure_logging, get_logger, redact_text, register_secret
+from syncd.logging import (
+    QUIETED_LOGGERS,
+    REDACTED,
+    configure_logging,
+    get_logger,
+    redact_text,
+    register_secret,
+)
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """configure_logging changes process-wide state; put it back so later tests (caplog at DEBUG) see it as it was."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in QUIETED_LOGGERS}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, previous in levels.items():
+        logging.getLogger(name).setLevel(previous)
+    logging.captureWarnings(False)
+    structlog.reset_defaults()
 
 
 def lines(stream: io.StringIO) -> list[dict[str, object]]:

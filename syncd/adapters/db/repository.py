@@ -10,7 +10,7 @@ expires (worker crashed) makes the row eligible again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -297,8 +297,13 @@ class Store:
     def history(
         self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
     ) -> list[HistoryEntry]:
-        """Summaries of the athlete's activities with start <= start_utc < end (no streams, no raw JSON)."""
+        """Summaries of the athlete's activities with start <= start_utc < end (no streams, no raw JSON).
+
+        One run synced from two platforms (a shared `logical_group`, syncd.services.identity) appears once, and
+        never when it is the twin of `exclude_id` (the activity being annotated is not its own history).
+        """
         columns = [
+            ActivityRow.logical_group,
             ActivityRow.source,
             ActivityRow.external_id,
             ActivityRow.sport,
@@ -322,9 +327,23 @@ class Store:
             .order_by(ActivityRow.start_utc, ActivityRow.id)
         )
         if exclude_id is not None:
-            stmt = stmt.where(ActivityRow.id != exclude_id)
+            own_group = sa.select(ActivityRow.logical_group).where(ActivityRow.id == exclude_id).scalar_subquery()
+            stmt = stmt.where(
+                ActivityRow.id != exclude_id,
+                sa.or_(
+                    ActivityRow.logical_group.is_(None), ActivityRow.logical_group != sa.func.coalesce(own_group, "")
+                ),
+            )
         with self._engine.connect() as conn:
             rows = conn.execute(stmt).all()
+        seen_groups: set[str] = set()
+        unique = []
+        for row in rows:
+            if row.logical_group is not None:
+                if row.logical_group in seen_groups:
+                    continue  # the same run from the other platform: its load counts once
+                seen_groups.add(row.logical_group)
+            unique.append(row)
         return [
             summarize(
                 Activity(
@@ -341,7 +360,7 @@ class Store:
                     workout_type=row.workout_type,
                 )
             )
-            for row in rows
+            for row in unique
         ]
 
     # ---- gear -----------------------------------------------------------------------------------------------
@@ -562,12 +581,27 @@ class Store:
                     return int(inserted)
         raise StoreError(f"could not queue write-back for activity {activity_id}: too much contention; retry later")
 
-    def claim_writebacks(self, worker: str, *, now: datetime, lease_s: float, limit: int) -> list[OutboxItem]:
-        """Up to `limit` due items (pending and due, or claimed with an expired lease), leased to `worker`."""
+    def claim_writebacks(
+        self,
+        worker: str,
+        *,
+        now: datetime,
+        lease_s: float,
+        limit: int,
+        providers: Collection[str] | None = None,
+    ) -> list[OutboxItem]:
+        """Up to `limit` due items (pending and due, or claimed with an expired lease), leased to `worker`.
+
+        `providers` limits the claim to the platforms the caller can write to, so one platform's drain never
+        holds another platform's notes.
+        """
         now = _aware(now, "now")
-        eligible = sa.or_(
-            sa.and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
-            sa.and_(OutboxRow.status == "claimed", OutboxRow.lease_expires_at < now),
+        eligible = sa.and_(
+            sa.or_(
+                sa.and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
+                sa.and_(OutboxRow.status == "claimed", OutboxRow.lease_expires_at < now),
+            ),
+            sa.true() if providers is None else OutboxRow.provider.in_(sorted(providers)),
         )
         values = {
             "status": "claimed",

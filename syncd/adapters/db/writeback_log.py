@@ -8,7 +8,7 @@ schema stays the one the lead owns; only `payload`, which the Store never reads,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,12 +48,13 @@ class PendingItem:
     note: str
 
 
-def pending_items(engine: Engine, *, limit: int = 1000) -> list[PendingItem]:
+def pending_items(engine: Engine, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
     """Pending items without claiming them (for `--dry-run`, which must change nothing)."""
+    wanted = sa.true() if providers is None else OutboxRow.provider.in_(sorted(providers))
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(OutboxRow.id, OutboxRow.activity_id, OutboxRow.provider, OutboxRow.note)
-            .where(OutboxRow.status == "pending")
+            .where(OutboxRow.status == "pending", wanted)
             .order_by(OutboxRow.id)
             .limit(limit)
         ).all()

@@ -33,6 +33,10 @@ _NAMES: dict[str, Sport] = {
     "trackrunning": Sport.TRACK_RUN,
     "virtualrun": Sport.VIRTUAL_RUN,
     "virtualrunning": Sport.VIRTUAL_RUN,
+    "ultrarun": Sport.RUN,  # Garmin ultra_run
+    "ultrarunning": Sport.RUN,
+    "obstaclerun": Sport.TRAIL_RUN,  # Garmin obstacle_run: obstacle races are run off-road
+    "obstaclerunning": Sport.TRAIL_RUN,
     # riding
     "ride": Sport.RIDE,
     "biking": Sport.RIDE,

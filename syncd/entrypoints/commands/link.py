@@ -1,5 +1,6 @@
 """`syncd link <provider>`: connect a platform account. Strava: OAuth in the browser with a local callback, an
-authorization `--code`, or existing tokens from `--token-file`. (Garmin can add its sub-command here.)"""
+authorization `--code`, or existing tokens from `--token-file`. Garmin: one interactive login (email, password,
+MFA) or an existing garminconnect token store (`--token-store`); afterwards only the token store is used."""
 
 from __future__ import annotations
 
@@ -34,6 +35,22 @@ def register(subparsers: Any) -> None:
     strava.add_argument("--port", type=int, default=8765, help="local callback port (default 8765; 0 = any)")
     strava.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the browser (default 600)")
     strava.set_defaults(handler=cmd_link_strava, needs_settings=True)
+    garmin = providers.add_parser(
+        "garmin",
+        help="link a Garmin Connect account (interactive login once, or --token-store)",
+        description="Logs in once with email, password and MFA code (nothing is stored but the resulting token "
+        "store, encrypted); or takes an existing garminconnect token store (garmin_tokens.json). syncd never logs "
+        "in with a password again: when Garmin rejects the tokens, the account asks for `syncd link garmin`.",
+    )
+    garmin.add_argument(
+        "--token-store", type=Path, help="a garminconnect token store: garmin_tokens.json, or the directory holding it"
+    )
+    garmin.add_argument("--email", help="Garmin account email (asked when missing)")
+    garmin.add_argument(
+        "--athlete",
+        help="attach to this athlete (key like strava:123, or id; default: the only Strava-linked athlete)",
+    )
+    garmin.set_defaults(handler=cmd_link_garmin, needs_settings=True)
 
 
 def cmd_link_strava(args: argparse.Namespace, settings: Settings | None) -> int:
@@ -62,6 +79,50 @@ def cmd_link_strava(args: argparse.Namespace, settings: Settings | None) -> int:
         return EXIT_FAILURE
     who = f" ({linked.name})" if linked.name else ""
     print(f"linked Strava athlete {linked.external_id}{who} as account {linked.account_id}; run `syncd sync --once`")
+    return EXIT_OK
+
+
+def cmd_link_garmin(args: argparse.Namespace, settings: Settings | None) -> int:
+    import getpass
+
+    from syncd.entrypoints.wiring import garmin_endpoint, open_store
+    from syncd.services.accounts import LinkError
+    from syncd.services.garmin_accounts import link_interactive, link_with_token_store, read_token_store
+
+    assert settings is not None
+    endpoint = garmin_endpoint(settings)
+    try:
+        tokens = read_token_store(args.token_store) if args.token_store else None
+        if tokens is None and not sys.stdin.isatty():
+            raise ConfigError(
+                "`syncd link garmin` needs a terminal for the email, password and MFA prompts; run it interactively "
+                "or pass --token-store garmin_tokens.json"
+            )
+        store = open_store(settings)
+        try:
+            if tokens is not None:
+                linked = link_with_token_store(store, endpoint, tokens, athlete=args.athlete)
+            else:
+                email = args.email or input("Garmin email: ").strip()
+                password = getpass.getpass("Garmin password (used once, never stored): ")
+                linked = link_interactive(
+                    store,
+                    endpoint,
+                    email=email,
+                    password=password,
+                    prompt_mfa=lambda: input("Garmin MFA code: ").strip(),
+                    athlete=args.athlete,
+                )
+        finally:
+            store.close()
+    except LinkError as exc:
+        print(f"syncd: error: {exc}", file=sys.stderr, flush=True)
+        return EXIT_FAILURE
+    who = f" ({linked.name})" if linked.name else ""
+    print(
+        f"linked Garmin account {linked.external_id}{who} as account {linked.account_id} for athlete "
+        f"{linked.athlete_id}; run `syncd sync --once`"
+    )
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""`syncd sync [--once] [--dry-run]`: pull due Strava accounts, annotate, and drain the write-back outbox."""
+"""`syncd sync [--once] [--dry-run]`: pull due Strava and Garmin accounts, annotate, and drain the write-back outbox."""
 
 from __future__ import annotations
 
@@ -25,16 +25,24 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import open_store, strava_service
+    from syncd.entrypoints.wiring import garmin_service, open_store, strava_service
 
     assert settings is not None
     worker = f"{socket.gethostname()}:{os.getpid()}"
     store = open_store(settings)
     try:
-        service = strava_service(settings, store)
+        providers = {a.provider for a in store.list_accounts()}
+        strava_configured = bool(settings.strava.client_id) or "strava" in providers
+        # Strava as before (its config is required unless only Garmin is linked); Garmin when an account exists.
+        strava = strava_service(settings, store) if strava_configured or "garmin" not in providers else None
+        garmin = garmin_service(settings, store) if "garmin" in providers else None
         while True:
-            report = service.run_once(worker, dry_run=args.dry_run)
-            code = _print(report, args.dry_run)
+            code = 0
+            # Each platform syncs its accounts and drains its own outbox items.
+            if strava is not None:
+                code = max(code, _print(strava.run_once(worker, dry_run=args.dry_run), args.dry_run))
+            if garmin is not None:
+                code = max(code, _print(garmin.run_once(worker, dry_run=args.dry_run), args.dry_run, label="garmin"))
             if args.once:
                 return code
             due = [a.next_due_at for a in store.list_accounts() if a.state == "ok"]
@@ -44,20 +52,23 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
         store.close()
 
 
-def _print(report: PassReport, dry_run: bool) -> int:
+def _print(report: PassReport, dry_run: bool, *, label: str = "strava") -> int:
     failed = False
     for outcome in report.accounts:
         if outcome.error:
             failed = True
-            print(f"strava {outcome.external_id}: {outcome.error}")
+            print(f"{label} {outcome.external_id}: {outcome.error}")
             continue
         sync = outcome.report
         if sync is None:
             continue
         line = (
-            f"strava {outcome.external_id}: listed {sync.listed}, fetched {sync.detailed}, annotated "
+            f"{label} {outcome.external_id}: listed {sync.listed}, fetched {sync.detailed}, annotated "
             f"{sync.annotated}, queued {sync.queued} note(s), deleted {sync.deleted}"
         )
+        linked = int(getattr(sync, "linked", 0))
+        if linked:
+            line += f", {linked} matched with Strava"
         if sync.pending:
             line += f", {sync.pending} waiting"
         if sync.stopped:
@@ -66,7 +77,7 @@ def _print(report: PassReport, dry_run: bool) -> int:
         for ext_id, why in sync.skipped:
             print(f"  skipped {ext_id}: {why}")
     if not report.accounts:
-        print("no Strava account due; `syncd accounts` shows when each syncs next")
+        print(f"no {label.title()} account due; `syncd accounts` shows when each syncs next")
     wb = report.writeback
     if wb is not None:
         for item in wb.outcomes:

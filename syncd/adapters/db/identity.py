@@ -1,0 +1,106 @@
+"""Store queries for cross-platform identity: the same run from Garmin and from Strava is one logical activity.
+
+Both rows stay (each platform's raw data and write-back need their own); they share `activities.logical_group`,
+which history, digests and the feed use to count the run once. Kept beside the Store, on its engine, so the
+repository stays the lead's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from syncd.adapters.db.mapping import AnyRow
+from syncd.adapters.db.models import ActivityRow
+
+
+@dataclass(frozen=True, slots=True)
+class TwinFacts:
+    """What matching needs to know about one stored activity."""
+
+    id: int
+    athlete_id: int
+    source: str
+    external_id: str
+    sport: str
+    start_utc: datetime
+    distance_m: float | None
+    duration_s: float | None
+    logical_group: str | None
+
+
+_COLUMNS = (
+    ActivityRow.id,
+    ActivityRow.athlete_id,
+    ActivityRow.source,
+    ActivityRow.external_id,
+    ActivityRow.sport,
+    ActivityRow.start_utc,
+    ActivityRow.distance_m,
+    ActivityRow.elapsed_s,
+    ActivityRow.moving_s,
+    ActivityRow.logical_group,
+)
+
+
+def _facts(row: AnyRow) -> TwinFacts:
+    m = row._mapping
+    moving, elapsed = m["moving_s"], m["elapsed_s"]
+    start: datetime = m["start_utc"]
+    return TwinFacts(
+        id=int(m["id"]),
+        athlete_id=int(m["athlete_id"]),
+        source=str(m["source"]),
+        external_id=str(m["external_id"]),
+        sport=str(m["sport"]),
+        start_utc=start if start.tzinfo else start.replace(tzinfo=UTC),
+        distance_m=m["distance_m"],
+        duration_s=moving if moving is not None else elapsed,
+        logical_group=m["logical_group"],
+    )
+
+
+def facts(engine: Engine, activity_id: int) -> TwinFacts | None:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(*_COLUMNS).where(ActivityRow.id == activity_id, ~ActivityRow.deleted)).first()
+    return None if row is None else _facts(row)
+
+
+def nearby(
+    engine: Engine, athlete_id: int, start: datetime, within: timedelta, sources: Sequence[str]
+) -> list[TwinFacts]:
+    """The athlete's not-deleted activities from `sources` starting within `within` of `start`."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(*_COLUMNS)
+            .where(
+                ActivityRow.athlete_id == athlete_id,
+                ~ActivityRow.deleted,
+                ActivityRow.source.in_(list(sources)),
+                ActivityRow.start_utc >= start - within,
+                ActivityRow.start_utc <= start + within,
+            )
+            .order_by(ActivityRow.start_utc, ActivityRow.id)
+        ).all()
+    return [_facts(row) for row in rows]
+
+
+def members(engine: Engine, group: str) -> list[TwinFacts]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(*_COLUMNS)
+            .where(ActivityRow.logical_group == group, ~ActivityRow.deleted)
+            .order_by(ActivityRow.id)
+        ).all()
+    return [_facts(row) for row in rows]
+
+
+def set_group(engine: Engine, activity_ids: Sequence[int], group: str | None) -> None:
+    """Put the activities in one logical group (None takes them out). Does not touch `content_hash`/`updated_at`:
+    grouping is our bookkeeping, not a change of the platform's data."""
+    with engine.begin() as conn:
+        conn.execute(sa.update(ActivityRow).where(ActivityRow.id.in_(list(activity_ids))).values(logical_group=group))

@@ -1,0 +1,1 @@
+"""Garmin Connect through the real `garminconnect` client (>= 0.3, curl_cffi; never garth)."""

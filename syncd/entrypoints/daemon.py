@@ -1,0 +1,415 @@
+"""`syncd run`: one long-running process that keeps every linked account in sync, serves the feed, answers Strava's
+webhook, sends digests and survives restarts.
+
+APScheduler is only the in-process timer. The schedule itself lives in the database (each account's
+`next_due_at`, lease owner and expiry), claimed one account at a time with a lease (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL), so any number of `syncd run` processes share the work, none syncs an account another one holds, and a
+crashed worker's lease simply expires and is taken over. Jobs: sync (claim due accounts platform by platform, then
+drain the write-back outbox), digests, a daily re-scan (re-annotate after a rules change) and the systemd watchdog.
+
+Shutdown (SIGTERM/SIGINT): stop claiming, let the item in hand finish (one account sync or one write-back is
+short), release every lease this worker still holds, tell systemd STOPPING=1, exit 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+import sqlalchemy as sa
+from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+
+from syncd.adapters.db.models import AccountRow, OutboxRow
+from syncd.config import Settings
+from syncd.entrypoints.sdnotify import Notifier
+from syncd.logging import get_logger
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.repository import Store
+
+log = get_logger("syncd.daemon")
+
+
+class PlatformService(Protocol):
+    """What the daemon needs from a platform (StravaService today; Garmin plugs in beside it)."""
+
+    def sync_due(self, worker: str, *, limit: int = ..., lease_s: float = ...) -> Any:
+        """Claim up to `limit` due accounts of this platform, sync them, release them; a report with `.accounts`."""
+        ...
+
+    def drain(self, worker: str, *, dry_run: bool = ..., limit: int = ...) -> Any:
+        """Write this platform's queued notes back; a report with `.outcomes`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    service: PlatformService
+
+
+def platform_services(settings: Settings, store: Store) -> list[Platform]:
+    """Every configured platform: Strava needs [strava] client_id/client_secret; Garmin a linked account."""
+    from syncd.entrypoints.wiring import garmin_service, strava_service
+
+    platforms: list[Platform] = []
+    if settings.strava.client_id and settings.strava.client_secret:
+        platforms.append(Platform("strava", strava_service(settings, store)))
+    if any(account.provider == "garmin" for account in store.list_accounts()):
+        platforms.append(Platform("garmin", garmin_service(settings, store)))
+    return platforms
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    tick_s: float = 30.0  # how often to look for due accounts (their own schedule is in the database)
+    jitter_s: float = 5.0  # spread workers that started together
+    lease_s: float = 900.0  # an account sync held longer than this is presumed dead and taken over
+    digest_every_s: float = 300.0
+    rescan_every_s: float = 86_400.0
+    rescan_first_after_s: float = 120.0
+    serve_web: bool = True
+
+
+@dataclass
+class AccountHealth:
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+@dataclass
+class PassSummary:
+    """What the last sync pass did (for STATUS= lines, /healthz and the demo)."""
+
+    finished_at: datetime | None = None
+    accounts: int = 0
+    failed: int = 0
+    written: int = 0
+    passes: int = 0
+
+
+class Daemon:
+    """The scheduler, the web server and the shutdown path around the platform services."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        platforms: list[Platform],
+        *,
+        options: DaemonOptions | None = None,
+        notifier: Notifier | None = None,
+        digests: Callable[[datetime], Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.platforms = platforms
+        self.options = options or DaemonOptions()
+        self.notifier = notifier or Notifier()
+        self._digests = digests
+        self.health: dict[int, AccountHealth] = {}
+        self.last_pass = PassSummary()
+        self.started_at = datetime.now(UTC)
+        self.heartbeat = time.monotonic()
+        self.web_url: str | None = None
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._wake = threading.Event()
+        self._pass_done = threading.Condition()
+        self._sync_started: float | None = None
+        self._pass_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._stack = contextlib.ExitStack()
+        self._scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+        )
+
+    @property
+    def worker(self) -> str:
+        return self.options.worker
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    # ---- lifecycle ------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Serve the web app, schedule the jobs (the first sync at once), then READY=1."""
+        now = datetime.now(UTC)
+        taken_back = release_leases(self.store, self.worker)  # a restart under the same name after a crash
+        if taken_back:
+            log.info("leases_taken_back", worker=self.worker, released=taken_back)
+        if self.options.serve_web:
+            self.web_url = self._stack.enter_context(self._serve())
+        add = self._scheduler.add_job
+        jitter = self.options.jitter_s
+        add(self._sync_job, "interval", id="sync", seconds=self.options.tick_s, jitter=jitter, next_run_time=now)
+        if self._digests is not None or self.settings.email.host:
+            first_digest = now + timedelta(seconds=5)
+            add(
+                self._digest_job,
+                "interval",
+                id="digests",
+                seconds=self.options.digest_every_s,
+                next_run_time=first_digest,
+            )
+        first_rescan = now + timedelta(seconds=self.options.rescan_first_after_s)
+        add(self._rescan_job, "interval", id="rescan", seconds=self.options.rescan_every_s, next_run_time=first_rescan)
+        ping = min(self.notifier.watchdog_interval_s or 10.0, 10.0)
+        add(self._watchdog_job, "interval", id="watchdog", seconds=ping, next_run_time=now)
+        self._scheduler.start()
+        where = f"serving {self.web_url}" if self.web_url else "no web server"
+        self.notifier.ready(f"syncd running ({where}; {len(self.platforms)} platform(s))")
+        log.info("daemon_started", worker=self.worker, web=self.web_url, platforms=[p.name for p in self.platforms])
+
+    def request_stop(self) -> None:
+        """From a signal handler: stop taking work; `run_until_stopped` then shuts down."""
+        self._stopping.set()
+        self._wake.set()
+
+    def run_until_stopped(self, *, deadline: float | None = None) -> None:
+        """Block until request_stop() (or `deadline`, a monotonic time), then shut down cleanly."""
+        while not self._stopping.wait(0.5):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        self.stop()
+
+    def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopping.set()
+        self.notifier.stopping("finishing the item in hand and releasing leases")
+        log.info("daemon_stopping", worker=self.worker)
+        with contextlib.suppress(Exception):
+            self._scheduler.shutdown(wait=True)  # running jobs finish their current item and return
+        self._stack.close()
+        released = release_leases(self.store, self.worker)
+        self._stopped.set()
+        log.info("daemon_stopped", worker=self.worker, released=released)
+
+    def wake(self) -> None:
+        """Run the sync job now (a webhook marked an account due); a pass already running loops once more."""
+        self._wake.set()
+        if not self.stopping:
+            with contextlib.suppress(Exception):  # shutting down: the account stays due for the next start
+                self._scheduler.add_job(self._sync_job)
+
+    def wait_for_pass(self, passes: int, timeout: float) -> bool:
+        """Block until `passes` sync passes have finished (demo `--once`, tests)."""
+        end = time.monotonic() + timeout
+        with self._pass_done:
+            while self.last_pass.passes < passes:
+                left = end - time.monotonic()
+                if left <= 0 or self._stopped.is_set():
+                    return False
+                self._pass_done.wait(min(left, 0.5))
+        return True
+
+    @contextlib.contextmanager
+    def _serve(self) -> Iterator[str]:
+        from starlette.applications import Starlette
+
+        from syncd.entrypoints.health import health_routes
+        from syncd.entrypoints.web.app import routes
+        from syncd.entrypoints.web.serve import serve_in_thread
+        from syncd.entrypoints.webhook import WebhookSink, webhook_routes
+
+        sink = WebhookSink(self.store, on_due=self.wake, on_deauthorized=self.deauthorize)
+        app = Starlette(
+            routes=[*health_routes(self), *webhook_routes(self.settings, sink), *routes(self.store, self.settings)]
+        )
+        with serve_in_thread(app, self.settings.web.host, self.settings.web.port) as url:
+            yield url
+
+    # ---- jobs -----------------------------------------------------------------------------------------------
+
+    def _sync_job(self) -> None:
+        """One pass at a time per process; a wake during a pass makes that pass loop once more (never lost)."""
+        while not self.stopping:
+            if not self._pass_lock.acquire(blocking=False):
+                return  # a pass is running: it sees the wake flag and goes round again
+            try:
+                self._sync_started = time.monotonic()
+                while not self.stopping:
+                    self._wake.clear()
+                    self._sync_pass()
+                    if not self._wake.is_set():
+                        break
+            finally:
+                self._sync_started = None
+                self._pass_lock.release()
+            if not self._wake.is_set():  # re-checked after the release: a wake in between is not lost
+                return
+
+    def _sync_pass(self) -> None:
+        summary = PassSummary(passes=self.last_pass.passes + 1)
+        for platform in self.platforms:
+            seen: set[int] = set()
+            while not self.stopping:  # one account per claim: a stop never strands claimed-but-untouched accounts
+                try:
+                    report = platform.service.sync_due(self.worker, limit=1, lease_s=self.options.lease_s)
+                except Exception as exc:  # a database hiccup: log, try again next tick
+                    log.error("sync_pass_failed", platform=platform.name, error=f"{type(exc).__name__}: {exc}")
+                    break
+                outcomes = list(getattr(report, "accounts", []))
+                for outcome in outcomes:
+                    self._record(outcome)
+                    summary.accounts += 1
+                    summary.failed += bool(getattr(outcome, "error", None))
+                ids = {int(o.account_id) for o in outcomes}
+                if not ids or ids <= seen:  # nothing due, or an account due again at once: next tick
+                    break
+                seen |= ids
+        for platform in self.platforms:
+            if self.stopping:
+                break
+            try:
+                written = platform.service.drain(self.worker)
+                summary.written += int(getattr(written, "written", 0))
+            except Exception as exc:
+                log.error("writeback_pass_failed", platform=platform.name, error=f"{type(exc).__name__}: {exc}")
+        summary.finished_at = datetime.now(UTC)
+        with self._pass_done:
+            self.last_pass = summary
+            self._pass_done.notify_all()
+        if summary.accounts or summary.written:
+            self.notifier.status(
+                f"last sync {summary.finished_at:%H:%M:%S} UTC: {summary.accounts} account(s), "
+                f"{summary.failed} failed, {summary.written} note(s) written"
+            )
+
+    def _record(self, outcome: Any) -> None:
+        account_id = int(outcome.account_id)
+        with self._lock:
+            health = self.health.setdefault(account_id, AccountHealth())
+            now = datetime.now(UTC)
+            if outcome.error:
+                health.last_error, health.last_error_at = str(outcome.error), now
+            else:
+                health.last_success = now
+
+    def _digest_job(self) -> None:
+        now = datetime.now(UTC)
+        try:
+            if self._digests is not None:
+                self._digests(now)
+            else:
+                from syncd.services.digests import send_due_digests
+
+                report = send_due_digests(self.store, self.settings, now, worker=self.worker)
+                if report.sent or report.failed:
+                    log.info("digests_sent", sent=len(report.sent), failed=len(report.failed))
+        except Exception as exc:
+            log.error("digest_job_failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _rescan_job(self) -> None:
+        """Re-run the rules where their version changed (after an upgrade or a threshold edit); no API calls."""
+        from syncd.entrypoints.wiring import annotation_policy
+        from syncd.services.annotating import reannotate
+        from syncd.services.strava_sync import write_back_providers
+
+        try:
+            report = reannotate(
+                self.store,
+                annotation_policy(self.settings),
+                now=datetime.now(UTC),
+                write_back_providers=write_back_providers(self.settings.strava.write_back),
+            )
+            if report.changed:
+                log.info("rescan_done", examined=report.examined, changed=report.changed)
+                self.wake()
+        except Exception as exc:
+            log.error("rescan_failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _watchdog_job(self) -> None:
+        """WATCHDOG=1 only while the scheduler runs jobs and no sync is stuck past its lease."""
+        started = self._sync_started
+        if started is not None and time.monotonic() - started > self.options.lease_s:
+            log.error("sync_stuck", seconds=round(time.monotonic() - started))
+            return  # no ping: systemd restarts us, the lease expires, another worker (or we) take over
+        self.heartbeat = time.monotonic()
+        self.notifier.watchdog()
+
+    # ---- webhook consequences -------------------------------------------------------------------------------
+
+    def deauthorize(self, provider: str, external_id: str) -> None:
+        """The athlete revoked our access: after checking with the platform, delete their data from it."""
+        try:
+            self._scheduler.add_job(self._deauthorize_job, args=(provider, external_id))
+        except Exception as exc:  # shutting down: the event is lost, the next poll finds the revoked grant anyway
+            log.warning("deauthorization_not_scheduled", error=f"{type(exc).__name__}: {exc}")
+
+    def _deauthorize_job(self, provider: str, external_id: str) -> None:
+        from syncd.adapters.strava.errors import UnauthorizedError
+        from syncd.services.accounts import unlink
+
+        account = next(
+            (a for a in self.store.list_accounts() if a.provider == provider and a.external_id == external_id), None
+        )
+        platform = next((p for p in self.platforms if p.name == provider), None)
+        if account is None or platform is None:
+            return
+        api_for_account = getattr(platform.service, "api_for_account", None)
+        if callable(api_for_account):
+            # Webhook events are not signed: a forged "authorized: false" must not delete anyone's data. If the
+            # grant still works the event is not true, and nothing is deleted.
+            try:
+                api_for_account(account.id).athlete()
+            except UnauthorizedError:
+                pass
+            except Exception as exc:
+                log.warning("deauthorization_unverified", account_id=account.id, error=f"{type(exc).__name__}: {exc}")
+                return
+            else:
+                log.warning("deauthorization_ignored", account_id=account.id, reason="the grant still works")
+                return
+        deleted = unlink(self.store, account.id)
+        log.info("athlete_deauthorized", provider=provider, account_id=account.id, activities_deleted=deleted)
+
+
+def release_leases(store: Store, worker: str) -> int:
+    """Give back every account and write-back this worker still holds, so another worker takes them at once."""
+    released = 0
+    with store.engine.begin() as conn:
+        result = conn.execute(
+            sa.update(AccountRow)
+            .where(AccountRow.lease_owner == worker)
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+        released += int(result.rowcount or 0)
+    claimed = sa.select(OutboxRow.id).where(OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+    with store.engine.connect() as conn:
+        ids = list(conn.execute(claimed).scalars())
+    for item_id in ids:  # one at a time: a newer pending note for the same activity wins over the old one
+        with contextlib.suppress(sa.exc.IntegrityError), store.engine.begin() as conn:
+            result = conn.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+                .values(status="pending", lease_owner=None, lease_expires_at=None)
+            )
+            released += int(result.rowcount or 0)
+    return released
+
+
+def mark_due(store: Store, provider: str, external_id: str, now: datetime | None = None) -> bool:
+    """Make one account due now (a webhook said something changed); False when no such linked account."""
+    with store.engine.begin() as conn:
+        result = conn.execute(
+            sa.update(AccountRow)
+            .where(AccountRow.provider == provider, AccountRow.external_id == external_id, AccountRow.state == "ok")
+            .values(next_due_at=now or datetime.now(UTC))
+        )
+    return bool(result.rowcount)

@@ -1,0 +1,166 @@
+"""Strava's webhook (push subscriptions) as Starlette routes: `GET /webhook/strava` and `POST /webhook/strava`.
+
+GET is Strava's subscription check: answer `{"hub.challenge": …}` only when `hub.verify_token` matches
+`[strava] webhook_verify_token`. POST is an event; Strava wants a 200 within 2 s, so nothing is synced here: an
+activity event (create/update/delete) only makes that athlete's account due now and wakes the scheduler, and an
+athlete event with `"authorized": "false"` hands the deauthorization to a background job (which checks with Strava
+before deleting anything: events are not signed, a forged one must not delete data). Malformed events answer 400
+and change nothing; events for athletes we do not know are acknowledged and ignored (or Strava retries them).
+With no verify token configured the webhook is off and both routes answer 404.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from syncd.config import Settings
+from syncd.logging import get_logger
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.repository import Store
+
+PATH = "/webhook/strava"
+MAX_BODY = 64 * 1024
+OBJECT_TYPES = {"activity", "athlete"}
+ASPECT_TYPES = {"create", "update", "delete"}
+log = get_logger("syncd.webhook")
+
+
+class EventError(ValueError):
+    """A malformed event; str() names what is wrong."""
+
+
+@dataclass(frozen=True)
+class Event:
+    object_type: str
+    aspect_type: str
+    object_id: int
+    owner_id: int
+    updates: dict[str, Any]
+
+    @property
+    def deauthorized(self) -> bool:
+        return self.object_type == "athlete" and str(self.updates.get("authorized", "")).lower() == "false"
+
+
+def parse_event(body: bytes) -> Event:
+    """Strava's event JSON -> Event, or EventError naming the problem."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise EventError("the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise EventError("the body must be a JSON object")
+    object_type, aspect_type = data.get("object_type"), data.get("aspect_type")
+    if object_type not in OBJECT_TYPES:
+        raise EventError(f"object_type must be one of {sorted(OBJECT_TYPES)}")
+    if aspect_type not in ASPECT_TYPES:
+        raise EventError(f"aspect_type must be one of {sorted(ASPECT_TYPES)}")
+    ids = {}
+    for key in ("object_id", "owner_id"):
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise EventError(f"{key} must be a positive integer")
+        ids[key] = value
+    updates = data.get("updates", {})
+    if not isinstance(updates, dict):
+        raise EventError("updates must be a JSON object")
+    return Event(str(object_type), str(aspect_type), ids["object_id"], ids["owner_id"], updates)
+
+
+class WebhookSink:
+    """What an event does: mark the account due (in the database, so any worker may take it) and wake us."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        on_due: Callable[[], None],
+        on_deauthorized: Callable[[str, str], None],
+        provider: str = "strava",
+    ) -> None:
+        self.store = store
+        self.on_due = on_due
+        self.on_deauthorized = on_deauthorized
+        self.provider = provider
+
+    def accept(self, event: Event) -> str:
+        """Act on one event quickly; returns what was done (for the log and the answer)."""
+        from syncd.entrypoints.daemon import mark_due
+
+        owner = str(event.owner_id)
+        if event.deauthorized:
+            self.on_deauthorized(self.provider, owner)
+            return "deauthorization queued"
+        if event.object_type != "activity":
+            return "ignored"
+        if not mark_due(self.store, self.provider, owner):
+            return "unknown athlete; ignored"
+        self.on_due()
+        return "sync queued"
+
+
+def _verify_token(settings: Settings) -> str | None:
+    token = settings.strava.webhook_verify_token
+    return token.reveal() if token else None
+
+
+def webhook_routes(settings: Settings, sink: WebhookSink) -> list[BaseRoute]:
+    expected = _verify_token(settings)
+
+    async def validate(request: Request) -> Response:
+        if expected is None:
+            return JSONResponse({"error": "webhook is off: set [strava] webhook_verify_token"}, status_code=404)
+        params = request.query_params
+        challenge, mode, token = params.get("hub.challenge"), params.get("hub.mode"), params.get("hub.verify_token")
+        if not challenge or mode != "subscribe" or token is None:
+            return JSONResponse(
+                {"error": "expected hub.mode=subscribe, hub.challenge and hub.verify_token"}, status_code=400
+            )
+        if not hmac.compare_digest(token.encode(), expected.encode()):
+            log.warning("webhook_validation_refused", reason="wrong verify token")
+            return JSONResponse({"error": "wrong hub.verify_token"}, status_code=403)
+        log.info("webhook_validated")
+        return JSONResponse({"hub.challenge": challenge})
+
+    async def receive(request: Request) -> Response:
+        if expected is None:
+            return JSONResponse({"error": "webhook is off: set [strava] webhook_verify_token"}, status_code=404)
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
+        try:
+            event = parse_event(body)
+        except EventError as exc:
+            log.warning("webhook_event_refused", error=str(exc))
+            return JSONResponse({"error": f"malformed event: {exc}"}, status_code=400)
+        try:
+            outcome = await run_in_threadpool(sink.accept, event)
+        except Exception as exc:  # the database is down: 500 makes Strava retry the event
+            log.error("webhook_event_failed", error=f"{type(exc).__name__}: {exc}")
+            return JSONResponse({"error": "could not queue the event; it will be retried"}, status_code=500)
+        log.info(
+            "webhook_event",
+            object_type=event.object_type,
+            aspect_type=event.aspect_type,
+            object_id=event.object_id,
+            outcome=outcome,
+        )
+        return JSONResponse({"status": outcome})
+
+    return [
+        Route(PATH, validate, methods=["GET"], name="webhook_validate"),
+        Route(PATH, receive, methods=["POST"], name="webhook_event"),
+    ]

@@ -1,0 +1,129 @@
+"""Cross-platform identity: most Garmin watches also upload to Strava, so one run arrives twice.
+
+A Garmin run and a Strava run of the same athlete whose starts are within 2 minutes and whose distances are within
+3 % (durations, when neither has a distance) are one logical activity: both rows get the same `logical_group`.
+Then its load counts once (Store.history, digests), both twins are annotated from the richer recording (its
+streams are copied onto the poorer twin, as a Strava export's streams are onto its synced twin), and each twin's
+note goes to its own platform when that platform's `write_back` says so, so the athlete chooses where notes go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+import structlog
+
+from syncd.adapters.db import identity as db
+from syncd.adapters.db.identity import TwinFacts
+from syncd.domain.model import Source, Streams
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.repository import Store
+
+START_TOLERANCE = timedelta(minutes=2)
+DISTANCE_TOLERANCE = 0.03
+PLATFORMS = (Source.GARMIN.value, Source.STRAVA.value)
+log = structlog.stdlib.get_logger("syncd.identity")  # lazy: resolved after configure_logging
+
+
+def _close(a: float | None, b: float | None, tolerance: float) -> bool | None:
+    """Within `tolerance` of the larger value; None when either is missing (cannot tell)."""
+    if a is None or b is None or a <= 0 or b <= 0:
+        return None
+    return abs(a - b) <= tolerance * max(a, b)
+
+
+def same_run(a: TwinFacts, b: TwinFacts) -> bool:
+    """Starts within 2 minutes and distances within 3 % (durations when a distance is missing)."""
+    if a.athlete_id != b.athlete_id or a.source == b.source:
+        return False
+    if abs((a.start_utc - b.start_utc).total_seconds()) > START_TOLERANCE.total_seconds():
+        return False
+    distance = _close(a.distance_m, b.distance_m, DISTANCE_TOLERANCE)
+    if distance is not None:
+        return distance
+    return bool(_close(a.duration_s, b.duration_s, DISTANCE_TOLERANCE))
+
+
+def richness(streams: Streams | None) -> tuple[int, int, int]:
+    """How much a recording holds: (has GPS, channels with data, samples); the larger tuple is richer."""
+    if streams is None:
+        return (0, 0, 0)
+    present = sum(1 for column in streams.channels().values() if np.isfinite(column).any())
+    return (int(streams.has_gps), present, len(streams))
+
+
+@dataclass(frozen=True)
+class Linked:
+    group: str
+    activity_ids: tuple[int, ...]
+    streams_from: int | None = None  # the twin whose streams now serve the group
+
+
+def link_twin(store: Store, activity_id: int) -> Linked | None:
+    """Find the other platform's twin of a stored Garmin/Strava activity and group them; None if there is none.
+
+    Idempotent: an activity already grouped with a twin that still matches gives the same group again.
+    """
+    me = db.facts(store.engine, activity_id)
+    if me is None or me.source not in PLATFORMS:
+        return None
+    others = [
+        f
+        for f in db.nearby(store.engine, me.athlete_id, me.start_utc, START_TOLERANCE, PLATFORMS)
+        if f.id != me.id and same_run(me, f)
+    ]
+    # a twin already grouped with another activity from my platform is taken
+    free = [
+        f for f in others if f.logical_group is None or f.logical_group == me.logical_group or not _taken(store, f, me)
+    ]
+    if not free:
+        return None
+    twin = min(free, key=lambda f: (abs((f.start_utc - me.start_utc).total_seconds()), f.id))
+    group = me.logical_group or twin.logical_group or f"run:{min(me.id, twin.id)}"
+    ids = (me.id, twin.id) if me.id < twin.id else (twin.id, me.id)
+    if me.logical_group != group or twin.logical_group != group:
+        db.set_group(store.engine, ids, group)
+        log.info("twins_linked", group=group, activity_ids=list(ids), sources=[me.source, twin.source])
+    return Linked(group, ids, _share_richer_streams(store, ids))
+
+
+def _taken(store: Store, candidate: TwinFacts, me: TwinFacts) -> bool:
+    assert candidate.logical_group is not None
+    return any(m.source == me.source and m.id != me.id for m in db.members(store.engine, candidate.logical_group))
+
+
+def _share_richer_streams(store: Store, ids: Iterable[int]) -> int | None:
+    """Copy the richest twin's streams onto the others (their own summary, raw data and ids stay)."""
+    twins = [store.get_activity(i, with_streams=True) for i in ids]
+    best = max(twins, key=lambda s: (richness(s.activity.streams), -s.id))
+    if best.activity.streams is None:
+        return None
+    for twin in twins:
+        if twin.id == best.id or richness(twin.activity.streams) >= richness(best.activity.streams):
+            continue
+        origin = f"{best.activity.source.value}:{best.activity.external_id}"
+        activity = replace(
+            twin.activity, streams=best.activity.streams, extra={**dict(twin.activity.extra), "streams_from": origin}
+        )
+        store.upsert_activity(twin.athlete_id, activity, twin.raw)
+        log.info("twin_streams_shared", activity_id=twin.id, streams_from=origin)
+    return best.id
+
+
+def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
+    """`link_twin` for each id (each fault stays with its activity); the groups found, once each."""
+    found: dict[str, Linked] = {}
+    for activity_id in activity_ids:
+        try:
+            linked = link_twin(store, activity_id)
+        except Exception as exc:  # one activity's fault never stops the others
+            log.warning("twin_link_failed", activity_id=activity_id, error=f"{type(exc).__name__}: {exc}")
+            continue
+        if linked is not None:
+            found[linked.group] = linked
+    return list(found.values())
