@@ -262,10 +262,16 @@ def active_hours(starts: list[datetime]) -> frozenset[int]:
     return frozenset(hours)
 
 
-def next_poll_at(now: datetime, interval_s: float, hours: frozenset[int]) -> datetime:
+POLL_JITTER = 0.10  # each poll's interval varies by up to ±10 %, so accounts linked together spread out
+
+
+def next_poll_at(now: datetime, interval_s: float, hours: frozenset[int], jitter: float = 0.0) -> datetime:
     """When to poll next: after `interval_s`, but outside the athlete's usual hours at a relaxed pace (twice the
-    interval), so the budget goes where new runs are likely. With no history every hour counts as active."""
-    interval = timedelta(seconds=interval_s)
+    interval), so the budget goes where new runs are likely. With no history every hour counts as active.
+
+    `jitter` is a fraction of the interval (the caller draws it, e.g. uniformly in ±POLL_JITTER; clamped to ±0.5):
+    the interval becomes `interval_s * (1 + jitter)`, so accounts polled together drift apart."""
+    interval = timedelta(seconds=interval_s * (1.0 + max(-0.5, min(0.5, jitter))))
     if not hours or now.astimezone(UTC).hour in hours or (now + interval).astimezone(UTC).hour in hours:
         return now + interval
     return now + 2 * interval

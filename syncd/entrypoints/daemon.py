@@ -77,6 +77,8 @@ class DaemonOptions:
     digest_every_s: float = 300.0
     rescan_every_s: float = 86_400.0
     rescan_first_after_s: float = 120.0
+    webhook_check_every_s: float = 86_400.0  # ask Strava whether our push subscription exists (first at start)
+    webhook_retry_s: float = 3_600.0  # after a failed check (polling stays normal meanwhile)
     serve_web: bool = True
 
 
@@ -127,6 +129,8 @@ class Daemon:
         self._wake = threading.Event()
         self._pass_done = threading.Condition()
         self._sync_started: float | None = None
+        self._webhook_check_due = 0.0  # monotonic time of the next push-subscription check (0: at the first pass)
+        self.webhook_used: bool | None = None  # None: not decided yet (no Strava platform or no check so far)
         self._pass_lock = threading.Lock()
         self._lock = threading.Lock()
         self._stack = contextlib.ExitStack()
@@ -256,6 +260,8 @@ class Daemon:
 
     def _sync_pass(self) -> None:
         summary = PassSummary(passes=self.last_pass.passes + 1)
+        if time.monotonic() >= self._webhook_check_due:
+            self._check_webhook()
         for platform in self.platforms:
             seen: set[int] = set()
             while not self.stopping:  # one account per claim: a stop never strands claimed-but-untouched accounts
@@ -290,6 +296,34 @@ class Daemon:
                 f"last sync {summary.finished_at:%H:%M:%S} UTC: {summary.accounts} account(s), "
                 f"{summary.failed} failed, {summary.written} note(s) written"
             )
+
+    def _check_webhook(self) -> None:
+        """With `[strava] webhook_verify_token` set, ask Strava (as `syncd webhook list` does) whether this app has a
+        push subscription: if so, polling drops to a daily safety re-scan; otherwise, or when the check fails,
+        polling stays normal. Runs before the first sync pass and then daily (hourly after a failure)."""
+        now = time.monotonic()
+        self._webhook_check_due = now + self.options.webhook_check_every_s
+        strava = next((p.service for p in self.platforms if p.name == "strava"), None)
+        use_webhook = getattr(strava, "use_webhook", None)
+        subscriptions = getattr(strava, "push_subscriptions", None)
+        if not callable(use_webhook) or not callable(subscriptions):
+            return
+        used, reason = False, ""
+        if not self.settings.strava.webhook_verify_token:
+            reason = "[strava] webhook_verify_token is not set"
+        else:
+            try:
+                used = bool(subscriptions())
+                reason = "" if used else "Strava has no push subscription for this app (`syncd webhook subscribe`)"
+            except Exception as exc:
+                self._webhook_check_due = now + self.options.webhook_retry_s
+                reason = f"checking the push subscription failed ({type(exc).__name__}); will retry"
+        use_webhook(used)
+        if used:
+            log.info("strava_webhook_polling", polling="daily safety re-scan", reason="push subscription exists")
+        elif self.webhook_used is not False or reason.startswith("checking"):  # one line per change or failure
+            log.info("strava_webhook_not_used", polling="normal", reason=reason)
+        self.webhook_used = used
 
     def _record(self, outcome: Any) -> None:
         account_id = int(outcome.account_id)

@@ -126,8 +126,9 @@ def strava_endpoint(settings: Settings) -> Endpoint:
     return Endpoint(strava.api_url, strava.oauth_url, client_id, strava.client_secret.reveal(), float(strava.timeout_s))
 
 
-def strava_service(settings: Settings, store: Store) -> StravaService:
-    """The Strava sync/write-back service with the database-backed rate budget shared by all workers."""
+def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -> StravaService:
+    """The Strava sync/write-back service with the database-backed rate budget shared by all workers; `webhook`:
+    a push subscription exists, so polling is a daily safety re-scan (the daemon checks and switches it)."""
     from datetime import timedelta
 
     from syncd.adapters.db.rate_budget import DbRateBudget
@@ -146,7 +147,9 @@ def strava_service(settings: Settings, store: Store) -> StravaService:
         budget=DbRateBudget(store.engine, f"strava:{endpoint.client_id}"),
         policy=annotation_policy(settings),
         options=options,
-        poll=PollSettings(share_pct=float(strava.poll_share_pct), min_interval_s=60.0 * strava.poll_interval_min),
+        poll=PollSettings(
+            share_pct=float(strava.poll_share_pct), min_interval_s=60.0 * strava.poll_interval_min, webhook=webhook
+        ),
         write_reserve=strava.write_reserve,
     )
 

@@ -23,6 +23,7 @@ from syncd.domain.model import Gear
 from syncd.domain.notes import FORMATTERS, TITLES
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import Units, format_distance, format_duration
+from syncd.logging import redact_text
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -262,3 +263,27 @@ def shoe_views(gear: list[Gear], thresholds: Thresholds, units: Units) -> list[S
             )
         )
     return sorted(views, key=lambda v: (v.retired, -v.share_pct))
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionView:
+    """A linked account that is not syncing: its state, why (tokens never appear: records hold none) and the fix."""
+
+    provider: str
+    state: str
+    message: str
+    fix: str
+
+
+_STATE_DEFAULTS = {"needs_relink": "access was revoked or expired", "error": "syncing keeps failing"}
+
+
+def accounts_needing_attention(store: Store, athlete_id: int | None) -> list[AttentionView]:
+    """Accounts whose state is not "ok", only `athlete_id`'s when one athlete is in view."""
+    views = []
+    for account in store.list_accounts():
+        if account.state == "ok" or (athlete_id is not None and account.athlete_id != athlete_id):
+            continue
+        message = redact_text(account.state_message or _STATE_DEFAULTS.get(account.state, account.state))
+        views.append(AttentionView(account.provider, account.state, message, f"syncd link {account.provider}"))
+    return views

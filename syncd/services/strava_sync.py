@@ -12,6 +12,7 @@ skipped; a rate limit stops this account (and leaves unfetched runs pending for 
 from __future__ import annotations
 
 import contextlib
+import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -38,7 +39,14 @@ from syncd.adapters.strava.mapping import (
 )
 from syncd.adapters.strava.writer import StravaDescriptionWriter
 from syncd.domain.model import Activity, Source, Streams
-from syncd.domain.rate_budget import DEFAULT_READ_DAILY_LIMIT, PollPlan, active_hours, next_poll_at, plan_polling
+from syncd.domain.rate_budget import (
+    DEFAULT_READ_DAILY_LIMIT,
+    POLL_JITTER,
+    PollPlan,
+    active_hours,
+    next_poll_at,
+    plan_polling,
+)
 from syncd.ports import Clock
 from syncd.services.accounts import PROVIDER, AccountTokens, mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy, annotate_stored
@@ -313,7 +321,8 @@ class PassReport:
 class PollSettings:
     share_pct: float = 25.0
     min_interval_s: float = 900.0
-    webhook: bool = False
+    webhook: bool = False  # a push subscription exists: polling is only a daily safety re-scan
+    jitter: float = POLL_JITTER  # each account's next poll varies by up to this fraction of the interval
 
 
 class StravaService:
@@ -373,6 +382,18 @@ class StravaService:
     def requests_sent(self) -> int:
         return sum(api.stats.reads + api.stats.writes for api in self._apis.values())
 
+    def use_webhook(self, enabled: bool) -> None:
+        """Poll daily (a push subscription delivers the changes) or at the normal interval; the daemon decides."""
+        self.poll = replace(self.poll, webhook=enabled)
+
+    def push_subscriptions(self) -> list[Any]:
+        """This app's Strava push subscriptions (what `syncd webhook list` shows); raises on any failure."""
+        from syncd.adapters.strava.client import make_client
+
+        endpoint = self.endpoint
+        client = make_client(endpoint.api_url, endpoint.oauth_url, timeout_s=endpoint.timeout_s)
+        return list(client.list_subscriptions(endpoint.client_id, endpoint.client_secret))
+
     def plan(self) -> PollPlan:
         accounts = [a for a in self.store.list_accounts() if a.provider == PROVIDER and a.state == "ok"]
         state = getattr(self.budget, "state", None)  # the database budget knows Strava's real limit
@@ -412,11 +433,19 @@ class StravaService:
             if sync.resume_at is not None:
                 next_due = max(sync.resume_at, now)
             elif plan is not None:
-                starts = [
-                    s.activity.start_utc
-                    for s in self.store.iter_activities(athlete_id=account.athlete_id, since=now - timedelta(days=28))
-                ]
-                next_due = next_poll_at(now, plan.interval_s, active_hours(starts))
+                # With the webhook, the daily re-scan is a safety net: the athlete's usual hours don't stretch it.
+                starts = (
+                    []
+                    if self.poll.webhook
+                    else [
+                        s.activity.start_utc
+                        for s in self.store.iter_activities(
+                            athlete_id=account.athlete_id, since=now - timedelta(days=28)
+                        )
+                    ]
+                )
+                jitter = random.uniform(-self.poll.jitter, self.poll.jitter)  # spreading, not security
+                next_due = next_poll_at(now, plan.interval_s, active_hours(starts), jitter)
             if account.state_message:
                 self.store.set_account_state(account.id, "ok", None)
             log.info(

@@ -186,3 +186,22 @@ def test_export_import_links_to_strava_ids_so_streams_are_not_refetched(
     stored_id = store.find_activity_id("strava", str(strava_id))
     assert stored_id is not None and store.get_activity(stored_id).activity.streams is not None
     assert [s.activity.source for s in store.iter_activities(athlete_id=linked.athlete_id)] == [Source.STRAVA]
+
+
+def test_accounts_synced_in_one_pass_get_jittered_next_polls(
+    store: Store, sim: StravaSimulator, clock: FakeClock
+) -> None:
+    for n in range(4):  # no history: every hour is active, so the next poll is the jittered interval
+        harness.link(store, sim, sim.add_athlete(firstname=f"Runner{n}").id, clock=clock)
+    service = harness.service(store, sim, clock=clock)
+
+    report = service.run_once("w1")
+
+    assert report.plan is not None
+    interval = report.plan.interval_s  # four athletes share the budget: stretched past 15 minutes
+    assert len(report.accounts) == 4 and all(o.error is None for o in report.accounts)
+    due = [a.next_due_at for a in store.list_accounts()]
+    assert len(set(due)) == 4  # linked together, polled apart
+    for when in due:
+        offset = (when - clock.now()).total_seconds()
+        assert interval * 0.9 - 1 <= offset <= interval * 1.1 + 1

@@ -228,6 +228,19 @@ LIST_SCHEMA = {
         "per_page": {"type": "integer"},
         "total": {"type": "integer"},
         "pages": {"type": "integer"},
+        "accounts_needing_attention": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["provider", "state", "message", "fix"],
+                "properties": {
+                    "provider": {"enum": ["strava", "garmin"]},
+                    "state": {"enum": ["needs_relink", "error"]},
+                    "message": {"type": "string"},
+                    "fix": {"type": "string"},
+                },
+            },
+        },
     },
 }
 DETAIL_SCHEMA = {
@@ -382,3 +395,77 @@ def test_week_filter_uses_local_calendar(open_server: str, seeded: Seeded) -> No
     assert seeded.other_activity in week47
     card = get(f"{open_server}/?athlete={seeded.other}").body
     assert "not annotated yet" in card
+
+
+ACCESS_TOKEN = "access-Tk55-do-not-print"
+RELINK_MESSAGE = "Strava refused the refresh (401): access was revoked"
+
+
+def attention_boxes(html: str) -> list[tuple[str, str]]:
+    return re.findall(r'<p class="account-state [^"]*" data-provider="(\w+)" data-state="(\w+)">', html)
+
+
+def test_accounts_needing_attention_show_in_feed_and_api(open_server: str, seeded: Seeded) -> None:
+    store = seeded.store
+    strava = store.upsert_account(seeded.other, "strava", "42", {"access_token": ACCESS_TOKEN, "refresh_token": "r"})
+    garmin = store.upsert_account(seeded.runner, "garmin", "g-1", {"access_token": ACCESS_TOKEN})
+    page = get(open_server + "/")
+    assert attention_boxes(page.body) == [] and 'class="attention"' not in page.body
+    assert get(open_server + "/api/activities").json()["accounts_needing_attention"] == []  # type: ignore[index]
+
+    store.set_account_state(strava, "needs_relink", RELINK_MESSAGE)
+    store.set_account_state(garmin, "error", "Garmin answered 500 three times")
+    page = get(open_server + "/")
+    assert attention_boxes(page.body) == [("strava", "needs_relink"), ("garmin", "error")]
+    assert "Strava needs re-link:</strong>" in page.body and "Garmin sync error:</strong>" in page.body
+    assert "refused the refresh (401)" in page.body and "<code>syncd link strava</code>" in page.body
+    assert "<code>syncd link garmin</code>" in page.body
+    assert page.body.index('class="attention"') < page.body.index('class="filters"')  # a banner at the top
+    data = get(open_server + "/api/activities").json()
+    jsonschema.validate(data, LIST_SCHEMA)
+    assert data["accounts_needing_attention"] == [  # type: ignore[index]
+        {"provider": "strava", "state": "needs_relink", "message": RELINK_MESSAGE, "fix": "syncd link strava"},
+        {
+            "provider": "garmin",
+            "state": "error",
+            "message": "Garmin answered 500 three times",
+            "fix": "syncd link garmin",
+        },
+    ]
+    # Filtering to one athlete narrows the banner to that athlete's accounts.
+    only_runner = get(f"{open_server}/?athlete={seeded.runner}")
+    assert attention_boxes(only_runner.body) == [("garmin", "error")]
+    runner_api = get(f"{open_server}/api/activities?athlete={seeded.runner}").json()
+    assert [a["provider"] for a in runner_api["accounts_needing_attention"]] == ["garmin"]  # type: ignore[index]
+    for body in (page.body, json.dumps(data)):
+        assert ACCESS_TOKEN not in body
+
+    # Re-linking (new tokens) resets the state: the banner goes away.
+    store.upsert_account(seeded.other, "strava", "42", {"access_token": "fresh", "refresh_token": "r2"})
+    assert attention_boxes(get(open_server + "/").body) == [("garmin", "error")]
+
+
+def test_athlete_link_shows_only_its_own_accounts_needing_attention(
+    locked_server: str, seeded: Seeded, tmp_path: Path
+) -> None:
+    store = seeded.store
+    strava = store.upsert_account(seeded.other, "strava", "42", {"access_token": ACCESS_TOKEN})
+    garmin = store.upsert_account(seeded.runner, "garmin", "g-1", {"access_token": ACCESS_TOKEN})
+    store.set_account_state(strava, "needs_relink", RELINK_MESSAGE)
+    store.set_account_state(garmin, "needs_relink", "Garmin rejected the stored session")
+    auth = Authenticator(settings_for(tmp_path, host="0.0.0.0", token=Secret(TOKEN)))
+    other_key, runner_key = auth.athlete_key(seeded.other), auth.athlete_key(seeded.runner)
+    other_page = get(f"{locked_server}/?key={other_key}")
+    assert attention_boxes(other_page.body) == [("strava", "needs_relink")]
+    assert "Garmin rejected" not in other_page.body and ACCESS_TOKEN not in other_page.body
+    runner_api = get(f"{locked_server}/api/activities?key={runner_key}").json()
+    assert runner_api["accounts_needing_attention"] == [  # type: ignore[index]
+        {
+            "provider": "garmin",
+            "state": "needs_relink",
+            "message": "Garmin rejected the stored session",
+            "fix": "syncd link garmin",
+        }
+    ]
+    owner = get(f"{locked_server}/", {"Authorization": f"Bearer {TOKEN}"})
+    assert attention_boxes(owner.body) == [("strava", "needs_relink"), ("garmin", "needs_relink")]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from syncd.domain.rate_budget import (
+    POLL_JITTER,
     BudgetState,
     RateSnapshot,
     active_hours,
@@ -113,3 +114,14 @@ def test_polls_relax_outside_the_athletes_usual_hours() -> None:
     assert next_poll_at(T.replace(hour=6), 900, hours) == T.replace(hour=6) + timedelta(seconds=900)
     assert next_poll_at(T.replace(hour=14), 900, hours) == T.replace(hour=14) + timedelta(seconds=1800)
     assert next_poll_at(T, 900, frozenset()) == T + timedelta(seconds=900)
+
+
+def test_poll_jitter_stretches_or_shortens_the_interval_by_a_fraction() -> None:
+    assert next_poll_at(T, 900, frozenset(), 0.1) == T + timedelta(seconds=990)
+    assert next_poll_at(T, 900, frozenset(), -0.1) == T + timedelta(seconds=810)
+    assert next_poll_at(T, 900, frozenset(), 0.0) == next_poll_at(T, 900, frozenset())
+    hours = frozenset({6, 7})  # outside the usual hours the jittered interval is doubled
+    assert next_poll_at(T.replace(hour=14), 900, hours, 0.1) == T.replace(hour=14) + timedelta(seconds=1980)
+    assert next_poll_at(T, 900, frozenset(), 5.0) == T + timedelta(seconds=1350)  # clamped to +-50 %
+    spread = {next_poll_at(T, 900, frozenset(), j) for j in (-POLL_JITTER, 0.0, POLL_JITTER)}
+    assert len(spread) == 3

@@ -33,7 +33,15 @@ from syncd.entrypoints.web.auth import SESSION_COOKIE, Access, Authenticator
 from syncd.entrypoints.web.charts import elevation_chart, flagged_stretches, pace_chart, route_svg
 from syncd.entrypoints.web.serialize import activity_json, page_json
 from syncd.logging import get_logger
-from syncd.services.feed import build_feed, card_view, check_flag, parse_week, shoe_views
+from syncd.services.feed import (
+    AttentionView,
+    accounts_needing_attention,
+    build_feed,
+    card_view,
+    check_flag,
+    parse_week,
+    shoe_views,
+)
 
 HERE = Path(__file__).resolve().parent
 log = get_logger(__name__)
@@ -157,10 +165,12 @@ async def feed_page(ctx: WebContext, request: Request, access: Access) -> Respon
     view = await run_in_threadpool(
         build_feed, ctx.store, feed_filter, ctx.settings.rules, page=page, per_page=50, strip_athlete=strip_athlete
     )
+    attention = await run_in_threadpool(accounts_needing_attention, ctx.store, feed_filter.athlete_id)
     return _render(
         ctx,
         "feed.html",
         view=view,
+        attention=attention,
         filters=feed_filter,
         week_text=request.query_params.get("week", ""),
         athletes=athletes,
@@ -238,7 +248,12 @@ async def api_list(ctx: WebContext, request: Request, access: Access) -> Respons
     if per_page > MAX_PER_PAGE:
         raise BadRequestError(f"per_page={per_page} is too large: use at most {MAX_PER_PAGE}")
     result = await run_in_threadpool(query_page, ctx.store.engine, feed_filter, page=page, per_page=per_page)
-    return JSONResponse(page_json(result))
+    attention = await run_in_threadpool(accounts_needing_attention, ctx.store, feed_filter.athlete_id)
+    return JSONResponse({**page_json(result), "accounts_needing_attention": [_attention_json(a) for a in attention]})
+
+
+def _attention_json(view: AttentionView) -> dict[str, str]:
+    return {"provider": view.provider, "state": view.state, "message": view.message, "fix": view.fix}
 
 
 async def api_detail(ctx: WebContext, request: Request, access: Access) -> Response:
