@@ -14,6 +14,7 @@ resumed from the stored token store: never a password login on a schedule.
 from __future__ import annotations
 
 import contextlib
+import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from syncd.adapters.garmin.mapping import (
 )
 from syncd.adapters.garmin.writer import GarminDescriptionWriter
 from syncd.domain.model import Activity, Source
+from syncd.domain.rate_budget import POLL_JITTER, next_poll_at
 from syncd.ports import Clock
 from syncd.services.accounts import mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy, annotate_stored
@@ -352,7 +354,8 @@ class GarminService:
     def _sync_one(self, account: AccountRecord, worker: str) -> AccountOutcome:
         outcome = AccountOutcome(account.id, account.external_id)
         now = self.clock.now()
-        next_due = now + self.options.poll_interval
+        jitter = random.uniform(-POLL_JITTER, POLL_JITTER)  # spread accounts linked together; not security
+        next_due = next_poll_at(now, self.options.poll_interval.total_seconds(), frozenset(), jitter)
         cursor: str | None = None
         try:
             sync = sync_account(

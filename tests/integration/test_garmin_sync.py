@@ -225,3 +225,17 @@ def test_a_rejected_token_marks_the_account_for_relink_and_the_others_carry_on(
     assert states == {str(user): "needs_relink", str(other.profile_id): "ok"}
     # the rejected account is not claimed again; no password login is ever attempted (the simulator has none)
     assert service(store, sim, clock).sync_due("w2").accounts == []
+
+
+def test_the_next_poll_is_jittered_around_the_interval(
+    store: Store, sim: GarminSimulator, user: int, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link(store, sim, user)
+    svc = service(store, sim, clock)
+    monkeypatch.setattr("syncd.services.garmin_sync.random.uniform", lambda low, high: high)  # the largest spread
+
+    svc.run_once("w1")
+
+    [account] = store.list_accounts()
+    interval = svc.options.poll_interval.total_seconds()
+    assert (account.next_due_at - clock.now()).total_seconds() == pytest.approx(interval * 1.1)
