@@ -206,12 +206,12 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
 def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.entrypoints.wiring import annotation_policy, open_store
     from syncd.services.annotating import reannotate
-    from syncd.services.strava_sync import write_back_providers
+    from syncd.services.write_back_policy import write_back_providers
 
     assert settings is not None
     store = open_store(settings)
     try:
-        providers = write_back_providers(settings.strava.write_back)
+        providers = write_back_providers(strava=settings.strava.write_back, garmin=settings.garmin.write_back)
         report = reannotate(
             store, annotation_policy(settings), since=args.since, now=_now(), write_back_providers=providers
         )

@@ -350,20 +350,22 @@ class Daemon:
             log.error("digest_job_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _rescan_job(self) -> None:
-        """Re-run the rules where their version changed (after an upgrade or a threshold edit); no API calls."""
+        """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit), and
+        on each week's last run once its week is over (weekly cross-training/strength findings)."""
         from syncd.entrypoints.wiring import annotation_policy
-        from syncd.services.annotating import reannotate
-        from syncd.services.strava_sync import write_back_providers
+        from syncd.services.annotating import reannotate, refresh_finished_weeks
+        from syncd.services.write_back_policy import write_back_providers
 
         try:
-            report = reannotate(
-                self.store,
-                annotation_policy(self.settings),
-                now=datetime.now(UTC),
-                write_back_providers=write_back_providers(self.settings.strava.write_back),
+            policy = annotation_policy(self.settings)
+            providers = write_back_providers(
+                strava=self.settings.strava.write_back, garmin=self.settings.garmin.write_back
             )
-            if report.changed:
-                log.info("rescan_done", examined=report.examined, changed=report.changed)
+            now = datetime.now(UTC)
+            report = reannotate(self.store, policy, now=now, write_back_providers=providers)
+            weekly = refresh_finished_weeks(self.store, policy, now=now, write_back_providers=providers)
+            if report.changed or weekly:
+                log.info("rescan_done", examined=report.examined, changed=report.changed, weekly_changed=weekly)
                 self.wake()
         except Exception as exc:
             log.error("rescan_failed", error=f"{type(exc).__name__}: {exc}")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from syncd.domain.history import HistoryEntry
+from syncd.domain.load import week_end_utc, week_start
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
@@ -19,6 +20,7 @@ from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
 
 if TYPE_CHECKING:
+    from syncd.adapters.db.records import StoredActivity
     from syncd.adapters.db.repository import Store
 
 # Enough history for the 28-day chronic load plus a margin; weekly rules also look at the rest of the week.
@@ -159,3 +161,41 @@ def reannotate(
         report.changed += outcome.changed
         report.queued_writebacks += outcome.queued_writeback
     return report
+
+
+def refresh_finished_weeks(
+    store: Store,
+    policy: AnnotationPolicy,
+    *,
+    now: datetime,
+    lookback: timedelta = timedelta(days=9),
+    write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
+) -> int:
+    """Re-annotate each week's last run once its week is over; returns how many notes changed.
+
+    Weekly findings (too little cross-training or strength work) can only be judged when the week has ended, but
+    its last run was usually synced and annotated before that. The daemon runs this daily, so the finding reaches
+    that run's note (and its twin's, for a run recorded on both platforms) shortly after the week ends.
+    """
+    last: dict[tuple[int, date], list[StoredActivity]] = {}
+    for stored in store.iter_activities(since=now - lookback):
+        activity = stored.activity
+        if not activity.sport.is_run:
+            continue
+        week = (stored.athlete_id, week_start(activity.start_local.date()))
+        group = last.setdefault(week, [])
+        if not group or activity.start_utc > group[0].activity.start_utc + timedelta(minutes=2):
+            group[:] = [stored]  # a later run: it (and its twins) are now the week's last
+        elif abs(activity.start_utc - group[0].activity.start_utc) <= timedelta(minutes=2):
+            group.append(stored)  # the same run from another platform
+    changed = 0
+    for (_athlete, monday), runs in last.items():
+        for stored in runs:
+            if week_end_utc(monday, stored.activity.utc_offset_s) > now:
+                continue
+            latest = store.latest_annotation(stored.id)
+            if latest is not None and latest.created_at >= week_end_utc(monday, stored.activity.utc_offset_s):
+                continue
+            outcome = annotate_stored(store, stored.id, policy, now=now, write_back_providers=write_back_providers)
+            changed += outcome.changed
+    return changed

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -50,13 +50,13 @@ from syncd.services.annotating import AnnotationPolicy, annotate_stored
 from syncd.services.garmin_accounts import PROVIDER
 from syncd.services.identity import link_all
 from syncd.services.strava_sync import AccountOutcome, PassReport, SyncReport
-from syncd.services.writeback import WritebackReport, drain_outbox
+from syncd.services.write_back_policy import write_back_providers
+from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
     from syncd.adapters.db.records import AccountRecord
     from syncd.adapters.db.repository import Store
 
-WriteBackMode = Literal["all", "private", "off"]
 SUMMARY_KEYS = (
     "activityType",
     "activityName",
@@ -85,19 +85,6 @@ class GarminSyncOptions:
 @dataclass
 class GarminSyncReport(SyncReport):
     linked: int = 0  # activities found to be the same as a Strava one
-
-
-def write_back_providers(garmin: WriteBackMode, strava: WriteBackMode) -> Callable[[Activity], Iterable[str]]:
-    """Each twin's note goes to its own platform when that platform's write_back allows it."""
-    modes = {Source.GARMIN: (PROVIDER, garmin), Source.STRAVA: ("strava", strava)}
-
-    def providers(activity: Activity) -> Iterable[str]:
-        provider, mode = modes.get(activity.source, ("", "off"))
-        if mode == "all" or (mode == "private" and activity.private):
-            return (provider,)
-        return ()
-
-    return providers
 
 
 def _signature(summary: Mapping[str, Any]) -> list[Any]:
@@ -225,7 +212,7 @@ def sync_account(
     own = {stored_id for _start, stored_id in detailed}
     twins = {i for g in groups for i in g.activity_ids if i not in own}
 
-    providers = write_back_providers(options.write_back, options.strava_write_back)
+    providers = write_back_providers(garmin=options.write_back, strava=options.strava_write_back)
     for stored_id in [i for _s, i in sorted(detailed)] + sorted(twins):
         try:
             stored = store.get_activity(stored_id, with_streams=False)

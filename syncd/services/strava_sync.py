@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -38,7 +38,7 @@ from syncd.adapters.strava.mapping import (
     streams_from_payload,
 )
 from syncd.adapters.strava.writer import StravaDescriptionWriter
-from syncd.domain.model import Activity, Source, Streams
+from syncd.domain.model import Streams
 from syncd.domain.rate_budget import (
     DEFAULT_READ_DAILY_LIMIT,
     POLL_JITTER,
@@ -50,13 +50,13 @@ from syncd.domain.rate_budget import (
 from syncd.ports import Clock
 from syncd.services.accounts import PROVIDER, AccountTokens, mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy, annotate_stored
-from syncd.services.writeback import WritebackReport, drain_outbox
+from syncd.services.write_back_policy import write_back_providers
+from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
     from syncd.adapters.db.records import AccountRecord
     from syncd.adapters.db.repository import Store
 
-WriteBackMode = Literal["all", "private", "off"]
 EXPORT_PREFIX = "strava-export:"  # ids given by `syncd import strava-export.zip` (adapters/files/export.py)
 SUMMARY_KEYS = (
     "sport_type",
@@ -105,19 +105,6 @@ class SyncReport:
 
 def _signature(summary: Mapping[str, Any]) -> list[Any]:
     return [summary.get(k) for k in SUMMARY_KEYS]
-
-
-def write_back_providers(mode: WriteBackMode) -> Callable[[Activity], Iterable[str]]:
-    """For annotate_stored/reannotate: queue Strava notes per `[strava] write_back` (private = only-me only)."""
-
-    def providers(activity: Activity) -> Iterable[str]:
-        if activity.source is not Source.STRAVA:
-            return ()
-        if mode == "all" or (mode == "private" and activity.private):
-            return (PROVIDER,)
-        return ()
-
-    return providers
 
 
 def sync_account(
@@ -230,7 +217,7 @@ def sync_account(
     report.pending = len(pending_starts)
 
     # 4. annotate oldest first, queue notes
-    providers = write_back_providers(options.write_back)
+    providers = write_back_providers(strava=options.write_back)
     for _start, stored_id in sorted(detailed):
         try:
             outcome = annotate_stored(store, stored_id, policy, now=now, write_back_providers=providers)

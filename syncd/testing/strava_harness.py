@@ -10,7 +10,8 @@ from syncd.adapters.strava.api import Endpoint
 from syncd.ports import Clock
 from syncd.services.accounts import LinkedAccount, link_with_tokens
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions, WriteBackMode
+from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions
+from syncd.services.writeback import WriteBackMode
 from syncd.testing.strava_server import StravaSimulator
 
 if TYPE_CHECKING:

@@ -17,7 +17,8 @@ from syncd.domain.load import daily_load
 from syncd.domain.model import Source
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import link_with_token_store
-from syncd.services.garmin_sync import GarminService, GarminSyncOptions, WriteBackMode
+from syncd.services.garmin_sync import GarminService, GarminSyncOptions
+from syncd.services.writeback import WriteBackMode
 from syncd.testing import strava_harness as harness
 from syncd.testing.garmin_server import GarminSimulator
 from syncd.testing.garmin_server import seed_recordings as seed_garmin

@@ -17,7 +17,8 @@ from syncd.domain.model import Source, Sport
 from syncd.services.accounts import LinkedAccount, LinkError
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER, link_with_token_store, read_token_store
-from syncd.services.garmin_sync import GarminService, GarminSyncOptions, WriteBackMode
+from syncd.services.garmin_sync import GarminService, GarminSyncOptions
+from syncd.services.writeback import WriteBackMode
 from syncd.testing.garmin_server import GarminSimulator, seed_recordings
 from syncd.testing.seed import synthetic_session
 from tests.integration.conftest import FakeClock

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from syncd.adapters.db import Store
 from syncd.adapters.files import load_activities
 from syncd.domain.flags import FlagCode
-from syncd.domain.model import Activity, Source
+from syncd.domain.model import Activity, Source, Sport
 from syncd.domain.thresholds import Thresholds
 from syncd.services.annotate_files import annotate_paths
-from syncd.services.annotating import AnnotationPolicy, annotate_one, annotate_stored, reannotate
+from syncd.services.annotating import (
+    AnnotationPolicy,
+    annotate_one,
+    annotate_stored,
+    reannotate,
+    refresh_finished_weeks,
+)
 from syncd.services.importing import import_paths
+from tests.integration.conftest import FakeClock
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -129,3 +136,42 @@ def test_a_changed_note_of_a_platform_activity_is_queued_for_write_back(store: S
 
     same = annotate_stored(store, activity_id, AnnotationPolicy(), now=NOW, write_back_providers=providers)
     assert not same.changed and not same.queued_writeback
+
+
+def test_the_weeks_last_run_gets_its_weekly_findings_once_the_week_is_over(store: Store, clock: FakeClock) -> None:
+    athlete = store.ensure_athlete("strava:7")
+    monday = clock.now().replace(hour=7)  # the store's clock starts on Monday 2026-11-23 (ISO week 2026-W48)
+    runs = []
+    for day in (0, 2):  # Monday and Wednesday runs, no cross-training, no strength work
+        run = Activity(Source.STRAVA, f"w48-{day}", Sport.RUN, "Run", monday + timedelta(days=day), elapsed_s=1800.0)
+        runs.append(store.upsert_activity(athlete, run, {}).activity_id)
+
+    def providers(activity: Activity) -> list[str]:
+        return ["strava"]
+
+    def at(moment: datetime) -> datetime:
+        clock.advance((moment - clock.now()).total_seconds())
+        return clock.now()
+
+    wednesday_evening = at(monday + timedelta(days=2, hours=12))
+    for activity_id in runs:  # as the sync annotates them, mid-week
+        annotate_stored(store, activity_id, AnnotationPolicy(), now=wednesday_evening, write_back_providers=providers)
+    last = store.latest_annotation(runs[-1])
+    assert last is not None and FlagCode.LOW_STRENGTH not in {f.code for f in last.flags}
+    for item in store.claim_writebacks("w", now=wednesday_evening, lease_s=60, limit=10):
+        store.complete_writeback(item.id, "w")  # the mid-week notes were written
+
+    sunday = at(monday + timedelta(days=6, hours=16))
+    assert refresh_finished_weeks(store, AnnotationPolicy(), now=sunday, write_back_providers=providers) == 0
+
+    next_tuesday = at(monday + timedelta(days=8))
+    changed = refresh_finished_weeks(store, AnnotationPolicy(), now=next_tuesday, write_back_providers=providers)
+    assert changed == 1
+    last = store.latest_annotation(runs[-1])
+    assert last is not None
+    assert {FlagCode.LOW_STRENGTH, FlagCode.LOW_CROSS_TRAINING} <= {f.code for f in last.flags}
+    first = store.latest_annotation(runs[0])
+    assert first is not None and FlagCode.LOW_STRENGTH not in {f.code for f in first.flags}  # only the last run
+    queued = store.claim_writebacks("w2", now=next_tuesday, lease_s=60, limit=10)
+    assert [(item.activity_id, item.provider) for item in queued] == [(runs[-1], "strava")]
+    assert refresh_finished_weeks(store, AnnotationPolicy(), now=next_tuesday, write_back_providers=providers) == 0
