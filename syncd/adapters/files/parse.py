@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 from .detect import GZIP_MAGIC, ZIP_MAGIC, Format, detect, gunzip
 from .errors import FileImportError
 from .fit import parse_fit
 from .gpx import parse_gpx
+from .local_time import with_local_time
 from .parsed import ParsedActivity
 from .tcx import parse_tcx
 
@@ -30,11 +32,8 @@ def parse_bytes(data: bytes, name: str) -> list[ParsedActivity]:
         )
     fmt = detect(data, name)
     sha256 = hashlib.sha256(data).hexdigest()
-    if fmt is Format.FIT:
-        return parse_fit(data, name, sha256)
-    if fmt is Format.GPX:
-        return parse_gpx(data, name, sha256)
-    return parse_tcx(data, name, sha256)
+    parser = {Format.FIT: parse_fit, Format.GPX: parse_gpx}.get(fmt, parse_tcx)
+    return [replace(parsed, activity=with_local_time(parsed.activity)) for parsed in parser(data, name, sha256)]
 
 
 def load_activities(path: Path) -> list[ParsedActivity]:
