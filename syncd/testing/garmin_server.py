@@ -31,14 +31,15 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
 from syncd.domain.model import Activity, Sport
+from syncd.testing.loopback import LoopbackServer
 
 CLIENT_ID = "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2"
 TYPE_KEYS: dict[Sport, tuple[str, int, int]] = {  # typeKey, typeId, parentTypeId
@@ -119,7 +120,7 @@ def _finite(value: Any, digits: int) -> float | None:
     return round(float(value), digits) if value is not None and math.isfinite(float(value)) else None
 
 
-class GarminSimulator:
+class GarminSimulator(LoopbackServer):
     """The server and its state. Thread-safe: one lock around all state."""
 
     def __init__(
@@ -134,35 +135,13 @@ class GarminSimulator:
         self._refresh: dict[str, int] = {}
         self._next_id = 20_000_000_000
         self._lock = threading.RLock()
-        self._server = _QuietServer((host, port), _make_handler(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        LoopbackServer.__init__(self, host, port, _make_handler(self), name="garmin-sim")
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
     @property
     def api_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> Self:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="garmin-sim", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
+        return self.base_url
 
     # ---- seeding --------------------------------------------------------------------------------------------
 
@@ -496,17 +475,6 @@ def _normalise(text: Any) -> str:
     """What Garmin does to a description it stores: CRLF -> LF, trailing spaces and outer whitespace trimmed."""
     lines = [line.rstrip() for line in str(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return "\n".join(lines).strip()
-
-
-class _QuietServer(ThreadingHTTPServer):
-    block_on_close = False
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
 
 
 def _make_handler(sim: GarminSimulator) -> type[BaseHTTPRequestHandler]:

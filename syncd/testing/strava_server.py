@@ -25,11 +25,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from syncd.domain.rate_budget import daily_window_start, short_window_start
+from syncd.testing.loopback import LoopbackServer
 
 DETAIL_ONLY = ("description", "laps", "gear", "calories", "splits_metric", "segment_efforts", "device_name")
 STREAM_TYPES = ("time", "distance", "latlng", "altitude", "velocity_smooth", "heartrate", "cadence", "moving")
@@ -97,7 +98,7 @@ class _Tokens:
     scope: str
 
 
-class StravaSimulator:
+class StravaSimulator(LoopbackServer):
     """The server and its state. Thread-safe: one lock around all state."""
 
     def __init__(
@@ -139,16 +140,9 @@ class StravaSimulator:
         self.subscriptions: dict[int, dict[str, Any]] = {}  # push subscriptions (webhooks), at most one like Strava
         self._next_subscription_id = 100
         self._lock = threading.RLock()
-        self._server = _QuietServer((host, port), _make_handler(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        LoopbackServer.__init__(self, host, port, _make_handler(self), name="strava-sim")
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def api_url(self) -> str:
@@ -157,25 +151,6 @@ class StravaSimulator:
     @property
     def oauth_url(self) -> str:
         return f"{self.base_url}/oauth"
-
-    def start(self) -> Self:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="strava-sim", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
     # ---- seeding and inspection -----------------------------------------------------------------------------
 
@@ -583,19 +558,6 @@ class StravaSimulator:
         if query.get("key_by_type") == "true":
             return 200, None, copy.deepcopy(wanted)
         return 200, None, [{"type": k, **v} for k, v in wanted.items()]
-
-
-class _QuietServer(ThreadingHTTPServer):
-    """Clients that time out or hang up (fault tests) are expected: no tracebacks on stderr for those."""
-
-    block_on_close = False  # keep-alive handler threads must not hold up stop()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
 
 
 def _int(value: str | None) -> int | None:
