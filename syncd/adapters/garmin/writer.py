@@ -11,6 +11,7 @@ from typing import Any
 
 from syncd.adapters.garmin.api import GarminApi
 from syncd.adapters.garmin.mapping import flatten, is_private
+from syncd.adapters.recent_descriptions import RecentDescriptions
 from syncd.ports import RemoteDescription
 
 # Garmin documents no limit; longer descriptions are cut in its apps. Our notes are a few hundred characters.
@@ -35,22 +36,15 @@ class GarminDescriptionWriter:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._api_for = api_for
-        self._fresh_s = fresh_s
-        self._monotonic = monotonic
-        self._seen: dict[tuple[int, str], tuple[RemoteDescription, float]] = {}
+        self._recent = RecentDescriptions(fresh_s=fresh_s, monotonic=monotonic)
 
     def remember(self, athlete_id: int, activity: Mapping[str, Any]) -> None:
         """Keep what a just-fetched activity says (called by the sync)."""
-        now = self._monotonic()
-        if len(self._seen) > 1000:  # never grows without bound in a long-running daemon
-            self._seen = {k: v for k, v in self._seen.items() if now - v[1] <= self._fresh_s}
-        self._seen[(athlete_id, str(activity.get("activityId")))] = (remote_of(activity), now)
+        self._recent.remember(athlete_id, str(activity.get("activityId")), remote_of(activity))
 
     def read_description(self, athlete_id: int, external_id: str) -> RemoteDescription:
-        seen = self._seen.pop((athlete_id, external_id), None)
-        if seen is not None and self._monotonic() - seen[1] <= self._fresh_s:
-            return seen[0]
-        return remote_of(self._api_for(athlete_id).activity(external_id))
+        recent = self._recent.take(athlete_id, external_id)
+        return recent if recent is not None else remote_of(self._api_for(athlete_id).activity(external_id))
 
     def write_description(self, athlete_id: int, external_id: str, text: str) -> None:
         self._api_for(athlete_id).set_description(external_id, text)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from syncd.adapters.recent_descriptions import RecentDescriptions
 from syncd.adapters.strava.api import StravaApi
 from syncd.adapters.strava.mapping import is_private
 from syncd.ports import RemoteDescription
@@ -32,26 +33,20 @@ class StravaDescriptionWriter:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._api_for = api_for
-        self._fresh_s = fresh_s
-        self._monotonic = monotonic
-        self._seen: dict[tuple[int, str], tuple[RemoteDescription, float]] = {}
+        self._recent = RecentDescriptions(fresh_s=fresh_s, monotonic=monotonic)
 
     def remember(self, athlete_id: int, detail: Mapping[str, Any]) -> None:
         """Keep what a just-fetched DetailedActivity says (called by the sync)."""
-        text = detail.get("description")
-        remote = RemoteDescription(text=text if isinstance(text, str) else None, private=is_private(detail))
-        now = self._monotonic()
-        if len(self._seen) > 1000:  # never grows without bound in a long-running daemon
-            self._seen = {k: v for k, v in self._seen.items() if now - v[1] <= self._fresh_s}
-        self._seen[(athlete_id, str(detail.get("id")))] = (remote, now)
+        self._recent.remember(athlete_id, str(detail.get("id")), _remote_of(detail))
 
     def read_description(self, athlete_id: int, external_id: str) -> RemoteDescription:
-        seen = self._seen.pop((athlete_id, external_id), None)
-        if seen is not None and self._monotonic() - seen[1] <= self._fresh_s:
-            return seen[0]
-        detail = self._api_for(athlete_id).activity(external_id)
-        text = detail.get("description")
-        return RemoteDescription(text=text if isinstance(text, str) else None, private=is_private(detail))
+        recent = self._recent.take(athlete_id, external_id)
+        return recent if recent is not None else _remote_of(self._api_for(athlete_id).activity(external_id))
 
     def write_description(self, athlete_id: int, external_id: str, text: str) -> None:
         self._api_for(athlete_id).update_description(external_id, text)
+
+
+def _remote_of(detail: Mapping[str, Any]) -> RemoteDescription:
+    text = detail.get("description")
+    return RemoteDescription(text=text if isinstance(text, str) else None, private=is_private(detail))
