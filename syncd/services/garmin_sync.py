@@ -32,7 +32,6 @@ from syncd.adapters.garmin.errors import (
     GarminUnauthorizedError,
 )
 from syncd.adapters.garmin.mapping import (
-    PayloadError,
     activity_from_payload,
     activity_id,
     gear_from_payload,
@@ -42,6 +41,7 @@ from syncd.adapters.garmin.mapping import (
     streams_from_details,
 )
 from syncd.adapters.garmin.writer import GarminDescriptionWriter
+from syncd.adapters.payload import PayloadError
 from syncd.domain.model import Activity, Source
 from syncd.domain.rate_budget import POLL_JITTER, next_poll_at
 from syncd.ports import Clock

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from syncd.adapters.clock import SystemClock
+from syncd.adapters.payload import PayloadError
 from syncd.adapters.strava.api import Budget, Endpoint, StravaApi
 from syncd.adapters.strava.errors import (
     AppInactiveError,
@@ -31,7 +32,6 @@ from syncd.adapters.strava.errors import (
     UnauthorizedError,
 )
 from syncd.adapters.strava.mapping import (
-    PayloadError,
     activity_from_payload,
     activity_id,
     gear_from_payload,

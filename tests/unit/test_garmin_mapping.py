@@ -24,7 +24,6 @@ from syncd.adapters.garmin.errors import (
     classify,
 )
 from syncd.adapters.garmin.mapping import (
-    PayloadError,
     activity_from_payload,
     gear_from_payload,
     laps_from_payload,
@@ -32,6 +31,7 @@ from syncd.adapters.garmin.mapping import (
     sport_of,
     streams_from_details,
 )
+from syncd.adapters.payload import PayloadError
 from syncd.adapters.platform_errors import PlatformRateLimitedError
 from syncd.domain.model import Source, Sport
 

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from syncd.adapters.payload import PayloadError
 from syncd.adapters.strava.client import make_session, stravalib_origin
 from syncd.adapters.strava.mapping import (
-    PayloadError,
     activity_from_payload,
     gear_from_payload,
     is_private,

@@ -9,7 +9,6 @@ malformed raises `PayloadError` naming the field, so the caller logs the activit
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from syncd.adapters.files.sports import is_indoor_sub_sport, normalise_sport
+from syncd.adapters.payload import PayloadError, number
 from syncd.domain.model import Activity, FloatArray, Gear, Lap, Source, Sport, Streams
 
 # Running cadence per leg (what FIT files and Strava give) never gets near this; Garmin's "steps per minute"
@@ -24,20 +24,6 @@ from syncd.domain.model import Activity, FloatArray, Gear, Lap, Source, Sport, S
 _PER_LEG_MAX = 120.0
 _INTENSITY = {"active": "active", "interval": "active", "rest": "rest", "recovery": "rest", "warmup": "warmup"}
 _INTENSITY |= {"cooldown": "cooldown"}
-
-
-class PayloadError(ValueError):
-    """A Garmin payload without a field we need, or with a value of the wrong type."""
-
-
-def _num(payload: Mapping[str, Any], key: str) -> float | None:
-    value = payload.get(key)
-    if value is None or isinstance(value, bool):
-        return None
-    if not isinstance(value, (int, float)):
-        raise PayloadError(f"field {key!r} should be a number, got {type(value).__name__}")
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def _naive_time(value: Any, key: str) -> datetime | None:
@@ -95,7 +81,7 @@ def start_of(payload: Mapping[str, Any]) -> tuple[datetime, int]:
     flat = flatten(payload)
     gmt = _naive_time(flat.get("startTimeGMT"), "startTimeGMT")
     if gmt is None:
-        begin = _num(flat, "beginTimestamp")
+        begin = number(flat, "beginTimestamp")
         if begin is None:
             raise PayloadError("field 'startTimeGMT' is missing")
         start = datetime.fromtimestamp(begin / 1000.0, UTC)
@@ -129,7 +115,7 @@ def activity_from_payload(
     manual = bool(flat.get("manualActivity")) or (
         isinstance(metadata, Mapping) and bool(metadata.get("manualActivity"))
     )
-    elapsed = _num(flat, "elapsedDuration") or _num(flat, "duration")
+    elapsed = number(flat, "elapsedDuration") or number(flat, "duration")
     return Activity(
         source=Source.GARMIN,
         external_id=ext_id,
@@ -139,17 +125,17 @@ def activity_from_payload(
         name=str(flat.get("activityName") or ""),
         utc_offset_s=offset,
         timezone_name=zone_name if isinstance(zone_name, str) and zone_name else None,
-        distance_m=_num(flat, "distance"),
+        distance_m=number(flat, "distance"),
         elapsed_s=elapsed,
-        moving_s=_num(flat, "movingDuration") or _num(flat, "duration"),
-        elevation_gain_m=_num(flat, "elevationGain"),
-        elevation_loss_m=_num(flat, "elevationLoss"),
+        moving_s=number(flat, "movingDuration") or number(flat, "duration"),
+        elevation_gain_m=number(flat, "elevationGain"),
+        elevation_loss_m=number(flat, "elevationLoss"),
         gear_id=gear_id,
         description=description if isinstance(description, str) else None,
         indoor=sport in (Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN) or is_indoor_sub_sport(original),
         private=is_private(payload),
-        average_heart_rate=_num(flat, "averageHR"),
-        max_heart_rate=_num(flat, "maxHR"),
+        average_heart_rate=number(flat, "averageHR"),
+        max_heart_rate=number(flat, "maxHR"),
         streams=streams,
         laps=laps,
         extra={"garmin_detail": "summaryDTO" in payload, "manual": manual},
@@ -167,8 +153,8 @@ def laps_from_payload(splits: Any, activity_start: datetime) -> tuple[Lap, ...]:
             continue
         try:
             lap_start = _naive_time(lap.get("startTimeGMT"), "lapDTOs[].startTimeGMT")
-            elapsed = _num(lap, "elapsedDuration") or _num(lap, "duration")
-            distance, moving = _num(lap, "distance"), _num(lap, "movingDuration")
+            elapsed = number(lap, "elapsedDuration") or number(lap, "duration")
+            distance, moving = number(lap, "distance"), number(lap, "movingDuration")
         except PayloadError:
             continue
         if lap_start is None or elapsed is None:
@@ -269,8 +255,8 @@ def gear_from_payload(gear: Mapping[str, Any], stats: Mapping[str, Any] | None =
     if not isinstance(uuid, str) or not uuid:
         raise PayloadError("gear without a 'uuid'")
     name = gear.get("displayName") or gear.get("customMakeModel") or "Garmin gear"
-    distance = (_num(stats, "totalDistance") if stats else None) or 0.0
-    limit = _num(gear, "maximumMeters")
+    distance = (number(stats, "totalDistance") if stats else None) or 0.0
+    limit = number(gear, "maximumMeters")
     kind = "shoe" if str(gear.get("gearTypeName") or "").lower() in ("shoes", "shoe") else "other"
     return Gear(
         gear_id=uuid,

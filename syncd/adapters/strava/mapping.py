@@ -8,7 +8,6 @@ logs the activity id and goes on with the others.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -16,23 +15,10 @@ from typing import Any
 import numpy as np
 
 from syncd.adapters.files.sports import is_indoor_sub_sport, normalise_sport
+from syncd.adapters.payload import PayloadError, number
 from syncd.domain.model import Activity, FloatArray, Gear, Lap, Source, Sport, Streams
 
 STREAM_KEYS = ("time", "distance", "latlng", "altitude", "velocity_smooth", "heartrate", "cadence", "moving")
-
-
-class PayloadError(ValueError):
-    """A Strava payload without a field we need, or with a value of the wrong type."""
-
-
-def _num(payload: Mapping[str, Any], key: str) -> float | None:
-    value = payload.get(key)
-    if value is None or isinstance(value, bool):
-        return None
-    if not isinstance(value, (int, float)):
-        raise PayloadError(f"field {key!r} should be a number, got {type(value).__name__}")
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def _time(value: Any, key: str) -> datetime:
@@ -98,7 +84,7 @@ def activity_from_payload(payload: Mapping[str, Any], streams: Streams | None = 
     sport, original = sport_of(payload)
     workout = payload.get("workout_type")
     description = payload.get("description")
-    elev_gain = _num(payload, "total_elevation_gain")
+    elev_gain = number(payload, "total_elevation_gain")
     return Activity(
         source=Source.STRAVA,
         external_id=ext_id,
@@ -108,17 +94,17 @@ def activity_from_payload(payload: Mapping[str, Any], streams: Streams | None = 
         name=str(payload.get("name") or ""),
         utc_offset_s=offset,
         timezone_name=_timezone_name(payload.get("timezone")),
-        distance_m=_num(payload, "distance"),
-        elapsed_s=_num(payload, "elapsed_time"),
-        moving_s=_num(payload, "moving_time"),
+        distance_m=number(payload, "distance"),
+        elapsed_s=number(payload, "elapsed_time"),
+        moving_s=number(payload, "moving_time"),
         elevation_gain_m=elev_gain,
         gear_id=_gear_id(payload),
         description=description if isinstance(description, str) else None,
         workout_type=workout if isinstance(workout, int) and not isinstance(workout, bool) else None,
         indoor=bool(payload.get("trainer")) or is_indoor_sub_sport(original),
         private=is_private(payload),
-        average_heart_rate=_num(payload, "average_heartrate"),
-        max_heart_rate=_num(payload, "max_heartrate"),
+        average_heart_rate=number(payload, "average_heartrate"),
+        max_heart_rate=number(payload, "max_heartrate"),
         streams=streams,
         laps=laps_from_payload(payload.get("laps"), start),
         extra={"strava_detail": "description" in payload, "manual": bool(payload.get("manual"))},
@@ -134,7 +120,7 @@ def laps_from_payload(laps: Any, activity_start: datetime) -> tuple[Lap, ...]:
             continue
         try:
             lap_start = _time(lap.get("start_date"), "laps[].start_date")
-            elapsed = _num(lap, "elapsed_time")
+            elapsed = number(lap, "elapsed_time")
         except PayloadError:
             continue
         if elapsed is None:
@@ -143,8 +129,8 @@ def laps_from_payload(laps: Any, activity_start: datetime) -> tuple[Lap, ...]:
             Lap(
                 start_offset_s=max((lap_start - activity_start).total_seconds(), 0.0),
                 elapsed_s=elapsed,
-                distance_m=_num(lap, "distance"),
-                moving_s=_num(lap, "moving_time"),
+                distance_m=number(lap, "distance"),
+                moving_s=number(lap, "moving_time"),
             )
         )
     return tuple(out)
@@ -202,7 +188,7 @@ def gear_from_payload(payload: Mapping[str, Any]) -> Gear:
     if not gear_id:
         raise PayloadError("gear without an 'id'")
     name = payload.get("name") or " ".join(str(payload.get(k) or "") for k in ("brand_name", "model_name")).strip()
-    distance = _num(payload, "distance") or 0.0
+    distance = number(payload, "distance") or 0.0
     kind = "bike" if str(gear_id).startswith("b") else "shoe"
     return Gear(
         gear_id=str(gear_id), name=str(name), distance_m=distance, retired=bool(payload.get("retired")), kind=kind

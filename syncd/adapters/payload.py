@@ -1,0 +1,22 @@
+"""Reading platform JSON defensively: a missing or mistyped field is one PayloadError naming the field."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+
+class PayloadError(ValueError):
+    """A platform payload without a field we need, or with a value of the wrong type."""
+
+
+def number(payload: Mapping[str, Any], key: str) -> float | None:
+    """A finite number, or None when absent, null or not finite; a non-number is a PayloadError."""
+    value = payload.get(key)
+    if value is None or isinstance(value, bool):
+        return None
+    if not isinstance(value, (int, float)):
+        raise PayloadError(f"field {key!r} should be a number, got {type(value).__name__}")
+    result = float(value)
+    return result if math.isfinite(result) else None
