@@ -3,47 +3,28 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy import make_url
 
 from syncd.domain.description import START_MARKER
 from syncd.testing.seed import seed_synthetic
 from syncd.testing.strava_server import StravaSimulator
 from tests.e2e.conftest import SYNCD, RunSyncd
 from tests.e2e.daemon_proc import DaemonProcess, strava_env, wait_for
+from tests.pg import fresh_database
 
-BASE = os.environ.get("SYNCD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ATHLETES = 6
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test (dropped afterwards)."""
-    try:
-        admin = psycopg.connect(_libpq(BASE), autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("SYNCD_REQUIRE_PG") == "1":
-            pytest.fail(f"PostgreSQL unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {' '.join(str(exc).split())}")
-    name = f"syncd_daemon_{secrets.token_hex(4)}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(BASE).set(database=name).render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("syncd_daemon") as url:
+        yield url
 
 
 @pytest.mark.postgres

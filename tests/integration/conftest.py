@@ -8,7 +8,6 @@ they fail.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,34 +19,14 @@ from sqlalchemy import make_url
 
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
-
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _libpq(url: str) -> str:
-    """The SQLAlchemy URL as a libpq connection string for psycopg."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+from tests.pg import fresh_database, libpq
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """URL of a fresh PostgreSQL database for this test session (dropped afterwards)."""
-    base = os.environ.get("SYNCD_TEST_PG_URL", DEFAULT_PG_URL)
-    try:
-        admin = psycopg.connect(_libpq(base), autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        reason = " ".join(str(exc).split())
-        message = f"PostgreSQL at {make_url(base).render_as_string(hide_password=True)} unreachable: {reason}"
-        if os.environ.get("SYNCD_REQUIRE_PG") == "1":
-            pytest.fail(f"{message} (SYNCD_REQUIRE_PG=1: start the server or fix SYNCD_TEST_PG_URL)")
-        pytest.skip(f"{message}; set SYNCD_TEST_PG_URL to run the PostgreSQL cases")
-    name = f"syncd_test_{os.getpid()}_{secrets.token_hex(4)}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(base).set(database=name).render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("syncd_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -58,7 +37,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     base: str = request.getfixturevalue("pg_url")
     schema = f"t_{secrets.token_hex(6)}"
-    with psycopg.connect(_libpq(base), autocommit=True) as conn:
+    with psycopg.connect(libpq(base), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
         yield (
@@ -67,7 +46,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             .render_as_string(hide_password=False)
         )
     finally:
-        with psycopg.connect(_libpq(base), autocommit=True) as conn:
+        with psycopg.connect(libpq(base), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
