@@ -24,7 +24,6 @@ import json
 import math
 import re
 import secrets
-import socket
 import threading
 import time
 import uuid
@@ -34,12 +33,12 @@ from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import numpy as np
 
 from syncd.domain.model import Activity, Sport
-from syncd.testing.loopback import LoopbackServer
+from syncd.testing.loopback import LoopbackServer, SimHandler
 
 CLIENT_ID = "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2"
 TYPE_KEYS: dict[Sport, tuple[str, int, int]] = {  # typeKey, typeId, parentTypeId
@@ -478,29 +477,17 @@ def _normalise(text: Any) -> str:
 
 
 def _make_handler(sim: GarminSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
+    class Handler(SimHandler):
         def _serve(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
+            path, query, headers, body = self.read_request()
             try:
-                status, payload = sim.handle(method, parts.path, query, headers, body)
+                status, payload = sim.handle(method, path, query, headers, body)
             except Exception as exc:  # a simulator bug answers 500 instead of a reset
                 status, payload = 500, {"message": f"simulator error: {exc!r}"}
             with sim._lock:
-                sim.requests.append(LoggedRequest(method, parts.path, query, status if isinstance(status, int) else 0))
+                sim.requests.append(LoggedRequest(method, path, query, status if isinstance(status, int) else 0))
             if status == "reset":
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                self.close_connection = True
-                self.connection.close()
+                self.reset()
                 return
             code = int(status) if isinstance(status, int) else 500
             self.send_response(code)
@@ -513,15 +500,6 @@ def _make_handler(sim: GarminSimulator) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
 
     return Handler
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -51,3 +53,39 @@ class LoopbackServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+class SimHandler(BaseHTTPRequestHandler):
+    """Request plumbing of a simulated platform; subclasses implement `_serve(method)`."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stalls
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # the simulator keeps its own request log
+
+    def read_request(self) -> tuple[str, dict[str, str], dict[str, str], bytes]:
+        """Path, query (last value of each key), lower-cased headers and body."""
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        return parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body
+
+    def reset(self) -> None:
+        """Drop the connection with a TCP reset (an injected "connection reset by peer")."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        self.close_connection = True
+        self.connection.close()
+
+    def _serve(self, method: str) -> None:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")

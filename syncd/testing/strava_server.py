@@ -19,7 +19,6 @@ import copy
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,10 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 from syncd.domain.rate_budget import daily_window_start, short_window_start
-from syncd.testing.loopback import LoopbackServer
+from syncd.testing.loopback import LoopbackServer, SimHandler
 
 DETAIL_ONLY = ("description", "laps", "gear", "calories", "splits_metric", "segment_efforts", "device_name")
 STREAM_TYPES = ("time", "distance", "latlng", "altitude", "velocity_smooth", "heartrate", "cadence", "moving")
@@ -589,21 +588,11 @@ def _platform_normalise(text: Any) -> str:
 
 
 def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stalls
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # the simulator keeps its own request log
-
+    class Handler(SimHandler):
         def _serve(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
+            path, query, headers, body = self.read_request()
             try:
-                status, out_headers, payload, delay = sim.handle(method, parts.path, query, headers, body)
+                status, out_headers, payload, delay = sim.handle(method, path, query, headers, body)
             except Exception as exc:  # a simulator bug answers 500 (and shows in the log) instead of a reset
                 status, out_headers, payload, delay = 500, {}, {"message": f"simulator error: {exc!r}"}, 0.0
             grant = sim._access.get(headers.get("authorization", "").removeprefix("Bearer ").strip())
@@ -611,7 +600,7 @@ def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
                 sim.requests.append(
                     LoggedRequest(
                         method,
-                        parts.path,
+                        path,
                         query,
                         status if isinstance(status, int) else 0,
                         grant.athlete_id if grant else None,
@@ -620,9 +609,7 @@ def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
             if delay:
                 time.sleep(delay)
             if status == "reset":
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                self.close_connection = True
-                self.connection.close()
+                self.reset()
                 return
             data = b"" if status == 204 else json.dumps(payload).encode()
             code = int(status) if not isinstance(status, str) else 200
@@ -634,16 +621,7 @@ def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
-
-        def do_DELETE(self) -> None:
+        def do_DELETE(self) -> None:  # noqa: N802 - the name http.server dispatches to
             self._serve("DELETE")
 
     return Handler
