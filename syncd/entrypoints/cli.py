@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     rean = sub.add_parser("reannotate", help="re-run the rules on stored activities whose rules version changed")
     rean.add_argument("--since", type=_parse_date, help="only activities that started on/after DATE (YYYY-MM-DD)")
+    rean.add_argument(
+        "--write-back",
+        action="store_true",
+        help="backfill: also write notes into activities since DATE, outside [notes] annotation_window_days "
+        "(within the rate budget; says how long it takes)",
+    )
     rean.set_defaults(handler=cmd_reannotate, needs_settings=True)
 
     status = sub.add_parser("status", help="what is stored and its state")
@@ -209,11 +215,23 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.services.write_back_policy import write_back_providers
 
     assert settings is not None
+    if args.write_back and args.since is None:
+        print(
+            "syncd: --write-back backfills notes from a date: add --since YYYY-MM-DD "
+            f"(without it, notes go only to the last {settings.notes.annotation_window_days} days)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     store = open_store(settings)
     try:
         providers = write_back_providers(strava=settings.strava.write_back, garmin=settings.garmin.write_back)
         report = reannotate(
-            store, annotation_policy(settings), since=args.since, now=_now(), write_back_providers=providers
+            store,
+            annotation_policy(settings),
+            since=args.since,
+            now=_now(),
+            write_back_providers=providers,
+            backfill=args.write_back,
         )
     finally:
         store.close()
@@ -223,6 +241,11 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
         f"examined {report.examined}, re-ran {report.rerun}, changed {report.changed}, "
         f"queued {report.queued_writebacks} write-back(s), {len(report.failed)} failed"
     )
+    if args.write_back:
+        from syncd.domain.backfill import estimate_backfill
+
+        estimate = estimate_backfill(report.queued_writebacks, poll_share_pct=float(settings.strava.poll_share_pct))
+        print(f"backfill: {estimate.describe()}")
     return EXIT_FAILURE if report.failed else EXIT_OK
 
 

@@ -353,7 +353,7 @@ class Daemon:
         """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit), and
         on each week's last run once its week is over (weekly cross-training/strength findings)."""
         from syncd.entrypoints.wiring import annotation_policy
-        from syncd.services.annotating import reannotate, refresh_finished_weeks
+        from syncd.services.annotating import daily_rescan
         from syncd.services.write_back_policy import write_back_providers
 
         try:
@@ -362,10 +362,16 @@ class Daemon:
                 strava=self.settings.strava.write_back, garmin=self.settings.garmin.write_back
             )
             now = datetime.now(UTC)
-            report = reannotate(self.store, policy, now=now, write_back_providers=providers)
-            weekly = refresh_finished_weeks(self.store, policy, now=now, write_back_providers=providers)
+            rescan = daily_rescan(self.store, policy, now=now, write_back_providers=providers)
+            report, weekly = rescan.reannotated, rescan.weekly_changed
             if report.changed or weekly:
-                log.info("rescan_done", examined=report.examined, changed=report.changed, weekly_changed=weekly)
+                log.info(
+                    "rescan_done",
+                    examined=report.examined,
+                    changed=report.changed,
+                    queued=report.queued_writebacks,
+                    weekly_changed=weekly,
+                )
                 self.wake()
         except Exception as exc:
             log.error("rescan_failed", error=f"{type(exc).__name__}: {exc}")

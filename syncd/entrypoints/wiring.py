@@ -57,11 +57,14 @@ def open_store(settings: Settings) -> Store:
 
 
 def annotation_policy(settings: Settings) -> AnnotationPolicy:
+    from datetime import timedelta
+
     return AnnotationPolicy(
         thresholds=settings.rules,
         units=settings.notes.units,
         when_clean=settings.notes.when_clean,
         surface_map=surface_map(settings),
+        write_back_window=timedelta(days=settings.notes.annotation_window_days),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from syncd.domain.history import HistoryEntry
@@ -40,6 +40,9 @@ class AnnotationPolicy:
     when_clean: WhenClean = "line"
     surface_map: SurfaceMap | None = None
     max_heart_rate: float | None = None
+    # `[notes] annotation_window_days`: notes are written back only for activities that started this recently
+    # (not part of `version`: it decides where a note goes, not what it says).
+    write_back_window: timedelta = timedelta(days=30)
 
     @property
     def version(self) -> str:
@@ -103,8 +106,13 @@ def annotate_stored(
     *,
     now: datetime | None = None,
     write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
+    backfill_since: datetime | None = None,
 ) -> StoredOutcome:
-    """Annotate one stored activity, save the annotation if it changed and queue the note for write-back."""
+    """Annotate one stored activity, save the annotation if it changed and queue the note for write-back.
+
+    Only activities inside the annotation window get their note queued, whatever path led here (sync, rescan,
+    reannotate, webhook), unless `backfill_since` (the athlete asked for a backfill) reaches further back.
+    """
     stored = store.get_activity(activity_id, with_streams=True)
     activity = stored.activity
     history = store.history(
@@ -118,11 +126,27 @@ def annotate_stored(
     annotated = annotate_one(activity, history, policy, gear=gear, now=now)
     changed = store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)
     queued = False
-    if changed and annotated.note is not None and activity.source is not Source.FILE:
+    writable = may_write_back(activity, policy, now=now, backfill_since=backfill_since)
+    if changed and writable and annotated.note is not None:
         for provider in write_back_providers(activity):
             store.enqueue_writeback(activity_id, provider, annotated.note)
             queued = True
     return StoredOutcome(activity_id=activity_id, annotated=annotated, changed=changed, queued_writeback=queued)
+
+
+def write_back_from(policy: AnnotationPolicy, *, now: datetime | None, backfill_since: datetime | None) -> datetime:
+    """The earliest start whose note may be written back: the annotation window, or an explicit backfill's date."""
+    start = (now or datetime.now(UTC)) - policy.write_back_window
+    return start if backfill_since is None else min(start, backfill_since)
+
+
+def may_write_back(
+    activity: Activity, policy: AnnotationPolicy, *, now: datetime | None, backfill_since: datetime | None = None
+) -> bool:
+    """Platform activities inside the window (or the backfill); never an imported file."""
+    if activity.source is Source.FILE:
+        return False
+    return activity.start_utc >= write_back_from(policy, now=now, backfill_since=backfill_since)
 
 
 @dataclass
@@ -141,26 +165,58 @@ def reannotate(
     since: datetime | None = None,
     now: datetime | None = None,
     write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
+    backfill: bool = False,
 ) -> ReannotateReport:
-    """Re-run the rules where the stored rules version differs from the current one; no API call is made."""
+    """Re-run the rules where the stored rules version differs from the current one; no API call is made.
+
+    Notes are queued for write-back only inside the annotation window. `backfill` (needs `since`: the athlete
+    asked for `--write-back`) queues them back to `since`, including notes already stored but never written.
+    """
+    from syncd.adapters.db.annotation_queries import count_activities, stale_activity_ids
+
+    if backfill and since is None:
+        raise ValueError("a write-back backfill needs a start date (--since DATE)")
+    backfill_since = since if backfill else None
     report = ReannotateReport()
-    policies: dict[int, AnnotationPolicy] = {}
-    for stored in store.iter_activities(since=since):
-        report.examined += 1
-        if stored.athlete_id not in policies:
-            policies[stored.athlete_id] = policy_for_athlete(store, stored.athlete_id, policy)
-        latest = store.latest_annotation(stored.id)
-        if latest is not None and latest.rules_version == policies[stored.athlete_id].version:
-            continue
-        report.rerun += 1
-        try:
-            outcome = annotate_stored(store, stored.id, policy, now=now, write_back_providers=write_back_providers)
-        except Exception as exc:  # one bad activity never stops the others
-            report.failed.append((stored.id, f"{type(exc).__name__}: {exc}"))
-            continue
-        report.changed += outcome.changed
-        report.queued_writebacks += outcome.queued_writeback
+    for athlete in store.list_athletes():
+        athlete_policy = policy_for_athlete(store, athlete.id, policy)
+        report.examined += count_activities(store.engine, athlete.id, since)
+        for activity_id in stale_activity_ids(store.engine, athlete.id, athlete_policy.version, since):
+            report.rerun += 1
+            try:
+                outcome = annotate_stored(
+                    store,
+                    activity_id,
+                    policy,
+                    now=now,
+                    write_back_providers=write_back_providers,
+                    backfill_since=backfill_since,
+                )
+            except Exception as exc:  # one bad activity never stops the others
+                report.failed.append((activity_id, f"{type(exc).__name__}: {exc}"))
+                continue
+            report.changed += outcome.changed
+            report.queued_writebacks += outcome.queued_writeback
+        if backfill_since is not None:
+            report.queued_writebacks += _queue_backfill(store, athlete.id, backfill_since, write_back_providers)
     return report
+
+
+def _queue_backfill(
+    store: Store, athlete_id: int, since: datetime, providers: Callable[[Activity], Iterable[str]]
+) -> int:
+    """Queue the stored notes since `since` that no write-back ever carried (annotated before the backfill)."""
+    from syncd.adapters.db.annotation_queries import unqueued_notes
+
+    queued = 0
+    for activity_id, note in unqueued_notes(store.engine, athlete_id, since):
+        activity = store.get_activity(activity_id, with_streams=False).activity
+        if activity.source is Source.FILE:
+            continue
+        for provider in providers(activity):
+            store.enqueue_writeback(activity_id, provider, note)
+            queued += 1
+    return queued
 
 
 def refresh_finished_weeks(
@@ -199,3 +255,24 @@ def refresh_finished_weeks(
             outcome = annotate_stored(store, stored.id, policy, now=now, write_back_providers=write_back_providers)
             changed += outcome.changed
     return changed
+
+
+@dataclass
+class RescanReport:
+    reannotated: ReannotateReport
+    weekly_changed: int
+
+
+def daily_rescan(
+    store: Store,
+    policy: AnnotationPolicy,
+    *,
+    now: datetime,
+    write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
+) -> RescanReport:
+    """The daemon's daily pass, no API calls: re-run the rules where their version changed, and on each finished
+    week's last run. Notes are queued only inside the annotation window: a newly linked account's years of history
+    get annotations for the feed, never a flood of write-backs."""
+    report = reannotate(store, policy, now=now, write_back_providers=write_back_providers)
+    weekly = refresh_finished_weeks(store, policy, now=now, write_back_providers=write_back_providers)
+    return RescanReport(reannotated=report, weekly_changed=weekly)

@@ -45,7 +45,7 @@ def service(
         store,
         endpoint_for(sim, timeout_s=timeout_s),
         budget=DbRateBudget(store.engine, f"strava:{sim.client_id}"),
-        policy=policy or AnnotationPolicy(),
+        policy=policy or AnnotationPolicy(write_back_window=timedelta(days=annotation_window_days)),
         options=SyncOptions(annotation_window=timedelta(days=annotation_window_days), write_back=write_back),
         clock=clock,
         **kwargs,

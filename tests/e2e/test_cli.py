@@ -130,6 +130,15 @@ def test_reannotate_reruns_only_when_the_rules_version_changes(run_syncd: RunSyn
     assert "re-ran 2" in changed.stdout
 
 
+def test_reannotate_backfill_needs_a_date_and_says_how_long(run_syncd: RunSyncd) -> None:
+    assert run_syncd("import", "--quiet", REAL / "run.fit").returncode == 0
+    undated = run_syncd("reannotate", "--write-back")
+    assert undated.returncode == 2 and "--since" in undated.stderr
+    dated = run_syncd("reannotate", "--since", "2010-01-01", "--write-back")
+    assert dated.returncode == 0, dated.stderr
+    assert "backfill: nothing to write back" in dated.stdout  # imported files are never written to a platform
+
+
 @pytest.mark.parametrize("args", [("doctor",)])
 def test_doctor_on_a_fresh_machine_is_happy(run_syncd: RunSyncd, args: tuple[str, ...]) -> None:
     result = run_syncd(*args)

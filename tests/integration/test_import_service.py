@@ -122,7 +122,8 @@ def test_the_athletes_own_units_win_and_reannotate_respects_them(store: Store) -
 def test_a_changed_note_of_a_platform_activity_is_queued_for_write_back(store: Store) -> None:
     athlete = store.ensure_athlete("strava:1")
     parsed = load_activities(REAL / "run.fit")[0]
-    from_strava = replace(parsed.activity, source=Source.STRAVA, external_id="9001")
+    recent = NOW - timedelta(days=2)  # inside the annotation window: only such notes are written back
+    from_strava = replace(parsed.activity, source=Source.STRAVA, external_id="9001", start_utc=recent)
     activity_id = store.upsert_activity(athlete, from_strava, parsed.raw).activity_id
 
     def providers(activity: Activity) -> list[str]:
