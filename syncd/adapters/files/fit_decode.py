@@ -1,7 +1,8 @@
 """Decode FIT bytes into one neutral shape, with the fast decoder first and the tolerant one as fallback.
 
-`fitfast` returns NumPy columns ~50x faster than `fitdecode` but refuses files whose CRC does not match, which real
-devices write often enough (3 of 25 sampled files); `fitdecode` with CRC checks off reads those.
+`fitfast` returns NumPy columns ~50x faster than `fitdecode` but refuses files whose CRC does not match. Valid files
+whose header says "CRC not computed" (0x0000) are repaired first (fit_bytes.py), so only really damaged files fall
+back to `fitdecode` with CRC checks off.
 Both paths yield the same shape: record columns (float64, timestamps as Unix seconds, positions in degrees) and the
 other messages as dicts (date/time fields as Unix seconds, enum values as profile names).
 """
@@ -21,9 +22,11 @@ import numpy as np
 from syncd.domain.model import FloatArray
 
 from .errors import FileImportError
+from .fit_bytes import reframe, repair_header_crc
 from .parsed import FIT_EPOCH_UNIX
 
 SEMICIRCLE_DEG = 180.0 / 2**31
+COMPRESSED_SPEED_DISTANCE = 8  # record field number (FIT profile)
 _DATE_TYPES = frozenset({"date_time", "local_date_time"})
 _REFETCH = "copy the file from the device again or re-export it from the platform"
 
@@ -59,15 +62,20 @@ def decode(data: bytes, name: str, *, fast: bool = True) -> FitContent:
 
 
 def _decode_fitfast(data: bytes) -> FitContent:
-    parsed = fitfast.parse(data)
-    # Records come columnar from fitfast.records; their per-message dicts are only read for the rare packed
-    # speed/distance field, so they skip the (costly, per-sample) key filtering the other messages get.
-    raw_records = parsed.pop("record", [])
+    """Samples from fitfast's columnar reader (which also checks the CRC); the summary messages from its dictionary
+    decoder on a copy holding only those, so no per-sample dict is ever built."""
+    data = repair_header_crc(data) or data
+    records = {k: np.asarray(v, dtype=np.float64) for k, v in fitfast.records(data).items()}
+    reframed = reframe(data)
+    parsed = fitfast.parse(reframed.data if reframed is not None else data)
+    parsed.pop("record", None)
     messages: dict[str, list[Message]] = {
         kind: [{k: v for k, v in m.items() if isinstance(k, str)} for m in items] for kind, items in parsed.items()
     }
-    records = {k: np.asarray(v, dtype=np.float64) for k, v in fitfast.records(data).items()}
-    _expand_compressed_speed_distance(records, raw_records)
+    if "distance" not in records and "speed" not in records:
+        packed = reframed is None or COMPRESSED_SPEED_DISTANCE in reframed.record_fields
+        if packed:  # old foot-pod watches: the only case that needs the per-record dicts
+            _expand_compressed_speed_distance(records, fitfast.parse(data).get("record", []))
     return FitContent(records=records, messages=messages, decoder="fitfast")
 
 
