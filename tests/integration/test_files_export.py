@@ -153,3 +153,11 @@ def test_unreadable_csv_is_reported_and_files_still_import(tmp_path: Path) -> No
         first.read()
     assert "unreadable activities.csv" in str(info.value)
     assert second.export_row is None and len(second.parse()) == 1
+
+
+def test_members_read_during_the_walk_and_after_it_give_the_same_bytes(tmp_path: Path) -> None:
+    export = _build_export(tmp_path / "export.zip")
+    walking = [item.read() for item in iter_paths([export])]  # read while the archive is held open
+    items = list(iter_paths([export]))  # the walk has ended: readers open the archive again
+    assert [item.read() for item in items] == walking
+    assert len(walking) == 6 and all(walking)

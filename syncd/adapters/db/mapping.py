@@ -56,13 +56,14 @@ def activity_values(activity: Activity) -> dict[str, Any]:
     return values
 
 
-def content_hash(values: Mapping[str, Any], raw: Mapping[str, object], streams_blob: bytes | None) -> str:
-    """sha256 over everything stored for an activity; equal hash means nothing to write."""
+def content_hash(values: Mapping[str, Any], raw: Mapping[str, object], streams_body: bytes | None) -> str:
+    """sha256 over everything stored for an activity (streams as codec.pack_streams' uncompressed body, so the
+    hash is known before paying for zlib); equal hash means nothing to write."""
     canonical = json.dumps(
         {"values": values, "raw": raw}, sort_keys=True, default=_json_default, separators=(",", ":"), allow_nan=True
     )
     digest = hashlib.sha256(canonical.encode())
-    digest.update(b"\x00streams\x00" + (streams_blob or b""))
+    digest.update(b"\x00streams\x00" + (streams_body or b""))
     return digest.hexdigest()
 
 

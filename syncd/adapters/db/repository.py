@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.crypto import SecretBox
-from syncd.adapters.db.codec import FORMAT_VERSION, decode_streams, encode_streams
+from syncd.adapters.db.codec import FORMAT_VERSION, compress_packed, decode_streams, pack_streams
 from syncd.adapters.db.engine import create_store_engine, upgrade_schema
 from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.mapping import (
@@ -185,8 +185,8 @@ class Store:
         """
         values = activity_values(activity)
         raw_json: dict[str, Any] = to_json_value(dict(raw))
-        blob = encode_streams(activity.streams) if activity.streams is not None else None
-        digest = content_hash(values, raw_json, blob)
+        packed = pack_streams(activity.streams) if activity.streams is not None else None
+        digest = content_hash(values, raw_json, packed)  # before compressing: unchanged content costs no zlib
         now = self._now()
         row_values = {**values, "athlete_id": athlete_id, "raw": raw_json, "content_hash": digest, "updated_at": now}
         with self._engine.begin() as conn:
@@ -224,8 +224,8 @@ class Store:
                 conn.execute(
                     sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(**row_values, deleted=False)
                 )
-            if blob is not None and activity.streams is not None:
-                self._put_streams(conn, activity_id, blob, len(activity.streams))
+            if packed is not None and activity.streams is not None:
+                self._put_streams(conn, activity_id, compress_packed(packed), len(activity.streams))
         return UpsertResult(activity_id, created=created, changed=True)
 
     def _put_streams(self, conn: Connection, activity_id: int, blob: bytes, samples: int) -> None:

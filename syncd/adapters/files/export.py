@@ -27,11 +27,14 @@ _REDOWNLOAD = "download the export again from Strava (Settings > My Account > Do
 
 
 def iter_zip(path: Path) -> Iterator[ImportItem]:
-    """The activity files in a zip (sorted by member name); a corrupt zip yields one failing item."""
+    """The activity files in a zip (sorted by member name); a corrupt zip yields one failing item.
+
+    The archive is opened once and stays open while the items are consumed (reopening it per member reads the
+    central directory again each time: quadratic in the size of a big export); a reader called after the
+    iteration ended opens it again.
+    """
     try:
-        with zipfile.ZipFile(path) as archive:
-            infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
-            rows, csv_error = _read_rows(archive, path, infos)
+        archive = zipfile.ZipFile(path)
     except PermissionError:
         yield failing_item(FileImportError(path, "permission denied", "make the file readable by the syncd user"))
         return
@@ -41,18 +44,25 @@ def iter_zip(path: Path) -> Iterator[ImportItem]:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         yield failing_item(FileImportError(path, f"corrupt or unreadable zip archive ({exc})", _REDOWNLOAD))
         return
-    if csv_error is not None:
-        yield failing_item(csv_error)
-    for info in sorted(infos, key=lambda i: i.filename):
-        if not is_supported_name(info.filename):
-            continue
-        name = f"{path}!{info.filename}"
-        yield ImportItem(
-            name=name,
-            size=info.file_size,
-            reader=_member_reader(path, info.filename, name),
-            export_row=rows.get(info.filename),
-        )
+    with archive:
+        try:
+            infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+            rows, csv_error = _read_rows(archive, path, infos)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+            yield failing_item(FileImportError(path, f"corrupt or unreadable zip archive ({exc})", _REDOWNLOAD))
+            return
+        if csv_error is not None:
+            yield failing_item(csv_error)
+        for info in sorted(infos, key=lambda i: i.filename):
+            if not is_supported_name(info.filename):
+                continue
+            name = f"{path}!{info.filename}"
+            yield ImportItem(
+                name=name,
+                size=info.file_size,
+                reader=_member_reader(archive, path, info, name),
+                export_row=rows.get(info.filename),
+            )
 
 
 def apply_export_row(parsed: list[ParsedActivity], row: Mapping[str, str]) -> list[ParsedActivity]:
@@ -117,11 +127,13 @@ def _read_rows(
     return rows, None
 
 
-def _member_reader(path: Path, member: str, name: str) -> Reader:
+def _member_reader(archive: zipfile.ZipFile, path: Path, info: zipfile.ZipInfo, name: str) -> Reader:
     def read() -> bytes:
         try:
-            with zipfile.ZipFile(path) as archive:
-                return archive.read(member)
+            if archive.fp is not None:  # still open: the import is walking this archive
+                return archive.read(info)
+            with zipfile.ZipFile(path) as reopened:
+                return reopened.read(info.filename)
         except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
             raise FileImportError(name, f"cannot read from the zip archive ({exc})", _REDOWNLOAD) from exc
         except Exception as exc:  # zlib.error and friends from a corrupt member

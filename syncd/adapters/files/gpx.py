@@ -1,5 +1,8 @@
 """GPX tracks -> one activity: the timed trackpoints of all tracks, in time order.
 
+Read with the standard library's ElementTree after refusing any DTD, like the TCX reader (gpxpy builds an object
+per point and deep-copies its extensions: ~3x slower, and it only served as the reference in the tests).
+
 Untimed points (planned routes or a saved copy of the track) are left out: they carry no pace and would count the
 route twice. The sport comes from the track's <type> (Strava writes "9" or "running"), else from a sport word in
 the track name; a GPX that says neither is `Sport.OTHER`, since walks and hikes are recorded as GPX as often as runs
@@ -8,12 +11,11 @@ and calling them runs would put false flags on them.
 
 from __future__ import annotations
 
+import math
 import re
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from typing import Any
 
-import gpxpy
-import gpxpy.gpx
 import numpy as np
 
 from syncd.domain.model import Activity, Source, Sport
@@ -44,23 +46,20 @@ def parse_gpx(data: bytes, name: str, sha256: str) -> list[ParsedActivity]:
     """The timed trackpoints of a GPX file as one `ParsedActivity` (raises FileImportError on bad input)."""
     refuse_dtd(data, name, "GPX")
     try:
-        doc = gpxpy.parse(data)
-    except (gpxpy.gpx.GPXException, ValueError) as exc:
-        raise FileImportError(name, f"not a readable GPX file ({_first_line(exc)})", _RE_EXPORT) from exc
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise FileImportError(name, f"not a readable GPX file (XML error: {exc})", _RE_EXPORT) from exc
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    if root.tag[len(ns) :] != "gpx":
+        raise FileImportError(name, f"not a readable GPX file (the document is <{_local(root.tag)}>)", _RE_EXPORT)
+    tracks = root.findall(f"{ns}trk")
     rows: list[tuple[float, float, float, float, float, float]] = []
     untimed = 0
-    nan = float("nan")
     recorded = []
-    for track in doc.tracks:
+    for track in tracks:
         before = len(rows)
-        for segment in track.segments:
-            for point in segment.points:
-                if point.time is None:
-                    untimed += 1
-                    continue
-                hr, cad = _extensions(point.extensions)
-                ele = nan if point.elevation is None else float(point.elevation)
-                rows.append((_unix(point.time), float(point.latitude), float(point.longitude), ele, hr, cad))
+        for segment in track.iterfind(f"{ns}trkseg"):
+            untimed += _points(segment, ns, rows, name)
         if len(rows) > before:
             recorded.append(track)
     if not rows:
@@ -79,20 +78,21 @@ def parse_gpx(data: bytes, name: str, sha256: str) -> list[ParsedActivity]:
         heart_rate=table[:, 4],
         cadence=table[:, 5],
     )
-    track_type = next((str(t.type) for t in recorded if t.type), "")
-    track_name = next((str(t.name) for t in recorded if t.name), "") or str(doc.name or "")
+    track_type = next((t for t in (_text(track, f"{ns}type") for track in recorded) if t), "")
+    doc_name = _text(root, f"{ns}metadata/{ns}name") or _text(root, f"{ns}name")
+    track_name = next((t for t in (_text(track, f"{ns}name") for track in recorded) if t), "") or doc_name
     sport, sport_from = _sport(track_type, track_name)
     gain, loss = numeric.elevation_gain_loss(streams.altitude_m)
     distance = float(streams.distance_m[-1]) if streams.distance_m is not None else None
     raw: dict[str, object] = {
         "file": name,
         "format": "gpx",
-        "creator": doc.creator,
-        "version": doc.version,
+        "creator": root.get("creator"),
+        "version": root.get("version"),
         "type": track_type,
         "track_name": track_name,
         "sport_from": sport_from,
-        "tracks": len(doc.tracks),
+        "tracks": len(tracks),
         "samples": len(streams),
         "untimed_points_skipped": untimed,
     }
@@ -127,16 +127,64 @@ def _sport(track_type: str, track_name: str) -> tuple[Sport, str]:
     return Sport.OTHER, "none"
 
 
-def _extensions(extensions: list[Any]) -> tuple[float, float]:
+def _points(
+    segment: ET.Element, ns: str, rows: list[tuple[float, float, float, float, float, float]], name: str
+) -> int:
+    """Append (time, lat, lon, ele, hr, cadence) per timed <trkpt>; returns how many had no usable time."""
+    nan = math.nan
+    time_tag, ele_tag, ext_tag = f"{ns}time", f"{ns}ele", f"{ns}extensions"
+    untimed = 0
+    for point in segment.iterfind(f"{ns}trkpt"):
+        moment: float | None = None
+        ele = hr = cad = nan
+        for child in point:  # one pass over the point's children (findtext per field would rescan them)
+            tag = child.tag
+            if tag == time_tag:
+                moment = _time(child.text)
+            elif tag == ele_tag:
+                ele = _float(child.text) if child.text else nan
+            elif tag == ext_tag:
+                hr, cad = _extensions(child)
+        if moment is None:
+            untimed += 1
+            continue
+        try:
+            lat, lon = float(point.attrib["lat"]), float(point.attrib["lon"])
+        except (KeyError, ValueError):
+            raise FileImportError(
+                name, "GPX trackpoint without a valid lat/lon", "export the activity again from the device"
+            ) from None
+        rows.append((moment, lat, lon, ele, hr, cad))
+    return untimed
+
+
+# Extension tags by full (namespaced) name -> "hr", "cad" or "": exporters use a handful of namespaces, so the
+# local-name test runs once per distinct tag instead of once per element.
+_EXTENSION_KIND: dict[str, str] = {}
+
+
+def _extension_kind(tag: str) -> str:
+    kind = _EXTENSION_KIND.get(tag)
+    if kind is None:
+        local = _local(tag).lower()
+        kind = "hr" if local in {"hr", "heartrate"} else "cad" if local in {"cad", "cadence"} else ""
+        if len(_EXTENSION_KIND) < 1024:  # bounded: a hostile file cannot grow it without limit
+            _EXTENSION_KIND[tag] = kind
+    return kind
+
+
+def _extensions(extensions: ET.Element) -> tuple[float, float]:
     """Heart rate and cadence from Garmin's TrackPointExtension (any namespace prefix)."""
-    hr = cad = float("nan")
-    for ext in extensions:
-        for element in ext.iter():
-            tag = element.tag.rsplit("}", 1)[-1].lower()
-            if tag in {"hr", "heartrate"} and element.text:
-                hr = _float(element.text)
-            elif tag in {"cad", "cadence"} and element.text:
-                cad = _float(element.text)
+    hr = cad = math.nan
+    for element in extensions.iter():
+        text = element.text
+        if not text:
+            continue
+        kind = _extension_kind(element.tag)
+        if kind == "hr":
+            hr = _float(text)
+        elif kind == "cad":
+            cad = _float(text)
     return hr, cad
 
 
@@ -144,15 +192,26 @@ def _float(text: str) -> float:
     try:
         return float(text)
     except ValueError:
-        return float("nan")
+        return math.nan
 
 
-def _unix(moment: datetime) -> float:
+def _time(text: str | None) -> float | None:
+    """ISO 8601 time (naive means UTC, as gpxpy reads it) as Unix seconds; None when missing or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def _text(element: ET.Element, path: str) -> str:
+    found = element.findtext(path)
+    return found.strip() if found else ""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
