@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -75,3 +76,21 @@ def history_for(activity: Activity, count: int = 40) -> list[HistoryEntry]:
         )
     entries.append(summarize(activity))
     return entries
+
+
+# What devices store (FIT profile resolutions): stored channels are then decimals, as in real recordings, and the
+# streams codec packs them as small integers instead of float bit patterns.
+DEVICE_DIGITS = {"lat": 7, "lon": 7, "altitude_m": 1, "speed_mps": 3, "heart_rate": 0, "cadence": 0, "distance_m": 2}
+
+
+def at_device_precision(activity: Activity) -> Activity:
+    """`activity` with its streams rounded the way a watch records them."""
+    streams = activity.streams
+    if streams is None:
+        return activity
+    columns = streams.channels()
+    rounded = {
+        name: np.round(column, DEVICE_DIGITS[name]) if name in DEVICE_DIGITS else column
+        for name, column in columns.items()
+    }
+    return replace(activity, streams=Streams(**rounded))

@@ -6,6 +6,7 @@ functions around it load history and gear, save the annotation and queue write-b
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +21,7 @@ from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
 
 if TYPE_CHECKING:
+    from syncd.adapters.db.annotation_queries import LoadedActivity
     from syncd.adapters.db.records import StoredActivity
     from syncd.adapters.db.repository import Store
 
@@ -113,25 +115,123 @@ def annotate_stored(
     Only activities inside the annotation window get their note queued, whatever path led here (sync, rescan,
     reannotate, webhook), unless `backfill_since` (the athlete asked for a backfill) reaches further back.
     """
-    stored = store.get_activity(activity_id, with_streams=True)
-    activity = stored.activity
-    history = store.history(
-        stored.athlete_id,
-        activity.start_utc - HISTORY_BEFORE,
-        activity.start_utc + HISTORY_AFTER,
-        exclude_id=activity_id,
+    [outcome] = annotate_batch(
+        store,
+        [activity_id],
+        policy,
+        now=now,
+        write_back_providers=write_back_providers,
+        backfill_since=backfill_since,
     )
-    gear = store.get_gear(stored.athlete_id, activity.gear_id) if activity.gear_id else None
-    policy = policy_for_athlete(store, stored.athlete_id, policy)
-    annotated = annotate_one(activity, history, policy, gear=gear, now=now)
-    changed = store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)
-    queued = False
-    writable = may_write_back(activity, policy, now=now, backfill_since=backfill_since)
-    if changed and writable and annotated.note is not None:
-        for provider in write_back_providers(activity):
-            store.enqueue_writeback(activity_id, provider, annotated.note)
-            queued = True
-    return StoredOutcome(activity_id=activity_id, annotated=annotated, changed=changed, queued_writeback=queued)
+    return outcome
+
+
+BATCH_SIZE = 200  # activities (with their streams) held in memory at once
+
+
+def annotate_batch(
+    store: Store,
+    activity_ids: Sequence[int],
+    policy: AnnotationPolicy,
+    *,
+    now: datetime | None = None,
+    write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
+    backfill_since: datetime | None = None,
+    on_error: Callable[[int, Exception], None] | None = None,
+) -> list[StoredOutcome]:
+    """`annotate_stored` for many activities: per chunk, the activities and their streams in two queries and each
+    athlete's history as one ordered list, from which every activity's history is cut (the same window and twin
+    rules as `Store.history`). `on_error` receives a failing activity and the batch goes on; without it the
+    error propagates. Outcomes come in the order of `activity_ids` (failed ones left out)."""
+    from syncd.adapters.db.annotation_queries import load_for_annotation
+    from syncd.adapters.db.annotation_writes import NewAnnotation, save_annotations
+    from syncd.adapters.db.errors import NotFoundError
+
+    outcomes: list[StoredOutcome] = []
+    policies: dict[int, AnnotationPolicy] = {}
+    gear: dict[int, dict[str, Gear]] = {}
+
+    def failed(activity_id: int, exc: Exception) -> None:
+        if on_error is None:
+            raise exc
+        on_error(activity_id, exc)
+
+    for first in range(0, len(activity_ids), BATCH_SIZE):
+        chunk = list(activity_ids[first : first + BATCH_SIZE])
+        loaded = load_for_annotation(store.engine, chunk)
+        histories = _HistoryLists(store, loaded.values())
+        results: list[tuple[LoadedActivity, AnnotationPolicy, AnnotatedActivity]] = []
+        for activity_id in chunk:
+            try:
+                item = loaded.get(activity_id)
+                if item is None:
+                    raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
+                athlete = item.athlete_id
+                if athlete not in policies:
+                    policies[athlete] = policy_for_athlete(store, athlete, policy)
+                if athlete not in gear:
+                    gear[athlete] = {g.gear_id: g for g in store.list_gear(athlete)}
+                shoe = gear[athlete].get(item.activity.gear_id or "")
+                annotated = annotate_one(item.activity, histories.cut(item), policies[athlete], gear=shoe, now=now)
+                results.append((item, policies[athlete], annotated))
+            except Exception as exc:  # one activity's rules fault never stops the others (with on_error)
+                failed(activity_id, exc)
+        try:
+            written = save_annotations(
+                store.engine,
+                [NewAnnotation(i.id, p.version, a.annotation.flags, a.note) for i, p, a in results],
+                now=store.now(),
+            )
+        except Exception as exc:
+            for item, _policy, _annotated in results:
+                failed(item.id, exc)
+            continue
+        for (item, athlete_policy, annotated), changed in zip(results, written, strict=True):
+            queued = False
+            writable = may_write_back(item.activity, athlete_policy, now=now, backfill_since=backfill_since)
+            if changed and writable and annotated.note is not None:
+                for provider in write_back_providers(item.activity):
+                    store.enqueue_writeback(item.id, provider, annotated.note)
+                    queued = True
+            outcomes.append(StoredOutcome(item.id, annotated, changed=changed, queued_writeback=queued))
+    return outcomes
+
+
+class _HistoryLists:
+    """Each athlete's history over the span a chunk needs, read once and kept ordered by start."""
+
+    def __init__(self, store: Store, items: Iterable[LoadedActivity]) -> None:
+        from syncd.adapters.db.annotation_queries import history_rows
+
+        spans: dict[int, tuple[datetime, datetime]] = {}
+        for item in items:
+            start = item.activity.start_utc
+            low, high = spans.get(item.athlete_id, (start, start))
+            spans[item.athlete_id] = (min(low, start), max(high, start))
+        self._rows = {
+            athlete: history_rows(store.engine, athlete, low - HISTORY_BEFORE, high + HISTORY_AFTER)
+            for athlete, (low, high) in spans.items()
+        }
+        self._starts = {athlete: [row.entry.start_utc for row in rows] for athlete, rows in self._rows.items()}
+
+    def cut(self, item: LoadedActivity) -> list[HistoryEntry]:
+        """The window around `item`, without itself or its twin, each other run counted once."""
+        rows, starts = self._rows[item.athlete_id], self._starts[item.athlete_id]
+        start = item.activity.start_utc
+        low = bisect.bisect_left(starts, start - HISTORY_BEFORE)
+        high = bisect.bisect_left(starts, start + HISTORY_AFTER)
+        seen: set[str] = set()
+        out = []
+        for row in rows[low:high]:
+            if row.activity_id == item.id:
+                continue
+            group = row.logical_group
+            if group is not None:
+                if group == item.logical_group or group in seen:
+                    continue  # its own twin, or the same run from the other platform: counted once
+                seen.add(group)
+            out.append(row.entry)
+        return out
 
 
 def write_back_from(policy: AnnotationPolicy, *, now: datetime | None, backfill_since: datetime | None) -> datetime:
@@ -181,22 +281,19 @@ def reannotate(
     for athlete in store.list_athletes():
         athlete_policy = policy_for_athlete(store, athlete.id, policy)
         report.examined += count_activities(store.engine, athlete.id, since)
-        for activity_id in stale_activity_ids(store.engine, athlete.id, athlete_policy.version, since):
-            report.rerun += 1
-            try:
-                outcome = annotate_stored(
-                    store,
-                    activity_id,
-                    policy,
-                    now=now,
-                    write_back_providers=write_back_providers,
-                    backfill_since=backfill_since,
-                )
-            except Exception as exc:  # one bad activity never stops the others
-                report.failed.append((activity_id, f"{type(exc).__name__}: {exc}"))
-                continue
-            report.changed += outcome.changed
-            report.queued_writebacks += outcome.queued_writeback
+        stale = stale_activity_ids(store.engine, athlete.id, athlete_policy.version, since)
+        report.rerun += len(stale)
+        outcomes = annotate_batch(
+            store,
+            stale,
+            policy,
+            now=now,
+            write_back_providers=write_back_providers,
+            backfill_since=backfill_since,
+            on_error=lambda activity_id, exc: report.failed.append((activity_id, f"{type(exc).__name__}: {exc}")),
+        )
+        report.changed += sum(outcome.changed for outcome in outcomes)
+        report.queued_writebacks += sum(outcome.queued_writeback for outcome in outcomes)
         if backfill_since is not None:
             report.queued_writebacks += _queue_backfill(store, athlete.id, backfill_since, write_back_providers)
     return report

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncd.adapters.files import FileImportError, ImportItem, iter_paths
-from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_stored
+from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_batch
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -64,9 +64,10 @@ def import_paths(
             else:
                 report.unchanged += 1
             starts[result.activity_id] = entry.activity.start_utc
-    for activity_id in sorted(starts, key=starts.__getitem__):
-        try:
-            report.annotated.append(annotate_stored(store, activity_id, policy, now=now))
-        except Exception as exc:  # a rule crash on one activity must not lose the others' annotations
-            report.failed.append(f"activity {activity_id}: annotation failed ({type(exc).__name__}: {exc})")
+
+    def failed(activity_id: int, exc: Exception) -> None:  # a rule crash on one activity loses no other's
+        report.failed.append(f"activity {activity_id}: annotation failed ({type(exc).__name__}: {exc})")
+
+    ordered = sorted(starts, key=starts.__getitem__)
+    report.annotated.extend(annotate_batch(store, ordered, policy, now=now, on_error=failed))
     return report

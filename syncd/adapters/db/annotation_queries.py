@@ -1,4 +1,5 @@
-"""Read-only queries behind re-annotation: which activities are stale, and which notes were never queued.
+"""Read-only queries behind (re-)annotation: which activities are stale, which notes were never queued, and what
+a batch of annotations reads (the activities with streams, and one ordered history list per athlete).
 
 The daily rescan must cost almost nothing when nothing changed, even at 100,000 activities: it asks only for the
 ids whose latest annotation is missing or carries another rules version (one index seek per activity on
@@ -7,12 +8,18 @@ ids whose latest annotation is missing or carries another rules version (one ind
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Engine
 
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow
+from syncd.adapters.db.codec import decode_streams
+from syncd.adapters.db.mapping import activity_from_row
+from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
+from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.model import Activity, Source, Sport
 
 
 def _in_range(athlete_id: int, since: datetime | None) -> list[ColumnElement[bool]]:
@@ -69,3 +76,99 @@ def unqueued_notes(engine: Engine, athlete_id: int, since: datetime) -> list[tup
     )
     with engine.connect() as conn:
         return [(int(row.id), str(row.note)) for row in conn.execute(stmt)]
+
+
+# ---- what a batch of annotations reads: activities with streams (no raw JSON) and one history list -------------
+
+_ACTIVITY_COLUMNS = [column for column in ActivityRow.__table__.c if column.name != "raw"]
+_HISTORY_COLUMNS = (
+    ActivityRow.id,
+    ActivityRow.logical_group,
+    ActivityRow.source,
+    ActivityRow.external_id,
+    ActivityRow.sport,
+    ActivityRow.sport_original,
+    ActivityRow.start_utc,
+    ActivityRow.utc_offset_s,
+    ActivityRow.distance_m,
+    ActivityRow.elapsed_s,
+    ActivityRow.moving_s,
+    ActivityRow.average_heart_rate,
+    ActivityRow.workout_type,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedActivity:
+    id: int
+    athlete_id: int
+    logical_group: str | None
+    activity: Activity
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One history entry with what deciding "is it the activity itself or its twin?" needs."""
+
+    activity_id: int
+    logical_group: str | None
+    entry: HistoryEntry
+
+
+def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedActivity]:
+    """The activities (with streams, without raw JSON) in two queries, whatever their number."""
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(*_ACTIVITY_COLUMNS).where(ActivityRow.id.in_(ids))).all()
+        blobs = conn.execute(
+            sa.select(StreamsRow.activity_id, StreamsRow.data).where(StreamsRow.activity_id.in_(ids))
+        ).all()
+    streams = {int(b.activity_id): decode_streams(bytes(b.data)) for b in blobs}
+    return {
+        int(row.id): LoadedActivity(
+            id=int(row.id),
+            athlete_id=int(row.athlete_id),
+            logical_group=row.logical_group,
+            activity=activity_from_row(row, streams.get(int(row.id))),
+        )
+        for row in rows
+    }
+
+
+def history_rows(engine: Engine, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
+    """The athlete's not-deleted activities with start <= start_utc < end, ordered by (start_utc, id)."""
+    stmt = (
+        sa.select(*_HISTORY_COLUMNS)
+        .where(
+            ActivityRow.athlete_id == athlete_id,
+            ~ActivityRow.deleted,
+            ActivityRow.start_utc >= start.astimezone(UTC),
+            ActivityRow.start_utc < end.astimezone(UTC),
+        )
+        .order_by(ActivityRow.start_utc, ActivityRow.id)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [
+        HistoryRow(
+            activity_id=int(row.id),
+            logical_group=row.logical_group,
+            entry=summarize(
+                Activity(
+                    source=Source(row.source),
+                    external_id=row.external_id,
+                    sport=Sport(row.sport),
+                    sport_original=row.sport_original,
+                    start_utc=row.start_utc,
+                    utc_offset_s=row.utc_offset_s,
+                    distance_m=row.distance_m,
+                    elapsed_s=row.elapsed_s,
+                    moving_s=row.moving_s,
+                    average_heart_rate=row.average_heart_rate,
+                    workout_type=row.workout_type,
+                )
+            ),
+        )
+        for row in rows
+    ]

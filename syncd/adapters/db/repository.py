@@ -115,6 +115,10 @@ class Store:
     def _now(self) -> datetime:
         return _aware(self._clock.now(), "clock.now()")
 
+    def now(self) -> datetime:
+        """The store's clock (what it stamps rows with), for writers beside the Store."""
+        return self._now()
+
     # ---- athletes -------------------------------------------------------------------------------------------
 
     def ensure_athlete(

@@ -1,0 +1,85 @@
+"""Annotation through the store (`annotate_batch`, which `annotate_stored`, import and reannotate use) against the
+former one-activity-at-a-time path (get_activity + Store.history + get_gear + save), side by side.
+
+Run: `.venv/bin/python -m bench.stored_annotate_bench [--activities 600] [--database-url URL]`
+
+One athlete, one-hour 1 Hz runs (the rule-engine bench's activities) one a day, stored with their streams. Each
+round annotates every activity with a policy whose version differs from the last round's, so every annotation is
+really computed and written. The rule engine alone (same activities and histories, already in memory) is timed
+for reference: the stored path can at best reach it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.synthetic import at_device_precision, one_hour_run
+from syncd.adapters.db import Store
+from syncd.services.annotating import HISTORY_AFTER, HISTORY_BEFORE, AnnotationPolicy, annotate_batch, annotate_one
+
+
+def per_activity(store: Store, ids: list[int], policy: AnnotationPolicy) -> None:
+    """What annotate_stored did before batching: every read per activity."""
+    for activity_id in ids:
+        stored = store.get_activity(activity_id, with_streams=True)
+        start = stored.activity.start_utc
+        history = store.history(stored.athlete_id, start - HISTORY_BEFORE, start + HISTORY_AFTER, exclude_id=stored.id)
+        gear = store.get_gear(stored.athlete_id, stored.activity.gear_id) if stored.activity.gear_id else None
+        store.get_athlete(stored.athlete_id)
+        annotated = annotate_one(stored.activity, history, policy, gear=gear)
+        store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--activities", type=int, default=600)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+        athlete = store.ensure_athlete("bench")
+        begin = datetime(2024, 1, 1, 7, 0, tzinfo=UTC)
+        activities = [
+            replace(at_device_precision(one_hour_run(i, start=begin + timedelta(days=i))), external_id=f"b{i}")
+            for i in range(args.activities)
+        ]
+        ids = [store.upsert_activity(athlete, a, {}).activity_id for a in activities]
+        policies = [
+            AnnotationPolicy(units=units, when_clean=clean)
+            for units in ("metric", "imperial")
+            for clean in ("line", "none")
+        ]  # a different version each run: every annotation is written
+        histories = [
+            store.history(athlete, a.start_utc - HISTORY_BEFORE, a.start_utc + HISTORY_AFTER, exclude_id=i)
+            for a, i in zip(activities, ids, strict=True)
+        ]
+        engine_s = time.perf_counter()
+        for activity, history in zip(activities, histories, strict=True):
+            annotate_one(activity, history, policies[0])
+        engine_rate = len(ids) / (time.perf_counter() - engine_s)
+        old: list[float] = []
+        new: list[float] = []
+        for round_ in range(args.rounds):
+            start = time.perf_counter()
+            per_activity(store, ids, policies[(2 * round_) % 4])
+            old.append(len(ids) / (time.perf_counter() - start))
+            start = time.perf_counter()
+            annotate_batch(store, ids, policies[(2 * round_ + 1) % 4])
+            new.append(len(ids) / (time.perf_counter() - start))
+        store.close()
+    print(f"{len(ids)} one-hour 1 Hz runs on {'SQLite' if not args.database_url else args.database_url.split(':')[0]}")
+    rounds_new, rounds_old = (", ".join(f"{r:.0f}" for r in rates) for rates in (new, old))
+    print(f"  annotate_batch (stored path)     : {max(new):7.0f} activities/s  (rounds: {rounds_new})")
+    print(f"  one at a time (former path)      : {max(old):7.0f} activities/s  (rounds: {rounds_old})")
+    print(f"  rule engine alone (same history) : {engine_rate:7.0f} activities/s")
+    print(f"  ratio batch / former             : {max(new) / max(old):7.1f}x")
+
+
+if __name__ == "__main__":
+    main()

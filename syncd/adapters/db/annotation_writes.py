@@ -1,0 +1,79 @@
+"""Saving many annotations in one transaction: what `annotate_batch` writes per chunk of activities.
+
+Same rule as `Store.save_annotation`, per activity: a new row only when the result differs from the latest one
+(append-only table, newest id = current). The chunk's activity rows are locked first, in id order (PostgreSQL
+`FOR UPDATE`; SQLite's write lock), so two workers annotating the same activities never both append a result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from syncd.adapters.db.errors import NotFoundError
+from syncd.adapters.db.mapping import flags_to_json, to_json_value
+from syncd.adapters.db.models import ActivityRow, AnnotationRow
+from syncd.domain.flags import Flag
+
+
+@dataclass(frozen=True, slots=True)
+class NewAnnotation:
+    activity_id: int
+    rules_version: str
+    flags: Sequence[Flag]
+    note: str | None
+
+
+def save_annotations(engine: Engine, items: Sequence[NewAnnotation], *, now: datetime) -> list[bool]:
+    """Store each annotation unless it equals its activity's latest one; True per item where a row was written."""
+    if not items:
+        return []
+    ids = sorted({item.activity_id for item in items})
+    with engine.begin() as conn:
+        found = set(
+            conn.execute(
+                sa.select(ActivityRow.id).where(ActivityRow.id.in_(ids)).order_by(ActivityRow.id).with_for_update()
+            ).scalars()
+        )
+        newest = (
+            sa.select(sa.func.max(AnnotationRow.id).label("id"))
+            .where(AnnotationRow.activity_id.in_(ids))
+            .group_by(AnnotationRow.activity_id)
+            .subquery()
+        )
+        latest: dict[int, tuple[str, Any, str | None]] = {
+            int(row.activity_id): (row.rules_version, to_json_value(row.flags), row.note)
+            for row in conn.execute(
+                sa.select(
+                    AnnotationRow.activity_id, AnnotationRow.rules_version, AnnotationRow.flags, AnnotationRow.note
+                ).join(newest, AnnotationRow.id == newest.c.id)
+            )
+        }
+        written: list[bool] = []
+        rows: list[dict[str, Any]] = []
+        for item in items:
+            if item.activity_id not in found:
+                raise NotFoundError(f"no activity with id {item.activity_id}: re-run `syncd sync` or `syncd import`")
+            result = (item.rules_version, flags_to_json(item.flags), item.note)
+            if latest.get(item.activity_id) == result:
+                written.append(False)
+                continue
+            latest[item.activity_id] = result
+            rows.append(
+                {
+                    "activity_id": item.activity_id,
+                    "rules_version": item.rules_version,
+                    "flags": result[1],
+                    "note": item.note,
+                    "created_at": now,
+                }
+            )
+            written.append(True)
+        if rows:
+            conn.execute(sa.insert(AnnotationRow), rows)
+    return written

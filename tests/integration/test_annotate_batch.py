@@ -1,0 +1,76 @@
+"""Batch annotation gives exactly what annotating one activity at a time with `Store.history` gives.
+
+Eight weeks of runs, rides and strength sessions, some runs recorded on both Strava and Garmin (linked as one
+logical activity), annotated in one batch: every activity's flags and note must equal those computed from the
+per-activity history query, which is the reference for the window and the twin rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from bench.synthetic import one_hour_run
+from syncd.adapters.db import Store
+from syncd.domain.model import Activity, Source, Sport
+from syncd.services.annotating import (
+    HISTORY_AFTER,
+    HISTORY_BEFORE,
+    AnnotationPolicy,
+    annotate_batch,
+    annotate_one,
+)
+from syncd.services.identity import link_all
+
+START = datetime(2026, 9, 1, 6, 30, tzinfo=UTC)
+
+
+def _seed(store: Store) -> tuple[int, list[int]]:
+    athlete = store.ensure_athlete("strava:5")
+    other = store.ensure_athlete("strava:6")  # another athlete's runs never enter this one's history
+    ids = []
+    for day in range(56):
+        start = START + timedelta(days=day, minutes=7 * day)
+        if day % 7 in (1, 4):
+            session = Activity(Source.STRAVA, f"x{day}", Sport.RIDE if day % 2 else Sport.STRENGTH, "x", start,
+                               elapsed_s=3000.0, distance_m=20_000.0 if day % 2 else None)  # fmt: skip
+            ids.append(store.upsert_activity(athlete, session, {}).activity_id)
+            continue
+        run = replace(one_hour_run(day, start=start, samples=900), source=Source.STRAVA, external_id=f"r{day}")
+        ids.append(store.upsert_activity(athlete, run, {}).activity_id)
+        store.upsert_activity(other, replace(run, external_id=f"o{day}"), {})
+        if day % 5 == 0:  # the same run synced from Garmin too
+            twin = replace(run, source=Source.GARMIN, external_id=f"g{day}")
+            twin_id = store.upsert_activity(athlete, twin, {}).activity_id
+            ids.append(twin_id)
+    assert link_all(store, ids)  # the twins get their shared logical group
+    return athlete, ids
+
+
+def test_batch_equals_one_at_a_time(store: Store) -> None:
+    athlete, ids = _seed(store)
+    policy = AnnotationPolicy()
+    now = START + timedelta(days=60)
+
+    batch = annotate_batch(store, ids, policy, now=now)
+
+    assert [o.activity_id for o in batch] == ids
+    for outcome in batch:
+        stored = store.get_activity(outcome.activity_id)
+        start = stored.activity.start_utc
+        history = store.history(athlete, start - HISTORY_BEFORE, start + HISTORY_AFTER, exclude_id=stored.id)
+        expected = annotate_one(stored.activity, history, policy, now=now)
+        assert outcome.annotated.annotation.flags == expected.annotation.flags, stored.activity.external_id
+        assert outcome.annotated.note == expected.note
+        assert outcome.changed
+    assert sum(1 for o in batch if o.annotated.annotation.flags) > 5  # the rules had something to say
+
+
+def test_a_failing_activity_is_reported_and_the_rest_annotated(store: Store) -> None:
+    _athlete, ids = _seed(store)
+    errors: list[int] = []
+    outcomes = annotate_batch(
+        store, [*ids[:3], 999_999, *ids[3:6]], AnnotationPolicy(), on_error=lambda i, _e: errors.append(i)
+    )
+    assert errors == [999_999]
+    assert [o.activity_id for o in outcomes] == ids[:6]
