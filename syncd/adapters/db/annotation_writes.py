@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from syncd.adapters.db.errors import NotFoundError
+from syncd.adapters.db.flag_index import codes_of, replace_current_flags
 from syncd.adapters.db.mapping import flags_to_json, to_json_value
 from syncd.adapters.db.models import ActivityRow, AnnotationRow
 from syncd.domain.flags import Flag
@@ -76,4 +77,5 @@ def save_annotations(engine: Engine, items: Sequence[NewAnnotation], *, now: dat
             written.append(True)
         if rows:
             conn.execute(sa.insert(AnnotationRow), rows)
+            replace_current_flags(conn, {row["activity_id"]: codes_of(row["flags"]) for row in rows})
     return written

@@ -1,26 +1,30 @@
 """Read-only queries behind the web feed: one page of activities with their latest annotation and write-backs.
 
-A page costs a fixed number of queries whatever its size (count, page of activities, their latest annotations,
-their outbox rows): no query per card. Activities are ordered newest first on (start_utc, id), which the existing
-indexes `ix_activities_start` and `ix_activities_athlete_start` serve. Filtering by flag needs the latest annotation
-of each activity; it is matched with JSONB containment on PostgreSQL and `json_each` on SQLite.
+A page costs a fixed number of queries whatever its size (page of activities, their latest annotations, their
+outbox rows; the pager's total and the sport menu come from a cache keyed by `data_version`): no query per card.
+Activities are ordered newest first on (start_utc, id), which the indexes `ix_activities_start` and
+`ix_activities_athlete_start` serve. Filtering by flag reads `activity_flags` (the current annotation's codes,
+indexed by code), never the annotations' JSON.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Connection, Engine
-from sqlalchemy.dialects.postgresql import JSONB
 
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.mapping import flags_from_json
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, OutboxRow
+from syncd.adapters.db.models import ActivityFlagRow, ActivityRow, AnnotationRow, AthleteRow, OutboxRow
 from syncd.domain.flags import Flag
+
+T = TypeVar("T")
 
 MAX_PER_PAGE = 200
 
@@ -111,24 +115,7 @@ _COLUMNS = (
 )
 
 
-def _latest_ids() -> Any:
-    """Subquery: the newest annotation id of each activity (annotations are append-only)."""
-    return (
-        sa.select(AnnotationRow.activity_id, sa.func.max(AnnotationRow.id).label("annotation_id"))
-        .group_by(AnnotationRow.activity_id)
-        .subquery("latest")
-    )
-
-
-def _has_flag(engine: Engine, flags: Any, code: str) -> ColumnElement[bool]:
-    if engine.dialect.name == "postgresql":
-        return sa.type_coerce(flags, JSONB).contains([{"code": code}])
-    each = sa.func.json_each(flags).table_valued("value").alias("flag_each")
-    return sa.exists(sa.select(1).select_from(each).where(sa.func.json_extract(each.c.value, "$.code") == code))
-
-
-def _conditions(engine: Engine, feed_filter: FeedFilter) -> tuple[list[ColumnElement[bool]], bool]:
-    """WHERE conditions and whether the query must join the latest annotation."""
+def _conditions(feed_filter: FeedFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [~ActivityRow.deleted]
     if feed_filter.athlete_id is not None:
         conditions.append(ActivityRow.athlete_id == feed_filter.athlete_id)
@@ -138,37 +125,83 @@ def _conditions(engine: Engine, feed_filter: FeedFilter) -> tuple[list[ColumnEle
         monday = datetime.combine(feed_filter.week, datetime.min.time())
         conditions.append(ActivityRow.start_local >= monday)
         conditions.append(ActivityRow.start_local < monday + timedelta(days=7))
-    needs_join = feed_filter.flag is not None or feed_filter.annotated_only
-    return conditions, needs_join
+    if feed_filter.flag is not None:  # the current annotation's codes, indexed (flag_index.py)
+        conditions.append(
+            sa.exists().where(ActivityFlagRow.activity_id == ActivityRow.id, ActivityFlagRow.code == feed_filter.flag)
+        )
+    if feed_filter.annotated_only:
+        conditions.append(sa.exists().where(AnnotationRow.activity_id == ActivityRow.id))
+    return conditions
 
 
-def _base(engine: Engine, feed_filter: FeedFilter, columns: Sequence[Any]) -> sa.Select[Any]:
-    conditions, needs_join = _conditions(engine, feed_filter)
+def _base(feed_filter: FeedFilter, columns: Sequence[Any]) -> sa.Select[Any]:
     stmt = sa.select(*columns).select_from(ActivityRow).join(AthleteRow, AthleteRow.id == ActivityRow.athlete_id)
-    if needs_join:
-        latest = _latest_ids()
-        stmt = stmt.join(latest, latest.c.activity_id == ActivityRow.id)
-        if feed_filter.flag is not None:
-            annotation = sa.orm.aliased(AnnotationRow, name="flag_annotation")
-            stmt = stmt.join(annotation, annotation.id == latest.c.annotation_id)
-            conditions.append(_has_flag(engine, annotation.flags, feed_filter.flag))
-    return stmt.where(*conditions)
+    return stmt.where(*_conditions(feed_filter))
 
 
 def feed_page(engine: Engine, feed_filter: FeedFilter, *, page: int = 1, per_page: int = 50) -> FeedPage:
-    """Page `page` (1-based) of the filtered feed, newest first, with a total for the pager."""
+    """Page `page` (1-based) of the filtered feed, newest first, with a total for the pager (cached until the
+    data changes: counting 100,000 rows on every request is what made page 1 slow)."""
     page = max(page, 1)
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     with engine.connect() as conn:
-        total = int(conn.execute(_base(engine, feed_filter, [sa.func.count()])).scalar_one())
+        total = _CACHE.get(conn, ("count", feed_filter), lambda: _count(conn, feed_filter))
         rows = conn.execute(
-            _base(engine, feed_filter, _COLUMNS)
+            _base(feed_filter, _COLUMNS)
             .order_by(ActivityRow.start_utc.desc(), ActivityRow.id.desc())
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).all()
         items = _decorate(conn, rows)
-    return FeedPage(rows=items, total=total, page=page, per_page=per_page)
+    return FeedPage(rows=items, total=int(total), page=page, per_page=per_page)
+
+
+def _count(conn: Connection, feed_filter: FeedFilter) -> int:
+    return int(conn.execute(_base(feed_filter, [sa.func.count()])).scalar_one())
+
+
+def data_version(conn: Connection) -> tuple[Any, ...]:
+    """Changes whenever anything the feed's counts and menus depend on changes, for the price of four index
+    lookups: a new activity or annotation (max ids), an edit or deletion (newest updated_at), an athlete removed."""
+    return tuple(
+        conn.execute(
+            sa.select(
+                sa.select(sa.func.max(ActivityRow.id)).scalar_subquery(),
+                sa.select(sa.func.max(ActivityRow.updated_at)).scalar_subquery(),
+                sa.select(sa.func.max(AnnotationRow.id)).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(AthleteRow).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
+class _VersionedCache:
+    """Per-database answers that stay valid while `data_version` is unchanged (shared by the web app's threads;
+    every worker process checks the version against the database itself, so no cross-process invalidation)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._values: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = OrderedDict()
+
+    def get(self, conn: Connection, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        full = (id(conn.engine), *key)
+        version = data_version(conn)
+        with self._lock:
+            found = self._values.get(full)
+            if found is not None and found[0] == version:
+                self._values.move_to_end(full)
+                return cast(T, found[1])
+        value = compute()
+        with self._lock:
+            self._values[full] = (version, value)
+            self._values.move_to_end(full)
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+
+_CACHE = _VersionedCache()
 
 
 def feed_item(engine: Engine, activity_id: int) -> FeedRow:
@@ -236,12 +269,14 @@ _ROW_KEYS = tuple(column.key for column in _COLUMNS if column.key != "private")
 
 
 def sports_in_use(engine: Engine, athlete_id: int | None = None) -> list[str]:
-    """Distinct sports (for the filter menu)."""
+    """Distinct sports (for the filter menu), cached until the data changes."""
     stmt = sa.select(ActivityRow.sport).where(~ActivityRow.deleted).distinct().order_by(ActivityRow.sport)
     if athlete_id is not None:
         stmt = stmt.where(ActivityRow.athlete_id == athlete_id)
     with engine.connect() as conn:
-        return [str(sport) for sport in conn.execute(stmt).scalars()]
+        return list(
+            _CACHE.get(conn, ("sports", athlete_id), lambda: [str(sport) for sport in conn.execute(stmt).scalars()])
+        )
 
 
 def latest_start(engine: Engine, athlete_id: int) -> datetime | None:

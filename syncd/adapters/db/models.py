@@ -136,6 +136,7 @@ class ActivityRow(Base):
         sa.UniqueConstraint("source", "external_id"),
         sa.Index("ix_activities_athlete_start", "athlete_id", "start_utc"),
         sa.Index("ix_activities_start", "start_utc", "id"),
+        sa.Index("ix_activities_updated_at", "updated_at"),  # the feed's cache key (feed_queries.data_version)
     )
 
 
@@ -179,6 +180,20 @@ class AnnotationRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
     __table_args__ = (sa.Index("ix_annotations_activity_id", "activity_id", "id"),)
+
+
+class ActivityFlagRow(Base):
+    """The current (latest) annotation's flag codes, one row per activity and code, kept beside every annotation
+    write (flag_index.py): the feed's `?flag=` filter reads this index instead of every annotation's JSON."""
+
+    __tablename__ = "activity_flags"
+
+    activity_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+
+    __table_args__ = (sa.Index("ix_activity_flags_code", "code", "activity_id"),)
 
 
 class OutboxRow(Base):

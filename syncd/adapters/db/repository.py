@@ -25,6 +25,7 @@ from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db.codec import FORMAT_VERSION, compress_packed, decode_streams, pack_streams
 from syncd.adapters.db.engine import create_store_engine, upgrade_schema
 from syncd.adapters.db.errors import NotFoundError, StoreError
+from syncd.adapters.db.flag_index import replace_current_flags
 from syncd.adapters.db.mapping import (
     AnyRow,
     activity_from_row,
@@ -429,6 +430,7 @@ class Store:
                     created_at=self._now(),
                 )
             )
+            replace_current_flags(conn, {activity_id: [flag.code.value for flag in flags]})
         return True
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None:
