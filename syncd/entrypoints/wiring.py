@@ -79,13 +79,15 @@ def surface_map(settings: Settings, *, eager: bool = False) -> SurfaceMap | None
     Built lazily (commands that never annotate never index an extract); `eager` builds it now and turns a bad
     extract into a ConfigError, for `syncd annotate --osm FILE`.
     """
-    from syncd.adapters.osm import ExtractSurfaceMap, LazySurfaceMap, OverpassSurfaceMap, SurfaceMapError, TileCache
+    from syncd.adapters.osm.lazy import LazySurfaceMap  # the extract (osmium, shapely) only once a run needs it
 
     surface = settings.surface
     cache_dir = settings.state_dir / "surface"
     if surface.osm_file is not None:
         extract = Path(surface.osm_file).expanduser()
         if eager:
+            from syncd.adapters.osm import ExtractSurfaceMap, SurfaceMapError
+
             try:
                 ensure_state_dir(settings.state_dir)
                 built = ExtractSurfaceMap(extract, cache_dir)
@@ -95,7 +97,13 @@ def surface_map(settings: Settings, *, eager: bool = False) -> SurfaceMap | None
             return built
         key = ("osm", str(extract), str(cache_dir))
         if key not in _SURFACE_MAPS:
-            _SURFACE_MAPS[key] = LazySurfaceMap(lambda: ExtractSurfaceMap(extract, cache_dir), f"extract {extract}")
+
+            def extract_map() -> SurfaceMap:
+                from syncd.adapters.osm import ExtractSurfaceMap
+
+                return ExtractSurfaceMap(extract, cache_dir)
+
+            _SURFACE_MAPS[key] = LazySurfaceMap(extract_map, f"extract {extract}")
         return _SURFACE_MAPS[key]
     if surface.overpass_url:
         url = surface.overpass_url
@@ -103,6 +111,8 @@ def surface_map(settings: Settings, *, eager: bool = False) -> SurfaceMap | None
         if key not in _SURFACE_MAPS:
 
             def overpass() -> SurfaceMap:
+                from syncd.adapters.osm import OverpassSurfaceMap, TileCache
+
                 return OverpassSurfaceMap(url, TileCache(open_store(settings).engine))
 
             _SURFACE_MAPS[key] = LazySurfaceMap(overpass, "Overpass")

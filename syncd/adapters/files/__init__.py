@@ -2,16 +2,35 @@
 
 The import service walks `iter_paths(...)` and calls `item.parse()` on each item (which applies a Strava export's
 csv row); `parse_bytes` parses bytes it already has. Every bad input raises `FileImportError` with one line.
+
+Names are loaded on first use: the platform mappings only need `sports`, and a short command should not pay for
+the decoders (fitdecode, timezonefinder) it never runs.
 """
 
 from __future__ import annotations
 
-from .errors import FileImportError
-from .export import apply_export_row, iter_zip
-from .items import ImportItem, iter_paths
-from .parse import load_activities, parse_bytes
-from .parsed import ParsedActivity
-from .sports import normalise_sport
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import FileImportError
+    from .export import apply_export_row, iter_zip
+    from .items import ImportItem, iter_paths
+    from .parse import load_activities, parse_bytes
+    from .parsed import ParsedActivity
+    from .sports import normalise_sport
+
+_WHERE = {
+    "FileImportError": ".errors",
+    "apply_export_row": ".export",
+    "iter_zip": ".export",
+    "ImportItem": ".items",
+    "iter_paths": ".items",
+    "load_activities": ".parse",
+    "parse_bytes": ".parse",
+    "ParsedActivity": ".parsed",
+    "normalise_sport": ".sports",
+}
 
 __all__ = [
     "FileImportError",
@@ -24,3 +43,11 @@ __all__ = [
     "normalise_sport",
     "parse_bytes",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value

@@ -13,12 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
 import structlog
-from stravalib import Client
-from stravalib import exc as strava_exc
 
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.strava.client import DEFAULT_TIMEOUT_S, make_client
@@ -26,6 +24,9 @@ from syncd.adapters.strava.errors import BadResponseError, RateLimitedError, Str
 from syncd.adapters.strava.mapping import STREAM_KEYS
 from syncd.domain.rate_budget import Decision, Kind, RateSnapshot, next_daily_reset, next_short_reset, parse_headers
 from syncd.ports import Clock
+
+if TYPE_CHECKING:  # stravalib takes ~1 s to import: loaded by make_client, only when a call is made
+    from stravalib import Client
 
 T = TypeVar("T")
 log = structlog.stdlib.get_logger("syncd.strava")  # lazy: resolved after configure_logging
@@ -182,6 +183,8 @@ class StravaApi:
         )
 
     def _call(self, kind: Kind, what: str, request: Callable[[Client], T]) -> T:
+        from stravalib import exc as strava_exc  # already loaded with the client
+
         refreshed = False
         attempt = 0
         while True:
@@ -215,6 +218,8 @@ class StravaApi:
 
 def exchange_code(endpoint: Endpoint, code: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Authorization code -> (tokens, athlete). Tokens are {"access_token", "refresh_token", "expires_at"}."""
+    from stravalib import exc as strava_exc
+
     client = make_client(endpoint.api_url, endpoint.oauth_url, timeout_s=endpoint.timeout_s)
     try:
         tokens, athlete = client.protocol.exchange_code_for_token(
@@ -227,6 +232,8 @@ def exchange_code(endpoint: Endpoint, code: str) -> tuple[dict[str, Any], dict[s
 
 def refresh_tokens(endpoint: Endpoint, refresh_token: str) -> dict[str, Any]:
     """Exchange a refresh token for new tokens; Strava may rotate the refresh token: save the answer at once."""
+    from stravalib import exc as strava_exc
+
     client = make_client(endpoint.api_url, endpoint.oauth_url, timeout_s=endpoint.timeout_s)
     try:
         tokens = client.protocol.refresh_access_token(
@@ -238,6 +245,8 @@ def refresh_tokens(endpoint: Endpoint, refresh_token: str) -> dict[str, Any]:
 
 
 def _token_error(exc: BaseException, what: str) -> StravaError:
+    from stravalib import exc as strava_exc
+
     if isinstance(exc, strava_exc.Fault) and exc.response is not None and exc.response.status_code in (400, 401):
         return UnauthorizedError(
             f"{what}: Strava rejected it ({exc.response.status_code}); the grant was revoked or the client id/secret "

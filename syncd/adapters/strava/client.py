@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from stravalib import Client
-from stravalib.protocol import ApiV3
+
+if TYPE_CHECKING:  # stravalib (with pydantic and pint) takes ~1 s to import: only when a client is built
+    from stravalib import Client
 
 DEFAULT_TIMEOUT_S = 30.0
 ResponseHook = Callable[[requests.Response], None]
@@ -24,6 +25,8 @@ ResponseHook = Callable[[requests.Response], None]
 def stravalib_origin() -> tuple[str, str]:
     """(api base, oauth base) that stravalib builds its URLs from; a stravalib upgrade that moves them breaks the
     routing, and tests/unit/test_strava_mapping.py fails loudly on it."""
+    from stravalib.protocol import ApiV3
+
     server = ApiV3.server
     return f"https://{server}{ApiV3.api_base}", f"https://{server}/oauth"
 
@@ -87,6 +90,8 @@ def make_client(
     on_response: ResponseHook | None = None,
 ) -> Client:
     """The real stravalib Client, routed and without its sleeping limiter."""
+    from stravalib import Client
+
     root = logging.getLogger()
     if _QUIET not in root.filters:
         root.addFilter(_QUIET)

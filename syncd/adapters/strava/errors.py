@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import requests
-from stravalib import exc as strava_exc
 
 
 class StravaError(Exception):
@@ -69,6 +68,8 @@ def classify(exc: BaseException, what: str) -> StravaError:
     """Turn a requests/stravalib exception into one of ours; `what` names the call for the message."""
     if isinstance(exc, StravaError):
         return exc
+    from stravalib import exc as strava_exc  # imported by then: the call that failed went through stravalib
+
     if isinstance(exc, strava_exc.ApplicationInactive):
         return AppInactiveError(INACTIVE_MESSAGE)
     if isinstance(exc, strava_exc.AccessUnauthorized):
