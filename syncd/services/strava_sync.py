@@ -129,14 +129,23 @@ def sync_account(
         after_dt = datetime.fromtimestamp(0, UTC)
     after = int(after_dt.timestamp())
 
-    # 1. list (ascending when `after` is given), store new/changed summaries
-    summaries: list[dict[str, Any]] = []
+    # 1. list (ascending when `after` is given), store new/changed summaries page by page: a first sync of years
+    # of history holds one page (200 summaries) at a time, never the whole list
+    seen: set[str] = set()
+    need_detail: list[tuple[datetime, str, dict[str, Any], int | None]] = []
+    newest_start: datetime | None = None
     complete = False
     try:
         page = 1
         while True:
             batch = api.list_activities(after=after, page=page, per_page=options.per_page)
-            summaries.extend(batch)
+            report.listed += len(batch)
+            _store_summaries(
+                store, athlete_id, batch, window_start=window_start, report=report, seen=seen, need_detail=need_detail
+            )
+            starts = [start for start in map(_start_of, batch) if start is not None]
+            if starts:
+                newest_start = max(starts) if newest_start is None else max(newest_start, *starts)
             if len(batch) < options.per_page:
                 complete = True
                 break
@@ -145,38 +154,6 @@ def sync_account(
         report.stopped, report.resume_at = str(exc), exc.resume_at
     except BadResponseError as exc:
         report.stopped = str(exc)
-    report.listed = len(summaries)
-
-    seen: set[str] = set()
-    need_detail: list[tuple[datetime, str, dict[str, Any], int | None]] = []
-    for summary in summaries:
-        try:
-            ext_id = activity_id(summary)
-            seen.add(ext_id)
-            mapped = activity_from_payload(summary)
-        except PayloadError as exc:
-            report.skipped.append((str(summary.get("id")), str(exc)))
-            log.warning("strava_payload_skipped", activity_id=summary.get("id"), error=str(exc))
-            continue
-        existing_id = store.find_activity_id(PROVIDER, ext_id)
-        old_raw: dict[str, Any] = {}
-        if existing_id is not None:
-            old_raw = dict(store.get_activity(existing_id, with_streams=False).raw)
-        old_summary = old_raw.get("summary") if isinstance(old_raw.get("summary"), dict) else None
-        old_detail = old_raw.get("detail") if isinstance(old_raw.get("detail"), dict) else None
-        changed = old_summary is None or _signature(old_summary) != _signature(summary)
-        wants_detail = mapped.sport.is_run and mapped.start_utc >= window_start
-        if wants_detail and (changed or old_detail is None):
-            need_detail.append((mapped.start_utc, ext_id, summary, existing_id))
-        if changed:
-            payload = {**(old_detail or {}), **summary}
-            try:
-                activity = activity_from_payload(payload)
-            except PayloadError as exc:
-                report.skipped.append((ext_id, str(exc)))
-                continue
-            store.upsert_activity(athlete_id, activity, {"summary": summary, "detail": old_detail})
-            report.stored += 1
 
     # 2. deletions inside the re-scanned range (only when the listing was complete)
     if complete:
@@ -229,14 +206,53 @@ def sync_account(
         report.queued += outcome.queued_writeback
 
     # 5. cursor: newest start we are done with; never past a run still waiting for its detail
-    starts = [_start_of(s) for s in summaries]
-    done = [start for start in starts if start is not None]
     if pending_starts:
         report.cursor = str(int((min(pending_starts) - timedelta(seconds=1)).timestamp()))
-    elif done:
+    elif newest_start is not None:
         previous = int(account.sync_cursor) if account.sync_cursor and account.sync_cursor.isdigit() else 0
-        report.cursor = str(max(int(max(done).timestamp()), previous))
+        report.cursor = str(max(int(newest_start.timestamp()), previous))
     return report
+
+
+def _store_summaries(
+    store: Store,
+    athlete_id: int,
+    summaries: list[dict[str, Any]],
+    *,
+    window_start: datetime,
+    report: SyncReport,
+    seen: set[str],
+    need_detail: list[tuple[datetime, str, dict[str, Any], int | None]],
+) -> None:
+    """Store one page's new/changed summaries; runs inside the window that need their detail go to `need_detail`."""
+    for summary in summaries:
+        try:
+            ext_id = activity_id(summary)
+            seen.add(ext_id)
+            mapped = activity_from_payload(summary)
+        except PayloadError as exc:
+            report.skipped.append((str(summary.get("id")), str(exc)))
+            log.warning("strava_payload_skipped", activity_id=summary.get("id"), error=str(exc))
+            continue
+        existing_id = store.find_activity_id(PROVIDER, ext_id)
+        old_raw: dict[str, Any] = {}
+        if existing_id is not None:
+            old_raw = dict(store.get_activity(existing_id, with_streams=False).raw)
+        old_summary = old_raw.get("summary") if isinstance(old_raw.get("summary"), dict) else None
+        old_detail = old_raw.get("detail") if isinstance(old_raw.get("detail"), dict) else None
+        changed = old_summary is None or _signature(old_summary) != _signature(summary)
+        wants_detail = mapped.sport.is_run and mapped.start_utc >= window_start
+        if wants_detail and (changed or old_detail is None):
+            need_detail.append((mapped.start_utc, ext_id, summary, existing_id))
+        if changed:
+            payload = {**(old_detail or {}), **summary}
+            try:
+                activity = activity_from_payload(payload)
+            except PayloadError as exc:
+                report.skipped.append((ext_id, str(exc)))
+                continue
+            store.upsert_activity(athlete_id, activity, {"summary": summary, "detail": old_detail})
+            report.stored += 1
 
 
 def _start_of(summary: Mapping[str, Any]) -> datetime | None:
