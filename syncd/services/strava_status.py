@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from syncd.adapters.db.rate_budget import DbRateBudget
 from syncd.config import Settings
 from syncd.domain.rate_budget import plan_polling
+from syncd.services.poll_planning import athlete_schedule
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -26,11 +27,21 @@ def strava_summary(store: Store, settings: Settings, now: datetime | None = None
         share_pct=float(strava.poll_share_pct),
         min_interval_s=60.0 * strava.poll_interval_min,
     )
+    schedules = {
+        a.external_id: athlete_schedule(store, a.athlete_id, now=now, webhook=False, plan=plan) for a in active
+    }
     summary: dict[str, Any] = {
         "accounts": len(linked),
         "needs_relink": [a.external_id for a in linked if a.state == "needs_relink"],
         "poll_interval_min": round(plan.interval_s / 60, 1),
-        "projected_daily_reads": round(plan.projected_daily_reads),
+        # adaptive polling (syncd.domain.poll_schedule): list reads on a day with nothing new, without a webhook;
+        # with a push subscription each account costs one safety read a day
+        "projected_daily_reads": sum(s.reads_per_idle_day for s in schedules.values()),
+        "projected_daily_reads_with_webhook": len(active),
+        "poll_hours_local": {
+            ext_id: {"hours": list(s.poll_hours), "learned": s.learned, "reads_per_day": s.reads_per_idle_day}
+            for ext_id, s in schedules.items()
+        },
         "read_daily_limit": read_daily_limit,
         "write_back": strava.write_back,
     }

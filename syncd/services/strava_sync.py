@@ -39,17 +39,11 @@ from syncd.adapters.strava.mapping import (
 )
 from syncd.adapters.strava.writer import StravaDescriptionWriter
 from syncd.domain.model import Streams
-from syncd.domain.rate_budget import (
-    DEFAULT_READ_DAILY_LIMIT,
-    POLL_JITTER,
-    PollPlan,
-    active_hours,
-    next_poll_at,
-    plan_polling,
-)
+from syncd.domain.rate_budget import DEFAULT_READ_DAILY_LIMIT, POLL_JITTER, PollPlan, plan_polling
 from syncd.ports import Clock
 from syncd.services.accounts import PROVIDER, AccountTokens, mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy, annotate_stored
+from syncd.services.poll_planning import athlete_schedule
 from syncd.services.write_back_policy import write_back_providers
 from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbox
 
@@ -325,7 +319,7 @@ class PollSettings:
     share_pct: float = 25.0
     min_interval_s: float = 900.0
     webhook: bool = False  # a push subscription exists: polling is only a daily safety re-scan
-    jitter: float = POLL_JITTER  # each account's next poll varies by up to this fraction of the interval
+    jitter: float = POLL_JITTER  # each account's poll is offset by up to this fraction of an hour (spreading)
 
 
 class StravaService:
@@ -436,19 +430,13 @@ class StravaService:
             if sync.resume_at is not None:
                 next_due = max(sync.resume_at, now)
             elif plan is not None:
-                # With the webhook, the daily re-scan is a safety net: the athlete's usual hours don't stretch it.
-                starts = (
-                    []
-                    if self.poll.webhook
-                    else [
-                        s.activity.start_utc
-                        for s in self.store.iter_activities(
-                            athlete_id=account.athlete_id, since=now - timedelta(days=28)
-                        )
-                    ]
+                # Adaptive: around the hours the athlete's activities usually appear, plus a daily safety poll
+                # (the only one with the webhook); a few minutes' offset spreads accounts (not security).
+                schedule = athlete_schedule(
+                    self.store, account.athlete_id, now=now, webhook=self.poll.webhook, plan=plan
                 )
-                jitter = random.uniform(-self.poll.jitter, self.poll.jitter)  # spreading, not security
-                next_due = next_poll_at(now, plan.interval_s, active_hours(starts), jitter)
+                offset = timedelta(seconds=random.uniform(0, self.poll.jitter * 3600))
+                next_due = schedule.next_poll(now, offset=offset)
             if account.state_message:
                 self.store.set_account_state(account.id, "ok", None)
             log.info(

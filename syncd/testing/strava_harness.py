@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from syncd.adapters.db.rate_budget import DbRateBudget
@@ -50,3 +50,9 @@ def service(
         clock=clock,
         **kwargs,
     )
+
+
+def seconds_until_due(store: Store, now: datetime) -> float:
+    """Seconds until every ok account is due again (adaptive polling decides when; tests jump there)."""
+    due = [a.next_due_at for a in store.list_accounts() if a.state == "ok"]
+    return max(1.0, max(((d - now).total_seconds() for d in due), default=0.0) + 1.0)

@@ -72,7 +72,7 @@ def test_with_a_push_subscription_polling_is_a_daily_rescan(
     assert daemon.webhook_used is True and service.poll.webhook is True
     assert service.plan().interval_s == DAY_S
     assert sim.count("GET", r"/push_subscriptions$") == 1
-    assert DAY_S * 0.9 <= _next_poll_in_s(store, clock) <= DAY_S * 1.1  # no history: every hour counts
+    assert 0 < _next_poll_in_s(store, clock) <= DAY_S * 1.1  # only the daily safety poll
     daemon._sync_pass()  # the check is daily, not per pass
     assert sim.count("GET", r"/push_subscriptions$") == 1
 
@@ -86,7 +86,7 @@ def test_without_a_subscription_polling_stays_normal(
 
     assert daemon.webhook_used is False and service.poll.webhook is False
     assert service.plan().interval_s == 900
-    assert 900 * 0.9 <= _next_poll_in_s(store, clock) <= 900 * 1.1
+    assert 0 < _next_poll_in_s(store, clock) <= 3 * 3600  # no history yet: the default day, every two hours
 
 
 def test_without_a_verify_token_strava_is_not_asked(
@@ -132,4 +132,6 @@ def test_the_daily_rescan_is_not_stretched_by_the_athletes_usual_hours(
 
     daemon._sync_pass()
 
-    assert DAY_S * 0.9 <= _next_poll_in_s(store, clock) <= DAY_S * 1.1  # not doubled outside the usual hours
+    next_in = _next_poll_in_s(store, clock)  # the daily safety poll only, whatever the athlete's usual hours
+    assert 0 < next_in <= DAY_S * 1.1
+    assert (clock.now() + timedelta(seconds=next_in)).hour == 3  # at the safety hour (the athlete's zone: UTC)

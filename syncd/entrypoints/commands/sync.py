@@ -94,7 +94,7 @@ def _print(report: PassReport, dry_run: bool, *, label: str = "strava") -> int:
             print(f"wrote {wb.written} note(s), {unchanged} already up to date, {wb.failed} failed")
     if report.plan is not None:
         print(
-            f"polling: every {report.plan.interval_s / 60:.0f} min per athlete, about "
-            f"{report.plan.projected_daily_reads:.0f} reads/day ({report.plan.share_pct:.0f}% share)"
+            "polling: adaptive, around each athlete's usual upload hours plus a daily safety poll "
+            "(`syncd status` shows the reads per day)"
         )
     return 1 if failed else 0
