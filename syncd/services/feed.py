@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from syncd.adapters.db.feed_queries import FeedFilter, FeedPage, FeedRow, feed_page, latest_start, sports_in_use
+from syncd.adapters.db.feed_queries import (
+    FeedFilter,
+    FeedPage,
+    FeedRow,
+    cached,
+    feed_page,
+    latest_start,
+    sports_in_use,
+)
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import daily_load, iso_week_label, rolling_acwr, week_counts, week_start
@@ -187,7 +195,13 @@ def weekly_strip(
 def strip_for_athlete(
     store: Store, athlete_id: int, thresholds: Thresholds, *, week: date | None = None
 ) -> list[WeekView]:
-    """The strip ending at `week` (or the athlete's newest activity's week); empty without activities."""
+    """The strip ending at `week` (or the athlete's newest activity's week); empty without activities. Cached until
+    the data changes: it reads ~12 weeks of history, the same on every feed request."""
+    key = ("strip", athlete_id, thresholds, week)
+    return list(cached(store.engine, key, lambda: _strip(store, athlete_id, thresholds, week=week)))
+
+
+def _strip(store: Store, athlete_id: int, thresholds: Thresholds, *, week: date | None) -> list[WeekView]:
     newest = latest_start(store.engine, athlete_id)
     if newest is None:
         return []

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Connection, Engine
@@ -24,7 +24,6 @@ from syncd.adapters.db.mapping import flags_from_json
 from syncd.adapters.db.models import ActivityFlagRow, ActivityRow, AnnotationRow, AthleteRow, OutboxRow
 from syncd.domain.flags import Flag
 
-T = TypeVar("T")
 
 MAX_PER_PAGE = 200
 
@@ -184,7 +183,7 @@ class _VersionedCache:
         self._lock = threading.Lock()
         self._values: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = OrderedDict()
 
-    def get(self, conn: Connection, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    def get[T](self, conn: Connection, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         full = (id(conn.engine), *key)
         version = data_version(conn)
         with self._lock:
@@ -202,6 +201,13 @@ class _VersionedCache:
 
 
 _CACHE = _VersionedCache()
+
+
+def cached[T](engine: Engine, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """`compute()`'s answer, recomputed only when the database's `data_version` changed (for derived views such
+    as the feed's weekly strip; `key` must hold everything else the answer depends on)."""
+    with engine.connect() as conn:
+        return _CACHE.get(conn, key, compute)
 
 
 def feed_item(engine: Engine, activity_id: int) -> FeedRow:
