@@ -24,7 +24,6 @@ from syncd.adapters.db.mapping import flags_from_json
 from syncd.adapters.db.models import ActivityFlagRow, ActivityRow, AnnotationRow, AthleteRow, OutboxRow
 from syncd.domain.flags import Flag
 
-
 MAX_PER_PAGE = 200
 
 
