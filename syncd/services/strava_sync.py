@@ -151,12 +151,14 @@ def sync_account(
 
     # 2. deletions inside the re-scanned range (only when the listing was complete)
     if complete:
-        for stored in store.iter_activities(athlete_id=athlete_id, since=after_dt + timedelta(seconds=1)):
-            act = stored.activity
-            gone = act.source.value == PROVIDER and act.external_id not in seen and act.start_utc <= now
-            if gone and store.mark_deleted(PROVIDER, act.external_id):
+        from syncd.adapters.db.poll_queries import platform_ids_since
+
+        stored_ids = platform_ids_since(store.engine, athlete_id, PROVIDER, after_dt + timedelta(seconds=1))
+        gone = [ext_id for ext_id, start in stored_ids if ext_id not in seen and start <= now]
+        for ext_id in gone:
+            if store.mark_deleted(PROVIDER, ext_id):
                 report.deleted += 1
-                log.info("strava_activity_deleted", activity_id=act.external_id)
+                log.info("strava_activity_deleted", activity_id=ext_id)
 
     # 3. details and streams, newest first
     need_detail.sort(key=lambda item: item[0], reverse=True)

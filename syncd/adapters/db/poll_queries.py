@@ -1,7 +1,8 @@
-"""What the polling schedule learns from: when an athlete's recent activities started and how long they lasted."""
+"""Light reads for syncing and polling: when an athlete's activities appeared, which platform ids are stored."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -24,3 +25,21 @@ def recent_appearances(engine: Engine, athlete_id: int, since: datetime) -> list
             (row.start_utc, float(row.elapsed_s or row.moving_s or 0.0), int(row.utc_offset_s or 0))
             for row in conn.execute(stmt)
         ]
+
+
+def platform_ids_since(engine: Engine, athlete_id: int, source: str, since: datetime) -> Iterator[tuple[str, datetime]]:
+    """(external id, start) of the athlete's not-deleted activities from `source` since `since`, streamed: what a
+    sync compares with the listing to find deletions, without loading rows or raw JSON."""
+    stmt = (
+        sa.select(ActivityRow.external_id, ActivityRow.start_utc)
+        .where(
+            ActivityRow.athlete_id == athlete_id,
+            ActivityRow.source == source,
+            ~ActivityRow.deleted,
+            ActivityRow.start_utc >= since.astimezone(UTC),
+        )
+        .order_by(ActivityRow.start_utc, ActivityRow.id)
+    )
+    with engine.connect() as conn:
+        for row in conn.execution_options(yield_per=1000).execute(stmt):
+            yield str(row.external_id), row.start_utc
