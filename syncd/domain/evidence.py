@@ -160,7 +160,7 @@ def format_value(kind: Kind, value: EvidenceValue, units: Units) -> str | None:
     number = float(value)
     if not math.isfinite(number):
         return None
-    if kind == "text" or kind == "count":
+    if kind in {"text", "count"}:
         return _number_text(number)
     if kind == "ratio":
         return f"{number:.2f}"

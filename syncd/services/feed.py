@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from syncd.adapters.db.feed_queries import FeedFilter, FeedPage, FeedRow, feed_page, latest_start, sports_in_use
+from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import daily_load, iso_week_label, rolling_acwr, week_counts, week_start
-from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.model import LOW_IMPACT_SPORTS, RUN_SPORTS, STRENGTH_SPORTS, Gear, Sport
 from syncd.domain.notes import FORMATTERS, TITLES
 from syncd.domain.thresholds import Thresholds

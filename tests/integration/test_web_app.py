@@ -297,7 +297,7 @@ def test_activity_page_has_note_evidence_and_highlighted_charts(open_server: str
     assert page.status == 200
     assert 'class="note-text"' in page.body and "Advice only, not a diagnosis" in page.body
     # The evidence, every number, with human labels and in the athlete's units (never raw SI keys).
-    assert "<dt data-key=\"steepest_grade_pct\">Steepest grade</dt>" in page.body
+    assert '<dt data-key="steepest_grade_pct">Steepest grade</dt>' in page.body
     assert ">steepest_grade_pct<" not in page.body and page.body.count("<h1") == 1
     for chart in (
         'class="chart elevation chart-wide"',

@@ -25,7 +25,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("athlete", metavar="ATHLETE", help='athlete key ("local", "strava:1001") or numeric id')
     parser.add_argument(
-        "--base-url", metavar="URL", help="the address athletes reach the feed at (default: [web] base_url, else http://[web] host:port)"
+        "--base-url",
+        metavar="URL",
+        help="the address athletes reach the feed at (default: [web] base_url, else http://[web] host:port)",
     )
     parser.set_defaults(handler=cmd_feed_link, needs_settings=True)
 

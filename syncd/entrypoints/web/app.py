@@ -110,9 +110,7 @@ def _annotated(request: Request) -> bool | None:
         return None
     value = ANNOTATED_VALUES.get(raw.lower())
     if value is None:
-        raise BadRequestError(
-            f"annotated={raw!r} is not valid: use 1 (annotated only) or 0 (not annotated yet only)"
-        )
+        raise BadRequestError(f"annotated={raw!r} is not valid: use 1 (annotated only) or 0 (not annotated yet only)")
     return value
 
 
