@@ -3,8 +3,9 @@ by the XML library, not by hand).
 
 Ids and links never come from the request (a `Host: evil.example` header must not end up in a feed reader): they
 are built from `[web] base_url` when set; without it ids are tag: URIs (RFC 4151) naming this install, and links are
-absolute only when the configured host:port is an address someone can open. Each filtered feed is its own feed, so
-its id and self link carry its filters; pages of one feed share its id and link to each other (RFC 5005).
+absolute only when the configured host:port is an address someone can open (else relative, resolved by the
+reader against the feed's own URL). Each filtered feed is its own feed, so its id and self link carry its filters;
+pages of one feed share its id and link to each other (RFC 5005).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class FeedAddress:
             base = base_url.rstrip("/")
             return cls(base, base)
         id_base = f"tag:{TAG_AUTHORITY}:{install}"
-        if host in ("0.0.0.0", "::", ""):  # a wildcard bind has no address to link to
+        if host in ("0.0.0.0", "::", "") or port == 0:  # a wildcard bind or a random port: nothing to link to
             return cls("", id_base)
         shown = f"[{host}]" if ":" in host else host
         return cls(f"http://{shown}:{port}", id_base)
