@@ -269,6 +269,7 @@ class WeekView:
     low_impact_target: int
     strength: int
     strength_target: int
+    distance: str | None = None  # the week's running distance in the athlete's units
 
     @property
     def acwr_level(self) -> str:
@@ -276,7 +277,13 @@ class WeekView:
 
 
 def weekly_strip(
-    history: list[HistoryEntry], last_monday: date, thresholds: Thresholds, *, weeks: int = STRIP_WEEKS, today: date
+    history: list[HistoryEntry],
+    last_monday: date,
+    thresholds: Thresholds,
+    *,
+    weeks: int = STRIP_WEEKS,
+    today: date,
+    units: Units = "metric",
 ) -> list[WeekView]:
     """The `weeks` calendar weeks ending with the one starting `last_monday`, newest first (pure)."""
     first_monday = last_monday - timedelta(weeks=weeks - 1)
@@ -287,6 +294,15 @@ def weekly_strip(
         as_of = min(monday + timedelta(days=6), today)
         counts = week_counts(history, monday)
         ratio = rolling_acwr(series, as_of).ratio if as_of >= monday else None
+        metres = sum(
+            e.distance_m
+            for e in history
+            if e.sport in RUN_SPORTS
+            and e.distance_m is not None
+            and math.isfinite(e.distance_m)
+            and e.distance_m > 0
+            and monday <= e.local_date <= monday + timedelta(days=6)
+        )
         strip.append(
             WeekView(
                 week=counts.week,
@@ -299,6 +315,7 @@ def weekly_strip(
                 low_impact_target=thresholds.low_impact_sessions_per_week,
                 strength=counts.strength,
                 strength_target=thresholds.strength_sessions_per_week,
+                distance=format_distance(metres, units) if metres > 0 else None,
             )
         )
     strip.reverse()
@@ -318,7 +335,10 @@ def strip_for_athlete(
     start = datetime.combine(last_monday - timedelta(weeks=STRIP_WEEKS - 1, days=30), time(0), tzinfo=UTC)
     end = datetime.combine(last_monday + timedelta(days=8), time(0), tzinfo=UTC)
     history = store.history(athlete_id, start, end)
-    return weekly_strip(history, last_monday, thresholds, today=max(today, last_monday + timedelta(days=6)))
+    units = _units(store.get_athlete(athlete_id).units)
+    return weekly_strip(
+        history, last_monday, thresholds, today=max(today, last_monday + timedelta(days=6)), units=units
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,11 @@ def test_imperial_athlete_sees_miles_feet_and_minutes_per_mile(web: tuple[str, S
     metas = re.findall(r'<p class="meta">(.*?)</p>', feed, re.S)
     assert metas and all(" km" not in meta for meta in metas)
     assert any(re.search(r"\d mi ·", meta) for meta in metas)
+    start = datetime.fromisoformat(get(f"{base}/api/activities/{seeded.downhill_activity}").json()["start_local"])  # type: ignore[index]
+    year, week, _ = start.isocalendar()
+    that_week = get(f"{base}/?athlete={seeded.runner}&week={year}-W{week:02d}").body
+    strip = re.search(r'<section class="strip".*?</section>', that_week, re.S)
+    assert strip is not None and re.search(r"\d mi<", strip.group(0)) and " km<" not in strip.group(0)
 
     detail = get(f"{base}/api/activities/{seeded.downhill_activity}").json()
     assert detail["units"] == "imperial"  # type: ignore[index]
