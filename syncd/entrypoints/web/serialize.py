@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from syncd.adapters.db.feed_queries import FeedPage
-from syncd.services.feed import CardView, FlagView, SessionView
+from syncd.services.feed import CardView, FlagView, SessionView, flag_view
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -54,7 +54,7 @@ def activity_json(card: CardView, *, detail: bool = False) -> dict[str, Any]:
         "elapsed_s": row.elapsed_s,
         "elevation_gain_m": row.elevation_gain_m,
         "annotated": row.flags is not None,
-        "flags": [_flag_json(view) for view in card.flags],
+        "flags": [_flag_json(flag_view(flag, card.units)) for flag in row.flags or ()],  # stored order
         "note": row.note,
         "rules_version": row.rules_version,
         "annotated_at": _iso(row.annotated_at),
