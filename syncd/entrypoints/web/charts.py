@@ -31,6 +31,8 @@ MAX_POINTS = 600
 # Paces outside this band (stops, GPS jumps) are clipped so the chart keeps a readable scale.
 PACE_MIN_S_PER_KM = 150.0
 PACE_MAX_S_PER_KM = 900.0
+PACE_STEPS_S = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+HEIGHT_STEPS = tuple(m * 10.0**e for e in range(5) for m in (1.0, 2.0, 2.5, 5.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,16 @@ def _line_chart(
     return "".join(parts)
 
 
+def _round_ticks(lo: float, hi: float, steps: list[float] | tuple[float, ...], max_ticks: int = 4) -> list[float]:
+    """Axis values at round numbers (the first step giving at most `max_ticks` of them), else lo, middle, hi."""
+    for step in steps:
+        first = math.ceil(lo / step) * step
+        ticks = [first + i * step for i in range(int((hi - first) // step) + 1)]
+        if 2 <= len(ticks) <= max_ticks:
+            return ticks
+    return [float(v) for v in np.linspace(lo, hi, 3).tolist()]
+
+
 def _nice_step(span: float, max_ticks: int = 8) -> float:
     raw = span / max_ticks
     magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
@@ -202,7 +214,7 @@ def elevation_chart(
     lo, hi = float(y.min()), float(y.max())
     pad = max((hi - lo) * 0.1, 5.0 / per_unit)
     y_range = (lo - pad, hi + pad)
-    ticks = [(v, f"{v:,.0f}") for v in np.linspace(lo, hi, 3).tolist()]
+    ticks = [(v, f"{v:,.0f}") for v in _round_ticks(lo, hi, HEIGHT_STEPS)]
     return _line_chart(
         x,
         y,
@@ -235,7 +247,7 @@ def pace_chart(
     if hi - lo < 30:
         lo, hi = lo - 15, hi + 15
     y = np.clip(y, lo, hi)
-    ticks = [(v, f"{int(round(v) // 60)}:{int(round(v) % 60):02d}") for v in np.linspace(lo, hi, 3).tolist()]
+    ticks = [(v, f"{int(round(v) // 60)}:{int(round(v) % 60):02d}") for v in _round_ticks(lo, hi, PACE_STEPS_S)]
     # Faster is up: the y axis is inverted (low seconds per km at the top).
     return _line_chart(
         x,
