@@ -45,6 +45,9 @@ def test_atom_ids_and_links_come_from_base_url_not_the_host_header(public: str, 
     assert {link.rel: link.href for link in parsed.feed.links}["self"] == f"{BASE_URL}/feed.atom"
     assert all(e.id.startswith(f"{BASE_URL}/activities/") for e in parsed.entries)
     assert all(e.link.startswith(f"{BASE_URL}/activities/") for e in parsed.entries)
+    # Rides and walks say what they count toward, not "no flags".
+    assert any("low-impact cross-training" in e.title for e in parsed.entries)
+    assert not any("no flags" in e.title and "Ride" in e.content[0].value for e in parsed.entries)
 
     downhill = feedparser.parse(get(public + "/feed.atom?flag=downhill", {"Host": "evil.example"}).body)
     assert downhill.feed.id == f"{BASE_URL}/feed.atom?flag=downhill"

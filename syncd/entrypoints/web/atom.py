@@ -51,6 +51,16 @@ def _with_query(path: str, query: dict[str, str]) -> str:
     return f"{path}?{urlencode(sorted(query.items()))}" if query else path
 
 
+def _summary(card: CardView) -> str:
+    """The flags of a run; for a cross-training or strength session, what it counts toward."""
+    session = card.session
+    if session is None:
+        return ", ".join(f.title for f in card.flags) or "no flags"
+    if session.count is None or session.target is None:
+        return session.label.lower()
+    return f"{session.label.lower()}, {session.count} of {session.target} in {session.week}"
+
+
 def atom_feed(
     cards: list[CardView],
     *,
@@ -88,14 +98,15 @@ def atom_feed(
     for card in cards:
         entry = _sub(feed, "entry")
         _sub(entry, "id", f"{ids}/activities/{card.id}")
-        flags = ", ".join(f.title for f in card.flags) or "no flags"
-        _sub(entry, "title", f"{card.title} ({card.when}): {flags}")
+        _sub(entry, "title", f"{card.title} ({card.when}): {_summary(card)}")
         _sub(entry, "updated", (card.row.annotated_at or card.row.start_utc).isoformat())
         _sub(entry, "published", card.row.start_utc.isoformat())
         _sub(entry, "link", rel="alternate", type="text/html", href=f"{links}/activities/{card.id}")
         for flag in card.flags:
             _sub(entry, "category", term=flag.code, label=flag.title)
         lines = [f"{card.sport_label}, {card.distance or '-'}, {card.duration or '-'}"]
+        if card.session is not None:
+            lines.append(_summary(card))
         lines += [f"{f.title}: {f.evidence_line}" if f.evidence_line else f.title for f in card.flags]
         if card.note:
             lines += ["", card.note]
