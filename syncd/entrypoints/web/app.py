@@ -29,7 +29,7 @@ from syncd.adapters.db.feed_queries import feed_page as query_page
 from syncd.adapters.db.repository import Store
 from syncd.config import Settings
 from syncd.domain.load import iso_week_label
-from syncd.entrypoints.web.atom import FeedAddress, atom_feed
+from syncd.entrypoints.web.atom import FeedAddress, atom_feed, with_query
 from syncd.entrypoints.web.auth import SESSION_COOKIE, Access, Authenticator
 from syncd.entrypoints.web.charts import axis_labels, elevation_chart, flagged_stretches, pace_chart, route_svg
 from syncd.entrypoints.web.serialize import activity_json, page_json
@@ -194,10 +194,6 @@ def _render(ctx: WebContext, name: str, **values: Any) -> HTMLResponse:
     return HTMLResponse(ctx.env.get_template(name).render(**values))
 
 
-def _with_query(path: str, query: dict[str, str]) -> str:
-    return f"{path}?{urlencode(sorted(query.items()))}" if query else path
-
-
 def _query_builder(request: Request) -> Callable[..., str]:
     """`q(page=2)` -> "?flag=downhill&page=2": the current filters with some changed (credentials left out)."""
     keep = {k: v for k, v in request.query_params.items() if k not in ("token", "key") and v != ""}
@@ -239,7 +235,7 @@ async def feed_page(ctx: WebContext, request: Request, access: Access) -> Respon
         q=_query_builder(request),
         flag_titles=FLAG_TITLES,
         sport_label=sport_label,
-        atom_href=_with_query("/feed.atom", _canonical(feed_filter)),
+        atom_href=with_query("/feed.atom", _canonical(feed_filter)),
     )
 
 

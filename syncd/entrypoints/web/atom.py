@@ -47,7 +47,8 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def _with_query(path: str, query: dict[str, str]) -> str:
+def with_query(path: str, query: dict[str, str]) -> str:
+    """`path` with `query` in a canonical (sorted) order, so one filter always has one address."""
     return f"{path}?{urlencode(sorted(query.items()))}" if query else path
 
 
@@ -73,7 +74,7 @@ def atom_feed(
     """The feed document; `filters` are the canonical filter parameters (no credentials, no page)."""
     ET.register_namespace("", ATOM)
     links, ids = address.link_base, address.id_base
-    feed_path = _with_query("/feed.atom", filters)
+    feed_path = with_query("/feed.atom", filters)
     feed = ET.Element(f"{{{ATOM}}}feed")
     _sub(feed, "id", f"{ids}{feed_path}")
     _sub(feed, "title", title)
@@ -81,10 +82,10 @@ def atom_feed(
     _sub(feed, "updated", updated.isoformat())
 
     def page_link(number: int) -> str:
-        return links + _with_query("/feed.atom", {**filters, **({"page": str(number)} if number > 1 else {})})
+        return links + with_query("/feed.atom", {**filters, **({"page": str(number)} if number > 1 else {})})
 
     _sub(feed, "link", rel="self", type="application/atom+xml", href=page_link(page))
-    _sub(feed, "link", rel="alternate", type="text/html", href=links + _with_query("/", filters))
+    _sub(feed, "link", rel="alternate", type="text/html", href=links + with_query("/", filters))
     if pages > 1:
         _sub(feed, "link", rel="first", href=page_link(1))
         _sub(feed, "link", rel="last", href=page_link(pages))
