@@ -3,7 +3,8 @@
 Formatting lives here (not in templates) so the HTML, the Atom entries and any future client render the same
 words: the flag titles and one-line evidence come from `syncd.domain.notes`, units follow the athlete's choice.
 The weekly strip uses `syncd.domain.load` exactly as the load rules do (run load in minutes, rolling uncoupled
-ACWR, calendar-week counts of low-impact and strength sessions against the `[rules]` targets).
+ACWR, calendar-week counts of low-impact and strength sessions against the `[rules]` targets). Non-runs get no flags
+(the rules are for runs); their card says what they are and counts them toward the same weekly targets.
 """
 
 from __future__ import annotations
