@@ -36,6 +36,7 @@ class FeedFilter:
     sport: str | None = None
     week: date | None = None  # the Monday of the week
     annotated_only: bool = False
+    unannotated_only: bool = False  # activities the rules have not run on (every non-run, new runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,8 @@ def _conditions(feed_filter: FeedFilter) -> list[ColumnElement[bool]]:
         )
     if feed_filter.annotated_only:
         conditions.append(sa.exists().where(AnnotationRow.activity_id == ActivityRow.id))
+    if feed_filter.unannotated_only:
+        conditions.append(~sa.exists().where(AnnotationRow.activity_id == ActivityRow.id))
     return conditions
 
 
