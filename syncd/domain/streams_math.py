@@ -7,12 +7,10 @@ without Python loops over samples (loops run over segments only), so a 1-hour ru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from syncd.domain.history import HistoryEntry
 from syncd.domain.model import BoolArray, FloatArray, Streams
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -27,9 +25,6 @@ ALTITUDE_SPIKE_TOLERANCE_M = 10.0
 MAX_TERRAIN_GRADE = 0.5
 # Altitude changes smaller than this are jitter when summing descent (hysteresis, as most platforms do).
 DESCENT_HYSTERESIS_M = 3.0
-# Strava workout_type values for runs that mean hard effort (0 default, 1 race, 2 long run, 3 workout).
-STRAVA_RUN_RACE = 1
-STRAVA_RUN_WORKOUT = 3
 
 IntArray = np.ndarray[tuple[int], np.dtype[np.intp]]
 
@@ -409,36 +404,6 @@ def _widen(spans: list[tuple[int, int]], speed: FloatArray, csum: FloatArray) ->
             e = e + int(slow[0]) if len(slow) else hi
         widened.append((s, e))
     return widened
-
-
-def easy_speed_from_history(
-    history: Sequence[HistoryEntry], percentile: float = 30.0, min_runs: int = 3
-) -> float | None:
-    """The athlete's own easy speed: a low percentile of recent runs' average speeds.
-
-    Races and workouts (Strava workout_type 1 and 3) are left out: they are not easy by definition. None with fewer
-    than `min_runs` usable runs: rules then judge the run on its own structure.
-    """
-    return _easy_speed(history, percentile, min_runs)
-
-
-def _easy_speed(history: Sequence[HistoryEntry], percentile: float, min_runs: int) -> float | None:
-    speeds = [
-        entry.average_speed_mps
-        for entry in history
-        if entry.sport.is_run
-        and entry.workout_type not in (STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT)
-        and entry.average_speed_mps is not None
-        and entry.average_speed_mps > STOPPED_MPS
-    ]
-    if len(speeds) < min_runs:
-        return None
-    # Linear-interpolation percentile (numpy's default) on a short list: plain Python is faster than np.percentile.
-    ordered = sorted(speeds)
-    rank = (len(ordered) - 1) * percentile / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def pace_s_per_km(speed_mps: float | None) -> float | None:

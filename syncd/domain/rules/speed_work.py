@@ -29,12 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT
 from syncd.domain.model import Activity, Lap, Sport, Streams
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import (
     MAX_SAMPLE_GAP_S,
-    STRAVA_RUN_RACE,
-    STRAVA_RUN_WORKOUT,
     AltitudeProfile,
     Effort,
     SpeedTrace,
