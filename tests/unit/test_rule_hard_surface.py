@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from syncd.domain.flags import Confidence, FlagCode, Severity
+from syncd.domain.flags import Confidence, Severity
 from syncd.domain.model import FloatArray, Sport, Streams
 from syncd.domain.rules import hard_surface
 from syncd.domain.rules.context import RuleContext

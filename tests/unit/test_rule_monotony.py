@@ -146,7 +146,7 @@ def test_raised_once_per_calendar_week() -> None:
 def test_raised_on_the_first_run_that_crosses_the_threshold() -> None:
     """A varied week, then the same hour every day: raised once, on Friday, the first day the 7 days cross 1.5."""
     loads = {-6: 90, -5: 0, -4: 30, -3: 0, -2: 120, -1: 0}
-    loads.update({d: 60 for d in range(0, 7)})
+    loads.update(dict.fromkeys(range(0, 7), 60))
     entries = [hist(TODAY + timedelta(days=d), m) for d, m in loads.items() if m]
     flagged = []
     for d in range(0, 7):
