@@ -75,8 +75,10 @@ RECOVERY_RATIO = 0.8
 DOWNHILL_ASSIST_PCT = 3.0
 STEEP_TERRAIN_PCT = 5.0
 BLOCK_DOWNHILL_PCT = 2.0
-# Reps are alike: each at least this share of the reps' median speed.
+# Reps are alike: each at least this share of the reps' median speed, and a distance within this range of theirs
+# (a 40 s pick-up in the warm-up is not the first of eight 200 m reps).
 SIMILAR_SPEED = 0.9
+ALIKE_DISTANCE = (0.65, 1.5)
 # The contrast with the run's other running is only judged when there is at least this much of it.
 MIN_OTHER_RUNNING_S = 120.0
 # A tempo block judged on the run alone needs this much easy running around it.
@@ -366,7 +368,8 @@ def _interval_reps(
 ) -> list[Effort]:
     """Similar fast efforts with real recoveries between them, or [] when the pattern is not an interval session.
 
-    Reps must be alike (duration within a factor of two, speed within 10 % of the median), faster than `fast`, and
+    Reps must be alike (duration within a factor of two, distance within -35 %/+50 %, speed within 10 % of the
+    median), faster than `fast`, and
     stand out from the run's other running (warm-up, cool-down, jogged recoveries) by `margin`: bursts between
     traffic lights on a steady run are as fast as the rest of it. With nothing else to compare (`standing`: no
     history, no other running) the pattern itself must be a session: regular reps, standing recoveries.
@@ -377,7 +380,13 @@ def _interval_reps(
     if not candidates:
         return []
     typical = statistics.median(e.duration_s for e in candidates)
-    alike = [e for e in candidates if typical / 2 <= e.duration_s <= typical * 2]
+    metres = statistics.median(e.distance_m for e in candidates)
+    alike = [
+        e
+        for e in candidates
+        if typical / 2 <= e.duration_s <= typical * 2
+        and ALIKE_DISTANCE[0] * metres <= e.distance_m <= ALIKE_DISTANCE[1] * metres
+    ]
     if not alike:
         return []
     speed = statistics.median(e.speed_mps for e in alike)
