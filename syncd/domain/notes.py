@@ -332,19 +332,34 @@ def line_severity(line: str) -> Severity | None:
     return _MARK_TO_SEVERITY.get(stripped[0])
 
 
+def data_gaps_line(gaps: Sequence[str]) -> str | None:
+    """ "Not enough data for speed work and warm-up (no usable distance or speed over time)." or None."""
+    return f"Not enough data for {'; '.join(gaps)}." if gaps else None
+
+
 def render_note(
     flags: Sequence[Flag],
     *,
     units: Literal["metric", "imperial"] = "metric",
     when_clean: Literal["line", "none"] = "line",
+    data_gaps: Sequence[str] = (),
 ) -> str | None:
-    """The note text (without the description markers), most severe flag first, or the clean line / None."""
+    """The note text (without the description markers), most severe flag first, or the clean line / None.
+
+    `data_gaps` (from the rules' Annotation) adds one line saying what the recording was too thin to judge, so a
+    clean note on a one-sample file does not read as "all clear".
+    """
     system = check_units(units)
     if when_clean not in ("line", "none"):
         raise ValueError(f"unknown when_clean {when_clean!r}: use 'line' or 'none'")
+    gaps = data_gaps_line(data_gaps)
     if not flags:
-        return CLEAN_LINE if when_clean == "line" else None
+        if when_clean != "line":
+            return None
+        return CLEAN_LINE if gaps is None else f"{CLEAN_LINE}\n{gaps}"
     ordered = sorted(flags, key=lambda flag: -flag.severity.rank)  # stable: rule order breaks ties
     lines = [render_flag(flag, system) for flag in ordered]
+    if gaps is not None:
+        lines.append(gaps)
     lines.append(CLOSING_LINE)
     return "\n".join(lines)

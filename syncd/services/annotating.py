@@ -72,7 +72,7 @@ def annotate_one(
     )
     annotation = evaluate(ctx)
     note = (
-        render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean)
+        render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean, data_gaps=annotation.data_gaps)
         if activity.sport.is_run
         else None
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from syncd.adapters.db import Store
 from syncd.adapters.files import load_activities
 from syncd.domain.flags import FlagCode
+from syncd.domain.history import summarize
 from syncd.domain.model import Activity, Gear, Source, Sport
 from syncd.domain.thresholds import Thresholds
 from syncd.services.annotate_files import annotate_paths
@@ -92,13 +93,18 @@ def test_annotate_files_uses_the_other_files_as_history() -> None:
 
 
 def test_note_of_a_run_with_many_flags_fits_a_phone_screen() -> None:
-    parsed = load_activities(REAL / "run.fit")[0].activity
-    annotated = annotate_one(parsed, [], AnnotationPolicy(), now=NOW)
-    assert len(annotated.annotation.flags) >= 3
+    parsed = replace(load_activities(REAL / "run.fit")[0].activity, workout_type=1, gear_id="g1")
+    last_week = [
+        summarize(replace(parsed, external_id=f"w{d}", start_utc=parsed.start_utc - timedelta(days=d)))
+        for d in (7, 9, 11)
+    ]
+    gear = Gear("g1", "Old pair", 700_000.0)
+    annotated = annotate_one(parsed, last_week, AnnotationPolicy(), gear=gear, now=NOW)
+    assert len(annotated.annotation.flags) >= 3, annotated.note
     assert annotated.note is not None
     assert len(annotated.note) <= 600, annotated.note
     assert "clinician" in annotated.note
-    imperial = annotate_one(parsed, [], replace(AnnotationPolicy(), units="imperial"), now=NOW)
+    imperial = annotate_one(parsed, last_week, replace(AnnotationPolicy(), units="imperial"), gear=gear, now=NOW)
     assert imperial.note is not None and " mi" in imperial.note and " km" not in imperial.note
 
 

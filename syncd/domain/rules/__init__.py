@@ -24,6 +24,7 @@ from syncd.domain.rules import (
     worn_shoes,
 )
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.data_gaps import data_gaps
 from syncd.domain.thresholds import Thresholds
 
 RULE_MODULES: tuple[ModuleType, ...] = (
@@ -43,13 +44,16 @@ __all__ = ["RULE_MODULES", "Annotation", "RuleContext", "evaluate", "rules_versi
 
 @dataclass(frozen=True, slots=True)
 class Annotation:
+    """The flags, and what the recording was too thin to judge (`data_gaps`, phrases for the note)."""
+
     flags: tuple[Flag, ...]
     rules_version: str
+    data_gaps: tuple[str, ...] = ()
 
 
 def rules_version(thresholds: Thresholds) -> str:
     """`<code digest>-<thresholds digest>`: changes when any rule's VERSION or any threshold changes."""
-    code = ",".join(f"{m.__name__.rsplit('.', 1)[-1]}={m.VERSION}" for m in RULE_MODULES)
+    code = ",".join(f"{m.__name__.rsplit('.', 1)[-1]}={m.VERSION}" for m in RULE_MODULES) + ",data_gaps=1"
     return f"{hashlib.sha256(code.encode()).hexdigest()[:8]}-{thresholds.fingerprint()}"
 
 
@@ -61,4 +65,5 @@ def evaluate(ctx: RuleContext) -> Annotation:
         flag = rule(ctx)
         if flag is not None:
             flags.append(flag)
-    return Annotation(flags=tuple(flags), rules_version=rules_version(ctx.thresholds))
+    gaps = data_gaps(ctx, {flag.code for flag in flags})
+    return Annotation(flags=tuple(flags), rules_version=rules_version(ctx.thresholds), data_gaps=gaps)
