@@ -174,7 +174,7 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
             Confidence.HIGH,
         )
     trace = ctx.speed_trace() if streams is not None and long_enough else None
-    running = _running_samples(trace) if trace is not None else None
+    running = _running_samples(trace) if trace is not None else None  # also checks there is running to judge
     profile = None if _no_slope(activity) else ctx.altitude_profile()
     if trace is not None and running is not None:
         own_easy = _quantile(running, OWN_EASY_QUANTILE)
@@ -221,9 +221,11 @@ def _intervals(
     source = "history" if history_easy is not None else "this_run"
     efforts = find_efforts(trace, reference * margin, MIN_REP_S, recovery_ratio=RECOVERY_RATIO)
     reps = _interval_reps(efforts, trace, profile, fast=reference * margin, margin=margin, t=t, standing=False)
-    if not reps:
+    p90 = _quantile(trace.speed_mps[trace.moving], 0.9)
+    slow_s = float(np.count_nonzero(trace.speed_mps < STANDING_SPEED_RATIO * p90)) * trace.step_s
+    if not reps and slow_s >= (t.speed_work_min_reps - 1) * STANDING_MIN_S:
         # Reps filling the whole run (standing recoveries, no warm-up): any running is an effort, stops split them.
-        line = 0.6 * _quantile(trace.speed_mps[trace.moving], 0.9)
+        line = 0.6 * p90
         efforts = find_efforts(trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO)
         fast = history_easy * margin if history_easy is not None else 0.0
         reps = _interval_reps(efforts, trace, profile, fast=fast, margin=margin, t=t, standing=history_easy is None)
