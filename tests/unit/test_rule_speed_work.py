@@ -290,6 +290,8 @@ def test_a_10k_race_from_the_gun_is_found_from_the_recording() -> None:
 def test_an_even_easy_10k_is_not_a_race() -> None:
     assert flag_for(race_10k(pace_mps=2.8, kick=False)) is None
     assert flag_for(race_10k(pace_mps=2.8, kick=False), history=easy_history(2.8)) is None
+    # Picking up the pace a little for the last 500 m home is not a race's finishing kick.
+    assert flag_for(synthetic_streams([(9500.0 / 2.8, 2.8), (500.0 / 3.0, 3.0)])) is None
     # 9 km is not a standard distance.
     assert flag_for(synthetic_streams([(9000.0 / 3.9, 3.9), (100.0, 4.6)])) is None
 

@@ -25,7 +25,7 @@ Triggers, strongest first:
 - `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 %/+4 % for GPS),
   run evenly (km speeds within 6 %) from the gun without stopping, with evidence it was hard: faster than easy
   pace from history, or in the top heart-rate zones, or a race word in its name, or a finishing kick (the
-  last 5 % at least 8 % faster; low confidence alone);
+  last 5 % at least 10 % faster; low confidence alone);
 - `hr_zones` (needs the athlete's max HR): at least `speed_work_top_zone_share_pct` of the recorded time at or
   above `speed_work_top_zone_from_pct_max` % of max HR (zones 4-5 of the 5-zone model).
 
@@ -99,7 +99,7 @@ RACE_SHORT, RACE_LONG = 0.98, 1.04
 RACE_EVEN_CV = 0.06
 RACE_FROM_GUN = 0.95
 RACE_MAX_STOPPED_SHARE = 0.02
-RACE_KICK = 1.08
+RACE_KICK = 1.10
 RACE_WORDS = re.compile(r"\b(race|parkrun|marathon|halbmarathon|wettkampf|course|carrera|gara|10k|5k)\b", re.I)
 
 
