@@ -406,6 +406,26 @@ def _widen(spans: list[tuple[int, int]], speed: FloatArray, csum: FloatArray) ->
     return widened
 
 
+# Grade-adjusted speed (the usual rule of thumb behind "grade-adjusted pace"): each 1 % of climb costs about 3.3 %
+# of speed for the same effort, each 1 % of descent gives back about 1.8 % (down to -15 %).
+UPHILL_COST_PER_PCT = 0.033
+DOWNHILL_GAIN_PER_PCT = 0.018
+
+
+def flat_speed(speed_mps: float, grade_pct: float) -> float:
+    """The speed the same effort would give on the flat: climbing is slower for the effort, descending faster."""
+    g = min(max(grade_pct, -15.0), 20.0)
+    return speed_mps * (1 + (UPHILL_COST_PER_PCT if g > 0 else DOWNHILL_GAIN_PER_PCT) * g)
+
+
+def grade_pct(profile: AltitudeProfile | None, d0: float, d1: float, min_length_m: float = 100.0) -> float | None:
+    """Average grade (%) between two distances on a cleaned profile; None when unknown or too short to say."""
+    if profile is None or d1 - d0 < min_length_m:
+        return None
+    a0, a1 = np.interp([d0, d1], profile.distance_m, profile.altitude_m)
+    return float((a1 - a0) / (d1 - d0) * 100.0)
+
+
 def pace_s_per_km(speed_mps: float | None) -> float | None:
     """Seconds per kilometre, rounded to a whole second for evidence; None for no movement."""
     if speed_mps is None or speed_mps <= 0:

@@ -327,3 +327,17 @@ def noisy_steady(seed: int, minutes: float = 50.0, speed: float = 2.9) -> Stream
 def test_a_steady_run_is_never_speed_work(seed: int) -> None:
     assert flag_for(noisy_steady(seed)) is None
     assert flag_for(noisy_steady(seed), history=easy_history(2.9)) is None
+
+
+def test_a_slow_climb_before_the_flat_is_not_the_easy_part_of_a_tempo_run() -> None:
+    # 20 minutes up a steady 4 % at 6:30/km, then 25 minutes on the flat at 5:30/km: one steady effort, not tempo.
+    climb_m = 1200.0 * 1000.0 / 390.0
+
+    def altitude(dist: FloatArray) -> FloatArray:
+        return 100.0 + np.minimum(dist, climb_m) * 0.04
+
+    plan = [(1200.0, 1000.0 / 390.0), (1500.0, 1000.0 / 330.0)]
+    assert flag_for(synthetic_streams(plan, altitude=altitude)) is None
+    # On the flat the same paces are a slow start and a clearly faster block: tempo.
+    flat = flag_for(synthetic_streams(plan + [(600.0, 1000.0 / 400.0)]))
+    assert flat is not None and flat.evidence["trigger"] == "tempo"

@@ -31,7 +31,7 @@ from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Sport
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
-from syncd.domain.streams_math import AltitudeProfile, SpeedTrace, pace_s_per_km
+from syncd.domain.streams_math import AltitudeProfile, SpeedTrace, flat_speed, grade_pct, pace_s_per_km
 
 VERSION: int = 2
 
@@ -41,9 +41,7 @@ ADVICE = (
 )
 # A warm-up before a located hard part must last at least this share of the window.
 MIN_WARMUP_SHARE = 0.4
-# Grade adjustment of speed (flat-equivalent speed per % of grade), and the grade below which none is applied.
-UPHILL_COST = 0.033
-DOWNHILL_GAIN = 0.018
+# Below this average grade (%) a stretch counts as flat and its pace is not adjusted.
 MIN_GRADE_PCT = 2.0
 PACE_TRIGGERS = frozenset({"laps", "intervals", "tempo", "race", "workout"})
 
@@ -90,8 +88,8 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     opening_grade = _grade(profile, 0.0, window_m)
     flat_first = first_speed
     if first_speed is not None and (opening_grade is not None or _grade(profile, *main_range) is not None):
-        flat_first = _flat_speed(first_speed, opening_grade or 0.0)
-        main_speed = _flat_speed(main_speed, _grade(profile, *main_range) or 0.0)
+        flat_first = flat_speed(first_speed, opening_grade or 0.0)
+        main_speed = flat_speed(main_speed, _grade(profile, *main_range) or 0.0)
     easier = flat_first is not None and flat_first * (1 + t.warmup_easier_by_pct / 100) <= main_speed
     if easier and not too_short:
         return None
@@ -119,17 +117,8 @@ def _no_slope(ctx: RuleContext) -> bool:
 
 def _grade(profile: AltitudeProfile | None, d0: float, d1: float) -> float | None:
     """Average grade (%) between two distances on the cleaned profile; None when flat (under 2 %) or unknown."""
-    if profile is None or d1 - d0 < 100.0:
-        return None
-    a0, a1 = np.interp([d0, d1], profile.distance_m, profile.altitude_m)
-    grade = float((a1 - a0) / (d1 - d0) * 100.0)
-    return grade if abs(grade) >= MIN_GRADE_PCT else None
-
-
-def _flat_speed(speed: float, grade_pct: float) -> float:
-    """The speed the same effort would give on the flat: uphill is slower for the effort, downhill faster."""
-    g = min(max(grade_pct, -15.0), 20.0)
-    return speed * (1 + (UPHILL_COST if g > 0 else DOWNHILL_GAIN) * g)
+    grade = grade_pct(profile, d0, d1)
+    return grade if grade is not None and abs(grade) >= MIN_GRADE_PCT else None
 
 
 def _main_part(trace: SpeedTrace, window_end: int, window_s: float) -> tuple[float, tuple[float, float]] | None:

@@ -20,8 +20,9 @@ Triggers, strongest first:
 - `race` / `workout`: Strava run workout_type 1 / 3 (0 is a default run, 2 a long run; 10-12 are ride types);
 - `race` (from the recording, see below) before `tempo`, as the more specific finding;
 - `tempo`: one unbroken block of at least 10 minutes `speed_work_tempo_faster_pct` faster than the easy pace
-  from history, or (without history) than the run's own easy running around it (at least 5 minutes of it); a
-  block on a descent (average grade -2 % or steeper) is terrain;
+  from history, or (without history) than the run's own easy running around it (at least 5 minutes of it, both
+  grade-adjusted outdoors: a slow climb before a flat stretch is not easy running); a block on a descent
+  (average grade -2 % or steeper) is terrain;
 - `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 %/+4 % for GPS),
   run evenly (km speeds within 6 %) from the gun without stopping, with evidence it was hard: faster than easy
   pace from history, or in the top heart-rate zones, or a race word in its name, or a finishing kick (the
@@ -54,6 +55,8 @@ from syncd.domain.streams_math import (
     Effort,
     SpeedTrace,
     find_efforts,
+    flat_speed,
+    grade_pct,
     pace_s_per_km,
 )
 from syncd.domain.thresholds import Thresholds
@@ -262,12 +265,12 @@ def _tempo(
     efforts = find_efforts(trace, reference * faster, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO)
     blocks = [e for e in efforts if e.speed_mps >= reference * faster and not _downhill_block(e, trace, profile)]
     if history_easy is None:
-        blocks = [e for e in blocks if _beats_easy_parts(e, trace, faster)]
+        blocks = [e for e in blocks if _beats_easy_parts(e, trace, faster, profile)]
     block = max(blocks, key=lambda e: e.duration_s, default=None)
     if block is None:
         return None
     if history_easy is None:
-        reference = _easy_parts_speed(block, trace) or reference
+        reference = _easy_parts_speed(block, trace) or reference  # as run, for the note
     return SpeedWork(
         "tempo",
         1,
@@ -281,19 +284,38 @@ def _tempo(
     )
 
 
-def _easy_parts_speed(block: Effort, trace: SpeedTrace) -> float | None:
-    """Median moving speed outside `block` (warm-up and cool-down), or None with under 5 minutes of it."""
+def _easy_parts_speed(block: Effort, trace: SpeedTrace, profile: AltitudeProfile | None = None) -> float | None:
+    """Median moving speed outside `block` (warm-up and cool-down), or None with under 5 minutes of it.
+
+    With a profile it is the flat-equivalent speed: a slow climb before a flat block is not "easy running".
+    """
     outside = np.ones(len(trace.speed_mps), dtype=np.bool_)
     outside[block.start : block.end] = False
     others = trace.speed_mps[outside & trace.moving]
     if len(others) * trace.step_s < MIN_EASY_PART_S:
         return None
-    return float(np.median(others))
+    speed = float(np.median(others))
+    if profile is None:
+        return speed
+    last = len(trace.distance_m) - 1
+    d0, d1, end = (float(trace.distance_m[min(i, last)]) for i in (block.start, block.end, last))
+    before, after = grade_pct(profile, 0.0, d0), grade_pct(profile, d1, end)
+    climbs = [(g, length) for g, length in ((before, d0), (after, end - d1)) if g is not None]
+    if not climbs:
+        return speed
+    grade = sum(g * length for g, length in climbs) / sum(length for _, length in climbs)
+    return flat_speed(speed, grade)
 
 
-def _beats_easy_parts(block: Effort, trace: SpeedTrace, faster: float) -> bool:
-    easy = _easy_parts_speed(block, trace)
-    return easy is not None and block.speed_mps >= easy * faster
+def _beats_easy_parts(block: Effort, trace: SpeedTrace, faster: float, profile: AltitudeProfile | None) -> bool:
+    """The block, grade-adjusted, is `faster` times the run's own easy running, grade-adjusted."""
+    easy = _easy_parts_speed(block, trace, profile)
+    if easy is None:
+        return False
+    last = len(trace.distance_m) - 1
+    grade = grade_pct(profile, float(trace.distance_m[block.start]), float(trace.distance_m[min(block.end, last)]))
+    speed = flat_speed(block.speed_mps, grade) if grade is not None else block.speed_mps
+    return speed >= easy * faster
 
 
 def _downhill_block(block: Effort, trace: SpeedTrace, profile: AltitudeProfile | None) -> bool:
