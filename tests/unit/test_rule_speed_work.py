@@ -339,5 +339,5 @@ def test_a_slow_climb_before_the_flat_is_not_the_easy_part_of_a_tempo_run() -> N
     plan = [(1200.0, 1000.0 / 390.0), (1500.0, 1000.0 / 330.0)]
     assert flag_for(synthetic_streams(plan, altitude=altitude)) is None
     # On the flat the same paces are a slow start and a clearly faster block: tempo.
-    flat = flag_for(synthetic_streams(plan + [(600.0, 1000.0 / 400.0)]))
+    flat = flag_for(synthetic_streams([*plan, (600.0, 1000.0 / 400.0)]))
     assert flat is not None and flat.evidence["trigger"] == "tempo"
