@@ -49,12 +49,10 @@ class Thresholds:
     # ... only judged on a week with at least this much running (Foster's concern is monotony under load)
     monotony_min_week_load_min: float = 300.0
     monotony_min_week_load_trimp: float = 450.0
-    # weekly targets
+    # weekly targets; a session shorter than min_session_min counts toward none (a 2-minute walk is not a session)
     low_impact_sessions_per_week: int = 2
     strength_sessions_per_week: int = 3
-    # a session shorter than this does not count towards the weekly targets (a 2-minute walk is not a session)
-    low_impact_min_session_min: float = 20.0
-    strength_min_session_min: float = 10.0
+    min_session_min: float = 15.0
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Thresholds:

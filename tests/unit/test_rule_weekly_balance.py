@@ -88,7 +88,7 @@ def test_short_sessions_do_not_count() -> None:
     cross, strength = both(history)
     assert cross is not None and cross.evidence["sessions"] == 1 and cross.evidence["sports_seen"] == "ride"
     assert strength is not None and strength.evidence["sessions"] == 0
-    lenient = Thresholds(low_impact_min_session_min=1.0, strength_min_session_min=1.0)
+    lenient = Thresholds(min_session_min=1.0)
     cross, strength = both(history, thresholds=lenient)
     assert cross is None  # two sessions now count
     assert strength is not None and strength.evidence["sessions"] == 1

@@ -5,7 +5,7 @@ a couple of times a week (ride, swim, elliptical, walk, row, aqua-jog); target `
 (2) per calendar week (Monday-Sunday) in the athlete's local time. Low-impact sports: model.LOW_IMPACT_SPORTS.
 
 Shown once per week, on the first run of the following week, only for weeks the history covers and that held a
-run; sessions shorter than `low_impact_min_session_min` do not count (see low_strength.weekly_shortfall).
+run; sessions shorter than `min_session_min` do not count (see low_strength.weekly_shortfall).
 
 Evidence keys:
     sessions     int  low-impact sessions in the week

@@ -10,8 +10,8 @@ yet an outcome, and judging the week from the next week's first run needs nothin
 re-annotating it later gives the same answer. Only weeks the history covers are judged: the history must reach
 back to that week's Monday (a single annotated file, or an athlete's first week, gets no weekly finding), and the
 week must have held at least one run (a week off is rest, not a shortfall). A session counts only when it lasted
-at least `strength_min_session_min` minutes (`low_impact_min_session_min` for low-impact sessions); a logged
-session without a duration counts as a strength session (a logged routine often has no timer), not as low-impact.
+at least `min_session_min` minutes (15; a 2-minute walk is not a low-impact session); a logged session without a
+duration counts as a strength session (a logged routine often has no timer), not as low-impact.
 `weekly_shortfall` is shared with low_cross_training.
 
 Evidence keys:
@@ -88,9 +88,9 @@ def _counts(entry: HistoryEntry, t: Thresholds) -> bool:
     """A run always counts; a cross-training or strength session only when it lasted long enough to matter."""
     minutes = entry.duration_s / 60.0
     if entry.sport in LOW_IMPACT_SPORTS:
-        return minutes >= t.low_impact_min_session_min
+        return minutes >= t.min_session_min
     if entry.sport in STRENGTH_SPORTS:
-        return entry.duration_s <= 0 or minutes >= t.strength_min_session_min
+        return entry.duration_s <= 0 or minutes >= t.min_session_min
     return True
 
 
