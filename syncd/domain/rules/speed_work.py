@@ -46,7 +46,7 @@ import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT
-from syncd.domain.model import Activity, FloatArray, Lap, Sport, Streams
+from syncd.domain.model import Activity, BoolArray, FloatArray, Lap, Sport, Streams
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import (
     MAX_SAMPLE_GAP_S,
@@ -71,7 +71,11 @@ ADVICE = (
 MIN_RUN_S = 600.0
 MIN_REP_S = 25.0
 MAX_REP_S = 900.0
-TEMPO_MIN_S = 600.0
+TEMPO_MIN_S = 480.0
+# Faster than this (2:34 /km) is not running: a vehicle, a GPS jump, an app left recording. Such samples are noise.
+MAX_RUNNING_MPS = 6.5
+# Slower than this (8:20 /km) is walking: never the "easy running" a tempo block is compared with.
+WALK_MAX_MPS = 2.0
 # A gap counts as a recovery when its speed is at most this share of the effort's.
 RECOVERY_RATIO = 0.8
 # Gravity, not effort: a fast stretch down a slope steeper than this; a slowdown on a grade steeper than that.
@@ -190,7 +194,8 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
     if trace is not None and running is not None:
         found = _race(ctx, trace, history_easy, hr_share)
         if found is None:
-            found = _tempo(ctx, trace, profile, history_easy, hr_share)
+            own_easy = _quantile(running, OWN_EASY_QUANTILE)
+            found = _tempo(ctx, trace, profile, history_easy=history_easy, own_easy=own_easy, hr_share=hr_share)
         if found is not None:
             return found
     if long_enough and hr_share is not None and hr_share >= t.speed_work_top_zone_share_pct:
@@ -198,9 +203,15 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
     return None
 
 
+def _plausible(trace: SpeedTrace) -> BoolArray:
+    """Grid points where the athlete moved at a speed a runner can reach (not stopped, not in a car)."""
+    mask: BoolArray = trace.moving & (trace.speed_mps <= MAX_RUNNING_MPS)
+    return mask
+
+
 def _running_samples(trace: SpeedTrace) -> FloatArray | None:
     """Speeds of the grid points where the athlete ran (not stood or walked): above 60 % of the 90th percentile."""
-    moving = trace.speed_mps[trace.moving]
+    moving = trace.speed_mps[_plausible(trace)]
     if len(moving) * trace.step_s < MIN_OTHER_RUNNING_S:
         return None
     cut = 0.6 * _quantile(moving, 0.9)
@@ -222,14 +233,14 @@ def _intervals(
     margin = 1 + t.speed_work_faster_than_easy_pct / 100
     reference = history_easy if history_easy is not None else own_easy
     source = "history" if history_easy is not None else "this_run"
-    efforts = find_efforts(trace, reference * margin, MIN_REP_S, recovery_ratio=RECOVERY_RATIO)
+    efforts = _plausible_efforts(find_efforts(trace, reference * margin, MIN_REP_S, recovery_ratio=RECOVERY_RATIO))
     reps = _interval_reps(efforts, trace, profile, fast=reference * margin, margin=margin, t=t, standing=False)
-    p90 = _quantile(trace.speed_mps[trace.moving], 0.9)
+    p90 = _quantile(trace.speed_mps[_plausible(trace)], 0.9)
     slow_s = float(np.count_nonzero(trace.speed_mps < STANDING_SPEED_RATIO * p90)) * trace.step_s
     if not reps and slow_s >= (t.speed_work_min_reps - 1) * STANDING_MIN_S:
         # Reps filling the whole run (standing recoveries, no warm-up): any running is an effort, stops split them.
         line = 0.6 * p90
-        efforts = find_efforts(trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO)
+        efforts = _plausible_efforts(find_efforts(trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO))
         fast = history_easy * margin if history_easy is not None else 0.0
         reps = _interval_reps(efforts, trace, profile, fast=fast, margin=margin, t=t, standing=history_easy is None)
     if not reps:
@@ -252,7 +263,9 @@ def _tempo(
     ctx: RuleContext,
     trace: SpeedTrace,
     profile: AltitudeProfile | None,
+    *,
     history_easy: float | None,
+    own_easy: float,
     hr_share: float | None,
 ) -> SpeedWork | None:
     """The longest unbroken block of 10+ minutes clearly faster than easy (history, else the run's easy parts)."""
@@ -260,9 +273,8 @@ def _tempo(
     if history_easy is not None:
         reference, source = history_easy, "history"
     else:
-        easy_parts = _quantile(trace.speed_mps[trace.moving], OWN_EASY_QUANTILE)
-        reference, source = easy_parts, "this_run"
-    efforts = find_efforts(trace, reference * faster, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO)
+        reference, source = own_easy, "this_run"
+    efforts = _plausible_efforts(find_efforts(trace, reference * faster, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
     blocks = [e for e in efforts if e.speed_mps >= reference * faster and not _downhill_block(e, trace, profile)]
     if history_easy is None:
         blocks = [e for e in blocks if _beats_easy_parts(e, trace, faster, profile)]
@@ -285,16 +297,22 @@ def _tempo(
 
 
 def _easy_parts_speed(block: Effort, trace: SpeedTrace, profile: AltitudeProfile | None = None) -> float | None:
-    """Median moving speed outside `block` (warm-up and cool-down), or None with under 5 minutes of it.
+    """The easy level (25th percentile) of the running outside `block` (warm-up, cool-down), or None with under
+    5 minutes of it.
+
+    Walking (under 8:20 /km, or under 60 % of the run's 90th percentile) and impossible speeds are left out: a
+    walk after the run is not its easy running.
 
     With a profile it is the flat-equivalent speed: a slow climb before a flat block is not "easy running".
     """
     outside = np.ones(len(trace.speed_mps), dtype=np.bool_)
     outside[block.start : block.end] = False
-    others = trace.speed_mps[outside & trace.moving]
+    plausible = _plausible(trace)
+    cut = max(WALK_MAX_MPS, 0.6 * _quantile(trace.speed_mps[plausible], 0.9))
+    others = trace.speed_mps[outside & plausible & (trace.speed_mps >= cut)]
     if len(others) * trace.step_s < MIN_EASY_PART_S:
         return None
-    speed = float(np.median(others))
+    speed = _quantile(others, OWN_EASY_QUANTILE)  # the easy level of the rest, as for the whole run
     if profile is None:
         return speed
     last = len(trace.distance_m) - 1
@@ -437,6 +455,10 @@ def _interval_reps(
     if standing and not has_others and not _regular_standing(reps):
         return []
     return reps
+
+
+def _plausible_efforts(efforts: list[Effort]) -> list[Effort]:
+    return [e for e in efforts if e.speed_mps <= MAX_RUNNING_MPS]
 
 
 def _regular_standing(reps: list[Effort]) -> bool:
