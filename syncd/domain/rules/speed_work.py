@@ -71,7 +71,7 @@ ADVICE = (
 MIN_RUN_S = 600.0
 MIN_REP_S = 25.0
 MAX_REP_S = 900.0
-TEMPO_MIN_S = 480.0
+TEMPO_MIN_S = 600.0
 # Faster than this (2:34 /km) is not running: a vehicle, a GPS jump, an app left recording. Such samples are noise.
 MAX_RUNNING_MPS = 6.5
 # Slower than this (8:20 /km) is walking: never the "easy running" a tempo block is compared with.
@@ -269,13 +269,18 @@ def _tempo(
     hr_share: float | None,
 ) -> SpeedWork | None:
     """The longest unbroken block of 10+ minutes clearly faster than easy (history, else the run's easy parts)."""
-    faster = 1 + ctx.thresholds.speed_work_tempo_faster_pct / 100
+    t = ctx.thresholds
+    faster = 1 + t.speed_work_tempo_faster_pct / 100
     if history_easy is not None:
         reference, source = history_easy, "history"
+        line = history_easy * faster
     else:
+        # Candidate blocks are found as reps are (10 % above the run's easy level); the block must then be 15 %
+        # faster than the typical (median) easy running around it, so a steady run's better stretch is not one.
         reference, source = own_easy, "this_run"
-    efforts = _plausible_efforts(find_efforts(trace, reference * faster, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
-    blocks = [e for e in efforts if e.speed_mps >= reference * faster and not _downhill_block(e, trace, profile)]
+        line = own_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
+    efforts = _plausible_efforts(find_efforts(trace, line, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
+    blocks = [e for e in efforts if e.speed_mps >= line and not _downhill_block(e, trace, profile)]
     if history_easy is None:
         blocks = [e for e in blocks if _beats_easy_parts(e, trace, faster, profile)]
     block = max(blocks, key=lambda e: e.duration_s, default=None)
@@ -297,8 +302,7 @@ def _tempo(
 
 
 def _easy_parts_speed(block: Effort, trace: SpeedTrace, profile: AltitudeProfile | None = None) -> float | None:
-    """The easy level (25th percentile) of the running outside `block` (warm-up, cool-down), or None with under
-    5 minutes of it.
+    """The typical (median) running speed outside `block` (warm-up, cool-down), or None with under 5 minutes.
 
     Walking (under 8:20 /km, or under 60 % of the run's 90th percentile) and impossible speeds are left out: a
     walk after the run is not its easy running.
@@ -312,7 +316,7 @@ def _easy_parts_speed(block: Effort, trace: SpeedTrace, profile: AltitudeProfile
     others = trace.speed_mps[outside & plausible & (trace.speed_mps >= cut)]
     if len(others) * trace.step_s < MIN_EASY_PART_S:
         return None
-    speed = _quantile(others, OWN_EASY_QUANTILE)  # the easy level of the rest, as for the whole run
+    speed = float(np.median(others))
     if profile is None:
         return speed
     last = len(trace.distance_m) - 1
