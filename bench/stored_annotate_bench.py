@@ -20,7 +20,8 @@ from pathlib import Path
 
 from bench.synthetic import at_device_precision, one_hour_run
 from syncd.adapters.db import Store
-from syncd.services.annotating import HISTORY_AFTER, HISTORY_BEFORE, AnnotationPolicy, annotate_batch, annotate_one
+from syncd.domain.history import HISTORY_WINDOW
+from syncd.services.annotating import AnnotationPolicy, annotate_batch, annotate_one
 
 
 def per_activity(store: Store, ids: list[int], policy: AnnotationPolicy) -> None:
@@ -28,7 +29,7 @@ def per_activity(store: Store, ids: list[int], policy: AnnotationPolicy) -> None
     for activity_id in ids:
         stored = store.get_activity(activity_id, with_streams=True)
         start = stored.activity.start_utc
-        history = store.history(stored.athlete_id, start - HISTORY_BEFORE, start + HISTORY_AFTER, exclude_id=stored.id)
+        history = store.history(stored.athlete_id, start - HISTORY_WINDOW, start, exclude_id=stored.id)
         gear = store.get_gear(stored.athlete_id, stored.activity.gear_id) if stored.activity.gear_id else None
         store.get_athlete(stored.athlete_id)
         annotated = annotate_one(stored.activity, history, policy, gear=gear)
@@ -56,7 +57,7 @@ def main() -> None:
             for clean in ("line", "none")
         ]  # a different version each run: every annotation is written
         histories = [
-            store.history(athlete, a.start_utc - HISTORY_BEFORE, a.start_utc + HISTORY_AFTER, exclude_id=i)
+            store.history(athlete, a.start_utc - HISTORY_WINDOW, a.start_utc, exclude_id=i)
             for a, i in zip(activities, ids, strict=True)
         ]
         engine_s = time.perf_counter()

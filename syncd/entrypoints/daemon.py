@@ -350,8 +350,9 @@ class Daemon:
             log.error("digest_job_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _rescan_job(self) -> None:
-        """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit), and
-        on each week's last run once its week is over (weekly cross-training/strength findings)."""
+        """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit).
+
+        Weekly findings need no re-run: they are reported on the first run of the following week."""
         from syncd.entrypoints.wiring import annotation_policy
         from syncd.services.annotating import daily_rescan
         from syncd.services.write_back_policy import write_back_providers
@@ -363,14 +364,10 @@ class Daemon:
             )
             now = datetime.now(UTC)
             rescan = daily_rescan(self.store, policy, now=now, write_back_providers=providers)
-            report, weekly = rescan.reannotated, rescan.weekly_changed
-            if report.changed or weekly:
+            report = rescan.reannotated
+            if report.changed:
                 log.info(
-                    "rescan_done",
-                    examined=report.examined,
-                    changed=report.changed,
-                    queued=report.queued_writebacks,
-                    weekly_changed=weekly,
+                    "rescan_done", examined=report.examined, changed=report.changed, queued=report.queued_writebacks
                 )
                 self.wake()
         except Exception as exc:

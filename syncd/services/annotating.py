@@ -9,11 +9,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from syncd.domain.history import HistoryEntry
-from syncd.domain.load import week_end_utc, week_start
+from syncd.domain.history import HISTORY_WINDOW, HistoryEntry, history_before
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
@@ -22,12 +21,8 @@ from syncd.ports import SurfaceMap
 
 if TYPE_CHECKING:
     from syncd.adapters.db.annotation_queries import LoadedActivity
-    from syncd.adapters.db.records import StoredActivity
     from syncd.adapters.db.repository import Store
 
-# Enough history for the 28-day chronic load plus a margin; weekly rules also look at the rest of the week.
-HISTORY_BEFORE = timedelta(days=42)
-HISTORY_AFTER = timedelta(days=8)
 
 Units = Literal["metric", "imperial"]
 WhenClean = Literal["line", "none"]
@@ -67,9 +62,13 @@ def annotate_one(
     gear: Gear | None = None,
     now: datetime | None = None,
 ) -> AnnotatedActivity:
+    """Run the rules on `activity` with `history` cut at its start (whatever else the caller passes is ignored).
+
+    `gear` should carry the shoe's distance as of the end of this run (`gear_as_of`), not today's.
+    """
     ctx = RuleContext(
         activity=activity,
-        history=[h for h in history if h.key != activity.key],
+        history=history_before(history, activity.start_utc, key=activity.key),
         thresholds=policy.thresholds,
         gear=gear,
         surface_map=policy.surface_map,
@@ -78,11 +77,16 @@ def annotate_one(
     )
     annotation = evaluate(ctx)
     note = (
-        render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean)
+        render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean, data_gaps=annotation.data_gaps)
         if activity.sport.is_run
         else None
     )
     return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
+
+
+def gear_as_of(gear: Gear, later_m: float) -> Gear:
+    """The shoe as it was when the run ended: today's distance less what later activities added to it."""
+    return replace(gear, distance_m=max(gear.distance_m - later_m, 0.0))
 
 
 def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
@@ -140,9 +144,9 @@ def annotate_batch(
     on_error: Callable[[int, Exception], None] | None = None,
 ) -> list[StoredOutcome]:
     """`annotate_stored` for many activities: per chunk, the activities and their streams in two queries and each
-    athlete's history as one ordered list, from which every activity's history is cut (the same window and twin
-    rules as `Store.history`). `on_error` receives a failing activity and the batch goes on; without it the
-    error propagates. Outcomes come in the order of `activity_ids` (failed ones left out)."""
+    athlete's history as one ordered list, from which every activity's history is cut at its start (the same
+    window and twin rules as `Store.history`; no look-ahead). `on_error` receives a failing activity and the batch
+    goes on; without it the error propagates. Outcomes come in the order of `activity_ids` (failed ones left out)."""
     from syncd.adapters.db.annotation_queries import load_for_annotation
     from syncd.adapters.db.annotation_writes import NewAnnotation, save_annotations
     from syncd.adapters.db.errors import NotFoundError
@@ -172,6 +176,9 @@ def annotate_batch(
                 if athlete not in gear:
                     gear[athlete] = {g.gear_id: g for g in store.list_gear(athlete)}
                 shoe = gear[athlete].get(item.activity.gear_id or "")
+                if shoe is not None:  # the shoe's distance as of the end of this run, not today's
+                    later = store.gear_distance_after(athlete, shoe.gear_id, item.activity.start_utc)
+                    shoe = gear_as_of(shoe, later)
                 annotated = annotate_one(item.activity, histories.cut(item), policies[athlete], gear=shoe, now=now)
                 results.append((item, policies[athlete], annotated))
             except Exception as exc:  # one activity's rules fault never stops the others (with on_error)
@@ -209,17 +216,18 @@ class _HistoryLists:
             low, high = spans.get(item.athlete_id, (start, start))
             spans[item.athlete_id] = (min(low, start), max(high, start))
         self._rows = {
-            athlete: history_rows(store.engine, athlete, low - HISTORY_BEFORE, high + HISTORY_AFTER)
+            athlete: history_rows(store.engine, athlete, low - HISTORY_WINDOW, high)
             for athlete, (low, high) in spans.items()
         }
         self._starts = {athlete: [row.entry.start_utc for row in rows] for athlete, rows in self._rows.items()}
 
     def cut(self, item: LoadedActivity) -> list[HistoryEntry]:
-        """The window around `item`, without itself or its twin, each other run counted once."""
+        """What started in the HISTORY_WINDOW before `item` (Store.history's window), without its twin, each other
+        run counted once."""
         rows, starts = self._rows[item.athlete_id], self._starts[item.athlete_id]
         start = item.activity.start_utc
-        low = bisect.bisect_left(starts, start - HISTORY_BEFORE)
-        high = bisect.bisect_left(starts, start + HISTORY_AFTER)
+        low = bisect.bisect_left(starts, start - HISTORY_WINDOW)
+        high = bisect.bisect_left(starts, start)  # no look-ahead: only what started before this run
         seen: set[str] = set()
         out = []
         for row in rows[low:high]:
@@ -316,48 +324,9 @@ def _queue_backfill(
     return queued
 
 
-def refresh_finished_weeks(
-    store: Store,
-    policy: AnnotationPolicy,
-    *,
-    now: datetime,
-    lookback: timedelta = timedelta(days=9),
-    write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
-) -> int:
-    """Re-annotate each week's last run once its week is over; returns how many notes changed.
-
-    Weekly findings (too little cross-training or strength work) can only be judged when the week has ended, but
-    its last run was usually synced and annotated before that. The daemon runs this daily, so the finding reaches
-    that run's note (and its twin's, for a run recorded on both platforms) shortly after the week ends.
-    """
-    last: dict[tuple[int, date], list[StoredActivity]] = {}
-    for stored in store.iter_activities(since=now - lookback):
-        activity = stored.activity
-        if not activity.sport.is_run:
-            continue
-        week = (stored.athlete_id, week_start(activity.start_local.date()))
-        group = last.setdefault(week, [])
-        if not group or activity.start_utc > group[0].activity.start_utc + timedelta(minutes=2):
-            group[:] = [stored]  # a later run: it (and its twins) are now the week's last
-        elif abs(activity.start_utc - group[0].activity.start_utc) <= timedelta(minutes=2):
-            group.append(stored)  # the same run from another platform
-    changed = 0
-    for (_athlete, monday), runs in last.items():
-        for stored in runs:
-            if week_end_utc(monday, stored.activity.utc_offset_s) > now:
-                continue
-            latest = store.latest_annotation(stored.id)
-            if latest is not None and latest.created_at >= week_end_utc(monday, stored.activity.utc_offset_s):
-                continue
-            outcome = annotate_stored(store, stored.id, policy, now=now, write_back_providers=write_back_providers)
-            changed += outcome.changed
-    return changed
-
-
 @dataclass
 class RescanReport:
     reannotated: ReannotateReport
-    weekly_changed: int
 
 
 def daily_rescan(
@@ -367,9 +336,8 @@ def daily_rescan(
     now: datetime,
     write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
 ) -> RescanReport:
-    """The daemon's daily pass, no API calls: re-run the rules where their version changed, and on each finished
-    week's last run. Notes are queued only inside the annotation window: a newly linked account's years of history
-    get annotations for the feed, never a flood of write-backs."""
+    """The daemon's daily pass, no API calls: re-run the rules where their version changed. Notes are queued only
+    inside the annotation window: a newly linked account's years of history get annotations for the feed, never a
+    flood of write-backs."""
     report = reannotate(store, policy, now=now, write_back_providers=write_back_providers)
-    weekly = refresh_finished_weeks(store, policy, now=now, write_back_providers=write_back_providers)
-    return RescanReport(reannotated=report, weekly_changed=weekly)
+    return RescanReport(reannotated=report)

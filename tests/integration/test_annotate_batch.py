@@ -12,10 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from bench.synthetic import one_hour_run
 from syncd.adapters.db import Store
+from syncd.domain.history import HISTORY_WINDOW
 from syncd.domain.model import Activity, Source, Sport
 from syncd.services.annotating import (
-    HISTORY_AFTER,
-    HISTORY_BEFORE,
     AnnotationPolicy,
     annotate_batch,
     annotate_one,
@@ -58,7 +57,7 @@ def test_batch_equals_one_at_a_time(store: Store) -> None:
     for outcome in batch:
         stored = store.get_activity(outcome.activity_id)
         start = stored.activity.start_utc
-        history = store.history(athlete, start - HISTORY_BEFORE, start + HISTORY_AFTER, exclude_id=stored.id)
+        history = store.history(athlete, start - HISTORY_WINDOW, start, exclude_id=stored.id)  # main's reference path
         expected = annotate_one(stored.activity, history, policy, now=now)
         assert outcome.annotated.annotation.flags == expected.annotation.flags, stored.activity.external_id
         assert outcome.annotated.note == expected.note
