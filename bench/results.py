@@ -32,7 +32,7 @@ ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ("annotation through the store (SQLite)", ">= 800 activities/s", ["stored_annotate_bench"],
      ["stored_annotate_bench", "--activities", "300"]),
     ("daily rescan no-op; feed page 1; feed ?flag= (1k-100k)", "< 1 s at 50k; p95 < 50 ms / < 100 ms at 100k",
-     ["scale_bench"], ["scale_bench", "--sizes", "1000,10000,50000", "--requests", "10"]),
+     ["scale_bench"], ["scale_bench", "--sizes", "1000,10000,50000,100000", "--requests", "10"]),
     ("first sync memory", "flat (stream pages to the store)", ["first_sync_bench", "--sizes", "1000,4000"],
      ["first_sync_bench", "--sizes", "500,1500"]),
     ("`syncd sync --once` with nothing due", "< 0.5 s", ["startup_bench"],
