@@ -98,18 +98,29 @@ def address_problem(address: str) -> str | None:
     return None
 
 
-def recipient(athlete: AthleteRecord, settings: Settings) -> str | None:
-    """The athlete's digest address when they opted in; the default local athlete falls back to `[email] to`.
+def recipient(athlete: AthleteRecord, settings: Settings, *, owner_id: int | None = None) -> str | None:
+    """Where this athlete's digest goes, or None.
 
-    Setting `[email] to` is the local athlete's opt-in; everyone else needs `digest_opt_in` and an address.
+    The install's owner (syncd.services.athletes.owner: the single linked athlete, else the local one; with no
+    `owner_id` given, the local athlete) receives it at their own address or `[email] to`, with no opt-in: setting
+    `[email] to` is that person's opt-in. Everyone else needs `digest_opt_in` and an address. An unsubscribe (the
+    email's link or `syncd athlete set --digest off`) stops it for anyone.
     """
-    if athlete.key == LOCAL_ATHLETE and not athlete.email and settings.email.to:
-        return settings.email.to
+    if athlete.digest_unsubscribed_at is not None:
+        return None
     if athlete.digest_opt_in and athlete.email:
         return athlete.email
-    if athlete.key == LOCAL_ATHLETE and athlete.email and settings.email.to:
-        return athlete.email
+    is_owner = athlete.id == owner_id if owner_id is not None else athlete.key == LOCAL_ATHLETE
+    if is_owner and settings.email.to:
+        return athlete.email or settings.email.to
     return None
+
+
+def owner_id(store: Store) -> int | None:
+    from syncd.services.athletes import owner
+
+    found = owner(store)
+    return None if found is None else found.id
 
 
 def athlete_zone(store: Store, athlete: AthleteRecord) -> tzinfo:
@@ -309,7 +320,8 @@ def send_due_digests(
         athletes = [a for a in athletes if a.key == athlete_key]
         if not athletes:
             raise ConfigError(f"no athlete {athlete_key!r}; list athletes with `syncd status`")
-    wanted = [(a, to) for a in athletes if (to := recipient(a, settings)) is not None]
+    boss = owner_id(store)
+    wanted = [(a, to) for a in athletes if (to := recipient(a, settings, owner_id=boss)) is not None]
     if not wanted or (mailer is None and not settings.email.host):
         return report  # nobody opted in, or email is not configured: digests are off
     mailer = mailer or mailer_from_settings(settings)
@@ -413,11 +425,15 @@ def digest_summary(store: Store, settings: Settings) -> dict[str, object]:
     """For `syncd status`: recipients, invalid addresses and digests waiting for a retry."""
     recipients = 0
     invalid: list[dict[str, str]] = []
+    to_list: list[dict[str, str]] = []
+    boss = owner_id(store)
     for athlete in store.list_athletes():
-        to = recipient(athlete, settings)
+        to = recipient(athlete, settings, owner_id=boss)
         if to is None:
             continue
         recipients += 1
+        why = "[email] to (the one athlete of this install)" if athlete.id == boss and not athlete.email else "opted in"
+        to_list.append({"athlete": athlete.key, "address": to, "why": why})
         problem = address_problem(to)
         if problem is not None:
             invalid.append({"athlete": athlete.key, "problem": problem})
@@ -438,6 +454,7 @@ def digest_summary(store: Store, settings: Settings) -> dict[str, object]:
     return {
         "enabled": bool(settings.email.host),
         "recipients": recipients,
+        "to": to_list,
         "sent": int(sent),
         "invalid_addresses": invalid,
         "failed": failed,
