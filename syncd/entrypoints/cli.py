@@ -169,15 +169,18 @@ def cmd_init(args: argparse.Namespace, _settings: Settings | None) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, _settings: Settings | None) -> int:
-    from syncd.entrypoints.doctor import run_checks
+    from syncd.entrypoints.doctor import next_step, run_checks
 
     overrides = {"database": {"url": args.database_url}} if args.database_url else None
     checks = run_checks(args.config, overrides)
     for check in checks:
-        mark = "ok  " if check.ok else "FAIL"
+        mark = "FAIL" if not check.ok else "warn" if check.warning else "ok  "
         print(f"[{mark}] {check.name}: {check.detail}")
     failed = [c for c in checks if not c.ok]
-    print(f"{len(checks) - len(failed)} ok, {len(failed)} to fix")
+    warned = [c for c in checks if c.ok and c.warning]
+    print(f"{len(checks) - len(failed)} ok ({len(warned)} warning(s)), {len(failed)} to fix")
+    if not failed:
+        print(f"next: {next_step(args.config, overrides)}")
     return EXIT_FAILURE if failed else EXIT_OK
 
 

@@ -237,7 +237,9 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
         gear=store.list_gear(athlete.id),
         thresholds=settings.rules,
         units=athlete.units,
-        feed_url=settings.digest.feed_url,
+        feed_url=settings.digest.feed_url
+        or (f"{settings.web.base_url.rstrip('/')}/" if settings.web.base_url else None),
+        max_hr=athlete.max_heart_rate,
     )
 
 
@@ -252,7 +254,18 @@ def chart_png(digest: Digest) -> bytes | None:
         return None
 
 
-def message_for(digest: Digest, athlete: AthleteRecord, to: str, settings: Settings, now: datetime) -> EmailMessage:
+def web_base_url(settings: Settings) -> str:
+    """Where the recipient reaches syncd's web pages: `[web] base_url`, else the address syncd serves on."""
+    if settings.web.base_url:
+        return settings.web.base_url.rstrip("/")
+    host = settings.web.host
+    host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{host}:{settings.web.port}"
+
+
+def message_for(
+    digest: Digest, athlete: AthleteRecord, to: str, settings: Settings, now: datetime, *, store: Store | None = None
+) -> EmailMessage:
     from syncd.services.digest_email import build_message
 
     sender = settings.email.sender
@@ -267,7 +280,21 @@ def message_for(digest: Digest, athlete: AthleteRecord, to: str, settings: Setti
         chart_png=chart_png(digest),
         message_id=f"<digest-{athlete.id}-{digest.week}@{domain}>",
         now=now,
+        unsubscribe_url=_unsubscribe_link(store, settings, athlete),
     )
+
+
+def _unsubscribe_link(store: Store | None, settings: Settings, athlete: AthleteRecord) -> str | None:
+    from syncd.adapters.db import StoreError
+    from syncd.services.unsubscribe import unsubscribe_url
+
+    if store is None:
+        return None
+    try:
+        return unsubscribe_url(store, web_base_url(settings), athlete)
+    except StoreError as exc:  # a store opened without its key (tests, tools): the digest still goes out
+        log.warning("digest without an unsubscribe link", athlete=athlete.key, error=str(exc))
+        return None
 
 
 def mailer_from_settings(settings: Settings, *, timeout_s: float | None = None) -> Mailer:
@@ -376,7 +403,7 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
             report.skipped += 1
             continue
         try:
-            mailer.send(message_for(digest, athlete, to, settings, now))
+            mailer.send(message_for(digest, athlete, to, settings, now, store=store))
         except Exception as exc:
             error = " ".join(str(exc).split()) or type(exc).__name__
             attempts = (state.attempts if (state := digest_state(store, athlete.id, label)) else 1) or 1

@@ -113,6 +113,12 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
 
+    def signing_key(self, purpose: str) -> bytes:
+        """A key derived from the encryption key, for links that must work without a login (unsubscribe)."""
+        if self._box is None:
+            raise StoreError("the store was opened without its encryption key; open it with open_store(settings)")
+        return self._box.derive(purpose)
+
     def _now(self) -> datetime:
         return _aware(self._clock.now(), "clock.now()")
 

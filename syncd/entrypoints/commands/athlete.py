@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from syncd.config import Settings
+from syncd.config import ConfigError, Settings
 from syncd.entrypoints.errors import CommandError
 
 
@@ -147,7 +147,7 @@ def cmd_set(args: argparse.Namespace, settings: Settings | None) -> int:
             athlete = find_athlete(store, args.athlete)
             applied = apply(store, settings, athlete, changes, datetime.now(UTC))
         except AthleteError as exc:
-            raise CommandError(str(exc)) from None
+            raise ConfigError(str(exc)) from None  # a value to fix on the command line: exit 2
     finally:
         store.close()
     for line in applied.lines:
