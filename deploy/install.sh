@@ -12,8 +12,6 @@ CREDENTIALS=(strava_client_secret strava_webhook_verify_token web_token email_pa
 
 die() { echo "install.sh: $*" >&2; exit "${2:-1}"; }
 
-[ "$(id -u)" -eq 0 ] || die "run as root (sudo $0): it writes $PREFIX, $ETC and $UNIT_DIR" 2
-
 find_python() {
     local p
     for p in "${SYNCD_PYTHON:-}" python3.14 python3.13 python3.12 /usr/bin/python3 python3; do
@@ -28,6 +26,11 @@ find_python() {
 }
 
 py=$(find_python) || die "no Python >= 3.12 found; apt-get install python3 (Debian 13) or set SYNCD_PYTHON" 2
+# Debian splits venv's pip bootstrap (ensurepip) into python3-venv: without it `python3 -m venv` fails half-way.
+"$py" -c 'import ensurepip' 2>/dev/null ||
+    die "$py cannot create virtual environments (no ensurepip); apt-get install python3-venv (or python3.X-venv), then re-run" 2
+
+[ "$(id -u)" -eq 0 ] || die "run as root (sudo $0): it writes $PREFIX, $ETC and $UNIT_DIR" 2
 
 echo "install.sh: installing syncd into $PREFIX/venv with $py"
 install -d -m 0755 "$PREFIX"

@@ -35,7 +35,7 @@ def print_status(status: dict[str, Any]) -> None:
 
 def print_accounts(accounts: list[dict[str, Any]]) -> None:
     if not accounts:
-        print("accounts: none linked; link one with `syncd link strava` (or `syncd link garmin`)")
+        print("no linked accounts; link one with `syncd link strava` (or `syncd link garmin`)")
         return
     print_table(
         ("id", "account", "athlete", "state", "last sync", "next sync"),
