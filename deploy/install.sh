@@ -10,7 +10,7 @@ ETC=${SYNCD_ETC:-/etc/syncd}
 UNIT_DIR=${SYNCD_UNIT_DIR:-/etc/systemd/system}
 CREDENTIALS=(strava_client_secret strava_webhook_verify_token web_token email_password database_encryption_key)
 
-die() { echo "install.sh: $*" >&2; exit "${2:-1}"; }
+die() { echo "install.sh: $1" >&2; exit "${2:-1}"; }
 
 find_python() {
     local p
