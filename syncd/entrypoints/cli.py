@@ -260,6 +260,11 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
         f"examined {report.examined}, re-ran {report.rerun}, changed {report.changed}, "
         f"queued {report.queued_writebacks} write-back(s), {len(report.failed)} failed"
     )
+    if report.examined and not report.rerun:
+        print(
+            "every note is current: the rules, thresholds, units and athlete settings have not changed since they "
+            "were written (`syncd athlete set` changes an athlete's units, max HR or shoe limits)"
+        )
     return EXIT_FAILURE if report.failed else EXIT_OK
 
 

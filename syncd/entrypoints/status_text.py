@@ -43,7 +43,7 @@ def print_accounts(accounts: list[dict[str, Any]]) -> None:
             (
                 a["id"],
                 f"{a['provider']}:{a['external_id']}",
-                a["athlete"],
+                a.get("athlete_name") or a["athlete"],
                 a["state"],
                 when(a["last_sync"]),
                 "-" if a["state"] != "ok" else when(a["next_due"]),

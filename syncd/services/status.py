@@ -27,7 +27,7 @@ def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -
         "rules_version": policy.version,
         "athletes": len(athletes),
         "owner": boss.key if boss is not None else None,
-        "accounts": account_rows(store, {i: a.key for i, a in athletes.items()}),
+        "accounts": account_rows(store),
         "rows": store.counts(),
         "digests": _digests(store, settings),
         "strava": _strava(store, settings),
@@ -37,8 +37,9 @@ def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -
     }
 
 
-def account_rows(store: Store, athlete_keys: dict[int, str]) -> list[dict[str, Any]]:
+def account_rows(store: Store) -> list[dict[str, Any]]:
     """Each linked account with its state, last and next sync, and who holds it now (for `status`, `accounts`)."""
+    athletes = {a.id: a for a in store.list_athletes()}
     last_sync = _last_sync(store)
     now = datetime.now(UTC)
     return [
@@ -46,7 +47,8 @@ def account_rows(store: Store, athlete_keys: dict[int, str]) -> list[dict[str, A
             "id": a.id,
             "provider": a.provider,
             "external_id": a.external_id,
-            "athlete": athlete_keys.get(a.athlete_id, ""),
+            "athlete": athletes[a.athlete_id].key if a.athlete_id in athletes else "",
+            "athlete_name": athletes[a.athlete_id].name if a.athlete_id in athletes else "",
             "state": a.state,
             "message": a.state_message,
             "last_sync": last_sync.get(a.id),

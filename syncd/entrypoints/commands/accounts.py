@@ -34,7 +34,7 @@ def cmd_accounts(args: argparse.Namespace, settings: Settings | None) -> int:
                 raise CommandError(str(exc)) from None
             print(f"unlinked account {args.unlink}; deleted {deleted} synced activities")
             return 0
-        rows = account_rows(store, {a.id: a.key for a in store.list_athletes()})
+        rows = account_rows(store)
     finally:
         store.close()
     if args.json:

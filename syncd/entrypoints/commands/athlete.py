@@ -82,7 +82,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings | None) -> int:
                 v.key + (" *" if v.owner else ""),
                 v.name,
                 v.units,
-                "/".join(sorted(set(v.write_back.values()))),
+                ", ".join(f"{platform} {mode}" for platform, mode in v.write_back.items()),
                 v.digest,
             )
             for v in views
