@@ -11,6 +11,8 @@ from typing import Any
 from syncd.config import ConfigError, Settings
 from syncd.entrypoints.errors import CommandError
 
+_WHO = "strava:1001, local, … from `syncd athlete list` (default: the only athlete, or the one linked athlete)"
+
 
 def _on_off(text: str) -> bool:
     if text.lower() in ("on", "yes", "true"):
@@ -32,7 +34,7 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_list, needs_settings=True)
     show = sub.add_parser("show", help="one athlete's settings and shoes")
-    show.add_argument("athlete", nargs="?", metavar="ATHLETE")
+    show.add_argument("athlete", nargs="?", metavar="ATHLETE", help=_WHO)
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_show, needs_settings=True)
     setter = sub.add_parser(
@@ -41,7 +43,7 @@ def register(subparsers: Any) -> None:
         description="Change an athlete's settings. Units, maximum heart rate, a shoe limit and the write-back mode "
         "change notes: those are marked stale and `syncd reannotate` (or the daemon) rewrites them.",
     )
-    setter.add_argument("athlete", nargs="?", metavar="ATHLETE")
+    setter.add_argument("athlete", nargs="?", metavar="ATHLETE", help=_WHO)
     setter.add_argument("--email", metavar="ADDRESS", help="the digest address (none: clear it)")
     setter.add_argument("--digest", type=_on_off, metavar="on|off", help="weekly email digest on or off")
     setter.add_argument("--units", metavar="metric|imperial|default", help="default: follow [notes] units")
