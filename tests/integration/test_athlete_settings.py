@@ -176,7 +176,7 @@ def test_units_follow_notes_units_until_the_athlete_chooses(store: Store, tmp_pa
     assert store.get_athlete(athlete).units == "imperial"
     assert store.get_athlete(other).units == "metric"
     assert reannotate(store, AnnotationPolicy(units="imperial"), now=NOW).rerun == 3
-    note = store.latest_annotation(ids[1])
+    note = store.latest_annotation(ids[0])
     assert note is not None and note.note is not None and " mi" in note.note
 
 
