@@ -44,7 +44,8 @@ class AnnotationPolicy:
     @property
     def version(self) -> str:
         """Stored with each annotation: a change here is what makes `reannotate` redo an activity."""
-        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}"
+        hr = f"-hr{self.max_heart_rate:g}" if self.max_heart_rate else ""
+        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}{hr}"
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,22 @@ def gear_as_of(gear: Gear, later_m: float) -> Gear:
 
 
 def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
-    """The athlete's own unit preference wins over the configured default."""
-    units = store.get_athlete(athlete_id).units
-    if units == policy.units:
+    """The athlete's own settings (`syncd athlete set`: units, maximum heart rate) over the configured defaults."""
+    athlete = store.get_athlete(athlete_id)
+    units: Units = "imperial" if athlete.units == "imperial" else "metric"
+    max_hr = athlete.max_heart_rate or policy.max_heart_rate
+    if (units, max_hr) == (policy.units, policy.max_heart_rate):
         return policy
-    return replace(policy, units="imperial" if units == "imperial" else "metric")
+    return replace(policy, units=units, max_heart_rate=max_hr)
+
+
+def athlete_write_back(store: Store, athlete_id: int, activity: Activity, default: Iterable[str]) -> Iterable[str]:
+    """The athlete's own write-back mode (`syncd athlete set --write-back`) over the platform's `write_back`."""
+    mode = store.get_athlete(athlete_id).write_back
+    provider = activity.source.value
+    if mode is None or provider not in ("strava", "garmin"):
+        return default
+    return (provider,) if mode == "all" or (mode == "private" and activity.private) else ()
 
 
 @dataclass(frozen=True)
@@ -197,7 +209,8 @@ def annotate_batch(
             queued = False
             writable = may_write_back(item.activity, athlete_policy, now=now, backfill_since=backfill_since)
             if changed and writable and annotated.note is not None:
-                for provider in write_back_providers(item.activity):
+                defaults = write_back_providers(item.activity)
+                for provider in athlete_write_back(store, item.athlete_id, item.activity, defaults):
                     store.enqueue_writeback(item.id, provider, annotated.note)
                     queued = True
             outcomes.append(StoredOutcome(item.id, annotated, changed=changed, queued_writeback=queued))
@@ -318,7 +331,7 @@ def _queue_backfill(
         activity = store.get_activity(activity_id, with_streams=False).activity
         if activity.source is Source.FILE:
             continue
-        for provider in providers(activity):
+        for provider in athlete_write_back(store, athlete_id, activity, providers(activity)):
             store.enqueue_writeback(activity_id, provider, note)
             queued += 1
     return queued
