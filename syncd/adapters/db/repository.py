@@ -745,12 +745,26 @@ class Store:
         if limit <= 0:
             return []
         pk = model.__table__.c.id
-        candidates = (
-            sa.select(pk).where(eligible).order_by(order, pk).limit(limit).with_for_update(skip_locked=True)
-        ).scalar_subquery()
+        # A MATERIALIZED CTE runs the locking SELECT exactly once: as `id IN (SELECT ... LIMIT n FOR UPDATE SKIP
+        # LOCKED)` PostgreSQL may re-run the subquery per row, and every run skips the rows it already locked, so
+        # limit=1 claimed every due row (issue 17). SQLite has one writer, so the plain form is exact there.
+        picked = (
+            sa.select(pk.label("picked_id"))
+            .where(eligible)
+            .order_by(order, pk)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("picked")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
         # `eligible` is repeated on the UPDATE: that is the compare-and-set (PostgreSQL re-checks it on rows that
         # changed under us; SQLite evaluates everything under its write lock).
-        stmt = sa.update(model).where(pk.in_(candidates), eligible).values(**values).returning(*returning)
+        stmt = (
+            sa.update(model)
+            .where(pk.in_(sa.select(picked.c.picked_id)), eligible)
+            .values(**values)
+            .returning(*returning)
+        )
         with self._engine.begin() as conn:
             return list(conn.execute(stmt).all())
 

@@ -9,6 +9,7 @@ other messages as dicts (date/time fields as Unix seconds, enum values as profil
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,12 +51,22 @@ def decode(data: bytes, name: str, *, fast: bool = True) -> FitContent:
             return _decode_fitfast(data)
         except (fitfast.FitDecodeError, ValueError):
             pass
+        except BaseException as exc:  # a Rust panic (pyo3 PanicException) on bit-flipped input: use the slow path
+            if not _is_panic(exc):
+                raise
     try:
-        return _decode_fitdecode(data)
+        with warnings.catch_warnings():  # a damaged file makes fitdecode warn once per bad field: hundreds of lines
+            warnings.simplefilter("ignore")
+            return _decode_fitdecode(data)
     except fitdecode.FitEOFError as exc:
         raise FileImportError(name, f"truncated FIT file ({len(data)} bytes, {exc})", _REFETCH) from exc
     except (fitdecode.FitError, ValueError, KeyError, IndexError, TypeError) as exc:
         raise FileImportError(name, f"not a readable FIT file ({exc})", _REFETCH) from exc
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """pyo3's PanicException derives from BaseException and is not importable by name."""
+    return type(exc).__name__ == "PanicException"
 
 
 def _decode_fitfast(data: bytes) -> FitContent:

@@ -219,7 +219,8 @@ def route_svg(streams: Streams, stretches: list[Stretch], size: int = 420) -> st
         return None
     distance = distance_of(streams)
     lat, lon = streams.lat, streams.lon
-    ok = np.isfinite(lat) & np.isfinite(lon)
+    with np.errstate(invalid="ignore"):  # rows stored before import validation may hold inf or off-globe fixes
+        ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)
     if ok.sum() < 2:
         return None
     lat_v, lon_v = lat[ok], lon[ok]
