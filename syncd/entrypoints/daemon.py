@@ -77,6 +77,7 @@ class DaemonOptions:
     digest_every_s: float = 300.0
     rescan_every_s: float = 86_400.0
     rescan_first_after_s: float = 120.0
+    webhook_recheck_s: float = 5.0  # after Strava validated our callback: ask for the new subscription's id
     webhook_check_every_s: float = 86_400.0  # ask Strava whether our push subscription exists (first at start)
     webhook_retry_s: float = 3_600.0  # after a failed check (polling stays normal meanwhile)
     serve_web: bool = True
@@ -129,6 +130,9 @@ class Daemon:
         self._wake = threading.Event()
         self._pass_done = threading.Condition()
         self._sync_started: float | None = None
+        # This app's push subscription ids as Strava listed them (None: not asked yet, or asking failed); webhook
+        # events naming another id are refused.
+        self.subscription_ids: frozenset[int] | None = None
         self._webhook_check_due = 0.0  # monotonic time of the next push-subscription check (0: at the first pass)
         self.webhook_used: bool | None = None  # None: not decided yet (no Strava platform or no check so far)
         self._pass_lock = threading.Lock()
@@ -231,7 +235,13 @@ class Daemon:
         from syncd.entrypoints.web.serve import serve_in_thread
         from syncd.entrypoints.webhook import WebhookSink, webhook_routes
 
-        sink = WebhookSink(self.store, on_due=self.wake, on_deauthorized=self.deauthorize)
+        sink = WebhookSink(
+            self.store,
+            on_due=self.wake,
+            on_deauthorized=self.deauthorize,
+            subscriptions=lambda: self.subscription_ids,
+            on_validated=self._subscription_changing,
+        )
         app = Starlette(
             routes=[*health_routes(self), *webhook_routes(self.settings, sink), *routes(self.store, self.settings)]
         )
@@ -297,6 +307,12 @@ class Daemon:
                 f"{summary.failed} failed, {summary.written} note(s) written"
             )
 
+    def _subscription_changing(self) -> None:
+        """Strava checked our callback: a new subscription is on its way. Accept events until its id is known
+        (asked again on the first tick a few seconds later), instead of refusing them until the daily check."""
+        self.subscription_ids = None
+        self._webhook_check_due = time.monotonic() + self.options.webhook_recheck_s
+
     def _check_webhook(self) -> None:
         """With `[strava] webhook_verify_token` set, ask Strava (as `syncd webhook list` does) whether this app has a
         push subscription: if so, polling drops to a daily safety re-scan; otherwise, or when the check fails,
@@ -313,7 +329,9 @@ class Daemon:
             reason = "[strava] webhook_verify_token is not set"
         else:
             try:
-                used = bool(subscriptions())
+                found = subscriptions()
+                self.subscription_ids = frozenset(int(s.id) for s in found if getattr(s, "id", None) is not None)
+                used = bool(found)
                 reason = "" if used else "Strava has no push subscription for this app (`syncd webhook subscribe`)"
             except Exception as exc:
                 self._webhook_check_due = now + self.options.webhook_retry_s
