@@ -142,7 +142,7 @@ def test_malformed_events_answer_400_and_change_nothing(hook: Harness, body: byt
 def test_bad_or_large_content_length_is_refused_before_reading(hook: Harness, length: str) -> None:
     host, port = _address(hook.url)
     with socket.create_connection((host, port), timeout=5) as sock:
-        sock.sendall(f"POST /webhook/strava HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode("utf-8"))
+        sock.sendall(f"POST /webhook/strava HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
         status = sock.recv(200).split(b"\r\n", 1)[0]
     assert status.split()[1] in (b"400", b"413"), status
 
