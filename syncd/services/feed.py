@@ -28,14 +28,14 @@ from syncd.logging import redact_text
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")  # ASCII only: \d also matches other scripts' digits
 STRIP_WEEKS = 8
 WRITEBACK_LABELS = {"pending": "queued", "claimed": "sending", "done": "written", "failed": "failed"}
 
 
 def parse_week(text: str) -> date:
     """ "2026-W47" -> the Monday of that ISO week; ValueError with the expected form otherwise."""
-    match = _WEEK.match(text.strip())
+    match = _WEEK.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"week {text!r} is not an ISO week: use the form 2026-W47")
     try:

@@ -31,6 +31,7 @@ from syncd.config import Settings
 from syncd.entrypoints.web.atom import atom_feed
 from syncd.entrypoints.web.auth import SESSION_COOKIE, Access, Authenticator
 from syncd.entrypoints.web.charts import elevation_chart, flagged_stretches, pace_chart, route_svg
+from syncd.entrypoints.web.params import MAX_DB_ID, MAX_PAGE, ascii_int
 from syncd.entrypoints.web.serialize import activity_json, page_json
 from syncd.logging import get_logger
 from syncd.services.feed import (
@@ -74,13 +75,16 @@ def _environment() -> Environment:
     return env
 
 
-def _int_param(request: Request, name: str, default: int | None, *, minimum: int = 1) -> int | None:
+def _int_param(
+    request: Request, name: str, default: int | None, *, minimum: int = 1, maximum: int = MAX_DB_ID
+) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < minimum:
-        raise BadRequestError(f"{name}={raw!r} is not valid: use a whole number from {minimum}")
-    return int(raw)
+    value = ascii_int(raw, minimum=minimum, maximum=maximum)
+    if value is None:
+        raise BadRequestError(f"{name}={raw[:40]!r} is not valid: use a whole number from {minimum} to {maximum}")
+    return value
 
 
 def _filter(request: Request, access: Access, *, annotated_only: bool = False) -> FeedFilter:
@@ -118,6 +122,10 @@ def _guard(ctx: WebContext, handler: Callable[[WebContext, Request, Access], Awa
         except (MissingError, NotFoundError):
             message = "not found"
             return JSONResponse({"error": message}, 404) if wants_json else PlainTextResponse(message, 404)
+        except Exception as exc:  # a bug or a stored row we cannot show: logged (JSON), never a traceback out
+            log.error("web_request_failed", path=request.url.path, error=type(exc).__name__, exc_info=True)
+            message = "internal error: the server log has the details"
+            return JSONResponse({"error": message}, 500) if wants_json else PlainTextResponse(message, 500)
         if access.cookie is not None:
             response.set_cookie(
                 SESSION_COOKIE,
@@ -153,7 +161,7 @@ def _query_builder(request: Request) -> Callable[..., str]:
 
 async def feed_page(ctx: WebContext, request: Request, access: Access) -> Response:
     feed_filter = _filter(request, access)
-    page = _int_param(request, "page", 1) or 1
+    page = _int_param(request, "page", 1, maximum=MAX_PAGE) or 1
     athletes = (
         await run_in_threadpool(ctx.store.list_athletes)
         if access.athlete_id is None
@@ -243,8 +251,8 @@ async def atom(ctx: WebContext, request: Request, access: Access) -> Response:
 
 async def api_list(ctx: WebContext, request: Request, access: Access) -> Response:
     feed_filter = _filter(request, access, annotated_only=request.query_params.get("annotated") == "1")
-    page = _int_param(request, "page", 1) or 1
-    per_page = _int_param(request, "per_page", 50) or 50
+    page = _int_param(request, "page", 1, maximum=MAX_PAGE) or 1
+    per_page = _int_param(request, "per_page", 50, maximum=MAX_PAGE) or 50
     if per_page > MAX_PER_PAGE:
         raise BadRequestError(f"per_page={per_page} is too large: use at most {MAX_PER_PAGE}")
     result = await run_in_threadpool(query_page, ctx.store.engine, feed_filter, page=page, per_page=per_page)
@@ -264,10 +272,10 @@ async def api_detail(ctx: WebContext, request: Request, access: Access) -> Respo
 
 
 def _path_id(request: Request) -> int:
-    raw = str(request.path_params["activity_id"])
-    if not raw.isdigit():
+    value = ascii_int(str(request.path_params["activity_id"]), minimum=1)
+    if value is None:  # not an id that can exist: the same 404 as an unknown one
         raise MissingError()
-    return int(raw)
+    return value
 
 
 def routes(store: Store, settings: Settings, *, link_secret: bytes | None = None) -> list[BaseRoute]:

@@ -17,7 +17,11 @@ import uvicorn
 @contextmanager
 def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run `app` until the block ends; yields its base URL ("http://127.0.0.1:PORT")."""
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
+    # log_config=None: uvicorn must not install its own plain-text handlers; its loggers propagate to the root
+    # logger, which `syncd.logging.configure_logging` renders as JSON (tracebacks included) like everything else.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", access_log=False, log_config=None
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="syncd-web", daemon=True)
     thread.start()
