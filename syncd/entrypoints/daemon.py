@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
-from syncd.adapters.db.models import AccountRow, OutboxRow
+from syncd.adapters.db.leases import release_worker, take_over_dead_workers
+from syncd.adapters.db.models import AccountRow
 from syncd.config import Settings
 from syncd.entrypoints.sdnotify import Notifier
 from syncd.logging import get_logger
@@ -160,6 +161,7 @@ class Daemon:
         taken_back = release_leases(self.store, self.worker)  # a restart under the same name after a crash
         if taken_back:
             log.info("leases_taken_back", worker=self.worker, released=taken_back)
+        take_over_dead(self.store)
         if self.options.serve_web:
             self.web_url = self._stack.enter_context(self._serve())
         add = self._scheduler.add_job
@@ -272,6 +274,7 @@ class Daemon:
         summary = PassSummary(passes=self.last_pass.passes + 1)
         if time.monotonic() >= self._webhook_check_due:
             self._check_webhook()
+        take_over_dead(self.store)  # a worker on this host killed mid-pass: its accounts are due to us now
         for platform in self.platforms:
             seen: set[int] = set()
             while not self.stopping:  # one account per claim: a stop never strands claimed-but-untouched accounts
@@ -435,27 +438,19 @@ class Daemon:
 
 
 def release_leases(store: Store, worker: str) -> int:
-    """Give back every account and write-back this worker still holds, so another worker takes them at once."""
-    released = 0
-    with store.engine.begin() as conn:
-        result = conn.execute(
-            sa.update(AccountRow)
-            .where(AccountRow.lease_owner == worker)
-            .values(lease_owner=None, lease_expires_at=None)
-        )
-        released += int(result.rowcount or 0)
-    claimed = sa.select(OutboxRow.id).where(OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
-    with store.engine.connect() as conn:
-        ids = list(conn.execute(claimed).scalars())
-    for item_id in ids:  # one at a time: a newer pending note for the same activity wins over the old one
-        with contextlib.suppress(sa.exc.IntegrityError), store.engine.begin() as conn:
-            result = conn.execute(
-                sa.update(OutboxRow)
-                .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
-                .values(status="pending", lease_owner=None, lease_expires_at=None)
-            )
-            released += int(result.rowcount or 0)
-    return released
+    """Give back every account, write-back and digest this worker still holds, so another worker takes them at once."""
+    return release_worker(store.engine, worker)
+
+
+def take_over_dead(store: Store) -> None:
+    """Release the leases of workers that died on this host (kill -9, OOM): their work is not waited out."""
+    try:
+        taken = take_over_dead_workers(store.engine)
+    except Exception as exc:  # a database hiccup: the leases expire on their own
+        log.warning("dead_worker_check_failed", error=f"{type(exc).__name__}: {exc}")
+        return
+    for worker, released in taken.items():
+        log.info("dead_worker_leases_taken_over", dead_worker=worker, released=released)
 
 
 def mark_due(store: Store, provider: str, external_id: str, now: datetime | None = None) -> bool:

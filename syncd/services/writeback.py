@@ -102,12 +102,15 @@ def drain_outbox(
             )
         return report
     items = store.claim_writebacks(worker, now=now(), lease_s=lease_s, limit=limit, providers=tuple(writers))
+    resume_at: dict[str, datetime | None] = {}
     for item in items:
         writer = writers.get(item.provider)
         mode = modes.get(item.provider, "all")
         if writer is None or item.provider in report.stopped:
             reason = report.stopped.get(item.provider, f"no writer configured for {item.provider}")
-            store.fail_writeback(item.id, worker, reason, retry_at=now() + timedelta(minutes=15))
+            # Rate-limited: wait for the window that blocked it to reset (not a fixed 15 minutes).
+            retry_at = resume_at.get(item.provider) or now() + timedelta(minutes=15)
+            store.fail_writeback(item.id, worker, reason, retry_at=retry_at)
             continue
         try:
             stored = store.get_activity(item.activity_id, with_streams=False)
@@ -141,6 +144,7 @@ def drain_outbox(
         except (RateLimitedError, PlatformRateLimitedError) as exc:
             store.fail_writeback(item.id, worker, str(exc), retry_at=exc.resume_at)
             report.stopped[item.provider] = str(exc)
+            resume_at[item.provider] = exc.resume_at
             report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=str(exc)))
         except (GoneError, PlatformGoneError) as exc:
             store.fail_writeback(item.id, worker, str(exc), retry_at=None)

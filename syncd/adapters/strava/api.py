@@ -110,10 +110,11 @@ class StravaApi:
             raise BadResponseError("GET athlete/activities: expected a JSON list of activities")
         return [item for item in result if isinstance(item, dict)]
 
-    def activity(self, activity_id: str) -> dict[str, Any]:
+    def activity(self, activity_id: str, *, for_writeback: bool = False) -> dict[str, Any]:
+        """The DetailedActivity; `for_writeback`: the read before a write-back, which may use the write reserve."""
         return self._json_object(
             self._call(
-                "read",
+                "writeback_read" if for_writeback else "read",
                 f"GET activities/{activity_id}",
                 lambda c: c.protocol.get("/activities/{id}", id=activity_id, include_all_efforts="false"),
             )
@@ -189,7 +190,7 @@ class StravaApi:
             self._spend(kind, what)
             self._client.access_token = self._tokens.access_token(force_refresh=refreshed)
             try:
-                if kind == "read":
+                if kind != "write":
                     self.stats.reads += 1
                 else:
                     self.stats.writes += 1

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from syncd.config import Settings
 
 if TYPE_CHECKING:
+    from syncd.adapters.db.repository import Store
     from syncd.services.strava_sync import PassReport
 
 
@@ -25,6 +26,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.entrypoints.daemon import take_over_dead
     from syncd.entrypoints.wiring import garmin_service, open_store, strava_service
 
     assert settings is not None
@@ -38,11 +40,15 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
         garmin = garmin_service(settings, store) if "garmin" in providers else None
         while True:
             code = 0
+            take_over_dead(store)  # a killed worker on this host: its accounts are ours at once, not in 15 min
             # Each platform syncs its accounts and drains its own outbox items.
             if strava is not None:
-                code = max(code, _print(strava.run_once(worker, dry_run=args.dry_run), args.dry_run))
+                report = strava.run_once(worker, dry_run=args.dry_run)
+                code = max(code, _print(report, args.dry_run, held=_held_elsewhere(store, "strava", worker)))
             if garmin is not None:
-                code = max(code, _print(garmin.run_once(worker, dry_run=args.dry_run), args.dry_run, label="garmin"))
+                report = garmin.run_once(worker, dry_run=args.dry_run)
+                held = _held_elsewhere(store, "garmin", worker)
+                code = max(code, _print(report, args.dry_run, label="garmin", held=held))
             if args.once:
                 return code
             due = [a.next_due_at for a in store.list_accounts() if a.state == "ok"]
@@ -52,7 +58,23 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
         store.close()
 
 
-def _print(report: PassReport, dry_run: bool, *, label: str = "strava") -> int:
+def _held_elsewhere(store: Store, provider: str, worker: str) -> list[str]:
+    """Due accounts another (live) worker is syncing right now: why a pass may have found nothing to do."""
+    now = datetime.now(UTC)
+    return [
+        f"{provider} {a.external_id} is being synced by worker {a.lease_owner} (lease until "
+        f"{a.lease_expires_at:%H:%M:%S} UTC)"
+        for a in store.list_accounts()
+        if a.provider == provider
+        and a.state == "ok"
+        and a.next_due_at <= now
+        and a.lease_owner not in (None, worker)
+        and a.lease_expires_at is not None
+        and a.lease_expires_at > now
+    ]
+
+
+def _print(report: PassReport, dry_run: bool, *, label: str = "strava", held: list[str] | None = None) -> int:
     failed = False
     for outcome in report.accounts:
         if outcome.error:
@@ -76,7 +98,9 @@ def _print(report: PassReport, dry_run: bool, *, label: str = "strava") -> int:
         print(line)
         for ext_id, why in sync.skipped:
             print(f"  skipped {ext_id}: {why}")
-    if not report.accounts:
+    for line in held or []:
+        print(line)
+    if not report.accounts and not held:
         print(f"no {label.title()} account due; `syncd accounts` shows when each syncs next")
     wb = report.writeback
     if wb is not None:
