@@ -58,14 +58,14 @@ def parse_event(body: bytes) -> Event:
     """Strava's event JSON -> Event, or EventError naming the problem."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deeper than the parser's stack
         raise EventError("the body is not JSON") from None
     if not isinstance(data, dict):
         raise EventError("the body must be a JSON object")
     object_type, aspect_type = data.get("object_type"), data.get("aspect_type")
-    if object_type not in OBJECT_TYPES:
+    if not isinstance(object_type, str) or object_type not in OBJECT_TYPES:
         raise EventError(f"object_type must be one of {sorted(OBJECT_TYPES)}")
-    if aspect_type not in ASPECT_TYPES:
+    if not isinstance(aspect_type, str) or aspect_type not in ASPECT_TYPES:
         raise EventError(f"aspect_type must be one of {sorted(ASPECT_TYPES)}")
     ids = {}
     for key in ("object_id", "owner_id"):

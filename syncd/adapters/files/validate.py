@@ -30,6 +30,7 @@ MAX_SAMPLES = 7 * 86_400 * 4
 # No human covers more in 7 days; a longer track is GPS teleporting between continents.
 MAX_DISTANCE_M = 7 * 1_000_000.0
 _ALTITUDE_LIMIT_M = 20_000.0
+_RATE_LIMIT = 1_000.0  # bpm, rpm, m/s
 _FIX_CLOCK = "fix the device clock (or split the recording) and export it again"
 _RE_EXPORT = "export the recorded activity again from the device or platform"
 _SUMMARY_FIELDS = (
@@ -87,8 +88,9 @@ def _check_streams(streams: Streams, name: str) -> None:
     _check_range(streams.lat, -90.0, 90.0, "latitude", name)
     _check_range(streams.lon, -180.0, 180.0, "longitude", name)
     _check_range(streams.altitude_m, -_ALTITUDE_LIMIT_M, _ALTITUDE_LIMIT_M, "altitude", name)
-    for channel in ("distance_m", "speed_mps", "heart_rate", "cadence"):
-        _check_range(streams.channel(channel), -math.inf, math.inf, channel, name, closed=False)
+    _check_range(streams.distance_m, -math.inf, math.inf, "distance", name, closed=False)
+    for channel in ("speed_mps", "heart_rate", "cadence"):  # no body reaches these: a corrupt or forged file
+        _check_range(streams.channel(channel), -_RATE_LIMIT, _RATE_LIMIT, channel, name)
     if streams.distance_m is not None and float(np.nanmax(streams.distance_m, initial=0.0)) > MAX_DISTANCE_M:
         problem = f"implausible distance ({float(np.nanmax(streams.distance_m)) / 1000:.0f} km)"
         raise FileImportError(name, problem, "the GPS track jumps around the globe; " + _RE_EXPORT)
