@@ -203,6 +203,13 @@ class StravaSimulator(LoopbackServer):
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
         self.chaos: Chaos | None = None
+        # Crash suite: the API request numbered `hold_at` (1-based) is held unanswered (applied first when
+        # `hold_applies`), `held` is set, and the caller kills the client mid-request; `release` lets it go.
+        self.hold_at: int | None = None
+        self.hold_applies = False
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.api_requests = 0
         self.over_limit = 0  # requests answered 429 because they exceeded a limit (not injected)
         self._usage = {"short": 0, "daily": 0, "read_short": 0, "read_daily": 0}
         self._windows: tuple[datetime, datetime] | None = None
@@ -525,6 +532,12 @@ class StravaSimulator(LoopbackServer):
                     status, _, payload = self._api(method, path[len("/api/v3") :], query, body, grant)
                     return status, rate, payload, fault.delay_s
                 return fault.status, rate, fault.body or {"message": "Fault", "errors": []}, fault.delay_s
+            self.api_requests += 1
+            if self.hold_at is not None and self.api_requests == self.hold_at:
+                if self.hold_applies:
+                    self._api(method, path[len("/api/v3") :], query, body, grant)
+                self.held.set()
+                return "hold", rate, None, 0.0
             kind = self.chaos.draw(path) if self.chaos is not None else None
             if kind is not None and kind not in _AFTER:
                 return self._chaos_answer(kind, rate, grant)
@@ -716,6 +729,10 @@ def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
                 )
             if delay:
                 time.sleep(delay)
+            if status == "hold":  # the client is killed while it waits; then the line drops
+                sim.release.wait(60)
+                self.reset()
+                return
             if status == "reset":
                 self.reset()
                 return
