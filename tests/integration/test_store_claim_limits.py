@@ -69,3 +69,16 @@ def test_concurrent_workers_each_get_at_most_their_limit(store_factory: Callable
     assert len(everything) == len(set(everything)) == 24
     assert set(everything) == set(ids)
     assert sorted(len(v) for v in got.values()) == [6, 6, 6, 6]
+
+
+def test_new_activities_are_written_back_before_a_backfill(store_factory: Callable[[], Store]) -> None:
+    store = store_factory()
+    backfill_athlete, other = store.ensure_athlete("backfill"), store.ensure_athlete("other")
+    for day in range(30, 0, -1):  # a first sync queued a month of notes
+        activity = Activity(Source.FILE, f"old{day}", Sport.RUN, "running", NOW - timedelta(days=day))
+        store.enqueue_writeback(store.upsert_activity(backfill_athlete, activity, {}).activity_id, "strava", "n")
+    fresh = Activity(Source.FILE, "new", Sport.RUN, "running", NOW - timedelta(hours=1))
+    fresh_id = store.upsert_activity(other, fresh, {}).activity_id
+    store.enqueue_writeback(fresh_id, "strava", "new note")  # queued last
+    (first,) = store.claim_writebacks("w1", now=NOW, lease_s=60, limit=1)
+    assert first.activity_id == fresh_id

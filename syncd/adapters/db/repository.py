@@ -620,8 +620,13 @@ class Store:
             OutboxRow.lease_expires_at,
             OutboxRow.last_error,
         ]
+        # Newest activities first: a new run's note goes out before a long backfill (a first sync of 30 days, a
+        # re-annotation) queued earlier, whichever athlete each belongs to.
+        newest_first = (
+            sa.select(ActivityRow.start_utc).where(ActivityRow.id == OutboxRow.activity_id).scalar_subquery().desc()
+        )
         rows = self._claim(
-            OutboxRow, eligible=eligible, order=OutboxRow.next_attempt_at, values=values, returning=columns, limit=limit
+            OutboxRow, eligible=eligible, order=newest_first, values=values, returning=columns, limit=limit
         )
         items = [OutboxItem(**dict(row._mapping)) for row in rows]
         return sorted(items, key=lambda item: item.id)
