@@ -235,6 +235,7 @@ class Daemon:
         from syncd.entrypoints.health import health_routes
         from syncd.entrypoints.web.app import routes
         from syncd.entrypoints.web.serve import serve_in_thread
+        from syncd.entrypoints.web.unsubscribe import unsubscribe_routes
         from syncd.entrypoints.webhook import WebhookSink, webhook_routes
 
         sink = WebhookSink(
@@ -245,7 +246,12 @@ class Daemon:
             on_validated=self._subscription_changing,
         )
         app = Starlette(
-            routes=[*health_routes(self), *webhook_routes(self.settings, sink), *routes(self.store, self.settings)]
+            routes=[
+                *health_routes(self),
+                *webhook_routes(self.settings, sink),
+                *unsubscribe_routes(self.store),
+                *routes(self.store, self.settings),
+            ]
         )
         with serve_in_thread(app, self.settings.web.host, self.settings.web.port) as url:
             yield url
@@ -371,10 +377,11 @@ class Daemon:
             log.error("digest_job_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _rescan_job(self) -> None:
-        """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit), and
-        on each week's last run once its week is over (weekly cross-training/strength findings)."""
+        """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit).
+
+        Weekly findings need no re-run: they are reported on the first run of the following week."""
         from syncd.entrypoints.wiring import annotation_policy
-        from syncd.services.annotating import reannotate, refresh_finished_weeks
+        from syncd.services.annotating import reannotate
         from syncd.services.write_back_policy import write_back_providers
 
         try:
@@ -384,9 +391,8 @@ class Daemon:
             )
             now = datetime.now(UTC)
             report = reannotate(self.store, policy, now=now, write_back_providers=providers)
-            weekly = refresh_finished_weeks(self.store, policy, now=now, write_back_providers=providers)
-            if report.changed or weekly:
-                log.info("rescan_done", examined=report.examined, changed=report.changed, weekly_changed=weekly)
+            if report.changed:
+                log.info("rescan_done", examined=report.examined, changed=report.changed)
                 self.wake()
         except Exception as exc:
             log.error("rescan_failed", error=f"{type(exc).__name__}: {exc}")

@@ -36,6 +36,27 @@ def ensure_state_dir(path: Path) -> Path:
     return path
 
 
+def check_database_dir(settings: Settings, *, flag: str = "[database] url") -> None:
+    """A configured SQLite file must be in a directory that exists: a typo must not create directories silently.
+
+    (The default database lives in the state directory, which syncd creates itself.)
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if not settings.database.url:
+        return
+    try:
+        url = make_url(settings.database.url)
+    except ArgumentError:
+        return  # the store names the bad URL itself
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    parent = Path(url.database).expanduser().absolute().parent
+    if not parent.is_dir():
+        raise ConfigError(f"the directory {parent} of the SQLite database does not exist; create it or fix {flag}")
+
+
 def register_secrets(settings: Settings) -> None:
     """Tell the log redactor every configured secret, so it is scrubbed even inside library messages."""
     for secret in (
@@ -53,7 +74,11 @@ def open_store(settings: Settings) -> Store:
     state_dir = ensure_state_dir(settings.state_dir)
     configured = settings.database.encryption_key.reveal() if settings.database.encryption_key else None
     key = load_or_create_key(state_dir, configured)
-    return Store.open(settings.database_url, secret_box=SecretBox(key))
+    store = Store.open(settings.database_url, secret_box=SecretBox(key))
+    from syncd.services.athletes import follow_default_units
+
+    follow_default_units(store, settings)  # a changed `[notes] units` reaches athletes who never chose theirs
+    return store
 
 
 def annotation_policy(settings: Settings) -> AnnotationPolicy:

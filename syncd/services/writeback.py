@@ -114,6 +114,7 @@ def drain_outbox(
             continue
         try:
             stored = store.get_activity(item.activity_id, with_streams=False)
+            mode = _athlete_mode(store, stored.athlete_id) or mode
             if mode == "off":
                 store.complete_writeback(item.id, worker)
                 report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "off"))
@@ -162,6 +163,12 @@ def drain_outbox(
     return report
 
 
+def _athlete_mode(store: Store, athlete_id: int) -> WriteBackMode | None:
+    """The athlete's own write-back mode (`syncd athlete set --write-back`), which wins over the platform's."""
+    mode = store.get_athlete(athlete_id).write_back
+    return mode if mode in ("all", "private", "off") else None  # type: ignore[return-value]
+
+
 def _has_block(text: str) -> bool:
     from syncd.domain.description import find_block
 
@@ -182,12 +189,13 @@ def _preview(
     writer = writers.get(provider)
     if writer is None:
         return WriteOutcome(item_id, activity_id, provider, "failed", error=f"no writer for {provider}")
-    if modes.get(provider, "all") == "off":
-        return WriteOutcome(item_id, activity_id, provider, "off")
     try:
         stored = store.get_activity(activity_id, with_streams=False)
+        mode = _athlete_mode(store, stored.athlete_id) or modes.get(provider, "all")
+        if mode == "off":
+            return WriteOutcome(item_id, activity_id, provider, "off")
         remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
-        if modes.get(provider, "all") == "private" and not remote.private:
+        if mode == "private" and not remote.private:
             return WriteOutcome(item_id, activity_id, provider, "skipped_public")
         before = remote.text or ""
         merged = merge_description(

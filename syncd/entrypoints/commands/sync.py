@@ -1,4 +1,11 @@
-"""`syncd sync [--once] [--dry-run]`: pull due Strava and Garmin accounts, annotate, and drain the write-back outbox."""
+"""`syncd sync [--once] [--dry-run]`: sync every linked Strava and Garmin account now, annotate, and drain the
+write-back outbox; without --once keep polling on the daemon's schedule afterwards.
+
+A person who types `syncd sync` wants a sync now, so the first pass takes every linked account, due or not (the
+platforms' rate budget still applies: a pass that runs out of it says so and stops). An account another process
+holds (a running daemon, or a killed one whose lease has not expired yet) is named with the holder and the time it
+frees itself.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +19,18 @@ from typing import TYPE_CHECKING, Any
 from syncd.config import Settings
 
 if TYPE_CHECKING:
+    from syncd.adapters.db.records import AccountRecord
     from syncd.adapters.db.repository import Store
     from syncd.services.strava_sync import PassReport
 
 
 def register(subparsers: Any) -> None:
-    sync = subparsers.add_parser("sync", help="sync linked accounts now and write notes back")
+    sync = subparsers.add_parser(
+        "sync",
+        help="sync every linked account now and write notes back",
+        description="Sync every linked account now (due or not, within the platforms' rate limits), annotate new "
+        "runs and write the notes back. Without --once it then keeps polling on the daemon's schedule.",
+    )
     sync.add_argument("--once", action="store_true", help="one pass, then exit (default: keep polling)")
     sync.add_argument(
         "--dry-run", action="store_true", help="pull and annotate, but write nothing back: print the diffs instead"
@@ -33,24 +46,31 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     store = open_store(settings)
     try:
-        providers = {a.provider for a in store.list_accounts()}
+        accounts = store.list_accounts()
+        providers = {a.provider for a in accounts}
         strava_configured = bool(settings.strava.client_id) or "strava" in providers
         # Strava as before (its config is required unless only Garmin is linked); Garmin when an account exists.
         strava = strava_service(settings, store) if strava_configured or "garmin" not in providers else None
         garmin = garmin_service(settings, store) if "garmin" in providers else None
+        if not accounts:
+            print("no linked account; link one with `syncd link strava` (or `syncd link garmin`)")
+        first = True
         while True:
             code = 0
-            take_over_dead(store)  # a killed worker on this host: its accounts are ours at once, not in 15 min
+            started = datetime.now(UTC)
+            if first:
+                take_over_dead(store)  # a killed syncd on this host: its leases are free now, not in 15 min
+                store.make_accounts_due(started)
+                _explain_unavailable(store, started, worker)
             # Each platform syncs its accounts and drains its own outbox items.
             if strava is not None:
-                report = strava.run_once(worker, dry_run=args.dry_run)
-                code = max(code, _print(report, args.dry_run, held=_held_elsewhere(store, "strava", worker)))
+                code = max(code, _print(store, strava.run_once(worker, dry_run=args.dry_run), started, args.dry_run))
             if garmin is not None:
                 report = garmin.run_once(worker, dry_run=args.dry_run)
-                held = _held_elsewhere(store, "garmin", worker)
-                code = max(code, _print(report, args.dry_run, label="garmin", held=held))
+                code = max(code, _print(store, report, started, args.dry_run, provider="garmin"))
             if args.once:
                 return code
+            first = False
             due = [a.next_due_at for a in store.list_accounts() if a.state == "ok"]
             wait = min(due, default=datetime.now(UTC)) - datetime.now(UTC)
             time.sleep(min(max(wait.total_seconds(), 5.0), 60.0))
@@ -58,50 +78,54 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
         store.close()
 
 
-def _held_elsewhere(store: Store, provider: str, worker: str) -> list[str]:
-    """Due accounts another (live) worker is syncing right now: why a pass may have found nothing to do."""
-    now = datetime.now(UTC)
-    return [
-        f"{provider} {a.external_id} is being synced by worker {a.lease_owner} (lease until "
-        f"{a.lease_expires_at:%H:%M:%S} UTC)"
-        for a in store.list_accounts()
-        if a.provider == provider
-        and a.state == "ok"
-        and a.next_due_at <= now
-        and a.lease_owner not in (None, worker)
-        and a.lease_expires_at is not None
-        and a.lease_expires_at > now
-    ]
+def _explain_unavailable(store: Store, now: datetime, worker: str) -> None:
+    """Say why an account will not be synced in this pass: it needs a re-link, or another process holds it."""
+    for account in store.list_accounts():
+        name = f"{account.provider}:{account.external_id}"
+        if account.state != "ok":
+            fix = f"`syncd link {account.provider}`" if account.state == "needs_relink" else "`syncd status`"
+            print(f"{name}: not synced: {account.state_message or account.state}; fix with {fix}")
+        elif _held(account, now, worker):
+            until = account.lease_expires_at.astimezone() if account.lease_expires_at else now
+            print(
+                f"{name}: not synced now: held by {account.lease_owner} until {until:%H:%M} (another syncd is "
+                "syncing it, or a process that was killed held it; it is free again then)"
+            )
 
 
-def _print(report: PassReport, dry_run: bool, *, label: str = "strava", held: list[str] | None = None) -> int:
+def _held(account: AccountRecord, now: datetime, worker: str) -> bool:
+    expires = account.lease_expires_at
+    return expires is not None and expires > now and account.lease_owner not in (None, worker)
+
+
+def _print(store: Store, report: PassReport, started: datetime, dry_run: bool, *, provider: str = "strava") -> int:
     failed = False
+    changes = store.activity_changes(started)
+    athletes = {a.id: a.athlete_id for a in store.list_accounts()}
     for outcome in report.accounts:
+        name = f"{provider}:{outcome.external_id}"
         if outcome.error:
             failed = True
-            print(f"{label} {outcome.external_id}: {outcome.error}")
+            print(f"{name}: {outcome.error}")
             continue
         sync = outcome.report
         if sync is None:
             continue
-        line = (
-            f"{label} {outcome.external_id}: listed {sync.listed}, fetched {sync.detailed}, annotated "
-            f"{sync.annotated}, queued {sync.queued} note(s), deleted {sync.deleted}"
-        )
+        new, updated = changes.get((athletes.get(outcome.account_id, -1), provider), (0, 0))
+        parts = [f"{new} new", f"{updated} updated", f"{sync.annotated} annotated", f"{sync.queued} note(s) queued"]
+        if sync.deleted:
+            parts.append(f"{sync.deleted} deleted")
         linked = int(getattr(sync, "linked", 0))
         if linked:
-            line += f", {linked} matched with Strava"
+            parts.append(f"{linked} matched with Strava")
         if sync.pending:
-            line += f", {sync.pending} waiting"
+            parts.append(f"{sync.pending} waiting for the rate limit")
+        line = f"{name}: " + ", ".join(parts) + f" ({sync.listed} listed)"
         if sync.stopped:
             line += f"; stopped: {sync.stopped}"
         print(line)
         for ext_id, why in sync.skipped:
             print(f"  skipped {ext_id}: {why}")
-    for line in held or []:
-        print(line)
-    if not report.accounts and not held:
-        print(f"no {label.title()} account due; `syncd accounts` shows when each syncs next")
     wb = report.writeback
     if wb is not None:
         for item in wb.outcomes:
@@ -111,14 +135,15 @@ def _print(report: PassReport, dry_run: bool, *, label: str = "strava", held: li
                 failed = True
                 print(f"write-back {item.provider} activity {item.activity_id}: {item.error}")
         if dry_run:
-            changes = sum(1 for o in wb.outcomes if o.diff)
-            print(f"dry run: {changes} description(s) would change; nothing was written")
-        else:
+            count = sum(1 for o in wb.outcomes if o.diff)
+            print(f"dry run: {count} description(s) would change; nothing was written")
+        elif wb.outcomes:
             unchanged = sum(1 for o in wb.outcomes if o.status == "unchanged")
             print(f"wrote {wb.written} note(s), {unchanged} already up to date, {wb.failed} failed")
-    if report.plan is not None:
+    if report.plan is not None and report.accounts:
         print(
-            f"polling: every {report.plan.interval_s / 60:.0f} min per athlete, about "
-            f"{report.plan.projected_daily_reads:.0f} reads/day ({report.plan.share_pct:.0f}% share)"
+            f"next: the daemon (`syncd run`) polls every {report.plan.interval_s / 60:.0f} min per athlete, about "
+            f"{report.plan.projected_daily_reads:.0f} reads/day ({report.plan.share_pct:.0f}% share); "
+            "`syncd accounts` shows each account's next sync"
         )
     return 1 if failed else 0
