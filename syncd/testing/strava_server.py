@@ -419,6 +419,21 @@ class StravaSimulator(LoopbackServer):
             self.subscriptions[self._next_subscription_id] = sub
         return 201, {}, dict(sub)
 
+    def add_subscription(self, callback_url: str) -> int:
+        """A push subscription as `syncd webhook subscribe` leaves it, without calling the callback; its id."""
+        with self._lock:
+            self._next_subscription_id += 1
+            sub_id = self._next_subscription_id
+            self.subscriptions[sub_id] = {
+                "id": sub_id,
+                "resource_state": 2,
+                "application_id": self.client_id,
+                "callback_url": callback_url,
+                "created_at": "2026-11-01T00:00:00Z",
+                "updated_at": "2026-11-01T00:00:00Z",
+            }
+        return sub_id
+
     def send_event(
         self,
         *,

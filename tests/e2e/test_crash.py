@@ -114,6 +114,7 @@ def test_sigkill_during_sync_or_write_back_then_restart(
             problems = check_notes(store, sim, texts, now=datetime.now(UTC))
             raise AssertionError(f"{exc}; {problems}; log of the restarted daemon:\n{second.output()}") from None
         recovered_s = time.monotonic() - began
+        second.wait_healthy()  # converged before it finished starting: SIGTERM only once it serves
         assert second.terminate() == 0, second.output()
     finally:
         if second.proc.poll() is None:

@@ -97,6 +97,7 @@ def _run(args: argparse.Namespace, sim: StravaSimulator, state_dir: Path) -> int
     try:
         linked = link(store, sim, athlete_id)
         print(f"linked demo athlete {linked.name} (Strava id {athlete_id}); state in {state_dir}")
+        sim.add_subscription("http://127.0.0.1/webhook/strava")  # the daemon only takes events from its subscription
         daemon = Daemon(
             settings,
             store,
