@@ -19,7 +19,6 @@ import structlog
 
 from syncd.adapters.db.writeback_log import pending_items, record_result, was_written
 from syncd.adapters.platform_errors import PlatformGoneError, PlatformRateLimitedError, PlatformUnauthorizedError
-from syncd.adapters.strava.errors import GoneError, RateLimitedError, StravaError, UnauthorizedError
 from syncd.domain.description import merge_description
 from syncd.ports import DescriptionWriter
 
@@ -138,19 +137,19 @@ def drain_outbox(
             store.complete_writeback(item.id, worker)
             report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, merged.status, diff))
             log.info("writeback_done", activity_id=item.activity_id, provider=item.provider, status=merged.status)
-        except (RateLimitedError, PlatformRateLimitedError) as exc:
+        except PlatformRateLimitedError as exc:  # this platform waits until the window resets
             store.fail_writeback(item.id, worker, str(exc), retry_at=exc.resume_at)
             report.stopped[item.provider] = str(exc)
             report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=str(exc)))
-        except (GoneError, PlatformGoneError) as exc:
+        except PlatformGoneError as exc:  # the activity is gone: never retried
             store.fail_writeback(item.id, worker, str(exc), retry_at=None)
             report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=str(exc)))
-        except (UnauthorizedError, PlatformUnauthorizedError) as exc:
+        except PlatformUnauthorizedError as exc:  # the account needs a re-link
             store.fail_writeback(item.id, worker, str(exc), retry_at=now() + timedelta(hours=1))
             if on_unauthorized is not None:
                 on_unauthorized(stored.athlete_id, item.provider, str(exc))
             report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=str(exc)))
-        except (StravaError, Exception) as exc:  # one bad item never stops the others
+        except Exception as exc:  # anything else: retried with backoff; one bad item never stops the others
             message = f"{type(exc).__name__}: {exc}"
             store.fail_writeback(item.id, worker, message, retry_at=_backoff(item.attempts, now()))
             log.warning("writeback_failed", activity_id=item.activity_id, provider=item.provider, error=message)
