@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from syncd.domain.model import FloatArray
+from syncd.domain.model import Activity, FloatArray, Gear, Streams
 from syncd.domain.surface import SurfaceBreakdown
 
 
@@ -44,19 +45,55 @@ class DescriptionWriter(Protocol):
         ...
 
 
-class ActivitySource(Protocol):
-    """A platform's activity API for one athlete, as raw JSON (adapters map it into the model)."""
+@dataclass(frozen=True)
+class SourceSummary:
+    """One listed activity: its id on the source, the model read from the listing, and the listing payload."""
 
-    def list_activities(
-        self, *, after: int | None, before: int | None = None, page: int = 1, per_page: int = 100
-    ) -> list[dict[str, Any]]:
-        """Summaries started after/before the given epoch seconds, one page."""
+    external_id: str
+    activity: Activity
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FetchedActivity:
+    """Everything a source knows about one activity: the model with streams and laps, what to keep raw, the shoe."""
+
+    activity: Activity
+    raw: Mapping[str, Any]
+    gear: Gear | None = None
+
+
+class Source(Protocol):
+    """One account's activities on one source (Strava, Garmin Connect, a watched folder), for the sync pipeline.
+
+    Errors: `syncd.adapters.platform_errors.PlatformError` (what to do is in its attributes) and
+    `syncd.adapters.payload.PayloadError` (a payload of the wrong shape); nothing else is expected.
+    """
+
+    provider: str  # the `source` stored with each activity ("strava", "garmin", "file")
+
+    def list_pages(self, after: datetime) -> Iterator[Sequence[Mapping[str, Any]]]:
+        """Summaries of activities started after `after`, oldest first, page by page (one request each)."""
         ...
 
-    def activity(self, activity_id: str) -> dict[str, Any]:
-        """The detailed representation (description, gear, laps, workout type)."""
+    def read_summary(self, payload: Mapping[str, Any]) -> SourceSummary:
+        """The listing payload read into the model (no streams); PayloadError when it cannot be."""
         ...
 
-    def streams(self, activity_id: str) -> Any:
-        """Sample streams keyed by type."""
+    def is_changed(self, payload: Mapping[str, Any], stored_raw: Mapping[str, Any]) -> bool:
+        """Whether the listed summary differs from the stored one in something that matters (sport, gear, ...)."""
+        ...
+
+    def has_detail(self, stored_raw: Mapping[str, Any]) -> bool:
+        """Whether the stored raw data already holds the detail (description, laps, streams were fetched)."""
+        ...
+
+    def summary_record(
+        self, payload: Mapping[str, Any], stored_raw: Mapping[str, Any]
+    ) -> tuple[Activity, Mapping[str, Any]]:
+        """What to store for a new or changed summary, keeping the detail fetched earlier."""
+        ...
+
+    def fetch(self, summary: SourceSummary, known_streams: Streams | None) -> FetchedActivity:
+        """The detail (and streams unless `known_streams` already has them) and the shoe, for one activity."""
         ...

@@ -140,6 +140,7 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
         annotation_window=timedelta(days=settings.notes.annotation_window_days),
         rescan=timedelta(days=strava.rescan_days),
         write_back=strava.write_back,
+        garmin_write_back=settings.garmin.write_back,
     )
     return StravaService(
         store,

@@ -127,3 +127,28 @@ def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
         if linked is not None:
             found[linked.group] = linked
     return list(found.values())
+
+
+# A platform's bulk export imported with `syncd import` holds the same activities as the platform itself, under
+# these external ids (adapters/files/export.py): when the platform's copy arrives, it takes the export's streams
+# (no request for them) and the imported copy is retired, so the run counts once.
+EXPORT_PREFIXES = {Source.STRAVA.value: "strava-export:"}
+
+
+def imported_twin(store: Store, provider: str, external_id: str) -> int | None:
+    """The stored id of this activity's copy from the platform's imported bulk export, if there is one."""
+    prefix = EXPORT_PREFIXES.get(provider)
+    return None if prefix is None else store.find_activity_id(Source.FILE.value, prefix + external_id)
+
+
+def imported_streams(store: Store, provider: str, external_id: str) -> Streams | None:
+    """The streams of the imported copy (so the platform's are not requested again), or None."""
+    twin_id = imported_twin(store, provider, external_id)
+    return None if twin_id is None else store.get_activity(twin_id, with_streams=True).activity.streams
+
+
+def retire_imported_twin(store: Store, provider: str, external_id: str) -> None:
+    """One logical activity: the synced copy wins over the imported one."""
+    prefix = EXPORT_PREFIXES.get(provider)
+    if prefix is not None and imported_twin(store, provider, external_id) is not None:
+        store.mark_deleted(Source.FILE.value, prefix + external_id)

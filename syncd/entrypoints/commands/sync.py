@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from syncd.config import Settings
 
 if TYPE_CHECKING:
-    from syncd.services.strava_sync import PassReport
+    from syncd.services.account_sync import PassReport
 
 
 def register(subparsers: Any) -> None:
@@ -66,9 +66,8 @@ def _print(report: PassReport, dry_run: bool, *, label: str = "strava") -> int:
             f"{label} {outcome.external_id}: listed {sync.listed}, fetched {sync.detailed}, annotated "
             f"{sync.annotated}, queued {sync.queued} note(s), deleted {sync.deleted}"
         )
-        linked = int(getattr(sync, "linked", 0))
-        if linked:
-            line += f", {linked} matched with Strava"
+        if sync.linked:
+            line += f", {sync.linked} matched across platforms"
         if sync.pending:
             line += f", {sync.pending} waiting"
         if sync.stopped:
@@ -76,6 +75,9 @@ def _print(report: PassReport, dry_run: bool, *, label: str = "strava") -> int:
         print(line)
         for ext_id, why in sync.skipped:
             print(f"  skipped {ext_id}: {why}")
+        for ext_id, why in sync.failed:
+            failed = True
+            print(f"  failed {ext_id}: {why}")
     if not report.accounts:
         print(f"no {label.title()} account due; `syncd accounts` shows when each syncs next")
     wb = report.writeback
