@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from syncd.domain.flags import Flag
+from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, FloatArray, Gear, Streams
 from syncd.domain.surface import SurfaceBreakdown
+from syncd.records import AnnotationRecord, AthleteRecord, StoredActivity, TwinFacts, UpsertResult
 
 
 class SurfaceMap(Protocol):
@@ -70,7 +73,10 @@ class Source(Protocol):
     `syncd.adapters.payload.PayloadError` (a payload of the wrong shape); nothing else is expected.
     """
 
-    provider: str  # the `source` stored with each activity ("strava", "garmin", "file")
+    @property
+    def provider(self) -> str:
+        """The `source` stored with each activity ("strava", "garmin", "file")."""
+        ...
 
     def list_pages(self, after: datetime) -> Iterator[Sequence[Mapping[str, Any]]]:
         """Summaries of activities started after `after`, oldest first, page by page (one request each)."""
@@ -97,3 +103,76 @@ class Source(Protocol):
     def fetch(self, summary: SourceSummary, known_streams: Streams | None) -> FetchedActivity:
         """The detail (and streams unless `known_streams` already has them) and the shoe, for one activity."""
         ...
+
+
+# ---- the store, one port per aggregate (adapters/db implements them all in `Store`; tests use in-memory fakes) --
+
+
+class AthleteRepository(Protocol):
+    def get_athlete(self, athlete_id: int) -> AthleteRecord: ...
+
+
+class ActivityRepository(Protocol):
+    """Activities with their streams and raw payloads, and the athletes' shoes."""
+
+    def upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
+        """Insert or update by (source, external_id); `activity.streams` None keeps the stored streams."""
+        ...
+
+    def mark_deleted(self, source: str, external_id: str) -> bool: ...
+
+    def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity: ...
+
+    def find_activity_id(self, source: str, external_id: str) -> int | None: ...
+
+    def iter_activities(
+        self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
+    ) -> Iterator[StoredActivity]:
+        """Not-deleted activities, oldest first."""
+        ...
+
+    def history(
+        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
+    ) -> list[HistoryEntry]:
+        """Summaries with start <= start_utc < end, each logical activity (twins) once, never `exclude_id`'s."""
+        ...
+
+    def upsert_gear(self, athlete_id: int, gear: Gear) -> None: ...
+
+    def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None: ...
+
+
+class TwinRepository(Protocol):
+    """The same run from two platforms: facts to match them, and their shared logical group."""
+
+    def twin_facts(self, activity_id: int) -> TwinFacts | None: ...
+
+    def twins_near(
+        self, athlete_id: int, start: datetime, within: timedelta, sources: Sequence[str]
+    ) -> list[TwinFacts]: ...
+
+    def group_members(self, group: str) -> list[TwinFacts]: ...
+
+    def set_logical_group(self, activity_ids: Sequence[int], group: str | None) -> None: ...
+
+
+class AnnotationRepository(Protocol):
+    def save_annotation(self, activity_id: int, rules_version: str, flags: Sequence[Flag], note: str | None) -> bool:
+        """Append unless equal to the latest; True when something was written."""
+        ...
+
+    def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...
+
+
+class OutboxRepository(Protocol):
+    def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
+        """Queue `note` for the platform; a still-pending item for the same activity and platform gets it."""
+        ...
+
+
+class AnnotationStore(AthleteRepository, ActivityRepository, AnnotationRepository, OutboxRepository, Protocol):
+    """What annotating a stored activity needs."""
+
+
+class SyncStore(AnnotationStore, TwinRepository, Protocol):
+    """What the sync pipeline needs: everything annotating needs, and the twins."""

@@ -22,8 +22,8 @@ from syncd.services.sync_pipeline import PipelineOptions, SyncReport, sync_accou
 from syncd.services.writeback import WritebackReport
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AccountRecord
     from syncd.adapters.db.repository import Store
+    from syncd.records import AccountRecord
 
 APP_INACTIVE_PAUSE = timedelta(hours=6)
 FAULT_PAUSE = timedelta(minutes=30)

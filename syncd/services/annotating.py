@@ -20,8 +20,8 @@ from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import StoredActivity
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import AnnotationStore, AthleteRepository
+    from syncd.records import StoredActivity
 
 # Enough history for the 28-day chronic load plus a margin; weekly rules also look at the rest of the week.
 HISTORY_BEFORE = timedelta(days=42)
@@ -80,7 +80,7 @@ def annotate_one(
     return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
 
 
-def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
+def policy_for_athlete(store: AthleteRepository, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
     """The athlete's own unit preference wins over the configured default."""
     units = store.get_athlete(athlete_id).units
     if units == policy.units:
@@ -97,7 +97,7 @@ class StoredOutcome:
 
 
 def annotate_stored(
-    store: Store,
+    store: AnnotationStore,
     activity_id: int,
     policy: AnnotationPolicy,
     *,
@@ -135,7 +135,7 @@ class ReannotateReport:
 
 
 def reannotate(
-    store: Store,
+    store: AnnotationStore,
     policy: AnnotationPolicy,
     *,
     since: datetime | None = None,
@@ -164,7 +164,7 @@ def reannotate(
 
 
 def refresh_finished_weeks(
-    store: Store,
+    store: AnnotationStore,
     policy: AnnotationPolicy,
     *,
     now: datetime,

@@ -36,8 +36,8 @@ from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AthleteRecord
     from syncd.adapters.db.repository import Store
+    from syncd.records import AthleteRecord
 
 log = get_logger("syncd.digests")
 

@@ -35,8 +35,8 @@ from syncd.services.write_back_policy import write_back_providers
 from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AccountRecord
     from syncd.adapters.db.repository import Store
+    from syncd.records import AccountRecord
 
 log = structlog.stdlib.get_logger("syncd.garmin_sync")  # lazy: resolved after configure_logging
 

@@ -12,17 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import structlog
 
-from syncd.adapters.db import identity as db
-from syncd.adapters.db.identity import TwinFacts
 from syncd.domain.model import Source, Streams
+from syncd.records import TwinFacts
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import ActivityRepository, TwinRepository
+
+    class Store(ActivityRepository, TwinRepository, Protocol):
+        """What matching twins needs from the store."""
+
 
 START_TOLERANCE = timedelta(minutes=2)
 DISTANCE_TOLERANCE = 0.03
@@ -69,12 +72,12 @@ def link_twin(store: Store, activity_id: int) -> Linked | None:
 
     Idempotent: an activity already grouped with a twin that still matches gives the same group again.
     """
-    me = db.facts(store.engine, activity_id)
+    me = store.twin_facts(activity_id)
     if me is None or me.source not in PLATFORMS:
         return None
     others = [
         f
-        for f in db.nearby(store.engine, me.athlete_id, me.start_utc, START_TOLERANCE, PLATFORMS)
+        for f in store.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, PLATFORMS)
         if f.id != me.id and same_run(me, f)
     ]
     # a twin already grouped with another activity from my platform is taken
@@ -87,14 +90,14 @@ def link_twin(store: Store, activity_id: int) -> Linked | None:
     group = me.logical_group or twin.logical_group or f"run:{min(me.id, twin.id)}"
     ids = (me.id, twin.id) if me.id < twin.id else (twin.id, me.id)
     if me.logical_group != group or twin.logical_group != group:
-        db.set_group(store.engine, ids, group)
+        store.set_logical_group(ids, group)
         log.info("twins_linked", group=group, activity_ids=list(ids), sources=[me.source, twin.source])
     return Linked(group, ids, _share_richer_streams(store, ids))
 
 
 def _taken(store: Store, candidate: TwinFacts, me: TwinFacts) -> bool:
     assert candidate.logical_group is not None
-    return any(m.source == me.source and m.id != me.id for m in db.members(store.engine, candidate.logical_group))
+    return any(m.source == me.source and m.id != me.id for m in store.group_members(candidate.logical_group))
 
 
 def _share_richer_streams(store: Store, ids: Iterable[int]) -> int | None:

@@ -41,8 +41,8 @@ from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbo
 __all__ = ["AccountOutcome", "PassReport", "PollSettings", "StravaService", "SyncOptions", "SyncReport"]
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AccountRecord
     from syncd.adapters.db.repository import Store
+    from syncd.records import AccountRecord
 
 log = structlog.stdlib.get_logger("syncd.strava_sync")  # lazy: resolved after configure_logging
 

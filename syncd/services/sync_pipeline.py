@@ -31,8 +31,8 @@ from syncd.services.annotating import AnnotationPolicy, annotate_stored, policy_
 from syncd.services.identity import imported_streams, link_all, retire_imported_twin
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AccountRecord
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import SyncStore
+    from syncd.records import AccountRecord
 
 FAILURE_KEY = "sync_failure"  # in an activity's raw data: the last bad payload, its attempts and the next try
 FAILURE_BACKOFF = timedelta(minutes=15)
@@ -85,7 +85,7 @@ class _Wanted:
 
 @dataclass
 class _Pass:
-    store: Store
+    store: SyncStore
     account: AccountRecord
     source: Source
     options: PipelineOptions
@@ -105,7 +105,7 @@ class _Pass:
 
 
 def sync_account(
-    store: Store,
+    store: SyncStore,
     account: AccountRecord,
     source: Source,
     policy: AnnotationPolicy,

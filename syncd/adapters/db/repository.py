@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.crypto import SecretBox
+from syncd.adapters.db import identity as identity_queries
 from syncd.adapters.db.codec import FORMAT_VERSION, decode_streams, encode_streams
 from syncd.adapters.db.engine import create_store_engine, upgrade_schema
 from syncd.adapters.db.errors import NotFoundError, StoreError
@@ -46,18 +47,19 @@ from syncd.adapters.db.models import (
     OutboxRow,
     StreamsRow,
 )
-from syncd.adapters.db.records import (
+from syncd.domain.flags import Flag
+from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.model import Activity, Gear, Source, Sport, Streams
+from syncd.ports import Clock
+from syncd.records import (
     AccountRecord,
     AnnotationRecord,
     AthleteRecord,
     OutboxItem,
     StoredActivity,
+    TwinFacts,
     UpsertResult,
 )
-from syncd.domain.flags import Flag
-from syncd.domain.history import HistoryEntry, summarize
-from syncd.domain.model import Activity, Gear, Source, Sport, Streams
-from syncd.ports import Clock
 
 _BATCH = 500
 _ACCOUNT_STATES = frozenset({"ok", "needs_relink", "error"})
@@ -391,6 +393,22 @@ class Store:
                 sa.select(GearRow.__table__).where(GearRow.athlete_id == athlete_id).order_by(GearRow.gear_id)
             ).all()
         return [_gear(row) for row in rows]
+
+    # ---- cross-platform twins (queries in adapters/db/identity.py) --------------------------------------------
+
+    def twin_facts(self, activity_id: int) -> TwinFacts | None:
+        return identity_queries.facts(self._engine, activity_id)
+
+    def twins_near(
+        self, athlete_id: int, start: datetime, within: timedelta, sources: Sequence[str]
+    ) -> list[TwinFacts]:
+        return identity_queries.nearby(self._engine, athlete_id, start, within, sources)
+
+    def group_members(self, group: str) -> list[TwinFacts]:
+        return identity_queries.members(self._engine, group)
+
+    def set_logical_group(self, activity_ids: Sequence[int], group: str | None) -> None:
+        identity_queries.set_group(self._engine, activity_ids, group)
 
     # ---- annotations ----------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Plain records the Store hands out: no ORM objects escape the adapter, and no secret ever sits in one."""
+"""Plain records the store ports hand out (syncd.ports): no ORM objects escape the adapter, and no secret ever sits
+in one. Defined here, outside the database adapter, so services and in-memory fakes use them without it."""
 
 from __future__ import annotations
 
@@ -77,3 +78,18 @@ class OutboxItem:
     lease_owner: str
     lease_expires_at: datetime
     last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TwinFacts:
+    """What matching cross-platform twins needs to know about one stored activity."""
+
+    id: int
+    athlete_id: int
+    source: str
+    external_id: str
+    sport: str
+    start_utc: datetime
+    distance_m: float | None
+    duration_s: float | None
+    logical_group: str | None
