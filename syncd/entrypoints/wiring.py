@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syncd.adapters.crypto import SecretBox, load_or_create_key
+from syncd.adapters.crypto import SecretBox, SecretError, load_or_create_key
 from syncd.adapters.db.repository import Store
 from syncd.config import ConfigError, Settings
 from syncd.logging import register_secret
@@ -52,8 +52,12 @@ def register_secrets(settings: Settings) -> None:
 def open_store(settings: Settings) -> Store:
     state_dir = ensure_state_dir(settings.state_dir)
     configured = settings.database.encryption_key.reveal() if settings.database.encryption_key else None
-    key = load_or_create_key(state_dir, configured)
-    return Store.open(settings.database_url, secret_box=SecretBox(key))
+    try:
+        box = SecretBox(load_or_create_key(state_dir, configured))
+    except SecretError as exc:  # a bad configured key or key file is a configuration problem, said in one line
+        where = "[database] encryption_key" if configured is not None else "the key file"
+        raise ConfigError(f"{where}: {exc}") from None
+    return Store.open(settings.database_url, secret_box=box)
 
 
 def annotation_policy(settings: Settings) -> AnnotationPolicy:
