@@ -108,6 +108,14 @@ class Source(Protocol):
 # ---- the store, one port per aggregate (adapters/db implements them all in `Store`; tests use in-memory fakes) --
 
 
+class MapTileRepository(Protocol):
+    """Surface-map answers cached per tile: opaque bytes keyed by (source, tile), with when they were fetched."""
+
+    def get(self, source: str, tile: str) -> tuple[datetime, bytes] | None: ...
+
+    def put(self, source: str, tile: str, data: bytes, fetched_at: datetime) -> None: ...
+
+
 class AthleteRepository(Protocol):
     def get_athlete(self, athlete_id: int) -> AthleteRecord: ...
 

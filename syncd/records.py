@@ -93,3 +93,23 @@ class TwinFacts:
     distance_m: float | None
     duration_s: float | None
     logical_group: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingItem:
+    """A queued write-back, read without claiming it (for `--dry-run`)."""
+
+    id: int
+    activity_id: int
+    provider: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestState:
+    """A week's digest as the retry gate sees it."""
+
+    status: str
+    attempts: int
+    retry_at: datetime | None
+    last_error: str | None

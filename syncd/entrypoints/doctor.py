@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from syncd.config import ConfigError, Settings, load_settings
 
 
@@ -60,9 +58,10 @@ def _state_dir(settings: Settings) -> list[Check]:
 
 def _database(settings: Settings) -> list[Check]:
     from syncd.adapters.db import StoreError
+    from syncd.adapters.db.engine import shown_url, sqlite_file
     from syncd.entrypoints.wiring import open_store
 
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    shown = shown_url(settings.database_url)
     try:
         store = open_store(settings)
     except (StoreError, ConfigError) as exc:
@@ -74,10 +73,10 @@ def _database(settings: Settings) -> list[Check]:
     checks = [
         Check("database", True, f"{shown}: reachable, schema up to date, {counts.get('activities', 0)} activities")
     ]
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        problem = _mode_problem(Path(url.database), 0o600)
-        checks.append(Check("database file", problem is None, problem or f"{url.database} is 0600"))
+    database = sqlite_file(settings.database_url)
+    if database is not None:
+        problem = _mode_problem(database, 0o600)
+        checks.append(Check("database file", problem is None, problem or f"{database} is 0600"))
     return checks
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from syncd.adapters.garmin.api import GarminEndpoint
     from syncd.adapters.strava.api import Endpoint
     from syncd.services.garmin_sync import GarminService
+    from syncd.services.platforms import Platform
     from syncd.services.strava_sync import StravaService
 
 LOCAL_ATHLETE = "local"
@@ -104,7 +105,7 @@ def surface_map(settings: Settings, *, eager: bool = False) -> SurfaceMap | None
         if key not in _SURFACE_MAPS:
 
             def overpass() -> SurfaceMap:
-                return OverpassSurfaceMap(url, TileCache(open_store(settings).engine))
+                return OverpassSurfaceMap(url, TileCache(open_store(settings).map_tiles))
 
             _SURFACE_MAPS[key] = LazySurfaceMap(overpass, "Overpass")
         return _SURFACE_MAPS[key]
@@ -135,7 +136,6 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
     a push subscription exists, so polling is a daily safety re-scan (the daemon checks and switches it)."""
     from datetime import timedelta
 
-    from syncd.adapters.db.rate_budget import DbRateBudget
     from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions
 
     endpoint = strava_endpoint(settings)
@@ -149,7 +149,7 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
     return StravaService(
         store,
         endpoint,
-        budget=DbRateBudget(store.engine, f"strava:{endpoint.client_id}"),
+        budget=store.rate_budget(f"strava:{endpoint.client_id}"),
         policy=annotation_policy(settings),
         options=options,
         poll=PollSettings(
@@ -188,3 +188,17 @@ def garmin_service(settings: Settings, store: Store) -> GarminService:
         policy=annotation_policy(settings),
         options=options,
     )
+
+
+def platform_services(settings: Settings, store: Store) -> list[Platform]:
+    """Every configured platform, as the daemon drives them: Strava needs [strava] client_id/client_secret (and
+    pushes changes through its webhook); Garmin needs a linked account."""
+    from syncd.services.platforms import Platform
+
+    platforms: list[Platform] = []
+    if settings.strava.client_id and settings.strava.client_secret:
+        strava = strava_service(settings, store)
+        platforms.append(Platform("strava", strava, push=strava))
+    if any(account.provider == "garmin" for account in store.list_accounts()):
+        platforms.append(Platform("garmin", garmin_service(settings, store)))
+    return platforms

@@ -93,6 +93,14 @@ class GarminService:
             self._apis[account_id] = GarminApi.login(self.endpoint, tokens, on_tokens=save, clock=self.clock)
         return self._apis[account_id]
 
+    def grant_revoked(self, account_id: int) -> bool:
+        """Whether Garmin Connect refuses the account's stored token store."""
+        try:
+            self.api_for_account(account_id)
+        except GarminUnauthorizedError:
+            return True
+        return False
+
     def _account_of(self, athlete_id: int) -> AccountRecord:
         for account in self.store.list_accounts():
             if account.provider == PROVIDER and account.athlete_id == athlete_id:

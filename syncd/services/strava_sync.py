@@ -132,7 +132,15 @@ class StravaService:
         """Poll daily (a push subscription delivers the changes) or at the normal interval; the daemon decides."""
         self.poll = replace(self.poll, webhook=enabled)
 
-    def push_subscriptions(self) -> list[Any]:
+    def grant_revoked(self, account_id: int) -> bool:
+        """Whether Strava refuses the account's tokens (even after a refresh): the athlete revoked access."""
+        try:
+            self.api_for_account(account_id).athlete()
+        except UnauthorizedError:
+            return True
+        return False
+
+    def push_subscriptions(self) -> list[object]:
         """This app's Strava push subscriptions (what `syncd webhook list` shows); raises on any failure."""
         from syncd.adapters.strava.client import make_client
 

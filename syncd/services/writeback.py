@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Literal
 
 import structlog
 
-from syncd.adapters.db.writeback_log import pending_items, record_result, was_written
 from syncd.adapters.platform_errors import PlatformGoneError, PlatformRateLimitedError, PlatformUnauthorizedError
 from syncd.domain.description import merge_description
 from syncd.ports import DescriptionWriter
@@ -87,7 +86,7 @@ def drain_outbox(
     report = WritebackReport()
     modes = modes or {}
     if dry_run:
-        for pending in pending_items(store.engine, limit=limit, providers=tuple(writers)):
+        for pending in store.outbox_log.pending_items(limit=limit, providers=tuple(writers)):
             report.outcomes.append(
                 _preview(
                     store,
@@ -116,20 +115,19 @@ def drain_outbox(
                 continue
             remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
             if mode == "private" and not remote.private:
-                record_result(store.engine, item.id, worker, {"written": False, "status": "skipped_public"})
+                store.outbox_log.record_result(item.id, worker, {"written": False, "status": "skipped_public"})
                 store.complete_writeback(item.id, worker)
                 report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "skipped_public"))
                 continue
             before = remote.text or ""
-            previously = was_written(store.engine, item.activity_id, item.provider)
+            previously = store.outbox_log.was_written(item.activity_id, item.provider)
             merged = merge_description(before, item.note, previously_written=previously, max_length=writer.max_length)
             diff = ""
             if merged.text != before:
                 diff = _diff(before, merged.text, f"{item.provider}:{stored.activity.external_id}")
                 writer.write_description(stored.athlete_id, stored.activity.external_id, merged.text)
             written = previously or _has_block(merged.text)
-            record_result(
-                store.engine,
+            store.outbox_log.record_result(
                 item.id,
                 worker,
                 {"written": bool(written), "status": merged.status, "truncated": merged.truncated},
@@ -188,7 +186,7 @@ def _preview(
         merged = merge_description(
             before,
             note,
-            previously_written=was_written(store.engine, activity_id, provider),
+            previously_written=store.outbox_log.was_written(activity_id, provider),
             max_length=writer.max_length,
         )
         diff = _diff(before, merged.text, f"{provider}:{stored.activity.external_id}") if merged.text != before else ""

@@ -47,6 +47,8 @@ from syncd.adapters.db.models import (
     OutboxRow,
     StreamsRow,
 )
+from syncd.adapters.db.rate_budget import DbRateBudget
+from syncd.adapters.db.repositories import AccountLeases, ActivityReads, DigestLog, MapTiles, OutboxLog
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry, summarize
 from syncd.domain.model import Activity, Gear, Source, Sport, Streams
@@ -79,6 +81,16 @@ class Store:
         self._box = secret_box
         self._clock: Clock = clock or SystemClock()
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        # the other aggregates' repositories, on the same engine
+        self.outbox_log = OutboxLog(engine)
+        self.account_leases = AccountLeases(engine)
+        self.digest_log = DigestLog(engine)
+        self.activity_reads = ActivityReads(engine)
+        self.map_tiles = MapTiles(engine)
+
+    def rate_budget(self, key: str) -> DbRateBudget:
+        """The rate budget shared by every worker for one platform application (e.g. "strava:<client id>")."""
+        return DbRateBudget(self._engine, key)
 
     @classmethod
     def open(

@@ -24,8 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from syncd.adapters.db.errors import NotFoundError
-from syncd.adapters.db.feed_queries import MAX_PER_PAGE, FeedFilter, feed_item
-from syncd.adapters.db.feed_queries import feed_page as query_page
+from syncd.adapters.db.feed_queries import MAX_PER_PAGE, FeedFilter
 from syncd.adapters.db.repository import Store
 from syncd.config import Settings
 from syncd.entrypoints.web.atom import atom_feed
@@ -181,7 +180,7 @@ async def feed_page(ctx: WebContext, request: Request, access: Access) -> Respon
 
 async def activity_page(ctx: WebContext, request: Request, access: Access) -> Response:
     activity_id = _path_id(request)
-    row = await run_in_threadpool(feed_item, ctx.store.engine, activity_id)
+    row = await run_in_threadpool(ctx.store.activity_reads.feed_item, activity_id)
     if access.athlete_id is not None and row.athlete_id != access.athlete_id:
         raise MissingError()
     stored = await run_in_threadpool(ctx.store.get_activity, activity_id)
@@ -247,7 +246,7 @@ async def api_list(ctx: WebContext, request: Request, access: Access) -> Respons
     per_page = _int_param(request, "per_page", 50) or 50
     if per_page > MAX_PER_PAGE:
         raise BadRequestError(f"per_page={per_page} is too large: use at most {MAX_PER_PAGE}")
-    result = await run_in_threadpool(query_page, ctx.store.engine, feed_filter, page=page, per_page=per_page)
+    result = await run_in_threadpool(ctx.store.activity_reads.feed_page, feed_filter, page=page, per_page=per_page)
     attention = await run_in_threadpool(accounts_needing_attention, ctx.store, feed_filter.athlete_id)
     return JSONResponse({**page_json(result), "accounts_needing_attention": [_attention_json(a) for a in attention]})
 
@@ -257,7 +256,7 @@ def _attention_json(view: AttentionView) -> dict[str, str]:
 
 
 async def api_detail(ctx: WebContext, request: Request, access: Access) -> Response:
-    row = await run_in_threadpool(feed_item, ctx.store.engine, _path_id(request))
+    row = await run_in_threadpool(ctx.store.activity_reads.feed_item, _path_id(request))
     if access.athlete_id is not None and row.athlete_id != access.athlete_id:
         raise MissingError()
     return JSONResponse(activity_json(row, detail=True))
