@@ -120,6 +120,14 @@ class SurfaceSettings:
 
 
 @dataclass(frozen=True)
+class FolderSettings:
+    """A watched folder of FIT/GPX/TCX files (a phone sync app, a watch's USB dump, a Syncthing share)."""
+
+    path: Path | None = None
+    poll_s: int = 60  # how often the folder is scanned (a stat per file)
+
+
+@dataclass(frozen=True)
 class NotesSettings:
     units: Literal["metric", "imperial"] = "metric"
     when_clean: Literal["line", "none"] = "line"
@@ -138,6 +146,7 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     surface: SurfaceSettings = field(default_factory=SurfaceSettings)
     notes: NotesSettings = field(default_factory=NotesSettings)
+    folder: FolderSettings = field(default_factory=FolderSettings)
     rules: Thresholds = field(default_factory=Thresholds)
 
     @property
@@ -156,6 +165,7 @@ SECTIONS: dict[str, type] = {
     "digest": DigestSettings,
     "surface": SurfaceSettings,
     "notes": NotesSettings,
+    "folder": FolderSettings,
 }
 
 
@@ -193,6 +203,7 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("digest", "feed_url"): URL,
     ("surface", "overpass_url"): URL,
     ("notes", "annotation_window_days"): Check(1, 3650, meaning="days"),
+    ("folder", "poll_s"): Check(5, 86_400, meaning="seconds between scans"),
     ("rules", "hard_surface_share_pct"): PCT,
     ("rules", "speed_work_top_zone_share_pct"): PCT,
     ("rules", "speed_work_top_zone_from_pct_max"): PCT,

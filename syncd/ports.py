@@ -78,6 +78,12 @@ class Source(Protocol):
         """The `source` stored with each activity ("strava", "garmin", "file")."""
         ...
 
+    @property
+    def deletes_missing(self) -> bool:
+        """Whether an activity missing from a complete listing was deleted at the source (a platform: yes; a folder
+        whose sync app rotates old files: no)."""
+        ...
+
     def list_pages(self, after: datetime) -> Iterator[Sequence[Mapping[str, Any]]]:
         """Summaries of activities started after `after`, oldest first, page by page (one request each)."""
         ...

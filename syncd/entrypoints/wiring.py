@@ -14,6 +14,7 @@ from syncd.ports import SurfaceMap
 from syncd.services.annotating import AnnotationPolicy
 
 if TYPE_CHECKING:
+    from syncd.adapters.folder import FolderService
     from syncd.adapters.garmin.api import GarminEndpoint
     from syncd.adapters.strava.api import Endpoint
     from syncd.services.garmin_sync import GarminService
@@ -201,4 +202,26 @@ def platform_services(settings: Settings, store: Store) -> list[Platform]:
         platforms.append(Platform("strava", strava, push=strava))
     if any(account.provider == "garmin" for account in store.list_accounts()):
         platforms.append(Platform("garmin", garmin_service(settings, store)))
+    if settings.folder.path is not None:
+        platforms.append(Platform("folder", folder_service(settings, store)))
     return platforms
+
+
+def folder_service(settings: Settings, store: Store) -> FolderService:
+    """The watched folder (`[folder] path`), for the default local athlete."""
+    from datetime import timedelta
+
+    from syncd.adapters.clock import SystemClock
+    from syncd.adapters.folder import FolderService
+
+    assert settings.folder.path is not None
+    athlete_id = store.ensure_athlete(LOCAL_ATHLETE, name="Local athlete", units=settings.notes.units)
+    return FolderService(
+        store,
+        settings.folder.path,
+        athlete_id=athlete_id,
+        policy=annotation_policy(settings),
+        clock=SystemClock(),
+        annotation_window=timedelta(days=settings.notes.annotation_window_days),
+        poll=timedelta(seconds=settings.folder.poll_s),
+    )

@@ -118,6 +118,11 @@ def _share_richer_streams(store: Store, ids: Iterable[int]) -> int | None:
     return best.id
 
 
+def may_have_twins(source: str) -> bool:
+    """Whether activities from this source can have a twin on another platform (files and folders cannot)."""
+    return source in PLATFORMS
+
+
 def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
     """`link_twin` for each id (each fault stays with its activity); the groups found, once each."""
     found: dict[str, Linked] = {}

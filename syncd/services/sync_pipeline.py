@@ -28,7 +28,7 @@ from syncd.adapters.platform_errors import PlatformError
 from syncd.domain.model import Activity
 from syncd.ports import Source, SourceSummary
 from syncd.services.annotating import AnnotationPolicy, annotate_stored, policy_for_athlete
-from syncd.services.identity import imported_streams, link_all, retire_imported_twin
+from syncd.services.identity import imported_streams, link_all, may_have_twins, retire_imported_twin
 
 if TYPE_CHECKING:
     from syncd.ports import SyncStore
@@ -224,7 +224,7 @@ def _backing_off(raw: Mapping[str, Any], now: datetime) -> bool:
 
 def _delete_vanished(run: _Pass) -> None:
     """Activities missing from a complete listing of the re-scanned range were deleted on the source."""
-    if not run.complete:
+    if not run.complete or not run.source.deletes_missing:
         return
     seen = {s.external_id for s in run.listed}
     since = run.after + timedelta(seconds=1)
@@ -316,6 +316,8 @@ def _defer_bad_payload(run: _Pass, item: _Wanted, exc: Exception) -> None:
 
 def _link_candidates(run: _Pass) -> list[int]:
     """What this pass stored, and this source's runs still alone since the listing start (a twin may have come)."""
+    if not may_have_twins(run.source.provider):
+        return []
     ids = list(dict.fromkeys(run.touched))
     for stored in run.store.iter_activities(athlete_id=run.account.athlete_id, since=run.after):
         alone = stored.activity.source.value == run.source.provider and stored.logical_group is None

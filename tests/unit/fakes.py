@@ -196,6 +196,7 @@ class ListSource:
     failures: dict[str, list[Exception]] = field(default_factory=dict)
     list_error: Exception | None = None
     fetches: list[str] = field(default_factory=list)
+    deletes_missing: bool = True
 
     @property
     def provider(self) -> str:

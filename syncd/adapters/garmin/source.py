@@ -51,6 +51,7 @@ class GarminSource:
     """One linked Garmin account's activities; `on_activity` sees every activity fetched (the writer's cache)."""
 
     provider = PROVIDER
+    deletes_missing = True  # an activity missing from a complete listing was deleted on the platform
 
     def __init__(self, api: GarminApi, *, on_activity: Callable[[Mapping[str, Any]], None] | None = None) -> None:
         self.api = api

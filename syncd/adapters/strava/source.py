@@ -46,6 +46,7 @@ class StravaSource:
     """One linked Strava account's activities; `on_detail` sees every detail fetched (the writer's cache)."""
 
     provider = PROVIDER
+    deletes_missing = True  # an activity missing from a complete listing was deleted on the platform
 
     def __init__(
         self, api: StravaApi, *, per_page: int = 200, on_detail: Callable[[Mapping[str, Any]], None] | None = None

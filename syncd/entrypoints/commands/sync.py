@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import garmin_service, open_store, strava_service
+    from syncd.entrypoints.wiring import folder_service, garmin_service, open_store, strava_service
 
     assert settings is not None
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -33,9 +33,11 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
     try:
         providers = {a.provider for a in store.list_accounts()}
         strava_configured = bool(settings.strava.client_id) or "strava" in providers
-        # Strava as before (its config is required unless only Garmin is linked); Garmin when an account exists.
-        strava = strava_service(settings, store) if strava_configured or "garmin" not in providers else None
+        # Strava as before (its config is required unless only Garmin or a folder is used); Garmin when linked.
+        others = "garmin" in providers or settings.folder.path is not None
+        strava = strava_service(settings, store) if strava_configured or not others else None
         garmin = garmin_service(settings, store) if "garmin" in providers else None
+        folder = folder_service(settings, store) if settings.folder.path is not None else None
         while True:
             code = 0
             # Each platform syncs its accounts and drains its own outbox items.
@@ -43,6 +45,8 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
                 code = max(code, _print(strava.run_once(worker, dry_run=args.dry_run), args.dry_run))
             if garmin is not None:
                 code = max(code, _print(garmin.run_once(worker, dry_run=args.dry_run), args.dry_run, label="garmin"))
+            if folder is not None:
+                code = max(code, _print(folder.run_once(worker, dry_run=args.dry_run), args.dry_run, label="folder"))
             if args.once:
                 return code
             due = [a.next_due_at for a in store.list_accounts() if a.state == "ok"]
