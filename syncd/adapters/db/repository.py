@@ -316,22 +316,8 @@ class Store:
         One run synced from two platforms (a shared `logical_group`, syncd.services.identity) appears once, and
         never when it is the twin of `exclude_id` (the activity being annotated is not its own history).
         """
-        columns = [
-            ActivityRow.logical_group,
-            ActivityRow.source,
-            ActivityRow.external_id,
-            ActivityRow.sport,
-            ActivityRow.sport_original,
-            ActivityRow.start_utc,
-            ActivityRow.utc_offset_s,
-            ActivityRow.distance_m,
-            ActivityRow.elapsed_s,
-            ActivityRow.moving_s,
-            ActivityRow.average_heart_rate,
-            ActivityRow.workout_type,
-        ]
         stmt = (
-            sa.select(*columns)
+            sa.select(*_HISTORY_COLUMNS)
             .where(
                 ActivityRow.athlete_id == athlete_id,
                 ~ActivityRow.deleted,
@@ -358,24 +344,7 @@ class Store:
                     continue  # the same run from the other platform: its load counts once
                 seen_groups.add(row.logical_group)
             unique.append(row)
-        return [
-            summarize(
-                Activity(
-                    source=Source(row.source),
-                    external_id=row.external_id,
-                    sport=Sport(row.sport),
-                    sport_original=row.sport_original,
-                    start_utc=row.start_utc,
-                    utc_offset_s=row.utc_offset_s,
-                    distance_m=row.distance_m,
-                    elapsed_s=row.elapsed_s,
-                    moving_s=row.moving_s,
-                    average_heart_rate=row.average_heart_rate,
-                    workout_type=row.workout_type,
-                )
-            )
-            for row in unique
-        ]
+        return [_history_entry(row) for row in unique]
 
     # ---- gear -----------------------------------------------------------------------------------------------
 
@@ -806,6 +775,40 @@ _ACCOUNT_COLUMNS = (
     AccountRow.lease_owner,
     AccountRow.lease_expires_at,
 )
+
+
+_HISTORY_COLUMNS = (
+    ActivityRow.logical_group,
+    ActivityRow.source,
+    ActivityRow.external_id,
+    ActivityRow.sport,
+    ActivityRow.sport_original,
+    ActivityRow.start_utc,
+    ActivityRow.utc_offset_s,
+    ActivityRow.distance_m,
+    ActivityRow.elapsed_s,
+    ActivityRow.moving_s,
+    ActivityRow.average_heart_rate,
+    ActivityRow.workout_type,
+)
+
+
+def _history_entry(row: AnyRow) -> HistoryEntry:
+    return summarize(
+        Activity(
+            source=Source(row.source),
+            external_id=row.external_id,
+            sport=Sport(row.sport),
+            sport_original=row.sport_original,
+            start_utc=row.start_utc,
+            utc_offset_s=row.utc_offset_s,
+            distance_m=row.distance_m,
+            elapsed_s=row.elapsed_s,
+            moving_s=row.moving_s,
+            average_heart_rate=row.average_heart_rate,
+            workout_type=row.workout_type,
+        )
+    )
 
 
 def _athlete(row: AnyRow) -> AthleteRecord:

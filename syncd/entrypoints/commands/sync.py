@@ -13,6 +13,7 @@ from syncd.config import Settings
 
 if TYPE_CHECKING:
     from syncd.services.account_sync import PassReport
+    from syncd.services.writeback import WritebackReport
 
 
 def register(subparsers: Any) -> None:
@@ -57,6 +58,21 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def _print(report: PassReport, dry_run: bool, *, label: str = "strava") -> int:
+    """Print one platform's pass; 1 when anything failed (an account, a run's payload, a write-back)."""
+    failed = _print_accounts(report, label)
+    if not report.accounts:
+        print(f"no {label.title()} account due; `syncd accounts` shows when each syncs next")
+    if report.writeback is not None:
+        failed = _print_writeback(report.writeback, dry_run) or failed
+    if report.plan is not None:
+        print(
+            f"polling: every {report.plan.interval_s / 60:.0f} min per athlete, about "
+            f"{report.plan.projected_daily_reads:.0f} reads/day ({report.plan.share_pct:.0f}% share)"
+        )
+    return 1 if failed else 0
+
+
+def _print_accounts(report: PassReport, label: str) -> bool:
     failed = False
     for outcome in report.accounts:
         if outcome.error:
@@ -82,25 +98,21 @@ def _print(report: PassReport, dry_run: bool, *, label: str = "strava") -> int:
         for ext_id, why in sync.failed:
             failed = True
             print(f"  failed {ext_id}: {why}")
-    if not report.accounts:
-        print(f"no {label.title()} account due; `syncd accounts` shows when each syncs next")
-    wb = report.writeback
-    if wb is not None:
-        for item in wb.outcomes:
-            if dry_run and item.diff:
-                print(item.diff, end="" if item.diff.endswith("\n") else "\n")
-            if item.error:
-                failed = True
-                print(f"write-back {item.provider} activity {item.activity_id}: {item.error}")
-        if dry_run:
-            changes = sum(1 for o in wb.outcomes if o.diff)
-            print(f"dry run: {changes} description(s) would change; nothing was written")
-        else:
-            unchanged = sum(1 for o in wb.outcomes if o.status == "unchanged")
-            print(f"wrote {wb.written} note(s), {unchanged} already up to date, {wb.failed} failed")
-    if report.plan is not None:
-        print(
-            f"polling: every {report.plan.interval_s / 60:.0f} min per athlete, about "
-            f"{report.plan.projected_daily_reads:.0f} reads/day ({report.plan.share_pct:.0f}% share)"
-        )
-    return 1 if failed else 0
+    return failed
+
+
+def _print_writeback(wb: WritebackReport, dry_run: bool) -> bool:
+    failed = False
+    for item in wb.outcomes:
+        if dry_run and item.diff:
+            print(item.diff, end="" if item.diff.endswith("\n") else "\n")
+        if item.error:
+            failed = True
+            print(f"write-back {item.provider} activity {item.activity_id}: {item.error}")
+    if dry_run:
+        changes = sum(1 for o in wb.outcomes if o.diff)
+        print(f"dry run: {changes} description(s) would change; nothing was written")
+    else:
+        unchanged = sum(1 for o in wb.outcomes if o.status == "unchanged")
+        print(f"wrote {wb.written} note(s), {unchanged} already up to date, {wb.failed} failed")
+    return failed
