@@ -15,11 +15,12 @@ import structlog
 
 from syncd.adapters.platform_errors import PlatformError
 from syncd.domain.rate_budget import PollPlan
-from syncd.ports import Clock, Source
+from syncd.ports import Clock, DescriptionWriter, Source
 from syncd.services.accounts import mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import PipelineOptions, SyncReport, sync_account
-from syncd.services.writeback import WritebackReport
+from syncd.services.write_back_policy import write_back_providers
+from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -150,3 +151,100 @@ def _log_synced(provider: str, account: AccountRecord, sync: SyncReport) -> None
         failed=len(sync.failed),
         stopped=sync.stopped,
     )
+
+
+class AccountSyncOptions(Protocol):
+    """The options every platform service has (SyncOptions, GarminSyncOptions)."""
+
+    @property
+    def annotation_window(self) -> timedelta: ...
+    @property
+    def rescan(self) -> timedelta: ...
+    @property
+    def first_history(self) -> timedelta | None: ...
+    @property
+    def overlap(self) -> timedelta: ...
+
+
+class PlatformAccounts:
+    """What every platform service shares (StravaService, GarminService): a pass over its due accounts through
+    the pipeline, draining its own outbox items, both at once for `syncd sync`. Subclasses provide the session
+    (`source_for`), the schedule (`next_due`, `plan`), `pipeline_options` and `write_back_mode`."""
+
+    provider: str
+    store: Store
+    policy: AnnotationPolicy
+    clock: Clock
+    writer: DescriptionWriter
+    options: AccountSyncOptions
+
+    def source_for(self, account: AccountRecord) -> Source:
+        raise NotImplementedError
+
+    def next_due(self, account: AccountRecord, now: datetime, plan: PollPlan | None) -> datetime:
+        raise NotImplementedError
+
+    def write_back_modes(self) -> dict[str, WriteBackMode]:
+        """Where notes go: this platform's `write_back`, and the other platform's for twins matched with it."""
+        raise NotImplementedError
+
+    def pipeline_options(self) -> PipelineOptions:
+        options = self.options
+        return PipelineOptions(
+            annotation_window=options.annotation_window,
+            rescan=options.rescan,
+            first_history=options.first_history,
+            overlap=options.overlap,
+            write_back_providers=write_back_providers(**self.write_back_modes()),
+        )
+
+    def plan(self) -> PollPlan | None:
+        return None
+
+    def forget(self, account_id: int) -> None:
+        """Drop a cached session (its tokens were refused); nothing by default."""
+
+    def account_for_athlete(self, athlete_id: int) -> AccountRecord | None:
+        for account in self.store.list_accounts():
+            if account.provider == self.provider and account.athlete_id == athlete_id:
+                return account
+        return None
+
+    def sync_due(self, worker: str, *, limit: int = 50, lease_s: float = 900.0) -> PassReport:
+        """Sync every due account of this platform once (each fault stays with its account)."""
+        options = self.pipeline_options()
+        return sync_due(
+            self.store,
+            self,
+            self.policy,
+            options,
+            clock=self.clock,
+            worker=worker,
+            plan=self.plan(),
+            limit=limit,
+            lease_s=lease_s,
+        )
+
+    def drain(self, worker: str, *, dry_run: bool = False, limit: int = 100) -> WritebackReport:
+        """Write this platform's queued notes (the outbox claim takes only its items)."""
+        return drain_outbox(
+            self.store,
+            {self.provider: self.writer},
+            worker=worker,
+            now=self.clock.now,
+            modes={self.provider: self.write_back_modes()[self.provider]},
+            dry_run=dry_run,
+            limit=limit,
+            on_unauthorized=self._write_refused,
+        )
+
+    def _write_refused(self, athlete_id: int, provider: str, message: str) -> None:
+        account = self.account_for_athlete(athlete_id) if provider == self.provider else None
+        if account is not None:
+            self.forget(account.id)
+            mark_needs_relink(self.store, account.id, message)
+
+    def run_once(self, worker: str, *, dry_run: bool = False) -> PassReport:
+        report = self.sync_due(worker)
+        report.writeback = self.drain(worker, dry_run=dry_run)
+        return report

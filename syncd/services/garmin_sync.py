@@ -10,7 +10,6 @@ resumed from the stored token store: never a password login on a schedule.
 
 from __future__ import annotations
 
-import contextlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,13 +25,10 @@ from syncd.adapters.garmin.source import GarminSource
 from syncd.adapters.garmin.writer import GarminDescriptionWriter
 from syncd.domain.rate_budget import POLL_JITTER, PollPlan, next_poll_at
 from syncd.ports import Clock, Source
-from syncd.services.account_sync import PassReport, sync_due
-from syncd.services.accounts import mark_needs_relink
+from syncd.services.account_sync import PlatformAccounts
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER
-from syncd.services.sync_pipeline import PipelineOptions
-from syncd.services.write_back_policy import write_back_providers
-from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbox
+from syncd.services.writeback import WriteBackMode
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -57,11 +53,15 @@ class GarminSyncOptions:
 # ---- a pass over every due account -------------------------------------------------------------------------
 
 
-class GarminService:
+class GarminService(PlatformAccounts):
     """Everything Garmin for one process: per-account sessions (from stored token stores), passes, the writer.
 
     `drain` writes Garmin's queued notes (the outbox claim takes only Garmin's items; Strava drains its own).
     """
+
+    provider = PROVIDER
+    options: GarminSyncOptions
+    writer: GarminDescriptionWriter
 
     def __init__(
         self,
@@ -102,9 +102,9 @@ class GarminService:
         return False
 
     def _account_of(self, athlete_id: int) -> AccountRecord:
-        for account in self.store.list_accounts():
-            if account.provider == PROVIDER and account.athlete_id == athlete_id:
-                return account
+        account = self.account_for_athlete(athlete_id)
+        if account is not None:
+            return account
         raise GarminUnauthorizedError(f"athlete {athlete_id} has no linked Garmin account; run `syncd link garmin`")
 
     def api_for_athlete(self, athlete_id: int) -> GarminApi:
@@ -114,8 +114,6 @@ class GarminService:
         return sum(api.requests for api in self._apis.values())
 
     # ---- the account pass (syncd.services.account_sync) ----------------------------------------------------
-
-    provider = PROVIDER
 
     def source_for(self, account: AccountRecord) -> Source:
         def remember(activity: Mapping[str, Any]) -> None:
@@ -130,53 +128,5 @@ class GarminService:
     def forget(self, account_id: int) -> None:
         self._apis.pop(account_id, None)
 
-    def pipeline_options(self) -> PipelineOptions:
-        options = self.options
-        return PipelineOptions(
-            annotation_window=options.annotation_window,
-            rescan=options.rescan,
-            first_history=options.first_history,
-            overlap=options.overlap,
-            write_back_providers=write_back_providers(garmin=options.write_back, strava=options.strava_write_back),
-        )
-
-    def sync_due(self, worker: str, *, limit: int = 50, lease_s: float = 900.0) -> PassReport:
-        """Sync every due Garmin account once (each fault stays with its account)."""
-        return sync_due(
-            self.store,
-            self,
-            self.policy,
-            self.pipeline_options(),
-            clock=self.clock,
-            worker=worker,
-            limit=limit,
-            lease_s=lease_s,
-        )
-
-    def drain(self, worker: str, *, dry_run: bool = False, limit: int = 100) -> WritebackReport:
-        def unauthorized(athlete_id: int, provider: str, message: str) -> None:
-            if provider != PROVIDER:
-                return
-            self._apis_drop(athlete_id)
-            with contextlib.suppress(GarminUnauthorizedError):
-                mark_needs_relink(self.store, self._account_of(athlete_id).id, message)
-
-        return drain_outbox(
-            self.store,
-            {PROVIDER: self.writer},
-            worker=worker,
-            now=self.clock.now,
-            modes={PROVIDER: self.options.write_back},
-            dry_run=dry_run,
-            limit=limit,
-            on_unauthorized=unauthorized,
-        )
-
-    def _apis_drop(self, athlete_id: int) -> None:
-        with contextlib.suppress(GarminUnauthorizedError):
-            self._apis.pop(self._account_of(athlete_id).id, None)
-
-    def run_once(self, worker: str, *, dry_run: bool = False) -> PassReport:
-        report = self.sync_due(worker)
-        report.writeback = self.drain(worker, dry_run=dry_run)
-        return report
+    def write_back_modes(self) -> dict[str, WriteBackMode]:
+        return {"garmin": self.options.write_back, "strava": self.options.strava_write_back}

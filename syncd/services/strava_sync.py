@@ -8,7 +8,6 @@ queues notes. Non-runs never cost more than the list (they count for cross-train
 
 from __future__ import annotations
 
-import contextlib
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -31,12 +30,11 @@ from syncd.domain.rate_budget import (
     plan_polling,
 )
 from syncd.ports import Clock, Source
-from syncd.services.account_sync import AccountOutcome, PassReport, sync_due
-from syncd.services.accounts import PROVIDER, AccountTokens, mark_needs_relink
+from syncd.services.account_sync import AccountOutcome, PassReport, PlatformAccounts
+from syncd.services.accounts import PROVIDER, AccountTokens
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.sync_pipeline import PipelineOptions, SyncReport
-from syncd.services.write_back_policy import write_back_providers
-from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbox
+from syncd.services.sync_pipeline import SyncReport
+from syncd.services.writeback import WriteBackMode
 
 __all__ = ["AccountOutcome", "PassReport", "PollSettings", "StravaService", "SyncOptions", "SyncReport"]
 
@@ -71,8 +69,12 @@ class PollSettings:
     jitter: float = POLL_JITTER  # each account's next poll varies by up to this fraction of the interval
 
 
-class StravaService:
+class StravaService(PlatformAccounts):
     """Everything Strava for one process: per-account APIs (tokens, shared budget), sync passes, the writer."""
+
+    provider = PROVIDER
+    options: SyncOptions
+    writer: StravaDescriptionWriter
 
     def __init__(
         self,
@@ -117,9 +119,9 @@ class StravaService:
         return self._apis[account_id]
 
     def _account_of(self, athlete_id: int) -> AccountRecord:
-        for account in self.store.list_accounts():
-            if account.provider == PROVIDER and account.athlete_id == athlete_id:
-                return account
+        account = self.account_for_athlete(athlete_id)
+        if account is not None:
+            return account
         raise UnauthorizedError(f"athlete {athlete_id} has no linked Strava account; run `syncd link strava`")
 
     def api_for_athlete(self, athlete_id: int) -> StravaApi:
@@ -162,8 +164,6 @@ class StravaService:
 
     # ---- the account pass (syncd.services.account_sync) ----------------------------------------------------
 
-    provider = PROVIDER
-
     def source_for(self, account: AccountRecord) -> Source:
         def remember(detail: Mapping[str, Any]) -> None:
             self.writer.remember(account.athlete_id, detail)
@@ -185,54 +185,8 @@ class StravaService:
         jitter = random.uniform(-self.poll.jitter, self.poll.jitter)  # spreading, not security
         return next_poll_at(now, plan.interval_s, active_hours(starts), jitter)
 
-    def forget(self, account_id: int) -> None:
-        """Tokens are re-read from the store on every refresh: nothing cached to drop."""
-
-    def pipeline_options(self) -> PipelineOptions:
-        options = self.options
-        return PipelineOptions(
-            annotation_window=options.annotation_window,
-            rescan=options.rescan,
-            first_history=options.first_history,
-            overlap=options.overlap,
-            write_back_providers=write_back_providers(strava=options.write_back, garmin=options.garmin_write_back),
-        )
-
-    def sync_due(self, worker: str, *, limit: int = 50, lease_s: float = 900.0) -> PassReport:
-        """Sync every due Strava account once (each fault stays with its account)."""
-        return sync_due(
-            self.store,
-            self,
-            self.policy,
-            self.pipeline_options(),
-            clock=self.clock,
-            worker=worker,
-            plan=self.plan(),
-            limit=limit,
-            lease_s=lease_s,
-        )
-
-    def drain(self, worker: str, *, dry_run: bool = False, limit: int = 100) -> WritebackReport:
-        def unauthorized(athlete_id: int, _provider: str, message: str) -> None:
-            with contextlib.suppress(UnauthorizedError):
-                mark_needs_relink(self.store, self._account_of(athlete_id).id, message)
-
-        mode: WriteBackMode = self.options.write_back
-        return drain_outbox(
-            self.store,
-            {PROVIDER: self.writer},
-            worker=worker,
-            now=self.clock.now,
-            modes={PROVIDER: mode},
-            dry_run=dry_run,
-            limit=limit,
-            on_unauthorized=unauthorized,
-        )
-
-    def run_once(self, worker: str, *, dry_run: bool = False) -> PassReport:
-        report = self.sync_due(worker)
-        report.writeback = self.drain(worker, dry_run=dry_run)
-        return report
+    def write_back_modes(self) -> dict[str, WriteBackMode]:
+        return {"strava": self.options.write_back, "garmin": self.options.garmin_write_back}
 
 
 def with_write_back(options: SyncOptions, mode: WriteBackMode) -> SyncOptions:

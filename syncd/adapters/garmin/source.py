@@ -21,7 +21,7 @@ from syncd.adapters.garmin.mapping import (
     start_of,
     streams_from_details,
 )
-from syncd.adapters.payload import PayloadError
+from syncd.adapters.payload import PayloadError, summary_changed
 from syncd.domain.model import Activity, Gear, Streams
 from syncd.ports import FetchedActivity, SourceSummary
 
@@ -66,10 +66,7 @@ class GarminSource:
         return SourceSummary(activity_id(payload), activity_from_payload(payload), payload)
 
     def is_changed(self, payload: Mapping[str, Any], stored_raw: Mapping[str, Any]) -> bool:
-        old = stored_raw.get("summary")
-        if not isinstance(old, dict):
-            return True
-        return [old.get(k) for k in SUMMARY_KEYS] != [payload.get(k) for k in SUMMARY_KEYS]
+        return summary_changed(SUMMARY_KEYS, payload, stored_raw)
 
     def has_detail(self, stored_raw: Mapping[str, Any]) -> bool:
         return isinstance(stored_raw.get("activity"), dict)

@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from syncd.adapters.payload import PayloadError
+from syncd.adapters.payload import PayloadError, summary_changed
 from syncd.adapters.strava.api import StravaApi
 from syncd.adapters.strava.errors import GoneError
 from syncd.adapters.strava.mapping import activity_from_payload, activity_id, gear_from_payload, streams_from_payload
@@ -68,10 +68,7 @@ class StravaSource:
         return SourceSummary(activity_id(payload), activity_from_payload(payload), payload)
 
     def is_changed(self, payload: Mapping[str, Any], stored_raw: Mapping[str, Any]) -> bool:
-        old = stored_raw.get("summary")
-        if not isinstance(old, dict):
-            return True
-        return [old.get(k) for k in SUMMARY_KEYS] != [payload.get(k) for k in SUMMARY_KEYS]
+        return summary_changed(SUMMARY_KEYS, payload, stored_raw)
 
     def has_detail(self, stored_raw: Mapping[str, Any]) -> bool:
         return _detail_of(stored_raw) is not None
