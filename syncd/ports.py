@@ -171,8 +171,17 @@ class TwinRepository(Protocol):
 
 
 class AnnotationRepository(Protocol):
-    def save_annotation(self, activity_id: int, rules_version: str, flags: Sequence[Flag], note: str | None) -> bool:
-        """Append unless equal to the latest; True when something was written."""
+    def save_annotation(
+        self,
+        activity_id: int,
+        rules_version: str,
+        flags: Sequence[Flag],
+        note: str | None,
+        *,
+        write_back_to: Sequence[str] = (),
+    ) -> bool:
+        """Append unless equal to the latest, queueing a changed note for `write_back_to` in the same transaction;
+        True when something was written."""
         ...
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...

@@ -116,12 +116,11 @@ def annotate_stored(
     gear = store.get_gear(stored.athlete_id, activity.gear_id) if activity.gear_id else None
     policy = policy_for_athlete(store, stored.athlete_id, policy)
     annotated = annotate_one(activity, history, policy, gear=gear, now=now)
-    changed = store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)
-    queued = False
-    if changed and annotated.note is not None and activity.source is not Source.FILE:
-        for provider in write_back_providers(activity):
-            store.enqueue_writeback(activity_id, provider, annotated.note)
-            queued = True
+    providers = list(write_back_providers(activity)) if activity.source is not Source.FILE else []
+    changed = store.save_annotation(
+        activity_id, policy.version, annotated.annotation.flags, annotated.note, write_back_to=providers
+    )
+    queued = changed and annotated.note is not None and bool(providers)
     return StoredOutcome(activity_id=activity_id, annotated=annotated, changed=changed, queued_writeback=queued)
 
 

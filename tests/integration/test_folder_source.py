@@ -9,6 +9,7 @@ from pathlib import Path
 
 from syncd.adapters.db import Store
 from syncd.adapters.folder import FolderService
+from syncd.adapters.folder.service import folder_id
 from syncd.config import FolderSettings, Settings
 from syncd.entrypoints.wiring import LOCAL_ATHLETE, platform_services
 from syncd.services.annotating import AnnotationPolicy
@@ -94,4 +95,6 @@ def test_the_folder_is_wired_from_its_config_key(store: Store, tmp_path: Path) -
     platforms = platform_services(settings, store)
     assert [p.name for p in platforms] == ["folder"]
     [account] = store.list_accounts()
-    assert account.provider == "folder" and account.external_id == str(tmp_path / "watch")
+    assert account.provider == "folder" and account.external_id == folder_id(tmp_path / "watch")
+    long = Path("/srv/" + "a-very-long-folder-name/" * 5)
+    assert len(folder_id(long)) <= 64 and folder_id(long) != folder_id(long / "other")

@@ -127,3 +127,20 @@ def test_sync_command_reports_a_deferred_run_as_a_failure(
 
     out = capsys.readouterr().out
     assert code == 1 and "failed " in out and "will try again" in out
+
+
+def test_an_annotation_and_its_note_for_write_back_are_saved_together(
+    store: Store, sim: StravaSimulator, clock: FakeClock
+) -> None:
+    athlete = _runs(sim, clock, count=1)
+    harness.link(store, sim, athlete, clock=clock)
+    service = harness.service(store, sim, clock=clock, write_back="off")
+    service.run_once("w1")  # stored and annotated, nothing queued (write_back off)
+    [stored] = list(store.iter_activities())
+    assert store.claim_writebacks("w1", now=clock.now(), lease_s=60, limit=5) == []
+
+    assert store.save_annotation(stored.id, "v-next", (), "a new note", write_back_to=["strava"])
+    assert not store.save_annotation(stored.id, "v-next", (), "a new note", write_back_to=["strava"])  # unchanged
+
+    [item] = store.claim_writebacks("w1", now=clock.now(), lease_s=60, limit=5)
+    assert (item.activity_id, item.provider, item.note) == (stored.id, "strava", "a new note")

@@ -155,7 +155,15 @@ class MemoryStore:
             self.rows[activity_id].logical_group = group
 
     # annotations and the outbox
-    def save_annotation(self, activity_id: int, rules_version: str, flags: Sequence[Flag], note: str | None) -> bool:
+    def save_annotation(
+        self,
+        activity_id: int,
+        rules_version: str,
+        flags: Sequence[Flag],
+        note: str | None,
+        *,
+        write_back_to: Sequence[str] = (),
+    ) -> bool:
         history = self.annotations.setdefault(activity_id, [])
         if history and (history[-1].rules_version, history[-1].flags, history[-1].note) == (
             rules_version,
@@ -164,6 +172,9 @@ class MemoryStore:
         ):
             return False
         history.append(AnnotationRecord(len(history) + 1, activity_id, rules_version, tuple(flags), note, self._now()))
+        for provider in write_back_to:
+            if note is not None:
+                self.enqueue_writeback(activity_id, provider, note)
         return True
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None:

@@ -393,8 +393,20 @@ class Store:
 
     # ---- annotations ----------------------------------------------------------------------------------------
 
-    def save_annotation(self, activity_id: int, rules_version: str, flags: Sequence[Flag], note: str | None) -> bool:
-        """Store a new annotation unless it equals the latest one; True when something was written."""
+    def save_annotation(
+        self,
+        activity_id: int,
+        rules_version: str,
+        flags: Sequence[Flag],
+        note: str | None,
+        *,
+        write_back_to: Sequence[str] = (),
+    ) -> bool:
+        """Store a new annotation unless it equals the latest one; True when something was written.
+
+        A changed annotation with a note is queued for each platform in `write_back_to` in the same transaction:
+        a crash never leaves a current annotation whose note was not queued.
+        """
         flags_json = flags_to_json(flags)
         with self._engine.begin() as conn:
             # Lock the activity so two workers annotating it at once do not both append the same result.
@@ -424,6 +436,11 @@ class Store:
                     created_at=self._now(),
                 )
             )
+            for provider in write_back_to:
+                if note is not None and self._enqueue(conn, activity_id, provider, note) is None:
+                    raise StoreError(
+                        f"could not queue write-back for activity {activity_id}: too much contention; retry later"
+                    )
         return True
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None:
@@ -551,34 +568,39 @@ class Store:
 
     def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
         """Queue `note` for the platform; a still-pending item for the same activity and platform gets the new note."""
+        for _ in range(3):
+            with self._engine.begin() as conn:
+                queued = self._enqueue(conn, activity_id, provider, note)
+            if queued is not None:
+                return queued
+        raise StoreError(f"could not queue write-back for activity {activity_id}: too much contention; retry later")
+
+    def _enqueue(self, conn: Connection, activity_id: int, provider: str, note: str) -> int | None:
+        """One try inside the caller's transaction: update the pending item, else insert one; None on a race."""
         now = self._now()
         pending = sa.and_(
             OutboxRow.activity_id == activity_id, OutboxRow.provider == provider, OutboxRow.status == "pending"
         )
-        for _ in range(3):
-            with self._engine.begin() as conn:
-                updated = conn.execute(
-                    sa.update(OutboxRow).where(pending).values(note=note, updated_at=now).returning(OutboxRow.id)
-                ).scalar()
-                if updated is not None:
-                    return int(updated)
-                inserted = conn.execute(
-                    self._insert(OutboxRow)
-                    .values(
-                        activity_id=activity_id,
-                        provider=provider,
-                        note=note,
-                        status="pending",
-                        next_attempt_at=now,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(OutboxRow.id)
-                ).scalar()
-                if inserted is not None:
-                    return int(inserted)
-        raise StoreError(f"could not queue write-back for activity {activity_id}: too much contention; retry later")
+        updated = conn.execute(
+            sa.update(OutboxRow).where(pending).values(note=note, updated_at=now).returning(OutboxRow.id)
+        ).scalar()
+        if updated is not None:
+            return int(updated)
+        inserted = conn.execute(
+            self._insert(OutboxRow)
+            .values(
+                activity_id=activity_id,
+                provider=provider,
+                note=note,
+                status="pending",
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(OutboxRow.id)
+        ).scalar()
+        return None if inserted is None else int(inserted)
 
     def claim_writebacks(
         self,

@@ -6,6 +6,7 @@ inotify does not). Notes are kept in syncd: nothing is written back to files.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,15 @@ if TYPE_CHECKING:
     from syncd.records import AccountRecord
 
 PROVIDER = "folder"
+ID_LENGTH = 64  # accounts.external_id
+
+
+def folder_id(root: Path) -> str:
+    """The folder's account id: its path, or (when longer than the column) a hash of it with the path's tail."""
+    path = str(root)
+    if len(path) <= ID_LENGTH:
+        return path
+    return f"sha256:{hashlib.sha256(path.encode()).hexdigest()[:24]}:…{path[-(ID_LENGTH - 34) :]}"
 
 
 class FolderService:
@@ -48,12 +58,12 @@ class FolderService:
         self.poll = poll
         self.options = PipelineOptions(annotation_window=annotation_window)
         self.scan = FolderScan()
-        self.account_id = store.upsert_account(athlete_id, PROVIDER, str(root), None)
+        self.account_id = store.upsert_account(athlete_id, PROVIDER, folder_id(root), None)
 
     # ---- the account pass (syncd.services.account_sync) -----------------------------------------------------
 
     def source_for(self, account: AccountRecord) -> Source:
-        return FolderSource(Path(account.external_id), self.scan)
+        return FolderSource(self.root, self.scan)
 
     def next_due(self, account: AccountRecord, now: datetime, plan: PollPlan | None) -> datetime:
         return now + self.poll
