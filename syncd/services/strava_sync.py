@@ -152,8 +152,8 @@ class StravaService(PlatformAccounts):
 
     def plan(self) -> PollPlan:
         accounts = [a for a in self.store.list_accounts() if a.provider == PROVIDER and a.state == "ok"]
-        state = getattr(self.budget, "state", None)  # the database budget knows Strava's real limit
-        limit = int(state(self.clock.now()).read_daily_limit) if callable(state) else DEFAULT_READ_DAILY_LIMIT
+        # the shared budget knows Strava's real limit
+        limit = self.budget.state(self.clock.now()).read_daily_limit if self.budget else DEFAULT_READ_DAILY_LIMIT
         return plan_polling(
             len(accounts),
             read_daily_limit=limit,
