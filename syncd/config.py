@@ -89,6 +89,9 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     token: Secret | None = field(default=None, metadata=SECRET)
+    # The address people and feed readers reach the feed at (behind a reverse proxy: the public https URL). Atom ids
+    # and links are built from it, never from a request's Host header; https here also marks the cookie Secure.
+    base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("digest", "hour"): Check(0, 23, meaning="an hour of the day"),
     ("digest", "feed_url"): URL,
     ("surface", "overpass_url"): URL,
+    ("web", "base_url"): URL,
     ("notes", "annotation_window_days"): Check(1, 3650, meaning="days"),
     ("folder", "poll_s"): Check(5, 86_400, meaning="seconds between scans"),
     ("rules", "hard_surface_share_pct"): PCT,
