@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -11,7 +11,15 @@ from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, FloatArray, Gear, Streams
 from syncd.domain.surface import SurfaceBreakdown
-from syncd.records import AnnotationRecord, AthleteRecord, StoredActivity, TwinFacts, UpsertResult
+from syncd.records import (
+    AnnotationRecord,
+    AthleteRecord,
+    OutboxItem,
+    PendingItem,
+    StoredActivity,
+    TwinFacts,
+    UpsertResult,
+)
 
 
 class SurfaceMap(Protocol):
@@ -190,6 +198,35 @@ class AnnotationRepository(Protocol):
 class OutboxRepository(Protocol):
     def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
         """Queue `note` for the platform; a still-pending item for the same activity and platform gets it."""
+        ...
+
+
+class OutboxLogRepository(Protocol):
+    """What the outbox remembers about finished writes (the merge needs "did we ever write a block here?")."""
+
+    def was_written(self, activity_id: int, provider: str) -> bool: ...
+
+    def record_result(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool: ...
+
+    def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]: ...
+
+
+class WritebackStore(Protocol):
+    """What draining the write-back outbox needs: claims with leases, outcomes, the log, the activities."""
+
+    @property
+    def outbox_log(self) -> OutboxLogRepository: ...
+
+    def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity: ...
+
+    def claim_writebacks(
+        self, worker: str, *, now: datetime, lease_s: float, limit: int, providers: Collection[str] | None = None
+    ) -> list[OutboxItem]: ...
+
+    def complete_writeback(self, item_id: int, worker: str) -> bool: ...
+
+    def fail_writeback(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool:
+        """Give the item back for a retry at `retry_at` (None: give up)."""
         ...
 
 

@@ -22,7 +22,7 @@ from syncd.domain.description import merge_description
 from syncd.ports import DescriptionWriter
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import WritebackStore
     from syncd.records import OutboxItem, StoredActivity
 
 WriteBackMode = Literal["all", "private", "off"]
@@ -69,7 +69,7 @@ def _backoff(attempts: int, now: datetime) -> datetime | None:
 
 
 def drain_outbox(
-    store: Store,
+    store: WritebackStore,
     writers: Mapping[str, DescriptionWriter],
     *,
     worker: str,
@@ -94,7 +94,7 @@ def drain_outbox(
 
 
 def _dry_run(
-    store: Store, writers: Mapping[str, DescriptionWriter], modes: Mapping[str, WriteBackMode], limit: int
+    store: WritebackStore, writers: Mapping[str, DescriptionWriter], modes: Mapping[str, WriteBackMode], limit: int
 ) -> WritebackReport:
     report = WritebackReport()
     for pending in store.outbox_log.pending_items(limit=limit, providers=tuple(writers)):
@@ -116,7 +116,7 @@ def _dry_run(
 class _Drain:
     """One drain pass: each claimed item ends in exactly one outcome, each kind of fault in its own `except`."""
 
-    store: Store
+    store: WritebackStore
     writers: Mapping[str, DescriptionWriter]
     modes: Mapping[str, WriteBackMode]
     worker: str
@@ -188,7 +188,7 @@ def _has_block(text: str) -> bool:
 
 
 def _preview(
-    store: Store,
+    store: WritebackStore,
     writers: Mapping[str, DescriptionWriter],
     *,
     item_id: int,

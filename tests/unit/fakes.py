@@ -7,7 +7,7 @@ can be told to fail a fetch with any exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,8 +18,17 @@ from syncd.adapters.payload import PayloadError
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry, summarize
 from syncd.domain.model import Activity, Gear, Source, Sport, Streams
-from syncd.ports import FetchedActivity, SourceSummary
-from syncd.records import AccountRecord, AnnotationRecord, AthleteRecord, StoredActivity, TwinFacts, UpsertResult
+from syncd.ports import FetchedActivity, RemoteDescription, SourceSummary
+from syncd.records import (
+    AccountRecord,
+    AnnotationRecord,
+    AthleteRecord,
+    OutboxItem,
+    PendingItem,
+    StoredActivity,
+    TwinFacts,
+    UpsertResult,
+)
 
 
 @dataclass
@@ -252,3 +261,85 @@ class ListSource:
             raise pending.pop(0)
         activity = self.activities[summary.external_id]
         return FetchedActivity(activity, {"summary": dict(summary.payload), "detail": {"name": activity.name}})
+
+
+@dataclass
+class MemoryOutbox:
+    """The write-back outbox ports (WritebackStore) in memory, over a MemoryStore's activities."""
+
+    activities: MemoryStore
+    items: dict[int, OutboxItem] = field(default_factory=dict)
+    status: dict[int, str] = field(default_factory=dict)
+    retry_at: dict[int, datetime | None] = field(default_factory=dict)
+    results: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def outbox_log(self) -> MemoryOutbox:
+        return self
+
+    def add(self, activity_id: int, provider: str, note: str) -> int:
+        item_id = len(self.items) + 1
+        now = datetime(2026, 11, 23, tzinfo=UTC)
+        self.items[item_id] = OutboxItem(item_id, activity_id, provider, note, 0, "", now, None)
+        self.status[item_id] = "pending"
+        return item_id
+
+    def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
+        return self.activities.get_activity(activity_id, with_streams=with_streams)
+
+    def claim_writebacks(
+        self, worker: str, *, now: datetime, lease_s: float, limit: int, providers: Collection[str] | None = None
+    ) -> list[OutboxItem]:
+        due = [
+            replace(item, attempts=item.attempts + 1, lease_owner=worker)
+            for item in self.items.values()
+            if self.status[item.id] == "pending" and (providers is None or item.provider in providers)
+        ][:limit]
+        for item in due:
+            self.items[item.id], self.status[item.id] = item, "claimed"
+        return due
+
+    def complete_writeback(self, item_id: int, worker: str) -> bool:
+        self.status[item_id] = "done"
+        return True
+
+    def fail_writeback(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool:
+        self.status[item_id], self.retry_at[item_id] = ("pending" if retry_at else "failed"), retry_at
+        return True
+
+    def was_written(self, activity_id: int, provider: str) -> bool:
+        return any(
+            self.items[i].activity_id == activity_id and self.items[i].provider == provider and r.get("written")
+            for i, r in self.results.items()
+        )
+
+    def record_result(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool:
+        self.results[item_id] = dict(payload)
+        return True
+
+    def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
+        return [
+            PendingItem(i.id, i.activity_id, i.provider, i.note)
+            for i in self.items.values()
+            if self.status[i.id] == "pending" and (providers is None or i.provider in providers)
+        ][:limit]
+
+
+@dataclass
+class MemoryPlatform:
+    """A platform's descriptions in memory (the DescriptionWriter port); `faults` are raised, one per call."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    private: bool = False
+    faults: list[Exception] = field(default_factory=list)
+    max_length: int | None = None
+    writes: int = 0
+
+    def read_description(self, athlete_id: int, external_id: str) -> RemoteDescription:
+        if self.faults:
+            raise self.faults.pop(0)
+        return RemoteDescription(self.texts.get(external_id), self.private)
+
+    def write_description(self, athlete_id: int, external_id: str, text: str) -> None:
+        self.writes += 1
+        self.texts[external_id] = text
