@@ -12,6 +12,7 @@ from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, FloatArray, Gear, Streams
 from syncd.domain.surface import SurfaceBreakdown
 from syncd.records import (
+    AccountRecord,
     AnnotationRecord,
     AthleteRecord,
     OutboxItem,
@@ -130,6 +131,22 @@ class MapTileRepository(Protocol):
     def put(self, source: str, tile: str, data: bytes, fetched_at: datetime) -> None: ...
 
 
+class AccountRepository(Protocol):
+    """Linked accounts and their schedule: claimed with a lease, released with the next due time and cursor."""
+
+    def list_accounts(self) -> list[AccountRecord]: ...
+
+    def claim_accounts(
+        self, worker: str, *, now: datetime, lease_s: float, limit: int, provider: str | None = None
+    ) -> list[AccountRecord]: ...
+
+    def release_account(
+        self, account_id: int, worker: str, *, next_due_at: datetime, sync_cursor: str | None = None
+    ) -> bool: ...
+
+    def set_account_state(self, account_id: int, state: str, message: str | None = None) -> None: ...
+
+
 class AthleteRepository(Protocol):
     def get_athlete(self, athlete_id: int) -> AthleteRecord: ...
 
@@ -236,3 +253,7 @@ class AnnotationStore(AthleteRepository, ActivityRepository, AnnotationRepositor
 
 class SyncStore(AnnotationStore, TwinRepository, Protocol):
     """What the sync pipeline needs: everything annotating needs, and the twins."""
+
+
+class AccountSyncStore(SyncStore, AccountRepository, Protocol):
+    """What a pass over due accounts needs: the pipeline's store and the accounts' schedule."""

@@ -24,6 +24,7 @@ from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbo
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
+    from syncd.ports import AccountSyncStore
     from syncd.records import AccountRecord
 
 APP_INACTIVE_PAUSE = timedelta(hours=6)
@@ -65,7 +66,7 @@ class Platform(Protocol):
 
 
 def sync_due(
-    store: Store,
+    store: AccountSyncStore,
     platform: Platform,
     policy: AnnotationPolicy,
     options: PipelineOptions,
@@ -87,7 +88,7 @@ def sync_due(
 
 
 def sync_one(
-    store: Store,
+    store: AccountSyncStore,
     platform: Platform,
     account: AccountRecord,
     policy: AnnotationPolicy,
@@ -121,7 +122,7 @@ def sync_one(
 
 
 def _platform_fault(
-    store: Store, platform: Platform, account: AccountRecord, exc: PlatformError, now: datetime
+    store: AccountSyncStore, platform: Platform, account: AccountRecord, exc: PlatformError, now: datetime
 ) -> datetime:
     """What a platform fault outside any one activity means for the account; returns when to try again."""
     if exc.needs_relink:
@@ -172,7 +173,7 @@ class PlatformAccounts:
     (`source_for`), the schedule (`next_due`, `plan`), `pipeline_options` and `write_back_mode`."""
 
     provider: str
-    store: Store
+    store: Store  # the whole store: platform services also keep tokens and drain the outbox
     policy: AnnotationPolicy
     clock: Clock
     writer: DescriptionWriter

@@ -24,6 +24,7 @@ from syncd.ports import Clock
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
+    from syncd.ports import AccountRepository
 
 PROVIDER = "strava"
 SCOPES = ["read_all", "activity:read_all", "activity:write"]
@@ -155,7 +156,7 @@ class AccountTokens:
         return str(tokens["access_token"])
 
 
-def mark_needs_relink(store: Store, account_id: int, message: str) -> None:
+def mark_needs_relink(store: AccountRepository, account_id: int, message: str) -> None:
     store.set_account_state(account_id, "needs_relink", message)
     log.error("account_needs_relink", account_id=account_id, message=message)
 

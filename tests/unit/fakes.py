@@ -196,9 +196,12 @@ class MemoryStore:
         return len(self.outbox)
 
 
-def account(athlete_id: int = 1, cursor: str | None = None, provider: str = "strava") -> AccountRecord:
+def account_record(athlete_id: int = 1, cursor: str | None = None, provider: str = "strava") -> AccountRecord:
     now = datetime(2026, 11, 23, tzinfo=UTC)
     return AccountRecord(1, athlete_id, provider, "ext", True, "ok", None, cursor, now, None, None)
+
+
+account = account_record
 
 
 def run_streams(minutes: float = 40.0) -> Streams:
@@ -343,3 +346,43 @@ class MemoryPlatform:
     def write_description(self, athlete_id: int, external_id: str, text: str) -> None:
         self.writes += 1
         self.texts[external_id] = text
+
+
+@dataclass
+class MemoryAccounts(MemoryStore):
+    """MemoryStore plus linked accounts with leases (AccountSyncStore)."""
+
+    accounts: dict[int, AccountRecord] = field(default_factory=dict)
+
+    def link(self, athlete_id: int = 1, provider: str = "strava") -> AccountRecord:
+        account = replace(account_record(athlete_id, provider=provider), id=len(self.accounts) + 1)
+        self.accounts[account.id] = account
+        return account
+
+    def list_accounts(self) -> list[AccountRecord]:
+        return list(self.accounts.values())
+
+    def claim_accounts(
+        self, worker: str, *, now: datetime, lease_s: float, limit: int, provider: str | None = None
+    ) -> list[AccountRecord]:
+        due = [
+            a
+            for a in self.accounts.values()
+            if a.state == "ok" and a.next_due_at <= now and a.lease_owner is None and provider in (None, a.provider)
+        ][:limit]
+        for a in due:
+            self.accounts[a.id] = replace(a, lease_owner=worker, lease_expires_at=now + timedelta(seconds=lease_s))
+        return [self.accounts[a.id] for a in due]
+
+    def release_account(
+        self, account_id: int, worker: str, *, next_due_at: datetime, sync_cursor: str | None = None
+    ) -> bool:
+        a = self.accounts[account_id]
+        cursor = sync_cursor if sync_cursor is not None else a.sync_cursor
+        self.accounts[account_id] = replace(
+            a, lease_owner=None, lease_expires_at=None, next_due_at=next_due_at, sync_cursor=cursor
+        )
+        return True
+
+    def set_account_state(self, account_id: int, state: str, message: str | None = None) -> None:
+        self.accounts[account_id] = replace(self.accounts[account_id], state=state, state_message=message)
