@@ -220,7 +220,6 @@ CHECKS: dict[tuple[str, str], Check] = {
 ORDERED: tuple[tuple[str, str, str], ...] = (
     ("rules", "acwr_caution", "acwr_high"),
     ("rules", "monotony_caution", "monotony_high"),
-    ("rules", "downhill_grade_pct", "downhill_high_grade_pct"),
     ("rules", "shoe_nearly_worn_pct", "shoe_far_over_pct"),
 )
 # SYNCD_* variables that are not settings (scripts and tests read them), never reported as misspelled settings.
