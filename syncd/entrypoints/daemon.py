@@ -30,14 +30,21 @@ from syncd.config import Settings
 from syncd.entrypoints.sdnotify import Notifier
 from syncd.logging import get_logger
 from syncd.services.account_sync import AccountOutcome
-from syncd.services.platforms import Platform, deauthorize, mark_due, release_leases
+from syncd.services.platforms import Platform, PlatformService, deauthorize, mark_due, release_leases
 
-__all__ = ["Daemon", "DaemonOptions", "Platform", "mark_due", "release_leases"]
+__all__ = ["Daemon", "DaemonOptions", "Platform", "PlatformService", "mark_due", "platform_services", "release_leases"]
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
 
 log = get_logger("syncd.daemon")
+
+
+def platform_services(settings: Settings, store: Store) -> list[Platform]:
+    """Every configured platform (built by the composition root, syncd.entrypoints.wiring)."""
+    from syncd.entrypoints.wiring import platform_services as build
+
+    return build(settings, store)
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,14 @@ from syncd.ports import Clock, Source
 from syncd.services.account_sync import PlatformAccounts
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER
+from syncd.services.sync_pipeline import SyncReport
 from syncd.services.writeback import WriteBackMode
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
     from syncd.records import AccountRecord
 
+GarminSyncReport = SyncReport  # the one pipeline's report (kept for existing imports)
 log = structlog.stdlib.get_logger("syncd.garmin_sync")  # lazy: resolved after configure_logging
 
 
