@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from syncd.records import AccountRecord
 
 FAILURE_KEY = "sync_failure"  # in an activity's raw data: the last bad payload, its attempts and the next try
+UNANNOTATED_KEY = "not_annotated_yet"  # in raw data: stored with new detail, not annotated since (a kill between)
 FAILURE_BACKOFF = timedelta(minutes=15)
 FAILURE_BACKOFF_MAX = timedelta(days=1)
 Providers = Callable[[Activity], Iterable[str]]
@@ -265,7 +266,8 @@ def _fetch_one(run: _Pass, summary: SourceSummary) -> int:
     fetched = run.source.fetch(summary, imported_streams(run.store, provider, summary.external_id))
     if fetched.gear is not None:
         run.store.upsert_gear(athlete_id, fetched.gear)
-    result = run.store.upsert_activity(athlete_id, fetched.activity, fetched.raw)
+    # marked until annotated: a pass killed in between leaves the mark, and the next pass annotates it
+    result = run.store.upsert_activity(athlete_id, fetched.activity, {**fetched.raw, UNANNOTATED_KEY: True})
     retire_imported_twin(run.store, provider, summary.external_id)
     run.touched.append(result.activity_id)
     return result.activity_id
@@ -327,12 +329,16 @@ def _link_candidates(run: _Pass) -> list[int]:
 
 
 def _unannotated(run: _Pass, policy: AnnotationPolicy) -> list[int]:
-    """This source's detailed runs inside the window without an annotation of the current rules version."""
+    """This source's detailed runs inside the window without a current annotation: none of the current rules
+    version, or new detail stored since (marked until annotated)."""
     version = policy_for_athlete(run.store, run.account.athlete_id, policy).version
     found = []
     for stored in run.store.iter_activities(athlete_id=run.account.athlete_id, since=run.window_start):
         act = stored.activity
         if act.source.value != run.source.provider or not act.sport.is_run or not run.source.has_detail(stored.raw):
+            continue
+        if stored.raw.get(UNANNOTATED_KEY):
+            found.append(stored.id)
             continue
         latest = run.store.latest_annotation(stored.id)
         if latest is None or latest.rules_version != version:
@@ -355,6 +361,9 @@ def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> None:
             continue
         run.report.annotated += 1
         run.report.queued += outcome.queued_writeback
+        if stored.raw.get(UNANNOTATED_KEY):
+            raw = {k: v for k, v in stored.raw.items() if k != UNANNOTATED_KEY}
+            run.store.upsert_activity(stored.athlete_id, stored.activity, raw)  # streams None: the stored ones stay
 
 
 # ---- 6. cursor ------------------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from syncd.adapters.platform_errors import (
     PlatformUnauthorizedError,
 )
 from syncd.domain.model import Source, Sport
+from syncd.services import sync_pipeline
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.sync_pipeline import FAILURE_KEY, PipelineOptions, sync_account
+from syncd.services.sync_pipeline import FAILURE_KEY, UNANNOTATED_KEY, PipelineOptions, sync_account
 from syncd.services.write_back_policy import write_back_providers
 from tests.unit.fakes import ListSource, MemoryStore, account
 
@@ -199,3 +200,31 @@ def test_a_run_recorded_on_two_platforms_is_linked_and_both_twins_annotated() ->
     groups = {r.logical_group for r in store.rows.values()}
     assert len(groups) == 1 and None not in groups
     assert {provider for _id, provider, _note in store.outbox} == {"strava", "garmin"}
+
+
+class _Killed(BaseException):
+    """kill -9 at this point of the pass."""
+
+
+def test_a_changed_run_whose_new_detail_was_stored_before_a_kill_is_annotated_next_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source, store = _source(30), MemoryStore()
+    sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    source.activities["1"] = replace(source.activities["1"], name="Hill reps", sport=Sport.TRAIL_RUN)
+
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise _Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sync_pipeline, "_annotate", killed)
+        with pytest.raises(_Killed):
+            sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    assert store.get_activity(1).raw.get(UNANNOTATED_KEY) is True  # new detail stored, not annotated
+
+    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=20))
+
+    assert source.fetches == ["1", "1"] and report.annotated == 1  # annotated without fetching again
+    assert UNANNOTATED_KEY not in store.get_activity(1).raw
+    again = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=40))
+    assert again.annotated == 0
