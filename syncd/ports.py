@@ -180,6 +180,10 @@ class ActivityRepository(Protocol):
 
     def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None: ...
 
+    def gear_distance_after(self, athlete_id: int, gear_id: str, after: datetime) -> float:
+        """Metres recorded with the shoe by activities started after `after` (twins once)."""
+        ...
+
 
 class TwinRepository(Protocol):
     """The same run from two platforms: facts to match them, and their shared logical group."""

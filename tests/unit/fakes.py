@@ -132,6 +132,20 @@ class MemoryStore:
     def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None:
         return self.gear.get((athlete_id, gear_id))
 
+    def gear_distance_after(self, athlete_id: int, gear_id: str, after: datetime) -> float:
+        groups: set[str] = set()
+        total = 0.0
+        for row in self.rows.values():
+            a = row.activity
+            if row.deleted or row.athlete_id != athlete_id or a.gear_id != gear_id or a.start_utc <= after:
+                continue
+            if row.logical_group is not None:
+                if row.logical_group in groups:
+                    continue
+                groups.add(row.logical_group)
+            total += a.distance_m or 0.0
+        return total
+
     # twins
     def _facts(self, row: _Row) -> TwinFacts:
         a = row.activity
