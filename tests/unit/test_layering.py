@@ -4,10 +4,16 @@ pure. Read from the source (AST), so a new import anywhere fails here at once.""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 SYNCD = Path(__file__).resolve().parents[2] / "syncd"
 DB_ADAPTER = SYNCD / "adapters" / "db"
+
+
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
 
 
 def _modules(root: Path) -> list[Path]:
@@ -29,7 +35,7 @@ def test_no_sqlalchemy_and_no_engine_outside_the_database_adapter() -> None:
     for path in _modules(SYNCD):
         if DB_ADAPTER in path.parents:
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = _tree(path)
         where = path.relative_to(SYNCD.parent)
         offenders += [f"{where}: imports {n}" for n in _imports(tree) if n.split(".")[0] == "sqlalchemy"]
         offenders += [
@@ -45,7 +51,7 @@ def test_the_domain_imports_no_adapter_service_or_io_library() -> None:
     offenders = [
         f"{path.relative_to(SYNCD.parent)}: imports {name}"
         for path in _modules(SYNCD / "domain")
-        for name in _imports(ast.parse(path.read_text(encoding="utf-8")))
+        for name in _imports(_tree(path))
         if name.startswith(banned)
     ]
     assert offenders == []
@@ -56,7 +62,7 @@ def test_services_depend_on_ports_not_on_platform_clients() -> None:
     offenders = [
         f"{path.relative_to(SYNCD.parent)}: imports {name}"
         for path in _modules(SYNCD / "services")
-        for name in _imports(ast.parse(path.read_text(encoding="utf-8")))
+        for name in _imports(_tree(path))
         if name.split(".")[0] in banned
     ]
     assert offenders == []
