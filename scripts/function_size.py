@@ -20,7 +20,7 @@ KNOWN = {  # path:function -> lines today
     "syncd/adapters/files/tcx.py:_activity": 79,
     "syncd/domain/rules/speed_work.py:_analyze": 62,
     "syncd/domain/rules/no_warmup.py:evaluate": 63,
-    "syncd/entrypoints/commands/link.py:_browser_code": 66,
+    "syncd/entrypoints/commands/link.py:_browser_code": 71,
     "syncd/entrypoints/web/charts.py:_line_chart": 61,
 }
 

@@ -19,6 +19,10 @@ class AthleteRecord:
     units: str
     email: str | None
     digest_opt_in: bool
+    units_chosen: bool = False
+    max_heart_rate: float | None = None
+    write_back: str | None = None
+    digest_unsubscribed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

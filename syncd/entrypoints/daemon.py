@@ -208,11 +208,17 @@ class Daemon:
         from syncd.entrypoints.health import health_routes
         from syncd.entrypoints.web.app import routes
         from syncd.entrypoints.web.serve import serve_in_thread
+        from syncd.entrypoints.web.unsubscribe import unsubscribe_routes
         from syncd.entrypoints.webhook import WebhookSink, webhook_routes
 
         sink = WebhookSink(self.store, on_due=self.wake, on_deauthorized=self.deauthorize)
         app = Starlette(
-            routes=[*health_routes(self), *webhook_routes(self.settings, sink), *routes(self.store, self.settings)]
+            routes=[
+                *health_routes(self),
+                *webhook_routes(self.settings, sink),
+                *unsubscribe_routes(self.store),
+                *routes(self.store, self.settings),
+            ]
         )
         with serve_in_thread(app, self.settings.web.host, self.settings.web.port) as url:
             yield url

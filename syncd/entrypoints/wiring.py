@@ -38,6 +38,21 @@ def ensure_state_dir(path: Path) -> Path:
     return path
 
 
+def check_database_dir(settings: Settings, *, flag: str = "[database] url") -> None:
+    """A configured SQLite file must be in a directory that exists: a typo must not create directories silently.
+
+    (The default database lives in the state directory, which syncd creates itself.)
+    """
+    from syncd.adapters.db.engine import sqlite_file
+
+    database = sqlite_file(settings.database.url) if settings.database.url else None
+    if database is None:
+        return
+    parent = database.absolute().parent
+    if not parent.is_dir():
+        raise ConfigError(f"the directory {parent} of the SQLite database does not exist; create it or fix {flag}")
+
+
 def register_secrets(settings: Settings) -> None:
     """Tell the log redactor every configured secret, so it is scrubbed even inside library messages."""
     for secret in (
@@ -59,7 +74,11 @@ def open_store(settings: Settings) -> Store:
     except SecretError as exc:  # a bad configured key or key file is a configuration problem, said in one line
         where = "[database] encryption_key" if configured is not None else "the key file"
         raise ConfigError(f"{where}: {exc}") from None
-    return Store.open(settings.database_url, secret_box=box)
+    store = Store.open(settings.database_url, secret_box=box)
+    from syncd.services.athletes import follow_default_units
+
+    follow_default_units(store, settings)  # a changed `[notes] units` reaches athletes who never chose theirs
+    return store
 
 
 def annotation_policy(settings: Settings) -> AnnotationPolicy:

@@ -71,6 +71,7 @@ class LinkedAccount:
     athlete_id: int
     external_id: str
     name: str
+    strava_units: str | None = None  # the athlete's measurement preference on Strava, as a hint
 
 
 def save_link(
@@ -81,11 +82,12 @@ def save_link(
     if isinstance(strava_id, bool) or not isinstance(strava_id, (int, str)) or not str(strava_id):
         raise LinkError("Strava did not say which athlete this is (no athlete id); try linking again")
     name = " ".join(str(athlete.get(k) or "") for k in ("firstname", "lastname")).strip()
-    pref = "imperial" if athlete.get("measurement_preference") == "feet" else units
-    athlete_id = store.ensure_athlete(f"{PROVIDER}:{strava_id}", name=name, units=pref)
+    preference = {"feet": "imperial", "meters": "metric"}.get(str(athlete.get("measurement_preference")))
+    # Units follow `[notes] units` until the athlete chooses (`syncd athlete set --units`): never frozen at link.
+    athlete_id = store.ensure_athlete(f"{PROVIDER}:{strava_id}", name=name, units=units)
     account_id = store.upsert_account(athlete_id, PROVIDER, str(strava_id), dict(tokens))
     log.info("account_linked", provider=PROVIDER, external_id=str(strava_id), account_id=account_id)
-    return LinkedAccount(account_id, athlete_id, str(strava_id), name)
+    return LinkedAccount(account_id, athlete_id, str(strava_id), name, preference)
 
 
 def link_with_code(store: Store, endpoint: Endpoint, code: str) -> LinkedAccount:

@@ -39,7 +39,8 @@ class AnnotationPolicy:
     @property
     def version(self) -> str:
         """Stored with each annotation: a change here is what makes `reannotate` redo an activity."""
-        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}"
+        hr = f"-hr{self.max_heart_rate:g}" if self.max_heart_rate else ""
+        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}{hr}"
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,24 @@ def gear_as_of(gear: Gear, later_m: float) -> Gear:
 
 
 def policy_for_athlete(store: AthleteRepository, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
-    """The athlete's own unit preference wins over the configured default."""
-    units = store.get_athlete(athlete_id).units
-    if units == policy.units:
+    """The athlete's own settings (`syncd athlete set`: units, maximum heart rate) over the configured defaults."""
+    athlete = store.get_athlete(athlete_id)
+    units: Units = "imperial" if athlete.units == "imperial" else "metric"
+    max_hr = athlete.max_heart_rate or policy.max_heart_rate
+    if (units, max_hr) == (policy.units, policy.max_heart_rate):
         return policy
-    return replace(policy, units="imperial" if units == "imperial" else "metric")
+    return replace(policy, units=units, max_heart_rate=max_hr)
+
+
+def athlete_write_back(
+    store: AthleteRepository, athlete_id: int, activity: Activity, default: Iterable[str]
+) -> Iterable[str]:
+    """The athlete's own write-back mode (`syncd athlete set --write-back`) over the platform's `write_back`."""
+    mode = store.get_athlete(athlete_id).write_back
+    provider = activity.source.value
+    if mode is None or provider not in ("strava", "garmin"):
+        return default
+    return (provider,) if mode == "all" or (mode == "private" and activity.private) else ()
 
 
 @dataclass(frozen=True)
@@ -122,7 +136,9 @@ def annotate_stored(
             gear = gear_as_of(gear, later)
     policy = policy_for_athlete(store, stored.athlete_id, policy)
     annotated = annotate_one(activity, history, policy, gear=gear, now=now)
-    providers = list(write_back_providers(activity)) if activity.source is not Source.FILE else []
+    providers: list[str] = []
+    if activity.source is not Source.FILE:
+        providers = list(athlete_write_back(store, stored.athlete_id, activity, write_back_providers(activity)))
     changed = store.save_annotation(
         activity_id, policy.version, annotated.annotation.flags, annotated.note, write_back_to=providers
     )

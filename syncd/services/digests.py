@@ -96,18 +96,29 @@ def address_problem(address: str) -> str | None:
     return None
 
 
-def recipient(athlete: AthleteRecord, settings: Settings) -> str | None:
-    """The athlete's digest address when they opted in; the default local athlete falls back to `[email] to`.
+def recipient(athlete: AthleteRecord, settings: Settings, *, owner_id: int | None = None) -> str | None:
+    """Where this athlete's digest goes, or None.
 
-    Setting `[email] to` is the local athlete's opt-in; everyone else needs `digest_opt_in` and an address.
+    The install's owner (syncd.services.athletes.owner: the single linked athlete, else the local one; with no
+    `owner_id` given, the local athlete) receives it at their own address or `[email] to`, with no opt-in: setting
+    `[email] to` is that person's opt-in. Everyone else needs `digest_opt_in` and an address. An unsubscribe (the
+    email's link or `syncd athlete set --digest off`) stops it for anyone.
     """
-    if athlete.key == LOCAL_ATHLETE and not athlete.email and settings.email.to:
-        return settings.email.to
+    if athlete.digest_unsubscribed_at is not None:
+        return None
     if athlete.digest_opt_in and athlete.email:
         return athlete.email
-    if athlete.key == LOCAL_ATHLETE and athlete.email and settings.email.to:
-        return athlete.email
+    is_owner = athlete.id == owner_id if owner_id is not None else athlete.key == LOCAL_ATHLETE
+    if is_owner and settings.email.to:
+        return athlete.email or settings.email.to
     return None
+
+
+def owner_id(store: Store) -> int | None:
+    from syncd.services.athletes import owner
+
+    found = owner(store)
+    return None if found is None else found.id
 
 
 def athlete_zone(store: Store, athlete: AthleteRecord) -> tzinfo:
@@ -182,7 +193,9 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
         gear=store.list_gear(athlete.id),
         thresholds=settings.rules,
         units=athlete.units,
-        feed_url=settings.digest.feed_url,
+        feed_url=settings.digest.feed_url
+        or (f"{settings.web.base_url.rstrip('/')}/" if settings.web.base_url else None),
+        max_hr=athlete.max_heart_rate,
     )
 
 
@@ -197,7 +210,18 @@ def chart_png(digest: Digest) -> bytes | None:
         return None
 
 
-def message_for(digest: Digest, athlete: AthleteRecord, to: str, settings: Settings, now: datetime) -> EmailMessage:
+def web_base_url(settings: Settings) -> str:
+    """Where the recipient reaches syncd's web pages: `[web] base_url`, else the address syncd serves on."""
+    if settings.web.base_url:
+        return settings.web.base_url.rstrip("/")
+    host = settings.web.host
+    host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{host}:{settings.web.port}"
+
+
+def message_for(
+    digest: Digest, athlete: AthleteRecord, to: str, settings: Settings, now: datetime, *, store: Store | None = None
+) -> EmailMessage:
     from syncd.services.digest_email import build_message
 
     sender = settings.email.sender
@@ -212,7 +236,21 @@ def message_for(digest: Digest, athlete: AthleteRecord, to: str, settings: Setti
         chart_png=chart_png(digest),
         message_id=f"<digest-{athlete.id}-{digest.week}@{domain}>",
         now=now,
+        unsubscribe_url=_unsubscribe_link(store, settings, athlete),
     )
+
+
+def _unsubscribe_link(store: Store | None, settings: Settings, athlete: AthleteRecord) -> str | None:
+    from syncd.adapters.db import StoreError
+    from syncd.services.unsubscribe import unsubscribe_url
+
+    if store is None:
+        return None
+    try:
+        return unsubscribe_url(store, web_base_url(settings), athlete)
+    except StoreError as exc:  # a store opened without its key (tests, tools): the digest still goes out
+        log.warning("digest without an unsubscribe link", athlete=athlete.key, error=str(exc))
+        return None
 
 
 def mailer_from_settings(settings: Settings, *, timeout_s: float | None = None) -> Mailer:
@@ -265,7 +303,8 @@ def send_due_digests(
         athletes = [a for a in athletes if a.key == athlete_key]
         if not athletes:
             raise ConfigError(f"no athlete {athlete_key!r}; list athletes with `syncd status`")
-    wanted = [(a, to) for a in athletes if (to := recipient(a, settings)) is not None]
+    boss = owner_id(store)
+    wanted = [(a, to) for a in athletes if (to := recipient(a, settings, owner_id=boss)) is not None]
     if not wanted or (mailer is None and not settings.email.host):
         return report  # nobody opted in, or email is not configured: digests are off
     mailer = mailer or mailer_from_settings(settings)
@@ -320,7 +359,7 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
             report.skipped += 1
             continue
         try:
-            mailer.send(message_for(digest, athlete, to, settings, now))
+            mailer.send(message_for(digest, athlete, to, settings, now, store=store))
         except Exception as exc:
             error = " ".join(str(exc).split()) or type(exc).__name__
             attempts = (state.attempts if (state := digest_state(store, athlete.id, label)) else 1) or 1
@@ -369,11 +408,15 @@ def digest_summary(store: Store, settings: Settings) -> dict[str, object]:
     """For `syncd status`: recipients, invalid addresses and digests waiting for a retry."""
     recipients = 0
     invalid: list[dict[str, str]] = []
+    to_list: list[dict[str, str]] = []
+    boss = owner_id(store)
     for athlete in store.list_athletes():
-        to = recipient(athlete, settings)
+        to = recipient(athlete, settings, owner_id=boss)
         if to is None:
             continue
         recipients += 1
+        why = "[email] to (the one athlete of this install)" if athlete.id == boss and not athlete.email else "opted in"
+        to_list.append({"athlete": athlete.key, "address": to, "why": why})
         problem = address_problem(to)
         if problem is not None:
             invalid.append({"athlete": athlete.key, "problem": problem})
@@ -382,6 +425,7 @@ def digest_summary(store: Store, settings: Settings) -> dict[str, object]:
     return {
         "enabled": bool(settings.email.host),
         "recipients": recipients,
+        "to": to_list,
         "sent": int(sent),
         "invalid_addresses": invalid,
         "failed": failed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from syncd import __version__
@@ -14,27 +15,18 @@ if TYPE_CHECKING:
 
 
 def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -> dict[str, Any]:
-    last_sync = _last_sync(store)
-    accounts = [
-        {
-            "id": a.id,
-            "provider": a.provider,
-            "external_id": a.external_id,
-            "state": a.state,
-            "message": a.state_message,
-            "last_sync": last_sync.get(a.id),
-            "next_due": a.next_due_at,
-            "leased_by": a.lease_owner,
-        }
-        for a in store.list_accounts()
-    ]
+    from syncd.services.athletes import owner
+
+    athletes = {a.id: a for a in store.list_athletes()}
+    boss = owner(store)
     return {
         "version": __version__,
         "database": shown_url(settings.database_url),
         "state_dir": str(settings.state_dir),
         "rules_version": policy.version,
-        "athletes": len(store.list_athletes()),
-        "accounts": accounts,
+        "athletes": len(athletes),
+        "owner": boss.key if boss is not None else None,
+        "accounts": account_rows(store),
         "rows": store.counts(),
         "digests": _digests(store, settings),
         "strava": _strava(store, settings),
@@ -42,6 +34,29 @@ def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -
         "rate_budget_left": _budget_left(store, settings),
         "garmin": _garmin(store, settings),
     }
+
+
+def account_rows(store: Store) -> list[dict[str, Any]]:
+    """Each linked account with its state, last and next sync, and who holds it now (for `status`, `accounts`)."""
+    athletes = {a.id: a for a in store.list_athletes()}
+    last_sync = _last_sync(store)
+    now = datetime.now(UTC)
+    return [
+        {
+            "id": a.id,
+            "provider": a.provider,
+            "external_id": a.external_id,
+            "athlete": athletes[a.athlete_id].key if a.athlete_id in athletes else "",
+            "athlete_name": athletes[a.athlete_id].name if a.athlete_id in athletes else "",
+            "state": a.state,
+            "message": a.state_message,
+            "last_sync": last_sync.get(a.id),
+            "next_due": a.next_due_at,
+            "leased_by": a.lease_owner if a.lease_expires_at and a.lease_expires_at > now else None,
+            "lease_until": a.lease_expires_at if a.lease_expires_at and a.lease_expires_at > now else None,
+        }
+        for a in store.list_accounts()
+    ]
 
 
 def _garmin(store: Store, settings: Settings) -> dict[str, Any]:

@@ -160,7 +160,7 @@ class _Drain:
 
     def _write(self, item: OutboxItem, writer: DescriptionWriter, stored: StoredActivity) -> WriteOutcome:
         """Read fresh, merge our block, PUT only when the text changed, record what was written."""
-        mode = self.modes.get(item.provider, "all")
+        mode = _athlete_mode(self.store, stored.athlete_id) or self.modes.get(item.provider, "all")
         if mode == "off":
             return self._done(item, "off")
         remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
@@ -179,6 +179,12 @@ class _Drain:
         self.store.outbox_log.record_result(item.id, self.worker, result)
         log.info("writeback_done", activity_id=item.activity_id, provider=item.provider, status=merged.status)
         return self._done(item, merged.status, diff)
+
+
+def _athlete_mode(store: WritebackStore, athlete_id: int) -> WriteBackMode | None:
+    """The athlete's own write-back mode (`syncd athlete set --write-back`), which wins over the platform's."""
+    mode = store.get_athlete(athlete_id).write_back
+    return mode if mode in ("all", "private", "off") else None  # type: ignore[return-value]
 
 
 def _has_block(text: str) -> bool:
@@ -201,12 +207,13 @@ def _preview(
     writer = writers.get(provider)
     if writer is None:
         return WriteOutcome(item_id, activity_id, provider, "failed", error=f"no writer for {provider}")
-    if modes.get(provider, "all") == "off":
-        return WriteOutcome(item_id, activity_id, provider, "off")
     try:
         stored = store.get_activity(activity_id, with_streams=False)
+        mode = _athlete_mode(store, stored.athlete_id) or modes.get(provider, "all")
+        if mode == "off":
+            return WriteOutcome(item_id, activity_id, provider, "off")
         remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
-        if modes.get(provider, "all") == "private" and not remote.private:
+        if mode == "private" and not remote.private:
             return WriteOutcome(item_id, activity_id, provider, "skipped_public")
         before = remote.text or ""
         merged = merge_description(

@@ -304,6 +304,9 @@ class MemoryOutbox:
     def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
         return self.activities.get_activity(activity_id, with_streams=with_streams)
 
+    def get_athlete(self, athlete_id: int) -> AthleteRecord:
+        return self.activities.get_athlete(athlete_id)
+
     def claim_writebacks(
         self, worker: str, *, now: datetime, lease_s: float, limit: int, providers: Collection[str] | None = None
     ) -> list[OutboxItem]:

@@ -149,6 +149,10 @@ def shown_url(url: str) -> str:
 
 
 def sqlite_file(url: str) -> Path | None:
-    """The file of an SQLite database URL (None for PostgreSQL, in-memory or URI databases)."""
-    parsed = make_url(url)
+    """The file of an SQLite database URL (None for PostgreSQL, in-memory, URI or unparsable URLs: the store names
+    a bad URL itself when it opens it)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
     return _sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None

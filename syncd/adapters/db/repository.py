@@ -64,6 +64,7 @@ from syncd.records import (
 )
 
 _BATCH = 500
+STALE = "stale"  # the rules version of an annotation whose athlete's settings changed since it was written
 _ACCOUNT_STATES = frozenset({"ok", "needs_relink", "error"})
 
 
@@ -126,6 +127,12 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
 
+    def signing_key(self, purpose: str) -> bytes:
+        """A key derived from the encryption key, for links that must work without a login (unsubscribe)."""
+        if self._box is None:
+            raise StoreError("the store was opened without its encryption key; open it with open_store(settings)")
+        return self._box.derive(purpose)
+
     def _now(self) -> datetime:
         return _aware(self._clock.now(), "clock.now()")
 
@@ -165,6 +172,7 @@ class Store:
                 ("name", name),
                 ("timezone", timezone_name),
                 ("units", units),
+                ("units_chosen", True if units is not None else None),
                 ("email", email),
                 ("digest_opt_in", digest_opt_in),
             )
@@ -176,6 +184,62 @@ class Store:
             result = conn.execute(sa.update(AthleteRow).where(AthleteRow.id == athlete_id).values(**changes))
         if result.rowcount == 0:
             raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
+
+    def set_athlete_settings(self, athlete_id: int, **changes: Any) -> None:
+        """Write the given athlete columns (`syncd athlete set`; syncd.services.athletes validates the values)."""
+        allowed = {
+            "units",
+            "units_chosen",
+            "max_heart_rate",
+            "write_back",
+            "digest_unsubscribed_at",
+            "timezone",
+            "email",
+            "digest_opt_in",
+        }
+        unknown = set(changes) - allowed
+        if unknown:
+            raise StoreError(f"not an athlete setting: {', '.join(sorted(unknown))}")
+        if not changes:
+            return
+        with self._engine.begin() as conn:
+            result = conn.execute(sa.update(AthleteRow).where(AthleteRow.id == athlete_id).values(**changes))
+        if result.rowcount == 0:
+            raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd athlete list`")
+
+    def follow_default_units(self, units: str) -> list[int]:
+        """Athletes who never chose their units follow `[notes] units`; returns those whose units changed now."""
+        if units not in ("metric", "imperial"):
+            raise StoreError(f"units must be 'metric' or 'imperial', not {units!r}: fix [notes] units")
+        with self._engine.begin() as conn:
+            ids = list(
+                conn.execute(
+                    sa.select(AthleteRow.id).where(~AthleteRow.units_chosen, AthleteRow.units != units)
+                ).scalars()
+            )
+            if ids:
+                conn.execute(sa.update(AthleteRow).where(AthleteRow.id.in_(ids)).values(units=units))
+        return [int(i) for i in ids]
+
+    def mark_annotations_stale(self, athlete_id: int, *, gear_id: str | None = None) -> int:
+        """Make `reannotate` (and the daemon's periodic re-run) redo these activities after a settings change.
+
+        The newest annotation of each of the athlete's activities (only those with `gear_id`, when given) gets the
+        rules version "stale", which never equals a current version; returns how many were marked.
+        """
+        latest = (
+            sa.select(sa.func.max(AnnotationRow.id))
+            .join(ActivityRow, ActivityRow.id == AnnotationRow.activity_id)
+            .where(ActivityRow.athlete_id == athlete_id)
+            .group_by(AnnotationRow.activity_id)
+        )
+        if gear_id is not None:
+            latest = latest.where(ActivityRow.gear_id == gear_id)
+        with self._engine.begin() as conn:
+            ids = list(conn.execute(latest).scalars())
+            if ids:
+                conn.execute(sa.update(AnnotationRow).where(AnnotationRow.id.in_(ids)).values(rules_version=STALE))
+        return len(ids)
 
     def get_athlete(self, athlete_id: int) -> AthleteRecord:
         with self._engine.connect() as conn:
@@ -382,7 +446,19 @@ class Store:
         }
         stmt = self._insert(GearRow).values(athlete_id=athlete_id, gear_id=gear.gear_id, **values)
         with self._engine.begin() as conn:
-            conn.execute(stmt.on_conflict_do_update(index_elements=["athlete_id", "gear_id"], set_=values))
+            # A platform without per-shoe limits (Strava) never erases the limit set with `syncd athlete set`.
+            keep_limit = {**values, "limit_m": sa.func.coalesce(stmt.excluded.limit_m, GearRow.limit_m)}
+            conn.execute(stmt.on_conflict_do_update(index_elements=["athlete_id", "gear_id"], set_=keep_limit))
+
+    def set_gear_limit(self, athlete_id: int, gear_id: str, limit_m: float | None) -> bool:
+        """The athlete's own replacement distance for one shoe (None: back to `[rules] shoe_limit_km`)."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(GearRow)
+                .where(GearRow.athlete_id == athlete_id, GearRow.gear_id == gear_id)
+                .values(limit_m=limit_m, updated_at=self._now())
+            )
+        return bool(result.rowcount)
 
     def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None:
         with self._engine.connect() as conn:
@@ -566,6 +642,33 @@ class Store:
             limit=limit,
         )
         return sorted((_account(row) for row in rows), key=lambda a: (a.next_due_at, a.id))
+
+    def make_accounts_due(self, now: datetime, *, provider: str | None = None) -> int:
+        """`syncd sync`: a person wants every linked account synced now, not at its scheduled time."""
+        now = _aware(now, "now")
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(AccountRow)
+                .where(
+                    AccountRow.state == "ok",
+                    AccountRow.next_due_at > now,
+                    sa.true() if provider is None else AccountRow.provider == provider,
+                )
+                .values(next_due_at=now)
+            )
+        return int(result.rowcount or 0)
+
+    def activity_changes(self, since: datetime) -> dict[tuple[int, str], tuple[int, int]]:
+        """(new, updated) activities per (athlete id, source) written since `since` (what a sync pass did)."""
+        since = _aware(since, "since")
+        new = sa.func.sum(sa.case((ActivityRow.created_at >= since, 1), else_=0))
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(ActivityRow.athlete_id, ActivityRow.source, new.label("new"), sa.func.count().label("n"))
+                .where(ActivityRow.updated_at >= since)
+                .group_by(ActivityRow.athlete_id, ActivityRow.source)
+            ).all()
+        return {(int(r.athlete_id), str(r.source)): (int(r.new or 0), int(r.n) - int(r.new or 0)) for r in rows}
 
     def release_account(
         self, account_id: int, worker: str, *, next_due_at: datetime, sync_cursor: str | None = None
@@ -869,6 +972,10 @@ def _athlete(row: AnyRow) -> AthleteRecord:
         units=row.units,
         email=row.email,
         digest_opt_in=bool(row.digest_opt_in),
+        units_chosen=bool(row.units_chosen),
+        max_heart_rate=row.max_heart_rate,
+        write_back=row.write_back,
+        digest_unsubscribed_at=row.digest_unsubscribed_at,
     )
 
 
