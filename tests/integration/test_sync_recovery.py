@@ -123,7 +123,8 @@ def test_sync_command_reports_a_deferred_run_as_a_failure(
     harness.link(store, sim, athlete, clock=clock)
     sim.inject("GET", r"/activities/\d+/streams$", "not_json")
 
-    code = _print(harness.service(store, sim, clock=clock).run_once("w1"), dry_run=False)
+    started = clock.now()
+    code = _print(store, harness.service(store, sim, clock=clock).run_once("w1"), started, dry_run=False)
 
     out = capsys.readouterr().out
     assert code == 1 and "failed " in out and "will try again" in out
