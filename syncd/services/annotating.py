@@ -19,7 +19,7 @@ from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import AnnotationStore, AthleteRepository
 
 
 Units = Literal["metric", "imperial"]
@@ -85,7 +85,7 @@ def gear_as_of(gear: Gear, later_m: float) -> Gear:
     return replace(gear, distance_m=max(gear.distance_m - later_m, 0.0))
 
 
-def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
+def policy_for_athlete(store: AthleteRepository, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
     """The athlete's own settings (`syncd athlete set`: units, maximum heart rate) over the configured defaults."""
     athlete = store.get_athlete(athlete_id)
     units: Units = "imperial" if athlete.units == "imperial" else "metric"
@@ -95,7 +95,9 @@ def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) 
     return replace(policy, units=units, max_heart_rate=max_hr)
 
 
-def athlete_write_back(store: Store, athlete_id: int, activity: Activity, default: Iterable[str]) -> Iterable[str]:
+def athlete_write_back(
+    store: AthleteRepository, athlete_id: int, activity: Activity, default: Iterable[str]
+) -> Iterable[str]:
     """The athlete's own write-back mode (`syncd athlete set --write-back`) over the platform's `write_back`."""
     mode = store.get_athlete(athlete_id).write_back
     provider = activity.source.value
@@ -113,7 +115,7 @@ class StoredOutcome:
 
 
 def annotate_stored(
-    store: Store,
+    store: AnnotationStore,
     activity_id: int,
     policy: AnnotationPolicy,
     *,
@@ -134,12 +136,13 @@ def annotate_stored(
             gear = gear_as_of(gear, later)
     policy = policy_for_athlete(store, stored.athlete_id, policy)
     annotated = annotate_one(activity, history, policy, gear=gear, now=now)
-    changed = store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)
-    queued = False
-    if changed and annotated.note is not None and activity.source is not Source.FILE:
-        for provider in athlete_write_back(store, stored.athlete_id, activity, write_back_providers(activity)):
-            store.enqueue_writeback(activity_id, provider, annotated.note)
-            queued = True
+    providers: list[str] = []
+    if activity.source is not Source.FILE:
+        providers = list(athlete_write_back(store, stored.athlete_id, activity, write_back_providers(activity)))
+    changed = store.save_annotation(
+        activity_id, policy.version, annotated.annotation.flags, annotated.note, write_back_to=providers
+    )
+    queued = changed and annotated.note is not None and bool(providers)
     return StoredOutcome(activity_id=activity_id, annotated=annotated, changed=changed, queued_writeback=queued)
 
 
@@ -153,7 +156,7 @@ class ReannotateReport:
 
 
 def reannotate(
-    store: Store,
+    store: AnnotationStore,
     policy: AnnotationPolicy,
     *,
     since: datetime | None = None,

@@ -319,7 +319,8 @@ class StravaSimulator(LoopbackServer):
         delay_s: float = 0.0,
     ) -> None:
         """Make the next `times` requests matching `method` and the regex `path` fail with `status`
-        (an HTTP code, "reset" to drop the connection, or "slow" to answer only after `delay_s`)."""
+        (an HTTP code, "reset" to drop the connection, "slow" to answer only after `delay_s`, or "not_json" for a 200
+        whose body is not JSON)."""
         with self._lock:
             self.faults.append(Fault(method.upper(), re.compile(path), status, times, body, delay_s))
 
@@ -547,24 +548,30 @@ class StravaSimulator(LoopbackServer):
                     status, _, payload = self._api(method, path[len("/api/v3") :], query, body, grant)
                     return status, rate, payload, fault.delay_s
                 return fault.status, rate, fault.body or {"message": "Fault", "errors": []}, fault.delay_s
-            self.api_requests += 1
-            if self.hold_at is not None and self.api_requests == self.hold_at:
-                if self.hold_applies:
-                    self._api(method, path[len("/api/v3") :], query, body, grant)
-                self.held.set()
-                return "hold", rate, None, 0.0
-            kind = self.chaos.draw(path) if self.chaos is not None else None
-            if kind is not None and kind not in _AFTER:
-                return self._chaos_answer(kind, rate, grant)
-            status, payload = self._api(method, path[len("/api/v3") :], query, body, grant)[::2]
-            if kind == "reset_after":
-                return "reset", rate, None, 0.0
-            if kind == "timeout_after":
-                assert self.chaos is not None
-                return status, rate, payload, self.chaos.timeout_s
-            if kind == "truncated":
-                return "truncated", rate, payload, 0.0
-            return status, rate, payload, 0.0
+            return self._serve_api(method, path, query, body, grant=grant, rate=rate)
+
+    def _serve_api(
+        self, method: str, path: str, query: dict[str, str], body: bytes, *, grant: _Tokens, rate: dict[str, str]
+    ) -> tuple[int | str, dict[str, str], Any, float]:
+        """An API answer (called under the lock), with the crash suite's hold and the fault suite's chaos."""
+        self.api_requests += 1
+        if self.hold_at is not None and self.api_requests == self.hold_at:
+            if self.hold_applies:
+                self._api(method, path[len("/api/v3") :], query, body, grant)
+            self.held.set()
+            return "hold", rate, None, 0.0
+        kind = self.chaos.draw(path) if self.chaos is not None else None
+        if kind is not None and kind not in _AFTER:
+            return self._chaos_answer(kind, rate, grant)
+        status, payload = self._api(method, path[len("/api/v3") :], query, body, grant)[::2]
+        if kind == "reset_after":
+            return "reset", rate, None, 0.0
+        if kind == "timeout_after":
+            assert self.chaos is not None
+            return status, rate, payload, self.chaos.timeout_s
+        if kind == "truncated":
+            return "truncated", rate, payload, 0.0
+        return status, rate, payload, 0.0
 
     def _chaos_answer(
         self, kind: str, rate: dict[str, str], grant: _Tokens
@@ -628,7 +635,7 @@ class StravaSimulator(LoopbackServer):
             return 200, {}, tokens
         return 400, {}, _error("Bad Request", "Token", "grant_type", "invalid")
 
-    def _api(self, method: str, path: str, query: dict[str, str], body: bytes, grant: _Tokens) -> tuple[int, None, Any]:
+    def _api(self, method: str, path: str, query: dict[str, str], body: bytes, grant: _Tokens) -> tuple[int, None, Any]:  # noqa: C901 - a route table: one branch per simulated endpoint
         athlete = self.athletes[grant.athlete_id]
         if path == "/athlete" and method == "GET":
             return 200, None, athlete.payload()
@@ -756,6 +763,8 @@ def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
                 data, content_type = payload.data, payload.content_type
             else:
                 data = b"" if status == 204 else json.dumps(payload).encode()
+            if status == "not_json":  # a proxy's or a broken server's 200 that is not JSON
+                data = b"<html><body>Service temporarily unavailable</body></html>"
             code = int(status) if not isinstance(status, str) else 200
             self.send_response(code)
             for key, value in out_headers.items():
