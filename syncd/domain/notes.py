@@ -293,17 +293,20 @@ FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
 }
 
 
-def render_flag(flag: Flag, units: Units = "metric") -> str:
-    """One note line: '<mark> <Title>: <finding>. <alternative>' (finding left out when no numbers are known)."""
+def render_flag(flag: Flag, units: Units = "metric", advice: Mapping[FlagCode, str] | None = None) -> str:
+    """One note line: '<mark> <Title>: <finding>. <alternative>' (finding left out when no numbers are known).
+
+    `advice` replaces the alternative for some codes (the advice mode's wording, syncd.domain.mode_notes).
+    """
     title = TITLES.get(flag.code, str(flag.code).replace("_", " ").capitalize())
     if flag.confidence is Confidence.LOW:
         title += " (uncertain)"
     formatter = FORMATTERS.get(flag.code)
     finding = formatter(flag.evidence, units) if formatter is not None else ""
     head = f"{title}: {finding}." if finding else f"{title}."
-    advice = SHORT_ADVICE[flag.code]
+    alternative = (advice or {}).get(flag.code) or SHORT_ADVICE[flag.code]
     line = f"{SEVERITY_MARKS[flag.severity]} {head}"
-    return f"{line} {advice}"
+    return f"{line} {alternative}"
 
 
 def line_severity(line: str) -> Severity | None:
@@ -319,14 +322,19 @@ def render_note(
     *,
     units: Literal["metric", "imperial"] = "metric",
     when_clean: Literal["line", "none"] = "line",
+    lead: Sequence[str] = (),
+    advice: Mapping[FlagCode, str] | None = None,
 ) -> str | None:
-    """The note text (without the description markers), most severe flag first, or the clean line / None."""
+    """The note text (without the description markers), most severe flag first, or the clean line / None.
+
+    `lead` lines open the note (the advice mode and why); `advice` is the mode's wording of some alternatives.
+    """
     system = check_units(units)
     if when_clean not in ("line", "none"):
         raise ValueError(f"unknown when_clean {when_clean!r}: use 'line' or 'none'")
     if not flags:
-        return CLEAN_LINE if when_clean == "line" else None
+        return "\n".join([*lead, CLEAN_LINE]) if when_clean == "line" else None
     ordered = sorted(flags, key=lambda flag: -flag.severity.rank)  # stable: rule order breaks ties
-    lines = [render_flag(flag, system) for flag in ordered]
+    lines = [*lead, *(render_flag(flag, system, advice) for flag in ordered)]
     lines.append(CLOSING_LINE)
     return "\n".join(lines)
