@@ -126,6 +126,16 @@ class NotesSettings:
 
 
 @dataclass(frozen=True)
+class AdviceSettings:
+    """Sore now or staying well (docs/pain.md): `auto` chooses from the pain diary; `threshold` 1-10 within
+    `window_days` makes a run's advice the sore-back kind."""
+
+    mode: Literal["auto", "sore", "staying_well"] = "auto"
+    threshold: int = 4
+    window_days: int = 7
+
+
+@dataclass(frozen=True)
 class Settings:
     state_dir: Path
     config_path: Path | None
@@ -137,6 +147,7 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     surface: SurfaceSettings = field(default_factory=SurfaceSettings)
     notes: NotesSettings = field(default_factory=NotesSettings)
+    advice: AdviceSettings = field(default_factory=AdviceSettings)
     rules: Thresholds = field(default_factory=Thresholds)
 
     @property
@@ -155,6 +166,7 @@ SECTIONS: dict[str, type] = {
     "digest": DigestSettings,
     "surface": SurfaceSettings,
     "notes": NotesSettings,
+    "advice": AdviceSettings,
 }
 URL_KEYS = {
     ("strava", "api_url"),
@@ -213,6 +225,11 @@ def load_settings(
         built["rules"] = Thresholds.from_mapping(raw.get("rules", {}))
     except ValueError as exc:
         raise ConfigError(f"{exc}; fix it in {path} or the SYNCD_RULES_* environment") from None
+    advice = built["advice"]
+    if not 1 <= advice.threshold <= 10:
+        raise ConfigError(f"[advice] threshold must be a pain score from 1 to 10; got {advice.threshold}")
+    if not 1 <= advice.window_days <= 60:
+        raise ConfigError(f"[advice] window_days must be from 1 to 60 days; got {advice.window_days}")
     state_dir = Path(env["SYNCD_STATE_DIR"]) if env.get("SYNCD_STATE_DIR") else default_state_dir(env)
     return Settings(state_dir=state_dir, config_path=path if path.exists() else None, **built)
 

@@ -11,13 +11,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from syncd.config import AdviceSettings
+from syncd.domain.advice_mode import ModeDecision, choose_mode
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import week_end_utc, week_start
+from syncd.domain.mode_notes import ADVICE, apply_mode, lead_lines
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
+from syncd.services.pain_diary import mode_for
 
 if TYPE_CHECKING:
     from syncd.adapters.db.records import StoredActivity
@@ -40,11 +44,13 @@ class AnnotationPolicy:
     when_clean: WhenClean = "line"
     surface_map: SurfaceMap | None = None
     max_heart_rate: float | None = None
+    advice: AdviceSettings = field(default_factory=AdviceSettings)
 
     @property
     def version(self) -> str:
         """Stored with each annotation: a change here is what makes `reannotate` redo an activity."""
-        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}"
+        advice = f"{self.advice.mode[:2]}{self.advice.threshold}.{self.advice.window_days}"
+        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}-{advice}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ def annotate_one(
     *,
     gear: Gear | None = None,
     now: datetime | None = None,
+    mode: ModeDecision | None = None,
 ) -> AnnotatedActivity:
     ctx = RuleContext(
         activity=activity,
@@ -72,12 +79,29 @@ def annotate_one(
         now=now,
     )
     annotation = evaluate(ctx)
-    note = (
-        render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean)
-        if activity.sport.is_run
-        else None
-    )
+    note = None
+    if activity.sport.is_run:
+        # the advice mode (sore now / staying well) weighs the flags and opens the note; without a diary (files
+        # annotated without a store) it comes from [advice] mode alone
+        if mode is None:
+            mode = _mode_without_diary(activity, policy.advice)
+        annotation = replace(annotation, flags=apply_mode(annotation.flags, mode.mode))
+        note = render_note(
+            annotation.flags,
+            units=policy.units,
+            when_clean=policy.when_clean,
+            lead=lead_lines(mode),
+            advice=ADVICE[mode.mode],
+        )
     return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
+
+
+def _mode_without_diary(activity: Activity, advice: AdviceSettings) -> ModeDecision:
+    from syncd.services.pain_diary import mode_settings
+
+    return choose_mode(
+        [], run_day=activity.start_local.date(), run_start=activity.start_utc, settings=mode_settings(advice)
+    )
 
 
 def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
@@ -115,7 +139,8 @@ def annotate_stored(
     )
     gear = store.get_gear(stored.athlete_id, activity.gear_id) if activity.gear_id else None
     policy = policy_for_athlete(store, stored.athlete_id, policy)
-    annotated = annotate_one(activity, history, policy, gear=gear, now=now)
+    mode = mode_for(store, stored, policy.advice) if activity.sport.is_run else None
+    annotated = annotate_one(activity, history, policy, gear=gear, now=now, mode=mode)
     changed = store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)
     queued = False
     if changed and annotated.note is not None and activity.source is not Source.FILE:

@@ -154,7 +154,7 @@ def test_text_without_the_tag_word_never_matches(text: str) -> None:
 @given(first=st.integers(0, 10), second=st.integers(0, 10), middle=_filler)
 def test_two_tags_agree_or_conflict(first: int, second: int, middle: str) -> None:
     assume(_clean(middle))
-    reading = read_pain_tag(f"#back {first} {middle} #back {second}")
+    reading = read_pain_tag(f"#back {first}. {middle} #back {second}")
     if first == second:
         assert reading.score == first
     else:

@@ -1,0 +1,266 @@
+"""Use cases of the back-pain diary: record an entry, read a #back tag from an activity, choose a run's advice
+mode, export or delete an athlete's diary, and compare what preceded flare-ups (docs/pain.md).
+
+Pain scores are health data: nothing here logs a score or a note; warnings name the activity and the problem only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+import structlog
+
+from syncd.adapters.db.pain_repository import PainRepository
+from syncd.config import AdviceSettings
+from syncd.domain.advice_mode import ModeDecision, ModeSettings, choose_mode
+from syncd.domain.description import extract_athlete_text
+from syncd.domain.flags import FlagCode
+from syncd.domain.pain import (
+    PainEntry,
+    PainInputError,
+    PainSource,
+    check_day,
+    check_score,
+    clean_note,
+)
+from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
+from syncd.domain.pain_tags import read_pain_tag
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.records import AthleteRecord, StoredActivity
+    from syncd.adapters.db.repository import Store
+
+log = structlog.stdlib.get_logger("syncd.pain")
+
+TagOutcome = Literal["added", "updated", "removed", "unchanged", "ignored"]
+
+
+def mode_settings(advice: AdviceSettings) -> ModeSettings:
+    return ModeSettings(mode=advice.mode, threshold=advice.threshold, window_days=advice.window_days)
+
+
+def find_athlete(store: Store, ref: str) -> AthleteRecord:
+    """The athlete named by key ("strava:1001", "local") or id."""
+    athletes = store.list_athletes()
+    for athlete in athletes:
+        if ref in (athlete.key, str(athlete.id)):
+            return athlete
+    keys = ", ".join(a.key for a in athletes) or "none yet"
+    raise PainInputError(f"no athlete {ref!r}; the athletes are: {keys} (link an account or import files first)")
+
+
+def _local_today(store: Store, athlete_id: int, now: datetime) -> date:
+    """The athlete's today, from the offset of their latest activity (UTC when there is none)."""
+    latest = None
+    for stored in store.iter_activities(athlete_id=athlete_id, since=now - timedelta(days=60)):
+        latest = stored
+    offset = latest.activity.utc_offset_s if latest is not None else 0
+    return (now + timedelta(seconds=offset)).date()
+
+
+def record_entry(
+    store: Store,
+    athlete_id: int,
+    day: date,
+    score: int,
+    *,
+    source: PainSource,
+    note: str | None = None,
+    activity_id: int | None = None,
+    now: datetime | None = None,
+    advice: AdviceSettings | None = None,
+) -> PainEntry:
+    """Check and store an entry a person typed (CLI or the feed's form); raises PainInputError, storing nothing."""
+    now = now or datetime.now(UTC)
+    diary = PainRepository(store.engine)
+    check_score(score)
+    text = clean_note(note)
+    if activity_id is not None:
+        stored = store.get_activity(activity_id, with_streams=False)
+        if stored.athlete_id != athlete_id:
+            raise PainInputError("that activity belongs to another athlete: record pain on your own runs")
+        day = stored.activity.start_local.date()
+    check_day(day, today=_local_today(store, athlete_id, now), first_activity_day=diary.first_activity_day(athlete_id))
+    entry = diary.record(PainEntry(athlete_id, day, score, source, activity_id=activity_id, note=text), now=now)
+    _refresh_modes(diary, athlete_id, day, advice)
+    log.info("pain_entry_recorded", athlete_id=athlete_id, source=source.value)
+    return entry
+
+
+def _refresh_modes(diary: PainRepository, athlete_id: int, day: date, advice: AdviceSettings | None) -> None:
+    """Runs whose mode this entry can change get re-annotated by the next `reannotate` (the daemon runs it)."""
+    window = (advice or AdviceSettings()).window_days
+    diary.mark_runs_stale(athlete_id, day, day + timedelta(days=window))
+
+
+def apply_tag(
+    store: Store,
+    activity_id: int,
+    *,
+    title: str | None,
+    description: str | None = None,
+    full_text: bool,
+    now: datetime | None = None,
+    advice: AdviceSettings | None = None,
+) -> TagOutcome:
+    """Bring the diary in line with the #back tag in an activity's text (the athlete's; our note is skipped).
+
+    `full_text` says both title and description were read: only then does "no tag" remove a stored tag entry
+    (a title-only read from an activity list cannot see a tag in the description). A tag out of range, two
+    different tags, or a tag on something that is not a run: a warning in the log, nothing changed.
+    """
+    diary = PainRepository(store.engine)
+    stored = store.get_activity(activity_id, with_streams=False)
+    athlete_text = extract_athlete_text(description) if description is not None else None
+    reading = read_pain_tag(title, athlete_text)
+    existing = diary.tag_entry(activity_id)
+    if reading.status in ("invalid", "conflict"):
+        log.warning("pain_tag_ignored", activity_id=activity_id, problem=reading.problem)
+        return "ignored"
+    if reading.status == "none":
+        if existing is not None and full_text:
+            diary.remove_tag(activity_id)
+            _refresh_modes(diary, stored.athlete_id, existing.day, advice)
+            log.info("pain_tag_removed", activity_id=activity_id)
+            return "removed"
+        return "unchanged"
+    assert reading.score is not None
+    if not stored.activity.sport.is_run:
+        log.warning("pain_tag_ignored", activity_id=activity_id, problem="a #back tag on an activity that is not a run")
+        return "ignored"
+    day = stored.activity.start_local.date()
+    if existing is not None and existing.score == reading.score and existing.day == day:
+        return "unchanged"
+    diary.record(
+        PainEntry(stored.athlete_id, day, reading.score, PainSource.TAG, activity_id=activity_id),
+        now=now or datetime.now(UTC),
+    )
+    _refresh_modes(diary, stored.athlete_id, day, advice)
+    log.info("pain_tag_read", activity_id=activity_id, change="updated" if existing else "added")
+    return "updated" if existing is not None else "added"
+
+
+def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
+    """The advice mode for one stored run, from the diary as it was before the run."""
+    settings = mode_settings(advice or AdviceSettings())
+    diary = PainRepository(store.engine)
+    activity = stored.activity
+    run_day = activity.start_local.date()
+    entries = diary.entries(
+        stored.athlete_id, day_from=run_day - timedelta(days=settings.window_days + 1), day_to=run_day
+    )
+    previous = [
+        h
+        for h in store.history(stored.athlete_id, activity.start_utc - timedelta(days=30), activity.start_utc)
+        if h.sport.is_run and h.key != activity.key and h.start_utc < activity.start_utc - timedelta(minutes=2)
+    ]
+    last = max(previous, key=lambda h: h.start_utc, default=None)
+    athlete_mode = diary.advice_mode(stored.athlete_id)
+    return choose_mode(
+        entries,
+        run_day=run_day,
+        run_start=activity.start_utc,
+        settings=settings,
+        athlete_mode=athlete_mode if athlete_mode in ("auto", "sore", "staying_well") else None,  # type: ignore[arg-type]
+        previous_run_start=last.start_utc if last else None,
+        previous_run_day=last.local_date if last else None,
+    )
+
+
+def set_athlete_mode(store: Store, athlete_id: int, mode: str | None) -> None:
+    """An athlete's own mode (`auto`/None follows [advice] mode); their runs' notes are redone."""
+    if mode not in (None, "auto", "sore", "staying_well"):
+        raise PainInputError(f"mode {mode!r}: use auto, sore or staying_well")
+    diary = PainRepository(store.engine)
+    diary.set_advice_mode(athlete_id, None if mode == "auto" else mode)
+    diary.mark_runs_stale(athlete_id, date.min, date.max - timedelta(days=1))
+
+
+def entry_json(entry: PainEntry, athlete_key: str) -> dict[str, object]:
+    return {
+        "athlete": athlete_key,
+        "date": entry.day.isoformat(),
+        "score": entry.score,
+        "source": entry.source.value,
+        "activity_id": entry.activity_id,
+        "note": entry.note,
+    }
+
+
+def list_entries(store: Store, athlete_id: int | None = None) -> list[dict[str, object]]:
+    keys = {a.id: a.key for a in store.list_athletes()}
+    return [
+        entry_json(e, keys.get(e.athlete_id, str(e.athlete_id)))
+        for e in PainRepository(store.engine).entries(athlete_id)
+    ]
+
+
+def export_athlete(store: Store, athlete_id: int) -> dict[str, object]:
+    """Everything the diary holds about one athlete (their export: `syncd pain --export ATHLETE`)."""
+    athlete = store.get_athlete(athlete_id)
+    diary = PainRepository(store.engine)
+    return {
+        "athlete": athlete.key,
+        "advice_mode": diary.advice_mode(athlete_id) or "auto",
+        "entries": [
+            {**entry_json(e, athlete.key), "recorded_at": e.recorded_at.isoformat() if e.recorded_at else None}
+            for e in diary.entries(athlete_id)
+        ],
+    }
+
+
+def delete_athlete_diary(store: Store, athlete_id: int) -> int:
+    return PainRepository(store.engine).delete_athlete(athlete_id)
+
+
+# ---- what preceded flare-ups ---------------------------------------------------------------------------------
+
+
+def exposures(store: Store, athlete_id: int) -> list[ExposureSession]:
+    """Each activity once (a run on two platforms counts once), with what its flags measured."""
+    sessions: list[ExposureSession] = []
+    seen: set[str] = set()
+    for stored in store.iter_activities(athlete_id=athlete_id):
+        if stored.logical_group is not None:
+            if stored.logical_group in seen:
+                continue
+            seen.add(stored.logical_group)
+        activity = stored.activity
+        latest = store.latest_annotation(stored.id)
+        flags = {f.code: f for f in latest.flags} if latest is not None else {}
+        hard = flags.get(FlagCode.HARD_SURFACE)
+        hard_m = 0.0
+        if hard is not None:
+            for key in ("hard_m", "paved_m"):
+                value = hard.evidence.get(key)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    hard_m = float(value)
+                    break
+        sessions.append(
+            ExposureSession(
+                start_utc=activity.start_utc,
+                day=activity.start_local.date(),
+                sport=activity.sport,
+                duration_s=activity.duration_s or 0.0,
+                hard_m=hard_m,
+                descent_m=float(activity.elevation_loss_m or 0.0),
+                speed=FlagCode.SPEED_WORK in flags or activity.workout_type in (1, 3),
+                worn_shoes=FlagCode.WORN_SHOES in flags,
+            )
+        )
+    return sessions
+
+
+@dataclass(frozen=True)
+class AthleteAnalysis:
+    athlete_key: str
+    analysis: PainAnalysis
+
+
+def analysis_for(store: Store, athlete_id: int, advice: AdviceSettings | None = None) -> AthleteAnalysis:
+    threshold = (advice or AdviceSettings()).threshold
+    entries = PainRepository(store.engine).entries(athlete_id)
+    result = analyse(entries, exposures(store, athlete_id), AnalysisSettings(painful_from=threshold))
+    return AthleteAnalysis(store.get_athlete(athlete_id).key, result)
