@@ -83,7 +83,7 @@ class PainRepository:
 
     def _select(self, *where: sa.ColumnElement[bool]) -> list[PainEntry]:
         query = (
-            sa.select(PainEntryRow, ActivityRow.start_utc)
+            sa.select(PainEntryRow.__table__, ActivityRow.start_utc.label("activity_start"))
             .outerjoin(ActivityRow, ActivityRow.id == PainEntryRow.activity_id)
             .where(*where)
             .order_by(PainEntryRow.athlete_id, PainEntryRow.day, PainEntryRow.recorded_at, PainEntryRow.id)
@@ -92,15 +92,15 @@ class PainRepository:
             rows = conn.execute(query).all()
         return [
             PainEntry(
-                athlete_id=int(row.PainEntryRow.athlete_id),
-                day=row.PainEntryRow.day,
-                score=int(row.PainEntryRow.score),
-                source=PainSource(row.PainEntryRow.source),
-                activity_id=row.PainEntryRow.activity_id,
-                note=row.PainEntryRow.note,
-                recorded_at=row.PainEntryRow.recorded_at,
-                activity_start_utc=row.start_utc,
-                id=int(row.PainEntryRow.id),
+                athlete_id=int(row.athlete_id),
+                day=row.day,
+                score=int(row.score),
+                source=PainSource(row.source),
+                activity_id=row.activity_id,
+                note=row.note,
+                recorded_at=row.recorded_at,
+                activity_start_utc=row.activity_start,
+                id=int(row.id),
             )
             for row in rows
         ]
