@@ -350,10 +350,12 @@ class Daemon:
             log.error("digest_job_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _rescan_job(self) -> None:
-        """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit), and
-        on each week's last run once its week is over (weekly cross-training/strength findings)."""
+        """Daily: re-read the last few days' run descriptions for #back tags (one read per run), re-run the rules
+        where their version changed (an upgrade, a threshold edit, a diary entry that changes a run's advice mode),
+        and on each week's last run once its week is over (weekly cross-training/strength findings)."""
         from syncd.entrypoints.wiring import annotation_policy
         from syncd.services.annotating import reannotate, refresh_finished_weeks
+        from syncd.services.pain_diary import refresh_recent_tags
         from syncd.services.write_back_policy import write_back_providers
 
         try:
@@ -362,6 +364,11 @@ class Daemon:
                 strava=self.settings.strava.write_back, garmin=self.settings.garmin.write_back
             )
             now = datetime.now(UTC)
+            # descriptions of the last days' runs: a #back tag added (or removed) there fires no webhook
+            readers = {p.name: w for p in self.platforms if (w := getattr(p.service, "writer", None)) is not None}
+            tags = refresh_recent_tags(self.store, readers, now=now, advice=self.settings.advice)
+            if tags:
+                log.info("pain_tags_refreshed", changed=tags)
             report = reannotate(self.store, policy, now=now, write_back_providers=providers)
             weekly = refresh_finished_weeks(self.store, policy, now=now, write_back_providers=providers)
             if report.changed or weekly:

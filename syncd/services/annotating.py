@@ -21,7 +21,7 @@ from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
-from syncd.services.pain_diary import mode_for
+from syncd.services.pain_diary import apply_stored_tag, mode_for
 
 if TYPE_CHECKING:
     from syncd.adapters.db.records import StoredActivity
@@ -139,6 +139,7 @@ def annotate_stored(
     )
     gear = store.get_gear(stored.athlete_id, activity.gear_id) if activity.gear_id else None
     policy = policy_for_athlete(store, stored.athlete_id, policy)
+    apply_stored_tag(store, stored, advice=policy.advice)  # a #back tag steers the notes of the runs after this one
     mode = mode_for(store, stored, policy.advice) if activity.sport.is_run else None
     annotated = annotate_one(activity, history, policy, gear=gear, now=now, mode=mode)
     changed = store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)

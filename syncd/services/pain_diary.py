@@ -6,6 +6,7 @@ Pain scores are health data: nothing here logs a score or a note; warnings name 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -31,6 +32,7 @@ from syncd.domain.pain_tags import read_pain_tag
 if TYPE_CHECKING:
     from syncd.adapters.db.records import AthleteRecord, StoredActivity
     from syncd.adapters.db.repository import Store
+    from syncd.ports import DescriptionWriter
 
 log = structlog.stdlib.get_logger("syncd.pain")
 
@@ -140,6 +142,83 @@ def apply_tag(
     _refresh_modes(diary, stored.athlete_id, day, advice)
     log.info("pain_tag_read", activity_id=activity_id, change="updated" if existing else "added")
     return "updated" if existing is not None else "added"
+
+
+def read_remote_description(
+    store: Store,
+    activity_id: int,
+    text: str | None,
+    *,
+    now: datetime | None = None,
+    advice: AdviceSettings | None = None,
+) -> TagOutcome:
+    """A description just read from the platform (before a write-back, or at the daily re-scan): keep the stored
+    copy current and bring the diary in line with its tag. Never raises: the caller's work goes on."""
+    try:
+        PainRepository(store.engine).keep_description(activity_id, text)
+        stored = store.get_activity(activity_id, with_streams=False)
+        return apply_tag(
+            store,
+            activity_id,
+            title=stored.activity.name,
+            description=text or "",
+            full_text=True,
+            now=now,
+            advice=advice,
+        )
+    except Exception as exc:
+        log.warning("pain_tag_read_failed", activity_id=activity_id, error=type(exc).__name__)
+        return "ignored"
+
+
+def apply_stored_tag(store: Store, stored: StoredActivity, *, advice: AdviceSettings | None = None) -> TagOutcome:
+    """The tag in a stored activity's title and description (as last fetched); never raises.
+
+    The description is only known once the detail was fetched (Strava's list carries the title only): before
+    that a missing tag removes nothing.
+    """
+    activity = stored.activity
+    detail = stored.raw.get("detail") if isinstance(stored.raw, dict) else None
+    full = activity.description is not None or bool(detail) or activity.source.value == "file"
+    try:
+        return apply_tag(
+            store, stored.id, title=activity.name, description=activity.description, full_text=full, advice=advice
+        )
+    except Exception as exc:
+        log.warning("pain_tag_read_failed", activity_id=stored.id, error=type(exc).__name__)
+        return "ignored"
+
+
+RECENT_TAG_DAYS = 3
+
+
+def refresh_recent_tags(
+    store: Store,
+    readers: Mapping[str, DescriptionWriter],
+    *,
+    now: datetime,
+    days: int = RECENT_TAG_DAYS,
+    advice: AdviceSettings | None = None,
+) -> int:
+    """Daily: re-read the descriptions of the last `days` days' runs (a description edit fires no webhook and
+    changes nothing in the activity list). One read per run; a rate limit stops that platform. Returns changes."""
+    changed = 0
+    stopped: set[str] = set()
+    for stored in store.iter_activities(since=now - timedelta(days=days)):
+        provider = stored.activity.source.value
+        reader = readers.get(provider)
+        if reader is None or provider in stopped or not stored.activity.sport.is_run:
+            continue
+        try:
+            remote = reader.read_description(stored.athlete_id, stored.activity.external_id)
+        except Exception as exc:
+            if "RateLimited" in type(exc).__name__:
+                stopped.add(provider)
+            log.warning("pain_tag_reread_failed", activity_id=stored.id, provider=provider, error=type(exc).__name__)
+            continue
+        outcome = read_remote_description(store, stored.id, remote.text, now=now, advice=advice)
+        changed += outcome in ("added", "updated", "removed")
+    return changed
 
 
 def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:

@@ -22,6 +22,7 @@ from syncd.adapters.platform_errors import PlatformGoneError, PlatformRateLimite
 from syncd.adapters.strava.errors import GoneError, RateLimitedError, StravaError, UnauthorizedError
 from syncd.domain.description import merge_description
 from syncd.ports import DescriptionWriter
+from syncd.services.pain_diary import read_remote_description
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -116,6 +117,7 @@ def drain_outbox(
                 report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "off"))
                 continue
             remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
+            read_remote_description(store, item.activity_id, remote.text, now=now())  # the runner's #back tag
             if mode == "private" and not remote.private:
                 record_result(store.engine, item.id, worker, {"written": False, "status": "skipped_public"})
                 store.complete_writeback(item.id, worker)

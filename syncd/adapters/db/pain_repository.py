@@ -143,6 +143,11 @@ class PainRepository:
             return None
         return first.date() if isinstance(first, datetime) else datetime.fromisoformat(str(first)).date()
 
+    def keep_description(self, activity_id: int, text: str | None) -> None:
+        """The description as just read from the platform, so re-annotating later reads the runner's current tag."""
+        with self._engine.begin() as conn:
+            conn.execute(sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(description=text))
+
     def mark_runs_stale(self, athlete_id: int, day_from: date, day_to: date) -> int:
         """Make `reannotate` redo the notes of runs on day_from..day_to (local), whose mode an entry may change."""
         latest = (

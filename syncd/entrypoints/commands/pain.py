@@ -71,9 +71,7 @@ def cmd_pain(args: argparse.Namespace, settings: Settings | None) -> int:
             if args.mode:
                 assert athlete is not None
                 pain_diary.set_athlete_mode(store, athlete.id, args.mode)
-                print(
-                    f"{athlete.key}: advice mode {args.mode}; `syncd reannotate` (or the daemon daily) redoes notes"
-                )
+                print(f"{athlete.key}: advice mode {args.mode}; `syncd reannotate` (or the daemon daily) redoes notes")
                 return EXIT_OK
             if args.export:
                 assert athlete is not None
