@@ -178,5 +178,12 @@ def unlink(store: Store, account_id: int) -> int:
         if provider == PROVIDER:
             conn.execute(sa.delete(GearRow).where(GearRow.athlete_id == athlete_id))
         conn.execute(sa.delete(AccountRow).where(AccountRow.id == account_id))
+        # the pain diary is health data: entries on the deleted runs went with them (foreign key); when the
+        # athlete has no linked account left, the rest of their diary goes too
+        left = conn.execute(sa.select(sa.func.count()).where(AccountRow.athlete_id == athlete_id)).scalar_one()
+    if not left:
+        from syncd.services.pain_diary import delete_athlete_diary
+
+        delete_athlete_diary(store, athlete_id)
     log.info("account_unlinked", account_id=account_id, provider=provider, activities_deleted=deleted)
     return int(deleted or 0)

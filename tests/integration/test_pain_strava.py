@@ -107,3 +107,19 @@ def test_bad_tags_are_logged_and_change_nothing(
     assert logged.count("pain_tag_ignored") >= 2  # at annotation and again when the write-back re-reads
     assert "#back tags with different scores" in logged and "a #back tag whose score is not a whole number" in logged
     assert "12" not in "".join(line for line in logged.splitlines() if "pain_tag" in line)
+
+
+def test_unlinking_the_last_account_deletes_the_diary(store: Store, sim: StravaSimulator, clock: FakeClock) -> None:
+    from syncd.services.accounts import unlink
+    from syncd.services.pain_diary import export_athlete, record_entry
+
+    athlete = sim.add_athlete(firstname="Cy", lastname="Runner").id
+    _add_run(sim, athlete, 30, clock, "#back 5")
+    linked = harness.link(store, sim, athlete, clock=clock)
+    harness.service(store, sim, clock=clock).run_once("w1")
+    athlete_id = linked.athlete_id
+    record_entry(store, athlete_id, clock.now().date(), 2, source=PainSource.CLI, now=clock.now())
+    exported = export_athlete(store, athlete_id)
+    assert sorted(str(e["source"]) for e in exported["entries"]) == ["cli", "tag"]  # type: ignore[union-attr]
+    unlink(store, linked.account_id)
+    assert PainRepository(store.engine).entries() == []
