@@ -34,6 +34,7 @@ from syncd.config import ConfigError, Settings
 from syncd.domain.digest import Digest, WeekRun, build_digest, parse_week
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
+from syncd.services.pain_diary import week_mode
 
 if TYPE_CHECKING:
     from syncd.adapters.db.records import AthleteRecord
@@ -218,6 +219,7 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
             )
         )
     history = store.history(athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
+    mode, pattern = week_mode(store, athlete.id, monday, settings.advice)
     return build_digest(
         athlete_name=athlete.name,
         week_monday=monday,
@@ -227,6 +229,9 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
         thresholds=settings.rules,
         units=athlete.units,
         feed_url=settings.digest.feed_url,
+        mode=mode.mode.label,
+        mode_reason=mode.reason,
+        pain_pattern=pattern,
     )
 
 

@@ -343,3 +343,24 @@ def analysis_for(store: Store, athlete_id: int, advice: AdviceSettings | None = 
     entries = PainRepository(store.engine).entries(athlete_id)
     result = analyse(entries, exposures(store, athlete_id), AnalysisSettings(painful_from=threshold))
     return AthleteAnalysis(store.get_athlete(athlete_id).key, result)
+
+
+def week_mode(store: Store, athlete_id: int, monday: date, advice: AdviceSettings) -> tuple[ModeDecision, str | None]:
+    """The digest's mode (as of the week's last day) and the analysis sentence, only when the evidence supports it."""
+    sunday = monday + timedelta(days=6)
+    settings = mode_settings(advice)
+    diary = PainRepository(store.engine)
+    entries = diary.entries(athlete_id, day_to=sunday)
+    fixed = diary.advice_mode(athlete_id)
+    end = datetime.combine(sunday + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    decision = choose_mode(
+        entries,
+        run_day=sunday,
+        run_start=end,
+        settings=settings,
+        athlete_mode=fixed if fixed in ("sore", "staying_well") else None,  # type: ignore[arg-type]
+    )
+    if not entries:
+        return decision, None
+    sentence = analysis_for(store, athlete_id, advice).analysis.digest_sentence()
+    return decision, sentence
