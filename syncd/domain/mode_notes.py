@@ -33,14 +33,14 @@ REST_FIRST_LINE = (
 
 ADVICE: Mapping[AdviceMode, Mapping[FlagCode, str]] = {
     AdviceMode.SORE: {
-        FlagCode.HARD_SURFACE: "Until your back settles: grass, dirt trails or a treadmill.",
-        FlagCode.DOWNHILL: "Until your back settles: keep to level ground; descents land harder.",
-        FlagCode.SPEED_WORK: "Until your back settles: no speed work, jog easy instead.",
+        FlagCode.HARD_SURFACE: "Until it settles: grass, trails or a treadmill.",
+        FlagCode.DOWNHILL: "Until it settles: keep to level ground.",
+        FlagCode.SPEED_WORK: "Until it settles: no speed work, jog easy.",
     },
     AdviceMode.STAYING_WELL: {
-        FlagCode.HARD_SURFACE: "Fine while your back is well; softer ground helps if it gets sore.",
-        FlagCode.DOWNHILL: "Fine while your back is well; keep to level ground if it gets sore.",
-        FlagCode.SPEED_WORK: "Fine while your back is well: warm up first and keep the next day easy.",
+        FlagCode.HARD_SURFACE: "Fine while well; grass or trails if sore.",
+        FlagCode.DOWNHILL: "Fine while well; level ground if sore.",
+        FlagCode.SPEED_WORK: "Fine while well; warm up first, easy day after.",
     },
 }
 
