@@ -72,10 +72,15 @@ class ModeDecision:
         return f"{self.mode.value}{'+rest' if self.rest_first else ''}"
 
 
+# Runs starting this close together are the same run recorded on two platforms (Garmin and Strava): a tag on one
+# copy must not count for the other.
+SAME_RUN = timedelta(minutes=5)
+
+
 def _known_before(entry: PainEntry, run_day: date, run_start: datetime) -> bool:
     """An entry counts for a run when it describes a time before the run started."""
     if entry.activity_start_utc is not None:
-        return entry.activity_start_utc < run_start
+        return entry.activity_start_utc < run_start - SAME_RUN
     return entry.day <= run_day  # "woke up sore": a day entry counts for that day's runs
 
 

@@ -135,3 +135,12 @@ def test_staying_well_makes_levers_information_and_prevention_leads() -> None:
     assert lines[0] == "Mode: staying well (no back pain logged)."
     assert lines[1].startswith("\u25b2 Little strength work")
     assert "Rest a day" not in note
+
+
+def test_a_tag_on_the_same_run_from_another_platform_does_not_count_for_its_twin() -> None:
+    day = SEASON_START
+    strava_copy = PainEntry(1, day, 7, PainSource.TAG, activity_id=1, activity_start_utc=_run_start(day))
+    garmin_start = _run_start(day) + timedelta(seconds=40)
+    assert choose_mode([strava_copy], run_day=day, run_start=garmin_start).mode is AdviceMode.STAYING_WELL
+    later = _run_start(day) + timedelta(hours=9)
+    assert choose_mode([strava_copy], run_day=day, run_start=later).mode is AdviceMode.SORE
