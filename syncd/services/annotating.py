@@ -6,6 +6,7 @@ functions around it load history and gear, save the annotation and queue write-b
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -16,6 +17,7 @@ from syncd.domain.advice_mode import ModeDecision, choose_mode
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import week_end_utc, week_start
 from syncd.domain.mode_notes import ADVICE, apply_mode, lead_lines
+from syncd.domain.mode_notes import VERSION as MODE_NOTES_VERSION
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
@@ -49,8 +51,10 @@ class AnnotationPolicy:
     @property
     def version(self) -> str:
         """Stored with each annotation: a change here is what makes `reannotate` redo an activity."""
-        advice = f"{self.advice.mode[:2]}{self.advice.threshold}.{self.advice.window_days}"
-        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}-{advice}"
+        # the advice settings as 3 hex digits: the stored version is at most 40 characters
+        advice = f"{self.advice.mode}:{self.advice.threshold}:{self.advice.window_days}:{MODE_NOTES_VERSION}"
+        digest = hashlib.sha256(advice.encode()).hexdigest()[:3]
+        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}-{digest}"
 
 
 @dataclass(frozen=True)
