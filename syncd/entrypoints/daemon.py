@@ -350,11 +350,12 @@ class Daemon:
             log.error("digest_job_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _rescan_job(self) -> None:
-        """Daily: re-read the last few days' run descriptions for #back tags (one read per run), re-run the rules
-        where their version changed (an upgrade, a threshold edit, a diary entry that changes a run's advice mode),
-        and on each week's last run once its week is over (weekly cross-training/strength findings)."""
+        """Daily: re-read the last few days' run descriptions for #back tags (one read per run), then re-run the
+        rules where their version changed (an upgrade, a threshold edit, a diary entry that changes a run's mode).
+
+        Weekly findings need no re-run: they are reported on the first run of the following week."""
         from syncd.entrypoints.wiring import annotation_policy
-        from syncd.services.annotating import reannotate, refresh_finished_weeks
+        from syncd.services.annotating import reannotate
         from syncd.services.pain_diary import refresh_recent_tags
         from syncd.services.write_back_policy import write_back_providers
 
@@ -370,9 +371,8 @@ class Daemon:
             if tags:
                 log.info("pain_tags_refreshed", changed=tags)
             report = reannotate(self.store, policy, now=now, write_back_providers=providers)
-            weekly = refresh_finished_weeks(self.store, policy, now=now, write_back_providers=providers)
-            if report.changed or weekly:
-                log.info("rescan_done", examined=report.examined, changed=report.changed, weekly_changed=weekly)
+            if report.changed:
+                log.info("rescan_done", examined=report.examined, changed=report.changed)
                 self.wake()
         except Exception as exc:
             log.error("rescan_failed", error=f"{type(exc).__name__}: {exc}")
