@@ -16,7 +16,7 @@ from dataclasses import replace
 from syncd.domain.advice_mode import AdviceMode, ModeDecision
 from syncd.domain.flags import Flag, FlagCode, Severity
 
-VERSION = 1
+VERSION = 2
 
 SORE_LEVERS: frozenset[FlagCode] = frozenset({FlagCode.HARD_SURFACE, FlagCode.DOWNHILL, FlagCode.SPEED_WORK})
 PREVENTION: tuple[FlagCode, ...] = (
@@ -60,7 +60,14 @@ def apply_mode(flags: Sequence[Flag], mode: AdviceMode) -> tuple[Flag, ...]:
                 severity = Severity.CAUTION
             elif mode is AdviceMode.STAYING_WELL:
                 severity = Severity.INFO
-        adjusted.append(flag if severity is flag.severity else replace(flag, severity=severity))
+        advice = flag.advice
+        if flag.code in SORE_LEVERS and mode is AdviceMode.STAYING_WELL and advice:
+            # the rule's fuller advice (feed, JSON) is sore-back advice: say when it applies
+            advice = f"Fine while your back is well. If it gets sore: {advice}"
+        if severity is flag.severity and advice == flag.advice:
+            adjusted.append(flag)
+        else:
+            adjusted.append(replace(flag, severity=severity, advice=advice))
     if mode is AdviceMode.STAYING_WELL:
         adjusted.sort(key=lambda f: (f.code not in PREVENTION, PREVENTION.index(f.code) if f.code in PREVENTION else 0))
     else:

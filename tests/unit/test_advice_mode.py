@@ -127,8 +127,10 @@ def test_sore_mode_makes_levers_cautions_and_says_rest_first() -> None:
 
 def test_staying_well_makes_levers_information_and_prevention_leads() -> None:
     decision = choose_mode([], run_day=SEASON_START, run_start=_run_start(SEASON_START))
-    flags = apply_mode(FLAGS, decision.mode)
+    steep = Flag(FlagCode.DOWNHILL, Severity.HIGH, Confidence.HIGH, advice="Keep to level ground.")
+    flags = apply_mode((*FLAGS, steep), decision.mode)
     assert {f.code: f.severity for f in flags}[FlagCode.SPEED_WORK] is Severity.INFO
+    assert flags[-1].advice == "Fine while your back is well. If it gets sore: Keep to level ground."
     note = render_note(flags, lead=lead_lines(decision))
     assert note is not None
     lines = note.splitlines()
