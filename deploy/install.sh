@@ -10,9 +10,7 @@ ETC=${SYNCD_ETC:-/etc/syncd}
 UNIT_DIR=${SYNCD_UNIT_DIR:-/etc/systemd/system}
 CREDENTIALS=(strava_client_secret strava_webhook_verify_token web_token email_password database_encryption_key)
 
-die() { echo "install.sh: $*" >&2; exit "${2:-1}"; }
-
-[ "$(id -u)" -eq 0 ] || die "run as root (sudo $0): it writes $PREFIX, $ETC and $UNIT_DIR" 2
+die() { echo "install.sh: $1" >&2; exit "${2:-1}"; }
 
 find_python() {
     local p
@@ -28,6 +26,11 @@ find_python() {
 }
 
 py=$(find_python) || die "no Python >= 3.12 found; apt-get install python3 (Debian 13) or set SYNCD_PYTHON" 2
+# Debian splits venv's pip bootstrap (ensurepip) into python3-venv: without it `python3 -m venv` fails half-way.
+"$py" -c 'import ensurepip' 2>/dev/null ||
+    die "$py cannot create virtual environments (no ensurepip); apt-get install python3-venv (or python3.X-venv), then re-run" 2
+
+[ "$(id -u)" -eq 0 ] || die "run as root (sudo $0): it writes $PREFIX, $ETC and $UNIT_DIR" 2
 
 echo "install.sh: installing syncd into $PREFIX/venv with $py"
 install -d -m 0755 "$PREFIX"

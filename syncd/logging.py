@@ -7,6 +7,7 @@ that a library logs is redacted too. Tracebacks never include local variables (t
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import MutableMapping
@@ -98,7 +99,7 @@ def configure_logging(fmt: LogFormat = "auto", *, level: int = logging.INFO, str
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=_isatty(stream), exception_formatter=structlog.dev.plain_traceback)
+        else structlog.dev.ConsoleRenderer(colors=use_colour(stream), exception_formatter=structlog.dev.plain_traceback)
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
@@ -129,6 +130,14 @@ def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.Boun
     """A lazy logger: safe at module level, it picks up `configure_logging` whenever that runs."""
     logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name, **initial)
     return logger
+
+
+def use_colour(stream: Any, env: dict[str, str] | None = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set (https://no-color.org) or TERM=dumb."""
+    env = dict(os.environ) if env is None else env
+    if env.get("NO_COLOR") or env.get("TERM") == "dumb":
+        return False
+    return _isatty(stream)
 
 
 def _isatty(stream: Any) -> bool:

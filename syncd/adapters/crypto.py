@@ -8,6 +8,8 @@ decrypt, so a key can be rotated without re-linking every account.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Sequence
@@ -43,14 +45,19 @@ def _parse_keys(raw: bytes | str, *, origin: str) -> list[bytes]:
 class SecretBox:
     """Encrypts and decrypts small secrets (token JSON). `repr()` never shows a key."""
 
-    __slots__ = ("_fernet", "_origin")
+    __slots__ = ("_fernet", "_newest", "_origin")
 
     def __init__(self, keys: bytes | str | Sequence[bytes], *, origin: str = "the configured key") -> None:
         key_list = _parse_keys(keys, origin=origin) if isinstance(keys, bytes | str) else list(keys)
         if not key_list:
             raise SecretError(f"no encryption key given ({origin}): configure one or let syncd create the key file")
         self._fernet = MultiFernet([Fernet(key) for key in key_list])
+        self._newest = bytes(key_list[0])
         self._origin = origin
+
+    def derive(self, purpose: str) -> bytes:
+        """A key for one other purpose (signing unsubscribe links), never usable to decrypt: HMAC of the newest key."""
+        return hmac.new(self._newest, f"syncd {purpose} v1".encode(), hashlib.sha256).digest()
 
     @classmethod
     def generate_key(cls) -> bytes:

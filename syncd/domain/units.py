@@ -49,12 +49,24 @@ def _decimals(value: float, places: int) -> str:
     return text
 
 
+EVIDENCE_PLACES = 1  # rules store distances in their evidence rounded to 0.1 m
+
+
+def canonical_metres(metres: float) -> float:
+    """Every distance is rounded to the evidence's 0.1 m before it is formatted, in this one place.
+
+    Otherwise a run of 13 639.18 m reads "8.47 mi" in its header (formatted from the raw distance) and "8.48 mi" in
+    its flag (formatted from the evidence's 13 639.2 m): the same run, two numbers.
+    """
+    return round(metres, EVIDENCE_PLACES)
+
+
 def format_distance(metres: float, units: Units = "metric") -> str:
     """A distance: '850 m', '8.2 km', '612 km' / '0.25 mi', '5.1 mi', '380 mi'.
 
     Below 1 km metres read better (rounded to 10 m above 100 m); imperial stays in miles like the Strava app does.
     """
-    m = _finite(metres, "distance")
+    m = canonical_metres(_finite(metres, "distance"))
     if units == "imperial":
         miles = m / METRES_PER_MILE
         if round(miles, 2) < 10:

@@ -9,6 +9,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from syncd.entrypoints import commands
 from syncd.logging import configure_logging, get_logger, redact_text
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141
 log = get_logger("syncd.cli")
 
 
@@ -67,7 +69,25 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=cmd_status, needs_settings=True)
     for module in pkgutil.iter_modules(commands.__path__, prefix=f"{commands.__name__}."):
         importlib.import_module(module.name).register(sub)
+    _remember_parsers(parser)
     return parser
+
+
+def _remember_parsers(parser: argparse.ArgumentParser) -> None:
+    """Each (sub)command records its own parser, so a mistyped flag prints that command's usage, not syncd's."""
+    parser.set_defaults(usage_parser=parser)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _remember_parsers(child)
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        usage: argparse.ArgumentParser = getattr(args, "usage_parser", parser)
+        usage.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
 
 
 def _parse_date(text: str) -> datetime:
@@ -79,12 +99,15 @@ def _parse_date(text: str) -> datetime:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     configure_logging(args.log_format, level=logging.DEBUG if args.debug else logging.WARNING)
     try:
         settings = _settings(args) if args.needs_settings else None
         result: int = args.handler(args, settings)
+        sys.stdout.flush()  # here, so a closed pipe is caught below and not at interpreter exit
         return result
+    except BrokenPipeError:
+        return _stdout_closed()
     except ConfigError as exc:
         return _fail(args, exc, EXIT_USAGE)
     except KeyboardInterrupt:
@@ -92,8 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         from syncd.adapters.db import StoreError
+        from syncd.entrypoints.errors import CommandError
 
-        if isinstance(exc, StoreError):
+        if isinstance(exc, StoreError | CommandError):
             return _fail(args, exc, EXIT_FAILURE)
         if args.debug:
             raise
@@ -102,6 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILURE
+
+
+def _stdout_closed() -> int:
+    """The reader went away (`syncd status --json | head -1`): stop quietly, like any Unix filter (128 + SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the final flush at exit must not raise again
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:
@@ -114,7 +146,9 @@ def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {"database": {"url": args.database_url}} if args.database_url else None
     settings = load_settings(args.config, overrides=overrides)
-    from syncd.entrypoints.wiring import register_secrets
+    from syncd.entrypoints.wiring import check_database_dir, register_secrets
+
+    check_database_dir(settings, flag="--database-url" if args.database_url else "[database] url")
 
     register_secrets(settings)
     return settings
@@ -135,15 +169,18 @@ def cmd_init(args: argparse.Namespace, _settings: Settings | None) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, _settings: Settings | None) -> int:
-    from syncd.entrypoints.doctor import run_checks
+    from syncd.entrypoints.doctor import next_step, run_checks
 
     overrides = {"database": {"url": args.database_url}} if args.database_url else None
     checks = run_checks(args.config, overrides)
     for check in checks:
-        mark = "ok  " if check.ok else "FAIL"
+        mark = "FAIL" if not check.ok else "warn" if check.warning else "ok  "
         print(f"[{mark}] {check.name}: {check.detail}")
     failed = [c for c in checks if not c.ok]
-    print(f"{len(checks) - len(failed)} ok, {len(failed)} to fix")
+    warned = [c for c in checks if c.ok and c.warning]
+    print(f"{len(checks) - len(failed)} ok ({len(warned)} warning(s)), {len(failed)} to fix")
+    if not failed:
+        print(f"next: {next_step(args.config, overrides)}")
     return EXIT_FAILURE if failed else EXIT_OK
 
 
@@ -223,6 +260,11 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
         f"examined {report.examined}, re-ran {report.rerun}, changed {report.changed}, "
         f"queued {report.queued_writebacks} write-back(s), {len(report.failed)} failed"
     )
+    if report.examined and not report.rerun:
+        print(
+            "every note is current: the rules, thresholds, units and athlete settings have not changed since they "
+            "were written (`syncd athlete set` changes an athlete's units, max HR or shoe limits)"
+        )
     return EXIT_FAILURE if report.failed else EXIT_OK
 
 
@@ -237,10 +279,13 @@ def cmd_status(args: argparse.Namespace, settings: Settings | None) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps(status, indent=2, default=str))
+        from syncd.entrypoints.tables import iso
+
+        print(json.dumps(status, indent=2, default=iso))
     else:
-        for key, value in status.items():
-            print(f"{key}: {value}")
+        from syncd.entrypoints.status_text import print_status
+
+        print_status(status)
     return EXIT_OK
 
 

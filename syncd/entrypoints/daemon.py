@@ -21,16 +21,18 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
-from syncd.adapters.db.models import AccountRow, OutboxRow
 from syncd.config import Settings
 from syncd.entrypoints.sdnotify import Notifier
 from syncd.logging import get_logger
+from syncd.services.account_sync import AccountOutcome
+from syncd.services.platforms import Platform, PlatformService, deauthorize, mark_due, release_leases
+
+__all__ = ["Daemon", "DaemonOptions", "Platform", "PlatformService", "mark_due", "platform_services", "release_leases"]
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -38,34 +40,11 @@ if TYPE_CHECKING:
 log = get_logger("syncd.daemon")
 
 
-class PlatformService(Protocol):
-    """What the daemon needs from a platform (StravaService today; Garmin plugs in beside it)."""
-
-    def sync_due(self, worker: str, *, limit: int = ..., lease_s: float = ...) -> Any:
-        """Claim up to `limit` due accounts of this platform, sync them, release them; a report with `.accounts`."""
-        ...
-
-    def drain(self, worker: str, *, dry_run: bool = ..., limit: int = ...) -> Any:
-        """Write this platform's queued notes back; a report with `.outcomes`."""
-        ...
-
-
-@dataclass(frozen=True)
-class Platform:
-    name: str
-    service: PlatformService
-
-
 def platform_services(settings: Settings, store: Store) -> list[Platform]:
-    """Every configured platform: Strava needs [strava] client_id/client_secret; Garmin a linked account."""
-    from syncd.entrypoints.wiring import garmin_service, strava_service
+    """Every configured platform (built by the composition root, syncd.entrypoints.wiring)."""
+    from syncd.entrypoints.wiring import platform_services as build
 
-    platforms: list[Platform] = []
-    if settings.strava.client_id and settings.strava.client_secret:
-        platforms.append(Platform("strava", strava_service(settings, store)))
-    if any(account.provider == "garmin" for account in store.list_accounts()):
-        platforms.append(Platform("garmin", garmin_service(settings, store)))
-    return platforms
+    return build(settings, store)
 
 
 @dataclass(frozen=True)
@@ -229,11 +208,17 @@ class Daemon:
         from syncd.entrypoints.health import health_routes
         from syncd.entrypoints.web.app import routes
         from syncd.entrypoints.web.serve import serve_in_thread
+        from syncd.entrypoints.web.unsubscribe import unsubscribe_routes
         from syncd.entrypoints.webhook import WebhookSink, webhook_routes
 
         sink = WebhookSink(self.store, on_due=self.wake, on_deauthorized=self.deauthorize)
         app = Starlette(
-            routes=[*health_routes(self), *webhook_routes(self.settings, sink), *routes(self.store, self.settings)]
+            routes=[
+                *health_routes(self),
+                *webhook_routes(self.settings, sink),
+                *unsubscribe_routes(self.store),
+                *routes(self.store, self.settings),
+            ]
         )
         with serve_in_thread(app, self.settings.web.host, self.settings.web.port) as url:
             yield url
@@ -270,11 +255,11 @@ class Daemon:
                 except Exception as exc:  # a database hiccup: log, try again next tick
                     log.error("sync_pass_failed", platform=platform.name, error=f"{type(exc).__name__}: {exc}")
                     break
-                outcomes = list(getattr(report, "accounts", []))
+                outcomes = report.accounts
                 for outcome in outcomes:
                     self._record(outcome)
                     summary.accounts += 1
-                    summary.failed += bool(getattr(outcome, "error", None))
+                    summary.failed += bool(outcome.error)
                 ids = {int(o.account_id) for o in outcomes}
                 if not ids or ids <= seen:  # nothing due, or an account due again at once: next tick
                     break
@@ -284,7 +269,7 @@ class Daemon:
                 break
             try:
                 written = platform.service.drain(self.worker)
-                summary.written += int(getattr(written, "written", 0))
+                summary.written += written.written
             except Exception as exc:
                 log.error("writeback_pass_failed", platform=platform.name, error=f"{type(exc).__name__}: {exc}")
         summary.finished_at = datetime.now(UTC)
@@ -303,29 +288,27 @@ class Daemon:
         polling stays normal. Runs before the first sync pass and then daily (hourly after a failure)."""
         now = time.monotonic()
         self._webhook_check_due = now + self.options.webhook_check_every_s
-        strava = next((p.service for p in self.platforms if p.name == "strava"), None)
-        use_webhook = getattr(strava, "use_webhook", None)
-        subscriptions = getattr(strava, "push_subscriptions", None)
-        if not callable(use_webhook) or not callable(subscriptions):
+        push = next((p.push for p in self.platforms if p.push is not None), None)
+        if push is None:
             return
         used, reason = False, ""
         if not self.settings.strava.webhook_verify_token:
             reason = "[strava] webhook_verify_token is not set"
         else:
             try:
-                used = bool(subscriptions())
+                used = bool(push.push_subscriptions())
                 reason = "" if used else "Strava has no push subscription for this app (`syncd webhook subscribe`)"
             except Exception as exc:
                 self._webhook_check_due = now + self.options.webhook_retry_s
                 reason = f"checking the push subscription failed ({type(exc).__name__}); will retry"
-        use_webhook(used)
+        push.use_webhook(used)
         if used:
             log.info("strava_webhook_polling", polling="daily safety re-scan", reason="push subscription exists")
         elif self.webhook_used is not False or reason.startswith("checking"):  # one line per change or failure
             log.info("strava_webhook_not_used", polling="normal", reason=reason)
         self.webhook_used = used
 
-    def _record(self, outcome: Any) -> None:
+    def _record(self, outcome: AccountOutcome) -> None:
         account_id = int(outcome.account_id)
         with self._lock:
             health = self.health.setdefault(account_id, AccountHealth())
@@ -396,63 +379,6 @@ class Daemon:
             log.warning("deauthorization_not_scheduled", error=f"{type(exc).__name__}: {exc}")
 
     def _deauthorize_job(self, provider: str, external_id: str) -> None:
-        from syncd.adapters.strava.errors import UnauthorizedError
-        from syncd.services.accounts import unlink
-
-        account = next(
-            (a for a in self.store.list_accounts() if a.provider == provider and a.external_id == external_id), None
-        )
         platform = next((p for p in self.platforms if p.name == provider), None)
-        if account is None or platform is None:
-            return
-        api_for_account = getattr(platform.service, "api_for_account", None)
-        if callable(api_for_account):
-            # Webhook events are not signed: a forged "authorized: false" must not delete anyone's data. If the
-            # grant still works the event is not true, and nothing is deleted.
-            try:
-                api_for_account(account.id).athlete()
-            except UnauthorizedError:
-                pass
-            except Exception as exc:
-                log.warning("deauthorization_unverified", account_id=account.id, error=f"{type(exc).__name__}: {exc}")
-                return
-            else:
-                log.warning("deauthorization_ignored", account_id=account.id, reason="the grant still works")
-                return
-        deleted = unlink(self.store, account.id)
-        log.info("athlete_deauthorized", provider=provider, account_id=account.id, activities_deleted=deleted)
-
-
-def release_leases(store: Store, worker: str) -> int:
-    """Give back every account and write-back this worker still holds, so another worker takes them at once."""
-    released = 0
-    with store.engine.begin() as conn:
-        result = conn.execute(
-            sa.update(AccountRow)
-            .where(AccountRow.lease_owner == worker)
-            .values(lease_owner=None, lease_expires_at=None)
-        )
-        released += int(result.rowcount or 0)
-    claimed = sa.select(OutboxRow.id).where(OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
-    with store.engine.connect() as conn:
-        ids = list(conn.execute(claimed).scalars())
-    for item_id in ids:  # one at a time: a newer pending note for the same activity wins over the old one
-        with contextlib.suppress(sa.exc.IntegrityError), store.engine.begin() as conn:
-            result = conn.execute(
-                sa.update(OutboxRow)
-                .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
-                .values(status="pending", lease_owner=None, lease_expires_at=None)
-            )
-            released += int(result.rowcount or 0)
-    return released
-
-
-def mark_due(store: Store, provider: str, external_id: str, now: datetime | None = None) -> bool:
-    """Make one account due now (a webhook said something changed); False when no such linked account."""
-    with store.engine.begin() as conn:
-        result = conn.execute(
-            sa.update(AccountRow)
-            .where(AccountRow.provider == provider, AccountRow.external_id == external_id, AccountRow.state == "ok")
-            .values(next_due_at=now or datetime.now(UTC))
-        )
-    return bool(result.rowcount)
+        if platform is not None:
+            deauthorize(self.store, platform, external_id)

@@ -8,11 +8,12 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.engine import make_url
+from typing import TYPE_CHECKING, Any
 
 from syncd.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.repository import Store
 
 
 @dataclass(frozen=True)
@@ -20,18 +21,40 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # ok, but probably not what the operator wants
 
 
 def run_checks(config_path: Path | None, overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list[Check]:
+    """Every check; reads only: on a fresh machine it creates no directory, key or database."""
     try:
         settings = load_settings(config_path, overrides=overrides)
     except ConfigError as exc:
         return [Check("config", False, str(exc))]
     where = str(settings.config_path) if settings.config_path else "no config file found, using defaults"
     checks = [Check("config", True, where)]
-    for probe in (_state_dir, _database, _secret_key, _web, _email, _strava, _surface):
+    for probe in (_state_dir, _database, _secret_key, _web, _email, _digest_recipients, _strava, _surface):
         checks.extend(_guard(probe, settings))
     return checks
+
+
+def next_step(config_path: Path | None, overrides: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """What to do next, in one line: write a config, link an account, or start the daemon."""
+    try:
+        settings = load_settings(config_path, overrides=overrides)
+    except ConfigError:
+        return "fix the config file, then run `syncd doctor` again"
+    store = _existing_store(settings)
+    if store is None and settings.config_path is None:
+        return "`syncd init` writes a commented config; set [strava] client_id there, then `syncd link strava`"
+    if store is None:
+        return "`syncd link strava` (or `syncd import FILES`) creates the database and your first athlete"
+    try:
+        accounts = store.list_accounts()
+    finally:
+        store.close()
+    if not accounts:
+        return "`syncd link strava` (or `syncd link garmin`) links your account"
+    return "`syncd sync --once` syncs now; `syncd run` (or the systemd unit) keeps everything in sync"
 
 
 def _guard(probe: Callable[[Settings], list[Check]], settings: Settings) -> list[Check]:
@@ -58,15 +81,30 @@ def _state_dir(settings: Settings) -> list[Check]:
     return [Check("state directory", problem is None, problem or f"{path} is writable and private")]
 
 
+def _existing_store(settings: Settings) -> Store | None:
+    """The store when its database exists (opened without the key file, so nothing is created), else None."""
+    from syncd.adapters.db.engine import sqlite_file
+    from syncd.adapters.db.repository import Store
+
+    database = sqlite_file(settings.database_url)
+    if database is not None and not database.exists():
+        return None
+    return Store.open(settings.database_url)
+
+
 def _database(settings: Settings) -> list[Check]:
     from syncd.adapters.db import StoreError
-    from syncd.entrypoints.wiring import open_store
+    from syncd.adapters.db.engine import shown_url, sqlite_file
+    from syncd.entrypoints.wiring import check_database_dir
 
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    shown = shown_url(settings.database_url)
     try:
-        store = open_store(settings)
+        check_database_dir(settings)
+        store = _existing_store(settings)
     except (StoreError, ConfigError) as exc:
         return [Check("database", False, str(exc))]
+    if store is None:
+        return [Check("database", True, f"{shown} will be created on first use")]
     try:
         counts = store.counts()
     finally:
@@ -74,11 +112,39 @@ def _database(settings: Settings) -> list[Check]:
     checks = [
         Check("database", True, f"{shown}: reachable, schema up to date, {counts.get('activities', 0)} activities")
     ]
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        problem = _mode_problem(Path(url.database), 0o600)
-        checks.append(Check("database file", problem is None, problem or f"{url.database} is 0600"))
+    database = sqlite_file(settings.database_url)
+    if database is not None:
+        problem = _mode_problem(database, 0o600)
+        checks.append(Check("database file", problem is None, problem or f"{database} is 0600"))
     return checks
+
+
+def _digest_recipients(settings: Settings) -> list[Check]:
+    """Who `[email] to` is for, and a warning when email is set up but no digest will reach anyone."""
+    from syncd.services.athletes import owner
+    from syncd.services.digests import owner_id, recipient
+
+    if not settings.email.host:
+        return []
+    store = _existing_store(settings)
+    if store is None:
+        return [Check("digest", True, "no athlete yet; [email] to will be the athlete you link or import first")]
+    try:
+        boss = owner(store)
+        boss_id = owner_id(store)
+        receiving = [(a.key, to) for a in store.list_athletes() if (to := recipient(a, settings, owner_id=boss_id))]
+    finally:
+        store.close()
+    if not receiving:
+        why = (
+            f"{boss.key} unsubscribed or turned it off (`syncd athlete set {boss.key} --digest on`)"
+            if boss is not None and boss.digest_unsubscribed_at is not None
+            else "set [email] to, or `syncd athlete set ATHLETE --email ADDRESS --digest on`"
+        )
+        return [Check("digest", True, f"email is configured but nobody will receive a digest: {why}", warning=True)]
+    lines = ", ".join(f"{key} -> {to}" for key, to in receiving)
+    means = f"; [email] to means {boss.key}, the one athlete of this install" if boss and settings.email.to else ""
+    return [Check("digest", True, f"{lines}{means}")]
 
 
 def _secret_key(settings: Settings) -> list[Check]:

@@ -95,7 +95,7 @@ class WebhookSink:
 
     def accept(self, event: Event) -> str:
         """Act on one event quickly; returns what was done (for the log and the answer)."""
-        from syncd.entrypoints.daemon import mark_due
+        from syncd.services.platforms import mark_due
 
         owner = str(event.owner_id)
         if event.deauthorized:

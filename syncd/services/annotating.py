@@ -22,10 +22,10 @@ from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
-from syncd.services.pain_diary import apply_stored_tag, mode_for
+from syncd.services.pain_diary import apply_stored_tag, has_diary, mode_for
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import AnnotationStore, AthleteRepository
 
 
 Units = Literal["metric", "imperial"]
@@ -46,8 +46,10 @@ class AnnotationPolicy:
     @property
     def version(self) -> str:
         """Stored with each annotation: a change here is what makes `reannotate` redo an activity."""
-        # the advice settings as 3 hex digits: the stored version is at most 40 characters
-        advice = f"{self.advice.mode}:{self.advice.threshold}:{self.advice.window_days}:{MODE_NOTES_VERSION}"
+        # the advice settings and the maximum heart rate as 3 hex digits: the stored version is at most 40 characters
+        # (imperial + a spelled-out heart rate + the advice would not fit)
+        hr = f"{self.max_heart_rate:g}" if self.max_heart_rate else ""
+        advice = f"{self.advice.mode}:{self.advice.threshold}:{self.advice.window_days}:{MODE_NOTES_VERSION}:{hr}"
         digest = hashlib.sha256(advice.encode()).hexdigest()[:3]
         return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}-{digest}"
 
@@ -113,12 +115,25 @@ def gear_as_of(gear: Gear, later_m: float) -> Gear:
     return replace(gear, distance_m=max(gear.distance_m - later_m, 0.0))
 
 
-def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
-    """The athlete's own unit preference wins over the configured default."""
-    units = store.get_athlete(athlete_id).units
-    if units == policy.units:
+def policy_for_athlete(store: AthleteRepository, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
+    """The athlete's own settings (`syncd athlete set`: units, maximum heart rate) over the configured defaults."""
+    athlete = store.get_athlete(athlete_id)
+    units: Units = "imperial" if athlete.units == "imperial" else "metric"
+    max_hr = athlete.max_heart_rate or policy.max_heart_rate
+    if (units, max_hr) == (policy.units, policy.max_heart_rate):
         return policy
-    return replace(policy, units="imperial" if units == "imperial" else "metric")
+    return replace(policy, units=units, max_heart_rate=max_hr)
+
+
+def athlete_write_back(
+    store: AthleteRepository, athlete_id: int, activity: Activity, default: Iterable[str]
+) -> Iterable[str]:
+    """The athlete's own write-back mode (`syncd athlete set --write-back`) over the platform's `write_back`."""
+    mode = store.get_athlete(athlete_id).write_back
+    provider = activity.source.value
+    if mode is None or provider not in ("strava", "garmin"):
+        return default
+    return (provider,) if mode == "all" or (mode == "private" and activity.private) else ()
 
 
 @dataclass(frozen=True)
@@ -130,7 +145,7 @@ class StoredOutcome:
 
 
 def annotate_stored(
-    store: Store,
+    store: AnnotationStore,
     activity_id: int,
     policy: AnnotationPolicy,
     *,
@@ -150,15 +165,18 @@ def annotate_stored(
             later = store.gear_distance_after(stored.athlete_id, activity.gear_id, activity.start_utc)
             gear = gear_as_of(gear, later)
     policy = policy_for_athlete(store, stored.athlete_id, policy)
-    apply_stored_tag(store, stored, advice=policy.advice)  # a #back tag steers the notes of the runs after this one
-    mode = mode_for(store, stored, policy.advice) if activity.sport.is_run else None
+    mode = None
+    if has_diary(store):  # the database Store (the unit tests' in-memory fakes have no diary)
+        apply_stored_tag(store, stored, advice=policy.advice)  # a #back tag steers the notes of later runs
+        mode = mode_for(store, stored, policy.advice) if activity.sport.is_run else None
     annotated = annotate_one(activity, history, policy, gear=gear, now=now, mode=mode)
-    changed = store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)
-    queued = False
-    if changed and annotated.note is not None and activity.source is not Source.FILE:
-        for provider in write_back_providers(activity):
-            store.enqueue_writeback(activity_id, provider, annotated.note)
-            queued = True
+    providers: list[str] = []
+    if activity.source is not Source.FILE:
+        providers = list(athlete_write_back(store, stored.athlete_id, activity, write_back_providers(activity)))
+    changed = store.save_annotation(
+        activity_id, policy.version, annotated.annotation.flags, annotated.note, write_back_to=providers
+    )
+    queued = changed and annotated.note is not None and bool(providers)
     return StoredOutcome(activity_id=activity_id, annotated=annotated, changed=changed, queued_writeback=queued)
 
 
@@ -172,7 +190,7 @@ class ReannotateReport:
 
 
 def reannotate(
-    store: Store,
+    store: AnnotationStore,
     policy: AnnotationPolicy,
     *,
     since: datetime | None = None,

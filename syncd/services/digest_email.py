@@ -7,6 +7,7 @@ images; the preview written to a file inlines the same PNG as a data: URI instea
 from __future__ import annotations
 
 import base64
+import email.policy
 from collections.abc import Callable
 from datetime import date, datetime
 from email.headerregistry import Address
@@ -51,16 +52,16 @@ def environment() -> Environment:
     return env
 
 
-def render_text(digest: Digest) -> str:
-    return environment().get_template("digest.txt.j2").render(digest=digest)
+def render_text(digest: Digest, unsubscribe_url: str | None = None) -> str:
+    return environment().get_template("digest.txt.j2").render(digest=digest, unsubscribe_url=unsubscribe_url)
 
 
-def render_html(digest: Digest, chart_src: str | None) -> str:
+def render_html(digest: Digest, chart_src: str | None, unsubscribe_url: str | None = None) -> str:
     """The HTML body; `chart_src` is "cid:…" in an email, a data: URI in a preview, or None for no chart."""
     return (
         environment()
         .get_template("digest.html.j2")
-        .render(digest=digest, chart_src=chart_src, severity_colour=SEVERITY_COLOUR)
+        .render(digest=digest, chart_src=chart_src, severity_colour=SEVERITY_COLOUR, unsubscribe_url=unsubscribe_url)
     )
 
 
@@ -79,9 +80,16 @@ def build_message(
     chart_png: bytes | None = None,
     message_id: str | None = None,
     now: datetime | None = None,
+    unsubscribe_url: str | None = None,
 ) -> EmailMessage:
-    """multipart/alternative (text, then multipart/related HTML + inline PNG), with subject, From, To, Reply-To."""
-    message = EmailMessage()
+    """multipart/alternative (text, then multipart/related HTML + inline PNG), with subject, From, To, Reply-To.
+
+    With `unsubscribe_url`: List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click: the mail client POSTs
+    to the URL) headers, and the same link visible at the end of both bodies.
+    """
+    # Lines up to RFC 5322's 998 characters: a List-Unsubscribe URL has no space to fold at, and the default
+    # 78 would turn it into an encoded word that mail clients no longer recognise as a URL.
+    message = EmailMessage(policy=email.policy.default.clone(max_line_length=998))
     message["Subject"] = digest.subject
     message["From"] = sender
     message["To"] = to
@@ -91,9 +99,12 @@ def build_message(
         message["Date"] = format_datetime(now)
     domain = _domain(sender)
     message["Message-ID"] = message_id or make_msgid("digest", domain=domain)
-    message.set_content(render_text(digest))
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(render_text(digest, unsubscribe_url))
     chart_src = f"cid:{CHART_CID}" if chart_png is not None else None
-    message.add_alternative(render_html(digest, chart_src), subtype="html")
+    message.add_alternative(render_html(digest, chart_src, unsubscribe_url), subtype="html")
     if chart_png is not None:
         html_part = list(message.iter_parts())[1]
         html_part.add_related(

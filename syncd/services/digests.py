@@ -27,18 +27,16 @@ from email.utils import parseaddr
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
-
-from syncd.adapters.db.models import DigestRow
 from syncd.config import ConfigError, Settings
 from syncd.domain.digest import Digest, WeekRun, build_digest, parse_week
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
+from syncd.records import DigestState
 from syncd.services.pain_diary import week_mode
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AthleteRecord
     from syncd.adapters.db.repository import Store
+    from syncd.records import AthleteRecord
 
 log = get_logger("syncd.digests")
 
@@ -99,79 +97,48 @@ def address_problem(address: str) -> str | None:
     return None
 
 
-def recipient(athlete: AthleteRecord, settings: Settings) -> str | None:
-    """The athlete's digest address when they opted in; the default local athlete falls back to `[email] to`.
+def recipient(athlete: AthleteRecord, settings: Settings, *, owner_id: int | None = None) -> str | None:
+    """Where this athlete's digest goes, or None.
 
-    Setting `[email] to` is the local athlete's opt-in; everyone else needs `digest_opt_in` and an address.
+    The install's owner (syncd.services.athletes.owner: the single linked athlete, else the local one; with no
+    `owner_id` given, the local athlete) receives it at their own address or `[email] to`, with no opt-in: setting
+    `[email] to` is that person's opt-in. Everyone else needs `digest_opt_in` and an address. An unsubscribe (the
+    email's link or `syncd athlete set --digest off`) stops it for anyone.
     """
-    if athlete.key == LOCAL_ATHLETE and not athlete.email and settings.email.to:
-        return settings.email.to
+    if athlete.digest_unsubscribed_at is not None:
+        return None
     if athlete.digest_opt_in and athlete.email:
         return athlete.email
-    if athlete.key == LOCAL_ATHLETE and athlete.email and settings.email.to:
-        return athlete.email
+    is_owner = athlete.id == owner_id if owner_id is not None else athlete.key == LOCAL_ATHLETE
+    if is_owner and settings.email.to:
+        return athlete.email or settings.email.to
     return None
+
+
+def owner_id(store: Store) -> int | None:
+    from syncd.services.athletes import owner
+
+    found = owner(store)
+    return None if found is None else found.id
 
 
 def athlete_zone(store: Store, athlete: AthleteRecord) -> tzinfo:
     """The athlete's zone; else their latest activity's zone or fixed UTC offset; else UTC."""
-    for name in (athlete.timezone_name, _latest_zone_name(store, athlete.id)):
+    latest_name, offset = store.activity_reads.latest_zone(athlete.id)
+    for name in (athlete.timezone_name, latest_name):
         if name:
             try:
                 return ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
                 log.warning("unknown time zone, using the activity offset", athlete=athlete.key, zone=name)
-    offset = _latest_offset(store, athlete.id)
     return UTC if offset is None else timezone(timedelta(seconds=offset))
-
-
-def _latest_zone_name(store: Store, athlete_id: int) -> str | None:
-    from syncd.adapters.db.models import ActivityRow
-
-    with store.engine.connect() as conn:
-        value = conn.execute(
-            sa.select(ActivityRow.timezone)
-            .where(ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted, ActivityRow.timezone.is_not(None))
-            .order_by(ActivityRow.start_utc.desc())
-            .limit(1)
-        ).scalar()
-    return None if value is None else str(value)
-
-
-def _latest_offset(store: Store, athlete_id: int) -> int | None:
-    from syncd.adapters.db.models import ActivityRow
-
-    with store.engine.connect() as conn:
-        value = conn.execute(
-            sa.select(ActivityRow.utc_offset_s)
-            .where(ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted)
-            .order_by(ActivityRow.start_utc.desc())
-            .limit(1)
-        ).scalar()
-    return None if value is None else int(value)
 
 
 # ---- the digests row: retry gate --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DigestState:
-    status: str
-    attempts: int
-    retry_at: datetime | None
-    last_error: str | None
-
-
 def digest_state(store: Store, athlete_id: int, week: str) -> DigestState | None:
-    with store.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(DigestRow.status, DigestRow.attempts, DigestRow.lease_expires_at, DigestRow.last_error).where(
-                DigestRow.athlete_id == athlete_id, DigestRow.week == week
-            )
-        ).first()
-    if row is None:
-        return None
-    return DigestState(str(row.status), int(row.attempts), row.lease_expires_at, row.last_error)
+    return store.digest_log.state(athlete_id, week)
 
 
 def _ready(state: DigestState | None, now: datetime, *, retry_now: bool = False) -> bool:
@@ -228,7 +195,9 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
         gear=store.list_gear(athlete.id),
         thresholds=settings.rules,
         units=athlete.units,
-        feed_url=settings.digest.feed_url,
+        feed_url=settings.digest.feed_url
+        or (f"{settings.web.base_url.rstrip('/')}/" if settings.web.base_url else None),
+        max_hr=athlete.max_heart_rate,
         mode=mode.mode.label,
         mode_reason=mode.reason,
         pain_pattern=pattern,
@@ -246,7 +215,18 @@ def chart_png(digest: Digest) -> bytes | None:
         return None
 
 
-def message_for(digest: Digest, athlete: AthleteRecord, to: str, settings: Settings, now: datetime) -> EmailMessage:
+def web_base_url(settings: Settings) -> str:
+    """Where the recipient reaches syncd's web pages: `[web] base_url`, else the address syncd serves on."""
+    if settings.web.base_url:
+        return settings.web.base_url.rstrip("/")
+    host = settings.web.host
+    host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{host}:{settings.web.port}"
+
+
+def message_for(
+    digest: Digest, athlete: AthleteRecord, to: str, settings: Settings, now: datetime, *, store: Store | None = None
+) -> EmailMessage:
     from syncd.services.digest_email import build_message
 
     sender = settings.email.sender
@@ -261,7 +241,21 @@ def message_for(digest: Digest, athlete: AthleteRecord, to: str, settings: Setti
         chart_png=chart_png(digest),
         message_id=f"<digest-{athlete.id}-{digest.week}@{domain}>",
         now=now,
+        unsubscribe_url=_unsubscribe_link(store, settings, athlete),
     )
+
+
+def _unsubscribe_link(store: Store | None, settings: Settings, athlete: AthleteRecord) -> str | None:
+    from syncd.adapters.db import StoreError
+    from syncd.services.unsubscribe import unsubscribe_url
+
+    if store is None:
+        return None
+    try:
+        return unsubscribe_url(store, web_base_url(settings), athlete)
+    except StoreError as exc:  # a store opened without its key (tests, tools): the digest still goes out
+        log.warning("digest without an unsubscribe link", athlete=athlete.key, error=str(exc))
+        return None
 
 
 def mailer_from_settings(settings: Settings, *, timeout_s: float | None = None) -> Mailer:
@@ -314,7 +308,8 @@ def send_due_digests(
         athletes = [a for a in athletes if a.key == athlete_key]
         if not athletes:
             raise ConfigError(f"no athlete {athlete_key!r}; list athletes with `syncd status`")
-    wanted = [(a, to) for a in athletes if (to := recipient(a, settings)) is not None]
+    boss = owner_id(store)
+    wanted = [(a, to) for a in athletes if (to := recipient(a, settings, owner_id=boss)) is not None]
     if not wanted or (mailer is None and not settings.email.host):
         return report  # nobody opted in, or email is not configured: digests are off
     mailer = mailer or mailer_from_settings(settings)
@@ -369,7 +364,7 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
             report.skipped += 1
             continue
         try:
-            mailer.send(message_for(digest, athlete, to, settings, now))
+            mailer.send(message_for(digest, athlete, to, settings, now, store=store))
         except Exception as exc:
             error = " ".join(str(exc).split()) or type(exc).__name__
             attempts = (state.attempts if (state := digest_state(store, athlete.id, label)) else 1) or 1
@@ -418,31 +413,24 @@ def digest_summary(store: Store, settings: Settings) -> dict[str, object]:
     """For `syncd status`: recipients, invalid addresses and digests waiting for a retry."""
     recipients = 0
     invalid: list[dict[str, str]] = []
+    to_list: list[dict[str, str]] = []
+    boss = owner_id(store)
     for athlete in store.list_athletes():
-        to = recipient(athlete, settings)
+        to = recipient(athlete, settings, owner_id=boss)
         if to is None:
             continue
         recipients += 1
+        why = "[email] to (the one athlete of this install)" if athlete.id == boss and not athlete.email else "opted in"
+        to_list.append({"athlete": athlete.key, "address": to, "why": why})
         problem = address_problem(to)
         if problem is not None:
             invalid.append({"athlete": athlete.key, "problem": problem})
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(DigestRow.athlete_id, DigestRow.week, DigestRow.attempts, DigestRow.last_error)
-            .where(DigestRow.status == "failed")
-            .order_by(DigestRow.week.desc())
-            .limit(20)
-        ).all()
-        sent = conn.execute(
-            sa.select(sa.func.count()).select_from(DigestRow).where(DigestRow.status == "sent")
-        ).scalar_one()
-    failed = [
-        {"athlete_id": int(r.athlete_id), "week": r.week, "attempts": int(r.attempts), "error": r.last_error or ""}
-        for r in rows
-    ]
+    failed = store.digest_log.failures(20)
+    sent = store.digest_log.sent_count()
     return {
         "enabled": bool(settings.email.host),
         "recipients": recipients,
+        "to": to_list,
         "sent": int(sent),
         "invalid_addresses": invalid,
         "failed": failed,

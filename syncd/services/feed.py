@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from syncd.adapters.db.feed_queries import FeedFilter, FeedPage, FeedRow, feed_page, latest_start, sports_in_use
+from syncd.adapters.db.feed_queries import FeedFilter, FeedPage, FeedRow
 from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.history import HistoryEntry
@@ -327,7 +327,7 @@ def strip_for_athlete(
     store: Store, athlete_id: int, thresholds: Thresholds, *, week: date | None = None
 ) -> list[WeekView]:
     """The strip ending at `week` (or the athlete's newest activity's week); empty without activities."""
-    newest = latest_start(store.engine, athlete_id)
+    newest = store.activity_reads.latest_start(athlete_id)
     if newest is None:
         return []
     today = newest.date()
@@ -361,7 +361,7 @@ def build_feed(
     strip_athlete: int | None = None,
 ) -> FeedView:
     """Everything the feed page shows; the weekly strip only when one athlete is in view."""
-    result = feed_page(store.engine, feed_filter, page=page, per_page=per_page)
+    result = store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page)
     strip = (
         strip_for_athlete(store, strip_athlete, thresholds, week=feed_filter.week) if strip_athlete is not None else []
     )
@@ -370,7 +370,7 @@ def build_feed(
         cards=[card_view(row, sessions.get(row.id)) for row in result.rows],
         page=result,
         strip=strip,
-        sports=sports_in_use(store.engine, feed_filter.athlete_id),
+        sports=store.activity_reads.sports_in_use(feed_filter.athlete_id),
         flags=[code.value for code in FlagCode],
     )
 

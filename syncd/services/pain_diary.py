@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeGuard
 
 import structlog
 
-from syncd.adapters.db.pain_repository import PainRepository
+from syncd.adapters.db.pain_repository import PainRepository, diary_of
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import ModeDecision, ModeSettings, choose_mode
 from syncd.domain.description import extract_athlete_text
@@ -76,7 +76,7 @@ def record_entry(
 ) -> PainEntry:
     """Check and store an entry a person typed (CLI or the feed's form); raises PainInputError, storing nothing."""
     now = now or datetime.now(UTC)
-    diary = PainRepository(store.engine)
+    diary = diary_of(store)
     check_score(score)
     text = clean_note(note)
     if activity_id is not None:
@@ -113,7 +113,7 @@ def apply_tag(
     (a title-only read from an activity list cannot see a tag in the description). A tag out of range, two
     different tags, or a tag on something that is not a run: a warning in the log, nothing changed.
     """
-    diary = PainRepository(store.engine)
+    diary = diary_of(store)
     stored = store.get_activity(activity_id, with_streams=False)
     athlete_text = extract_athlete_text(description) if description is not None else None
     reading = read_pain_tag(title, athlete_text)
@@ -155,7 +155,7 @@ def read_remote_description(
     """A description just read from the platform (before a write-back, or at the daily re-scan): keep the stored
     copy current and bring the diary in line with its tag. Never raises: the caller's work goes on."""
     try:
-        PainRepository(store.engine).keep_description(activity_id, text)
+        diary_of(store).keep_description(activity_id, text)
         stored = store.get_activity(activity_id, with_streams=False)
         return apply_tag(
             store,
@@ -169,6 +169,20 @@ def read_remote_description(
     except Exception as exc:
         log.warning("pain_tag_read_failed", activity_id=activity_id, error=type(exc).__name__)
         return "ignored"
+
+
+def has_diary(store: object) -> TypeGuard[Store]:
+    from syncd.adapters.db.repository import Store
+
+    return isinstance(store, Store)
+
+
+def remote_description_read(store: object, activity_id: int, text: str | None, *, now: datetime) -> TagOutcome:
+    """The write-back's hook: a description it just read goes to the diary (stores without a database, such as
+    the unit tests' in-memory fakes, have no diary)."""
+    if not has_diary(store):
+        return "ignored"
+    return read_remote_description(store, activity_id, text, now=now)
 
 
 def apply_stored_tag(store: Store, stored: StoredActivity, *, advice: AdviceSettings | None = None) -> TagOutcome:
@@ -224,7 +238,7 @@ def refresh_recent_tags(
 def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
     """The advice mode for one stored run, from the diary as it was before the run."""
     settings = mode_settings(advice or AdviceSettings())
-    diary = PainRepository(store.engine)
+    diary = diary_of(store)
     activity = stored.activity
     run_day = activity.start_local.date()
     entries = diary.entries(
@@ -252,7 +266,7 @@ def set_athlete_mode(store: Store, athlete_id: int, mode: str | None) -> None:
     """An athlete's own mode (`auto`/None follows [advice] mode); their runs' notes are redone."""
     if mode not in (None, "auto", "sore", "staying_well"):
         raise PainInputError(f"mode {mode!r}: use auto, sore or staying_well")
-    diary = PainRepository(store.engine)
+    diary = diary_of(store)
     diary.set_advice_mode(athlete_id, None if mode == "auto" else mode)
     diary.mark_runs_stale(athlete_id, date.min, date.max - timedelta(days=1))
 
@@ -270,16 +284,13 @@ def entry_json(entry: PainEntry, athlete_key: str) -> dict[str, object]:
 
 def list_entries(store: Store, athlete_id: int | None = None) -> list[dict[str, object]]:
     keys = {a.id: a.key for a in store.list_athletes()}
-    return [
-        entry_json(e, keys.get(e.athlete_id, str(e.athlete_id)))
-        for e in PainRepository(store.engine).entries(athlete_id)
-    ]
+    return [entry_json(e, keys.get(e.athlete_id, str(e.athlete_id))) for e in diary_of(store).entries(athlete_id)]
 
 
 def export_athlete(store: Store, athlete_id: int) -> dict[str, object]:
     """Everything the diary holds about one athlete (their export: `syncd pain --export ATHLETE`)."""
     athlete = store.get_athlete(athlete_id)
-    diary = PainRepository(store.engine)
+    diary = diary_of(store)
     return {
         "athlete": athlete.key,
         "advice_mode": diary.advice_mode(athlete_id) or "auto",
@@ -291,7 +302,7 @@ def export_athlete(store: Store, athlete_id: int) -> dict[str, object]:
 
 
 def delete_athlete_diary(store: Store, athlete_id: int) -> int:
-    return PainRepository(store.engine).delete_athlete(athlete_id)
+    return diary_of(store).delete_athlete(athlete_id)
 
 
 # ---- what preceded flare-ups ---------------------------------------------------------------------------------
@@ -340,7 +351,7 @@ class AthleteAnalysis:
 
 def analysis_for(store: Store, athlete_id: int, advice: AdviceSettings | None = None) -> AthleteAnalysis:
     threshold = (advice or AdviceSettings()).threshold
-    entries = PainRepository(store.engine).entries(athlete_id)
+    entries = diary_of(store).entries(athlete_id)
     result = analyse(entries, exposures(store, athlete_id), AnalysisSettings(painful_from=threshold))
     return AthleteAnalysis(store.get_athlete(athlete_id).key, result)
 
@@ -349,7 +360,7 @@ def week_mode(store: Store, athlete_id: int, monday: date, advice: AdviceSetting
     """The digest's mode (as of the week's last day) and the analysis sentence, only when the evidence supports it."""
     sunday = monday + timedelta(days=6)
     settings = mode_settings(advice)
-    diary = PainRepository(store.engine)
+    diary = diary_of(store)
     entries = diary.entries(athlete_id, day_to=sunday)
     fixed = diary.advice_mode(athlete_id)
     end = datetime.combine(sunday + timedelta(days=1), datetime.min.time(), tzinfo=UTC)

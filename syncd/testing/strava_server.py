@@ -238,7 +238,8 @@ class StravaSimulator(LoopbackServer):
         delay_s: float = 0.0,
     ) -> None:
         """Make the next `times` requests matching `method` and the regex `path` fail with `status`
-        (an HTTP code, "reset" to drop the connection, or "slow" to answer only after `delay_s`)."""
+        (an HTTP code, "reset" to drop the connection, "slow" to answer only after `delay_s`, or "not_json" for a 200
+        whose body is not JSON)."""
         with self._lock:
             self.faults.append(Fault(method.upper(), re.compile(path), status, times, body, delay_s))
 
@@ -492,7 +493,7 @@ class StravaSimulator(LoopbackServer):
             return 200, {}, tokens
         return 400, {}, _error("Bad Request", "Token", "grant_type", "invalid")
 
-    def _api(self, method: str, path: str, query: dict[str, str], body: bytes, grant: _Tokens) -> tuple[int, None, Any]:
+    def _api(self, method: str, path: str, query: dict[str, str], body: bytes, grant: _Tokens) -> tuple[int, None, Any]:  # noqa: C901 - a route table: one branch per simulated endpoint
         athlete = self.athletes[grant.athlete_id]
         if path == "/athlete" and method == "GET":
             return 200, None, athlete.payload()
@@ -612,6 +613,8 @@ def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
                 self.reset()
                 return
             data = b"" if status == 204 else json.dumps(payload).encode()
+            if status == "not_json":  # a proxy's or a broken server's 200 that is not JSON
+                data = b"<html><body>Service temporarily unavailable</body></html>"
             code = int(status) if not isinstance(status, str) else 200
             self.send_response(code)
             for key, value in out_headers.items():

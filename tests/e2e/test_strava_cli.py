@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from syncd.adapters.db import Store
 from syncd.domain.description import START_MARKER
 from syncd.testing.seed import seed_synthetic
 from syncd.testing.strava_server import StravaSimulator
@@ -118,3 +120,48 @@ def test_missing_app_credentials_and_bad_token_file(run_syncd: RunSyncd, tmp_pat
     result = run_syncd("link", "strava", "--token-file", bad, env=env)
     assert result.returncode == 1
     assert "lacks refresh_token, expires_at" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sync_syncs_now_says_what_it_did_and_names_a_held_lease(
+    run_syncd: RunSyncd, sim: StravaSimulator, strava_env: dict[str, str], tmp_path: Path, syncd_env: dict[str, str]
+) -> None:
+    tokens = sim.issue_tokens(1001)
+    token_file = tmp_path / "tokens.json"
+    token_file.write_text(json.dumps({k: tokens[k] for k in ("access_token", "refresh_token", "expires_at")}))
+    assert run_syncd("link", "strava", "--token-file", token_file, env=strava_env).returncode == 0
+    first = run_syncd("sync", "--once", env=strava_env)
+    assert first.returncode == 0, first.stderr
+    runs = len(_runs(sim))
+    assert f"strava:1001: 6 new, 0 updated, {runs} annotated, {runs} note(s) queued (6 listed)" in first.stdout
+    seed_synthetic(sim, 1001, count=1, end=datetime.now(UTC) - timedelta(minutes=30), run_share=1.0, seed=7)
+    reads = sim.count("GET")
+    second = run_syncd("sync", "--once", env=strava_env)  # right after the first: not due, synced all the same
+    assert second.returncode == 0, second.stderr
+    assert sim.count("GET") > reads
+    assert "strava:1001: 1 new, 0 updated, 1 annotated, 1 note(s) queued" in second.stdout
+
+    accounts = run_syncd("accounts", "--json", env=strava_env)
+    [row] = json.loads(accounts.stdout)["accounts"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row["next_due"]), row
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row["last_sync"]), row
+    table = run_syncd("accounts", env=strava_env).stdout
+    assert table.splitlines()[0].split() == ["id", "account", "athlete", "state", "last", "sync", "next", "sync"]
+    status = run_syncd("status", env=strava_env).stdout
+    assert "datetime.datetime(" not in status and "strava:1001" in status and "next sync" in status
+
+    # A killed `syncd run` left its lease: sync says who holds the account and until when, instead of nothing.
+    state = Path(syncd_env["XDG_STATE_HOME"]) / "syncd"
+    with Store.open(f"sqlite:///{state / 'syncd.sqlite3'}") as store:
+        store.make_accounts_due(datetime.now(UTC))
+        claimed = store.claim_accounts("otherhost:4242", now=datetime.now(UTC), lease_s=900, limit=5)
+        assert [a.external_id for a in claimed] == ["1001"]
+    held = run_syncd("sync", "--once", env=strava_env)
+    assert "strava:1001: not synced now: held by otherhost:4242 until" in held.stdout
+    assert "being synced by otherhost:4242" in run_syncd("status", env=strava_env).stdout
+
+
+def test_link_timeout_tells_a_headless_server_what_to_do(run_syncd: RunSyncd, strava_env: dict[str, str]) -> None:
+    result = run_syncd("link", "strava", "--port", "0", "--timeout", "1", env=strava_env)
+    assert result.returncode == 1
+    assert "--code" in result.stderr and "--token-file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

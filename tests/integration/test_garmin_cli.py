@@ -56,7 +56,7 @@ def test_link_sync_and_status_from_the_command_line(sim: GarminSimulator, tmp_pa
 
     synced = _run(env, "sync", "--once")
     assert synced.returncode == 0, synced.stdout + synced.stderr
-    assert f"garmin {user.profile_id}: listed 1, fetched 1, annotated 1, queued 1 note(s)" in synced.stdout
+    assert f"garmin:{user.profile_id}: 1 new, 0 updated, 1 annotated, 1 note(s) queued (1 listed)" in synced.stdout
     assert "wrote 1 note(s)" in synced.stdout
     assert START_MARKER in (sim.description(run_id) or "")
     token = json.loads(store_file.read_text())["di_token"]
@@ -69,5 +69,7 @@ def test_link_sync_and_status_from_the_command_line(sim: GarminSimulator, tmp_pa
 
     sim.reject_tokens()
     rejected = _run(env, "sync", "--once")
-    # the account was just synced, so it is not due yet: nothing is asked of Garmin
-    assert rejected.returncode == 0 and "no Garmin account due" in rejected.stdout
+    # `syncd sync` syncs now even though the account was just synced: Garmin's refusal is found and named
+    assert rejected.returncode == 1 and f"garmin:{user.profile_id}:" in rejected.stdout
+    again = _run(env, "sync", "--once")
+    assert f"garmin:{user.profile_id}: not synced:" in again.stdout and "`syncd link garmin`" in again.stdout

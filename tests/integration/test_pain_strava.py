@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from syncd.adapters.db import Store
-from syncd.adapters.db.pain_repository import PainRepository
+from syncd.adapters.db.pain_repository import diary_of
 from syncd.domain.description import extract_athlete_text
 from syncd.domain.pain import PainSource
 from syncd.services.annotating import AnnotationPolicy, reannotate
@@ -52,7 +52,7 @@ def test_a_tag_in_a_strava_description_makes_the_next_note_sore_and_deleting_it_
     caplog.set_level(logging.DEBUG)
 
     service.run_once("w1")
-    diary = PainRepository(store.engine)
+    diary = diary_of(store)
     [entry] = diary.entries()
     assert (entry.score, entry.source, entry.activity_id) == (
         6,
@@ -102,7 +102,7 @@ def test_bad_tags_are_logged_and_change_nothing(
     _add_run(sim, athlete, 20, clock, "pace 4:30/km, back 4 km easy")
     harness.link(store, sim, athlete, clock=clock)
     harness.service(store, sim, clock=clock).run_once("w1")
-    assert PainRepository(store.engine).entries() == []
+    assert diary_of(store).entries() == []
     logged = capsys.readouterr().out
     assert logged.count("pain_tag_ignored") >= 2  # at annotation and again when the write-back re-reads
     assert "#back tags with different scores" in logged and "a #back tag whose score is not a whole number" in logged
@@ -122,4 +122,4 @@ def test_unlinking_the_last_account_deletes_the_diary(store: Store, sim: StravaS
     exported = export_athlete(store, athlete_id)
     assert sorted(str(e["source"]) for e in exported["entries"]) == ["cli", "tag"]  # type: ignore[union-attr]
     unlink(store, linked.account_id)
-    assert PainRepository(store.engine).entries() == []
+    assert diary_of(store).entries() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import re
 
 import pytest
@@ -127,3 +128,13 @@ def test_distance_is_close_and_well_formed(metres: float, units: str) -> None:
     factor = {"m": 1.0, "km": 1000.0, "mi": METRES_PER_MILE}[match.group(2)]
     # rounding to the shown precision: never off by more than 5 % or 10 m
     assert abs(value * factor - metres) <= max(0.05 * metres, 10), (metres, text)
+
+
+@pytest.mark.parametrize("units", ["metric", "imperial"])
+def test_a_distance_reads_the_same_raw_and_as_rounded_evidence(units: str) -> None:
+    """Issue 12: 8.47 mi in a run's header, 8.48 mi in its flag (raw 13 639.18 m vs the evidence's 13 639.2 m)."""
+    assert format_distance(13_639.18, "imperial") == format_distance(13_639.2, "imperial") == "8.48 mi"
+    rng = random.Random(12)
+    for _ in range(20_000):
+        metres = rng.uniform(50.0, 60_000.0)
+        assert format_distance(metres, units) == format_distance(round(metres, 1), units), metres  # type: ignore[arg-type]

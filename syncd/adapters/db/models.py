@@ -71,6 +71,11 @@ class AthleteRow(Base):
     digest_opt_in: Mapped[bool] = mapped_column(default=False)
     advice_mode: Mapped[str | None] = mapped_column(sa.String(20))  # None: follow [advice] mode
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    # False: `units` follows `[notes] units` (kept in step by Store.follow_default_units); True: the athlete chose.
+    units_chosen: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    max_heart_rate: Mapped[float | None]
+    write_back: Mapped[str | None] = mapped_column(sa.String(10))  # None: `[strava]`/`[garmin] write_back`
+    digest_unsubscribed_at: Mapped[datetime | None]
 
     __table_args__ = (sa.CheckConstraint("units IN ('metric', 'imperial')", name="units"),)
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.crypto import SecretBox
+from syncd.adapters.db import identity as identity_queries
 from syncd.adapters.db.codec import FORMAT_VERSION, decode_streams, encode_streams
 from syncd.adapters.db.engine import create_store_engine, upgrade_schema
 from syncd.adapters.db.errors import NotFoundError, StoreError
@@ -46,20 +47,24 @@ from syncd.adapters.db.models import (
     OutboxRow,
     StreamsRow,
 )
-from syncd.adapters.db.records import (
+from syncd.adapters.db.rate_budget import DbRateBudget
+from syncd.adapters.db.repositories import AccountLeases, ActivityReads, DigestLog, MapTiles, OutboxLog
+from syncd.domain.flags import Flag
+from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.model import Activity, Gear, Source, Sport, Streams
+from syncd.ports import Clock
+from syncd.records import (
     AccountRecord,
     AnnotationRecord,
     AthleteRecord,
     OutboxItem,
     StoredActivity,
+    TwinFacts,
     UpsertResult,
 )
-from syncd.domain.flags import Flag
-from syncd.domain.history import HistoryEntry, summarize
-from syncd.domain.model import Activity, Gear, Source, Sport, Streams
-from syncd.ports import Clock
 
 _BATCH = 500
+STALE = "stale"  # the rules version of an annotation whose athlete's settings changed since it was written
 _ACCOUNT_STATES = frozenset({"ok", "needs_relink", "error"})
 
 
@@ -77,6 +82,16 @@ class Store:
         self._box = secret_box
         self._clock: Clock = clock or SystemClock()
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        # the other aggregates' repositories, on the same engine
+        self.outbox_log = OutboxLog(engine)
+        self.account_leases = AccountLeases(engine)
+        self.digest_log = DigestLog(engine)
+        self.activity_reads = ActivityReads(engine)
+        self.map_tiles = MapTiles(engine)
+
+    def rate_budget(self, key: str) -> DbRateBudget:
+        """The rate budget shared by every worker for one platform application (e.g. "strava:<client id>")."""
+        return DbRateBudget(self._engine, key)
 
     @classmethod
     def open(
@@ -111,6 +126,12 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    def signing_key(self, purpose: str) -> bytes:
+        """A key derived from the encryption key, for links that must work without a login (unsubscribe)."""
+        if self._box is None:
+            raise StoreError("the store was opened without its encryption key; open it with open_store(settings)")
+        return self._box.derive(purpose)
 
     def _now(self) -> datetime:
         return _aware(self._clock.now(), "clock.now()")
@@ -151,6 +172,7 @@ class Store:
                 ("name", name),
                 ("timezone", timezone_name),
                 ("units", units),
+                ("units_chosen", True if units is not None else None),
                 ("email", email),
                 ("digest_opt_in", digest_opt_in),
             )
@@ -162,6 +184,62 @@ class Store:
             result = conn.execute(sa.update(AthleteRow).where(AthleteRow.id == athlete_id).values(**changes))
         if result.rowcount == 0:
             raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
+
+    def set_athlete_settings(self, athlete_id: int, **changes: Any) -> None:
+        """Write the given athlete columns (`syncd athlete set`; syncd.services.athletes validates the values)."""
+        allowed = {
+            "units",
+            "units_chosen",
+            "max_heart_rate",
+            "write_back",
+            "digest_unsubscribed_at",
+            "timezone",
+            "email",
+            "digest_opt_in",
+        }
+        unknown = set(changes) - allowed
+        if unknown:
+            raise StoreError(f"not an athlete setting: {', '.join(sorted(unknown))}")
+        if not changes:
+            return
+        with self._engine.begin() as conn:
+            result = conn.execute(sa.update(AthleteRow).where(AthleteRow.id == athlete_id).values(**changes))
+        if result.rowcount == 0:
+            raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd athlete list`")
+
+    def follow_default_units(self, units: str) -> list[int]:
+        """Athletes who never chose their units follow `[notes] units`; returns those whose units changed now."""
+        if units not in ("metric", "imperial"):
+            raise StoreError(f"units must be 'metric' or 'imperial', not {units!r}: fix [notes] units")
+        with self._engine.begin() as conn:
+            ids = list(
+                conn.execute(
+                    sa.select(AthleteRow.id).where(~AthleteRow.units_chosen, AthleteRow.units != units)
+                ).scalars()
+            )
+            if ids:
+                conn.execute(sa.update(AthleteRow).where(AthleteRow.id.in_(ids)).values(units=units))
+        return [int(i) for i in ids]
+
+    def mark_annotations_stale(self, athlete_id: int, *, gear_id: str | None = None) -> int:
+        """Make `reannotate` (and the daemon's periodic re-run) redo these activities after a settings change.
+
+        The newest annotation of each of the athlete's activities (only those with `gear_id`, when given) gets the
+        rules version "stale", which never equals a current version; returns how many were marked.
+        """
+        latest = (
+            sa.select(sa.func.max(AnnotationRow.id))
+            .join(ActivityRow, ActivityRow.id == AnnotationRow.activity_id)
+            .where(ActivityRow.athlete_id == athlete_id)
+            .group_by(AnnotationRow.activity_id)
+        )
+        if gear_id is not None:
+            latest = latest.where(ActivityRow.gear_id == gear_id)
+        with self._engine.begin() as conn:
+            ids = list(conn.execute(latest).scalars())
+            if ids:
+                conn.execute(sa.update(AnnotationRow).where(AnnotationRow.id.in_(ids)).values(rules_version=STALE))
+        return len(ids)
 
     def get_athlete(self, athlete_id: int) -> AthleteRecord:
         with self._engine.connect() as conn:
@@ -302,24 +380,8 @@ class Store:
         One run synced from two platforms (a shared `logical_group`, syncd.services.identity) appears once, and
         never when it is the twin of `exclude_id` (the activity being annotated is not its own history).
         """
-        columns = [
-            ActivityRow.logical_group,
-            ActivityRow.source,
-            ActivityRow.external_id,
-            ActivityRow.sport,
-            ActivityRow.sport_original,
-            ActivityRow.start_utc,
-            ActivityRow.utc_offset_s,
-            ActivityRow.distance_m,
-            ActivityRow.elapsed_s,
-            ActivityRow.moving_s,
-            ActivityRow.average_heart_rate,
-            ActivityRow.workout_type,
-            ActivityRow.elevation_gain_m,
-            ActivityRow.gear_id,
-        ]
         stmt = (
-            sa.select(*columns)
+            sa.select(*_HISTORY_COLUMNS)
             .where(
                 ActivityRow.athlete_id == athlete_id,
                 ~ActivityRow.deleted,
@@ -346,26 +408,7 @@ class Store:
                     continue  # the same run from the other platform: its load counts once
                 seen_groups.add(row.logical_group)
             unique.append(row)
-        return [
-            summarize(
-                Activity(
-                    source=Source(row.source),
-                    external_id=row.external_id,
-                    sport=Sport(row.sport),
-                    sport_original=row.sport_original,
-                    start_utc=row.start_utc,
-                    utc_offset_s=row.utc_offset_s,
-                    distance_m=row.distance_m,
-                    elapsed_s=row.elapsed_s,
-                    moving_s=row.moving_s,
-                    average_heart_rate=row.average_heart_rate,
-                    workout_type=row.workout_type,
-                    elevation_gain_m=row.elevation_gain_m,
-                    gear_id=row.gear_id,
-                )
-            )
-            for row in unique
-        ]
+        return [_history_entry(row) for row in unique]
 
     def gear_distance_after(self, athlete_id: int, gear_id: str, after: datetime) -> float:
         """Metres recorded with `gear_id` by activities that started after `after` (one run on two platforms once).
@@ -403,7 +446,19 @@ class Store:
         }
         stmt = self._insert(GearRow).values(athlete_id=athlete_id, gear_id=gear.gear_id, **values)
         with self._engine.begin() as conn:
-            conn.execute(stmt.on_conflict_do_update(index_elements=["athlete_id", "gear_id"], set_=values))
+            # A platform without per-shoe limits (Strava) never erases the limit set with `syncd athlete set`.
+            keep_limit = {**values, "limit_m": sa.func.coalesce(stmt.excluded.limit_m, GearRow.limit_m)}
+            conn.execute(stmt.on_conflict_do_update(index_elements=["athlete_id", "gear_id"], set_=keep_limit))
+
+    def set_gear_limit(self, athlete_id: int, gear_id: str, limit_m: float | None) -> bool:
+        """The athlete's own replacement distance for one shoe (None: back to `[rules] shoe_limit_km`)."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(GearRow)
+                .where(GearRow.athlete_id == athlete_id, GearRow.gear_id == gear_id)
+                .values(limit_m=limit_m, updated_at=self._now())
+            )
+        return bool(result.rowcount)
 
     def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None:
         with self._engine.connect() as conn:
@@ -419,10 +474,38 @@ class Store:
             ).all()
         return [_gear(row) for row in rows]
 
+    # ---- cross-platform twins (queries in adapters/db/identity.py) --------------------------------------------
+
+    def twin_facts(self, activity_id: int) -> TwinFacts | None:
+        return identity_queries.facts(self._engine, activity_id)
+
+    def twins_near(
+        self, athlete_id: int, start: datetime, within: timedelta, sources: Sequence[str]
+    ) -> list[TwinFacts]:
+        return identity_queries.nearby(self._engine, athlete_id, start, within, sources)
+
+    def group_members(self, group: str) -> list[TwinFacts]:
+        return identity_queries.members(self._engine, group)
+
+    def set_logical_group(self, activity_ids: Sequence[int], group: str | None) -> None:
+        identity_queries.set_group(self._engine, activity_ids, group)
+
     # ---- annotations ----------------------------------------------------------------------------------------
 
-    def save_annotation(self, activity_id: int, rules_version: str, flags: Sequence[Flag], note: str | None) -> bool:
-        """Store a new annotation unless it equals the latest one; True when something was written."""
+    def save_annotation(
+        self,
+        activity_id: int,
+        rules_version: str,
+        flags: Sequence[Flag],
+        note: str | None,
+        *,
+        write_back_to: Sequence[str] = (),
+    ) -> bool:
+        """Store a new annotation unless it equals the latest one; True when something was written.
+
+        A changed annotation with a note is queued for each platform in `write_back_to` in the same transaction:
+        a crash never leaves a current annotation whose note was not queued.
+        """
         flags_json = flags_to_json(flags)
         with self._engine.begin() as conn:
             # Lock the activity so two workers annotating it at once do not both append the same result.
@@ -452,6 +535,11 @@ class Store:
                     created_at=self._now(),
                 )
             )
+            for provider in write_back_to:
+                if note is not None and self._enqueue(conn, activity_id, provider, note) is None:
+                    raise StoreError(
+                        f"could not queue write-back for activity {activity_id}: too much contention; retry later"
+                    )
         return True
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None:
@@ -555,6 +643,33 @@ class Store:
         )
         return sorted((_account(row) for row in rows), key=lambda a: (a.next_due_at, a.id))
 
+    def make_accounts_due(self, now: datetime, *, provider: str | None = None) -> int:
+        """`syncd sync`: a person wants every linked account synced now, not at its scheduled time."""
+        now = _aware(now, "now")
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(AccountRow)
+                .where(
+                    AccountRow.state == "ok",
+                    AccountRow.next_due_at > now,
+                    sa.true() if provider is None else AccountRow.provider == provider,
+                )
+                .values(next_due_at=now)
+            )
+        return int(result.rowcount or 0)
+
+    def activity_changes(self, since: datetime) -> dict[tuple[int, str], tuple[int, int]]:
+        """(new, updated) activities per (athlete id, source) written since `since` (what a sync pass did)."""
+        since = _aware(since, "since")
+        new = sa.func.sum(sa.case((ActivityRow.created_at >= since, 1), else_=0))
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(ActivityRow.athlete_id, ActivityRow.source, new.label("new"), sa.func.count().label("n"))
+                .where(ActivityRow.updated_at >= since)
+                .group_by(ActivityRow.athlete_id, ActivityRow.source)
+            ).all()
+        return {(int(r.athlete_id), str(r.source)): (int(r.new or 0), int(r.n) - int(r.new or 0)) for r in rows}
+
     def release_account(
         self, account_id: int, worker: str, *, next_due_at: datetime, sync_cursor: str | None = None
     ) -> bool:
@@ -579,34 +694,39 @@ class Store:
 
     def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
         """Queue `note` for the platform; a still-pending item for the same activity and platform gets the new note."""
+        for _ in range(3):
+            with self._engine.begin() as conn:
+                queued = self._enqueue(conn, activity_id, provider, note)
+            if queued is not None:
+                return queued
+        raise StoreError(f"could not queue write-back for activity {activity_id}: too much contention; retry later")
+
+    def _enqueue(self, conn: Connection, activity_id: int, provider: str, note: str) -> int | None:
+        """One try inside the caller's transaction: update the pending item, else insert one; None on a race."""
         now = self._now()
         pending = sa.and_(
             OutboxRow.activity_id == activity_id, OutboxRow.provider == provider, OutboxRow.status == "pending"
         )
-        for _ in range(3):
-            with self._engine.begin() as conn:
-                updated = conn.execute(
-                    sa.update(OutboxRow).where(pending).values(note=note, updated_at=now).returning(OutboxRow.id)
-                ).scalar()
-                if updated is not None:
-                    return int(updated)
-                inserted = conn.execute(
-                    self._insert(OutboxRow)
-                    .values(
-                        activity_id=activity_id,
-                        provider=provider,
-                        note=note,
-                        status="pending",
-                        next_attempt_at=now,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(OutboxRow.id)
-                ).scalar()
-                if inserted is not None:
-                    return int(inserted)
-        raise StoreError(f"could not queue write-back for activity {activity_id}: too much contention; retry later")
+        updated = conn.execute(
+            sa.update(OutboxRow).where(pending).values(note=note, updated_at=now).returning(OutboxRow.id)
+        ).scalar()
+        if updated is not None:
+            return int(updated)
+        inserted = conn.execute(
+            self._insert(OutboxRow)
+            .values(
+                activity_id=activity_id,
+                provider=provider,
+                note=note,
+                status="pending",
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(OutboxRow.id)
+        ).scalar()
+        return None if inserted is None else int(inserted)
 
     def claim_writebacks(
         self,
@@ -805,6 +925,44 @@ _ACCOUNT_COLUMNS = (
 )
 
 
+_HISTORY_COLUMNS = (
+    ActivityRow.logical_group,
+    ActivityRow.source,
+    ActivityRow.external_id,
+    ActivityRow.sport,
+    ActivityRow.sport_original,
+    ActivityRow.start_utc,
+    ActivityRow.utc_offset_s,
+    ActivityRow.distance_m,
+    ActivityRow.elapsed_s,
+    ActivityRow.moving_s,
+    ActivityRow.average_heart_rate,
+    ActivityRow.workout_type,
+    ActivityRow.elevation_gain_m,
+    ActivityRow.gear_id,
+)
+
+
+def _history_entry(row: AnyRow) -> HistoryEntry:
+    return summarize(
+        Activity(
+            source=Source(row.source),
+            external_id=row.external_id,
+            sport=Sport(row.sport),
+            sport_original=row.sport_original,
+            start_utc=row.start_utc,
+            utc_offset_s=row.utc_offset_s,
+            distance_m=row.distance_m,
+            elapsed_s=row.elapsed_s,
+            moving_s=row.moving_s,
+            average_heart_rate=row.average_heart_rate,
+            workout_type=row.workout_type,
+            elevation_gain_m=row.elevation_gain_m,
+            gear_id=row.gear_id,
+        )
+    )
+
+
 def _athlete(row: AnyRow) -> AthleteRecord:
     return AthleteRecord(
         id=int(row.id),
@@ -814,6 +972,10 @@ def _athlete(row: AnyRow) -> AthleteRecord:
         units=row.units,
         email=row.email,
         digest_opt_in=bool(row.digest_opt_in),
+        units_chosen=bool(row.units_chosen),
+        max_heart_rate=row.max_heart_rate,
+        write_back=row.write_back,
+        digest_unsubscribed_at=row.digest_unsubscribed_at,
     )
 
 

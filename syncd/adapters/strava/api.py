@@ -24,7 +24,15 @@ from syncd.adapters.clock import SystemClock
 from syncd.adapters.strava.client import DEFAULT_TIMEOUT_S, make_client
 from syncd.adapters.strava.errors import BadResponseError, RateLimitedError, StravaError, UnauthorizedError, classify
 from syncd.adapters.strava.mapping import STREAM_KEYS
-from syncd.domain.rate_budget import Decision, Kind, RateSnapshot, next_daily_reset, next_short_reset, parse_headers
+from syncd.domain.rate_budget import (
+    BudgetState,
+    Decision,
+    Kind,
+    RateSnapshot,
+    next_daily_reset,
+    next_short_reset,
+    parse_headers,
+)
 from syncd.ports import Clock
 
 T = TypeVar("T")
@@ -32,6 +40,10 @@ log = structlog.stdlib.get_logger("syncd.strava")  # lazy: resolved after config
 
 
 class Budget(Protocol):
+    def state(self, now: datetime) -> BudgetState:
+        """The budget as seen at `now` (its limits are Strava's real ones once a response told them)."""
+        ...
+
     def try_spend(self, kind: Kind, now: datetime, *, write_reserve: int = 0) -> Decision: ...
     def observe(self, snapshot: RateSnapshot, now: datetime) -> None: ...
     def mark_exhausted(self, now: datetime) -> None: ...

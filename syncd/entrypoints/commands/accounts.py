@@ -1,13 +1,13 @@
-"""`syncd accounts [--unlink ID]`: the linked platform accounts and their state."""
+"""`syncd accounts [--unlink ID]`: the linked platform accounts, their state, last and next sync, and errors."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from syncd.config import Settings
+from syncd.entrypoints.errors import CommandError
 
 
 def register(subparsers: Any) -> None:
@@ -23,8 +23,11 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_accounts(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.entrypoints.status_text import print_accounts
+    from syncd.entrypoints.tables import iso
     from syncd.entrypoints.wiring import open_store
     from syncd.services.accounts import LinkError, unlink
+    from syncd.services.status import account_rows
 
     assert settings is not None
     store = open_store(settings)
@@ -33,31 +36,14 @@ def cmd_accounts(args: argparse.Namespace, settings: Settings | None) -> int:
             try:
                 deleted = unlink(store, args.unlink)
             except LinkError as exc:
-                print(f"syncd: error: {exc}", file=sys.stderr)
-                return 1
+                raise CommandError(str(exc)) from None
             print(f"unlinked account {args.unlink}; deleted {deleted} synced activities")
             return 0
-        athletes = {a.id: a for a in store.list_athletes()}
-        rows = [
-            {
-                "id": a.id,
-                "provider": a.provider,
-                "external_id": a.external_id,
-                "athlete": athletes[a.athlete_id].name if a.athlete_id in athletes else "",
-                "state": a.state,
-                "message": a.state_message,
-                "next_sync": a.next_due_at.isoformat(timespec="seconds"),
-            }
-            for a in store.list_accounts()
-        ]
+        rows = account_rows(store)
     finally:
         store.close()
     if args.json:
-        print(json.dumps({"accounts": rows}, indent=2))
-    elif not rows:
-        print("no linked accounts; link one with `syncd link strava`")
+        print(json.dumps({"accounts": rows}, indent=2, default=iso))
     else:
-        for row in rows:
-            line = f"{row['id']:>4}  {row['provider']:<7} {row['external_id']:<12} {row['state']:<13} {row['athlete']}"
-            print(line + (f"\n      {row['message']}" if row["message"] else ""))
+        print_accounts(rows)
     return 0

@@ -64,6 +64,11 @@ def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
         report = send_due_digests(
             store, settings, now, mailer=mailer, athlete_key=args.athlete, week=args.week, retry_now=True
         )
+        nobody = not (report.sent or report.skipped or report.failed or report.invalid)
+        if nobody:
+            from syncd.services.digests import digest_summary
+
+            nobody = digest_summary(store, settings)["recipients"] == 0
     finally:
         store.close()
     for line in report.sent:
@@ -73,4 +78,9 @@ def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
     for line in report.failed:
         print(f"syncd: digest failed: {line}", file=sys.stderr)
     print(f"{len(report.sent)} sent, {report.skipped} skipped, {len(report.failed) + len(report.invalid)} failed")
+    if nobody:
+        print(
+            "nobody receives a digest (`syncd athlete list` shows why): set [email] to, or "
+            "`syncd athlete set ATHLETE --email ADDRESS --digest on`"
+        )
     return EXIT_FAILURE if report.failed or report.invalid else EXIT_OK

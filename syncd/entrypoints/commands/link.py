@@ -79,6 +79,12 @@ def cmd_link_strava(args: argparse.Namespace, settings: Settings | None) -> int:
         return EXIT_FAILURE
     who = f" ({linked.name})" if linked.name else ""
     print(f"linked Strava athlete {linked.external_id}{who} as account {linked.account_id}; run `syncd sync --once`")
+    if linked.strava_units and linked.strava_units != settings.notes.units:
+        print(
+            f"Strava shows this athlete {linked.strava_units} units; notes follow [notes] units = "
+            f"{settings.notes.units}: `syncd athlete set strava:{linked.external_id} --units {linked.strava_units}` "
+            "to change that"
+        )
     return EXIT_OK
 
 
@@ -178,11 +184,16 @@ def _browser_code(settings: Settings, client_id: int, port: int, timeout: float)
     print("Open this URL in a browser and authorize syncd:", flush=True)
     print(url, flush=True)
     print(f"(waiting up to {int(timeout)} s for Strava to redirect to {redirect})", flush=True)
+    print("(no browser on this machine? use --code CODE from the redirect address, or --token-file)", flush=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         if not done.wait(timeout):
-            raise LinkError(f"no answer from the browser within {int(timeout)} s; run `syncd link strava` again")
+            raise LinkError(
+                f"no answer from the browser within {int(timeout)} s; on a server without a browser, open the URL "
+                "anywhere, copy the code= value from the address it fails to load and run `syncd link strava --code "
+                "CODE`, or link with existing tokens: `syncd link strava --token-file tokens.json`"
+            )
     finally:
         server.shutdown()
         server.server_close()

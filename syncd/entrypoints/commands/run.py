@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Any
 
 from syncd.config import ConfigError, Settings
+from syncd.entrypoints.errors import CommandError
 
 
 def _positive(text: str) -> float:
@@ -39,8 +40,9 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.daemon import Daemon, DaemonOptions, platform_services
-    from syncd.entrypoints.wiring import open_store
+    from syncd.entrypoints.daemon import Daemon, DaemonOptions
+    from syncd.entrypoints.web.serve import PortUnavailableError
+    from syncd.entrypoints.wiring import open_store, platform_services
     from syncd.logging import configure_logging
 
     assert settings is not None
@@ -66,10 +68,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings | None) -> int:
         signal.signal(signal.SIGINT, on_signal)
         try:
             daemon.start()
+        except PortUnavailableError as exc:
+            daemon.stop()
+            raise ConfigError(f"{exc}; free the port or set [web] port (or host)") from None
         except (OSError, RuntimeError) as exc:
             daemon.stop()
-            raise ConfigError(
-                f"cannot serve on {settings.web.host}:{settings.web.port} ({exc}); free the port or set [web] port"
+            raise CommandError(
+                f"the web server did not start ({exc}); if a file of syncd is missing, reinstall it "
+                "(deploy/install.sh or pip install --force-reinstall), or run with --no-web"
             ) from None
         if daemon.web_url:
             print(f"syncd: serving {daemon.web_url} (feed, /webhook/strava, /healthz)", file=sys.stderr, flush=True)

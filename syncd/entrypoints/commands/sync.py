@@ -1,4 +1,11 @@
-"""`syncd sync [--once] [--dry-run]`: pull due Strava and Garmin accounts, annotate, and drain the write-back outbox."""
+"""`syncd sync [--once] [--dry-run]`: sync every linked Strava and Garmin account now, annotate, and drain the
+write-back outbox; without --once keep polling on the daemon's schedule afterwards.
+
+A person who types `syncd sync` wants a sync now, so the first pass takes every linked account, due or not (the
+platforms' rate budget still applies: a pass that runs out of it says so and stops). An account another process
+holds (a running daemon, or a killed one whose lease has not expired yet) is named with the holder and the time it
+frees itself.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +19,19 @@ from typing import TYPE_CHECKING, Any
 from syncd.config import Settings
 
 if TYPE_CHECKING:
-    from syncd.services.strava_sync import PassReport
+    from syncd.adapters.db.records import AccountRecord
+    from syncd.adapters.db.repository import Store
+    from syncd.services.account_sync import AccountOutcome, PassReport
+    from syncd.services.writeback import WritebackReport
 
 
 def register(subparsers: Any) -> None:
-    sync = subparsers.add_parser("sync", help="sync linked accounts now and write notes back")
+    sync = subparsers.add_parser(
+        "sync",
+        help="sync every linked account now and write notes back",
+        description="Sync every linked account now (due or not, within the platforms' rate limits), annotate new "
+        "runs and write the notes back. Without --once it then keeps polling on the daemon's schedule.",
+    )
     sync.add_argument("--once", action="store_true", help="one pass, then exit (default: keep polling)")
     sync.add_argument(
         "--dry-run", action="store_true", help="pull and annotate, but write nothing back: print the diffs instead"
@@ -25,26 +40,41 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import garmin_service, open_store, strava_service
+    from syncd.entrypoints.wiring import folder_service, garmin_service, open_store, strava_service
 
     assert settings is not None
     worker = f"{socket.gethostname()}:{os.getpid()}"
     store = open_store(settings)
     try:
-        providers = {a.provider for a in store.list_accounts()}
+        accounts = store.list_accounts()
+        providers = {a.provider for a in accounts}
         strava_configured = bool(settings.strava.client_id) or "strava" in providers
-        # Strava as before (its config is required unless only Garmin is linked); Garmin when an account exists.
-        strava = strava_service(settings, store) if strava_configured or "garmin" not in providers else None
+        # Strava as before (its config is required unless only Garmin or a folder is used); Garmin when linked.
+        others = "garmin" in providers or settings.folder.path is not None
+        strava = strava_service(settings, store) if strava_configured or not others else None
         garmin = garmin_service(settings, store) if "garmin" in providers else None
+        folder = folder_service(settings, store) if settings.folder.path is not None else None
+        if not accounts and folder is None:
+            print("no linked account; link one with `syncd link strava` (or `syncd link garmin`)")
+        first = True
         while True:
             code = 0
+            started = datetime.now(UTC)
+            if first:
+                store.make_accounts_due(started)
+                _explain_unavailable(store, started, worker)
             # Each platform syncs its accounts and drains its own outbox items.
             if strava is not None:
-                code = max(code, _print(strava.run_once(worker, dry_run=args.dry_run), args.dry_run))
+                code = max(code, _print(store, strava.run_once(worker, dry_run=args.dry_run), started, args.dry_run))
             if garmin is not None:
-                code = max(code, _print(garmin.run_once(worker, dry_run=args.dry_run), args.dry_run, label="garmin"))
+                report = garmin.run_once(worker, dry_run=args.dry_run)
+                code = max(code, _print(store, report, started, args.dry_run, provider="garmin"))
+            if folder is not None:
+                report = folder.run_once(worker, dry_run=args.dry_run)
+                code = max(code, _print(store, report, started, args.dry_run, provider="folder"))
             if args.once:
                 return code
+            first = False
             due = [a.next_due_at for a in store.list_accounts() if a.state == "ok"]
             wait = min(due, default=datetime.now(UTC)) - datetime.now(UTC)
             time.sleep(min(max(wait.total_seconds(), 5.0), 60.0))
@@ -52,49 +82,84 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
         store.close()
 
 
-def _print(report: PassReport, dry_run: bool, *, label: str = "strava") -> int:
+def _explain_unavailable(store: Store, now: datetime, worker: str) -> None:
+    """Say why an account will not be synced in this pass: it needs a re-link, or another process holds it."""
+    for account in store.list_accounts():
+        name = f"{account.provider}:{account.external_id}"
+        if account.state != "ok":
+            fix = f"`syncd link {account.provider}`" if account.state == "needs_relink" else "`syncd status`"
+            print(f"{name}: not synced: {account.state_message or account.state}; fix with {fix}")
+        elif _held(account, now, worker):
+            until = account.lease_expires_at.astimezone() if account.lease_expires_at else now
+            print(
+                f"{name}: not synced now: held by {account.lease_owner} until {until:%H:%M} (another syncd is "
+                "syncing it, or a process that was killed held it; it is free again then)"
+            )
+
+
+def _held(account: AccountRecord, now: datetime, worker: str) -> bool:
+    expires = account.lease_expires_at
+    return expires is not None and expires > now and account.lease_owner not in (None, worker)
+
+
+def _print(store: Store, report: PassReport, started: datetime, dry_run: bool, *, provider: str = "strava") -> int:
+    """Print one platform's pass; 1 when anything failed (an account, a run's payload, a write-back)."""
+    failed = _print_accounts(store, report.accounts, started, provider)
+    if report.writeback is not None:
+        failed = _print_writeback(report.writeback, dry_run) or failed
+    if report.plan is not None and report.accounts:
+        print(
+            f"next: the daemon (`syncd run`) polls every {report.plan.interval_s / 60:.0f} min per athlete, about "
+            f"{report.plan.projected_daily_reads:.0f} reads/day ({report.plan.share_pct:.0f}% share); "
+            "`syncd accounts` shows each account's next sync"
+        )
+    return 1 if failed else 0
+
+
+def _print_accounts(store: Store, outcomes: list[AccountOutcome], started: datetime, provider: str) -> bool:
     failed = False
-    for outcome in report.accounts:
+    changes = store.activity_changes(started)
+    athletes = {a.id: a.athlete_id for a in store.list_accounts()}
+    source = "file" if provider == "folder" else provider  # a folder's activities are files
+    for outcome in outcomes:
+        name = f"{provider}:{outcome.external_id}"
         if outcome.error:
             failed = True
-            print(f"{label} {outcome.external_id}: {outcome.error}")
+            print(f"{name}: {outcome.error}")
             continue
         sync = outcome.report
         if sync is None:
             continue
-        line = (
-            f"{label} {outcome.external_id}: listed {sync.listed}, fetched {sync.detailed}, annotated "
-            f"{sync.annotated}, queued {sync.queued} note(s), deleted {sync.deleted}"
-        )
-        linked = int(getattr(sync, "linked", 0))
-        if linked:
-            line += f", {linked} matched with Strava"
+        new, updated = changes.get((athletes.get(outcome.account_id, -1), source), (0, 0))
+        parts = [f"{new} new", f"{updated} updated", f"{sync.annotated} annotated", f"{sync.queued} note(s) queued"]
+        if sync.deleted:
+            parts.append(f"{sync.deleted} deleted")
+        if sync.linked:
+            parts.append(f"{sync.linked} matched across platforms")
         if sync.pending:
-            line += f", {sync.pending} waiting"
-        if sync.stopped:
-            line += f"; stopped: {sync.stopped}"
-        print(line)
+            parts.append(f"{sync.pending} waiting (rate limit or a fault; the next pass tries again)")
+        line = f"{name}: " + ", ".join(parts) + f" ({sync.listed} listed)"
+        print(line + (f"; stopped: {sync.stopped}" if sync.stopped else ""))
         for ext_id, why in sync.skipped:
             print(f"  skipped {ext_id}: {why}")
-    if not report.accounts:
-        print(f"no {label.title()} account due; `syncd accounts` shows when each syncs next")
-    wb = report.writeback
-    if wb is not None:
-        for item in wb.outcomes:
-            if dry_run and item.diff:
-                print(item.diff, end="" if item.diff.endswith("\n") else "\n")
-            if item.error:
-                failed = True
-                print(f"write-back {item.provider} activity {item.activity_id}: {item.error}")
-        if dry_run:
-            changes = sum(1 for o in wb.outcomes if o.diff)
-            print(f"dry run: {changes} description(s) would change; nothing was written")
-        else:
-            unchanged = sum(1 for o in wb.outcomes if o.status == "unchanged")
-            print(f"wrote {wb.written} note(s), {unchanged} already up to date, {wb.failed} failed")
-    if report.plan is not None:
-        print(
-            f"polling: every {report.plan.interval_s / 60:.0f} min per athlete, about "
-            f"{report.plan.projected_daily_reads:.0f} reads/day ({report.plan.share_pct:.0f}% share)"
-        )
-    return 1 if failed else 0
+        for ext_id, why in sync.failed:
+            failed = True
+            print(f"  failed {ext_id}: {why}")
+    return failed
+
+
+def _print_writeback(wb: WritebackReport, dry_run: bool) -> bool:
+    failed = False
+    for item in wb.outcomes:
+        if dry_run and item.diff:
+            print(item.diff, end="" if item.diff.endswith("\n") else "\n")
+        if item.error:
+            failed = True
+            print(f"write-back {item.provider} activity {item.activity_id}: {item.error}")
+    if dry_run:
+        count = sum(1 for o in wb.outcomes if o.diff)
+        print(f"dry run: {count} description(s) would change; nothing was written")
+    elif wb.outcomes:
+        unchanged = sum(1 for o in wb.outcomes if o.status == "unchanged")
+        print(f"wrote {wb.written} note(s), {unchanged} already up to date, {wb.failed} failed")
+    return failed

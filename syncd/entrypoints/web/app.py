@@ -24,8 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from syncd.adapters.db.errors import NotFoundError
-from syncd.adapters.db.feed_queries import MAX_PER_PAGE, FeedFilter, FeedPage, feed_item
-from syncd.adapters.db.feed_queries import feed_page as query_page
+from syncd.adapters.db.feed_queries import MAX_PER_PAGE, FeedFilter, FeedPage
 from syncd.adapters.db.repository import Store
 from syncd.config import Settings
 from syncd.domain.load import iso_week_label
@@ -242,7 +241,7 @@ async def feed_page(ctx: WebContext, request: Request, access: Access) -> Respon
 
 async def activity_page(ctx: WebContext, request: Request, access: Access) -> Response:
     activity_id = _path_id(request)
-    row = await run_in_threadpool(feed_item, ctx.store.engine, activity_id)
+    row = await run_in_threadpool(ctx.store.activity_reads.feed_item, activity_id)
     if access.athlete_id is not None and row.athlete_id != access.athlete_id:
         raise MissingError()
     stored = await run_in_threadpool(ctx.store.get_activity, activity_id)
@@ -349,7 +348,7 @@ async def api_list(ctx: WebContext, request: Request, access: Access) -> Respons
         raise BadRequestError(f"per_page={per_page} is too large: use at most {MAX_PER_PAGE}")
 
     def load() -> tuple[FeedPage, list[CardView]]:
-        result = query_page(ctx.store.engine, feed_filter, page=page, per_page=per_page)
+        result = ctx.store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page)
         sessions = session_views(ctx.store, result.rows, ctx.settings.rules)
         return result, [card_view(row, sessions.get(row.id)) for row in result.rows]
 
@@ -366,7 +365,7 @@ def _attention_json(view: AttentionView) -> dict[str, str]:
 
 async def api_detail(ctx: WebContext, request: Request, access: Access) -> Response:
     _check_known(request, frozenset())
-    row = await run_in_threadpool(feed_item, ctx.store.engine, _path_id(request))
+    row = await run_in_threadpool(ctx.store.activity_reads.feed_item, _path_id(request))
     if access.athlete_id is not None and row.athlete_id != access.athlete_id:
         raise MissingError()
     sessions = await run_in_threadpool(session_views, ctx.store, [row], ctx.settings.rules)

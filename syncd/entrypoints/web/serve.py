@@ -1,5 +1,7 @@
-"""Serve an ASGI app with uvicorn on a background thread: for tests, benchmarks and `syncd demo`.
+"""Serve an ASGI app with uvicorn on a background thread: for `syncd run`, `syncd demo`, tests and benchmarks.
 
+The socket is bound here, before uvicorn starts, so a port that cannot be had is a PortUnavailableError with the
+operating system's reason, and any other start-up failure (a missing file, a bad app) is never blamed on the port.
 Binding port 0 lets the OS pick a free port; the real port is read back from the bound socket, so parallel test
 runs never collide.
 
@@ -11,12 +13,25 @@ claim HTTPS (which would, for instance, decide whether the session cookie is Sec
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+
+class PortUnavailableError(OSError):
+    """The web address cannot be bound (port in use, a privileged port, or a host that is not this machine)."""
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise PortUnavailableError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
 
 
 @contextmanager
@@ -35,17 +50,19 @@ def serve_in_thread(
         proxy_headers=bool(trusted.strip()),
         forwarded_allow_ips=trusted.strip() or None,
     )
+    sock = bind_socket(host, port)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="syncd-web", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="syncd-web", daemon=True)
     thread.start()
     try:
         while not server.started:
             if not thread.is_alive():
-                raise RuntimeError(f"web server did not start on {host}:{port}: is the port in use?")
+                raise RuntimeError(f"the web server on {host}:{port} stopped while starting; rerun with --debug")
             thread.join(0.02)
-        sockets = [sock for srv in server.servers for sock in srv.sockets]
-        bound_port = sockets[0].getsockname()[1]
-        yield f"http://{host}:{bound_port}"
+        bound_port = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        yield f"http://{shown}:{bound_port}"
     finally:
         server.should_exit = True
         thread.join(10)
+        sock.close()

@@ -1,7 +1,7 @@
 """The back-pain diary (pain_entries) and an athlete's own advice mode.
 
 Revision ID: 0003_i15pain
-Revises: 0002
+Revises: 0003_i12cli
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_i15pain"
-down_revision = "0002"
+down_revision = "0003_i12cli"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,159 @@
+"""`syncd athlete list|show|set`: an athlete's settings (email, digest, units, time zone, maximum heart rate, shoe
+limits, write-back) without SQL. See syncd.services.athletes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from syncd.config import ConfigError, Settings
+from syncd.entrypoints.errors import CommandError
+
+_WHO = "strava:1001, local, … from `syncd athlete list` (default: the only athlete, or the one linked athlete)"
+
+
+def _on_off(text: str) -> bool:
+    if text.lower() in ("on", "yes", "true"):
+        return True
+    if text.lower() in ("off", "no", "false"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r}: use on or off")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "athlete",
+        help="list athletes, show or change one's settings (email, digest, units, max HR, shoe limits, write-back)",
+        description="Athlete settings. ATHLETE is a key from `syncd athlete list` (e.g. strava:1001 or local); "
+        "without it, the only athlete (or the one linked athlete) is meant.",
+    )
+    sub = parser.add_subparsers(dest="athlete_command", required=True, metavar="{list,show,set}")
+    listing = sub.add_parser("list", help="every athlete with units, digest and write-back")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_list, needs_settings=True)
+    show = sub.add_parser("show", help="one athlete's settings and shoes")
+    show.add_argument("athlete", nargs="?", metavar="ATHLETE", help=_WHO)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=cmd_show, needs_settings=True)
+    setter = sub.add_parser(
+        "set",
+        help="change settings; notes they affect are marked for `syncd reannotate`",
+        description="Change an athlete's settings. Units, maximum heart rate, a shoe limit and the write-back mode "
+        "change notes: those are marked stale and `syncd reannotate` (or the daemon) rewrites them.",
+    )
+    setter.add_argument("athlete", nargs="?", metavar="ATHLETE", help=_WHO)
+    setter.add_argument("--email", metavar="ADDRESS", help="the digest address (none: clear it)")
+    setter.add_argument("--digest", type=_on_off, metavar="on|off", help="weekly email digest on or off")
+    setter.add_argument("--units", metavar="metric|imperial|default", help="default: follow [notes] units")
+    setter.add_argument("--timezone", metavar="ZONE", help="e.g. Europe/Berlin (none: from the activities)")
+    setter.add_argument("--max-hr", metavar="BPM", help="maximum heart rate, for training load (none: clear)")
+    setter.add_argument(
+        "--shoe-limit",
+        action="append",
+        default=[],
+        metavar="GEAR=DIST",
+        help="replacement distance of one shoe, in the athlete's units or with km/mi (GEAR=none: the default)",
+    )
+    setter.add_argument("--write-back", metavar="all|private|off|default", help="default: [strava]/[garmin] setting")
+    setter.set_defaults(handler=cmd_set, needs_settings=True)
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.entrypoints.tables import print_table
+    from syncd.entrypoints.wiring import open_store
+    from syncd.services.athletes import view
+
+    assert settings is not None
+    store = open_store(settings)
+    try:
+        views = [view(store, settings, a) for a in store.list_athletes()]
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"athletes": [v.as_json() for v in views]}, indent=2))
+        return 0
+    if not views:
+        print("no athletes yet; link an account (`syncd link strava`) or import files (`syncd import`)")
+        return 0
+    print_table(
+        ("athlete", "name", "units", "write-back", "digest"),
+        [
+            (
+                v.key + (" *" if v.owner else ""),
+                v.name,
+                v.units,
+                ", ".join(f"{platform} {mode}" for platform, mode in v.write_back.items()),
+                v.digest,
+            )
+            for v in views
+        ],
+    )
+    if any(v.owner for v in views):
+        print("* the one athlete of this install: [email] to is theirs")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.entrypoints.wiring import open_store
+    from syncd.services.athletes import AthleteError, find_athlete, view
+
+    assert settings is not None
+    store = open_store(settings)
+    try:
+        try:
+            shown = view(store, settings, find_athlete(store, args.athlete))
+        except AthleteError as exc:
+            raise CommandError(str(exc)) from None
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(shown.as_json(), indent=2))
+        return 0
+    print(
+        f"athlete      {shown.key} ({shown.name or 'no name'})" + ("  [the one athlete of this install]" * shown.owner)
+    )
+    print(f"units        {shown.units} ({shown.units_source})")
+    print(f"time zone    {shown.timezone or 'from the activities'}")
+    print(f"max HR       {f'{shown.max_heart_rate:g} bpm' if shown.max_heart_rate else 'not set (load in minutes)'}")
+    print(f"write-back   strava {shown.write_back['strava']}, garmin {shown.write_back['garmin']}")
+    print(f"email        {shown.email or 'not set'}")
+    print(f"digest       {shown.digest}")
+    if not shown.shoes:
+        print("shoes        none synced")
+    for shoe in shown.shoes:
+        limit = shoe["limit"] or f"default ({shoe['limit_source']})"
+        retired = ", retired" if shoe["retired"] else ""
+        print(f"shoe         {shoe['gear_id']}  {shoe['name']}: {shoe['distance']}, limit {limit}{retired}")
+    return 0
+
+
+def cmd_set(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.entrypoints.wiring import open_store
+    from syncd.services.athletes import AthleteError, Changes, apply, find_athlete
+
+    assert settings is not None
+    changes = Changes(
+        email=args.email,
+        digest=args.digest,
+        units=args.units,
+        timezone=args.timezone,
+        max_heart_rate=args.max_hr,
+        write_back=args.write_back,
+        shoe_limits=list(args.shoe_limit),
+    )
+    store = open_store(settings)
+    try:
+        try:
+            athlete = find_athlete(store, args.athlete)
+            applied = apply(store, settings, athlete, changes, datetime.now(UTC))
+        except AthleteError as exc:
+            raise ConfigError(str(exc)) from None  # a value to fix on the command line: exit 2
+    finally:
+        store.close()
+    for line in applied.lines:
+        print(f"{athlete.key}: {line}")
+    if applied.stale:
+        print(f"{applied.stale} note(s) to rewrite: run `syncd reannotate` (the daemon does it within a day)")
+    return 0

@@ -1,0 +1,97 @@
+"""`syncd status` for a person: a few headed sections and tables instead of a dump of the JSON document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncd.entrypoints.tables import print_table, when
+
+
+def print_status(status: dict[str, Any]) -> None:
+    print(f"syncd {status['version']}  database {status['database']}  state {status['state_dir']}")
+    rows = status["rows"]
+    print(
+        f"{status['athletes']} athlete(s), {rows.get('activities', 0)} activities, "
+        f"{rows.get('annotations', 0)} annotations (rules {status['rules_version']})"
+    )
+    print()
+    print_accounts(status["accounts"])
+    print()
+    _digests(status["digests"], status.get("owner"))
+    _strava(status["strava"], status.get("rate_budget_left"))
+    garmin = status["garmin"]
+    if garmin["accounts"]:
+        relink = f", needs a re-link: {', '.join(garmin['needs_relink'])}" if garmin["needs_relink"] else ""
+        print(f"garmin:   {garmin['accounts']} account(s), write-back {garmin['write_back']}{relink}")
+    outbox = status["outbox"]
+    depth = outbox["depth"]
+    print(
+        f"outbox:   {depth.get('pending', 0)} note(s) waiting to be written, {depth.get('failed', 0)} failed, "
+        f"{depth.get('done', 0)} written"
+    )
+    for error in outbox["last_errors"]:
+        print(f"  {when(error['at'])}  {error['provider']} activity {error['activity_id']}: {error['error']}")
+
+
+def print_accounts(accounts: list[dict[str, Any]]) -> None:
+    if not accounts:
+        print("no linked accounts; link one with `syncd link strava` (or `syncd link garmin`)")
+        return
+    print_table(
+        ("id", "account", "athlete", "state", "last sync", "next sync"),
+        [
+            (
+                a["id"],
+                f"{a['provider']}:{a['external_id']}",
+                a.get("athlete_name") or a["athlete"],
+                a["state"],
+                when(a["last_sync"]),
+                "-" if a["state"] != "ok" else when(a["next_due"]),
+            )
+            for a in accounts
+        ],
+    )
+    for a in accounts:
+        name = f"{a['provider']}:{a['external_id']}"
+        if a["message"]:
+            print(f"  {name}: {a['message']}")
+        if a.get("leased_by"):
+            print(f"  {name}: being synced by {a['leased_by']} (lease until {when(a['lease_until'])})")
+
+
+def _digests(digests: dict[str, Any], owner: str | None) -> None:
+    if not digests["enabled"]:
+        print("digests:  off ([email] host is not set)")
+    elif not digests["to"]:
+        print("digests:  nobody will receive one: set [email] to, or `syncd athlete set --email ADDRESS --digest on`")
+    else:
+        for line in digests["to"]:
+            print(f"digests:  {line['athlete']} -> {line['address']} ({line['why']})")
+    if owner and digests["enabled"]:
+        print(f"          [email] to means {owner}, the one athlete of this install")
+    if digests["sent"] or digests["failed"]:
+        print(f"          {digests['sent']} sent, {len(digests['failed'])} failed")
+    for failed in digests["failed"]:
+        print(f"          week {failed['week']}: {failed['error']} ({failed['attempts']} attempt(s))")
+    for problem in digests["invalid_addresses"]:
+        print(f"          {problem['athlete']}: {problem['problem']}")
+
+
+def _strava(strava: dict[str, Any], budget: dict[str, int] | None) -> None:
+    if not strava["accounts"] and budget is None:
+        return
+    line = (
+        f"strava:   {strava['accounts']} account(s), polled every {strava['poll_interval_min']:g} min "
+        f"(about {strava['projected_daily_reads']} of {strava['read_daily_limit']} reads/day), "
+        f"write-back {strava['write_back']}"
+    )
+    print(line)
+    if budget is not None:
+        print(
+            f"          rate budget left: {budget['reads_this_window']} reads this 15 min, "
+            f"{budget['reads_today']} today"
+        )
+    if strava.get("needs_relink"):
+        print(f"          needs a re-link: {', '.join(strava['needs_relink'])} (`syncd link strava`)")
+    if strava.get("warning"):
+        print(f"          {strava['warning']}")
