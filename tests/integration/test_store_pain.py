@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from syncd.adapters.db import Store
-from syncd.adapters.db.pain_repository import STALE
+from syncd.adapters.db.pain_repository import STALE, diary_of
 from syncd.domain.model import Activity, Source, Sport
 from syncd.domain.pain import PainEntry, PainSource
 
