@@ -138,6 +138,16 @@ class NotesSettings:
 
 
 @dataclass(frozen=True)
+class AdviceSettings:
+    """Sore now or staying well (docs/pain.md): `auto` chooses from the pain diary; `threshold` 1-10 within
+    `window_days` makes a run's advice the sore-back kind."""
+
+    mode: Literal["auto", "sore", "staying_well"] = "auto"
+    threshold: int = 4
+    window_days: int = 7
+
+
+@dataclass(frozen=True)
 class Settings:
     state_dir: Path
     config_path: Path | None
@@ -150,6 +160,7 @@ class Settings:
     surface: SurfaceSettings = field(default_factory=SurfaceSettings)
     notes: NotesSettings = field(default_factory=NotesSettings)
     folder: FolderSettings = field(default_factory=FolderSettings)
+    advice: AdviceSettings = field(default_factory=AdviceSettings)
     rules: Thresholds = field(default_factory=Thresholds)
 
     @property
@@ -169,6 +180,7 @@ SECTIONS: dict[str, type] = {
     "surface": SurfaceSettings,
     "notes": NotesSettings,
     "folder": FolderSettings,
+    "advice": AdviceSettings,
 }
 
 
@@ -187,6 +199,8 @@ URL = Check(url=True)
 PCT = Check(0, 100, meaning="a percentage")
 # Every key whose value is constrained beyond its type, in one table; numbers not listed must not be negative.
 CHECKS: dict[tuple[str, str], Check] = {
+    ("advice", "threshold"): Check(1, 10, meaning="a pain score (0-10) that makes the advice the sore-back kind"),
+    ("advice", "window_days"): Check(1, 60, meaning="days"),
     ("strava", "api_url"): URL,
     ("strava", "oauth_url"): URL,
     ("strava", "poll_share_pct"): Check(1, 100, meaning="a percentage of the daily read budget"),

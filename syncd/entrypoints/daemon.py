@@ -355,11 +355,13 @@ class Daemon:
             log.error("digest_job_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _rescan_job(self) -> None:
-        """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit).
+        """Daily: re-read the last few days' run descriptions for #back tags (one read per run), then re-run the
+        rules where their version changed (an upgrade, a threshold edit, a diary entry that changes a run's mode).
 
         Weekly findings need no re-run: they are reported on the first run of the following week."""
         from syncd.entrypoints.wiring import annotation_policy
         from syncd.services.annotating import reannotate
+        from syncd.services.pain_diary import refresh_recent_tags
         from syncd.services.write_back_policy import write_back_providers
 
         try:
@@ -368,6 +370,11 @@ class Daemon:
                 strava=self.settings.strava.write_back, garmin=self.settings.garmin.write_back
             )
             now = datetime.now(UTC)
+            # descriptions of the last days' runs: a #back tag added (or removed) there fires no webhook
+            readers = {p.name: w for p in self.platforms if (w := getattr(p.service, "writer", None)) is not None}
+            tags = refresh_recent_tags(self.store, readers, now=now, advice=self.settings.advice)
+            if tags:
+                log.info("pain_tags_refreshed", changed=tags)
             report = reannotate(self.store, policy, now=now, write_back_providers=providers)
             if report.changed:
                 log.info("rescan_done", examined=report.examined, changed=report.changed)

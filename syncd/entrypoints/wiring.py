@@ -87,6 +87,7 @@ def annotation_policy(settings: Settings) -> AnnotationPolicy:
         units=settings.notes.units,
         when_clean=settings.notes.when_clean,
         surface_map=surface_map(settings),
+        advice=settings.advice,
     )
 
 

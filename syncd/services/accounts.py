@@ -169,6 +169,12 @@ def unlink(store: Store, account_id: int) -> int:
     found = store.account_leases.delete_account(account_id, gear_providers=(PROVIDER,))
     if found is None:
         raise LinkError(f"no account with id {account_id}; list them with `syncd accounts`")
-    _athlete_id, provider, deleted = found
+    athlete_id, provider, deleted = found
+    # the pain diary is health data: entries on the deleted runs went with them (foreign key); when the athlete
+    # has no linked account left, the rest of their diary goes too
+    if not any(a.athlete_id == athlete_id for a in store.list_accounts()):
+        from syncd.services.pain_diary import delete_athlete_diary
+
+        delete_athlete_diary(store, athlete_id)
     log.info("account_unlinked", account_id=account_id, provider=provider, activities_deleted=deleted)
     return deleted

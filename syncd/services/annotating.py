@@ -6,17 +6,23 @@ functions around it load history and gear, save the annotation and queue write-b
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+from syncd.config import AdviceSettings
+from syncd.domain.advice_mode import ModeDecision, choose_mode
 from syncd.domain.history import HISTORY_WINDOW, HistoryEntry, history_before
+from syncd.domain.mode_notes import ADVICE, apply_mode, lead_lines
+from syncd.domain.mode_notes import VERSION as MODE_NOTES_VERSION
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
+from syncd.services.pain_diary import apply_stored_tag, has_diary, mode_for
 
 if TYPE_CHECKING:
     from syncd.ports import AnnotationStore, AthleteRepository
@@ -35,12 +41,17 @@ class AnnotationPolicy:
     when_clean: WhenClean = "line"
     surface_map: SurfaceMap | None = None
     max_heart_rate: float | None = None
+    advice: AdviceSettings = field(default_factory=AdviceSettings)
 
     @property
     def version(self) -> str:
         """Stored with each annotation: a change here is what makes `reannotate` redo an activity."""
-        hr = f"-hr{self.max_heart_rate:g}" if self.max_heart_rate else ""
-        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}{hr}"
+        # the advice settings and the maximum heart rate as 3 hex digits: the stored version is at most 40 characters
+        # (imperial + a spelled-out heart rate + the advice would not fit)
+        hr = f"{self.max_heart_rate:g}" if self.max_heart_rate else ""
+        advice = f"{self.advice.mode}:{self.advice.threshold}:{self.advice.window_days}:{MODE_NOTES_VERSION}:{hr}"
+        digest = hashlib.sha256(advice.encode()).hexdigest()[:3]
+        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ def annotate_one(
     *,
     gear: Gear | None = None,
     now: datetime | None = None,
+    mode: ModeDecision | None = None,
 ) -> AnnotatedActivity:
     """Run the rules on `activity` with `history` cut at its start (whatever else the caller passes is ignored).
 
@@ -72,12 +84,30 @@ def annotate_one(
         now=now,
     )
     annotation = evaluate(ctx)
-    note = (
-        render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean, data_gaps=annotation.data_gaps)
-        if activity.sport.is_run
-        else None
-    )
+    note = None
+    if activity.sport.is_run:
+        # the advice mode (sore now / staying well) weighs the flags and opens the note; without a diary (files
+        # annotated without a store) it comes from [advice] mode alone
+        if mode is None:
+            mode = _mode_without_diary(activity, policy.advice)
+        annotation = replace(annotation, flags=apply_mode(annotation.flags, mode.mode))
+        note = render_note(
+            annotation.flags,
+            units=policy.units,
+            when_clean=policy.when_clean,
+            lead=lead_lines(mode),
+            advice=ADVICE[mode.mode],
+            data_gaps=annotation.data_gaps,
+        )
     return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
+
+
+def _mode_without_diary(activity: Activity, advice: AdviceSettings) -> ModeDecision:
+    from syncd.services.pain_diary import mode_settings
+
+    return choose_mode(
+        [], run_day=activity.start_local.date(), run_start=activity.start_utc, settings=mode_settings(advice)
+    )
 
 
 def gear_as_of(gear: Gear, later_m: float) -> Gear:
@@ -135,7 +165,11 @@ def annotate_stored(
             later = store.gear_distance_after(stored.athlete_id, activity.gear_id, activity.start_utc)
             gear = gear_as_of(gear, later)
     policy = policy_for_athlete(store, stored.athlete_id, policy)
-    annotated = annotate_one(activity, history, policy, gear=gear, now=now)
+    mode = None
+    if has_diary(store):  # the database Store (the unit tests' in-memory fakes have no diary)
+        apply_stored_tag(store, stored, advice=policy.advice)  # a #back tag steers the notes of later runs
+        mode = mode_for(store, stored, policy.advice) if activity.sport.is_run else None
+    annotated = annotate_one(activity, history, policy, gear=gear, now=now, mode=mode)
     providers: list[str] = []
     if activity.source is not Source.FILE:
         providers = list(athlete_write_back(store, stored.athlete_id, activity, write_back_providers(activity)))

@@ -32,6 +32,7 @@ from syncd.domain.digest import Digest, WeekRun, build_digest, parse_week
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
+from syncd.services.pain_diary import week_mode
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -185,6 +186,7 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
             )
         )
     history = store.history(athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
+    mode, pattern = week_mode(store, athlete.id, monday, settings.advice)
     return build_digest(
         athlete_name=athlete.name,
         week_monday=monday,
@@ -196,6 +198,9 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
         feed_url=settings.digest.feed_url
         or (f"{settings.web.base_url.rstrip('/')}/" if settings.web.base_url else None),
         max_hr=athlete.max_heart_rate,
+        mode=mode.mode.label,
+        mode_reason=mode.reason,
+        pain_pattern=pattern,
     )
 
 

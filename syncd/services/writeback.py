@@ -20,6 +20,7 @@ import structlog
 from syncd.adapters.platform_errors import PlatformGoneError, PlatformRateLimitedError, PlatformUnauthorizedError
 from syncd.domain.description import merge_description
 from syncd.ports import DescriptionWriter
+from syncd.services.pain_diary import remote_description_read
 
 if TYPE_CHECKING:
     from syncd.ports import WritebackStore
@@ -168,6 +169,7 @@ class _Drain:
         if mode == "off":
             return self._done(item, "off")
         remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
+        remote_description_read(self.store, item.activity_id, remote.text, now=self.now())  # the runner's #back tag
         if mode == "private" and not remote.private:
             self.store.outbox_log.record_result(item.id, self.worker, {"written": False, "status": "skipped_public"})
             return self._done(item, "skipped_public")

@@ -31,6 +31,7 @@ from syncd.domain.load import iso_week_label
 from syncd.entrypoints.web.atom import FeedAddress, atom_feed, with_query
 from syncd.entrypoints.web.auth import SESSION_COOKIE, Access, Authenticator
 from syncd.entrypoints.web.charts import axis_labels, elevation_chart, flagged_stretches, pace_chart, route_svg
+from syncd.entrypoints.web.pain import activity_form, pain_page, pain_post
 from syncd.entrypoints.web.params import MAX_DB_ID, MAX_PAGE, ascii_int
 from syncd.entrypoints.web.serialize import activity_json, page_json
 from syncd.logging import get_logger
@@ -274,6 +275,7 @@ async def activity_page(ctx: WebContext, request: Request, access: Access) -> Re
         except Exception as exc:  # odd streams must cost the charts, never the page
             log.warning("web.charts_failed", activity_id=activity_id, error=f"{type(exc).__name__}: {exc}")
             charts = {}
+    pain = activity_form(ctx, row.athlete_id, activity_id) if stored.activity.sport.is_run else None
     return _render(
         ctx,
         "activity.html",
@@ -282,6 +284,9 @@ async def activity_page(ctx: WebContext, request: Request, access: Access) -> Re
         stretches=stretches,
         laps=stored.activity.laps,
         axis=axis_labels(card.units),
+        pain=pain,
+        pain_error=request.query_params.get("error"),
+        pain_recorded=request.query_params.get("recorded"),
     )
 
 
@@ -391,6 +396,8 @@ def routes(store: Store, settings: Settings, *, link_secret: bytes | None = None
         Route("/", _guard(ctx, feed_page), name="feed"),
         Route("/activities/{activity_id}", _guard(ctx, activity_page), name="activity"),
         Route("/shoes", _guard(ctx, shoes_page), name="shoes"),
+        Route("/pain", _guard(ctx, pain_page), name="pain", methods=["GET"]),
+        Route("/pain", _guard(ctx, pain_post), name="pain_post", methods=["POST"]),
         Route("/feed.atom", _guard(ctx, atom), name="atom"),
         Route("/api/activities", _guard(ctx, api_list), name="api_activities"),
         Route("/api/activities/{activity_id}", _guard(ctx, api_detail), name="api_activity"),
