@@ -319,6 +319,8 @@ def _read_toml(path: Path, required: bool) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is a directory; point SYNCD_CONFIG at a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text; save it as UTF-8 (TOML requires it)") from None
 
 
 def _apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> None:

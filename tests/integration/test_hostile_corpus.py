@@ -83,8 +83,6 @@ CONFIGS = {
     "section_not_table": 'web = "x"',
     "array_for_int": "[web]\nport = [1, 2]",
     "deep_table": "[web.a.b.c]\nx = 1",
-}
-I14PIPE = {  # config validation is issue 17 item 8 (helper i14pipe); these fail on main with an "unexpected" error
     "reserve_inf": "[strava]\nwrite_reserve = inf",
     "not_utf8": b"\xff\xfe[web]",
 }
@@ -107,13 +105,6 @@ def test_bad_config_is_one_line(name: str, tmp_path: Path) -> None:
     _config_case(name, CONFIGS[name], tmp_path)
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="issue 17 item 8, i14pipe")) for n in I14PIPE]
-)
-def test_bad_config_needing_item_8(name: str, tmp_path: Path) -> None:
-    _config_case(name, I14PIPE[name], tmp_path)
-
-
 ENVS = {
     "port_text": ("SYNCD_WEB_PORT", "eighty"),
     "port_negative": ("SYNCD_WEB_PORT", "-1"),
@@ -122,8 +113,6 @@ ENVS = {
     "threshold_text": ("SYNCD_RULES_ACWR_HIGH", "high"),
     "secret_file_missing": ("SYNCD_WEB_TOKEN_FILE", "/nonexistent/token"),
     "secret_file_is_dir": ("SYNCD_WEB_TOKEN_FILE", "/"),
-}
-ENV_I14PIPE = {
     "misspelled_section": ("SYNCD_STARVA_CLIENT_ID", "1"),
 }
 
@@ -141,11 +130,3 @@ def _env_case(name: str, key: str, value: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", sorted(ENVS))
 def test_bad_environment_override_is_one_line(name: str, tmp_path: Path) -> None:
     _env_case(name, *ENVS[name], tmp_path)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="issue 17 item 8, i14pipe")) for n in ENV_I14PIPE],
-)
-def test_bad_environment_override_needing_item_8(name: str, tmp_path: Path) -> None:
-    _env_case(name, *ENV_I14PIPE[name], tmp_path)
