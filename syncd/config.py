@@ -8,9 +8,10 @@ Every problem is reported as one `ConfigError` line naming the key and how to fi
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
@@ -122,10 +123,28 @@ class SurfaceSettings:
 
 
 @dataclass(frozen=True)
+class FolderSettings:
+    """A watched folder of FIT/GPX/TCX files (a phone sync app, a watch's USB dump, a Syncthing share)."""
+
+    path: Path | None = None
+    poll_s: int = 60  # how often the folder is scanned (a stat per file)
+
+
+@dataclass(frozen=True)
 class NotesSettings:
     units: Literal["metric", "imperial"] = "metric"
     when_clean: Literal["line", "none"] = "line"
     annotation_window_days: int = 30
+
+
+@dataclass(frozen=True)
+class AdviceSettings:
+    """Sore now or staying well (docs/pain.md): `auto` chooses from the pain diary; `threshold` 1-10 within
+    `window_days` makes a run's advice the sore-back kind."""
+
+    mode: Literal["auto", "sore", "staying_well"] = "auto"
+    threshold: int = 4
+    window_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -140,6 +159,8 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     surface: SurfaceSettings = field(default_factory=SurfaceSettings)
     notes: NotesSettings = field(default_factory=NotesSettings)
+    folder: FolderSettings = field(default_factory=FolderSettings)
+    advice: AdviceSettings = field(default_factory=AdviceSettings)
     rules: Thresholds = field(default_factory=Thresholds)
 
     @property
@@ -158,14 +179,73 @@ SECTIONS: dict[str, type] = {
     "digest": DigestSettings,
     "surface": SurfaceSettings,
     "notes": NotesSettings,
+    "folder": FolderSettings,
+    "advice": AdviceSettings,
 }
-URL_KEYS = {
-    ("strava", "api_url"),
-    ("strava", "oauth_url"),
-    ("garmin", "api_url"),
-    ("surface", "overpass_url"),
-    ("digest", "feed_url"),
-    ("web", "base_url"),
+
+
+@dataclass(frozen=True)
+class Check:
+    """What one key accepts beyond its type (the type comes from the settings dataclass): a range, a URL."""
+
+    low: float | None = 0  # numbers: inclusive bounds (None: unbounded)
+    high: float | None = None
+    url: bool = False  # strings: an http(s) URL
+    meaning: str = ""  # what the number is, for the error message
+
+
+PORT = Check(1, 65535, meaning="a TCP port")
+URL = Check(url=True)
+PCT = Check(0, 100, meaning="a percentage")
+# Every key whose value is constrained beyond its type, in one table; numbers not listed must not be negative.
+CHECKS: dict[tuple[str, str], Check] = {
+    ("advice", "threshold"): Check(1, 10, meaning="a pain score (0-10) that makes the advice the sore-back kind"),
+    ("advice", "window_days"): Check(1, 60, meaning="days"),
+    ("strava", "api_url"): URL,
+    ("strava", "oauth_url"): URL,
+    ("strava", "poll_share_pct"): Check(1, 100, meaning="a percentage of the daily read budget"),
+    ("strava", "poll_interval_min"): Check(1, 1440, meaning="minutes"),
+    ("strava", "rescan_days"): Check(0, 365, meaning="days"),
+    # Strava's default app limit is 100 reads per 15 minutes: a reserve that large would leave no reads at all
+    ("strava", "write_reserve"): Check(0, 99, meaning="requests per 15 minutes, below Strava's 100-read limit"),
+    ("strava", "timeout_s"): Check(1, 600, meaning="seconds"),
+    ("garmin", "api_url"): URL,
+    ("garmin", "backoff_hours"): Check(1, 24 * 7, meaning="hours"),
+    ("garmin", "poll_interval_min"): Check(1, 1440, meaning="minutes"),
+    ("garmin", "rescan_days"): Check(0, 365, meaning="days"),
+    ("garmin", "history_days"): Check(0, 36_500, meaning="days"),
+    ("web", "port"): PORT,
+    ("email", "port"): PORT,
+    ("digest", "hour"): Check(0, 23, meaning="an hour of the day"),
+    ("digest", "feed_url"): URL,
+    ("surface", "overpass_url"): URL,
+    ("web", "base_url"): URL,
+    ("notes", "annotation_window_days"): Check(1, 3650, meaning="days"),
+    ("folder", "poll_s"): Check(5, 86_400, meaning="seconds between scans"),
+    ("rules", "hard_surface_share_pct"): PCT,
+    ("rules", "speed_work_top_zone_share_pct"): PCT,
+    ("rules", "speed_work_top_zone_from_pct_max"): PCT,
+    ("rules", "speed_work_easy_percentile"): PCT,
+    ("rules", "warmup_easier_by_pct"): PCT,
+    ("rules", "downhill_grade_pct"): PCT,
+    ("rules", "downhill_high_grade_pct"): PCT,
+}
+# Pairs whose first value must be below the second (a "caution" threshold under its "high" one).
+ORDERED: tuple[tuple[str, str, str], ...] = (
+    ("rules", "acwr_caution", "acwr_high"),
+    ("rules", "monotony_caution", "monotony_high"),
+    ("rules", "shoe_nearly_worn_pct", "shoe_far_over_pct"),
+)
+# SYNCD_* variables that are not settings (scripts and tests read them), never reported as misspelled settings.
+NOT_SETTINGS = {
+    "SYNCD_CONFIG",
+    "SYNCD_STATE_DIR",
+    "SYNCD_REQUIRE_PG",
+    "SYNCD_TEST_PG_URL",
+    "SYNCD_PYTHON",
+    "SYNCD_UNIT_DIR",
+    "SYNCD_PREFIX",
+    "SYNCD_ETC",
 }
 
 
@@ -213,10 +293,8 @@ def load_settings(
     built: dict[str, Any] = {}
     for section, cls in SECTIONS.items():
         built[section] = _build_section(section, cls, raw.get(section, {}), env, path)
-    try:
-        built["rules"] = Thresholds.from_mapping(raw.get("rules", {}))
-    except ValueError as exc:
-        raise ConfigError(f"{exc}; fix it in {path} or the SYNCD_RULES_* environment") from None
+    built["rules"] = _build_rules(raw.get("rules", {}), path)
+    _check_order(built)
     state_dir = Path(env["SYNCD_STATE_DIR"]) if env.get("SYNCD_STATE_DIR") else default_state_dir(env)
     return Settings(state_dir=state_dir, config_path=path if path.exists() else None, **built)
 
@@ -241,17 +319,21 @@ def _read_toml(path: Path, required: bool) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is a directory; point SYNCD_CONFIG at a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text; save it as UTF-8 (TOML requires it)") from None
 
 
 def _apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> None:
     known = {s: {f.name for f in fields(c)} for s, c in SECTIONS.items()}
     known["rules"] = {f.name for f in fields(Thresholds)}
     for name, value in env.items():
-        if not name.startswith("SYNCD_") or name in {"SYNCD_CONFIG", "SYNCD_STATE_DIR"}:
+        if not name.startswith("SYNCD_") or name in NOT_SETTINGS:
             continue
         rest = name[len("SYNCD_") :].lower()
         section, _, key = rest.partition("_")
         if section not in known:
+            if suggestion := _suggest(section, known):  # a misspelled section, not another tool's variable
+                raise ConfigError(f"environment variable {name}: unknown section {section!r}{suggestion}; fix the name")
             continue
         if key in known[section] or (key.endswith("_file") and key[: -len("_file")] in known[section]):
             raw.setdefault(section, {})[key] = value
@@ -300,42 +382,113 @@ def _read_secret_file(path: Path, what: str) -> str:
         raise ConfigError(f"{what}: cannot read {path} ({exc.strerror}); fix the path or its permissions") from None
 
 
+def _build_rules(values: dict[str, Any], path: Path) -> Thresholds:
+    names = {f.name for f in fields(Thresholds)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        hint = _suggest(unknown[0], names)
+        raise ConfigError(f"{path}: unknown [rules] key(s): {', '.join(unknown)}{hint}; remove or rename them")
+    hints = get_type_hints(Thresholds)
+    return Thresholds(**{key: _coerce("rules", key, hints[key], value) for key, value in values.items()})
+
+
+def _check_order(built: Mapping[str, Any]) -> None:
+    for section, low, high in ORDERED:
+        below, above = getattr(built[section], low), getattr(built[section], high)
+        if not below < above:
+            raise ConfigError(
+                f"[{section}] {low} ({below:g}) must be below [{section}] {high} ({above:g}); swap or fix them"
+            )
+
+
+def _fix(section: str, key: str) -> str:
+    return f"fix it in the config file or SYNCD_{section.upper()}_{key.upper()}"
+
+
 def _coerce(section: str, key: str, hint: Any, value: Any) -> Any:
-    where = f"[{section}] {key}"
+    """One value into its declared type, checked against its entry in CHECKS; a ConfigError naming key and fix."""
     args = [a for a in get_args(hint) if a is not type(None)]
     target = args[0] if get_origin(hint) is not Literal and args else hint
     if get_origin(hint) is Literal or get_origin(target) is Literal:
         choices = get_args(target if get_origin(target) is Literal else hint)
         if value not in choices:
-            raise ConfigError(f"{where} must be one of {', '.join(map(str, choices))}; got {value!r}")
+            raise ConfigError(f"[{section}] {key} must be one of {', '.join(map(str, choices))}; got {value!r}")
         return value
-    if target is Secret:
-        return Secret(str(value))
-    if target is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{where} must be a whole number; got {value!r}")
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{where} must be a whole number; got {value!r}") from None
-        if key == "port" and not 0 < number < 65536:
-            raise ConfigError(f"{where} must be a TCP port between 1 and 65535; got {number}")
-        if number < 0:
-            raise ConfigError(f"{where} must not be negative; got {number}")
-        return number
-    if target is Path:
-        return Path(str(value)).expanduser()
-    if target is str:
-        if not isinstance(value, (str, int)):
-            raise ConfigError(f"{where} must be a string; got {value!r}")
-        text = str(value)
-        if (section, key) in URL_KEYS:
-            parts = urlsplit(text)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ConfigError(f"{where} must be an http(s) URL like https://host/path; got {text!r}")
-            text = text.rstrip("/")
-        return text
-    raise ConfigError(f"{where}: unsupported setting type {hint!r}")  # pragma: no cover - programming error
+    coerce = _COERCERS.get(target)
+    if coerce is None:  # pragma: no cover - programming error
+        raise ConfigError(f"[{section}] {key}: unsupported setting type {hint!r}")
+    return coerce(section, key, value, CHECKS.get((section, key), Check()))
+
+
+def _number(section: str, key: str, value: Any, whole: bool) -> float:
+    """A finite number (a whole one when `whole`); TOML numbers and environment strings alike."""
+    what = "a whole number" if whole else "a number"
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"[{section}] {key} must be {what}; got {value!r}; {_fix(section, key)}")
+    try:
+        number = float(value) if not isinstance(value, int) else value
+    except ValueError:
+        raise ConfigError(f"[{section}] {key} must be {what}; got {value!r}; {_fix(section, key)}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"[{section}] {key} must be a finite number; got {value!r}; {_fix(section, key)}")
+    if whole and number != int(number):
+        raise ConfigError(
+            f"[{section}] {key} must be a whole number; got {value!r} (not rounded); {_fix(section, key)}"
+        )
+    return number
+
+
+def _in_range(section: str, key: str, number: float, check: Check) -> None:
+    low, high = check.low, check.high
+    if (low is None or number >= low) and (high is None or number <= high):
+        return
+    meaning = f" ({check.meaning})" if check.meaning else ""
+    if high is None:
+        bounds = f"must not be below {low:g}" if low else "must not be negative"
+    else:
+        bounds = f"must be between {low:g} and {high:g}"
+    raise ConfigError(f"[{section}] {key}{meaning} {bounds}; got {number:g}; {_fix(section, key)}")
+
+
+def _whole(section: str, key: str, value: Any, check: Check) -> int:
+    number = int(_number(section, key, value, whole=True))
+    _in_range(section, key, number, check)
+    return number
+
+
+def _real(section: str, key: str, value: Any, check: Check) -> float:
+    number = float(_number(section, key, value, whole=False))
+    _in_range(section, key, number, check)
+    return number
+
+
+def _text(section: str, key: str, value: Any, check: Check) -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ConfigError(f"[{section}] {key} must be a string; got {value!r}")
+    text = str(value)
+    if check.url:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"[{section}] {key} must be an http(s) URL like https://host/path; got {text!r}")
+        text = text.rstrip("/")
+    return text
+
+
+def _path(_section: str, _key: str, value: Any, _check: Check) -> Path:
+    return Path(str(value)).expanduser()
+
+
+def _secret(_section: str, _key: str, value: Any, _check: Check) -> Secret:
+    return Secret(str(value))
+
+
+_COERCERS: dict[Any, Callable[[str, str, Any, Check], Any]] = {
+    int: _whole,
+    float: _real,
+    str: _text,
+    Path: _path,
+    Secret: _secret,
+}
 
 
 def _suggest(word: str, choices: Any) -> str:

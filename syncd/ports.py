@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from syncd.domain.model import FloatArray
+from syncd.domain.flags import Flag
+from syncd.domain.history import HistoryEntry
+from syncd.domain.model import Activity, FloatArray, Gear, Streams
 from syncd.domain.surface import SurfaceBreakdown
+from syncd.records import (
+    AccountRecord,
+    AnnotationRecord,
+    AthleteRecord,
+    OutboxItem,
+    PendingItem,
+    StoredActivity,
+    TwinFacts,
+    UpsertResult,
+)
 
 
 class SurfaceMap(Protocol):
@@ -44,19 +57,214 @@ class DescriptionWriter(Protocol):
         ...
 
 
-class ActivitySource(Protocol):
-    """A platform's activity API for one athlete, as raw JSON (adapters map it into the model)."""
+@dataclass(frozen=True)
+class SourceSummary:
+    """One listed activity: its id on the source, the model read from the listing, and the listing payload."""
 
-    def list_activities(
-        self, *, after: int | None, before: int | None = None, page: int = 1, per_page: int = 100
-    ) -> list[dict[str, Any]]:
-        """Summaries started after/before the given epoch seconds, one page."""
+    external_id: str
+    activity: Activity
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FetchedActivity:
+    """Everything a source knows about one activity: the model with streams and laps, what to keep raw, the shoe."""
+
+    activity: Activity
+    raw: Mapping[str, Any]
+    gear: Gear | None = None
+
+
+class Source(Protocol):
+    """One account's activities on one source (Strava, Garmin Connect, a watched folder), for the sync pipeline.
+
+    Errors: `syncd.adapters.platform_errors.PlatformError` (what to do is in its attributes) and
+    `syncd.adapters.payload.PayloadError` (a payload of the wrong shape); nothing else is expected.
+    """
+
+    @property
+    def provider(self) -> str:
+        """The `source` stored with each activity ("strava", "garmin", "file")."""
         ...
 
-    def activity(self, activity_id: str) -> dict[str, Any]:
-        """The detailed representation (description, gear, laps, workout type)."""
+    @property
+    def deletes_missing(self) -> bool:
+        """Whether an activity missing from a complete listing was deleted at the source (a platform: yes; a folder
+        whose sync app rotates old files: no)."""
         ...
 
-    def streams(self, activity_id: str) -> Any:
-        """Sample streams keyed by type."""
+    def list_pages(self, after: datetime) -> Iterator[Sequence[Mapping[str, Any]]]:
+        """Summaries of activities started after `after`, oldest first, page by page (one request each)."""
         ...
+
+    def read_summary(self, payload: Mapping[str, Any]) -> SourceSummary:
+        """The listing payload read into the model (no streams); PayloadError when it cannot be."""
+        ...
+
+    def is_changed(self, payload: Mapping[str, Any], stored_raw: Mapping[str, Any]) -> bool:
+        """Whether the listed summary differs from the stored one in something that matters (sport, gear, ...)."""
+        ...
+
+    def has_detail(self, stored_raw: Mapping[str, Any]) -> bool:
+        """Whether the stored raw data already holds the detail (description, laps, streams were fetched)."""
+        ...
+
+    def summary_record(
+        self, payload: Mapping[str, Any], stored_raw: Mapping[str, Any]
+    ) -> tuple[Activity, Mapping[str, Any]]:
+        """What to store for a new or changed summary, keeping the detail fetched earlier."""
+        ...
+
+    def fetch(self, summary: SourceSummary, known_streams: Streams | None) -> FetchedActivity:
+        """The detail (and streams unless `known_streams` already has them) and the shoe, for one activity."""
+        ...
+
+
+# ---- the store, one port per aggregate (adapters/db implements them all in `Store`; tests use in-memory fakes) --
+
+
+class MapTileRepository(Protocol):
+    """Surface-map answers cached per tile: opaque bytes keyed by (source, tile), with when they were fetched."""
+
+    def get(self, source: str, tile: str) -> tuple[datetime, bytes] | None: ...
+
+    def put(self, source: str, tile: str, data: bytes, fetched_at: datetime) -> None: ...
+
+
+class AccountRepository(Protocol):
+    """Linked accounts and their schedule: claimed with a lease, released with the next due time and cursor."""
+
+    def list_accounts(self) -> list[AccountRecord]: ...
+
+    def claim_accounts(
+        self, worker: str, *, now: datetime, lease_s: float, limit: int, provider: str | None = None
+    ) -> list[AccountRecord]: ...
+
+    def release_account(
+        self, account_id: int, worker: str, *, next_due_at: datetime, sync_cursor: str | None = None
+    ) -> bool: ...
+
+    def set_account_state(self, account_id: int, state: str, message: str | None = None) -> None: ...
+
+
+class AthleteRepository(Protocol):
+    def get_athlete(self, athlete_id: int) -> AthleteRecord: ...
+
+
+class ActivityRepository(Protocol):
+    """Activities with their streams and raw payloads, and the athletes' shoes."""
+
+    def upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
+        """Insert or update by (source, external_id); `activity.streams` None keeps the stored streams."""
+        ...
+
+    def mark_deleted(self, source: str, external_id: str) -> bool: ...
+
+    def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity: ...
+
+    def find_activity_id(self, source: str, external_id: str) -> int | None: ...
+
+    def iter_activities(
+        self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
+    ) -> Iterator[StoredActivity]:
+        """Not-deleted activities, oldest first."""
+        ...
+
+    def platform_ids_since(self, athlete_id: int, source: str, since: datetime) -> list[tuple[str, datetime]]:
+        """(external id, start) of the athlete's not-deleted activities from `source` since `since`, oldest first:
+        what a sync compares with its listing to find deletions, without loading rows or raw JSON."""
+        ...
+
+    def history(
+        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
+    ) -> list[HistoryEntry]:
+        """Summaries with start <= start_utc < end, each logical activity (twins) once, never `exclude_id`'s."""
+        ...
+
+    def upsert_gear(self, athlete_id: int, gear: Gear) -> None: ...
+
+    def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None: ...
+
+    def gear_distance_after(self, athlete_id: int, gear_id: str, after: datetime) -> float:
+        """Metres recorded with the shoe by activities started after `after` (twins once)."""
+        ...
+
+
+class TwinRepository(Protocol):
+    """The same run from two platforms: facts to match them, and their shared logical group."""
+
+    def twin_facts(self, activity_id: int) -> TwinFacts | None: ...
+
+    def twins_near(
+        self, athlete_id: int, start: datetime, within: timedelta, sources: Sequence[str]
+    ) -> list[TwinFacts]: ...
+
+    def group_members(self, group: str) -> list[TwinFacts]: ...
+
+    def set_logical_group(self, activity_ids: Sequence[int], group: str | None) -> None: ...
+
+
+class AnnotationRepository(Protocol):
+    def save_annotation(
+        self,
+        activity_id: int,
+        rules_version: str,
+        flags: Sequence[Flag],
+        note: str | None,
+        *,
+        write_back_to: Sequence[str] = (),
+    ) -> bool:
+        """Append unless equal to the latest, queueing a changed note for `write_back_to` in the same transaction;
+        True when something was written."""
+        ...
+
+    def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...
+
+
+class OutboxRepository(Protocol):
+    def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
+        """Queue `note` for the platform; a still-pending item for the same activity and platform gets it."""
+        ...
+
+
+class OutboxLogRepository(Protocol):
+    """What the outbox remembers about finished writes (the merge needs "did we ever write a block here?")."""
+
+    def was_written(self, activity_id: int, provider: str) -> bool: ...
+
+    def record_result(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool: ...
+
+    def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]: ...
+
+
+class WritebackStore(Protocol):
+    """What draining the write-back outbox needs: claims with leases, outcomes, the log, the activities."""
+
+    @property
+    def outbox_log(self) -> OutboxLogRepository: ...
+
+    def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity: ...
+
+    def get_athlete(self, athlete_id: int) -> AthleteRecord: ...
+
+    def claim_writebacks(
+        self, worker: str, *, now: datetime, lease_s: float, limit: int, providers: Collection[str] | None = None
+    ) -> list[OutboxItem]: ...
+
+    def complete_writeback(self, item_id: int, worker: str) -> bool: ...
+
+    def fail_writeback(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool:
+        """Give the item back for a retry at `retry_at` (None: give up)."""
+        ...
+
+
+class AnnotationStore(AthleteRepository, ActivityRepository, AnnotationRepository, OutboxRepository, Protocol):
+    """What annotating a stored activity needs."""
+
+
+class SyncStore(AnnotationStore, TwinRepository, Protocol):
+    """What the sync pipeline needs: everything annotating needs, and the twins."""
+
+
+class AccountSyncStore(SyncStore, AccountRepository, Protocol):
+    """What a pass over due accounts needs: the pipeline's store and the accounts' schedule."""

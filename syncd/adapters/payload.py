@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -20,3 +20,11 @@ def number(payload: Mapping[str, Any], key: str) -> float | None:
         raise PayloadError(f"field {key!r} should be a number, got {type(value).__name__}")
     result = float(value)
     return result if math.isfinite(result) else None
+
+
+def summary_changed(keys: Sequence[str], payload: Mapping[str, Any], stored_raw: Mapping[str, Any]) -> bool:
+    """Whether a listed summary differs from the stored one (`stored_raw["summary"]`) in any of `keys`."""
+    old = stored_raw.get("summary")
+    if not isinstance(old, dict):
+        return True
+    return [old.get(k) for k in keys] != [payload.get(k) for k in keys]

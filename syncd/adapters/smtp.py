@@ -75,61 +75,72 @@ class SmtpMailer:
         if self.security not in ("starttls", "tls", "none"):
             raise MailError(f"[email] security {self.security!r} is unknown; use starttls, tls or none", permanent=True)
         try:
-            client = self._connect()
-            try:
-                if self.username:
-                    client.login(self.username, self.password or "")
-                refused = client.send_message(message)
-            finally:
-                try:
-                    client.quit()
-                except (smtplib.SMTPException, OSError):
-                    client.close()
+            refused = self._deliver(message)
         except MailError:
             raise
-        except smtplib.SMTPAuthenticationError as exc:
-            raise MailError(
-                f"{self.where} rejected the login for {self.username!r} ({exc.smtp_code}); fix [email] username "
-                "or password",
-                permanent=True,
-            ) from None
-        except smtplib.SMTPNotSupportedError:
-            raise MailError(
-                f'{self.where} does not support AUTH here; use security = "starttls" or "tls", or remove '
-                "[email] username",
-                permanent=True,
-            ) from None
-        except smtplib.SMTPRecipientsRefused as exc:
-            who = ", ".join(sorted(exc.recipients))
-            raise MailError(f"{self.where} refused the recipient(s) {who}; fix the address", permanent=True) from None
-        except smtplib.SMTPSenderRefused as exc:
-            raise MailError(
-                f"{self.where} refused the sender {exc.sender!r} ({exc.smtp_code}); fix [email] sender", permanent=True
-            ) from None
-        except smtplib.SMTPResponseException as exc:
-            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
-            raise MailError(f"{self.where} answered {exc.smtp_code} {' '.join(str(text).split())[:200]}") from None
-        except smtplib.SMTPServerDisconnected as exc:
-            if "timed out" in str(exc):  # smtplib turns a read timeout into a disconnect
-                raise MailError(self._timed_out()) from None
-            raise MailError(f"{self.where} closed the connection; check the port and [email] security") from None
-        except ssl.SSLCertVerificationError as exc:
-            raise MailError(
-                f"{self.where}: TLS certificate not trusted ({exc.verify_message}); fix the server certificate or "
-                "trust its CA (SSL_CERT_FILE)"
-            ) from None
-        except ssl.SSLError as exc:
-            raise MailError(
-                f"{self.where}: TLS failed ({exc.reason}); check [email] security (starttls on 587, tls on 465)"
-            ) from None
-        except TimeoutError:
-            raise MailError(self._timed_out()) from None
-        except ConnectionRefusedError:
-            raise MailError(f"{self.where} refused the connection; check [email] host and port") from None
-        except socket.gaierror:
-            raise MailError(f"{self.where}: host name not found; fix [email] host") from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise MailError(f"{self.where}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
+            raise self._smtp_error(exc) or self._network_error(exc) from None
         if refused:
             who = ", ".join(sorted(refused))
             raise MailError(f"{self.where} refused the recipient(s) {who}; fix the address", permanent=True)
+
+    def _deliver(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        client = self._connect()
+        try:
+            if self.username:
+                client.login(self.username, self.password or "")
+            return client.send_message(message)
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+
+    def _smtp_error(self, exc: BaseException) -> MailError | None:
+        """What the SMTP server said, as one line naming the fix; None when it is not an SMTP answer."""
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return MailError(
+                f"{self.where} rejected the login for {self.username!r} ({exc.smtp_code}); fix [email] username "
+                "or password",
+                permanent=True,
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return MailError(
+                f'{self.where} does not support AUTH here; use security = "starttls" or "tls", or remove '
+                "[email] username",
+                permanent=True,
+            )
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            who = ", ".join(sorted(exc.recipients))
+            return MailError(f"{self.where} refused the recipient(s) {who}; fix the address", permanent=True)
+        if isinstance(exc, smtplib.SMTPSenderRefused):
+            return MailError(
+                f"{self.where} refused the sender {exc.sender!r} ({exc.smtp_code}); fix [email] sender", permanent=True
+            )
+        if isinstance(exc, smtplib.SMTPResponseException):
+            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            return MailError(f"{self.where} answered {exc.smtp_code} {' '.join(str(text).split())[:200]}")
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
+            if "timed out" in str(exc):  # smtplib turns a read timeout into a disconnect
+                return MailError(self._timed_out())
+            return MailError(f"{self.where} closed the connection; check the port and [email] security")
+        return None
+
+    def _network_error(self, exc: BaseException) -> MailError:
+        """A TLS, DNS or socket failure as one line naming the fix."""
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return MailError(
+                f"{self.where}: TLS certificate not trusted ({exc.verify_message}); fix the server certificate or "
+                "trust its CA (SSL_CERT_FILE)"
+            )
+        if isinstance(exc, ssl.SSLError):
+            return MailError(
+                f"{self.where}: TLS failed ({exc.reason}); check [email] security (starttls on 587, tls on 465)"
+            )
+        if isinstance(exc, TimeoutError):
+            return MailError(self._timed_out())
+        if isinstance(exc, ConnectionRefusedError):
+            return MailError(f"{self.where} refused the connection; check [email] host and port")
+        if isinstance(exc, socket.gaierror):
+            return MailError(f"{self.where}: host name not found; fix [email] host")
+        return MailError(f"{self.where}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")

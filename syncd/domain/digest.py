@@ -128,6 +128,9 @@ class Digest:
     shoes: tuple[ShoeStatus, ...]
     suggestions: tuple[Suggestion, ...]
     feed_url: str | None
+    mode: str = "staying well"  # the advice mode at the week's end ("sore" or "staying well", docs/pain.md)
+    mode_reason: str = "no back pain logged"
+    pain_pattern: str | None = None  # what preceded flare-ups, only when the diary's evidence supports it
 
     @property
     def empty(self) -> bool:
@@ -293,6 +296,9 @@ _PRIORITY = (
 )
 
 
+_PREVENTION_FIRST = ("load_spike", "low_cross_training", "worn_shoes", "no_warmup", "low_strength", "monotony")
+
+
 def suggest(
     *,
     codes: set[str],
@@ -304,6 +310,7 @@ def suggest(
     strength: int,
     runs: int,
     limit: int = 3,
+    sore: bool = False,
 ) -> tuple[Suggestion, ...]:
     """One to three suggestions for next week, from the week's flags and totals (RISK-FACTS.md, in priority order).
 
@@ -323,7 +330,10 @@ def suggest(
         wanted.add("low_cross_training")
     if runs and strength < thresholds.strength_sessions_per_week:
         wanted.add("low_strength")
-    chosen = [Suggestion(code, _SUGGESTIONS[code]) for code in _PRIORITY if code in wanted][:limit]
+    # sore now: surface, downhill and speed work are the levers; staying well: prevention leads and those three are
+    # left out (RISK-FACTS.md, "Two situations")
+    priority = _PRIORITY if sore else _PREVENTION_FIRST
+    chosen = [Suggestion(code, _SUGGESTIONS[code]) for code in priority if code in wanted][:limit]
     if not chosen:
         code = "keep_going" if runs else "rest_week"
         chosen = [Suggestion(code, _SUGGESTIONS[code])]
@@ -341,6 +351,9 @@ def build_digest(
     units: str = "metric",
     feed_url: str | None = None,
     max_hr: float | None = None,
+    mode: str = "staying well",
+    mode_reason: str = "no back pain logged",
+    pain_pattern: str | None = None,
 ) -> Digest:
     """The digest of the local calendar week starting `week_monday`.
 
@@ -387,6 +400,10 @@ def build_digest(
             low_impact=counts.low_impact,
             strength=counts.strength,
             runs=len(week_runs),
+            sore=mode == "sore",
         ),
         feed_url=feed_url,
+        mode=mode,
+        mode_reason=mode_reason,
+        pain_pattern=pain_pattern,
     )

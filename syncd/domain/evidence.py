@@ -9,7 +9,7 @@ its kind is inferred from the suffix (`_m`, `_s`, `_pct`, `_s_per_km`) and its l
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -145,6 +145,23 @@ def _number_text(value: float) -> str:
     return str(round(value)) if value == round(value) else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+# Kinds shown the same in every unit system.
+_UNITLESS: dict[str, Callable[[float], str]] = {
+    "ratio": lambda n: f"{n:.2f}",
+    "percent": lambda n: f"{n:.0f}%",
+    "grade": lambda n: f"{abs(n):.0f}%",
+    "load": lambda n: f"{n:.0f}",
+}
+
+
+def _text_value(value: str) -> str | None:
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        return None
+    parts = [_TEXT_VALUES.get(part.strip(), part.strip().replace("_", " ")) for part in cleaned.split(",")]
+    return ", ".join(part for part in parts if part)
+
+
 def format_value(kind: Kind, value: EvidenceValue, units: Units) -> str | None:
     """One value in the athlete's units, or None when it cannot be shown (missing, NaN, wrong type)."""
     if value is None:
@@ -152,24 +169,14 @@ def format_value(kind: Kind, value: EvidenceValue, units: Units) -> str | None:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str):
-        cleaned = " ".join(value.split())
-        if not cleaned:
-            return None
-        parts = [_TEXT_VALUES.get(part.strip(), part.strip().replace("_", " ")) for part in cleaned.split(",")]
-        return ", ".join(part for part in parts if part)
+        return _text_value(value)
     number = float(value)
     if not math.isfinite(number):
         return None
     if kind in {"text", "count"}:
         return _number_text(number)
-    if kind == "ratio":
-        return f"{number:.2f}"
-    if kind == "percent":
-        return f"{number:.0f}%"
-    if kind == "grade":
-        return f"{abs(number):.0f}%"
-    if kind == "load":
-        return f"{number:.0f}"
+    if (plain := _UNITLESS.get(kind)) is not None:
+        return plain(number)
     if kind == "elevation":
         return format_elevation(abs(number), units)
     if kind == "climb_rate":

@@ -311,17 +311,20 @@ FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
 }
 
 
-def render_flag(flag: Flag, units: Units = "metric") -> str:
-    """One note line: '<mark> <Title>: <finding>. <alternative>' (finding left out when no numbers are known)."""
+def render_flag(flag: Flag, units: Units = "metric", advice: Mapping[FlagCode, str] | None = None) -> str:
+    """One note line: '<mark> <Title>: <finding>. <alternative>' (finding left out when no numbers are known).
+
+    `advice` replaces the alternative for some codes (the advice mode's wording, syncd.domain.mode_notes).
+    """
     title = TITLES.get(flag.code, str(flag.code).replace("_", " ").capitalize())
     if flag.confidence is Confidence.LOW:
         title += " (uncertain)"
     formatter = FORMATTERS.get(flag.code)
     finding = formatter(flag.evidence, units) if formatter is not None else ""
     head = f"{title}: {finding}." if finding else f"{title}."
-    advice = SHORT_ADVICE[flag.code]
+    alternative = (advice or {}).get(flag.code) or SHORT_ADVICE[flag.code]
     line = f"{SEVERITY_MARKS[flag.severity]} {head}"
-    return f"{line} {advice}"
+    return f"{line} {alternative}"
 
 
 def line_severity(line: str) -> Severity | None:
@@ -343,11 +346,14 @@ def render_note(
     units: Literal["metric", "imperial"] = "metric",
     when_clean: Literal["line", "none"] = "line",
     data_gaps: Sequence[str] = (),
+    lead: Sequence[str] = (),
+    advice: Mapping[FlagCode, str] | None = None,
 ) -> str | None:
     """The note text (without the description markers), most severe flag first, or the clean line / None.
 
     `data_gaps` (from the rules' Annotation) adds one line saying what the recording was too thin to judge, so a
-    clean note on a one-sample file does not read as "all clear".
+    clean note on a one-sample file does not read as "all clear". `lead` lines open the note (the advice mode and
+    why); `advice` is the mode's wording of some alternatives (syncd.domain.mode_notes).
     """
     system = check_units(units)
     if when_clean not in ("line", "none"):
@@ -356,9 +362,9 @@ def render_note(
     if not flags:
         if when_clean != "line":
             return None
-        return CLEAN_LINE if gaps is None else f"{CLEAN_LINE}\n{gaps}"
+        return "\n".join([*lead, CLEAN_LINE, *([gaps] if gaps is not None else [])])
     ordered = sorted(flags, key=lambda flag: -flag.severity.rank)  # stable: rule order breaks ties
-    lines = [render_flag(flag, system) for flag in ordered]
+    lines = [*lead, *(render_flag(flag, system, advice) for flag in ordered)]
     if gaps is not None:
         lines.append(gaps)
     lines.append(CLOSING_LINE)

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 SHORT_WINDOW = timedelta(minutes=15)
-Kind = Literal["read", "write"]
+# "writeback_read" is the read of the activity's current description that precedes every write-back: it counts as a
+# read, but like the write it may use the reserve, or a tight budget would hold every note at that read.
+Kind = Literal["read", "write", "writeback_read"]
 
 # Strava's default application limits (DESIGN.md), used until a response tells us the real ones.
 DEFAULT_SHORT_LIMIT = 200
@@ -141,17 +143,19 @@ class Decision:
 def decide(state: BudgetState, kind: Kind, now: datetime, *, write_reserve: int = 0) -> Decision:
     """Whether one more request of `kind` fits, keeping `write_reserve` requests of each window for write-backs.
 
-    Reads stop `write_reserve` short of both the read limits and the overall limits, so a burst of syncing never
-    starves the notes we owe athletes. Writes may use everything that is left.
+    Sync reads stop `write_reserve` short of both the read limits and the overall limits, so a burst of syncing
+    never starves the notes we owe athletes. A write-back (its read of the description, then its write) may use
+    everything that is left; so a reserve of 2n keeps room for n write-backs in each window.
     """
     s = state.rolled(now)
     reserve = write_reserve if kind == "read" else 0
+    counts_as_read = kind != "write"
     if s.daily_usage + 1 > s.daily_limit - reserve or (
-        kind == "read" and s.read_daily_usage + 1 > s.read_daily_limit - reserve
+        counts_as_read and s.read_daily_usage + 1 > s.read_daily_limit - reserve
     ):
         return Decision(False, next_daily_reset(now), f"daily Strava {kind} budget used up")
     if s.short_usage + 1 > s.short_limit - reserve or (
-        kind == "read" and s.read_short_usage + 1 > s.read_short_limit - reserve
+        counts_as_read and s.read_short_usage + 1 > s.read_short_limit - reserve
     ):
         return Decision(False, next_short_reset(now), f"15-minute Strava {kind} budget used up")
     return Decision(True)
@@ -160,7 +164,7 @@ def decide(state: BudgetState, kind: Kind, now: datetime, *, write_reserve: int 
 def after_spend(state: BudgetState, kind: Kind, now: datetime) -> BudgetState:
     """The budget with one more request of `kind` counted (a read counts in both the read and overall totals)."""
     s = state.rolled(now)
-    read = 1 if kind == "read" else 0
+    read = 0 if kind == "write" else 1
     return BudgetState(
         short_limit=s.short_limit,
         short_usage=s.short_usage + 1,

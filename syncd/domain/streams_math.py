@@ -7,6 +7,7 @@ without Python loops over samples (loops run over segments only), so a 1-hour ru
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,10 @@ ALTITUDE_SPIKE_TOLERANCE_M = 10.0
 MAX_TERRAIN_GRADE = 0.5
 # Altitude changes smaller than this are jitter when summing descent (hysteresis, as most platforms do).
 DESCENT_HYSTERESIS_M = 3.0
+# Resampled grids are sized from the recording's span, so a stored row with an absurd span (a clock that jumped 55
+# years, GPS teleporting across the globe) must not size one: 2 million points covers 7 days at 0.5 Hz and
+# 20,000 km at 10 m; anything larger is treated as "no usable profile".
+MAX_GRID_POINTS = 2_000_000
 
 IntArray = np.ndarray[tuple[int], np.dtype[np.intp]]
 
@@ -171,6 +176,8 @@ def _altitude_profile(streams: Streams, step_m: float, smooth_m: float) -> Altit
     dist_u = dist_v[first]
     if len(dist_u) < 2 or dist_u[-1] - dist_u[0] < 2 * step_m:
         return None
+    if not math.isfinite(dist_u[-1] - dist_u[0]) or (dist_u[-1] - dist_u[0]) / step_m > MAX_GRID_POINTS:
+        return None
     grid = np.arange(dist_u[0], dist_u[-1] + 1e-9, step_m)
     raw = np.interp(grid, dist_u, altitude[valid][first])
     # Time from every sample, not only those with altitude, so a pause stays inside one grid step.
@@ -283,6 +290,8 @@ def _speed_trace(streams: Streams, step_s: float, half_window_s: float) -> Speed
     if len(time_u) < 2 or time_u[-1] - time_u[0] < 60.0:
         return None
     dist_u = distance[ok][first]
+    if not math.isfinite(time_u[-1] - time_u[0]) or (time_u[-1] - time_u[0]) / step_s > MAX_GRID_POINTS:
+        return None
     grid = np.arange(0.0, time_u[-1] - time_u[0] + 1e-9, step_s)
     dist_grid = np.interp(grid, time_u - time_u[0], dist_u)
     dist_grid -= dist_grid[0]

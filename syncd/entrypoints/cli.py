@@ -211,6 +211,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
     if not args.quiet:
         for outcome in report.annotated:
             print(annotated_text(outcome.annotated, units=settings.notes.units))
+    for message in report.duplicates:
+        print(f"syncd: unchanged {message}", file=sys.stderr)
     for message in report.failed:
         print(f"syncd: skipped {message}", file=sys.stderr)
     print(

@@ -21,16 +21,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
-from syncd.adapters.db.models import AccountRow, OutboxRow
+from syncd.adapters.db.leases import take_over_dead_workers
 from syncd.config import Settings
 from syncd.entrypoints.sdnotify import Notifier
 from syncd.logging import get_logger
+from syncd.services.account_sync import AccountOutcome
+from syncd.services.platforms import Platform, PlatformService, deauthorize, mark_due, release_leases
+
+__all__ = ["Daemon", "DaemonOptions", "Platform", "PlatformService", "mark_due", "platform_services", "release_leases"]
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -38,34 +41,11 @@ if TYPE_CHECKING:
 log = get_logger("syncd.daemon")
 
 
-class PlatformService(Protocol):
-    """What the daemon needs from a platform (StravaService today; Garmin plugs in beside it)."""
-
-    def sync_due(self, worker: str, *, limit: int = ..., lease_s: float = ...) -> Any:
-        """Claim up to `limit` due accounts of this platform, sync them, release them; a report with `.accounts`."""
-        ...
-
-    def drain(self, worker: str, *, dry_run: bool = ..., limit: int = ...) -> Any:
-        """Write this platform's queued notes back; a report with `.outcomes`."""
-        ...
-
-
-@dataclass(frozen=True)
-class Platform:
-    name: str
-    service: PlatformService
-
-
 def platform_services(settings: Settings, store: Store) -> list[Platform]:
-    """Every configured platform: Strava needs [strava] client_id/client_secret; Garmin a linked account."""
-    from syncd.entrypoints.wiring import garmin_service, strava_service
+    """Every configured platform (built by the composition root, syncd.entrypoints.wiring)."""
+    from syncd.entrypoints.wiring import platform_services as build
 
-    platforms: list[Platform] = []
-    if settings.strava.client_id and settings.strava.client_secret:
-        platforms.append(Platform("strava", strava_service(settings, store)))
-    if any(account.provider == "garmin" for account in store.list_accounts()):
-        platforms.append(Platform("garmin", garmin_service(settings, store)))
-    return platforms
+    return build(settings, store)
 
 
 @dataclass(frozen=True)
@@ -77,6 +57,7 @@ class DaemonOptions:
     digest_every_s: float = 300.0
     rescan_every_s: float = 86_400.0
     rescan_first_after_s: float = 120.0
+    webhook_recheck_s: float = 5.0  # after Strava validated our callback: ask for the new subscription's id
     webhook_check_every_s: float = 86_400.0  # ask Strava whether our push subscription exists (first at start)
     webhook_retry_s: float = 3_600.0  # after a failed check (polling stays normal meanwhile)
     serve_web: bool = True
@@ -129,6 +110,9 @@ class Daemon:
         self._wake = threading.Event()
         self._pass_done = threading.Condition()
         self._sync_started: float | None = None
+        # This app's push subscription ids as Strava listed them (None: not asked yet, or asking failed); webhook
+        # events naming another id are refused.
+        self.subscription_ids: frozenset[int] | None = None
         self._webhook_check_due = 0.0  # monotonic time of the next push-subscription check (0: at the first pass)
         self.webhook_used: bool | None = None  # None: not decided yet (no Strava platform or no check so far)
         self._pass_lock = threading.Lock()
@@ -156,6 +140,7 @@ class Daemon:
         taken_back = release_leases(self.store, self.worker)  # a restart under the same name after a crash
         if taken_back:
             log.info("leases_taken_back", worker=self.worker, released=taken_back)
+        take_over_dead(self.store)
         if self.options.serve_web:
             self.web_url = self._stack.enter_context(self._serve())
         add = self._scheduler.add_job
@@ -232,7 +217,13 @@ class Daemon:
         from syncd.entrypoints.web.unsubscribe import unsubscribe_routes
         from syncd.entrypoints.webhook import WebhookSink, webhook_routes
 
-        sink = WebhookSink(self.store, on_due=self.wake, on_deauthorized=self.deauthorize)
+        sink = WebhookSink(
+            self.store,
+            on_due=self.wake,
+            on_deauthorized=self.deauthorize,
+            subscriptions=lambda: self.subscription_ids,
+            on_validated=self._subscription_changing,
+        )
         app = Starlette(
             routes=[
                 *health_routes(self),
@@ -268,6 +259,7 @@ class Daemon:
         summary = PassSummary(passes=self.last_pass.passes + 1)
         if time.monotonic() >= self._webhook_check_due:
             self._check_webhook()
+        take_over_dead(self.store)  # a worker on this host killed mid-pass: its accounts are due to us now
         for platform in self.platforms:
             seen: set[int] = set()
             while not self.stopping:  # one account per claim: a stop never strands claimed-but-untouched accounts
@@ -276,11 +268,11 @@ class Daemon:
                 except Exception as exc:  # a database hiccup: log, try again next tick
                     log.error("sync_pass_failed", platform=platform.name, error=f"{type(exc).__name__}: {exc}")
                     break
-                outcomes = list(getattr(report, "accounts", []))
+                outcomes = report.accounts
                 for outcome in outcomes:
                     self._record(outcome)
                     summary.accounts += 1
-                    summary.failed += bool(getattr(outcome, "error", None))
+                    summary.failed += bool(outcome.error)
                 ids = {int(o.account_id) for o in outcomes}
                 if not ids or ids <= seen:  # nothing due, or an account due again at once: next tick
                     break
@@ -290,7 +282,7 @@ class Daemon:
                 break
             try:
                 written = platform.service.drain(self.worker)
-                summary.written += int(getattr(written, "written", 0))
+                summary.written += written.written
             except Exception as exc:
                 log.error("writeback_pass_failed", platform=platform.name, error=f"{type(exc).__name__}: {exc}")
         summary.finished_at = datetime.now(UTC)
@@ -303,35 +295,42 @@ class Daemon:
                 f"{summary.failed} failed, {summary.written} note(s) written"
             )
 
+    def _subscription_changing(self) -> None:
+        """Strava checked our callback: a new subscription is on its way. Accept events until its id is known
+        (asked again on the first tick a few seconds later), instead of refusing them until the daily check."""
+        self.subscription_ids = None
+        self._webhook_check_due = time.monotonic() + self.options.webhook_recheck_s
+
     def _check_webhook(self) -> None:
         """With `[strava] webhook_verify_token` set, ask Strava (as `syncd webhook list` does) whether this app has a
         push subscription: if so, polling drops to a daily safety re-scan; otherwise, or when the check fails,
         polling stays normal. Runs before the first sync pass and then daily (hourly after a failure)."""
         now = time.monotonic()
         self._webhook_check_due = now + self.options.webhook_check_every_s
-        strava = next((p.service for p in self.platforms if p.name == "strava"), None)
-        use_webhook = getattr(strava, "use_webhook", None)
-        subscriptions = getattr(strava, "push_subscriptions", None)
-        if not callable(use_webhook) or not callable(subscriptions):
+        push = next((p.push for p in self.platforms if p.push is not None), None)
+        if push is None:
             return
         used, reason = False, ""
         if not self.settings.strava.webhook_verify_token:
             reason = "[strava] webhook_verify_token is not set"
         else:
             try:
-                used = bool(subscriptions())
+                found = push.push_subscriptions()
+                ids = (getattr(sub, "id", None) for sub in found)
+                self.subscription_ids = frozenset(int(sub_id) for sub_id in ids if sub_id is not None)
+                used = bool(found)
                 reason = "" if used else "Strava has no push subscription for this app (`syncd webhook subscribe`)"
             except Exception as exc:
                 self._webhook_check_due = now + self.options.webhook_retry_s
                 reason = f"checking the push subscription failed ({type(exc).__name__}); will retry"
-        use_webhook(used)
+        push.use_webhook(used)
         if used:
             log.info("strava_webhook_polling", polling="daily safety re-scan", reason="push subscription exists")
         elif self.webhook_used is not False or reason.startswith("checking"):  # one line per change or failure
             log.info("strava_webhook_not_used", polling="normal", reason=reason)
         self.webhook_used = used
 
-    def _record(self, outcome: Any) -> None:
+    def _record(self, outcome: AccountOutcome) -> None:
         account_id = int(outcome.account_id)
         with self._lock:
             health = self.health.setdefault(account_id, AccountHealth())
@@ -356,11 +355,13 @@ class Daemon:
             log.error("digest_job_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _rescan_job(self) -> None:
-        """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit).
+        """Daily: re-read the last few days' run descriptions for #back tags (one read per run), then re-run the
+        rules where their version changed (an upgrade, a threshold edit, a diary entry that changes a run's mode).
 
         Weekly findings need no re-run: they are reported on the first run of the following week."""
         from syncd.entrypoints.wiring import annotation_policy
         from syncd.services.annotating import daily_rescan
+        from syncd.services.pain_diary import refresh_recent_tags
         from syncd.services.write_back_policy import write_back_providers
 
         try:
@@ -369,6 +370,11 @@ class Daemon:
                 strava=self.settings.strava.write_back, garmin=self.settings.garmin.write_back
             )
             now = datetime.now(UTC)
+            # descriptions of the last days' runs: a #back tag added (or removed) there fires no webhook
+            readers = {p.name: w for p in self.platforms if (w := getattr(p.service, "writer", None)) is not None}
+            tags = refresh_recent_tags(self.store, readers, now=now, advice=self.settings.advice)
+            if tags:
+                log.info("pain_tags_refreshed", changed=tags)
             rescan = daily_rescan(self.store, policy, now=now, write_back_providers=providers)
             report = rescan.reannotated
             if report.changed:
@@ -398,63 +404,17 @@ class Daemon:
             log.warning("deauthorization_not_scheduled", error=f"{type(exc).__name__}: {exc}")
 
     def _deauthorize_job(self, provider: str, external_id: str) -> None:
-        from syncd.adapters.strava.errors import UnauthorizedError
-        from syncd.services.accounts import unlink
-
-        account = next(
-            (a for a in self.store.list_accounts() if a.provider == provider and a.external_id == external_id), None
-        )
         platform = next((p for p in self.platforms if p.name == provider), None)
-        if account is None or platform is None:
-            return
-        api_for_account = getattr(platform.service, "api_for_account", None)
-        if callable(api_for_account):
-            # Webhook events are not signed: a forged "authorized: false" must not delete anyone's data. If the
-            # grant still works the event is not true, and nothing is deleted.
-            try:
-                api_for_account(account.id).athlete()
-            except UnauthorizedError:
-                pass
-            except Exception as exc:
-                log.warning("deauthorization_unverified", account_id=account.id, error=f"{type(exc).__name__}: {exc}")
-                return
-            else:
-                log.warning("deauthorization_ignored", account_id=account.id, reason="the grant still works")
-                return
-        deleted = unlink(self.store, account.id)
-        log.info("athlete_deauthorized", provider=provider, account_id=account.id, activities_deleted=deleted)
+        if platform is not None:
+            deauthorize(self.store, platform, external_id)
 
 
-def release_leases(store: Store, worker: str) -> int:
-    """Give back every account and write-back this worker still holds, so another worker takes them at once."""
-    released = 0
-    with store.engine.begin() as conn:
-        result = conn.execute(
-            sa.update(AccountRow)
-            .where(AccountRow.lease_owner == worker)
-            .values(lease_owner=None, lease_expires_at=None)
-        )
-        released += int(result.rowcount or 0)
-    claimed = sa.select(OutboxRow.id).where(OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
-    with store.engine.connect() as conn:
-        ids = list(conn.execute(claimed).scalars())
-    for item_id in ids:  # one at a time: a newer pending note for the same activity wins over the old one
-        with contextlib.suppress(sa.exc.IntegrityError), store.engine.begin() as conn:
-            result = conn.execute(
-                sa.update(OutboxRow)
-                .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
-                .values(status="pending", lease_owner=None, lease_expires_at=None)
-            )
-            released += int(result.rowcount or 0)
-    return released
-
-
-def mark_due(store: Store, provider: str, external_id: str, now: datetime | None = None) -> bool:
-    """Make one account due now (a webhook said something changed); False when no such linked account."""
-    with store.engine.begin() as conn:
-        result = conn.execute(
-            sa.update(AccountRow)
-            .where(AccountRow.provider == provider, AccountRow.external_id == external_id, AccountRow.state == "ok")
-            .values(next_due_at=now or datetime.now(UTC))
-        )
-    return bool(result.rowcount)
+def take_over_dead(store: Store) -> None:
+    """Release the leases of workers that died on this host (kill -9, OOM): their work is not waited out."""
+    try:
+        taken = take_over_dead_workers(store.engine)
+    except Exception as exc:  # a database hiccup: the leases expire on their own
+        log.warning("dead_worker_check_failed", error=f"{type(exc).__name__}: {exc}")
+        return
+    for worker, released in taken.items():
+        log.info("dead_worker_leases_taken_over", dead_worker=worker, released=released)

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import make_url
-
 from syncd.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -85,19 +83,21 @@ def _state_dir(settings: Settings) -> list[Check]:
 
 def _existing_store(settings: Settings) -> Store | None:
     """The store when its database exists (opened without the key file, so nothing is created), else None."""
+    from syncd.adapters.db.engine import sqlite_file
     from syncd.adapters.db.repository import Store
 
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+    database = sqlite_file(settings.database_url)
+    if database is not None and not database.exists():
         return None
     return Store.open(settings.database_url)
 
 
 def _database(settings: Settings) -> list[Check]:
     from syncd.adapters.db import StoreError
+    from syncd.adapters.db.engine import shown_url, sqlite_file
     from syncd.entrypoints.wiring import check_database_dir
 
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    shown = shown_url(settings.database_url)
     try:
         check_database_dir(settings)
         store = _existing_store(settings)
@@ -112,10 +112,10 @@ def _database(settings: Settings) -> list[Check]:
     checks = [
         Check("database", True, f"{shown}: reachable, schema up to date, {counts.get('activities', 0)} activities")
     ]
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        problem = _mode_problem(Path(url.database), 0o600)
-        checks.append(Check("database file", problem is None, problem or f"{url.database} is 0600"))
+    database = sqlite_file(settings.database_url)
+    if database is not None:
+        problem = _mode_problem(database, 0o600)
+        checks.append(Check("database file", problem is None, problem or f"{database} is 0600"))
     return checks
 
 

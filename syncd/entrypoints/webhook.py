@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 PATH = "/webhook/strava"
 MAX_BODY = 64 * 1024
+MAX_ID = 2**63 - 1  # Strava ids are 64-bit; a bigger number is not an id (and would not fit a database column)
 OBJECT_TYPES = {"activity", "athlete"}
 ASPECT_TYPES = {"create", "update", "delete"}
 log = get_logger("syncd.webhook")
@@ -46,6 +47,7 @@ class Event:
     object_id: int
     owner_id: int
     updates: dict[str, Any]
+    subscription_id: int | None = None
 
     @property
     def deauthorized(self) -> bool:
@@ -56,25 +58,30 @@ def parse_event(body: bytes) -> Event:
     """Strava's event JSON -> Event, or EventError naming the problem."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deeper than the parser's stack
         raise EventError("the body is not JSON") from None
     if not isinstance(data, dict):
         raise EventError("the body must be a JSON object")
     object_type, aspect_type = data.get("object_type"), data.get("aspect_type")
-    if object_type not in OBJECT_TYPES:
+    if not isinstance(object_type, str) or object_type not in OBJECT_TYPES:
         raise EventError(f"object_type must be one of {sorted(OBJECT_TYPES)}")
-    if aspect_type not in ASPECT_TYPES:
+    if not isinstance(aspect_type, str) or aspect_type not in ASPECT_TYPES:
         raise EventError(f"aspect_type must be one of {sorted(ASPECT_TYPES)}")
     ids = {}
     for key in ("object_id", "owner_id"):
         value = data.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
             raise EventError(f"{key} must be a positive integer")
         ids[key] = value
     updates = data.get("updates", {})
     if not isinstance(updates, dict):
         raise EventError("updates must be a JSON object")
-    return Event(str(object_type), str(aspect_type), ids["object_id"], ids["owner_id"], updates)
+    subscription_id = data.get("subscription_id")
+    if subscription_id is not None and (
+        isinstance(subscription_id, bool) or not isinstance(subscription_id, int) or not 0 < subscription_id <= MAX_ID
+    ):
+        raise EventError("subscription_id must be a positive integer")
+    return Event(str(object_type), str(aspect_type), ids["object_id"], ids["owner_id"], updates, subscription_id)
 
 
 class WebhookSink:
@@ -87,15 +94,28 @@ class WebhookSink:
         on_due: Callable[[], None],
         on_deauthorized: Callable[[str, str], None],
         provider: str = "strava",
+        subscriptions: Callable[[], frozenset[int] | None] = lambda: None,
+        on_validated: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.on_due = on_due
         self.on_deauthorized = on_deauthorized
         self.provider = provider
+        self.subscriptions = subscriptions
+        self.on_validated = on_validated
+
+    def from_our_subscription(self, event: Event) -> bool:
+        """False when the event names no subscription or another one than Strava listed for this app.
+
+        Events are not signed; checking the id is what keeps a forged event from costing a Strava read. Before the
+        daemon has asked Strava (or while Strava cannot be asked) the ids are unknown and events are accepted.
+        """
+        known = self.subscriptions()
+        return known is None or event.subscription_id in known
 
     def accept(self, event: Event) -> str:
         """Act on one event quickly; returns what was done (for the log and the answer)."""
-        from syncd.entrypoints.daemon import mark_due
+        from syncd.services.platforms import mark_due
 
         owner = str(event.owner_id)
         if event.deauthorized:
@@ -130,22 +150,34 @@ def webhook_routes(settings: Settings, sink: WebhookSink) -> list[BaseRoute]:
             log.warning("webhook_validation_refused", reason="wrong verify token")
             return JSONResponse({"error": "wrong hub.verify_token"}, status_code=403)
         log.info("webhook_validated")
+        sink.on_validated()  # a subscription is being created: its id is learnt from Strava shortly
         return JSONResponse({"hub.challenge": challenge})
 
     async def receive(request: Request) -> Response:
         if expected is None:
             return JSONResponse({"error": "webhook is off: set [strava] webhook_verify_token"}, status_code=404)
+        too_large = JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
+        if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY):
+            return too_large
+        body = bytearray()
         try:
-            event = parse_event(body)
+            async for chunk in request.stream():  # chunked bodies have no length: count while reading, never buffer
+                body += chunk
+                if len(body) > MAX_BODY:
+                    log.warning("webhook_event_refused", error=f"body larger than {MAX_BODY} bytes")
+                    return too_large
+        except ClientDisconnect:  # the sender gave up mid-body: nothing to answer, nothing to log as an error
+            log.info("webhook_event_abandoned", received=len(body))
+            return Response(status_code=400)
+        try:
+            event = parse_event(bytes(body))
         except EventError as exc:
             log.warning("webhook_event_refused", error=str(exc))
             return JSONResponse({"error": f"malformed event: {exc}"}, status_code=400)
+        if not sink.from_our_subscription(event):
+            log.warning("webhook_event_refused", error="not from this app's subscription")
+            return JSONResponse({"error": "unknown subscription_id"}, status_code=403)
         try:
             outcome = await run_in_threadpool(sink.accept, event)
         except Exception as exc:  # the database is down: 500 makes Strava retry the event

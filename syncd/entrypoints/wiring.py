@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syncd.adapters.crypto import SecretBox, load_or_create_key
+from syncd.adapters.crypto import SecretBox, SecretError, load_or_create_key
 from syncd.adapters.db.repository import Store
 from syncd.config import ConfigError, Settings
 from syncd.logging import register_secret
@@ -14,9 +14,11 @@ from syncd.ports import SurfaceMap
 from syncd.services.annotating import AnnotationPolicy
 
 if TYPE_CHECKING:
+    from syncd.adapters.folder import FolderService
     from syncd.adapters.garmin.api import GarminEndpoint
     from syncd.adapters.strava.api import Endpoint
     from syncd.services.garmin_sync import GarminService
+    from syncd.services.platforms import Platform
     from syncd.services.strava_sync import StravaService
 
 LOCAL_ATHLETE = "local"
@@ -41,18 +43,12 @@ def check_database_dir(settings: Settings, *, flag: str = "[database] url") -> N
 
     (The default database lives in the state directory, which syncd creates itself.)
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from syncd.adapters.db.engine import sqlite_file
 
-    if not settings.database.url:
+    database = sqlite_file(settings.database.url) if settings.database.url else None
+    if database is None:
         return
-    try:
-        url = make_url(settings.database.url)
-    except ArgumentError:
-        return  # the store names the bad URL itself
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return
-    parent = Path(url.database).expanduser().absolute().parent
+    parent = database.absolute().parent
     if not parent.is_dir():
         raise ConfigError(f"the directory {parent} of the SQLite database does not exist; create it or fix {flag}")
 
@@ -73,8 +69,12 @@ def register_secrets(settings: Settings) -> None:
 def open_store(settings: Settings) -> Store:
     state_dir = ensure_state_dir(settings.state_dir)
     configured = settings.database.encryption_key.reveal() if settings.database.encryption_key else None
-    key = load_or_create_key(state_dir, configured)
-    store = Store.open(settings.database_url, secret_box=SecretBox(key))
+    try:
+        box = SecretBox(load_or_create_key(state_dir, configured))
+    except SecretError as exc:  # a bad configured key or key file is a configuration problem, said in one line
+        where = "[database] encryption_key" if configured is not None else "the key file"
+        raise ConfigError(f"{where}: {exc}") from None
+    store = Store.open(settings.database_url, secret_box=box)
     from syncd.services.athletes import follow_default_units
 
     follow_default_units(store, settings)  # a changed `[notes] units` reaches athletes who never chose theirs
@@ -90,6 +90,7 @@ def annotation_policy(settings: Settings) -> AnnotationPolicy:
         when_clean=settings.notes.when_clean,
         surface_map=surface_map(settings),
         write_back_window=timedelta(days=settings.notes.annotation_window_days),
+        advice=settings.advice,
     )
 
 
@@ -138,7 +139,7 @@ def surface_map(settings: Settings, *, eager: bool = False) -> SurfaceMap | None
             def overpass() -> SurfaceMap:
                 from syncd.adapters.osm import OverpassSurfaceMap, TileCache
 
-                return OverpassSurfaceMap(url, TileCache(open_store(settings).engine))
+                return OverpassSurfaceMap(url, TileCache(open_store(settings).map_tiles))
 
             _SURFACE_MAPS[key] = LazySurfaceMap(overpass, "Overpass")
         return _SURFACE_MAPS[key]
@@ -169,7 +170,6 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
     a push subscription exists, so polling is a daily safety re-scan (the daemon checks and switches it)."""
     from datetime import timedelta
 
-    from syncd.adapters.db.rate_budget import DbRateBudget
     from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions
 
     endpoint = strava_endpoint(settings)
@@ -178,11 +178,12 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
         annotation_window=timedelta(days=settings.notes.annotation_window_days),
         rescan=timedelta(days=strava.rescan_days),
         write_back=strava.write_back,
+        garmin_write_back=settings.garmin.write_back,
     )
     return StravaService(
         store,
         endpoint,
-        budget=DbRateBudget(store.engine, f"strava:{endpoint.client_id}"),
+        budget=store.rate_budget(f"strava:{endpoint.client_id}"),
         policy=annotation_policy(settings),
         options=options,
         poll=PollSettings(
@@ -220,4 +221,40 @@ def garmin_service(settings: Settings, store: Store) -> GarminService:
         garmin_endpoint(settings),
         policy=annotation_policy(settings),
         options=options,
+    )
+
+
+def platform_services(settings: Settings, store: Store) -> list[Platform]:
+    """Every configured platform, as the daemon drives them: Strava needs [strava] client_id/client_secret (and
+    pushes changes through its webhook); Garmin needs a linked account."""
+    from syncd.services.platforms import Platform
+
+    platforms: list[Platform] = []
+    if settings.strava.client_id and settings.strava.client_secret:
+        strava = strava_service(settings, store)
+        platforms.append(Platform("strava", strava, push=strava))
+    if any(account.provider == "garmin" for account in store.list_accounts()):
+        platforms.append(Platform("garmin", garmin_service(settings, store)))
+    if settings.folder.path is not None:
+        platforms.append(Platform("folder", folder_service(settings, store)))
+    return platforms
+
+
+def folder_service(settings: Settings, store: Store) -> FolderService:
+    """The watched folder (`[folder] path`), for the default local athlete."""
+    from datetime import timedelta
+
+    from syncd.adapters.clock import SystemClock
+    from syncd.adapters.folder import FolderService
+
+    assert settings.folder.path is not None
+    athlete_id = store.ensure_athlete(LOCAL_ATHLETE, name="Local athlete", units=settings.notes.units)
+    return FolderService(
+        store,
+        settings.folder.path,
+        athlete_id=athlete_id,
+        policy=annotation_policy(settings),
+        clock=SystemClock(),
+        annotation_window=timedelta(days=settings.notes.annotation_window_days),
+        poll=timedelta(seconds=settings.folder.poll_s),
     )

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 import structlog
 
 from syncd.adapters.clock import SystemClock
-from syncd.adapters.db.models import AccountRow, ActivityRow, GearRow
 from syncd.adapters.strava.api import Endpoint, StravaApi, exchange_code, refresh_tokens
 from syncd.adapters.strava.errors import UnauthorizedError
 from syncd.logging import register_secret
@@ -26,6 +24,7 @@ from syncd.ports import Clock
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
+    from syncd.ports import AccountRepository
 
 PROVIDER = "strava"
 SCOPES = ["read_all", "activity:read_all", "activity:write"]
@@ -159,7 +158,7 @@ class AccountTokens:
         return str(tokens["access_token"])
 
 
-def mark_needs_relink(store: Store, account_id: int, message: str) -> None:
+def mark_needs_relink(store: AccountRepository, account_id: int, message: str) -> None:
     store.set_account_state(account_id, "needs_relink", message)
     log.error("account_needs_relink", account_id=account_id, message=message)
 
@@ -167,18 +166,15 @@ def mark_needs_relink(store: Store, account_id: int, message: str) -> None:
 def unlink(store: Store, account_id: int) -> int:
     """Remove the account and the athlete's data from that platform (activities, streams, notes, gear);
     returns how many activities were deleted. The athlete row and data from other sources stay."""
-    with store.engine.begin() as conn:
-        row = conn.execute(
-            sa.select(AccountRow.athlete_id, AccountRow.provider).where(AccountRow.id == account_id)
-        ).first()
-        if row is None:
-            raise LinkError(f"no account with id {account_id}; list them with `syncd accounts`")
-        athlete_id, provider = int(row.athlete_id), str(row.provider)
-        deleted = conn.execute(
-            sa.delete(ActivityRow).where(ActivityRow.athlete_id == athlete_id, ActivityRow.source == provider)
-        ).rowcount
-        if provider == PROVIDER:
-            conn.execute(sa.delete(GearRow).where(GearRow.athlete_id == athlete_id))
-        conn.execute(sa.delete(AccountRow).where(AccountRow.id == account_id))
+    found = store.account_leases.delete_account(account_id, gear_providers=(PROVIDER,))
+    if found is None:
+        raise LinkError(f"no account with id {account_id}; list them with `syncd accounts`")
+    athlete_id, provider, deleted = found
+    # the pain diary is health data: entries on the deleted runs went with them (foreign key); when the athlete
+    # has no linked account left, the rest of their diary goes too
+    if not any(a.athlete_id == athlete_id for a in store.list_accounts()):
+        from syncd.services.pain_diary import delete_athlete_diary
+
+        delete_athlete_diary(store, athlete_id)
     log.info("account_unlinked", account_id=account_id, provider=provider, activities_deleted=deleted)
-    return int(deleted or 0)
+    return deleted

@@ -7,21 +7,29 @@ functions around it load history and gear, save the annotation and queue write-b
 from __future__ import annotations
 
 import bisect
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from syncd.config import AdviceSettings
+from syncd.domain.advice_mode import ModeDecision, choose_mode
+from syncd.domain.flags import Flag
 from syncd.domain.history import HISTORY_WINDOW, HistoryEntry, history_before
+from syncd.domain.mode_notes import ADVICE, apply_mode, lead_lines
+from syncd.domain.mode_notes import VERSION as MODE_NOTES_VERSION
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
+from syncd.services.pain_diary import apply_stored_tag, has_diary, mode_for
 
 if TYPE_CHECKING:
     from syncd.adapters.db.annotation_queries import LoadedActivity
     from syncd.adapters.db.repository import Store
+    from syncd.ports import AnnotationStore, AthleteRepository
 
 
 Units = Literal["metric", "imperial"]
@@ -40,12 +48,17 @@ class AnnotationPolicy:
     # `[notes] annotation_window_days`: notes are written back only for activities that started this recently
     # (not part of `version`: it decides where a note goes, not what it says).
     write_back_window: timedelta = timedelta(days=30)
+    advice: AdviceSettings = field(default_factory=AdviceSettings)
 
     @property
     def version(self) -> str:
         """Stored with each annotation: a change here is what makes `reannotate` redo an activity."""
-        hr = f"-hr{self.max_heart_rate:g}" if self.max_heart_rate else ""
-        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}{hr}"
+        # the advice settings and the maximum heart rate as 3 hex digits: the stored version is at most 40 characters
+        # (imperial + a spelled-out heart rate + the advice would not fit)
+        hr = f"{self.max_heart_rate:g}" if self.max_heart_rate else ""
+        advice = f"{self.advice.mode}:{self.advice.threshold}:{self.advice.window_days}:{MODE_NOTES_VERSION}:{hr}"
+        digest = hashlib.sha256(advice.encode()).hexdigest()[:3]
+        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ def annotate_one(
     *,
     gear: Gear | None = None,
     now: datetime | None = None,
+    mode: ModeDecision | None = None,
 ) -> AnnotatedActivity:
     """Run the rules on `activity` with `history` cut at its start (whatever else the caller passes is ignored).
 
@@ -77,12 +91,30 @@ def annotate_one(
         now=now,
     )
     annotation = evaluate(ctx)
-    note = (
-        render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean, data_gaps=annotation.data_gaps)
-        if activity.sport.is_run
-        else None
-    )
+    note = None
+    if activity.sport.is_run:
+        # the advice mode (sore now / staying well) weighs the flags and opens the note; without a diary (files
+        # annotated without a store) it comes from [advice] mode alone
+        if mode is None:
+            mode = _mode_without_diary(activity, policy.advice)
+        annotation = replace(annotation, flags=apply_mode(annotation.flags, mode.mode))
+        note = render_note(
+            annotation.flags,
+            units=policy.units,
+            when_clean=policy.when_clean,
+            lead=lead_lines(mode),
+            advice=ADVICE[mode.mode],
+            data_gaps=annotation.data_gaps,
+        )
     return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
+
+
+def _mode_without_diary(activity: Activity, advice: AdviceSettings) -> ModeDecision:
+    from syncd.services.pain_diary import mode_settings
+
+    return choose_mode(
+        [], run_day=activity.start_local.date(), run_start=activity.start_utc, settings=mode_settings(advice)
+    )
 
 
 def gear_as_of(gear: Gear, later_m: float) -> Gear:
@@ -90,7 +122,7 @@ def gear_as_of(gear: Gear, later_m: float) -> Gear:
     return replace(gear, distance_m=max(gear.distance_m - later_m, 0.0))
 
 
-def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
+def policy_for_athlete(store: AthleteRepository, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
     """The athlete's own settings (`syncd athlete set`: units, maximum heart rate) over the configured defaults."""
     athlete = store.get_athlete(athlete_id)
     units: Units = "imperial" if athlete.units == "imperial" else "metric"
@@ -100,7 +132,9 @@ def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) 
     return replace(policy, units=units, max_heart_rate=max_hr)
 
 
-def athlete_write_back(store: Store, athlete_id: int, activity: Activity, default: Iterable[str]) -> Iterable[str]:
+def athlete_write_back(
+    store: AthleteRepository, athlete_id: int, activity: Activity, default: Iterable[str]
+) -> Iterable[str]:
     """The athlete's own write-back mode (`syncd athlete set --write-back`) over the platform's `write_back`."""
     mode = store.get_athlete(athlete_id).write_back
     provider = activity.source.value
@@ -118,7 +152,7 @@ class StoredOutcome:
 
 
 def annotate_stored(
-    store: Store,
+    store: AnnotationStore,
     activity_id: int,
     policy: AnnotationPolicy,
     *,
@@ -131,15 +165,31 @@ def annotate_stored(
     Only activities inside the annotation window get their note queued, whatever path led here (sync, rescan,
     reannotate, webhook), unless `backfill_since` (the athlete asked for a backfill) reaches further back.
     """
-    [outcome] = annotate_batch(
-        store,
-        [activity_id],
-        policy,
-        now=now,
-        write_back_providers=write_back_providers,
-        backfill_since=backfill_since,
+    stored = store.get_activity(activity_id, with_streams=True)
+    activity = stored.activity
+    history = store.history(
+        stored.athlete_id, activity.start_utc - HISTORY_WINDOW, activity.start_utc, exclude_id=activity_id
     )
-    return outcome
+    gear = None
+    if activity.gear_id:
+        gear = store.get_gear(stored.athlete_id, activity.gear_id)
+        if gear is not None:
+            later = store.gear_distance_after(stored.athlete_id, activity.gear_id, activity.start_utc)
+            gear = gear_as_of(gear, later)
+    policy = policy_for_athlete(store, stored.athlete_id, policy)
+    mode = None
+    if has_diary(store):  # the database Store (the unit tests' in-memory fakes have no diary)
+        apply_stored_tag(store, stored, advice=policy.advice)  # a #back tag steers the notes of later runs
+        mode = mode_for(store, stored, policy.advice) if activity.sport.is_run else None
+    annotated = annotate_one(activity, history, policy, gear=gear, now=now, mode=mode)
+    providers: list[str] = []
+    if may_write_back(activity, policy, now=now, backfill_since=backfill_since):
+        providers = list(athlete_write_back(store, stored.athlete_id, activity, write_back_providers(activity)))
+    changed = store.save_annotation(
+        activity_id, policy.version, annotated.annotation.flags, annotated.note, write_back_to=providers
+    )
+    queued = changed and annotated.note is not None and bool(providers)
+    return StoredOutcome(activity_id=activity_id, annotated=annotated, changed=changed, queued_writeback=queued)
 
 
 BATCH_SIZE = 200  # activities (with their streams) held in memory at once
@@ -164,8 +214,7 @@ def annotate_batch(
     from syncd.adapters.db.errors import NotFoundError
 
     outcomes: list[StoredOutcome] = []
-    policies: dict[int, AnnotationPolicy] = {}
-    gear: dict[int, dict[str, Gear]] = {}
+    batch = _Batch(store, policy, now, write_back_providers, backfill_since)
 
     def failed(activity_id: int, exc: Exception) -> None:
         if on_error is None:
@@ -176,45 +225,81 @@ def annotate_batch(
         chunk = list(activity_ids[first : first + BATCH_SIZE])
         loaded = load_for_annotation(store.engine, chunk)
         histories = _HistoryLists(store, loaded.values())
-        results: list[tuple[LoadedActivity, AnnotationPolicy, AnnotatedActivity]] = []
+        results: list[_Result] = []
         for activity_id in chunk:
             try:
                 item = loaded.get(activity_id)
                 if item is None:
                     raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
-                athlete = item.athlete_id
-                if athlete not in policies:
-                    policies[athlete] = policy_for_athlete(store, athlete, policy)
-                if athlete not in gear:
-                    gear[athlete] = {g.gear_id: g for g in store.list_gear(athlete)}
-                shoe = gear[athlete].get(item.activity.gear_id or "")
-                if shoe is not None:  # the shoe's distance as of the end of this run, not today's
-                    later = store.gear_distance_after(athlete, shoe.gear_id, item.activity.start_utc)
-                    shoe = gear_as_of(shoe, later)
-                annotated = annotate_one(item.activity, histories.cut(item), policies[athlete], gear=shoe, now=now)
-                results.append((item, policies[athlete], annotated))
+                results.append(batch.annotate(item, histories.cut(item)))
             except Exception as exc:  # one activity's rules fault never stops the others (with on_error)
                 failed(activity_id, exc)
         try:
             written = save_annotations(
                 store.engine,
-                [NewAnnotation(i.id, p.version, a.annotation.flags, a.note) for i, p, a in results],
+                [NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers) for r in results],
                 now=store.now(),
+                enqueue=store.enqueue_in,  # notes queued in the same transaction as their annotation
             )
         except Exception as exc:
-            for item, _policy, _annotated in results:
-                failed(item.id, exc)
+            for result in results:
+                failed(result.item.id, exc)
             continue
-        for (item, athlete_policy, annotated), changed in zip(results, written, strict=True):
-            queued = False
-            writable = may_write_back(item.activity, athlete_policy, now=now, backfill_since=backfill_since)
-            if changed and writable and annotated.note is not None:
-                defaults = write_back_providers(item.activity)
-                for provider in athlete_write_back(store, item.athlete_id, item.activity, defaults):
-                    store.enqueue_writeback(item.id, provider, annotated.note)
-                    queued = True
-            outcomes.append(StoredOutcome(item.id, annotated, changed=changed, queued_writeback=queued))
+        for result, changed in zip(results, written, strict=True):
+            queued = changed and result.annotated.note is not None and bool(result.providers)
+            outcomes.append(StoredOutcome(result.item.id, result.annotated, changed=changed, queued_writeback=queued))
     return outcomes
+
+
+@dataclass(frozen=True)
+class _Result:
+    item: LoadedActivity
+    version: str
+    annotated: AnnotatedActivity
+    providers: tuple[str, ...]  # where the note is queued when the annotation changed (inside the window)
+
+    @property
+    def flags(self) -> Sequence[Flag]:
+        return self.annotated.annotation.flags
+
+
+@dataclass
+class _Batch:
+    """One batch's settings and its per-athlete caches (policy, shoes)."""
+
+    store: Store
+    policy: AnnotationPolicy
+    now: datetime | None
+    write_back_providers: Callable[[Activity], Iterable[str]]
+    backfill_since: datetime | None
+    policies: dict[int, AnnotationPolicy] = field(default_factory=dict)
+    gear: dict[int, dict[str, Gear]] = field(default_factory=dict)
+
+    def annotate(self, item: LoadedActivity, history: Sequence[HistoryEntry]) -> _Result:
+        store, athlete, activity = self.store, item.athlete_id, item.activity
+        if athlete not in self.policies:
+            self.policies[athlete] = policy_for_athlete(store, athlete, self.policy)
+            self.gear[athlete] = {g.gear_id: g for g in store.list_gear(athlete)}
+        policy = self.policies[athlete]
+        shoe = self.gear[athlete].get(activity.gear_id or "")
+        if shoe is not None:  # the shoe's distance as of the end of this run, not today's
+            shoe = gear_as_of(shoe, store.gear_distance_after(athlete, shoe.gear_id, activity.start_utc))
+        mode = _diary_mode(store, item.id, policy)
+        annotated = annotate_one(activity, history, policy, gear=shoe, now=self.now, mode=mode)
+        providers: tuple[str, ...] = ()
+        if may_write_back(activity, policy, now=self.now, backfill_since=self.backfill_since):
+            defaults = self.write_back_providers(activity)
+            providers = tuple(athlete_write_back(store, athlete, activity, defaults))
+        return _Result(item, policy.version, annotated, providers)
+
+
+def _diary_mode(store: Store, activity_id: int, policy: AnnotationPolicy) -> ModeDecision | None:
+    """As `annotate_stored`: the stored #back tag goes to the diary, and a run's advice mode comes from it."""
+    if not has_diary(store):
+        return None
+    stored = store.get_activity(activity_id, with_streams=False)
+    apply_stored_tag(store, stored, advice=policy.advice)
+    return mode_for(store, stored, policy.advice) if stored.activity.sport.is_run else None
 
 
 class _HistoryLists:

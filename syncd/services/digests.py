@@ -27,17 +27,16 @@ from email.utils import parseaddr
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
-
-from syncd.adapters.db.models import DigestRow
 from syncd.config import ConfigError, Settings
 from syncd.domain.digest import Digest, WeekRun, build_digest, parse_week
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
+from syncd.records import DigestState
+from syncd.services.pain_diary import week_mode
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AthleteRecord
     from syncd.adapters.db.repository import Store
+    from syncd.records import AthleteRecord
 
 log = get_logger("syncd.digests")
 
@@ -125,63 +124,21 @@ def owner_id(store: Store) -> int | None:
 
 def athlete_zone(store: Store, athlete: AthleteRecord) -> tzinfo:
     """The athlete's zone; else their latest activity's zone or fixed UTC offset; else UTC."""
-    for name in (athlete.timezone_name, _latest_zone_name(store, athlete.id)):
+    latest_name, offset = store.activity_reads.latest_zone(athlete.id)
+    for name in (athlete.timezone_name, latest_name):
         if name:
             try:
                 return ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
                 log.warning("unknown time zone, using the activity offset", athlete=athlete.key, zone=name)
-    offset = _latest_offset(store, athlete.id)
     return UTC if offset is None else timezone(timedelta(seconds=offset))
-
-
-def _latest_zone_name(store: Store, athlete_id: int) -> str | None:
-    from syncd.adapters.db.models import ActivityRow
-
-    with store.engine.connect() as conn:
-        value = conn.execute(
-            sa.select(ActivityRow.timezone)
-            .where(ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted, ActivityRow.timezone.is_not(None))
-            .order_by(ActivityRow.start_utc.desc())
-            .limit(1)
-        ).scalar()
-    return None if value is None else str(value)
-
-
-def _latest_offset(store: Store, athlete_id: int) -> int | None:
-    from syncd.adapters.db.models import ActivityRow
-
-    with store.engine.connect() as conn:
-        value = conn.execute(
-            sa.select(ActivityRow.utc_offset_s)
-            .where(ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted)
-            .order_by(ActivityRow.start_utc.desc())
-            .limit(1)
-        ).scalar()
-    return None if value is None else int(value)
 
 
 # ---- the digests row: retry gate --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DigestState:
-    status: str
-    attempts: int
-    retry_at: datetime | None
-    last_error: str | None
-
-
 def digest_state(store: Store, athlete_id: int, week: str) -> DigestState | None:
-    with store.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(DigestRow.status, DigestRow.attempts, DigestRow.lease_expires_at, DigestRow.last_error).where(
-                DigestRow.athlete_id == athlete_id, DigestRow.week == week
-            )
-        ).first()
-    if row is None:
-        return None
-    return DigestState(str(row.status), int(row.attempts), row.lease_expires_at, row.last_error)
+    return store.digest_log.state(athlete_id, week)
 
 
 def _ready(state: DigestState | None, now: datetime, *, retry_now: bool = False) -> bool:
@@ -229,6 +186,7 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
             )
         )
     history = store.history(athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
+    mode, pattern = week_mode(store, athlete.id, monday, settings.advice)
     return build_digest(
         athlete_name=athlete.name,
         week_monday=monday,
@@ -240,6 +198,9 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
         feed_url=settings.digest.feed_url
         or (f"{settings.web.base_url.rstrip('/')}/" if settings.web.base_url else None),
         max_hr=athlete.max_heart_rate,
+        mode=mode.mode.label,
+        mode_reason=mode.reason,
+        pain_pattern=pattern,
     )
 
 
@@ -464,20 +425,8 @@ def digest_summary(store: Store, settings: Settings) -> dict[str, object]:
         problem = address_problem(to)
         if problem is not None:
             invalid.append({"athlete": athlete.key, "problem": problem})
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(DigestRow.athlete_id, DigestRow.week, DigestRow.attempts, DigestRow.last_error)
-            .where(DigestRow.status == "failed")
-            .order_by(DigestRow.week.desc())
-            .limit(20)
-        ).all()
-        sent = conn.execute(
-            sa.select(sa.func.count()).select_from(DigestRow).where(DigestRow.status == "sent")
-        ).scalar_one()
-    failed = [
-        {"athlete_id": int(r.athlete_id), "week": r.week, "attempts": int(r.attempts), "error": r.last_error or ""}
-        for r in rows
-    ]
+    failed = store.digest_log.failures(20)
+    sent = store.digest_log.sent_count()
     return {
         "enabled": bool(settings.email.host),
         "recipients": recipients,

@@ -21,9 +21,6 @@ from syncd.adapters.db.feed_queries import (
     FeedPage,
     FeedRow,
     cached,
-    feed_page,
-    latest_start,
-    sports_in_use,
 )
 from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.flags import Flag, FlagCode
@@ -38,14 +35,14 @@ from syncd.logging import redact_text
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")  # ASCII only: \d also matches other scripts' digits
 STRIP_WEEKS = 8
 WRITEBACK_LABELS = {"pending": "queued", "claimed": "sending", "done": "written", "failed": "failed"}
 
 
 def parse_week(text: str) -> date:
     """ "2026-W47" -> the Monday of that ISO week; ValueError with the expected form otherwise."""
-    match = _WEEK.match(text.strip())
+    match = _WEEK.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"week {text!r} is not an ISO week: use the form 2026-W47")
     try:
@@ -342,7 +339,7 @@ def strip_for_athlete(
 
 
 def _strip(store: Store, athlete_id: int, thresholds: Thresholds, *, week: date | None, units: Units) -> list[WeekView]:
-    newest = latest_start(store.engine, athlete_id)
+    newest = store.activity_reads.latest_start(athlete_id)
     if newest is None:
         return []
     today = newest.date()
@@ -375,7 +372,7 @@ def build_feed(
     strip_athlete: int | None = None,
 ) -> FeedView:
     """Everything the feed page shows; the weekly strip only when one athlete is in view."""
-    result = feed_page(store.engine, feed_filter, page=page, per_page=per_page)
+    result = store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page)
     strip = (
         strip_for_athlete(store, strip_athlete, thresholds, week=feed_filter.week) if strip_athlete is not None else []
     )
@@ -384,7 +381,7 @@ def build_feed(
         cards=[card_view(row, sessions.get(row.id)) for row in result.rows],
         page=result,
         strip=strip,
-        sports=sports_in_use(store.engine, feed_filter.athlete_id),
+        sports=store.activity_reads.sports_in_use(feed_filter.athlete_id),
         flags=[code.value for code in FlagCode],
     )
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from syncd.adapters.clock import SystemClock
-from syncd.adapters.garmin.api import GarminApi, GarminEndpoint, validate_tokens
+from syncd.adapters.garmin.api import GarminApi, GarminEndpoint, token_store_file, validate_tokens
 from syncd.adapters.garmin.client import current_tokens, make_garmin
 from syncd.adapters.garmin.errors import GarminError, GarminUnauthorizedError, classify
 from syncd.services.accounts import LinkedAccount, LinkError
@@ -34,10 +34,8 @@ log = structlog.stdlib.get_logger("syncd.garmin_accounts")  # lazy: resolved aft
 
 def read_token_store(path: Path) -> dict[str, Any]:
     """A garminconnect token store: `garmin_tokens.json`, or a directory holding one."""
-    from garminconnect.client import token_file_path
-
     try:
-        file = token_file_path(str(path))
+        file = token_store_file(path)
     except ValueError as exc:
         raise LinkError(f"token store {path}: {exc}; pass the garmin_tokens.json file itself") from None
     try:

@@ -12,17 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import structlog
 
-from syncd.adapters.db import identity as db
-from syncd.adapters.db.identity import TwinFacts
 from syncd.domain.model import Source, Streams
+from syncd.records import TwinFacts
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import ActivityRepository, TwinRepository
+
+    class Store(ActivityRepository, TwinRepository, Protocol):
+        """What matching twins needs from the store."""
+
 
 START_TOLERANCE = timedelta(minutes=2)
 DISTANCE_TOLERANCE = 0.03
@@ -69,12 +72,12 @@ def link_twin(store: Store, activity_id: int) -> Linked | None:
 
     Idempotent: an activity already grouped with a twin that still matches gives the same group again.
     """
-    me = db.facts(store.engine, activity_id)
+    me = store.twin_facts(activity_id)
     if me is None or me.source not in PLATFORMS:
         return None
     others = [
         f
-        for f in db.nearby(store.engine, me.athlete_id, me.start_utc, START_TOLERANCE, PLATFORMS)
+        for f in store.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, PLATFORMS)
         if f.id != me.id and same_run(me, f)
     ]
     # a twin already grouped with another activity from my platform is taken
@@ -87,14 +90,14 @@ def link_twin(store: Store, activity_id: int) -> Linked | None:
     group = me.logical_group or twin.logical_group or f"run:{min(me.id, twin.id)}"
     ids = (me.id, twin.id) if me.id < twin.id else (twin.id, me.id)
     if me.logical_group != group or twin.logical_group != group:
-        db.set_group(store.engine, ids, group)
+        store.set_logical_group(ids, group)
         log.info("twins_linked", group=group, activity_ids=list(ids), sources=[me.source, twin.source])
     return Linked(group, ids, _share_richer_streams(store, ids))
 
 
 def _taken(store: Store, candidate: TwinFacts, me: TwinFacts) -> bool:
     assert candidate.logical_group is not None
-    return any(m.source == me.source and m.id != me.id for m in db.members(store.engine, candidate.logical_group))
+    return any(m.source == me.source and m.id != me.id for m in store.group_members(candidate.logical_group))
 
 
 def _share_richer_streams(store: Store, ids: Iterable[int]) -> int | None:
@@ -115,6 +118,11 @@ def _share_richer_streams(store: Store, ids: Iterable[int]) -> int | None:
     return best.id
 
 
+def may_have_twins(source: str) -> bool:
+    """Whether activities from this source can have a twin on another platform (files and folders cannot)."""
+    return source in PLATFORMS
+
+
 def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
     """`link_twin` for each id (each fault stays with its activity); the groups found, once each."""
     found: dict[str, Linked] = {}
@@ -127,3 +135,28 @@ def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
         if linked is not None:
             found[linked.group] = linked
     return list(found.values())
+
+
+# A platform's bulk export imported with `syncd import` holds the same activities as the platform itself, under
+# these external ids (adapters/files/export.py): when the platform's copy arrives, it takes the export's streams
+# (no request for them) and the imported copy is retired, so the run counts once.
+EXPORT_PREFIXES = {Source.STRAVA.value: "strava-export:"}
+
+
+def imported_twin(store: Store, provider: str, external_id: str) -> int | None:
+    """The stored id of this activity's copy from the platform's imported bulk export, if there is one."""
+    prefix = EXPORT_PREFIXES.get(provider)
+    return None if prefix is None else store.find_activity_id(Source.FILE.value, prefix + external_id)
+
+
+def imported_streams(store: Store, provider: str, external_id: str) -> Streams | None:
+    """The streams of the imported copy (so the platform's are not requested again), or None."""
+    twin_id = imported_twin(store, provider, external_id)
+    return None if twin_id is None else store.get_activity(twin_id, with_streams=True).activity.streams
+
+
+def retire_imported_twin(store: Store, provider: str, external_id: str) -> None:
+    """One logical activity: the synced copy wins over the imported one."""
+    prefix = EXPORT_PREFIXES.get(provider)
+    if prefix is not None and imported_twin(store, provider, external_id) is not None:
+        store.mark_deleted(Source.FILE.value, prefix + external_id)

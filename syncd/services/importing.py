@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syncd.adapters.files import FileImportError, ImportItem, iter_paths
+from syncd.adapters.files import FileImportError, ImportItem, ParsedActivity, iter_paths
 from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_batch
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: list[str] = field(default_factory=list)  # "<file>: duplicate of <file>", one line each
     failed: list[str] = field(default_factory=list)  # one line each, naming the file
     annotated: list[StoredOutcome] = field(default_factory=list)
 
@@ -45,6 +46,7 @@ def import_paths(
 ) -> ImportReport:
     report = ImportReport()
     starts: dict[int, datetime] = {}
+    first_seen: dict[tuple[str, str], str] = {}
     for item in iter_paths(paths):
         on_item(item)
         report.files += 1
@@ -56,13 +58,22 @@ def import_paths(
             report.failed.append(str(exc))
             continue
         for entry in parsed:
-            result = store.upsert_activity(athlete_id, entry.activity, entry.raw)
+            key = entry.activity.key
+            if key in first_seen:  # the same bytes again in this batch, from another path
+                report.unchanged += 1
+                report.duplicates.append(f"{entry.source_name}: duplicate of {first_seen[key]}")
+                continue
+            raw, earlier = _keep_stored_path(store, entry)
+            first_seen[key] = earlier or entry.source_name
+            result = store.upsert_activity(athlete_id, entry.activity, raw)
             if result.created:
                 report.created += 1
             elif result.changed:
                 report.updated += 1
             else:
                 report.unchanged += 1
+                if earlier is not None:
+                    report.duplicates.append(f"{entry.source_name}: duplicate of {earlier} (imported before)")
             starts[result.activity_id] = entry.activity.start_utc
 
     def failed(activity_id: int, exc: Exception) -> None:  # a rule crash on one activity loses no other's
@@ -71,3 +82,20 @@ def import_paths(
     ordered = sorted(starts, key=starts.__getitem__)
     report.annotated.extend(annotate_batch(store, ordered, policy, now=now, on_error=failed))
     return report
+
+
+def _keep_stored_path(store: Store, entry: ParsedActivity) -> tuple[dict[str, object], str | None]:
+    """The raw summary to store, keeping the path it was first imported from when the content is the same.
+
+    The external id derives from the content hash, so a stored activity with this id came from identical bytes:
+    only the path differs, and a copy in another folder must read "unchanged", not "updated".
+    """
+    if not entry.activity.external_id.startswith(entry.content_sha256):  # keyed by a Strava export id instead
+        return dict(entry.raw), None
+    activity_id = store.find_activity_id(*entry.activity.key)
+    if activity_id is None:
+        return dict(entry.raw), None
+    stored_file = store.get_activity(activity_id, with_streams=False).raw.get("file")
+    if not isinstance(stored_file, str) or stored_file == entry.raw.get("file"):
+        return dict(entry.raw), None
+    return {**entry.raw, "file": stored_file}, stored_file

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import make_url
-
 from syncd import __version__
+from syncd.adapters.db.engine import shown_url
 from syncd.config import Settings
 from syncd.services.annotating import AnnotationPolicy
 
@@ -22,7 +21,7 @@ def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -
     boss = owner(store)
     return {
         "version": __version__,
-        "database": make_url(settings.database_url).render_as_string(hide_password=True),
+        "database": shown_url(settings.database_url),
         "state_dir": str(settings.state_dir),
         "rules_version": policy.version,
         "athletes": len(athletes),
@@ -88,44 +87,21 @@ def _digests(store: Store, settings: Settings) -> dict[str, Any]:
 
 def _last_sync(store: Store) -> dict[int, Any]:
     """When each account's row last changed: the end of its last sync (or a token refresh/re-link)."""
-    import sqlalchemy as sa
-
-    from syncd.adapters.db.models import AccountRow
-
-    with store.engine.connect() as conn:
-        return {int(r.id): r.updated_at for r in conn.execute(sa.select(AccountRow.id, AccountRow.updated_at))}
+    return dict(store.account_leases.last_synced())
 
 
 def _outbox(store: Store) -> dict[str, Any]:
     """Write-back outbox depth by status and the last errors (for operators; `syncd status`)."""
-    import sqlalchemy as sa
-
-    from syncd.adapters.db.models import OutboxRow
-
-    with store.engine.connect() as conn:
-        depth = dict(conn.execute(sa.select(OutboxRow.status, sa.func.count()).group_by(OutboxRow.status)).all())
-        errors = conn.execute(
-            sa.select(OutboxRow.activity_id, OutboxRow.provider, OutboxRow.last_error, OutboxRow.updated_at)
-            .where(OutboxRow.last_error.is_not(None), OutboxRow.status != "done")
-            .order_by(OutboxRow.updated_at.desc())
-            .limit(5)
-        ).all()
-    return {
-        "depth": {str(k): int(v) for k, v in depth.items()},
-        "last_errors": [
-            {"activity_id": r.activity_id, "provider": r.provider, "error": r.last_error, "at": r.updated_at}
-            for r in errors
-        ],
-    }
+    return store.outbox_log.summary()
 
 
 def _budget_left(store: Store, settings: Settings) -> dict[str, int] | None:
     """Strava requests left in the shared budget (this 15-minute window and today); None without a Strava app."""
-    from syncd.adapters.db.rate_budget import DbRateBudget
+    from datetime import UTC, datetime
 
     if not settings.strava.client_id:
         return None
-    budget = DbRateBudget(store.engine, f"strava:{settings.strava.client_id}").state(datetime.now(UTC))
+    budget = store.rate_budget(f"strava:{settings.strava.client_id}").state(datetime.now(UTC))
     return {
         "reads_this_window": max(budget.read_short_limit - budget.read_short_usage, 0),
         "reads_today": max(budget.read_daily_limit - budget.read_daily_usage, 0),

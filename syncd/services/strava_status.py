@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from syncd.adapters.db.rate_budget import DbRateBudget
 from syncd.config import Settings
 from syncd.domain.rate_budget import plan_polling
 from syncd.services.poll_planning import athlete_schedule
@@ -19,7 +18,7 @@ def strava_summary(store: Store, settings: Settings, now: datetime | None = None
     strava = settings.strava
     linked = [a for a in store.list_accounts() if a.provider == "strava"]
     active = [a for a in linked if a.state == "ok"]
-    budget = DbRateBudget(store.engine, f"strava:{strava.client_id}").state(now) if strava.client_id else None
+    budget = store.rate_budget(f"strava:{strava.client_id}").state(now) if strava.client_id else None
     read_daily_limit = budget.read_daily_limit if budget else 1000
     plan = plan_polling(
         len(active),

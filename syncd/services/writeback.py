@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Literal
 
 import structlog
 
-from syncd.adapters.db.writeback_log import pending_items, record_result, was_written
 from syncd.adapters.platform_errors import PlatformGoneError, PlatformRateLimitedError, PlatformUnauthorizedError
-from syncd.adapters.strava.errors import GoneError, RateLimitedError, StravaError, UnauthorizedError
 from syncd.domain.description import merge_description
 from syncd.ports import DescriptionWriter
+from syncd.services.pain_diary import remote_description_read
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import WritebackStore
+    from syncd.records import OutboxItem, StoredActivity
 
 WriteBackMode = Literal["all", "private", "off"]
 MAX_ATTEMPTS = 8
@@ -70,7 +70,7 @@ def _backoff(attempts: int, now: datetime) -> datetime | None:
 
 
 def drain_outbox(
-    store: Store,
+    store: WritebackStore,
     writers: Mapping[str, DescriptionWriter],
     *,
     worker: str,
@@ -85,81 +85,109 @@ def drain_outbox(
 
     `on_unauthorized(athlete_id, provider, message)` lets the caller mark the account as needing a re-link.
     """
-    report = WritebackReport()
     modes = modes or {}
     if dry_run:
-        for pending in pending_items(store.engine, limit=limit, providers=tuple(writers)):
-            report.outcomes.append(
-                _preview(
-                    store,
-                    writers,
-                    item_id=pending.id,
-                    activity_id=pending.activity_id,
-                    provider=pending.provider,
-                    note=pending.note,
-                    modes=modes,
-                )
+        return _dry_run(store, writers, modes, limit)
+    drain = _Drain(store, writers, modes, worker, now, on_unauthorized)
+    for item in store.claim_writebacks(worker, now=now(), lease_s=lease_s, limit=limit, providers=tuple(writers)):
+        drain.one(item)
+    return drain.report
+
+
+def _dry_run(
+    store: WritebackStore, writers: Mapping[str, DescriptionWriter], modes: Mapping[str, WriteBackMode], limit: int
+) -> WritebackReport:
+    report = WritebackReport()
+    for pending in store.outbox_log.pending_items(limit=limit, providers=tuple(writers)):
+        report.outcomes.append(
+            _preview(
+                store,
+                writers,
+                item_id=pending.id,
+                activity_id=pending.activity_id,
+                provider=pending.provider,
+                note=pending.note,
+                modes=modes,
             )
-        return report
-    items = store.claim_writebacks(worker, now=now(), lease_s=lease_s, limit=limit, providers=tuple(writers))
-    for item in items:
-        writer = writers.get(item.provider)
-        mode = modes.get(item.provider, "all")
-        if writer is None or item.provider in report.stopped:
-            reason = report.stopped.get(item.provider, f"no writer configured for {item.provider}")
-            store.fail_writeback(item.id, worker, reason, retry_at=now() + timedelta(minutes=15))
-            continue
-        try:
-            stored = store.get_activity(item.activity_id, with_streams=False)
-            mode = _athlete_mode(store, stored.athlete_id) or mode
-            if mode == "off":
-                store.complete_writeback(item.id, worker)
-                report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "off"))
-                continue
-            remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
-            if mode == "private" and not remote.private:
-                record_result(store.engine, item.id, worker, {"written": False, "status": "skipped_public"})
-                store.complete_writeback(item.id, worker)
-                report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "skipped_public"))
-                continue
-            before = remote.text or ""
-            previously = was_written(store.engine, item.activity_id, item.provider)
-            merged = merge_description(before, item.note, previously_written=previously, max_length=writer.max_length)
-            diff = ""
-            if merged.text != before:
-                diff = _diff(before, merged.text, f"{item.provider}:{stored.activity.external_id}")
-                writer.write_description(stored.athlete_id, stored.activity.external_id, merged.text)
-            written = previously or _has_block(merged.text)
-            record_result(
-                store.engine,
-                item.id,
-                worker,
-                {"written": bool(written), "status": merged.status, "truncated": merged.truncated},
-            )
-            store.complete_writeback(item.id, worker)
-            report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, merged.status, diff))
-            log.info("writeback_done", activity_id=item.activity_id, provider=item.provider, status=merged.status)
-        except (RateLimitedError, PlatformRateLimitedError) as exc:
-            store.fail_writeback(item.id, worker, str(exc), retry_at=exc.resume_at)
-            report.stopped[item.provider] = str(exc)
-            report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=str(exc)))
-        except (GoneError, PlatformGoneError) as exc:
-            store.fail_writeback(item.id, worker, str(exc), retry_at=None)
-            report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=str(exc)))
-        except (UnauthorizedError, PlatformUnauthorizedError) as exc:
-            store.fail_writeback(item.id, worker, str(exc), retry_at=now() + timedelta(hours=1))
-            if on_unauthorized is not None:
-                on_unauthorized(stored.athlete_id, item.provider, str(exc))
-            report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=str(exc)))
-        except (StravaError, Exception) as exc:  # one bad item never stops the others
-            message = f"{type(exc).__name__}: {exc}"
-            store.fail_writeback(item.id, worker, message, retry_at=_backoff(item.attempts, now()))
-            log.warning("writeback_failed", activity_id=item.activity_id, provider=item.provider, error=message)
-            report.outcomes.append(WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=message))
+        )
     return report
 
 
-def _athlete_mode(store: Store, athlete_id: int) -> WriteBackMode | None:
+@dataclass
+class _Drain:
+    """One drain pass: each claimed item ends in exactly one outcome, each kind of fault in its own `except`."""
+
+    store: WritebackStore
+    writers: Mapping[str, DescriptionWriter]
+    modes: Mapping[str, WriteBackMode]
+    worker: str
+    now: Callable[[], datetime]
+    on_unauthorized: Callable[[int, str, str], None] | None
+    report: WritebackReport = field(default_factory=WritebackReport)
+    resume_at: dict[str, datetime] = field(default_factory=dict)  # provider -> when its rate-limit window resets
+
+    def one(self, item: OutboxItem) -> None:
+        writer = self.writers.get(item.provider)
+        if writer is None or item.provider in self.report.stopped:
+            reason = self.report.stopped.get(item.provider, f"no writer configured for {item.provider}")
+            # Rate-limited: wait for the window that blocked it to reset (not a fixed 15 minutes).
+            retry_at = self.resume_at.get(item.provider) or self.now() + timedelta(minutes=15)
+            self.store.fail_writeback(item.id, self.worker, reason, retry_at=retry_at)
+            return
+        athlete_id: int | None = None
+        try:
+            stored = self.store.get_activity(item.activity_id, with_streams=False)
+            athlete_id = stored.athlete_id
+            outcome = self._write(item, writer, stored)
+        except PlatformRateLimitedError as exc:  # this platform waits until the window resets
+            self.report.stopped[item.provider] = str(exc)
+            self.resume_at[item.provider] = exc.resume_at
+            outcome = self._failed(item, str(exc), exc.resume_at)
+        except PlatformGoneError as exc:  # the activity is gone: never retried
+            outcome = self._failed(item, str(exc), None)
+        except PlatformUnauthorizedError as exc:  # the account needs a re-link
+            outcome = self._failed(item, str(exc), self.now() + timedelta(hours=1))
+            if self.on_unauthorized is not None and athlete_id is not None:
+                self.on_unauthorized(athlete_id, item.provider, str(exc))
+        except Exception as exc:  # anything else: retried with backoff; one bad item never stops the others
+            message = f"{type(exc).__name__}: {exc}"
+            log.warning("writeback_failed", activity_id=item.activity_id, provider=item.provider, error=message)
+            outcome = self._failed(item, message, _backoff(item.attempts, self.now()))
+        self.report.outcomes.append(outcome)
+
+    def _failed(self, item: OutboxItem, message: str, retry_at: datetime | None) -> WriteOutcome:
+        self.store.fail_writeback(item.id, self.worker, message, retry_at=retry_at)
+        return WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=message)
+
+    def _done(self, item: OutboxItem, status: str, diff: str = "") -> WriteOutcome:
+        self.store.complete_writeback(item.id, self.worker)
+        return WriteOutcome(item.id, item.activity_id, item.provider, status, diff)
+
+    def _write(self, item: OutboxItem, writer: DescriptionWriter, stored: StoredActivity) -> WriteOutcome:
+        """Read fresh, merge our block, PUT only when the text changed, record what was written."""
+        mode = _athlete_mode(self.store, stored.athlete_id) or self.modes.get(item.provider, "all")
+        if mode == "off":
+            return self._done(item, "off")
+        remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
+        remote_description_read(self.store, item.activity_id, remote.text, now=self.now())  # the runner's #back tag
+        if mode == "private" and not remote.private:
+            self.store.outbox_log.record_result(item.id, self.worker, {"written": False, "status": "skipped_public"})
+            return self._done(item, "skipped_public")
+        before = remote.text or ""
+        previously = self.store.outbox_log.was_written(item.activity_id, item.provider)
+        merged = merge_description(before, item.note, previously_written=previously, max_length=writer.max_length)
+        diff = ""
+        if merged.text != before:
+            diff = _diff(before, merged.text, f"{item.provider}:{stored.activity.external_id}")
+            writer.write_description(stored.athlete_id, stored.activity.external_id, merged.text)
+        written = previously or _has_block(merged.text)
+        result = {"written": bool(written), "status": merged.status, "truncated": merged.truncated}
+        self.store.outbox_log.record_result(item.id, self.worker, result)
+        log.info("writeback_done", activity_id=item.activity_id, provider=item.provider, status=merged.status)
+        return self._done(item, merged.status, diff)
+
+
+def _athlete_mode(store: WritebackStore, athlete_id: int) -> WriteBackMode | None:
     """The athlete's own write-back mode (`syncd athlete set --write-back`), which wins over the platform's."""
     mode = store.get_athlete(athlete_id).write_back
     return mode if mode in ("all", "private", "off") else None  # type: ignore[return-value]
@@ -172,7 +200,7 @@ def _has_block(text: str) -> bool:
 
 
 def _preview(
-    store: Store,
+    store: WritebackStore,
     writers: Mapping[str, DescriptionWriter],
     *,
     item_id: int,
@@ -197,7 +225,7 @@ def _preview(
         merged = merge_description(
             before,
             note,
-            previously_written=was_written(store.engine, activity_id, provider),
+            previously_written=store.outbox_log.was_written(activity_id, provider),
             max_length=writer.max_length,
         )
         diff = _diff(before, merged.text, f"{provider}:{stored.activity.external_id}") if merged.text != before else ""

@@ -326,7 +326,7 @@ class GarminSimulator(LoopbackServer):
             "expires_in": self.token_lifetime_s,
         }
 
-    def _api(self, user: SimUser, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+    def _api(self, user: SimUser, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:  # noqa: C901 - a route table: one branch per simulated endpoint
         if method == "GET" and path == "/userprofile-service/socialProfile":
             return 200, {
                 "id": user.profile_id,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from syncd.adapters.db.rate_budget import DbRateBudget
 from syncd.adapters.strava.api import Endpoint
 from syncd.ports import Clock
 from syncd.services.accounts import LinkedAccount, link_with_tokens
@@ -44,7 +43,7 @@ def service(
     return StravaService(
         store,
         endpoint_for(sim, timeout_s=timeout_s),
-        budget=DbRateBudget(store.engine, f"strava:{sim.client_id}"),
+        budget=store.rate_budget(f"strava:{sim.client_id}"),
         policy=policy or AnnotationPolicy(write_back_window=timedelta(days=annotation_window_days)),
         options=SyncOptions(annotation_window=timedelta(days=annotation_window_days), write_back=write_back),
         clock=clock,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import re
 import secrets
 import threading
@@ -81,6 +82,77 @@ class Fault:
     delay_s: float = 0.0
 
 
+CHAOS_KINDS = (
+    "429",
+    "500",
+    "502",
+    "503",
+    "html",
+    "nonjson",
+    "truncated",
+    "reset_before",
+    "reset_after",
+    "timeout_before",
+    "timeout_after",
+    "token_expiry",
+)
+# Kinds where the simulator does the request (a PUT changes the description) and then the answer is lost.
+_AFTER = frozenset({"reset_after", "timeout_after", "truncated"})
+
+
+@dataclass
+class Chaos:
+    """Random faults on a share of API answers (fault-injection suite): `rate` of them, kinds dealt evenly.
+
+    "…_before" faults never reach the platform; "…_after" and "truncated" ones do (a PUT is applied) and only the
+    answer is lost. Timeouts hold the answer `timeout_s` (longer than the client waits). `injected` counts by kind.
+    """
+
+    rate: float
+    seed: int = 0
+    kinds: tuple[str, ...] = CHAOS_KINDS
+    timeout_s: float = 1.5
+    paths: re.Pattern[str] = field(default_factory=lambda: re.compile(r"^/api/v3/(athlete|activities|gear)"))
+    injected: dict[str, int] = field(default_factory=dict)
+    considered: int = 0
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._deck: list[str] = []
+
+    def draw(self, path: str) -> str | None:
+        if not self.paths.search(path):
+            return None
+        self.considered += 1
+        # Random, but held to the share: the chance grows with how far the faults so far lag behind `rate`.
+        owed = self.rate * self.considered - self.total
+        if self._rng.random() >= min(1.0, max(0.0, owed)):
+            return None
+        if not self._deck:  # a shuffled deck, not independent draws: every kind comes up once per len(kinds) faults
+            self._deck = list(self.kinds)
+            self._rng.shuffle(self._deck)
+        kind = self._deck.pop()
+        self.injected[kind] = self.injected.get(kind, 0) + 1
+        return kind
+
+    @property
+    def total(self) -> int:
+        return sum(self.injected.values())
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """An answer that is not JSON (an HTML error page from a proxy, garbage); sent as is."""
+
+    data: bytes
+    content_type: str = "text/html; charset=utf-8"
+
+
+_HTML_ERROR = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+)
+
+
 @dataclass(frozen=True)
 class LoggedRequest:
     method: str
@@ -130,6 +202,15 @@ class StravaSimulator(LoopbackServer):
         self.athletes: dict[int, SimAthlete] = {}
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
+        self.chaos: Chaos | None = None
+        # Crash suite: the API request numbered `hold_at` (1-based) is held unanswered (applied first when
+        # `hold_applies`), `held` is set, and the caller kills the client mid-request; `release` lets it go.
+        self.hold_at: int | None = None
+        self.hold_applies = False
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.api_requests = 0
+        self.over_limit = 0  # requests answered 429 because they exceeded a limit (not injected)
         self._usage = {"short": 0, "daily": 0, "read_short": 0, "read_daily": 0}
         self._windows: tuple[datetime, datetime] | None = None
         self._access: dict[str, _Tokens] = {}
@@ -238,7 +319,8 @@ class StravaSimulator(LoopbackServer):
         delay_s: float = 0.0,
     ) -> None:
         """Make the next `times` requests matching `method` and the regex `path` fail with `status`
-        (an HTTP code, "reset" to drop the connection, or "slow" to answer only after `delay_s`)."""
+        (an HTTP code, "reset" to drop the connection, "slow" to answer only after `delay_s`, or "not_json" for a 200
+        whose body is not JSON)."""
         with self._lock:
             self.faults.append(Fault(method.upper(), re.compile(path), status, times, body, delay_s))
 
@@ -338,6 +420,21 @@ class StravaSimulator(LoopbackServer):
             self.subscriptions[self._next_subscription_id] = sub
         return 201, {}, dict(sub)
 
+    def add_subscription(self, callback_url: str) -> int:
+        """A push subscription as `syncd webhook subscribe` leaves it, without calling the callback; its id."""
+        with self._lock:
+            self._next_subscription_id += 1
+            sub_id = self._next_subscription_id
+            self.subscriptions[sub_id] = {
+                "id": sub_id,
+                "resource_state": 2,
+                "application_id": self.client_id,
+                "callback_url": callback_url,
+                "created_at": "2026-11-01T00:00:00Z",
+                "updated_at": "2026-11-01T00:00:00Z",
+            }
+        return sub_id
+
     def send_event(
         self,
         *,
@@ -401,6 +498,7 @@ class StravaSimulator(LoopbackServer):
         if read:
             over = over or self._usage["read_short"] > self.limits["read_short"]
             over = over or self._usage["read_daily"] > self.limits["read_daily"]
+        self.over_limit += over
         return not over
 
     # ---- request handling (called from handler threads) -----------------------------------------------------
@@ -450,8 +548,53 @@ class StravaSimulator(LoopbackServer):
                     status, _, payload = self._api(method, path[len("/api/v3") :], query, body, grant)
                     return status, rate, payload, fault.delay_s
                 return fault.status, rate, fault.body or {"message": "Fault", "errors": []}, fault.delay_s
-            status, payload = self._api(method, path[len("/api/v3") :], query, body, grant)[::2]
-            return status, rate, payload, 0.0
+            return self._serve_api(method, path, query, body, grant=grant, rate=rate)
+
+    def _serve_api(
+        self, method: str, path: str, query: dict[str, str], body: bytes, *, grant: _Tokens, rate: dict[str, str]
+    ) -> tuple[int | str, dict[str, str], Any, float]:
+        """An API answer (called under the lock), with the crash suite's hold and the fault suite's chaos."""
+        self.api_requests += 1
+        if self.hold_at is not None and self.api_requests == self.hold_at:
+            if self.hold_applies:
+                self._api(method, path[len("/api/v3") :], query, body, grant)
+            self.held.set()
+            return "hold", rate, None, 0.0
+        kind = self.chaos.draw(path) if self.chaos is not None else None
+        if kind is not None and kind not in _AFTER:
+            return self._chaos_answer(kind, rate, grant)
+        status, payload = self._api(method, path[len("/api/v3") :], query, body, grant)[::2]
+        if kind == "reset_after":
+            return "reset", rate, None, 0.0
+        if kind == "timeout_after":
+            assert self.chaos is not None
+            return status, rate, payload, self.chaos.timeout_s
+        if kind == "truncated":
+            return "truncated", rate, payload, 0.0
+        return status, rate, payload, 0.0
+
+    def _chaos_answer(
+        self, kind: str, rate: dict[str, str], grant: _Tokens
+    ) -> tuple[int | str, dict[str, str], Any, float]:
+        """An injected fault that never reaches the platform (nothing is changed)."""
+        assert self.chaos is not None
+        if kind == "429":
+            body = {"message": "Rate Limit Exceeded", "errors": [{"resource": "Application", "code": "exceeded"}]}
+            return 429, rate, body, 0.0
+        if kind in ("500", "502", "503"):
+            return int(kind), rate, {"message": "Server Error", "errors": []}, 0.0
+        if kind == "html":
+            return 502, {}, RawBody(_HTML_ERROR), 0.0
+        if kind == "nonjson":
+            return 200, rate, RawBody(b"<html><body>Service temporarily unavailable</body></html>"), 0.0
+        if kind == "reset_before":
+            return "reset", {}, None, 0.0
+        if kind == "timeout_before":
+            return "reset", {}, None, self.chaos.timeout_s
+        if kind == "token_expiry":
+            grant.expires_at = int(self.clock().timestamp())  # the token expired early: the client must refresh
+            return 401, {}, _error("Authorization Error", "Athlete", "access_token", "invalid"), 0.0
+        raise ValueError(f"unknown chaos kind {kind!r}")
 
     def _oauth(
         self, method: str, path: str, query: dict[str, str], body: bytes
@@ -492,7 +635,7 @@ class StravaSimulator(LoopbackServer):
             return 200, {}, tokens
         return 400, {}, _error("Bad Request", "Token", "grant_type", "invalid")
 
-    def _api(self, method: str, path: str, query: dict[str, str], body: bytes, grant: _Tokens) -> tuple[int, None, Any]:
+    def _api(self, method: str, path: str, query: dict[str, str], body: bytes, grant: _Tokens) -> tuple[int, None, Any]:  # noqa: C901 - a route table: one branch per simulated endpoint
         athlete = self.athletes[grant.athlete_id]
         if path == "/athlete" and method == "GET":
             return 200, None, athlete.payload()
@@ -523,7 +666,7 @@ class StravaSimulator(LoopbackServer):
                     return 400, None, _error("Bad Request", "Activity", "body", "invalid")
                 for key in ("description", "name", "sport_type", "gear_id", "hide_from_home", "commute", "trainer"):
                     if key in changes:
-                        detail[key] = _platform_normalise(changes[key]) if key == "description" else changes[key]
+                        detail[key] = platform_normalise(changes[key]) if key == "description" else changes[key]
                 return 200, None, copy.deepcopy(detail)
         match = re.fullmatch(r"/gear/([A-Za-z0-9]+)", path)
         if match and method == "GET":
@@ -581,7 +724,7 @@ def _summary(detail: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def _platform_normalise(text: Any) -> str:
+def platform_normalise(text: Any) -> str:
     """What Strava does to a description it stores: CRLF -> LF, trailing spaces and outer whitespace trimmed."""
     lines = [line.rstrip() for line in str(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return "\n".join(lines).strip()
@@ -608,17 +751,32 @@ def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
                 )
             if delay:
                 time.sleep(delay)
+            if status == "hold":  # the client is killed while it waits; then the line drops
+                sim.release.wait(60)
+                self.reset()
+                return
             if status == "reset":
                 self.reset()
                 return
-            data = b"" if status == 204 else json.dumps(payload).encode()
+            content_type = "application/json; charset=utf-8"
+            if isinstance(payload, RawBody):
+                data, content_type = payload.data, payload.content_type
+            else:
+                data = b"" if status == 204 else json.dumps(payload).encode()
+            if status == "not_json":  # a proxy's or a broken server's 200 that is not JSON
+                data = b"<html><body>Service temporarily unavailable</body></html>"
             code = int(status) if not isinstance(status, str) else 200
             self.send_response(code)
             for key, value in out_headers.items():
                 self.send_header(key, value)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
+            if status == "truncated":  # the full length announced, half the body sent, then the line drops
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.reset()
+                return
             self.wfile.write(data)
 
         def do_DELETE(self) -> None:  # noqa: N802 - the name http.server dispatches to

@@ -232,6 +232,7 @@ def test_deauthorization_deletes_data_only_when_strava_confirms(
     _link_all(run_syncd, sim, env, tmp_path)
     daemon = DaemonProcess(SYNCD, env)
     callback = f"{daemon.url}/webhook/strava"
+    sim.add_subscription(callback)  # events name this app's subscription; others are refused unread (issue 17)
     first, second = list(sim.athletes)
     engine = _db(env)
 

@@ -91,10 +91,10 @@ def test_permission_denied_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     locked = tmp_path / "locked.fit"
     locked.write_bytes(b"x")
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(path: object, *_args: object, **_kwargs: object) -> int:
+        raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr("syncd.adapters.files.parse.os.open", refuse)
     _assert_one_line(_error(locked), locked, "permission denied")
 
 

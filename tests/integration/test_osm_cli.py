@@ -65,7 +65,9 @@ def test_annotate_with_osm_flag_reports_the_surfaces(tmp_path: Path, files: tupl
     assert evidence["source"] == "map"
     assert evidence["paved_m"] == pytest.approx(2000, rel=0.03)
     assert evidence["unpaved_m"] == pytest.approx(600, rel=0.06)
-    assert flag["severity"] == "caution"
+    assert flag["severity"] == "info"  # no pain diary: staying well, where surface is information (docs/pain.md)
+    sore = run(tmp_path, "annotate", gpx, "--osm", town, "--json", env={"SYNCD_ADVICE_MODE": "sore"})
+    assert hard_surface(sore.stdout)["severity"] == "caution"
     (activity,) = json.loads(result.stdout)["activities"]
     assert "2 of 2.6 km on asphalt/concrete (77%), 590 m on dirt/grass" in activity["note"]
 

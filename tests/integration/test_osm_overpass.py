@@ -94,7 +94,7 @@ def test_run_is_classified_from_overpass_and_tiles_are_never_asked_twice(
     overpass: FakeOverpass, store_factory: Callable[[], Store]
 ) -> None:
     store = store_factory()
-    smap = OverpassSurfaceMap(overpass.url, TileCache(store.engine))
+    smap = OverpassSurfaceMap(overpass.url, TileCache(store.map_tiles))
     result = smap.classify(*gps_along(ROUTE))
     assert result is not None
     assert result.source == "overpass"
@@ -109,7 +109,7 @@ def test_run_is_classified_from_overpass_and_tiles_are_never_asked_twice(
         assert conn.execute(sa.select(sa.func.count()).select_from(MapTileRow)).scalar_one() == asked
 
     # the same streets again, even from another worker with its own engine: no new request
-    other = OverpassSurfaceMap(overpass.url, TileCache(store_factory().engine))
+    other = OverpassSurfaceMap(overpass.url, TileCache(store_factory().map_tiles))
     assert other.classify(*gps_along(ROUTE, seed=99)) is not None
     assert len(overpass.queries) == asked
     assert other.requests == 0
@@ -140,7 +140,7 @@ def test_overpass_failures_are_one_line_and_never_fail_the_run(
     with pytest.raises(SurfaceMapError, match=message) as raised:
         OverpassClient(overpass.url).fetch((14, 8784, 5374))
     assert "\n" not in str(raised.value)
-    smap = OverpassSurfaceMap(overpass.url, TileCache(store.engine))
+    smap = OverpassSurfaceMap(overpass.url, TileCache(store.map_tiles))
     assert smap.classify(*gps_along(ROUTE)) is None
     with store.engine.connect() as conn:  # nothing cached from a failure
         assert conn.execute(sa.select(sa.func.count()).select_from(MapTileRow)).scalar_one() == 0

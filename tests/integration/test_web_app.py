@@ -16,13 +16,16 @@ import jsonschema
 import pytest
 
 from syncd.adapters.db import Store
-from syncd.config import ConfigError, DatabaseSettings, Secret, Settings, WebSettings
+from syncd.config import AdviceSettings, ConfigError, DatabaseSettings, Secret, Settings, WebSettings
 from syncd.domain.model import Activity, Gear, Source, Sport
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.auth import Authenticator
 from syncd.entrypoints.web.serve import serve_in_thread
 from syncd.services.annotating import AnnotationPolicy, annotate_stored
 from syncd.services.importing import import_paths
+
+# the pages show a sore-back season: downhill and surface as the rules rate them (docs/pain.md)
+SORE = AnnotationPolicy(advice=AdviceSettings(mode="sore"))
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 TOKEN = "web-token-Zq81-do-not-print"
@@ -59,7 +62,7 @@ class Seeded:
 
 def seed(store: Store) -> Seeded:
     runner = store.ensure_athlete("local", name="Real Runner")
-    report = import_paths(store, runner, [REAL], AnnotationPolicy())
+    report = import_paths(store, runner, [REAL], SORE)
     assert not report.failed
     store.upsert_gear(runner, Gear("shoe-1", "Trail shoes", 640_000.0))
     store.upsert_gear(runner, Gear("shoe-2", "Road shoes", 120_000.0, limit_m=500_000.0))
@@ -79,7 +82,7 @@ def seed(store: Store) -> Seeded:
         moving_s=2700.0,
     )
     other_id = store.upsert_activity(other, activity, {"id": 9001}).activity_id
-    annotate_stored(store, other_id, AnnotationPolicy(), write_back_providers=lambda _a: ["strava"])
+    annotate_stored(store, other_id, SORE, write_back_providers=lambda _a: ["strava"])
     downhill = [
         o.activity_id for o in report.annotated if any(f.code == "downhill" for f in o.annotated.annotation.flags)
     ]

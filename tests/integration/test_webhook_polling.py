@@ -51,7 +51,12 @@ def _daemon(
         config_path=None,
         strava=StravaSettings(webhook_verify_token=Secret(token) if token else None),
     )
-    daemon = Daemon(settings, store, [Platform("strava", service)], options=DaemonOptions(worker="w1", serve_web=False))
+    daemon = Daemon(
+        settings,
+        store,
+        [Platform("strava", service, push=service)],
+        options=DaemonOptions(worker="w1", serve_web=False),
+    )
     return daemon, service
 
 

@@ -107,6 +107,7 @@ float_columns = hnp.arrays(
 )
 
 
+@pytest.mark.hypothesis_heavy
 @settings(max_examples=300, deadline=None)
 @given(float_columns, st.data())
 def test_any_floats_round_trip(column: np.ndarray, data: st.DataObject) -> None:

@@ -97,3 +97,67 @@ def test_unreadable_secret_file_is_reported_without_the_value(tmp_path: Path) ->
 def test_state_directory_from_systemd(tmp_path: Path) -> None:
     settings = load_settings(env={"HOME": str(tmp_path), "STATE_DIRECTORY": "/var/lib/syncd:/var/lib/other"})
     assert settings.state_dir == Path("/var/lib/syncd")
+
+
+# ---- issue 17 item 8: every bad value is refused in one line naming the key and the fix -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("[rules]\nacwr_high = nan\n", ["[rules] acwr_high must be a finite number", "SYNCD_RULES_ACWR_HIGH"]),
+        ("[rules]\nshoe_limit_km = inf\n", ["[rules] shoe_limit_km must be a finite number"]),
+        ("[strava]\nrescan_days = inf\n", ["[strava] rescan_days must be a finite number"]),
+        ("[strava]\nrescan_days = 1.5\n", ["[strava] rescan_days must be a whole number; got 1.5 (not rounded)"]),
+        ("[rules]\nspeed_work_min_reps = 2.5\n", ["[rules] speed_work_min_reps must be a whole number"]),
+        ("[digest]\nhour = 25\n", ["[digest] hour (an hour of the day) must be between 0 and 23; got 25"]),
+        ("[strava]\npoll_share_pct = 500\n", ["[strava] poll_share_pct", "between 1 and 100; got 500"]),
+        ("[strava]\ntimeout_s = 0\n", ["[strava] timeout_s (seconds) must be between 1 and 600; got 0"]),
+        ("[notes]\nannotation_window_days = 1e9\n", ["[notes] annotation_window_days", "between 1 and 3650"]),
+        ("[strava]\nwrite_reserve = 100\n", ["[strava] write_reserve", "below Strava's 100-read limit"]),
+        ("[rules]\nacwr_caution = 1.6\nacwr_high = 1.4\n", ["[rules] acwr_caution (1.6) must be below", "acwr_high"]),
+        ("[rules]\nmonotony_caution = 2.5\n", ["[rules] monotony_caution (2.5) must be below [rules] monotony_high"]),
+        ("[rules]\nhard_surface_share_pct = 150\n", ["[rules] hard_surface_share_pct", "between 0 and 100"]),
+    ],
+)
+def test_hostile_values_are_refused_in_one_line(tmp_path: Path, text: str, fragments: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text), env={"HOME": str(tmp_path)})
+    message = str(info.value)
+    assert all(fragment in message for fragment in fragments), message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("SYNCD_DIGEST_HOUR", "25", "[digest] hour (an hour of the day) must be between 0 and 23"),
+        ("SYNCD_STRAVA_TIMEOUT_S", "1.5", "[strava] timeout_s must be a whole number; got '1.5'"),
+        ("SYNCD_RULES_ACWR_CAUTION", "nan", "[rules] acwr_caution must be a finite number"),
+        ("SYNCD_STRAV_CLIENT_ID", "1", "unknown section 'strav' (did you mean 'strava'?)"),
+        ("SYNCD_EMIAL_HOST", "smtp.example.org", "unknown section 'emial' (did you mean 'email'?)"),
+    ],
+)
+def test_hostile_environment_overrides_are_refused(tmp_path: Path, name: str, value: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, ""), env={"HOME": str(tmp_path), name: value})
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_whole_floats_and_other_tools_variables_are_fine(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "SYNCD_TEST_PG_URL": "postgresql://x", "SYNCD_PYTHON": "/usr/bin/python3"}
+    settings = load_settings(write(tmp_path, "[strava]\nrescan_days = 3.0\n[rules]\nacwr_high = 2\n"), env=env)
+    assert settings.strava.rescan_days == 3 and isinstance(settings.strava.rescan_days, int)
+    assert settings.rules.acwr_high == 2.0
+
+
+def test_a_bad_encryption_key_is_a_one_line_configuration_error(tmp_path: Path) -> None:
+    from syncd.entrypoints.wiring import open_store
+
+    env = {"HOME": str(tmp_path), "SYNCD_STATE_DIR": str(tmp_path / "state")}
+    settings = load_settings(write(tmp_path, "[database]\nencryption_key = 'not-a-key'\n"), env=env)
+    with pytest.raises(ConfigError) as info:
+        open_store(settings)
+    message = str(info.value)
+    assert message.startswith("[database] encryption_key: encryption key #1") and "malformed" in message
+    assert "not-a-key" not in message and "\n" not in message

@@ -23,3 +23,30 @@ def test_unit_file_uses_notify_watchdog_and_credentials() -> None:
     unit = (ROOT / "systemd" / "syncd.service").read_text(encoding="utf-8")
     for line in ("Type=notify", "WatchdogSec=", "LoadCredential=", "ProtectSystem=strict", "Restart=on-failure"):
         assert line in unit
+
+
+def test_worker_template_is_hardened_like_the_main_unit_and_names_its_workers() -> None:
+    main = (ROOT / "systemd" / "syncd.service").read_text(encoding="utf-8")
+    template = (ROOT / "systemd" / "syncd@.service").read_text(encoding="utf-8")
+    assert "run --worker %H-%i --no-web" in template
+    sandbox = [line for line in main.splitlines() if line.split("=", 1)[0] in _SANDBOX_KEYS]
+    assert sandbox and all(line in template for line in sandbox)
+    assert "LoadCredential=database_encryption_key:" in template  # workers must share the token key
+
+
+_SANDBOX_KEYS = {
+    "CapabilityBoundingSet",
+    "NoNewPrivileges",
+    "ProtectSystem",
+    "ProtectHome",
+    "PrivateTmp",
+    "PrivateDevices",
+    "PrivateUsers",
+    "ProtectKernelTunables",
+    "RestrictAddressFamilies",
+    "SystemCallFilter",
+    "MemoryDenyWriteExecute",
+    "DynamicUser",
+    "Type",
+    "WatchdogSec",
+}

@@ -222,6 +222,7 @@ def rendered_notes(draw: st.DrawFn) -> str | None:
 notes = st.one_of(free_notes, rendered_notes())
 
 
+@pytest.mark.hypothesis_heavy
 @settings(max_examples=1500)
 @given(t=athlete_texts, a=notes, b=notes)
 def test_merge_properties(t: str, a: str | None, b: str | None) -> None:
@@ -233,6 +234,7 @@ def test_merge_properties(t: str, a: str | None, b: str | None) -> None:
     assert again.text == m and again.status == "unchanged"
 
 
+@pytest.mark.hypothesis_heavy
 @settings(max_examples=1500)
 @given(t=athlete_texts, a=notes, b=notes)
 def test_merge_properties_after_platform_normalisation(t: str, a: str | None, b: str | None) -> None:
@@ -249,6 +251,7 @@ def test_merge_properties_after_platform_normalisation(t: str, a: str | None, b:
     assert merge_description(stored, b).text == merge_description(platform_normalise(t), b).text
 
 
+@pytest.mark.hypothesis_heavy
 @settings(max_examples=800)
 @given(t=athlete_texts, tail=athlete_texts, a=notes, limit=st.integers(min_value=1, max_value=400))
 def test_max_length_properties(t: str, tail: str, a: str | None, limit: int) -> None:

@@ -107,6 +107,15 @@ GEAR = (
 )
 
 
+def test_staying_well_puts_prevention_first_and_leaves_out_the_sore_back_levers() -> None:
+    digest = build_digest(
+        athlete_name="Ann", week_monday=MONDAY, runs=WEEK_RUNS, history=history(), gear=GEAR, thresholds=Thresholds()
+    )
+    assert digest.mode == "staying well"
+    assert [s.code for s in digest.suggestions] == ["load_spike", "low_cross_training", "worn_shoes"]
+    assert "Advice mode: staying well (no back pain logged)" in render_text(digest)
+
+
 def test_golden_week() -> None:
     digest = build_digest(
         athlete_name="Ann",
@@ -116,6 +125,8 @@ def test_golden_week() -> None:
         gear=GEAR,
         thresholds=Thresholds(),
         feed_url="https://syncd.example.org/feed",
+        mode="sore",
+        mode_reason="back pain logged in the last 7 days",
     )
     assert (digest.week, digest.week_start, digest.week_end) == ("2026-W47", MONDAY, date(2026, 11, 22))
     assert (digest.runs, digest.distance_m, digest.duration_s, digest.flag_count) == (3, 28_000.0, 10_800.0, 4)
@@ -173,6 +184,8 @@ GOLDEN_TEXT = "\n".join(
     [
         "Your back-care week 2026-W47 (Mon 16 Nov - Sun 22 Nov)",
         "for Ann",
+        "",
+        "Advice mode: sore (back pain logged in the last 7 days)",
         "",
         "Runs: 3, 28 km, 3 h 00 min",
         "Back-care flags: 4",

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from syncd.adapters.db.identity import TwinFacts
 from syncd.domain.model import Streams
+from syncd.records import TwinFacts
 from syncd.services.identity import richness, same_run
 
 START = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -69,6 +70,7 @@ def the_run(kind: str, *, workout_type: int | None) -> Activity:
     )
 
 
+@pytest.mark.hypothesis_heavy
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     past=entries(after=False, count=40),
@@ -95,6 +97,7 @@ def test_later_activities_never_change_a_runs_flags(
     assert now.note == then.note
 
 
+@pytest.mark.hypothesis_heavy
 @given(past=entries(after=False, count=30), later=entries(after=True, count=30))
 def test_ordered_history_cuts_like_history_before(past: list[HistoryEntry], later: list[HistoryEntry]) -> None:
     everything = OrderedHistory(past + later)

@@ -269,6 +269,7 @@ evidence_values = st.one_of(
 all_keys = sorted({key for evidence in FULL_EVIDENCE.values() for key in evidence} | {"extra"})
 
 
+@pytest.mark.hypothesis_heavy
 @settings(max_examples=400)
 @given(
     codes=st.lists(st.sampled_from(list(FlagCode)), min_size=1, max_size=6),

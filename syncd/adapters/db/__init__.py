@@ -1,7 +1,8 @@
 """The database adapter: `Store` (SQLite or PostgreSQL), its records and errors."""
 
 from syncd.adapters.db.errors import NotFoundError, StoreError
-from syncd.adapters.db.records import (
+from syncd.adapters.db.repository import Store
+from syncd.records import (
     AccountRecord,
     AnnotationRecord,
     AthleteRecord,
@@ -9,7 +10,6 @@ from syncd.adapters.db.records import (
     StoredActivity,
     UpsertResult,
 )
-from syncd.adapters.db.repository import Store
 
 __all__ = [
     "AccountRecord",

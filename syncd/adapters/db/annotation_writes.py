@@ -7,15 +7,15 @@ Same rule as `Store.save_annotation`, per activity: a new row only when the resu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from syncd.adapters.db.errors import NotFoundError
+from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.flag_index import codes_of, replace_current_flags
 from syncd.adapters.db.mapping import flags_to_json, to_json_value
 from syncd.adapters.db.models import ActivityRow, AnnotationRow
@@ -28,10 +28,20 @@ class NewAnnotation:
     rules_version: str
     flags: Sequence[Flag]
     note: str | None
+    write_back_to: Sequence[str] = ()  # platforms to queue the note for when this annotation is written
 
 
-def save_annotations(engine: Engine, items: Sequence[NewAnnotation], *, now: datetime) -> list[bool]:
-    """Store each annotation unless it equals its activity's latest one; True per item where a row was written."""
+# (connection, activity id, provider, note) -> outbox id, None when a concurrent writer won the race
+Enqueue = Callable[[Connection, int, str, str], int | None]
+
+
+def save_annotations(
+    engine: Engine, items: Sequence[NewAnnotation], *, now: datetime, enqueue: Enqueue | None = None
+) -> list[bool]:
+    """Store each annotation unless it equals its activity's latest one; True per item where a row was written.
+
+    With `enqueue`, a written annotation's note is queued for its `write_back_to` platforms in the same
+    transaction (as `Store.save_annotation`): a crash never leaves a current note that was not queued."""
     if not items:
         return []
     ids = sorted({item.activity_id for item in items})
@@ -78,4 +88,17 @@ def save_annotations(engine: Engine, items: Sequence[NewAnnotation], *, now: dat
         if rows:
             conn.execute(sa.insert(AnnotationRow), rows)
             replace_current_flags(conn, {row["activity_id"]: codes_of(row["flags"]) for row in rows})
+        if enqueue is not None:
+            _queue_notes(conn, items, written, enqueue)
     return written
+
+
+def _queue_notes(conn: Connection, items: Sequence[NewAnnotation], written: list[bool], enqueue: Enqueue) -> None:
+    for item, changed in zip(items, written, strict=True):
+        if not changed or item.note is None:
+            continue
+        for provider in item.write_back_to:
+            if enqueue(conn, item.activity_id, provider, item.note) is None:
+                raise StoreError(
+                    f"could not queue write-back for activity {item.activity_id}: too much contention; retry later"
+                )

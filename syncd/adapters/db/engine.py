@@ -182,3 +182,18 @@ def upgrade_schema(engine: Engine) -> None:
             f"database {safe} has a schema this syncd does not know ({reason}); upgrade syncd to the version that "
             "wrote it"
         ) from None
+
+
+def shown_url(url: str) -> str:
+    """The database URL as it may be shown (password hidden), without SQLAlchemy in the caller."""
+    return safe_url(make_url(url))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite database URL (None for PostgreSQL, in-memory, URI or unparsable URLs: the store names
+    a bad URL itself when it opens it)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    return _sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None

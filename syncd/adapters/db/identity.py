@@ -8,7 +8,6 @@ repository stays the lead's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,21 +15,9 @@ from sqlalchemy import Engine
 
 from syncd.adapters.db.mapping import AnyRow
 from syncd.adapters.db.models import ActivityRow
+from syncd.records import TwinFacts
 
-
-@dataclass(frozen=True, slots=True)
-class TwinFacts:
-    """What matching needs to know about one stored activity."""
-
-    id: int
-    athlete_id: int
-    source: str
-    external_id: str
-    sport: str
-    start_utc: datetime
-    distance_m: float | None
-    duration_s: float | None
-    logical_group: str | None
+__all__ = ["TwinFacts", "facts", "members", "nearby", "set_group"]
 
 
 _COLUMNS = (

@@ -7,7 +7,7 @@ checks that the two never drift. Work queues (accounts' sync turn, writeback_out
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,6 +69,7 @@ class AthleteRow(Base):
     units: Mapped[str] = mapped_column(sa.String(10), default="metric")
     email: Mapped[str | None] = mapped_column(sa.String(320))
     digest_opt_in: Mapped[bool] = mapped_column(default=False)
+    advice_mode: Mapped[str | None] = mapped_column(sa.String(20))  # None: follow [advice] mode
     created_at: Mapped[datetime] = mapped_column(default=_now)
     # False: `units` follows `[notes] units` (kept in step by Store.follow_default_units); True: the athlete chose.
     units_chosen: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
@@ -282,6 +283,33 @@ class MapTileRow(Base):
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
+class PainEntryRow(Base):
+    """The back-pain diary (health data): one row per entry; `slot` keeps one entry per run and source or per day.
+
+    A tag entry lives as long as the tag does on its activity (and goes with the activity); the athlete's text on
+    the platform is never touched.
+    """
+
+    __tablename__ = "pain_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(sa.Date)
+    score: Mapped[int] = mapped_column(sa.SmallInteger)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    source: Mapped[str] = mapped_column(sa.String(10))
+    activity_id: Mapped[int | None] = mapped_column(sa.ForeignKey("activities.id", ondelete="CASCADE"))
+    slot: Mapped[str] = mapped_column(sa.String(40))
+    recorded_at: Mapped[datetime] = mapped_column(default=_now)
+
+    __table_args__ = (
+        sa.UniqueConstraint("athlete_id", "slot"),
+        sa.CheckConstraint("score >= 0 AND score <= 10", name="score"),
+        sa.CheckConstraint("source IN ('tag', 'web', 'cli')", name="source"),
+        sa.Index("ix_pain_entries_athlete_day", "athlete_id", "day"),
+    )
+
+
 TABLES = (
     "athletes",
     "accounts",
@@ -293,4 +321,5 @@ TABLES = (
     "digests",
     "rate_budget",
     "map_tiles",
+    "pain_entries",
 )

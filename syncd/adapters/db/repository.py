@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.crypto import SecretBox
+from syncd.adapters.db import identity as identity_queries
 from syncd.adapters.db.codec import FORMAT_VERSION, compress_packed, decode_streams, pack_streams
 from syncd.adapters.db.engine import create_store_engine, upgrade_schema
 from syncd.adapters.db.errors import NotFoundError, StoreError
@@ -47,18 +48,21 @@ from syncd.adapters.db.models import (
     OutboxRow,
     StreamsRow,
 )
-from syncd.adapters.db.records import (
+from syncd.adapters.db.rate_budget import DbRateBudget
+from syncd.adapters.db.repositories import AccountLeases, ActivityReads, DigestLog, MapTiles, OutboxLog
+from syncd.domain.flags import Flag
+from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.model import Activity, Gear, Source, Sport, Streams
+from syncd.ports import Clock
+from syncd.records import (
     AccountRecord,
     AnnotationRecord,
     AthleteRecord,
     OutboxItem,
     StoredActivity,
+    TwinFacts,
     UpsertResult,
 )
-from syncd.domain.flags import Flag
-from syncd.domain.history import HistoryEntry, summarize
-from syncd.domain.model import Activity, Gear, Source, Sport, Streams
-from syncd.ports import Clock
 
 _BATCH = 500
 STALE = "stale"  # the rules version of an annotation whose athlete's settings changed since it was written
@@ -79,6 +83,16 @@ class Store:
         self._box = secret_box
         self._clock: Clock = clock or SystemClock()
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        # the other aggregates' repositories, on the same engine
+        self.outbox_log = OutboxLog(engine)
+        self.account_leases = AccountLeases(engine)
+        self.digest_log = DigestLog(engine)
+        self.activity_reads = ActivityReads(engine)
+        self.map_tiles = MapTiles(engine)
+
+    def rate_budget(self, key: str) -> DbRateBudget:
+        """The rate budget shared by every worker for one platform application (e.g. "strava:<client id>")."""
+        return DbRateBudget(self._engine, key)
 
     @classmethod
     def open(
@@ -327,6 +341,12 @@ class Store:
             ).scalar()
         return None if found is None else int(found)
 
+    def platform_ids_since(self, athlete_id: int, source: str, since: datetime) -> list[tuple[str, datetime]]:
+        """(external id, start) of the athlete's activities from `source` since `since` (ids and starts only)."""
+        from syncd.adapters.db.poll_queries import platform_ids_since
+
+        return list(platform_ids_since(self._engine, athlete_id, source, since))
+
     def iter_activities(
         self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
     ) -> Iterator[StoredActivity]:
@@ -371,24 +391,8 @@ class Store:
         One run synced from two platforms (a shared `logical_group`, syncd.services.identity) appears once, and
         never when it is the twin of `exclude_id` (the activity being annotated is not its own history).
         """
-        columns = [
-            ActivityRow.logical_group,
-            ActivityRow.source,
-            ActivityRow.external_id,
-            ActivityRow.sport,
-            ActivityRow.sport_original,
-            ActivityRow.start_utc,
-            ActivityRow.utc_offset_s,
-            ActivityRow.distance_m,
-            ActivityRow.elapsed_s,
-            ActivityRow.moving_s,
-            ActivityRow.average_heart_rate,
-            ActivityRow.workout_type,
-            ActivityRow.elevation_gain_m,
-            ActivityRow.gear_id,
-        ]
         stmt = (
-            sa.select(*columns)
+            sa.select(*_HISTORY_COLUMNS)
             .where(
                 ActivityRow.athlete_id == athlete_id,
                 ~ActivityRow.deleted,
@@ -415,26 +419,7 @@ class Store:
                     continue  # the same run from the other platform: its load counts once
                 seen_groups.add(row.logical_group)
             unique.append(row)
-        return [
-            summarize(
-                Activity(
-                    source=Source(row.source),
-                    external_id=row.external_id,
-                    sport=Sport(row.sport),
-                    sport_original=row.sport_original,
-                    start_utc=row.start_utc,
-                    utc_offset_s=row.utc_offset_s,
-                    distance_m=row.distance_m,
-                    elapsed_s=row.elapsed_s,
-                    moving_s=row.moving_s,
-                    average_heart_rate=row.average_heart_rate,
-                    workout_type=row.workout_type,
-                    elevation_gain_m=row.elevation_gain_m,
-                    gear_id=row.gear_id,
-                )
-            )
-            for row in unique
-        ]
+        return [_history_entry(row) for row in unique]
 
     def gear_distance_after(self, athlete_id: int, gear_id: str, after: datetime) -> float:
         """Metres recorded with `gear_id` by activities that started after `after` (one run on two platforms once).
@@ -500,10 +485,38 @@ class Store:
             ).all()
         return [_gear(row) for row in rows]
 
+    # ---- cross-platform twins (queries in adapters/db/identity.py) --------------------------------------------
+
+    def twin_facts(self, activity_id: int) -> TwinFacts | None:
+        return identity_queries.facts(self._engine, activity_id)
+
+    def twins_near(
+        self, athlete_id: int, start: datetime, within: timedelta, sources: Sequence[str]
+    ) -> list[TwinFacts]:
+        return identity_queries.nearby(self._engine, athlete_id, start, within, sources)
+
+    def group_members(self, group: str) -> list[TwinFacts]:
+        return identity_queries.members(self._engine, group)
+
+    def set_logical_group(self, activity_ids: Sequence[int], group: str | None) -> None:
+        identity_queries.set_group(self._engine, activity_ids, group)
+
     # ---- annotations ----------------------------------------------------------------------------------------
 
-    def save_annotation(self, activity_id: int, rules_version: str, flags: Sequence[Flag], note: str | None) -> bool:
-        """Store a new annotation unless it equals the latest one; True when something was written."""
+    def save_annotation(
+        self,
+        activity_id: int,
+        rules_version: str,
+        flags: Sequence[Flag],
+        note: str | None,
+        *,
+        write_back_to: Sequence[str] = (),
+    ) -> bool:
+        """Store a new annotation unless it equals the latest one; True when something was written.
+
+        A changed annotation with a note is queued for each platform in `write_back_to` in the same transaction:
+        a crash never leaves a current annotation whose note was not queued.
+        """
         flags_json = flags_to_json(flags)
         with self._engine.begin() as conn:
             # Lock the activity so two workers annotating it at once do not both append the same result.
@@ -534,6 +547,11 @@ class Store:
                 )
             )
             replace_current_flags(conn, {activity_id: [flag.code.value for flag in flags]})
+            for provider in write_back_to:
+                if note is not None and self._enqueue(conn, activity_id, provider, note) is None:
+                    raise StoreError(
+                        f"could not queue write-back for activity {activity_id}: too much contention; retry later"
+                    )
         return True
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None:
@@ -688,34 +706,43 @@ class Store:
 
     def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
         """Queue `note` for the platform; a still-pending item for the same activity and platform gets the new note."""
+        for _ in range(3):
+            with self._engine.begin() as conn:
+                queued = self._enqueue(conn, activity_id, provider, note)
+            if queued is not None:
+                return queued
+        raise StoreError(f"could not queue write-back for activity {activity_id}: too much contention; retry later")
+
+    def enqueue_in(self, conn: Connection, activity_id: int, provider: str, note: str) -> int | None:
+        """Queue a note inside the caller's transaction (batch annotation); None when a concurrent writer won."""
+        return self._enqueue(conn, activity_id, provider, note)
+
+    def _enqueue(self, conn: Connection, activity_id: int, provider: str, note: str) -> int | None:
+        """One try inside the caller's transaction: update the pending item, else insert one; None on a race."""
         now = self._now()
         pending = sa.and_(
             OutboxRow.activity_id == activity_id, OutboxRow.provider == provider, OutboxRow.status == "pending"
         )
-        for _ in range(3):
-            with self._engine.begin() as conn:
-                updated = conn.execute(
-                    sa.update(OutboxRow).where(pending).values(note=note, updated_at=now).returning(OutboxRow.id)
-                ).scalar()
-                if updated is not None:
-                    return int(updated)
-                inserted = conn.execute(
-                    self._insert(OutboxRow)
-                    .values(
-                        activity_id=activity_id,
-                        provider=provider,
-                        note=note,
-                        status="pending",
-                        next_attempt_at=now,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(OutboxRow.id)
-                ).scalar()
-                if inserted is not None:
-                    return int(inserted)
-        raise StoreError(f"could not queue write-back for activity {activity_id}: too much contention; retry later")
+        updated = conn.execute(
+            sa.update(OutboxRow).where(pending).values(note=note, updated_at=now).returning(OutboxRow.id)
+        ).scalar()
+        if updated is not None:
+            return int(updated)
+        inserted = conn.execute(
+            self._insert(OutboxRow)
+            .values(
+                activity_id=activity_id,
+                provider=provider,
+                note=note,
+                status="pending",
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(OutboxRow.id)
+        ).scalar()
+        return None if inserted is None else int(inserted)
 
     def claim_writebacks(
         self,
@@ -756,8 +783,13 @@ class Store:
             OutboxRow.lease_expires_at,
             OutboxRow.last_error,
         ]
+        # Newest activities first: a new run's note goes out before a long backfill (a first sync of 30 days, a
+        # re-annotation) queued earlier, whichever athlete each belongs to.
+        newest_first = (
+            sa.select(ActivityRow.start_utc).where(ActivityRow.id == OutboxRow.activity_id).scalar_subquery().desc()
+        )
         rows = self._claim(
-            OutboxRow, eligible=eligible, order=OutboxRow.next_attempt_at, values=values, returning=columns, limit=limit
+            OutboxRow, eligible=eligible, order=newest_first, values=values, returning=columns, limit=limit
         )
         items = [OutboxItem(**dict(row._mapping)) for row in rows]
         return sorted(items, key=lambda item: item.id)
@@ -881,12 +913,26 @@ class Store:
         if limit <= 0:
             return []
         pk = model.__table__.c.id
-        candidates = (
-            sa.select(pk).where(eligible).order_by(order, pk).limit(limit).with_for_update(skip_locked=True)
-        ).scalar_subquery()
+        # A MATERIALIZED CTE runs the locking SELECT exactly once: as `id IN (SELECT ... LIMIT n FOR UPDATE SKIP
+        # LOCKED)` PostgreSQL may re-run the subquery per row, and every run skips the rows it already locked, so
+        # limit=1 claimed every due row (issue 17). SQLite has one writer, so the plain form is exact there.
+        picked = (
+            sa.select(pk.label("picked_id"))
+            .where(eligible)
+            .order_by(order, pk)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("picked")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
         # `eligible` is repeated on the UPDATE: that is the compare-and-set (PostgreSQL re-checks it on rows that
         # changed under us; SQLite evaluates everything under its write lock).
-        stmt = sa.update(model).where(pk.in_(candidates), eligible).values(**values).returning(*returning)
+        stmt = (
+            sa.update(model)
+            .where(pk.in_(sa.select(picked.c.picked_id)), eligible)
+            .values(**values)
+            .returning(*returning)
+        )
         with self._engine.begin() as conn:
             return list(conn.execute(stmt).all())
 
@@ -912,6 +958,44 @@ _ACCOUNT_COLUMNS = (
     AccountRow.lease_owner,
     AccountRow.lease_expires_at,
 )
+
+
+_HISTORY_COLUMNS = (
+    ActivityRow.logical_group,
+    ActivityRow.source,
+    ActivityRow.external_id,
+    ActivityRow.sport,
+    ActivityRow.sport_original,
+    ActivityRow.start_utc,
+    ActivityRow.utc_offset_s,
+    ActivityRow.distance_m,
+    ActivityRow.elapsed_s,
+    ActivityRow.moving_s,
+    ActivityRow.average_heart_rate,
+    ActivityRow.workout_type,
+    ActivityRow.elevation_gain_m,
+    ActivityRow.gear_id,
+)
+
+
+def _history_entry(row: AnyRow) -> HistoryEntry:
+    return summarize(
+        Activity(
+            source=Source(row.source),
+            external_id=row.external_id,
+            sport=Sport(row.sport),
+            sport_original=row.sport_original,
+            start_utc=row.start_utc,
+            utc_offset_s=row.utc_offset_s,
+            distance_m=row.distance_m,
+            elapsed_s=row.elapsed_s,
+            moving_s=row.moving_s,
+            average_heart_rate=row.average_heart_rate,
+            workout_type=row.workout_type,
+            elevation_gain_m=row.elevation_gain_m,
+            gear_id=row.gear_id,
+        )
+    )
 
 
 def _athlete(row: AnyRow) -> AthleteRecord:

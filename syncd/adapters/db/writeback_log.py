@@ -9,13 +9,13 @@ schema stays the one the lead owns; only `payload`, which the Store never reads,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from syncd.adapters.db.models import OutboxRow
+from syncd.records import PendingItem
 
 
 def was_written(engine: Engine, activity_id: int, provider: str) -> bool:
@@ -38,14 +38,6 @@ def record_result(engine: Engine, item_id: int, worker: str, payload: Mapping[st
             .values(payload=dict(payload))
         )
     return bool(result.rowcount)
-
-
-@dataclass(frozen=True)
-class PendingItem:
-    id: int
-    activity_id: int
-    provider: str
-    note: str
 
 
 def pending_items(engine: Engine, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:

@@ -10,8 +10,10 @@ from .errors import FileImportError
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
-# A decompressed activity file above this is not an activity file (the largest real ones are a few MB).
-MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+# An activity file above this is not an activity file (the largest real ones are a few MB; a 24 h GPX with heart
+# rate is ~20 MB). Applies to files on disk, zip members and gzip output alike, so memory stays bounded.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_DECOMPRESSED_BYTES = MAX_FILE_BYTES
 _XML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(gpx|TrainingCenterDatabase)[\s>/]")
 
 

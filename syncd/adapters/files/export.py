@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from syncd.domain.model import Sport
 
-from .detect import is_supported_name
+from .detect import MAX_FILE_BYTES, is_supported_name
 from .errors import FileImportError
 from .items import ImportItem, Reader, failing_item
 from .parsed import ParsedActivity
@@ -23,6 +23,7 @@ from .sports import normalise_sport
 
 CSV_NAME = "activities.csv"
 EXTERNAL_ID_PREFIX = "strava-export:"
+_TOO_BIG = "a zip bomb or a damaged archive: import the activity files themselves"
 _REDOWNLOAD = "download the export again from Strava (Settings > My Account > Download or Delete Your Account)"
 
 
@@ -53,10 +54,13 @@ def iter_zip(path: Path) -> Iterator[ImportItem]:
             return
         if csv_error is not None:
             yield failing_item(csv_error)
+        copies: dict[str, int] = {}
         for info in sorted(infos, key=lambda i: i.filename):
             if not is_supported_name(info.filename):
                 continue
-            name = f"{path}!{info.filename}"
+            # A zip may hold one name twice; reading by name would give the last copy for both, hiding the first.
+            copies[info.filename] = copy = copies.get(info.filename, 0) + 1
+            name = f"{path}!{info.filename}" + (f" (copy {copy} of this name)" if copy > 1 else "")
             yield ImportItem(
                 name=name,
                 size=info.file_size,
@@ -108,7 +112,11 @@ def _read_rows(
     info = min(candidates, key=lambda i: (i.filename.count("/"), i.filename))
     root = PurePosixPath(info.filename).parent
     try:
-        text = archive.read(info).decode("utf-8-sig")
+        with archive.open(info) as handle:
+            blob = handle.read(MAX_FILE_BYTES + 1)
+        if len(blob) > MAX_FILE_BYTES:
+            raise EOFError(f"unpacks to more than {MAX_FILE_BYTES // 2**20} MiB")
+        text = blob.decode("utf-8-sig")
     except (zipfile.BadZipFile, UnicodeDecodeError, OSError, EOFError) as exc:
         problem = f"unreadable {info.filename} in the export ({exc}); names, types and gear will be missing"
         return {}, FileImportError(f"{path}!{info.filename}", problem, _REDOWNLOAD)
@@ -127,16 +135,23 @@ def _read_rows(
     return rows, None
 
 
-def _member_reader(archive: zipfile.ZipFile, path: Path, info: zipfile.ZipInfo, name: str) -> Reader:
+def _member_reader(archive: zipfile.ZipFile, path: Path, member: zipfile.ZipInfo, name: str) -> Reader:
     def read() -> bytes:
+        if member.file_size > MAX_FILE_BYTES:
+            raise FileImportError(name, f"unpacks to {member.file_size:,} bytes, not an activity file", _TOO_BIG)
         try:
             if archive.fp is not None:  # still open: the import is walking this archive
-                return archive.read(info)
-            with zipfile.ZipFile(path) as reopened:
-                return reopened.read(info.filename)
+                with archive.open(member) as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)  # the declared size may lie: never inflate past the cap
+            else:
+                with zipfile.ZipFile(path) as reopened, reopened.open(member) as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
         except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
             raise FileImportError(name, f"cannot read from the zip archive ({exc})", _REDOWNLOAD) from exc
         except Exception as exc:  # zlib.error and friends from a corrupt member
             raise FileImportError(name, f"corrupt data in the zip archive ({exc})", _REDOWNLOAD) from exc
+        if len(data) > MAX_FILE_BYTES:
+            raise FileImportError(name, f"unpacks to more than {MAX_FILE_BYTES // 2**20} MiB", _TOO_BIG)
+        return data
 
     return read

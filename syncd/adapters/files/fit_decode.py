@@ -9,8 +9,12 @@ other messages as dicts (date/time fields as Unix seconds, enum values as profil
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Mapping, Sequence
+import os
+import threading
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,15 +54,46 @@ def decode(data: bytes, name: str, *, fast: bool = True) -> FitContent:
     """Decode with fitfast, falling back to fitdecode (CRC unchecked) when fitfast refuses the file."""
     if fast:
         try:
-            return _decode_fitfast(data)
+            with _rust_panics_silenced():
+                return _decode_fitfast(data)
         except (fitfast.FitDecodeError, ValueError):
             pass
+        except BaseException as exc:  # a Rust panic (pyo3 PanicException) on bit-flipped input: use the slow path
+            if not _is_panic(exc):
+                raise
     try:
-        return _decode_fitdecode(data)
+        with warnings.catch_warnings():  # a damaged file makes fitdecode warn once per bad field: hundreds of lines
+            warnings.simplefilter("ignore")
+            return _decode_fitdecode(data)
     except fitdecode.FitEOFError as exc:
         raise FileImportError(name, f"truncated FIT file ({len(data)} bytes, {exc})", _REFETCH) from exc
     except (fitdecode.FitError, ValueError, KeyError, IndexError, TypeError) as exc:
         raise FileImportError(name, f"not a readable FIT file ({exc})", _REFETCH) from exc
+
+
+@contextlib.contextmanager
+def _rust_panics_silenced() -> Iterator[None]:
+    """Keep Rust's panic hook (a multi-line "thread panicked at ..." on fd 2) out of the one-line-per-file output.
+
+    The hook writes to the raw file descriptor, so stderr is pointed at /dev/null for the call; only when this is
+    the only thread (the CLI import), since fd 2 is shared by every thread and their log lines must not vanish.
+    """
+    if threading.active_count() != 1:
+        yield
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """pyo3's PanicException derives from BaseException and is not importable by name."""
+    return type(exc).__name__ == "PanicException"
 
 
 def _decode_fitfast(data: bytes) -> FitContent:

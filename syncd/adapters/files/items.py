@@ -90,6 +90,8 @@ def _file(path: Path) -> Iterator[ImportItem]:
 
 def _starts_with(path: Path, magic: bytes) -> bool:
     try:
+        if not path.is_file():  # a FIFO would block here; read_file reports what it is
+            return False
         with path.open("rb") as handle:
             return handle.read(len(magic)) == magic
     except OSError:

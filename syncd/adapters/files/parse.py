@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import replace
 from pathlib import Path
 
-from .detect import GZIP_MAGIC, ZIP_MAGIC, Format, detect, gunzip
+from .detect import GZIP_MAGIC, MAX_FILE_BYTES, ZIP_MAGIC, Format, detect, gunzip
 from .errors import FileImportError
 from .fit import parse_fit
 from .gpx import parse_gpx
 from .local_time import with_local_time
 from .parsed import ParsedActivity
 from .tcx import parse_tcx
+from .validate import check_parsed
 
 
 def parse_bytes(data: bytes, name: str) -> list[ParsedActivity]:
@@ -33,7 +36,21 @@ def parse_bytes(data: bytes, name: str) -> list[ParsedActivity]:
     fmt = detect(data, name)
     sha256 = hashlib.sha256(data).hexdigest()
     parser = {Format.FIT: parse_fit, Format.GPX: parse_gpx}.get(fmt, parse_tcx)
-    return [replace(parsed, activity=with_local_time(parsed.activity)) for parsed in parser(data, name, sha256)]
+    try:
+        activities = parser(data, name, sha256)
+        for parsed in activities:
+            check_parsed(parsed)
+        return [replace(parsed, activity=with_local_time(parsed.activity)) for parsed in activities]
+    except FileImportError:
+        raise
+    except Exception as exc:  # a reader tripping over hostile content: one line, never a traceback
+        problem = f"not a readable {fmt.value.upper()} file ({type(exc).__name__}: {_first_line(exc)})"
+        raise FileImportError(name, problem, "export the activity again from the device or platform") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else "no detail"
 
 
 def load_activities(path: Path) -> list[ParsedActivity]:
@@ -42,9 +59,25 @@ def load_activities(path: Path) -> list[ParsedActivity]:
 
 
 def read_file(path: Path) -> bytes:
-    """A file's bytes, with OS errors turned into one-line FileImportErrors."""
+    """A regular file's bytes (at most MAX_FILE_BYTES), with OS errors turned into one-line FileImportErrors.
+
+    Opened non-blocking and checked on the open descriptor: a FIFO named `x.gpx` would block forever and a symlink
+    to /dev/zero named `x.fit` would be read until memory runs out.
+    """
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) else "not a regular file"
+                if stat.S_ISDIR(mode):
+                    raise IsADirectoryError(path)
+                raise FileImportError(path, f"{kind}, not an activity file", "import regular FIT, GPX or TCX files")
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            problem = f"larger than {MAX_FILE_BYTES // 2**20} MiB, not an activity file"
+            raise FileImportError(path, problem, "import the activity files themselves")
+        return data
     except FileNotFoundError as exc:
         raise FileImportError(path, "no such file", "check the path") from exc
     except PermissionError as exc:

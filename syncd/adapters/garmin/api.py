@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import structlog
@@ -200,3 +201,11 @@ class GarminApi:
             f"update description of {activity_id}",
             lambda: self.garmin.set_activity_description(activity_id, text),
         )
+
+
+def token_store_file(path: Path) -> Path:
+    """The `garmin_tokens.json` of a garminconnect token store given as the file or its directory (ValueError
+    when neither)."""
+    from garminconnect.client import token_file_path
+
+    return Path(token_file_path(str(path)))

@@ -18,18 +18,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from syncd import __version__
-from syncd.adapters.db.models import MapTileRow
 from syncd.adapters.osm.errors import SurfaceMapError
 from syncd.adapters.osm.matching import EARTH_RADIUS_M, MatchParams, match_surface
 from syncd.adapters.osm.segments import SegmentBuilder, SegmentSet
 from syncd.domain.model import FloatArray
 from syncd.domain.surface import RELEVANT_KEYS, SurfaceBreakdown, classify_tags
 from syncd.logging import get_logger
+from syncd.ports import MapTileRepository
 
 log = get_logger("syncd.osm")
 
@@ -151,27 +148,21 @@ def parse_overpass(payload: bytes, where: str) -> list[Way]:
 
 
 class TileCache:
-    """Tiles in the `map_tiles` table: compressed JSON of the ways, keyed by (source, 'z/x/y')."""
+    """Overpass tiles in the map-tile repository (syncd.ports.MapTileRepository): compressed JSON of the ways."""
 
-    def __init__(self, engine: Engine, *, max_age: timedelta = timedelta(days=365)) -> None:
-        self.engine = engine
+    def __init__(self, tiles: MapTileRepository, *, max_age: timedelta = timedelta(days=365)) -> None:
+        self.tiles = tiles
         self.max_age = max_age
 
     def get(self, source: str, tile: Tile) -> list[Way] | None:
-        key = "/".join(map(str, tile))
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(MapTileRow.fetched_at, MapTileRow.data).where(
-                    MapTileRow.source == source, MapTileRow.tile == key
-                )
-            ).first()
-        if row is None:
+        found = self.tiles.get(source, "/".join(map(str, tile)))
+        if found is None:
             return None
-        fetched_at = row.fetched_at if row.fetched_at.tzinfo else row.fetched_at.replace(tzinfo=UTC)
+        fetched_at, data = found
         if datetime.now(UTC) - fetched_at > self.max_age:
             return None
         try:
-            document = json.loads(zlib.decompress(row.data))
+            document = json.loads(zlib.decompress(data))
             if document.get("format") != TILE_FORMAT:
                 return None
             return [(int(w[0]), dict(w[1]), list(w[2]), list(w[3])) for w in document["ways"]]
@@ -179,15 +170,8 @@ class TileCache:
             return None  # unreadable: ask again
 
     def put(self, source: str, tile: Tile, ways: list[Way]) -> None:
-        key = "/".join(map(str, tile))
         data = zlib.compress(json.dumps({"format": TILE_FORMAT, "ways": ways}, separators=(",", ":")).encode())
-        now = datetime.now(UTC)
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(sa.delete(MapTileRow).where(MapTileRow.source == source, MapTileRow.tile == key))
-                conn.execute(sa.insert(MapTileRow).values(source=source, tile=key, fetched_at=now, data=data))
-        except IntegrityError:
-            pass  # another worker stored the same tile at the same moment
+        self.tiles.put(source, "/".join(map(str, tile)), data, datetime.now(UTC))
 
 
 class OverpassSurfaceMap:

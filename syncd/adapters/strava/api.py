@@ -22,7 +22,15 @@ from syncd.adapters.clock import SystemClock
 from syncd.adapters.strava.client import DEFAULT_TIMEOUT_S, make_client
 from syncd.adapters.strava.errors import BadResponseError, RateLimitedError, StravaError, UnauthorizedError, classify
 from syncd.adapters.strava.mapping import STREAM_KEYS
-from syncd.domain.rate_budget import Decision, Kind, RateSnapshot, next_daily_reset, next_short_reset, parse_headers
+from syncd.domain.rate_budget import (
+    BudgetState,
+    Decision,
+    Kind,
+    RateSnapshot,
+    next_daily_reset,
+    next_short_reset,
+    parse_headers,
+)
 from syncd.ports import Clock
 
 if TYPE_CHECKING:  # stravalib takes ~1 s to import: loaded by make_client, only when a call is made
@@ -33,6 +41,10 @@ log = structlog.stdlib.get_logger("syncd.strava")  # lazy: resolved after config
 
 
 class Budget(Protocol):
+    def state(self, now: datetime) -> BudgetState:
+        """The budget as seen at `now` (its limits are Strava's real ones once a response told them)."""
+        ...
+
     def try_spend(self, kind: Kind, now: datetime, *, write_reserve: int = 0) -> Decision: ...
     def observe(self, snapshot: RateSnapshot, now: datetime) -> None: ...
     def mark_exhausted(self, now: datetime) -> None: ...
@@ -111,10 +123,11 @@ class StravaApi:
             raise BadResponseError("GET athlete/activities: expected a JSON list of activities")
         return [item for item in result if isinstance(item, dict)]
 
-    def activity(self, activity_id: str) -> dict[str, Any]:
+    def activity(self, activity_id: str, *, for_writeback: bool = False) -> dict[str, Any]:
+        """The DetailedActivity; `for_writeback`: the read before a write-back, which may use the write reserve."""
         return self._json_object(
             self._call(
-                "read",
+                "writeback_read" if for_writeback else "read",
                 f"GET activities/{activity_id}",
                 lambda c: c.protocol.get("/activities/{id}", id=activity_id, include_all_efforts="false"),
             )
@@ -192,7 +205,7 @@ class StravaApi:
             self._spend(kind, what)
             self._client.access_token = self._tokens.access_token(force_refresh=refreshed)
             try:
-                if kind == "read":
+                if kind != "write":
                     self.stats.reads += 1
                 else:
                     self.stats.writes += 1

@@ -6,50 +6,48 @@ form bodies, which we never format into a message).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import requests
 
+from syncd.adapters.platform_errors import (
+    PlatformAppInactiveError,
+    PlatformBadResponseError,
+    PlatformError,
+    PlatformGoneError,
+    PlatformRateLimitedError,
+    PlatformTransientError,
+    PlatformUnauthorizedError,
+)
 
-class StravaError(Exception):
-    """Base class; `retryable` says whether trying again later can help."""
 
-    retryable = False
+class StravaError(PlatformError):
+    """Base class of every Strava failure (what to do is in the PlatformError attributes)."""
 
 
-class UnauthorizedError(StravaError):
+class UnauthorizedError(StravaError, PlatformUnauthorizedError):
     """401 even with a fresh token: the athlete revoked access or the token is gone. Needs `syncd link strava`."""
 
 
-class AppInactiveError(StravaError):
+class AppInactiveError(StravaError, PlatformAppInactiveError):
     """403 "Application Inactive": since 2026 a standard-tier app needs its owner's Strava subscription."""
 
 
-class ForbiddenError(StravaError):
-    """Another 403 (e.g. a missing scope such as activity:write)."""
+class ForbiddenError(StravaError, PlatformBadResponseError):
+    """Another 403 (e.g. a missing scope such as activity:write): reported, retried with backoff."""
 
 
-class GoneError(StravaError):
+class GoneError(StravaError, PlatformGoneError):
     """404: the activity (or gear) is gone or private to us."""
 
 
-class RateLimitedError(StravaError):
+class RateLimitedError(StravaError, PlatformRateLimitedError):
     """429 or our own budget is used up; nothing should be requested before `resume_at`."""
 
-    retryable = True
 
-    def __init__(self, message: str, resume_at: datetime) -> None:
-        super().__init__(message)
-        self.resume_at = resume_at
-
-
-class TransientError(StravaError):
+class TransientError(StravaError, PlatformTransientError):
     """5xx, timeouts, connection resets: retry with jittered backoff."""
 
-    retryable = True
 
-
-class BadResponseError(StravaError):
+class BadResponseError(StravaError, PlatformBadResponseError):
     """A 4xx we did not expect, or a body that is not what the API documents."""
 
 

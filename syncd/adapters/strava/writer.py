@@ -41,7 +41,9 @@ class StravaDescriptionWriter:
 
     def read_description(self, athlete_id: int, external_id: str) -> RemoteDescription:
         recent = self._recent.take(athlete_id, external_id)
-        return recent if recent is not None else _remote_of(self._api_for(athlete_id).activity(external_id))
+        if recent is not None:
+            return recent
+        return _remote_of(self._api_for(athlete_id).activity(external_id, for_writeback=True))
 
     def write_description(self, athlete_id: int, external_id: str, text: str) -> None:
         self._api_for(athlete_id).update_description(external_id, text)

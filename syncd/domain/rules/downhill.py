@@ -21,9 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.model import Sport
+from syncd.domain.model import BoolArray, FloatArray, Sport
 from syncd.domain.rules.context import RuleContext
-from syncd.domain.streams_math import STOPPED_MPS, AltitudeProfile
+from syncd.domain.streams_math import STOPPED_MPS, AltitudeProfile, segments
+from syncd.domain.thresholds import Thresholds
 
 VERSION: int = 3
 
@@ -76,8 +77,8 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     )
 
 
-def _steep_stretches(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float) -> tuple[float, float, float]:
-    """Distance and time descending inside any `min_stretch_m` window steeper than -`grade_pct`, and the steepest.
+def _steep_mask(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float) -> tuple[BoolArray, FloatArray]:
+    """Per grid step, whether it is part of a sustained steep descent; and the grade of each `min_stretch_m` window.
 
     Averaging over the whole window is what makes a descent "sustained": a short steep step inside a gentle slope
     does not count, a long slope with a few flatter metres still does.
@@ -85,13 +86,28 @@ def _steep_stretches(profile: AltitudeProfile, min_stretch_m: float, grade_pct: 
     alt = profile.altitude_m
     k = max(1, round(min_stretch_m / profile.step_m))
     if len(alt) <= k:
-        return 0.0, 0.0, 0.0
+        return np.zeros(max(len(alt) - 1, 0), dtype=bool), np.zeros(0)
     grade = (alt[k:] - alt[:-k]) / (k * profile.step_m) * 100.0
     steep = (grade <= -grade_pct).astype(np.float64)
     in_steep_window = np.convolve(steep, np.ones(k), mode="full")[: len(alt) - 1] > 0.5
     # A steep window reaches a little way onto the flat either side; only its descending steps count.
     local = np.diff(alt) / profile.step_m * 100.0
-    covered = in_steep_window & (local <= -grade_pct / 2)
+    return in_steep_window & (local <= -grade_pct / 2), grade
+
+
+def steep_stretches(profile: AltitudeProfile, thresholds: Thresholds) -> list[tuple[float, float]]:
+    """Where the rule's steep descents are, as (start, end) metres from the start: what a chart shades."""
+    covered, _grade = _steep_mask(profile, thresholds.downhill_min_stretch_m, thresholds.downhill_grade_pct)
+    starts, ends = segments(covered)
+    x = profile.distance_m
+    return [(float(x[s]), float(x[min(e, len(x) - 1)])) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+def _steep_stretches(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float) -> tuple[float, float, float]:
+    """Distance and time descending inside any steep `min_stretch_m` window, and the steepest window's grade."""
+    covered, grade = _steep_mask(profile, min_stretch_m, grade_pct)
+    if grade.size == 0:
+        return 0.0, 0.0, 0.0
     # Time per grid step, capped so that standing still on a descent does not count as time spent running it.
     dt = np.minimum(np.diff(profile.time_s), profile.step_m / STOPPED_MPS)
     steep_m = float(covered.sum()) * profile.step_m

@@ -12,7 +12,12 @@ from syncd.entrypoints.errors import CommandError
 
 def register(subparsers: Any) -> None:
     accounts = subparsers.add_parser("accounts", help="list linked accounts and their state, or unlink one")
-    accounts.add_argument("--unlink", type=int, metavar="ID", help="unlink account ID and delete its synced data")
+    accounts.add_argument(
+        "--unlink",
+        type=int,
+        metavar="ID",
+        help="unlink account ID and delete its synced data (and the pain diary with the last account)",
+    )
     accounts.add_argument("--json", action="store_true")
     accounts.set_defaults(handler=cmd_accounts, needs_settings=True)
 

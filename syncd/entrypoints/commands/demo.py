@@ -86,8 +86,8 @@ def cmd_demo(args: argparse.Namespace, _settings: Settings | None) -> int:
 
 
 def _run(args: argparse.Namespace, sim: StravaSimulator, state_dir: Path) -> int:
-    from syncd.entrypoints.daemon import Daemon, DaemonOptions, Platform
-    from syncd.entrypoints.wiring import open_store, strava_service
+    from syncd.entrypoints.daemon import Daemon, DaemonOptions
+    from syncd.entrypoints.wiring import open_store, platform_services
     from syncd.testing.strava_harness import link
 
     athlete_id = seed(sim)
@@ -97,10 +97,11 @@ def _run(args: argparse.Namespace, sim: StravaSimulator, state_dir: Path) -> int
     try:
         linked = link(store, sim, athlete_id)
         print(f"linked demo athlete {linked.name} (Strava id {athlete_id}); state in {state_dir}")
+        sim.add_subscription("http://127.0.0.1/webhook/strava")  # the daemon only takes events from its subscription
         daemon = Daemon(
             settings,
             store,
-            [Platform("strava", strava_service(settings, store))],
+            platform_services(settings, store),
             options=DaemonOptions(worker="demo", tick_s=5.0, jitter_s=0.0, rescan_first_after_s=3600.0),
         )
 

@@ -40,9 +40,9 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.daemon import Daemon, DaemonOptions, platform_services
+    from syncd.entrypoints.daemon import Daemon, DaemonOptions
     from syncd.entrypoints.web.serve import PortUnavailableError
-    from syncd.entrypoints.wiring import open_store
+    from syncd.entrypoints.wiring import open_store, platform_services
     from syncd.logging import configure_logging
 
     assert settings is not None

@@ -21,7 +21,8 @@ from syncd.config import Settings
 if TYPE_CHECKING:
     from syncd.adapters.db.records import AccountRecord
     from syncd.adapters.db.repository import Store
-    from syncd.services.strava_sync import PassReport
+    from syncd.services.account_sync import AccountOutcome, PassReport
+    from syncd.services.writeback import WritebackReport
 
 
 def register(subparsers: Any) -> None:
@@ -39,7 +40,8 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import garmin_service, open_store, strava_service
+    from syncd.entrypoints.daemon import take_over_dead
+    from syncd.entrypoints.wiring import folder_service, garmin_service, open_store, strava_service
 
     assert settings is not None
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -48,16 +50,19 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
         accounts = store.list_accounts()
         providers = {a.provider for a in accounts}
         strava_configured = bool(settings.strava.client_id) or "strava" in providers
-        # Strava as before (its config is required unless only Garmin is linked); Garmin when an account exists.
-        strava = strava_service(settings, store) if strava_configured or "garmin" not in providers else None
+        # Strava as before (its config is required unless only Garmin or a folder is used); Garmin when linked.
+        others = "garmin" in providers or settings.folder.path is not None
+        strava = strava_service(settings, store) if strava_configured or not others else None
         garmin = garmin_service(settings, store) if "garmin" in providers else None
-        if not accounts:
+        folder = folder_service(settings, store) if settings.folder.path is not None else None
+        if not accounts and folder is None:
             print("no linked account; link one with `syncd link strava` (or `syncd link garmin`)")
         first = True
         while True:
             code = 0
             started = datetime.now(UTC)
             if first:
+                take_over_dead(store)  # a killed syncd on this host: its leases are free now, not in 15 min
                 store.make_accounts_due(started)
                 _explain_unavailable(store, started, worker)
             # Each platform syncs its accounts and drains its own outbox items.
@@ -66,6 +71,9 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
             if garmin is not None:
                 report = garmin.run_once(worker, dry_run=args.dry_run)
                 code = max(code, _print(store, report, started, args.dry_run, provider="garmin"))
+            if folder is not None:
+                report = folder.run_once(worker, dry_run=args.dry_run)
+                code = max(code, _print(store, report, started, args.dry_run, provider="folder"))
             if args.once:
                 return code
             first = False
@@ -97,10 +105,24 @@ def _held(account: AccountRecord, now: datetime, worker: str) -> bool:
 
 
 def _print(store: Store, report: PassReport, started: datetime, dry_run: bool, *, provider: str = "strava") -> int:
+    """Print one platform's pass; 1 when anything failed (an account, a run's payload, a write-back)."""
+    failed = _print_accounts(store, report.accounts, started, provider)
+    if report.writeback is not None:
+        failed = _print_writeback(report.writeback, dry_run) or failed
+    if report.plan is not None and report.accounts:
+        print(
+            "next: the daemon (`syncd run`) polls adaptively, around each athlete's usual upload hours plus a daily "
+            "safety poll; `syncd status` shows the reads per day, `syncd accounts` each account's next sync"
+        )
+    return 1 if failed else 0
+
+
+def _print_accounts(store: Store, outcomes: list[AccountOutcome], started: datetime, provider: str) -> bool:
     failed = False
     changes = store.activity_changes(started)
     athletes = {a.id: a.athlete_id for a in store.list_accounts()}
-    for outcome in report.accounts:
+    source = "file" if provider == "folder" else provider  # a folder's activities are files
+    for outcome in outcomes:
         name = f"{provider}:{outcome.external_id}"
         if outcome.error:
             failed = True
@@ -109,38 +131,36 @@ def _print(store: Store, report: PassReport, started: datetime, dry_run: bool, *
         sync = outcome.report
         if sync is None:
             continue
-        new, updated = changes.get((athletes.get(outcome.account_id, -1), provider), (0, 0))
+        new, updated = changes.get((athletes.get(outcome.account_id, -1), source), (0, 0))
         parts = [f"{new} new", f"{updated} updated", f"{sync.annotated} annotated", f"{sync.queued} note(s) queued"]
         if sync.deleted:
             parts.append(f"{sync.deleted} deleted")
-        linked = int(getattr(sync, "linked", 0))
-        if linked:
-            parts.append(f"{linked} matched with Strava")
+        if sync.linked:
+            parts.append(f"{sync.linked} matched across platforms")
         if sync.pending:
-            parts.append(f"{sync.pending} waiting for the rate limit")
+            parts.append(f"{sync.pending} waiting (rate limit or a fault; the next pass tries again)")
         line = f"{name}: " + ", ".join(parts) + f" ({sync.listed} listed)"
-        if sync.stopped:
-            line += f"; stopped: {sync.stopped}"
-        print(line)
+        print(line + (f"; stopped: {sync.stopped}" if sync.stopped else ""))
         for ext_id, why in sync.skipped:
             print(f"  skipped {ext_id}: {why}")
-    wb = report.writeback
-    if wb is not None:
-        for item in wb.outcomes:
-            if dry_run and item.diff:
-                print(item.diff, end="" if item.diff.endswith("\n") else "\n")
-            if item.error:
-                failed = True
-                print(f"write-back {item.provider} activity {item.activity_id}: {item.error}")
-        if dry_run:
-            count = sum(1 for o in wb.outcomes if o.diff)
-            print(f"dry run: {count} description(s) would change; nothing was written")
-        elif wb.outcomes:
-            unchanged = sum(1 for o in wb.outcomes if o.status == "unchanged")
-            print(f"wrote {wb.written} note(s), {unchanged} already up to date, {wb.failed} failed")
-    if report.plan is not None and report.accounts:
-        print(
-            "next: the daemon (`syncd run`) polls adaptively, around each athlete's usual upload hours plus a daily "
-            "safety poll; `syncd status` shows the reads per day, `syncd accounts` each account's next sync"
-        )
-    return 1 if failed else 0
+        for ext_id, why in sync.failed:
+            failed = True
+            print(f"  failed {ext_id}: {why}")
+    return failed
+
+
+def _print_writeback(wb: WritebackReport, dry_run: bool) -> bool:
+    failed = False
+    for item in wb.outcomes:
+        if dry_run and item.diff:
+            print(item.diff, end="" if item.diff.endswith("\n") else "\n")
+        if item.error:
+            failed = True
+            print(f"write-back {item.provider} activity {item.activity_id}: {item.error}")
+    if dry_run:
+        count = sum(1 for o in wb.outcomes if o.diff)
+        print(f"dry run: {count} description(s) would change; nothing was written")
+    elif wb.outcomes:
+        unchanged = sum(1 for o in wb.outcomes if o.status == "unchanged")
+        print(f"wrote {wb.written} note(s), {unchanged} already up to date, {wb.failed} failed")
+    return failed

@@ -24,14 +24,15 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from syncd.adapters.db.errors import NotFoundError
-from syncd.adapters.db.feed_queries import MAX_PER_PAGE, FeedFilter, FeedPage, feed_item
-from syncd.adapters.db.feed_queries import feed_page as query_page
+from syncd.adapters.db.feed_queries import MAX_PER_PAGE, FeedFilter, FeedPage
 from syncd.adapters.db.repository import Store
 from syncd.config import Settings
 from syncd.domain.load import iso_week_label
 from syncd.entrypoints.web.atom import FeedAddress, atom_feed, with_query
 from syncd.entrypoints.web.auth import SESSION_COOKIE, Access, Authenticator
 from syncd.entrypoints.web.charts import axis_labels, elevation_chart, flagged_stretches, pace_chart, route_svg
+from syncd.entrypoints.web.pain import activity_form, pain_page, pain_post
+from syncd.entrypoints.web.params import MAX_DB_ID, MAX_PAGE, ascii_int
 from syncd.entrypoints.web.serialize import activity_json, page_json
 from syncd.logging import get_logger
 from syncd.services.feed import (
@@ -88,13 +89,16 @@ CREDENTIAL_PARAMS = frozenset(("token", "key"))
 ANNOTATED_VALUES = {"1": True, "true": True, "0": False, "false": False}
 
 
-def _int_param(request: Request, name: str, default: int | None, *, minimum: int = 1) -> int | None:
+def _int_param(
+    request: Request, name: str, default: int | None, *, minimum: int = 1, maximum: int = MAX_DB_ID
+) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < minimum:
-        raise BadRequestError(f"{name}={raw!r} is not valid: use a whole number from {minimum}")
-    return int(raw)
+    value = ascii_int(raw, minimum=minimum, maximum=maximum)
+    if value is None:
+        raise BadRequestError(f"{name}={raw[:40]!r} is not valid: use a whole number from {minimum} to {maximum}")
+    return value
 
 
 def _check_known(request: Request, allowed: frozenset[str]) -> None:
@@ -174,6 +178,10 @@ def _guard(ctx: WebContext, handler: Callable[[WebContext, Request, Access], Awa
         except (MissingError, NotFoundError):
             message = "not found"
             return JSONResponse({"error": message}, 404) if wants_json else PlainTextResponse(message, 404)
+        except Exception as exc:  # a bug or a stored row we cannot show: logged (JSON), never a traceback out
+            log.error("web_request_failed", path=request.url.path, error=type(exc).__name__, exc_info=True)
+            message = "internal error: the server log has the details"
+            return JSONResponse({"error": message}, 500) if wants_json else PlainTextResponse(message, 500)
         if access.cookie is not None:
             response.set_cookie(
                 SESSION_COOKIE,
@@ -210,7 +218,7 @@ def _query_builder(request: Request) -> Callable[..., str]:
 
 async def feed_page(ctx: WebContext, request: Request, access: Access) -> Response:
     feed_filter = _filter(request, access)
-    page = _int_param(request, "page", 1) or 1
+    page = _int_param(request, "page", 1, maximum=MAX_PAGE) or 1
     athletes = (
         await run_in_threadpool(ctx.store.list_athletes)
         if access.athlete_id is None
@@ -241,7 +249,7 @@ async def feed_page(ctx: WebContext, request: Request, access: Access) -> Respon
 
 async def activity_page(ctx: WebContext, request: Request, access: Access) -> Response:
     activity_id = _path_id(request)
-    row = await run_in_threadpool(feed_item, ctx.store.engine, activity_id)
+    row = await run_in_threadpool(ctx.store.activity_reads.feed_item, activity_id)
     if access.athlete_id is not None and row.athlete_id != access.athlete_id:
         raise MissingError()
     stored = await run_in_threadpool(ctx.store.get_activity, activity_id)
@@ -267,6 +275,7 @@ async def activity_page(ctx: WebContext, request: Request, access: Access) -> Re
         except Exception as exc:  # odd streams must cost the charts, never the page
             log.warning("web.charts_failed", activity_id=activity_id, error=f"{type(exc).__name__}: {exc}")
             charts = {}
+    pain = activity_form(ctx, row.athlete_id, activity_id) if stored.activity.sport.is_run else None
     return _render(
         ctx,
         "activity.html",
@@ -275,6 +284,9 @@ async def activity_page(ctx: WebContext, request: Request, access: Access) -> Re
         stretches=stretches,
         laps=stored.activity.laps,
         axis=axis_labels(card.units),
+        pain=pain,
+        pain_error=request.query_params.get("error"),
+        pain_recorded=request.query_params.get("recorded"),
     )
 
 
@@ -338,13 +350,13 @@ def _atom_title(feed_filter: FeedFilter) -> str:
 async def api_list(ctx: WebContext, request: Request, access: Access) -> Response:
     _check_known(request, API_PARAMS)
     feed_filter = _filter(request, access, annotated=_annotated(request))
-    page = _int_param(request, "page", 1) or 1
-    per_page = _int_param(request, "per_page", 50) or 50
+    page = _int_param(request, "page", 1, maximum=MAX_PAGE) or 1
+    per_page = _int_param(request, "per_page", 50, maximum=MAX_PAGE) or 50
     if per_page > MAX_PER_PAGE:
         raise BadRequestError(f"per_page={per_page} is too large: use at most {MAX_PER_PAGE}")
 
     def load() -> tuple[FeedPage, list[CardView]]:
-        result = query_page(ctx.store.engine, feed_filter, page=page, per_page=per_page)
+        result = ctx.store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page)
         sessions = session_views(ctx.store, result.rows, ctx.settings.rules)
         return result, [card_view(row, sessions.get(row.id)) for row in result.rows]
 
@@ -361,7 +373,7 @@ def _attention_json(view: AttentionView) -> dict[str, str]:
 
 async def api_detail(ctx: WebContext, request: Request, access: Access) -> Response:
     _check_known(request, frozenset())
-    row = await run_in_threadpool(feed_item, ctx.store.engine, _path_id(request))
+    row = await run_in_threadpool(ctx.store.activity_reads.feed_item, _path_id(request))
     if access.athlete_id is not None and row.athlete_id != access.athlete_id:
         raise MissingError()
     sessions = await run_in_threadpool(session_views, ctx.store, [row], ctx.settings.rules)
@@ -369,10 +381,10 @@ async def api_detail(ctx: WebContext, request: Request, access: Access) -> Respo
 
 
 def _path_id(request: Request) -> int:
-    raw = str(request.path_params["activity_id"])
-    if not raw.isdigit():
+    value = ascii_int(str(request.path_params["activity_id"]), minimum=1)
+    if value is None:  # not an id that can exist: the same 404 as an unknown one
         raise MissingError()
-    return int(raw)
+    return value
 
 
 def routes(store: Store, settings: Settings, *, link_secret: bytes | None = None) -> list[BaseRoute]:
@@ -384,6 +396,8 @@ def routes(store: Store, settings: Settings, *, link_secret: bytes | None = None
         Route("/", _guard(ctx, feed_page), name="feed"),
         Route("/activities/{activity_id}", _guard(ctx, activity_page), name="activity"),
         Route("/shoes", _guard(ctx, shoes_page), name="shoes"),
+        Route("/pain", _guard(ctx, pain_page), name="pain", methods=["GET"]),
+        Route("/pain", _guard(ctx, pain_post), name="pain_post", methods=["POST"]),
         Route("/feed.atom", _guard(ctx, atom), name="atom"),
         Route("/api/activities", _guard(ctx, api_list), name="api_activities"),
         Route("/api/activities/{activity_id}", _guard(ctx, api_detail), name="api_activity"),

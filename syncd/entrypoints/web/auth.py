@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from syncd.config import ConfigError, Settings
+from syncd.entrypoints.web.params import ascii_int
 
 SESSION_COOKIE = "syncd_session"
 _LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
@@ -83,9 +84,9 @@ class Authenticator:
 
     def _athlete_from_key(self, key: str) -> int | None:
         head, _, _ = key.partition(".")
-        if self._key is None or not head.isdigit():
+        athlete_id = ascii_int(head, minimum=1)
+        if self._key is None or athlete_id is None:
             return None
-        athlete_id = int(head)
         return athlete_id if hmac.compare_digest(key, self.athlete_key(athlete_id)) else None
 
     def authenticate(self, request: Request) -> Access | None:

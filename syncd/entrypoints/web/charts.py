@@ -4,8 +4,9 @@ Why SVG strings and not a plotting library: a chart is a polyline and a few rect
 fast (no figure objects), needs no JavaScript and no tile server, and scales on a phone. Every value written into
 the SVG is a number we computed or a fixed label, so there is nothing from the user to escape.
 
-The stretches are recomputed from the streams with the same helpers the rules use (`syncd.domain.streams_math`),
-because a flag's evidence holds totals, not positions.
+A flag's evidence holds totals, not positions, so the stretches come from the streams: the downhill rule exposes
+its own steep stretches (`syncd.domain.rules.downhill.steep_stretches`); the fast reps are found with the same
+helpers the speed-work rule uses (`syncd.domain.streams_math`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.model import FloatArray, Streams
-from syncd.domain.streams_math import altitude_profile, distance_of, find_efforts, segments, speed_trace
+from syncd.domain.rules.downhill import steep_stretches
+from syncd.domain.streams_math import altitude_profile, distance_of, find_efforts, speed_trace
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import METRES_PER_FOOT, METRES_PER_MILE, Units
 
@@ -45,25 +47,13 @@ class Stretch:
     label: str
 
 
-def _ranges(mask: np.ndarray, x: FloatArray) -> list[tuple[float, float]]:
-    starts, ends = segments(mask)
-    return [(float(x[s]), float(x[min(e, len(x) - 1)])) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
-
-
 def flagged_stretches(streams: Streams, flags: tuple[Flag, ...], thresholds: Thresholds) -> list[Stretch]:
     """Where each stream-based flag happened: steep descents, fast reps, the too-fast opening minutes."""
     codes = {flag.code: flag for flag in flags}
     result: list[Stretch] = []
     if FlagCode.DOWNHILL in codes and (profile := altitude_profile(streams)) is not None:
-        k = max(1, round(thresholds.downhill_min_stretch_m / profile.step_m))
-        alt = profile.altitude_m
-        if len(alt) > k:
-            grade = (alt[k:] - alt[:-k]) / (k * profile.step_m) * 100.0
-            steep = (grade <= -thresholds.downhill_grade_pct).astype(np.float64)
-            covered = np.convolve(steep, np.ones(k), mode="full")[: len(alt) - 1] > 0.5
-            covered &= np.diff(alt) / profile.step_m * 100.0 <= -thresholds.downhill_grade_pct / 2
-            for start, end in _ranges(covered, profile.distance_m):
-                result.append(Stretch("downhill", start, end, "steep descent"))
+        for start, end in steep_stretches(profile, thresholds):  # the rule's own stretches
+            result.append(Stretch("downhill", start, end, "steep descent"))
     trace = speed_trace(streams) if (FlagCode.SPEED_WORK in codes or FlagCode.NO_WARMUP in codes) else None
     if trace is not None and (flag := codes.get(FlagCode.SPEED_WORK)) is not None:
         fast = _fast_speed(flag, thresholds)
@@ -269,7 +259,8 @@ def route_svg(streams: Streams, stretches: list[Stretch], size: int = 420) -> st
         return None
     distance = distance_of(streams)
     lat, lon = streams.lat, streams.lon
-    ok = np.isfinite(lat) & np.isfinite(lon)
+    with np.errstate(invalid="ignore"):  # rows stored before import validation may hold inf or off-globe fixes
+        ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)
     if ok.sum() < 2:
         return None
     lat_v, lon_v = lat[ok], lon[ok]

@@ -6,6 +6,7 @@ show them, in the athlete's units, so a client never has to re-implement the for
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,22 @@ from syncd.services.feed import CardView, FlagView, SessionView, flag_view
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: a row stored before import validation existed must not make the feed a 500."""
+    return value if value is None or math.isfinite(value) else None
+
+
+def _json_safe(value: Any) -> Any:
+    """Flag evidence with non-finite numbers nulled (recursively), for the same reason."""
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _flag_json(view: FlagView) -> dict[str, Any]:
@@ -49,12 +66,12 @@ def activity_json(card: CardView, *, detail: bool = False) -> dict[str, Any]:
         "sport": row.sport,
         "start_utc": _iso(row.start_utc),
         "start_local": row.start_local.isoformat(),
-        "distance_m": row.distance_m,
-        "duration_s": row.duration_s,
-        "elapsed_s": row.elapsed_s,
-        "elevation_gain_m": row.elevation_gain_m,
+        "distance_m": _finite(row.distance_m),
+        "duration_s": _finite(row.duration_s),
+        "elapsed_s": _finite(row.elapsed_s),
+        "elevation_gain_m": _finite(row.elevation_gain_m),
         "annotated": row.flags is not None,
-        "flags": [_flag_json(flag_view(flag, card.units)) for flag in row.flags or ()],  # stored order
+        "flags": [_json_safe(_flag_json(flag_view(flag, card.units))) for flag in row.flags or ()],  # stored order
         "note": row.note,
         "rules_version": row.rules_version,
         "annotated_at": _iso(row.annotated_at),
@@ -75,8 +92,8 @@ def activity_json(card: CardView, *, detail: bool = False) -> dict[str, Any]:
     }
     if detail:
         data.update(
-            elevation_loss_m=row.elevation_loss_m,
-            moving_s=row.moving_s,
+            elevation_loss_m=_finite(row.elevation_loss_m),
+            moving_s=_finite(row.moving_s),
             gear_id=row.gear_id,
             private=row.private,
             description=row.description,

@@ -40,6 +40,8 @@ def serve_in_thread(
 ) -> Iterator[str]:
     """Run `app` until the block ends; yields its base URL ("http://127.0.0.1:PORT")."""
     trusted = forwarded_allow_ips if forwarded_allow_ips is not None else os.environ.get("FORWARDED_ALLOW_IPS", "")
+    # log_config=None: uvicorn must not install its own plain-text handlers; its loggers propagate to the root
+    # logger, which `syncd.logging.configure_logging` renders as JSON (tracebacks included) like everything else.
     config = uvicorn.Config(
         app,
         host=host,
@@ -47,6 +49,7 @@ def serve_in_thread(
         log_level="warning",
         lifespan="off",
         access_log=False,
+        log_config=None,
         proxy_headers=bool(trusted.strip()),
         forwarded_allow_ips=trusted.strip() or None,
     )

@@ -5,7 +5,7 @@ the annotations already stored. `ix_activities_updated_at` makes the feed's cach
 lookup.
 
 Revision ID: 0003_i16perf
-Revises: 0003_i12cli
+Revises: 0003_i15pain
 Create Date: 2026-11-29
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_i16perf"
-down_revision = "0003_i12cli"
+down_revision = "0003_i15pain"
 branch_labels = None
 depends_on = None
 

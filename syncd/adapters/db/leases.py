@@ -1,0 +1,98 @@
+"""Leases of workers that are gone: recognised and given back at once instead of waited out.
+
+A worker is named "<host>:<pid>" by default. After `kill -9` its leases (accounts, write-backs, digests) would
+block that work until they expire (15 minutes for an account). Two cases are certain without waiting: a worker
+restarting under the same name (its old self is dead), and a holder on this very host whose process no longer
+exists. Anything else (another host, a custom name without a pid) is left to expire.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from syncd.adapters.db.models import AccountRow, DigestRow, OutboxRow
+
+
+def local_worker_name() -> str:
+    """The default worker name: "<host>:<pid>"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_dead_local_worker(worker: str, *, host: str | None = None) -> bool:
+    """True only when `worker` is "<this host>:<pid>" and no process with that pid exists here."""
+    name, _, pid_text = worker.rpartition(":")
+    if name != (host or socket.gethostname()) or not (pid_text.isascii() and pid_text.isdigit()):
+        return False
+    pid = int(pid_text)
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False  # exists (another user's process) or cannot tell: leave it
+    return False
+
+
+def lease_holders(engine: Engine, now: datetime) -> set[str]:
+    """Workers holding an unexpired lease on an account, a write-back or a digest."""
+    queries = [
+        sa.select(AccountRow.lease_owner).where(AccountRow.lease_owner.is_not(None), AccountRow.lease_expires_at > now),
+        sa.select(OutboxRow.lease_owner).where(OutboxRow.status == "claimed", OutboxRow.lease_expires_at > now),
+        sa.select(DigestRow.lease_owner).where(DigestRow.status == "claimed", DigestRow.lease_expires_at > now),
+    ]
+    holders: set[str] = set()
+    with engine.connect() as conn:
+        for query in queries:
+            holders.update(owner for owner in conn.execute(query.distinct()).scalars() if owner)
+    return holders
+
+
+def release_worker(engine: Engine, worker: str, *, now: datetime | None = None) -> int:
+    """Give back every account, write-back and digest `worker` holds, so any worker takes them at once."""
+    now = now or datetime.now(UTC)
+    released = 0
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(AccountRow)
+            .where(AccountRow.lease_owner == worker)
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+        released += int(result.rowcount or 0)
+        result = conn.execute(  # an expired claim is open to anyone (claim_digest)
+            sa.update(DigestRow)
+            .where(DigestRow.lease_owner == worker, DigestRow.status == "claimed")
+            .values(lease_expires_at=now - timedelta(seconds=1))
+        )
+        released += int(result.rowcount or 0)
+    claimed = sa.select(OutboxRow.id).where(OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+    with engine.connect() as conn:
+        ids = list(conn.execute(claimed).scalars())
+    for item_id in ids:  # one at a time: a newer pending note for the same activity wins over the old one
+        with contextlib.suppress(sa.exc.IntegrityError), engine.begin() as conn:
+            result = conn.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+                .values(status="pending", lease_owner=None, lease_expires_at=None)
+            )
+            released += int(result.rowcount or 0)
+    return released
+
+
+def take_over_dead_workers(engine: Engine, *, now: datetime | None = None) -> dict[str, int]:
+    """Release the leases of every holder that is a dead process on this host; {worker: leases released}."""
+    now = now or datetime.now(UTC)
+    taken: dict[str, int] = {}
+    for worker in sorted(lease_holders(engine, now)):
+        if is_dead_local_worker(worker):
+            count = release_worker(engine, worker, now=now)
+            if count:
+                taken[worker] = count
+    return taken

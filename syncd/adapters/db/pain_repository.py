@@ -1,0 +1,176 @@
+"""The back-pain diary table: record, read, remove, export and delete entries (health data, never logged).
+
+Kept beside the Store rather than inside it: the diary is its own aggregate with its own rules (one entry per run
+and source, one per day for entries without a run), and it only needs the engine.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+
+from syncd.adapters.db.errors import NotFoundError
+from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, PainEntryRow
+from syncd.domain.model import RUN_SPORTS
+from syncd.domain.pain import PainEntry, PainSource
+
+STALE = "stale"  # the rules version that makes `reannotate` redo an annotation (never equals a real version)
+
+
+def slot_for(source: PainSource, day: date, activity_id: int | None) -> str:
+    """One tag entry per run, one form entry per run, and one entry per day for everything without a run."""
+    if activity_id is not None:
+        return f"{source.value}:{activity_id}"
+    return f"day:{day.isoformat()}"
+
+
+class PainRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    # ---- entries ----------------------------------------------------------------------------------------------
+
+    def record(self, entry: PainEntry, *, now: datetime | None = None) -> PainEntry:
+        """Insert or replace the entry in its slot; returns it as stored."""
+        recorded = (now or datetime.now(UTC)).astimezone(UTC)
+        values = {
+            "day": entry.day,
+            "score": entry.score,
+            "note": entry.note,
+            "source": entry.source.value,
+            "activity_id": entry.activity_id,
+            "recorded_at": recorded,
+        }
+        slot = slot_for(entry.source, entry.day, entry.activity_id)
+        stmt = self._insert(PainEntryRow).values(athlete_id=entry.athlete_id, slot=slot, **values)
+        with self._engine.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["athlete_id", "slot"], set_=values))
+            row_id = conn.execute(
+                sa.select(PainEntryRow.id).where(PainEntryRow.athlete_id == entry.athlete_id, PainEntryRow.slot == slot)
+            ).scalar_one()
+        return next(e for e in self.entries(entry.athlete_id, day_from=entry.day, day_to=entry.day) if e.id == row_id)
+
+    def tag_entry(self, activity_id: int) -> PainEntry | None:
+        found = [e for e in self._select(PainEntryRow.activity_id == activity_id) if e.source is PainSource.TAG]
+        return found[0] if found else None
+
+    def remove_tag(self, activity_id: int) -> bool:
+        """The runner deleted the tag from the activity: the entry goes too."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.delete(PainEntryRow).where(
+                    PainEntryRow.activity_id == activity_id, PainEntryRow.source == PainSource.TAG.value
+                )
+            )
+        return bool(result.rowcount)
+
+    def entries(
+        self, athlete_id: int | None = None, *, day_from: date | None = None, day_to: date | None = None
+    ) -> list[PainEntry]:
+        """Entries oldest first (by day, then when recorded), each with its run's start when it has one."""
+        where: list[sa.ColumnElement[bool]] = []
+        if athlete_id is not None:
+            where.append(PainEntryRow.athlete_id == athlete_id)
+        if day_from is not None:
+            where.append(PainEntryRow.day >= day_from)
+        if day_to is not None:
+            where.append(PainEntryRow.day <= day_to)
+        return self._select(*where)
+
+    def _select(self, *where: sa.ColumnElement[bool]) -> list[PainEntry]:
+        query = (
+            sa.select(PainEntryRow.__table__, ActivityRow.start_utc.label("activity_start"))
+            .outerjoin(ActivityRow, ActivityRow.id == PainEntryRow.activity_id)
+            .where(*where)
+            .order_by(PainEntryRow.athlete_id, PainEntryRow.day, PainEntryRow.recorded_at, PainEntryRow.id)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            PainEntry(
+                athlete_id=int(row.athlete_id),
+                day=row.day,
+                score=int(row.score),
+                source=PainSource(row.source),
+                activity_id=row.activity_id,
+                note=row.note,
+                recorded_at=row.recorded_at,
+                activity_start_utc=row.activity_start,
+                id=int(row.id),
+            )
+            for row in rows
+        ]
+
+    def delete_athlete(self, athlete_id: int) -> int:
+        with self._engine.begin() as conn:
+            result = conn.execute(sa.delete(PainEntryRow).where(PainEntryRow.athlete_id == athlete_id))
+        return int(result.rowcount or 0)
+
+    def count(self, athlete_id: int) -> int:
+        with self._engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(PainEntryRow).where(PainEntryRow.athlete_id == athlete_id)
+                ).scalar_one()
+            )
+
+    # ---- what the diary needs from the rest of the store --------------------------------------------------------
+
+    def advice_mode(self, athlete_id: int) -> str | None:
+        with self._engine.connect() as conn:
+            mode = conn.execute(sa.select(AthleteRow.advice_mode).where(AthleteRow.id == athlete_id)).scalar()
+        return None if mode is None else str(mode)
+
+    def set_advice_mode(self, athlete_id: int, mode: str | None) -> None:
+        with self._engine.begin() as conn:
+            result = conn.execute(sa.update(AthleteRow).where(AthleteRow.id == athlete_id).values(advice_mode=mode))
+        if result.rowcount == 0:
+            raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd athlete list`")
+
+    def first_activity_day(self, athlete_id: int) -> date | None:
+        """The local date of the athlete's first recorded activity (a diary entry before it is refused)."""
+        with self._engine.connect() as conn:
+            first = conn.execute(
+                sa.select(sa.func.min(ActivityRow.start_local)).where(
+                    ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted
+                )
+            ).scalar()
+        if first is None:
+            return None
+        return first.date() if isinstance(first, datetime) else datetime.fromisoformat(str(first)).date()
+
+    def keep_description(self, activity_id: int, text: str | None) -> None:
+        """The description as just read from the platform, so re-annotating later reads the runner's current tag."""
+        with self._engine.begin() as conn:
+            conn.execute(sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(description=text))
+
+    def mark_runs_stale(self, athlete_id: int, day_from: date, day_to: date) -> int:
+        """Make `reannotate` redo the notes of runs on day_from..day_to (local), whose mode an entry may change."""
+        latest = (
+            sa.select(sa.func.max(AnnotationRow.id))
+            .join(ActivityRow, ActivityRow.id == AnnotationRow.activity_id)
+            .where(
+                ActivityRow.athlete_id == athlete_id,
+                ActivityRow.sport.in_([s.value for s in RUN_SPORTS]),
+                ActivityRow.start_local >= datetime.combine(day_from, time()),
+                ActivityRow.start_local < datetime.combine(day_to + timedelta(days=1), time()),
+            )
+            .group_by(AnnotationRow.activity_id)
+        )
+        with self._engine.begin() as conn:
+            ids = list(conn.execute(latest).scalars())
+            if ids:
+                conn.execute(sa.update(AnnotationRow).where(AnnotationRow.id.in_(ids)).values(rules_version=STALE))
+        return len(ids)
+
+
+def diary_of(store: object) -> PainRepository:
+    """The diary of a Store (the engine stays inside this package)."""
+    engine = getattr(store, "engine", None)
+    if not isinstance(engine, Engine):
+        raise TypeError("the pain diary needs a database Store")
+    return PainRepository(engine)

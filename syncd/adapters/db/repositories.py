@@ -1,0 +1,218 @@
+"""Repositories per aggregate beside the `Store` (which keeps activities, annotations, accounts and the outbox
+queue): the outbox's log of finished writes, leases, digests' state, the feed's reads, map tiles. Each wraps the
+engine so nothing outside `syncd/adapters/db` needs SQLAlchemy or the engine; the Store hands them out as
+attributes (`store.outbox_log`, `store.account_leases`, ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from syncd.adapters.db import feed_queries, writeback_log
+from syncd.adapters.db.models import AccountRow, ActivityRow, DigestRow, GearRow, MapTileRow, OutboxRow
+from syncd.records import DigestState, PendingItem
+
+
+class OutboxLog:
+    """What the write-back outbox remembers about finished writes, and its depth for operators."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def was_written(self, activity_id: int, provider: str) -> bool:
+        return writeback_log.was_written(self._engine, activity_id, provider)
+
+    def record_result(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool:
+        return writeback_log.record_result(self._engine, item_id, worker, payload)
+
+    def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
+        return writeback_log.pending_items(self._engine, limit=limit, providers=providers)
+
+    def summary(self) -> dict[str, Any]:
+        """Depth by status and the last errors (for operators; `syncd status`)."""
+        with self._engine.connect() as conn:
+            depth = dict(conn.execute(sa.select(OutboxRow.status, sa.func.count()).group_by(OutboxRow.status)).all())
+            errors = conn.execute(
+                sa.select(OutboxRow.activity_id, OutboxRow.provider, OutboxRow.last_error, OutboxRow.updated_at)
+                .where(OutboxRow.last_error.is_not(None), OutboxRow.status != "done")
+                .order_by(OutboxRow.updated_at.desc())
+                .limit(5)
+            ).all()
+        return {
+            "depth": {str(k): int(v) for k, v in depth.items()},
+            "last_errors": [
+                {"activity_id": r.activity_id, "provider": r.provider, "error": r.last_error, "at": r.updated_at}
+                for r in errors
+            ],
+        }
+
+
+class AccountLeases:
+    """Accounts and their leases beyond claiming (which the Store does): release, make due, last sync, unlink."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def release_worker(self, worker: str) -> int:
+        """Give back every account and write-back `worker` still holds; how many were released."""
+        released = 0
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(AccountRow)
+                .where(AccountRow.lease_owner == worker)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+            released += int(result.rowcount or 0)
+        claimed = sa.select(OutboxRow.id).where(OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+        with self._engine.connect() as conn:
+            ids = list(conn.execute(claimed).scalars())
+        for item_id in ids:  # one at a time: a newer pending note for the same activity wins over the old one
+            with contextlib.suppress(IntegrityError), self._engine.begin() as conn:
+                result = conn.execute(
+                    sa.update(OutboxRow)
+                    .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+                    .values(status="pending", lease_owner=None, lease_expires_at=None)
+                )
+                released += int(result.rowcount or 0)
+        return released
+
+    def mark_due(self, provider: str, external_id: str, now: datetime | None = None) -> bool:
+        """Make one linked account due now; False when there is no such account in state ok."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(AccountRow)
+                .where(AccountRow.provider == provider, AccountRow.external_id == external_id, AccountRow.state == "ok")
+                .values(next_due_at=now or datetime.now(UTC))
+            )
+        return bool(result.rowcount)
+
+    def last_synced(self) -> dict[int, datetime]:
+        """When each account's row last changed: the end of its last sync (or a token refresh/re-link)."""
+        with self._engine.connect() as conn:
+            return {int(r.id): r.updated_at for r in conn.execute(sa.select(AccountRow.id, AccountRow.updated_at))}
+
+    def delete_account(self, account_id: int, *, gear_providers: Sequence[str]) -> tuple[int, str, int] | None:
+        """Delete the account and its athlete's activities from that provider (and the athlete's gear when the
+        provider is one of `gear_providers`); (athlete id, provider, activities deleted), None if no such account."""
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                sa.select(AccountRow.athlete_id, AccountRow.provider).where(AccountRow.id == account_id)
+            ).first()
+            if row is None:
+                return None
+            athlete_id, provider = int(row.athlete_id), str(row.provider)
+            deleted = conn.execute(
+                sa.delete(ActivityRow).where(ActivityRow.athlete_id == athlete_id, ActivityRow.source == provider)
+            ).rowcount
+            if provider in gear_providers:
+                conn.execute(sa.delete(GearRow).where(GearRow.athlete_id == athlete_id))
+            conn.execute(sa.delete(AccountRow).where(AccountRow.id == account_id))
+        return athlete_id, provider, int(deleted or 0)
+
+
+class DigestLog:
+    """The digests' rows as the retry gate and operators see them (claims and sends are the Store's)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def state(self, athlete_id: int, week: str) -> DigestState | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(DigestRow.status, DigestRow.attempts, DigestRow.lease_expires_at, DigestRow.last_error).where(
+                    DigestRow.athlete_id == athlete_id, DigestRow.week == week
+                )
+            ).first()
+        if row is None:
+            return None
+        return DigestState(str(row.status), int(row.attempts), row.lease_expires_at, row.last_error)
+
+    def failures(self, limit: int = 20) -> list[dict[str, Any]]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(DigestRow.athlete_id, DigestRow.week, DigestRow.attempts, DigestRow.last_error)
+                .where(DigestRow.status == "failed")
+                .order_by(DigestRow.week.desc())
+                .limit(limit)
+            ).all()
+        return [
+            {"athlete_id": int(r.athlete_id), "week": r.week, "attempts": int(r.attempts), "error": r.last_error or ""}
+            for r in rows
+        ]
+
+    def sent_count(self) -> int:
+        with self._engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(DigestRow).where(DigestRow.status == "sent")
+                ).scalar_one()
+            )
+
+
+class ActivityReads:
+    """Read-only views over the activities: the feed's pages and cards, and the athlete's latest time zone."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def feed_page(
+        self, feed_filter: feed_queries.FeedFilter, *, page: int = 1, per_page: int = 50
+    ) -> feed_queries.FeedPage:
+        return feed_queries.feed_page(self._engine, feed_filter, page=page, per_page=per_page)
+
+    def feed_item(self, activity_id: int) -> feed_queries.FeedRow:
+        return feed_queries.feed_item(self._engine, activity_id)
+
+    def sports_in_use(self, athlete_id: int | None = None) -> list[str]:
+        return feed_queries.sports_in_use(self._engine, athlete_id)
+
+    def latest_start(self, athlete_id: int) -> datetime | None:
+        return feed_queries.latest_start(self._engine, athlete_id)
+
+    def latest_zone(self, athlete_id: int) -> tuple[str | None, int | None]:
+        """The time zone name of the athlete's newest activity that has one, and the newest activity's offset."""
+        live = (ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted)
+        newest = ActivityRow.start_utc.desc()
+        with self._engine.connect() as conn:
+            name = conn.execute(
+                sa.select(ActivityRow.timezone)
+                .where(*live, ActivityRow.timezone.is_not(None))
+                .order_by(newest)
+                .limit(1)
+            ).scalar()
+            offset = conn.execute(sa.select(ActivityRow.utc_offset_s).where(*live).order_by(newest).limit(1)).scalar()
+        return (None if name is None else str(name)), (None if offset is None else int(offset))
+
+
+class MapTiles:
+    """Surface-map answers cached per tile: opaque bytes keyed by (source, tile), with when they were fetched."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def get(self, source: str, tile: str) -> tuple[datetime, bytes] | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(MapTileRow.fetched_at, MapTileRow.data).where(
+                    MapTileRow.source == source, MapTileRow.tile == tile
+                )
+            ).first()
+        if row is None:
+            return None
+        fetched_at = row.fetched_at if row.fetched_at.tzinfo else row.fetched_at.replace(tzinfo=UTC)
+        return fetched_at, bytes(row.data)
+
+    def put(self, source: str, tile: str, data: bytes, fetched_at: datetime) -> None:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(sa.delete(MapTileRow).where(MapTileRow.source == source, MapTileRow.tile == tile))
+                conn.execute(sa.insert(MapTileRow).values(source=source, tile=tile, fetched_at=fetched_at, data=data))
+        except IntegrityError:
+            pass  # another worker stored the same tile at the same moment

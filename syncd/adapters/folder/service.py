@@ -1,0 +1,96 @@
+"""The watched folder's side of the daemon: one account per folder (provider "folder", the path as its id) for the
+default local athlete, so the folder gets the same leases, schedule and pipeline as a platform account; polled
+every `[folder] poll_s` seconds (a `stat` per file: cheap, and it works on network and Syncthing shares where
+inotify does not). Notes are kept in syncd: nothing is written back to files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from syncd.adapters.folder.source import FolderScan, FolderSource
+from syncd.domain.rate_budget import PollPlan
+from syncd.ports import Clock, Source
+from syncd.services.account_sync import PassReport, sync_due
+from syncd.services.annotating import AnnotationPolicy
+from syncd.services.sync_pipeline import PipelineOptions
+from syncd.services.writeback import WritebackReport
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.repository import Store
+    from syncd.records import AccountRecord
+
+PROVIDER = "folder"
+ID_LENGTH = 64  # accounts.external_id
+
+
+def folder_id(root: Path) -> str:
+    """The folder's account id: its path, or (when longer than the column) a hash of it with the path's tail."""
+    path = str(root)
+    if len(path) <= ID_LENGTH:
+        return path
+    return f"sha256:{hashlib.sha256(path.encode()).hexdigest()[:24]}:…{path[-(ID_LENGTH - 34) :]}"
+
+
+class FolderService:
+    """Passes over the watched folder (the daemon's PlatformService for it)."""
+
+    provider = PROVIDER
+
+    def __init__(
+        self,
+        store: Store,
+        root: Path,
+        *,
+        athlete_id: int,
+        policy: AnnotationPolicy,
+        clock: Clock,
+        annotation_window: timedelta = timedelta(days=30),
+        poll: timedelta = timedelta(minutes=1),
+    ) -> None:
+        self.store = store
+        self.root = root
+        self.policy = policy
+        self.clock = clock
+        self.poll = poll
+        self.options = PipelineOptions(annotation_window=annotation_window)
+        self.scan = FolderScan()
+        self.account_id = store.upsert_account(athlete_id, PROVIDER, folder_id(root), None)
+
+    # ---- the account pass (syncd.services.account_sync) -----------------------------------------------------
+
+    def source_for(self, account: AccountRecord) -> Source:
+        return FolderSource(self.root, self.scan)
+
+    def next_due(self, account: AccountRecord, now: datetime, plan: PollPlan | None) -> datetime:
+        return now + self.poll
+
+    def forget(self, account_id: int) -> None:
+        """Nothing cached per account."""
+
+    # ---- what the daemon drives -------------------------------------------------------------------------------
+
+    def sync_due(self, worker: str, *, limit: int = 50, lease_s: float = 900.0) -> PassReport:
+        report = sync_due(
+            self.store, self, self.policy, self.options, clock=self.clock, worker=worker, limit=limit, lease_s=lease_s
+        )
+        if report.accounts and all(o.error is None for o in report.accounts):
+            self.scan.commit()  # the files listed this pass are stored: the next pass skips them unless they change
+        else:
+            self.scan.pending.clear()
+        return report
+
+    def drain(self, worker: str, *, dry_run: bool = False, limit: int = 100) -> WritebackReport:
+        """Notes on files stay in syncd: there is nothing to write back."""
+        return WritebackReport()
+
+    def grant_revoked(self, account_id: int) -> bool:
+        return False
+
+    def run_once(self, worker: str, *, dry_run: bool = False) -> PassReport:
+        report = self.sync_due(worker)
+        report.writeback = self.drain(worker, dry_run=dry_run)
+        return report

@@ -1,0 +1,138 @@
+"""`syncd pain`: record a back-pain diary entry, list or export the diary, set an athlete's advice mode, and show
+what preceded flare-ups (docs/pain.md). Scores are health data: they are printed only to the person asking."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from syncd.config import Settings
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "pain",
+        help="record back pain (ATHLETE DATE SCORE), list or export the diary, set the advice mode",
+        description="The back-pain diary that chooses between 'sore' and 'staying well' advice. "
+        "Record: syncd pain ATHLETE DATE SCORE [--note TEXT] (SCORE 0 = no pain .. 10 = worst; DATE YYYY-MM-DD, "
+        "not in the future). Runners can also write '#back N' in a run's title or description.",
+    )
+    parser.add_argument("athlete", nargs="?", metavar="ATHLETE", help="athlete key (e.g. strava:1001, local) or id")
+    parser.add_argument("date", nargs="?", metavar="DATE", help="the day, YYYY-MM-DD")
+    parser.add_argument("score", nargs="?", metavar="SCORE", help="0 (no pain) to 10 (worst)")
+    parser.add_argument("--note", metavar="TEXT", help="a few words of your own (stored, never sent anywhere)")
+    parser.add_argument("--list", action="store_true", help="list diary entries (of ATHLETE, if given)")
+    parser.add_argument("--json", action="store_true", help="with --list/--analysis: one JSON document")
+    parser.add_argument("--export", action="store_true", help="print ATHLETE's whole diary as JSON")
+    parser.add_argument("--analysis", action="store_true", help="what preceded ATHLETE's flare-ups")
+    parser.add_argument(
+        "--mode", choices=("auto", "sore", "staying_well"), help="fix ATHLETE's advice mode (auto: from the diary)"
+    )
+    parser.set_defaults(handler=cmd_pain, needs_settings=True)
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    print(f"syncd: error: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_pain(args: argparse.Namespace, settings: Settings | None) -> int:
+    from syncd.domain.pain import PainInputError, PainSource, parse_day, parse_score
+    from syncd.entrypoints.wiring import open_store
+    from syncd.services import pain_diary
+
+    assert settings is not None
+    actions = sum(bool(x) for x in (args.list, args.export, args.analysis, args.mode))
+    if actions > 1:
+        return _fail("use one of --list, --export, --analysis, --mode at a time")
+    recording = actions == 0
+    if recording and (args.athlete is None or args.date is None or args.score is None):
+        return _fail("record pain as `syncd pain ATHLETE DATE SCORE`, e.g. `syncd pain local 2026-11-28 3`")
+    if not recording and (args.date is not None or args.score is not None or args.note is not None):
+        return _fail("DATE, SCORE and --note are for recording an entry; leave them out with --list/--export")
+    if (args.export or args.analysis or args.mode) and args.athlete is None:
+        return _fail("name the athlete, e.g. `syncd pain local --export` (`syncd pain --list` shows them)")
+    store = open_store(settings)
+    try:
+        try:
+            athlete = pain_diary.find_athlete(store, args.athlete) if args.athlete is not None else None
+            if recording:
+                assert athlete is not None
+                day, score = parse_day(args.date), parse_score(args.score)
+                entry = pain_diary.record_entry(
+                    store, athlete.id, day, score, source=PainSource.CLI, note=args.note, advice=settings.advice
+                )
+                print(f"recorded {athlete.key} {entry.day.isoformat()}: {entry.score}/10")
+                return EXIT_OK
+            if args.mode:
+                assert athlete is not None
+                pain_diary.set_athlete_mode(store, athlete.id, args.mode)
+                print(f"{athlete.key}: advice mode {args.mode}; `syncd reannotate` (or the daemon daily) redoes notes")
+                return EXIT_OK
+            if args.export:
+                assert athlete is not None
+                print(json.dumps(pain_diary.export_athlete(store, athlete.id), indent=2, ensure_ascii=False))
+                return EXIT_OK
+            if args.analysis:
+                assert athlete is not None
+                return _print_analysis(pain_diary.analysis_for(store, athlete.id, settings.advice), args.json)
+        except PainInputError as exc:
+            return _fail(str(exc))
+        entries = pain_diary.list_entries(store, athlete.id if athlete is not None else None)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"entries": entries}, indent=2, ensure_ascii=False))
+    elif not entries:
+        print("no diary entries yet; record one with `syncd pain ATHLETE DATE SCORE` or write #back N on a run")
+    else:
+        for e in entries:
+            run = f" run {e['activity_id']}" if e["activity_id"] is not None else ""
+            note = f"  {e['note']}" if e["note"] else ""
+            print(f"{e['date']}  {e['score']:>2}/10  {e['athlete']:<16} {e['source']:<4}{run}{note}")
+    return EXIT_OK
+
+
+def _print_analysis(result: Any, as_json: bool) -> int:
+    analysis = result.analysis
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "athlete": result.athlete_key,
+                    "status": analysis.status,
+                    "flare_ups": analysis.flare_ups,
+                    "pain_free": analysis.pain_free,
+                    "headline": analysis.headline(),
+                    "sentence": analysis.digest_sentence(),
+                    "comparisons": [
+                        {
+                            "exposure": c.metric.key,
+                            "flare_mean": round(c.flare_mean, 3),
+                            "pain_free_mean": round(c.free_mean, 3),
+                            "difference": round(c.difference, 3),
+                            "interval_95": [round(c.ci_low, 3), round(c.ci_high, 3)],
+                            "flare_exposed": c.flare_exposed,
+                            "pain_free_exposed": c.free_exposed,
+                            "p_value": round(c.p_value, 5),
+                            "supported": c.supported,
+                        }
+                        for c in analysis.comparisons
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    print(analysis.headline())
+    for comparison in analysis.comparisons:
+        print(("* " if comparison.supported else "  ") + comparison.describe())
+    sentence = analysis.digest_sentence()
+    if sentence:
+        print(sentence)
+    print("Associations in your own diary, not causes; see a clinician if pain persists.")
+    return EXIT_OK

@@ -1,0 +1,251 @@
+"""Use case: a pass over every due account of one platform, each through the one sync pipeline.
+
+The platform service (Strava, Garmin) supplies what differs, through `Platform`: a `Source` for an account (its
+session), when the account is next due, and how to forget a session whose tokens were refused. Everything else
+(claims, leases, the cursor, re-link marking, the inactive-app pause, per-account fault isolation) is here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+import structlog
+
+from syncd.adapters.platform_errors import PlatformError
+from syncd.domain.rate_budget import PollPlan
+from syncd.ports import Clock, DescriptionWriter, Source
+from syncd.services.accounts import mark_needs_relink
+from syncd.services.annotating import AnnotationPolicy
+from syncd.services.sync_pipeline import PipelineOptions, SyncReport, sync_account
+from syncd.services.write_back_policy import write_back_providers
+from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbox
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.repository import Store
+    from syncd.ports import AccountSyncStore
+    from syncd.records import AccountRecord
+
+APP_INACTIVE_PAUSE = timedelta(hours=6)
+FAULT_PAUSE = timedelta(minutes=30)
+log = structlog.stdlib.get_logger("syncd.account_sync")  # lazy: resolved after configure_logging
+
+
+@dataclass
+class AccountOutcome:
+    account_id: int
+    external_id: str
+    report: SyncReport | None = None
+    error: str | None = None
+
+
+@dataclass
+class PassReport:
+    accounts: list[AccountOutcome] = field(default_factory=list)
+    writeback: WritebackReport | None = None
+    plan: PollPlan | None = None
+
+
+class Platform(Protocol):
+    """What one platform service tells the account pass."""
+
+    provider: str
+
+    def source_for(self, account: AccountRecord) -> Source:
+        """The account's session as a Source; a PlatformError when it cannot be had (no tokens, refused)."""
+        ...
+
+    def next_due(self, account: AccountRecord, now: datetime, plan: PollPlan | None) -> datetime:
+        """When a successful sync of this account should run again."""
+        ...
+
+    def forget(self, account_id: int) -> None:
+        """Drop a cached session (its tokens were refused)."""
+        ...
+
+
+def sync_due(
+    store: AccountSyncStore,
+    platform: Platform,
+    policy: AnnotationPolicy,
+    options: PipelineOptions,
+    *,
+    clock: Clock,
+    worker: str,
+    plan: PollPlan | None = None,
+    limit: int = 50,
+    lease_s: float = 900.0,
+) -> PassReport:
+    """Sync every due account of the platform once (each fault stays with its account)."""
+    report = PassReport(plan=plan)
+    claimed = store.claim_accounts(worker, now=clock.now(), lease_s=lease_s, limit=limit, provider=platform.provider)
+    for account in claimed:
+        report.accounts.append(
+            sync_one(store, platform, account, policy, options, clock=clock, worker=worker, plan=plan)
+        )
+    return report
+
+
+def sync_one(
+    store: AccountSyncStore,
+    platform: Platform,
+    account: AccountRecord,
+    policy: AnnotationPolicy,
+    options: PipelineOptions,
+    *,
+    clock: Clock,
+    worker: str,
+    plan: PollPlan | None,
+) -> AccountOutcome:
+    """One account through the pipeline; its lease is always released with the next due time and the cursor."""
+    outcome = AccountOutcome(account.id, account.external_id)
+    now = clock.now()
+    next_due = now + FAULT_PAUSE
+    cursor: str | None = None
+    try:
+        sync = sync_account(store, account, platform.source_for(account), policy, options, now=now)
+        outcome.report, cursor = sync, sync.cursor
+        next_due = max(sync.resume_at, now) if sync.resume_at is not None else platform.next_due(account, now, plan)
+        if account.state_message:
+            store.set_account_state(account.id, "ok", None)
+        _log_synced(platform.provider, account, sync)
+    except PlatformError as exc:
+        outcome.error = str(exc)
+        next_due = _platform_fault(store, platform, account, exc, now)
+    except Exception as exc:  # one account's fault never stops the others
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        log.error(f"{platform.provider}_sync_failed", account_id=account.id, error=outcome.error)
+    finally:
+        store.release_account(account.id, worker, next_due_at=next_due, sync_cursor=cursor)
+    return outcome
+
+
+def _platform_fault(
+    store: AccountSyncStore, platform: Platform, account: AccountRecord, exc: PlatformError, now: datetime
+) -> datetime:
+    """What a platform fault outside any one activity means for the account; returns when to try again."""
+    if exc.needs_relink:
+        platform.forget(account.id)
+        mark_needs_relink(store, account.id, str(exc))
+        return now + FAULT_PAUSE
+    if exc.app_inactive:
+        store.set_account_state(account.id, "ok", str(exc))  # app-wide; not retried in a loop
+        log.error(f"{platform.provider}_application_inactive", account_id=account.id, message=str(exc))
+        return now + APP_INACTIVE_PAUSE
+    if exc.retry_after is not None:  # e.g. the login itself was refused for a while
+        return max(exc.retry_after, now)
+    log.error(f"{platform.provider}_sync_failed", account_id=account.id, error=str(exc))
+    return now + FAULT_PAUSE
+
+
+def _log_synced(provider: str, account: AccountRecord, sync: SyncReport) -> None:
+    log.info(
+        f"{provider}_synced",
+        account_id=account.id,
+        listed=sync.listed,
+        detailed=sync.detailed,
+        annotated=sync.annotated,
+        queued=sync.queued,
+        deleted=sync.deleted,
+        linked=sync.linked,
+        failed=len(sync.failed),
+        stopped=sync.stopped,
+    )
+
+
+class AccountSyncOptions(Protocol):
+    """The options every platform service has (SyncOptions, GarminSyncOptions)."""
+
+    @property
+    def annotation_window(self) -> timedelta: ...
+    @property
+    def rescan(self) -> timedelta: ...
+    @property
+    def first_history(self) -> timedelta | None: ...
+    @property
+    def overlap(self) -> timedelta: ...
+
+
+class PlatformAccounts:
+    """What every platform service shares (StravaService, GarminService): a pass over its due accounts through
+    the pipeline, draining its own outbox items, both at once for `syncd sync`. Subclasses provide the session
+    (`source_for`), the schedule (`next_due`, `plan`), `pipeline_options` and `write_back_mode`."""
+
+    provider: str
+    store: Store  # the whole store: platform services also keep tokens and drain the outbox
+    policy: AnnotationPolicy
+    clock: Clock
+    writer: DescriptionWriter
+    options: AccountSyncOptions
+
+    def source_for(self, account: AccountRecord) -> Source:
+        raise NotImplementedError
+
+    def next_due(self, account: AccountRecord, now: datetime, plan: PollPlan | None) -> datetime:
+        raise NotImplementedError
+
+    def write_back_modes(self) -> dict[str, WriteBackMode]:
+        """Where notes go: this platform's `write_back`, and the other platform's for twins matched with it."""
+        raise NotImplementedError
+
+    def pipeline_options(self) -> PipelineOptions:
+        options = self.options
+        return PipelineOptions(
+            annotation_window=options.annotation_window,
+            rescan=options.rescan,
+            first_history=options.first_history,
+            overlap=options.overlap,
+            write_back_providers=write_back_providers(**self.write_back_modes()),
+        )
+
+    def plan(self) -> PollPlan | None:
+        return None
+
+    def forget(self, account_id: int) -> None:
+        """Drop a cached session (its tokens were refused); nothing by default."""
+
+    def account_for_athlete(self, athlete_id: int) -> AccountRecord | None:
+        for account in self.store.list_accounts():
+            if account.provider == self.provider and account.athlete_id == athlete_id:
+                return account
+        return None
+
+    def sync_due(self, worker: str, *, limit: int = 50, lease_s: float = 900.0) -> PassReport:
+        """Sync every due account of this platform once (each fault stays with its account)."""
+        options = self.pipeline_options()
+        return sync_due(
+            self.store,
+            self,
+            self.policy,
+            options,
+            clock=self.clock,
+            worker=worker,
+            plan=self.plan(),
+            limit=limit,
+            lease_s=lease_s,
+        )
+
+    def drain(self, worker: str, *, dry_run: bool = False, limit: int = 100) -> WritebackReport:
+        """Write this platform's queued notes (the outbox claim takes only its items)."""
+        return drain_outbox(
+            self.store,
+            {self.provider: self.writer},
+            worker=worker,
+            now=self.clock.now,
+            modes={self.provider: self.write_back_modes()[self.provider]},
+            dry_run=dry_run,
+            limit=limit,
+            on_unauthorized=self._write_refused,
+        )
+
+    def _write_refused(self, athlete_id: int, provider: str, message: str) -> None:
+        account = self.account_for_athlete(athlete_id) if provider == self.provider else None
+        if account is not None:
+            self.forget(account.id)
+            mark_needs_relink(self.store, account.id, message)
+
+    def run_once(self, worker: str, *, dry_run: bool = False) -> PassReport:
+        report = self.sync_due(worker)
+        report.writeback = self.drain(worker, dry_run=dry_run)
+        return report

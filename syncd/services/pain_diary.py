@@ -1,0 +1,377 @@
+"""Use cases of the back-pain diary: record an entry, read a #back tag from an activity, choose a run's advice
+mode, export or delete an athlete's diary, and compare what preceded flare-ups (docs/pain.md).
+
+Pain scores are health data: nothing here logs a score or a note; warnings name the activity and the problem only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Literal, TypeGuard
+
+import structlog
+
+from syncd.adapters.db.pain_repository import PainRepository, diary_of
+from syncd.config import AdviceSettings
+from syncd.domain.advice_mode import ModeDecision, ModeSettings, choose_mode
+from syncd.domain.description import extract_athlete_text
+from syncd.domain.flags import FlagCode
+from syncd.domain.pain import (
+    PainEntry,
+    PainInputError,
+    PainSource,
+    check_day,
+    check_score,
+    clean_note,
+)
+from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
+from syncd.domain.pain_tags import read_pain_tag
+
+if TYPE_CHECKING:
+    from syncd.adapters.db.records import AthleteRecord, StoredActivity
+    from syncd.adapters.db.repository import Store
+    from syncd.ports import DescriptionWriter
+
+log = structlog.stdlib.get_logger("syncd.pain")
+
+TagOutcome = Literal["added", "updated", "removed", "unchanged", "ignored"]
+
+
+def mode_settings(advice: AdviceSettings) -> ModeSettings:
+    return ModeSettings(mode=advice.mode, threshold=advice.threshold, window_days=advice.window_days)
+
+
+def find_athlete(store: Store, ref: str) -> AthleteRecord:
+    """The athlete named by key ("strava:1001", "local") or id."""
+    athletes = store.list_athletes()
+    for athlete in athletes:
+        if ref in (athlete.key, str(athlete.id)):
+            return athlete
+    keys = ", ".join(a.key for a in athletes) or "none yet"
+    raise PainInputError(f"no athlete {ref!r}; the athletes are: {keys} (link an account or import files first)")
+
+
+def _local_today(store: Store, athlete_id: int, now: datetime) -> date:
+    """The athlete's today, from the offset of their latest activity (UTC when there is none)."""
+    latest = None
+    for stored in store.iter_activities(athlete_id=athlete_id, since=now - timedelta(days=60)):
+        latest = stored
+    offset = latest.activity.utc_offset_s if latest is not None else 0
+    return (now + timedelta(seconds=offset)).date()
+
+
+def record_entry(
+    store: Store,
+    athlete_id: int,
+    day: date,
+    score: int,
+    *,
+    source: PainSource,
+    note: str | None = None,
+    activity_id: int | None = None,
+    now: datetime | None = None,
+    advice: AdviceSettings | None = None,
+) -> PainEntry:
+    """Check and store an entry a person typed (CLI or the feed's form); raises PainInputError, storing nothing."""
+    now = now or datetime.now(UTC)
+    diary = diary_of(store)
+    check_score(score)
+    text = clean_note(note)
+    if activity_id is not None:
+        stored = store.get_activity(activity_id, with_streams=False)
+        if stored.athlete_id != athlete_id:
+            raise PainInputError("that activity belongs to another athlete: record pain on your own runs")
+        day = stored.activity.start_local.date()
+    check_day(day, today=_local_today(store, athlete_id, now), first_activity_day=diary.first_activity_day(athlete_id))
+    entry = diary.record(PainEntry(athlete_id, day, score, source, activity_id=activity_id, note=text), now=now)
+    _refresh_modes(diary, athlete_id, day, advice)
+    log.info("pain_entry_recorded", athlete_id=athlete_id, source=source.value)
+    return entry
+
+
+def _refresh_modes(diary: PainRepository, athlete_id: int, day: date, advice: AdviceSettings | None) -> None:
+    """Runs whose mode this entry can change get re-annotated by the next `reannotate` (the daemon runs it)."""
+    window = (advice or AdviceSettings()).window_days
+    diary.mark_runs_stale(athlete_id, day, day + timedelta(days=window))
+
+
+def apply_tag(
+    store: Store,
+    activity_id: int,
+    *,
+    title: str | None,
+    description: str | None = None,
+    full_text: bool,
+    now: datetime | None = None,
+    advice: AdviceSettings | None = None,
+) -> TagOutcome:
+    """Bring the diary in line with the #back tag in an activity's text (the athlete's; our note is skipped).
+
+    `full_text` says both title and description were read: only then does "no tag" remove a stored tag entry
+    (a title-only read from an activity list cannot see a tag in the description). A tag out of range, two
+    different tags, or a tag on something that is not a run: a warning in the log, nothing changed.
+    """
+    diary = diary_of(store)
+    stored = store.get_activity(activity_id, with_streams=False)
+    athlete_text = extract_athlete_text(description) if description is not None else None
+    reading = read_pain_tag(title, athlete_text)
+    existing = diary.tag_entry(activity_id)
+    if reading.status in ("invalid", "conflict"):
+        log.warning("pain_tag_ignored", activity_id=activity_id, problem=reading.problem)
+        return "ignored"
+    if reading.status == "none":
+        if existing is not None and full_text:
+            diary.remove_tag(activity_id)
+            _refresh_modes(diary, stored.athlete_id, existing.day, advice)
+            log.info("pain_tag_removed", activity_id=activity_id)
+            return "removed"
+        return "unchanged"
+    assert reading.score is not None
+    if not stored.activity.sport.is_run:
+        log.warning("pain_tag_ignored", activity_id=activity_id, problem="a #back tag on an activity that is not a run")
+        return "ignored"
+    day = stored.activity.start_local.date()
+    if existing is not None and existing.score == reading.score and existing.day == day:
+        return "unchanged"
+    diary.record(
+        PainEntry(stored.athlete_id, day, reading.score, PainSource.TAG, activity_id=activity_id),
+        now=now or datetime.now(UTC),
+    )
+    _refresh_modes(diary, stored.athlete_id, day, advice)
+    log.info("pain_tag_read", activity_id=activity_id, change="updated" if existing else "added")
+    return "updated" if existing is not None else "added"
+
+
+def read_remote_description(
+    store: Store,
+    activity_id: int,
+    text: str | None,
+    *,
+    now: datetime | None = None,
+    advice: AdviceSettings | None = None,
+) -> TagOutcome:
+    """A description just read from the platform (before a write-back, or at the daily re-scan): keep the stored
+    copy current and bring the diary in line with its tag. Never raises: the caller's work goes on."""
+    try:
+        diary_of(store).keep_description(activity_id, text)
+        stored = store.get_activity(activity_id, with_streams=False)
+        return apply_tag(
+            store,
+            activity_id,
+            title=stored.activity.name,
+            description=text or "",
+            full_text=True,
+            now=now,
+            advice=advice,
+        )
+    except Exception as exc:
+        log.warning("pain_tag_read_failed", activity_id=activity_id, error=type(exc).__name__)
+        return "ignored"
+
+
+def has_diary(store: object) -> TypeGuard[Store]:
+    from syncd.adapters.db.repository import Store
+
+    return isinstance(store, Store)
+
+
+def remote_description_read(store: object, activity_id: int, text: str | None, *, now: datetime) -> TagOutcome:
+    """The write-back's hook: a description it just read goes to the diary (stores without a database, such as
+    the unit tests' in-memory fakes, have no diary)."""
+    if not has_diary(store):
+        return "ignored"
+    return read_remote_description(store, activity_id, text, now=now)
+
+
+def apply_stored_tag(store: Store, stored: StoredActivity, *, advice: AdviceSettings | None = None) -> TagOutcome:
+    """The tag in a stored activity's title and description (as last fetched); never raises.
+
+    The description is only known once the detail was fetched (Strava's list carries the title only): before
+    that a missing tag removes nothing.
+    """
+    activity = stored.activity
+    detail = stored.raw.get("detail") if isinstance(stored.raw, dict) else None
+    full = activity.description is not None or bool(detail) or activity.source.value == "file"
+    try:
+        return apply_tag(
+            store, stored.id, title=activity.name, description=activity.description, full_text=full, advice=advice
+        )
+    except Exception as exc:
+        log.warning("pain_tag_read_failed", activity_id=stored.id, error=type(exc).__name__)
+        return "ignored"
+
+
+RECENT_TAG_DAYS = 3
+
+
+def refresh_recent_tags(
+    store: Store,
+    readers: Mapping[str, DescriptionWriter],
+    *,
+    now: datetime,
+    days: int = RECENT_TAG_DAYS,
+    advice: AdviceSettings | None = None,
+) -> int:
+    """Daily: re-read the descriptions of the last `days` days' runs (a description edit fires no webhook and
+    changes nothing in the activity list). One read per run; a rate limit stops that platform. Returns changes."""
+    changed = 0
+    stopped: set[str] = set()
+    for stored in store.iter_activities(since=now - timedelta(days=days)):
+        provider = stored.activity.source.value
+        reader = readers.get(provider)
+        if reader is None or provider in stopped or not stored.activity.sport.is_run:
+            continue
+        try:
+            remote = reader.read_description(stored.athlete_id, stored.activity.external_id)
+        except Exception as exc:
+            if "RateLimited" in type(exc).__name__:
+                stopped.add(provider)
+            log.warning("pain_tag_reread_failed", activity_id=stored.id, provider=provider, error=type(exc).__name__)
+            continue
+        outcome = read_remote_description(store, stored.id, remote.text, now=now, advice=advice)
+        changed += outcome in ("added", "updated", "removed")
+    return changed
+
+
+def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
+    """The advice mode for one stored run, from the diary as it was before the run."""
+    settings = mode_settings(advice or AdviceSettings())
+    diary = diary_of(store)
+    activity = stored.activity
+    run_day = activity.start_local.date()
+    entries = diary.entries(
+        stored.athlete_id, day_from=run_day - timedelta(days=settings.window_days + 1), day_to=run_day
+    )
+    previous = [
+        h
+        for h in store.history(stored.athlete_id, activity.start_utc - timedelta(days=30), activity.start_utc)
+        if h.sport.is_run and h.key != activity.key and h.start_utc < activity.start_utc - timedelta(minutes=2)
+    ]
+    last = max(previous, key=lambda h: h.start_utc, default=None)
+    athlete_mode = diary.advice_mode(stored.athlete_id)
+    return choose_mode(
+        entries,
+        run_day=run_day,
+        run_start=activity.start_utc,
+        settings=settings,
+        athlete_mode=athlete_mode if athlete_mode in ("auto", "sore", "staying_well") else None,  # type: ignore[arg-type]
+        previous_run_start=last.start_utc if last else None,
+        previous_run_day=last.local_date if last else None,
+    )
+
+
+def set_athlete_mode(store: Store, athlete_id: int, mode: str | None) -> None:
+    """An athlete's own mode (`auto`/None follows [advice] mode); their runs' notes are redone."""
+    if mode not in (None, "auto", "sore", "staying_well"):
+        raise PainInputError(f"mode {mode!r}: use auto, sore or staying_well")
+    diary = diary_of(store)
+    diary.set_advice_mode(athlete_id, None if mode == "auto" else mode)
+    diary.mark_runs_stale(athlete_id, date.min, date.max - timedelta(days=1))
+
+
+def entry_json(entry: PainEntry, athlete_key: str) -> dict[str, object]:
+    return {
+        "athlete": athlete_key,
+        "date": entry.day.isoformat(),
+        "score": entry.score,
+        "source": entry.source.value,
+        "activity_id": entry.activity_id,
+        "note": entry.note,
+    }
+
+
+def list_entries(store: Store, athlete_id: int | None = None) -> list[dict[str, object]]:
+    keys = {a.id: a.key for a in store.list_athletes()}
+    return [entry_json(e, keys.get(e.athlete_id, str(e.athlete_id))) for e in diary_of(store).entries(athlete_id)]
+
+
+def export_athlete(store: Store, athlete_id: int) -> dict[str, object]:
+    """Everything the diary holds about one athlete (their export: `syncd pain --export ATHLETE`)."""
+    athlete = store.get_athlete(athlete_id)
+    diary = diary_of(store)
+    return {
+        "athlete": athlete.key,
+        "advice_mode": diary.advice_mode(athlete_id) or "auto",
+        "entries": [
+            {**entry_json(e, athlete.key), "recorded_at": e.recorded_at.isoformat() if e.recorded_at else None}
+            for e in diary.entries(athlete_id)
+        ],
+    }
+
+
+def delete_athlete_diary(store: Store, athlete_id: int) -> int:
+    return diary_of(store).delete_athlete(athlete_id)
+
+
+# ---- what preceded flare-ups ---------------------------------------------------------------------------------
+
+
+def exposures(store: Store, athlete_id: int) -> list[ExposureSession]:
+    """Each activity once (a run on two platforms counts once), with what its flags measured."""
+    sessions: list[ExposureSession] = []
+    seen: set[str] = set()
+    for stored in store.iter_activities(athlete_id=athlete_id):
+        if stored.logical_group is not None:
+            if stored.logical_group in seen:
+                continue
+            seen.add(stored.logical_group)
+        activity = stored.activity
+        latest = store.latest_annotation(stored.id)
+        flags = {f.code: f for f in latest.flags} if latest is not None else {}
+        hard = flags.get(FlagCode.HARD_SURFACE)
+        hard_m = 0.0
+        if hard is not None:
+            for key in ("hard_m", "paved_m"):
+                value = hard.evidence.get(key)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    hard_m = float(value)
+                    break
+        sessions.append(
+            ExposureSession(
+                start_utc=activity.start_utc,
+                day=activity.start_local.date(),
+                sport=activity.sport,
+                duration_s=activity.duration_s or 0.0,
+                hard_m=hard_m,
+                descent_m=float(activity.elevation_loss_m or 0.0),
+                speed=FlagCode.SPEED_WORK in flags or activity.workout_type in (1, 3),
+                worn_shoes=FlagCode.WORN_SHOES in flags,
+            )
+        )
+    return sessions
+
+
+@dataclass(frozen=True)
+class AthleteAnalysis:
+    athlete_key: str
+    analysis: PainAnalysis
+
+
+def analysis_for(store: Store, athlete_id: int, advice: AdviceSettings | None = None) -> AthleteAnalysis:
+    threshold = (advice or AdviceSettings()).threshold
+    entries = diary_of(store).entries(athlete_id)
+    result = analyse(entries, exposures(store, athlete_id), AnalysisSettings(painful_from=threshold))
+    return AthleteAnalysis(store.get_athlete(athlete_id).key, result)
+
+
+def week_mode(store: Store, athlete_id: int, monday: date, advice: AdviceSettings) -> tuple[ModeDecision, str | None]:
+    """The digest's mode (as of the week's last day) and the analysis sentence, only when the evidence supports it."""
+    sunday = monday + timedelta(days=6)
+    settings = mode_settings(advice)
+    diary = diary_of(store)
+    entries = diary.entries(athlete_id, day_to=sunday)
+    fixed = diary.advice_mode(athlete_id)
+    end = datetime.combine(sunday + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    decision = choose_mode(
+        entries,
+        run_day=sunday,
+        run_start=end,
+        settings=settings,
+        athlete_mode=fixed if fixed in ("sore", "staying_well") else None,  # type: ignore[arg-type]
+    )
+    if not entries:
+        return decision, None
+    sentence = analysis_for(store, athlete_id, advice).analysis.digest_sentence()
+    return decision, sentence

@@ -1,0 +1,386 @@
+"""Use case: one account's incremental sync from any `Source` (Strava, Garmin Connect, a watched folder).
+
+One pass: list what changed since the cursor (less an overlap, at least the last `rescan` days) → diff against
+what is stored (store new and changed summaries; decide what each run still needs) → mark what vanished from the
+listing as deleted → fetch the detail of runs inside the annotation window, newest first (a tight budget goes to
+what the athlete just did) → group cross-platform twins (syncd.services.identity) → annotate every run in the
+window that lacks a current annotation, oldest first, and queue its notes → advance the cursor, never past a run
+still waiting for its detail.
+
+What a run still needs is decided in one place (`_needs_detail`, `_annotation_candidates`), from what is stored, so
+a pass killed at any point is finished by the next one (also by a one-shot `syncd sync`). Faults: a rate limit
+stops this account's fetching (the rest waits for the next poll); a transient fault defers that run to the next
+poll; a bad payload (non-JSON 200, wrong shape) defers that run with backoff and is reported as failed; a 404
+skips it; a refused token or an inactive app is raised for the caller to handle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from syncd.adapters.payload import PayloadError
+from syncd.adapters.platform_errors import PlatformError
+from syncd.domain.model import Activity
+from syncd.ports import Source, SourceSummary
+from syncd.services.annotating import AnnotationPolicy, annotate_stored, policy_for_athlete
+from syncd.services.identity import imported_streams, link_all, may_have_twins, retire_imported_twin
+
+if TYPE_CHECKING:
+    from syncd.ports import SyncStore
+    from syncd.records import AccountRecord
+
+FAILURE_KEY = "sync_failure"  # in an activity's raw data: the last bad payload, its attempts and the next try
+UNANNOTATED_KEY = "not_annotated_yet"  # in raw data: stored with new detail, not annotated since (a kill between)
+FAILURE_BACKOFF = timedelta(minutes=15)
+FAILURE_BACKOFF_MAX = timedelta(days=1)
+Providers = Callable[[Activity], Iterable[str]]
+log = structlog.stdlib.get_logger("syncd.sync")  # lazy: resolved after configure_logging
+
+
+def _no_providers(_activity: Activity) -> Iterable[str]:
+    return ()
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    annotation_window: timedelta = timedelta(days=30)
+    rescan: timedelta = timedelta(days=7)
+    # The first sync lists this far back before the window (None: everything). Listing is cheap and feeds load,
+    # cross-training and the feed; only runs inside the annotation window cost more.
+    first_history: timedelta | None = None
+    overlap: timedelta = timedelta(hours=2)
+    write_back_providers: Providers = _no_providers
+
+
+@dataclass
+class SyncReport:
+    account_id: int
+    listed: int = 0
+    stored: int = 0
+    detailed: int = 0
+    deleted: int = 0
+    annotated: int = 0
+    queued: int = 0
+    pending: int = 0
+    linked: int = 0  # activities found to be the same run as another platform's
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # bad payloads, deferred with backoff
+    stopped: str | None = None
+    resume_at: datetime | None = None
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """A run inside the annotation window whose detail must be fetched."""
+
+    summary: SourceSummary
+    stored_id: int
+    waiting: bool = False  # a bad payload's backoff has not elapsed yet
+
+
+@dataclass
+class _Pass:
+    store: SyncStore
+    account: AccountRecord
+    source: Source
+    options: PipelineOptions
+    now: datetime
+    report: SyncReport
+    after: datetime
+    seen: set[str] = field(default_factory=set)  # external ids listed (deletions are what is missing)
+    newest: datetime | None = None  # the newest listed start (the cursor)
+    complete: bool = False
+    wanted: list[_Wanted] = field(default_factory=list)
+    touched: list[int] = field(default_factory=list)
+    fetched: list[int] = field(default_factory=list)
+    pending: list[datetime] = field(default_factory=list)
+
+    @property
+    def window_start(self) -> datetime:
+        return self.now - self.options.annotation_window
+
+
+def sync_account(
+    store: SyncStore,
+    account: AccountRecord,
+    source: Source,
+    policy: AnnotationPolicy,
+    options: PipelineOptions,
+    *,
+    now: datetime,
+) -> SyncReport:
+    """Sync one account; raises a PlatformError that needs the caller (re-link, app inactive), never for one run."""
+    report = SyncReport(account.id, cursor=account.sync_cursor)
+    run = _Pass(store, account, source, options, now, report, _start(account, options, now))
+    _list_changed(run)
+    _delete_vanished(run)
+    _fetch_needed(run)
+    groups = link_all(store, _link_candidates(run))
+    run.report.linked = len(groups)
+    twins = {i for g in groups for i in g.activity_ids}
+    _annotate(run, policy, sorted(set(run.fetched) | twins | set(_unannotated(run, policy))))
+    run.report.cursor = _advance_cursor(run)
+    return run.report
+
+
+def _cursor_time(cursor: str | None) -> datetime | None:
+    return datetime.fromtimestamp(int(cursor), UTC) if cursor and cursor.isdigit() else None
+
+
+def _start(account: AccountRecord, options: PipelineOptions, now: datetime) -> datetime:
+    """Where the listing starts: the cursor less an overlap, at least the re-scan window; first sync: the history."""
+    cursor = _cursor_time(account.sync_cursor)
+    if cursor is not None:
+        return min(cursor - options.overlap, now - options.rescan)
+    if options.first_history is not None:
+        return now - options.annotation_window - options.first_history
+    return datetime.fromtimestamp(0, UTC)
+
+
+# ---- 1. list ---------------------------------------------------------------------------------------------------
+
+
+def _list_changed(run: _Pass) -> None:
+    """Each listed page read into the model and diffed against the store as it arrives: a first sync of years of
+    history holds one page at a time, never the whole list. A listing fault stops the listing (pages so far are
+    kept)."""
+    report = run.report
+    try:
+        for page in run.source.list_pages(run.after):
+            report.listed += len(page)
+            summaries = [s for s in (_read(run, payload) for payload in page) if s is not None]
+            for summary in summaries:
+                run.seen.add(summary.external_id)
+                start = summary.activity.start_utc
+                run.newest = start if run.newest is None else max(run.newest, start)
+            _diff_against_stored(run, summaries)
+        run.complete = True
+    except PlatformError as exc:
+        if exc.needs_relink or exc.app_inactive:
+            raise
+        report.stopped, report.resume_at = str(exc), exc.retry_after
+
+
+def _read(run: _Pass, payload: Mapping[str, Any]) -> SourceSummary | None:
+    try:
+        return run.source.read_summary(payload)
+    except PayloadError as exc:
+        raw_id = payload.get("id", payload.get("activityId"))
+        run.report.skipped.append((str(raw_id), str(exc)))
+        log.warning("payload_skipped", source=run.source.provider, activity_id=raw_id, error=str(exc))
+        return None
+
+
+# ---- 2. diff against stored -----------------------------------------------------------------------------------
+
+
+def _diff_against_stored(run: _Pass, summaries: Iterable[SourceSummary]) -> None:
+    """Store new and changed summaries; note the runs that need their detail.
+
+    A changed run that already has its detail keeps its stored summary until the new detail is in, so a pass that
+    stops before fetching it (rate limit, fault, kill) still sees the change next time.
+    """
+    for summary in summaries:
+        existing = run.store.find_activity_id(run.source.provider, summary.external_id)
+        raw: Mapping[str, Any] = {}
+        if existing is not None:
+            raw = run.store.get_activity(existing, with_streams=False).raw
+        changed = run.source.is_changed(summary.payload, raw)
+        needs = _needs_detail(run, summary, raw, changed)
+        stored_id = existing
+        if changed and not (needs and run.source.has_detail(raw)):
+            stored_id = _store_summary(run, summary, {k: v for k, v in raw.items() if k != FAILURE_KEY})
+        if needs and stored_id is not None:
+            run.wanted.append(_Wanted(summary, stored_id, waiting=_backing_off(raw, run.now)))
+
+
+def _needs_detail(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], changed: bool) -> bool:
+    """The one rule: a run inside the annotation window whose summary changed, whose detail was never stored, or
+    whose last fetch failed."""
+    activity = summary.activity
+    in_window = activity.sport.is_run and activity.start_utc >= run.window_start
+    return in_window and (changed or not run.source.has_detail(raw) or FAILURE_KEY in raw)
+
+
+def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any]) -> int | None:
+    try:
+        activity, record = run.source.summary_record(summary.payload, raw)
+    except PayloadError as exc:
+        run.report.skipped.append((summary.external_id, str(exc)))
+        return None
+    result = run.store.upsert_activity(run.account.athlete_id, activity, record)
+    run.report.stored += 1
+    run.touched.append(result.activity_id)
+    return result.activity_id
+
+
+def _backing_off(raw: Mapping[str, Any], now: datetime) -> bool:
+    failure = raw.get(FAILURE_KEY)
+    if not isinstance(failure, dict) or not isinstance(failure.get("retry_at"), str):
+        return False
+    return datetime.fromisoformat(failure["retry_at"]) > now
+
+
+# ---- 3. deletions ---------------------------------------------------------------------------------------------
+
+
+def _delete_vanished(run: _Pass) -> None:
+    """Activities missing from a complete listing of the re-scanned range were deleted on the source."""
+    if not run.complete or not run.source.deletes_missing:
+        return
+    since = run.after + timedelta(seconds=1)
+    provider = run.source.provider
+    stored = run.store.platform_ids_since(run.account.athlete_id, provider, since)  # ids and starts only
+    for external_id, start in stored:
+        if external_id not in run.seen and start <= run.now and run.store.mark_deleted(provider, external_id):
+            run.report.deleted += 1
+            log.info("activity_deleted", source=provider, activity_id=external_id)
+
+
+# ---- 4. fetch -------------------------------------------------------------------------------------------------
+
+
+def _fetch_needed(run: _Pass) -> None:
+    """Details newest first; a rate limit leaves the rest pending (the cursor stays before them)."""
+    wanted = sorted(run.wanted, key=lambda w: w.summary.activity.start_utc, reverse=True)
+    for index, item in enumerate(wanted):
+        start = item.summary.activity.start_utc
+        if run.report.resume_at is not None:
+            run.pending.extend(w.summary.activity.start_utc for w in wanted[index:])
+            break
+        if item.waiting:
+            run.pending.append(start)
+            continue
+        try:
+            run.fetched.append(_fetch_one(run, item.summary))
+            run.report.detailed += 1
+        except PlatformError as exc:
+            _fetch_failed(run, item, exc)
+        except PayloadError as exc:
+            _defer_bad_payload(run, item, exc)
+    run.report.pending = len(run.pending)
+
+
+def _fetch_one(run: _Pass, summary: SourceSummary) -> int:
+    provider, athlete_id = run.source.provider, run.account.athlete_id
+    fetched = run.source.fetch(summary, imported_streams(run.store, provider, summary.external_id))
+    if fetched.gear is not None:
+        run.store.upsert_gear(athlete_id, fetched.gear)
+    # marked until annotated: a pass killed in between leaves the mark, and the next pass annotates it
+    result = run.store.upsert_activity(athlete_id, fetched.activity, {**fetched.raw, UNANNOTATED_KEY: True})
+    retire_imported_twin(run.store, provider, summary.external_id)
+    run.touched.append(result.activity_id)
+    return result.activity_id
+
+
+def _fetch_failed(run: _Pass, item: _Wanted, exc: PlatformError) -> None:
+    """One outcome per kind of fault; only a re-link or an inactive app leaves the pass."""
+    ext_id, start = item.summary.external_id, item.summary.activity.start_utc
+    if exc.needs_relink or exc.app_inactive:
+        raise exc
+    if exc.retry_after is not None:
+        run.report.stopped, run.report.resume_at = str(exc), exc.retry_after
+        run.pending.append(start)
+    elif exc.bad_payload:
+        _defer_bad_payload(run, item, exc)
+    elif exc.permanent:
+        run.report.skipped.append((ext_id, str(exc)))
+        log.warning("activity_skipped", source=run.source.provider, activity_id=ext_id, error=str(exc))
+    else:  # transient faults that outlived their retries: try again next poll
+        run.pending.append(start)
+        run.report.skipped.append((ext_id, str(exc)))
+        log.warning("activity_deferred", source=run.source.provider, activity_id=ext_id, error=str(exc))
+
+
+def _defer_bad_payload(run: _Pass, item: _Wanted, exc: Exception) -> None:
+    """Keep the run pending, remember the failure with a growing backoff, report it as failed."""
+    stored = run.store.get_activity(item.stored_id, with_streams=False)
+    previous = stored.raw.get(FAILURE_KEY)
+    attempts = int(previous.get("attempts", 0)) + 1 if isinstance(previous, dict) else 1
+    retry_at = run.now + min(FAILURE_BACKOFF * 2 ** (attempts - 1), FAILURE_BACKOFF_MAX)
+    failure = {"attempts": attempts, "retry_at": retry_at.isoformat(), "error": str(exc)}
+    run.store.upsert_activity(
+        stored.athlete_id, replace(stored.activity, streams=None), {**stored.raw, FAILURE_KEY: failure}
+    )
+    run.pending.append(item.summary.activity.start_utc)
+    run.report.failed.append((item.summary.external_id, f"{exc}; will try again after {retry_at:%Y-%m-%d %H:%M} UTC"))
+    log.warning(
+        "activity_bad_payload",
+        source=run.source.provider,
+        activity_id=item.summary.external_id,
+        attempts=attempts,
+        error=str(exc),
+    )
+
+
+# ---- 5. twins, annotation -------------------------------------------------------------------------------------
+
+
+def _link_candidates(run: _Pass) -> list[int]:
+    """What this pass stored, and this source's runs still alone since the listing start (a twin may have come)."""
+    if not may_have_twins(run.source.provider):
+        return []
+    ids = list(dict.fromkeys(run.touched))
+    for stored in run.store.iter_activities(athlete_id=run.account.athlete_id, since=run.after):
+        alone = stored.activity.source.value == run.source.provider and stored.logical_group is None
+        if alone and stored.id not in ids:
+            ids.append(stored.id)
+    return ids
+
+
+def _unannotated(run: _Pass, policy: AnnotationPolicy) -> list[int]:
+    """This source's detailed runs inside the window without a current annotation: none of the current rules
+    version, or new detail stored since (marked until annotated)."""
+    version = policy_for_athlete(run.store, run.account.athlete_id, policy).version
+    found = []
+    for stored in run.store.iter_activities(athlete_id=run.account.athlete_id, since=run.window_start):
+        act = stored.activity
+        if act.source.value != run.source.provider or not act.sport.is_run or not run.source.has_detail(stored.raw):
+            continue
+        if stored.raw.get(UNANNOTATED_KEY):
+            found.append(stored.id)
+            continue
+        latest = run.store.latest_annotation(stored.id)
+        if latest is None or latest.rules_version != version:
+            found.append(stored.id)
+    return found
+
+
+def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> None:
+    """Runs inside the window, oldest first; one run's rules fault never stops the others."""
+    runs = [run.store.get_activity(i, with_streams=False) for i in ids]
+    runs = [s for s in runs if s.activity.sport.is_run and s.activity.start_utc >= run.window_start]
+    for stored in sorted(runs, key=lambda s: (s.activity.start_utc, s.id)):
+        try:
+            outcome = annotate_stored(
+                run.store, stored.id, policy, now=run.now, write_back_providers=run.options.write_back_providers
+            )
+        except Exception as exc:  # one activity's rules fault never stops the others
+            run.report.skipped.append((str(stored.id), f"annotation failed: {type(exc).__name__}: {exc}"))
+            log.warning("annotation_failed", activity_id=stored.id, error=str(exc))
+            continue
+        run.report.annotated += 1
+        run.report.queued += outcome.queued_writeback
+        if stored.raw.get(UNANNOTATED_KEY):
+            raw = {k: v for k, v in stored.raw.items() if k != UNANNOTATED_KEY}
+            run.store.upsert_activity(stored.athlete_id, stored.activity, raw)  # streams None: the stored ones stay
+
+
+# ---- 6. cursor ------------------------------------------------------------------------------------------------
+
+
+def _advance_cursor(run: _Pass) -> str | None:
+    """The newest start we are done with; never past a run still waiting for its detail."""
+    if run.pending:
+        return str(int((min(run.pending) - timedelta(seconds=1)).timestamp()))
+    if run.newest is None:
+        return run.account.sync_cursor
+    previous = _cursor_time(run.account.sync_cursor)
+    newest = int(run.newest.timestamp())
+    return str(max(newest, int(previous.timestamp()) if previous else 0))

@@ -1,0 +1,116 @@
+"""The pain forms in real headless Chromium: record pain for a run from its page (a person typing and pressing
+Record), a bad score answered with one line and nothing stored, a day without a run, the diary page with its chart;
+screenshots at 1280 and 390 px under test-artifacts/ for a human to look at."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from syncd.adapters.db import Store
+from syncd.adapters.db.pain_repository import diary_of
+from syncd.config import Settings
+from syncd.entrypoints.web.app import create_app
+from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.services.annotating import AnnotationPolicy
+from syncd.services.importing import import_paths
+from tests.e2e.cdp import CHROMIUM, Browser
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = ROOT / "tests" / "fixtures" / "real" / "2013-02-06-12-11-14.fit"
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium (.ci/run installs it)")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Store]]:
+    store = Store.open(f"sqlite:///{tmp_path / 'syncd.db'}")
+    athlete = store.ensure_athlete("local", name="Browser Runner")
+    assert not import_paths(store, athlete, [RUN], AnnotationPolicy()).failed
+    with serve_in_thread(create_app(store, Settings(state_dir=tmp_path, config_path=None))) as base:
+        yield base, store
+    store.close()
+
+
+def test_pain_forms_in_chromium(server: tuple[str, Store], tmp_path: Path) -> None:
+    base, store = server
+    diary = diary_of(store)
+    [run] = list(store.iter_activities())
+    ARTIFACTS.mkdir(exist_ok=True)
+    with Browser(tmp_path / "profile") as browser:
+        browser.goto(f"{base}/activities/{run.id}")
+        assert "Your back after this run" in browser.html()
+        browser.screenshot(ARTIFACTS / "pain-activity-1280.png", 1280)
+
+        # a score the server must refuse (form.submit() skips the browser's own min/max check)
+        browser.submit(
+            "const f = document.querySelector('.pain-run form');"
+            "f.querySelector('[name=score]').value = '11'; f.submit();"
+        )
+        page = browser.html()
+        assert "pain score must be a whole number from 0" in page and diary.entries() == []
+
+        # what a person does: type a score and a note, press Record
+        browser.submit(
+            "const g = document.querySelector('.pain-run form');"
+            "g.querySelector('[name=score]').value = '6'; g.querySelector('[name=note]').value = 'stiff <b>after</b>';"
+            "g.querySelector('button').click();"
+        )
+        page = browser.html()
+        assert 'role="status">Recorded.' in page and "Recorded: 6/10 (web): stiff &lt;b&gt;after&lt;/b&gt;" in page
+        [entry] = diary.entries()
+        assert (entry.score, entry.activity_id, entry.source.value, entry.day.isoformat()) == (
+            6,
+            run.id,
+            "web",
+            "2013-02-06",
+        )
+
+        # "woke up sore": a day without a run, from the diary page
+        browser.goto(f"{base}/pain")
+        browser.submit(
+            "const h = document.querySelector('.pain-form form');"
+            "h.querySelector('[name=date]').value = '2013-02-08'; h.querySelector('[name=score]').value = '3';"
+            "h.querySelector('[name=note]').value = 'woke up sore'; h.querySelector('button').click();"
+        )
+        page = browser.html()
+        assert "woke up sore" in page and "Advice mode:" in page and "<svg" in page
+        assert "Not enough entries yet" in page
+        assert sorted(e.day.isoformat() for e in diary.entries()) == ["2013-02-06", "2013-02-08"]
+        for width in (1280, 390):
+            shot = browser.screenshot(ARTIFACTS / f"pain-diary-{width}.png", width)
+            assert shot.stat().st_size > 10_000
+        browser.goto(f"{base}/activities/{run.id}")
+        browser.screenshot(ARTIFACTS / "pain-activity-390.png", 390)
+
+
+def test_cross_site_posts_and_forged_tokens_are_refused(server: tuple[str, Store]) -> None:
+    import urllib.error
+    import urllib.request
+
+    base, store = server
+    [run] = list(store.iter_activities())
+    body = f"csrf=forged&athlete={run.athlete_id}&activity_id={run.id}&score=5".encode()
+    for headers in ({"Origin": "https://evil.example"}, {}):
+        request = urllib.request.Request(
+            f"{base}/pain",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+            method="POST",
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 403
+    assert diary_of(store).entries() == []
+    # pain data is in neither the Atom feed nor the JSON API
+    from syncd.domain.pain import PainSource
+    from syncd.services.pain_diary import record_entry
+
+    record_entry(store, run.athlete_id, run.activity.start_local.date(), 7, source=PainSource.CLI, note="secret-note")
+    for path in ("/feed.atom", "/api/activities", f"/api/activities/{run.id}"):
+        with urllib.request.urlopen(base + path, timeout=10) as answer:
+            text = answer.read().decode()
+        assert "secret-note" not in text and "7/10" not in text

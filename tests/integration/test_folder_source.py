@@ -1,0 +1,100 @@
+"""The watched folder (`[folder] path`) through the one pipeline, on the real store: new and changed FIT/GPX/TCX
+files are stored and annotated, unchanged ones cost nothing, bad ones are reported, notes stay in syncd."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from syncd.adapters.db import Store
+from syncd.adapters.folder import FolderService
+from syncd.adapters.folder.service import folder_id
+from syncd.config import FolderSettings, Settings
+from syncd.entrypoints.wiring import LOCAL_ATHLETE, platform_services
+from syncd.services.annotating import AnnotationPolicy
+from syncd.services.importing import import_paths
+from tests.integration.conftest import FakeClock
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+EVERYTHING = timedelta(days=365 * 30)  # the fixtures are years old: annotate them all
+
+
+def _service(store: Store, folder: Path, clock: FakeClock) -> FolderService:
+    athlete = store.ensure_athlete(LOCAL_ATHLETE)
+    return FolderService(
+        store, folder, athlete_id=athlete, policy=AnnotationPolicy(), clock=clock, annotation_window=EVERYTHING
+    )
+
+
+def _due(store: Store, clock: FakeClock) -> None:
+    for account in store.claim_accounts("t", now=clock.now() + timedelta(days=1), lease_s=60, limit=10):
+        store.release_account(account.id, "t", next_due_at=clock.now())
+
+
+def test_new_files_are_stored_and_annotated_and_notes_stay_in_syncd(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    folder = tmp_path / "watch"
+    (folder / "2024").mkdir(parents=True)
+    shutil.copy(REAL / "run.fit", folder / "run.fit")
+    shutil.copy(REAL / "c2eb1b_6.tcx", folder / "2024" / "morning.tcx")
+    (folder / ".partial.fit").write_bytes(b"half a file")  # a sync app's temporary file: hidden, ignored
+    service = _service(store, folder, clock)
+
+    report = service.run_once("w1")
+
+    [outcome] = report.accounts
+    assert outcome.error is None and outcome.report is not None
+    assert outcome.report.listed == 2 and outcome.report.annotated == 2 and outcome.report.skipped == []
+    stored = list(store.iter_activities())
+    notes = [store.latest_annotation(s.id) for s in stored]
+    assert len(stored) == 2 and all(n is not None and n.note for n in notes)
+    assert store.counts().get("writeback_outbox", 0) == 0 and report.writeback is not None
+    assert report.writeback.outcomes == []
+
+    clock.advance(120)
+    _due(store, clock)
+    again = service.run_once("w1").accounts[0].report
+    assert again is not None and again.listed == 0 and again.annotated == 0
+
+
+def test_changed_bad_and_removed_files(store: Store, clock: FakeClock, tmp_path: Path) -> None:
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    shutil.copy(REAL / "run.fit", folder / "a.fit")
+    service = _service(store, folder, clock)
+    service.run_once("w1")
+
+    (folder / "broken.gpx").write_text("<gpx><trk>")
+    shutil.copy(REAL / "Morning_Run_with_H10.gpx", folder / "a.fit.gpx")
+    (folder / "a.fit").unlink()  # the sync app rotated it away: the run stays in syncd
+    _due(store, clock)
+    report = service.run_once("w1").accounts[0].report
+
+    assert report is not None and report.listed == 2
+    [(name, why)] = report.skipped
+    assert name == "broken.gpx" and "broken.gpx" in why and "\n" not in why
+    assert len(list(store.iter_activities())) == 2
+
+
+def test_a_file_also_imported_by_hand_is_one_activity(store: Store, clock: FakeClock, tmp_path: Path) -> None:
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    shutil.copy(REAL / "run.fit", folder / "run.fit")
+    athlete = store.ensure_athlete(LOCAL_ATHLETE)
+    import_paths(store, athlete, [REAL / "run.fit"], AnnotationPolicy())
+
+    _service(store, folder, clock).run_once("w1")
+
+    assert len(list(store.iter_activities())) == 1
+
+
+def test_the_folder_is_wired_from_its_config_key(store: Store, tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path, config_path=None, folder=FolderSettings(path=tmp_path / "watch"))
+    platforms = platform_services(settings, store)
+    assert [p.name for p in platforms] == ["folder"]
+    [account] = store.list_accounts()
+    assert account.provider == "folder" and account.external_id == folder_id(tmp_path / "watch")
+    long = Path("/srv/" + "a-very-long-folder-name/" * 5)
+    assert len(folder_id(long)) <= 64 and folder_id(long) != folder_id(long / "other")

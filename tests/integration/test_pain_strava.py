@@ -1,0 +1,125 @@
+"""The pain diary end to end: a #back tag typed into a Strava description (simulated Strava, the real stravalib
+client, the real store on SQLite and PostgreSQL) turns the next run's note to 'sore'; deleting the tag turns it back.
+The runner's own text stays byte for byte theirs; the score never reaches a note or the log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from syncd.adapters.db import Store
+from syncd.adapters.db.pain_repository import diary_of
+from syncd.domain.description import extract_athlete_text
+from syncd.domain.pain import PainSource
+from syncd.services.annotating import AnnotationPolicy, reannotate
+from syncd.services.pain_diary import refresh_recent_tags
+from syncd.testing import strava_harness as harness
+from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
+from syncd.testing.strava_server import StravaSimulator
+from tests.integration.conftest import FakeClock
+
+TAGGED = "Hills with Jo.\r\nFelt it on the descent \U0001f62c #back 6"
+
+
+@pytest.fixture
+def sim(clock: FakeClock) -> Iterator[StravaSimulator]:
+    with StravaSimulator(clock=clock.now) as server:
+        yield server
+
+
+def _add_run(sim: StravaSimulator, athlete: int, hours_ago: float, clock: FakeClock, description: str = "") -> int:
+    start = clock.now() - timedelta(hours=hours_ago)
+    run = synthetic_run(start, minutes=35, pace_s_per_km=330, seed=int(hours_ago))
+    assert run.streams is not None
+    detail = detail_payload(run, start=start, description=description)
+    return sim.add_activity(athlete, detail, streams_payload(run.streams))
+
+
+def test_a_tag_in_a_strava_description_makes_the_next_note_sore_and_deleting_it_undoes_that(
+    store: Store,
+    sim: StravaSimulator,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    athlete = sim.add_athlete(firstname="Ada", lastname="Runner").id
+    tagged = _add_run(sim, athlete, 40, clock, TAGGED)
+    harness.link(store, sim, athlete, clock=clock)
+    service = harness.service(store, sim, clock=clock)
+    caplog.set_level(logging.DEBUG)
+
+    service.run_once("w1")
+    diary = diary_of(store)
+    [entry] = diary.entries()
+    assert (entry.score, entry.source, entry.activity_id) == (
+        6,
+        PainSource.TAG,
+        store.find_activity_id("strava", str(tagged)),
+    )
+    tagged_text = sim.description(tagged)
+    assert tagged_text is not None
+    # the tagged run's own note is written before the tag counts; the runner's text is untouched
+    assert "Mode: staying well (no back pain logged)." in tagged_text
+    assert extract_athlete_text(tagged_text) == TAGGED.replace("\r\n", "\n") or tagged_text.startswith(TAGGED)
+
+    # the next run: sore mode, rest first, then the rehab advice; never the score
+    clock.advance(24 * 3600)
+    following = _add_run(sim, athlete, 2, clock)
+    service.run_once("w1")
+    note = sim.description(following)
+    assert note is not None
+    assert "Mode: sore (back pain logged in the last 7 days)." in note
+    assert "Rest a day or two first." in note
+    assert "6" not in note.split("Mode:")[1].splitlines()[0]
+    # the tagged run's text is still the runner's, byte for byte
+    assert sim.description(tagged) == tagged_text
+
+    # the runner deletes the tag: no webhook fires; the daily re-scan re-reads recent descriptions
+    sim.update_activity(tagged, description=tagged_text.replace(" #back 6", ""))
+    changed = refresh_recent_tags(store, {"strava": service.writer}, now=clock.now())
+    assert changed == 1 and diary.entries() == []
+    report = reannotate(store, AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",))
+    assert report.changed >= 1
+    service.drain("w1")
+    after = sim.description(following)
+    assert after is not None and "Mode: staying well" in after and "Mode: sore" not in after
+
+    # health data never reaches the log (structlog writes to stdout here; stdlib loggers to caplog)
+    logged = capsys.readouterr().out + "\n".join(r.getMessage() for r in caplog.records)
+    assert "pain_tag_read" in logged and "pain_tag_removed" in logged
+    assert "#back 6" not in logged and "score" not in logged.lower()
+
+
+def test_bad_tags_are_logged_and_change_nothing(
+    store: Store, sim: StravaSimulator, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    athlete = sim.add_athlete(firstname="Bo", lastname="Runner").id
+    _add_run(sim, athlete, 60, clock, "#back 3 ... actually #back 7")
+    _add_run(sim, athlete, 40, clock, "#back 12")
+    _add_run(sim, athlete, 20, clock, "pace 4:30/km, back 4 km easy")
+    harness.link(store, sim, athlete, clock=clock)
+    harness.service(store, sim, clock=clock).run_once("w1")
+    assert diary_of(store).entries() == []
+    logged = capsys.readouterr().out
+    assert logged.count("pain_tag_ignored") >= 2  # at annotation and again when the write-back re-reads
+    assert "#back tags with different scores" in logged and "a #back tag whose score is not a whole number" in logged
+    assert "12" not in "".join(line for line in logged.splitlines() if "pain_tag" in line)
+
+
+def test_unlinking_the_last_account_deletes_the_diary(store: Store, sim: StravaSimulator, clock: FakeClock) -> None:
+    from syncd.services.accounts import unlink
+    from syncd.services.pain_diary import export_athlete, record_entry
+
+    athlete = sim.add_athlete(firstname="Cy", lastname="Runner").id
+    _add_run(sim, athlete, 30, clock, "#back 5")
+    linked = harness.link(store, sim, athlete, clock=clock)
+    harness.service(store, sim, clock=clock).run_once("w1")
+    athlete_id = linked.athlete_id
+    record_entry(store, athlete_id, clock.now().date(), 2, source=PainSource.CLI, now=clock.now())
+    exported = export_athlete(store, athlete_id)
+    assert sorted(str(e["source"]) for e in exported["entries"]) == ["cli", "tag"]  # type: ignore[union-attr]
+    unlink(store, linked.account_id)
+    assert diary_of(store).entries() == []

@@ -1,0 +1,193 @@
+"""The webhook under hostile requests (issue 17, item 5): chunked bodies capped while streaming, forged events
+(another subscription id) refused before they can cost a Strava read, malformed bodies 400, nothing changed."""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from starlette.applications import Starlette
+
+from syncd.adapters.crypto import SecretBox
+from syncd.adapters.db import Store
+from syncd.config import Secret, Settings, StravaSettings
+from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.entrypoints.webhook import MAX_BODY, WebhookSink, webhook_routes
+
+OWNER = 4242
+FAR = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+class Harness:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.known: frozenset[int] | None = frozenset({101})
+        self.woken = 0
+        self.validated = 0
+        self.url = ""
+
+    def due(self) -> datetime:
+        [account] = self.store.list_accounts()
+        return account.next_due_at
+
+
+@pytest.fixture
+def hook(tmp_path: Path, secret_box: SecretBox) -> Iterator[Harness]:
+    store = Store.open(f"sqlite:///{tmp_path / 'syncd.db'}", secret_box=secret_box)
+    athlete = store.ensure_athlete("a")
+    account = store.upsert_account(athlete, "strava", str(OWNER), {"access_token": "t"})
+    store.claim_accounts("setup", now=datetime.now(UTC), lease_s=60, limit=1)
+    assert store.release_account(account, "setup", next_due_at=FAR)  # only an accepted event makes it due
+    harness = Harness(store)
+
+    def wake() -> None:
+        harness.woken += 1
+
+    def validated() -> None:
+        harness.validated += 1
+        harness.known = None
+
+    sink = WebhookSink(
+        store, on_due=wake, on_deauthorized=lambda *_: None, subscriptions=lambda: harness.known, on_validated=validated
+    )
+    settings = Settings(state_dir=tmp_path, config_path=None, strava=StravaSettings(webhook_verify_token=Secret("v")))
+    with serve_in_thread(Starlette(routes=webhook_routes(settings, sink))) as url:
+        harness.url = url + "/webhook/strava"
+        yield harness
+    store.close()
+
+
+def event(**changes: object) -> bytes:
+    body: dict[str, object] = {
+        "object_type": "activity",
+        "aspect_type": "create",
+        "object_id": 7,
+        "owner_id": OWNER,
+        "subscription_id": 101,
+        "event_time": 1,
+        "updates": {},
+    }
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+def test_an_event_from_our_subscription_makes_the_account_due(hook: Harness) -> None:
+    answer = requests.post(hook.url, data=event(), timeout=5)
+    assert answer.status_code == 200 and answer.json() == {"status": "sync queued"}
+    assert hook.due() < FAR - timedelta(days=365) and hook.woken == 1
+
+
+@pytest.mark.parametrize("subscription", [999, None])
+def test_a_forged_event_is_refused_and_changes_nothing(hook: Harness, subscription: int | None) -> None:
+    body = event(subscription_id=subscription) if subscription else event()
+    if subscription is None:
+        body = json.dumps({k: v for k, v in json.loads(body).items() if k != "subscription_id"}).encode()
+    answer = requests.post(hook.url, data=body, timeout=5)
+    assert answer.status_code == 403 and answer.json() == {"error": "unknown subscription_id"}
+    assert hook.due() == FAR and hook.woken == 0
+
+
+def test_without_a_subscription_every_event_is_forged(hook: Harness) -> None:
+    hook.known = frozenset()
+    assert requests.post(hook.url, data=event(), timeout=5).status_code == 403
+    assert hook.woken == 0
+
+
+def test_after_strava_validates_the_callback_events_are_accepted_until_the_id_is_known(hook: Harness) -> None:
+    hook.known = frozenset()
+    params = {"hub.mode": "subscribe", "hub.challenge": "c", "hub.verify_token": "v"}
+    assert requests.get(hook.url, params=params, timeout=5).json() == {"hub.challenge": "c"}
+    assert hook.validated == 1
+    assert requests.post(hook.url, data=event(subscription_id=555), timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b"null",
+        b'"x"',
+        b"\xff\xfe",
+        b"{" * 10_000,
+        b"[" * 60_000,
+        event(object_type=[]),
+        event(aspect_type={"a": 1}),
+        event(owner_id="4242"),
+        event(owner_id=True),
+        event(owner_id=-1),
+        event(owner_id=10**400),
+        event(object_id=1.5),
+        event(object_type="club"),
+        event(aspect_type="explode"),
+        event(updates=[1]),
+        event(subscription_id="101"),
+        event(subscription_id=0),
+    ],
+)
+def test_malformed_events_answer_400_and_change_nothing(hook: Harness, body: bytes) -> None:
+    answer = requests.post(hook.url, data=body, headers={"Content-Type": "application/json"}, timeout=5)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"].startswith("malformed event: ")
+    assert hook.due() == FAR and hook.woken == 0
+
+
+@pytest.mark.parametrize("length", ["99999999", "²", "1e3", "-1", "0x10", "1_0"])
+def test_bad_or_large_content_length_is_refused_before_reading(hook: Harness, length: str) -> None:
+    host, port = _address(hook.url)
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(f"POST /webhook/strava HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+        status = sock.recv(200).split(b"\r\n", 1)[0]
+    assert status.split()[1] in (b"400", b"413"), status
+
+
+def test_a_chunked_body_without_length_is_capped_while_streaming(hook: Harness) -> None:
+    """Chunks of 16 KiB, up to 64 MiB: the answer (413) must come after about MAX_BODY, not after the whole body."""
+    host, port = _address(hook.url)
+    chunk = b"x" * 16_384
+    sent = 0
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(b"POST /webhook/strava HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        answer = b""
+        deadline = time.monotonic() + 20
+        while sent < 64 * 2**20 and time.monotonic() < deadline:
+            try:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:  # the server answered and closed: that is the point
+                break
+            sent += len(chunk)
+            if select.select([sock], [], [], 0)[0]:
+                break
+        sock.settimeout(5)
+        try:
+            answer = sock.recv(200)
+        except OSError:
+            answer = b""
+    assert answer.startswith(b"HTTP/1.1 413"), answer
+    assert sent < 4 * 2**20, f"the server kept reading {sent} bytes"
+    assert sent >= MAX_BODY
+    assert hook.due() == FAR
+
+
+def _address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    return parts.hostname, parts.port
+
+
+def test_a_sender_that_gives_up_mid_body_changes_nothing(hook: Harness, capfd: pytest.CaptureFixture[str]) -> None:
+    host, port = _address(hook.url)
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"POST /webhook/strava HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    time.sleep(0.5)
+    assert requests.post(hook.url, data=event(), timeout=5).status_code == 200
+    assert "Traceback" not in capfd.readouterr().err

@@ -1,0 +1,412 @@
+"""In-memory fakes of the ports (syncd.ports), so the use cases run in milliseconds without a database or a server.
+
+They are small working implementations, not mocks: `MemoryStore` keeps activities, annotations, the outbox and
+twins in dicts with the semantics the database adapter documents; `ListSource` serves activities from a dict and
+can be told to fail a fetch with any exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from syncd.adapters.payload import PayloadError
+from syncd.domain.flags import Flag
+from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.model import Activity, Gear, Source, Sport, Streams
+from syncd.ports import FetchedActivity, RemoteDescription, SourceSummary
+from syncd.records import (
+    AccountRecord,
+    AnnotationRecord,
+    AthleteRecord,
+    OutboxItem,
+    PendingItem,
+    StoredActivity,
+    TwinFacts,
+    UpsertResult,
+)
+
+
+@dataclass
+class _Row:
+    id: int
+    athlete_id: int
+    activity: Activity
+    raw: dict[str, object]
+    logical_group: str | None = None
+    deleted: bool = False
+
+
+@dataclass
+class MemoryStore:
+    """The store ports (SyncStore) in memory."""
+
+    clock: Any = None
+    rows: dict[int, _Row] = field(default_factory=dict)
+    annotations: dict[int, list[AnnotationRecord]] = field(default_factory=dict)
+    outbox: list[tuple[int, str, str]] = field(default_factory=list)
+    gear: dict[tuple[int, str], Gear] = field(default_factory=dict)
+    writes: int = 0
+
+    def _now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.now(UTC)
+
+    # athletes
+    def get_athlete(self, athlete_id: int) -> AthleteRecord:
+        return AthleteRecord(athlete_id, f"a{athlete_id}", "Ada", None, "metric", None, False)
+
+    # activities
+    def upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
+        existing = self.find_activity_id(activity.source.value, activity.external_id)
+        if existing is None:
+            new_id = len(self.rows) + 1
+            self.rows[new_id] = _Row(new_id, athlete_id, activity, dict(raw))
+            self.writes += 1
+            return UpsertResult(new_id, created=True, changed=True)
+        row = self.rows[existing]
+        streams = activity.streams if activity.streams is not None else row.activity.streams
+        row.activity, row.raw, row.deleted, row.athlete_id = (
+            replace(activity, streams=streams),
+            dict(raw),
+            False,
+            athlete_id,
+        )
+        self.writes += 1
+        return UpsertResult(existing, created=False, changed=True)
+
+    def mark_deleted(self, source: str, external_id: str) -> bool:
+        found = self.find_activity_id(source, external_id)
+        if found is None or self.rows[found].deleted:
+            return False
+        self.rows[found].deleted = True
+        return True
+
+    def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
+        row = self.rows[activity_id]
+        activity = row.activity if with_streams else replace(row.activity, streams=None)
+        return StoredActivity(row.id, row.athlete_id, activity, dict(row.raw), row.logical_group)
+
+    def find_activity_id(self, source: str, external_id: str) -> int | None:
+        for row in self.rows.values():
+            if row.activity.source.value == source and row.activity.external_id == external_id:
+                return row.id
+        return None
+
+    def iter_activities(
+        self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
+    ) -> Iterator[StoredActivity]:
+        rows = [
+            r
+            for r in self.rows.values()
+            if not r.deleted
+            and (athlete_id is None or r.athlete_id == athlete_id)
+            and (since is None or r.activity.start_utc >= since)
+        ]
+        for row in sorted(rows, key=lambda r: (r.activity.start_utc, r.id)):
+            yield self.get_activity(row.id, with_streams=with_streams)
+
+    def platform_ids_since(self, athlete_id: int, source: str, since: datetime) -> list[tuple[str, datetime]]:
+        return [
+            (s.activity.external_id, s.activity.start_utc)
+            for s in self.iter_activities(athlete_id=athlete_id, since=since)
+            if s.activity.source.value == source
+        ]
+
+    def history(
+        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
+    ) -> list[HistoryEntry]:
+        excluded_group = self.rows[exclude_id].logical_group if exclude_id in self.rows else None
+        seen: set[str] = set()
+        entries = []
+        for stored in self.iter_activities(athlete_id=athlete_id, since=start):
+            group = stored.logical_group
+            if stored.activity.start_utc >= end or stored.id == exclude_id or (group and group == excluded_group):
+                continue
+            if group is not None and group in seen:
+                continue
+            if group is not None:
+                seen.add(group)
+            entries.append(summarize(stored.activity))
+        return entries
+
+    def upsert_gear(self, athlete_id: int, gear: Gear) -> None:
+        self.gear[(athlete_id, gear.gear_id)] = gear
+
+    def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None:
+        return self.gear.get((athlete_id, gear_id))
+
+    def gear_distance_after(self, athlete_id: int, gear_id: str, after: datetime) -> float:
+        groups: set[str] = set()
+        total = 0.0
+        for row in self.rows.values():
+            a = row.activity
+            if row.deleted or row.athlete_id != athlete_id or a.gear_id != gear_id or a.start_utc <= after:
+                continue
+            if row.logical_group is not None:
+                if row.logical_group in groups:
+                    continue
+                groups.add(row.logical_group)
+            total += a.distance_m or 0.0
+        return total
+
+    # twins
+    def _facts(self, row: _Row) -> TwinFacts:
+        a = row.activity
+        return TwinFacts(
+            row.id, row.athlete_id, a.source.value, a.external_id, a.sport.value, a.start_utc, a.distance_m,
+            a.duration_s, row.logical_group,
+        )  # fmt: skip
+
+    def twin_facts(self, activity_id: int) -> TwinFacts | None:
+        row = self.rows.get(activity_id)
+        return None if row is None or row.deleted else self._facts(row)
+
+    def twins_near(
+        self, athlete_id: int, start: datetime, within: timedelta, sources: Sequence[str]
+    ) -> list[TwinFacts]:
+        return [
+            self._facts(r)
+            for r in self.rows.values()
+            if not r.deleted
+            and r.athlete_id == athlete_id
+            and r.activity.source.value in sources
+            and abs(r.activity.start_utc - start) <= within
+        ]
+
+    def group_members(self, group: str) -> list[TwinFacts]:
+        return [self._facts(r) for r in self.rows.values() if r.logical_group == group and not r.deleted]
+
+    def set_logical_group(self, activity_ids: Sequence[int], group: str | None) -> None:
+        for activity_id in activity_ids:
+            self.rows[activity_id].logical_group = group
+
+    # annotations and the outbox
+    def save_annotation(
+        self,
+        activity_id: int,
+        rules_version: str,
+        flags: Sequence[Flag],
+        note: str | None,
+        *,
+        write_back_to: Sequence[str] = (),
+    ) -> bool:
+        history = self.annotations.setdefault(activity_id, [])
+        if history and (history[-1].rules_version, history[-1].flags, history[-1].note) == (
+            rules_version,
+            tuple(flags),
+            note,
+        ):
+            return False
+        history.append(AnnotationRecord(len(history) + 1, activity_id, rules_version, tuple(flags), note, self._now()))
+        for provider in write_back_to:
+            if note is not None:
+                self.enqueue_writeback(activity_id, provider, note)
+        return True
+
+    def latest_annotation(self, activity_id: int) -> AnnotationRecord | None:
+        history = self.annotations.get(activity_id)
+        return history[-1] if history else None
+
+    def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
+        self.outbox = [item for item in self.outbox if item[:2] != (activity_id, provider)]
+        self.outbox.append((activity_id, provider, note))
+        return len(self.outbox)
+
+
+def account_record(athlete_id: int = 1, cursor: str | None = None, provider: str = "strava") -> AccountRecord:
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    return AccountRecord(1, athlete_id, provider, "ext", True, "ok", None, cursor, now, None, None)
+
+
+account = account_record
+
+
+def run_streams(minutes: float = 40.0) -> Streams:
+    """A steady flat run: one sample a second, 3 m/s."""
+    t = np.arange(0.0, minutes * 60.0, 1.0)
+    return Streams(time_s=t, distance_m=t * 3.0, speed_mps=np.full_like(t, 3.0))
+
+
+@dataclass
+class ListSource:
+    """A source of activities held in a dict; `failures[ext_id]` are raised, one per fetch, before succeeding."""
+
+    source: Source = Source.STRAVA
+    activities: dict[str, Activity] = field(default_factory=dict)
+    failures: dict[str, list[Exception]] = field(default_factory=dict)
+    list_error: Exception | None = None
+    fetches: list[str] = field(default_factory=list)
+    deletes_missing: bool = True
+
+    @property
+    def provider(self) -> str:
+        return self.source.value
+
+    def add_run(self, ext_id: str, start: datetime, *, sport: Sport = Sport.RUN, name: str = "Run") -> Activity:
+        activity = Activity(
+            self.source, ext_id, sport, sport.value, start, name=name, distance_m=7200.0, moving_s=2400.0,
+            elapsed_s=2400.0, streams=run_streams(),
+        )  # fmt: skip
+        self.activities[ext_id] = activity
+        return activity
+
+    def list_pages(self, after: datetime) -> Iterator[Sequence[Mapping[str, Any]]]:
+        if self.list_error is not None:
+            raise self.list_error
+        listed = sorted((a for a in self.activities.values() if a.start_utc > after), key=lambda a: a.start_utc)
+        yield [{"id": a.external_id, "name": a.name, "sport": a.sport.value} for a in listed]
+
+    def read_summary(self, payload: Mapping[str, Any]) -> SourceSummary:
+        activity = self.activities.get(str(payload["id"]))
+        if activity is None:
+            raise PayloadError(f"unknown activity {payload['id']}")
+        return SourceSummary(activity.external_id, replace(activity, streams=None), payload)
+
+    def is_changed(self, payload: Mapping[str, Any], stored_raw: Mapping[str, Any]) -> bool:
+        return stored_raw.get("summary") != dict(payload)
+
+    def has_detail(self, stored_raw: Mapping[str, Any]) -> bool:
+        return isinstance(stored_raw.get("detail"), dict)
+
+    def summary_record(
+        self, payload: Mapping[str, Any], stored_raw: Mapping[str, Any]
+    ) -> tuple[Activity, Mapping[str, Any]]:
+        activity = self.activities[str(payload["id"])]
+        return replace(activity, streams=None), {"summary": dict(payload), "detail": stored_raw.get("detail")}
+
+    def fetch(self, summary: SourceSummary, known_streams: Streams | None) -> FetchedActivity:
+        self.fetches.append(summary.external_id)
+        pending = self.failures.get(summary.external_id)
+        if pending:
+            raise pending.pop(0)
+        activity = self.activities[summary.external_id]
+        return FetchedActivity(activity, {"summary": dict(summary.payload), "detail": {"name": activity.name}})
+
+
+@dataclass
+class MemoryOutbox:
+    """The write-back outbox ports (WritebackStore) in memory, over a MemoryStore's activities."""
+
+    activities: MemoryStore
+    items: dict[int, OutboxItem] = field(default_factory=dict)
+    status: dict[int, str] = field(default_factory=dict)
+    retry_at: dict[int, datetime | None] = field(default_factory=dict)
+    results: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def outbox_log(self) -> MemoryOutbox:
+        return self
+
+    def add(self, activity_id: int, provider: str, note: str) -> int:
+        item_id = len(self.items) + 1
+        now = datetime(2026, 11, 23, tzinfo=UTC)
+        self.items[item_id] = OutboxItem(item_id, activity_id, provider, note, 0, "", now, None)
+        self.status[item_id] = "pending"
+        return item_id
+
+    def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
+        return self.activities.get_activity(activity_id, with_streams=with_streams)
+
+    def get_athlete(self, athlete_id: int) -> AthleteRecord:
+        return self.activities.get_athlete(athlete_id)
+
+    def claim_writebacks(
+        self, worker: str, *, now: datetime, lease_s: float, limit: int, providers: Collection[str] | None = None
+    ) -> list[OutboxItem]:
+        due = [
+            replace(item, attempts=item.attempts + 1, lease_owner=worker)
+            for item in self.items.values()
+            if self.status[item.id] == "pending" and (providers is None or item.provider in providers)
+        ][:limit]
+        for item in due:
+            self.items[item.id], self.status[item.id] = item, "claimed"
+        return due
+
+    def complete_writeback(self, item_id: int, worker: str) -> bool:
+        self.status[item_id] = "done"
+        return True
+
+    def fail_writeback(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool:
+        self.status[item_id], self.retry_at[item_id] = ("pending" if retry_at else "failed"), retry_at
+        return True
+
+    def was_written(self, activity_id: int, provider: str) -> bool:
+        return any(
+            self.items[i].activity_id == activity_id and self.items[i].provider == provider and r.get("written")
+            for i, r in self.results.items()
+        )
+
+    def record_result(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool:
+        self.results[item_id] = dict(payload)
+        return True
+
+    def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
+        return [
+            PendingItem(i.id, i.activity_id, i.provider, i.note)
+            for i in self.items.values()
+            if self.status[i.id] == "pending" and (providers is None or i.provider in providers)
+        ][:limit]
+
+
+@dataclass
+class MemoryPlatform:
+    """A platform's descriptions in memory (the DescriptionWriter port); `faults` are raised, one per call."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    private: bool = False
+    faults: list[Exception] = field(default_factory=list)
+    max_length: int | None = None
+    writes: int = 0
+
+    def read_description(self, athlete_id: int, external_id: str) -> RemoteDescription:
+        if self.faults:
+            raise self.faults.pop(0)
+        return RemoteDescription(self.texts.get(external_id), self.private)
+
+    def write_description(self, athlete_id: int, external_id: str, text: str) -> None:
+        self.writes += 1
+        self.texts[external_id] = text
+
+
+@dataclass
+class MemoryAccounts(MemoryStore):
+    """MemoryStore plus linked accounts with leases (AccountSyncStore)."""
+
+    accounts: dict[int, AccountRecord] = field(default_factory=dict)
+
+    def link(self, athlete_id: int = 1, provider: str = "strava") -> AccountRecord:
+        account = replace(account_record(athlete_id, provider=provider), id=len(self.accounts) + 1)
+        self.accounts[account.id] = account
+        return account
+
+    def list_accounts(self) -> list[AccountRecord]:
+        return list(self.accounts.values())
+
+    def claim_accounts(
+        self, worker: str, *, now: datetime, lease_s: float, limit: int, provider: str | None = None
+    ) -> list[AccountRecord]:
+        due = [
+            a
+            for a in self.accounts.values()
+            if a.state == "ok" and a.next_due_at <= now and a.lease_owner is None and provider in (None, a.provider)
+        ][:limit]
+        for a in due:
+            self.accounts[a.id] = replace(a, lease_owner=worker, lease_expires_at=now + timedelta(seconds=lease_s))
+        return [self.accounts[a.id] for a in due]
+
+    def release_account(
+        self, account_id: int, worker: str, *, next_due_at: datetime, sync_cursor: str | None = None
+    ) -> bool:
+        a = self.accounts[account_id]
+        cursor = sync_cursor if sync_cursor is not None else a.sync_cursor
+        self.accounts[account_id] = replace(
+            a, lease_owner=None, lease_expires_at=None, next_due_at=next_due_at, sync_cursor=cursor
+        )
+        return True
+
+    def set_account_state(self, account_id: int, state: str, message: str | None = None) -> None:
+        self.accounts[account_id] = replace(self.accounts[account_id], state=state, state_message=message)
