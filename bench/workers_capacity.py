@@ -150,7 +150,7 @@ def main() -> None:
         hook = with_webhook(costs, per_week / 7)
         print(
             f"  webhook on, {per_week:g} runs/athlete/week: {hook.athletes:.0f} athletes, {hook.runs_per_day:.0f} "
-            "runs/day (each run noted within a minute or so)"
+            "runs/day"
         )
     hourly, six_hourly = polled_athletes(costs, 1.0), polled_athletes(costs, 6.0)
     print(
