@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -146,11 +146,14 @@ def main() -> None:
         f"Strava default limits {DEFAULT_READ_SHORT_LIMIT}/{DEFAULT_SHORT_LIMIT} per 15 min, "
         f"{DEFAULT_READ_DAILY_LIMIT}/{DEFAULT_DAILY_LIMIT} a day (reads/all), write reserve {WRITE_RESERVE}:"
     )
+    # With several workers the note may be written by another worker than the one that fetched the detail: it
+    # reads the description first (bench/workers_bench.py measured up to ~0.8 extra reads per run with 4 workers).
+    shared = replace(costs, run_reads=costs.run_reads + 1)
     for per_week in args.runs_per_week:
-        hook = with_webhook(costs, per_week / 7)
+        hook, worst = with_webhook(costs, per_week / 7), with_webhook(shared, per_week / 7)
         print(
             f"  webhook on, {per_week:g} runs/athlete/week: {hook.athletes:.0f} athletes, {hook.runs_per_day:.0f} "
-            "runs/day"
+            f"runs/day ({worst.athletes:.0f} athletes if every note costs the extra read)"
         )
     hourly, six_hourly = polled_athletes(costs, 1.0), polled_athletes(costs, 6.0)
     print(
