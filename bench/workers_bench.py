@@ -98,19 +98,20 @@ def main() -> None:
     reads_per_run = 2.0  # detail + streams; the write-back reuses the just-fetched description
     writes_per_run = 1.0
     print("one Strava application with the default limits:")
+    polls = 0.25 * DEFAULT_READ_DAILY_LIMIT  # list reads a day for polling at the default 25 % share
     for runs_per_day in (1.0, 2.0):
         with_webhook = min(
             DEFAULT_READ_DAILY_LIMIT / (1 + reads_per_run * runs_per_day),
             DEFAULT_DAILY_LIMIT / (1 + (reads_per_run + writes_per_run) * runs_per_day),
         )
-        polls = 0.25 * DEFAULT_READ_DAILY_LIMIT  # 250 list reads a day for polling (default share)
-        left = DEFAULT_READ_DAILY_LIMIT - polls
-        without = min(left / (reads_per_run * runs_per_day), DEFAULT_DAILY_LIMIT / (1 + 3 * runs_per_day))
+        runs_polling = (DEFAULT_READ_DAILY_LIMIT - polls) / reads_per_run
         print(
             f"  {runs_per_day:.0f} run(s)/athlete/day: webhook on -> about {with_webhook:.0f} athletes, "
-            f"{with_webhook * runs_per_day:.0f} runs/day; polling only -> about {without:.0f} athletes "
-            f"(each polled every {max(15, 24 * 60 * without / polls):.0f} min), {without * runs_per_day:.0f} runs/day"
+            f"{with_webhook * runs_per_day:.0f} runs/day; polling only -> at most {runs_polling:.0f} runs/day, "
+            f"about {runs_polling / runs_per_day:.0f} athletes"
         )
+    for athletes in (10, 50, 200):
+        print(f"  polling only, {athletes} athletes: each polled every {max(15.0, 1440 * athletes / polls):.0f} min")
     print(
         f"  15-minute windows: {DEFAULT_READ_SHORT_LIMIT} reads / {DEFAULT_SHORT_LIMIT} requests = at most "
         f"{DEFAULT_READ_SHORT_LIMIT // 2} new runs per 15 minutes at 2 reads each (a burst beyond waits for the "
