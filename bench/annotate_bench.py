@@ -1,7 +1,8 @@
 """Annotation throughput of the whole rule set from in-memory streams (1-hour runs at 1 Hz).
 
-Target (issue 3): >= 500 activities/s on one core. Run: `.venv/bin/python -m bench.annotate_bench`.
-Also reports the time per rule, so a slow rule is easy to find.
+Target (issue 13): >= 1,000 activities/s on one core. Run: `.venv/bin/python -m bench.annotate_bench`.
+Also reports the time per rule, so a slow rule is easy to find. Rates use the process's CPU time (one core's
+work, not wall time), so a busy shared machine does not halve the figure; wall-clock rates are shown beside.
 """
 
 from __future__ import annotations
@@ -33,25 +34,29 @@ def main() -> None:
     for ctx in fresh_contexts()[:5]:  # warm-up (imports)
         evaluate(ctx)
     rates = []
+    walls = []
     for _ in range(args.rounds):
         contexts = fresh_contexts()
-        begin = time.perf_counter()
+        begin, wall = time.process_time(), time.perf_counter()
         for ctx in contexts:
             evaluate(ctx)
-        rates.append(len(contexts) / (time.perf_counter() - begin))
+        rates.append(len(contexts) / (time.process_time() - begin))
+        walls.append(len(contexts) / (time.perf_counter() - wall))
     print(
-        f"whole rule set: {statistics.median(rates):.0f} activities/s (median of {args.rounds} rounds, "
-        f"{args.activities} one-hour 1 Hz runs, 40 history entries each; rounds: "
+        f"whole rule set: {statistics.median(rates):.0f} activities/s per core (CPU time; median of {args.rounds} "
+        f"rounds, {args.activities} one-hour 1 Hz runs, 40 history entries each; rounds: "
         + ", ".join(f"{r:.0f}" for r in rates)
+        + "; wall clock: "
+        + ", ".join(f"{r:.0f}" for r in walls)
         + ")"
     )
     print("per rule, each on fresh contexts (a rule that shares derived data pays for computing it here):")
     for module in RULE_MODULES:
         contexts = fresh_contexts()
-        begin = time.perf_counter()
+        begin = time.process_time()
         for ctx in contexts:
             module.evaluate(ctx)
-        per = (time.perf_counter() - begin) / len(contexts) * 1e6
+        per = (time.process_time() - begin) / len(contexts) * 1e6
         print(f"  {module.__name__.rsplit('.', 1)[-1]:<20} {per:8.1f} µs/activity")
 
 

@@ -188,7 +188,8 @@ def _speed_work(ev: Evidence, units: Units) -> str:
     if pace is not None:
         effort = f"{effort or 'fast running'} at {format_pace(pace, units)}"
         if easy is not None:
-            effort += f" (easy pace {format_pace(easy, units)})"
+            own = _text(ev, "easy_source") == "this_run"
+            effort += f" ({"this run's easy parts" if own else 'your easy pace'} {format_pace(easy, units)})"
     trigger = _text(ev, "trigger") or ""
     zones = f"{round(zone_share)}% of the time in top heart-rate zones" if zone_share is not None else None
     return _join([effort, zones, None if zones and trigger == "hr_zones" else _TRIGGERS.get(trigger)])
@@ -198,7 +199,7 @@ def _speed_work(ev: Evidence, units: Units) -> str:
 _TRIGGERS: Mapping[str, str] = {
     "laps": "interval laps",
     "intervals": "repeated fast efforts",
-    "race": "a race",
+    "race": "a race effort",
     "workout": "marked as a workout",
     "tempo": "a sustained tempo effort",
     "hr_zones": "much time in top heart-rate zones",
@@ -206,23 +207,35 @@ _TRIGGERS: Mapping[str, str] = {
 
 
 def _no_warmup(ev: Evidence, units: Units) -> str:
+    """What happened at the start, in the runner's words: "started at 4:10 /km, the pace of the rest of the run"."""
     first = _positive(ev, "first_pace_s_per_km")
     main = _positive(ev, "main_pace_s_per_km")
     window_s = _positive(ev, "window_s")
     window_m = _positive(ev, "window_m")
+    grade = _num(ev, "opening_grade_pct")
+    flat = _positive(ev, "first_flat_pace_s_per_km")
+    if _text(ev, "kind") == "too_short" and main is not None:
+        if window_s is None or window_s < 30:
+            return f"the fast efforts ({format_pace(main, units)}) began from the first step"
+        jog = f" at {format_pace(first, units)}" if first is not None else ""
+        return f"only {format_duration(window_s)}{jog} before the first fast effort ({format_pace(main, units)})"
+    if first is None:
+        return f"hard from the start ({format_pace(main, units)})" if main is not None else ""
     if window_s is not None:
         opening = f"first {format_duration(window_s)}"
     elif window_m is not None:
         opening = f"first {format_distance(window_m, units)}"
     else:
         opening = "start"
-    if first is not None and main is not None:
-        return f"{opening} at {format_pace(first, units)} vs {format_pace(main, units)} for the hard part"
-    if first is not None:
+    if grade is not None and grade > 0 and flat is not None:
+        hill = f"{opening} at {format_pace(first, units)} up a {grade:.0f}% climb"
+        then = f" (then {format_pace(main, units)})" if main is not None else ""
+        return f"{hill}, as hard as {format_pace(flat, units)} on the flat{then}"
+    if main is None:
         return f"{opening} at {format_pace(first, units)}, not clearly easier"
-    if main is not None:
-        return f"hard from the start ({format_pace(main, units)})"
-    return ""
+    if abs(first - main) <= 0.03 * main:
+        return f"started at {format_pace(first, units)}, the pace of the rest of the run"
+    return f"{opening} at {format_pace(first, units)}, barely slower than the {format_pace(main, units)} that followed"
 
 
 def _worn_shoes(ev: Evidence, units: Units) -> str:
@@ -260,7 +273,12 @@ def _load_spike(ev: Evidence, units: Units) -> str:
 
 def _monotony(ev: Evidence, units: Units) -> str:
     value = _nonneg(ev, "monotony")
-    return f"{_ratio(value)} this week (similar load day after day)" if value is not None else ""
+    if value is None:
+        return ""
+    load = _nonneg(ev, "week_load")
+    unit = _LOAD_UNITS.get((_text(ev, "load_unit") or "").lower())
+    amount = f", {round(load)} {unit}" if load is not None and unit is not None else ""
+    return f"these 7 days were alike, day after day (monotony {_ratio(value)}{amount})"
 
 
 def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
@@ -268,7 +286,7 @@ def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
         sessions = _nonneg(ev, "sessions")
         target = _positive(ev, "target")
         week = _text(ev, "week")
-        when = f"in week {week}" if week else "this week"
+        when = f"last week ({week})" if week else "last week"
         if sessions is not None and target is not None:
             return f"{_count(sessions)} of {_count(target)} {kind} sessions {when}"
         if sessions is not None:
@@ -314,19 +332,34 @@ def line_severity(line: str) -> Severity | None:
     return _MARK_TO_SEVERITY.get(stripped[0])
 
 
+def data_gaps_line(gaps: Sequence[str]) -> str | None:
+    """ "Not enough data for speed work and warm-up (no usable distance or speed over time)." or None."""
+    return f"Not enough data for {'; '.join(gaps)}." if gaps else None
+
+
 def render_note(
     flags: Sequence[Flag],
     *,
     units: Literal["metric", "imperial"] = "metric",
     when_clean: Literal["line", "none"] = "line",
+    data_gaps: Sequence[str] = (),
 ) -> str | None:
-    """The note text (without the description markers), most severe flag first, or the clean line / None."""
+    """The note text (without the description markers), most severe flag first, or the clean line / None.
+
+    `data_gaps` (from the rules' Annotation) adds one line saying what the recording was too thin to judge, so a
+    clean note on a one-sample file does not read as "all clear".
+    """
     system = check_units(units)
     if when_clean not in ("line", "none"):
         raise ValueError(f"unknown when_clean {when_clean!r}: use 'line' or 'none'")
+    gaps = data_gaps_line(data_gaps)
     if not flags:
-        return CLEAN_LINE if when_clean == "line" else None
+        if when_clean != "line":
+            return None
+        return CLEAN_LINE if gaps is None else f"{CLEAN_LINE}\n{gaps}"
     ordered = sorted(flags, key=lambda flag: -flag.severity.rank)  # stable: rule order breaks ties
     lines = [render_flag(flag, system) for flag in ordered]
+    if gaps is not None:
+        lines.append(gaps)
     lines.append(CLOSING_LINE)
     return "\n".join(lines)

@@ -8,12 +8,10 @@ without Python loops over samples (loops run over segments only), so a 1-hour ru
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from syncd.domain.history import HistoryEntry
 from syncd.domain.model import BoolArray, FloatArray, Streams
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -32,9 +30,6 @@ DESCENT_HYSTERESIS_M = 3.0
 # years, GPS teleporting across the globe) must not size one: 2 million points covers 7 days at 0.5 Hz and
 # 20,000 km at 10 m; anything larger is treated as "no usable profile".
 MAX_GRID_POINTS = 2_000_000
-# Strava workout_type values for runs that mean hard effort (0 default, 1 race, 2 long run, 3 workout).
-STRAVA_RUN_RACE = 1
-STRAVA_RUN_WORKOUT = 3
 
 IntArray = np.ndarray[tuple[int], np.dtype[np.intp]]
 
@@ -420,34 +415,24 @@ def _widen(spans: list[tuple[int, int]], speed: FloatArray, csum: FloatArray) ->
     return widened
 
 
-def easy_speed_from_history(
-    history: Sequence[HistoryEntry], percentile: float = 30.0, min_runs: int = 3
-) -> float | None:
-    """The athlete's own easy speed: a low percentile of recent runs' average speeds.
-
-    Races and workouts (Strava workout_type 1 and 3) are left out: they are not easy by definition. None with fewer
-    than `min_runs` usable runs: rules then judge the run on its own structure.
-    """
-    return _easy_speed(history, percentile, min_runs)
+# Grade-adjusted speed (the usual rule of thumb behind "grade-adjusted pace"): each 1 % of climb costs about 3.3 %
+# of speed for the same effort, each 1 % of descent gives back about 1.8 % (down to -15 %).
+UPHILL_COST_PER_PCT = 0.033
+DOWNHILL_GAIN_PER_PCT = 0.018
 
 
-def _easy_speed(history: Sequence[HistoryEntry], percentile: float, min_runs: int) -> float | None:
-    speeds = [
-        entry.average_speed_mps
-        for entry in history
-        if entry.sport.is_run
-        and entry.workout_type not in (STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT)
-        and entry.average_speed_mps is not None
-        and entry.average_speed_mps > STOPPED_MPS
-    ]
-    if len(speeds) < min_runs:
+def flat_speed(speed_mps: float, grade_pct: float) -> float:
+    """The speed the same effort would give on the flat: climbing is slower for the effort, descending faster."""
+    g = min(max(grade_pct, -15.0), 20.0)
+    return speed_mps * (1 + (UPHILL_COST_PER_PCT if g > 0 else DOWNHILL_GAIN_PER_PCT) * g)
+
+
+def grade_pct(profile: AltitudeProfile | None, d0: float, d1: float, min_length_m: float = 100.0) -> float | None:
+    """Average grade (%) between two distances on a cleaned profile; None when unknown or too short to say."""
+    if profile is None or d1 - d0 < min_length_m:
         return None
-    # Linear-interpolation percentile (numpy's default) on a short list: plain Python is faster than np.percentile.
-    ordered = sorted(speeds)
-    rank = (len(ordered) - 1) * percentile / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    a0, a1 = np.interp([d0, d1], profile.distance_m, profile.altitude_m)
+    return float((a1 - a0) / (d1 - d0) * 100.0)
 
 
 def pace_s_per_km(speed_mps: float | None) -> float | None:

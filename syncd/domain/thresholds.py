@@ -23,9 +23,14 @@ class Thresholds:
     speed_work_faster_than_easy_pct: float = 10.0
     speed_work_min_reps: int = 3
     speed_work_top_zone_share_pct: float = 20.0
-    # top HR zones = Z4+Z5 of the 5-zone %max-HR model; easy pace = this percentile of recent runs' speeds
+    # top HR zones = Z4+Z5 of the 5-zone %max-HR model
     speed_work_top_zone_from_pct_max: float = 80.0
-    speed_work_easy_percentile: float = 30.0
+    # tempo: a sustained block this much quicker than easy pace (history) or than the run's own easy parts
+    speed_work_tempo_faster_pct: float = 15.0
+    # easy pace: median speed of earlier flat, non-trail, non-workout runs of this many days; needs a minimum count
+    easy_pace_window_days: int = 42
+    easy_pace_min_runs: int = 3
+    easy_pace_max_climb_m_per_km: float = 15.0
     # warm-up: first 10 minutes (or 1.5 km) clearly easier than the rest
     warmup_window_s: float = 600.0
     warmup_window_m: float = 1500.0
@@ -41,9 +46,13 @@ class Thresholds:
     # monotony (Foster 1998)
     monotony_caution: float = 1.5
     monotony_high: float = 2.0
-    # weekly targets
+    # ... only judged on a week with at least this much running (Foster's concern is monotony under load)
+    monotony_min_week_load_min: float = 300.0
+    monotony_min_week_load_trimp: float = 450.0
+    # weekly targets; a session shorter than min_session_min counts toward none (a 2-minute walk is not a session)
     low_impact_sessions_per_week: int = 2
     strength_sessions_per_week: int = 3
+    min_session_min: float = 15.0
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Thresholds:

@@ -371,10 +371,11 @@ class Daemon:
             log.error("digest_job_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _rescan_job(self) -> None:
-        """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit), and
-        on each week's last run once its week is over (weekly cross-training/strength findings)."""
+        """Daily, no API calls: re-run the rules where their version changed (an upgrade or a threshold edit).
+
+        Weekly findings need no re-run: they are reported on the first run of the following week."""
         from syncd.entrypoints.wiring import annotation_policy
-        from syncd.services.annotating import reannotate, refresh_finished_weeks
+        from syncd.services.annotating import reannotate
         from syncd.services.write_back_policy import write_back_providers
 
         try:
@@ -384,9 +385,8 @@ class Daemon:
             )
             now = datetime.now(UTC)
             report = reannotate(self.store, policy, now=now, write_back_providers=providers)
-            weekly = refresh_finished_weeks(self.store, policy, now=now, write_back_providers=providers)
-            if report.changed or weekly:
-                log.info("rescan_done", examined=report.examined, changed=report.changed, weekly_changed=weekly)
+            if report.changed:
+                log.info("rescan_done", examined=report.examined, changed=report.changed)
                 self.wake()
         except Exception as exc:
             log.error("rescan_failed", error=f"{type(exc).__name__}: {exc}")

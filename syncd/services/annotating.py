@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from syncd.domain.history import HistoryEntry
-from syncd.domain.load import week_end_utc, week_start
+from syncd.domain.history import HISTORY_WINDOW, HistoryEntry, history_before
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
@@ -20,12 +19,8 @@ from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import StoredActivity
     from syncd.adapters.db.repository import Store
 
-# Enough history for the 28-day chronic load plus a margin; weekly rules also look at the rest of the week.
-HISTORY_BEFORE = timedelta(days=42)
-HISTORY_AFTER = timedelta(days=8)
 
 Units = Literal["metric", "imperial"]
 WhenClean = Literal["line", "none"]
@@ -62,9 +57,13 @@ def annotate_one(
     gear: Gear | None = None,
     now: datetime | None = None,
 ) -> AnnotatedActivity:
+    """Run the rules on `activity` with `history` cut at its start (whatever else the caller passes is ignored).
+
+    `gear` should carry the shoe's distance as of the end of this run (`gear_as_of`), not today's.
+    """
     ctx = RuleContext(
         activity=activity,
-        history=[h for h in history if h.key != activity.key],
+        history=history_before(history, activity.start_utc, key=activity.key),
         thresholds=policy.thresholds,
         gear=gear,
         surface_map=policy.surface_map,
@@ -73,11 +72,16 @@ def annotate_one(
     )
     annotation = evaluate(ctx)
     note = (
-        render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean)
+        render_note(annotation.flags, units=policy.units, when_clean=policy.when_clean, data_gaps=annotation.data_gaps)
         if activity.sport.is_run
         else None
     )
     return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
+
+
+def gear_as_of(gear: Gear, later_m: float) -> Gear:
+    """The shoe as it was when the run ended: today's distance less what later activities added to it."""
+    return replace(gear, distance_m=max(gear.distance_m - later_m, 0.0))
 
 
 def policy_for_athlete(store: Store, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
@@ -108,12 +112,14 @@ def annotate_stored(
     stored = store.get_activity(activity_id, with_streams=True)
     activity = stored.activity
     history = store.history(
-        stored.athlete_id,
-        activity.start_utc - HISTORY_BEFORE,
-        activity.start_utc + HISTORY_AFTER,
-        exclude_id=activity_id,
+        stored.athlete_id, activity.start_utc - HISTORY_WINDOW, activity.start_utc, exclude_id=activity_id
     )
-    gear = store.get_gear(stored.athlete_id, activity.gear_id) if activity.gear_id else None
+    gear = None
+    if activity.gear_id:
+        gear = store.get_gear(stored.athlete_id, activity.gear_id)
+        if gear is not None:
+            later = store.gear_distance_after(stored.athlete_id, activity.gear_id, activity.start_utc)
+            gear = gear_as_of(gear, later)
     policy = policy_for_athlete(store, stored.athlete_id, policy)
     annotated = annotate_one(activity, history, policy, gear=gear, now=now)
     changed = store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)
@@ -161,41 +167,3 @@ def reannotate(
         report.changed += outcome.changed
         report.queued_writebacks += outcome.queued_writeback
     return report
-
-
-def refresh_finished_weeks(
-    store: Store,
-    policy: AnnotationPolicy,
-    *,
-    now: datetime,
-    lookback: timedelta = timedelta(days=9),
-    write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
-) -> int:
-    """Re-annotate each week's last run once its week is over; returns how many notes changed.
-
-    Weekly findings (too little cross-training or strength work) can only be judged when the week has ended, but
-    its last run was usually synced and annotated before that. The daemon runs this daily, so the finding reaches
-    that run's note (and its twin's, for a run recorded on both platforms) shortly after the week ends.
-    """
-    last: dict[tuple[int, date], list[StoredActivity]] = {}
-    for stored in store.iter_activities(since=now - lookback):
-        activity = stored.activity
-        if not activity.sport.is_run:
-            continue
-        week = (stored.athlete_id, week_start(activity.start_local.date()))
-        group = last.setdefault(week, [])
-        if not group or activity.start_utc > group[0].activity.start_utc + timedelta(minutes=2):
-            group[:] = [stored]  # a later run: it (and its twins) are now the week's last
-        elif abs(activity.start_utc - group[0].activity.start_utc) <= timedelta(minutes=2):
-            group.append(stored)  # the same run from another platform
-    changed = 0
-    for (_athlete, monday), runs in last.items():
-        for stored in runs:
-            if week_end_utc(monday, stored.activity.utc_offset_s) > now:
-                continue
-            latest = store.latest_annotation(stored.id)
-            if latest is not None and latest.created_at >= week_end_utc(monday, stored.activity.utc_offset_s):
-                continue
-            outcome = annotate_stored(store, stored.id, policy, now=now, write_back_providers=write_back_providers)
-            changed += outcome.changed
-    return changed

@@ -152,14 +152,35 @@ def seed_recordings(
     return ids
 
 
+# The demo athlete's easy pace (5:45 /km) and their two weekly sessions, as (minutes, pace s/km) pieces: a real
+# runner's easy days sit within a few per cent of one pace, and a session is a warm-up, the work and a cool-down.
+EASY_PACE_S_PER_KM = 345.0
+INTERVALS_PLAN: tuple[tuple[float, float], ...] = ((12.0, 355.0), *((3.0, 265.0), (2.0, 380.0)) * 5, (10.0, 360.0))
+TEMPO_PLAN: tuple[tuple[float, float], ...] = ((12.0, 350.0), (20.0, 285.0), (10.0, 360.0))
+
+
 def synthetic_run(
-    start: datetime, *, minutes: float, pace_s_per_km: float, seed: int, samples_every_s: int = 5
+    start: datetime,
+    *,
+    minutes: float,
+    pace_s_per_km: float,
+    seed: int,
+    samples_every_s: int = 5,
+    plan: Iterable[tuple[float, float]] | None = None,
 ) -> Activity:
-    """A plausible outdoor run: an out-and-back with a little noise, HR and some hills (kept small on purpose)."""
+    """A plausible outdoor run: an out-and-back with a little noise, HR and some hills (kept small on purpose).
+
+    `plan` (minutes, pace s/km pieces) makes a structured session; then `minutes` and `pace_s_per_km` are unused.
+    """
     rng = random.Random(seed)
+    pieces = list(plan) if plan is not None else [(minutes, pace_s_per_km)]
+    minutes = sum(m for m, _ in pieces)
     n = int(minutes * 60 / samples_every_s) + 1
     t = np.arange(n, dtype=np.float64) * samples_every_s
-    speed = np.full(n, 1000.0 / pace_s_per_km) * (1.0 + np.array([rng.uniform(-0.05, 0.05) for _ in range(n)]))
+    ends = np.cumsum([m * 60 for m, _ in pieces])
+    piece = np.minimum(np.searchsorted(ends, t, side="right"), len(pieces) - 1)
+    base = np.array([1000.0 / p for _, p in pieces])[piece]
+    speed = base * (1.0 + np.array([rng.uniform(-0.05, 0.05) for _ in range(n)]))
     distance = np.concatenate([[0.0], np.cumsum(speed[1:] * samples_every_s)])
     heading = rng.uniform(0, 2 * math.pi)
     half = distance[-1] / 2
@@ -167,7 +188,7 @@ def synthetic_run(
     lat = 52.5 + seed % 7 * 0.01 + along * math.cos(heading) / 111_000
     lon = 13.4 + along * math.sin(heading) / 68_000
     altitude = 40.0 + 15.0 * np.sin(distance / 900.0)
-    hr = 120.0 + 30.0 * np.minimum(t / 600.0, 1.0)
+    hr = 120.0 + 30.0 * np.minimum(t / 600.0, 1.0) + 25.0 * (base / base.min() - 1.0)
     streams = Streams(
         time_s=t,
         distance_m=distance,
@@ -222,17 +243,25 @@ def seed_synthetic(
     seed: int = 1,
     run_minutes: float = 30.0,
 ) -> list[int]:
-    """`count` activities, one every ~18 hours back from `end`: `run_share` runs, the rest rides and strength."""
+    """`count` activities, one every ~18 hours back from `end`: `run_share` runs, the rest rides and strength.
+
+    Runs are mostly easy (the athlete's easy pace, give or take a few per cent from day to day); every fifth run
+    is a session, intervals and tempo in turn, as a runner training a couple of times a week would record them.
+    """
     rng = random.Random(seed)
     ids = []
+    runs = 0
     for index in range(count):
         start = end - timedelta(hours=18 * (count - 1 - index))
         if rng.random() < run_share:
+            runs += 1
+            session = (INTERVALS_PLAN, TEMPO_PLAN)[runs // 5 % 2] if runs % 5 == 0 else None
             activity = synthetic_run(
                 start,
                 minutes=run_minutes * rng.uniform(0.7, 1.4),
-                pace_s_per_km=rng.uniform(290, 380),
+                pace_s_per_km=EASY_PACE_S_PER_KM * rng.uniform(0.96, 1.05),
                 seed=seed * 100_000 + index,
+                plan=session,
             )
             streams = streams_payload(activity.streams) if activity.streams is not None else None
             detail = detail_payload(activity, start=start, gear_id=gear_id)

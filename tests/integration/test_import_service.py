@@ -10,7 +10,8 @@ from pathlib import Path
 from syncd.adapters.db import Store
 from syncd.adapters.files import load_activities
 from syncd.domain.flags import FlagCode
-from syncd.domain.model import Activity, Source, Sport
+from syncd.domain.history import summarize
+from syncd.domain.model import Activity, Gear, Source, Sport
 from syncd.domain.thresholds import Thresholds
 from syncd.services.annotate_files import annotate_paths
 from syncd.services.annotating import (
@@ -18,7 +19,6 @@ from syncd.services.annotating import (
     annotate_one,
     annotate_stored,
     reannotate,
-    refresh_finished_weeks,
 )
 from syncd.services.importing import import_paths
 from tests.integration.conftest import FakeClock
@@ -93,13 +93,18 @@ def test_annotate_files_uses_the_other_files_as_history() -> None:
 
 
 def test_note_of_a_run_with_many_flags_fits_a_phone_screen() -> None:
-    parsed = load_activities(REAL / "run.fit")[0].activity
-    annotated = annotate_one(parsed, [], AnnotationPolicy(), now=NOW)
-    assert len(annotated.annotation.flags) >= 3
+    parsed = replace(load_activities(REAL / "run.fit")[0].activity, workout_type=1, gear_id="g1")
+    last_week = [
+        summarize(replace(parsed, external_id=f"w{d}", start_utc=parsed.start_utc - timedelta(days=d)))
+        for d in (7, 9, 11)
+    ]
+    gear = Gear("g1", "Old pair", 700_000.0)
+    annotated = annotate_one(parsed, last_week, AnnotationPolicy(), gear=gear, now=NOW)
+    assert len(annotated.annotation.flags) >= 3, annotated.note
     assert annotated.note is not None
     assert len(annotated.note) <= 600, annotated.note
     assert "clinician" in annotated.note
-    imperial = annotate_one(parsed, [], replace(AnnotationPolicy(), units="imperial"), now=NOW)
+    imperial = annotate_one(parsed, last_week, replace(AnnotationPolicy(), units="imperial"), gear=gear, now=NOW)
     assert imperial.note is not None and " mi" in imperial.note and " km" not in imperial.note
 
 
@@ -138,40 +143,45 @@ def test_a_changed_note_of_a_platform_activity_is_queued_for_write_back(store: S
     assert not same.changed and not same.queued_writeback
 
 
-def test_the_weeks_last_run_gets_its_weekly_findings_once_the_week_is_over(store: Store, clock: FakeClock) -> None:
+def test_a_finished_week_is_reported_once_on_the_next_weeks_first_run(store: Store, clock: FakeClock) -> None:
     athlete = store.ensure_athlete("strava:7")
     monday = clock.now().replace(hour=7)  # the store's clock starts on Monday 2026-11-23 (ISO week 2026-W48)
     runs = []
-    for day in (0, 2):  # Monday and Wednesday runs, no cross-training, no strength work
-        run = Activity(Source.STRAVA, f"w48-{day}", Sport.RUN, "Run", monday + timedelta(days=day), elapsed_s=1800.0)
+    for day in (0, 2, 7, 9):  # Monday and Wednesday runs of W48 and W49, no cross-training, no strength work
+        run = Activity(Source.STRAVA, f"r-{day}", Sport.RUN, "Run", monday + timedelta(days=day), elapsed_s=1800.0)
         runs.append(store.upsert_activity(athlete, run, {}).activity_id)
+    outcomes = [annotate_stored(store, activity_id, AnnotationPolicy(), now=NOW) for activity_id in runs]
+    weekly = [
+        {f.code for f in o.annotated.annotation.flags} & {FlagCode.LOW_STRENGTH, FlagCode.LOW_CROSS_TRAINING}
+        for o in outcomes
+    ]
+    assert weekly == [set(), set(), {FlagCode.LOW_STRENGTH, FlagCode.LOW_CROSS_TRAINING}, set()]
+    flag = next(f for f in outcomes[2].annotated.annotation.flags if f.code is FlagCode.LOW_STRENGTH)
+    assert flag.evidence["week"] == "2026-W48"
+    # Re-annotating W48's runs now that W49 exists changes nothing: no look-ahead.
+    assert not any(annotate_stored(store, a, AnnotationPolicy(), now=NOW).changed for a in runs)
 
-    def providers(activity: Activity) -> list[str]:
-        return ["strava"]
 
-    def at(moment: datetime) -> datetime:
-        clock.advance((moment - clock.now()).total_seconds())
-        return clock.now()
-
-    wednesday_evening = at(monday + timedelta(days=2, hours=12))
-    for activity_id in runs:  # as the sync annotates them, mid-week
-        annotate_stored(store, activity_id, AnnotationPolicy(), now=wednesday_evening, write_back_providers=providers)
-    last = store.latest_annotation(runs[-1])
-    assert last is not None and FlagCode.LOW_STRENGTH not in {f.code for f in last.flags}
-    for item in store.claim_writebacks("w", now=wednesday_evening, lease_s=60, limit=10):
-        store.complete_writeback(item.id, "w")  # the mid-week notes were written
-
-    sunday = at(monday + timedelta(days=6, hours=16))
-    assert refresh_finished_weeks(store, AnnotationPolicy(), now=sunday, write_back_providers=providers) == 0
-
-    next_tuesday = at(monday + timedelta(days=8))
-    changed = refresh_finished_weeks(store, AnnotationPolicy(), now=next_tuesday, write_back_providers=providers)
-    assert changed == 1
-    last = store.latest_annotation(runs[-1])
-    assert last is not None
-    assert {FlagCode.LOW_STRENGTH, FlagCode.LOW_CROSS_TRAINING} <= {f.code for f in last.flags}
-    first = store.latest_annotation(runs[0])
-    assert first is not None and FlagCode.LOW_STRENGTH not in {f.code for f in first.flags}  # only the last run
-    queued = store.claim_writebacks("w2", now=next_tuesday, lease_s=60, limit=10)
-    assert [(item.activity_id, item.provider) for item in queued] == [(runs[-1], "strava")]
-    assert refresh_finished_weeks(store, AnnotationPolicy(), now=next_tuesday, write_back_providers=providers) == 0
+def test_a_shoe_is_judged_at_its_distance_on_the_day(store: Store) -> None:
+    athlete = store.ensure_athlete("strava:8")
+    start = datetime(2026, 9, 1, 7, tzinfo=UTC)
+    store.upsert_gear(athlete, Gear("g1", "Old pair", distance_m=700_000.0))
+    ids = []
+    for day in range(0, 70, 7):  # ten 10 km runs a week apart; the shoe has 700 km today
+        run = Activity(
+            Source.STRAVA,
+            f"s-{day}",
+            Sport.RUN,
+            "Run",
+            start + timedelta(days=day),
+            elapsed_s=3600.0,
+            distance_m=10_000.0,
+            gear_id="g1",
+        )
+        ids.append(store.upsert_activity(athlete, run, {}).activity_id)
+    shoes = []
+    for activity_id in ids:
+        flags = annotate_stored(store, activity_id, AnnotationPolicy(), now=NOW).annotated.annotation.flags
+        shoes.append(next((f.evidence["gear_distance_m"] for f in flags if f.code is FlagCode.WORN_SHOES), None))
+    # 610 km after the first run ... 700 km after the last: every run past 600 km is flagged, each a week apart.
+    assert shoes == [610_000.0 + 10_000.0 * i for i in range(10)]

@@ -69,9 +69,9 @@ def test_annotate_with_osm_flag_reports_the_surfaces(tmp_path: Path, files: tupl
     (activity,) = json.loads(result.stdout)["activities"]
     assert "2 of 2.6 km on asphalt/concrete (77%), 590 m on dirt/grass" in activity["note"]
 
-    plain = run(tmp_path, "annotate", gpx, "--json")  # no map: the old "likely road" guess
-    assert hard_surface(plain.stdout)["evidence"]["source"] == "sport_type"  # type: ignore[index]
-    assert hard_surface(plain.stdout)["confidence"] == "low"
+    plain = run(tmp_path, "annotate", gpx, "--json")  # no map: the surface is unknown, no guess
+    (unmapped,) = json.loads(plain.stdout)["activities"]
+    assert "hard_surface" not in [f["code"] for f in unmapped["flags"]]
 
 
 def test_osm_file_from_config_gives_the_same_answer(tmp_path: Path, files: tuple[Path, Path]) -> None:

@@ -63,6 +63,10 @@ def seed(store: Store) -> Seeded:
     assert not report.failed
     store.upsert_gear(runner, Gear("shoe-1", "Trail shoes", 640_000.0))
     store.upsert_gear(runner, Gear("shoe-2", "Road shoes", 120_000.0, limit_m=500_000.0))
+    # Two plain runs a week apart: the second reports the first one's week (no strength work) in its note.
+    for day, ext in ((5, "w40"), (12, "w41")):
+        run = Activity(Source.FILE, ext, Sport.RUN, "running", datetime(2026, 10, day, 7, tzinfo=UTC), moving_s=1800.0)
+        annotate_stored(store, store.upsert_activity(runner, run, {}).activity_id, AnnotationPolicy())
     other = store.ensure_athlete("strava:42", name="Other Athlete")
     activity = Activity(
         source=Source.STRAVA,

@@ -16,18 +16,18 @@ from syncd.domain.model import Activity, Gear, Source, Sport, Streams
 from syncd.domain.rules import RULE_MODULES, Annotation, RuleContext, evaluate, rules_version
 from syncd.domain.thresholds import Thresholds
 
-TODAY = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)  # a Sunday
+TODAY = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a Monday
 
 
 def history(days: int = 42, sport: Sport = Sport.RUN) -> list[HistoryEntry]:
     return [
-        HistoryEntry(("file", f"h{d}"), sport, TODAY - timedelta(days=d), 0, 2400.0, 7000.0, 140.0, 2.9)
+        HistoryEntry(("file", f"h{d}"), sport, TODAY - timedelta(days=d), 0, 3600.0, 10_400.0, 140.0, 2.9)
         for d in range(1, days + 1)
     ]
 
 
 def run(sport: Sport = Sport.RUN, streams: Streams | None = None) -> Activity:
-    return Activity(Source.FILE, "now", sport, sport.value, TODAY, distance_m=7000, moving_s=2400, streams=streams)
+    return Activity(Source.FILE, "now", sport, sport.value, TODAY, distance_m=10_400, moving_s=3600, streams=streams)
 
 
 def test_every_flag_code_has_exactly_one_rule_module() -> None:
@@ -44,7 +44,7 @@ def test_evaluate_collects_the_history_rules_in_rule_order() -> None:
     annotation = evaluate(ctx)
     assert isinstance(annotation, Annotation)
     codes = [f.code for f in annotation.flags]
-    # Same 40 minutes every day, no cross-training or strength, shoes past 600 km; the week is over (now=None).
+    # Same hour every day, no cross-training or strength, shoes past 600 km; the first run of a new week.
     for expected in (FlagCode.WORN_SHOES, FlagCode.MONOTONY, FlagCode.LOW_CROSS_TRAINING, FlagCode.LOW_STRENGTH):
         assert expected in codes
     assert FlagCode.LOAD_SPIKE not in codes  # steady load

@@ -67,19 +67,19 @@ FULL_EVIDENCE: dict[FlagCode, dict[str, EvidenceValue]] = {
 EXPECTED_METRIC = {
     FlagCode.HARD_SURFACE: ["8.2 km", "81%"],
     FlagCode.DOWNHILL: ["245 m down", "22 m/km", "640 m", "steepest 12%"],
-    FlagCode.SPEED_WORK: ["6 \u00d7 400 m at 3:45 /km (easy pace 5:30 /km)", "interval laps"],
-    FlagCode.NO_WARMUP: ["first 10 min", "4:55 /km", "5:00 /km"],
+    FlagCode.SPEED_WORK: ["6 \u00d7 400 m at 3:45 /km (your easy pace 5:30 /km)", "interval laps"],
+    FlagCode.NO_WARMUP: ["started at 4:55 /km, the pace of the rest of the run"],
     FlagCode.WORN_SHOES: ["Pegasus 40", "641 km", "600 km"],
     FlagCode.LOAD_SPIKE: ["acute:chronic 1.62", "312 min in 7 days vs 193/week before"],
     FlagCode.MONOTONY: ["2.31"],
     FlagCode.LOW_CROSS_TRAINING: ["0 of 2", "2026-W47"],
-    FlagCode.LOW_STRENGTH: ["1 of 3", "this week"],
+    FlagCode.LOW_STRENGTH: ["1 of 3", "last week"],
 }
 EXPECTED_IMPERIAL = {
     FlagCode.HARD_SURFACE: ["5.1 mi", "81%"],
     FlagCode.DOWNHILL: ["805 ft down", "117 ft/mi", "0.4 mi"],
-    FlagCode.SPEED_WORK: ["6 \u00d7 0.25 mi at 6:01 /mi (easy pace 8:51 /mi)"],
-    FlagCode.NO_WARMUP: ["7:55 /mi", "8:03 /mi"],
+    FlagCode.SPEED_WORK: ["6 \u00d7 0.25 mi at 6:01 /mi (your easy pace 8:51 /mi)"],
+    FlagCode.NO_WARMUP: ["started at 7:55 /mi"],
     FlagCode.WORN_SHOES: ["398 mi", "373 mi"],
 }
 
@@ -181,6 +181,48 @@ def test_no_warmup_when_the_hard_part_started_at_once() -> None:
     assert "first 1.5 km at 4:40 /km, not clearly easier" in render_flag(
         flag(FlagCode.NO_WARMUP, evidence=by_distance)  # type: ignore[arg-type]
     )
+
+
+def test_no_warmup_says_what_happened() -> None:
+    def line(**ev: EvidenceValue) -> str:
+        return render_flag(flag(FlagCode.NO_WARMUP, evidence=dict(ev)))
+
+    assert "only 2 min at 6:25 /km before the first fast effort (4:10 /km)" in line(
+        kind="too_short", first_pace_s_per_km=385.0, main_pace_s_per_km=250.0, window_s=120.0
+    )
+    assert "the fast efforts (4:10 /km) began from the first step" in line(
+        kind="too_short", first_pace_s_per_km=None, main_pace_s_per_km=250.0, window_s=4.0
+    )
+    assert "first 10 min at 4:40 /km, barely slower than the 4:30 /km that followed" in line(
+        kind="not_easier", first_pace_s_per_km=280.0, main_pace_s_per_km=270.0, window_s=600.0
+    )
+    hill = line(
+        kind="not_easier",
+        first_pace_s_per_km=330.0,
+        main_pace_s_per_km=250.0,
+        window_s=600.0,
+        opening_grade_pct=8.0,
+        first_flat_pace_s_per_km=262.0,
+    )
+    assert "first 10 min at 5:30 /km up a 8% climb, as hard as 4:22 /km on the flat (then 4:10 /km)" in hill
+
+
+def test_monotony_speaks_of_these_seven_days_with_their_load() -> None:
+    ev: dict[str, EvidenceValue] = {"monotony": 2.45, "week_load": 420.0, "load_unit": "min"}
+    line = render_flag(flag(FlagCode.MONOTONY, evidence=ev))
+    assert "these 7 days were alike, day after day (monotony 2.45, 420 min)" in line
+
+
+def test_speed_work_names_which_easy_pace_it_used() -> None:
+    ev: dict[str, EvidenceValue] = {
+        "trigger": "intervals",
+        "reps": 8,
+        "rep_distance_m": 200.0,
+        "rep_pace_s_per_km": 295.0,
+        "easy_pace_s_per_km": 382.0,
+        "easy_source": "this_run",
+    }
+    assert "(this run's easy parts 6:22 /km)" in render_flag(flag(FlagCode.SPEED_WORK, evidence=ev))
 
 
 def test_clean_run() -> None:

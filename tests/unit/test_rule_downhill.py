@@ -140,3 +140,10 @@ def test_five_hour_ultra_at_one_hertz() -> None:
     # Max grade of 300 sin(d/4000) is 7.5 %; 45 km hold several such descents.
     assert flag.evidence["steepest_grade_pct"] == pytest.approx(-7.5, abs=0.3)
     assert flag.evidence["steep_distance_m"] > 5000
+
+
+def test_a_descent_shorter_than_one_stretch_is_not_sustained() -> None:
+    # 160 m at -7 %: the 200 m window around it averages about -5.6 %, but there is less than one stretch of it.
+    assert evaluate(synthetic_streams([(4800, 2.9)], altitude=descent_after(3000.0, 160.0, 7.0))) is None
+    flag = evaluate(synthetic_streams([(4800, 2.9)], altitude=descent_after(3000.0, 400.0, 7.0)))
+    assert flag is not None and flag.evidence["steep_distance_m"] >= 200.0

@@ -1,4 +1,4 @@
-"""hard_surface: sport type first, then a surface map when one is configured, else "likely road" for GPS runs."""
+"""hard_surface: only a surface map that measured the route flags; without one the surface is unknown (silent)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from syncd.domain.flags import Confidence, FlagCode, Severity
+from syncd.domain.flags import Confidence, Severity
 from syncd.domain.model import FloatArray, Sport, Streams
 from syncd.domain.rules import hard_surface
 from syncd.domain.rules.context import RuleContext
@@ -32,20 +32,11 @@ def gps_run() -> Streams:
     return synthetic_streams([(1800, 3.0)])
 
 
-def test_gps_run_without_a_map_is_likely_road_with_low_confidence() -> None:
-    flag = hard_surface.evaluate(RuleContext(run_activity(gps_run())))
-    assert flag is not None
-    assert flag.code is FlagCode.HARD_SURFACE
-    assert flag.severity is Severity.INFO
-    assert flag.confidence is Confidence.LOW
-    assert flag.evidence["surface"] == "likely_paved"
-    assert flag.evidence["source"] == "sport_type"
-    assert flag.evidence["distance_m"] == pytest.approx(5397.0, abs=1.0)
-    assert "hard_m" not in flag.evidence
-    assert flag.advice and not any(ch.isdigit() for ch in flag.advice)
+def test_gps_run_without_a_map_is_unknown_and_silent() -> None:
+    assert hard_surface.evaluate(RuleContext(run_activity(gps_run()))) is None
 
 
-@pytest.mark.parametrize("sport", [Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN, Sport.TRAIL_RUN])
+@pytest.mark.parametrize("sport", [Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN, Sport.TRAIL_RUN, Sport.TRACK_RUN])
 def test_soft_or_indoor_run_types_are_not_hard(sport: Sport) -> None:
     surface = FakeSurfaceMap(SurfaceBreakdown(5000.0, 0.0, 0.0, 0.0, "osm"))
     ctx = RuleContext(run_activity(gps_run(), sport=sport), surface_map=surface)
@@ -59,16 +50,6 @@ def test_indoor_marker_is_not_hard_even_as_a_plain_run() -> None:
 @pytest.mark.parametrize("sport", [Sport.WALK, Sport.RIDE, Sport.HIKE])
 def test_only_runs_are_judged(sport: Sport) -> None:
     assert hard_surface.evaluate(RuleContext(run_activity(gps_run(), sport=sport))) is None
-
-
-def test_track_run_is_its_own_info_case() -> None:
-    flag = hard_surface.evaluate(
-        RuleContext(run_activity(synthetic_streams([(1200, 4.0)], gps=False), sport=Sport.TRACK_RUN))
-    )
-    assert flag is not None
-    assert flag.severity is Severity.INFO
-    assert flag.evidence["surface"] == "track"
-    assert flag.evidence["source"] == "sport_type"
 
 
 def test_run_without_gps_and_without_indoor_marker_is_unknown() -> None:
@@ -145,11 +126,8 @@ def test_share_threshold_is_configurable() -> None:
 
 
 @pytest.mark.parametrize("answer", [None, SurfaceBreakdown(0.0, 0.0, 0.0, 5000.0, "osm")])
-def test_map_without_data_falls_back_to_likely_road(answer: SurfaceBreakdown | None) -> None:
-    flag = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=FakeSurfaceMap(answer)))
-    assert flag is not None
-    assert flag.evidence["source"] == "sport_type"
-    assert flag.confidence is Confidence.LOW
+def test_a_map_that_knows_nothing_of_the_route_is_silent(answer: SurfaceBreakdown | None) -> None:
+    assert hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=FakeSurfaceMap(answer))) is None
 
 
 def test_map_is_asked_with_valid_fixes_only() -> None:

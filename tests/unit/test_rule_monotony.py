@@ -16,7 +16,7 @@ from syncd.domain.rules import monotony
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.thresholds import Thresholds
 
-TODAY = datetime(2026, 11, 20, 7)
+TODAY = datetime(2026, 11, 23, 7)  # a Monday: the run is the first of its week
 
 
 def activity(local: datetime = TODAY, minutes: float = 30, sport: Sport = Sport.RUN, offset_h: float = 0) -> Activity:
@@ -37,6 +37,8 @@ def week(loads: list[float], sport: Sport = Sport.RUN) -> list[HistoryEntry]:
 
 
 def evaluate(history: list[HistoryEntry], minutes: float = 30, **t: float):
+    """The rule on TODAY's run; the minimum weekly load is off unless given, so the ratio itself is tested."""
+    t.setdefault("monotony_min_week_load_min", 0.0)
     ctx = RuleContext(activity=activity(minutes=minutes), history=history, thresholds=Thresholds(**t))  # type: ignore[arg-type]
     return monotony.evaluate(ctx)
 
@@ -47,10 +49,12 @@ def test_same_run_every_day_is_high_and_capped() -> None:
     assert flag.severity is Severity.HIGH and flag.confidence is Confidence.MEDIUM
     assert flag.evidence == {
         "monotony": MONOTONY_CAP,
+        "strain": 2800.0,
         "week_load": 280.0,
         "mean_daily_load": 40.0,
         "sd_daily_load": 0.0,
         "load_unit": "min",
+        "days": 7,
     }
     assert not re.search(r"\d", flag.advice)
 
@@ -108,9 +112,46 @@ def test_days_are_local_across_a_dst_change() -> None:
     # 23 Oct 23:30 and 26 Oct 01:30 (+1) is 26 Oct 00:30: UTC days would show a hole. Local days are all loaded.
     today = datetime(2026, 10, 27, 1, 30)
     history = [
-        hist(today - timedelta(days=d), 40, offset_h=2 if (today - timedelta(days=d)).day <= 24 else 1)
+        hist(today - timedelta(days=d), 60, offset_h=2 if (today - timedelta(days=d)).day <= 24 else 1)
         for d in range(1, 7)
     ]
-    ctx = RuleContext(activity=activity(today, 40, offset_h=1), history=history)
+    ctx = RuleContext(activity=activity(today, 60, offset_h=1), history=history)
     flag = monotony.evaluate(ctx)
     assert flag is not None and flag.evidence["monotony"] == MONOTONY_CAP
+
+
+def test_a_light_regular_week_is_a_habit_not_a_risk() -> None:
+    # Five 30-minute runs with two rest days (1.58) and a 7-day streak of 5-minute jogs (capped at 10): light weeks.
+    assert evaluate(week([30, 30, 0, 30, 30, 0]), 30, monotony_min_week_load_min=300.0) is None
+    assert evaluate(week([5] * 6), 5, monotony_min_week_load_min=300.0) is None
+    default = RuleContext(activity=activity(minutes=5), history=week([5] * 6))
+    assert monotony.evaluate(default) is None
+    # The same pattern at an hour a day carries real load and is raised.
+    heavy = RuleContext(activity=activity(minutes=60), history=week([60] * 6))
+    flag = monotony.evaluate(heavy)
+    assert flag is not None and flag.evidence["week_load"] == 420.0 and flag.evidence["strain"] == 4200.0
+
+
+def test_raised_once_per_calendar_week() -> None:
+    """Every day an hour: raised on Monday's run, silent on the rest of that week, raised again next Monday."""
+    days = [hist(TODAY + timedelta(days=d), 60) for d in range(-6, 14)]
+    flagged = []
+    for d in range(0, 14):
+        run = activity(TODAY + timedelta(days=d), 60)
+        earlier = [e for e in days if e.start_utc < run.start_utc]
+        flagged.append(monotony.evaluate(RuleContext(activity=run, history=earlier)) is not None)
+    assert flagged == [True] + [False] * 6 + [True] + [False] * 6
+
+
+def test_raised_on_the_first_run_that_crosses_the_threshold() -> None:
+    """A varied week, then the same hour every day: raised once, on Friday, the first day the 7 days cross 1.5."""
+    loads = {-6: 90, -5: 0, -4: 30, -3: 0, -2: 120, -1: 0}
+    loads.update(dict.fromkeys(range(0, 7), 60))
+    entries = [hist(TODAY + timedelta(days=d), m) for d, m in loads.items() if m]
+    flagged = []
+    for d in range(0, 7):
+        run = activity(TODAY + timedelta(days=d), loads[d])
+        earlier = [e for e in entries if e.start_utc < run.start_utc]
+        flag = monotony.evaluate(RuleContext(activity=run, history=earlier))
+        flagged.append(flag is not None)
+    assert flagged == [False, False, False, False, True, False, False]

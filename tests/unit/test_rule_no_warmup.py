@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pytest
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
@@ -140,3 +141,33 @@ def test_non_runs_are_ignored(sport: Sport) -> None:
 
 def test_no_streams_is_silent() -> None:
     assert no_warmup.evaluate(RuleContext(run_activity(None, workout_type=1))) is None
+
+
+def test_a_steady_run_is_never_no_warm_up() -> None:
+    # Brisk but steady (12 % quicker than usual): no hard part, nothing to warm up for.
+    assert flag_for(synthetic_streams([(3000.0, 3.0)]), history=easy_history(2.68)) is None
+
+
+def test_a_10k_race_from_the_gun_says_it_started_at_race_pace() -> None:
+    streams = synthetic_streams([(9500.0 / 3.9, 3.9), (500.0 / 4.5, 4.5)])
+    flag = flag_for(streams, history=easy_history(3.0))
+    assert flag is not None and flag.evidence["kind"] == "not_easier"
+    assert flag.evidence["first_pace_s_per_km"] == pytest.approx(256, abs=3)
+
+
+def hill_start(first_speed: float) -> Streams:
+    """Intervals after a 1.5 km opening climb at 8 % (altitude follows distance)."""
+
+    def altitude(dist: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        return 100.0 + np.minimum(dist, 1500.0) * 0.08
+
+    return synthetic_streams([(1500.0 / first_speed, first_speed), *REPS, *COOL], altitude=altitude)
+
+
+def test_a_slow_start_up_a_steep_hill_is_not_an_easy_start() -> None:
+    # 2.9 m/s up 8 % is about 3.7 m/s of effort on the flat: as hard as the reps' 4.0, not a warm-up.
+    flag = flag_for(hill_start(3.3))
+    assert flag is not None and flag.evidence["opening_grade_pct"] == pytest.approx(8.0, abs=0.5)
+    assert flag.evidence["first_flat_pace_s_per_km"] is not None
+    # A genuinely easy jog up the same hill is a warm-up.
+    assert flag_for(hill_start(2.2)) is None

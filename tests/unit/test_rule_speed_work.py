@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -48,7 +49,8 @@ def test_interval_session_is_found_from_the_speed_stream() -> None:
     assert ev["rep_duration_s"] == pytest.approx(60, abs=6)
     assert ev["rep_distance_m"] == pytest.approx(240, abs=25)
     assert ev["rep_pace_s_per_km"] == pytest.approx(250, abs=15)
-    assert ev["easy_pace_s_per_km"] is None
+    assert ev["easy_pace_s_per_km"] == pytest.approx(370, abs=10)  # the run's own warm-up and cool-down
+    assert ev["easy_source"] == "this_run"
     assert flag.advice and not any(ch.isdigit() for ch in flag.advice)
 
 
@@ -115,7 +117,7 @@ def test_speed_sensor_only_treadmill_intervals() -> None:
     assert flag.evidence["reps"] == 6
 
 
-def test_tempo_needs_history_and_ten_minutes() -> None:
+def test_tempo_needs_ten_clearly_faster_minutes() -> None:
     plan = [(600.0, 2.6), (1500.0, 3.3), (600.0, 2.6)]
     flag = flag_for(synthetic_streams(plan), history=easy_history(2.6))
     assert flag is not None
@@ -124,7 +126,13 @@ def test_tempo_needs_history_and_ten_minutes() -> None:
     assert flag.evidence["rep_duration_s"] == pytest.approx(1500, abs=30)
     assert flag.evidence["rep_pace_s_per_km"] == pytest.approx(303, abs=5)
     assert flag.confidence is Confidence.MEDIUM
-    assert flag_for(synthetic_streams(plan)) is None  # no history: no easy pace to be faster than
+    # Without history the run's own warm-up and cool-down are the easy reference.
+    own = flag_for(synthetic_streams(plan))
+    assert own is not None and own.evidence["trigger"] == "tempo" and own.evidence["easy_source"] == "this_run"
+    # 10 % faster than easy is a good day, not a tempo run (15 % is needed).
+    mild = [(600.0, 2.6), (1500.0, 2.85), (600.0, 2.6)]
+    assert flag_for(synthetic_streams(mild)) is None
+    assert flag_for(synthetic_streams(mild), history=easy_history(2.6)) is None
     short = [(600.0, 2.6), (300.0, 3.3), (600.0, 2.6)]
     assert flag_for(synthetic_streams(short), history=easy_history(2.6)) is None
 
@@ -228,3 +236,108 @@ def test_surges_barely_faster_than_the_rest_of_the_run_are_not_intervals() -> No
     assert flag_for(session(3.75), history=easy_history(3.1)) is None
     flag = flag_for(session(4.2), history=easy_history(3.1))
     assert flag is not None and flag.evidence["trigger"] == "intervals"
+
+
+# --- the real misses, as synthetic sessions whose truth is known --------------------------------------------------
+
+
+def test_reps_with_standing_recoveries_after_a_warm_up() -> None:
+    plan = [(600.0, 2.7)] + [(90.0, 4.4), (90.0, 0.0)] * 8 + [(600.0, 2.6)]
+    flag = flag_for(synthetic_streams(plan))
+    assert flag is not None and flag.evidence["trigger"] == "intervals" and flag.evidence["reps"] == 8
+
+
+def test_regular_reps_with_standing_recoveries_and_no_warm_up() -> None:
+    plan = [(180.0, 4.2), (90.0, 0.0)] * 6
+    flag = flag_for(synthetic_streams(plan))
+    assert flag is not None and flag.evidence["trigger"] == "intervals" and flag.evidence["reps"] == 6
+
+
+def test_long_reps_with_jogged_recoveries_that_fill_the_session() -> None:
+    # 6 x 5 min at 4:00/km with 2 min jogs: the reps are most of the running, so "typical pace" is rep pace.
+    plan = [(300.0, 2.8)] + [(300.0, 4.17), (120.0, 2.7)] * 6 + [(300.0, 2.8)]
+    flag = flag_for(synthetic_streams(plan))
+    assert flag is not None and flag.evidence["trigger"] == "intervals"
+    assert flag.evidence["reps"] == 6
+    assert flag.evidence["rep_duration_s"] == pytest.approx(300, abs=20)
+
+
+def test_treadmill_blocks_after_easy_running() -> None:
+    # Speed sensor only: 25 min easy, then two 12-minute blocks at 4:00/km with a 3-minute jog between.
+    plan = [(1500.0, 2.7), (720.0, 4.17), (180.0, 2.6), (720.0, 4.17), (300.0, 2.6)]
+    streams = synthetic_streams(plan, gps=False, distance=False, speed=True)
+    flag = flag_for(streams, sport=Sport.TREADMILL_RUN)
+    assert flag is not None and flag.evidence["trigger"] == "tempo"
+    assert flag.evidence["rep_pace_s_per_km"] == pytest.approx(240, abs=5)
+
+
+def race_10k(pace_mps: float = 3.9, kick: bool = True) -> Streams:
+    seconds = 9500.0 / pace_mps
+    finish = (500.0 / (pace_mps * 1.15), pace_mps * 1.15) if kick else (500.0 / pace_mps, pace_mps)
+    return synthetic_streams([(seconds, pace_mps), finish])
+
+
+def test_a_10k_race_from_the_gun_is_found_from_the_recording() -> None:
+    flag = flag_for(race_10k())
+    assert flag is not None and flag.evidence["trigger"] == "race"
+    assert flag.confidence is Confidence.LOW  # only the finishing kick says it was hard
+    sure = flag_for(race_10k(kick=False), history=easy_history(3.0))
+    assert sure is not None and sure.evidence["trigger"] == "race" and sure.confidence is Confidence.MEDIUM
+    named = speed_work.evaluate(RuleContext(replace(run_activity(race_10k(kick=False)), name="Parkrun 10k")))
+    assert named is not None and named.evidence["trigger"] == "race"
+
+
+def test_an_even_easy_10k_is_not_a_race() -> None:
+    assert flag_for(race_10k(pace_mps=2.8, kick=False)) is None
+    assert flag_for(race_10k(pace_mps=2.8, kick=False), history=easy_history(2.8)) is None
+    # Picking up the pace a little for the last 500 m home is not a race's finishing kick.
+    assert flag_for(synthetic_streams([(9500.0 / 2.8, 2.8), (500.0 / 3.0, 3.0)])) is None
+    # 9 km is not a standard distance.
+    assert flag_for(synthetic_streams([(9000.0 / 3.9, 3.9), (100.0, 4.6)])) is None
+
+
+def test_three_slow_hilly_runs_do_not_make_a_steady_run_speed_work() -> None:
+    steady = synthetic_streams([(3600.0, 2.9)])
+    history = easy_history(2.85, runs=4)
+    assert flag_for(steady, history=history) is None
+    hilly = [
+        HistoryEntry(("f", f"hill{i}"), Sport.RUN, h.start_utc, 0, 3600.0, 7200.0, None, 2.0, None, 400.0)
+        for i, h in enumerate(easy_history(2.0, runs=3))
+    ]
+    assert flag_for(steady, history=history + hilly) is None
+    trail = easy_history(1.9, runs=3, sport=Sport.TRAIL_RUN)
+    assert flag_for(steady, history=history + hilly + trail) is None
+
+
+def noisy_steady(seed: int, minutes: float = 50.0, speed: float = 2.9) -> Streams:
+    """A steady run with realistic pace wobble (±5 %), a few traffic stops and GPS jitter on the distance."""
+    rng = np.random.default_rng(seed)
+    plan: list[tuple[float, float | None]] = []
+    elapsed = 0.0
+    while elapsed < minutes * 60:
+        piece = float(rng.uniform(60, 240))
+        plan.append((piece, speed * float(rng.uniform(0.95, 1.05))))
+        elapsed += piece
+        if rng.random() < 0.15:
+            plan.append((float(rng.uniform(10, 40)), 0.0))
+    return synthetic_streams(plan)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_steady_run_is_never_speed_work(seed: int) -> None:
+    assert flag_for(noisy_steady(seed)) is None
+    assert flag_for(noisy_steady(seed), history=easy_history(2.9)) is None
+
+
+def test_a_slow_climb_before_the_flat_is_not_the_easy_part_of_a_tempo_run() -> None:
+    # 20 minutes up a steady 4 % at 6:30/km, then 25 minutes on the flat at 5:30/km: one steady effort, not tempo.
+    climb_m = 1200.0 * 1000.0 / 390.0
+
+    def altitude(dist: FloatArray) -> FloatArray:
+        return 100.0 + np.minimum(dist, climb_m) * 0.04
+
+    plan = [(1200.0, 1000.0 / 390.0), (1500.0, 1000.0 / 330.0)]
+    assert flag_for(synthetic_streams(plan, altitude=altitude)) is None
+    # On the flat the same paces are a slow start and a clearly faster block: tempo.
+    flat = flag_for(synthetic_streams([*plan, (600.0, 1000.0 / 400.0)]))
+    assert flat is not None and flat.evidence["trigger"] == "tempo"

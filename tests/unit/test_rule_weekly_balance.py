@@ -1,11 +1,9 @@
-"""low_cross_training and low_strength: calendar weeks in local time, the week's last run, and a finished week."""
+"""low_cross_training and low_strength: last calendar week in local time, judged on the next week's first run."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
@@ -16,15 +14,14 @@ from syncd.domain.thresholds import Thresholds
 
 OFFSET_H = 2  # the athlete lives at +02:00
 MONDAY = datetime(2026, 11, 23)  # local; ISO week 2026-W48
-LAST_RUN = datetime(2026, 11, 29, 18, 0)  # Sunday evening local
-RULES = (low_cross_training, low_strength)
+NEXT_RUN = datetime(2026, 11, 30, 7, 0)  # Monday morning local, W49: the first run after W48
 
 
 def to_utc(local: datetime) -> datetime:
     return (local - timedelta(hours=OFFSET_H)).replace(tzinfo=UTC)
 
 
-def activity(local: datetime = LAST_RUN, sport: Sport = Sport.RUN) -> Activity:
+def activity(local: datetime = NEXT_RUN, sport: Sport = Sport.RUN) -> Activity:
     return Activity(Source.FILE, "now", sport, sport.value, to_utc(local), utc_offset_s=OFFSET_H * 3600, moving_s=1800)
 
 
@@ -54,9 +51,17 @@ def test_a_week_of_running_only_flags_both_as_caution() -> None:
     assert cross.advice != strength.advice
 
 
-def test_one_activity_and_no_history_still_has_a_known_week() -> None:
-    cross, strength = both([])
-    assert cross is not None and strength is not None and cross.evidence["sessions"] == 0
+def test_a_week_the_history_does_not_cover_gets_no_finding() -> None:
+    assert both([]) == (None, None)  # a single annotated file
+    from_wednesday = [h for h in runs() if h.start_utc > to_utc(MONDAY + timedelta(days=1))]
+    assert both(from_wednesday) == (None, None)  # recording started mid-week: the week is not known
+    older = hist(MONDAY - timedelta(days=10), Sport.RUN)
+    assert all(f is not None for f in both([older, *from_wednesday]))
+
+
+def test_a_week_without_running_is_rest_not_a_shortfall() -> None:
+    older = hist(MONDAY - timedelta(days=10), Sport.RUN)
+    assert both([older]) == (None, None)
 
 
 def test_partial_targets_are_info_and_name_the_sports() -> None:
@@ -71,6 +76,22 @@ def test_partial_targets_are_info_and_name_the_sports() -> None:
     assert cross.evidence["sessions"] == 1 and cross.evidence["sports_seen"] == "swim"
     assert strength is not None and strength.severity is Severity.INFO
     assert strength.evidence["sessions"] == 2 and strength.evidence["sports_seen"] == "strength,yoga"
+
+
+def test_short_sessions_do_not_count() -> None:
+    history = [
+        *runs(),
+        hist(MONDAY + timedelta(days=1, hours=18), Sport.WALK, minutes=2),  # a 2-minute walk is not a session
+        hist(MONDAY + timedelta(days=2, hours=18), Sport.RIDE, minutes=45),
+        hist(MONDAY + timedelta(days=3, hours=18), Sport.STRENGTH, minutes=3),
+    ]
+    cross, strength = both(history)
+    assert cross is not None and cross.evidence["sessions"] == 1 and cross.evidence["sports_seen"] == "ride"
+    assert strength is not None and strength.evidence["sessions"] == 0
+    lenient = Thresholds(min_session_min=1.0)
+    cross, strength = both(history, thresholds=lenient)
+    assert cross is None  # two sessions now count
+    assert strength is not None and strength.evidence["sessions"] == 1
 
 
 def test_meeting_the_targets_is_quiet() -> None:
@@ -91,17 +112,23 @@ def test_targets_come_from_thresholds() -> None:
     assert cross is not None and cross.evidence["target"] == 4
 
 
-def test_only_the_weeks_last_run_carries_the_flags() -> None:
-    wednesday = activity(MONDAY + timedelta(days=2, hours=7))
-    history = [h for h in runs() if h.start_utc != wednesday.start_utc] + [hist(LAST_RUN, Sport.RUN, key="sun")]
-    assert both(history, wednesday) == (None, None)
-    # A run in the next week does not make this one any less the last of its week.
-    next_week = [*runs(), hist(MONDAY + timedelta(days=7, hours=7), Sport.RUN)]
-    assert all(flag is not None for flag in both(next_week))
-    # A later walk is not a run: the Sunday run is still the last run.
-    walk = [*runs(), hist(LAST_RUN + timedelta(hours=2), Sport.WALK)]
-    cross, _ = both(walk)
-    assert cross is not None and cross.evidence["sessions"] == 1
+def test_only_the_next_weeks_first_run_carries_the_flags() -> None:
+    tuesday = activity(NEXT_RUN + timedelta(days=1))
+    history = [*runs(), hist(NEXT_RUN, Sport.RUN, key="monday")]
+    assert both(history, tuesday) == (None, None)
+    # A walk earlier that Monday is not a run: the Monday run is still the week's first run.
+    walk = [*runs(), hist(NEXT_RUN - timedelta(hours=2), Sport.WALK)]
+    assert all(flag is not None for flag in both(walk))
+    # A run of W48 itself is never judged on W48 (the week is not over when it is run).
+    sunday = activity(MONDAY + timedelta(days=6, hours=18))
+    assert both(runs(), sunday) == (None, None)
+
+
+def test_later_activities_never_change_the_finding() -> None:
+    history = runs()
+    before = both(history)
+    later = [hist(NEXT_RUN + timedelta(hours=3), Sport.SWIM), hist(NEXT_RUN + timedelta(days=1), Sport.RUN)]
+    assert before[0] is not None and both(history + later) == before
 
 
 def test_sunday_night_and_monday_morning_at_plus_two_belong_to_different_weeks() -> None:
@@ -111,40 +138,23 @@ def test_sunday_night_and_monday_morning_at_plus_two_belong_to_different_weeks()
     assert sunday_swim.start_utc.date() == monday_ride.start_utc.date()
     cross, _ = both([*runs(), sunday_swim, monday_ride])
     assert cross is not None and cross.evidence["sessions"] == 1 and cross.evidence["sports_seen"] == "swim"
-    # A Monday 00:10 run starts the next week: the Sunday 18:00 run stays the last run of W48.
+    # A Monday 00:10 run is the first run of W49: the 07:00 run is not, and carries nothing.
     monday_run = hist(datetime(2026, 11, 30, 0, 10), Sport.RUN)
-    assert all(flag is not None for flag in both([*runs(), monday_run]))
+    assert both([*runs(), monday_run]) == (None, None)
     sunday_late_run = hist(datetime(2026, 11, 29, 23, 30), Sport.RUN)
-    assert both([*runs(), sunday_late_run]) == (None, None)
-
-
-@pytest.mark.parametrize(
-    ("now_utc", "expect_flags"),
-    [
-        (datetime(2026, 11, 29, 21, 59, tzinfo=UTC), False),  # Sunday 23:59 local: the week is not over
-        (datetime(2026, 11, 29, 22, 0, tzinfo=UTC), True),  # Monday 00:00 local
-        (datetime(2026, 12, 15, 9, 0, tzinfo=UTC), True),
-        (None, True),
-    ],
-)
-def test_only_a_finished_week_is_judged(now_utc: datetime | None, expect_flags: bool) -> None:
-    flags = both(runs(), now=now_utc)
-    assert all((f is not None) == expect_flags for f in flags)
-
-
-def test_a_naive_now_is_read_as_utc() -> None:
-    assert both(runs(), now=datetime(2026, 11, 29, 21, 59)) == (None, None)
-    assert all(f is not None for f in both(runs(), now=datetime(2026, 11, 29, 22, 0)))
+    assert all(flag is not None for flag in both([*runs(), sunday_late_run]))
 
 
 def test_a_week_of_only_cross_training_flags_nothing() -> None:
     rides = [hist(MONDAY + timedelta(days=d, hours=7), Sport.RIDE) for d in range(3)]
     assert both(rides, activity(sport=Sport.SWIM)) == (None, None)
+    assert both(rides) == (None, None)  # no run last week
     assert both([], activity(sport=Sport.STRENGTH)) == (None, None)
 
 
 def test_week_label_uses_the_iso_year() -> None:
-    new_year = datetime(2027, 1, 1, 9)  # a Friday in ISO week 2026-W53
-    cross, strength = both([], activity(new_year))
+    new_year = datetime(2027, 1, 4, 9)  # Monday of 2027-W01; last week is ISO 2026-W53
+    history = [hist(datetime(2026, 12, 28, 7) + timedelta(days=d), Sport.RUN) for d in (0, 4)]
+    cross, strength = both(history, activity(new_year))
     assert cross is not None and cross.evidence["week"] == "2026-W53"
     assert strength is not None and strength.evidence["week"] == "2026-W53"

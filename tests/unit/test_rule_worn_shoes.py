@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from syncd.domain.flags import Confidence, FlagCode, Severity
+from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, Gear, Source, Sport
 from syncd.domain.rules import worn_shoes
 from syncd.domain.rules.context import RuleContext
@@ -90,3 +91,48 @@ def test_advice_is_plain_words_without_numbers_or_units() -> None:
         assert not re.search(r"\d|\bkm\b|\bmiles?\b", flag.advice)
     nearly, over = worn_shoes.evaluate(ctx(560)), worn_shoes.evaluate(ctx(700))
     assert nearly is not None and over is not None and nearly.advice != over.advice
+
+
+def test_retired_shoes_are_silent() -> None:
+    activity = Activity(Source.STRAVA, "1", Sport.RUN, "run", datetime(2026, 11, 20, 7, tzinfo=UTC), moving_s=1800)
+    retired = Gear("g1", "Old pair", 900_000.0, retired=True)
+    assert worn_shoes.evaluate(RuleContext(activity=activity, gear=retired)) is None
+
+
+def shoe_week(km_after_each: list[float], days: list[int]) -> list[bool]:
+    """Runs of 10 km on the given days of Mon 2026-11-16.. with the shoe at `km_after_each` after each run."""
+    monday = datetime(2026, 11, 16, 7, tzinfo=UTC)
+    raised = []
+    for i, (day, km) in enumerate(zip(days, km_after_each, strict=True)):
+        run = Activity(
+            Source.STRAVA,
+            f"r{i}",
+            Sport.RUN,
+            "run",
+            monday + timedelta(days=day),
+            distance_m=10_000.0,
+            moving_s=3000,
+            gear_id="g1",
+        )
+        history = [
+            HistoryEntry(("strava", f"r{j}"), Sport.RUN, monday + timedelta(days=d), 0, 3000.0, 10_000.0, gear_id="g1")
+            for j, d in enumerate(days[:i])
+        ]
+        gear = Gear("g1", "Daily trainers", km * 1000)
+        raised.append(worn_shoes.evaluate(RuleContext(activity=run, history=history, gear=gear)) is not None)
+    return raised
+
+
+def test_raised_when_the_limit_is_crossed_and_then_weekly() -> None:
+    # 580 km (below 90 %) ... crosses 540 (info) on the 2nd run, 600 (caution) on the 4th; a new week re-raises.
+    days = [0, 1, 2, 3, 4, 7, 8, 9, 14]
+    km = [530, 540, 550, 600, 610, 620, 630, 640, 650]
+    assert shoe_week(km, days) == [False, True, False, True, False, True, False, False, True]
+
+
+def test_other_shoes_runs_do_not_count_as_this_shoes_week() -> None:
+    monday = datetime(2026, 11, 16, 7, tzinfo=UTC)
+    run = Activity(Source.STRAVA, "r", Sport.RUN, "run", monday + timedelta(days=2), distance_m=10_000.0, gear_id="g1")
+    other = HistoryEntry(("strava", "o"), Sport.RUN, monday, 0, 3000.0, 10_000.0, gear_id="g2")
+    flag = worn_shoes.evaluate(RuleContext(activity=run, history=[other], gear=Gear("g1", "x", 700_000.0)))
+    assert flag is not None

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -14,13 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from syncd.domain.history import HistoryEntry
+from syncd.domain.history import HistoryEntry, easy_speed_baseline
 from syncd.domain.model import Activity, FloatArray, Lap, Source, Sport, Streams
 from syncd.domain.streams_math import (
     altitude_profile,
     descent_with_hysteresis,
     distance_of,
-    easy_speed_from_history,
     find_efforts,
     haversine_cumulative,
     moving_average,
@@ -340,19 +340,33 @@ def test_find_efforts_merges_a_steady_run_with_short_dips() -> None:
 # --- history -----------------------------------------------------------------------------------------------------
 
 
-def test_easy_speed_is_a_low_percentile_of_plain_runs() -> None:
-    history = easy_history(2.5, runs=3) + easy_history(3.5, runs=3)
-    assert easy_speed_from_history(history, 30.0) == pytest.approx(2.5)
+def test_easy_speed_is_the_median_of_earlier_plain_runs() -> None:
+    history = easy_history(2.5, runs=3) + easy_history(3.0, runs=1) + easy_history(3.5, runs=3)
+    assert easy_speed_baseline(history, START) == pytest.approx(3.0)
     races = [
-        HistoryEntry(("f", f"r{i}"), Sport.RUN, START, 0, 1200.0, 5000.0, None, 4.5, workout_type=1) for i in range(9)
+        HistoryEntry(("f", f"r{i}"), Sport.RUN, START - timedelta(days=1), 0, 1200.0, 5000.0, None, 4.5, 1)
+        for i in range(9)
     ]
     rides = easy_history(8.0, runs=9, sport=Sport.RIDE)
-    assert easy_speed_from_history(races + rides + history, 30.0) == pytest.approx(2.5)
+    trails = easy_history(1.5, runs=9, sport=Sport.TRAIL_RUN)
+    assert easy_speed_baseline(races + rides + trails + history, START) == pytest.approx(3.0)
+
+
+def test_easy_speed_ignores_later_old_hilly_and_short_runs() -> None:
+    history = easy_history(3.0, runs=3)
+    later = [replace(e, key=("f", f"later{i}"), start_utc=START + timedelta(days=i)) for i, e in enumerate(history)]
+    old = [replace(e, key=("f", f"old{i}"), start_utc=START - timedelta(days=60)) for i, e in enumerate(history)]
+    hilly = [
+        replace(e, key=("f", f"hill{i}"), average_speed_mps=2.0, elevation_gain_m=300.0) for i, e in enumerate(history)
+    ]
+    short = [replace(e, key=("f", f"short{i}"), average_speed_mps=2.0, duration_s=600.0) for i, e in enumerate(history)]
+    assert easy_speed_baseline(history + later + old + hilly + short, START) == pytest.approx(3.0)
 
 
 def test_easy_speed_needs_enough_runs() -> None:
-    assert easy_speed_from_history(easy_history(3.0, runs=2)) is None
-    assert easy_speed_from_history([]) is None
+    assert easy_speed_baseline(easy_history(3.0, runs=2), START) is None
+    assert easy_speed_baseline([], START) is None
+    assert easy_speed_baseline(easy_history(3.0, runs=2), START, min_runs=2) == pytest.approx(3.0)
 
 
 def test_pace_rounds_to_seconds_per_km() -> None:
@@ -362,10 +376,11 @@ def test_pace_rounds_to_seconds_per_km() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.floats(0.6, 8.0), min_size=3, max_size=60), st.floats(0.0, 100.0))
-def test_easy_speed_percentile_matches_numpy(speeds: list[float], percentile: float) -> None:
+@given(st.lists(st.floats(0.6, 8.0), min_size=3, max_size=60))
+def test_easy_speed_is_the_median_of_any_plain_runs(speeds: list[float]) -> None:
     history = [
-        HistoryEntry(("f", str(i)), Sport.RUN, START, 0, 1000.0, 1000.0 * v, None, v) for i, v in enumerate(speeds)
+        HistoryEntry(("f", str(i)), Sport.RUN, START - timedelta(hours=i + 1), 0, 1000.0, 1000.0 * v, None, v)
+        for i, v in enumerate(speeds)
     ]
-    expected = float(np.percentile(np.asarray(speeds), percentile))
-    assert easy_speed_from_history(history, percentile) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    expected = float(np.median(np.asarray(speeds)))
+    assert easy_speed_baseline(history, START) == pytest.approx(expected, rel=1e-9, abs=1e-12)

@@ -315,6 +315,8 @@ class Store:
             ActivityRow.moving_s,
             ActivityRow.average_heart_rate,
             ActivityRow.workout_type,
+            ActivityRow.elevation_gain_m,
+            ActivityRow.gear_id,
         ]
         stmt = (
             sa.select(*columns)
@@ -358,10 +360,35 @@ class Store:
                     moving_s=row.moving_s,
                     average_heart_rate=row.average_heart_rate,
                     workout_type=row.workout_type,
+                    elevation_gain_m=row.elevation_gain_m,
+                    gear_id=row.gear_id,
                 )
             )
             for row in unique
         ]
+
+    def gear_distance_after(self, athlete_id: int, gear_id: str, after: datetime) -> float:
+        """Metres recorded with `gear_id` by activities that started after `after` (one run on two platforms once).
+
+        A shoe's distance as of a run is the platform's figure today minus this: later runs never count.
+        """
+        stmt = sa.select(ActivityRow.logical_group, ActivityRow.distance_m).where(
+            ActivityRow.athlete_id == athlete_id,
+            ~ActivityRow.deleted,
+            ActivityRow.gear_id == gear_id,
+            ActivityRow.start_utc > _aware(after, "after"),
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        seen: set[str] = set()
+        total = 0.0
+        for row in rows:
+            if row.logical_group is not None:
+                if row.logical_group in seen:
+                    continue
+                seen.add(row.logical_group)
+            total += float(row.distance_m or 0.0)
+        return total
 
     # ---- gear -----------------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ with the thresholds, so `syncd reannotate` re-runs only what changed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from syncd.domain.rules import (
     worn_shoes,
 )
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.data_gaps import data_gaps
 from syncd.domain.thresholds import Thresholds
 
 RULE_MODULES: tuple[ModuleType, ...] = (
@@ -43,14 +45,23 @@ __all__ = ["RULE_MODULES", "Annotation", "RuleContext", "evaluate", "rules_versi
 
 @dataclass(frozen=True, slots=True)
 class Annotation:
+    """The flags, and what the recording was too thin to judge (`data_gaps`, phrases for the note)."""
+
     flags: tuple[Flag, ...]
     rules_version: str
+    data_gaps: tuple[str, ...] = ()
 
 
 def rules_version(thresholds: Thresholds) -> str:
     """`<code digest>-<thresholds digest>`: changes when any rule's VERSION or any threshold changes."""
-    code = ",".join(f"{m.__name__.rsplit('.', 1)[-1]}={m.VERSION}" for m in RULE_MODULES)
-    return f"{hashlib.sha256(code.encode()).hexdigest()[:8]}-{thresholds.fingerprint()}"
+    code = ",".join(f"{m.__name__.rsplit('.', 1)[-1]}={m.VERSION}" for m in RULE_MODULES) + ",data_gaps=1"
+    return f"{hashlib.sha256(code.encode()).hexdigest()[:8]}-{_fingerprint(thresholds)}"
+
+
+@functools.lru_cache(maxsize=64)
+def _fingerprint(thresholds: Thresholds) -> str:
+    """Thresholds are frozen: their digest (JSON + SHA-256, ~30 µs) is computed once per distinct set."""
+    return thresholds.fingerprint()
 
 
 def evaluate(ctx: RuleContext) -> Annotation:
@@ -61,4 +72,5 @@ def evaluate(ctx: RuleContext) -> Annotation:
         flag = rule(ctx)
         if flag is not None:
             flags.append(flag)
-    return Annotation(flags=tuple(flags), rules_version=rules_version(ctx.thresholds))
+    gaps = data_gaps(ctx, {flag.code for flag in flags})
+    return Annotation(flags=tuple(flags), rules_version=rules_version(ctx.thresholds), data_gaps=gaps)

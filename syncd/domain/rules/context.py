@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from syncd.domain.history import HistoryEntry
+from syncd.domain.history import HistoryEntry, easy_speed_baseline
 from syncd.domain.model import Activity, Gear
 from syncd.domain.streams_math import (
     AltitudeProfile,
     SpeedTrace,
     altitude_profile,
-    easy_speed_from_history,
     speed_trace,
 )
 from syncd.domain.thresholds import Thresholds
@@ -24,9 +23,11 @@ from syncd.ports import SurfaceMap
 class RuleContext:
     """Input of one rule run.
 
-    `history` holds the athlete's *other* activities (never this one), in any order, typically the 42 days before
-    this activity plus the rest of its calendar week. `now` (aware UTC) tells weekly rules whether the week is
-    over; None means "evaluate as of the end of the activity's week".
+    `history` holds the athlete's activities that started *before* this one (never this one, never a later one),
+    in any order, typically the 42 days before it (`syncd.domain.history.history_before` cuts a list so):
+    everything a rule derives from it is fixed once the run has started, so re-annotating later gives the same
+    answer. `gear` carries the shoe's distance *as of the end of this run*. `now` is kept for callers but no rule
+    depends on it.
     """
 
     activity: Activity
@@ -58,6 +59,15 @@ class RuleContext:
         return self.derived("altitude_profile", lambda: altitude_profile(streams) if streams is not None else None)
 
     def easy_speed(self) -> float | None:
-        """The athlete's own easy speed from history (shared by speed_work and no_warmup)."""
-        percentile = self.thresholds.speed_work_easy_percentile
-        return self.derived("easy_speed", lambda: easy_speed_from_history(self.history, percentile))
+        """The athlete's own easy speed from earlier runs (shared by speed_work and no_warmup), or None."""
+        t = self.thresholds
+        return self.derived(
+            "easy_speed",
+            lambda: easy_speed_baseline(
+                self.history,
+                self.activity.start_utc,
+                window_days=t.easy_pace_window_days,
+                min_runs=t.easy_pace_min_runs,
+                max_climb_m_per_km=t.easy_pace_max_climb_m_per_km,
+            ),
+        )

@@ -9,7 +9,7 @@ Evidence keys (SI):
 - `descent_per_km_m`: total descent (m) per kilometre of the run
 - `total_descent_m`: total descent in metres (3 m hysteresis, after cleaning)
 - `steep_distance_m`, `steep_time_s`: distance and time on stretches of at least `downhill_min_stretch_m` whose
-  average grade is steeper than -`downhill_grade_pct`
+  average grade is steeper than -`downhill_grade_pct` (0 when they add up to less than one such stretch)
 - `steepest_grade_pct`: steepest average grade over any `downhill_min_stretch_m` stretch (negative, %)
 - `steep_pace_s_per_km`: pace on those steep stretches (None when there are none)
 
@@ -25,7 +25,7 @@ from syncd.domain.model import Sport
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import STOPPED_MPS, AltitudeProfile
 
-VERSION: int = 2
+VERSION: int = 3
 
 ADVICE = (
     "Keep to level ground while your back settles: choose a flat loop, or walk the steep descents. "
@@ -49,6 +49,10 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     descent = profile.total_descent_m()
     per_km = descent / (length_m / 1000.0)
     steep_m, steep_s, steepest = _steep_stretches(profile, t.downhill_min_stretch_m, t.downhill_grade_pct)
+    if steep_m < t.downhill_min_stretch_m:
+        # Less than one stretch's worth of steep descending: a 200 m window that only just averages -5 % on
+        # GPS altitude (a few metres of noise move a 200 m grade by 2-3 %) is not a sustained descent.
+        steep_m, steep_s = 0.0, 0.0
     if steep_m <= 0 and per_km < t.downhill_descent_per_km_m:
         return None
     high = steepest <= -t.downhill_high_grade_pct or steep_m >= t.downhill_high_distance_m

@@ -1,24 +1,26 @@
-"""Hard surface: how much of a run was on asphalt or concrete, from a surface map or the platform's sport type.
+"""Hard surface: how much of a run was on asphalt or concrete, measured on a surface map.
 
 Source: RISK-FACTS.md, "Surface: move from asphalt roads and concrete paths or sidewalks to a treadmill, grass
 paths or dirt trails. Softer surfaces reduce the stress on the back and on every joint."
 
 Decision:
-- treadmill, virtual and indoor runs, and trail runs: not hard, silent;
-- track runs: their own case, `info` at most (a synthetic track is softer than a road, but not grass);
+- treadmill, virtual and indoor runs, trail runs and track runs: not hard, silent (a synthetic track is softer
+  than a road; the article does not ask a runner to leave it);
 - a surface map that knows the route: flag when the paved share of the classified distance reaches
   `hard_surface_share_pct`; confidence from how much of the route the map could classify, one step lower when
   most of the classified distance got its class from the road type rather than a `surface` tag;
   the map's metres are scaled to the activity's own distance (the shares are the map's), so the note's
   "6.1 of 8.0 km" agrees with the distance the platform shows;
-- no map data, GPS recorded: "likely road" at `info` with low confidence (most outdoor runs are on roads);
-- no GPS and no indoor marker: unknown, silent.
+- no map, or a map that knows none of the route: the surface is unknown and the rule is silent. "Most outdoor
+  runs are on roads" is a guess about every runner, not a finding about this run; a per-run line for it only
+  teaches runners to skip the note (the weekly digest may mention unmeasured distance once a week);
+- no GPS: unknown, silent.
 
-Evidence keys: `surface` ("paved", "likely_paved", "track"), `source` ("map", "sport_type"), `distance_m`,
-and with a map `map` (which one), `paved_m`, `unpaved_m`, `track_m`, `unknown_m`, `total_m`, `share_pct` (paved
-share of the whole route, %, unknown included), `known_share_pct` (paved share of the classified distance, %,
-what the threshold judges), `inferred_m` (classified from the road type, not a surface tag), `mapped_m` (the
-route length the map measured, before scaling). The unknown share is always reported.
+Evidence keys: `surface` ("paved"), `source` ("map"), `distance_m`, `map` (which one), `paved_m`, `unpaved_m`,
+`track_m`, `unknown_m`, `total_m`, `share_pct` (paved share of the whole route, %, unknown included),
+`known_share_pct` (paved share of the classified distance, %, what the threshold judges), `inferred_m`
+(classified from the road type, not a surface tag), `mapped_m` (the route length the map measured, before
+scaling). The unknown share is always reported.
 """
 
 from __future__ import annotations
@@ -31,47 +33,29 @@ from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import distance_of
 from syncd.domain.surface import SurfaceBreakdown
 
-VERSION: int = 2
+VERSION: int = 3
+
+_NOT_ROAD = frozenset({Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN, Sport.TRAIL_RUN, Sport.TRACK_RUN})
 
 ADVICE = (
     "Your back takes less jarring on softer ground: try a grass path, a dirt trail or a treadmill for your next "
     "easy runs."
-)
-TRACK_ADVICE = (
-    "A track is kinder than a road, but grass or a dirt trail is softer still; alternate the direction you run "
-    "the bends."
 )
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:
     activity = ctx.activity
     sport = activity.sport
-    if not sport.is_run or sport in (Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN, Sport.TRAIL_RUN) or activity.indoor:
+    if not sport.is_run or sport in _NOT_ROAD or activity.indoor or ctx.surface_map is None:
         return None
-    distance = _distance_m(activity)
-    if sport is Sport.TRACK_RUN:
-        return Flag(
-            code=FlagCode.HARD_SURFACE,
-            severity=Severity.INFO,
-            confidence=Confidence.MEDIUM,
-            evidence={"surface": "track", "source": "sport_type", "distance_m": distance},
-            advice=TRACK_ADVICE,
-        )
     streams = activity.streams
     if streams is None or not streams.has_gps or streams.lat is None or streams.lon is None:
         return None
-    if ctx.surface_map is not None:
-        ok = np.isfinite(streams.lat) & np.isfinite(streams.lon)
-        breakdown = ctx.surface_map.classify(streams.lat[ok], streams.lon[ok])
-        if breakdown is not None and breakdown.total_m - breakdown.unknown_m > 0:
-            return _from_map(breakdown, distance, ctx.thresholds.hard_surface_share_pct)
-    return Flag(
-        code=FlagCode.HARD_SURFACE,
-        severity=Severity.INFO,
-        confidence=Confidence.LOW,
-        evidence={"surface": "likely_paved", "source": "sport_type", "distance_m": distance},
-        advice=ADVICE,
-    )
+    ok = np.isfinite(streams.lat) & np.isfinite(streams.lon)
+    breakdown = ctx.surface_map.classify(streams.lat[ok], streams.lon[ok])
+    if breakdown is None or breakdown.total_m - breakdown.unknown_m <= 0:
+        return None
+    return _from_map(breakdown, _distance_m(activity), ctx.thresholds.hard_surface_share_pct)
 
 
 def _from_map(breakdown: SurfaceBreakdown, distance: float | None, share_pct: float) -> Flag | None:

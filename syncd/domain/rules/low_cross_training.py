@@ -1,11 +1,11 @@
-"""low_cross_training: a finished calendar week had fewer low-impact sessions than the weekly target.
+"""low_cross_training: last calendar week had fewer low-impact sessions than the weekly target.
 
 Source (RISK-FACTS.md, "Cross-training and strength"; originating article): swap running for lower-impact exercise
 a couple of times a week (ride, swim, elliptical, walk, row, aqua-jog); target `low_impact_sessions_per_week`
 (2) per calendar week (Monday-Sunday) in the athlete's local time. Low-impact sports: model.LOW_IMPACT_SPORTS.
 
-Shown once per week, on the week's last run, and only when the week is over (`ctx.now` None, or at/after Monday
-00:00 local time after it, using this run's UTC offset): a count mid-week is not yet an outcome.
+Shown once per week, on the first run of the following week, only for weeks the history covers and that held a
+run; sessions shorter than `min_session_min` do not count (see low_strength.weekly_shortfall).
 
 Evidence keys:
     sessions     int  low-impact sessions in the week
@@ -22,7 +22,7 @@ from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.low_strength import weekly_shortfall
 
-VERSION: int = 1
+VERSION: int = 2
 
 _ADVICE = (
     "Running was most of your training this week. Swapping a couple of runs for low-impact exercise, such as "

@@ -1,12 +1,18 @@
-"""low_strength: a finished calendar week had fewer core/strength sessions than the weekly target.
+"""low_strength: last calendar week had fewer core/strength sessions than the weekly target.
 
 Source (RISK-FACTS.md, "Whole body" and "Cross-training and strength"): in athletes back pain usually comes from
 weak abdominals, hip flexors and glutes; a starting dose is about 10 repetitions of each exercise three times a
 week, so the target is `strength_sessions_per_week` (3) per calendar week (Monday-Sunday) in the athlete's local
-time. Strength sports: model.STRENGTH_SPORTS (strength training, yoga).
+time. Strength sports: model.STRENGTH_SPORTS.
 
-Shown once per week, on the week's last run, and only when the week is over (`ctx.now` None, or at/after Monday
-00:00 local time after it, using this run's UTC offset). `weekly_shortfall` is shared with low_cross_training.
+Shown once per week, on the first run of the *following* week, about the finished week: a count mid-week is not
+yet an outcome, and judging the week from the next week's first run needs nothing recorded after that run, so
+re-annotating it later gives the same answer. Only weeks the history covers are judged: the history must reach
+back to that week's Monday (a single annotated file, or an athlete's first week, gets no weekly finding), and the
+week must have held at least one run (a week off is rest, not a shortfall). A session counts only when it lasted
+at least `min_session_min` minutes (15; a 2-minute walk is not a low-impact session); a logged session without a
+duration counts as a strength session (a logged routine often has no timer), not as low-impact.
+`weekly_shortfall` is shared with low_cross_training.
 
 Evidence keys:
     sessions     int  strength sessions in the week
@@ -20,14 +26,16 @@ Severity: info, caution when there were none. Confidence medium: sessions done w
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import summarize
-from syncd.domain.load import WeekCounts, is_last_run_of_week, week_counts, week_end_utc, week_start
-from syncd.domain.model import Sport, utc
+from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.load import WeekCounts, local_date, week_counts, week_start
+from syncd.domain.model import LOW_IMPACT_SPORTS, STRENGTH_SPORTS, Sport
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 1
+VERSION: int = 2
 
 _ADVICE = (
     "Strong abdominals, hip flexors and glutes help hold your posture when you run. Try a short core routine, "
@@ -43,16 +51,22 @@ def weekly_shortfall(
     pick: Callable[[WeekCounts], tuple[int, tuple[Sport, ...]]],
     advice: str,
 ) -> Flag | None:
-    """Flag the week's last run when the finished week's session count (`pick`) is below `target`."""
+    """Flag the week's first run when last week's session count (`pick`) was below `target`."""
     if not ctx.activity.sport.is_run or target <= 0:
         return None
     current = summarize(ctx.activity)
-    if not is_last_run_of_week(ctx.history, current):
-        return None
     monday = week_start(current.local_date)
-    if ctx.now is not None and utc(ctx.now) < week_end_utc(monday, current.utc_offset_s):
+    days = [(local_date(e), e) for e in ctx.history if e.start_utc < current.start_utc]
+    if any(e.sport.is_run and day >= monday for day, e in days):
+        return None  # not the first run of its week
+    last_monday = monday - timedelta(days=7)
+    if not any(day <= last_monday for day, _ in days):
+        return None  # the history does not cover last week
+    t = ctx.thresholds
+    counted = [e for day, e in days if last_monday <= day < monday and _counts(e, t)]
+    counts = week_counts(counted, last_monday)
+    if counts.runs == 0:
         return None
-    counts = week_counts([*ctx.history, current], monday)
     sessions, sports = pick(counts)
     if sessions >= target:
         return None
@@ -68,6 +82,16 @@ def weekly_shortfall(
         },
         advice=advice,
     )
+
+
+def _counts(entry: HistoryEntry, t: Thresholds) -> bool:
+    """A run always counts; a cross-training or strength session only when it lasted long enough to matter."""
+    minutes = entry.duration_s / 60.0
+    if entry.sport in LOW_IMPACT_SPORTS:
+        return minutes >= t.min_session_min
+    if entry.sport in STRENGTH_SPORTS:
+        return entry.duration_s <= 0 or minutes >= t.min_session_min
+    return True
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:

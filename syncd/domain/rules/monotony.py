@@ -1,18 +1,26 @@
-"""monotony: the last 7 days of running were too alike (Foster's training monotony).
+"""monotony: these 7 days of running were both substantial and too alike (Foster's training monotony).
 
 Source (RISK-FACTS.md, "Monotony"): Foster (1998) monotony = mean daily load / its standard deviation over a week;
-caution at 1.5, high at 2.0. Rest days count as 0 load, so varied days and real rest lower it.
+caution at 1.5, high at 2.0. Rest days count as 0 load, so varied days and real rest lower it. Foster's concern is
+monotony *under load* (strain = weekly load x monotony), so a light week is never flagged, however regular:
+five 30-minute runs (monotony 1.58) or a streak of 5-minute jogs are healthy habits, not a risk. The week must
+carry at least `monotony_min_week_load_min` minutes (or `monotony_min_week_load_trimp` TRIMP).
 
 What counts: running load only, as in load_spike (minutes, or TRIMP when heart rates allow; syncd.domain.load):
 a low-impact day is a day off impact, which is the variation that matters for the back. The window is the 7 local
 days ending on this run's date; runs recorded after this one never count.
 
+Raised once per calendar week: on the first run of the local week whose 7 days cross the threshold (each earlier
+run of the week is judged as it was when it was run, from the history alone), never again that week.
+
 Evidence keys:
     monotony         float  mean_daily_load / sd_daily_load, capped at 10 (every day the same load)
+    strain           float  week_load x monotony (Foster's strain)
     week_load        float  total load of the 7 days
     mean_daily_load  float  week_load / 7
     sd_daily_load    float  population standard deviation of the 7 daily loads
     load_unit        str    "min" or "trimp"
+    days             int    the window, 7
 
 Severity: caution at `monotony_caution`, high at `monotony_high`. None when this is not a run, when the history
 spans fewer than 7 local days (a quiet week before the athlete started recording is not rest), or with no load.
@@ -20,19 +28,29 @@ spans fewer than 7 local days (a quiet week before the athlete started recording
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import summarize
-from syncd.domain.load import daily_load, foster_monotony, history_span_days, sessions_until
+from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.load import (
+    Monotony,
+    daily_load,
+    foster_monotony,
+    history_span_days,
+    local_date,
+    sessions_until,
+    week_start,
+)
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 1
+VERSION: int = 2
 
 WINDOW_DAYS = 7
 
 _ADVICE = (
-    "Your runs this week have been very much alike, day after day, with little easy time or rest between them. "
+    "Your runs these seven days have been very much alike, day after day, with little easy time or rest between them. "
     "Consider a rest day or a low-impact session such as cycling or swimming, and keep the next run light."
 )
 
@@ -41,31 +59,44 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     if not ctx.activity.sport.is_run:
         return None
     current = summarize(ctx.activity)
-    today = current.local_date
-    entries = sessions_until(ctx.history, current)
-    if history_span_days(entries, today) < WINDOW_DAYS:
-        return None
-    series = daily_load(entries, today - timedelta(days=WINDOW_DAYS - 1), today, max_hr=ctx.max_heart_rate)
-    result = foster_monotony(series, today, WINDOW_DAYS)
-    if result.monotony is None:
-        return None
     t = ctx.thresholds
-    if result.monotony >= t.monotony_high:
-        severity = Severity.HIGH
-    elif result.monotony >= t.monotony_caution:
-        severity = Severity.CAUTION
-    else:
+    result = _judge(ctx.history, current, t, ctx.max_heart_rate)
+    if result is None or result.monotony is None:
         return None
+    # Once a week: silent when an earlier run of this calendar week already crossed the threshold.
+    monday = week_start(current.local_date)
+    earlier = [e for e in ctx.history if e.sport.is_run and monday <= local_date(e) and e.start_utc < current.start_utc]
+    for entry in earlier:
+        if _judge(ctx.history, entry, t, ctx.max_heart_rate) is not None:
+            return None
     return Flag(
         code=FlagCode.MONOTONY,
-        severity=severity,
+        severity=Severity.HIGH if result.monotony >= t.monotony_high else Severity.CAUTION,
         confidence=Confidence.MEDIUM,
         evidence={
             "monotony": round(result.monotony, 2),
+            "strain": round(result.week_load * result.monotony, 0),
             "week_load": round(result.week_load, 1),
             "mean_daily_load": round(result.mean_daily_load, 1),
             "sd_daily_load": round(result.sd_daily_load, 1),
             "load_unit": result.unit,
+            "days": WINDOW_DAYS,
         },
         advice=_ADVICE,
     )
+
+
+def _judge(
+    history: Sequence[HistoryEntry], current: HistoryEntry, t: Thresholds, max_hr: float | None
+) -> Monotony | None:
+    """Foster's monotony of the 7 days ending on `current`'s date, as known when it started; None unless flagged."""
+    today = current.local_date
+    entries = sessions_until(history, current)
+    if history_span_days(entries, today) < WINDOW_DAYS:
+        return None
+    series = daily_load(entries, today - timedelta(days=WINDOW_DAYS - 1), today, max_hr=max_hr)
+    result = foster_monotony(series, today, WINDOW_DAYS)
+    minimum = t.monotony_min_week_load_trimp if result.unit == "trimp" else t.monotony_min_week_load_min
+    if result.monotony is None or result.week_load < minimum or result.monotony < t.monotony_caution:
+        return None
+    return result

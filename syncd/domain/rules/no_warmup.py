@@ -3,19 +3,24 @@
 Source: RISK-FACTS.md, "Warm up with your usual stretches and start every run gently before picking up the pace"
 and "Warm-up: the first ~10 minutes (or first 1.5 km) should be clearly easier than the main part of the run."
 
-Method. The opening window is the first `warmup_window_s` of moving time or the first `warmup_window_m`, whichever
-comes first (stops do not count). Only runs that later go hard are judged (an easy run needs no warm-up):
-- interval sessions (from the speed stream or interval laps), whose hard part is located: the window ends where
-  the first effort starts, and the main pace is the effort pace. Less than 40 % of the window before the first
-  effort is too short a warm-up (a structured 5-minute warm-up passes; starting the reps cold does not);
-- other speed work (tempo, race, workout, heart-rate zones) or, with history, a main part that is
-  `speed_work_faster_than_easy_pct` faster than easy pace: the main part is what follows the window, less a
-  cool-down of the same length when the run is long enough.
-Flag when the window is not at least `warmup_easier_by_pct` slower than the main pace. Runs too short to hold a
-window and a main part of the same length stay silent, as do runs without distance.
+Method. Only a run with a real hard part is judged, as speed_work found it (intervals, interval laps, a tempo
+block, a race, a Strava workout); a steady run, however brisk, needs no warm-up and is never flagged, nor is a
+run whose only sign of effort is heart rate. The opening window is the first `warmup_window_s` of moving time or
+the first `warmup_window_m`, whichever comes first (stops do not count).
+- reps (intervals, interval laps): the window ends where the first effort starts, the main pace is the rep pace.
+  Less than 40 % of the window before the first effort is too short a warm-up (a structured 5-minute warm-up
+  passes; starting the reps cold does not): `kind` "too_short";
+- a tempo block: the main pace is the block's; a race or workout: the main part is what follows the window, less
+  a cool-down of the same length when the run is long enough.
+Flag when the window is not at least `warmup_easier_by_pct` slower than the main pace (`kind` "not_easier").
+A slow start up a steep hill is not an easy start: outdoors, both paces are grade-adjusted (about 3.3 % of speed
+per 1 % of climb, 1.8 % per 1 % of descent) before they are compared. Runs too short to hold a window and a main
+part of the same length stay silent, as do runs without distance.
 
-Evidence keys: `first_pace_s_per_km` (None when the hard part started at once), `main_pace_s_per_km`,
-`window_s` (moving seconds judged), `window_m` (metres judged).
+Evidence keys: `kind` ("too_short" or "not_easier"), `first_pace_s_per_km` (None when the hard part started at
+once), `main_pace_s_per_km`, `window_s` (moving seconds judged), `window_m` (metres judged), `opening_grade_pct`
+(average grade of the window, None when flat or unknown), `first_flat_pace_s_per_km` (the opening pace adjusted
+to the flat, None when not adjusted).
 """
 
 from __future__ import annotations
@@ -23,11 +28,12 @@ from __future__ import annotations
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.model import Sport
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
-from syncd.domain.streams_math import SpeedTrace, pace_s_per_km
+from syncd.domain.streams_math import AltitudeProfile, SpeedTrace, flat_speed, grade_pct, pace_s_per_km
 
-VERSION: int = 1
+VERSION: int = 2
 
 ADVICE = (
     "Start gently: jog the first ten minutes or so clearly slower than the rest of the run, after your usual "
@@ -35,11 +41,17 @@ ADVICE = (
 )
 # A warm-up before a located hard part must last at least this share of the window.
 MIN_WARMUP_SHARE = 0.4
+# Below this average grade (%) a stretch counts as flat and its pace is not adjusted.
+MIN_GRADE_PCT = 2.0
+PACE_TRIGGERS = frozenset({"laps", "intervals", "tempo", "race", "workout"})
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:
     activity = ctx.activity
     if not activity.sport.is_run or activity.streams is None:
+        return None
+    hard = speed_work.analyze(ctx)
+    if hard is None or hard.trigger not in PACE_TRIGGERS:
         return None
     trace = ctx.speed_trace()
     if trace is None:
@@ -50,10 +62,9 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     if not reached.any():
         return None
     window_end = int(np.argmax(reached))
-    hard = speed_work.analyze(ctx)
     confidence = Confidence.MEDIUM
-    located = hard is not None and hard.trigger in ("laps", "intervals")
-    if hard is not None and located and hard.main_start_s is not None and hard.rep_speed_mps is not None:
+    too_short = False
+    if hard.trigger in ("laps", "intervals") and hard.main_start_s is not None and hard.rep_speed_mps is not None:
         main_speed = hard.rep_speed_mps
         start_idx = min(int(np.searchsorted(trace.time_s, hard.main_start_s)), len(trace.time_s) - 1)
         window_end = min(window_end, start_idx)
@@ -62,38 +73,56 @@ def evaluate(ctx: RuleContext) -> Flag | None:
             moving_time[window_end] < MIN_WARMUP_SHARE * t.warmup_window_s
             and trace.distance_m[window_end] < MIN_WARMUP_SHARE * t.warmup_window_m
         )
+        main_range = (float(trace.distance_m[start_idx]), float(trace.distance_m[-1]))
     else:
-        main = _main_part_speed(trace, window_end, t.warmup_window_s)
+        main = _main_part(trace, window_end, t.warmup_window_s)
         if main is None:
             return None
-        main_speed = main
-        easy = ctx.easy_speed()
-        fast_main = easy is not None and main_speed >= easy * (1 + t.speed_work_faster_than_easy_pct / 100)
-        if hard is None and not fast_main:
-            return None
-        too_short = False
+        main_speed, main_range = main
+        if hard.trigger == "tempo" and hard.rep_speed_mps is not None:
+            main_speed = hard.rep_speed_mps
     window_s = float(moving_time[window_end])
     window_m = float(trace.distance_m[window_end])
     first_speed = window_m / window_s if window_s > 0 else None
-    easier = first_speed is not None and first_speed * (1 + t.warmup_easier_by_pct / 100) <= main_speed
+    profile = None if _no_slope(ctx) else ctx.altitude_profile()
+    opening_grade = _grade(profile, 0.0, window_m)
+    flat_first = first_speed
+    if first_speed is not None and (opening_grade is not None or _grade(profile, *main_range) is not None):
+        flat_first = flat_speed(first_speed, opening_grade or 0.0)
+        main_speed = flat_speed(main_speed, _grade(profile, *main_range) or 0.0)
+    easier = flat_first is not None and flat_first * (1 + t.warmup_easier_by_pct / 100) <= main_speed
     if easier and not too_short:
         return None
+    adjusted = flat_first is not None and first_speed is not None and opening_grade is not None
     return Flag(
         code=FlagCode.NO_WARMUP,
         severity=Severity.CAUTION,
         confidence=confidence,
         evidence={
+            "kind": "too_short" if too_short else "not_easier",
             "first_pace_s_per_km": pace_s_per_km(first_speed),
             "main_pace_s_per_km": pace_s_per_km(main_speed),
             "window_s": round(window_s, 0),
             "window_m": round(window_m, 0),
+            "opening_grade_pct": round(opening_grade, 1) if opening_grade is not None else None,
+            "first_flat_pace_s_per_km": pace_s_per_km(flat_first) if adjusted else None,
         },
         advice=ADVICE,
     )
 
 
-def _main_part_speed(trace: SpeedTrace, window_end: int, window_s: float) -> float | None:
-    """Moving speed after the opening window, leaving out a cool-down of the window's length on long runs.
+def _no_slope(ctx: RuleContext) -> bool:
+    return ctx.activity.sport in (Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN) or ctx.activity.indoor
+
+
+def _grade(profile: AltitudeProfile | None, d0: float, d1: float) -> float | None:
+    """Average grade (%) between two distances on the cleaned profile; None when flat (under 2 %) or unknown."""
+    grade = grade_pct(profile, d0, d1)
+    return grade if grade is not None and abs(grade) >= MIN_GRADE_PCT else None
+
+
+def _main_part(trace: SpeedTrace, window_end: int, window_s: float) -> tuple[float, tuple[float, float]] | None:
+    """Moving speed (and distance range) after the opening window, leaving out a cool-down on long runs.
 
     None when the main part is shorter than the window: too little run to say it "later" went hard.
     """
@@ -105,4 +134,5 @@ def _main_part_speed(trace: SpeedTrace, window_end: int, window_s: float) -> flo
     main_s = float(moving_time[end] - moving_time[window_end])
     if main_s < window_s:
         return None
-    return float(trace.distance_m[end] - trace.distance_m[window_end]) / main_s
+    d0, d1 = float(trace.distance_m[window_end]), float(trace.distance_m[end])
+    return (d1 - d0) / main_s, (d0, d1)

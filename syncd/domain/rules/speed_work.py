@@ -1,27 +1,43 @@
-"""Speed work: intervals, tempo efforts, races and workouts, judged against the athlete's own easy pace.
+"""Speed work: intervals, tempo blocks, races and workouts, judged against the athlete's own easy pace.
 
 Source: RISK-FACTS.md, "Intensity: drop speed work; do light jogging or easy medium-long and long runs instead" and
 "Speed work: repeated efforts clearly faster than the athlete's own easy pace (from their recent history, not a
 fixed number), interval laps, Strava workout_type 3 (workout) or 1 (race), or a large share of time in the top
 heart-rate zones."
 
+Two references for "easy": the athlete's easy pace from earlier flat runs (history.easy_speed_baseline) and, always,
+the run's own easy parts (warm-up, jogged recoveries, cool-down: the 25th percentile of its running speed, so reps
+that fill most of a session cannot hide themselves). A steady run is never speed work.
+
 Triggers, strongest first:
 - `laps`: the device recorded active laps separated by rest laps (at least `speed_work_min_reps`);
-- `intervals`: the speed stream shows `speed_work_min_reps` similar fast efforts (25 s to 15 min), each followed by
-  a clearly slower recovery, with a median pace `speed_work_faster_than_easy_pct` faster than the easy pace from
-  history, or, without history, than this run's own typical running pace. Efforts on descents steeper than -3 %
-  and slowdowns on grades steeper than 5 % are terrain (a hill run with walking breaks), not intervals;
+- `intervals`: `speed_work_min_reps` similar efforts (25 s to 15 min), each followed by a clearly slower recovery
+  (jogged, walked or standing), `speed_work_faster_than_easy_pct` faster than the easy reference and than the
+  run's other running. Without other running to compare with (reps with standing recoveries, no warm-up) and no
+  history, the pattern must be regular (rep and recovery lengths alike) with standing recoveries of at least
+  40 s and a quarter of the rep: a steady run stopped by traffic lights is not. Efforts on descents steeper than
+  -3 % and slowdowns on grades steeper than 5 % are terrain (a hill run with walking breaks), not intervals;
 - `race` / `workout`: Strava run workout_type 1 / 3 (0 is a default run, 2 a long run; 10-12 are ride types);
-- `tempo` (needs history): one unbroken effort of at least 10 minutes that much faster than easy pace;
+- `race` (from the recording, see below) before `tempo`, as the more specific finding;
+- `tempo`: one unbroken block of at least 10 minutes `speed_work_tempo_faster_pct` faster than the easy pace
+  from history, or (without history) than the run's own easy running around it (at least 5 minutes of it, both
+  grade-adjusted outdoors: a slow climb before a flat stretch is not easy running); a block on a descent
+  (average grade -2 % or steeper) is terrain;
+- `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 %/+4 % for GPS),
+  run evenly (km speeds within 6 %) from the gun without stopping, with evidence it was hard: faster than easy
+  pace from history, or in the top heart-rate zones, or a race word in its name, or a finishing kick (the
+  last 5 % at least 10 % faster; low confidence alone);
 - `hr_zones` (needs the athlete's max HR): at least `speed_work_top_zone_share_pct` of the recorded time at or
   above `speed_work_top_zone_from_pct_max` % of max HR (zones 4-5 of the 5-zone model).
 
 Evidence keys: `trigger`, `reps` (count), `rep_distance_m`, `rep_duration_s`, `rep_pace_s_per_km` (medians),
-`easy_pace_s_per_km` (None without history), `top_zone_share_pct` (None without HR and max HR).
+`easy_pace_s_per_km` (the reference the run was judged against), `easy_source` ("history" or "this_run"; None
+when no pace reference was needed), `top_zone_share_pct` (None without HR and max HR).
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,21 +45,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.model import Activity, Lap, Sport, Streams
+from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT
+from syncd.domain.model import Activity, BoolArray, FloatArray, Lap, Sport, Streams
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import (
     MAX_SAMPLE_GAP_S,
-    STRAVA_RUN_RACE,
-    STRAVA_RUN_WORKOUT,
+    STOPPED_MPS,
     AltitudeProfile,
     Effort,
     SpeedTrace,
     find_efforts,
+    flat_speed,
+    grade_pct,
     pace_s_per_km,
-    running_speed,
 )
+from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 2
+VERSION: int = 3
 
 ADVICE = (
     "Give the speed sessions a rest while your back settles: swap them for light jogging or easy medium-long runs "
@@ -54,17 +72,42 @@ MIN_RUN_S = 600.0
 MIN_REP_S = 25.0
 MAX_REP_S = 900.0
 TEMPO_MIN_S = 600.0
+# Faster than this (2:34 /km) is not running: a vehicle, a GPS jump, an app left recording. Such samples are noise.
+MAX_RUNNING_MPS = 6.5
+# Slower than this (8:20 /km) is walking: never the "easy running" a tempo block is compared with.
+WALK_MAX_MPS = 2.0
 # A gap counts as a recovery when its speed is at most this share of the effort's.
 RECOVERY_RATIO = 0.8
 # Gravity, not effort: a fast stretch down a slope steeper than this; a slowdown on a grade steeper than that.
 DOWNHILL_ASSIST_PCT = 3.0
 STEEP_TERRAIN_PCT = 5.0
-# Reps are alike: each at least this share of the reps' median speed.
+BLOCK_DOWNHILL_PCT = 2.0
+# Reps are alike: each at least this share of the reps' median speed, and a distance within this range of theirs
+# (a 40 s pick-up in the warm-up is not the first of eight 200 m reps).
 SIMILAR_SPEED = 0.9
+ALIKE_DISTANCE = (0.65, 1.5)
 # The contrast with the run's other running is only judged when there is at least this much of it.
 MIN_OTHER_RUNNING_S = 120.0
+# A tempo block judged on the run alone needs this much easy running around it.
+MIN_EASY_PART_S = 300.0
+# The run's own easy level: this quantile of its running speed.
+OWN_EASY_QUANTILE = 0.25
+# Standing recoveries (no other running, no history): each this long, this share of the rep, and this slow.
+STANDING_MIN_S = 40.0
+STANDING_SHARE_OF_REP = 0.25
+STANDING_SPEED_RATIO = 0.3
+REGULAR_REP_SPREAD = 0.3
+REGULAR_RECOVERY_SPREAD = 0.5
 ACTIVE_LAPS = frozenset({"active", "interval"})
 REST_LAPS = frozenset({"rest", "recovery"})
+# Race from the recording: standard distances, the GPS tolerance around them, evenness and the finishing kick.
+STANDARD_DISTANCES_M = (5000.0, 10000.0, 21097.5, 42195.0)
+RACE_SHORT, RACE_LONG = 0.98, 1.04
+RACE_EVEN_CV = 0.06
+RACE_FROM_GUN = 0.95
+RACE_MAX_STOPPED_SHARE = 0.02
+RACE_KICK = 1.10
+RACE_WORDS = re.compile(r"\b(race|parkrun|marathon|halbmarathon|wettkampf|course|carrera|gara|10k|5k)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,22 +122,18 @@ class SpeedWork:
     easy_speed_mps: float | None
     top_zone_share_pct: float | None
     main_start_s: float | None
+    easy_source: str | None = None
+    confidence: Confidence = Confidence.MEDIUM
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:
     found = analyze(ctx)
     if found is None:
         return None
-    confidence = {
-        "laps": Confidence.HIGH,
-        "race": Confidence.HIGH,
-        "workout": Confidence.HIGH,
-        "intervals": Confidence.HIGH if found.easy_speed_mps is not None else Confidence.MEDIUM,
-    }.get(found.trigger, Confidence.MEDIUM)
     return Flag(
         code=FlagCode.SPEED_WORK,
         severity=Severity.INFO if found.trigger == "hr_zones" else Severity.CAUTION,
-        confidence=confidence,
+        confidence=found.confidence,
         evidence={
             "trigger": found.trigger,
             "reps": found.reps,
@@ -102,6 +141,7 @@ def evaluate(ctx: RuleContext) -> Flag | None:
             "rep_duration_s": _round(found.rep_duration_s, 1),
             "rep_pace_s_per_km": pace_s_per_km(found.rep_speed_mps),
             "easy_pace_s_per_km": pace_s_per_km(found.easy_speed_mps),
+            "easy_source": found.easy_source,
             "top_zone_share_pct": _round(found.top_zone_share_pct, 1),
         },
         advice=ADVICE,
@@ -121,7 +161,7 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
     if not activity.sport.is_run:
         return None
     t = ctx.thresholds
-    easy = ctx.easy_speed()
+    history_easy = ctx.easy_speed()
     streams = activity.streams
     long_enough = (activity.duration_s or 0.0) >= MIN_RUN_S or (
         streams is not None and len(streams) > 1 and float(streams.time_s[-1] - streams.time_s[0]) >= MIN_RUN_S
@@ -134,50 +174,223 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
             _median([lap.distance_m for lap in laps]),
             _median([lap.moving_s or lap.elapsed_s for lap in laps]),
             _median([lap.speed_mps for lap in laps]),
-            easy,
+            history_easy,
             hr_share,
             laps[0].start_offset_s,
+            "history" if history_easy is not None else None,
+            Confidence.HIGH,
         )
-    reps: list[Effort] = []
-    tempo: Effort | None = None
     trace = ctx.speed_trace() if streams is not None and long_enough else None
-    if trace is not None and streams is not None:
-        reference = easy if easy is not None else running_speed(trace)
-        if reference is not None:
-            margin = 1 + t.speed_work_faster_than_easy_pct / 100
-            fast = reference * margin
-            efforts = find_efforts(trace, fast, MIN_REP_S, recovery_ratio=RECOVERY_RATIO)
-            profile = None if _no_slope(activity) else ctx.altitude_profile()
-            reps = _interval_reps(efforts, trace, profile, fast=fast, margin=margin, min_reps=t.speed_work_min_reps)
-            if easy is not None:
-                tempos = [e for e in efforts if e.speed_mps >= fast and e.duration_s >= TEMPO_MIN_S]
-                tempo = max(tempos, key=lambda e: e.duration_s, default=None)
-    if reps and trace is not None:
-        return SpeedWork(
-            "intervals",
-            len(reps),
-            statistics.median(e.distance_m for e in reps),
-            statistics.median(e.duration_s for e in reps),
-            statistics.median(e.speed_mps for e in reps),
-            easy,
-            hr_share,
-            float(trace.time_s[reps[0].start]),
-        )
+    running = _running_samples(trace) if trace is not None else None  # also checks there is running to judge
+    profile = None if _no_slope(activity) else ctx.altitude_profile()
+    if trace is not None and running is not None:
+        own_easy = _quantile(running, OWN_EASY_QUANTILE)
+        found = _intervals(ctx, trace, profile, history_easy=history_easy, own_easy=own_easy, hr_share=hr_share)
+        if found is not None:
+            return found
     workout = {STRAVA_RUN_RACE: "race", STRAVA_RUN_WORKOUT: "workout"}.get(activity.workout_type or 0)
-    if workout is not None or tempo is not None:
-        return SpeedWork(
-            workout or "tempo",
-            1 if tempo is not None else 0,
-            tempo.distance_m if tempo is not None else None,
-            tempo.duration_s if tempo is not None else None,
-            tempo.speed_mps if tempo is not None else None,
-            easy,
-            hr_share,
-            float(trace.time_s[tempo.start]) if tempo is not None and trace is not None else None,
-        )
+    if workout is not None:
+        return SpeedWork(workout, 0, None, None, None, history_easy, hr_share, 0.0, None, Confidence.HIGH)
+    if trace is not None and running is not None:
+        found = _race(ctx, trace, history_easy, hr_share)
+        if found is None:
+            own_easy = _quantile(running, OWN_EASY_QUANTILE)
+            found = _tempo(ctx, trace, profile, history_easy=history_easy, own_easy=own_easy, hr_share=hr_share)
+        if found is not None:
+            return found
     if long_enough and hr_share is not None and hr_share >= t.speed_work_top_zone_share_pct:
-        return SpeedWork("hr_zones", 0, None, None, None, easy, hr_share, None)
+        return SpeedWork("hr_zones", 0, None, None, None, history_easy, hr_share, None)
     return None
+
+
+def _plausible(trace: SpeedTrace) -> BoolArray:
+    """Grid points where the athlete moved at a speed a runner can reach (not stopped, not in a car)."""
+    mask: BoolArray = trace.moving & (trace.speed_mps <= MAX_RUNNING_MPS)
+    return mask
+
+
+def _running_samples(trace: SpeedTrace) -> FloatArray | None:
+    """Speeds of the grid points where the athlete ran (not stood or walked): above 60 % of the 90th percentile."""
+    moving = trace.speed_mps[_plausible(trace)]
+    if len(moving) * trace.step_s < MIN_OTHER_RUNNING_S:
+        return None
+    cut = 0.6 * _quantile(moving, 0.9)
+    running: FloatArray = moving[moving >= cut]
+    return running if len(running) else None
+
+
+def _intervals(
+    ctx: RuleContext,
+    trace: SpeedTrace,
+    profile: AltitudeProfile | None,
+    *,
+    history_easy: float | None,
+    own_easy: float,
+    hr_share: float | None,
+) -> SpeedWork | None:
+    """Reps against the easy reference (history, else the run's own easy parts); then reps with standing breaks."""
+    t = ctx.thresholds
+    margin = 1 + t.speed_work_faster_than_easy_pct / 100
+    reference = history_easy if history_easy is not None else own_easy
+    source = "history" if history_easy is not None else "this_run"
+    efforts = _plausible_efforts(find_efforts(trace, reference * margin, MIN_REP_S, recovery_ratio=RECOVERY_RATIO))
+    reps = _interval_reps(efforts, trace, profile, fast=reference * margin, margin=margin, t=t, standing=False)
+    p90 = _quantile(trace.speed_mps[_plausible(trace)], 0.9)
+    slow_s = float(np.count_nonzero(trace.speed_mps < STANDING_SPEED_RATIO * p90)) * trace.step_s
+    if not reps and slow_s >= (t.speed_work_min_reps - 1) * STANDING_MIN_S:
+        # Reps filling the whole run (standing recoveries, no warm-up): any running is an effort, stops split them.
+        line = 0.6 * p90
+        efforts = _plausible_efforts(find_efforts(trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO))
+        fast = history_easy * margin if history_easy is not None else 0.0
+        reps = _interval_reps(efforts, trace, profile, fast=fast, margin=margin, t=t, standing=history_easy is None)
+    if not reps:
+        return None
+    return SpeedWork(
+        "intervals",
+        len(reps),
+        statistics.median(e.distance_m for e in reps),
+        statistics.median(e.duration_s for e in reps),
+        statistics.median(e.speed_mps for e in reps),
+        reference,
+        hr_share,
+        float(trace.time_s[reps[0].start]),
+        source,
+        Confidence.HIGH if history_easy is not None else Confidence.MEDIUM,
+    )
+
+
+def _tempo(
+    ctx: RuleContext,
+    trace: SpeedTrace,
+    profile: AltitudeProfile | None,
+    *,
+    history_easy: float | None,
+    own_easy: float,
+    hr_share: float | None,
+) -> SpeedWork | None:
+    """The longest unbroken block of 10+ minutes clearly faster than easy (history, else the run's easy parts)."""
+    t = ctx.thresholds
+    faster = 1 + t.speed_work_tempo_faster_pct / 100
+    if history_easy is not None:
+        reference, source = history_easy, "history"
+        line = history_easy * faster
+    else:
+        # Candidate blocks are found as reps are (10 % above the run's easy level); the block must then be 15 %
+        # faster than the typical (median) easy running around it, so a steady run's better stretch is not one.
+        reference, source = own_easy, "this_run"
+        line = own_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
+    efforts = _plausible_efforts(find_efforts(trace, line, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
+    blocks = [e for e in efforts if e.speed_mps >= line and not _downhill_block(e, trace, profile)]
+    if history_easy is None:
+        blocks = [e for e in blocks if _beats_easy_parts(e, trace, faster, profile)]
+    block = max(blocks, key=lambda e: e.duration_s, default=None)
+    if block is None:
+        return None
+    if history_easy is None:
+        reference = _easy_parts_speed(block, trace) or reference  # as run, for the note
+    return SpeedWork(
+        "tempo",
+        1,
+        block.distance_m,
+        block.duration_s,
+        block.speed_mps,
+        reference,
+        hr_share,
+        float(trace.time_s[block.start]),
+        source,
+    )
+
+
+def _easy_parts_speed(block: Effort, trace: SpeedTrace, profile: AltitudeProfile | None = None) -> float | None:
+    """The typical (median) running speed outside `block` (warm-up, cool-down), or None with under 5 minutes.
+
+    Walking (under 8:20 /km, or under 60 % of the run's 90th percentile) and impossible speeds are left out: a
+    walk after the run is not its easy running.
+
+    With a profile it is the flat-equivalent speed: a slow climb before a flat block is not "easy running".
+    """
+    outside = np.ones(len(trace.speed_mps), dtype=np.bool_)
+    outside[block.start : block.end] = False
+    plausible = _plausible(trace)
+    cut = max(WALK_MAX_MPS, 0.6 * _quantile(trace.speed_mps[plausible], 0.9))
+    others = trace.speed_mps[outside & plausible & (trace.speed_mps >= cut)]
+    if len(others) * trace.step_s < MIN_EASY_PART_S:
+        return None
+    speed = float(np.median(others))
+    if profile is None:
+        return speed
+    last = len(trace.distance_m) - 1
+    d0, d1, end = (float(trace.distance_m[min(i, last)]) for i in (block.start, block.end, last))
+    before, after = grade_pct(profile, 0.0, d0), grade_pct(profile, d1, end)
+    climbs = [(g, length) for g, length in ((before, d0), (after, end - d1)) if g is not None]
+    if not climbs:
+        return speed
+    grade = sum(g * length for g, length in climbs) / sum(length for _, length in climbs)
+    return flat_speed(speed, grade)
+
+
+def _beats_easy_parts(block: Effort, trace: SpeedTrace, faster: float, profile: AltitudeProfile | None) -> bool:
+    """The block, grade-adjusted, is `faster` times the run's own easy running, grade-adjusted."""
+    easy = _easy_parts_speed(block, trace, profile)
+    if easy is None:
+        return False
+    last = len(trace.distance_m) - 1
+    grade = grade_pct(profile, float(trace.distance_m[block.start]), float(trace.distance_m[min(block.end, last)]))
+    speed = flat_speed(block.speed_mps, grade) if grade is not None else block.speed_mps
+    return speed >= easy * faster
+
+
+def _downhill_block(block: Effort, trace: SpeedTrace, profile: AltitudeProfile | None) -> bool:
+    if profile is None:
+        return False
+    last = len(trace.distance_m) - 1
+    d0, d1 = trace.distance_m[block.start], trace.distance_m[min(block.end, last)]
+    if d1 - d0 <= 0:
+        return False
+    a0, a1 = np.interp([d0, d1], profile.distance_m, profile.altitude_m)
+    return bool((a1 - a0) / (d1 - d0) * 100 <= -BLOCK_DOWNHILL_PCT)
+
+
+def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_share: float | None) -> SpeedWork | None:
+    """An even effort over a standard distance from the gun, with some evidence that it was run hard."""
+    total = float(trace.distance_m[-1])
+    if not any(d * RACE_SHORT <= total <= d * RACE_LONG for d in STANDARD_DISTANCES_M):
+        return None
+    moving_s = float(trace.moving.sum()) * trace.step_s
+    elapsed = float(trace.time_s[-1])
+    if moving_s <= 0 or (elapsed - moving_s) > RACE_MAX_STOPPED_SHARE * elapsed + 30.0:
+        return None
+    speed = total / moving_s
+    edges = np.arange(0.0, total - 500.0, 1000.0)
+    if len(edges) < 4:
+        return None
+    times = np.interp(np.append(edges, total), trace.distance_m, trace.time_s)
+    splits = np.diff(np.append(edges, total)) / np.maximum(np.diff(times), 1e-9)
+    km = splits[:-1]
+    if float(np.std(km) / np.mean(km)) > RACE_EVEN_CV or km[0] < RACE_FROM_GUN * float(np.median(km)):
+        return None
+    t = ctx.thresholds
+    kick_start = float(np.interp(total * 0.95, trace.distance_m, trace.time_s))
+    kick = total * 0.05 / max(elapsed - kick_start, 1e-9) >= RACE_KICK * float(np.median(km))
+    hard = (
+        (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100))
+        or (hr_share is not None and hr_share >= 50.0)
+        or bool(RACE_WORDS.search(ctx.activity.name or ""))
+    )
+    if not hard and not kick:
+        return None
+    return SpeedWork(
+        "race",
+        0,
+        total,
+        moving_s,
+        speed,
+        history_easy,
+        hr_share,
+        0.0,
+        "history" if history_easy is not None else None,
+        Confidence.MEDIUM if hard else Confidence.LOW,
+    )
 
 
 def _lap_reps(laps: Sequence[Lap], min_reps: int) -> list[Lap]:
@@ -196,13 +409,16 @@ def _interval_reps(
     *,
     fast: float,
     margin: float,
-    min_reps: int,
+    t: Thresholds,
+    standing: bool,
 ) -> list[Effort]:
     """Similar fast efforts with real recoveries between them, or [] when the pattern is not an interval session.
 
-    Reps must be alike (duration within a factor of two, speed within 10 % of the median), faster than `fast`, and
-    stand out from the run's other running (warm-up, cool-down, jogged recoveries) by the same margin: bursts
-    between traffic lights on a steady run are as fast as the rest of it.
+    Reps must be alike (duration within a factor of two, distance within -35 %/+50 %, speed within 10 % of the
+    median), faster than `fast`, and
+    stand out from the run's other running (warm-up, cool-down, jogged recoveries) by `margin`: bursts between
+    traffic lights on a steady run are as fast as the rest of it. With nothing else to compare (`standing`: no
+    history, no other running) the pattern itself must be a session: regular reps, standing recoveries.
     """
     candidates = [e for e in efforts if e.duration_s <= MAX_REP_S]
     if profile is not None:
@@ -210,12 +426,18 @@ def _interval_reps(
     if not candidates:
         return []
     typical = statistics.median(e.duration_s for e in candidates)
-    alike = [e for e in candidates if typical / 2 <= e.duration_s <= typical * 2]
+    metres = statistics.median(e.distance_m for e in candidates)
+    alike = [
+        e
+        for e in candidates
+        if typical / 2 <= e.duration_s <= typical * 2
+        and ALIKE_DISTANCE[0] * metres <= e.distance_m <= ALIKE_DISTANCE[1] * metres
+    ]
     if not alike:
         return []
     speed = statistics.median(e.speed_mps for e in alike)
     reps = [e for e in alike if e.speed_mps >= SIMILAR_SPEED * speed]
-    if len(reps) < min_reps:
+    if len(reps) < t.speed_work_min_reps:
         return []
     rep_speed = statistics.median(e.speed_mps for e in reps)
     if rep_speed < fast:
@@ -224,14 +446,47 @@ def _interval_reps(
     for e in reps:
         in_reps[e.start : e.end] = True
     moving = trace.speed_mps[trace.moving]
-    running_cut = 0.6 * float(np.percentile(moving, 90)) if len(moving) else 0.0
+    running_cut = 0.6 * _quantile(moving, 0.9) if len(moving) else 0.0
     others = trace.speed_mps[trace.moving & ~in_reps & (trace.speed_mps >= running_cut)]
-    if len(others) * trace.step_s >= MIN_OTHER_RUNNING_S and rep_speed < float(np.median(others)) * margin:
+    has_others = len(others) * trace.step_s >= MIN_OTHER_RUNNING_S
+    if has_others and rep_speed < float(np.median(others)) * margin:
         return []
     recovered = all(
         e.recovery_speed_mps is not None and e.recovery_speed_mps <= RECOVERY_RATIO * e.speed_mps for e in reps[:-1]
     )
-    return reps if recovered else []
+    if not recovered:
+        return []
+    if standing and not has_others and not _regular_standing(reps):
+        return []
+    return reps
+
+
+def _plausible_efforts(efforts: list[Effort]) -> list[Effort]:
+    return [e for e in efforts if e.speed_mps <= MAX_RUNNING_MPS]
+
+
+def _regular_standing(reps: list[Effort]) -> bool:
+    """A session's shape: alike reps, alike recoveries spent standing, each long enough to be a rest, not a light."""
+    gaps = reps[:-1]
+    if not gaps:
+        return False
+    rep_s = statistics.median(e.duration_s for e in reps)
+    rest_s = statistics.median(e.recovery_s for e in gaps)
+    return (
+        all(abs(e.duration_s - rep_s) <= REGULAR_REP_SPREAD * rep_s for e in reps)
+        and all(abs(e.recovery_s - rest_s) <= REGULAR_RECOVERY_SPREAD * rest_s for e in gaps)
+        and all(e.recovery_s >= max(STANDING_MIN_S, STANDING_SHARE_OF_REP * e.duration_s) for e in gaps)
+        and all(
+            e.recovery_speed_mps is not None
+            and e.recovery_speed_mps <= max(STOPPED_MPS, STANDING_SPEED_RATIO * e.speed_mps)
+            for e in gaps
+        )
+    )
+
+
+def _quantile(values: FloatArray, q: float) -> float:
+    k = round(q * (len(values) - 1))
+    return float(np.partition(values, k)[k])
 
 
 def _no_slope(activity: Activity) -> bool:

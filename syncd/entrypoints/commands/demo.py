@@ -156,10 +156,10 @@ def _report(daemon: Daemon, sim: StravaSimulator, athlete_id: int, state_dir: Pa
 def _webhook_run(daemon: Daemon, sim: StravaSimulator, athlete_id: int) -> float | None:
     """Upload one more run to the simulator, send Strava's webhook event, time until its note is written."""
     from syncd.domain.description import START_MARKER
-    from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
+    from syncd.testing.seed import TEMPO_PLAN, detail_payload, streams_payload, synthetic_run
 
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=50)
-    run = synthetic_run(start, minutes=42, pace_s_per_km=300, seed=4242)
+    run = synthetic_run(start, minutes=42, pace_s_per_km=300, seed=4242, plan=TEMPO_PLAN)
     detail = detail_payload(run, start=start, gear_id="g1001")
     streams = streams_payload(run.streams) if run.streams is not None else None
     activity_id = sim.add_activity(athlete_id, {**detail, "name": "Tempo run"}, streams)
