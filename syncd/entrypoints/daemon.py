@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
-from syncd.adapters.db.leases import take_over_dead_workers
 from syncd.config import Settings
 from syncd.entrypoints.sdnotify import Notifier
 from syncd.logging import get_logger
@@ -412,7 +411,7 @@ class Daemon:
 def take_over_dead(store: Store) -> None:
     """Release the leases of workers that died on this host (kill -9, OOM): their work is not waited out."""
     try:
-        taken = take_over_dead_workers(store.engine)
+        taken = store.account_leases.take_over_dead_workers()
     except Exception as exc:  # a database hiccup: the leases expire on their own
         log.warning("dead_worker_check_failed", error=f"{type(exc).__name__}: {exc}")
         return

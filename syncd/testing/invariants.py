@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from syncd.adapters.db.models import OutboxRow
 from syncd.domain.description import START_MARKER, extract_athlete_text
 from syncd.testing.strava_server import StravaSimulator, platform_normalise
 
@@ -68,16 +65,8 @@ def check_notes(
 
 def false_successes(store: Store, sim: StravaSimulator) -> list[str]:
     """Write-backs the store records as done whose note is not on Strava (a failure reported as success)."""
-    from syncd.adapters.db.models import ActivityRow
-
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(ActivityRow.external_id, OutboxRow.id)
-            .join(ActivityRow, ActivityRow.id == OutboxRow.activity_id)
-            .where(OutboxRow.status == "done", OutboxRow.provider == "strava", ActivityRow.source == "strava")
-        ).all()
     out = []
-    for external_id, item_id in rows:
+    for external_id, item_id in store.outbox_log.done_items("strava"):
         try:
             description = sim.description(int(external_id)) or ""
         except KeyError:

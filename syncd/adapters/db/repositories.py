@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from syncd.adapters.db import feed_queries, writeback_log
+from syncd.adapters.db import feed_queries, leases, writeback_log
 from syncd.adapters.db.models import AccountRow, ActivityRow, DigestRow, GearRow, MapTileRow, OutboxRow
 from syncd.records import DigestState, PendingItem
 
@@ -34,6 +34,16 @@ class OutboxLog:
 
     def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
         return writeback_log.pending_items(self._engine, limit=limit, providers=providers)
+
+    def done_items(self, provider: str) -> list[tuple[str, int]]:
+        """(external id, outbox item id) of every write-back recorded as done for `provider`'s own activities."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(ActivityRow.external_id, OutboxRow.id)
+                .join(ActivityRow, ActivityRow.id == OutboxRow.activity_id)
+                .where(OutboxRow.status == "done", OutboxRow.provider == provider, ActivityRow.source == provider)
+            ).all()
+        return [(str(external_id), int(item_id)) for external_id, item_id in rows]
 
     def summary(self) -> dict[str, Any]:
         """Depth by status and the last errors (for operators; `syncd status`)."""
@@ -59,6 +69,10 @@ class AccountLeases:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    def take_over_dead_workers(self) -> dict[str, int]:
+        """Release the leases of workers that died on this host (kill -9, OOM); {worker: leases released}."""
+        return leases.take_over_dead_workers(self._engine)
 
     def release_worker(self, worker: str) -> int:
         """Give back every account and write-back `worker` still holds; how many were released."""

@@ -645,10 +645,13 @@ class Store:
             sa.true() if provider is None else AccountRow.provider == provider,
         )
         values = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_s)}
+        # Accounts synced before (an incremental poll, a webhook wake: new activities, a request or two) go before
+        # a first sync (a month of backfill that can take a window's reads); within each, longest-waiting first,
+        # so every athlete gets a turn.
         rows = self._claim(
             AccountRow,
             eligible=eligible,
-            order=AccountRow.next_due_at,
+            order=(AccountRow.sync_cursor.is_(None), AccountRow.next_due_at),
             values=values,
             returning=_ACCOUNT_COLUMNS,
             limit=limit,
@@ -789,7 +792,7 @@ class Store:
             sa.select(ActivityRow.start_utc).where(ActivityRow.id == OutboxRow.activity_id).scalar_subquery().desc()
         )
         rows = self._claim(
-            OutboxRow, eligible=eligible, order=newest_first, values=values, returning=columns, limit=limit
+            OutboxRow, eligible=eligible, order=(newest_first,), values=values, returning=columns, limit=limit
         )
         items = [OutboxItem(**dict(row._mapping)) for row in rows]
         return sorted(items, key=lambda item: item.id)
@@ -905,7 +908,7 @@ class Store:
         model: type[Base],
         *,
         eligible: ColumnElement[bool],
-        order: Any,
+        order: tuple[Any, ...],
         values: Mapping[str, Any],
         returning: Sequence[Any],
         limit: int,
@@ -919,7 +922,7 @@ class Store:
         picked = (
             sa.select(pk.label("picked_id"))
             .where(eligible)
-            .order_by(order, pk)
+            .order_by(*order, pk)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .cte("picked")
