@@ -209,8 +209,7 @@ def annotate_batch(
     athlete's history as one ordered list, from which every activity's history is cut at its start (the same
     window and twin rules as `Store.history`; no look-ahead). `on_error` receives a failing activity and the batch
     goes on; without it the error propagates. Outcomes come in the order of `activity_ids` (failed ones left out)."""
-    from syncd.adapters.db.annotation_queries import load_for_annotation
-    from syncd.adapters.db.annotation_writes import NewAnnotation, save_annotations
+    from syncd.adapters.db.annotation_writes import NewAnnotation
     from syncd.adapters.db.errors import NotFoundError
 
     outcomes: list[StoredOutcome] = []
@@ -223,7 +222,7 @@ def annotate_batch(
 
     for first in range(0, len(activity_ids), BATCH_SIZE):
         chunk = list(activity_ids[first : first + BATCH_SIZE])
-        loaded = load_for_annotation(store.engine, chunk)
+        loaded = store.annotation_batches.load(chunk)
         histories = _HistoryLists(store, loaded.values())
         results: list[_Result] = []
         for activity_id in chunk:
@@ -235,11 +234,9 @@ def annotate_batch(
             except Exception as exc:  # one activity's rules fault never stops the others (with on_error)
                 failed(activity_id, exc)
         try:
-            written = save_annotations(
-                store.engine,
+            written = store.annotation_batches.save(  # notes queued in the same transaction as their annotation
                 [NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers) for r in results],
                 now=store.now(),
-                enqueue=store.enqueue_in,  # notes queued in the same transaction as their annotation
             )
         except Exception as exc:
             for result in results:
@@ -306,7 +303,6 @@ class _HistoryLists:
     """Each athlete's history over the span a chunk needs, read once and kept ordered by start."""
 
     def __init__(self, store: Store, items: Iterable[LoadedActivity]) -> None:
-        from syncd.adapters.db.annotation_queries import history_rows
 
         spans: dict[int, tuple[datetime, datetime]] = {}
         for item in items:
@@ -314,7 +310,7 @@ class _HistoryLists:
             low, high = spans.get(item.athlete_id, (start, start))
             spans[item.athlete_id] = (min(low, start), max(high, start))
         self._rows = {
-            athlete: history_rows(store.engine, athlete, low - HISTORY_WINDOW, high)
+            athlete: store.annotation_batches.history_rows(athlete, low - HISTORY_WINDOW, high)
             for athlete, (low, high) in spans.items()
         }
         self._starts = {athlete: [row.entry.start_utc for row in rows] for athlete, rows in self._rows.items()}
@@ -378,7 +374,6 @@ def reannotate(
     Notes are queued for write-back only inside the annotation window. `backfill` (needs `since`: the athlete
     asked for `--write-back`) queues them back to `since`, including notes already stored but never written.
     """
-    from syncd.adapters.db.annotation_queries import count_activities, stale_activity_ids
 
     if backfill and since is None:
         raise ValueError("a write-back backfill needs a start date (--since DATE)")
@@ -386,8 +381,8 @@ def reannotate(
     report = ReannotateReport()
     for athlete in store.list_athletes():
         athlete_policy = policy_for_athlete(store, athlete.id, policy)
-        report.examined += count_activities(store.engine, athlete.id, since)
-        stale = stale_activity_ids(store.engine, athlete.id, athlete_policy.version, since)
+        report.examined += store.annotation_batches.count_activities(athlete.id, since)
+        stale = store.annotation_batches.stale_ids(athlete.id, athlete_policy.version, since)
         report.rerun += len(stale)
         outcomes = annotate_batch(
             store,
@@ -409,10 +404,9 @@ def _queue_backfill(
     store: Store, athlete_id: int, since: datetime, providers: Callable[[Activity], Iterable[str]]
 ) -> int:
     """Queue the stored notes since `since` that no write-back ever carried (annotated before the backfill)."""
-    from syncd.adapters.db.annotation_queries import unqueued_notes
 
     queued = 0
-    for activity_id, note in unqueued_notes(store.engine, athlete_id, since):
+    for activity_id, note in store.annotation_batches.unqueued_notes(athlete_id, since):
         activity = store.get_activity(activity_id, with_streams=False).activity
         if activity.source is Source.FILE:
             continue

@@ -20,7 +20,6 @@ from syncd.adapters.db.feed_queries import (
     FeedFilter,
     FeedPage,
     FeedRow,
-    cached,
 )
 from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.flags import Flag, FlagCode
@@ -335,7 +334,7 @@ def strip_for_athlete(
     the data changes: it reads ~12 weeks of history, the same on every feed request."""
     units = _units(store.get_athlete(athlete_id).units)  # an athlete setting, not in the data version: in the key
     key = ("strip", athlete_id, thresholds, week, units)
-    return list(cached(store.engine, key, lambda: _strip(store, athlete_id, thresholds, week=week, units=units)))
+    return list(store.activity_reads.cached(key, lambda: _strip(store, athlete_id, thresholds, week=week, units=units)))
 
 
 def _strip(store: Store, athlete_id: int, thresholds: Thresholds, *, week: date | None, units: Units) -> list[WeekView]:

@@ -26,9 +26,8 @@ def athlete_schedule(
     store: Store, athlete_id: int, *, now: datetime, webhook: bool, plan: PollPlan | None = None
 ) -> PollSchedule:
     """The schedule learned from the athlete's last 90 days, in their time zone (else their latest activity's)."""
-    from syncd.adapters.db.poll_queries import recent_appearances
 
-    rows = recent_appearances(store.engine, athlete_id, now - LEARN_FROM)
+    rows = store.activity_reads.recent_appearances(athlete_id, now - LEARN_FROM)
     zone = _zone(store.get_athlete(athlete_id).timezone_name, rows[-1][2] if rows else 0)
     appearances = [Appearance(start, elapsed) for start, elapsed, _offset in rows]
     return learn_schedule(appearances, zone, max_reads=reads_allowed(plan), webhook=webhook)

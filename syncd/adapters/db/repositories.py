@@ -7,7 +7,7 @@ attributes (`store.outbox_log`, `store.account_leases`, ...).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from syncd.adapters.db import feed_queries, leases, writeback_log
+from syncd.adapters.db import annotation_queries, annotation_writes, feed_queries, leases, poll_queries, writeback_log
 from syncd.adapters.db.models import AccountRow, ActivityRow, DigestRow, GearRow, MapTileRow, OutboxRow
 from syncd.records import DigestState, PendingItem
 
@@ -190,6 +190,14 @@ class ActivityReads:
     def latest_start(self, athlete_id: int) -> datetime | None:
         return feed_queries.latest_start(self._engine, athlete_id)
 
+    def cached[T](self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()`'s answer, recomputed only when the data changed (derived views such as the weekly strip)."""
+        return feed_queries.cached(self._engine, key, compute)
+
+    def recent_appearances(self, athlete_id: int, since: datetime) -> list[tuple[datetime, float, int]]:
+        """(start_utc, elapsed seconds, utc offset) of the athlete's activities since `since` (adaptive polling)."""
+        return poll_queries.recent_appearances(self._engine, athlete_id, since)
+
     def latest_zone(self, athlete_id: int) -> tuple[str | None, int | None]:
         """The time zone name of the athlete's newest activity that has one, and the newest activity's offset."""
         live = (ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted)
@@ -230,3 +238,31 @@ class MapTiles:
                 conn.execute(sa.insert(MapTileRow).values(source=source, tile=tile, fetched_at=fetched_at, data=data))
         except IntegrityError:
             pass  # another worker stored the same tile at the same moment
+
+
+class AnnotationBatches:
+    """Batch annotation's reads and writes: activities with streams without raw JSON, ordered history rows, the
+    stale ones, and a chunk's annotations saved (with their notes queued) in one transaction."""
+
+    def __init__(self, engine: Engine, enqueue: annotation_writes.Enqueue) -> None:
+        self._engine = engine
+        self._enqueue = enqueue
+
+    def load(self, ids: Sequence[int]) -> dict[int, annotation_queries.LoadedActivity]:
+        return annotation_queries.load_for_annotation(self._engine, ids)
+
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[annotation_queries.HistoryRow]:
+        return annotation_queries.history_rows(self._engine, athlete_id, start, end)
+
+    def count_activities(self, athlete_id: int, since: datetime | None = None) -> int:
+        return annotation_queries.count_activities(self._engine, athlete_id, since)
+
+    def stale_ids(self, athlete_id: int, version: str, since: datetime | None = None) -> list[int]:
+        return annotation_queries.stale_activity_ids(self._engine, athlete_id, version, since)
+
+    def unqueued_notes(self, athlete_id: int, since: datetime) -> list[tuple[int, str]]:
+        return annotation_queries.unqueued_notes(self._engine, athlete_id, since)
+
+    def save(self, items: Sequence[annotation_writes.NewAnnotation], *, now: datetime) -> list[bool]:
+        """Each changed annotation written, its note queued for its `write_back_to` in the same transaction."""
+        return annotation_writes.save_annotations(self._engine, items, now=now, enqueue=self._enqueue)

@@ -49,7 +49,14 @@ from syncd.adapters.db.models import (
     StreamsRow,
 )
 from syncd.adapters.db.rate_budget import DbRateBudget
-from syncd.adapters.db.repositories import AccountLeases, ActivityReads, DigestLog, MapTiles, OutboxLog
+from syncd.adapters.db.repositories import (
+    AccountLeases,
+    ActivityReads,
+    AnnotationBatches,
+    DigestLog,
+    MapTiles,
+    OutboxLog,
+)
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry, summarize
 from syncd.domain.model import Activity, Gear, Source, Sport, Streams
@@ -89,6 +96,7 @@ class Store:
         self.digest_log = DigestLog(engine)
         self.activity_reads = ActivityReads(engine)
         self.map_tiles = MapTiles(engine)
+        self.annotation_batches = AnnotationBatches(engine, self._enqueue)
 
     def rate_budget(self, key: str) -> DbRateBudget:
         """The rate budget shared by every worker for one platform application (e.g. "strava:<client id>")."""
@@ -715,10 +723,6 @@ class Store:
             if queued is not None:
                 return queued
         raise StoreError(f"could not queue write-back for activity {activity_id}: too much contention; retry later")
-
-    def enqueue_in(self, conn: Connection, activity_id: int, provider: str, note: str) -> int | None:
-        """Queue a note inside the caller's transaction (batch annotation); None when a concurrent writer won."""
-        return self._enqueue(conn, activity_id, provider, note)
 
     def _enqueue(self, conn: Connection, activity_id: int, provider: str, note: str) -> int | None:
         """One try inside the caller's transaction: update the pending item, else insert one; None on a race."""
