@@ -16,6 +16,7 @@ from syncd.domain.load import week_end_utc, week_start
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
+from syncd.domain.sport_inference import inferred_note_line
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
 
@@ -77,6 +78,9 @@ def annotate_one(
         if activity.sport.is_run
         else None
     )
+    guessed = inferred_note_line(activity)
+    if note is not None and guessed is not None:
+        note = f"{note}\n{guessed}"
     return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
 
 

@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
+from syncd.domain.sport_inference import with_inferred_sport
+
 from .detect import GZIP_MAGIC, ZIP_MAGIC, Format, detect, gunzip
 from .errors import FileImportError
 from .fit import parse_fit
@@ -33,7 +35,10 @@ def parse_bytes(data: bytes, name: str) -> list[ParsedActivity]:
     fmt = detect(data, name)
     sha256 = hashlib.sha256(data).hexdigest()
     parser = {Format.FIT: parse_fit, Format.GPX: parse_gpx}.get(fmt, parse_tcx)
-    return [replace(parsed, activity=with_local_time(parsed.activity)) for parsed in parser(data, name, sha256)]
+    return [
+        replace(parsed, activity=with_inferred_sport(with_local_time(parsed.activity)))
+        for parsed in parser(data, name, sha256)
+    ]
 
 
 def load_activities(path: Path) -> list[ParsedActivity]:
