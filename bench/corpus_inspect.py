@@ -6,6 +6,7 @@ Usage: python -m bench.corpus_inspect FILE...
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def show(activity: Activity) -> None:
     print(
         f"sport={activity.sport} orig={activity.sport_original!r} start={activity.start_utc:%Y-%m-%d %H:%M} "
         f"dist={(activity.distance_m or 0) / 1000:.2f}km elapsed={(activity.elapsed_s or 0) / 60:.1f}min "
-        f"moving={(activity.moving_s or 0) / 60:.1f}min gain={activity.elevation_gain_m} loss={activity.elevation_loss_m} "
+        f"moving={(activity.moving_s or 0) / 60:.1f}min "
+        f"gain={activity.elevation_gain_m} loss={activity.elevation_loss_m} "
         f"indoor={activity.indoor} workout_type={activity.workout_type} avgHR={activity.average_heart_rate}"
     )
     if s is None:
@@ -107,14 +109,15 @@ def compact(activity: Activity) -> None:
     print(
         f"sport={activity.sport} orig={activity.sport_original!r} {(activity.distance_m or 0) / 1000:.2f}km "
         f"{(activity.elapsed_s or 0) / 60:.0f}/{(activity.moving_s or 0) / 60:.0f}min "
-        f"gain={activity.elevation_gain_m or 0:.0f} loss={activity.elevation_loss_m or 0:.0f} hr={activity.average_heart_rate}"
+        f"gain={activity.elevation_gain_m or 0:.0f} loss={activity.elevation_loss_m or 0:.0f} "
+        f"hr={activity.average_heart_rate}"
     )
     if s is None or s.distance_m is None:
         return
     t, d = s.time_s, s.distance_m
     marks = [0] + [min(int(np.searchsorted(d, km * 1000.0)), len(d) - 1) for km in range(1, int(d[-1] // 1000) + 1)]
     paces, hrs, climbs = [], [], []
-    for i0, i1 in zip(marks, marks[1:], strict=False):
+    for i0, i1 in itertools.pairwise(marks):
         mask = np.zeros(len(t), bool)
         mask[i0 : i1 + 1] = True
         paces.append(pace(t[i1] - t[i0], d[i1] - d[i0]))
@@ -132,7 +135,8 @@ def compact(activity: Activity) -> None:
         print(
             "  laps:",
             " ".join(
-                f"{lap.distance_m or 0:.0f}m/{lap.elapsed_s:.0f}s@{pace(lap.moving_s or lap.elapsed_s, lap.distance_m or 0)}"
+                f"{lap.distance_m or 0:.0f}m/{lap.elapsed_s:.0f}s"
+                + f"@{pace(lap.moving_s or lap.elapsed_s, lap.distance_m or 0)}"
                 + (f"[{lap.intensity}]" if lap.intensity not in (None, "active") else "")
                 for lap in activity.laps
             ),
@@ -147,7 +151,7 @@ def main(paths: list[str]) -> None:
         try:
             for parsed in load_activities(Path(path)):
                 (compact if brief else show)(parsed.activity)
-        except Exception as exc:  # noqa: BLE001 - an inspection tool reports and moves on
+        except Exception as exc:
             print(f"  ERROR {exc}")
 
 

@@ -178,8 +178,7 @@ def main(argv: list[str]) -> None:
         f"(tp {result.true_positive}, fp {result.false_positive}, fn {result.false_negative})"
     )
     print(
-        f"easy runs: {result.easy_runs}, mean flags {result.easy_flags_mean:.2f}, "
-        f"clean {result.easy_clean_share:.0%}"
+        f"easy runs: {result.easy_runs}, mean flags {result.easy_flags_mean:.2f}, clean {result.easy_clean_share:.0%}"
     )
 
 

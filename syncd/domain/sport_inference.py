@@ -93,12 +93,16 @@ def infer_sport(streams: Streams | None, elevation_gain_m: float | None = None) 
     if median <= WALK_MAX_MPS and not _running_cadence(streams.cadence):
         gain_per_km = (elevation_gain_m or 0.0) / max(distance / 1000.0, 0.1)
         if gain_per_km >= HIKE_GAIN_PER_KM:
-            return SportVerdict(Sport.HIKE, f"median moving pace {_pace(median)} with {gain_per_km:.0f} m/km of climb: hiking", median)
+            return SportVerdict(
+                Sport.HIKE, f"median moving pace {_pace(median)} with {gain_per_km:.0f} m/km of climb: hiking", median
+            )
         return SportVerdict(Sport.WALK, f"median moving pace {_pace(median)}: walking", median)
     if RUN_MIN_MPS * 0.9 <= median <= RUN_MAX_MPS and _running_cadence(streams.cadence):
         return SportVerdict(Sport.RUN, f"median moving pace {_pace(median)} at running cadence", median)
     return SportVerdict(
-        None, f"cannot tell the sport: median moving pace {_pace(median)}, {run_share:.0%} of the time at running pace", median
+        None,
+        f"cannot tell the sport: median moving pace {_pace(median)}, {run_share:.0%} of the time at running pace",
+        median,
     )
 
 

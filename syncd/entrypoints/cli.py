@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sport",
         type=_sport_argument,
         metavar="S",
-        help="the files' sport (run, trail_run, treadmill_run, walk, hike, ride, ...): overrides the file and any guess",
+        help="the files' sport (run, trail_run, walk, hike, ride, ...): overrides the file and any guess",
     )
     ann.set_defaults(handler=cmd_annotate, needs_settings=True)
 

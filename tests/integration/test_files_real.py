@@ -104,7 +104,10 @@ def test_figures_match_manifest(row: Row) -> None:
     if row.distance_km is None:
         assert activity.distance_m is None
     else:
-        assert activity.distance_m == pytest.approx(row.distance_km * 1000, rel=0.03)
+        # GPX files carry no distance channel: ours comes from the smoothed track (domain/gps_distance.py), while
+        # the MANIFEST lists the raw point-to-point sum, which GPS jitter inflates (most on slow 1 Hz walks).
+        tolerance = 0.06 if row.fmt == "GPX" else 0.03
+        assert activity.distance_m == pytest.approx(row.distance_km * 1000, rel=tolerance)
     assert streams.has_gps == row.gps
     assert (streams.altitude_m is not None) == row.altitude
     assert (streams.heart_rate is not None) == (row.hr and row.file not in NO_REAL_HR)
