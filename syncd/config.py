@@ -126,6 +126,13 @@ class NotesSettings:
 
 
 @dataclass(frozen=True)
+class AthleteSettings:
+    """The default athlete's own figures; `max_heart_rate` (bpm) turns on heart-rate load (TRIMP) and HR zones."""
+
+    max_heart_rate: int | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     state_dir: Path
     config_path: Path | None
@@ -137,6 +144,7 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     surface: SurfaceSettings = field(default_factory=SurfaceSettings)
     notes: NotesSettings = field(default_factory=NotesSettings)
+    athlete: AthleteSettings = field(default_factory=AthleteSettings)
     rules: Thresholds = field(default_factory=Thresholds)
 
     @property
@@ -155,6 +163,7 @@ SECTIONS: dict[str, type] = {
     "digest": DigestSettings,
     "surface": SurfaceSettings,
     "notes": NotesSettings,
+    "athlete": AthleteSettings,
 }
 URL_KEYS = {
     ("strava", "api_url"),
@@ -314,6 +323,8 @@ def _coerce(section: str, key: str, hint: Any, value: Any) -> Any:
             number = int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{where} must be a whole number; got {value!r}") from None
+        if key == "max_heart_rate" and not 100 <= number <= 240:
+            raise ConfigError(f"{where} must be a heart rate in bpm between 100 and 240; got {number}")
         if key == "port" and not 0 < number < 65536:
             raise ConfigError(f"{where} must be a TCP port between 1 and 65535; got {number}")
         if number < 0:

@@ -41,9 +41,10 @@ class Thresholds:
     # monotony (Foster 1998)
     monotony_caution: float = 1.5
     monotony_high: float = 2.0
-    # weekly targets
+    # weekly targets; a session shorter than min_session_min counts toward none (domain/model.MIN_SESSION_S)
     low_impact_sessions_per_week: int = 2
     strength_sessions_per_week: int = 3
+    min_session_min: float = 15.0
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Thresholds:

@@ -62,6 +62,7 @@ def annotation_policy(settings: Settings) -> AnnotationPolicy:
         units=settings.notes.units,
         when_clean=settings.notes.when_clean,
         surface_map=surface_map(settings),
+        max_heart_rate=float(settings.athlete.max_heart_rate) if settings.athlete.max_heart_rate else None,
     )
 
 

@@ -97,3 +97,24 @@ def test_unreadable_secret_file_is_reported_without_the_value(tmp_path: Path) ->
 def test_state_directory_from_systemd(tmp_path: Path) -> None:
     settings = load_settings(env={"HOME": str(tmp_path), "STATE_DIRECTORY": "/var/lib/syncd:/var/lib/other"})
     assert settings.state_dir == Path("/var/lib/syncd")
+
+
+def test_athlete_max_heart_rate_reaches_the_rules(tmp_path: Path) -> None:
+    """Issue #13: without a configurable maximum heart rate, TRIMP and the heart-rate trigger never ran."""
+    from syncd.entrypoints.wiring import annotation_policy
+
+    config = tmp_path / "config.toml"
+    config.write_text("[athlete]\nmax_heart_rate = 187\n")
+    settings = load_settings(config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path)})
+    assert settings.athlete.max_heart_rate == 187
+    assert annotation_policy(settings).max_heart_rate == 187.0
+    from_env = load_settings(
+        config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path), "SYNCD_ATHLETE_MAX_HEART_RATE": "172"}
+    )
+    assert annotation_policy(from_env).max_heart_rate == 172.0
+    config.write_text("[athlete]\nmax_heart_rate = 1870\n")
+    with pytest.raises(ConfigError, match=r"\[athlete\] max_heart_rate must be a heart rate in bpm"):
+        load_settings(config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path)})
+    config.write_text("")
+    unset = load_settings(config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path)})
+    assert annotation_policy(unset).max_heart_rate is None
