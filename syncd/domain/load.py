@@ -338,3 +338,114 @@ def is_last_run_of_week(entries: Iterable[HistoryEntry], current: HistoryEntry) 
         for e in entries
         if e.key != current.key
     )
+
+
+LoadStatus = Literal["ratio", "not_enough_history", "return_after_break"]
+LoadLevel = Literal["none", "ok", "caution", "high"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadCheck:
+    """The one guarded load verdict the rule, the feed strip and the digest all show.
+
+    `ratio` is set only when status is "ratio": with too little history or after a break a ratio is noise (a
+    10-minute jog after three weeks off reads "27.0"), so the running minutes of the last 7 days are shown
+    instead, and a return after a break is judged against the running done before it.
+    """
+
+    status: LoadStatus
+    unit: LoadUnit
+    acute_load: float  # the 7 days ending on `as_of`, in `unit`
+    chronic_load: float  # mean weekly load of the covered days of the 21 before them, in `unit`
+    ratio: float | None
+    acute_minutes: float  # running minutes in the 7 days ending on `as_of`
+    history_days: int
+    break_days: int | None = None  # days without a run before this week's first run (return_after_break)
+    before_break_minutes: float | None = None  # mean weekly running minutes in the 28 days before the break
+
+    def level(self, caution: float, high: float) -> LoadLevel:
+        """Ratio level against the configured thresholds; "none" when there is no ratio to judge."""
+        if self.ratio is None:
+            return "none"
+        return "high" if self.ratio > high else "caution" if self.ratio > caution else "ok"
+
+    def return_too_big(self, first_week_pct: float) -> bool:
+        """A return whose first week already holds more than `first_week_pct` % of the usual week before it."""
+        if self.status != "return_after_break" or not self.before_break_minutes:
+            return False
+        return self.acute_minutes > self.before_break_minutes * first_week_pct / 100.0
+
+
+def check_load(
+    entries: Sequence[HistoryEntry],
+    as_of: date,
+    *,
+    min_history_days: int,
+    min_chronic_minutes: float,
+    break_days: int,
+    max_hr: float | None = None,
+    acute_days: int = 7,
+    chronic_days: int = 28,
+) -> LoadCheck:
+    """Running load as of `as_of` (local date) from `entries` (only those up to `as_of` should be given).
+
+    Order of the guards: a history shorter than `min_history_days` is "not enough history"; a run after
+    `break_days` or more without one is a return; a chronic week below `min_chronic_minutes` is again "not enough
+    history"; only then is the ratio (rolling, uncoupled; TRIMP when `max_hr` allows) reported.
+    """
+    runs = [e for e in entries if e.sport in RUN_SPORTS and local_date(e) <= as_of]
+    span = history_span_days(entries, as_of)
+    acute_first = as_of - timedelta(days=acute_days - 1)
+    minutes = daily_load(runs, as_of - timedelta(days=chronic_days - 1), as_of, unit="min")
+    acute_minutes = sum(minutes.between(acute_first, as_of))
+    chronic_window = minutes.between(
+        max(as_of - timedelta(days=chronic_days - 1), as_of - timedelta(days=span - 1)),
+        as_of - timedelta(days=acute_days),
+    )
+    chronic_minutes = sum(chronic_window) / len(chronic_window) * 7 if chronic_window else 0.0
+    base = LoadCheck(
+        status="not_enough_history",
+        unit="min",
+        acute_load=acute_minutes,
+        chronic_load=chronic_minutes,
+        ratio=None,
+        acute_minutes=acute_minutes,
+        history_days=span,
+    )
+    if span < min_history_days:
+        return base
+    recent = [local_date(e) for e in runs if local_date(e) >= acute_first]
+    earlier = [local_date(e) for e in runs if local_date(e) < acute_first]
+    if recent and earlier:
+        first_back, last_before = min(recent), max(earlier)
+        gap = (first_back - last_before).days - 1
+        if gap >= break_days:
+            before = daily_load(runs, last_before - timedelta(days=chronic_days - 1), last_before, unit="min")
+            covered = before.between(max(before.start, as_of - timedelta(days=span - 1)), last_before)
+            weekly = sum(covered) / len(covered) * 7 if covered else 0.0
+            return LoadCheck(
+                status="return_after_break",
+                unit="min",
+                acute_load=acute_minutes,
+                chronic_load=chronic_minutes,
+                ratio=None,
+                acute_minutes=acute_minutes,
+                history_days=span,
+                break_days=gap,
+                before_break_minutes=weekly,
+            )
+    if chronic_minutes < min_chronic_minutes:
+        return base
+    series = daily_load(runs, as_of - timedelta(days=min(span, chronic_days) - 1), as_of, max_hr=max_hr)
+    result = rolling_acwr(series, as_of, acute_days, chronic_days)
+    if result.ratio is None:
+        return base
+    return LoadCheck(
+        status="ratio",
+        unit=result.unit,
+        acute_load=result.acute_load,
+        chronic_load=result.chronic_load,
+        ratio=result.ratio,
+        acute_minutes=acute_minutes,
+        history_days=span,
+    )
