@@ -19,11 +19,12 @@ from datetime import date, datetime, timedelta
 from syncd.domain.flags import Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import (
+    LoadStatus,
     LoadUnit,
+    check_load,
     daily_load,
     foster_monotony,
     iso_week_label,
-    rolling_acwr,
     week_counts,
     week_start,
 )
@@ -85,8 +86,19 @@ class LoadWeek:
     week: str
     week_start: date
     week_load: float
-    acwr: float | None
+    acwr: float | None  # only when the guard allows a ratio (status "ratio"), as in the notes and the feed
     monotony: float | None
+    load_status: LoadStatus = "ratio"
+    break_days: int | None = None
+    running_minutes: float = 0.0  # the 7 days ending on the week's Sunday
+
+    @property
+    def load_note(self) -> str:
+        """What the digest says where there is no ratio to show."""
+        minutes = f"{self.running_minutes:.0f} min of running this week"
+        if self.load_status == "return_after_break" and self.break_days is not None:
+            return f"back after {self.break_days} days without running ({minutes}): start short and easy"
+        return f"not enough history yet for a ratio ({minutes})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,27 +224,44 @@ def group_flags(runs: Sequence[WeekRun]) -> tuple[FlagGroup, ...]:
 
 
 def load_trend(
-    history: Sequence[HistoryEntry], monday: date, *, weeks: int = TREND_WEEKS, max_hr: float | None = None
+    history: Sequence[HistoryEntry],
+    monday: date,
+    *,
+    weeks: int = TREND_WEEKS,
+    max_hr: float | None = None,
+    thresholds: Thresholds | None = None,
 ) -> tuple[LoadUnit, tuple[LoadWeek, ...]]:
-    """Weekly running load, rolling uncoupled ACWR and Foster monotony as of each of the last `weeks` Sundays.
+    """Weekly running load, guarded ACWR and Foster monotony as of each of the last `weeks` Sundays.
 
-    Same formulas as the load_spike and monotony rules (syncd.domain.load), so the digest and the notes agree.
+    Same formulas and the same guard as the load_spike and monotony rules (syncd.domain.load.check_load), so the
+    digest never shows a ratio the notes would not ("not enough history yet", "back after N days" instead).
     """
+    t = thresholds or Thresholds()
     first = monday - timedelta(weeks=weeks - 1)
     series = daily_load(history, first - timedelta(days=_CHRONIC_DAYS), monday + timedelta(days=6), max_hr=max_hr)
     trend = []
     for index in range(weeks):
         start = first + timedelta(weeks=index)
         sunday = start + timedelta(days=6)
-        acwr = rolling_acwr(series, sunday)
+        check = check_load(
+            history,
+            sunday,
+            min_history_days=t.acwr_min_history_days,
+            min_chronic_minutes=t.acwr_min_chronic_min,
+            break_days=t.return_break_days,
+            max_hr=max_hr,
+        )
         mono = foster_monotony(series, sunday)
         trend.append(
             LoadWeek(
                 week=iso_week_label(start),
                 week_start=start,
                 week_load=round(mono.week_load, 1),
-                acwr=None if acwr.ratio is None else round(acwr.ratio, 2),
+                acwr=None if check.ratio is None else round(check.ratio, 2),
                 monotony=None if mono.monotony is None else round(mono.monotony, 2),
+                load_status=check.status,
+                break_days=check.break_days,
+                running_minutes=round(check.acute_minutes, 1),
             )
         )
     return series.unit, tuple(trend)
@@ -351,7 +380,7 @@ def build_digest(
         raise ValueError(f"build_digest: {week_monday} is not a Monday; pass week_start(day)")
     sunday = week_monday + timedelta(days=6)
     week_runs = [r for r in runs if r.sport.is_run and week_monday <= r.start_local.date() <= sunday]
-    unit, trend = load_trend(history, week_monday, max_hr=max_hr)
+    unit, trend = load_trend(history, week_monday, max_hr=max_hr, thresholds=thresholds)
     counts = week_counts(history, week_start(week_monday))
     surface = surface_split(week_runs)
     shoes = shoe_statuses(gear, thresholds)

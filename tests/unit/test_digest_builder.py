@@ -156,8 +156,11 @@ def test_golden_week() -> None:
     # 3 x 30 min a week -> 90 min and ACWR 1.0; W47 doubles it (180 min vs a chronic 90/week): ratio 2.0.
     # Monotony of 3 equal sessions on alternate days: mean / SD = 0.87 whatever their length.
     assert digest.load_unit == "min"
-    quiet_weeks = [LoadWeek(f"2026-W{n}", MONDAY - timedelta(weeks=47 - n), 90.0, 1.0, 0.87) for n in range(40, 47)]
-    assert digest.load_trend == (*quiet_weeks, LoadWeek("2026-W47", MONDAY, 180.0, 2.0, 0.87))
+    quiet_weeks = [
+        LoadWeek(f"2026-W{n}", MONDAY - timedelta(weeks=47 - n), 90.0, 1.0, 0.87, running_minutes=90.0)
+        for n in range(40, 47)
+    ]
+    assert digest.load_trend == (*quiet_weeks, LoadWeek("2026-W47", MONDAY, 180.0, 2.0, 0.87, running_minutes=180.0))
     assert (digest.low_impact, digest.low_impact_target, digest.strength, digest.strength_target) == (1, 2, 1, 3)
     assert digest.shoes == (
         ShoeStatus("Old daily trainers", 620_000.0, 600_000.0, 103.3, True),
@@ -315,3 +318,17 @@ def test_retry_backoff_doubles_and_is_capped() -> None:
 )
 def test_address_problem(address: str, ok: bool) -> None:
     assert (address_problem(address) is None) is ok
+
+
+def test_the_digest_shows_no_ratio_the_notes_would_not() -> None:
+    """Issue #13: a red "5.26" after one week of data, and "27.0" for a 10-minute jog after three weeks off."""
+    week = [entry(f"r{i}", Sport.RUN, at(MONDAY + timedelta(days=i)), 40) for i in (0, 2, 4)]
+    digest = build_digest(athlete_name="", week_monday=MONDAY, runs=(), history=week, gear=(), thresholds=Thresholds())
+    assert digest.load.acwr is None and digest.load.load_status == "not_enough_history"
+    assert "not enough history yet for a ratio (120 min of running this week)" in render_text(digest)
+    before = [entry(f"b{i}", Sport.RUN, at(MONDAY - timedelta(days=60 - 2 * i)), 40) for i in range(18)]
+    back = [*before, entry("jog", Sport.RUN, at(MONDAY + timedelta(days=2)), 10)]
+    digest = build_digest(athlete_name="", week_monday=MONDAY, runs=(), history=back, gear=(), thresholds=Thresholds())
+    assert digest.load.acwr is None and digest.load.load_status == "return_after_break"
+    assert "back after 27 days without running (10 min of running this week)" in render_text(digest)
+    assert "load_spike" not in {s.code for s in digest.suggestions}
