@@ -28,7 +28,8 @@ from syncd.domain.load import (
     week_counts,
     week_start,
 )
-from syncd.domain.model import Gear, Sport
+from syncd.domain.model import Activity, Gear, Sport
+from syncd.domain.streams_math import altitude_profile
 from syncd.domain.notes import SHORT_ADVICE, TITLES
 from syncd.domain.thresholds import Thresholds
 
@@ -47,6 +48,7 @@ class WeekRun:
     start_local: datetime
     distance_m: float | None
     duration_s: float | None
+    # descent from the cleaned altitude profile the downhill rule uses (`cleaned_descent_m`), None when unknown
     elevation_loss_m: float | None = None
     indoor: bool = False
     flags: tuple[Flag, ...] = ()
@@ -177,11 +179,40 @@ def _flag(run: WeekRun, code: FlagCode) -> Flag | None:
     return next((flag for flag in run.flags if flag.code == code), None)
 
 
+def cleaned_descent_m(activity: Activity) -> float | None:
+    """Total descent from the same cleaned altitude profile as the downhill flag (not the platform's figure).
+
+    Strava sends no elevation loss at all and GPS altitude noise inflates a raw sum, so the digest's downhill total
+    is measured like the flag is. Indoor, treadmill and virtual runs have no real slope: 0. Without streams (no
+    profile, so no flag either) the platform's own figure is all there is. None without altitude.
+    """
+    if activity.indoor or activity.sport in (Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN):
+        return 0.0
+    if activity.streams is None:
+        return activity.elevation_loss_m
+    profile = altitude_profile(activity.streams)
+    return None if profile is None else round(profile.total_descent_m(), 1)
+
+
+def week_descent_m(runs: Sequence[WeekRun]) -> float:
+    """The week's descent: each run's cleaned descent, else its downhill flag's `total_descent_m`, else nothing."""
+    total = 0.0
+    for run in runs:
+        descent = run.elevation_loss_m
+        if descent is None:
+            flag = _flag(run, FlagCode.DOWNHILL)
+            descent = _num(flag, "total_descent_m") if flag is not None else None
+        if descent is not None and descent > 0:
+            total += descent
+    return total
+
+
 def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
     """Hard vs soft metres: a hard_surface flag's mapped metres (or the whole run), trail/treadmill runs as soft.
 
-    A mapped hard_surface flag carries `hard_m` and `unknown_m`; the rest of that run is soft. Runs without a flag
-    and without a soft sport type count as unknown: the digest must not claim a surface nobody measured.
+    A mapped hard_surface flag carries `hard_m` and `unknown_m`; the rest of that run is soft. A guessed flag (no
+    map, so no `hard_m`) and runs without a flag or a soft sport type count as unknown: the digest must not claim
+    a surface nobody measured.
     """
     hard = soft = unknown = 0.0
     for run in runs:
@@ -190,7 +221,7 @@ def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
         if flag is not None:
             hard_m = _num(flag, "hard_m")
             if hard_m is None:
-                hard += distance
+                unknown += distance
                 continue
             unknown_m = min(_num(flag, "unknown_m") or 0.0, max(distance - hard_m, 0.0))
             hard += hard_m
@@ -398,7 +429,7 @@ def build_digest(
         flag_count=sum(len(r.flags) for r in week_runs),
         flag_groups=groups,
         surface=surface,
-        downhill_m=sum(r.elevation_loss_m or 0.0 for r in week_runs if r.elevation_loss_m and r.elevation_loss_m > 0),
+        downhill_m=week_descent_m(week_runs),
         speed_sessions=sum(1 for r in week_runs if _flag(r, FlagCode.SPEED_WORK) is not None),
         load_unit=unit,
         load_trend=trend,

@@ -332,3 +332,44 @@ def test_the_digest_shows_no_ratio_the_notes_would_not() -> None:
     assert digest.load.acwr is None and digest.load.load_status == "return_after_break"
     assert "back after 27 days without running (10 min of running this week)" in render_text(digest)
     assert "load_spike" not in {s.code for s in digest.suggestions}
+
+
+def test_guessed_surfaces_stay_unknown_and_downhill_comes_from_the_cleaned_profile() -> None:
+    """Issue #13: "Hard surfaces 37 km" from guesses, and "Downhill: 0 m" beside a run flagged with 355 m."""
+    from syncd.domain.digest import surface_split, week_descent_m
+
+    guessed = WeekRun(
+        ("s", "1"), "Road?", Sport.RUN, at(MONDAY), 12_000.0, 3600.0, flags=(flag(FlagCode.HARD_SURFACE),)
+    )
+    assert surface_split([guessed]) == SurfaceSplit(hard_m=0.0, soft_m=0.0, unknown_m=12_000.0)
+    strava = WeekRun(
+        ("s", "2"),
+        "Hills",
+        Sport.RUN,
+        at(MONDAY),
+        9000.0,
+        3600.0,
+        None,
+        flags=(flag(FlagCode.DOWNHILL, total_descent_m=355.0),),
+    )
+    assert week_descent_m([strava]) == 355.0
+
+
+def test_cleaned_descent_is_the_downhill_rules_figure_on_a_real_run() -> None:
+    from dataclasses import replace
+    from pathlib import Path
+
+    from syncd.adapters.files import load_activities
+    from syncd.domain.digest import cleaned_descent_m
+    from syncd.domain.rules import downhill
+    from syncd.domain.rules.context import RuleContext
+
+    real = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+    (parsed,) = load_activities(real / "run.fit")
+    hilly = replace(parsed.activity, elevation_loss_m=None)  # as from Strava: no loss figure at all
+    flag = downhill.evaluate(RuleContext(hilly))
+    assert flag is not None
+    assert cleaned_descent_m(hilly) == pytest.approx(flag.evidence["total_descent_m"], abs=0.5)
+    (noisy,) = load_activities(real / "Morning_Run_with_H10.gpx")  # flat course, ~250 m of GPS altitude "loss"
+    descent = cleaned_descent_m(noisy.activity)
+    assert descent is not None and descent < (noisy.activity.elevation_loss_m or 0.0) / 2
