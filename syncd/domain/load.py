@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
@@ -387,22 +387,24 @@ def check_load(
     acute_days: int = 7,
     chronic_days: int = 28,
 ) -> LoadCheck:
-    """Running load as of `as_of` (local date) from `entries` (only those up to `as_of` should be given).
+    """Running load as of `as_of` (local date) from `entries`; entries after `as_of` are ignored.
 
     Order of the guards: a history shorter than `min_history_days` is "not enough history"; a run after
     `break_days` or more without one is a return; a chronic week below `min_chronic_minutes` is again "not enough
-    history"; only then is the ratio (rolling, uncoupled; TRIMP when `max_hr` allows) reported.
+    history"; only then is the ratio (rolling, uncoupled as `rolling_acwr`; TRIMP when `max_hr` allows) reported.
     """
-    runs = [e for e in entries if e.sport in RUN_SPORTS and local_date(e) <= as_of]
-    span = history_span_days(entries, as_of)
-    acute_first = as_of - timedelta(days=acute_days - 1)
-    minutes = daily_load(runs, as_of - timedelta(days=chronic_days - 1), as_of, unit="min")
-    acute_minutes = sum(minutes.between(acute_first, as_of))
-    chronic_window = minutes.between(
-        max(as_of - timedelta(days=chronic_days - 1), as_of - timedelta(days=span - 1)),
-        as_of - timedelta(days=acute_days),
-    )
-    chronic_minutes = sum(chronic_window) / len(chronic_window) * 7 if chronic_window else 0.0
+    dated = [(day, e) for e in entries if (day := local_date(e)) <= as_of]
+    earliest = min((day for day, _ in dated), default=None)
+    span = 0 if earliest is None else (as_of - earliest).days + 1
+    runs = [(day, e) for day, e in dated if e.sport in RUN_SPORTS]
+    first = as_of - timedelta(days=chronic_days - 1)
+    minutes = [0.0] * chronic_days
+    for day, entry in runs:
+        if day >= first:
+            minutes[(day - first).days] += duration_load(entry.duration_s)
+    acute_minutes = sum(minutes[chronic_days - acute_days :])
+    covered = minutes[max(chronic_days - span, 0) : chronic_days - acute_days]
+    chronic_minutes = sum(covered) / len(covered) * 7 if covered else 0.0
     base = LoadCheck(
         status="not_enough_history",
         unit="min",
@@ -414,38 +416,32 @@ def check_load(
     )
     if span < min_history_days:
         return base
-    recent = [local_date(e) for e in runs if local_date(e) >= acute_first]
-    earlier = [local_date(e) for e in runs if local_date(e) < acute_first]
-    if recent and earlier:
-        first_back, last_before = min(recent), max(earlier)
-        gap = (first_back - last_before).days - 1
-        if gap >= break_days:
-            before = daily_load(runs, last_before - timedelta(days=chronic_days - 1), last_before, unit="min")
-            covered = before.between(max(before.start, as_of - timedelta(days=span - 1)), last_before)
-            weekly = sum(covered) / len(covered) * 7 if covered else 0.0
-            return LoadCheck(
-                status="return_after_break",
-                unit="min",
-                acute_load=acute_minutes,
-                chronic_load=chronic_minutes,
-                ratio=None,
-                acute_minutes=acute_minutes,
-                history_days=span,
-                break_days=gap,
-                before_break_minutes=weekly,
-            )
+    acute_first = as_of - timedelta(days=acute_days - 1)
+    first_back = min((day for day, _ in runs if day >= acute_first), default=None)
+    last_before = max((day for day, _ in runs if day < acute_first), default=None)
+    if (
+        first_back is not None
+        and last_before is not None
+        and (gap := (first_back - last_before).days - 1) >= break_days
+    ):
+        assert earliest is not None
+        window_first = max(last_before - timedelta(days=chronic_days - 1), earliest)
+        before = sum(duration_load(e.duration_s) for day, e in runs if window_first <= day <= last_before)
+        weekly = before / ((last_before - window_first).days + 1) * 7
+        return replace(base, status="return_after_break", break_days=gap, before_break_minutes=weekly)
     if chronic_minutes < min_chronic_minutes:
         return base
-    series = daily_load(runs, as_of - timedelta(days=min(span, chronic_days) - 1), as_of, max_hr=max_hr)
+    if choose_unit((e for day, e in runs if day >= first), max_hr) == "min":
+        return replace(base, status="ratio", ratio=(acute_minutes / acute_days) / (chronic_minutes / 7))
+    series = daily_load([e for _, e in runs], as_of - timedelta(days=min(span, chronic_days) - 1), as_of, max_hr=max_hr)
     result = rolling_acwr(series, as_of, acute_days, chronic_days)
     if result.ratio is None:
         return base
-    return LoadCheck(
+    return replace(
+        base,
         status="ratio",
         unit=result.unit,
         acute_load=result.acute_load,
         chronic_load=result.chronic_load,
         ratio=result.ratio,
-        acute_minutes=acute_minutes,
-        history_days=span,
     )
