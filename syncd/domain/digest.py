@@ -29,8 +29,8 @@ from syncd.domain.load import (
     week_start,
 )
 from syncd.domain.model import Activity, Gear, Sport
-from syncd.domain.streams_math import altitude_profile
 from syncd.domain.notes import SHORT_ADVICE, TITLES
+from syncd.domain.streams_math import altitude_profile
 from syncd.domain.thresholds import Thresholds
 
 TREND_WEEKS = 8

@@ -40,6 +40,8 @@ def track_distance(time_s: FloatArray, lat: FloatArray, lon: FloatArray) -> Floa
     if not np.all(np.isfinite(t)) or np.any(np.diff(t) < 0):
         t = np.arange(len(x), dtype=np.float64)  # no usable clock: smooth by sample count instead
     xs, ys = _moving_average(t, x), _moving_average(t, y)
+    # the ends keep their own fixes: a one-sided window would pull them inwards (a 2-fix track would measure 0 m)
+    xs[0], ys[0], xs[-1], ys[-1] = x[0], y[0], x[-1], y[-1]
     distance[first:] = _anchored_length(xs, ys)
     return distance
 

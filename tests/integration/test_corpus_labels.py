@@ -152,6 +152,7 @@ KNOWN_MISSES: frozenset[str] = frozenset(
         "corpus/c2eb1b_8.tcx.gz:speed_work",
         "corpus/activity-small-fenix2-run.fit:speed_work",
         "corpus/nike_556160e9-d74c-440c-b0af-363efb753430.gpx.gz:speed_work",
+        "corpus/nike_9427f130-d6a8-4a0d-bf79-3e5f61d54bb4.gpx.gz:speed_work",
         "corpus/nike_7ff163c7-3486-434f-8201-e83ce7f675b6.gpx.gz:speed_work",
         # no_warmup
         "corpus/rp_2020-12-20T05_50_47-300_Running.tcx.gz:no_warmup",
