@@ -412,7 +412,7 @@ def build_digest(
     sunday = week_monday + timedelta(days=6)
     week_runs = [r for r in runs if r.sport.is_run and week_monday <= r.start_local.date() <= sunday]
     unit, trend = load_trend(history, week_monday, max_hr=max_hr, thresholds=thresholds)
-    counts = week_counts(history, week_start(week_monday))
+    counts = week_counts(history, week_start(week_monday), min_session_s=thresholds.min_session_min * 60.0)
     surface = surface_split(week_runs)
     shoes = shoe_statuses(gear, thresholds)
     groups = group_flags(week_runs)

@@ -291,11 +291,12 @@ class WeekCounts:
     strength_sports: tuple[Sport, ...]
 
 
-def week_counts(entries: Iterable[HistoryEntry], monday: date) -> WeekCounts:
+def week_counts(entries: Iterable[HistoryEntry], monday: date, *, min_session_s: float = 0.0) -> WeekCounts:
     """Count runs, low-impact and strength sessions whose local date falls in the week starting `monday`.
 
-    Zero-duration entries are counted as sessions: a logged strength session often has no timer.
-    Entries with the same key are counted once (the same activity seen twice is one session).
+    Zero-duration entries are counted as sessions: a logged strength session often has no timer. A timed
+    low-impact or strength session shorter than `min_session_s` (`[rules] min_session_min`) is not one: a
+    2-minute walk is not cross-training. Entries with the same key are counted once.
     """
     if monday.weekday() != 0:
         raise ValueError(f"week_counts: {monday} is not a Monday; pass week_start(day)")
@@ -310,6 +311,8 @@ def week_counts(entries: Iterable[HistoryEntry], monday: date) -> WeekCounts:
         seen.add(entry.key)
         if entry.sport in RUN_SPORTS:
             runs += 1
+        elif 0.0 < entry.duration_s < min_session_s:
+            continue
         elif entry.sport in LOW_IMPACT_SPORTS:
             low.append(entry.sport)
         elif entry.sport in STRENGTH_SPORTS:

@@ -171,7 +171,7 @@ def weekly_strip(
     for index in range(weeks):
         monday = first_monday + timedelta(weeks=index)
         as_of = min(monday + timedelta(days=6), today)
-        counts = week_counts(history, monday)
+        counts = week_counts(history, monday, min_session_s=thresholds.min_session_min * 60.0)
         check = (
             check_load(
                 history,
