@@ -88,6 +88,9 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     token: Secret | None = field(default=None, metadata=SECRET)
+    # The address people and feed readers reach the feed at (behind a reverse proxy: the public https URL). Atom ids
+    # and links are built from it, never from a request's Host header; https here also marks the cookie Secure.
+    base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ URL_KEYS = {
     ("garmin", "api_url"),
     ("surface", "overpass_url"),
     ("digest", "feed_url"),
+    ("web", "base_url"),
 }
 
 

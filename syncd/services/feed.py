@@ -4,7 +4,8 @@ Formatting lives here (not in templates) so the HTML, the Atom entries and any f
 words: the flag titles and one-line evidence come from `syncd.domain.notes`, units follow the athlete's choice.
 The weekly strip uses `syncd.domain.load` exactly as the load rules do (run load in minutes, the guarded
 `check_load` verdict with the `[rules]` thresholds, calendar-week counts of low-impact and strength sessions
-against the `[rules]` targets), so the strip never shows a ratio the notes would not.
+against the `[rules]` targets), so the strip never shows a ratio the notes would not. Non-runs get no flags
+(the rules are for runs); their card says what they are and counts them toward the same weekly targets.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from syncd.adapters.db.feed_queries import FeedFilter, FeedPage, FeedRow, feed_page, latest_start, sports_in_use
+from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import LoadStatus, check_load, daily_load, iso_week_label, week_counts, week_start
-from syncd.domain.model import Gear
+from syncd.domain.model import LOW_IMPACT_SPORTS, RUN_SPORTS, STRENGTH_SPORTS, Gear, Sport
 from syncd.domain.notes import FORMATTERS, TITLES
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import Units, format_distance, format_duration
@@ -52,6 +54,36 @@ def check_flag(code: str) -> str:
         raise ValueError(f"unknown flag {code!r}: use one of {', '.join(c.value for c in FlagCode)}") from None
 
 
+def check_sport(name: str) -> str:
+    try:
+        return Sport(name).value
+    except ValueError:
+        raise ValueError(f"unknown sport {name!r}: use one of {', '.join(s.value for s in Sport)}") from None
+
+
+FLAG_TITLES: dict[str, str] = {code.value: TITLES.get(code, code.value) for code in FlagCode}
+SPORT_LABELS: dict[str, str] = {
+    Sport.RUN: "Run",
+    Sport.TRAIL_RUN: "Trail run",
+    Sport.TREADMILL_RUN: "Treadmill run",
+    Sport.TRACK_RUN: "Track run",
+    Sport.VIRTUAL_RUN: "Virtual run",
+    Sport.RIDE: "Ride",
+    Sport.SWIM: "Swim",
+    Sport.WALK: "Walk",
+    Sport.HIKE: "Hike",
+    Sport.ELLIPTICAL: "Elliptical",
+    Sport.ROW: "Row",
+    Sport.STRENGTH: "Strength",
+    Sport.YOGA: "Yoga",
+    Sport.OTHER: "Other",
+}
+
+
+def sport_label(sport: str) -> str:
+    return SPORT_LABELS.get(sport, sport.replace("_", " ").capitalize())
+
+
 def _units(value: str) -> Units:
     return "imperial" if value == "imperial" else "metric"
 
@@ -65,6 +97,7 @@ class FlagView:
     evidence_line: str
     advice: str
     flag: Flag
+    evidence: tuple[EvidenceItem, ...]
 
 
 def flag_view(flag: Flag, units: Units) -> FlagView:
@@ -81,6 +114,7 @@ def flag_view(flag: Flag, units: Units) -> FlagView:
         evidence_line=line,
         advice=flag.advice,
         flag=flag,
+        evidence=tuple(evidence_items(flag.evidence, units)),
     )
 
 
@@ -92,14 +126,55 @@ class WriteBackView:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionView:
+    """What a non-run is for the back-care advice: a low-impact or strength session counted toward its weekly
+    target (RISK-FACTS.md: low-impact 2/week, core/strength 3/week), or another activity that counts toward none."""
+
+    kind: str  # low_impact | strength | other
+    label: str  # "Low-impact cross-training"
+    week: str
+    count: int | None  # sessions of this kind in the activity's week (None: not counted toward a target)
+    target: int | None
+
+    @property
+    def met(self) -> bool:
+        return self.count is not None and self.target is not None and self.count >= self.target
+
+
+SESSION_LABELS = {
+    "low_impact": "Low-impact cross-training",
+    "strength": "Core/strength session",
+    "other": "Other activity",
+}
+
+
+def session_kind(sport: str) -> str | None:
+    """low_impact | strength | other for a non-run; None for a run (runs get flags instead)."""
+    try:
+        value = Sport(sport)
+    except ValueError:
+        return "other"
+    if value in RUN_SPORTS:
+        return None
+    if value in LOW_IMPACT_SPORTS:
+        return "low_impact"
+    if value in STRENGTH_SPORTS:
+        return "strength"
+    return "other"
+
+
+@dataclass(frozen=True, slots=True)
 class CardView:
     id: int
     athlete_id: int
     athlete_name: str
     title: str
     sport: str
+    sport_label: str
     when: str
+    when_iso: str
     week: str
+    units: Units
     distance: str | None
     duration: str | None
     annotated: bool
@@ -107,6 +182,11 @@ class CardView:
     note: str | None
     writebacks: tuple[WriteBackView, ...]
     row: FeedRow
+    session: SessionView | None = None  # set for non-runs
+
+    @property
+    def is_run(self) -> bool:
+        return session_kind(self.sport) is None
 
 
 def _shown(value: float | None, render: Callable[[float], str]) -> str | None:
@@ -114,17 +194,24 @@ def _shown(value: float | None, render: Callable[[float], str]) -> str | None:
     return render(value) if value is not None and math.isfinite(value) and value > 0 else None
 
 
-def card_view(row: FeedRow) -> CardView:
+def card_view(row: FeedRow, session: SessionView | None = None) -> CardView:
     units = _units(row.athlete_units)
     flags = tuple(sorted(row.flags or (), key=lambda f: -f.severity.rank))
+    week = iso_week_label(row.start_local.date())
+    kind = session_kind(row.sport)
+    if session is None and kind is not None:
+        session = SessionView(kind, SESSION_LABELS[kind], week, None, None)
     return CardView(
         id=row.id,
         athlete_id=row.athlete_id,
         athlete_name=row.athlete_name,
-        title=row.name or row.sport.replace("_", " ").capitalize(),
+        title=row.name or sport_label(row.sport),
         sport=row.sport,
+        sport_label=sport_label(row.sport),
         when=row.start_local.strftime("%a %d %b %Y, %H:%M"),
-        week=iso_week_label(row.start_local.date()),
+        when_iso=row.start_utc.isoformat(),
+        week=week,
+        units=units,
         distance=_shown(row.distance_m, lambda m: format_distance(m, units)),
         duration=_shown(row.duration_s, format_duration),
         annotated=row.flags is not None,
@@ -134,7 +221,42 @@ def card_view(row: FeedRow) -> CardView:
             WriteBackView(w.provider, w.status, WRITEBACK_LABELS.get(w.status, w.status)) for w in row.writebacks
         ),
         row=row,
+        session=session,
     )
+
+
+def session_views(store: Store, rows: list[FeedRow], thresholds: Thresholds) -> dict[int, SessionView]:
+    """For each non-run row, its kind and its week's count of that kind against the `[rules]` target.
+
+    One history query per athlete on the page, spanning the weeks shown, counted exactly as the weekly-balance
+    rules count (`syncd.domain.load.week_counts`: local calendar weeks, twins once).
+    """
+    wanted: dict[int, set[date]] = {}
+    for row in rows:
+        if session_kind(row.sport) in ("low_impact", "strength"):
+            wanted.setdefault(row.athlete_id, set()).add(week_start(row.start_local.date()))
+    counts = {}
+    for athlete_id, mondays in wanted.items():
+        start = datetime.combine(min(mondays) - timedelta(days=1), time(0), tzinfo=UTC)
+        end = datetime.combine(max(mondays) + timedelta(days=8), time(0), tzinfo=UTC)
+        history = store.history(athlete_id, start, end)
+        for monday in mondays:
+            counts[(athlete_id, monday)] = week_counts(history, monday)
+    views: dict[int, SessionView] = {}
+    for row in rows:
+        kind = session_kind(row.sport)
+        if kind is None:
+            continue
+        monday = week_start(row.start_local.date())
+        found = counts.get((row.athlete_id, monday))
+        if kind == "low_impact" and found is not None:
+            count, target = found.low_impact, thresholds.low_impact_sessions_per_week
+        elif kind == "strength" and found is not None:
+            count, target = found.strength, thresholds.strength_sessions_per_week
+        else:
+            count, target = None, None
+        views[row.id] = SessionView(kind, SESSION_LABELS[kind], iso_week_label(monday), count, target)
+    return views
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +274,7 @@ class WeekView:
     acwr_level: str = "none"  # none | ok | caution | high, from the configured thresholds
     load_status: LoadStatus = "not_enough_history"
     break_days: int | None = None
+    distance: str | None = None  # the week's running distance in the athlete's units
 
     @property
     def load_note(self) -> str:
@@ -162,7 +285,13 @@ class WeekView:
 
 
 def weekly_strip(
-    history: list[HistoryEntry], last_monday: date, thresholds: Thresholds, *, weeks: int = STRIP_WEEKS, today: date
+    history: list[HistoryEntry],
+    last_monday: date,
+    thresholds: Thresholds,
+    *,
+    weeks: int = STRIP_WEEKS,
+    today: date,
+    units: Units = "metric",
 ) -> list[WeekView]:
     """The `weeks` calendar weeks ending with the one starting `last_monday`, newest first (pure)."""
     first_monday = last_monday - timedelta(weeks=weeks - 1)
@@ -184,6 +313,15 @@ def weekly_strip(
             else None
         )
         ratio = check.ratio if check is not None else None
+        metres = sum(
+            e.distance_m
+            for e in history
+            if e.sport in RUN_SPORTS
+            and e.distance_m is not None
+            and math.isfinite(e.distance_m)
+            and e.distance_m > 0
+            and monday <= e.local_date <= monday + timedelta(days=6)
+        )
         strip.append(
             WeekView(
                 week=counts.week,
@@ -199,6 +337,7 @@ def weekly_strip(
                 acwr_level="none" if check is None else check.level(thresholds.acwr_caution, thresholds.acwr_high),
                 load_status="not_enough_history" if check is None else check.status,
                 break_days=None if check is None else check.break_days,
+                distance=format_distance(metres, units) if metres > 0 else None,
             )
         )
     strip.reverse()
@@ -218,7 +357,10 @@ def strip_for_athlete(
     start = datetime.combine(last_monday - timedelta(weeks=STRIP_WEEKS - 1, days=30), time(0), tzinfo=UTC)
     end = datetime.combine(last_monday + timedelta(days=8), time(0), tzinfo=UTC)
     history = store.history(athlete_id, start, end)
-    return weekly_strip(history, last_monday, thresholds, today=max(today, last_monday + timedelta(days=6)))
+    units = _units(store.get_athlete(athlete_id).units)
+    return weekly_strip(
+        history, last_monday, thresholds, today=max(today, last_monday + timedelta(days=6)), units=units
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +386,9 @@ def build_feed(
     strip = (
         strip_for_athlete(store, strip_athlete, thresholds, week=feed_filter.week) if strip_athlete is not None else []
     )
+    sessions = session_views(store, result.rows, thresholds)
     return FeedView(
-        cards=[card_view(row) for row in result.rows],
+        cards=[card_view(row, sessions.get(row.id)) for row in result.rows],
         page=result,
         strip=strip,
         sports=sports_in_use(store.engine, feed_filter.athlete_id),

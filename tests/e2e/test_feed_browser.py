@@ -6,16 +6,23 @@ test-artifacts/ for a human to look at); no JavaScript is needed by the pages, s
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from syncd.adapters.db import Store
 from syncd.config import Settings
-from syncd.entrypoints.web.app import create_app
+from syncd.entrypoints.web.app import routes
 from syncd.entrypoints.web.serve import serve_in_thread
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.importing import import_paths
@@ -24,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "tests" / "fixtures" / "real"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
+A11Y_SCRIPT = (Path(__file__).resolve().parent / "a11y_check.js").read_text(encoding="utf-8")
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian chromium: apt-get install chromium chromium-driver (.ci/run does)"
@@ -37,9 +45,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Stor
     athlete = store.ensure_athlete("local", name="Browser Runner")
     report = import_paths(store, athlete, [REAL], AnnotationPolicy())
     assert not report.failed
-    with serve_in_thread(create_app(store, Settings(state_dir=tmp, config_path=None))) as base:
+    app = Starlette(routes=[Route("/__a11y", a11y_page), *routes(store, Settings(state_dir=tmp, config_path=None))])
+    with serve_in_thread(app) as base:
         yield base, store
     store.close()
+
+
+async def a11y_page(request: Request) -> HTMLResponse:
+    """Test-only page: each `path` in a same-origin iframe `width` px wide, checked by a11y_check.js."""
+    width = int(request.query_params.get("width", "1280"))
+    frames = "".join(
+        f'<iframe data-name="{html.escape(path)}" src="{html.escape(path)}" '
+        f'style="display:block;width:{width}px;height:2400px;border:0"></iframe>'
+        for path in request.query_params.getlist("path")
+    )
+    return HTMLResponse(
+        f'<!doctype html><html><body style="margin:0">{frames}<pre id="result">pending</pre>'
+        f"<script>{A11Y_SCRIPT}</script></body></html>"
+    )
 
 
 def chromium(url: str, tmp_path: Path, *extra: str) -> str:
@@ -79,7 +102,7 @@ def test_feed_in_chromium(server: tuple[str, Store], tmp_path: Path) -> None:
     assert len(re.findall(r'<article class="card"', dom)) == total
     assert re.search(r'<span class="badge badge-high">\s*Downhill', dom)
     assert 'class="badge badge-caution"' in dom
-    for control in ('<select name="flag">', '<select name="sport">', '<input name="week"'):
+    for control in ('name="flag"', 'name="sport"', 'name="week"'):
         assert control in dom
     assert '<section class="strip"' in dom and "low-impact" in dom and "strength" in dom
     filtered = chromium(base + "/?flag=downhill", tmp_path, "--dump-dom")
@@ -97,10 +120,45 @@ def test_activity_page_in_chromium(server: tuple[str, Store], tmp_path: Path) ->
     assert activity is not None
     page = chromium(base + activity.group(1), tmp_path, "--dump-dom")
     assert '<pre class="note-text">' in page
-    assert re.search(r'<svg class="chart elevation"[^>]*>.*<rect class="hl hl-downhill"', page, re.S)
-    assert re.search(r'<svg class="chart pace"[^>]*>.*<polyline class="series"', page, re.S)
+    assert re.search(r'<svg class="chart elevation chart-wide"[^>]*>.*<rect class="hl hl-downhill"', page, re.S)
+    assert re.search(r'<svg class="chart pace chart-wide"[^>]*>.*<polyline class="series"', page, re.S)
     assert re.search(r'<svg class="route"[^>]*>.*class="hl-route hl-downhill"', page, re.S)
     screenshot(base + activity.group(1), tmp_path, "activity-desktop.png", "1280,2600")
     screenshot(base + activity.group(1), tmp_path, "activity-phone.png", "390,2600")
     shoes = chromium(base + "/shoes", tmp_path, "--dump-dom")
     assert "<h1>Shoes</h1>" in shoes
+
+
+def test_pages_meet_wcag_aa_contrast_headings_labels_and_readable_charts(
+    server: tuple[str, Store], tmp_path: Path
+) -> None:
+    """Every visible text (HTML and SVG) at least 4.5:1 against its computed background (3:1 when large), one <h1>
+    a page, every form control labelled, every <time> machine-readable, and chart labels that neither overlap nor
+    shrink below 9 px, at desktop and phone widths."""
+    base, _ = server
+    feed = chromium(base + "/?flag=downhill", tmp_path, "--dump-dom")
+    run = re.search(r'<a href="(/activities/\d+)">', feed)
+    assert run is not None
+    everything = chromium(base + "/", tmp_path, "--dump-dom")
+    session = re.search(r'<article class="card" data-id="(\d+)" data-sport="(?:ride|walk|row|hike)"', everything)
+    assert session is not None, "the real recordings include rides and walks"
+    paths = ["/", "/?flag=downhill", run.group(1), f"/activities/{session.group(1)}", "/shoes"]
+    for width in (1280, 390):
+        query = "&".join(f"path={quote(p, safe='')}" for p in paths)
+        dom = chromium(
+            f"{base}/__a11y?width={width}&{query}",
+            tmp_path,
+            "--dump-dom",
+            f"--window-size={width + 20},1000",
+            "--virtual-time-budget=20000",
+        )
+        found = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
+        assert found is not None and found.group(1) != "pending", dom[-2000:]
+        results = json.loads(html.unescape(found.group(1)))
+        assert isinstance(results, list), results
+        assert [r["name"] for r in results] == paths
+        problems = [p for r in results for p in r["problems"]]
+        assert problems == [], (width, problems)
+        assert all(r["checked"] >= 5 for r in results), results  # the checker really saw the pages' text
+        chart_page = next(r for r in results if r["name"] == run.group(1))
+        assert chart_page["ticks"] >= 10  # the visible charts' labels were measured

@@ -125,7 +125,9 @@ def test_feed_page_shows_cards_badges_and_strip(open_server: str, seeded: Seeded
     assert 'class="badge badge-high">Downhill' in page.body
     assert "Little strength work" in page.body
     assert "queued to strava" in page.body  # the other athlete's note waits in the outbox
-    assert '<select name="athlete">' in page.body and '<select name="flag">' in page.body
+    assert '<select id="f-athlete" name="athlete">' in page.body and '<select id="f-flag" name="flag">' in page.body
+    assert '<option value="low_strength">Little strength work</option>' in page.body  # titles, not raw codes
+    assert page.body.count("<h1") == 1
     # Two athletes in view: no weekly strip until one is chosen.
     assert 'class="strip"' not in page.body
     one = get(f"{open_server}/?athlete={seeded.runner}")
@@ -298,8 +300,16 @@ def test_activity_page_has_note_evidence_and_highlighted_charts(open_server: str
     page = get(f"{open_server}/activities/{seeded.downhill_activity}")
     assert page.status == 200
     assert 'class="note-text"' in page.body and "Advice only, not a diagnosis" in page.body
-    assert "steepest_grade_pct" in page.body  # the evidence, every number
-    for chart in ('class="chart elevation"', 'class="chart pace"', 'class="route"'):
+    # The evidence, every number, with human labels and in the athlete's units (never raw SI keys).
+    assert '<dt data-key="steepest_grade_pct">Steepest grade</dt>' in page.body
+    assert ">steepest_grade_pct<" not in page.body and page.body.count("<h1") == 1
+    for chart in (
+        'class="chart elevation chart-wide"',
+        'class="chart elevation chart-narrow"',
+        'class="chart pace chart-wide"',
+        'class="chart pace chart-narrow"',
+        'class="route"',
+    ):
         assert chart in page.body
     assert re.search(r'<rect class="hl hl-downhill"', page.body)
     assert 'class="hl-route hl-downhill"' in page.body

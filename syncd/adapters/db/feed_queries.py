@@ -34,6 +34,7 @@ class FeedFilter:
     sport: str | None = None
     week: date | None = None  # the Monday of the week
     annotated_only: bool = False
+    unannotated_only: bool = False  # activities the rules have not run on (every non-run, new runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,8 @@ def _conditions(engine: Engine, feed_filter: FeedFilter) -> tuple[list[ColumnEle
         monday = datetime.combine(feed_filter.week, datetime.min.time())
         conditions.append(ActivityRow.start_local >= monday)
         conditions.append(ActivityRow.start_local < monday + timedelta(days=7))
+    if feed_filter.unannotated_only:
+        conditions.append(~sa.exists(sa.select(AnnotationRow.id).where(AnnotationRow.activity_id == ActivityRow.id)))
     needs_join = feed_filter.flag is not None or feed_filter.annotated_only
     return conditions, needs_join
 

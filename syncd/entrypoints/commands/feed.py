@@ -25,7 +25,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("athlete", metavar="ATHLETE", help='athlete key ("local", "strava:1001") or numeric id')
     parser.add_argument(
-        "--base-url", metavar="URL", help="the address athletes reach the feed at (default: http://[web] host:port)"
+        "--base-url",
+        metavar="URL",
+        help="the address athletes reach the feed at (default: [web] base_url, else http://[web] host:port)",
     )
     parser.set_defaults(handler=cmd_feed_link, needs_settings=True)
 
@@ -35,6 +37,8 @@ def _base_url(args: argparse.Namespace, settings: Settings) -> str:
         if not args.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"--base-url {args.base_url!r} is not a URL: use the form https://feed.example.org")
         return str(args.base_url).rstrip("/")
+    if settings.web.base_url:
+        return settings.web.base_url
     host = settings.web.host
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"  # an IPv6 address

@@ -24,23 +24,29 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from syncd.adapters.db.errors import NotFoundError
-from syncd.adapters.db.feed_queries import MAX_PER_PAGE, FeedFilter, feed_item
+from syncd.adapters.db.feed_queries import MAX_PER_PAGE, FeedFilter, FeedPage, feed_item
 from syncd.adapters.db.feed_queries import feed_page as query_page
 from syncd.adapters.db.repository import Store
 from syncd.config import Settings
-from syncd.entrypoints.web.atom import atom_feed
+from syncd.domain.load import iso_week_label
+from syncd.entrypoints.web.atom import FeedAddress, atom_feed, with_query
 from syncd.entrypoints.web.auth import SESSION_COOKIE, Access, Authenticator
-from syncd.entrypoints.web.charts import elevation_chart, flagged_stretches, pace_chart, route_svg
+from syncd.entrypoints.web.charts import axis_labels, elevation_chart, flagged_stretches, pace_chart, route_svg
 from syncd.entrypoints.web.serialize import activity_json, page_json
 from syncd.logging import get_logger
 from syncd.services.feed import (
+    FLAG_TITLES,
     AttentionView,
+    CardView,
     accounts_needing_attention,
     build_feed,
     card_view,
     check_flag,
+    check_sport,
     parse_week,
+    session_views,
     shoe_views,
+    sport_label,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -62,6 +68,7 @@ class WebContext:
     settings: Settings
     auth: Authenticator
     env: Environment
+    address: FeedAddress
 
 
 def _environment() -> Environment:
@@ -74,6 +81,13 @@ def _environment() -> Environment:
     return env
 
 
+# The query parameters each kind of route understands (besides the credentials `token` and `key`).
+FILTER_PARAMS = ("athlete", "flag", "sport", "week")
+API_PARAMS = frozenset((*FILTER_PARAMS, "page", "per_page", "annotated"))
+CREDENTIAL_PARAMS = frozenset(("token", "key"))
+ANNOTATED_VALUES = {"1": True, "true": True, "0": False, "false": False}
+
+
 def _int_param(request: Request, name: str, default: int | None, *, minimum: int = 1) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -83,7 +97,24 @@ def _int_param(request: Request, name: str, default: int | None, *, minimum: int
     return int(raw)
 
 
-def _filter(request: Request, access: Access, *, annotated_only: bool = False) -> FeedFilter:
+def _check_known(request: Request, allowed: frozenset[str]) -> None:
+    """Reject a parameter the route does not know, so a typo (`flags=`) never silently shows everything."""
+    for name in request.query_params:
+        if name not in allowed and name not in CREDENTIAL_PARAMS:
+            raise BadRequestError(f"unknown parameter {name!r}: use {', '.join(sorted(allowed))}")
+
+
+def _annotated(request: Request) -> bool | None:
+    raw = request.query_params.get("annotated")
+    if raw is None or raw == "":
+        return None
+    value = ANNOTATED_VALUES.get(raw.lower())
+    if value is None:
+        raise BadRequestError(f"annotated={raw!r} is not valid: use 1 (annotated only) or 0 (not annotated yet only)")
+    return value
+
+
+def _filter(request: Request, access: Access, *, annotated: bool | None = None) -> FeedFilter:
     """The filters from the query string, narrowed to the athlete of an athlete link."""
     athlete = _int_param(request, "athlete", None)
     if access.athlete_id is not None:
@@ -94,10 +125,35 @@ def _filter(request: Request, access: Access, *, annotated_only: bool = False) -
     try:
         flag = check_flag(params["flag"]) if params.get("flag") else None
         week = parse_week(params["week"]) if params.get("week") else None
+        sport = check_sport(params["sport"]) if params.get("sport") else None
     except ValueError as exc:
         raise BadRequestError(str(exc)) from None
-    sport = params.get("sport") or None
-    return FeedFilter(athlete_id=athlete, flag=flag, sport=sport, week=week, annotated_only=annotated_only)
+    return FeedFilter(
+        athlete_id=athlete,
+        flag=flag,
+        sport=sport,
+        week=week,
+        annotated_only=annotated is True,
+        unannotated_only=annotated is False,
+    )
+
+
+def _canonical(feed_filter: FeedFilter) -> dict[str, str]:
+    """The filter as query parameters, for a feed's id and links (never credentials, never the page)."""
+    values = {
+        "athlete": feed_filter.athlete_id,
+        "flag": feed_filter.flag,
+        "sport": feed_filter.sport,
+        "week": iso_week_label(feed_filter.week) if feed_filter.week is not None else None,
+    }
+    return {key: str(value) for key, value in values.items() if value is not None}
+
+
+def _secure(ctx: WebContext, request: Request) -> bool:
+    """Whether the browser reached us over HTTPS: the public base_url says so, or the connection (a proxy's
+    X-Forwarded-Proto counts only from the addresses uvicorn is told to trust, see serve.py)."""
+    base = ctx.settings.web.base_url or ""
+    return base.startswith("https://") or request.url.scheme == "https"
 
 
 def _guard(ctx: WebContext, handler: Callable[[WebContext, Request, Access], Awaitable[Response]]) -> Handler:
@@ -123,8 +179,9 @@ def _guard(ctx: WebContext, handler: Callable[[WebContext, Request, Access], Awa
                 SESSION_COOKIE,
                 access.cookie,
                 httponly=True,
-                samesite="strict",
-                secure=request.url.scheme == "https",
+                # Lax: a link from a mail client or a feed reader (a top-level GET) arrives logged in.
+                samesite="lax",
+                secure=_secure(ctx, request),
             )
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -176,6 +233,9 @@ async def feed_page(ctx: WebContext, request: Request, access: Access) -> Respon
         athletes=athletes,
         scoped=access.athlete_id is not None,
         q=_query_builder(request),
+        flag_titles=FLAG_TITLES,
+        sport_label=sport_label,
+        atom_href=with_query("/feed.atom", _canonical(feed_filter)),
     )
 
 
@@ -185,8 +245,9 @@ async def activity_page(ctx: WebContext, request: Request, access: Access) -> Re
     if access.athlete_id is not None and row.athlete_id != access.athlete_id:
         raise MissingError()
     stored = await run_in_threadpool(ctx.store.get_activity, activity_id)
-    card = card_view(row)
-    charts: dict[str, Markup | None] = {"elevation": None, "pace": None, "route": None}
+    sessions = await run_in_threadpool(session_views, ctx.store, [row], ctx.settings.rules)
+    card = card_view(row, sessions.get(row.id))
+    charts: dict[str, Markup | None] = {}
     stretches = []
     streams = stored.activity.streams
     if streams is not None and len(streams) >= 2:
@@ -194,13 +255,27 @@ async def activity_page(ctx: WebContext, request: Request, access: Access) -> Re
             stretches = flagged_stretches(streams, row.flags or (), ctx.settings.rules)
             # The SVG is built from computed numbers and fixed labels only (charts.py), so it is safe markup.
             charts = {
-                "elevation": _markup(elevation_chart(streams, stretches)),
-                "pace": _markup(pace_chart(streams, stretches)),
-                "route": _markup(route_svg(streams, stretches)),
+                name: _markup(svg)
+                for name, svg in (
+                    ("elevation", elevation_chart(streams, stretches, card.units)),
+                    ("elevation_narrow", elevation_chart(streams, stretches, card.units, narrow=True)),
+                    ("pace", pace_chart(streams, stretches, card.units)),
+                    ("pace_narrow", pace_chart(streams, stretches, card.units, narrow=True)),
+                    ("route", route_svg(streams, stretches)),
+                )
             }
         except Exception as exc:  # odd streams must cost the charts, never the page
             log.warning("web.charts_failed", activity_id=activity_id, error=f"{type(exc).__name__}: {exc}")
-    return _render(ctx, "activity.html", card=card, charts=charts, stretches=stretches, laps=stored.activity.laps)
+            charts = {}
+    return _render(
+        ctx,
+        "activity.html",
+        card=card,
+        charts=charts,
+        stretches=stretches,
+        laps=stored.activity.laps,
+        axis=axis_labels(card.units),
+    )
 
 
 def _markup(svg: str | None) -> Markup | None:
@@ -233,23 +308,51 @@ async def shoes_page(ctx: WebContext, request: Request, access: Access) -> Respo
 
 
 async def atom(ctx: WebContext, request: Request, access: Access) -> Response:
-    feed_filter = _filter(request, access, annotated_only=True)
-    view = await run_in_threadpool(build_feed, ctx.store, feed_filter, ctx.settings.rules, page=1, per_page=50)
+    feed_filter = _filter(request, access, annotated=True)
+    page = _int_param(request, "page", 1) or 1
+    view = await run_in_threadpool(build_feed, ctx.store, feed_filter, ctx.settings.rules, page=page, per_page=50)
+    if page > view.page.pages:
+        raise BadRequestError(f"page={page} is past the end: this feed has {view.page.pages} page(s)")
     body = atom_feed(
-        view.cards, base_url=str(request.base_url), title="syncd: annotated activities", feed_path="/feed.atom"
+        view.cards,
+        address=ctx.address,
+        title=_atom_title(feed_filter),
+        filters=_canonical(feed_filter),
+        page=page,
+        pages=view.page.pages,
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
+def _atom_title(feed_filter: FeedFilter) -> str:
+    parts = []
+    if feed_filter.flag is not None:
+        parts.append(FLAG_TITLES.get(feed_filter.flag, feed_filter.flag))
+    if feed_filter.sport is not None:
+        parts.append(sport_label(feed_filter.sport))
+    if feed_filter.week is not None:
+        parts.append(iso_week_label(feed_filter.week))
+    return "syncd: annotated activities" + (f" ({', '.join(parts)})" if parts else "")
+
+
 async def api_list(ctx: WebContext, request: Request, access: Access) -> Response:
-    feed_filter = _filter(request, access, annotated_only=request.query_params.get("annotated") == "1")
+    _check_known(request, API_PARAMS)
+    feed_filter = _filter(request, access, annotated=_annotated(request))
     page = _int_param(request, "page", 1) or 1
     per_page = _int_param(request, "per_page", 50) or 50
     if per_page > MAX_PER_PAGE:
         raise BadRequestError(f"per_page={per_page} is too large: use at most {MAX_PER_PAGE}")
-    result = await run_in_threadpool(query_page, ctx.store.engine, feed_filter, page=page, per_page=per_page)
+
+    def load() -> tuple[FeedPage, list[CardView]]:
+        result = query_page(ctx.store.engine, feed_filter, page=page, per_page=per_page)
+        sessions = session_views(ctx.store, result.rows, ctx.settings.rules)
+        return result, [card_view(row, sessions.get(row.id)) for row in result.rows]
+
+    result, cards = await run_in_threadpool(load)
     attention = await run_in_threadpool(accounts_needing_attention, ctx.store, feed_filter.athlete_id)
-    return JSONResponse({**page_json(result), "accounts_needing_attention": [_attention_json(a) for a in attention]})
+    return JSONResponse(
+        {**page_json(result, cards), "accounts_needing_attention": [_attention_json(a) for a in attention]}
+    )
 
 
 def _attention_json(view: AttentionView) -> dict[str, str]:
@@ -257,10 +360,12 @@ def _attention_json(view: AttentionView) -> dict[str, str]:
 
 
 async def api_detail(ctx: WebContext, request: Request, access: Access) -> Response:
+    _check_known(request, frozenset())
     row = await run_in_threadpool(feed_item, ctx.store.engine, _path_id(request))
     if access.athlete_id is not None and row.athlete_id != access.athlete_id:
         raise MissingError()
-    return JSONResponse(activity_json(row, detail=True))
+    sessions = await run_in_threadpool(session_views, ctx.store, [row], ctx.settings.rules)
+    return JSONResponse(activity_json(card_view(row, sessions.get(row.id)), detail=True))
 
 
 def _path_id(request: Request) -> int:
@@ -272,7 +377,9 @@ def _path_id(request: Request) -> int:
 
 def routes(store: Store, settings: Settings, *, link_secret: bytes | None = None) -> list[BaseRoute]:
     """The feed's routes, ready to mount in any Starlette app (the daemon adds its own beside them)."""
-    ctx = WebContext(store, settings, Authenticator(settings, link_secret=link_secret), _environment())
+    auth = Authenticator(settings, link_secret=link_secret)
+    address = FeedAddress.of(settings.web.base_url, settings.web.host, settings.web.port, auth.install_id())
+    ctx = WebContext(store, settings, auth, _environment(), address)
     return [
         Route("/", _guard(ctx, feed_page), name="feed"),
         Route("/activities/{activity_id}", _guard(ctx, activity_page), name="activity"),

@@ -61,6 +61,13 @@ class Authenticator:
         digest = hmac.new(self._key, message.encode(), hashlib.sha256).digest()[:18]
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
+    def install_id(self) -> str:
+        """A stable, non-secret name for this install (Atom tag: ids without `[web] base_url`): an HMAC of a fixed
+        label under the link key, so two installs' feeds never share ids and nothing about the key is revealed."""
+        if self._key is None:
+            return "local"
+        return hmac.new(self._key, b"install-id", hashlib.sha256).hexdigest()[:16]
+
     @property
     def links_enabled(self) -> bool:
         return self._key is not None

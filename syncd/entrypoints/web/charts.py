@@ -19,14 +19,20 @@ from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.model import FloatArray, Streams
 from syncd.domain.streams_math import altitude_profile, distance_of, find_efforts, segments, speed_trace
 from syncd.domain.thresholds import Thresholds
+from syncd.domain.units import METRES_PER_FOOT, METRES_PER_MILE, Units
 
-WIDTH = 800
-HEIGHT = 220
+# Two drawings of each chart: a wide one for desktops and a narrow one shown below 40rem (style.css), each drawn
+# near the size it is shown at, so the 11 px labels stay 11 px and never crowd each other on a phone.
+WIDE = (800, 220)
+NARROW = (360, 200)
 PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 12, 28
+MIN_TICK_GAP = 56  # px between x-axis labels: room for "12.5" at 11 px
 MAX_POINTS = 600
 # Paces outside this band (stops, GPS jumps) are clipped so the chart keeps a readable scale.
 PACE_MIN_S_PER_KM = 150.0
 PACE_MAX_S_PER_KM = 900.0
+PACE_STEPS_S = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+HEIGHT_STEPS = tuple(m * 10.0**e for e in range(5) for m in (1.0, 2.0, 2.5, 5.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,13 @@ def _points(px: FloatArray, py: FloatArray) -> str:
     return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px.tolist(), py.tolist(), strict=True))
 
 
+def axis_labels(units: Units) -> dict[str, str]:
+    """The units the charts are drawn in, for their captions."""
+    if units == "imperial":
+        return {"distance": "mi", "elevation": "ft", "pace": "min/mi"}
+    return {"distance": "km", "elevation": "m", "pace": "min/km"}
+
+
 def _line_chart(
     x_m: FloatArray,
     y: FloatArray,
@@ -115,13 +128,18 @@ def _line_chart(
     css: str,
     y_ticks: list[tuple[float, str]],
     y_range: tuple[float, float],
+    units: Units,
+    narrow: bool,
     invert: bool = False,
 ) -> str:
-    x_km = x_m / 1000.0
+    width, height = NARROW if narrow else WIDE
+    metres_per_unit = METRES_PER_MILE if units == "imperial" else 1000.0
+    unit = axis_labels(units)["distance"]
+    x_km = x_m / metres_per_unit
     x0, x1 = 0.0, max(float(x_km[-1]), 0.01)
     y0, y1 = y_range
-    inner_w = WIDTH - PAD_L - PAD_R
-    inner_h = HEIGHT - PAD_T - PAD_B
+    inner_w = width - PAD_L - PAD_R
+    inner_h = height - PAD_T - PAD_B
 
     def sx(value: FloatArray | float) -> FloatArray:
         return np.asarray(PAD_L + (np.asarray(value) - x0) / (x1 - x0) * inner_w, dtype=np.float64)
@@ -132,35 +150,50 @@ def _line_chart(
             frac = 1.0 - frac
         return np.asarray(PAD_T + (1.0 - frac) * inner_h, dtype=np.float64)
 
+    size = "narrow" if narrow else "wide"
     parts = [
-        f'<svg class="chart {css}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{title}</title>",
+        f'<svg class="chart {css} chart-{size}" viewBox="0 0 {width} {height}" role="img" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{title} over distance ({unit})</title>",
     ]
     for stretch in stretches:
-        a = float(sx(stretch.start_m / 1000.0))
-        b = float(sx(max(stretch.end_m, stretch.start_m) / 1000.0))
+        a = float(sx(stretch.start_m / metres_per_unit))
+        b = float(sx(max(stretch.end_m, stretch.start_m) / metres_per_unit))
         parts.append(
             f'<rect class="hl hl-{stretch.kind}" data-kind="{stretch.kind}" x="{a:.1f}" y="{PAD_T}" '
             f'width="{max(b - a, 1.5):.1f}" height="{inner_h}"><title>{stretch.label}</title></rect>'
         )
     for value, text in y_ticks:
         ty = float(sy(value))
-        parts.append(f'<line class="grid" x1="{PAD_L}" x2="{WIDTH - PAD_R}" y1="{ty:.1f}" y2="{ty:.1f}"/>')
+        parts.append(f'<line class="grid" x1="{PAD_L}" x2="{width - PAD_R}" y1="{ty:.1f}" y2="{ty:.1f}"/>')
         parts.append(f'<text class="tick" x="{PAD_L - 4}" y="{ty + 4:.1f}" text-anchor="end">{text}</text>')
-    step = _nice_step(x1)
-    tick = 0.0
-    while tick <= x1 + 1e-9:
+    step = _nice_step(x1, max(2, inner_w // MIN_TICK_GAP))
+    unit_x = width - PAD_R
+    index = 0
+    while (tick := index * step) <= x1 + 1e-9:
         tx = float(sx(tick))
-        parts.append(f'<text class="tick" x="{tx:.1f}" y="{HEIGHT - 8}" text-anchor="middle">{tick:g}</text>')
-        tick += step
-    parts.append(f'<text class="axis" x="{WIDTH - PAD_R}" y="{HEIGHT - 8}" text-anchor="end">km</text>')
+        if tx > unit_x - 36:  # leave room for the unit label at the right end
+            break
+        parts.append(f'<text class="tick" x="{tx:.1f}" y="{height - 8}" text-anchor="middle">{tick:g}</text>')
+        index += 1
+    parts.append(f'<text class="axis" x="{unit_x}" y="{height - 8}" text-anchor="end">{unit}</text>')
     parts.append(f'<polyline class="series" fill="none" points="{_points(sx(x_km), sy(y))}"/>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _nice_step(span: float) -> float:
-    raw = span / 8
+def _round_ticks(lo: float, hi: float, steps: list[float] | tuple[float, ...], max_ticks: int = 4) -> list[float]:
+    """Axis values at round numbers (the first step giving at most `max_ticks` of them), else lo, middle, hi."""
+    for step in steps:
+        first = math.ceil(lo / step) * step
+        ticks = [first + i * step for i in range(int((hi - first) // step) + 1)]
+        if 2 <= len(ticks) <= max_ticks:
+            return ticks
+    return [float(v) for v in np.linspace(lo, hi, 3).tolist()]
+
+
+def _nice_step(span: float, max_ticks: int = 8) -> float:
+    raw = span / max_ticks
     magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
     for factor in (1, 2, 5, 10):
         if raw <= factor * magnitude:
@@ -168,29 +201,44 @@ def _nice_step(span: float) -> float:
     return float(10 * magnitude)
 
 
-def elevation_chart(streams: Streams, stretches: list[Stretch]) -> str | None:
+def elevation_chart(
+    streams: Streams, stretches: list[Stretch], units: Units = "metric", *, narrow: bool = False
+) -> str | None:
     profile = altitude_profile(streams)
     if profile is None:
         return None
-    x, y = _thin(profile.distance_m, profile.altitude_m)
+    per_unit = METRES_PER_FOOT if units == "imperial" else 1.0
+    x, y = _thin(profile.distance_m, profile.altitude_m / per_unit)
     if len(x) < 2:
         return None
     lo, hi = float(y.min()), float(y.max())
-    pad = max((hi - lo) * 0.1, 5.0)
+    pad = max((hi - lo) * 0.1, 5.0 / per_unit)
     y_range = (lo - pad, hi + pad)
-    ticks = [(v, f"{v:.0f}") for v in np.linspace(lo, hi, 3).tolist()]
+    ticks = [(v, f"{v:,.0f}") for v in _round_ticks(lo, hi, HEIGHT_STEPS)]
     return _line_chart(
-        x, y, stretches, title="Elevation over distance", css="elevation", y_ticks=ticks, y_range=y_range
+        x,
+        y,
+        stretches,
+        title=f"Elevation ({axis_labels(units)['elevation']})",
+        css="elevation",
+        y_ticks=ticks,
+        y_range=y_range,
+        units=units,
+        narrow=narrow,
     )
 
 
-def pace_chart(streams: Streams, stretches: list[Stretch]) -> str | None:
+def pace_chart(
+    streams: Streams, stretches: list[Stretch], units: Units = "metric", *, narrow: bool = False
+) -> str | None:
     trace = speed_trace(streams)
     if trace is None:
         return None
     with np.errstate(divide="ignore"):
         pace = np.where(trace.speed_mps > 0.5, 1000.0 / trace.speed_mps, np.nan)
     pace = np.clip(pace, PACE_MIN_S_PER_KM, PACE_MAX_S_PER_KM)
+    if units == "imperial":
+        pace = pace * METRES_PER_MILE / 1000.0  # seconds per mile
     x, y = _thin(trace.distance_m, pace)
     if len(x) < 2:
         return None
@@ -199,16 +247,18 @@ def pace_chart(streams: Streams, stretches: list[Stretch]) -> str | None:
     if hi - lo < 30:
         lo, hi = lo - 15, hi + 15
     y = np.clip(y, lo, hi)
-    ticks = [(v, f"{int(v // 60)}:{int(v % 60):02d}") for v in np.linspace(lo, hi, 3).tolist()]
+    ticks = [(v, f"{int(round(v) // 60)}:{int(round(v) % 60):02d}") for v in _round_ticks(lo, hi, PACE_STEPS_S)]
     # Faster is up: the y axis is inverted (low seconds per km at the top).
     return _line_chart(
         x,
         y,
         stretches,
-        title="Pace over distance",
+        title=f"Pace ({axis_labels(units)['pace']}, faster is up)",
         css="pace",
         y_ticks=ticks,
         y_range=(lo, hi),
+        units=units,
+        narrow=narrow,
         invert=True,
     )
 

@@ -1,18 +1,45 @@
-"""The JSON API's field names (a public contract, documented in docs/api.md): change only by adding fields."""
+"""The JSON API's field names (a public contract, documented in docs/api.md): change only by adding fields.
+
+Numbers stay in SI units (`distance_m`, evidence values); the `display` fields carry the same values as the pages
+show them, in the athlete's units, so a client never has to re-implement the formatting.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from syncd.adapters.db.feed_queries import FeedPage, FeedRow
+from syncd.adapters.db.feed_queries import FeedPage
+from syncd.services.feed import CardView, FlagView, SessionView, flag_view
 
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def activity_json(row: FeedRow, *, detail: bool = False) -> dict[str, Any]:
+def _flag_json(view: FlagView) -> dict[str, Any]:
+    return {
+        **view.flag.to_json(),
+        "title": view.title,
+        "evidence_text": view.evidence_line,
+        "evidence_display": [{"key": i.key, "label": i.label, "text": i.text} for i in view.evidence],
+    }
+
+
+def _session_json(session: SessionView | None) -> dict[str, Any] | None:
+    if session is None:
+        return None
+    return {
+        "kind": session.kind,
+        "label": session.label,
+        "week": session.week,
+        "count": session.count,
+        "target": session.target,
+    }
+
+
+def activity_json(card: CardView, *, detail: bool = False) -> dict[str, Any]:
+    row = card.row
     data: dict[str, Any] = {
         "id": row.id,
         "athlete_id": row.athlete_id,
@@ -27,7 +54,7 @@ def activity_json(row: FeedRow, *, detail: bool = False) -> dict[str, Any]:
         "elapsed_s": row.elapsed_s,
         "elevation_gain_m": row.elevation_gain_m,
         "annotated": row.flags is not None,
-        "flags": [flag.to_json() for flag in row.flags or ()],
+        "flags": [_flag_json(flag_view(flag, card.units)) for flag in row.flags or ()],  # stored order
         "note": row.note,
         "rules_version": row.rules_version,
         "annotated_at": _iso(row.annotated_at),
@@ -36,6 +63,15 @@ def activity_json(row: FeedRow, *, detail: bool = False) -> dict[str, Any]:
             for w in row.writebacks
         ],
         "url": f"/activities/{row.id}",
+        "units": card.units,
+        "display": {
+            "title": card.title,
+            "sport": card.sport_label,
+            "when": card.when,
+            "distance": card.distance,
+            "duration": card.duration,
+        },
+        "session": _session_json(card.session),
     }
     if detail:
         data.update(
@@ -48,9 +84,9 @@ def activity_json(row: FeedRow, *, detail: bool = False) -> dict[str, Any]:
     return data
 
 
-def page_json(page: FeedPage) -> dict[str, Any]:
+def page_json(page: FeedPage, cards: list[CardView]) -> dict[str, Any]:
     return {
-        "items": [activity_json(row) for row in page.rows],
+        "items": [activity_json(card) for card in cards],
         "page": page.page,
         "per_page": page.per_page,
         "total": page.total,
