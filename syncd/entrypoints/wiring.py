@@ -88,6 +88,7 @@ def annotation_policy(settings: Settings) -> AnnotationPolicy:
         when_clean=settings.notes.when_clean,
         surface_map=surface_map(settings),
         advice=settings.advice,
+        max_heart_rate=float(settings.athlete.max_heart_rate) if settings.athlete.max_heart_rate else None,
     )
 
 
