@@ -148,6 +148,13 @@ class AdviceSettings:
 
 
 @dataclass(frozen=True)
+class AthleteSettings:
+    """The default athlete's own figures; `max_heart_rate` (bpm) turns on heart-rate load (TRIMP) and HR zones."""
+
+    max_heart_rate: int | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     state_dir: Path
     config_path: Path | None
@@ -161,6 +168,7 @@ class Settings:
     notes: NotesSettings = field(default_factory=NotesSettings)
     folder: FolderSettings = field(default_factory=FolderSettings)
     advice: AdviceSettings = field(default_factory=AdviceSettings)
+    athlete: AthleteSettings = field(default_factory=AthleteSettings)
     rules: Thresholds = field(default_factory=Thresholds)
 
     @property
@@ -181,6 +189,7 @@ SECTIONS: dict[str, type] = {
     "notes": NotesSettings,
     "folder": FolderSettings,
     "advice": AdviceSettings,
+    "athlete": AthleteSettings,
 }
 
 
@@ -222,6 +231,7 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("web", "base_url"): URL,
     ("notes", "annotation_window_days"): Check(1, 3650, meaning="days"),
     ("folder", "poll_s"): Check(5, 86_400, meaning="seconds between scans"),
+    ("athlete", "max_heart_rate"): Check(100, 240, meaning="a heart rate in bpm"),
     ("rules", "hard_surface_share_pct"): PCT,
     ("rules", "speed_work_top_zone_share_pct"): PCT,
     ("rules", "speed_work_top_zone_from_pct_max"): PCT,

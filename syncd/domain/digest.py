@@ -19,16 +19,18 @@ from datetime import date, datetime, timedelta
 from syncd.domain.flags import Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import (
+    LoadStatus,
     LoadUnit,
+    check_load,
     daily_load,
     foster_monotony,
     iso_week_label,
-    rolling_acwr,
     week_counts,
     week_start,
 )
-from syncd.domain.model import Gear, Sport
+from syncd.domain.model import Activity, Gear, Sport
 from syncd.domain.notes import SHORT_ADVICE, TITLES
+from syncd.domain.streams_math import altitude_profile
 from syncd.domain.thresholds import Thresholds
 
 TREND_WEEKS = 8
@@ -46,6 +48,7 @@ class WeekRun:
     start_local: datetime
     distance_m: float | None
     duration_s: float | None
+    # descent from the cleaned altitude profile the downhill rule uses (`cleaned_descent_m`), None when unknown
     elevation_loss_m: float | None = None
     indoor: bool = False
     flags: tuple[Flag, ...] = ()
@@ -85,8 +88,19 @@ class LoadWeek:
     week: str
     week_start: date
     week_load: float
-    acwr: float | None
+    acwr: float | None  # only when the guard allows a ratio (status "ratio"), as in the notes and the feed
     monotony: float | None
+    load_status: LoadStatus = "ratio"
+    break_days: int | None = None
+    running_minutes: float = 0.0  # the 7 days ending on the week's Sunday
+
+    @property
+    def load_note(self) -> str:
+        """What the digest says where there is no ratio to show."""
+        minutes = f"{self.running_minutes:.0f} min of running this week"
+        if self.load_status == "return_after_break" and self.break_days is not None:
+            return f"back after {self.break_days} days without running ({minutes}): start short and easy"
+        return f"not enough history yet for a ratio ({minutes})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +182,40 @@ def _flag(run: WeekRun, code: FlagCode) -> Flag | None:
     return next((flag for flag in run.flags if flag.code == code), None)
 
 
+def cleaned_descent_m(activity: Activity) -> float | None:
+    """Total descent from the same cleaned altitude profile as the downhill flag (not the platform's figure).
+
+    Strava sends no elevation loss at all and GPS altitude noise inflates a raw sum, so the digest's downhill total
+    is measured like the flag is. Indoor, treadmill and virtual runs have no real slope: 0. Without streams (no
+    profile, so no flag either) the platform's own figure is all there is. None without altitude.
+    """
+    if activity.indoor or activity.sport in (Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN):
+        return 0.0
+    if activity.streams is None:
+        return activity.elevation_loss_m
+    profile = altitude_profile(activity.streams)
+    return None if profile is None else round(profile.total_descent_m(), 1)
+
+
+def week_descent_m(runs: Sequence[WeekRun]) -> float:
+    """The week's descent: each run's cleaned descent, else its downhill flag's `total_descent_m`, else nothing."""
+    total = 0.0
+    for run in runs:
+        descent = run.elevation_loss_m
+        if descent is None:
+            flag = _flag(run, FlagCode.DOWNHILL)
+            descent = _num(flag, "total_descent_m") if flag is not None else None
+        if descent is not None and descent > 0:
+            total += descent
+    return total
+
+
 def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
     """Hard vs soft metres: a hard_surface flag's mapped metres (or the whole run), trail/treadmill runs as soft.
 
-    A mapped hard_surface flag carries `hard_m` and `unknown_m`; the rest of that run is soft. Runs without a flag
-    and without a soft sport type count as unknown: the digest must not claim a surface nobody measured.
+    A mapped hard_surface flag carries `hard_m` and `unknown_m`; the rest of that run is soft. A guessed flag (no
+    map, so no `hard_m`) and runs without a flag or a soft sport type count as unknown: the digest must not claim
+    a surface nobody measured.
     """
     hard = soft = unknown = 0.0
     for run in runs:
@@ -181,7 +224,7 @@ def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
         if flag is not None:
             hard_m = _num(flag, "hard_m")
             if hard_m is None:
-                hard += distance
+                unknown += distance
                 continue
             unknown_m = min(_num(flag, "unknown_m") or 0.0, max(distance - hard_m, 0.0))
             hard += hard_m
@@ -215,27 +258,44 @@ def group_flags(runs: Sequence[WeekRun]) -> tuple[FlagGroup, ...]:
 
 
 def load_trend(
-    history: Sequence[HistoryEntry], monday: date, *, weeks: int = TREND_WEEKS, max_hr: float | None = None
+    history: Sequence[HistoryEntry],
+    monday: date,
+    *,
+    weeks: int = TREND_WEEKS,
+    max_hr: float | None = None,
+    thresholds: Thresholds | None = None,
 ) -> tuple[LoadUnit, tuple[LoadWeek, ...]]:
-    """Weekly running load, rolling uncoupled ACWR and Foster monotony as of each of the last `weeks` Sundays.
+    """Weekly running load, guarded ACWR and Foster monotony as of each of the last `weeks` Sundays.
 
-    Same formulas as the load_spike and monotony rules (syncd.domain.load), so the digest and the notes agree.
+    Same formulas and the same guard as the load_spike and monotony rules (syncd.domain.load.check_load), so the
+    digest never shows a ratio the notes would not ("not enough history yet", "back after N days" instead).
     """
+    t = thresholds or Thresholds()
     first = monday - timedelta(weeks=weeks - 1)
     series = daily_load(history, first - timedelta(days=_CHRONIC_DAYS), monday + timedelta(days=6), max_hr=max_hr)
     trend = []
     for index in range(weeks):
         start = first + timedelta(weeks=index)
         sunday = start + timedelta(days=6)
-        acwr = rolling_acwr(series, sunday)
+        check = check_load(
+            history,
+            sunday,
+            min_history_days=t.acwr_min_history_days,
+            min_chronic_minutes=t.acwr_min_chronic_min,
+            break_days=t.return_break_days,
+            max_hr=max_hr,
+        )
         mono = foster_monotony(series, sunday)
         trend.append(
             LoadWeek(
                 week=iso_week_label(start),
                 week_start=start,
                 week_load=round(mono.week_load, 1),
-                acwr=None if acwr.ratio is None else round(acwr.ratio, 2),
+                acwr=None if check.ratio is None else round(check.ratio, 2),
                 monotony=None if mono.monotony is None else round(mono.monotony, 2),
+                load_status=check.status,
+                break_days=check.break_days,
+                running_minutes=round(check.acute_minutes, 1),
             )
         )
     return series.unit, tuple(trend)
@@ -364,8 +424,8 @@ def build_digest(
         raise ValueError(f"build_digest: {week_monday} is not a Monday; pass week_start(day)")
     sunday = week_monday + timedelta(days=6)
     week_runs = [r for r in runs if r.sport.is_run and week_monday <= r.start_local.date() <= sunday]
-    unit, trend = load_trend(history, week_monday, max_hr=max_hr)
-    counts = week_counts(history, week_start(week_monday))
+    unit, trend = load_trend(history, week_monday, max_hr=max_hr, thresholds=thresholds)
+    counts = week_counts(history, week_start(week_monday), min_session_s=thresholds.min_session_min * 60.0)
     surface = surface_split(week_runs)
     shoes = shoe_statuses(gear, thresholds)
     groups = group_flags(week_runs)
@@ -382,7 +442,7 @@ def build_digest(
         flag_count=sum(len(r.flags) for r in week_runs),
         flag_groups=groups,
         surface=surface,
-        downhill_m=sum(r.elevation_loss_m or 0.0 for r in week_runs if r.elevation_loss_m and r.elevation_loss_m > 0),
+        downhill_m=week_descent_m(week_runs),
         speed_sessions=sum(1 for r in week_runs if _flag(r, FlagCode.SPEED_WORK) is not None),
         load_unit=unit,
         load_trend=trend,

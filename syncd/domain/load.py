@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
@@ -291,11 +291,12 @@ class WeekCounts:
     strength_sports: tuple[Sport, ...]
 
 
-def week_counts(entries: Iterable[HistoryEntry], monday: date) -> WeekCounts:
+def week_counts(entries: Iterable[HistoryEntry], monday: date, *, min_session_s: float = 0.0) -> WeekCounts:
     """Count runs, low-impact and strength sessions whose local date falls in the week starting `monday`.
 
-    Zero-duration entries are counted as sessions: a logged strength session often has no timer.
-    Entries with the same key are counted once (the same activity seen twice is one session).
+    Zero-duration entries are counted as sessions: a logged strength session often has no timer. A timed
+    low-impact or strength session shorter than `min_session_s` (`[rules] min_session_min`) is not one: a
+    2-minute walk is not cross-training. Entries with the same key are counted once.
     """
     if monday.weekday() != 0:
         raise ValueError(f"week_counts: {monday} is not a Monday; pass week_start(day)")
@@ -310,6 +311,8 @@ def week_counts(entries: Iterable[HistoryEntry], monday: date) -> WeekCounts:
         seen.add(entry.key)
         if entry.sport in RUN_SPORTS:
             runs += 1
+        elif 0.0 < entry.duration_s < min_session_s:
+            continue
         elif entry.sport in LOW_IMPACT_SPORTS:
             low.append(entry.sport)
         elif entry.sport in STRENGTH_SPORTS:
@@ -337,4 +340,111 @@ def is_last_run_of_week(entries: Iterable[HistoryEntry], current: HistoryEntry) 
         e.sport in RUN_SPORTS and (e.start_utc, e.key) > mark and monday <= local_date(e) <= sunday
         for e in entries
         if e.key != current.key
+    )
+
+
+LoadStatus = Literal["ratio", "not_enough_history", "return_after_break"]
+LoadLevel = Literal["none", "ok", "caution", "high"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadCheck:
+    """The one guarded load verdict the rule, the feed strip and the digest all show.
+
+    `ratio` is set only when status is "ratio": with too little history or after a break a ratio is noise (a
+    10-minute jog after three weeks off reads "27.0"), so the running minutes of the last 7 days are shown
+    instead, and a return after a break is judged against the running done before it.
+    """
+
+    status: LoadStatus
+    unit: LoadUnit
+    acute_load: float  # the 7 days ending on `as_of`, in `unit`
+    chronic_load: float  # mean weekly load of the covered days of the 21 before them, in `unit`
+    ratio: float | None
+    acute_minutes: float  # running minutes in the 7 days ending on `as_of`
+    history_days: int
+    break_days: int | None = None  # days without a run before this week's first run (return_after_break)
+    before_break_minutes: float | None = None  # mean weekly running minutes in the 28 days before the break
+
+    def level(self, caution: float, high: float) -> LoadLevel:
+        """Ratio level against the configured thresholds; "none" when there is no ratio to judge."""
+        if self.ratio is None:
+            return "none"
+        return "high" if self.ratio > high else "caution" if self.ratio > caution else "ok"
+
+    def return_too_big(self, first_week_pct: float) -> bool:
+        """A return whose first week already holds more than `first_week_pct` % of the usual week before it."""
+        if self.status != "return_after_break" or not self.before_break_minutes:
+            return False
+        return self.acute_minutes > self.before_break_minutes * first_week_pct / 100.0
+
+
+def check_load(
+    entries: Sequence[HistoryEntry],
+    as_of: date,
+    *,
+    min_history_days: int,
+    min_chronic_minutes: float,
+    break_days: int,
+    max_hr: float | None = None,
+    acute_days: int = 7,
+    chronic_days: int = 28,
+) -> LoadCheck:
+    """Running load as of `as_of` (local date) from `entries`; entries after `as_of` are ignored.
+
+    Order of the guards: a history shorter than `min_history_days` is "not enough history"; a run after
+    `break_days` or more without one is a return; a chronic week below `min_chronic_minutes` is again "not enough
+    history"; only then is the ratio (rolling, uncoupled as `rolling_acwr`; TRIMP when `max_hr` allows) reported.
+    """
+    dated = [(day, e) for e in entries if (day := local_date(e)) <= as_of]
+    earliest = min((day for day, _ in dated), default=None)
+    span = 0 if earliest is None else (as_of - earliest).days + 1
+    runs = [(day, e) for day, e in dated if e.sport in RUN_SPORTS]
+    first = as_of - timedelta(days=chronic_days - 1)
+    minutes = [0.0] * chronic_days
+    for day, entry in runs:
+        if day >= first:
+            minutes[(day - first).days] += duration_load(entry.duration_s)
+    acute_minutes = sum(minutes[chronic_days - acute_days :])
+    covered = minutes[max(chronic_days - span, 0) : chronic_days - acute_days]
+    chronic_minutes = sum(covered) / len(covered) * 7 if covered else 0.0
+    base = LoadCheck(
+        status="not_enough_history",
+        unit="min",
+        acute_load=acute_minutes,
+        chronic_load=chronic_minutes,
+        ratio=None,
+        acute_minutes=acute_minutes,
+        history_days=span,
+    )
+    if span < min_history_days:
+        return base
+    acute_first = as_of - timedelta(days=acute_days - 1)
+    first_back = min((day for day, _ in runs if day >= acute_first), default=None)
+    last_before = max((day for day, _ in runs if day < acute_first), default=None)
+    if (
+        first_back is not None
+        and last_before is not None
+        and (gap := (first_back - last_before).days - 1) >= break_days
+    ):
+        assert earliest is not None
+        window_first = max(last_before - timedelta(days=chronic_days - 1), earliest)
+        before = sum(duration_load(e.duration_s) for day, e in runs if window_first <= day <= last_before)
+        weekly = before / ((last_before - window_first).days + 1) * 7
+        return replace(base, status="return_after_break", break_days=gap, before_break_minutes=weekly)
+    if chronic_minutes < min_chronic_minutes:
+        return base
+    if choose_unit((e for day, e in runs if day >= first), max_hr) == "min":
+        return replace(base, status="ratio", ratio=(acute_minutes / acute_days) / (chronic_minutes / 7))
+    series = daily_load([e for _, e in runs], as_of - timedelta(days=min(span, chronic_days) - 1), as_of, max_hr=max_hr)
+    result = rolling_acwr(series, as_of, acute_days, chronic_days)
+    if result.ratio is None:
+        return base
+    return replace(
+        base,
+        status="ratio",
+        unit=result.unit,
+        acute_load=result.acute_load,
+        chronic_load=result.chronic_load,
+        ratio=result.ratio,
     )

@@ -34,6 +34,7 @@ class Sport(StrEnum):
     ROW = "row"
     STRENGTH = "strength"
     YOGA = "yoga"
+    WORKOUT = "workout"  # a gym, HIIT, circuit or indoor-cardio class: Strava Workout/HIIT, Garmin hiit/indoor_cardio
     OTHER = "other"
 
     @property
@@ -48,8 +49,28 @@ RUN_SPORTS: frozenset[Sport] = frozenset(
 LOW_IMPACT_SPORTS: frozenset[Sport] = frozenset(
     {Sport.RIDE, Sport.SWIM, Sport.WALK, Sport.HIKE, Sport.ELLIPTICAL, Sport.ROW}
 )
-# RISK-FACTS.md: core/strength sessions (abdominals, hip flexors, glutes). Yoga is counted as core work.
-STRENGTH_SPORTS: frozenset[Sport] = frozenset({Sport.STRENGTH, Sport.YOGA})
+# RISK-FACTS.md: core/strength sessions (abdominals, hip flexors, glutes). Yoga, Pilates, flexibility and
+# gym/HIIT workouts are counted as core work: they are what platforms call the sessions that build it.
+STRENGTH_SPORTS: frozenset[Sport] = frozenset({Sport.STRENGTH, Sport.YOGA, Sport.WORKOUT})
+# A session shorter than this counts toward no weekly target (a 2-minute walk is not a low-impact session);
+# the weekly rules take the configurable `[rules] min_session_min`, which defaults to this.
+MIN_SESSION_S = 15 * 60.0
+
+
+def counts_toward_weekly_targets(duration_s: float | None, min_session_s: float = MIN_SESSION_S) -> bool:
+    """Whether a session is long enough to count as one of the week's low-impact or strength sessions."""
+    return duration_s is not None and duration_s >= min_session_s
+
+
+def sport_category(sport: Sport) -> str:
+    """ "run", "low_impact", "strength" or "other": what the sport counts as in the weekly targets."""
+    if sport.is_run:
+        return "run"
+    if sport in LOW_IMPACT_SPORTS:
+        return "low_impact"
+    if sport in STRENGTH_SPORTS:
+        return "strength"
+    return "other"
 
 
 class Source(StrEnum):

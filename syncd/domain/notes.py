@@ -256,6 +256,14 @@ _LOAD_UNITS: Mapping[str, str] = {"min": "min", "trimp": "TRIMP"}
 
 
 def _load_spike(ev: Evidence, units: Units) -> str:
+    if _text(ev, "finding") == "return_after_break":
+        days = _nonneg(ev, "break_days")
+        now = _nonneg(ev, "acute_load")
+        before = _nonneg(ev, "before_break_load")
+        after = f"back after {round(days)} days without running" if days is not None else "back after a break"
+        if now is None or before is None:
+            return after
+        return f"{after}: {round(now)} min in 7 days vs {round(before)} min a week before the break"
     acwr = _nonneg(ev, "acwr")
     acute = _nonneg(ev, "acute_load")
     chronic = _nonneg(ev, "chronic_load")

@@ -43,6 +43,12 @@ class Thresholds:
     acwr_caution: float = 1.3
     acwr_high: float = 1.5
     acwr_min_history_days: int = 21
+    # below this much running a week in the chronic window a ratio is noise (10 min after 5 min reads "2.0")
+    acwr_min_chronic_min: float = 60.0
+    # this many days without a run make the next runs a return after a break, judged against the weeks before it;
+    # the first week back should stay under this share of the running done per week before the break
+    return_break_days: int = 14
+    return_first_week_pct: float = 50.0
     # monotony (Foster 1998)
     monotony_caution: float = 1.5
     monotony_high: float = 2.0

@@ -19,6 +19,7 @@ from typing import Any
 
 from syncd import __version__
 from syncd.config import ConfigError, Settings, load_settings
+from syncd.domain.model import Sport
 from syncd.entrypoints import commands
 from syncd.logging import configure_logging, get_logger, redact_text
 
@@ -58,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     ann.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ann.add_argument("--json", action="store_true", help="print one JSON document (see DESIGN.md)")
     ann.add_argument("--osm", type=Path, metavar="FILE", help="OSM extract (.osm.pbf) for surfaces")
+    ann.add_argument(
+        "--sport",
+        type=_sport_argument,
+        metavar="S",
+        help="the files' sport (run, trail_run, walk, hike, ride, ...): overrides the file and any guess",
+    )
     ann.set_defaults(handler=cmd_annotate, needs_settings=True)
 
     rean = sub.add_parser("reannotate", help="re-run the rules on stored activities whose rules version changed")
@@ -237,7 +244,7 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
         policy = replace(annotation_policy(settings), surface_map=surface_map(settings, eager=True))
     else:
         policy = annotation_policy(settings)
-    results, failures = annotate_paths(args.paths, policy, now=_now())
+    results, failures = annotate_paths(args.paths, policy, now=_now(), sport=args.sport)
     if args.json:
         print(json.dumps({"activities": [annotation_json(r.source_name, r.annotated) for r in results]}, indent=2))
     else:
@@ -312,6 +319,21 @@ def cmd_status(args: argparse.Namespace, settings: Settings | None) -> int:
 
         print_status(status)
     return EXIT_OK
+
+
+def _sport_argument(text: str) -> Sport:
+    """argparse type for --sport: our own names, or any platform name we map (Run, TrailRun, running, ...)."""
+    from syncd.adapters.files.sports import normalise_sport
+
+    try:
+        return Sport(text.strip().lower())
+    except ValueError:
+        pass
+    sport = normalise_sport("strava", text)
+    if sport is Sport.OTHER and text.strip().lower() != "other":
+        names = ", ".join(s.value for s in Sport)
+        raise argparse.ArgumentTypeError(f"unknown sport {text!r}; use one of {names}")
+    return sport
 
 
 def _now() -> datetime:

@@ -91,6 +91,7 @@ def annotation_policy(settings: Settings) -> AnnotationPolicy:
         surface_map=surface_map(settings),
         write_back_window=timedelta(days=settings.notes.annotation_window_days),
         advice=settings.advice,
+        max_heart_rate=float(settings.athlete.max_heart_rate) if settings.athlete.max_heart_rate else None,
     )
 
 

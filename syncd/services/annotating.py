@@ -22,6 +22,7 @@ from syncd.domain.mode_notes import VERSION as MODE_NOTES_VERSION
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
+from syncd.domain.sport_inference import inferred_note_line
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
 from syncd.services.pain_diary import apply_stored_tag, has_diary, mode_for
@@ -106,6 +107,9 @@ def annotate_one(
             advice=ADVICE[mode.mode],
             data_gaps=annotation.data_gaps,
         )
+    guessed = inferred_note_line(activity)
+    if note is not None and guessed is not None:
+        note = f"{note}\n{guessed}"
     return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.config import ConfigError, Settings
-from syncd.domain.digest import Digest, WeekRun, build_digest, parse_week
+from syncd.domain.digest import Digest, WeekRun, build_digest, cleaned_descent_m, parse_week
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
@@ -161,7 +161,7 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
     end = (local_start + timedelta(days=7)).astimezone(UTC) + timedelta(days=1)
     runs: list[WeekRun] = []
     groups: set[str] = set()
-    for stored in store.iter_activities(athlete_id=athlete.id, since=start):
+    for stored in store.iter_activities(athlete_id=athlete.id, since=start, with_streams=True):
         activity = stored.activity
         if activity.start_utc >= end:
             break
@@ -180,7 +180,7 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
                 start_local=activity.start_local,
                 distance_m=activity.distance_m,
                 duration_s=activity.duration_s,
-                elevation_loss_m=activity.elevation_loss_m,
+                elevation_loss_m=cleaned_descent_m(activity),
                 indoor=activity.indoor,
                 flags=annotation.flags if annotation is not None else (),
             )

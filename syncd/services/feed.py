@@ -2,8 +2,9 @@
 
 Formatting lives here (not in templates) so the HTML, the Atom entries and any future client render the same
 words: the flag titles and one-line evidence come from `syncd.domain.notes`, units follow the athlete's choice.
-The weekly strip uses `syncd.domain.load` exactly as the load rules do (run load in minutes, rolling uncoupled
-ACWR, calendar-week counts of low-impact and strength sessions against the `[rules]` targets). Non-runs get no flags
+The weekly strip uses `syncd.domain.load` exactly as the load rules do (run load in minutes, the guarded
+`check_load` verdict with the `[rules]` thresholds, calendar-week counts of low-impact and strength sessions
+against the `[rules]` targets), so the strip never shows a ratio the notes would not. Non-runs get no flags
 (the rules are for runs); their card says what they are and counts them toward the same weekly targets.
 """
 
@@ -24,7 +25,7 @@ from syncd.adapters.db.feed_queries import (
 from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.history import HistoryEntry
-from syncd.domain.load import daily_load, iso_week_label, rolling_acwr, week_counts, week_start
+from syncd.domain.load import LoadStatus, check_load, daily_load, iso_week_label, week_counts, week_start
 from syncd.domain.model import LOW_IMPACT_SPORTS, RUN_SPORTS, STRENGTH_SPORTS, Gear, Sport
 from syncd.domain.notes import FORMATTERS, TITLES
 from syncd.domain.thresholds import Thresholds
@@ -274,11 +275,17 @@ class WeekView:
     low_impact_target: int
     strength: int
     strength_target: int
+    acwr_level: str = "none"  # none | ok | caution | high, from the configured thresholds
+    load_status: LoadStatus = "not_enough_history"
+    break_days: int | None = None
     distance: str | None = None  # the week's running distance in the athlete's units
 
     @property
-    def acwr_level(self) -> str:
-        return "none" if self.acwr is None else "high" if self.acwr > 1.5 else "caution" if self.acwr > 1.3 else "ok"
+    def load_note(self) -> str:
+        """What the strip shows where there is no ratio to show."""
+        if self.load_status == "return_after_break" and self.break_days is not None:
+            return f"back after {self.break_days} days off"
+        return "not enough history yet"
 
 
 def weekly_strip(
@@ -297,8 +304,19 @@ def weekly_strip(
     for index in range(weeks):
         monday = first_monday + timedelta(weeks=index)
         as_of = min(monday + timedelta(days=6), today)
-        counts = week_counts(history, monday)
-        ratio = rolling_acwr(series, as_of).ratio if as_of >= monday else None
+        counts = week_counts(history, monday, min_session_s=thresholds.min_session_min * 60.0)
+        check = (
+            check_load(
+                history,
+                as_of,
+                min_history_days=thresholds.acwr_min_history_days,
+                min_chronic_minutes=thresholds.acwr_min_chronic_min,
+                break_days=thresholds.return_break_days,
+            )
+            if as_of >= monday
+            else None
+        )
+        ratio = check.ratio if check is not None else None
         metres = sum(
             e.distance_m
             for e in history
@@ -320,6 +338,9 @@ def weekly_strip(
                 low_impact_target=thresholds.low_impact_sessions_per_week,
                 strength=counts.strength,
                 strength_target=thresholds.strength_sessions_per_week,
+                acwr_level="none" if check is None else check.level(thresholds.acwr_caution, thresholds.acwr_high),
+                load_status="not_enough_history" if check is None else check.status,
+                break_days=None if check is None else check.break_days,
                 distance=format_distance(metres, units) if metres > 0 else None,
             )
         )

@@ -84,8 +84,9 @@ def test_import_real_files_then_reimport_changes_nothing(run_syncd: RunSyncd, sy
     status = run_syncd("status", "--json")
     assert status.returncode == 0, status.stderr
     rows = json.loads(status.stdout)["rows"]
-    assert rows["activities"] == 14  # 12 files; the triathlon is 3 sport legs (transitions skipped)
-    assert rows["streams"] == 14
+    # 12 files (the triathlon is 3 sport legs, transitions skipped) and the 36 one-run files of corpus/
+    assert rows["activities"] == 14 + 36
+    assert rows["streams"] == 14 + 36
 
 
 def test_a_corrupt_file_is_reported_and_the_others_still_import(run_syncd: RunSyncd, tmp_path: Path) -> None:
@@ -109,7 +110,7 @@ def test_annotate_json_shape(run_syncd: RunSyncd) -> None:
     assert set(doc) == {"activities"}
     assert len(doc["activities"]) == 2
     for entry in doc["activities"]:
-        assert set(entry) == {"path", "sport", "start", "distance_m", "duration_s", "flags", "note"}
+        assert set(entry) == {"path", "sport", "sport_inferred", "start", "distance_m", "duration_s", "flags", "note"}
         for flag in entry["flags"]:
             assert set(flag) == {"code", "severity", "confidence", "evidence", "advice"}
             assert flag["severity"] in {"info", "caution", "high"}

@@ -29,7 +29,7 @@ EXPECTED_SPORTS: dict[str, list[Sport]] = {
     "null_compressed_speed_dist.fit": [Sport.RIDE],
     "sample-activity-indoor-trainer.fit": [Sport.RIDE],
     "Afternoon_Walk_Polar_Watch.gpx": [Sport.WALK],
-    "korita-zbevnica.gpx": [Sport.OTHER],
+    "korita-zbevnica.gpx": [Sport.HIKE],  # the file names no sport: inferred from 18 min/km and 62 m/km of climb
     "sample_mulitple_header.fit": [Sport.SWIM, Sport.RIDE, Sport.RUN],
     "20170518-191602-1740899583.fit": [Sport.ROW],
 }
@@ -104,7 +104,10 @@ def test_figures_match_manifest(row: Row) -> None:
     if row.distance_km is None:
         assert activity.distance_m is None
     else:
-        assert activity.distance_m == pytest.approx(row.distance_km * 1000, rel=0.03)
+        # GPX files carry no distance channel: ours comes from the smoothed track (domain/gps_distance.py), while
+        # the MANIFEST lists the raw point-to-point sum, which GPS jitter inflates (most on slow 1 Hz walks).
+        tolerance = 0.06 if row.fmt == "GPX" else 0.03
+        assert activity.distance_m == pytest.approx(row.distance_km * 1000, rel=tolerance)
     assert streams.has_gps == row.gps
     assert (streams.altitude_m is not None) == row.altitude
     assert (streams.heart_rate is not None) == (row.hr and row.file not in NO_REAL_HR)
@@ -256,7 +259,7 @@ def test_treadmill_tcx_and_gpx_details() -> None:
     assert gpx.activity.name == "Morning Run"
     assert gpx.activity.moving_s == pytest.approx(77.7 * 60, rel=0.03)
     (hike,) = load_activities(REAL / "korita-zbevnica.gpx")
-    assert hike.activity.sport_original == "" and hike.raw["untimed_points_skipped"] == 358
+    assert hike.activity.sport_original == "inferred:hike" and hike.raw["untimed_points_skipped"] == 358
 
 
 def test_content_hash_is_idempotent_and_ignores_gzip() -> None:

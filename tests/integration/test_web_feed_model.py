@@ -73,3 +73,24 @@ def test_shoe_views_use_own_limit_or_default() -> None:
         ("New", "ok", 12.5),
     ]
     assert shoes[0].distance == "700 km" and shoes[0].limit == "600 km"
+
+
+def test_weekly_strip_guards_the_ratio_and_takes_thresholds_from_config() -> None:
+    """Issue #13: the strip showed "ACWR 31.09" on a week of data and hard-coded 1.3/1.5."""
+    runs = [entry(n, Sport.RUN, date.fromordinal(date(2026, 10, 19).toordinal() + 2 * n), 30) for n in range(14)]
+    strip = weekly_strip(runs[:3], date(2026, 10, 19), Thresholds(), weeks=1, today=date(2026, 10, 25))
+    assert strip[0].acwr is None and strip[0].load_note == "not enough history yet"
+    steady = [*runs, entry(50, Sport.RUN, date(2026, 11, 16), 60), entry(51, Sport.RUN, date(2026, 11, 18), 60)]
+    lenient = weekly_strip(
+        steady, date(2026, 11, 16), Thresholds(acwr_caution=3.0, acwr_high=4.0), weeks=1, today=date(2026, 11, 22)
+    )
+    strict = weekly_strip(
+        steady, date(2026, 11, 16), Thresholds(acwr_caution=0.5, acwr_high=0.6), weeks=1, today=date(2026, 11, 22)
+    )
+    assert lenient[0].acwr == strict[0].acwr is not None
+    assert (lenient[0].acwr_level, strict[0].acwr_level) == ("ok", "high")
+    # back after three weeks off with a 10-minute jog: no ratio, a plain statement
+    back = [*runs, entry(60, Sport.RUN, date(2026, 12, 7), 10)]
+    strip = weekly_strip(back, date(2026, 12, 7), Thresholds(), weeks=1, today=date(2026, 12, 13))
+    assert strip[0].acwr is None and strip[0].acwr_level == "none"
+    assert strip[0].load_note == "back after 22 days off"  # last run 14 Nov, back on 7 Dec

@@ -161,3 +161,24 @@ def test_a_bad_encryption_key_is_a_one_line_configuration_error(tmp_path: Path) 
     message = str(info.value)
     assert message.startswith("[database] encryption_key: encryption key #1") and "malformed" in message
     assert "not-a-key" not in message and "\n" not in message
+
+
+def test_athlete_max_heart_rate_reaches_the_rules(tmp_path: Path) -> None:
+    """Issue #13: without a configurable maximum heart rate, TRIMP and the heart-rate trigger never ran."""
+    from syncd.entrypoints.wiring import annotation_policy
+
+    config = tmp_path / "config.toml"
+    config.write_text("[athlete]\nmax_heart_rate = 187\n")
+    settings = load_settings(config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path)})
+    assert settings.athlete.max_heart_rate == 187
+    assert annotation_policy(settings).max_heart_rate == 187.0
+    from_env = load_settings(
+        config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path), "SYNCD_ATHLETE_MAX_HEART_RATE": "172"}
+    )
+    assert annotation_policy(from_env).max_heart_rate == 172.0
+    config.write_text("[athlete]\nmax_heart_rate = 1870\n")
+    with pytest.raises(ConfigError, match=r"max_heart_rate \(a heart rate in bpm\) must be between 100 and 240"):
+        load_settings(config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path)})
+    config.write_text("")
+    unset = load_settings(config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path)})
+    assert annotation_policy(unset).max_heart_rate is None

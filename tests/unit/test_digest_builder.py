@@ -167,8 +167,11 @@ def test_golden_week() -> None:
     # 3 x 30 min a week -> 90 min and ACWR 1.0; W47 doubles it (180 min vs a chronic 90/week): ratio 2.0.
     # Monotony of 3 equal sessions on alternate days: mean / SD = 0.87 whatever their length.
     assert digest.load_unit == "min"
-    quiet_weeks = [LoadWeek(f"2026-W{n}", MONDAY - timedelta(weeks=47 - n), 90.0, 1.0, 0.87) for n in range(40, 47)]
-    assert digest.load_trend == (*quiet_weeks, LoadWeek("2026-W47", MONDAY, 180.0, 2.0, 0.87))
+    quiet_weeks = [
+        LoadWeek(f"2026-W{n}", MONDAY - timedelta(weeks=47 - n), 90.0, 1.0, 0.87, running_minutes=90.0)
+        for n in range(40, 47)
+    ]
+    assert digest.load_trend == (*quiet_weeks, LoadWeek("2026-W47", MONDAY, 180.0, 2.0, 0.87, running_minutes=180.0))
     assert (digest.low_impact, digest.low_impact_target, digest.strength, digest.strength_target) == (1, 2, 1, 3)
     assert digest.shoes == (
         ShoeStatus("Old daily trainers", 620_000.0, 600_000.0, 103.3, True),
@@ -328,3 +331,58 @@ def test_retry_backoff_doubles_and_is_capped() -> None:
 )
 def test_address_problem(address: str, ok: bool) -> None:
     assert (address_problem(address) is None) is ok
+
+
+def test_the_digest_shows_no_ratio_the_notes_would_not() -> None:
+    """Issue #13: a red "5.26" after one week of data, and "27.0" for a 10-minute jog after three weeks off."""
+    week = [entry(f"r{i}", Sport.RUN, at(MONDAY + timedelta(days=i)), 40) for i in (0, 2, 4)]
+    digest = build_digest(athlete_name="", week_monday=MONDAY, runs=(), history=week, gear=(), thresholds=Thresholds())
+    assert digest.load.acwr is None and digest.load.load_status == "not_enough_history"
+    assert "not enough history yet for a ratio (120 min of running this week)" in render_text(digest)
+    before = [entry(f"b{i}", Sport.RUN, at(MONDAY - timedelta(days=60 - 2 * i)), 40) for i in range(18)]
+    back = [*before, entry("jog", Sport.RUN, at(MONDAY + timedelta(days=2)), 10)]
+    digest = build_digest(athlete_name="", week_monday=MONDAY, runs=(), history=back, gear=(), thresholds=Thresholds())
+    assert digest.load.acwr is None and digest.load.load_status == "return_after_break"
+    assert "back after 27 days without running (10 min of running this week)" in render_text(digest)
+    assert "load_spike" not in {s.code for s in digest.suggestions}
+
+
+def test_guessed_surfaces_stay_unknown_and_downhill_comes_from_the_cleaned_profile() -> None:
+    """Issue #13: "Hard surfaces 37 km" from guesses, and "Downhill: 0 m" beside a run flagged with 355 m."""
+    from syncd.domain.digest import surface_split, week_descent_m
+
+    guessed = WeekRun(
+        ("s", "1"), "Road?", Sport.RUN, at(MONDAY), 12_000.0, 3600.0, flags=(flag(FlagCode.HARD_SURFACE),)
+    )
+    assert surface_split([guessed]) == SurfaceSplit(hard_m=0.0, soft_m=0.0, unknown_m=12_000.0)
+    strava = WeekRun(
+        ("s", "2"),
+        "Hills",
+        Sport.RUN,
+        at(MONDAY),
+        9000.0,
+        3600.0,
+        None,
+        flags=(flag(FlagCode.DOWNHILL, total_descent_m=355.0),),
+    )
+    assert week_descent_m([strava]) == 355.0
+
+
+def test_cleaned_descent_is_the_downhill_rules_figure_on_a_real_run() -> None:
+    from dataclasses import replace
+    from pathlib import Path
+
+    from syncd.adapters.files import load_activities
+    from syncd.domain.digest import cleaned_descent_m
+    from syncd.domain.rules import downhill
+    from syncd.domain.rules.context import RuleContext
+
+    real = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+    (parsed,) = load_activities(real / "run.fit")
+    hilly = replace(parsed.activity, elevation_loss_m=None)  # as from Strava: no loss figure at all
+    flag = downhill.evaluate(RuleContext(hilly))
+    assert flag is not None
+    assert cleaned_descent_m(hilly) == pytest.approx(flag.evidence["total_descent_m"], abs=0.5)
+    (noisy,) = load_activities(real / "Morning_Run_with_H10.gpx")  # flat course, ~250 m of GPS altitude "loss"
+    descent = cleaned_descent_m(noisy.activity)
+    assert descent is not None and descent < (noisy.activity.elevation_loss_m or 0.0) / 2

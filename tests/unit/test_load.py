@@ -324,3 +324,26 @@ def test_is_last_run_of_week() -> None:
     same_start_other_key = entry(datetime(2026, 11, 26, 7), key="c")
     assert not is_last_run_of_week([same_start_other_key], run)
     assert is_last_run_of_week([], run)
+
+
+def test_a_two_minute_walk_is_not_a_low_impact_session() -> None:
+    """Issue #13: sessions shorter than `[rules] min_session_min` count toward no weekly target."""
+    from datetime import UTC, date, datetime
+
+    from syncd.domain.history import HistoryEntry
+    from syncd.domain.load import week_counts
+    from syncd.domain.model import Sport
+
+    def session(n: int, sport: Sport, minutes: float) -> HistoryEntry:
+        return HistoryEntry(("file", str(n)), sport, datetime(2026, 11, 17, 7 + n, tzinfo=UTC), 0, minutes * 60.0)
+
+    week = [
+        session(1, Sport.WALK, 2),
+        session(2, Sport.RIDE, 45),
+        session(3, Sport.STRENGTH, 0),  # logged without a timer: still a session
+        session(4, Sport.YOGA, 5),
+        session(5, Sport.RUN, 4),
+    ]
+    counts = week_counts(week, date(2026, 11, 16), min_session_s=15 * 60.0)
+    assert (counts.runs, counts.low_impact, counts.strength) == (1, 1, 1)
+    assert week_counts(week, date(2026, 11, 16)).low_impact == 2  # without a minimum, as before

@@ -153,3 +153,45 @@ def test_local_dates_decide_the_window() -> None:
     ]
     flag = load_spike.evaluate(RuleContext(activity=activity, history=base + acute))
     assert flag is not None and flag.evidence["acwr"] == 2.0
+
+
+# --- issue #13: one guard everywhere (domain.load.check_load), return after a break, no ratio on a tiny base
+
+
+def break_history(rest_days: int = 21) -> list[HistoryEntry]:
+    """Five weeks of 40-minute runs every other day (~140 min a week), then `rest_days` without running."""
+    return days([40.0 if i % 2 == 0 else 0.0 for i in range(35)] + [0.0] * rest_days)
+
+
+def test_a_ten_minute_jog_after_three_weeks_off_is_not_a_spike() -> None:
+    """The issue saw "27.0, high" here: the acute week is 10 min against a chronic window of near-rest."""
+    assert evaluate(break_history(), 10.0) is None
+
+
+def test_a_ninety_minute_long_run_after_three_weeks_off_says_start_short() -> None:
+    flag = evaluate(break_history(), 90.0)
+    assert flag is not None and flag.code is FlagCode.LOAD_SPIKE and flag.severity is Severity.CAUTION
+    assert flag.evidence["finding"] == "return_after_break"
+    assert flag.evidence["break_days"] == 21
+    assert flag.evidence["acute_load"] == 90.0
+    assert flag.evidence["before_break_load"] == pytest.approx(140.0, abs=15.0)
+    assert "acwr" not in flag.evidence and "short and easy" in flag.advice
+
+
+def test_a_tiny_base_gives_no_ratio() -> None:
+    """27 days of a 5-minute jog every third day (~12 min a week): 30 minutes today would read as a ratio of ~3."""
+    history = days([5.0, 0.0, 0.0] * 9)
+    assert evaluate(history, 30.0) is None
+    assert evaluate(history, 30.0, acwr_min_chronic_min=0.0) is not None  # the guard, not something else
+
+
+def test_the_guard_verdicts() -> None:
+    from syncd.domain.load import check_load
+
+    def check(history: list[HistoryEntry]) -> str:
+        return check_load(history, TODAY.date(), min_history_days=21, min_chronic_minutes=60.0, break_days=14).status
+
+    assert check(days([30.0] * 10)) == "not_enough_history"
+    assert check(days([30.0] * 30)) == "ratio"
+    assert check([*break_history(), hist(TODAY, 10.0)]) == "return_after_break"
+    assert check(days([3.0] * 30)) == "not_enough_history"

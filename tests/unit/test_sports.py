@@ -32,7 +32,7 @@ from syncd.domain.model import Sport
         ("fitness_equipment", "treadmill", Sport.TREADMILL_RUN),
         ("training", "strength_training", Sport.STRENGTH),
         ("training", "yoga", Sport.YOGA),
-        ("training", "cardio_training", Sport.OTHER),
+        ("training", "cardio_training", Sport.WORKOUT),
         ("rowing", None, Sport.ROW),
         ("transition", "generic", Sport.OTHER),
         ("generic", None, Sport.OTHER),
@@ -54,7 +54,7 @@ def test_fit_sport_and_sub_sport(sport: str, sub_sport: str | None, expected: Sp
         ("strava", "Yoga", Sport.YOGA),
         ("strava", "Rowing", Sport.ROW),
         ("strava", "Elliptical", Sport.ELLIPTICAL),
-        ("strava", "Workout", Sport.OTHER),
+        ("strava", "Workout", Sport.WORKOUT),
         ("strava", "9", Sport.RUN),
         ("gpx", "9", Sport.RUN),
         ("gpx", "1", Sport.RIDE),
@@ -107,3 +107,36 @@ def test_any_input_gives_a_sport_and_never_raises(platform: str, value: str, sub
 def test_spelling_variants_compare_equal(value: str, joiner: str) -> None:
     variant = joiner.join(value.upper().split(" "))
     assert normalise_sport("strava", variant) is normalise_sport("strava", value)
+
+
+def test_common_platform_types_count_toward_the_weekly_targets() -> None:
+    """Issue #13: Workout, HIIT, indoor cardio, flexibility, stair stepper... were counted as nothing."""
+    from syncd.domain.model import counts_toward_weekly_targets, sport_category
+
+    cases = {
+        ("strava", "Workout", None): "strength",
+        ("strava", "HIIT", None): "strength",
+        ("strava", "Crossfit", None): "strength",
+        ("strava", "WeightTraining", None): "strength",
+        ("strava", "Yoga", None): "strength",
+        ("strava", "Pilates", None): "strength",
+        ("strava", "StairStepper", None): "low_impact",
+        ("strava", "Elliptical", None): "low_impact",
+        ("strava", "Rowing", None): "low_impact",
+        ("garmin", "indoor_cardio", None): "strength",
+        ("garmin", "hiit", None): "strength",
+        ("garmin", "strength_training", None): "strength",
+        ("garmin", "stair_climbing", None): "low_impact",
+        ("fit", "training", "flexibility_training"): "strength",
+        ("fit", "training", "strength_training"): "strength",
+        ("fit", "training", "generic"): "strength",
+        ("fit", "fitness_equipment", "elliptical"): "low_impact",
+        ("strava", "Run", None): "run",
+        ("strava", "Kitesurf", None): "other",
+    }
+    for (platform, value, sub), category in cases.items():
+        assert sport_category(normalise_sport(platform, value, sub)) == category, (platform, value, sub)
+    assert not counts_toward_weekly_targets(120.0)  # a 2-minute walk is not a session
+    assert counts_toward_weekly_targets(15 * 60.0)
+    assert not counts_toward_weekly_targets(None)
+    assert counts_toward_weekly_targets(600.0, min_session_s=300.0)

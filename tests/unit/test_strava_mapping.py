@@ -74,7 +74,7 @@ def test_summary_list_example_from_the_spec() -> None:
         ("Walk", Sport.WALK),
         ("Hike", Sport.HIKE),
         ("WeightTraining", Sport.STRENGTH),
-        ("Workout", Sport.OTHER),
+        ("Workout", Sport.WORKOUT),
         ("Yoga", Sport.YOGA),
         ("Swim", Sport.SWIM),
         ("Elliptical", Sport.ELLIPTICAL),

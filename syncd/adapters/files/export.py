@@ -73,7 +73,8 @@ def apply_export_row(parsed: list[ParsedActivity], row: Mapping[str, str]) -> li
     """Overlay what the athlete set on Strava (name, type, gear, description) and key by Strava activity id.
 
     The csv type wins when it is a known sport, except that a plain "Run" keeps the file's more specific run
-    (treadmill, trail, track, virtual). External ids become "strava-export:<id>" ("...:<leg>" for multisport).
+    (treadmill, trail, track, virtual) and a generic "Workout" keeps whatever sport the file names. External ids
+    become "strava-export:<id>" ("...:<leg>" for multisport).
     """
     strava_id = row.get("Activity ID", "").strip()
     type_value = row.get("Activity Type", "").strip()
@@ -91,7 +92,9 @@ def apply_export_row(parsed: list[ParsedActivity], row: Mapping[str, str]) -> li
             changes["description"] = row["Activity Description"]
         if row.get("Activity Gear", "").strip():
             changes["extra"] = {**activity.extra, "gear_name": row["Activity Gear"].strip()}
-        if len(parsed) == 1 and csv_sport is not Sport.OTHER:
+        # Strava's generic "Workout" says less than a file that names its sport (a run tagged Workout stays a run)
+        generic = csv_sport is Sport.WORKOUT and activity.sport is not Sport.OTHER
+        if len(parsed) == 1 and csv_sport is not Sport.OTHER and not generic:
             keep_specific = csv_sport is Sport.RUN and activity.sport.is_run
             sport = activity.sport if keep_specific else csv_sport
             changes["sport"] = sport

@@ -8,6 +8,8 @@ import stat
 from dataclasses import replace
 from pathlib import Path
 
+from syncd.domain.sport_inference import with_inferred_sport
+
 from .detect import GZIP_MAGIC, MAX_FILE_BYTES, ZIP_MAGIC, Format, detect, gunzip
 from .errors import FileImportError
 from .fit import parse_fit
@@ -40,7 +42,9 @@ def parse_bytes(data: bytes, name: str) -> list[ParsedActivity]:
         activities = parser(data, name, sha256)
         for parsed in activities:
             check_parsed(parsed)
-        return [replace(parsed, activity=with_local_time(parsed.activity)) for parsed in activities]
+        return [
+            replace(parsed, activity=with_inferred_sport(with_local_time(parsed.activity))) for parsed in activities
+        ]
     except FileImportError:
         raise
     except Exception as exc:  # a reader tripping over hostile content: one line, never a traceback

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from syncd.domain.gps_distance import track_distance
 from syncd.domain.model import Activity, FloatArray, Streams
 
 from . import numeric
@@ -68,7 +69,7 @@ def make_streams(
 ) -> Streams:
     """Streams with absent channels as None, (0, 0) fixes as missing and distance made monotonic.
 
-    Distance comes from the file when it has one, else from the GPS track.
+    Distance comes from the file when it has one, else from the smoothed GPS track (domain/gps_distance.py).
     """
     lat, lon = numeric.present(lat), numeric.present(lon)
     if lat is not None and lon is not None:
@@ -82,7 +83,7 @@ def make_streams(
         lat = lon = None
     distance = numeric.present(distance_m)
     if distance is None and lat is not None and lon is not None:
-        distance = numeric.cumulative_distance(lat, lon)
+        distance = track_distance(np.asarray(time_s, dtype=np.float64), lat, lon)
     if distance is not None:
         distance = numeric.monotonic_distance(distance)
     heart_rate = numeric.present(heart_rate)

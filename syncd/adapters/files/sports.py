@@ -67,6 +67,12 @@ _NAMES: dict[str, Sport] = {
     "hike": Sport.HIKE,
     "hiking": Sport.HIKE,
     "elliptical": Sport.ELLIPTICAL,
+    "ellipticaltrainer": Sport.ELLIPTICAL,
+    "stairstepper": Sport.ELLIPTICAL,  # Strava StairStepper: machine cardio without landing impact
+    "stairclimbing": Sport.ELLIPTICAL,  # Garmin stair_climbing (indoor machine)
+    "indoorclimbingstairs": Sport.ELLIPTICAL,
+    "aquajogging": Sport.SWIM,
+    "waterrunning": Sport.SWIM,
     "rowing": Sport.ROW,
     "row": Sport.ROW,
     "indoorrowing": Sport.ROW,
@@ -78,6 +84,19 @@ _NAMES: dict[str, Sport] = {
     "crossfit": Sport.STRENGTH,
     "pilates": Sport.STRENGTH,
     "yoga": Sport.YOGA,
+    "flexibility": Sport.YOGA,
+    "flexibilitytraining": Sport.YOGA,  # FIT training/flexibility_training
+    "stretching": Sport.YOGA,
+    "mobility": Sport.YOGA,
+    "breathwork": Sport.OTHER,
+    "workout": Sport.WORKOUT,  # Strava Workout
+    "hiit": Sport.WORKOUT,  # Strava HIIT, Garmin hiit
+    "indoorcardio": Sport.WORKOUT,  # Garmin indoor_cardio
+    "cardio": Sport.WORKOUT,
+    "cardiotraining": Sport.WORKOUT,  # FIT training/cardio_training
+    "fitnessequipment": Sport.WORKOUT,
+    "bootcamp": Sport.WORKOUT,
+    "circuittraining": Sport.WORKOUT,
 }
 
 # Strava's GPX export writes a number in <type>. Only the codes seen in real exports are mapped
@@ -99,6 +118,10 @@ _FIT_EQUIPMENT_SUB: dict[str, Sport] = {
     "strengthtraining": Sport.STRENGTH,
     "yoga": Sport.YOGA,
     "pilates": Sport.STRENGTH,
+    "flexibilitytraining": Sport.YOGA,
+    "cardiotraining": Sport.WORKOUT,
+    "hiit": Sport.WORKOUT,
+    "stairclimbing": Sport.ELLIPTICAL,
     "indoorwalking": Sport.WALK,
     "indoorcycling": Sport.RIDE,
     "spin": Sport.RIDE,
@@ -111,6 +134,7 @@ _FIT_SPORTS: dict[str, Sport] = {
     "walking": Sport.WALK,
     "hiking": Sport.HIKE,
     "rowing": Sport.ROW,
+    "hiit": Sport.WORKOUT,
 }
 
 # Sub-sports (FIT) and names (platforms) that mean "not outdoors": no surface, no GPS terrain.
@@ -162,7 +186,8 @@ def _fit_sport(main: str, sub: str) -> Sport:
     if main == "running":
         return _FIT_RUN_SUB.get(sub, Sport.RUN)
     if main in {"fitnessequipment", "training"}:
-        return _FIT_EQUIPMENT_SUB.get(sub, Sport.OTHER)
+        # FIT "training" is a gym session whatever its sub-sport; "fitness_equipment" may be any machine
+        return _FIT_EQUIPMENT_SUB.get(sub, Sport.WORKOUT if main == "training" else Sport.OTHER)
     if main == "cycling":
         return Sport.RIDE
     return _FIT_SPORTS.get(main, Sport.OTHER)

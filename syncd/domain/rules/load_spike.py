@@ -18,19 +18,28 @@ Evidence keys:
     load_unit      str    "min" (minutes of running) or "trimp" (Banister TRIMP)
 
 Severity: caution above `acwr_caution`, high above `acwr_high`. None when this is not a run, the history spans
-fewer than `acwr_min_history_days` local days, or there was no running in the chronic window.
+fewer than `acwr_min_history_days` local days, or the chronic window holds less than `acwr_min_chronic_min` of
+running a week (the guard of syncd.domain.load.check_load, shared with the feed strip and the digest).
+
+Return after a break: after `return_break_days` or more without a run a ratio is meaningless (a 10-minute jog
+after three weeks off reads "27.0"). Then the week's running is compared with the usual week before the break:
+a flag (caution) only when it already holds more than `return_first_week_pct` % of it, with evidence
+    finding               str    "return_after_break"
+    break_days            int    days without a run before this week's first run
+    acute_load            float  running minutes in the 7 days ending on this run's date
+    before_break_load     float  mean weekly running minutes in the 28 days before the break
+    load_unit             str    "min"
+A short, easy return gets no flag: it is what the advice asks for.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import summarize
-from syncd.domain.load import daily_load, history_span_days, rolling_acwr, sessions_until
+from syncd.domain.load import check_load, sessions_until
 from syncd.domain.rules.context import RuleContext
 
-VERSION: int = 1
+VERSION: int = 2
 
 ACUTE_DAYS = 7
 CHRONIC_DAYS = 28
@@ -40,6 +49,10 @@ _ADVICE = (
     "trigger for a flare-up. Consider making the next few runs short and easy, or swapping one for a bike ride "
     "or a swim, until the week evens out. If your back hurts, see a clinician."
 )
+_RETURN_ADVICE = (
+    "You are back after a break: start short and easy and build up over two or three weeks, about half of your "
+    "usual week at first, with a bike ride or a swim in between. If your back hurts, see a clinician."
+)
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:
@@ -47,32 +60,47 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         return None
     current = summarize(ctx.activity)
     today = current.local_date
-    entries = sessions_until(ctx.history, current)
-    span = history_span_days(entries, today)
-    if span < ctx.thresholds.acwr_min_history_days:
-        return None
-    series = daily_load(entries, today - timedelta(days=min(span, CHRONIC_DAYS) - 1), today, max_hr=ctx.max_heart_rate)
-    result = rolling_acwr(series, today, ACUTE_DAYS, CHRONIC_DAYS)
-    if result.ratio is None:
-        return None
     t = ctx.thresholds
-    if result.ratio > t.acwr_high:
-        severity = Severity.HIGH
-    elif result.ratio > t.acwr_caution:
-        severity = Severity.CAUTION
-    else:
+    check = check_load(
+        sessions_until(ctx.history, current),
+        today,
+        min_history_days=t.acwr_min_history_days,
+        min_chronic_minutes=t.acwr_min_chronic_min,
+        break_days=t.return_break_days,
+        max_hr=ctx.max_heart_rate,
+        acute_days=ACUTE_DAYS,
+        chronic_days=CHRONIC_DAYS,
+    )
+    if check.status == "return_after_break":
+        if not check.return_too_big(t.return_first_week_pct):
+            return None
+        return Flag(
+            code=FlagCode.LOAD_SPIKE,
+            severity=Severity.CAUTION,
+            confidence=Confidence.MEDIUM,
+            evidence={
+                "finding": "return_after_break",
+                "break_days": check.break_days,
+                "acute_load": round(check.acute_minutes, 1),
+                "before_break_load": round(check.before_break_minutes or 0.0, 1),
+                "load_unit": "min",
+            },
+            advice=_RETURN_ADVICE,
+        )
+    level = check.level(t.acwr_caution, t.acwr_high)
+    if check.ratio is None or level in ("none", "ok"):
         return None
     return Flag(
         code=FlagCode.LOAD_SPIKE,
-        severity=severity,
+        severity=Severity.HIGH if level == "high" else Severity.CAUTION,
         # A full 28-day baseline earns medium; the ratio itself is too contested for high.
-        confidence=Confidence.MEDIUM if span >= CHRONIC_DAYS else Confidence.LOW,
+        confidence=Confidence.MEDIUM if check.history_days >= CHRONIC_DAYS else Confidence.LOW,
         evidence={
-            "method": result.method,
-            "acute_load": round(result.acute_load, 1),
-            "chronic_load": round(result.chronic_load, 1),
-            "acwr": round(result.ratio, 2),
-            "load_unit": result.unit,
+            "method": "rolling_uncoupled",
+            "acute_load": round(check.acute_load, 1),
+            "chronic_load": round(check.chronic_load, 1),
+            "acwr": round(check.ratio, 2),
+            "load_unit": check.unit,
         },
         advice=_ADVICE,
     )
