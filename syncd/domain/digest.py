@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from syncd.domain.flags import Flag, FlagCode, Severity
@@ -430,7 +430,7 @@ def build_digest(
     shoes = shoe_statuses(gear, thresholds)
     groups = group_flags(week_runs)
     codes = {group.code.value for group in groups}
-    return Digest(
+    digest = Digest(
         athlete_name=athlete_name,
         week=iso_week_label(week_monday),
         week_start=week_monday,
@@ -451,19 +451,24 @@ def build_digest(
         strength=counts.strength,
         strength_target=thresholds.strength_sessions_per_week,
         shoes=shoes,
-        suggestions=suggest(
-            codes=codes,
-            load=trend[-1],
-            thresholds=thresholds,
-            surface=surface,
-            shoes=shoes,
-            low_impact=counts.low_impact,
-            strength=counts.strength,
-            runs=len(week_runs),
-            sore=mode == "sore",
-        ),
+        suggestions=(),
         feed_url=feed_url,
         mode=mode,
         mode_reason=mode_reason,
         pain_pattern=pain_pattern,
+    )
+    return replace(digest, suggestions=_suggestions(digest, codes, trend[-1], thresholds))
+
+
+def _suggestions(digest: Digest, codes: set[str], load: LoadWeek, thresholds: Thresholds) -> tuple[Suggestion, ...]:
+    return suggest(
+        codes=codes,
+        load=load,
+        thresholds=thresholds,
+        surface=digest.surface,
+        shoes=digest.shoes,
+        low_impact=digest.low_impact,
+        strength=digest.strength,
+        runs=digest.runs,
+        sore=digest.mode == "sore",
     )

@@ -379,6 +379,38 @@ class LoadCheck:
         return self.acute_minutes > self.before_break_minutes * first_week_pct / 100.0
 
 
+def _return_after_break(
+    runs: Sequence[tuple[date, HistoryEntry]],
+    as_of: date,
+    earliest: date,
+    *,
+    acute_days: int,
+    chronic_days: int,
+    gap: int,
+) -> tuple[int, float] | None:
+    """(days without a run, weekly minutes before the break) when this week's running follows a break."""
+    acute_first = as_of - timedelta(days=acute_days - 1)
+    first_back = min((day for day, _ in runs if day >= acute_first), default=None)
+    last_before = max((day for day, _ in runs if day < acute_first), default=None)
+    if first_back is None or last_before is None or (days := (first_back - last_before).days - 1) < gap:
+        return None
+    window_first = max(last_before - timedelta(days=chronic_days - 1), earliest)
+    before = sum(duration_load(e.duration_s) for day, e in runs if window_first <= day <= last_before)
+    return days, before / ((last_before - window_first).days + 1) * 7
+
+
+def _window_minutes(
+    runs: Sequence[tuple[date, HistoryEntry]], first: date, span: int, acute_days: int, chronic_days: int
+) -> tuple[float, float]:
+    """(acute minutes, chronic weekly minutes over the days the history covers) of the window starting `first`."""
+    minutes = [0.0] * chronic_days
+    for day, entry in runs:
+        if day >= first:
+            minutes[(day - first).days] += duration_load(entry.duration_s)
+    covered = minutes[max(chronic_days - span, 0) : chronic_days - acute_days]
+    return sum(minutes[chronic_days - acute_days :]), (sum(covered) / len(covered) * 7 if covered else 0.0)
+
+
 def check_load(
     entries: Sequence[HistoryEntry],
     as_of: date,
@@ -401,13 +433,7 @@ def check_load(
     span = 0 if earliest is None else (as_of - earliest).days + 1
     runs = [(day, e) for day, e in dated if e.sport in RUN_SPORTS]
     first = as_of - timedelta(days=chronic_days - 1)
-    minutes = [0.0] * chronic_days
-    for day, entry in runs:
-        if day >= first:
-            minutes[(day - first).days] += duration_load(entry.duration_s)
-    acute_minutes = sum(minutes[chronic_days - acute_days :])
-    covered = minutes[max(chronic_days - span, 0) : chronic_days - acute_days]
-    chronic_minutes = sum(covered) / len(covered) * 7 if covered else 0.0
+    acute_minutes, chronic_minutes = _window_minutes(runs, first, span, acute_days, chronic_days)
     base = LoadCheck(
         status="not_enough_history",
         unit="min",
@@ -419,18 +445,10 @@ def check_load(
     )
     if span < min_history_days:
         return base
-    acute_first = as_of - timedelta(days=acute_days - 1)
-    first_back = min((day for day, _ in runs if day >= acute_first), default=None)
-    last_before = max((day for day, _ in runs if day < acute_first), default=None)
-    if (
-        first_back is not None
-        and last_before is not None
-        and (gap := (first_back - last_before).days - 1) >= break_days
-    ):
-        assert earliest is not None
-        window_first = max(last_before - timedelta(days=chronic_days - 1), earliest)
-        before = sum(duration_load(e.duration_s) for day, e in runs if window_first <= day <= last_before)
-        weekly = before / ((last_before - window_first).days + 1) * 7
+    assert earliest is not None
+    back = _return_after_break(runs, as_of, earliest, acute_days=acute_days, chronic_days=chronic_days, gap=break_days)
+    if back is not None:
+        gap, weekly = back
         return replace(base, status="return_after_break", break_days=gap, before_break_minutes=weekly)
     if chronic_minutes < min_chronic_minutes:
         return base

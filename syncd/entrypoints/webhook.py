@@ -134,6 +134,26 @@ def _verify_token(settings: Settings) -> str | None:
     return token.reveal() if token else None
 
 
+async def _read_capped(request: Request) -> bytes | Response:
+    """The body, or the answer refusing it: at most MAX_BODY bytes, counted while streaming (chunked bodies have no
+    length), never buffered whole."""
+    too_large = JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
+    length = request.headers.get("content-length")
+    if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY):
+        return too_large
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                log.warning("webhook_event_refused", error=f"body larger than {MAX_BODY} bytes")
+                return too_large
+    except ClientDisconnect:  # the sender gave up mid-body: nothing to answer, nothing to log as an error
+        log.info("webhook_event_abandoned", received=len(body))
+        return Response(status_code=400)
+    return bytes(body)
+
+
 def webhook_routes(settings: Settings, sink: WebhookSink) -> list[BaseRoute]:
     expected = _verify_token(settings)
 
@@ -156,22 +176,11 @@ def webhook_routes(settings: Settings, sink: WebhookSink) -> list[BaseRoute]:
     async def receive(request: Request) -> Response:
         if expected is None:
             return JSONResponse({"error": "webhook is off: set [strava] webhook_verify_token"}, status_code=404)
-        too_large = JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
-        length = request.headers.get("content-length")
-        if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY):
-            return too_large
-        body = bytearray()
+        body = await _read_capped(request)
+        if isinstance(body, Response):
+            return body
         try:
-            async for chunk in request.stream():  # chunked bodies have no length: count while reading, never buffer
-                body += chunk
-                if len(body) > MAX_BODY:
-                    log.warning("webhook_event_refused", error=f"body larger than {MAX_BODY} bytes")
-                    return too_large
-        except ClientDisconnect:  # the sender gave up mid-body: nothing to answer, nothing to log as an error
-            log.info("webhook_event_abandoned", received=len(body))
-            return Response(status_code=400)
-        try:
-            event = parse_event(bytes(body))
+            event = parse_event(body)
         except EventError as exc:
             log.warning("webhook_event_refused", error=str(exc))
             return JSONResponse({"error": f"malformed event: {exc}"}, status_code=400)
