@@ -73,3 +73,17 @@ def test_a_failing_activity_is_reported_and_the_rest_annotated(store: Store) -> 
     )
     assert errors == [999_999]
     assert [o.activity_id for o in outcomes] == ids[:6]
+
+
+def test_batch_history_carries_what_the_rules_read_from_earlier_runs(store: Store) -> None:
+    """The easy-pace baseline skips hilly runs and shoe distance needs the gear: the batch path's history must carry
+    climb and gear exactly as the single path's does."""
+    athlete = store.ensure_athlete("strava:7")
+    hilly = replace(one_hour_run(1, start=START, samples=600), source=Source.STRAVA, external_id="h1")
+    hilly = replace(hilly, elevation_gain_m=420.0, gear_id="g123")
+    store.upsert_activity(athlete, hilly, {})
+    end = START + timedelta(days=1)
+    single = store.history(athlete, START - timedelta(days=1), end)
+    batch = store.annotation_batches.history_rows(athlete, START - timedelta(days=1), end)
+    assert [row.entry for row in batch] == single
+    assert single[0].elevation_gain_m == 420.0 and single[0].gear_id == "g123"

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Engine
 
 from syncd.adapters.db.codec import decode_streams
-from syncd.adapters.db.mapping import activity_from_row
+from syncd.adapters.db.mapping import HISTORY_COLUMNS, activity_from_row, history_entry
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
-from syncd.domain.history import HistoryEntry, summarize
-from syncd.domain.model import Activity, Source, Sport
+from syncd.domain.history import HistoryEntry
+from syncd.domain.model import Activity
 
 
 def _in_range(athlete_id: int, since: datetime | None) -> list[ColumnElement[bool]]:
@@ -81,21 +81,6 @@ def unqueued_notes(engine: Engine, athlete_id: int, since: datetime) -> list[tup
 # ---- what a batch of annotations reads: activities with streams (no raw JSON) and one history list -------------
 
 _ACTIVITY_COLUMNS = [column for column in ActivityRow.__table__.c if column.name != "raw"]
-_HISTORY_COLUMNS = (
-    ActivityRow.id,
-    ActivityRow.logical_group,
-    ActivityRow.source,
-    ActivityRow.external_id,
-    ActivityRow.sport,
-    ActivityRow.sport_original,
-    ActivityRow.start_utc,
-    ActivityRow.utc_offset_s,
-    ActivityRow.distance_m,
-    ActivityRow.elapsed_s,
-    ActivityRow.moving_s,
-    ActivityRow.average_heart_rate,
-    ActivityRow.workout_type,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +124,7 @@ def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedA
 def history_rows(engine: Engine, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
     """The athlete's not-deleted activities with start <= start_utc < end, ordered by (start_utc, id)."""
     stmt = (
-        sa.select(*_HISTORY_COLUMNS)
+        sa.select(ActivityRow.id, *HISTORY_COLUMNS)
         .where(
             ActivityRow.athlete_id == athlete_id,
             ~ActivityRow.deleted,
@@ -154,21 +139,7 @@ def history_rows(engine: Engine, athlete_id: int, start: datetime, end: datetime
         HistoryRow(
             activity_id=int(row.id),
             logical_group=row.logical_group,
-            entry=summarize(
-                Activity(
-                    source=Source(row.source),
-                    external_id=row.external_id,
-                    sport=Sport(row.sport),
-                    sport_original=row.sport_original,
-                    start_utc=row.start_utc,
-                    utc_offset_s=row.utc_offset_s,
-                    distance_m=row.distance_m,
-                    elapsed_s=row.elapsed_s,
-                    moving_s=row.moving_s,
-                    average_heart_rate=row.average_heart_rate,
-                    workout_type=row.workout_type,
-                )
-            ),
+            entry=history_entry(row),
         )
         for row in rows
     ]

@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from syncd.adapters.db.models import ActivityRow
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.history import HistoryEntry, summarize
 from syncd.domain.model import Activity, Lap, Source, Sport, Streams
 
 type AnyRow = Row[*tuple[Any, ...]]  # lazily evaluated: any result row, whatever its columns
@@ -104,4 +106,44 @@ def flags_from_json(data: Sequence[Mapping[str, Any]]) -> tuple[Flag, ...]:
             advice=str(item.get("advice") or ""),
         )
         for item in data
+    )
+
+
+# What a history entry needs of an activity row (the single and the batch annotation paths read the same).
+HISTORY_COLUMNS = (
+    ActivityRow.logical_group,
+    ActivityRow.source,
+    ActivityRow.external_id,
+    ActivityRow.sport,
+    ActivityRow.sport_original,
+    ActivityRow.start_utc,
+    ActivityRow.utc_offset_s,
+    ActivityRow.distance_m,
+    ActivityRow.elapsed_s,
+    ActivityRow.moving_s,
+    ActivityRow.average_heart_rate,
+    ActivityRow.workout_type,
+    ActivityRow.elevation_gain_m,
+    ActivityRow.gear_id,
+)
+
+
+def history_entry(row: AnyRow) -> HistoryEntry:
+    """The history summary of a row selected with HISTORY_COLUMNS."""
+    return summarize(
+        Activity(
+            source=Source(row.source),
+            external_id=row.external_id,
+            sport=Sport(row.sport),
+            sport_original=row.sport_original,
+            start_utc=row.start_utc,
+            utc_offset_s=row.utc_offset_s,
+            distance_m=row.distance_m,
+            elapsed_s=row.elapsed_s,
+            moving_s=row.moving_s,
+            average_heart_rate=row.average_heart_rate,
+            workout_type=row.workout_type,
+            elevation_gain_m=row.elevation_gain_m,
+            gear_id=row.gear_id,
+        )
     )

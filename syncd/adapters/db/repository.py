@@ -28,12 +28,14 @@ from syncd.adapters.db.engine import create_store_engine, upgrade_schema
 from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.flag_index import replace_current_flags
 from syncd.adapters.db.mapping import (
+    HISTORY_COLUMNS,
     AnyRow,
     activity_from_row,
     activity_values,
     content_hash,
     flags_from_json,
     flags_to_json,
+    history_entry,
     to_json_value,
 )
 from syncd.adapters.db.models import (
@@ -58,8 +60,8 @@ from syncd.adapters.db.repositories import (
     OutboxLog,
 )
 from syncd.domain.flags import Flag
-from syncd.domain.history import HistoryEntry, summarize
-from syncd.domain.model import Activity, Gear, Source, Sport, Streams
+from syncd.domain.history import HistoryEntry
+from syncd.domain.model import Activity, Gear, Streams
 from syncd.ports import Clock
 from syncd.records import (
     AccountRecord,
@@ -400,7 +402,7 @@ class Store:
         never when it is the twin of `exclude_id` (the activity being annotated is not its own history).
         """
         stmt = (
-            sa.select(*_HISTORY_COLUMNS)
+            sa.select(*HISTORY_COLUMNS)
             .where(
                 ActivityRow.athlete_id == athlete_id,
                 ~ActivityRow.deleted,
@@ -427,7 +429,7 @@ class Store:
                     continue  # the same run from the other platform: its load counts once
                 seen_groups.add(row.logical_group)
             unique.append(row)
-        return [_history_entry(row) for row in unique]
+        return [history_entry(row) for row in unique]
 
     def gear_distance_after(self, athlete_id: int, gear_id: str, after: datetime) -> float:
         """Metres recorded with `gear_id` by activities that started after `after` (one run on two platforms once).
@@ -965,44 +967,6 @@ _ACCOUNT_COLUMNS = (
     AccountRow.lease_owner,
     AccountRow.lease_expires_at,
 )
-
-
-_HISTORY_COLUMNS = (
-    ActivityRow.logical_group,
-    ActivityRow.source,
-    ActivityRow.external_id,
-    ActivityRow.sport,
-    ActivityRow.sport_original,
-    ActivityRow.start_utc,
-    ActivityRow.utc_offset_s,
-    ActivityRow.distance_m,
-    ActivityRow.elapsed_s,
-    ActivityRow.moving_s,
-    ActivityRow.average_heart_rate,
-    ActivityRow.workout_type,
-    ActivityRow.elevation_gain_m,
-    ActivityRow.gear_id,
-)
-
-
-def _history_entry(row: AnyRow) -> HistoryEntry:
-    return summarize(
-        Activity(
-            source=Source(row.source),
-            external_id=row.external_id,
-            sport=Sport(row.sport),
-            sport_original=row.sport_original,
-            start_utc=row.start_utc,
-            utc_offset_s=row.utc_offset_s,
-            distance_m=row.distance_m,
-            elapsed_s=row.elapsed_s,
-            moving_s=row.moving_s,
-            average_heart_rate=row.average_heart_rate,
-            workout_type=row.workout_type,
-            elevation_gain_m=row.elevation_gain_m,
-            gear_id=row.gear_id,
-        )
-    )
 
 
 def _athlete(row: AnyRow) -> AthleteRecord:
