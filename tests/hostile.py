@@ -144,7 +144,7 @@ def build_files(folder: Path) -> dict[str, str]:
         b'<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY x SYSTEM "file:///etc/passwd">]><gpx>&x;</gpx>',
         "DTD",
     )
-    put("g25_utf16.gpx", two().decode().encode("utf-16"), "")
+    put("g25_utf16.gpx", two().decode().encode("utf-16"), "?")  # legal XML: may be read
     put("g26_truncated.gpx", two()[:150], "GPX")
     put("g27_no_timed_points.gpx", gpx([("46", "14", "")]).replace(b"<time></time>", b""), "GPX")
     put("g28_gzip_of_hostile.gpx.gz", gzip.compress(track(["1971-01-01T00:00:00Z", "2026-01-01T00:00:00Z"])), "GPS")

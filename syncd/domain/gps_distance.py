@@ -81,8 +81,11 @@ def _anchored_length(x: FloatArray, y: FloatArray) -> FloatArray:
     path = np.concatenate(([0.0], np.cumsum(steps)))
     if path[-1] <= 0.0:
         return np.zeros(len(x))
-    anchors = np.unique(np.searchsorted(path, np.arange(0.0, path[-1], ANCHOR_M), side="left"))
-    anchors = np.unique(np.concatenate((anchors, [len(x) - 1])))
+    # the first sample at or past each multiple of ANCHOR_M along the path (memory grows with the samples, never
+    # with the distance: a track that teleports across the globe must not allocate one anchor per 15 m)
+    bucket = np.floor(path / ANCHOR_M)
+    crossings = np.nonzero(bucket[1:] > bucket[:-1])[0] + 1
+    anchors = np.unique(np.concatenate(([0], crossings, [len(x) - 1])))
     chords = np.hypot(np.diff(x[anchors]), np.diff(y[anchors]))
     path_between = np.diff(path[anchors])
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -142,7 +142,7 @@ def _points(
             if tag == time_tag:
                 moment = _time(child.text)
             elif tag == ele_tag:
-                ele = _float(child.text) if child.text else nan
+                ele = float(child.text) if child.text else nan  # not a number: the file is refused
             elif tag == ext_tag:
                 hr, cad = _extensions(child)
         if moment is None:
