@@ -29,7 +29,7 @@ def track_distance(time_s: FloatArray, lat: FloatArray, lon: FloatArray) -> Floa
     n = len(time_s)
     if n == 0:
         return np.zeros(0)
-    lat_f, lon_f = _forward_fill(lat), _forward_fill(lon)
+    lat_f, lon_f = forward_fill(lat), forward_fill(lon)
     known = np.isfinite(lat_f) & np.isfinite(lon_f)
     distance = np.zeros(n)
     if known.sum() < 2:
@@ -46,7 +46,8 @@ def track_distance(time_s: FloatArray, lat: FloatArray, lon: FloatArray) -> Floa
     return distance
 
 
-def _forward_fill(column: FloatArray) -> FloatArray:
+def forward_fill(column: FloatArray) -> FloatArray:
+    """Carry the last real value over NaNs (leading NaNs stay NaN)."""
     values = np.asarray(column, dtype=np.float64)
     mask = np.isfinite(values)
     if mask.all() or not mask.any():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from syncd.domain.gps_distance import forward_fill
 from syncd.domain.model import FloatArray
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -46,18 +47,6 @@ def cumulative_distance(lat: FloatArray, lon: FloatArray) -> FloatArray:
     """Distance along the track from its first sample, skipping gaps in the fix."""
     lat_f, lon_f = forward_fill(lat), forward_fill(lon)
     return np.concatenate(([0.0], np.cumsum(haversine_steps(lat_f, lon_f))))
-
-
-def forward_fill(column: FloatArray) -> FloatArray:
-    """Carry the last real value over NaNs (leading NaNs stay NaN)."""
-    mask = np.isfinite(column)
-    if mask.all() or not mask.any():
-        return column.copy()
-    idx = np.where(mask, np.arange(len(column)), 0)
-    np.maximum.accumulate(idx, out=idx)
-    filled = column[idx]
-    filled[: int(np.argmax(mask))] = np.nan
-    return filled
 
 
 def monotonic_distance(distance: FloatArray) -> FloatArray:
