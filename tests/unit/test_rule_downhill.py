@@ -147,3 +147,17 @@ def test_a_descent_shorter_than_one_stretch_is_not_sustained() -> None:
     assert evaluate(synthetic_streams([(4800, 2.9)], altitude=descent_after(3000.0, 160.0, 7.0))) is None
     flag = evaluate(synthetic_streams([(4800, 2.9)], altitude=descent_after(3000.0, 400.0, 7.0)))
     assert flag is not None and flag.evidence["steep_distance_m"] >= 200.0
+
+
+def test_gps_altitude_wander_of_under_25_m_is_not_a_sustained_descent() -> None:
+    # c2eb1b_8 (Forerunner 410, GPS altitude): on a flat 8 km, bumps of ~20 m that go down at -8 % for 250 m.
+    def wander(dist: FloatArray) -> FloatArray:
+        phase = np.mod(dist, 2000.0)
+        up = np.clip(phase - 500.0, 0.0, 250.0) * 0.08
+        down = np.clip(phase - 750.0, 0.0, 250.0) * 0.08
+        return 1100.0 + up - down
+
+    streams = synthetic_streams([(2700, 3.0)], altitude=wander)
+    assert evaluate(streams) is None
+    # The same shape with 30 m of height lost each time is a hill.
+    assert evaluate(synthetic_streams([(2700, 3.0)], altitude=lambda d: 1.5 * wander(d) - 550.0)) is not None

@@ -341,3 +341,14 @@ def test_a_slow_climb_before_the_flat_is_not_the_easy_part_of_a_tempo_run() -> N
     # On the flat the same paces are a slow start and a clearly faster block: tempo.
     flat = flag_for(synthetic_streams([*plan, (600.0, 1000.0 / 400.0)]))
     assert flat is not None and flat.evidence["trigger"] == "tempo"
+
+
+def test_a_pace_that_wanders_with_short_slowdowns_is_not_intervals() -> None:
+    # nike_d7f6d5b5: 25 min at ~6:00/km broken by 25 s slowdowns, a walk, then 20 min at ~6:40/km. Each "rep"
+    # of 7 minutes would be followed by a 25 s "recovery": a crossing, not a rest. A real session with
+    # one-minute jogs after the same reps is still found.
+    wander = [(440.0, 2.78), (25.0, 1.8)] * 3 + [(480.0, 1.7), (1200.0, 2.5)]
+    assert flag_for(synthetic_streams(wander)) is None
+    session = [(440.0, 2.78), (60.0, 2.0)] * 3 + [(480.0, 1.7), (1200.0, 2.5)]
+    flag = flag_for(synthetic_streams(session))
+    assert flag is not None and flag.evidence["trigger"] == "intervals" and flag.evidence["reps"] == 3

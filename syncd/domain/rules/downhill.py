@@ -13,6 +13,9 @@ Evidence keys (SI):
 - `steepest_grade_pct`: steepest average grade over any `downhill_min_stretch_m` stretch (negative, %)
 - `steep_pace_s_per_km`: pace on those steep stretches (None when there are none)
 
+A steep stretch only counts inside a descent that loses at least MIN_STEEP_DROP_M (25 m): smoother GPS altitude
+wanders by about that much on flat ground (a rolling 20 m dip on a GPS-only watch is not a hill to avoid).
+
 Runs only; treadmill, virtual and indoor runs have no real slope and stay silent, as do runs without altitude.
 """
 
@@ -26,7 +29,7 @@ from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import STOPPED_MPS, AltitudeProfile, segments
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 3
+VERSION: int = 4
 
 ADVICE = (
     "Keep to level ground while your back settles: choose a flat loop, or walk the steep descents. "
@@ -34,6 +37,11 @@ ADVICE = (
 )
 # More than this share of altitude samples dropped as noise makes the figures less certain.
 NOISY_SHARE = 0.05
+# A steep descent must lose at least this much height to be sustained. GPS altitude without a barometer wanders
+# by about +-10 m over a few minutes (vertical error is ~1.5x the horizontal), smoothly enough to survive every
+# filter: a 200-300 m "descent" of under 20 m on a flat course is that wander, a real hill loses more. The
+# 200 m at -5 % of the rule itself is only 10 m, well inside it.
+MIN_STEEP_DROP_M = 25.0
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:
@@ -92,7 +100,30 @@ def _steep_mask(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float
     in_steep_window = np.convolve(steep, np.ones(k), mode="full")[: len(alt) - 1] > 0.5
     # A steep window reaches a little way onto the flat either side; only its descending steps count.
     local = np.diff(alt) / profile.step_m * 100.0
-    return in_steep_window & (local <= -grade_pct / 2), grade
+    covered = in_steep_window & (local <= -grade_pct / 2)
+    return _without_small_drops(covered, alt, max(1, k // 2)), grade
+
+
+def _without_small_drops(covered: BoolArray, alt: FloatArray, bridge: int) -> BoolArray:
+    """`covered` with every descent that loses under MIN_STEEP_DROP_M removed.
+
+    Steep pieces less than `bridge` grid steps apart are one descent (a flatter few metres do not split a hill),
+    and its drop is the height lost from its first to its last step.
+    """
+    starts, ends = segments(covered)
+    if len(starts) == 0:
+        return covered
+    joined = np.concatenate(([True], starts[1:] - ends[:-1] > bridge))
+    group = np.cumsum(joined) - 1
+    first = starts[joined]
+    last = np.concatenate((ends[:-1][joined[1:]], ends[-1:]))
+    small = (alt[first] - alt[last]) < MIN_STEEP_DROP_M
+    if not small.any():
+        return covered
+    out = covered.copy()
+    for s, e in zip(starts[small[group]].tolist(), ends[small[group]].tolist(), strict=True):
+        out[s:e] = False
+    return out
 
 
 def steep_stretches(profile: AltitudeProfile, thresholds: Thresholds) -> list[tuple[float, float]]:

@@ -12,11 +12,12 @@ that fill most of a session cannot hide themselves). A steady run is never speed
 Triggers, strongest first:
 - `laps`: the device recorded active laps separated by rest laps (at least `speed_work_min_reps`);
 - `intervals`: `speed_work_min_reps` similar efforts (25 s to 15 min), each followed by a clearly slower recovery
-  (jogged, walked or standing), `speed_work_faster_than_easy_pct` faster than the easy reference and than the
-  run's other running. Without other running to compare with (reps with standing recoveries, no warm-up) and no
-  history, the pattern must be regular (rep and recovery lengths alike) with standing recoveries of at least
-  40 s and a quarter of the rep: a steady run stopped by traffic lights is not. Efforts on descents steeper than
-  -3 % and slowdowns on grades steeper than 5 % are terrain (a hill run with walking breaks), not intervals;
+  (jogged, walked or standing) lasting at least a tenth of the rep, `speed_work_faster_than_easy_pct` faster than
+  the easy reference and than the run's other running. Without other running to compare with (reps with
+  standing recoveries, no warm-up) and no history, the pattern must be regular (rep and recovery lengths alike)
+  with standing recoveries of at least 40 s and a quarter of the rep: a steady run stopped by traffic lights is
+  not. Efforts on descents steeper than -3 % and slowdowns on grades steeper than 5 % are terrain (a hill run
+  with walking breaks), not intervals;
 - `race` / `workout`: Strava run workout_type 1 / 3 (0 is a default run, 2 a long run; 10-12 are ride types);
 - `race` (from the recording, see below) before `tempo`, as the more specific finding;
 - `tempo`: one unbroken block of at least 10 minutes `speed_work_tempo_faster_pct` faster than the easy pace
@@ -61,7 +62,7 @@ from syncd.domain.streams_math import (
 )
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 3
+VERSION: int = 4
 
 ADVICE = (
     "Give the speed sessions a rest while your back settles: swap them for light jogging or easy medium-long runs "
@@ -78,6 +79,9 @@ MAX_RUNNING_MPS = 6.5
 WALK_MAX_MPS = 2.0
 # A gap counts as a recovery when its speed is at most this share of the effort's.
 RECOVERY_RATIO = 0.8
+# A recovery lasts at least this share of the rep before it: the shortest structured ones (cruise intervals, a
+# minute after 5-6) are 15-20 %; 25 s at a crossing after 7 minutes of running does not end a rep.
+MIN_RECOVERY_SHARE = 0.1
 # Gravity, not effort: a fast stretch down a slope steeper than this; a slowdown on a grade steeper than that.
 DOWNHILL_ASSIST_PCT = 3.0
 STEEP_TERRAIN_PCT = 5.0
@@ -452,7 +456,10 @@ def _interval_reps(
     if has_others and rep_speed < float(np.median(others)) * margin:
         return []
     recovered = all(
-        e.recovery_speed_mps is not None and e.recovery_speed_mps <= RECOVERY_RATIO * e.speed_mps for e in reps[:-1]
+        e.recovery_speed_mps is not None
+        and e.recovery_speed_mps <= RECOVERY_RATIO * e.speed_mps
+        and e.recovery_s >= MIN_RECOVERY_SHARE * e.duration_s
+        for e in reps[:-1]
     )
     if not recovered:
         return []
