@@ -146,21 +146,27 @@ class AltitudeProfile:
         return descent_with_hysteresis(self.altitude_m, hysteresis_m)
 
 
-def altitude_profile(streams: Streams, step_m: float = 10.0, smooth_m: float = 50.0) -> AltitudeProfile | None:
+def altitude_profile(
+    streams: Streams, step_m: float = 10.0, smooth_m: float = 50.0, distance: FloatArray | None = None
+) -> AltitudeProfile | None:
     """Altitude with noise removed, resampled every `step_m` metres of distance.
 
     Steps: drop NaNs; treat exact 0 m as a dropout when the track is not at sea level; resample by distance (so
     standing still adds no noise); replace samples further than ALTITUDE_SPIKE_TOLERANCE_M from the running median
     over nine grid steps (spikes, implausible vertical jumps); then low-pass with a running mean over `smooth_m`.
-    None when there is no altitude or no distance to place it on.
+    None when there is no altitude or no distance to place it on. `distance` is `distance_of(streams)` when the
+    caller already has it (a rule context computes it once for the profile and the speed trace).
     """
-    return _altitude_profile(streams, step_m, smooth_m)
+    return _altitude_profile(streams, step_m, smooth_m, distance)
 
 
-def _altitude_profile(streams: Streams, step_m: float, smooth_m: float) -> AltitudeProfile | None:
+def _altitude_profile(
+    streams: Streams, step_m: float, smooth_m: float, distance: FloatArray | None
+) -> AltitudeProfile | None:
     if streams.altitude_m is None:
         return None
-    distance = distance_of(streams)
+    if distance is None:
+        distance = distance_of(streams)
     if distance is None:
         return None
     altitude = streams.altitude_m
@@ -267,17 +273,23 @@ class SpeedTrace:
         return float(self.speed_mps[sel].mean())
 
 
-def speed_trace(streams: Streams, step_s: float = 2.0, half_window_s: float = 10.0) -> SpeedTrace | None:
+def speed_trace(
+    streams: Streams, step_s: float = 2.0, half_window_s: float = 10.0, distance: FloatArray | None = None
+) -> SpeedTrace | None:
     """Speed as distance change over a centred window, sampled every `step_s` seconds of elapsed time.
 
     Using distance (not the instantaneous speed channel) makes pauses read as 0 and a GPS gap while running read
     as the average speed across it, which is what happened. None without distance or with under a minute of data.
+    `distance` is `distance_of(streams)` when the caller already has it.
     """
-    return _speed_trace(streams, step_s, half_window_s)
+    return _speed_trace(streams, step_s, half_window_s, distance)
 
 
-def _speed_trace(streams: Streams, step_s: float, half_window_s: float) -> SpeedTrace | None:
-    distance = distance_of(streams)
+def _speed_trace(
+    streams: Streams, step_s: float, half_window_s: float, distance: FloatArray | None
+) -> SpeedTrace | None:
+    if distance is None:
+        distance = distance_of(streams)
     if distance is None or len(streams) < 2:
         return None
     time = streams.time_s

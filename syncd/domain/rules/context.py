@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from syncd.domain.history import HistoryEntry, easy_speed_baseline
-from syncd.domain.model import Activity, Gear
+from syncd.domain.model import Activity, FloatArray, Gear
 from syncd.domain.streams_math import (
     AltitudeProfile,
     SpeedTrace,
     altitude_profile,
+    distance_of,
     speed_trace,
 )
 from syncd.domain.thresholds import Thresholds
@@ -48,15 +49,30 @@ class RuleContext:
             self._derived[key] = compute()
         return cast(T, self._derived[key])
 
+    def distance(self) -> FloatArray | None:
+        """Cumulative distance per sample (shared by the speed trace and the altitude profile)."""
+        streams = self.activity.streams
+        return self.derived("distance", lambda: distance_of(streams) if streams is not None else None)
+
     def speed_trace(self) -> SpeedTrace | None:
         """The activity's speed trace (shared by speed_work and no_warmup)."""
         streams = self.activity.streams
-        return self.derived("speed_trace", lambda: speed_trace(streams) if streams is not None else None)
+        return self.derived(
+            "speed_trace",
+            lambda: speed_trace(streams, distance=self.distance()) if streams is not None else None,
+        )
 
     def altitude_profile(self) -> AltitudeProfile | None:
         """The activity's cleaned altitude (shared by downhill and speed_work's terrain check)."""
         streams = self.activity.streams
-        return self.derived("altitude_profile", lambda: altitude_profile(streams) if streams is not None else None)
+        return self.derived(
+            "altitude_profile",
+            lambda: (
+                altitude_profile(streams, distance=self.distance())
+                if streams is not None and streams.altitude_m is not None
+                else None
+            ),
+        )
 
     def easy_speed(self) -> float | None:
         """The athlete's own easy speed from earlier runs (shared by speed_work and no_warmup), or None."""

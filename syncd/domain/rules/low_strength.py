@@ -56,7 +56,10 @@ def weekly_shortfall(
         return None
     current = summarize(ctx.activity)
     monday = week_start(current.local_date)
-    days = [(local_date(e), e) for e in ctx.history if e.start_utc < current.start_utc]
+    # Both weekly rules (cross-training and strength) read the same dated history: dated once per context.
+    days = ctx.derived(
+        "dated_history", lambda: [(local_date(e), e) for e in ctx.history if e.start_utc < current.start_utc]
+    )
     if any(e.sport.is_run and day >= monday for day, e in days):
         return None  # not the first run of its week
     last_monday = monday - timedelta(days=7)

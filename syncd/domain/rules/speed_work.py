@@ -130,6 +130,18 @@ class SpeedWork:
     confidence: Confidence = Confidence.MEDIUM
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What the interval and tempo passes both read: the trace, its profile and the two easy references."""
+
+    ctx: RuleContext
+    trace: SpeedTrace
+    profile: AltitudeProfile | None
+    history_easy: float | None
+    own_easy: float
+    hr_share: float | None
+
+
 def evaluate(ctx: RuleContext) -> Flag | None:
     found = analyze(ctx)
     if found is None:
@@ -187,21 +199,18 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
     trace = ctx.speed_trace() if streams is not None and long_enough else None
     running = _running_samples(trace) if trace is not None else None  # also checks there is running to judge
     profile = None if _no_slope(activity) else ctx.altitude_profile()
-    if trace is not None and running is not None:
-        own_easy = _quantile(running, OWN_EASY_QUANTILE)
-        found = _intervals(ctx, trace, profile, history_easy=history_easy, own_easy=own_easy, hr_share=hr_share)
-        if found is not None:
-            return found
+    run = (
+        _Run(ctx, trace, profile, history_easy, _quantile(running, OWN_EASY_QUANTILE), hr_share)
+        if trace is not None and running is not None
+        else None
+    )
+    if run is not None and (found := _intervals(run)) is not None:
+        return found
     workout = {STRAVA_RUN_RACE: "race", STRAVA_RUN_WORKOUT: "workout"}.get(activity.workout_type or 0)
     if workout is not None:
         return SpeedWork(workout, 0, None, None, None, history_easy, hr_share, 0.0, None, Confidence.HIGH)
-    if trace is not None and running is not None:
-        found = _race(ctx, trace, history_easy, hr_share)
-        if found is None:
-            own_easy = _quantile(running, OWN_EASY_QUANTILE)
-            found = _tempo(ctx, trace, profile, history_easy=history_easy, own_easy=own_easy, hr_share=hr_share)
-        if found is not None:
-            return found
+    if run is not None and (found := _race(ctx, run.trace, history_easy, hr_share) or _tempo(run)) is not None:
+        return found
     if long_enough and hr_share is not None and hr_share >= t.speed_work_top_zone_share_pct:
         return SpeedWork("hr_zones", 0, None, None, None, history_easy, hr_share, None)
     return None
@@ -223,17 +232,16 @@ def _running_samples(trace: SpeedTrace) -> FloatArray | None:
     return running if len(running) else None
 
 
-def _intervals(
-    ctx: RuleContext,
-    trace: SpeedTrace,
-    profile: AltitudeProfile | None,
-    *,
-    history_easy: float | None,
-    own_easy: float,
-    hr_share: float | None,
-) -> SpeedWork | None:
+def _intervals(run: _Run) -> SpeedWork | None:
     """Reps against the easy reference (history, else the run's own easy parts); then reps with standing breaks."""
-    t = ctx.thresholds
+    trace, profile, history_easy, own_easy, hr_share = (
+        run.trace,
+        run.profile,
+        run.history_easy,
+        run.own_easy,
+        run.hr_share,
+    )
+    t = run.ctx.thresholds
     margin = 1 + t.speed_work_faster_than_easy_pct / 100
     reference = history_easy if history_easy is not None else own_easy
     source = "history" if history_easy is not None else "this_run"
@@ -263,17 +271,16 @@ def _intervals(
     )
 
 
-def _tempo(
-    ctx: RuleContext,
-    trace: SpeedTrace,
-    profile: AltitudeProfile | None,
-    *,
-    history_easy: float | None,
-    own_easy: float,
-    hr_share: float | None,
-) -> SpeedWork | None:
+def _tempo(run: _Run) -> SpeedWork | None:
     """The longest unbroken block of 10+ minutes clearly faster than easy (history, else the run's easy parts)."""
-    t = ctx.thresholds
+    trace, profile, history_easy, own_easy, hr_share = (
+        run.trace,
+        run.profile,
+        run.history_easy,
+        run.own_easy,
+        run.hr_share,
+    )
+    t = run.ctx.thresholds
     faster = 1 + t.speed_work_tempo_faster_pct / 100
     if history_easy is not None:
         reference, source = history_easy, "history"
