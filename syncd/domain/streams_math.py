@@ -171,13 +171,17 @@ def _altitude_profile(
         return None
     altitude = streams.altitude_m
     valid = np.isfinite(altitude)
-    if valid.sum() < 10:
+    n_valid = int(np.count_nonzero(valid))
+    if n_valid < 10:
         return None
-    present = altitude[valid]
-    if abs(float(np.median(present[:: max(1, len(present) // 256)]))) > 20.0:
+    sample = altitude[:: max(1, len(altitude) // 256)]
+    if abs(float(np.median(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample))) > 20.0:
         valid &= altitude != 0.0
+        n_valid = int(np.count_nonzero(valid))
     # Keep the first sample at each distance so np.interp sees strictly increasing x (distance never decreases).
-    dist_v = distance[valid]
+    # Every sample valid (the usual case): no copies, and the time axis below shares the same first samples.
+    every = n_valid == len(altitude)
+    dist_v = distance if every else distance[valid]
     first = _first_of_each(dist_v)
     dist_u = dist_v[first]
     if len(dist_u) < 2 or dist_u[-1] - dist_u[0] < 2 * step_m:
@@ -185,15 +189,15 @@ def _altitude_profile(
     if not math.isfinite(dist_u[-1] - dist_u[0]) or (dist_u[-1] - dist_u[0]) / step_m > MAX_GRID_POINTS:
         return None
     grid = np.arange(dist_u[0], dist_u[-1] + 1e-9, step_m)
-    raw = np.interp(grid, dist_u, altitude[valid][first])
+    raw = np.interp(grid, dist_u, (altitude if every else altitude[valid])[first])
     # Time from every sample, not only those with altitude, so a pause stays inside one grid step.
-    all_first = _first_of_each(distance)
+    all_first = first if every else _first_of_each(distance)
     times = np.interp(grid, distance[all_first], streams.time_s[all_first])
     median = rolling_median(raw)
     spikes = np.abs(raw - median) > ALTITUDE_SPIKE_TOLERANCE_M
     despiked = _without_level_shifts(np.where(spikes, median, raw), MAX_TERRAIN_GRADE * step_m)
     smooth = moving_average(despiked, max(1, round(smooth_m / step_m) | 1))
-    rejected = (len(altitude) - int(valid.sum())) / len(altitude) + float(spikes.mean())
+    rejected = (len(altitude) - n_valid) / len(altitude) + float(spikes.mean())
     return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected))
 
 
