@@ -234,27 +234,22 @@ def _running_samples(trace: SpeedTrace) -> FloatArray | None:
 
 def _intervals(run: _Run) -> SpeedWork | None:
     """Reps against the easy reference (history, else the run's own easy parts); then reps with standing breaks."""
-    trace, profile, history_easy, own_easy, hr_share = (
-        run.trace,
-        run.profile,
-        run.history_easy,
-        run.own_easy,
-        run.hr_share,
-    )
     t = run.ctx.thresholds
     margin = 1 + t.speed_work_faster_than_easy_pct / 100
-    reference = history_easy if history_easy is not None else own_easy
-    source = "history" if history_easy is not None else "this_run"
-    efforts = _plausible_efforts(find_efforts(trace, reference * margin, MIN_REP_S, recovery_ratio=RECOVERY_RATIO))
-    reps = _interval_reps(efforts, trace, profile, fast=reference * margin, margin=margin, t=t, standing=False)
-    p90 = _quantile(trace.speed_mps[_plausible(trace)], 0.9)
-    slow_s = float(np.count_nonzero(trace.speed_mps < STANDING_SPEED_RATIO * p90)) * trace.step_s
+    reference = run.history_easy if run.history_easy is not None else run.own_easy
+    source = "history" if run.history_easy is not None else "this_run"
+    efforts = _plausible_efforts(find_efforts(run.trace, reference * margin, MIN_REP_S, recovery_ratio=RECOVERY_RATIO))
+    reps = _interval_reps(efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=False)
+    p90 = _quantile(run.trace.speed_mps[_plausible(run.trace)], 0.9)
+    slow_s = float(np.count_nonzero(run.trace.speed_mps < STANDING_SPEED_RATIO * p90)) * run.trace.step_s
     if not reps and slow_s >= (t.speed_work_min_reps - 1) * STANDING_MIN_S:
         # Reps filling the whole run (standing recoveries, no warm-up): any running is an effort, stops split them.
         line = 0.6 * p90
-        efforts = _plausible_efforts(find_efforts(trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO))
-        fast = history_easy * margin if history_easy is not None else 0.0
-        reps = _interval_reps(efforts, trace, profile, fast=fast, margin=margin, t=t, standing=history_easy is None)
+        efforts = _plausible_efforts(find_efforts(run.trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO))
+        fast = run.history_easy * margin if run.history_easy is not None else 0.0
+        reps = _interval_reps(
+            efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=run.history_easy is None
+        )
     if not reps:
         return None
     return SpeedWork(
@@ -264,41 +259,34 @@ def _intervals(run: _Run) -> SpeedWork | None:
         statistics.median(e.duration_s for e in reps),
         statistics.median(e.speed_mps for e in reps),
         reference,
-        hr_share,
-        float(trace.time_s[reps[0].start]),
+        run.hr_share,
+        float(run.trace.time_s[reps[0].start]),
         source,
-        Confidence.HIGH if history_easy is not None else Confidence.MEDIUM,
+        Confidence.HIGH if run.history_easy is not None else Confidence.MEDIUM,
     )
 
 
 def _tempo(run: _Run) -> SpeedWork | None:
     """The longest unbroken block of 10+ minutes clearly faster than easy (history, else the run's easy parts)."""
-    trace, profile, history_easy, own_easy, hr_share = (
-        run.trace,
-        run.profile,
-        run.history_easy,
-        run.own_easy,
-        run.hr_share,
-    )
     t = run.ctx.thresholds
     faster = 1 + t.speed_work_tempo_faster_pct / 100
-    if history_easy is not None:
-        reference, source = history_easy, "history"
-        line = history_easy * faster
+    if run.history_easy is not None:
+        reference, source = run.history_easy, "history"
+        line = run.history_easy * faster
     else:
         # Candidate blocks are found as reps are (10 % above the run's easy level); the block must then be 15 %
         # faster than the typical (median) easy running around it, so a steady run's better stretch is not one.
-        reference, source = own_easy, "this_run"
-        line = own_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
-    efforts = _plausible_efforts(find_efforts(trace, line, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
-    blocks = [e for e in efforts if e.speed_mps >= line and not _downhill_block(e, trace, profile)]
-    if history_easy is None:
-        blocks = [e for e in blocks if _beats_easy_parts(e, trace, faster, profile)]
+        reference, source = run.own_easy, "this_run"
+        line = run.own_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
+    efforts = _plausible_efforts(find_efforts(run.trace, line, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
+    blocks = [e for e in efforts if e.speed_mps >= line and not _downhill_block(e, run.trace, run.profile)]
+    if run.history_easy is None:
+        blocks = [e for e in blocks if _beats_easy_parts(e, run.trace, faster, run.profile)]
     block = max(blocks, key=lambda e: e.duration_s, default=None)
     if block is None:
         return None
-    if history_easy is None:
-        reference = _easy_parts_speed(block, trace) or reference  # as run, for the note
+    if run.history_easy is None:
+        reference = _easy_parts_speed(block, run.trace) or reference  # as run, for the note
     return SpeedWork(
         "tempo",
         1,
@@ -306,8 +294,8 @@ def _tempo(run: _Run) -> SpeedWork | None:
         block.duration_s,
         block.speed_mps,
         reference,
-        hr_share,
-        float(trace.time_s[block.start]),
+        run.hr_share,
+        float(run.trace.time_s[block.start]),
         source,
     )
 
