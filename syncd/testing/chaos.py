@@ -93,7 +93,8 @@ class Chaos:
 
     def summary(self) -> str:
         share = self.total / max(self.considered, 1)
-        return f"{self.total} of {self.considered} answers faulty ({share:.0%}), kinds {dict(sorted(self.injected.items()))}"
+        kinds = dict(sorted(self.injected.items()))
+        return f"{self.total} of {self.considered} answers faulty ({share:.0%}), kinds {kinds}"
 
 
 def before(

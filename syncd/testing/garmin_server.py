@@ -6,10 +6,10 @@ the activity list by date (`activitylist-service/activities/search/activities`, 
 one activity, its `details` (`metricDescriptors` + `activityDetailMetrics`, thinned to `maxChartSize`), `splits`
 (`lapDTOs`), gear (`filterGear` by activity or profile), gear stats, and the description update (`PUT`, 204).
 Tokens are JWT-shaped with a real-time `exp` (the client reads it to refresh early); rejected tokens answer 401;
-faults (any status, "reset") can be injected per method and path, and `chaos` (syncd.testing.chaos, shared with the
-Strava simulator) answers a random share of API requests with 429, 5xx, HTML pages, non-JSON or truncated bodies,
-resets and timeouts before and after the request took effect, and early token expiry. Activities are built from the model, so the
-same real recording can be served here and by the Strava simulator.
+faults (any status, "reset") can be injected per method and path, and `chaos` (syncd.testing.chaos, shared with
+the Strava simulator) answers a random share of API requests with 429, 5xx, HTML pages, non-JSON or truncated
+bodies, resets and timeouts before and after the request took effect, and early token expiry. Activities are built
+from the model, so the same real recording can be served here and by the Strava simulator.
 
     with GarminSimulator() as sim:
         user = sim.add_user()
@@ -526,7 +526,10 @@ def _make_handler(sim: GarminSimulator) -> type[BaseHTTPRequestHandler]:
             if isinstance(payload, RawBody):
                 data, content_type = payload.data, payload.content_type
             else:
-                data, content_type = b"" if code == 204 else json.dumps(payload).encode(), "application/json;charset=UTF-8"
+                data, content_type = (
+                    b"" if code == 204 else json.dumps(payload).encode(),
+                    "application/json;charset=UTF-8",
+                )
             self.send(code, {}, data, content_type, truncate=truncate)
 
     return Handler

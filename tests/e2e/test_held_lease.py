@@ -36,7 +36,11 @@ def _killed_mid_sync(sim: StravaSimulator, env: dict[str, str], tmp_path: Path, 
     token_file = tmp_path / "tokens.json"
     token_file.write_text(json.dumps({k: tokens[k] for k in ("access_token", "refresh_token", "expires_at")}))
     linked = subprocess.run(
-        [str(SYNCD), "link", "strava", "--token-file", str(token_file)], env=env, capture_output=True, text=True
+        [str(SYNCD), "link", "strava", "--token-file", str(token_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert linked.returncode == 0, linked.stderr
     sim.hold_at = sim.api_requests + 1  # the daemon's first sync request hangs: the account lease is in hand
@@ -51,7 +55,9 @@ def _killed_mid_sync(sim: StravaSimulator, env: dict[str, str], tmp_path: Path, 
 
 
 def _sync_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SYNCD), "sync", "--once"], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(SYNCD), "sync", "--once"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_sync_names_the_lease_of_a_killed_worker_elsewhere(

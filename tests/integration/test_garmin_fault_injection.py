@@ -10,7 +10,6 @@ PostgreSQL. More seeds: `SYNCD_FAULT_SEEDS=20 pytest -m faults tests/integration
 
 from __future__ import annotations
 
-import os
 import random
 from datetime import timedelta
 

@@ -85,6 +85,31 @@ def _not_json(exc: BaseException) -> bool:
     return False
 
 
+def _connection_error(exc: BaseException, what: str, limited: str, resume: datetime) -> GarminError:
+    """garminconnect's catch-all error, sorted by the HTTP status it carries (or the cause behind it)."""
+    status = status_of(exc)
+    if status == 429:
+        return GarminRateLimitedError(limited, resume)
+    if status == 401:
+        return GarminUnauthorizedError(f"{what}: 401 Unauthorized; {RELINK_MESSAGE}")
+    if status == 404:
+        return GarminGoneError(f"{what}: 404 not found on Garmin Connect (deleted or not visible)")
+    if status is not None and status >= 500:
+        return GarminTransientError(f"{what}: Garmin Connect server error {status}; will try again later")
+    if status == 403:
+        return GarminBadResponseError(
+            f"{what}: 403 Forbidden from Garmin Connect (the activity is not this account's, or Garmin is "
+            "blocking this network); check the account in Garmin Connect"
+        )
+    if status is not None:
+        return GarminBadResponseError(f"{what}: Garmin Connect answered {status}; this request is skipped")
+    if _not_json(exc):
+        return GarminBadResponseError(
+            f"{what}: Garmin Connect's answer was not JSON (an error page from a proxy, or a broken answer)"
+        )
+    return GarminTransientError(f"{what}: connection to Garmin Connect failed; check the network or api_url")
+
+
 def classify(exc: BaseException, what: str, *, now: datetime, backoff: timedelta) -> GarminError:
     """Turn a garminconnect/requests exception into one of ours; `what` names the call for the message."""
     if isinstance(exc, GarminError):
@@ -102,27 +127,7 @@ def classify(exc: BaseException, what: str, *, now: datetime, backoff: timedelta
     if isinstance(exc, GarminConnectNotFoundError):
         return GarminGoneError(f"{what}: 404 not found on Garmin Connect (deleted or not visible to this account)")
     if isinstance(exc, GarminConnectConnectionError):
-        status = status_of(exc)
-        if status == 429:
-            return GarminRateLimitedError(limited, resume)
-        if status == 401:
-            return GarminUnauthorizedError(f"{what}: 401 Unauthorized; {RELINK_MESSAGE}")
-        if status == 404:
-            return GarminGoneError(f"{what}: 404 not found on Garmin Connect (deleted or not visible)")
-        if status is not None and status >= 500:
-            return GarminTransientError(f"{what}: Garmin Connect server error {status}; will try again later")
-        if status == 403:
-            return GarminBadResponseError(
-                f"{what}: 403 Forbidden from Garmin Connect (the activity is not this account's, or Garmin is "
-                "blocking this network); check the account in Garmin Connect"
-            )
-        if status is not None:
-            return GarminBadResponseError(f"{what}: Garmin Connect answered {status}; this request is skipped")
-        if _not_json(exc):
-            return GarminBadResponseError(
-                f"{what}: Garmin Connect's answer was not JSON (an error page from a proxy, or a broken answer)"
-            )
-        return GarminTransientError(f"{what}: connection to Garmin Connect failed; check the network or api_url")
+        return _connection_error(exc, what, limited, resume)
     if isinstance(exc, (requests.Timeout, TimeoutError)):
         return GarminTransientError(f"{what}: Garmin Connect did not answer in time; will try again later")
     if isinstance(exc, (requests.ConnectionError, ConnectionError)):
