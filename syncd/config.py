@@ -82,6 +82,7 @@ class GarminSettings:
     poll_interval_min: int = 30  # how often each Garmin account is polled
     rescan_days: int = 7  # re-list this many recent days on every poll to catch edits and deletions
     history_days: int = 365  # the first sync lists this far back before the annotation window
+    timeout_s: int = 15  # per HTTP request
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("garmin", "poll_interval_min"): Check(1, 1440, meaning="minutes"),
     ("garmin", "rescan_days"): Check(0, 365, meaning="days"),
     ("garmin", "history_days"): Check(0, 36_500, meaning="days"),
+    ("garmin", "timeout_s"): Check(1, 600, meaning="seconds"),
     ("web", "port"): PORT,
     ("email", "port"): PORT,
     ("digest", "hour"): Check(0, 23, meaning="an hour of the day"),

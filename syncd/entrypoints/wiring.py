@@ -199,7 +199,10 @@ def garmin_endpoint(settings: Settings) -> GarminEndpoint:
 
     from syncd.adapters.garmin.api import GarminEndpoint
 
-    return GarminEndpoint(settings.garmin.api_url, backoff=timedelta(hours=settings.garmin.backoff_hours))
+    garmin = settings.garmin
+    return GarminEndpoint(
+        garmin.api_url, backoff=timedelta(hours=garmin.backoff_hours), timeout_s=float(garmin.timeout_s)
+    )
 
 
 def garmin_service(settings: Settings, store: Store) -> GarminService:

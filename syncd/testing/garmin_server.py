@@ -6,8 +6,10 @@ the activity list by date (`activitylist-service/activities/search/activities`, 
 one activity, its `details` (`metricDescriptors` + `activityDetailMetrics`, thinned to `maxChartSize`), `splits`
 (`lapDTOs`), gear (`filterGear` by activity or profile), gear stats, and the description update (`PUT`, 204).
 Tokens are JWT-shaped with a real-time `exp` (the client reads it to refresh early); rejected tokens answer 401;
-faults (any status, "reset") can be injected per method and path. Activities are built from the model, so the
-same real recording can be served here and by the Strava simulator.
+faults (any status, "reset") can be injected per method and path, and `chaos` (syncd.testing.chaos, shared with
+the Strava simulator) answers a random share of API requests with 429, 5xx, HTML pages, non-JSON or truncated
+bodies, resets and timeouts before and after the request took effect, and early token expiry. Activities are built
+from the model, so the same real recording can be served here and by the Strava simulator.
 
     with GarminSimulator() as sim:
         user = sim.add_user()
@@ -38,9 +40,14 @@ from urllib.parse import parse_qs
 import numpy as np
 
 from syncd.domain.model import Activity, Sport
+from syncd.testing import chaos as faults
+from syncd.testing.chaos import Chaos, RawBody, Truncated
 from syncd.testing.loopback import LoopbackServer, SimHandler
 
 CLIENT_ID = "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2"
+TOKEN_PATH = "/di-oauth2-service/oauth/token"
+# Requests the fault-injection suite may hit: every API call (the token refresh is left alone, as for Strava's OAuth).
+CHAOS_PATHS = re.compile(r"^/(activitylist|activity|gear|userprofile)-service/")
 TYPE_KEYS: dict[Sport, tuple[str, int, int]] = {  # typeKey, typeId, parentTypeId
     Sport.RUN: ("running", 1, 17),
     Sport.TRAIL_RUN: ("trail_running", 6, 1),
@@ -130,6 +137,7 @@ class GarminSimulator(LoopbackServer):
         self.users: dict[int, SimUser] = {}
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
+        self.chaos: Chaos | None = None
         self._access: dict[str, tuple[int, float]] = {}  # token -> (profile id, expires at, real time)
         self._refresh: dict[str, int] = {}
         self._next_id = 20_000_000_000
@@ -298,18 +306,38 @@ class GarminSimulator(LoopbackServer):
 
     def handle(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int | str, Any]:
+    ) -> tuple[int | str, Any, float]:
+        """(status or "reset", JSON body, delay) for one request."""
         with self._lock:
             fault = self._take_fault(method, path)
             if fault is not None:
-                return fault.status, {"message": f"simulated {fault.status}"}
-            if path == "/di-oauth2-service/oauth/token" and method == "POST":
-                return self._token(body)
+                return fault.status, {"message": f"simulated {fault.status}"}, 0.0
+            if path == TOKEN_PATH and method == "POST":
+                return (*self._token(body), 0.0)
             token = headers.get("authorization", "").removeprefix("Bearer ").strip()
             grant = self._access.get(token)
             if grant is None or grant[1] <= time.time():
-                return 401, {"message": "Token is not active"}
-            return self._api(self.users[grant[0]], method, path, query, body)
+                return 401, {"message": "Token is not active"}, 0.0
+            chaos = self.chaos
+            kind = chaos.draw(path, eligible=CHAOS_PATHS) if chaos is not None else None
+            if chaos is not None and kind is not None and kind not in faults.AFTER_KINDS:
+                return self._chaos_answer(kind, chaos, token)
+            status, payload = self._api(self.users[grant[0]], method, path, query, body)
+            if chaos is not None and kind is not None:
+                return faults.after(kind, chaos, status, payload)
+            return status, payload, 0.0
+
+    def _chaos_answer(self, kind: str, chaos: Chaos, token: str) -> tuple[int | str, Any, float]:
+        """An injected fault that never reaches Garmin Connect (nothing is changed)."""
+
+        def error(status: int) -> dict[str, Any]:
+            return {"message": "Too Many Requests" if status == 429 else "Internal Server Error", "error": status}
+
+        def expire_token() -> tuple[int, Any]:
+            self._access.pop(token, None)  # revoked early: the client refreshes with its refresh token and retries
+            return 401, {"message": "Token is not active"}
+
+        return faults.before(kind, chaos, error=error, expire_token=expire_token)
 
     def _token(self, body: bytes) -> tuple[int, Any]:
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
@@ -481,25 +509,28 @@ def _make_handler(sim: GarminSimulator) -> type[BaseHTTPRequestHandler]:
         def _serve(self, method: str) -> None:
             path, query, headers, body = self.read_request()
             try:
-                status, payload = sim.handle(method, path, query, headers, body)
+                status, payload, delay = sim.handle(method, path, query, headers, body)
             except Exception as exc:  # a simulator bug answers 500 instead of a reset
-                status, payload = 500, {"message": f"simulator error: {exc!r}"}
+                status, payload, delay = 500, {"message": f"simulator error: {exc!r}"}, 0.0
             with sim._lock:
                 sim.requests.append(LoggedRequest(method, path, query, status if isinstance(status, int) else 0))
+            if delay:
+                time.sleep(delay)
             if status == "reset":
                 self.reset()
                 return
             code = int(status) if isinstance(status, int) else 500
-            self.send_response(code)
-            if code == 204:
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            data = json.dumps(payload).encode()
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            truncate = isinstance(payload, Truncated)
+            if truncate:
+                payload = payload.payload
+            if isinstance(payload, RawBody):
+                data, content_type = payload.data, payload.content_type
+            else:
+                data, content_type = (
+                    b"" if code == 204 else json.dumps(payload).encode(),
+                    "application/json;charset=UTF-8",
+                )
+            self.send(code, {}, data, content_type, truncate=truncate)
 
     return Handler
 

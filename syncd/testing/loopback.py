@@ -78,6 +78,28 @@ class SimHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.connection.close()
 
+    def send(
+        self, code: int, headers: dict[str, str], data: bytes, content_type: str, *, truncate: bool = False
+    ) -> None:
+        """Answer `code` with `data`; `truncate`: announce the full length, send half, then drop the line (with no
+        body to cut, the answer is simply lost: the line drops before the status line)."""
+        if truncate and not data:
+            self.reset()
+            return
+        self.send_response(code)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        if code != 204:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if truncate:
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.reset()
+            return
+        self.wfile.write(data)
+
     def _serve(self, method: str) -> None:
         raise NotImplementedError
 

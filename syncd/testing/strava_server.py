@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import json
-import random
 import re
 import secrets
 import threading
@@ -30,7 +29,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from syncd.domain.rate_budget import daily_window_start, short_window_start
+from syncd.testing import chaos as faults
+from syncd.testing.chaos import CHAOS_KINDS, Chaos, RawBody, Truncated
 from syncd.testing.loopback import LoopbackServer, SimHandler
+
+__all__ = ["CHAOS_KINDS", "Chaos", "RawBody", "StravaSimulator"]  # Chaos and RawBody live in syncd.testing.chaos
 
 DETAIL_ONLY = ("description", "laps", "gear", "calories", "splits_metric", "segment_efforts", "device_name")
 STREAM_TYPES = ("time", "distance", "latlng", "altitude", "velocity_smooth", "heartrate", "cadence", "moving")
@@ -82,75 +85,8 @@ class Fault:
     delay_s: float = 0.0
 
 
-CHAOS_KINDS = (
-    "429",
-    "500",
-    "502",
-    "503",
-    "html",
-    "nonjson",
-    "truncated",
-    "reset_before",
-    "reset_after",
-    "timeout_before",
-    "timeout_after",
-    "token_expiry",
-)
-# Kinds where the simulator does the request (a PUT changes the description) and then the answer is lost.
-_AFTER = frozenset({"reset_after", "timeout_after", "truncated"})
-
-
-@dataclass
-class Chaos:
-    """Random faults on a share of API answers (fault-injection suite): `rate` of them, kinds dealt evenly.
-
-    "…_before" faults never reach the platform; "…_after" and "truncated" ones do (a PUT is applied) and only the
-    answer is lost. Timeouts hold the answer `timeout_s` (longer than the client waits). `injected` counts by kind.
-    """
-
-    rate: float
-    seed: int = 0
-    kinds: tuple[str, ...] = CHAOS_KINDS
-    timeout_s: float = 1.5
-    paths: re.Pattern[str] = field(default_factory=lambda: re.compile(r"^/api/v3/(athlete|activities|gear)"))
-    injected: dict[str, int] = field(default_factory=dict)
-    considered: int = 0
-
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
-        self._deck: list[str] = []
-
-    def draw(self, path: str) -> str | None:
-        if not self.paths.search(path):
-            return None
-        self.considered += 1
-        # Random, but held to the share: the chance grows with how far the faults so far lag behind `rate`.
-        owed = self.rate * self.considered - self.total
-        if self._rng.random() >= min(1.0, max(0.0, owed)):
-            return None
-        if not self._deck:  # a shuffled deck, not independent draws: every kind comes up once per len(kinds) faults
-            self._deck = list(self.kinds)
-            self._rng.shuffle(self._deck)
-        kind = self._deck.pop()
-        self.injected[kind] = self.injected.get(kind, 0) + 1
-        return kind
-
-    @property
-    def total(self) -> int:
-        return sum(self.injected.values())
-
-
-@dataclass(frozen=True)
-class RawBody:
-    """An answer that is not JSON (an HTML error page from a proxy, garbage); sent as is."""
-
-    data: bytes
-    content_type: str = "text/html; charset=utf-8"
-
-
-_HTML_ERROR = (
-    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
-)
+# Requests the fault-injection suite may hit: the API proper (not OAuth, not push subscriptions).
+CHAOS_PATHS = re.compile(r"^/api/v3/(athlete|activities|gear)")
 
 
 @dataclass(frozen=True)
@@ -560,41 +496,34 @@ class StravaSimulator(LoopbackServer):
                 self._api(method, path[len("/api/v3") :], query, body, grant)
             self.held.set()
             return "hold", rate, None, 0.0
-        kind = self.chaos.draw(path) if self.chaos is not None else None
-        if kind is not None and kind not in _AFTER:
-            return self._chaos_answer(kind, rate, grant)
+        chaos = self.chaos
+        kind = chaos.draw(path, eligible=CHAOS_PATHS) if chaos is not None else None
+        if chaos is not None and kind is not None and kind not in faults.AFTER_KINDS:
+            return self._chaos_answer(kind, chaos, rate, grant)
         status, payload = self._api(method, path[len("/api/v3") :], query, body, grant)[::2]
-        if kind == "reset_after":
-            return "reset", rate, None, 0.0
-        if kind == "timeout_after":
-            assert self.chaos is not None
-            return status, rate, payload, self.chaos.timeout_s
-        if kind == "truncated":
-            return "truncated", rate, payload, 0.0
+        if chaos is not None and kind is not None:
+            lost, answer, delay = faults.after(kind, chaos, status, payload)
+            return lost, rate, answer, delay
         return status, rate, payload, 0.0
 
     def _chaos_answer(
-        self, kind: str, rate: dict[str, str], grant: _Tokens
+        self, kind: str, chaos: Chaos, rate: dict[str, str], grant: _Tokens
     ) -> tuple[int | str, dict[str, str], Any, float]:
         """An injected fault that never reaches the platform (nothing is changed)."""
-        assert self.chaos is not None
-        if kind == "429":
-            body = {"message": "Rate Limit Exceeded", "errors": [{"resource": "Application", "code": "exceeded"}]}
-            return 429, rate, body, 0.0
-        if kind in ("500", "502", "503"):
-            return int(kind), rate, {"message": "Server Error", "errors": []}, 0.0
-        if kind == "html":
-            return 502, {}, RawBody(_HTML_ERROR), 0.0
-        if kind == "nonjson":
-            return 200, rate, RawBody(b"<html><body>Service temporarily unavailable</body></html>"), 0.0
-        if kind == "reset_before":
-            return "reset", {}, None, 0.0
-        if kind == "timeout_before":
-            return "reset", {}, None, self.chaos.timeout_s
-        if kind == "token_expiry":
+
+        def error(status: int) -> dict[str, Any]:
+            if status == 429:
+                return {"message": "Rate Limit Exceeded", "errors": [{"resource": "Application", "code": "exceeded"}]}
+            return {"message": "Server Error", "errors": []}
+
+        def expire_token() -> tuple[int, Any]:
             grant.expires_at = int(self.clock().timestamp())  # the token expired early: the client must refresh
-            return 401, {}, _error("Authorization Error", "Athlete", "access_token", "invalid"), 0.0
-        raise ValueError(f"unknown chaos kind {kind!r}")
+            return 401, _error("Authorization Error", "Athlete", "access_token", "invalid")
+
+        status, payload, delay = faults.before(kind, chaos, error=error, expire_token=expire_token)
+        # a proxy's page and a dropped or refused line carry no rate-limit headers; Strava's own answers do
+        plain = kind in ("html", "reset_before", "timeout_before", "token_expiry")
+        return status, {} if plain else rate, payload, delay
 
     def _oauth(
         self, method: str, path: str, query: dict[str, str], body: bytes
@@ -758,26 +687,18 @@ def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:
             if status == "reset":
                 self.reset()
                 return
+            truncate = isinstance(payload, Truncated)
+            if truncate:
+                payload = payload.payload
             content_type = "application/json; charset=utf-8"
             if isinstance(payload, RawBody):
                 data, content_type = payload.data, payload.content_type
             else:
                 data = b"" if status == 204 else json.dumps(payload).encode()
             if status == "not_json":  # a proxy's or a broken server's 200 that is not JSON
-                data = b"<html><body>Service temporarily unavailable</body></html>"
+                data = faults.NOT_JSON_PAGE
             code = int(status) if not isinstance(status, str) else 200
-            self.send_response(code)
-            for key, value in out_headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if status == "truncated":  # the full length announced, half the body sent, then the line drops
-                self.wfile.write(data[: len(data) // 2])
-                self.wfile.flush()
-                self.reset()
-                return
-            self.wfile.write(data)
+            self.send(code, out_headers, data, content_type, truncate=truncate)
 
         def do_DELETE(self) -> None:  # noqa: N802 - the name http.server dispatches to
             self._serve("DELETE")

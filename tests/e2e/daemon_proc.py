@@ -118,13 +118,20 @@ class DaemonProcess:
     def terminate(self, timeout: float = 60) -> int:
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout)
-        self._reader.join(5)
+        self._close()
         return code
 
     def kill(self) -> None:
         self.proc.kill()
         self.proc.wait(10)
+        self._close()
+
+    def _close(self) -> None:
+        """The log reader has seen the last line; the pipes are closed (no ResourceWarning per worker)."""
         self._reader.join(5)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None and not self._reader.is_alive():
+                pipe.close()
 
     def output(self) -> str:
         return "\n".join(self.lines[-40:])

@@ -4,7 +4,11 @@ Sync and write-back: the simulated Strava holds the API request numbered k (draw
 first or not) unanswered, the daemon is killed while it waits, and a new daemon (another pid, same host) must
 recognise the dead worker's leases and finish at once: every eligible run noted exactly once, the athlete's text
 byte-exact, SQLite intact, no request over the limits. Import: `syncd import` killed after a random delay, then
-run again: the same activities and annotations as an uninterrupted import.
+run again: the same activities and annotations as an uninterrupted import. Digests: `syncd digest --send` killed
+while a real SMTP server (aiosmtpd) holds the k-th message, before it is accepted (RCPT) or after (QUIT, the 250
+for DATA already given), then run again: every digest delivered, none lost; exactly once, except the one accepted
+just before the kill, which arrives twice with the same Message-ID (the documented at-least-once point,
+docs/digest.md).
 
 `SYNCD_CRASH_SEEDS=100 pytest -m crash` runs more seeds (bench/RESULTS.md).
 """
@@ -32,6 +36,8 @@ from syncd.testing.seed import seed_synthetic
 from syncd.testing.strava_server import StravaSimulator, platform_normalise
 from tests.e2e.conftest import SYNCD
 from tests.e2e.daemon_proc import DaemonProcess, strava_env, wait_for
+from tests.integration.digest_smtp import HoldingSink, smtp_server
+from tests.integration.test_digest_send import add_week
 
 pytestmark = [pytest.mark.crash, pytest.mark.slow]
 SEEDS = int(os.environ.get("SYNCD_CRASH_SEEDS", "20"))
@@ -180,3 +186,78 @@ def test_sigkill_during_import_then_import_again(
     assert again.returncode == 0, err[-2000:]
     _integrity(state)
     assert _snapshot(state) == reference_import
+
+
+DIGEST_WEEK = "2026-W47"  # add_week's runs: 16-22 Nov 2026
+DIGEST_ATHLETES = 4
+
+
+def _digest_send(state: Path, port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+    mail = {
+        "SYNCD_STATE_DIR": str(state),
+        "SYNCD_EMAIL_HOST": "127.0.0.1",
+        "SYNCD_EMAIL_PORT": str(port),
+        "SYNCD_EMAIL_SECURITY": "none",
+        "SYNCD_EMAIL_SENDER": "syncd <syncd@example.org>",
+    }
+    return subprocess.Popen(
+        [str(SYNCD), "digest", "--send", "--week", DIGEST_WEEK],
+        env={**env, **mail},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("seed", range(max(4, SEEDS // 4)))
+def test_sigkill_during_digest_send_then_send_again(seed: int, syncd_env: dict[str, str], tmp_path: Path) -> None:
+    rng = random.Random(seed)
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    with Store.open(
+        f"sqlite:///{state / 'syncd.sqlite3'}", secret_box=SecretBox(load_or_create_key(state, None))
+    ) as store:
+        for index in range(DIGEST_ATHLETES):
+            add_week(store, f"club{index}", email=f"runner{index}@example.org", opt_in=True)
+    # seed 0 and 1 pin both phases; the rest draw them
+    phase = ("rcpt", "quit")[seed] if seed < 2 else rng.choice(["rcpt", "quit"])
+    sink = HoldingSink(hold_at=rng.randint(1, DIGEST_ATHLETES), phase=phase)
+    with smtp_server(sink=sink) as server:
+        victim = _digest_send(state, server.port, syncd_env)
+        try:
+            wait_for(sink.held.is_set, 60, f"the SMTP server to hold message {sink.hold_at} at {phase}")
+            victim.send_signal(signal.SIGKILL)
+            victim.communicate(timeout=30)
+        finally:
+            if victim.poll() is None:
+                victim.kill()
+                victim.communicate(timeout=30)
+        sink.release.set()
+        _integrity(state)
+        accepted_before = [r.message()["Message-ID"] for r in sink.received]
+
+        again = _digest_send(state, server.port, syncd_env)
+        out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err[-2000:]
+    ids = [r.message()["Message-ID"] for r in sink.received]
+    per_athlete = {f"runner{i}@example.org": 0 for i in range(DIGEST_ATHLETES)}
+    for received in sink.received:
+        for rcpt in received.rcpt_tos:
+            per_athlete[rcpt] += 1
+    print(
+        f"\nseed {seed}: killed holding message {sink.hold_at} at {phase}; {len(accepted_before)} accepted before the "
+        f"kill; after the restart {sorted(per_athlete.values())} copies per athlete; restart said {out.strip()!r}"
+    )
+    assert all(count >= 1 for count in per_athlete.values()), per_athlete  # no digest lost
+    if phase == "rcpt":  # killed before the server accepted it: each digest exactly once
+        assert sorted(per_athlete.values()) == [1] * DIGEST_ATHLETES, per_athlete
+        assert len(set(ids)) == len(ids) == DIGEST_ATHLETES
+    else:  # accepted, then killed before marking it sent: that one (only) arrives twice, with the same Message-ID
+        assert sorted(per_athlete.values()) == [1] * (DIGEST_ATHLETES - 1) + [2], per_athlete
+        assert len(ids) == DIGEST_ATHLETES + 1 and len(set(ids)) == DIGEST_ATHLETES
+        assert ids.count(accepted_before[-1]) == 2
+    assert f"{DIGEST_ATHLETES - sink.hold_at + 1} sent" in out  # the restart sent what was left, not all again
+    with Store.open(f"sqlite:///{state / 'syncd.sqlite3'}") as store:
+        assert store.digest_log.sent_count() == DIGEST_ATHLETES
+    _integrity(state)

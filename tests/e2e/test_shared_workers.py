@@ -27,7 +27,8 @@ from tests.e2e.daemon_proc import DaemonProcess, strava_env, wait_for
 from tests.pg import fresh_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-# 60 fits CI (~2 min on a loaded 2-core machine); the 200: SYNCD_SHARED_ATHLETES=200 (see the report).
+# 60 fits CI (~2 min on a loaded 2-core machine); the 200: SYNCD_SHARED_ATHLETES=200 (green, 25-30 s on
+# this machine; bench/RESULTS.md).
 ATHLETES = int(os.environ.get("SYNCD_SHARED_ATHLETES", "60"))
 
 

@@ -6,10 +6,12 @@ so clients verify it for real against that CA instead of switching verification 
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,6 +55,44 @@ class Sink:
         return "250 Message accepted"
 
 
+@dataclass
+class HoldingSink(Sink):
+    """A Sink that holds the `hold_at`-th message (1-based, counted at MAIL FROM) unanswered for the crash suite.
+
+    `phase` "rcpt": held at RCPT, before the message is sent (never accepted). "quit": held at QUIT, after DATA
+    was answered 250 (accepted and kept) while the client waits to hang up, before it can record the send. `held` is
+    set when the hold begins; the test kills the client, then sets `release`.
+    """
+
+    hold_at: int | None = None
+    phase: str = "rcpt"
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    transactions: int = 0
+
+    async def _hold(self, phase: str) -> None:
+        if self.phase == phase and self.transactions == self.hold_at:
+            self.held.set()
+            for _ in range(1200):  # at most a minute: the event loop keeps serving other connections meanwhile
+                if self.release.is_set():
+                    return
+                await asyncio.sleep(0.05)
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any) -> str:
+        self.transactions += 1
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
+        await self._hold("rcpt")
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        await self._hold("quit")
+        return "221 Bye"
+
+
 def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
         USER.encode(),
@@ -82,9 +122,9 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(*, security: str = "none", auth: bool = False) -> Iterator[SmtpServer]:
+def smtp_server(*, security: str = "none", auth: bool = False, sink: Sink | None = None) -> Iterator[SmtpServer]:
     """Start aiosmtpd on 127.0.0.1 with `security` starttls | tls | none, requiring AUTH when `auth`."""
-    sink = Sink()
+    sink = sink if sink is not None else Sink()
     ca = trustme.CA() if security != "none" else None
     kwargs: dict[str, Any] = {}
     if ca is not None:

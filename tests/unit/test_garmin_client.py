@@ -13,6 +13,7 @@ from syncd.adapters.garmin.client import (
     DEFAULT_API_URL,
     TOKEN_PATH,
     ClientLayoutError,
+    cap_timeout,
     client_hosts,
     make_garmin,
     route_client,
@@ -56,3 +57,20 @@ def test_token_store_json_is_what_garminconnect_loads() -> None:
     garmin = Garmin()
     garmin.client.loads(tokens_json({"di_token": "a.b.c", "di_refresh_token": "r", "di_client_id": "c", "x": 1}))
     assert garmin.client.di_token == "a.b.c" and garmin.client.di_refresh_token == "r"
+
+
+def test_the_timeout_caps_every_api_request() -> None:
+    garmin = make_garmin("http://127.0.0.1:9", timeout_s=0.5)
+    seen: list[object] = []
+
+    class Recorder:
+        def request(self, method: str, url: str, **kwargs: object) -> None:
+            seen.append(kwargs.get("timeout"))
+
+    session = garmin.client._api_session
+    session.request = Recorder().request  # the cap wraps whatever the session sends with
+    cap_timeout(garmin, 0.5)
+    session.request("GET", "http://127.0.0.1:9/x", timeout=15)  # garminconnect always asks for 15 s
+    session.request("GET", "http://127.0.0.1:9/x")
+    session.request("GET", "http://127.0.0.1:9/x", timeout=0.1)
+    assert seen == [0.5, 0.5, 0.1]

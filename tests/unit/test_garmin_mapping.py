@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -221,6 +222,18 @@ def _http_error(status: int) -> GarminConnectConnectionError:
     return GarminConnectConnectionError(f"API Error {status} - nope")
 
 
+def _wrapped_not_json() -> GarminConnectConnectionError:
+    """What garminconnect raises for a 200 whose body is not JSON: its ConnectionError around the decode error."""
+    try:
+        try:
+            json.loads("<html>")
+        except ValueError as exc:
+            raise GarminConnectConnectionError(f"Connection error: {exc}") from exc
+    except GarminConnectConnectionError as wrapped:
+        return wrapped
+    raise AssertionError("unreachable")
+
+
 @pytest.mark.parametrize(
     ("exc", "kind"),
     [
@@ -232,6 +245,15 @@ def _http_error(status: int) -> GarminConnectConnectionError:
         (_http_error(503), GarminTransientError),
         (_http_error(400), GarminBadResponseError),
         (GarminConnectConnectionError("Connection error: reset"), GarminTransientError),
+        # errno 104 is not an HTTP status: a reset is transient, not "answered 104"
+        (
+            GarminConnectConnectionError(
+                "Connection error: ('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))"
+            ),
+            GarminTransientError,
+        ),
+        (GarminConnectConnectionError("Activity client error (404): API Error 404"), GarminGoneError),
+        (_wrapped_not_json(), GarminBadResponseError),  # an HTML page on a 200: a bad answer, not a network fault
         (ValueError("activity_id must be an integer"), GarminBadResponseError),
     ],
 )

@@ -43,6 +43,7 @@ class GarminEndpoint:
     retry_attempts: int = 3
     retry_min_wait: float = 1.0
     retry_max_wait: float = 10.0
+    timeout_s: float = 15.0  # per HTTP request
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class GarminApi:
             retry_attempts=endpoint.retry_attempts,
             retry_min_wait=endpoint.retry_min_wait,
             retry_max_wait=endpoint.retry_max_wait,
+            timeout_s=endpoint.timeout_s,
         )
         api = cls(garmin, endpoint, tokens=clean, on_tokens=on_tokens, clock=clock)
         api._call("login", lambda: garmin.login(tokenstore=tokens_json(clean)))

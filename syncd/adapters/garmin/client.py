@@ -55,16 +55,36 @@ def route_client(garmin: Garmin, api_url: str) -> None:
     garmin.client._di_token_url = base + TOKEN_PATH
 
 
+def cap_timeout(garmin: Garmin, timeout_s: float) -> None:
+    """Wait at most `timeout_s` for each API answer (garminconnect's own default is 15 s and cannot be set)."""
+    session = getattr(garmin.client, "_api_session", None)
+    if session is None or not callable(getattr(session, "request", None)):
+        raise ClientLayoutError(
+            "the installed garminconnect no longer sends API calls through Client._api_session; syncd cannot set "
+            "[garmin] timeout_s - pin garminconnect to a version syncd was tested with"
+        )
+    send = session.request
+
+    def request(method: str, url: str, **kwargs: Any) -> Any:
+        asked = kwargs.get("timeout")
+        kwargs["timeout"] = min(float(asked), timeout_s) if isinstance(asked, int | float) else timeout_s
+        return send(method, url, **kwargs)
+
+    session.request = request
+
+
 def make_garmin(
     api_url: str = DEFAULT_API_URL,
     *,
     retry_attempts: int = 3,
     retry_min_wait: float = 1.0,
     retry_max_wait: float = 10.0,
+    timeout_s: float = 15.0,
 ) -> Garmin:
     """A credential-less client (5xx and network errors retried by garminconnect itself) routed to `api_url`."""
     garmin = Garmin(retry_attempts=retry_attempts, retry_min_wait=retry_min_wait, retry_max_wait=retry_max_wait)
     route_client(garmin, api_url)
+    cap_timeout(garmin, timeout_s)
     return garmin
 
 

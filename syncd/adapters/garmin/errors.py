@@ -9,6 +9,7 @@ password on a schedule.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 
@@ -29,7 +30,9 @@ from syncd.adapters.platform_errors import (
     PlatformUnauthorizedError,
 )
 
-_STATUS = re.compile(r"(?:API Error|error|HTTP)\s*\(?(\d{3})\b", re.IGNORECASE)
+# garminconnect's own wording: "API Error 503 - …" and "… client error (404): …". Nothing looser: a reset reads
+# "ConnectionResetError(104, …)", which is an errno, not an HTTP status.
+_STATUS = re.compile(r"(?:\bAPI Error\s*|\bclient error\s*\()([1-5]\d\d)\b", re.IGNORECASE)
 RELINK_MESSAGE = (
     "Garmin Connect refused the stored tokens (expired or revoked); run `syncd link garmin` again for this athlete "
     "(syncd never logs in with a password on its own: Garmin blocks accounts that log in repeatedly)"
@@ -70,6 +73,43 @@ def status_of(exc: BaseException) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _not_json(exc: BaseException) -> bool:
+    """Whether a body that was not JSON (an HTML error page, garbage) is behind `exc` (garminconnect wraps it)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, json.JSONDecodeError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _connection_error(exc: BaseException, what: str, limited: str, resume: datetime) -> GarminError:
+    """garminconnect's catch-all error, sorted by the HTTP status it carries (or the cause behind it)."""
+    status = status_of(exc)
+    if status == 429:
+        return GarminRateLimitedError(limited, resume)
+    if status == 401:
+        return GarminUnauthorizedError(f"{what}: 401 Unauthorized; {RELINK_MESSAGE}")
+    if status == 404:
+        return GarminGoneError(f"{what}: 404 not found on Garmin Connect (deleted or not visible)")
+    if status is not None and status >= 500:
+        return GarminTransientError(f"{what}: Garmin Connect server error {status}; will try again later")
+    if status == 403:
+        return GarminBadResponseError(
+            f"{what}: 403 Forbidden from Garmin Connect (the activity is not this account's, or Garmin is "
+            "blocking this network); check the account in Garmin Connect"
+        )
+    if status is not None:
+        return GarminBadResponseError(f"{what}: Garmin Connect answered {status}; this request is skipped")
+    if _not_json(exc):
+        return GarminBadResponseError(
+            f"{what}: Garmin Connect's answer was not JSON (an error page from a proxy, or a broken answer)"
+        )
+    return GarminTransientError(f"{what}: connection to Garmin Connect failed; check the network or api_url")
+
+
 def classify(exc: BaseException, what: str, *, now: datetime, backoff: timedelta) -> GarminError:
     """Turn a garminconnect/requests exception into one of ours; `what` names the call for the message."""
     if isinstance(exc, GarminError):
@@ -87,23 +127,7 @@ def classify(exc: BaseException, what: str, *, now: datetime, backoff: timedelta
     if isinstance(exc, GarminConnectNotFoundError):
         return GarminGoneError(f"{what}: 404 not found on Garmin Connect (deleted or not visible to this account)")
     if isinstance(exc, GarminConnectConnectionError):
-        status = status_of(exc)
-        if status == 429:
-            return GarminRateLimitedError(limited, resume)
-        if status == 401:
-            return GarminUnauthorizedError(f"{what}: 401 Unauthorized; {RELINK_MESSAGE}")
-        if status == 404:
-            return GarminGoneError(f"{what}: 404 not found on Garmin Connect (deleted or not visible)")
-        if status is not None and status >= 500:
-            return GarminTransientError(f"{what}: Garmin Connect server error {status}; will try again later")
-        if status == 403:
-            return GarminBadResponseError(
-                f"{what}: 403 Forbidden from Garmin Connect (the activity is not this account's, or Garmin is "
-                "blocking this network); check the account in Garmin Connect"
-            )
-        if status is not None:
-            return GarminBadResponseError(f"{what}: Garmin Connect answered {status}; this request is skipped")
-        return GarminTransientError(f"{what}: connection to Garmin Connect failed; check the network or api_url")
+        return _connection_error(exc, what, limited, resume)
     if isinstance(exc, (requests.Timeout, TimeoutError)):
         return GarminTransientError(f"{what}: Garmin Connect did not answer in time; will try again later")
     if isinstance(exc, (requests.ConnectionError, ConnectionError)):

@@ -61,6 +61,9 @@ def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
             print(f"wrote {args.preview}: {digest.subject}")
         if not args.send:
             return EXIT_OK
+        from syncd.entrypoints.daemon import take_over_dead
+
+        take_over_dead(store)  # a syncd killed on this host mid-send: its digest claims are free now, not in 10 min
         report = send_due_digests(
             store, settings, now, mailer=mailer, athlete_key=args.athlete, week=args.week, retry_now=True
         )
