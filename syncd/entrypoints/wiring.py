@@ -11,12 +11,12 @@ from syncd.adapters.db.repository import Store
 from syncd.config import ConfigError, Settings
 from syncd.logging import register_secret
 from syncd.ports import SurfaceMap
-from syncd.services.annotating import AnnotationPolicy
 
 if TYPE_CHECKING:
     from syncd.adapters.folder import FolderService
     from syncd.adapters.garmin.api import GarminEndpoint
     from syncd.adapters.strava.api import Endpoint
+    from syncd.services.annotating import AnnotationPolicy
     from syncd.services.garmin_sync import GarminService
     from syncd.services.platforms import Platform
     from syncd.services.strava_sync import StravaService
@@ -83,6 +83,8 @@ def open_store(settings: Settings) -> Store:
 
 def annotation_policy(settings: Settings) -> AnnotationPolicy:
     from datetime import timedelta
+
+    from syncd.services.annotating import AnnotationPolicy  # the rules (numpy maths) only for commands that annotate
 
     return AnnotationPolicy(
         thresholds=settings.rules,

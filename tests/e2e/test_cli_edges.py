@@ -99,3 +99,23 @@ def test_install_sh_stops_before_anything_when_python_cannot_make_a_venv(tmp_pat
     assert result.returncode == 2, result.stderr
     assert "apt-get install python3-venv" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not prefix.exists()
+
+
+def test_sync_once_with_nothing_linked_loads_no_platform_client_or_rule(syncd_env: dict[str, str]) -> None:
+    """A timer running `syncd sync --once` on a machine with nothing linked must stay cheap (issue 16)."""
+    probe = (
+        "import sys\n"
+        "from syncd.entrypoints.cli import main\n"
+        "code = main(['sync', '--once'])\n"
+        "heavy = sorted(m for m in ('stravalib', 'garminconnect', 'apscheduler', 'syncd.entrypoints.daemon',"
+        " 'syncd.domain.rules', 'syncd.services.annotating') if m in sys.modules)\n"
+        "print('heavy:', ','.join(heavy))\n"
+        "sys.exit(code)\n"
+    )
+    env = {**syncd_env, "SYNCD_STRAVA_CLIENT_ID": "123", "SYNCD_STRAVA_CLIENT_SECRET": "test-secret"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], check=False, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no linked account; link one with `syncd link strava`" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "heavy:"

@@ -40,14 +40,20 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.daemon import take_over_dead
-    from syncd.entrypoints.wiring import folder_service, garmin_service, open_store, strava_service
+    from syncd.entrypoints.wiring import open_store
 
     assert settings is not None
     worker = f"{socket.gethostname()}:{os.getpid()}"
     store = open_store(settings)
     try:
         accounts = store.list_accounts()
+        if not accounts and settings.folder.path is None:
+            # nothing to sync: a timer or cron job running this must not pay for the platform clients' imports
+            print("no linked account; link one with `syncd link strava` (or `syncd link garmin`)")
+            return 0
+        from syncd.entrypoints.daemon import take_over_dead
+        from syncd.entrypoints.wiring import folder_service, garmin_service, strava_service
+
         providers = {a.provider for a in accounts}
         strava_configured = bool(settings.strava.client_id) or "strava" in providers
         # Strava as before (its config is required unless only Garmin or a folder is used); Garmin when linked.
@@ -55,8 +61,6 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
         strava = strava_service(settings, store) if strava_configured or not others else None
         garmin = garmin_service(settings, store) if "garmin" in providers else None
         folder = folder_service(settings, store) if settings.folder.path is not None else None
-        if not accounts and folder is None:
-            print("no linked account; link one with `syncd link strava` (or `syncd link garmin`)")
         first = True
         while True:
             code = 0
