@@ -78,8 +78,8 @@ class FetchedActivity:
 class Source(Protocol):
     """One account's activities on one source (Strava, Garmin Connect, a watched folder), for the sync pipeline.
 
-    Errors: `syncd.adapters.platform_errors.PlatformError` (what to do is in its attributes) and
-    `syncd.adapters.payload.PayloadError` (a payload of the wrong shape); nothing else is expected.
+    Errors: `syncd.platform_errors.PlatformError` (what to do is in its attributes) and
+    `syncd.errors.PayloadError` (a payload of the wrong shape); nothing else is expected.
     """
 
     @property

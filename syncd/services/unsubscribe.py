@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AthleteRecord
     from syncd.adapters.db.repository import Store
+    from syncd.records import AthleteRecord
 
 PURPOSE = "unsubscribe"
 PATH = "/unsubscribe"
