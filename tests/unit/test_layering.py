@@ -103,9 +103,7 @@ KNOWN_ADAPTER_IMPORTS: dict[str, set[str]] = {
     "importing": {"syncd.adapters.db.repository", "syncd.adapters.files"},
     "pain_diary": {"syncd.adapters.db.pain_repository", "syncd.adapters.db.repository"},
     "platforms": {"syncd.adapters.db.repository"},
-    "poll_planning": {"syncd.adapters.db.repository"},
     "status": {"syncd.adapters.db.engine", "syncd.adapters.db.repository"},
-    "strava_status": {"syncd.adapters.db.repository"},
     "strava_sync": {
         "syncd.adapters.clock",
         "syncd.adapters.db.repository",
@@ -115,7 +113,6 @@ KNOWN_ADAPTER_IMPORTS: dict[str, set[str]] = {
         "syncd.adapters.strava.source",
         "syncd.adapters.strava.writer",
     },
-    "unsubscribe": {"syncd.adapters.db.repository"},
 }
 
 
