@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, FloatArray, Gear, Streams
+from syncd.domain.rate_budget import BudgetState
 from syncd.domain.surface import SurfaceBreakdown
 from syncd.records import (
     AccountRecord,
@@ -78,8 +79,8 @@ class FetchedActivity:
 class Source(Protocol):
     """One account's activities on one source (Strava, Garmin Connect, a watched folder), for the sync pipeline.
 
-    Errors: `syncd.adapters.platform_errors.PlatformError` (what to do is in its attributes) and
-    `syncd.adapters.payload.PayloadError` (a payload of the wrong shape); nothing else is expected.
+    Errors: `syncd.platform_errors.PlatformError` (what to do is in its attributes) and
+    `syncd.errors.PayloadError` (a payload of the wrong shape); nothing else is expected.
     """
 
     @property
@@ -268,3 +269,44 @@ class SyncStore(AnnotationStore, TwinRepository, Protocol):
 
 class AccountSyncStore(SyncStore, AccountRepository, Protocol):
     """What a pass over due accounts needs: the pipeline's store and the accounts' schedule."""
+
+
+class AppearanceReads(Protocol):
+    """When the athlete's activities appeared (adaptive polling learns the hours from them)."""
+
+    def recent_appearances(self, athlete_id: int, since: datetime) -> list[tuple[datetime, float, int]]:
+        """(start_utc, elapsed seconds, utc offset) of the athlete's activities since `since`."""
+        ...
+
+
+class PollPlanningStore(AthleteRepository, Protocol):
+    """What learning an athlete's poll schedule needs: their time zone and when their activities appeared."""
+
+    @property
+    def activity_reads(self) -> AppearanceReads: ...
+
+
+class RateBudgetReading(Protocol):
+    def state(self, now: datetime) -> BudgetState:
+        """The shared budget's counters as of `now` (windows rolled over)."""
+        ...
+
+
+class StravaStatusStore(PollPlanningStore, Protocol):
+    """What the Strava status summary reads: the linked accounts, the shared rate budget, the poll schedules."""
+
+    def list_accounts(self) -> list[AccountRecord]: ...
+
+    def rate_budget(self, key: str) -> RateBudgetReading: ...
+
+
+class UnsubscribeStore(Protocol):
+    """What one-click digest unsubscribe needs: a derived signing key and the athletes' digest setting."""
+
+    def signing_key(self, purpose: str) -> bytes:
+        """A key derived from the encryption key (StoreError when the store was opened without it)."""
+        ...
+
+    def list_athletes(self) -> list[AthleteRecord]: ...
+
+    def set_athlete_settings(self, athlete_id: int, **changes: Any) -> None: ...

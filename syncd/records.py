@@ -3,10 +3,12 @@ in one. Defined here, outside the database adapter, so services and in-memory fa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from syncd.domain.flags import Flag
+from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity
 
 
@@ -117,3 +119,100 @@ class DigestState:
     attempts: int
     retry_at: datetime | None
     last_error: str | None
+
+
+# ---- the web feed's reads (adapters/db/feed_queries.py) ----
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFilter:
+    """What to show; None means "any". `week` is an ISO week ("2026-W47") of the athlete's local calendar."""
+
+    athlete_id: int | None = None
+    flag: str | None = None
+    sport: str | None = None
+    week: date | None = None  # the Monday of the week
+    annotated_only: bool = False
+    unannotated_only: bool = False  # activities the rules have not run on (every non-run, new runs)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteBack:
+    provider: str
+    status: str
+    attempts: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    """One activity as the feed shows it (no streams, no raw JSON: those stay behind the activity page)."""
+
+    id: int
+    athlete_id: int
+    athlete_name: str
+    athlete_units: str
+    source: str
+    external_id: str
+    name: str
+    sport: str
+    start_utc: datetime
+    start_local: datetime
+    distance_m: float | None
+    elapsed_s: float | None
+    moving_s: float | None
+    elevation_gain_m: float | None
+    elevation_loss_m: float | None
+    gear_id: str | None
+    description: str | None
+    private: bool
+    flags: tuple[Flag, ...] | None  # None: not annotated yet
+    note: str | None
+    rules_version: str | None
+    annotated_at: datetime | None
+    writebacks: tuple[WriteBack, ...] = field(default_factory=tuple)
+
+    @property
+    def duration_s(self) -> float | None:
+        return self.moving_s if self.moving_s is not None else self.elapsed_s
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    rows: list[FeedRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+# ---- batch annotation (adapters/db/annotation_queries.py, annotation_writes.py) ----
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedActivity:
+    id: int
+    athlete_id: int
+    logical_group: str | None
+    activity: Activity
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One history entry with what deciding "is it the activity itself or its twin?" needs."""
+
+    activity_id: int
+    logical_group: str | None
+    entry: HistoryEntry
+
+
+@dataclass(frozen=True, slots=True)
+class NewAnnotation:
+    activity_id: int
+    rules_version: str
+    flags: Sequence[Flag]
+    note: str | None
+    write_back_to: Sequence[str] = ()  # platforms to queue the note for when this annotation is written

@@ -6,9 +6,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from syncd.errors import PayloadError
 
-class PayloadError(ValueError):
-    """A platform payload without a field we need, or with a value of the wrong type."""
+__all__ = ["PayloadError", "number", "summary_changed"]
 
 
 def number(payload: Mapping[str, Any], key: str) -> float | None:

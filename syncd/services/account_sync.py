@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
-from syncd.adapters.platform_errors import PlatformError
 from syncd.domain.rate_budget import PollPlan
+from syncd.platform_errors import PlatformError
 from syncd.ports import Clock, DescriptionWriter, Source
 from syncd.services.accounts import mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy

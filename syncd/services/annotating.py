@@ -28,9 +28,9 @@ from syncd.ports import SurfaceMap
 from syncd.services.pain_diary import apply_stored_tag, has_diary, mode_for
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.annotation_queries import LoadedActivity
     from syncd.adapters.db.repository import Store
     from syncd.ports import AnnotationStore, AthleteRepository
+    from syncd.records import LoadedActivity
 
 
 Units = Literal["metric", "imperial"]
@@ -213,8 +213,8 @@ def annotate_batch(
     athlete's history as one ordered list, from which every activity's history is cut at its start (the same
     window and twin rules as `Store.history`; no look-ahead). `on_error` receives a failing activity and the batch
     goes on; without it the error propagates. Outcomes come in the order of `activity_ids` (failed ones left out)."""
-    from syncd.adapters.db.annotation_writes import NewAnnotation
-    from syncd.adapters.db.errors import NotFoundError
+    from syncd.errors import NotFoundError
+    from syncd.records import NewAnnotation
 
     outcomes: list[StoredOutcome] = []
     batch = _Batch(store, policy, now, write_back_providers, backfill_since)

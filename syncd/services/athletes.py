@@ -21,8 +21,8 @@ from syncd.config import Settings
 from syncd.domain.units import METRES_PER_MILE, format_distance
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AthleteRecord
     from syncd.adapters.db.repository import Store
+    from syncd.records import AthleteRecord
 
 LOCAL_ATHLETE = "local"
 WRITE_BACK_MODES = ("all", "private", "off")

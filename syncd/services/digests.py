@@ -246,7 +246,7 @@ def message_for(
 
 
 def _unsubscribe_link(store: Store | None, settings: Settings, athlete: AthleteRecord) -> str | None:
-    from syncd.adapters.db import StoreError
+    from syncd.errors import StoreError
     from syncd.services.unsubscribe import unsubscribe_url
 
     if store is None:

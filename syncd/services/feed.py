@@ -17,11 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from syncd.adapters.db.feed_queries import (
-    FeedFilter,
-    FeedPage,
-    FeedRow,
-)
 from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.history import HistoryEntry
@@ -31,6 +26,11 @@ from syncd.domain.notes import FORMATTERS, TITLES
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import Units, format_distance, format_duration
 from syncd.logging import redact_text
+from syncd.records import (
+    FeedFilter,
+    FeedPage,
+    FeedRow,
+)
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store

@@ -30,9 +30,9 @@ from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAn
 from syncd.domain.pain_tags import read_pain_tag
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AthleteRecord, StoredActivity
     from syncd.adapters.db.repository import Store
     from syncd.ports import DescriptionWriter
+    from syncd.records import AthleteRecord, StoredActivity
 
 log = structlog.stdlib.get_logger("syncd.pain")
 

@@ -10,7 +10,7 @@ from syncd.domain.poll_schedule import MAX_DAILY_READS, Appearance, PollSchedule
 from syncd.domain.rate_budget import PollPlan
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import PollPlanningStore
 
 LEARN_FROM = timedelta(days=90)  # recent habits: a new job or season changes them
 
@@ -23,7 +23,7 @@ def reads_allowed(plan: PollPlan | None) -> int:
 
 
 def athlete_schedule(
-    store: Store, athlete_id: int, *, now: datetime, webhook: bool, plan: PollPlan | None = None
+    store: PollPlanningStore, athlete_id: int, *, now: datetime, webhook: bool, plan: PollPlan | None = None
 ) -> PollSchedule:
     """The schedule learned from the athlete's last 90 days, in their time zone (else their latest activity's)."""
 

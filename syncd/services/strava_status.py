@@ -10,10 +10,10 @@ from syncd.domain.rate_budget import plan_polling
 from syncd.services.poll_planning import athlete_schedule
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import StravaStatusStore
 
 
-def strava_summary(store: Store, settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+def strava_summary(store: StravaStatusStore, settings: Settings, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     strava = settings.strava
     linked = [a for a in store.list_accounts() if a.provider == "strava"]

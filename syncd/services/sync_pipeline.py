@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from syncd.adapters.payload import PayloadError
-from syncd.adapters.platform_errors import PlatformError
 from syncd.domain.model import Activity
+from syncd.errors import PayloadError
+from syncd.platform_errors import PlatformError
 from syncd.ports import Source, SourceSummary
 from syncd.services.annotating import AnnotationPolicy, annotate_stored, policy_for_athlete
 from syncd.services.identity import imported_streams, link_all, may_have_twins, retire_imported_twin

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.records import AthleteRecord
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import UnsubscribeStore
+    from syncd.records import AthleteRecord
 
 PURPOSE = "unsubscribe"
 PATH = "/unsubscribe"
@@ -45,12 +45,12 @@ def check_token(secret: bytes, token: str) -> str | None:
     return athlete_key if hmac.compare_digest(make_token(secret, athlete_key), f"{encoded}.{mac}") else None
 
 
-def unsubscribe_url(store: Store, base_url: str, athlete: AthleteRecord) -> str:
+def unsubscribe_url(store: UnsubscribeStore, base_url: str, athlete: AthleteRecord) -> str:
     token = make_token(store.signing_key(PURPOSE), athlete.key)
     return f"{base_url.rstrip('/')}{PATH}?t={quote(token, safe='.')}"
 
 
-def unsubscribe(store: Store, token: str, now: datetime | None = None) -> AthleteRecord | None:
+def unsubscribe(store: UnsubscribeStore, token: str, now: datetime | None = None) -> AthleteRecord | None:
     """Turn the token's athlete's digest off (idempotent); None when the token is not valid for this install."""
     athlete_key = check_token(store.signing_key(PURPOSE), token)
     if athlete_key is None:

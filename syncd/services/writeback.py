@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Literal
 
 import structlog
 
-from syncd.adapters.platform_errors import PlatformGoneError, PlatformRateLimitedError, PlatformUnauthorizedError
 from syncd.domain.description import merge_description
+from syncd.platform_errors import PlatformGoneError, PlatformRateLimitedError, PlatformUnauthorizedError
 from syncd.ports import DescriptionWriter
 from syncd.services.pain_diary import remote_description_read
 

@@ -11,12 +11,13 @@ from alembic import command
 from alembic.config import Config
 
 from syncd.adapters.db import Store
-from syncd.adapters.db.annotation_writes import NewAnnotation, save_annotations
+from syncd.adapters.db.annotation_writes import save_annotations
 from syncd.adapters.db.engine import MIGRATIONS_DIR, create_store_engine
-from syncd.adapters.db.feed_queries import FeedFilter, feed_page
+from syncd.adapters.db.feed_queries import feed_page
 from syncd.adapters.db.models import ActivityFlagRow
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Source, Sport
+from syncd.records import FeedFilter, NewAnnotation
 
 DOWNHILL = Flag(FlagCode.DOWNHILL, Severity.HIGH, Confidence.HIGH, {"total_descent_m": 200.0})
 SPEED = Flag(FlagCode.SPEED_WORK, Severity.CAUTION, Confidence.MEDIUM, {"reps": 6})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,7 @@ def test_parse_bytes_refuses_with_its_own_error_only(data: bytes, name: str) -> 
         assert "\n" not in str(exc)
 
 
+@pytest.mark.hypothesis_heavy  # seconds each (150 parses): the full suite runs it, the quick unit run does not
 @FAST
 @given(st.lists(st.tuples(st.text(max_size=12), st.text(max_size=12), st.text(max_size=30)), max_size=6))
 def test_gpx_trackpoints_with_any_attribute_text(points: list[tuple[str, str, str]]) -> None:
@@ -48,6 +50,7 @@ def test_gpx_trackpoints_with_any_attribute_text(points: list[tuple[str, str, st
     json.dumps(parsed.raw, allow_nan=False)  # what is stored is finite
 
 
+@pytest.mark.hypothesis_heavy  # seconds each (150 parses): the full suite runs it, the quick unit run does not
 @FAST
 @given(st.integers(min_value=0, max_value=len(FIT) - 1), st.integers(min_value=0, max_value=7))
 def test_fit_with_any_one_bit_flipped(position: int, bit: int) -> None:

@@ -186,6 +186,16 @@ def test_activities_missing_from_a_complete_listing_are_marked_deleted() -> None
     assert report.deleted == 1 and [s.activity.external_id for s in store.iter_activities()] == ["2"]
 
 
+def test_a_source_whose_listing_is_not_authoritative_never_deletes() -> None:
+    """A folder whose sync app rotates old files (`deletes_missing` False): a missing file is not a deleted run."""
+    source, store = _source(30, 4), MemoryStore()
+    sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    source.deletes_missing = False
+    del source.activities["1"]
+    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    assert report.deleted == 0 and [s.activity.external_id for s in store.iter_activities()] == ["1", "2"]
+
+
 def test_a_run_recorded_on_two_platforms_is_linked_and_both_twins_annotated() -> None:
     store = MemoryStore()
     garmin = ListSource(source=Source.GARMIN)

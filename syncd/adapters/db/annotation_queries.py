@@ -9,7 +9,6 @@ ids whose latest annotation is missing or carries another rules version (one ind
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -18,8 +17,7 @@ from sqlalchemy import ColumnElement, Engine
 from syncd.adapters.db.codec import decode_streams
 from syncd.adapters.db.mapping import HISTORY_COLUMNS, activity_from_row, history_entry
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
-from syncd.domain.history import HistoryEntry
-from syncd.domain.model import Activity
+from syncd.records import HistoryRow, LoadedActivity
 
 
 def _in_range(athlete_id: int, since: datetime | None) -> list[ColumnElement[bool]]:
@@ -81,23 +79,6 @@ def unqueued_notes(engine: Engine, athlete_id: int, since: datetime) -> list[tup
 # ---- what a batch of annotations reads: activities with streams (no raw JSON) and one history list -------------
 
 _ACTIVITY_COLUMNS = [column for column in ActivityRow.__table__.c if column.name != "raw"]
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedActivity:
-    id: int
-    athlete_id: int
-    logical_group: str | None
-    activity: Activity
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    """One history entry with what deciding "is it the activity itself or its twin?" needs."""
-
-    activity_id: int
-    logical_group: str | None
-    entry: HistoryEntry
 
 
 def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedActivity]:

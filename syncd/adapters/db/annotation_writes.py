@@ -8,7 +8,6 @@ Same rule as `Store.save_annotation`, per activity: a new row only when the resu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,17 +18,7 @@ from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.flag_index import codes_of, replace_current_flags
 from syncd.adapters.db.mapping import flags_to_json, to_json_value
 from syncd.adapters.db.models import ActivityRow, AnnotationRow
-from syncd.domain.flags import Flag
-
-
-@dataclass(frozen=True, slots=True)
-class NewAnnotation:
-    activity_id: int
-    rules_version: str
-    flags: Sequence[Flag]
-    note: str | None
-    write_back_to: Sequence[str] = ()  # platforms to queue the note for when this annotation is written
-
+from syncd.records import NewAnnotation
 
 # (connection, activity id, provider, note) -> outbox id, None when a concurrent writer won the race
 Enqueue = Callable[[Connection, int, str, str], int | None]

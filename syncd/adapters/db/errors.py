@@ -1,11 +1,6 @@
-"""Store errors: each message is one line naming what failed and how to fix it (shown verbatim to the user)."""
+"""Store errors now live in `syncd.errors` (services catch them without the database adapter); this module keeps
+the old import path working."""
 
-from __future__ import annotations
+from syncd.errors import NotFoundError, StoreError
 
-
-class StoreError(Exception):
-    """The database cannot be opened or used as asked."""
-
-
-class NotFoundError(StoreError, LookupError):
-    """A row the caller named by id does not exist (deleted, or an id from another database)."""
+__all__ = ["NotFoundError", "StoreError"]

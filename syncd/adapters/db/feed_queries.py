@@ -12,8 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -22,74 +21,9 @@ from sqlalchemy import ColumnElement, Connection, Engine
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.mapping import flags_from_json
 from syncd.adapters.db.models import ActivityFlagRow, ActivityRow, AnnotationRow, AthleteRow, OutboxRow
-from syncd.domain.flags import Flag
+from syncd.records import FeedFilter, FeedPage, FeedRow, WriteBack
 
 MAX_PER_PAGE = 200
-
-
-@dataclass(frozen=True, slots=True)
-class FeedFilter:
-    """What to show; None means "any". `week` is an ISO week ("2026-W47") of the athlete's local calendar."""
-
-    athlete_id: int | None = None
-    flag: str | None = None
-    sport: str | None = None
-    week: date | None = None  # the Monday of the week
-    annotated_only: bool = False
-    unannotated_only: bool = False  # activities the rules have not run on (every non-run, new runs)
-
-
-@dataclass(frozen=True, slots=True)
-class WriteBack:
-    provider: str
-    status: str
-    attempts: int
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class FeedRow:
-    """One activity as the feed shows it (no streams, no raw JSON: those stay behind the activity page)."""
-
-    id: int
-    athlete_id: int
-    athlete_name: str
-    athlete_units: str
-    source: str
-    external_id: str
-    name: str
-    sport: str
-    start_utc: datetime
-    start_local: datetime
-    distance_m: float | None
-    elapsed_s: float | None
-    moving_s: float | None
-    elevation_gain_m: float | None
-    elevation_loss_m: float | None
-    gear_id: str | None
-    description: str | None
-    private: bool
-    flags: tuple[Flag, ...] | None  # None: not annotated yet
-    note: str | None
-    rules_version: str | None
-    annotated_at: datetime | None
-    writebacks: tuple[WriteBack, ...] = field(default_factory=tuple)
-
-    @property
-    def duration_s(self) -> float | None:
-        return self.moving_s if self.moving_s is not None else self.elapsed_s
-
-
-@dataclass(frozen=True, slots=True)
-class FeedPage:
-    rows: list[FeedRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 _COLUMNS = (

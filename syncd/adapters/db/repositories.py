@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from syncd import records
 from syncd.adapters.db import annotation_queries, annotation_writes, feed_queries, leases, poll_queries, writeback_log
 from syncd.adapters.db.models import AccountRow, ActivityRow, DigestRow, GearRow, MapTileRow, OutboxRow
 from syncd.records import DigestState, PendingItem
@@ -176,12 +177,10 @@ class ActivityReads:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def feed_page(
-        self, feed_filter: feed_queries.FeedFilter, *, page: int = 1, per_page: int = 50
-    ) -> feed_queries.FeedPage:
+    def feed_page(self, feed_filter: records.FeedFilter, *, page: int = 1, per_page: int = 50) -> records.FeedPage:
         return feed_queries.feed_page(self._engine, feed_filter, page=page, per_page=per_page)
 
-    def feed_item(self, activity_id: int) -> feed_queries.FeedRow:
+    def feed_item(self, activity_id: int) -> records.FeedRow:
         return feed_queries.feed_item(self._engine, activity_id)
 
     def sports_in_use(self, athlete_id: int | None = None) -> list[str]:
@@ -248,10 +247,10 @@ class AnnotationBatches:
         self._engine = engine
         self._enqueue = enqueue
 
-    def load(self, ids: Sequence[int]) -> dict[int, annotation_queries.LoadedActivity]:
+    def load(self, ids: Sequence[int]) -> dict[int, records.LoadedActivity]:
         return annotation_queries.load_for_annotation(self._engine, ids)
 
-    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[annotation_queries.HistoryRow]:
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[records.HistoryRow]:
         return annotation_queries.history_rows(self._engine, athlete_id, start, end)
 
     def count_activities(self, athlete_id: int, since: datetime | None = None) -> int:
@@ -263,6 +262,6 @@ class AnnotationBatches:
     def unqueued_notes(self, athlete_id: int, since: datetime) -> list[tuple[int, str]]:
         return annotation_queries.unqueued_notes(self._engine, athlete_id, since)
 
-    def save(self, items: Sequence[annotation_writes.NewAnnotation], *, now: datetime) -> list[bool]:
+    def save(self, items: Sequence[records.NewAnnotation], *, now: datetime) -> list[bool]:
         """Each changed annotation written, its note queued for its `write_back_to` in the same transaction."""
         return annotation_writes.save_annotations(self._engine, items, now=now, enqueue=self._enqueue)

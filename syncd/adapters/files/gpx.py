@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 
 import numpy as np
 
@@ -24,6 +23,8 @@ from . import numeric
 from .errors import FileImportError
 from .parsed import ParsedActivity, external_id, make_streams, utc_from_unix
 from .sports import normalise_sport
+from .xmlsafe import iso_seconds as _time
+from .xmlsafe import local_name as _local
 from .xmlsafe import refuse_dtd
 
 _NAME_WORDS: dict[str, Sport] = {
@@ -195,23 +196,6 @@ def _float(text: str) -> float:
         return math.nan
 
 
-def _time(text: str | None) -> float | None:
-    """ISO 8601 time (naive means UTC, as gpxpy reads it) as Unix seconds; None when missing or unreadable."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
 def _text(element: ET.Element, path: str) -> str:
     found = element.findtext(path)
     return found.strip() if found else ""
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 
 import numpy as np
 
@@ -18,6 +17,8 @@ from . import numeric
 from .errors import FileImportError
 from .parsed import ParsedActivity, external_id, make_streams, utc_from_unix
 from .sports import normalise_sport
+from .xmlsafe import iso_seconds as _time
+from .xmlsafe import local_name as _local
 from .xmlsafe import refuse_dtd
 
 _RE_EXPORT = "export the activity again as TCX or FIT from the device or platform"
@@ -162,10 +163,6 @@ def _trackpoints(activity: ET.Element) -> list[tuple[float, ...]]:
     return rows
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
 def _child(element: ET.Element | None, name: str) -> ET.Element | None:
     if element is None:
         return None
@@ -175,18 +172,6 @@ def _child(element: ET.Element | None, name: str) -> ET.Element | None:
 def _child_text(element: ET.Element | None, name: str) -> str | None:
     child = _child(element, name)
     return None if child is None or child.text is None else child.text.strip()
-
-
-def _time(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
 
 
 def _float(text: str | None) -> float | None:

@@ -529,3 +529,37 @@ def _median(values: Sequence[float | None]) -> float | None:
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
+
+
+# ---- where the fast running was, for the charts (issue 14: the domain owns its maths, web/charts.py draws it) ----
+
+
+def fast_line_mps(flag: Flag, thresholds: Thresholds) -> float | None:
+    """The speed above which the chart calls a stretch fast, from the flag's own evidence: the rule's line over the
+    easy pace when the evidence has one, else near the reps' pace; None when the evidence has neither."""
+    easy = _evidence_number(flag, "easy_pace_s_per_km")
+    if easy is not None:
+        return 1000.0 / easy * (1.0 + thresholds.speed_work_faster_than_easy_pct / 100.0)
+    rep = _evidence_number(flag, "rep_pace_s_per_km")
+    return 0.92 * 1000.0 / rep if rep is not None else None
+
+
+def fast_stretches(streams: Streams, flag: Flag, thresholds: Thresholds) -> list[tuple[float, float]]:
+    """(start, end) in metres of each effort above `fast_line_mps`, found with the rule's own effort finder."""
+    from syncd.domain.streams_math import speed_trace
+
+    fast = fast_line_mps(flag, thresholds)
+    trace = speed_trace(streams) if fast is not None else None
+    if fast is None or trace is None:
+        return []
+    last = len(trace.distance_m) - 1
+    return [
+        (float(trace.distance_m[e.start]), float(trace.distance_m[min(e.end, last)])) for e in find_efforts(trace, fast)
+    ]
+
+
+def _evidence_number(flag: Flag, key: str) -> float | None:
+    value = flag.evidence.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value <= 0:
+        return None
+    return float(value)

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from syncd.adapters.db.errors import NotFoundError
-from syncd.adapters.db.feed_queries import MAX_PER_PAGE, FeedFilter, FeedPage
+from syncd.adapters.db.feed_queries import MAX_PER_PAGE
 from syncd.adapters.db.repository import Store
 from syncd.config import Settings
 from syncd.domain.load import iso_week_label
@@ -35,6 +35,7 @@ from syncd.entrypoints.web.pain import activity_form, pain_page, pain_post
 from syncd.entrypoints.web.params import MAX_DB_ID, MAX_PAGE, ascii_int
 from syncd.entrypoints.web.serialize import activity_json, page_json
 from syncd.logging import get_logger
+from syncd.records import FeedFilter, FeedPage
 from syncd.services.feed import (
     FLAG_TITLES,
     AttentionView,

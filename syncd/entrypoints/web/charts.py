@@ -5,8 +5,8 @@ fast (no figure objects), needs no JavaScript and no tile server, and scales on 
 the SVG is a number we computed or a fixed label, so there is nothing from the user to escape.
 
 A flag's evidence holds totals, not positions, so the stretches come from the streams: the downhill rule exposes
-its own steep stretches (`syncd.domain.rules.downhill.steep_stretches`); the fast reps are found with the same
-helpers the speed-work rule uses (`syncd.domain.streams_math`).
+its own steep stretches (`syncd.domain.rules.downhill.steep_stretches`), the speed-work rule its fast stretches
+(`syncd.domain.rules.speed_work.fast_stretches`); this module only draws them.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import numpy as np
 
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.model import FloatArray, Streams
+from syncd.domain.rules import speed_work
 from syncd.domain.rules.downhill import steep_stretches
-from syncd.domain.streams_math import altitude_profile, distance_of, find_efforts, speed_trace
+from syncd.domain.streams_math import altitude_profile, distance_of, speed_trace
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import METRES_PER_FOOT, METRES_PER_MILE, Units
 
@@ -56,13 +57,8 @@ def flagged_stretches(streams: Streams, flags: tuple[Flag, ...], thresholds: Thr
             result.append(Stretch("downhill", start, end, "steep descent"))
     trace = speed_trace(streams) if (FlagCode.SPEED_WORK in codes or FlagCode.NO_WARMUP in codes) else None
     if trace is not None and (flag := codes.get(FlagCode.SPEED_WORK)) is not None:
-        fast = _fast_speed(flag, thresholds)
-        if fast is not None:
-            for effort in find_efforts(trace, fast):
-                end = min(effort.end, len(trace.distance_m) - 1)
-                result.append(
-                    Stretch("speed_work", float(trace.distance_m[effort.start]), float(trace.distance_m[end]), "fast")
-                )
+        for start, end in speed_work.fast_stretches(streams, flag, thresholds):  # the rule module's own maths
+            result.append(Stretch("speed_work", start, end, "fast"))
     if (flag := codes.get(FlagCode.NO_WARMUP)) is not None:
         window_m = _number(flag, "window_m") or thresholds.warmup_window_m
         window_s = _number(flag, "window_s") or thresholds.warmup_window_s
@@ -78,15 +74,6 @@ def _number(flag: Flag, key: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
         return None
     return float(value)
-
-
-def _fast_speed(flag: Flag, thresholds: Thresholds) -> float | None:
-    """The speed above which a stretch counts as fast: the rule's line if the evidence allows, else near rep pace."""
-    easy = _number(flag, "easy_pace_s_per_km")
-    if easy is not None:
-        return 1000.0 / easy * (1.0 + thresholds.speed_work_faster_than_easy_pct / 100.0)
-    rep = _number(flag, "rep_pace_s_per_km")
-    return 0.92 * 1000.0 / rep if rep is not None else None
 
 
 def _thin(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -10,7 +10,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from syncd.adapters.db.feed_queries import FeedPage
+from syncd.records import FeedPage
 from syncd.services.feed import CardView, FlagView, SessionView, flag_view
 
 

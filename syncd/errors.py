@@ -1,0 +1,16 @@
+"""Errors that cross the ports: raised by adapters, caught by services, so both sides name them without depending on
+each other (each message is one line naming what failed and how to fix it, shown verbatim to the user)."""
+
+from __future__ import annotations
+
+
+class PayloadError(ValueError):
+    """A platform payload without a field we need, or with a value of the wrong type."""
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used as asked."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """A row the caller named by id does not exist (deleted, or an id from another database)."""
