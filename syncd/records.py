@@ -51,6 +51,12 @@ class AnnotationRecord:
     flags: tuple[Flag, ...]
     note: str | None
     created_at: datetime
+    platform_note: str | None = None  # what goes to the activity's platform, when it differs from `note`
+
+    @property
+    def written_note(self) -> str | None:
+        """The note as written to the activity's own platform."""
+        return self.note if self.platform_note is None else self.platform_note
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 import structlog
 
 from syncd.adapters.db.pain_repository import PainRepository, diary_of
 from syncd.config import AdviceSettings
-from syncd.domain.advice_mode import ModeDecision, ModeSettings, choose_mode
+from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
 from syncd.domain.description import extract_athlete_text
 from syncd.domain.flags import FlagCode
 from syncd.domain.pain import (
@@ -235,8 +235,9 @@ def refresh_recent_tags(
     return changed
 
 
-def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
-    """The advice mode for one stored run, from the diary as it was before the run."""
+def modes_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> RunModes:
+    """The advice modes for one stored run, from the diary as it was before the run: syncd's own (the whole diary)
+    and its platform's (only the athlete's #back tags on that platform)."""
     settings = mode_settings(advice or AdviceSettings())
     diary = diary_of(store)
     activity = stored.activity
@@ -251,15 +252,23 @@ def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None
     ]
     last = max(previous, key=lambda h: h.start_utc, default=None)
     athlete_mode = diary.advice_mode(stored.athlete_id)
-    return choose_mode(
-        entries,
-        run_day=run_day,
-        run_start=activity.start_utc,
-        settings=settings,
-        athlete_mode=athlete_mode if athlete_mode in ("auto", "sore", "staying_well") else None,  # type: ignore[arg-type]
-        previous_run_start=last.start_utc if last else None,
-        previous_run_day=last.local_date if last else None,
+    common: dict[str, Any] = {
+        "run_day": run_day,
+        "run_start": activity.start_utc,
+        "settings": settings,
+        "athlete_mode": athlete_mode if athlete_mode in MODE_SETTINGS else None,
+        "previous_run_start": last.start_utc if last else None,
+        "previous_run_day": last.local_date if last else None,
+    }
+    return RunModes(
+        note=choose_mode(entries, **common),
+        platform=platform_mode(entries, platform=activity.source.value, **common),
     )
+
+
+def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
+    """syncd's own advice mode for one stored run (feed, digest)."""
+    return modes_for(store, stored, advice).note
 
 
 def set_athlete_mode(store: Store, athlete_id: int, mode: str | None) -> None:

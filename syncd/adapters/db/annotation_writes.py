@@ -29,6 +29,11 @@ class NewAnnotation:
     flags: Sequence[Flag]
     note: str | None
     write_back_to: Sequence[str] = ()  # platforms to queue the note for when this annotation is written
+    platform_note: str | None = None  # the platform's wording when it differs from `note` (docs/pain.md)
+
+    @property
+    def written_note(self) -> str | None:
+        return self.note if self.platform_note is None else self.platform_note
 
 
 # (connection, activity id, provider, note) -> outbox id, None when a concurrent writer won the race
@@ -57,11 +62,15 @@ def save_annotations(
             .group_by(AnnotationRow.activity_id)
             .subquery()
         )
-        latest: dict[int, tuple[str, Any, str | None]] = {
-            int(row.activity_id): (row.rules_version, to_json_value(row.flags), row.note)
+        latest: dict[int, tuple[str, Any, str | None, str | None]] = {
+            int(row.activity_id): (row.rules_version, to_json_value(row.flags), row.note, row.platform_note)
             for row in conn.execute(
                 sa.select(
-                    AnnotationRow.activity_id, AnnotationRow.rules_version, AnnotationRow.flags, AnnotationRow.note
+                    AnnotationRow.activity_id,
+                    AnnotationRow.rules_version,
+                    AnnotationRow.flags,
+                    AnnotationRow.note,
+                    AnnotationRow.platform_note,
                 ).join(newest, AnnotationRow.id == newest.c.id)
             )
         }
@@ -70,7 +79,7 @@ def save_annotations(
         for item in items:
             if item.activity_id not in found:
                 raise NotFoundError(f"no activity with id {item.activity_id}: re-run `syncd sync` or `syncd import`")
-            result = (item.rules_version, flags_to_json(item.flags), item.note)
+            result = (item.rules_version, flags_to_json(item.flags), item.note, item.platform_note)
             if latest.get(item.activity_id) == result:
                 written.append(False)
                 continue
@@ -81,6 +90,7 @@ def save_annotations(
                     "rules_version": item.rules_version,
                     "flags": result[1],
                     "note": item.note,
+                    "platform_note": item.platform_note,
                     "created_at": now,
                 }
             )
@@ -95,10 +105,11 @@ def save_annotations(
 
 def _queue_notes(conn: Connection, items: Sequence[NewAnnotation], written: list[bool], enqueue: Enqueue) -> None:
     for item, changed in zip(items, written, strict=True):
-        if not changed or item.note is None:
+        written_note = item.written_note
+        if not changed or written_note is None:
             continue
         for provider in item.write_back_to:
-            if enqueue(conn, item.activity_id, provider, item.note) is None:
+            if enqueue(conn, item.activity_id, provider, written_note) is None:
                 raise StoreError(
                     f"could not queue write-back for activity {item.activity_id}: too much contention; retry later"
                 )
