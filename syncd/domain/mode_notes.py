@@ -19,7 +19,7 @@ from dataclasses import replace
 from syncd.domain.advice_mode import AdviceMode, ModeDecision
 from syncd.domain.flags import Flag, FlagCode, Severity
 
-VERSION = 2
+VERSION = 3  # 3: the platform's note reasons only from its own tags (redo notes already written)
 
 SORE_LEVERS: frozenset[FlagCode] = frozenset({FlagCode.HARD_SURFACE, FlagCode.DOWNHILL, FlagCode.SPEED_WORK})
 PREVENTION: tuple[FlagCode, ...] = (

@@ -102,7 +102,7 @@ def _block(text: str | None) -> str:
     return text[text.index(START_MARKER) :]
 
 
-PAIN_WORDS = ("sore", "settle", "rest a day", "massage", "logged", "diary", "eased", "pain has")
+PAIN_WORDS = ("mode: sore", "settle", "rest a day", "massage", "logged", "diary", "eased", "pain has", "woke")
 
 
 def test_pain_from_the_cli_or_the_feed_never_reaches_the_platform_note(
