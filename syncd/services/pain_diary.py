@@ -188,15 +188,14 @@ def remote_description_read(store: object, activity_id: int, text: str | None, *
 def apply_stored_tag(store: Store, stored: StoredActivity, *, advice: AdviceSettings | None = None) -> TagOutcome:
     """The tag in a stored activity's title and description (as last fetched); never raises.
 
-    The description is only known once the detail was fetched (Strava's list carries the title only): before
-    that a missing tag removes nothing.
+    Read as the full text: a stored tag entry came from text we still hold. Once the description was read (the
+    detail, a write-back's or the re-scan's read) it is kept with the activity; before that (Strava's list carries
+    the title only) the entry can only have come from the title, so a title without its tag removes it.
     """
     activity = stored.activity
-    detail = stored.raw.get("detail") if isinstance(stored.raw, dict) else None
-    full = activity.description is not None or bool(detail) or activity.source.value == "file"
     try:
         return apply_tag(
-            store, stored.id, title=activity.name, description=activity.description, full_text=full, advice=advice
+            store, stored.id, title=activity.name, description=activity.description, full_text=True, advice=advice
         )
     except Exception as exc:
         log.warning("pain_tag_read_failed", activity_id=stored.id, error=type(exc).__name__)

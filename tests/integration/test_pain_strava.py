@@ -173,3 +173,36 @@ def test_unlinking_the_last_account_deletes_the_diary(store: Store, sim: StravaS
     assert sorted(str(e["source"]) for e in exported["entries"]) == ["cli", "tag"]  # type: ignore[union-attr]
     unlink(store, linked.account_id)
     assert diary_of(store).entries() == []
+
+
+def test_a_tag_typed_into_the_title_of_a_run_older_than_the_annotation_window_is_read_at_the_next_poll(
+    store: Store, sim: StravaSimulator, clock: FakeClock
+) -> None:
+    """Titles are on every list poll: the listed runs outside the annotation window (2 days here) are read too,
+    without fetching their detail; deleting the tag from the title deletes the entry."""
+    athlete = sim.add_athlete(firstname="Di", lastname="Runner").id
+    old = _add_run(sim, athlete, 5 * 24, clock)  # listed (re-scan: 7 days), outside the 2-day window
+    first_sync_old = _add_run(sim, athlete, 20 * 24, clock)
+    sim.update_activity(first_sync_old, name="Long one #back: 5/10")
+    harness.link(store, sim, athlete, clock=clock)
+    service = harness.service(store, sim, clock=clock, annotation_window_days=2)
+    service.run_once("w1")
+    diary = diary_of(store)
+    old_id = store.find_activity_id("strava", str(old))
+    assert [(e.score, e.source, e.activity_id) for e in diary.entries()] == [
+        (5, PainSource.TAG, store.find_activity_id("strava", str(first_sync_old)))
+    ]  # a first sync reads the titles of everything it lists
+
+    sim.update_activity(old, name="Easy recovery #back 6")
+    clock.advance(harness.seconds_until_due(store, clock.now()))
+    detail_reads = sim.count("GET", rf"/activities/{old}$")
+    service.run_once("w1")
+    entries = {e.activity_id: e for e in diary.entries()}
+    assert old_id in entries and (entries[old_id].score, entries[old_id].source) == (6, PainSource.TAG)
+    assert sim.count("GET", rf"/activities/{old}$") == detail_reads == 0  # read from the list, no detail fetched
+    assert sim.description(old) in (None, "")  # outside the window: no note written, the title is theirs
+
+    sim.update_activity(old, name="Easy recovery")
+    clock.advance(harness.seconds_until_due(store, clock.now()))
+    service.run_once("w1")
+    assert old_id not in {e.activity_id for e in diary.entries()}
