@@ -41,7 +41,8 @@ def register(subparsers: Any) -> None:
         "set",
         help="change settings; notes they affect are marked for `syncd reannotate`",
         description="Change an athlete's settings. Units, maximum heart rate, a shoe limit, the write-back mode "
-        "and the advice mode change notes: those are marked stale and `syncd reannotate` (or the daemon) rewrites them.",
+        "and the advice mode change notes: those are marked stale and `syncd reannotate` (or the daemon) "
+        "rewrites them.",
     )
     setter.add_argument("athlete", nargs="?", metavar="ATHLETE", help=_WHO)
     setter.add_argument("--email", metavar="ADDRESS", help="the digest address (none: clear it)")
