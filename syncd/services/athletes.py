@@ -227,13 +227,13 @@ def apply(store: Store, settings: Settings, athlete: AthleteRecord, changes: Cha
         lines.append(f"write-back: {mode}" + (" ([strava]/[garmin] write_back)" if mode == "default" else ""))
         restale |= columns["write_back"] not in (athlete.write_back, "off")
     limits = [_shoe_limit(store, athlete, text, columns.get("units", athlete.units)) for text in changes.shoe_limits]
-    mode = _mode(changes.mode) if changes.mode is not None else None
-    if not columns and not limits and mode is None:
+    advice_mode = _mode(changes.mode) if changes.mode is not None else None
+    if not columns and not limits and advice_mode is None:
         raise AthleteError("nothing to change; see `syncd athlete set --help` for the settings")
     store.set_athlete_settings(athlete.id, **columns)
-    if mode is not None:
-        restale |= _set_mode(store, athlete, mode)
-        lines.append(f"mode: {MODE_WORDS[mode]}")
+    if advice_mode is not None:
+        restale |= _set_mode(store, athlete, advice_mode)
+        lines.append(f"mode: {MODE_WORDS[advice_mode]}")
     stale = store.mark_annotations_stale(athlete.id) if restale else 0
     for gear_id, name, limit_m, shown in limits:
         store.set_gear_limit(athlete.id, gear_id, limit_m)

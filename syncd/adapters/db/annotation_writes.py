@@ -62,18 +62,7 @@ def save_annotations(
             .group_by(AnnotationRow.activity_id)
             .subquery()
         )
-        latest: dict[int, tuple[str, Any, str | None, str | None]] = {
-            int(row.activity_id): (row.rules_version, to_json_value(row.flags), row.note, row.platform_note)
-            for row in conn.execute(
-                sa.select(
-                    AnnotationRow.activity_id,
-                    AnnotationRow.rules_version,
-                    AnnotationRow.flags,
-                    AnnotationRow.note,
-                    AnnotationRow.platform_note,
-                ).join(newest, AnnotationRow.id == newest.c.id)
-            )
-        }
+        latest = _latest(conn, newest)
         written: list[bool] = []
         rows: list[dict[str, Any]] = []
         for item in items:
@@ -101,6 +90,21 @@ def save_annotations(
         if enqueue is not None:
             _queue_notes(conn, items, written, enqueue)
     return written
+
+
+def _latest(conn: Connection, newest: Any) -> dict[int, tuple[str, Any, str | None, str | None]]:
+    """Each activity's current annotation as (version, flags, note, platform note), to compare a new one with."""
+    columns = (
+        AnnotationRow.activity_id,
+        AnnotationRow.rules_version,
+        AnnotationRow.flags,
+        AnnotationRow.note,
+        AnnotationRow.platform_note,
+    )
+    return {
+        int(row.activity_id): (row.rules_version, to_json_value(row.flags), row.note, row.platform_note)
+        for row in conn.execute(sa.select(*columns).join(newest, AnnotationRow.id == newest.c.id))
+    }
 
 
 def _queue_notes(conn: Connection, items: Sequence[NewAnnotation], written: list[bool], enqueue: Enqueue) -> None:

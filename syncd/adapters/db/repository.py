@@ -537,25 +537,7 @@ class Store:
             ).first()
             if locked is None:
                 raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
-            latest = conn.execute(
-                sa.select(
-                    AnnotationRow.rules_version, AnnotationRow.flags, AnnotationRow.note, AnnotationRow.platform_note
-                )
-                .where(AnnotationRow.activity_id == activity_id)
-                .order_by(AnnotationRow.id.desc())
-                .limit(1)
-            ).first()
-            current = (rules_version, flags_json, note, platform_note)
-            if (
-                latest is not None
-                and (
-                    latest.rules_version,
-                    to_json_value(latest.flags),
-                    latest.note,
-                    latest.platform_note,
-                )
-                == current
-            ):
+            if _latest_result(conn, activity_id) == (rules_version, flags_json, note, platform_note):
                 return False
             conn.execute(
                 sa.insert(AnnotationRow).values(
@@ -980,6 +962,19 @@ _ACCOUNT_COLUMNS = (
     AccountRow.lease_owner,
     AccountRow.lease_expires_at,
 )
+
+
+def _latest_result(conn: Connection, activity_id: int) -> tuple[str, Any, str | None, str | None] | None:
+    """The activity's current annotation as (version, flags, note, platform note), or None."""
+    latest = conn.execute(
+        sa.select(AnnotationRow.rules_version, AnnotationRow.flags, AnnotationRow.note, AnnotationRow.platform_note)
+        .where(AnnotationRow.activity_id == activity_id)
+        .order_by(AnnotationRow.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    return (latest.rules_version, to_json_value(latest.flags), latest.note, latest.platform_note)
 
 
 def _athlete(row: AnyRow) -> AthleteRecord:
