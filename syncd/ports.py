@@ -214,9 +214,10 @@ class AnnotationRepository(Protocol):
         note: str | None,
         *,
         write_back_to: Sequence[str] = (),
+        platform_note: str | None = None,
     ) -> bool:
-        """Append unless equal to the latest, queueing a changed note for `write_back_to` in the same transaction;
-        True when something was written."""
+        """Append unless equal to the latest, queueing a changed note for `write_back_to` in the same transaction
+        (`platform_note` when given: the platform's wording); True when something was written."""
         ...
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...

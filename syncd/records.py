@@ -53,6 +53,12 @@ class AnnotationRecord:
     flags: tuple[Flag, ...]
     note: str | None
     created_at: datetime
+    platform_note: str | None = None  # what goes to the activity's platform, when it differs from `note`
+
+    @property
+    def written_note(self) -> str | None:
+        """The note as written to the activity's own platform."""
+        return self.note if self.platform_note is None else self.platform_note
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,3 +222,8 @@ class NewAnnotation:
     flags: Sequence[Flag]
     note: str | None
     write_back_to: Sequence[str] = ()  # platforms to queue the note for when this annotation is written
+    platform_note: str | None = None  # the platform's wording when it differs from `note` (docs/pain.md)
+
+    @property
+    def written_note(self) -> str | None:
+        return self.note if self.platform_note is None else self.platform_note

@@ -8,6 +8,7 @@ strength) leads; surface, downhill and speed work are information only.
 
 A setting (`[advice] mode`, or the athlete's own) can fix the mode. Only entries known before the run count:
 a tag written on this run, or on a later one, steers the *next* note, so re-annotating gives the same answer.
+The note written to a platform takes its mode from `platform_mode`: only the athlete's own tags on that platform.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from syncd.domain.pain import PainEntry
+from syncd.domain.pain import PainEntry, PainSource
 
 DEFAULT_THRESHOLD = 4
 DEFAULT_WINDOW_DAYS = 7
@@ -60,7 +61,8 @@ class ModeSettings:
 
 @dataclass(frozen=True, slots=True)
 class ModeDecision:
-    """The mode for one run and why, in a few words that are safe to write on a platform (no scores, no dates)."""
+    """The mode for one run and why, in a few words (no scores, no dates). `choose_mode`'s reason may name the
+    diary (syncd's own pages); `platform_mode`'s names only what the athlete wrote on that platform."""
 
     mode: AdviceMode
     reason: str
@@ -70,6 +72,14 @@ class ModeDecision:
     def code(self) -> str:
         """Part of the stored annotation version: a change of mode re-renders the note."""
         return f"{self.mode.value}{'+rest' if self.rest_first else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunModes:
+    """A run's two decisions: `note` for syncd's own note (feed, JSON), `platform` for the note on its platform."""
+
+    note: ModeDecision
+    platform: ModeDecision
 
 
 # Runs starting this close together are the same run recorded on two platforms (Garmin and Strava): a tag on one
@@ -93,6 +103,34 @@ def _after_previous_run(entry: PainEntry, previous_run_start: datetime | None, p
     return entry.day > previous_run_day
 
 
+Basis = Literal["painful", "eased", "quiet", "none"]
+
+
+def _from_diary(
+    entries: Iterable[PainEntry],
+    *,
+    run_day: date,
+    run_start: datetime,
+    settings: ModeSettings,
+    previous_run_start: datetime | None,
+    previous_run_day: date | None,
+) -> tuple[Basis, bool]:
+    """What the entries known before the run say: painful (and whether this is the first run since), eased (a later,
+    lower entry), quiet (entries, none painful in the window) or none (no entry at all)."""
+    first_day = run_day - timedelta(days=settings.window_days - 1)
+    known = [e for e in entries if _known_before(e, run_day, run_start)]
+    recent = [e for e in known if first_day <= e.day <= run_day]
+    painful = [e for e in recent if e.score >= settings.threshold]
+    if painful:
+        latest_day = max(e.day for e in painful)
+        # a later entry on a later day that says the pain is below the threshold means it has settled
+        if not [e for e in recent if e.day > latest_day and e.score < settings.threshold]:
+            rest_first = any(_after_previous_run(e, previous_run_start, previous_run_day) for e in painful)
+            return "painful", rest_first
+        return "eased", False
+    return ("quiet" if known else "none"), False
+
+
 def choose_mode(
     entries: Iterable[PainEntry],
     *,
@@ -103,25 +141,73 @@ def choose_mode(
     previous_run_start: datetime | None = None,
     previous_run_day: date | None = None,
 ) -> ModeDecision:
-    """The mode for a run on `run_day` (local) starting at `run_start` (UTC), from the diary before it."""
+    """The mode for a run on `run_day` (local) starting at `run_start` (UTC), from the diary before it.
+
+    Its reason may name the diary: it is for syncd's own feed, digest and JSON (authenticated). The note written
+    to a platform uses `platform_mode`."""
     fixed = athlete_mode if athlete_mode not in (None, "auto") else settings.mode
     if fixed == "sore":
         return ModeDecision(AdviceMode.SORE, "set in your settings")
     if fixed == "staying_well":
         return ModeDecision(AdviceMode.STAYING_WELL, "set in your settings")
-    first_day = run_day - timedelta(days=settings.window_days - 1)
-    known = [e for e in entries if _known_before(e, run_day, run_start)]
-    recent = [e for e in known if first_day <= e.day <= run_day]
-    painful = [e for e in recent if e.score >= settings.threshold]
+    basis, rest_first = _from_diary(
+        entries,
+        run_day=run_day,
+        run_start=run_start,
+        settings=settings,
+        previous_run_start=previous_run_start,
+        previous_run_day=previous_run_day,
+    )
     days = settings.window_days
-    if painful:
-        latest_day = max(e.day for e in painful)
-        # a later entry on a later day that says the pain is below the threshold means it has settled
-        settled = [e for e in recent if e.day > latest_day and e.score < settings.threshold]
-        if not settled:
-            rest_first = any(_after_previous_run(e, previous_run_start, previous_run_day) for e in painful)
-            return ModeDecision(AdviceMode.SORE, f"back pain logged in the last {days} days", rest_first)
+    if basis == "painful":
+        return ModeDecision(AdviceMode.SORE, f"back pain logged in the last {days} days", rest_first)
+    if basis == "eased":
         return ModeDecision(AdviceMode.STAYING_WELL, "your last diary entry says the pain has eased")
-    if not known:
+    if basis == "none":
         return ModeDecision(AdviceMode.STAYING_WELL, "no back pain logged")
     return ModeDecision(AdviceMode.STAYING_WELL, f"no back pain logged in the last {days} days")
+
+
+def platform_mode(
+    entries: Iterable[PainEntry],
+    *,
+    platform: str,
+    run_day: date,
+    run_start: datetime,
+    settings: ModeSettings = ModeSettings(),
+    athlete_mode: ModeSetting | None = None,
+    previous_run_start: datetime | None = None,
+    previous_run_day: date | None = None,
+) -> ModeDecision:
+    """The mode as the note on the run's own `platform` may show it (docs/pain.md, "Privacy").
+
+    Pain is health data, so what a platform's note says may depend only on what the athlete wrote on that platform:
+    their #back tags on their runs there. Entries from the CLI or the feed, tags on another platform and a mode
+    fixed to sore in the settings are left out; then the note is the one every runner without a diary gets
+    (staying well, whose advice is worded "... if sore"), and its reason claims nothing about a diary. A mode fixed
+    to staying well says nothing about pain and is kept.
+    """
+    fixed = athlete_mode if athlete_mode not in (None, "auto") else settings.mode
+    if fixed == "staying_well":
+        return ModeDecision(AdviceMode.STAYING_WELL, "set in your settings")
+    own = [e for e in entries if e.source is PainSource.TAG and e.activity_source == platform]
+    basis, rest_first = _from_diary(
+        own,
+        run_day=run_day,
+        run_start=run_start,
+        settings=settings,
+        previous_run_start=previous_run_start,
+        previous_run_day=previous_run_day,
+    )
+    days = settings.window_days
+    if basis == "painful":
+        return ModeDecision(AdviceMode.SORE, f"your #back tag in the last {days} days", rest_first)
+    if basis == "eased":
+        return ModeDecision(AdviceMode.STAYING_WELL, "your latest #back tag says it has eased")
+    return ModeDecision(AdviceMode.STAYING_WELL, neutral_reason(settings))
+
+
+def neutral_reason(settings: ModeSettings = ModeSettings()) -> str:
+    """The platform note's reason when no tag of the athlete's on that platform decides: true for every runner,
+    with or without a diary, so it reveals nothing."""
+    return f"no #back tag of {settings.threshold}+ on earlier runs here in the last {settings.window_days} days"

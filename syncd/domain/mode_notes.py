@@ -4,8 +4,11 @@
 alternative says "until it settles"; the first note after a painful entry opens with "rest a day or two first".
 *staying well*: the article never tells a pain-free runner to avoid roads, hills or intervals, so those flags are
 information only, and the prevention flags (cross-training, shoes, warm-up, strength) lead the note.
-Every note opens with one line naming the mode and why; it never carries a pain score or a date (health data
-from the diary must not reach a platform the runner did not write it on).
+Every note opens with one line naming the mode and why; it never carries a pain score or a date. The note for a
+platform is rendered from `advice_mode.platform_mode` (the athlete's own tags there), so its mode line, the "rest
+first" line and the "until it settles" wording appear on a platform only when the athlete wrote a #back tag there;
+otherwise it is the staying-well note every runner without a diary gets, whose lever advice is conditional
+("... if sore") and discloses nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import replace
 from syncd.domain.advice_mode import AdviceMode, ModeDecision
 from syncd.domain.flags import Flag, FlagCode, Severity
 
-VERSION = 2
+VERSION = 3  # 3: the platform's note reasons only from its own tags (redo notes already written)
 
 SORE_LEVERS: frozenset[FlagCode] = frozenset({FlagCode.HARD_SURFACE, FlagCode.DOWNHILL, FlagCode.SPEED_WORK})
 PREVENTION: tuple[FlagCode, ...] = (

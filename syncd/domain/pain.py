@@ -33,7 +33,8 @@ class PainEntry:
     """One diary entry: how the back felt on `day` (the athlete's local date), 0 = no pain, 10 = worst.
 
     `activity_id` links an entry to the run it was written on (tag or the run's feed page); `activity_start_utc`
-    places it in time so a run's note only counts entries recorded before that run.
+    places it in time so a run's note only counts entries recorded before that run; `activity_source` is that
+    run's platform.
     """
 
     athlete_id: int
@@ -45,6 +46,9 @@ class PainEntry:
     recorded_at: datetime | None = None
     activity_start_utc: datetime | None = None
     id: int | None = None
+    # the platform of the run the entry was written on ("strava", "garmin", "file"): a platform's note may only
+    # reason from tags the athlete wrote on that platform
+    activity_source: str | None = None
 
 
 _SCORE = re.compile(r"^\s*(\d{1,2})\s*(?:/\s*10\s*)?$")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from syncd.config import AdviceSettings
-from syncd.domain.advice_mode import ModeDecision, choose_mode
+from syncd.domain.advice_mode import ModeDecision, RunModes, choose_mode, platform_mode
 from syncd.domain.flags import Flag
 from syncd.domain.history import HISTORY_WINDOW, HistoryEntry, history_before
 from syncd.domain.mode_notes import ADVICE, apply_mode, lead_lines
@@ -25,7 +25,7 @@ from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
 from syncd.domain.sport_inference import inferred_note_line
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
-from syncd.services.pain_diary import apply_stored_tag, has_diary, mode_for
+from syncd.services.pain_diary import apply_stored_tag, has_diary, modes_for
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -64,9 +64,13 @@ class AnnotationPolicy:
 
 @dataclass(frozen=True)
 class AnnotatedActivity:
+    """`note` is syncd's own (feed, JSON, digest: the mode and its reason in full); `platform_note` is what may be
+    written to the activity's platform (its mode only from the athlete's own tags there, docs/pain.md)."""
+
     activity: Activity
     annotation: Annotation
     note: str | None
+    platform_note: str | None = None
 
 
 def annotate_one(
@@ -77,10 +81,12 @@ def annotate_one(
     gear: Gear | None = None,
     now: datetime | None = None,
     mode: ModeDecision | None = None,
+    platform: ModeDecision | None = None,
 ) -> AnnotatedActivity:
     """Run the rules on `activity` with `history` cut at its start (whatever else the caller passes is ignored).
 
-    `gear` should carry the shoe's distance as of the end of this run (`gear_as_of`), not today's.
+    `gear` should carry the shoe's distance as of the end of this run (`gear_as_of`), not today's. `mode` steers
+    the note, `platform` the platform's note (without them: from `[advice]` alone, no diary).
     """
     ctx = RuleContext(
         activity=activity,
@@ -92,25 +98,48 @@ def annotate_one(
         now=now,
     )
     annotation = evaluate(ctx)
-    note = None
+    note = platform_note = None
     if activity.sport.is_run:
         # the advice mode (sore now / staying well) weighs the flags and opens the note; without a diary (files
         # annotated without a store) it comes from [advice] mode alone
         if mode is None:
             mode = _mode_without_diary(activity, policy.advice)
-        annotation = replace(annotation, flags=apply_mode(annotation.flags, mode.mode))
-        note = render_note(
-            annotation.flags,
-            units=policy.units,
-            when_clean=policy.when_clean,
-            lead=lead_lines(mode),
-            advice=ADVICE[mode.mode],
-            data_gaps=annotation.data_gaps,
-        )
+        if platform is None:
+            platform = _platform_without_diary(activity, policy.advice)
+        rule_flags = annotation.flags
+        annotation = replace(annotation, flags=apply_mode(rule_flags, mode.mode))
+        note = _render(annotation.flags, annotation.data_gaps, mode, policy)
+        platform_note = note
+        if platform != mode:
+            platform_note = _render(apply_mode(rule_flags, platform.mode), annotation.data_gaps, platform, policy)
     guessed = inferred_note_line(activity)
-    if note is not None and guessed is not None:
-        note = f"{note}\n{guessed}"
-    return AnnotatedActivity(activity=activity, annotation=annotation, note=note)
+    if guessed is not None:
+        note = None if note is None else f"{note}\n{guessed}"
+        platform_note = None if platform_note is None else f"{platform_note}\n{guessed}"
+    return AnnotatedActivity(activity=activity, annotation=annotation, note=note, platform_note=platform_note)
+
+
+def _render(flags: Sequence[Flag], gaps: Sequence[str], mode: ModeDecision, policy: AnnotationPolicy) -> str | None:
+    return render_note(
+        flags,
+        units=policy.units,
+        when_clean=policy.when_clean,
+        lead=lead_lines(mode),
+        advice=ADVICE[mode.mode],
+        data_gaps=gaps,
+    )
+
+
+def _platform_without_diary(activity: Activity, advice: AdviceSettings) -> ModeDecision:
+    from syncd.services.pain_diary import mode_settings
+
+    return platform_mode(
+        [],
+        platform=activity.source.value,
+        run_day=activity.start_local.date(),
+        run_start=activity.start_utc,
+        settings=mode_settings(advice),
+    )
 
 
 def _mode_without_diary(activity: Activity, advice: AdviceSettings) -> ModeDecision:
@@ -181,16 +210,21 @@ def annotate_stored(
             later = store.gear_distance_after(stored.athlete_id, activity.gear_id, activity.start_utc)
             gear = gear_as_of(gear, later)
     policy = policy_for_athlete(store, stored.athlete_id, policy)
-    mode = None
+    modes = None
     if has_diary(store):  # the database Store (the unit tests' in-memory fakes have no diary)
         apply_stored_tag(store, stored, advice=policy.advice)  # a #back tag steers the notes of later runs
-        mode = mode_for(store, stored, policy.advice) if activity.sport.is_run else None
-    annotated = annotate_one(activity, history, policy, gear=gear, now=now, mode=mode)
+        modes = modes_for(store, stored, policy.advice) if activity.sport.is_run else None
+    annotated = _annotate_with(activity, history, policy, gear=gear, now=now, modes=modes)
     providers: list[str] = []
     if may_write_back(activity, policy, now=now, backfill_since=backfill_since):
         providers = list(athlete_write_back(store, stored.athlete_id, activity, write_back_providers(activity)))
     changed = store.save_annotation(
-        activity_id, policy.version, annotated.annotation.flags, annotated.note, write_back_to=providers
+        activity_id,
+        policy.version,
+        annotated.annotation.flags,
+        annotated.note,
+        write_back_to=providers,
+        platform_note=_differing(annotated),
     )
     queued = changed and annotated.note is not None and bool(providers)
     return StoredOutcome(activity_id=activity_id, annotated=annotated, changed=changed, queued_writeback=queued)
@@ -239,7 +273,10 @@ def annotate_batch(
                 failed(activity_id, exc)
         try:
             written = store.annotation_batches.save(  # notes queued in the same transaction as their annotation
-                [NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers) for r in results],
+                [
+                    NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers, _differing(r.annotated))
+                    for r in results
+                ],
                 now=store.now(),
             )
         except Exception as exc:
@@ -285,8 +322,8 @@ class _Batch:
         shoe = self.gear[athlete].get(activity.gear_id or "")
         if shoe is not None:  # the shoe's distance as of the end of this run, not today's
             shoe = gear_as_of(shoe, store.gear_distance_after(athlete, shoe.gear_id, activity.start_utc))
-        mode = _diary_mode(store, item.id, policy)
-        annotated = annotate_one(activity, history, policy, gear=shoe, now=self.now, mode=mode)
+        modes = _diary_modes(store, item.id, policy)
+        annotated = _annotate_with(activity, history, policy, gear=shoe, now=self.now, modes=modes)
         providers: tuple[str, ...] = ()
         if may_write_back(activity, policy, now=self.now, backfill_since=self.backfill_since):
             defaults = self.write_back_providers(activity)
@@ -294,13 +331,32 @@ class _Batch:
         return _Result(item, policy.version, annotated, providers)
 
 
-def _diary_mode(store: Store, activity_id: int, policy: AnnotationPolicy) -> ModeDecision | None:
-    """As `annotate_stored`: the stored #back tag goes to the diary, and a run's advice mode comes from it."""
+def _diary_modes(store: Store, activity_id: int, policy: AnnotationPolicy) -> RunModes | None:
+    """As `annotate_stored`: the stored #back tag goes to the diary, and a run's advice modes come from it."""
     if not has_diary(store):
         return None
     stored = store.get_activity(activity_id, with_streams=False)
     apply_stored_tag(store, stored, advice=policy.advice)
-    return mode_for(store, stored, policy.advice) if stored.activity.sport.is_run else None
+    return modes_for(store, stored, policy.advice) if stored.activity.sport.is_run else None
+
+
+def _annotate_with(
+    activity: Activity,
+    history: Sequence[HistoryEntry],
+    policy: AnnotationPolicy,
+    *,
+    gear: Gear | None,
+    now: datetime | None,
+    modes: RunModes | None,
+) -> AnnotatedActivity:
+    if modes is None:
+        return annotate_one(activity, history, policy, gear=gear, now=now)
+    return annotate_one(activity, history, policy, gear=gear, now=now, mode=modes.note, platform=modes.platform)
+
+
+def _differing(annotated: AnnotatedActivity) -> str | None:
+    """The platform's note when it differs from syncd's own (stored beside it; None: the same text)."""
+    return None if annotated.platform_note == annotated.note else annotated.platform_note
 
 
 class _HistoryLists:

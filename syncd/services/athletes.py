@@ -4,7 +4,8 @@ On a one-person install the person links one account (athlete "strava:ID") or im
 `[email] to` is that person's address, so the single linked athlete (else the local one) is the *owner* whose
 digest goes there without any opt-in. Everyone else opts in with an address of their own.
 
-A setting that changes what a note says (units, maximum heart rate, a shoe's limit) or where it goes (write-back)
+A setting that changes what a note says (units, maximum heart rate, a shoe's limit, the advice mode) or where it
+goes (write-back)
 marks the affected annotations stale, so `syncd reannotate` (and the daemon's periodic re-run) rewrites them.
 """
 
@@ -109,6 +110,8 @@ class AthleteView:
     digest: str
     owner: bool
     shoes: list[dict[str, Any]] = field(default_factory=list)
+    mode: str = "auto"  # the athlete's advice mode: auto (from the diary), sore or staying_well
+    mode_source: str = "[advice] mode"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -123,6 +126,8 @@ class AthleteView:
             "digest": self.digest,
             "owner": self.owner,
             "shoes": self.shoes,
+            "mode": self.mode,
+            "mode_source": self.mode_source,
         }
 
 
@@ -154,7 +159,17 @@ def view(store: Store, settings: Settings, athlete: AthleteRecord) -> AthleteVie
         digest=digest,
         owner=athlete.id == owner_id,
         shoes=shoes,
+        **_mode_view(store, settings, athlete),
     )
+
+
+def _mode_view(store: Store, settings: Settings, athlete: AthleteRecord) -> dict[str, str]:
+    from syncd.adapters.db.pain_repository import diary_of
+
+    own = diary_of(store).advice_mode(athlete.id)
+    if own in ("sore", "staying_well"):
+        return {"mode": own, "mode_source": "chosen"}
+    return {"mode": settings.advice.mode, "mode_source": "[advice] mode"}
 
 
 @dataclass
@@ -168,6 +183,7 @@ class Changes:
     max_heart_rate: str | None = None  # beats per minute or "none"
     write_back: str | None = None  # "all", "private", "off" or "default"
     shoe_limits: list[str] = field(default_factory=list)  # "GEAR=650", "GEAR=400mi", "GEAR=none"
+    mode: str | None = None  # "sore", "well" (staying well) or "auto" (from the diary and [advice] mode)
 
 
 @dataclass
@@ -211,9 +227,13 @@ def apply(store: Store, settings: Settings, athlete: AthleteRecord, changes: Cha
         lines.append(f"write-back: {mode}" + (" ([strava]/[garmin] write_back)" if mode == "default" else ""))
         restale |= columns["write_back"] not in (athlete.write_back, "off")
     limits = [_shoe_limit(store, athlete, text, columns.get("units", athlete.units)) for text in changes.shoe_limits]
-    if not columns and not limits:
+    advice_mode = _mode(changes.mode) if changes.mode is not None else None
+    if not columns and not limits and advice_mode is None:
         raise AthleteError("nothing to change; see `syncd athlete set --help` for the settings")
     store.set_athlete_settings(athlete.id, **columns)
+    if advice_mode is not None:
+        restale |= _set_mode(store, athlete, advice_mode)
+        lines.append(f"mode: {MODE_WORDS[advice_mode]}")
     stale = store.mark_annotations_stale(athlete.id) if restale else 0
     for gear_id, name, limit_m, shown in limits:
         store.set_gear_limit(athlete.id, gear_id, limit_m)
@@ -277,6 +297,29 @@ def _max_hr(text: str) -> float | None:
 
 def _bpm(value: float | None) -> str:
     return "none (load in minutes)" if value is None else f"{value:g} bpm"
+
+
+MODE_CHOICES = {"sore": "sore", "well": "staying_well", "staying_well": "staying_well", "auto": "auto"}
+MODE_WORDS = {"sore": "sore", "staying_well": "staying well", "auto": "auto (from the pain diary and [advice] mode)"}
+
+
+def _mode(text: str) -> str:
+    chosen = MODE_CHOICES.get(text.strip().lower())
+    if chosen is None:
+        raise AthleteError(f"--mode must be sore, well or auto (from the pain diary), not {text!r}")
+    return chosen
+
+
+def _set_mode(store: Store, athlete: AthleteRecord, mode: str) -> bool:
+    """The athlete's own advice mode (None in the store: follow [advice] mode); True when it changed."""
+    from syncd.adapters.db.pain_repository import diary_of
+
+    diary = diary_of(store)
+    new = None if mode == "auto" else mode
+    if diary.advice_mode(athlete.id) == new:
+        return False
+    diary.set_advice_mode(athlete.id, new)
+    return True
 
 
 def _write_back(text: str) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 import structlog
 
 from syncd.adapters.db.pain_repository import PainRepository, diary_of
 from syncd.config import AdviceSettings
-from syncd.domain.advice_mode import ModeDecision, ModeSettings, choose_mode
+from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
 from syncd.domain.description import extract_athlete_text
 from syncd.domain.flags import FlagCode
 from syncd.domain.pain import (
@@ -188,15 +188,14 @@ def remote_description_read(store: object, activity_id: int, text: str | None, *
 def apply_stored_tag(store: Store, stored: StoredActivity, *, advice: AdviceSettings | None = None) -> TagOutcome:
     """The tag in a stored activity's title and description (as last fetched); never raises.
 
-    The description is only known once the detail was fetched (Strava's list carries the title only): before
-    that a missing tag removes nothing.
+    Read as the full text: a stored tag entry came from text we still hold. Once the description was read (the
+    detail, a write-back's or the re-scan's read) it is kept with the activity; before that (Strava's list carries
+    the title only) the entry can only have come from the title, so a title without its tag removes it.
     """
     activity = stored.activity
-    detail = stored.raw.get("detail") if isinstance(stored.raw, dict) else None
-    full = activity.description is not None or bool(detail) or activity.source.value == "file"
     try:
         return apply_tag(
-            store, stored.id, title=activity.name, description=activity.description, full_text=full, advice=advice
+            store, stored.id, title=activity.name, description=activity.description, full_text=True, advice=advice
         )
     except Exception as exc:
         log.warning("pain_tag_read_failed", activity_id=stored.id, error=type(exc).__name__)
@@ -235,8 +234,9 @@ def refresh_recent_tags(
     return changed
 
 
-def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
-    """The advice mode for one stored run, from the diary as it was before the run."""
+def modes_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> RunModes:
+    """The advice modes for one stored run, from the diary as it was before the run: syncd's own (the whole diary)
+    and its platform's (only the athlete's #back tags on that platform)."""
     settings = mode_settings(advice or AdviceSettings())
     diary = diary_of(store)
     activity = stored.activity
@@ -251,15 +251,23 @@ def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None
     ]
     last = max(previous, key=lambda h: h.start_utc, default=None)
     athlete_mode = diary.advice_mode(stored.athlete_id)
-    return choose_mode(
-        entries,
-        run_day=run_day,
-        run_start=activity.start_utc,
-        settings=settings,
-        athlete_mode=athlete_mode if athlete_mode in ("auto", "sore", "staying_well") else None,  # type: ignore[arg-type]
-        previous_run_start=last.start_utc if last else None,
-        previous_run_day=last.local_date if last else None,
+    common: dict[str, Any] = {
+        "run_day": run_day,
+        "run_start": activity.start_utc,
+        "settings": settings,
+        "athlete_mode": athlete_mode if athlete_mode in MODE_SETTINGS else None,
+        "previous_run_start": last.start_utc if last else None,
+        "previous_run_day": last.local_date if last else None,
+    }
+    return RunModes(
+        note=choose_mode(entries, **common),
+        platform=platform_mode(entries, platform=activity.source.value, **common),
     )
+
+
+def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
+    """syncd's own advice mode for one stored run (feed, digest)."""
+    return modes_for(store, stored, advice).note
 
 
 def set_athlete_mode(store: Store, athlete_id: int, mode: str | None) -> None:

@@ -29,6 +29,7 @@ from syncd.platform_errors import PlatformError
 from syncd.ports import Source, SourceSummary
 from syncd.services.annotating import AnnotationPolicy, annotate_stored, policy_for_athlete
 from syncd.services.identity import imported_streams, link_all, may_have_twins, retire_imported_twin
+from syncd.services.pain_diary import apply_stored_tag, has_diary
 
 if TYPE_CHECKING:
     from syncd.ports import SyncStore
@@ -124,7 +125,8 @@ def sync_account(
     groups = link_all(store, _link_candidates(run))
     run.report.linked = len(groups)
     twins = {i for g in groups for i in g.activity_ids}
-    _annotate(run, policy, sorted(set(run.fetched) | twins | set(_unannotated(run, policy))))
+    annotated = _annotate(run, policy, sorted(set(run.fetched) | twins | set(_unannotated(run, policy))))
+    _read_title_tags(run, policy, skip=annotated)
     run.report.cursor = _advance_cursor(run)
     return run.report
 
@@ -352,8 +354,9 @@ def _unannotated(run: _Pass, policy: AnnotationPolicy) -> list[int]:
     return found
 
 
-def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> None:
-    """Runs inside the window, oldest first; one run's rules fault never stops the others."""
+def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> set[int]:
+    """Runs inside the window, oldest first; one run's rules fault never stops the others. Returns those done."""
+    done: set[int] = set()
     runs = [run.store.get_activity(i, with_streams=False) for i in ids]
     runs = [s for s in runs if s.activity.sport.is_run and s.activity.start_utc >= run.window_start]
     for stored in sorted(runs, key=lambda s: (s.activity.start_utc, s.id)):
@@ -366,10 +369,22 @@ def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> None:
             log.warning("annotation_failed", activity_id=stored.id, error=str(exc))
             continue
         run.report.annotated += 1
+        done.add(stored.id)
         run.report.queued += outcome.queued_writeback
         if stored.raw.get(UNANNOTATED_KEY):
             raw = {k: v for k, v in stored.raw.items() if k != UNANNOTATED_KEY}
             run.store.upsert_activity(stored.athlete_id, stored.activity, raw)  # streams None: the stored ones stay
+    return done
+
+
+def _read_title_tags(run: _Pass, policy: AnnotationPolicy, *, skip: set[int]) -> None:
+    """A #back tag typed into a title is read at the next poll whatever the activity's age: the listing carries
+    titles, so every new or changed summary is read here (those just annotated were read by the annotation)."""
+    if not has_diary(run.store):  # the unit tests' in-memory stores keep no diary
+        return
+    for activity_id in dict.fromkeys(run.touched):
+        if activity_id not in skip:
+            apply_stored_tag(run.store, run.store.get_activity(activity_id, with_streams=False), advice=policy.advice)
 
 
 # ---- 6. cursor ------------------------------------------------------------------------------------------------

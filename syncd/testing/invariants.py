@@ -106,9 +106,10 @@ def check_remote(
         result.eligible += 1
         stored = store.find_activity_id(provider, str(item.activity_id))
         latest = store.latest_annotation(stored) if stored is not None else None
-        if latest is None or latest.note is None or blocks != 1:
+        written = latest.written_note if latest is not None else None
+        if written is None or blocks != 1:
             continue
-        first_line = platform_normalise(latest.note).splitlines()[0]
+        first_line = platform_normalise(written).splitlines()[0]
         if first_line not in item.description:
             continue  # a newer note not written yet: not converged, not (yet) a problem
         result.noted += 1

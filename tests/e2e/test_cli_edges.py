@@ -119,3 +119,21 @@ def test_sync_once_with_nothing_linked_loads_no_platform_client_or_rule(syncd_en
     assert result.returncode == 0, result.stderr
     assert "no linked account; link one with `syncd link strava`" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "heavy:"
+
+
+def test_athlete_set_mode_is_shown_validated_and_marks_notes_stale(run_syncd: RunSyncd) -> None:
+    """`syncd athlete set --mode sore|well|auto` (issue 15): a bad value is one line and exit 2."""
+    assert run_syncd("import", FIXTURES / "real" / "run.fit", "--quiet").returncode == 0
+    bad = run_syncd("athlete", "set", "--mode", "achy")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "--mode must be sore, well or auto" in bad.stderr
+    assert json.loads(run_syncd("athlete", "show", "--json").stdout)["mode"] == "auto"
+    done = run_syncd("athlete", "set", "--mode", "sore")
+    assert done.returncode == 0, done.stderr
+    assert "local: mode: sore" in done.stdout and "note(s) to rewrite" in done.stdout
+    shown = run_syncd("athlete", "show")
+    assert "mode         sore (chosen)" in shown.stdout
+    assert run_syncd("athlete", "set", "--mode", "well").returncode == 0
+    assert json.loads(run_syncd("athlete", "show", "--json").stdout)["mode"] == "staying_well"
+    assert run_syncd("athlete", "set", "--mode", "auto").returncode == 0
+    assert "mode         auto ([advice] mode)" in run_syncd("athlete", "show").stdout

@@ -117,6 +117,29 @@ def test_units_change_marks_notes_stale_and_reannotate_rewrites_them_in_miles(st
     assert reannotate(store, AnnotationPolicy(), now=NOW).rerun == 0  # and then nothing is stale any more
 
 
+def test_the_advice_mode_marks_notes_stale_and_shows_in_the_view(store: Store, tmp_path: Path) -> None:
+    from syncd.services.athletes import view
+
+    config = settings(tmp_path)
+    athlete, ids = annotated_athlete(store)
+    record = store.get_athlete(athlete)
+    assert (view(store, config, record).mode, view(store, config, record).mode_source) == ("auto", "[advice] mode")
+    applied = apply(store, config, record, Changes(mode="sore"), NOW)
+    assert applied.stale == 3 and applied.lines == ["mode: sore"]
+    shown = view(store, config, store.get_athlete(athlete))
+    assert (shown.as_json()["mode"], shown.as_json()["mode_source"]) == ("sore", "chosen")
+    assert reannotate(store, AnnotationPolicy(), now=NOW).changed == 3
+    after = store.latest_annotation(ids[0])
+    assert after is not None and after.note is not None
+    assert after.note.startswith("Mode: sore (set in your settings).")  # syncd's own note
+    assert after.written_note is not None and "Mode: sore" not in after.written_note  # never on the platform
+    assert apply(store, config, store.get_athlete(athlete), Changes(mode="sore"), NOW).stale == 0  # unchanged
+    assert apply(store, config, store.get_athlete(athlete), Changes(mode="well"), NOW).lines == ["mode: staying well"]
+    assert view(store, config, store.get_athlete(athlete)).mode == "staying_well"
+    apply(store, config, store.get_athlete(athlete), Changes(mode="auto"), NOW)
+    assert view(store, config, store.get_athlete(athlete)).mode_source == "[advice] mode"
+
+
 def test_a_shoe_limit_marks_only_that_shoes_runs_stale(store: Store, tmp_path: Path) -> None:
     config = settings(tmp_path)
     athlete, ids = annotated_athlete(store)
@@ -158,6 +181,8 @@ def test_max_heart_rate_is_part_of_the_rules_version(store: Store, tmp_path: Pat
         (Changes(write_back="sometimes"), "--write-back must be"),
         (Changes(shoe_limits=["nope=500"]), "no single shoe"),
         (Changes(shoe_limits=["g1=-5"]), "positive number"),
+        (Changes(mode="achy"), "--mode must be sore, well or auto"),
+        (Changes(units="furlongs", mode="sore"), "--units must be"),
         (Changes(), "nothing to change"),
     ],
 )
@@ -169,6 +194,9 @@ def test_a_bad_value_is_one_line_and_writes_nothing(
     with pytest.raises(AthleteError, match=message):
         apply(store, settings(tmp_path), before, replace(changes, units=changes.units), NOW)
     assert store.get_athlete(athlete) == before
+    from syncd.adapters.db.pain_repository import diary_of
+
+    assert diary_of(store).advice_mode(athlete) is None
 
 
 def test_units_follow_notes_units_until_the_athlete_chooses(store: Store, tmp_path: Path) -> None:

@@ -138,7 +138,7 @@ def test_a_changed_note_of_a_platform_activity_is_queued_for_write_back(store: S
     assert first.changed and first.queued_writeback
     claimed = store.claim_writebacks("w1", now=NOW, lease_s=60, limit=10)
     assert [(item.activity_id, item.provider) for item in claimed] == [(activity_id, "strava")]
-    assert claimed[0].note == first.annotated.note
+    assert claimed[0].note == first.annotated.platform_note  # the platform's wording (docs/pain.md, "Privacy")
 
     same = annotate_stored(store, activity_id, AnnotationPolicy(), now=NOW, write_back_providers=providers)
     assert not same.changed and not same.queued_writeback

@@ -12,7 +12,7 @@ import pytest
 
 from syncd.adapters.db import Store
 from syncd.adapters.db.pain_repository import diary_of
-from syncd.domain.description import extract_athlete_text
+from syncd.domain.description import START_MARKER, extract_athlete_text
 from syncd.domain.pain import PainSource
 from syncd.services.annotating import AnnotationPolicy, reannotate
 from syncd.services.pain_diary import refresh_recent_tags
@@ -62,7 +62,7 @@ def test_a_tag_in_a_strava_description_makes_the_next_note_sore_and_deleting_it_
     tagged_text = sim.description(tagged)
     assert tagged_text is not None
     # the tagged run's own note is written before the tag counts; the runner's text is untouched
-    assert "Mode: staying well (no back pain logged)." in tagged_text
+    assert "Mode: staying well (no #back tag of 4+ on earlier runs here in the last 7 days)." in tagged_text
     assert extract_athlete_text(tagged_text) == TAGGED.replace("\r\n", "\n") or tagged_text.startswith(TAGGED)
 
     # the next run: sore mode, rest first, then the rehab advice; never the score
@@ -71,8 +71,12 @@ def test_a_tag_in_a_strava_description_makes_the_next_note_sore_and_deleting_it_
     service.run_once("w1")
     note = sim.description(following)
     assert note is not None
-    assert "Mode: sore (back pain logged in the last 7 days)." in note
+    # the athlete wrote the tag on Strava, so Strava's note may name it
+    assert "Mode: sore (your #back tag in the last 7 days)." in note
     assert "Rest a day or two first." in note
+    stored = store.latest_annotation(store.find_activity_id("strava", str(following)) or 0)
+    assert stored is not None and stored.note is not None
+    assert stored.note.startswith("Mode: sore (back pain logged in the last 7 days).")  # syncd's own feed
     assert "6" not in note.split("Mode:")[1].splitlines()[0]
     # the tagged run's text is still the runner's, byte for byte
     assert sim.description(tagged) == tagged_text
@@ -93,6 +97,51 @@ def test_a_tag_in_a_strava_description_makes_the_next_note_sore_and_deleting_it_
     assert "#back 6" not in logged and "score" not in logged.lower()
 
 
+def _block(text: str | None) -> str:
+    assert text is not None and START_MARKER in text
+    return text[text.index(START_MARKER) :]
+
+
+PAIN_WORDS = ("mode: sore", "settle", "rest a day", "massage", "logged", "diary", "eased", "pain has", "woke")
+
+
+def test_pain_from_the_cli_or_the_feed_never_reaches_the_platform_note(
+    store: Store, sim: StravaSimulator, clock: FakeClock
+) -> None:
+    """Ada logs pain with `syncd pain` and on the feed's run form; Bea, with the same runs, keeps no diary. Their
+    notes on Strava are byte for byte the same and say nothing about pain; syncd's own note for Ada is sore."""
+    from syncd.services.pain_diary import record_entry
+
+    ada, bea = (sim.add_athlete(firstname=name, lastname="Runner").id for name in ("Ada", "Bea"))
+    first = {who: _add_run(sim, who, 40, clock) for who in (ada, bea)}
+    linked = harness.link(store, sim, ada, clock=clock)
+    harness.link(store, sim, bea, clock=clock)
+    service = harness.service(store, sim, clock=clock)
+    service.run_once("w1")
+    run_a = store.get_activity(store.find_activity_id("strava", str(first[ada])) or 0, with_streams=False)
+    day = run_a.activity.start_local.date()
+    record_entry(store, linked.athlete_id, day, 7, source=PainSource.CLI, note="woke up sore", now=clock.now())
+    record_entry(store, linked.athlete_id, day, 6, source=PainSource.WEB, activity_id=run_a.id, now=clock.now())
+
+    clock.advance(12 * 3600)
+    following = {who: _add_run(sim, who, 2, clock) for who in (ada, bea)}
+    service.run_once("w1")
+    reannotate(store, AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",))
+    service.drain("w1")
+
+    ada_note, bea_note = (_block(sim.description(following[who])) for who in (ada, bea))
+    assert ada_note == bea_note
+    assert "Mode: staying well (no #back tag of 4+ on earlier runs here in the last 7 days)." in ada_note
+    lowered = ada_note.lower()
+    assert not [word for word in PAIN_WORDS if word in lowered], ada_note
+    assert "7" not in ada_note.replace("7 days", "")  # no score
+    assert _block(sim.description(first[ada])) == _block(sim.description(first[bea]))
+    # syncd's own note (the authenticated feed and JSON) follows the whole diary
+    own = store.latest_annotation(store.find_activity_id("strava", str(following[ada])) or 0)
+    assert own is not None and own.note is not None
+    assert own.note.startswith("Mode: sore (back pain logged in the last 7 days).\nRest a day or two first.")
+
+
 def test_bad_tags_are_logged_and_change_nothing(
     store: Store, sim: StravaSimulator, clock: FakeClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -106,7 +155,8 @@ def test_bad_tags_are_logged_and_change_nothing(
     logged = capsys.readouterr().out
     assert logged.count("pain_tag_ignored") >= 2  # at annotation and again when the write-back re-reads
     assert "#back tags with different scores" in logged and "a #back tag whose score is not a whole number" in logged
-    assert "12" not in "".join(line for line in logged.splitlines() if "pain_tag" in line)
+    # the log line's own clock time may hold "12": look only at what follows the event name
+    assert "12" not in "".join(line.split("pain_tag", 1)[1] for line in logged.splitlines() if "pain_tag" in line)
 
 
 def test_unlinking_the_last_account_deletes_the_diary(store: Store, sim: StravaSimulator, clock: FakeClock) -> None:
@@ -123,3 +173,36 @@ def test_unlinking_the_last_account_deletes_the_diary(store: Store, sim: StravaS
     assert sorted(str(e["source"]) for e in exported["entries"]) == ["cli", "tag"]  # type: ignore[union-attr]
     unlink(store, linked.account_id)
     assert diary_of(store).entries() == []
+
+
+def test_a_tag_typed_into_the_title_of_a_run_older_than_the_annotation_window_is_read_at_the_next_poll(
+    store: Store, sim: StravaSimulator, clock: FakeClock
+) -> None:
+    """Titles are on every list poll: the listed runs outside the annotation window (2 days here) are read too,
+    without fetching their detail; deleting the tag from the title deletes the entry."""
+    athlete = sim.add_athlete(firstname="Di", lastname="Runner").id
+    old = _add_run(sim, athlete, 5 * 24, clock)  # listed (re-scan: 7 days), outside the 2-day window
+    first_sync_old = _add_run(sim, athlete, 20 * 24, clock)
+    sim.update_activity(first_sync_old, name="Long one #back: 5/10")
+    harness.link(store, sim, athlete, clock=clock)
+    service = harness.service(store, sim, clock=clock, annotation_window_days=2)
+    service.run_once("w1")
+    diary = diary_of(store)
+    old_id = store.find_activity_id("strava", str(old))
+    assert [(e.score, e.source, e.activity_id) for e in diary.entries()] == [
+        (5, PainSource.TAG, store.find_activity_id("strava", str(first_sync_old)))
+    ]  # a first sync reads the titles of everything it lists
+
+    sim.update_activity(old, name="Easy recovery #back 6")
+    clock.advance(harness.seconds_until_due(store, clock.now()))
+    detail_reads = sim.count("GET", rf"/activities/{old}$")
+    service.run_once("w1")
+    entries = {e.activity_id: e for e in diary.entries()}
+    assert old_id in entries and (entries[old_id].score, entries[old_id].source) == (6, PainSource.TAG)
+    assert sim.count("GET", rf"/activities/{old}$") == detail_reads == 0  # read from the list, no detail fetched
+    assert sim.description(old) in (None, "")  # outside the window: no note written, the title is theirs
+
+    sim.update_activity(old, name="Easy recovery")
+    clock.advance(harness.seconds_until_due(store, clock.now()))
+    service.run_once("w1")
+    assert old_id not in {e.activity_id for e in diary.entries()}

@@ -193,18 +193,24 @@ class MemoryStore:
         note: str | None,
         *,
         write_back_to: Sequence[str] = (),
+        platform_note: str | None = None,
     ) -> bool:
         history = self.annotations.setdefault(activity_id, [])
-        if history and (history[-1].rules_version, history[-1].flags, history[-1].note) == (
+        last = history[-1] if history else None
+        if last is not None and (last.rules_version, last.flags, last.note, last.platform_note) == (
             rules_version,
             tuple(flags),
             note,
+            platform_note,
         ):
             return False
-        history.append(AnnotationRecord(len(history) + 1, activity_id, rules_version, tuple(flags), note, self._now()))
+        record = AnnotationRecord(
+            len(history) + 1, activity_id, rules_version, tuple(flags), note, self._now(), platform_note
+        )
+        history.append(record)
         for provider in write_back_to:
-            if note is not None:
-                self.enqueue_writeback(activity_id, provider, note)
+            if record.written_note is not None:
+                self.enqueue_writeback(activity_id, provider, record.written_note)
         return True
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from syncd.domain.advice_mode import AdviceMode, ModeSettings, choose_mode
+from syncd.domain.advice_mode import AdviceMode, ModeSettings, choose_mode, platform_mode
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.mode_notes import REST_FIRST_LINE, apply_mode, lead_lines
+from syncd.domain.mode_notes import ADVICE, REST_FIRST_LINE, apply_mode, lead_lines
 from syncd.domain.notes import render_note
 from syncd.domain.pain import PainEntry, PainSource
 
@@ -146,3 +147,56 @@ def test_a_tag_on_the_same_run_from_another_platform_does_not_count_for_its_twin
     assert choose_mode([strava_copy], run_day=day, run_start=garmin_start).mode is AdviceMode.STAYING_WELL
     later = _run_start(day) + timedelta(hours=9)
     assert choose_mode([strava_copy], run_day=day, run_start=later).mode is AdviceMode.SORE
+
+
+def _on(platform: str, entry: PainEntry) -> PainEntry:
+    return replace(entry, activity_source=platform)
+
+
+def test_the_platform_mode_reasons_only_from_that_platforms_own_tags() -> None:
+    day = date(2026, 5, 10)
+    run = {"run_day": day, "run_start": _run_start(day)}
+    earlier = day - timedelta(days=2)
+    private = [
+        PainEntry(1, earlier, 8, PainSource.CLI, note="woke up sore"),
+        replace(_on("strava", _tag(earlier, 7)), source=PainSource.WEB),  # the feed's form on a Strava run
+        _on("garmin", _tag(earlier, 6)),  # the same run's twin on Garmin: written there, not on Strava
+    ]
+    assert choose_mode(private, **run).mode is AdviceMode.SORE  # syncd's own note follows the whole diary
+    neutral = platform_mode(private, platform="strava", **run)
+    assert neutral == platform_mode([], platform="strava", **run)  # exactly what a runner without a diary gets
+    assert neutral.mode is AdviceMode.STAYING_WELL and not neutral.rest_first
+    assert neutral.reason == "no #back tag of 4+ on earlier runs here in the last 7 days"
+    # a fixed sore mode is not written on the platform either; a fixed staying-well mode says nothing about pain
+    assert platform_mode(private, platform="strava", athlete_mode="sore", **run) == neutral
+    assert platform_mode([], platform="strava", settings=ModeSettings(mode="sore"), **run) == neutral
+    assert platform_mode([], platform="strava", athlete_mode="staying_well", **run).reason == "set in your settings"
+
+    own = [*private, _on("strava", _tag(earlier, 6))]
+    sore = platform_mode(own, platform="strava", **run)
+    assert (sore.mode, sore.reason, sore.rest_first) == (AdviceMode.SORE, "your #back tag in the last 7 days", True)
+    eased = [*own, _on("strava", _tag(day - timedelta(days=1), 1))]
+    assert platform_mode(eased, platform="strava", **run).reason == "your latest #back tag says it has eased"
+    # Garmin's note sees Garmin's tag only
+    assert platform_mode(own, platform="garmin", **run).mode is AdviceMode.SORE
+
+
+def test_the_platform_note_of_a_private_sore_mode_is_the_note_without_a_diary() -> None:
+    """Flags, wording and mode line: nothing on the platform depends on entries made off it."""
+    flags = FLAGS
+    day = date(2026, 5, 10)
+    run = {"run_day": day, "run_start": _run_start(day)}
+    cli = [PainEntry(1, day, 9, PainSource.CLI)]
+
+    def platform_note(entries: list[PainEntry]) -> str | None:
+        decision = platform_mode(entries, platform="strava", **run)
+        return render_note(apply_mode(flags, decision.mode), lead=lead_lines(decision), advice=ADVICE[decision.mode])
+
+    note = platform_note(cli)
+    assert note == platform_note([])
+    assert note is not None
+    for words in ("Mode: sore", "settle", "Rest a day", "massage", "logged", "diary"):
+        assert words not in note
+    assert "9" not in note.splitlines()[0]  # the score
+    # the lever advice is the conditional wording every runner gets ("... if sore"), never "until it settles"
+    assert "grass or trails if sore" in note

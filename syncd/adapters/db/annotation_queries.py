@@ -57,8 +57,8 @@ def stale_activity_ids(engine: Engine, athlete_id: int, version: str, since: dat
 
 
 def unqueued_notes(engine: Engine, athlete_id: int, since: datetime) -> list[tuple[int, str]]:
-    """(activity id, note) of the athlete's annotated activities since `since` that no write-back ever carried:
-    what a backfill (`syncd reannotate --since DATE --write-back`) still owes."""
+    """(activity id, note as written to its platform) of the athlete's annotated activities since `since` that no
+    write-back ever carried: what a backfill (`syncd reannotate --since DATE --write-back`) still owes."""
     newest = (
         sa.select(sa.func.max(AnnotationRow.id))
         .where(AnnotationRow.activity_id == ActivityRow.id)
@@ -67,7 +67,7 @@ def unqueued_notes(engine: Engine, athlete_id: int, since: datetime) -> list[tup
     )
     queued = sa.exists().where(OutboxRow.activity_id == ActivityRow.id)
     stmt = (
-        sa.select(ActivityRow.id, AnnotationRow.note)
+        sa.select(ActivityRow.id, sa.func.coalesce(AnnotationRow.platform_note, AnnotationRow.note).label("note"))
         .join(AnnotationRow, AnnotationRow.id == newest)
         .where(*_in_range(athlete_id, since), AnnotationRow.note.is_not(None), ~queued)
         .order_by(ActivityRow.start_utc, ActivityRow.id)

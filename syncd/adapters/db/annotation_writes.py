@@ -46,20 +46,13 @@ def save_annotations(
             .group_by(AnnotationRow.activity_id)
             .subquery()
         )
-        latest: dict[int, tuple[str, Any, str | None]] = {
-            int(row.activity_id): (row.rules_version, to_json_value(row.flags), row.note)
-            for row in conn.execute(
-                sa.select(
-                    AnnotationRow.activity_id, AnnotationRow.rules_version, AnnotationRow.flags, AnnotationRow.note
-                ).join(newest, AnnotationRow.id == newest.c.id)
-            )
-        }
+        latest = _latest(conn, newest)
         written: list[bool] = []
         rows: list[dict[str, Any]] = []
         for item in items:
             if item.activity_id not in found:
                 raise NotFoundError(f"no activity with id {item.activity_id}: re-run `syncd sync` or `syncd import`")
-            result = (item.rules_version, flags_to_json(item.flags), item.note)
+            result = (item.rules_version, flags_to_json(item.flags), item.note, item.platform_note)
             if latest.get(item.activity_id) == result:
                 written.append(False)
                 continue
@@ -70,6 +63,7 @@ def save_annotations(
                     "rules_version": item.rules_version,
                     "flags": result[1],
                     "note": item.note,
+                    "platform_note": item.platform_note,
                     "created_at": now,
                 }
             )
@@ -82,12 +76,28 @@ def save_annotations(
     return written
 
 
+def _latest(conn: Connection, newest: Any) -> dict[int, tuple[str, Any, str | None, str | None]]:
+    """Each activity's current annotation as (version, flags, note, platform note), to compare a new one with."""
+    columns = (
+        AnnotationRow.activity_id,
+        AnnotationRow.rules_version,
+        AnnotationRow.flags,
+        AnnotationRow.note,
+        AnnotationRow.platform_note,
+    )
+    return {
+        int(row.activity_id): (row.rules_version, to_json_value(row.flags), row.note, row.platform_note)
+        for row in conn.execute(sa.select(*columns).join(newest, AnnotationRow.id == newest.c.id))
+    }
+
+
 def _queue_notes(conn: Connection, items: Sequence[NewAnnotation], written: list[bool], enqueue: Enqueue) -> None:
     for item, changed in zip(items, written, strict=True):
-        if not changed or item.note is None:
+        written_note = item.written_note
+        if not changed or written_note is None:
             continue
         for provider in item.write_back_to:
-            if enqueue(conn, item.activity_id, provider, item.note) is None:
+            if enqueue(conn, item.activity_id, provider, written_note) is None:
                 raise StoreError(
                     f"could not queue write-back for activity {item.activity_id}: too much contention; retry later"
                 )

@@ -183,6 +183,9 @@ class AnnotationRow(Base):
     rules_version: Mapped[str] = mapped_column(sa.String(40))
     flags: Mapped[list[Any]] = mapped_column(default=list)
     note: Mapped[str | None] = mapped_column(sa.Text)
+    # the note as written to the activity's platform when it differs from `note` (pain data from the diary never
+    # reaches a platform: docs/pain.md); None: the same text
+    platform_note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
     __table_args__ = (sa.Index("ix_annotations_activity_id", "activity_id", "id"),)

@@ -83,7 +83,11 @@ class PainRepository:
 
     def _select(self, *where: sa.ColumnElement[bool]) -> list[PainEntry]:
         query = (
-            sa.select(PainEntryRow.__table__, ActivityRow.start_utc.label("activity_start"))
+            sa.select(
+                PainEntryRow.__table__,
+                ActivityRow.start_utc.label("activity_start"),
+                ActivityRow.source.label("activity_source"),
+            )
             .outerjoin(ActivityRow, ActivityRow.id == PainEntryRow.activity_id)
             .where(*where)
             .order_by(PainEntryRow.athlete_id, PainEntryRow.day, PainEntryRow.recorded_at, PainEntryRow.id)
@@ -101,6 +105,7 @@ class PainRepository:
                 recorded_at=row.recorded_at,
                 activity_start_utc=row.activity_start,
                 id=int(row.id),
+                activity_source=row.activity_source,
             )
             for row in rows
         ]

@@ -521,11 +521,13 @@ class Store:
         note: str | None,
         *,
         write_back_to: Sequence[str] = (),
+        platform_note: str | None = None,
     ) -> bool:
         """Store a new annotation unless it equals the latest one; True when something was written.
 
         A changed annotation with a note is queued for each platform in `write_back_to` in the same transaction:
-        a crash never leaves a current annotation whose note was not queued.
+        a crash never leaves a current annotation whose note was not queued. `platform_note` (when it differs from
+        `note`) is the text that goes to the platform.
         """
         flags_json = flags_to_json(flags)
         with self._engine.begin() as conn:
@@ -535,17 +537,7 @@ class Store:
             ).first()
             if locked is None:
                 raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
-            latest = conn.execute(
-                sa.select(AnnotationRow.rules_version, AnnotationRow.flags, AnnotationRow.note)
-                .where(AnnotationRow.activity_id == activity_id)
-                .order_by(AnnotationRow.id.desc())
-                .limit(1)
-            ).first()
-            if latest is not None and (latest.rules_version, to_json_value(latest.flags), latest.note) == (
-                rules_version,
-                flags_json,
-                note,
-            ):
+            if _latest_result(conn, activity_id) == (rules_version, flags_json, note, platform_note):
                 return False
             conn.execute(
                 sa.insert(AnnotationRow).values(
@@ -553,12 +545,14 @@ class Store:
                     rules_version=rules_version,
                     flags=flags_json,
                     note=note,
+                    platform_note=platform_note,
                     created_at=self._now(),
                 )
             )
             replace_current_flags(conn, {activity_id: [flag.code.value for flag in flags]})
+            written = note if platform_note is None else platform_note
             for provider in write_back_to:
-                if note is not None and self._enqueue(conn, activity_id, provider, note) is None:
+                if written is not None and self._enqueue(conn, activity_id, provider, written) is None:
                     raise StoreError(
                         f"could not queue write-back for activity {activity_id}: too much contention; retry later"
                     )
@@ -581,6 +575,7 @@ class Store:
             flags=flags_from_json(row.flags),
             note=row.note,
             created_at=row.created_at,
+            platform_note=row.platform_note,
         )
 
     # ---- accounts and tokens --------------------------------------------------------------------------------
@@ -967,6 +962,19 @@ _ACCOUNT_COLUMNS = (
     AccountRow.lease_owner,
     AccountRow.lease_expires_at,
 )
+
+
+def _latest_result(conn: Connection, activity_id: int) -> tuple[str, Any, str | None, str | None] | None:
+    """The activity's current annotation as (version, flags, note, platform note), or None."""
+    latest = conn.execute(
+        sa.select(AnnotationRow.rules_version, AnnotationRow.flags, AnnotationRow.note, AnnotationRow.platform_note)
+        .where(AnnotationRow.activity_id == activity_id)
+        .order_by(AnnotationRow.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    return (latest.rules_version, to_json_value(latest.flags), latest.note, latest.platform_note)
 
 
 def _athlete(row: AnyRow) -> AthleteRecord:

@@ -40,8 +40,9 @@ def register(subparsers: Any) -> None:
     setter = sub.add_parser(
         "set",
         help="change settings; notes they affect are marked for `syncd reannotate`",
-        description="Change an athlete's settings. Units, maximum heart rate, a shoe limit and the write-back mode "
-        "change notes: those are marked stale and `syncd reannotate` (or the daemon) rewrites them.",
+        description="Change an athlete's settings. Units, maximum heart rate, a shoe limit, the write-back mode "
+        "and the advice mode change notes: those are marked stale and `syncd reannotate` (or the daemon) "
+        "rewrites them.",
     )
     setter.add_argument("athlete", nargs="?", metavar="ATHLETE", help=_WHO)
     setter.add_argument("--email", metavar="ADDRESS", help="the digest address (none: clear it)")
@@ -57,6 +58,11 @@ def register(subparsers: Any) -> None:
         help="replacement distance of one shoe, in the athlete's units or with km/mi (GEAR=none: the default)",
     )
     setter.add_argument("--write-back", metavar="all|private|off|default", help="default: [strava]/[garmin] setting")
+    setter.add_argument(
+        "--mode",
+        metavar="sore|well|auto",
+        help="the advice mode: sore now, staying well, or auto (from the pain diary; docs/pain.md)",
+    )
     setter.set_defaults(handler=cmd_set, needs_settings=True)
 
 
@@ -120,6 +126,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings | None) -> int:
     print(f"write-back   strava {shown.write_back['strava']}, garmin {shown.write_back['garmin']}")
     print(f"email        {shown.email or 'not set'}")
     print(f"digest       {shown.digest}")
+    print(f"mode         {shown.mode.replace('_', ' ')} ({shown.mode_source})")
     if not shown.shoes:
         print("shoes        none synced")
     for shoe in shown.shoes:
@@ -142,6 +149,7 @@ def cmd_set(args: argparse.Namespace, settings: Settings | None) -> int:
         max_heart_rate=args.max_hr,
         write_back=args.write_back,
         shoe_limits=list(args.shoe_limit),
+        mode=args.mode,
     )
     store = open_store(settings)
     try:
