@@ -82,7 +82,7 @@ KNOWN_ADAPTER_IMPORTS: dict[str, set[str]] = {
     },
     "annotate_files": {"syncd.adapters.files"},
     "annotating": {"syncd.adapters.db.repository"},
-    "athletes": {"syncd.adapters.db.repository"},
+    "athletes": {"syncd.adapters.db.repository", "syncd.adapters.db.pain_repository"},  # the mode setting (issue 15)
     "digests": {"syncd.adapters.charts", "syncd.adapters.db.repository", "syncd.adapters.smtp"},
     "feed": {"syncd.adapters.db.repository"},
     "garmin_accounts": {
