@@ -221,6 +221,14 @@ def _no_warmup(ev: Evidence, units: Units) -> str:
         return f"only {format_duration(window_s)}{jog} before the first fast effort ({format_pace(main, units)})"
     if first is None:
         return f"hard from the start ({format_pace(main, units)})" if main is not None else ""
+    opening_hr = _positive(ev, "opening_hr_bpm")
+    main_hr = _positive(ev, "main_hr_bpm")
+    if _text(ev, "kind") == "hr_not_easier" and opening_hr is not None and main_hr is not None:
+        span = f"the first {format_duration(window_s)}" if window_s is not None else "the opening minutes"
+        return (
+            f"heart rate already {opening_hr:.0f} bpm in {span}, close to the {main_hr:.0f} bpm of the hard part"
+            f" (the watch's pace, {format_pace(first, units)}, looked easier)"
+        )
     if window_s is not None:
         opening = f"first {format_duration(window_s)}"
     elif window_m is not None:

@@ -205,6 +205,18 @@ def test_no_warmup_says_what_happened() -> None:
         first_flat_pace_s_per_km=262.0,
     )
     assert "first 10 min at 5:30 /km up a 8% climb, as hard as 4:22 /km on the flat (then 4:10 /km)" in hill
+    by_heart = line(
+        kind="hr_not_easier",
+        first_pace_s_per_km=322.0,
+        main_pace_s_per_km=222.0,
+        window_s=480.0,
+        opening_hr_bpm=180,
+        main_hr_bpm=186,
+    )
+    assert (
+        "heart rate already 180 bpm in the first 8 min, close to the 186 bpm of the hard part"
+        " (the watch's pace, 5:22 /km, looked easier)"
+    ) in by_heart
 
 
 def test_monotony_speaks_of_these_seven_days_with_their_load() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -171,3 +172,61 @@ def test_a_slow_start_up_a_steep_hill_is_not_an_easy_start() -> None:
     assert flag.evidence["first_flat_pace_s_per_km"] is not None
     # A genuinely easy jog up the same hill is a warm-up.
     assert flag_for(hill_start(2.2)) is None
+
+
+def ramp(levels: Sequence[tuple[float, float]]) -> Callable[[np.ndarray], np.ndarray]:  # type: ignore[type-arg]
+    """Heart rate over time, linear between (seconds, bpm) points, flat after the last."""
+    points_t = np.array([p[0] for p in levels])
+    points_hr = np.array([p[1] for p in levels])
+    return lambda time: np.interp(time, points_t, points_hr)
+
+
+# An easy-paced opening (12 min at 2.6 m/s), then the reps: only heart rate tells the two stories apart.
+EASY_PACE_OPENING = [(720.0, 2.6), *REPS, *COOL]
+
+
+def test_heart_rate_at_the_hard_part_level_from_the_start_is_no_warm_up() -> None:
+    # The pace reads easy (a phone's GPS, a jumpy trace) but the heart is at 178 from minute 1, the reps' level.
+    flag = flag_for(synthetic_streams(EASY_PACE_OPENING, heart_rate=ramp([(0, 150), (60, 178), (720, 182)])))
+    assert flag is not None and flag.evidence["kind"] == "hr_not_easier"
+    assert flag.evidence["opening_hr_bpm"] == pytest.approx(181, abs=1)
+    assert flag.evidence["main_hr_bpm"] == pytest.approx(182, abs=1)
+
+
+def test_heart_rate_rising_gently_through_the_opening_is_a_warm_up() -> None:
+    heart = ramp([(0, 110), (720, 150), (760, 175)])
+    assert flag_for(synthetic_streams(EASY_PACE_OPENING, heart_rate=heart)) is None
+
+
+def test_heart_rate_near_the_threshold_decides() -> None:
+    # Opening at 94 % of the hard part's median heart rate passes; at 96 % it does not.
+    def session(opening_bpm: float) -> Flag | None:
+        heart = ramp([(0, opening_bpm), (720, opening_bpm), (721, 180)])
+        return flag_for(synthetic_streams(EASY_PACE_OPENING, heart_rate=heart))
+
+    assert session(0.94 * 180) is None
+    assert session(0.96 * 180) is not None
+
+
+def test_a_hill_start_lifting_the_heart_rate_is_not_judged_by_heart_rate() -> None:
+    # An easy jog up 8 % raises the heart rate to the reps' level: the climb, not a missing warm-up.
+    flag = flag_for(
+        synthetic_streams(
+            [(1500.0 / 2.2, 2.2), *REPS, *COOL],
+            altitude=lambda dist: 100.0 + np.minimum(dist, 1500.0) * 0.08,
+            heart_rate=ramp([(0, 150), (60, 178)]),
+        )
+    )
+    assert flag is None
+
+
+def test_patchy_heart_rate_gives_no_verdict() -> None:
+    streams = synthetic_streams(EASY_PACE_OPENING, heart_rate=ramp([(0, 178)]))
+    assert streams.heart_rate is not None
+    patchy = streams.heart_rate.copy()
+    patchy[(streams.time_s > 400) & (streams.time_s < 720)] = np.nan  # the strap lost contact mid-opening
+    assert flag_for(replace(streams, heart_rate=patchy)) is None
+    # Heart rate on every fourth sample only (common in GPX exports) still counts as covered.
+    sparse = np.full_like(streams.heart_rate, np.nan)
+    sparse[::4] = streams.heart_rate[::4]
+    assert flag_for(replace(streams, heart_rate=sparse)) is not None

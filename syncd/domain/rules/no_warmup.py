@@ -12,7 +12,12 @@ the first `warmup_window_m`, whichever comes first (stops do not count).
   passes; starting the reps cold does not): `kind` "too_short";
 - a tempo block: the main pace is the block's; a race or workout: the main part is what follows the window, less
   a cool-down of the same length when the run is long enough.
-Flag when the window is not at least `warmup_easier_by_pct` slower than the main pace (`kind` "not_easier").
+Flag when the window is not at least `warmup_easier_by_pct` slower than the main pace (`kind` "not_easier"), or
+when the pace looks easier but heart rate says otherwise (`kind` "hr_not_easier"): over the second half of the
+window (heart rate lags the first minutes) it already averages at least `HR_NEAR_SHARE` of the hard part's
+typical heart rate (its median). GPS pace on a phone can jump by a minute per km; heart rate does not, and a
+genuine warm-up jog sits well below the hard part's heart rate. Not on a climbing start (a hill lifts the heart
+rate at an easy effort), and only with heart rate over most of both parts.
 A slow start up a steep hill is not an easy start: outdoors, both paces are grade-adjusted (about 3.3 % of speed
 per 1 % of climb, 1.8 % per 1 % of descent) before they are compared. Runs too short to hold a window and a main
 part of the same length stay silent, as do runs without distance.
@@ -20,7 +25,7 @@ part of the same length stay silent, as do runs without distance.
 Evidence keys: `kind` ("too_short" or "not_easier"), `first_pace_s_per_km` (None when the hard part started at
 once), `main_pace_s_per_km`, `window_s` (moving seconds judged), `window_m` (metres judged), `opening_grade_pct`
 (average grade of the window, None when flat or unknown), `first_flat_pace_s_per_km` (the opening pace adjusted
-to the flat, None when not adjusted).
+to the flat, None when not adjusted), `opening_hr_bpm` and `main_hr_bpm` (kind "hr_not_easier" only).
 """
 
 from __future__ import annotations
@@ -28,12 +33,13 @@ from __future__ import annotations
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.model import Sport
+from syncd.domain.model import FloatArray, Sport
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import AltitudeProfile, SpeedTrace, flat_speed, grade_pct, pace_s_per_km
+from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 2
+VERSION: int = 3
 
 ADVICE = (
     "Start gently: jog the first ten minutes or so clearly slower than the rest of the run, after your usual "
@@ -43,6 +49,11 @@ ADVICE = (
 MIN_WARMUP_SHARE = 0.4
 # Below this average grade (%) a stretch counts as flat and its pace is not adjusted.
 MIN_GRADE_PCT = 2.0
+# The opening's heart rate (second half of the window) at or above this share of the hard part's is no warm-up.
+HR_NEAR_SHARE = 0.95
+# Heart rate must cover at least this share of each part's time to be judged.
+MIN_HR_COVERAGE = 0.6
+MAX_HR_GAP_S = 15.0
 PACE_TRIGGERS = frozenset({"laps", "intervals", "tempo", "race", "workout"})
 
 
@@ -61,29 +72,14 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     reached = (moving_time >= t.warmup_window_s) | (trace.distance_m >= t.warmup_window_m)
     if not reached.any():
         return None
-    window_end = int(np.argmax(reached))
-    confidence = Confidence.MEDIUM
-    too_short = False
-    if hard.trigger in ("laps", "intervals") and hard.main_start_s is not None and hard.rep_speed_mps is not None:
-        main_speed = hard.rep_speed_mps
-        start_idx = min(int(np.searchsorted(trace.time_s, hard.main_start_s)), len(trace.time_s) - 1)
-        window_end = min(window_end, start_idx)
-        confidence = Confidence.HIGH
-        too_short = (
-            moving_time[window_end] < MIN_WARMUP_SHARE * t.warmup_window_s
-            and trace.distance_m[window_end] < MIN_WARMUP_SHARE * t.warmup_window_m
-        )
-        main_range = (float(trace.distance_m[start_idx]), float(trace.distance_m[-1]))
-    else:
-        main = _main_part(trace, window_end, t.warmup_window_s)
-        if main is None:
-            return None
-        main_speed, main_range = main
-        if hard.trigger == "tempo" and hard.rep_speed_mps is not None:
-            main_speed = hard.rep_speed_mps
+    parts = _parts(hard, trace, int(np.argmax(reached)), t)
+    if parts is None:
+        return None
+    window_end, main_speed, main_idx, too_short, confidence = parts
     window_s = float(moving_time[window_end])
     window_m = float(trace.distance_m[window_end])
     first_speed = window_m / window_s if window_s > 0 else None
+    main_range = (float(trace.distance_m[main_idx[0]]), float(trace.distance_m[main_idx[1]]))
     profile = None if _no_slope(ctx) else ctx.altitude_profile()
     opening_grade = _grade(profile, 0.0, window_m)
     flat_first = first_speed
@@ -91,24 +87,56 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         flat_first = flat_speed(first_speed, opening_grade or 0.0)
         main_speed = flat_speed(main_speed, _grade(profile, *main_range) or 0.0)
     easier = flat_first is not None and flat_first * (1 + t.warmup_easier_by_pct / 100) <= main_speed
+    heart = None
     if easier and not too_short:
-        return None
+        climbing = opening_grade is not None and opening_grade > 0
+        heart = None if climbing else _heart_not_easier(ctx, trace, window_end, main_idx)
+        if heart is None:
+            return None
     adjusted = flat_first is not None and first_speed is not None and opening_grade is not None
+    kind = "too_short" if too_short else ("hr_not_easier" if heart is not None else "not_easier")
     return Flag(
         code=FlagCode.NO_WARMUP,
         severity=Severity.CAUTION,
         confidence=confidence,
         evidence={
-            "kind": "too_short" if too_short else "not_easier",
+            "kind": kind,
             "first_pace_s_per_km": pace_s_per_km(first_speed),
             "main_pace_s_per_km": pace_s_per_km(main_speed),
             "window_s": round(window_s, 0),
             "window_m": round(window_m, 0),
             "opening_grade_pct": round(opening_grade, 1) if opening_grade is not None else None,
             "first_flat_pace_s_per_km": pace_s_per_km(flat_first) if adjusted else None,
+            **({"opening_hr_bpm": round(heart[0]), "main_hr_bpm": round(heart[1])} if heart is not None else {}),
         },
         advice=ADVICE,
     )
+
+
+def _parts(
+    hard: speed_work.SpeedWork, trace: SpeedTrace, window_end: int, t: Thresholds
+) -> tuple[int, float, tuple[int, int], bool, Confidence] | None:
+    """(window end, main speed, main part's grid range, warm-up too short, confidence); None without a main part.
+
+    Reps: the window stops where the first effort starts and the main speed is the rep speed. Otherwise the main
+    part is what follows the window (less a cool-down), at a tempo block's speed when there is one.
+    """
+    if hard.trigger in ("laps", "intervals") and hard.main_start_s is not None and hard.rep_speed_mps is not None:
+        moving_time = trace.moving_time_s
+        start_idx = min(int(np.searchsorted(trace.time_s, hard.main_start_s)), len(trace.time_s) - 1)
+        window_end = min(window_end, start_idx)
+        too_short = bool(
+            moving_time[window_end] < MIN_WARMUP_SHARE * t.warmup_window_s
+            and trace.distance_m[window_end] < MIN_WARMUP_SHARE * t.warmup_window_m
+        )
+        return window_end, hard.rep_speed_mps, (start_idx, len(trace.time_s) - 1), too_short, Confidence.HIGH
+    main = _main_part(trace, window_end, t.warmup_window_s)
+    if main is None:
+        return None
+    main_speed, main_idx = main
+    if hard.trigger == "tempo" and hard.rep_speed_mps is not None:
+        main_speed = hard.rep_speed_mps
+    return window_end, main_speed, main_idx, False, Confidence.MEDIUM
 
 
 def _no_slope(ctx: RuleContext) -> bool:
@@ -121,8 +149,45 @@ def _grade(profile: AltitudeProfile | None, d0: float, d1: float) -> float | Non
     return grade if grade is not None and abs(grade) >= MIN_GRADE_PCT else None
 
 
-def _main_part(trace: SpeedTrace, window_end: int, window_s: float) -> tuple[float, tuple[float, float]] | None:
-    """Moving speed (and distance range) after the opening window, leaving out a cool-down on long runs.
+def _heart_not_easier(
+    ctx: RuleContext, trace: SpeedTrace, window_end: int, main_idx: tuple[int, int]
+) -> tuple[float, float] | None:
+    """(opening, hard-part) heart rate when the opening's is already near the hard part's; None otherwise.
+
+    None too when heart rate is missing over much of either part: no verdict from a patchy chest strap.
+    """
+    streams = ctx.activity.streams
+    if streams is None or streams.heart_rate is None:
+        return None
+    t0, t_end = float(trace.time_s[0]), float(trace.time_s[window_end])
+    opening = _heart_between(streams.time_s, streams.heart_rate, (t0 + t_end) / 2, t_end)
+    hard = _heart_between(streams.time_s, streams.heart_rate, *(float(trace.time_s[i]) for i in main_idx))
+    if opening is None or hard is None:
+        return None
+    opening_hr = float(np.mean(opening))
+    main_hr = float(np.median(hard))
+    return (opening_hr, main_hr) if opening_hr >= HR_NEAR_SHARE * main_hr else None
+
+
+def _heart_between(time_s: FloatArray, heart_rate: FloatArray, t0: float, t1: float) -> FloatArray | None:
+    """Valid heart-rate samples between two times, or None when they cover too little of it.
+
+    Covered time is the sum of gaps between valid samples up to `MAX_HR_GAP_S` (GPX exports often carry heart
+    rate on every third or fourth fix only); a dropout longer than that counts as uncovered.
+    """
+    if t1 - t0 < 60.0:
+        return None
+    inside = (time_s >= t0) & (time_s <= t1)
+    valid = inside & np.isfinite(heart_rate) & (heart_rate > 0)
+    if not valid.any():
+        return None
+    gaps = np.diff(time_s[valid])
+    covered = float(gaps[gaps <= MAX_HR_GAP_S].sum())
+    return heart_rate[valid] if covered >= MIN_HR_COVERAGE * (t1 - t0) else None
+
+
+def _main_part(trace: SpeedTrace, window_end: int, window_s: float) -> tuple[float, tuple[int, int]] | None:
+    """Moving speed (and grid index range) after the opening window, leaving out a cool-down on long runs.
 
     None when the main part is shorter than the window: too little run to say it "later" went hard.
     """
@@ -135,4 +200,4 @@ def _main_part(trace: SpeedTrace, window_end: int, window_s: float) -> tuple[flo
     if main_s < window_s:
         return None
     d0, d1 = float(trace.distance_m[window_end]), float(trace.distance_m[end])
-    return (d1 - d0) / main_s, (d0, d1)
+    return (d1 - d0) / main_s, (window_end, end)
