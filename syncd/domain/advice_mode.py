@@ -103,32 +103,43 @@ def _after_previous_run(entry: PainEntry, previous_run_start: datetime | None, p
     return entry.day > previous_run_day
 
 
-Basis = Literal["painful", "eased", "quiet", "none"]
+@dataclass(frozen=True, slots=True)
+class _When:
+    """The run a mode is decided for: its local day, its UTC start, and the run before it (if any)."""
+
+    run_day: date
+    run_start: datetime
+    previous_run_start: datetime | None
+    previous_run_day: date | None
 
 
-def _from_diary(
-    entries: Iterable[PainEntry],
-    *,
-    run_day: date,
-    run_start: datetime,
-    settings: ModeSettings,
-    previous_run_start: datetime | None,
-    previous_run_day: date | None,
-) -> tuple[Basis, bool]:
-    """What the entries known before the run say: painful (and whether this is the first run since), eased (a later,
-    lower entry), quiet (entries, none painful in the window) or none (no entry at all)."""
+@dataclass(frozen=True, slots=True)
+class _Reasons:
+    """How a decision from the diary is worded: syncd's own pages may name the diary, a platform's note may not."""
+
+    painful: str
+    eased: str
+    none: str  # nothing logged at all
+    quiet: str  # entries exist, none painful in the window
+
+
+def _from_diary(entries: Iterable[PainEntry], reasons: _Reasons, settings: ModeSettings, when: _When) -> ModeDecision:
+    """The mode from the entries known before the run: sore when painful in the window (and whether this is the first
+    run since), else staying well because it eased (a later, lower entry), is quiet (entries, none painful in the
+    window) or none was logged; one decision, worded by the caller."""
+    run_day = when.run_day
     first_day = run_day - timedelta(days=settings.window_days - 1)
-    known = [e for e in entries if _known_before(e, run_day, run_start)]
+    known = [e for e in entries if _known_before(e, run_day, when.run_start)]
     recent = [e for e in known if first_day <= e.day <= run_day]
     painful = [e for e in recent if e.score >= settings.threshold]
     if painful:
         latest_day = max(e.day for e in painful)
         # a later entry on a later day that says the pain is below the threshold means it has settled
         if not [e for e in recent if e.day > latest_day and e.score < settings.threshold]:
-            rest_first = any(_after_previous_run(e, previous_run_start, previous_run_day) for e in painful)
-            return "painful", rest_first
-        return "eased", False
-    return ("quiet" if known else "none"), False
+            rest_first = any(_after_previous_run(e, when.previous_run_start, when.previous_run_day) for e in painful)
+            return ModeDecision(AdviceMode.SORE, reasons.painful, rest_first)
+        return ModeDecision(AdviceMode.STAYING_WELL, reasons.eased)
+    return ModeDecision(AdviceMode.STAYING_WELL, reasons.quiet if known else reasons.none)
 
 
 def choose_mode(
@@ -150,22 +161,14 @@ def choose_mode(
         return ModeDecision(AdviceMode.SORE, "set in your settings")
     if fixed == "staying_well":
         return ModeDecision(AdviceMode.STAYING_WELL, "set in your settings")
-    basis, rest_first = _from_diary(
-        entries,
-        run_day=run_day,
-        run_start=run_start,
-        settings=settings,
-        previous_run_start=previous_run_start,
-        previous_run_day=previous_run_day,
-    )
     days = settings.window_days
-    if basis == "painful":
-        return ModeDecision(AdviceMode.SORE, f"back pain logged in the last {days} days", rest_first)
-    if basis == "eased":
-        return ModeDecision(AdviceMode.STAYING_WELL, "your last diary entry says the pain has eased")
-    if basis == "none":
-        return ModeDecision(AdviceMode.STAYING_WELL, "no back pain logged")
-    return ModeDecision(AdviceMode.STAYING_WELL, f"no back pain logged in the last {days} days")
+    reasons = _Reasons(
+        painful=f"back pain logged in the last {days} days",
+        eased="your last diary entry says the pain has eased",
+        none="no back pain logged",
+        quiet=f"no back pain logged in the last {days} days",
+    )
+    return _from_diary(entries, reasons, settings, _When(run_day, run_start, previous_run_start, previous_run_day))
 
 
 def platform_mode(
@@ -191,20 +194,14 @@ def platform_mode(
     if fixed == "staying_well":
         return ModeDecision(AdviceMode.STAYING_WELL, "set in your settings")
     own = [e for e in entries if e.source is PainSource.TAG and e.activity_source == platform]
-    basis, rest_first = _from_diary(
-        own,
-        run_day=run_day,
-        run_start=run_start,
-        settings=settings,
-        previous_run_start=previous_run_start,
-        previous_run_day=previous_run_day,
+    neutral = neutral_reason(settings)
+    reasons = _Reasons(
+        painful=f"your #back tag in the last {settings.window_days} days",
+        eased="your latest #back tag says it has eased",
+        none=neutral,
+        quiet=neutral,
     )
-    days = settings.window_days
-    if basis == "painful":
-        return ModeDecision(AdviceMode.SORE, f"your #back tag in the last {days} days", rest_first)
-    if basis == "eased":
-        return ModeDecision(AdviceMode.STAYING_WELL, "your latest #back tag says it has eased")
-    return ModeDecision(AdviceMode.STAYING_WELL, neutral_reason(settings))
+    return _from_diary(own, reasons, settings, _When(run_day, run_start, previous_run_start, previous_run_day))
 
 
 def neutral_reason(settings: ModeSettings = ModeSettings()) -> str:

@@ -42,7 +42,7 @@ import numpy as np
 from syncd.domain.model import Activity, Sport
 from syncd.testing import chaos as faults
 from syncd.testing.chaos import Chaos, RawBody, Truncated
-from syncd.testing.loopback import LoopbackServer, SimHandler
+from syncd.testing.loopback import LoopbackServer, RequestCounting, SimHandler
 
 CLIENT_ID = "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2"
 TOKEN_PATH = "/di-oauth2-service/oauth/token"
@@ -126,7 +126,7 @@ def _finite(value: Any, digits: int) -> float | None:
     return round(float(value), digits) if value is not None and math.isfinite(float(value)) else None
 
 
-class GarminSimulator(LoopbackServer):
+class GarminSimulator(LoopbackServer, RequestCounting[LoggedRequest]):
     """The server and its state. Thread-safe: one lock around all state."""
 
     def __init__(
@@ -265,18 +265,6 @@ class GarminSimulator(LoopbackServer):
     def set_description(self, activity_id: int, text: str | None) -> None:
         with self._lock:
             self._find(activity_id)[1]["description"] = text
-
-    def count(self, method: str | None = None, path: str | None = None) -> int:
-        with self._lock:
-            return sum(
-                1
-                for r in self.requests
-                if (method is None or r.method == method.upper()) and (path is None or re.search(path, r.path))
-            )
-
-    def reset_log(self) -> None:
-        with self._lock:
-            self.requests.clear()
 
     def _find(self, activity_id: int) -> tuple[SimUser, dict[str, Any]]:
         for user in self.users.values():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 import threading
+from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -20,6 +22,34 @@ class QuietServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             return
         super().handle_error(request, client_address)
+
+
+class RequestLine(Protocol):
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+
+class RequestCounting[R: RequestLine]:
+    """The request log a simulator keeps, so tests can pin how many calls a sync made (its rate budget)."""
+
+    requests: list[R]
+    _lock: AbstractContextManager[Any]
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        """Requests logged so far, optionally only those with `method` and a path matching regex `path`."""
+        with self._lock:
+            return sum(
+                1
+                for r in self.requests
+                if (method is None or r.method == method.upper()) and (path is None or re.search(path, r.path))
+            )
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
 
 
 class LoopbackServer:

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlencode
 from syncd.domain.rate_budget import daily_window_start, short_window_start
 from syncd.testing import chaos as faults
 from syncd.testing.chaos import CHAOS_KINDS, Chaos, RawBody, Truncated
-from syncd.testing.loopback import LoopbackServer, SimHandler
+from syncd.testing.loopback import LoopbackServer, RequestCounting, SimHandler
 
 __all__ = ["CHAOS_KINDS", "Chaos", "RawBody", "StravaSimulator"]  # Chaos and RawBody live in syncd.testing.chaos
 
@@ -105,7 +105,7 @@ class _Tokens:
     scope: str
 
 
-class StravaSimulator(LoopbackServer):
+class StravaSimulator(LoopbackServer, RequestCounting[LoggedRequest]):
     """The server and its state. Thread-safe: one lock around all state."""
 
     def __init__(
@@ -270,19 +270,6 @@ class StravaSimulator(LoopbackServer):
                 ("read_daily", read_daily),
             ):
                 self._usage[key] += value
-
-    def count(self, method: str | None = None, path: str | None = None) -> int:
-        """Requests logged so far, optionally only those with `method` and a path matching regex `path`."""
-        with self._lock:
-            return sum(
-                1
-                for r in self.requests
-                if (method is None or r.method == method.upper()) and (path is None or re.search(path, r.path))
-            )
-
-    def reset_log(self) -> None:
-        with self._lock:
-            self.requests.clear()
 
     def _find(self, activity_id: int) -> dict[str, Any]:
         for athlete in self.athletes.values():
