@@ -67,6 +67,8 @@ SHORT_ADVICE: Mapping[FlagCode, str] = {
     FlagCode.LOW_CROSS_TRAINING: "Swap a run for a bike, swim, elliptical or walk.",
     FlagCode.LOW_STRENGTH: "Do ~10 reps each of core, hip-flexor and glute work, 3\u00d7/week.",
 }
+# A shoe nearly at its limit (info) is not yet worn: "replace them" would be premature.
+NEARLY_WORN_ADVICE = "Nearly due: get a new pair and rotate it in on easy runs."
 
 
 def _num(evidence: Evidence, key: str) -> float | None:
@@ -338,9 +340,15 @@ def render_flag(flag: Flag, units: Units = "metric", advice: Mapping[FlagCode, s
     formatter = FORMATTERS.get(flag.code)
     finding = formatter(flag.evidence, units) if formatter is not None else ""
     head = f"{title}: {finding}." if finding else f"{title}."
-    alternative = (advice or {}).get(flag.code) or SHORT_ADVICE[flag.code]
+    alternative = (advice or {}).get(flag.code) or _short_advice(flag)
     line = f"{SEVERITY_MARKS[flag.severity]} {head}"
     return f"{line} {alternative}"
+
+
+def _short_advice(flag: Flag) -> str:
+    if flag.code is FlagCode.WORN_SHOES and flag.severity is Severity.INFO:
+        return NEARLY_WORN_ADVICE
+    return SHORT_ADVICE[flag.code]
 
 
 def line_severity(line: str) -> Severity | None:

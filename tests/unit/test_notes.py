@@ -304,3 +304,12 @@ def test_any_evidence_renders_without_crashing_or_leaking_junk(
                 assert not any(ch == "-" and nxt.isdigit() for ch, nxt in itertools.pairwise(line)), line
             else:
                 assert junk not in line, line
+
+
+def test_a_nearly_worn_shoe_is_not_told_to_be_replaced_yet() -> None:
+    shoe: dict[str, EvidenceValue] = {"gear_name": "Trail Shoes", "gear_distance_m": 540_000.0, "limit_m": 600_000.0}
+    nearly = render_flag(flag(FlagCode.WORN_SHOES, Severity.INFO, evidence=shoe))
+    assert "Trail Shoes at 540 km (limit 600 km). Nearly due: get a new pair" in nearly
+    assert "Replace them" not in nearly
+    over = render_flag(flag(FlagCode.WORN_SHOES, Severity.CAUTION, evidence={**shoe, "gear_distance_m": 602_000.0}))
+    assert "Replace them" in over

@@ -30,7 +30,7 @@ from syncd.domain.load import local_date, week_start
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 2
+VERSION: int = 3  # 3: a nearly worn shoe says "nearly due", not "replace them" (redo those notes)
 
 _ADVICE_NEARLY = (
     "These shoes are close to the distance where cushioning usually fades. Worn cushioning passes more impact "
