@@ -49,11 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check config, database and permissions; say how to fix problems")
     doctor.set_defaults(handler=cmd_doctor, needs_settings=False)
 
-    imp = sub.add_parser("import", help="import FIT/GPX/TCX files, folders or a Strava export zip")
-    imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    imp.add_argument("--athlete", default=None, help="athlete key to import for (default: the local athlete)")
-    imp.add_argument("--quiet", action="store_true", help="print only the summary")
-    imp.set_defaults(handler=cmd_import, needs_settings=True)
+    _add_import(sub)
 
     ann = sub.add_parser("annotate", help="annotate local files without storing them")
     ann.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -84,6 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(module.name).register(sub)
     _remember_parsers(parser)
     return parser
+
+
+def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imp = sub.add_parser("import", help="import FIT/GPX/TCX files, folders or a Strava export zip")
+    imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    imp.add_argument("--athlete", default=None, help="athlete key to import for (default: the local athlete)")
+    imp.add_argument("--quiet", action="store_true", help="print only the summary")
+    imp.add_argument(
+        "--jobs",
+        type=_jobs_argument,
+        default=None,
+        metavar="N",
+        help="parser processes (default: one per core, up to 4; 1 parses in this process)",
+    )
+    imp.set_defaults(handler=cmd_import, needs_settings=True)
 
 
 def _remember_parsers(parser: argparse.ArgumentParser) -> None:
@@ -211,7 +222,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
         )
         with ImportProgress(args.paths) as progress:
             report = import_paths(
-                store, athlete_id, args.paths, annotation_policy(settings), now=_now(), on_item=progress.advance
+                store,
+                athlete_id,
+                args.paths,
+                annotation_policy(settings),
+                now=_now(),
+                on_item=progress.advance,
+                workers=args.jobs,
             )
     finally:
         store.close()
@@ -319,6 +336,17 @@ def cmd_status(args: argparse.Namespace, settings: Settings | None) -> int:
 
         print_status(status)
     return EXIT_OK
+
+
+def _jobs_argument(text: str) -> int:
+    """argparse type for --jobs: a whole number from 1 to 64."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes; use a whole number from 1 to 64")
+    return jobs
 
 
 def _sport_argument(text: str) -> Sport:

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syncd.adapters.files import FileImportError, ImportItem, ParsedActivity, iter_paths
+from syncd.adapters.files import ImportItem, ParsedActivity, iter_paths, parse_items
 from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_batch
 
 if TYPE_CHECKING:
@@ -43,21 +43,20 @@ def import_paths(
     *,
     now: datetime | None = None,
     on_item: Callable[[ImportItem], None] = lambda _item: None,
+    workers: int | None = None,
 ) -> ImportReport:
+    """`workers`: parser processes (1: parse in this process; None: one per core, see adapters.files.pool)."""
     report = ImportReport()
     starts: dict[int, datetime] = {}
     first_seen: dict[tuple[str, str], str] = {}
-    for item in iter_paths(paths):
-        on_item(item)
+    for done in parse_items(iter_paths(paths), workers=workers):
+        on_item(done.item)
         report.files += 1
-        try:
-            data = item.read()
-            report.bytes_read += len(data)
-            parsed = item.parse(data)
-        except FileImportError as exc:
-            report.failed.append(str(exc))
+        report.bytes_read += done.size
+        if done.error is not None:
+            report.failed.append(str(done.error))
             continue
-        for entry in parsed:
+        for entry in done.activities:
             key = entry.activity.key
             if key in first_seen:  # the same bytes again in this batch, from another path
                 report.unchanged += 1

@@ -36,6 +36,9 @@ def test_a_mistyped_flag_prints_that_commands_usage(run_syncd: RunSyncd) -> None
     assert "unrecognized arguments: --jsn" in status.stderr
     nested = run_syncd("athlete", "set", "--unitz", "imperial")
     assert nested.returncode == 2 and nested.stderr.startswith("usage: syncd athlete set")
+    jobs = run_syncd("import", "--jobs", "0", "x.fit")
+    assert jobs.returncode == 2
+    assert jobs.stderr.strip().endswith("'0' is not a number of processes; use a whole number from 1 to 64")
 
 
 def test_doctor_on_a_fresh_machine_creates_nothing_and_says_what_next(

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .items import ImportItem, iter_paths
     from .parse import load_activities, parse_bytes
     from .parsed import ParsedActivity
+    from .pool import ParsedItem, parse_items
     from .sports import normalise_sport
 
 _WHERE = {
@@ -29,6 +30,8 @@ _WHERE = {
     "load_activities": ".parse",
     "parse_bytes": ".parse",
     "ParsedActivity": ".parsed",
+    "ParsedItem": ".pool",
+    "parse_items": ".pool",
     "normalise_sport": ".sports",
 }
 
@@ -36,12 +39,14 @@ __all__ = [
     "FileImportError",
     "ImportItem",
     "ParsedActivity",
+    "ParsedItem",
     "apply_export_row",
     "iter_paths",
     "iter_zip",
     "load_activities",
     "normalise_sport",
     "parse_bytes",
+    "parse_items",
 ]
 
 

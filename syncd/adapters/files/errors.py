@@ -18,6 +18,11 @@ class FileImportError(Exception):
         self.fix = _one_line(fix)
         super().__init__(f"{path}: {self.problem}; {self.fix}")
 
+    def __reduce__(self) -> tuple[type[FileImportError], tuple[Path, str, str]]:
+        """Pickled by its parts (the default would call __init__ with the message alone): parsing runs in worker
+        processes (pool.py) that send errors back."""
+        return type(self), (self.path, self.problem, self.fix)
+
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())

@@ -33,12 +33,17 @@ class ImportItem:
 
     def parse(self, data: bytes | None = None) -> list[ParsedActivity]:
         """Parse (reading unless `data` is given), applying the export's csv row if any; raises FileImportError."""
-        parsed = parse_bytes(self.read() if data is None else data, self.name)
-        if self.export_row is None:
-            return parsed
-        from .export import apply_export_row
+        return parse_item_bytes(self.read() if data is None else data, self.name, self.export_row)
 
-        return apply_export_row(parsed, self.export_row)
+
+def parse_item_bytes(data: bytes, name: str, export_row: Mapping[str, str] | None) -> list[ParsedActivity]:
+    """An item's bytes parsed, with its Strava export csv row applied (a plain function: worker processes run it)."""
+    parsed = parse_bytes(data, name)
+    if export_row is None:
+        return parsed
+    from .export import apply_export_row
+
+    return apply_export_row(parsed, export_row)
 
 
 def failing_item(error: FileImportError) -> ImportItem:
