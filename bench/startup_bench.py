@@ -53,7 +53,9 @@ def main() -> None:
             }
             env.pop("SYNCD_CONFIG", None)
             subprocess.run([str(SYNCD), "sync", "--once"], env=env, check=True, capture_output=True)  # creates it
-            store = Store.open(f"sqlite:///{state / 'syncd.db'}")
+            database = state / "syncd.sqlite3"  # the default database the first run created
+            assert database.is_file(), f"{database} missing: the default database moved; update the bench"
+            store = Store.open(f"sqlite:///{database}")
             build(store, size, AnnotationPolicy().version)
             store.close()
             commands = {

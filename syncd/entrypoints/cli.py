@@ -15,13 +15,15 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncd import __version__
 from syncd.config import ConfigError, Settings, load_settings
-from syncd.domain.model import Sport
 from syncd.entrypoints import commands
 from syncd.logging import configure_logging, get_logger, redact_text
+
+if TYPE_CHECKING:
+    from syncd.domain.model import Sport
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 141
@@ -352,6 +354,7 @@ def _jobs_argument(text: str) -> int:
 def _sport_argument(text: str) -> Sport:
     """argparse type for --sport: our own names, or any platform name we map (Run, TrailRun, running, ...)."""
     from syncd.adapters.files.sports import normalise_sport
+    from syncd.domain.model import Sport  # numpy: only for the commands that take a sport
 
     try:
         return Sport(text.strip().lower())

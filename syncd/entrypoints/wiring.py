@@ -6,16 +6,15 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syncd.adapters.crypto import SecretBox, SecretError, load_or_create_key
-from syncd.adapters.db.repository import Store
 from syncd.config import ConfigError, Settings
 from syncd.logging import register_secret
-from syncd.ports import SurfaceMap
 
 if TYPE_CHECKING:
+    from syncd.adapters.db.repository import Store
     from syncd.adapters.folder import FolderService
     from syncd.adapters.garmin.api import GarminEndpoint
     from syncd.adapters.strava.api import Endpoint
+    from syncd.ports import SurfaceMap
     from syncd.services.annotating import AnnotationPolicy
     from syncd.services.garmin_sync import GarminService
     from syncd.services.platforms import Platform
@@ -67,6 +66,8 @@ def register_secrets(settings: Settings) -> None:
 
 
 def open_store(settings: Settings) -> Store:
+    from syncd.adapters.crypto import SecretBox, SecretError, load_or_create_key
+
     state_dir = ensure_state_dir(settings.state_dir)
     configured = settings.database.encryption_key.reveal() if settings.database.encryption_key else None
     try:
@@ -74,8 +75,10 @@ def open_store(settings: Settings) -> Store:
     except SecretError as exc:  # a bad configured key or key file is a configuration problem, said in one line
         where = "[database] encryption_key" if configured is not None else "the key file"
         raise ConfigError(f"{where}: {exc}") from None
-    store = Store.open(settings.database_url, secret_box=box)
+    from syncd.adapters.db.repository import Store
     from syncd.services.athletes import follow_default_units
+
+    store = Store.open(settings.database_url, secret_box=box)
 
     follow_default_units(store, settings)  # a changed `[notes] units` reaches athletes who never chose theirs
     return store

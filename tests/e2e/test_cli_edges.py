@@ -111,7 +111,8 @@ def test_sync_once_with_nothing_linked_loads_no_platform_client_or_rule(syncd_en
         "from syncd.entrypoints.cli import main\n"
         "code = main(['sync', '--once'])\n"
         "heavy = sorted(m for m in ('stravalib', 'garminconnect', 'apscheduler', 'syncd.entrypoints.daemon',"
-        " 'syncd.domain.rules', 'syncd.services.annotating') if m in sys.modules)\n"
+        " 'syncd.domain.rules', 'syncd.services.annotating', 'numpy', 'sqlalchemy.orm', 'alembic',"
+        " 'syncd.adapters.db.repository', 'syncd.adapters.db.models', 'cryptography') if m in sys.modules)\n"
         "print('heavy:', ','.join(heavy))\n"
         "sys.exit(code)\n"
     )
@@ -121,7 +122,14 @@ def test_sync_once_with_nothing_linked_loads_no_platform_client_or_rule(syncd_en
     )
     assert result.returncode == 0, result.stderr
     assert "no linked account; link one with `syncd link strava`" in result.stdout
-    assert result.stdout.strip().splitlines()[-1] == "heavy:"
+    # The first run creates the database (Alembic and the models, once); no platform client or rule even then.
+    first = set(result.stdout.strip().splitlines()[-1].removeprefix("heavy:").strip().split(",")) - {""}
+    assert first <= {"alembic", "sqlalchemy.orm", "syncd.adapters.db.models", "cryptography"}, first
+    # Every later run on the existing database: no repositories, no ORM, no numpy.
+    again = subprocess.run(
+        [sys.executable, "-c", probe], check=False, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] == "heavy:", again.stderr
 
 
 def test_athlete_set_mode_is_shown_validated_and_marks_notes_stale(run_syncd: RunSyncd) -> None:

@@ -39,17 +39,27 @@ def register(subparsers: Any) -> None:
     sync.set_defaults(handler=cmd_sync, needs_settings=True)
 
 
+NOTHING_LINKED = "no linked account; link one with `syncd link strava` (or `syncd link garmin`)"
+
+
 def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import open_store
+    from syncd.entrypoints.wiring import ensure_state_dir, open_store
 
     assert settings is not None
+    if settings.folder.path is None:
+        from syncd.adapters.db.probe import has_accounts
+
+        ensure_state_dir(settings.state_dir)
+        if has_accounts(settings.database_url) is False:
+            # nothing to sync: a timer or cron job running this must not pay for the repositories or platform clients
+            print(NOTHING_LINKED)
+            return 0
     worker = f"{socket.gethostname()}:{os.getpid()}"
     store = open_store(settings)
     try:
         accounts = store.list_accounts()
         if not accounts and settings.folder.path is None:
-            # nothing to sync: a timer or cron job running this must not pay for the platform clients' imports
-            print("no linked account; link one with `syncd link strava` (or `syncd link garmin`)")
+            print(NOTHING_LINKED)
             return 0
         from syncd.entrypoints.daemon import take_over_dead
         from syncd.entrypoints.wiring import folder_service, garmin_service, strava_service
