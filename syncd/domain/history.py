@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from syncd.domain.model import Activity, Sport
@@ -33,10 +33,16 @@ class HistoryEntry:
     workout_type: int | None = None
     elevation_gain_m: float | None = None
     gear_id: str | None = None
+    # The local calendar day, fixed at construction: the weekly and load rules ask it of every history entry for
+    # every activity (a batch shares the entries between activities), so it is computed once, not each time.
+    _local_date: date = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_local_date", (self.start_utc + timedelta(seconds=self.utc_offset_s)).date())
 
     @property
     def local_date(self) -> date:
-        return (self.start_utc + timedelta(seconds=self.utc_offset_s)).date()
+        return self._local_date
 
 
 def summarize(activity: Activity) -> HistoryEntry:

@@ -25,7 +25,7 @@ from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
 from syncd.domain.sport_inference import inferred_note_line
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import SurfaceMap
-from syncd.services.pain_diary import apply_stored_tag, has_diary, modes_for
+from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, modes_for
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
@@ -262,6 +262,7 @@ def annotate_batch(
         chunk = list(activity_ids[first : first + BATCH_SIZE])
         loaded = store.annotation_batches.load(chunk)
         histories = _HistoryLists(store, loaded.values())
+        batch.diary = DiaryBatch(store, list(loaded.values()), policy.advice) if has_diary(store) else None
         results: list[_Result] = []
         for activity_id in chunk:
             try:
@@ -312,6 +313,7 @@ class _Batch:
     backfill_since: datetime | None
     policies: dict[int, AnnotationPolicy] = field(default_factory=dict)
     gear: dict[int, dict[str, Gear]] = field(default_factory=dict)
+    diary: DiaryBatch | None = None  # the current chunk's (None: a store without a diary)
 
     def annotate(self, item: LoadedActivity, history: Sequence[HistoryEntry]) -> _Result:
         store, athlete, activity = self.store, item.athlete_id, item.activity
@@ -322,22 +324,13 @@ class _Batch:
         shoe = self.gear[athlete].get(activity.gear_id or "")
         if shoe is not None:  # the shoe's distance as of the end of this run, not today's
             shoe = gear_as_of(shoe, store.gear_distance_after(athlete, shoe.gear_id, activity.start_utc))
-        modes = _diary_modes(store, item.id, policy)
+        modes = self.diary.modes(item, history) if self.diary is not None else None
         annotated = _annotate_with(activity, history, policy, gear=shoe, now=self.now, modes=modes)
         providers: tuple[str, ...] = ()
         if may_write_back(activity, policy, now=self.now, backfill_since=self.backfill_since):
             defaults = self.write_back_providers(activity)
             providers = tuple(athlete_write_back(store, athlete, activity, defaults))
         return _Result(item, policy.version, annotated, providers)
-
-
-def _diary_modes(store: Store, activity_id: int, policy: AnnotationPolicy) -> RunModes | None:
-    """As `annotate_stored`: the stored #back tag goes to the diary, and a run's advice modes come from it."""
-    if not has_diary(store):
-        return None
-    stored = store.get_activity(activity_id, with_streams=False)
-    apply_stored_tag(store, stored, advice=policy.advice)
-    return modes_for(store, stored, policy.advice) if stored.activity.sport.is_run else None
 
 
 def _annotate_with(

@@ -6,7 +6,7 @@ Pain scores are health data: nothing here logs a score or a note; warnings name 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard
@@ -31,8 +31,10 @@ from syncd.domain.pain_tags import read_pain_tag
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
+    from syncd.domain.history import HistoryEntry
+    from syncd.domain.model import Activity
     from syncd.ports import DescriptionWriter
-    from syncd.records import AthleteRecord, StoredActivity
+    from syncd.records import AthleteRecord, LoadedActivity, StoredActivity
 
 log = structlog.stdlib.get_logger("syncd.pain")
 
@@ -192,13 +194,16 @@ def apply_stored_tag(store: Store, stored: StoredActivity, *, advice: AdviceSett
     detail, a write-back's or the re-scan's read) it is kept with the activity; before that (Strava's list carries
     the title only) the entry can only have come from the title, so a title without its tag removes it.
     """
-    activity = stored.activity
+    return _apply_tag_quietly(store, stored.id, stored.activity, advice)
+
+
+def _apply_tag_quietly(store: Store, activity_id: int, activity: Activity, advice: AdviceSettings | None) -> TagOutcome:
     try:
         return apply_tag(
-            store, stored.id, title=activity.name, description=activity.description, full_text=True, advice=advice
+            store, activity_id, title=activity.name, description=activity.description, full_text=True, advice=advice
         )
     except Exception as exc:
-        log.warning("pain_tag_read_failed", activity_id=stored.id, error=type(exc).__name__)
+        log.warning("pain_tag_read_failed", activity_id=activity_id, error=type(exc).__name__)
         return "ignored"
 
 
@@ -244,15 +249,31 @@ def modes_for(store: Store, stored: StoredActivity, advice: AdviceSettings | Non
     entries = diary.entries(
         stored.athlete_id, day_from=run_day - timedelta(days=settings.window_days + 1), day_to=run_day
     )
+    earlier = store.history(stored.athlete_id, activity.start_utc - PREVIOUS_RUN_WITHIN, activity.start_utc)
+    return _modes_from(entries, earlier, activity, settings, diary.advice_mode(stored.athlete_id))
+
+
+# How far back the previous run is looked for (the "first run since the pain" advice).
+PREVIOUS_RUN_WITHIN = timedelta(days=30)
+
+
+def _modes_from(
+    entries: Sequence[PainEntry],
+    earlier: Iterable[HistoryEntry],
+    activity: Activity,
+    settings: ModeSettings,
+    athlete_mode: str | None,
+) -> RunModes:
+    """Both decisions for a run from the diary entries around it and the activities before it."""
+    since = activity.start_utc - PREVIOUS_RUN_WITHIN
     previous = [
         h
-        for h in store.history(stored.athlete_id, activity.start_utc - timedelta(days=30), activity.start_utc)
-        if h.sport.is_run and h.key != activity.key and h.start_utc < activity.start_utc - timedelta(minutes=2)
+        for h in earlier
+        if h.sport.is_run and h.key != activity.key and since <= h.start_utc < activity.start_utc - timedelta(minutes=2)
     ]
     last = max(previous, key=lambda h: h.start_utc, default=None)
-    athlete_mode = diary.advice_mode(stored.athlete_id)
     common: dict[str, Any] = {
-        "run_day": run_day,
+        "run_day": activity.start_local.date(),
         "run_start": activity.start_utc,
         "settings": settings,
         "athlete_mode": athlete_mode if athlete_mode in MODE_SETTINGS else None,
@@ -263,6 +284,49 @@ def modes_for(store: Store, stored: StoredActivity, advice: AdviceSettings | Non
         note=choose_mode(entries, **common),
         platform=platform_mode(entries, platform=activity.source.value, **common),
     )
+
+
+class DiaryBatch:
+    """The diary for a batch of stored activities being annotated (`annotate_batch`): what `apply_stored_tag` and
+    `modes_for` do per activity, with a few queries per chunk instead of five per activity.
+
+    Tags are applied for the whole chunk first. That gives every run the same modes as one at a time: an entry
+    from a tag counts only for runs that started after the tagged one (`advice_mode._known_before`).
+    """
+
+    def __init__(self, store: Store, items: Sequence[LoadedActivity], advice: AdviceSettings | None) -> None:
+        self._settings = mode_settings(advice or AdviceSettings())
+        diary = diary_of(store)
+        tagged = diary.tagged_activities([item.id for item in items])
+        for item in items:
+            if item.id in tagged or _carries_tag(item.activity):
+                _apply_tag_quietly(store, item.id, item.activity, advice)
+        days: dict[int, tuple[date, date]] = {}
+        for item in items:
+            day = item.activity.start_local.date()
+            low, high = days.get(item.athlete_id, (day, day))
+            days[item.athlete_id] = (min(low, day), max(high, day))
+        reach = timedelta(days=self._settings.window_days + 1)
+        self._entries = {
+            athlete: diary.entries(athlete, day_from=low - reach, day_to=high) for athlete, (low, high) in days.items()
+        }
+        self._modes = {athlete: diary.advice_mode(athlete) for athlete in days}
+
+    def modes(self, item: LoadedActivity, history: Sequence[HistoryEntry]) -> RunModes | None:
+        """`modes_for` of a run, from its batch history (what started before it); None for other sports."""
+        activity = item.activity
+        if not activity.sport.is_run:
+            return None
+        run_day = activity.start_local.date()
+        first_day = run_day - timedelta(days=self._settings.window_days + 1)
+        entries = [e for e in self._entries.get(item.athlete_id, []) if first_day <= e.day <= run_day]
+        return _modes_from(entries, history, activity, self._settings, self._modes.get(item.athlete_id))
+
+
+def _carries_tag(activity: Activity) -> bool:
+    """Whether the athlete's text (our note left out) holds anything the tag reader acts on."""
+    athlete_text = extract_athlete_text(activity.description) if activity.description is not None else None
+    return read_pain_tag(activity.name, athlete_text).status != "none"
 
 
 def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:

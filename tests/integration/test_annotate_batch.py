@@ -87,3 +87,32 @@ def test_batch_history_carries_what_the_rules_read_from_earlier_runs(store: Stor
     batch = store.annotation_batches.history_rows(athlete, START - timedelta(days=1), end)
     assert [row.entry for row in batch] == single
     assert single[0].elevation_gain_m == 420.0 and single[0].gear_id == "g123"
+
+
+def test_batch_modes_equal_one_at_a_time_with_a_diary(store_factory: object) -> None:
+    """The batch reads the diary a chunk at a time (DiaryBatch): the modes and notes are those of annotating
+    each run alone, oldest first, with a #back tag in a title, a typed entry and an eased one."""
+    from syncd.domain.pain import PainSource
+    from syncd.services.annotating import annotate_stored
+    from syncd.services.pain_diary import record_entry
+
+    store: Store = store_factory()  # type: ignore[operator]
+    athlete, ids = _seed(store)
+    tagged = next(i for i in ids if store.get_activity(i).activity.external_id == "r10")
+    run = store.get_activity(tagged).activity
+    store.upsert_activity(athlete, replace(run, name="Morning run #back 6"), {})
+    record_entry(store, athlete, (START + timedelta(days=30)).date(), 7, source=PainSource.CLI)
+    record_entry(store, athlete, (START + timedelta(days=33)).date(), 2, source=PainSource.CLI)
+    policy = AnnotationPolicy()
+    now = START + timedelta(days=60)
+
+    alone = {i: annotate_stored(store, i, policy, now=now).annotated for i in ids}
+    batch = {o.activity_id: o.annotated for o in annotate_batch(store, ids, replace(policy, units="imperial"), now=now)}
+    again = {o.activity_id: o.annotated for o in annotate_batch(store, ids, policy, now=now)}
+
+    modes = [alone[i].note.splitlines()[0] for i in ids if alone[i].note is not None]
+    assert any(line.startswith("Mode: sore") for line in modes) and any("eased" in line for line in modes)
+    for i in ids:
+        assert again[i].note == alone[i].note, store.get_activity(i).activity.external_id
+        assert again[i].platform_note == alone[i].platform_note
+        assert (batch[i].note or "").splitlines()[:1] == (alone[i].note or "").splitlines()[:1]

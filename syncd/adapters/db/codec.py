@@ -118,6 +118,21 @@ def encode_streams(streams: Streams, *, level: int = ZLIB_LEVEL) -> bytes:
     return compress_packed(pack_streams(streams), level=level)
 
 
+def _decode_values(encoding: int, k: int, width: int, payload: bytes) -> FloatArray | None:
+    """A channel's present (non-NaN) values; None for a channel without any."""
+    if encoding == _ENC_SCALED:
+        dtype = np.dtype(_WIDTH_TYPES[width]).newbyteorder("<")
+        deltas = np.frombuffer(_unshuffle(payload, width), dtype=dtype).astype(np.int64)
+        return _unscale(np.cumsum(deltas), k)
+    if encoding == _ENC_XOR:
+        xored = np.frombuffer(_unshuffle(payload, 8), dtype="<u8")
+        values: FloatArray = np.bitwise_xor.accumulate(xored).view("<f8")
+        return values
+    if encoding != _ENC_EMPTY:
+        raise CodecError(f"unknown channel encoding {encoding}")
+    return None
+
+
 def decode_streams(blob: bytes) -> Streams:
     """Inverse of `encode_streams`; raises CodecError on anything it does not recognise."""
     if not blob:
@@ -132,23 +147,20 @@ def decode_streams(blob: bytes) -> Streams:
         for _ in range(count):
             index, encoding, k, width, has_mask, length = _CHANNEL.unpack_from(body, offset)
             offset += _CHANNEL.size
-            nan = np.zeros(n, dtype=bool)
+            nan = None
             if has_mask:
                 mask_len = (n + 7) // 8
                 nan = np.unpackbits(np.frombuffer(body, np.uint8, mask_len, offset), count=n).astype(bool)
                 offset += mask_len
             payload = body[offset : offset + length]
             offset += length
+            values = _decode_values(encoding, k, width, payload)
+            if nan is None and values is not None and len(values) == n:
+                columns[Streams.CHANNELS[index]] = values  # no gaps: the decoded values are the column
+                continue
             column = np.full(n, np.nan, dtype=np.float64)
-            if encoding == _ENC_SCALED:
-                dtype = np.dtype(_WIDTH_TYPES[width]).newbyteorder("<")
-                deltas = np.frombuffer(_unshuffle(payload, width), dtype=dtype).astype(np.int64)
-                column[~nan] = _unscale(np.cumsum(deltas), k)
-            elif encoding == _ENC_XOR:
-                xored = np.frombuffer(_unshuffle(payload, 8), dtype="<u8")
-                column[~nan] = np.bitwise_xor.accumulate(xored).view("<f8")
-            elif encoding != _ENC_EMPTY:
-                raise CodecError(f"unknown channel encoding {encoding}")
+            if values is not None:
+                column[~nan if nan is not None else slice(None)] = values
             columns[Streams.CHANNELS[index]] = column
     except (zlib.error, struct.error, ValueError, IndexError, KeyError) as exc:
         if isinstance(exc, CodecError):

@@ -6,6 +6,7 @@ and source, one per day for entries without a run), and it only needs the engine
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -57,6 +58,16 @@ class PainRepository:
     def tag_entry(self, activity_id: int) -> PainEntry | None:
         found = [e for e in self._select(PainEntryRow.activity_id == activity_id) if e.source is PainSource.TAG]
         return found[0] if found else None
+
+    def tagged_activities(self, activity_ids: Sequence[int]) -> set[int]:
+        """Which of these activities hold a #back tag entry (a batch asks once instead of once per activity)."""
+        if not activity_ids:
+            return set()
+        stmt = sa.select(PainEntryRow.activity_id).where(
+            PainEntryRow.activity_id.in_(activity_ids), PainEntryRow.source == PainSource.TAG.value
+        )
+        with self._engine.connect() as conn:
+            return {int(i) for i in conn.execute(stmt).scalars() if i is not None}
 
     def remove_tag(self, activity_id: int) -> bool:
         """The runner deleted the tag from the activity: the entry goes too."""
