@@ -20,7 +20,7 @@ from pathlib import Path
 
 from syncd.adapters.db import Store
 from syncd.adapters.files import ImportItem, parse_bytes, parse_items
-from syncd.adapters.files.pool import default_workers
+from syncd.adapters.parallel import default_workers
 from syncd.services.annotating import AnnotationPolicy, annotate_batch
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "real"

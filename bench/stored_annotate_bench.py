@@ -1,12 +1,13 @@
 """Annotation through the store (`annotate_batch`, which `annotate_stored`, import and reannotate use) against the
 former one-activity-at-a-time path (get_activity + Store.history + get_gear + save), side by side.
 
-Run: `.venv/bin/python -m bench.stored_annotate_bench [--activities 600] [--database-url URL]`
+Run: `.venv/bin/python -m bench.stored_annotate_bench [--activities 600] [--workers N] [--database-url URL]`
 
 One athlete, one-hour 1 Hz runs (the rule-engine bench's activities) one a day, stored with their streams. Each
 round annotates every activity with a policy whose version differs from the last round's, so every annotation is
 really computed and written. The rule engine alone (same activities and histories, already in memory) is timed
-for reference: the stored path can at best reach it.
+for reference: the stored path in one process can at best reach it. The same batch with the rules (and the streams'
+decoding) on `--workers` processes (`syncd reannotate`/`import --jobs`) is timed beside it, worker start included.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from bench.synthetic import at_device_precision, one_hour_run
 from syncd.adapters.db import Store
+from syncd.adapters.parallel import ProcessMap, default_workers
 from syncd.domain.history import HISTORY_WINDOW
 from syncd.services.annotating import AnnotationPolicy, annotate_batch, annotate_one
 
@@ -41,6 +43,7 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
+    parser.add_argument("--workers", type=int, default=default_workers(), help="rule processes for the pooled run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
@@ -66,16 +69,24 @@ def main() -> None:
         engine_rate = len(ids) / (time.perf_counter() - engine_s)
         old: list[float] = []
         new: list[float] = []
-        for round_ in range(args.rounds):
-            start = time.perf_counter()
-            per_activity(store, ids, policies[(2 * round_) % 4])
-            old.append(len(ids) / (time.perf_counter() - start))
-            start = time.perf_counter()
-            annotate_batch(store, ids, policies[(2 * round_ + 1) % 4])
-            new.append(len(ids) / (time.perf_counter() - start))
+        pooled: list[float] = []
+        with ProcessMap(args.workers, preload=["syncd.services.annotating"]) as rules:
+            for round_ in range(args.rounds):
+                start = time.perf_counter()
+                per_activity(store, ids, policies[(3 * round_) % 4])
+                old.append(len(ids) / (time.perf_counter() - start))
+                start = time.perf_counter()
+                annotate_batch(store, ids, policies[(3 * round_ + 1) % 4])
+                new.append(len(ids) / (time.perf_counter() - start))
+                start = time.perf_counter()  # the worker processes start inside the timing (as `syncd reannotate`)
+                annotate_batch(store, ids, policies[(3 * round_ + 2) % 4], parallel=rules)
+                pooled.append(len(ids) / (time.perf_counter() - start))
+                rules.close()
         store.close()
     print(f"{len(ids)} one-hour 1 Hz runs on {'SQLite' if not args.database_url else args.database_url.split(':')[0]}")
-    rounds_new, rounds_old = (", ".join(f"{r:.0f}" for r in rates) for rates in (new, old))
+    rounds_new, rounds_old, rounds_pooled = (", ".join(f"{r:.0f}" for r in rates) for rates in (new, old, pooled))
+    label = f"annotate_batch, rules on {args.workers} procs"
+    print(f"  {label:<33}: {max(pooled):7.0f} activities/s  (rounds: {rounds_pooled})")
     print(f"  annotate_batch (stored path)     : {max(new):7.0f} activities/s  (rounds: {rounds_new})")
     print(f"  one at a time (former path)      : {max(old):7.0f} activities/s  (rounds: {rounds_old})")
     print(f"  rule engine alone (same history) : {engine_rate:7.0f} activities/s")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -28,6 +28,24 @@ class SurfaceMap(Protocol):
     def classify(self, lat: FloatArray, lon: FloatArray) -> SurfaceBreakdown | None:
         """Metres per surface class along the track, or None when the map has no data for this area."""
         ...
+
+
+class ParallelMap(Protocol):
+    """Runs a pure function over items, maybe on other cores (adapters/parallel.py): each item's result or the
+    exception its work raised, in the items' order. `work` and the items must pickle."""
+
+    def map[T, R](self, work: Callable[[T], R], items: Iterable[T]) -> Iterator[R | Exception]: ...
+
+
+class InProcess:
+    """The ParallelMap that runs everything here, one item after another."""
+
+    def map[T, R](self, work: Callable[[T], R], items: Iterable[T]) -> Iterator[R | Exception]:
+        for item in items:
+            try:
+                yield work(item)
+            except Exception as exc:  # the item's outcome; the next items go on
+                yield exc
 
 
 class Clock(Protocol):

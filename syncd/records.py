@@ -3,13 +3,13 @@ in one. Defined here, outside the database adapter, so services and in-memory fa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry
-from syncd.domain.model import Activity
+from syncd.domain.model import Activity, Streams
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +199,26 @@ class FeedPage:
 
 
 @dataclass(frozen=True, slots=True)
+class PackedStreams:
+    """An activity's streams as stored, with the function that decodes them: decoding is a good part of a
+    batch's cost, so it happens where the rules run (a worker process), and only the compact blob travels."""
+
+    blob: bytes
+    decode: Callable[[bytes], Streams]
+
+    def unpack(self) -> Streams:
+        return self.decode(self.blob)
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedActivity:
+    """`activity` comes without its streams; `packed` holds them (None: the activity has none)."""
+
     id: int
     athlete_id: int
     logical_group: str | None
     activity: Activity
+    packed: PackedStreams | None = None
 
 
 @dataclass(frozen=True, slots=True)

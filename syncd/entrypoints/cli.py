@@ -23,6 +23,7 @@ from syncd.entrypoints import commands
 from syncd.logging import configure_logging, get_logger, redact_text
 
 if TYPE_CHECKING:
+    from syncd.adapters.parallel import ProcessMap
     from syncd.domain.model import Sport
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="backfill: also write notes into activities since DATE, outside [notes] annotation_window_days "
         "(within the rate budget; says how long it takes)",
     )
+    _add_jobs(rean, "processes running the rules (default: one per core, up to 4; 1 runs them in this process)")
     rean.set_defaults(handler=cmd_reannotate, needs_settings=True)
 
     status = sub.add_parser("status", help="what is stored and its state")
@@ -89,14 +91,19 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     imp.add_argument("--athlete", default=None, help="athlete key to import for (default: the local athlete)")
     imp.add_argument("--quiet", action="store_true", help="print only the summary")
-    imp.add_argument(
-        "--jobs",
-        type=_jobs_argument,
-        default=None,
-        metavar="N",
-        help="parser processes (default: one per core, up to 4; 1 parses in this process)",
-    )
+    _add_jobs(imp, "processes parsing the files and running the rules (default: one per core, up to 4; 1: none)")
     imp.set_defaults(handler=cmd_import, needs_settings=True)
+
+
+def _add_jobs(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--jobs", type=_jobs_argument, default=None, metavar="N", help=what)
+
+
+def _rules_processes(jobs: int | None) -> ProcessMap:
+    """Worker processes for the rules over many stored activities (started only when a batch is large enough)."""
+    from syncd.adapters.parallel import ProcessMap
+
+    return ProcessMap(jobs, preload=["syncd.services.annotating"])
 
 
 def _remember_parsers(parser: argparse.ArgumentParser) -> None:
@@ -222,7 +229,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
         athlete_id = store.ensure_athlete(
             args.athlete or LOCAL_ATHLETE, name=args.athlete or "Local athlete", units=settings.notes.units
         )
-        with ImportProgress(args.paths) as progress:
+        with ImportProgress(args.paths) as progress, _rules_processes(args.jobs) as rules:
             report = import_paths(
                 store,
                 athlete_id,
@@ -231,6 +238,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
                 now=_now(),
                 on_item=progress.advance,
                 workers=args.jobs,
+                parallel=rules,
             )
     finally:
         store.close()
@@ -290,14 +298,16 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
     store = open_store(settings)
     try:
         providers = write_back_providers(strava=settings.strava.write_back, garmin=settings.garmin.write_back)
-        report = reannotate(
-            store,
-            annotation_policy(settings),
-            since=args.since,
-            now=_now(),
-            write_back_providers=providers,
-            backfill=args.write_back,
-        )
+        with _rules_processes(args.jobs) as rules:
+            report = reannotate(
+                store,
+                annotation_policy(settings),
+                since=args.since,
+                now=_now(),
+                write_back_providers=providers,
+                backfill=args.write_back,
+                parallel=rules,
+            )
     finally:
         store.close()
     for activity_id, error in report.failed:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -24,13 +25,13 @@ from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
 from syncd.domain.sport_inference import inferred_note_line
 from syncd.domain.thresholds import Thresholds
-from syncd.ports import SurfaceMap
+from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, modes_for
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
     from syncd.ports import AnnotationStore, AthleteRepository
-    from syncd.records import LoadedActivity
+    from syncd.records import LoadedActivity, PackedStreams
 
 
 Units = Literal["metric", "imperial"]
@@ -231,6 +232,10 @@ def annotate_stored(
 
 
 BATCH_SIZE = 200  # activities (with their streams) held in memory at once
+JOB_GROUP = 16  # activities per message to a rules worker
+MIN_PARALLEL_ACTIVITIES = (
+    2 * JOB_GROUP
+)  # fewer run in this process: starting worker processes would cost more than it saves
 
 
 def annotate_batch(
@@ -242,52 +247,141 @@ def annotate_batch(
     write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
     backfill_since: datetime | None = None,
     on_error: Callable[[int, Exception], None] | None = None,
+    parallel: ParallelMap | None = None,
 ) -> list[StoredOutcome]:
     """`annotate_stored` for many activities: per chunk, the activities and their streams in two queries and each
     athlete's history as one ordered list, from which every activity's history is cut at its start (the same
     window and twin rules as `Store.history`; no look-ahead). `on_error` receives a failing activity and the batch
-    goes on; without it the error propagates. Outcomes come in the order of `activity_ids` (failed ones left out)."""
-    from syncd.errors import NotFoundError
-    from syncd.records import NewAnnotation
+    goes on; without it the error propagates. Outcomes come in the order of `activity_ids` (failed ones left out).
+    `parallel` runs the rules (the CPU-bound part) on other cores; reading and writing stay in this process."""
 
-    outcomes: list[StoredOutcome] = []
     batch = _Batch(store, policy, now, write_back_providers, backfill_since)
+    # the rules on other cores when asked (a surface map reads tiles through the store: it stays in this process)
+    rules: ParallelMap = InProcess()
+    if parallel is not None and len(activity_ids) >= MIN_PARALLEL_ACTIVITIES and policy.surface_map is None:
+        rules = parallel
 
     def failed(activity_id: int, exc: Exception) -> None:
         if on_error is None:
             raise exc
         on_error(activity_id, exc)
 
+    held: deque[list[_Prepared]] = deque()  # the groups whose rules are running, oldest first
+    results: list[_Result] = []
+    outcomes: list[StoredOutcome] = []
+    for computed in rules.map(run_rules_on, _job_groups(batch, activity_ids, held, failed)):
+        group = held.popleft()
+        for ready, one in zip(group, computed if isinstance(computed, list) else [computed] * len(group), strict=True):
+            if isinstance(one, Exception):  # a rule's fault, here or in a worker process
+                failed(ready.item.id, one)
+            else:
+                results.append(ready.result(one))
+        if len(results) >= BATCH_SIZE:
+            outcomes += _save(store, results, failed)
+            results = []
+    return outcomes + _save(store, results, failed)
+
+
+def _job_groups(
+    batch: _Batch, activity_ids: Sequence[int], held: deque[list[_Prepared]], failed: Callable[[int, Exception], None]
+) -> Iterator[list[RulesJob]]:
+    """Per chunk, the activities and their streams in two queries and the athletes' history once; each activity
+    prepared (its reads done here) and handed on in small groups: one message to a worker carries a group's shared
+    history entries once. Reading the next chunk overlaps the workers' rules on this one."""
+    from syncd.errors import NotFoundError
+
+    store = batch.store
     for first in range(0, len(activity_ids), BATCH_SIZE):
         chunk = list(activity_ids[first : first + BATCH_SIZE])
         loaded = store.annotation_batches.load(chunk)
         histories = _HistoryLists(store, loaded.values())
-        batch.diary = DiaryBatch(store, list(loaded.values()), policy.advice) if has_diary(store) else None
-        results: list[_Result] = []
+        batch.diary = DiaryBatch(store, list(loaded.values()), batch.policy.advice) if has_diary(store) else None
+        group: list[_Prepared] = []
         for activity_id in chunk:
             try:
                 item = loaded.get(activity_id)
                 if item is None:
                     raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
-                results.append(batch.annotate(item, histories.cut(item)))
-            except Exception as exc:  # one activity's rules fault never stops the others (with on_error)
+                group.append(batch.prepare(item, histories.cut(item)))
+            except Exception as exc:  # one activity's fault never stops the others (with on_error)
                 failed(activity_id, exc)
-        try:
-            written = store.annotation_batches.save(  # notes queued in the same transaction as their annotation
-                [
-                    NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers, _differing(r.annotated))
-                    for r in results
-                ],
-                now=store.now(),
-            )
-        except Exception as exc:
-            for result in results:
-                failed(result.item.id, exc)
-            continue
-        for result, changed in zip(results, written, strict=True):
-            queued = changed and result.annotated.note is not None and bool(result.providers)
-            outcomes.append(StoredOutcome(result.item.id, result.annotated, changed=changed, queued_writeback=queued))
+            if len(group) == JOB_GROUP or (group and activity_id == chunk[-1]):
+                held.append(group)
+                yield [ready.job for ready in group]
+                group = []
+
+
+def _save(store: Store, results: Sequence[_Result], failed: Callable[[int, Exception], None]) -> list[StoredOutcome]:
+    """The annotations written in one transaction, each note queued with its annotation."""
+    from syncd.records import NewAnnotation
+
+    if not results:
+        return []
+    try:
+        written = store.annotation_batches.save(
+            [
+                NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers, _differing(r.annotated))
+                for r in results
+            ],
+            now=store.now(),
+        )
+    except Exception as exc:
+        for result in results:
+            failed(result.item.id, exc)
+        return []
+    outcomes = []
+    for result, changed in zip(results, written, strict=True):
+        queued = changed and result.annotated.note is not None and bool(result.providers)
+        outcomes.append(StoredOutcome(result.item.id, result.annotated, changed=changed, queued_writeback=queued))
     return outcomes
+
+
+@dataclass(frozen=True)
+class RulesJob:
+    """Everything the rules and the note need for one activity: plain data, so a worker process can run it."""
+
+    activity: Activity  # without its streams: they travel packed and are decoded where the rules run
+    packed: PackedStreams | None
+    history: Sequence[HistoryEntry]
+    policy: AnnotationPolicy
+    gear: Gear | None
+    now: datetime | None
+    modes: RunModes | None
+
+
+@dataclass(frozen=True)
+class RulesOutcome:
+    """What comes back from the rules: the activity itself stays with the caller (no need to send it back)."""
+
+    annotation: Annotation
+    note: str | None
+    platform_note: str | None
+
+
+def run_rules_on(jobs: Sequence[RulesJob]) -> list[RulesOutcome | Exception]:
+    """The pure part of annotating stored activities, each one's outcome or its fault (module level: worker
+    processes run it)."""
+    outcomes: list[RulesOutcome | Exception] = []
+    for job in jobs:
+        try:
+            activity = job.activity if job.packed is None else replace(job.activity, streams=job.packed.unpack())
+            annotated = _annotate_with(activity, job.history, job.policy, gear=job.gear, now=job.now, modes=job.modes)
+        except Exception as exc:  # this activity's fault (a corrupt blob, a rule); the group's others go on
+            outcomes.append(exc)
+        else:
+            outcomes.append(RulesOutcome(annotated.annotation, annotated.note, annotated.platform_note))
+    return outcomes
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    item: LoadedActivity
+    job: RulesJob
+    providers: tuple[str, ...]
+
+    def result(self, computed: RulesOutcome) -> _Result:
+        annotated = AnnotatedActivity(self.item.activity, computed.annotation, computed.note, computed.platform_note)
+        return _Result(self.item, self.job.policy.version, annotated, self.providers)
 
 
 @dataclass(frozen=True)
@@ -315,7 +409,8 @@ class _Batch:
     gear: dict[int, dict[str, Gear]] = field(default_factory=dict)
     diary: DiaryBatch | None = None  # the current chunk's (None: a store without a diary)
 
-    def annotate(self, item: LoadedActivity, history: Sequence[HistoryEntry]) -> _Result:
+    def prepare(self, item: LoadedActivity, history: Sequence[HistoryEntry]) -> _Prepared:
+        """The reads an activity's rules need (the athlete's settings, the shoe, the diary), done in this process."""
         store, athlete, activity = self.store, item.athlete_id, item.activity
         if athlete not in self.policies:
             self.policies[athlete] = policy_for_athlete(store, athlete, self.policy)
@@ -325,12 +420,11 @@ class _Batch:
         if shoe is not None:  # the shoe's distance as of the end of this run, not today's
             shoe = gear_as_of(shoe, store.gear_distance_after(athlete, shoe.gear_id, activity.start_utc))
         modes = self.diary.modes(item, history) if self.diary is not None else None
-        annotated = _annotate_with(activity, history, policy, gear=shoe, now=self.now, modes=modes)
         providers: tuple[str, ...] = ()
         if may_write_back(activity, policy, now=self.now, backfill_since=self.backfill_since):
             defaults = self.write_back_providers(activity)
             providers = tuple(athlete_write_back(store, athlete, activity, defaults))
-        return _Result(item, policy.version, annotated, providers)
+        return _Prepared(item, RulesJob(activity, item.packed, history, policy, shoe, self.now, modes), providers)
 
 
 def _annotate_with(
@@ -421,6 +515,7 @@ def reannotate(
     now: datetime | None = None,
     write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
     backfill: bool = False,
+    parallel: ParallelMap | None = None,
 ) -> ReannotateReport:
     """Re-run the rules where the stored rules version differs from the current one; no API call is made.
 
@@ -445,6 +540,7 @@ def reannotate(
             write_back_providers=write_back_providers,
             backfill_since=backfill_since,
             on_error=lambda activity_id, exc: report.failed.append((activity_id, f"{type(exc).__name__}: {exc}")),
+            parallel=parallel,
         )
         report.changed += sum(outcome.changed for outcome in outcomes)
         report.queued_writebacks += sum(outcome.queued_writeback for outcome in outcomes)

@@ -17,6 +17,7 @@ from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
+    from syncd.ports import ParallelMap
 
 
 @dataclass
@@ -44,8 +45,10 @@ def import_paths(
     now: datetime | None = None,
     on_item: Callable[[ImportItem], None] = lambda _item: None,
     workers: int | None = None,
+    parallel: ParallelMap | None = None,
 ) -> ImportReport:
-    """`workers`: parser processes (1: parse in this process; None: one per core, see adapters.files.pool)."""
+    """`workers`: parser processes (1: parse in this process; None: one per core, see adapters.files.pool);
+    `parallel`: where the rules run over the imported activities (None: in this process)."""
     report = ImportReport()
     starts: dict[int, datetime] = {}
     first_seen: dict[tuple[str, str], str] = {}
@@ -79,7 +82,7 @@ def import_paths(
         report.failed.append(f"activity {activity_id}: annotation failed ({type(exc).__name__}: {exc})")
 
     ordered = sorted(starts, key=starts.__getitem__)
-    report.annotated.extend(annotate_batch(store, ordered, policy, now=now, on_error=failed))
+    report.annotated.extend(annotate_batch(store, ordered, policy, now=now, on_error=failed, parallel=parallel))
     return report
 
 

@@ -131,6 +131,18 @@ def test_reannotate_reruns_only_when_the_rules_version_changes(run_syncd: RunSyn
     assert "re-ran 2" in changed.stdout
 
 
+def test_reannotate_runs_the_rules_on_worker_processes(run_syncd: RunSyncd) -> None:
+    imported = run_syncd("import", "--quiet", "--jobs", "2", REAL)
+    assert imported.returncode in (0, 1), imported.stderr  # the fixtures hold files the import says it skips
+    stored = int(imported.stdout.split(":")[1].split(" new")[0])
+    assert stored >= 32  # enough for the rules to go to the workers
+    pooled = run_syncd("reannotate", "--jobs", "2", env={"SYNCD_RULES_DOWNHILL_GRADE_PCT": "20"})
+    assert pooled.returncode == 0, pooled.stderr
+    assert f"re-ran {stored}," in pooled.stdout and ", 0 failed" in pooled.stdout
+    here = run_syncd("reannotate", "--jobs", "1", env={"SYNCD_RULES_DOWNHILL_GRADE_PCT": "20"})
+    assert "re-ran 0," in here.stdout  # the workers stored the current version for every one
+
+
 def test_reannotate_backfill_needs_a_date_and_says_how_long(run_syncd: RunSyncd) -> None:
     assert run_syncd("import", "--quiet", REAL / "run.fit").returncode == 0
     undated = run_syncd("reannotate", "--write-back")

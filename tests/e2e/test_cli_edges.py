@@ -39,6 +39,9 @@ def test_a_mistyped_flag_prints_that_commands_usage(run_syncd: RunSyncd) -> None
     jobs = run_syncd("import", "--jobs", "0", "x.fit")
     assert jobs.returncode == 2
     assert jobs.stderr.strip().endswith("'0' is not a number of processes; use a whole number from 1 to 64")
+    rules = run_syncd("reannotate", "--jobs", "many")
+    assert rules.returncode == 2
+    assert rules.stderr.strip().endswith("'many' is not a number of processes; use a whole number from 1 to 64")
 
 
 def test_doctor_on_a_fresh_machine_creates_nothing_and_says_what_next(

@@ -116,3 +116,58 @@ def test_batch_modes_equal_one_at_a_time_with_a_diary(store_factory: object) -> 
         assert again[i].note == alone[i].note, store.get_activity(i).activity.external_id
         assert again[i].platform_note == alone[i].platform_note
         assert (batch[i].note or "").splitlines()[:1] == (alone[i].note or "").splitlines()[:1]
+
+
+def test_rules_in_worker_processes_write_what_this_process_writes(store_factory: object) -> None:
+    """`parallel` moves the rules (and the streams' decoding) to other processes: every flag, note and platform
+    note is the one the in-process batch gives, with a diary steering the modes."""
+    from syncd.adapters.parallel import ProcessMap
+    from syncd.domain.pain import PainSource
+    from syncd.services.annotating import JOB_GROUP, MIN_PARALLEL_ACTIVITIES
+    from syncd.services.pain_diary import record_entry
+
+    store: Store = store_factory()  # type: ignore[operator]
+    athlete, ids = _seed(store)
+    record_entry(store, athlete, (START + timedelta(days=30)).date(), 7, source=PainSource.CLI)
+    assert len(ids) >= MIN_PARALLEL_ACTIVITIES  # enough for the workers to be used
+    policy, now = AnnotationPolicy(), START + timedelta(days=60)
+
+    with ProcessMap(2) as workers:  # first: every annotation is new, written from the workers' results
+        pooled = annotate_batch(store, ids, policy, now=now, parallel=workers)
+    assert workers.sent >= len(ids) // JOB_GROUP  # the rules ran in the workers, a group per message
+    here = annotate_batch(store, ids, policy, now=now)
+
+    assert [o.activity_id for o in pooled] == [o.activity_id for o in here] == ids
+    for a, b in zip(here, pooled, strict=True):
+        assert (a.annotated.annotation, a.annotated.note, a.annotated.platform_note) == (
+            b.annotated.annotation,
+            b.annotated.note,
+            b.annotated.platform_note,
+        )
+    assert all(o.changed for o in pooled) and not any(o.changed for o in here)
+    assert any((o.annotated.note or "").startswith("Mode: sore") for o in pooled)
+    assert store.latest_annotation(ids[-1]).note == here[-1].annotated.note  # type: ignore[union-attr]
+
+
+def test_a_corrupt_streams_blob_fails_only_its_activity(store: Store) -> None:
+    """Decoding happens with the rules (here or in a worker): a damaged blob is that activity's one-line error."""
+    import sqlalchemy as sa
+
+    from syncd.adapters.db.models import StreamsRow
+    from syncd.adapters.parallel import ProcessMap
+
+    _athlete, ids = _seed(store)
+    broken = ids[4]
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(StreamsRow).where(StreamsRow.activity_id == broken).values(data=b"\x01not zlib"))
+    for workers in (1, 2):
+        errors: list[tuple[int, str]] = []
+
+        def failed(activity_id: int, exc: Exception, errors: list[tuple[int, str]] = errors) -> None:
+            errors.append((activity_id, str(exc)))
+
+        with ProcessMap(workers) as pool:
+            outcomes = annotate_batch(store, ids, AnnotationPolicy(), parallel=pool, on_error=failed)
+        assert [i for i, _ in errors] == [broken]
+        assert "corrupt streams blob" in errors[0][1] and "re-import or re-sync" in errors[0][1]
+        assert [o.activity_id for o in outcomes] == [i for i in ids if i != broken]

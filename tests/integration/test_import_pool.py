@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pickle
 import shutil
-from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -72,10 +71,8 @@ def test_an_unreadable_item_fails_alone() -> None:
 
 
 def test_a_dead_worker_fails_only_its_file() -> None:
-    future: Future[list[object]] = Future()
-    future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
     item = ImportItem(name="big.fit", size=0, reader=bytes)
-    outcome = _collect(item, 10, future)  # type: ignore[arg-type]
+    outcome = _collect(item, 10, BrokenProcessPool("a child process terminated abruptly"))
     assert outcome.activities == []
     assert str(outcome.error) == "big.fit: the parser process failed (BrokenProcessPool); import the file again"
 

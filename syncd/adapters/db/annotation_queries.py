@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Engine
 from syncd.adapters.db.codec import decode_streams
 from syncd.adapters.db.mapping import HISTORY_COLUMNS, activity_from_row, history_entry
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
-from syncd.records import HistoryRow, LoadedActivity
+from syncd.records import HistoryRow, LoadedActivity, PackedStreams
 
 
 def _in_range(athlete_id: int, since: datetime | None) -> list[ColumnElement[bool]]:
@@ -82,7 +82,7 @@ _ACTIVITY_COLUMNS = [column for column in ActivityRow.__table__.c if column.name
 
 
 def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedActivity]:
-    """The activities (with streams, without raw JSON) in two queries, whatever their number."""
+    """The activities (their streams still packed, without raw JSON) in two queries, whatever their number."""
     if not ids:
         return {}
     with engine.connect() as conn:
@@ -90,13 +90,14 @@ def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedA
         blobs = conn.execute(
             sa.select(StreamsRow.activity_id, StreamsRow.data).where(StreamsRow.activity_id.in_(ids))
         ).all()
-    streams = {int(b.activity_id): decode_streams(bytes(b.data)) for b in blobs}
+    packed = {int(b.activity_id): PackedStreams(bytes(b.data), decode_streams) for b in blobs}
     return {
         int(row.id): LoadedActivity(
             id=int(row.id),
             athlete_id=int(row.athlete_id),
             logical_group=row.logical_group,
-            activity=activity_from_row(row, streams.get(int(row.id))),
+            activity=activity_from_row(row, None),
+            packed=packed.get(int(row.id)),
         )
         for row in rows
     }
