@@ -24,10 +24,9 @@ from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
 from syncd.adapters.db.rate_budget import DbRateBudget
 from syncd.adapters.strava.api import Endpoint
+from syncd.entrypoints.platforms.strava import StravaService, SyncOptions, link_with_tokens
 from syncd.logging import configure_logging
-from syncd.services.accounts import link_with_tokens
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.strava_sync import StravaService, SyncOptions
 from syncd.testing.seed import now_utc, seed_synthetic
 from syncd.testing.strava_server import StravaSimulator
 

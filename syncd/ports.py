@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, Protocol, runtime_checkable
 
+from syncd.domain.digest import LoadWeek
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, FloatArray, Gear, Streams
+from syncd.domain.pain import PainEntry
 from syncd.domain.rate_budget import BudgetState
 from syncd.domain.surface import SurfaceBreakdown
 from syncd.records import (
     AccountRecord,
     AnnotationRecord,
     AthleteRecord,
+    DigestState,
+    FeedFilter,
+    FeedPage,
+    FeedRow,
+    HistoryRow,
+    LoadedActivity,
+    NewAnnotation,
     OutboxItem,
     PendingItem,
     StoredActivity,
@@ -28,6 +38,18 @@ class SurfaceMap(Protocol):
     def classify(self, lat: FloatArray, lon: FloatArray) -> SurfaceBreakdown | None:
         """Metres per surface class along the track, or None when the map has no data for this area."""
         ...
+
+
+class Mailer(Protocol):
+    """Sends one email (adapters/smtp.py); raises on any failure, which the digest records and retries."""
+
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class TrendChart(Protocol):
+    """Draws the digest's weekly load chart as PNG bytes (adapters/charts.py)."""
+
+    def __call__(self, trend: Sequence[LoadWeek], *, unit: str = "min") -> bytes: ...
 
 
 class ParallelMap(Protocol):
@@ -256,6 +278,12 @@ class OutboxLogRepository(Protocol):
 
     def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]: ...
 
+    def done_items(self, provider: str) -> list[tuple[str, int]]: ...
+
+    def summary(self) -> dict[str, Any]:
+        """The outbox by state, for `syncd status`."""
+        ...
+
 
 class WritebackStore(Protocol):
     """What draining the write-back outbox needs: claims with leases, outcomes, the log, the activities."""
@@ -329,3 +357,248 @@ class UnsubscribeStore(Protocol):
     def list_athletes(self) -> list[AthleteRecord]: ...
 
     def set_athlete_settings(self, athlete_id: int, **changes: Any) -> None: ...
+
+
+# ---- the rest of the store, per aggregate, and what each use case needs of it ----------------------------------
+
+
+class AthleteDirectory(AthleteRepository, Protocol):
+    """The athletes and their settings (`syncd athlete set`); a settings change marks the affected notes stale."""
+
+    def list_athletes(self) -> list[AthleteRecord]: ...
+
+    def ensure_athlete(
+        self, key: str, *, name: str = "", timezone_name: str | None = None, units: str = "metric"
+    ) -> int: ...
+
+    def set_athlete_settings(self, athlete_id: int, **changes: Any) -> None: ...
+
+    def follow_default_units(self, units: str) -> list[int]:
+        """The athletes who follow the configured units (no own choice), after the default changed."""
+        ...
+
+    def mark_annotations_stale(self, athlete_id: int, *, gear_id: str | None = None) -> int: ...
+
+
+class GearRepository(Protocol):
+    def list_gear(self, athlete_id: int) -> list[Gear]: ...
+
+    def set_gear_limit(self, athlete_id: int, gear_id: str, limit_m: float | None) -> bool: ...
+
+
+class AccountLinks(Protocol):
+    """Linking and unlinking platform accounts: the encrypted tokens live with the account."""
+
+    def list_accounts(self) -> list[AccountRecord]: ...
+
+    def upsert_account(
+        self, athlete_id: int, provider: str, external_id: str, tokens: Mapping[str, object] | None
+    ) -> int: ...
+
+    def set_account_tokens(self, account_id: int, tokens: Mapping[str, object]) -> None: ...
+
+    def get_account_tokens(self, account_id: int) -> dict[str, object] | None: ...
+
+    def set_account_state(self, account_id: int, state: str, message: str | None = None) -> None: ...
+
+
+class AccountLeaseRepository(Protocol):
+    """The accounts' leases outside a sync turn: a worker's leases given back, an account made due, its removal."""
+
+    def take_over_dead_workers(self) -> dict[str, int]: ...
+
+    def release_worker(self, worker: str) -> int: ...
+
+    def mark_due(self, provider: str, external_id: str, now: datetime | None = None) -> bool: ...
+
+    def last_synced(self) -> dict[int, datetime]: ...
+
+    def delete_account(self, account_id: int, *, gear_providers: Sequence[str]) -> tuple[int, str, int] | None:
+        """Remove the account (and its platform's gear); (athlete id, provider, activities kept) or None."""
+        ...
+
+
+class DigestRepository(Protocol):
+    """Weekly digests claimed per (athlete, week) with a lease, so two workers never send the same one."""
+
+    def claim_digest(
+        self, athlete_id: int, week: str, worker: str, *, now: datetime, lease_s: float, retry_early: bool = False
+    ) -> bool: ...
+
+    def mark_digest_sent(self, athlete_id: int, week: str, worker: str) -> bool: ...
+
+    def fail_digest(
+        self, athlete_id: int, week: str, worker: str, error: str, *, retry_at: datetime | None = None
+    ) -> bool: ...
+
+
+class DigestLogRepository(Protocol):
+    def state(self, athlete_id: int, week: str) -> DigestState | None: ...
+
+    def failures(self, limit: int = 20) -> list[dict[str, Any]]: ...
+
+    def sent_count(self) -> int: ...
+
+
+class ActivityReadRepository(AppearanceReads, Protocol):
+    """The feed's reads, with a cache that any write to the activities or annotations invalidates."""
+
+    def feed_page(self, feed_filter: FeedFilter, *, page: int = 1, per_page: int = 50) -> FeedPage: ...
+
+    def feed_item(self, activity_id: int) -> FeedRow: ...
+
+    def sports_in_use(self, athlete_id: int | None = None) -> list[str]: ...
+
+    def latest_start(self, athlete_id: int) -> datetime | None: ...
+
+    def cached[T](self, key: tuple[Any, ...], compute: Callable[[], T]) -> T: ...
+
+    def latest_zone(self, athlete_id: int) -> tuple[str | None, int | None]: ...
+
+
+class AnnotationBatchRepository(Protocol):
+    """Annotating many stored activities: a chunk's activities and history in a few queries, one write."""
+
+    def load(self, ids: Sequence[int]) -> dict[int, LoadedActivity]: ...
+
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]: ...
+
+    def count_activities(self, athlete_id: int, since: datetime | None = None) -> int: ...
+
+    def stale_ids(self, athlete_id: int, version: str, since: datetime | None = None) -> list[int]: ...
+
+    def unqueued_notes(self, athlete_id: int, since: datetime) -> list[tuple[int, str]]: ...
+
+    def save(self, items: Sequence[NewAnnotation], *, now: datetime) -> list[bool]: ...
+
+
+class PainDiary(Protocol):
+    """The athlete's pain entries (typed, tagged in a title, eased) and their own advice mode. Health data: never
+    logged, never on an unauthenticated page."""
+
+    def record(self, entry: PainEntry, *, now: datetime | None = None) -> PainEntry: ...
+
+    def tag_entry(self, activity_id: int) -> PainEntry | None: ...
+
+    def tagged_activities(self, activity_ids: Sequence[int]) -> set[int]: ...
+
+    def remove_tag(self, activity_id: int) -> bool: ...
+
+    def entries(
+        self, athlete_id: int | None = None, *, day_from: date | None = None, day_to: date | None = None
+    ) -> list[PainEntry]: ...
+
+    def delete_athlete(self, athlete_id: int) -> int: ...
+
+    def count(self, athlete_id: int) -> int: ...
+
+    def advice_mode(self, athlete_id: int) -> str | None: ...
+
+    def set_advice_mode(self, athlete_id: int, mode: str | None) -> None: ...
+
+    def first_activity_day(self, athlete_id: int) -> date | None: ...
+
+    def keep_description(self, activity_id: int, text: str | None) -> None: ...
+
+    def mark_runs_stale(self, athlete_id: int, day_from: date, day_to: date) -> int: ...
+
+
+@runtime_checkable
+class KeepsDiary(Protocol):
+    """A store with a pain diary (the database Store; the unit tests' in-memory fakes keep none)."""
+
+    @property
+    def pain_diary(self) -> PainDiary: ...
+
+
+class DiaryStore(AthleteDirectory, ActivityRepository, AnnotationRepository, KeepsDiary, Protocol):
+    """What the pain diary's use cases need: the diary, the athletes, their activities and notes."""
+
+
+class BatchAnnotationStore(AnnotationStore, AthleteDirectory, GearRepository, Protocol):
+    """What annotating many stored activities needs (import, reannotate, the daily rescan)."""
+
+    @property
+    def annotation_batches(self) -> AnnotationBatchRepository: ...
+
+    def now(self) -> datetime: ...
+
+
+class FeedStore(AthleteRepository, Protocol):
+    """What the feed's pages read."""
+
+    @property
+    def activity_reads(self) -> ActivityReadRepository: ...
+
+    def list_accounts(self) -> list[AccountRecord]: ...
+
+    def history(
+        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
+    ) -> list[HistoryEntry]: ...
+
+
+class AthleteSettingsStore(AthleteDirectory, GearRepository, KeepsDiary, Protocol):
+    """What `syncd athlete` reads and changes."""
+
+    def list_accounts(self) -> list[AccountRecord]: ...
+
+
+class AthletesAndAccounts(Protocol):
+    """Who the athletes are and which have linked accounts (the owner: the one athlete with a link)."""
+
+    def list_athletes(self) -> list[AthleteRecord]: ...
+
+    def list_accounts(self) -> list[AccountRecord]: ...
+
+
+class DigestStore(FeedStore, DiaryStore, GearRepository, DigestRepository, UnsubscribeStore, Protocol):
+    """What building and sending the weekly digests needs."""
+
+    @property
+    def digest_log(self) -> DigestLogRepository: ...
+
+    def iter_activities(
+        self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
+    ) -> Iterator[StoredActivity]: ...
+
+    def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...
+
+
+class LeaseStore(Protocol):
+    @property
+    def account_leases(self) -> AccountLeaseRepository: ...
+
+    def list_accounts(self) -> list[AccountRecord]: ...
+
+
+class AccountLinkStore(AccountLinks, DiaryStore, LeaseStore, Protocol):
+    """What linking, re-linking and unlinking an account needs."""
+
+
+class StatusStore(DigestStore, StravaStatusStore, LeaseStore, Protocol):
+    """What `syncd status` and the status page read."""
+
+    @property
+    def outbox_log(self) -> OutboxLogRepository: ...
+
+    @property
+    def shown_url(self) -> str:
+        """The database URL with any password hidden."""
+        ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def rate_budget(self, key: str) -> RateBudgetReading: ...
+
+
+class ImportStore(BatchAnnotationStore, Protocol):
+    """What importing files needs: the annotation batch's store (activities are upserted through it)."""
+
+
+class PlatformStore(AccountSyncStore, AccountLinkStore, WritebackStore, Protocol):
+    """What a platform's service needs: the account passes, the tokens, the outbox and the poll planning."""
+
+    @property
+    def activity_reads(self) -> ActivityReadRepository: ...
+
+    def rate_budget(self, key: str) -> RateBudgetReading: ...

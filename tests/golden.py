@@ -22,10 +22,9 @@ from typing import Any
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
+from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store
 from syncd.services.annotate_files import annotate_paths
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.garmin_accounts import link_with_token_store
-from syncd.services.garmin_sync import GarminService, GarminSyncOptions
 from syncd.testing import strava_harness as harness
 from syncd.testing.garmin_server import GarminSimulator
 from syncd.testing.garmin_server import seed_recordings as seed_garmin

@@ -314,10 +314,8 @@ class Daemon:
             reason = "[strava] webhook_verify_token is not set"
         else:
             try:
-                found = push.push_subscriptions()
-                ids = (getattr(sub, "id", None) for sub in found)
-                self.subscription_ids = frozenset(int(sub_id) for sub_id in ids if sub_id is not None)
-                used = bool(found)
+                self.subscription_ids = push.push_subscription_ids()
+                used = bool(self.subscription_ids)
                 reason = "" if used else "Strava has no push subscription for this app (`syncd webhook subscribe`)"
             except Exception as exc:
                 self._webhook_check_due = now + self.options.webhook_retry_s
@@ -345,9 +343,17 @@ class Daemon:
             if self._digests is not None:
                 self._digests(now)
             else:
+                from syncd.entrypoints.wiring import mailer_from_settings, trend_chart
                 from syncd.services.digests import send_due_digests
 
-                report = send_due_digests(self.store, self.settings, now, worker=self.worker)
+                report = send_due_digests(
+                    self.store,
+                    self.settings,
+                    now,
+                    connect=mailer_from_settings,
+                    chart=trend_chart(),
+                    worker=self.worker,
+                )
                 if report.sent or report.failed:
                     log.info("digests_sent", sent=len(report.sent), failed=len(report.failed))
         except Exception as exc:
@@ -370,7 +376,7 @@ class Daemon:
             )
             now = datetime.now(UTC)
             # descriptions of the last days' runs: a #back tag added (or removed) there fires no webhook
-            readers = {p.name: w for p in self.platforms if (w := getattr(p.service, "writer", None)) is not None}
+            readers = {p.name: w for p in self.platforms if (w := p.service.description_reader()) is not None}
             tags = refresh_recent_tags(self.store, readers, now=now, advice=self.settings.advice)
             if tags:
                 log.info("pain_tags_refreshed", changed=tags)

@@ -10,15 +10,18 @@ from syncd.config import ConfigError, Settings
 from syncd.logging import register_secret
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from syncd.adapters.db.repository import Store
-    from syncd.adapters.folder import FolderService
     from syncd.adapters.garmin.api import GarminEndpoint
     from syncd.adapters.strava.api import Endpoint
-    from syncd.ports import SurfaceMap
+    from syncd.domain.digest import LoadWeek
+    from syncd.entrypoints.platforms.folder import FolderService
+    from syncd.entrypoints.platforms.garmin import GarminService
+    from syncd.entrypoints.platforms.strava import StravaService
+    from syncd.ports import Mailer, SurfaceMap, TrendChart
     from syncd.services.annotating import AnnotationPolicy
-    from syncd.services.garmin_sync import GarminService
     from syncd.services.platforms import Platform
-    from syncd.services.strava_sync import StravaService
 
 LOCAL_ATHLETE = "local"
 
@@ -176,7 +179,7 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
     a push subscription exists, so polling is a daily safety re-scan (the daemon checks and switches it)."""
     from datetime import timedelta
 
-    from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions
+    from syncd.entrypoints.platforms.strava import PollSettings, StravaService, SyncOptions
 
     endpoint = strava_endpoint(settings)
     strava = settings.strava
@@ -214,7 +217,7 @@ def garmin_service(settings: Settings, store: Store) -> GarminService:
     """The Garmin sync/write-back service."""
     from datetime import timedelta
 
-    from syncd.services.garmin_sync import GarminService, GarminSyncOptions
+    from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions
 
     garmin = settings.garmin
     options = GarminSyncOptions(
@@ -254,7 +257,7 @@ def folder_service(settings: Settings, store: Store) -> FolderService:
     from datetime import timedelta
 
     from syncd.adapters.clock import SystemClock
-    from syncd.adapters.folder import FolderService
+    from syncd.entrypoints.platforms.folder import FolderService
 
     assert settings.folder.path is not None
     athlete_id = store.ensure_athlete(LOCAL_ATHLETE, name="Local athlete", units=settings.notes.units)
@@ -267,3 +270,34 @@ def folder_service(settings: Settings, store: Store) -> FolderService:
         annotation_window=timedelta(days=settings.notes.annotation_window_days),
         poll=timedelta(seconds=settings.folder.poll_s),
     )
+
+
+def mailer_from_settings(settings: Settings, *, timeout_s: float | None = None) -> Mailer:
+    """The configured SMTP server (`[email]`), as the digests' Mailer; ConfigError names what is missing."""
+    from syncd.adapters.smtp import DEFAULT_TIMEOUT_S, SmtpMailer
+    from syncd.config import ConfigError
+
+    email = settings.email
+    if not email.host:
+        raise ConfigError("[email] host is not set; configure [email] (see `syncd init --print`) to send digests")
+    if not email.sender:
+        raise ConfigError('[email] sender is not set; add sender = "syncd <syncd@example.org>"')
+    return SmtpMailer(
+        host=email.host,
+        port=email.port,
+        security=email.security,
+        username=email.username,
+        password=email.password.reveal() if email.password else None,
+        timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
+    )
+
+
+def trend_chart() -> TrendChart:
+    """The digest's load chart drawer (matplotlib, imported only when a digest is built)."""
+
+    def draw(trend: Sequence[LoadWeek], *, unit: str = "min") -> bytes:
+        from syncd.adapters.charts import load_trend_png
+
+        return load_trend_png(trend, unit=unit)
+
+    return draw

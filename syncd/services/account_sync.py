@@ -23,8 +23,7 @@ from syncd.services.write_back_policy import write_back_providers
 from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
-    from syncd.ports import AccountSyncStore
+    from syncd.ports import AccountSyncStore, PlatformStore
     from syncd.records import AccountRecord
 
 APP_INACTIVE_PAUSE = timedelta(hours=6)
@@ -173,7 +172,7 @@ class PlatformAccounts:
     (`source_for`), the schedule (`next_due`, `plan`), `pipeline_options` and `write_back_mode`."""
 
     provider: str
-    store: Store  # the whole store: platform services also keep tokens and drain the outbox
+    store: PlatformStore  # platform services also keep tokens and drain the outbox
     policy: AnnotationPolicy
     clock: Clock
     writer: DescriptionWriter
@@ -201,6 +200,9 @@ class PlatformAccounts:
 
     def plan(self) -> PollPlan | None:
         return None
+
+    def description_reader(self) -> DescriptionWriter | None:
+        return self.writer
 
     def forget(self, account_id: int) -> None:
         """Drop a cached session (its tokens were refused); nothing by default."""

@@ -1,4 +1,5 @@
-"""Use cases around linked platform accounts: link (OAuth code or token file), keep tokens fresh, unlink.
+"""Use cases around linked platform accounts: save a link, check tokens, mark an account for re-linking, unlink.
+Strava's OAuth exchange and token refresh (its API client) live in syncd.entrypoints.platforms.strava.
 
 Strava access tokens live 6 hours and every refresh may rotate the refresh token, invalidating the old one: the
 new pair is saved (encrypted) before anything else happens, so a crash can never leave us holding a dead token.
@@ -9,22 +10,17 @@ A refresh Strava rejects means the athlete revoked access: the account becomes "
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from syncd.adapters.clock import SystemClock
-from syncd.adapters.strava.api import Endpoint, StravaApi, exchange_code, refresh_tokens
-from syncd.adapters.strava.errors import UnauthorizedError
 from syncd.logging import register_secret
-from syncd.ports import Clock
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
-    from syncd.ports import AccountRepository
+    from syncd.ports import AccountLinkStore, AccountRepository
 
 PROVIDER = "strava"
 SCOPES = ["read_all", "activity:read_all", "activity:write"]
@@ -75,7 +71,7 @@ class LinkedAccount:
 
 
 def save_link(
-    store: Store, athlete: Mapping[str, Any], tokens: Mapping[str, Any], *, units: str = "metric"
+    store: AccountLinkStore, athlete: Mapping[str, Any], tokens: Mapping[str, Any], *, units: str = "metric"
 ) -> LinkedAccount:
     """Store the athlete ("strava:<id>") and the encrypted tokens; re-linking replaces tokens and clears the state."""
     strava_id = athlete.get("id")
@@ -90,80 +86,12 @@ def save_link(
     return LinkedAccount(account_id, athlete_id, str(strava_id), name, preference)
 
 
-def link_with_code(store: Store, endpoint: Endpoint, code: str) -> LinkedAccount:
-    tokens, athlete = exchange_code(endpoint, code)
-    tokens = validate_tokens(tokens, "Strava's token answer")
-    if not athlete:
-        api = StravaApi(endpoint, _StaticTokens(tokens["access_token"]))
-        athlete = api.athlete()
-    return save_link(store, athlete, tokens)
-
-
-def link_with_tokens(
-    store: Store, endpoint: Endpoint, tokens: Mapping[str, Any], *, clock: Clock | None = None
-) -> LinkedAccount:
-    """Non-interactive link from existing tokens: refresh first if they are (nearly) expired, then ask who it is."""
-    clock = clock or SystemClock()
-    current = validate_tokens(tokens, "the tokens")
-    if current["expires_at"] - clock.now().timestamp() < REFRESH_MARGIN_S:
-        current = validate_tokens(refresh_tokens(endpoint, current["refresh_token"]), "Strava's refresh answer")
-    athlete = StravaApi(endpoint, _StaticTokens(current["access_token"])).athlete()
-    return save_link(store, athlete, current)
-
-
-class _StaticTokens:
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def access_token(self, *, force_refresh: bool = False) -> str:
-        return self._token
-
-
-class AccountTokens:
-    """TokenSource for one stored account: refreshes near expiry (or when forced) and saves every new pair."""
-
-    def __init__(
-        self,
-        store: Store,
-        account_id: int,
-        endpoint: Endpoint,
-        *,
-        clock: Clock | None = None,
-        refresh: Callable[[Endpoint, str], dict[str, Any]] = refresh_tokens,
-    ) -> None:
-        self._store = store
-        self._account_id = account_id
-        self._endpoint = endpoint
-        self._clock: Clock = clock or SystemClock()
-        self._refresh = refresh
-        self._tokens: dict[str, Any] | None = None
-        self.refreshes = 0
-
-    def _load(self) -> dict[str, Any]:
-        if self._tokens is None:
-            stored = self._store.get_account_tokens(self._account_id)
-            if stored is None:
-                raise UnauthorizedError(f"account {self._account_id} has no tokens; run `syncd link strava` again")
-            self._tokens = validate_tokens(stored, f"stored tokens of account {self._account_id}")
-        return self._tokens
-
-    def access_token(self, *, force_refresh: bool = False) -> str:
-        tokens = self._load()
-        if force_refresh or tokens["expires_at"] - self._clock.now().timestamp() < REFRESH_MARGIN_S:
-            fresh = validate_tokens(self._refresh(self._endpoint, tokens["refresh_token"]), "Strava's refresh answer")
-            self._store.set_account_tokens(self._account_id, fresh)  # at once: the old refresh token is dead now
-            self._tokens = tokens = fresh
-            self.refreshes += 1
-            log.info("tokens_refreshed", account_id=self._account_id, expires_at=fresh["expires_at"])
-        return str(tokens["access_token"])
-
-
 def mark_needs_relink(store: AccountRepository, account_id: int, message: str) -> None:
     store.set_account_state(account_id, "needs_relink", message)
     log.error("account_needs_relink", account_id=account_id, message=message)
 
 
-def unlink(store: Store, account_id: int) -> int:
+def unlink(store: AccountLinkStore, account_id: int) -> int:
     """Remove the account and the athlete's data from that platform (activities, streams, notes, gear);
     returns how many activities were deleted. The athlete row and data from other sources stay."""
     found = store.account_leases.delete_account(account_id, gear_providers=(PROVIDER,))

@@ -29,8 +29,7 @@ from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, modes_for
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
-    from syncd.ports import AnnotationStore, AthleteRepository
+    from syncd.ports import AnnotationStore, AthleteRepository, BatchAnnotationStore
     from syncd.records import LoadedActivity, PackedStreams
 
 
@@ -212,7 +211,7 @@ def annotate_stored(
             gear = gear_as_of(gear, later)
     policy = policy_for_athlete(store, stored.athlete_id, policy)
     modes = None
-    if has_diary(store):  # the database Store (the unit tests' in-memory fakes have no diary)
+    if has_diary(store):  # the database BatchAnnotationStore (the unit tests' in-memory fakes have no diary)
         apply_stored_tag(store, stored, advice=policy.advice)  # a #back tag steers the notes of later runs
         modes = modes_for(store, stored, policy.advice) if activity.sport.is_run else None
     annotated = _annotate_with(activity, history, policy, gear=gear, now=now, modes=modes)
@@ -239,7 +238,7 @@ MIN_PARALLEL_ACTIVITIES = (
 
 
 def annotate_batch(
-    store: Store,
+    store: BatchAnnotationStore,
     activity_ids: Sequence[int],
     policy: AnnotationPolicy,
     *,
@@ -311,7 +310,9 @@ def _job_groups(
                 group = []
 
 
-def _save(store: Store, results: Sequence[_Result], failed: Callable[[int, Exception], None]) -> list[StoredOutcome]:
+def _save(
+    store: BatchAnnotationStore, results: Sequence[_Result], failed: Callable[[int, Exception], None]
+) -> list[StoredOutcome]:
     """The annotations written in one transaction, each note queued with its annotation."""
     from syncd.records import NewAnnotation
 
@@ -400,7 +401,7 @@ class _Result:
 class _Batch:
     """One batch's settings and its per-athlete caches (policy, shoes)."""
 
-    store: Store
+    store: BatchAnnotationStore
     policy: AnnotationPolicy
     now: datetime | None
     write_back_providers: Callable[[Activity], Iterable[str]]
@@ -449,7 +450,7 @@ def _differing(annotated: AnnotatedActivity) -> str | None:
 class _HistoryLists:
     """Each athlete's history over the span a chunk needs, read once and kept ordered by start."""
 
-    def __init__(self, store: Store, items: Iterable[LoadedActivity]) -> None:
+    def __init__(self, store: BatchAnnotationStore, items: Iterable[LoadedActivity]) -> None:
 
         spans: dict[int, tuple[datetime, datetime]] = {}
         for item in items:
@@ -508,7 +509,7 @@ class ReannotateReport:
 
 
 def reannotate(
-    store: Store,
+    store: BatchAnnotationStore,
     policy: AnnotationPolicy,
     *,
     since: datetime | None = None,
@@ -550,7 +551,7 @@ def reannotate(
 
 
 def _queue_backfill(
-    store: Store, athlete_id: int, since: datetime, providers: Callable[[Activity], Iterable[str]]
+    store: BatchAnnotationStore, athlete_id: int, since: datetime, providers: Callable[[Activity], Iterable[str]]
 ) -> int:
     """Queue the stored notes since `since` that no write-back ever carried (annotated before the backfill)."""
 
@@ -571,7 +572,7 @@ class RescanReport:
 
 
 def daily_rescan(
-    store: Store,
+    store: BatchAnnotationStore,
     policy: AnnotationPolicy,
     *,
     now: datetime,

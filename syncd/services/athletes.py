@@ -22,7 +22,7 @@ from syncd.config import Settings
 from syncd.domain.units import METRES_PER_MILE, format_distance
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import AthletesAndAccounts, AthleteSettingsStore
     from syncd.records import AthleteRecord
 
 LOCAL_ATHLETE = "local"
@@ -35,7 +35,7 @@ class AthleteError(Exception):
     """A setting that cannot be applied; str() is one line naming the problem and the fix."""
 
 
-def owner(store: Store) -> AthleteRecord | None:
+def owner(store: AthletesAndAccounts) -> AthleteRecord | None:
     """The athlete `[email] to` is for: the single athlete with a linked account, else the local athlete.
 
     None when several athletes have linked accounts and there is no local one: then everyone opts in themselves.
@@ -51,7 +51,7 @@ def owner(store: Store) -> AthleteRecord | None:
     return athletes[0] if len(athletes) == 1 else None
 
 
-def find_athlete(store: Store, ref: str | None) -> AthleteRecord:
+def find_athlete(store: AthleteSettingsStore, ref: str | None) -> AthleteRecord:
     """The athlete named by key ("strava:1001", "local") or id; without a name, the only (or owning) athlete."""
     athletes = store.list_athletes()
     if not athletes:
@@ -131,7 +131,7 @@ class AthleteView:
         }
 
 
-def view(store: Store, settings: Settings, athlete: AthleteRecord) -> AthleteView:
+def view(store: AthleteSettingsStore, settings: Settings, athlete: AthleteRecord) -> AthleteView:
     boss = owner(store)
     owner_id = boss.id if boss is not None else None
     _, digest = digest_state(athlete, settings, owner_id)
@@ -163,10 +163,8 @@ def view(store: Store, settings: Settings, athlete: AthleteRecord) -> AthleteVie
     )
 
 
-def _mode_view(store: Store, settings: Settings, athlete: AthleteRecord) -> dict[str, str]:
-    from syncd.adapters.db.pain_repository import diary_of
-
-    own = diary_of(store).advice_mode(athlete.id)
+def _mode_view(store: AthleteSettingsStore, settings: Settings, athlete: AthleteRecord) -> dict[str, str]:
+    own = store.pain_diary.advice_mode(athlete.id)
     if own in ("sore", "staying_well"):
         return {"mode": own, "mode_source": "chosen"}
     return {"mode": settings.advice.mode, "mode_source": "[advice] mode"}
@@ -192,7 +190,9 @@ class Applied:
     stale: int = 0
 
 
-def apply(store: Store, settings: Settings, athlete: AthleteRecord, changes: Changes, now: datetime) -> Applied:
+def apply(
+    store: AthleteSettingsStore, settings: Settings, athlete: AthleteRecord, changes: Changes, now: datetime
+) -> Applied:
     """Validate everything first (nothing is written when one value is wrong), then write and mark stale."""
     columns: dict[str, Any] = {}
     lines: list[str] = []
@@ -243,7 +243,7 @@ def apply(store: Store, settings: Settings, athlete: AthleteRecord, changes: Cha
     return Applied(lines, stale)
 
 
-def follow_default_units(store: Store, settings: Settings) -> int:
+def follow_default_units(store: AthleteSettingsStore, settings: Settings) -> int:
     """Keep athletes who never chose units on `[notes] units`; their notes go stale when it changed."""
     return sum(store.mark_annotations_stale(a) for a in store.follow_default_units(settings.notes.units))
 
@@ -310,11 +310,9 @@ def _mode(text: str) -> str:
     return chosen
 
 
-def _set_mode(store: Store, athlete: AthleteRecord, mode: str) -> bool:
+def _set_mode(store: AthleteSettingsStore, athlete: AthleteRecord, mode: str) -> bool:
     """The athlete's own advice mode (None in the store: follow [advice] mode); True when it changed."""
-    from syncd.adapters.db.pain_repository import diary_of
-
-    diary = diary_of(store)
+    diary = store.pain_diary
     new = None if mode == "auto" else mode
     if diary.advice_mode(athlete.id) == new:
         return False
@@ -328,7 +326,9 @@ def _write_back(text: str) -> str:
     return text
 
 
-def _shoe_limit(store: Store, athlete: AthleteRecord, text: str, units: str) -> tuple[str, str, float | None, str]:
+def _shoe_limit(
+    store: AthleteSettingsStore, athlete: AthleteRecord, text: str, units: str
+) -> tuple[str, str, float | None, str]:
     """(gear id, name, limit in metres or None, shown) from "GEAR=650" (the athlete's units), "=400mi", "=none"."""
     ref, sep, value = text.partition("=")
     if not sep or not ref.strip():

@@ -19,12 +19,13 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.config import ConfigError, Settings
@@ -35,7 +36,7 @@ from syncd.records import DigestState
 from syncd.services.pain_diary import week_mode
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import DigestStore, Mailer, TrendChart
     from syncd.records import AthleteRecord
 
 log = get_logger("syncd.digests")
@@ -47,10 +48,6 @@ FIRST_RETRY_S = 300.0
 MAX_RETRY_S = 6 * 3600.0
 _HISTORY_DAYS = 8 * 7 + 28 + 1
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
 
 
 @dataclass
@@ -115,14 +112,14 @@ def recipient(athlete: AthleteRecord, settings: Settings, *, owner_id: int | Non
     return None
 
 
-def owner_id(store: Store) -> int | None:
+def owner_id(store: DigestStore) -> int | None:
     from syncd.services.athletes import owner
 
     found = owner(store)
     return None if found is None else found.id
 
 
-def athlete_zone(store: Store, athlete: AthleteRecord) -> tzinfo:
+def athlete_zone(store: DigestStore, athlete: AthleteRecord) -> tzinfo:
     """The athlete's zone; else their latest activity's zone or fixed UTC offset; else UTC."""
     latest_name, offset = store.activity_reads.latest_zone(athlete.id)
     for name in (athlete.timezone_name, latest_name):
@@ -137,7 +134,7 @@ def athlete_zone(store: Store, athlete: AthleteRecord) -> tzinfo:
 # ---- the digests row: retry gate --------------------------------------------------------------------------------
 
 
-def digest_state(store: Store, athlete_id: int, week: str) -> DigestState | None:
+def digest_state(store: DigestStore, athlete_id: int, week: str) -> DigestState | None:
     return store.digest_log.state(athlete_id, week)
 
 
@@ -154,7 +151,9 @@ def _ready(state: DigestState | None, now: datetime, *, retry_now: bool = False)
 # ---- building ---------------------------------------------------------------------------------------------------
 
 
-def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settings: Settings, zone: tzinfo) -> Digest:
+def build_for_athlete(
+    store: DigestStore, athlete: AthleteRecord, monday: date, settings: Settings, zone: tzinfo
+) -> Digest:
     """Read the week's runs (latest annotation flags), the history for the load trend and the gear; build."""
     local_start = datetime.combine(monday, time(0), tzinfo=zone)
     start = local_start.astimezone(UTC) - timedelta(days=1)
@@ -204,12 +203,13 @@ def build_for_athlete(store: Store, athlete: AthleteRecord, monday: date, settin
     )
 
 
-def chart_png(digest: Digest) -> bytes | None:
-    """The load chart, or None when plotting fails: a digest without its chart beats no digest."""
+def chart_png(digest: Digest, chart: TrendChart | None) -> bytes | None:
+    """The load chart, or None without a chart drawer or when plotting fails: a digest without its chart beats no
+    digest."""
+    if chart is None:
+        return None
     try:
-        from syncd.adapters.charts import load_trend_png
-
-        return load_trend_png(digest.load_trend, unit=digest.load_unit)
+        return chart(digest.load_trend, unit=digest.load_unit)
     except Exception as exc:  # matplotlib errors are varied; the email still goes out
         log.warning("load chart failed; sending without it", error=f"{type(exc).__name__}: {exc}")
         return None
@@ -225,7 +225,14 @@ def web_base_url(settings: Settings) -> str:
 
 
 def message_for(
-    digest: Digest, athlete: AthleteRecord, to: str, settings: Settings, now: datetime, *, store: Store | None = None
+    digest: Digest,
+    athlete: AthleteRecord,
+    to: str,
+    settings: Settings,
+    now: datetime,
+    *,
+    store: DigestStore | None = None,
+    chart: TrendChart | None = None,
 ) -> EmailMessage:
     from syncd.services.digest_email import build_message
 
@@ -238,14 +245,14 @@ def message_for(
         sender=sender,
         to=to,
         reply_to=settings.email.reply_to,
-        chart_png=chart_png(digest),
+        chart_png=chart_png(digest, chart),
         message_id=f"<digest-{athlete.id}-{digest.week}@{domain}>",
         now=now,
         unsubscribe_url=_unsubscribe_link(store, settings, athlete),
     )
 
 
-def _unsubscribe_link(store: Store | None, settings: Settings, athlete: AthleteRecord) -> str | None:
+def _unsubscribe_link(store: DigestStore | None, settings: Settings, athlete: AthleteRecord) -> str | None:
     from syncd.errors import StoreError
     from syncd.services.unsubscribe import unsubscribe_url
 
@@ -258,24 +265,6 @@ def _unsubscribe_link(store: Store | None, settings: Settings, athlete: AthleteR
         return None
 
 
-def mailer_from_settings(settings: Settings, *, timeout_s: float | None = None) -> Mailer:
-    from syncd.adapters.smtp import DEFAULT_TIMEOUT_S, SmtpMailer
-
-    email = settings.email
-    if not email.host:
-        raise ConfigError("[email] host is not set; configure [email] (see `syncd init --print`) to send digests")
-    if not email.sender:
-        raise ConfigError('[email] sender is not set; add sender = "syncd <syncd@example.org>"')
-    return SmtpMailer(
-        host=email.host,
-        port=email.port,
-        security=email.security,
-        username=email.username,
-        password=email.password.reveal() if email.password else None,
-        timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
-    )
-
-
 # ---- sending ----------------------------------------------------------------------------------------------------
 
 
@@ -284,11 +273,13 @@ def default_worker() -> str:
 
 
 def send_due_digests(
-    store: Store,
+    store: DigestStore,
     settings: Settings,
     now: datetime,
     *,
     mailer: Mailer | None = None,
+    connect: Callable[[Settings], Mailer] | None = None,
+    chart: TrendChart | None = None,
     worker: str | None = None,
     athlete_key: str | None = None,
     week: str | None = None,
@@ -298,7 +289,8 @@ def send_due_digests(
 
     `athlete_key` limits the run to one athlete; `retry_now` (a person running `syncd digest --send` after fixing
     the config) retries failed sends without waiting for their backoff. Safe to call from several workers at once
-    and as often as wanted: claims make each (athlete, week) go out once.
+    and as often as wanted: claims make each (athlete, week) go out once. `mailer` sends; without it `connect`
+    opens the configured mail server when a digest is due (the wiring's SMTP); `chart` draws the load chart.
     """
     check_schedule(settings)
     now = now.astimezone(UTC)
@@ -310,9 +302,11 @@ def send_due_digests(
             raise ConfigError(f"no athlete {athlete_key!r}; list athletes with `syncd status`")
     boss = owner_id(store)
     wanted = [(a, to) for a in athletes if (to := recipient(a, settings, owner_id=boss)) is not None]
-    if not wanted or (mailer is None and not settings.email.host):
+    if not wanted or (mailer is None and (connect is None or not settings.email.host)):
         return report  # nobody opted in, or email is not configured: digests are off
-    mailer = mailer or mailer_from_settings(settings)
+    if mailer is None:
+        assert connect is not None
+        mailer = connect(settings)
     worker = worker or default_worker()
     for athlete, to in wanted:
         problem = address_problem(to)
@@ -321,7 +315,9 @@ def send_due_digests(
             log.warning("digest address invalid", athlete=athlete.key, problem=problem)
             continue
         try:
-            _send_for_athlete(store, settings, now, mailer, worker, athlete, to, week, report, retry_now=retry_now)
+            _send_for_athlete(
+                store, settings, now, (mailer, chart), worker, athlete, to, week, report, retry_now=retry_now
+            )
         except Exception as exc:  # one athlete's fault never stops the others
             line = f"{athlete.key}: {type(exc).__name__}: {exc}"
             report.failed.append(line)
@@ -330,10 +326,10 @@ def send_due_digests(
 
 
 def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, called once
-    store: Store,
+    store: DigestStore,
     settings: Settings,
     now: datetime,
-    mailer: Mailer,
+    output: tuple[Mailer, TrendChart | None],
     worker: str,
     athlete: AthleteRecord,
     to: str,
@@ -364,7 +360,8 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
             report.skipped += 1
             continue
         try:
-            mailer.send(message_for(digest, athlete, to, settings, now, store=store))
+            mailer, chart = output
+            mailer.send(message_for(digest, athlete, to, settings, now, store=store, chart=chart))
         except Exception as exc:
             error = " ".join(str(exc).split()) or type(exc).__name__
             attempts = (state.attempts if (state := digest_state(store, athlete.id, label)) else 1) or 1
@@ -392,7 +389,13 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
 
 
 def preview(
-    store: Store, settings: Settings, now: datetime, *, athlete_key: str | None = None, week: str | None = None
+    store: DigestStore,
+    settings: Settings,
+    now: datetime,
+    *,
+    athlete_key: str | None = None,
+    week: str | None = None,
+    chart: TrendChart | None = None,
 ) -> tuple[Digest, str]:
     """The digest HTML for one athlete and week (default: the local athlete, the last complete week); no sending."""
     from syncd.services.digest_email import preview_html
@@ -406,10 +409,10 @@ def preview(
     zone = athlete_zone(store, chosen)
     monday = parse_week(week) if week else week_start(now.astimezone(zone).date()) - timedelta(weeks=1)
     digest = build_for_athlete(store, chosen, monday, settings, zone)
-    return digest, preview_html(digest, chart_png(digest))
+    return digest, preview_html(digest, chart_png(digest, chart))
 
 
-def digest_summary(store: Store, settings: Settings) -> dict[str, object]:
+def digest_summary(store: DigestStore, settings: Settings) -> dict[str, object]:
     """For `syncd status`: recipients, invalid addresses and digests waiting for a retry."""
     recipients = 0
     invalid: list[dict[str, str]] = []

@@ -33,7 +33,7 @@ from syncd.records import (
 )
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import FeedStore
 
 _WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")  # ASCII only: \d also matches other scripts' digits
 STRIP_WEEKS = 8
@@ -229,7 +229,7 @@ def card_view(row: FeedRow, session: SessionView | None = None) -> CardView:
     )
 
 
-def session_views(store: Store, rows: list[FeedRow], thresholds: Thresholds) -> dict[int, SessionView]:
+def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds) -> dict[int, SessionView]:
     """For each non-run row, its kind and its week's count of that kind against the `[rules]` target.
 
     One history query per athlete on the page, spanning the weeks shown, counted exactly as the weekly-balance
@@ -349,7 +349,7 @@ def weekly_strip(
 
 
 def strip_for_athlete(
-    store: Store, athlete_id: int, thresholds: Thresholds, *, week: date | None = None
+    store: FeedStore, athlete_id: int, thresholds: Thresholds, *, week: date | None = None
 ) -> list[WeekView]:
     """The strip ending at `week` (or the athlete's newest activity's week); empty without activities. Cached until
     the data changes: it reads ~12 weeks of history, the same on every feed request."""
@@ -358,7 +358,9 @@ def strip_for_athlete(
     return list(store.activity_reads.cached(key, lambda: _strip(store, athlete_id, thresholds, week=week, units=units)))
 
 
-def _strip(store: Store, athlete_id: int, thresholds: Thresholds, *, week: date | None, units: Units) -> list[WeekView]:
+def _strip(
+    store: FeedStore, athlete_id: int, thresholds: Thresholds, *, week: date | None, units: Units
+) -> list[WeekView]:
     newest = store.activity_reads.latest_start(athlete_id)
     if newest is None:
         return []
@@ -383,7 +385,7 @@ class FeedView:
 
 
 def build_feed(
-    store: Store,
+    store: FeedStore,
     feed_filter: FeedFilter,
     thresholds: Thresholds,
     *,
@@ -452,7 +454,7 @@ class AttentionView:
 _STATE_DEFAULTS = {"needs_relink": "access was revoked or expired", "error": "syncing keeps failing"}
 
 
-def accounts_needing_attention(store: Store, athlete_id: int | None) -> list[AttentionView]:
+def accounts_needing_attention(store: FeedStore, athlete_id: int | None) -> list[AttentionView]:
     """Accounts whose state is not "ok", only `athlete_id`'s when one athlete is in view."""
     views = []
     for account in store.list_accounts():

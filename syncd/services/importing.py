@@ -16,8 +16,7 @@ from syncd.adapters.files import ImportItem, ParsedActivity, iter_paths, parse_i
 from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_batch
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
-    from syncd.ports import ParallelMap
+    from syncd.ports import ImportStore, ParallelMap
 
 
 @dataclass
@@ -37,7 +36,7 @@ class ImportReport:
 
 
 def import_paths(
-    store: Store,
+    store: ImportStore,
     athlete_id: int,
     paths: Sequence[Path],
     policy: AnnotationPolicy,
@@ -86,7 +85,7 @@ def import_paths(
     return report
 
 
-def _keep_stored_path(store: Store, entry: ParsedActivity) -> tuple[dict[str, object], str | None]:
+def _keep_stored_path(store: ImportStore, entry: ParsedActivity) -> tuple[dict[str, object], str | None]:
     """The raw summary to store, keeping the path it was first imported from when the content is the same.
 
     The external id derives from the content hash, so a stored activity with this id came from identical bytes:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 import structlog
 
-from syncd.adapters.db.pain_repository import PainRepository, diary_of
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
 from syncd.domain.description import extract_athlete_text
@@ -30,10 +29,9 @@ from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAn
 from syncd.domain.pain_tags import read_pain_tag
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
     from syncd.domain.history import HistoryEntry
     from syncd.domain.model import Activity
-    from syncd.ports import DescriptionWriter
+    from syncd.ports import DescriptionWriter, DiaryStore, PainDiary
     from syncd.records import AthleteRecord, LoadedActivity, StoredActivity
 
 log = structlog.stdlib.get_logger("syncd.pain")
@@ -45,7 +43,7 @@ def mode_settings(advice: AdviceSettings) -> ModeSettings:
     return ModeSettings(mode=advice.mode, threshold=advice.threshold, window_days=advice.window_days)
 
 
-def find_athlete(store: Store, ref: str) -> AthleteRecord:
+def find_athlete(store: DiaryStore, ref: str) -> AthleteRecord:
     """The athlete named by key ("strava:1001", "local") or id."""
     athletes = store.list_athletes()
     for athlete in athletes:
@@ -55,7 +53,7 @@ def find_athlete(store: Store, ref: str) -> AthleteRecord:
     raise PainInputError(f"no athlete {ref!r}; the athletes are: {keys} (link an account or import files first)")
 
 
-def _local_today(store: Store, athlete_id: int, now: datetime) -> date:
+def _local_today(store: DiaryStore, athlete_id: int, now: datetime) -> date:
     """The athlete's today, from the offset of their latest activity (UTC when there is none)."""
     latest = None
     for stored in store.iter_activities(athlete_id=athlete_id, since=now - timedelta(days=60)):
@@ -65,7 +63,7 @@ def _local_today(store: Store, athlete_id: int, now: datetime) -> date:
 
 
 def record_entry(
-    store: Store,
+    store: DiaryStore,
     athlete_id: int,
     day: date,
     score: int,
@@ -78,7 +76,7 @@ def record_entry(
 ) -> PainEntry:
     """Check and store an entry a person typed (CLI or the feed's form); raises PainInputError, storing nothing."""
     now = now or datetime.now(UTC)
-    diary = diary_of(store)
+    diary = store.pain_diary
     check_score(score)
     text = clean_note(note)
     if activity_id is not None:
@@ -93,14 +91,14 @@ def record_entry(
     return entry
 
 
-def _refresh_modes(diary: PainRepository, athlete_id: int, day: date, advice: AdviceSettings | None) -> None:
+def _refresh_modes(diary: PainDiary, athlete_id: int, day: date, advice: AdviceSettings | None) -> None:
     """Runs whose mode this entry can change get re-annotated by the next `reannotate` (the daemon runs it)."""
     window = (advice or AdviceSettings()).window_days
     diary.mark_runs_stale(athlete_id, day, day + timedelta(days=window))
 
 
 def apply_tag(
-    store: Store,
+    store: DiaryStore,
     activity_id: int,
     *,
     title: str | None,
@@ -115,7 +113,7 @@ def apply_tag(
     (a title-only read from an activity list cannot see a tag in the description). A tag out of range, two
     different tags, or a tag on something that is not a run: a warning in the log, nothing changed.
     """
-    diary = diary_of(store)
+    diary = store.pain_diary
     stored = store.get_activity(activity_id, with_streams=False)
     athlete_text = extract_athlete_text(description) if description is not None else None
     reading = read_pain_tag(title, athlete_text)
@@ -147,7 +145,7 @@ def apply_tag(
 
 
 def read_remote_description(
-    store: Store,
+    store: DiaryStore,
     activity_id: int,
     text: str | None,
     *,
@@ -157,7 +155,7 @@ def read_remote_description(
     """A description just read from the platform (before a write-back, or at the daily re-scan): keep the stored
     copy current and bring the diary in line with its tag. Never raises: the caller's work goes on."""
     try:
-        diary_of(store).keep_description(activity_id, text)
+        store.pain_diary.keep_description(activity_id, text)
         stored = store.get_activity(activity_id, with_streams=False)
         return apply_tag(
             store,
@@ -173,10 +171,11 @@ def read_remote_description(
         return "ignored"
 
 
-def has_diary(store: object) -> TypeGuard[Store]:
-    from syncd.adapters.db.repository import Store
+def has_diary(store: object) -> TypeGuard[DiaryStore]:
+    """The database Store keeps a diary; the unit tests' in-memory fakes keep none."""
+    from syncd.ports import KeepsDiary
 
-    return isinstance(store, Store)
+    return isinstance(store, KeepsDiary)
 
 
 def remote_description_read(store: object, activity_id: int, text: str | None, *, now: datetime) -> TagOutcome:
@@ -187,7 +186,7 @@ def remote_description_read(store: object, activity_id: int, text: str | None, *
     return read_remote_description(store, activity_id, text, now=now)
 
 
-def apply_stored_tag(store: Store, stored: StoredActivity, *, advice: AdviceSettings | None = None) -> TagOutcome:
+def apply_stored_tag(store: DiaryStore, stored: StoredActivity, *, advice: AdviceSettings | None = None) -> TagOutcome:
     """The tag in a stored activity's title and description (as last fetched); never raises.
 
     Read as the full text: a stored tag entry came from text we still hold. Once the description was read (the
@@ -197,7 +196,9 @@ def apply_stored_tag(store: Store, stored: StoredActivity, *, advice: AdviceSett
     return _apply_tag_quietly(store, stored.id, stored.activity, advice)
 
 
-def _apply_tag_quietly(store: Store, activity_id: int, activity: Activity, advice: AdviceSettings | None) -> TagOutcome:
+def _apply_tag_quietly(
+    store: DiaryStore, activity_id: int, activity: Activity, advice: AdviceSettings | None
+) -> TagOutcome:
     try:
         return apply_tag(
             store, activity_id, title=activity.name, description=activity.description, full_text=True, advice=advice
@@ -211,7 +212,7 @@ RECENT_TAG_DAYS = 3
 
 
 def refresh_recent_tags(
-    store: Store,
+    store: DiaryStore,
     readers: Mapping[str, DescriptionWriter],
     *,
     now: datetime,
@@ -239,11 +240,11 @@ def refresh_recent_tags(
     return changed
 
 
-def modes_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> RunModes:
+def modes_for(store: DiaryStore, stored: StoredActivity, advice: AdviceSettings | None = None) -> RunModes:
     """The advice modes for one stored run, from the diary as it was before the run: syncd's own (the whole diary)
     and its platform's (only the athlete's #back tags on that platform)."""
     settings = mode_settings(advice or AdviceSettings())
-    diary = diary_of(store)
+    diary = store.pain_diary
     activity = stored.activity
     run_day = activity.start_local.date()
     entries = diary.entries(
@@ -294,9 +295,9 @@ class DiaryBatch:
     from a tag counts only for runs that started after the tagged one (`advice_mode._known_before`).
     """
 
-    def __init__(self, store: Store, items: Sequence[LoadedActivity], advice: AdviceSettings | None) -> None:
+    def __init__(self, store: DiaryStore, items: Sequence[LoadedActivity], advice: AdviceSettings | None) -> None:
         self._settings = mode_settings(advice or AdviceSettings())
-        diary = diary_of(store)
+        diary = store.pain_diary
         tagged = diary.tagged_activities([item.id for item in items])
         for item in items:
             if item.id in tagged or _carries_tag(item.activity):
@@ -329,16 +330,16 @@ def _carries_tag(activity: Activity) -> bool:
     return read_pain_tag(activity.name, athlete_text).status != "none"
 
 
-def mode_for(store: Store, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
+def mode_for(store: DiaryStore, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
     """syncd's own advice mode for one stored run (feed, digest)."""
     return modes_for(store, stored, advice).note
 
 
-def set_athlete_mode(store: Store, athlete_id: int, mode: str | None) -> None:
+def set_athlete_mode(store: DiaryStore, athlete_id: int, mode: str | None) -> None:
     """An athlete's own mode (`auto`/None follows [advice] mode); their runs' notes are redone."""
     if mode not in (None, "auto", "sore", "staying_well"):
         raise PainInputError(f"mode {mode!r}: use auto, sore or staying_well")
-    diary = diary_of(store)
+    diary = store.pain_diary
     diary.set_advice_mode(athlete_id, None if mode == "auto" else mode)
     diary.mark_runs_stale(athlete_id, date.min, date.max - timedelta(days=1))
 
@@ -354,15 +355,15 @@ def entry_json(entry: PainEntry, athlete_key: str) -> dict[str, object]:
     }
 
 
-def list_entries(store: Store, athlete_id: int | None = None) -> list[dict[str, object]]:
+def list_entries(store: DiaryStore, athlete_id: int | None = None) -> list[dict[str, object]]:
     keys = {a.id: a.key for a in store.list_athletes()}
-    return [entry_json(e, keys.get(e.athlete_id, str(e.athlete_id))) for e in diary_of(store).entries(athlete_id)]
+    return [entry_json(e, keys.get(e.athlete_id, str(e.athlete_id))) for e in store.pain_diary.entries(athlete_id)]
 
 
-def export_athlete(store: Store, athlete_id: int) -> dict[str, object]:
+def export_athlete(store: DiaryStore, athlete_id: int) -> dict[str, object]:
     """Everything the diary holds about one athlete (their export: `syncd pain --export ATHLETE`)."""
     athlete = store.get_athlete(athlete_id)
-    diary = diary_of(store)
+    diary = store.pain_diary
     return {
         "athlete": athlete.key,
         "advice_mode": diary.advice_mode(athlete_id) or "auto",
@@ -373,14 +374,14 @@ def export_athlete(store: Store, athlete_id: int) -> dict[str, object]:
     }
 
 
-def delete_athlete_diary(store: Store, athlete_id: int) -> int:
-    return diary_of(store).delete_athlete(athlete_id)
+def delete_athlete_diary(store: DiaryStore, athlete_id: int) -> int:
+    return store.pain_diary.delete_athlete(athlete_id)
 
 
 # ---- what preceded flare-ups ---------------------------------------------------------------------------------
 
 
-def exposures(store: Store, athlete_id: int) -> list[ExposureSession]:
+def exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]:
     """Each activity once (a run on two platforms counts once), with what its flags measured."""
     sessions: list[ExposureSession] = []
     seen: set[str] = set()
@@ -421,18 +422,20 @@ class AthleteAnalysis:
     analysis: PainAnalysis
 
 
-def analysis_for(store: Store, athlete_id: int, advice: AdviceSettings | None = None) -> AthleteAnalysis:
+def analysis_for(store: DiaryStore, athlete_id: int, advice: AdviceSettings | None = None) -> AthleteAnalysis:
     threshold = (advice or AdviceSettings()).threshold
-    entries = diary_of(store).entries(athlete_id)
+    entries = store.pain_diary.entries(athlete_id)
     result = analyse(entries, exposures(store, athlete_id), AnalysisSettings(painful_from=threshold))
     return AthleteAnalysis(store.get_athlete(athlete_id).key, result)
 
 
-def week_mode(store: Store, athlete_id: int, monday: date, advice: AdviceSettings) -> tuple[ModeDecision, str | None]:
+def week_mode(
+    store: DiaryStore, athlete_id: int, monday: date, advice: AdviceSettings
+) -> tuple[ModeDecision, str | None]:
     """The digest's mode (as of the week's last day) and the analysis sentence, only when the evidence supports it."""
     sunday = monday + timedelta(days=6)
     settings = mode_settings(advice)
-    diary = diary_of(store)
+    diary = store.pain_diary
     entries = diary.entries(athlete_id, day_to=sunday)
     fixed = diary.advice_mode(athlete_id)
     end = datetime.combine(sunday + timedelta(days=1), datetime.min.time(), tzinfo=UTC)

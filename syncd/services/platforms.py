@@ -15,7 +15,7 @@ from syncd.services.accounts import unlink
 from syncd.services.writeback import WritebackReport
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import AccountLinkStore, DescriptionWriter, LeaseStore
 
 log = structlog.stdlib.get_logger("syncd.platforms")  # lazy: resolved after configure_logging
 
@@ -35,13 +35,19 @@ class PlatformService(Protocol):
         """Whether the platform confirms that the account's grant is gone (a request with it is refused)."""
         ...
 
+    def description_reader(self) -> DescriptionWriter | None:
+        """What reads (and writes) the platform's activity descriptions; None where there are none (files)."""
+        ...
+
 
 class PushPolling(Protocol):
     """A platform that can push changes (Strava's webhook), so polling can drop to a daily safety re-scan."""
 
     def use_webhook(self, enabled: bool) -> None: ...
 
-    def push_subscriptions(self) -> list[object]: ...
+    def push_subscription_ids(self) -> frozenset[int]:
+        """The ids of this app's push subscriptions (empty: none); raises when the platform cannot be asked."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -51,17 +57,17 @@ class Platform:
     push: PushPolling | None = None
 
 
-def release_leases(store: Store, worker: str) -> int:
+def release_leases(store: LeaseStore, worker: str) -> int:
     """Give back every account and write-back this worker still holds, so another worker takes them at once."""
     return store.account_leases.release_worker(worker)
 
 
-def mark_due(store: Store, provider: str, external_id: str, now: datetime | None = None) -> bool:
+def mark_due(store: LeaseStore, provider: str, external_id: str, now: datetime | None = None) -> bool:
     """Make one account due now (a webhook said something changed); False when no such linked account."""
     return store.account_leases.mark_due(provider, external_id, now)
 
 
-def deauthorize(store: Store, platform: Platform, external_id: str) -> int | None:
+def deauthorize(store: AccountLinkStore, platform: Platform, external_id: str) -> int | None:
     """The athlete revoked our access: delete their data from that platform, once the platform confirms it.
 
     Webhook events are not signed: a forged "authorized: false" must not delete anyone's data. If the grant still

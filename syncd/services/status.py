@@ -6,22 +6,21 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from syncd import __version__
-from syncd.adapters.db.engine import shown_url
 from syncd.config import Settings
 from syncd.services.annotating import AnnotationPolicy
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import StatusStore
 
 
-def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -> dict[str, Any]:
+def collect_status(store: StatusStore, settings: Settings, policy: AnnotationPolicy) -> dict[str, Any]:
     from syncd.services.athletes import owner
 
     athletes = {a.id: a for a in store.list_athletes()}
     boss = owner(store)
     return {
         "version": __version__,
-        "database": shown_url(settings.database_url),
+        "database": store.shown_url,
         "state_dir": str(settings.state_dir),
         "rules_version": policy.version,
         "athletes": len(athletes),
@@ -36,7 +35,7 @@ def collect_status(store: Store, settings: Settings, policy: AnnotationPolicy) -
     }
 
 
-def account_rows(store: Store) -> list[dict[str, Any]]:
+def account_rows(store: StatusStore) -> list[dict[str, Any]]:
     """Each linked account with its state, last and next sync, and who holds it now (for `status`, `accounts`)."""
     athletes = {a.id: a for a in store.list_athletes()}
     last_sync = _last_sync(store)
@@ -59,7 +58,7 @@ def account_rows(store: Store) -> list[dict[str, Any]]:
     ]
 
 
-def _garmin(store: Store, settings: Settings) -> dict[str, Any]:
+def _garmin(store: StatusStore, settings: Settings) -> dict[str, Any]:
     """Linked Garmin accounts, those that need `syncd link garmin`, and when each syncs next."""
     accounts = [a for a in store.list_accounts() if a.provider == "garmin"]
     return {
@@ -71,31 +70,31 @@ def _garmin(store: Store, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _strava(store: Store, settings: Settings) -> dict[str, Any]:
+def _strava(store: StatusStore, settings: Settings) -> dict[str, Any]:
     """Projected daily reads of polling and the shared rate budget (see syncd.domain.rate_budget)."""
     from syncd.services.strava_status import strava_summary
 
     return strava_summary(store, settings)
 
 
-def _digests(store: Store, settings: Settings) -> dict[str, Any]:
+def _digests(store: StatusStore, settings: Settings) -> dict[str, Any]:
     """Recipients, invalid addresses and failed sends waiting for a retry (see syncd.services.digests)."""
     from syncd.services.digests import digest_summary
 
     return digest_summary(store, settings)
 
 
-def _last_sync(store: Store) -> dict[int, Any]:
+def _last_sync(store: StatusStore) -> dict[int, Any]:
     """When each account's row last changed: the end of its last sync (or a token refresh/re-link)."""
     return dict(store.account_leases.last_synced())
 
 
-def _outbox(store: Store) -> dict[str, Any]:
+def _outbox(store: StatusStore) -> dict[str, Any]:
     """Write-back outbox depth by status and the last errors (for operators; `syncd status`)."""
     return store.outbox_log.summary()
 
 
-def _budget_left(store: Store, settings: Settings) -> dict[str, int] | None:
+def _budget_left(store: StatusStore, settings: Settings) -> dict[str, int] | None:
     """Strava requests left in the shared budget (this 15-minute window and today); None without a Strava app."""
     from datetime import UTC, datetime
 

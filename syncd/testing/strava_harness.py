@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from syncd.adapters.strava.api import Endpoint
+from syncd.entrypoints.platforms.strava import PollSettings, StravaService, SyncOptions, link_with_tokens
 from syncd.ports import Clock
-from syncd.services.accounts import LinkedAccount, link_with_tokens
+from syncd.services.accounts import LinkedAccount
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions
 from syncd.services.writeback import WriteBackMode
 from syncd.testing.strava_server import StravaSimulator
 

@@ -19,6 +19,7 @@ from syncd.adapters.smtp import SmtpMailer
 from syncd.config import DigestSettings, EmailSettings, Settings
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Gear, Source, Sport
+from syncd.entrypoints.wiring import trend_chart
 from syncd.services.digests import digest_state, digest_summary, send_due_digests
 from tests.integration.digest_smtp import PASSWORD, USER, silent_server, smtp_server
 
@@ -91,7 +92,7 @@ def test_digest_over_starttls_with_auth_is_a_proper_multipart_email(store: Store
     config = settings(tmp_path, reply_to="coach@example.org")
     with smtp_server(security="starttls", auth=True) as server:
         mailer = starttls_mailer(server.host, server.port, server.client_context())
-        report = send_due_digests(store, config, DUE, mailer=mailer, worker="w1")
+        report = send_due_digests(store, config, DUE, mailer=mailer, chart=trend_chart(), worker="w1")
         again = send_due_digests(store, config, DUE + timedelta(hours=1), mailer=mailer, worker="w1")
     assert report.sent == ["local 2026-W47"] and not report.failed
     assert again.sent == []

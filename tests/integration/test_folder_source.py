@@ -8,9 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from syncd.adapters.db import Store
-from syncd.adapters.folder import FolderService
-from syncd.adapters.folder.service import folder_id
 from syncd.config import FolderSettings, Settings
+from syncd.entrypoints.platforms.folder import FolderService, folder_id
 from syncd.entrypoints.wiring import LOCAL_ATHLETE, platform_services
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.importing import import_paths

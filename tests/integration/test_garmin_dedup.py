@@ -15,9 +15,8 @@ from syncd.adapters.garmin.api import GarminEndpoint
 from syncd.domain.description import START_MARKER
 from syncd.domain.load import daily_load
 from syncd.domain.model import Source
+from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.garmin_accounts import link_with_token_store
-from syncd.services.garmin_sync import GarminService, GarminSyncOptions
 from syncd.services.writeback import WriteBackMode
 from syncd.testing import strava_harness as harness
 from syncd.testing.garmin_server import GarminSimulator

@@ -18,9 +18,8 @@ import pytest
 from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
 from syncd.domain.model import Sport
+from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.garmin_accounts import link_with_token_store
-from syncd.services.garmin_sync import GarminService, GarminSyncOptions
 from syncd.testing.chaos import Chaos
 from syncd.testing.garmin_server import GarminSimulator
 from syncd.testing.invariants import check_garmin_notes, false_successes

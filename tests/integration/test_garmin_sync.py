@@ -14,10 +14,10 @@ from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
 from syncd.domain.description import END_MARKER, START_MARKER
 from syncd.domain.model import Source, Sport
+from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store, read_token_store
 from syncd.services.accounts import LinkedAccount, LinkError
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.garmin_accounts import PROVIDER, link_with_token_store, read_token_store
-from syncd.services.garmin_sync import GarminService, GarminSyncOptions
+from syncd.services.garmin_accounts import PROVIDER
 from syncd.services.writeback import WriteBackMode
 from syncd.testing.garmin_server import GarminSimulator, seed_recordings
 from syncd.testing.seed import synthetic_session
@@ -233,7 +233,9 @@ def test_the_next_poll_is_jittered_around_the_interval(
 ) -> None:
     link(store, sim, user)
     svc = service(store, sim, clock)
-    monkeypatch.setattr("syncd.services.garmin_sync.random.uniform", lambda low, high: high)  # the largest spread
+    monkeypatch.setattr(
+        "syncd.entrypoints.platforms.garmin.random.uniform", lambda low, high: high
+    )  # the largest spread
 
     svc.run_once("w1")
 

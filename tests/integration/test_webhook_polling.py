@@ -15,7 +15,7 @@ from syncd.adapters.db import Store
 from syncd.config import Secret, Settings, StravaSettings
 from syncd.domain.model import Activity, Source, Sport
 from syncd.entrypoints.daemon import Daemon, DaemonOptions, Platform
-from syncd.services.strava_sync import StravaService
+from syncd.entrypoints.platforms.strava import StravaService
 from syncd.testing import strava_harness as harness
 from syncd.testing.strava_server import StravaSimulator
 from tests.integration.conftest import FakeClock

@@ -24,7 +24,7 @@ from syncd.adapters.clock import SystemClock
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import identity as identity_queries
 from syncd.adapters.db.codec import FORMAT_VERSION, compress_packed, decode_streams, pack_streams
-from syncd.adapters.db.engine import create_store_engine, upgrade_schema
+from syncd.adapters.db.engine import create_store_engine, safe_url, upgrade_schema
 from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.flag_index import replace_current_flags
 from syncd.adapters.db.mapping import (
@@ -50,6 +50,7 @@ from syncd.adapters.db.models import (
     OutboxRow,
     StreamsRow,
 )
+from syncd.adapters.db.pain_repository import PainRepository
 from syncd.adapters.db.rate_budget import DbRateBudget
 from syncd.adapters.db.repositories import (
     AccountLeases,
@@ -121,6 +122,16 @@ class Store:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def pain_diary(self) -> PainRepository:
+        """The athletes' pain diaries (health data), on the same engine."""
+        return PainRepository(self._engine)
+
+    @property
+    def shown_url(self) -> str:
+        """The database URL as `syncd status` shows it: any password hidden."""
+        return safe_url(self._engine.url)
 
     @property
     def dialect(self) -> str:

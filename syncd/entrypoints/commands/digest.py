@@ -42,8 +42,8 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import open_store
-    from syncd.services.digests import mailer_from_settings, preview, send_due_digests
+    from syncd.entrypoints.wiring import mailer_from_settings, open_store, trend_chart
+    from syncd.services.digests import preview, send_due_digests
 
     assert settings is not None
     if args.preview is None and not args.send:
@@ -53,7 +53,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
     store = open_store(settings)
     try:
         if args.preview is not None:
-            digest, html = preview(store, settings, now, athlete_key=args.athlete, week=args.week)
+            digest, html = preview(store, settings, now, athlete_key=args.athlete, week=args.week, chart=trend_chart())
             try:
                 args.preview.write_text(html, encoding="utf-8")
             except OSError as exc:
@@ -65,7 +65,14 @@ def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
 
         take_over_dead(store)  # a syncd killed on this host mid-send: its digest claims are free now, not in 10 min
         report = send_due_digests(
-            store, settings, now, mailer=mailer, athlete_key=args.athlete, week=args.week, retry_now=True
+            store,
+            settings,
+            now,
+            mailer=mailer,
+            chart=trend_chart(),
+            athlete_key=args.athlete,
+            week=args.week,
+            retry_now=True,
         )
         nobody = not (report.sent or report.skipped or report.failed or report.invalid)
         if nobody:

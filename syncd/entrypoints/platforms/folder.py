@@ -20,7 +20,7 @@ from syncd.services.sync_pipeline import PipelineOptions
 from syncd.services.writeback import WritebackReport
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import PlatformStore
     from syncd.records import AccountRecord
 
 PROVIDER = "folder"
@@ -42,7 +42,7 @@ class FolderService:
 
     def __init__(
         self,
-        store: Store,
+        store: PlatformStore,
         root: Path,
         *,
         athlete_id: int,
@@ -86,6 +86,10 @@ class FolderService:
     def drain(self, worker: str, *, dry_run: bool = False, limit: int = 100) -> WritebackReport:
         """Notes on files stay in syncd: there is nothing to write back."""
         return WritebackReport()
+
+    def description_reader(self) -> None:
+        """Files carry no description to read: notes stay in syncd."""
+        return None
 
     def grant_revoked(self, account_id: int) -> bool:
         return False

@@ -17,23 +17,41 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from syncd.adapters.clock import SystemClock
-from syncd.adapters.strava.api import Budget, Endpoint, StravaApi
+from syncd.adapters.strava.api import Budget, Endpoint, StravaApi, exchange_code, refresh_tokens
 from syncd.adapters.strava.errors import UnauthorizedError
 from syncd.adapters.strava.source import StravaSource
 from syncd.adapters.strava.writer import StravaDescriptionWriter
 from syncd.domain.rate_budget import DEFAULT_READ_DAILY_LIMIT, POLL_JITTER, PollPlan, plan_polling
 from syncd.ports import Clock, Source
 from syncd.services.account_sync import AccountOutcome, PassReport, PlatformAccounts
-from syncd.services.accounts import PROVIDER, AccountTokens
+from syncd.services.accounts import (
+    PROVIDER,
+    REFRESH_MARGIN_S,
+    LinkedAccount,
+    save_link,
+    validate_tokens,
+)
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.poll_planning import athlete_schedule
 from syncd.services.sync_pipeline import SyncReport
 from syncd.services.writeback import WriteBackMode
 
-__all__ = ["AccountOutcome", "PassReport", "PollSettings", "StravaService", "SyncOptions", "SyncReport"]
+__all__ = [
+    "AccountOutcome",
+    "AccountTokens",
+    "PassReport",
+    "PollSettings",
+    "StravaService",
+    "SyncOptions",
+    "SyncReport",
+    "link_with_code",
+    "link_with_tokens",
+]
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from stravalib.model import Subscription
+
+    from syncd.ports import AccountLinkStore, PlatformStore
     from syncd.records import AccountRecord
 
 log = structlog.stdlib.get_logger("syncd.strava_sync")  # lazy: resolved after configure_logging
@@ -72,7 +90,7 @@ class StravaService(PlatformAccounts):
 
     def __init__(
         self,
-        store: Store,
+        store: PlatformStore,
         endpoint: Endpoint,
         *,
         budget: Budget | None,
@@ -136,13 +154,16 @@ class StravaService(PlatformAccounts):
             return True
         return False
 
-    def push_subscriptions(self) -> list[object]:
+    def push_subscriptions(self) -> list[Subscription]:
         """This app's Strava push subscriptions (what `syncd webhook list` shows); raises on any failure."""
         from syncd.adapters.strava.client import make_client
 
         endpoint = self.endpoint
         client = make_client(endpoint.api_url, endpoint.oauth_url, timeout_s=endpoint.timeout_s)
         return list(client.list_subscriptions(endpoint.client_id, endpoint.client_secret))
+
+    def push_subscription_ids(self) -> frozenset[int]:
+        return frozenset(int(sub.id) for sub in self.push_subscriptions() if sub.id is not None)
 
     def plan(self) -> PollPlan:
         accounts = [a for a in self.store.list_accounts() if a.provider == PROVIDER and a.state == "ok"]
@@ -179,3 +200,74 @@ class StravaService(PlatformAccounts):
 
 def with_write_back(options: SyncOptions, mode: WriteBackMode) -> SyncOptions:
     return replace(options, write_back=mode)
+
+
+# ---- linking and tokens ----------------------------------------------------------------------------------
+
+
+def link_with_code(store: AccountLinkStore, endpoint: Endpoint, code: str) -> LinkedAccount:
+    tokens, athlete = exchange_code(endpoint, code)
+    tokens = validate_tokens(tokens, "Strava's token answer")
+    if not athlete:
+        api = StravaApi(endpoint, _StaticTokens(tokens["access_token"]))
+        athlete = api.athlete()
+    return save_link(store, athlete, tokens)
+
+
+def link_with_tokens(
+    store: AccountLinkStore, endpoint: Endpoint, tokens: Mapping[str, Any], *, clock: Clock | None = None
+) -> LinkedAccount:
+    """Non-interactive link from existing tokens: refresh first if they are (nearly) expired, then ask who it is."""
+    clock = clock or SystemClock()
+    current = validate_tokens(tokens, "the tokens")
+    if current["expires_at"] - clock.now().timestamp() < REFRESH_MARGIN_S:
+        current = validate_tokens(refresh_tokens(endpoint, current["refresh_token"]), "Strava's refresh answer")
+    athlete = StravaApi(endpoint, _StaticTokens(current["access_token"])).athlete()
+    return save_link(store, athlete, current)
+
+
+class _StaticTokens:
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def access_token(self, *, force_refresh: bool = False) -> str:
+        return self._token
+
+
+class AccountTokens:
+    """TokenSource for one stored account: refreshes near expiry (or when forced) and saves every new pair."""
+
+    def __init__(
+        self,
+        store: AccountLinkStore,
+        account_id: int,
+        endpoint: Endpoint,
+        *,
+        clock: Clock | None = None,
+        refresh: Callable[[Endpoint, str], dict[str, Any]] = refresh_tokens,
+    ) -> None:
+        self._store = store
+        self._account_id = account_id
+        self._endpoint = endpoint
+        self._clock: Clock = clock or SystemClock()
+        self._refresh = refresh
+        self._tokens: dict[str, Any] | None = None
+        self.refreshes = 0
+
+    def _load(self) -> dict[str, Any]:
+        if self._tokens is None:
+            stored = self._store.get_account_tokens(self._account_id)
+            if stored is None:
+                raise UnauthorizedError(f"account {self._account_id} has no tokens; run `syncd link strava` again")
+            self._tokens = validate_tokens(stored, f"stored tokens of account {self._account_id}")
+        return self._tokens
+
+    def access_token(self, *, force_refresh: bool = False) -> str:
+        tokens = self._load()
+        if force_refresh or tokens["expires_at"] - self._clock.now().timestamp() < REFRESH_MARGIN_S:
+            fresh = validate_tokens(self._refresh(self._endpoint, tokens["refresh_token"]), "Strava's refresh answer")
+            self._store.set_account_tokens(self._account_id, fresh)  # at once: the old refresh token is dead now
+            self._tokens = tokens = fresh
+            self.refreshes += 1
+            log.info("tokens_refreshed", account_id=self._account_id, expires_at=fresh["expires_at"])
+        return str(tokens["access_token"])

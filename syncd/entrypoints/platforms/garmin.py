@@ -10,29 +10,33 @@ resumed from the stored token store: never a password login on a schedule.
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from syncd.adapters.clock import SystemClock
-from syncd.adapters.garmin.api import GarminApi, GarminEndpoint
-from syncd.adapters.garmin.errors import GarminUnauthorizedError
+from syncd.adapters.garmin.api import GarminApi, GarminEndpoint, token_store_file, validate_tokens
+from syncd.adapters.garmin.client import current_tokens, make_garmin
+from syncd.adapters.garmin.errors import GarminError, GarminUnauthorizedError, classify
 from syncd.adapters.garmin.source import GarminSource
 from syncd.adapters.garmin.writer import GarminDescriptionWriter
 from syncd.domain.rate_budget import POLL_JITTER, PollPlan, next_poll_at
 from syncd.ports import Clock, Source
 from syncd.services.account_sync import PlatformAccounts
+from syncd.services.accounts import LinkedAccount, LinkError
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.garmin_accounts import PROVIDER
+from syncd.services.garmin_accounts import PROVIDER, choose_athlete
 from syncd.services.sync_pipeline import SyncReport
 from syncd.services.writeback import WriteBackMode
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import AccountLinkStore, PlatformStore
     from syncd.records import AccountRecord
 
 GarminSyncReport = SyncReport  # the one pipeline's report (kept for existing imports)
@@ -67,7 +71,7 @@ class GarminService(PlatformAccounts):
 
     def __init__(
         self,
-        store: Store,
+        store: PlatformStore,
         endpoint: GarminEndpoint,
         *,
         policy: AnnotationPolicy,
@@ -132,3 +136,83 @@ class GarminService(PlatformAccounts):
 
     def write_back_modes(self) -> dict[str, WriteBackMode]:
         return {"garmin": self.options.write_back, "strava": self.options.strava_write_back}
+
+
+# ---- linking ---------------------------------------------------------------------------------------------
+
+link_log = structlog.stdlib.get_logger("syncd.garmin_accounts")  # lazy: resolved after configure_logging
+
+
+def read_token_store(path: Path) -> dict[str, Any]:
+    """A garminconnect token store: `garmin_tokens.json`, or a directory holding one."""
+    try:
+        file = token_store_file(path)
+    except ValueError as exc:
+        raise LinkError(f"token store {path}: {exc}; pass the garmin_tokens.json file itself") from None
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LinkError(
+            f"cannot read Garmin token store {file} ({exc.strerror}); fix the path or permissions"
+        ) from None
+    except ValueError:
+        raise LinkError(
+            f"Garmin token store {file} is not JSON; it must be garminconnect's garmin_tokens.json"
+        ) from None
+    if not isinstance(data, dict):
+        raise LinkError(f"Garmin token store {file} must hold a JSON object with di_token and di_refresh_token")
+    try:
+        return validate_tokens(data, f"Garmin token store {file}")
+    except GarminError as exc:
+        raise LinkError(str(exc)) from None
+
+
+def save_link(store: AccountLinkStore, api: GarminApi, *, athlete: str | None = None) -> LinkedAccount:
+    profile = api.profile()
+    athlete_id = choose_athlete(store, profile.profile_id, athlete, profile.full_name)
+    account_id = store.upsert_account(athlete_id, PROVIDER, profile.profile_id, api.tokens)
+    link_log.info("account_linked", provider=PROVIDER, external_id=profile.profile_id, account_id=account_id)
+    return LinkedAccount(account_id, athlete_id, profile.profile_id, profile.full_name or profile.display_name)
+
+
+def link_with_token_store(
+    store: AccountLinkStore, endpoint: GarminEndpoint, tokens: dict[str, Any], *, athlete: str | None = None
+) -> LinkedAccount:
+    """Non-interactive: log in from the token store (refreshing it if it is about to expire), then save it."""
+    try:
+        api = GarminApi.login(endpoint, tokens)
+    except GarminError as exc:
+        raise LinkError(str(exc)) from None
+    return save_link(store, api, athlete=athlete)
+
+
+def link_interactive(
+    store: AccountLinkStore,
+    endpoint: GarminEndpoint,
+    *,
+    email: str,
+    password: str,
+    prompt_mfa: Callable[[], str],
+    athlete: str | None = None,
+) -> LinkedAccount:
+    """The one password login (garminconnect's SSO, MFA prompted); only the resulting token store is kept."""
+    garmin = make_garmin(endpoint.api_url, retry_attempts=endpoint.retry_attempts)
+    garmin.username, garmin.password, garmin.prompt_mfa = email, password, prompt_mfa
+    try:
+        garmin.login(tokenstore=None)
+    except Exception as exc:
+        raise LinkError(_login_failure(exc, endpoint)) from None
+    tokens = validate_tokens(current_tokens(garmin), "Garmin's login answer")
+    api = GarminApi(garmin, endpoint, tokens=tokens)
+    return save_link(store, api, athlete=athlete)
+
+
+def _login_failure(exc: Exception, endpoint: GarminEndpoint) -> str:
+    """One line for a failed interactive login (garminconnect's own messages span several lines)."""
+    try:
+        error = classify(exc, "Garmin login", now=SystemClock().now(), backoff=endpoint.backoff)
+    except Exception:
+        return f"Garmin login failed ({type(exc).__name__}); check email and password, then run it again"
+    if isinstance(error, GarminUnauthorizedError):
+        return "Garmin refused the login: check the email, password and MFA code, then run `syncd link garmin` again"
+    return str(error)
