@@ -194,9 +194,8 @@ def test_a_bad_value_is_one_line_and_writes_nothing(
     with pytest.raises(AthleteError, match=message):
         apply(store, settings(tmp_path), before, replace(changes, units=changes.units), NOW)
     assert store.get_athlete(athlete) == before
-    from syncd.adapters.db.pain_repository import diary_of
 
-    assert diary_of(store).advice_mode(athlete) is None
+    assert store.pain_diary.advice_mode(athlete) is None
 
 
 def test_units_follow_notes_units_until_the_athlete_chooses(store: Store, tmp_path: Path) -> None:

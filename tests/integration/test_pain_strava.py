@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 
 from syncd.adapters.db import Store
-from syncd.adapters.db.pain_repository import diary_of
 from syncd.domain.description import START_MARKER, extract_athlete_text
 from syncd.domain.pain import PainSource
 from syncd.services.annotating import AnnotationPolicy, reannotate
@@ -52,7 +51,7 @@ def test_a_tag_in_a_strava_description_makes_the_next_note_sore_and_deleting_it_
     caplog.set_level(logging.DEBUG)
 
     service.run_once("w1")
-    diary = diary_of(store)
+    diary = store.pain_diary
     [entry] = diary.entries()
     assert (entry.score, entry.source, entry.activity_id) == (
         6,
@@ -151,7 +150,7 @@ def test_bad_tags_are_logged_and_change_nothing(
     _add_run(sim, athlete, 20, clock, "pace 4:30/km, back 4 km easy")
     harness.link(store, sim, athlete, clock=clock)
     harness.service(store, sim, clock=clock).run_once("w1")
-    assert diary_of(store).entries() == []
+    assert store.pain_diary.entries() == []
     logged = capsys.readouterr().out
     assert logged.count("pain_tag_ignored") >= 2  # at annotation and again when the write-back re-reads
     assert "#back tags with different scores" in logged and "a #back tag whose score is not a whole number" in logged
@@ -172,7 +171,7 @@ def test_unlinking_the_last_account_deletes_the_diary(store: Store, sim: StravaS
     exported = export_athlete(store, athlete_id)
     assert sorted(str(e["source"]) for e in exported["entries"]) == ["cli", "tag"]  # type: ignore[union-attr]
     unlink(store, linked.account_id)
-    assert diary_of(store).entries() == []
+    assert store.pain_diary.entries() == []
 
 
 def test_a_tag_typed_into_the_title_of_a_run_older_than_the_annotation_window_is_read_at_the_next_poll(
@@ -187,7 +186,7 @@ def test_a_tag_typed_into_the_title_of_a_run_older_than_the_annotation_window_is
     harness.link(store, sim, athlete, clock=clock)
     service = harness.service(store, sim, clock=clock, annotation_window_days=2)
     service.run_once("w1")
-    diary = diary_of(store)
+    diary = store.pain_diary
     old_id = store.find_activity_id("strava", str(old))
     assert [(e.score, e.source, e.activity_id) for e in diary.entries()] == [
         (5, PainSource.TAG, store.find_activity_id("strava", str(first_sync_old)))

@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from syncd.adapters.crypto import SecretBox, SecretError
-from syncd.adapters.db import NotFoundError, Store, StoreError, UpsertResult
-from syncd.adapters.db import repository as repository_module
+from syncd.adapters.db import NotFoundError, Store, StoreError, UpsertResult, activities_repo
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import summarize
 from syncd.domain.model import Activity, Gear, Lap, Source, Sport, Streams
@@ -124,7 +123,7 @@ def test_summary_only_update_keeps_stored_streams(store: Store) -> None:
 
 
 def test_find_and_iterate_oldest_first_across_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(repository_module, "_BATCH", 2)
+    monkeypatch.setattr(activities_repo, "_BATCH", 2)
     athlete = store.ensure_athlete("local")
     other = store.ensure_athlete("strava:99")
     ids = {}

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from syncd.adapters.db import Store
-from syncd.adapters.db.pain_repository import STALE, diary_of
+from syncd.adapters.db.pain_repository import STALE
 from syncd.domain.model import Activity, Source, Sport
 from syncd.domain.pain import PainEntry, PainSource
 
@@ -29,7 +29,7 @@ def test_slots_constraints_cascade_and_stale_marks(store: Store) -> None:
     runs = [_run(store, athlete, d) for d in range(6)]
     for run in runs:
         store.save_annotation(run, "v1", (), "note")
-    diary = diary_of(store)
+    diary = store.pain_diary
     assert diary.first_activity_day(athlete) == date(2026, 11, 2)
 
     day = date(2026, 11, 3)

@@ -182,11 +182,3 @@ class PainRepository:
             if ids:
                 conn.execute(sa.update(AnnotationRow).where(AnnotationRow.id.in_(ids)).values(rules_version=STALE))
         return len(ids)
-
-
-def diary_of(store: object) -> PainRepository:
-    """The diary of a Store (the engine stays inside this package)."""
-    engine = getattr(store, "engine", None)
-    if not isinstance(engine, Engine):
-        raise TypeError("the pain diary needs a database Store")
-    return PainRepository(engine)

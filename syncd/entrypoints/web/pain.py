@@ -20,7 +20,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from syncd.adapters.db.pain_repository import diary_of
 from syncd.domain.pain import PainEntry, PainInputError, PainSource, parse_day, parse_score
 from syncd.domain.pain_analysis import ExposureSession
 from syncd.entrypoints.web.params import ascii_int
@@ -59,7 +58,7 @@ def _athlete_for(ctx: WebContext, request: Request, access: Access, wanted: str 
 
 def activity_form(ctx: WebContext, athlete_id: int, activity_id: int) -> dict[str, Any]:
     """What the run page needs for its small form (and the entry already recorded for that run, if any)."""
-    entries = [e for e in diary_of(ctx.store).entries(athlete_id) if e.activity_id == activity_id]
+    entries = [e for e in ctx.store.pain_diary.entries(athlete_id) if e.activity_id == activity_id]
     return {"csrf": csrf_token(ctx, athlete_id), "athlete_id": athlete_id, "activity_id": activity_id,
             "entries": entries}  # fmt: skip
 
@@ -107,7 +106,7 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
         return PlainTextResponse(f"name the athlete: /pain?athlete=ID (one of {keys})", 404 if not keys else 400)
 
     def load() -> dict[str, Any]:
-        entries = diary_of(ctx.store).entries(athlete_id)
+        entries = ctx.store.pain_diary.entries(athlete_id)
         sessions = pain_diary.exposures(ctx.store, athlete_id)
         result = pain_diary.analysis_for(ctx.store, athlete_id, ctx.settings.advice)
         mode, _ = pain_diary.week_mode(ctx.store, athlete_id, _monday(date.today()), ctx.settings.advice)

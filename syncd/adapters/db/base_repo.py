@@ -1,0 +1,110 @@
+"""What every repository of the Store shares: the engine, the secret box, the clock and the dialect's insert.
+
+Work that several worker processes share (account sync turns, the write-back outbox, weekly digests) is handed out
+by claims with leases: one UPDATE … WHERE <eligible> … RETURNING whose row set comes from a sub-select that is
+`FOR UPDATE SKIP LOCKED` on PostgreSQL. On SQLite the same UPDATE is a compare-and-set under the database write
+lock (a write statement takes the lock before it reads), so two workers never get the same row; a lease that
+expires (worker crashed) makes the row eligible again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
+
+from syncd.adapters.clock import SystemClock
+from syncd.adapters.crypto import SecretBox
+from syncd.adapters.db.mapping import AnyRow
+from syncd.adapters.db.models import Base, OutboxRow
+from syncd.ports import Clock
+
+
+def _aware(dt: datetime, what: str) -> datetime:
+    if dt.tzinfo is None:
+        raise ValueError(f"{what} must be an aware datetime (UTC)")
+    return dt.astimezone(UTC)
+
+
+class RepoBase:
+    """The state the per-aggregate repositories share, and the helpers more than one of them uses.
+
+    `_enqueue` lives here because an annotation queues its note for write-back in its own transaction; `_claim`
+    because accounts and the outbox both lease rows.
+    """
+
+    def __init__(self, engine: Engine, *, secret_box: SecretBox | None = None, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._box = secret_box
+        self._clock: Clock = clock or SystemClock()
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    def _now(self) -> datetime:
+        return _aware(self._clock.now(), "clock.now()")
+
+    def _enqueue(self, conn: Connection, activity_id: int, provider: str, note: str) -> int | None:
+        """One try inside the caller's transaction: update the pending item, else insert one; None on a race."""
+        now = self._now()
+        pending = sa.and_(
+            OutboxRow.activity_id == activity_id, OutboxRow.provider == provider, OutboxRow.status == "pending"
+        )
+        updated = conn.execute(
+            sa.update(OutboxRow).where(pending).values(note=note, updated_at=now).returning(OutboxRow.id)
+        ).scalar()
+        if updated is not None:
+            return int(updated)
+        inserted = conn.execute(
+            self._insert(OutboxRow)
+            .values(
+                activity_id=activity_id,
+                provider=provider,
+                note=note,
+                status="pending",
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(OutboxRow.id)
+        ).scalar()
+        return None if inserted is None else int(inserted)
+
+    def _claim(
+        self,
+        model: type[Base],
+        *,
+        eligible: ColumnElement[bool],
+        order: tuple[Any, ...],
+        values: Mapping[str, Any],
+        returning: Sequence[Any],
+        limit: int,
+    ) -> list[AnyRow]:
+        if limit <= 0:
+            return []
+        pk = model.__table__.c.id
+        # A MATERIALIZED CTE runs the locking SELECT exactly once: as `id IN (SELECT ... LIMIT n FOR UPDATE SKIP
+        # LOCKED)` PostgreSQL may re-run the subquery per row, and every run skips the rows it already locked, so
+        # limit=1 claimed every due row (issue 17). SQLite has one writer, so the plain form is exact there.
+        picked = (
+            sa.select(pk.label("picked_id"))
+            .where(eligible)
+            .order_by(*order, pk)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("picked")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        # `eligible` is repeated on the UPDATE: that is the compare-and-set (PostgreSQL re-checks it on rows that
+        # changed under us; SQLite evaluates everything under its write lock).
+        stmt = (
+            sa.update(model)
+            .where(pk.in_(sa.select(picked.c.picked_id)), eligible)
+            .values(**values)
+            .returning(*returning)
+        )
+        with self._engine.begin() as conn:
+            return list(conn.execute(stmt).all())

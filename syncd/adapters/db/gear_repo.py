@@ -1,0 +1,89 @@
+"""Gear (shoes): the platform's figures, the athlete's own limits, distance run since a date."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from syncd.adapters.db.base_repo import RepoBase, _aware
+from syncd.adapters.db.mapping import AnyRow
+from syncd.adapters.db.models import ActivityRow, GearRow
+from syncd.domain.model import Gear
+
+
+class GearRepo(RepoBase):
+    """The gear table, for the Store."""
+
+    def gear_distance_after(self, athlete_id: int, gear_id: str, after: datetime) -> float:
+        """Metres recorded with `gear_id` by activities that started after `after` (one run on two platforms once).
+
+        A shoe's distance as of a run is the platform's figure today minus this: later runs never count.
+        """
+        stmt = sa.select(ActivityRow.logical_group, ActivityRow.distance_m).where(
+            ActivityRow.athlete_id == athlete_id,
+            ~ActivityRow.deleted,
+            ActivityRow.gear_id == gear_id,
+            ActivityRow.start_utc > _aware(after, "after"),
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        seen: set[str] = set()
+        total = 0.0
+        for row in rows:
+            if row.logical_group is not None:
+                if row.logical_group in seen:
+                    continue
+                seen.add(row.logical_group)
+            total += float(row.distance_m or 0.0)
+        return total
+
+    def upsert_gear(self, athlete_id: int, gear: Gear) -> None:
+        values = {
+            "name": gear.name,
+            "kind": gear.kind,
+            "distance_m": gear.distance_m,
+            "limit_m": gear.limit_m,
+            "retired": gear.retired,
+            "updated_at": self._now(),
+        }
+        stmt = self._insert(GearRow).values(athlete_id=athlete_id, gear_id=gear.gear_id, **values)
+        with self._engine.begin() as conn:
+            # A platform without per-shoe limits (Strava) never erases the limit set with `syncd athlete set`.
+            keep_limit = {**values, "limit_m": sa.func.coalesce(stmt.excluded.limit_m, GearRow.limit_m)}
+            conn.execute(stmt.on_conflict_do_update(index_elements=["athlete_id", "gear_id"], set_=keep_limit))
+
+    def set_gear_limit(self, athlete_id: int, gear_id: str, limit_m: float | None) -> bool:
+        """The athlete's own replacement distance for one shoe (None: back to `[rules] shoe_limit_km`)."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(GearRow)
+                .where(GearRow.athlete_id == athlete_id, GearRow.gear_id == gear_id)
+                .values(limit_m=limit_m, updated_at=self._now())
+            )
+        return bool(result.rowcount)
+
+    def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(GearRow.__table__).where(GearRow.athlete_id == athlete_id, GearRow.gear_id == gear_id)
+            ).first()
+        return None if row is None else _gear(row)
+
+    def list_gear(self, athlete_id: int) -> list[Gear]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(GearRow.__table__).where(GearRow.athlete_id == athlete_id).order_by(GearRow.gear_id)
+            ).all()
+        return [_gear(row) for row in rows]
+
+
+def _gear(row: AnyRow) -> Gear:
+    return Gear(
+        gear_id=row.gear_id,
+        name=row.name,
+        distance_m=row.distance_m,
+        limit_m=row.limit_m,
+        retired=bool(row.retired),
+        kind=row.kind,
+    )
