@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from syncd.adapters.db import Store
-from syncd.adapters.db.pain_repository import diary_of
 from syncd.config import Settings
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
@@ -37,7 +36,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Store]]:
 
 def test_pain_forms_in_chromium(server: tuple[str, Store], tmp_path: Path) -> None:
     base, store = server
-    diary = diary_of(store)
+    diary = store.pain_diary
     [run] = list(store.iter_activities())
     ARTIFACTS.mkdir(exist_ok=True)
     with Browser(tmp_path / "profile") as browser:
@@ -104,7 +103,7 @@ def test_cross_site_posts_and_forged_tokens_are_refused(server: tuple[str, Store
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 403
-    assert diary_of(store).entries() == []
+    assert store.pain_diary.entries() == []
     # pain data is in neither the Atom feed nor the JSON API
     from syncd.domain.pain import PainSource
     from syncd.services.pain_diary import record_entry
