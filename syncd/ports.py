@@ -244,6 +244,10 @@ class TwinRepository(Protocol):
 
     def set_logical_group(self, activity_ids: Sequence[int], group: str | None) -> None: ...
 
+    def alone_since(self, athlete_id: int, source: str, since: datetime) -> list[int]:
+        """Ids of the athlete's activities from `source` since `since` that have no twin yet, oldest first."""
+        ...
+
 
 class AnnotationRepository(Protocol):
     def save_annotation(

@@ -328,12 +328,9 @@ def _link_candidates(run: _Pass) -> list[int]:
     """What this pass stored, and this source's runs still alone since the listing start (a twin may have come)."""
     if not may_have_twins(run.source.provider):
         return []
-    ids = list(dict.fromkeys(run.touched))
-    for stored in run.store.iter_activities(athlete_id=run.account.athlete_id, since=run.after):
-        alone = stored.activity.source.value == run.source.provider and stored.logical_group is None
-        if alone and stored.id not in ids:
-            ids.append(stored.id)
-    return ids
+    ids = dict.fromkeys(run.touched)
+    ids.update(dict.fromkeys(run.store.alone_since(run.account.athlete_id, run.source.provider, run.after)))
+    return list(ids)
 
 
 def _unannotated(run: _Pass, policy: AnnotationPolicy) -> list[int]:

@@ -283,3 +283,20 @@ def test_athletes(store: Store) -> None:
         store.update_athlete(first, units="furlongs")
     with pytest.raises(NotFoundError):
         store.get_athlete(999)
+
+
+def test_alone_since_lists_this_sources_activities_without_a_twin_oldest_first(store: Store) -> None:
+    """What the pipeline asks for twin candidates: ids only, this source, no logical group, not deleted."""
+    athlete = store.ensure_athlete("strava:1")
+    other = store.ensure_athlete("strava:2")
+    ids = [
+        store.upsert_activity(athlete, _activity(f"s{day}", start=T0 + timedelta(days=day)), {}).activity_id
+        for day in (3, 1, 2, 0)
+    ]
+    garmin = replace(_activity("g1", start=T0 + timedelta(days=1)), source=Source.GARMIN)
+    store.upsert_activity(athlete, garmin, {})
+    store.upsert_activity(other, _activity("o1", start=T0 + timedelta(days=2)), {})
+    store.set_logical_group([ids[2]], "run:x")  # day 2: already a twin
+    store.mark_deleted("strava", "s3")
+    assert store.alone_since(athlete, "strava", T0 + timedelta(hours=1)) == [ids[1]]  # day 1 only
+    assert store.alone_since(athlete, "strava", T0 - timedelta(days=1)) == [ids[3], ids[1]]

@@ -184,6 +184,18 @@ class MemoryStore:
         for activity_id in activity_ids:
             self.rows[activity_id].logical_group = group
 
+    def alone_since(self, athlete_id: int, source: str, since: datetime) -> list[int]:
+        rows = [
+            r
+            for r in self.rows.values()
+            if not r.deleted
+            and r.athlete_id == athlete_id
+            and r.activity.source.value == source
+            and r.logical_group is None
+            and r.activity.start_utc >= since
+        ]
+        return [r.id for r in sorted(rows, key=lambda r: (r.activity.start_utc, r.id))]
+
     # annotations and the outbox
     def save_annotation(
         self,

@@ -210,6 +210,9 @@ class ActivityRepo(RepoBase):
     def set_logical_group(self, activity_ids: Sequence[int], group: str | None) -> None:
         identity_queries.set_group(self._engine, activity_ids, group)
 
+    def alone_since(self, athlete_id: int, source: str, since: datetime) -> list[int]:
+        return identity_queries.alone_ids(self._engine, athlete_id, source, since)
+
 
 def _stored(row: AnyRow, streams: Streams | None) -> StoredActivity:
     return StoredActivity(

@@ -86,6 +86,24 @@ def members(engine: Engine, group: str) -> list[TwinFacts]:
     return [_facts(row) for row in rows]
 
 
+def alone_ids(engine: Engine, athlete_id: int, source: str, since: datetime) -> list[int]:
+    """Ids of the athlete's not-deleted activities from `source` since `since` with no twin group, oldest first:
+    ids only, so a first sync over years of history reads no raw payloads here."""
+    stmt = (
+        sa.select(ActivityRow.id)
+        .where(
+            ActivityRow.athlete_id == athlete_id,
+            ActivityRow.source == source,
+            ActivityRow.logical_group.is_(None),
+            ~ActivityRow.deleted,
+            ActivityRow.start_utc >= since.astimezone(UTC),
+        )
+        .order_by(ActivityRow.start_utc, ActivityRow.id)
+    )
+    with engine.connect() as conn:
+        return [int(i) for i in conn.execute(stmt).scalars()]
+
+
 def set_group(engine: Engine, activity_ids: Sequence[int], group: str | None) -> None:
     """Put the activities in one logical group (None takes them out). Does not touch `content_hash`/`updated_at`:
     grouping is our bookkeeping, not a change of the platform's data."""
