@@ -62,6 +62,7 @@ def test_fit_with_any_one_bit_flipped(position: int, bit: int) -> None:
         assert "\n" not in str(exc)
 
 
+@pytest.mark.hypothesis_heavy  # many examples, tenths of a second: the full suite runs it, the quick unit run does not
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=30))
 def test_ascii_int_accepts_only_plain_bounded_digits(text: str) -> None:
@@ -70,6 +71,7 @@ def test_ascii_int_accepts_only_plain_bounded_digits(text: str) -> None:
         assert text.isascii() and text.isdigit() and 1 <= value <= MAX_DB_ID and str(value) == text.lstrip("0")
 
 
+@pytest.mark.hypothesis_heavy  # many examples, tenths of a second: the full suite runs it, the quick unit run does not
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=20))
 def test_parse_week_is_a_monday_or_a_value_error(text: str) -> None:
@@ -88,6 +90,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.hypothesis_heavy  # many examples, tenths of a second: the full suite runs it, the quick unit run does not
 @settings(max_examples=300, deadline=None)
 @given(
     st.fixed_dictionaries(
@@ -115,6 +118,7 @@ athlete_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max
 )
 
 
+@pytest.mark.hypothesis_heavy  # many examples, tenths of a second: the full suite runs it, the quick unit run does not
 @settings(max_examples=300, deadline=None)
 @given(
     athlete_text, st.text(max_size=300), st.text(max_size=300), st.none() | st.integers(min_value=200, max_value=3000)

@@ -213,6 +213,7 @@ def test_ewma_acwr_steady_spike_and_empty() -> None:
     assert ewma_acwr(series([30.0]), date(2026, 9, 1)).ratio is None
 
 
+@pytest.mark.hypothesis_heavy  # many examples, tenths of a second: the full suite runs it, the quick unit run does not
 @given(
     st.lists(st.integers(min_value=0, max_value=300), min_size=28, max_size=42),
     st.floats(min_value=0.1, max_value=10),

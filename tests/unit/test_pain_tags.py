@@ -106,6 +106,7 @@ def _clean(text: str) -> bool:
     return "back" not in text.lower()
 
 
+@pytest.mark.hypothesis_heavy  # many examples, tenths of a second: the full suite runs it, the quick unit run does not
 @settings(max_examples=300, deadline=None)
 @given(
     before=_filler,
@@ -121,6 +122,7 @@ def test_a_tag_is_found_in_any_surrounding_text(before: str, after: str, score: 
     assert (reading.status, reading.score) == ("ok", score)
 
 
+@pytest.mark.hypothesis_heavy  # many examples, tenths of a second: the full suite runs it, the quick unit run does not
 @settings(max_examples=300, deadline=None)
 @given(
     minutes=st.integers(0, 59),
@@ -143,6 +145,7 @@ def test_paces_and_distances_never_match(
         assert read_pain_tag(text).status == "none", text
 
 
+@pytest.mark.hypothesis_heavy  # many examples, tenths of a second: the full suite runs it, the quick unit run does not
 @settings(max_examples=200, deadline=None)
 @given(text=_filler)
 def test_text_without_the_tag_word_never_matches(text: str) -> None:
@@ -150,6 +153,7 @@ def test_text_without_the_tag_word_never_matches(text: str) -> None:
     assert read_pain_tag(text).status == "none"
 
 
+@pytest.mark.hypothesis_heavy  # many examples, tenths of a second: the full suite runs it, the quick unit run does not
 @settings(max_examples=200, deadline=None)
 @given(first=st.integers(0, 10), second=st.integers(0, 10), middle=_filler)
 def test_two_tags_agree_or_conflict(first: int, second: int, middle: str) -> None:

@@ -210,6 +210,7 @@ def test_hysteresis_ignores_jitter_and_counts_real_drops() -> None:
     assert descent_with_hysteresis(np.array([5.0]), 3.0) == 0.0
 
 
+@pytest.mark.hypothesis_heavy  # many examples, tenths of a second: the full suite runs it, the quick unit run does not
 @settings(max_examples=200, deadline=None)
 @given(arrays(np.float64, st.integers(2, 200), elements=st.floats(-500, 500)))
 def test_hysteresis_descent_is_bounded_by_the_raw_drops(altitude: FloatArray) -> None:
