@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncd.adapters.platform_errors import (
+from syncd.domain.rate_budget import PollPlan
+from syncd.platform_errors import (
     PlatformAppInactiveError,
     PlatformError,
     PlatformRateLimitedError,
     PlatformTransientError,
     PlatformUnauthorizedError,
 )
-from syncd.domain.rate_budget import PollPlan
 from syncd.ports import Source
 from syncd.records import AccountRecord
 from syncd.services.account_sync import APP_INACTIVE_PAUSE, FAULT_PAUSE, sync_due

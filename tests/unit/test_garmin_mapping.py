@@ -33,8 +33,8 @@ from syncd.adapters.garmin.mapping import (
     streams_from_details,
 )
 from syncd.adapters.payload import PayloadError
-from syncd.adapters.platform_errors import PlatformRateLimitedError
 from syncd.domain.model import Source, Sport
+from syncd.platform_errors import PlatformRateLimitedError
 
 START = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)
 LIST_ITEM = {

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from syncd.adapters.payload import PayloadError
-from syncd.adapters.platform_errors import (
+from syncd.domain.model import Source, Sport
+from syncd.platform_errors import (
     PlatformAppInactiveError,
     PlatformBadResponseError,
     PlatformGoneError,
@@ -17,7 +18,6 @@ from syncd.adapters.platform_errors import (
     PlatformTransientError,
     PlatformUnauthorizedError,
 )
-from syncd.domain.model import Source, Sport
 from syncd.services import sync_pipeline
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import FAILURE_KEY, UNANNOTATED_KEY, PipelineOptions, sync_account

@@ -56,22 +56,27 @@ def lease_holders(engine: Engine, now: datetime) -> set[str]:
 
 
 def release_worker(engine: Engine, worker: str, *, now: datetime | None = None) -> int:
-    """Give back every account, write-back and digest `worker` holds, so any worker takes them at once."""
+    """Give back every account, write-back and digest a dead `worker` held, so any worker takes them at once."""
     now = now or datetime.now(UTC)
-    released = 0
+    with engine.begin() as conn:
+        result = conn.execute(  # an expired claim is open to anyone (claim_digest)
+            sa.update(DigestRow)
+            .where(DigestRow.lease_owner == worker, DigestRow.status == "claimed")
+            .values(lease_expires_at=now - timedelta(seconds=1))
+        )
+    return int(result.rowcount or 0) + release_accounts_and_writebacks(engine, worker)
+
+
+def release_accounts_and_writebacks(engine: Engine, worker: str) -> int:
+    """Give back the accounts and write-backs `worker` holds (a stopping worker keeps its digest claims, which
+    expire on their own: one may still be on its way out); how many were released."""
     with engine.begin() as conn:
         result = conn.execute(
             sa.update(AccountRow)
             .where(AccountRow.lease_owner == worker)
             .values(lease_owner=None, lease_expires_at=None)
         )
-        released += int(result.rowcount or 0)
-        result = conn.execute(  # an expired claim is open to anyone (claim_digest)
-            sa.update(DigestRow)
-            .where(DigestRow.lease_owner == worker, DigestRow.status == "claimed")
-            .values(lease_expires_at=now - timedelta(seconds=1))
-        )
-        released += int(result.rowcount or 0)
+        released = int(result.rowcount or 0)
     claimed = sa.select(OutboxRow.id).where(OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
     with engine.connect() as conn:
         ids = list(conn.execute(claimed).scalars())

@@ -6,7 +6,6 @@ attributes (`store.outbox_log`, `store.account_leases`, ...).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -77,26 +76,7 @@ class AccountLeases:
 
     def release_worker(self, worker: str) -> int:
         """Give back every account and write-back `worker` still holds; how many were released."""
-        released = 0
-        with self._engine.begin() as conn:
-            result = conn.execute(
-                sa.update(AccountRow)
-                .where(AccountRow.lease_owner == worker)
-                .values(lease_owner=None, lease_expires_at=None)
-            )
-            released += int(result.rowcount or 0)
-        claimed = sa.select(OutboxRow.id).where(OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
-        with self._engine.connect() as conn:
-            ids = list(conn.execute(claimed).scalars())
-        for item_id in ids:  # one at a time: a newer pending note for the same activity wins over the old one
-            with contextlib.suppress(IntegrityError), self._engine.begin() as conn:
-                result = conn.execute(
-                    sa.update(OutboxRow)
-                    .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
-                    .values(status="pending", lease_owner=None, lease_expires_at=None)
-                )
-                released += int(result.rowcount or 0)
-        return released
+        return leases.release_accounts_and_writebacks(self._engine, worker)
 
     def mark_due(self, provider: str, external_id: str, now: datetime | None = None) -> bool:
         """Make one linked account due now; False when there is no such account in state ok."""

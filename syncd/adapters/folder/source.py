@@ -21,8 +21,8 @@ from syncd.adapters.files import FileImportError, ParsedActivity, parse_bytes
 from syncd.adapters.files.detect import is_supported_name
 from syncd.adapters.files.parse import read_file
 from syncd.adapters.payload import PayloadError
-from syncd.adapters.platform_errors import PlatformTransientError
 from syncd.domain.model import Activity, Source, Streams
+from syncd.platform_errors import PlatformTransientError
 from syncd.ports import FetchedActivity, SourceSummary
 
 Stamp = tuple[int, int]  # (size, mtime in ns): what tells a changed file

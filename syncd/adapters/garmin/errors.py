@@ -21,7 +21,7 @@ from garminconnect import (
     GarminConnectTooManyRequestsError,
 )
 
-from syncd.adapters.platform_errors import (
+from syncd.platform_errors import (
     PlatformBadResponseError,
     PlatformError,
     PlatformGoneError,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import requests
 
-from syncd.adapters.platform_errors import (
+from syncd.platform_errors import (
     PlatformAppInactiveError,
     PlatformBadResponseError,
     PlatformError,
