@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -15,14 +14,9 @@ from typing import Any
 import requests
 
 from syncd.testing.strava_server import StravaSimulator
+from tests.net import free_port
 
 VERIFY_TOKEN = "verify-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def strava_env(sim: StravaSimulator, **extra: str) -> dict[str, str]:

@@ -28,7 +28,8 @@ import requests
 
 from syncd.testing.seed import seed_synthetic
 from syncd.testing.strava_server import StravaSimulator
-from tests.integration.digest_smtp import free_port, smtp_server
+from tests.integration.digest_smtp import smtp_server
+from tests.net import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -22,6 +22,8 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from tests.net import free_port
+
 USER, PASSWORD = "runner-mailer", "s3cret-smtp-pass"
 
 
@@ -99,12 +101,6 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, aut
         PASSWORD.encode(),
     )
     return AuthResult(success=ok, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
