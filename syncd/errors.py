@@ -14,3 +14,8 @@ class StoreError(Exception):
 
 class NotFoundError(StoreError, LookupError):
     """A row the caller named by id does not exist (deleted, or an id from another database)."""
+
+
+class RowRefusedError(StoreError):
+    """The database refused one row (a value it cannot keep). The message names the kind of refusal, never the
+    row's contents (activity names and descriptions are the runner's, and may be health data)."""

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from syncd.errors import PayloadError
+from syncd.storable import storable_json
 
 __all__ = ["PayloadError", "number", "summary_changed"]
 
@@ -27,4 +28,5 @@ def summary_changed(keys: Sequence[str], payload: Mapping[str, Any], stored_raw:
     old = stored_raw.get("summary")
     if not isinstance(old, dict):
         return True
-    return [old.get(k) for k in keys] != [payload.get(k) for k in keys]
+    # compared as stored: a name with a NUL is kept escaped (syncd.storable), and is not a change every pass
+    return [old.get(k) for k in keys] != [storable_json(payload.get(k)) for k in keys]

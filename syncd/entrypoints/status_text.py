@@ -46,7 +46,7 @@ def print_accounts(accounts: list[dict[str, Any]]) -> None:
                 a.get("athlete_name") or a["athlete"],
                 a["state"],
                 when(a["last_sync"]),
-                "-" if a["state"] != "ok" else when(a["next_due"]),
+                "-" if a["state"] not in ("ok", "degraded") else when(a["next_due"]),
             )
             for a in accounts
         ],

@@ -106,8 +106,9 @@ def sync_one(
         sync = sync_account(store, account, platform.source_for(account), policy, options, now=now)
         outcome.report, cursor = sync, sync.cursor
         next_due = max(sync.resume_at, now) if sync.resume_at is not None else platform.next_due(account, now, plan)
-        if account.state_message:
-            store.set_account_state(account.id, "ok", None)
+        message = degraded_message(sync)
+        if account.state_message != message:
+            store.set_account_state(account.id, "ok", message)
         _log_synced(platform.provider, account, sync)
     except PlatformError as exc:
         outcome.error = str(exc)
@@ -118,6 +119,16 @@ def sync_one(
     finally:
         store.release_account(account.id, worker, next_due_at=next_due, sync_cursor=cursor)
     return outcome
+
+
+def degraded_message(sync: SyncReport) -> str | None:
+    """Why an account that syncs is not whole (`syncd status`/`accounts` show it as degraded); None when it is.
+    Runs the database refused are named by id with the kind of refusal, never with their contents."""
+    if not sync.unstored:
+        return None
+    ext_id, why = sync.unstored[0]
+    more = f" and {len(sync.unstored) - 1} more" if len(sync.unstored) > 1 else ""
+    return f"degraded: {len(sync.unstored)} activity(ies) not stored ({ext_id}{more}): {why}"
 
 
 def _platform_fault(
@@ -149,6 +160,7 @@ def _log_synced(provider: str, account: AccountRecord, sync: SyncReport) -> None
         deleted=sync.deleted,
         linked=sync.linked,
         failed=len(sync.failed),
+        not_stored=len(sync.unstored),
         stopped=sync.stopped,
     )
 

@@ -11,6 +11,7 @@ from syncd.services.annotating import AnnotationPolicy
 
 if TYPE_CHECKING:
     from syncd.ports import StatusStore
+    from syncd.records import AccountRecord
 
 
 def collect_status(store: StatusStore, settings: Settings, policy: AnnotationPolicy) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def account_rows(store: StatusStore) -> list[dict[str, Any]]:
             "external_id": a.external_id,
             "athlete": athletes[a.athlete_id].key if a.athlete_id in athletes else "",
             "athlete_name": athletes[a.athlete_id].name if a.athlete_id in athletes else "",
-            "state": a.state,
+            "state": shown_state(a),
             "message": a.state_message,
             "last_sync": last_sync.get(a.id),
             "next_due": a.next_due_at,
@@ -56,6 +57,12 @@ def account_rows(store: StatusStore) -> list[dict[str, Any]]:
         }
         for a in store.list_accounts()
     ]
+
+
+def shown_state(account: AccountRecord) -> str:
+    """The state as people read it: an account that syncs but carries a reason (runs the database refused, an
+    inactive Strava app) is "degraded", not "ok"."""
+    return "degraded" if account.state == "ok" and account.state_message else account.state
 
 
 def _garmin(store: StatusStore, settings: Settings) -> dict[str, Any]:

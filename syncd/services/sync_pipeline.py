@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from syncd.domain.model import Activity
-from syncd.errors import PayloadError
+from syncd.errors import PayloadError, RowRefusedError
 from syncd.platform_errors import PlatformError
 from syncd.ports import Source, SourceSummary
 from syncd.services.annotating import AnnotationPolicy, annotate_stored, policy_for_athlete
 from syncd.services.identity import imported_streams, link_all, may_have_twins, retire_imported_twin
 from syncd.services.pain_diary import apply_stored_tag, has_diary
+from syncd.storable import refused_fields
 
 if TYPE_CHECKING:
     from syncd.ports import SyncStore
@@ -71,6 +72,8 @@ class SyncReport:
     linked: int = 0  # activities found to be the same run as another platform's
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # bad payloads, deferred with backoff
+    unstored: list[tuple[str, str]] = field(default_factory=list)  # the database refused them; tried again
+    cleaned: list[tuple[str, str]] = field(default_factory=list)  # stored without characters a database refuses
     stopped: str | None = None
     resume_at: datetime | None = None
     cursor: str | None = None
@@ -216,10 +219,36 @@ def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any]) -
     except PayloadError as exc:
         run.report.skipped.append((summary.external_id, str(exc)))
         return None
-    result = run.store.upsert_activity(run.account.athlete_id, activity, record)
+    try:
+        result = run.store.upsert_activity(run.account.athlete_id, activity, record)
+    except RowRefusedError as exc:
+        _not_stored(run, summary, exc)
+        return None
+    _report_cleaned(run, summary.external_id, activity)
     run.report.stored += 1
     run.touched.append(result.activity_id)
     return result.activity_id
+
+
+def _not_stored(run: _Pass, summary: SourceSummary, exc: RowRefusedError) -> None:
+    """The database refused this one run: the rest of the account goes on, the cursor stays before it (so the next
+    pass tries again) and the account shows it (syncd.services.account_sync). The message names no contents."""
+    run.report.unstored.append((summary.external_id, str(exc)))
+    run.pending.append(summary.activity.start_utc)
+    log.warning("activity_not_stored", source=run.source.provider, activity_id=summary.external_id, error=str(exc))
+
+
+def _report_cleaned(run: _Pass, external_id: str, activity: Activity) -> None:
+    """Say which of a run's texts held a character some database refuses (stored without it; raw keeps it escaped)."""
+    fields = refused_fields({"name": activity.name, "description": activity.description})
+    if not fields:
+        return
+    cleaned = run.report.cleaned
+    known = [i for i, (ext_id, _) in enumerate(cleaned) if ext_id == external_id]
+    if known:  # the summary had the name, the detail adds the description: one line per run
+        fields = sorted(set(fields) | set(cleaned.pop(known[0])[1].split(", ")), key=("name", "description").index)
+    cleaned.append((external_id, ", ".join(fields)))
+    log.info("activity_text_cleaned", source=run.source.provider, activity_id=external_id, fields=fields)
 
 
 def _backing_off(raw: Mapping[str, Any], now: datetime) -> bool:
@@ -266,6 +295,8 @@ def _fetch_needed(run: _Pass) -> None:
             _fetch_failed(run, item, exc)
         except PayloadError as exc:
             _defer_bad_payload(run, item, exc)
+        except RowRefusedError as exc:
+            _not_stored(run, item.summary, exc)
     run.report.pending = len(run.pending)
 
 
@@ -276,6 +307,7 @@ def _fetch_one(run: _Pass, summary: SourceSummary) -> int:
         run.store.upsert_gear(athlete_id, fetched.gear)
     # marked until annotated: a pass killed in between leaves the mark, and the next pass annotates it
     result = run.store.upsert_activity(athlete_id, fetched.activity, {**fetched.raw, UNANNOTATED_KEY: True})
+    _report_cleaned(run, summary.external_id, fetched.activity)
     retire_imported_twin(run.store, provider, summary.external_id)
     run.touched.append(result.activity_id)
     return result.activity_id

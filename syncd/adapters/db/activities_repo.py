@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Connection
 from syncd.adapters.db import identity as identity_queries
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.codec import FORMAT_VERSION, compress_packed, decode_streams, pack_streams
-from syncd.adapters.db.errors import NotFoundError
+from syncd.adapters.db.errors import NotFoundError, RowRefusedError, refusal
 from syncd.adapters.db.mapping import (
     HISTORY_COLUMNS,
     AnyRow,
@@ -39,6 +39,17 @@ class ActivityRepo(RepoBase):
         `activity.streams` None leaves any stored streams in place (a summary-only sync must not drop the
         detail fetched earlier); otherwise the streams row is replaced.
         """
+        try:
+            return self._upsert_activity(athlete_id, activity, raw)
+        except (sa.exc.StatementError, OverflowError, UnicodeError) as exc:  # sqlite3 raises the last two bare
+            if isinstance(exc, sa.exc.DBAPIError) and not isinstance(exc, sa.exc.DataError):
+                raise  # the database itself (down, locked): not this row's fault
+            raise RowRefusedError(
+                f"the database refused activity {activity.source.value}:{activity.external_id} ({refusal(exc)}); "
+                "it is skipped and tried again at the next sync"
+            ) from None
+
+    def _upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
         values = activity_values(activity)
         raw_json: dict[str, Any] = to_json_value(dict(raw))
         packed = pack_streams(activity.streams) if activity.streams is not None else None

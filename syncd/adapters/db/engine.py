@@ -101,11 +101,11 @@ def create_store_engine(url: str) -> Engine:
         path = _sqlite_path(parsed)
         if path is not None:
             prepare_sqlite_file(path)
-        engine = create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True)
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     except NoSuchModuleError:  # pragma: no cover - psycopg is a hard dependency
         raise StoreError(f"no driver for {safe_url(parsed)}: reinstall syncd with its dependencies") from None
 

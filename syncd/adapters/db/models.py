@@ -15,6 +15,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from syncd.storable import storable_json, storable_text
+
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """Aware UTC in and out. SQLite keeps naive UTC text; PostgreSQL keeps timestamptz."""
@@ -36,8 +38,34 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class StorableJson(sa.types.TypeDecorator[Any]):
+    """JSON (JSONB on PostgreSQL) whose strings and keys are made storable on the way in (syncd.storable): a NUL
+    or a lone surrogate in a platform's payload is kept as its spelled-out escape instead of failing the row."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else sa.JSON())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return storable_json(value)
+
+
+class StorableString(sa.types.TypeDecorator[str]):
+    """A String/Text column whose values are made storable on the way in (syncd.storable.storable_text): NUL is
+    dropped and a lone surrogate becomes U+FFFD on every backend, also in WHERE clauses, so a lookup by the
+    original finds the stored row."""
+
+    impl: sa.types.TypeEngine[Any] | type[sa.types.TypeEngine[Any]] = sa.String  # set per column (length, Text)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return storable_text(value) if isinstance(value, str) else value
+
+
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Json = StorableJson()
 Double: sa.Double[float] = sa.Double()
 
 
@@ -312,6 +340,20 @@ class PainEntryRow(Base):
         sa.Index("ix_pain_entries_athlete_day", "athlete_id", "day"),
     )
 
+
+def _storable_text_columns(metadata: sa.MetaData) -> None:
+    """Every String/Text column of every table becomes a StorableString of the same SQL type, in this one place,
+    so a column added later is covered too (the DDL, and so the migrations, stay as they are)."""
+    for table in metadata.tables.values():
+        for column in table.columns:
+            kind = column.type
+            if isinstance(kind, sa.String) and not isinstance(kind, sa.Enum):
+                storable = StorableString()
+                storable.impl = kind
+                column.type = storable
+
+
+_storable_text_columns(Base.metadata)
 
 TABLES = (
     "athletes",

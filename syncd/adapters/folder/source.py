@@ -24,6 +24,7 @@ from syncd.adapters.payload import PayloadError
 from syncd.domain.model import Activity, Source, Streams
 from syncd.platform_errors import PlatformTransientError
 from syncd.ports import FetchedActivity, SourceSummary
+from syncd.storable import storable_json
 
 Stamp = tuple[int, int]  # (size, mtime in ns): what tells a changed file
 
@@ -97,7 +98,7 @@ class FolderSource:
         return SourceSummary(item.activity.external_id, item.activity, payload)
 
     def is_changed(self, payload: Mapping[str, Any], stored_raw: Mapping[str, Any]) -> bool:
-        return stored_raw.get("folder") != dict(payload)
+        return stored_raw.get("folder") != storable_json(dict(payload))  # as stored (a non-UTF-8 name is escaped)
 
     def has_detail(self, stored_raw: Mapping[str, Any]) -> bool:
         return isinstance(stored_raw.get("folder"), dict)

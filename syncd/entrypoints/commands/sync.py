@@ -160,6 +160,14 @@ def _print_accounts(store: Store, outcomes: list[AccountOutcome], started: datet
         for ext_id, why in sync.failed:
             failed = True
             print(f"  failed {ext_id}: {why}")
+        for ext_id, why in sync.unstored:
+            failed = True
+            print(f"  not stored {ext_id}: {why}")
+        for ext_id, fields in sync.cleaned:
+            print(
+                f"  cleaned {ext_id}: its {fields} held a character no database keeps (NUL or a broken surrogate); "
+                "stored without it (the raw payload keeps it escaped)"
+            )
     return failed
 
 
