@@ -10,12 +10,14 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from syncd.domain.model import Activity, FloatArray, Lap, Source, Sport, Streams
 
 from . import numeric
 from .errors import FileImportError
 from .fit_decode import FitContent, Message, decode
+from .fit_limits import check_limits, check_sessions
 from .parsed import (
     ParsedActivity,
     clock_suspect,
@@ -41,20 +43,28 @@ _LAP_KEYS = ("total_distance", "total_elapsed_time", "total_timer_time", "intens
 
 def parse_fit(data: bytes, name: str, sha256: str, *, fast: bool = True) -> list[ParsedActivity]:
     """Every sport session in a FIT file as a `ParsedActivity` (raises FileImportError on bad input)."""
+    check_limits(data, name)  # before any decoder builds anything
     content = decode(data, name, fast=fast)
     times = content.records.get("timestamp")
     if times is None or not np.isfinite(times).any():
         raise FileImportError(name, "FIT file has no timed samples (no record messages)", "export the activity again")
     sessions = _sessions(content, times)
+    check_sessions(len(sessions), name)  # the decoders' own count (framing the walk could not follow)
     windows = _windows(sessions)
     legs = [
         (i, s, w) for i, (s, w) in enumerate(zip(sessions, windows, strict=True)) if _sport_of(s) not in _NOT_ACTIVITIES
     ]
     if not legs:
         raise FileImportError(name, "FIT file holds no sport session", "import an activity file, not a settings file")
+    # Samples sorted by time once; each leg is a slice of that order (linear in samples + sessions, not a product).
+    finite = np.flatnonzero(np.isfinite(times))
+    by_time = finite[np.argsort(times[finite], kind="stable")]
+    sorted_times = times[by_time]
     out = []
-    for index, session, window in legs:
-        out.append(_leg(content, session, window, index=index, legs=len(legs), name=name, sha256=sha256))
+    for index, session, (lo, hi) in legs:
+        picked = by_time[np.searchsorted(sorted_times, lo, "left") : np.searchsorted(sorted_times, hi, "left")]
+        leg = _leg(content, session, (lo, hi), picked, index=index, legs=len(legs), name=name, sha256=sha256)
+        out.append(leg)
     return out
 
 
@@ -100,27 +110,26 @@ def _leg(
     content: FitContent,
     session: Message,
     window: tuple[float, float],
+    picked: npt.NDArray[np.intp],
     *,
     index: int,
     legs: int,
     name: str,
     sha256: str,
 ) -> ParsedActivity:
+    """One session as an activity; `picked` are its samples' indices in time order."""
     records = content.records
-    stamps = records["timestamp"]
-    lo, hi = window
-    select = np.isfinite(stamps) & (stamps >= lo) & (stamps < hi)
-    order = np.argsort(stamps[select], kind="stable")
 
     def column(*names: str) -> FloatArray | None:
         for field in names:
             col = records.get(field)
-            if col is not None and np.isfinite(col[select]).any():
-                sliced: FloatArray = col[select][order]
-                return sliced
+            if col is not None:
+                sliced: FloatArray = col[picked]
+                if np.isfinite(sliced).any():
+                    return sliced
         return None
 
-    leg_times = stamps[select][order]
+    leg_times = records["timestamp"][picked]
     distance_col = column("distance")
     if legs > 1 and distance_col is not None:  # a multisport device counts on across legs: start each at 0
         distance_col = distance_col - np.nanmin(distance_col)

@@ -24,8 +24,9 @@ RECORD = 20  # global message number of `record`
 SUMMARY_MESSAGES = frozenset({0, 12, 18, 19, 23, 34, 206, 207})
 
 
-def _segments(data: bytes) -> list[tuple[int, int, int]]:
-    """(offset, header size, data size) of each FIT file chained in `data` (stops at the first malformed one)."""
+def segments(data: bytes, *, complete: bool = True) -> list[tuple[int, int, int]]:
+    """(offset, header size, data size) of each FIT file chained in `data` (stops at the first malformed one);
+    `complete` False also gives a last one cut short (its declared size runs past the end)."""
     found = []
     offset = 0
     while offset + 12 <= len(data):
@@ -34,6 +35,8 @@ def _segments(data: bytes) -> list[tuple[int, int, int]]:
             break
         size = struct.unpack_from("<I", data, offset + 4)[0]
         if offset + header + size + 2 > len(data):
+            if not complete:
+                found.append((offset, header, size))
             break
         found.append((offset, header, size))
         offset += header + size + 2
@@ -43,8 +46,8 @@ def _segments(data: bytes) -> list[tuple[int, int, int]]:
 def repair_header_crc(data: bytes) -> bytes | None:
     """A copy fitfast accepts when some 14-byte header says "CRC not computed" (0x0000) and the file CRC is right;
     None when nothing needs repairing (or the file CRC is wrong: that file stays refused)."""
-    segments = _segments(data)
-    todo = [s for s in segments if s[1] == 14 and data[s[0] + 12 : s[0] + 14] == b"\x00\x00"]
+    found = segments(data)
+    todo = [s for s in found if s[1] == 14 and data[s[0] + 12 : s[0] + 14] == b"\x00\x00"]
     if not todo:
         return None
     out = bytearray(data)
@@ -73,12 +76,12 @@ def reframe(data: bytes, keep: frozenset[int] = SUMMARY_MESSAGES) -> Reframed | 
     when the framing is not plain
     enough to re-frame safely (the caller then decodes the whole file). Never checks the input's CRC: decode the
     original with fitfast first, which does."""
-    segments = _segments(data)
-    if not segments:
+    found = segments(data)
+    if not found:
         return None
     parts: list[bytes] = []
     fields: set[int] = set()
-    for offset, header, size in segments:
+    for offset, header, size in found:
         body = _strip_body(data, offset + header, offset + header + size, keep, fields)
         if body is None:
             return None

@@ -27,6 +27,7 @@ from syncd.domain.model import FloatArray
 
 from .errors import FileImportError
 from .fit_bytes import reframe, repair_header_crc
+from .fit_limits import MAX_MESSAGES, MAX_RECORDS
 from .parsed import FIT_EPOCH_UNIX
 
 SEMICIRCLE_DEG = 180.0 / 2**31
@@ -64,7 +65,7 @@ def decode(data: bytes, name: str, *, fast: bool = True) -> FitContent:
     try:
         with warnings.catch_warnings():  # a damaged file makes fitdecode warn once per bad field: hundreds of lines
             warnings.simplefilter("ignore")
-            return _decode_fitdecode(data)
+            return _decode_fitdecode(data, name)
     except fitdecode.FitEOFError as exc:
         raise FileImportError(name, f"truncated FIT file ({len(data)} bytes, {exc})", _REFETCH) from exc
     except (fitdecode.FitError, ValueError, KeyError, IndexError, TypeError) as exc:
@@ -141,14 +142,19 @@ def _expand_compressed_speed_distance(records: dict[str, FloatArray], raw: Seque
         records["distance"] = distance
 
 
-def _decode_fitdecode(data: bytes) -> FitContent:
+def _decode_fitdecode(data: bytes, name: str) -> FitContent:
     rows: list[dict[str, float]] = []
     messages: dict[str, list[Message]] = {}
+    count = 0
     reader = fitdecode.FitReader(io.BytesIO(data), check_crc=fitdecode.CrcCheck.DISABLED)
     with reader:
         for frame in reader:
             if not isinstance(frame, fitdecode.FitDataMessage):
                 continue
+            count += 1
+            if count > MAX_MESSAGES or len(rows) > MAX_RECORDS:  # bounded here too: damaged framing the walk missed
+                what = f"more than {MAX_RECORDS:,} samples" if len(rows) > MAX_RECORDS else f"{MAX_MESSAGES:,} messages"
+                raise FileImportError(name, f"FIT file holds {what}", _REFETCH)
             if frame.name == "record":
                 rows.append(_record_row(frame))
             else:

@@ -1,0 +1,80 @@
+"""Issue 31: no single file stops an import, exhausts memory or hangs it. Each case is a real `syncd import` of a
+generated hostile input beside a good file, under an address-space limit and a time limit: the bad input is one
+line naming the limit and the file, the good file is stored.
+
+(The NUL-in-a-name case runs end to end with stravalib in test_strava_refused_text.py.)
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.hostile import GOOD_FIT, fit_of_sessions, fit_of_tiny_records, run_bounded
+from tests.integration.test_hostile_corpus import SYNCD, _env
+
+pytestmark = [pytest.mark.hostile]
+ADDRESS_SPACE = 1 << 30  # 1 GiB: the 20-million-record file once took 2.6 GB
+TIME_LIMIT_S = 90.0
+
+
+def _activities(tmp_path: Path) -> int:
+    with sqlite3.connect(tmp_path / "s" / "syncd.sqlite3") as db:
+        count: int = db.execute("SELECT count(*) FROM activities").fetchone()[0]
+    return count
+
+
+def _import_beside_good(tmp_path: Path, name: str, data: bytes) -> tuple[str, float]:
+    """Import `data` as `name` next to a good FIT: the one stderr line about it, and the wall time."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / name).write_bytes(data)
+    shutil.copy(GOOD_FIT, folder / "zz_good.fit")
+    started = time.monotonic()
+    result = run_bounded(
+        [SYNCD, "import", str(folder), "--quiet", "--jobs", "1"],
+        _env(tmp_path),
+        address_space=ADDRESS_SPACE,
+        timeout=TIME_LIMIT_S,
+    )
+    wall = time.monotonic() - started
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines[:5]
+    assert _activities(tmp_path) == 1  # the good file beside it
+    return lines[0], wall
+
+
+CASES: dict[str, tuple[Callable[[], bytes], str]] = {
+    "twenty_million_one_byte_records.fit": (
+        lambda: fit_of_tiny_records(20_000_000),
+        "FIT file holds more than 1,000,000 samples (record messages)",
+    ),
+    "ten_thousand_sessions.fit": (
+        lambda: fit_of_sessions(10_000),
+        "FIT file holds 10,000 sessions, more than the 25 activities one file may hold",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_fit_over_a_limit_is_one_line_and_the_rest_imports(name: str, tmp_path: Path) -> None:
+    build, expected = CASES[name]
+    line, wall = _import_beside_good(tmp_path, name, build())
+    assert line.startswith(f"syncd: skipped {tmp_path / 'in' / name}: {expected}"), line
+    print(f"\n{name}: refused in {wall:.1f} s wall (process start included)")
+
+
+def test_a_multisport_file_within_the_cap_is_every_leg() -> None:
+    from syncd.adapters.files.parse import parse_bytes
+
+    legs = parse_bytes(fit_of_sessions(25), "stage_race.fit")
+    assert len(legs) == 25
+    assert [len(leg.activity.streams or ()) for leg in legs] == [3] * 25  # each leg gets its own samples
+    starts = [leg.activity.start_utc for leg in legs]
+    assert starts == sorted(starts) and len(set(starts)) == 25
