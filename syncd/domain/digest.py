@@ -12,6 +12,7 @@ for a few concrete changes rather than listing everything.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -163,12 +164,23 @@ class Digest:
         return f"Back-care week {self.week}: {self.runs} run{'s' if self.runs != 1 else ''}, {self.flag_count} {noun}"
 
 
-def parse_week(label: str) -> date:
-    """Monday of an ISO week given as '2026-W47'; ValueError with the expected form otherwise."""
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")  # ASCII only: \d also matches other scripts' digits
+FIRST_WEEK_YEAR, LAST_WEEK_YEAR = 1970, 2200  # no activity is outside these (the importer refuses such clocks)
+
+
+def parse_week(text: str) -> date:
+    """ "2026-W47" -> the Monday of that ISO week (the feed's `?week=`, `syncd digest --week`); ValueError with
+    the expected form otherwise. The year is bounded: 9999-W52 once overflowed the feed's date arithmetic."""
+    match = _WEEK.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"week {text!r} is not an ISO week: use the form 2026-W47")
+    year = int(match.group(1))
+    if not FIRST_WEEK_YEAR <= year <= LAST_WEEK_YEAR:
+        raise ValueError(f"week {text!r} is out of range: use a week of {FIRST_WEEK_YEAR} to {LAST_WEEK_YEAR}")
     try:
-        return date.fromisocalendar(int(label[:4]), int(label.split("-W", 1)[1]), 1)
-    except (ValueError, IndexError):
-        raise ValueError(f"{label!r} is not an ISO week; use the form 2026-W47") from None
+        return date.fromisocalendar(year, int(match.group(2)), 1)
+    except ValueError:
+        raise ValueError(f"week {text!r} does not exist: use the form 2026-W47 with a week 01-53") from None
 
 
 def _num(flag: Flag, key: str) -> float | None:

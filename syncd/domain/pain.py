@@ -75,9 +75,12 @@ def check_score(score: int) -> int:
 def parse_day(text: str) -> date:
     """An ISO date (2026-11-28)."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise PainInputError(f"{text.strip()[:20]!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-28") from None
+    if not 1970 <= day.year <= 2200:  # date arithmetic near year 1 or 9999 overflows (week starts, windows)
+        raise PainInputError(f"{day.isoformat()} is out of range: pick a day of your running, e.g. 2026-11-28")
+    return day
 
 
 def check_day(day: date, *, today: date, first_activity_day: date | None) -> date:

@@ -212,6 +212,7 @@ class Daemon:
 
         from syncd.entrypoints.health import health_routes
         from syncd.entrypoints.web.app import routes
+        from syncd.entrypoints.web.bodies import body_limit
         from syncd.entrypoints.web.serve import serve_in_thread
         from syncd.entrypoints.web.unsubscribe import unsubscribe_routes
         from syncd.entrypoints.webhook import WebhookSink, webhook_routes
@@ -229,7 +230,8 @@ class Daemon:
                 *webhook_routes(self.settings, sink),
                 *unsubscribe_routes(self.store),
                 *routes(self.store, self.settings),
-            ]
+            ],
+            middleware=body_limit(),
         )
         with serve_in_thread(app, self.settings.web.host, self.settings.web.port) as url:
             yield url

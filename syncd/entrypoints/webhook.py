@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from syncd.config import Settings
+from syncd.entrypoints.web.bodies import read_capped
 from syncd.logging import get_logger
 
 if TYPE_CHECKING:
@@ -135,23 +136,11 @@ def _verify_token(settings: Settings) -> str | None:
 
 
 async def _read_capped(request: Request) -> bytes | Response:
-    """The body, or the answer refusing it: at most MAX_BODY bytes, counted while streaming (chunked bodies have no
-    length), never buffered whole."""
-    too_large = JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=413)
-    length = request.headers.get("content-length")
-    if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY):
-        return too_large
-    body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                log.warning("webhook_event_refused", error=f"body larger than {MAX_BODY} bytes")
-                return too_large
-    except ClientDisconnect:  # the sender gave up mid-body: nothing to answer, nothing to log as an error
-        log.info("webhook_event_abandoned", received=len(body))
-        return Response(status_code=400)
-    return bytes(body)
+    """The event's body, at most MAX_BODY bytes counted while streaming (syncd.entrypoints.web.bodies)."""
+    body = await read_capped(request, MAX_BODY)
+    if isinstance(body, Response):
+        log.warning("webhook_event_refused", error=f"body refused ({body.status_code})")
+    return body
 
 
 def webhook_routes(settings: Settings, sink: WebhookSink) -> list[BaseRoute]:

@@ -11,7 +11,6 @@ against the `[rules]` targets), so the strip never shows a ratio the notes would
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,20 +34,8 @@ from syncd.records import (
 if TYPE_CHECKING:
     from syncd.ports import FeedStore
 
-_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")  # ASCII only: \d also matches other scripts' digits
 STRIP_WEEKS = 8
 WRITEBACK_LABELS = {"pending": "queued", "claimed": "sending", "done": "written", "failed": "failed"}
-
-
-def parse_week(text: str) -> date:
-    """ "2026-W47" -> the Monday of that ISO week; ValueError with the expected form otherwise."""
-    match = _WEEK.fullmatch(text.strip())
-    if match is None:
-        raise ValueError(f"week {text!r} is not an ISO week: use the form 2026-W47")
-    try:
-        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-    except ValueError:
-        raise ValueError(f"week {text!r} does not exist: use the form 2026-W47 with a week 01-53") from None
 
 
 def check_flag(code: str) -> str:

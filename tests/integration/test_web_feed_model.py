@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from syncd.domain.digest import parse_week
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Gear, Sport
 from syncd.domain.thresholds import Thresholds
-from syncd.services.feed import parse_week, shoe_views, weekly_strip
+from syncd.services.feed import shoe_views, weekly_strip
 
 
 def entry(n: int, sport: Sport, day: date, minutes: float) -> HistoryEntry:

@@ -125,6 +125,10 @@ HOSTILE_QUERIES = [
     ("/?athlete=" + quote("²"), 400),
     ("/?week=" + quote("²"), 400),
     ("/feed.atom?athlete=99999999999999999999999", 400),
+    ("/?week=9999-W52", 400),  # issue 31: these three answered 500 (OverflowError in the feed's date arithmetic)
+    ("/feed.atom?week=9999-W52", 400),
+    ("/api/activities?week=9999-W52", 400),
+    ("/api/activities?week=0001-W01", 400),
 ]
 
 

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from syncd.adapters.files import FileImportError, parse_bytes
 from syncd.domain.description import START_MARKER, extract_athlete_text, merge_description
+from syncd.domain.digest import parse_week
 from syncd.entrypoints.web.params import MAX_DB_ID, ascii_int
 from syncd.entrypoints.webhook import EventError, parse_event
-from syncd.services.feed import parse_week
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 GPX_HEAD = b'<?xml version="1.0"?><gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'

@@ -27,9 +27,11 @@ from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.feed_queries import MAX_PER_PAGE
 from syncd.adapters.db.repository import Store
 from syncd.config import Settings
+from syncd.domain.digest import parse_week
 from syncd.domain.load import iso_week_label
 from syncd.entrypoints.web.atom import FeedAddress, atom_feed, with_query
 from syncd.entrypoints.web.auth import SESSION_COOKIE, Access, Authenticator
+from syncd.entrypoints.web.bodies import BodyTooLargeError, body_limit
 from syncd.entrypoints.web.charts import axis_labels, elevation_chart, flagged_stretches, pace_chart, route_svg
 from syncd.entrypoints.web.pain import activity_form, pain_page, pain_post
 from syncd.entrypoints.web.params import MAX_DB_ID, MAX_PAGE, ascii_int
@@ -45,7 +47,6 @@ from syncd.services.feed import (
     card_view,
     check_flag,
     check_sport,
-    parse_week,
     session_views,
     shoe_views,
     sport_label,
@@ -179,6 +180,8 @@ def _guard(ctx: WebContext, handler: Callable[[WebContext, Request, Access], Awa
         except (MissingError, NotFoundError):
             message = "not found"
             return JSONResponse({"error": message}, 404) if wants_json else PlainTextResponse(message, 404)
+        except BodyTooLargeError:
+            raise  # the body cap (web/bodies.py) answers 413
         except Exception as exc:  # a bug or a stored row we cannot show: logged (JSON), never a traceback out
             log.error("web_request_failed", path=request.url.path, error=type(exc).__name__, exc_info=True)
             message = "internal error: the server log has the details"
@@ -408,4 +411,4 @@ def routes(store: Store, settings: Settings, *, link_secret: bytes | None = None
 
 def create_app(store: Store, settings: Settings, *, link_secret: bytes | None = None) -> Starlette:
     """The feed as a standalone ASGI app (tests, `syncd demo`); raises ConfigError when auth is misconfigured."""
-    return Starlette(routes=routes(store, settings, link_secret=link_secret))
+    return Starlette(routes=routes(store, settings, link_secret=link_secret), middleware=body_limit())

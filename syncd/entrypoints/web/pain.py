@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from syncd.domain.pain import PainEntry, PainInputError, PainSource, parse_day, parse_score
 from syncd.domain.pain_analysis import ExposureSession
+from syncd.entrypoints.web.bodies import read_capped
 from syncd.entrypoints.web.params import ascii_int
 from syncd.services import pain_diary
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from syncd.entrypoints.web.app import WebContext
     from syncd.entrypoints.web.auth import Access
 
+MAX_FORM_BODY = 8192  # a score, a date, a note: far less; more is refused (413), not cut
 _PROCESS_KEY = secrets.token_bytes(32)  # when the feed has no link key (open loopback), tokens last a process
 
 
@@ -69,7 +71,10 @@ async def pain_post(ctx: WebContext, request: Request, access: Access) -> Respon
         return PlainTextResponse("cross-site form posts are refused", 403)
     if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
         return PlainTextResponse("send the form as application/x-www-form-urlencoded", 415)
-    body = (await request.body())[:8192].decode("utf-8", "replace")
+    read = await read_capped(request, MAX_FORM_BODY)  # counted as it streams: never buffered whole
+    if isinstance(read, Response):
+        return read
+    body = read.decode("utf-8", "replace")
     form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
     athlete_id = _athlete_for(ctx, request, access, form.get("athlete"))
     if athlete_id is None:
