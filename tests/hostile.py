@@ -138,6 +138,28 @@ def _zip(path: Path, members: Sequence[tuple[str, bytes]], *, compress: int = zi
             zf.writestr(name, data)
 
 
+def zip_with_odd_member(
+    path: Path, members: Sequence[tuple[str, bytes]], odd: str, *, method: int | None = None, encrypted: bool = False
+) -> None:
+    """A stored zip whose member `odd` claims compression `method` (99: WinZip AES) and/or the encryption flag, in
+    both its local header and the central directory (zipfile then raises NotImplementedError / RuntimeError)."""
+    import struct
+
+    _zip(path, members, compress=zipfile.ZIP_STORED)
+    raw = bytearray(path.read_bytes())
+    name = odd.encode()
+    for signature, flags_at, method_at, name_at in ((b"PK\x03\x04", 6, 8, 30), (b"PK\x01\x02", 8, 10, 46)):
+        at = raw.find(signature)
+        while at != -1:
+            if raw[at + name_at : at + name_at + len(name)] == name:
+                if encrypted:
+                    struct.pack_into("<H", raw, at + flags_at, struct.unpack_from("<H", raw, at + flags_at)[0] | 1)
+                if method is not None:
+                    struct.pack_into("<H", raw, at + method_at, method)
+            at = raw.find(signature, at + 4)
+    path.write_bytes(bytes(raw))
+
+
 def _zip_bomb(path: Path, member: str, size: int) -> None:
     with (
         zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf,

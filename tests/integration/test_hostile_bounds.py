@@ -78,3 +78,71 @@ def test_a_multisport_file_within_the_cap_is_every_leg() -> None:
     assert [len(leg.activity.streams or ()) for leg in legs] == [3] * 25  # each leg gets its own samples
     starts = [leg.activity.start_utc for leg in legs]
     assert starts == sorted(starts) and len(set(starts)) == 25
+
+
+def _csv(rows: list[tuple[str, str, str]]) -> bytes:
+    lines = ["Activity ID,Activity Name,Activity Type,Filename"]
+    lines += [f"{i},{n},Run,activities/{f}" for i, n, f in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _good_gpx() -> bytes:
+    from tests.hostile import track
+
+    return track([f"2025-03-0{d}T07:{m:02d}:00Z" for d in (1,) for m in range(0, 40, 2)])
+
+
+def _import_zip(tmp_path: Path, build: Callable[[Path], None]) -> tuple[list[str], int]:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    build(folder / "export.zip")
+    result = run_bounded(
+        [SYNCD, "import", str(folder), "--quiet", "--jobs", "1"],
+        _env(tmp_path),
+        address_space=ADDRESS_SPACE,
+        timeout=TIME_LIMIT_S,
+    )
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    lines = [line.removeprefix(f"syncd: skipped {folder}/") for line in result.stderr.splitlines() if line.strip()]
+    return lines, _activities(tmp_path)
+
+
+def test_a_csv_field_over_pythons_limit_costs_that_row_only(tmp_path: Path) -> None:
+    from tests.hostile import _zip
+
+    long_name = "n" * 200_000  # over csv's default 131,072 but under our bounded limit: read, stored
+    huge = "h" * (2 << 20)  # over our limit: that row is reported, its file imported with its own name
+    rows = _csv([("1", long_name, "a.gpx"), ("2", huge, "b.gpx"), ("3", "Fine", "c.fit")])
+    members = [("activities.csv", rows), ("activities/a.gpx", _good_gpx()), ("activities/c.fit", GOOD_FIT.read_bytes())]
+    members.append(("activities/b.gpx", _good_gpx().replace(b"07:", b"08:")))
+    lines, stored = _import_zip(tmp_path, lambda p: _zip(p, members))
+    assert len(lines) == 1 and lines[0].startswith("export.zip!activities.csv: line 3 cannot be read (field larger"), (
+        lines
+    )
+    assert stored == 3
+
+
+@pytest.mark.parametrize(
+    ("odd", "method", "encrypted", "expected"),
+    [
+        ("activities.csv", 99, False, "activities.csv: compressed with method 99, which syncd cannot unpack"),
+        ("activities.csv", None, True, "activities.csv: encrypted (password-protected) in the zip archive"),
+        ("activities/a.gpx", 99, False, "activities/a.gpx: compressed with method 99, which syncd cannot unpack"),
+        ("activities/a.gpx", None, True, "activities/a.gpx: encrypted (password-protected) in the zip archive"),
+    ],
+)
+def test_an_unreadable_member_costs_that_member_only(
+    tmp_path: Path, odd: str, method: int | None, encrypted: bool, expected: str
+) -> None:
+    from tests.hostile import zip_with_odd_member
+
+    members = [
+        ("activities.csv", _csv([("1", "Hills", "a.gpx"), ("3", "Fine", "c.fit")])),
+        ("activities/a.gpx", _good_gpx()),
+        ("activities/c.fit", GOOD_FIT.read_bytes()),
+    ]
+    lines, stored = _import_zip(
+        tmp_path, lambda p: zip_with_odd_member(p, members, odd, method=method, encrypted=encrypted)
+    )
+    assert len(lines) == 1 and lines[0].startswith(f"export.zip!{expected}; "), lines
+    assert stored == (2 if odd == "activities.csv" else 1)

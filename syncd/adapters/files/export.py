@@ -22,6 +22,8 @@ from .parsed import ParsedActivity
 from .sports import normalise_sport
 
 CSV_NAME = "activities.csv"
+CSV_FIELD_LIMIT = 1 << 20  # characters in one csv field (Python's default, 131,072, refused a long description)
+_READABLE_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
 EXTERNAL_ID_PREFIX = "strava-export:"
 _TOO_BIG = "a zip bomb or a damaged archive: import the activity files themselves"
 _REDOWNLOAD = "download the export again from Strava (Settings > My Account > Download or Delete Your Account)"
@@ -48,11 +50,11 @@ def iter_zip(path: Path) -> Iterator[ImportItem]:
     with archive:
         try:
             infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
-            rows, csv_error = _read_rows(archive, path, infos)
+            rows, csv_errors = _read_rows(archive, path, infos)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
             yield failing_item(FileImportError(path, f"corrupt or unreadable zip archive ({exc})", _REDOWNLOAD))
             return
-        if csv_error is not None:
+        for csv_error in csv_errors:  # the csv as a whole, or one row each: the files are imported anyway
             yield failing_item(csv_error)
         copies: dict[str, int] = {}
         for info in sorted(infos, key=lambda i: i.filename):
@@ -107,39 +109,78 @@ def apply_export_row(parsed: list[ParsedActivity], row: Mapping[str, str]) -> li
 
 def _read_rows(
     archive: zipfile.ZipFile, path: Path, infos: list[zipfile.ZipInfo]
-) -> tuple[dict[str, dict[str, str]], FileImportError | None]:
-    """Rows of activities.csv keyed by the member name their "Filename" points at."""
+) -> tuple[dict[str, dict[str, str]], list[FileImportError]]:
+    """Rows of activities.csv keyed by the member name their "Filename" points at; a row that cannot be read is
+    one error naming its line (that activity keeps its file's own name and type), never the end of the import."""
     candidates = [i for i in infos if PurePosixPath(i.filename).name.lower() == CSV_NAME]
     if not candidates:
-        return {}, None
+        return {}, []
     info = min(candidates, key=lambda i: (i.filename.count("/"), i.filename))
     root = PurePosixPath(info.filename).parent
+    where = f"{path}!{info.filename}"
     try:
+        check_member(info, where)
         with archive.open(info) as handle:
             blob = handle.read(MAX_FILE_BYTES + 1)
         if len(blob) > MAX_FILE_BYTES:
             raise EOFError(f"unpacks to more than {MAX_FILE_BYTES // 2**20} MiB")
         text = blob.decode("utf-8-sig")
-    except (zipfile.BadZipFile, UnicodeDecodeError, OSError, EOFError) as exc:
-        problem = f"unreadable {info.filename} in the export ({exc}); names, types and gear will be missing"
-        return {}, FileImportError(f"{path}!{info.filename}", problem, _REDOWNLOAD)
+    except FileImportError as exc:
+        return {}, [exc]
+    except Exception as exc:  # BadZipFile, zlib.error, UnicodeDecodeError, ...: this member only
+        problem = (
+            f"unreadable {info.filename} in the export ({_first_line(exc)}); names, types and gear will be missing"
+        )
+        return {}, [FileImportError(where, problem, _REDOWNLOAD)]
+    return _csv_rows(text, root, where)
+
+
+def _csv_rows(text: str, root: PurePosixPath, where: str) -> tuple[dict[str, dict[str, str]], list[FileImportError]]:
+    csv.field_size_limit(CSV_FIELD_LIMIT)  # bounded: a description may be long, not without end
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, [])
     first: dict[str, int] = {}
     for index, column in enumerate(header):
         first.setdefault(column.strip(), index)
     rows: dict[str, dict[str, str]] = {}
-    for values in reader:
+    errors: list[FileImportError] = []
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problem = f"line {reader.line_num} cannot be read ({exc}); that activity keeps its file's own name and type"
+            errors.append(FileImportError(where, problem, _REDOWNLOAD))
+            continue
         row = {column: values[index] for column, index in first.items() if index < len(values)}
         filename = row.get("Filename", "").strip()
         if filename:
             member = str(root / filename) if str(root) != "." else filename
             rows[member] = row
-    return rows, None
+    return rows, errors
+
+
+def check_member(info: zipfile.ZipInfo, name: str) -> None:
+    """Refuse a member this zip module cannot read, in one line: encrypted, or an unsupported compression method
+    (e.g. 99, WinZip's AES), before opening it raises RuntimeError or NotImplementedError."""
+    if info.flag_bits & 0x1:
+        raise FileImportError(
+            name, "encrypted (password-protected) in the zip archive", "zip it again without a password"
+        )
+    if info.compress_type not in _READABLE_METHODS:
+        problem = f"compressed with method {info.compress_type}, which syncd cannot unpack"
+        raise FileImportError(name, problem, "zip it again with plain deflate (any zip tool's default)")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0][:200] if lines else "") or type(exc).__name__
 
 
 def _member_reader(archive: zipfile.ZipFile, path: Path, member: zipfile.ZipInfo, name: str) -> Reader:
     def read() -> bytes:
+        check_member(member, name)
         if member.file_size > MAX_FILE_BYTES:
             raise FileImportError(name, f"unpacks to {member.file_size:,} bytes, not an activity file", _TOO_BIG)
         try:
