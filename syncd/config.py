@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -242,6 +243,22 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("rules", "downhill_grade_pct"): PCT,
     ("rules", "downhill_high_grade_pct"): PCT,
 }
+# Numbers not in CHECKS: a maximum by what the key's name says it is (first match wins), else MAX_SETTING.
+SUFFIX_MAXIMA: tuple[tuple[str, float, str], ...] = (
+    ("_days", 3650, "days"),
+    ("_m_per_km", 1000, "metres per km"),
+    ("_pct", 1000, "a percentage"),
+    ("_km", 10_000, "kilometres"),
+    ("_m", 100_000, "metres"),
+    ("_s", 86_400, "seconds"),
+    ("_min", 10_080, "minutes"),
+    ("_hours", 24 * 365, "hours"),
+    ("_per_week", 50, "sessions a week"),
+    ("_reps", 100, "repetitions"),
+    ("_runs", 1000, "runs"),
+)
+MAX_SETTING = 1_000_000  # any other number: far above any sane value, far below what overflows date arithmetic
+MAX_NUMBER = 10**15  # integers above are refused before conversion, naming the key
 # Pairs whose first value must be below the second (a "caution" threshold under its "high" one).
 ORDERED: tuple[tuple[str, str, str], ...] = (
     ("rules", "acwr_caution", "acwr_high"),
@@ -315,10 +332,30 @@ def with_overrides(settings: Settings, **sections: Any) -> Settings:
     return replace(settings, **sections)
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a commented config is a few KiB
+MAX_SECRET_BYTES = 64 << 10  # a token, a password, a key
+
+
+def read_small_file(path: Path, cap: int, what: str) -> bytes:
+    """A regular file's bytes, at most `cap`; ConfigError naming `what` for a FIFO (which would block forever),
+    a device (/dev/zero would be read until memory runs out) or a file over the cap. OSErrors of opening pass."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) else "not a regular file"
+            raise ConfigError(f"{what} {path} is {kind}; point it at a regular file")
+        data = handle.read(cap + 1)
+    if len(data) > cap:
+        raise ConfigError(f"{what} {path} is larger than {cap // 1024} KiB; point it at the right file")
+    return data
+
+
 def _read_toml(path: Path, required: bool) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(read_small_file(path, MAX_CONFIG_BYTES, "config file").decode("utf-8"))
     except FileNotFoundError:
         if required:
             raise ConfigError(
@@ -333,6 +370,9 @@ def _read_toml(path: Path, required: bool) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text; save it as UTF-8 (TOML requires it)") from None
+    except OSError as exc:  # a symlink loop, an I/O error, ...
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"config file {path} cannot be read ({reason}); fix the path or the file") from None
 
 
 def _apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> None:
@@ -389,9 +429,12 @@ def _resolve_secret(section: str, key: str, value: Any, file_value: Any, env: Ma
 
 def _read_secret_file(path: Path, what: str) -> str:
     try:
-        return path.read_text(encoding="utf-8").strip()
+        return read_small_file(path, MAX_SECRET_BYTES, f"{what}:").decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what}: {path} is not UTF-8 text; write the secret as plain text") from None
     except OSError as exc:
-        raise ConfigError(f"{what}: cannot read {path} ({exc.strerror}); fix the path or its permissions") from None
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"{what}: cannot read {path} ({reason}); fix the path or its permissions") from None
 
 
 def _build_rules(values: dict[str, Any], path: Path) -> Thresholds:
@@ -429,14 +472,18 @@ def _coerce(section: str, key: str, hint: Any, value: Any) -> Any:
     coerce = _COERCERS.get(target)
     if coerce is None:  # pragma: no cover - programming error
         raise ConfigError(f"[{section}] {key}: unsupported setting type {hint!r}")
-    return coerce(section, key, value, CHECKS.get((section, key), Check()))
+    return coerce(section, key, value, _check_for(section, key))
 
 
 def _number(section: str, key: str, value: Any, whole: bool) -> float:
-    """A finite number (a whole one when `whole`); TOML numbers and environment strings alike."""
+    """A finite number (a whole one when `whole`); TOML numbers and environment strings alike. Its size is checked
+    before any conversion (a 400-digit integer made float() raise OverflowError without naming the key)."""
     what = "a whole number" if whole else "a number"
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ConfigError(f"[{section}] {key} must be {what}; got {value!r}; {_fix(section, key)}")
+    if (isinstance(value, int) and abs(value) > MAX_NUMBER) or (isinstance(value, str) and len(value) > 32):
+        shown = f"{len(str(value))} characters" if isinstance(value, str) else f"{len(str(abs(value)))} digits"
+        raise ConfigError(f"[{section}] {key} is far too large ({shown}); {_fix(section, key)}")
     try:
         number = float(value) if not isinstance(value, int) else value
     except ValueError:
@@ -460,6 +507,18 @@ def _in_range(section: str, key: str, number: float, check: Check) -> None:
     else:
         bounds = f"must be between {low:g} and {high:g}"
     raise ConfigError(f"[{section}] {key}{meaning} {bounds}; got {number:g}; {_fix(section, key)}")
+
+
+def _check_for(section: str, key: str) -> Check:
+    """The key's entry in CHECKS, else a sane maximum from what its name says it counts (a window of 999999999999
+    days passed `doctor` and then failed every annotation), else MAX_SETTING."""
+    check = CHECKS.get((section, key))
+    if check is not None:
+        return check
+    for suffix, high, meaning in SUFFIX_MAXIMA:
+        if key.endswith(suffix):
+            return Check(0, high, meaning=meaning)
+    return Check(0, MAX_SETTING)
 
 
 def _whole(section: str, key: str, value: Any, check: Check) -> int:

@@ -85,6 +85,8 @@ CONFIGS = {
     "deep_table": "[web.a.b.c]\nx = 1",
     "reserve_inf": "[strava]\nwrite_reserve = inf",
     "not_utf8": b"\xff\xfe[web]",
+    "int_400_digits": "[web]\nport = " + "9" * 400,  # issue 31: "unexpected OverflowError" without the key
+    "window_huge": "[rules]\neasy_pace_window_days = 999999999999",  # issue 31: passed doctor, failed annotating
 }
 
 
@@ -114,6 +116,8 @@ ENVS = {
     "secret_file_missing": ("SYNCD_WEB_TOKEN_FILE", "/nonexistent/token"),
     "secret_file_is_dir": ("SYNCD_WEB_TOKEN_FILE", "/"),
     "misspelled_section": ("SYNCD_STARVA_CLIENT_ID", "1"),
+    "config_dev_zero": ("SYNCD_CONFIG", "/dev/zero"),  # issue 31: read until memory ran out
+    "secret_file_dev_zero": ("SYNCD_WEB_TOKEN_FILE", "/dev/zero"),
 }
 
 
