@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from syncd import __version__
 from syncd.config import ConfigError, Settings, load_settings
 from syncd.entrypoints import commands
+from syncd.entrypoints.tables import printable
 from syncd.logging import configure_logging, get_logger, redact_text
 
 if TYPE_CHECKING:
@@ -246,9 +247,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
         for outcome in report.annotated:
             print(annotated_text(outcome.annotated, units=settings.notes.units))
     for message in report.duplicates:
-        print(f"syncd: unchanged {message}", file=sys.stderr)
+        print(f"syncd: unchanged {printable(message)}", file=sys.stderr)
     for message in report.failed:
-        print(f"syncd: skipped {message}", file=sys.stderr)
+        print(f"syncd: skipped {printable(message)}", file=sys.stderr)
     print(
         f"imported {report.files} file(s): {report.created} new, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len(report.failed)} failed"
@@ -278,7 +279,7 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
         for result in results:
             print(annotated_text(result.annotated, units=settings.notes.units))
     for message in failures:
-        print(f"syncd: skipped {message}", file=sys.stderr)
+        print(f"syncd: skipped {printable(message)}", file=sys.stderr)
     return EXIT_FAILURE if failures else EXIT_OK
 
 

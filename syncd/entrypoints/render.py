@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from syncd.domain.sport_inference import is_inferred
 from syncd.domain.units import format_distance, format_duration
+from syncd.entrypoints.tables import printable
 from syncd.services.annotating import AnnotatedActivity
 
 
@@ -17,7 +18,7 @@ def activity_line(annotated: AnnotatedActivity, *, units: Literal["metric", "imp
     flags = " ".join(f"{f.code.value}({f.severity.value})" for f in annotated.annotation.flags)
     if not activity.sport.is_run:
         flags = flags or "not a run"
-    name = activity.name[:30]
+    name = printable(activity.name[:30])
     sport = f"{activity.sport.value}?" if is_inferred(activity) else activity.sport.value
     return f"{when}  {sport:<13} {distance:>9} {duration:>10}  {name:<30}  {flags or 'no flags'}"
 

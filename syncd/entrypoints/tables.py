@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -52,3 +53,13 @@ def iso(value: object) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (and lone surrogates from undecodable file names) shown as escapes: a file
+    named "a<newline>syncd: imported b.fit" must not forge a second output line, nor an ESC sequence restyle the
+    terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)

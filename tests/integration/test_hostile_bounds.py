@@ -146,3 +146,11 @@ def test_an_unreadable_member_costs_that_member_only(
     )
     assert len(lines) == 1 and lines[0].startswith(f"export.zip!{expected}; "), lines
     assert stored == (2 if odd == "activities.csv" else 1)
+
+
+def test_control_characters_in_a_file_name_are_shown_escaped(tmp_path: Path) -> None:
+    """A file named with a newline once forged an extra output line; an ESC could restyle the terminal."""
+    name = "run\nsyncd: imported 99 file(s)\x1b[2J.gpx"
+    line, _wall = _import_beside_good(tmp_path, name, b"")  # one stderr line, the good file stored
+    shown = f"{tmp_path / 'in'}/run\\nsyncd: imported 99 file(s)\\x1b[2J.gpx"
+    assert line.startswith(f"syncd: skipped {shown}: empty file (0 bytes); "), line

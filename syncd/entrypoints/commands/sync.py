@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from syncd.config import Settings
+from syncd.entrypoints.tables import printable
 
 if TYPE_CHECKING:
     from syncd.adapters.db.records import AccountRecord
@@ -156,13 +157,13 @@ def _print_accounts(store: Store, outcomes: list[AccountOutcome], started: datet
         line = f"{name}: " + ", ".join(parts) + f" ({sync.listed} listed)"
         print(line + (f"; stopped: {sync.stopped}" if sync.stopped else ""))
         for ext_id, why in sync.skipped:
-            print(f"  skipped {ext_id}: {why}")
+            print(f"  skipped {printable(ext_id)}: {printable(why)}")
         for ext_id, why in sync.failed:
             failed = True
-            print(f"  failed {ext_id}: {why}")
+            print(f"  failed {printable(ext_id)}: {printable(why)}")
         for ext_id, why in sync.unstored:
             failed = True
-            print(f"  not stored {ext_id}: {why}")
+            print(f"  not stored {printable(ext_id)}: {printable(why)}")
         for ext_id, fields in sync.cleaned:
             print(
                 f"  cleaned {ext_id}: its {fields} held a character no database keeps (NUL or a broken surrogate); "
