@@ -6,12 +6,11 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from syncd.domain.digest import LoadWeek
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry
-from syncd.domain.model import Activity, FloatArray, Gear, Streams
+from syncd.domain.model import Activity, Gear, Streams
 from syncd.domain.pain import PainEntry
 from syncd.domain.rate_budget import BudgetState
 from syncd.domain.surface import SurfaceBreakdown
@@ -32,6 +31,10 @@ from syncd.records import (
     TwinFacts,
     UpsertResult,
 )
+
+if TYPE_CHECKING:  # numpy and the digest's maths: not for a command that only reads settings (issue 32)
+    from syncd.domain.digest import LoadWeek
+    from syncd.domain.model import FloatArray
 
 
 class SurfaceMap(Protocol):

@@ -10,12 +10,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
+    FloatArray = npt.NDArray[np.float64]
+    BoolArray = npt.NDArray[np.bool_]
+
+
+def __getattr__(name: str) -> Any:
+    """The array aliases are made on first use: a command that only reads settings (`syncd status`, `syncd pain`)
+    imports this module for Sport and Activity and must not pay for numpy (issue 32)."""
+    if name not in ("FloatArray", "BoolArray"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import numpy as np
+    import numpy.typing as npt
+
+    value = npt.NDArray[np.float64] if name == "FloatArray" else npt.NDArray[np.bool_]
+    globals()[name] = value
+    return value
 
 
 class Sport(StrEnum):
@@ -109,6 +124,8 @@ class Streams:
 
     @property
     def has_gps(self) -> bool:
+        import numpy as np  # streams exist only where numpy is already loaded
+
         return (
             self.lat is not None
             and self.lon is not None
@@ -126,6 +143,8 @@ class Streams:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Streams):
             return NotImplemented
+        import numpy as np
+
         mine, theirs = self.channels(), other.channels()
         return mine.keys() == theirs.keys() and all(np.array_equal(mine[k], theirs[k], equal_nan=True) for k in mine)
 

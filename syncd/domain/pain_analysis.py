@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-import numpy as np
-
 from syncd.domain.model import LOW_IMPACT_SPORTS, STRENGTH_SPORTS, Sport
 from syncd.domain.pain import PainEntry
 
@@ -266,6 +264,8 @@ def _compare(metric: Metric, samples: Sequence[Sample], s: AnalysisSettings, tes
     free = [v for x in samples if not x.painful and (v := x.values.get(metric.key)) is not None]
     if len(flare) < s.min_flare_ups or len(free) < s.min_pain_free:
         return None
+    import numpy as np  # only once there is enough diary to compare: `syncd pain --list` never needs it
+
     flare_values = np.array([v for _, v in flare], dtype=np.float64)
     free_values = np.array(free, dtype=np.float64)
     rng = np.random.default_rng([s.seed, METRICS.index(metric)])

@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.config import ConfigError, Settings
-from syncd.domain.digest import Digest, WeekRun, build_digest, cleaned_descent_m, parse_week
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
 from syncd.services.pain_diary import week_mode
 
 if TYPE_CHECKING:
+    from syncd.domain.digest import Digest
     from syncd.ports import DigestStore, Mailer, TrendChart
     from syncd.records import AthleteRecord
 
@@ -155,6 +155,9 @@ def build_for_athlete(
     store: DigestStore, athlete: AthleteRecord, monday: date, settings: Settings, zone: tzinfo
 ) -> Digest:
     """Read the week's runs (latest annotation flags), the history for the load trend and the gear; build."""
+    # the digest's maths (numpy) only when one is built: `syncd athlete show` and `status` use this module too
+    from syncd.domain.digest import WeekRun, build_digest, cleaned_descent_m
+
     local_start = datetime.combine(monday, time(0), tzinfo=zone)
     start = local_start.astimezone(UTC) - timedelta(days=1)
     end = (local_start + timedelta(days=7)).astimezone(UTC) + timedelta(days=1)
@@ -340,6 +343,8 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
 ) -> None:
     zone = athlete_zone(store, athlete)
     if week is not None:
+        from syncd.domain.digest import parse_week
+
         mondays = [parse_week(week)]
     else:
         latest = due_week(now, zone, settings.digest.weekday, settings.digest.hour)
@@ -407,6 +412,8 @@ def preview(
         what = f"athlete {athlete_key!r}" if athlete_key else "athlete"
         raise ConfigError(f"no {what} in the database; import or sync activities first, or fix --athlete")
     zone = athlete_zone(store, chosen)
+    from syncd.domain.digest import parse_week
+
     monday = parse_week(week) if week else week_start(now.astimezone(zone).date()) - timedelta(weeks=1)
     digest = build_for_athlete(store, chosen, monday, settings, zone)
     return digest, preview_html(digest, chart_png(digest, chart))

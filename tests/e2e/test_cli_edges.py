@@ -135,6 +135,46 @@ def test_sync_once_with_nothing_linked_loads_no_platform_client_or_rule(syncd_en
     assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] == "heavy:", again.stderr
 
 
+_HEAVY_PROBE = (
+    "import sys\n"
+    "from syncd.entrypoints.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "heavy = sorted(m for m in ('numpy', 'sqlalchemy.orm', 'syncd.domain.rules', 'syncd.services.annotating',"
+    " 'alembic', 'stravalib', 'garminconnect', 'apscheduler') if m in sys.modules)\n"
+    "print('heavy:', ','.join(heavy), file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+_READERS: dict[str, tuple[str, ...]] = {
+    "athlete show": ("athlete", "show"),
+    "athlete list": ("athlete", "list"),
+    "pain --list": ("pain", "--list"),
+    "pain --analysis": ("pain", "local", "--analysis"),
+}
+
+
+def _heavy_modules(args: tuple[str, ...], env: dict[str, str]) -> tuple[set[str], str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _HEAVY_PROBE, *args], check=False, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    return set(last.removeprefix("heavy:").strip().split(",")) - {""}, result.stdout
+
+
+def test_commands_that_read_an_existing_database_load_no_numpy_rules_or_migrations(
+    run_syncd: RunSyncd, syncd_env: dict[str, str]
+) -> None:
+    """`syncd athlete show`, `pain --list`: a person waits for these (issue 32); numpy, the rule engine and
+    Alembic cost more than the command's own work, and none is needed to read settings or a diary."""
+    assert run_syncd("import", FIXTURES / "real" / "run.fit", "--quiet").returncode == 0
+    assert run_syncd("pain", "local", "2026-11-28", "3").returncode == 0
+    for name, args in _READERS.items():
+        heavy, stdout = _heavy_modules(args, syncd_env)
+        assert stdout.strip(), name  # the command did its work
+        assert not heavy & {"numpy", "syncd.domain.rules", "syncd.services.annotating", "alembic"}, (name, heavy)
+        assert not heavy & {"stravalib", "garminconnect", "apscheduler"}, (name, heavy)
+
+
 def test_athlete_set_mode_is_shown_validated_and_marks_notes_stale(run_syncd: RunSyncd) -> None:
     """`syncd athlete set --mode sore|well|auto` (issue 15): a bad value is one line and exit 2."""
     assert run_syncd("import", FIXTURES / "real" / "run.fit", "--quiet").returncode == 0

@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, Connection
 
 from syncd.adapters.db import identity as identity_queries
 from syncd.adapters.db.base_repo import RepoBase, _aware
-from syncd.adapters.db.codec import FORMAT_VERSION, compress_packed, decode_streams, pack_streams
 from syncd.adapters.db.errors import NotFoundError, RowRefusedError, refusal
 from syncd.adapters.db.mapping import (
     HISTORY_COLUMNS,
@@ -50,6 +49,8 @@ class ActivityRepo(RepoBase):
             ) from None
 
     def _upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
+        from syncd.adapters.db.codec import compress_packed, pack_streams  # numpy: not for commands that only read
+
         values = activity_values(activity)
         raw_json: dict[str, Any] = to_json_value(dict(raw))
         packed = pack_streams(activity.streams) if activity.streams is not None else None
@@ -96,6 +97,8 @@ class ActivityRepo(RepoBase):
         return UpsertResult(activity_id, created=created, changed=True)
 
     def _put_streams(self, conn: Connection, activity_id: int, blob: bytes, samples: int) -> None:
+        from syncd.adapters.db.codec import FORMAT_VERSION
+
         values = {"format_version": FORMAT_VERSION, "samples": samples, "data": blob}
         stmt = self._insert(StreamsRow).values(activity_id=activity_id, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["activity_id"], set_=values))
@@ -160,6 +163,8 @@ class ActivityRepo(RepoBase):
             after = (rows[-1].start_utc, rows[-1].id)
 
     def _streams_for(self, conn: Connection, ids: Sequence[int]) -> dict[int, Streams]:
+        from syncd.adapters.db.codec import decode_streams
+
         if not ids:
             return {}
         rows = conn.execute(

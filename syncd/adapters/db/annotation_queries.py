@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Engine
 
-from syncd.adapters.db.codec import decode_streams
 from syncd.adapters.db.mapping import HISTORY_COLUMNS, activity_from_row, history_entry
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
 from syncd.records import HistoryRow, LoadedActivity, PackedStreams
@@ -90,6 +89,8 @@ def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedA
         blobs = conn.execute(
             sa.select(StreamsRow.activity_id, StreamsRow.data).where(StreamsRow.activity_id.in_(ids))
         ).all()
+    from syncd.adapters.db.codec import decode_streams  # numpy: only where streams are read
+
     packed = {int(b.activity_id): PackedStreams(bytes(b.data), decode_streams) for b in blobs}
     return {
         int(row.id): LoadedActivity(
