@@ -340,6 +340,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings | None) -> int:
         status: dict[str, Any] = collect_status(store, settings, annotation_policy(settings))
     finally:
         store.close()
+    from syncd.adapters.folder.quarantine import quarantined
+
+    status["quarantined_files"] = [vars(q) for q in quarantined(settings.state_dir)]
     if args.json:
         from syncd.entrypoints.tables import iso
 

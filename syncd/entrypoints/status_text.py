@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncd.entrypoints.tables import print_table, when
+from syncd.entrypoints.tables import print_table, printable, when
 
 
 def print_status(status: dict[str, Any]) -> None:
@@ -31,6 +31,11 @@ def print_status(status: dict[str, Any]) -> None:
     )
     for error in outbox["last_errors"]:
         print(f"  {when(error['at'])}  {error['provider']} activity {error['activity_id']}: {error['error']}")
+    for item in status.get("quarantined_files", ()):
+        print(
+            f"quarantined: {printable(item['file'])} (content {item['sha256'][:12]}): syncd died {item['deaths']} "
+            "times reading it from the watched folder; remove or replace the file"
+        )
 
 
 def print_accounts(accounts: list[dict[str, Any]]) -> None:

@@ -257,6 +257,8 @@ def folder_service(settings: Settings, store: Store) -> FolderService:
     from datetime import timedelta
 
     from syncd.adapters.clock import SystemClock
+    from syncd.adapters.folder.quarantine import FILE_NAME as QUARANTINE_FILE
+    from syncd.adapters.folder.quarantine import Quarantine
     from syncd.entrypoints.platforms.folder import FolderService
 
     assert settings.folder.path is not None
@@ -269,6 +271,7 @@ def folder_service(settings: Settings, store: Store) -> FolderService:
         clock=SystemClock(),
         annotation_window=timedelta(days=settings.notes.annotation_window_days),
         poll=timedelta(seconds=settings.folder.poll_s),
+        quarantine=Quarantine(settings.state_dir / QUARANTINE_FILE),
     )
 
 

@@ -50,7 +50,16 @@ def _import_beside_good(tmp_path: Path, name: str, data: bytes) -> tuple[str, fl
     return lines[0], wall
 
 
+def _gpx_of_bare_points(count: int) -> bytes:
+    point = b'<trkpt lat="46.0" lon="14.5"><time>2025-01-01T00:00:00Z</time></trkpt>'
+    return b'<?xml version="1.0"?><gpx version="1.1"><trk><trkseg>' + point * count + b"</trkseg></trk></gpx>"
+
+
 CASES: dict[str, tuple[Callable[[], bytes], str]] = {
+    "half_a_million_and_one_points.gpx": (
+        lambda: _gpx_of_bare_points(500_001),
+        "GPX file holds more than 500,000 track points",
+    ),
     "twenty_million_one_byte_records.fit": (
         lambda: fit_of_tiny_records(20_000_000),
         "FIT file holds more than 1,000,000 samples (record messages)",

@@ -191,3 +191,37 @@ def test_a_sender_that_gives_up_mid_body_changes_nothing(hook: Harness, capfd: p
     time.sleep(0.5)
     assert requests.post(hook.url, data=event(), timeout=5).status_code == 200
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_before_the_subscription_is_known_events_are_coalesced_after_a_few_passes(hook: Harness) -> None:
+    """Issue 31: 200 unsigned create events each started a pass and used up the window's read budget."""
+    from syncd.entrypoints.webhook import UNVERIFIED_PASSES
+
+    hook.known = None  # the daemon has not learnt the subscription id yet: events cannot be checked
+    answers = [requests.post(hook.url, data=event(object_id=i), timeout=5).json()["status"] for i in range(1, 21)]
+
+    assert answers[:UNVERIFIED_PASSES] == ["sync queued"] * UNVERIFIED_PASSES
+    assert all(a.startswith("coalesced: synced at ") for a in answers[UNVERIFIED_PASSES:]), answers
+    assert hook.woken == UNVERIFIED_PASSES  # the rest start no pass of their own
+    assert hook.due() <= datetime.now(UTC)  # a coalesced event never pushes a due sync later
+
+    hook.known = frozenset({101})  # once known, every event from our subscription counts again
+    assert requests.post(hook.url, data=event(), timeout=5).json() == {"status": "sync queued"}
+    assert hook.woken == UNVERIFIED_PASSES + 1
+
+
+def test_a_coalesced_event_makes_an_idle_account_due_at_the_windows_end(hook: Harness) -> None:
+    from syncd.entrypoints.webhook import UNVERIFIED_PASSES
+
+    hook.known = None
+    for i in range(UNVERIFIED_PASSES):
+        requests.post(hook.url, data=event(object_id=i + 1), timeout=5)
+    assert hook.woken == UNVERIFIED_PASSES
+    # those passes made it due now; once synced (idle until FAR), one more event is due at the window's end
+    [account] = hook.store.list_accounts()
+    hook.store.claim_accounts("w", now=datetime.now(UTC), lease_s=60, limit=1)
+    hook.store.release_account(account.id, "w", next_due_at=FAR)
+    status = requests.post(hook.url, data=event(object_id=99), timeout=5).json()["status"]
+    assert status.startswith("coalesced")
+    now = datetime.now(UTC)
+    assert now < hook.due() <= now + timedelta(minutes=15)

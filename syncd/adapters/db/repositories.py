@@ -79,12 +79,15 @@ class AccountLeases:
         return leases.release_accounts_and_writebacks(self._engine, worker)
 
     def mark_due(self, provider: str, external_id: str, now: datetime | None = None) -> bool:
-        """Make one linked account due now; False when there is no such account in state ok."""
+        """Make one linked account due by `now` (default: now), never later than it already was; False when there
+        is no such account in state ok."""
+        column = AccountRow.next_due_at
+        due = sa.literal(now or datetime.now(UTC), type_=column.type)  # the column's type: naive UTC on SQLite
         with self._engine.begin() as conn:
             result = conn.execute(
                 sa.update(AccountRow)
                 .where(AccountRow.provider == provider, AccountRow.external_id == external_id, AccountRow.state == "ok")
-                .values(next_due_at=now or datetime.now(UTC))
+                .values(next_due_at=sa.case((sa.or_(column.is_(None), column > due), due), else_=column))
             )
         return bool(result.rowcount)
 

@@ -10,6 +10,7 @@ rotating old files must not delete the athlete's history).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 from syncd.adapters.files import FileImportError, ParsedActivity, parse_bytes
 from syncd.adapters.files.detect import is_supported_name
 from syncd.adapters.files.parse import read_file
+from syncd.adapters.folder.quarantine import DEATHS, Quarantine
 from syncd.adapters.payload import PayloadError
 from syncd.domain.model import Activity, Source, Streams
 from syncd.platform_errors import PlatformTransientError
@@ -61,9 +63,10 @@ class FolderSource:
     provider = Source.FILE.value
     deletes_missing = False
 
-    def __init__(self, root: Path, scan: FolderScan) -> None:
+    def __init__(self, root: Path, scan: FolderScan, quarantine: Quarantine | None = None) -> None:
         self.root = root
         self.scan = scan
+        self.quarantine = quarantine
         self._by_id: dict[str, ParsedActivity] = {}
 
     def list_pages(self, after: datetime) -> Iterator[Sequence[Mapping[str, Any]]]:
@@ -80,7 +83,16 @@ class FolderSource:
 
     def _payloads(self, rel: str, stamp: Stamp) -> list[Mapping[str, Any]]:
         try:
-            parsed = parse_bytes(read_file(self.root / rel), rel)
+            data = read_file(self.root / rel)
+            digest = hashlib.sha256(data).hexdigest()
+            if self.quarantine is None:
+                parsed = parse_bytes(data, rel)
+            elif self.quarantine.holds(digest):
+                problem = f"quarantined: syncd died {DEATHS} times while reading it (content {digest[:12]})"
+                raise FileImportError(rel, problem, "remove or replace the file; `syncd status` lists it")
+            else:
+                with self.quarantine.parsing(rel, digest):  # a death in here counts against this content
+                    parsed = parse_bytes(data, rel)
         except FileImportError as exc:
             return [{"id": rel, "error": str(exc)}]
         payloads: list[Mapping[str, Any]] = []

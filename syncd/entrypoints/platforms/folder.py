@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from syncd.adapters.folder.quarantine import Quarantine
 from syncd.adapters.folder.source import FolderScan, FolderSource
 from syncd.domain.rate_budget import PollPlan
 from syncd.ports import Clock, Source
@@ -50,6 +51,7 @@ class FolderService:
         clock: Clock,
         annotation_window: timedelta = timedelta(days=30),
         poll: timedelta = timedelta(minutes=1),
+        quarantine: Quarantine | None = None,
     ) -> None:
         self.store = store
         self.root = root
@@ -58,12 +60,13 @@ class FolderService:
         self.poll = poll
         self.options = PipelineOptions(annotation_window=annotation_window)
         self.scan = FolderScan()
+        self.quarantine = quarantine  # files whose parsing killed syncd (adapters/folder/quarantine.py)
         self.account_id = store.upsert_account(athlete_id, PROVIDER, folder_id(root), None)
 
     # ---- the account pass (syncd.services.account_sync) -----------------------------------------------------
 
     def source_for(self, account: AccountRecord) -> Source:
-        return FolderSource(self.root, self.scan)
+        return FolderSource(self.root, self.scan, self.quarantine)
 
     def next_due(self, account: AccountRecord, now: datetime, plan: PollPlan | None) -> datetime:
         return now + self.poll
