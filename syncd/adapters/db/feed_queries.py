@@ -1,10 +1,10 @@
 """Read-only queries behind the web feed: one page of activities with their latest annotation and write-backs.
 
-A page costs a fixed number of queries whatever its size (page of activities, their latest annotations, their
-outbox rows; the pager's total and the sport menu come from a cache keyed by `data_version`): no query per card.
-Activities are ordered newest first on (start_utc, id), which the indexes `ix_activities_start` and
-`ix_activities_athlete_start` serve. Filtering by flag reads `activity_flags` (the current annotation's codes,
-indexed by code), never the annotations' JSON.
+A page costs a fixed number of queries whatever its size and depth: the page's ids, the pager's total and the sport
+menu come from the feed index in memory (feed_index.py: kept up to date from what changed, never a full scan after
+a change, no OFFSET), then the page's activities, their latest annotations and their outbox rows: no query per card.
+Activities are ordered newest first on (start_utc, id). Filtering by flag uses `activity_flags` (the current
+annotation's codes), never the annotations' JSON.
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, Connection, Engine
+from sqlalchemy import Connection, Engine
 
+from syncd.adapters.db import feed_index
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.mapping import flags_from_json
-from syncd.adapters.db.models import ActivityFlagRow, ActivityRow, AnnotationRow, AthleteRow, OutboxRow
+from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, OutboxRow
 from syncd.records import FeedFilter, FeedPage, FeedRow, WriteBack
 
 MAX_PER_PAGE = 200
@@ -48,30 +49,9 @@ _COLUMNS = (
 )
 
 
-def _conditions(feed_filter: FeedFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [~ActivityRow.deleted]
-    if feed_filter.athlete_id is not None:
-        conditions.append(ActivityRow.athlete_id == feed_filter.athlete_id)
-    if feed_filter.sport is not None:
-        conditions.append(ActivityRow.sport == feed_filter.sport)
-    if feed_filter.week is not None:
-        monday = datetime.combine(feed_filter.week, datetime.min.time())
-        conditions.append(ActivityRow.start_local >= monday)
-        conditions.append(ActivityRow.start_local < monday + timedelta(days=7))
-    if feed_filter.flag is not None:  # the current annotation's codes, indexed (flag_index.py)
-        conditions.append(
-            sa.exists().where(ActivityFlagRow.activity_id == ActivityRow.id, ActivityFlagRow.code == feed_filter.flag)
-        )
-    if feed_filter.annotated_only:
-        conditions.append(sa.exists().where(AnnotationRow.activity_id == ActivityRow.id))
-    if feed_filter.unannotated_only:
-        conditions.append(~sa.exists().where(AnnotationRow.activity_id == ActivityRow.id))
-    return conditions
-
-
-def _base(feed_filter: FeedFilter, columns: Sequence[Any]) -> sa.Select[Any]:
+def _live(columns: Sequence[Any]) -> sa.Select[Any]:
     stmt = sa.select(*columns).select_from(ActivityRow).join(AthleteRow, AthleteRow.id == ActivityRow.athlete_id)
-    return stmt.where(*_conditions(feed_filter))
+    return stmt.where(~ActivityRow.deleted)
 
 
 def feed_page(engine: Engine, feed_filter: FeedFilter, *, page: int = 1, per_page: int = 50) -> FeedPage:
@@ -80,34 +60,20 @@ def feed_page(engine: Engine, feed_filter: FeedFilter, *, page: int = 1, per_pag
     page = max(page, 1)
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     with engine.connect() as conn:
-        total = _CACHE.get(conn, ("count", feed_filter), lambda: _count(conn, feed_filter))
-        rows = conn.execute(
-            _base(feed_filter, _COLUMNS)
-            .order_by(ActivityRow.start_utc.desc(), ActivityRow.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
+        index = feed_index.current(conn)
+        ids = index.page_ids(feed_filter, (page - 1) * per_page, per_page)
+        found = conn.execute(_live(_COLUMNS).where(ActivityRow.id.in_(ids))).all() if ids else []
+        place = {activity_id: n for n, activity_id in enumerate(ids)}
+        rows = sorted(found, key=lambda row: place[int(row.id)])
         items = _decorate(conn, rows)
-    return FeedPage(rows=items, total=int(total), page=page, per_page=per_page)
-
-
-def _count(conn: Connection, feed_filter: FeedFilter) -> int:
-    return int(conn.execute(_base(feed_filter, [sa.func.count()])).scalar_one())
+    return FeedPage(rows=items, total=index.count(feed_filter), page=page, per_page=per_page)
 
 
 def data_version(conn: Connection) -> tuple[Any, ...]:
-    """Changes whenever anything the feed's counts and menus depend on changes, for the price of four index
-    lookups: a new activity or annotation (max ids), an edit or deletion (newest updated_at), an athlete removed."""
-    return tuple(
-        conn.execute(
-            sa.select(
-                sa.select(sa.func.max(ActivityRow.id)).scalar_subquery(),
-                sa.select(sa.func.max(ActivityRow.updated_at)).scalar_subquery(),
-                sa.select(sa.func.max(AnnotationRow.id)).scalar_subquery(),
-                sa.select(sa.func.count()).select_from(AthleteRow).scalar_subquery(),
-            )
-        ).one()
-    )
+    """Changes whenever anything the feed's counts and menus depend on changes, for the price of five index
+    lookups: a new activity or annotation (max ids), an edit or deletion (newest updated_at), an athlete or an
+    account (with its activities) removed."""
+    return tuple(feed_index.read_version(conn))
 
 
 class _VersionedCache:
@@ -211,14 +177,9 @@ _ROW_KEYS = tuple(column.key for column in _COLUMNS if column.key != "private")
 
 
 def sports_in_use(engine: Engine, athlete_id: int | None = None) -> list[str]:
-    """Distinct sports (for the filter menu), cached until the data changes."""
-    stmt = sa.select(ActivityRow.sport).where(~ActivityRow.deleted).distinct().order_by(ActivityRow.sport)
-    if athlete_id is not None:
-        stmt = stmt.where(ActivityRow.athlete_id == athlete_id)
+    """Distinct sports (for the filter menu), from the feed index."""
     with engine.connect() as conn:
-        return list(
-            _CACHE.get(conn, ("sports", athlete_id), lambda: [str(sport) for sport in conn.execute(stmt).scalars()])
-        )
+        return feed_index.current(conn).sports_in_use(athlete_id)
 
 
 def latest_start(engine: Engine, athlete_id: int) -> datetime | None:
