@@ -26,6 +26,7 @@ from syncd.domain.pain import (
     check_score,
     clean_note,
 )
+from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_pain_tag
 
@@ -387,8 +388,20 @@ def exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]:
 
     Missing is not 0: a run without an annotation, or whose note says the recording was too thin for speed work or
     downhill, has no figure for them; paved km count as measured only once the surface rule has measured any of
-    this athlete's runs (a surface map is set up) and only on runs with a recording.
+    this athlete's runs (a surface map is set up) and only on runs with a recording. The database store keeps the
+    answer until an activity or an annotation changes (one query per activity otherwise, on every page view).
     """
+    reads = getattr(store, "activity_reads", None)  # the database store's versioned cache; fakes have none
+    cache = getattr(reads, "cached", None)
+    if callable(cache):
+        found: tuple[ExposureSession, ...] = cache(
+            ("pain-exposures", ANALYSIS_VERSION, athlete_id), lambda: tuple(_read_exposures(store, athlete_id))
+        )
+        return list(found)
+    return _read_exposures(store, athlete_id)
+
+
+def _read_exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]:
     rows: list[tuple[Activity, AnnotationRecord | None]] = []
     seen: set[str] = set()
     for stored in store.iter_activities(athlete_id=athlete_id):

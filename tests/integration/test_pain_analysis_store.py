@@ -79,3 +79,21 @@ def test_cli_page_and_digest_share_one_result(
 
     _, sentence = pain_diary.week_mode(store, athlete, date(2026, 1, 5), AdviceSettings())
     assert sentence == result.sentences()[0] == result.digest_sentence()
+
+
+def test_cached_exposures_follow_a_new_annotation(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from datetime import UTC, datetime
+
+    from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+    from syncd.domain.model import Activity, Source, Sport
+
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('cache') / 'syncd.db'}")
+    athlete = store.ensure_athlete("local")
+    start = datetime(2026, 3, 2, 7, tzinfo=UTC)
+    run = store.upsert_activity(athlete, Activity(Source.FILE, "r1", Sport.RUN, "run", start, elapsed_s=1800.0), {})
+    assert [s.speed for s in pain_diary.exposures(store, athlete)] == [None]  # not annotated yet: unknown
+    store.save_annotation(run.activity_id, "v1", (), "note")
+    assert [s.speed for s in pain_diary.exposures(store, athlete)] == [False]
+    store.save_annotation(run.activity_id, "v2", (Flag(FlagCode.SPEED_WORK, Severity.INFO, Confidence.HIGH),), "n")
+    assert [s.speed for s in pain_diary.exposures(store, athlete)] == [True]
+    store.close()
