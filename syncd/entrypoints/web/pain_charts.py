@@ -104,9 +104,12 @@ def exposure_rows(analysis: PainAnalysis, entries: Sequence[PainEntry], *, narro
         parts += _row(exposure, analysis.weeks, index * (ROW_H + LABEL_H + 6), (first, px_per_day, width))
     threshold = analysis.settings.painful_from
     for entry in entries:
-        if entry.score >= threshold:
-            x = PAD_L + (entry.day - first).days * px_per_day
-            parts.append(f'<line class="flare" x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{rows_h}">'
+        if entry.score < threshold:
+            continue
+        x = PAD_L + (entry.day - first).days * px_per_day
+        for index in range(len(EXPOSURES)):  # through each row's bars, never across its label
+            top = index * (ROW_H + LABEL_H + 6) + LABEL_H
+            parts.append(f'<line class="flare" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ROW_H}">'
                          f"<title>{entry.day.isoformat()}: pain {entry.score}/10</title></line>")  # fmt: skip
     for px, label in _month_ticks(first, last, PAD_L, width):
         parts.append(f'<text class="tick" x="{px:.1f}" y="{height - 6}">{label}</text>')
