@@ -311,29 +311,30 @@ def _pick_days(scores: dict[date, int], s: AnalysisSettings) -> list[tuple[date,
 
 
 def _history(sessions: Sequence[ExposureSession]) -> list[HistoryEntry]:
-    """The sessions as load history (local day kept through the offset)."""
-    result = []
-    for index, s in enumerate(sessions):
-        naive = s.start_utc.replace(tzinfo=None)
-        offset = int((datetime.combine(s.day, naive.time()) - naive).total_seconds())
-        result.append(HistoryEntry(("analysis", str(index)), s.sport, s.start_utc, offset, s.duration_s))
-    return result
+    """The sessions as load history; the offset is whole days, enough to keep each session's local day."""
+    return [
+        HistoryEntry(
+            ("analysis", str(i)), s.sport, s.start_utc, (s.day - s.start_utc.date()).days * 86400, s.duration_s
+        )
+        for i, s in enumerate(sessions)
+    ]
 
 
 def _weeks(entries: Sequence[PainEntry], sessions: Sequence[ExposureSession], s: AnalysisSettings) -> list[Week]:
     scores = _day_scores(entries)
     tagged_runs = {e.day: e.activity_start_utc for e in entries if e.activity_start_utc is not None}
     ordered = sorted(sessions, key=lambda x: (x.day, x.start_utc))
-    days = [x.day for x in ordered]
+    days = [x.day.toordinal() for x in ordered]  # ints bisect faster than dates
     history = _history(ordered)
     sore = sore_days(entries, s)
     weeks = []
     for day, flare in _pick_days(scores, s):
         first = day - timedelta(days=WEEK)
-        chosen = list(ordered[bisect_left(days, first) : bisect_left(days, day)])
+        at, begin, end = day.toordinal(), bisect_left(days, day.toordinal() - WEEK), bisect_left(days, day.toordinal())
+        chosen = list(ordered[begin:end])
         if (tag_start := tagged_runs.get(day)) is not None:
-            chosen += [x for x in ordered[bisect_left(days, day) : bisect_right(days, day)] if x.start_utc < tag_start]
-        around = history[bisect_left(days, day - timedelta(days=35)) : bisect_left(days, day)]
+            chosen += [x for x in ordered[end : bisect_right(days, at)] if x.start_utc < tag_start]
+        around = history[bisect_left(days, at - 35) : end]
         window = Window(chosen, day - timedelta(days=1), around)
         values = {e.key: e.value(window, s) for e in EXPOSURES}
         in_sore = any(first + timedelta(days=i) in sore for i in range(WEEK))

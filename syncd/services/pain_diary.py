@@ -388,28 +388,26 @@ def exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]:
 
     Missing is not 0: a run without an annotation, or whose note says the recording was too thin for speed work or
     downhill, has no figure for them; paved km count as measured only once the surface rule has measured any of
-    this athlete's runs (a surface map is set up) and only on runs with a recording. The database store keeps the
-    answer until an activity or an annotation changes (one query per activity otherwise, on every page view).
+    this athlete's runs (a surface map is set up) and only on runs with a recording. The store's versioned cache
+    keeps the answer until an activity or an annotation changes.
     """
-    reads = getattr(store, "activity_reads", None)  # the database store's versioned cache; fakes have none
-    cache = getattr(reads, "cached", None)
-    if callable(cache):
-        found: tuple[ExposureSession, ...] = cache(
-            ("pain-exposures", ANALYSIS_VERSION, athlete_id), lambda: tuple(_read_exposures(store, athlete_id))
-        )
-        return list(found)
-    return _read_exposures(store, athlete_id)
+    found: tuple[ExposureSession, ...] = store.activity_reads.cached(
+        ("pain-exposures", ANALYSIS_VERSION, athlete_id), lambda: tuple(_read_exposures(store, athlete_id))
+    )
+    return list(found)
 
 
 def _read_exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]:
-    rows: list[tuple[Activity, AnnotationRecord | None]] = []
+    activities: dict[int, Activity] = {}
     seen: set[str] = set()
     for stored in store.iter_activities(athlete_id=athlete_id):
         if stored.logical_group is not None:
             if stored.logical_group in seen:
                 continue
             seen.add(stored.logical_group)
-        rows.append((stored.activity, store.latest_annotation(stored.id)))
+        activities[stored.id] = stored.activity
+    annotations = store.latest_annotations(list(activities))
+    rows = [(activity, annotations.get(activity_id)) for activity_id, activity in activities.items()]
     surface_measured = any(a is not None and any(f.code is FlagCode.HARD_SURFACE for f in a.flags) for _, a in rows)
     return [_exposure(activity, annotation, surface_measured) for activity, annotation in rows]
 

@@ -97,3 +97,25 @@ def test_cached_exposures_follow_a_new_annotation(tmp_path_factory: pytest.TempP
     store.save_annotation(run.activity_id, "v2", (Flag(FlagCode.SPEED_WORK, Severity.INFO, Confidence.HIGH),), "n")
     assert [s.speed for s in pain_diary.exposures(store, athlete)] == [True]
     store.close()
+
+
+def test_latest_annotations_in_one_go(store: Store) -> None:
+    """SQLite and PostgreSQL: the newest annotation of each activity that has one, for more ids than a chunk."""
+    from datetime import UTC, datetime
+
+    from syncd.domain.model import Activity, Source, Sport
+
+    athlete = store.ensure_athlete("local")
+    start = datetime(2026, 3, 2, 7, tzinfo=UTC)
+    ids = [
+        store.upsert_activity(
+            athlete, Activity(Source.FILE, f"r{i}", Sport.RUN, "run", start + timedelta(hours=i)), {}
+        ).activity_id
+        for i in range(3)
+    ]
+    store.save_annotation(ids[0], "v1", (), "first")
+    store.save_annotation(ids[0], "v2", (), "second")
+    store.save_annotation(ids[2], "v1", (), "only")
+    found = store.latest_annotations([*ids, *range(10_000, 10_600)])
+    assert {k: v.note for k, v in found.items()} == {ids[0]: "second", ids[2]: "only"}
+    assert found[ids[0]] == store.latest_annotation(ids[0])
