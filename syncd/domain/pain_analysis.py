@@ -241,7 +241,7 @@ class PainAnalysis:
         """The digest's one sentence: the strongest finding, worded as on the page; None without a finding."""
         from syncd.domain.pain_wording import finding_sentence
 
-        return finding_sentence(self.findings[0], first=True) if self.findings else None
+        return finding_sentence(self.findings[0], first=True, flare_ups=self.flare_ups) if self.findings else None
 
 
 def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:

@@ -41,10 +41,14 @@ def _weeks(n: int) -> str:
     return f"{n} week" if n == 1 else f"{n} weeks"
 
 
-def finding_sentence(c: Comparison, *, first: bool) -> str:
-    """ "8 of your 11 flare-ups came after a week with 2+ speed sessions, against 5 of 26 other weeks: ..." """
+def finding_sentence(c: Comparison, *, first: bool, flare_ups: int | None = None) -> str:
+    """ "8 of your 11 flare-ups came after a week with 2+ speed sessions, against 5 of 26 other weeks: ..."; when
+    some flare-up weeks had no data for the exposure (`flare_ups` is all of them): "8 of the 10 flare-ups with
+    data ..." so the count never reads as the runner's total."""
+    whose = f"of your {c.flare.n}" if flare_ups in (None, c.flare.n) else f"of the {c.flare.n}"
+    with_data = "" if flare_ups in (None, c.flare.n) else " with data"
     core = (
-        f"{c.flare.k} of your {c.flare.n} flare-ups came after {c.exposure.phrase}, against {c.other.k} of "
+        f"{c.flare.k} {whose} flare-ups{with_data} came after {c.exposure.phrase}, against {c.other.k} of "
         f"{c.other.n} other weeks"
     )
     return f"{core}: a pattern in your diary, not proof of a cause." if first else f"Also: {core}."
@@ -95,8 +99,8 @@ def sentences(a: PainAnalysis) -> tuple[str, ...]:
     """At most three sentences: findings (strongest first) or the status, then what was compared and left out."""
     findings = a.findings
     if findings:
-        said = [finding_sentence(findings[0], first=True)]
-        said += [finding_sentence(c, first=False) for c in findings[1:2]]
+        said = [finding_sentence(findings[0], first=True, flare_ups=a.flare_ups)]
+        said += [finding_sentence(c, first=False, flare_ups=a.flare_ups) for c in findings[1:2]]
     else:
         said = [status_sentence(a)]
         if a.status == "too_few":

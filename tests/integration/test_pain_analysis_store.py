@@ -60,12 +60,14 @@ def test_cli_page_and_digest_share_one_result(
     assert result.status == "finding" and result.findings[0].exposure.key == "speed_sessions"
     named = {START + timedelta(weeks=21), START + timedelta(weeks=31)} - {w.day for w in result.sore_weeks}
     assert named and set(result.findings[0].missing) == named
+    best = result.findings[0]
+    assert best.flare.n < result.flare_ups  # a flare-up week without data: the count is not the runner's total
+    assert result.sentences()[0].startswith(f"{best.flare.k} of the {best.flare.n} flare-ups with data came after")
 
     assert main(["--database-url", url, "pain", "local", "--analysis", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["status"] == "finding" and document["sentences"] == list(result.sentences())
     speed = next(e for e in document["exposures"] if e["exposure"] == "speed_sessions")
-    best = result.findings[0]
     assert (speed["flare_up_weeks"]["exposed"], speed["flare_up_weeks"]["weeks"]) == (best.flare.k, best.flare.n)
     assert speed["p_family_wise"] == round(best.p_value, 4) and speed["finding"] is True
     assert set(speed["missing_weeks"]) == {d.isoformat() for d in named}
