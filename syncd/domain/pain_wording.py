@@ -104,7 +104,9 @@ def sentences(a: PainAnalysis) -> tuple[str, ...]:
     else:
         said = [status_sentence(a)]
         if a.status == "too_few":
-            said.append(f"So far {a.flare_ups} flare-up weeks and {_weeks(a.other_weeks)} without one are compared.")
+            said.append(
+                f"So far {_weeks(a.flare_ups)} before a flare-up and {_weeks(a.other_weeks)} without one are compared."
+            )
     if (left := left_out_sentence(a)) is not None:
         said.append(left)
     return tuple(said[:3])

@@ -120,6 +120,7 @@ def test_three_flare_ups_against_four_weeks_say_too_few_not_nothing() -> None:
     first = result.sentences()[0]
     assert first.startswith(f"Too few entries to tell yet: about {result.power.more_weeks} more weeks")
     assert result.power.more_weeks >= 10
+    assert result.sentences()[1] == "So far 3 weeks before a flare-up and 4 weeks without one are compared."
     text = " ".join(result.sentences()).lower()
     assert "nothing" not in text and "stands out" not in text
     assert result.digest_sentence() is None
