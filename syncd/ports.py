@@ -521,6 +521,13 @@ class KeepsDiary(Protocol):
 class DiaryStore(AthleteDirectory, ActivityRepository, AnnotationRepository, KeepsDiary, Protocol):
     """What the pain diary's use cases need: the diary, the athletes, their activities and notes."""
 
+    def latest_annotations(self, activity_ids: Sequence[int]) -> dict[int, AnnotationRecord]:
+        """The current annotation of each activity that has one, in a few queries (the flare-up analysis)."""
+        ...
+
+    @property
+    def activity_reads(self) -> ActivityReadRepository: ...
+
 
 class BatchAnnotationStore(AnnotationStore, AthleteDirectory, GearRepository, Protocol):
     """What annotating many stored activities needs (import, reannotate, the daily rescan)."""

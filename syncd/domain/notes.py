@@ -359,9 +359,24 @@ def line_severity(line: str) -> Severity | None:
     return _MARK_TO_SEVERITY.get(stripped[0])
 
 
+_GAPS_OPENING = "Not enough data for "
+
+
 def data_gaps_line(gaps: Sequence[str]) -> str | None:
     """ "Not enough data for speed work and warm-up (no usable distance or speed over time)." or None."""
-    return f"Not enough data for {'; '.join(gaps)}." if gaps else None
+    return f"{_GAPS_OPENING}{'; '.join(gaps)}." if gaps else None
+
+
+def gaps_in_note(note: str | None) -> frozenset[FlagCode]:
+    """The checks a stored note says the recording was too thin for (the inverse of `data_gaps_line`): what the
+    flare-up analysis must treat as unmeasured, not as "no flag"."""
+    from syncd.domain.rules.data_gaps import CHECK_NAMES
+
+    line = next((x for x in (note or "").splitlines() if x.startswith(_GAPS_OPENING)), None)
+    if line is None:
+        return frozenset()
+    text = line.removeprefix(_GAPS_OPENING)
+    return frozenset(code for code, name in CHECK_NAMES.items() if name in text)
 
 
 def render_note(

@@ -1,313 +1,462 @@
-"""What preceded the flare-ups: exposures in the week before painful diary entries vs before pain-free ones.
+"""What preceded the flare-ups: the week before each flare-up against the other weeks, in one runner's diary.
 
-Honest by construction:
-- Samples: each *flare-up* counts once (a painful entry, score >= `painful_from`, with no painful entry in the
-  `window_days` before it), so a five-day flare-up is one sample, not five near-identical ones. Pain-free samples
-  are entries scored <= `pain_free_up_to` with no painful entry in the window before them, taken at least
-  `window_days` apart so their windows never overlap.
-- Per exposure: the mean over flare-ups and over pain-free entries, the difference, and a 95 % bootstrap interval of
-  that difference (seeded, so a report never changes between runs); plus how many windows crossed a simple
-  threshold ("2+ speed sessions") and Fisher's exact test on that 2x2 table.
-- A finding is reported only when the interval excludes 0 in the risky direction *and* the exact test passes a
-  Bonferroni-corrected 5 % level over all exposures. Below `min_flare_ups` / `min_pain_free` samples: "not enough
-  entries yet". Findings are associations in this runner's diary, never causes, and are worded that way.
+Built for small, dependent, personal data (docs/pain.md, "What preceded the flare-ups"):
+- The unit is the **week before a diary entry** (the 7 days before its day; a tag written on a run adds that
+  day's runs before it). A *flare-up week* ends in a painful entry (score >= `painful_from`) with no painful entry
+  in the week before; an *other week* ends in an entry below `painful_from` outside a flare-up. Weeks never
+  overlap: flare-ups always count, other weeks are taken at least 7 days apart and clear of the flare-ups.
+- **Sore-mode weeks are left out**: when any of a week's days was in sore mode (the advice then drops speed work,
+  hills and hard surfaces) its low exposures say what the advice asked for, not what keeps the back well
+  (confounding by indication). They are counted and shown.
+- **Missing is not 0**: a week with a run whose figure was never measured (no streams, no annotation, no surface
+  map) has no value for that exposure unless the measured runs already cross the line; it is left out of that
+  exposure's comparison and named.
+- **The test** keeps the weeks' order: the flare-up labels are rotated and reversed against the exposures (every
+  circular shift and its mirror image, 2n alignments), which keeps the autocorrelation of training blocks and of
+  seasonal pain. The statistic is the standardised difference in the share of exposed weeks; the **maximum over
+  all exposures** in each alignment gives one family-wise p-value per exposure (Westfall-Young single step), so
+  looking at seven exposures costs what it should.
+- Shares carry **Wilson 95 % intervals**, honest at n = 3.
+- **Power from the runner's own counts**: whether a strong pattern (risk 0.12 -> 0.62 after an exposure found in a
+  third of weeks) would most likely be detected with these counts; if not, how many more weeks are needed. Below
+  that the analysis says "too few entries to tell yet", never "nothing stands out".
+Findings are associations in one runner's diary, never causes, and are worded that way.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from statistics import NormalDist
 from typing import Literal
 
-from syncd.domain.model import LOW_IMPACT_SPORTS, STRENGTH_SPORTS, Sport
-from syncd.domain.pain import PainEntry
+import numpy as np
 
-VERSION = 1
+from syncd.domain.history import HistoryEntry
+from syncd.domain.load import check_load
+from syncd.domain.model import FloatArray, Sport
+from syncd.domain.pain import PainEntry
+from syncd.domain.thresholds import Thresholds
+
+VERSION = 2
+WEEK = 7
 
 
 @dataclass(frozen=True, slots=True)
 class ExposureSession:
-    """One activity as the analysis sees it (the service fills it from the store and the run's flags)."""
+    """One activity as the analysis sees it (the service fills it from the store and the run's stored flags).
+
+    None means "not measured for this run" (no streams, no annotation, no surface map): never read as 0.
+    """
 
     start_utc: datetime
     day: date  # local date
     sport: Sport
     duration_s: float = 0.0
-    hard_m: float = 0.0  # distance on hard surfaces (from the surface flag's evidence), runs only
-    descent_m: float = 0.0  # metres descended
-    speed: bool = False  # a speed-work session
-    worn_shoes: bool = False  # run in shoes past their limit
+    hard_m: float | None = 0.0  # paved metres the surface rule measured (0: measured, not a mostly paved run)
+    descent_m: float | None = 0.0  # descent of the downhill rule's cleaned profile on runs it flagged, else 0
+    speed: bool | None = False  # the speed-work rule flagged it
 
 
 @dataclass(frozen=True, slots=True)
-class Metric:
+class Window:
+    """The sessions of one week before an entry, and what the load check needs around it."""
+
+    sessions: Sequence[ExposureSession]
+    as_of: date  # the week's last day
+    history: Sequence[HistoryEntry]  # the 5 weeks up to `as_of`, for the guarded load ratio
+
+
+Value = Callable[[Window, "AnalysisSettings"], float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
     key: str
     label: str  # "speed sessions"
     unit: str  # "" for counts
-    cutoff: float  # a window is "exposed" when value >= cutoff (more_is_risky) or < cutoff (otherwise)
+    cutoff: float  # a week is exposed when value >= cutoff (more_is_risky) or < cutoff (otherwise)
     more_is_risky: bool
-    exposed_phrase: str  # "a week with 2+ speed sessions"
-    value: Callable[[Sequence[ExposureSession], Sequence[ExposureSession]], float | None]
+    phrase: str  # "a week with 2+ speed sessions"
+    value: Value
+
+    def exposed(self, value: float) -> bool:
+        return value >= self.cutoff if self.more_is_risky else value < self.cutoff
 
 
-def _runs(sessions: Sequence[ExposureSession]) -> list[ExposureSession]:
-    return [s for s in sessions if s.sport.is_run]
+def _runs(w: Window) -> list[ExposureSession]:
+    return [s for s in w.sessions if s.sport.is_run]
 
 
-def _minutes_per_day(sessions: Sequence[ExposureSession], first: date, days: int) -> list[float]:
-    loads = [0.0] * days
-    for s in _runs(sessions):
-        index = (s.day - first).days
-        if 0 <= index < days and math.isfinite(s.duration_s) and s.duration_s > 0:
-            loads[index] += s.duration_s / 60.0
-    return loads
+def _run_sum(pick: Callable[[ExposureSession], float | None], cutoff: float) -> Value:
+    """The week's total over its runs; unknown when a run was not measured, unless the rest already reach the line."""
+
+    def value(w: Window, _s: AnalysisSettings) -> float | None:
+        figures = [pick(s) for s in _runs(w)]
+        known = sum(f for f in figures if f is not None)
+        return known if None not in figures or known >= cutoff else None
+
+    return value
 
 
-def _load_ratio(week: Sequence[ExposureSession], month: Sequence[ExposureSession]) -> float | None:
-    """Run minutes of the week / the weekly mean of the 21 days before it (uncoupled acute:chronic)."""
-    if not month:
-        return None
-    last = max(s.day for s in month)
-    first = last - timedelta(days=27)
-    loads = _minutes_per_day(month, first, 28)
-    chronic = sum(loads[:21]) / 3.0
-    return sum(loads[21:]) / chronic if chronic > 0 else None
+def _load_ratio(w: Window, s: AnalysisSettings) -> float | None:
+    """The guarded acute:chronic ratio of running (the load rule's own check): None without enough history or
+    after a break, where a ratio is noise."""
+    t = s.thresholds
+    check = check_load(
+        w.history,
+        w.as_of,
+        min_history_days=t.acwr_min_history_days,
+        min_chronic_minutes=t.acwr_min_chronic_min,
+        break_days=t.return_break_days,
+    )
+    return check.ratio if check.status == "ratio" else None
 
 
-def _monotony(week: Sequence[ExposureSession], month: Sequence[ExposureSession]) -> float | None:
-    if not month:
-        return None
-    last = max(s.day for s in month)
-    loads = _minutes_per_day(month, last - timedelta(days=6), 7)
-    mean = sum(loads) / 7
-    if mean <= 0:
-        return None
-    sd = math.sqrt(sum((x - mean) ** 2 for x in loads) / 7)
-    return min(mean / sd, 10.0) if sd > 1e-9 else 10.0
-
-
-METRICS: tuple[Metric, ...] = (
-    Metric("hard_km", "km on hard surfaces", "km", 20.0, True, "a week with 20+ km on hard surfaces",
-           lambda w, _m: sum(s.hard_m for s in _runs(w)) / 1000.0),
-    Metric("downhill_m", "metres of descent", "m", 300.0, True, "a week with 300+ m of descent",
-           lambda w, _m: sum(s.descent_m for s in _runs(w))),
-    Metric("speed_sessions", "speed sessions", "", 2.0, True, "a week with 2+ speed sessions",
-           lambda w, _m: float(sum(s.speed for s in _runs(w)))),
-    Metric("load_ratio", "load ratio (week vs the 3 before)", "", 1.3, True, "a week with a load ratio above 1.3",
-           _load_ratio),
-    Metric("monotony", "monotony", "", 2.0, True, "a week of monotony above 2", _monotony),
-    Metric("worn_shoe_runs", "runs in worn shoes", "", 1.0, True, "a week with runs in worn shoes",
-           lambda w, _m: float(sum(s.worn_shoes for s in _runs(w)))),
-    Metric("low_impact_sessions", "low-impact sessions", "", 2.0, False,
-           "a week with fewer than 2 low-impact sessions",
-           lambda w, _m: float(sum(s.sport in LOW_IMPACT_SPORTS for s in w))),
-    Metric("strength_sessions", "strength sessions", "", 3.0, False, "a week with fewer than 3 strength sessions",
-           lambda w, _m: float(sum(s.sport in STRENGTH_SPORTS for s in w))),
+EXPOSURES: tuple[Exposure, ...] = (
+    Exposure("speed_sessions", "speed sessions", "", 2.0, True, "a week with 2+ speed sessions",
+             _run_sum(lambda r: None if r.speed is None else float(r.speed), 2.0)),
+    Exposure("descent_m", "descent on hilly runs", "m", 200.0, True, "a week with 200+ m of descent on hilly runs",
+             _run_sum(lambda r: r.descent_m, 200.0)),
+    Exposure("hard_km", "km on mostly paved runs", "km", 20.0, True, "a week with 20+ km on mostly paved runs",
+             _run_sum(lambda r: None if r.hard_m is None else r.hard_m / 1000.0, 20.0)),
+    Exposure("load_ratio", "load ratio", "", 1.3, True, "a week with a load ratio of 1.3+ (its running vs the 3 "
+             "weeks before)", _load_ratio),
 )  # fmt: skip
+
+# The strong pattern the power check asks about (docs/pain.md): the exposure in a third of weeks, a flare-up after
+# 62 % of exposed weeks and 12 % of the others (the planted relation of the tests).
+STRONG_PREVALENCE, STRONG_RISK_EXPOSED, STRONG_RISK_OTHER = 1 / 3, 0.62, 0.12
+TARGET_POWER = 0.8
 
 
 @dataclass(frozen=True, slots=True)
 class AnalysisSettings:
     painful_from: int = 4
-    pain_free_up_to: int = 1
-    window_days: int = 7
-    min_flare_ups: int = 3
-    min_pain_free: int = 4
-    resamples: int = 4000
-    seed: int = 15
-    alpha: float = 0.05
+    window_days: int = 7  # how long a painful entry keeps the advice in sore mode ([advice] window_days)
+    alpha: float = 0.05  # family-wise, over all exposures
+    min_weeks_per_group: int = 2  # an exposure with fewer known weeks in a group is not tested
+    thresholds: Thresholds = field(default_factory=Thresholds)
 
 
 @dataclass(frozen=True, slots=True)
-class Sample:
-    """One flare-up or pain-free entry with the exposures of the window before it."""
+class Week:
+    """The week before one diary entry: a flare-up week or another week, and the exposures in it."""
 
-    day: date
-    painful: bool
+    day: date  # the entry's day; the week is the 7 days before it
+    flare: bool
+    sore: bool  # some of its days were in sore mode: shown, left out of the comparison
     values: dict[str, float | None]
+
+    @property
+    def first_day(self) -> date:
+        return self.day - timedelta(days=WEEK)
+
+    def exposed(self, exposure: Exposure) -> bool | None:
+        value = self.values.get(exposure.key)
+        return None if value is None else exposure.exposed(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """k of n weeks, with a Wilson 95 % interval."""
+
+    k: int
+    n: int
+
+    @property
+    def value(self) -> float:
+        return self.k / self.n if self.n else math.nan
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson(self.k, self.n)
 
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    metric: Metric
-    flare_ups: int  # samples with a value
-    pain_free: int
-    flare_mean: float
-    free_mean: float
-    difference: float  # flare - free
-    ci_low: float
-    ci_high: float
-    flare_exposed: int
-    free_exposed: int
-    p_value: float
-    supported: bool
-    recent_streak: int  # how many of the latest flare-ups in a row followed an exposed window
+    exposure: Exposure
+    flare: Share  # flare-up weeks that were exposed
+    other: Share  # other weeks that were exposed
+    z: float  # standardised difference of the shares (the test statistic)
+    p_value: float  # family-wise, from the max statistic over all exposures
+    finding: bool
+    missing: tuple[date, ...]  # compared weeks without a value for this exposure (their entry days)
 
-    def describe(self) -> str:
-        """One honest line: counts, means, difference, interval; no causal words."""
-        unit = f" {self.metric.unit}" if self.metric.unit else ""
-        return (
-            f"{self.metric.label}: {self.flare_mean:.1f}{unit} before flare-ups (n={self.flare_ups}) vs "
-            f"{self.free_mean:.1f}{unit} before pain-free days (n={self.pain_free}); difference "
-            f"{self.difference:+.1f} (95% interval {self.ci_low:+.1f} to {self.ci_high:+.1f}); "
-            f"{self.metric.exposed_phrase.removeprefix('a ')}: {self.flare_exposed} of {self.flare_ups} flare-ups, "
-            f"{self.free_exposed} of {self.pain_free} pain-free (exact test p={self.p_value:.3f})"
-        )
+    @property
+    def tested(self) -> bool:
+        return not math.isnan(self.p_value)
 
 
-AnalysisStatus = Literal["not_enough", "done"]
+Status = Literal["no_entries", "no_flare_ups", "too_few", "finding", "no_pattern"]
+
+
+@dataclass(frozen=True, slots=True)
+class Power:
+    detectable: bool  # a strong pattern would most likely (80 %) be found with these counts
+    weeks_needed: int  # compared weeks such a pattern needs (at this runner's share of flare-up weeks)
+    more_weeks: int  # about how many more weeks with diary entries that takes (0 when detectable)
 
 
 @dataclass(frozen=True, slots=True)
 class PainAnalysis:
-    status: AnalysisStatus
-    flare_ups: int
-    pain_free: int
+    status: Status
     settings: AnalysisSettings
-    comparisons: tuple[Comparison, ...] = ()
-    samples: tuple[Sample, ...] = field(default=(), repr=False)
+    weeks: tuple[Week, ...]  # every candidate week in date order, sore ones included (the chart shows them)
+    comparisons: tuple[Comparison, ...]
+    alignments: int  # how many orderings the test compared the diary with
+    power: Power
+
+    @property
+    def compared(self) -> tuple[Week, ...]:
+        return tuple(w for w in self.weeks if not w.sore)
+
+    @property
+    def flare_ups(self) -> int:
+        return sum(w.flare for w in self.compared)
+
+    @property
+    def other_weeks(self) -> int:
+        return sum(not w.flare for w in self.compared)
+
+    @property
+    def sore_weeks(self) -> tuple[Week, ...]:
+        return tuple(w for w in self.weeks if w.sore)
 
     @property
     def findings(self) -> tuple[Comparison, ...]:
-        return tuple(c for c in self.comparisons if c.supported)
+        """Findings, the strongest first."""
+        return tuple(sorted((c for c in self.comparisons if c.finding), key=lambda c: (c.p_value, -c.z)))
 
-    def headline(self) -> str:
-        s = self.settings
-        if self.status == "not_enough":
-            return (
-                f"Not enough entries yet: {self.flare_ups} of {s.min_flare_ups} flare-ups and {self.pain_free} of "
-                f"{s.min_pain_free} pain-free entries needed to compare what came before them."
-            )
-        if not self.findings:
-            return (
-                f"Compared {self.flare_ups} flare-ups with {self.pain_free} pain-free entries: nothing in the week "
-                "before stands out beyond chance."
-            )
-        return f"Compared {self.flare_ups} flare-ups with {self.pain_free} pain-free entries."
+    def sentences(self) -> tuple[str, ...]:
+        """At most three plain sentences, the strongest association first (docs/pain.md)."""
+        from syncd.domain.pain_wording import sentences
+
+        return sentences(self)
 
     def digest_sentence(self) -> str | None:
-        """ "Your last 3 flare-ups each followed a week with 2+ speed sessions (…)." only when supported."""
-        if not self.findings:
-            return None
-        best = min(self.findings, key=lambda c: c.p_value)
-        tail = (
-            f" (against {best.free_exposed} of {best.pain_free} pain-free days): a pattern in your diary, "
-            "not proof of a cause."
-        )
-        if best.recent_streak >= 2:
-            return f"Your last {best.recent_streak} flare-ups each followed {best.metric.exposed_phrase}{tail}"
-        return f"{best.flare_exposed} of your {best.flare_ups} flare-ups followed {best.metric.exposed_phrase}{tail}"
+        """The digest's one sentence: the strongest finding, worded as on the page; None without a finding."""
+        from syncd.domain.pain_wording import finding_sentence
+
+        return finding_sentence(self.findings[0], first=True, flare_ups=self.flare_ups) if self.findings else None
 
 
-def fisher_exact(a: int, b: int, c: int, d: int) -> float:
-    """Two-sided Fisher's exact test p-value of the 2x2 table [[a, b], [c, d]] (sum of tables as likely or less)."""
-    row1, col1, n = a + b, a + c, a + b + c + d
-    if n == 0:
-        return 1.0
-    lo, hi = max(0, col1 - (n - row1)), min(row1, col1)
-    total = math.comb(n, col1)
-
-    def prob(x: int) -> float:
-        return math.comb(row1, x) * math.comb(n - row1, col1 - x) / total
-
-    observed = prob(a)
-    p = sum(q for x in range(lo, hi + 1) if (q := prob(x)) <= observed * (1 + 1e-7))
-    return min(p, 1.0)
+def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval of k successes in n (0..1); (0, 1) when n is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _window(sessions: Sequence[ExposureSession], entry: PainEntry, days: int) -> list[ExposureSession]:
-    """Sessions in the `days` before the entry's day, plus (for an entry written on a run) that day up to the run."""
-    first = entry.day - timedelta(days=days)
-    chosen = [s for s in sessions if first <= s.day < entry.day]
-    if entry.activity_start_utc is not None:
-        chosen += [s for s in sessions if s.day == entry.day and s.start_utc <= entry.activity_start_utc]
-    return chosen
+# ---- the weeks --------------------------------------------------------------------------------------------------
 
 
-def _samples(entries: Sequence[PainEntry], sessions: Sequence[ExposureSession], s: AnalysisSettings) -> list[Sample]:
+def _day_scores(entries: Sequence[PainEntry]) -> dict[date, int]:
     by_day: dict[date, int] = {}
     for entry in entries:
         by_day[entry.day] = max(entry.score, by_day.get(entry.day, 0))
-    representative = {e.day: e for e in sorted(entries, key=lambda e: (e.day, -e.score))}
-    painful_days = sorted(d for d, score in by_day.items() if score >= s.painful_from)
-    samples: list[Sample] = []
-    last_free: date | None = None
-    for day in sorted(by_day):
-        recent_pain = any(day - timedelta(days=s.window_days) <= p < day for p in painful_days)
-        score = by_day[day]
-        if score >= s.painful_from:
-            painful = True
-        elif score <= s.pain_free_up_to and (last_free is None or (day - last_free).days >= s.window_days):
-            painful = False
-        else:
-            continue
-        if recent_pain:
-            continue
-        if not painful:
-            last_free = day
-        entry = representative[day]
-        week = _window(sessions, entry, s.window_days)
-        month = _window(sessions, entry, 28)
-        values = {m.key: m.value(week, month) for m in METRICS}
-        samples.append(Sample(day=day, painful=painful, values=values))
-    return samples
+    return by_day
 
 
-def _exposed(metric: Metric, value: float) -> bool:
-    return value >= metric.cutoff if metric.more_is_risky else value < metric.cutoff
+def sore_days(entries: Sequence[PainEntry], settings: AnalysisSettings) -> set[date]:
+    """Days the diary put the advice in sore mode: a painful entry within `window_days` up to the day, not followed
+    by a lower one on a later day (the rule of `advice_mode.choose_mode`, one pass over the days)."""
+    scores = _day_scores(entries)
+    if not scores:
+        return set()
+    painful = {d for d, v in scores.items() if v >= settings.painful_from}
+    low = {e.day for e in entries if e.score < settings.painful_from}
+    result: set[date] = set()
+    last_painful: date | None = None
+    last_low: date | None = None
+    day, end = min(scores), max(scores) + timedelta(days=settings.window_days)
+    while day <= end:
+        if day in painful:
+            last_painful = day
+        if day in low:
+            last_low = day
+        recent = last_painful is not None and (day - last_painful).days < settings.window_days
+        if recent and not (last_low is not None and last_painful is not None and last_low > last_painful):
+            result.add(day)
+        day += timedelta(days=1)
+    return result
 
 
-def _compare(metric: Metric, samples: Sequence[Sample], s: AnalysisSettings, tests: int) -> Comparison | None:
-    flare = [(x.day, v) for x in samples if x.painful and (v := x.values.get(metric.key)) is not None]
-    free = [v for x in samples if not x.painful and (v := x.values.get(metric.key)) is not None]
-    if len(flare) < s.min_flare_ups or len(free) < s.min_pain_free:
-        return None
-    import numpy as np  # only once there is enough diary to compare: `syncd pain --list` never needs it
+def _pick_days(scores: dict[date, int], s: AnalysisSettings) -> list[tuple[date, bool]]:
+    """(entry day, flare-up onset) of the weeks to compare: every onset (a painful entry after a week without
+    one), and other entry days at least a week after the last pick and a week before the next onset, so no two
+    weeks overlap. Entries inside a flare-up are picked too; their weeks are in sore mode and left out."""
+    painful = sorted(d for d, v in scores.items() if v >= s.painful_from)
+    onsets = [d for i, d in enumerate(painful) if i == 0 or (d - painful[i - 1]).days > WEEK]
+    onset_set = set(onsets)
+    picked: list[tuple[date, bool]] = []
+    last: date | None = None
+    for day in sorted(scores):
+        if day not in onset_set:
+            if last is not None and (day - last).days < WEEK:
+                continue
+            following = bisect_right(onsets, day)
+            if following < len(onsets) and (onsets[following] - day).days < WEEK:
+                continue
+        picked.append((day, day in onset_set))
+        last = day
+    return picked
 
-    flare_values = np.array([v for _, v in flare], dtype=np.float64)
-    free_values = np.array(free, dtype=np.float64)
-    rng = np.random.default_rng([s.seed, METRICS.index(metric)])
-    boot_flare = rng.choice(flare_values, size=(s.resamples, len(flare_values))).mean(axis=1)
-    boot_free = rng.choice(free_values, size=(s.resamples, len(free_values))).mean(axis=1)
-    low, high = np.quantile(boot_flare - boot_free, [0.025, 0.975])
-    difference = float(flare_values.mean() - free_values.mean())
-    flare_exposed = sum(_exposed(metric, v) for _, v in flare)
-    free_exposed = sum(_exposed(metric, v) for v in free)
-    p = fisher_exact(flare_exposed, len(flare) - flare_exposed, free_exposed, len(free) - free_exposed)
-    risky_interval = low > 0 if metric.more_is_risky else high < 0
-    more_often = flare_exposed / len(flare) > free_exposed / len(free)
-    streak = 0
-    for _, value in sorted(flare, reverse=True):
-        if not _exposed(metric, value):
-            break
-        streak += 1
-    return Comparison(
-        metric=metric,
-        flare_ups=len(flare),
-        pain_free=len(free),
-        flare_mean=float(flare_values.mean()),
-        free_mean=float(free_values.mean()),
-        difference=difference,
-        ci_low=float(low),
-        ci_high=float(high),
-        flare_exposed=flare_exposed,
-        free_exposed=free_exposed,
-        p_value=p,
-        supported=bool(risky_interval and more_often and p < s.alpha / tests),
-        recent_streak=streak,
-    )
+
+def _history(sessions: Sequence[ExposureSession]) -> list[HistoryEntry]:
+    """The sessions as load history; the offset is whole days, enough to keep each session's local day."""
+    return [
+        HistoryEntry(
+            ("analysis", str(i)), s.sport, s.start_utc, (s.day - s.start_utc.date()).days * 86400, s.duration_s
+        )
+        for i, s in enumerate(sessions)
+    ]
+
+
+def _weeks(entries: Sequence[PainEntry], sessions: Sequence[ExposureSession], s: AnalysisSettings) -> list[Week]:
+    scores = _day_scores(entries)
+    tagged_runs = {e.day: e.activity_start_utc for e in entries if e.activity_start_utc is not None}
+    ordered = sorted(sessions, key=lambda x: (x.day, x.start_utc))
+    days = [x.day.toordinal() for x in ordered]  # ints bisect faster than dates
+    history = _history(ordered)
+    sore = sore_days(entries, s)
+    weeks = []
+    for day, flare in _pick_days(scores, s):
+        first = day - timedelta(days=WEEK)
+        at, begin, end = day.toordinal(), bisect_left(days, day.toordinal() - WEEK), bisect_left(days, day.toordinal())
+        chosen = list(ordered[begin:end])
+        if (tag_start := tagged_runs.get(day)) is not None:
+            chosen += [x for x in ordered[end : bisect_right(days, at)] if x.start_utc < tag_start]
+        around = history[bisect_left(days, at - 35) : end]
+        window = Window(chosen, day - timedelta(days=1), around)
+        values = {e.key: e.value(window, s) for e in EXPOSURES}
+        in_sore = any(first + timedelta(days=i) in sore for i in range(WEEK))
+        weeks.append(Week(day, flare, in_sore, values))
+    return weeks
+
+
+# ---- the test ---------------------------------------------------------------------------------------------------
+
+
+def _matrix(weeks: Sequence[Week]) -> tuple[FloatArray, FloatArray]:
+    """y (1 = flare-up week) and X (weeks x exposures: 1 exposed, 0 not, NaN unknown)."""
+    y = np.array([w.flare for w in weeks], dtype=np.float64)
+    x = np.array(
+        [[np.nan if (v := w.exposed(e)) is None else float(v) for e in EXPOSURES] for w in weeks], dtype=np.float64
+    ).reshape(len(weeks), len(EXPOSURES))
+    return y, x
+
+
+def alignments(y: FloatArray) -> FloatArray:
+    """Every circular shift of y and of y reversed (the first row is y itself): orderings that keep how alike
+    neighbouring weeks are, so a season or a training block cannot pass for a pattern."""
+    n = len(y)
+    index = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n
+    return np.vstack([y[index], y[::-1][index]])
+
+
+def z_scores(labels: FloatArray, x: FloatArray, min_n: int) -> FloatArray:
+    """Standardised difference in the share of exposed weeks (flare-up weeks minus other weeks), per row of
+    `labels` and per exposure; 0 where a group has fewer than `min_n` known weeks or nothing varies."""
+    known = ~np.isnan(x)
+    m = known.astype(np.float64)
+    xz = np.where(known, x, 0.0)
+    n1 = labels @ m
+    n0 = m.sum(axis=0) - n1
+    k1 = labels @ xz
+    k0 = xz.sum(axis=0) - k1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (k1 + k0) / (n1 + n0)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+        z = (k1 / n1 - k0 / n0) / se
+    ok = (n1 >= min_n) & (n0 >= min_n) & (se > 0)
+    return np.where(ok, z, 0.0)
+
+
+def _test(weeks: Sequence[Week], s: AnalysisSettings) -> tuple[FloatArray, FloatArray, int]:
+    """(z per exposure, family-wise p per exposure (NaN: not tested), number of alignments).
+
+    The p-value is the mid-p (Lancaster): alignments with a larger maximum count fully, ties with the diary's own
+    order half, so the discreteness of a few dozen alignments does not make the test stricter than its level."""
+    y, x = _matrix(weeks)
+    labels = alignments(y)
+    z = z_scores(labels, x, s.min_weeks_per_group)
+    observed = z[0]
+    largest = z.max(axis=1)
+    above = largest[None, :] > observed[:, None] + 1e-9
+    tied = np.abs(largest[None, :] - observed[:, None]) <= 1e-9
+    p = (above.sum(axis=1) + 0.5 * tied.sum(axis=1)) / len(labels)
+    known = ~np.isnan(x)
+    n1, n0 = (known & (y[:, None] == 1)).sum(axis=0), (known & (y[:, None] == 0)).sum(axis=0)
+    tested = (n1 >= s.min_weeks_per_group) & (n0 >= s.min_weeks_per_group)
+    return observed, np.where(tested, np.where(observed > 0, p, 1.0), np.nan), len(labels)
+
+
+def _compare(weeks: Sequence[Week], z: FloatArray, p: FloatArray, s: AnalysisSettings) -> tuple[Comparison, ...]:
+    result = []
+    for index, exposure in enumerate(EXPOSURES):
+        marks = [(w, w.exposed(exposure)) for w in weeks]
+        flare = [e for w, e in marks if w.flare and e is not None]
+        other = [e for w, e in marks if not w.flare and e is not None]
+        missing = tuple(w.day for w, e in marks if e is None)
+        p_value = float(p[index])
+        finding = bool(p_value <= s.alpha and z[index] > 0)
+        result.append(
+            Comparison(exposure, Share(sum(flare), len(flare)), Share(sum(other), len(other)), float(z[index]),
+                       p_value, finding, missing)
+        )  # fmt: skip
+    return tuple(result)
+
+
+def power(flare_weeks: int, other_weeks: int, exposures: int, s: AnalysisSettings, per_week: float = 1.0) -> Power:
+    """Would a strong pattern most likely show with these counts? Normal approximation of the test above: the
+    standardised difference a strong pattern gives against the one-sided line of `exposures` tests (Bonferroni,
+    which the max statistic never exceeds), and at least 1/alpha alignments. `per_week`: diary weeks it takes so
+    far to get one compared week (sore weeks and entries inside a flare-up are not compared)."""
+    q, r1, r0 = STRONG_PREVALENCE, STRONG_RISK_EXPOSED, STRONG_RISK_OTHER
+    delta = q * r1 / (q * r1 + (1 - q) * r0) - q * (1 - r1) / (q * (1 - r1) + (1 - q) * (1 - r0))
+    normal = NormalDist()
+    needed_z = normal.inv_cdf(1 - s.alpha / max(exposures, 1)) + normal.inv_cdf(TARGET_POWER)
+    n = flare_weeks + other_weeks
+    share = min(max(flare_weeks / n if n else 0.25, 0.15), 0.5)
+    variance = q * (1 - q) / (share * (1 - share))
+    weeks_needed = max(math.ceil(variance * (needed_z / delta) ** 2), math.ceil(1 / (2 * s.alpha)) + 1)
+    if flare_weeks and other_weeks:
+        z = delta / math.sqrt(q * (1 - q) * (1 / flare_weeks + 1 / other_weeks))
+        if z >= needed_z and 2 * n * s.alpha >= 1:
+            return Power(True, weeks_needed, 0)
+    return Power(False, weeks_needed, max(math.ceil((weeks_needed - n) * max(per_week, 1.0)), 1))
 
 
 def analyse(
     entries: Sequence[PainEntry], sessions: Sequence[ExposureSession], settings: AnalysisSettings = AnalysisSettings()
 ) -> PainAnalysis:
-    """Compare the weeks before flare-ups with the weeks before pain-free entries, for one athlete."""
-    samples = _samples(entries, sessions, settings)
-    flare_ups = sum(x.painful for x in samples)
-    pain_free = len(samples) - flare_ups
-    if flare_ups < settings.min_flare_ups or pain_free < settings.min_pain_free:
-        return PainAnalysis("not_enough", flare_ups, pain_free, settings, samples=tuple(samples))
-    comparisons = tuple(c for m in METRICS if (c := _compare(m, samples, settings, len(METRICS))) is not None)
-    return PainAnalysis("done", flare_ups, pain_free, settings, comparisons, tuple(samples))
+    """Compare the weeks before flare-ups with the other weeks, for one athlete."""
+    weeks = tuple(_weeks(entries, sessions, settings))
+    compared = [w for w in weeks if not w.sore]
+    flare_ups = sum(w.flare for w in compared)
+    z, p, count = _test(compared, settings) if compared else (np.zeros(0), np.zeros(0), 0)
+    comparisons = _compare(compared, z, p, settings) if compared else ()
+    tested = sum(c.tested for c in comparisons) or len(EXPOSURES)
+    diary_weeks = len({e.day - timedelta(days=e.day.weekday()) for e in entries})
+    per_week = diary_weeks / len(compared) if compared else 1.0
+    powered = power(flare_ups, len(compared) - flare_ups, tested, settings, per_week)
+    status: Status
+    if not entries:
+        status = "no_entries"
+    elif flare_ups == 0:
+        status = "no_flare_ups"
+    elif any(c.finding for c in comparisons):
+        status = "finding"
+    elif not powered.detectable:
+        status = "too_few"
+    else:
+        status = "no_pattern"
+    return PainAnalysis(status, settings, weeks, comparisons, count, powered)

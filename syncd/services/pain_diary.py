@@ -7,7 +7,7 @@ Pain scores are health data: nothing here logs a score or a note; warnings name 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
@@ -16,7 +16,8 @@ import structlog
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
 from syncd.domain.description import extract_athlete_text
-from syncd.domain.flags import FlagCode
+from syncd.domain.flags import Flag, FlagCode
+from syncd.domain.notes import gaps_in_note
 from syncd.domain.pain import (
     PainEntry,
     PainInputError,
@@ -25,6 +26,7 @@ from syncd.domain.pain import (
     check_score,
     clean_note,
 )
+from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_pain_tag
 
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from syncd.domain.history import HistoryEntry
     from syncd.domain.model import Activity
     from syncd.ports import DescriptionWriter, DiaryStore, PainDiary
-    from syncd.records import AthleteRecord, LoadedActivity, StoredActivity
+    from syncd.records import AnnotationRecord, AthleteRecord, LoadedActivity, StoredActivity
 
 log = structlog.stdlib.get_logger("syncd.pain")
 
@@ -382,71 +384,107 @@ def delete_athlete_diary(store: DiaryStore, athlete_id: int) -> int:
 
 
 def exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]:
-    """Each activity once (a run on two platforms counts once), with what its flags measured."""
-    sessions: list[ExposureSession] = []
+    """Each activity once (a run on two platforms counts once), with what its stored flags measured.
+
+    Missing is not 0: a run without an annotation, or whose note says the recording was too thin for speed work or
+    downhill, has no figure for them; paved km count as measured only once the surface rule has measured any of
+    this athlete's runs (a surface map is set up) and only on runs with a recording. The store's versioned cache
+    keeps the answer until an activity or an annotation changes.
+    """
+    found: tuple[ExposureSession, ...] = store.activity_reads.cached(
+        ("pain-exposures", ANALYSIS_VERSION, athlete_id), lambda: tuple(_read_exposures(store, athlete_id))
+    )
+    return list(found)
+
+
+def _read_exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]:
+    activities: dict[int, Activity] = {}
     seen: set[str] = set()
     for stored in store.iter_activities(athlete_id=athlete_id):
         if stored.logical_group is not None:
             if stored.logical_group in seen:
                 continue
             seen.add(stored.logical_group)
-        activity = stored.activity
-        latest = store.latest_annotation(stored.id)
-        flags = {f.code: f for f in latest.flags} if latest is not None else {}
-        hard = flags.get(FlagCode.HARD_SURFACE)
-        hard_m = 0.0
-        if hard is not None:
-            for key in ("hard_m", "paved_m"):
-                value = hard.evidence.get(key)
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    hard_m = float(value)
-                    break
-        sessions.append(
-            ExposureSession(
-                start_utc=activity.start_utc,
-                day=activity.start_local.date(),
-                sport=activity.sport,
-                duration_s=activity.duration_s or 0.0,
-                hard_m=hard_m,
-                descent_m=float(activity.elevation_loss_m or 0.0),
-                speed=FlagCode.SPEED_WORK in flags or activity.workout_type in (1, 3),
-                worn_shoes=FlagCode.WORN_SHOES in flags,
-            )
-        )
-    return sessions
+        activities[stored.id] = stored.activity
+    annotations = store.latest_annotations(list(activities))
+    rows = [(activity, annotations.get(activity_id)) for activity_id, activity in activities.items()]
+    surface_measured = any(a is not None and any(f.code is FlagCode.HARD_SURFACE for f in a.flags) for _, a in rows)
+    return [_exposure(activity, annotation, surface_measured) for activity, annotation in rows]
+
+
+def _evidence(flag: Flag | None, key: str) -> float | None:
+    value = flag.evidence.get(key) if flag is not None else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _exposure(activity: Activity, annotation: AnnotationRecord | None, surface_measured: bool) -> ExposureSession:
+    """One activity's figures from its latest annotation: the flags' own evidence, None where nothing measured."""
+    session = ExposureSession(
+        start_utc=activity.start_utc,
+        day=activity.start_local.date(),
+        sport=activity.sport,
+        duration_s=activity.duration_s or 0.0,
+    )
+    if not activity.sport.is_run:
+        return session
+    if annotation is None:
+        return replace(session, hard_m=None, descent_m=None, speed=None)
+    flags = {f.code: f for f in annotation.flags}
+    gaps = gaps_in_note(annotation.note)
+    hard = flags.get(FlagCode.HARD_SURFACE)
+    downhill = flags.get(FlagCode.DOWNHILL)
+    no_recording = FlagCode.SPEED_WORK in gaps and FlagCode.NO_WARMUP in gaps
+    return replace(
+        session,
+        hard_m=(_evidence(hard, "paved_m") or 0.0) if surface_measured and not no_recording else None,
+        descent_m=(_evidence(downhill, "total_descent_m") or 0.0) if FlagCode.DOWNHILL not in gaps else None,
+        speed=True if FlagCode.SPEED_WORK in flags else (None if FlagCode.SPEED_WORK in gaps else False),
+    )
 
 
 @dataclass(frozen=True)
 class AthleteAnalysis:
     athlete_key: str
     analysis: PainAnalysis
+    entries: tuple[PainEntry, ...] = ()
+    sessions: tuple[ExposureSession, ...] = ()
+
+
+def analysis_settings(advice: AdviceSettings | None = None) -> AnalysisSettings:
+    """The analysis reads the diary as the advice does: the same threshold and sore-mode window."""
+    advice = advice or AdviceSettings()
+    return AnalysisSettings(painful_from=advice.threshold, window_days=advice.window_days)
 
 
 def analysis_for(store: DiaryStore, athlete_id: int, advice: AdviceSettings | None = None) -> AthleteAnalysis:
-    threshold = (advice or AdviceSettings()).threshold
-    entries = store.pain_diary.entries(athlete_id)
-    result = analyse(entries, exposures(store, athlete_id), AnalysisSettings(painful_from=threshold))
-    return AthleteAnalysis(store.get_athlete(athlete_id).key, result)
+    """What preceded the athlete's flare-ups: one result for the page, `syncd pain --analysis` and the digest."""
+    entries = tuple(store.pain_diary.entries(athlete_id))
+    sessions = tuple(exposures(store, athlete_id))
+    result = analyse(entries, sessions, analysis_settings(advice))
+    return AthleteAnalysis(store.get_athlete(athlete_id).key, result, entries, sessions)
+
+
+def mode_at_week_end(store: DiaryStore, athlete_id: int, monday: date, advice: AdviceSettings) -> ModeDecision:
+    """syncd's advice mode as of the last day of the week starting `monday` (the digest's and the diary page's)."""
+    sunday = monday + timedelta(days=6)
+    diary = store.pain_diary
+    fixed = diary.advice_mode(athlete_id)
+    end = datetime.combine(sunday + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return choose_mode(
+        diary.entries(athlete_id, day_to=sunday),
+        run_day=sunday,
+        run_start=end,
+        settings=mode_settings(advice),
+        athlete_mode=fixed if fixed in ("sore", "staying_well") else None,  # type: ignore[arg-type]
+    )
 
 
 def week_mode(
     store: DiaryStore, athlete_id: int, monday: date, advice: AdviceSettings
 ) -> tuple[ModeDecision, str | None]:
-    """The digest's mode (as of the week's last day) and the analysis sentence, only when the evidence supports it."""
-    sunday = monday + timedelta(days=6)
-    settings = mode_settings(advice)
-    diary = store.pain_diary
-    entries = diary.entries(athlete_id, day_to=sunday)
-    fixed = diary.advice_mode(athlete_id)
-    end = datetime.combine(sunday + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    decision = choose_mode(
-        entries,
-        run_day=sunday,
-        run_start=end,
-        settings=settings,
-        athlete_mode=fixed if fixed in ("sore", "staying_well") else None,  # type: ignore[arg-type]
-    )
-    if not entries:
+    """The digest's mode (as of the week's last day) and the analysis sentence, only with a finding: the same
+    result and words as the diary page and `syncd pain --analysis`."""
+    decision = mode_at_week_end(store, athlete_id, monday, advice)
+    if not store.pain_diary.entries(athlete_id, day_to=monday + timedelta(days=6)):
         return decision, None
-    sentence = analysis_for(store, athlete_id, advice).analysis.digest_sentence()
-    return decision, sentence
+    return decision, analysis_for(store, athlete_id, advice).analysis.digest_sentence()

@@ -16,6 +16,7 @@ from syncd.entrypoints.web.serve import serve_in_thread
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.importing import import_paths
 from tests.e2e.cdp import CHROMIUM, Browser
+from tests.pain_seasons import seed_store
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "tests" / "fixtures" / "real" / "2013-02-06-12-11-14.fit"
@@ -77,7 +78,7 @@ def test_pain_forms_in_chromium(server: tuple[str, Store], tmp_path: Path) -> No
         )
         page = browser.html()
         assert "woke up sore" in page and "Advice mode:" in page and "<svg" in page
-        assert "Not enough entries yet" in page
+        assert "Too few entries to tell yet: about" in page and "stands out" not in page
         assert sorted(e.day.isoformat() for e in diary.entries()) == ["2013-02-06", "2013-02-08"]
         for width in (1280, 390):
             shot = browser.screenshot(ARTIFACTS / f"pain-diary-{width}.png", width)
@@ -113,3 +114,34 @@ def test_cross_site_posts_and_forged_tokens_are_refused(server: tuple[str, Store
         with urllib.request.urlopen(base + path, timeout=10) as answer:
             text = answer.read().decode()
         assert "secret-note" not in text and "7/10" not in text
+
+
+def test_the_analysis_page_in_chromium(tmp_path: Path) -> None:
+    """A stored year with a planted pattern: small multiples and the dot chart first, then at most three
+    sentences, the pattern first; at 1280 and 390 px the charts fit the screen and their labels stay >= 11 px."""
+    store = Store.open(f"sqlite:///{tmp_path / 'season.db'}")
+    athlete = store.ensure_athlete("local", name="Season Runner")
+    seed_store(store, athlete, "planted", 0, unannotated_weeks=(20,), thin_weeks=(30,))
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (
+        serve_in_thread(create_app(store, Settings(state_dir=tmp_path, config_path=None))) as base,
+        Browser(tmp_path / "profile") as browser,
+    ):
+        browser.goto(f"{base}/pain")
+        page = browser.html()
+        text = browser.run("[...document.querySelectorAll('.analysis-text p')].map(p => p.textContent)")
+        assert 1 <= len(text) <= 3
+        assert "after a week with 2+ speed sessions" in text[0] and "not proof of a cause" in text[0]
+        assert any("sore mode" in t for t in text) and any("for lack of data" in t for t in text)
+        assert page.index("pain-rows") < page.index("pain-dots") < page.index("analysis-text")
+        for width in (1280, 390):
+            browser.screenshot(ARTIFACTS / f"pain-analysis-{width}.png", width)
+            sizes = browser.run(
+                "[...document.querySelectorAll('svg.pain-rows, svg.pain-dots')].filter(s => s.getBoundingClientRect()"
+                ".width > 0).map(s => [s.getBoundingClientRect().width, s.getBoundingClientRect().right, "
+                "Math.min(...[...s.querySelectorAll('text')].map(t => t.getBoundingClientRect().height))])"
+            )
+            assert len(sizes) == 2, sizes
+            for shown, right, smallest_text in sizes:
+                assert right <= width and shown > 300 and smallest_text >= 11, (width, sizes)
+    store.close()

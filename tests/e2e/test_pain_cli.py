@@ -62,4 +62,4 @@ def test_record_list_export_and_bad_input(run_syncd: RunSyncd) -> None:
     assert json.loads(run_syncd("pain", "local", "--export").stdout)["advice_mode"] == "sore"
 
     analysis = run_syncd("pain", "local", "--analysis")
-    assert analysis.returncode == 0 and analysis.stdout.startswith("Not enough entries yet")
+    assert analysis.returncode == 0 and analysis.stdout.startswith("No flare-ups in your diary yet")

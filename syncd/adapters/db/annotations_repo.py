@@ -73,17 +73,37 @@ class AnnotationRepo(RepoBase):
                 .order_by(AnnotationRow.id.desc())
                 .limit(1)
             ).first()
-        if row is None:
-            return None
-        return AnnotationRecord(
-            id=int(row.id),
-            activity_id=int(row.activity_id),
-            rules_version=row.rules_version,
-            flags=flags_from_json(row.flags),
-            note=row.note,
-            created_at=row.created_at,
-            platform_note=row.platform_note,
-        )
+        return None if row is None else _record(row)
+
+    def latest_annotations(self, activity_ids: Sequence[int]) -> dict[int, AnnotationRecord]:
+        """The current (newest) annotation of each activity that has one: two queries per 500 ids."""
+        found: dict[int, AnnotationRecord] = {}
+        ids = list(activity_ids)
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                newest = (
+                    sa.select(sa.func.max(AnnotationRow.id))
+                    .where(AnnotationRow.activity_id.in_(ids[start : start + _CHUNK]))
+                    .group_by(AnnotationRow.activity_id)
+                )
+                rows = conn.execute(sa.select(AnnotationRow.__table__).where(AnnotationRow.id.in_(newest))).all()
+                found.update((int(row.activity_id), _record(row)) for row in rows)
+        return found
+
+
+_CHUNK = 500
+
+
+def _record(row: Any) -> AnnotationRecord:
+    return AnnotationRecord(
+        id=int(row.id),
+        activity_id=int(row.activity_id),
+        rules_version=row.rules_version,
+        flags=flags_from_json(row.flags),
+        note=row.note,
+        created_at=row.created_at,
+        platform_note=row.platform_note,
+    )
 
 
 def _latest_result(conn: Connection, activity_id: int) -> tuple[str, Any, str | None, str | None] | None:

@@ -98,41 +98,11 @@ def cmd_pain(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def _print_analysis(result: Any, as_json: bool) -> int:
-    analysis = result.analysis
+    """The same result as the diary page; the JSON carries every number and how it was worked out."""
+    from syncd.domain.pain_report import document, lines
+
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "athlete": result.athlete_key,
-                    "status": analysis.status,
-                    "flare_ups": analysis.flare_ups,
-                    "pain_free": analysis.pain_free,
-                    "headline": analysis.headline(),
-                    "sentence": analysis.digest_sentence(),
-                    "comparisons": [
-                        {
-                            "exposure": c.metric.key,
-                            "flare_mean": round(c.flare_mean, 3),
-                            "pain_free_mean": round(c.free_mean, 3),
-                            "difference": round(c.difference, 3),
-                            "interval_95": [round(c.ci_low, 3), round(c.ci_high, 3)],
-                            "flare_exposed": c.flare_exposed,
-                            "pain_free_exposed": c.free_exposed,
-                            "p_value": round(c.p_value, 5),
-                            "supported": c.supported,
-                        }
-                        for c in analysis.comparisons
-                    ],
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(document(result.analysis, result.athlete_key), indent=2))
         return EXIT_OK
-    print(analysis.headline())
-    for comparison in analysis.comparisons:
-        print(("* " if comparison.supported else "  ") + comparison.describe())
-    sentence = analysis.digest_sentence()
-    if sentence:
-        print(sentence)
-    print("Associations in your own diary, not causes; see a clinician if pain persists.")
+    print("\n".join(lines(result.analysis)))
     return EXIT_OK

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -20,9 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from syncd.domain.pain import PainEntry, PainInputError, PainSource, parse_day, parse_score
-from syncd.domain.pain_analysis import ExposureSession
+from syncd.domain.pain import PainInputError, PainSource, parse_day, parse_score
+from syncd.domain.pain_report import comparison_line, method
 from syncd.entrypoints.web.bodies import read_capped
+from syncd.entrypoints.web.pain_charts import exposure_rows, share_dots
 from syncd.entrypoints.web.params import ascii_int
 from syncd.services import pain_diary
 
@@ -111,12 +112,14 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
         return PlainTextResponse(f"name the athlete: /pain?athlete=ID (one of {keys})", 404 if not keys else 400)
 
     def load() -> dict[str, Any]:
-        entries = ctx.store.pain_diary.entries(athlete_id)
-        sessions = pain_diary.exposures(ctx.store, athlete_id)
         result = pain_diary.analysis_for(ctx.store, athlete_id, ctx.settings.advice)
-        mode, _ = pain_diary.week_mode(ctx.store, athlete_id, _monday(date.today()), ctx.settings.advice)
-        return {"entries": entries, "chart": Markup(pain_chart(entries, sessions)), "analysis": result.analysis,
-                "mode": mode, "athlete": ctx.store.get_athlete(athlete_id)}  # fmt: skip
+        analysis, entries = result.analysis, list(result.entries)
+        mode = pain_diary.mode_at_week_end(ctx.store, athlete_id, _monday(date.today()), ctx.settings.advice)
+        rows = Markup(exposure_rows(analysis, entries) + exposure_rows(analysis, entries, narrow=True))
+        dots = Markup(share_dots(analysis) + share_dots(analysis, narrow=True))
+        return {"entries": entries, "rows_chart": rows, "dots_chart": dots, "analysis": analysis,
+                "details": comparison_line, "method": method(analysis), "mode": mode,
+                "athlete": ctx.store.get_athlete(athlete_id)}  # fmt: skip
 
     values = await run_in_threadpool(load)
     response = ctx.env.get_template("pain.html").render(
@@ -134,52 +137,3 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
 
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
-
-
-def pain_chart(entries: list[PainEntry], sessions: list[ExposureSession], *, weeks: int = 16) -> str:
-    """SVG: weekly hard-surface km (bars) and speed sessions (count above the bar) against pain scores (dots)."""
-    days = [e.day for e in entries] or [s.day for s in sessions] or [datetime.now(UTC).date()]
-    last = _monday(max(days))  # the diary's latest weeks (a diary from long ago is still shown)
-    first = last - timedelta(weeks=weeks - 1)
-    width, height, left, top, bottom = 480, 200, 30, 14, 30
-    plot_w, plot_h = width - left - 10, height - top - bottom
-    col = plot_w / weeks
-    hard = [0.0] * weeks
-    speed = [0] * weeks
-    for s in sessions:
-        index = (s.day - first).days // 7
-        if 0 <= index < weeks and s.sport.is_run:
-            hard[index] += s.hard_m / 1000
-            speed[index] += s.speed
-    top_km = max(*hard, 10.0)
-    parts = [
-        f'<svg class="chart pain-chart" viewBox="0 0 {width} {height}" role="img" '
-        'aria-labelledby="pain-chart-title"><title id="pain-chart-title">Pain scores (dots, 0 to 10) against weekly '
-        "hard-surface kilometres (bars) and speed sessions (numbers)</title>"
-    ]
-    for score in (0, 5, 10):
-        y = top + plot_h * (1 - score / 10)
-        parts.append(f'<line class="grid" x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{score}</text>')
-    for index in range(weeks):
-        x = left + index * col
-        bar = plot_h * hard[index] / top_km
-        parts.append(
-            f'<rect class="bar" x="{x + col * 0.15:.1f}" y="{top + plot_h - bar:.1f}" width="{col * 0.7:.1f}" '
-            f'height="{bar:.1f}"/>'
-        )
-        if speed[index]:
-            parts.append(f'<text class="tick" x="{x + col / 2:.1f}" y="{top + plot_h - bar - 3:.1f}" '
-                         f'text-anchor="middle">{speed[index]}</text>')  # fmt: skip
-        if index % 4 == 0:
-            label = (first + timedelta(weeks=index)).strftime("%d %b")
-            parts.append(f'<text class="tick" x="{x:.1f}" y="{height - 10}">{label}</text>')
-    for entry in entries:
-        offset = (entry.day - first).days
-        if 0 <= offset < weeks * 7:
-            x = left + offset / 7 * col
-            y = top + plot_h * (1 - entry.score / 10)
-            kind = "pain-high" if entry.score >= 4 else "pain-low"
-            parts.append(f'<circle class="{kind}" cx="{x:.1f}" cy="{y:.1f}" r="4"/>')
-    parts.append("</svg>")
-    return "".join(parts)

@@ -1,0 +1,123 @@
+"""The flare-up analysis through the store (issue 29): exposures come from the stored flags' evidence, runs without
+an annotation or with a recording too thin are missing (not 0) and their weeks are named, and the CLI's JSON, the
+diary page and the digest sentence carry the same result."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+
+from syncd.adapters.db import Store
+from syncd.config import AdviceSettings
+from syncd.domain.notes import data_gaps_line
+from syncd.entrypoints.cli import main
+from syncd.services import pain_diary
+from tests.pain_seasons import START, seed_store
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, int, str]]:
+    """One stored season for the module (the tests only read it)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('season') / 'syncd.db'}"
+    store = Store.open(url)
+    athlete = store.ensure_athlete("local", name="Season Runner")
+    seed_store(store, athlete, "planted", 0, unannotated_weeks=(20,), thin_weeks=(30,))
+    yield store, athlete, url
+    store.close()
+
+
+def test_exposures_read_the_stored_flags_and_keep_missing_missing(seeded: tuple[Store, int, str]) -> None:
+    store, athlete, _ = seeded
+    sessions = pain_diary.exposures(store, athlete)
+    runs = [s for s in sessions if s.sport.is_run]
+    assert {s.speed for s in runs} == {True, False, None}
+    week20 = [s for s in runs if START + timedelta(weeks=20) <= s.day < START + timedelta(weeks=21)]
+    assert week20 and all(s.speed is None and s.descent_m is None and s.hard_m is None for s in week20)
+    week30 = [s for s in runs if START + timedelta(weeks=30) <= s.day < START + timedelta(weeks=31)]
+    assert week30 and all(s.speed is None and s.descent_m is None for s in week30)
+    hilly = [s for s in runs if s.descent_m]
+    assert hilly and all(s.descent_m == 260.0 for s in hilly)
+    assert {s.hard_m for s in runs} >= {7000.0, 0.0}  # measured paved km on flagged runs, 0 on the others
+
+
+def test_the_gaps_line_is_read_back() -> None:
+    from syncd.domain.flags import FlagCode
+    from syncd.domain.notes import gaps_in_note
+
+    note = "Mode: staying well.\n" + (data_gaps_line(["speed work, warm-up and downhill (no samples recorded)"]) or "")
+    assert gaps_in_note(note) == {FlagCode.SPEED_WORK, FlagCode.NO_WARMUP, FlagCode.DOWNHILL}
+    assert gaps_in_note("Mode: sore.\nNo flags.") == frozenset() and gaps_in_note(None) == frozenset()
+
+
+def test_cli_page_and_digest_share_one_result(
+    seeded: tuple[Store, int, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, athlete, url = seeded
+    result = pain_diary.analysis_for(store, athlete, AdviceSettings()).analysis
+    assert result.status == "finding" and result.findings[0].exposure.key == "speed_sessions"
+    named = {START + timedelta(weeks=21), START + timedelta(weeks=31)} - {w.day for w in result.sore_weeks}
+    assert named and set(result.findings[0].missing) == named
+    best = result.findings[0]
+    assert best.flare.n < result.flare_ups  # a flare-up week without data: the count is not the runner's total
+    assert result.sentences()[0].startswith(f"{best.flare.k} of the {best.flare.n} flare-ups with data came after")
+
+    assert main(["--database-url", url, "pain", "local", "--analysis", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["status"] == "finding" and document["sentences"] == list(result.sentences())
+    speed = next(e for e in document["exposures"] if e["exposure"] == "speed_sessions")
+    assert (speed["flare_up_weeks"]["exposed"], speed["flare_up_weeks"]["weeks"]) == (best.flare.k, best.flare.n)
+    assert speed["p_family_wise"] == round(best.p_value, 4) and speed["finding"] is True
+    assert set(speed["missing_weeks"]) == {d.isoformat() for d in named}
+    for key in ("unit", "test", "multiple_exposures", "intervals", "power", "sore_mode", "missing"):
+        assert document["method"][key]
+    assert document["method"]["alignments"] == 2 * (result.flare_ups + result.other_weeks)
+
+    assert main(["--database-url", url, "pain", "local", "--analysis"]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0] == result.sentences()[0]
+
+    _, sentence = pain_diary.week_mode(store, athlete, date(2026, 1, 5), AdviceSettings())
+    assert sentence == result.sentences()[0] == result.digest_sentence()
+
+
+def test_cached_exposures_follow_a_new_annotation(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from datetime import UTC, datetime
+
+    from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+    from syncd.domain.model import Activity, Source, Sport
+
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('cache') / 'syncd.db'}")
+    athlete = store.ensure_athlete("local")
+    start = datetime(2026, 3, 2, 7, tzinfo=UTC)
+    run = store.upsert_activity(athlete, Activity(Source.FILE, "r1", Sport.RUN, "run", start, elapsed_s=1800.0), {})
+    assert [s.speed for s in pain_diary.exposures(store, athlete)] == [None]  # not annotated yet: unknown
+    store.save_annotation(run.activity_id, "v1", (), "note")
+    assert [s.speed for s in pain_diary.exposures(store, athlete)] == [False]
+    store.save_annotation(run.activity_id, "v2", (Flag(FlagCode.SPEED_WORK, Severity.INFO, Confidence.HIGH),), "n")
+    assert [s.speed for s in pain_diary.exposures(store, athlete)] == [True]
+    store.close()
+
+
+def test_latest_annotations_in_one_go(store: Store) -> None:
+    """SQLite and PostgreSQL: the newest annotation of each activity that has one, for more ids than a chunk."""
+    from datetime import UTC, datetime
+
+    from syncd.domain.model import Activity, Source, Sport
+
+    athlete = store.ensure_athlete("local")
+    start = datetime(2026, 3, 2, 7, tzinfo=UTC)
+    ids = [
+        store.upsert_activity(
+            athlete, Activity(Source.FILE, f"r{i}", Sport.RUN, "run", start + timedelta(hours=i)), {}
+        ).activity_id
+        for i in range(3)
+    ]
+    store.save_annotation(ids[0], "v1", (), "first")
+    store.save_annotation(ids[0], "v2", (), "second")
+    store.save_annotation(ids[2], "v1", (), "only")
+    found = store.latest_annotations([*ids, *range(10_000, 10_600)])
+    assert {k: v.note for k, v in found.items()} == {ids[0]: "second", ids[2]: "only"}
+    assert found[ids[0]] == store.latest_annotation(ids[0])
