@@ -606,3 +606,17 @@ class PlatformStore(AccountSyncStore, AccountLinkStore, WritebackStore, Protocol
     def activity_reads(self) -> ActivityReadRepository: ...
 
     def rate_budget(self, key: str) -> RateBudgetReading: ...
+
+
+class NotificationLog(Protocol):
+    def summary(self) -> list[dict[str, Any]]:
+        """Per push target: sent, waiting (with the next attempt), failed for good, the last error (no secret)."""
+        ...
+
+
+@runtime_checkable
+class KeepsNotifications(Protocol):
+    """A store with the push-notification outbox (the database Store; the unit tests' fakes keep none)."""
+
+    @property
+    def notifications(self) -> NotificationLog: ...

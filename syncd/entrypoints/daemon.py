@@ -115,6 +115,7 @@ class Daemon:
         self._webhook_check_due = 0.0  # monotonic time of the next push-subscription check (0: at the first pass)
         self.webhook_used: bool | None = None  # None: not decided yet (no Strava platform or no check so far)
         self._pass_lock = threading.Lock()
+        self._push: Any = None  # the push-notification sender, built on first use (imports Apprise)
         self._lock = threading.Lock()
         self._stack = contextlib.ExitStack()
         self._scheduler = BackgroundScheduler(
@@ -284,6 +285,8 @@ class Daemon:
                 summary.written += written.written
             except Exception as exc:
                 log.error("writeback_pass_failed", platform=platform.name, error=f"{type(exc).__name__}: {exc}")
+        if not self.stopping:
+            self._notify_pass()
         summary.finished_at = datetime.now(UTC)
         with self._pass_done:
             self.last_pass = summary
@@ -293,6 +296,21 @@ class Daemon:
                 f"last sync {summary.finished_at:%H:%M:%S} UTC: {summary.accounts} account(s), "
                 f"{summary.failed} failed, {summary.written} note(s) written"
             )
+
+    def _notify_pass(self) -> None:
+        """Push notifications for this pass's flagged notes (same pass), the daily check-in and the digest text."""
+        from syncd.entrypoints.wiring import push_sender
+        from syncd.services.notifications import notify_pass, wants_notifications
+
+        try:
+            if not wants_notifications(self.store, self.settings):
+                return
+        except Exception as exc:
+            log.error("notify_pass_failed", error=f"{type(exc).__name__}: {exc}")
+            return
+        if self._push is None:
+            self._push = push_sender(self.settings)
+        notify_pass(self.store, self.settings, self._push, datetime.now(UTC), self.worker)
 
     def _subscription_changing(self) -> None:
         """Strava checked our callback: a new subscription is on its way. Accept events until its id is known

@@ -1,0 +1,211 @@
+"""Push notifications end to end over loopback: the real Apprise client against a tiny ntfy-compatible server.
+
+A flagged run announced by Strava's webhook (the simulator, the real stravalib client, the daemon's own web server)
+reaches the receiver within the same sync pass, with its flag and links; quiet hours hold a message back and then
+deliver it; a failing target backs off on its own and shows in the status, and an unreachable one delays neither
+the others nor the pass beyond its own time-out; no URL secret reaches a log, an error or the database."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from syncd.adapters.crypto import SecretBox
+from syncd.adapters.db import Store
+from syncd.adapters.notify import AppriseSender
+from syncd.config import AdviceSettings, NotifySettings, Secret, Settings, StravaSettings, WebSettings
+from syncd.domain.notify import Kind, Message
+from syncd.entrypoints.daemon import Daemon, DaemonOptions
+from syncd.services import notifications
+from syncd.testing import strava_harness as harness
+from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
+from syncd.testing.strava_server import StravaSimulator
+from tests.net import free_port
+from tests.ntfy_receiver import NtfyReceiver
+
+PASSWORD = "n0tify-Pa55word"
+VERIFY = "verify-me-please"
+
+
+@pytest.fixture
+def receiver() -> Iterator[NtfyReceiver]:
+    with NtfyReceiver(user="runner", password=PASSWORD) as server:
+        yield server
+
+
+@pytest.fixture
+def store(db_url: str, secret_box: SecretBox) -> Iterator[Store]:
+    opened = Store.open(db_url, secret_box=secret_box)  # the real clock: the daemon's passes use it too
+    yield opened
+    opened.close()
+
+
+def _settings(tmp_path: Path, urls: list[str], **notify: object) -> Settings:
+    return Settings(
+        state_dir=tmp_path,
+        config_path=None,
+        web=WebSettings(host="127.0.0.1", port=free_port(), base_url="https://syncd.example.org"),
+        advice=AdviceSettings(mode="sore"),
+        notify=replace(NotifySettings(urls=Secret("\n".join(urls)), quiet_start=0, quiet_end=0), **notify),  # type: ignore[arg-type]
+    )
+
+
+def _flagged_run(sim: StravaSimulator, athlete_id: int) -> int:
+    """A workout (Strava workout_type 3) of intervals straight from the start: speed work and no warm-up, cautions."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=50)
+    plan = [(3.0, 230.0), (2.0, 420.0), (3.0, 230.0), (2.0, 420.0), (3.0, 230.0), (2.0, 420.0), (3.0, 230.0)]
+    run = synthetic_run(start, minutes=0, pace_s_per_km=0, seed=7, plan=plan)
+    streams = streams_payload(run.streams) if run.streams is not None else None
+    detail = detail_payload(run, start=start)
+    detail["workout_type"] = 3
+    return sim.add_activity(athlete_id, detail, streams)
+
+
+def test_a_flagged_run_from_the_webhook_is_pushed_in_the_same_pass(
+    store: Store, receiver: NtfyReceiver, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with StravaSimulator() as sim:
+        athlete = sim.add_athlete(firstname="Nora")
+        harness.link(store, sim, athlete.id)
+        settings = _settings(tmp_path, [receiver.url()], digest=False)
+        settings = replace(
+            settings,
+            strava=StravaSettings(
+                client_id=str(sim.client_id),
+                client_secret=Secret(sim.client_secret),
+                api_url=sim.api_url,
+                oauth_url=sim.oauth_url,
+                write_back="all",
+                webhook_verify_token=Secret(VERIFY),
+            ),
+        )
+        from syncd.entrypoints.wiring import platform_services
+
+        daemon = Daemon(settings, store, platform_services(settings, store), options=DaemonOptions(tick_s=3600))
+        daemon.start()
+        try:
+            assert daemon.wait_for_pass(1, 60)  # the first sync: nothing recent, nothing pushed
+            assert receiver.titled("Back-care") == []
+            sim.subscriptions[7] = {
+                "id": 7,
+                "resource_state": 2,
+                "application_id": sim.client_id,
+                "callback_url": f"{daemon.web_url}/webhook/strava",
+                "created_at": "2026-11-01T00:00:00Z",
+                "updated_at": "2026-11-01T00:00:00Z",
+            }
+            daemon.subscription_ids = None  # accept events before the daily subscription check
+            activity = _flagged_run(sim, athlete.id)
+            passes = daemon.last_pass.passes
+            event = {"object_type": "activity", "aspect_type": "create", "object_id": activity}
+            assert sim.send_event(**event, owner_id=athlete.id) == 200  # type: ignore[arg-type]
+            [message] = receiver.wait_for(1, 60, title="Back-care")
+            # the pass that synced the run pushed it: the message arrived before any later pass began
+            assert daemon.last_pass.passes <= passes + 1
+        finally:
+            daemon.stop()
+    [stored] = [a for a in store.iter_activities() if a.activity.external_id == str(activity)]
+    assert message.title.startswith("Back-care caution:") or message.title.startswith("Back-care high:")
+    assert message.topic == "back-care"
+    assert f"https://syncd.example.org/activities/{stored.id}" in message.message
+    assert message.click == f"https://syncd.example.org/activities/{stored.id}"
+    assert "https://syncd.example.org/checkin?t=" in message.message
+    annotation = store.latest_annotation(stored.id)
+    assert annotation is not None and annotation.written_note and annotation.written_note.strip() in message.message
+    logged = capfd.readouterr()
+    assert PASSWORD not in logged.out + logged.err
+
+
+def _athlete(store: Store) -> int:
+    return store.ensure_athlete("local", name="Nora", timezone_name="Europe/Berlin")
+
+
+def _queue_one(store: Store, settings: Settings, now: datetime, ref: str = "2026-12-06") -> int:
+    athlete = store.get_athlete(_athlete(store))
+    targets = notifications.targets_for(store, settings, athlete, athlete.id)
+    message = Message("How is your back today?", "One tap: https://syncd.example.org/checkin?t=x")
+    return notifications.queue(store, settings, athlete, targets, Kind.CHECKIN, ref, message, now)
+
+
+def test_quiet_hours_hold_a_message_back_then_deliver_it(store: Store, receiver: NtfyReceiver, tmp_path: Path) -> None:
+    settings = _settings(tmp_path, [receiver.url()], quiet_start=22, quiet_end=7)
+    sender = AppriseSender(timeout_s=5)
+    late = datetime(2026, 12, 6, 22, 30, tzinfo=UTC)  # 23:30 in Berlin: quiet
+    assert _queue_one(store, settings, late) == 1
+    assert notifications.deliver_due(store, settings, sender, late, "w1").sent == 0
+    assert notifications.deliver_due(store, settings, sender, late + timedelta(hours=7), "w1").sent == 0  # 6:30
+    assert receiver.messages == []
+    morning = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # 7:00 in Berlin: the quiet hours are over
+    report = notifications.deliver_due(store, settings, sender, morning, "w1")
+    assert report.sent == 1 and [m.title for m in receiver.messages] == ["How is your back today?"]
+    assert _queue_one(store, settings, morning) == 0  # the same message (athlete, kind, day, target) is queued once
+
+
+def test_a_failing_target_backs_off_alone_and_shows_in_status_without_its_secret(
+    store: Store, receiver: NtfyReceiver, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with NtfyReceiver(user="other", password=PASSWORD + "-2") as broken:
+        broken.fail_with = 500
+        settings = _settings(tmp_path, [broken.url("alerts"), receiver.url()])
+        sender = AppriseSender(timeout_s=5)
+        now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+        assert _queue_one(store, settings, now) == 2
+        report = notifications.deliver_due(store, settings, sender, now, "w1")
+        assert report.sent == 1 and len(receiver.messages) == 1
+        assert len(report.failed) == 1 and report.failed[0].startswith("config:1: ntfy: not delivered")
+        [bad, good] = sorted(store.notifications.summary(), key=lambda t: str(t["target"]))
+        assert (good["target"], good["sent"], good["waiting"]) == ("config:2", 1, 0)
+        assert (bad["target"], bad["sent"], bad["waiting"], bad["failed"]) == ("config:1", 0, 1, 0)
+        assert bad["next_attempt_at"] == now + timedelta(minutes=1)
+        assert "server trouble" in str(bad["last_error"])
+        # not due yet: nothing is tried; once due and the server is back, it goes out
+        assert notifications.deliver_due(store, settings, sender, now + timedelta(seconds=30), "w1").failed == []
+        assert broken.requests == 1
+        broken.fail_with = None
+        later = notifications.deliver_due(store, settings, sender, now + timedelta(minutes=2), "w1")
+        assert later.sent == 1 and len(broken.messages) == 1 and len(receiver.messages) == 1
+    text = repr(store.notifications.summary()) + capfd.readouterr().err + capfd.readouterr().out
+    assert PASSWORD not in text and "alerts" not in text
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT * FROM notifications")).all()
+    assert PASSWORD not in repr(rows) and "127.0.0.1" not in repr(rows)
+
+
+def test_an_unreachable_target_never_delays_the_others(store: Store, receiver: NtfyReceiver, tmp_path: Path) -> None:
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", free_port()))
+        silent.listen(8)
+        hung = f"ntfy://127.0.0.1:{silent.getsockname()[1]}/hung"
+        settings = _settings(tmp_path, [hung, receiver.url()], timeout_s=3)
+        now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+        assert _queue_one(store, settings, now) == 2
+        began = time.monotonic()
+        report = notifications.deliver_due(store, settings, AppriseSender(timeout_s=3), now, "w1")
+        took = time.monotonic() - began
+        [arrived] = receiver.messages
+    assert arrived.at - began < 1.5  # the good target did not wait for the hung one
+    assert report.sent == 1 and len(report.failed) == 1
+    assert took < 3 * 3 + 2  # the hung one cost its own time-out (connect + read), no more
+
+
+def test_athlete_urls_are_stored_encrypted(store: Store, receiver: NtfyReceiver, tmp_path: Path) -> None:
+    athlete_id = _athlete(store)
+    store.notifications.set_targets(athlete_id, [receiver.url("mine")])
+    with store.engine.connect() as conn:
+        sealed = conn.execute(sa.text("SELECT urls_encrypted FROM notify_targets")).scalar_one()
+    assert PASSWORD.encode() not in bytes(sealed) and b"mine" not in bytes(sealed)
+    assert store.notifications.targets(athlete_id) == [receiver.url("mine")]
+    settings = _settings(tmp_path, [])
+    athlete = store.get_athlete(athlete_id)
+    results = notifications.send_test(store, settings, AppriseSender(timeout_s=5), athlete)
+    assert results == [("athlete:1 (ntfy)", None)]
+    assert [m.topic for m in receiver.messages] == ["mine"]
+    store.notifications.set_targets(athlete_id, [])
+    assert store.notifications.targets(athlete_id) == []
