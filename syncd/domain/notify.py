@@ -1,7 +1,7 @@
 """What a push notification says and when it may go: quiet hours in the athlete's zone, retry back-off.
 
-Pure: times in, times out. The texts reuse the note's own wording (the note as written to the platform, which never
-carries the pain diary: a push target may be a shared channel) and add a link; nothing here diagnoses.
+Pure: times in, times out. The texts reuse the note's own wording (syncd's note as the feed shows it: its mode line
+says which advice mode and why, never a pain score or a date) and add links; nothing here diagnoses.
 """
 
 from __future__ import annotations

@@ -213,6 +213,7 @@ class Daemon:
 
         from syncd.entrypoints.health import health_routes
         from syncd.entrypoints.web.app import routes
+        from syncd.entrypoints.web.checkin import checkin_routes
         from syncd.entrypoints.web.serve import serve_in_thread
         from syncd.entrypoints.web.unsubscribe import unsubscribe_routes
         from syncd.entrypoints.webhook import WebhookSink, webhook_routes
@@ -229,6 +230,7 @@ class Daemon:
                 *health_routes(self),
                 *webhook_routes(self.settings, sink),
                 *unsubscribe_routes(self.store),
+                *checkin_routes(self.store, self.settings),
                 *routes(self.store, self.settings),
             ]
         )

@@ -67,8 +67,8 @@ def make_token(secret: bytes, athlete_key: str, day: date) -> str:
     return f"{_b64(athlete_key.encode())}.{day:%Y%m%d}.{_b64(mac)}"
 
 
-def read_token(secret: bytes, token: str, today: date) -> CheckinLink:
-    """The athlete and day a genuine, unexpired token is for; CheckinError (forged) or CheckinExpiredError."""
+def read_token(secret: bytes, token: str) -> CheckinLink:
+    """The athlete and day a genuine token is for; CheckinError when it is forged or cut short."""
     encoded, _, rest = token.partition(".")
     day_text, _, _mac = rest.partition(".")
     try:
@@ -78,9 +78,14 @@ def read_token(secret: bytes, token: str, today: date) -> CheckinLink:
         raise CheckinError("this check-in link is not valid (cut short, or from another syncd)") from None
     if not hmac.compare_digest(make_token(secret, athlete_key, day), token):
         raise CheckinError("this check-in link is not valid (cut short, or from another syncd)")
-    if today > day + VALID_FOR:
-        raise CheckinExpiredError(f"this check-in link was for {day:%A %d %B} and has expired; wait for today's")
     return CheckinLink(athlete_key, day)
+
+
+def check_fresh(link: CheckinLink, today: date) -> None:
+    """CheckinExpiredError once the day after the link's day is over (`today` in the athlete's zone)."""
+    if today > link.day + VALID_FOR:
+        day = f"{link.day:%A} {link.day.day} {link.day:%B}"
+        raise CheckinExpiredError(f"this check-in link was for {day} and has expired; wait for today's")
 
 
 def checkin_url(secret: bytes, base_url: str, athlete: AthleteRecord, day: date) -> str:

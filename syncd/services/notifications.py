@@ -3,8 +3,9 @@ check-in) and delivering the queue, each target on its own with back-off.
 
 Queueing writes rows only; delivery runs after the sync pass's write-backs, each target in its own thread with
 its own time-outs, so an unreachable target delays neither the sync nor the other targets. Quiet hours (the
-athlete's zone) hold a message back until they end. Message bodies carry the note as written to the platform, never
-the pain diary; URLs never leave the config or the encrypted table (rows name targets as "config:1", "athlete:1").
+athlete's zone) hold a message back until they end. Message bodies carry the note as the feed shows it (its mode
+line names the mode and why, never a pain score or a date). URLs never leave the config or the encrypted table:
+rows name targets as "config:1", "athlete:1".
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def queue_flagged_notes(store: Store, settings: Settings, now: datetime) -> int:
             run.name,
             day,
             flags=annotation.flags,
-            note=annotation.written_note,
+            note=annotation.note,
             link=link,
             checkin=_checkin_link(store, settings, athlete, day),
         )

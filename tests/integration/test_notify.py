@@ -57,9 +57,9 @@ def _settings(tmp_path: Path, urls: list[str], **notify: object) -> Settings:
     )
 
 
-def _flagged_run(sim: StravaSimulator, athlete_id: int) -> int:
+def _flagged_run(sim: StravaSimulator, athlete_id: int, *, minutes_ago: int = 50) -> int:
     """A workout (Strava workout_type 3) of intervals straight from the start: speed work and no warm-up, cautions."""
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=50)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=minutes_ago)
     plan = [(3.0, 230.0), (2.0, 420.0), (3.0, 230.0), (2.0, 420.0), (3.0, 230.0), (2.0, 420.0), (3.0, 230.0)]
     run = synthetic_run(start, minutes=0, pace_s_per_km=0, seed=7, plan=plan)
     streams = streams_payload(run.streams) if run.streams is not None else None
@@ -118,7 +118,7 @@ def test_a_flagged_run_from_the_webhook_is_pushed_in_the_same_pass(
     assert message.click == f"https://syncd.example.org/activities/{stored.id}"
     assert "https://syncd.example.org/checkin?t=" in message.message
     annotation = store.latest_annotation(stored.id)
-    assert annotation is not None and annotation.written_note and annotation.written_note.strip() in message.message
+    assert annotation is not None and annotation.note and annotation.note.strip() in message.message
     logged = capfd.readouterr()
     assert PASSWORD not in logged.out + logged.err
 
@@ -209,3 +209,75 @@ def test_athlete_urls_are_stored_encrypted(store: Store, receiver: NtfyReceiver,
     assert [m.topic for m in receiver.messages] == ["mine"]
     store.notifications.set_targets(athlete_id, [])
     assert store.notifications.targets(athlete_id) == []
+
+
+def test_the_checkin_link_records_once_and_the_next_note_switches_mode(
+    store: Store, receiver: NtfyReceiver, tmp_path: Path
+) -> None:
+    import requests
+
+    from syncd.services.checkin import make_token
+
+    with StravaSimulator() as sim:
+        athlete = sim.add_athlete(firstname="Nora")
+        harness.link(store, sim, athlete.id)
+        settings = replace(
+            _settings(tmp_path, [receiver.url()], digest=False, checkin_hour=0),
+            advice=AdviceSettings(),  # auto: from the pain diary
+            strava=StravaSettings(
+                client_id=str(sim.client_id),
+                client_secret=Secret(sim.client_secret),
+                api_url=sim.api_url,
+                oauth_url=sim.oauth_url,
+                write_back="all",
+                webhook_verify_token=Secret(VERIFY),
+            ),
+        )
+        from syncd.entrypoints.wiring import platform_services
+
+        daemon = Daemon(settings, store, platform_services(settings, store), options=DaemonOptions(tick_s=3600))
+        daemon.start()
+        try:
+            [checkin] = receiver.wait_for(1, 60, title="How is your back today?")
+            link = checkin.click
+            assert link is not None and link.startswith("https://syncd.example.org/checkin?t=")
+            local = f"{daemon.web_url}/checkin?t={link.split('?t=')[1]}"
+            page = requests.get(local, timeout=10)
+            assert page.status_code == 200 and "How is your back today?" in page.text
+            assert page.text.count('name="score"') == 11 and page.text.count('name="flag"') == 8
+            form = {"t": link.split("?t=")[1], "score": "6", "note": "stiff after sitting"}
+            done = requests.post(f"{daemon.web_url}/checkin", data=form, timeout=10)
+            assert done.status_code == 200 and "6/10" in done.text
+            [entry] = store.pain_diary.entries()
+            assert (entry.score, entry.source.value, entry.note) == (6, "checkin", "stiff after sitting")
+            # one use per day: the same link again, by GET or POST, is refused and changes nothing
+            assert requests.get(local, timeout=10).status_code == 400
+            again = requests.post(f"{daemon.web_url}/checkin", data={**form, "score": "1"}, timeout=10)
+            assert again.status_code == 400 and "has been used" in again.text
+            forged = form["t"][:-3] + ("AAA" if not form["t"].endswith("AAA") else "BBB")
+            assert requests.post(f"{daemon.web_url}/checkin", data={**form, "t": forged}, timeout=10).status_code == 400
+            old = make_token(store.signing_key("checkin"), f"strava:{athlete.id}", entry.day - timedelta(days=3))
+            expired = requests.get(f"{daemon.web_url}/checkin", params={"t": old}, timeout=10)
+            assert expired.status_code == 410 and "has expired" in expired.text
+            assert [(e.score, e.source.value) for e in store.pain_diary.entries()] == [(6, "checkin")]
+
+            sim.subscriptions[7] = {
+                "id": 7,
+                "resource_state": 2,
+                "application_id": sim.client_id,
+                "callback_url": f"{daemon.web_url}/webhook/strava",
+                "created_at": "2026-11-01T00:00:00Z",
+                "updated_at": "2026-11-01T00:00:00Z",
+            }
+            daemon.subscription_ids = None
+            activity = _flagged_run(sim, athlete.id, minutes_ago=10)
+            event = {"object_type": "activity", "aspect_type": "create", "object_id": activity}
+            assert sim.send_event(**event, owner_id=athlete.id) == 200  # type: ignore[arg-type]
+            [pushed] = receiver.wait_for(1, 60, title="Back-care")
+        finally:
+            daemon.stop()
+    [stored] = [a for a in store.iter_activities() if a.activity.external_id == str(activity)]
+    annotation = store.latest_annotation(stored.id)
+    assert annotation is not None and annotation.note is not None
+    assert "Mode: sore" in annotation.note, annotation.note
+    assert "Mode: sore" in pushed.message

@@ -12,7 +12,14 @@ from syncd.config import ConfigError, load_settings
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.notify import BACKOFF, MAX_ATTEMPTS, next_attempt, note_message, quiet_until, worth_pushing
 from syncd.domain.notify_urls import NotifyUrlError, scheme_of, secret_parts, split_urls
-from syncd.services.checkin import CheckinError, CheckinExpiredError, make_token, note_with_flags, read_token
+from syncd.services.checkin import (
+    CheckinError,
+    CheckinExpiredError,
+    check_fresh,
+    make_token,
+    note_with_flags,
+    read_token,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -102,16 +109,17 @@ SECRET = b"k" * 32
 def test_checkin_links_are_signed_per_athlete_and_day_and_expire() -> None:
     day = date(2026, 12, 6)
     token = make_token(SECRET, "strava:1001", day)
-    link = read_token(SECRET, token, today=day)
+    link = read_token(SECRET, token)
     assert (link.athlete_key, link.day) == ("strava:1001", day)
-    assert read_token(SECRET, token, today=day + timedelta(days=1)).day == day  # answered next morning
+    check_fresh(link, day)
+    check_fresh(link, day + timedelta(days=1))  # answered next morning
     with pytest.raises(CheckinExpiredError, match="has expired"):
-        read_token(SECRET, token, today=day + timedelta(days=2))
+        check_fresh(link, day + timedelta(days=2))
     other_day = make_token(SECRET, "strava:1001", day + timedelta(days=1))
     forged = token.split(".")[0] + "." + other_day.split(".")[1] + "." + token.split(".")[2]
     for bad in (forged, make_token(b"x" * 32, "strava:1001", day), token[:-2], "", "a.b.c", "////.20261206.x"):
         with pytest.raises(CheckinError) as refused:
-            read_token(SECRET, bad, today=day)
+            read_token(SECRET, bad)
         assert not isinstance(refused.value, CheckinExpiredError)
 
 
