@@ -281,3 +281,15 @@ def test_the_checkin_link_records_once_and_the_next_note_switches_mode(
     assert annotation is not None and annotation.note is not None
     assert "Mode: sore" in annotation.note, annotation.note
     assert "Mode: sore" in pushed.message
+
+
+def test_each_kind_can_be_turned_off(store: Store, receiver: NtfyReceiver, tmp_path: Path) -> None:
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    _athlete(store)
+    off = _settings(tmp_path, [receiver.url()], checkin=False, checkin_hour=0, digest=False)
+    assert _queue_one(store, off, now) == 0
+    assert notifications.queue_daily(store, off, now) == 0
+    assert store.notifications.summary() == []
+    on = _settings(tmp_path, [receiver.url()], checkin_hour=0, digest=False)
+    assert notifications.queue_daily(store, on, now) == 1  # the same day with check-ins on: queued
+    assert notifications.queue_daily(store, on, now + timedelta(hours=1)) == 0  # once a day

@@ -1,0 +1,79 @@
+"""`syncd athlete set --notify`, `syncd notify test` and `syncd status` as processes, against a loopback
+ntfy-compatible server: bad URLs are one line naming the key (never the URL), the athlete's URL is stored encrypted,
+the test message arrives, a failing target says so with exit 1, and `status` stays light (no Apprise import)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.e2e.conftest import FIXTURES, RunSyncd
+from tests.ntfy_receiver import NtfyReceiver
+
+PASSWORD = "cli-n0tify-secret"
+
+
+def _db(syncd_env: dict[str, str]) -> sa.Engine:
+    return sa.create_engine(f"sqlite:///{Path(syncd_env['XDG_STATE_HOME']) / 'syncd' / 'syncd.sqlite3'}")
+
+
+def test_notify_targets_from_the_command_line(run_syncd: RunSyncd, syncd_env: dict[str, str]) -> None:
+    assert run_syncd("import", FIXTURES / "real" / "run.fit", "--quiet").returncode == 0
+    bad = run_syncd("athlete", "set", "--notify", "ntfy://ok/topic", "--notify", f"tgram:{PASSWORD}")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert "--notify: entry 2 is not an Apprise URL" in bad.stderr and PASSWORD not in bad.stderr
+    broken_config = run_syncd("status", env={"SYNCD_NOTIFY_URLS": f"ntfy://fine/x ntfy:/{PASSWORD}"})
+    assert broken_config.returncode == 2 and "[notify] urls: entry 2" in broken_config.stderr
+    assert PASSWORD not in broken_config.stderr and len(broken_config.stderr.strip().splitlines()) == 1
+
+    nothing = run_syncd("notify", "test")
+    assert nothing.returncode == 1 and "has no push target" in nothing.stderr
+
+    with NtfyReceiver(user="runner", password=PASSWORD) as receiver, NtfyReceiver() as failing:
+        failing.fail_with = 503
+        url = receiver.url("runner-topic")
+        done = run_syncd("athlete", "set", "--notify", url)
+        assert done.returncode == 0, done.stderr
+        assert "local: notify 1 URL(s) set (ntfy), stored encrypted" in done.stdout and PASSWORD not in done.stdout
+        engine = _db(syncd_env)
+        with engine.connect() as conn:
+            sealed = bytes(conn.execute(sa.text("SELECT urls_encrypted FROM notify_targets")).scalar_one())
+        engine.dispose()
+        assert PASSWORD.encode() not in sealed and b"runner-topic" not in sealed
+
+        sent = run_syncd("--log-format", "json", "notify", "test", "local")
+        assert sent.returncode == 0, sent.stderr
+        assert "local athlete:1 (ntfy): sent" in sent.stdout
+        [message] = receiver.messages
+        assert (message.topic, message.title) == ("runner-topic", "syncd test")
+
+        config_url = failing.url("ops")
+        both = run_syncd("notify", "test", env={"SYNCD_NOTIFY_URLS": config_url})
+        assert both.returncode == 1
+        assert "local config:1 (ntfy): FAILED: ntfy: not delivered" in both.stdout
+        assert "local athlete:1 (ntfy): sent" in both.stdout and len(receiver.messages) == 2
+        for output in (sent, both):
+            assert PASSWORD not in output.stdout + output.stderr and "runner-topic" not in output.stdout + output.stderr
+
+    cleared = run_syncd("athlete", "set", "--notify", "none")
+    assert cleared.returncode == 0 and "notify removed" in cleared.stdout
+
+
+def test_status_does_not_load_apprise(syncd_env: dict[str, str], run_syncd: RunSyncd) -> None:
+    assert run_syncd("import", FIXTURES / "real" / "run.fit", "--quiet").returncode == 0
+    probe = (
+        "import sys\n"
+        "from syncd.entrypoints.cli import main\n"
+        "code = main(['status'])\n"
+        "print('apprise loaded' if 'apprise' in sys.modules else 'apprise not loaded')\n"
+        "sys.exit(code)\n"
+    )
+    env = {**syncd_env, "SYNCD_NOTIFY_URLS": "ntfy://127.0.0.1:9/x"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], check=False, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("apprise not loaded")
