@@ -11,7 +11,7 @@ rows name targets as "config:1", "athlete:1".
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -231,27 +231,54 @@ def _queue_digest(
 # ---- delivery -------------------------------------------------------------------------------------------------
 
 
-def deliver_due(store: Store, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
-    """Send what is due: targets in parallel, each target's messages in order; a failure backs off that target."""
-    report = NotifyReport()
-    items = store.notifications.claim(worker, now=now, lease_s=LEASE_S, limit=BATCH)
-    if not items:
-        return report
-    owner_id = _owner_id(store)
-    athletes = {a.id: a for a in store.list_athletes()}
-    groups: dict[tuple[int, str], list[QueuedNotification]] = defaultdict(list)
+TargetKey = tuple[int, str]  # (athlete id, "config:1" / "athlete:1")
+
+
+def claim_groups(
+    store: Store, now: datetime, worker: str, *, busy: Collection[TargetKey] = (), only: TargetKey | None = None
+) -> dict[TargetKey, list[QueuedNotification]]:
+    """Due messages leased to `worker`, by target in queue order; targets in `busy` (still sending) are left out,
+    `only` claims one target's."""
+    items = store.notifications.claim(worker, now=now, lease_s=LEASE_S, limit=BATCH, exclude=busy, only=only)
+    groups: dict[TargetKey, list[QueuedNotification]] = defaultdict(list)
     for item in items:
         groups[(item.athlete_id, item.target)].append(item)
-    urls: dict[tuple[int, str], str | None] = {}
-    for athlete_id, key in groups:
-        athlete = athletes.get(athlete_id)
-        found = targets_for(store, settings, athlete, owner_id) if athlete else []
-        urls[(athlete_id, key)] = next((t.url for t in found if t.key == key), None)
+    return dict(groups)
+
+
+def deliver_group(  # noqa: PLR0917 - one target's claimed messages and where to send them
+    store: Store,
+    settings: Settings,
+    sender: PushSender,
+    key: TargetKey,
+    items: list[QueuedNotification],
+    worker: str,
+    *,
+    now: datetime,
+) -> NotifyReport:
+    """Send one target's messages in order; the first failure backs off the rest of them too (from `now`)."""
+    athlete = next((a for a in store.list_athletes() if a.id == key[0]), None)
+    found = targets_for(store, settings, athlete, _owner_id(store)) if athlete else []
+    url = next((t.url for t in found if t.key == key[1]), None)
+    report = NotifyReport()
+    for outcome in _send_group(sender, url, items):
+        _settle(store, worker, outcome, now, report)
+    return report
+
+
+def deliver_due(store: Store, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
+    """Send what is due and wait: targets in parallel, each target's messages in order (`syncd sync`, tests)."""
+    groups = claim_groups(store, now, worker)
+    report = NotifyReport()
+    if not groups:
+        return report
     with ThreadPoolExecutor(max_workers=min(8, len(groups)), thread_name_prefix="notify") as pool:
-        results = list(pool.map(lambda group: _send_group(sender, urls[group], groups[group]), groups))
-    for outcomes in results:
-        for item, error in outcomes:
-            _settle(store, worker, (item, error), now, report)
+        done = list(
+            pool.map(lambda key: deliver_group(store, settings, sender, key, groups[key], worker, now=now), groups)
+        )
+    for part in done:
+        report.sent += part.sent
+        report.failed += part.failed
     return report
 
 
@@ -296,20 +323,29 @@ def _settle(
     )
 
 
-def notify_pass(
-    store: Store, settings: Settings, sender: PushSender, now: datetime, worker: str, *, daily: bool = True
-) -> NotifyReport:
-    """Queue what is new and deliver what is due; never raises (a fault here must not stop the sync loop)."""
-    report = NotifyReport()
+def queue_new(store: Store, settings: Settings, now: datetime) -> int:
+    """Queue this pass's flagged notes, the check-in and the digest text; never raises (rows only, no network)."""
     try:
-        report.queued += queue_flagged_notes(store, settings, now)
-        if daily:
-            report.queued += queue_daily(store, settings, now)
-        delivered = deliver_due(store, settings, sender, now, worker)
+        return queue_flagged_notes(store, settings, now) + queue_daily(store, settings, now)
     except Exception as exc:
-        log.error("notify_pass_failed", error=f"{type(exc).__name__}: {exc}")
-        return report
-    report.sent, report.failed = delivered.sent, delivered.failed
+        log.error("notify_queue_failed", error=f"{type(exc).__name__}: {exc}")
+        return 0
+
+
+def deliver_safely(store: Store, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
+    """`deliver_due` that never raises (a database hiccup is logged; the rows stay for the next pass)."""
+    try:
+        return deliver_due(store, settings, sender, now, worker)
+    except Exception as exc:
+        log.error("notify_delivery_failed", error=f"{type(exc).__name__}: {exc}")
+        return NotifyReport()
+
+
+def notify_pass(store: Store, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
+    """Queue what is new and deliver what is due, in this thread (`syncd sync`); never raises."""
+    queued = queue_new(store, settings, now)
+    report = deliver_safely(store, settings, sender, now, worker)
+    report.queued = queued
     return report
 
 

@@ -71,20 +71,15 @@ def _flagged_run(sim: StravaSimulator, athlete_id: int, *, minutes_ago: int = 50
 def test_a_flagged_run_from_the_webhook_is_pushed_in_the_same_pass(
     store: Store, receiver: NtfyReceiver, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    with StravaSimulator() as sim:
+    with StravaSimulator() as sim, socket.socket() as silent:
+        silent.bind(("127.0.0.1", free_port()))  # a second target that accepts connections and never answers
+        silent.listen(8)
+        hung = f"ntfy://127.0.0.1:{silent.getsockname()[1]}/hung"
         athlete = sim.add_athlete(firstname="Nora")
         harness.link(store, sim, athlete.id)
-        settings = _settings(tmp_path, [receiver.url()], digest=False)
         settings = replace(
-            settings,
-            strava=StravaSettings(
-                client_id=str(sim.client_id),
-                client_secret=Secret(sim.client_secret),
-                api_url=sim.api_url,
-                oauth_url=sim.oauth_url,
-                write_back="all",
-                webhook_verify_token=Secret(VERIFY),
-            ),
+            _settings(tmp_path, [hung, receiver.url()], digest=False, timeout_s=8),
+            strava=_strava(sim),
         )
         from syncd.entrypoints.wiring import platform_services
 
@@ -93,34 +88,55 @@ def test_a_flagged_run_from_the_webhook_is_pushed_in_the_same_pass(
         try:
             assert daemon.wait_for_pass(1, 60)  # the first sync: nothing recent, nothing pushed
             assert receiver.titled("Back-care") == []
-            sim.subscriptions[7] = {
-                "id": 7,
-                "resource_state": 2,
-                "application_id": sim.client_id,
-                "callback_url": f"{daemon.web_url}/webhook/strava",
-                "created_at": "2026-11-01T00:00:00Z",
-                "updated_at": "2026-11-01T00:00:00Z",
-            }
-            daemon.subscription_ids = None  # accept events before the daily subscription check
+            _subscribe(sim, daemon)
             activity = _flagged_run(sim, athlete.id)
             passes = daemon.last_pass.passes
+            began = time.monotonic()
             event = {"object_type": "activity", "aspect_type": "create", "object_id": activity}
             assert sim.send_event(**event, owner_id=athlete.id) == 200  # type: ignore[arg-type]
-            [message] = receiver.wait_for(1, 60, title="Back-care")
-            # the pass that synced the run pushed it: the message arrived before any later pass began
-            assert daemon.last_pass.passes <= passes + 1
+            [message] = receiver.wait_for(1, 30, title="Back-care")
+            # the pass that synced the run pushed it, and ended without waiting for the hung target (8 s + 8 s)
+            assert daemon.wait_for_pass(passes + 1, 30)
+            assert time.monotonic() - began < 6, time.monotonic() - began
+            assert message.at - began < 6
         finally:
             daemon.stop()
     [stored] = [a for a in store.iter_activities() if a.activity.external_id == str(activity)]
-    assert message.title.startswith("Back-care caution:") or message.title.startswith("Back-care high:")
+    assert message.title.startswith(("Back-care caution:", "Back-care high:"))
     assert message.topic == "back-care"
     assert f"https://syncd.example.org/activities/{stored.id}" in message.message
     assert message.click == f"https://syncd.example.org/activities/{stored.id}"
     assert "https://syncd.example.org/checkin?t=" in message.message
     annotation = store.latest_annotation(stored.id)
     assert annotation is not None and annotation.note and annotation.note.strip() in message.message
+    [hung_target] = [t for t in store.notifications.summary() if t["target"] == "config:1"]
+    assert hung_target["waiting"] >= 1 and "not delivered" in str(hung_target["last_error"])
     logged = capfd.readouterr()
-    assert PASSWORD not in logged.out + logged.err
+    assert PASSWORD not in logged.out + logged.err and "/hung" not in logged.out + logged.err
+
+
+def _strava(sim: StravaSimulator) -> StravaSettings:
+    return StravaSettings(
+        client_id=str(sim.client_id),
+        client_secret=Secret(sim.client_secret),
+        api_url=sim.api_url,
+        oauth_url=sim.oauth_url,
+        write_back="all",
+        webhook_verify_token=Secret(VERIFY),
+    )
+
+
+def _subscribe(sim: StravaSimulator, daemon: Daemon) -> None:
+    """A push subscription pointing at the daemon's own webhook route, accepted before the daily check."""
+    sim.subscriptions[7] = {
+        "id": 7,
+        "resource_state": 2,
+        "application_id": sim.client_id,
+        "callback_url": f"{daemon.web_url}/webhook/strava",
+        "created_at": "2026-11-01T00:00:00Z",
+        "updated_at": "2026-11-01T00:00:00Z",
+    }
+    daemon.subscription_ids = None
 
 
 def _athlete(store: Store) -> int:
@@ -224,14 +240,7 @@ def test_the_checkin_link_records_once_and_the_next_note_switches_mode(
         settings = replace(
             _settings(tmp_path, [receiver.url()], digest=False, checkin_hour=0),
             advice=AdviceSettings(),  # auto: from the pain diary
-            strava=StravaSettings(
-                client_id=str(sim.client_id),
-                client_secret=Secret(sim.client_secret),
-                api_url=sim.api_url,
-                oauth_url=sim.oauth_url,
-                write_back="all",
-                webhook_verify_token=Secret(VERIFY),
-            ),
+            strava=_strava(sim),
         )
         from syncd.entrypoints.wiring import platform_services
 
@@ -261,15 +270,7 @@ def test_the_checkin_link_records_once_and_the_next_note_switches_mode(
             assert expired.status_code == 410 and "has expired" in expired.text
             assert [(e.score, e.source.value) for e in store.pain_diary.entries()] == [(6, "checkin")]
 
-            sim.subscriptions[7] = {
-                "id": 7,
-                "resource_state": 2,
-                "application_id": sim.client_id,
-                "callback_url": f"{daemon.web_url}/webhook/strava",
-                "created_at": "2026-11-01T00:00:00Z",
-                "updated_at": "2026-11-01T00:00:00Z",
-            }
-            daemon.subscription_ids = None
+            _subscribe(sim, daemon)
             activity = _flagged_run(sim, athlete.id, minutes_ago=10)
             event = {"object_type": "activity", "aspect_type": "create", "object_id": activity}
             assert sim.send_event(**event, owner_id=athlete.id) == 200  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ notification outbox, leased to the workers that deliver it like the write-back o
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,12 +120,28 @@ class NotificationRepo(RepoBase):
         with self._engine.begin() as conn:
             return conn.execute(stmt).scalar() is not None
 
-    def claim(self, worker: str, *, now: datetime, lease_s: float, limit: int) -> list[QueuedNotification]:
+    def claim(
+        self,
+        worker: str,
+        *,
+        now: datetime,
+        lease_s: float,
+        limit: int,
+        exclude: Collection[tuple[int, str]] = (),
+        only: tuple[int, str] | None = None,
+    ) -> list[QueuedNotification]:
+        """Due messages leased to `worker`, except those for the (athlete, target) pairs in `exclude`, or only
+        those for the pair `only`."""
         now = _aware(now, "now")
         eligible = sa.or_(
             sa.and_(NotificationRow.status == "pending", NotificationRow.next_attempt_at <= now),
             sa.and_(NotificationRow.status == "claimed", NotificationRow.lease_expires_at < now),
         )
+        if exclude:
+            pairs = sa.tuple_(NotificationRow.athlete_id, NotificationRow.target)
+            eligible = sa.and_(eligible, pairs.not_in(sorted(exclude)))
+        if only is not None:
+            eligible = sa.and_(eligible, NotificationRow.athlete_id == only[0], NotificationRow.target == only[1])
         values = {
             "status": "claimed",
             "lease_owner": worker,
