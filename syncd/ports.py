@@ -12,6 +12,7 @@ from syncd.domain.digest import LoadWeek
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, FloatArray, Gear, Streams
+from syncd.domain.notify import QueuedNotification
 from syncd.domain.pain import PainEntry
 from syncd.domain.rate_budget import BudgetState
 from syncd.domain.surface import SurfaceBreakdown
@@ -614,9 +615,59 @@ class NotificationLog(Protocol):
         ...
 
 
+class NotificationOutbox(NotificationLog, Protocol):
+    """The athletes' own push targets (encrypted) and the notification outbox, leased like the write-back one."""
+
+    def set_targets(self, athlete_id: int, urls: list[str]) -> None: ...
+
+    def targets(self, athlete_id: int) -> list[str]: ...
+
+    def athletes_with_targets(self) -> list[int]: ...
+
+    def flagged_since(self, started_after: datetime) -> list[int]: ...
+
+    def has(self, athlete_id: int, kind: str, ref: str) -> bool: ...
+
+    def enqueue(
+        self,
+        athlete_id: int,
+        kind: str,
+        ref: str,
+        target: str,
+        *,
+        scheme: str,
+        title: str,
+        body: str,
+        link: str | None,
+        not_before: datetime,
+    ) -> bool: ...
+
+    def claim(
+        self,
+        worker: str,
+        *,
+        now: datetime,
+        lease_s: float,
+        limit: int,
+        exclude: Collection[tuple[int, str]] = (),
+        only: tuple[int, str] | None = None,
+    ) -> list[QueuedNotification]: ...
+
+    def sent(self, item_id: int, worker: str) -> bool: ...
+
+    def failed(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool: ...
+
+
 @runtime_checkable
 class KeepsNotifications(Protocol):
     """A store with the push-notification outbox (the database Store; the unit tests' fakes keep none)."""
 
     @property
     def notifications(self) -> NotificationLog: ...
+
+
+class NotifyStore(DigestStore, Protocol):
+    """What push notifications and the check-in need: the digest's reads, the diary and the outbox."""
+
+    @property
+    def notifications(self) -> NotificationOutbox: ...

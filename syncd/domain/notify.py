@@ -40,6 +40,21 @@ class Message:
     link: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedNotification:
+    """One message for one target, as the outbox hands it to a delivery (the target by name, never its URL)."""
+
+    id: int
+    athlete_id: int
+    kind: str
+    ref: str
+    target: str
+    title: str
+    body: str
+    link: str | None
+    attempts: int
+
+
 def quiet_until(now: datetime, zone: tzinfo, start_hour: int, end_hour: int) -> datetime | None:
     """When the quiet hours around `now` end (UTC-aware), or None when `now` is not in them.
 

@@ -21,6 +21,7 @@ from syncd.domain.notify import (
     FRESH,
     Kind,
     Message,
+    QueuedNotification,
     checkin_message,
     digest_message,
     next_attempt,
@@ -32,9 +33,8 @@ from syncd.domain.notify_urls import scheme_of
 from syncd.logging import get_logger
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.notify_repo import QueuedNotification
-    from syncd.adapters.db.repository import Store
     from syncd.config import Settings
+    from syncd.ports import NotifyStore
     from syncd.records import AthleteRecord
 
 log = get_logger("syncd.notify")
@@ -70,7 +70,7 @@ def config_urls(settings: Settings) -> list[str]:
     return [u for u in secret.reveal().split("\n") if u] if secret else []
 
 
-def targets_for(store: Store, settings: Settings, athlete: AthleteRecord, owner_id: int | None) -> list[Target]:
+def targets_for(store: NotifyStore, settings: Settings, athlete: AthleteRecord, owner_id: int | None) -> list[Target]:
     """`[notify] urls` reach the install's owner; every athlete's own URLs reach them."""
     found: list[Target] = []
     if athlete.id == owner_id:
@@ -79,7 +79,7 @@ def targets_for(store: Store, settings: Settings, athlete: AthleteRecord, owner_
     return found
 
 
-def _owner_id(store: Store) -> int | None:
+def _owner_id(store: NotifyStore) -> int | None:
     from syncd.services.athletes import owner
 
     found = owner(store)
@@ -96,7 +96,7 @@ def _enabled(settings: Settings, kind: Kind) -> bool:
 
 
 def queue(  # noqa: PLR0917 - one row per target: every field of it
-    store: Store,
+    store: NotifyStore,
     settings: Settings,
     athlete: AthleteRecord,
     targets: Sequence[Target],
@@ -135,7 +135,7 @@ def _base(settings: Settings) -> str:
     return web_base_url(settings)
 
 
-def _checkin_link(store: Store, settings: Settings, athlete: AthleteRecord, day: date) -> str | None:
+def _checkin_link(store: NotifyStore, settings: Settings, athlete: AthleteRecord, day: date) -> str | None:
     from syncd.errors import StoreError
     from syncd.services.checkin import checkin_url
 
@@ -147,7 +147,7 @@ def _checkin_link(store: Store, settings: Settings, athlete: AthleteRecord, day:
         return None
 
 
-def queue_flagged_notes(store: Store, settings: Settings, now: datetime) -> int:
+def queue_flagged_notes(store: NotifyStore, settings: Settings, now: datetime) -> int:
     """A message for each fresh run whose note has a caution or high flag (once per run, whatever re-annotates)."""
     if not settings.notify.notes:
         return 0
@@ -180,7 +180,7 @@ def queue_flagged_notes(store: Store, settings: Settings, now: datetime) -> int:
     return added
 
 
-def queue_daily(store: Store, settings: Settings, now: datetime) -> int:
+def queue_daily(store: NotifyStore, settings: Settings, now: datetime) -> int:
     """The daily check-in at `checkin_hour` and the weekly digest's short text once it is due, per athlete."""
     from syncd.services.checkin import has_entry
     from syncd.services.digests import athlete_zone
@@ -209,7 +209,7 @@ def queue_daily(store: Store, settings: Settings, now: datetime) -> int:
 
 
 def _queue_digest(
-    store: Store, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
+    store: NotifyStore, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
 ) -> int:
     from syncd.domain.load import iso_week_label
     from syncd.services.digests import athlete_zone, build_for_athlete, due_week
@@ -235,7 +235,7 @@ TargetKey = tuple[int, str]  # (athlete id, "config:1" / "athlete:1")
 
 
 def claim_groups(
-    store: Store, now: datetime, worker: str, *, busy: Collection[TargetKey] = (), only: TargetKey | None = None
+    store: NotifyStore, now: datetime, worker: str, *, busy: Collection[TargetKey] = (), only: TargetKey | None = None
 ) -> dict[TargetKey, list[QueuedNotification]]:
     """Due messages leased to `worker`, by target in queue order; targets in `busy` (still sending) are left out,
     `only` claims one target's."""
@@ -247,7 +247,7 @@ def claim_groups(
 
 
 def deliver_group(  # noqa: PLR0917 - one target's claimed messages and where to send them
-    store: Store,
+    store: NotifyStore,
     settings: Settings,
     sender: PushSender,
     key: TargetKey,
@@ -266,7 +266,7 @@ def deliver_group(  # noqa: PLR0917 - one target's claimed messages and where to
     return report
 
 
-def deliver_due(store: Store, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
+def deliver_due(store: NotifyStore, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
     """Send what is due and wait: targets in parallel, each target's messages in order (`syncd sync`, tests)."""
     groups = claim_groups(store, now, worker)
     report = NotifyReport()
@@ -302,7 +302,7 @@ def _send_group(
 
 
 def _settle(
-    store: Store, worker: str, outcome: tuple[QueuedNotification, str | None], now: datetime, report: NotifyReport
+    store: NotifyStore, worker: str, outcome: tuple[QueuedNotification, str | None], now: datetime, report: NotifyReport
 ) -> None:
     item, error = outcome
     if error is None:
@@ -323,7 +323,7 @@ def _settle(
     )
 
 
-def queue_new(store: Store, settings: Settings, now: datetime) -> int:
+def queue_new(store: NotifyStore, settings: Settings, now: datetime) -> int:
     """Queue this pass's flagged notes, the check-in and the digest text; never raises (rows only, no network)."""
     try:
         return queue_flagged_notes(store, settings, now) + queue_daily(store, settings, now)
@@ -332,7 +332,9 @@ def queue_new(store: Store, settings: Settings, now: datetime) -> int:
         return 0
 
 
-def deliver_safely(store: Store, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
+def deliver_safely(
+    store: NotifyStore, settings: Settings, sender: PushSender, now: datetime, worker: str
+) -> NotifyReport:
     """`deliver_due` that never raises (a database hiccup is logged; the rows stay for the next pass)."""
     try:
         return deliver_due(store, settings, sender, now, worker)
@@ -341,7 +343,7 @@ def deliver_safely(store: Store, settings: Settings, sender: PushSender, now: da
         return NotifyReport()
 
 
-def notify_pass(store: Store, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
+def notify_pass(store: NotifyStore, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
     """Queue what is new and deliver what is due, in this thread (`syncd sync`); never raises."""
     queued = queue_new(store, settings, now)
     report = deliver_safely(store, settings, sender, now, worker)
@@ -349,13 +351,13 @@ def notify_pass(store: Store, settings: Settings, sender: PushSender, now: datet
     return report
 
 
-def wants_notifications(store: Store, settings: Settings) -> bool:
+def wants_notifications(store: NotifyStore, settings: Settings) -> bool:
     """Whether any target is configured (else the daemon's pass skips notifications entirely)."""
     return bool(config_urls(settings)) or bool(store.notifications.athletes_with_targets())
 
 
 def send_test(
-    store: Store, settings: Settings, sender: PushSender, athlete: AthleteRecord
+    store: NotifyStore, settings: Settings, sender: PushSender, athlete: AthleteRecord
 ) -> list[tuple[str, str | None]]:
     """`syncd notify test`: one message to each of the athlete's targets at once, bypassing the queue and quiet
     hours; (target with its scheme, error or None)."""

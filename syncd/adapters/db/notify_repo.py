@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,19 +13,7 @@ import sqlalchemy as sa
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import StoreError
 from syncd.adapters.db.models import ActivityFlagRow, ActivityRow, AthleteRow, NotificationRow, NotifyTargetRow
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedNotification:
-    id: int
-    athlete_id: int
-    kind: str
-    ref: str
-    target: str
-    title: str
-    body: str
-    link: str | None
-    attempts: int
+from syncd.domain.notify import QueuedNotification
 
 
 class NotificationRepo(RepoBase):

@@ -37,7 +37,7 @@ from syncd.services.checkin import (
 )
 
 if TYPE_CHECKING:
-    from syncd.adapters.db.repository import Store
+    from syncd.ports import NotifyStore
     from syncd.records import AthleteRecord
 
 HERE = Path(__file__).resolve().parent
@@ -63,7 +63,7 @@ def _environment() -> Environment:
 
 
 class CheckinPages:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: NotifyStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         self.template = _environment().get_template("checkin.html")
@@ -140,7 +140,7 @@ async def _read_capped(request: Request) -> bytes | None:
     return body
 
 
-def checkin_routes(store: Store, settings: Settings) -> list[BaseRoute]:
+def checkin_routes(store: NotifyStore, settings: Settings) -> list[BaseRoute]:
     pages = CheckinPages(store, settings)
 
     async def show(request: Request) -> Response:
