@@ -77,3 +77,54 @@ def test_status_does_not_load_apprise(syncd_env: dict[str, str], run_syncd: RunS
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("apprise not loaded")
+
+
+def test_sync_once_pushes_a_flagged_run_and_status_shows_the_targets(run_syncd: RunSyncd, tmp_path: Path) -> None:
+    """A timer running `syncd sync --once` is its only chance: the run's note is pushed in that same run."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
+    from syncd.testing.strava_server import StravaSimulator
+
+    with StravaSimulator() as sim, NtfyReceiver(user="runner", password=PASSWORD) as receiver:
+        athlete = sim.add_athlete(firstname="Eve")
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+        run = synthetic_run(start, minutes=0, pace_s_per_km=0, seed=3, plan=[(3, 230), (2, 420)] * 3 + [(3, 230)])
+        detail = detail_payload(run, start=start)
+        detail["workout_type"] = 3  # a workout straight from the start: speed work and no warm-up
+        sim.add_activity(athlete.id, detail, streams_payload(run.streams) if run.streams is not None else None)
+        env = {
+            "SYNCD_STRAVA_CLIENT_ID": str(sim.client_id),
+            "SYNCD_STRAVA_CLIENT_SECRET": sim.client_secret,
+            "SYNCD_STRAVA_API_URL": sim.api_url,
+            "SYNCD_STRAVA_OAUTH_URL": sim.oauth_url,
+            "SYNCD_ADVICE_MODE": "sore",
+            "SYNCD_WEB_BASE_URL": "https://syncd.example.org",
+            "SYNCD_NOTIFY_URLS": receiver.url(),
+            "SYNCD_NOTIFY_CHECKIN": "false",
+            "SYNCD_NOTIFY_DIGEST": "off",
+            "SYNCD_NOTIFY_QUIET_START": "0",  # no quiet hours: the test must not depend on the time of day
+            "SYNCD_NOTIFY_QUIET_END": "0",
+        }
+        tokens = sim.issue_tokens(athlete.id)
+        token_file = tmp_path / "tokens.json"
+        token_file.write_text(json.dumps({k: tokens[k] for k in ("access_token", "refresh_token", "expires_at")}))
+        assert run_syncd("link", "strava", "--token-file", token_file, env=env).returncode == 0
+        synced = run_syncd("sync", "--once", env=env)
+        assert synced.returncode == 0, synced.stderr
+        assert "notify: 1 sent" in synced.stdout
+        [message] = receiver.messages
+        assert (
+            message.title.startswith("Back-care caution: ")
+            and "https://syncd.example.org/activities/" in message.message
+        )
+        again = run_syncd("sync", "--once", env=env)
+        assert again.returncode == 0 and "notify:" not in again.stdout and len(receiver.messages) == 1  # once per run
+        status = run_syncd("status", env=env)
+        assert "notify:   1 target(s)" in status.stdout
+        assert "strava:1001 config:1 (ntfy): 1 sent, 0 waiting, 0 given up" in status.stdout
+        shown = run_syncd("athlete", "show", env=env)
+        assert "notify       config:1 (ntfy)" in shown.stdout
+        for output in (synced, again, status, shown):
+            assert PASSWORD not in output.stdout + output.stderr

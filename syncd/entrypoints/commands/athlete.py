@@ -44,6 +44,22 @@ def _shown_urls(urls: list[str]) -> str:
     return f"{len(urls)} URL(s) set ({', '.join(scheme_of(u) for u in urls)}), stored encrypted"
 
 
+def _notify_view(store: Any, settings: Settings, athlete: Any) -> list[dict[str, str]]:
+    """The athlete's push targets by name and scheme (never the URL: it holds a token)."""
+    from syncd.services.athletes import owner
+    from syncd.services.notifications import targets_for
+
+    boss = owner(store)
+    targets = targets_for(store, settings, athlete, boss.id if boss is not None else None)
+    return [{"target": t.key, "scheme": t.scheme} for t in targets]
+
+
+def _notify_line(targets: list[dict[str, str]]) -> str:
+    if not targets:
+        return "off (no [notify] urls for this athlete, no --notify)"
+    return ", ".join(f"{t['target']} ({t['scheme']})" for t in targets)
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "athlete",
@@ -138,13 +154,15 @@ def cmd_show(args: argparse.Namespace, settings: Settings | None) -> int:
     store = open_store(settings)
     try:
         try:
-            shown = view(store, settings, find_athlete(store, args.athlete))
+            athlete = find_athlete(store, args.athlete)
+            shown = view(store, settings, athlete)
         except AthleteError as exc:
             raise CommandError(str(exc)) from None
+        notify = _notify_view(store, settings, athlete)
     finally:
         store.close()
     if args.json:
-        print(json.dumps(shown.as_json(), indent=2))
+        print(json.dumps({**shown.as_json(), "notify": notify}, indent=2))
         return 0
     print(
         f"athlete      {shown.key} ({shown.name or 'no name'})" + ("  [the one athlete of this install]" * shown.owner)
@@ -155,6 +173,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings | None) -> int:
     print(f"write-back   strava {shown.write_back['strava']}, garmin {shown.write_back['garmin']}")
     print(f"email        {shown.email or 'not set'}")
     print(f"digest       {shown.digest}")
+    print(f"notify       {_notify_line(notify)}")
     print(f"mode         {shown.mode.replace('_', ' ')} ({shown.mode_source})")
     if not shown.shoes:
         print("shoes        none synced")
