@@ -29,6 +29,10 @@ def test_notify_targets_from_the_command_line(run_syncd: RunSyncd, syncd_env: di
     assert broken_config.returncode == 2 and "[notify] urls: entry 2" in broken_config.stderr
     assert PASSWORD not in broken_config.stderr and len(broken_config.stderr.strip().splitlines()) == 1
 
+    doctor = run_syncd("doctor", env={"SYNCD_NOTIFY_URLS": f"ntfy://h/topic bogus://{PASSWORD}/y"})
+    assert "[FAIL] notify: [notify] urls: Apprise cannot use entry 2 (bogus://)" in doctor.stdout
+    assert PASSWORD not in doctor.stdout + doctor.stderr and doctor.returncode == 1
+
     nothing = run_syncd("notify", "test")
     assert nothing.returncode == 1 and "has no push target" in nothing.stderr
 
