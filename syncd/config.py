@@ -157,6 +157,22 @@ class AthleteSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """Push notifications through Apprise (docs/notify.md): `urls` reach the install's owner (each athlete can have
+    their own, `syncd athlete set --notify`); each kind can be turned off; nothing is sent between `quiet_start` and
+    `quiet_end` (hours, the athlete's time zone; equal: no quiet hours); the daily check-in goes at `checkin_hour`."""
+
+    urls: Secret | None = field(default=None, metadata=SECRET)
+    notes: bool = True  # a run's note with a caution or a high flag, soon after it is written
+    digest: bool = True  # the weekly digest as a short text with a link
+    checkin: bool = True  # the daily "How is your back today?" link
+    checkin_hour: int = 19
+    quiet_start: int = 22
+    quiet_end: int = 7
+    timeout_s: int = 10  # per target and message
+
+
+@dataclass(frozen=True)
 class Settings:
     state_dir: Path
     config_path: Path | None
@@ -171,6 +187,7 @@ class Settings:
     folder: FolderSettings = field(default_factory=FolderSettings)
     advice: AdviceSettings = field(default_factory=AdviceSettings)
     athlete: AthleteSettings = field(default_factory=AthleteSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     rules: Thresholds = field(default_factory=Thresholds)
 
     @property
@@ -192,6 +209,7 @@ SECTIONS: dict[str, type] = {
     "folder": FolderSettings,
     "advice": AdviceSettings,
     "athlete": AthleteSettings,
+    "notify": NotifySettings,
 }
 
 
@@ -202,6 +220,7 @@ class Check:
     low: float | None = 0  # numbers: inclusive bounds (None: unbounded)
     high: float | None = None
     url: bool = False  # strings: an http(s) URL
+    apprise: bool = False  # secrets: Apprise URLs (a list, or one string separated by commas, spaces or newlines)
     meaning: str = ""  # what the number is, for the error message
 
 
@@ -235,6 +254,11 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("notes", "annotation_window_days"): Check(1, 3650, meaning="days"),
     ("folder", "poll_s"): Check(5, 86_400, meaning="seconds between scans"),
     ("athlete", "max_heart_rate"): Check(100, 240, meaning="a heart rate in bpm"),
+    ("notify", "urls"): Check(apprise=True),
+    ("notify", "checkin_hour"): Check(0, 23, meaning="an hour of the day"),
+    ("notify", "quiet_start"): Check(0, 23, meaning="an hour of the day"),
+    ("notify", "quiet_end"): Check(0, 23, meaning="an hour of the day"),
+    ("notify", "timeout_s"): Check(1, 120, meaning="seconds"),
     ("rules", "hard_surface_share_pct"): PCT,
     ("rules", "speed_work_top_zone_share_pct"): PCT,
     ("rules", "speed_work_top_zone_from_pct_max"): PCT,
@@ -549,11 +573,30 @@ def _path(_section: str, _key: str, value: Any, _check: Check) -> Path:
     return Path(str(value)).expanduser()
 
 
-def _secret(_section: str, _key: str, value: Any, _check: Check) -> Secret:
-    return Secret(str(value))
+def _secret(section: str, key: str, value: Any, check: Check) -> Secret:
+    if not check.apprise:
+        return Secret(str(value))
+    from syncd.domain.notify_urls import NotifyUrlError, split_urls
+
+    try:
+        return Secret("\n".join(split_urls(value)))
+    except NotifyUrlError as exc:  # the message names the entry by position, never its text (it holds tokens)
+        raise ConfigError(f"[{section}] {key}: {exc}; {_fix(section, key)}") from None
+
+
+def _flag(section: str, key: str, value: Any, _check: Check) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "on", "yes", "1"):
+        return True
+    if text in ("false", "off", "no", "0"):
+        return False
+    raise ConfigError(f"[{section}] {key} must be true or false; got {value!r}; {_fix(section, key)}")
 
 
 _COERCERS: dict[Any, Callable[[str, str, Any, Check], Any]] = {
+    bool: _flag,
     int: _whole,
     float: _real,
     str: _text,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, Gear, Streams
+from syncd.domain.notify import QueuedNotification
 from syncd.domain.pain import PainEntry
 from syncd.domain.rate_budget import BudgetState
 from syncd.domain.surface import SurfaceBreakdown
@@ -616,3 +617,67 @@ class PlatformStore(AccountSyncStore, AccountLinkStore, WritebackStore, Protocol
     def activity_reads(self) -> ActivityReadRepository: ...
 
     def rate_budget(self, key: str) -> RateBudgetReading: ...
+
+
+class NotificationLog(Protocol):
+    def summary(self) -> list[dict[str, Any]]:
+        """Per push target: sent, waiting (with the next attempt), failed for good, the last error (no secret)."""
+        ...
+
+
+class NotificationOutbox(NotificationLog, Protocol):
+    """The athletes' own push targets (encrypted) and the notification outbox, leased like the write-back one."""
+
+    def set_targets(self, athlete_id: int, urls: list[str]) -> None: ...
+
+    def targets(self, athlete_id: int) -> list[str]: ...
+
+    def athletes_with_targets(self) -> list[int]: ...
+
+    def flagged_since(self, started_after: datetime) -> list[int]: ...
+
+    def has(self, athlete_id: int, kind: str, ref: str) -> bool: ...
+
+    def enqueue(
+        self,
+        athlete_id: int,
+        kind: str,
+        ref: str,
+        target: str,
+        *,
+        scheme: str,
+        title: str,
+        body: str,
+        link: str | None,
+        not_before: datetime,
+    ) -> bool: ...
+
+    def claim(
+        self,
+        worker: str,
+        *,
+        now: datetime,
+        lease_s: float,
+        limit: int,
+        exclude: Collection[tuple[int, str]] = (),
+        only: tuple[int, str] | None = None,
+    ) -> list[QueuedNotification]: ...
+
+    def sent(self, item_id: int, worker: str) -> bool: ...
+
+    def failed(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool: ...
+
+
+@runtime_checkable
+class KeepsNotifications(Protocol):
+    """A store with the push-notification outbox (the database Store; the unit tests' fakes keep none)."""
+
+    @property
+    def notifications(self) -> NotificationLog: ...
+
+
+class NotifyStore(DigestStore, Protocol):
+    """What push notifications and the check-in need: the digest's reads, the diary and the outbox."""
+
+    @property
+    def notifications(self) -> NotificationOutbox: ...

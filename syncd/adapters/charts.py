@@ -2,7 +2,9 @@
 
 Uses `matplotlib.figure.Figure` directly rather than pyplot: no global figure registry, so the daemon can render in
 any thread and never leaks figures. Bars are the weekly load; the line is the acute:chronic ratio on its own axis,
-over the 0.8-1.3 "sweet spot" band (Gabbett 2016) so a reader sees at a glance whether a week left it.
+over the 0.8-1.3 "sweet spot" band (Gabbett 2016) so a reader sees at a glance whether a week left it. With no
+ratio in the eight weeks (a new athlete, a long break) there is neither line nor band: a band with nothing to compare
+against would read as a target for the bars, which are in minutes, not a ratio.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import io
 import math
 from collections.abc import Sequence
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -22,6 +25,14 @@ _UNIT_LABEL = {"min": "minutes of running", "trimp": "TRIMP"}
 
 def load_trend_png(trend: Sequence[LoadWeek], *, unit: str = "min", dpi: int = 100) -> bytes:
     """PNG bytes (~600x260 px): weekly load bars with the ACWR line; weeks without a ratio leave a gap."""
+    figure = load_trend_figure(trend, unit=unit, dpi=dpi)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def load_trend_figure(trend: Sequence[LoadWeek], *, unit: str = "min", dpi: int = 100) -> Figure:
+    """The figure behind `load_trend_png` (tests look at its axes rather than at pixels)."""
     figure = Figure(figsize=(6.0, 2.6), dpi=dpi)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -33,16 +44,19 @@ def load_trend_png(trend: Sequence[LoadWeek], *, unit: str = "min", dpi: int = 1
     axes.tick_params(axis="y", labelsize=8)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
+    ratios = [float("nan") if week.acwr is None else week.acwr for week in trend]
+    if any(not math.isnan(r) for r in ratios):
+        _ratio_axes(axes, positions, ratios)
+    figure.tight_layout()
+    return figure
+
+
+def _ratio_axes(axes: Axes, positions: list[int], ratios: list[float]) -> None:
     ratio_axes = axes.twinx()
     ratio_axes.axhspan(*SWEET_SPOT, color="#d8f0d8", alpha=0.6, zorder=0)
-    ratios = [float("nan") if week.acwr is None else week.acwr for week in trend]
     ratio_axes.plot(positions, ratios, color="#c0392b", marker="o", linewidth=2, label="acute:chronic")
     top = max([r for r in ratios if not math.isnan(r)] + [SWEET_SPOT[1]]) * 1.15
     ratio_axes.set_ylim(0, max(top, 2.0))
     ratio_axes.set_ylabel("acute:chronic", fontsize=8, color="#c0392b")
     ratio_axes.tick_params(axis="y", labelsize=8, colors="#c0392b")
     ratio_axes.spines["top"].set_visible(False)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()

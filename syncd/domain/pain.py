@@ -17,11 +17,13 @@ MAX_NOTE_CHARS = 500
 
 
 class PainSource(StrEnum):
-    """Where an entry came from: a tag the runner wrote on the platform, the feed's form, or `syncd pain`."""
+    """Where an entry came from: a tag the runner wrote on the platform, the feed's form, `syncd pain`, or the
+    check-in link."""
 
     TAG = "tag"
     WEB = "web"
     CLI = "cli"
+    CHECKIN = "checkin"  # the one-tap daily check-in link (syncd.services.checkin)
 
 
 class PainInputError(ValueError):

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor as DeliveryPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -115,6 +116,9 @@ class Daemon:
         self._webhook_check_due = 0.0  # monotonic time of the next push-subscription check (0: at the first pass)
         self.webhook_used: bool | None = None  # None: not decided yet (no Strava platform or no check so far)
         self._pass_lock = threading.Lock()
+        self._push: Any = None  # the push-notification sender, built on first use (imports Apprise)
+        self._deliveries = DeliveryPool(max_workers=4, thread_name_prefix="notify-delivery")
+        self._busy_targets: set[tuple[int, str]] = set()  # targets a delivery thread is sending to now
         self._lock = threading.Lock()
         self._stack = contextlib.ExitStack()
         self._scheduler = BackgroundScheduler(
@@ -184,6 +188,7 @@ class Daemon:
         with contextlib.suppress(Exception):
             self._scheduler.shutdown(wait=True)  # running jobs finish their current item and return
         self._stack.close()
+        self._deliveries.shutdown(wait=True)  # a delivery in flight ends within its targets' time-outs
         released = release_leases(self.store, self.worker)
         self._stopped.set()
         log.info("daemon_stopped", worker=self.worker, released=released)
@@ -213,6 +218,7 @@ class Daemon:
         from syncd.entrypoints.health import health_routes
         from syncd.entrypoints.web.app import routes
         from syncd.entrypoints.web.bodies import body_limit
+        from syncd.entrypoints.web.checkin import checkin_routes
         from syncd.entrypoints.web.serve import serve_in_thread
         from syncd.entrypoints.web.unsubscribe import unsubscribe_routes
         from syncd.entrypoints.webhook import WebhookSink, webhook_routes
@@ -229,6 +235,7 @@ class Daemon:
                 *health_routes(self),
                 *webhook_routes(self.settings, sink),
                 *unsubscribe_routes(self.store),
+                *checkin_routes(self.store, self.settings),
                 *routes(self.store, self.settings),
             ],
             middleware=body_limit(),
@@ -286,6 +293,8 @@ class Daemon:
                 summary.written += written.written
             except Exception as exc:
                 log.error("writeback_pass_failed", platform=platform.name, error=f"{type(exc).__name__}: {exc}")
+        if not self.stopping:
+            self._notify_pass()
         summary.finished_at = datetime.now(UTC)
         with self._pass_done:
             self.last_pass = summary
@@ -295,6 +304,53 @@ class Daemon:
                 f"last sync {summary.finished_at:%H:%M:%S} UTC: {summary.accounts} account(s), "
                 f"{summary.failed} failed, {summary.written} note(s) written"
             )
+
+    def _notify_pass(self) -> None:
+        """Queue push notifications for this pass's flagged notes (the check-in and digest text too), then hand each
+        target's due messages to the delivery threads: a slow or unreachable target holds up neither the next sync
+        pass nor the other targets (a target still sending is left out of the next claim)."""
+        from syncd.services.notifications import claim_groups, queue_new, wants_notifications
+
+        try:
+            if not wants_notifications(self.store, self.settings):
+                return
+            now = datetime.now(UTC)
+            queue_new(self.store, self.settings, now)
+            with self._lock:
+                busy = set(self._busy_targets)
+            groups = claim_groups(self.store, now, self.worker, busy=busy)
+        except Exception as exc:
+            log.error("notify_pass_failed", error=f"{type(exc).__name__}: {exc}")
+            return
+        for key, items in groups.items():
+            with self._lock:
+                self._busy_targets.add(key)
+            try:
+                self._deliveries.submit(self._deliver, key, items, now)
+            except RuntimeError:  # shutting down: the leases expire and the rows go out after the next start
+                with self._lock:
+                    self._busy_targets.discard(key)
+
+    def _deliver(self, key: tuple[int, str], items: list[Any], now: datetime) -> None:
+        """Send one target's messages, then whatever was queued for it meanwhile (a pass that found it busy left
+        its new messages for this thread), until none is due."""
+        from syncd.entrypoints.wiring import push_sender
+        from syncd.services.notifications import claim_groups, deliver_group
+
+        try:
+            if self._push is None:
+                self._push = push_sender(self.settings)
+            while items and not self.stopping:
+                report = deliver_group(self.store, self.settings, self._push, key, items, self.worker, now=now)
+                if report.failed:
+                    break  # backing off: the retry is due later, a pass claims it then
+                now = datetime.now(UTC)
+                items = claim_groups(self.store, now, self.worker, only=key).get(key, [])
+        except Exception as exc:  # building the sender or the database: logged; the lease expires and it is retried
+            log.error("notify_delivery_failed", target=key[1], error=f"{type(exc).__name__}: {exc}")
+        finally:
+            with self._lock:
+                self._busy_targets.discard(key)
 
     def _subscription_changing(self) -> None:
         """Strava checked our callback: a new subscription is on its way. Accept events until its id is known

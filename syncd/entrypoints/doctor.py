@@ -32,7 +32,8 @@ def run_checks(config_path: Path | None, overrides: Mapping[str, Mapping[str, An
         return [Check("config", False, str(exc))]
     where = str(settings.config_path) if settings.config_path else "no config file found, using defaults"
     checks = [Check("config", True, where)]
-    for probe in (_state_dir, _database, _secret_key, _web, _email, _digest_recipients, _strava, _surface):
+    probes = (_state_dir, _database, _secret_key, _web, _email, _digest_recipients, _strava, _surface, _notify)
+    for probe in probes:
         checks.extend(_guard(probe, settings))
     return checks
 
@@ -189,6 +190,34 @@ def _email(settings: Settings) -> list[Check]:
     if email.password and email.security == "none" and not _is_loopback(email.host):
         return [Check("email", False, "[email] security = none would send the password in clear; use starttls")]
     return [Check("email", True, f"{email.host}:{email.port} ({email.security})")]
+
+
+def _notify(settings: Settings) -> list[Check]:
+    """[notify] urls that Apprise cannot use (an unknown scheme, a missing token), named by position, never shown;
+    check links need a public address."""
+    from syncd.domain.notify_urls import scheme_of
+    from syncd.services.notifications import config_urls
+
+    urls = config_urls(settings)
+    if not urls:
+        return [Check("notify", True, "no [notify] urls (athletes may still have their own: syncd athlete show)")]
+    from syncd.adapters.notify import known
+
+    bad = [f"entry {n} ({scheme_of(url)}://)" for n, url in enumerate(urls, 1) if not known(url)]
+    if bad:
+        return [Check("notify", False, f"[notify] urls: Apprise cannot use {', '.join(bad)}; check the Apprise wiki")]
+    schemes = ", ".join(scheme_of(url) for url in urls)
+    if not settings.web.base_url:
+        return [
+            Check(
+                "notify",
+                True,
+                f"{len(urls)} target(s) ({schemes}); links point at http://{settings.web.host}:{settings.web.port}: "
+                "set [web] base_url to the address a phone reaches",
+                warning=True,
+            )
+        ]
+    return [Check("notify", True, f"{len(urls)} target(s) ({schemes}); `syncd notify test` sends a test message")]
 
 
 def _strava(settings: Settings) -> list[Check]:

@@ -36,6 +36,23 @@ def print_status(status: dict[str, Any]) -> None:
             f"quarantined: {printable(item['file'])} (content {item['sha256'][:12]}): syncd died {item['deaths']} "
             "times reading it from the watched folder; remove or replace the file"
         )
+    _notify(status.get("notify", []))
+
+
+def _notify(targets: list[dict[str, Any]]) -> None:
+    """Push targets by position and scheme (never the URL), with what is waiting and why."""
+    if not targets:
+        return
+    print(f"notify:   {len(targets)} target(s)")
+    for target in targets:
+        line = f"  {target['athlete']} {target['target']} ({target['scheme']}): {target['sent']} sent, "
+        line += f"{target['waiting']} waiting"
+        if target["waiting"] and target.get("next_attempt_at"):
+            line += f" (next try {when(target['next_attempt_at'])})"
+        line += f", {target['failed']} given up"
+        if target.get("last_error"):
+            line += f"; last error: {target['last_error']}"
+        print(line)
 
 
 def print_accounts(accounts: list[dict[str, Any]]) -> None:

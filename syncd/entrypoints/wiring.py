@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from syncd.adapters.db.repository import Store
     from syncd.adapters.garmin.api import GarminEndpoint
+    from syncd.adapters.notify import AppriseSender
     from syncd.adapters.strava.api import Endpoint
     from syncd.domain.digest import LoadWeek
     from syncd.entrypoints.platforms.folder import FolderService
@@ -66,6 +67,13 @@ def register_secrets(settings: Settings) -> None:
     ):
         if secret:
             register_secret(secret.reveal())
+    if settings.notify.urls:  # each Apprise URL whole, and its user and password
+        from urllib.parse import urlsplit
+
+        for url in settings.notify.urls.reveal().split("\n"):
+            parts = urlsplit(url)
+            for piece in (url, parts.username, parts.password):
+                register_secret(piece)
 
 
 def open_store(settings: Settings) -> Store:
@@ -293,6 +301,13 @@ def mailer_from_settings(settings: Settings, *, timeout_s: float | None = None) 
         password=email.password.reveal() if email.password else None,
         timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
     )
+
+
+def push_sender(settings: Settings) -> AppriseSender:
+    """The push-notification sender (Apprise, imported here on first use), `[notify] timeout_s` per target."""
+    from syncd.adapters.notify import AppriseSender
+
+    return AppriseSender(timeout_s=settings.notify.timeout_s)
 
 
 def trend_chart() -> TrendChart:

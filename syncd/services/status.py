@@ -33,6 +33,7 @@ def collect_status(store: StatusStore, settings: Settings, policy: AnnotationPol
         "outbox": _outbox(store),
         "rate_budget_left": _budget_left(store, settings),
         "garmin": _garmin(store, settings),
+        "notify": _notify(store),
     }
 
 
@@ -89,6 +90,13 @@ def _digests(store: StatusStore, settings: Settings) -> dict[str, Any]:
     from syncd.services.digests import digest_summary
 
     return digest_summary(store, settings)
+
+
+def _notify(store: StatusStore) -> list[dict[str, Any]]:
+    """Push targets and how their messages fare (see syncd.services.notifications)."""
+    from syncd.ports import KeepsNotifications
+
+    return store.notifications.summary() if isinstance(store, KeepsNotifications) else []
 
 
 def _last_sync(store: StatusStore) -> dict[int, Any]:

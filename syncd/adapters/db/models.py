@@ -337,8 +337,53 @@ class PainEntryRow(Base):
     __table_args__ = (
         sa.UniqueConstraint("athlete_id", "slot"),
         sa.CheckConstraint("score >= 0 AND score <= 10", name="score"),
-        sa.CheckConstraint("source IN ('tag', 'web', 'cli')", name="source"),
+        sa.CheckConstraint("source IN ('tag', 'web', 'cli', 'checkin')", name="source"),
         sa.Index("ix_pain_entries_athlete_day", "athlete_id", "day"),
+    )
+
+
+class NotifyTargetRow(Base):
+    """An athlete's own Apprise URLs (`syncd athlete set --notify`), encrypted like platform tokens: they hold
+    tokens and passwords."""
+
+    __tablename__ = "notify_targets"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    urls_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class NotificationRow(Base):
+    """The push-notification outbox: one row per message and target, so a failing target is retried with back-off
+    on its own and never holds the others. `target` names the URL without showing it ("config:1", "athlete:2");
+    `ref` makes a message idempotent (the activity, the week, the day)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    ref: Mapped[str] = mapped_column(sa.String(40))
+    target: Mapped[str] = mapped_column(sa.String(40))
+    scheme: Mapped[str] = mapped_column(sa.String(32))
+    title: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=_now)
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(120))
+    lease_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+    __table_args__ = (
+        sa.UniqueConstraint("athlete_id", "kind", "ref", "target"),
+        sa.CheckConstraint("status IN ('pending', 'claimed', 'done', 'failed')", name="status"),
+        sa.Index("ix_notifications_due", "status", "next_attempt_at"),
     )
 
 
@@ -368,4 +413,5 @@ TABLES = (
     "rate_budget",
     "map_tiles",
     "pain_entries",
+    "notifications",
 )

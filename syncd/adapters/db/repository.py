@@ -24,6 +24,7 @@ from syncd.adapters.db.engine import create_store_engine, safe_url, upgrade_sche
 from syncd.adapters.db.errors import StoreError
 from syncd.adapters.db.gear_repo import GearRepo
 from syncd.adapters.db.models import TABLES
+from syncd.adapters.db.notify_repo import NotificationRepo
 from syncd.adapters.db.outbox_repo import OutboxRepo
 from syncd.adapters.db.pain_repository import PainRepository
 from syncd.adapters.db.rate_budget import DbRateBudget
@@ -50,6 +51,7 @@ class Store(AthleteRepo, ActivityRepo, GearRepo, AnnotationRepo, AccountRepo, Ou
         self.activity_reads = ActivityReads(engine)
         self.map_tiles = MapTiles(engine)
         self.annotation_batches = AnnotationBatches(engine, self._enqueue)
+        self.notifications = NotificationRepo(engine, secret_box=secret_box, clock=clock)
 
     def rate_budget(self, key: str) -> DbRateBudget:
         """The rate budget shared by every worker for one platform application (e.g. "strava:<client id>")."""

@@ -22,6 +22,44 @@ def _on_off(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r}: use on or off")
 
 
+def _notify_urls(given: list[str] | None) -> list[str] | None:
+    """The athlete's new notify URLs ([] removes them), checked by shape; None when --notify was not given."""
+    from syncd.domain.notify_urls import NotifyUrlError, split_urls
+
+    if given is None:
+        return None
+    if [g.strip().lower() for g in given] == ["none"]:
+        return []
+    try:
+        return split_urls(given)
+    except NotifyUrlError as exc:  # names the entry by position: the URL itself holds a token
+        raise ConfigError(f"--notify: {exc}") from None
+
+
+def _shown_urls(urls: list[str]) -> str:
+    from syncd.domain.notify_urls import scheme_of
+
+    if not urls:
+        return "removed (only [notify] urls, if this is the install's owner)"
+    return f"{len(urls)} URL(s) set ({', '.join(scheme_of(u) for u in urls)}), stored encrypted"
+
+
+def _notify_view(store: Any, settings: Settings, athlete: Any) -> list[dict[str, str]]:
+    """The athlete's push targets by name and scheme (never the URL: it holds a token)."""
+    from syncd.services.athletes import owner
+    from syncd.services.notifications import targets_for
+
+    boss = owner(store)
+    targets = targets_for(store, settings, athlete, boss.id if boss is not None else None)
+    return [{"target": t.key, "scheme": t.scheme} for t in targets]
+
+
+def _notify_line(targets: list[dict[str, str]]) -> str:
+    if not targets:
+        return "off (no [notify] urls for this athlete, no --notify)"
+    return ", ".join(f"{t['target']} ({t['scheme']})" for t in targets)
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "athlete",
@@ -62,6 +100,13 @@ def register(subparsers: Any) -> None:
         "--mode",
         metavar="sore|well|auto",
         help="the advice mode: sore now, staying well, or auto (from the pain diary; docs/pain.md)",
+    )
+    setter.add_argument(
+        "--notify",
+        action="append",
+        metavar="URL",
+        help="an Apprise URL for this athlete's push notifications (repeat for several; none: remove them); "
+        "stored encrypted; see docs/notify.md",
     )
     setter.set_defaults(handler=cmd_set, needs_settings=True)
 
@@ -109,13 +154,15 @@ def cmd_show(args: argparse.Namespace, settings: Settings | None) -> int:
     store = open_store(settings)
     try:
         try:
-            shown = view(store, settings, find_athlete(store, args.athlete))
+            athlete = find_athlete(store, args.athlete)
+            shown = view(store, settings, athlete)
         except AthleteError as exc:
             raise CommandError(str(exc)) from None
+        notify = _notify_view(store, settings, athlete)
     finally:
         store.close()
     if args.json:
-        print(json.dumps(shown.as_json(), indent=2))
+        print(json.dumps({**shown.as_json(), "notify": notify}, indent=2))
         return 0
     print(
         f"athlete      {shown.key} ({shown.name or 'no name'})" + ("  [the one athlete of this install]" * shown.owner)
@@ -126,6 +173,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings | None) -> int:
     print(f"write-back   strava {shown.write_back['strava']}, garmin {shown.write_back['garmin']}")
     print(f"email        {shown.email or 'not set'}")
     print(f"digest       {shown.digest}")
+    print(f"notify       {_notify_line(notify)}")
     print(f"mode         {shown.mode.replace('_', ' ')} ({shown.mode_source})")
     if not shown.shoes:
         print("shoes        none synced")
@@ -151,10 +199,16 @@ def cmd_set(args: argparse.Namespace, settings: Settings | None) -> int:
         shoe_limits=list(args.shoe_limit),
         mode=args.mode,
     )
+    urls = _notify_urls(args.notify)
     store = open_store(settings)
     try:
         try:
             athlete = find_athlete(store, args.athlete)
+            if urls is not None:
+                store.notifications.set_targets(athlete.id, urls)
+                print(f"{athlete.key}: notify {_shown_urls(urls)}")
+                if changes == Changes(shoe_limits=[]):
+                    return 0
             applied = apply(store, settings, athlete, changes, datetime.now(UTC))
         except AthleteError as exc:
             raise ConfigError(str(exc)) from None  # a value to fix on the command line: exit 2

@@ -89,6 +89,8 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
             if folder is not None:
                 report = folder.run_once(worker, dry_run=args.dry_run)
                 code = max(code, _print(store, report, started, args.dry_run, provider="folder"))
+            if not args.dry_run:
+                _notify(store, settings, worker)
             if args.once:
                 return code
             first = False
@@ -97,6 +99,18 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
             time.sleep(min(max(wait.total_seconds(), 5.0), 60.0))
     finally:
         store.close()
+
+
+def _notify(store: Store, settings: Settings, worker: str) -> None:
+    """Push notifications for this pass's flagged notes, the check-in and the digest (a timer's only chance)."""
+    from syncd.services.notifications import notify_pass, wants_notifications
+
+    if wants_notifications(store, settings):
+        from syncd.entrypoints.wiring import push_sender
+
+        report = notify_pass(store, settings, push_sender(settings), datetime.now(UTC), worker)
+        if report.sent or report.failed:
+            print(f"notify: {report.sent} sent" + "".join(f"\n  failed {line}" for line in report.failed))
 
 
 def _explain_unavailable(store: Store, now: datetime, worker: str) -> None:

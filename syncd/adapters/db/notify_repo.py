@@ -1,0 +1,207 @@
+"""Push notifications in the store: the athletes' own Apprise URLs (encrypted with the token key) and the
+notification outbox, leased to the workers that deliver it like the write-back outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from syncd.adapters.db.base_repo import RepoBase, _aware
+from syncd.adapters.db.errors import StoreError
+from syncd.adapters.db.models import ActivityFlagRow, ActivityRow, AthleteRow, NotificationRow, NotifyTargetRow
+from syncd.domain.notify import QueuedNotification
+
+
+class NotificationRepo(RepoBase):
+    """`store.notifications`: targets per athlete and the outbox."""
+
+    # ---- the athletes' own targets ----------------------------------------------------------------------------
+
+    def set_targets(self, athlete_id: int, urls: list[str]) -> None:
+        """Replace the athlete's URLs (an empty list removes them)."""
+        with self._engine.begin() as conn:
+            conn.execute(sa.delete(NotifyTargetRow).where(NotifyTargetRow.athlete_id == athlete_id))
+            if urls:
+                if self._box is None:
+                    raise StoreError("no encryption key: open the store with open_store(settings) to keep notify URLs")
+                sealed = self._box.encrypt(json.dumps(urls).encode())
+                values = {"athlete_id": athlete_id, "urls_encrypted": sealed, "updated_at": self._now()}
+                conn.execute(sa.insert(NotifyTargetRow).values(**values))
+
+    def targets(self, athlete_id: int) -> list[str]:
+        with self._engine.connect() as conn:
+            sealed = conn.execute(
+                sa.select(NotifyTargetRow.urls_encrypted).where(NotifyTargetRow.athlete_id == athlete_id)
+            ).scalar()
+        if sealed is None:
+            return []
+        if self._box is None:
+            raise StoreError("no encryption key: open the store with open_store(settings) to read notify URLs")
+        urls: list[str] = json.loads(self._box.decrypt(bytes(sealed)))
+        return urls
+
+    def athletes_with_targets(self) -> list[int]:
+        with self._engine.connect() as conn:
+            return [int(i) for i in conn.execute(sa.select(NotifyTargetRow.athlete_id)).scalars()]
+
+    # ---- what to notify about ---------------------------------------------------------------------------------
+
+    def flagged_since(self, started_after: datetime) -> list[int]:
+        """Activities that started after `started_after` and carry any flag now (the caller reads their notes)."""
+        stmt = (
+            sa.select(ActivityRow.id)
+            .where(ActivityRow.start_utc > _aware(started_after, "started_after"), ActivityRow.deleted.is_(False))
+            .where(sa.exists().where(ActivityFlagRow.activity_id == ActivityRow.id))
+            .order_by(ActivityRow.start_utc)
+        )
+        with self._engine.connect() as conn:
+            return [int(i) for i in conn.execute(stmt).scalars()]
+
+    def has(self, athlete_id: int, kind: str, ref: str) -> bool:
+        stmt = sa.select(sa.func.count()).where(
+            NotificationRow.athlete_id == athlete_id, NotificationRow.kind == kind, NotificationRow.ref == ref
+        )
+        with self._engine.connect() as conn:
+            return bool(conn.execute(stmt).scalar_one())
+
+    # ---- the outbox -------------------------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        athlete_id: int,
+        kind: str,
+        ref: str,
+        target: str,
+        *,
+        scheme: str,
+        title: str,
+        body: str,
+        link: str | None,
+        not_before: datetime,
+    ) -> bool:
+        """Queue one message for one target; False when this (athlete, kind, ref, target) was queued before."""
+        now = self._now()
+        stmt = (
+            self._insert(NotificationRow)
+            .values(
+                athlete_id=athlete_id,
+                kind=kind,
+                ref=ref[:40],
+                target=target,
+                scheme=scheme[:32],
+                title=title,
+                body=body,
+                link=link,
+                status="pending",
+                attempts=0,
+                next_attempt_at=_aware(not_before, "not_before"),
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(NotificationRow.id)
+        )
+        with self._engine.begin() as conn:
+            return conn.execute(stmt).scalar() is not None
+
+    def claim(
+        self,
+        worker: str,
+        *,
+        now: datetime,
+        lease_s: float,
+        limit: int,
+        exclude: Collection[tuple[int, str]] = (),
+        only: tuple[int, str] | None = None,
+    ) -> list[QueuedNotification]:
+        """Due messages leased to `worker`, except those for the (athlete, target) pairs in `exclude`, or only
+        those for the pair `only`."""
+        now = _aware(now, "now")
+        eligible = sa.or_(
+            sa.and_(NotificationRow.status == "pending", NotificationRow.next_attempt_at <= now),
+            sa.and_(NotificationRow.status == "claimed", NotificationRow.lease_expires_at < now),
+        )
+        if exclude:
+            pairs = sa.tuple_(NotificationRow.athlete_id, NotificationRow.target)
+            eligible = sa.and_(eligible, pairs.not_in(sorted(exclude)))
+        if only is not None:
+            eligible = sa.and_(eligible, NotificationRow.athlete_id == only[0], NotificationRow.target == only[1])
+        values = {
+            "status": "claimed",
+            "lease_owner": worker,
+            "lease_expires_at": now + timedelta(seconds=lease_s),
+            "attempts": NotificationRow.attempts + 1,
+        }
+        columns = [getattr(NotificationRow, name) for name in QueuedNotification.__slots__]
+        rows = self._claim(
+            NotificationRow,
+            eligible=eligible,
+            order=(NotificationRow.next_attempt_at,),
+            values=values,
+            returning=columns,
+            limit=limit,
+        )
+        return sorted((QueuedNotification(**dict(row._mapping)) for row in rows), key=lambda item: item.id)
+
+    def sent(self, item_id: int, worker: str) -> bool:
+        return self._finish(item_id, worker, status="done", sent_at=self._now(), last_error=None)
+
+    def failed(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool:
+        """Back to pending for `retry_at`, or failed for good (None)."""
+        if retry_at is None:
+            return self._finish(item_id, worker, status="failed", last_error=error[:500])
+        return self._finish(
+            item_id, worker, status="pending", next_attempt_at=_aware(retry_at, "retry_at"), last_error=error[:500]
+        )
+
+    def _finish(self, item_id: int, worker: str, **values: Any) -> bool:
+        mine = sa.and_(
+            NotificationRow.id == item_id, NotificationRow.lease_owner == worker, NotificationRow.status == "claimed"
+        )
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(NotificationRow).where(mine).values(lease_owner=None, lease_expires_at=None, **values)
+            )
+        return bool(result.rowcount)
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per athlete and target: messages sent, waiting (with the next attempt), failed for good, the last error."""
+        row = NotificationRow
+        stmt = (
+            sa.select(
+                AthleteRow.key.label("athlete"),
+                row.target,
+                row.scheme,
+                row.status,
+                sa.func.count().label("n"),
+                sa.func.min(row.next_attempt_at).label("next_at"),
+                sa.func.max(row.last_error).label("error"),
+            )
+            .join(AthleteRow, AthleteRow.id == row.athlete_id)
+            .group_by(AthleteRow.key, row.target, row.scheme, row.status)
+            .order_by(AthleteRow.key, row.target)
+        )
+        targets: dict[tuple[str, str], dict[str, Any]] = {}
+        with self._engine.connect() as conn:
+            for found in conn.execute(stmt):
+                entry = targets.setdefault(
+                    (found.athlete, found.target),
+                    {
+                        "athlete": found.athlete,
+                        "target": found.target,
+                        "scheme": found.scheme,
+                        "sent": 0,
+                        "waiting": 0,
+                        "failed": 0,
+                    },
+                )
+                key = {"done": "sent", "pending": "waiting", "claimed": "waiting", "failed": "failed"}[found.status]
+                entry[key] += int(found.n)
+                if key == "waiting":
+                    entry["next_attempt_at"] = found.next_at
+                if found.error and key != "sent":
+                    entry["last_error"] = found.error
+        return list(targets.values())

@@ -1,0 +1,373 @@
+"""Push notifications: what to queue (a run's note with a caution or high flag, the weekly digest, the daily
+check-in) and delivering the queue, each target on its own with back-off.
+
+Queueing writes rows only; delivery runs after the sync pass's write-backs, each target in its own thread with
+its own time-outs, so an unreachable target delays neither the sync nor the other targets. Quiet hours (the
+athlete's zone) hold a message back until they end. Message bodies carry the note as the feed shows it (its mode
+line names the mode and why, never a pain score or a date). URLs never leave the config or the encrypted table:
+rows name targets as "config:1", "athlete:1".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from syncd.domain.notify import (
+    FRESH,
+    Kind,
+    Message,
+    QueuedNotification,
+    checkin_message,
+    digest_message,
+    next_attempt,
+    note_message,
+    quiet_until,
+    worth_pushing,
+)
+from syncd.domain.notify_urls import scheme_of
+from syncd.logging import get_logger
+
+if TYPE_CHECKING:
+    from syncd.config import Settings
+    from syncd.ports import NotifyStore
+    from syncd.records import AthleteRecord
+
+log = get_logger("syncd.notify")
+LEASE_S = 300.0
+BATCH = 100
+
+
+class PushSender(Protocol):
+    """Delivers one message to one Apprise URL or raises an exception whose text holds no secret."""
+
+    def send(self, url: str, message: Message) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    key: str  # "config:1" or "athlete:1": what rows and `syncd status` show
+    url: str
+
+    @property
+    def scheme(self) -> str:
+        return scheme_of(self.url)
+
+
+@dataclass
+class NotifyReport:
+    queued: int = 0
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)  # "target: error", no secret
+
+
+def config_urls(settings: Settings) -> list[str]:
+    secret = settings.notify.urls
+    return [u for u in secret.reveal().split("\n") if u] if secret else []
+
+
+def targets_for(store: NotifyStore, settings: Settings, athlete: AthleteRecord, owner_id: int | None) -> list[Target]:
+    """`[notify] urls` reach the install's owner; every athlete's own URLs reach them."""
+    found: list[Target] = []
+    if athlete.id == owner_id:
+        found += [Target(f"config:{n}", url) for n, url in enumerate(config_urls(settings), 1)]
+    found += [Target(f"athlete:{n}", url) for n, url in enumerate(store.notifications.targets(athlete.id), 1)]
+    return found
+
+
+def _owner_id(store: NotifyStore) -> int | None:
+    from syncd.services.athletes import owner
+
+    found = owner(store)
+    return None if found is None else found.id
+
+
+def _enabled(settings: Settings, kind: Kind) -> bool:
+    return {
+        Kind.NOTE: settings.notify.notes,
+        Kind.DIGEST: settings.notify.digest,
+        Kind.CHECKIN: settings.notify.checkin,
+        Kind.TEST: True,
+    }[kind]
+
+
+def queue(  # noqa: PLR0917 - one row per target: every field of it
+    store: NotifyStore,
+    settings: Settings,
+    athlete: AthleteRecord,
+    targets: Sequence[Target],
+    kind: Kind,
+    ref: str,
+    message: Message,
+    now: datetime,
+) -> int:
+    """Queue `message` for every target, held back to the end of the athlete's quiet hours; rows queued."""
+    from syncd.services.digests import athlete_zone
+
+    if not _enabled(settings, kind) or not targets:
+        return 0
+    quiet = settings.notify
+    zone = athlete_zone(store, athlete)
+    not_before = now if kind is Kind.TEST else (quiet_until(now, zone, quiet.quiet_start, quiet.quiet_end) or now)
+    added = 0
+    for target in targets:
+        added += store.notifications.enqueue(
+            athlete.id,
+            kind.value,
+            ref,
+            target.key,
+            scheme=target.scheme,
+            title=message.title,
+            body=message.body,
+            link=message.link,
+            not_before=not_before,
+        )
+    return added
+
+
+def _base(settings: Settings) -> str:
+    from syncd.services.digests import web_base_url
+
+    return web_base_url(settings)
+
+
+def _checkin_link(store: NotifyStore, settings: Settings, athlete: AthleteRecord, day: date) -> str | None:
+    from syncd.errors import StoreError
+    from syncd.services.checkin import checkin_url
+
+    if not settings.notify.checkin:
+        return None
+    try:
+        return checkin_url(store.signing_key("checkin"), _base(settings), athlete, day)
+    except StoreError:  # a store opened without its key: no link rather than no message
+        return None
+
+
+def queue_flagged_notes(store: NotifyStore, settings: Settings, now: datetime) -> int:
+    """A message for each fresh run whose note has a caution or high flag (once per run, whatever re-annotates)."""
+    if not settings.notify.notes:
+        return 0
+    owner_id = _owner_id(store)
+    athletes = {a.id: a for a in store.list_athletes()}
+    added = 0
+    for activity_id in store.notifications.flagged_since(now - FRESH):
+        stored = store.get_activity(activity_id, with_streams=False)
+        athlete = athletes.get(stored.athlete_id)
+        if athlete is None or store.notifications.has(athlete.id, Kind.NOTE.value, str(activity_id)):
+            continue
+        annotation = store.latest_annotation(activity_id)
+        if annotation is None or not worth_pushing(annotation.flags):
+            continue
+        targets = targets_for(store, settings, athlete, owner_id)
+        if not targets:
+            continue
+        run = stored.activity
+        day = run.start_local.date()
+        link = f"{_base(settings)}/activities/{activity_id}"
+        message = note_message(
+            run.name,
+            day,
+            flags=annotation.flags,
+            note=annotation.note,
+            link=link,
+            checkin=_checkin_link(store, settings, athlete, day),
+        )
+        added += queue(store, settings, athlete, targets, Kind.NOTE, str(activity_id), message, now)
+    return added
+
+
+def queue_daily(store: NotifyStore, settings: Settings, now: datetime) -> int:
+    """The daily check-in at `checkin_hour` and the weekly digest's short text once it is due, per athlete."""
+    from syncd.services.checkin import has_entry
+    from syncd.services.digests import athlete_zone
+
+    owner_id = _owner_id(store)
+    added = 0
+    for athlete in store.list_athletes():
+        targets = targets_for(store, settings, athlete, owner_id)
+        if not targets:
+            continue
+        zone = athlete_zone(store, athlete)
+        today = now.astimezone(zone).date()
+        ref = today.isoformat()
+        if (
+            settings.notify.checkin
+            and now.astimezone(zone).hour >= settings.notify.checkin_hour
+            and not store.notifications.has(athlete.id, Kind.CHECKIN.value, ref)
+            and not has_entry(store, athlete.id, today)
+        ):
+            link = _checkin_link(store, settings, athlete, today)
+            if link:
+                added += queue(store, settings, athlete, targets, Kind.CHECKIN, ref, checkin_message(link), now)
+        if settings.notify.digest:
+            added += _queue_digest(store, settings, athlete, targets, now)
+    return added
+
+
+def _queue_digest(
+    store: NotifyStore, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
+) -> int:
+    from syncd.domain.load import iso_week_label
+    from syncd.services.digests import athlete_zone, build_for_athlete, due_week
+
+    zone = athlete_zone(store, athlete)
+    monday = due_week(now, zone, settings.digest.weekday, settings.digest.hour)
+    label = iso_week_label(monday)
+    if store.notifications.has(athlete.id, Kind.DIGEST.value, label):
+        return 0
+    digest = build_for_athlete(store, athlete, monday, settings, zone)
+    if digest.empty:  # a push about a week without runs is noise (the email may still say so)
+        return 0
+    advice = [s.text for s in digest.suggestions[:1]]
+    summary = " ".join([f"Advice mode: {digest.mode}.", *advice])
+    message = digest_message(digest.subject, summary, f"{_base(settings)}/?week={label}")
+    return queue(store, settings, athlete, targets, Kind.DIGEST, label, message, now)
+
+
+# ---- delivery -------------------------------------------------------------------------------------------------
+
+
+TargetKey = tuple[int, str]  # (athlete id, "config:1" / "athlete:1")
+
+
+def claim_groups(
+    store: NotifyStore, now: datetime, worker: str, *, busy: Collection[TargetKey] = (), only: TargetKey | None = None
+) -> dict[TargetKey, list[QueuedNotification]]:
+    """Due messages leased to `worker`, by target in queue order; targets in `busy` (still sending) are left out,
+    `only` claims one target's."""
+    items = store.notifications.claim(worker, now=now, lease_s=LEASE_S, limit=BATCH, exclude=busy, only=only)
+    groups: dict[TargetKey, list[QueuedNotification]] = defaultdict(list)
+    for item in items:
+        groups[(item.athlete_id, item.target)].append(item)
+    return dict(groups)
+
+
+def deliver_group(  # noqa: PLR0917 - one target's claimed messages and where to send them
+    store: NotifyStore,
+    settings: Settings,
+    sender: PushSender,
+    key: TargetKey,
+    items: list[QueuedNotification],
+    worker: str,
+    *,
+    now: datetime,
+) -> NotifyReport:
+    """Send one target's messages in order; the first failure backs off the rest of them too (from `now`)."""
+    athlete = next((a for a in store.list_athletes() if a.id == key[0]), None)
+    found = targets_for(store, settings, athlete, _owner_id(store)) if athlete else []
+    url = next((t.url for t in found if t.key == key[1]), None)
+    report = NotifyReport()
+    for outcome in _send_group(sender, url, items):
+        _settle(store, worker, outcome, now, report)
+    return report
+
+
+def deliver_due(store: NotifyStore, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
+    """Send what is due and wait: targets in parallel, each target's messages in order (`syncd sync`, tests)."""
+    groups = claim_groups(store, now, worker)
+    report = NotifyReport()
+    if not groups:
+        return report
+    with ThreadPoolExecutor(max_workers=min(8, len(groups)), thread_name_prefix="notify") as pool:
+        done = list(
+            pool.map(lambda key: deliver_group(store, settings, sender, key, groups[key], worker, now=now), groups)
+        )
+    for part in done:
+        report.sent += part.sent
+        report.failed += part.failed
+    return report
+
+
+def _send_group(
+    sender: PushSender, url: str | None, items: list[QueuedNotification]
+) -> list[tuple[QueuedNotification, str | None]]:
+    outcomes: list[tuple[QueuedNotification, str | None]] = []
+    error: str | None = None if url else "this target is no longer configured"
+    for item in items:
+        if error is None and url is not None:
+            try:
+                sender.send(url, Message(item.title, item.body, item.link))
+            except Exception as exc:  # the sender's text is scrubbed of the URL
+                error = str(exc) or type(exc).__name__
+                outcomes.append((item, error))
+                continue
+            outcomes.append((item, None))
+        else:  # the target just failed: its other messages wait for the retry instead of failing in turn
+            outcomes.append((item, error))
+    return outcomes
+
+
+def _settle(
+    store: NotifyStore, worker: str, outcome: tuple[QueuedNotification, str | None], now: datetime, report: NotifyReport
+) -> None:
+    item, error = outcome
+    if error is None:
+        store.notifications.sent(item.id, worker)
+        report.sent += 1
+        log.info("notification_sent", kind=item.kind, target=item.target)
+        return
+    retry_at = next_attempt(item.attempts, now) if "no longer configured" not in error else None
+    store.notifications.failed(item.id, worker, error, retry_at)
+    report.failed.append(f"{item.target}: {error}")
+    log.warning(
+        "notification_failed",
+        kind=item.kind,
+        target=item.target,
+        error=error,
+        attempts=item.attempts,
+        retry_at=retry_at.isoformat() if retry_at else None,
+    )
+
+
+def queue_new(store: NotifyStore, settings: Settings, now: datetime) -> int:
+    """Queue this pass's flagged notes, the check-in and the digest text; never raises (rows only, no network)."""
+    try:
+        return queue_flagged_notes(store, settings, now) + queue_daily(store, settings, now)
+    except Exception as exc:
+        log.error("notify_queue_failed", error=f"{type(exc).__name__}: {exc}")
+        return 0
+
+
+def deliver_safely(
+    store: NotifyStore, settings: Settings, sender: PushSender, now: datetime, worker: str
+) -> NotifyReport:
+    """`deliver_due` that never raises (a database hiccup is logged; the rows stay for the next pass)."""
+    try:
+        return deliver_due(store, settings, sender, now, worker)
+    except Exception as exc:
+        log.error("notify_delivery_failed", error=f"{type(exc).__name__}: {exc}")
+        return NotifyReport()
+
+
+def notify_pass(store: NotifyStore, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
+    """Queue what is new and deliver what is due, in this thread (`syncd sync`); never raises."""
+    queued = queue_new(store, settings, now)
+    report = deliver_safely(store, settings, sender, now, worker)
+    report.queued = queued
+    return report
+
+
+def wants_notifications(store: NotifyStore, settings: Settings) -> bool:
+    """Whether any target is configured (else the daemon's pass skips notifications entirely)."""
+    return bool(config_urls(settings)) or bool(store.notifications.athletes_with_targets())
+
+
+def send_test(
+    store: NotifyStore, settings: Settings, sender: PushSender, athlete: AthleteRecord
+) -> list[tuple[str, str | None]]:
+    """`syncd notify test`: one message to each of the athlete's targets at once, bypassing the queue and quiet
+    hours; (target with its scheme, error or None)."""
+    from syncd.domain.notify import trial_message
+
+    results: list[tuple[str, str | None]] = []
+    for target in targets_for(store, settings, athlete, _owner_id(store)):
+        try:
+            sender.send(target.url, trial_message())
+            results.append((f"{target.key} ({target.scheme})", None))
+        except Exception as exc:
+            results.append((f"{target.key} ({target.scheme})", str(exc) or type(exc).__name__))
+    return results
