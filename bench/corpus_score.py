@@ -2,7 +2,8 @@
 
 Each file is annotated alone, as `syncd annotate FILE` would (no history, no gear, no map), so a label says what
 a careful coach would conclude from that one recording. Prints per-run flags, each missed label, precision and
-recall over the present/absent flag labels, the easy runs' mean flags and share of clean runs.
+recall over the present/absent flag labels, the easy runs' mean flags and share of clean runs. Runs judged within a
+runner's history (HISTORY.tsv) and the leave-one-source-out score with tuned thresholds: bench.corpus_loso.
 
 Usage: python -m bench.corpus_score [--quiet]
 """

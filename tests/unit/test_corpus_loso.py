@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from bench.corpus_loso import Case, Counts, Table, choose, grid, source_of, thresholds_with, wilson
+from bench.corpus_loso import Case, Counts, Table, choose, grid, source_of, sources, thresholds_with, wilson
 from syncd.domain.thresholds import Thresholds
 
 
@@ -22,6 +22,7 @@ def test_sources_merge_repositories_that_share_recordings() -> None:
     assert source_of("dtcooper/python-fitparse (also polyvertex/fitdecode)") == "fitparse test files"
     assert source_of("tormoder/fit") == source_of("polyvertex/fitdecode")
     assert source_of("x3cl/running_page") == "x3cl"
+    assert sources()["run.fit"] == sources()["corpus/wkz_with_nones.fit.gz"] == "fgebhart"  # the same runner
 
 
 def test_grid_keeps_only_keys_the_rules_have_and_always_holds_the_default() -> None:
