@@ -22,10 +22,8 @@ from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
 
-from bench.corpus_score import NOW, REAL, load_labels, subject
-from syncd.adapters.files import load_activities
+from bench.corpus_score import NOW, REAL, load_labels, parsed, subject
 from syncd.domain.history import HistoryEntry, history_before, summarize
-from syncd.domain.model import Activity
 from syncd.domain.rules import RuleContext, evaluate
 from syncd.domain.thresholds import Thresholds
 
@@ -106,11 +104,6 @@ def load_cases() -> list[Case]:
         if row["expect"] in ("present", "absent")
     ]
     return cases
-
-
-@cache
-def parsed(file: str) -> tuple[Activity, ...]:
-    return tuple(p.activity for p in load_activities(REAL / file))
 
 
 @cache

@@ -79,9 +79,14 @@ def subject(activities: Iterable[Activity]) -> list[Activity]:
 
 
 @cache
+def parsed(file: str) -> tuple[Activity, ...]:
+    """The file's activities, parsed once per process (bench.corpus_loso and the tests share them)."""
+    return tuple(p.activity for p in load_activities(REAL / file))
+
+
+@cache
 def outcome(file: str) -> Outcome:
-    parsed = [p.activity for p in load_activities(REAL / file)]
-    chosen = subject(parsed)
+    chosen = subject(parsed(file))
     flags: set[str] = set()
     for activity in chosen:
         annotated = annotate_one(activity, [], AnnotationPolicy(), now=NOW)

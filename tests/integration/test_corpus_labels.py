@@ -18,7 +18,7 @@ from datetime import datetime
 import pytest
 
 from bench.corpus_loso import flags_of, history_rows, sources
-from bench.corpus_score import LABELS, REAL, Label, load_labels, met, outcome, score
+from bench.corpus_score import LABELS, REAL, Label, load_labels, met, outcome, parsed, score
 from syncd.adapters.files import load_activities
 from syncd.domain.thresholds import Thresholds
 
@@ -188,8 +188,7 @@ def test_histories_cover_30_days_before_each_labelled_spike() -> None:
     """A long_run_spike label needs the runner's previous 30 days in the group, or the rule may not judge it."""
     starts: dict[str, dict[str, datetime]] = {}
     for row in history_rows():
-        (parsed, *_) = load_activities(REAL / row["file"])
-        starts.setdefault(row["group"], {})[row["file"]] = parsed.activity.start_utc
+        starts.setdefault(row["group"], {})[row["file"]] = parsed(row["file"])[0].start_utc
     for row in HISTORY:
         if row["expect"] == "present":
             group = starts[row["group"]]
