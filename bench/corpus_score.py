@@ -2,7 +2,8 @@
 
 Each file is annotated alone, as `syncd annotate FILE` would (no history, no gear, no map), so a label says what
 a careful coach would conclude from that one recording. Prints per-run flags, each missed label, precision and
-recall over the present/absent flag labels, the easy runs' mean flags and share of clean runs.
+recall over the present/absent flag labels, the easy runs' mean flags and share of clean runs. Runs judged within a
+runner's history (HISTORY.tsv) and the leave-one-source-out score with tuned thresholds: bench.corpus_loso.
 
 Usage: python -m bench.corpus_score [--quiet]
 """
@@ -78,9 +79,14 @@ def subject(activities: Iterable[Activity]) -> list[Activity]:
 
 
 @cache
+def parsed(file: str) -> tuple[Activity, ...]:
+    """The file's activities, parsed once per process (bench.corpus_loso and the tests share them)."""
+    return tuple(p.activity for p in load_activities(REAL / file))
+
+
+@cache
 def outcome(file: str) -> Outcome:
-    parsed = [p.activity for p in load_activities(REAL / file)]
-    chosen = subject(parsed)
+    chosen = subject(parsed(file))
     flags: set[str] = set()
     for activity in chosen:
         annotated = annotate_one(activity, [], AnnotationPolicy(), now=NOW)
