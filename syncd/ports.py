@@ -628,6 +628,8 @@ class NotificationOutbox(NotificationLog, Protocol):
 
     def has(self, athlete_id: int, kind: str, ref: str) -> bool: ...
 
+    def queued_since(self, athlete_id: int, kind: str, since: datetime) -> bool: ...
+
     def enqueue(
         self,
         athlete_id: int,
@@ -640,6 +642,7 @@ class NotificationOutbox(NotificationLog, Protocol):
         body: str,
         link: str | None,
         not_before: datetime,
+        now: datetime | None = None,
     ) -> bool: ...
 
     def claim(

@@ -125,6 +125,7 @@ def queue(  # noqa: PLR0917 - one row per target: every field of it
             body=message.body,
             link=message.link,
             not_before=not_before,
+            now=now,
         )
     return added
 
@@ -181,31 +182,44 @@ def queue_flagged_notes(store: NotifyStore, settings: Settings, now: datetime) -
 
 
 def queue_daily(store: NotifyStore, settings: Settings, now: datetime) -> int:
-    """The daily check-in at `checkin_hour` and the weekly digest's short text once it is due, per athlete."""
-    from syncd.services.checkin import has_entry
-    from syncd.services.digests import athlete_zone
-
+    """The daily check-in (after the day's first run, else at `checkin_hour`) and the weekly digest's short text
+    once it is due, per athlete."""
     owner_id = _owner_id(store)
     added = 0
     for athlete in store.list_athletes():
         targets = targets_for(store, settings, athlete, owner_id)
         if not targets:
             continue
-        zone = athlete_zone(store, athlete)
-        today = now.astimezone(zone).date()
-        ref = today.isoformat()
-        if (
-            settings.notify.checkin
-            and now.astimezone(zone).hour >= settings.notify.checkin_hour
-            and not store.notifications.has(athlete.id, Kind.CHECKIN.value, ref)
-            and not has_entry(store, athlete.id, today)
-        ):
-            link = _checkin_link(store, settings, athlete, today)
-            if link:
-                added += queue(store, settings, athlete, targets, Kind.CHECKIN, ref, checkin_message(link), now)
+        if settings.notify.checkin:
+            added += _queue_checkin(store, settings, athlete, targets, now)
         if settings.notify.digest:
             added += _queue_digest(store, settings, athlete, targets, now)
     return added
+
+
+def _queue_checkin(
+    store: NotifyStore, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
+) -> int:
+    """Once a day, unless the day has a diary entry or a pushed note already carried the link: after a run that
+    day, else at `checkin_hour` (the athlete's zone)."""
+    from syncd.services.checkin import has_entry
+    from syncd.services.digests import athlete_zone
+
+    local = now.astimezone(athlete_zone(store, athlete))
+    today = local.date()
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    outbox = store.notifications
+    if outbox.has(athlete.id, Kind.CHECKIN.value, today.isoformat()) or has_entry(store, athlete.id, today):
+        return 0
+    if outbox.queued_since(athlete.id, Kind.NOTE.value, midnight):
+        return 0  # today's pushed note carried the link
+    ran_today = next(iter(store.iter_activities(athlete_id=athlete.id, since=midnight)), None) is not None
+    if local.hour < settings.notify.checkin_hour and not ran_today:
+        return 0
+    link = _checkin_link(store, settings, athlete, today)
+    if link is None:
+        return 0
+    return queue(store, settings, athlete, targets, Kind.CHECKIN, today.isoformat(), checkin_message(link), now)
 
 
 def _queue_digest(

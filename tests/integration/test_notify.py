@@ -294,3 +294,26 @@ def test_each_kind_can_be_turned_off(store: Store, receiver: NtfyReceiver, tmp_p
     on = _settings(tmp_path, [receiver.url()], checkin_hour=0, digest=False)
     assert notifications.queue_daily(store, on, now) == 1  # the same day with check-ins on: queued
     assert notifications.queue_daily(store, on, now + timedelta(hours=1)) == 0  # once a day
+
+
+def test_the_daily_checkin_comes_after_a_run_or_at_the_chosen_hour(
+    store: Store, receiver: NtfyReceiver, tmp_path: Path
+) -> None:
+    athlete_id = _athlete(store)  # Europe/Berlin
+    settings = _settings(tmp_path, [receiver.url()], digest=False, checkin_hour=19)
+    morning = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)  # 10:00 in Berlin, no run yet: not yet
+    assert notifications.queue_daily(store, settings, morning) == 0
+    run = synthetic_run(datetime(2026, 12, 6, 7, 30, tzinfo=UTC), minutes=30, pace_s_per_km=340, seed=5)
+    store.upsert_activity(athlete_id, run, {})
+    assert notifications.queue_daily(store, settings, morning) == 1  # after the day's run
+    assert notifications.queue_daily(store, settings, morning + timedelta(hours=10)) == 0  # once a day
+    evening = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)  # the next day, 19:00 in Berlin, no run: the chosen hour
+    assert notifications.queue_daily(store, settings, evening - timedelta(hours=1)) == 0
+    assert notifications.queue_daily(store, settings, evening) == 1
+    [first, second] = sorted(r for r in _refs(store))
+    assert (first, second) == ("2026-12-06", "2026-12-07")
+
+
+def _refs(store: Store) -> list[str]:
+    with store.engine.connect() as conn:
+        return [str(r) for r in conn.execute(sa.text("SELECT ref FROM notifications WHERE kind = 'checkin'")).scalars()]

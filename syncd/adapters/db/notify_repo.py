@@ -68,6 +68,16 @@ class NotificationRepo(RepoBase):
         with self._engine.connect() as conn:
             return bool(conn.execute(stmt).scalar_one())
 
+    def queued_since(self, athlete_id: int, kind: str, since: datetime) -> bool:
+        """Whether a message of `kind` was queued for the athlete at or after `since`."""
+        stmt = sa.select(sa.func.count()).where(
+            NotificationRow.athlete_id == athlete_id,
+            NotificationRow.kind == kind,
+            NotificationRow.created_at >= _aware(since, "since"),
+        )
+        with self._engine.connect() as conn:
+            return bool(conn.execute(stmt).scalar_one())
+
     # ---- the outbox -------------------------------------------------------------------------------------------
 
     def enqueue(
@@ -82,9 +92,10 @@ class NotificationRepo(RepoBase):
         body: str,
         link: str | None,
         not_before: datetime,
+        now: datetime | None = None,
     ) -> bool:
         """Queue one message for one target; False when this (athlete, kind, ref, target) was queued before."""
-        now = self._now()
+        now = self._now() if now is None else _aware(now, "now")
         stmt = (
             self._insert(NotificationRow)
             .values(
