@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = get_logger("syncd.notify")
 LEASE_S = 300.0
 BATCH = 100
+_EMPTY_WEEKS: set[tuple[int, str]] = set()  # (athlete, week) whose digest had no runs: nothing to push
 
 
 class PushSender(Protocol):
@@ -231,10 +232,11 @@ def _queue_digest(
     zone = athlete_zone(store, athlete)
     monday = due_week(now, zone, settings.digest.weekday, settings.digest.hour)
     label = iso_week_label(monday)
-    if store.notifications.has(athlete.id, Kind.DIGEST.value, label):
+    if (athlete.id, label) in _EMPTY_WEEKS or store.notifications.has(athlete.id, Kind.DIGEST.value, label):
         return 0
     digest = build_for_athlete(store, athlete, monday, settings, zone)
     if digest.empty:  # a push about a week without runs is noise (the email may still say so)
+        _EMPTY_WEEKS.add((athlete.id, label))  # not built again every pass of this process
         return 0
     advice = [s.text for s in digest.suggestions[:1]]
     summary = " ".join([f"Advice mode: {digest.mode}.", *advice])

@@ -128,6 +128,10 @@ def test_sync_once_pushes_a_flagged_run_and_status_shows_the_targets(run_syncd: 
         status = run_syncd("status", env=env)
         assert "notify:   1 target(s)" in status.stdout
         assert "strava:1001 config:1 (ntfy): 1 sent, 0 waiting, 0 given up" in status.stdout
+        as_json = json.loads(run_syncd("status", "--json", env=env).stdout)["notify"]
+        assert [(t["athlete"], t["target"], t["scheme"], t["sent"]) for t in as_json] == [
+            ("strava:1001", "config:1", "ntfy", 1)
+        ]
         shown = run_syncd("athlete", "show", env=env)
         assert "notify       config:1 (ntfy)" in shown.stdout
         for output in (synced, again, status, shown):

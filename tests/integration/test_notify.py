@@ -99,6 +99,8 @@ def test_a_flagged_run_from_the_webhook_is_pushed_in_the_same_pass(
             assert daemon.wait_for_pass(passes + 1, 30)
             assert time.monotonic() - began < 6, time.monotonic() - began
             assert message.at - began < 6
+            with capfd.disabled():
+                print(f"\nwebhook -> push notification: {message.at - began:.3f} s (a hung second target)")
         finally:
             daemon.stop()
     [stored] = [a for a in store.iter_activities() if a.activity.external_id == str(activity)]
@@ -317,3 +319,24 @@ def test_the_daily_checkin_comes_after_a_run_or_at_the_chosen_hour(
 def _refs(store: Store) -> list[str]:
     with store.engine.connect() as conn:
         return [str(r) for r in conn.execute(sa.text("SELECT ref FROM notifications WHERE kind = 'checkin'")).scalars()]
+
+
+def test_the_weekly_digest_is_pushed_once_as_a_short_text_with_a_link(
+    store: Store, receiver: NtfyReceiver, tmp_path: Path
+) -> None:
+    athlete_id = _athlete(store)  # Europe/Berlin
+    settings = _settings(tmp_path, [receiver.url()], checkin=False)
+    for day in (24, 26, 28):  # week 2026-W48 (Mon 23 Nov - Sun 29 Nov)
+        run = synthetic_run(datetime(2026, 11, day, 7, 0, tzinfo=UTC), minutes=40, pace_s_per_km=330, seed=day)
+        store.upsert_activity(athlete_id, replace(run, external_id=f"week-run-{day}"), {})
+    sunday = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # the week is not over: its digest is not due
+    assert notifications.queue_daily(store, settings, sunday) == 0
+    monday = datetime(2026, 11, 30, 6, 30, tzinfo=UTC)  # 7:30 in Berlin, after [digest] hour 7
+    assert notifications.queue_daily(store, settings, monday) == 1
+    assert notifications.queue_daily(store, settings, monday + timedelta(hours=3)) == 0  # once a week
+    assert notifications.deliver_due(store, settings, AppriseSender(timeout_s=5), monday, "w1").sent == 1
+    [message] = receiver.messages
+    assert message.title.startswith("Back-care week 2026-W48: 3 runs, ")
+    assert "Advice mode: sore." in message.message  # [advice] mode = sore in these settings
+    assert message.click == "https://syncd.example.org/?week=2026-W48"
+    assert "https://syncd.example.org/?week=2026-W48" in message.message
