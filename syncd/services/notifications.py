@@ -66,6 +66,22 @@ class NotifyReport:
     failed: list[str] = field(default_factory=list)  # "target: error", no secret
 
 
+KINDS = (Kind.NOTE.value, Kind.DIGEST.value, Kind.CHECKIN.value)  # what an athlete can turn off
+
+
+def parse_kinds(text: str) -> list[str]:
+    """`--notify-kinds note,checkin` (or all, none) -> the kinds the athlete turns OFF; ValueError names the fix."""
+    words = [w.strip().lower() for w in text.split(",") if w.strip()]
+    if words == ["all"]:
+        return []
+    if words == ["none"]:
+        return list(KINDS)
+    unknown = [w for w in words if w not in KINDS]
+    if unknown or not words:
+        raise ValueError(f"unknown kind {unknown[0] if unknown else text!r}; use {', '.join(KINDS)}, all or none")
+    return [kind for kind in KINDS if kind not in words]
+
+
 def config_urls(settings: Settings) -> list[str]:
     secret = settings.notify.urls
     return [u for u in secret.reveal().split("\n") if u] if secret else []
@@ -111,6 +127,8 @@ def queue(  # noqa: PLR0917 - one row per target: every field of it
 
     if not _enabled(settings, kind) or not targets:
         return 0
+    if kind is not Kind.TEST and kind.value in store.notifications.muted(athlete.id):
+        return 0  # the athlete turned this kind off (`syncd athlete set --notify-kinds`)
     quiet = settings.notify
     zone = athlete_zone(store, athlete)
     not_before = now if kind is Kind.TEST else (quiet_until(now, zone, quiet.quiet_start, quiet.quiet_end) or now)
@@ -191,9 +209,10 @@ def queue_daily(store: NotifyStore, settings: Settings, now: datetime) -> int:
         targets = targets_for(store, settings, athlete, owner_id)
         if not targets:
             continue
-        if settings.notify.checkin:
+        muted = store.notifications.muted(athlete.id)
+        if settings.notify.checkin and Kind.CHECKIN.value not in muted:
             added += _queue_checkin(store, settings, athlete, targets, now)
-        if settings.notify.digest:
+        if settings.notify.digest and Kind.DIGEST.value not in muted:
             added += _queue_digest(store, settings, athlete, targets, now)
     return added
 

@@ -62,6 +62,11 @@ def test_notify_targets_from_the_command_line(run_syncd: RunSyncd, syncd_env: di
         for output in (sent, both):
             assert PASSWORD not in output.stdout + output.stderr and "runner-topic" not in output.stdout + output.stderr
 
+    bad_kinds = run_syncd("athlete", "set", "--notify-kinds", "note,weekly")
+    assert bad_kinds.returncode == 2 and "--notify-kinds: unknown kind 'weekly'" in bad_kinds.stderr
+    kinds = run_syncd("athlete", "set", "--notify-kinds", "note,checkin")
+    assert kinds.returncode == 0 and "local: notify kinds off: digest" in kinds.stdout
+    assert "notify       athlete:1 (ntfy); off for this athlete: digest" in run_syncd("athlete", "show").stdout
     cleared = run_syncd("athlete", "set", "--notify", "none")
     assert cleared.returncode == 0 and "notify removed" in cleared.stdout
 

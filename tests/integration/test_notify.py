@@ -340,3 +340,20 @@ def test_the_weekly_digest_is_pushed_once_as_a_short_text_with_a_link(
     assert "Advice mode: sore." in message.message  # [advice] mode = sore in these settings
     assert message.click == "https://syncd.example.org/?week=2026-W48"
     assert "https://syncd.example.org/?week=2026-W48" in message.message
+
+
+def test_an_athlete_turns_kinds_off_for_themselves(store: Store, receiver: NtfyReceiver, tmp_path: Path) -> None:
+    athlete_id = _athlete(store)
+    settings = _settings(tmp_path, [receiver.url()], checkin_hour=0, digest=False)
+    store.notifications.set_muted(athlete_id, notifications.parse_kinds("note,digest"))  # check-ins off
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    assert notifications.queue_daily(store, settings, now) == 0
+    assert _queue_one(store, settings, now) == 0
+    store.notifications.set_targets(athlete_id, [receiver.url("own")])  # URLs and kinds are kept apart
+    assert store.notifications.muted(athlete_id) == {"checkin"}
+    store.notifications.set_targets(athlete_id, [])
+    assert store.notifications.muted(athlete_id) == {"checkin"}
+    store.notifications.set_muted(athlete_id, notifications.parse_kinds("all"))
+    assert notifications.queue_daily(store, settings, now) == 1
+    with pytest.raises(ValueError, match="unknown kind 'weekly'; use note, digest, checkin, all or none"):
+        notifications.parse_kinds("note,weekly")

@@ -22,15 +22,34 @@ class NotificationRepo(RepoBase):
     # ---- the athletes' own targets ----------------------------------------------------------------------------
 
     def set_targets(self, athlete_id: int, urls: list[str]) -> None:
-        """Replace the athlete's URLs (an empty list removes them)."""
+        """Replace the athlete's URLs (an empty list removes them; the kinds they turned off stay)."""
+        sealed = None
+        if urls:
+            if self._box is None:
+                raise StoreError("no encryption key: open the store with open_store(settings) to keep notify URLs")
+            sealed = self._box.encrypt(json.dumps(urls).encode())
+        self._upsert(athlete_id, urls_encrypted=sealed)
+
+    def set_muted(self, athlete_id: int, kinds: list[str]) -> None:
+        """The kinds of message this athlete does not want (whatever the targets)."""
+        self._upsert(athlete_id, muted=",".join(sorted(kinds)))
+
+    def muted(self, athlete_id: int) -> set[str]:
+        with self._engine.connect() as conn:
+            text = conn.execute(
+                sa.select(NotifyTargetRow.muted).where(NotifyTargetRow.athlete_id == athlete_id)
+            ).scalar()
+        return {kind for kind in (text or "").split(",") if kind}
+
+    def _upsert(self, athlete_id: int, **values: Any) -> None:
+        row = NotifyTargetRow
         with self._engine.begin() as conn:
-            conn.execute(sa.delete(NotifyTargetRow).where(NotifyTargetRow.athlete_id == athlete_id))
-            if urls:
-                if self._box is None:
-                    raise StoreError("no encryption key: open the store with open_store(settings) to keep notify URLs")
-                sealed = self._box.encrypt(json.dumps(urls).encode())
-                values = {"athlete_id": athlete_id, "urls_encrypted": sealed, "updated_at": self._now()}
-                conn.execute(sa.insert(NotifyTargetRow).values(**values))
+            current = conn.execute(sa.select(row.urls_encrypted, row.muted).where(row.athlete_id == athlete_id)).first()
+            merged = {"urls_encrypted": None, "muted": ""} if current is None else dict(current._mapping)
+            merged.update(values)
+            conn.execute(sa.delete(row).where(row.athlete_id == athlete_id))
+            if merged["urls_encrypted"] is not None or merged["muted"]:
+                conn.execute(sa.insert(row).values(athlete_id=athlete_id, updated_at=self._now(), **merged))
 
     def targets(self, athlete_id: int) -> list[str]:
         with self._engine.connect() as conn:
@@ -45,8 +64,9 @@ class NotificationRepo(RepoBase):
         return urls
 
     def athletes_with_targets(self) -> list[int]:
+        stmt = sa.select(NotifyTargetRow.athlete_id).where(NotifyTargetRow.urls_encrypted.is_not(None))
         with self._engine.connect() as conn:
-            return [int(i) for i in conn.execute(sa.select(NotifyTargetRow.athlete_id)).scalars()]
+            return [int(i) for i in conn.execute(stmt).scalars()]
 
     # ---- what to notify about ---------------------------------------------------------------------------------
 
