@@ -12,7 +12,7 @@ from syncd.domain.digest import LoadWeek
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, FloatArray, Gear, Streams
-from syncd.domain.notify import QueuedNotification
+from syncd.domain.notify import Message, QueuedNotification
 from syncd.domain.pain import PainEntry
 from syncd.domain.rate_budget import BudgetState
 from syncd.domain.surface import SurfaceBreakdown
@@ -607,6 +607,13 @@ class PlatformStore(AccountSyncStore, AccountLinkStore, WritebackStore, Protocol
     def activity_reads(self) -> ActivityReadRepository: ...
 
     def rate_budget(self, key: str) -> RateBudgetReading: ...
+
+
+class PushSender(Protocol):
+    """Delivers one push message to one Apprise URL (adapters/notify.py), or raises an exception whose text holds
+    no secret."""
+
+    def send(self, url: str, message: Message) -> None: ...
 
 
 class NotificationLog(Protocol):

@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from syncd.domain.notify import (
     FRESH,
@@ -34,19 +34,13 @@ from syncd.logging import get_logger
 
 if TYPE_CHECKING:
     from syncd.config import Settings
-    from syncd.ports import NotifyStore
+    from syncd.ports import NotifyStore, PushSender
     from syncd.records import AthleteRecord
 
 log = get_logger("syncd.notify")
 LEASE_S = 300.0
 BATCH = 100
 _EMPTY_WEEKS: set[tuple[int, str]] = set()  # (athlete, week) whose digest had no runs: nothing to push
-
-
-class PushSender(Protocol):
-    """Delivers one message to one Apprise URL or raises an exception whose text holds no secret."""
-
-    def send(self, url: str, message: Message) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
