@@ -671,6 +671,8 @@ class NotificationOutbox(NotificationLog, Protocol):
 
     def failed(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool: ...
 
+    def prune(self, before: datetime) -> int: ...
+
 
 @runtime_checkable
 class KeepsNotifications(Protocol):

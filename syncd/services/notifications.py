@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from syncd.domain.notify import (
@@ -378,6 +378,14 @@ def notify_pass(store: NotifyStore, settings: Settings, sender: PushSender, now:
     report = deliver_safely(store, settings, sender, now, worker)
     report.queued = queued
     return report
+
+
+KEEP = timedelta(days=30)  # dedupe needs a row for 48 h (notes), 2 weeks (digests), a day (check-ins)
+
+
+def prune(store: NotifyStore, now: datetime) -> int:
+    """Sent and given-up messages older than KEEP go; waiting ones stay whatever their age."""
+    return store.notifications.prune(now - KEEP)
 
 
 def wants_notifications(store: NotifyStore, settings: Settings) -> bool:

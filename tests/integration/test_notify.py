@@ -357,3 +357,17 @@ def test_an_athlete_turns_kinds_off_for_themselves(store: Store, receiver: NtfyR
     assert notifications.queue_daily(store, settings, now) == 1
     with pytest.raises(ValueError, match="unknown kind 'weekly'; use note, digest, checkin, all or none"):
         notifications.parse_kinds("note,weekly")
+
+
+def test_old_sent_and_given_up_messages_are_pruned_waiting_ones_stay(
+    store: Store, receiver: NtfyReceiver, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path, [receiver.url()])
+    then = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+    assert _queue_one(store, settings, then, ref="2026-10-01") == 1
+    assert notifications.deliver_due(store, settings, AppriseSender(timeout_s=5), then, "w1").sent == 1
+    assert _queue_one(store, settings, then + timedelta(days=1), ref="2026-10-02") == 1  # never delivered: waits
+    assert notifications.prune(store, then + timedelta(days=29)) == 0  # not a month old yet
+    assert notifications.prune(store, then + timedelta(days=45)) == 1
+    [left] = store.notifications.summary()
+    assert (left["sent"], left["waiting"]) == (0, 1)

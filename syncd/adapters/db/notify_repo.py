@@ -198,6 +198,14 @@ class NotificationRepo(RepoBase):
             )
         return bool(result.rowcount)
 
+    def prune(self, before: datetime) -> int:
+        """Delete sent and given-up messages queued before `before`; how many."""
+        stmt = sa.delete(NotificationRow).where(
+            NotificationRow.status.in_(("done", "failed")), NotificationRow.created_at < _aware(before, "before")
+        )
+        with self._engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount or 0)
+
     def summary(self) -> list[dict[str, Any]]:
         """Per athlete and target: messages sent, waiting (with the next attempt), failed for good, the last error."""
         row = NotificationRow
