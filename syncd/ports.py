@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, Gear, Streams
-from syncd.domain.notify import QueuedNotification
+from syncd.domain.notify import Message, QueuedNotification
 from syncd.domain.pain import PainEntry
 from syncd.domain.rate_budget import BudgetState
 from syncd.domain.surface import SurfaceBreakdown
@@ -619,6 +619,13 @@ class PlatformStore(AccountSyncStore, AccountLinkStore, WritebackStore, Protocol
     def rate_budget(self, key: str) -> RateBudgetReading: ...
 
 
+class PushSender(Protocol):
+    """Delivers one push message to one Apprise URL (adapters/notify.py), or raises an exception whose text holds
+    no secret."""
+
+    def send(self, url: str, message: Message) -> None: ...
+
+
 class NotificationLog(Protocol):
     def summary(self) -> list[dict[str, Any]]:
         """Per push target: sent, waiting (with the next attempt), failed for good, the last error (no secret)."""
@@ -632,11 +639,17 @@ class NotificationOutbox(NotificationLog, Protocol):
 
     def targets(self, athlete_id: int) -> list[str]: ...
 
+    def set_muted(self, athlete_id: int, kinds: list[str]) -> None: ...
+
+    def muted(self, athlete_id: int) -> set[str]: ...
+
     def athletes_with_targets(self) -> list[int]: ...
 
     def flagged_since(self, started_after: datetime) -> list[int]: ...
 
     def has(self, athlete_id: int, kind: str, ref: str) -> bool: ...
+
+    def queued_since(self, athlete_id: int, kind: str, since: datetime) -> bool: ...
 
     def enqueue(
         self,
@@ -650,6 +663,7 @@ class NotificationOutbox(NotificationLog, Protocol):
         body: str,
         link: str | None,
         not_before: datetime,
+        now: datetime | None = None,
     ) -> bool: ...
 
     def claim(
@@ -666,6 +680,8 @@ class NotificationOutbox(NotificationLog, Protocol):
     def sent(self, item_id: int, worker: str) -> bool: ...
 
     def failed(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool: ...
+
+    def prune(self, before: datetime) -> int: ...
 
 
 @runtime_checkable

@@ -13,7 +13,8 @@ import threading
 from typing import Any
 
 from syncd.domain.notify import Message
-from syncd.domain.notify_urls import scheme_of, secret_parts
+from syncd.domain.notify_urls import log_secrets, scheme_of, secret_parts
+from syncd.logging import register_secret
 
 _captured = threading.local()
 _setup = threading.Lock()
@@ -64,6 +65,8 @@ class AppriseSender:
     def send(self, url: str, message: Message) -> None:
         apprise = _apprise()
         scheme = scheme_of(url)
+        for part in log_secrets(url):  # a library's debug line (urllib3 logs request paths) is scrubbed too
+            register_secret(part)
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
         if plugin is None:
             raise NotifyError(f"Apprise does not understand this {scheme}:// URL; check it against the Apprise wiki")

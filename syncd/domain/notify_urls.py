@@ -36,6 +36,19 @@ def split_urls(value: object) -> list[str]:
     return [str(url) for url in urls]
 
 
+def log_secrets(url: str) -> list[str]:
+    """What a log line must never show of the URL: user, password, query values and token-like pieces (a path
+    segment of 8+ characters, a dotless "host" of 20+ such as a Telegram bot token); not a real host name, which
+    would scrub every log line that names it."""
+    parts = urlsplit(url)
+    pieces = [parts.username, parts.password, *(p for p in parts.path.split("/") if len(p) >= 8)]
+    host = parts.netloc.rpartition("@")[2]
+    if len(host) >= 20 and "." not in host:  # "123456789:AAH…" is a bot token, not host:port
+        pieces += [host, *host.split(":")]
+    pieces += [pair.partition("=")[2] for pair in parts.query.split("&")]
+    return [p for p in pieces if p and len(p) >= 6]
+
+
 def scheme_of(url: str) -> str:
     """The URL's scheme (`ntfy`, `gotify`, `tgram`): safe to show, unlike the rest."""
     return urlsplit(url).scheme.lower() or "?"

@@ -447,6 +447,18 @@ class Daemon:
                 self.wake()
         except Exception as exc:
             log.error("rescan_failed", error=f"{type(exc).__name__}: {exc}")
+        self._prune_notifications()
+
+    def _prune_notifications(self) -> None:
+        """Daily: sent and given-up push messages older than a month go (nothing needs them after a week)."""
+        from syncd.services.notifications import prune
+
+        try:
+            removed = prune(self.store, datetime.now(UTC))
+            if removed:
+                log.info("notifications_pruned", removed=removed)
+        except Exception as exc:
+            log.error("notifications_prune_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _watchdog_job(self) -> None:
         """WATCHDOG=1 only while the scheduler runs jobs and no sync is stuck past its lease."""

@@ -67,12 +67,11 @@ def register_secrets(settings: Settings) -> None:
     ):
         if secret:
             register_secret(secret.reveal())
-    if settings.notify.urls:  # each Apprise URL whole, and its user and password
-        from urllib.parse import urlsplit
+    if settings.notify.urls:  # each Apprise URL whole, and its tokens and password
+        from syncd.domain.notify_urls import log_secrets
 
         for url in settings.notify.urls.reveal().split("\n"):
-            parts = urlsplit(url)
-            for piece in (url, parts.username, parts.password):
+            for piece in (url, *log_secrets(url)):
                 register_secret(piece)
 
 

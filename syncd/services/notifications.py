@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from syncd.domain.notify import (
     FRESH,
@@ -34,18 +34,13 @@ from syncd.logging import get_logger
 
 if TYPE_CHECKING:
     from syncd.config import Settings
-    from syncd.ports import NotifyStore
+    from syncd.ports import NotifyStore, PushSender
     from syncd.records import AthleteRecord
 
 log = get_logger("syncd.notify")
 LEASE_S = 300.0
 BATCH = 100
-
-
-class PushSender(Protocol):
-    """Delivers one message to one Apprise URL or raises an exception whose text holds no secret."""
-
-    def send(self, url: str, message: Message) -> None: ...
+_EMPTY_WEEKS: set[tuple[int, str]] = set()  # (athlete, week) whose digest had no runs: nothing to push
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +58,22 @@ class NotifyReport:
     queued: int = 0
     sent: int = 0
     failed: list[str] = field(default_factory=list)  # "target: error", no secret
+
+
+KINDS = (Kind.NOTE.value, Kind.DIGEST.value, Kind.CHECKIN.value)  # what an athlete can turn off
+
+
+def parse_kinds(text: str) -> list[str]:
+    """`--notify-kinds note,checkin` (or all, none) -> the kinds the athlete turns OFF; ValueError names the fix."""
+    words = [w.strip().lower() for w in text.split(",") if w.strip()]
+    if words == ["all"]:
+        return []
+    if words == ["none"]:
+        return list(KINDS)
+    unknown = [w for w in words if w not in KINDS]
+    if unknown or not words:
+        raise ValueError(f"unknown kind {unknown[0] if unknown else text!r}; use {', '.join(KINDS)}, all or none")
+    return [kind for kind in KINDS if kind not in words]
 
 
 def config_urls(settings: Settings) -> list[str]:
@@ -110,6 +121,8 @@ def queue(  # noqa: PLR0917 - one row per target: every field of it
 
     if not _enabled(settings, kind) or not targets:
         return 0
+    if kind is not Kind.TEST and kind.value in store.notifications.muted(athlete.id):
+        return 0  # the athlete turned this kind off (`syncd athlete set --notify-kinds`)
     quiet = settings.notify
     zone = athlete_zone(store, athlete)
     not_before = now if kind is Kind.TEST else (quiet_until(now, zone, quiet.quiet_start, quiet.quiet_end) or now)
@@ -125,6 +138,7 @@ def queue(  # noqa: PLR0917 - one row per target: every field of it
             body=message.body,
             link=message.link,
             not_before=not_before,
+            now=now,
         )
     return added
 
@@ -181,31 +195,45 @@ def queue_flagged_notes(store: NotifyStore, settings: Settings, now: datetime) -
 
 
 def queue_daily(store: NotifyStore, settings: Settings, now: datetime) -> int:
-    """The daily check-in at `checkin_hour` and the weekly digest's short text once it is due, per athlete."""
-    from syncd.services.checkin import has_entry
-    from syncd.services.digests import athlete_zone
-
+    """The daily check-in (after the day's first run, else at `checkin_hour`) and the weekly digest's short text
+    once it is due, per athlete."""
     owner_id = _owner_id(store)
     added = 0
     for athlete in store.list_athletes():
         targets = targets_for(store, settings, athlete, owner_id)
         if not targets:
             continue
-        zone = athlete_zone(store, athlete)
-        today = now.astimezone(zone).date()
-        ref = today.isoformat()
-        if (
-            settings.notify.checkin
-            and now.astimezone(zone).hour >= settings.notify.checkin_hour
-            and not store.notifications.has(athlete.id, Kind.CHECKIN.value, ref)
-            and not has_entry(store, athlete.id, today)
-        ):
-            link = _checkin_link(store, settings, athlete, today)
-            if link:
-                added += queue(store, settings, athlete, targets, Kind.CHECKIN, ref, checkin_message(link), now)
-        if settings.notify.digest:
+        muted = store.notifications.muted(athlete.id)
+        if settings.notify.checkin and Kind.CHECKIN.value not in muted:
+            added += _queue_checkin(store, settings, athlete, targets, now)
+        if settings.notify.digest and Kind.DIGEST.value not in muted:
             added += _queue_digest(store, settings, athlete, targets, now)
     return added
+
+
+def _queue_checkin(
+    store: NotifyStore, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
+) -> int:
+    """Once a day, unless the day has a diary entry or a pushed note already carried the link: after a run that
+    day, else at `checkin_hour` (the athlete's zone)."""
+    from syncd.services.checkin import has_entry
+    from syncd.services.digests import athlete_zone
+
+    local = now.astimezone(athlete_zone(store, athlete))
+    today = local.date()
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    outbox = store.notifications
+    if outbox.has(athlete.id, Kind.CHECKIN.value, today.isoformat()) or has_entry(store, athlete.id, today):
+        return 0
+    if outbox.queued_since(athlete.id, Kind.NOTE.value, midnight):
+        return 0  # today's pushed note carried the link
+    ran_today = next(iter(store.iter_activities(athlete_id=athlete.id, since=midnight)), None) is not None
+    if local.hour < settings.notify.checkin_hour and not ran_today:
+        return 0
+    link = _checkin_link(store, settings, athlete, today)
+    if link is None:
+        return 0
+    return queue(store, settings, athlete, targets, Kind.CHECKIN, today.isoformat(), checkin_message(link), now)
 
 
 def _queue_digest(
@@ -217,10 +245,11 @@ def _queue_digest(
     zone = athlete_zone(store, athlete)
     monday = due_week(now, zone, settings.digest.weekday, settings.digest.hour)
     label = iso_week_label(monday)
-    if store.notifications.has(athlete.id, Kind.DIGEST.value, label):
+    if (athlete.id, label) in _EMPTY_WEEKS or store.notifications.has(athlete.id, Kind.DIGEST.value, label):
         return 0
     digest = build_for_athlete(store, athlete, monday, settings, zone)
     if digest.empty:  # a push about a week without runs is noise (the email may still say so)
+        _EMPTY_WEEKS.add((athlete.id, label))  # not built again every pass of this process
         return 0
     advice = [s.text for s in digest.suggestions[:1]]
     summary = " ".join([f"Advice mode: {digest.mode}.", *advice])
@@ -349,6 +378,14 @@ def notify_pass(store: NotifyStore, settings: Settings, sender: PushSender, now:
     report = deliver_safely(store, settings, sender, now, worker)
     report.queued = queued
     return report
+
+
+KEEP = timedelta(days=30)  # dedupe needs a row for 48 h (notes), 2 weeks (digests), a day (check-ins)
+
+
+def prune(store: NotifyStore, now: datetime) -> int:
+    """Sent and given-up messages older than KEEP go; waiting ones stay whatever their age."""
+    return store.notifications.prune(now - KEEP)
 
 
 def wants_notifications(store: NotifyStore, settings: Settings) -> bool:

@@ -62,6 +62,11 @@ def test_notify_targets_from_the_command_line(run_syncd: RunSyncd, syncd_env: di
         for output in (sent, both):
             assert PASSWORD not in output.stdout + output.stderr and "runner-topic" not in output.stdout + output.stderr
 
+    bad_kinds = run_syncd("athlete", "set", "--notify-kinds", "note,weekly")
+    assert bad_kinds.returncode == 2 and "--notify-kinds: unknown kind 'weekly'" in bad_kinds.stderr
+    kinds = run_syncd("athlete", "set", "--notify-kinds", "note,checkin")
+    assert kinds.returncode == 0 and "local: notify kinds off: digest" in kinds.stdout
+    assert "notify       athlete:1 (ntfy); off for this athlete: digest" in run_syncd("athlete", "show").stdout
     cleared = run_syncd("athlete", "set", "--notify", "none")
     assert cleared.returncode == 0 and "notify removed" in cleared.stdout
 
@@ -128,6 +133,10 @@ def test_sync_once_pushes_a_flagged_run_and_status_shows_the_targets(run_syncd: 
         status = run_syncd("status", env=env)
         assert "notify:   1 target(s)" in status.stdout
         assert "strava:1001 config:1 (ntfy): 1 sent, 0 waiting, 0 given up" in status.stdout
+        as_json = json.loads(run_syncd("status", "--json", env=env).stdout)["notify"]
+        assert [(t["athlete"], t["target"], t["scheme"], t["sent"]) for t in as_json] == [
+            ("strava:1001", "config:1", "ntfy", 1)
+        ]
         shown = run_syncd("athlete", "show", env=env)
         assert "notify       config:1 (ntfy)" in shown.stdout
         for output in (synced, again, status, shown):

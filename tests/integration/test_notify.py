@@ -99,6 +99,8 @@ def test_a_flagged_run_from_the_webhook_is_pushed_in_the_same_pass(
             assert daemon.wait_for_pass(passes + 1, 30)
             assert time.monotonic() - began < 6, time.monotonic() - began
             assert message.at - began < 6
+            with capfd.disabled():
+                print(f"\nwebhook -> push notification: {message.at - began:.3f} s (a hung second target)")
         finally:
             daemon.stop()
     [stored] = [a for a in store.iter_activities() if a.activity.external_id == str(activity)]
@@ -294,3 +296,78 @@ def test_each_kind_can_be_turned_off(store: Store, receiver: NtfyReceiver, tmp_p
     on = _settings(tmp_path, [receiver.url()], checkin_hour=0, digest=False)
     assert notifications.queue_daily(store, on, now) == 1  # the same day with check-ins on: queued
     assert notifications.queue_daily(store, on, now + timedelta(hours=1)) == 0  # once a day
+
+
+def test_the_daily_checkin_comes_after_a_run_or_at_the_chosen_hour(
+    store: Store, receiver: NtfyReceiver, tmp_path: Path
+) -> None:
+    athlete_id = _athlete(store)  # Europe/Berlin
+    settings = _settings(tmp_path, [receiver.url()], digest=False, checkin_hour=19)
+    morning = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)  # 10:00 in Berlin, no run yet: not yet
+    assert notifications.queue_daily(store, settings, morning) == 0
+    run = synthetic_run(datetime(2026, 12, 6, 7, 30, tzinfo=UTC), minutes=30, pace_s_per_km=340, seed=5)
+    store.upsert_activity(athlete_id, run, {})
+    assert notifications.queue_daily(store, settings, morning) == 1  # after the day's run
+    assert notifications.queue_daily(store, settings, morning + timedelta(hours=10)) == 0  # once a day
+    evening = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)  # the next day, 19:00 in Berlin, no run: the chosen hour
+    assert notifications.queue_daily(store, settings, evening - timedelta(hours=1)) == 0
+    assert notifications.queue_daily(store, settings, evening) == 1
+    [first, second] = sorted(r for r in _refs(store))
+    assert (first, second) == ("2026-12-06", "2026-12-07")
+
+
+def _refs(store: Store) -> list[str]:
+    with store.engine.connect() as conn:
+        return [str(r) for r in conn.execute(sa.text("SELECT ref FROM notifications WHERE kind = 'checkin'")).scalars()]
+
+
+def test_the_weekly_digest_is_pushed_once_as_a_short_text_with_a_link(
+    store: Store, receiver: NtfyReceiver, tmp_path: Path
+) -> None:
+    athlete_id = _athlete(store)  # Europe/Berlin
+    settings = _settings(tmp_path, [receiver.url()], checkin=False)
+    for day in (24, 26, 28):  # week 2026-W48 (Mon 23 Nov - Sun 29 Nov)
+        run = synthetic_run(datetime(2026, 11, day, 7, 0, tzinfo=UTC), minutes=40, pace_s_per_km=330, seed=day)
+        store.upsert_activity(athlete_id, replace(run, external_id=f"week-run-{day}"), {})
+    sunday = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # the week is not over: its digest is not due
+    assert notifications.queue_daily(store, settings, sunday) == 0
+    monday = datetime(2026, 11, 30, 6, 30, tzinfo=UTC)  # 7:30 in Berlin, after [digest] hour 7
+    assert notifications.queue_daily(store, settings, monday) == 1
+    assert notifications.queue_daily(store, settings, monday + timedelta(hours=3)) == 0  # once a week
+    assert notifications.deliver_due(store, settings, AppriseSender(timeout_s=5), monday, "w1").sent == 1
+    [message] = receiver.messages
+    assert message.title.startswith("Back-care week 2026-W48: 3 runs, ")
+    assert "Advice mode: sore." in message.message  # [advice] mode = sore in these settings
+    assert message.click == "https://syncd.example.org/?week=2026-W48"
+    assert "https://syncd.example.org/?week=2026-W48" in message.message
+
+
+def test_an_athlete_turns_kinds_off_for_themselves(store: Store, receiver: NtfyReceiver, tmp_path: Path) -> None:
+    athlete_id = _athlete(store)
+    settings = _settings(tmp_path, [receiver.url()], checkin_hour=0, digest=False)
+    store.notifications.set_muted(athlete_id, notifications.parse_kinds("note,digest"))  # check-ins off
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    assert notifications.queue_daily(store, settings, now) == 0
+    assert _queue_one(store, settings, now) == 0
+    store.notifications.set_targets(athlete_id, [receiver.url("own")])  # URLs and kinds are kept apart
+    assert store.notifications.muted(athlete_id) == {"checkin"}
+    store.notifications.set_targets(athlete_id, [])
+    assert store.notifications.muted(athlete_id) == {"checkin"}
+    store.notifications.set_muted(athlete_id, notifications.parse_kinds("all"))
+    assert notifications.queue_daily(store, settings, now) == 1
+    with pytest.raises(ValueError, match="unknown kind 'weekly'; use note, digest, checkin, all or none"):
+        notifications.parse_kinds("note,weekly")
+
+
+def test_old_sent_and_given_up_messages_are_pruned_waiting_ones_stay(
+    store: Store, receiver: NtfyReceiver, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path, [receiver.url()])
+    then = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+    assert _queue_one(store, settings, then, ref="2026-10-01") == 1
+    assert notifications.deliver_due(store, settings, AppriseSender(timeout_s=5), then, "w1").sent == 1
+    assert _queue_one(store, settings, then + timedelta(days=1), ref="2026-10-02") == 1  # never delivered: waits
+    assert notifications.prune(store, then + timedelta(days=29)) == 0  # not a month old yet
+    assert notifications.prune(store, then + timedelta(days=45)) == 1
+    [left] = store.notifications.summary()
+    assert (left["sent"], left["waiting"]) == (0, 1)

@@ -11,7 +11,7 @@ import pytest
 from syncd.config import ConfigError, load_settings
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.notify import BACKOFF, MAX_ATTEMPTS, next_attempt, note_message, quiet_until, worth_pushing
-from syncd.domain.notify_urls import NotifyUrlError, scheme_of, secret_parts, split_urls
+from syncd.domain.notify_urls import NotifyUrlError, log_secrets, scheme_of, secret_parts, split_urls
 from syncd.services.checkin import (
     CheckinError,
     CheckinExpiredError,
@@ -80,6 +80,11 @@ def test_urls_are_split_and_checked_without_repeating_them() -> None:
     assert scheme_of("NTFYS://u:p@h/t") == "ntfys"
     parts = secret_parts("ntfys://user:pa55word@host.example/topic-x?token=abc123")
     assert {"pa55word", "user", "host.example", "topic-x", "abc123"} <= set(parts)
+    logged = log_secrets("ntfys://runner:pa55word@ntfy.example.org/back-care-x7q2?token=abc123def")
+    assert sorted(logged) == ["abc123def", "back-care-x7q2", "pa55word", "runner"]  # not the host name
+    bot = "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/-100200300"
+    assert "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" in log_secrets(bot)
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" in log_secrets(bot)
 
 
 def test_config_refuses_a_malformed_url_in_one_line_naming_the_key(tmp_path: Path) -> None:

@@ -344,14 +344,15 @@ class PainEntryRow(Base):
 
 class NotifyTargetRow(Base):
     """An athlete's own Apprise URLs (`syncd athlete set --notify`), encrypted like platform tokens: they hold
-    tokens and passwords."""
+    tokens and passwords; and the kinds of message the athlete turned off (`--notify-kinds`), comma-separated."""
 
     __tablename__ = "notify_targets"
 
     athlete_id: Mapped[int] = mapped_column(
         BigId, sa.ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
-    urls_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    urls_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    muted: Mapped[str] = mapped_column(sa.String(40), default="")
     updated_at: Mapped[datetime] = mapped_column(default=_now)
 
 

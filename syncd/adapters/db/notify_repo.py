@@ -22,15 +22,34 @@ class NotificationRepo(RepoBase):
     # ---- the athletes' own targets ----------------------------------------------------------------------------
 
     def set_targets(self, athlete_id: int, urls: list[str]) -> None:
-        """Replace the athlete's URLs (an empty list removes them)."""
+        """Replace the athlete's URLs (an empty list removes them; the kinds they turned off stay)."""
+        sealed = None
+        if urls:
+            if self._box is None:
+                raise StoreError("no encryption key: open the store with open_store(settings) to keep notify URLs")
+            sealed = self._box.encrypt(json.dumps(urls).encode())
+        self._upsert(athlete_id, urls_encrypted=sealed)
+
+    def set_muted(self, athlete_id: int, kinds: list[str]) -> None:
+        """The kinds of message this athlete does not want (whatever the targets)."""
+        self._upsert(athlete_id, muted=",".join(sorted(kinds)))
+
+    def muted(self, athlete_id: int) -> set[str]:
+        with self._engine.connect() as conn:
+            text = conn.execute(
+                sa.select(NotifyTargetRow.muted).where(NotifyTargetRow.athlete_id == athlete_id)
+            ).scalar()
+        return {kind for kind in (text or "").split(",") if kind}
+
+    def _upsert(self, athlete_id: int, **values: Any) -> None:
+        row = NotifyTargetRow
         with self._engine.begin() as conn:
-            conn.execute(sa.delete(NotifyTargetRow).where(NotifyTargetRow.athlete_id == athlete_id))
-            if urls:
-                if self._box is None:
-                    raise StoreError("no encryption key: open the store with open_store(settings) to keep notify URLs")
-                sealed = self._box.encrypt(json.dumps(urls).encode())
-                values = {"athlete_id": athlete_id, "urls_encrypted": sealed, "updated_at": self._now()}
-                conn.execute(sa.insert(NotifyTargetRow).values(**values))
+            current = conn.execute(sa.select(row.urls_encrypted, row.muted).where(row.athlete_id == athlete_id)).first()
+            merged = {"urls_encrypted": None, "muted": ""} if current is None else dict(current._mapping)
+            merged.update(values)
+            conn.execute(sa.delete(row).where(row.athlete_id == athlete_id))
+            if merged["urls_encrypted"] is not None or merged["muted"]:
+                conn.execute(sa.insert(row).values(athlete_id=athlete_id, updated_at=self._now(), **merged))
 
     def targets(self, athlete_id: int) -> list[str]:
         with self._engine.connect() as conn:
@@ -45,8 +64,9 @@ class NotificationRepo(RepoBase):
         return urls
 
     def athletes_with_targets(self) -> list[int]:
+        stmt = sa.select(NotifyTargetRow.athlete_id).where(NotifyTargetRow.urls_encrypted.is_not(None))
         with self._engine.connect() as conn:
-            return [int(i) for i in conn.execute(sa.select(NotifyTargetRow.athlete_id)).scalars()]
+            return [int(i) for i in conn.execute(stmt).scalars()]
 
     # ---- what to notify about ---------------------------------------------------------------------------------
 
@@ -68,6 +88,16 @@ class NotificationRepo(RepoBase):
         with self._engine.connect() as conn:
             return bool(conn.execute(stmt).scalar_one())
 
+    def queued_since(self, athlete_id: int, kind: str, since: datetime) -> bool:
+        """Whether a message of `kind` was queued for the athlete at or after `since`."""
+        stmt = sa.select(sa.func.count()).where(
+            NotificationRow.athlete_id == athlete_id,
+            NotificationRow.kind == kind,
+            NotificationRow.created_at >= _aware(since, "since"),
+        )
+        with self._engine.connect() as conn:
+            return bool(conn.execute(stmt).scalar_one())
+
     # ---- the outbox -------------------------------------------------------------------------------------------
 
     def enqueue(
@@ -82,9 +112,10 @@ class NotificationRepo(RepoBase):
         body: str,
         link: str | None,
         not_before: datetime,
+        now: datetime | None = None,
     ) -> bool:
         """Queue one message for one target; False when this (athlete, kind, ref, target) was queued before."""
-        now = self._now()
+        now = self._now() if now is None else _aware(now, "now")
         stmt = (
             self._insert(NotificationRow)
             .values(
@@ -166,6 +197,14 @@ class NotificationRepo(RepoBase):
                 sa.update(NotificationRow).where(mine).values(lease_owner=None, lease_expires_at=None, **values)
             )
         return bool(result.rowcount)
+
+    def prune(self, before: datetime) -> int:
+        """Delete sent and given-up messages queued before `before`; how many."""
+        stmt = sa.delete(NotificationRow).where(
+            NotificationRow.status.in_(("done", "failed")), NotificationRow.created_at < _aware(before, "before")
+        )
+        with self._engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount or 0)
 
     def summary(self) -> list[dict[str, Any]]:
         """Per athlete and target: messages sent, waiting (with the next attempt), failed for good, the last error."""

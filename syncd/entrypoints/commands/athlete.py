@@ -36,6 +36,17 @@ def _notify_urls(given: list[str] | None) -> list[str] | None:
         raise ConfigError(f"--notify: {exc}") from None
 
 
+def _muted(given: str | None) -> list[str] | None:
+    from syncd.services.notifications import parse_kinds
+
+    if given is None:
+        return None
+    try:
+        return parse_kinds(given)
+    except ValueError as exc:
+        raise ConfigError(f"--notify-kinds: {exc}") from None
+
+
 def _shown_urls(urls: list[str]) -> str:
     from syncd.domain.notify_urls import scheme_of
 
@@ -51,13 +62,15 @@ def _notify_view(store: Any, settings: Settings, athlete: Any) -> list[dict[str,
 
     boss = owner(store)
     targets = targets_for(store, settings, athlete, boss.id if boss is not None else None)
-    return [{"target": t.key, "scheme": t.scheme} for t in targets]
+    muted = store.notifications.muted(athlete.id)
+    return [{"target": t.key, "scheme": t.scheme, "off": ",".join(sorted(muted))} for t in targets]
 
 
 def _notify_line(targets: list[dict[str, str]]) -> str:
     if not targets:
         return "off (no [notify] urls for this athlete, no --notify)"
-    return ", ".join(f"{t['target']} ({t['scheme']})" for t in targets)
+    off = f"; off for this athlete: {targets[0]['off']}" if targets[0]["off"] else ""
+    return ", ".join(f"{t['target']} ({t['scheme']})" for t in targets) + off
 
 
 def register(subparsers: Any) -> None:
@@ -107,6 +120,11 @@ def register(subparsers: Any) -> None:
         metavar="URL",
         help="an Apprise URL for this athlete's push notifications (repeat for several; none: remove them); "
         "stored encrypted; see docs/notify.md",
+    )
+    setter.add_argument(
+        "--notify-kinds",
+        metavar="KINDS",
+        help="which push messages this athlete gets: note,digest,checkin (comma-separated), all or none",
     )
     setter.set_defaults(handler=cmd_set, needs_settings=True)
 
@@ -200,6 +218,7 @@ def cmd_set(args: argparse.Namespace, settings: Settings | None) -> int:
         mode=args.mode,
     )
     urls = _notify_urls(args.notify)
+    muted = _muted(args.notify_kinds)
     store = open_store(settings)
     try:
         try:
@@ -207,8 +226,11 @@ def cmd_set(args: argparse.Namespace, settings: Settings | None) -> int:
             if urls is not None:
                 store.notifications.set_targets(athlete.id, urls)
                 print(f"{athlete.key}: notify {_shown_urls(urls)}")
-                if changes == Changes(shoe_limits=[]):
-                    return 0
+            if muted is not None:
+                store.notifications.set_muted(athlete.id, muted)
+                print(f"{athlete.key}: notify kinds off: {', '.join(muted) or 'none'}")
+            if (urls is not None or muted is not None) and changes == Changes(shoe_limits=[]):
+                return 0
             applied = apply(store, settings, athlete, changes, datetime.now(UTC))
         except AthleteError as exc:
             raise ConfigError(str(exc)) from None  # a value to fix on the command line: exit 2

@@ -1,5 +1,5 @@
-"""Push notifications: the athletes' own Apprise URLs (encrypted) and the notification outbox; pain entries from
-the one-tap check-in (source 'checkin').
+"""Push notifications: the athletes' own Apprise URLs (encrypted) and the kinds they turned off, the notification
+outbox; pain entries from the one-tap check-in (source 'checkin').
 
 Revision ID: 0005_i30notify
 Revises: 0004_i15pain
@@ -25,7 +25,8 @@ def upgrade() -> None:
     op.create_table(
         "notify_targets",
         sa.Column("athlete_id", _ID, nullable=False, autoincrement=False),
-        sa.Column("urls_encrypted", sa.LargeBinary(), nullable=False),
+        sa.Column("urls_encrypted", sa.LargeBinary(), nullable=True),
+        sa.Column("muted", sa.String(length=40), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["athlete_id"], ["athletes.id"], name=op.f("fk_notify_targets_athlete_id_athletes"), ondelete="CASCADE"
