@@ -331,13 +331,13 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import annotation_policy, open_store
+    from syncd.entrypoints.wiring import annotation_version, open_store
     from syncd.services.status import collect_status
 
     assert settings is not None
     store = open_store(settings)
     try:
-        status: dict[str, Any] = collect_status(store, settings, annotation_policy(settings))
+        status: dict[str, Any] = collect_status(store, settings, annotation_version(settings))
     finally:
         store.close()
     from syncd.adapters.folder.quarantine import quarantined

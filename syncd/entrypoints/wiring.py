@@ -106,8 +106,20 @@ def annotation_policy(settings: Settings) -> AnnotationPolicy:
         surface_map=surface_map(settings),
         write_back_window=timedelta(days=settings.notes.annotation_window_days),
         advice=settings.advice,
-        max_heart_rate=float(settings.athlete.max_heart_rate) if settings.athlete.max_heart_rate else None,
+        max_heart_rate=_max_heart_rate(settings),
     )
+
+
+def annotation_version(settings: Settings) -> str:
+    """What `annotation_policy(settings).version` is, without loading the rules (for `syncd status`)."""
+    from syncd.services.annotation_version import annotation_version as version
+
+    notes = settings.notes
+    return version(settings.rules, notes.units, notes.when_clean, settings.advice, _max_heart_rate(settings))
+
+
+def _max_heart_rate(settings: Settings) -> float | None:
+    return float(settings.athlete.max_heart_rate) if settings.athlete.max_heart_rate else None
 
 
 # One surface map per configuration and process: the daemon builds a policy every cycle, the index and the

@@ -7,7 +7,6 @@ functions around it load history and gear, save the annotation and queue write-b
 from __future__ import annotations
 
 import bisect
-import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,13 +18,13 @@ from syncd.domain.advice_mode import ModeDecision, RunModes, choose_mode, platfo
 from syncd.domain.flags import Flag
 from syncd.domain.history import HISTORY_WINDOW, HistoryEntry, history_before
 from syncd.domain.mode_notes import ADVICE, apply_mode, lead_lines
-from syncd.domain.mode_notes import VERSION as MODE_NOTES_VERSION
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
-from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
+from syncd.domain.rules import Annotation, RuleContext, evaluate
 from syncd.domain.sport_inference import inferred_note_line
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import InProcess, ParallelMap, SurfaceMap
+from syncd.services.annotation_version import annotation_version
 from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, modes_for
 
 if TYPE_CHECKING:
@@ -54,12 +53,7 @@ class AnnotationPolicy:
     @property
     def version(self) -> str:
         """Stored with each annotation: a change here is what makes `reannotate` redo an activity."""
-        # the advice settings and the maximum heart rate as 3 hex digits: the stored version is at most 40 characters
-        # (imperial + a spelled-out heart rate + the advice would not fit)
-        hr = f"{self.max_heart_rate:g}" if self.max_heart_rate else ""
-        advice = f"{self.advice.mode}:{self.advice.threshold}:{self.advice.window_days}:{MODE_NOTES_VERSION}:{hr}"
-        digest = hashlib.sha256(advice.encode()).hexdigest()[:3]
-        return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}-{digest}"
+        return annotation_version(self.thresholds, self.units, self.when_clean, self.advice, self.max_heart_rate)
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from syncd import __version__
 from syncd.config import Settings
-from syncd.services.annotating import AnnotationPolicy
 
 if TYPE_CHECKING:
     from syncd.ports import StatusStore
     from syncd.records import AccountRecord
 
 
-def collect_status(store: StatusStore, settings: Settings, policy: AnnotationPolicy) -> dict[str, Any]:
+def collect_status(store: StatusStore, settings: Settings, rules_version: str) -> dict[str, Any]:
+    """`rules_version`: the annotation version the current settings give (wiring.annotation_version)."""
     from syncd.services.athletes import owner
 
     athletes = {a.id: a for a in store.list_athletes()}
@@ -23,7 +23,7 @@ def collect_status(store: StatusStore, settings: Settings, policy: AnnotationPol
         "version": __version__,
         "database": store.shown_url,
         "state_dir": str(settings.state_dir),
-        "rules_version": policy.version,
+        "rules_version": rules_version,
         "athletes": len(athletes),
         "owner": boss.key if boss is not None else None,
         "accounts": account_rows(store),

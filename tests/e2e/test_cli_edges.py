@@ -145,6 +145,9 @@ _HEAVY_PROBE = (
     "sys.exit(code)\n"
 )
 _READERS: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "status --json": ("status", "--json"),
+    "accounts": ("accounts",),
     "athlete show": ("athlete", "show"),
     "athlete list": ("athlete", "list"),
     "pain --list": ("pain", "--list"),
@@ -164,8 +167,8 @@ def _heavy_modules(args: tuple[str, ...], env: dict[str, str]) -> tuple[set[str]
 def test_commands_that_read_an_existing_database_load_no_numpy_rules_or_migrations(
     run_syncd: RunSyncd, syncd_env: dict[str, str]
 ) -> None:
-    """`syncd athlete show`, `pain --list`: a person waits for these (issue 32); numpy, the rule engine and
-    Alembic cost more than the command's own work, and none is needed to read settings or a diary."""
+    """`syncd status`, `athlete show`, `pain --list`: a person waits for these (issue 32); numpy, the rule engine
+    and Alembic cost more than the command's own work, and none is needed to read settings, counts or a diary."""
     assert run_syncd("import", FIXTURES / "real" / "run.fit", "--quiet").returncode == 0
     assert run_syncd("pain", "local", "2026-11-28", "3").returncode == 0
     for name, args in _READERS.items():

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from syncd.adapters.db import Store, feed_index
 from syncd.adapters.db.feed_queries import feed_page, sports_in_use
+from syncd.adapters.db.mapping import flags_to_json
 from syncd.adapters.db.models import AccountRow, ActivityFlagRow, ActivityRow, AnnotationRow
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Source, Sport
@@ -173,3 +174,22 @@ def test_clock_skew_between_workers_is_read_back(db_url: str) -> None:
             )
         store.upsert_activity(athletes[1], _activity(99, rng), {})  # moves the version
         _check(store, athletes)
+
+
+def test_an_annotation_committed_late_below_the_newest_id_is_read(db_url: str) -> None:
+    """Another worker's transaction may commit an annotation whose id is below one already seen: the window below
+    the newest id is read again when its count changed."""
+    rng = random.Random(5)
+    with Store.open(db_url) as store:
+        athletes = [store.ensure_athlete("local", name="A"), store.ensure_athlete("strava:2", name="B")]
+        ids = [store.upsert_activity(athletes[0], _activity(n, rng), {}).activity_id for n in range(6)]
+        with store.engine.begin() as conn:
+            conn.execute(sa.insert(AnnotationRow).values(id=100, activity_id=ids[0], rules_version="v", flags=[]))
+        _check(store, athletes)
+        with store.engine.begin() as conn:  # the late one: id 50 < 100, with a flag
+            flags = flags_to_json([_flag(FlagCode.DOWNHILL)])
+            conn.execute(sa.insert(AnnotationRow).values(id=50, activity_id=ids[1], rules_version="v", flags=flags))
+            conn.execute(sa.insert(ActivityFlagRow).values(activity_id=ids[1], code="downhill"))
+        store.upsert_activity(athletes[1], _activity(99, rng), {})  # moves the version
+        _check(store, athletes)
+        assert feed_page(store.engine, FeedFilter(flag="downhill")).total == 1

@@ -9,9 +9,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from syncd.adapters.db import Store
-from syncd.adapters.files import FileImportError, ImportItem, iter_paths, parse_items
+from syncd.adapters.files import FileImportError, ImportItem, iter_paths, parse_items, pool
 from syncd.adapters.files.pool import MIN_PARALLEL_FILES, _collect
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.importing import import_paths
@@ -95,3 +96,20 @@ def test_import_stores_the_same_with_or_without_the_pool(tmp_path: Path) -> None
         store.close()
     assert reports[0] == reports[1]
     assert reports[0][1] > 0 and len(reports[0][2]) == 2
+
+
+def _items(count: int, size: int, suffix: str = ".gpx") -> list[ImportItem]:
+    return [ImportItem(name=f"f{n}{suffix}", size=size, reader=lambda: b"") for n in range(count)]
+
+
+def test_the_pool_starts_only_when_the_work_pays_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder of 32 recordings (11 MB) parsed pooled took longer than in one process (issue 32)."""
+    monkeypatch.setattr(pool, "_idle_cores", lambda: 2.0)
+    assert pool._processes(_items(32, 350_000), more=False, workers=None) == 1  # one folder: in process
+    assert pool._processes(_items(32, 3_000_000), more=False, workers=None) is None  # 96 MB: worth the workers
+    assert pool._processes(_items(32, 350_000, ".gpx.gz"), more=False, workers=None) is None  # inflates ~8x
+    assert pool._processes(_items(pool.LOOKAHEAD, 1000), more=True, workers=None) is None  # a long import
+    assert pool._processes(_items(32, 350_000), more=False, workers=2) == 2  # --jobs 2 is obeyed
+    assert pool._processes(_items(MIN_PARALLEL_FILES - 1, 10**8), more=False, workers=2) == 1  # a handful
+    monkeypatch.setattr(pool, "_idle_cores", lambda: 0.3)  # every core busy: workers would only queue
+    assert pool._processes(_items(32, 3_000_000), more=False, workers=None) == 1

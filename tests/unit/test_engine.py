@@ -13,6 +13,7 @@ from syncd.domain import rules
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, Gear, Source, Sport, Streams
+from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules import RULE_MODULES, Annotation, RuleContext, evaluate, rules_version
 from syncd.domain.thresholds import Thresholds
 
@@ -84,13 +85,21 @@ def test_rules_version_moves_with_any_rule_version(monkeypatch: pytest.MonkeyPat
     base = rules_version(Thresholds())
     seen = {base}
     for module in RULE_MODULES:
+        name = module.__name__.rsplit(".", 1)[-1]
         with monkeypatch.context() as patch:
-            patch.setattr(module, "VERSION", module.VERSION + 1)
+            patch.setitem(RULE_VERSIONS, name, RULE_VERSIONS[name] + 1)
             bumped = rules_version(Thresholds())
         assert bumped.split("-")[1] == base.split("-")[1]  # thresholds part unchanged
         seen.add(bumped)
     assert len(seen) == len(RULE_MODULES) + 1
     assert rules_version(Thresholds()) == base
+
+
+def test_every_rule_module_reads_its_version_from_the_one_table_in_engine_order() -> None:
+    """The table (domain/rule_versions.py, cheap to import for `syncd status`) is the rules' only version."""
+    names = [module.__name__.rsplit(".", 1)[-1] for module in RULE_MODULES]
+    assert names == list(RULE_VERSIONS)
+    assert all(RULE_VERSIONS[name] == module.VERSION for name, module in zip(names, RULE_MODULES, strict=True))
 
 
 def test_engine_module_exports() -> None:

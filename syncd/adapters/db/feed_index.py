@@ -246,17 +246,36 @@ def _insert(arrays: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
 
 
 def _snapshot(
-    version: Version, arrays: dict[str, Any], sports: list[str], codes: list[str], recent: dict[int, int]
+    version: Version, arrays: dict[str, Any], sports: list[str], codes: list[str], recent: frozenset[int]
 ) -> Snapshot:
-    return Snapshot(version=version, **arrays, sports=tuple(sports), codes=tuple(codes), recent=frozenset(recent))
+    return Snapshot(version=version, **arrays, sports=tuple(sports), codes=tuple(codes), recent=recent)
 
 
-def _recent_annotations(conn: Connection, newest: int) -> dict[int, int]:
-    """Annotation id -> activity id for the last ID_MARGIN ids: read before the flags, so what it holds is applied."""
-    rows = conn.execute(
-        sa.select(AnnotationRow.id, AnnotationRow.activity_id).where(AnnotationRow.id > newest - ID_MARGIN)
-    )
-    return {int(found): int(activity_id) for found, activity_id in rows}
+def _recent_annotations(conn: Connection, newest: int) -> frozenset[int]:
+    """The last ID_MARGIN annotation ids: read before the flags, so every id it holds has been applied."""
+    return frozenset(conn.execute(sa.select(AnnotationRow.id).where(AnnotationRow.id > newest - ID_MARGIN)).scalars())
+
+
+def _recent_since(conn: Connection, old_max: int, seen: frozenset[int]) -> frozenset[int]:
+    """The annotation ids above `old_max - ID_MARGIN` as the database holds them now. The ids above `old_max` are
+    read; the window below it is read again only when its count differs from what was seen there (another
+    worker's transaction committed late), so the usual change costs two index lookups, not ID_MARGIN rows."""
+    low = old_max - ID_MARGIN
+    above = set(conn.execute(sa.select(AnnotationRow.id).where(AnnotationRow.id > old_max)).scalars())
+    below = {found for found in seen if low < found <= old_max}
+    window = (AnnotationRow.id > low) & (AnnotationRow.id <= old_max)
+    if conn.execute(sa.select(sa.func.count()).where(window)).scalar_one() != len(below):
+        below = set(conn.execute(sa.select(AnnotationRow.id).where(window)).scalars())
+    return frozenset(above | below)
+
+
+def _annotated_since(conn: Connection, recent: frozenset[int], seen: frozenset[int]) -> list[int]:
+    """The activities of the annotations in `recent` not already in `seen`."""
+    new = sorted(recent - seen)
+    if not new:
+        return []
+    found = conn.execute(sa.select(AnnotationRow.activity_id).where(AnnotationRow.id.in_(new)).distinct())
+    return sorted(int(activity_id) for activity_id in found.scalars())
 
 
 def _build(conn: Connection, version: Version) -> Snapshot:
@@ -300,8 +319,9 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
                 fresh["flags"][n], fresh["annotated"][n] = carried[activity_id]
     kept = ~gone if gone.any() else slice(None)
     arrays = _insert({name: getattr(base, name)[kept] for name in _ARRAYS}, fresh)
-    recent = _recent_annotations(conn, old.max_annotation_id)
-    annotated = sorted({activity_id for found, activity_id in recent.items() if found not in base.recent})
+    recent = _recent_since(conn, old.max_annotation_id, base.recent)
+    annotated = _annotated_since(conn, recent, base.recent)
+    recent = frozenset(found for found in recent if found > version.max_annotation_id - ID_MARGIN)
     flag_rows = (
         conn.execute(
             sa.select(ActivityFlagRow.activity_id, ActivityFlagRow.code).where(

@@ -18,7 +18,6 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from syncd.adapters.db import feed_index
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.mapping import flags_from_json
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, OutboxRow
@@ -59,6 +58,8 @@ def feed_page(engine: Engine, feed_filter: FeedFilter, *, page: int = 1, per_pag
     data changes: counting 100,000 rows on every request is what made page 1 slow)."""
     page = max(page, 1)
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
+    from syncd.adapters.db import feed_index  # numpy: for the web feed, not for every command that opens a Store
+
     with engine.connect() as conn:
         index = feed_index.current(conn)
         ids = index.page_ids(feed_filter, (page - 1) * per_page, per_page)
@@ -73,7 +74,9 @@ def data_version(conn: Connection) -> tuple[Any, ...]:
     """Changes whenever anything the feed's counts and menus depend on changes, for the price of five index
     lookups: a new activity or annotation (max ids), an edit or deletion (newest updated_at), an athlete or an
     account (with its activities) removed."""
-    return tuple(feed_index.read_version(conn))
+    from syncd.adapters.db.feed_index import read_version
+
+    return tuple(read_version(conn))
 
 
 class _VersionedCache:
@@ -178,6 +181,8 @@ _ROW_KEYS = tuple(column.key for column in _COLUMNS if column.key != "private")
 
 def sports_in_use(engine: Engine, athlete_id: int | None = None) -> list[str]:
     """Distinct sports (for the filter menu), from the feed index."""
+    from syncd.adapters.db import feed_index
+
     with engine.connect() as conn:
         return feed_index.current(conn).sports_in_use(athlete_id)
 

@@ -32,7 +32,9 @@ def parse_tcx(data: bytes, name: str, sha256: str) -> list[ParsedActivity]:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         raise FileImportError(name, f"not a readable TCX file (XML error: {exc})", _RE_EXPORT) from exc
-    activities = [el for el in root.iter() if _local(el.tag) == "Activity"]
+    # TCX elements share the root's namespace (whatever URI an exporter uses): filtering by the full tag lets
+    # ElementTree skip the tens of other elements per trackpoint in C instead of naming each in Python
+    activities = list(root.iter(_namespace(root.tag) + "Activity"))
     parsed = [(i, el, _trackpoints(el)) for i, el in enumerate(activities)]
     parsed = [(i, el, rows) for i, el, rows in parsed if rows]
     if not parsed:
@@ -125,9 +127,7 @@ def _trackpoints(activity: ET.Element) -> list[tuple[float, ...]]:
     """(time, lat, lon, alt, distance, hr, cadence, speed) per timed trackpoint; missing values are NaN."""
     nan = math.nan
     rows: list[tuple[float, ...]] = []
-    for point in activity.iter():
-        if _local(point.tag) != "Trackpoint":
-            continue
+    for point in activity.iter(_namespace(activity.tag) + "Trackpoint"):
         values: dict[str, float] = {}
         moment: float | None = None
         for el in point.iter():
@@ -161,6 +161,11 @@ def _trackpoints(activity: ET.Element) -> list[tuple[float, ...]]:
             )
         )
     return rows
+
+
+def _namespace(tag: str) -> str:
+    """ "{uri}" of a tag, or "" for a document without a namespace."""
+    return tag[: tag.index("}") + 1] if tag.startswith("{") else ""
 
 
 def _child(element: ET.Element | None, name: str) -> ET.Element | None:

@@ -1,18 +1,17 @@
 """The rule set: each module holds one rule with `evaluate(ctx) -> Flag | None` and an integer `VERSION`.
 
-Bump a module's VERSION whenever its logic changes; the rules version stored with each annotation combines those
-with the thresholds, so `syncd reannotate` re-runs only what changed.
+A module's VERSION is bumped in syncd/domain/rule_versions.py whenever its logic changes; the rules version stored
+with each annotation combines those with the thresholds, so `syncd reannotate` re-runs only what changed.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
 from syncd.domain.flags import Flag
+from syncd.domain.rule_versions import rules_version
 from syncd.domain.rules import (
     downhill,
     hard_surface,
@@ -26,7 +25,6 @@ from syncd.domain.rules import (
 )
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.data_gaps import data_gaps
-from syncd.domain.thresholds import Thresholds
 
 RULE_MODULES: tuple[ModuleType, ...] = (
     hard_surface,
@@ -50,18 +48,6 @@ class Annotation:
     flags: tuple[Flag, ...]
     rules_version: str
     data_gaps: tuple[str, ...] = ()
-
-
-def rules_version(thresholds: Thresholds) -> str:
-    """`<code digest>-<thresholds digest>`: changes when any rule's VERSION or any threshold changes."""
-    code = ",".join(f"{m.__name__.rsplit('.', 1)[-1]}={m.VERSION}" for m in RULE_MODULES) + ",data_gaps=1"
-    return f"{hashlib.sha256(code.encode()).hexdigest()[:8]}-{_fingerprint(thresholds)}"
-
-
-@functools.lru_cache(maxsize=64)
-def _fingerprint(thresholds: Thresholds) -> str:
-    """Thresholds are frozen: their digest (JSON + SHA-256, ~30 µs) is computed once per distinct set."""
-    return thresholds.fingerprint()
 
 
 def evaluate(ctx: RuleContext) -> Annotation:

@@ -25,11 +25,12 @@ import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import BoolArray, FloatArray, Sport
+from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import STOPPED_MPS, AltitudeProfile, segments
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 4
+VERSION: int = RULE_VERSIONS["downhill"]  # bumped in syncd/domain/rule_versions.py
 
 ADVICE = (
     "Keep to level ground while your back settles: choose a flat loop, or walk the steep descents. "

@@ -29,11 +29,12 @@ import numpy as np
 
 from syncd.domain.flags import Confidence, EvidenceValue, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Sport
+from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import distance_of
 from syncd.domain.surface import SurfaceBreakdown
 
-VERSION: int = 3
+VERSION: int = RULE_VERSIONS["hard_surface"]  # bumped in syncd/domain/rule_versions.py
 
 _NOT_ROAD = frozenset({Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN, Sport.TRAIL_RUN, Sport.TRACK_RUN})
 

@@ -37,9 +37,10 @@ from __future__ import annotations
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import summarize
 from syncd.domain.load import check_load, sessions_until
+from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 
-VERSION: int = 2
+VERSION: int = RULE_VERSIONS["load_spike"]  # bumped in syncd/domain/rule_versions.py
 
 ACUTE_DAYS = 7
 CHRONIC_DAYS = 28

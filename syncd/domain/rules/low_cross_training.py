@@ -19,10 +19,11 @@ Severity: info, caution when there were none.
 from __future__ import annotations
 
 from syncd.domain.flags import Flag, FlagCode
+from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.low_strength import weekly_shortfall
 
-VERSION: int = 2
+VERSION: int = RULE_VERSIONS["low_cross_training"]  # bumped in syncd/domain/rule_versions.py
 
 _ADVICE = (
     "Running was most of your training this week. Swapping a couple of runs for low-impact exercise, such as "

@@ -32,10 +32,11 @@ from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry, summarize
 from syncd.domain.load import WeekCounts, local_date, week_counts, week_start
 from syncd.domain.model import LOW_IMPACT_SPORTS, STRENGTH_SPORTS, Sport
+from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 2
+VERSION: int = RULE_VERSIONS["low_strength"]  # bumped in syncd/domain/rule_versions.py
 
 _ADVICE = (
     "Strong abdominals, hip flexors and glutes help hold your posture when you run. Try a short core routine, "

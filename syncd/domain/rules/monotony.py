@@ -42,10 +42,11 @@ from syncd.domain.load import (
     sessions_until,
     week_start,
 )
+from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 2
+VERSION: int = RULE_VERSIONS["monotony"]  # bumped in syncd/domain/rule_versions.py
 
 WINDOW_DAYS = 7
 

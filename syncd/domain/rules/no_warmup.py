@@ -34,12 +34,13 @@ import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import FloatArray, Sport
+from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import AltitudeProfile, SpeedTrace, flat_speed, grade_pct, pace_s_per_km
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 3
+VERSION: int = RULE_VERSIONS["no_warmup"]  # bumped in syncd/domain/rule_versions.py
 
 ADVICE = (
     "Start gently: jog the first ten minutes or so clearly slower than the rest of the run, after your usual "

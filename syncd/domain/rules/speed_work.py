@@ -48,6 +48,7 @@ import numpy as np
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT
 from syncd.domain.model import Activity, BoolArray, FloatArray, Lap, Sport, Streams
+from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import (
     MAX_SAMPLE_GAP_S,
@@ -62,7 +63,7 @@ from syncd.domain.streams_math import (
 )
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 4
+VERSION: int = RULE_VERSIONS["speed_work"]  # bumped in syncd/domain/rule_versions.py
 
 ADVICE = (
     "Give the speed sessions a rest while your back settles: swap them for light jogging or easy medium-long runs "

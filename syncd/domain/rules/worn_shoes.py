@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.load import local_date, week_start
+from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 3  # 3: a nearly worn shoe says "nearly due", not "replace them" (redo those notes)
+VERSION: int = RULE_VERSIONS["worn_shoes"]  # bumped in syncd/domain/rule_versions.py
 
 _ADVICE_NEARLY = (
     "These shoes are close to the distance where cushioning usually fades. Worn cushioning passes more impact "
