@@ -31,15 +31,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import NormalDist
-from typing import Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Literal
 
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import check_load
-from syncd.domain.model import FloatArray, Sport
+from syncd.domain.model import Sport
 from syncd.domain.pain import PainEntry
 from syncd.domain.thresholds import Thresholds
+
+if TYPE_CHECKING:
+    from syncd.domain.model import FloatArray
 
 VERSION = 2
 WEEK = 7
@@ -347,6 +348,8 @@ def _weeks(entries: Sequence[PainEntry], sessions: Sequence[ExposureSession], s:
 
 def _matrix(weeks: Sequence[Week]) -> tuple[FloatArray, FloatArray]:
     """y (1 = flare-up week) and X (weeks x exposures: 1 exposed, 0 not, NaN unknown)."""
+    import numpy as np  # only when an analysis runs: `syncd pain --list` loads none of it (issue 32)
+
     y = np.array([w.flare for w in weeks], dtype=np.float64)
     x = np.array(
         [[np.nan if (v := w.exposed(e)) is None else float(v) for e in EXPOSURES] for w in weeks], dtype=np.float64
@@ -357,6 +360,8 @@ def _matrix(weeks: Sequence[Week]) -> tuple[FloatArray, FloatArray]:
 def alignments(y: FloatArray) -> FloatArray:
     """Every circular shift of y and of y reversed (the first row is y itself): orderings that keep how alike
     neighbouring weeks are, so a season or a training block cannot pass for a pattern."""
+    import numpy as np  # only when an analysis runs: `syncd pain --list` loads none of it (issue 32)
+
     n = len(y)
     index = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n
     return np.vstack([y[index], y[::-1][index]])
@@ -365,6 +370,8 @@ def alignments(y: FloatArray) -> FloatArray:
 def z_scores(labels: FloatArray, x: FloatArray, min_n: int) -> FloatArray:
     """Standardised difference in the share of exposed weeks (flare-up weeks minus other weeks), per row of
     `labels` and per exposure; 0 where a group has fewer than `min_n` known weeks or nothing varies."""
+    import numpy as np  # only when an analysis runs: `syncd pain --list` loads none of it (issue 32)
+
     known = ~np.isnan(x)
     m = known.astype(np.float64)
     xz = np.where(known, x, 0.0)
@@ -385,6 +392,8 @@ def _test(weeks: Sequence[Week], s: AnalysisSettings) -> tuple[FloatArray, Float
 
     The p-value is the mid-p (Lancaster): alignments with a larger maximum count fully, ties with the diary's own
     order half, so the discreteness of a few dozen alignments does not make the test stricter than its level."""
+    import numpy as np  # only when an analysis runs: `syncd pain --list` loads none of it (issue 32)
+
     y, x = _matrix(weeks)
     labels = alignments(y)
     z = z_scores(labels, x, s.min_weeks_per_group)
@@ -439,6 +448,8 @@ def analyse(
     entries: Sequence[PainEntry], sessions: Sequence[ExposureSession], settings: AnalysisSettings = AnalysisSettings()
 ) -> PainAnalysis:
     """Compare the weeks before flare-ups with the other weeks, for one athlete."""
+    import numpy as np  # only when an analysis runs: `syncd pain --list` loads none of it (issue 32)
+
     weeks = tuple(_weeks(entries, sessions, settings))
     compared = [w for w in weeks if not w.sore]
     flare_ups = sum(w.flare for w in compared)

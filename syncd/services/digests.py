@@ -32,7 +32,6 @@ from syncd.config import ConfigError, Settings
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
-from syncd.services.pain_diary import week_mode
 
 if TYPE_CHECKING:
     from syncd.domain.digest import Digest
@@ -188,6 +187,8 @@ def build_for_athlete(
             )
         )
     history = store.history(athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
+    from syncd.services.pain_diary import week_mode  # the analysis needs numpy: not for `syncd status`
+
     mode, pattern = week_mode(store, athlete.id, monday, settings.advice)
     return build_digest(
         athlete_name=athlete.name,
