@@ -163,3 +163,26 @@ def test_control_characters_in_a_file_name_are_shown_escaped(tmp_path: Path) -> 
     line, _wall = _import_beside_good(tmp_path, name, b"")  # one stderr line, the good file stored
     shown = f"{tmp_path / 'in'}/run\\nsyncd: imported 99 file(s)\\x1b[2J.gpx"
     assert line.startswith(f"syncd: skipped {shown}: empty file (0 bytes); "), line
+
+
+@pytest.mark.postgres
+def test_an_export_csv_with_a_nul_imports_on_postgresql(tmp_path: Path) -> None:
+    """A NUL in activities.csv once aborted the whole import on PostgreSQL."""
+    from tests.hostile import _zip
+    from tests.pg import fresh_database
+
+    members = [
+        ("activities.csv", _csv([("1", "Hills \x00 again", "a.gpx"), ("3", "Fine", "c.fit")])),
+        ("activities/a.gpx", _good_gpx()),
+        ("activities/c.fit", GOOD_FIT.read_bytes()),
+    ]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _zip(folder / "export.zip", members)
+    with fresh_database("syncd_nul_csv") as url:
+        env = {**_env(tmp_path), "SYNCD_DATABASE_URL": url}
+        result = run_bounded(
+            [SYNCD, "import", str(folder), "--jobs", "1"], env, address_space=ADDRESS_SPACE, timeout=TIME_LIMIT_S
+        )
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+        assert "2 new" in result.stdout and "Hills  again" in result.stdout, result.stdout
