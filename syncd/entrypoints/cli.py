@@ -240,6 +240,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
                 on_item=progress.advance,
                 workers=args.jobs,
                 parallel=rules,
+                max_activities=settings.files.max_activities_per_file,
             )
     finally:
         store.close()
@@ -272,7 +273,9 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
         policy = replace(annotation_policy(settings), surface_map=surface_map(settings, eager=True))
     else:
         policy = annotation_policy(settings)
-    results, failures = annotate_paths(args.paths, policy, now=_now(), sport=args.sport)
+    results, failures = annotate_paths(
+        args.paths, policy, now=_now(), sport=args.sport, max_activities=settings.files.max_activities_per_file
+    )
     if args.json:
         print(json.dumps({"activities": [annotation_json(r.source_name, r.annotated) for r in results]}, indent=2))
     else:

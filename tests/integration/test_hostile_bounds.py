@@ -186,3 +186,19 @@ def test_an_export_csv_with_a_nul_imports_on_postgresql(tmp_path: Path) -> None:
         )
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
         assert "2 new" in result.stdout and "Hills  again" in result.stdout, result.stdout
+
+
+def test_the_activities_per_file_cap_is_configurable(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "stage_race.fit").write_bytes(fit_of_sessions(30))
+    env = _env(tmp_path)
+    refused = run_bounded([SYNCD, "import", str(folder), "--quiet"], env, timeout=TIME_LIMIT_S)
+    assert "FIT file holds 30 sessions, more than the 25 activities one file may hold" in refused.stderr
+    allowed = run_bounded(
+        [SYNCD, "import", str(folder), "--quiet"],
+        {**env, "SYNCD_FILES_MAX_ACTIVITIES_PER_FILE": "30"},
+        timeout=TIME_LIMIT_S,
+    )
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert _activities(tmp_path) == 30

@@ -22,8 +22,9 @@ from .tcx import parse_tcx
 from .validate import check_parsed
 
 
-def parse_bytes(data: bytes, name: str) -> list[ParsedActivity]:
+def parse_bytes(data: bytes, name: str, *, max_activities: int | None = None) -> list[ParsedActivity]:
     """The activities in one file (FIT/GPX/TCX, optionally gzipped); raises FileImportError on bad input.
+    `max_activities`: `[files] max_activities_per_file` (None: the default).
 
     `content_sha256` hashes the decompressed bytes, so the same recording gzipped or not imports once.
     """
@@ -40,9 +41,11 @@ def parse_bytes(data: bytes, name: str) -> list[ParsedActivity]:
     fmt = detect(data, name)
     _check_points(data, fmt, name)
     sha256 = hashlib.sha256(data).hexdigest()
-    parser = {Format.FIT: parse_fit, Format.GPX: parse_gpx}.get(fmt, parse_tcx)
     try:
-        activities = parser(data, name, sha256)
+        if fmt is Format.FIT:
+            activities = parse_fit(data, name, sha256, max_activities=max_activities)
+        else:
+            activities = (parse_gpx if fmt is Format.GPX else parse_tcx)(data, name, sha256)
         for parsed in activities:
             check_parsed(parsed)
         return [
