@@ -202,3 +202,14 @@ def test_the_activities_per_file_cap_is_configurable(tmp_path: Path) -> None:
     )
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     assert _activities(tmp_path) == 30
+
+
+def test_a_parse_over_its_time_budget_is_one_line() -> None:
+    from syncd.adapters.files import FileImportError
+    from syncd.adapters.files.parse import parse_bytes
+
+    data = fit_of_sessions(3_000)  # ~1 s to parse with the cap lifted
+    with pytest.raises(FileImportError, match=r"many\.fit: reading it took longer than 0\.05 s; "):
+        parse_bytes(data, "many.fit", max_activities=3_000, budget_s=0.05)
+    assert len(parse_bytes(fit_of_sessions(3), "few.fit", budget_s=0.05)) == 3  # the budget is reset after
+    time.sleep(0.1)  # no stray alarm left behind
