@@ -18,7 +18,7 @@ import pytest
 from tests.hostile import GOOD_FIT, fit_of_sessions, fit_of_tiny_records, run_bounded
 from tests.integration.test_hostile_corpus import SYNCD, _env
 
-pytestmark = [pytest.mark.hostile]
+pytestmark = [pytest.mark.hostile, pytest.mark.slow]  # a real `syncd import` per case (~5 s each)
 ADDRESS_SPACE = 1 << 30  # 1 GiB: the 20-million-record file once took 2.6 GB
 TIME_LIMIT_S = 90.0
 
