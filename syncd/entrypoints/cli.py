@@ -126,9 +126,12 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 
 def _parse_date(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        when = datetime.fromisoformat(text).replace(tzinfo=UTC)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+    if not 1970 <= when.year <= 2200:  # date arithmetic near year 1 or 9999 overflows (windows, week starts)
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range; use a date of 1970 to 2200")
+    return when
 
 
 def main(argv: Sequence[str] | None = None) -> int:
