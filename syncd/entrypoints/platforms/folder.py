@@ -82,9 +82,10 @@ class FolderService:
         report = sync_due(
             self.store, self, self.policy, self.options, clock=self.clock, worker=worker, limit=limit, lease_s=lease_s
         )
-        if report.accounts and all(o.error is None for o in report.accounts):
+        stored = all(o.error is None and (o.report is None or not o.report.unstored) for o in report.accounts)
+        if report.accounts and stored:
             self.scan.commit()  # the files listed this pass are stored: the next pass skips them unless they change
-        else:
+        else:  # a fault, or a run the database refused: the next pass lists these files again
             self.scan.pending.clear()
         return report
 
