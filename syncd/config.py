@@ -133,6 +133,13 @@ class FolderSettings:
 
 
 @dataclass(frozen=True)
+class FilesSettings:
+    """Activity files (`syncd import`, `annotate`, the watched folder)."""
+
+    max_activities_per_file: int = 25  # a triathlon or a stage race, yes; 10,000 sessions, no
+
+
+@dataclass(frozen=True)
 class NotesSettings:
     units: Literal["metric", "imperial"] = "metric"
     when_clean: Literal["line", "none"] = "line"
@@ -185,6 +192,7 @@ class Settings:
     surface: SurfaceSettings = field(default_factory=SurfaceSettings)
     notes: NotesSettings = field(default_factory=NotesSettings)
     folder: FolderSettings = field(default_factory=FolderSettings)
+    files: FilesSettings = field(default_factory=FilesSettings)
     advice: AdviceSettings = field(default_factory=AdviceSettings)
     athlete: AthleteSettings = field(default_factory=AthleteSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
@@ -207,6 +215,7 @@ SECTIONS: dict[str, type] = {
     "surface": SurfaceSettings,
     "notes": NotesSettings,
     "folder": FolderSettings,
+    "files": FilesSettings,
     "advice": AdviceSettings,
     "athlete": AthleteSettings,
     "notify": NotifySettings,
@@ -253,6 +262,7 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("web", "base_url"): URL,
     ("notes", "annotation_window_days"): Check(1, 3650, meaning="days"),
     ("folder", "poll_s"): Check(5, 86_400, meaning="seconds between scans"),
+    ("files", "max_activities_per_file"): Check(1, 1000, meaning="activities (sessions) one FIT file may hold"),
     ("athlete", "max_heart_rate"): Check(100, 240, meaning="a heart rate in bpm"),
     ("notify", "urls"): Check(apprise=True),
     ("notify", "checkin_hour"): Check(0, 23, meaning="an hour of the day"),

@@ -17,5 +17,9 @@ class NotFoundError(StoreError, LookupError):
 
 
 class RowRefusedError(StoreError):
-    """The database refused one row (a value it cannot keep). The message names the kind of refusal, never the
-    row's contents (activity names and descriptions are the runner's, and may be health data)."""
+    """The database refused one row (a value it cannot keep). The message names the kind of refusal (`kind`: the
+    driver's error class and SQLSTATE), never the row's contents (names, descriptions and notes may be health data)."""
+
+    def __init__(self, message: str, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind

@@ -126,9 +126,12 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 
 def _parse_date(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        when = datetime.fromisoformat(text).replace(tzinfo=UTC)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+    if not 1970 <= when.year <= 2200:  # date arithmetic near year 1 or 9999 overflows (windows, week starts)
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range; use a date of 1970 to 2200")
+    return when
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -240,6 +243,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
                 on_item=progress.advance,
                 workers=args.jobs,
                 parallel=rules,
+                max_activities=settings.files.max_activities_per_file,
             )
     finally:
         store.close()
@@ -272,7 +276,9 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
         policy = replace(annotation_policy(settings), surface_map=surface_map(settings, eager=True))
     else:
         policy = annotation_policy(settings)
-    results, failures = annotate_paths(args.paths, policy, now=_now(), sport=args.sport)
+    results, failures = annotate_paths(
+        args.paths, policy, now=_now(), sport=args.sport, max_activities=settings.files.max_activities_per_file
+    )
     if args.json:
         print(json.dumps({"activities": [annotation_json(r.source_name, r.annotated) for r in results]}, indent=2))
     else:

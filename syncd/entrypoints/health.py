@@ -24,6 +24,8 @@ STALE_AFTER_S = 60.0
 
 
 def health_report(daemon: Daemon) -> tuple[bool, dict[str, Any]]:
+    from syncd.services.status import shown_state
+
     now = datetime.now(UTC)
     beat_age = time.monotonic() - daemon.heartbeat
     alive = beat_age < STALE_AFTER_S and not daemon.stopping
@@ -35,7 +37,7 @@ def health_report(daemon: Daemon) -> tuple[bool, dict[str, Any]]:
             {
                 "id": account.id,
                 "provider": account.provider,
-                "state": account.state,
+                "state": shown_state(account),  # "degraded" when it syncs but a run could not be stored
                 "last_success_age_s": None if last is None else round((now - last).total_seconds(), 1),
                 "last_error": health.last_error if health else None,
                 "next_due_in_s": round((account.next_due_at - now).total_seconds(), 1),

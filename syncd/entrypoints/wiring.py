@@ -291,6 +291,7 @@ def folder_service(settings: Settings, store: Store) -> FolderService:
         annotation_window=timedelta(days=settings.notes.annotation_window_days),
         poll=timedelta(seconds=settings.folder.poll_s),
         quarantine=Quarantine(settings.state_dir / QUARANTINE_FILE),
+        max_activities=settings.files.max_activities_per_file,
     )
 
 

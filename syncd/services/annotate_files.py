@@ -25,7 +25,12 @@ class FileAnnotation:
 
 
 def annotate_paths(
-    paths: Sequence[Path], policy: AnnotationPolicy, *, now: datetime | None = None, sport: Sport | None = None
+    paths: Sequence[Path],
+    policy: AnnotationPolicy,
+    *,
+    now: datetime | None = None,
+    sport: Sport | None = None,
+    max_activities: int | None = None,
 ) -> tuple[list[FileAnnotation], list[str]]:
     """Annotations in date order, and one error line per file that could not be read.
 
@@ -35,7 +40,7 @@ def annotate_paths(
     failures: list[str] = []
     for item in iter_paths(paths):
         try:
-            parsed.extend(item.parse())
+            parsed.extend(item.parse(max_activities=max_activities))
         except FileImportError as exc:
             failures.append(str(exc))
     if sport is not None:

@@ -45,13 +45,15 @@ def import_paths(
     on_item: Callable[[ImportItem], None] = lambda _item: None,
     workers: int | None = None,
     parallel: ParallelMap | None = None,
+    max_activities: int | None = None,
 ) -> ImportReport:
     """`workers`: parser processes (1: parse in this process; None: one per core, see adapters.files.pool);
-    `parallel`: where the rules run over the imported activities (None: in this process)."""
+    `parallel`: where the rules run over the imported activities (None: in this process); `max_activities`: per
+    file (`[files] max_activities_per_file`, None: the default)."""
     report = ImportReport()
     starts: dict[int, datetime] = {}
     first_seen: dict[tuple[str, str], str] = {}
-    for done in parse_items(iter_paths(paths), workers=workers):
+    for done in parse_items(iter_paths(paths), workers=workers, max_activities=max_activities):
         on_item(done.item)
         report.files += 1
         report.bytes_read += done.size

@@ -97,3 +97,50 @@ def test_the_folder_is_wired_from_its_config_key(store: Store, tmp_path: Path) -
     assert account.provider == "folder" and account.external_id == folder_id(tmp_path / "watch")
     long = Path("/srv/" + "a-very-long-folder-name/" * 5)
     assert len(folder_id(long)) <= 64 and folder_id(long) != folder_id(long / "other")
+
+
+class _RefusingOnce:
+    """The real store, except that it refuses the first write of one activity (as PostgreSQL refused a NUL)."""
+
+    def __init__(self, store: Store, source_name: str) -> None:
+        self._store, self._name, self.refused = store, source_name, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def upsert_activity(self, athlete_id: int, activity: object, raw: dict[str, object]) -> object:
+        from syncd.errors import RowRefusedError
+
+        if raw.get("file") == self._name and not self.refused:
+            self.refused += 1
+            raise RowRefusedError("the database refused activity file:x (DataError); tried again at the next sync")
+        return self._store.upsert_activity(athlete_id, activity, raw)  # type: ignore[arg-type]
+
+
+def test_a_file_whose_run_the_database_refused_is_tried_again_next_pass(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Issue 31: a refused run is skipped and retried; for a folder that means its file is listed again."""
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    shutil.copy(REAL / "run.fit", folder / "run.fit")
+    shutil.copy(REAL / "c2eb1b_6.tcx", folder / "morning.tcx")
+    refusing = _RefusingOnce(store, "run.fit")
+    athlete = store.ensure_athlete(LOCAL_ATHLETE)
+    service = FolderService(
+        refusing,  # type: ignore[arg-type]
+        folder,
+        athlete_id=athlete,
+        policy=AnnotationPolicy(),
+        clock=clock,
+        annotation_window=EVERYTHING,
+    )
+
+    first = service.run_once("w1").accounts[0].report
+    assert first is not None and [name for name, _ in first.unstored] != [] and len(list(store.iter_activities())) == 1
+
+    clock.advance(120)
+    _due(store, clock)
+    second = service.run_once("w1").accounts[0].report
+    assert second is not None and second.unstored == []
+    assert sorted(s.raw.get("file") for s in store.iter_activities()) == ["morning.tcx", "run.fit"]

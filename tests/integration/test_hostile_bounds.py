@@ -18,7 +18,7 @@ import pytest
 from tests.hostile import GOOD_FIT, fit_of_sessions, fit_of_tiny_records, run_bounded
 from tests.integration.test_hostile_corpus import SYNCD, _env
 
-pytestmark = [pytest.mark.hostile]
+pytestmark = [pytest.mark.hostile, pytest.mark.slow]  # a real `syncd import` per case (~5 s each)
 ADDRESS_SPACE = 1 << 30  # 1 GiB: the 20-million-record file once took 2.6 GB
 TIME_LIMIT_S = 90.0
 
@@ -163,3 +163,53 @@ def test_control_characters_in_a_file_name_are_shown_escaped(tmp_path: Path) -> 
     line, _wall = _import_beside_good(tmp_path, name, b"")  # one stderr line, the good file stored
     shown = f"{tmp_path / 'in'}/run\\nsyncd: imported 99 file(s)\\x1b[2J.gpx"
     assert line.startswith(f"syncd: skipped {shown}: empty file (0 bytes); "), line
+
+
+@pytest.mark.postgres
+def test_an_export_csv_with_a_nul_imports_on_postgresql(tmp_path: Path) -> None:
+    """A NUL in activities.csv once aborted the whole import on PostgreSQL."""
+    from tests.hostile import _zip
+    from tests.pg import fresh_database
+
+    members = [
+        ("activities.csv", _csv([("1", "Hills \x00 again", "a.gpx"), ("3", "Fine", "c.fit")])),
+        ("activities/a.gpx", _good_gpx()),
+        ("activities/c.fit", GOOD_FIT.read_bytes()),
+    ]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _zip(folder / "export.zip", members)
+    with fresh_database("syncd_nul_csv") as url:
+        env = {**_env(tmp_path), "SYNCD_DATABASE_URL": url}
+        result = run_bounded(
+            [SYNCD, "import", str(folder), "--jobs", "1"], env, address_space=ADDRESS_SPACE, timeout=TIME_LIMIT_S
+        )
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+        assert "2 new" in result.stdout and "Hills  again" in result.stdout, result.stdout
+
+
+def test_the_activities_per_file_cap_is_configurable(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "stage_race.fit").write_bytes(fit_of_sessions(30))
+    env = _env(tmp_path)
+    refused = run_bounded([SYNCD, "import", str(folder), "--quiet"], env, timeout=TIME_LIMIT_S)
+    assert "FIT file holds 30 sessions, more than the 25 activities one file may hold" in refused.stderr
+    allowed = run_bounded(
+        [SYNCD, "import", str(folder), "--quiet"],
+        {**env, "SYNCD_FILES_MAX_ACTIVITIES_PER_FILE": "30"},
+        timeout=TIME_LIMIT_S,
+    )
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert _activities(tmp_path) == 30
+
+
+def test_a_parse_over_its_time_budget_is_one_line() -> None:
+    from syncd.adapters.files import FileImportError
+    from syncd.adapters.files.parse import parse_bytes
+
+    data = fit_of_sessions(3_000)  # ~1 s to parse with the cap lifted
+    with pytest.raises(FileImportError, match=r"many\.fit: reading it took longer than 0\.05 s; "):
+        parse_bytes(data, "many.fit", max_activities=3_000, budget_s=0.05)
+    assert len(parse_bytes(fit_of_sessions(3), "few.fit", budget_s=0.05)) == 3  # the budget is reset after
+    time.sleep(0.1)  # no stray alarm left behind

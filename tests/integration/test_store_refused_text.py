@@ -60,3 +60,20 @@ def test_a_row_the_database_refuses_is_one_error_without_its_contents(
     assert store.find_activity_id("strava", "88") is None
     good = store.upsert_activity(athlete, _activity("89"), {})  # the store goes on
     assert good.created
+
+
+def test_any_refused_value_is_an_error_without_the_value(store: Store) -> None:
+    """PostgreSQL's own message quotes the value (`invalid input syntax for type integer: "..."`): every statement
+    on the store's engine reports the kind of refusal only, whatever table it writes."""
+    import sqlalchemy as sa
+
+    secret = "Sore back after the hills"
+    statements = [("SELECT CAST(:x AS INTEGER) + 1", {"x": 2**70})]  # too big for any backend's integer
+    if store.engine.dialect.name == "postgresql":
+        statements.append(("SELECT CAST(:x AS INTEGER)", {"x": secret}))
+        statements.append(("SELECT CAST(:x AS JSONB)", {"x": '{"name": "' + secret + ' \\u0000"}'}))
+    for sql, params in statements:
+        with store.engine.connect() as conn, pytest.raises(RowRefusedError) as caught:
+            conn.execute(sa.text(sql), params)
+        assert secret not in str(caught.value) and str(caught.value).startswith("the database refused a value (")
+        assert caught.value.kind and "\n" not in str(caught.value)

@@ -40,11 +40,12 @@ class ActivityRepo(RepoBase):
         """
         try:
             return self._upsert_activity(athlete_id, activity, raw)
-        except (sa.exc.StatementError, OverflowError, UnicodeError) as exc:  # sqlite3 raises the last two bare
+        except (RowRefusedError, sa.exc.StatementError, OverflowError, UnicodeError) as exc:  # engine.no_row_contents
             if isinstance(exc, sa.exc.DBAPIError) and not isinstance(exc, sa.exc.DataError):
                 raise  # the database itself (down, locked): not this row's fault
+            kind = exc.kind if isinstance(exc, RowRefusedError) else refusal(exc)
             raise RowRefusedError(
-                f"the database refused activity {activity.source.value}:{activity.external_id} ({refusal(exc)}); "
+                f"the database refused activity {activity.source.value}:{activity.external_id} ({kind}); "
                 "it is skipped and tried again at the next sync"
             ) from None
 

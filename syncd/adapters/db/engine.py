@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.engine import URL, ExceptionContext
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, NoSuchModuleError
 
-from syncd.adapters.db.errors import StoreError
+from syncd.adapters.db.errors import RowRefusedError, StoreError, refusal
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x73796E63  # "sync": serialises concurrent `upgrade head` from several workers
@@ -94,6 +94,19 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def no_row_contents(context: ExceptionContext) -> None:
+    """A value the database refuses becomes one RowRefusedError naming the kind of refusal, never the value.
+
+    hide_parameters keeps the bound values out of SQLAlchemy's message, but PostgreSQL's own message quotes them
+    (`invalid input syntax for type integer: "<the value>"`, `CONTEXT: JSON data, line 1: <the JSON>`), and any
+    log of such an error would carry an activity's name or a pain note. Other errors (the server down, a unique
+    key taken: callers catch IntegrityError) pass unchanged."""
+    original = context.original_exception
+    if isinstance(context.sqlalchemy_exception, DataError) or isinstance(original, UnicodeError | OverflowError):
+        kind = refusal(original)
+        raise RowRefusedError(f"the database refused a value ({kind})", kind) from None
+
+
 def create_store_engine(url: str) -> Engine:
     """An Engine for `url`, with the SQLite file prepared; does not connect yet."""
     parsed = parse_url(url)
@@ -103,9 +116,12 @@ def create_store_engine(url: str) -> Engine:
             prepare_sqlite_file(path)
         engine = create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True)
         event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "handle_error", no_row_contents)
         return engine
     try:
-        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+        engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+        event.listen(engine, "handle_error", no_row_contents)
+        return engine
     except NoSuchModuleError:  # pragma: no cover - psycopg is a hard dependency
         raise StoreError(f"no driver for {safe_url(parsed)}: reinstall syncd with its dependencies") from None
 

@@ -41,15 +41,19 @@ _INTENSITY = {
 _LAP_KEYS = ("total_distance", "total_elapsed_time", "total_timer_time", "intensity", "lap_trigger", "avg_heart_rate")
 
 
-def parse_fit(data: bytes, name: str, sha256: str, *, fast: bool = True) -> list[ParsedActivity]:
-    """Every sport session in a FIT file as a `ParsedActivity` (raises FileImportError on bad input)."""
-    check_limits(data, name)  # before any decoder builds anything
+def parse_fit(
+    data: bytes, name: str, sha256: str, *, fast: bool = True, max_activities: int | None = None
+) -> list[ParsedActivity]:
+    """Every sport session in a FIT file as a `ParsedActivity` (raises FileImportError on bad input); more than
+    `max_activities` sessions (None: fit_limits.MAX_ACTIVITIES) are refused."""
+    check_limits(data, name, max_activities=max_activities)  # before any decoder builds anything
     content = decode(data, name, fast=fast)
     times = content.records.get("timestamp")
     if times is None or not np.isfinite(times).any():
         raise FileImportError(name, "FIT file has no timed samples (no record messages)", "export the activity again")
     sessions = _sessions(content, times)
-    check_sessions(len(sessions), name)  # the decoders' own count (framing the walk could not follow)
+    # the decoders' own count too (framing the walk could not follow)
+    check_sessions(len(sessions), name, max_activities=max_activities)
     windows = _windows(sessions)
     legs = [
         (i, s, w) for i, (s, w) in enumerate(zip(sessions, windows, strict=True)) if _sport_of(s) not in _NOT_ACTIVITIES

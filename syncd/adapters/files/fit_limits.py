@@ -35,7 +35,7 @@ class FitCounts:
     fields: int = 0
 
 
-def check_limits(data: bytes, name: str, *, max_activities: int = MAX_ACTIVITIES) -> FitCounts:
+def check_limits(data: bytes, name: str, *, max_activities: int | None = None) -> FitCounts:
     """Raise a one-line FileImportError when the file passes a limit; the counts otherwise. Framing the walk cannot
     follow ends the walk (the decoders then judge the file; their own counts are bounded too)."""
     counts = count_messages(data, stop_after=MAX_MESSAGES)
@@ -52,8 +52,10 @@ def check_limits(data: bytes, name: str, *, max_activities: int = MAX_ACTIVITIES
     return counts
 
 
-def check_sessions(sessions: int, name: str, *, max_activities: int = MAX_ACTIVITIES) -> None:
-    """Refuse a file of more sessions than one file may hold (also used on the decoders' own count)."""
+def check_sessions(sessions: int, name: str, *, max_activities: int | None = None) -> None:
+    """Refuse a file of more sessions than one file may hold (`[files] max_activities_per_file`, None: the
+    default MAX_ACTIVITIES); also used on the decoders' own count."""
+    max_activities = MAX_ACTIVITIES if max_activities is None else max_activities
     if sessions > max_activities:
         problem = f"FIT file holds {sessions:,} sessions, more than the {max_activities} activities one file may hold"
         raise FileImportError(name, problem, _FIX)

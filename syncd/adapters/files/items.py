@@ -31,14 +31,17 @@ class ImportItem:
     def read(self) -> bytes:
         return self.reader()
 
-    def parse(self, data: bytes | None = None) -> list[ParsedActivity]:
+    def parse(self, data: bytes | None = None, *, max_activities: int | None = None) -> list[ParsedActivity]:
         """Parse (reading unless `data` is given), applying the export's csv row if any; raises FileImportError."""
-        return parse_item_bytes(self.read() if data is None else data, self.name, self.export_row)
+        read = self.read() if data is None else data
+        return parse_item_bytes(read, self.name, self.export_row, max_activities=max_activities)
 
 
-def parse_item_bytes(data: bytes, name: str, export_row: Mapping[str, str] | None) -> list[ParsedActivity]:
+def parse_item_bytes(
+    data: bytes, name: str, export_row: Mapping[str, str] | None, *, max_activities: int | None = None
+) -> list[ParsedActivity]:
     """An item's bytes parsed, with its Strava export csv row applied (a plain function: worker processes run it)."""
-    parsed = parse_bytes(data, name)
+    parsed = parse_bytes(data, name, max_activities=max_activities)
     if export_row is None:
         return parsed
     from .export import apply_export_row

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
 import re
+import signal
 import stat
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,9 +25,14 @@ from .parsed import ParsedActivity
 from .tcx import parse_tcx
 from .validate import check_parsed
 
+PARSE_BUDGET_S = 120.0  # a damaged multi-day FIT on the tolerant decoder (~0.4 MB/s) fits; a hang does not
 
-def parse_bytes(data: bytes, name: str) -> list[ParsedActivity]:
+
+def parse_bytes(
+    data: bytes, name: str, *, max_activities: int | None = None, budget_s: float = PARSE_BUDGET_S
+) -> list[ParsedActivity]:
     """The activities in one file (FIT/GPX/TCX, optionally gzipped); raises FileImportError on bad input.
+    `max_activities`: `[files] max_activities_per_file` (None: the default); `budget_s`: see `_time_budget`.
 
     `content_sha256` hashes the decompressed bytes, so the same recording gzipped or not imports once.
     """
@@ -40,9 +49,12 @@ def parse_bytes(data: bytes, name: str) -> list[ParsedActivity]:
     fmt = detect(data, name)
     _check_points(data, fmt, name)
     sha256 = hashlib.sha256(data).hexdigest()
-    parser = {Format.FIT: parse_fit, Format.GPX: parse_gpx}.get(fmt, parse_tcx)
     try:
-        activities = parser(data, name, sha256)
+        with _time_budget(name, budget_s):
+            if fmt is Format.FIT:
+                activities = parse_fit(data, name, sha256, max_activities=max_activities)
+            else:
+                activities = (parse_gpx if fmt is Format.GPX else parse_tcx)(data, name, sha256)
         for parsed in activities:
             check_parsed(parsed)
         return [
@@ -76,6 +88,36 @@ def _check_points(data: bytes, fmt: Format, name: str) -> None:
     if count > MAX_XML_POINTS:
         problem = f"{fmt.value.upper()} file holds more than {MAX_XML_POINTS:,} track points"
         raise FileImportError(name, problem, "this is not a recording a device makes; split it or export it again")
+
+
+class _OverBudget(BaseException):  # BaseException: passes the parsers' `except Exception`
+    """Raised into a parser whose time budget ran out."""
+
+
+@contextlib.contextmanager
+def _time_budget(name: str, seconds: float) -> Iterator[None]:
+    """A parser running longer than `seconds` is stopped (SIGALRM) and the file refused in one line. Only in a main
+    thread (the CLI, the import workers): signals cannot reach another thread, so the daemon's watched folder
+    relies on the size and count limits alone."""
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def expired(_signum: int, _frame: object) -> None:
+        raise _OverBudget
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)  # one shot: it fires at most once
+    try:
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _OverBudget:  # also when it fired just as the parser returned
+        problem = f"reading it took longer than {seconds:g} s"
+        raise FileImportError(name, problem, "this is not a recording a device makes; export it again") from None
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _first_line(exc: BaseException) -> str:

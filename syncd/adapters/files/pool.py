@@ -19,7 +19,7 @@ import itertools
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from syncd.adapters.parallel import ProcessMap, default_workers
 
@@ -55,9 +55,12 @@ class _Read:
     export_row: Mapping[str, str] | None
     data: bytes = b""
     error: FileImportError | None = None
+    max_activities: int | None = None  # [files] max_activities_per_file
 
 
-def parse_items(items: Iterable[ImportItem], *, workers: int | None = None) -> Iterator[ParsedItem]:
+def parse_items(
+    items: Iterable[ImportItem], *, workers: int | None = None, max_activities: int | None = None
+) -> Iterator[ParsedItem]:
     """Every item parsed, in order; `workers` 1 parses in process, None uses `default_workers()`."""
     stream = iter(items)
     head = list(itertools.islice(stream, LOOKAHEAD))
@@ -65,7 +68,7 @@ def parse_items(items: Iterable[ImportItem], *, workers: int | None = None) -> I
 
     def reads() -> Iterator[_Read]:
         for item in itertools.chain(head, stream):
-            read = _read(item)
+            read = replace(_read(item), max_activities=max_activities)
             held.append((item, len(read.data)))
             yield read
 
@@ -105,7 +108,7 @@ def _parse_job(read: _Read) -> list[ParsedActivity]:
     """In a worker: the read item's activities; raises its one-line FileImportError."""
     if read.error is not None:
         raise read.error
-    return parse_item_bytes(read.data, read.name, read.export_row)
+    return parse_item_bytes(read.data, read.name, read.export_row, max_activities=read.max_activities)
 
 
 def _collect(item: ImportItem, size: int, outcome: list[ParsedActivity] | Exception) -> ParsedItem:

@@ -63,10 +63,18 @@ class FolderSource:
     provider = Source.FILE.value
     deletes_missing = False
 
-    def __init__(self, root: Path, scan: FolderScan, quarantine: Quarantine | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        scan: FolderScan,
+        quarantine: Quarantine | None = None,
+        *,
+        max_activities: int | None = None,
+    ) -> None:
         self.root = root
         self.scan = scan
         self.quarantine = quarantine
+        self.max_activities = max_activities
         self._by_id: dict[str, ParsedActivity] = {}
 
     def list_pages(self, after: datetime) -> Iterator[Sequence[Mapping[str, Any]]]:
@@ -86,13 +94,13 @@ class FolderSource:
             data = read_file(self.root / rel)
             digest = hashlib.sha256(data).hexdigest()
             if self.quarantine is None:
-                parsed = parse_bytes(data, rel)
+                parsed = parse_bytes(data, rel, max_activities=self.max_activities)
             elif self.quarantine.holds(digest):
                 problem = f"quarantined: syncd died {DEATHS} times while reading it (content {digest[:12]})"
                 raise FileImportError(rel, problem, "remove or replace the file; `syncd status` lists it")
             else:
                 with self.quarantine.parsing(rel, digest):  # a death in here counts against this content
-                    parsed = parse_bytes(data, rel)
+                    parsed = parse_bytes(data, rel, max_activities=self.max_activities)
         except FileImportError as exc:
             return [{"id": rel, "error": str(exc)}]
         payloads: list[Mapping[str, Any]] = []

@@ -52,6 +52,7 @@ class FolderService:
         annotation_window: timedelta = timedelta(days=30),
         poll: timedelta = timedelta(minutes=1),
         quarantine: Quarantine | None = None,
+        max_activities: int | None = None,
     ) -> None:
         self.store = store
         self.root = root
@@ -61,12 +62,13 @@ class FolderService:
         self.options = PipelineOptions(annotation_window=annotation_window)
         self.scan = FolderScan()
         self.quarantine = quarantine  # files whose parsing killed syncd (adapters/folder/quarantine.py)
+        self.max_activities = max_activities  # [files] max_activities_per_file
         self.account_id = store.upsert_account(athlete_id, PROVIDER, folder_id(root), None)
 
     # ---- the account pass (syncd.services.account_sync) -----------------------------------------------------
 
     def source_for(self, account: AccountRecord) -> Source:
-        return FolderSource(self.root, self.scan, self.quarantine)
+        return FolderSource(self.root, self.scan, self.quarantine, max_activities=self.max_activities)
 
     def next_due(self, account: AccountRecord, now: datetime, plan: PollPlan | None) -> datetime:
         return now + self.poll
@@ -80,9 +82,10 @@ class FolderService:
         report = sync_due(
             self.store, self, self.policy, self.options, clock=self.clock, worker=worker, limit=limit, lease_s=lease_s
         )
-        if report.accounts and all(o.error is None for o in report.accounts):
+        stored = all(o.error is None and (o.report is None or not o.report.unstored) for o in report.accounts)
+        if report.accounts and stored:
             self.scan.commit()  # the files listed this pass are stored: the next pass skips them unless they change
-        else:
+        else:  # a fault, or a run the database refused: the next pass lists these files again
             self.scan.pending.clear()
         return report
 
