@@ -145,6 +145,7 @@ class Digest:
     mode: str = "staying well"  # the advice mode at the week's end ("sore" or "staying well", docs/pain.md)
     mode_reason: str = "no back pain logged"
     pain_pattern: str | None = None  # what preceded flare-ups, only when the diary's evidence supports it
+    red_flag: str | None = None  # advice_mode.RED_FLAG_LINE when the diary holds a red flag
 
     @property
     def empty(self) -> bool:
@@ -328,8 +329,8 @@ _SUGGESTIONS: dict[str, str] = {
     ),
     "downhill": "Choose level routes next week: running downhill produces higher landing forces.",
     "speed_work": "Drop the speed work for now: light jogging and easy medium-long runs instead.",
-    "no_warmup": "Start every run gently: your usual stretches, then ten easy minutes before picking up the pace.",
-    "worn_shoes": "Replace the worn pair: cushioning that is gone passes the impact on to your back.",
+    "no_warmup": "Start every run gently: ten easy minutes and a few dynamic drills before picking up the pace.",
+    "worn_shoes": "A shoe is past its limit: running shoes are commonly replaced at about 480-800 km.",
     "low_cross_training": (
         "Swap a run for a low-impact session: elliptical, stationary bike, swimming, aqua-jogging or a brisk walk."
     ),
@@ -414,6 +415,7 @@ def build_digest(
     mode: str = "staying well",
     mode_reason: str = "no back pain logged",
     pain_pattern: str | None = None,
+    red_flag: str | None = None,
 ) -> Digest:
     """The digest of the local calendar week starting `week_monday`.
 
@@ -456,6 +458,7 @@ def build_digest(
         mode=mode,
         mode_reason=mode_reason,
         pain_pattern=pain_pattern,
+        red_flag=red_flag,
     )
     return replace(digest, suggestions=_suggestions(digest, codes, trend[-1], thresholds))
 

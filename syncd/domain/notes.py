@@ -60,15 +60,19 @@ SHORT_ADVICE: Mapping[FlagCode, str] = {
     FlagCode.HARD_SURFACE: "Try grass, dirt trails or a treadmill.",
     FlagCode.DOWNHILL: "Keep to level ground; descents land harder.",
     FlagCode.SPEED_WORK: "Jog easy instead until your back settles.",
-    FlagCode.NO_WARMUP: "Stretch, then start gently before picking up the pace.",
-    FlagCode.WORN_SHOES: "Replace them: worn cushioning passes impact to your back.",
+    FlagCode.NO_WARMUP: "Next time jog easy for ~10 min with a few drills before picking up the pace.",
+    FlagCode.WORN_SHOES: "Shoes are commonly replaced at 480\u2013800 km: plan a new pair.",
     FlagCode.LOAD_SPIKE: "Keep the next days easy or take a low-impact day.",
     FlagCode.MONOTONY: "Vary your days: mix in easy or low-impact ones.",
     FlagCode.LOW_CROSS_TRAINING: "Swap a run for a bike, swim, elliptical or walk.",
     FlagCode.LOW_STRENGTH: "Do ~10 reps each of core, hip-flexor and glute work, 3\u00d7/week.",
 }
 # A shoe nearly at its limit (info) is not yet worn: "replace them" would be premature.
-NEARLY_WORN_ADVICE = "Nearly due: get a new pair and rotate it in on easy runs."
+NEARLY_WORN_ADVICE = "Nearly due (shoes are commonly replaced at 480\u2013800 km): rotate a new pair in on easy runs."
+# The replacement range RISK-FACTS.md gives (Cook, Kester & Brunet 1985), in the reader's units.
+SHOE_RANGE: Mapping[str, str] = {"metric": "480\u2013800 km", "imperial": "300\u2013500 mi"}
+# A low-confidence finding says why it is not certain instead of a bare "(uncertain)".
+UNCERTAIN = " (possible: the evidence in this recording is thin)"
 
 
 def _num(evidence: Evidence, key: str) -> float | None:
@@ -303,8 +307,7 @@ def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
     def render(ev: Evidence, units: Units) -> str:
         sessions = _nonneg(ev, "sessions")
         target = _positive(ev, "target")
-        week = _text(ev, "week")
-        when = f"last week ({week})" if week else "last week"
+        when = "last week"  # the flag is shown on the first run of the following week; no ISO week codes
         if sessions is not None and target is not None:
             return f"{_count(sessions)} of {_count(target)} {kind} sessions {when}"
         if sessions is not None:
@@ -336,18 +339,19 @@ def render_flag(flag: Flag, units: Units = "metric", advice: Mapping[FlagCode, s
     """
     title = TITLES.get(flag.code, str(flag.code).replace("_", " ").capitalize())
     if flag.confidence is Confidence.LOW:
-        title += " (uncertain)"
+        title += UNCERTAIN
     formatter = FORMATTERS.get(flag.code)
     finding = formatter(flag.evidence, units) if formatter is not None else ""
     head = f"{title}: {finding}." if finding else f"{title}."
-    alternative = (advice or {}).get(flag.code) or _short_advice(flag)
+    alternative = (advice or {}).get(flag.code) or _short_advice(flag, units)
     line = f"{SEVERITY_MARKS[flag.severity]} {head}"
     return f"{line} {alternative}"
 
 
-def _short_advice(flag: Flag) -> str:
-    if flag.code is FlagCode.WORN_SHOES and flag.severity is Severity.INFO:
-        return NEARLY_WORN_ADVICE
+def _short_advice(flag: Flag, units: Units) -> str:
+    if flag.code is FlagCode.WORN_SHOES:
+        text = NEARLY_WORN_ADVICE if flag.severity is Severity.INFO else SHORT_ADVICE[flag.code]
+        return text.replace(SHOE_RANGE["metric"], SHOE_RANGE[units])
     return SHORT_ADVICE[flag.code]
 
 
@@ -375,8 +379,9 @@ def render_note(
 ) -> str | None:
     """The note text (without the description markers), most severe flag first, or the clean line / None.
 
-    `data_gaps` (from the rules' Annotation) adds one line saying what the recording was too thin to judge, so a
-    clean note on a one-sample file does not read as "all clear". `lead` lines open the note (the advice mode and
+    Every note ends with CLOSING_LINE, the clean one too. `data_gaps` (from the rules' Annotation) adds one line
+    saying what the recording was too thin to judge, so a clean note on a one-sample file does not read as "all
+    clear". `lead` lines open the note (the advice mode and
     why); `advice` is the mode's wording of some alternatives (syncd.domain.mode_notes).
     """
     system = check_units(units)
@@ -386,7 +391,7 @@ def render_note(
     if not flags:
         if when_clean != "line":
             return None
-        return "\n".join([*lead, CLEAN_LINE, *([gaps] if gaps is not None else [])])
+        return "\n".join([*lead, CLEAN_LINE, *([gaps] if gaps is not None else []), CLOSING_LINE])
     ordered = sorted(flags, key=lambda flag: -flag.severity.rank)  # stable: rule order breaks ties
     lines = [*lead, *(render_flag(flag, system, advice) for flag in ordered)]
     if gaps is not None:

@@ -18,8 +18,8 @@ from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import ModeDecision, RunModes, choose_mode, platform_mode
 from syncd.domain.flags import Flag
 from syncd.domain.history import HISTORY_WINDOW, HistoryEntry, history_before
-from syncd.domain.mode_notes import ADVICE, apply_mode, lead_lines
 from syncd.domain.mode_notes import VERSION as MODE_NOTES_VERSION
+from syncd.domain.mode_notes import advice_for, apply_mode, lead_lines
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate, rules_version
@@ -125,7 +125,7 @@ def _render(flags: Sequence[Flag], gaps: Sequence[str], mode: ModeDecision, poli
         units=policy.units,
         when_clean=policy.when_clean,
         lead=lead_lines(mode),
-        advice=ADVICE[mode.mode],
+        advice=advice_for(mode.mode, {flag.code for flag in flags}),
         data_gaps=gaps,
     )
 

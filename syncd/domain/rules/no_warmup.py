@@ -39,11 +39,12 @@ from syncd.domain.rules.context import RuleContext
 from syncd.domain.streams_math import AltitudeProfile, SpeedTrace, flat_speed, grade_pct, pace_s_per_km
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 3
+VERSION: int = 4  # 4: the advice is a gradual start with drills, not static stretching
 
 ADVICE = (
-    "Start gently: jog the first ten minutes or so clearly slower than the rest of the run, after your usual "
-    "stretches, and only then pick up the pace."
+    "Start gently: jog the first ten minutes or so clearly slower than the rest of the run, add a few dynamic "
+    "drills (leg swings, skips, strides), and only then pick up the pace. Static stretching first does not "
+    "prevent injury; a gradual start does more."
 )
 # A warm-up before a located hard part must last at least this share of the window.
 MIN_WARMUP_SHARE = 0.4

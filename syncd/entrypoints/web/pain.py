@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from syncd.domain.advice_mode import RED_FLAG_LINE
 from syncd.domain.pain import PainEntry, PainInputError, PainSource, parse_day, parse_score
 from syncd.domain.pain_analysis import ExposureSession
 from syncd.entrypoints.web.params import ascii_int
@@ -117,6 +118,7 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
     response = ctx.env.get_template("pain.html").render(
         **values,
         csrf=csrf_token(ctx, athlete_id),
+        red_flag_line=RED_FLAG_LINE,
         athlete_id=athlete_id,
         today=date.today().isoformat(),
         error=request.query_params.get("error"),
