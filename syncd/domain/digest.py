@@ -320,8 +320,12 @@ def shoe_statuses(gear: Sequence[Gear], thresholds: Thresholds) -> tuple[ShoeSta
 
 _SUGGESTIONS: dict[str, str] = {
     "load_spike": (
-        "Your load rose faster than your body is used to: keep next week's running time no higher than this "
-        "week's, and make one run an easy low-impact session instead."
+        "For information: this week's running is well above your recent weeks (the acute:chronic ratio is debated, "
+        "and one long run matters more than the weekly sum). An easy low-impact session next week does no harm."
+    ),
+    "long_run_spike": (
+        "One run was much longer than your longest of the month before: build your long run by about 10 % at a "
+        "time, and keep the runs after it short and easy."
     ),
     "monotony": "Your days were all alike: alternate harder days with easy or rest days, and mix in low-impact ones.",
     "hard_surface": (
@@ -345,6 +349,7 @@ _SUGGESTIONS: dict[str, str] = {
     "keep_going": "A calm week for your back: keep the easy runs on soft, level ground and keep the strength work up.",
 }
 _PRIORITY = (
+    "long_run_spike",
     "load_spike",
     "hard_surface",
     "downhill",
@@ -357,7 +362,15 @@ _PRIORITY = (
 )
 
 
-_PREVENTION_FIRST = ("load_spike", "low_cross_training", "worn_shoes", "no_warmup", "low_strength", "monotony")
+_PREVENTION_FIRST = (
+    "long_run_spike",
+    "load_spike",
+    "low_cross_training",
+    "worn_shoes",
+    "no_warmup",
+    "low_strength",
+    "monotony",
+)
 
 
 def suggest(

@@ -52,6 +52,7 @@ TITLES: Mapping[FlagCode, str] = {
     FlagCode.MONOTONY: "Monotony",
     FlagCode.LOW_CROSS_TRAINING: "Little cross-training",
     FlagCode.LOW_STRENGTH: "Little strength work",
+    FlagCode.LONG_RUN_SPIKE: "Long-run spike",
 }
 
 # The note's alternative per code: short enough for a phone screen. The rule's own, fuller `advice` travels with the
@@ -66,6 +67,7 @@ SHORT_ADVICE: Mapping[FlagCode, str] = {
     FlagCode.MONOTONY: "Vary your days: mix in easy or low-impact ones.",
     FlagCode.LOW_CROSS_TRAINING: "Swap a run for a bike, swim, elliptical or walk.",
     FlagCode.LOW_STRENGTH: "Do ~10 reps each of core, hip-flexor and glute work, 3\u00d7/week.",
+    FlagCode.LONG_RUN_SPIKE: "Keep the next runs shorter and easy; build by ~10% at a time.",
 }
 # A shoe nearly at its limit (info) is not yet worn: "replace them" would be premature.
 NEARLY_WORN_ADVICE = "Nearly due (shoes are commonly replaced at 480\u2013800 km): rotate a new pair in on easy runs."
@@ -303,6 +305,26 @@ def _monotony(ev: Evidence, units: Units) -> str:
     return f"these 7 days were alike, day after day (monotony {_ratio(value)}{amount})"
 
 
+def _long_run_spike(ev: Evidence, units: Units) -> str:
+    """ "21.0 km, 68% longer than your longest run of the previous 30 days (12.5 km); next long run about 13.8 km"."""
+    pct = _positive(ev, "longer_pct")
+    days = _positive(ev, "window_days")
+    window = f"the previous {round(days)} days" if days is not None else "the previous month"
+    by_time = _text(ev, "basis") == "time"
+    unit = "s" if by_time else "m"
+    run, longest, nxt = (_positive(ev, f"{key}_{unit}") for key in ("run", "longest", "next"))
+
+    def show(value: float) -> str:
+        return format_duration(value) if by_time else format_distance(value, units)
+
+    if pct is None:
+        return ""
+    head = f"{show(run)}, " if run is not None else ""
+    ref = f" ({show(longest)})" if longest is not None else ""
+    line = f"{head}{round(pct)}% longer than your longest run of {window}{ref}"
+    return f"{line}; next long run about {show(nxt)}" if nxt is not None else line
+
+
 def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
     def render(ev: Evidence, units: Units) -> str:
         sessions = _nonneg(ev, "sessions")
@@ -329,6 +351,7 @@ FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
     FlagCode.MONOTONY: _monotony,
     FlagCode.LOW_CROSS_TRAINING: _weekly("low-impact"),
     FlagCode.LOW_STRENGTH: _weekly("core/strength"),
+    FlagCode.LONG_RUN_SPIKE: _long_run_spike,
 }
 
 

@@ -49,11 +49,19 @@ class Thresholds:
     # the first week back should stay under this share of the running done per week before the break
     return_break_days: int = 14
     return_first_week_pct: float = 50.0
+    # ... and above this many minutes (an absolute floor: a 30-minute week back after 12-minute weeks is no spike)
+    return_min_week_min: float = 60.0
+    # single-session spike (Frandsen et al. 2025): a run more than this much longer (%) than the longest run of the
+    # previous `long_run_history_days`; the study's bands are 10-30, 30-100 and >100 % (high above the last)
+    long_run_spike_pct: float = 10.0
+    long_run_spike_mid_pct: float = 30.0
+    long_run_spike_high_pct: float = 100.0
+    long_run_history_days: int = 30
     # monotony (Foster 1998)
     monotony_caution: float = 1.5
     monotony_high: float = 2.0
     # ... only judged on a week with at least this much running (Foster's concern is monotony under load)
-    monotony_min_week_load_min: float = 300.0
+    monotony_min_week_load_min: float = 300.0  # unused since issue 28 (no monotony on minutes); configs stay valid
     monotony_min_week_load_trimp: float = 450.0
     # weekly targets; a session shorter than min_session_min counts toward none (a 2-minute walk is not a session)
     low_impact_sessions_per_week: int = 2

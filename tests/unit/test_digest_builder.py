@@ -223,8 +223,9 @@ GOLDEN_TEXT = "\n".join(
         "  Pegasus: 550 km of 600 km (92%, nearly worn)",
         "",
         "Next week:",
-        "  1. Your load rose faster than your body is used to: keep next week's running time no higher "
-        "than this week's, and make one run an easy low-impact session instead.",
+        "  1. For information: this week's running is well above your recent weeks (the acute:chronic ratio is "
+        "debated, and one long run matters more than the weekly sum). An easy low-impact session next week does no "
+        "harm.",
         "  2. Move at least two runs off asphalt and concrete: grass paths, dirt trails or a treadmill "
         "soften every landing.",
         "  3. Choose level routes next week: running downhill produces higher landing forces.",

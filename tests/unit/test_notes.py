@@ -61,6 +61,15 @@ FULL_EVIDENCE: dict[FlagCode, dict[str, EvidenceValue]] = {
     FlagCode.MONOTONY: {"monotony": 2.31},
     FlagCode.LOW_CROSS_TRAINING: {"sessions": 0, "target": 2, "week": "2026-W47"},
     FlagCode.LOW_STRENGTH: {"sessions": 1, "target": 3},
+    FlagCode.LONG_RUN_SPIKE: {
+        "basis": "distance",
+        "run_m": 21000.0,
+        "longest_m": 12500.0,
+        "longer_pct": 68.0,
+        "band": "30-100",
+        "window_days": 30,
+        "next_m": 13750.0,
+    },
 }
 
 # What each line must show in metric and imperial, proving the numbers come from evidence and are converted.
@@ -74,6 +83,7 @@ EXPECTED_METRIC = {
     FlagCode.MONOTONY: ["2.31"],
     FlagCode.LOW_CROSS_TRAINING: ["0 of 2", "last week"],
     FlagCode.LOW_STRENGTH: ["1 of 3", "last week"],
+    FlagCode.LONG_RUN_SPIKE: ["21 km, 68% longer than your longest run of the previous 30 days (12.5 km)", "13.8 km"],
 }
 EXPECTED_IMPERIAL = {
     FlagCode.HARD_SURFACE: ["5.1 mi", "81%"],
