@@ -23,8 +23,12 @@ class Thresholds:
     speed_work_faster_than_easy_pct: float = 10.0
     speed_work_min_reps: int = 3
     speed_work_top_zone_share_pct: float = 20.0
-    # top HR zones = Z4+Z5 of the 5-zone %max-HR model
-    speed_work_top_zone_from_pct_max: float = 80.0
+    # the hard heart-rate zone (it confirms fast running, never makes speed work alone): from the threshold heart
+    # rate when known, else the heart-rate reserve (Karvonen), else max alone, where 80 % is within many runners'
+    # easy running and a hard cut-off sits near 88-90 % (RISK-FACTS.md, "Heart-rate intensity")
+    speed_work_top_zone_from_pct_max: float = 89.0
+    speed_work_hard_from_pct_hrr: float = 80.0
+    speed_work_hard_from_pct_threshold: float = 95.0
     # tempo: a sustained block this much quicker than easy pace (history) or than the run's own easy parts
     speed_work_tempo_faster_pct: float = 15.0
     # easy pace: median speed of earlier flat, non-trail, non-workout runs of this many days; needs a minimum count

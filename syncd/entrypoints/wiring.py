@@ -100,6 +100,10 @@ def annotation_policy(settings: Settings) -> AnnotationPolicy:
         write_back_window=timedelta(days=settings.notes.annotation_window_days),
         advice=settings.advice,
         max_heart_rate=float(settings.athlete.max_heart_rate) if settings.athlete.max_heart_rate else None,
+        resting_heart_rate=float(settings.athlete.resting_heart_rate) if settings.athlete.resting_heart_rate else None,
+        threshold_heart_rate=(
+            float(settings.athlete.threshold_heart_rate) if settings.athlete.threshold_heart_rate else None
+        ),
     )
 
 

@@ -46,6 +46,8 @@ class AnnotationPolicy:
     when_clean: WhenClean = "line"
     surface_map: SurfaceMap | None = None
     max_heart_rate: float | None = None
+    resting_heart_rate: float | None = None
+    threshold_heart_rate: float | None = None
     # `[notes] annotation_window_days`: notes are written back only for activities that started this recently
     # (not part of `version`: it decides where a note goes, not what it says).
     write_back_window: timedelta = timedelta(days=30)
@@ -56,7 +58,10 @@ class AnnotationPolicy:
         """Stored with each annotation: a change here is what makes `reannotate` redo an activity."""
         # the advice settings and the maximum heart rate as 3 hex digits: the stored version is at most 40 characters
         # (imperial + a spelled-out heart rate + the advice would not fit)
-        hr = f"{self.max_heart_rate:g}" if self.max_heart_rate else ""
+        hr = ":".join(
+            f"{value:g}" if value else ""
+            for value in (self.max_heart_rate, self.resting_heart_rate, self.threshold_heart_rate)
+        )
         advice = f"{self.advice.mode}:{self.advice.threshold}:{self.advice.window_days}:{MODE_NOTES_VERSION}:{hr}"
         digest = hashlib.sha256(advice.encode()).hexdigest()[:3]
         return f"{rules_version(self.thresholds)}-{self.units}-{self.when_clean}-{digest}"
@@ -95,6 +100,8 @@ def annotate_one(
         gear=gear,
         surface_map=policy.surface_map,
         max_heart_rate=policy.max_heart_rate,
+        resting_heart_rate=policy.resting_heart_rate,
+        threshold_heart_rate=policy.threshold_heart_rate,
         now=now,
     )
     annotation = evaluate(ctx)

@@ -25,11 +25,15 @@ Triggers, strongest first:
   grade-adjusted outdoors: a slow climb before a flat stretch is not easy running); a block on a descent
   (average grade -2 % or steeper) is terrain;
 - `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 %/+4 % for GPS),
-  run evenly (km speeds within 6 %) from the gun without stopping, with evidence it was hard: faster than easy
-  pace from history, or in the top heart-rate zones, or a race word in its name, or a finishing kick (the
-  last 5 % at least 10 % faster; low confidence alone);
-- `hr_zones` (needs the athlete's max HR): at least `speed_work_top_zone_share_pct` of the recorded time at or
-  above `speed_work_top_zone_from_pct_max` % of max HR (zones 4-5 of the 5-zone model).
+  run evenly (km speeds within 6 %) from the gun without stopping, with evidence from pace or the name that it
+  was hard: faster than easy pace from history, or a race word in its name, or a finishing kick (the last 5 % at
+  least 10 % faster; low confidence alone, medium when heart rate confirms it). Never from heart rate alone: an
+  easy 5 km run at a high heart rate is not a race.
+
+Heart rate confirms, it never creates speed work (issue 28): a run with much time in the hard zone but no fast
+running is not flagged. The hard zone starts at `RuleContext.hard_heart_rate` (threshold heart rate, else the
+heart-rate reserve, else `speed_work_top_zone_from_pct_max`, 89 % of max); `top_zone_share_pct` reports the
+share of time above it. Stored flags with trigger `hr_zones` (before issue 28) still render.
 
 Evidence keys: `trigger`, `reps` (count), `rep_distance_m`, `rep_duration_s`, `rep_pace_s_per_km` (medians),
 `easy_pace_s_per_km` (the reference the run was judged against), `easy_source` ("history" or "this_run"; None
@@ -62,7 +66,7 @@ from syncd.domain.streams_math import (
 )
 from syncd.domain.thresholds import Thresholds
 
-VERSION: int = 4
+VERSION: int = 5  # 5: heart rate confirms, never creates (no hr_zones trigger; no race from HR alone)
 
 ADVICE = (
     "Give the speed sessions a rest while your back settles: swap them for light jogging or easy medium-long runs "
@@ -102,6 +106,8 @@ STANDING_SHARE_OF_REP = 0.25
 STANDING_SPEED_RATIO = 0.3
 REGULAR_REP_SPREAD = 0.3
 REGULAR_RECOVERY_SPREAD = 0.5
+# Plausible heart rates: 0 is a strap dropout and 255 the ANT+ "invalid" value.
+MIN_HR_BPM, MAX_HR_BPM = 30.0, 250.0
 ACTIVE_LAPS = frozenset({"active", "interval"})
 REST_LAPS = frozenset({"rest", "recovery"})
 # Race from the recording: standard distances, the GPS tolerance around them, evenness and the finishing kick.
@@ -111,6 +117,8 @@ RACE_EVEN_CV = 0.06
 RACE_FROM_GUN = 0.95
 RACE_MAX_STOPPED_SHARE = 0.02
 RACE_KICK = 1.10
+# A finishing kick is confirmed as a race when at least this share of the time was in the hard heart-rate zone.
+RACE_HR_SHARE_PCT = 50.0
 RACE_WORDS = re.compile(r"\b(race|parkrun|marathon|halbmarathon|wettkampf|course|carrera|gara|10k|5k)\b", re.I)
 
 
@@ -182,7 +190,7 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
     long_enough = (activity.duration_s or 0.0) >= MIN_RUN_S or (
         streams is not None and len(streams) > 1 and float(streams.time_s[-1] - streams.time_s[0]) >= MIN_RUN_S
     )
-    hr_share = _top_zone_share(streams, ctx.max_heart_rate, t.speed_work_top_zone_from_pct_max)
+    hr_share = _top_zone_share(streams, ctx.hard_heart_rate())
     if long_enough and (laps := _lap_reps(activity.laps, t.speed_work_min_reps)):
         return SpeedWork(
             "laps",
@@ -211,9 +219,7 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
         return SpeedWork(workout, 0, None, None, None, history_easy, hr_share, 0.0, None, Confidence.HIGH)
     if run is not None and (found := _race(ctx, run.trace, history_easy, hr_share) or _tempo(run)) is not None:
         return found
-    if long_enough and hr_share is not None and hr_share >= t.speed_work_top_zone_share_pct:
-        return SpeedWork("hr_zones", 0, None, None, None, history_easy, hr_share, None)
-    return None
+    return None  # heart rate alone never makes speed work
 
 
 def _plausible(trace: SpeedTrace) -> BoolArray:
@@ -371,13 +377,12 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     t = ctx.thresholds
     kick_start = float(np.interp(total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(elapsed - kick_start, 1e-9) >= RACE_KICK * float(np.median(km))
-    hard = (
-        (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100))
-        or (hr_share is not None and hr_share >= 50.0)
-        or bool(RACE_WORDS.search(ctx.activity.name or ""))
+    hard = (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)) or bool(
+        RACE_WORDS.search(ctx.activity.name or "")
     )
     if not hard and not kick:
-        return None
+        return None  # heart rate alone never makes a race
+    confirmed = hard or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
     return SpeedWork(
         "race",
         0,
@@ -388,7 +393,7 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
         hr_share,
         0.0,
         "history" if history_easy is not None else None,
-        Confidence.MEDIUM if hard else Confidence.LOW,
+        Confidence.MEDIUM if confirmed else Confidence.LOW,
     )
 
 
@@ -507,18 +512,19 @@ def _terrain_made(effort: Effort, trace: SpeedTrace, profile: AltitudeProfile) -
     return bool(d2 - d1 >= 20.0 and abs(a2 - a1) / (d2 - d1) * 100 >= STEEP_TERRAIN_PCT)
 
 
-def _top_zone_share(streams: Streams | None, max_hr: float | None, from_pct: float) -> float | None:
-    """Share (%) of time with a heart rate at or above `from_pct` % of the athlete's max, weighting by sample gaps."""
-    if streams is None or streams.heart_rate is None or not max_hr or len(streams) < 2:
+def _top_zone_share(streams: Streams | None, hard_bpm: float | None) -> float | None:
+    """Share (%) of time with a heart rate at or above `hard_bpm`, weighting by sample gaps; readings of 0 and 255
+    (strap dropouts, the ANT+ "invalid" value) and anything outside 30-250 bpm are no readings."""
+    if streams is None or streams.heart_rate is None or not hard_bpm or len(streams) < 2:
         return None
     hr = streams.heart_rate
     dt = np.diff(streams.time_s, append=streams.time_s[-1])
     dt = np.where((dt > 0) & (dt <= MAX_SAMPLE_GAP_S), dt, 0.0)
-    known = np.isfinite(hr) & (hr > 0)
+    known = np.isfinite(hr) & (hr >= MIN_HR_BPM) & (hr <= MAX_HR_BPM)
     total = float(dt[known].sum())
     if total <= 0:
         return None
-    top = float(dt[known & (hr >= max_hr * from_pct / 100)].sum())
+    top = float(dt[known & (hr >= hard_bpm)].sum())
     return top / total * 100
 
 
