@@ -10,7 +10,7 @@ import pytest
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
-from syncd.domain.model import Sport, Streams
+from syncd.domain.model import FloatArray, Sport, Streams
 from syncd.domain.rules import no_warmup
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.thresholds import Thresholds
@@ -130,9 +130,17 @@ def test_short_runs_are_silent() -> None:
 
 
 def test_speed_sensor_only_treadmill_tempo() -> None:
-    streams = synthetic_streams([(3000.0, 3.6)], gps=False, distance=False, speed=True)
-    flag = flag_for(streams, history=easy_history(3.0), sport=Sport.TREADMILL_RUN)
-    assert flag is not None
+    """50 minutes at 20 % faster than the usual easy pace from the first step: the block is the run, so history
+    decides and heart rate must confirm it (issue 28); confirmed, there was no warm-up."""
+
+    def hard(time: FloatArray) -> FloatArray:
+        return np.full(len(time), 176.0)
+
+    streams = synthetic_streams([(3000.0, 3.6)], gps=False, distance=False, speed=True, heart_rate=hard)
+    activity = run_activity(streams, sport=Sport.TREADMILL_RUN)
+    confirmed = RuleContext(activity, history=easy_history(3.0), max_heart_rate=190.0)
+    assert no_warmup.evaluate(confirmed) is not None
+    assert flag_for(streams, history=easy_history(3.0), sport=Sport.TREADMILL_RUN) is None  # no max HR: unconfirmed
 
 
 @pytest.mark.parametrize("sport", [Sport.RIDE, Sport.WALK])
