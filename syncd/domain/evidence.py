@@ -64,6 +64,9 @@ EVIDENCE_KEYS: Mapping[str, tuple[str, Kind]] = {
     "main_pace_s_per_km": ("Pace of the hard part", "pace"),
     "window_s": ("Opening window", "duration"),
     "window_m": ("Opening distance", "distance"),
+    "opening_hr_bpm": ("Heart rate in the opening", "count"),
+    "main_hr_bpm": ("Heart rate of the hard part", "count"),
+    "hard_from_bpm": ("Hard zone from", "count"),
     # worn shoes
     "gear_name": ("Shoe", "text"),
     "gear_distance_m": ("Shoe distance", "distance"),

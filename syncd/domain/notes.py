@@ -222,6 +222,8 @@ def _no_warmup(ev: Evidence, units: Units) -> str:
     window_m = _positive(ev, "window_m")
     grade = _num(ev, "opening_grade_pct")
     flat = _positive(ev, "first_flat_pace_s_per_km")
+    if _text(ev, "kind") == "hard_start":
+        return _hard_start(ev)
     if _text(ev, "kind") == "too_short" and main is not None:
         if window_s is None or window_s < 30:
             return f"the fast efforts ({format_pace(main, units)}) began from the first step"
@@ -252,6 +254,16 @@ def _no_warmup(ev: Evidence, units: Units) -> str:
     if abs(first - main) <= 0.03 * main:
         return f"started at {format_pace(first, units)}, the pace of the rest of the run"
     return f"{opening} at {format_pace(first, units)}, barely slower than the {format_pace(main, units)} that followed"
+
+
+def _hard_start(ev: Evidence) -> str:
+    """ "heart rate already 176 bpm in the first 10 min (hard from 173 bpm), and it stayed hard"."""
+    opening_hr, hard_from = _positive(ev, "opening_hr_bpm"), _positive(ev, "hard_from_bpm")
+    window_s = _positive(ev, "window_s")
+    span = f"the first {format_duration(window_s)}" if window_s is not None else "the opening minutes"
+    if opening_hr is None or hard_from is None:
+        return f"hard from {span}"
+    return f"heart rate already {opening_hr:.0f} bpm in {span} (hard from {hard_from:.0f} bpm), and it stayed hard"
 
 
 def _worn_shoes(ev: Evidence, units: Units) -> str:

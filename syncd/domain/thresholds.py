@@ -39,6 +39,9 @@ class Thresholds:
     warmup_window_s: float = 600.0
     warmup_window_m: float = 1500.0
     warmup_easier_by_pct: float = 5.0
+    # a hard start from heart rate (no pace-found hard part) needs the run's heart rate this much above the athlete's
+    # usual average heart rate on runs (history), besides the hard zone: heart rate alone creates nothing
+    warmup_hard_start_above_usual_hr_pct: float = 5.0
     # shoes (Cook, Kester & Brunet 1985: 480-800 km; weak evidence -> warn at 600 km)
     shoe_limit_km: float = 600.0
     shoe_nearly_worn_pct: float = 90.0
