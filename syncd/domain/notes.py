@@ -74,7 +74,7 @@ NEARLY_WORN_ADVICE = "Nearly due (shoes are commonly replaced at 480\u2013800 km
 # The replacement range RISK-FACTS.md gives (Cook, Kester & Brunet 1985), in the reader's units.
 SHOE_RANGE: Mapping[str, str] = {"metric": "480\u2013800 km", "imperial": "300\u2013500 mi"}
 # A low-confidence finding says why it is not certain instead of a bare "(uncertain)".
-UNCERTAIN = " (possible: the evidence in this recording is thin)"
+UNCERTAIN = " (possible: the evidence is thin)"
 
 
 def _num(evidence: Evidence, key: str) -> float | None:

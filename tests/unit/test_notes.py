@@ -263,7 +263,7 @@ def test_note_uses_the_short_alternative_not_the_rules_long_advice() -> None:
 
 def test_low_confidence_is_said_and_explained() -> None:
     low = render_flag(flag(FlagCode.HARD_SURFACE, confidence=Confidence.LOW))
-    assert "(possible: the evidence in this recording is thin)" in low and "(uncertain)" not in low
+    assert "(possible: the evidence is thin)" in low and "(uncertain)" not in low
     assert "possible" not in render_flag(flag(FlagCode.HARD_SURFACE, confidence=Confidence.MEDIUM))
 
 
