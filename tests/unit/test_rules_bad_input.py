@@ -139,8 +139,9 @@ def test_heart_rate_of_zero_or_255_is_no_heart_rate() -> None:
     for bad in (0.0, 255.0):
         streams = synthetic_streams([(3000.0, 2.9)], heart_rate=lambda t, b=bad: np.full(len(t), b))  # type: ignore[misc]
         policy = AnnotationPolicy(max_heart_rate=190.0)
-        flags = {f.code for f in annotate_one(run_activity(streams), [], policy).annotation.flags}
-        assert not flags & PACE_FLAGS, bad
+        annotated = annotate_one(run_activity(streams), [], policy)
+        assert not {f.code for f in annotated.annotation.flags} & PACE_FLAGS, bad
+        assert annotated.note is not None and "heart rate (only readings of 0 or 255)" in annotated.note, bad
 
 
 def test_laps_of_zero_or_negative_length_build_nothing() -> None:
@@ -150,5 +151,17 @@ def test_laps_of_zero_or_negative_length_build_nothing() -> None:
         Lap(60.0 * i, -30.0 if i % 2 else 0.0, -400.0 if i % 3 else 0.0, None, "active", "manual") for i in range(12)
     )
     activity = run_activity(synthetic_streams([(3000.0, 2.9)]), laps=laps)
-    flags = {f.code for f in annotate_one(activity, [], AnnotationPolicy()).annotation.flags}
-    assert not flags & PACE_FLAGS
+    annotated = annotate_one(activity, [], AnnotationPolicy())
+    assert not {f.code for f in annotated.annotation.flags} & PACE_FLAGS
+    assert annotated.note is not None
+    assert "interval laps (12 laps of zero or negative length or duration)." in annotated.note
+
+
+def test_workout_steps_without_laps_say_so() -> None:
+    from dataclasses import replace
+
+    activity = replace(run_activity(synthetic_streams([(3000.0, 2.9)])), extra={"workout_steps_without_laps": True})
+    note = annotate_one(activity, [], AnnotationPolicy()).note
+    assert note is not None and "interval laps (workout steps recorded without laps)" in note
+    plain = annotate_one(run_activity(synthetic_streams([(3000.0, 2.9)])), [], AnnotationPolicy()).note
+    assert plain is not None and "interval laps" not in plain

@@ -152,6 +152,7 @@ def _leg(
     sport_value, sub_value = _sport_of(session), _opt_str(session.get("sub_sport"))
     sport = normalise_sport("fit", sport_value, sub_value)
     laps = _laps(content.messages.get("lap", []), window, start_unix, _step_intensity(content))
+    steps_without_laps = bool(content.messages.get("workout_step")) and not laps
     activity_msg = content.first("activity")
     offset = _number(activity_msg.get("local_timestamp"))
     stamp = _number(activity_msg.get("timestamp"))
@@ -170,21 +171,7 @@ def _leg(
         or sport in {Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN}
         or (not streams.has_gps and not distance)
     )
-    raw: dict[str, object] = {
-        "file": name,
-        "format": "fit",
-        "decoder": content.decoder,
-        "sport": sport_value,
-        "sub_sport": sub_value,
-        "leg_index": index,
-        "legs": legs,
-        "samples": len(streams),
-        "session": summary(session),
-        "laps": [
-            summary({k: lap.get(k) for k in _LAP_KEYS}) for lap in _in_window(content.messages.get("lap", []), window)
-        ],
-        "device": summary(_device(content)),
-    }
+    raw = _raw(content, session, window, name=name, leg=(index, legs), samples=len(streams))
     if clock_suspect(start_unix):
         raw["clock_suspect"] = True
     activity = Activity(
@@ -205,8 +192,37 @@ def _leg(
         max_heart_rate=_positive(session.get("max_heart_rate")) or numeric.finite_max(streams.heart_rate),
         streams=streams,
         laps=laps,
+        # a structured workout's steps with no lap to time them: said as "not enough data", never read as laps
+        extra={"workout_steps_without_laps": True} if steps_without_laps else {},
     )
     return ParsedActivity(activity=activity, raw=raw, source_name=name, content_sha256=sha256)
+
+
+def _raw(
+    content: FitContent,
+    session: Message,
+    window: tuple[float, float],
+    *,
+    name: str,
+    leg: tuple[int, int],
+    samples: int,
+) -> dict[str, object]:
+    """What the file said, kept with the activity (the session, its laps, the device)."""
+    return {
+        "file": name,
+        "format": "fit",
+        "decoder": content.decoder,
+        "sport": _sport_of(session),
+        "sub_sport": _opt_str(session.get("sub_sport")),
+        "leg_index": leg[0],
+        "legs": leg[1],
+        "samples": samples,
+        "session": summary(session),
+        "laps": [
+            summary({k: lap.get(k) for k in _LAP_KEYS}) for lap in _in_window(content.messages.get("lap", []), window)
+        ],
+        "device": summary(_device(content)),
+    }
 
 
 def _in_window(laps: list[Message], window: tuple[float, float]) -> list[Message]:

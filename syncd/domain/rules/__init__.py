@@ -56,7 +56,7 @@ class Annotation:
 
 def rules_version(thresholds: Thresholds) -> str:
     """`<code digest>-<thresholds digest>`: changes when any rule's VERSION or any threshold changes."""
-    code = ",".join(f"{m.__name__.rsplit('.', 1)[-1]}={m.VERSION}" for m in RULE_MODULES) + ",data_gaps=1"
+    code = ",".join(f"{m.__name__.rsplit('.', 1)[-1]}={m.VERSION}" for m in RULE_MODULES) + ",data_gaps=2"
     return f"{hashlib.sha256(code.encode()).hexdigest()[:8]}-{_fingerprint(thresholds)}"
 
 
