@@ -219,11 +219,13 @@ def _altitude_profile(
     spikes = np.abs(raw - median) > ALTITUDE_SPIKE_TOLERANCE_M
     despiked = _without_level_shifts(np.where(spikes, median, raw), MAX_TERRAIN_GRADE * step_m)
     rejected = (len(altitude) - n_valid) / len(altitude) + float(spikes.mean())
-    # the noise: what a 200 m running mean removes (terrain changes over hundreds of metres; GPS altitude wander
-    # and jitter over tens); noisy altitude is smoothed over those 200 m instead of 50 m
-    wide = moving_average(despiked, NOISE_SCALE_STEPS) if len(despiked) > NOISE_SCALE_STEPS else despiked
-    noise = float(np.std(despiked - wide))
-    smooth = wide if noise > NOISY_ALTITUDE_M else moving_average(despiked, max(1, round(smooth_m / step_m) | 1))
+    # the noise: the jitter left between neighbouring grid points (RMS of second differences / sqrt(6), which is the
+    # SD of white noise; a steady slope has none, terrain's curvature over 10 m next to none); noisy altitude is
+    # smoothed over 200 m instead of 50 m
+    curvature = np.diff(despiked, 2)
+    noise = math.sqrt(float(curvature @ curvature) / (6 * len(curvature))) if len(curvature) else 0.0
+    window = NOISE_SCALE_STEPS if noise > NOISY_ALTITUDE_M else max(1, round(smooth_m / step_m) | 1)
+    smooth = moving_average(despiked, window)
     return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected), noise)
 
 
@@ -231,12 +233,15 @@ def _settled(raw: FloatArray, times: FloatArray) -> FloatArray:
     """`raw` with the first ALTITUDE_SETTLE_S held at the level reached then (GPS altitude settling at the start)."""
     if not len(times) or times[-1] - times[0] < 2 * ALTITUDE_SETTLE_S:
         return raw
-    settled = int(np.searchsorted(times, times[0] + ALTITUDE_SETTLE_S))
+    settled, after = np.searchsorted(times, (times[0] + ALTITUDE_SETTLE_S, times[0] + 2 * ALTITUDE_SETTLE_S)).tolist()
     if settled <= 0 or settled >= len(raw):
         return raw
-    after = int(np.searchsorted(times, times[0] + 2 * ALTITUDE_SETTLE_S))
-    moved, then = float(np.ptp(raw[: settled + 1])), float(np.ptp(raw[settled : after + 1]))
-    if moved <= ALTITUDE_SPIKE_TOLERANCE_M or moved <= 2 * then:
+    opening = raw[: settled + 1]
+    moved = float(opening.max() - opening.min())
+    if moved <= ALTITUDE_SPIKE_TOLERANCE_M:
+        return raw  # the usual case: a quiet start
+    following = raw[settled : after + 1]
+    if moved <= 2 * float(following.max() - following.min()):
         return raw
     held = raw.copy()
     held[:settled] = raw[settled]

@@ -46,17 +46,14 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     if not activity.sport.is_run:
         return None
     t = ctx.thresholds
-    window = timedelta(days=t.long_run_history_days)
-    earlier = [e for e in ctx.history if e.start_utc < activity.start_utc]
-    if not earlier or min(e.start_utc for e in earlier) > activity.start_utc - window:
-        return None  # less than 30 days of recording: no reference for "the longest run of the previous 30 days"
-    runs = [e for e in earlier if e.sport.is_run and e.start_utc >= activity.start_utc - window]
-    distances = [e.distance_m for e in runs if e.distance_m is not None and e.distance_m > 0]
-    durations = [e.duration_s for e in runs if e.duration_s > 0]
-    if activity.distance_m is not None and activity.distance_m > 0 and distances:
-        basis, length, longest, unit = "distance", activity.distance_m, max(distances), "m"
-    elif activity.duration_s is not None and activity.duration_s > 0 and durations:
-        basis, length, longest, unit = "time", activity.duration_s, max(durations), "s"
+    found = _longest_before(ctx, timedelta(days=t.long_run_history_days))
+    if found is None:
+        return None  # less than 30 days of recording, or no run in them: no "longest run of the previous 30 days"
+    longest_m, longest_s = found
+    if activity.distance_m is not None and activity.distance_m > 0 and longest_m > 0:
+        basis, length, longest, unit = "distance", activity.distance_m, longest_m, "m"
+    elif activity.duration_s is not None and activity.duration_s > 0 and longest_s > 0:
+        basis, length, longest, unit = "time", activity.duration_s, longest_s, "s"
     else:
         return None
     longer_pct = round((length / longest - 1.0) * 100.0, 6)  # 11 km vs 10 km is 10 %, not 10.000000000000009
@@ -83,3 +80,25 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         },
         advice=ADVICE,
     )
+
+
+def _longest_before(ctx: RuleContext, window: timedelta) -> tuple[float, float] | None:
+    """(longest distance, longest time) of the runs in the `window` before this run (0 when unknown), or None when
+    the recording starts inside the window or holds no run there. One pass: a rule sees ~40 entries per run."""
+    start = ctx.activity.start_utc
+    first = start - window
+    earliest = start
+    longest_m = longest_s = 0.0
+    runs = 0
+    for entry in ctx.history:
+        when = entry.start_utc
+        if when >= start:
+            continue
+        earliest = min(earliest, when)
+        if when >= first and entry.sport.is_run:
+            runs += 1
+            longest_m = max(longest_m, entry.distance_m or 0.0)
+            longest_s = max(longest_s, entry.duration_s)
+    if earliest > first or not runs:
+        return None
+    return longest_m, longest_s

@@ -341,6 +341,8 @@ def _tempo(run: _Run) -> SpeedWork | None:
     faster = 1 + t.speed_work_tempo_faster_pct / 100
     own_line = run.own_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
     lines = [own_line] if run.history_easy is None else [own_line, run.history_easy * faster]
+    top = float(run.trace.speed_mps.max()) if len(run.trace.speed_mps) else 0.0
+    lines = [line for line in lines if line <= top]  # no block can sit above the fastest point
     floor = 0.0 if run.history_easy is None else run.history_easy * faster
     confirmed = run.history_easy is not None and (run.hr_share or 0.0) >= t.speed_work_top_zone_share_pct
     blocks = [
