@@ -42,6 +42,18 @@ _RED_FLAG_WORDS = re.compile(
     r"shooting pain|sciatica|after a fall|\bfell\b|accident",
     re.IGNORECASE,
 )
+# The diary form's tick box for those symptoms: stored in the entry's note, in words the red-flag check reads.
+SYMPTOMS_TICKED = "ticked: numbness, leg weakness, bladder or bowel changes, fever or night pain"
+
+
+def with_symptoms(note: str | None, ticked: bool) -> str | None:
+    """The entry's note with the tick box's words added when it was ticked (one place the tick is kept)."""
+    if not ticked:
+        return note
+    text = (note or "").strip()
+    return f"{text} ({SYMPTOMS_TICKED})" if text else SYMPTOMS_TICKED
+
+
 RED_FLAG_LINE = (
     "See a clinician promptly: severe pain, numbness, weakness, bladder or bowel changes, fever, night pain or pain "
     "lasting over six weeks need a check first. Do not run through it."

@@ -246,3 +246,14 @@ def test_sore_says_keep_moving_gently_not_rest() -> None:
     assert decision.rest_first and not decision.red_flag
     (_, first) = lead_lines(decision)
     assert "Keep moving gently" in first and "not bed rest" in first and not first.startswith("Rest")
+
+
+def test_the_symptoms_tick_is_a_red_flag() -> None:
+    from syncd.domain.advice_mode import SYMPTOMS_TICKED, with_symptoms
+
+    assert with_symptoms("stiff", False) == "stiff"
+    assert with_symptoms("stiff", True) == f"stiff ({SYMPTOMS_TICKED})"
+    assert with_symptoms("", True) == SYMPTOMS_TICKED
+    run_day = date(2026, 5, 10)
+    ticked = _entry(run_day, 1, with_symptoms(None, True) or "")
+    assert choose_mode([ticked], run_day=run_day, run_start=datetime(2026, 5, 10, 18, tzinfo=UTC)).red_flag

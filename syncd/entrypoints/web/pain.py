@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from syncd.domain.advice_mode import RED_FLAG_LINE
+from syncd.domain.advice_mode import RED_FLAG_LINE, with_symptoms
 from syncd.domain.pain import PainEntry, PainInputError, PainSource, parse_day, parse_score
 from syncd.domain.pain_analysis import ExposureSession
 from syncd.entrypoints.web.params import ascii_int
@@ -88,7 +88,8 @@ async def pain_post(ctx: WebContext, request: Request, access: Access) -> Respon
                 return PlainTextResponse("not found", 404)
         await run_in_threadpool(
             lambda: pain_diary.record_entry(
-                ctx.store, athlete_id, day, score, source=PainSource.WEB, note=form.get("note"),
+                ctx.store, athlete_id, day, score, source=PainSource.WEB,
+                note=with_symptoms(form.get("note"), form.get("symptoms") == "1"),
                 activity_id=activity_id, advice=ctx.settings.advice,
             )
         )  # fmt: skip
