@@ -165,3 +165,19 @@ def test_workout_steps_without_laps_say_so() -> None:
     assert note is not None and "interval laps (workout steps recorded without laps)" in note
     plain = annotate_one(run_activity(synthetic_streams([(3000.0, 2.9)])), [], AnnotationPolicy()).note
     assert plain is not None and "interval laps" not in plain
+
+
+@pytest.mark.parametrize("jump_m", [30.0, 60.0, 120.0, 250.0])
+def test_gps_jumps_are_not_reps(jump_m: float) -> None:
+    """Issue 28: a steady run whose fix jumps sideways for 3 s and back, four times, is not an interval session."""
+    base = synthetic_streams([(3000.0, 2.9)])
+    assert base.lat is not None
+    lat = base.lat.copy()
+    for i in (700, 1400, 2100, 2600):
+        lat[i : i + 3] += jump_m / 111_000
+    streams = Streams(time_s=base.time_s, lat=lat, lon=base.lon)
+    for history in ((), easy_history(2.9)):
+        flags = {
+            f.code for f in annotate_one(run_activity(streams), list(history), AnnotationPolicy()).annotation.flags
+        }
+        assert FlagCode.SPEED_WORK not in flags and FlagCode.NO_WARMUP not in flags
