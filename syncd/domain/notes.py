@@ -61,8 +61,8 @@ SHORT_ADVICE: Mapping[FlagCode, str] = {
     FlagCode.HARD_SURFACE: "Try grass, dirt trails or a treadmill.",
     FlagCode.DOWNHILL: "Keep to level ground; descents land harder.",
     FlagCode.SPEED_WORK: "Jog easy instead until your back settles.",
-    FlagCode.NO_WARMUP: "Next time jog easy for ~10 min with a few drills before picking up the pace.",
-    FlagCode.WORN_SHOES: "Shoes are commonly replaced at 480\u2013800 km: plan a new pair.",
+    FlagCode.NO_WARMUP: "Jog easy ~10 min, add a few drills, then pick up the pace.",
+    FlagCode.WORN_SHOES: "Usual replacement: 480\u2013800 km; plan a new pair.",
     FlagCode.LOAD_SPIKE: "Keep the next days easy or take a low-impact day.",
     FlagCode.MONOTONY: "Vary your days: mix in easy or low-impact ones.",
     FlagCode.LOW_CROSS_TRAINING: "Swap a run for a bike, swim, elliptical or walk.",
@@ -70,11 +70,11 @@ SHORT_ADVICE: Mapping[FlagCode, str] = {
     FlagCode.LONG_RUN_SPIKE: "Keep the next runs shorter and easy; build by ~10% at a time.",
 }
 # A shoe nearly at its limit (info) is not yet worn: "replace them" would be premature.
-NEARLY_WORN_ADVICE = "Nearly due (shoes are commonly replaced at 480\u2013800 km): rotate a new pair in on easy runs."
+NEARLY_WORN_ADVICE = "Nearly due (usual replacement: 480\u2013800 km): rotate a new pair in on easy runs."
 # The replacement range RISK-FACTS.md gives (Cook, Kester & Brunet 1985), in the reader's units.
 SHOE_RANGE: Mapping[str, str] = {"metric": "480\u2013800 km", "imperial": "300\u2013500 mi"}
 # A low-confidence finding says why it is not certain instead of a bare "(uncertain)".
-UNCERTAIN = " (possible: the evidence is thin)"
+UNCERTAIN = " (possible; thin evidence)"
 
 
 def _num(evidence: Evidence, key: str) -> float | None:

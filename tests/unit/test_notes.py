@@ -263,7 +263,7 @@ def test_note_uses_the_short_alternative_not_the_rules_long_advice() -> None:
 
 def test_low_confidence_is_said_and_explained() -> None:
     low = render_flag(flag(FlagCode.HARD_SURFACE, confidence=Confidence.LOW))
-    assert "(possible: the evidence is thin)" in low and "(uncertain)" not in low
+    assert "(possible; thin evidence)" in low and "(uncertain)" not in low
     assert "possible" not in render_flag(flag(FlagCode.HARD_SURFACE, confidence=Confidence.MEDIUM))
 
 
@@ -329,9 +329,9 @@ def test_any_evidence_renders_without_crashing_or_leaking_junk(
 def test_a_nearly_worn_shoe_is_not_told_to_be_replaced_yet() -> None:
     shoe: dict[str, EvidenceValue] = {"gear_name": "Trail Shoes", "gear_distance_m": 540_000.0, "limit_m": 600_000.0}
     nearly = render_flag(flag(FlagCode.WORN_SHOES, Severity.INFO, evidence=shoe))
-    assert "Trail Shoes at 540 km (limit 600 km). Nearly due (shoes are commonly replaced at 480\u2013800 km)" in nearly
+    assert "Trail Shoes at 540 km (limit 600 km). Nearly due (usual replacement: 480\u2013800 km)" in nearly
     over = render_flag(flag(FlagCode.WORN_SHOES, Severity.CAUTION, evidence={**shoe, "gear_distance_m": 602_000.0}))
-    assert "at 602 km (limit 600 km). Shoes are commonly replaced at 480\u2013800 km: plan a new pair." in over
+    assert "at 602 km (limit 600 km). Usual replacement: 480\u2013800 km; plan a new pair." in over
     assert "back" not in over  # says what is known, no claim about the back
     imperial = render_flag(flag(FlagCode.WORN_SHOES, Severity.CAUTION, evidence=shoe), units="imperial")
     assert "300\u2013500 mi" in imperial and "km" not in imperial
