@@ -158,9 +158,14 @@ class AdviceSettings:
 
 @dataclass(frozen=True)
 class AthleteSettings:
-    """The default athlete's own figures; `max_heart_rate` (bpm) turns on heart-rate load (TRIMP) and HR zones."""
+    """The default athlete's own figures; `max_heart_rate` (bpm) turns on heart-rate load (TRIMP) and HR zones.
+
+    With `resting_heart_rate` too, the hard zone is read from the heart-rate reserve; `threshold_heart_rate` (the
+    lactate-threshold heart rate, from a test or the watch) is the most personal reference and wins when set."""
 
     max_heart_rate: int | None = None
+    resting_heart_rate: int | None = None
+    threshold_heart_rate: int | None = None
 
 
 @dataclass(frozen=True)
@@ -269,9 +274,12 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("notify", "quiet_start"): Check(0, 23, meaning="an hour of the day"),
     ("notify", "quiet_end"): Check(0, 23, meaning="an hour of the day"),
     ("notify", "timeout_s"): Check(1, 120, meaning="seconds"),
+    ("athlete", "resting_heart_rate"): Check(25, 120, meaning="a resting heart rate in bpm"),
+    ("athlete", "threshold_heart_rate"): Check(90, 230, meaning="a threshold heart rate in bpm"),
     ("rules", "hard_surface_share_pct"): PCT,
     ("rules", "speed_work_top_zone_share_pct"): PCT,
     ("rules", "speed_work_top_zone_from_pct_max"): PCT,
+    ("rules", "speed_work_hard_from_pct_hrr"): PCT,
     ("rules", "speed_work_easy_percentile"): PCT,
     ("rules", "warmup_easier_by_pct"): PCT,
     ("rules", "downhill_grade_pct"): PCT,

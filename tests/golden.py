@@ -22,14 +22,15 @@ from typing import Any
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
+from syncd.adapters.osm import ExtractSurfaceMap
 from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store
 from syncd.services.annotate_files import annotate_paths
 from syncd.services.annotating import AnnotationPolicy
 from syncd.testing import strava_harness as harness
 from syncd.testing.garmin_server import GarminSimulator
 from syncd.testing.garmin_server import seed_recordings as seed_garmin
+from syncd.testing.seed import DEMO_MAX_HR, DEMO_OSM, seed_demo
 from syncd.testing.seed import seed_recordings as seed_strava
-from syncd.testing.seed import seed_synthetic
 from syncd.testing.strava_server import StravaSimulator, iter_descriptions
 
 GOLDEN = Path(__file__).resolve().parent / "golden_notes.json"
@@ -72,7 +73,7 @@ def _stored_notes(store: Store) -> dict[str, str | None]:
 
 
 def demo_notes(workdir: Path) -> dict[str, Any]:
-    """The demo athlete (three weeks of synthetic sessions) synced from the simulated Strava, notes written back."""
+    """The demo athlete (`syncd demo`'s seed, map and maximum heart rate) synced from the simulated Strava."""
     clock = _Clock()
     with (
         _store(workdir / "demo.db", clock) as store,
@@ -81,9 +82,12 @@ def demo_notes(workdir: Path) -> dict[str, Any]:
         athlete = sim.add_athlete(firstname="Demo", lastname="Runner")
         sim.add_gear(athlete.id, "g1001", "Trail Shoes", 640_000.0)
         end = NOW - timedelta(hours=3)
-        seed_synthetic(sim, athlete.id, count=28, end=end, run_share=0.6, gear_id="g1001", seed=7)
+        seed_demo(sim, athlete.id, end=end, gear_id="g1001")
         harness.link(store, sim, athlete.id, clock=clock)
-        harness.service(store, sim, clock=clock).run_once("golden")
+        policy = AnnotationPolicy(
+            surface_map=ExtractSurfaceMap(DEMO_OSM, workdir / "surface"), max_heart_rate=DEMO_MAX_HR
+        )
+        harness.service(store, sim, clock=clock, policy=policy).run_once("golden")
         return {
             "stored": _stored_notes(store),
             "descriptions": {str(i): text for i, text in sorted(iter_descriptions(sim))},

@@ -2,7 +2,13 @@
 
 *sore*: the runner logged back pain >= `threshold` within the `window_days` up to the run (defaults: 4 of 10 in
 the last 7 days). Surface, downhill and speed work are the levers, so those flags are cautions, and the first note
-after a painful entry says to rest a day or two first.
+after a painful entry says to keep moving gently for a day or two (walking, easy running within comfort; NICE NG59
+and the Cochrane review of advice to stay active: not bed rest).
+
+*Red flags* (RISK-FACTS.md, NICE NG59 and cauda equina guidance), whatever the mode: an entry in the window scoring
+RED_FLAG_SCORE (7) or more, a diary note naming leg pain or numbness, weakness, bladder or bowel changes, fever or
+night pain, or painful entries going back over six weeks with none below the threshold between. Then every place
+the mode shows (note, diary page, digest) carries RED_FLAG_LINE: see a clinician promptly, do not run through it.
 *staying well*: otherwise, and for runners without a diary. Prevention (low-impact sessions, shoes, warm-up,
 strength) leads; surface, downhill and speed work are information only.
 
@@ -13,6 +19,7 @@ The note written to a platform takes its mode from `platform_mode`: only the ath
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +30,34 @@ from syncd.domain.pain import PainEntry, PainSource
 
 DEFAULT_THRESHOLD = 4
 DEFAULT_WINDOW_DAYS = 7
+# Severe pain: a score this high in the window is a red flag on its own.
+RED_FLAG_SCORE = 7
+# Pain that has not settled for this long needs a clinician (NICE NG59: about six weeks).
+PERSISTENT_DAYS = 42
+# Symptoms in the runner's own words that need a clinician promptly (NICE NG59; cauda equina guidance). Kept to
+# the unambiguous ones; "numb", "tingling", "pins and needles" cover saddle and leg numbness.
+_RED_FLAG_WORDS = re.compile(
+    r"\bnumb|tingl|pins and needles|weakness|\bweak legs?\b|legs? (?:feels? |felt )?(?:weak|gave way|giving way)|"
+    r"bladder|bowel|incontinen|saddle|fever|night pain|pain at night|wakes? me up|woke me|leg pain|down my leg|"
+    r"shooting pain|sciatica|after a fall|\bfell\b|accident",
+    re.IGNORECASE,
+)
+# The diary form's tick box for those symptoms: stored in the entry's note, in words the red-flag check reads.
+SYMPTOMS_TICKED = "ticked: numbness, leg weakness, bladder or bowel changes, fever or night pain"
+
+
+def with_symptoms(note: str | None, ticked: bool) -> str | None:
+    """The entry's note with the tick box's words added when it was ticked (one place the tick is kept)."""
+    if not ticked:
+        return note
+    text = (note or "").strip()
+    return f"{text} ({SYMPTOMS_TICKED})" if text else SYMPTOMS_TICKED
+
+
+RED_FLAG_LINE = (
+    "See a clinician promptly: severe pain, numbness, weakness, bladder or bowel changes, fever, night pain or pain "
+    "lasting over six weeks need a check first. Do not run through it."
+)
 
 
 class AdviceMode(StrEnum):
@@ -66,12 +101,13 @@ class ModeDecision:
 
     mode: AdviceMode
     reason: str
-    rest_first: bool = False  # sore, and the first run after the painful entry: rest a day or two first
+    rest_first: bool = False  # sore, and the first run after the painful entry: a day or two easy first
+    red_flag: bool = False  # the diary holds a red flag: see a clinician promptly (RED_FLAG_LINE)
 
     @property
     def code(self) -> str:
         """Part of the stored annotation version: a change of mode re-renders the note."""
-        return f"{self.mode.value}{'+rest' if self.rest_first else ''}"
+        return f"{self.mode.value}{'+rest' if self.rest_first else ''}{'+redflag' if self.red_flag else ''}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +159,24 @@ class _Reasons:
     quiet: str  # entries exist, none painful in the window
 
 
+def red_flag(entries: Iterable[PainEntry], settings: ModeSettings, run_day: date) -> bool:
+    """Whether the entries known before the run hold a red flag: severe pain or a named symptom in the window, or
+    pain that has not settled for over six weeks (painful entries that far back, none below the threshold since)."""
+    first_day = run_day - timedelta(days=settings.window_days - 1)
+    known = sorted((e for e in entries if e.day <= run_day), key=lambda e: e.day)
+    recent = [e for e in known if first_day <= e.day]
+    if any(e.score >= RED_FLAG_SCORE or (e.note and _RED_FLAG_WORDS.search(e.note)) for e in recent):
+        return True
+    if not any(e.score >= settings.threshold for e in recent):
+        return False
+    settled = max((e.day for e in known if e.score < settings.threshold), default=None)
+    painful_since = min(
+        (e.day for e in known if e.score >= settings.threshold and (settled is None or e.day > settled)),
+        default=run_day,
+    )
+    return (run_day - painful_since).days > PERSISTENT_DAYS
+
+
 def _from_diary(entries: Iterable[PainEntry], reasons: _Reasons, settings: ModeSettings, when: _When) -> ModeDecision:
     """The mode from the entries known before the run: sore when painful in the window (and whether this is the first
     run since), else staying well because it eased (a later, lower entry), is quiet (entries, none painful in the
@@ -130,6 +184,7 @@ def _from_diary(entries: Iterable[PainEntry], reasons: _Reasons, settings: ModeS
     run_day = when.run_day
     first_day = run_day - timedelta(days=settings.window_days - 1)
     known = [e for e in entries if _known_before(e, run_day, when.run_start)]
+    alarm = red_flag(known, settings, run_day)
     recent = [e for e in known if first_day <= e.day <= run_day]
     painful = [e for e in recent if e.score >= settings.threshold]
     if painful:
@@ -137,9 +192,9 @@ def _from_diary(entries: Iterable[PainEntry], reasons: _Reasons, settings: ModeS
         # a later entry on a later day that says the pain is below the threshold means it has settled
         if not [e for e in recent if e.day > latest_day and e.score < settings.threshold]:
             rest_first = any(_after_previous_run(e, when.previous_run_start, when.previous_run_day) for e in painful)
-            return ModeDecision(AdviceMode.SORE, reasons.painful, rest_first)
-        return ModeDecision(AdviceMode.STAYING_WELL, reasons.eased)
-    return ModeDecision(AdviceMode.STAYING_WELL, reasons.quiet if known else reasons.none)
+            return ModeDecision(AdviceMode.SORE, reasons.painful, rest_first, alarm)
+        return ModeDecision(AdviceMode.STAYING_WELL, reasons.eased, red_flag=alarm)
+    return ModeDecision(AdviceMode.STAYING_WELL, reasons.quiet if known else reasons.none, red_flag=alarm)
 
 
 def choose_mode(
@@ -156,11 +211,12 @@ def choose_mode(
 
     Its reason may name the diary: it is for syncd's own feed, digest and JSON (authenticated). The note written
     to a platform uses `platform_mode`."""
+    entries = list(entries)
     fixed = athlete_mode if athlete_mode not in (None, "auto") else settings.mode
-    if fixed == "sore":
-        return ModeDecision(AdviceMode.SORE, "set in your settings")
-    if fixed == "staying_well":
-        return ModeDecision(AdviceMode.STAYING_WELL, "set in your settings")
+    if fixed in ("sore", "staying_well"):
+        known = [e for e in entries if _known_before(e, run_day, run_start)]
+        chosen = AdviceMode.SORE if fixed == "sore" else AdviceMode.STAYING_WELL
+        return ModeDecision(chosen, "set in your settings", red_flag=red_flag(known, settings, run_day))
     days = settings.window_days
     reasons = _Reasons(
         painful=f"back pain logged in the last {days} days",
@@ -191,9 +247,12 @@ def platform_mode(
     to staying well says nothing about pain and is kept.
     """
     fixed = athlete_mode if athlete_mode not in (None, "auto") else settings.mode
-    if fixed == "staying_well":
-        return ModeDecision(AdviceMode.STAYING_WELL, "set in your settings")
     own = [e for e in entries if e.source is PainSource.TAG and e.activity_source == platform]
+    if fixed == "staying_well":
+        known = [e for e in own if _known_before(e, run_day, run_start)]
+        return ModeDecision(
+            AdviceMode.STAYING_WELL, "set in your settings", red_flag=red_flag(known, settings, run_day)
+        )
     neutral = neutral_reason(settings)
     reasons = _Reasons(
         painful=f"your #back tag in the last {settings.window_days} days",

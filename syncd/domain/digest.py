@@ -146,6 +146,7 @@ class Digest:
     mode: str = "staying well"  # the advice mode at the week's end ("sore" or "staying well", docs/pain.md)
     mode_reason: str = "no back pain logged"
     pain_pattern: str | None = None  # what preceded flare-ups, only when the diary's evidence supports it
+    red_flag: str | None = None  # advice_mode.RED_FLAG_LINE when the diary holds a red flag
 
     @property
     def empty(self) -> bool:
@@ -331,8 +332,12 @@ def shoe_statuses(gear: Sequence[Gear], thresholds: Thresholds) -> tuple[ShoeSta
 
 _SUGGESTIONS: dict[str, str] = {
     "load_spike": (
-        "Your load rose faster than your body is used to: keep next week's running time no higher than this "
-        "week's, and make one run an easy low-impact session instead."
+        "For information: this week's running is well above your recent weeks (the acute:chronic ratio is debated, "
+        "and one long run matters more than the weekly sum). An easy low-impact session next week does no harm."
+    ),
+    "long_run_spike": (
+        "One run was much longer than your longest of the month before: build your long run by about 10 % at a "
+        "time, and keep the runs after it short and easy."
     ),
     "monotony": "Your days were all alike: alternate harder days with easy or rest days, and mix in low-impact ones.",
     "hard_surface": (
@@ -340,8 +345,8 @@ _SUGGESTIONS: dict[str, str] = {
     ),
     "downhill": "Choose level routes next week: running downhill produces higher landing forces.",
     "speed_work": "Drop the speed work for now: light jogging and easy medium-long runs instead.",
-    "no_warmup": "Start every run gently: your usual stretches, then ten easy minutes before picking up the pace.",
-    "worn_shoes": "Replace the worn pair: cushioning that is gone passes the impact on to your back.",
+    "no_warmup": "Start every run gently: ten easy minutes and a few dynamic drills before picking up the pace.",
+    "worn_shoes": "A shoe is past its limit: running shoes are commonly replaced at about 480-800 km.",
     "low_cross_training": (
         "Swap a run for a low-impact session: elliptical, stationary bike, swimming, aqua-jogging or a brisk walk."
     ),
@@ -356,6 +361,7 @@ _SUGGESTIONS: dict[str, str] = {
     "keep_going": "A calm week for your back: keep the easy runs on soft, level ground and keep the strength work up.",
 }
 _PRIORITY = (
+    "long_run_spike",
     "load_spike",
     "hard_surface",
     "downhill",
@@ -368,7 +374,15 @@ _PRIORITY = (
 )
 
 
-_PREVENTION_FIRST = ("load_spike", "low_cross_training", "worn_shoes", "no_warmup", "low_strength", "monotony")
+_PREVENTION_FIRST = (
+    "long_run_spike",
+    "load_spike",
+    "low_cross_training",
+    "worn_shoes",
+    "no_warmup",
+    "low_strength",
+    "monotony",
+)
 
 
 def suggest(
@@ -426,6 +440,7 @@ def build_digest(
     mode: str = "staying well",
     mode_reason: str = "no back pain logged",
     pain_pattern: str | None = None,
+    red_flag: str | None = None,
 ) -> Digest:
     """The digest of the local calendar week starting `week_monday`.
 
@@ -468,6 +483,7 @@ def build_digest(
         mode=mode,
         mode_reason=mode_reason,
         pain_pattern=pain_pattern,
+        red_flag=red_flag,
     )
     return replace(digest, suggestions=_suggestions(digest, codes, trend[-1], thresholds))
 

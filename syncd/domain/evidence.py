@@ -64,6 +64,9 @@ EVIDENCE_KEYS: Mapping[str, tuple[str, Kind]] = {
     "main_pace_s_per_km": ("Pace of the hard part", "pace"),
     "window_s": ("Opening window", "duration"),
     "window_m": ("Opening distance", "distance"),
+    "opening_hr_bpm": ("Heart rate in the opening", "count"),
+    "main_hr_bpm": ("Heart rate of the hard part", "count"),
+    "hard_from_bpm": ("Hard zone from", "count"),
     # worn shoes
     "gear_name": ("Shoe", "text"),
     "gear_distance_m": ("Shoe distance", "distance"),
@@ -79,6 +82,17 @@ EVIDENCE_KEYS: Mapping[str, tuple[str, Kind]] = {
     "week_load": ("Week's load", "load"),
     "mean_daily_load": ("Mean daily load", "load"),
     "sd_daily_load": ("Daily load spread (SD)", "load"),
+    # long-run spike
+    "basis": ("Compared by", "text"),
+    "run_m": ("This run", "distance"),
+    "run_s": ("This run", "duration"),
+    "longest_m": ("Longest run of the previous 30 days", "distance"),
+    "longest_s": ("Longest run of the previous 30 days", "duration"),
+    "longer_pct": ("Longer by", "percent"),
+    "band": ("Band (Frandsen et al. 2025)", "text"),
+    "window_days": ("Compared with the previous", "count"),
+    "next_m": ("Suggested next long run", "distance"),
+    "next_s": ("Suggested next long run", "duration"),
     # weekly balance
     "sessions": ("Sessions this week", "count"),
     "target": ("Weekly target", "count"),

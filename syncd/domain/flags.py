@@ -22,6 +22,7 @@ class FlagCode(StrEnum):
     MONOTONY = "monotony"
     LOW_CROSS_TRAINING = "low_cross_training"
     LOW_STRENGTH = "low_strength"
+    LONG_RUN_SPIKE = "long_run_spike"
 
 
 class Severity(StrEnum):

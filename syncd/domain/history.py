@@ -143,6 +143,28 @@ def easy_speed_baseline(
     return statistics.median(speeds)
 
 
+def usual_heart_rate(
+    history: Iterable[HistoryEntry], as_of: datetime, *, window_days: int = 42, min_runs: int = 3
+) -> float | None:
+    """The athlete's usual average heart rate on runs (median of earlier runs of 15+ minutes, not races or
+    workouts, in the `window_days` before `as_of`), or None with fewer than `min_runs` such runs.
+
+    The personal reference that says whether a run's heart rate was high *for this runner*: a configured maximum
+    can be wrong (a runner whose easy runs all sit at 155-185 bpm with "max 195")."""
+    earliest = as_of - timedelta(days=window_days)
+    rates = [
+        e.average_heart_rate
+        for e in history
+        if e.sport.is_run
+        and earliest <= e.start_utc < as_of
+        and e.workout_type not in (STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT)
+        and e.duration_s >= BASELINE_MIN_DURATION_S
+        and e.average_heart_rate is not None
+        and 30.0 <= e.average_heart_rate <= 250.0
+    ]
+    return statistics.median(rates) if len(rates) >= max(1, min_runs) else None
+
+
 def _flat(entry: HistoryEntry, max_climb_m_per_km: float) -> bool:
     if entry.elevation_gain_m is None or not entry.distance_m:
         return True

@@ -363,11 +363,12 @@ class LoadCheck:
             return "none"
         return "high" if self.ratio > high else "caution" if self.ratio > caution else "ok"
 
-    def return_too_big(self, first_week_pct: float) -> bool:
-        """A return whose first week already holds more than `first_week_pct` % of the usual week before it."""
+    def return_too_big(self, first_week_pct: float, min_week_minutes: float = 0.0) -> bool:
+        """A return whose first week already holds more than `first_week_pct` % of the usual week before it and
+        more than `min_week_minutes` (an absolute floor: 30 minutes after 12-minute weeks is no load problem)."""
         if self.status != "return_after_break" or not self.before_break_minutes:
             return False
-        return self.acute_minutes > self.before_break_minutes * first_week_pct / 100.0
+        return self.acute_minutes > max(self.before_break_minutes * first_week_pct / 100.0, min_week_minutes)
 
 
 def _return_after_break(
@@ -387,7 +388,9 @@ def _return_after_break(
         return None
     window_first = max(last_before - timedelta(days=chronic_days - 1), earliest)
     before = sum(duration_load(e.duration_s) for day, e in runs if window_first <= day <= last_before)
-    return days, before / ((last_before - window_first).days + 1) * 7
+    # the usual week over the days the history covers, never less than a week: one 53-minute run recorded the day
+    # before the break is a 53-minute week, not 53 min x 7
+    return days, before / max((last_before - window_first).days + 1, 7) * 7
 
 
 def _window_minutes(

@@ -1,7 +1,9 @@
 """What the advice mode changes in a run's flags and note (RISK-FACTS.md, "Two situations").
 
 *sore*: surface, downhill and speed work are the levers, so their flags are at least cautions and their
-alternative says "until it settles"; the first note after a painful entry opens with "rest a day or two first".
+alternative says "until it settles"; the first note after a painful entry opens with "a day or two easy first"
+(keep moving within comfort, not bed rest: NICE NG59). A red flag in the diary (advice_mode.red_flag) puts the
+"see a clinician promptly" line first, in place of any line that would suggest running on.
 *staying well*: the article never tells a pain-free runner to avoid roads, hills or intervals, so those flags are
 information only, and the prevention flags (cross-training, shoes, warm-up, strength) lead the note.
 Every note opens with one line naming the mode and why; it never carries a pain score or a date. The note for a
@@ -16,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from syncd.domain.advice_mode import AdviceMode, ModeDecision
+from syncd.domain.advice_mode import RED_FLAG_LINE, AdviceMode, ModeDecision
 from syncd.domain.flags import Flag, FlagCode, Severity
 
-VERSION = 3  # 3: the platform's note reasons only from its own tags (redo notes already written)
+VERSION = 4  # 4: a day or two easy, not rest; red flags; "warm up first" only without a warm-up
 
 SORE_LEVERS: frozenset[FlagCode] = frozenset({FlagCode.HARD_SURFACE, FlagCode.DOWNHILL, FlagCode.SPEED_WORK})
 PREVENTION: tuple[FlagCode, ...] = (
@@ -30,8 +32,8 @@ PREVENTION: tuple[FlagCode, ...] = (
 )
 
 REST_FIRST_LINE = (
-    "Rest a day or two first. Then run on soft, level ground, easy and without speed work, "
-    "and consider a sports massage."
+    "Keep moving gently for a day or two: walking and easy running within comfort, not bed rest. Then run on "
+    "soft, level ground, easy and without speed work, and consider a sports massage."
 )
 
 ADVICE: Mapping[AdviceMode, Mapping[FlagCode, str]] = {
@@ -43,9 +45,19 @@ ADVICE: Mapping[AdviceMode, Mapping[FlagCode, str]] = {
     AdviceMode.STAYING_WELL: {
         FlagCode.HARD_SURFACE: "Fine while well; grass or trails if sore.",
         FlagCode.DOWNHILL: "Fine while well; level ground if sore.",
-        FlagCode.SPEED_WORK: "Fine while well; warm up first, easy day after.",
+        FlagCode.SPEED_WORK: "Fine while well; take an easy day after.",
     },
 }
+# "Warm up first" belongs only on a run that had no warm-up (the no_warmup flag is on it too).
+SPEED_WORK_NO_WARMUP = "Fine while well; warm up first, easy day after."
+
+
+def advice_for(mode: AdviceMode, codes: frozenset[FlagCode] | set[FlagCode]) -> Mapping[FlagCode, str]:
+    """The mode's wording of the lever alternatives for a run whose flags have `codes`."""
+    advice = ADVICE[mode]
+    if mode is AdviceMode.STAYING_WELL and FlagCode.NO_WARMUP in codes:
+        return {**advice, FlagCode.SPEED_WORK: SPEED_WORK_NO_WARMUP}
+    return advice
 
 
 def mode_line(decision: ModeDecision) -> str:
@@ -79,8 +91,11 @@ def apply_mode(flags: Sequence[Flag], mode: AdviceMode) -> tuple[Flag, ...]:
 
 
 def lead_lines(decision: ModeDecision) -> tuple[str, ...]:
-    """The lines that open the note: the mode and why, then (sore, first run after the pain) rest first."""
+    """The lines that open the note: the mode and why, then the red-flag line, else (sore, first run after the
+    pain) a day or two easy first."""
     lines = [mode_line(decision)]
-    if decision.mode is AdviceMode.SORE and decision.rest_first:
+    if decision.red_flag:
+        lines.append(RED_FLAG_LINE)
+    elif decision.mode is AdviceMode.SORE and decision.rest_first:
         lines.append(REST_FIRST_LINE)
     return tuple(lines)

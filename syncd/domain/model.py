@@ -6,6 +6,7 @@ these types. Units are SI throughout (metres, seconds, m/s); conversion to miles
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -153,13 +154,27 @@ class Streams:
 
 @dataclass(frozen=True, slots=True)
 class Lap:
-    """A lap as the device or platform recorded it; `intensity` is "active", "rest", "warmup", "cooldown" or None."""
+    """A lap as the device or platform recorded it; `intensity` is "active", "rest", "warmup", "cooldown" or None.
+
+    `trigger` says what ended the lap: "manual" (the runner pressed lap: a rep or a recovery), "distance", "time"
+    or "position" (auto laps: splits, not structure), "session_end", or None when the source does not say.
+    """
 
     start_offset_s: float
     elapsed_s: float
     distance_m: float | None = None
     moving_s: float | None = None
     intensity: str | None = None
+    trigger: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """A lap with a positive, finite duration and a distance that is absent or not negative (bad payloads
+        carry zero or negative laps: they say nothing about the run)."""
+        duration = self.moving_s or self.elapsed_s
+        if not (math.isfinite(duration) and duration > 0):
+            return False
+        return self.distance_m is None or (math.isfinite(self.distance_m) and self.distance_m >= 0)
 
     @property
     def speed_mps(self) -> float | None:

@@ -52,6 +52,7 @@ TITLES: Mapping[FlagCode, str] = {
     FlagCode.MONOTONY: "Monotony",
     FlagCode.LOW_CROSS_TRAINING: "Little cross-training",
     FlagCode.LOW_STRENGTH: "Little strength work",
+    FlagCode.LONG_RUN_SPIKE: "Long-run spike",
 }
 
 # The note's alternative per code: short enough for a phone screen. The rule's own, fuller `advice` travels with the
@@ -60,15 +61,20 @@ SHORT_ADVICE: Mapping[FlagCode, str] = {
     FlagCode.HARD_SURFACE: "Try grass, dirt trails or a treadmill.",
     FlagCode.DOWNHILL: "Keep to level ground; descents land harder.",
     FlagCode.SPEED_WORK: "Jog easy instead until your back settles.",
-    FlagCode.NO_WARMUP: "Stretch, then start gently before picking up the pace.",
-    FlagCode.WORN_SHOES: "Replace them: worn cushioning passes impact to your back.",
+    FlagCode.NO_WARMUP: "Jog easy ~10 min, add a few drills, then pick up the pace.",
+    FlagCode.WORN_SHOES: "Usual replacement: 480\u2013800 km; plan a new pair.",
     FlagCode.LOAD_SPIKE: "Keep the next days easy or take a low-impact day.",
     FlagCode.MONOTONY: "Vary your days: mix in easy or low-impact ones.",
     FlagCode.LOW_CROSS_TRAINING: "Swap a run for a bike, swim, elliptical or walk.",
     FlagCode.LOW_STRENGTH: "Do ~10 reps each of core, hip-flexor and glute work, 3\u00d7/week.",
+    FlagCode.LONG_RUN_SPIKE: "Keep the next runs shorter and easy; build by ~10% at a time.",
 }
 # A shoe nearly at its limit (info) is not yet worn: "replace them" would be premature.
-NEARLY_WORN_ADVICE = "Nearly due: get a new pair and rotate it in on easy runs."
+NEARLY_WORN_ADVICE = "Nearly due (usual replacement: 480\u2013800 km): rotate a new pair in on easy runs."
+# The replacement range RISK-FACTS.md gives (Cook, Kester & Brunet 1985), in the reader's units.
+SHOE_RANGE: Mapping[str, str] = {"metric": "480\u2013800 km", "imperial": "300\u2013500 mi"}
+# A low-confidence finding says why it is not certain instead of a bare "(uncertain)".
+UNCERTAIN = " (possible; thin evidence)"
 
 
 def _num(evidence: Evidence, key: str) -> float | None:
@@ -216,6 +222,8 @@ def _no_warmup(ev: Evidence, units: Units) -> str:
     window_m = _positive(ev, "window_m")
     grade = _num(ev, "opening_grade_pct")
     flat = _positive(ev, "first_flat_pace_s_per_km")
+    if _text(ev, "kind") == "hard_start":
+        return _hard_start(ev)
     if _text(ev, "kind") == "too_short" and main is not None:
         if window_s is None or window_s < 30:
             return f"the fast efforts ({format_pace(main, units)}) began from the first step"
@@ -246,6 +254,16 @@ def _no_warmup(ev: Evidence, units: Units) -> str:
     if abs(first - main) <= 0.03 * main:
         return f"started at {format_pace(first, units)}, the pace of the rest of the run"
     return f"{opening} at {format_pace(first, units)}, barely slower than the {format_pace(main, units)} that followed"
+
+
+def _hard_start(ev: Evidence) -> str:
+    """ "heart rate already 176 bpm in the first 10 min (hard from 173 bpm), and it stayed hard"."""
+    opening_hr, hard_from = _positive(ev, "opening_hr_bpm"), _positive(ev, "hard_from_bpm")
+    window_s = _positive(ev, "window_s")
+    span = f"the first {format_duration(window_s)}" if window_s is not None else "the opening minutes"
+    if opening_hr is None or hard_from is None:
+        return f"hard from {span}"
+    return f"heart rate already {opening_hr:.0f} bpm in {span} (hard from {hard_from:.0f} bpm), and it stayed hard"
 
 
 def _worn_shoes(ev: Evidence, units: Units) -> str:
@@ -299,12 +317,31 @@ def _monotony(ev: Evidence, units: Units) -> str:
     return f"these 7 days were alike, day after day (monotony {_ratio(value)}{amount})"
 
 
+def _long_run_spike(ev: Evidence, units: Units) -> str:
+    """ "21.0 km, 68% longer than your longest run of the previous 30 days (12.5 km); next long run about 13.8 km"."""
+    pct = _positive(ev, "longer_pct")
+    days = _positive(ev, "window_days")
+    window = f"the previous {round(days)} days" if days is not None else "the previous month"
+    by_time = _text(ev, "basis") == "time"
+    unit = "s" if by_time else "m"
+    run, longest, nxt = (_positive(ev, f"{key}_{unit}") for key in ("run", "longest", "next"))
+
+    def show(value: float) -> str:
+        return format_duration(value) if by_time else format_distance(value, units)
+
+    if pct is None:
+        return ""
+    head = f"{show(run)}, " if run is not None else ""
+    ref = f" ({show(longest)})" if longest is not None else ""
+    line = f"{head}{round(pct)}% longer than your longest run of {window}{ref}"
+    return f"{line}; next long run about {show(nxt)}" if nxt is not None else line
+
+
 def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
     def render(ev: Evidence, units: Units) -> str:
         sessions = _nonneg(ev, "sessions")
         target = _positive(ev, "target")
-        week = _text(ev, "week")
-        when = f"last week ({week})" if week else "last week"
+        when = "last week"  # the flag is shown on the first run of the following week; no ISO week codes
         if sessions is not None and target is not None:
             return f"{_count(sessions)} of {_count(target)} {kind} sessions {when}"
         if sessions is not None:
@@ -326,6 +363,7 @@ FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
     FlagCode.MONOTONY: _monotony,
     FlagCode.LOW_CROSS_TRAINING: _weekly("low-impact"),
     FlagCode.LOW_STRENGTH: _weekly("core/strength"),
+    FlagCode.LONG_RUN_SPIKE: _long_run_spike,
 }
 
 
@@ -336,18 +374,19 @@ def render_flag(flag: Flag, units: Units = "metric", advice: Mapping[FlagCode, s
     """
     title = TITLES.get(flag.code, str(flag.code).replace("_", " ").capitalize())
     if flag.confidence is Confidence.LOW:
-        title += " (uncertain)"
+        title += UNCERTAIN
     formatter = FORMATTERS.get(flag.code)
     finding = formatter(flag.evidence, units) if formatter is not None else ""
     head = f"{title}: {finding}." if finding else f"{title}."
-    alternative = (advice or {}).get(flag.code) or _short_advice(flag)
+    alternative = (advice or {}).get(flag.code) or _short_advice(flag, units)
     line = f"{SEVERITY_MARKS[flag.severity]} {head}"
     return f"{line} {alternative}"
 
 
-def _short_advice(flag: Flag) -> str:
-    if flag.code is FlagCode.WORN_SHOES and flag.severity is Severity.INFO:
-        return NEARLY_WORN_ADVICE
+def _short_advice(flag: Flag, units: Units) -> str:
+    if flag.code is FlagCode.WORN_SHOES:
+        text = NEARLY_WORN_ADVICE if flag.severity is Severity.INFO else SHORT_ADVICE[flag.code]
+        return text.replace(SHOE_RANGE["metric"], SHOE_RANGE[units])
     return SHORT_ADVICE[flag.code]
 
 
@@ -390,8 +429,9 @@ def render_note(
 ) -> str | None:
     """The note text (without the description markers), most severe flag first, or the clean line / None.
 
-    `data_gaps` (from the rules' Annotation) adds one line saying what the recording was too thin to judge, so a
-    clean note on a one-sample file does not read as "all clear". `lead` lines open the note (the advice mode and
+    Every note ends with CLOSING_LINE, the clean one too. `data_gaps` (from the rules' Annotation) adds one line
+    saying what the recording was too thin to judge, so a clean note on a one-sample file does not read as "all
+    clear". `lead` lines open the note (the advice mode and
     why); `advice` is the mode's wording of some alternatives (syncd.domain.mode_notes).
     """
     system = check_units(units)
@@ -401,7 +441,7 @@ def render_note(
     if not flags:
         if when_clean != "line":
             return None
-        return "\n".join([*lead, CLEAN_LINE, *([gaps] if gaps is not None else [])])
+        return "\n".join([*lead, CLEAN_LINE, *([gaps] if gaps is not None else []), CLOSING_LINE])
     ordered = sorted(flags, key=lambda flag: -flag.severity.rank)  # stable: rule order breaks ties
     lines = [*lead, *(render_flag(flag, system, advice) for flag in ordered)]
     if gaps is not None:

@@ -17,16 +17,17 @@ if TYPE_CHECKING:
 
 RULE_VERSIONS: dict[str, int] = {
     "hard_surface": 3,
-    "downhill": 4,
-    "speed_work": 4,
-    "no_warmup": 3,
-    "worn_shoes": 3,  # 3: a nearly worn shoe says "nearly due", not "replace them" (redo those notes)
-    "load_spike": 2,
-    "monotony": 2,
+    "downhill": 5,  # 5: altitude sentinels, constant altitude, start settling, noise-scaled hysteresis (issue 28)
+    "speed_work": 6,  # 6: laps, run/walk, tempo against its own running; 5: heart rate confirms, never creates
+    "no_warmup": 5,  # 5: a hard start from heart rate (races, hard starts); 4: drills, not static stretching
+    "worn_shoes": 4,  # 4: the advice says what is known (the usual range); 3: a nearly worn shoe is "nearly due"
+    "long_run_spike": 1,  # new in issue 28: one run against the longest of the previous 30 days (Frandsen 2025)
+    "load_spike": 3,  # 3: no ratio flag on a run; the usual week from covered weeks; an absolute floor
+    "monotony": 3,  # 3: from TRIMP only, never from minutes
     "low_cross_training": 2,
     "low_strength": 2,
 }
-DATA_GAPS_VERSION = 1
+DATA_GAPS_VERSION = 2
 
 
 def rules_version(thresholds: Thresholds) -> str:

@@ -26,6 +26,21 @@ ALTITUDE_SPIKE_TOLERANCE_M = 10.0
 MAX_TERRAIN_GRADE = 0.5
 # Altitude changes smaller than this are jitter when summing descent (hysteresis, as most platforms do).
 DESCENT_HYSTERESIS_M = 3.0
+# Altitudes outside this range are sentinels (-9999, 65535 scaled) or garbage, never terrain on a run.
+PLAUSIBLE_ALTITUDE_M = (-500.0, 9000.0)
+# GPS altitude settles during the first minutes of a recording (261 -> 337 -> 272 m within 5 minutes of a marathon
+# start; a 37 m hump in the first 200 m): when the altitude of this first stretch of time moves more than the
+# spike tolerance and more than twice as much as in the same time after it, it is held at the level the recording
+# settles to, so no climb or descent is read from it. A real slope that goes on past the window is kept.
+ALTITUDE_SETTLE_S = 300.0
+# The residual noise left after smoothing sets the descent hysteresis: at least this many times its SD, so
+# +-40 m of GPS noise on a flat rail trail adds no "descent" (barometric altitude keeps the 3 m default).
+NOISE_HYSTERESIS_SDS = 3.0
+# A level shift is a rare event: more of the grid's steps than this "jumping" is noise.
+MAX_LEVEL_SHIFT_SHARE = 0.01
+NOISE_SCALE_STEPS = 21
+# Above this residual SD (m) the altitude is noisy (GPS jitter) and is smoothed over NOISE_SCALE_STEPS.
+NOISY_ALTITUDE_M = 3.0  # grid steps (10 m) of the running mean the noise is measured against
 # Resampled grids are sized from the recording's span, so a stored row with an absurd span (a clock that jumped 55
 # years, GPS teleporting across the globe) must not size one: 2 million points covers 7 days at 0.5 Hz and
 # 20,000 km at 10 m; anything larger is treated as "no usable profile".
@@ -141,9 +156,15 @@ class AltitudeProfile:
     altitude_m: FloatArray
     time_s: FloatArray
     rejected_share: float
+    noise_m: float = 0.0  # SD of what the smoothing removed: the recording's own altitude noise
 
-    def total_descent_m(self, hysteresis_m: float = DESCENT_HYSTERESIS_M) -> float:
-        return descent_with_hysteresis(self.altitude_m, hysteresis_m)
+    @property
+    def hysteresis_m(self) -> float:
+        """The swing a climb or descent must exceed to count: 3 m, or more on a noisy (GPS) altitude."""
+        return max(DESCENT_HYSTERESIS_M, NOISE_HYSTERESIS_SDS * self.noise_m)
+
+    def total_descent_m(self, hysteresis_m: float | None = None) -> float:
+        return descent_with_hysteresis(self.altitude_m, self.hysteresis_m if hysteresis_m is None else hysteresis_m)
 
 
 def altitude_profile(
@@ -170,10 +191,10 @@ def _altitude_profile(
     if distance is None:
         return None
     altitude = streams.altitude_m
-    valid = np.isfinite(altitude)
+    valid = np.isfinite(altitude) & (altitude >= PLAUSIBLE_ALTITUDE_M[0]) & (altitude <= PLAUSIBLE_ALTITUDE_M[1])
     n_valid = int(np.count_nonzero(valid))
-    if n_valid < 10:
-        return None
+    if n_valid < 10 or float(np.ptp(altitude[valid])) == 0.0:
+        return None  # no altitude, or a constant placeholder: not enough data for downhill
     sample = altitude[:: max(1, len(altitude) // 256)]
     if abs(float(np.median(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample))) > 20.0:
         valid &= altitude != 0.0
@@ -193,19 +214,48 @@ def _altitude_profile(
     # Time from every sample, not only those with altitude, so a pause stays inside one grid step.
     all_first = first if every else _first_of_each(distance)
     times = np.interp(grid, distance[all_first], streams.time_s[all_first])
+    raw = _settled(raw, times)
     median = rolling_median(raw)
     spikes = np.abs(raw - median) > ALTITUDE_SPIKE_TOLERANCE_M
     despiked = _without_level_shifts(np.where(spikes, median, raw), MAX_TERRAIN_GRADE * step_m)
-    smooth = moving_average(despiked, max(1, round(smooth_m / step_m) | 1))
     rejected = (len(altitude) - n_valid) / len(altitude) + float(spikes.mean())
-    return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected))
+    # the noise: the jitter left between neighbouring grid points (RMS of second differences / sqrt(6), which is the
+    # SD of white noise; a steady slope has none, terrain's curvature over 10 m next to none); noisy altitude is
+    # smoothed over 200 m instead of 50 m
+    curvature = np.diff(despiked, 2)
+    noise = math.sqrt(float(curvature @ curvature) / (6 * len(curvature))) if len(curvature) else 0.0
+    window = NOISE_SCALE_STEPS if noise > NOISY_ALTITUDE_M else max(1, round(smooth_m / step_m) | 1)
+    smooth = moving_average(despiked, window)
+    return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected), noise)
+
+
+def _settled(raw: FloatArray, times: FloatArray) -> FloatArray:
+    """`raw` with the first ALTITUDE_SETTLE_S held at the level reached then (GPS altitude settling at the start)."""
+    if not len(times) or times[-1] - times[0] < 2 * ALTITUDE_SETTLE_S:
+        return raw
+    settled, after = np.searchsorted(times, (times[0] + ALTITUDE_SETTLE_S, times[0] + 2 * ALTITUDE_SETTLE_S)).tolist()
+    if settled <= 0 or settled >= len(raw):
+        return raw
+    opening = raw[: settled + 1]
+    moved = float(opening.max() - opening.min())
+    if moved <= ALTITUDE_SPIKE_TOLERANCE_M:
+        return raw  # the usual case: a quiet start
+    following = raw[settled : after + 1]
+    if moved <= 2 * float(following.max() - following.min()):
+        return raw
+    held = raw.copy()
+    held[:settled] = raw[settled]
+    return held
 
 
 def _without_level_shifts(altitude: FloatArray, max_step_m: float) -> FloatArray:
     """Altitude with every grid step larger than `max_step_m` set to zero (the rest of the track shifted back)."""
     steps = np.diff(altitude)
     jumps = np.abs(steps) > max_step_m
-    if not jumps.any():
+    if not jumps.any() or jumps.mean() > MAX_LEVEL_SHIFT_SHARE:
+        # frequent "jumps" are noise, not a sensor re-zeroing: removing them all would turn the noise into a random
+        # walk of tens of metres (issue 28: +-40 m on a flat rail trail); the smoothing and the noise-scaled
+        # hysteresis deal with it instead
         return altitude
     steps[jumps] = 0.0
     return np.concatenate(([altitude[0]], altitude[0] + np.cumsum(steps)))

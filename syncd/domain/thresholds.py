@@ -23,8 +23,12 @@ class Thresholds:
     speed_work_faster_than_easy_pct: float = 10.0
     speed_work_min_reps: int = 3
     speed_work_top_zone_share_pct: float = 20.0
-    # top HR zones = Z4+Z5 of the 5-zone %max-HR model
-    speed_work_top_zone_from_pct_max: float = 80.0
+    # the hard heart-rate zone (it confirms fast running, never makes speed work alone): from the threshold heart
+    # rate when known, else the heart-rate reserve (Karvonen), else max alone, where 80 % is within many runners'
+    # easy running and a hard cut-off sits near 88-90 % (RISK-FACTS.md, "Heart-rate intensity")
+    speed_work_top_zone_from_pct_max: float = 89.0
+    speed_work_hard_from_pct_hrr: float = 80.0
+    speed_work_hard_from_pct_threshold: float = 95.0
     # tempo: a sustained block this much quicker than easy pace (history) or than the run's own easy parts
     speed_work_tempo_faster_pct: float = 15.0
     # easy pace: median speed of earlier flat, non-trail, non-workout runs of this many days; needs a minimum count
@@ -35,6 +39,9 @@ class Thresholds:
     warmup_window_s: float = 600.0
     warmup_window_m: float = 1500.0
     warmup_easier_by_pct: float = 5.0
+    # a hard start from heart rate (no pace-found hard part) needs the run's heart rate this much above the athlete's
+    # usual average heart rate on runs (history), besides the hard zone: heart rate alone creates nothing
+    warmup_hard_start_above_usual_hr_pct: float = 5.0
     # shoes (Cook, Kester & Brunet 1985: 480-800 km; weak evidence -> warn at 600 km)
     shoe_limit_km: float = 600.0
     shoe_nearly_worn_pct: float = 90.0
@@ -49,11 +56,19 @@ class Thresholds:
     # the first week back should stay under this share of the running done per week before the break
     return_break_days: int = 14
     return_first_week_pct: float = 50.0
+    # ... and above this many minutes (an absolute floor: a 30-minute week back after 12-minute weeks is no spike)
+    return_min_week_min: float = 60.0
+    # single-session spike (Frandsen et al. 2025): a run more than this much longer (%) than the longest run of the
+    # previous `long_run_history_days`; the study's bands are 10-30, 30-100 and >100 % (high above the last)
+    long_run_spike_pct: float = 10.0
+    long_run_spike_mid_pct: float = 30.0
+    long_run_spike_high_pct: float = 100.0
+    long_run_history_days: int = 30
     # monotony (Foster 1998)
     monotony_caution: float = 1.5
     monotony_high: float = 2.0
     # ... only judged on a week with at least this much running (Foster's concern is monotony under load)
-    monotony_min_week_load_min: float = 300.0
+    monotony_min_week_load_min: float = 300.0  # unused since issue 28 (no monotony on minutes); configs stay valid
     monotony_min_week_load_trimp: float = 450.0
     # weekly targets; a session shorter than min_session_min counts toward none (a 2-minute walk is not a session)
     low_impact_sessions_per_week: int = 2

@@ -109,7 +109,7 @@ def format_pace(seconds_per_km: float, units: Units = "metric") -> str:
         unit = "/mi"
     else:
         unit = "/km"
-    total = round(pace)
+    total = round(min(pace, 1e12))  # junk evidence near float max overflows to inf in miles; never crash a note
     minutes, seconds = divmod(total, 60)
     return f"{minutes}:{seconds:02d} {unit}"
 

@@ -107,6 +107,8 @@ def annotation_policy(settings: Settings) -> AnnotationPolicy:
         write_back_window=timedelta(days=settings.notes.annotation_window_days),
         advice=settings.advice,
         max_heart_rate=_max_heart_rate(settings),
+        resting_heart_rate=_heart_rate(settings.athlete.resting_heart_rate),
+        threshold_heart_rate=_heart_rate(settings.athlete.threshold_heart_rate),
     )
 
 
@@ -115,11 +117,23 @@ def annotation_version(settings: Settings) -> str:
     from syncd.services.annotation_version import annotation_version as version
 
     notes = settings.notes
-    return version(settings.rules, notes.units, notes.when_clean, settings.advice, _max_heart_rate(settings))
+    return version(
+        settings.rules,
+        notes.units,
+        notes.when_clean,
+        settings.advice,
+        _max_heart_rate(settings),
+        resting_heart_rate=_heart_rate(settings.athlete.resting_heart_rate),
+        threshold_heart_rate=_heart_rate(settings.athlete.threshold_heart_rate),
+    )
 
 
 def _max_heart_rate(settings: Settings) -> float | None:
-    return float(settings.athlete.max_heart_rate) if settings.athlete.max_heart_rate else None
+    return _heart_rate(settings.athlete.max_heart_rate)
+
+
+def _heart_rate(bpm: float | None) -> float | None:
+    return float(bpm) if bpm else None
 
 
 # One surface map per configuration and process: the daemon builds a policy every cycle, the index and the

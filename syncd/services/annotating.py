@@ -17,7 +17,7 @@ from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import ModeDecision, RunModes, choose_mode, platform_mode
 from syncd.domain.flags import Flag
 from syncd.domain.history import HISTORY_WINDOW, HistoryEntry, history_before
-from syncd.domain.mode_notes import ADVICE, apply_mode, lead_lines
+from syncd.domain.mode_notes import advice_for, apply_mode, lead_lines
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
 from syncd.domain.rules import Annotation, RuleContext, evaluate
@@ -45,6 +45,8 @@ class AnnotationPolicy:
     when_clean: WhenClean = "line"
     surface_map: SurfaceMap | None = None
     max_heart_rate: float | None = None
+    resting_heart_rate: float | None = None
+    threshold_heart_rate: float | None = None
     # `[notes] annotation_window_days`: notes are written back only for activities that started this recently
     # (not part of `version`: it decides where a note goes, not what it says).
     write_back_window: timedelta = timedelta(days=30)
@@ -53,7 +55,15 @@ class AnnotationPolicy:
     @property
     def version(self) -> str:
         """Stored with each annotation: a change here is what makes `reannotate` redo an activity."""
-        return annotation_version(self.thresholds, self.units, self.when_clean, self.advice, self.max_heart_rate)
+        return annotation_version(
+            self.thresholds,
+            self.units,
+            self.when_clean,
+            self.advice,
+            self.max_heart_rate,
+            resting_heart_rate=self.resting_heart_rate,
+            threshold_heart_rate=self.threshold_heart_rate,
+        )
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,8 @@ def annotate_one(
         gear=gear,
         surface_map=policy.surface_map,
         max_heart_rate=policy.max_heart_rate,
+        resting_heart_rate=policy.resting_heart_rate,
+        threshold_heart_rate=policy.threshold_heart_rate,
         now=now,
     )
     annotation = evaluate(ctx)
@@ -119,7 +131,7 @@ def _render(flags: Sequence[Flag], gaps: Sequence[str], mode: ModeDecision, poli
         units=policy.units,
         when_clean=policy.when_clean,
         lead=lead_lines(mode),
-        advice=ADVICE[mode.mode],
+        advice=advice_for(mode.mode, {flag.code for flag in flags}),
         data_gaps=gaps,
     )
 

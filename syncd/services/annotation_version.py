@@ -18,12 +18,19 @@ if TYPE_CHECKING:
 
 
 def annotation_version(
-    thresholds: Thresholds, units: str, when_clean: str, advice: AdviceSettings, max_heart_rate: float | None
+    thresholds: Thresholds,
+    units: str,
+    when_clean: str,
+    advice: AdviceSettings,
+    max_heart_rate: float | None,
+    *,
+    resting_heart_rate: float | None = None,
+    threshold_heart_rate: float | None = None,
 ) -> str:
     """A change here is what makes `reannotate` redo an activity."""
-    # the advice settings and the maximum heart rate as 3 hex digits: the stored version is at most 40 characters
-    # (imperial + a spelled-out heart rate + the advice would not fit)
-    hr = f"{max_heart_rate:g}" if max_heart_rate else ""
+    # the advice settings and the heart rates as 3 hex digits: the stored version is at most 40 characters
+    # (imperial + spelled-out heart rates + the advice would not fit)
+    hr = ":".join(f"{value:g}" if value else "" for value in (max_heart_rate, resting_heart_rate, threshold_heart_rate))
     advice_text = f"{advice.mode}:{advice.threshold}:{advice.window_days}:{MODE_NOTES_VERSION}:{hr}"
     digest = hashlib.sha256(advice_text.encode()).hexdigest()[:3]
     return f"{rules_version(thresholds)}-{units}-{when_clean}-{digest}"

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.config import ConfigError, Settings
+from syncd.domain.advice_mode import RED_FLAG_LINE
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
@@ -204,6 +205,7 @@ def build_for_athlete(
         mode=mode.mode.label,
         mode_reason=mode.reason,
         pain_pattern=pattern,
+        red_flag=RED_FLAG_LINE if mode.red_flag else None,
     )
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from syncd.domain.model import Activity, Sport, Streams
+from syncd.domain.model import Activity, FloatArray, Sport, Streams
 from syncd.testing.strava_server import StravaSimulator, local_iso, utc_iso
 
 STRAVA_SPORT = {
@@ -167,10 +167,14 @@ def synthetic_run(
     seed: int,
     samples_every_s: int = 5,
     plan: Iterable[tuple[float, float]] | None = None,
+    altitude: Callable[[FloatArray], FloatArray] | None = None,
+    route: tuple[float, float, float] | None = None,
 ) -> Activity:
     """A plausible outdoor run: an out-and-back with a little noise, HR and some hills (kept small on purpose).
 
     `plan` (minutes, pace s/km pieces) makes a structured session; then `minutes` and `pace_s_per_km` are unused.
+    `altitude` maps distance to metres (default: gentle 15 m waves); `route` is (lat, lon, heading in radians) of
+    the out-and-back (default: from the seed), so a run can be put on a known street.
     """
     rng = random.Random(seed)
     pieces = list(plan) if plan is not None else [(minutes, pace_s_per_km)]
@@ -183,18 +187,19 @@ def synthetic_run(
     speed = base * (1.0 + np.array([rng.uniform(-0.05, 0.05) for _ in range(n)]))
     distance = np.concatenate([[0.0], np.cumsum(speed[1:] * samples_every_s)])
     heading = rng.uniform(0, 2 * math.pi)
+    lat0, lon0, heading = route if route is not None else (52.5 + seed % 7 * 0.01, 13.4, heading)
     half = distance[-1] / 2
     along = np.where(distance <= half, distance, 2 * half - distance)
-    lat = 52.5 + seed % 7 * 0.01 + along * math.cos(heading) / 111_000
-    lon = 13.4 + along * math.sin(heading) / 68_000
-    altitude = 40.0 + 15.0 * np.sin(distance / 900.0)
+    lat = lat0 + along * math.cos(heading) / 111_000
+    lon = lon0 + along * math.sin(heading) / 68_000
+    altitude_m = altitude(distance) if altitude is not None else 40.0 + 15.0 * np.sin(distance / 900.0)
     hr = 120.0 + 30.0 * np.minimum(t / 600.0, 1.0) + 25.0 * (base / base.min() - 1.0)
     streams = Streams(
         time_s=t,
         distance_m=distance,
         lat=lat,
         lon=lon,
-        altitude_m=altitude,
+        altitude_m=altitude_m,
         speed_mps=speed,
         heart_rate=hr,
         cadence=np.full(n, 84.0),
@@ -209,7 +214,7 @@ def synthetic_run(
         distance_m=float(distance[-1]),
         elapsed_s=float(t[-1]),
         moving_s=float(t[-1]),
-        elevation_gain_m=float(np.clip(np.diff(altitude), 0, None).sum()),
+        elevation_gain_m=float(np.clip(np.diff(altitude_m), 0, None).sum()),
         average_heart_rate=float(hr.mean()),
         max_heart_rate=float(hr.max()),
         streams=streams,
@@ -270,6 +275,37 @@ def seed_synthetic(
             activity = synthetic_session(start, sport, rng.uniform(30, 75))
             streams, detail = None, detail_payload(activity, start=start)
         ids.append(sim.add_activity(athlete_id, detail, streams))
+    return ids
+
+
+# The demo's showcase (issue 28: every rule at least once): a long run along the street of the bundled OSM extract
+# (syncd/resources/demo/demo.osm: Demostraße, asphalt, due east from 52.52 N 13.40 E), a hill loop with a steep
+# descent, and reps started cold. The demo's weeks of training before them give the long run its 30 days.
+DEMO_OSM = Path(__file__).resolve().parents[1] / "resources" / "demo" / "demo.osm"
+DEMO_STREET = (52.52, 13.40, math.pi / 2)
+# The demo athlete's maximum heart rate: heart-rate load (TRIMP, so monotony can be judged) and the hard zone.
+DEMO_MAX_HR = 190
+COLD_REPS_PLAN: tuple[tuple[float, float], ...] = (*((3.0, 265.0), (2.0, 380.0)) * 5, (10.0, 360.0))
+
+
+def _hill(distance: FloatArray) -> FloatArray:
+    """Up 90 m over 1.5 km, then down 90 m over 1.1 km (-8 %), then flat: one steep descent in the middle."""
+    return np.interp(distance, [0.0, 1000.0, 2500.0, 3600.0, 1e9], [60.0, 60.0, 150.0, 60.0, 60.0])
+
+
+def seed_demo(sim: StravaSimulator, athlete_id: int, *, end: datetime, gear_id: str | None = None) -> list[int]:
+    """The demo athlete's five weeks: easy runs, sessions, rides and strength (seed_synthetic), then a hill loop
+    with a steep descent, reps without a warm-up and a long run far beyond the month's longest on an asphalt street
+    of the bundled map: downhill, no warm-up, long-run spike and hard surface each show at least once."""
+    ids = seed_synthetic(sim, athlete_id, count=46, end=end - timedelta(days=3), run_share=0.6, gear_id=gear_id, seed=7)
+    hill = synthetic_run(end - timedelta(days=2), minutes=30, pace_s_per_km=345, seed=11, altitude=_hill)
+    cold = synthetic_run(end - timedelta(days=1), minutes=0, pace_s_per_km=0, seed=12, plan=COLD_REPS_PLAN)
+    long_run = synthetic_run(end, minutes=95, pace_s_per_km=350, seed=13, route=DEMO_STREET)
+    showcase = (("Hill loop", hill), ("Reps, straight in", cold), ("Sunday long run", long_run))
+    for name, activity in showcase:
+        streams = streams_payload(activity.streams) if activity.streams is not None else None
+        detail = detail_payload(activity, start=activity.start_utc, gear_id=gear_id)
+        ids.append(sim.add_activity(athlete_id, {**detail, "name": name}, streams))
     return ids
 
 

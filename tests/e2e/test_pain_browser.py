@@ -86,6 +86,20 @@ def test_pain_forms_in_chromium(server: tuple[str, Store], tmp_path: Path) -> No
         browser.goto(f"{base}/activities/{run.id}")
         browser.screenshot(ARTIFACTS / "pain-activity-390.png", 390)
 
+        # issue 28: the symptoms tick box is a red flag: the diary page says to see a clinician promptly
+        browser.goto(f"{base}/pain")
+        assert "See a clinician promptly" not in browser.html()
+        browser.submit(
+            "const k = document.querySelector('.pain-form form');"
+            "k.querySelector('[name=score]').value = '2'; k.querySelector('[name=symptoms]').checked = true;"
+            "k.querySelector('button').click();"
+        )
+        page = browser.html()
+        assert 'class="red-flag" role="alert"' in page and "See a clinician promptly" in page
+        assert any("ticked: numbness" in e.note for e in diary.entries())
+        for width in (1280, 390):
+            browser.screenshot(ARTIFACTS / f"pain-red-flag-{width}.png", width)
+
 
 def test_cross_site_posts_and_forged_tokens_are_refused(server: tuple[str, Store]) -> None:
     import urllib.error

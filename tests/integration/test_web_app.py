@@ -213,6 +213,7 @@ ITEM_SCHEMA = {
                             "monotony",
                             "low_cross_training",
                             "low_strength",
+                            "long_run_spike",
                         ]
                     },
                     "severity": {"enum": ["info", "caution", "high"]},

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from syncd.domain.advice_mode import AdviceMode, ModeSettings, choose_mode, platform_mode
+from syncd.domain.advice_mode import RED_FLAG_LINE, AdviceMode, ModeSettings, choose_mode, platform_mode
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.mode_notes import ADVICE, REST_FIRST_LINE, apply_mode, lead_lines
 from syncd.domain.notes import render_note
@@ -200,3 +200,60 @@ def test_the_platform_note_of_a_private_sore_mode_is_the_note_without_a_diary() 
     assert "9" not in note.splitlines()[0]  # the score
     # the lever advice is the conditional wording every runner gets ("... if sore"), never "until it settles"
     assert "grass or trails if sore" in note
+
+
+# ---- red flags (issue 28; RISK-FACTS.md "Red flags"): a clear "see a clinician promptly", never "run through it" ----
+
+
+def _entry(day: date, score: int, note: str = "") -> PainEntry:
+    return PainEntry(athlete_id=1, day=day, score=score, source=PainSource.WEB, note=note)
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        ([(0, 7, "")], True),  # severe pain
+        ([(0, 6, "")], False),
+        ([(1, 3, "left leg feels numb after the run")], True),
+        ([(1, 2, "pins and needles down my leg")], True),
+        ([(1, 5, "woke me up at 3am")], True),
+        ([(1, 4, "some trouble with my bladder")], True),
+        ([(1, 4, "core feels weak, need more planks")], False),  # a weak core is not leg weakness
+        ([(1, 4, "stiff after sitting")], False),
+        ([(20, 5, "numb toes")], False),  # outside the window
+        ([(50, 5, ""), (30, 5, ""), (1, 5, "")], True),  # painful for over six weeks
+        ([(50, 5, ""), (30, 2, ""), (1, 5, "")], False),  # it settled in between
+    ],
+)
+def test_red_flags(entries: list[tuple[int, int, str]], expected: bool) -> None:
+    run_day = date(2026, 5, 10)
+    diary = [_entry(run_day - timedelta(days=ago), score, note) for ago, score, note in entries]
+    start = datetime(2026, 5, 10, 7, 0, tzinfo=UTC)
+    decision = choose_mode(diary, run_day=run_day, run_start=start)
+    assert decision.red_flag is expected
+    lines = lead_lines(decision)
+    assert (RED_FLAG_LINE in lines) is expected
+    if expected:  # never advice to run on in the same breath
+        assert REST_FIRST_LINE not in lines and "+redflag" in decision.code
+    # a mode fixed in the settings still says it
+    fixed = choose_mode(diary, run_day=run_day, run_start=start, athlete_mode="staying_well")
+    assert fixed.red_flag is expected
+
+
+def test_sore_says_keep_moving_gently_not_rest() -> None:
+    run_day = date(2026, 5, 10)
+    decision = choose_mode([_entry(run_day, 5)], run_day=run_day, run_start=datetime(2026, 5, 10, 18, tzinfo=UTC))
+    assert decision.rest_first and not decision.red_flag
+    (_, first) = lead_lines(decision)
+    assert "Keep moving gently" in first and "not bed rest" in first and not first.startswith("Rest")
+
+
+def test_the_symptoms_tick_is_a_red_flag() -> None:
+    from syncd.domain.advice_mode import SYMPTOMS_TICKED, with_symptoms
+
+    assert with_symptoms("stiff", False) == "stiff"
+    assert with_symptoms("stiff", True) == f"stiff ({SYMPTOMS_TICKED})"
+    assert with_symptoms("", True) == SYMPTOMS_TICKED
+    run_day = date(2026, 5, 10)
+    ticked = _entry(run_day, 1, with_symptoms(None, True) or "")
+    assert choose_mode([ticked], run_day=run_day, run_start=datetime(2026, 5, 10, 18, tzinfo=UTC)).red_flag

@@ -182,3 +182,21 @@ def test_athlete_max_heart_rate_reaches_the_rules(tmp_path: Path) -> None:
     config.write_text("")
     unset = load_settings(config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path)})
     assert annotation_policy(unset).max_heart_rate is None
+
+
+def test_resting_and_threshold_heart_rates_reach_the_rules(tmp_path: Path) -> None:
+    """Issue 28: the hard zone from the heart-rate reserve or the threshold heart rate when the athlete knows them."""
+    from syncd.entrypoints.wiring import annotation_policy
+
+    config = tmp_path / "config.toml"
+    config.write_text("[athlete]\nmax_heart_rate = 190\nresting_heart_rate = 50\nthreshold_heart_rate = 170\n")
+    policy = annotation_policy(load_settings(config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path)}))
+    assert (policy.resting_heart_rate, policy.threshold_heart_rate) == (50.0, 170.0)
+    config.write_text("[athlete]\nmax_heart_rate = 190\n")
+    bare = annotation_policy(load_settings(config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path)}))
+    assert (
+        bare.resting_heart_rate is None and policy.version != bare.version
+    )  # a change of heart rates redoes the notes
+    config.write_text("[athlete]\nresting_heart_rate = 5\n")
+    with pytest.raises(ConfigError, match=r"resting_heart_rate .* must be between 25 and 120"):
+        load_settings(config_path=config, env={"SYNCD_STATE_DIR": str(tmp_path)})

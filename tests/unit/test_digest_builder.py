@@ -223,8 +223,9 @@ GOLDEN_TEXT = "\n".join(
         "  Pegasus: 550 km of 600 km (92%, nearly worn)",
         "",
         "Next week:",
-        "  1. Your load rose faster than your body is used to: keep next week's running time no higher "
-        "than this week's, and make one run an easy low-impact session instead.",
+        "  1. For information: this week's running is well above your recent weeks (the acute:chronic ratio is "
+        "debated, and one long run matters more than the weekly sum). An easy low-impact session next week does no "
+        "harm.",
         "  2. Move at least two runs off asphalt and concrete: grass paths, dirt trails or a treadmill "
         "soften every landing.",
         "  3. Choose level routes next week: running downhill produces higher landing forces.",
@@ -386,3 +387,17 @@ def test_cleaned_descent_is_the_downhill_rules_figure_on_a_real_run() -> None:
     (noisy,) = load_activities(real / "Morning_Run_with_H10.gpx")  # flat course, ~250 m of GPS altitude "loss"
     descent = cleaned_descent_m(noisy.activity)
     assert descent is not None and descent < (noisy.activity.elevation_loss_m or 0.0) / 2
+
+
+def test_a_red_flag_shows_under_the_mode_line_in_text_and_html() -> None:
+    from syncd.domain.advice_mode import RED_FLAG_LINE
+    from syncd.services.digest_email import render_html
+
+    quiet = [e for e in history() if not (MONDAY <= e.local_date <= MONDAY + timedelta(days=6))]
+    common = {"athlete_name": "", "week_monday": MONDAY, "runs": (), "history": quiet, "gear": ()}
+    digest = build_digest(**common, thresholds=Thresholds(), mode="sore", red_flag=RED_FLAG_LINE)  # type: ignore[arg-type]
+    lines = render_text(digest).splitlines()
+    assert lines[lines.index("Advice mode: sore (no back pain logged)") + 1] == RED_FLAG_LINE
+    assert "See a clinician promptly" in render_html(digest, None)
+    plain = build_digest(**common, thresholds=Thresholds())  # type: ignore[arg-type]
+    assert "promptly" not in render_text(plain)

@@ -28,7 +28,10 @@ def history(days: int = 42, sport: Sport = Sport.RUN) -> list[HistoryEntry]:
 
 
 def run(sport: Sport = Sport.RUN, streams: Streams | None = None) -> Activity:
-    return Activity(Source.FILE, "now", sport, sport.value, TODAY, distance_m=10_400, moving_s=3600, streams=streams)
+    return Activity(
+        Source.FILE, "now", sport, sport.value, TODAY, distance_m=10_400, moving_s=3600, streams=streams,
+        average_heart_rate=140.0,
+    )  # fmt: skip
 
 
 def test_every_flag_code_has_exactly_one_rule_module() -> None:
@@ -41,11 +44,12 @@ def test_every_flag_code_has_exactly_one_rule_module() -> None:
 
 
 def test_evaluate_collects_the_history_rules_in_rule_order() -> None:
-    ctx = RuleContext(activity=run(), history=history(), gear=Gear("g", "Old pair", 700_000.0))
+    ctx = RuleContext(activity=run(), history=history(), gear=Gear("g", "Old pair", 700_000.0), max_heart_rate=190)
     annotation = evaluate(ctx)
     assert isinstance(annotation, Annotation)
     codes = [f.code for f in annotation.flags]
-    # Same hour every day, no cross-training or strength, shoes past 600 km; the first run of a new week.
+    # Same hour every day at the same heart rate (monotony needs TRIMP), no cross-training or strength, shoes past
+    # 600 km; the first run of a new week.
     for expected in (FlagCode.WORN_SHOES, FlagCode.MONOTONY, FlagCode.LOW_CROSS_TRAINING, FlagCode.LOW_STRENGTH):
         assert expected in codes
     assert FlagCode.LOAD_SPIKE not in codes  # steady load

@@ -61,6 +61,15 @@ FULL_EVIDENCE: dict[FlagCode, dict[str, EvidenceValue]] = {
     FlagCode.MONOTONY: {"monotony": 2.31},
     FlagCode.LOW_CROSS_TRAINING: {"sessions": 0, "target": 2, "week": "2026-W47"},
     FlagCode.LOW_STRENGTH: {"sessions": 1, "target": 3},
+    FlagCode.LONG_RUN_SPIKE: {
+        "basis": "distance",
+        "run_m": 21000.0,
+        "longest_m": 12500.0,
+        "longer_pct": 68.0,
+        "band": "30-100",
+        "window_days": 30,
+        "next_m": 13750.0,
+    },
 }
 
 # What each line must show in metric and imperial, proving the numbers come from evidence and are converted.
@@ -72,8 +81,9 @@ EXPECTED_METRIC = {
     FlagCode.WORN_SHOES: ["Pegasus 40", "641 km", "600 km"],
     FlagCode.LOAD_SPIKE: ["acute:chronic 1.62", "312 min in 7 days vs 193/week before"],
     FlagCode.MONOTONY: ["2.31"],
-    FlagCode.LOW_CROSS_TRAINING: ["0 of 2", "2026-W47"],
+    FlagCode.LOW_CROSS_TRAINING: ["0 of 2", "last week"],
     FlagCode.LOW_STRENGTH: ["1 of 3", "last week"],
+    FlagCode.LONG_RUN_SPIKE: ["21 km, 68% longer than your longest run of the previous 30 days (12.5 km)", "13.8 km"],
 }
 EXPECTED_IMPERIAL = {
     FlagCode.HARD_SURFACE: ["5.1 mi", "81%"],
@@ -238,7 +248,9 @@ def test_speed_work_names_which_easy_pace_it_used() -> None:
 
 
 def test_clean_run() -> None:
-    assert render_note([]) == CLEAN_LINE
+    assert render_note([]) == f"{CLEAN_LINE}\n{CLOSING_LINE}"
+    sore = render_note([], lead=["Mode: sore (back pain logged in the last 7 days)."])
+    assert sore is not None and sore.endswith(CLOSING_LINE)  # every note ends with the disclaimer
     assert render_note([], when_clean="none") is None
 
 
@@ -249,9 +261,17 @@ def test_note_uses_the_short_alternative_not_the_rules_long_advice() -> None:
     assert "paragraph" not in line
 
 
-def test_low_confidence_is_said() -> None:
-    assert "(uncertain)" in render_flag(flag(FlagCode.HARD_SURFACE, confidence=Confidence.LOW))
-    assert "(uncertain)" not in render_flag(flag(FlagCode.HARD_SURFACE, confidence=Confidence.MEDIUM))
+def test_low_confidence_is_said_and_explained() -> None:
+    low = render_flag(flag(FlagCode.HARD_SURFACE, confidence=Confidence.LOW))
+    assert "(possible; thin evidence)" in low and "(uncertain)" not in low
+    assert "possible" not in render_flag(flag(FlagCode.HARD_SURFACE, confidence=Confidence.MEDIUM))
+
+
+def test_no_iso_week_codes_and_no_static_stretching() -> None:
+    weekly = render_flag(flag(FlagCode.LOW_STRENGTH, evidence={"sessions": 1, "target": 3, "week": "2026-W47"}))
+    assert "W47" not in weekly and "1 of 3 core/strength sessions last week" in weekly
+    assert "stretch" not in render_flag(flag(FlagCode.NO_WARMUP)).lower()
+    assert "drills" in render_flag(flag(FlagCode.NO_WARMUP))
 
 
 def test_missing_evidence_leaves_numbers_out() -> None:
@@ -309,7 +329,9 @@ def test_any_evidence_renders_without_crashing_or_leaking_junk(
 def test_a_nearly_worn_shoe_is_not_told_to_be_replaced_yet() -> None:
     shoe: dict[str, EvidenceValue] = {"gear_name": "Trail Shoes", "gear_distance_m": 540_000.0, "limit_m": 600_000.0}
     nearly = render_flag(flag(FlagCode.WORN_SHOES, Severity.INFO, evidence=shoe))
-    assert "Trail Shoes at 540 km (limit 600 km). Nearly due: get a new pair" in nearly
-    assert "Replace them" not in nearly
+    assert "Trail Shoes at 540 km (limit 600 km). Nearly due (usual replacement: 480\u2013800 km)" in nearly
     over = render_flag(flag(FlagCode.WORN_SHOES, Severity.CAUTION, evidence={**shoe, "gear_distance_m": 602_000.0}))
-    assert "Replace them" in over
+    assert "at 602 km (limit 600 km). Usual replacement: 480\u2013800 km; plan a new pair." in over
+    assert "back" not in over  # says what is known, no claim about the back
+    imperial = render_flag(flag(FlagCode.WORN_SHOES, Severity.CAUTION, evidence=shoe), units="imperial")
+    assert "300\u2013500 mi" in imperial and "km" not in imperial

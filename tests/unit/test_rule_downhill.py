@@ -11,6 +11,7 @@ from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import FloatArray, Sport, Streams
 from syncd.domain.rules import downhill
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.streams_math import altitude_profile
 from syncd.domain.thresholds import Thresholds
 from tests.unit.test_streams_math import noisy_flat, run_activity, synthetic_streams
 
@@ -161,3 +162,55 @@ def test_gps_altitude_wander_of_under_25_m_is_not_a_sustained_descent() -> None:
     assert evaluate(streams) is None
     # The same shape with 30 m of height lost each time is a hill.
     assert evaluate(synthetic_streams([(2700, 3.0)], altitude=lambda d: 1.5 * wander(d) - 550.0)) is not None
+
+
+# ---- issue 28: altitude you can trust -------------------------------------------------------------------------
+
+
+def test_gps_altitude_settling_at_the_start_is_no_descent() -> None:
+    """A marathon start: 261 -> 337 -> 272 m within the first 5 minutes, then a flat city course."""
+
+    def settling(dist: FloatArray) -> FloatArray:
+        return np.interp(dist, [0.0, 400.0, 800.0, 900.0, 1e9], [261.0, 337.0, 272.0, 272.0, 272.0])
+
+    streams = synthetic_streams([(3600.0, 2.9)], altitude=settling)
+    assert evaluate(streams) is None
+    profile = altitude_profile(streams)
+    assert profile is not None and profile.total_descent_m() < 5.0
+
+    def fake_drop(dist: FloatArray) -> FloatArray:  # a flat city run whose GPS altitude starts 143 m too high
+        return np.interp(dist, [0.0, 700.0, 1e9], [415.0, 272.0, 272.0])
+
+    assert evaluate(synthetic_streams([(3600.0, 2.9)], altitude=fake_drop)) is None
+
+
+def test_a_real_descent_from_the_start_is_kept() -> None:
+    """An 8 % descent that goes on past the first five minutes is terrain, not settling."""
+    flag = evaluate(synthetic_streams([(1500.0, 3.0)], altitude=lambda d: 500.0 - 0.08 * d))
+    assert flag is not None and flag.evidence["total_descent_m"] == pytest.approx(0.08 * 4497, rel=0.05)
+
+
+def test_forty_metres_of_noise_on_a_flat_rail_trail_is_no_descent() -> None:
+    """GPS altitude jittering +-40 m around a flat rail trail: before issue 28 the level-shift removal turned the
+    jitter into a random walk of 100+ m and the rule saw 20+ m of descent per km."""
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+
+        def noisy(dist: FloatArray, rng: np.random.Generator = rng) -> FloatArray:
+            return 120.0 + rng.uniform(-40.0, 40.0, len(dist))
+
+        streams = synthetic_streams([(4800.0, 2.9)], altitude=noisy)
+        profile = altitude_profile(streams)
+        assert profile is not None and profile.noise_m > 3.0 and profile.hysteresis_m > 9.0
+        assert float(np.ptp(profile.altitude_m)) < 40.0
+        assert evaluate(streams) is None
+
+
+def test_a_real_hill_under_the_same_noise_is_still_a_descent() -> None:
+    rng = np.random.default_rng(3)
+
+    def hill(dist: FloatArray) -> FloatArray:
+        return descent_after(6000, 1500, 8.0, top=300.0)(dist) + rng.uniform(-40.0, 40.0, len(dist))
+
+    flag = evaluate(synthetic_streams([(4800.0, 2.9)], altitude=hill))
+    assert flag is not None and flag.evidence["steep_distance_m"] >= 500.0  # the 1.5 km at -8 % survives the noise

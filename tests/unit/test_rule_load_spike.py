@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncd.domain.flags import Confidence, FlagCode, Severity
-from syncd.domain.history import HistoryEntry
+from syncd.domain.flags import FlagCode, Severity
+from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.load import LoadCheck, check_load, sessions_until
 from syncd.domain.model import Activity, Source, Sport
 from syncd.domain.rules import load_spike
 from syncd.domain.rules.context import RuleContext
@@ -62,97 +62,67 @@ def test_steady_training_is_not_a_spike() -> None:
     assert evaluate(days([30] * 27), 30) is None
 
 
-def test_doubling_the_week_is_high_with_uncoupled_numbers() -> None:
-    flag = evaluate(days([20] * 21 + [40] * 6), 40)
-    assert flag is not None and flag.code is FlagCode.LOAD_SPIKE
-    assert flag.severity is Severity.HIGH and flag.confidence is Confidence.MEDIUM
-    assert flag.evidence == {
-        "method": "rolling_uncoupled",
-        "acute_load": 280.0,
-        "chronic_load": 140.0,
-        "acwr": 2.0,
-        "load_unit": "min",
-    }
-    assert not re.search(r"\d", flag.advice) and "clinician" in flag.advice
+def load(history: list[HistoryEntry], minutes: float, max_hr: float | None = None, **t: float) -> LoadCheck:
+    """The load verdict the digest shows for a run of `minutes` today (the ratio is information there, issue 28)."""
+    th = Thresholds(**t)
+    current = summarize(run(TODAY, minutes))
+    return check_load(
+        sessions_until(history, current),
+        current.local_date,
+        min_history_days=th.acwr_min_history_days,
+        min_chronic_minutes=th.acwr_min_chronic_min,
+        break_days=th.return_break_days,
+        max_hr=max_hr,
+    )
 
 
-def test_moderate_rise_is_caution() -> None:
-    flag = evaluate(days([20] * 21 + [28] * 6), 28)  # 196 / 140 = 1.4
-    assert flag is not None and flag.severity is Severity.CAUTION and flag.evidence["acwr"] == 1.4
+def test_a_doubled_week_is_information_for_the_digest_not_a_flag_on_the_run() -> None:
+    """Frandsen et al. 2025 found no rise in injuries with the weekly ratio: no caution on a run (issue 28)."""
+    history = days([20] * 21 + [40] * 6)
+    assert evaluate(history, 40) is None
+    verdict = load(history, 40)
+    assert verdict.status == "ratio" and verdict.ratio == 2.0 and verdict.level(1.3, 1.5) == "high"
+    assert (verdict.acute_load, verdict.chronic_load, verdict.unit) == (280.0, 140.0, "min")
 
 
-def test_thresholds_come_from_the_context() -> None:
-    history = days([20] * 21 + [28] * 6)
-    assert evaluate(history, 28, acwr_caution=1.45, acwr_high=1.6) is None
-    flag = evaluate(history, 28, acwr_caution=1.0, acwr_high=1.35)
-    assert flag is not None and flag.severity is Severity.HIGH
+def test_ratio_levels_follow_the_thresholds() -> None:
+    verdict = load(days([20] * 21 + [28] * 6), 28)  # 196 / 140 = 1.4
+    assert verdict.ratio == pytest.approx(1.4) and verdict.level(1.3, 1.5) == "caution"
+    assert verdict.level(1.45, 1.6) == "ok" and verdict.level(1.0, 1.35) == "high"
 
 
 def test_needs_enough_history_span() -> None:
-    assert evaluate([], 60) is None
-    short = days([20] * 13 + [40] * 6)  # span 20 days
-    assert evaluate(short, 40) is None
-    enough = days([20] * 14 + [40] * 6)  # span 21 days: chronic from the 14 covered days
-    flag = evaluate(enough, 40)
-    assert flag is not None and flag.confidence is Confidence.LOW and flag.evidence["chronic_load"] == 140.0
-    assert evaluate(enough, 40, acwr_min_history_days=28) is None
+    assert load([], 60).ratio is None
+    assert load(days([20] * 13 + [40] * 6), 40).ratio is None  # span 20 days
+    enough = load(days([20] * 14 + [40] * 6), 40)  # span 21 days: chronic from the 14 covered days
+    assert enough.ratio is not None and enough.chronic_load == 140.0
+    assert load(days([20] * 14 + [40] * 6), 40, acwr_min_history_days=28).ratio is None
 
 
-def test_one_earlier_activity_long_ago_without_recent_running_gives_no_ratio() -> None:
-    # Span is long enough, but nothing was run in the chronic window: the ratio is undefined, not infinite.
-    assert evaluate([hist(TODAY - timedelta(days=30), 30)], 60) is None
-
-
-def test_only_runs_count_and_only_runs_are_flagged() -> None:
+def test_only_runs_count_and_later_sessions_do_not() -> None:
     steady = days([30] * 27)
     rides = [hist(TODAY - timedelta(days=d, hours=3), 180, Sport.RIDE) for d in range(1, 7)]
-    assert evaluate(steady + rides, 30) is None  # a big week on the bike is not a running spike
-    spike = days([20] * 21 + [40] * 6)
-    ride_ctx = RuleContext(activity=run(TODAY, 40, Sport.RIDE), history=spike)
-    assert load_spike.evaluate(ride_ctx) is None
-    trail = RuleContext(activity=run(TODAY, 40, Sport.TRAIL_RUN), history=spike)
-    assert load_spike.evaluate(trail) is not None
-
-
-def test_later_sessions_do_not_count() -> None:
+    assert load(steady + rides, 30).ratio == pytest.approx(1.0)  # a big week on the bike is not a running spike
     later = [hist(TODAY + timedelta(hours=5), 300), hist(TODAY + timedelta(days=2), 300)]
-    assert evaluate(days([30] * 27) + later, 30) is None
-
-
-def test_an_ultra_after_steady_weeks_is_high() -> None:
-    flag = evaluate(days([30] * 27), 300)  # 6 x 30 + 300 = 480 vs 210
-    assert flag is not None and flag.severity is Severity.HIGH and flag.evidence["acwr"] == pytest.approx(2.29)
-
-
-def test_a_zero_duration_run_adds_no_load() -> None:
-    assert evaluate(days([30] * 27), 0) is None
+    assert load(steady + later, 30).ratio == pytest.approx(1.0)
+    assert load_spike.evaluate(RuleContext(activity=run(TODAY, 40, Sport.RIDE), history=steady)) is None
 
 
 def test_trimp_when_max_hr_and_all_heart_rates_are_known_else_minutes() -> None:
     history = [hist(TODAY - timedelta(days=d), 20 if d > 6 else 40, hr=140 if d > 6 else 160) for d in range(1, 28)]
-    ctx = RuleContext(activity=run(TODAY, 40, hr=160), history=history, max_heart_rate=190)
-    flag = load_spike.evaluate(ctx)
-    assert flag is not None and flag.evidence["load_unit"] == "trimp"
-    assert flag.evidence["acwr"] > 2.0  # harder sessions weigh more than their minutes
-    no_max = load_spike.evaluate(RuleContext(activity=run(TODAY, 40, hr=160), history=history))
-    assert no_max is not None and no_max.evidence["load_unit"] == "min" and no_max.evidence["acwr"] == 2.0
-    missing_hr = load_spike.evaluate(RuleContext(activity=run(TODAY, 40), history=history, max_heart_rate=190))
-    assert missing_hr is not None and missing_hr.evidence["load_unit"] == "min"
+    current = summarize(run(TODAY, 40, hr=160))
 
+    def verdict(max_hr: float | None, hr: bool = True) -> LoadCheck:
+        now = current if hr else summarize(run(TODAY, 40))
+        return check_load(
+            sessions_until(history, now), now.local_date, min_history_days=21, min_chronic_minutes=60, break_days=14,
+            max_hr=max_hr,
+        )  # fmt: skip
 
-def test_local_dates_decide_the_window() -> None:
-    # The evaluated run is at 00:30 on 20 Nov local time (+02:00), i.e. 22:30 UTC on 19 Nov.
-    activity = run(datetime(2026, 11, 20, 0, 30), 40, offset_h=2)
-    base = [
-        HistoryEntry(("f", str(d)), Sport.RUN, datetime(2026, 11, 20, 6, tzinfo=UTC) - timedelta(days=d), 7200, 1200)
-        for d in range(7, 28)
-    ]
-    acute = [
-        HistoryEntry(("a", str(d)), Sport.RUN, datetime(2026, 11, 20, 6, tzinfo=UTC) - timedelta(days=d), 7200, 2400)
-        for d in range(1, 7)
-    ]
-    flag = load_spike.evaluate(RuleContext(activity=activity, history=base + acute))
-    assert flag is not None and flag.evidence["acwr"] == 2.0
+    trimp = verdict(190)
+    assert trimp.unit == "trimp" and trimp.ratio is not None and trimp.ratio > 2.0  # harder sessions weigh more
+    assert verdict(None).unit == "min" and verdict(None).ratio == 2.0
+    assert verdict(190, hr=False).unit == "min"
 
 
 # --- issue #13: one guard everywhere (domain.load.check_load), return after a break, no ratio on a tiny base
@@ -181,8 +151,8 @@ def test_a_ninety_minute_long_run_after_three_weeks_off_says_start_short() -> No
 def test_a_tiny_base_gives_no_ratio() -> None:
     """27 days of a 5-minute jog every third day (~12 min a week): 30 minutes today would read as a ratio of ~3."""
     history = days([5.0, 0.0, 0.0] * 9)
-    assert evaluate(history, 30.0) is None
-    assert evaluate(history, 30.0, acwr_min_chronic_min=0.0) is not None  # the guard, not something else
+    assert load(history, 30.0).ratio is None
+    assert load(history, 30.0, acwr_min_chronic_min=0.0).ratio is not None  # the guard, not something else
 
 
 def test_the_guard_verdicts() -> None:
@@ -195,3 +165,23 @@ def test_the_guard_verdicts() -> None:
     assert check(days([30.0] * 30)) == "ratio"
     assert check([*break_history(), hist(TODAY, 10.0)]) == "return_after_break"
     assert check(days([3.0] * 30)) == "not_enough_history"
+
+
+# --- issue 28: the usual week before a break is a real week, and a return needs an absolute floor
+
+
+def test_one_run_before_the_break_is_a_one_run_week_not_seven() -> None:
+    """One 53-minute run recorded the day after the history began read as '368 min a week' before issue 28."""
+    history = [hist(TODAY - timedelta(days=30), 53.0)]  # the only run before the break
+    flag = evaluate([*history, hist(TODAY - timedelta(days=2), 120.0), hist(TODAY - timedelta(days=1), 122.0)], 0.0)
+    assert flag is not None and flag.evidence["finding"] == "return_after_break"
+    assert flag.evidence["before_break_load"] == pytest.approx(53.0)  # a 53-minute week, not 371
+    assert flag.evidence["acute_load"] == 242.0
+
+
+def test_a_small_return_after_a_tiny_base_is_not_a_caution() -> None:
+    """30 minutes in the week back after ~12-minute weeks is under the absolute floor (return_min_week_min)."""
+    base = days([6.0 if i % 3 == 0 else 0.0 for i in range(28)] + [0.0] * 15)
+    assert evaluate(base, 30.0) is None
+    flag = evaluate(base, 30.0, return_min_week_min=0.0)
+    assert flag is not None and flag.evidence["finding"] == "return_after_break"  # the floor, not something else

@@ -1,4 +1,7 @@
-"""monotony on plain history: Foster's ratio over the 7 local days ending on the run, rest days as zero."""
+"""monotony on plain history: Foster's ratio over the 7 local days ending on the run, rest days as zero.
+
+Monotony is judged from TRIMP only (issue 28): the runs here carry an average heart rate of 150 and the athlete a
+maximum of 190, so a minute of running is K TRIMP and the ratios are those of the minutes."""
 
 from __future__ import annotations
 
@@ -10,25 +13,40 @@ import pytest
 
 from syncd.domain.flags import Confidence, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
-from syncd.domain.load import MONOTONY_CAP
+from syncd.domain.load import MONOTONY_CAP, trimp
 from syncd.domain.model import Activity, Source, Sport
 from syncd.domain.rules import monotony
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.thresholds import Thresholds
 
 TODAY = datetime(2026, 11, 23, 7)  # a Monday: the run is the first of its week
+HR, MAX_HR = 150.0, 190.0
+K = (trimp(60.0, HR, MAX_HR) or 0.0) / 1.0  # TRIMP of one minute at HR
+
+
+def ctx(**kwargs: object) -> RuleContext:
+    return RuleContext(max_heart_rate=MAX_HR, **kwargs)  # type: ignore[arg-type]
 
 
 def activity(local: datetime = TODAY, minutes: float = 30, sport: Sport = Sport.RUN, offset_h: float = 0) -> Activity:
     offset = int(offset_h * 3600)
     start = (local - timedelta(seconds=offset)).replace(tzinfo=UTC)
-    return Activity(Source.FILE, "now", sport, sport.value, start, utc_offset_s=offset, elapsed_s=minutes * 60)
+    return Activity(
+        Source.FILE,
+        "now",
+        sport,
+        sport.value,
+        start,
+        utc_offset_s=offset,
+        elapsed_s=minutes * 60,
+        average_heart_rate=HR,
+    )
 
 
 def hist(local: datetime, minutes: float, sport: Sport = Sport.RUN, offset_h: float = 0) -> HistoryEntry:
     offset = int(offset_h * 3600)
     start = (local - timedelta(seconds=offset)).replace(tzinfo=UTC)
-    return HistoryEntry(("file", f"{start.isoformat()}-{sport}"), sport, start, offset, minutes * 60)
+    return HistoryEntry(("file", f"{start.isoformat()}-{sport}"), sport, start, offset, minutes * 60, None, HR)
 
 
 def week(loads: list[float], sport: Sport = Sport.RUN) -> list[HistoryEntry]:
@@ -38,24 +56,17 @@ def week(loads: list[float], sport: Sport = Sport.RUN) -> list[HistoryEntry]:
 
 def evaluate(history: list[HistoryEntry], minutes: float = 30, **t: float):
     """The rule on TODAY's run; the minimum weekly load is off unless given, so the ratio itself is tested."""
-    t.setdefault("monotony_min_week_load_min", 0.0)
-    ctx = RuleContext(activity=activity(minutes=minutes), history=history, thresholds=Thresholds(**t))  # type: ignore[arg-type]
-    return monotony.evaluate(ctx)
+    t.setdefault("monotony_min_week_load_trimp", 0.0)
+    return monotony.evaluate(ctx(activity=activity(minutes=minutes), history=history, thresholds=Thresholds(**t)))
 
 
 def test_same_run_every_day_is_high_and_capped() -> None:
     flag = evaluate(week([40] * 6), 40)
     assert flag is not None and flag.code is FlagCode.MONOTONY
     assert flag.severity is Severity.HIGH and flag.confidence is Confidence.MEDIUM
-    assert flag.evidence == {
-        "monotony": MONOTONY_CAP,
-        "strain": 2800.0,
-        "week_load": 280.0,
-        "mean_daily_load": 40.0,
-        "sd_daily_load": 0.0,
-        "load_unit": "min",
-        "days": 7,
-    }
+    assert flag.evidence["monotony"] == MONOTONY_CAP and flag.evidence["sd_daily_load"] == 0.0
+    assert flag.evidence["week_load"] == pytest.approx(280.0 * K, abs=0.1)
+    assert flag.evidence["load_unit"] == "trimp" and flag.evidence["days"] == 7
     assert not re.search(r"\d", flag.advice)
 
 
@@ -68,7 +79,8 @@ def test_known_caution_week() -> None:
     assert flag.severity is Severity.HIGH  # 2.45
     flag = evaluate(week([30, 30, 0, 30, 30, 0]), 30)  # 150 over 7 days, two rest days: 1.58
     assert flag is not None and flag.severity is Severity.CAUTION and flag.evidence["monotony"] == 1.58
-    assert flag.evidence["week_load"] == 150.0 and flag.evidence["sd_daily_load"] == pytest.approx(13.6, abs=0.05)
+    assert flag.evidence["week_load"] == pytest.approx(150.0 * K, abs=0.1)
+    assert flag.evidence["sd_daily_load"] == pytest.approx(13.6 * K, abs=0.1)
 
 
 def test_varied_week_is_quiet() -> None:
@@ -93,7 +105,7 @@ def test_cross_training_days_are_days_off_impact() -> None:
     assert evaluate(week([40] * 6, sport=Sport.RIDE), 40) is None  # only this run: one loaded day
     alternate = [hist(TODAY - timedelta(days=d), 40, Sport.RUN if d % 2 == 0 else Sport.SWIM) for d in range(1, 7)]
     assert evaluate(alternate, 40) is None
-    ride = RuleContext(activity=activity(sport=Sport.RIDE, minutes=40), history=week([40] * 6))
+    ride = ctx(activity=activity(sport=Sport.RIDE, minutes=40), history=week([40] * 6))
     assert monotony.evaluate(ride) is None
 
 
@@ -115,21 +127,21 @@ def test_days_are_local_across_a_dst_change() -> None:
         hist(today - timedelta(days=d), 60, offset_h=2 if (today - timedelta(days=d)).day <= 24 else 1)
         for d in range(1, 7)
     ]
-    ctx = RuleContext(activity=activity(today, 60, offset_h=1), history=history)
-    flag = monotony.evaluate(ctx)
+    context = ctx(activity=activity(today, 60, offset_h=1), history=history)
+    flag = monotony.evaluate(context)
     assert flag is not None and flag.evidence["monotony"] == MONOTONY_CAP
 
 
 def test_a_light_regular_week_is_a_habit_not_a_risk() -> None:
     # Five 30-minute runs with two rest days (1.58) and a 7-day streak of 5-minute jogs (capped at 10): light weeks.
-    assert evaluate(week([30, 30, 0, 30, 30, 0]), 30, monotony_min_week_load_min=300.0) is None
-    assert evaluate(week([5] * 6), 5, monotony_min_week_load_min=300.0) is None
-    default = RuleContext(activity=activity(minutes=5), history=week([5] * 6))
+    assert evaluate(week([30, 30, 0, 30, 30, 0]), 30, monotony_min_week_load_trimp=450.0) is None
+    assert evaluate(week([5] * 6), 5, monotony_min_week_load_trimp=450.0) is None
+    default = ctx(activity=activity(minutes=5), history=week([5] * 6))
     assert monotony.evaluate(default) is None
     # The same pattern at an hour a day carries real load and is raised.
-    heavy = RuleContext(activity=activity(minutes=60), history=week([60] * 6))
+    heavy = ctx(activity=activity(minutes=60), history=week([60] * 6))
     flag = monotony.evaluate(heavy)
-    assert flag is not None and flag.evidence["week_load"] == 420.0 and flag.evidence["strain"] == 4200.0
+    assert flag is not None and flag.evidence["week_load"] == pytest.approx(420.0 * K, abs=0.1)
 
 
 def test_raised_once_per_calendar_week() -> None:
@@ -139,7 +151,7 @@ def test_raised_once_per_calendar_week() -> None:
     for d in range(0, 14):
         run = activity(TODAY + timedelta(days=d), 60)
         earlier = [e for e in days if e.start_utc < run.start_utc]
-        flagged.append(monotony.evaluate(RuleContext(activity=run, history=earlier)) is not None)
+        flagged.append(monotony.evaluate(ctx(activity=run, history=earlier)) is not None)
     assert flagged == [True] + [False] * 6 + [True] + [False] * 6
 
 
@@ -152,6 +164,16 @@ def test_raised_on_the_first_run_that_crosses_the_threshold() -> None:
     for d in range(0, 7):
         run = activity(TODAY + timedelta(days=d), loads[d])
         earlier = [e for e in entries if e.start_utc < run.start_utc]
-        flag = monotony.evaluate(RuleContext(activity=run, history=earlier))
+        flag = monotony.evaluate(ctx(activity=run, history=earlier))
         flagged.append(flag is not None)
     assert flagged == [False, False, False, False, True, False, False]
+
+
+def test_never_from_minutes() -> None:
+    """Six 50-minute runs and a rest day: "high" on minutes, but minutes cannot tell easy days from hard ones."""
+    six = week([50, 50, 50, 0, 50, 50])
+    assert evaluate(six, 50) is not None  # with heart rates, as TRIMP
+    no_max = RuleContext(activity=activity(minutes=50), history=six)
+    assert monotony.evaluate(no_max) is None
+    no_hr = [HistoryEntry(e.key, e.sport, e.start_utc, 0, e.duration_s) for e in six]
+    assert monotony.evaluate(ctx(activity=activity(minutes=50), history=no_hr)) is None

@@ -10,8 +10,9 @@ import pytest
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
-from syncd.domain.model import Sport, Streams
-from syncd.domain.rules import no_warmup
+from syncd.domain.model import FloatArray, Sport, Streams
+from syncd.domain.notes import render_flag
+from syncd.domain.rules import no_warmup, speed_work
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.thresholds import Thresholds
 from tests.unit.test_streams_math import easy_history, run_activity, synthetic_streams
@@ -130,9 +131,17 @@ def test_short_runs_are_silent() -> None:
 
 
 def test_speed_sensor_only_treadmill_tempo() -> None:
-    streams = synthetic_streams([(3000.0, 3.6)], gps=False, distance=False, speed=True)
-    flag = flag_for(streams, history=easy_history(3.0), sport=Sport.TREADMILL_RUN)
-    assert flag is not None
+    """50 minutes at 20 % faster than the usual easy pace from the first step: the block is the run, so history
+    decides and heart rate must confirm it (issue 28); confirmed, there was no warm-up."""
+
+    def hard(time: FloatArray) -> FloatArray:
+        return np.full(len(time), 176.0)
+
+    streams = synthetic_streams([(3000.0, 3.6)], gps=False, distance=False, speed=True, heart_rate=hard)
+    activity = run_activity(streams, sport=Sport.TREADMILL_RUN)
+    confirmed = RuleContext(activity, history=easy_history(3.0), max_heart_rate=190.0)
+    assert no_warmup.evaluate(confirmed) is not None
+    assert flag_for(streams, history=easy_history(3.0), sport=Sport.TREADMILL_RUN) is None  # no max HR: unconfirmed
 
 
 @pytest.mark.parametrize("sport", [Sport.RIDE, Sport.WALK])
@@ -230,3 +239,63 @@ def test_patchy_heart_rate_gives_no_verdict() -> None:
     sparse = np.full_like(streams.heart_rate, np.nan)
     sparse[::4] = streams.heart_rate[::4]
     assert flag_for(replace(streams, heart_rate=sparse)) is not None
+
+
+# ---- issue 28: a race or hard start judged from the first minutes' effort -------------------------------------
+
+
+def _hr_rising_to(level: float, after_s: float = 120.0) -> Callable[[FloatArray], FloatArray]:
+    def hr(time: FloatArray) -> FloatArray:
+        return np.where(time < after_s, 120.0 + (level - 120.0) * time / after_s, level)
+
+    return hr
+
+
+def usual_hr(bpm: float, speed_mps: float = 2.8) -> list[HistoryEntry]:
+    """Eight recent easy runs at an average heart rate of `bpm`, at `speed_mps`."""
+    return [replace(e, average_heart_rate=bpm) for e in easy_history(speed_mps)]
+
+
+def test_a_hill_race_hard_from_the_first_minute() -> None:
+    """Slow pace up a long climb (no pace-found hard part), heart rate at 176 of 190 from minute two on, well
+    above this runner's usual 150 bpm."""
+    streams = synthetic_streams([(3000.0, 2.2)], altitude=lambda d: 200.0 + 0.12 * d, heart_rate=_hr_rising_to(176.0))
+    ctx = RuleContext(run_activity(streams), history=usual_hr(150.0), max_heart_rate=190.0)
+    assert speed_work.evaluate(ctx) is None  # heart rate never makes speed work
+    flag = no_warmup.evaluate(ctx)
+    assert flag is not None and flag.evidence["kind"] == "hard_start"
+    assert flag.evidence["opening_hr_bpm"] == 176 and flag.evidence["hard_from_bpm"] == 169
+    line = render_flag(flag)
+    assert "heart rate already 176 bpm in the first 10 min (hard from 169 bpm), and it stayed hard" in line
+
+
+def test_a_road_race_from_the_gun_without_a_race_name_or_kick() -> None:
+    """Even from the gun, no name, no kick: with the usual easy pace it is a block of hard running that pace finds
+    (heart rate confirming it); with a usual pace of the same speed heart rate still says it was hard."""
+    streams = synthetic_streams([(2500.0, 4.0)], heart_rate=_hr_rising_to(178.0, 90.0))
+    faster = no_warmup.evaluate(RuleContext(run_activity(streams), history=usual_hr(152.0), max_heart_rate=192.0))
+    assert faster is not None and faster.evidence["kind"] == "not_easier"
+    same = RuleContext(run_activity(streams), history=usual_hr(152.0, 4.0), max_heart_rate=192.0)
+    flag = no_warmup.evaluate(same)
+    assert flag is not None and flag.evidence["kind"] == "hard_start"
+
+
+def test_heart_rate_alone_never_makes_a_hard_start() -> None:
+    """The corpus runner whose easy runs all sit at 155-185 bpm, with max_heart_rate = 195: an even easy run at
+    180 bpm is in the "hard zone" of a wrong maximum, but not above this runner's usual heart rate."""
+    streams = synthetic_streams([(2500.0, 2.8)], heart_rate=_hr_rising_to(180.0, 90.0))
+    ctx = RuleContext(run_activity(streams), history=usual_hr(178.0), max_heart_rate=195.0)
+    assert no_warmup.evaluate(ctx) is None
+    assert no_warmup.evaluate(RuleContext(run_activity(streams), max_heart_rate=195.0)) is None  # no history
+
+
+def test_an_easy_run_with_a_warm_up_and_no_hard_heart_rate_is_not_a_hard_start() -> None:
+    history = usual_hr(145.0)
+    easy = synthetic_streams([(3000.0, 2.8)], heart_rate=_hr_rising_to(150.0, 300.0))
+    assert no_warmup.evaluate(RuleContext(run_activity(easy), history=history, max_heart_rate=190.0)) is None
+    # a hard heart rate only late in the run: it warmed up first
+    late = synthetic_streams([(3000.0, 2.8)], heart_rate=lambda t: np.where(t < 1200, 140.0, 178.0))
+    assert no_warmup.evaluate(RuleContext(run_activity(late), history=history, max_heart_rate=190.0)) is None
+    # without the athlete's heart-rate figures there is no hard zone to judge by
+    hard = synthetic_streams([(3000.0, 2.8)], heart_rate=_hr_rising_to(178.0))
+    assert no_warmup.evaluate(RuleContext(run_activity(hard), history=history)) is None

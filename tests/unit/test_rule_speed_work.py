@@ -182,18 +182,35 @@ def test_all_active_laps_are_a_device_default_not_intervals() -> None:
     assert flag_for(synthetic_streams([(1800.0, 3.3)]), laps=laps) is None
 
 
-def test_time_in_top_heart_rate_zones() -> None:
+def test_heart_rate_alone_never_makes_speed_work() -> None:
+    """Issue 28: half an even run at 172 bpm (90 % of 190) is not speed work: heart rate confirms, never creates."""
+
     def hr(time: FloatArray) -> FloatArray:
-        return np.where(time < 1200, 140.0, 172.0)  # half the run above 80 % of 200 bpm... and of 190
+        return np.where(time < 1200, 140.0, 172.0)
 
     streams = synthetic_streams([(2400.0, 2.8)], heart_rate=hr)
-    flag = flag_for(streams, max_hr=190.0)
-    assert flag is not None
-    assert flag.evidence["trigger"] == "hr_zones"
-    assert flag.severity is Severity.INFO
-    assert flag.evidence["top_zone_share_pct"] == pytest.approx(50.0, abs=1.0)
-    assert flag_for(streams) is None  # no max HR, no zones
-    assert flag_for(streams, max_hr=220.0) is None  # 172 is below 80 % of 220
+    assert flag_for(streams, max_hr=190.0) is None
+    assert flag_for(streams) is None
+
+
+def test_the_hard_zone_fits_the_runner() -> None:
+    """The hard zone: the threshold heart rate when known, else the heart-rate reserve, else 89 % of max (80 % of max
+    is within many runners' easy running); the share above it is reported on speed work found from pace."""
+    t = Thresholds()
+    activity = run_activity(None)
+    assert RuleContext(activity, max_heart_rate=195.0).hard_heart_rate() == pytest.approx(173.55)
+    assert RuleContext(activity, max_heart_rate=195.0, resting_heart_rate=50.0).hard_heart_rate() == 166.0
+    with_lthr = RuleContext(activity, max_heart_rate=195.0, resting_heart_rate=50.0, threshold_heart_rate=172.0)
+    assert with_lthr.hard_heart_rate() == pytest.approx(163.4)
+    assert RuleContext(activity).hard_heart_rate() is None
+    assert t.speed_work_top_zone_from_pct_max == 89.0
+
+    def hr(time: FloatArray) -> FloatArray:
+        return np.full(len(time), 160.0)  # 82 % of 195: an easy run's heart rate for many runners
+
+    flag = flag_for(synthetic_streams(INTERVALS, heart_rate=hr), max_hr=195.0)
+    assert flag is not None and flag.evidence["trigger"] == "intervals"
+    assert flag.evidence["top_zone_share_pct"] == 0.0
 
 
 def test_three_minute_run_is_too_short_to_judge() -> None:
@@ -352,3 +369,28 @@ def test_a_pace_that_wanders_with_short_slowdowns_is_not_intervals() -> None:
     session = [(440.0, 2.78), (60.0, 2.0)] * 3 + [(480.0, 1.7), (1200.0, 2.5)]
     flag = flag_for(synthetic_streams(session))
     assert flag is not None and flag.evidence["trigger"] == "intervals" and flag.evidence["reps"] == 3
+
+
+def test_a_race_is_never_made_from_heart_rate_alone() -> None:
+    """Issue 28: `_race` called an easy 5 km a race from heart rate alone; now heart rate only confirms a kick."""
+
+    def high(time: FloatArray) -> FloatArray:
+        return np.full(len(time), 180.0)  # 95 % of 190 the whole way
+
+    even = synthetic_streams([(5000.0 / 2.9, 2.9)], heart_rate=high)
+    assert flag_for(even, max_hr=190.0) is None
+    kick = synthetic_streams([(9500.0 / 3.9, 3.9), (500.0 / (3.9 * 1.15), 3.9 * 1.15)], heart_rate=high)
+    confirmed = flag_for(kick, max_hr=190.0)
+    assert confirmed is not None and confirmed.evidence["trigger"] == "race"
+    assert confirmed.confidence is Confidence.MEDIUM  # the kick, confirmed by heart rate
+    assert flag_for(kick).confidence is Confidence.LOW  # type: ignore[union-attr]
+
+
+def test_heart_rate_dropouts_are_not_readings() -> None:
+    """0 (a strap dropout) and 255 (the ANT+ invalid value) are no heart rate: never counted as the hard zone."""
+
+    def junk(time: FloatArray) -> FloatArray:
+        return np.where(np.arange(len(time)) % 2 == 0, 255.0, 0.0)
+
+    flag = flag_for(synthetic_streams(INTERVALS, heart_rate=junk), max_hr=190.0)
+    assert flag is not None and flag.evidence["top_zone_share_pct"] is None

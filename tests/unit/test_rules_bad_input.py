@@ -110,6 +110,74 @@ def test_a_run_without_streams_says_so() -> None:
 
 def test_a_good_recording_has_no_such_line() -> None:
     note = annotate_one(
-        run_activity(synthetic_streams([(3000.0, 2.9)], altitude=lambda d: 100 + 0 * d)), [], AnnotationPolicy()
+        run_activity(synthetic_streams([(3000.0, 2.9)], altitude=lambda d: 100 + 2 * np.sin(d / 300))),
+        [],
+        AnnotationPolicy(),
     ).note
     assert note is not None and "Not enough data" not in note
+
+
+@pytest.mark.parametrize(
+    ("name", "altitude"),
+    [
+        ("sentinel -9999", lambda d: np.full(len(d), -9999.0)),
+        ("constant placeholder", lambda d: 100 + 0 * d),
+        ("sentinel with a few real values", lambda d: np.where(np.arange(len(d)) % 500 == 0, 100.0, -9999.0)),
+    ],
+)
+def test_altitude_that_says_nothing_is_not_enough_data_for_downhill(name: str, altitude: object) -> None:
+    """Issue 28: -9,999 or a constant altitude is 'not enough data for downhill', never a flag built on it."""
+    annotated = annotate_one(
+        run_activity(synthetic_streams([(3000.0, 2.9)], altitude=altitude)), [], AnnotationPolicy()
+    )  # type: ignore[arg-type]
+    assert FlagCode.DOWNHILL not in {f.code for f in annotated.annotation.flags}, name
+    assert annotated.note is not None and "Not enough data for downhill (no usable altitude)" in annotated.note, name
+
+
+def test_heart_rate_of_zero_or_255_is_no_heart_rate() -> None:
+    """0 (strap dropout) and 255 (ANT+ invalid) all run long: no speed work, no warm-up verdict built on them."""
+    for bad in (0.0, 255.0):
+        streams = synthetic_streams([(3000.0, 2.9)], heart_rate=lambda t, b=bad: np.full(len(t), b))  # type: ignore[misc]
+        policy = AnnotationPolicy(max_heart_rate=190.0)
+        annotated = annotate_one(run_activity(streams), [], policy)
+        assert not {f.code for f in annotated.annotation.flags} & PACE_FLAGS, bad
+        assert annotated.note is not None and "heart rate (only readings of 0 or 255)" in annotated.note, bad
+
+
+def test_laps_of_zero_or_negative_length_build_nothing() -> None:
+    from syncd.domain.model import Lap
+
+    laps = tuple(
+        Lap(60.0 * i, -30.0 if i % 2 else 0.0, -400.0 if i % 3 else 0.0, None, "active", "manual") for i in range(12)
+    )
+    activity = run_activity(synthetic_streams([(3000.0, 2.9)]), laps=laps)
+    annotated = annotate_one(activity, [], AnnotationPolicy())
+    assert not {f.code for f in annotated.annotation.flags} & PACE_FLAGS
+    assert annotated.note is not None
+    assert "interval laps (12 laps of zero or negative length or duration)." in annotated.note
+
+
+def test_workout_steps_without_laps_say_so() -> None:
+    from dataclasses import replace
+
+    activity = replace(run_activity(synthetic_streams([(3000.0, 2.9)])), extra={"workout_steps_without_laps": True})
+    note = annotate_one(activity, [], AnnotationPolicy()).note
+    assert note is not None and "interval laps (workout steps recorded without laps)" in note
+    plain = annotate_one(run_activity(synthetic_streams([(3000.0, 2.9)])), [], AnnotationPolicy()).note
+    assert plain is not None and "interval laps" not in plain
+
+
+@pytest.mark.parametrize("jump_m", [30.0, 60.0, 120.0, 250.0])
+def test_gps_jumps_are_not_reps(jump_m: float) -> None:
+    """Issue 28: a steady run whose fix jumps sideways for 3 s and back, four times, is not an interval session."""
+    base = synthetic_streams([(3000.0, 2.9)])
+    assert base.lat is not None
+    lat = base.lat.copy()
+    for i in (700, 1400, 2100, 2600):
+        lat[i : i + 3] += jump_m / 111_000
+    streams = Streams(time_s=base.time_s, lat=lat, lon=base.lon)
+    for history in ((), easy_history(2.9)):
+        flags = {
+            f.code for f in annotate_one(run_activity(streams), list(history), AnnotationPolicy()).annotation.flags
+        }
+        assert FlagCode.SPEED_WORK not in flags and FlagCode.NO_WARMUP not in flags

@@ -38,6 +38,18 @@ _INTENSITY = {
     "warmup": "warmup",
     "cooldown": "cooldown",
 }
+# What ended a lap (FIT lap_trigger): the runner's button, or an automatic split.
+_TRIGGER = {
+    "manual": "manual",
+    "fitness_equipment": "manual",
+    "time": "time",
+    "distance": "distance",
+    "position_start": "position",
+    "position_lap": "position",
+    "position_waypoint": "position",
+    "position_marked": "position",
+    "session_end": "session_end",
+}
 _LAP_KEYS = ("total_distance", "total_elapsed_time", "total_timer_time", "intensity", "lap_trigger", "avg_heart_rate")
 
 
@@ -152,7 +164,8 @@ def _leg(
     )
     sport_value, sub_value = _sport_of(session), _opt_str(session.get("sub_sport"))
     sport = normalise_sport("fit", sport_value, sub_value)
-    laps = _laps(content.messages.get("lap", []), window, start_unix)
+    laps = _laps(content.messages.get("lap", []), window, start_unix, _step_intensity(content))
+    steps_without_laps = bool(content.messages.get("workout_step")) and not laps
     activity_msg = content.first("activity")
     offset = _number(activity_msg.get("local_timestamp"))
     stamp = _number(activity_msg.get("timestamp"))
@@ -171,21 +184,7 @@ def _leg(
         or sport in {Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN}
         or (not streams.has_gps and not distance)
     )
-    raw: dict[str, object] = {
-        "file": name,
-        "format": "fit",
-        "decoder": content.decoder,
-        "sport": sport_value,
-        "sub_sport": sub_value,
-        "leg_index": index,
-        "legs": legs,
-        "samples": len(streams),
-        "session": summary(session),
-        "laps": [
-            summary({k: lap.get(k) for k in _LAP_KEYS}) for lap in _in_window(content.messages.get("lap", []), window)
-        ],
-        "device": summary(_device(content)),
-    }
+    raw = _raw(content, session, window, name=name, leg=(index, legs), samples=len(streams))
     if clock_suspect(start_unix):
         raw["clock_suspect"] = True
     activity = Activity(
@@ -206,8 +205,37 @@ def _leg(
         max_heart_rate=_positive(session.get("max_heart_rate")) or numeric.finite_max(streams.heart_rate),
         streams=streams,
         laps=laps,
+        # a structured workout's steps with no lap to time them: said as "not enough data", never read as laps
+        extra={"workout_steps_without_laps": True} if steps_without_laps else {},
     )
     return ParsedActivity(activity=activity, raw=raw, source_name=name, content_sha256=sha256)
+
+
+def _raw(
+    content: FitContent,
+    session: Message,
+    window: tuple[float, float],
+    *,
+    name: str,
+    leg: tuple[int, int],
+    samples: int,
+) -> dict[str, object]:
+    """What the file said, kept with the activity (the session, its laps, the device)."""
+    return {
+        "file": name,
+        "format": "fit",
+        "decoder": content.decoder,
+        "sport": _sport_of(session),
+        "sub_sport": _opt_str(session.get("sub_sport")),
+        "leg_index": leg[0],
+        "legs": leg[1],
+        "samples": samples,
+        "session": summary(session),
+        "laps": [
+            summary({k: lap.get(k) for k in _LAP_KEYS}) for lap in _in_window(content.messages.get("lap", []), window)
+        ],
+        "device": summary(_device(content)),
+    }
 
 
 def _in_window(laps: list[Message], window: tuple[float, float]) -> list[Message]:
@@ -216,19 +244,37 @@ def _in_window(laps: list[Message], window: tuple[float, float]) -> list[Message
     return sorted(found, key=lambda lap: float(lap["start_time"]))
 
 
-def _laps(laps: list[Message], window: tuple[float, float], start_unix: float) -> tuple[Lap, ...]:
+def _step_intensity(content: FitContent) -> dict[int, str]:
+    """A structured workout's steps by index: their intensity (active/rest/warmup/cooldown) tells a lap that does not
+    carry its own what it was. Steps without laps give no timing and are not used."""
+    steps: dict[int, str] = {}
+    for step in content.messages.get("workout_step", []):
+        index, intensity = _number(step.get("message_index")), _INTENSITY.get(str(step.get("intensity") or ""))
+        if index is not None and intensity is not None:
+            steps[int(index)] = intensity
+    return steps
+
+
+def _laps(
+    laps: list[Message], window: tuple[float, float], start_unix: float, steps: dict[int, str] | None = None
+) -> tuple[Lap, ...]:
     out = []
     for lap in _in_window(laps, window):
         elapsed = _number(lap.get("total_elapsed_time")) or _number(lap.get("total_timer_time"))
         if elapsed is None:
             continue
+        intensity = _INTENSITY.get(str(lap.get("intensity") or ""))
+        step = _number(lap.get("wkt_step_index"))
+        if intensity is None and step is not None and steps:
+            intensity = steps.get(int(step))
         out.append(
             Lap(
                 start_offset_s=float(lap["start_time"]) - start_unix,
                 elapsed_s=elapsed,
                 distance_m=_number(lap.get("total_distance")),
                 moving_s=_number(lap.get("total_moving_time")) or _number(lap.get("total_timer_time")),
-                intensity=_INTENSITY.get(str(lap.get("intensity") or "")),
+                intensity=intensity,
+                trigger=_TRIGGER.get(str(lap.get("lap_trigger") or "")),
             )
         )
     return tuple(out)

@@ -23,6 +23,14 @@ from .xmlsafe import refuse_dtd
 
 _RE_EXPORT = "export the activity again as TCX or FIT from the device or platform"
 _INTENSITY = {"active": "active", "resting": "rest", "rest": "rest"}
+# What ended a lap (TCX TriggerMethod): the runner's button, or an automatic split.
+_TCX_TRIGGER = {
+    "manual": "manual",
+    "distance": "distance",
+    "time": "time",
+    "location": "position",
+    "heartrate": "manual",
+}
 
 
 def parse_tcx(data: bytes, name: str, sha256: str) -> list[ParsedActivity]:
@@ -64,21 +72,7 @@ def _activity(
     )
     sport_value = element.get("Sport", "")
     sport = normalise_sport("tcx", sport_value)
-    laps = []
-    for lap, lap_start in zip(laps_el, lap_starts, strict=True):
-        seconds = _float(_child_text(lap, "TotalTimeSeconds"))
-        if lap_start is None or seconds is None:
-            continue
-        intensity = (_child_text(lap, "Intensity") or "").lower()
-        laps.append(
-            Lap(
-                start_offset_s=lap_start - start,
-                elapsed_s=seconds,
-                distance_m=_float(_child_text(lap, "DistanceMeters")),
-                moving_s=seconds,
-                intensity=_INTENSITY.get(intensity),
-            )
-        )
+    laps = _laps(laps_el, lap_starts, start)
     lap_distance = sum(lap.distance_m or 0.0 for lap in laps)
     distance = lap_distance or (float(streams.distance_m[-1]) if streams.distance_m is not None else None)
     timer = sum(lap.elapsed_s for lap in laps) or numeric.moving_time(streams.time_s, streams.distance_m)
@@ -192,3 +186,25 @@ def _float(text: str | None) -> float | None:
 def _num(text: str) -> float:
     value = _float(text)
     return math.nan if value is None else value
+
+
+def _laps(laps_el: list[ET.Element], lap_starts: list[float | None], start: float) -> list[Lap]:
+    """The <Lap> elements with a start and a duration, with their intensity and what ended them."""
+    laps = []
+    for lap, lap_start in zip(laps_el, lap_starts, strict=True):
+        seconds = _float(_child_text(lap, "TotalTimeSeconds"))
+        if lap_start is None or seconds is None:
+            continue
+        intensity = (_child_text(lap, "Intensity") or "").lower()
+        trigger = (_child_text(lap, "TriggerMethod") or "").lower()
+        laps.append(
+            Lap(
+                start_offset_s=lap_start - start,
+                elapsed_s=seconds,
+                distance_m=_float(_child_text(lap, "DistanceMeters")),
+                moving_s=seconds,
+                intensity=_INTENSITY.get(intensity),
+                trigger=_TCX_TRIGGER.get(trigger),
+            )
+        )
+    return laps

@@ -37,6 +37,8 @@ class RuleContext:
     gear: Gear | None = None
     surface_map: SurfaceMap | None = None
     max_heart_rate: float | None = None
+    resting_heart_rate: float | None = None
+    threshold_heart_rate: float | None = None
     now: datetime | None = None
     _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -73,6 +75,23 @@ class RuleContext:
                 else None
             ),
         )
+
+    def hard_heart_rate(self) -> float | None:
+        """The heart rate (bpm) from which running is hard for this athlete, or None without a reference.
+
+        From the lactate-threshold heart rate when known (`speed_work_hard_from_pct_threshold`), else the heart-rate
+        reserve (`speed_work_hard_from_pct_hrr` of max - resting, Karvonen), else `speed_work_top_zone_from_pct_max`
+        of max alone: 80 % of max is within many runners' easy running, so that cut-off sits near 88-90 %.
+        """
+        t = self.thresholds
+        if self.threshold_heart_rate:
+            return self.threshold_heart_rate * t.speed_work_hard_from_pct_threshold / 100
+        if not self.max_heart_rate:
+            return None
+        if self.resting_heart_rate and self.resting_heart_rate < self.max_heart_rate:
+            reserve = self.max_heart_rate - self.resting_heart_rate
+            return self.resting_heart_rate + reserve * t.speed_work_hard_from_pct_hrr / 100
+        return self.max_heart_rate * t.speed_work_top_zone_from_pct_max / 100
 
     def easy_speed(self) -> float | None:
         """The athlete's own easy speed from earlier runs (shared by speed_work and no_warmup), or None."""

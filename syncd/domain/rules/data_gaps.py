@@ -4,15 +4,22 @@ A run with one sample, a GPS that never moved, no distance at all or no altitude
 speed work, warm-up or downhill. Staying silent would read as "all clear"; guessing would be a flag built on
 noise. So the note says "Not enough data for speed work, warm-up and downhill (no usable distance or speed)".
 Checks that did produce a flag (a race marked on Strava needs no stream) are not listed.
+
+Bad input inside a recording is said too, never built on (issue 28): laps of zero or negative length or duration
+("interval laps (2 laps of zero or negative length or duration)"), a structured workout's steps recorded without
+laps, and a heart-rate channel holding only 0 or 255 (a strap dropout, the ANT+ "invalid" value).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
+import numpy as np
+
 from syncd.domain.flags import FlagCode
 from syncd.domain.model import Sport
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.speed_work import MAX_HR_BPM, MIN_HR_BPM
 
 # The checks a recording can be too thin for, in the order they are named.
 CHECK_NAMES: dict[FlagCode, str] = {
@@ -50,7 +57,25 @@ def data_gaps(ctx: RuleContext, flagged: Collection[FlagCode]) -> tuple[str, ...
         names = [CHECK_NAMES[c] for c in codes if c not in flagged]
         if names:
             phrases.append(f"{_join(names)} ({reason})")
-    return tuple(phrases)
+    return (*phrases, *_bad_input(ctx))
+
+
+def _bad_input(ctx: RuleContext) -> list[str]:
+    """Phrases for laps, workout steps and heart rate that are present but say nothing."""
+    activity = ctx.activity
+    phrases = []
+    bad_laps = sum(1 for lap in activity.laps if not lap.usable)
+    if bad_laps:
+        plural = "lap" if bad_laps == 1 else "laps"
+        phrases.append(f"interval laps ({bad_laps} {plural} of zero or negative length or duration)")
+    if not activity.laps and activity.extra.get("workout_steps_without_laps"):
+        phrases.append("interval laps (workout steps recorded without laps)")
+    hr = activity.streams.heart_rate if activity.streams is not None else None
+    if hr is not None and len(hr):
+        present = hr[np.isfinite(hr)]
+        if len(present) and not ((present >= MIN_HR_BPM) & (present <= MAX_HR_BPM)).any():
+            phrases.append("heart rate (only readings of 0 or 255)")
+    return phrases
 
 
 def _join(names: list[str]) -> str:

@@ -16,6 +16,12 @@ Evidence keys (SI):
 A steep stretch only counts inside a descent that loses at least MIN_STEEP_DROP_M (25 m): smoother GPS altitude
 wanders by about that much on flat ground (a rolling 20 m dip on a GPS-only watch is not a hill to avoid).
 
+Altitude you can trust (issue 28; streams_math.altitude_profile): sentinels (-9999) and values outside -500..9000 m
+are no altitude, a constant channel is a placeholder ("not enough data for downhill"), the first five minutes are
+held at the level the recording settles to (GPS altitude settling at the start), and the recording's own noise
+(the jitter between neighbouring grid points) raises the descent hysteresis (3 SD) and the minimum drop (5 SD):
++-40 m of noise on a flat rail trail is not a descent. A descent is a descent on the smoothed profile only.
+
 Runs only; treadmill, virtual and indoor runs have no real slope and stay silent, as do runs without altitude.
 """
 
@@ -43,6 +49,9 @@ NOISY_SHARE = 0.05
 # filter: a 200-300 m "descent" of under 20 m on a flat course is that wander, a real hill loses more. The
 # 200 m at -5 % of the rule itself is only 10 m, well inside it.
 MIN_STEEP_DROP_M = 25.0
+# ... and at least this many times the recording's own altitude noise (AltitudeProfile.noise_m): on a noisy GPS
+# altitude a "descent" inside the noise is the noise.
+MIN_DROP_NOISE_SDS = 5.0
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:
@@ -102,11 +111,12 @@ def _steep_mask(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float
     # A steep window reaches a little way onto the flat either side; only its descending steps count.
     local = np.diff(alt) / profile.step_m * 100.0
     covered = in_steep_window & (local <= -grade_pct / 2)
-    return _without_small_drops(covered, alt, max(1, k // 2)), grade
+    min_drop = max(MIN_STEEP_DROP_M, MIN_DROP_NOISE_SDS * profile.noise_m)
+    return _without_small_drops(covered, alt, max(1, k // 2), min_drop), grade
 
 
-def _without_small_drops(covered: BoolArray, alt: FloatArray, bridge: int) -> BoolArray:
-    """`covered` with every descent that loses under MIN_STEEP_DROP_M removed.
+def _without_small_drops(covered: BoolArray, alt: FloatArray, bridge: int, min_drop_m: float) -> BoolArray:
+    """`covered` with every descent that loses under `min_drop_m` (MIN_STEEP_DROP_M, more on noisy altitude) removed.
 
     Steep pieces less than `bridge` grid steps apart are one descent (a flatter few metres do not split a hill),
     and its drop is the height lost from its first to its last step.
@@ -118,7 +128,7 @@ def _without_small_drops(covered: BoolArray, alt: FloatArray, bridge: int) -> Bo
     group = np.cumsum(joined) - 1
     first = starts[joined]
     last = np.concatenate((ends[:-1][joined[1:]], ends[-1:]))
-    small = (alt[first] - alt[last]) < MIN_STEEP_DROP_M
+    small = (alt[first] - alt[last]) < min_drop_m
     if not small.any():
         return covered
     out = covered.copy()

@@ -6,7 +6,11 @@ monotony *under load* (strain = weekly load x monotony), so a light week is neve
 five 30-minute runs (monotony 1.58) or a streak of 5-minute jogs are healthy habits, not a risk. The week must
 carry at least `monotony_min_week_load_min` minutes (or `monotony_min_week_load_trimp` TRIMP).
 
-What counts: running load only, as in load_spike (minutes, or TRIMP when heart rates allow; syncd.domain.load):
+Only from a heart-rate load (Banister TRIMP, which needs the athlete's maximum heart rate and every run's average
+heart rate), or not at all (issue 28): on minutes, six 50-minute runs and a rest day read as "high monotony" while
+the six runs may have been easy, long, hard and recovery; minutes say nothing of how alike the days were.
+
+What counts: running load only, as in load_spike (TRIMP; syncd.domain.load):
 a low-impact day is a day off impact, which is the variation that matters for the back. The window is the 7 local
 days ending on this run's date; runs recorded after this one never count.
 
@@ -97,7 +101,9 @@ def _judge(
         return None
     series = daily_load(entries, today - timedelta(days=WINDOW_DAYS - 1), today, max_hr=max_hr)
     result = foster_monotony(series, today, WINDOW_DAYS)
-    minimum = t.monotony_min_week_load_trimp if result.unit == "trimp" else t.monotony_min_week_load_min
+    if result.unit != "trimp":
+        return None  # minutes cannot tell an easy day from a hard one: no monotony without heart rates
+    minimum = t.monotony_min_week_load_trimp
     if result.monotony is None or result.week_load < minimum or result.monotony < t.monotony_caution:
         return None
     return result

@@ -22,10 +22,20 @@ A slow start up a steep hill is not an easy start: outdoors, both paces are grad
 per 1 % of climb, 1.8 % per 1 % of descent) before they are compared. Runs too short to hold a window and a main
 part of the same length stay silent, as do runs without distance.
 
-Evidence keys: `kind` ("too_short" or "not_easier"), `first_pace_s_per_km` (None when the hard part started at
-once), `main_pace_s_per_km`, `window_s` (moving seconds judged), `window_m` (metres judged), `opening_grade_pct`
-(average grade of the window, None when flat or unknown), `first_flat_pace_s_per_km` (the opening pace adjusted
-to the flat, None when not adjusted), `opening_hr_bpm` and `main_hr_bpm` (kind "hr_not_easier" only).
+A hard start (issue 28: a hill race fast from the first minute, a 10 km road race run from the gun): when pace
+finds no hard part but the athlete's hard heart-rate zone is known (RuleContext.hard_heart_rate), a run whose
+heart rate already averages in the hard zone over the second half of the opening window and stays there (median of
+the rest) went hard without a warm-up: `kind` "hard_start". The first minutes' effort decides, not the pace, which
+a climb or a crowded start slows. Heart rate never decides alone: the run's heart rate must also be
+`warmup_hard_start_above_usual_hr_pct` above the athlete's usual average on runs (history.usual_heart_rate), so a
+wrong maximum (a runner whose easy runs sit at 155-185 bpm with "max 195") flags nothing; without that history,
+no hard start is judged.
+
+Evidence keys: `kind` ("too_short", "not_easier", "hr_not_easier" or "hard_start"), `hard_from_bpm` (hard_start),
+`first_pace_s_per_km` (None when the hard part started at once), `main_pace_s_per_km`, `window_s` (moving seconds
+judged), `window_m` (metres judged), `opening_grade_pct` (average grade of the window, None when flat or unknown),
+`first_flat_pace_s_per_km` (the opening pace adjusted to the flat, None when not adjusted), `opening_hr_bpm` and
+`main_hr_bpm` (kind "hr_not_easier" only).
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.history import usual_heart_rate
 from syncd.domain.model import FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules import speed_work
@@ -43,8 +54,9 @@ from syncd.domain.thresholds import Thresholds
 VERSION: int = RULE_VERSIONS["no_warmup"]  # bumped in syncd/domain/rule_versions.py
 
 ADVICE = (
-    "Start gently: jog the first ten minutes or so clearly slower than the rest of the run, after your usual "
-    "stretches, and only then pick up the pace."
+    "Start gently: jog the first ten minutes or so clearly slower than the rest of the run, add a few dynamic "
+    "drills (leg swings, skips, strides), and only then pick up the pace. Static stretching first does not "
+    "prevent injury; a gradual start does more."
 )
 # A warm-up before a located hard part must last at least this share of the window.
 MIN_WARMUP_SHARE = 0.4
@@ -63,8 +75,6 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     if not activity.sport.is_run or activity.streams is None:
         return None
     hard = speed_work.analyze(ctx)
-    if hard is None or hard.trigger not in PACE_TRIGGERS:
-        return None
     trace = ctx.speed_trace()
     if trace is None:
         return None
@@ -73,6 +83,8 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     reached = (moving_time >= t.warmup_window_s) | (trace.distance_m >= t.warmup_window_m)
     if not reached.any():
         return None
+    if hard is None or hard.trigger not in PACE_TRIGGERS:
+        return _hard_start(ctx, trace, int(np.argmax(reached)))
     parts = _parts(hard, trace, int(np.argmax(reached)), t)
     if parts is None:
         return None
@@ -109,6 +121,43 @@ def evaluate(ctx: RuleContext) -> Flag | None:
             "opening_grade_pct": round(opening_grade, 1) if opening_grade is not None else None,
             "first_flat_pace_s_per_km": pace_s_per_km(flat_first) if adjusted else None,
             **({"opening_hr_bpm": round(heart[0]), "main_hr_bpm": round(heart[1])} if heart is not None else {}),
+        },
+        advice=ADVICE,
+    )
+
+
+def _hard_start(ctx: RuleContext, trace: SpeedTrace, window_end: int) -> Flag | None:
+    """A run in the hard heart-rate zone from its opening minutes on, without a pace-found hard part."""
+    hard_bpm = ctx.hard_heart_rate()
+    streams = ctx.activity.streams
+    if hard_bpm is None or streams is None or streams.heart_rate is None:
+        return None
+    t0, t_end, last = (float(trace.time_s[i]) for i in (0, window_end, -1))
+    if last - t_end < t_end - t0:
+        return None  # too little run after the window to say it stayed hard
+    opening = _heart_between(streams.time_s, streams.heart_rate, (t0 + t_end) / 2, t_end)
+    rest = _heart_between(streams.time_s, streams.heart_rate, t_end, last)
+    if opening is None or rest is None or float(np.mean(opening)) < hard_bpm or float(np.median(rest)) < hard_bpm:
+        return None
+    t = ctx.thresholds
+    usual = usual_heart_rate(
+        ctx.history, ctx.activity.start_utc, window_days=t.easy_pace_window_days, min_runs=t.easy_pace_min_runs
+    )
+    if usual is None or float(np.median(rest)) < usual * (1 + t.warmup_hard_start_above_usual_hr_pct / 100):
+        return None  # heart rate alone, against a maximum that may be wrong, makes no flag
+    window_s, window_m = float(trace.moving_time_s[window_end]), float(trace.distance_m[window_end])
+    return Flag(
+        code=FlagCode.NO_WARMUP,
+        severity=Severity.CAUTION,
+        confidence=Confidence.MEDIUM,
+        evidence={
+            "kind": "hard_start",
+            "first_pace_s_per_km": pace_s_per_km(window_m / window_s) if window_s > 0 else None,
+            "window_s": round(window_s, 0),
+            "window_m": round(window_m, 0),
+            "opening_hr_bpm": round(float(np.mean(opening))),
+            "main_hr_bpm": round(float(np.median(rest))),
+            "hard_from_bpm": round(hard_bpm),
         },
         advice=ADVICE,
     )
@@ -179,7 +228,7 @@ def _heart_between(time_s: FloatArray, heart_rate: FloatArray, t0: float, t1: fl
     if t1 - t0 < 60.0:
         return None
     inside = (time_s >= t0) & (time_s <= t1)
-    valid = inside & np.isfinite(heart_rate) & (heart_rate > 0)
+    valid = inside & np.isfinite(heart_rate) & (heart_rate >= 30) & (heart_rate <= 250)  # 0 and 255: no reading
     if not valid.any():
         return None
     gaps = np.diff(time_s[valid])

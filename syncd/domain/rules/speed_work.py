@@ -10,26 +10,37 @@ the run's own easy parts (warm-up, jogged recoveries, cool-down: the 25th percen
 that fill most of a session cannot hide themselves). A steady run is never speed work.
 
 Triggers, strongest first:
-- `laps`: the device recorded active laps separated by rest laps (at least `speed_work_min_reps`);
+- `laps`: the device recorded active laps separated by rest laps (at least `speed_work_min_reps`; a lap without
+  its own intensity takes its FIT workout step's), or the laps the runner pressed show alike fast laps with
+  recovery laps between them (lap_structure.lap_intervals; auto laps by distance, time or position are splits,
+  not structure; laps of zero or negative length or duration are left out);
 - `intervals`: `speed_work_min_reps` similar efforts (25 s to 15 min), each followed by a clearly slower recovery
   (jogged, walked or standing) lasting at least a tenth of the rep, `speed_work_faster_than_easy_pct` faster than
   the easy reference and than the run's other running. Without other running to compare with (reps with
   standing recoveries, no warm-up) and no history, the pattern must be regular (rep and recovery lengths alike)
   with standing recoveries of at least 40 s and a quarter of the rep: a steady run stopped by traffic lights is
-  not. Efforts on descents steeper than -3 % and slowdowns on grades steeper than 5 % are terrain (a hill run
-  with walking breaks), not intervals;
+  not. Without history, reps with walked recoveries must also be clearly faster than the run's typical running
+  (reps included): run/walk, walk breaks between stretches of ordinary running, is not speed work. Efforts on
+  descents steeper than -3 % and slowdowns on grades steeper than 5 % are terrain (a hill run with walking
+  breaks), not intervals;
 - `race` / `workout`: Strava run workout_type 1 / 3 (0 is a default run, 2 a long run; 10-12 are ride types);
 - `race` (from the recording, see below) before `tempo`, as the more specific finding;
-- `tempo`: one unbroken block of at least 10 minutes `speed_work_tempo_faster_pct` faster than the easy pace
-  from history, or (without history) than the run's own easy running around it (at least 5 minutes of it, both
-  grade-adjusted outdoors: a slow climb before a flat stretch is not easy running); a block on a descent
-  (average grade -2 % or steeper) is terrain;
+- `tempo`: one unbroken block of at least 10 minutes `speed_work_tempo_faster_pct` faster than the run's own
+  steady running around it (at least 5 minutes of it, both grade-adjusted outdoors: a slow climb before a flat
+  stretch is not easy running) and, with history, than the easy pace too; a run that is all one pace (a
+  treadmill ramp, then steady) holds no block, unless history and heart rate together say the whole run was
+  hard; a block on a descent (average grade -2 % or steeper) is terrain; failing the stream, consecutive laps
+  (lap_structure.lap_tempo) after easy running;
 - `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 %/+4 % for GPS),
-  run evenly (km speeds within 6 %) from the gun without stopping, with evidence it was hard: faster than easy
-  pace from history, or in the top heart-rate zones, or a race word in its name, or a finishing kick (the
-  last 5 % at least 10 % faster; low confidence alone);
-- `hr_zones` (needs the athlete's max HR): at least `speed_work_top_zone_share_pct` of the recorded time at or
-  above `speed_work_top_zone_from_pct_max` % of max HR (zones 4-5 of the 5-zone model).
+  run evenly (km speeds within 6 %) from the gun without stopping, with evidence from pace or the name that it
+  was hard: faster than easy pace from history, or a race word in its name, or a finishing kick (the last 5 % at
+  least 10 % faster; low confidence alone, medium when heart rate confirms it). Never from heart rate alone: an
+  easy 5 km run at a high heart rate is not a race.
+
+Heart rate confirms, it never creates speed work (issue 28): a run with much time in the hard zone but no fast
+running is not flagged. The hard zone starts at `RuleContext.hard_heart_rate` (threshold heart rate, else the
+heart-rate reserve, else `speed_work_top_zone_from_pct_max`, 89 % of max); `top_zone_share_pct` reports the
+share of time above it. Stored flags with trigger `hr_zones` (before issue 28) still render.
 
 Evidence keys: `trigger`, `reps` (count), `rep_distance_m`, `rep_duration_s`, `rep_pace_s_per_km` (medians),
 `easy_pace_s_per_km` (the reference the run was judged against), `easy_source` ("history" or "this_run"; None
@@ -50,6 +61,7 @@ from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT
 from syncd.domain.model import Activity, BoolArray, FloatArray, Lap, Sport, Streams
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.lap_structure import lap_intervals, lap_tempo
 from syncd.domain.streams_math import (
     MAX_SAMPLE_GAP_S,
     STOPPED_MPS,
@@ -103,6 +115,8 @@ STANDING_SHARE_OF_REP = 0.25
 STANDING_SPEED_RATIO = 0.3
 REGULAR_REP_SPREAD = 0.3
 REGULAR_RECOVERY_SPREAD = 0.5
+# Plausible heart rates: 0 is a strap dropout and 255 the ANT+ "invalid" value.
+MIN_HR_BPM, MAX_HR_BPM = 30.0, 250.0
 ACTIVE_LAPS = frozenset({"active", "interval"})
 REST_LAPS = frozenset({"rest", "recovery"})
 # Race from the recording: standard distances, the GPS tolerance around them, evenness and the finishing kick.
@@ -112,6 +126,8 @@ RACE_EVEN_CV = 0.06
 RACE_FROM_GUN = 0.95
 RACE_MAX_STOPPED_SHARE = 0.02
 RACE_KICK = 1.10
+# A finishing kick is confirmed as a race when at least this share of the time was in the hard heart-rate zone.
+RACE_HR_SHARE_PCT = 50.0
 RACE_WORDS = re.compile(r"\b(race|parkrun|marathon|halbmarathon|wettkampf|course|carrera|gara|10k|5k)\b", re.I)
 
 
@@ -183,7 +199,7 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
     long_enough = (activity.duration_s or 0.0) >= MIN_RUN_S or (
         streams is not None and len(streams) > 1 and float(streams.time_s[-1] - streams.time_s[0]) >= MIN_RUN_S
     )
-    hr_share = _top_zone_share(streams, ctx.max_heart_rate, t.speed_work_top_zone_from_pct_max)
+    hr_share = _top_zone_share(streams, ctx.hard_heart_rate())
     if long_enough and (laps := _lap_reps(activity.laps, t.speed_work_min_reps)):
         return SpeedWork(
             "laps",
@@ -197,6 +213,8 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
             "history" if history_easy is not None else None,
             Confidence.HIGH,
         )
+    if long_enough and (found := _from_laps(activity, history_easy, hr_share, t)) is not None:
+        return found
     trace = ctx.speed_trace() if streams is not None and long_enough else None
     running = _running_samples(trace) if trace is not None else None  # also checks there is running to judge
     profile = None if _no_slope(activity) else ctx.altitude_profile()
@@ -212,9 +230,48 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
         return SpeedWork(workout, 0, None, None, None, history_easy, hr_share, 0.0, None, Confidence.HIGH)
     if run is not None and (found := _race(ctx, run.trace, history_easy, hr_share) or _tempo(run)) is not None:
         return found
-    if long_enough and hr_share is not None and hr_share >= t.speed_work_top_zone_share_pct:
-        return SpeedWork("hr_zones", 0, None, None, None, history_easy, hr_share, None)
-    return None
+    if long_enough:
+        return _tempo_from_laps(activity, history_easy, hr_share, t)
+    return None  # heart rate alone never makes speed work
+
+
+def _from_laps(
+    activity: Activity, history_easy: float | None, hr_share: float | None, t: Thresholds
+) -> SpeedWork | None:
+    """Intervals from the laps the runner pressed (or a workout's steps ended): lap_structure.lap_intervals."""
+    margin = 1 + t.speed_work_faster_than_easy_pct / 100
+    found = lap_intervals(activity.laps, easy_mps=history_easy, margin=margin, min_reps=t.speed_work_min_reps)
+    if found is None:
+        return None
+    return SpeedWork(
+        "laps",
+        found.reps,
+        found.rep_distance_m,
+        found.rep_duration_s,
+        found.rep_speed_mps,
+        found.reference_mps,
+        hr_share,
+        found.start_s,
+        "history" if found.from_history else "this_run",
+        Confidence.HIGH if found.from_history else Confidence.MEDIUM,
+    )
+
+
+def _tempo_from_laps(
+    activity: Activity, history_easy: float | None, hr_share: float | None, t: Thresholds
+) -> SpeedWork | None:
+    """A block of consecutive fast laps when the stream found none (lap_structure.lap_tempo)."""
+    found = lap_tempo(
+        activity.laps,
+        easy_mps=history_easy,
+        faster=1 + t.speed_work_tempo_faster_pct / 100,
+    )
+    if found is None:
+        return None
+    return SpeedWork(
+        "tempo", 1, found.rep_distance_m, found.rep_duration_s, found.rep_speed_mps, found.reference_mps,
+        hr_share, found.start_s, "this_run",
+    )  # fmt: skip
 
 
 def _plausible(trace: SpeedTrace) -> BoolArray:
@@ -240,7 +297,11 @@ def _intervals(run: _Run) -> SpeedWork | None:
     reference = run.history_easy if run.history_easy is not None else run.own_easy
     source = "history" if run.history_easy is not None else "this_run"
     efforts = _plausible_efforts(find_efforts(run.trace, reference * margin, MIN_REP_S, recovery_ratio=RECOVERY_RATIO))
-    reps = _interval_reps(efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=False)
+    # Without history and without other running, the efforts are the run's only running: run/walk (walk breaks at
+    # walking pace) looks like that, so the pattern must then be a session with standing recoveries (issue 28).
+    reps = _interval_reps(
+        efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=run.history_easy is None
+    )
     p90 = _quantile(run.trace.speed_mps[_plausible(run.trace)], 0.9)
     slow_s = float(np.count_nonzero(run.trace.speed_mps < STANDING_SPEED_RATIO * p90)) * run.trace.step_s
     if not reps and slow_s >= (t.speed_work_min_reps - 1) * STANDING_MIN_S:
@@ -268,26 +329,38 @@ def _intervals(run: _Run) -> SpeedWork | None:
 
 
 def _tempo(run: _Run) -> SpeedWork | None:
-    """The longest unbroken block of 10+ minutes clearly faster than easy (history, else the run's easy parts)."""
+    """The longest unbroken block of 10+ minutes clearly faster than the run's own steady running (grade-adjusted),
+    and than the easy pace from history when there is one.
+
+    Candidate blocks are found as reps are (10 % above the run's easy level) and, with history, also above the
+    history's easy pace + 15 %; a block must then be 15 % faster than the typical (median) running around it, so a
+    steady run's better stretch is not one, nor is a treadmill run that ramps up for a few minutes and then holds
+    its pace (issue 28). Only when the run has no easy running to compare with (the block is the run) does the
+    history's easy pace decide alone, and then heart rate must confirm the effort.
+    """
     t = run.ctx.thresholds
     faster = 1 + t.speed_work_tempo_faster_pct / 100
-    if run.history_easy is not None:
-        reference, source = run.history_easy, "history"
-        line = run.history_easy * faster
-    else:
-        # Candidate blocks are found as reps are (10 % above the run's easy level); the block must then be 15 %
-        # faster than the typical (median) easy running around it, so a steady run's better stretch is not one.
-        reference, source = run.own_easy, "this_run"
-        line = run.own_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
-    efforts = _plausible_efforts(find_efforts(run.trace, line, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
-    blocks = [e for e in efforts if e.speed_mps >= line and not _downhill_block(e, run.trace, run.profile)]
-    if run.history_easy is None:
-        blocks = [e for e in blocks if _beats_easy_parts(e, run.trace, faster, run.profile)]
+    own_line = run.own_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
+    lines = [own_line] if run.history_easy is None else [own_line, run.history_easy * faster]
+    top = float(run.trace.speed_mps.max()) if len(run.trace.speed_mps) else 0.0
+    lines = [line for line in lines if line <= top]  # no block can sit above the fastest point
+    floor = 0.0 if run.history_easy is None else run.history_easy * faster
+    confirmed = run.history_easy is not None and (run.hr_share or 0.0) >= t.speed_work_top_zone_share_pct
+    blocks = [
+        e
+        for line in lines
+        for e in _plausible_efforts(find_efforts(run.trace, line, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
+        if e.speed_mps >= max(line, floor)
+        and not _downhill_block(e, run.trace, run.profile)
+        and _beats_easy_parts(e, run.trace, faster, run.profile, no_easy_parts=confirmed)
+    ]
     block = max(blocks, key=lambda e: e.duration_s, default=None)
     if block is None:
         return None
-    if run.history_easy is None:
-        reference = _easy_parts_speed(block, run.trace) or reference  # as run, for the note
+    if run.history_easy is not None:
+        reference, source = run.history_easy, "history"
+    else:
+        reference, source = _easy_parts_speed(block, run.trace) or run.own_easy, "this_run"  # as run, for the note
     return SpeedWork(
         "tempo",
         1,
@@ -329,11 +402,14 @@ def _easy_parts_speed(block: Effort, trace: SpeedTrace, profile: AltitudeProfile
     return flat_speed(speed, grade)
 
 
-def _beats_easy_parts(block: Effort, trace: SpeedTrace, faster: float, profile: AltitudeProfile | None) -> bool:
-    """The block, grade-adjusted, is `faster` times the run's own easy running, grade-adjusted."""
+def _beats_easy_parts(
+    block: Effort, trace: SpeedTrace, faster: float, profile: AltitudeProfile | None, *, no_easy_parts: bool = False
+) -> bool:
+    """The block, grade-adjusted, is `faster` times the run's own easy running, grade-adjusted; `no_easy_parts` is
+    the answer when the run has too little easy running outside the block to compare with."""
     easy = _easy_parts_speed(block, trace, profile)
     if easy is None:
-        return False
+        return no_easy_parts
     last = len(trace.distance_m) - 1
     grade = grade_pct(profile, float(trace.distance_m[block.start]), float(trace.distance_m[min(block.end, last)]))
     speed = flat_speed(block.speed_mps, grade) if grade is not None else block.speed_mps
@@ -372,13 +448,12 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     t = ctx.thresholds
     kick_start = float(np.interp(total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(elapsed - kick_start, 1e-9) >= RACE_KICK * float(np.median(km))
-    hard = (
-        (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100))
-        or (hr_share is not None and hr_share >= 50.0)
-        or bool(RACE_WORDS.search(ctx.activity.name or ""))
+    hard = (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)) or bool(
+        RACE_WORDS.search(ctx.activity.name or "")
     )
     if not hard and not kick:
-        return None
+        return None  # heart rate alone never makes a race
+    confirmed = hard or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
     return SpeedWork(
         "race",
         0,
@@ -389,7 +464,7 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
         hr_share,
         0.0,
         "history" if history_easy is not None else None,
-        Confidence.MEDIUM if hard else Confidence.LOW,
+        Confidence.MEDIUM if confirmed else Confidence.LOW,
     )
 
 
@@ -451,6 +526,12 @@ def _interval_reps(
     has_others = len(others) * trace.step_s >= MIN_OTHER_RUNNING_S
     if has_others and rep_speed < float(np.median(others)) * margin:
         return []
+    return reps if _session_shape(reps, trace, margin, has_others=has_others, standing=standing) else []
+
+
+def _session_shape(reps: list[Effort], trace: SpeedTrace, margin: float, *, has_others: bool, standing: bool) -> bool:
+    """Real recoveries after every rep; without history (`standing`), standing ones when there is no other running,
+    and walked ones only when the reps beat the run's typical running (run/walk is not speed work, issue 28)."""
     recovered = all(
         e.recovery_speed_mps is not None
         and e.recovery_speed_mps <= RECOVERY_RATIO * e.speed_mps
@@ -458,10 +539,31 @@ def _interval_reps(
         for e in reps[:-1]
     )
     if not recovered:
-        return []
+        return False
     if standing and not has_others and not _regular_standing(reps):
-        return []
-    return reps
+        return False
+    return not (standing and _walked(reps) and not _beats_the_running(reps, trace, margin))
+
+
+def _walked(reps: list[Effort]) -> bool:
+    """Recoveries at walking pace (typically): slower than WALK_MAX_MPS, faster than standing."""
+    speeds = [e.recovery_speed_mps for e in reps[:-1] if e.recovery_speed_mps is not None]
+    if not speeds:
+        return False
+    typical = statistics.median(speeds)
+    return STANDING_SPEED_RATIO * statistics.median(e.speed_mps for e in reps) < typical < WALK_MAX_MPS
+
+
+def _beats_the_running(reps: list[Effort], trace: SpeedTrace, margin: float) -> bool:
+    """The reps are `margin` faster than the run's typical running (the median of every running sample, reps
+    included): true when a warm-up, a cool-down or jogs make up much of the running, false for run/walk, whose
+    running is all alike whatever the noise (a bout left out of the reps is not a warm-up)."""
+    moving = trace.speed_mps[trace.moving]
+    cut = max(WALK_MAX_MPS, 0.6 * _quantile(moving, 0.9)) if len(moving) else WALK_MAX_MPS
+    running = trace.speed_mps[_plausible(trace) & (trace.speed_mps >= cut)]
+    if not len(running):
+        return False
+    return statistics.median(e.speed_mps for e in reps) >= float(np.median(running)) * margin
 
 
 def _plausible_efforts(efforts: list[Effort]) -> list[Effort]:
@@ -508,18 +610,19 @@ def _terrain_made(effort: Effort, trace: SpeedTrace, profile: AltitudeProfile) -
     return bool(d2 - d1 >= 20.0 and abs(a2 - a1) / (d2 - d1) * 100 >= STEEP_TERRAIN_PCT)
 
 
-def _top_zone_share(streams: Streams | None, max_hr: float | None, from_pct: float) -> float | None:
-    """Share (%) of time with a heart rate at or above `from_pct` % of the athlete's max, weighting by sample gaps."""
-    if streams is None or streams.heart_rate is None or not max_hr or len(streams) < 2:
+def _top_zone_share(streams: Streams | None, hard_bpm: float | None) -> float | None:
+    """Share (%) of time with a heart rate at or above `hard_bpm`, weighting by sample gaps; readings of 0 and 255
+    (strap dropouts, the ANT+ "invalid" value) and anything outside 30-250 bpm are no readings."""
+    if streams is None or streams.heart_rate is None or not hard_bpm or len(streams) < 2:
         return None
     hr = streams.heart_rate
     dt = np.diff(streams.time_s, append=streams.time_s[-1])
     dt = np.where((dt > 0) & (dt <= MAX_SAMPLE_GAP_S), dt, 0.0)
-    known = np.isfinite(hr) & (hr > 0)
+    known = np.isfinite(hr) & (hr >= MIN_HR_BPM) & (hr <= MAX_HR_BPM)
     total = float(dt[known].sum())
     if total <= 0:
         return None
-    top = float(dt[known & (hr >= max_hr * from_pct / 100)].sum())
+    top = float(dt[known & (hr >= hard_bpm)].sum())
     return top / total * 100
 
 

@@ -34,12 +34,12 @@ from syncd.domain.thresholds import Thresholds
 VERSION: int = RULE_VERSIONS["worn_shoes"]  # bumped in syncd/domain/rule_versions.py
 
 _ADVICE_NEARLY = (
-    "These shoes are close to the distance where cushioning usually fades. Worn cushioning passes more impact "
-    "to your back, so it is a good time to get a new pair and start rotating them in on easy runs."
+    "These shoes are close to the distance at which running shoes are commonly replaced (a wide range, and the "
+    "evidence for an exact figure is weak). A good time to get a new pair and rotate it in on easy runs."
 )
 _ADVICE_OVER = (
-    "These shoes have passed the distance where cushioning usually fades, so more impact reaches your back. "
-    "Consider replacing them; a fresh pair for your longer runs is the easiest change."
+    "These shoes have passed the limit set for them, within the range where running shoes are commonly "
+    "replaced (the evidence for an exact figure is weak). Consider a new pair, first for your longer runs."
 )
 
 

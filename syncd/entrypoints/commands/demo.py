@@ -1,7 +1,8 @@
 """`syncd demo`: the whole daemon against a simulated Strava, with no account, credentials or network.
 
-It starts the simulated Strava server (syncd.testing) on 127.0.0.1, seeds a demo athlete with three weeks of
-runs, rides and strength sessions, links that athlete, and runs the real daemon against it: sync, annotate, write
+It starts the simulated Strava server (syncd.testing) on 127.0.0.1, seeds a demo athlete with five weeks of
+runs, rides and strength sessions and a showcase (a downhill, a missed warm-up, a long-run spike, a surface from a
+small bundled OSM extract), links that athlete, and runs the real daemon against it: sync, annotate, write
 the notes back into the simulated activities' descriptions, serve the feed, then a webhook event for a new run and
 a digest preview written to a file. Everything lives in its own temporary state directory (deleted at the end
 unless --keep), so real data is never touched. Ctrl-C stops it; --once stops after the first full pass.
@@ -47,7 +48,8 @@ def register(subparsers: Any) -> None:
 
 def demo_settings(sim: StravaSimulator, state_dir: Path, port: int) -> Settings:
     """Settings of their own (the user's config and environment are ignored): the simulator, write-back on."""
-    from syncd.config import Secret, StravaSettings, WebSettings
+    from syncd.config import AthleteSettings, Secret, StravaSettings, SurfaceSettings, WebSettings
+    from syncd.testing.seed import DEMO_MAX_HR, DEMO_OSM
 
     strava = StravaSettings(
         client_id=str(sim.client_id),
@@ -57,17 +59,25 @@ def demo_settings(sim: StravaSimulator, state_dir: Path, port: int) -> Settings:
         write_back="all",
         webhook_verify_token=Secret(DEMO_VERIFY_TOKEN),
     )
-    return Settings(state_dir=state_dir, config_path=None, strava=strava, web=WebSettings("127.0.0.1", port))
+    return Settings(
+        state_dir=state_dir,
+        config_path=None,
+        strava=strava,
+        web=WebSettings("127.0.0.1", port),
+        surface=SurfaceSettings(osm_file=DEMO_OSM),  # a small bundled extract: one asphalt street
+        athlete=AthleteSettings(max_heart_rate=DEMO_MAX_HR),
+    )
 
 
 def seed(sim: StravaSimulator) -> int:
-    """A demo athlete: three weeks of runs, rides and strength sessions, with well-worn shoes."""
-    from syncd.testing.seed import seed_synthetic
+    """A demo athlete: five weeks of runs, rides and strength sessions, with well-worn shoes, then a hill loop, reps
+    started cold and a long run on the bundled map's asphalt street (syncd.testing.seed.seed_demo)."""
+    from syncd.testing.seed import seed_demo
 
     athlete = sim.add_athlete(firstname="Demo", lastname="Runner")
     sim.add_gear(athlete.id, "g1001", "Trail Shoes", 640_000.0)
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
-    seed_synthetic(sim, athlete.id, count=28, end=end, run_share=0.6, gear_id="g1001", seed=7)
+    seed_demo(sim, athlete.id, end=end, gear_id="g1001")
     return athlete.id
 
 

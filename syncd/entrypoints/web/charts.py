@@ -191,7 +191,9 @@ def elevation_chart(
     lo, hi = float(y.min()), float(y.max())
     pad = max((hi - lo) * 0.1, 5.0 / per_unit)
     y_range = (lo - pad, hi + pad)
-    ticks = [(v, f"{v:,.0f}") for v in _round_ticks(lo, hi, HEIGHT_STEPS)]
+    # ticks over the padded range: a nearly flat profile (a few metres) must not get labels a metre apart that
+    # overlap on a phone
+    ticks = [(v, f"{v:,.0f}") for v in _round_ticks(*y_range, HEIGHT_STEPS)]
     return _line_chart(
         x,
         y,

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from syncd.domain.advice_mode import RED_FLAG_LINE, with_symptoms
 from syncd.domain.pain import PainInputError, PainSource, parse_day, parse_score
 from syncd.domain.pain_report import comparison_line, method
 from syncd.entrypoints.web.bodies import read_capped
@@ -93,7 +94,8 @@ async def pain_post(ctx: WebContext, request: Request, access: Access) -> Respon
                 return PlainTextResponse("not found", 404)
         await run_in_threadpool(
             lambda: pain_diary.record_entry(
-                ctx.store, athlete_id, day, score, source=PainSource.WEB, note=form.get("note"),
+                ctx.store, athlete_id, day, score, source=PainSource.WEB,
+                note=with_symptoms(form.get("note"), form.get("symptoms") == "1"),
                 activity_id=activity_id, advice=ctx.settings.advice,
             )
         )  # fmt: skip
@@ -125,6 +127,7 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
     response = ctx.env.get_template("pain.html").render(
         **values,
         csrf=csrf_token(ctx, athlete_id),
+        red_flag_line=RED_FLAG_LINE,
         athlete_id=athlete_id,
         today=date.today().isoformat(),
         error=request.query_params.get("error"),
