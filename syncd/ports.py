@@ -471,6 +471,10 @@ class AnnotationBatchRepository(Protocol):
 
     def stale_ids(self, athlete_id: int, version: str, since: datetime | None = None) -> list[int]: ...
 
+    def marked_stale_ids(self, athlete_id: int) -> list[int]: ...
+
+    def mark_stale_between(self, athlete_id: int, after: datetime, until: datetime) -> int: ...
+
     def unqueued_notes(self, athlete_id: int, since: datetime) -> list[tuple[int, str]]: ...
 
     def save(self, items: Sequence[NewAnnotation], *, now: datetime) -> list[bool]: ...
@@ -517,6 +521,14 @@ class KeepsDiary(Protocol):
 
 class DiaryStore(AthleteDirectory, ActivityRepository, AnnotationRepository, KeepsDiary, Protocol):
     """What the pain diary's use cases need: the diary, the athletes, their activities and notes."""
+
+
+@runtime_checkable
+class KeepsAnnotationBatches(Protocol):
+    """A store that annotates in batches (the database Store; the unit tests' in-memory fakes do not)."""
+
+    @property
+    def annotation_batches(self) -> AnnotationBatchRepository: ...
 
 
 class BatchAnnotationStore(AnnotationStore, AthleteDirectory, GearRepository, Protocol):

@@ -252,6 +252,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
     print(
         f"imported {report.files} file(s): {report.created} new, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len(report.failed)} failed"
+        + (f"; {report.redone} later note(s) redone with them" if report.redone else "")
     )
     return EXIT_FAILURE if report.failed else EXIT_OK
 
@@ -283,9 +284,8 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import annotation_policy, open_store
+    from syncd.entrypoints.wiring import annotation_policy, open_store, write_back
     from syncd.services.annotating import reannotate
-    from syncd.services.write_back_policy import write_back_providers
 
     assert settings is not None
     if args.write_back and args.since is None:
@@ -297,7 +297,7 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
         return EXIT_USAGE
     store = open_store(settings)
     try:
-        providers = write_back_providers(strava=settings.strava.write_back, garmin=settings.garmin.write_back)
+        providers = write_back(settings)
         with _rules_processes(args.jobs) as rules:
             report = reannotate(
                 store,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncd.adapters.files import ImportItem, ParsedActivity, iter_paths, parse_items
-from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_batch
+from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_batch, annotate_marked, mark_later
 
 if TYPE_CHECKING:
     from syncd.ports import ImportStore, ParallelMap
@@ -29,6 +29,7 @@ class ImportReport:
     duplicates: list[str] = field(default_factory=list)  # "<file>: duplicate of <file>", one line each
     failed: list[str] = field(default_factory=list)  # one line each, naming the file
     annotated: list[StoredOutcome] = field(default_factory=list)
+    redone: int = 0  # notes of activities stored before whose history an imported one changed
 
     @property
     def activities(self) -> int:
@@ -51,6 +52,7 @@ def import_paths(
     report = ImportReport()
     starts: dict[int, datetime] = {}
     first_seen: dict[tuple[str, str], str] = {}
+    created: list[datetime] = []  # starts of new activities: the notes of what started after them are redone
     for done in parse_items(iter_paths(paths), workers=workers):
         on_item(done.item)
         report.files += 1
@@ -69,6 +71,7 @@ def import_paths(
             result = store.upsert_activity(athlete_id, entry.activity, raw)
             if result.created:
                 report.created += 1
+                created.append(entry.activity.start_utc)
             elif result.changed:
                 report.updated += 1
             else:
@@ -81,7 +84,9 @@ def import_paths(
         report.failed.append(f"activity {activity_id}: annotation failed ({type(exc).__name__}: {exc})")
 
     ordered = sorted(starts, key=starts.__getitem__)
+    mark_later(store, athlete_id, created)  # an earlier run imported late changes the history of later ones
     report.annotated.extend(annotate_batch(store, ordered, policy, now=now, on_error=failed, parallel=parallel))
+    report.redone = len(annotate_marked(store, athlete_id, policy, now=now, on_error=failed))
     return report
 
 

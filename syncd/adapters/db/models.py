@@ -233,6 +233,7 @@ class OutboxRow(Base):
             postgresql_where=sa.text("status = 'pending'"),
         ),
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_activity", "activity_id", "provider", "id"),
     )
 
 

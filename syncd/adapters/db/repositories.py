@@ -239,6 +239,12 @@ class AnnotationBatches:
     def stale_ids(self, athlete_id: int, version: str, since: datetime | None = None) -> list[int]:
         return annotation_queries.stale_activity_ids(self._engine, athlete_id, version, since)
 
+    def mark_stale_between(self, athlete_id: int, after: datetime, until: datetime) -> int:
+        return annotation_writes.mark_stale_between(self._engine, athlete_id, after, until)
+
+    def marked_stale_ids(self, athlete_id: int) -> list[int]:
+        return annotation_queries.marked_stale_ids(self._engine, athlete_id)
+
     def unqueued_notes(self, athlete_id: int, since: datetime) -> list[tuple[int, str]]:
         return annotation_queries.unqueued_notes(self._engine, athlete_id, since)
 
