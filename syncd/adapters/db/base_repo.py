@@ -30,6 +30,14 @@ def _aware(dt: datetime, what: str) -> datetime:
     return dt.astimezone(UTC)
 
 
+def _settled(payload: object) -> bool:
+    """A finished write that left this note's text on the platform (written, or already there) or met the
+    runner's opt-out; not one skipped for a reason that may pass (a public activity under `private`)."""
+    if not isinstance(payload, Mapping):
+        return False
+    return bool(payload.get("written")) or payload.get("status") in ("unchanged", "opted_out")
+
+
 class RepoBase:
     """The state the per-aggregate repositories share, and the helpers more than one of them uses.
 
@@ -62,12 +70,12 @@ class RepoBase:
         if updated is not None:
             return int(updated)
         last = conn.execute(
-            sa.select(OutboxRow.id, OutboxRow.status, OutboxRow.note)
+            sa.select(OutboxRow.id, OutboxRow.status, OutboxRow.note, OutboxRow.payload)
             .where(OutboxRow.activity_id == activity_id, OutboxRow.provider == provider)
             .order_by(OutboxRow.id.desc())
             .limit(1)
         ).first()
-        if last is not None and last.status == "done" and last.note == note:
+        if last is not None and last.status == "done" and last.note == note and _settled(last.payload):
             return int(last.id)
         inserted = conn.execute(
             self._insert(OutboxRow)
