@@ -28,6 +28,7 @@ from syncd.records import (
     NewAnnotation,
     OutboxItem,
     PendingItem,
+    PlatformWrite,
     StoredActivity,
     TwinFacts,
     UpsertResult,
@@ -283,6 +284,10 @@ class OutboxLogRepository(Protocol):
     def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]: ...
 
     def done_items(self, provider: str) -> list[tuple[str, int]]: ...
+
+    def platform_writes(self, activity_id: int) -> list[PlatformWrite]:
+        """Per platform, the newest outbox item and the text syncd last left there (the activity page)."""
+        ...
 
     def summary(self) -> dict[str, Any]:
         """The outbox by state, for `syncd status`."""

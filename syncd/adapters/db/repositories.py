@@ -35,6 +35,9 @@ class OutboxLog:
     def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
         return writeback_log.pending_items(self._engine, limit=limit, providers=providers)
 
+    def platform_writes(self, activity_id: int) -> list[records.PlatformWrite]:
+        return writeback_log.platform_writes(self._engine, activity_id)
+
     def done_items(self, provider: str) -> list[tuple[str, int]]:
         """(external id, outbox item id) of every write-back recorded as done for `provider`'s own activities."""
         with self._engine.connect() as conn:
