@@ -612,7 +612,7 @@ class StatusStore(DigestStore, StravaStatusStore, LeaseStore, Protocol):
     def rate_budget(self, key: str) -> RateBudgetReading: ...
 
 
-class ImportStore(BatchAnnotationStore, Protocol):
+class ImportStore(BatchAnnotationStore, TwinRepository, Protocol):
     """What importing files needs: the annotation batch's store (activities are upserted through it)."""
 
 

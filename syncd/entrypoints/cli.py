@@ -247,6 +247,10 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
             print(annotated_text(outcome.annotated, units=settings.notes.units))
     for message in report.duplicates:
         print(f"syncd: unchanged {message}", file=sys.stderr)
+    for message in report.twins:
+        print(f"syncd: {message}", file=sys.stderr)
+    for message in report.ambiguous:
+        print(f"syncd: ambiguous twin: {message}", file=sys.stderr)
     for message in report.failed:
         print(f"syncd: skipped {message}", file=sys.stderr)
     print(
