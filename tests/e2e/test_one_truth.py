@@ -130,3 +130,29 @@ def test_pain_typed_on_the_cli_reaches_the_later_notes_in_that_command_and_not_t
     assert run_syncd("sync", "--once", env=env).returncode == 0
     assert sim.count("PUT") == puts
     assert all("Mode: staying well" in (sim.description(run) or "") for run in later)
+
+
+def test_status_and_accounts_say_what_the_daemon_will_do(
+    run_syncd: RunSyncd, sim: StravaSimulator, tmp_path: Path
+) -> None:
+    """No "write-back off" beside notes written with the athlete's own choice, no fixed "polled every 15 min"
+    beside an adaptive next poll hours away: the status shows the write-back each account gets and the next poll."""
+    athlete, runs, env = _linked_and_synced(run_syncd, sim, tmp_path)
+    off = {**env, "SYNCD_STRAVA_WRITE_BACK": "off"}
+    status = run_syncd("status", env=off)
+    assert status.returncode == 0, status.stderr
+    assert "polled every" not in status.stdout and "next poll " in status.stdout
+    assert "write-back off" in status.stdout
+    assert f"{len(runs)} written (before write-back was turned off)" in status.stdout
+
+    # the athlete's own choice wins over the platform's default: the status and the accounts say so
+    chosen = run_syncd("athlete", "set", f"strava:{athlete}", "--write-back", "all", env=off)
+    assert chosen.returncode == 0, chosen.stderr
+    status = run_syncd("status", env=off)
+    assert "write-back all" in status.stdout and "write-back off" not in status.stdout
+    assert "before write-back was turned off" not in status.stdout
+    accounts = run_syncd("accounts", "--json", env=off)
+    [row] = json.loads(accounts.stdout)["accounts"]
+    assert row["write_back"] == "all"
+    listed = run_syncd("accounts", env=off)
+    assert "write-back" in listed.stdout.splitlines()[0] and listed.stdout.splitlines()[1].rstrip().endswith("all")
