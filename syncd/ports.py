@@ -28,6 +28,7 @@ from syncd.records import (
     NewAnnotation,
     OutboxItem,
     PendingItem,
+    PlatformWrite,
     StoredActivity,
     TwinFacts,
     UpsertResult,
@@ -288,6 +289,10 @@ class OutboxLogRepository(Protocol):
 
     def done_items(self, provider: str) -> list[tuple[str, int]]: ...
 
+    def platform_writes(self, activity_id: int) -> list[PlatformWrite]:
+        """Per platform, the newest outbox item and the text syncd last left there (the activity page)."""
+        ...
+
     def summary(self) -> dict[str, Any]:
         """The outbox by state, for `syncd status`."""
         ...
@@ -475,6 +480,10 @@ class AnnotationBatchRepository(Protocol):
 
     def stale_ids(self, athlete_id: int, version: str, since: datetime | None = None) -> list[int]: ...
 
+    def marked_stale_ids(self, athlete_id: int) -> list[int]: ...
+
+    def mark_stale_between(self, athlete_id: int, after: datetime, until: datetime) -> int: ...
+
     def unqueued_notes(self, athlete_id: int, since: datetime) -> list[tuple[int, str]]: ...
 
     def save(self, items: Sequence[NewAnnotation], *, now: datetime) -> list[bool]: ...
@@ -528,6 +537,14 @@ class DiaryStore(AthleteDirectory, ActivityRepository, AnnotationRepository, Kee
 
     @property
     def activity_reads(self) -> ActivityReadRepository: ...
+
+
+@runtime_checkable
+class KeepsAnnotationBatches(Protocol):
+    """A store that annotates in batches (the database Store; the unit tests' in-memory fakes do not)."""
+
+    @property
+    def annotation_batches(self) -> AnnotationBatchRepository: ...
 
 
 class BatchAnnotationStore(AnnotationStore, AthleteDirectory, GearRepository, Protocol):
@@ -606,7 +623,7 @@ class StatusStore(DigestStore, StravaStatusStore, LeaseStore, Protocol):
     def rate_budget(self, key: str) -> RateBudgetReading: ...
 
 
-class ImportStore(BatchAnnotationStore, Protocol):
+class ImportStore(BatchAnnotationStore, TwinRepository, Protocol):
     """What importing files needs: the annotation batch's store (activities are upserted through it)."""
 
 

@@ -108,6 +108,20 @@ class TwinFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class PlatformWrite:
+    """One activity's write-backs to one platform: the newest outbox item, and the text syncd last left there."""
+
+    provider: str
+    status: str  # the newest item's: pending, claimed, done, failed
+    note: str  # the newest item's text
+    outcome: str | None  # a finished item's result: inserted, replaced, unchanged, opted_out, skipped_public, …
+    error: str | None
+    updated_at: datetime
+    on_platform: str | None = None  # the text of the last write that left our note there (None: never)
+    written_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PendingItem:
     """A queued write-back, read without claiming it (for `--dry-run`)."""
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from syncd.domain.advice_mode import AdviceMode
 from syncd.domain.flags import Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import (
@@ -29,8 +30,9 @@ from syncd.domain.load import (
     week_counts,
     week_start,
 )
+from syncd.domain.mode_notes import ADVICE
 from syncd.domain.model import Activity, Gear, Sport
-from syncd.domain.notes import SHORT_ADVICE, TITLES
+from syncd.domain.notes import NEARLY_WORN_ADVICE, SHORT_ADVICE, TITLES
 from syncd.domain.streams_math import altitude_profile
 from syncd.domain.thresholds import Thresholds
 
@@ -250,24 +252,46 @@ def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
     return SurfaceSplit(hard_m=hard, soft_m=soft, unknown_m=unknown)
 
 
-def group_flags(runs: Sequence[WeekRun]) -> tuple[FlagGroup, ...]:
-    """Flags grouped by code, most severe group first, then by how many runs raised it, then by code."""
+def about_week(flag: Flag, week: str) -> bool:
+    """A weekly finding names the week it counted (evidence `week`) and sits on the first run of the week after:
+    in a digest it belongs to that week, not to the week of the run that carries it."""
+    named = flag.evidence.get("week")
+    return not isinstance(named, str) or named == week
+
+
+def group_flags(
+    runs: Sequence[WeekRun], *, mode: AdviceMode = AdviceMode.STAYING_WELL, week: str | None = None
+) -> tuple[FlagGroup, ...]:
+    """Flags grouped by code, most severe group first, then by how many runs raised it, then by code. Each
+    group's alternative is worded for the mode in force, as the notes word it; with `week`, weekly findings about
+    another week are left out."""
     grouped: dict[FlagCode, list[tuple[WeekRun, Flag]]] = {}
     for run in sorted(runs, key=lambda r: (r.start_local, r.key)):
         for flag in run.flags:
-            grouped.setdefault(flag.code, []).append((run, flag))
+            if week is None or about_week(flag, week):
+                grouped.setdefault(flag.code, []).append((run, flag))
     groups = [
         FlagGroup(
             code=code,
             title=TITLES.get(code, code.value),
-            severity=max((flag.severity for _, flag in items), key=lambda s: s.rank),
-            advice=SHORT_ADVICE.get(code, ""),
+            severity=(severity := max((flag.severity for _, flag in items), key=lambda s: s.rank)),
+            advice=_alternative(code, severity, mode),
             runs=tuple(FlaggedRun(run.name or "Run", run.start_local, flag.severity) for run, flag in items),
         )
         for code, items in grouped.items()
     ]
     groups.sort(key=lambda g: (-g.severity.rank, -len(g.runs), g.code.value))
     return tuple(groups)
+
+
+def _alternative(code: FlagCode, severity: Severity, mode: AdviceMode) -> str:
+    """The alternative the notes give for this code in this mode (a shoe only nearly worn: "nearly due")."""
+    worded = ADVICE[mode].get(code)
+    if worded is not None:
+        return worded
+    if code is FlagCode.WORN_SHOES and severity is Severity.INFO:
+        return NEARLY_WORN_ADVICE
+    return SHORT_ADVICE.get(code, "")
 
 
 def load_trend(
@@ -455,18 +479,19 @@ def build_digest(
     counts = week_counts(history, week_start(week_monday), min_session_s=thresholds.min_session_min * 60.0)
     surface = surface_split(week_runs)
     shoes = shoe_statuses(gear, thresholds)
-    groups = group_flags(week_runs)
+    label = iso_week_label(week_monday)
+    groups = group_flags(week_runs, mode=AdviceMode.SORE if mode == "sore" else AdviceMode.STAYING_WELL, week=label)
     codes = {group.code.value for group in groups}
     digest = Digest(
         athlete_name=athlete_name,
-        week=iso_week_label(week_monday),
+        week=label,
         week_start=week_monday,
         week_end=sunday,
         units=units,
         runs=len(week_runs),
         distance_m=sum(r.distance_m or 0.0 for r in week_runs),
         duration_s=sum(r.duration_s or 0.0 for r in week_runs),
-        flag_count=sum(len(r.flags) for r in week_runs),
+        flag_count=sum(len(group.runs) for group in groups),
         flag_groups=groups,
         surface=surface,
         downhill_m=week_descent_m(week_runs),

@@ -252,11 +252,16 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
             print(annotated_text(outcome.annotated, units=settings.notes.units))
     for message in report.duplicates:
         print(f"syncd: unchanged {printable(message)}", file=sys.stderr)
+    for message in report.twins:
+        print(f"syncd: {printable(message)}", file=sys.stderr)
+    for message in report.ambiguous:
+        print(f"syncd: ambiguous twin: {printable(message)}", file=sys.stderr)
     for message in report.failed:
         print(f"syncd: skipped {printable(message)}", file=sys.stderr)
     print(
         f"imported {report.files} file(s): {report.created} new, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len(report.failed)} failed"
+        + (f"; {report.redone} later note(s) redone with them" if report.redone else "")
     )
     return EXIT_FAILURE if report.failed else EXIT_OK
 
@@ -290,9 +295,8 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import annotation_policy, open_store
+    from syncd.entrypoints.wiring import annotation_policy, open_store, write_back
     from syncd.services.annotating import reannotate
-    from syncd.services.write_back_policy import write_back_providers
 
     assert settings is not None
     if args.write_back and args.since is None:
@@ -304,7 +308,7 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
         return EXIT_USAGE
     store = open_store(settings)
     try:
-        providers = write_back_providers(strava=settings.strava.write_back, garmin=settings.garmin.write_back)
+        providers = write_back(settings)
         with _rules_processes(args.jobs) as rules:
             report = reannotate(
                 store,

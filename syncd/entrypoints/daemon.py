@@ -422,16 +422,13 @@ class Daemon:
         rules where their version changed (an upgrade, a threshold edit, a diary entry that changes a run's mode).
 
         Weekly findings need no re-run: they are reported on the first run of the following week."""
-        from syncd.entrypoints.wiring import annotation_policy
+        from syncd.entrypoints.wiring import annotation_policy, write_back
         from syncd.services.annotating import daily_rescan
         from syncd.services.pain_diary import refresh_recent_tags
-        from syncd.services.write_back_policy import write_back_providers
 
         try:
             policy = annotation_policy(self.settings)
-            providers = write_back_providers(
-                strava=self.settings.strava.write_back, garmin=self.settings.garmin.write_back
-            )
+            providers = write_back(self.settings)
             now = datetime.now(UTC)
             # descriptions of the last days' runs: a #back tag added (or removed) there fires no webhook
             readers = {p.name: w for p in self.platforms if (w := p.service.description_reader()) is not None}

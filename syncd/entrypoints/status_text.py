@@ -18,16 +18,22 @@ def print_status(status: dict[str, Any]) -> None:
     print_accounts(status["accounts"])
     print()
     _digests(status["digests"], status.get("owner"))
-    _strava(status["strava"], status.get("rate_budget_left"))
+    _strava(status["strava"], status.get("rate_budget_left"), _writing(status["accounts"], "strava"))
     garmin = status["garmin"]
     if garmin["accounts"]:
         relink = f", needs a re-link: {', '.join(garmin['needs_relink'])}" if garmin["needs_relink"] else ""
-        print(f"garmin:   {garmin['accounts']} account(s), write-back {garmin['write_back']}{relink}")
+        print(
+            f"garmin:   {garmin['accounts']} account(s), next sync {when(garmin['next_sync'])}, "
+            f"write-back {_writing(status['accounts'], 'garmin') or garmin['write_back']}{relink}"
+        )
     outbox = status["outbox"]
     depth = outbox["depth"]
+    writing = any(a.get("write_back") not in (None, "off") for a in status["accounts"])
+    written = f"{depth.get('done', 0)} written" + (
+        "" if writing or not depth.get("done") else " (before write-back was turned off)"
+    )
     print(
-        f"outbox:   {depth.get('pending', 0)} note(s) waiting to be written, {depth.get('failed', 0)} failed, "
-        f"{depth.get('done', 0)} written"
+        f"outbox:   {depth.get('pending', 0)} note(s) waiting to be written, {depth.get('failed', 0)} failed, {written}"
     )
     for error in outbox["last_errors"]:
         print(f"  {when(error['at'])}  {error['provider']} activity {error['activity_id']}: {error['error']}")
@@ -60,7 +66,7 @@ def print_accounts(accounts: list[dict[str, Any]]) -> None:
         print("no linked accounts; link one with `syncd link strava` (or `syncd link garmin`)")
         return
     print_table(
-        ("id", "account", "athlete", "state", "last sync", "next sync"),
+        ("id", "account", "athlete", "state", "last sync", "next sync", "write-back"),
         [
             (
                 a["id"],
@@ -69,6 +75,7 @@ def print_accounts(accounts: list[dict[str, Any]]) -> None:
                 a["state"],
                 when(a["last_sync"]),
                 "-" if a["state"] not in ("ok", "degraded") else when(a["next_due"]),
+                a.get("write_back") or "-",  # what the daemon will do: the athlete's choice over the platform's
             )
             for a in accounts
         ],
@@ -99,13 +106,28 @@ def _digests(digests: dict[str, Any], owner: str | None) -> None:
         print(f"          {problem['athlete']}: {problem['problem']}")
 
 
-def _strava(strava: dict[str, Any], budget: dict[str, int] | None) -> None:
+def _writing(accounts: list[dict[str, Any]], provider: str) -> str | None:
+    """Where this platform's notes go, as the daemon will decide it per account (the athlete's choice over the
+    platform's `write_back`): "all", "off", or "all for strava:1, off for strava:2"."""
+    modes = {f"{a['provider']}:{a['external_id']}": a.get("write_back") for a in accounts if a["provider"] == provider}
+    shown = {str(mode) for mode in modes.values() if mode is not None}
+    if not shown:
+        return None
+    if len(shown) == 1:
+        return shown.pop()
+    return ", ".join(f"{mode} for {name}" for name, mode in modes.items())
+
+
+def _strava(strava: dict[str, Any], budget: dict[str, int] | None, writing: str | None) -> None:
     if not strava["accounts"] and budget is None:
         return
+    # adaptive polling: around each athlete's usual upload hours (never more often than poll_interval_min) plus a
+    # daily safety poll; the next poll is the earliest account's due time, which is what the daemon will do
+    next_poll = f", next poll {when(strava['next_poll'])}" if strava.get("next_poll") else ""
     line = (
-        f"strava:   {strava['accounts']} account(s), polled every {strava['poll_interval_min']:g} min "
-        f"(about {strava['projected_daily_reads']} of {strava['read_daily_limit']} reads/day), "
-        f"write-back {strava['write_back']}"
+        f"strava:   {strava['accounts']} account(s), polled around each athlete's usual upload hours "
+        f"(about {strava['projected_daily_reads']} of {strava['read_daily_limit']} reads/day){next_poll}, "
+        f"write-back {writing or strava['write_back']}"
     )
     print(line)
     if budget is not None:

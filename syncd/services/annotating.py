@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeGuard
 
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import ModeDecision, RunModes, choose_mode, platform_mode
@@ -554,6 +554,57 @@ def reannotate(
         if backfill_since is not None:
             report.queued_writebacks += _queue_backfill(store, athlete.id, backfill_since, write_back_providers)
     return report
+
+
+def batches_annotations(store: object) -> TypeGuard[BatchAnnotationStore]:
+    """The database Store annotates in batches (and keeps the stale marks); the unit tests' fakes do not."""
+    from syncd.ports import KeepsAnnotationBatches
+
+    return isinstance(store, KeepsAnnotationBatches)
+
+
+def mark_later(store: BatchAnnotationStore, athlete_id: int, starts: Iterable[datetime]) -> int:
+    """An activity that arrived late, was merged with its twin or was deleted changes the history of everything
+    that started in the HISTORY_WINDOW after it: exactly those annotations are marked stale (one write per run of
+    overlapping windows), for `annotate_marked` to redo in the same pass."""
+    marked = 0
+    spans: list[tuple[datetime, datetime]] = []
+    for start in sorted(set(starts)):
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], start + HISTORY_WINDOW)
+        else:
+            spans.append((start, start + HISTORY_WINDOW))
+    for after, until in spans:
+        marked += store.annotation_batches.mark_stale_between(athlete_id, after, until)
+    return marked
+
+
+MARKED_ROUNDS = 3  # re-annotating may read a tag that marks further runs: a few rounds settle every chain
+
+
+def annotate_marked(
+    store: BatchAnnotationStore,
+    athlete_id: int,
+    policy: AnnotationPolicy,
+    *,
+    now: datetime | None = None,
+    write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
+    on_error: Callable[[int, Exception], None] | None = None,
+) -> list[StoredOutcome]:
+    """Redo at once the annotations a change marked stale (a diary entry from any source, a settings or shoe
+    change): the pass that made the change (sync, form post, CLI) leaves no surface behind until the daily re-scan.
+
+    Inside the annotation window a note whose platform text changed is queued (an unchanged one is not, the outbox
+    compares); outside it the note is redone locally and never written back."""
+    outcomes: list[StoredOutcome] = []
+    for _ in range(MARKED_ROUNDS):
+        marked = store.annotation_batches.marked_stale_ids(athlete_id)
+        if not marked:
+            break
+        outcomes += annotate_batch(
+            store, marked, policy, now=now, write_back_providers=write_back_providers, on_error=on_error
+        )
+    return outcomes
 
 
 def _queue_backfill(

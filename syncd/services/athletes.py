@@ -6,7 +6,7 @@ digest goes there without any opt-in. Everyone else opts in with an address of t
 
 A setting that changes what a note says (units, maximum heart rate, a shoe's limit, the advice mode) or where it
 goes (write-back)
-marks the affected annotations stale, so `syncd reannotate` (and the daemon's periodic re-run) rewrites them.
+marks the affected annotations stale; the command that made the change redoes them at once (`annotate_marked`).
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from syncd.records import DigestState
 
 if TYPE_CHECKING:
     from syncd.domain.digest import Digest
+    from syncd.domain.model import Gear
     from syncd.ports import DigestStore, Mailer, TrendChart
     from syncd.records import AthleteRecord
 
@@ -191,12 +192,13 @@ def build_for_athlete(
     from syncd.services.pain_diary import week_mode  # the analysis needs numpy: not for `syncd status`
 
     mode, pattern = week_mode(store, athlete.id, monday, settings.advice)
+    week_end = (local_start + timedelta(days=7)).astimezone(UTC)
     return build_digest(
         athlete_name=athlete.name,
         week_monday=monday,
         runs=runs,
         history=history,
-        gear=store.list_gear(athlete.id),
+        gear=_gear_as_of(store, athlete.id, week_end),
         thresholds=settings.rules,
         units=athlete.units,
         feed_url=settings.digest.feed_url
@@ -207,6 +209,17 @@ def build_for_athlete(
         pain_pattern=pattern,
         red_flag=RED_FLAG_LINE if mode.red_flag else None,
     )
+
+
+def _gear_as_of(store: DigestStore, athlete_id: int, week_end: datetime) -> list[Gear]:
+    """The shoes as they were at the end of the week (today's distance less what later runs added), the distance
+    the week's notes gave: a digest of an earlier week never shows today's figure."""
+    from syncd.services.annotating import gear_as_of
+
+    return [
+        gear_as_of(item, store.gear_distance_after(athlete_id, item.gear_id, week_end))
+        for item in store.list_gear(athlete_id)
+    ]
 
 
 def chart_png(digest: Digest, chart: TrendChart | None) -> bytes | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from itertools import combinations
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -41,8 +42,12 @@ def _close(a: float | None, b: float | None, tolerance: float) -> bool | None:
 
 
 def same_run(a: TwinFacts, b: TwinFacts) -> bool:
-    """Starts within 2 minutes and distances within 3 % (durations when a distance is missing)."""
-    if a.athlete_id != b.athlete_id or a.source == b.source:
+    """Starts within 2 minutes and distances within 3 % (durations when a distance is missing), on two platforms."""
+    return a.source != b.source and _same_recording(a, b)
+
+
+def _same_recording(a: TwinFacts, b: TwinFacts) -> bool:
+    if a.athlete_id != b.athlete_id:
         return False
     if abs((a.start_utc - b.start_utc).total_seconds()) > START_TOLERANCE.total_seconds():
         return False
@@ -95,6 +100,57 @@ def link_twin(store: Store, activity_id: int) -> Linked | None:
     return Linked(group, ids, _share_richer_streams(store, ids))
 
 
+@dataclass(frozen=True)
+class Ambiguous:
+    """A file that matches more than one run: both are kept (counted apart) and the reason is reported."""
+
+    activity_id: int
+    candidates: tuple[int, ...]
+
+    @property
+    def reason(self) -> str:
+        others = ", ".join(str(i) for i in self.candidates)
+        return (
+            f"activity {self.activity_id} matches {len(self.candidates)} other runs ({others}) by start time and "
+            "distance: kept apart, each counted; delete the wrong copy if one is a duplicate"
+        )
+
+
+FILE_TWIN_SOURCES = (Source.FILE.value, *PLATFORMS)
+
+
+def link_file_twin(store: Store, activity_id: int) -> Linked | Ambiguous | None:
+    """A file that is the same run as another file (the watch's FIT and its GPX/TCX export, in one import or a
+    watched folder) or as a Strava/Garmin activity: one logical activity, counted once in every history and
+    digest (each file keeps its own recording and note). Matches that are not one run among themselves (they do
+    not match each other, or already belong to two runs): ambiguous, nothing is linked."""
+    me = store.twin_facts(activity_id)
+    if me is None or me.source != Source.FILE.value:
+        return None
+    near = store.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, FILE_TWIN_SOURCES)
+    others = [f for f in near if f.id != me.id and _same_recording(me, f)]
+    if not others:
+        return None
+    ids = tuple(sorted({me.id, *(f.id for f in others)}))
+    mine = me.logical_group
+    outside = [f for f in others if mine is None or f.logical_group != mine]
+    if not outside:
+        assert mine is not None
+        return Linked(mine, ids)
+    groups = {f.logical_group for f in outside if f.logical_group} | ({mine} if mine else set())
+    agree = all(
+        _same_recording(a, b) or (a.logical_group is not None and a.logical_group == b.logical_group)
+        for a, b in combinations(outside, 2)
+    )
+    if not agree or len(groups) > 1:
+        log.warning("twin_ambiguous", activity_id=me.id, candidates=[f.id for f in others])
+        return Ambiguous(me.id, tuple(sorted(f.id for f in others)))
+    group = next(iter(groups), None) or f"run:{ids[0]}"
+    store.set_logical_group(ids, group)
+    log.info("twins_linked", group=group, activity_ids=list(ids), sources=sorted({f.source for f in others}))
+    return Linked(group, ids)  # each file keeps its own recording: a re-import of the same bytes changes nothing
+
+
 def _taken(store: Store, candidate: TwinFacts, me: TwinFacts) -> bool:
     assert candidate.logical_group is not None
     return any(m.source == me.source and m.id != me.id for m in store.group_members(candidate.logical_group))
@@ -119,8 +175,9 @@ def _share_richer_streams(store: Store, ids: Iterable[int]) -> int | None:
 
 
 def may_have_twins(source: str) -> bool:
-    """Whether activities from this source can have a twin on another platform (files and folders cannot)."""
-    return source in PLATFORMS
+    """Whether activities from this source can have a twin (a platform's on the other platform; a watched
+    folder's file as another file or a platform's activity)."""
+    return source in FILE_TWIN_SOURCES
 
 
 def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
@@ -129,6 +186,9 @@ def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
     for activity_id in activity_ids:
         try:
             linked = link_twin(store, activity_id)
+            if linked is None:  # a file (a watched folder's): another file or a platform's copy of the same run
+                from_file = link_file_twin(store, activity_id)
+                linked = from_file if isinstance(from_file, Linked) else None
         except Exception as exc:  # one activity's fault never stops the others
             log.warning("twin_link_failed", activity_id=activity_id, error=f"{type(exc).__name__}: {exc}")
             continue

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncd.adapters.files import ImportItem, ParsedActivity, iter_paths, parse_items
-from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_batch
+from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_batch, annotate_marked, mark_later
+from syncd.services.identity import Ambiguous, link_file_twin
 
 if TYPE_CHECKING:
     from syncd.ports import ImportStore, ParallelMap
@@ -29,6 +30,9 @@ class ImportReport:
     duplicates: list[str] = field(default_factory=list)  # "<file>: duplicate of <file>", one line each
     failed: list[str] = field(default_factory=list)  # one line each, naming the file
     annotated: list[StoredOutcome] = field(default_factory=list)
+    redone: int = 0  # notes of activities stored before whose history an imported one changed
+    twins: list[str] = field(default_factory=list)  # files (or a file and a platform activity) that are one run
+    ambiguous: list[str] = field(default_factory=list)  # a file matching two runs: kept apart, and why
 
     @property
     def activities(self) -> int:
@@ -53,6 +57,7 @@ def import_paths(
     report = ImportReport()
     starts: dict[int, datetime] = {}
     first_seen: dict[tuple[str, str], str] = {}
+    created: dict[int, datetime] = {}  # new activities: their twins are looked for, and later notes redone
     for done in parse_items(iter_paths(paths), workers=workers, max_activities=max_activities):
         on_item(done.item)
         report.files += 1
@@ -71,6 +76,7 @@ def import_paths(
             result = store.upsert_activity(athlete_id, entry.activity, raw)
             if result.created:
                 report.created += 1
+                created[result.activity_id] = entry.activity.start_utc
             elif result.changed:
                 report.updated += 1
             else:
@@ -82,9 +88,31 @@ def import_paths(
     def failed(activity_id: int, exc: Exception) -> None:  # a rule crash on one activity loses no other's
         report.failed.append(f"activity {activity_id}: annotation failed ({type(exc).__name__}: {exc})")
 
+    _link_twins(store, created, starts, report)
     ordered = sorted(starts, key=starts.__getitem__)
+    mark_later(store, athlete_id, created.values())  # an earlier run imported late changes later runs' history
     report.annotated.extend(annotate_batch(store, ordered, policy, now=now, on_error=failed, parallel=parallel))
+    report.redone = len(annotate_marked(store, athlete_id, policy, now=now, on_error=failed))
     return report
+
+
+def _link_twins(
+    store: ImportStore, created: dict[int, datetime], starts: dict[int, datetime], report: ImportReport
+) -> None:
+    """The same run as another file (a FIT and its GPX export) or a platform activity: one logical activity,
+    counted once, every copy annotated (again) with the other counted once; an ambiguous match is reported, not
+    linked."""
+    groups: dict[str, tuple[int, ...]] = {}
+    for activity_id in created:
+        found = link_file_twin(store, activity_id)
+        if isinstance(found, Ambiguous):
+            report.ambiguous.append(found.reason)
+        elif found is not None:
+            groups[found.group] = found.activity_ids
+    for ids in groups.values():
+        report.twins.append(f"activities {', '.join(map(str, ids))} are one run: counted once")
+        for twin in ids:
+            starts.setdefault(twin, store.get_activity(twin, with_streams=False).activity.start_utc)
 
 
 def _keep_stored_path(store: ImportStore, entry: ParsedActivity) -> tuple[dict[str, object], str | None]:

@@ -94,7 +94,8 @@ def record_entry(
 
 
 def _refresh_modes(diary: PainDiary, athlete_id: int, day: date, advice: AdviceSettings | None) -> None:
-    """Runs whose mode this entry can change get re-annotated by the next `reannotate` (the daemon runs it)."""
+    """Mark the runs whose mode this entry can change; the pass that made the change (sync, form post, CLI) redoes
+    them at once (`annotating.annotate_marked`), the daily re-scan only catches what a crash left."""
     window = (advice or AdviceSettings()).window_days
     diary.mark_runs_stale(athlete_id, day, day + timedelta(days=window))
 

@@ -26,7 +26,7 @@ def collect_status(store: StatusStore, settings: Settings, rules_version: str) -
         "rules_version": rules_version,
         "athletes": len(athletes),
         "owner": boss.key if boss is not None else None,
-        "accounts": account_rows(store),
+        "accounts": account_rows(store, settings),
         "rows": store.counts(),
         "digests": _digests(store, settings),
         "strava": _strava(store, settings),
@@ -37,8 +37,12 @@ def collect_status(store: StatusStore, settings: Settings, rules_version: str) -
     }
 
 
-def account_rows(store: StatusStore) -> list[dict[str, Any]]:
-    """Each linked account with its state, last and next sync, and who holds it now (for `status`, `accounts`)."""
+def account_rows(store: StatusStore, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Each linked account with its state, last and next sync, who holds it now, and where its notes go: the
+    write-back the daemon will use (the athlete's own choice over the platform's `write_back`) (for `status`,
+    `accounts`)."""
+    from syncd.services.athletes import effective_write_back
+
     athletes = {a.id: a for a in store.list_athletes()}
     last_sync = _last_sync(store)
     now = datetime.now(UTC)
@@ -55,6 +59,11 @@ def account_rows(store: StatusStore) -> list[dict[str, Any]]:
             "next_due": a.next_due_at,
             "leased_by": a.lease_owner if a.lease_expires_at and a.lease_expires_at > now else None,
             "lease_until": a.lease_expires_at if a.lease_expires_at and a.lease_expires_at > now else None,
+            "write_back": (
+                effective_write_back(athletes[a.athlete_id], settings, a.provider)
+                if settings is not None and a.athlete_id in athletes and a.provider in ("strava", "garmin")
+                else None
+            ),
         }
         for a in store.list_accounts()
     ]

@@ -43,6 +43,8 @@ def strava_summary(store: StravaStatusStore, settings: Settings, now: datetime |
         },
         "read_daily_limit": read_daily_limit,
         "write_back": strava.write_back,
+        # what the daemon will do next: the earliest due account (adaptive polling sets each one's due time)
+        "next_poll": min((a.next_due_at for a in active), default=None),
     }
     if len(linked) > 10:
         summary["warning"] = "a standard-tier Strava app serves at most 10 athletes (2026 rule); see docs/strava.md"

@@ -27,7 +27,14 @@ from syncd.domain.model import Activity
 from syncd.errors import PayloadError, RowRefusedError
 from syncd.platform_errors import PlatformError
 from syncd.ports import Source, SourceSummary
-from syncd.services.annotating import AnnotationPolicy, annotate_stored, policy_for_athlete
+from syncd.services.annotating import (
+    AnnotationPolicy,
+    annotate_marked,
+    annotate_stored,
+    batches_annotations,
+    mark_later,
+    policy_for_athlete,
+)
 from syncd.services.identity import imported_streams, link_all, may_have_twins, retire_imported_twin
 from syncd.services.pain_diary import apply_stored_tag, has_diary
 from syncd.storable import refused_fields
@@ -104,6 +111,7 @@ class _Pass:
     touched: list[int] = field(default_factory=list)
     fetched: list[int] = field(default_factory=list)
     pending: list[datetime] = field(default_factory=list)
+    moved: list[datetime] = field(default_factory=list)  # starts of activities that entered or left the history
 
     @property
     def window_start(self) -> datetime:
@@ -125,11 +133,17 @@ def sync_account(
     _list_changed(run)
     _delete_vanished(run)
     _fetch_needed(run)
-    groups = link_all(store, _link_candidates(run))
+    candidates, alone = _link_candidates(run)
+    groups = link_all(store, candidates)
     run.report.linked = len(groups)
     twins = {i for g in groups for i in g.activity_ids}
+    merged = [g.activity_ids[0] for g in groups if alone.intersection(g.activity_ids)]  # newly linked: counted once
+    run.moved += [store.get_activity(i, with_streams=False).activity.start_utc for i in merged]
+    if batches_annotations(store):  # what a late upload, a twin or a deletion changed: redone in this pass
+        mark_later(store, account.athlete_id, run.moved)
     annotated = _annotate(run, policy, sorted(set(run.fetched) | twins | set(_unannotated(run, policy))))
     _read_title_tags(run, policy, skip=annotated)
+    _annotate_marked(run, policy)
     run.report.cursor = _advance_cursor(run)
     return run.report
 
@@ -226,6 +240,8 @@ def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any]) -
         return None
     _report_cleaned(run, summary.external_id, activity)
     run.report.stored += 1
+    if result.created:
+        run.moved.append(activity.start_utc)
     run.touched.append(result.activity_id)
     return result.activity_id
 
@@ -271,6 +287,7 @@ def _delete_vanished(run: _Pass) -> None:
     for external_id, start in stored:
         if external_id not in run.seen and start <= run.now and run.store.mark_deleted(provider, external_id):
             run.report.deleted += 1
+            run.moved.append(start)
             log.info("activity_deleted", source=provider, activity_id=external_id)
 
 
@@ -356,13 +373,15 @@ def _defer_bad_payload(run: _Pass, item: _Wanted, exc: Exception) -> None:
 # ---- 5. twins, annotation -------------------------------------------------------------------------------------
 
 
-def _link_candidates(run: _Pass) -> list[int]:
-    """What this pass stored, and this source's runs still alone since the listing start (a twin may have come)."""
+def _link_candidates(run: _Pass) -> tuple[list[int], set[int]]:
+    """What this pass stored, and this source's runs still alone since the listing start (a twin may have come);
+    and those alone ones (a group holding one of them is a new link)."""
     if not may_have_twins(run.source.provider):
-        return []
+        return [], set()
+    alone = run.store.alone_since(run.account.athlete_id, run.source.provider, run.after)
     ids = dict.fromkeys(run.touched)
-    ids.update(dict.fromkeys(run.store.alone_since(run.account.athlete_id, run.source.provider, run.after)))
-    return list(ids)
+    ids.update(dict.fromkeys(alone))
+    return list(ids), set(alone)
 
 
 def _unannotated(run: _Pass, policy: AnnotationPolicy) -> list[int]:
@@ -414,6 +433,29 @@ def _read_title_tags(run: _Pass, policy: AnnotationPolicy, *, skip: set[int]) ->
     for activity_id in dict.fromkeys(run.touched):
         if activity_id not in skip:
             apply_stored_tag(run.store, run.store.get_activity(activity_id, with_streams=False), advice=policy.advice)
+
+
+def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:
+    """What a change marked stale is redone in this pass, whatever the run's age: a #back tag read just now (or a
+    diary entry, a setting since the last pass) reaches the notes of the later runs at once. Notes inside the
+    window whose platform text changed are queued; older ones are redone locally only."""
+    if not batches_annotations(run.store):
+        return
+
+    def failed(activity_id: int, exc: Exception) -> None:
+        run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
+        log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
+
+    outcomes = annotate_marked(
+        run.store,
+        run.account.athlete_id,
+        policy,
+        now=run.now,
+        write_back_providers=run.options.write_back_providers,
+        on_error=failed,
+    )
+    run.report.annotated += len(outcomes)
+    run.report.queued += sum(outcome.queued_writeback for outcome in outcomes)
 
 
 # ---- 6. cursor ------------------------------------------------------------------------------------------------

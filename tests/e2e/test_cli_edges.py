@@ -178,8 +178,9 @@ def test_commands_that_read_an_existing_database_load_no_numpy_rules_or_migratio
         assert not heavy & {"stravalib", "garminconnect", "apscheduler"}, (name, heavy)
 
 
-def test_athlete_set_mode_is_shown_validated_and_marks_notes_stale(run_syncd: RunSyncd) -> None:
-    """`syncd athlete set --mode sore|well|auto` (issue 15): a bad value is one line and exit 2."""
+def test_athlete_set_mode_is_shown_validated_and_redoes_the_notes(run_syncd: RunSyncd) -> None:
+    """`syncd athlete set --mode sore|well|auto` (issue 15): a bad value is one line and exit 2; the notes the mode
+    reaches are redone by the command itself (issue 27), not at the daemon's daily re-scan."""
     assert run_syncd("import", FIXTURES / "real" / "run.fit", "--quiet").returncode == 0
     bad = run_syncd("athlete", "set", "--mode", "achy")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
@@ -187,7 +188,7 @@ def test_athlete_set_mode_is_shown_validated_and_marks_notes_stale(run_syncd: Ru
     assert json.loads(run_syncd("athlete", "show", "--json").stdout)["mode"] == "auto"
     done = run_syncd("athlete", "set", "--mode", "sore")
     assert done.returncode == 0, done.stderr
-    assert "local: mode: sore" in done.stdout and "note(s) to rewrite" in done.stdout
+    assert "local: mode: sore" in done.stdout and "1 note(s) redone" in done.stdout
     shown = run_syncd("athlete", "show")
     assert "mode         sore (chosen)" in shown.stdout
     assert run_syncd("athlete", "set", "--mode", "well").returncode == 0

@@ -146,7 +146,8 @@ def test_sync_syncs_now_says_what_it_did_and_names_a_held_lease(
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row["next_due"]), row
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row["last_sync"]), row
     table = run_syncd("accounts", env=strava_env).stdout
-    assert table.splitlines()[0].split() == ["id", "account", "athlete", "state", "last", "sync", "next", "sync"]
+    header = ["id", "account", "athlete", "state", "last", "sync", "next", "sync", "write-back"]
+    assert table.splitlines()[0].split() == header
     status = run_syncd("status", env=strava_env).stdout
     assert "datetime.datetime(" not in status and "strava:1001" in status and "next sync" in status
 

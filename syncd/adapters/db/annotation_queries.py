@@ -18,6 +18,10 @@ from syncd.adapters.db.mapping import HISTORY_COLUMNS, activity_from_row, histor
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
 from syncd.records import HistoryRow, LoadedActivity, PackedStreams
 
+# The rules version given to an annotation whose facts changed since it was written (a diary entry, a setting, a
+# shoe): it never equals a real version, so the next pass over the athlete (sync, form post, CLI) redoes it.
+STALE = "stale"
+
 
 def _in_range(athlete_id: int, since: datetime | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted]
@@ -49,6 +53,19 @@ def stale_activity_ids(engine: Engine, athlete_id: int, version: str, since: dat
     stmt = (
         sa.select(ActivityRow.id)
         .where(*_in_range(athlete_id, since), sa.or_(current.is_(None), current != version))
+        .order_by(ActivityRow.start_utc, ActivityRow.id)
+    )
+    with engine.connect() as conn:
+        return [int(i) for i in conn.execute(stmt).scalars()]
+
+
+def marked_stale_ids(engine: Engine, athlete_id: int) -> list[int]:
+    """The athlete's activities (oldest first) whose current annotation was marked STALE: exactly those a change
+    since reached, not the ones merely written under an older rules version (the daily re-scan's work)."""
+    current = latest_version()
+    stmt = (
+        sa.select(ActivityRow.id)
+        .where(*_in_range(athlete_id, None), current == STALE)
         .order_by(ActivityRow.start_utc, ActivityRow.id)
     )
     with engine.connect() as conn:

@@ -8,12 +8,13 @@ Same rule as `Store.save_annotation`, per activity: a new row only when the resu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from syncd.adapters.db.annotation_queries import STALE
 from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.flag_index import codes_of, replace_current_flags
 from syncd.adapters.db.mapping import flags_to_json, to_json_value
@@ -101,3 +102,28 @@ def _queue_notes(conn: Connection, items: Sequence[NewAnnotation], written: list
                 raise StoreError(
                     f"could not queue write-back for activity {item.activity_id}: too much contention; retry later"
                 )
+
+
+def mark_stale_between(engine: Engine, athlete_id: int, after: datetime, until: datetime) -> int:
+    """Mark STALE the current annotation of each of the athlete's activities that started in (after, until]: those
+    whose history an activity starting at `after` belongs to (a late upload, a twin merged, a deletion)."""
+    latest = (
+        sa.select(sa.func.max(AnnotationRow.id))
+        .join(ActivityRow, ActivityRow.id == AnnotationRow.activity_id)
+        .where(
+            ActivityRow.athlete_id == athlete_id,
+            ~ActivityRow.deleted,
+            ActivityRow.start_utc > after.astimezone(UTC),
+            ActivityRow.start_utc <= until.astimezone(UTC),
+        )
+        .group_by(AnnotationRow.activity_id)
+    )
+    with engine.begin() as conn:
+        ids = list(conn.execute(latest).scalars())
+        if ids:
+            conn.execute(
+                sa.update(AnnotationRow)
+                .where(AnnotationRow.id.in_(ids), AnnotationRow.rules_version != STALE)
+                .values(rules_version=STALE)
+            )
+    return len(ids)

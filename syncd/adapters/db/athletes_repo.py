@@ -6,13 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from syncd.adapters.db.annotation_queries import STALE
 from syncd.adapters.db.base_repo import RepoBase
 from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.mapping import AnyRow
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow
 from syncd.records import AthleteRecord
-
-STALE = "stale"  # the rules version of an annotation whose athlete's settings changed since it was written
 
 
 class AthleteRepo(RepoBase):

@@ -30,6 +30,14 @@ def _aware(dt: datetime, what: str) -> datetime:
     return dt.astimezone(UTC)
 
 
+def _settled(payload: object) -> bool:
+    """A finished write that left this note's text on the platform (written, or already there) or met the
+    runner's opt-out; not one skipped for a reason that may pass (a public activity under `private`)."""
+    if not isinstance(payload, Mapping):
+        return False
+    return bool(payload.get("written")) or payload.get("status") in ("unchanged", "opted_out")
+
+
 class RepoBase:
     """The state the per-aggregate repositories share, and the helpers more than one of them uses.
 
@@ -47,7 +55,11 @@ class RepoBase:
         return _aware(self._clock.now(), "clock.now()")
 
     def _enqueue(self, conn: Connection, activity_id: int, provider: str, note: str) -> int | None:
-        """One try inside the caller's transaction: update the pending item, else insert one; None on a race."""
+        """One try inside the caller's transaction: update the pending item, else insert one; None on a race.
+
+        A note equal to the one last written to that platform is not queued again (its id is returned): a
+        re-annotation whose platform text did not change (a diary entry from the CLI changes syncd's own note only)
+        costs no platform call."""
         now = self._now()
         pending = sa.and_(
             OutboxRow.activity_id == activity_id, OutboxRow.provider == provider, OutboxRow.status == "pending"
@@ -57,6 +69,14 @@ class RepoBase:
         ).scalar()
         if updated is not None:
             return int(updated)
+        last = conn.execute(
+            sa.select(OutboxRow.id, OutboxRow.status, OutboxRow.note, OutboxRow.payload)
+            .where(OutboxRow.activity_id == activity_id, OutboxRow.provider == provider)
+            .order_by(OutboxRow.id.desc())
+            .limit(1)
+        ).first()
+        if last is not None and last.status == "done" and last.note == note and _settled(last.payload):
+            return int(last.id)
         inserted = conn.execute(
             self._insert(OutboxRow)
             .values(

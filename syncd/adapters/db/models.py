@@ -261,7 +261,7 @@ class OutboxRow(Base):
             postgresql_where=sa.text("status = 'pending'"),
         ),
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
-        sa.Index("ix_outbox_activity", "activity_id", "id"),  # the feed's write-back badges, per page
+        sa.Index("ix_outbox_activity", "activity_id", "provider", "id"),  # write-back badges, note state
     )
 
 

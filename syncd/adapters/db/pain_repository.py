@@ -13,12 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
+from syncd.adapters.db.annotation_queries import STALE
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, PainEntryRow
 from syncd.domain.model import RUN_SPORTS
 from syncd.domain.pain import PainEntry, PainSource
-
-STALE = "stale"  # the rules version that makes `reannotate` redo an annotation (never equals a real version)
 
 
 def slot_for(source: PainSource, day: date, activity_id: int | None) -> str:

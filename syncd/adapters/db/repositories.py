@@ -35,6 +35,9 @@ class OutboxLog:
     def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
         return writeback_log.pending_items(self._engine, limit=limit, providers=providers)
 
+    def platform_writes(self, activity_id: int) -> list[records.PlatformWrite]:
+        return writeback_log.platform_writes(self._engine, activity_id)
+
     def done_items(self, provider: str) -> list[tuple[str, int]]:
         """(external id, outbox item id) of every write-back recorded as done for `provider`'s own activities."""
         with self._engine.connect() as conn:
@@ -241,6 +244,12 @@ class AnnotationBatches:
 
     def stale_ids(self, athlete_id: int, version: str, since: datetime | None = None) -> list[int]:
         return annotation_queries.stale_activity_ids(self._engine, athlete_id, version, since)
+
+    def mark_stale_between(self, athlete_id: int, after: datetime, until: datetime) -> int:
+        return annotation_writes.mark_stale_between(self._engine, athlete_id, after, until)
+
+    def marked_stale_ids(self, athlete_id: int) -> list[int]:
+        return annotation_queries.marked_stale_ids(self._engine, athlete_id)
 
     def unqueued_notes(self, athlete_id: int, since: datetime) -> list[tuple[int, str]]:
         return annotation_queries.unqueued_notes(self._engine, athlete_id, since)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from syncd.adapters.db.models import OutboxRow
-from syncd.records import PendingItem
+from syncd.records import PendingItem, PlatformWrite
 
 
 def was_written(engine: Engine, activity_id: int, provider: str) -> bool:
@@ -51,3 +51,42 @@ def pending_items(engine: Engine, *, limit: int = 1000, providers: Sequence[str]
             .limit(limit)
         ).all()
     return [PendingItem(int(r.id), int(r.activity_id), str(r.provider), str(r.note)) for r in rows]
+
+
+def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:
+    """Per platform, the newest outbox item of the activity and the text of the last write that left our note
+    there (for the activity page: what is on the platform, and whether a newer note waits)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                OutboxRow.provider,
+                OutboxRow.status,
+                OutboxRow.note,
+                OutboxRow.payload,
+                OutboxRow.last_error,
+                OutboxRow.updated_at,
+            )
+            .where(OutboxRow.activity_id == activity_id)
+            .order_by(OutboxRow.id)
+        ).all()
+    found: dict[str, PlatformWrite] = {}
+    for row in rows:
+        payload = row.payload if isinstance(row.payload, Mapping) else {}
+        before = found.get(row.provider)
+        on_platform, written_at = (before.on_platform, before.written_at) if before else (None, None)
+        outcome = payload.get("status") if row.status == "done" else None
+        if row.status == "done" and (payload.get("written") or outcome == "unchanged"):
+            on_platform, written_at = str(row.note), row.updated_at
+        elif row.status == "done" and outcome == "opted_out":
+            on_platform, written_at = None, row.updated_at
+        found[row.provider] = PlatformWrite(
+            provider=str(row.provider),
+            status=str(row.status),
+            note=str(row.note),
+            outcome=None if outcome is None else str(outcome),
+            error=row.last_error,
+            updated_at=row.updated_at,
+            on_platform=on_platform,
+            written_at=written_at,
+        )
+    return list(found.values())

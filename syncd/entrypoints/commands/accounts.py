@@ -39,7 +39,7 @@ def cmd_accounts(args: argparse.Namespace, settings: Settings | None) -> int:
                 raise CommandError(str(exc)) from None
             print(f"unlinked account {args.unlink}; deleted {deleted} synced activities")
             return 0
-        rows = account_rows(store)
+        rows = account_rows(store, settings)
     finally:
         store.close()
     if args.json:

@@ -90,10 +90,10 @@ def register(subparsers: Any) -> None:
     show.set_defaults(handler=cmd_show, needs_settings=True)
     setter = sub.add_parser(
         "set",
-        help="change settings; notes they affect are marked for `syncd reannotate`",
+        help="change settings; the notes they affect are redone at once",
         description="Change an athlete's settings. Units, maximum heart rate, a shoe limit, the write-back mode "
-        "and the advice mode change notes: those are marked stale and `syncd reannotate` (or the daemon) "
-        "rewrites them.",
+        "and the advice mode change notes: this command redoes those notes before it returns (a platform's "
+        "note that changed is queued for write-back).",
     )
     setter.add_argument("athlete", nargs="?", metavar="ATHLETE", help=_WHO)
     setter.add_argument("--email", metavar="ADDRESS", help="the digest address (none: clear it)")
@@ -203,7 +203,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def cmd_set(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import open_store
+    from syncd.entrypoints.wiring import open_store, redo_marked
     from syncd.services.athletes import AthleteError, Changes, apply, find_athlete
 
     assert settings is not None
@@ -234,10 +234,11 @@ def cmd_set(args: argparse.Namespace, settings: Settings | None) -> int:
             applied = apply(store, settings, athlete, changes, datetime.now(UTC))
         except AthleteError as exc:
             raise ConfigError(str(exc)) from None  # a value to fix on the command line: exit 2
+        for line in applied.lines:
+            print(f"{athlete.key}: {line}")
+        if applied.stale:  # every surface at once: the notes the change reaches are redone now, not at the re-scan
+            redone = redo_marked(settings, store, athlete.id)
+            print(f"{redone} note(s) redone (a platform's note that changed is queued for write-back)")
     finally:
         store.close()
-    for line in applied.lines:
-        print(f"{athlete.key}: {line}")
-    if applied.stale:
-        print(f"{applied.stale} note(s) to rewrite: run `syncd reannotate` (the daemon does it within a day)")
     return 0

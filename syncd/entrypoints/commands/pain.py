@@ -42,7 +42,7 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
 
 def cmd_pain(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.domain.pain import PainInputError, PainSource, parse_day, parse_score
-    from syncd.entrypoints.wiring import open_store
+    from syncd.entrypoints.wiring import open_store, redo_marked
     from syncd.services import pain_diary
 
     assert settings is not None
@@ -67,11 +67,13 @@ def cmd_pain(args: argparse.Namespace, settings: Settings | None) -> int:
                     store, athlete.id, day, score, source=PainSource.CLI, note=args.note, advice=settings.advice
                 )
                 print(f"recorded {athlete.key} {entry.day.isoformat()}: {entry.score}/10")
+                _print_redone(redo_marked(settings, store, athlete.id))
                 return EXIT_OK
             if args.mode:
                 assert athlete is not None
                 pain_diary.set_athlete_mode(store, athlete.id, args.mode)
-                print(f"{athlete.key}: advice mode {args.mode}; `syncd reannotate` (or the daemon daily) redoes notes")
+                print(f"{athlete.key}: advice mode {args.mode}")
+                _print_redone(redo_marked(settings, store, athlete.id))
                 return EXIT_OK
             if args.export:
                 assert athlete is not None
@@ -95,6 +97,12 @@ def cmd_pain(args: argparse.Namespace, settings: Settings | None) -> int:
             note = f"  {e['note']}" if e["note"] else ""
             print(f"{e['date']}  {e['score']:>2}/10  {e['athlete']:<16} {e['source']:<4}{run}{note}")
     return EXIT_OK
+
+
+def _print_redone(redone: int) -> None:
+    """The notes the entry reached were redone in this command (no wait for the daemon's daily re-scan)."""
+    if redone:
+        print(f"{redone} note(s) redone with it (a platform's note that changed is queued for write-back)")
 
 
 def _print_analysis(result: Any, as_json: bool) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,7 +38,7 @@ from syncd.entrypoints.web.pain import activity_form, pain_page, pain_post
 from syncd.entrypoints.web.params import MAX_DB_ID, MAX_PAGE, ascii_int
 from syncd.entrypoints.web.serialize import activity_json, page_json
 from syncd.logging import get_logger
-from syncd.records import FeedFilter, FeedPage
+from syncd.records import FeedFilter, FeedPage, StoredActivity
 from syncd.services.feed import (
     FLAG_TITLES,
     AttentionView,
@@ -51,6 +52,7 @@ from syncd.services.feed import (
     shoe_views,
     sport_label,
 )
+from syncd.services.platform_notes import PlatformNoteView
 
 HERE = Path(__file__).resolve().parent
 log = get_logger(__name__)
@@ -280,10 +282,12 @@ async def activity_page(ctx: WebContext, request: Request, access: Access) -> Re
             log.warning("web.charts_failed", activity_id=activity_id, error=f"{type(exc).__name__}: {exc}")
             charts = {}
     pain = activity_form(ctx, row.athlete_id, activity_id) if stored.activity.sport.is_run else None
+    platforms = await run_in_threadpool(_platform_notes, ctx, stored, row.note)
     return _render(
         ctx,
         "activity.html",
         card=card,
+        platforms=platforms,
         charts=charts,
         stretches=stretches,
         laps=stored.activity.laps,
@@ -292,6 +296,21 @@ async def activity_page(ctx: WebContext, request: Request, access: Access) -> Re
         pain_error=request.query_params.get("error"),
         pain_recorded=request.query_params.get("recorded"),
     )
+
+
+def _platform_notes(ctx: WebContext, stored: StoredActivity, own: str | None) -> list[PlatformNoteView]:
+    """The text on each platform and its state (written, waiting, not written and why), beside syncd's own."""
+    from syncd.services.platform_notes import WriteBackSettings, platform_notes
+
+    latest = ctx.store.latest_annotation(stored.id)
+    wanted = None if latest is None else (latest.platform_note or latest.note)
+    settings = WriteBackSettings(
+        configured={"strava": ctx.settings.strava.write_back, "garmin": ctx.settings.garmin.write_back},
+        athlete=ctx.store.get_athlete(stored.athlete_id),
+        window=timedelta(days=ctx.settings.notes.annotation_window_days),
+    )
+    writes = ctx.store.outbox_log.platform_writes(stored.id)
+    return platform_notes(stored, writes, own=own, wanted=wanted, settings=settings, now=datetime.now(UTC))
 
 
 def _markup(svg: str | None) -> Markup | None:

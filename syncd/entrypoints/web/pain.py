@@ -26,6 +26,7 @@ from syncd.domain.pain_report import comparison_line, method
 from syncd.entrypoints.web.bodies import read_capped
 from syncd.entrypoints.web.pain_charts import exposure_rows, share_dots
 from syncd.entrypoints.web.params import ascii_int
+from syncd.entrypoints.wiring import redo_marked
 from syncd.services import pain_diary
 
 if TYPE_CHECKING:
@@ -99,6 +100,9 @@ async def pain_post(ctx: WebContext, request: Request, access: Access) -> Respon
                 activity_id=activity_id, advice=ctx.settings.advice,
             )
         )  # fmt: skip
+        # the notes this entry reaches are redone before the page comes back: the run page, the feed and the
+        # digest show the new mode at once (not at the daily re-scan)
+        await run_in_threadpool(redo_marked, ctx.settings, ctx.store, athlete_id)
     except (PainInputError, KeyError) as exc:
         message = str(exc) if isinstance(exc, PainInputError) else "the date is missing: pick a day"
         query = urlencode({"athlete": athlete_id, "error": message})

@@ -1,0 +1,127 @@
+"""Property (issue 27): whatever the history and the order of events — uploads, late uploads of earlier runs, a
+#back tag typed into a title on Strava, pain typed on the CLI, an advice-mode change — after the pass that made the
+change every stored note, platform note and flag equals a recompute from scratch, nothing is left marked stale, and
+every note Strava holds (after a sync) is the platform note syncd stored. The real stravalib client on the simulated
+Strava, the real store on SQLite; a fresh world per example."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syncd.adapters.crypto import SecretBox
+from syncd.adapters.db import Store
+from syncd.domain.description import START_MARKER, extract_athlete_text
+from syncd.domain.pain import PainSource
+from syncd.services.annotating import AnnotationPolicy, annotate_marked, reannotate
+from syncd.services.pain_diary import record_entry, set_athlete_mode
+from syncd.testing import strava_harness as harness
+from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
+from syncd.testing.strava_server import StravaSimulator
+from tests.integration.conftest import FakeClock
+
+POLICY = AnnotationPolicy()
+WRITE = {"write_back_providers": lambda _activity: ("strava",)}
+
+EVENTS = st.one_of(
+    st.tuples(st.just("upload"), st.floats(20, 90)),  # a run just done (minutes)
+    st.tuples(st.just("late"), st.floats(1, 12), st.floats(20, 150)),  # a run from days ago, uploaded now
+    st.tuples(st.just("tag"), st.integers(0, 20), st.integers(0, 9)),  # #back N typed into the i-th run's title
+    st.tuples(st.just("cli"), st.integers(0, 10), st.integers(0, 9)),  # `syncd pain` for a day back
+    st.tuples(st.just("mode"), st.sampled_from(["auto", "sore", "staying_well"])),  # `syncd pain --mode`
+)
+
+
+def _add_run(sim: StravaSimulator, athlete: int, start: datetime, minutes: float, seed: int) -> int:
+    run = synthetic_run(start, minutes=minutes, pace_s_per_km=330, seed=seed)
+    assert run.streams is not None
+    return sim.add_activity(athlete, detail_payload(run, start=start), streams_payload(run.streams))
+
+
+def _snapshot(store: Store, athlete_id: int) -> dict[int, tuple[Any, ...]]:
+    out = {}
+    for stored in store.iter_activities(athlete_id=athlete_id):
+        latest = store.latest_annotation(stored.id)
+        if latest is not None:
+            out[stored.id] = (latest.note, latest.platform_note, [(f.code, f.severity) for f in latest.flags])
+    return out
+
+
+def _check(store: Store, sim: StravaSimulator, athlete_id: int, clock: FakeClock, synced: bool) -> None:
+    assert store.annotation_batches.marked_stale_ids(athlete_id) == []
+    current = _snapshot(store, athlete_id)
+    if synced:  # what Strava holds is the platform note syncd stored (runs in the window)
+        for activity_id, (note, platform_note, _) in current.items():
+            stored = store.get_activity(activity_id, with_streams=False)
+            text = sim.description(int(stored.activity.external_id)) or ""
+            if note is not None and START_MARKER in text:
+                assert (platform_note or note) in text, activity_id
+    store.mark_annotations_stale(athlete_id)
+    reannotate(store, POLICY, now=clock.now())
+    assert _snapshot(store, athlete_id) == current
+
+
+@pytest.mark.hypothesis_heavy
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=st.lists(EVENTS, min_size=1, max_size=5))
+def test_after_each_change_every_surface_equals_a_recompute_from_scratch(events: list[tuple[Any, ...]]) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    with tempfile.TemporaryDirectory() as tmp, StravaSimulator(clock=clock.now) as sim:
+        box = SecretBox(SecretBox.generate_key(), origin="the test key")
+        store = Store.open(f"sqlite:///{Path(tmp) / 'syncd.db'}", secret_box=box, clock=clock)
+        try:
+            athlete = sim.add_athlete(firstname="Prop", lastname="Runner").id
+            runs = [_add_run(sim, athlete, clock.now() - timedelta(days=d, hours=2), 35, d) for d in (9, 6, 4, 2)]
+            linked = harness.link(store, sim, athlete, clock=clock)
+            service = harness.service(store, sim, clock=clock)
+            service.run_once("w1")
+            for number, event in enumerate(events):
+                clock.advance(harness.seconds_until_due(store, clock.now()) + 3600)
+                synced = _apply(event, number, store, sim, athlete, linked.athlete_id, runs, clock)
+                if synced:
+                    service.run_once("w1")
+                _check(store, sim, linked.athlete_id, clock, synced)
+        finally:
+            store.close()
+
+
+def _apply(
+    event: tuple[Any, ...],
+    number: int,
+    store: Store,
+    sim: StravaSimulator,
+    athlete: int,
+    athlete_id: int,
+    runs: list[int],
+    clock: FakeClock,
+) -> bool:
+    """Apply one event as a runner would; True when it reaches syncd through a sync (False: a CLI command, which
+    redoes the notes itself, as `syncd pain` does)."""
+    kind = event[0]
+    if kind == "upload":
+        runs.append(_add_run(sim, athlete, clock.now() - timedelta(hours=1), event[1], 100 + number))
+        return True
+    if kind == "late":
+        runs.append(_add_run(sim, athlete, clock.now() - timedelta(days=event[1]), event[2], 200 + number))
+        return True
+    if kind == "tag":
+        target = runs[event[1] % len(runs)]
+        [detail] = [d for d in sim.athletes[athlete].activities.values() if d["id"] == target]
+        sim.update_activity(target, name=f"{extract_athlete_text(detail['name']) or 'Run'} #back {event[2]}")
+        return True
+    if kind == "cli":
+        day = (clock.now() - timedelta(days=event[1])).date()
+        first = store.pain_diary.first_activity_day(athlete_id)
+        if first is None or day < first:
+            return False  # refused where typed: nothing stored changes (checked by the recompute)
+        record_entry(store, athlete_id, day, event[2], source=PainSource.CLI, now=clock.now())
+    else:
+        set_athlete_mode(store, athlete_id, event[1])
+    annotate_marked(store, athlete_id, POLICY, now=clock.now(), **WRITE)
+    return False
