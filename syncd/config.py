@@ -277,6 +277,7 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("athlete", "resting_heart_rate"): Check(25, 120, meaning="a resting heart rate in bpm"),
     ("athlete", "threshold_heart_rate"): Check(90, 230, meaning="a threshold heart rate in bpm"),
     ("rules", "hard_surface_share_pct"): PCT,
+    ("rules", "hard_surface_min_known_pct"): PCT,
     ("rules", "speed_work_top_zone_share_pct"): PCT,
     ("rules", "speed_work_top_zone_from_pct_max"): PCT,
     ("rules", "speed_work_hard_from_pct_hrr"): PCT,

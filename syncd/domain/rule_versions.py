@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from syncd.domain.thresholds import Thresholds
 
 RULE_VERSIONS: dict[str, int] = {
-    "hard_surface": 3,
+    "hard_surface": 4,  # 4: judged only when the map classified at least half the route
     "downhill": 5,  # 5: altitude sentinels, constant altitude, start settling, noise-scaled hysteresis (issue 28)
     "speed_work": 6,  # 6: laps, run/walk, tempo against its own running; 5: heart rate confirms, never creates
     "no_warmup": 5,  # 5: a hard start from heart rate (races, hard starts); 4: drills, not static stretching

@@ -19,6 +19,8 @@ class Thresholds:
     downhill_high_distance_m: float = 1000.0
     # hard surface: a mapped route is "hard" when at least this share of its classified distance is paved
     hard_surface_share_pct: float = 50.0
+    # ... and only when the map classified at least this share of the route (a few mapped metres are no finding)
+    hard_surface_min_known_pct: float = 50.0
     # speed work: effort is "fast" when this much quicker than the athlete's easy pace
     speed_work_faster_than_easy_pct: float = 10.0
     speed_work_min_reps: int = 3

@@ -101,7 +101,11 @@ def test_confidence_follows_how_much_the_map_knew() -> None:
     half = FakeSurfaceMap(SurfaceBreakdown(3000.0, 0.0, 0.0, 2000.0, "osm"))
     little = FakeSurfaceMap(SurfaceBreakdown(1000.0, 0.0, 0.0, 4000.0, "osm"))
     flag_half = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=half))
-    flag_little = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=little))
+    # a fifth of the route known is no finding by default (hard_surface_min_known_pct 50); an operator who lowers
+    # the bar gets it at low confidence
+    assert hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=little)) is None
+    lowered = Thresholds(hard_surface_min_known_pct=0.0)
+    flag_little = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=little, thresholds=lowered))
     assert flag_half is not None and flag_half.confidence is Confidence.MEDIUM
     assert flag_little is not None and flag_little.confidence is Confidence.LOW
     assert flag_little.evidence["known_share_pct"] == 100.0  # all it knew was paved ...
@@ -139,3 +143,16 @@ def test_map_is_asked_with_valid_fixes_only() -> None:
     (lat, lon), *_ = surface.calls
     assert len(lat) == len(lon) == len(streams) - 100
     assert np.isfinite(lat).all() and np.isfinite(lon).all()
+
+
+def test_a_few_mapped_metres_of_an_unmapped_route_are_no_finding() -> None:
+    """62 paved metres of a 5.2 km run whose path the map does not know (the demo's bundled street): unknown, silent;
+    the same route classified over half its length is judged."""
+    barely = FakeSurfaceMap(SurfaceBreakdown(paved_m=62.0, unpaved_m=0.0, track_m=0.0, unknown_m=5100.0, source="osm"))
+    assert hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=barely)) is None
+    half = FakeSurfaceMap(SurfaceBreakdown(paved_m=2600.0, unpaved_m=0.0, track_m=0.0, unknown_m=2500.0, source="osm"))
+    flag = hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=half))
+    assert flag is not None
+    assert flag.confidence is Confidence.MEDIUM
+    stricter = Thresholds(hard_surface_min_known_pct=60.0)
+    assert hard_surface.evaluate(RuleContext(run_activity(gps_run()), surface_map=half, thresholds=stricter)) is None

@@ -7,7 +7,9 @@ Decision:
 - treadmill, virtual and indoor runs, trail runs and track runs: not hard, silent (a synthetic track is softer
   than a road; the article does not ask a runner to leave it);
 - a surface map that knows the route: flag when the paved share of the classified distance reaches
-  `hard_surface_share_pct`; confidence from how much of the route the map could classify, one step lower when
+  `hard_surface_share_pct` and the map classified at least `hard_surface_min_known_pct` of the route (62 paved
+  metres of a 5 km run on an unmapped path are no finding about the run); confidence from how much of the route
+  the map could classify, one step lower when
   most of the classified distance got its class from the road type rather than a `surface` tag;
   the map's metres are scaled to the activity's own distance (the shares are the map's), so the note's
   "6.1 of 8.0 km" agrees with the distance the platform shows;
@@ -56,6 +58,8 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     breakdown = ctx.surface_map.classify(streams.lat[ok], streams.lon[ok])
     if breakdown is None or breakdown.total_m - breakdown.unknown_m <= 0:
         return None
+    if breakdown.known_m / breakdown.total_m * 100.0 < ctx.thresholds.hard_surface_min_known_pct:
+        return None  # most of the route unmeasured: the surface is unknown, not hard
     return _from_map(breakdown, _distance_m(activity), ctx.thresholds.hard_surface_share_pct)
 
 
