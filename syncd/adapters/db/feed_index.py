@@ -15,6 +15,7 @@ version that went backwards or a delta larger than a fifth of the index rebuilds
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections.abc import Sequence
@@ -54,17 +55,19 @@ class Version(NamedTuple):
     accounts: int
 
 
+# Built once: constructing a statement costs more than running this one (every request reads it).
+_VERSION = sa.select(
+    sa.select(sa.func.max(ActivityRow.id)).scalar_subquery(),
+    sa.select(sa.func.max(ActivityRow.updated_at)).scalar_subquery(),
+    sa.select(sa.func.max(AnnotationRow.id)).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(AthleteRow).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(AccountRow).scalar_subquery(),
+)
+
+
 def read_version(conn: Connection) -> Version:
     """Five index lookups (max ids, newest updated_at, two small counts): cheap enough for every request."""
-    row = conn.execute(
-        sa.select(
-            sa.select(sa.func.max(ActivityRow.id)).scalar_subquery(),
-            sa.select(sa.func.max(ActivityRow.updated_at)).scalar_subquery(),
-            sa.select(sa.func.max(AnnotationRow.id)).scalar_subquery(),
-            sa.select(sa.func.count()).select_from(AthleteRow).scalar_subquery(),
-            sa.select(sa.func.count()).select_from(AccountRow).scalar_subquery(),
-        )
-    ).one()
+    row = conn.execute(_VERSION).one()
     updated = row[1]
     if isinstance(updated, datetime) and updated.tzinfo is None:
         updated = updated.replace(tzinfo=UTC)  # max() over SQLite text loses the column's type
@@ -161,6 +164,7 @@ def _local_us(moment: datetime) -> int:
     return (moment.replace(tzinfo=None) - _EPOCH_LOCAL) // _US
 
 
+@functools.cache
 def _key_columns(dialect: str) -> tuple[Any, ...]:
     return (
         ActivityRow.id,
