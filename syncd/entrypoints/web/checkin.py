@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from syncd.config import Settings
 from syncd.domain.pain import PainInputError, PainSource
+from syncd.entrypoints.web.bodies import read_capped, same_origin
 from syncd.services.checkin import (
     PATH,
     PURPOSE,
@@ -122,24 +123,6 @@ class CheckinPages:
         )
 
 
-def _same_origin(request: Request) -> bool:
-    """A named other origin is refused (the token is the credential, but no other site should post it)."""
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return True
-    return urlsplit(origin).netloc == request.headers.get("host", "")
-
-
-async def _read_capped(request: Request) -> bytes | None:
-    """The request body, or None past MAX_BODY (read no further: a huge post costs nothing)."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
-    return body
-
-
 def checkin_routes(store: NotifyStore, settings: Settings) -> list[BaseRoute]:
     pages = CheckinPages(store, settings)
 
@@ -158,12 +141,14 @@ def checkin_routes(store: NotifyStore, settings: Settings) -> list[BaseRoute]:
         )
 
     async def answer(request: Request) -> Response:
-        if not _same_origin(request):
+        if not same_origin(request):
             return pages.page(403, title="Not recorded", lines=["This form can only be sent from its own page."])
         if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
             return pages.page(415, title="Not recorded", lines=["Send the form from the check-in page."])
-        body = await _read_capped(request)
-        if body is None:
+        body = await read_capped(request, MAX_BODY)
+        if isinstance(body, Response):
+            if body.status_code != 413:
+                return body
             return pages.page(413, title="Not recorded", lines=["That form is too large; shorten the note."])
         data = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         form: dict[str, Any] = {

@@ -13,7 +13,7 @@ import hmac
 import secrets
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +23,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from syncd.domain.advice_mode import RED_FLAG_LINE, with_symptoms
 from syncd.domain.pain import PainInputError, PainSource, parse_day, parse_score
 from syncd.domain.pain_report import comparison_line, method
-from syncd.entrypoints.web.bodies import read_capped
+from syncd.entrypoints.web.bodies import read_capped, same_origin
 from syncd.entrypoints.web.pain_charts import exposure_rows, share_dots
 from syncd.entrypoints.web.params import ascii_int
 from syncd.entrypoints.wiring import redo_marked
@@ -40,15 +40,6 @@ _PROCESS_KEY = secrets.token_bytes(32)  # when the feed has no link key (open lo
 def csrf_token(ctx: WebContext, athlete_id: int) -> str:
     key = getattr(ctx.auth, "_key", None) or _PROCESS_KEY
     return hmac.new(key, f"pain-form:{athlete_id}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _same_origin(request: Request) -> bool:
-    """A named other origin is refused; "null" is what Chromium sends under our no-referrer policy (the CSRF token
-    and the SameSite=Strict cookie still have to match)."""
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return True
-    return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 def _athlete_for(ctx: WebContext, request: Request, access: Access, wanted: str | None) -> int | None:
@@ -70,7 +61,7 @@ def activity_form(ctx: WebContext, athlete_id: int, activity_id: int) -> dict[st
 
 async def pain_post(ctx: WebContext, request: Request, access: Access) -> Response:
     """Record one entry from a form; a bad value re-shows the form with one line saying what to fix."""
-    if not _same_origin(request):
+    if not same_origin(request):
         return PlainTextResponse("cross-site form posts are refused", 403)
     if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
         return PlainTextResponse("send the form as application/x-www-form-urlencoded", 415)
