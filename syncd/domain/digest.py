@@ -147,7 +147,7 @@ class Digest:
     feed_url: str | None
     mode: str = "staying well"  # the advice mode at the week's end ("sore" or "staying well", docs/pain.md)
     mode_reason: str = "no back pain logged"
-    pain_pattern: str | None = None  # what preceded flare-ups, only when the diary's evidence supports it
+    pain_pattern: str | None = None  # what preceded flare-ups (the diary page's first sentence), with a diary
     red_flag: str | None = None  # advice_mode.RED_FLAG_LINE when the diary holds a red flag
 
     @property

@@ -239,10 +239,11 @@ class PainAnalysis:
         return sentences(self)
 
     def digest_sentence(self) -> str | None:
-        """The digest's one sentence: the strongest finding, worded as on the page; None without a finding."""
-        from syncd.domain.pain_wording import finding_sentence
-
-        return finding_sentence(self.findings[0], first=True, flare_ups=self.flare_ups) if self.findings else None
+        """The digest's one sentence, the page's first: the strongest finding, else the power-aware status ("too few
+        entries to tell yet: about N more weeks ..."); None without diary entries (the digest then says nothing)."""
+        if self.status == "no_entries":
+            return None
+        return self.sentences()[0]
 
 
 def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:

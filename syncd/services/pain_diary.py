@@ -483,8 +483,9 @@ def mode_at_week_end(store: DiaryStore, athlete_id: int, monday: date, advice: A
 def week_mode(
     store: DiaryStore, athlete_id: int, monday: date, advice: AdviceSettings
 ) -> tuple[ModeDecision, str | None]:
-    """The digest's mode (as of the week's last day) and the analysis sentence, only with a finding: the same
-    result and words as the diary page and `syncd pain --analysis`."""
+    """The digest's mode (as of the week's last day) and the analysis sentence, only once the athlete has diary
+    entries: the page's first sentence (a finding, or how far the diary is from telling), same result and words as
+    the diary page and `syncd pain --analysis`."""
     decision = mode_at_week_end(store, athlete_id, monday, advice)
     if not store.pain_diary.entries(athlete_id, day_to=monday + timedelta(days=6)):
         return decision, None

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from syncd.adapters.db import Store
-from syncd.config import AdviceSettings
+from syncd.config import AdviceSettings, Settings
 from syncd.domain.notes import data_gaps_line
+from syncd.domain.pain import PainEntry, PainSource
 from syncd.entrypoints.cli import main
 from syncd.services import pain_diary
+from syncd.services.digest_email import render_html, render_text
+from syncd.services.digests import athlete_zone, build_for_athlete
 from tests.pain_seasons import START, seed_store
 
 
@@ -121,3 +125,32 @@ def test_latest_annotations_in_one_go(store: Store) -> None:
     found = store.latest_annotations([*ids, *range(10_000, 10_600)])
     assert {k: v.note for k, v in found.items()} == {ids[0]: "second", ids[2]: "only"}
     assert found[ids[0]] == store.latest_annotation(ids[0])
+
+
+def test_the_digest_says_how_far_the_diary_is_from_telling(tmp_path: Path) -> None:
+    """Issue 29: with diary entries but no finding the digest carries the page's power-aware first sentence ("too
+    few entries to tell yet: about N more weeks ..."), in the built digest and in its text and HTML; an athlete
+    without entries gets no analysis line at all."""
+    store = Store.open(f"sqlite:///{tmp_path / 'syncd.db'}")
+    diarist, quiet = store.ensure_athlete("diarist"), store.ensure_athlete("quiet")
+    for week in range(7):  # 3 flare-ups against 4 other weeks: even perfect separation could not show yet
+        day = date(2025, 1, 13) + timedelta(weeks=2 * week)
+        store.pain_diary.record(PainEntry(diarist, day, 6 if week < 3 else 0, PainSource.CLI), now=datetime.now(UTC))
+    settings = Settings(state_dir=tmp_path, config_path=None)
+    monday = date(2025, 4, 28)
+    result = pain_diary.analysis_for(store, diarist).analysis
+    assert (result.status, result.flare_ups, result.other_weeks) == ("too_few", 3, 4)
+    sentence = result.sentences()[0]
+    assert sentence.startswith(f"Too few entries to tell yet: about {result.power.more_weeks} more weeks with diary")
+    record = store.get_athlete(diarist)
+    digest = build_for_athlete(store, record, monday, settings, athlete_zone(store, record))
+    assert digest.pain_pattern == sentence == result.digest_sentence()
+    assert f"From your pain diary: {sentence}" in render_text(digest)
+    assert f"From your pain diary: {sentence}" in render_html(digest, None)
+    assert "stands out" not in render_text(digest)
+
+    other = store.get_athlete(quiet)
+    digest = build_for_athlete(store, other, monday, settings, athlete_zone(store, other))
+    assert digest.pain_pattern is None
+    assert "pain diary" not in render_text(digest) and "pain diary" not in render_html(digest, None)
+    store.close()
