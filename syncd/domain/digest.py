@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -30,7 +30,7 @@ from syncd.domain.load import (
     week_counts,
     week_start,
 )
-from syncd.domain.mode_notes import ADVICE
+from syncd.domain.mode_notes import advice_for
 from syncd.domain.model import Activity, Gear, Sport
 from syncd.domain.notes import NEARLY_WORN_ADVICE, SHORT_ADVICE, TITLES
 from syncd.domain.streams_math import altitude_profile
@@ -275,7 +275,7 @@ def group_flags(
             code=code,
             title=TITLES.get(code, code.value),
             severity=(severity := max((flag.severity for _, flag in items), key=lambda s: s.rank)),
-            advice=_alternative(code, severity, mode),
+            advice=_alternative(code, severity, mode, _shared_codes(run for run, _ in items)),
             runs=tuple(FlaggedRun(run.name or "Run", run.start_local, flag.severity) for run, flag in items),
         )
         for code, items in grouped.items()
@@ -284,9 +284,19 @@ def group_flags(
     return tuple(groups)
 
 
-def _alternative(code: FlagCode, severity: Severity, mode: AdviceMode) -> str:
+def _shared_codes(runs: Iterable[WeekRun]) -> frozenset[FlagCode]:
+    """The flag codes every one of these runs carries: a group's alternative is the notes' own wording when all its
+    runs share it (speed work that always began cold: "warm up first"), the plain one when they differ."""
+    shared: frozenset[FlagCode] | None = None
+    for run in runs:
+        codes = frozenset(flag.code for flag in run.flags)
+        shared = codes if shared is None else shared & codes
+    return shared or frozenset()
+
+
+def _alternative(code: FlagCode, severity: Severity, mode: AdviceMode, codes: frozenset[FlagCode]) -> str:
     """The alternative the notes give for this code in this mode (a shoe only nearly worn: "nearly due")."""
-    worded = ADVICE[mode].get(code)
+    worded = advice_for(mode, codes).get(code)
     if worded is not None:
         return worded
     if code is FlagCode.WORN_SHOES and severity is Severity.INFO:
@@ -477,11 +487,8 @@ def build_digest(
     week_runs = [r for r in runs if r.sport.is_run and week_monday <= r.start_local.date() <= sunday]
     unit, trend = load_trend(history, week_monday, max_hr=max_hr, thresholds=thresholds)
     counts = week_counts(history, week_start(week_monday), min_session_s=thresholds.min_session_min * 60.0)
-    surface = surface_split(week_runs)
-    shoes = shoe_statuses(gear, thresholds)
     label = iso_week_label(week_monday)
     groups = group_flags(week_runs, mode=AdviceMode.SORE if mode == "sore" else AdviceMode.STAYING_WELL, week=label)
-    codes = {group.code.value for group in groups}
     digest = Digest(
         athlete_name=athlete_name,
         week=label,
@@ -493,7 +500,7 @@ def build_digest(
         duration_s=sum(r.duration_s or 0.0 for r in week_runs),
         flag_count=sum(len(group.runs) for group in groups),
         flag_groups=groups,
-        surface=surface,
+        surface=surface_split(week_runs),
         downhill_m=week_descent_m(week_runs),
         speed_sessions=sum(1 for r in week_runs if _flag(r, FlagCode.SPEED_WORK) is not None),
         load_unit=unit,
@@ -502,7 +509,7 @@ def build_digest(
         low_impact_target=thresholds.low_impact_sessions_per_week,
         strength=counts.strength,
         strength_target=thresholds.strength_sessions_per_week,
-        shoes=shoes,
+        shoes=shoe_statuses(gear, thresholds),
         suggestions=(),
         feed_url=feed_url,
         mode=mode,
@@ -510,6 +517,7 @@ def build_digest(
         pain_pattern=pain_pattern,
         red_flag=red_flag,
     )
+    codes = {group.code.value for group in groups}
     return replace(digest, suggestions=_suggestions(digest, codes, trend[-1], thresholds))
 
 
