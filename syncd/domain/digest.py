@@ -384,6 +384,11 @@ _SUGGESTIONS: dict[str, str] = {
     ),
     "keep_going": "A calm week for your back: keep the easy runs on soft, level ground and keep the strength work up.",
 }
+# worn_shoes when the week's shoe flag said "nearly due" and no shoe is past its limit: "past its limit" would
+# contradict the digest's own shoe line (575 km of 600 km)
+_NEARLY_DUE = (
+    "A shoe is nearly due: running shoes are commonly replaced at about 480-800 km; rotate a new pair in on easy runs."
+)
 _PRIORITY = (
     "long_run_spike",
     "load_spike",
@@ -443,7 +448,8 @@ def suggest(
     # sore now: surface, downhill and speed work are the levers; staying well: prevention leads and those three are
     # left out (RISK-FACTS.md, "Two situations")
     priority = _PRIORITY if sore else _PREVENTION_FIRST
-    chosen = [Suggestion(code, _SUGGESTIONS[code]) for code in priority if code in wanted][:limit]
+    texts = _SUGGESTIONS if any(shoe.over for shoe in shoes) else {**_SUGGESTIONS, "worn_shoes": _NEARLY_DUE}
+    chosen = [Suggestion(code, texts[code]) for code in priority if code in wanted][:limit]
     if not chosen:
         code = "keep_going" if runs else "rest_week"
         chosen = [Suggestion(code, _SUGGESTIONS[code])]
@@ -481,7 +487,6 @@ def build_digest(
     shoes = shoe_statuses(gear, thresholds)
     label = iso_week_label(week_monday)
     groups = group_flags(week_runs, mode=AdviceMode.SORE if mode == "sore" else AdviceMode.STAYING_WELL, week=label)
-    codes = {group.code.value for group in groups}
     digest = Digest(
         athlete_name=athlete_name,
         week=label,
@@ -510,12 +515,12 @@ def build_digest(
         pain_pattern=pain_pattern,
         red_flag=red_flag,
     )
-    return replace(digest, suggestions=_suggestions(digest, codes, trend[-1], thresholds))
+    return replace(digest, suggestions=_suggestions(digest, trend[-1], thresholds))
 
 
-def _suggestions(digest: Digest, codes: set[str], load: LoadWeek, thresholds: Thresholds) -> tuple[Suggestion, ...]:
+def _suggestions(digest: Digest, load: LoadWeek, thresholds: Thresholds) -> tuple[Suggestion, ...]:
     return suggest(
-        codes=codes,
+        codes={group.code.value for group in digest.flag_groups},
         load=load,
         thresholds=thresholds,
         surface=digest.surface,
