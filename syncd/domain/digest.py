@@ -414,6 +414,13 @@ _PREVENTION_FIRST = (
 )
 
 
+def _monotonous(load: LoadWeek, unit: LoadUnit, thresholds: Thresholds) -> bool:
+    """The monotony rule's own test (syncd.domain.rules.monotony): heart-rate load only, and a week under load."""
+    if load.monotony is None or unit != "trimp" or load.week_load < thresholds.monotony_min_week_load_trimp:
+        return False
+    return load.monotony >= thresholds.monotony_caution
+
+
 def suggest(
     *,
     codes: set[str],
@@ -426,6 +433,7 @@ def suggest(
     runs: int,
     limit: int = 3,
     sore: bool = False,
+    load_unit: LoadUnit = "min",
 ) -> tuple[Suggestion, ...]:
     """One to three suggestions for next week, from the week's flags and totals (RISK-FACTS.md, in priority order).
 
@@ -435,7 +443,7 @@ def suggest(
     wanted = set(codes)
     if load.acwr is not None and load.acwr > thresholds.acwr_caution:
         wanted.add("load_spike")
-    if load.monotony is not None and load.monotony >= thresholds.monotony_caution:
+    if _monotonous(load, load_unit, thresholds):
         wanted.add("monotony")
     if surface.hard_m > 0 and surface.hard_m >= surface.soft_m:
         wanted.add("hard_surface")
@@ -529,4 +537,5 @@ def _suggestions(digest: Digest, load: LoadWeek, thresholds: Thresholds) -> tupl
         strength=digest.strength,
         runs=digest.runs,
         sore=digest.mode == "sore",
+        load_unit=digest.load_unit,
     )
