@@ -394,6 +394,11 @@ _SUGGESTIONS: dict[str, str] = {
     ),
     "keep_going": "A calm week for your back: keep the easy runs on soft, level ground and keep the strength work up.",
 }
+# worn_shoes when the week's shoe flag said "nearly due" and no shoe is past its limit: "past its limit" would
+# contradict the digest's own shoe line (575 km of 600 km)
+_NEARLY_DUE = (
+    "A shoe is nearly due: running shoes are commonly replaced at about 480-800 km; rotate a new pair in on easy runs."
+)
 _PRIORITY = (
     "long_run_spike",
     "load_spike",
@@ -419,6 +424,13 @@ _PREVENTION_FIRST = (
 )
 
 
+def _monotonous(load: LoadWeek, unit: LoadUnit, thresholds: Thresholds) -> bool:
+    """The monotony rule's own test (syncd.domain.rules.monotony): heart-rate load only, and a week under load."""
+    if load.monotony is None or unit != "trimp" or load.week_load < thresholds.monotony_min_week_load_trimp:
+        return False
+    return load.monotony >= thresholds.monotony_caution
+
+
 def suggest(
     *,
     codes: set[str],
@@ -431,6 +443,7 @@ def suggest(
     runs: int,
     limit: int = 3,
     sore: bool = False,
+    load_unit: LoadUnit = "min",
 ) -> tuple[Suggestion, ...]:
     """One to three suggestions for next week, from the week's flags and totals (RISK-FACTS.md, in priority order).
 
@@ -440,7 +453,7 @@ def suggest(
     wanted = set(codes)
     if load.acwr is not None and load.acwr > thresholds.acwr_caution:
         wanted.add("load_spike")
-    if load.monotony is not None and load.monotony >= thresholds.monotony_caution:
+    if _monotonous(load, load_unit, thresholds):
         wanted.add("monotony")
     if surface.hard_m > 0 and surface.hard_m >= surface.soft_m:
         wanted.add("hard_surface")
@@ -453,7 +466,8 @@ def suggest(
     # sore now: surface, downhill and speed work are the levers; staying well: prevention leads and those three are
     # left out (RISK-FACTS.md, "Two situations")
     priority = _PRIORITY if sore else _PREVENTION_FIRST
-    chosen = [Suggestion(code, _SUGGESTIONS[code]) for code in priority if code in wanted][:limit]
+    texts = _SUGGESTIONS if any(shoe.over for shoe in shoes) else {**_SUGGESTIONS, "worn_shoes": _NEARLY_DUE}
+    chosen = [Suggestion(code, texts[code]) for code in priority if code in wanted][:limit]
     if not chosen:
         code = "keep_going" if runs else "rest_week"
         chosen = [Suggestion(code, _SUGGESTIONS[code])]
@@ -517,13 +531,12 @@ def build_digest(
         pain_pattern=pain_pattern,
         red_flag=red_flag,
     )
-    codes = {group.code.value for group in groups}
-    return replace(digest, suggestions=_suggestions(digest, codes, trend[-1], thresholds))
+    return replace(digest, suggestions=_suggestions(digest, trend[-1], thresholds))
 
 
-def _suggestions(digest: Digest, codes: set[str], load: LoadWeek, thresholds: Thresholds) -> tuple[Suggestion, ...]:
+def _suggestions(digest: Digest, load: LoadWeek, thresholds: Thresholds) -> tuple[Suggestion, ...]:
     return suggest(
-        codes=codes,
+        codes={group.code.value for group in digest.flag_groups},
         load=load,
         thresholds=thresholds,
         surface=digest.surface,
@@ -532,4 +545,5 @@ def _suggestions(digest: Digest, codes: set[str], load: LoadWeek, thresholds: Th
         strength=digest.strength,
         runs=digest.runs,
         sore=digest.mode == "sore",
+        load_unit=digest.load_unit,
     )

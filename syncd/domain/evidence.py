@@ -58,6 +58,7 @@ EVIDENCE_KEYS: Mapping[str, tuple[str, Kind]] = {
     "rep_duration_s": ("Effort duration", "duration"),
     "rep_pace_s_per_km": ("Effort pace", "pace"),
     "easy_pace_s_per_km": ("Easy pace", "pace"),
+    "easy_source": ("Easy pace from", "text"),
     "top_zone_share_pct": ("Time in top heart-rate zones", "percent"),
     # no warm-up
     "first_pace_s_per_km": ("Opening pace", "pace"),
@@ -89,8 +90,8 @@ EVIDENCE_KEYS: Mapping[str, tuple[str, Kind]] = {
     "longest_m": ("Longest run of the previous 30 days", "distance"),
     "longest_s": ("Longest run of the previous 30 days", "duration"),
     "longer_pct": ("Longer by", "percent"),
-    "band": ("Band (Frandsen et al. 2025)", "text"),
-    "window_days": ("Compared with the previous", "count"),
+    "band": ("Band, % longer (Frandsen et al. 2025)", "text"),
+    "window_days": ("Days looked back", "count"),
     "next_m": ("Suggested next long run", "distance"),
     "next_s": ("Suggested next long run", "duration"),
     # weekly balance
@@ -110,6 +111,9 @@ _TEXT_VALUES: Mapping[str, str] = {
     "hr_zones": "heart-rate zones",
     "laps": "interval laps",
     "intervals": "repeated fast efforts",
+    "tempo": "a sustained tempo effort",
+    "history": "your recent runs",
+    "this_run": "this run's easy parts",
     "ewma": "EWMA",
     "rolling": "rolling averages",
     "min": "minutes",

@@ -51,8 +51,10 @@ def find_athlete(store: DiaryStore, ref: str) -> AthleteRecord:
     for athlete in athletes:
         if ref in (athlete.key, str(athlete.id)):
             return athlete
-    keys = ", ".join(a.key for a in athletes) or "none yet"
-    raise PainInputError(f"no athlete {ref!r}; the athletes are: {keys} (link an account or import files first)")
+    if not athletes:
+        raise PainInputError(f"no athlete {ref!r}: there are none yet (link an account or import files first)")
+    keys = ", ".join(a.key for a in athletes)
+    raise PainInputError(f"no athlete {ref!r}; the athletes are: {keys}")
 
 
 def _local_today(store: DiaryStore, athlete_id: int, now: datetime) -> date:

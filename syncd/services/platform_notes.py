@@ -21,6 +21,12 @@ State = Literal["written", "pending", "failed", "not_written"]
 LABELS = {"strava": "Strava", "garmin": "Garmin Connect"}
 
 
+# Why an up-to-date platform note differs from syncd's own (a sore-mode note above, "Mode: staying well" below).
+PRIVATE_DIARY = (
+    "It differs from syncd's note above: the note on {label} follows only your #back tags there, never your diary."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformNoteView:
     provider: str
@@ -101,6 +107,8 @@ def _from_write(
         headline += (
             f" syncd's newer note for {label} is not written: {_why_not(stored, write.provider, wanted, settings, now)}"
         )
+    elif text is not None and own is not None and not same:
+        headline += f" {PRIVATE_DIARY.format(label=label)}"
     return PlatformNoteView(write.provider, label, "written", headline, text, None, same)
 
 

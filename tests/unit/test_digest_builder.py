@@ -17,9 +17,11 @@ from syncd.domain.digest import (
     WeekRun,
     build_digest,
     parse_week,
+    suggest,
 )
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
+from syncd.domain.load import LoadUnit
 from syncd.domain.model import Gear, Sport
 from syncd.domain.thresholds import Thresholds
 from syncd.services.digest_email import render_text
@@ -401,3 +403,48 @@ def test_a_red_flag_shows_under_the_mode_line_in_text_and_html() -> None:
     assert "See a clinician promptly" in render_html(digest, None)
     plain = build_digest(**common, thresholds=Thresholds())  # type: ignore[arg-type]
     assert "promptly" not in render_text(plain)
+
+
+@pytest.mark.parametrize(("over", "expected"), [(False, "A shoe is nearly due"), (True, "A shoe is past its limit")])
+def test_the_shoe_suggestion_says_past_its_limit_only_when_a_shoe_is(over: bool, expected: str) -> None:
+    # the demo's week: a "nearly due" (info) shoe flag and the shoe line "575 km of 600 km (96%)"; the suggestion
+    # said "A shoe is past its limit" beside it
+    shoe = ShoeStatus("Trail Shoes", 620_000.0 if over else 575_000.0, 600_000.0, 103.3 if over else 95.8, over)
+    [suggestion] = suggest(
+        codes={"worn_shoes"},
+        load=LoadWeek("2026-W48", MONDAY, 200.0, 1.0, None),
+        thresholds=Thresholds(),
+        surface=SurfaceSplit(hard_m=0.0, soft_m=0.0, unknown_m=0.0),
+        shoes=(shoe,),
+        low_impact=2,
+        strength=3,
+        runs=3,
+    )
+    assert suggestion.code == "worn_shoes" and suggestion.text.startswith(expected)
+    assert ("past its limit" in suggestion.text) is over
+
+
+@pytest.mark.parametrize(
+    ("unit", "week_load", "suggested"),
+    [("trimp", 500.0, True), ("trimp", 300.0, False), ("min", 500.0, False)],
+)
+def test_monotony_is_suggested_only_where_the_monotony_rule_would_flag_it(
+    unit: LoadUnit, week_load: float, suggested: bool
+) -> None:
+    # the demo's digest W48: monotony 5.79 on a light week (the rule needs 450+ TRIMP and stays silent on minutes,
+    # issue 28), yet the digest would suggest "Your days were all alike"
+    [*codes] = (
+        s.code
+        for s in suggest(
+            codes=set(),
+            load=LoadWeek("2026-W48", MONDAY, week_load, 1.0, 5.79),
+            thresholds=Thresholds(),
+            surface=SurfaceSplit(hard_m=0.0, soft_m=0.0, unknown_m=0.0),
+            shoes=(),
+            low_impact=2,
+            strength=3,
+            runs=7,
+            load_unit=unit,
+        )
+    )
+    assert codes == (["monotony"] if suggested else ["keep_going"])

@@ -72,3 +72,16 @@ def test_unknown_keys_are_inferred_and_bad_values_left_out() -> None:
 def test_every_known_key_has_a_label_unlike_its_key() -> None:
     for key, (label, _kind) in EVIDENCE_KEYS.items():
         assert label and "_" not in label and label != key
+
+
+def test_long_run_and_speed_work_evidence_read_without_codes_or_bare_numbers() -> None:
+    # the demo's activity page showed "Compared with the previous | 30", "Band (Frandsen et al. 2025) | 30-100",
+    # "Found from | tempo" and "Easy source | history"
+    shown = _shown({"window_days": 30, "band": "30-100", "trigger": "tempo", "easy_source": "history"})
+    assert shown == {
+        "window_days": ("Days looked back", "30"),
+        "band": ("Band, % longer (Frandsen et al. 2025)", "30-100"),
+        "trigger": ("Found from", "a sustained tempo effort"),
+        "easy_source": ("Easy pace from", "your recent runs"),
+    }
+    assert _shown({"easy_source": "this_run"})["easy_source"] == ("Easy pace from", "this run's easy parts")

@@ -30,6 +30,7 @@ from syncd.adapters.db.repository import Store
 from syncd.config import Settings
 from syncd.domain.digest import parse_week
 from syncd.domain.load import iso_week_label
+from syncd.domain.notes import UNCERTAIN
 from syncd.entrypoints.web.atom import FeedAddress, atom_feed, with_query
 from syncd.entrypoints.web.auth import SESSION_COOKIE, Access, Authenticator
 from syncd.entrypoints.web.bodies import BodyTooLargeError, body_limit
@@ -83,6 +84,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["uncertain"] = UNCERTAIN.strip()  # the notes' own words, "(possible; thin evidence)"
     return env
 
 

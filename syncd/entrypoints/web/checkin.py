@@ -59,6 +59,13 @@ MANIFEST = {
 }
 
 
+# A check-in link is signed for one day, so the home-screen app (start_url /checkin) can only say where today's is.
+NO_LINK = (
+    "Open today's check-in from the link syncd sends you (the push message or a flagged run's note): each link is "
+    "for one day. Or record it in the pain diary of your feed."
+)
+
+
 def _environment() -> Environment:
     return Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
 
@@ -128,6 +135,8 @@ def checkin_routes(store: NotifyStore, settings: Settings) -> list[BaseRoute]:
 
     async def show(request: Request) -> Response:
         token = request.query_params.get("t", "")
+        if not token:  # the home-screen app opens the bare page (its start_url): no link was cut short
+            return pages.page(title="Back check-in", lines=[NO_LINK])
         try:
             link, _athlete = await run_in_threadpool(pages.check, token)
         except CheckinError as exc:
