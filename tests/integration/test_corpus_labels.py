@@ -42,10 +42,6 @@ KNOWN_MISSES: dict[str, str] = {
     ),
     "corpus/dbt_running_activity_1.tcx.gz:no_warmup": "not raised on race pace from minute 1 (3:12/km)",
     "corpus/dbt_treadmill_1.tcx.gz:speed_work": "raised on a treadmill ramp from 9:32 to 6:01/km with HR <= 138",
-    "corpus/chi_18360138543_ACTIVITY_Osaka_Marathon_2025.fit.gz:speed_work": (
-        "not raised on a marathon at an even 3:26/km with HR 180-194"
-    ),
-    "corpus/chi_18360138543_ACTIVITY_Osaka_Marathon_2025.fit.gz:no_warmup": "not raised on marathon pace from the gun",
     "corpus/gvp_garmin_27-05-2024.gpx.gz:downhill": (
         "raised on GPS altitude swinging 20-67 m per km over a flat (8-36 m) course"
     ),
@@ -75,9 +71,6 @@ KNOWN_MISSES: dict[str, str] = {
     "corpus/x3_159301242.fit.gz:speed_work": "not raised on a race-pace 10 km at 4:16-4:52/km with HR 175-192",
     "corpus/x3_159301242.fit.gz:no_warmup": "not raised on race pace from minute 1",
     "corpus/x3_36700453.fit.gz:speed_work": "not raised on a triathlon run leg at 4:39-5:18/km with HR 160-175",
-    "corpus/x3_43569108.fit.gz:speed_work": "not raised on a marathon at 4:42-4:56/km with HR 162-189",
-    "corpus/x3_55748856.fit.gz:speed_work": "not raised on a marathon at 4:36-5:10/km with HR 157-187",
-    "corpus/x3_55748856.fit.gz:no_warmup": "not raised on marathon pace from minute 1",
     "corpus/x3_541569448.fit.gz:speed_work": "raised on an easy run fading from 5:11 to 10:33/km at HR 121-125",
     "corpus/x3_541569448.fit.gz:no_warmup": "raised on the opening of an easy fade at HR 121-125",
     "corpus/x3_527242140.fit.gz:speed_work": "raised on easy running with walk breaks at HR 123-139",

@@ -313,6 +313,33 @@ def test_an_even_easy_10k_is_not_a_race() -> None:
     assert flag_for(synthetic_streams([(9000.0 / 3.9, 3.9), (100.0, 4.6)])) is None
 
 
+def marathon(*, first_km_mps: float, stop_s: float = 0.0, fade: bool = True) -> Streams:
+    """42.6 km unbroken: a crowded first km, even km 2-33 at 3.5 m/s, a late fade (or not); an optional stop."""
+    plan: list[tuple[float, float | None]] = [(1000.0 / first_km_mps, first_km_mps), (32000.0 / 3.5, 3.5)]
+    if stop_s:
+        plan.append((stop_s, 0.0))
+    late = 3.1 if fade else 3.5
+    return synthetic_streams([*plan, (9600.0 / late, late)])
+
+
+def test_an_unbroken_even_marathon_is_a_race_without_pace_history_or_heart_rate() -> None:
+    # A crowded first km 9 % slower and a fade over the last 10 km are how marathons are run, not a warm-up.
+    flag = flag_for(marathon(first_km_mps=3.2))
+    assert flag is not None and flag.evidence["trigger"] == "race" and flag.confidence is Confidence.MEDIUM
+    # A real warm-up in the first km (25 % slower), or a long stop, is not a race from the gun.
+    assert flag_for(marathon(first_km_mps=2.6)) is None
+    assert flag_for(marathon(first_km_mps=3.5, stop_s=600.0)) is None
+    # The distance is a setting: above it, the same run needs pace or a name to be a race.
+    assert flag_for(marathon(first_km_mps=3.2), thresholds=Thresholds(speed_work_race_unbroken_from_m=50_000)) is None
+
+
+def test_a_half_marathon_is_a_race_alone_only_when_configured() -> None:
+    half = synthetic_streams([(1000.0 / 3.4, 3.4), (20400.0 / 3.6, 3.6)])
+    assert flag_for(half) is None  # the default asks for a marathon: an unbroken 21 km may be a long easy run
+    found = flag_for(half, thresholds=Thresholds(speed_work_race_unbroken_from_m=21_000))
+    assert found is not None and found.evidence["trigger"] == "race"
+
+
 def test_three_slow_hilly_runs_do_not_make_a_steady_run_speed_work() -> None:
     steady = synthetic_streams([(3600.0, 2.9)])
     history = easy_history(2.85, runs=4)

@@ -124,6 +124,8 @@ STANDARD_DISTANCES_M = (5000.0, 10000.0, 21097.5, 42195.0)
 RACE_SHORT, RACE_LONG = 0.98, 1.04
 RACE_EVEN_CV = 0.06
 RACE_FROM_GUN = 0.95
+# A long race's first km may be this slow against its median km: the crowd at the start, not a warm-up.
+RACE_CROWDED_START = 0.85
 RACE_MAX_STOPPED_SHARE = 0.02
 RACE_KICK = 1.10
 # A finishing kick is confirmed as a race when at least this share of the time was in the hard heart-rate zone.
@@ -441,19 +443,19 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     if len(edges) < 4:
         return None
     times = np.interp(np.append(edges, total), trace.distance_m, trace.time_s)
-    splits = np.diff(np.append(edges, total)) / np.maximum(np.diff(times), 1e-9)
-    km = splits[:-1]
-    if float(np.std(km) / np.mean(km)) > RACE_EVEN_CV or km[0] < RACE_FROM_GUN * float(np.median(km)):
-        return None
+    km = (np.diff(np.append(edges, total)) / np.maximum(np.diff(times), 1e-9))[:-1]
     t = ctx.thresholds
+    long_race = total >= t.speed_work_race_unbroken_from_m * RACE_SHORT
+    if not (_even_from_gun(km, long_race=long_race)):
+        return None
     kick_start = float(np.interp(total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(elapsed - kick_start, 1e-9) >= RACE_KICK * float(np.median(km))
     hard = (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)) or bool(
         RACE_WORDS.search(ctx.activity.name or "")
     )
-    if not hard and not kick:
+    if not (hard or kick or long_race):
         return None  # heart rate alone never makes a race
-    confirmed = hard or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
+    confirmed = hard or long_race or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
     return SpeedWork(
         "race",
         0,
@@ -466,6 +468,21 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
         "history" if history_easy is not None else None,
         Confidence.MEDIUM if confirmed else Confidence.LOW,
     )
+
+
+def _even_from_gun(km: FloatArray, *, long_race: bool) -> bool:
+    """Km speeds even (spread within RACE_EVEN_CV) and the first km not a warm-up.
+
+    A half or full marathon run without a stop is judged on the spread of its middle km (the middle 80 %: a
+    crowded start and the late fade of a long race are not uneven pacing), and its first km may be held up by the
+    crowd (RACE_CROWDED_START); shorter races keep the strict test, since an easy 5 or 10 km run looks the same.
+    """
+    median = float(np.median(km))
+    if not long_race:
+        return float(np.std(km) / np.mean(km)) <= RACE_EVEN_CV and float(km[0]) >= RACE_FROM_GUN * median
+    low, high = np.quantile(km, [0.1, 0.9])
+    middle = km[(km >= low) & (km <= high)]
+    return float(np.std(middle) / np.mean(middle)) <= RACE_EVEN_CV and float(km[0]) >= RACE_CROWDED_START * median
 
 
 def _lap_reps(laps: Sequence[Lap], min_reps: int) -> list[Lap]:
