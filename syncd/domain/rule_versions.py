@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 RULE_VERSIONS: dict[str, int] = {
     "hard_surface": 3,
-    "downhill": 5,  # 5: altitude sentinels, constant altitude, start settling, noise-scaled hysteresis (issue 28)
+    # downhill 6: no altitude change across a pause with no distance (issue 28); 5: altitude sentinels, constant
+    # altitude, start settling, noise-scaled hysteresis
+    "downhill": 6,
     # speed_work 7: an unbroken even marathon is a race (crowded start, late fade, issue 28); 6: laps, run/walk,
     # tempo against its own running; 5: heart rate confirms, never creates
     "speed_work": 7,

@@ -34,9 +34,6 @@ KNOWN_MISSES: dict[str, str] = {
         "rules of issue 28; the surges are now read as run/walk-like alternation)"
     ),
     "corpus/asp_480850941.gpx.gz:no_warmup": "not raised: the fartlek above is no longer found as a hard part",
-    "corpus/x3_156663716.fit.gz:downhill": (
-        "raised on an altitude jump of 53 m to -181 m across a 10-minute pause with no distance covered"
-    ),
     "corpus/dbt_running_activity_1.tcx.gz:speed_work": (
         "not raised on a road race at 3:03-3:51/km with HR 175-180 throughout"
     ),
