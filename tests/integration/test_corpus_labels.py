@@ -29,11 +29,6 @@ LICENSES = REAL.parent / "LICENSES"
 
 # Labels the rules miss (label id -> what the recording shows and what the rules did), issue 28.
 KNOWN_MISSES: dict[str, str] = {
-    "corpus/asp_480850941.gpx.gz:speed_work": (
-        "not raised on a 32-min fartlek of ~1-minute surges at 4:13-4:56/km without laps (met before the lap-first "
-        "rules of issue 28; the surges are now read as run/walk-like alternation)"
-    ),
-    "corpus/asp_480850941.gpx.gz:no_warmup": "not raised: the fartlek above is no longer found as a hard part",
     "corpus/dbt_running_activity_1.tcx.gz:speed_work": (
         "not raised on a road race at 3:03-3:51/km with HR 175-180 throughout"
     ),

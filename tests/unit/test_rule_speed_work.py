@@ -340,6 +340,29 @@ def test_a_half_marathon_is_a_race_alone_only_when_configured() -> None:
     assert found is not None and found.evidence["trigger"] == "race"
 
 
+def surges_with_walked_floats() -> Streams:
+    """Twelve 1-minute surges at 3.85 m/s, each followed by a minute at 1.5 m/s (a walk), no warm-up."""
+    return synthetic_streams([(60.0, 3.85), (60.0, 1.5)] * 12)
+
+
+def test_a_session_the_runner_named_a_workout_lifts_the_run_walk_doubt() -> None:
+    # Without history the alternation could be run/walk: the recording alone keeps it clean.
+    assert flag_for(surges_with_walked_floats()) is None
+    for name in ("15 x 200m", "200m * 15", "Fartlek", "800m间歇", "Intervals"):
+        activity = replace(run_activity(surges_with_walked_floats()), name=name)
+        flag = speed_work.evaluate(RuleContext(activity))
+        assert flag is not None and flag.evidence["trigger"] == "intervals", name
+        assert flag.confidence is Confidence.MEDIUM
+    # The name never makes reps the recording does not show, nor does an ordinary name lift the doubt.
+    steady = replace(run_activity(synthetic_streams([(2400.0, 3.0)])), name="6 x 800m")
+    assert speed_work.evaluate(RuleContext(steady)) is None
+    plain = replace(run_activity(surges_with_walked_floats()), name="Morning Run 5k")
+    assert speed_work.evaluate(RuleContext(plain)) is None
+    # Run/walk named a fartlek: its running is all one pace, so there is no fast part to lift a doubt from.
+    run_walk = replace(run_activity(synthetic_streams([(180.0, 3.0), (60.0, 1.4)] * 10)), name="fartlek")
+    assert speed_work.evaluate(RuleContext(run_walk)) is None
+
+
 def test_three_slow_hilly_runs_do_not_make_a_steady_run_speed_work() -> None:
     steady = synthetic_streams([(3600.0, 2.9)])
     history = easy_history(2.85, runs=4)

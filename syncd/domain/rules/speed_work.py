@@ -20,7 +20,9 @@ Triggers, strongest first:
   standing recoveries, no warm-up) and no history, the pattern must be regular (rep and recovery lengths alike)
   with standing recoveries of at least 40 s and a quarter of the rep: a steady run stopped by traffic lights is
   not. Without history, reps with walked recoveries must also be clearly faster than the run's typical running
-  (reps included): run/walk, walk breaks between stretches of ordinary running, is not speed work. Efforts on
+  (reps included): run/walk, walk breaks between stretches of ordinary running, is not speed work, unless the
+  runner named the session a workout (WORKOUT_WORDS: "15 x 200m", "fartlek", "intervals"; the name lifts that
+  doubt, it never makes reps the recording does not show). Efforts on
   descents steeper than -3 % and slowdowns on grades steeper than 5 % are terrain (a hill run with walking
   breaks), not intervals;
 - `race` / `workout`: Strava run workout_type 1 / 3 (0 is a default run, 2 a long run; 10-12 are ride types);
@@ -131,6 +133,13 @@ RACE_KICK = 1.10
 # A finishing kick is confirmed as a race when at least this share of the time was in the hard heart-rate zone.
 RACE_HR_SHARE_PCT = 50.0
 RACE_WORDS = re.compile(r"\b(race|parkrun|marathon|halbmarathon|wettkampf|course|carrera|gara|10k|5k)\b", re.I)
+# A name the runner gave a structured session ("6 x 800m", "200m * 15", "fartlek", "Intervalle", "800m间歇"): it
+# lifts the run/walk doubt from reps the recording shows (walked recoveries, no history), never makes reps alone.
+WORKOUT_WORDS = re.compile(
+    r"\b(intervals?|intervalle?|fartlek|tempo|tempolauf|reps|repeats|fractionn[ée]|series)\b"
+    r"|\d\s*(m|k|km|min|')?\s*[x\u00d7*]\s*\d|间歇|变速|法特莱克|节奏跑",
+    re.I,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,8 +310,11 @@ def _intervals(run: _Run) -> SpeedWork | None:
     efforts = _plausible_efforts(find_efforts(run.trace, reference * margin, MIN_REP_S, recovery_ratio=RECOVERY_RATIO))
     # Without history and without other running, the efforts are the run's only running: run/walk (walk breaks at
     # walking pace) looks like that, so the pattern must then be a session with standing recoveries (issue 28).
+    # A runner who named the session a workout has told us what the alternation is (issue 28: a fartlek of 1-minute
+    # surges with shuffled floats); without history or such a name, the doubt stays.
+    standing = run.history_easy is None and not WORKOUT_WORDS.search(run.ctx.activity.name or "")
     reps = _interval_reps(
-        efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=run.history_easy is None
+        efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=standing
     )
     p90 = _quantile(run.trace.speed_mps[_plausible(run.trace)], 0.9)
     slow_s = float(np.count_nonzero(run.trace.speed_mps < STANDING_SPEED_RATIO * p90)) * run.trace.step_s
@@ -311,9 +323,7 @@ def _intervals(run: _Run) -> SpeedWork | None:
         line = 0.6 * p90
         efforts = _plausible_efforts(find_efforts(run.trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO))
         fast = run.history_easy * margin if run.history_easy is not None else 0.0
-        reps = _interval_reps(
-            efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=run.history_easy is None
-        )
+        reps = _interval_reps(efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=standing)
     if not reps:
         return None
     return SpeedWork(
