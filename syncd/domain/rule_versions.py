@@ -17,8 +17,13 @@ if TYPE_CHECKING:
 
 RULE_VERSIONS: dict[str, int] = {
     "hard_surface": 4,  # 4: judged only when the map classified at least half the route
-    "downhill": 5,  # 5: altitude sentinels, constant altitude, start settling, noise-scaled hysteresis (issue 28)
-    "speed_work": 6,  # 6: laps, run/walk, tempo against its own running; 5: heart rate confirms, never creates
+    # downhill 6: no altitude change across a pause with no distance (issue 28); 5: altitude sentinels, constant
+    # altitude, start settling, noise-scaled hysteresis
+    "downhill": 6,
+    # speed_work 8: a workout name lifts the run/walk doubt from walked-recovery reps; 7: an unbroken even marathon
+    # is a race (crowded start, late fade, issue 28); 6: laps, run/walk,
+    # tempo against its own running; 5: heart rate confirms, never creates
+    "speed_work": 8,
     "no_warmup": 5,  # 5: a hard start from heart rate (races, hard starts); 4: drills, not static stretching
     "worn_shoes": 4,  # 4: the advice says what is known (the usual range); 3: a nearly worn shoe is "nearly due"
     "long_run_spike": 1,  # new in issue 28: one run against the longest of the previous 30 days (Frandsen 2025)

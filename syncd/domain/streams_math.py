@@ -33,6 +33,8 @@ PLAUSIBLE_ALTITUDE_M = (-500.0, 9000.0)
 # spike tolerance and more than twice as much as in the same time after it, it is held at the level the recording
 # settles to, so no climb or descent is read from it. A real slope that goes on past the window is kept.
 ALTITUDE_SETTLE_S = 300.0
+# A stop of this long with no distance covered is a pause: the altitude change across it is not terrain.
+ALTITUDE_PAUSE_S = 60.0
 # The residual noise left after smoothing sets the descent hysteresis: at least this many times its SD, so
 # +-40 m of GPS noise on a flat rail trail adds no "descent" (barometric altitude keeps the 3 m default).
 NOISE_HYSTERESIS_SDS = 3.0
@@ -210,7 +212,12 @@ def _altitude_profile(
     if not math.isfinite(dist_u[-1] - dist_u[0]) or (dist_u[-1] - dist_u[0]) / step_m > MAX_GRID_POINTS:
         return None
     grid = np.arange(dist_u[0], dist_u[-1] + 1e-9, step_m)
-    raw = np.interp(grid, dist_u, (altitude if every else altitude[valid])[first])
+    alt_u = _without_pause_steps(
+        dist_u,
+        (altitude if every else altitude[valid])[first],
+        (streams.time_s if every else streams.time_s[valid])[first],
+    )
+    raw = np.interp(grid, dist_u, alt_u)
     # Time from every sample, not only those with altitude, so a pause stays inside one grid step.
     all_first = first if every else _first_of_each(distance)
     times = np.interp(grid, distance[all_first], streams.time_s[all_first])
@@ -227,6 +234,22 @@ def _altitude_profile(
     window = NOISE_SCALE_STEPS if noise > NOISY_ALTITUDE_M else max(1, round(smooth_m / step_m) | 1)
     smooth = moving_average(despiked, window)
     return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected), noise)
+
+
+def _without_pause_steps(distance: FloatArray, altitude: FloatArray, times: FloatArray) -> FloatArray:
+    """Altitude with the change across each pause taken out (the rest of the track shifted back).
+
+    A pause is ALTITUDE_PAUSE_S or more between two samples with no distance covered (under STOPPED_MPS): the
+    altitude a device reports after it is a new fix or a drifted barometer, and a descent nobody ran (issue 28: a
+    237 m "drop" across a 10-minute stop). A GPS gap while running covers distance and keeps its altitude change.
+    """
+    dt = np.diff(times)
+    paused = (dt >= ALTITUDE_PAUSE_S) & (np.diff(distance) < STOPPED_MPS * dt)
+    if not paused.any():
+        return altitude
+    steps = np.diff(altitude)
+    steps[paused] = 0.0
+    return np.concatenate(([altitude[0]], altitude[0] + np.cumsum(steps)))
 
 
 def _settled(raw: FloatArray, times: FloatArray) -> FloatArray:

@@ -29,23 +29,11 @@ LICENSES = REAL.parent / "LICENSES"
 
 # Labels the rules miss (label id -> what the recording shows and what the rules did), issue 28.
 KNOWN_MISSES: dict[str, str] = {
-    "corpus/asp_480850941.gpx.gz:speed_work": (
-        "not raised on a 32-min fartlek of ~1-minute surges at 4:13-4:56/km without laps (met before the lap-first "
-        "rules of issue 28; the surges are now read as run/walk-like alternation)"
-    ),
-    "corpus/asp_480850941.gpx.gz:no_warmup": "not raised: the fartlek above is no longer found as a hard part",
-    "corpus/x3_156663716.fit.gz:downhill": (
-        "raised on an altitude jump of 53 m to -181 m across a 10-minute pause with no distance covered"
-    ),
     "corpus/dbt_running_activity_1.tcx.gz:speed_work": (
         "not raised on a road race at 3:03-3:51/km with HR 175-180 throughout"
     ),
     "corpus/dbt_running_activity_1.tcx.gz:no_warmup": "not raised on race pace from minute 1 (3:12/km)",
     "corpus/dbt_treadmill_1.tcx.gz:speed_work": "raised on a treadmill ramp from 9:32 to 6:01/km with HR <= 138",
-    "corpus/chi_18360138543_ACTIVITY_Osaka_Marathon_2025.fit.gz:speed_work": (
-        "not raised on a marathon at an even 3:26/km with HR 180-194"
-    ),
-    "corpus/chi_18360138543_ACTIVITY_Osaka_Marathon_2025.fit.gz:no_warmup": "not raised on marathon pace from the gun",
     "corpus/gvp_garmin_27-05-2024.gpx.gz:downhill": (
         "raised on GPS altitude swinging 20-67 m per km over a flat (8-36 m) course"
     ),
@@ -75,9 +63,6 @@ KNOWN_MISSES: dict[str, str] = {
     "corpus/x3_159301242.fit.gz:speed_work": "not raised on a race-pace 10 km at 4:16-4:52/km with HR 175-192",
     "corpus/x3_159301242.fit.gz:no_warmup": "not raised on race pace from minute 1",
     "corpus/x3_36700453.fit.gz:speed_work": "not raised on a triathlon run leg at 4:39-5:18/km with HR 160-175",
-    "corpus/x3_43569108.fit.gz:speed_work": "not raised on a marathon at 4:42-4:56/km with HR 162-189",
-    "corpus/x3_55748856.fit.gz:speed_work": "not raised on a marathon at 4:36-5:10/km with HR 157-187",
-    "corpus/x3_55748856.fit.gz:no_warmup": "not raised on marathon pace from minute 1",
     "corpus/x3_541569448.fit.gz:speed_work": "raised on an easy run fading from 5:11 to 10:33/km at HR 121-125",
     "corpus/x3_541569448.fit.gz:no_warmup": "raised on the opening of an easy fade at HR 121-125",
     "corpus/x3_527242140.fit.gz:speed_work": "raised on easy running with walk breaks at HR 123-139",

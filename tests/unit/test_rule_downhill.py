@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -130,6 +131,29 @@ def test_gps_gap_and_pause_do_not_break_the_descent() -> None:
     assert flag.evidence["steepest_grade_pct"] == pytest.approx(-8.0, abs=0.5)
     # The pause is not time spent running downhill.
     assert flag.evidence["steep_time_s"] < 1100 / 3.0 + 30
+
+
+def test_an_altitude_jump_across_a_pause_is_no_descent() -> None:
+    # A flat run with GPS altitude jitter (+-4 m: too noisy for the level-shift repair) stops for 10 minutes at
+    # 3.4 km and the altitude comes back 237 m lower: nobody ran that descent.
+    rng = np.random.default_rng(7)
+    streams = synthetic_streams(
+        [(1134, 3.0), (600, None), (1100, 3.0)], altitude=lambda d: 50 + rng.normal(0, 4, len(d))
+    )
+    assert streams.altitude_m is not None
+    after = streams.time_s >= 1734
+    shifted = replace(streams, altitude_m=np.where(after, streams.altitude_m - 237.0, streams.altitude_m))
+    assert evaluate(shifted) is None
+    profile = altitude_profile(shifted)
+    assert profile is not None and float(np.ptp(profile.altitude_m)) < 30
+    # The same drop with no pause (distance covered between the samples) is not taken out here.
+    running = synthetic_streams([(2234, 3.0)], altitude=lambda d: 50 + rng.normal(0, 4, len(d)))
+    assert running.altitude_m is not None
+    dropped = replace(
+        running, altitude_m=np.where(running.time_s >= 1134, running.altitude_m - 237.0, running.altitude_m)
+    )
+    moving_profile = altitude_profile(dropped)
+    assert moving_profile is not None and float(np.ptp(moving_profile.altitude_m)) > 200
 
 
 def test_five_hour_ultra_at_one_hertz() -> None:

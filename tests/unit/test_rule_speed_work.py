@@ -313,6 +313,56 @@ def test_an_even_easy_10k_is_not_a_race() -> None:
     assert flag_for(synthetic_streams([(9000.0 / 3.9, 3.9), (100.0, 4.6)])) is None
 
 
+def marathon(*, first_km_mps: float, stop_s: float = 0.0, fade: bool = True) -> Streams:
+    """42.6 km unbroken: a crowded first km, even km 2-33 at 3.5 m/s, a late fade (or not); an optional stop."""
+    plan: list[tuple[float, float | None]] = [(1000.0 / first_km_mps, first_km_mps), (32000.0 / 3.5, 3.5)]
+    if stop_s:
+        plan.append((stop_s, 0.0))
+    late = 3.1 if fade else 3.5
+    return synthetic_streams([*plan, (9600.0 / late, late)])
+
+
+def test_an_unbroken_even_marathon_is_a_race_without_pace_history_or_heart_rate() -> None:
+    # A crowded first km 9 % slower and a fade over the last 10 km are how marathons are run, not a warm-up.
+    flag = flag_for(marathon(first_km_mps=3.2))
+    assert flag is not None and flag.evidence["trigger"] == "race" and flag.confidence is Confidence.MEDIUM
+    # A real warm-up in the first km (25 % slower), or a long stop, is not a race from the gun.
+    assert flag_for(marathon(first_km_mps=2.6)) is None
+    assert flag_for(marathon(first_km_mps=3.5, stop_s=600.0)) is None
+    # The distance is a setting: above it, the same run needs pace or a name to be a race.
+    assert flag_for(marathon(first_km_mps=3.2), thresholds=Thresholds(speed_work_race_unbroken_from_m=50_000)) is None
+
+
+def test_a_half_marathon_is_a_race_alone_only_when_configured() -> None:
+    half = synthetic_streams([(1000.0 / 3.4, 3.4), (20400.0 / 3.6, 3.6)])
+    assert flag_for(half) is None  # the default asks for a marathon: an unbroken 21 km may be a long easy run
+    found = flag_for(half, thresholds=Thresholds(speed_work_race_unbroken_from_m=21_000))
+    assert found is not None and found.evidence["trigger"] == "race"
+
+
+def surges_with_walked_floats() -> Streams:
+    """Twelve 1-minute surges at 3.85 m/s, each followed by a minute at 1.5 m/s (a walk), no warm-up."""
+    return synthetic_streams([(60.0, 3.85), (60.0, 1.5)] * 12)
+
+
+def test_a_session_the_runner_named_a_workout_lifts_the_run_walk_doubt() -> None:
+    # Without history the alternation could be run/walk: the recording alone keeps it clean.
+    assert flag_for(surges_with_walked_floats()) is None
+    for name in ("15 x 200m", "200m * 15", "Fartlek", "800m间歇", "Intervals"):
+        activity = replace(run_activity(surges_with_walked_floats()), name=name)
+        flag = speed_work.evaluate(RuleContext(activity))
+        assert flag is not None and flag.evidence["trigger"] == "intervals", name
+        assert flag.confidence is Confidence.MEDIUM
+    # The name never makes reps the recording does not show, nor does an ordinary name lift the doubt.
+    steady = replace(run_activity(synthetic_streams([(2400.0, 3.0)])), name="6 x 800m")
+    assert speed_work.evaluate(RuleContext(steady)) is None
+    plain = replace(run_activity(surges_with_walked_floats()), name="Morning Run 5k")
+    assert speed_work.evaluate(RuleContext(plain)) is None
+    # Run/walk named a fartlek: its running is all one pace, so there is no fast part to lift a doubt from.
+    run_walk = replace(run_activity(synthetic_streams([(180.0, 3.0), (60.0, 1.4)] * 10)), name="fartlek")
+    assert speed_work.evaluate(RuleContext(run_walk)) is None
+
+
 def test_three_slow_hilly_runs_do_not_make_a_steady_run_speed_work() -> None:
     steady = synthetic_streams([(3600.0, 2.9)])
     history = easy_history(2.85, runs=4)

@@ -18,8 +18,10 @@ wanders by about that much on flat ground (a rolling 20 m dip on a GPS-only watc
 
 Altitude you can trust (issue 28; streams_math.altitude_profile): sentinels (-9999) and values outside -500..9000 m
 are no altitude, a constant channel is a placeholder ("not enough data for downhill"), the first five minutes are
-held at the level the recording settles to (GPS altitude settling at the start), and the recording's own noise
-(the jitter between neighbouring grid points) raises the descent hysteresis (3 SD) and the minimum drop (5 SD):
+held at the level the recording settles to (GPS altitude settling at the start), the altitude change across a
+pause of a minute or more with no distance covered is taken out (a new fix after a stop is not a descent), and the
+recording's own noise (the jitter between neighbouring grid points) raises the descent hysteresis (3 SD) and the
+minimum drop (5 SD):
 +-40 m of noise on a flat rail trail is not a descent. A descent is a descent on the smoothed profile only.
 
 Runs only; treadmill, virtual and indoor runs have no real slope and stay silent, as do runs without altitude.

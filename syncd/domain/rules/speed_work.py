@@ -20,7 +20,9 @@ Triggers, strongest first:
   standing recoveries, no warm-up) and no history, the pattern must be regular (rep and recovery lengths alike)
   with standing recoveries of at least 40 s and a quarter of the rep: a steady run stopped by traffic lights is
   not. Without history, reps with walked recoveries must also be clearly faster than the run's typical running
-  (reps included): run/walk, walk breaks between stretches of ordinary running, is not speed work. Efforts on
+  (reps included): run/walk, walk breaks between stretches of ordinary running, is not speed work, unless the
+  runner named the session a workout (WORKOUT_WORDS: "15 x 200m", "fartlek", "intervals"; the name lifts that
+  doubt, it never makes reps the recording does not show). Efforts on
   descents steeper than -3 % and slowdowns on grades steeper than 5 % are terrain (a hill run with walking
   breaks), not intervals;
 - `race` / `workout`: Strava run workout_type 1 / 3 (0 is a default run, 2 a long run; 10-12 are ride types);
@@ -124,11 +126,20 @@ STANDARD_DISTANCES_M = (5000.0, 10000.0, 21097.5, 42195.0)
 RACE_SHORT, RACE_LONG = 0.98, 1.04
 RACE_EVEN_CV = 0.06
 RACE_FROM_GUN = 0.95
+# A long race's first km may be this slow against its median km: the crowd at the start, not a warm-up.
+RACE_CROWDED_START = 0.85
 RACE_MAX_STOPPED_SHARE = 0.02
 RACE_KICK = 1.10
 # A finishing kick is confirmed as a race when at least this share of the time was in the hard heart-rate zone.
 RACE_HR_SHARE_PCT = 50.0
 RACE_WORDS = re.compile(r"\b(race|parkrun|marathon|halbmarathon|wettkampf|course|carrera|gara|10k|5k)\b", re.I)
+# A name the runner gave a structured session ("6 x 800m", "200m * 15", "fartlek", "Intervalle", "800m间歇"): it
+# lifts the run/walk doubt from reps the recording shows (walked recoveries, no history), never makes reps alone.
+WORKOUT_WORDS = re.compile(
+    r"\b(intervals?|intervalle?|fartlek|tempo|tempolauf|reps|repeats|fractionn[ée]|series)\b"
+    r"|\d\s*(m|k|km|min|')?\s*[x\u00d7*]\s*\d|间歇|变速|法特莱克|节奏跑",
+    re.I,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,8 +310,11 @@ def _intervals(run: _Run) -> SpeedWork | None:
     efforts = _plausible_efforts(find_efforts(run.trace, reference * margin, MIN_REP_S, recovery_ratio=RECOVERY_RATIO))
     # Without history and without other running, the efforts are the run's only running: run/walk (walk breaks at
     # walking pace) looks like that, so the pattern must then be a session with standing recoveries (issue 28).
+    # A runner who named the session a workout has told us what the alternation is (issue 28: a fartlek of 1-minute
+    # surges with shuffled floats); without history or such a name, the doubt stays.
+    standing = run.history_easy is None and not WORKOUT_WORDS.search(run.ctx.activity.name or "")
     reps = _interval_reps(
-        efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=run.history_easy is None
+        efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=standing
     )
     p90 = _quantile(run.trace.speed_mps[_plausible(run.trace)], 0.9)
     slow_s = float(np.count_nonzero(run.trace.speed_mps < STANDING_SPEED_RATIO * p90)) * run.trace.step_s
@@ -309,9 +323,7 @@ def _intervals(run: _Run) -> SpeedWork | None:
         line = 0.6 * p90
         efforts = _plausible_efforts(find_efforts(run.trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO))
         fast = run.history_easy * margin if run.history_easy is not None else 0.0
-        reps = _interval_reps(
-            efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=run.history_easy is None
-        )
+        reps = _interval_reps(efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=standing)
     if not reps:
         return None
     return SpeedWork(
@@ -441,19 +453,19 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     if len(edges) < 4:
         return None
     times = np.interp(np.append(edges, total), trace.distance_m, trace.time_s)
-    splits = np.diff(np.append(edges, total)) / np.maximum(np.diff(times), 1e-9)
-    km = splits[:-1]
-    if float(np.std(km) / np.mean(km)) > RACE_EVEN_CV or km[0] < RACE_FROM_GUN * float(np.median(km)):
-        return None
+    km = (np.diff(np.append(edges, total)) / np.maximum(np.diff(times), 1e-9))[:-1]
     t = ctx.thresholds
+    long_race = total >= t.speed_work_race_unbroken_from_m * RACE_SHORT
+    if not (_even_from_gun(km, long_race=long_race)):
+        return None
     kick_start = float(np.interp(total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(elapsed - kick_start, 1e-9) >= RACE_KICK * float(np.median(km))
     hard = (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)) or bool(
         RACE_WORDS.search(ctx.activity.name or "")
     )
-    if not hard and not kick:
+    if not (hard or kick or long_race):
         return None  # heart rate alone never makes a race
-    confirmed = hard or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
+    confirmed = hard or long_race or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
     return SpeedWork(
         "race",
         0,
@@ -466,6 +478,21 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
         "history" if history_easy is not None else None,
         Confidence.MEDIUM if confirmed else Confidence.LOW,
     )
+
+
+def _even_from_gun(km: FloatArray, *, long_race: bool) -> bool:
+    """Km speeds even (spread within RACE_EVEN_CV) and the first km not a warm-up.
+
+    A half or full marathon run without a stop is judged on the spread of its middle km (the middle 80 %: a
+    crowded start and the late fade of a long race are not uneven pacing), and its first km may be held up by the
+    crowd (RACE_CROWDED_START); shorter races keep the strict test, since an easy 5 or 10 km run looks the same.
+    """
+    median = float(np.median(km))
+    if not long_race:
+        return float(np.std(km) / np.mean(km)) <= RACE_EVEN_CV and float(km[0]) >= RACE_FROM_GUN * median
+    low, high = np.quantile(km, [0.1, 0.9])
+    middle = km[(km >= low) & (km <= high)]
+    return float(np.std(middle) / np.mean(middle)) <= RACE_EVEN_CV and float(km[0]) >= RACE_CROWDED_START * median
 
 
 def _lap_reps(laps: Sequence[Lap], min_reps: int) -> list[Lap]:
