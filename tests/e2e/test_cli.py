@@ -13,6 +13,7 @@ import pytest
 from syncd.config import load_settings
 from syncd.domain.thresholds import Thresholds
 from tests.e2e.conftest import FIXTURES, RunSyncd
+from tests.real_sample import real_sample
 
 REAL = FIXTURES / "real"
 
@@ -140,8 +141,8 @@ def test_reannotate_reruns_only_when_the_rules_version_changes(run_syncd: RunSyn
     assert "re-ran 2" in changed.stdout
 
 
-def test_reannotate_runs_the_rules_on_worker_processes(run_syncd: RunSyncd) -> None:
-    imported = run_syncd("import", "--quiet", "--jobs", "2", REAL)
+def test_reannotate_runs_the_rules_on_worker_processes(run_syncd: RunSyncd, tmp_path: Path) -> None:
+    imported = run_syncd("import", "--quiet", "--jobs", "2", real_sample(tmp_path))
     assert imported.returncode in (0, 1), imported.stderr  # the fixtures hold files the import says it skips
     stored = int(imported.stdout.split(":")[1].split(" new")[0])
     assert stored >= 32  # enough for the rules to go to the workers

@@ -38,6 +38,7 @@ from tests.e2e.conftest import SYNCD
 from tests.e2e.daemon_proc import DaemonProcess, strava_env, wait_for
 from tests.integration.digest_smtp import HoldingSink, smtp_server
 from tests.integration.test_digest_send import add_week
+from tests.real_sample import real_sample
 
 pytestmark = [pytest.mark.crash, pytest.mark.slow]
 SEEDS = int(os.environ.get("SYNCD_CRASH_SEEDS", "20"))
@@ -162,7 +163,7 @@ def reference_import(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[tup
     base = tmp_path_factory.mktemp("reference")
     (base / "config.toml").write_text("")
     env = {**os.environ, "SYNCD_CONFIG": str(base / "config.toml")}
-    done = _import(base / "state", REAL, env)
+    done = _import(base / "state", real_sample(base), env)
     done.communicate(timeout=300)
     return _snapshot(base / "state")
 
@@ -173,7 +174,7 @@ def test_sigkill_during_import_then_import_again(
 ) -> None:
     rng = random.Random(seed)
     folder = tmp_path / "in"
-    shutil.copytree(REAL, folder)
+    shutil.copytree(real_sample(tmp_path / "sample"), folder)
     (tmp_path / "config.toml").write_text("")
     env = {**os.environ, "SYNCD_CONFIG": str(tmp_path / "config.toml")}
     state = tmp_path / "state"

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cdp import CHROMIUM, Browser
-from tests.e2e.conftest import FIXTURES, RunSyncd
+from tests.e2e.conftest import RunSyncd
 from tests.net import free_port
+from tests.real_sample import real_sample
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 A11Y_SCRIPT = (Path(__file__).resolve().parent / "a11y_check.js").read_text(encoding="utf-8")
@@ -53,7 +54,7 @@ def _check(browser: Browser, base: str, width: int) -> list[dict[str, object]]:
 def test_digest_fits_a_phone_in_light_and_dark(run_syncd: RunSyncd, site: tuple[str, Path], tmp_path: Path) -> None:
     base, root = site
     # a week with a flagged run, its load, and the chart (2013-W06), and a week with runs from the other files
-    assert run_syncd("import", FIXTURES / "real", "--quiet").returncode == 0
+    assert run_syncd("import", real_sample(tmp_path), "--quiet").returncode == 0
     result = run_syncd("digest", "--preview", root / "digest.html", "--week", "2013-W06")
     assert result.returncode == 0, result.stderr
     page = (root / "digest.html").read_text(encoding="utf-8")

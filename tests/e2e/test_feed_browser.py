@@ -26,12 +26,12 @@ from syncd.entrypoints.web.app import routes
 from syncd.entrypoints.web.serve import serve_in_thread
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.importing import import_paths
+from tests.real_sample import real_sample
 
 # the pages show a sore-back season: downhill and surface as the rules rate them (docs/pain.md)
 SORE = AnnotationPolicy(advice=AdviceSettings(mode="sore"))
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL = ROOT / "tests" / "fixtures" / "real"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 A11Y_SCRIPT = (Path(__file__).resolve().parent / "a11y_check.js").read_text(encoding="utf-8")
@@ -46,7 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Stor
     tmp = tmp_path_factory.mktemp("web")
     store = Store.open(f"sqlite:///{tmp / 'syncd.db'}")
     athlete = store.ensure_athlete("local", name="Browser Runner")
-    report = import_paths(store, athlete, [REAL], SORE)
+    report = import_paths(store, athlete, [real_sample(tmp)], SORE)
     assert not report.failed
     app = Starlette(routes=[Route("/__a11y", a11y_page), *routes(store, Settings(state_dir=tmp, config_path=None))])
     with serve_in_thread(app) as base:
