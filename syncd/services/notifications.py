@@ -253,7 +253,7 @@ def _queue_digest(
         return 0
     advice = [s.text for s in digest.suggestions[:1]]
     summary = " ".join([f"Advice mode: {digest.mode}.", *advice])
-    message = digest_message(digest.subject, summary, f"{_base(settings)}/?week={label}")
+    message = digest_message(digest.subject, summary, f"{_base(settings)}/digest?week={label}")
     return queue(store, settings, athlete, targets, Kind.DIGEST, label, message, now)
 
 

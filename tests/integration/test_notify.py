@@ -338,8 +338,8 @@ def test_the_weekly_digest_is_pushed_once_as_a_short_text_with_a_link(
     [message] = receiver.messages
     assert message.title.startswith("Back-care week 2026-W48: 3 runs, ")
     assert "Advice mode: sore." in message.message  # [advice] mode = sore in these settings
-    assert message.click == "https://syncd.example.org/?week=2026-W48"
-    assert "https://syncd.example.org/?week=2026-W48" in message.message
+    assert message.click == "https://syncd.example.org/digest?week=2026-W48"
+    assert "https://syncd.example.org/digest?week=2026-W48" in message.message
 
 
 def test_an_athlete_turns_kinds_off_for_themselves(store: Store, receiver: NtfyReceiver, tmp_path: Path) -> None:

@@ -491,3 +491,21 @@ def test_athlete_link_shows_only_its_own_accounts_needing_attention(
     ]
     owner = get(f"{locked_server}/", {"Authorization": f"Bearer {TOKEN}"})
     assert attention_boxes(owner.body) == [("strava", "needs_relink"), ("garmin", "needs_relink")]
+
+
+def test_digest_page_is_the_email_of_that_week_for_the_athlete_it_belongs_to(
+    locked_server: str, seeded: Seeded, tmp_path: Path
+) -> None:
+    """The weekly push links to /digest?week=...: the full digest, chart included, behind the feed's login;
+    an athlete link shows that athlete's digest only."""
+    token = {"Authorization": f"Bearer {TOKEN}"}
+    page = get(f"{locked_server}/digest?week=2013-W06&athlete={seeded.runner}", token)
+    assert page.status == 200
+    assert "Your back-care week 2013-W06" in page.body and "Real Runner" in page.body
+    assert "data:image/png;base64," in page.body  # the load chart, inline
+    assert get(f"{locked_server}/digest?week=2013-W06").status == 401
+    assert get(f"{locked_server}/digest?week=9999-W99", token).status == 400
+    key = Authenticator(settings_for(tmp_path, host="0.0.0.0", token=Secret(TOKEN))).athlete_key(seeded.other)
+    own = get(f"{locked_server}/digest?week=2026-W47&key={key}")
+    assert own.status == 200 and "Other Athlete" in own.body and "Real Runner" not in own.body
+    assert get(f"{locked_server}/digest?athlete={seeded.runner}&key={key}").status == 404

@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.feed_queries import MAX_PER_PAGE
 from syncd.adapters.db.repository import Store
-from syncd.config import Settings
+from syncd.config import ConfigError, Settings
 from syncd.domain.digest import parse_week
 from syncd.domain.load import iso_week_label
 from syncd.domain.notes import UNCERTAIN
@@ -344,6 +344,36 @@ async def shoes_page(ctx: WebContext, request: Request, access: Access) -> Respo
     return _render(ctx, "shoes.html", groups=groups, scoped=access.athlete_id is not None, q=_query_builder(request))
 
 
+async def digest_page(ctx: WebContext, request: Request, access: Access) -> Response:
+    """The weekly digest as the email shows it: the weekly push links here (`?week=2026-W48`, default last week)."""
+    athlete = _int_param(request, "athlete", None)
+    if access.athlete_id is not None:
+        if athlete is not None and athlete != access.athlete_id:
+            raise MissingError()
+        athlete = access.athlete_id
+    week = request.query_params.get("week") or None
+    if week is not None:
+        try:
+            parse_week(week)
+        except ValueError as exc:
+            raise BadRequestError(str(exc)) from None
+
+    def load() -> str:
+        from syncd.adapters.charts import load_trend_png
+        from syncd.services.digests import preview
+
+        key = ctx.store.get_athlete(athlete).key if athlete is not None else None
+        try:
+            _, html = preview(
+                ctx.store, ctx.settings, datetime.now(UTC), athlete_key=key, week=week, chart=load_trend_png
+            )
+        except ConfigError:
+            raise MissingError() from None  # no athlete yet
+        return html
+
+    return HTMLResponse(await run_in_threadpool(load))
+
+
 async def atom(ctx: WebContext, request: Request, access: Access) -> Response:
     feed_filter = _filter(request, access, annotated=True)
     page = _int_param(request, "page", 1) or 1
@@ -423,6 +453,7 @@ def routes(store: Store, settings: Settings, *, link_secret: bytes | None = None
         Route("/shoes", _guard(ctx, shoes_page), name="shoes"),
         Route("/pain", _guard(ctx, pain_page), name="pain", methods=["GET"]),
         Route("/pain", _guard(ctx, pain_post), name="pain_post", methods=["POST"]),
+        Route("/digest", _guard(ctx, digest_page), name="digest"),
         Route("/feed.atom", _guard(ctx, atom), name="atom"),
         Route("/api/activities", _guard(ctx, api_list), name="api_activities"),
         Route("/api/activities/{activity_id}", _guard(ctx, api_detail), name="api_activity"),
