@@ -37,6 +37,7 @@ __all__ = ["Daemon", "DaemonOptions", "Platform", "PlatformService", "mark_due",
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
+    from syncd.entrypoints.webhook import WebhookSink
 
 log = get_logger("syncd.daemon")
 
@@ -113,6 +114,8 @@ class Daemon:
         # This app's push subscription ids as Strava listed them (None: not asked yet, or asking failed); webhook
         # events naming another id are refused.
         self.subscription_ids: frozenset[int] | None = None
+        # the webhook's sink while the web server runs: it holds the events coalesced while the ids were unknown
+        self._webhook_sink: WebhookSink | None = None
         self._webhook_check_due = 0.0  # monotonic time of the next push-subscription check (0: at the first pass)
         self.webhook_used: bool | None = None  # None: not decided yet (no Strava platform or no check so far)
         self._pass_lock = threading.Lock()
@@ -223,7 +226,7 @@ class Daemon:
         from syncd.entrypoints.web.unsubscribe import unsubscribe_routes
         from syncd.entrypoints.webhook import WebhookSink, webhook_routes
 
-        sink = WebhookSink(
+        sink = self._webhook_sink = WebhookSink(
             self.store,
             on_due=self.wake,
             on_deauthorized=self.deauthorize,
@@ -357,6 +360,9 @@ class Daemon:
         (asked again on the first tick a few seconds later), instead of refusing them until the daily check."""
         self.subscription_ids = None
         self._webhook_check_due = time.monotonic() + self.options.webhook_recheck_s
+        recheck = threading.Timer(self.options.webhook_recheck_s, self.wake)  # a pass asks Strava then
+        recheck.daemon = True
+        recheck.start()
 
     def _check_webhook(self) -> None:
         """With `[strava] webhook_verify_token` set, ask Strava (as `syncd webhook list` does) whether this app has a
@@ -379,6 +385,8 @@ class Daemon:
                 self._webhook_check_due = now + self.options.webhook_retry_s
                 reason = f"checking the push subscription failed ({type(exc).__name__}); will retry"
         push.use_webhook(used)
+        if used and self._webhook_sink is not None and self.subscription_ids:
+            self._webhook_sink.release(self.subscription_ids)  # events held while the ids were unknown: sync now
         if used:
             log.info("strava_webhook_polling", polling="daily safety re-scan", reason="push subscription exists")
         elif self.webhook_used is not False or reason.startswith("checking"):  # one line per change or failure

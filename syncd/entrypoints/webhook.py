@@ -108,6 +108,7 @@ class WebhookSink:
         self.on_validated = on_validated
         self._window: datetime | None = None  # the 15-minute window of the unverified passes counted
         self._passes = 0
+        self._held: dict[str, int | None] = {}  # owner -> subscription id of the events coalesced while unverified
 
     def from_our_subscription(self, event: Event) -> bool:
         """False when the event names no subscription or another one than Strava listed for this app.
@@ -132,9 +133,22 @@ class WebhookSink:
         if not mark_due(self.store, self.provider, owner, later):
             return "unknown athlete; ignored"
         if later is not None:
+            self._held[owner] = event.subscription_id
             return f"coalesced: synced at {later:%H:%M} UTC"
         self.on_due()
         return "sync queued"
+
+    def release(self, known: frozenset[int]) -> int:
+        """The subscription ids are known now: the events coalesced while they were not, and that came from one of
+        them, are synced at once instead of at the window's end; returns how many accounts that made due."""
+        from syncd.services.platforms import mark_due
+
+        held, self._held = self._held, {}
+        owners = [owner for owner, subscription in held.items() if subscription in known]
+        released = sum(1 for owner in owners if mark_due(self.store, self.provider, owner, None))
+        if released:
+            self.on_due()
+        return released
 
     def _unverified_slot(self, now: datetime) -> datetime | None:
         """While the subscription id is unknown, any unsigned event is accepted: the first UNVERIFIED_PASSES of a

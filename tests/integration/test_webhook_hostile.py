@@ -33,6 +33,7 @@ class Harness:
         self.woken = 0
         self.validated = 0
         self.url = ""
+        self.sink: WebhookSink | None = None
 
     def due(self) -> datetime:
         [account] = self.store.list_accounts()
@@ -59,6 +60,7 @@ def hook(tmp_path: Path, secret_box: SecretBox) -> Iterator[Harness]:
         store, on_due=wake, on_deauthorized=lambda *_: None, subscriptions=lambda: harness.known, on_validated=validated
     )
     settings = Settings(state_dir=tmp_path, config_path=None, strava=StravaSettings(webhook_verify_token=Secret("v")))
+    harness.sink = sink
     with serve_in_thread(Starlette(routes=webhook_routes(settings, sink))) as url:
         harness.url = url + "/webhook/strava"
         yield harness
@@ -225,3 +227,26 @@ def test_a_coalesced_event_makes_an_idle_account_due_at_the_windows_end(hook: Ha
     assert status.startswith("coalesced")
     now = datetime.now(UTC)
     assert now < hook.due() <= now + timedelta(minutes=15)
+
+
+def test_events_held_while_unverified_are_synced_once_the_subscription_is_known(hook: Harness) -> None:
+    """Right after `syncd webhook subscribe` the daemon does not know the new id for a few seconds: a burst of events
+    then is coalesced, and synced at once when the id is learnt (not at the window's end) if it names that id."""
+    from syncd.entrypoints.webhook import UNVERIFIED_PASSES
+
+    assert hook.sink is not None
+    hook.known = None
+    for i in range(UNVERIFIED_PASSES):
+        requests.post(hook.url, data=event(object_id=i + 1), timeout=5)
+    [account] = hook.store.list_accounts()
+    hook.store.claim_accounts("w", now=datetime.now(UTC), lease_s=60, limit=1)
+    hook.store.release_account(account.id, "w", next_due_at=FAR)
+    assert requests.post(hook.url, data=event(object_id=50), timeout=5).json()["status"].startswith("coalesced")
+    assert hook.sink.release(frozenset({999})) == 0  # another subscription's id: still held until the window ends
+    assert hook.due() > datetime.now(UTC)
+
+    assert requests.post(hook.url, data=event(object_id=51), timeout=5).json()["status"].startswith("coalesced")
+    woken = hook.woken
+    assert hook.sink.release(frozenset({101})) == 1
+    assert hook.due() <= datetime.now(UTC) and hook.woken == woken + 1
+    assert hook.sink.release(frozenset({101})) == 0  # released once
