@@ -36,7 +36,8 @@ def _current(store: Store, athlete_id: int) -> dict[int, tuple[object, ...]]:
     out = {}
     for stored in store.iter_activities(athlete_id=athlete_id):
         latest = store.latest_annotation(stored.id)
-        assert latest is not None
+        if latest is None:  # older than the annotation window: a summary only (history, no note)
+            continue
         out[stored.id] = (latest.note, latest.platform_note, [(f.code, f.severity) for f in latest.flags])
     return out
 
@@ -45,8 +46,9 @@ def test_a_late_upload_of_an_earlier_run_redoes_the_later_notes_in_the_same_pass
     store: Store, sim: StravaSimulator, clock: FakeClock
 ) -> None:
     athlete = sim.add_athlete(firstname="Lu", lastname="Runner").id
-    for days in (26, 22, 19, 15, 12, 8, 5, 3, 1):
+    for days in (34, 30, 26, 22, 19, 15, 12, 8, 5, 3):
         _add_run(sim, athlete, clock, days * 24 + 2, 30)
+    _add_run(sim, athlete, clock, 1 * 24 + 2, 45)  # half again the longest of the month: a long-run spike
     linked = harness.link(store, sim, athlete, clock=clock)
     service = harness.service(store, sim, clock=clock)
     service.run_once("w1")
@@ -59,12 +61,14 @@ def test_a_late_upload_of_an_earlier_run_redoes_the_later_notes_in_the_same_pass
     after = _current(store, linked.athlete_id)
     assert store.annotation_batches.marked_stale_ids(linked.athlete_id) == []
     changed = [i for i in before if before[i] != after[i]]
-    assert changed, "the late long run must change a later run's note (load) for this test to mean anything"
+    # the 45-minute run is no longer a spike once the 150-minute run before it is known
+    assert changed, "the late long run must change a later run's note for this test to mean anything"
 
     # a recompute from scratch gives the same notes: nothing was left for the re-scan
     store.mark_annotations_stale(linked.athlete_id)
     reannotate(store, AnnotationPolicy(), now=clock.now())
-    assert _current(store, linked.athlete_id) == after
+    recomputed = _current(store, linked.athlete_id)  # it also notes the summaries outside the window: left aside
+    assert {i: recomputed[i] for i in after} == after
 
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "corpus"
