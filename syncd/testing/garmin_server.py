@@ -42,7 +42,7 @@ import numpy as np
 from syncd.domain.model import Activity, Sport
 from syncd.testing import chaos as faults
 from syncd.testing.chaos import Chaos, RawBody, Truncated
-from syncd.testing.loopback import LoopbackServer, RequestCounting, SimHandler
+from syncd.testing.loopback import LoopbackServer, RequestCounting, SimHandler, platform_normalise
 
 CLIENT_ID = "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2"
 TOKEN_PATH = "/di-oauth2-service/oauth/token"
@@ -388,7 +388,7 @@ class GarminSimulator(LoopbackServer, RequestCounting[LoggedRequest]):
                 if str(changes.get("activityId")) != str(aid):
                     return 400, {"message": "activityId does not match"}
                 if "description" in changes:
-                    activity["description"] = _normalise(changes["description"])
+                    activity["description"] = platform_normalise(changes["description"])
                 if "activityName" in changes:
                     activity["activityName"] = str(changes["activityName"])
                 return 204, None
@@ -484,12 +484,6 @@ def _rows(activity: Activity, start: datetime) -> list[list[float | None]]:
         col(streams.time_s, 1),
     ]
     return [list(row) for row in zip(*columns, strict=True)]
-
-
-def _normalise(text: Any) -> str:
-    """What Garmin does to a description it stores: CRLF -> LF, trailing spaces and outer whitespace trimmed."""
-    lines = [line.rstrip() for line in str(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return "\n".join(lines).strip()
 
 
 def _make_handler(sim: GarminSimulator) -> type[BaseHTTPRequestHandler]:

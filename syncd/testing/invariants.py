@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from syncd.domain.description import START_MARKER, extract_athlete_text
 from syncd.testing.garmin_server import GarminSimulator
-from syncd.testing.strava_server import StravaSimulator, platform_normalise
+from syncd.testing.loopback import platform_normalise
+from syncd.testing.strava_server import StravaSimulator
 
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store

@@ -85,6 +85,13 @@ class LoopbackServer:
         self.stop()
 
 
+def platform_normalise(text: Any) -> str:
+    """What Strava and Garmin both do to a description they store: CRLF -> LF, trailing spaces and outer whitespace
+    trimmed (the invariants compare what the athlete typed after this, as the platform shows it)."""
+    lines = [line.rstrip() for line in str(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(lines).strip()
+
+
 class SimHandler(BaseHTTPRequestHandler):
     """Request plumbing of a simulated platform; subclasses implement `_serve(method)`."""
 

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlencode
 from syncd.domain.rate_budget import daily_window_start, short_window_start
 from syncd.testing import chaos as faults
 from syncd.testing.chaos import CHAOS_KINDS, Chaos, RawBody, Truncated
-from syncd.testing.loopback import LoopbackServer, RequestCounting, SimHandler
+from syncd.testing.loopback import LoopbackServer, RequestCounting, SimHandler, platform_normalise
 
 __all__ = ["CHAOS_KINDS", "Chaos", "RawBody", "StravaSimulator"]  # Chaos and RawBody live in syncd.testing.chaos
 
@@ -638,12 +638,6 @@ def _summary(detail: dict[str, Any]) -> dict[str, Any]:
     summary = {k: copy.deepcopy(v) for k, v in detail.items() if k not in DETAIL_ONLY}
     summary["resource_state"] = 2
     return summary
-
-
-def platform_normalise(text: Any) -> str:
-    """What Strava does to a description it stores: CRLF -> LF, trailing spaces and outer whitespace trimmed."""
-    lines = [line.rstrip() for line in str(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return "\n".join(lines).strip()
 
 
 def _make_handler(sim: StravaSimulator) -> type[BaseHTTPRequestHandler]:

@@ -18,8 +18,9 @@ import pytest
 from syncd.adapters.db import Store
 from syncd.testing import strava_harness as harness
 from syncd.testing.invariants import check_notes, false_successes
+from syncd.testing.loopback import platform_normalise
 from syncd.testing.seed import seed_synthetic
-from syncd.testing.strava_server import Chaos, StravaSimulator, platform_normalise
+from syncd.testing.strava_server import Chaos, StravaSimulator
 from tests.integration.conftest import FakeClock
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]

@@ -23,8 +23,8 @@ from syncd.services.annotating import AnnotationPolicy
 from syncd.testing.chaos import Chaos
 from syncd.testing.garmin_server import GarminSimulator
 from syncd.testing.invariants import check_garmin_notes, false_successes
+from syncd.testing.loopback import platform_normalise
 from syncd.testing.seed import EASY_PACE_S_PER_KM, synthetic_run, synthetic_session
-from syncd.testing.strava_server import platform_normalise
 from tests.integration.conftest import FakeClock
 from tests.integration.test_fault_injection import ATHLETE_TEXTS, FAULT_RATE, SEEDS
 
