@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import random
+import select
 import socket
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 _EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 _LOWEST = 10_000
@@ -40,3 +43,31 @@ def free_port() -> int:
         _handed_out.add(port)
         return port
     raise RuntimeError(f"no free port between {_LOWEST} and {top}")
+
+
+def chunked_post(base: str, path: str, headers: str = "") -> tuple[bytes, int]:
+    """Stream chunks of 16 KiB (up to 64 MiB) until the server answers; (status line, bytes sent).
+
+    The body caps must answer while the body streams, not after it: a test asserts on how little was sent."""
+    parts = urlsplit(base)
+    chunk = b"x" * 16_384
+    sent = 0
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nTransfer-Encoding: chunked\r\n{headers}\r\n".encode()
+        )
+        deadline = time.monotonic() + 20
+        while sent < 64 * 2**20 and time.monotonic() < deadline:
+            try:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:  # answered and closed: the point
+                break
+            sent += len(chunk)
+            if select.select([sock], [], [], 0)[0]:
+                break
+        sock.settimeout(5)
+        try:
+            answer = sock.recv(200)
+        except OSError:
+            answer = b""
+    return answer.split(b"\r\n", 1)[0], sent

@@ -4,9 +4,7 @@ about 8 KiB, and every route (also one added later) answers 413 past 64 KiB, bef
 
 from __future__ import annotations
 
-import select
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,32 +21,7 @@ from syncd.entrypoints.web.bodies import MAX_BODY, body_limit
 from syncd.entrypoints.web.pain import MAX_FORM_BODY
 from syncd.entrypoints.web.serve import serve_in_thread
 from tests.integration.test_web_app import settings_for
-
-
-def _chunked_post(base: str, path: str, headers: str = "") -> tuple[bytes, int]:
-    """Stream chunks of 16 KiB (up to 64 MiB) until the server answers; (status line, bytes sent)."""
-    parts = urlsplit(base)
-    chunk = b"x" * 16_384
-    sent = 0
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(
-            f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nTransfer-Encoding: chunked\r\n{headers}\r\n".encode()
-        )
-        deadline = time.monotonic() + 20
-        while sent < 64 * 2**20 and time.monotonic() < deadline:
-            try:
-                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            except OSError:  # answered and closed: the point
-                break
-            sent += len(chunk)
-            if select.select([sock], [], [], 0)[0]:
-                break
-        sock.settimeout(5)
-        try:
-            answer = sock.recv(200)
-        except OSError:
-            answer = b""
-    return answer.split(b"\r\n", 1)[0], sent
+from tests.net import chunked_post
 
 
 @pytest.fixture
@@ -59,7 +32,7 @@ def feed(store: Store, tmp_path: Path) -> Iterator[str]:
 
 
 def test_the_pain_form_refuses_a_chunked_body_after_its_cap(feed: str) -> None:
-    status, sent = _chunked_post(feed, "/pain", "Content-Type: application/x-www-form-urlencoded\r\n")
+    status, sent = chunked_post(feed, "/pain", "Content-Type: application/x-www-form-urlencoded\r\n")
     assert status.split()[1:2] == [b"413"], status
     assert sent < 4 * 2**20  # answered early, not after reading everything
     assert sent >= MAX_FORM_BODY
@@ -84,6 +57,6 @@ def test_every_route_is_capped_also_one_that_reads_the_whole_body() -> None:
 
     app = Starlette(routes=[Route("/form", careless, methods=["POST"])], middleware=body_limit())
     with serve_in_thread(app) as base:
-        status, sent = _chunked_post(base, "/form")
+        status, sent = chunked_post(base, "/form")
     assert status.split()[1:2] == [b"413"], status
     assert MAX_BODY <= sent < 4 * 2**20

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import select
 import socket
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from syncd.adapters.db import Store
 from syncd.config import Secret, Settings, StravaSettings
 from syncd.entrypoints.web.serve import serve_in_thread
 from syncd.entrypoints.webhook import MAX_BODY, WebhookSink, webhook_routes
+from tests.net import chunked_post
 
 OWNER = 4242
 FAR = datetime(2030, 1, 1, tzinfo=UTC)
@@ -154,27 +154,8 @@ def test_bad_or_large_content_length_is_refused_before_reading(hook: Harness, le
 
 def test_a_chunked_body_without_length_is_capped_while_streaming(hook: Harness) -> None:
     """Chunks of 16 KiB, up to 64 MiB: the answer (413) must come after about MAX_BODY, not after the whole body."""
-    host, port = _address(hook.url)
-    chunk = b"x" * 16_384
-    sent = 0
-    with socket.create_connection((host, port), timeout=10) as sock:
-        sock.sendall(b"POST /webhook/strava HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
-        answer = b""
-        deadline = time.monotonic() + 20
-        while sent < 64 * 2**20 and time.monotonic() < deadline:
-            try:
-                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            except OSError:  # the server answered and closed: that is the point
-                break
-            sent += len(chunk)
-            if select.select([sock], [], [], 0)[0]:
-                break
-        sock.settimeout(5)
-        try:
-            answer = sock.recv(200)
-        except OSError:
-            answer = b""
-    assert answer.startswith(b"HTTP/1.1 413"), answer
+    status, sent = chunked_post(hook.url, "/webhook/strava")
+    assert status.startswith(b"HTTP/1.1 413"), status
     assert sent < 4 * 2**20, f"the server kept reading {sent} bytes"
     assert sent >= MAX_BODY
     assert hook.due() == FAR
