@@ -276,5 +276,29 @@ def test_demo_once_exits_0_and_says_where_to_look(run_syncd: RunSyncd) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "feed:    http://127.0.0.1:" in result.stdout
     assert START_MARKER in result.stdout
-    assert "webhook: a new run was uploaded" in result.stdout
+    assert "webhook: a new run was uploaded; its note was written back" in result.stdout
     assert "digest preview:" in result.stdout
+
+
+def test_demo_twice_in_one_state_dir_starts_afresh(run_syncd: RunSyncd, tmp_path: Path) -> None:
+    """The simulated Strava is new on every run: a second demo in the kept directory once synced nothing and waited
+    a silent minute for its webhook note. Now it clears its own directory and shows the whole demo again."""
+    state = tmp_path / "demo"
+    first = run_syncd("demo", "--once", "--state-dir", str(state), timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = run_syncd("demo", "--once", "--state-dir", str(state), timeout=300)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert f"cleared the previous demo's state in {state}" in second.stdout
+    assert "first pass: 1 account synced" in second.stdout
+    assert "webhook: a new run was uploaded; its note was written back" in second.stdout
+
+
+def test_demo_refuses_a_state_dir_it_did_not_make(run_syncd: RunSyncd, tmp_path: Path) -> None:
+    (tmp_path / "syncd.db").write_bytes(b"someone's real database")
+    result = run_syncd("demo", "--once", "--state-dir", str(tmp_path), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"syncd demo: error: --state-dir {tmp_path} is not empty and was not made by syncd demo; "
+        "pass a new or empty directory"
+    ]
+    assert (tmp_path / "syncd.db").read_bytes() == b"someone's real database"

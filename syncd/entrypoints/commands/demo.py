@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from syncd.testing.strava_server import StravaSimulator
 
 DEMO_VERIFY_TOKEN = "syncd-demo-verify-token"  # not a secret: the demo's webhook is on loopback only
+WEBHOOK_WAIT_S = 60.0
+DEMO_MARKER = ".syncd-demo"  # marks a state directory the demo made, so a second run may clear it and no other
 
 
 def register(subparsers: Any) -> None:
@@ -86,6 +88,10 @@ def cmd_demo(args: argparse.Namespace, _settings: Settings | None) -> int:
 
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="syncd-demo-"))
     temporary = args.state_dir is None and not args.keep
+    problem = prepare_state_dir(state_dir)
+    if problem:
+        print(f"syncd demo: error: {problem}", file=sys.stderr)
+        return 2
     try:
         with StravaSimulator() as sim:
             return _run(args, sim, state_dir)
@@ -93,6 +99,30 @@ def cmd_demo(args: argparse.Namespace, _settings: Settings | None) -> int:
         if temporary:
             shutil.rmtree(state_dir, ignore_errors=True)
             print(f"removed the demo's state directory {state_dir} (--keep or --state-dir DIR keeps it)")
+
+
+def prepare_state_dir(state_dir: Path) -> str | None:
+    """A state directory the demo can start afresh in, or why not.
+
+    The simulated Strava is new on every run, so a previous demo's database describes activities that no longer
+    exist (a second run once synced nothing and waited a silent minute for a webhook): a directory the demo made
+    is cleared; any other non-empty directory is refused, so the demo never touches real data."""
+    marker = state_dir / DEMO_MARKER
+    if state_dir.exists() and not state_dir.is_dir():
+        return f"--state-dir {state_dir} is a file; pass a new or empty directory"
+    leftovers = [p for p in state_dir.iterdir() if p != marker] if state_dir.exists() else []
+    if leftovers and not marker.exists():
+        return f"--state-dir {state_dir} is not empty and was not made by syncd demo; pass a new or empty directory"
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    if leftovers:
+        print(f"cleared the previous demo's state in {state_dir} (the simulated Strava starts afresh each run)")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text("made by syncd demo: a second demo run clears this directory\n", encoding="utf-8")
+    return None
 
 
 def _run(args: argparse.Namespace, sim: StravaSimulator, state_dir: Path) -> int:
@@ -153,6 +183,8 @@ def _report(daemon: Daemon, sim: StravaSimulator, athlete_id: int, state_dir: Pa
     latency = _webhook_run(daemon, sim, athlete_id)
     if latency is not None:
         print(f"\nwebhook: a new run was uploaded; its note was written back {latency:.2f} s after the event")
+    else:
+        print(f"\nwebhook: a new run was uploaded, but its note was not written back within {WEBHOOK_WAIT_S:g} s")
     digest_file = state_dir / "digest-preview.html"
     try:
         digest, html = preview(
@@ -187,7 +219,7 @@ def _webhook_run(daemon: Daemon, sim: StravaSimulator, athlete_id: int) -> float
     )
     if status != 200:
         return None
-    while time.monotonic() - began < 60:
+    while time.monotonic() - began < WEBHOOK_WAIT_S:
         if START_MARKER in (sim.description(activity_id) or ""):
             return time.monotonic() - began
         time.sleep(0.05)
