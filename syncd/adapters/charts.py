@@ -17,31 +17,40 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from syncd.domain.digest import LoadWeek
+from syncd.domain.digest import CHART_CSS_WIDTH, LoadWeek
 
 SWEET_SPOT = (0.8, 1.3)
 _UNIT_LABEL = {"min": "minutes of running", "trimp": "TRIMP"}
 
 
-def load_trend_png(trend: Sequence[LoadWeek], *, unit: str = "min", dpi: int = 100) -> bytes:
-    """PNG bytes (~600x260 px): weekly load bars with the ACWR line; weeks without a ratio leave a gap."""
-    figure = load_trend_figure(trend, unit=unit, dpi=dpi)
+_CSS_DPI = 100  # one inch of the figure is 100 CSS pixels where the digest lays it out
+_PIXEL_RATIO = 2  # the PNG holds twice the pixels, so phones with dense screens show it sharp
+FONT_PT = 10.0
+
+
+def load_trend_png(trend: Sequence[LoadWeek], *, unit: str = "min") -> bytes:
+    """PNG bytes (880x500 px, laid out at 440x250): weekly load bars with the ACWR line; weeks without a ratio leave
+    a gap."""
+    figure = load_trend_figure(trend, unit=unit)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=_CSS_DPI * _PIXEL_RATIO, metadata={"Software": None})
     return buffer.getvalue()
 
 
-def load_trend_figure(trend: Sequence[LoadWeek], *, unit: str = "min", dpi: int = 100) -> Figure:
-    """The figure behind `load_trend_png` (tests look at its axes rather than at pixels)."""
-    figure = Figure(figsize=(6.0, 2.6), dpi=dpi)
+def load_trend_figure(trend: Sequence[LoadWeek], *, unit: str = "min") -> Figure:
+    """The figure behind `load_trend_png` (tests look at its axes rather than at pixels).
+
+    Sized for CHART_CSS_WIDTH rather than drawn wide and shrunk: at 600 px with 8-pt labels, a phone showed the
+    axis text about 6 px high."""
+    figure = Figure(figsize=(CHART_CSS_WIDTH / _CSS_DPI, 2.5), dpi=_CSS_DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     labels = [week.week.split("-")[-1] for week in trend]
     positions = list(range(len(trend)))
     axes.bar(positions, [week.week_load for week in trend], color="#9ec5e8", width=0.6, label="weekly load")
-    axes.set_xticks(positions, labels, fontsize=8)
-    axes.set_ylabel(_UNIT_LABEL.get(unit, unit), fontsize=8)
-    axes.tick_params(axis="y", labelsize=8)
+    axes.set_xticks(positions, labels, fontsize=FONT_PT)
+    axes.set_ylabel(_UNIT_LABEL.get(unit, unit), fontsize=FONT_PT)
+    axes.tick_params(axis="y", labelsize=FONT_PT)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     ratios = [float("nan") if week.acwr is None else week.acwr for week in trend]
@@ -57,6 +66,6 @@ def _ratio_axes(axes: Axes, positions: list[int], ratios: list[float]) -> None:
     ratio_axes.plot(positions, ratios, color="#c0392b", marker="o", linewidth=2, label="acute:chronic")
     top = max([r for r in ratios if not math.isnan(r)] + [SWEET_SPOT[1]]) * 1.15
     ratio_axes.set_ylim(0, max(top, 2.0))
-    ratio_axes.set_ylabel("acute:chronic", fontsize=8, color="#c0392b")
-    ratio_axes.tick_params(axis="y", labelsize=8, colors="#c0392b")
+    ratio_axes.set_ylabel("acute:chronic", fontsize=FONT_PT, color="#c0392b")
+    ratio_axes.tick_params(axis="y", labelsize=FONT_PT, colors="#c0392b")
     ratio_axes.spines["top"].set_visible(False)

@@ -84,6 +84,11 @@ class SurfaceSplit:
     unknown_m: float
 
 
+CHART_CSS_WIDTH = 440
+"""CSS pixels the digest lays its load chart out at, at most: the chart adapter sizes its text for this width, so the
+axis labels stay readable (about 11 px) when a phone shrinks it to 350 px."""
+
+
 @dataclass(frozen=True, slots=True)
 class LoadWeek:
     """Load as of the Sunday ending one week: weekly load, acute:chronic ratio (None if no baseline), monotony."""

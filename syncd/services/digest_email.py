@@ -17,7 +17,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from syncd.domain.digest import Digest
+from syncd.domain.digest import CHART_CSS_WIDTH, Digest
 from syncd.domain.units import check_units, format_distance, format_duration, format_elevation
 
 CHART_CID = "load-chart@syncd"
@@ -61,7 +61,13 @@ def render_html(digest: Digest, chart_src: str | None, unsubscribe_url: str | No
     return (
         environment()
         .get_template("digest.html.j2")
-        .render(digest=digest, chart_src=chart_src, severity_colour=SEVERITY_COLOUR, unsubscribe_url=unsubscribe_url)
+        .render(
+            digest=digest,
+            chart_src=chart_src,
+            chart_width=CHART_CSS_WIDTH,
+            severity_colour=SEVERITY_COLOUR,
+            unsubscribe_url=unsubscribe_url,
+        )
     )
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from matplotlib.patches import Rectangle
 
 from syncd.adapters.charts import SWEET_SPOT, load_trend_figure
-from syncd.domain.digest import LoadWeek
+from syncd.domain.digest import CHART_CSS_WIDTH, LoadWeek
 
 
 def _weeks(ratios: list[float | None]) -> list[LoadWeek]:
@@ -35,3 +35,17 @@ def test_a_ratio_brings_the_band_and_its_axis() -> None:
     [band] = _bands(figure.axes)
     assert band == SWEET_SPOT
     assert figure.axes[1].get_ylabel() == "acute:chronic"
+
+
+def test_every_text_is_readable_when_a_phone_shrinks_the_chart() -> None:
+    """A 390-px phone shows the chart about 350 CSS px wide; every label must stay >= 10 px high there (it was ~6 px
+    when the chart was drawn 600 px wide with 8-pt text)."""
+    from matplotlib.text import Text
+
+    figure = load_trend_figure(_weeks([None, None, None, None, 0.9, 1.1, 1.4, 1.2]))
+    width_px = figure.get_figwidth() * figure.dpi
+    assert round(width_px) == CHART_CSS_WIDTH  # drawn at the width the digest lays it out at
+    texts = [t for t in figure.findobj(Text) if t.get_text().strip() and t.get_visible()]
+    assert len(texts) >= 12  # week labels, both axes' ticks and titles
+    smallest = min(t.get_fontsize() * figure.dpi / 72 for t in texts)
+    assert smallest * 350 / width_px >= 10, smallest
