@@ -26,6 +26,8 @@ from syncd.domain.model import Activity, Source, Sport
 from syncd.domain.notes import data_gaps_line
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.domain.pain_analysis import ExposureSession
+from syncd.domain.rules.hard_surface import flag_from_map
+from syncd.domain.surface import SurfaceBreakdown
 
 if TYPE_CHECKING:
     from syncd.adapters.db import Store
@@ -140,5 +142,8 @@ def _flags(s: ExposureSession) -> tuple[Flag, ...]:
     if s.descent_m:
         flags.append(Flag(FlagCode.DOWNHILL, Severity.INFO, Confidence.HIGH, {"total_descent_m": s.descent_m}))
     if s.hard_m and s.hard_m >= 4000:
-        flags.append(Flag(FlagCode.HARD_SURFACE, Severity.INFO, Confidence.HIGH, {"paved_m": s.hard_m}))
+        mapped = SurfaceBreakdown(s.hard_m, 0.0, 0.0, 0.0, source="osm")  # what the rule writes: an all-paved route
+        paved = flag_from_map(mapped, s.hard_m, 50.0)
+        assert paved is not None
+        flags.append(paved)
     return tuple(flags)

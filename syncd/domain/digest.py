@@ -34,6 +34,7 @@ from syncd.domain.mode_notes import advice_for
 from syncd.domain.model import Activity, Gear, Sport
 from syncd.domain.notes import NEARLY_WORN_ADVICE, SHORT_ADVICE, TITLES
 from syncd.domain.streams_math import altitude_profile
+from syncd.domain.surface import measured_surface
 from syncd.domain.thresholds import Thresholds
 
 TREND_WEEKS = 8
@@ -233,7 +234,7 @@ def week_descent_m(runs: Sequence[WeekRun]) -> float:
 def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
     """Hard vs soft metres: a hard_surface flag's mapped metres (or the whole run), trail/treadmill runs as soft.
 
-    A mapped hard_surface flag carries `hard_m` and `unknown_m`; the rest of that run is soft. A guessed flag (no
+    A mapped hard_surface flag measured its paved and unknown metres; the rest of that run is soft. A guessed flag (no
     map, so no `hard_m`) and runs without a flag or a soft sport type count as unknown: the digest must not claim
     a surface nobody measured.
     """
@@ -242,11 +243,12 @@ def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
         distance = run.distance_m or 0.0
         flag = _flag(run, FlagCode.HARD_SURFACE)
         if flag is not None:
-            hard_m = _num(flag, "hard_m")
-            if hard_m is None:
+            measured = measured_surface(flag)
+            if measured is None:
                 unknown += distance
                 continue
-            unknown_m = min(_num(flag, "unknown_m") or 0.0, max(distance - hard_m, 0.0))
+            hard_m = min(measured.paved_m, distance) if distance else measured.paved_m
+            unknown_m = min(measured.unknown_m, max(distance - hard_m, 0.0))
             hard += hard_m
             unknown += unknown_m
             soft += max(distance - hard_m - unknown_m, 0.0)

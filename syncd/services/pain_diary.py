@@ -29,6 +29,7 @@ from syncd.domain.pain import (
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_pain_tag
+from syncd.domain.surface import measured_surface
 
 if TYPE_CHECKING:
     from syncd.domain.history import HistoryEntry
@@ -420,6 +421,11 @@ def _evidence(flag: Flag | None, key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _paved_m(flag: Flag | None) -> float:
+    measured = measured_surface(flag)
+    return measured.paved_m if measured is not None else 0.0
+
+
 def _exposure(activity: Activity, annotation: AnnotationRecord | None, surface_measured: bool) -> ExposureSession:
     """One activity's figures from its latest annotation: the flags' own evidence, None where nothing measured."""
     session = ExposureSession(
@@ -439,7 +445,7 @@ def _exposure(activity: Activity, annotation: AnnotationRecord | None, surface_m
     no_recording = FlagCode.SPEED_WORK in gaps and FlagCode.NO_WARMUP in gaps
     return replace(
         session,
-        hard_m=(_evidence(hard, "paved_m") or 0.0) if surface_measured and not no_recording else None,
+        hard_m=_paved_m(hard) if surface_measured and not no_recording else None,
         descent_m=(_evidence(downhill, "total_descent_m") or 0.0) if FlagCode.DOWNHILL not in gaps else None,
         speed=True if FlagCode.SPEED_WORK in flags else (None if FlagCode.SPEED_WORK in gaps else False),
     )

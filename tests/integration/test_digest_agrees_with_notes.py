@@ -13,14 +13,18 @@ from pathlib import Path
 import pytest
 
 from syncd.adapters.db import Store
-from syncd.config import Settings
+from syncd.config import Settings, SurfaceSettings
 from syncd.domain.digest import Digest
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.load import week_start
+from syncd.domain.surface import measured_surface
 from syncd.entrypoints.commands.demo import seed
+from syncd.entrypoints.wiring import surface_map
 from syncd.records import StoredActivity
+from syncd.services.annotating import AnnotationPolicy
 from syncd.services.digests import athlete_zone, build_for_athlete
 from syncd.testing import strava_harness as harness
+from syncd.testing.seed import DEMO_OSM
 from syncd.testing.strava_server import StravaSimulator
 from tests.integration.conftest import FakeClock
 
@@ -80,6 +84,9 @@ def _check_week(digest: Digest, runs: list[Run], following: list[Run]) -> None:
             if flag.code in WEEKLY and flag.evidence.get("week") == digest.week:
                 shown = digest.low_impact if flag.code is FlagCode.LOW_CROSS_TRAINING else digest.strength
                 assert shown == flag.evidence["sessions"], flag.code
+    # hard surfaces: the metres the runs' hard-surface flags measured on the map (once "0 m" under such a flag)
+    paved = [measured_surface(f) for _, _, flags in runs for f in flags if f.code is FlagCode.HARD_SURFACE]
+    assert digest.surface.hard_m == pytest.approx(sum(m.paved_m for m in paved if m is not None), abs=1.0)
     # the week's running minutes: the runs stored for that week, once each
     minutes = sum((s.activity.duration_s or 0.0) for s, _, _ in runs) / 60.0
     assert digest.duration_s / 60.0 == pytest.approx(minutes)
@@ -88,15 +95,16 @@ def _check_week(digest: Digest, runs: list[Run], following: list[Run]) -> None:
 def test_the_demo_digests_agree_with_the_notes(
     store: Store, sim: StravaSimulator, clock: FakeClock, tmp_path: Path
 ) -> None:
-    settings = Settings(state_dir=tmp_path, config_path=None)
+    settings = Settings(state_dir=tmp_path, config_path=None, surface=SurfaceSettings(osm_file=DEMO_OSM))
     athlete = seed(sim)
     linked = harness.link(store, sim, athlete, clock=clock)
-    harness.service(store, sim, clock=clock).run_once("w1")
+    policy = AnnotationPolicy(write_back_window=timedelta(days=30), surface_map=surface_map(settings))
+    harness.service(store, sim, clock=clock, policy=policy).run_once("w1")
     record = store.get_athlete(linked.athlete_id)
     weeks = _runs_by_week(store, linked.athlete_id)
     mondays = sorted(weeks)
     assert len(mondays) >= 3
-    checked_shoe = checked_counts = False
+    checked_shoe = checked_counts = checked_surface = False
     for index, monday in enumerate(mondays):
         digest = build_for_athlete(store, record, monday, settings, athlete_zone(store, record))
         runs = sorted(weeks[monday], key=lambda r: r[0].activity.start_utc)
@@ -108,8 +116,9 @@ def test_the_demo_digests_agree_with_the_notes(
         assert not about_last_week & {g.code for g in digest.flag_groups}, digest.week
         _check_week(digest, runs, following)
         checked_shoe |= bool(digest.shoes)
+        checked_surface |= digest.surface.hard_m > 0  # the demo's long run on the bundled map's asphalt street
         checked_counts |= index < len(mondays) - 1
-    assert checked_shoe and checked_counts
+    assert checked_shoe and checked_counts and checked_surface
     # today's distance differs from what the earlier weeks show: the digest did not use it
     [gear] = store.list_gear(linked.athlete_id)
     digests = (build_for_athlete(store, record, monday, settings, athlete_zone(store, record)) for monday in mondays)

@@ -23,6 +23,8 @@ from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import LoadUnit
 from syncd.domain.model import Gear, Sport
+from syncd.domain.rules.hard_surface import flag_from_map
+from syncd.domain.surface import SurfaceBreakdown
 from syncd.domain.thresholds import Thresholds
 from syncd.services.digest_email import render_text
 from syncd.services.digests import address_problem, due_week, retry_delay_s
@@ -51,6 +53,10 @@ def flag(code: FlagCode, severity: Severity = Severity.CAUTION, **evidence: floa
     return Flag(code, severity, Confidence.HIGH, evidence)
 
 
+# what the hard_surface rule writes for a 10 km run the map knows as 6 km paved, 3 km dirt and 1 km unknown
+MAPPED_ROAD = flag_from_map(SurfaceBreakdown(6000.0, 3000.0, 0.0, 1000.0, source="osm"), 10_000.0, 50.0)
+assert MAPPED_ROAD is not None
+
 WEEK_RUNS = (
     WeekRun(
         ("file", "a"),
@@ -60,7 +66,7 @@ WEEK_RUNS = (
         10_000.0,
         3600.0,
         120.0,
-        flags=(flag(FlagCode.HARD_SURFACE, hard_m=6000.0, unknown_m=1000.0),),
+        flags=(MAPPED_ROAD,),
     ),
     WeekRun(
         ("file", "b"),

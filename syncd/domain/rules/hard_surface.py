@@ -60,10 +60,10 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         return None
     if breakdown.known_m / breakdown.total_m * 100.0 < ctx.thresholds.hard_surface_min_known_pct:
         return None  # most of the route unmeasured: the surface is unknown, not hard
-    return _from_map(breakdown, _distance_m(activity), ctx.thresholds.hard_surface_share_pct)
+    return flag_from_map(breakdown, _distance_m(activity), ctx.thresholds.hard_surface_share_pct)
 
 
-def _from_map(breakdown: SurfaceBreakdown, distance: float | None, share_pct: float) -> Flag | None:
+def flag_from_map(breakdown: SurfaceBreakdown, distance: float | None, share_pct: float) -> Flag | None:
     """Judge the paved share of what the map knows; report the unknown rest instead of guessing it."""
     known = breakdown.known_m
     known_share = breakdown.paved_m / known * 100.0
