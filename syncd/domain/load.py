@@ -228,6 +228,7 @@ class Monotony:
     monotony: float | None
     strain: float | None  # week_load x monotony (Foster's "strain")
     unit: LoadUnit
+    rest_days: int = 0  # days of the window without load: the note says "no rest day" rather than "alike"
 
 
 def foster_monotony(series: DailyLoad, as_of: date, days: int = 7) -> Monotony:
@@ -249,6 +250,7 @@ def foster_monotony(series: DailyLoad, as_of: date, days: int = 7) -> Monotony:
         monotony=value,
         strain=None if value is None else total * value,
         unit=series.unit,
+        rest_days=sum(1 for x in window if x <= 0),
     )
 
 

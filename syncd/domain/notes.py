@@ -314,7 +314,17 @@ def _monotony(ev: Evidence, units: Units) -> str:
     load = _nonneg(ev, "week_load")
     unit = _LOAD_UNITS.get((_text(ev, "load_unit") or "").lower())
     amount = f", {round(load)} {unit}" if load is not None and unit is not None else ""
-    return f"these 7 days were alike, day after day (monotony {_ratio(value)}{amount})"
+    rest = _nonneg(ev, "rest_days")
+    # "alike" misread a week of a long run, reps and hills as the same run daily: the figure is about rest and the
+    # spread of daily load, so the note says that
+    if rest is None:
+        what = "little change in load from day to day over these 7 days"
+    elif rest == 0:
+        what = "no rest day in these 7 days, and little change in load from day to day"
+    else:
+        days = "1 rest day" if round(rest) == 1 else f"{round(rest)} rest days"
+        what = f"only {days} in these 7 days, and little change in load on the others"
+    return f"{what} (monotony {_ratio(value)}{amount})"
 
 
 def _long_run_spike(ev: Evidence, units: Units) -> str:

@@ -28,7 +28,7 @@ RULE_VERSIONS: dict[str, int] = {
     "worn_shoes": 4,  # 4: the advice says what is known (the usual range); 3: a nearly worn shoe is "nearly due"
     "long_run_spike": 1,  # new in issue 28: one run against the longest of the previous 30 days (Frandsen 2025)
     "load_spike": 3,  # 3: no ratio flag on a run; the usual week from covered weeks; an absolute floor
-    "monotony": 3,  # 3: from TRIMP only, never from minutes
+    "monotony": 4,  # 3: from TRIMP only, never from minutes; 4: the note says rest days, not "alike"
     "low_cross_training": 2,
     "low_strength": 2,
 }

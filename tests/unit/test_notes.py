@@ -229,10 +229,15 @@ def test_no_warmup_says_what_happened() -> None:
     ) in by_heart
 
 
-def test_monotony_speaks_of_these_seven_days_with_their_load() -> None:
-    ev: dict[str, EvidenceValue] = {"monotony": 2.45, "week_load": 420.0, "load_unit": "min"}
+def test_monotony_speaks_of_rest_and_daily_load_with_the_week_load() -> None:
+    """Not "these 7 days were alike": a week of a long run, reps and hills with a run every day reads 1.97."""
+    ev: dict[str, EvidenceValue] = {"monotony": 2.45, "week_load": 420.0, "load_unit": "trimp", "rest_days": 0}
     line = render_flag(flag(FlagCode.MONOTONY, evidence=ev))
-    assert "these 7 days were alike, day after day (monotony 2.45, 420 min)" in line
+    assert "no rest day in these 7 days, and little change in load from day to day (monotony 2.45, 420 TRIMP)" in line
+    one = render_flag(flag(FlagCode.MONOTONY, evidence={**ev, "rest_days": 1}))
+    assert "only 1 rest day in these 7 days, and little change in load on the others (monotony 2.45" in one
+    older = render_flag(flag(FlagCode.MONOTONY, evidence={k: v for k, v in ev.items() if k != "rest_days"}))
+    assert "little change in load from day to day over these 7 days (monotony 2.45, 420 TRIMP)" in older
 
 
 def test_speed_work_names_which_easy_pace_it_used() -> None:

@@ -25,6 +25,7 @@ Evidence keys:
     sd_daily_load    float  population standard deviation of the 7 daily loads
     load_unit        str    "min" or "trimp"
     days             int    the window, 7
+    rest_days        int    days of the window without running load
 
 Severity: caution at `monotony_caution`, high at `monotony_high`. None when this is not a run, when the history
 spans fewer than 7 local days (a quiet week before the athlete started recording is not rest), or with no load.
@@ -55,7 +56,7 @@ VERSION: int = RULE_VERSIONS["monotony"]  # bumped in syncd/domain/rule_versions
 WINDOW_DAYS = 7
 
 _ADVICE = (
-    "Your runs these seven days have been very much alike, day after day, with little easy time or rest between them. "
+    "These seven days carried a similar load day after day, with little easy time or rest between them. "
     "Consider a rest day or a low-impact session such as cycling or swimming, and keep the next run light."
 )
 
@@ -86,6 +87,7 @@ def evaluate(ctx: RuleContext) -> Flag | None:
             "sd_daily_load": round(result.sd_daily_load, 1),
             "load_unit": result.unit,
             "days": WINDOW_DAYS,
+            "rest_days": result.rest_days,
         },
         advice=_ADVICE,
     )
