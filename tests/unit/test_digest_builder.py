@@ -438,7 +438,7 @@ def test_monotony_is_suggested_only_where_the_monotony_rule_would_flag_it(
     unit: LoadUnit, week_load: float, suggested: bool
 ) -> None:
     # the demo's digest W48: monotony 5.79 on a light week (the rule needs 450+ TRIMP and stays silent on minutes,
-    # issue 28), yet the digest would suggest "Your days were all alike"
+    # issue 28), yet the digest would suggest varying the days
     [*codes] = (
         s.code
         for s in suggest(
