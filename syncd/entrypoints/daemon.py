@@ -14,6 +14,7 @@ short), release every lease this worker still holds, tell systemd STOPPING=1, ex
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import threading
@@ -47,6 +48,12 @@ def platform_services(settings: Settings, store: Store) -> list[Platform]:
     from syncd.entrypoints.wiring import platform_services as build
 
     return build(settings, store)
+
+
+def _skip_busy_notice(record: logging.LogRecord) -> bool:
+    """Drop APScheduler's warning that a tick found the previous pass still running: with max_instances=1 that is
+    the design (a long pass is never doubled), and the warning filled the demo's and operators' logs."""
+    return "maximum number of running instances reached" not in record.getMessage()
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,7 @@ class Daemon:
         self._busy_targets: set[tuple[int, str]] = set()  # targets a delivery thread is sending to now
         self._lock = threading.Lock()
         self._stack = contextlib.ExitStack()
+        logging.getLogger("apscheduler.scheduler").addFilter(_skip_busy_notice)
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(max_workers=4)},

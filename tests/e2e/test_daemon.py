@@ -278,6 +278,8 @@ def test_demo_once_exits_0_and_says_where_to_look(run_syncd: RunSyncd) -> None:
     assert START_MARKER in result.stdout
     assert "webhook: a new run was uploaded; its note was written back" in result.stdout
     assert "digest preview:" in result.stdout
+    # a tick that finds the first pass still running is the design (max_instances=1), not news for the user
+    assert "maximum number of running instances" not in result.stdout + result.stderr
 
 
 def test_demo_twice_in_one_state_dir_starts_afresh(run_syncd: RunSyncd, tmp_path: Path) -> None:
