@@ -380,7 +380,9 @@ _SUGGESTIONS: dict[str, str] = {
         "One run was much longer than your longest of the month before: build your long run by about 10 % at a "
         "time, and keep the runs after it short and easy."
     ),
-    "monotony": "Plan a rest day or two each week, alternate harder days with easy ones, and mix in low-impact sessions.",
+    "monotony": (
+        "Plan a rest day or two each week, alternate harder days with easy ones, and mix in low-impact sessions."
+    ),
     "hard_surface": (
         "Move at least two runs off asphalt and concrete: grass paths, dirt trails or a treadmill soften every landing."
     ),

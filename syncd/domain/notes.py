@@ -266,13 +266,17 @@ def _hard_start(ev: Evidence) -> str:
     return f"heart rate already {opening_hr:.0f} bpm in {span} (hard from {hard_from:.0f} bpm), and it stayed hard"
 
 
+_LIMIT_WHOSE: Mapping[str, str] = {"gear": "your limit ", "default": "syncd's default limit "}
+
+
 def _worn_shoes(ev: Evidence, units: Units) -> str:
     name = _text(ev, "gear_name")
     distance = _nonneg(ev, "gear_distance_m")
     limit = _positive(ev, "limit_m")
     subject = name or "these shoes"
     if distance is not None and limit is not None:
-        return f"{subject} at {format_distance(distance, units)} (limit {format_distance(limit, units)})"
+        whose = _LIMIT_WHOSE.get(_text(ev, "limit_source") or "", "limit ")
+        return f"{subject} at {format_distance(distance, units)} ({whose}{format_distance(limit, units)})"
     if distance is not None:
         return f"{subject} at {format_distance(distance, units)}"
     if limit is not None:

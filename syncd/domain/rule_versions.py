@@ -25,7 +25,7 @@ RULE_VERSIONS: dict[str, int] = {
     # tempo against its own running; 5: heart rate confirms, never creates
     "speed_work": 8,
     "no_warmup": 5,  # 5: a hard start from heart rate (races, hard starts); 4: drills, not static stretching
-    "worn_shoes": 4,  # 4: the advice says what is known (the usual range); 3: a nearly worn shoe is "nearly due"
+    "worn_shoes": 5,  # 5: whose limit, no "thin evidence" marker; 4: the usual range in the advice; 3: "nearly due"
     "long_run_spike": 1,  # new in issue 28: one run against the longest of the previous 30 days (Frandsen 2025)
     "load_spike": 3,  # 3: no ratio flag on a run; the usual week from covered weeks; an absolute floor
     "monotony": 4,  # 3: from TRIMP only, never from minutes; 4: the note says rest days, not "alike"

@@ -340,3 +340,19 @@ def test_a_nearly_worn_shoe_is_not_told_to_be_replaced_yet() -> None:
     assert "back" not in over  # says what is known, no claim about the back
     imperial = render_flag(flag(FlagCode.WORN_SHOES, Severity.CAUTION, evidence=shoe), units="imperial")
     assert "300\u2013500 mi" in imperial and "km" not in imperial
+
+
+def test_the_shoe_line_says_whose_limit_and_no_doubt_about_the_distance() -> None:
+    """A shoe at 640 km read "Worn shoes (possible; thin evidence): ... (limit 600 km)": the doubt is about the
+    limit, so the line names where the limit comes from and leaves the distance plain."""
+    ev: dict[str, EvidenceValue] = {
+        "gear_name": "Trail Shoes",
+        "gear_distance_m": 640_000.0,
+        "limit_m": 600_000.0,
+        "limit_source": "default",
+    }
+    line = render_flag(flag(FlagCode.WORN_SHOES, evidence=ev))
+    assert "Worn shoes: Trail Shoes at 640 km (syncd's default limit 600 km)" in line
+    assert "thin evidence" not in line
+    own = render_flag(flag(FlagCode.WORN_SHOES, evidence={**ev, "limit_source": "gear", "limit_m": 700_000.0}))
+    assert "Trail Shoes at 640 km (your limit 700 km)" in own

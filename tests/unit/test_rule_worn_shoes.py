@@ -45,7 +45,7 @@ def test_severity_against_the_default_limit(km: float, severity: Severity | None
         return
     assert flag is not None
     assert flag.code is FlagCode.WORN_SHOES and flag.severity is severity
-    assert flag.confidence is Confidence.LOW  # the default limit rests on weak evidence
+    assert flag.confidence is Confidence.MEDIUM  # the note names the default limit; no "thin evidence" marker
     assert set(flag.evidence) == KEYS
     assert flag.evidence["limit_source"] == "default" and flag.evidence["limit_m"] == 600_000.0
     assert flag.evidence["gear_distance_m"] == km * 1000

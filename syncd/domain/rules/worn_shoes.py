@@ -62,8 +62,10 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     return Flag(
         code=FlagCode.WORN_SHOES,
         severity=severity,
-        # The athlete's own limit is a deliberate choice; the default rests on one old lab test.
-        confidence=Confidence.MEDIUM if source == "gear" else Confidence.LOW,
+        # The distance is the platform's own figure; how weak the evidence for any limit is, the note says in its
+        # words ("syncd's default", "usual replacement 480-800 km"), not with "(possible; thin evidence)" beside
+        # a shoe that is plainly at 640 km.
+        confidence=Confidence.MEDIUM,
         evidence={
             "gear_name": gear.name,
             "gear_distance_m": float(gear.distance_m),
