@@ -1,12 +1,15 @@
 """Property (issue 27): whatever the history and the order of events — uploads, late uploads of earlier runs, a
 #back tag typed into a title on Strava, pain typed on the CLI, an advice-mode change — after the pass that made the
 change every stored note, platform note and flag equals a recompute from scratch, nothing is left marked stale, and
-every note Strava holds (after a sync) is the platform note syncd stored. The real stravalib client on the simulated
+every note Strava holds (after a sync) is the platform note syncd stored; every week's digest, the feed's week strip
+and the flare-up analysis inputs this process shows (caches and all) equal those a fresh store computes, before and
+after the recompute. The real stravalib client on the simulated
 Strava, the real store on SQLite; a fresh world per example."""
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,10 +20,15 @@ from hypothesis import strategies as st
 
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
+from syncd.config import Settings
 from syncd.domain.description import START_MARKER, extract_athlete_text
+from syncd.domain.load import week_start
 from syncd.domain.pain import PainSource
+from syncd.domain.thresholds import Thresholds
 from syncd.services.annotating import AnnotationPolicy, annotate_marked, reannotate
-from syncd.services.pain_diary import record_entry, set_athlete_mode
+from syncd.services.digests import athlete_zone, build_for_athlete
+from syncd.services.feed import strip_for_athlete
+from syncd.services.pain_diary import exposures, record_entry, set_athlete_mode
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
 from syncd.testing.strava_server import StravaSimulator
@@ -53,9 +61,28 @@ def _snapshot(store: Store, athlete_id: int) -> dict[int, tuple[Any, ...]]:
     return out
 
 
-def _check(store: Store, sim: StravaSimulator, athlete_id: int, clock: FakeClock, synced: bool) -> None:
+def _surfaces(store: Store, athlete_id: int, settings: Settings) -> tuple[Any, ...]:
+    """What the other surfaces show: every week's digest, the feed's week strip, the flare-up analysis inputs."""
+    record = store.get_athlete(athlete_id)
+    zone = athlete_zone(store, record)
+    mondays = sorted({week_start(s.activity.start_local.date()) for s in store.iter_activities(athlete_id=athlete_id)})
+    digests = [build_for_athlete(store, record, monday, settings, zone) for monday in mondays]
+    return digests, strip_for_athlete(store, athlete_id, Thresholds()), exposures(store, athlete_id)
+
+
+def _check(
+    store: Store, reopen: Callable[[], Store], sim: StravaSimulator, athlete_id: int, clock: FakeClock, synced: bool
+) -> None:
     assert store.annotation_batches.marked_stale_ids(athlete_id) == []
     current = _snapshot(store, athlete_id)
+    settings = Settings(state_dir=Path(tempfile.gettempdir()), config_path=None)
+    # the surfaces this process shows (caches and all) equal those of a fresh process reading the same database
+    shown = _surfaces(store, athlete_id, settings)
+    fresh = reopen()
+    try:
+        assert _surfaces(fresh, athlete_id, settings) == shown
+    finally:
+        fresh.close()
     if synced:  # what Strava holds is the platform note syncd stored (runs in the window)
         for activity_id, (note, platform_note, _) in current.items():
             stored = store.get_activity(activity_id, with_streams=False)
@@ -65,6 +92,7 @@ def _check(store: Store, sim: StravaSimulator, athlete_id: int, clock: FakeClock
     store.mark_annotations_stale(athlete_id)
     reannotate(store, POLICY, now=clock.now())
     assert _snapshot(store, athlete_id) == current
+    assert _surfaces(store, athlete_id, settings) == shown
 
 
 @pytest.mark.hypothesis_heavy
@@ -74,7 +102,8 @@ def test_after_each_change_every_surface_equals_a_recompute_from_scratch(events:
     clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as tmp, StravaSimulator(clock=clock.now) as sim:
         box = SecretBox(SecretBox.generate_key(), origin="the test key")
-        store = Store.open(f"sqlite:///{Path(tmp) / 'syncd.db'}", secret_box=box, clock=clock)
+        url = f"sqlite:///{Path(tmp) / 'syncd.db'}"
+        store = Store.open(url, secret_box=box, clock=clock)
         try:
             athlete = sim.add_athlete(firstname="Prop", lastname="Runner").id
             runs = [_add_run(sim, athlete, clock.now() - timedelta(days=d, hours=2), 35, d) for d in (9, 6, 4, 2)]
@@ -86,7 +115,9 @@ def test_after_each_change_every_surface_equals_a_recompute_from_scratch(events:
                 synced = _apply(event, number, store, sim, athlete, linked.athlete_id, runs, clock)
                 if synced:
                     service.run_once("w1")
-                _check(store, sim, linked.athlete_id, clock, synced)
+                _check(
+                    store, lambda: Store.open(url, secret_box=box, clock=clock), sim, linked.athlete_id, clock, synced
+                )
         finally:
             store.close()
 
