@@ -20,10 +20,10 @@ RULE_VERSIONS: dict[str, int] = {
     # downhill 6: no altitude change across a pause with no distance (issue 28); 5: altitude sentinels, constant
     # altitude, start settling, noise-scaled hysteresis
     "downhill": 6,
-    # speed_work 8: a workout name lifts the run/walk doubt from walked-recovery reps; 7: an unbroken even marathon
-    # is a race (crowded start, late fade, issue 28); 6: laps, run/walk,
-    # tempo against its own running; 5: heart rate confirms, never creates
-    "speed_work": 8,
+    # speed_work 9: race words in CJK names, a run named a race may start in a crowd; 8: a workout name lifts the
+    # run/walk doubt from walked-recovery reps; 7: an unbroken even marathon is a race (crowded start, late fade,
+    # issue 28); 6: laps, run/walk, tempo against its own running; 5: heart rate confirms, never creates
+    "speed_work": 9,
     "no_warmup": 5,  # 5: a hard start from heart rate (races, hard starts); 4: drills, not static stretching
     "worn_shoes": 4,  # 4: the advice says what is known (the usual range); 3: a nearly worn shoe is "nearly due"
     "long_run_spike": 1,  # new in issue 28: one run against the longest of the previous 30 days (Frandsen 2025)

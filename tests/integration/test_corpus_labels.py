@@ -57,7 +57,6 @@ KNOWN_MISSES: dict[str, str] = {
     "corpus/asp_493826688.gpx.gz:speed_work": (
         "not raised on a 6-minute block at 4:16-4:38/km after 16 min at 5:08-5:41"
     ),
-    "corpus/asp_534938898.gpx.gz:speed_work": "not raised on a half marathon at 4:49-5:34/km with HR 177-188",
     "corpus/x3_532000702.fit.gz:speed_work": "not raised on 9 km at 4:17-5:09/km with HR 156-177 (1 km auto-laps)",
     "corpus/x3_532000702.fit.gz:no_warmup": "not raised on 4:30/km from minute 5 after one minute and a stop",
     "corpus/x3_159301242.fit.gz:speed_work": "not raised on a race-pace 10 km at 4:16-4:52/km with HR 175-192",

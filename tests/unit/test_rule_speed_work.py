@@ -340,6 +340,20 @@ def test_a_half_marathon_is_a_race_alone_only_when_configured() -> None:
     assert found is not None and found.evidence["trigger"] == "race"
 
 
+def test_a_run_named_a_race_may_start_in_a_crowd_in_any_language() -> None:
+    """Issue 28: a half marathon named "...半程马拉松..." (half marathon) with a slow crowded first km was missed: the
+    CJK race words had no word boundary to match, and the strict from-the-gun test refused its first km."""
+    crowded = synthetic_streams([(1000.0 / 3.1, 3.1), (20300.0 / 3.6, 3.6)])  # first km 14 % slower, no kick
+    for name in ("2025广汉三星堆半程马拉松暨跑遍四川", "大阪マラソン", "Half marathon"):
+        found = speed_work.evaluate(RuleContext(replace(run_activity(crowded), name=name)))
+        assert found is not None and found.evidence["trigger"] == "race", name
+    assert flag_for(crowded) is None  # unnamed, an unbroken 21 km may be a long easy run
+    assert speed_work.evaluate(RuleContext(replace(run_activity(crowded), name="成都市 跑步"))) is None  # "a run"
+    # A real warm-up (the first km 25 % slower) is no crowd, named or not.
+    warmed = synthetic_streams([(1000.0 / 2.7, 2.7), (20300.0 / 3.6, 3.6)])
+    assert speed_work.evaluate(RuleContext(replace(run_activity(warmed), name="半程马拉松"))) is None
+
+
 def surges_with_walked_floats() -> Streams:
     """Twelve 1-minute surges at 3.85 m/s, each followed by a minute at 1.5 m/s (a walk), no warm-up."""
     return synthetic_streams([(60.0, 3.85), (60.0, 1.5)] * 12)

@@ -34,8 +34,10 @@ Triggers, strongest first:
   hard; a block on a descent (average grade -2 % or steeper) is terrain; failing the stream, consecutive laps
   (lap_structure.lap_tempo) after easy running;
 - `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 %/+4 % for GPS),
-  run evenly (km speeds within 6 %) from the gun without stopping, with evidence from pace or the name that it
-  was hard: faster than easy pace from history, or a race word in its name, or a finishing kick (the last 5 % at
+  run evenly (km speeds within 6 %; a half or full marathon, or a run named a race, on its middle km after a
+  first km the crowd may hold up) from the gun without stopping, with evidence from pace or the name that it
+  was hard: faster than easy pace from history, or a race word in its name (RACE_WORDS, CJK too: "半程马拉松"),
+  or a finishing kick (the last 5 % at
   least 10 % faster; low confidence alone, medium when heart rate confirms it). Never from heart rate alone: an
   easy 5 km run at a high heart rate is not a race.
 
@@ -132,7 +134,13 @@ RACE_MAX_STOPPED_SHARE = 0.02
 RACE_KICK = 1.10
 # A finishing kick is confirmed as a race when at least this share of the time was in the hard heart-rate zone.
 RACE_HR_SHARE_PCT = 50.0
-RACE_WORDS = re.compile(r"\b(race|parkrun|marathon|halbmarathon|wettkampf|course|carrera|gara|10k|5k)\b", re.I)
+# Race words in the runner's own name for the run, in the languages WORKOUT_WORDS reads too (马拉松/マラソン/마라톤
+# "marathon", 半马/全马 "half/full marathon", 比赛/大会/レース "race, meet"): CJK words have no word boundary.
+RACE_WORDS = re.compile(
+    r"\b(race|parkrun|marathon|halbmarathon|wettkampf|course|carrera|gara|10k|5k)\b"
+    r"|马拉松|半马|全马|比赛|マラソン|レース|大会|마라톤",
+    re.I,
+)
 # A name the runner gave a structured session ("6 x 800m", "200m * 15", "fartlek", "Intervalle", "800m间歇"): it
 # lifts the run/walk doubt from reps the recording shows (walked recoveries, no history), never makes reps alone.
 WORKOUT_WORDS = re.compile(
@@ -456,13 +464,12 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     km = (np.diff(np.append(edges, total)) / np.maximum(np.diff(times), 1e-9))[:-1]
     t = ctx.thresholds
     long_race = total >= t.speed_work_race_unbroken_from_m * RACE_SHORT
-    if not (_even_from_gun(km, long_race=long_race)):
+    named = bool(RACE_WORDS.search(ctx.activity.name or ""))
+    if not _even_from_gun(km, lenient=long_race or named):
         return None
     kick_start = float(np.interp(total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(elapsed - kick_start, 1e-9) >= RACE_KICK * float(np.median(km))
-    hard = (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)) or bool(
-        RACE_WORDS.search(ctx.activity.name or "")
-    )
+    hard = named or (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100))
     if not (hard or kick or long_race):
         return None  # heart rate alone never makes a race
     confirmed = hard or long_race or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
@@ -480,15 +487,16 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     )
 
 
-def _even_from_gun(km: FloatArray, *, long_race: bool) -> bool:
+def _even_from_gun(km: FloatArray, *, lenient: bool) -> bool:
     """Km speeds even (spread within RACE_EVEN_CV) and the first km not a warm-up.
 
-    A half or full marathon run without a stop is judged on the spread of its middle km (the middle 80 %: a
-    crowded start and the late fade of a long race are not uneven pacing), and its first km may be held up by the
-    crowd (RACE_CROWDED_START); shorter races keep the strict test, since an easy 5 or 10 km run looks the same.
+    `lenient`: a half or full marathon run without a stop, or a run the runner named a race (RACE_WORDS), is
+    judged on the spread of its middle km (the middle 80 %: a crowded start and the late fade of a race are not
+    uneven pacing), and its first km may be held up by the crowd (RACE_CROWDED_START). Other runs keep the strict
+    test, since an easy 5 or 10 km run looks the same; a race word lifts that doubt, as WORKOUT_WORDS do for reps.
     """
     median = float(np.median(km))
-    if not long_race:
+    if not lenient:
         return float(np.std(km) / np.mean(km)) <= RACE_EVEN_CV and float(km[0]) >= RACE_FROM_GUN * median
     low, high = np.quantile(km, [0.1, 0.9])
     middle = km[(km >= low) & (km <= high)]
