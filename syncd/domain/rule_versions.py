@@ -20,7 +20,8 @@ RULE_VERSIONS: dict[str, int] = {
     # downhill 6: no altitude change across a pause with no distance (issue 28); 5: altitude sentinels, constant
     # altitude, start settling, noise-scaled hysteresis
     "downhill": 6,
-    # speed_work 9: race words in CJK names, a run named a race may start in a crowd; 8: a workout name lifts the
+    # speed_work 9: race words in CJK names, a run named a race may start in a crowd, a named session's reps need not
+    # beat its other running; 8: a workout name lifts the
     # run/walk doubt from walked-recovery reps; 7: an unbroken even marathon is a race (crowded start, late fade,
     # issue 28); 6: laps, run/walk, tempo against its own running; 5: heart rate confirms, never creates
     "speed_work": 9,

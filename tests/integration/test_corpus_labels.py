@@ -49,9 +49,6 @@ KNOWN_MISSES: dict[str, str] = {
     "corpus/mdu_mansfield-double-up-course.gpx.gz:downhill": (
         "not raised: the file is taken for a hike, so the run rules never see its 150-250 m descents"
     ),
-    "corpus/asp_365147839.gpx.gz:speed_work": (
-        "not raised on 3-4 min efforts at 4:24-4:59/km with jogged/walked recoveries (no laps)"
-    ),
     "corpus/asp_368895272.gpx.gz:speed_work": "not raised on 4 x 3-5 min at 4:35-4:49/km with 2-minute walks (no laps)",
     "corpus/asp_368895272.gpx.gz:no_warmup": "not raised on a start within 5 % of the effort pace",
     "corpus/asp_493826688.gpx.gz:speed_work": (

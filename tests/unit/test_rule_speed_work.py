@@ -377,6 +377,17 @@ def test_a_session_the_runner_named_a_workout_lifts_the_run_walk_doubt() -> None
     assert speed_work.evaluate(RuleContext(run_walk)) is None
 
 
+def test_a_named_session_may_hold_other_hard_running_than_its_reps() -> None:
+    """Issue 28 ("800m间歇"): 17 minutes of surges and brisk jogs, then 3 x 780 m with 2-minute walks. The reps are
+    not 10 % faster than the surges, which on an unnamed run is a steady run's bursts; the name lifts that doubt."""
+    plan: list[tuple[float, float | None]] = [(90.0, 3.4), (60.0, 3.0)] * 7 + [(220.0, 3.55), (120.0, 1.6)] * 3
+    session = synthetic_streams(plan)
+    assert flag_for(session) is None
+    named = speed_work.evaluate(RuleContext(replace(run_activity(session), name="成都市 - 800m间歇")))
+    assert named is not None and named.evidence["trigger"] == "intervals" and named.evidence["reps"] == 3
+    assert named.evidence["rep_distance_m"] == pytest.approx(780, abs=40)
+
+
 def test_three_slow_hilly_runs_do_not_make_a_steady_run_speed_work() -> None:
     steady = synthetic_streams([(3600.0, 2.9)])
     history = easy_history(2.85, runs=4)

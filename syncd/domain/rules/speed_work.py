@@ -320,9 +320,10 @@ def _intervals(run: _Run) -> SpeedWork | None:
     # walking pace) looks like that, so the pattern must then be a session with standing recoveries (issue 28).
     # A runner who named the session a workout has told us what the alternation is (issue 28: a fartlek of 1-minute
     # surges with shuffled floats); without history or such a name, the doubt stays.
-    standing = run.history_easy is None and not WORKOUT_WORDS.search(run.ctx.activity.name or "")
+    named = bool(WORKOUT_WORDS.search(run.ctx.activity.name or ""))
+    standing = run.history_easy is None and not named
     reps = _interval_reps(
-        efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=standing
+        efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=standing, named=named
     )
     p90 = _quantile(run.trace.speed_mps[_plausible(run.trace)], 0.9)
     slow_s = float(np.count_nonzero(run.trace.speed_mps < STANDING_SPEED_RATIO * p90)) * run.trace.step_s
@@ -331,7 +332,9 @@ def _intervals(run: _Run) -> SpeedWork | None:
         line = 0.6 * p90
         efforts = _plausible_efforts(find_efforts(run.trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO))
         fast = run.history_easy * margin if run.history_easy is not None else 0.0
-        reps = _interval_reps(efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=standing)
+        reps = _interval_reps(
+            efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=standing, named=named
+        )
     if not reps:
         return None
     return SpeedWork(
@@ -521,14 +524,18 @@ def _interval_reps(
     margin: float,
     t: Thresholds,
     standing: bool,
+    named: bool = False,
 ) -> list[Effort]:
     """Similar fast efforts with real recoveries between them, or [] when the pattern is not an interval session.
 
     Reps must be alike (duration within a factor of two, distance within -35 %/+50 %, speed within 10 % of the
     median), faster than `fast`, and
     stand out from the run's other running (warm-up, cool-down, jogged recoveries) by `margin`: bursts between
-    traffic lights on a steady run are as fast as the rest of it. With nothing else to compare (`standing`: no
-    history, no other running) the pattern itself must be a session: regular reps, standing recoveries.
+    traffic lights on a steady run are as fast as the rest of it. A session the runner named (`named`,
+    WORKOUT_WORDS) lifts that doubt: its other running may be more of the same session (issue 28: "800m间歇", three
+    alike 780 m reps with 2-minute walks after 15 minutes of surges and jogs). With nothing else to compare
+    (`standing`: no history, no name, no other running) the pattern itself must be a session: regular reps,
+    standing recoveries.
     """
     candidates = [e for e in efforts if e.duration_s <= MAX_REP_S]
     if profile is not None:
@@ -559,7 +566,7 @@ def _interval_reps(
     running_cut = 0.6 * _quantile(moving, 0.9) if len(moving) else 0.0
     others = trace.speed_mps[trace.moving & ~in_reps & (trace.speed_mps >= running_cut)]
     has_others = len(others) * trace.step_s >= MIN_OTHER_RUNNING_S
-    if has_others and rep_speed < float(np.median(others)) * margin:
+    if has_others and not named and rep_speed < float(np.median(others)) * margin:
         return []
     return reps if _session_shape(reps, trace, margin, has_others=has_others, standing=standing) else []
 
