@@ -34,15 +34,10 @@ KNOWN_MISSES: dict[str, str] = {
     ),
     "corpus/dbt_running_activity_1.tcx.gz:no_warmup": "not raised on race pace from minute 1 (3:12/km)",
     "corpus/dbt_treadmill_1.tcx.gz:speed_work": "raised on a treadmill ramp from 9:32 to 6:01/km with HR <= 138",
-    "corpus/gvp_garmin_27-05-2024.gpx.gz:downhill": (
-        "raised on GPS altitude swinging 20-67 m per km over a flat (8-36 m) course"
-    ),
-    "corpus/gvp_polar_27-05-2024.gpx.gz:downhill": "raised on GPS altitude of +450/-466 m over a flat (8-36 m) course",
     "corpus/cj_dav_track_5k.tcx.gz:speed_work": (
         "not raised on a 5 km track race at an even 5:00-5:14/km (no heart rate)"
     ),
     "corpus/cj_dav_track_5k.tcx.gz:no_warmup": "not raised on race pace from minute 1",
-    "corpus/cj_new_river_50k.tcx.gz:downhill": "raised on +/-40 m GPS altitude noise along a flat rail trail",
     "corpus/mdu_mansfield-double-up-course.gpx.gz:sport": (
         "a mountain race with 10-19 min/km climbs and no sport in the GPX is inferred as a hike"
     ),
