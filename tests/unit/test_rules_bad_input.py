@@ -191,5 +191,5 @@ def test_altitude_the_pace_does_not_confirm_is_not_enough_data_for_downhill() ->
     )
     annotated = annotate_one(run_activity(streams), [], AnnotationPolicy())
     assert FlagCode.DOWNHILL not in {f.code for f in annotated.annotation.flags}
-    expected = "Not enough data for downhill (altitude your pace does not confirm: its climbs did not slow you)"
+    expected = "Not enough data for downhill (altitude that looks like GPS noise: its climbs did not slow you)"
     assert annotated.note is not None and expected in annotated.note

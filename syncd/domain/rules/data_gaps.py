@@ -6,7 +6,7 @@ noise. So the note says "Not enough data for speed work, warm-up and downhill (n
 Checks that did produce a flag (a race marked on Strava needs no stream) are not listed.
 
 A descent on altitude whose steep climbs did not slow the runner is GPS noise (downhill.unconfirmed): "downhill
-(altitude your pace does not confirm: its climbs did not slow you)".
+(altitude that looks like GPS noise: its climbs did not slow you)".
 
 Bad input inside a recording is said too, never built on (issue 28): laps of zero or negative length or duration
 ("interval laps (2 laps of zero or negative length or duration)"), a structured workout's steps recorded without
@@ -34,7 +34,7 @@ CHECK_NAMES: dict[FlagCode, str] = {
 NO_SAMPLES = "no samples recorded"
 NO_PACE = "no usable distance or speed over time"
 NO_ALTITUDE = "no usable altitude"
-UNCONFIRMED_ALTITUDE = "altitude your pace does not confirm: its climbs did not slow you"
+UNCONFIRMED_ALTITUDE = "altitude that looks like GPS noise: its climbs did not slow you"
 # Less moving time than this (a GPS that never moved, all-NaN channels) is no pace to judge.
 MIN_MOVING_S = 60.0
 
