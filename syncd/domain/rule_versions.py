@@ -17,13 +17,15 @@ if TYPE_CHECKING:
 
 RULE_VERSIONS: dict[str, int] = {
     "hard_surface": 4,  # 4: judged only when the map classified at least half the route
-    # downhill 6: no altitude change across a pause with no distance (issue 28); 5: altitude sentinels, constant
+    # downhill 7: only on altitude whose steep climbs slowed the runner (issue 28, GPS altitude noise on flat
+    # courses); 6: no altitude change across a pause with no distance; 5: altitude sentinels, constant
     # altitude, start settling, noise-scaled hysteresis
-    "downhill": 6,
-    # speed_work 8: a workout name lifts the run/walk doubt from walked-recovery reps; 7: an unbroken even marathon
-    # is a race (crowded start, late fade, issue 28); 6: laps, run/walk,
-    # tempo against its own running; 5: heart rate confirms, never creates
-    "speed_work": 8,
+    "downhill": 7,
+    # speed_work 9: race words in CJK names, a run named a race may start in a crowd, a named session's reps need not
+    # beat its other running; 8: a workout name lifts the
+    # run/walk doubt from walked-recovery reps; 7: an unbroken even marathon is a race (crowded start, late fade,
+    # issue 28); 6: laps, run/walk, tempo against its own running; 5: heart rate confirms, never creates
+    "speed_work": 9,
     "no_warmup": 5,  # 5: a hard start from heart rate (races, hard starts); 4: drills, not static stretching
     "worn_shoes": 5,  # 5: whose limit, no "thin evidence" marker; 4: the usual range in the advice; 3: "nearly due"
     "long_run_spike": 1,  # new in issue 28: one run against the longest of the previous 30 days (Frandsen 2025)
@@ -32,7 +34,7 @@ RULE_VERSIONS: dict[str, int] = {
     "low_cross_training": 2,
     "low_strength": 2,
 }
-DATA_GAPS_VERSION = 2
+DATA_GAPS_VERSION = 3  # 3: downhill on altitude the pace does not confirm
 
 
 def rules_version(thresholds: Thresholds) -> str:

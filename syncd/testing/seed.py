@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from syncd.domain.model import Activity, FloatArray, Sport, Streams
+from syncd.domain.streams_math import UPHILL_COST_PER_PCT
 from syncd.testing.strava_server import StravaSimulator, local_iso, utc_iso
 
 STRAVA_SPORT = {
@@ -173,18 +174,18 @@ def synthetic_run(
     """A plausible outdoor run: an out-and-back with a little noise, HR and some hills (kept small on purpose).
 
     `plan` (minutes, pace s/km pieces) makes a structured session; then `minutes` and `pace_s_per_km` are unused.
-    `altitude` maps distance to metres (default: gentle 15 m waves); `route` is (lat, lon, heading in radians) of
-    the out-and-back (default: from the seed), so a run can be put on a known street.
+    `altitude` maps distance to metres (default: gentle 15 m waves; given, the runner slows on its climbs); `route`
+    is (lat, lon, heading in radians) of the out-and-back (default: from the seed), to put a run on a known street.
     """
     rng = random.Random(seed)
     pieces = list(plan) if plan is not None else [(minutes, pace_s_per_km)]
     minutes = sum(m for m, _ in pieces)
     n = int(minutes * 60 / samples_every_s) + 1
     t = np.arange(n, dtype=np.float64) * samples_every_s
-    ends = np.cumsum([m * 60 for m, _ in pieces])
-    piece = np.minimum(np.searchsorted(ends, t, side="right"), len(pieces) - 1)
+    piece = np.minimum(np.searchsorted(np.cumsum([m * 60 for m, _ in pieces]), t, side="right"), len(pieces) - 1)
     base = np.array([1000.0 / p for _, p in pieces])[piece]
-    speed = base * (1.0 + np.array([rng.uniform(-0.05, 0.05) for _ in range(n)]))
+    jitter = np.array([rng.uniform(-0.05, 0.05) for _ in range(n)])
+    speed = _slowed_on_climbs(base * (1.0 + jitter), altitude, samples_every_s)
     distance = np.concatenate([[0.0], np.cumsum(speed[1:] * samples_every_s)])
     heading = rng.uniform(0, 2 * math.pi)
     lat0, lon0, heading = route if route is not None else (52.5 + seed % 7 * 0.01, 13.4, heading)
@@ -219,6 +220,22 @@ def synthetic_run(
         max_heart_rate=float(hr.max()),
         streams=streams,
     )
+
+
+def _slowed_on_climbs(speed: FloatArray, altitude: Callable[[FloatArray], FloatArray] | None, dt: float) -> FloatArray:
+    """Speeds of a runner who slows on the climbs as every runner does (streams_math.flat_speed's cost per 1 % of
+    grade): a hill run at an even pace looks like GPS altitude noise to the downhill rule (issue 28). Without an
+    `altitude` (the default gentle waves), the speeds as they are."""
+    if altitude is None:
+        return speed
+    out = speed.copy()
+    covered = 0.0
+    for i in range(1, len(speed)):
+        ahead = altitude(np.array([covered, covered + 10.0]))
+        grade = float(ahead[1] - ahead[0]) / 10.0 * 100.0
+        out[i] = speed[i] / (1.0 + UPHILL_COST_PER_PCT * min(max(grade, 0.0), 20.0))
+        covered += float(out[i]) * dt
+    return out
 
 
 def synthetic_session(start: datetime, sport: Sport, minutes: float) -> Activity:

@@ -34,30 +34,21 @@ KNOWN_MISSES: dict[str, str] = {
     ),
     "corpus/dbt_running_activity_1.tcx.gz:no_warmup": "not raised on race pace from minute 1 (3:12/km)",
     "corpus/dbt_treadmill_1.tcx.gz:speed_work": "raised on a treadmill ramp from 9:32 to 6:01/km with HR <= 138",
-    "corpus/gvp_garmin_27-05-2024.gpx.gz:downhill": (
-        "raised on GPS altitude swinging 20-67 m per km over a flat (8-36 m) course"
-    ),
-    "corpus/gvp_polar_27-05-2024.gpx.gz:downhill": "raised on GPS altitude of +450/-466 m over a flat (8-36 m) course",
     "corpus/cj_dav_track_5k.tcx.gz:speed_work": (
         "not raised on a 5 km track race at an even 5:00-5:14/km (no heart rate)"
     ),
     "corpus/cj_dav_track_5k.tcx.gz:no_warmup": "not raised on race pace from minute 1",
-    "corpus/cj_new_river_50k.tcx.gz:downhill": "raised on +/-40 m GPS altitude noise along a flat rail trail",
     "corpus/mdu_mansfield-double-up-course.gpx.gz:sport": (
         "a mountain race with 10-19 min/km climbs and no sport in the GPX is inferred as a hike"
     ),
     "corpus/mdu_mansfield-double-up-course.gpx.gz:downhill": (
         "not raised: the file is taken for a hike, so the run rules never see its 150-250 m descents"
     ),
-    "corpus/asp_365147839.gpx.gz:speed_work": (
-        "not raised on 3-4 min efforts at 4:24-4:59/km with jogged/walked recoveries (no laps)"
-    ),
     "corpus/asp_368895272.gpx.gz:speed_work": "not raised on 4 x 3-5 min at 4:35-4:49/km with 2-minute walks (no laps)",
     "corpus/asp_368895272.gpx.gz:no_warmup": "not raised on a start within 5 % of the effort pace",
     "corpus/asp_493826688.gpx.gz:speed_work": (
         "not raised on a 6-minute block at 4:16-4:38/km after 16 min at 5:08-5:41"
     ),
-    "corpus/asp_534938898.gpx.gz:speed_work": "not raised on a half marathon at 4:49-5:34/km with HR 177-188",
     "corpus/x3_532000702.fit.gz:speed_work": "not raised on 9 km at 4:17-5:09/km with HR 156-177 (1 km auto-laps)",
     "corpus/x3_532000702.fit.gz:no_warmup": "not raised on 4:30/km from minute 5 after one minute and a stop",
     "corpus/x3_159301242.fit.gz:speed_work": "not raised on a race-pace 10 km at 4:16-4:52/km with HR 175-192",

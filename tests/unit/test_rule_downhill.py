@@ -12,7 +12,7 @@ from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import FloatArray, Sport, Streams
 from syncd.domain.rules import downhill
 from syncd.domain.rules.context import RuleContext
-from syncd.domain.streams_math import altitude_profile
+from syncd.domain.streams_math import UPHILL_COST_PER_PCT, altitude_profile
 from syncd.domain.thresholds import Thresholds
 from tests.unit.test_streams_math import noisy_flat, run_activity, synthetic_streams
 
@@ -29,6 +29,15 @@ def descent_after(
         return top - down * grade_pct / 100.0
 
     return profile
+
+
+def hilly_run(altitude: Callable[[FloatArray], FloatArray], length_m: float, flat_mps: float = 3.0) -> Streams:
+    """A run over `altitude` that slows on the climbs as every runner does (streams_math.flat_speed's cost of 3.3 %
+    of speed per 1 % of grade): a constant speed up an 8 % climb is what GPS altitude noise looks like."""
+    edges = np.arange(0.0, length_m, 50.0)
+    grade = (altitude(edges + 50.0) - altitude(edges)) / 50.0 * 100.0
+    speeds = flat_mps / (1 + UPHILL_COST_PER_PCT * np.clip(grade, 0.0, 20.0))
+    return synthetic_streams([(50.0 / v, float(v)) for v in speeds], altitude=altitude)
 
 
 def evaluate(
@@ -160,7 +169,7 @@ def test_five_hour_ultra_at_one_hertz() -> None:
     def mountains(dist: FloatArray) -> FloatArray:
         return 1000.0 + 300.0 * np.sin(dist / 4000.0)
 
-    flag = evaluate(synthetic_streams([(18000, 2.5)], altitude=mountains))
+    flag = evaluate(hilly_run(mountains, 45_000.0, flat_mps=2.5))
     assert flag is not None
     # Max grade of 300 sin(d/4000) is 7.5 %; 45 km hold several such descents.
     assert flag.evidence["steepest_grade_pct"] == pytest.approx(-7.5, abs=0.3)
@@ -185,7 +194,7 @@ def test_gps_altitude_wander_of_under_25_m_is_not_a_sustained_descent() -> None:
     streams = synthetic_streams([(2700, 3.0)], altitude=wander)
     assert evaluate(streams) is None
     # The same shape with 30 m of height lost each time is a hill.
-    assert evaluate(synthetic_streams([(2700, 3.0)], altitude=lambda d: 1.5 * wander(d) - 550.0)) is not None
+    assert evaluate(hilly_run(lambda d: 1.5 * wander(d) - 550.0, 8100.0)) is not None
 
 
 # ---- issue 28: altitude you can trust -------------------------------------------------------------------------
@@ -238,3 +247,30 @@ def test_a_real_hill_under_the_same_noise_is_still_a_descent() -> None:
 
     flag = evaluate(synthetic_streams([(4800.0, 2.9)], altitude=hill))
     assert flag is not None and flag.evidence["steep_distance_m"] >= 500.0  # the 1.5 km at -8 % survives the noise
+
+
+def smooth_wander(dist: FloatArray) -> FloatArray:
+    """GPS altitude over a flat course rising 40 m at 8 % and falling back every 2 km: smooth enough to pass the
+    spike, settling and noise filters (issue 28: an eTrex and a Polar swinging 20-67 m per km around Singapore)."""
+    return 30.0 + np.interp(np.mod(dist, 2000.0), [0.0, 1000.0, 1500.0, 2000.0], [0.0, 0.0, 40.0, 0.0])
+
+
+def test_climbs_the_runner_did_not_slow_on_are_altitude_noise() -> None:
+    """Issue 28: a flat city run whose GPS altitude wanders by 40 m. Its "climbs" of 8 % cost the runner
+    nothing, which no real climb does, so neither its climbs nor its descents are terrain."""
+    even = synthetic_streams([(13_000 / 3.0, 3.0)], altitude=smooth_wander)
+    assert evaluate(even) is None
+    ctx = RuleContext(run_activity(even))
+    assert not downhill.altitude_trusted(ctx)
+    # The same profile run as a runner runs real hills (slower up the climbs) is terrain: the descents count.
+    hills = hilly_run(smooth_wander, 13_000.0)
+    assert downhill.altitude_trusted(RuleContext(run_activity(hills)))
+    flag = evaluate(hills)
+    assert flag is not None and flag.evidence["steep_distance_m"] > 1000
+
+
+def test_a_descent_with_no_climb_to_compare_keeps_its_profile() -> None:
+    """A point-to-point descent has no climb to check the altitude against: it stands."""
+    streams = synthetic_streams([(1500.0, 3.0)], altitude=lambda d: 500.0 - 0.08 * d)
+    assert downhill.altitude_trusted(RuleContext(run_activity(streams)))
+    assert evaluate(streams) is not None

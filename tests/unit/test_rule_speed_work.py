@@ -340,6 +340,20 @@ def test_a_half_marathon_is_a_race_alone_only_when_configured() -> None:
     assert found is not None and found.evidence["trigger"] == "race"
 
 
+def test_a_run_named_a_race_may_start_in_a_crowd_in_any_language() -> None:
+    """Issue 28: a half marathon named "...半程马拉松..." (half marathon) with a slow crowded first km was missed: the
+    CJK race words had no word boundary to match, and the strict from-the-gun test refused its first km."""
+    crowded = synthetic_streams([(1000.0 / 3.1, 3.1), (20300.0 / 3.6, 3.6)])  # first km 14 % slower, no kick
+    for name in ("2025广汉三星堆半程马拉松暨跑遍四川", "大阪マラソン", "Half marathon"):
+        found = speed_work.evaluate(RuleContext(replace(run_activity(crowded), name=name)))
+        assert found is not None and found.evidence["trigger"] == "race", name
+    assert flag_for(crowded) is None  # unnamed, an unbroken 21 km may be a long easy run
+    assert speed_work.evaluate(RuleContext(replace(run_activity(crowded), name="成都市 跑步"))) is None  # "a run"
+    # A real warm-up (the first km 25 % slower) is no crowd, named or not.
+    warmed = synthetic_streams([(1000.0 / 2.7, 2.7), (20300.0 / 3.6, 3.6)])
+    assert speed_work.evaluate(RuleContext(replace(run_activity(warmed), name="半程马拉松"))) is None
+
+
 def surges_with_walked_floats() -> Streams:
     """Twelve 1-minute surges at 3.85 m/s, each followed by a minute at 1.5 m/s (a walk), no warm-up."""
     return synthetic_streams([(60.0, 3.85), (60.0, 1.5)] * 12)
@@ -361,6 +375,17 @@ def test_a_session_the_runner_named_a_workout_lifts_the_run_walk_doubt() -> None
     # Run/walk named a fartlek: its running is all one pace, so there is no fast part to lift a doubt from.
     run_walk = replace(run_activity(synthetic_streams([(180.0, 3.0), (60.0, 1.4)] * 10)), name="fartlek")
     assert speed_work.evaluate(RuleContext(run_walk)) is None
+
+
+def test_a_named_session_may_hold_other_hard_running_than_its_reps() -> None:
+    """Issue 28 ("800m间歇"): 17 minutes of surges and brisk jogs, then 3 x 780 m with 2-minute walks. The reps are
+    not 10 % faster than the surges, which on an unnamed run is a steady run's bursts; the name lifts that doubt."""
+    plan: list[tuple[float, float | None]] = [(90.0, 3.4), (60.0, 3.0)] * 7 + [(220.0, 3.55), (120.0, 1.6)] * 3
+    session = synthetic_streams(plan)
+    assert flag_for(session) is None
+    named = speed_work.evaluate(RuleContext(replace(run_activity(session), name="成都市 - 800m间歇")))
+    assert named is not None and named.evidence["trigger"] == "intervals" and named.evidence["reps"] == 3
+    assert named.evidence["rep_distance_m"] == pytest.approx(780, abs=40)
 
 
 def test_three_slow_hilly_runs_do_not_make_a_steady_run_speed_work() -> None:

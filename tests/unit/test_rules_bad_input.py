@@ -181,3 +181,15 @@ def test_gps_jumps_are_not_reps(jump_m: float) -> None:
             f.code for f in annotate_one(run_activity(streams), list(history), AnnotationPolicy()).annotation.flags
         }
         assert FlagCode.SPEED_WORK not in flags and FlagCode.NO_WARMUP not in flags
+
+
+def test_altitude_the_pace_does_not_confirm_is_not_enough_data_for_downhill() -> None:
+    """Issue 28: GPS altitude wandering by 40 m on a flat course, run at an even pace: no flag; the note says why."""
+    streams = synthetic_streams(
+        [(13_000 / 3.0, 3.0)],
+        altitude=lambda d: 30.0 + np.interp(np.mod(d, 2000.0), [0.0, 1000.0, 1500.0, 2000.0], [0.0, 0.0, 40.0, 0.0]),
+    )
+    annotated = annotate_one(run_activity(streams), [], AnnotationPolicy())
+    assert FlagCode.DOWNHILL not in {f.code for f in annotated.annotation.flags}
+    expected = "Not enough data for downhill (altitude that looks like GPS noise: its climbs did not slow you)"
+    assert annotated.note is not None and expected in annotated.note

@@ -5,6 +5,9 @@ speed work, warm-up or downhill. Staying silent would read as "all clear"; guess
 noise. So the note says "Not enough data for speed work, warm-up and downhill (no usable distance or speed)".
 Checks that did produce a flag (a race marked on Strava needs no stream) are not listed.
 
+A descent on altitude whose steep climbs did not slow the runner is GPS noise (downhill.unconfirmed): "downhill
+(altitude that looks like GPS noise: its climbs did not slow you)".
+
 Bad input inside a recording is said too, never built on (issue 28): laps of zero or negative length or duration
 ("interval laps (2 laps of zero or negative length or duration)"), a structured workout's steps recorded without
 laps, and a heart-rate channel holding only 0 or 255 (a strap dropout, the ANT+ "invalid" value).
@@ -19,6 +22,7 @@ import numpy as np
 from syncd.domain.flags import FlagCode
 from syncd.domain.model import Sport
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.downhill import unconfirmed
 from syncd.domain.rules.speed_work import MAX_HR_BPM, MIN_HR_BPM
 
 # The checks a recording can be too thin for, in the order they are named.
@@ -30,6 +34,7 @@ CHECK_NAMES: dict[FlagCode, str] = {
 NO_SAMPLES = "no samples recorded"
 NO_PACE = "no usable distance or speed over time"
 NO_ALTITUDE = "no usable altitude"
+UNCONFIRMED_ALTITUDE = "altitude that looks like GPS noise: its climbs did not slow you"
 # Less moving time than this (a GPS that never moved, all-NaN channels) is no pace to judge.
 MIN_MOVING_S = 60.0
 
@@ -52,6 +57,8 @@ def data_gaps(ctx: RuleContext, flagged: Collection[FlagCode]) -> tuple[str, ...
         if slope_matters and ctx.altitude_profile() is None:
             reason = NO_PACE if NO_PACE in missing else NO_ALTITUDE
             missing.setdefault(reason, []).append(FlagCode.DOWNHILL)
+        elif slope_matters and unconfirmed(ctx):
+            missing.setdefault(UNCONFIRMED_ALTITUDE, []).append(FlagCode.DOWNHILL)
     phrases = []
     for reason, codes in missing.items():
         names = [CHECK_NAMES[c] for c in codes if c not in flagged]

@@ -23,11 +23,15 @@ pause of a minute or more with no distance covered is taken out (a new fix after
 recording's own noise (the jitter between neighbouring grid points) raises the descent hysteresis (3 SD) and the
 minimum drop (5 SD):
 +-40 m of noise on a flat rail trail is not a descent. A descent is a descent on the smoothed profile only.
+And only on altitude the runner's pace confirms (altitude_trusted): GPS altitude can wander by 50 m smoothly enough
+to pass every filter, but its "climbs" then cost the runner no time; real climbs always do.
 
 Runs only; treadmill, virtual and indoor runs have no real slope and stay silent, as do runs without altitude.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -35,7 +39,7 @@ from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import BoolArray, FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
-from syncd.domain.streams_math import STOPPED_MPS, AltitudeProfile, segments
+from syncd.domain.streams_math import STOPPED_MPS, UPHILL_COST_PER_PCT, AltitudeProfile, segments
 from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["downhill"]  # bumped in syncd/domain/rule_versions.py
@@ -54,9 +58,36 @@ MIN_STEEP_DROP_M = 25.0
 # ... and at least this many times the recording's own altitude noise (AltitudeProfile.noise_m): on a noisy GPS
 # altitude a "descent" inside the noise is the noise.
 MIN_DROP_NOISE_SDS = 5.0
+# Altitude the pace confirms (issue 28: GPS altitude swinging 20-67 m per km over a flat course, +-40 m along a
+# rail trail). On a climb as steep as the descents the rule flags, every runner slows: about UPHILL_COST_PER_PCT of
+# speed per 1 % of grade for the same effort (streams_math.flat_speed), more when they walk it. When the profile's
+# steep climbs do not cost the runner even PACE_SLOWDOWN_SHARE of that against their flat running, the climbs, and
+# so the descents beside them, are the altitude's noise, not terrain. Climbs are found as descents are (sustained,
+# at least MIN_STEEP_DROP_M high and above the noise); judged only on MIN_CLIMB_EVIDENCE_M of them and
+# MIN_FLAT_EVIDENCE_M of flat running (under FLAT_GRADE_PCT); a run that only descends is not judged.
+PACE_SLOWDOWN_SHARE = 0.5
+FLAT_GRADE_PCT = 2.0
+MIN_CLIMB_EVIDENCE_M = 400.0
+MIN_FLAT_EVIDENCE_M = 1000.0
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:
+    flag = _profile_flag(ctx)
+    return flag if flag is not None and altitude_trusted(ctx) else None
+
+
+def unconfirmed(ctx: RuleContext) -> bool:
+    """True when the profile would make a downhill flag but the runner's pace does not confirm its altitude: what
+    data_gaps says instead ("not enough data for downhill")."""
+    return _profile_flag(ctx) is not None and not altitude_trusted(ctx)
+
+
+def _profile_flag(ctx: RuleContext) -> Flag | None:
+    """The flag the cleaned profile makes, before asking whether the pace confirms it (computed once per context)."""
+    return ctx.derived("downhill_profile_flag", lambda: _from_profile(ctx))
+
+
+def _from_profile(ctx: RuleContext) -> Flag | None:
     activity = ctx.activity
     if not activity.sport.is_run or activity.sport in (Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN) or activity.indoor:
         return None
@@ -95,6 +126,42 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         },
         advice=ADVICE,
     )
+
+
+def altitude_trusted(ctx: RuleContext) -> bool:
+    """False when the cleaned profile's sustained steep climbs did not slow the runner (PACE_SLOWDOWN_SHARE).
+
+    True when there is too little steep climbing or flat running to compare: the profile stands.
+    """
+    profile = ctx.altitude_profile()
+    if profile is None:
+        return True
+    t = ctx.thresholds
+    return ctx.derived(
+        "altitude_trusted", lambda: _pace_shows_climbs(profile, t.downhill_min_stretch_m, t.downhill_grade_pct)
+    )
+
+
+def _pace_shows_climbs(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float) -> bool:
+    """Moving speed on the climbs the rule would call steep descents run the other way (the mirrored profile, with
+    the same minimum height and noise test), against the speed on flat `min_stretch_m` windows."""
+    climbs, _ = _steep_mask(replace(profile, altitude_m=-profile.altitude_m), min_stretch_m, grade_pct)
+    _, grade = _steep_mask(profile, min_stretch_m, grade_pct)
+    if grade.size == 0:
+        return True
+    flat = np.zeros(len(climbs), dtype=bool)
+    flat[: len(grade)] = np.abs(grade) < FLAT_GRADE_PCT
+    dt = np.diff(profile.time_s)
+    moving = (dt > 0) & (dt <= profile.step_m / STOPPED_MPS)  # standing still is neither fast nor slow
+    climbs &= moving
+    flat &= moving & ~climbs
+    if climbs.sum() * profile.step_m < MIN_CLIMB_EVIDENCE_M or flat.sum() * profile.step_m < MIN_FLAT_EVIDENCE_M:
+        return True
+    climb_speed = climbs.sum() * profile.step_m / float(dt[climbs].sum())
+    flat_speed = flat.sum() * profile.step_m / float(dt[flat].sum())
+    rise = np.diff(profile.altitude_m)[climbs].sum() / (climbs.sum() * profile.step_m) * 100.0
+    expected = UPHILL_COST_PER_PCT * min(float(rise), 20.0)  # the slowdown the grade costs at the same effort
+    return bool(flat_speed / climb_speed - 1.0 >= PACE_SLOWDOWN_SHARE * expected)
 
 
 def _steep_mask(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float) -> tuple[BoolArray, FloatArray]:

@@ -34,8 +34,10 @@ Triggers, strongest first:
   hard; a block on a descent (average grade -2 % or steeper) is terrain; failing the stream, consecutive laps
   (lap_structure.lap_tempo) after easy running;
 - `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 %/+4 % for GPS),
-  run evenly (km speeds within 6 %) from the gun without stopping, with evidence from pace or the name that it
-  was hard: faster than easy pace from history, or a race word in its name, or a finishing kick (the last 5 % at
+  run evenly (km speeds within 6 %; a half or full marathon, or a run named a race, on its middle km after a
+  first km the crowd may hold up) from the gun without stopping, with evidence from pace or the name that it
+  was hard: faster than easy pace from history, or a race word in its name (RACE_WORDS, CJK too: "半程马拉松"),
+  or a finishing kick (the last 5 % at
   least 10 % faster; low confidence alone, medium when heart rate confirms it). Never from heart rate alone: an
   easy 5 km run at a high heart rate is not a race.
 
@@ -132,7 +134,13 @@ RACE_MAX_STOPPED_SHARE = 0.02
 RACE_KICK = 1.10
 # A finishing kick is confirmed as a race when at least this share of the time was in the hard heart-rate zone.
 RACE_HR_SHARE_PCT = 50.0
-RACE_WORDS = re.compile(r"\b(race|parkrun|marathon|halbmarathon|wettkampf|course|carrera|gara|10k|5k)\b", re.I)
+# Race words in the runner's own name for the run, in the languages WORKOUT_WORDS reads too (马拉松/マラソン/마라톤
+# "marathon", 半马/全马 "half/full marathon", 比赛/大会/レース "race, meet"): CJK words have no word boundary.
+RACE_WORDS = re.compile(
+    r"\b(race|parkrun|marathon|halbmarathon|wettkampf|course|carrera|gara|10k|5k)\b"
+    r"|马拉松|半马|全马|比赛|マラソン|レース|大会|마라톤",
+    re.I,
+)
 # A name the runner gave a structured session ("6 x 800m", "200m * 15", "fartlek", "Intervalle", "800m间歇"): it
 # lifts the run/walk doubt from reps the recording shows (walked recoveries, no history), never makes reps alone.
 WORKOUT_WORDS = re.compile(
@@ -312,9 +320,10 @@ def _intervals(run: _Run) -> SpeedWork | None:
     # walking pace) looks like that, so the pattern must then be a session with standing recoveries (issue 28).
     # A runner who named the session a workout has told us what the alternation is (issue 28: a fartlek of 1-minute
     # surges with shuffled floats); without history or such a name, the doubt stays.
-    standing = run.history_easy is None and not WORKOUT_WORDS.search(run.ctx.activity.name or "")
+    named = bool(WORKOUT_WORDS.search(run.ctx.activity.name or ""))
+    standing = run.history_easy is None and not named
     reps = _interval_reps(
-        efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=standing
+        efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=standing, named=named
     )
     p90 = _quantile(run.trace.speed_mps[_plausible(run.trace)], 0.9)
     slow_s = float(np.count_nonzero(run.trace.speed_mps < STANDING_SPEED_RATIO * p90)) * run.trace.step_s
@@ -323,7 +332,9 @@ def _intervals(run: _Run) -> SpeedWork | None:
         line = 0.6 * p90
         efforts = _plausible_efforts(find_efforts(run.trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO))
         fast = run.history_easy * margin if run.history_easy is not None else 0.0
-        reps = _interval_reps(efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=standing)
+        reps = _interval_reps(
+            efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=standing, named=named
+        )
     if not reps:
         return None
     return SpeedWork(
@@ -456,13 +467,12 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     km = (np.diff(np.append(edges, total)) / np.maximum(np.diff(times), 1e-9))[:-1]
     t = ctx.thresholds
     long_race = total >= t.speed_work_race_unbroken_from_m * RACE_SHORT
-    if not (_even_from_gun(km, long_race=long_race)):
+    named = bool(RACE_WORDS.search(ctx.activity.name or ""))
+    if not _even_from_gun(km, lenient=long_race or named):
         return None
     kick_start = float(np.interp(total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(elapsed - kick_start, 1e-9) >= RACE_KICK * float(np.median(km))
-    hard = (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)) or bool(
-        RACE_WORDS.search(ctx.activity.name or "")
-    )
+    hard = named or (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100))
     if not (hard or kick or long_race):
         return None  # heart rate alone never makes a race
     confirmed = hard or long_race or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
@@ -480,15 +490,16 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     )
 
 
-def _even_from_gun(km: FloatArray, *, long_race: bool) -> bool:
+def _even_from_gun(km: FloatArray, *, lenient: bool) -> bool:
     """Km speeds even (spread within RACE_EVEN_CV) and the first km not a warm-up.
 
-    A half or full marathon run without a stop is judged on the spread of its middle km (the middle 80 %: a
-    crowded start and the late fade of a long race are not uneven pacing), and its first km may be held up by the
-    crowd (RACE_CROWDED_START); shorter races keep the strict test, since an easy 5 or 10 km run looks the same.
+    `lenient`: a half or full marathon run without a stop, or a run the runner named a race (RACE_WORDS), is
+    judged on the spread of its middle km (the middle 80 %: a crowded start and the late fade of a race are not
+    uneven pacing), and its first km may be held up by the crowd (RACE_CROWDED_START). Other runs keep the strict
+    test, since an easy 5 or 10 km run looks the same; a race word lifts that doubt, as WORKOUT_WORDS do for reps.
     """
     median = float(np.median(km))
-    if not long_race:
+    if not lenient:
         return float(np.std(km) / np.mean(km)) <= RACE_EVEN_CV and float(km[0]) >= RACE_FROM_GUN * median
     low, high = np.quantile(km, [0.1, 0.9])
     middle = km[(km >= low) & (km <= high)]
@@ -513,14 +524,18 @@ def _interval_reps(
     margin: float,
     t: Thresholds,
     standing: bool,
+    named: bool = False,
 ) -> list[Effort]:
     """Similar fast efforts with real recoveries between them, or [] when the pattern is not an interval session.
 
     Reps must be alike (duration within a factor of two, distance within -35 %/+50 %, speed within 10 % of the
     median), faster than `fast`, and
     stand out from the run's other running (warm-up, cool-down, jogged recoveries) by `margin`: bursts between
-    traffic lights on a steady run are as fast as the rest of it. With nothing else to compare (`standing`: no
-    history, no other running) the pattern itself must be a session: regular reps, standing recoveries.
+    traffic lights on a steady run are as fast as the rest of it. A session the runner named (`named`,
+    WORKOUT_WORDS) lifts that doubt: its other running may be more of the same session (issue 28: "800m间歇", three
+    alike 780 m reps with 2-minute walks after 15 minutes of surges and jogs). With nothing else to compare
+    (`standing`: no history, no name, no other running) the pattern itself must be a session: regular reps,
+    standing recoveries.
     """
     candidates = [e for e in efforts if e.duration_s <= MAX_REP_S]
     if profile is not None:
@@ -551,7 +566,7 @@ def _interval_reps(
     running_cut = 0.6 * _quantile(moving, 0.9) if len(moving) else 0.0
     others = trace.speed_mps[trace.moving & ~in_reps & (trace.speed_mps >= running_cut)]
     has_others = len(others) * trace.step_s >= MIN_OTHER_RUNNING_S
-    if has_others and rep_speed < float(np.median(others)) * margin:
+    if has_others and not named and rep_speed < float(np.median(others)) * margin:
         return []
     return reps if _session_shape(reps, trace, margin, has_others=has_others, standing=standing) else []
 
