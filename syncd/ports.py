@@ -30,6 +30,7 @@ from syncd.records import (
     PendingItem,
     PlatformWrite,
     StoredActivity,
+    SyncFailure,
     TwinFacts,
     UpsertResult,
 )
@@ -200,8 +201,17 @@ class AthleteRepository(Protocol):
 class ActivityRepository(Protocol):
     """Activities with their streams and raw payloads, and the athletes' shoes."""
 
-    def upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
-        """Insert or update by (source, external_id); `activity.streams` None keeps the stored streams."""
+    def upsert_activity(
+        self, athlete_id: int, activity: Activity, raw: Mapping[str, object], *, needs_annotation: bool = False
+    ) -> UpsertResult:
+        """Insert or update by (source, external_id), one write; `activity.streams` None keeps the stored streams.
+
+        `raw` is stored as given (what the platform sent). Storing content clears the activity's sync failure;
+        `needs_annotation` marks it until its annotation is saved (otherwise the mark is left as it is)."""
+        ...
+
+    def record_sync_failure(self, activity_id: int, failure: SyncFailure) -> None:
+        """Remember the detail fetch's bad payload and its backoff (the stored content is left as it is)."""
         ...
 
     def mark_deleted(self, source: str, external_id: str) -> bool: ...
@@ -266,7 +276,8 @@ class AnnotationRepository(Protocol):
         platform_note: str | None = None,
     ) -> bool:
         """Append unless equal to the latest, queueing a changed note for `write_back_to` in the same transaction
-        (`platform_note` when given: the platform's wording); True when something was written."""
+        (`platform_note` when given: the platform's wording), and clear the activity's `needs_annotation` mark;
+        True when an annotation was written."""
         ...
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...

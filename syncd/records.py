@@ -37,12 +37,27 @@ class UpsertResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncFailure:
+    """The last bad payload of an activity's detail fetch: how often it failed and when to try again."""
+
+    attempts: int
+    retry_at: datetime
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoredActivity:
+    """An activity as stored. `raw` is exactly what the platform (or file) sent; syncd's own sync state sits beside
+    it: `needs_annotation` (new detail stored, not annotated since: a pass killed in between finishes it next time)
+    and `sync_failure` (the detail fetch's last bad payload and its backoff)."""
+
     id: int
     athlete_id: int
     activity: Activity
     raw: dict[str, object] = field(default_factory=dict)
     logical_group: str | None = None
+    needs_annotation: bool = False
+    sync_failure: SyncFailure | None = None
 
 
 @dataclass(frozen=True, slots=True)

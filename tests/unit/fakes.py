@@ -26,6 +26,7 @@ from syncd.records import (
     OutboxItem,
     PendingItem,
     StoredActivity,
+    SyncFailure,
     TwinFacts,
     UpsertResult,
 )
@@ -39,6 +40,8 @@ class _Row:
     raw: dict[str, object]
     logical_group: str | None = None
     deleted: bool = False
+    needs_annotation: bool = False
+    sync_failure: SyncFailure | None = None
 
 
 @dataclass
@@ -60,11 +63,13 @@ class MemoryStore:
         return AthleteRecord(athlete_id, f"a{athlete_id}", "Ada", None, "metric", None, False)
 
     # activities
-    def upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
+    def upsert_activity(
+        self, athlete_id: int, activity: Activity, raw: Mapping[str, object], *, needs_annotation: bool = False
+    ) -> UpsertResult:
         existing = self.find_activity_id(activity.source.value, activity.external_id)
         if existing is None:
             new_id = len(self.rows) + 1
-            self.rows[new_id] = _Row(new_id, athlete_id, activity, dict(raw))
+            self.rows[new_id] = _Row(new_id, athlete_id, activity, dict(raw), needs_annotation=needs_annotation)
             self.writes += 1
             return UpsertResult(new_id, created=True, changed=True)
         row = self.rows[existing]
@@ -75,8 +80,13 @@ class MemoryStore:
             False,
             athlete_id,
         )
+        row.sync_failure = None
+        row.needs_annotation = row.needs_annotation or needs_annotation
         self.writes += 1
         return UpsertResult(existing, created=False, changed=True)
+
+    def record_sync_failure(self, activity_id: int, failure: SyncFailure) -> None:
+        self.rows[activity_id].sync_failure = failure
 
     def mark_deleted(self, source: str, external_id: str) -> bool:
         found = self.find_activity_id(source, external_id)
@@ -88,7 +98,9 @@ class MemoryStore:
     def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
         row = self.rows[activity_id]
         activity = row.activity if with_streams else replace(row.activity, streams=None)
-        return StoredActivity(row.id, row.athlete_id, activity, dict(row.raw), row.logical_group)
+        return StoredActivity(
+            row.id, row.athlete_id, activity, dict(row.raw), row.logical_group, row.needs_annotation, row.sync_failure
+        )
 
     def find_activity_id(self, source: str, external_id: str) -> int | None:
         for row in self.rows.values():
@@ -207,6 +219,7 @@ class MemoryStore:
         write_back_to: Sequence[str] = (),
         platform_note: str | None = None,
     ) -> bool:
+        self.rows[activity_id].needs_annotation = False
         history = self.annotations.setdefault(activity_id, [])
         last = history[-1] if history else None
         if last is not None and (last.rules_version, last.flags, last.note, last.platform_note) == (

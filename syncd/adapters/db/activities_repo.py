@@ -24,7 +24,7 @@ from syncd.adapters.db.mapping import (
 from syncd.adapters.db.models import ActivityRow, StreamsRow
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, Streams
-from syncd.records import StoredActivity, TwinFacts, UpsertResult
+from syncd.records import StoredActivity, SyncFailure, TwinFacts, UpsertResult
 
 _BATCH = 500
 
@@ -32,14 +32,18 @@ _BATCH = 500
 class ActivityRepo(RepoBase):
     """The activities and streams tables, for the Store."""
 
-    def upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
-        """Insert or update by (source, external_id); identical content writes nothing.
+    def upsert_activity(
+        self, athlete_id: int, activity: Activity, raw: Mapping[str, object], *, needs_annotation: bool = False
+    ) -> UpsertResult:
+        """Insert or update by (source, external_id) in one write; identical content writes nothing.
 
         `activity.streams` None leaves any stored streams in place (a summary-only sync must not drop the
-        detail fetched earlier); otherwise the streams row is replaced.
+        detail fetched earlier); otherwise the streams row is replaced. `raw` is stored as given; the sync state
+        sits in its own columns: content stored clears `sync_failure`, `needs_annotation` sets the mark (cleared
+        when the annotation is saved).
         """
         try:
-            return self._upsert_activity(athlete_id, activity, raw)
+            return self._upsert_activity(athlete_id, activity, raw, needs_annotation)
         except (RowRefusedError, sa.exc.StatementError, OverflowError, UnicodeError) as exc:  # engine.no_row_contents
             if isinstance(exc, sa.exc.DBAPIError) and not isinstance(exc, sa.exc.DataError):
                 raise  # the database itself (down, locked): not this row's fault
@@ -49,7 +53,9 @@ class ActivityRepo(RepoBase):
                 "it is skipped and tried again at the next sync"
             ) from None
 
-    def _upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
+    def _upsert_activity(
+        self, athlete_id: int, activity: Activity, raw: Mapping[str, object], needs_annotation: bool
+    ) -> UpsertResult:
         from syncd.adapters.db.codec import compress_packed, pack_streams  # numpy: not for commands that only read
 
         values = activity_values(activity)
@@ -57,37 +63,35 @@ class ActivityRepo(RepoBase):
         packed = pack_streams(activity.streams) if activity.streams is not None else None
         digest = content_hash(values, raw_json, packed)  # before compressing: unchanged content costs no zlib
         now = self._now()
-        row_values = {**values, "athlete_id": athlete_id, "raw": raw_json, "content_hash": digest, "updated_at": now}
+        row_values: dict[str, Any] = {
+            **values,
+            "athlete_id": athlete_id,
+            "raw": raw_json,
+            "content_hash": digest,
+            "updated_at": now,
+            "sync_failure": sa.null(),
+        }
+        if needs_annotation:
+            row_values["needs_annotation"] = True
         with self._engine.begin() as conn:
-            created = False
             existing = conn.execute(
-                sa.select(ActivityRow.id, ActivityRow.content_hash, ActivityRow.athlete_id, ActivityRow.deleted)
+                sa.select(
+                    ActivityRow.id,
+                    ActivityRow.content_hash,
+                    ActivityRow.athlete_id,
+                    ActivityRow.deleted,
+                    ActivityRow.sync_failure,
+                )
                 .where(ActivityRow.source == activity.source.value, ActivityRow.external_id == activity.external_id)
                 .with_for_update()
             ).first()
+            created = False
             if existing is None:
-                inserted = conn.execute(
-                    self._insert(ActivityRow)
-                    .values(**row_values, created_at=now)
-                    .on_conflict_do_nothing(index_elements=["source", "external_id"])
-                    .returning(ActivityRow.id)
-                ).scalar()
-                if inserted is not None:
-                    activity_id, created = int(inserted), True
-                else:  # another worker inserted it a moment ago
-                    activity_id = int(
-                        conn.execute(
-                            sa.select(ActivityRow.id)
-                            .where(
-                                ActivityRow.source == activity.source.value,
-                                ActivityRow.external_id == activity.external_id,
-                            )
-                            .with_for_update()
-                        ).scalar_one()
-                    )
+                activity_id, created = self._insert_activity(conn, activity, {**row_values, "created_at": now})
             else:
                 activity_id = int(existing.id)
-                if existing.content_hash == digest and existing.athlete_id == athlete_id and not existing.deleted:
+                same = existing.content_hash == digest and existing.athlete_id == athlete_id
+                if same and not existing.deleted and existing.sync_failure is None:
                     return UpsertResult(activity_id, created=False, changed=False)
             if not created:
                 conn.execute(
@@ -97,12 +101,35 @@ class ActivityRepo(RepoBase):
                 self._put_streams(conn, activity_id, compress_packed(packed), len(activity.streams))
         return UpsertResult(activity_id, created=created, changed=True)
 
+    def _insert_activity(self, conn: Connection, activity: Activity, values: dict[str, Any]) -> tuple[int, bool]:
+        """(id, created): the new row's, or the one another worker inserted a moment ago."""
+        inserted = conn.execute(
+            self._insert(ActivityRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["source", "external_id"])
+            .returning(ActivityRow.id)
+        ).scalar()
+        if inserted is not None:
+            return int(inserted), True
+        found = conn.execute(
+            sa.select(ActivityRow.id)
+            .where(ActivityRow.source == activity.source.value, ActivityRow.external_id == activity.external_id)
+            .with_for_update()
+        ).scalar_one()
+        return int(found), False
+
     def _put_streams(self, conn: Connection, activity_id: int, blob: bytes, samples: int) -> None:
         from syncd.adapters.db.codec import FORMAT_VERSION
 
         values = {"format_version": FORMAT_VERSION, "samples": samples, "data": blob}
         stmt = self._insert(StreamsRow).values(activity_id=activity_id, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["activity_id"], set_=values))
+
+    def record_sync_failure(self, activity_id: int, failure: SyncFailure) -> None:
+        """The detail fetch's bad payload and backoff, in its own column (the payload and content stay)."""
+        value = {"attempts": failure.attempts, "retry_at": failure.retry_at.isoformat(), "error": failure.error}
+        with self._engine.begin() as conn:
+            conn.execute(sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(sync_failure=value))
 
     def mark_deleted(self, source: str, external_id: str) -> bool:
         """Soft-delete (the platform deleted it): kept for the audit trail, left out of history and listings."""
@@ -238,4 +265,12 @@ def _stored(row: AnyRow, streams: Streams | None) -> StoredActivity:
         activity=activity_from_row(row, streams),
         raw=dict(row.raw or {}),
         logical_group=row.logical_group,
+        needs_annotation=bool(row.needs_annotation),
+        sync_failure=_failure(row.sync_failure),
     )
+
+
+def _failure(value: object) -> SyncFailure | None:
+    if not isinstance(value, dict):
+        return None
+    return SyncFailure(int(value["attempts"]), datetime.fromisoformat(str(value["retry_at"])), str(value["error"]))
