@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from syncd.domain.flags import Flag
-from syncd.domain.history import HistoryEntry
+from syncd.domain.history import HistoryRow
 from syncd.domain.model import Activity, Gear, Streams
 from syncd.domain.notify import Message, QueuedNotification
 from syncd.domain.pain import PainEntry
@@ -23,7 +23,6 @@ from syncd.records import (
     FeedFilter,
     FeedPage,
     FeedRow,
-    HistoryRow,
     LoadedActivity,
     NewAnnotation,
     OutboxItem,
@@ -198,6 +197,12 @@ class AthleteRepository(Protocol):
     def get_athlete(self, athlete_id: int) -> AthleteRecord: ...
 
 
+class HistoryReader(Protocol):
+    """An athlete's history rows over a span (the cut is the domain's: `syncd.services.history`)."""
+
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]: ...
+
+
 class ActivityRepository(Protocol):
     """Activities with their streams and raw payloads, and the athletes' shoes."""
 
@@ -231,10 +236,9 @@ class ActivityRepository(Protocol):
         what a sync compares with its listing to find deletions, without loading rows or raw JSON."""
         ...
 
-    def history(
-        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
-    ) -> list[HistoryEntry]:
-        """Summaries with start <= start_utc < end, each logical activity (twins) once, never `exclude_id`'s."""
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
+        """The athlete's not-deleted activities with start <= start_utc < end as history rows, ordered by (start,
+        id); the cut (the run itself, its twin, twins once) is the domain's (`syncd.domain.history.History`)."""
         ...
 
     def upsert_gear(self, athlete_id: int, gear: Gear) -> None: ...
@@ -575,9 +579,7 @@ class FeedStore(AthleteRepository, Protocol):
 
     def list_accounts(self) -> list[AccountRecord]: ...
 
-    def history(
-        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
-    ) -> list[HistoryEntry]: ...
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]: ...
 
 
 class AthleteSettingsStore(AthleteDirectory, GearRepository, KeepsDiary, Protocol):

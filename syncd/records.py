@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from syncd.domain.flags import Flag
-from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, Streams
 
 
@@ -248,15 +247,6 @@ class LoadedActivity:
     logical_group: str | None
     activity: Activity
     packed: PackedStreams | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    """One history entry with what deciding "is it the activity itself or its twin?" needs."""
-
-    activity_id: int
-    logical_group: str | None
-    entry: HistoryEntry
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from syncd.domain.pain import (
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_pain_tag
+from syncd.services.history import history_of
 
 if TYPE_CHECKING:
     from syncd.domain.history import HistoryEntry
@@ -255,7 +256,7 @@ def modes_for(store: DiaryStore, stored: StoredActivity, advice: AdviceSettings 
     entries = diary.entries(
         stored.athlete_id, day_from=run_day - timedelta(days=settings.window_days + 1), day_to=run_day
     )
-    earlier = store.history(stored.athlete_id, activity.start_utc - PREVIOUS_RUN_WITHIN, activity.start_utc)
+    earlier = history_of(store, stored, window=PREVIOUS_RUN_WITHIN)  # never the run itself nor its twin
     return _modes_from(entries, earlier, activity, settings, diary.advice_mode(stored.athlete_id))
 
 

@@ -221,9 +221,7 @@ def _diff_against_stored(run: _Pass, summaries: Iterable[SourceSummary]) -> None
             run.wanted.append(_Wanted(summary, stored_id, waiting=waiting))
 
 
-def _needs_detail(
-    run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], changed: bool, *, failed: bool
-) -> bool:
+def _needs_detail(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], changed: bool, *, failed: bool) -> bool:
     """The one rule: a run inside the annotation window whose summary changed, whose detail was never stored, or
     whose last fetch failed."""
     activity = summary.activity

@@ -15,6 +15,7 @@ from syncd.domain.model import Activity
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.identity import Ambiguous, link_file_twin
 from syncd.services.importing import import_paths
+from tests.history import history as history_in
 from tests.integration.conftest import FakeClock
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "corpus"
@@ -40,7 +41,7 @@ def test_a_folder_with_the_same_runs_as_gpx_and_tcx_imports_each_run_once(store:
     assert None not in groups and len(groups) == 3  # three runs, each one logical activity
     # counted once: the history a later run sees holds each run once
     last = max(s.activity.start_utc for s in stored)
-    history = store.history(athlete, last - timedelta(days=4000), last + timedelta(seconds=1))
+    history = history_in(store, athlete, last - timedelta(days=4000), last + timedelta(seconds=1))
     assert len(history) == 3
     # each copy keeps its own recording and its own note
     assert all(store.latest_annotation(s.id) is not None for s in stored)

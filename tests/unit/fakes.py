@@ -16,7 +16,7 @@ import numpy as np
 
 from syncd.adapters.payload import PayloadError
 from syncd.domain.flags import Flag
-from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.history import HistoryRow, summarize
 from syncd.domain.model import Activity, Gear, Source, Sport, Streams
 from syncd.ports import FetchedActivity, RemoteDescription, SourceSummary
 from syncd.records import (
@@ -128,22 +128,12 @@ class MemoryStore:
             if s.activity.source.value == source
         ]
 
-    def history(
-        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
-    ) -> list[HistoryEntry]:
-        excluded_group = self.rows[exclude_id].logical_group if exclude_id in self.rows else None
-        seen: set[str] = set()
-        entries = []
-        for stored in self.iter_activities(athlete_id=athlete_id, since=start):
-            group = stored.logical_group
-            if stored.activity.start_utc >= end or stored.id == exclude_id or (group and group == excluded_group):
-                continue
-            if group is not None and group in seen:
-                continue
-            if group is not None:
-                seen.add(group)
-            entries.append(summarize(stored.activity))
-        return entries
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
+        return [
+            HistoryRow(stored.id, stored.logical_group, summarize(stored.activity))
+            for stored in self.iter_activities(athlete_id=athlete_id, since=start)
+            if stored.activity.start_utc < end
+        ]
 
     def upsert_gear(self, athlete_id: int, gear: Gear) -> None:
         self.gear[(athlete_id, gear.gear_id)] = gear

@@ -13,16 +13,14 @@ from syncd.adapters.db import identity as identity_queries
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import NotFoundError, RowRefusedError, refusal
 from syncd.adapters.db.mapping import (
-    HISTORY_COLUMNS,
     AnyRow,
     activity_from_row,
     activity_values,
     content_hash,
-    history_entry,
     to_json_value,
 )
 from syncd.adapters.db.models import ActivityRow, StreamsRow
-from syncd.domain.history import HistoryEntry
+from syncd.domain.history import HistoryRow
 from syncd.domain.model import Activity, Streams
 from syncd.records import StoredActivity, SyncFailure, TwinFacts, UpsertResult
 
@@ -200,43 +198,11 @@ class ActivityRepo(RepoBase):
         ).all()
         return {int(row.activity_id): decode_streams(bytes(row.data)) for row in rows}
 
-    def history(
-        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
-    ) -> list[HistoryEntry]:
-        """Summaries of the athlete's activities with start <= start_utc < end (no streams, no raw JSON).
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
+        """The rows only (no streams, no raw JSON); the cut is `syncd.domain.history.History`'s."""
+        from syncd.adapters.db.annotation_queries import history_rows
 
-        One run synced from two platforms (a shared `logical_group`, syncd.services.identity) appears once, and
-        never when it is the twin of `exclude_id` (the activity being annotated is not its own history).
-        """
-        stmt = (
-            sa.select(*HISTORY_COLUMNS)
-            .where(
-                ActivityRow.athlete_id == athlete_id,
-                ~ActivityRow.deleted,
-                ActivityRow.start_utc >= _aware(start, "start"),
-                ActivityRow.start_utc < _aware(end, "end"),
-            )
-            .order_by(ActivityRow.start_utc, ActivityRow.id)
-        )
-        if exclude_id is not None:
-            own_group = sa.select(ActivityRow.logical_group).where(ActivityRow.id == exclude_id).scalar_subquery()
-            stmt = stmt.where(
-                ActivityRow.id != exclude_id,
-                sa.or_(
-                    ActivityRow.logical_group.is_(None), ActivityRow.logical_group != sa.func.coalesce(own_group, "")
-                ),
-            )
-        with self._engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        seen_groups: set[str] = set()
-        unique = []
-        for row in rows:
-            if row.logical_group is not None:
-                if row.logical_group in seen_groups:
-                    continue  # the same run from the other platform: its load counts once
-                seen_groups.add(row.logical_group)
-            unique.append(row)
-        return [history_entry(row) for row in unique]
+        return history_rows(self._engine, athlete_id, _aware(start, "start"), _aware(end, "end"))
 
     # ---- cross-platform twins (queries in adapters/db/identity.py) --------------------------------------------
 
