@@ -15,7 +15,6 @@ import structlog
 
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
-from syncd.domain.description import extract_athlete_text
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.notes import gaps_in_note
 from syncd.domain.pain import (
@@ -28,7 +27,7 @@ from syncd.domain.pain import (
 )
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
-from syncd.domain.pain_tags import read_pain_tag
+from syncd.domain.pain_tags import read_activity_tag
 from syncd.services.history import history_of
 
 if TYPE_CHECKING:
@@ -121,8 +120,7 @@ def apply_tag(
     """
     diary = store.pain_diary
     stored = store.get_activity(activity_id, with_streams=False)
-    athlete_text = extract_athlete_text(description) if description is not None else None
-    reading = read_pain_tag(title, athlete_text)
+    reading = read_activity_tag(title, description)
     existing = diary.tag_entry(activity_id)
     if reading.status in ("invalid", "conflict"):
         log.warning("pain_tag_ignored", activity_id=activity_id, problem=reading.problem)
@@ -332,8 +330,7 @@ class DiaryBatch:
 
 def _carries_tag(activity: Activity) -> bool:
     """Whether the athlete's text (our note left out) holds anything the tag reader acts on."""
-    athlete_text = extract_athlete_text(activity.description) if activity.description is not None else None
-    return read_pain_tag(activity.name, athlete_text).status != "none"
+    return read_activity_tag(activity.name, activity.description).status != "none"
 
 
 def mode_for(store: DiaryStore, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
