@@ -26,6 +26,7 @@ from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.annotation_version import annotation_version
 from syncd.services.history import history_of
 from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, modes_for
+from syncd.services.write_back_policy import athlete_write_back
 
 if TYPE_CHECKING:
     from syncd.ports import AnnotationStore, AthleteRepository, BatchAnnotationStore
@@ -169,17 +170,6 @@ def policy_for_athlete(store: AthleteRepository, athlete_id: int, policy: Annota
     if (units, max_hr) == (policy.units, policy.max_heart_rate):
         return policy
     return replace(policy, units=units, max_heart_rate=max_hr)
-
-
-def athlete_write_back(
-    store: AthleteRepository, athlete_id: int, activity: Activity, default: Iterable[str]
-) -> Iterable[str]:
-    """The athlete's own write-back mode (`syncd athlete set --write-back`) over the platform's `write_back`."""
-    mode = store.get_athlete(athlete_id).write_back
-    provider = activity.source.value
-    if mode is None or provider not in ("strava", "garmin"):
-        return default
-    return (provider,) if mode == "all" or (mode == "private" and activity.private) else ()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from syncd.domain.load import daily_load
 from syncd.domain.model import Source
 from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.writeback import WriteBackMode
+from syncd.services.write_back_policy import WriteBackMode
 from syncd.testing import strava_harness as harness
 from syncd.testing.garmin_server import GarminSimulator
 from syncd.testing.garmin_server import seed_recordings as seed_garmin

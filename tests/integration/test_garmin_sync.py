@@ -18,7 +18,7 @@ from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions,
 from syncd.services.accounts import LinkedAccount, LinkError
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER
-from syncd.services.writeback import WriteBackMode
+from syncd.services.write_back_policy import WriteBackMode
 from syncd.testing.garmin_server import GarminSimulator, seed_recordings
 from syncd.testing.seed import synthetic_session
 from tests.history import history as history_in
