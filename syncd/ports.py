@@ -23,6 +23,7 @@ from syncd.records import (
     FeedFilter,
     FeedPage,
     FeedRow,
+    InputWarning,
     LoadedActivity,
     NewAnnotation,
     OutboxItem,
@@ -217,6 +218,10 @@ class ActivityRepository(Protocol):
 
     def record_sync_failure(self, activity_id: int, failure: SyncFailure) -> None:
         """Remember the detail fetch's bad payload and its backoff (the stored content is left as it is)."""
+        ...
+
+    def set_input_warning(self, activity_id: int, kind: str, message: str | None) -> None:
+        """Keep (or with None, clear) a value-free warning about bad input on this activity, for `syncd status`."""
         ...
 
     def mark_deleted(self, source: str, external_id: str) -> bool: ...
@@ -632,6 +637,8 @@ class StatusStore(DigestStore, StravaStatusStore, LeaseStore, Protocol):
         ...
 
     def counts(self) -> dict[str, int]: ...
+
+    def input_warnings(self, *, limit: int = 20) -> list[InputWarning]: ...
 
     def rate_budget(self, key: str) -> RateBudgetReading: ...
 

@@ -45,6 +45,20 @@ class SyncFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class InputWarning:
+    """Bad input about one activity that syncd kept going past; `message` names the problem and the fix, never a
+    pain score."""
+
+    activity_id: int
+    athlete_id: int
+    source: str
+    external_id: str
+    start_utc: datetime
+    kind: str  # "twin" (an ambiguous match), "pain_tag" (a #back tag on a run dated out of range)
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoredActivity:
     """An activity as stored. `raw` is exactly what the platform (or file) sent; syncd's own sync state sits beside
     it: `needs_annotation` (new detail stored, not annotated since: a pass killed in between finishes it next time)
@@ -57,6 +71,7 @@ class StoredActivity:
     logical_group: str | None = None
     needs_annotation: bool = False
     sync_failure: SyncFailure | None = None
+    input_warnings: dict[str, str] = field(default_factory=dict)  # kind -> a value-free line (`syncd status`)
 
 
 @dataclass(frozen=True, slots=True)

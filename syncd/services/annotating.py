@@ -206,7 +206,7 @@ def annotate_stored(
     policy = policy_for_athlete(store, stored.athlete_id, policy)
     modes = None
     if has_diary(store):  # the database BatchAnnotationStore (the unit tests' in-memory fakes have no diary)
-        apply_stored_tag(store, stored, advice=policy.advice)  # a #back tag steers the notes of later runs
+        apply_stored_tag(store, stored, advice=policy.advice, now=now)  # a #back tag steers later runs' notes
         modes = modes_for(store, stored, policy.advice) if activity.sport.is_run else None
     annotated = _annotate_with(activity, history, policy, gear=gear, now=now, modes=modes)
     providers: list[str] = []
@@ -288,7 +288,9 @@ def _job_groups(
         chunk = list(activity_ids[first : first + BATCH_SIZE])
         loaded = store.annotation_batches.load(chunk)
         histories = _HistoryLists(store, loaded.values())
-        batch.diary = DiaryBatch(store, list(loaded.values()), batch.policy.advice) if has_diary(store) else None
+        batch.diary = (
+            DiaryBatch(store, list(loaded.values()), batch.policy.advice, now=batch.now) if has_diary(store) else None
+        )
         group: list[_Prepared] = []
         for activity_id in chunk:
             try:

@@ -420,7 +420,8 @@ def _read_title_tags(run: _Pass, policy: AnnotationPolicy, *, skip: set[int]) ->
         return
     for activity_id in dict.fromkeys(run.touched):
         if activity_id not in skip:
-            apply_stored_tag(run.store, run.store.get_activity(activity_id, with_streams=False), advice=policy.advice)
+            stored = run.store.get_activity(activity_id, with_streams=False)
+            apply_stored_tag(run.store, stored, advice=policy.advice, now=run.now)
 
 
 def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:

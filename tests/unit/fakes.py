@@ -42,6 +42,7 @@ class _Row:
     deleted: bool = False
     needs_annotation: bool = False
     sync_failure: SyncFailure | None = None
+    warnings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -88,6 +89,13 @@ class MemoryStore:
     def record_sync_failure(self, activity_id: int, failure: SyncFailure) -> None:
         self.rows[activity_id].sync_failure = failure
 
+    def set_input_warning(self, activity_id: int, kind: str, message: str | None) -> None:
+        warnings = self.rows[activity_id].warnings
+        if message is None:
+            warnings.pop(kind, None)
+        else:
+            warnings[kind] = message
+
     def mark_deleted(self, source: str, external_id: str) -> bool:
         found = self.find_activity_id(source, external_id)
         if found is None or self.rows[found].deleted:
@@ -99,7 +107,14 @@ class MemoryStore:
         row = self.rows[activity_id]
         activity = row.activity if with_streams else replace(row.activity, streams=None)
         return StoredActivity(
-            row.id, row.athlete_id, activity, dict(row.raw), row.logical_group, row.needs_annotation, row.sync_failure
+            row.id,
+            row.athlete_id,
+            activity,
+            dict(row.raw),
+            row.logical_group,
+            row.needs_annotation,
+            row.sync_failure,
+            dict(row.warnings),
         )
 
     def find_activity_id(self, source: str, external_id: str) -> int | None:

@@ -22,7 +22,7 @@ from syncd.adapters.db.mapping import (
 from syncd.adapters.db.models import ActivityRow, StreamsRow
 from syncd.domain.history import HistoryRow
 from syncd.domain.model import Activity, Streams
-from syncd.records import StoredActivity, SyncFailure, TwinFacts, UpsertResult
+from syncd.records import InputWarning, StoredActivity, SyncFailure, TwinFacts, UpsertResult
 
 _BATCH = 500
 
@@ -129,6 +129,44 @@ class ActivityRepo(RepoBase):
         with self._engine.begin() as conn:
             conn.execute(sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(sync_failure=value))
 
+    def set_input_warning(self, activity_id: int, kind: str, message: str | None) -> None:
+        """One warning per kind and activity (None clears it); no write when nothing changes."""
+        with self._engine.begin() as conn:
+            current = conn.execute(
+                sa.select(ActivityRow.input_warnings).where(ActivityRow.id == activity_id).with_for_update()
+            ).scalar()
+            warnings = dict(current or {})
+            if warnings.get(kind) == message:
+                return
+            if message is None:
+                warnings.pop(kind, None)
+            else:
+                warnings[kind] = message
+            value: Any = warnings if warnings else sa.null()
+            conn.execute(sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(input_warnings=value))
+
+    def input_warnings(self, *, limit: int = 20) -> list[InputWarning]:
+        """The newest activities' warnings first (not deleted ones)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    ActivityRow.id,
+                    ActivityRow.athlete_id,
+                    ActivityRow.source,
+                    ActivityRow.external_id,
+                    ActivityRow.start_utc,
+                    ActivityRow.input_warnings,
+                )
+                .where(ActivityRow.input_warnings.is_not(None), ~ActivityRow.deleted)
+                .order_by(ActivityRow.start_utc.desc(), ActivityRow.id.desc())
+                .limit(limit)
+            ).all()
+        return [
+            InputWarning(int(r.id), int(r.athlete_id), r.source, r.external_id, r.start_utc, str(kind), str(text))
+            for r in rows
+            for kind, text in sorted(dict(r.input_warnings or {}).items())
+        ]
+
     def mark_deleted(self, source: str, external_id: str) -> bool:
         """Soft-delete (the platform deleted it): kept for the audit trail, left out of history and listings."""
         with self._engine.begin() as conn:
@@ -233,6 +271,7 @@ def _stored(row: AnyRow, streams: Streams | None) -> StoredActivity:
         logical_group=row.logical_group,
         needs_annotation=bool(row.needs_annotation),
         sync_failure=_failure(row.sync_failure),
+        input_warnings={str(k): str(v) for k, v in dict(row.input_warnings or {}).items()},
     )
 
 

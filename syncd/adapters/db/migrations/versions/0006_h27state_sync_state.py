@@ -1,7 +1,8 @@
 """Sync state out of the platform's raw payload (issue 27): `activities.needs_annotation` and
 `activities.sync_failure` hold what the sync pass used to write into `raw` under "not_annotated_yet" and
 "sync_failure" (which cost a second upsert of the whole payload per run). The keys are moved out of the stored
-payloads, so `raw` is exactly what the platform sent.
+payloads, so `raw` is exactly what the platform sent. `activities.input_warnings`: bad input syncd kept going past
+(an ambiguous twin match, a #back tag on a run dated in the future), shown by `syncd status`.
 
 Revision ID: 0006_h27state
 Revises: 0005_i30notify
@@ -40,6 +41,7 @@ def upgrade() -> None:
     # plain ADD COLUMN (no batch copy of the table on SQLite: its drop would cascade to the activities' rows)
     op.add_column("activities", sa.Column("needs_annotation", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column("activities", sa.Column("sync_failure", _JSON, nullable=True))
+    op.add_column("activities", sa.Column("input_warnings", _JSON, nullable=True))  # shown by `syncd status`
     table = _activities()
     conn = op.get_bind()
     # only rows whose payload text names a key (cheap on both backends); the JSON is checked again below
@@ -82,5 +84,6 @@ def downgrade() -> None:
             raw[_FAILURE] = row.sync_failure
         conn.execute(sa.update(table).where(table.c.id == row.id).values(raw=raw))
     with op.batch_alter_table("activities") as batch:
+        batch.drop_column("input_warnings")
         batch.drop_column("sync_failure")
         batch.drop_column("needs_annotation")
