@@ -205,6 +205,25 @@ def _share_richer_streams(store: Store, ids: Iterable[int]) -> int | None:
     return best.id
 
 
+def link_imported_files(store: Store, activity_id: int) -> Linked | None:
+    """A Strava/Garmin run that arrives after its file was imported joins the file's group (the other order is
+    `link_file_twin` at import), so the run counts once whichever came first. None: no file of it."""
+    me = store.twin_facts(activity_id)
+    if me is None or me.source not in PLATFORMS:
+        return None
+    files = [
+        f
+        for f in store.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, (Source.FILE.value,))
+        if _same_recording(me, f) and (f.logical_group is None or f.logical_group != me.logical_group)
+    ]
+    found = None
+    for file in files:
+        linked = link_file_twin(store, file.id)
+        if isinstance(linked, Linked):
+            found = linked
+    return found
+
+
 def may_have_twins(source: str) -> bool:
     """Whether activities from this source can have a twin (a platform's on the other platform; a watched
     folder's file as another file or a platform's activity)."""
@@ -220,6 +239,7 @@ def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
             if linked is None:  # a file (a watched folder's): another file or a platform's copy of the same run
                 from_file = link_file_twin(store, activity_id)
                 linked = from_file if isinstance(from_file, Linked) else None
+            linked = link_imported_files(store, activity_id) or linked  # a platform's run after its file
         except Exception as exc:  # one activity's fault never stops the others
             log.warning("twin_link_failed", activity_id=activity_id, error=f"{type(exc).__name__}: {exc}")
             continue

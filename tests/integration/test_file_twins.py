@@ -90,3 +90,35 @@ def test_a_watched_folder_with_a_run_as_gpx_and_tcx_holds_it_once(
     assert outcome.error is None and outcome.report is not None and outcome.report.linked == 1
     stored = list(store.iter_activities(athlete_id=athlete))
     assert len(stored) == 2 and len({s.logical_group for s in stored} - {None}) == 1
+
+
+def test_a_strava_run_arriving_after_its_file_was_imported_joins_it_and_counts_once(
+    store: Store, clock: FakeClock
+) -> None:
+    """The other order of `syncd import` then Strava: the platform's copy, synced later, is linked to the file
+    (the real stravalib client on the simulator)."""
+    from syncd.adapters.files import load_activities
+    from syncd.testing import strava_harness as harness
+    from syncd.testing.seed import seed_recordings
+    from syncd.testing.strava_server import StravaSimulator
+
+    path = CORPUS / PAIRS[0][1]
+    [parsed] = load_activities(path)
+    start = parsed.activity.start_utc
+    clock.current = start + timedelta(days=1)
+    with StravaSimulator(clock=clock.now) as sim:
+        strava_athlete = sim.add_athlete(firstname="Ida", lastname="Runner").id
+        linked = harness.link(store, sim, strava_athlete, clock=clock)
+        assert not import_paths(store, linked.athlete_id, [path], AnnotationPolicy(), workers=1).failed
+        [file_run] = [s.id for s in store.iter_activities(athlete_id=linked.athlete_id)]
+        [ext_id] = seed_recordings(sim, strava_athlete, [path], end=start)
+
+        report = harness.service(store, sim, clock=clock, write_back="off").run_once("w1")
+
+    assert report.accounts[0].report is not None and report.accounts[0].report.linked == 1
+    strava_run = store.find_activity_id("strava", str(ext_id))
+    assert strava_run is not None
+    group = store.get_activity(file_run, with_streams=False).logical_group
+    assert group is not None and store.get_activity(strava_run, with_streams=False).logical_group == group
+    day = (start - timedelta(hours=1), start + timedelta(hours=3))
+    assert len(history_in(store, linked.athlete_id, *day)) == 1  # one run, counted once
