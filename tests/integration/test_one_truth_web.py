@@ -113,4 +113,4 @@ def test_a_form_entry_dated_in_the_future_or_before_the_first_run_is_refused_in_
     assert store.pain_diary.entries() == []
     assert {run: store.latest_annotation(run) for run in runs} == before
     shown = requests.get(f"{base}{answer.headers['location']}", timeout=30).text
-    assert html.escape(message.split(":")[0]).replace("&#x27;", "&#39;") in shown  # the page shows why
+    assert html.escape(message.split(":", maxsplit=1)[0]).replace("&#x27;", "&#39;") in shown  # the page shows why
