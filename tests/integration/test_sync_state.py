@@ -104,6 +104,8 @@ def test_the_migration_moves_sync_state_out_of_stored_payloads_and_back(db_url: 
             _insert_activity(conn, 1, {**payload, "not_annotated_yet": True})
             _insert_activity(conn, 2, {**payload, "sync_failure": failure})
             _insert_activity(conn, 3, payload)  # names the key in a runner's text only: left as it is
+            conn.execute(sa.text("INSERT INTO annotations (activity_id, rules_version, flags, note, created_at) "
+                                 "VALUES (1, 'v', '[]', 'kept', :t)"), {"t": NOW})  # fmt: skip
         with engine.begin() as conn:
             command.upgrade(_config(conn), "0006_h27state")
             assert _state(conn) == {1: (payload, True, None), 2: (payload, False, failure), 3: (payload, False, None)}
@@ -118,6 +120,8 @@ def test_the_migration_moves_sync_state_out_of_stored_payloads_and_back(db_url: 
                 2: {**payload, "sync_failure": failure},
                 3: payload,
             }
+            notes = conn.execute(sa.text("SELECT note FROM annotations")).scalars().all()
+            assert notes == ["kept"]  # the downgrade drops columns, never the activities' other rows
     finally:
         engine.dispose()
     store = Store.open(db_url)  # and up again to head: the store reads the columns

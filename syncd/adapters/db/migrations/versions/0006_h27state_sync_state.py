@@ -83,7 +83,6 @@ def downgrade() -> None:
         if row.sync_failure is not None:
             raw[_FAILURE] = row.sync_failure
         conn.execute(sa.update(table).where(table.c.id == row.id).values(raw=raw))
-    with op.batch_alter_table("activities") as batch:
-        batch.drop_column("input_warnings")
-        batch.drop_column("sync_failure")
-        batch.drop_column("needs_annotation")
+    # plain DROP COLUMN (SQLite 3.35+): a batch copy of the table would cascade its drop to annotations and streams
+    for column in ("input_warnings", "sync_failure", "needs_annotation"):
+        op.drop_column("activities", column)
