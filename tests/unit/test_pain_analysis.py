@@ -20,12 +20,13 @@ from syncd.domain.pain_analysis import (
     PainAnalysis,
     alignments,
     analyse,
+    differences,
     power,
     sore_days,
+    step_down,
     wilson,
-    z_scores,
 )
-from tests.pain_seasons import START, Kind, season
+from tests.pain_seasons import RUN_DAYS, START, Kind, season
 
 
 def _rate(kind: Kind, seeds: range) -> float:
@@ -65,12 +66,66 @@ def test_alignments_keep_the_counts_and_the_neighbours() -> None:
     assert all(pairs(r) == pairs(y) for r in rows[:7])
 
 
-def test_z_scores_sign_and_guard() -> None:
+def test_differences_sign_and_guard() -> None:
     labels = np.array([[1.0, 1.0, 1.0, 0.0, 0.0, 0.0]])
     exposed = np.array([[1.0], [1.0], [np.nan], [0.0], [0.0], [1.0]])
-    z = z_scores(labels, exposed, 2)
-    assert z[0, 0] > 0
-    assert z_scores(labels, exposed, 3)[0, 0] == 0.0  # only 2 flare-up weeks have a value
+    d = differences(labels, exposed, 2)
+    assert d[0, 0] == pytest.approx(2 / 2 - 1 / 3)
+    assert differences(labels, exposed, 3)[0, 0] == 0.0  # only 2 flare-up weeks have a value
+
+
+def test_step_down_judges_each_exposure_against_the_weaker_ones() -> None:
+    # rows: alignments (row 0 the diary's order); columns: exposures. Exposure 0 is strong; exposure 1 is beaten
+    # only by exposure 0's chance swings (column 0 of rows 1-3), exposure 2 is noise.
+    d = np.array(
+        [
+            [0.60, 0.30, 0.05],
+            [0.50, 0.10, 0.00],
+            [0.45, 0.00, 0.10],
+            [0.40, 0.05, 0.00],
+            [0.10, 0.00, 0.20],
+            [0.00, 0.10, 0.00],
+            [0.05, 0.00, 0.00],
+            [0.00, 0.20, 0.00],
+        ]
+    )
+    p = step_down(d)
+    single_step = [(np.sum(d.max(axis=1) > v) + 0.5 * np.sum(d.max(axis=1) == v)) / 8 for v in d[0]]
+    assert p[0] == pytest.approx(single_step[0]) == 0.5 / 8  # the strongest meets the maximum over all
+    assert p[1] == pytest.approx(0.5 / 8)  # the next meets only the maximum over itself and the weaker ones
+    assert single_step[1] == pytest.approx(4 / 8)  # single step: exposure 0 in rows 0-3 beats it
+    assert p[2] == pytest.approx(2.5 / 8)  # its own column: rows 2 and 4 beat it, row 0 ties
+
+
+def _spike_diary(weeks: int = 40) -> tuple[list[PainEntry], list[ExposureSession]]:
+    """Four 45-minute runs a week; every 4th week from week 6 one of them is a long-run spike, and a flare-up
+    follows each of those weeks and weeks 8 and 20. The rule cannot judge the runs of the first 30 days."""
+    spiky, painful = set(range(6, weeks, 4)), set(range(6, weeks, 4)) | {8, 20}
+    entries, sessions = [], []
+    for week in range(weeks):
+        monday = START + timedelta(weeks=week)
+        for offset in RUN_DAYS:
+            day = monday + timedelta(days=offset)
+            start = datetime(day.year, day.month, day.day, 7, tzinfo=UTC)
+            judged = (day - START).days >= 30
+            spike = (week in spiky and offset == RUN_DAYS[-1]) if judged else None
+            sessions.append(ExposureSession(start, day, Sport.RUN, 2700.0, spike=spike))
+        entries.append(PainEntry(1, monday + timedelta(days=7), 6 if week in painful else 1, PainSource.CLI))
+    return entries, sessions
+
+
+def test_long_run_spikes_are_an_exposure_missing_where_the_rule_cannot_judge() -> None:
+    result = analyse(*_spike_diary())
+    spikes = next(c for c in result.comparisons if c.exposure.key == "long_run_spikes")
+    assert spikes.finding and spikes.flare.k == 9 and spikes.other.k == 0
+    early = [w for w in result.weeks if w.first_day < START + timedelta(days=30)]
+    assert early and all(w.values["long_run_spikes"] is None for w in early)
+    assert all(w.values["long_run_spikes"] is not None for w in result.weeks if w not in early)
+    assert set(spikes.missing) == {w.day for w in early if not w.sore}
+    assert (
+        "came after a week with a run over 10 % longer than the longest of the month before" in (result.sentences()[0])
+    )
+    assert "for lack of data on long-run spikes" in result.sentences()[-1]
 
 
 def test_a_planted_relation_is_found_in_a_year_and_worded_as_a_pattern() -> None:
