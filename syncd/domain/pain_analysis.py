@@ -126,8 +126,8 @@ EXPOSURES: tuple[Exposure, ...] = (
              _run_sum(lambda r: r.descent_m, 200.0)),
     Exposure("hard_km", "km on mostly paved runs", "km", 20.0, True, "a week with 20+ km on mostly paved runs",
              _run_sum(lambda r: None if r.hard_m is None else r.hard_m / 1000.0, 20.0)),
-    Exposure("long_run_spikes", "long-run spikes", "", 1.0, True, "a week with a run over 10 % longer than the "
-             "longest of the month before", _run_sum(lambda r: None if r.spike is None else float(r.spike), 1.0)),
+    Exposure("long_run_spikes", "long-run spikes", "", 1.0, True, "a week with a long-run spike (over 10 % past "
+             "the month's longest run)", _run_sum(lambda r: None if r.spike is None else float(r.spike), 1.0)),
     Exposure("load_ratio", "load ratio", "", 1.3, True, "a week with a load ratio of 1.3+ (its running vs the 3 "
              "weeks before)", _load_ratio),
 )  # fmt: skip

@@ -123,7 +123,8 @@ def test_long_run_spikes_are_an_exposure_missing_where_the_rule_cannot_judge() -
     assert all(w.values["long_run_spikes"] is not None for w in result.weeks if w not in early)
     assert set(spikes.missing) == {w.day for w in early if not w.sore}
     assert (
-        "came after a week with a run over 10 % longer than the longest of the month before" in (result.sentences()[0])
+        "came after a week with a long-run spike (over 10 % past the month's longest run), against 0 of"
+        in (result.sentences()[0])
     )
     assert "for lack of data on long-run spikes" in result.sentences()[-1]
 
