@@ -51,7 +51,8 @@ def method(a: PainAnalysis) -> dict[str, Any]:
         "multiple_exposures": (
             f"Westfall-Young step-down maxT over all {len(EXPOSURES)} exposures: the exposure with the largest "
             "difference is judged against the largest difference over all exposures in every alignment, the next "
-            "against the largest over the rest, p-values kept non-decreasing; family-wise level "
+            "against the largest over itself and the weaker ones, and so on, p-values kept non-decreasing "
+            "(a second pattern is not penalised for the first); family-wise level "
             f"{s.alpha}; mid-p for the ties of a discrete reference set"
         ),
         "intervals": "Wilson score 95 % interval of each share",
