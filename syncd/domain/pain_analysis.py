@@ -394,28 +394,34 @@ def differences(labels: FloatArray, x: FloatArray, min_n: int) -> FloatArray:
     return np.where((n1 >= min_n) & (n0 >= min_n), d, 0.0)
 
 
-def _mid_p(reference: FloatArray, observed: float) -> float:
-    """Share of alignments whose statistic is larger than `observed`, ties counting half (Lancaster's mid-p): with a
-    few dozen alignments, counting ties fully would make the test stricter than its level."""
-    above = int((reference > observed + 1e-9).sum())
-    tied = int((abs(reference - observed) <= 1e-9).sum())
-    return (above + 0.5 * tied) / len(reference)
+def _p_value(statistic: FloatArray, tie_break: FloatArray) -> float:
+    """Share of alignments (the diary's own order, row 0, included) whose statistic reaches the diary's; alignments
+    with the same statistic are ordered by `tie_break`, and only an exact tie on both counts against the diary.
+
+    Differences of counts tie often across a few dozen alignments: counting every tie against the diary makes the
+    test much stricter than its level, counting ties half (the mid-p) lets it exceed its level by up to half an
+    alignment. A second statistic that orders them keeps the test exact: any fixed function of the aligned data
+    is a valid statistic for the rotation test."""
+    top, second = float(statistic[0]), float(tie_break[0])
+    tied = abs(statistic - top) <= 1e-12
+    reaches = (statistic > top + 1e-12) | (tied & (tie_break >= second - 1e-12))
+    return int(reaches.sum()) / len(statistic)
 
 
 def step_down(d: FloatArray) -> FloatArray:
     """Westfall-Young step-down maxT, family-wise p per exposure from `d` (alignments x exposures, row 0 the diary's
-    own order): the exposures in order of their observed statistic, each against the maximum over itself and those
-    below it in every alignment, p-values kept non-decreasing. The strongest exposure meets the maximum over all;
-    once it is accounted for, the next meets the maximum over the rest, so a second real pattern is not penalised
-    for the first."""
+    own order): the exposures in order of their observed statistic, each against the largest difference over itself
+    and those below it in every alignment (ties ordered by the mean difference over the same exposures), p-values
+    kept non-decreasing. The strongest exposure meets the maximum over all; once it is accounted for, the next meets
+    the maximum over the rest, so a second real pattern is not penalised for the first."""
     import numpy as np  # only when an analysis runs: `syncd pain --list` loads none of it (issue 32)
 
     order = np.argsort(-d[0], kind="stable")
     p = np.ones(d.shape[1])
     floor = 0.0
     for rank, exposure in enumerate(order):
-        rest = d[:, order[rank:]].max(axis=1)
-        floor = max(floor, _mid_p(rest, float(d[0, exposure])))
+        rest = d[:, order[rank:]]
+        floor = max(floor, _p_value(rest.max(axis=1), rest.mean(axis=1)))
         p[exposure] = floor
     return p
 

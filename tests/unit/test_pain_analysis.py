@@ -75,8 +75,8 @@ def test_differences_sign_and_guard() -> None:
 
 
 def test_step_down_judges_each_exposure_against_the_weaker_ones() -> None:
-    # rows: alignments (row 0 the diary's order); columns: exposures. Exposure 0 is strong; exposure 1 is beaten
-    # only by exposure 0's chance swings (column 0 of rows 1-3), exposure 2 is noise.
+    # rows: alignments (row 0 the diary's order); columns: exposures. Exposure 0 is strong; exposure 1 is beaten by
+    # exposure 0's chance swings (rows 1-3) but by nothing among the weaker ones; exposure 2 is noise.
     d = np.array(
         [
             [0.60, 0.30, 0.05],
@@ -84,17 +84,30 @@ def test_step_down_judges_each_exposure_against_the_weaker_ones() -> None:
             [0.45, 0.00, 0.10],
             [0.40, 0.05, 0.00],
             [0.10, 0.00, 0.20],
-            [0.00, 0.10, 0.00],
+            [0.00, 0.30, 0.25],  # ties exposure 1's 0.30; a larger mean difference: counts against the diary
             [0.05, 0.00, 0.00],
-            [0.00, 0.20, 0.00],
+            [0.00, 0.30, -0.20],  # ties it too, with a smaller mean difference: does not count
         ]
     )
     p = step_down(d)
-    single_step = [(np.sum(d.max(axis=1) > v) + 0.5 * np.sum(d.max(axis=1) == v)) / 8 for v in d[0]]
-    assert p[0] == pytest.approx(single_step[0]) == 0.5 / 8  # the strongest meets the maximum over all
-    assert p[1] == pytest.approx(0.5 / 8)  # the next meets only the maximum over itself and the weaker ones
-    assert single_step[1] == pytest.approx(4 / 8)  # single step: exposure 0 in rows 0-3 beats it
-    assert p[2] == pytest.approx(2.5 / 8)  # its own column: rows 2 and 4 beat it, row 0 ties
+    assert p[0] == pytest.approx(1 / 8)  # the strongest meets the maximum over all: only the diary reaches it
+    assert p[1] == pytest.approx(2 / 8)  # the diary and row 5 (a single step would count rows 0-3 as well)
+    assert p[2] == pytest.approx(4 / 8)  # its own column: rows 2, 4 and 5 beat it, and the diary itself
+    assert step_down(d[:, [2, 0, 1]]).tolist() == pytest.approx([p[2], p[0], p[1]])  # whatever the column order
+
+
+def test_the_rotation_test_keeps_its_level_exactly() -> None:
+    """No relation and every alignment equally likely: a p of 5 % or less in at most 5 % of the alignments."""
+    rng = np.random.default_rng(11)
+    for n in (23, 38, 41, 57):
+        y = (rng.random(n) < 0.3).astype(np.float64)
+        x = (rng.random((n, 5)) < [0.2, 0.33, 0.5, 0.08, 0.4]).astype(np.float64)
+        rows = alignments(y)
+        d = differences(rows, x, 2)
+        found = 0
+        for shift in range(len(rows)):  # each alignment in turn as "the diary's order"
+            found += step_down(np.roll(d, -shift, axis=0)).min() <= 0.05
+        assert found <= 0.05 * len(rows), (n, found)
 
 
 def _spike_diary(weeks: int = 40) -> tuple[list[PainEntry], list[ExposureSession]]:
