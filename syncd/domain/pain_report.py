@@ -53,7 +53,8 @@ def method(a: PainAnalysis) -> dict[str, Any]:
             "difference is judged against the largest difference over all exposures in every alignment, the next "
             "against the largest over itself and the weaker ones, and so on, p-values kept non-decreasing "
             "(a second pattern is not penalised for the first); family-wise level "
-            f"{s.alpha}; mid-p for the ties of a discrete reference set"
+            f"{s.alpha}, exact: alignments that tie on the largest difference are ordered by the mean difference "
+            "over the same exposures, and only a full tie counts against the diary"
         ),
         "intervals": "Wilson score 95 % interval of each share",
         "power": (
