@@ -106,7 +106,7 @@ def test_the_rotation_test_keeps_its_level_exactly() -> None:
         d = differences(rows, x, 2)
         found = 0
         for shift in range(len(rows)):  # each alignment in turn as "the diary's order"
-            found += step_down(np.roll(d, -shift, axis=0)).min() <= 0.05
+            found += int(step_down(np.roll(d, -shift, axis=0)).min() <= 0.05)
         assert found <= 0.05 * len(rows), (n, found)
 
 
