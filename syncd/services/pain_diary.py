@@ -28,7 +28,9 @@ from syncd.domain.pain import (
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_activity_tag
+from syncd.domain.rules.long_run_spike import can_judge
 from syncd.domain.surface import measured_surface
+from syncd.domain.thresholds import Thresholds
 from syncd.services.history import history_of
 
 if TYPE_CHECKING:
@@ -458,7 +460,19 @@ def _read_exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]
     annotations = store.latest_annotations(list(activities))
     rows = [(activity, annotations.get(activity_id)) for activity_id, activity in activities.items()]
     surface_measured = any(a is not None and any(f.code is FlagCode.HARD_SURFACE for f in a.flags) for _, a in rows)
-    return [_exposure(activity, annotation, surface_measured) for activity, annotation in rows]
+    judged = _spike_judged(list(activities.values()))
+    return [_exposure(activity, annotation, surface_measured, judged) for activity, annotation in rows]
+
+
+def _spike_judged(activities: Sequence[Activity]) -> set[datetime]:
+    """Starts of the runs the long-run-spike rule could judge (a month of recording before, a run in it): for the
+    others "no spike flag" means "could not tell", which the analysis keeps apart from "no spike"."""
+    if not activities:
+        return set()
+    window = timedelta(days=Thresholds().long_run_history_days)
+    earliest = min(a.start_utc for a in activities)
+    runs = sorted({a.start_utc for a in activities if a.sport.is_run})
+    return {start for i, start in enumerate(runs) if i and can_judge(start, earliest, runs[i - 1], window)}
 
 
 def _evidence(flag: Flag | None, key: str) -> float | None:
@@ -471,7 +485,9 @@ def _paved_m(flag: Flag | None) -> float:
     return measured.paved_m if measured is not None else 0.0
 
 
-def _exposure(activity: Activity, annotation: AnnotationRecord | None, surface_measured: bool) -> ExposureSession:
+def _exposure(
+    activity: Activity, annotation: AnnotationRecord | None, surface_measured: bool, spike_judged: set[datetime]
+) -> ExposureSession:
     """One activity's figures from its latest annotation: the flags' own evidence, None where nothing measured."""
     session = ExposureSession(
         start_utc=activity.start_utc,
@@ -482,7 +498,7 @@ def _exposure(activity: Activity, annotation: AnnotationRecord | None, surface_m
     if not activity.sport.is_run:
         return session
     if annotation is None:
-        return replace(session, hard_m=None, descent_m=None, speed=None)
+        return replace(session, hard_m=None, descent_m=None, speed=None, spike=None)
     flags = {f.code: f for f in annotation.flags}
     gaps = gaps_in_note(annotation.note)
     hard = flags.get(FlagCode.HARD_SURFACE)
@@ -493,6 +509,7 @@ def _exposure(activity: Activity, annotation: AnnotationRecord | None, surface_m
         hard_m=_paved_m(hard) if surface_measured and not no_recording else None,
         descent_m=(_evidence(downhill, "total_descent_m") or 0.0) if FlagCode.DOWNHILL not in gaps else None,
         speed=True if FlagCode.SPEED_WORK in flags else (None if FlagCode.SPEED_WORK in gaps else False),
+        spike=True if FlagCode.LONG_RUN_SPIKE in flags else (False if activity.start_utc in spike_judged else None),
     )
 
 

@@ -27,7 +27,7 @@ Confidence medium: one large observational cohort, the first of its kind.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.rule_versions import RULE_VERSIONS
@@ -90,16 +90,24 @@ def _longest_before(ctx: RuleContext, window: timedelta) -> tuple[float, float] 
     first = start - window
     earliest = start
     longest_m = longest_s = 0.0
-    runs = 0
+    last_run: datetime | None = None
     for entry in ctx.history:
         when = entry.start_utc
         if when >= start:
             continue
         earliest = min(earliest, when)
         if when >= first and entry.sport.is_run:
-            runs += 1
+            last_run = max(last_run or when, when)
             longest_m = max(longest_m, entry.distance_m or 0.0)
             longest_s = max(longest_s, entry.duration_s)
-    if earliest > first or not runs:
+    if not can_judge(start, earliest, last_run, window):
         return None
     return longest_m, longest_s
+
+
+def can_judge(start: datetime, earliest: datetime, last_run_before: datetime | None, window: timedelta) -> bool:
+    """Whether a run starting at `start` has a "longest run of the previous window" to be judged against: the
+    recording began at least `window` before it (`earliest`: the athlete's earliest activity) and a run fell inside
+    the window. The flare-up analysis asks the same to tell "not a spike" from "could not judge"."""
+    first = start - window
+    return earliest <= first and last_run_before is not None and first <= last_run_before < start
