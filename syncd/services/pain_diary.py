@@ -16,6 +16,7 @@ import structlog
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
 from syncd.domain.flags import Flag, FlagCode
+from syncd.domain.history import can_judge_long_run
 from syncd.domain.notes import gaps_in_note
 from syncd.domain.pain import (
     PainEntry,
@@ -28,7 +29,6 @@ from syncd.domain.pain import (
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_activity_tag
-from syncd.domain.rules.long_run_spike import can_judge
 from syncd.domain.surface import measured_surface
 from syncd.domain.thresholds import Thresholds
 from syncd.services.history import history_of
@@ -472,7 +472,7 @@ def _spike_judged(activities: Sequence[Activity]) -> set[datetime]:
     window = timedelta(days=Thresholds().long_run_history_days)
     earliest = min(a.start_utc for a in activities)
     runs = sorted({a.start_utc for a in activities if a.sport.is_run})
-    return {start for i, start in enumerate(runs) if i and can_judge(start, earliest, runs[i - 1], window)}
+    return {start for i, start in enumerate(runs) if i and can_judge_long_run(start, earliest, runs[i - 1], window)}
 
 
 def _evidence(flag: Flag | None, key: str) -> float | None:

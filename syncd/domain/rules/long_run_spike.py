@@ -30,6 +30,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.history import can_judge_long_run as can_judge
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 
@@ -103,11 +104,3 @@ def _longest_before(ctx: RuleContext, window: timedelta) -> tuple[float, float] 
     if not can_judge(start, earliest, last_run, window):
         return None
     return longest_m, longest_s
-
-
-def can_judge(start: datetime, earliest: datetime, last_run_before: datetime | None, window: timedelta) -> bool:
-    """Whether a run starting at `start` has a "longest run of the previous window" to be judged against: the
-    recording began at least `window` before it (`earliest`: the athlete's earliest activity) and a run fell inside
-    the window. The flare-up analysis asks the same to tell "not a spike" from "could not judge"."""
-    first = start - window
-    return earliest <= first and last_run_before is not None and first <= last_run_before < start
