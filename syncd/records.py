@@ -191,6 +191,7 @@ class FeedRow:
     rules_version: str | None
     annotated_at: datetime | None
     writebacks: tuple[WriteBack, ...] = field(default_factory=tuple)
+    flags_json: str | None = None  # the stored flags as the database holds them: an exact, cheap cache key
 
     @property
     def duration_s(self) -> float | None:

@@ -10,6 +10,7 @@ against the `[rules]` targets), so the strip never shows a ratio the notes would
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,12 +20,21 @@ from typing import TYPE_CHECKING
 from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.history import HistoryEntry
-from syncd.domain.load import LoadStatus, check_load, daily_load, iso_week_label, week_counts, week_start
+from syncd.domain.load import (
+    LoadStatus,
+    WeekCounts,
+    check_load,
+    daily_load,
+    iso_week_label,
+    week_counts,
+    week_start,
+)
 from syncd.domain.model import LOW_IMPACT_SPORTS, RUN_SPORTS, STRENGTH_SPORTS, Gear, Sport
 from syncd.domain.notes import FORMATTERS, TITLES
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import Units, format_distance, format_duration
 from syncd.logging import redact_text
+from syncd.lru import Lru
 from syncd.records import (
     FeedFilter,
     FeedPage,
@@ -174,6 +184,8 @@ class CardView:
     writebacks: tuple[WriteBackView, ...]
     row: FeedRow
     session: SessionView | None = None  # set for non-runs
+    key: tuple[object, ...] | None = None  # everything the card shows (card_key); None: not cacheable
+
 
     @property
     def is_run(self) -> bool:
@@ -185,7 +197,29 @@ def _shown(value: float | None, render: Callable[[float], str]) -> str | None:
     return render(value) if value is not None and math.isfinite(value) and value > 0 else None
 
 
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(FeedRow) if f.name != "flags")
+
+
+def card_key(row: FeedRow, session: SessionView | None) -> tuple[object, ...] | None:
+    """Every value a card is made from, hashable (the flags as their stored text); None when the row's flags
+    did not come from the store as text, so nothing can stand for them."""
+    if row.flags is not None and row.flags_json is None:
+        return None
+    return (*(getattr(row, name) for name in _ROW_FIELDS), session)
+
+
+_CARDS: Lru[tuple[object, ...], CardView] = Lru(2048)
+
+
 def card_view(row: FeedRow, session: SessionView | None = None) -> CardView:
+    """The card of `row`, made once per distinct content (a feed page is 50 of them on every request)."""
+    key = card_key(row, session)
+    if key is None:
+        return _card_view(row, session, None)
+    return _CARDS.get(key, lambda: _card_view(row, session, key))
+
+
+def _card_view(row: FeedRow, session: SessionView | None, key: tuple[object, ...] | None) -> CardView:
     units = _units(row.athlete_units)
     flags = tuple(sorted(row.flags or (), key=lambda f: -f.severity.rank))
     week = iso_week_label(row.start_local.date())
@@ -213,6 +247,7 @@ def card_view(row: FeedRow, session: SessionView | None = None) -> CardView:
         ),
         row=row,
         session=session,
+        key=key,
     )
 
 
@@ -226,13 +261,12 @@ def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds)
     for row in rows:
         if session_kind(row.sport) in ("low_impact", "strength"):
             wanted.setdefault(row.athlete_id, set()).add(week_start(row.start_local.date()))
-    counts = {}
+    counts: dict[tuple[int, date], WeekCounts] = {}
     for athlete_id, mondays in wanted.items():
-        start = datetime.combine(min(mondays) - timedelta(days=1), time(0), tzinfo=UTC)
-        end = datetime.combine(max(mondays) + timedelta(days=8), time(0), tzinfo=UTC)
-        history = store.history(athlete_id, start, end)
-        for monday in mondays:
-            counts[(athlete_id, monday)] = week_counts(history, monday)
+        # Cached until the data changes, like the strip: the same weeks' history on every request of a page.
+        key = ("sessions", athlete_id, frozenset(mondays))
+        found = store.activity_reads.cached(key, lambda a=athlete_id, m=mondays: _week_counts(store, a, m))
+        counts.update({(athlete_id, monday): value for monday, value in found.items()})
     views: dict[int, SessionView] = {}
     for row in rows:
         kind = session_kind(row.sport)
@@ -248,6 +282,13 @@ def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds)
             count, target = None, None
         views[row.id] = SessionView(kind, SESSION_LABELS[kind], iso_week_label(monday), count, target)
     return views
+
+
+def _week_counts(store: FeedStore, athlete_id: int, mondays: set[date]) -> dict[date, WeekCounts]:
+    start = datetime.combine(min(mondays) - timedelta(days=1), time(0), tzinfo=UTC)
+    end = datetime.combine(max(mondays) + timedelta(days=8), time(0), tzinfo=UTC)
+    history = store.history(athlete_id, start, end)
+    return {monday: week_counts(history, monday) for monday in mondays}
 
 
 @dataclass(frozen=True, slots=True)

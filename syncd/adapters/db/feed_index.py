@@ -18,10 +18,10 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -43,6 +43,8 @@ _EPOCH_LOCAL = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
 CLOCK_MARGIN = timedelta(minutes=5)  # workers' clocks and commit delays: re-read rows this much older than seen
 ID_MARGIN = 1000  # annotation ids another worker may commit after a higher one
+_MEMO_SIZE = 64  # filters remembered per snapshot (each up to 8 bytes per activity)
+_MISSING = object()
 
 
 class Version(NamedTuple):
@@ -91,9 +93,28 @@ class Snapshot:
     sports: tuple[str, ...]
     codes: tuple[str, ...]
     recent: frozenset[int]  # annotation ids within ID_MARGIN of the newest, already applied
+    # Answers derived from this (immutable) snapshot: rows per filter, sports per athlete. Dropped with it.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def _remember[T](self, key: Any, compute: Callable[[], T]) -> T:
+        found = self.memo.get(key, _MISSING)
+        if found is _MISSING:
+            if len(self.memo) >= _MEMO_SIZE:
+                self.memo.clear()  # a crawler walking every filter: start over rather than grow
+            found = self.memo[key] = compute()
+        return cast(T, found)
+
+    def rows(self, feed_filter: FeedFilter) -> IntArray | None:
+        """Positions of the rows the filter keeps, newest first; None: all of them."""
+
+        def compute() -> IntArray | None:
+            keep = self.mask(feed_filter)
+            return None if keep is None else np.flatnonzero(keep)
+
+        return self._remember(("rows", feed_filter), compute)
 
     def mask(self, feed_filter: FeedFilter) -> BoolArray | None:
         """Which rows the filter keeps; None: all of them."""
@@ -121,21 +142,23 @@ class Snapshot:
         return keep
 
     def count(self, feed_filter: FeedFilter) -> int:
-        keep = self.mask(feed_filter)
-        return len(self) if keep is None else int(np.count_nonzero(keep))
+        rows = self.rows(feed_filter)
+        return len(self) if rows is None else len(rows)
 
     def page_ids(self, feed_filter: FeedFilter, offset: int, limit: int) -> list[int]:
         """The ids of one page, newest first: a slice, whatever the depth."""
-        keep = self.mask(feed_filter)
-        if keep is None:
-            return [int(i) for i in self.ids[offset : offset + limit]]
-        rows = np.flatnonzero(keep)[offset : offset + limit]
-        return [int(i) for i in self.ids[rows]]
+        rows = self.rows(feed_filter)
+        if rows is None:
+            return self.ids[offset : offset + limit].tolist()  # type: ignore[no-any-return]
+        return self.ids[rows[offset : offset + limit]].tolist()  # type: ignore[no-any-return]
 
     def sports_in_use(self, athlete_id: int | None) -> list[str]:
-        sport = self.sport if athlete_id is None else self.sport[self.athlete == athlete_id]
-        present = np.bincount(sport, minlength=len(self.sports)) > 0
-        return sorted(name for name, used in zip(self.sports, present, strict=True) if used)
+        def compute() -> list[str]:
+            sport = self.sport if athlete_id is None else self.sport[self.athlete == athlete_id]
+            present = np.bincount(sport, minlength=len(self.sports)) > 0
+            return sorted(name for name, used in zip(self.sports, present, strict=True) if used)
+
+        return list(self._remember(("sports", athlete_id), compute))
 
 
 # ~35 bytes per activity; every change copies these once, and page faults, not the copying, are what costs there

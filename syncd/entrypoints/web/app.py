@@ -39,6 +39,7 @@ from syncd.entrypoints.web.pain import activity_form, pain_page, pain_post
 from syncd.entrypoints.web.params import MAX_DB_ID, MAX_PAGE, ascii_int
 from syncd.entrypoints.web.serialize import activity_json, page_json
 from syncd.logging import get_logger
+from syncd.lru import Lru
 from syncd.records import FeedFilter, FeedPage, StoredActivity
 from syncd.services.feed import (
     FLAG_TITLES,
@@ -210,6 +211,18 @@ def _render(ctx: WebContext, name: str, **values: Any) -> HTMLResponse:
     return HTMLResponse(ctx.env.get_template(name).render(**values))
 
 
+_CARD_HTML: Lru[tuple[object, ...], Markup] = Lru(2048)
+
+
+def _card_html(ctx: WebContext, card: CardView, scoped: bool) -> Markup:
+    """One card's HTML, rendered once per distinct content and scope (rendering 50 cards was most of a page)."""
+
+    def render() -> Markup:
+        return Markup(ctx.env.get_template("_card.html").render(c=card, scoped=scoped).strip())
+
+    return render() if card.key is None else _CARD_HTML.get((card.key, scoped), render)
+
+
 def _query_builder(request: Request) -> Callable[..., str]:
     """`q(page=2)` -> "?flag=downhill&page=2": the current filters with some changed (credentials left out)."""
     keep = {k: v for k, v in request.query_params.items() if k not in ("token", "key") and v != ""}
@@ -248,6 +261,7 @@ async def feed_page(ctx: WebContext, request: Request, access: Access) -> Respon
         week_text=request.query_params.get("week", ""),
         athletes=athletes,
         scoped=access.athlete_id is not None,
+        card_html=lambda card: _card_html(ctx, card, access.athlete_id is not None),
         q=_query_builder(request),
         flag_titles=FLAG_TITLES,
         sport_label=sport_label,
