@@ -43,6 +43,7 @@ _EPOCH_LOCAL = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
 CLOCK_MARGIN = timedelta(minutes=5)  # workers' clocks and commit delays: re-read rows this much older than seen
 ID_MARGIN = 1000  # annotation ids another worker may commit after a higher one
+_FEW = 8  # fresh rows inserted by slicing rather than by a mask over every row
 _MEMO_SIZE = 64  # filters remembered per snapshot (each up to 8 bytes per activity)
 _MISSING = object()
 
@@ -260,6 +261,8 @@ def _insert(arrays: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
     high = np.searchsorted(arrays["key"], fresh["key"], "right")
     for n in np.flatnonzero(high > low).tolist():  # the same start: the higher id goes first
         low[n] += int(np.count_nonzero(arrays["ids"][low[n] : high[n]] > fresh["ids"][n]))
+    if count <= _FEW:  # a new activity or two: slices copied around them, no mask over every row
+        return {name: np.insert(arrays[name], low, fresh[name]) for name in _ARRAYS}
     target = low + np.arange(count)
     old = np.ones(len(arrays["ids"]) + count, dtype=bool)
     old[target] = False
@@ -270,6 +273,26 @@ def _insert(arrays: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
         out[target] = fresh[name]
         merged[name] = out
     return merged
+
+
+def _changed(base: Snapshot, read: IntArray, fresh: dict[str, Any]) -> tuple[BoolArray, dict[str, Any]]:
+    """Which of `base`'s rows the re-read ids replace, and the fresh rows that differ from what `base` holds.
+
+    The delta re-reads every row touched within CLOCK_MARGIN: usually all but the newest are as the index has them
+    already, and leaving them in place spares copying every array to take them out and put them back."""
+    gone = np.isin(base.ids, read)
+    if not gone.any() or not len(fresh["ids"]):
+        return gone, fresh
+    at = np.flatnonzero(gone)
+    where = dict(zip(base.ids[at].tolist(), at.tolist(), strict=True))
+    found = np.array([where.get(i, -1) for i in fresh["ids"].tolist()], dtype=np.int64)
+    same = found >= 0
+    for name in ("key", "local", "athlete", "sport"):
+        same &= getattr(base, name)[found] == fresh[name]  # found -1 reads the last row: masked by `same`
+    if not same.any():
+        return gone, fresh
+    gone[found[same]] = False
+    return gone, {name: value[~same] for name, value in fresh.items()}
 
 
 def _snapshot(
@@ -336,8 +359,8 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
     if len(rows) > limit:
         return None
     sports, codes = list(base.sports), list(base.codes)
-    gone = np.isin(base.ids, np.array([int(r.id) for r in rows], dtype=np.int64))
     fresh = _arrays([r for r in rows if not r.deleted], sports)
+    gone, fresh = _changed(base, np.array([int(r.id) for r in rows], dtype=np.int64), fresh)
     if gone.any():  # an edited activity keeps its annotation: carry it over
         states = zip(base.flags[gone].tolist(), base.annotated[gone].tolist(), strict=True)
         carried = dict(zip(base.ids[gone].tolist(), states, strict=True))
