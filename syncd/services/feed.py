@@ -11,6 +11,7 @@ against the `[rules]` targets), so the strip never shows a ratio the notes would
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from syncd.domain.units import Units, format_distance, format_duration
 from syncd.logging import redact_text
 from syncd.lru import Lru
 from syncd.records import (
+    FeedCursor,
     FeedFilter,
     FeedPage,
     FeedRow,
@@ -186,7 +188,6 @@ class CardView:
     session: SessionView | None = None  # set for non-runs
     key: tuple[object, ...] | None = None  # everything the card shows (card_key); None: not cacheable
 
-
     @property
     def is_run(self) -> bool:
         return session_kind(self.sport) is None
@@ -265,8 +266,8 @@ def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds)
     for athlete_id, mondays in wanted.items():
         # Cached until the data changes, like the strip: the same weeks' history on every request of a page.
         key = ("sessions", athlete_id, frozenset(mondays))
-        found = store.activity_reads.cached(key, lambda a=athlete_id, m=mondays: _week_counts(store, a, m))
-        counts.update({(athlete_id, monday): value for monday, value in found.items()})
+        weeks = store.activity_reads.cached(key, functools.partial(_week_counts, store, athlete_id, mondays))
+        counts.update({(athlete_id, monday): value for monday, value in weeks.items()})
     views: dict[int, SessionView] = {}
     for row in rows:
         kind = session_kind(row.sport)
@@ -420,9 +421,10 @@ def build_feed(
     page: int = 1,
     per_page: int = 50,
     strip_athlete: int | None = None,
+    before: FeedCursor | None = None,
 ) -> FeedView:
     """Everything the feed page shows; the weekly strip only when one athlete is in view."""
-    result = store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page)
+    result = store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page, before=before)
     strip = (
         strip_for_athlete(store, strip_athlete, thresholds, week=feed_filter.week) if strip_athlete is not None else []
     )

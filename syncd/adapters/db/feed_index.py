@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from syncd.adapters.db.models import AccountRow, ActivityFlagRow, ActivityRow, AnnotationRow, AthleteRow
+from syncd.records import FeedCursor
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -152,6 +153,22 @@ class Snapshot:
         if rows is None:
             return self.ids[offset : offset + limit].tolist()  # type: ignore[no-any-return]
         return self.ids[rows[offset : offset + limit]].tolist()  # type: ignore[no-any-return]
+
+    def start_of(self, feed_filter: FeedFilter, cursor: FeedCursor) -> int:
+        """How many of the filter's rows are at or above `cursor` (newer, or the same start with a higher or the
+        same id): the offset of the page that follows it, found by binary search, at any depth."""
+        key = -cursor.start_us
+        low = int(np.searchsorted(self.key, key, "left"))
+        high = int(np.searchsorted(self.key, key, "right"))
+        position = low + int(np.count_nonzero(self.ids[low:high] >= cursor.id))  # the same start: higher ids first
+        rows = self.rows(feed_filter)
+        return position if rows is None else int(np.searchsorted(rows, position))
+
+    def cursor_at(self, feed_filter: FeedFilter, offset: int) -> FeedCursor:
+        """The key of the filter's row at `offset`."""
+        rows = self.rows(feed_filter)
+        position = offset if rows is None else int(rows[offset])
+        return FeedCursor(-int(self.key[position]), int(self.ids[position]))
 
     def sports_in_use(self, athlete_id: int | None) -> list[str]:
         def compute() -> list[str]:

@@ -10,6 +10,7 @@ annotation's codes), never the annotations' JSON.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import threading
 from collections import OrderedDict
@@ -25,7 +26,7 @@ from syncd.adapters.db.mapping import flags_from_json
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, OutboxRow
 from syncd.domain.flags import Flag
 from syncd.lru import Lru
-from syncd.records import FeedFilter, FeedPage, FeedRow, WriteBack
+from syncd.records import FeedCursor, FeedFilter, FeedPage, FeedRow, WriteBack
 
 MAX_PER_PAGE = 200
 
@@ -52,21 +53,34 @@ _COLUMNS = (
 )
 
 
-def feed_page(engine: Engine, feed_filter: FeedFilter, *, page: int = 1, per_page: int = 50) -> FeedPage:
-    """Page `page` (1-based) of the filtered feed, newest first, with a total for the pager (cached until the
-    data changes: counting 100,000 rows on every request is what made page 1 slow)."""
+def feed_page(
+    engine: Engine, feed_filter: FeedFilter, *, page: int = 1, per_page: int = 50, before: FeedCursor | None = None
+) -> FeedPage:
+    """Page `page` (1-based) of the filtered feed, newest first, or the page of rows older than `before`, with a
+    total for the pager and the cursors of the pages either side. Both are positions in the feed index (a slice
+    or a binary search, at any depth): no OFFSET, no count over the table."""
     page = max(page, 1)
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     from syncd.adapters.db import feed_index  # numpy: for the web feed, not for every command that opens a Store
 
     with engine.connect() as conn:
         index = feed_index.current(conn)
-        ids = index.page_ids(feed_filter, (page - 1) * per_page, per_page)
+        offset = (page - 1) * per_page if before is None else index.start_of(feed_filter, before)
+        ids = index.page_ids(feed_filter, offset, per_page)
         found = conn.execute(_PAGE_ROWS, {"ids": ids}).all() if ids else []
         place = {activity_id: n for n, activity_id in enumerate(ids)}
         rows = sorted(found, key=lambda row: place[int(row.id)])
         items = _decorate(conn, rows)
-    return FeedPage(rows=items, total=index.count(feed_filter), page=page, per_page=per_page)
+    total = index.count(feed_filter)
+    return FeedPage(
+        rows=items,
+        total=total,
+        page=offset // per_page + 1,
+        per_page=per_page,
+        offset=offset,
+        older=index.cursor_at(feed_filter, offset + len(ids) - 1) if ids and offset + len(ids) < total else None,
+        newer=index.cursor_at(feed_filter, offset - per_page - 1) if offset - per_page > 0 else None,
+    )
 
 
 def data_version(conn: Connection) -> tuple[Any, ...]:
@@ -122,10 +136,12 @@ def feed_item(engine: Engine, activity_id: int) -> FeedRow:
         return _decorate(conn, [row])[0]
 
 
-_IDS = sa.bindparam("ids", expanding=True)
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 # Built once (constructing a statement costs about as much as running one of these for a page of 50).
-_PAGE_ROWS = sa.select(*_COLUMNS).join(AthleteRow, AthleteRow.id == ActivityRow.athlete_id).where(
-    ActivityRow.id.in_(_IDS), ~ActivityRow.deleted
+_PAGE_ROWS = (
+    sa.select(*_COLUMNS)
+    .join(AthleteRow, AthleteRow.id == ActivityRow.athlete_id)
+    .where(ActivityRow.id.in_(_IDS), ~ActivityRow.deleted)
 )
 _LATEST = sa.select(
     AnnotationRow.activity_id,
@@ -146,6 +162,7 @@ _OUTBOX = (
     .order_by(OutboxRow.id)
 )
 _PRIVATE = len(_COLUMNS) - 1
+_NAMES = tuple(column.key for column in _COLUMNS[:_PRIVATE])
 if [c.key for c in _COLUMNS] != [f.name for f in dataclasses.fields(FeedRow)][: len(_COLUMNS)]:
     raise RuntimeError("feed_queries._COLUMNS must list FeedRow's first fields in order")
 
@@ -166,14 +183,14 @@ def _decorate(conn: Connection, rows: Sequence[Any]) -> list[FeedRow]:
     result: list[FeedRow] = []
     for row in rows:
         values = tuple(row)
-        key = (values, annotations.get(values[0]), tuple(outbox.get(values[0], ())))
-        result.append(_ROWS.get(key, lambda key=key: _feed_row(*key)))
+        ann, writebacks = annotations.get(values[0]), tuple(outbox.get(values[0], ()))
+        result.append(_ROWS.get((values, ann, writebacks), functools.partial(_feed_row, values, ann, writebacks)))
     return result
 
 
 def _feed_row(values: tuple[Any, ...], ann: tuple[Any, ...] | None, writebacks: tuple[WriteBack, ...]) -> FeedRow:
     return FeedRow(
-        *values[:_PRIVATE],  # _COLUMNS are FeedRow's first fields, in order
+        **dict(zip(_NAMES, values, strict=False)),  # _COLUMNS are FeedRow's first fields, in order
         private=bool(values[_PRIVATE]),
         flags=None if ann is None else _flags(ann[0]),
         note=None if ann is None else ann[1],

@@ -40,7 +40,7 @@ from syncd.entrypoints.web.params import MAX_DB_ID, MAX_PAGE, ascii_int
 from syncd.entrypoints.web.serialize import activity_json, page_json
 from syncd.logging import get_logger
 from syncd.lru import Lru
-from syncd.records import FeedFilter, FeedPage, StoredActivity
+from syncd.records import FeedCursor, FeedFilter, FeedPage, StoredActivity
 from syncd.services.feed import (
     FLAG_TITLES,
     AttentionView,
@@ -91,7 +91,7 @@ def _environment() -> Environment:
 
 # The query parameters each kind of route understands (besides the credentials `token` and `key`).
 FILTER_PARAMS = ("athlete", "flag", "sport", "week")
-API_PARAMS = frozenset((*FILTER_PARAMS, "page", "per_page", "annotated"))
+API_PARAMS = frozenset((*FILTER_PARAMS, "page", "per_page", "annotated", "before"))
 CREDENTIAL_PARAMS = frozenset(("token", "key"))
 ANNOTATED_VALUES = {"1": True, "true": True, "0": False, "false": False}
 
@@ -106,6 +106,17 @@ def _int_param(
     if value is None:
         raise BadRequestError(f"{name}={raw[:40]!r} is not valid: use a whole number from {minimum} to {maximum}")
     return value
+
+
+def _cursor(request: Request) -> FeedCursor | None:
+    """`?before=<start µs>_<id>`: the page of rows older than that activity (the pager's and Atom's links)."""
+    raw = request.query_params.get("before")
+    if raw is None or raw == "":
+        return None
+    cursor = FeedCursor.parse(raw)
+    if cursor is None:
+        raise BadRequestError(f"before={raw[:40]!r} is not valid: use the value from a page's 'older' link")
+    return cursor
 
 
 def _check_known(request: Request, allowed: frozenset[str]) -> None:
@@ -249,7 +260,15 @@ async def feed_page(ctx: WebContext, request: Request, access: Access) -> Respon
     if strip_athlete is None and len(athletes) == 1:
         strip_athlete = athletes[0].id
     view = await run_in_threadpool(
-        build_feed, ctx.store, feed_filter, ctx.settings.rules, page=page, per_page=50, strip_athlete=strip_athlete
+        lambda: build_feed(
+            ctx.store,
+            feed_filter,
+            ctx.settings.rules,
+            page=page,
+            per_page=50,
+            strip_athlete=strip_athlete,
+            before=_cursor(request),
+        )
     )
     attention = await run_in_threadpool(accounts_needing_attention, ctx.store, feed_filter.athlete_id)
     return _render(
@@ -391,7 +410,10 @@ async def digest_page(ctx: WebContext, request: Request, access: Access) -> Resp
 async def atom(ctx: WebContext, request: Request, access: Access) -> Response:
     feed_filter = _filter(request, access, annotated=True)
     page = _int_param(request, "page", 1) or 1
-    view = await run_in_threadpool(build_feed, ctx.store, feed_filter, ctx.settings.rules, page=page, per_page=50)
+    before = _cursor(request)
+    view = await run_in_threadpool(
+        lambda: build_feed(ctx.store, feed_filter, ctx.settings.rules, page=page, per_page=50, before=before)
+    )
     if page > view.page.pages:
         raise BadRequestError(f"page={page} is past the end: this feed has {view.page.pages} page(s)")
     body = atom_feed(
@@ -399,8 +421,8 @@ async def atom(ctx: WebContext, request: Request, access: Access) -> Response:
         address=ctx.address,
         title=_atom_title(feed_filter),
         filters=_canonical(feed_filter),
-        page=page,
-        pages=view.page.pages,
+        page=view.page,
+        before=before,
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
@@ -423,9 +445,10 @@ async def api_list(ctx: WebContext, request: Request, access: Access) -> Respons
     per_page = _int_param(request, "per_page", 50, maximum=MAX_PAGE) or 50
     if per_page > MAX_PER_PAGE:
         raise BadRequestError(f"per_page={per_page} is too large: use at most {MAX_PER_PAGE}")
+    before = _cursor(request)
 
     def load() -> tuple[FeedPage, list[CardView]]:
-        result = ctx.store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page)
+        result = ctx.store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page, before=before)
         sessions = session_views(ctx.store, result.rows, ctx.settings.rules)
         return result, [card_view(row, sessions.get(row.id)) for row in result.rows]
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
+from syncd.records import FeedCursor, FeedPage
 from syncd.services.feed import CardView
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -68,10 +69,11 @@ def atom_feed(
     address: FeedAddress,
     title: str,
     filters: dict[str, str],
-    page: int = 1,
-    pages: int = 1,
+    page: FeedPage,
+    before: FeedCursor | None = None,
 ) -> bytes:
-    """The feed document; `filters` are the canonical filter parameters (no credentials, no page)."""
+    """The feed document; `filters` are the canonical filter parameters (no credentials, no page). A feed reader
+    follows `next` by key (`?before=`: the same entries however many arrive above them, RFC 5005 paging)."""
     ET.register_namespace("", ATOM)
     links, ids = address.link_base, address.id_base
     feed_path = with_query("/feed.atom", filters)
@@ -84,15 +86,20 @@ def atom_feed(
     def page_link(number: int) -> str:
         return links + with_query("/feed.atom", {**filters, **({"page": str(number)} if number > 1 else {})})
 
-    _sub(feed, "link", rel="self", type="application/atom+xml", href=page_link(page))
+    def key_link(cursor: FeedCursor | None) -> str:
+        return links + with_query("/feed.atom", {**filters, **({"before": str(cursor)} if cursor else {})})
+
+    pages = page.pages
+    self_link = page_link(page.page) if before is None else key_link(before)
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=self_link)
     _sub(feed, "link", rel="alternate", type="text/html", href=links + with_query("/", filters))
     if pages > 1:
         _sub(feed, "link", rel="first", href=page_link(1))
         _sub(feed, "link", rel="last", href=page_link(pages))
-        if page > 1:
-            _sub(feed, "link", rel="previous", href=page_link(page - 1))
-        if page < pages:
-            _sub(feed, "link", rel="next", href=page_link(page + 1))
+        if page.offset > 0:
+            _sub(feed, "link", rel="previous", href=key_link(page.newer))
+        if page.older is not None:
+            _sub(feed, "link", rel="next", href=key_link(page.older))
     author = _sub(feed, "author")
     _sub(author, "name", "syncd")
     _sub(feed, "generator", "syncd")

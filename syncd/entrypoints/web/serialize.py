@@ -108,4 +108,5 @@ def page_json(page: FeedPage, cards: list[CardView]) -> dict[str, Any]:
         "per_page": page.per_page,
         "total": page.total,
         "pages": page.pages,
+        "older": None if page.older is None else str(page.older),  # ?before= for the next page, at any depth
     }
