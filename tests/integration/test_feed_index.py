@@ -86,6 +86,8 @@ def _check(store: Store, athletes: list[int]) -> None:
         last = max(page.pages, 1)
         deep = feed_page(store.engine, f, page=last, per_page=7)
         assert [r.id for r in deep.rows] == expected[(last - 1) * 7 : last * 7], f
+        past = feed_page(store.engine, f, page=last + 3, per_page=7)  # a stale link: empty, no error
+        assert past.rows == [] and past.older is None, f
         _walk(store, f, expected)
     for athlete in [None, *athletes]:
         with store.engine.connect() as conn:

@@ -79,7 +79,7 @@ def feed_page(
         per_page=per_page,
         offset=offset,
         older=index.cursor_at(feed_filter, offset + len(ids) - 1) if ids and offset + len(ids) < total else None,
-        newer=index.cursor_at(feed_filter, offset - per_page - 1) if offset - per_page > 0 else None,
+        newer=index.cursor_at(feed_filter, offset - per_page - 1) if 0 < offset - per_page <= total else None,
     )
 
 
