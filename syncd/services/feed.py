@@ -329,6 +329,11 @@ def weekly_strip(
     """The `weeks` calendar weeks ending with the one starting `last_monday`, newest first (pure)."""
     first_monday = last_monday - timedelta(weeks=weeks - 1)
     series = daily_load(history, first_monday - timedelta(days=28), last_monday + timedelta(days=6), unit="min")
+    run_metres: dict[date, float] = {}  # per week, summed in history order: one pass, not one per week
+    for e in history:
+        if e.sport in RUN_SPORTS and e.distance_m is not None and math.isfinite(e.distance_m) and e.distance_m > 0:
+            monday = week_start(e.local_date)
+            run_metres[monday] = run_metres.get(monday, 0) + e.distance_m
     strip: list[WeekView] = []
     for index in range(weeks):
         monday = first_monday + timedelta(weeks=index)
@@ -346,15 +351,7 @@ def weekly_strip(
             else None
         )
         ratio = check.ratio if check is not None else None
-        metres = sum(
-            e.distance_m
-            for e in history
-            if e.sport in RUN_SPORTS
-            and e.distance_m is not None
-            and math.isfinite(e.distance_m)
-            and e.distance_m > 0
-            and monday <= e.local_date <= monday + timedelta(days=6)
-        )
+        metres = run_metres.get(monday, 0)
         strip.append(
             WeekView(
                 week=counts.week,
