@@ -91,11 +91,14 @@ def _check(store: Store, athletes: list[int]) -> None:
         _walk(store, f, expected)
     for athlete in [None, *athletes]:
         with store.engine.connect() as conn:
-            stmt = sa.select(ActivityRow.sport).where(~ActivityRow.deleted).distinct()
+            stmt = sa.select(ActivityRow.sport, sa.func.count()).where(~ActivityRow.deleted).group_by(ActivityRow.sport)
             if athlete is not None:
                 stmt = stmt.where(ActivityRow.athlete_id == athlete)
-            expected_sports = sorted(str(s) for s in conn.execute(stmt).scalars())
-        assert sports_in_use(store.engine, athlete) == expected_sports
+            expected_counts = {str(sport): int(n) for sport, n in conn.execute(stmt)}
+            index = feed_index.current(conn)
+            counts = dict(zip(index.sports, index.sport_counts(athlete).tolist(), strict=True))
+        assert sports_in_use(store.engine, athlete) == sorted(expected_counts)
+        assert {sport: n for sport, n in counts.items() if n} == expected_counts  # incremental = a full recount
 
 
 def _walk(store: Store, f: FeedFilter, expected: list[int]) -> None:
@@ -161,7 +164,9 @@ def test_index_matches_sql_after_every_kind_of_change(db_url: str, monkeypatch: 
             else:  # annotated, re-annotated with other flags, or cleared of flags
                 flags = [_flag(code) for code in rng.sample(FLAGS, rng.randrange(0, 3))]
                 store.save_annotation(activity_id, f"v{step}", flags, "note")
-            _check(store, athletes)
+            with store.engine.connect() as conn:  # the per-sport counts came over from the last index, not a recount
+                assert ("sport_counts", athletes[0]) in feed_index.current(conn).memo
+            _check(store, athletes)  # ...and they equal SQL's
         assert len(builds) == 1, "a change was read by a full rebuild instead of a delta"
 
 

@@ -170,13 +170,18 @@ class Snapshot:
         position = offset if rows is None else int(rows[offset])
         return FeedCursor(-int(self.key[position]), int(self.ids[position]))
 
-    def sports_in_use(self, athlete_id: int | None) -> list[str]:
-        def compute() -> list[str]:
-            sport = self.sport if athlete_id is None else self.sport[self.athlete == athlete_id]
-            present = np.bincount(sport, minlength=len(self.sports)) > 0
-            return sorted(name for name, used in zip(self.sports, present, strict=True) if used)
+    def sport_counts(self, athlete_id: int | None) -> IntArray:
+        """Activities per sport (index into `sports`), all athletes' or one's; a delta carries these over."""
 
-        return list(self._remember(("sports", athlete_id), compute))
+        def compute() -> IntArray:
+            sport = self.sport if athlete_id is None else self.sport[self.athlete == athlete_id]
+            return np.bincount(sport, minlength=len(self.sports))
+
+        return self._remember(("sport_counts", athlete_id), compute)
+
+    def sports_in_use(self, athlete_id: int | None) -> list[str]:
+        present = self.sport_counts(athlete_id) > 0
+        return sorted(name for name, used in zip(self.sports, present, strict=True) if used)
 
 
 # ~35 bytes per activity; every change copies these once, and page faults, not the copying, are what costs there
@@ -399,7 +404,26 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
         else []
     )
     _apply_annotations(arrays, annotated, flag_rows, codes)
-    return _snapshot(version, arrays, sports, codes, recent)
+    fresh_snapshot = _snapshot(version, arrays, sports, codes, recent)
+    _carry_sport_counts(base, fresh_snapshot, gone, fresh)
+    return fresh_snapshot
+
+
+def _carry_sport_counts(base: Snapshot, new: Snapshot, gone: BoolArray, fresh: dict[str, Any]) -> None:
+    """The per-sport counts `base` had worked out, brought up to `new` from the rows that left and came (a
+    count over every activity after each change was most of the first request after it)."""
+    width = len(new.sports)
+    for key, counts in list(base.memo.items()):
+        if key[0] != "sport_counts":
+            continue
+        athlete = key[1]
+        left = base.sport[gone] if athlete is None else base.sport[gone & (base.athlete == athlete)]
+        came = fresh["sport"] if athlete is None else fresh["sport"][fresh["athlete"] == athlete]
+        carried = np.zeros(width, dtype=np.int64)
+        carried[: len(counts)] = counts
+        carried -= np.bincount(left, minlength=width)
+        carried += np.bincount(came, minlength=width)
+        new.memo[key] = carried
 
 
 class _Holder:
