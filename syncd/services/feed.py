@@ -289,7 +289,16 @@ def _week_counts(store: FeedStore, athlete_id: int, mondays: set[date]) -> dict[
     start = datetime.combine(min(mondays) - timedelta(days=1), time(0), tzinfo=UTC)
     end = datetime.combine(max(mondays) + timedelta(days=8), time(0), tzinfo=UTC)
     history = store.history(athlete_id, start, end)
-    return {monday: week_counts(history, monday) for monday in mondays}
+    by_week = _by_week(history)
+    return {monday: week_counts(by_week.get(monday, ()), monday) for monday in mondays}
+
+
+def _by_week(history: list[HistoryEntry]) -> dict[date, list[HistoryEntry]]:
+    """History entries per local calendar week (its Monday), each list in history order."""
+    weeks: dict[date, list[HistoryEntry]] = {}
+    for entry in history:
+        weeks.setdefault(week_start(entry.local_date), []).append(entry)
+    return weeks
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +338,7 @@ def weekly_strip(
     """The `weeks` calendar weeks ending with the one starting `last_monday`, newest first (pure)."""
     first_monday = last_monday - timedelta(weeks=weeks - 1)
     series = daily_load(history, first_monday - timedelta(days=28), last_monday + timedelta(days=6), unit="min")
+    by_week = _by_week(history)  # week_counts keeps only the week's entries: hand it only those, in order
     run_metres: dict[date, float] = {}  # per week, summed in history order: one pass, not one per week
     for e in history:
         if e.sport in RUN_SPORTS and e.distance_m is not None and math.isfinite(e.distance_m) and e.distance_m > 0:
@@ -338,7 +348,7 @@ def weekly_strip(
     for index in range(weeks):
         monday = first_monday + timedelta(weeks=index)
         as_of = min(monday + timedelta(days=6), today)
-        counts = week_counts(history, monday, min_session_s=thresholds.min_session_min * 60.0)
+        counts = week_counts(by_week.get(monday, ()), monday, min_session_s=thresholds.min_session_min * 60.0)
         check = (
             check_load(
                 history,
