@@ -20,6 +20,7 @@ from syncd.records import (
     AnnotationRecord,
     AthleteRecord,
     DigestState,
+    FeedCursor,
     FeedFilter,
     FeedPage,
     FeedRow,
@@ -476,7 +477,9 @@ class DigestLogRepository(Protocol):
 class ActivityReadRepository(AppearanceReads, Protocol):
     """The feed's reads, with a cache that any write to the activities or annotations invalidates."""
 
-    def feed_page(self, feed_filter: FeedFilter, *, page: int = 1, per_page: int = 50) -> FeedPage: ...
+    def feed_page(
+        self, feed_filter: FeedFilter, *, page: int = 1, per_page: int = 50, before: FeedCursor | None = None
+    ) -> FeedPage: ...
 
     def feed_item(self, activity_id: int) -> FeedRow: ...
 

@@ -220,6 +220,7 @@ class FeedRow:
     rules_version: str | None
     annotated_at: datetime | None
     writebacks: tuple[WriteBack, ...] = field(default_factory=tuple)
+    flags_json: str | None = None  # the stored flags as the database holds them: an exact, cheap cache key
 
     @property
     def duration_s(self) -> float | None:
@@ -227,11 +228,37 @@ class FeedRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedCursor:
+    """A place in the feed by key, not by count: the rows older than the activity (start_utc, id). A link built
+    from it shows the same rows however many activities arrive above it (`?before=<start µs>_<id>`)."""
+
+    start_us: int  # start_utc in microseconds since 1970-01-01 UTC
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.start_us}_{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> FeedCursor | None:
+        """The cursor of `str(cursor)`; None for anything else."""
+        start, sep, ident = text.partition("_")
+        digits = start.removeprefix("-")
+        if not sep or not (digits.isascii() and digits.isdigit() and ident.isascii() and ident.isdigit()):
+            return None
+        if len(digits) > 18 or len(ident) > 19 or int(ident) > 2**63 - 1:
+            return None
+        return cls(int(start), int(ident))
+
+
+@dataclass(frozen=True, slots=True)
 class FeedPage:
     rows: list[FeedRow]
     total: int
-    page: int
+    page: int  # 1-based; a page reached by a cursor: the page its first row is on
     per_page: int
+    offset: int = 0  # rows of the filtered feed above this page
+    older: FeedCursor | None = None  # the next (older) page starts after this: None on the last page
+    newer: FeedCursor | None = None  # the previous page starts after this: None when that is the first page
 
     @property
     def pages(self) -> int:

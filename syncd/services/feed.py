@@ -10,6 +10,8 @@ against the `[rules]` targets), so the strip never shows a ratio the notes would
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,13 +21,23 @@ from typing import TYPE_CHECKING
 from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.history import HistoryEntry
-from syncd.domain.load import LoadStatus, check_load, daily_load, iso_week_label, week_counts, week_start
+from syncd.domain.load import (
+    LoadStatus,
+    WeekCounts,
+    check_load,
+    daily_load,
+    iso_week_label,
+    week_counts,
+    week_start,
+)
 from syncd.domain.model import LOW_IMPACT_SPORTS, RUN_SPORTS, STRENGTH_SPORTS, Gear, Sport
 from syncd.domain.notes import FORMATTERS, TITLES
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import Units, format_distance, format_duration
 from syncd.logging import redact_text
+from syncd.lru import Lru
 from syncd.records import (
+    FeedCursor,
     FeedFilter,
     FeedPage,
     FeedRow,
@@ -175,6 +187,7 @@ class CardView:
     writebacks: tuple[WriteBackView, ...]
     row: FeedRow
     session: SessionView | None = None  # set for non-runs
+    key: tuple[object, ...] | None = None  # everything the card shows (card_key); None: not cacheable
 
     @property
     def is_run(self) -> bool:
@@ -186,7 +199,29 @@ def _shown(value: float | None, render: Callable[[float], str]) -> str | None:
     return render(value) if value is not None and math.isfinite(value) and value > 0 else None
 
 
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(FeedRow) if f.name != "flags")
+
+
+def card_key(row: FeedRow, session: SessionView | None) -> tuple[object, ...] | None:
+    """Every value a card is made from, hashable (the flags as their stored text); None when the row's flags
+    did not come from the store as text, so nothing can stand for them."""
+    if row.flags is not None and row.flags_json is None:
+        return None
+    return (*(getattr(row, name) for name in _ROW_FIELDS), session)
+
+
+_CARDS: Lru[tuple[object, ...], CardView] = Lru(2048)
+
+
 def card_view(row: FeedRow, session: SessionView | None = None) -> CardView:
+    """The card of `row`, made once per distinct content (a feed page is 50 of them on every request)."""
+    key = card_key(row, session)
+    if key is None:
+        return _card_view(row, session, None)
+    return _CARDS.get(key, lambda: _card_view(row, session, key))
+
+
+def _card_view(row: FeedRow, session: SessionView | None, key: tuple[object, ...] | None) -> CardView:
     units = _units(row.athlete_units)
     flags = tuple(sorted(row.flags or (), key=lambda f: -f.severity.rank))
     week = iso_week_label(row.start_local.date())
@@ -214,6 +249,7 @@ def card_view(row: FeedRow, session: SessionView | None = None) -> CardView:
         ),
         row=row,
         session=session,
+        key=key,
     )
 
 
@@ -227,13 +263,12 @@ def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds)
     for row in rows:
         if session_kind(row.sport) in ("low_impact", "strength"):
             wanted.setdefault(row.athlete_id, set()).add(week_start(row.start_local.date()))
-    counts = {}
+    counts: dict[tuple[int, date], WeekCounts] = {}
     for athlete_id, mondays in wanted.items():
-        start = datetime.combine(min(mondays) - timedelta(days=1), time(0), tzinfo=UTC)
-        end = datetime.combine(max(mondays) + timedelta(days=8), time(0), tzinfo=UTC)
-        history = history_between(store, athlete_id, start, end)
-        for monday in mondays:
-            counts[(athlete_id, monday)] = week_counts(history, monday)
+        # Cached until the data changes, like the strip: the same weeks' history on every request of a page.
+        key = ("sessions", athlete_id, frozenset(mondays))
+        weeks = store.activity_reads.cached(key, functools.partial(_week_counts, store, athlete_id, mondays))
+        counts.update({(athlete_id, monday): value for monday, value in weeks.items()})
     views: dict[int, SessionView] = {}
     for row in rows:
         kind = session_kind(row.sport)
@@ -249,6 +284,22 @@ def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds)
             count, target = None, None
         views[row.id] = SessionView(kind, SESSION_LABELS[kind], iso_week_label(monday), count, target)
     return views
+
+
+def _week_counts(store: FeedStore, athlete_id: int, mondays: set[date]) -> dict[date, WeekCounts]:
+    start = datetime.combine(min(mondays) - timedelta(days=1), time(0), tzinfo=UTC)
+    end = datetime.combine(max(mondays) + timedelta(days=8), time(0), tzinfo=UTC)
+    history = history_between(store, athlete_id, start, end)
+    by_week = _by_week(history)
+    return {monday: week_counts(by_week.get(monday, ()), monday) for monday in mondays}
+
+
+def _by_week(history: list[HistoryEntry]) -> dict[date, list[HistoryEntry]]:
+    """History entries per local calendar week (its Monday), each list in history order."""
+    weeks: dict[date, list[HistoryEntry]] = {}
+    for entry in history:
+        weeks.setdefault(week_start(entry.local_date), []).append(entry)
+    return weeks
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,11 +339,17 @@ def weekly_strip(
     """The `weeks` calendar weeks ending with the one starting `last_monday`, newest first (pure)."""
     first_monday = last_monday - timedelta(weeks=weeks - 1)
     series = daily_load(history, first_monday - timedelta(days=28), last_monday + timedelta(days=6), unit="min")
+    by_week = _by_week(history)  # week_counts keeps only the week's entries: hand it only those, in order
+    run_metres: dict[date, float] = {}  # per week, summed in history order: one pass, not one per week
+    for e in history:
+        if e.sport in RUN_SPORTS and e.distance_m is not None and math.isfinite(e.distance_m) and e.distance_m > 0:
+            monday = week_start(e.local_date)
+            run_metres[monday] = run_metres.get(monday, 0) + e.distance_m
     strip: list[WeekView] = []
     for index in range(weeks):
         monday = first_monday + timedelta(weeks=index)
         as_of = min(monday + timedelta(days=6), today)
-        counts = week_counts(history, monday, min_session_s=thresholds.min_session_min * 60.0)
+        counts = week_counts(by_week.get(monday, ()), monday, min_session_s=thresholds.min_session_min * 60.0)
         check = (
             check_load(
                 history,
@@ -305,15 +362,7 @@ def weekly_strip(
             else None
         )
         ratio = check.ratio if check is not None else None
-        metres = sum(
-            e.distance_m
-            for e in history
-            if e.sport in RUN_SPORTS
-            and e.distance_m is not None
-            and math.isfinite(e.distance_m)
-            and e.distance_m > 0
-            and monday <= e.local_date <= monday + timedelta(days=6)
-        )
+        metres = run_metres.get(monday, 0)
         strip.append(
             WeekView(
                 week=counts.week,
@@ -380,9 +429,10 @@ def build_feed(
     page: int = 1,
     per_page: int = 50,
     strip_athlete: int | None = None,
+    before: FeedCursor | None = None,
 ) -> FeedView:
     """Everything the feed page shows; the weekly strip only when one athlete is in view."""
-    result = store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page)
+    result = store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page, before=before)
     strip = (
         strip_for_athlete(store, strip_athlete, thresholds, week=feed_filter.week) if strip_athlete is not None else []
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from syncd.adapters.db.mapping import flags_to_json
 from syncd.adapters.db.models import AccountRow, ActivityFlagRow, ActivityRow, AnnotationRow
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Source, Sport
-from syncd.records import FeedFilter
+from syncd.records import FeedCursor, FeedFilter, FeedPage
 
 START = datetime(2026, 3, 2, 6, tzinfo=UTC)
 SPORTS = [Sport.RUN, Sport.RUN, Sport.RIDE, Sport.WALK, Sport.TRAIL_RUN]
@@ -85,13 +86,39 @@ def _check(store: Store, athletes: list[int]) -> None:
         last = max(page.pages, 1)
         deep = feed_page(store.engine, f, page=last, per_page=7)
         assert [r.id for r in deep.rows] == expected[(last - 1) * 7 : last * 7], f
+        past = feed_page(store.engine, f, page=last + 3, per_page=7)  # a stale link: empty, no error
+        assert past.rows == [] and past.older is None, f
+        _walk(store, f, expected)
     for athlete in [None, *athletes]:
         with store.engine.connect() as conn:
-            stmt = sa.select(ActivityRow.sport).where(~ActivityRow.deleted).distinct()
+            stmt = sa.select(ActivityRow.sport, sa.func.count()).where(~ActivityRow.deleted).group_by(ActivityRow.sport)
             if athlete is not None:
                 stmt = stmt.where(ActivityRow.athlete_id == athlete)
-            expected_sports = sorted(str(s) for s in conn.execute(stmt).scalars())
-        assert sports_in_use(store.engine, athlete) == expected_sports
+            expected_counts = {str(sport): int(n) for sport, n in conn.execute(stmt)}
+            index = feed_index.current(conn)
+            counts = dict(zip(index.sports, index.sport_counts(athlete).tolist(), strict=True))
+        assert sports_in_use(store.engine, athlete) == sorted(expected_counts)
+        assert {sport: n for sport, n in counts.items() if n} == expected_counts  # incremental = a full recount
+
+
+def _walk(store: Store, f: FeedFilter, expected: list[int]) -> None:
+    """Every row once, in order, following the pages' `older` cursors; each page's `newer` cursor leads back to the
+    page before it (by key: a deep page is a binary search, never an OFFSET)."""
+    seen: list[int] = []
+    pages: list[FeedPage] = []
+    cursor: FeedCursor | None = None
+    while True:
+        page = feed_page(store.engine, f, per_page=7, before=cursor)
+        assert page.offset == len(seen) and page.page == len(pages) + 1, f
+        seen += [r.id for r in page.rows]
+        pages.append(page)
+        if page.older is None:
+            break
+        cursor = FeedCursor.parse(str(page.older))  # through the link's text, as a browser sends it back
+    assert seen == expected, f
+    for number, page in enumerate(pages[2:], start=2):
+        back = feed_page(store.engine, f, per_page=7, before=page.newer)
+        assert [r.id for r in back.rows] == [r.id for r in pages[number - 1].rows], f
 
 
 def _full_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -137,7 +164,9 @@ def test_index_matches_sql_after_every_kind_of_change(db_url: str, monkeypatch: 
             else:  # annotated, re-annotated with other flags, or cleared of flags
                 flags = [_flag(code) for code in rng.sample(FLAGS, rng.randrange(0, 3))]
                 store.save_annotation(activity_id, f"v{step}", flags, "note")
-            _check(store, athletes)
+            with store.engine.connect() as conn:  # the per-sport counts came over from the last index, not a recount
+                assert ("sport_counts", athletes[0]) in feed_index.current(conn).memo
+            _check(store, athletes)  # ...and they equal SQL's
         assert len(builds) == 1, "a change was read by a full rebuild instead of a delta"
 
 
@@ -193,3 +222,29 @@ def test_an_annotation_committed_late_below_the_newest_id_is_read(db_url: str) -
         store.upsert_activity(athletes[1], _activity(99, rng), {})  # moves the version
         _check(store, athletes)
         assert feed_page(store.engine, FeedFilter(flag="downhill")).total == 1
+
+
+def test_a_reader_following_older_links_sees_every_row_once_while_new_ones_arrive(db_url: str) -> None:
+    """Pages by key: activities stored above the reader's place (a sync landing mid-walk), and the row a link
+    names deleted, neither repeat nor skip a row below it; `?page=N` would shift by one on every new activity."""
+    rng = random.Random(11)
+    with Store.open(db_url) as store:
+        athlete = store.ensure_athlete("local", name="A")
+        for n in range(40):
+            store.upsert_activity(athlete, _activity(n, rng), {})
+        expected = _sql_ids(store.engine, FeedFilter())
+        first = feed_page(store.engine, FeedFilter(), per_page=10)
+        later = START + timedelta(days=90)  # newer than everything stored
+        for n in range(3):
+            store.upsert_activity(athlete, replace(_activity(100 + n, rng), start_utc=later + timedelta(hours=n)), {})
+        named = store.get_activity(first.rows[-1].id, with_streams=False)
+        store.mark_deleted("strava", named.activity.external_id)
+        seen = [r.id for r in first.rows]
+        cursor = first.older
+        while cursor is not None:
+            page = feed_page(store.engine, FeedFilter(), per_page=10, before=cursor)
+            seen += [r.id for r in page.rows]
+            cursor = page.older
+        assert seen == expected
+        assert FeedCursor.parse("12_x") is None and FeedCursor.parse("1.5_2") is None
+        assert FeedCursor.parse(str(FeedCursor(-5, 9))) == FeedCursor(-5, 9)  # starts before 1970 stay readable

@@ -18,16 +18,17 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from syncd.adapters.db.models import AccountRow, ActivityFlagRow, ActivityRow, AnnotationRow, AthleteRow
+from syncd.records import FeedCursor
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -43,6 +44,9 @@ _EPOCH_LOCAL = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
 CLOCK_MARGIN = timedelta(minutes=5)  # workers' clocks and commit delays: re-read rows this much older than seen
 ID_MARGIN = 1000  # annotation ids another worker may commit after a higher one
+_FEW = 8  # fresh rows inserted by slicing rather than by a mask over every row
+_MEMO_SIZE = 64  # filters remembered per snapshot (each up to 8 bytes per activity)
+_MISSING = object()
 
 
 class Version(NamedTuple):
@@ -91,9 +95,28 @@ class Snapshot:
     sports: tuple[str, ...]
     codes: tuple[str, ...]
     recent: frozenset[int]  # annotation ids within ID_MARGIN of the newest, already applied
+    # Answers derived from this (immutable) snapshot: rows per filter, sports per athlete. Dropped with it.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def _remember[T](self, key: Any, compute: Callable[[], T]) -> T:
+        found = self.memo.get(key, _MISSING)
+        if found is _MISSING:
+            if len(self.memo) >= _MEMO_SIZE:
+                self.memo.clear()  # a crawler walking every filter: start over rather than grow
+            found = self.memo[key] = compute()
+        return cast(T, found)
+
+    def rows(self, feed_filter: FeedFilter) -> IntArray | None:
+        """Positions of the rows the filter keeps, newest first; None: all of them."""
+
+        def compute() -> IntArray | None:
+            keep = self.mask(feed_filter)
+            return None if keep is None else np.flatnonzero(keep)
+
+        return self._remember(("rows", feed_filter), compute)
 
     def mask(self, feed_filter: FeedFilter) -> BoolArray | None:
         """Which rows the filter keeps; None: all of them."""
@@ -121,20 +144,43 @@ class Snapshot:
         return keep
 
     def count(self, feed_filter: FeedFilter) -> int:
-        keep = self.mask(feed_filter)
-        return len(self) if keep is None else int(np.count_nonzero(keep))
+        rows = self.rows(feed_filter)
+        return len(self) if rows is None else len(rows)
 
     def page_ids(self, feed_filter: FeedFilter, offset: int, limit: int) -> list[int]:
         """The ids of one page, newest first: a slice, whatever the depth."""
-        keep = self.mask(feed_filter)
-        if keep is None:
-            return [int(i) for i in self.ids[offset : offset + limit]]
-        rows = np.flatnonzero(keep)[offset : offset + limit]
-        return [int(i) for i in self.ids[rows]]
+        rows = self.rows(feed_filter)
+        if rows is None:
+            return self.ids[offset : offset + limit].tolist()  # type: ignore[no-any-return]
+        return self.ids[rows[offset : offset + limit]].tolist()  # type: ignore[no-any-return]
+
+    def start_of(self, feed_filter: FeedFilter, cursor: FeedCursor) -> int:
+        """How many of the filter's rows are at or above `cursor` (newer, or the same start with a higher or the
+        same id): the offset of the page that follows it, found by binary search, at any depth."""
+        key = -cursor.start_us
+        low = int(np.searchsorted(self.key, key, "left"))
+        high = int(np.searchsorted(self.key, key, "right"))
+        position = low + int(np.count_nonzero(self.ids[low:high] >= cursor.id))  # the same start: higher ids first
+        rows = self.rows(feed_filter)
+        return position if rows is None else int(np.searchsorted(rows, position))
+
+    def cursor_at(self, feed_filter: FeedFilter, offset: int) -> FeedCursor:
+        """The key of the filter's row at `offset`."""
+        rows = self.rows(feed_filter)
+        position = offset if rows is None else int(rows[offset])
+        return FeedCursor(-int(self.key[position]), int(self.ids[position]))
+
+    def sport_counts(self, athlete_id: int | None) -> IntArray:
+        """Activities per sport (index into `sports`), all athletes' or one's; a delta carries these over."""
+
+        def compute() -> IntArray:
+            sport = self.sport if athlete_id is None else self.sport[self.athlete == athlete_id]
+            return np.bincount(sport, minlength=len(self.sports))
+
+        return self._remember(("sport_counts", athlete_id), compute)
 
     def sports_in_use(self, athlete_id: int | None) -> list[str]:
-        sport = self.sport if athlete_id is None else self.sport[self.athlete == athlete_id]
-        present = np.bincount(sport, minlength=len(self.sports)) > 0
+        present = self.sport_counts(athlete_id) > 0
         return sorted(name for name, used in zip(self.sports, present, strict=True) if used)
 
 
@@ -237,6 +283,8 @@ def _insert(arrays: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
     high = np.searchsorted(arrays["key"], fresh["key"], "right")
     for n in np.flatnonzero(high > low).tolist():  # the same start: the higher id goes first
         low[n] += int(np.count_nonzero(arrays["ids"][low[n] : high[n]] > fresh["ids"][n]))
+    if count <= _FEW:  # a new activity or two: slices copied around them, no mask over every row
+        return {name: np.insert(arrays[name], low, fresh[name]) for name in _ARRAYS}
     target = low + np.arange(count)
     old = np.ones(len(arrays["ids"]) + count, dtype=bool)
     old[target] = False
@@ -247,6 +295,26 @@ def _insert(arrays: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
         out[target] = fresh[name]
         merged[name] = out
     return merged
+
+
+def _changed(base: Snapshot, read: IntArray, fresh: dict[str, Any]) -> tuple[BoolArray, dict[str, Any]]:
+    """Which of `base`'s rows the re-read ids replace, and the fresh rows that differ from what `base` holds.
+
+    The delta re-reads every row touched within CLOCK_MARGIN: usually all but the newest are as the index has them
+    already, and leaving them in place spares copying every array to take them out and put them back."""
+    gone = np.isin(base.ids, read)
+    if not gone.any() or not len(fresh["ids"]):
+        return gone, fresh
+    at = np.flatnonzero(gone)
+    where = dict(zip(base.ids[at].tolist(), at.tolist(), strict=True))
+    found = np.array([where.get(i, -1) for i in fresh["ids"].tolist()], dtype=np.int64)
+    same = found >= 0
+    for name in ("key", "local", "athlete", "sport"):
+        same &= getattr(base, name)[found] == fresh[name]  # found -1 reads the last row: masked by `same`
+    if not same.any():
+        return gone, fresh
+    gone[found[same]] = False
+    return gone, {name: value[~same] for name, value in fresh.items()}
 
 
 def _snapshot(
@@ -313,8 +381,8 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
     if len(rows) > limit:
         return None
     sports, codes = list(base.sports), list(base.codes)
-    gone = np.isin(base.ids, np.array([int(r.id) for r in rows], dtype=np.int64))
     fresh = _arrays([r for r in rows if not r.deleted], sports)
+    gone, fresh = _changed(base, np.array([int(r.id) for r in rows], dtype=np.int64), fresh)
     if gone.any():  # an edited activity keeps its annotation: carry it over
         states = zip(base.flags[gone].tolist(), base.annotated[gone].tolist(), strict=True)
         carried = dict(zip(base.ids[gone].tolist(), states, strict=True))
@@ -336,7 +404,26 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
         else []
     )
     _apply_annotations(arrays, annotated, flag_rows, codes)
-    return _snapshot(version, arrays, sports, codes, recent)
+    fresh_snapshot = _snapshot(version, arrays, sports, codes, recent)
+    _carry_sport_counts(base, fresh_snapshot, gone, fresh)
+    return fresh_snapshot
+
+
+def _carry_sport_counts(base: Snapshot, new: Snapshot, gone: BoolArray, fresh: dict[str, Any]) -> None:
+    """The per-sport counts `base` had worked out, brought up to `new` from the rows that left and came (a
+    count over every activity after each change was most of the first request after it)."""
+    width = len(new.sports)
+    for key, counts in list(base.memo.items()):
+        if key[0] != "sport_counts":
+            continue
+        athlete = key[1]
+        left = base.sport[gone] if athlete is None else base.sport[gone & (base.athlete == athlete)]
+        came = fresh["sport"] if athlete is None else fresh["sport"][fresh["athlete"] == athlete]
+        carried = np.zeros(width, dtype=np.int64)
+        carried[: len(counts)] = counts
+        carried -= np.bincount(left, minlength=width)
+        carried += np.bincount(came, minlength=width)
+        new.memo[key] = carried
 
 
 class _Holder:

@@ -15,6 +15,7 @@ from syncd.adapters.db.models import ActivityRow
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry, summarize
 from syncd.domain.model import Activity, Lap, Source, Sport, Streams
+from syncd.lru import Lru
 
 type AnyRow = Row[*tuple[Any, ...]]  # lazily evaluated: any result row, whatever its columns
 
@@ -128,8 +129,16 @@ HISTORY_COLUMNS = (
 )
 
 
+_HISTORY: Lru[tuple[Any, ...], HistoryEntry] = Lru(8192)
+
+
 def history_entry(row: AnyRow) -> HistoryEntry:
-    """The history summary of a row selected with HISTORY_COLUMNS."""
+    """The history summary of a row selected with HISTORY_COLUMNS, made once per distinct row (the feed's weekly
+    strip and session counts read the same weeks again after every change; entries are immutable)."""
+    return _HISTORY.get(tuple(row), lambda: _history_entry(row))
+
+
+def _history_entry(row: AnyRow) -> HistoryEntry:
     return summarize(
         Activity(
             source=Source(row.source),

@@ -164,8 +164,15 @@ class ActivityReads:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def feed_page(self, feed_filter: records.FeedFilter, *, page: int = 1, per_page: int = 50) -> records.FeedPage:
-        return feed_queries.feed_page(self._engine, feed_filter, page=page, per_page=per_page)
+    def feed_page(
+        self,
+        feed_filter: records.FeedFilter,
+        *,
+        page: int = 1,
+        per_page: int = 50,
+        before: records.FeedCursor | None = None,
+    ) -> records.FeedPage:
+        return feed_queries.feed_page(self._engine, feed_filter, page=page, per_page=per_page, before=before)
 
     def feed_item(self, activity_id: int) -> records.FeedRow:
         return feed_queries.feed_item(self._engine, activity_id)

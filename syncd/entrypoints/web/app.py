@@ -39,7 +39,8 @@ from syncd.entrypoints.web.pain import activity_form, pain_page, pain_post
 from syncd.entrypoints.web.params import MAX_DB_ID, MAX_PAGE, ascii_int
 from syncd.entrypoints.web.serialize import activity_json, page_json
 from syncd.logging import get_logger
-from syncd.records import FeedFilter, FeedPage, StoredActivity
+from syncd.lru import Lru
+from syncd.records import FeedCursor, FeedFilter, StoredActivity
 from syncd.services.feed import (
     FLAG_TITLES,
     AttentionView,
@@ -90,7 +91,7 @@ def _environment() -> Environment:
 
 # The query parameters each kind of route understands (besides the credentials `token` and `key`).
 FILTER_PARAMS = ("athlete", "flag", "sport", "week")
-API_PARAMS = frozenset((*FILTER_PARAMS, "page", "per_page", "annotated"))
+API_PARAMS = frozenset((*FILTER_PARAMS, "page", "per_page", "annotated", "before"))
 CREDENTIAL_PARAMS = frozenset(("token", "key"))
 ANNOTATED_VALUES = {"1": True, "true": True, "0": False, "false": False}
 
@@ -105,6 +106,17 @@ def _int_param(
     if value is None:
         raise BadRequestError(f"{name}={raw[:40]!r} is not valid: use a whole number from {minimum} to {maximum}")
     return value
+
+
+def _cursor(request: Request) -> FeedCursor | None:
+    """`?before=<start µs>_<id>`: the page of rows older than that activity (the pager's and Atom's links)."""
+    raw = request.query_params.get("before")
+    if raw is None or raw == "":
+        return None
+    cursor = FeedCursor.parse(raw)
+    if cursor is None:
+        raise BadRequestError(f"before={raw[:40]!r} is not valid: use the value from a page's 'older' link")
+    return cursor
 
 
 def _check_known(request: Request, allowed: frozenset[str]) -> None:
@@ -210,6 +222,18 @@ def _render(ctx: WebContext, name: str, **values: Any) -> HTMLResponse:
     return HTMLResponse(ctx.env.get_template(name).render(**values))
 
 
+_CARD_HTML: Lru[tuple[object, ...], Markup] = Lru(2048)
+
+
+def _card_html(ctx: WebContext, card: CardView, scoped: bool) -> Markup:
+    """One card's HTML, rendered once per distinct content and scope (rendering 50 cards was most of a page)."""
+
+    def render() -> Markup:
+        return Markup(ctx.env.get_template("_card.html").render(c=card, scoped=scoped).strip())
+
+    return render() if card.key is None else _CARD_HTML.get((card.key, scoped), render)
+
+
 def _query_builder(request: Request) -> Callable[..., str]:
     """`q(page=2)` -> "?flag=downhill&page=2": the current filters with some changed (credentials left out)."""
     keep = {k: v for k, v in request.query_params.items() if k not in ("token", "key") and v != ""}
@@ -227,27 +251,38 @@ def _query_builder(request: Request) -> Callable[..., str]:
 async def feed_page(ctx: WebContext, request: Request, access: Access) -> Response:
     feed_filter = _filter(request, access)
     page = _int_param(request, "page", 1, maximum=MAX_PAGE) or 1
-    athletes = (
-        await run_in_threadpool(ctx.store.list_athletes)
-        if access.athlete_id is None
-        else [await run_in_threadpool(ctx.store.get_athlete, access.athlete_id)]
-    )
+    before = _cursor(request)
+    # One hop to the thread pool for the whole page: on a busy machine every hop waits for a core again.
+    return await run_in_threadpool(_feed_html, ctx, request, access, feed_filter, page=page, before=before)
+
+
+def _feed_html(
+    ctx: WebContext, request: Request, access: Access, feed_filter: FeedFilter, *, page: int, before: FeedCursor | None
+) -> Response:
+    athletes = ctx.store.list_athletes() if access.athlete_id is None else [ctx.store.get_athlete(access.athlete_id)]
     strip_athlete = feed_filter.athlete_id if feed_filter.athlete_id is not None else None
     if strip_athlete is None and len(athletes) == 1:
         strip_athlete = athletes[0].id
-    view = await run_in_threadpool(
-        build_feed, ctx.store, feed_filter, ctx.settings.rules, page=page, per_page=50, strip_athlete=strip_athlete
+    view = build_feed(
+        ctx.store,
+        feed_filter,
+        ctx.settings.rules,
+        page=page,
+        per_page=50,
+        strip_athlete=strip_athlete,
+        before=before,
     )
-    attention = await run_in_threadpool(accounts_needing_attention, ctx.store, feed_filter.athlete_id)
+    scoped = access.athlete_id is not None
     return _render(
         ctx,
         "feed.html",
         view=view,
-        attention=attention,
+        attention=accounts_needing_attention(ctx.store, feed_filter.athlete_id),
         filters=feed_filter,
         week_text=request.query_params.get("week", ""),
         athletes=athletes,
-        scoped=access.athlete_id is not None,
+        scoped=scoped,
+        card_html=lambda card: _card_html(ctx, card, scoped),
         q=_query_builder(request),
         flag_titles=FLAG_TITLES,
         sport_label=sport_label,
@@ -377,18 +412,22 @@ async def digest_page(ctx: WebContext, request: Request, access: Access) -> Resp
 async def atom(ctx: WebContext, request: Request, access: Access) -> Response:
     feed_filter = _filter(request, access, annotated=True)
     page = _int_param(request, "page", 1) or 1
-    view = await run_in_threadpool(build_feed, ctx.store, feed_filter, ctx.settings.rules, page=page, per_page=50)
-    if page > view.page.pages:
-        raise BadRequestError(f"page={page} is past the end: this feed has {view.page.pages} page(s)")
-    body = atom_feed(
-        view.cards,
-        address=ctx.address,
-        title=_atom_title(feed_filter),
-        filters=_canonical(feed_filter),
-        page=page,
-        pages=view.page.pages,
-    )
-    return Response(body, media_type="application/atom+xml; charset=utf-8")
+    before = _cursor(request)
+
+    def load() -> bytes:
+        view = build_feed(ctx.store, feed_filter, ctx.settings.rules, page=page, per_page=50, before=before)
+        if page > view.page.pages:
+            raise BadRequestError(f"page={page} is past the end: this feed has {view.page.pages} page(s)")
+        return atom_feed(
+            view.cards,
+            address=ctx.address,
+            title=_atom_title(feed_filter),
+            filters=_canonical(feed_filter),
+            page=view.page,
+            before=before,
+        )
+
+    return Response(await run_in_threadpool(load), media_type="application/atom+xml; charset=utf-8")
 
 
 def _atom_title(feed_filter: FeedFilter) -> str:
@@ -409,17 +448,18 @@ async def api_list(ctx: WebContext, request: Request, access: Access) -> Respons
     per_page = _int_param(request, "per_page", 50, maximum=MAX_PAGE) or 50
     if per_page > MAX_PER_PAGE:
         raise BadRequestError(f"per_page={per_page} is too large: use at most {MAX_PER_PAGE}")
+    before = _cursor(request)
 
-    def load() -> tuple[FeedPage, list[CardView]]:
-        result = ctx.store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page)
+    def load() -> JSONResponse:
+        result = ctx.store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page, before=before)
         sessions = session_views(ctx.store, result.rows, ctx.settings.rules)
-        return result, [card_view(row, sessions.get(row.id)) for row in result.rows]
+        cards = [card_view(row, sessions.get(row.id)) for row in result.rows]
+        attention = accounts_needing_attention(ctx.store, feed_filter.athlete_id)
+        return JSONResponse(
+            {**page_json(result, cards), "accounts_needing_attention": [_attention_json(a) for a in attention]}
+        )
 
-    result, cards = await run_in_threadpool(load)
-    attention = await run_in_threadpool(accounts_needing_attention, ctx.store, feed_filter.athlete_id)
-    return JSONResponse(
-        {**page_json(result, cards), "accounts_needing_attention": [_attention_json(a) for a in attention]}
-    )
+    return await run_in_threadpool(load)
 
 
 def _attention_json(view: AttentionView) -> dict[str, str]:

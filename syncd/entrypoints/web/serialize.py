@@ -10,6 +10,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+from syncd.lru import Lru
 from syncd.records import FeedPage
 from syncd.services.feed import CardView, FlagView, SessionView, flag_view
 
@@ -55,7 +56,17 @@ def _session_json(session: SessionView | None) -> dict[str, Any] | None:
     }
 
 
+_ITEMS: Lru[tuple[object, ...], dict[str, Any]] = Lru(2048)
+
+
 def activity_json(card: CardView, *, detail: bool = False) -> dict[str, Any]:
+    """The card as JSON, made once per distinct card (a fresh copy each time: callers may add to it)."""
+    if card.key is None:
+        return _activity_json(card, detail=detail)
+    return dict(_ITEMS.get((card.key, detail), lambda: _activity_json(card, detail=detail)))
+
+
+def _activity_json(card: CardView, *, detail: bool) -> dict[str, Any]:
     row = card.row
     data: dict[str, Any] = {
         "id": row.id,
@@ -108,4 +119,5 @@ def page_json(page: FeedPage, cards: list[CardView]) -> dict[str, Any]:
         "per_page": page.per_page,
         "total": page.total,
         "pages": page.pages,
+        "older": None if page.older is None else str(page.older),  # ?before= for the next page, at any depth
     }

@@ -1,0 +1,35 @@
+"""A small thread-safe least-recently-used map: memoised work keyed by everything the work depends on.
+
+The feed keeps decoded flags per annotation id, card views and rendered cards per card key (the values on the card),
+so a page whose rows did not change costs its queries, not its decoding and rendering. The key is the whole input,
+never a version guess: a changed row makes a new key and the old entry simply ages out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+
+class Lru[K: Hashable, V]:
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._values: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        """The value for `key`, computed (outside the lock: two threads may both compute it once) when missing."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
