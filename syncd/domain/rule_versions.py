@@ -32,7 +32,7 @@ RULE_VERSIONS: dict[str, int] = {
     "low_cross_training": 2,
     "low_strength": 2,
 }
-DATA_GAPS_VERSION = 2
+DATA_GAPS_VERSION = 3  # 3: "no streams yet" for a platform summary whose samples are not fetched yet
 
 
 def rules_version(thresholds: Thresholds) -> str:
