@@ -191,6 +191,7 @@ class FeedRow:
     rules_version: str | None
     annotated_at: datetime | None
     writebacks: tuple[WriteBack, ...] = field(default_factory=tuple)
+    awaiting_streams: bool = False  # a platform run whose samples are not fetched yet (syncd.domain.streams_state)
 
     @property
     def duration_s(self) -> float | None:

@@ -55,6 +55,7 @@ class WeekRun:
     elevation_loss_m: float | None = None
     indoor: bool = False
     flags: tuple[Flag, ...] = ()
+    awaiting_streams: bool = False  # its samples are still on its platform (syncd.domain.streams_state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,18 @@ class Digest:
     mode_reason: str = "no back pain logged"
     pain_pattern: str | None = None  # what preceded flare-ups (the diary page's first sentence), with a diary
     red_flag: str | None = None  # advice_mode.RED_FLAG_LINE when the diary holds a red flag
+    runs_awaiting_streams: int = 0  # the week's runs whose samples are not fetched yet: downhill, speed work lack them
+
+    @property
+    def streams_line(self) -> str | None:
+        """Which of the week's figures miss runs still waiting for their streams; None when none waits."""
+        waiting = self.runs_awaiting_streams
+        if not waiting:
+            return None
+        return (
+            f"{waiting} of {self.runs} run{'s' if self.runs != 1 else ''}: no streams yet "
+            "(downhill and speed work count only the others)"
+        )
 
     @property
     def empty(self) -> bool:
@@ -530,6 +543,7 @@ def build_digest(
         mode_reason=mode_reason,
         pain_pattern=pain_pattern,
         red_flag=red_flag,
+        runs_awaiting_streams=sum(1 for r in week_runs if r.awaiting_streams),
     )
     return replace(digest, suggestions=_suggestions(digest, trend[-1], thresholds))
 

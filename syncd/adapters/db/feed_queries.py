@@ -20,7 +20,9 @@ from sqlalchemy import Connection, Engine
 
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.mapping import flags_from_json
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, OutboxRow
+from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, OutboxRow, StreamsRow
+from syncd.domain.model import Source, Sport
+from syncd.domain.streams_state import streams_pending
 from syncd.records import FeedFilter, FeedPage, FeedRow, WriteBack
 
 MAX_PER_PAGE = 200
@@ -45,6 +47,7 @@ _COLUMNS = (
     ActivityRow.gear_id,
     ActivityRow.description,
     ActivityRow.private,
+    ActivityRow.extra,  # with the streams row: whether the run's samples are still on its platform
 )
 
 
@@ -128,11 +131,14 @@ def feed_item(engine: Engine, activity_id: int) -> FeedRow:
 
 
 def _decorate(conn: Connection, rows: Sequence[Any]) -> list[FeedRow]:
-    """Attach latest annotations and write-back states: two IN queries for the whole page."""
+    """Attach latest annotations, write-back states and which have streams: three IN queries for the page."""
     ids = [int(row.id) for row in rows]
     annotations: dict[int, Any] = {}
     outbox: dict[int, list[WriteBack]] = {}
+    streamed: set[int] = set()
     if ids:
+        has_streams = sa.select(StreamsRow.activity_id).where(StreamsRow.activity_id.in_(ids))
+        streamed = {int(i) for i in conn.execute(has_streams).scalars()}
         newest = (
             sa.select(sa.func.max(AnnotationRow.id))
             .where(AnnotationRow.activity_id.in_(ids))
@@ -171,12 +177,15 @@ def _decorate(conn: Connection, rows: Sequence[Any]) -> list[FeedRow]:
                 rules_version=None if ann is None else ann.rules_version,
                 annotated_at=None if ann is None else ann.created_at,
                 writebacks=tuple(outbox.get(int(row.id), ())),
+                awaiting_streams=streams_pending(
+                    Source(row.source), Sport(row.sport), has_streams=int(row.id) in streamed, extra=row.extra or {}
+                ),
             )
         )
     return result
 
 
-_ROW_KEYS = tuple(column.key for column in _COLUMNS if column.key != "private")
+_ROW_KEYS = tuple(column.key for column in _COLUMNS if column.key not in ("private", "extra"))
 
 
 def sports_in_use(engine: Engine, athlete_id: int | None = None) -> list[str]:
