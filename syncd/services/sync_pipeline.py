@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
@@ -509,36 +509,38 @@ def _fetch_history(run: _Pass) -> None:
         # its own annotation is marked first: a pass killed after the streams are stored still redoes it
         start = stored.activity.start_utc
         batches.mark_stale_between(stored.athlete_id, start - timedelta(microseconds=1), start)
-        if not _fetch_history_one(run, stored):
+        outcome = _fetch_history_one(run, stored)
+        if outcome == "stopped":
             break
-        starts.append(start)
+        if outcome == "fetched":
+            starts.append(start)
     run.report.history_fetched = len(starts)
     run.report.history_waiting = len(waiting) - len(starts)
     mark_later(run.store, run.account.athlete_id, starts)  # the later runs' history now holds what was fetched
 
 
-def _fetch_history_one(run: _Pass, stored: StoredActivity) -> bool:
-    """Fetch one older run; False when the platform's rate limit ends the fetching for this pass."""
+def _fetch_history_one(run: _Pass, stored: StoredActivity) -> Literal["fetched", "failed", "stopped"]:
+    """Fetch one older run: "failed" keeps the fault with it, "stopped" when a rate limit ends this pass's fetching."""
     ext_id = stored.activity.external_id
     payload = stored.raw.get("summary")
     try:
         if not isinstance(payload, Mapping):
             raise PayloadError(f"activity {ext_id}: no stored summary to fetch it from; it is listed again later")
         _fetch_one(run, run.source.read_summary(payload), mark=False)
-        return True
+        return "fetched"
     except PlatformError as exc:
         if exc.needs_relink or exc.app_inactive:
             raise
         if exc.retry_after is not None:
             log.info("history_streams_paused", source=run.source.provider, resume_at=exc.retry_after.isoformat())
-            return False
+            return "stopped"
         error: Exception = exc
     except (PayloadError, RowRefusedError) as exc:
         error = exc
     _attempts, retry_at = _remember_failure(run, stored.id, error)
     run.report.failed.append((ext_id, f"{error}; will try again after {retry_at:%Y-%m-%d %H:%M} UTC"))
     log.warning("history_streams_failed", source=run.source.provider, activity_id=ext_id, error=str(error))
-    return True
+    return "failed"
 
 
 def _annotate_history(run: _Pass, policy: AnnotationPolicy) -> None:
