@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
+from syncd.domain.history import summarize
 from syncd.domain.model import Activity
 from syncd.errors import PayloadError, RowRefusedError
 from syncd.platform_errors import PlatformError
@@ -500,6 +501,7 @@ def _fetch_history(run: _Pass) -> None:
     batches = run.store.annotation_batches
     waiting = batches.awaiting_streams_ids(run.account.athlete_id, run.source.provider, before=run.window_start)
     starts: list[datetime] = []
+    moved: list[datetime] = []  # those whose detail changed what later runs' history holds of them
     for activity_id in waiting:
         if len(starts) >= history.per_pass or history.requests_left() < history.requests_per_run:
             break
@@ -514,9 +516,12 @@ def _fetch_history(run: _Pass) -> None:
             break
         if outcome == "fetched":
             starts.append(start)
+            after = run.store.get_activity(activity_id, with_streams=False).activity
+            if summarize(after) != summarize(stored.activity):
+                moved.append(start)
     run.report.history_fetched = len(starts)
     run.report.history_waiting = len(waiting) - len(starts)
-    mark_later(run.store, run.account.athlete_id, starts)  # the later runs' history now holds what was fetched
+    mark_later(run.store, run.account.athlete_id, moved)  # the later runs' history now holds what was fetched
 
 
 def _fetch_history_one(run: _Pass, stored: StoredActivity) -> Literal["fetched", "failed", "stopped"]:
