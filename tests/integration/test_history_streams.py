@@ -248,3 +248,34 @@ def test_the_history_fetch_resumes_the_next_day_where_it_stopped(
     streams = [r.path for r in sim.requests if r.path.endswith("/streams")]
     wanted = [f"/api/v3/activities/{ids[d]}/streams" for d in OLD_DAYS]
     assert [p for p in streams if p in wanted] == wanted[:4]
+
+
+def test_garmin_history_comes_a_few_runs_a_pass_and_is_never_written(store: Store, clock: FakeClock) -> None:
+    """The real garminconnect client on the simulated Garmin Connect: no published budget, so a few runs a pass."""
+    from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions
+    from syncd.testing.garmin_server import GarminSimulator
+    from tests.integration.test_garmin_sync import endpoint, link
+
+    with GarminSimulator() as sim:
+        user = sim.add_user(full_name="Gar Min").profile_id
+        ids = {}
+        for days in RECENT_DAYS + OLD_DAYS:
+            start = clock.now() - timedelta(days=days, hours=1)
+            ids[days] = sim.add_activity(user, synthetic_run(start, minutes=40, pace_s_per_km=330, seed=days))
+        before = {days: sim.description(ids[days]) for days in OLD_DAYS}
+        link(store, sim, user)
+        options = GarminSyncOptions(write_back="all", history_per_pass=4)
+        service = GarminService(store, endpoint(sim), policy=AnnotationPolicy(), options=options, clock=clock)
+        [outcome] = service.run_once("w1").accounts
+        assert outcome.report is not None and outcome.report.history_fetched == 4
+        assert outcome.report.history_waiting == len(OLD_DAYS) - 4
+        garmin = {d: store.find_activity_id("garmin", str(ids[d])) for d in OLD_DAYS}
+        notes = {d: _note(store, i) for d, i in garmin.items() if i is not None}
+        assert [d for d in OLD_DAYS if WAITING not in notes[d]] == list(OLD_DAYS[:4])  # newest first
+        clock.advance(3600)
+        [outcome] = service.run_once("w1").accounts
+        assert outcome.report is not None and outcome.report.history_fetched == len(OLD_DAYS) - 4
+        for activity_id in garmin.values():
+            assert activity_id is not None and WAITING not in _note(store, activity_id)
+            assert store.outbox_log.platform_writes(activity_id) == []
+        assert {days: sim.description(ids[days]) for days in OLD_DAYS} == before
