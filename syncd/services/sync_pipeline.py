@@ -34,6 +34,7 @@ from syncd.errors import PayloadError, RowRefusedError
 from syncd.platform_errors import PlatformError
 from syncd.ports import Source, SourceSummary
 from syncd.services.annotating import (
+    BATCH_SIZE,
     AnnotationPolicy,
     annotate_batch,
     annotate_marked,
@@ -561,8 +562,9 @@ def _annotate_history(run: _Pass, policy: AnnotationPolicy) -> None:
         run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
         log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
 
-    outcomes = annotate_batch(run.store, stale, policy, now=run.now, on_error=failed)  # no write-back providers
-    run.report.annotated += len(outcomes)
+    for first in range(0, len(stale), BATCH_SIZE):  # a chunk's outcomes at a time: years of history stay flat
+        chunk = stale[first : first + BATCH_SIZE]
+        run.report.annotated += len(annotate_batch(run.store, chunk, policy, now=run.now, on_error=failed))
 
 
 # ---- 7. cursor ------------------------------------------------------------------------------------------------
