@@ -85,3 +85,15 @@ def test_the_history_fetch_keeps_the_regular_syncs_share_and_half_of_each_window
     # many athletes: the plan projects more polls than the share, and the reserve follows it
     crowded = plan_polling(40, min_interval_s=900.0, share_pct=25.0)
     assert sync_daily_reserve(crowded, read_daily_limit=1000, write_reserve=20) >= reserve
+
+
+def test_the_flare_up_analysis_never_reads_a_run_without_its_streams_as_zero() -> None:
+    """Even when no note names what the run lacks (`when_clean = "none"` stores no clean note at all)."""
+    from syncd.records import AnnotationRecord
+    from syncd.services.pain_diary import _exposure
+
+    clean = AnnotationRecord(1, 1, "v", (), None, START)
+    waiting = _exposure(summary(), clean, True)
+    assert (waiting.descent_m, waiting.speed, waiting.hard_m) == (None, None, None)
+    measured = _exposure(summary(strava_detail=True), clean, True)
+    assert (measured.descent_m, measured.speed) == (0.0, False)
