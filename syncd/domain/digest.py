@@ -153,15 +153,21 @@ class Digest:
     runs_awaiting_streams: int = 0  # the week's runs whose samples are not fetched yet: downhill, speed work lack them
 
     @property
+    def streams_measured(self) -> bool:
+        """Whether the downhill and speed-work figures measured anything: False when every run of the week still
+        waits for its streams (they then say "no streams yet", never 0)."""
+        return self.runs_awaiting_streams < self.runs or self.runs == 0
+
+    @property
     def streams_line(self) -> str | None:
         """Which of the week's figures miss runs still waiting for their streams; None when none waits."""
         waiting = self.runs_awaiting_streams
         if not waiting:
             return None
-        return (
-            f"{waiting} of {self.runs} run{'s' if self.runs != 1 else ''}: no streams yet "
-            "(downhill and speed work count only the others)"
-        )
+        if not self.streams_measured:
+            return "No streams yet for this week's runs: downhill and speed work come with them."
+        verb = "has" if waiting == 1 else "have"
+        return f"{waiting} of {self.runs} runs {verb} no streams yet: downhill and speed work count only the others."
 
     @property
     def empty(self) -> bool:

@@ -62,7 +62,13 @@ def test_the_digest_says_how_many_runs_wait_for_their_streams() -> None:
         thresholds=Thresholds(),
     )  # fmt: skip
     assert digest.runs_awaiting_streams == 1
-    assert digest.streams_line == "1 of 2 runs: no streams yet (downhill and speed work count only the others)"
+    assert digest.streams_measured
+    assert digest.streams_line == "1 of 2 runs has no streams yet: downhill and speed work count only the others."
+    waiting = build_digest(
+        athlete_name="A", week_monday=monday, runs=[run(0, True)], history=[], gear=[], thresholds=Thresholds()
+    )
+    assert not waiting.streams_measured and waiting.streams_line is not None
+    assert waiting.streams_line.startswith("No streams yet for this week's runs")
     clean = build_digest(
         athlete_name="A", week_monday=monday, runs=[run(0, False)], history=[], gear=[], thresholds=Thresholds()
     )
