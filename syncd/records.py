@@ -221,6 +221,7 @@ class FeedRow:
     annotated_at: datetime | None
     writebacks: tuple[WriteBack, ...] = field(default_factory=tuple)
     flags_json: str | None = None  # the stored flags as the database holds them: an exact, cheap cache key
+    awaiting_streams: bool = False  # a platform run whose samples are not fetched yet (syncd.domain.streams_state)
 
     @property
     def duration_s(self) -> float | None:

@@ -56,6 +56,7 @@ class WeekRun:
     elevation_loss_m: float | None = None
     indoor: bool = False
     flags: tuple[Flag, ...] = ()
+    awaiting_streams: bool = False  # its samples are still on its platform (syncd.domain.streams_state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,24 @@ class Digest:
     mode_reason: str = "no back pain logged"
     pain_pattern: str | None = None  # what preceded flare-ups (the diary page's first sentence), with a diary
     red_flag: str | None = None  # advice_mode.RED_FLAG_LINE when the diary holds a red flag
+    runs_awaiting_streams: int = 0  # the week's runs whose samples are not fetched yet: downhill, speed work lack them
+
+    @property
+    def streams_measured(self) -> bool:
+        """Whether the downhill and speed-work figures measured anything: False when every run of the week still
+        waits for its streams (they then say "no streams yet", never 0)."""
+        return self.runs_awaiting_streams < self.runs or self.runs == 0
+
+    @property
+    def streams_line(self) -> str | None:
+        """Which of the week's figures miss runs still waiting for their streams; None when none waits."""
+        waiting = self.runs_awaiting_streams
+        if not waiting:
+            return None
+        if not self.streams_measured:
+            return "No streams yet for this week's runs: downhill and speed work come with them."
+        verb = "has" if waiting == 1 else "have"
+        return f"{waiting} of {self.runs} runs {verb} no streams yet: downhill and speed work count only the others."
 
     @property
     def empty(self) -> bool:
@@ -539,6 +558,7 @@ def build_digest(
         mode_reason=mode_reason,
         pain_pattern=pain_pattern,
         red_flag=red_flag,
+        runs_awaiting_streams=sum(1 for r in week_runs if r.awaiting_streams),
     )
     return replace(digest, suggestions=_suggestions(digest, trend[-1], thresholds))
 

@@ -8,6 +8,7 @@ UTC, and a day starting at 00:00 UTC. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -216,6 +217,33 @@ def exhausted(state: BudgetState, now: datetime) -> BudgetState:
         short_window_start=s.short_window_start,
         daily_window_start=s.daily_window_start,
     )
+
+
+# ---- history streams: only what the regular sync leaves -------------------------------------------------------
+
+# The history backfill never uses more than this share of a 15-minute window, so a poll and the details of the
+# runs it finds always find room in the same window.
+HISTORY_SHORT_SHARE = 0.5
+
+
+def sync_daily_reserve(plan: PollPlan | None, *, read_daily_limit: int, write_reserve: int) -> int:
+    """Reads a day the regular sync may need: its polls (the plan's share of the daily reads, or more if the plan
+    projects more), as much again for the details of the runs those polls find, and the write-backs' reserve."""
+    share = plan.share_pct if plan is not None else 25.0
+    polls = max(plan.projected_daily_reads if plan is not None else 0.0, read_daily_limit * share / 100.0)
+    return math.ceil(2 * polls) + write_reserve
+
+
+def history_reads_left(state: BudgetState, now: datetime, *, sync_reserve: int) -> int:
+    """Requests the history backfill may still send now: what is left of today's budget (reads and overall) after
+    `sync_reserve`, and at most HISTORY_SHORT_SHARE of the current 15-minute window, less what it already holds."""
+    s = state.rolled(now)
+    day = min(s.read_daily_limit - s.read_daily_usage, s.daily_limit - s.daily_usage) - sync_reserve
+    short = min(
+        int(s.read_short_limit * HISTORY_SHORT_SHARE) - s.read_short_usage,
+        int(s.short_limit * HISTORY_SHORT_SHARE) - s.short_usage,
+    )
+    return max(0, min(day, short))
 
 
 # ---- polling plan ------------------------------------------------------------------------------------------

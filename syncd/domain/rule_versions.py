@@ -34,7 +34,8 @@ RULE_VERSIONS: dict[str, int] = {
     "low_cross_training": 2,
     "low_strength": 2,
 }
-DATA_GAPS_VERSION = 3  # 3: downhill on altitude the pace does not confirm
+DATA_GAPS_VERSION = 4  # 4: "no streams yet" for a platform summary whose samples are not fetched yet; 3: downhill on
+# altitude the pace does not confirm
 
 
 def rules_version(thresholds: Thresholds) -> str:

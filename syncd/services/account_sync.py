@@ -18,7 +18,7 @@ from syncd.platform_errors import PlatformError
 from syncd.ports import Clock, DescriptionWriter, Source
 from syncd.services.accounts import mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.sync_pipeline import PipelineOptions, SyncReport, sync_account
+from syncd.services.sync_pipeline import HistoryFetch, PipelineOptions, SyncReport, sync_account
 from syncd.services.write_back_policy import WriteBackMode, write_back_providers
 from syncd.services.writeback import WritebackReport, drain_outbox
 
@@ -208,7 +208,12 @@ class PlatformAccounts:
             first_history=options.first_history,
             overlap=options.overlap,
             write_back_providers=write_back_providers(**self.write_back_modes()),
+            history=self.history_fetch(),
         )
+
+    def history_fetch(self) -> HistoryFetch | None:
+        """How this platform fetches the streams of runs older than the window (None: it does not)."""
+        return None
 
     def plan(self) -> PollPlan | None:
         return None

@@ -159,6 +159,7 @@ def build_for_athlete(
     """Read the week's runs (latest annotation flags), the history for the load trend and the gear; build."""
     # the digest's maths (numpy) only when one is built: `syncd athlete show` and `status` use this module too
     from syncd.domain.digest import WeekRun, build_digest, cleaned_descent_m
+    from syncd.domain.streams_state import awaiting_streams
 
     local_start = datetime.combine(monday, time(0), tzinfo=zone)
     start = local_start.astimezone(UTC) - timedelta(days=1)
@@ -187,6 +188,7 @@ def build_for_athlete(
                 elevation_loss_m=cleaned_descent_m(activity),
                 indoor=activity.indoor,
                 flags=annotation.flags if annotation is not None else (),
+                awaiting_streams=awaiting_streams(activity),
             )
         )
     history = history_between(store, athlete.id, start - timedelta(days=_HISTORY_DAYS), end)

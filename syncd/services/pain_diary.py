@@ -29,6 +29,7 @@ from syncd.domain.pain import (
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_activity_tag
+from syncd.domain.streams_state import streams_pending
 from syncd.domain.surface import measured_surface
 from syncd.domain.thresholds import Thresholds
 from syncd.services.history import history_of
@@ -497,7 +498,11 @@ def _exposure(
     )
     if not activity.sport.is_run:
         return session
-    if annotation is None:
+    # a platform summary whose samples are not fetched yet measured nothing (whatever its note says: with
+    # `when_clean = "none"` a clean note, and the line naming what it lacks, is not stored at all); streams are
+    # stored only with the detail, so a run loaded without them is told by its detail mark
+    waiting = streams_pending(activity.source, activity.sport, has_streams=False, extra=activity.extra)
+    if annotation is None or waiting:
         return replace(session, hard_m=None, descent_m=None, speed=None, spike=None)
     flags = {f.code: f for f in annotation.flags}
     gaps = gaps_in_note(annotation.note)

@@ -7,6 +7,11 @@ what the athlete just did) → group cross-platform twins (syncd.services.identi
 window that lacks a current annotation, oldest first, and queue its notes → advance the cursor, never past a run
 still waiting for its detail.
 
+History that is whole: runs older than the window are stored from the listing and annotated locally (never
+written back), their notes saying "no streams yet" where a check needs the samples; their detail and streams are
+fetched in the background, newest first, only from the requests the platform budget leaves over
+(`PipelineOptions.history`), and each is re-annotated in the same pass, with the runs whose history it belongs to.
+
 What a run still needs is decided in one place (`_needs_detail`, `_annotation_candidates`), from what is stored, so
 a pass killed at any point is finished by the next one (also by a one-shot `syncd sync`). Faults: a rate limit
 stops this account's fetching (the rest waits for the next poll); a transient fault defers that run to the next
@@ -19,17 +24,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
+from syncd.domain.history import summarize
 from syncd.domain.model import Activity
 from syncd.errors import PayloadError, RowRefusedError
 from syncd.platform_errors import PlatformError
 from syncd.ports import Source, SourceSummary
 from syncd.records import SyncFailure
 from syncd.services.annotating import (
+    BATCH_SIZE,
     AnnotationPolicy,
+    annotate_batch,
     annotate_marked,
     annotate_stored,
     batches_annotations,
@@ -42,7 +50,7 @@ from syncd.storable import refused_fields
 
 if TYPE_CHECKING:
     from syncd.ports import SyncStore
-    from syncd.records import AccountRecord
+    from syncd.records import AccountRecord, StoredActivity
 
 FAILURE_BACKOFF = timedelta(minutes=15)
 FAILURE_BACKOFF_MAX = timedelta(days=1)
@@ -55,6 +63,17 @@ def _no_providers(_activity: Activity) -> Iterable[str]:
 
 
 @dataclass(frozen=True)
+class HistoryFetch:
+    """Fetching the detail and streams of runs older than the annotation window: at most `per_pass` a pass, each
+    only while `requests_left()` (what the platform's budget leaves over for it, asked before each run) covers its
+    `requests_per_run`."""
+
+    requests_left: Callable[[], int]
+    requests_per_run: int = 2
+    per_pass: int = 25
+
+
+@dataclass(frozen=True)
 class PipelineOptions:
     annotation_window: timedelta = timedelta(days=30)
     rescan: timedelta = timedelta(days=7)
@@ -63,6 +82,7 @@ class PipelineOptions:
     first_history: timedelta | None = None
     overlap: timedelta = timedelta(hours=2)
     write_back_providers: Providers = _no_providers
+    history: HistoryFetch | None = None  # None: older runs keep their summaries (no background fetch)
 
 
 @dataclass
@@ -76,6 +96,8 @@ class SyncReport:
     queued: int = 0
     pending: int = 0
     linked: int = 0  # activities found to be the same run as another platform's
+    history_fetched: int = 0  # runs older than the window whose streams came in this pass
+    history_waiting: int = 0  # runs older than the window whose streams are still on the platform
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # bad payloads, deferred with backoff
     unstored: list[tuple[str, str]] = field(default_factory=list)  # the database refused them; tried again
@@ -141,6 +163,8 @@ def sync_account(
     if batches_annotations(store):  # what a late upload, a twin or a deletion changed: redone in this pass
         mark_later(store, account.athlete_id, run.moved)
     annotated = _annotate(run, policy, sorted(set(run.fetched) | twins | set(_unannotated(run, policy))))
+    _fetch_history(run)
+    _annotate_history(run, policy)
     _read_title_tags(run, policy, skip=annotated)
     _annotate_marked(run, policy)
     run.report.cursor = _advance_cursor(run)
@@ -312,13 +336,13 @@ def _fetch_needed(run: _Pass) -> None:
     run.report.pending = len(run.pending)
 
 
-def _fetch_one(run: _Pass, summary: SourceSummary) -> int:
+def _fetch_one(run: _Pass, summary: SourceSummary, *, mark: bool = True) -> int:
     provider, athlete_id = run.source.provider, run.account.athlete_id
     fetched = run.source.fetch(summary, imported_streams(run.store, provider, summary.external_id))
     if fetched.gear is not None:
         run.store.upsert_gear(athlete_id, fetched.gear)
     # marked until annotated (in the same write): a pass killed in between leaves the mark for the next pass
-    result = run.store.upsert_activity(athlete_id, fetched.activity, fetched.raw, needs_annotation=True)
+    result = run.store.upsert_activity(athlete_id, fetched.activity, fetched.raw, needs_annotation=mark)
     _report_cleaned(run, summary.external_id, fetched.activity)
     retire_imported_twin(run.store, provider, summary.external_id)
     run.touched.append(result.activity_id)
@@ -344,12 +368,18 @@ def _fetch_failed(run: _Pass, item: _Wanted, exc: PlatformError) -> None:
         log.warning("activity_deferred", source=run.source.provider, activity_id=ext_id, error=str(exc))
 
 
+def _remember_failure(run: _Pass, stored_id: int, exc: Exception) -> tuple[int, datetime]:
+    """The failure kept with the run (its own column), with a growing backoff: (attempts so far, next try)."""
+    previous = run.store.get_activity(stored_id, with_streams=False).sync_failure
+    attempts = previous.attempts + 1 if previous is not None else 1
+    retry_at: datetime = run.now + min(FAILURE_BACKOFF * 2 ** (attempts - 1), FAILURE_BACKOFF_MAX)
+    run.store.record_sync_failure(stored_id, SyncFailure(attempts, retry_at, str(exc)))
+    return attempts, retry_at
+
+
 def _defer_bad_payload(run: _Pass, item: _Wanted, exc: Exception) -> None:
     """Keep the run pending, remember the failure with a growing backoff, report it as failed."""
-    previous = run.store.get_activity(item.stored_id, with_streams=False).sync_failure
-    attempts = previous.attempts + 1 if previous is not None else 1
-    retry_at = run.now + min(FAILURE_BACKOFF * 2 ** (attempts - 1), FAILURE_BACKOFF_MAX)
-    run.store.record_sync_failure(item.stored_id, SyncFailure(attempts, retry_at, str(exc)))
+    attempts, retry_at = _remember_failure(run, item.stored_id, exc)
     run.pending.append(item.summary.activity.start_utc)
     run.report.failed.append((item.summary.external_id, f"{exc}; will try again after {retry_at:%Y-%m-%d %H:%M} UTC"))
     log.warning(
@@ -447,7 +477,85 @@ def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:
     run.report.queued += sum(outcome.queued_writeback for outcome in outcomes)
 
 
-# ---- 6. cursor ------------------------------------------------------------------------------------------------
+# ---- 6. history outside the window -----------------------------------------------------------------------------
+
+
+def _fetch_history(run: _Pass) -> None:
+    """The detail and streams of runs older than the window, newest first, from what the budget leaves over.
+    Resumable: what is still waiting is read from the store each pass. A fault stays with its run (remembered
+    with a backoff, never in the cursor); a rate limit ends this pass's fetching, nothing else."""
+    history = run.options.history
+    if history is None or run.report.resume_at is not None or not batches_annotations(run.store):
+        return
+    batches = run.store.annotation_batches
+    waiting = batches.awaiting_streams_ids(run.account.athlete_id, run.source.provider, before=run.window_start)
+    starts: list[datetime] = []
+    moved: list[datetime] = []  # those whose detail changed what later runs' history holds of them
+    for activity_id in waiting:
+        if len(starts) >= history.per_pass or history.requests_left() < history.requests_per_run:
+            break
+        stored = run.store.get_activity(activity_id, with_streams=False)
+        if stored.sync_failure is not None and stored.sync_failure.retry_at > run.now:  # its backoff not elapsed
+            continue
+        # its own annotation is marked first: a pass killed after the streams are stored still redoes it
+        start = stored.activity.start_utc
+        batches.mark_stale_between(stored.athlete_id, start - timedelta(microseconds=1), start)
+        outcome = _fetch_history_one(run, stored)
+        if outcome == "stopped":
+            break
+        if outcome == "fetched":
+            starts.append(start)
+            after = run.store.get_activity(activity_id, with_streams=False).activity
+            if summarize(after) != summarize(stored.activity):
+                moved.append(start)
+    run.report.history_fetched = len(starts)
+    run.report.history_waiting = len(waiting) - len(starts)
+    mark_later(run.store, run.account.athlete_id, moved)  # the later runs' history now holds what was fetched
+
+
+def _fetch_history_one(run: _Pass, stored: StoredActivity) -> Literal["fetched", "failed", "stopped"]:
+    """Fetch one older run: "failed" keeps the fault with it, "stopped" when a rate limit ends this pass's fetching."""
+    ext_id = stored.activity.external_id
+    payload = stored.raw.get("summary")
+    try:
+        if not isinstance(payload, Mapping):
+            raise PayloadError(f"activity {ext_id}: no stored summary to fetch it from; it is listed again later")
+        _fetch_one(run, run.source.read_summary(payload), mark=False)
+        return "fetched"
+    except PlatformError as exc:
+        if exc.needs_relink or exc.app_inactive:
+            raise
+        if exc.retry_after is not None:
+            log.info("history_streams_paused", source=run.source.provider, resume_at=exc.retry_after.isoformat())
+            return "stopped"
+        error: Exception = exc
+    except (PayloadError, RowRefusedError) as exc:
+        error = exc
+    _attempts, retry_at = _remember_failure(run, stored.id, error)
+    run.report.failed.append((ext_id, f"{error}; will try again after {retry_at:%Y-%m-%d %H:%M} UTC"))
+    log.warning("history_streams_failed", source=run.source.provider, activity_id=ext_id, error=str(error))
+    return "failed"
+
+
+def _annotate_history(run: _Pass, policy: AnnotationPolicy) -> None:
+    """The athlete's activities older than the window without a current annotation (new summaries, streams just
+    fetched, history changed), annotated locally from what is stored: never queued for a platform."""
+    if not batches_annotations(run.store):
+        return
+    athlete_id = run.account.athlete_id
+    version = policy_for_athlete(run.store, athlete_id, policy).version
+    stale = run.store.annotation_batches.stale_ids(athlete_id, version, before=run.window_start)
+
+    def failed(activity_id: int, exc: Exception) -> None:
+        run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
+        log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
+
+    for first in range(0, len(stale), BATCH_SIZE):  # a chunk's outcomes at a time: years of history stay flat
+        chunk = stale[first : first + BATCH_SIZE]
+        run.report.annotated += len(annotate_batch(run.store, chunk, policy, now=run.now, on_error=failed))
+
+
+# ---- 7. cursor ------------------------------------------------------------------------------------------------
 
 
 def _advance_cursor(run: _Pass) -> str | None:

@@ -35,6 +35,7 @@ def service(
     annotation_window_days: int = 30,
     timeout_s: float = 10.0,
     policy: AnnotationPolicy | None = None,
+    history_per_pass: int = 25,
     **kwargs: Any,
 ) -> StravaService:
     """A StravaService against the simulator, with the database budget; retries do not sleep."""
@@ -45,7 +46,11 @@ def service(
         endpoint_for(sim, timeout_s=timeout_s),
         budget=store.rate_budget(f"strava:{sim.client_id}"),
         policy=policy or AnnotationPolicy(write_back_window=timedelta(days=annotation_window_days)),
-        options=SyncOptions(annotation_window=timedelta(days=annotation_window_days), write_back=write_back),
+        options=SyncOptions(
+            annotation_window=timedelta(days=annotation_window_days),
+            write_back=write_back,
+            history_per_pass=history_per_pass,
+        ),
         clock=clock,
         **kwargs,
     )

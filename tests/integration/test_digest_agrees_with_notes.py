@@ -45,20 +45,17 @@ def sim(clock: FakeClock) -> Iterator[StravaSimulator]:
 
 
 def _runs_by_week(store: Store, athlete_id: int) -> dict[date, list[Run]]:
-    """The weeks whose every run has a note. The demo's first weeks lie before the annotation window (summaries
-    only, no note to compare with: issue 27's "history that is whole" is still open); they are left out here."""
+    """Every week's runs with their notes: the demo's first weeks lie before the annotation window and are noted
+    locally at the sync too (issue 27's history that is whole), so every week is compared."""
     weeks: dict[date, list[Run]] = {}
-    unannotated: set[date] = set()
     for stored in store.iter_activities(athlete_id=athlete_id):
         if not stored.activity.sport.is_run:
             continue
         monday = week_start(stored.activity.start_local.date())
         latest = store.latest_annotation(stored.id)
-        if latest is None or latest.note is None:
-            unannotated.add(monday)
-            continue
+        assert latest is not None and latest.note is not None, stored.activity.start_utc
         weeks.setdefault(monday, []).append((stored, latest.note, list(latest.flags)))
-    return {monday: runs for monday, runs in weeks.items() if monday not in unannotated}
+    return weeks
 
 
 def _check_week(digest: Digest, runs: list[Run], following: list[Run]) -> None:

@@ -202,7 +202,8 @@ def test_a_tag_typed_into_the_title_of_a_run_older_than_the_annotation_window_is
     first_sync_old = _add_run(sim, athlete, 20 * 24, clock)
     sim.update_activity(first_sync_old, name="Long one #back: 5/10")
     harness.link(store, sim, athlete, clock=clock)
-    service = harness.service(store, sim, clock=clock, annotation_window_days=2)
+    # no background fetch of the older runs' streams here: the tag must be read from the listing alone
+    service = harness.service(store, sim, clock=clock, annotation_window_days=2, history_per_pass=0)
     service.run_once("w1")
     diary = store.pain_diary
     old_id = store.find_activity_id("strava", str(old))

@@ -17,6 +17,8 @@ from sqlalchemy import ColumnElement, Engine
 from syncd.adapters.db.mapping import HISTORY_COLUMNS, activity_from_row, history_entry
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
 from syncd.domain.history import HistoryRow
+from syncd.domain.model import RUN_SPORTS, Source, Sport
+from syncd.domain.streams_state import streams_pending
 from syncd.records import LoadedActivity, PackedStreams
 
 # The rules version given to an annotation whose facts changed since it was written (a diary entry, a setting, a
@@ -48,16 +50,46 @@ def count_activities(engine: Engine, athlete_id: int, since: datetime | None = N
         return int(conn.execute(stmt).scalar_one())
 
 
-def stale_activity_ids(engine: Engine, athlete_id: int, version: str, since: datetime | None = None) -> list[int]:
-    """The athlete's activities (oldest first) never annotated or annotated under another rules version."""
+def stale_activity_ids(
+    engine: Engine, athlete_id: int, version: str, since: datetime | None = None, before: datetime | None = None
+) -> list[int]:
+    """The athlete's activities (oldest first) never annotated or annotated under another rules version; `before`:
+    only those that started before it (the history outside the annotation window)."""
     current = latest_version()
+    conditions = _in_range(athlete_id, since)
+    if before is not None:
+        conditions.append(ActivityRow.start_utc < before.astimezone(UTC))
     stmt = (
         sa.select(ActivityRow.id)
-        .where(*_in_range(athlete_id, since), sa.or_(current.is_(None), current != version))
+        .where(*conditions, sa.or_(current.is_(None), current != version))
         .order_by(ActivityRow.start_utc, ActivityRow.id)
     )
     with engine.connect() as conn:
         return [int(i) for i in conn.execute(stmt).scalars()]
+
+
+def awaiting_streams_ids(engine: Engine, athlete_id: int, source: str, before: datetime) -> list[int]:
+    """The athlete's runs from `source` that started before `before` and whose samples are still on the platform
+    (syncd.domain.streams_state), newest first: the history streams fetched from the budget left over."""
+    stmt = (
+        sa.select(ActivityRow.id, ActivityRow.sport, ActivityRow.extra)
+        .outerjoin(StreamsRow, StreamsRow.activity_id == ActivityRow.id)
+        .where(
+            *_in_range(athlete_id, None),
+            ActivityRow.source == source,
+            ActivityRow.sport.in_([sport.value for sport in RUN_SPORTS]),
+            ActivityRow.start_utc < before.astimezone(UTC),
+            StreamsRow.activity_id.is_(None),
+        )
+        .order_by(ActivityRow.start_utc.desc(), ActivityRow.id.desc())
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [
+        int(row.id)
+        for row in rows
+        if streams_pending(Source(source), Sport(row.sport), has_streams=False, extra=row.extra or {})
+    ]
 
 
 def marked_stale_ids(engine: Engine, athlete_id: int) -> list[int]:

@@ -23,8 +23,10 @@ from sqlalchemy import Connection, Engine
 
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.mapping import flags_from_json
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, OutboxRow
+from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, OutboxRow, StreamsRow
 from syncd.domain.flags import Flag
+from syncd.domain.model import Source, Sport
+from syncd.domain.streams_state import streams_pending
 from syncd.lru import Lru
 from syncd.records import FeedCursor, FeedFilter, FeedPage, FeedRow, WriteBack
 
@@ -161,6 +163,12 @@ _OUTBOX = (
     .where(OutboxRow.activity_id.in_(_IDS))
     .order_by(OutboxRow.id)
 )
+# Platform runs without a streams row: with their `extra`, whether their samples are still on the platform only
+_NO_STREAMS = sa.select(ActivityRow.id, ActivityRow.source, ActivityRow.sport, ActivityRow.extra).where(
+    ActivityRow.id.in_(_IDS),
+    ActivityRow.source.in_([Source.STRAVA.value, Source.GARMIN.value]),
+    ~sa.exists().where(StreamsRow.activity_id == ActivityRow.id),
+)
 _PRIVATE = len(_COLUMNS) - 1
 _NAMES = tuple(column.key for column in _COLUMNS[:_PRIVATE])
 if [c.key for c in _COLUMNS] != [f.name for f in dataclasses.fields(FeedRow)][: len(_COLUMNS)]:
@@ -168,13 +176,19 @@ if [c.key for c in _COLUMNS] != [f.name for f in dataclasses.fields(FeedRow)][: 
 
 
 def _decorate(conn: Connection, rows: Sequence[Any]) -> list[FeedRow]:
-    """Attach latest annotations and write-back states: two IN queries for the whole page."""
+    """Attach latest annotations, write-back states and which runs wait for streams: three IN queries a page."""
     ids = [int(row.id) for row in rows]
     annotations: dict[int, tuple[Any, ...]] = {}
     outbox: dict[int, list[WriteBack]] = {}
+    pending: set[int] = set()
     if ids:
         for found in conn.execute(_LATEST, {"ids": ids}):
             annotations[int(found[0])] = tuple(found)[1:]
+        pending = {
+            int(found.id)
+            for found in conn.execute(_NO_STREAMS, {"ids": ids})
+            if streams_pending(Source(found.source), Sport(found.sport), has_streams=False, extra=found.extra or {})
+        }
         for item in conn.execute(_OUTBOX, {"ids": ids}):
             per_provider = outbox.setdefault(int(item.activity_id), [])
             # The newest item per provider wins: it carries the newest note.
@@ -184,11 +198,15 @@ def _decorate(conn: Connection, rows: Sequence[Any]) -> list[FeedRow]:
     for row in rows:
         values = tuple(row)
         ann, writebacks = annotations.get(values[0]), tuple(outbox.get(values[0], ()))
-        result.append(_ROWS.get((values, ann, writebacks), functools.partial(_feed_row, values, ann, writebacks)))
+        waiting = values[0] in pending
+        key = (values, ann, writebacks, waiting)
+        result.append(_ROWS.get(key, functools.partial(_feed_row, values, ann, writebacks, waiting)))
     return result
 
 
-def _feed_row(values: tuple[Any, ...], ann: tuple[Any, ...] | None, writebacks: tuple[WriteBack, ...]) -> FeedRow:
+def _feed_row(
+    values: tuple[Any, ...], ann: tuple[Any, ...] | None, writebacks: tuple[WriteBack, ...], waiting: bool
+) -> FeedRow:
     return FeedRow(
         **dict(zip(_NAMES, values, strict=False)),  # _COLUMNS are FeedRow's first fields, in order
         private=bool(values[_PRIVATE]),
@@ -198,6 +216,7 @@ def _feed_row(values: tuple[Any, ...], ann: tuple[Any, ...] | None, writebacks: 
         annotated_at=None if ann is None else ann[3],
         writebacks=writebacks,
         flags_json=None if ann is None else ann[0],
+        awaiting_streams=waiting,
     )
 
 

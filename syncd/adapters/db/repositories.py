@@ -250,8 +250,13 @@ class AnnotationBatches:
     def count_activities(self, athlete_id: int, since: datetime | None = None) -> int:
         return annotation_queries.count_activities(self._engine, athlete_id, since)
 
-    def stale_ids(self, athlete_id: int, version: str, since: datetime | None = None) -> list[int]:
-        return annotation_queries.stale_activity_ids(self._engine, athlete_id, version, since)
+    def stale_ids(
+        self, athlete_id: int, version: str, since: datetime | None = None, *, before: datetime | None = None
+    ) -> list[int]:
+        return annotation_queries.stale_activity_ids(self._engine, athlete_id, version, since, before)
+
+    def awaiting_streams_ids(self, athlete_id: int, source: str, *, before: datetime) -> list[int]:
+        return annotation_queries.awaiting_streams_ids(self._engine, athlete_id, source, before)
 
     def mark_stale_between(self, athlete_id: int, after: datetime, until: datetime) -> int:
         return annotation_writes.mark_stale_between(self._engine, athlete_id, after, until)

@@ -3,6 +3,8 @@
 A run with one sample, a GPS that never moved, no distance at all or no altitude outdoors cannot be judged for
 speed work, warm-up or downhill. Staying silent would read as "all clear"; guessing would be a flag built on
 noise. So the note says "Not enough data for speed work, warm-up and downhill (no usable distance or speed)".
+A run whose samples are still on its platform (stored from the listing, older than the annotation window) says
+"(no streams yet)" instead until they are fetched (syncd.domain.streams_state).
 Checks that did produce a flag (a race marked on Strava needs no stream) are not listed.
 
 A descent on altitude whose steep climbs did not slow the runner is GPS noise (downhill.unconfirmed): "downhill
@@ -24,6 +26,7 @@ from syncd.domain.model import Sport
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.downhill import unconfirmed
 from syncd.domain.rules.speed_work import MAX_HR_BPM, MIN_HR_BPM
+from syncd.domain.streams_state import NO_STREAMS_YET, awaiting_streams
 
 # The checks a recording can be too thin for, in the order they are named.
 CHECK_NAMES: dict[FlagCode, str] = {
@@ -49,7 +52,8 @@ def data_gaps(ctx: RuleContext, flagged: Collection[FlagCode]) -> tuple[str, ...
     missing: dict[str, list[FlagCode]] = {}
     if activity.streams is None or len(activity.streams) < 2:
         codes = [FlagCode.SPEED_WORK, FlagCode.NO_WARMUP] + ([FlagCode.DOWNHILL] if slope_matters else [])
-        missing[NO_SAMPLES] = codes
+        # a summary whose samples are still on the platform is not a recording without samples
+        missing[NO_STREAMS_YET if awaiting_streams(activity) else NO_SAMPLES] = codes
     else:
         trace = ctx.speed_trace()
         if trace is None or float(trace.moving.sum()) * trace.step_s < MIN_MOVING_S:

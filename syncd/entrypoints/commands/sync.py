@@ -168,6 +168,11 @@ def _print_accounts(store: Store, outcomes: list[AccountOutcome], started: datet
             parts.append(f"{sync.linked} matched across platforms")
         if sync.pending:
             parts.append(f"{sync.pending} waiting (rate limit or a fault; the next pass tries again)")
+        if sync.history_fetched or sync.history_waiting:
+            parts.append(
+                f"older runs' streams: {sync.history_fetched} fetched, {sync.history_waiting} still to come "
+                "(from the budget the sync leaves over)"
+            )
         line = f"{name}: " + ", ".join(parts) + f" ({sync.listed} listed)"
         print(line + (f"; stopped: {sync.stopped}" if sync.stopped else ""))
         for ext_id, why in sync.skipped:

@@ -32,7 +32,7 @@ from syncd.services.account_sync import PlatformAccounts
 from syncd.services.accounts import LinkedAccount, LinkError
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER, choose_athlete
-from syncd.services.sync_pipeline import SyncReport
+from syncd.services.sync_pipeline import HistoryFetch, SyncReport
 from syncd.services.write_back_policy import WriteBackMode
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from syncd.records import AccountRecord
 
 GarminSyncReport = SyncReport  # the one pipeline's report (kept for existing imports)
+GARMIN_REQUESTS_PER_RUN = 5  # the activity, its details, splits, gear and the shoe's stats
 log = structlog.stdlib.get_logger("syncd.garmin_sync")  # lazy: resolved after configure_logging
 
 
@@ -54,6 +55,9 @@ class GarminSyncOptions:
     poll_interval: timedelta = timedelta(minutes=30)
     write_back: WriteBackMode = "off"
     strava_write_back: WriteBackMode = "off"  # for Strava twins re-annotated after a match
+    # Runs older than the window: their detail and samples, at most this many a pass per account. Garmin Connect
+    # publishes no budget and blocks busy accounts, so a few a pass (0: none; their notes say "no streams yet").
+    history_per_pass: int = 5
 
 
 # ---- a pass over every due account -------------------------------------------------------------------------
@@ -136,6 +140,12 @@ class GarminService(PlatformAccounts):
 
     def write_back_modes(self) -> dict[str, WriteBackMode]:
         return {"garmin": self.options.write_back, "strava": self.options.strava_write_back}
+
+    def history_fetch(self) -> HistoryFetch | None:
+        per_pass = self.options.history_per_pass
+        if per_pass <= 0:
+            return None
+        return HistoryFetch(lambda: GARMIN_REQUESTS_PER_RUN * per_pass, GARMIN_REQUESTS_PER_RUN, per_pass)
 
 
 # ---- linking ---------------------------------------------------------------------------------------------

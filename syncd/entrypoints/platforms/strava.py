@@ -21,7 +21,14 @@ from syncd.adapters.strava.api import Budget, Endpoint, StravaApi, exchange_code
 from syncd.adapters.strava.errors import UnauthorizedError
 from syncd.adapters.strava.source import StravaSource
 from syncd.adapters.strava.writer import StravaDescriptionWriter
-from syncd.domain.rate_budget import DEFAULT_READ_DAILY_LIMIT, POLL_JITTER, PollPlan, plan_polling
+from syncd.domain.rate_budget import (
+    DEFAULT_READ_DAILY_LIMIT,
+    POLL_JITTER,
+    PollPlan,
+    history_reads_left,
+    plan_polling,
+    sync_daily_reserve,
+)
 from syncd.ports import Clock, Source
 from syncd.services.account_sync import AccountOutcome, PassReport, PlatformAccounts
 from syncd.services.accounts import (
@@ -33,7 +40,7 @@ from syncd.services.accounts import (
 )
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.poll_planning import athlete_schedule
-from syncd.services.sync_pipeline import SyncReport
+from syncd.services.sync_pipeline import HistoryFetch, SyncReport
 from syncd.services.write_back_policy import WriteBackMode
 
 __all__ = [
@@ -54,6 +61,7 @@ if TYPE_CHECKING:
     from syncd.ports import AccountLinkStore, PlatformStore
     from syncd.records import AccountRecord
 
+STRAVA_READS_PER_RUN = 2  # the detail and the streams
 log = structlog.stdlib.get_logger("syncd.strava_sync")  # lazy: resolved after configure_logging
 
 
@@ -68,6 +76,9 @@ class SyncOptions:
     per_page: int = 200
     write_back: WriteBackMode = "off"
     garmin_write_back: WriteBackMode = "off"  # for Garmin twins this account's runs are matched with
+    # Runs older than the window: their detail and streams (2 reads each) from the budget left over, at most this
+    # many a pass per account (0: they keep their summaries and their notes say "no streams yet").
+    history_per_pass: int = 25
 
 
 # ---- a pass over every due account -------------------------------------------------------------------------
@@ -196,6 +207,22 @@ class StravaService(PlatformAccounts):
 
     def write_back_modes(self) -> dict[str, WriteBackMode]:
         return {"strava": self.options.write_back, "garmin": self.options.garmin_write_back}
+
+    def history_fetch(self) -> HistoryFetch | None:
+        """Older runs' streams only from what the day leaves over: the regular sync's polls, the details of the
+        runs they find and the write reserve are kept back (syncd.domain.rate_budget.sync_daily_reserve), and at
+        most half of each 15-minute window is used. Without the shared budget nothing is known to be left over."""
+        budget = self.budget
+        if budget is None or self.options.history_per_pass <= 0:
+            return None
+        limit = budget.state(self.clock.now()).read_daily_limit
+        reserve = sync_daily_reserve(self.plan(), read_daily_limit=limit, write_reserve=self.write_reserve)
+
+        def left() -> int:
+            now = self.clock.now()
+            return history_reads_left(budget.state(now), now, sync_reserve=reserve)
+
+        return HistoryFetch(left, requests_per_run=STRAVA_READS_PER_RUN, per_pass=self.options.history_per_pass)
 
 
 def with_write_back(options: SyncOptions, mode: WriteBackMode) -> SyncOptions:

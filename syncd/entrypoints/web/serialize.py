@@ -82,6 +82,9 @@ def _activity_json(card: CardView, *, detail: bool) -> dict[str, Any]:
         "elapsed_s": _finite(row.elapsed_s),
         "elevation_gain_m": _finite(row.elevation_gain_m),
         "annotated": row.flags is not None,
+        # true: the run's samples are still on its platform ("no streams yet"): its speed-work, warm-up and
+        # downhill checks wait for them (the note says so too)
+        "awaiting_streams": row.awaiting_streams,
         "flags": [_json_safe(_flag_json(flag_view(flag, card.units))) for flag in row.flags or ()],  # stored order
         "note": row.note,
         "rules_version": row.rules_version,
