@@ -99,7 +99,7 @@ def test_the_flare_up_analysis_never_reads_a_run_without_its_streams_as_zero() -
     from syncd.services.pain_diary import _exposure
 
     clean = AnnotationRecord(1, 1, "v", (), None, START)
-    waiting = _exposure(summary(), clean, True)
-    assert (waiting.descent_m, waiting.speed, waiting.hard_m) == (None, None, None)
-    measured = _exposure(summary(strava_detail=True), clean, True)
+    waiting = _exposure(summary(), clean, True, {START})
+    assert (waiting.descent_m, waiting.speed, waiting.hard_m, waiting.spike) == (None, None, None, None)
+    measured = _exposure(summary(strava_detail=True), clean, True, {START})
     assert (measured.descent_m, measured.speed) == (0.0, False)
