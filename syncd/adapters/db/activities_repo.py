@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +29,37 @@ from syncd.domain.model import Activity, Streams
 from syncd.records import StoredActivity, TwinFacts, UpsertResult
 
 _BATCH = 500
+
+
+@dataclass(frozen=True)
+class _UpsertStatements:
+    """The statements of an activity upsert, built once per dialect and run with parameters: building them with
+    the values inside cost more CPU than the database itself (SQLAlchemy coerced and cache-keyed every value
+    of every row; issue 32)."""
+
+    find: sa.Select[Any]
+    insert: Any
+    update: sa.Update
+    streams: Any
+
+
+@lru_cache(maxsize=4)
+def _upsert_statements(insert: Callable[[sa.Table], Any]) -> _UpsertStatements:
+    """`insert`: the dialect's insert (SQLite's or PostgreSQL's, for ON CONFLICT)."""
+    table: sa.Table = ActivityRow.__table__  # type: ignore[assignment]
+    streams: sa.Table = StreamsRow.__table__  # type: ignore[assignment]
+    streams_insert = insert(streams)
+    return _UpsertStatements(
+        find=sa.select(table.c.id, table.c.content_hash, table.c.athlete_id, table.c.deleted)
+        .where(table.c.source == sa.bindparam("k_source"), table.c.external_id == sa.bindparam("k_external_id"))
+        .with_for_update(),
+        insert=insert(table).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(table.c.id),
+        update=sa.update(table).where(table.c.id == sa.bindparam("k_id")),
+        streams=streams_insert.on_conflict_do_update(
+            index_elements=["activity_id"],
+            set_={name: streams_insert.excluded[name] for name in ("format_version", "samples", "data")},
+        ),
+    )
 
 
 class ActivityRepo(RepoBase):
@@ -58,41 +91,23 @@ class ActivityRepo(RepoBase):
         digest = content_hash(values, raw_json, packed)  # before compressing: unchanged content costs no zlib
         now = self._now()
         row_values = {**values, "athlete_id": athlete_id, "raw": raw_json, "content_hash": digest, "updated_at": now}
+        key = {"k_source": activity.source.value, "k_external_id": activity.external_id}
+        statements = _upsert_statements(self._insert)
         with self._engine.begin() as conn:
             created = False
-            existing = conn.execute(
-                sa.select(ActivityRow.id, ActivityRow.content_hash, ActivityRow.athlete_id, ActivityRow.deleted)
-                .where(ActivityRow.source == activity.source.value, ActivityRow.external_id == activity.external_id)
-                .with_for_update()
-            ).first()
+            existing = conn.execute(statements.find, key).first()
             if existing is None:
-                inserted = conn.execute(
-                    self._insert(ActivityRow)
-                    .values(**row_values, created_at=now)
-                    .on_conflict_do_nothing(index_elements=["source", "external_id"])
-                    .returning(ActivityRow.id)
-                ).scalar()
+                inserted = conn.execute(statements.insert, {**row_values, "created_at": now}).scalar()
                 if inserted is not None:
                     activity_id, created = int(inserted), True
                 else:  # another worker inserted it a moment ago
-                    activity_id = int(
-                        conn.execute(
-                            sa.select(ActivityRow.id)
-                            .where(
-                                ActivityRow.source == activity.source.value,
-                                ActivityRow.external_id == activity.external_id,
-                            )
-                            .with_for_update()
-                        ).scalar_one()
-                    )
+                    activity_id = int(conn.execute(statements.find, key).one().id)
             else:
                 activity_id = int(existing.id)
                 if existing.content_hash == digest and existing.athlete_id == athlete_id and not existing.deleted:
                     return UpsertResult(activity_id, created=False, changed=False)
             if not created:
-                conn.execute(
-                    sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(**row_values, deleted=False)
-                )
+                conn.execute(statements.update, {**row_values, "deleted": False, "k_id": activity_id})
             if packed is not None and activity.streams is not None:
                 self._put_streams(conn, activity_id, compress_packed(packed), len(activity.streams))
         return UpsertResult(activity_id, created=created, changed=True)
@@ -100,9 +115,8 @@ class ActivityRepo(RepoBase):
     def _put_streams(self, conn: Connection, activity_id: int, blob: bytes, samples: int) -> None:
         from syncd.adapters.db.codec import FORMAT_VERSION
 
-        values = {"format_version": FORMAT_VERSION, "samples": samples, "data": blob}
-        stmt = self._insert(StreamsRow).values(activity_id=activity_id, **values)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["activity_id"], set_=values))
+        values = {"activity_id": activity_id, "format_version": FORMAT_VERSION, "samples": samples, "data": blob}
+        conn.execute(_upsert_statements(self._insert).streams, values)
 
     def mark_deleted(self, source: str, external_id: str) -> bool:
         """Soft-delete (the platform deleted it): kept for the audit trail, left out of history and listings."""
