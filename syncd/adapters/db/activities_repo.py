@@ -43,6 +43,11 @@ class _UpsertStatements:
     streams: Any
 
 
+_FIND_ID = sa.select(ActivityRow.id).where(
+    ActivityRow.source == sa.bindparam("k_source"), ActivityRow.external_id == sa.bindparam("k_external_id")
+)  # asked once per imported file (is it stored already?): built once, like the upsert's statements
+
+
 @lru_cache(maxsize=4)
 def _upsert_statements(insert: Callable[[sa.Table], Any]) -> _UpsertStatements:
     """`insert`: the dialect's insert (SQLite's or PostgreSQL's, for ON CONFLICT)."""
@@ -138,9 +143,7 @@ class ActivityRepo(RepoBase):
 
     def find_activity_id(self, source: str, external_id: str) -> int | None:
         with self._engine.connect() as conn:
-            found = conn.execute(
-                sa.select(ActivityRow.id).where(ActivityRow.source == source, ActivityRow.external_id == external_id)
-            ).scalar()
+            found = conn.execute(_FIND_ID, {"k_source": source, "k_external_id": external_id}).scalar()
         return None if found is None else int(found)
 
     def platform_ids_since(self, athlete_id: int, source: str, since: datetime) -> list[tuple[str, datetime]]:
