@@ -125,3 +125,20 @@ def test_version_and_corruption_are_reported() -> None:
         decode_streams(bytes([FORMAT_VERSION]) + zlib.compress(b"\x05\x00\x00\x00\x01"))
     with pytest.raises(CodecError, match="empty"):
         decode_streams(b"")
+
+
+def test_a_scale_is_judged_on_every_value_not_the_first_ones() -> None:
+    """Scales are tried on the first values before the whole channel (issue 32): a channel whose first hundred
+    values are whole metres and whose later ones have centimetres is stored at centimetres, and losslessly."""
+    from syncd.adapters.db.codec import _scaled
+
+    column = np.concatenate([np.arange(100.0), [100.25, 101.5], np.arange(102.0, 150.0)])
+    found = _scaled(column)
+    assert found is not None and found[0] & 0x7F == 2
+    n = len(column)
+    _assert_round_trip(Streams(time_s=np.arange(n, dtype=float), distance_m=column))
+    late_full_precision = np.concatenate([np.arange(100.0), [1 / 3]])
+    assert _scaled(late_full_precision) is None  # no scale reproduces 1/3: stored as float bits
+    _assert_round_trip(Streams(time_s=np.arange(101, dtype=float), distance_m=late_full_precision))
+    huge_late = np.concatenate([np.zeros(100), [2.0**60]])
+    assert _scaled(huge_late) is None  # beyond 2**53 at scale 0: never integers

@@ -9,8 +9,9 @@ from pathlib import Path
 import fitfast
 import pytest
 
-from syncd.adapters.files.fit_bytes import reframe, repair_header_crc
+from syncd.adapters.files.fit_bytes import Definition, read_definition, reframe, repair_header_crc, segments
 from syncd.adapters.files.fit_crc import crc16, shift_crc
+from syncd.adapters.files.fit_limits import count_messages
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REAL_FIT = sorted((FIXTURES / "real").glob("*.fit"))
@@ -52,3 +53,37 @@ def test_reframed_file_holds_the_same_summary_messages(path: Path) -> None:
     assert "record" not in small
     for kind in ("file_id", "sport", "session", "lap", "activity", "device_info"):
         assert small.get(kind) == whole.get(kind), kind
+
+
+def _definition(local: int, global_num: int, sizes: list[int], dev_sizes: list[int] | None = None) -> bytes:
+    header = 0x40 | local | (0x20 if dev_sizes is not None else 0)
+    out = bytes([header, 0, 0]) + global_num.to_bytes(2, "little") + bytes([len(sizes)])
+    out += b"".join(bytes([n, size, 0x84]) for n, size in enumerate(sizes))
+    if dev_sizes is not None:
+        out += bytes([len(dev_sizes)]) + b"".join(bytes([n, size, 0]) for n, size in enumerate(dev_sizes))
+    return out
+
+
+def test_a_definition_read_once_for_both_walks() -> None:
+    plain = _definition(3, 20, [4, 2, 1])
+    assert read_definition(plain, 0, len(plain)) == Definition(3, 20, 1 + 7, len(plain), 3)
+    with_dev = _definition(1, 18, [4], dev_sizes=[2, 8])
+    assert read_definition(with_dev, 0, len(with_dev)) == Definition(1, 18, 1 + 4 + 10, len(with_dev), 1)
+    big_endian = bytes([0x40, 0, 1, 0, 20, 0])
+    assert read_definition(big_endian, 0, 6) == Definition(0, 20, 1, 6, 0)
+    assert read_definition(plain, 0, 5) is None  # cut inside its fixed part
+    cut_before_dev = _definition(1, 18, [4], dev_sizes=[])[:-1]
+    assert read_definition(cut_before_dev, 0, len(cut_before_dev)) is None
+
+
+@pytest.mark.parametrize("path", REAL_FIT, ids=lambda p: p.name)
+def test_the_limits_walk_counts_what_the_decoder_reads(path: Path) -> None:
+    """The walk before decoding (fit_limits) and the re-framing share one definition reader: both follow the file
+    to its end, and the records counted are the samples the decoder returns."""
+    data = path.read_bytes()
+    data = repair_header_crc(data) or data
+    counts = count_messages(data, stop_after=10**7)
+    columns = fitfast.records(data)
+    assert counts.records == len(next(iter(columns.values())))
+    assert counts.sessions == len(fitfast.parse(reframe(data).data).get("session", []))  # type: ignore[union-attr]
+    assert segments(data)

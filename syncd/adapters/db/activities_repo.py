@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +27,43 @@ from syncd.domain.model import Activity, Streams
 from syncd.records import InputWarning, StoredActivity, SyncFailure, TwinFacts, UpsertResult
 
 _BATCH = 500
+
+
+@dataclass(frozen=True)
+class _UpsertStatements:
+    """The statements of an activity upsert, built once per dialect and run with parameters: building them with
+    the values inside cost more CPU than the database itself (SQLAlchemy coerced and cache-keyed every value
+    of every row; issue 32)."""
+
+    find: sa.Select[Any]
+    insert: Any
+    update: sa.Update
+    streams: Any
+
+
+_FIND_ID = sa.select(ActivityRow.id).where(
+    ActivityRow.source == sa.bindparam("k_source"), ActivityRow.external_id == sa.bindparam("k_external_id")
+)  # asked once per imported file (is it stored already?): built once, like the upsert's statements
+
+
+@lru_cache(maxsize=4)
+def _upsert_statements(insert: Callable[[sa.Table], Any]) -> _UpsertStatements:
+    """`insert`: the dialect's insert (SQLite's or PostgreSQL's, for ON CONFLICT)."""
+    table: sa.Table = ActivityRow.__table__  # type: ignore[assignment]
+    streams: sa.Table = StreamsRow.__table__  # type: ignore[assignment]
+    streams_insert = insert(streams)
+    return _UpsertStatements(
+        find=sa.select(table.c.id, table.c.content_hash, table.c.athlete_id, table.c.deleted, table.c.sync_failure)
+        .where(table.c.source == sa.bindparam("k_source"), table.c.external_id == sa.bindparam("k_external_id"))
+        .with_for_update(),
+        insert=insert(table).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(table.c.id),
+        # content stored clears the last fetch failure (SQL NULL, not JSON null: set in the statement)
+        update=sa.update(table).where(table.c.id == sa.bindparam("k_id")).values(sync_failure=sa.null()),
+        streams=streams_insert.on_conflict_do_update(
+            index_elements=["activity_id"],
+            set_={name: streams_insert.excluded[name] for name in ("format_version", "samples", "data")},
+        ),
+    )
 
 
 class ActivityRepo(RepoBase):
@@ -67,34 +106,27 @@ class ActivityRepo(RepoBase):
             "raw": raw_json,
             "content_hash": digest,
             "updated_at": now,
-            "sync_failure": sa.null(),
         }
         if needs_annotation:
             row_values["needs_annotation"] = True
+        key = {"k_source": activity.source.value, "k_external_id": activity.external_id}
+        statements = _upsert_statements(self._insert)
         with self._engine.begin() as conn:
-            existing = conn.execute(
-                sa.select(
-                    ActivityRow.id,
-                    ActivityRow.content_hash,
-                    ActivityRow.athlete_id,
-                    ActivityRow.deleted,
-                    ActivityRow.sync_failure,
-                )
-                .where(ActivityRow.source == activity.source.value, ActivityRow.external_id == activity.external_id)
-                .with_for_update()
-            ).first()
             created = False
+            existing = conn.execute(statements.find, key).first()
             if existing is None:
-                activity_id, created = self._insert_activity(conn, activity, {**row_values, "created_at": now})
+                inserted = conn.execute(statements.insert, {**row_values, "created_at": now}).scalar()
+                if inserted is not None:
+                    activity_id, created = int(inserted), True
+                else:  # another worker inserted it a moment ago
+                    activity_id = int(conn.execute(statements.find, key).one().id)
             else:
                 activity_id = int(existing.id)
                 same = existing.content_hash == digest and existing.athlete_id == athlete_id
                 if same and not existing.deleted and existing.sync_failure is None:
                     return UpsertResult(activity_id, created=False, changed=False)
             if not created:
-                conn.execute(
-                    sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(**row_values, deleted=False)
-                )
+                conn.execute(statements.update, {**row_values, "deleted": False, "k_id": activity_id})
             if packed is not None and activity.streams is not None:
                 self._put_streams(conn, activity_id, compress_packed(packed), len(activity.streams))
         return UpsertResult(activity_id, created=created, changed=True)
@@ -119,9 +151,8 @@ class ActivityRepo(RepoBase):
     def _put_streams(self, conn: Connection, activity_id: int, blob: bytes, samples: int) -> None:
         from syncd.adapters.db.codec import FORMAT_VERSION
 
-        values = {"format_version": FORMAT_VERSION, "samples": samples, "data": blob}
-        stmt = self._insert(StreamsRow).values(activity_id=activity_id, **values)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["activity_id"], set_=values))
+        values = {"activity_id": activity_id, "format_version": FORMAT_VERSION, "samples": samples, "data": blob}
+        conn.execute(_upsert_statements(self._insert).streams, values)
 
     def record_sync_failure(self, activity_id: int, failure: SyncFailure) -> None:
         """The detail fetch's bad payload and backoff, in its own column (the payload and content stay)."""
@@ -187,9 +218,7 @@ class ActivityRepo(RepoBase):
 
     def find_activity_id(self, source: str, external_id: str) -> int | None:
         with self._engine.connect() as conn:
-            found = conn.execute(
-                sa.select(ActivityRow.id).where(ActivityRow.source == source, ActivityRow.external_id == external_id)
-            ).scalar()
+            found = conn.execute(_FIND_ID, {"k_source": source, "k_external_id": external_id}).scalar()
         return None if found is None else int(found)
 
     def platform_ids_since(self, athlete_id: int, source: str, since: datetime) -> list[tuple[str, datetime]]:

@@ -30,6 +30,7 @@ _ENC_EMPTY = 0  # every sample is NaN (or there are none): only the mask matters
 _ENC_SCALED = 1  # integers at a decimal scale, delta-encoded
 _ENC_XOR = 2  # float64 bits XOR previous sample
 _MAX_SCALE = 7
+_PROBE = 64  # values a scale is tried on before the whole channel
 _MULTIPLY = 0x80  # flag in the scale byte: decode as ints * 10**-k instead of ints / 10**k
 _WIDTHS = ((1, np.int8), (2, np.int16), (4, np.int32), (8, np.int64))
 _WIDTH_TYPES = dict(_WIDTHS)
@@ -52,16 +53,25 @@ def _unshuffle(raw: bytes, width: int) -> bytes:
 
 
 def _scaled(values: FloatArray) -> tuple[int, npt.NDArray[np.int64]] | None:
-    """(k, integers) such that integers / 10**k reproduces `values` exactly, or None."""
+    """(k, integers) such that integers / 10**k reproduces `values` exactly, or None.
+
+    Each scale is tried on the first _PROBE values before the whole channel: a scale that fails fails there
+    nearly always, so an import encodes each channel about once instead of once per scale tried (issue 32)."""
     if not np.isfinite(values).all():
         return None
+    peak = float(np.abs(values).max(initial=0.0))
+    probe = values[:_PROBE]
     for k in range(_MAX_SCALE + 1):
-        scaled = np.round(values * 10.0**k)
-        if np.abs(scaled).max(initial=0.0) >= 2.0**53:
+        factor = 10.0**k
+        if np.round(peak * factor) >= 2.0**53:  # the largest of abs(round(values * factor))
             return None
-        ints = scaled.astype(np.int64)
+        probe_ints = np.round(probe * factor).astype(np.int64)
         # Decoders produce decimals either as raw / 10**k or as raw * 10**-k; the two differ in the last bit.
-        for code in (k, k | _MULTIPLY):
+        codes = [code for code in (k, k | _MULTIPLY) if np.array_equal(_unscale(probe_ints, code), probe)]
+        if not codes:
+            continue
+        ints = np.round(values * factor).astype(np.int64)
+        for code in codes:
             if np.array_equal(_unscale(ints, code), values):
                 return code, ints
     return None

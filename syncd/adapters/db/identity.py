@@ -51,9 +51,25 @@ def _facts(row: AnyRow) -> TwinFacts:
     )
 
 
+# Built once, run with parameters: an import asks both for every new activity, and building them around each
+# activity's values cost more than the queries (issue 32).
+_FACTS = sa.select(*_COLUMNS).where(ActivityRow.id == sa.bindparam("k_id"), ~ActivityRow.deleted)
+_NEARBY = (
+    sa.select(*_COLUMNS)
+    .where(
+        ActivityRow.athlete_id == sa.bindparam("k_athlete"),
+        ~ActivityRow.deleted,
+        ActivityRow.source.in_(sa.bindparam("k_sources", expanding=True)),
+        ActivityRow.start_utc >= sa.bindparam("k_from", type_=ActivityRow.start_utc.type),
+        ActivityRow.start_utc <= sa.bindparam("k_to", type_=ActivityRow.start_utc.type),
+    )
+    .order_by(ActivityRow.start_utc, ActivityRow.id)
+)
+
+
 def facts(engine: Engine, activity_id: int) -> TwinFacts | None:
     with engine.connect() as conn:
-        row = conn.execute(sa.select(*_COLUMNS).where(ActivityRow.id == activity_id, ~ActivityRow.deleted)).first()
+        row = conn.execute(_FACTS, {"k_id": activity_id}).first()
     return None if row is None else _facts(row)
 
 
@@ -61,18 +77,9 @@ def nearby(
     engine: Engine, athlete_id: int, start: datetime, within: timedelta, sources: Sequence[str]
 ) -> list[TwinFacts]:
     """The athlete's not-deleted activities from `sources` starting within `within` of `start`."""
+    window = {"k_from": start - within, "k_to": start + within}
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(*_COLUMNS)
-            .where(
-                ActivityRow.athlete_id == athlete_id,
-                ~ActivityRow.deleted,
-                ActivityRow.source.in_(list(sources)),
-                ActivityRow.start_utc >= start - within,
-                ActivityRow.start_utc <= start + within,
-            )
-            .order_by(ActivityRow.start_utc, ActivityRow.id)
-        ).all()
+        rows = conn.execute(_NEARBY, {"k_athlete": athlete_id, "k_sources": list(sources), **window}).all()
     return [_facts(row) for row in rows]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .fit_crc import crc16, shift_crc
 
@@ -94,7 +95,37 @@ def reframe(data: bytes, keep: frozenset[int] = SUMMARY_MESSAGES) -> Reframed | 
     return Reframed(b"".join(parts), frozenset(fields))
 
 
-def _headers_of(local: int) -> list[int]:
+class Definition(NamedTuple):
+    """One definition message: the local type it defines, the global message number, the length of each data
+    message it announces (header byte included), the offset just past it, and how many fields it declares."""
+
+    local: int
+    global_num: int
+    length: int
+    end: int
+    fields: int
+
+
+def read_definition(data: bytes, i: int, end: int) -> Definition | None:
+    """The definition message whose header byte is at `i`, or None when it runs past `end` (what both walks over
+    the message headers share: the limits' count and the re-framing)."""
+    if i + 6 > end:
+        return None
+    big = data[i + 2] == 1
+    global_num = int.from_bytes(data[i + 3 : i + 5], "big" if big else "little")
+    fields = data[i + 5]
+    j = i + 6 + 3 * fields
+    size = sum(data[i + 7 : j : 3])
+    if data[i] & 0x20:  # developer fields
+        if j >= end:
+            return None
+        dev = data[j]
+        size += sum(data[j + 2 : j + 1 + 3 * dev : 3])
+        j += 1 + 3 * dev
+    return Definition(data[i] & 0x0F, global_num, 1 + size, j, fields)
+
+
+def headers_of(local: int) -> list[int]:
     """Every header byte that starts a data message of `local` type: the normal one and the compressed-timestamp
     ones (local types 0-3 only, with any 5-bit time offset)."""
     normal = [local]
@@ -121,27 +152,14 @@ def _strip_body(data: bytes, start: int, end: int, keep: frozenset[int], record_
                 keep_from = i + length
             i += length
             continue
-        if h & 0xC0 != 0x40:
-            return None  # a data message before its definition
-        if i + 6 > end:
-            return None
-        local = h & 0x0F
-        big = data[i + 2] == 1
-        global_num = int.from_bytes(data[i + 3 : i + 5], "big" if big else "little")
-        fields = data[i + 5]
-        j = i + 6 + 3 * fields
-        size = sum(data[i + 7 : j : 3])
-        if h & 0x20:  # developer fields
-            if j >= end:
-                return None
-            dev = data[j]
-            size += sum(data[j + 2 : j + 1 + 3 * dev : 3])
-            j += 1 + 3 * dev
-        for header in _headers_of(local):
-            step[header], drop[header] = 1 + size, global_num not in keep
-        if global_num == RECORD:
-            record_fields.update(data[i + 6 : i + 6 + 3 * fields : 3])
-        i = j
+        definition = read_definition(data, i, end) if h & 0xC0 == 0x40 else None
+        if definition is None:
+            return None  # a data message before its definition, or a definition cut short
+        for header in headers_of(definition.local):
+            step[header], drop[header] = definition.length, definition.global_num not in keep
+        if definition.global_num == RECORD:
+            record_fields.update(data[i + 6 : i + 6 + 3 * definition.fields : 3])
+        i = definition.end
     if i != end:
         return None
     if keep_from < end:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import FileImportError
-from .fit_bytes import RECORD, segments
+from .fit_bytes import RECORD, headers_of, read_definition, segments
 
 SESSION = 18  # global message number of `session`
 MAX_RECORDS = 1_000_000  # samples (11.5 days at one a second)
@@ -92,23 +92,13 @@ def _walk(data: bytes, start: int, end: int, budget: int) -> tuple[int, int, int
                 break
             i += length
             continue
-        if h & 0xC0 != 0x40 or i + 6 > end:
+        definition = read_definition(data, i, end) if h & 0xC0 == 0x40 else None
+        if definition is None:
             break  # a data message before its definition, or a cut definition: the decoders judge the rest
-        local = h & 0x0F
-        big = data[i + 2] == 1
-        global_num = int.from_bytes(data[i + 3 : i + 5], "big" if big else "little")
-        fields = data[i + 5]
-        j = i + 6 + 3 * fields
-        size = sum(data[i + 7 : j : 3])
-        if h & 0x20 and j < end:  # developer fields
-            dev = data[j]
-            size += sum(data[j + 2 : j + 1 + 3 * dev : 3])
-            j += 1 + 3 * dev
-        tag = 1 if global_num == RECORD else 2 if global_num == SESSION else 0
+        tag = 1 if definition.global_num == RECORD else 2 if definition.global_num == SESSION else 0
         if tag == 1:
-            widest = max(widest, fields)
-        headers = [local] + ([0x80 | (local << 5) | t for t in range(32)] if local < 4 else [])
-        for header in headers:
-            step[header], kind[header] = 1 + size, tag
-        i = j
+            widest = max(widest, definition.fields)
+        for header in headers_of(definition.local):
+            step[header], kind[header] = definition.length, tag
+        i = definition.end
     return counted[1], counted[2], messages, widest

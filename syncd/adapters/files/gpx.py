@@ -131,11 +131,17 @@ def _sport(track_type: str, track_name: str) -> tuple[Sport, str]:
 def _points(
     segment: ET.Element, ns: str, rows: list[tuple[float, float, float, float, float, float]], name: str
 ) -> int:
-    """Append (time, lat, lon, ele, hr, cadence) per timed <trkpt>; returns how many had no usable time."""
+    """Append (time, lat, lon, ele, hr, cadence) per timed <trkpt>; returns how many had no usable time.
+
+    The hot loop of a GPX import (issue 32): direct children by tag comparison (no ElementPath generator per
+    segment), one pass over each point's children, the extension kinds looked up in a dict."""
     nan = math.nan
-    time_tag, ele_tag, ext_tag = f"{ns}time", f"{ns}ele", f"{ns}extensions"
+    point_tag, time_tag, ele_tag, ext_tag = f"{ns}trkpt", f"{ns}time", f"{ns}ele", f"{ns}extensions"
+    kinds = _EXTENSION_KIND
     untimed = 0
-    for point in segment.iterfind(f"{ns}trkpt"):
+    for point in segment:
+        if point.tag != point_tag:
+            continue
         moment: float | None = None
         ele = hr = cad = nan
         for child in point:  # one pass over the point's children (findtext per field would rescan them)
@@ -145,7 +151,14 @@ def _points(
             elif tag == ele_tag:
                 ele = float(child.text) if child.text else nan  # not a number: the file is refused
             elif tag == ext_tag:
-                hr, cad = _extensions(child)
+                for element in child.iter():  # Garmin's TrackPointExtension (any namespace prefix)
+                    text = element.text
+                    if text:
+                        kind = kinds.get(element.tag) or _extension_kind(element.tag)
+                        if kind == "hr":
+                            hr = _float(text)
+                        elif kind == "cad":
+                            cad = _float(text)
         if moment is None:
             untimed += 1
             continue
@@ -159,8 +172,8 @@ def _points(
     return untimed
 
 
-# Extension tags by full (namespaced) name -> "hr", "cad" or "": exporters use a handful of namespaces, so the
-# local-name test runs once per distinct tag instead of once per element.
+# Extension tags by full (namespaced) name -> "hr", "cad" or "-" (neither): exporters use a handful of namespaces,
+# so the local-name test runs once per distinct tag instead of once per element.
 _EXTENSION_KIND: dict[str, str] = {}
 
 
@@ -168,25 +181,10 @@ def _extension_kind(tag: str) -> str:
     kind = _EXTENSION_KIND.get(tag)
     if kind is None:
         local = _local(tag).lower()
-        kind = "hr" if local in {"hr", "heartrate"} else "cad" if local in {"cad", "cadence"} else ""
+        kind = "hr" if local in {"hr", "heartrate"} else "cad" if local in {"cad", "cadence"} else "-"
         if len(_EXTENSION_KIND) < 1024:  # bounded: a hostile file cannot grow it without limit
             _EXTENSION_KIND[tag] = kind
     return kind
-
-
-def _extensions(extensions: ET.Element) -> tuple[float, float]:
-    """Heart rate and cadence from Garmin's TrackPointExtension (any namespace prefix)."""
-    hr = cad = math.nan
-    for element in extensions.iter():
-        text = element.text
-        if not text:
-            continue
-        kind = _extension_kind(element.tag)
-        if kind == "hr":
-            hr = _float(text)
-        elif kind == "cad":
-            cad = _float(text)
-    return hr, cad
 
 
 def _float(text: str) -> float:

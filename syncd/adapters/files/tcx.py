@@ -117,43 +117,49 @@ def _activity(
     return ParsedActivity(activity=activity, raw=raw, source_name=name, content_sha256=sha256)
 
 
+# Trackpoint fields by local tag name -> place in a row; 0 is the time. Cadence is kept apart from RunCadence
+# (a row takes Cadence when the point has one, else RunCadence); only a point's first heart-rate Value counts.
+_SLOTS = {
+    "Time": 0,
+    "LatitudeDegrees": 1,
+    "LongitudeDegrees": 2,
+    "AltitudeMeters": 3,
+    "DistanceMeters": 4,
+    "Value": 5,
+    "Cadence": 6,
+    "Speed": 7,
+    "RunCadence": 8,
+}
+
+
 def _trackpoints(activity: ET.Element) -> list[tuple[float, ...]]:
-    """(time, lat, lon, alt, distance, hr, cadence, speed) per timed trackpoint; missing values are NaN."""
+    """(time, lat, lon, alt, distance, hr, cadence, speed) per timed trackpoint; missing values are NaN.
+
+    The hot loop of a TCX import (issue 32): each distinct tag is named once (`slots`), not once per element."""
     nan = math.nan
+    slots: dict[str, int] = {}  # full tag -> place in the row, -1 for the tags not read
     rows: list[tuple[float, ...]] = []
     for point in activity.iter(_namespace(activity.tag) + "Trackpoint"):
-        values: dict[str, float] = {}
-        moment: float | None = None
+        row: list[float | None] = [None, nan, nan, nan, nan, nan, None, nan, nan]
+        hr_seen = False
         for el in point.iter():
-            tag = _local(el.tag)
-            text = el.text
-            if tag == "Time":
-                moment = _time(text)
-            elif text is None:
+            slot = slots.get(el.tag)
+            if slot is None:
+                slot = slots[el.tag] = _SLOTS.get(_local(el.tag), -1)
+            if slot <= 0:
+                if slot == 0:
+                    row[0] = _time(el.text)
                 continue
-            elif tag == "LatitudeDegrees":
-                values["lat"] = _num(text)
-            elif tag == "LongitudeDegrees":
-                values["lon"] = _num(text)
-            elif tag in {"AltitudeMeters", "DistanceMeters", "Speed", "Cadence", "RunCadence"}:
-                values[tag] = _num(text)
-            elif tag == "Value" and "hr" not in values:
-                values["hr"] = _num(text)
+            text = el.text
+            if text is None or (slot == 5 and hr_seen):
+                continue
+            hr_seen = hr_seen or slot == 5
+            row[slot] = _num(text)
+        moment = row[0]
         if moment is None:
             continue
-        cadence = values.get("Cadence", values.get("RunCadence", nan))
-        rows.append(
-            (
-                moment,
-                values.get("lat", nan),
-                values.get("lon", nan),
-                values.get("AltitudeMeters", nan),
-                values.get("DistanceMeters", nan),
-                values.get("hr", nan),
-                cadence,
-                values.get("Speed", nan),
-            )
-        )
+        cadence = row[6] if row[6] is not None else row[8]
+        rows.append((moment, row[1], row[2], row[3], row[4], row[5], cadence, row[7]))  # type: ignore[arg-type]
     return rows
 
 

@@ -16,6 +16,7 @@ from xml.parsers import expat
 
 from .errors import FileImportError
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CHUNK = 4096  # the prolog is nearly always in the first chunk; the pass stops at the root element
 
 
@@ -81,4 +82,4 @@ def iso_seconds(text: str | None) -> float | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    return (moment - _EPOCH).total_seconds()  # what `timestamp()` computes for an aware time, without its checks
