@@ -21,7 +21,7 @@ from syncd.adapters.db.mapping import (
     history_entry,
     to_json_value,
 )
-from syncd.adapters.db.models import ActivityRow, StreamsRow
+from syncd.adapters.db.models import ACTIVITIES, STREAMS
 from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, Streams
 from syncd.records import StoredActivity, TwinFacts, UpsertResult
@@ -61,26 +61,26 @@ class ActivityRepo(RepoBase):
         with self._engine.begin() as conn:
             created = False
             existing = conn.execute(
-                sa.select(ActivityRow.id, ActivityRow.content_hash, ActivityRow.athlete_id, ActivityRow.deleted)
-                .where(ActivityRow.source == activity.source.value, ActivityRow.external_id == activity.external_id)
+                sa.select(ACTIVITIES.c.id, ACTIVITIES.c.content_hash, ACTIVITIES.c.athlete_id, ACTIVITIES.c.deleted)
+                .where(ACTIVITIES.c.source == activity.source.value, ACTIVITIES.c.external_id == activity.external_id)
                 .with_for_update()
             ).first()
             if existing is None:
                 inserted = conn.execute(
-                    self._insert(ActivityRow)
+                    self._insert(ACTIVITIES)
                     .values(**row_values, created_at=now)
                     .on_conflict_do_nothing(index_elements=["source", "external_id"])
-                    .returning(ActivityRow.id)
+                    .returning(ACTIVITIES.c.id)
                 ).scalar()
                 if inserted is not None:
                     activity_id, created = int(inserted), True
                 else:  # another worker inserted it a moment ago
                     activity_id = int(
                         conn.execute(
-                            sa.select(ActivityRow.id)
+                            sa.select(ACTIVITIES.c.id)
                             .where(
-                                ActivityRow.source == activity.source.value,
-                                ActivityRow.external_id == activity.external_id,
+                                ACTIVITIES.c.source == activity.source.value,
+                                ACTIVITIES.c.external_id == activity.external_id,
                             )
                             .with_for_update()
                         ).scalar_one()
@@ -91,7 +91,7 @@ class ActivityRepo(RepoBase):
                     return UpsertResult(activity_id, created=False, changed=False)
             if not created:
                 conn.execute(
-                    sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(**row_values, deleted=False)
+                    sa.update(ACTIVITIES).where(ACTIVITIES.c.id == activity_id).values(**row_values, deleted=False)
                 )
             if packed is not None and activity.streams is not None:
                 self._put_streams(conn, activity_id, compress_packed(packed), len(activity.streams))
@@ -101,22 +101,22 @@ class ActivityRepo(RepoBase):
         from syncd.adapters.db.codec import FORMAT_VERSION
 
         values = {"format_version": FORMAT_VERSION, "samples": samples, "data": blob}
-        stmt = self._insert(StreamsRow).values(activity_id=activity_id, **values)
+        stmt = self._insert(STREAMS).values(activity_id=activity_id, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["activity_id"], set_=values))
 
     def mark_deleted(self, source: str, external_id: str) -> bool:
         """Soft-delete (the platform deleted it): kept for the audit trail, left out of history and listings."""
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.update(ActivityRow)
-                .where(ActivityRow.source == source, ActivityRow.external_id == external_id, ~ActivityRow.deleted)
+                sa.update(ACTIVITIES)
+                .where(ACTIVITIES.c.source == source, ACTIVITIES.c.external_id == external_id, ~ACTIVITIES.c.deleted)
                 .values(deleted=True, updated_at=self._now())
             )
         return bool(result.rowcount)
 
     def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(ActivityRow.__table__).where(ActivityRow.id == activity_id)).first()
+            row = conn.execute(sa.select(ACTIVITIES).where(ACTIVITIES.c.id == activity_id)).first()
             if row is None:
                 raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
             streams = self._streams_for(conn, [activity_id]).get(activity_id) if with_streams else None
@@ -125,7 +125,7 @@ class ActivityRepo(RepoBase):
     def find_activity_id(self, source: str, external_id: str) -> int | None:
         with self._engine.connect() as conn:
             found = conn.execute(
-                sa.select(ActivityRow.id).where(ActivityRow.source == source, ActivityRow.external_id == external_id)
+                sa.select(ACTIVITIES.c.id).where(ACTIVITIES.c.source == source, ACTIVITIES.c.external_id == external_id)
             ).scalar()
         return None if found is None else int(found)
 
@@ -139,22 +139,19 @@ class ActivityRepo(RepoBase):
         self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
     ) -> Iterator[StoredActivity]:
         """Not-deleted activities, oldest first, fetched in batches (keyset paging, no long-open cursor)."""
-        conditions: list[ColumnElement[bool]] = [~ActivityRow.deleted]
+        conditions: list[ColumnElement[bool]] = [~ACTIVITIES.c.deleted]
         if athlete_id is not None:
-            conditions.append(ActivityRow.athlete_id == athlete_id)
+            conditions.append(ACTIVITIES.c.athlete_id == athlete_id)
         if since is not None:
-            conditions.append(ActivityRow.start_utc >= _aware(since, "since"))
+            conditions.append(ACTIVITIES.c.start_utc >= _aware(since, "since"))
         after: tuple[datetime, int] | None = None
         while True:
             page = list(conditions)
             if after is not None:
-                page.append(sa.tuple_(ActivityRow.start_utc, ActivityRow.id) > sa.tuple_(*after))
+                page.append(sa.tuple_(ACTIVITIES.c.start_utc, ACTIVITIES.c.id) > sa.tuple_(*after))
             with self._engine.connect() as conn:
                 rows = conn.execute(
-                    sa.select(ActivityRow.__table__)
-                    .where(*page)
-                    .order_by(ActivityRow.start_utc, ActivityRow.id)
-                    .limit(_BATCH)
+                    sa.select(ACTIVITIES).where(*page).order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id).limit(_BATCH)
                 ).all()
                 streams = self._streams_for(conn, [row.id for row in rows]) if with_streams else {}
             for row in rows:
@@ -169,7 +166,7 @@ class ActivityRepo(RepoBase):
         if not ids:
             return {}
         rows = conn.execute(
-            sa.select(StreamsRow.activity_id, StreamsRow.data).where(StreamsRow.activity_id.in_(ids))
+            sa.select(STREAMS.c.activity_id, STREAMS.c.data).where(STREAMS.c.activity_id.in_(ids))
         ).all()
         return {int(row.activity_id): decode_streams(bytes(row.data)) for row in rows}
 
@@ -184,19 +181,19 @@ class ActivityRepo(RepoBase):
         stmt = (
             sa.select(*HISTORY_COLUMNS)
             .where(
-                ActivityRow.athlete_id == athlete_id,
-                ~ActivityRow.deleted,
-                ActivityRow.start_utc >= _aware(start, "start"),
-                ActivityRow.start_utc < _aware(end, "end"),
+                ACTIVITIES.c.athlete_id == athlete_id,
+                ~ACTIVITIES.c.deleted,
+                ACTIVITIES.c.start_utc >= _aware(start, "start"),
+                ACTIVITIES.c.start_utc < _aware(end, "end"),
             )
-            .order_by(ActivityRow.start_utc, ActivityRow.id)
+            .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
         )
         if exclude_id is not None:
-            own_group = sa.select(ActivityRow.logical_group).where(ActivityRow.id == exclude_id).scalar_subquery()
+            own_group = sa.select(ACTIVITIES.c.logical_group).where(ACTIVITIES.c.id == exclude_id).scalar_subquery()
             stmt = stmt.where(
-                ActivityRow.id != exclude_id,
+                ACTIVITIES.c.id != exclude_id,
                 sa.or_(
-                    ActivityRow.logical_group.is_(None), ActivityRow.logical_group != sa.func.coalesce(own_group, "")
+                    ACTIVITIES.c.logical_group.is_(None), ACTIVITIES.c.logical_group != sa.func.coalesce(own_group, "")
                 ),
             )
         with self._engine.connect() as conn:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Engine
 
 from syncd.adapters.db.mapping import HISTORY_COLUMNS, activity_from_row, history_entry
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
+from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, OUTBOX, STREAMS
 from syncd.records import HistoryRow, LoadedActivity, PackedStreams
 
 # The rules version given to an annotation whose facts changed since it was written (a diary entry, a setting, a
@@ -24,18 +24,18 @@ STALE = "stale"
 
 
 def _in_range(athlete_id: int, since: datetime | None) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted]
+    conditions: list[ColumnElement[bool]] = [ACTIVITIES.c.athlete_id == athlete_id, ~ACTIVITIES.c.deleted]
     if since is not None:
-        conditions.append(ActivityRow.start_utc >= since.astimezone(UTC))
+        conditions.append(ACTIVITIES.c.start_utc >= since.astimezone(UTC))
     return conditions
 
 
 def latest_version() -> sa.ScalarSelect[str]:
     """The rules version of an activity's newest annotation (NULL when it was never annotated)."""
     return (
-        sa.select(AnnotationRow.rules_version)
-        .where(AnnotationRow.activity_id == ActivityRow.id)
-        .order_by(AnnotationRow.id.desc())
+        sa.select(ANNOTATIONS.c.rules_version)
+        .where(ANNOTATIONS.c.activity_id == ACTIVITIES.c.id)
+        .order_by(ANNOTATIONS.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -43,7 +43,7 @@ def latest_version() -> sa.ScalarSelect[str]:
 
 def count_activities(engine: Engine, athlete_id: int, since: datetime | None = None) -> int:
     with engine.connect() as conn:
-        stmt = sa.select(sa.func.count()).select_from(ActivityRow).where(*_in_range(athlete_id, since))
+        stmt = sa.select(sa.func.count()).select_from(ACTIVITIES).where(*_in_range(athlete_id, since))
         return int(conn.execute(stmt).scalar_one())
 
 
@@ -51,9 +51,9 @@ def stale_activity_ids(engine: Engine, athlete_id: int, version: str, since: dat
     """The athlete's activities (oldest first) never annotated or annotated under another rules version."""
     current = latest_version()
     stmt = (
-        sa.select(ActivityRow.id)
+        sa.select(ACTIVITIES.c.id)
         .where(*_in_range(athlete_id, since), sa.or_(current.is_(None), current != version))
-        .order_by(ActivityRow.start_utc, ActivityRow.id)
+        .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
     )
     with engine.connect() as conn:
         return [int(i) for i in conn.execute(stmt).scalars()]
@@ -64,9 +64,9 @@ def marked_stale_ids(engine: Engine, athlete_id: int) -> list[int]:
     since reached, not the ones merely written under an older rules version (the daily re-scan's work)."""
     current = latest_version()
     stmt = (
-        sa.select(ActivityRow.id)
+        sa.select(ACTIVITIES.c.id)
         .where(*_in_range(athlete_id, None), current == STALE)
-        .order_by(ActivityRow.start_utc, ActivityRow.id)
+        .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
     )
     with engine.connect() as conn:
         return [int(i) for i in conn.execute(stmt).scalars()]
@@ -76,17 +76,17 @@ def unqueued_notes(engine: Engine, athlete_id: int, since: datetime) -> list[tup
     """(activity id, note as written to its platform) of the athlete's annotated activities since `since` that no
     write-back ever carried: what a backfill (`syncd reannotate --since DATE --write-back`) still owes."""
     newest = (
-        sa.select(sa.func.max(AnnotationRow.id))
-        .where(AnnotationRow.activity_id == ActivityRow.id)
-        .correlate(ActivityRow)
+        sa.select(sa.func.max(ANNOTATIONS.c.id))
+        .where(ANNOTATIONS.c.activity_id == ACTIVITIES.c.id)
+        .correlate(ACTIVITIES)
         .scalar_subquery()
     )
-    queued = sa.exists().where(OutboxRow.activity_id == ActivityRow.id)
+    queued = sa.exists().where(OUTBOX.c.activity_id == ACTIVITIES.c.id)
     stmt = (
-        sa.select(ActivityRow.id, sa.func.coalesce(AnnotationRow.platform_note, AnnotationRow.note).label("note"))
-        .join(AnnotationRow, AnnotationRow.id == newest)
-        .where(*_in_range(athlete_id, since), AnnotationRow.note.is_not(None), ~queued)
-        .order_by(ActivityRow.start_utc, ActivityRow.id)
+        sa.select(ACTIVITIES.c.id, sa.func.coalesce(ANNOTATIONS.c.platform_note, ANNOTATIONS.c.note).label("note"))
+        .join(ANNOTATIONS, ANNOTATIONS.c.id == newest)
+        .where(*_in_range(athlete_id, since), ANNOTATIONS.c.note.is_not(None), ~queued)
+        .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
     )
     with engine.connect() as conn:
         return [(int(row.id), str(row.note)) for row in conn.execute(stmt)]
@@ -94,7 +94,7 @@ def unqueued_notes(engine: Engine, athlete_id: int, since: datetime) -> list[tup
 
 # ---- what a batch of annotations reads: activities with streams (no raw JSON) and one history list -------------
 
-_ACTIVITY_COLUMNS = [column for column in ActivityRow.__table__.c if column.name != "raw"]
+_ACTIVITY_COLUMNS = [column for column in ACTIVITIES.c if column.name != "raw"]
 
 
 def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedActivity]:
@@ -102,9 +102,9 @@ def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedA
     if not ids:
         return {}
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(*_ACTIVITY_COLUMNS).where(ActivityRow.id.in_(ids))).all()
+        rows = conn.execute(sa.select(*_ACTIVITY_COLUMNS).where(ACTIVITIES.c.id.in_(ids))).all()
         blobs = conn.execute(
-            sa.select(StreamsRow.activity_id, StreamsRow.data).where(StreamsRow.activity_id.in_(ids))
+            sa.select(STREAMS.c.activity_id, STREAMS.c.data).where(STREAMS.c.activity_id.in_(ids))
         ).all()
     from syncd.adapters.db.codec import decode_streams  # numpy: only where streams are read
 
@@ -124,14 +124,14 @@ def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedA
 def history_rows(engine: Engine, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
     """The athlete's not-deleted activities with start <= start_utc < end, ordered by (start_utc, id)."""
     stmt = (
-        sa.select(ActivityRow.id, *HISTORY_COLUMNS)
+        sa.select(ACTIVITIES.c.id, *HISTORY_COLUMNS)
         .where(
-            ActivityRow.athlete_id == athlete_id,
-            ~ActivityRow.deleted,
-            ActivityRow.start_utc >= start.astimezone(UTC),
-            ActivityRow.start_utc < end.astimezone(UTC),
+            ACTIVITIES.c.athlete_id == athlete_id,
+            ~ACTIVITIES.c.deleted,
+            ACTIVITIES.c.start_utc >= start.astimezone(UTC),
+            ACTIVITIES.c.start_utc < end.astimezone(UTC),
         )
-        .order_by(ActivityRow.start_utc, ActivityRow.id)
+        .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
     )
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()

@@ -20,37 +20,37 @@ from sqlalchemy import Connection, Engine
 
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.mapping import flags_from_json
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, OutboxRow
+from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, ATHLETES, OUTBOX
 from syncd.records import FeedFilter, FeedPage, FeedRow, WriteBack
 
 MAX_PER_PAGE = 200
 
 
 _COLUMNS = (
-    ActivityRow.id,
-    ActivityRow.athlete_id,
-    AthleteRow.name.label("athlete_name"),
-    AthleteRow.units.label("athlete_units"),
-    ActivityRow.source,
-    ActivityRow.external_id,
-    ActivityRow.name,
-    ActivityRow.sport,
-    ActivityRow.start_utc,
-    ActivityRow.start_local,
-    ActivityRow.distance_m,
-    ActivityRow.elapsed_s,
-    ActivityRow.moving_s,
-    ActivityRow.elevation_gain_m,
-    ActivityRow.elevation_loss_m,
-    ActivityRow.gear_id,
-    ActivityRow.description,
-    ActivityRow.private,
+    ACTIVITIES.c.id,
+    ACTIVITIES.c.athlete_id,
+    ATHLETES.c.name.label("athlete_name"),
+    ATHLETES.c.units.label("athlete_units"),
+    ACTIVITIES.c.source,
+    ACTIVITIES.c.external_id,
+    ACTIVITIES.c.name,
+    ACTIVITIES.c.sport,
+    ACTIVITIES.c.start_utc,
+    ACTIVITIES.c.start_local,
+    ACTIVITIES.c.distance_m,
+    ACTIVITIES.c.elapsed_s,
+    ACTIVITIES.c.moving_s,
+    ACTIVITIES.c.elevation_gain_m,
+    ACTIVITIES.c.elevation_loss_m,
+    ACTIVITIES.c.gear_id,
+    ACTIVITIES.c.description,
+    ACTIVITIES.c.private,
 )
 
 
 def _live(columns: Sequence[Any]) -> sa.Select[Any]:
-    stmt = sa.select(*columns).select_from(ActivityRow).join(AthleteRow, AthleteRow.id == ActivityRow.athlete_id)
-    return stmt.where(~ActivityRow.deleted)
+    stmt = sa.select(*columns).select_from(ACTIVITIES).join(ATHLETES, ATHLETES.c.id == ACTIVITIES.c.athlete_id)
+    return stmt.where(~ACTIVITIES.c.deleted)
 
 
 def feed_page(engine: Engine, feed_filter: FeedFilter, *, page: int = 1, per_page: int = 50) -> FeedPage:
@@ -63,7 +63,7 @@ def feed_page(engine: Engine, feed_filter: FeedFilter, *, page: int = 1, per_pag
     with engine.connect() as conn:
         index = feed_index.current(conn)
         ids = index.page_ids(feed_filter, (page - 1) * per_page, per_page)
-        found = conn.execute(_live(_COLUMNS).where(ActivityRow.id.in_(ids))).all() if ids else []
+        found = conn.execute(_live(_COLUMNS).where(ACTIVITIES.c.id.in_(ids))).all() if ids else []
         place = {activity_id: n for n, activity_id in enumerate(ids)}
         rows = sorted(found, key=lambda row: place[int(row.id)])
         items = _decorate(conn, rows)
@@ -119,8 +119,8 @@ def feed_item(engine: Engine, activity_id: int) -> FeedRow:
     with engine.connect() as conn:
         row = conn.execute(
             sa.select(*_COLUMNS)
-            .join(AthleteRow, AthleteRow.id == ActivityRow.athlete_id)
-            .where(ActivityRow.id == activity_id, ~ActivityRow.deleted)
+            .join(ATHLETES, ATHLETES.c.id == ACTIVITIES.c.athlete_id)
+            .where(ACTIVITIES.c.id == activity_id, ~ACTIVITIES.c.deleted)
         ).first()
         if row is None:
             raise NotFoundError(f"no activity with id {activity_id}")
@@ -134,26 +134,24 @@ def _decorate(conn: Connection, rows: Sequence[Any]) -> list[FeedRow]:
     outbox: dict[int, list[WriteBack]] = {}
     if ids:
         newest = (
-            sa.select(sa.func.max(AnnotationRow.id))
-            .where(AnnotationRow.activity_id.in_(ids))
-            .group_by(AnnotationRow.activity_id)
+            sa.select(sa.func.max(ANNOTATIONS.c.id))
+            .where(ANNOTATIONS.c.activity_id.in_(ids))
+            .group_by(ANNOTATIONS.c.activity_id)
         )
         for found in conn.execute(
             sa.select(
-                AnnotationRow.activity_id,
-                AnnotationRow.flags,
-                AnnotationRow.note,
-                AnnotationRow.rules_version,
-                AnnotationRow.created_at,
-            ).where(AnnotationRow.id.in_(newest))
+                ANNOTATIONS.c.activity_id,
+                ANNOTATIONS.c.flags,
+                ANNOTATIONS.c.note,
+                ANNOTATIONS.c.rules_version,
+                ANNOTATIONS.c.created_at,
+            ).where(ANNOTATIONS.c.id.in_(newest))
         ):
             annotations[int(found.activity_id)] = found
         for item in conn.execute(
-            sa.select(
-                OutboxRow.activity_id, OutboxRow.provider, OutboxRow.status, OutboxRow.attempts, OutboxRow.updated_at
-            )
-            .where(OutboxRow.activity_id.in_(ids))
-            .order_by(OutboxRow.id)
+            sa.select(OUTBOX.c.activity_id, OUTBOX.c.provider, OUTBOX.c.status, OUTBOX.c.attempts, OUTBOX.c.updated_at)
+            .where(OUTBOX.c.activity_id.in_(ids))
+            .order_by(OUTBOX.c.id)
         ):
             per_provider = outbox.setdefault(int(item.activity_id), [])
             # The newest item per provider wins: it carries the newest note.
@@ -191,9 +189,9 @@ def latest_start(engine: Engine, athlete_id: int) -> datetime | None:
     """The newest activity's start (the weekly strip ends at that week)."""
     with engine.connect() as conn:
         value: datetime | None = conn.execute(
-            sa.select(ActivityRow.start_utc)
-            .where(ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted)
-            .order_by(ActivityRow.start_utc.desc())
+            sa.select(ACTIVITIES.c.start_utc)
+            .where(ACTIVITIES.c.athlete_id == athlete_id, ~ACTIVITIES.c.deleted)
+            .order_by(ACTIVITIES.c.start_utc.desc())
             .limit(1)
         ).scalar()
     return value
