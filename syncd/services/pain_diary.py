@@ -11,8 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
-import structlog
-
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
 from syncd.domain.description import extract_athlete_text
@@ -29,6 +27,7 @@ from syncd.domain.pain import (
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_pain_tag
+from syncd.logging import get_logger
 
 if TYPE_CHECKING:
     from syncd.domain.history import HistoryEntry
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
     from syncd.ports import DescriptionWriter, DiaryStore, PainDiary
     from syncd.records import AnnotationRecord, AthleteRecord, LoadedActivity, StoredActivity
 
-log = structlog.stdlib.get_logger("syncd.pain")
+log = get_logger("syncd.pain")
 
 TagOutcome = Literal["added", "updated", "removed", "unchanged", "ignored"]
 

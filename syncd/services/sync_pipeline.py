@@ -21,10 +21,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from syncd.domain.model import Activity
 from syncd.errors import PayloadError, RowRefusedError
+from syncd.logging import get_logger
 from syncd.platform_errors import PlatformError
 from syncd.ports import Source, SourceSummary
 from syncd.services.annotating import (
@@ -48,7 +47,7 @@ UNANNOTATED_KEY = "not_annotated_yet"  # in raw data: stored with new detail, no
 FAILURE_BACKOFF = timedelta(minutes=15)
 FAILURE_BACKOFF_MAX = timedelta(days=1)
 Providers = Callable[[Activity], Iterable[str]]
-log = structlog.stdlib.get_logger("syncd.sync")  # lazy: resolved after configure_logging
+log = get_logger("syncd.sync")
 
 
 def _no_providers(_activity: Activity) -> Iterable[str]:

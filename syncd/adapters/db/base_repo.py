@@ -9,19 +9,35 @@ expires (worker crashed) makes the row eligible again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Connection, Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db.mapping import AnyRow
 from syncd.adapters.db.models import OUTBOX
 from syncd.ports import Clock
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    type DialectInsert = Callable[[sa.Table], postgresql.Insert | sqlite.Insert]
+
+
+def insert_for(engine: Engine) -> DialectInsert:
+    """The INSERT of the engine's dialect (it has ON CONFLICT), loading only that dialect: SQLite users do not pay
+    for the PostgreSQL one at start-up (issue 32)."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def _aware(dt: datetime, what: str) -> datetime:
@@ -49,7 +65,7 @@ class RepoBase:
         self._engine = engine
         self._box = secret_box
         self._clock: Clock = clock or SystemClock()
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = insert_for(engine)
 
     def _now(self) -> datetime:
         return _aware(self._clock.now(), "clock.now()")

@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd.adapters.db.annotation_queries import STALE
+from syncd.adapters.db.base_repo import insert_for
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, ATHLETES, PAIN_ENTRIES
 from syncd.domain.model import RUN_SPORTS
@@ -30,7 +30,7 @@ def slot_for(source: PainSource, day: date, activity_id: int | None) -> str:
 class PainRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = insert_for(engine)
 
     # ---- entries ----------------------------------------------------------------------------------------------
 

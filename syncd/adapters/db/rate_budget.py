@@ -12,8 +12,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
+from syncd.adapters.db.base_repo import insert_for
 from syncd.adapters.db.models import RATE_BUDGET
 from syncd.domain.rate_budget import (
     BudgetState,
@@ -33,7 +33,7 @@ class DbRateBudget:
     def __init__(self, engine: Engine, key: str) -> None:
         self._engine = engine
         self.key = key
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = insert_for(engine)
 
     def state(self, now: datetime) -> BudgetState:
         """The budget as seen at `now` (ended windows count as unused)."""

@@ -11,10 +11,8 @@ unless --keep), so real data is never touched. Ctrl-C stops it; --once stops aft
 from __future__ import annotations
 
 import argparse
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -82,6 +80,9 @@ def seed(sim: StravaSimulator) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, _settings: Settings | None) -> int:
+    import shutil
+    import tempfile  # here: every `syncd` command registers `demo`
+
     from syncd.testing.strava_server import StravaSimulator
 
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="syncd-demo-"))

@@ -5,13 +5,9 @@ MFA) or an existing garminconnect token store (`--token-store`); afterwards only
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from syncd.config import ConfigError, Settings
 
@@ -135,6 +131,11 @@ def cmd_link_garmin(args: argparse.Namespace, settings: Settings | None) -> int:
 
 def _browser_code(settings: Settings, client_id: int, port: int, timeout: float) -> str:
     """Serve one callback on 127.0.0.1, print the authorize URL, return the code Strava redirects with."""
+    import secrets
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer  # here: every `syncd` command registers `link`
+    from urllib.parse import parse_qs, urlsplit
+
     from syncd.adapters.strava.client import authorize_url, make_client
     from syncd.services.accounts import SCOPES, LinkError
 

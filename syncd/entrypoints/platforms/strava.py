@@ -14,14 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.strava.api import Budget, Endpoint, StravaApi, exchange_code, refresh_tokens
 from syncd.adapters.strava.errors import UnauthorizedError
 from syncd.adapters.strava.source import StravaSource
 from syncd.adapters.strava.writer import StravaDescriptionWriter
 from syncd.domain.rate_budget import DEFAULT_READ_DAILY_LIMIT, POLL_JITTER, PollPlan, plan_polling
+from syncd.logging import get_logger
 from syncd.ports import Clock, Source
 from syncd.services.account_sync import AccountOutcome, PassReport, PlatformAccounts
 from syncd.services.accounts import (
@@ -54,7 +53,7 @@ if TYPE_CHECKING:
     from syncd.ports import AccountLinkStore, PlatformStore
     from syncd.records import AccountRecord
 
-log = structlog.stdlib.get_logger("syncd.strava_sync")  # lazy: resolved after configure_logging
+log = get_logger("syncd.strava_sync")
 
 
 @dataclass(frozen=True)
