@@ -5,8 +5,8 @@ Run: `.venv/bin/python -m bench.cli_bench --baseline aae9fc2 [--runs 9]`
 Each tree gets its own state directory with a database made by its own code (an import of the real fixtures and
 a pain entry), then `syncd status`, `syncd pain --list`, `syncd athlete show` and `python -c pass` (the floor) run
 as fresh processes, alternating between the trees, so both see the same load, with bytecode caches (written by the
-warm-up runs) as an installed syncd has them. Prints the median wall time and
-user+system CPU of each, and the baseline/this-tree ratio of the medians.
+warm-up runs) as an installed syncd has them. Prints the median wall time and user+system CPU of each, and the
+baseline/this-tree ratio of the medians.
 """
 
 from __future__ import annotations
