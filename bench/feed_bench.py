@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from bench.synthetic import one_hour_run
 from syncd.adapters.db import Store
 from syncd.adapters.db.mapping import activity_values, flags_to_json
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
+from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, OUTBOX, STREAMS
 from syncd.config import Settings
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Source, Sport
@@ -66,10 +66,10 @@ def build(store: Store, count: int) -> int:
         rows.append({**values, "athlete_id": athlete, "raw": {}, "content_hash": f"{n:064d}"})
         annotations.append((n, FLAG_SETS[n % len(FLAG_SETS)]))
     with store.engine.begin() as conn:
-        conn.execute(sa.insert(ActivityRow), rows)
-        ids = {str(row[0]): int(row[1]) for row in conn.execute(sa.select(ActivityRow.external_id, ActivityRow.id))}
+        conn.execute(sa.insert(ACTIVITIES), rows)
+        ids = {str(row[0]): int(row[1]) for row in conn.execute(sa.select(ACTIVITIES.c.external_id, ACTIVITIES.c.id))}
         conn.execute(
-            sa.insert(AnnotationRow),
+            sa.insert(ANNOTATIONS),
             [
                 {
                     "activity_id": ids[f"bench-{n}"],
@@ -81,7 +81,7 @@ def build(store: Store, count: int) -> int:
             ],
         )
         conn.execute(
-            sa.insert(OutboxRow),
+            sa.insert(OUTBOX),
             [
                 {"activity_id": ids[f"bench-{n}"], "provider": "strava", "note": "bench note", "status": "done"}
                 for n in range(0, count - with_streams, 7)
@@ -122,7 +122,7 @@ def main() -> None:
             f"{time.perf_counter() - began:.1f} s"
         )
         with store.engine.connect() as conn:
-            streamed = conn.execute(sa.select(sa.func.min(StreamsRow.activity_id))).scalar_one()
+            streamed = conn.execute(sa.select(sa.func.min(STREAMS.c.activity_id))).scalar_one()
         pages = {
             "feed page 1 (strip, 50 cards)": "/",
             "feed page 150": "/?page=150",

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from syncd.adapters.db import Store
 from syncd.adapters.db.flag_index import rebuild_current_flags
 from syncd.adapters.db.mapping import activity_values, flags_to_json
-from syncd.adapters.db.models import ActivityRow, AnnotationRow
+from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS
 from syncd.config import Settings
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Source, Sport
@@ -62,11 +62,11 @@ def build(store: Store, count: int, version: str) -> int:
                     moving_s=2400.0 + (n % 30) * 30,
                 )
                 rows.append({**activity_values(activity), "athlete_id": athlete, "raw": RAW, "content_hash": f"{n}"})
-            conn.execute(sa.insert(ActivityRow), rows)
-        ids = [int(i) for i in conn.execute(sa.select(ActivityRow.id).order_by(ActivityRow.id)).scalars()]
+            conn.execute(sa.insert(ACTIVITIES), rows)
+        ids = [int(i) for i in conn.execute(sa.select(ACTIVITIES.c.id).order_by(ACTIVITIES.c.id)).scalars()]
         for first in range(0, len(ids), 5000):
             conn.execute(
-                sa.insert(AnnotationRow),
+                sa.insert(ANNOTATIONS),
                 [
                     {
                         "activity_id": i,

@@ -2,6 +2,9 @@
 
 Standard-library loggers (SQLAlchemy, APScheduler, urllib3, stravalib) go through the same processors, so a token
 that a library logs is redacted too. Tracebacks never include local variables (they may hold tokens).
+
+structlog itself (with asyncio, and twisted when installed) is imported at the first log line, not at start-up: a
+short command such as `syncd status` usually logs nothing (issue 32). Loggers come from `get_logger` here.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ import os
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-import structlog
-from structlog.tracebacks import ExceptionDictTransformer
-from structlog.typing import EventDict, Processor, WrappedLogger
+if TYPE_CHECKING:
+    import structlog
+    from structlog.typing import EventDict, Processor, WrappedLogger
 
 LogFormat = Literal["auto", "json", "console"]
 REDACTED = "[redacted]"
@@ -85,24 +88,64 @@ def redact_processor(_: WrappedLogger, __: str, event_dict: EventDict) -> EventD
 def configure_logging(fmt: LogFormat = "auto", *, level: int = logging.INFO, stream: Any = None) -> None:
     stream = stream or sys.stderr
     use_json = fmt == "json" or (fmt == "auto" and not _isatty(stream))
-    exception_renderer = (
-        structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False, use_rich=False))
-        if use_json
-        else structlog.processors.ExceptionRenderer()
-    )
-    shared: list[Processor] = [
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(_LazyFormatter(use_json, use_colour(stream)))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in QUIETED_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    logging.captureWarnings(True)
+    _due.add("structlog")
+    if "structlog" in sys.modules:  # already paid for: configure now, as before
+        _configure_structlog()
+
+
+_due: set[str] = set()  # {"structlog"}: configure_logging ran and structlog is not configured for it yet
+
+
+def _shared() -> list[Processor]:
+    import structlog
+
+    return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+
+
+def _configure_structlog() -> None:
+    """structlog's loggers go to the standard-library handler configure_logging installed (once per call of it)."""
+    if "structlog" not in _due:
+        return
+    _due.discard("structlog")
+    import structlog
+
+    structlog.configure(
+        processors=[*_shared(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def _formatter(use_json: bool, colours: bool) -> logging.Formatter:
+    import structlog
+    from structlog.tracebacks import ExceptionDictTransformer
+
+    exception_renderer = (
+        structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False, use_rich=False))
+        if use_json
+        else structlog.processors.ExceptionRenderer()
+    )
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=use_colour(stream), exception_formatter=structlog.dev.plain_traceback)
+        else structlog.dev.ConsoleRenderer(colors=colours, exception_formatter=structlog.dev.plain_traceback)
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared(),
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             exception_renderer,
@@ -110,26 +153,39 @@ def configure_logging(fmt: LogFormat = "auto", *, level: int = logging.INFO, str
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in QUIETED_LOGGERS:
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    logging.captureWarnings(True)
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
+
+
+class _LazyFormatter(logging.Formatter):
+    """structlog's ProcessorFormatter (JSON or console, redacted), built at the first record that is written."""
+
+    def __init__(self, use_json: bool, colours: bool) -> None:
+        super().__init__()
+        self._args = (use_json, colours)
+        self._real: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self._real is None:
+            self._real = _formatter(*self._args)
+        return self._real.format(record)
+
+
+class _LazyLogger:
+    """Stands in for structlog's logger until it is first used, then configures structlog if that is still due."""
+
+    def __init__(self, name: str | None, initial: dict[str, Any]) -> None:
+        self._name = name
+        self._initial = initial
+
+    def __getattr__(self, attribute: str) -> Any:
+        import structlog
+
+        _configure_structlog()
+        return getattr(structlog.stdlib.get_logger(self._name, **self._initial), attribute)
 
 
 def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.BoundLogger:
     """A lazy logger: safe at module level, it picks up `configure_logging` whenever that runs."""
-    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name, **initial)
-    return logger
+    return cast("structlog.stdlib.BoundLogger", _LazyLogger(name, initial))
 
 
 def use_colour(stream: Any, env: dict[str, str] | None = None) -> bool:

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-import structlog
-
 from syncd.domain.rate_budget import PollPlan
+from syncd.logging import get_logger
 from syncd.platform_errors import PlatformError
 from syncd.ports import Clock, DescriptionWriter, Source
 from syncd.services.accounts import mark_needs_relink
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
 
 APP_INACTIVE_PAUSE = timedelta(hours=6)
 FAULT_PAUSE = timedelta(minutes=30)
-log = structlog.stdlib.get_logger("syncd.account_sync")  # lazy: resolved after configure_logging
+log = get_logger("syncd.account_sync")
 
 
 @dataclass

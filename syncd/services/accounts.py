@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
-from syncd.logging import register_secret
+from syncd.logging import get_logger, register_secret
 
 if TYPE_CHECKING:
     from syncd.ports import AccountLinkStore, AccountRepository
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
 PROVIDER = "strava"
 SCOPES = ["read_all", "activity:read_all", "activity:write"]
 REFRESH_MARGIN_S = 300  # refresh this long before expiry: a token must not die halfway through a sync
-log = structlog.stdlib.get_logger("syncd.accounts")  # lazy: resolved after configure_logging
+log = get_logger("syncd.accounts")
 
 
 class LinkError(Exception):

@@ -16,9 +16,9 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import structlog
 
 from syncd.domain.model import Source, Streams
+from syncd.logging import get_logger
 from syncd.records import TwinFacts
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 START_TOLERANCE = timedelta(minutes=2)
 DISTANCE_TOLERANCE = 0.03
 PLATFORMS = (Source.GARMIN.value, Source.STRAVA.value)
-log = structlog.stdlib.get_logger("syncd.identity")  # lazy: resolved after configure_logging
+log = get_logger("syncd.identity")
 
 
 def _close(a: float | None, b: float | None, tolerance: float) -> bool | None:

@@ -11,8 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
-import structlog
-
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
 from syncd.domain.flags import Flag, FlagCode
@@ -32,6 +30,7 @@ from syncd.domain.pain_tags import read_activity_tag
 from syncd.domain.streams_state import streams_pending
 from syncd.domain.surface import measured_surface
 from syncd.domain.thresholds import Thresholds
+from syncd.logging import get_logger
 from syncd.services.history import history_of
 
 if TYPE_CHECKING:
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     from syncd.ports import DescriptionWriter, DiaryStore, PainDiary
     from syncd.records import AnnotationRecord, AthleteRecord, LoadedActivity, StoredActivity
 
-log = structlog.stdlib.get_logger("syncd.pain")
+log = get_logger("syncd.pain")
 
 TagOutcome = Literal["added", "updated", "removed", "unchanged", "ignored"]
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-import structlog
-
+from syncd.logging import get_logger
 from syncd.services.account_sync import PassReport
 from syncd.services.accounts import unlink
 from syncd.services.writeback import WritebackReport
@@ -17,7 +16,7 @@ from syncd.services.writeback import WritebackReport
 if TYPE_CHECKING:
     from syncd.ports import AccountLinkStore, DescriptionWriter, LeaseStore
 
-log = structlog.stdlib.get_logger("syncd.platforms")  # lazy: resolved after configure_logging
+log = get_logger("syncd.platforms")
 
 
 class PlatformService(Protocol):

@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-import structlog
-
 from syncd.domain.history import summarize
 from syncd.domain.model import Activity
 from syncd.errors import PayloadError, RowRefusedError
+from syncd.logging import get_logger
 from syncd.platform_errors import PlatformError
 from syncd.ports import Source, SourceSummary
 from syncd.records import SyncFailure
@@ -55,7 +54,7 @@ if TYPE_CHECKING:
 FAILURE_BACKOFF = timedelta(minutes=15)
 FAILURE_BACKOFF_MAX = timedelta(days=1)
 Providers = Callable[[Activity], Iterable[str]]
-log = structlog.stdlib.get_logger("syncd.sync")  # lazy: resolved after configure_logging
+log = get_logger("syncd.sync")
 
 
 def _no_providers(_activity: Activity) -> Iterable[str]:

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import structlog
-
 from syncd.domain.description import merge_description
+from syncd.logging import get_logger
 from syncd.platform_errors import PlatformGoneError, PlatformRateLimitedError, PlatformUnauthorizedError
 from syncd.ports import DescriptionWriter
 from syncd.services.pain_diary import remote_description_read
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
     from syncd.records import OutboxItem, StoredActivity
 
 MAX_ATTEMPTS = 8
-log = structlog.stdlib.get_logger("syncd.writeback")  # lazy: resolved after configure_logging
+log = get_logger("syncd.writeback")
 
 
 @dataclass(frozen=True)

@@ -152,13 +152,13 @@ def test_a_corrupt_streams_blob_fails_only_its_activity(store: Store) -> None:
     """Decoding happens with the rules (here or in a worker): a damaged blob is that activity's one-line error."""
     import sqlalchemy as sa
 
-    from syncd.adapters.db.models import StreamsRow
+    from syncd.adapters.db.models import STREAMS
     from syncd.adapters.parallel import ProcessMap
 
     _athlete, ids = _seed(store)
     broken = ids[4]
     with store.engine.begin() as conn:
-        conn.execute(sa.update(StreamsRow).where(StreamsRow.activity_id == broken).values(data=b"\x01not zlib"))
+        conn.execute(sa.update(STREAMS).where(STREAMS.c.activity_id == broken).values(data=b"\x01not zlib"))
     for workers in (1, 2):
         errors: list[tuple[int, str]] = []
 

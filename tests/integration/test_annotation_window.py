@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from syncd.adapters.db import Store
-from syncd.adapters.db.models import OutboxRow
+from syncd.adapters.db.models import OUTBOX
 from syncd.services.annotating import AnnotationPolicy, daily_rescan, reannotate
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import seed_synthetic
@@ -33,7 +33,7 @@ def sim(clock: FakeClock) -> Iterator[StravaSimulator]:
 
 def _outbox_activity_ids(store: Store) -> list[int]:
     with store.engine.connect() as conn:
-        return [int(i) for i in conn.execute(sa.select(OutboxRow.activity_id)).scalars()]
+        return [int(i) for i in conn.execute(sa.select(OUTBOX.c.activity_id)).scalars()]
 
 
 def _start_of(store: Store, activity_id: int) -> object:

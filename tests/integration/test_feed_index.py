@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from syncd.adapters.db import Store, feed_index
 from syncd.adapters.db.feed_queries import feed_page, sports_in_use
 from syncd.adapters.db.mapping import flags_to_json
-from syncd.adapters.db.models import AccountRow, ActivityFlagRow, ActivityRow, AnnotationRow
+from syncd.adapters.db.models import ACCOUNTS, ACTIVITIES, ACTIVITY_FLAGS, ANNOTATIONS
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Source, Sport
 from syncd.records import FeedCursor, FeedFilter, FeedPage
@@ -39,24 +39,24 @@ def _flag(code: FlagCode) -> Flag:
 
 def _sql_ids(engine: Engine, f: FeedFilter) -> list[int]:
     """The oracle: the feed's filters as plain SQL over the tables, newest first on (start_utc, id)."""
-    conditions: list[Any] = [~ActivityRow.deleted]
+    conditions: list[Any] = [~ACTIVITIES.c.deleted]
     if f.athlete_id is not None:
-        conditions.append(ActivityRow.athlete_id == f.athlete_id)
+        conditions.append(ACTIVITIES.c.athlete_id == f.athlete_id)
     if f.sport is not None:
-        conditions.append(ActivityRow.sport == f.sport)
+        conditions.append(ACTIVITIES.c.sport == f.sport)
     if f.week is not None:
         monday = datetime.combine(f.week, datetime.min.time())
-        conditions += [ActivityRow.start_local >= monday, ActivityRow.start_local < monday + timedelta(days=7)]
+        conditions += [ACTIVITIES.c.start_local >= monday, ACTIVITIES.c.start_local < monday + timedelta(days=7)]
     if f.flag is not None:
         conditions.append(
-            sa.exists().where(ActivityFlagRow.activity_id == ActivityRow.id, ActivityFlagRow.code == f.flag)
+            sa.exists().where(ACTIVITY_FLAGS.c.activity_id == ACTIVITIES.c.id, ACTIVITY_FLAGS.c.code == f.flag)
         )
-    annotated = sa.exists().where(AnnotationRow.activity_id == ActivityRow.id)
+    annotated = sa.exists().where(ANNOTATIONS.c.activity_id == ACTIVITIES.c.id)
     if f.annotated_only:
         conditions.append(annotated)
     if f.unannotated_only:
         conditions.append(~annotated)
-    stmt = sa.select(ActivityRow.id).where(*conditions).order_by(ActivityRow.start_utc.desc(), ActivityRow.id.desc())
+    stmt = sa.select(ACTIVITIES.c.id).where(*conditions).order_by(ACTIVITIES.c.start_utc.desc(), ACTIVITIES.c.id.desc())
     with engine.connect() as conn:
         return [int(i) for i in conn.execute(stmt).scalars()]
 
@@ -91,9 +91,11 @@ def _check(store: Store, athletes: list[int]) -> None:
         _walk(store, f, expected)
     for athlete in [None, *athletes]:
         with store.engine.connect() as conn:
-            stmt = sa.select(ActivityRow.sport, sa.func.count()).where(~ActivityRow.deleted).group_by(ActivityRow.sport)
+            stmt = (
+                sa.select(ACTIVITIES.c.sport, sa.func.count()).where(~ACTIVITIES.c.deleted).group_by(ACTIVITIES.c.sport)
+            )
             if athlete is not None:
-                stmt = stmt.where(ActivityRow.athlete_id == athlete)
+                stmt = stmt.where(ACTIVITIES.c.athlete_id == athlete)
             expected_counts = {str(sport): int(n) for sport, n in conn.execute(stmt)}
             index = feed_index.current(conn)
             counts = dict(zip(index.sports, index.sport_counts(athlete).tolist(), strict=True))
@@ -176,13 +178,13 @@ def test_an_unlinked_account_with_its_activities_rebuilds_the_index(db_url: str)
     with Store.open(db_url) as store:
         athletes = [store.ensure_athlete("local", name="A"), store.ensure_athlete("strava:2", name="B")]
         with store.engine.begin() as conn:
-            conn.execute(sa.insert(AccountRow).values(athlete_id=athletes[1], provider="strava", external_id="2"))
+            conn.execute(sa.insert(ACCOUNTS).values(athlete_id=athletes[1], provider="strava", external_id="2"))
         for n in range(20):
             store.upsert_activity(athletes[n % 2], _activity(n, rng), {})
         _check(store, athletes)
         with store.engine.begin() as conn:
-            conn.execute(sa.delete(ActivityRow).where(ActivityRow.athlete_id == athletes[0], ActivityRow.id < 5))
-            conn.execute(sa.delete(AccountRow))
+            conn.execute(sa.delete(ACTIVITIES).where(ACTIVITIES.c.athlete_id == athletes[0], ACTIVITIES.c.id < 5))
+            conn.execute(sa.delete(ACCOUNTS))
         _check(store, athletes)
 
 
@@ -195,10 +197,10 @@ def test_clock_skew_between_workers_is_read_back(db_url: str) -> None:
             store.upsert_activity(athletes[0], _activity(n, rng), {})
         _check(store, athletes)
         with store.engine.begin() as conn:
-            newest = conn.execute(sa.select(sa.func.max(ActivityRow.updated_at))).scalar_one()
+            newest = conn.execute(sa.select(sa.func.max(ACTIVITIES.c.updated_at))).scalar_one()
             conn.execute(
-                sa.update(ActivityRow)
-                .where(ActivityRow.id == 3)
+                sa.update(ACTIVITIES)
+                .where(ACTIVITIES.c.id == 3)
                 .values(sport="swim", updated_at=newest - feed_index.CLOCK_MARGIN / 2)
             )
         store.upsert_activity(athletes[1], _activity(99, rng), {})  # moves the version
@@ -213,12 +215,12 @@ def test_an_annotation_committed_late_below_the_newest_id_is_read(db_url: str) -
         athletes = [store.ensure_athlete("local", name="A"), store.ensure_athlete("strava:2", name="B")]
         ids = [store.upsert_activity(athletes[0], _activity(n, rng), {}).activity_id for n in range(6)]
         with store.engine.begin() as conn:
-            conn.execute(sa.insert(AnnotationRow).values(id=100, activity_id=ids[0], rules_version="v", flags=[]))
+            conn.execute(sa.insert(ANNOTATIONS).values(id=100, activity_id=ids[0], rules_version="v", flags=[]))
         _check(store, athletes)
         with store.engine.begin() as conn:  # the late one: id 50 < 100, with a flag
             flags = flags_to_json([_flag(FlagCode.DOWNHILL)])
-            conn.execute(sa.insert(AnnotationRow).values(id=50, activity_id=ids[1], rules_version="v", flags=flags))
-            conn.execute(sa.insert(ActivityFlagRow).values(activity_id=ids[1], code="downhill"))
+            conn.execute(sa.insert(ANNOTATIONS).values(id=50, activity_id=ids[1], rules_version="v", flags=flags))
+            conn.execute(sa.insert(ACTIVITY_FLAGS).values(activity_id=ids[1], code="downhill"))
         store.upsert_activity(athletes[1], _activity(99, rng), {})  # moves the version
         _check(store, athletes)
         assert feed_page(store.engine, FeedFilter(flag="downhill")).total == 1

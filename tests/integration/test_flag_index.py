@@ -14,7 +14,7 @@ from syncd.adapters.db import Store
 from syncd.adapters.db.annotation_writes import save_annotations
 from syncd.adapters.db.engine import MIGRATIONS_DIR, create_store_engine
 from syncd.adapters.db.feed_queries import feed_page
-from syncd.adapters.db.models import ActivityFlagRow
+from syncd.adapters.db.models import ACTIVITY_FLAGS
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Source, Sport
 from syncd.records import FeedFilter, NewAnnotation
@@ -26,7 +26,9 @@ NOW = datetime(2026, 11, 20, 7, tzinfo=UTC)
 
 def _index(store: Store) -> set[tuple[int, str]]:
     with store.engine.connect() as conn:
-        return {(int(a), str(c)) for a, c in conn.execute(sa.select(ActivityFlagRow.activity_id, ActivityFlagRow.code))}
+        return {
+            (int(a), str(c)) for a, c in conn.execute(sa.select(ACTIVITY_FLAGS.c.activity_id, ACTIVITY_FLAGS.c.code))
+        }
 
 
 def _config(conn: sa.Connection) -> Config:

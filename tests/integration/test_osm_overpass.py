@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from syncd.adapters.db import Store
-from syncd.adapters.db.models import MapTileRow
+from syncd.adapters.db.models import MAP_TILES
 from syncd.adapters.osm import OverpassClient, OverpassSurfaceMap, SurfaceMapError, TileCache
 from syncd.adapters.osm.overpass import tile_bounds
 from tests.integration.test_osm_extract import ROUTE, TOWN, gps_along, to_latlon
@@ -106,7 +106,7 @@ def test_run_is_classified_from_overpass_and_tiles_are_never_asked_twice(
     assert asked == smap.requests >= 1
     assert all(agent.startswith("syncd/") for agent in overpass.agents)
     with store.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(MapTileRow)).scalar_one() == asked
+        assert conn.execute(sa.select(sa.func.count()).select_from(MAP_TILES)).scalar_one() == asked
 
     # the same streets again, even from another worker with its own engine: no new request
     other = OverpassSurfaceMap(overpass.url, TileCache(store_factory().map_tiles))
@@ -143,7 +143,7 @@ def test_overpass_failures_are_one_line_and_never_fail_the_run(
     smap = OverpassSurfaceMap(overpass.url, TileCache(store.map_tiles))
     assert smap.classify(*gps_along(ROUTE)) is None
     with store.engine.connect() as conn:  # nothing cached from a failure
-        assert conn.execute(sa.select(sa.func.count()).select_from(MapTileRow)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(MAP_TILES)).scalar_one() == 0
 
 
 def test_unreachable_overpass_is_a_one_line_error() -> None:

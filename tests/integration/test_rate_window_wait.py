@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from syncd.adapters.db import Store
-from syncd.adapters.db.models import OutboxRow
+from syncd.adapters.db.models import OUTBOX
 from syncd.domain.description import START_MARKER
 from syncd.domain.rate_budget import RateSnapshot
 from syncd.testing import strava_harness as harness
@@ -19,7 +19,7 @@ from tests.integration.conftest import FakeClock
 
 def _retry_times(store: Store) -> set[datetime]:
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(OutboxRow.next_attempt_at).where(OutboxRow.status == "pending")).scalars()
+        rows = conn.execute(sa.select(OUTBOX.c.next_attempt_at).where(OUTBOX.c.status == "pending")).scalars()
         return {r if r.tzinfo else r.replace(tzinfo=UTC) for r in rows}
 
 

@@ -3,7 +3,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -88,3 +92,26 @@ def test_console_format_on_request() -> None:
     out = stream.getvalue()
     assert "hello" in out and "pw-value-123" not in out
     structlog.reset_defaults()
+
+
+def test_structlog_is_loaded_at_the_first_log_line_and_configured_then() -> None:
+    """A short command that logs nothing must not import structlog (issue 32); the first line still gets the JSON
+    format and the redaction configure_logging chose, from structlog loggers and standard-library ones alike."""
+    probe = (
+        "import io, json, logging, sys\n"
+        "from syncd.logging import configure_logging, get_logger\n"
+        "log = get_logger('early')\n"
+        "out = io.StringIO()\n"
+        "configure_logging('json', stream=out)\n"
+        "print('before:', 'structlog' in sys.modules)\n"
+        "log.warning('first', access_token='abc123secretvalue')\n"
+        "logging.getLogger('lib').warning('second client_secret=zzzzzzzzzz')\n"
+        "print(out.getvalue(), end='')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    before, *records = result.stdout.splitlines()
+    assert before == "before: False"
+    first, second = (json.loads(line) for line in records)
+    assert first["event"] == "first" and first["access_token"] == REDACTED and first["logger"] == "early"
+    assert second["logger"] == "lib" and "zzzzzzzzzz" not in second["event"]

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.mapping import AnyRow
-from syncd.adapters.db.models import AccountRow, ActivityRow
+from syncd.adapters.db.models import ACCOUNTS, ACTIVITIES
 from syncd.records import AccountRecord
 
 _ACCOUNT_STATES = frozenset({"ok", "needs_relink", "error"})
@@ -34,12 +34,12 @@ class AccountRepo(RepoBase):
         values: dict[str, Any] = {"athlete_id": athlete_id, "updated_at": now}
         if tokens is not None:
             values.update(tokens_encrypted=self._seal(tokens), state="ok", state_message=None)
-        stmt = self._insert(AccountRow).values(
+        stmt = self._insert(ACCOUNTS).values(
             provider=provider, external_id=external_id, created_at=now, next_due_at=now, **values
         )
         stmt = stmt.on_conflict_do_update(index_elements=["provider", "external_id"], set_=values)
         with self._engine.begin() as conn:
-            account_id = conn.execute(stmt.returning(AccountRow.id)).scalar_one()
+            account_id = conn.execute(stmt.returning(ACCOUNTS.c.id)).scalar_one()
         return int(account_id)
 
     def set_account_tokens(self, account_id: int, tokens: Mapping[str, object]) -> None:
@@ -54,14 +54,14 @@ class AccountRepo(RepoBase):
     def _update_account(self, account_id: int, **values: Any) -> None:
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.update(AccountRow).where(AccountRow.id == account_id).values(**values, updated_at=self._now())
+                sa.update(ACCOUNTS).where(ACCOUNTS.c.id == account_id).values(**values, updated_at=self._now())
             )
         if result.rowcount == 0:
             raise NotFoundError(f"no account with id {account_id}: list accounts with `syncd accounts`")
 
     def get_account_tokens(self, account_id: int) -> dict[str, object] | None:
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(AccountRow.tokens_encrypted).where(AccountRow.id == account_id)).first()
+            row = conn.execute(sa.select(ACCOUNTS.c.tokens_encrypted).where(ACCOUNTS.c.id == account_id)).first()
         if row is None:
             raise NotFoundError(f"no account with id {account_id}: list accounts with `syncd accounts`")
         if row.tokens_encrypted is None:
@@ -73,7 +73,7 @@ class AccountRepo(RepoBase):
 
     def list_accounts(self) -> list[AccountRecord]:
         with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(*_ACCOUNT_COLUMNS).order_by(AccountRow.id)).all()
+            rows = conn.execute(sa.select(*_ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)).all()
         return [_account(row) for row in rows]
 
     def claim_accounts(
@@ -85,19 +85,19 @@ class AccountRepo(RepoBase):
         """
         now = _aware(now, "now")
         eligible = sa.and_(
-            AccountRow.state == "ok",
-            AccountRow.next_due_at <= now,
-            sa.or_(AccountRow.lease_expires_at.is_(None), AccountRow.lease_expires_at < now),
-            sa.true() if provider is None else AccountRow.provider == provider,
+            ACCOUNTS.c.state == "ok",
+            ACCOUNTS.c.next_due_at <= now,
+            sa.or_(ACCOUNTS.c.lease_expires_at.is_(None), ACCOUNTS.c.lease_expires_at < now),
+            sa.true() if provider is None else ACCOUNTS.c.provider == provider,
         )
         values = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_s)}
         # Accounts synced before (an incremental poll, a webhook wake: new activities, a request or two) go before
         # a first sync (a month of backfill that can take a window's reads); within each, longest-waiting first,
         # so every athlete gets a turn.
         rows = self._claim(
-            AccountRow,
+            ACCOUNTS,
             eligible=eligible,
-            order=(AccountRow.sync_cursor.is_(None), AccountRow.next_due_at),
+            order=(ACCOUNTS.c.sync_cursor.is_(None), ACCOUNTS.c.next_due_at),
             values=values,
             returning=_ACCOUNT_COLUMNS,
             limit=limit,
@@ -109,11 +109,11 @@ class AccountRepo(RepoBase):
         now = _aware(now, "now")
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.update(AccountRow)
+                sa.update(ACCOUNTS)
                 .where(
-                    AccountRow.state == "ok",
-                    AccountRow.next_due_at > now,
-                    sa.true() if provider is None else AccountRow.provider == provider,
+                    ACCOUNTS.c.state == "ok",
+                    ACCOUNTS.c.next_due_at > now,
+                    sa.true() if provider is None else ACCOUNTS.c.provider == provider,
                 )
                 .values(next_due_at=now)
             )
@@ -122,12 +122,12 @@ class AccountRepo(RepoBase):
     def activity_changes(self, since: datetime) -> dict[tuple[int, str], tuple[int, int]]:
         """(new, updated) activities per (athlete id, source) written since `since` (what a sync pass did)."""
         since = _aware(since, "since")
-        new = sa.func.sum(sa.case((ActivityRow.created_at >= since, 1), else_=0))
+        new = sa.func.sum(sa.case((ACTIVITIES.c.created_at >= since, 1), else_=0))
         with self._engine.connect() as conn:
             rows = conn.execute(
-                sa.select(ActivityRow.athlete_id, ActivityRow.source, new.label("new"), sa.func.count().label("n"))
-                .where(ActivityRow.updated_at >= since)
-                .group_by(ActivityRow.athlete_id, ActivityRow.source)
+                sa.select(ACTIVITIES.c.athlete_id, ACTIVITIES.c.source, new.label("new"), sa.func.count().label("n"))
+                .where(ACTIVITIES.c.updated_at >= since)
+                .group_by(ACTIVITIES.c.athlete_id, ACTIVITIES.c.source)
             ).all()
         return {(int(r.athlete_id), str(r.source)): (int(r.new or 0), int(r.n) - int(r.new or 0)) for r in rows}
 
@@ -145,25 +145,25 @@ class AccountRepo(RepoBase):
             values["sync_cursor"] = sync_cursor
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.update(AccountRow)
-                .where(AccountRow.id == account_id, AccountRow.lease_owner == worker)
+                sa.update(ACCOUNTS)
+                .where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.lease_owner == worker)
                 .values(**values)
             )
         return bool(result.rowcount)
 
 
 _ACCOUNT_COLUMNS = (
-    AccountRow.id,
-    AccountRow.athlete_id,
-    AccountRow.provider,
-    AccountRow.external_id,
-    AccountRow.tokens_encrypted.is_not(None).label("has_tokens"),
-    AccountRow.state,
-    AccountRow.state_message,
-    AccountRow.sync_cursor,
-    AccountRow.next_due_at,
-    AccountRow.lease_owner,
-    AccountRow.lease_expires_at,
+    ACCOUNTS.c.id,
+    ACCOUNTS.c.athlete_id,
+    ACCOUNTS.c.provider,
+    ACCOUNTS.c.external_id,
+    ACCOUNTS.c.tokens_encrypted.is_not(None).label("has_tokens"),
+    ACCOUNTS.c.state,
+    ACCOUNTS.c.state_message,
+    ACCOUNTS.c.sync_cursor,
+    ACCOUNTS.c.next_due_at,
+    ACCOUNTS.c.lease_owner,
+    ACCOUNTS.c.lease_expires_at,
 )
 
 

@@ -21,7 +21,7 @@ from syncd.adapters.db.mapping import (
     content_hash,
     to_json_value,
 )
-from syncd.adapters.db.models import ActivityRow, StreamsRow
+from syncd.adapters.db.models import ACTIVITIES, STREAMS
 from syncd.domain.history import HistoryRow
 from syncd.domain.model import Activity, Streams
 from syncd.records import InputWarning, StoredActivity, SyncFailure, TwinFacts, UpsertResult
@@ -41,16 +41,15 @@ class _UpsertStatements:
     streams: Any
 
 
-_FIND_ID = sa.select(ActivityRow.id).where(
-    ActivityRow.source == sa.bindparam("k_source"), ActivityRow.external_id == sa.bindparam("k_external_id")
+_FIND_ID = sa.select(ACTIVITIES.c.id).where(
+    ACTIVITIES.c.source == sa.bindparam("k_source"), ACTIVITIES.c.external_id == sa.bindparam("k_external_id")
 )  # asked once per imported file (is it stored already?): built once, like the upsert's statements
 
 
 @lru_cache(maxsize=4)
 def _upsert_statements(insert: Callable[[sa.Table], Any]) -> _UpsertStatements:
     """`insert`: the dialect's insert (SQLite's or PostgreSQL's, for ON CONFLICT)."""
-    table: sa.Table = ActivityRow.__table__  # type: ignore[assignment]
-    streams: sa.Table = StreamsRow.__table__  # type: ignore[assignment]
+    table, streams = ACTIVITIES, STREAMS
     streams_insert = insert(streams)
     return _UpsertStatements(
         find=sa.select(table.c.id, table.c.content_hash, table.c.athlete_id, table.c.deleted, table.c.sync_failure)
@@ -134,16 +133,16 @@ class ActivityRepo(RepoBase):
     def _insert_activity(self, conn: Connection, activity: Activity, values: dict[str, Any]) -> tuple[int, bool]:
         """(id, created): the new row's, or the one another worker inserted a moment ago."""
         inserted = conn.execute(
-            self._insert(ActivityRow)
+            self._insert(ACTIVITIES)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["source", "external_id"])
-            .returning(ActivityRow.id)
+            .returning(ACTIVITIES.c.id)
         ).scalar()
         if inserted is not None:
             return int(inserted), True
         found = conn.execute(
-            sa.select(ActivityRow.id)
-            .where(ActivityRow.source == activity.source.value, ActivityRow.external_id == activity.external_id)
+            sa.select(ACTIVITIES.c.id)
+            .where(ACTIVITIES.c.source == activity.source.value, ACTIVITIES.c.external_id == activity.external_id)
             .with_for_update()
         ).scalar_one()
         return int(found), False
@@ -158,13 +157,13 @@ class ActivityRepo(RepoBase):
         """The detail fetch's bad payload and backoff, in its own column (the payload and content stay)."""
         value = {"attempts": failure.attempts, "retry_at": failure.retry_at.isoformat(), "error": failure.error}
         with self._engine.begin() as conn:
-            conn.execute(sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(sync_failure=value))
+            conn.execute(sa.update(ACTIVITIES).where(ACTIVITIES.c.id == activity_id).values(sync_failure=value))
 
     def set_input_warning(self, activity_id: int, kind: str, message: str | None) -> None:
         """One warning per kind and activity (None clears it); no write when nothing changes."""
         with self._engine.begin() as conn:
             current = conn.execute(
-                sa.select(ActivityRow.input_warnings).where(ActivityRow.id == activity_id).with_for_update()
+                sa.select(ACTIVITIES.c.input_warnings).where(ACTIVITIES.c.id == activity_id).with_for_update()
             ).scalar()
             warnings = dict(current or {})
             if warnings.get(kind) == message:
@@ -174,22 +173,22 @@ class ActivityRepo(RepoBase):
             else:
                 warnings[kind] = message
             value: Any = warnings if warnings else sa.null()
-            conn.execute(sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(input_warnings=value))
+            conn.execute(sa.update(ACTIVITIES).where(ACTIVITIES.c.id == activity_id).values(input_warnings=value))
 
     def input_warnings(self, *, limit: int = 20) -> list[InputWarning]:
         """The newest activities' warnings first (not deleted ones)."""
         with self._engine.connect() as conn:
             rows = conn.execute(
                 sa.select(
-                    ActivityRow.id,
-                    ActivityRow.athlete_id,
-                    ActivityRow.source,
-                    ActivityRow.external_id,
-                    ActivityRow.start_utc,
-                    ActivityRow.input_warnings,
+                    ACTIVITIES.c.id,
+                    ACTIVITIES.c.athlete_id,
+                    ACTIVITIES.c.source,
+                    ACTIVITIES.c.external_id,
+                    ACTIVITIES.c.start_utc,
+                    ACTIVITIES.c.input_warnings,
                 )
-                .where(ActivityRow.input_warnings.is_not(None), ~ActivityRow.deleted)
-                .order_by(ActivityRow.start_utc.desc(), ActivityRow.id.desc())
+                .where(ACTIVITIES.c.input_warnings.is_not(None), ~ACTIVITIES.c.deleted)
+                .order_by(ACTIVITIES.c.start_utc.desc(), ACTIVITIES.c.id.desc())
                 .limit(limit)
             ).all()
         return [
@@ -202,15 +201,15 @@ class ActivityRepo(RepoBase):
         """Soft-delete (the platform deleted it): kept for the audit trail, left out of history and listings."""
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.update(ActivityRow)
-                .where(ActivityRow.source == source, ActivityRow.external_id == external_id, ~ActivityRow.deleted)
+                sa.update(ACTIVITIES)
+                .where(ACTIVITIES.c.source == source, ACTIVITIES.c.external_id == external_id, ~ACTIVITIES.c.deleted)
                 .values(deleted=True, updated_at=self._now())
             )
         return bool(result.rowcount)
 
     def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(ActivityRow.__table__).where(ActivityRow.id == activity_id)).first()
+            row = conn.execute(sa.select(ACTIVITIES).where(ACTIVITIES.c.id == activity_id)).first()
             if row is None:
                 raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
             streams = self._streams_for(conn, [activity_id]).get(activity_id) if with_streams else None
@@ -231,22 +230,19 @@ class ActivityRepo(RepoBase):
         self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
     ) -> Iterator[StoredActivity]:
         """Not-deleted activities, oldest first, fetched in batches (keyset paging, no long-open cursor)."""
-        conditions: list[ColumnElement[bool]] = [~ActivityRow.deleted]
+        conditions: list[ColumnElement[bool]] = [~ACTIVITIES.c.deleted]
         if athlete_id is not None:
-            conditions.append(ActivityRow.athlete_id == athlete_id)
+            conditions.append(ACTIVITIES.c.athlete_id == athlete_id)
         if since is not None:
-            conditions.append(ActivityRow.start_utc >= _aware(since, "since"))
+            conditions.append(ACTIVITIES.c.start_utc >= _aware(since, "since"))
         after: tuple[datetime, int] | None = None
         while True:
             page = list(conditions)
             if after is not None:
-                page.append(sa.tuple_(ActivityRow.start_utc, ActivityRow.id) > sa.tuple_(*after))
+                page.append(sa.tuple_(ACTIVITIES.c.start_utc, ACTIVITIES.c.id) > sa.tuple_(*after))
             with self._engine.connect() as conn:
                 rows = conn.execute(
-                    sa.select(ActivityRow.__table__)
-                    .where(*page)
-                    .order_by(ActivityRow.start_utc, ActivityRow.id)
-                    .limit(_BATCH)
+                    sa.select(ACTIVITIES).where(*page).order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id).limit(_BATCH)
                 ).all()
                 streams = self._streams_for(conn, [row.id for row in rows]) if with_streams else {}
             for row in rows:
@@ -261,7 +257,7 @@ class ActivityRepo(RepoBase):
         if not ids:
             return {}
         rows = conn.execute(
-            sa.select(StreamsRow.activity_id, StreamsRow.data).where(StreamsRow.activity_id.in_(ids))
+            sa.select(STREAMS.c.activity_id, STREAMS.c.data).where(STREAMS.c.activity_id.in_(ids))
         ).all()
         return {int(row.activity_id): decode_streams(bytes(row.data)) for row in rows}
 

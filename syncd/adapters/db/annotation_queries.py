@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Engine
 
 from syncd.adapters.db.mapping import HISTORY_COLUMNS, activity_from_row, history_entry
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
+from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, OUTBOX, STREAMS
 from syncd.domain.history import HistoryRow
 from syncd.domain.model import RUN_SPORTS, Source, Sport
 from syncd.domain.streams_state import streams_pending
@@ -27,18 +27,18 @@ STALE = "stale"
 
 
 def _in_range(athlete_id: int, since: datetime | None) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted]
+    conditions: list[ColumnElement[bool]] = [ACTIVITIES.c.athlete_id == athlete_id, ~ACTIVITIES.c.deleted]
     if since is not None:
-        conditions.append(ActivityRow.start_utc >= since.astimezone(UTC))
+        conditions.append(ACTIVITIES.c.start_utc >= since.astimezone(UTC))
     return conditions
 
 
 def latest_version() -> sa.ScalarSelect[str]:
     """The rules version of an activity's newest annotation (NULL when it was never annotated)."""
     return (
-        sa.select(AnnotationRow.rules_version)
-        .where(AnnotationRow.activity_id == ActivityRow.id)
-        .order_by(AnnotationRow.id.desc())
+        sa.select(ANNOTATIONS.c.rules_version)
+        .where(ANNOTATIONS.c.activity_id == ACTIVITIES.c.id)
+        .order_by(ANNOTATIONS.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -46,7 +46,7 @@ def latest_version() -> sa.ScalarSelect[str]:
 
 def count_activities(engine: Engine, athlete_id: int, since: datetime | None = None) -> int:
     with engine.connect() as conn:
-        stmt = sa.select(sa.func.count()).select_from(ActivityRow).where(*_in_range(athlete_id, since))
+        stmt = sa.select(sa.func.count()).select_from(ACTIVITIES).where(*_in_range(athlete_id, since))
         return int(conn.execute(stmt).scalar_one())
 
 
@@ -58,11 +58,11 @@ def stale_activity_ids(
     current = latest_version()
     conditions = _in_range(athlete_id, since)
     if before is not None:
-        conditions.append(ActivityRow.start_utc < before.astimezone(UTC))
+        conditions.append(ACTIVITIES.c.start_utc < before.astimezone(UTC))
     stmt = (
-        sa.select(ActivityRow.id)
+        sa.select(ACTIVITIES.c.id)
         .where(*conditions, sa.or_(current.is_(None), current != version))
-        .order_by(ActivityRow.start_utc, ActivityRow.id)
+        .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
     )
     with engine.connect() as conn:
         return [int(i) for i in conn.execute(stmt).scalars()]
@@ -72,16 +72,16 @@ def awaiting_streams_ids(engine: Engine, athlete_id: int, source: str, before: d
     """The athlete's runs from `source` that started before `before` and whose samples are still on the platform
     (syncd.domain.streams_state), newest first: the history streams fetched from the budget left over."""
     stmt = (
-        sa.select(ActivityRow.id, ActivityRow.sport, ActivityRow.extra)
-        .outerjoin(StreamsRow, StreamsRow.activity_id == ActivityRow.id)
+        sa.select(ACTIVITIES.c.id, ACTIVITIES.c.sport, ACTIVITIES.c.extra)
+        .outerjoin(STREAMS, STREAMS.c.activity_id == ACTIVITIES.c.id)
         .where(
             *_in_range(athlete_id, None),
-            ActivityRow.source == source,
-            ActivityRow.sport.in_([sport.value for sport in RUN_SPORTS]),
-            ActivityRow.start_utc < before.astimezone(UTC),
-            StreamsRow.activity_id.is_(None),
+            ACTIVITIES.c.source == source,
+            ACTIVITIES.c.sport.in_([sport.value for sport in RUN_SPORTS]),
+            ACTIVITIES.c.start_utc < before.astimezone(UTC),
+            STREAMS.c.activity_id.is_(None),
         )
-        .order_by(ActivityRow.start_utc.desc(), ActivityRow.id.desc())
+        .order_by(ACTIVITIES.c.start_utc.desc(), ACTIVITIES.c.id.desc())
     )
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
@@ -97,9 +97,9 @@ def marked_stale_ids(engine: Engine, athlete_id: int) -> list[int]:
     since reached, not the ones merely written under an older rules version (the daily re-scan's work)."""
     current = latest_version()
     stmt = (
-        sa.select(ActivityRow.id)
+        sa.select(ACTIVITIES.c.id)
         .where(*_in_range(athlete_id, None), current == STALE)
-        .order_by(ActivityRow.start_utc, ActivityRow.id)
+        .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
     )
     with engine.connect() as conn:
         return [int(i) for i in conn.execute(stmt).scalars()]
@@ -109,17 +109,17 @@ def unqueued_notes(engine: Engine, athlete_id: int, since: datetime) -> list[tup
     """(activity id, note as written to its platform) of the athlete's annotated activities since `since` that no
     write-back ever carried: what a backfill (`syncd reannotate --since DATE --write-back`) still owes."""
     newest = (
-        sa.select(sa.func.max(AnnotationRow.id))
-        .where(AnnotationRow.activity_id == ActivityRow.id)
-        .correlate(ActivityRow)
+        sa.select(sa.func.max(ANNOTATIONS.c.id))
+        .where(ANNOTATIONS.c.activity_id == ACTIVITIES.c.id)
+        .correlate(ACTIVITIES)
         .scalar_subquery()
     )
-    queued = sa.exists().where(OutboxRow.activity_id == ActivityRow.id)
+    queued = sa.exists().where(OUTBOX.c.activity_id == ACTIVITIES.c.id)
     stmt = (
-        sa.select(ActivityRow.id, sa.func.coalesce(AnnotationRow.platform_note, AnnotationRow.note).label("note"))
-        .join(AnnotationRow, AnnotationRow.id == newest)
-        .where(*_in_range(athlete_id, since), AnnotationRow.note.is_not(None), ~queued)
-        .order_by(ActivityRow.start_utc, ActivityRow.id)
+        sa.select(ACTIVITIES.c.id, sa.func.coalesce(ANNOTATIONS.c.platform_note, ANNOTATIONS.c.note).label("note"))
+        .join(ANNOTATIONS, ANNOTATIONS.c.id == newest)
+        .where(*_in_range(athlete_id, since), ANNOTATIONS.c.note.is_not(None), ~queued)
+        .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
     )
     with engine.connect() as conn:
         return [(int(row.id), str(row.note)) for row in conn.execute(stmt)]
@@ -127,7 +127,7 @@ def unqueued_notes(engine: Engine, athlete_id: int, since: datetime) -> list[tup
 
 # ---- what a batch of annotations reads: activities with streams (no raw JSON) and one history list -------------
 
-_ACTIVITY_COLUMNS = [column for column in ActivityRow.__table__.c if column.name != "raw"]
+_ACTIVITY_COLUMNS = [column for column in ACTIVITIES.c if column.name != "raw"]
 
 
 def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedActivity]:
@@ -135,9 +135,9 @@ def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedA
     if not ids:
         return {}
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(*_ACTIVITY_COLUMNS).where(ActivityRow.id.in_(ids))).all()
+        rows = conn.execute(sa.select(*_ACTIVITY_COLUMNS).where(ACTIVITIES.c.id.in_(ids))).all()
         blobs = conn.execute(
-            sa.select(StreamsRow.activity_id, StreamsRow.data).where(StreamsRow.activity_id.in_(ids))
+            sa.select(STREAMS.c.activity_id, STREAMS.c.data).where(STREAMS.c.activity_id.in_(ids))
         ).all()
     from syncd.adapters.db.codec import decode_streams  # numpy: only where streams are read
 
@@ -157,14 +157,14 @@ def load_for_annotation(engine: Engine, ids: Sequence[int]) -> dict[int, LoadedA
 def history_rows(engine: Engine, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
     """The athlete's not-deleted activities with start <= start_utc < end, ordered by (start_utc, id)."""
     stmt = (
-        sa.select(ActivityRow.id, *HISTORY_COLUMNS)
+        sa.select(ACTIVITIES.c.id, *HISTORY_COLUMNS)
         .where(
-            ActivityRow.athlete_id == athlete_id,
-            ~ActivityRow.deleted,
-            ActivityRow.start_utc >= start.astimezone(UTC),
-            ActivityRow.start_utc < end.astimezone(UTC),
+            ACTIVITIES.c.athlete_id == athlete_id,
+            ~ACTIVITIES.c.deleted,
+            ACTIVITIES.c.start_utc >= start.astimezone(UTC),
+            ACTIVITIES.c.start_utc < end.astimezone(UTC),
         )
-        .order_by(ActivityRow.start_utc, ActivityRow.id)
+        .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
     )
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()

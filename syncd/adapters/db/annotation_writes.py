@@ -18,7 +18,7 @@ from syncd.adapters.db.annotation_queries import STALE
 from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.flag_index import codes_of, replace_current_flags
 from syncd.adapters.db.mapping import flags_to_json, to_json_value
-from syncd.adapters.db.models import ActivityRow, AnnotationRow
+from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS
 from syncd.records import NewAnnotation
 
 # (connection, activity id, provider, note) -> outbox id, None when a concurrent writer won the race
@@ -38,18 +38,18 @@ def save_annotations(
     with engine.begin() as conn:
         found = set(
             conn.execute(
-                sa.select(ActivityRow.id).where(ActivityRow.id.in_(ids)).order_by(ActivityRow.id).with_for_update()
+                sa.select(ACTIVITIES.c.id).where(ACTIVITIES.c.id.in_(ids)).order_by(ACTIVITIES.c.id).with_for_update()
             ).scalars()
         )
         newest = (
-            sa.select(sa.func.max(AnnotationRow.id).label("id"))
-            .where(AnnotationRow.activity_id.in_(ids))
-            .group_by(AnnotationRow.activity_id)
+            sa.select(sa.func.max(ANNOTATIONS.c.id).label("id"))
+            .where(ANNOTATIONS.c.activity_id.in_(ids))
+            .group_by(ANNOTATIONS.c.activity_id)
             .subquery()
         )
         conn.execute(  # annotated: the sync pass's mark goes with it, in the same transaction
-            sa.update(ActivityRow)
-            .where(ActivityRow.id.in_(ids), ActivityRow.needs_annotation)
+            sa.update(ACTIVITIES)
+            .where(ACTIVITIES.c.id.in_(ids), ACTIVITIES.c.needs_annotation)
             .values(needs_annotation=False)
         )
         latest = _latest(conn, newest)
@@ -75,7 +75,7 @@ def save_annotations(
             )
             written.append(True)
         if rows:
-            conn.execute(sa.insert(AnnotationRow), rows)
+            conn.execute(sa.insert(ANNOTATIONS), rows)
             replace_current_flags(conn, {row["activity_id"]: codes_of(row["flags"]) for row in rows})
         if enqueue is not None:
             _queue_notes(conn, items, written, enqueue)
@@ -85,15 +85,15 @@ def save_annotations(
 def _latest(conn: Connection, newest: Any) -> dict[int, tuple[str, Any, str | None, str | None]]:
     """Each activity's current annotation as (version, flags, note, platform note), to compare a new one with."""
     columns = (
-        AnnotationRow.activity_id,
-        AnnotationRow.rules_version,
-        AnnotationRow.flags,
-        AnnotationRow.note,
-        AnnotationRow.platform_note,
+        ANNOTATIONS.c.activity_id,
+        ANNOTATIONS.c.rules_version,
+        ANNOTATIONS.c.flags,
+        ANNOTATIONS.c.note,
+        ANNOTATIONS.c.platform_note,
     )
     return {
         int(row.activity_id): (row.rules_version, to_json_value(row.flags), row.note, row.platform_note)
-        for row in conn.execute(sa.select(*columns).join(newest, AnnotationRow.id == newest.c.id))
+        for row in conn.execute(sa.select(*columns).join(newest, ANNOTATIONS.c.id == newest.c.id))
     }
 
 
@@ -113,22 +113,22 @@ def mark_stale_between(engine: Engine, athlete_id: int, after: datetime, until: 
     """Mark STALE the current annotation of each of the athlete's activities that started in (after, until]: those
     whose history an activity starting at `after` belongs to (a late upload, a twin merged, a deletion)."""
     latest = (
-        sa.select(sa.func.max(AnnotationRow.id))
-        .join(ActivityRow, ActivityRow.id == AnnotationRow.activity_id)
+        sa.select(sa.func.max(ANNOTATIONS.c.id))
+        .join(ACTIVITIES, ACTIVITIES.c.id == ANNOTATIONS.c.activity_id)
         .where(
-            ActivityRow.athlete_id == athlete_id,
-            ~ActivityRow.deleted,
-            ActivityRow.start_utc > after.astimezone(UTC),
-            ActivityRow.start_utc <= until.astimezone(UTC),
+            ACTIVITIES.c.athlete_id == athlete_id,
+            ~ACTIVITIES.c.deleted,
+            ACTIVITIES.c.start_utc > after.astimezone(UTC),
+            ACTIVITIES.c.start_utc <= until.astimezone(UTC),
         )
-        .group_by(AnnotationRow.activity_id)
+        .group_by(ANNOTATIONS.c.activity_id)
     )
     with engine.begin() as conn:
         ids = list(conn.execute(latest).scalars())
         if ids:
             conn.execute(
-                sa.update(AnnotationRow)
-                .where(AnnotationRow.id.in_(ids), AnnotationRow.rules_version != STALE)
+                sa.update(ANNOTATIONS)
+                .where(ANNOTATIONS.c.id.in_(ids), ANNOTATIONS.c.rules_version != STALE)
                 .values(rules_version=STALE)
             )
     return len(ids)

@@ -12,7 +12,7 @@ from syncd.adapters.db.base_repo import RepoBase
 from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.flag_index import replace_current_flags
 from syncd.adapters.db.mapping import flags_from_json, flags_to_json, to_json_value
-from syncd.adapters.db.models import ActivityRow, AnnotationRow
+from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS
 from syncd.domain.flags import Flag
 from syncd.records import AnnotationRecord
 
@@ -40,19 +40,19 @@ class AnnotationRepo(RepoBase):
         with self._engine.begin() as conn:
             # Lock the activity so two workers annotating it at once do not both append the same result.
             locked = conn.execute(
-                sa.select(ActivityRow.id).where(ActivityRow.id == activity_id).with_for_update()
+                sa.select(ACTIVITIES.c.id).where(ACTIVITIES.c.id == activity_id).with_for_update()
             ).first()
             if locked is None:
                 raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
             conn.execute(  # annotated: the sync pass's mark goes with it, in the same transaction
-                sa.update(ActivityRow)
-                .where(ActivityRow.id == activity_id, ActivityRow.needs_annotation)
+                sa.update(ACTIVITIES)
+                .where(ACTIVITIES.c.id == activity_id, ACTIVITIES.c.needs_annotation)
                 .values(needs_annotation=False)
             )
             if _latest_result(conn, activity_id) == (rules_version, flags_json, note, platform_note):
                 return False
             conn.execute(
-                sa.insert(AnnotationRow).values(
+                sa.insert(ANNOTATIONS).values(
                     activity_id=activity_id,
                     rules_version=rules_version,
                     flags=flags_json,
@@ -73,9 +73,9 @@ class AnnotationRepo(RepoBase):
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None:
         with self._engine.connect() as conn:
             row = conn.execute(
-                sa.select(AnnotationRow.__table__)
-                .where(AnnotationRow.activity_id == activity_id)
-                .order_by(AnnotationRow.id.desc())
+                sa.select(ANNOTATIONS)
+                .where(ANNOTATIONS.c.activity_id == activity_id)
+                .order_by(ANNOTATIONS.c.id.desc())
                 .limit(1)
             ).first()
         return None if row is None else _record(row)
@@ -87,11 +87,11 @@ class AnnotationRepo(RepoBase):
         with self._engine.connect() as conn:
             for start in range(0, len(ids), _CHUNK):
                 newest = (
-                    sa.select(sa.func.max(AnnotationRow.id))
-                    .where(AnnotationRow.activity_id.in_(ids[start : start + _CHUNK]))
-                    .group_by(AnnotationRow.activity_id)
+                    sa.select(sa.func.max(ANNOTATIONS.c.id))
+                    .where(ANNOTATIONS.c.activity_id.in_(ids[start : start + _CHUNK]))
+                    .group_by(ANNOTATIONS.c.activity_id)
                 )
-                rows = conn.execute(sa.select(AnnotationRow.__table__).where(AnnotationRow.id.in_(newest))).all()
+                rows = conn.execute(sa.select(ANNOTATIONS).where(ANNOTATIONS.c.id.in_(newest))).all()
                 found.update((int(row.activity_id), _record(row)) for row in rows)
         return found
 
@@ -114,9 +114,9 @@ def _record(row: Any) -> AnnotationRecord:
 def _latest_result(conn: Connection, activity_id: int) -> tuple[str, Any, str | None, str | None] | None:
     """The activity's current annotation as (version, flags, note, platform note), or None."""
     latest = conn.execute(
-        sa.select(AnnotationRow.rules_version, AnnotationRow.flags, AnnotationRow.note, AnnotationRow.platform_note)
-        .where(AnnotationRow.activity_id == activity_id)
-        .order_by(AnnotationRow.id.desc())
+        sa.select(ANNOTATIONS.c.rules_version, ANNOTATIONS.c.flags, ANNOTATIONS.c.note, ANNOTATIONS.c.platform_note)
+        .where(ANNOTATIONS.c.activity_id == activity_id)
+        .order_by(ANNOTATIONS.c.id.desc())
         .limit(1)
     ).first()
     if latest is None:

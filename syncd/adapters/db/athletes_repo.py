@@ -10,7 +10,7 @@ from syncd.adapters.db.annotation_queries import STALE
 from syncd.adapters.db.base_repo import RepoBase
 from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.mapping import AnyRow
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow
+from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, ATHLETES
 from syncd.records import AthleteRecord
 
 
@@ -33,9 +33,9 @@ class AthleteRepo(RepoBase):
         if units not in ("metric", "imperial"):
             raise StoreError(f"units must be 'metric' or 'imperial', not {units!r}: fix [notes] units")
         with self._engine.begin() as conn:
-            stmt = self._insert(AthleteRow).values(key=key, name=name, timezone=timezone_name, units=units)
+            stmt = self._insert(ATHLETES).values(key=key, name=name, timezone=timezone_name, units=units)
             conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
-            athlete_id = conn.execute(sa.select(AthleteRow.id).where(AthleteRow.key == key)).scalar_one()
+            athlete_id = conn.execute(sa.select(ATHLETES.c.id).where(ATHLETES.c.key == key)).scalar_one()
         return int(athlete_id)
 
     def update_athlete(
@@ -66,7 +66,7 @@ class AthleteRepo(RepoBase):
         if not changes:
             return
         with self._engine.begin() as conn:
-            result = conn.execute(sa.update(AthleteRow).where(AthleteRow.id == athlete_id).values(**changes))
+            result = conn.execute(sa.update(ATHLETES).where(ATHLETES.c.id == athlete_id).values(**changes))
         if result.rowcount == 0:
             raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
 
@@ -88,7 +88,7 @@ class AthleteRepo(RepoBase):
         if not changes:
             return
         with self._engine.begin() as conn:
-            result = conn.execute(sa.update(AthleteRow).where(AthleteRow.id == athlete_id).values(**changes))
+            result = conn.execute(sa.update(ATHLETES).where(ATHLETES.c.id == athlete_id).values(**changes))
         if result.rowcount == 0:
             raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd athlete list`")
 
@@ -99,11 +99,11 @@ class AthleteRepo(RepoBase):
         with self._engine.begin() as conn:
             ids = list(
                 conn.execute(
-                    sa.select(AthleteRow.id).where(~AthleteRow.units_chosen, AthleteRow.units != units)
+                    sa.select(ATHLETES.c.id).where(~ATHLETES.c.units_chosen, ATHLETES.c.units != units)
                 ).scalars()
             )
             if ids:
-                conn.execute(sa.update(AthleteRow).where(AthleteRow.id.in_(ids)).values(units=units))
+                conn.execute(sa.update(ATHLETES).where(ATHLETES.c.id.in_(ids)).values(units=units))
         return [int(i) for i in ids]
 
     def mark_annotations_stale(self, athlete_id: int, *, gear_id: str | None = None) -> int:
@@ -113,29 +113,29 @@ class AthleteRepo(RepoBase):
         rules version "stale", which never equals a current version; returns how many were marked.
         """
         latest = (
-            sa.select(sa.func.max(AnnotationRow.id))
-            .join(ActivityRow, ActivityRow.id == AnnotationRow.activity_id)
-            .where(ActivityRow.athlete_id == athlete_id)
-            .group_by(AnnotationRow.activity_id)
+            sa.select(sa.func.max(ANNOTATIONS.c.id))
+            .join(ACTIVITIES, ACTIVITIES.c.id == ANNOTATIONS.c.activity_id)
+            .where(ACTIVITIES.c.athlete_id == athlete_id)
+            .group_by(ANNOTATIONS.c.activity_id)
         )
         if gear_id is not None:
-            latest = latest.where(ActivityRow.gear_id == gear_id)
+            latest = latest.where(ACTIVITIES.c.gear_id == gear_id)
         with self._engine.begin() as conn:
             ids = list(conn.execute(latest).scalars())
             if ids:
-                conn.execute(sa.update(AnnotationRow).where(AnnotationRow.id.in_(ids)).values(rules_version=STALE))
+                conn.execute(sa.update(ANNOTATIONS).where(ANNOTATIONS.c.id.in_(ids)).values(rules_version=STALE))
         return len(ids)
 
     def get_athlete(self, athlete_id: int) -> AthleteRecord:
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(AthleteRow.__table__).where(AthleteRow.id == athlete_id)).first()
+            row = conn.execute(sa.select(ATHLETES).where(ATHLETES.c.id == athlete_id)).first()
         if row is None:
             raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
         return _athlete(row)
 
     def list_athletes(self) -> list[AthleteRecord]:
         with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(AthleteRow.__table__).order_by(AthleteRow.id)).all()
+            rows = conn.execute(sa.select(ATHLETES).order_by(ATHLETES.c.id)).all()
         return [_athlete(row) for row in rows]
 
 

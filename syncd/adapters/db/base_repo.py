@@ -9,19 +9,35 @@ expires (worker crashed) makes the row eligible again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Connection, Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db.mapping import AnyRow
-from syncd.adapters.db.models import Base, OutboxRow
+from syncd.adapters.db.models import OUTBOX
 from syncd.ports import Clock
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    type DialectInsert = Callable[[sa.Table], postgresql.Insert | sqlite.Insert]
+
+
+def insert_for(engine: Engine) -> DialectInsert:
+    """The INSERT of the engine's dialect (it has ON CONFLICT), loading only that dialect: SQLite users do not pay
+    for the PostgreSQL one at start-up (issue 32)."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def _aware(dt: datetime, what: str) -> datetime:
@@ -49,7 +65,7 @@ class RepoBase:
         self._engine = engine
         self._box = secret_box
         self._clock: Clock = clock or SystemClock()
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = insert_for(engine)
 
     def _now(self) -> datetime:
         return _aware(self._clock.now(), "clock.now()")
@@ -62,23 +78,23 @@ class RepoBase:
         costs no platform call."""
         now = self._now()
         pending = sa.and_(
-            OutboxRow.activity_id == activity_id, OutboxRow.provider == provider, OutboxRow.status == "pending"
+            OUTBOX.c.activity_id == activity_id, OUTBOX.c.provider == provider, OUTBOX.c.status == "pending"
         )
         updated = conn.execute(
-            sa.update(OutboxRow).where(pending).values(note=note, updated_at=now).returning(OutboxRow.id)
+            sa.update(OUTBOX).where(pending).values(note=note, updated_at=now).returning(OUTBOX.c.id)
         ).scalar()
         if updated is not None:
             return int(updated)
         last = conn.execute(
-            sa.select(OutboxRow.id, OutboxRow.status, OutboxRow.note, OutboxRow.payload)
-            .where(OutboxRow.activity_id == activity_id, OutboxRow.provider == provider)
-            .order_by(OutboxRow.id.desc())
+            sa.select(OUTBOX.c.id, OUTBOX.c.status, OUTBOX.c.note, OUTBOX.c.payload)
+            .where(OUTBOX.c.activity_id == activity_id, OUTBOX.c.provider == provider)
+            .order_by(OUTBOX.c.id.desc())
             .limit(1)
         ).first()
         if last is not None and last.status == "done" and last.note == note and _settled(last.payload):
             return int(last.id)
         inserted = conn.execute(
-            self._insert(OutboxRow)
+            self._insert(OUTBOX)
             .values(
                 activity_id=activity_id,
                 provider=provider,
@@ -89,13 +105,13 @@ class RepoBase:
                 updated_at=now,
             )
             .on_conflict_do_nothing()
-            .returning(OutboxRow.id)
+            .returning(OUTBOX.c.id)
         ).scalar()
         return None if inserted is None else int(inserted)
 
     def _claim(
         self,
-        model: type[Base],
+        table: sa.Table,
         *,
         eligible: ColumnElement[bool],
         order: tuple[Any, ...],
@@ -105,7 +121,7 @@ class RepoBase:
     ) -> list[AnyRow]:
         if limit <= 0:
             return []
-        pk = model.__table__.c.id
+        pk = table.c.id
         # A MATERIALIZED CTE runs the locking SELECT exactly once: as `id IN (SELECT ... LIMIT n FOR UPDATE SKIP
         # LOCKED)` PostgreSQL may re-run the subquery per row, and every run skips the rows it already locked, so
         # limit=1 claimed every due row (issue 17). SQLite has one writer, so the plain form is exact there.
@@ -121,7 +137,7 @@ class RepoBase:
         # `eligible` is repeated on the UPDATE: that is the compare-and-set (PostgreSQL re-checks it on rows that
         # changed under us; SQLite evaluates everything under its write lock).
         stmt = (
-            sa.update(model)
+            sa.update(table)
             .where(pk.in_(sa.select(picked.c.picked_id)), eligible)
             .values(**values)
             .returning(*returning)

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from syncd.adapters.db.base_repo import RepoBase, _aware
-from syncd.adapters.db.models import DigestRow
+from syncd.adapters.db.models import DIGESTS
 
 
 class DigestRepo(RepoBase):
@@ -23,29 +23,29 @@ class DigestRepo(RepoBase):
         `retry_early` (an operator who just fixed the mail settings and runs `syncd digest --send`).
         """
         now = _aware(now, "now")
-        retry_due = sa.or_(DigestRow.lease_expires_at.is_(None), DigestRow.lease_expires_at <= now)
-        failed_ready = DigestRow.status == "failed" if retry_early else sa.and_(DigestRow.status == "failed", retry_due)
+        retry_due = sa.or_(DIGESTS.c.lease_expires_at.is_(None), DIGESTS.c.lease_expires_at <= now)
+        failed_ready = DIGESTS.c.status == "failed" if retry_early else sa.and_(DIGESTS.c.status == "failed", retry_due)
         lease = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_s)}
         with self._engine.begin() as conn:
             inserted = conn.execute(
-                self._insert(DigestRow)
+                self._insert(DIGESTS)
                 .values(athlete_id=athlete_id, week=week, status="claimed", attempts=1, created_at=now, **lease)
                 .on_conflict_do_nothing(index_elements=["athlete_id", "week"])
-                .returning(DigestRow.id)
+                .returning(DIGESTS.c.id)
             ).scalar()
             if inserted is not None:
                 return True
             result = conn.execute(
-                sa.update(DigestRow)
+                sa.update(DIGESTS)
                 .where(
-                    DigestRow.athlete_id == athlete_id,
-                    DigestRow.week == week,
+                    DIGESTS.c.athlete_id == athlete_id,
+                    DIGESTS.c.week == week,
                     sa.or_(
                         failed_ready,
-                        sa.and_(DigestRow.status == "claimed", DigestRow.lease_expires_at < now),
+                        sa.and_(DIGESTS.c.status == "claimed", DIGESTS.c.lease_expires_at < now),
                     ),
                 )
-                .values(status="claimed", attempts=DigestRow.attempts + 1, **lease)
+                .values(status="claimed", attempts=DIGESTS.c.attempts + 1, **lease)
             )
         return bool(result.rowcount)
 
@@ -66,12 +66,12 @@ class DigestRepo(RepoBase):
         # While a row is failed, its lease column holds the retry time (the earliest next claim).
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.update(DigestRow)
+                sa.update(DIGESTS)
                 .where(
-                    DigestRow.athlete_id == athlete_id,
-                    DigestRow.week == week,
-                    DigestRow.lease_owner == worker,
-                    DigestRow.status == "claimed",
+                    DIGESTS.c.athlete_id == athlete_id,
+                    DIGESTS.c.week == week,
+                    DIGESTS.c.lease_owner == worker,
+                    DIGESTS.c.status == "claimed",
                 )
                 .values(lease_owner=None, lease_expires_at=retry_at, **values)
             )
@@ -80,6 +80,6 @@ class DigestRepo(RepoBase):
     def digest_status(self, athlete_id: int, week: str) -> str | None:
         with self._engine.connect() as conn:
             status = conn.execute(
-                sa.select(DigestRow.status).where(DigestRow.athlete_id == athlete_id, DigestRow.week == week)
+                sa.select(DIGESTS.c.status).where(DIGESTS.c.athlete_id == athlete_id, DIGESTS.c.week == week)
             ).scalar()
         return None if status is None else str(status)

@@ -27,7 +27,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from syncd.adapters.db.models import AccountRow, ActivityFlagRow, ActivityRow, AnnotationRow, AthleteRow
+from syncd.adapters.db.models import ACCOUNTS, ACTIVITIES, ACTIVITY_FLAGS, ANNOTATIONS, ATHLETES
 from syncd.records import FeedCursor
 
 if TYPE_CHECKING:
@@ -61,11 +61,11 @@ class Version(NamedTuple):
 
 # Built once: constructing a statement costs more than running this one (every request reads it).
 _VERSION = sa.select(
-    sa.select(sa.func.max(ActivityRow.id)).scalar_subquery(),
-    sa.select(sa.func.max(ActivityRow.updated_at)).scalar_subquery(),
-    sa.select(sa.func.max(AnnotationRow.id)).scalar_subquery(),
-    sa.select(sa.func.count()).select_from(AthleteRow).scalar_subquery(),
-    sa.select(sa.func.count()).select_from(AccountRow).scalar_subquery(),
+    sa.select(sa.func.max(ACTIVITIES.c.id)).scalar_subquery(),
+    sa.select(sa.func.max(ACTIVITIES.c.updated_at)).scalar_subquery(),
+    sa.select(sa.func.max(ANNOTATIONS.c.id)).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(ATHLETES).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(ACCOUNTS).scalar_subquery(),
 )
 
 
@@ -213,12 +213,12 @@ def _local_us(moment: datetime) -> int:
 @functools.cache
 def _key_columns(dialect: str) -> tuple[Any, ...]:
     return (
-        ActivityRow.id,
-        _epoch_us(ActivityRow.start_utc, dialect).label("start"),
-        _epoch_us(ActivityRow.start_local, dialect).label("local"),
-        ActivityRow.athlete_id,
-        ActivityRow.sport,
-        ActivityRow.deleted,
+        ACTIVITIES.c.id,
+        _epoch_us(ACTIVITIES.c.start_utc, dialect).label("start"),
+        _epoch_us(ACTIVITIES.c.start_local, dialect).label("local"),
+        ACTIVITIES.c.athlete_id,
+        ACTIVITIES.c.sport,
+        ACTIVITIES.c.deleted,
     )
 
 
@@ -325,7 +325,7 @@ def _snapshot(
 
 def _recent_annotations(conn: Connection, newest: int) -> frozenset[int]:
     """The last ID_MARGIN annotation ids: read before the flags, so every id it holds has been applied."""
-    return frozenset(conn.execute(sa.select(AnnotationRow.id).where(AnnotationRow.id > newest - ID_MARGIN)).scalars())
+    return frozenset(conn.execute(sa.select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id > newest - ID_MARGIN)).scalars())
 
 
 def _recent_since(conn: Connection, old_max: int, seen: frozenset[int]) -> frozenset[int]:
@@ -333,11 +333,11 @@ def _recent_since(conn: Connection, old_max: int, seen: frozenset[int]) -> froze
     read; the window below it is read again only when its count differs from what was seen there (another
     worker's transaction committed late), so the usual change costs two index lookups, not ID_MARGIN rows."""
     low = old_max - ID_MARGIN
-    above = set(conn.execute(sa.select(AnnotationRow.id).where(AnnotationRow.id > old_max)).scalars())
+    above = set(conn.execute(sa.select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id > old_max)).scalars())
     below = {found for found in seen if low < found <= old_max}
-    window = (AnnotationRow.id > low) & (AnnotationRow.id <= old_max)
+    window = (ANNOTATIONS.c.id > low) & (ANNOTATIONS.c.id <= old_max)
     if conn.execute(sa.select(sa.func.count()).where(window)).scalar_one() != len(below):
-        below = set(conn.execute(sa.select(AnnotationRow.id).where(window)).scalars())
+        below = set(conn.execute(sa.select(ANNOTATIONS.c.id).where(window)).scalars())
     return frozenset(above | below)
 
 
@@ -346,20 +346,20 @@ def _annotated_since(conn: Connection, recent: frozenset[int], seen: frozenset[i
     new = sorted(recent - seen)
     if not new:
         return []
-    found = conn.execute(sa.select(AnnotationRow.activity_id).where(AnnotationRow.id.in_(new)).distinct())
+    found = conn.execute(sa.select(ANNOTATIONS.c.activity_id).where(ANNOTATIONS.c.id.in_(new)).distinct())
     return sorted(int(activity_id) for activity_id in found.scalars())
 
 
 def _build(conn: Connection, version: Version) -> Snapshot:
     recent = _recent_annotations(conn, version.max_annotation_id)
-    rows = conn.execute(sa.select(*_key_columns(conn.dialect.name)).where(~ActivityRow.deleted)).all()
+    rows = conn.execute(sa.select(*_key_columns(conn.dialect.name)).where(~ACTIVITIES.c.deleted)).all()
     sports: list[str] = []
     codes: list[str] = []
     arrays = _arrays(rows, sports)
     order = np.lexsort((-arrays["ids"], arrays["key"]))  # newest first; the same start: the higher id first
     arrays = {name: value[order] for name, value in arrays.items()}
-    annotated = [int(a) for a in conn.execute(sa.select(AnnotationRow.activity_id).distinct()).scalars()]
-    flag_rows = conn.execute(sa.select(ActivityFlagRow.activity_id, ActivityFlagRow.code)).all()
+    annotated = [int(a) for a in conn.execute(sa.select(ANNOTATIONS.c.activity_id).distinct()).scalars()]
+    flag_rows = conn.execute(sa.select(ACTIVITY_FLAGS.c.activity_id, ACTIVITY_FLAGS.c.code)).all()
     _apply_annotations(arrays, annotated, flag_rows, codes)
     return _snapshot(version, arrays, sports, codes, recent)
 
@@ -375,7 +375,7 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
     limit = max(1000, len(base) // 5)
     rows = conn.execute(
         sa.select(*_key_columns(conn.dialect.name))
-        .where(sa.or_(ActivityRow.updated_at >= since, ActivityRow.id > old.max_activity_id))
+        .where(sa.or_(ACTIVITIES.c.updated_at >= since, ACTIVITIES.c.id > old.max_activity_id))
         .limit(limit + 1)
     ).all()
     if len(rows) > limit:
@@ -396,8 +396,8 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
     recent = frozenset(found for found in recent if found > version.max_annotation_id - ID_MARGIN)
     flag_rows = (
         conn.execute(
-            sa.select(ActivityFlagRow.activity_id, ActivityFlagRow.code).where(
-                ActivityFlagRow.activity_id.in_(annotated)
+            sa.select(ACTIVITY_FLAGS.c.activity_id, ACTIVITY_FLAGS.c.code).where(
+                ACTIVITY_FLAGS.c.activity_id.in_(annotated)
             )
         ).all()
         if annotated

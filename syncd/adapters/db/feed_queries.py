@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.mapping import flags_from_json
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, OutboxRow, StreamsRow
+from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, ATHLETES, OUTBOX, STREAMS
 from syncd.domain.flags import Flag
 from syncd.domain.model import Source, Sport
 from syncd.domain.streams_state import streams_pending
@@ -34,24 +34,24 @@ MAX_PER_PAGE = 200
 
 
 _COLUMNS = (
-    ActivityRow.id,
-    ActivityRow.athlete_id,
-    AthleteRow.name.label("athlete_name"),
-    AthleteRow.units.label("athlete_units"),
-    ActivityRow.source,
-    ActivityRow.external_id,
-    ActivityRow.name,
-    ActivityRow.sport,
-    ActivityRow.start_utc,
-    ActivityRow.start_local,
-    ActivityRow.distance_m,
-    ActivityRow.elapsed_s,
-    ActivityRow.moving_s,
-    ActivityRow.elevation_gain_m,
-    ActivityRow.elevation_loss_m,
-    ActivityRow.gear_id,
-    ActivityRow.description,
-    ActivityRow.private,
+    ACTIVITIES.c.id,
+    ACTIVITIES.c.athlete_id,
+    ATHLETES.c.name.label("athlete_name"),
+    ATHLETES.c.units.label("athlete_units"),
+    ACTIVITIES.c.source,
+    ACTIVITIES.c.external_id,
+    ACTIVITIES.c.name,
+    ACTIVITIES.c.sport,
+    ACTIVITIES.c.start_utc,
+    ACTIVITIES.c.start_local,
+    ACTIVITIES.c.distance_m,
+    ACTIVITIES.c.elapsed_s,
+    ACTIVITIES.c.moving_s,
+    ACTIVITIES.c.elevation_gain_m,
+    ACTIVITIES.c.elevation_loss_m,
+    ACTIVITIES.c.gear_id,
+    ACTIVITIES.c.description,
+    ACTIVITIES.c.private,
 )
 
 
@@ -142,32 +142,32 @@ _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 # Built once (constructing a statement costs about as much as running one of these for a page of 50).
 _PAGE_ROWS = (
     sa.select(*_COLUMNS)
-    .join(AthleteRow, AthleteRow.id == ActivityRow.athlete_id)
-    .where(ActivityRow.id.in_(_IDS), ~ActivityRow.deleted)
+    .join(ATHLETES, ATHLETES.c.id == ACTIVITIES.c.athlete_id)
+    .where(ACTIVITIES.c.id.in_(_IDS), ~ACTIVITIES.c.deleted)
 )
 _LATEST = sa.select(
-    AnnotationRow.activity_id,
-    sa.cast(AnnotationRow.flags, sa.Text).label("flags"),  # the text: decoded once per distinct value (_flags)
-    AnnotationRow.note,
-    AnnotationRow.rules_version,
-    AnnotationRow.created_at,
+    ANNOTATIONS.c.activity_id,
+    sa.cast(ANNOTATIONS.c.flags, sa.Text).label("flags"),  # the text: decoded once per distinct value (_flags)
+    ANNOTATIONS.c.note,
+    ANNOTATIONS.c.rules_version,
+    ANNOTATIONS.c.created_at,
 ).where(
-    AnnotationRow.id.in_(
-        sa.select(sa.func.max(AnnotationRow.id))
-        .where(AnnotationRow.activity_id.in_(_IDS))
-        .group_by(AnnotationRow.activity_id)
+    ANNOTATIONS.c.id.in_(
+        sa.select(sa.func.max(ANNOTATIONS.c.id))
+        .where(ANNOTATIONS.c.activity_id.in_(_IDS))
+        .group_by(ANNOTATIONS.c.activity_id)
     )
 )
 _OUTBOX = (
-    sa.select(OutboxRow.activity_id, OutboxRow.provider, OutboxRow.status, OutboxRow.attempts, OutboxRow.updated_at)
-    .where(OutboxRow.activity_id.in_(_IDS))
-    .order_by(OutboxRow.id)
+    sa.select(OUTBOX.c.activity_id, OUTBOX.c.provider, OUTBOX.c.status, OUTBOX.c.attempts, OUTBOX.c.updated_at)
+    .where(OUTBOX.c.activity_id.in_(_IDS))
+    .order_by(OUTBOX.c.id)
 )
 # Platform runs without a streams row: with their `extra`, whether their samples are still on the platform only
-_NO_STREAMS = sa.select(ActivityRow.id, ActivityRow.source, ActivityRow.sport, ActivityRow.extra).where(
-    ActivityRow.id.in_(_IDS),
-    ActivityRow.source.in_([Source.STRAVA.value, Source.GARMIN.value]),
-    ~sa.exists().where(StreamsRow.activity_id == ActivityRow.id),
+_NO_STREAMS = sa.select(ACTIVITIES.c.id, ACTIVITIES.c.source, ACTIVITIES.c.sport, ACTIVITIES.c.extra).where(
+    ACTIVITIES.c.id.in_(_IDS),
+    ACTIVITIES.c.source.in_([Source.STRAVA.value, Source.GARMIN.value]),
+    ~sa.exists().where(STREAMS.c.activity_id == ACTIVITIES.c.id),
 )
 _PRIVATE = len(_COLUMNS) - 1
 _NAMES = tuple(column.key for column in _COLUMNS[:_PRIVATE])
@@ -243,9 +243,9 @@ def latest_start(engine: Engine, athlete_id: int) -> datetime | None:
     """The newest activity's start (the weekly strip ends at that week)."""
     with engine.connect() as conn:
         value: datetime | None = conn.execute(
-            sa.select(ActivityRow.start_utc)
-            .where(ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted)
-            .order_by(ActivityRow.start_utc.desc())
+            sa.select(ACTIVITIES.c.start_utc)
+            .where(ACTIVITIES.c.athlete_id == athlete_id, ~ACTIVITIES.c.deleted)
+            .order_by(ACTIVITIES.c.start_utc.desc())
             .limit(1)
         ).scalar()
     return value

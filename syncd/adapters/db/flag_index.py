@@ -13,17 +13,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from syncd.adapters.db.models import ActivityFlagRow, AnnotationRow
+from syncd.adapters.db.models import ACTIVITY_FLAGS, ANNOTATIONS
 
 
 def replace_current_flags(conn: Connection, codes: Mapping[int, Iterable[str]]) -> None:
     """Make `codes` the current flag codes of each activity in it (inside the caller's transaction)."""
     if not codes:
         return
-    conn.execute(sa.delete(ActivityFlagRow).where(ActivityFlagRow.activity_id.in_(list(codes))))
+    conn.execute(sa.delete(ACTIVITY_FLAGS).where(ACTIVITY_FLAGS.c.activity_id.in_(list(codes))))
     rows = [{"activity_id": activity_id, "code": code} for activity_id, found in codes.items() for code in set(found)]
     if rows:
-        conn.execute(sa.insert(ActivityFlagRow), rows)
+        conn.execute(sa.insert(ACTIVITY_FLAGS), rows)
 
 
 def codes_of(flags_json: Any) -> list[str]:
@@ -34,13 +34,13 @@ def codes_of(flags_json: Any) -> list[str]:
 
 def rebuild_current_flags(conn: Connection) -> int:
     """Refill the whole index from the latest annotation of every activity; returns how many rows it holds."""
-    newest = sa.select(sa.func.max(AnnotationRow.id)).group_by(AnnotationRow.activity_id).scalar_subquery()
-    conn.execute(sa.delete(ActivityFlagRow))
+    newest = sa.select(sa.func.max(ANNOTATIONS.c.id)).group_by(ANNOTATIONS.c.activity_id).scalar_subquery()
+    conn.execute(sa.delete(ACTIVITY_FLAGS))
     total = 0
-    result = conn.execute(sa.select(AnnotationRow.activity_id, AnnotationRow.flags).where(AnnotationRow.id.in_(newest)))
+    result = conn.execute(sa.select(ANNOTATIONS.c.activity_id, ANNOTATIONS.c.flags).where(ANNOTATIONS.c.id.in_(newest)))
     while batch := result.fetchmany(5000):
         rows = [{"activity_id": int(a), "code": code} for a, flags in batch for code in set(codes_of(flags))]
         if rows:
-            conn.execute(sa.insert(ActivityFlagRow), rows)
+            conn.execute(sa.insert(ACTIVITY_FLAGS), rows)
             total += len(rows)
     return total

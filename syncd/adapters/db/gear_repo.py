@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.mapping import AnyRow
-from syncd.adapters.db.models import ActivityRow, GearRow
+from syncd.adapters.db.models import ACTIVITIES, GEAR
 from syncd.domain.model import Gear
 
 
@@ -20,11 +20,11 @@ class GearRepo(RepoBase):
 
         A shoe's distance as of a run is the platform's figure today minus this: later runs never count.
         """
-        stmt = sa.select(ActivityRow.logical_group, ActivityRow.distance_m).where(
-            ActivityRow.athlete_id == athlete_id,
-            ~ActivityRow.deleted,
-            ActivityRow.gear_id == gear_id,
-            ActivityRow.start_utc > _aware(after, "after"),
+        stmt = sa.select(ACTIVITIES.c.logical_group, ACTIVITIES.c.distance_m).where(
+            ACTIVITIES.c.athlete_id == athlete_id,
+            ~ACTIVITIES.c.deleted,
+            ACTIVITIES.c.gear_id == gear_id,
+            ACTIVITIES.c.start_utc > _aware(after, "after"),
         )
         with self._engine.connect() as conn:
             rows = conn.execute(stmt).all()
@@ -47,18 +47,18 @@ class GearRepo(RepoBase):
             "retired": gear.retired,
             "updated_at": self._now(),
         }
-        stmt = self._insert(GearRow).values(athlete_id=athlete_id, gear_id=gear.gear_id, **values)
+        stmt = self._insert(GEAR).values(athlete_id=athlete_id, gear_id=gear.gear_id, **values)
         with self._engine.begin() as conn:
             # A platform without per-shoe limits (Strava) never erases the limit set with `syncd athlete set`.
-            keep_limit = {**values, "limit_m": sa.func.coalesce(stmt.excluded.limit_m, GearRow.limit_m)}
+            keep_limit = {**values, "limit_m": sa.func.coalesce(stmt.excluded.limit_m, GEAR.c.limit_m)}
             conn.execute(stmt.on_conflict_do_update(index_elements=["athlete_id", "gear_id"], set_=keep_limit))
 
     def set_gear_limit(self, athlete_id: int, gear_id: str, limit_m: float | None) -> bool:
         """The athlete's own replacement distance for one shoe (None: back to `[rules] shoe_limit_km`)."""
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.update(GearRow)
-                .where(GearRow.athlete_id == athlete_id, GearRow.gear_id == gear_id)
+                sa.update(GEAR)
+                .where(GEAR.c.athlete_id == athlete_id, GEAR.c.gear_id == gear_id)
                 .values(limit_m=limit_m, updated_at=self._now())
             )
         return bool(result.rowcount)
@@ -66,15 +66,13 @@ class GearRepo(RepoBase):
     def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None:
         with self._engine.connect() as conn:
             row = conn.execute(
-                sa.select(GearRow.__table__).where(GearRow.athlete_id == athlete_id, GearRow.gear_id == gear_id)
+                sa.select(GEAR).where(GEAR.c.athlete_id == athlete_id, GEAR.c.gear_id == gear_id)
             ).first()
         return None if row is None else _gear(row)
 
     def list_gear(self, athlete_id: int) -> list[Gear]:
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(GearRow.__table__).where(GearRow.athlete_id == athlete_id).order_by(GearRow.gear_id)
-            ).all()
+            rows = conn.execute(sa.select(GEAR).where(GEAR.c.athlete_id == athlete_id).order_by(GEAR.c.gear_id)).all()
         return [_gear(row) for row in rows]
 
 

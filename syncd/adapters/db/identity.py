@@ -14,23 +14,23 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from syncd.adapters.db.mapping import AnyRow
-from syncd.adapters.db.models import ActivityRow
+from syncd.adapters.db.models import ACTIVITIES
 from syncd.records import TwinFacts
 
 __all__ = ["TwinFacts", "facts", "members", "nearby", "set_group"]
 
 
 _COLUMNS = (
-    ActivityRow.id,
-    ActivityRow.athlete_id,
-    ActivityRow.source,
-    ActivityRow.external_id,
-    ActivityRow.sport,
-    ActivityRow.start_utc,
-    ActivityRow.distance_m,
-    ActivityRow.elapsed_s,
-    ActivityRow.moving_s,
-    ActivityRow.logical_group,
+    ACTIVITIES.c.id,
+    ACTIVITIES.c.athlete_id,
+    ACTIVITIES.c.source,
+    ACTIVITIES.c.external_id,
+    ACTIVITIES.c.sport,
+    ACTIVITIES.c.start_utc,
+    ACTIVITIES.c.distance_m,
+    ACTIVITIES.c.elapsed_s,
+    ACTIVITIES.c.moving_s,
+    ACTIVITIES.c.logical_group,
 )
 
 
@@ -53,17 +53,17 @@ def _facts(row: AnyRow) -> TwinFacts:
 
 # Built once, run with parameters: an import asks both for every new activity, and building them around each
 # activity's values cost more than the queries (issue 32).
-_FACTS = sa.select(*_COLUMNS).where(ActivityRow.id == sa.bindparam("k_id"), ~ActivityRow.deleted)
+_FACTS = sa.select(*_COLUMNS).where(ACTIVITIES.c.id == sa.bindparam("k_id"), ~ACTIVITIES.c.deleted)
 _NEARBY = (
     sa.select(*_COLUMNS)
     .where(
-        ActivityRow.athlete_id == sa.bindparam("k_athlete"),
-        ~ActivityRow.deleted,
-        ActivityRow.source.in_(sa.bindparam("k_sources", expanding=True)),
-        ActivityRow.start_utc >= sa.bindparam("k_from", type_=ActivityRow.start_utc.type),
-        ActivityRow.start_utc <= sa.bindparam("k_to", type_=ActivityRow.start_utc.type),
+        ACTIVITIES.c.athlete_id == sa.bindparam("k_athlete"),
+        ~ACTIVITIES.c.deleted,
+        ACTIVITIES.c.source.in_(sa.bindparam("k_sources", expanding=True)),
+        ACTIVITIES.c.start_utc >= sa.bindparam("k_from", type_=ACTIVITIES.c.start_utc.type),
+        ACTIVITIES.c.start_utc <= sa.bindparam("k_to", type_=ACTIVITIES.c.start_utc.type),
     )
-    .order_by(ActivityRow.start_utc, ActivityRow.id)
+    .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
 )
 
 
@@ -87,8 +87,8 @@ def members(engine: Engine, group: str) -> list[TwinFacts]:
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(*_COLUMNS)
-            .where(ActivityRow.logical_group == group, ~ActivityRow.deleted)
-            .order_by(ActivityRow.id)
+            .where(ACTIVITIES.c.logical_group == group, ~ACTIVITIES.c.deleted)
+            .order_by(ACTIVITIES.c.id)
         ).all()
     return [_facts(row) for row in rows]
 
@@ -97,15 +97,15 @@ def alone_ids(engine: Engine, athlete_id: int, source: str, since: datetime) -> 
     """Ids of the athlete's not-deleted activities from `source` since `since` with no twin group, oldest first:
     ids only, so a first sync over years of history reads no raw payloads here."""
     stmt = (
-        sa.select(ActivityRow.id)
+        sa.select(ACTIVITIES.c.id)
         .where(
-            ActivityRow.athlete_id == athlete_id,
-            ActivityRow.source == source,
-            ActivityRow.logical_group.is_(None),
-            ~ActivityRow.deleted,
-            ActivityRow.start_utc >= since.astimezone(UTC),
+            ACTIVITIES.c.athlete_id == athlete_id,
+            ACTIVITIES.c.source == source,
+            ACTIVITIES.c.logical_group.is_(None),
+            ~ACTIVITIES.c.deleted,
+            ACTIVITIES.c.start_utc >= since.astimezone(UTC),
         )
-        .order_by(ActivityRow.start_utc, ActivityRow.id)
+        .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
     )
     with engine.connect() as conn:
         return [int(i) for i in conn.execute(stmt).scalars()]
@@ -115,4 +115,4 @@ def set_group(engine: Engine, activity_ids: Sequence[int], group: str | None) ->
     """Put the activities in one logical group (None takes them out). Does not touch `content_hash`/`updated_at`:
     grouping is our bookkeeping, not a change of the platform's data."""
     with engine.begin() as conn:
-        conn.execute(sa.update(ActivityRow).where(ActivityRow.id.in_(list(activity_ids))).values(logical_group=group))
+        conn.execute(sa.update(ACTIVITIES).where(ACTIVITIES.c.id.in_(list(activity_ids))).values(logical_group=group))

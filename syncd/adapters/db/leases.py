@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from syncd.adapters.db.models import AccountRow, DigestRow, OutboxRow
+from syncd.adapters.db.models import ACCOUNTS, DIGESTS, OUTBOX
 
 
 def local_worker_name() -> str:
@@ -44,9 +44,9 @@ def is_dead_local_worker(worker: str, *, host: str | None = None) -> bool:
 def lease_holders(engine: Engine, now: datetime) -> set[str]:
     """Workers holding an unexpired lease on an account, a write-back or a digest."""
     queries = [
-        sa.select(AccountRow.lease_owner).where(AccountRow.lease_owner.is_not(None), AccountRow.lease_expires_at > now),
-        sa.select(OutboxRow.lease_owner).where(OutboxRow.status == "claimed", OutboxRow.lease_expires_at > now),
-        sa.select(DigestRow.lease_owner).where(DigestRow.status == "claimed", DigestRow.lease_expires_at > now),
+        sa.select(ACCOUNTS.c.lease_owner).where(ACCOUNTS.c.lease_owner.is_not(None), ACCOUNTS.c.lease_expires_at > now),
+        sa.select(OUTBOX.c.lease_owner).where(OUTBOX.c.status == "claimed", OUTBOX.c.lease_expires_at > now),
+        sa.select(DIGESTS.c.lease_owner).where(DIGESTS.c.status == "claimed", DIGESTS.c.lease_expires_at > now),
     ]
     holders: set[str] = set()
     with engine.connect() as conn:
@@ -60,8 +60,8 @@ def release_worker(engine: Engine, worker: str, *, now: datetime | None = None) 
     now = now or datetime.now(UTC)
     with engine.begin() as conn:
         result = conn.execute(  # an expired claim is open to anyone (claim_digest)
-            sa.update(DigestRow)
-            .where(DigestRow.lease_owner == worker, DigestRow.status == "claimed")
+            sa.update(DIGESTS)
+            .where(DIGESTS.c.lease_owner == worker, DIGESTS.c.status == "claimed")
             .values(lease_expires_at=now - timedelta(seconds=1))
         )
     return int(result.rowcount or 0) + release_accounts_and_writebacks(engine, worker)
@@ -72,19 +72,17 @@ def release_accounts_and_writebacks(engine: Engine, worker: str) -> int:
     expire on their own: one may still be on its way out); how many were released."""
     with engine.begin() as conn:
         result = conn.execute(
-            sa.update(AccountRow)
-            .where(AccountRow.lease_owner == worker)
-            .values(lease_owner=None, lease_expires_at=None)
+            sa.update(ACCOUNTS).where(ACCOUNTS.c.lease_owner == worker).values(lease_owner=None, lease_expires_at=None)
         )
         released = int(result.rowcount or 0)
-    claimed = sa.select(OutboxRow.id).where(OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+    claimed = sa.select(OUTBOX.c.id).where(OUTBOX.c.lease_owner == worker, OUTBOX.c.status == "claimed")
     with engine.connect() as conn:
         ids = list(conn.execute(claimed).scalars())
     for item_id in ids:  # one at a time: a newer pending note for the same activity wins over the old one
         with contextlib.suppress(sa.exc.IntegrityError), engine.begin() as conn:
             result = conn.execute(
-                sa.update(OutboxRow)
-                .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+                sa.update(OUTBOX)
+                .where(OUTBOX.c.id == item_id, OUTBOX.c.lease_owner == worker, OUTBOX.c.status == "claimed")
                 .values(status="pending", lease_owner=None, lease_expires_at=None)
             )
             released += int(result.rowcount or 0)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from syncd.adapters.db.models import ActivityRow
+from syncd.adapters.db.models import ACTIVITIES
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry, summarize
 from syncd.domain.model import Activity, Lap, Source, Sport, Streams
@@ -112,20 +112,20 @@ def flags_from_json(data: Sequence[Mapping[str, Any]]) -> tuple[Flag, ...]:
 
 # What a history entry needs of an activity row (the single and the batch annotation paths read the same).
 HISTORY_COLUMNS = (
-    ActivityRow.logical_group,
-    ActivityRow.source,
-    ActivityRow.external_id,
-    ActivityRow.sport,
-    ActivityRow.sport_original,
-    ActivityRow.start_utc,
-    ActivityRow.utc_offset_s,
-    ActivityRow.distance_m,
-    ActivityRow.elapsed_s,
-    ActivityRow.moving_s,
-    ActivityRow.average_heart_rate,
-    ActivityRow.workout_type,
-    ActivityRow.elevation_gain_m,
-    ActivityRow.gear_id,
+    ACTIVITIES.c.logical_group,
+    ACTIVITIES.c.source,
+    ACTIVITIES.c.external_id,
+    ACTIVITIES.c.sport,
+    ACTIVITIES.c.sport_original,
+    ACTIVITIES.c.start_utc,
+    ACTIVITIES.c.utc_offset_s,
+    ACTIVITIES.c.distance_m,
+    ACTIVITIES.c.elapsed_s,
+    ACTIVITIES.c.moving_s,
+    ACTIVITIES.c.average_heart_rate,
+    ACTIVITIES.c.workout_type,
+    ACTIVITIES.c.elevation_gain_m,
+    ACTIVITIES.c.gear_id,
 )
 
 

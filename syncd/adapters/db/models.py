@@ -1,4 +1,7 @@
-"""SQLAlchemy table definitions; the same schema runs on SQLite (one household) and PostgreSQL (N workers).
+"""SQLAlchemy Core table definitions; the same schema runs on SQLite (one household) and PostgreSQL (N workers).
+
+Core `Table`s, not ORM classes: every query in syncd/adapters/db is a Core statement, and `sqlalchemy.orm` with
+declarative classes cost a short command such as `syncd status` about a third of its start-up (issue 32).
 
 The migrations in `migrations/versions/` create exactly these tables; `tests/integration/test_store_schema.py`
 checks that the two never drift. Work queues (accounts' sync turn, writeback_outbox, digests) carry
@@ -7,13 +10,11 @@ checks that the two never drift. Work queues (accounts' sync turn, writeback_out
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from syncd.storable import storable_json, storable_text
 
@@ -46,7 +47,11 @@ class StorableJson(sa.types.TypeDecorator[Any]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
-        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else sa.JSON())
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB  # SQLite never loads the PostgreSQL dialect
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.JSON())
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         return storable_json(value)
@@ -82,317 +87,309 @@ NAMING = {
 }
 
 
-class Base(DeclarativeBase):
-    metadata = sa.MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: Json, list[Any]: Json, float: Double}
+METADATA = sa.MetaData(naming_convention=NAMING)
 
 
-class AthleteRow(Base):
-    __tablename__ = "athletes"
+def _id() -> sa.Column[int]:
+    return sa.Column("id", BigId, primary_key=True)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    key: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200), default="")
-    timezone: Mapped[str | None] = mapped_column(sa.String(64))
-    units: Mapped[str] = mapped_column(sa.String(10), default="metric")
-    email: Mapped[str | None] = mapped_column(sa.String(320))
-    digest_opt_in: Mapped[bool] = mapped_column(default=False)
-    advice_mode: Mapped[str | None] = mapped_column(sa.String(20))  # None: follow [advice] mode
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+def _when(name: str, *, nullable: bool = False, **kwargs: Any) -> sa.Column[datetime]:
+    """An aware-UTC timestamp column (`created_at`-like ones default to now)."""
+    return sa.Column(name, UTCDateTime(), nullable=nullable, **kwargs)
+
+
+def _ref(name: str, table: str, *, nullable: bool = False, **kwargs: Any) -> sa.Column[int]:
+    """A reference to `table`.id (of its type) whose rows go with the referenced row."""
+    return sa.Column(name, sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=nullable, **kwargs)
+
+
+def _col(name: str, kind: Any, *, nullable: bool = False, **kwargs: Any) -> sa.Column[Any]:
+    """A column that is NOT NULL unless it says otherwise (as the ORM's `Mapped[X]` made them)."""
+    return sa.Column(name, kind, nullable=nullable, **kwargs)
+
+
+def _null(name: str, kind: Any, **kwargs: Any) -> sa.Column[Any]:
+    return sa.Column(name, kind, nullable=True, **kwargs)
+
+
+def _lease() -> tuple[sa.Column[Any], sa.Column[Any]]:
+    """Who holds a work item's lease and until when (base_repo.py: claims with leases)."""
+    return _null("lease_owner", sa.String(120)), _when("lease_expires_at", nullable=True)
+
+
+ATHLETES = sa.Table(
+    "athletes",
+    METADATA,
+    _id(),
+    _col("key", sa.String(120), unique=True),
+    _col("name", sa.String(200), default=""),
+    _null("timezone", sa.String(64)),
+    _col("units", sa.String(10), default="metric"),
+    _null("email", sa.String(320)),
+    _col("digest_opt_in", sa.Boolean(), default=False),
+    _null("advice_mode", sa.String(20)),  # None: follow [advice] mode
+    _when("created_at", default=_now),
     # False: `units` follows `[notes] units` (kept in step by Store.follow_default_units); True: the athlete chose.
-    units_chosen: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    max_heart_rate: Mapped[float | None]
-    write_back: Mapped[str | None] = mapped_column(sa.String(10))  # None: `[strava]`/`[garmin] write_back`
-    digest_unsubscribed_at: Mapped[datetime | None]
+    _col("units_chosen", sa.Boolean(), default=False, server_default=sa.false()),
+    _null("max_heart_rate", Double),
+    _null("write_back", sa.String(10)),  # None: `[strava]`/`[garmin] write_back`
+    _when("digest_unsubscribed_at", nullable=True),
+    sa.CheckConstraint("units IN ('metric', 'imperial')", name="units"),
+)
 
-    __table_args__ = (sa.CheckConstraint("units IN ('metric', 'imperial')", name="units"),)
+ACCOUNTS = sa.Table(
+    "accounts",
+    METADATA,
+    _id(),
+    _ref("athlete_id", "athletes", index=True),
+    _col("provider", sa.String(20)),
+    _col("external_id", sa.String(64)),
+    _null("tokens_encrypted", sa.LargeBinary()),
+    _null("sync_cursor", sa.String(200)),
+    _col("state", sa.String(20), default="ok"),
+    _null("state_message", sa.Text()),
+    _when("next_due_at", default=_now, index=True),
+    *_lease(),
+    _when("created_at", default=_now),
+    _when("updated_at", default=_now),
+    sa.UniqueConstraint("provider", "external_id"),
+    sa.CheckConstraint("state IN ('ok', 'needs_relink', 'error')", name="state"),
+)
 
-
-class AccountRow(Base):
-    __tablename__ = "accounts"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"), index=True)
-    provider: Mapped[str] = mapped_column(sa.String(20))
-    external_id: Mapped[str] = mapped_column(sa.String(64))
-    tokens_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    sync_cursor: Mapped[str | None] = mapped_column(sa.String(200))
-    state: Mapped[str] = mapped_column(sa.String(20), default="ok")
-    state_message: Mapped[str | None] = mapped_column(sa.Text)
-    next_due_at: Mapped[datetime] = mapped_column(default=_now, index=True)
-    lease_owner: Mapped[str | None] = mapped_column(sa.String(120))
-    lease_expires_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=_now)
-    updated_at: Mapped[datetime] = mapped_column(default=_now)
-
-    __table_args__ = (
-        sa.UniqueConstraint("provider", "external_id"),
-        sa.CheckConstraint("state IN ('ok', 'needs_relink', 'error')", name="state"),
-    )
-
-
-class ActivityRow(Base):
-    __tablename__ = "activities"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"))
-    source: Mapped[str] = mapped_column(sa.String(20))
-    external_id: Mapped[str] = mapped_column(sa.String(200))
-    sport: Mapped[str] = mapped_column(sa.String(30))
-    sport_original: Mapped[str] = mapped_column(sa.String(100))
-    name: Mapped[str] = mapped_column(sa.Text, default="")
-    start_utc: Mapped[datetime]
-    start_local: Mapped[datetime] = mapped_column(sa.DateTime(timezone=False))
-    utc_offset_s: Mapped[int] = mapped_column(default=0)
-    timezone: Mapped[str | None] = mapped_column(sa.String(64))
-    distance_m: Mapped[float | None]
-    elapsed_s: Mapped[float | None]
-    moving_s: Mapped[float | None]
-    elevation_gain_m: Mapped[float | None]
-    elevation_loss_m: Mapped[float | None]
-    gear_id: Mapped[str | None] = mapped_column(sa.String(64))
-    description: Mapped[str | None] = mapped_column(sa.Text)
-    workout_type: Mapped[int | None]
-    indoor: Mapped[bool] = mapped_column(default=False)
-    private: Mapped[bool] = mapped_column(default=False)
-    average_heart_rate: Mapped[float | None]
-    max_heart_rate: Mapped[float | None]
-    laps: Mapped[list[Any]] = mapped_column(default=list)
-    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    content_hash: Mapped[str] = mapped_column(sa.String(64))
-    logical_group: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    deleted: Mapped[bool] = mapped_column(default=False)
+ACTIVITIES = sa.Table(
+    "activities",
+    METADATA,
+    _id(),
+    _ref("athlete_id", "athletes"),
+    _col("source", sa.String(20)),
+    _col("external_id", sa.String(200)),
+    _col("sport", sa.String(30)),
+    _col("sport_original", sa.String(100)),
+    _col("name", sa.Text(), default=""),
+    _when("start_utc"),
+    _col("start_local", sa.DateTime(timezone=False)),
+    _col("utc_offset_s", sa.Integer(), default=0),
+    _null("timezone", sa.String(64)),
+    _null("distance_m", Double),
+    _null("elapsed_s", Double),
+    _null("moving_s", Double),
+    _null("elevation_gain_m", Double),
+    _null("elevation_loss_m", Double),
+    _null("gear_id", sa.String(64)),
+    _null("description", sa.Text()),
+    _null("workout_type", sa.Integer()),
+    _col("indoor", sa.Boolean(), default=False),
+    _col("private", sa.Boolean(), default=False),
+    _null("average_heart_rate", Double),
+    _null("max_heart_rate", Double),
+    _col("laps", Json, default=list),
+    _col("extra", Json, default=dict),
+    _col("raw", Json, default=dict),
+    _col("content_hash", sa.String(64)),
+    _null("logical_group", sa.String(64), index=True),
+    _col("deleted", sa.Boolean(), default=False),
     # syncd's sync state, beside (never inside) the platform's raw payload: new detail not annotated since, and the
     # detail fetch's last bad payload ({"attempts", "retry_at", "error"}) with its backoff
-    needs_annotation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    sync_failure: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    _col("needs_annotation", sa.Boolean(), default=False, server_default=sa.false()),
+    _null("sync_failure", Json),
     # bad input about this activity that syncd kept going past, by kind ("twin", "pain_tag"): a value-free line
     # naming the problem and the fix, shown by `syncd status` until the input is fixed
-    input_warnings: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
-    updated_at: Mapped[datetime] = mapped_column(default=_now)
+    _null("input_warnings", Json),
+    _when("created_at", default=_now),
+    _when("updated_at", default=_now),
+    sa.UniqueConstraint("source", "external_id"),
+    sa.Index("ix_activities_athlete_start", "athlete_id", "start_utc"),
+    sa.Index("ix_activities_start", "start_utc", "id"),
+    sa.Index("ix_activities_updated_at", "updated_at"),  # the feed's cache key (feed_queries.data_version)
+)
 
-    __table_args__ = (
-        sa.UniqueConstraint("source", "external_id"),
-        sa.Index("ix_activities_athlete_start", "athlete_id", "start_utc"),
-        sa.Index("ix_activities_start", "start_utc", "id"),
-        sa.Index("ix_activities_updated_at", "updated_at"),  # the feed's cache key (feed_queries.data_version)
-    )
+# One row per activity: every channel in one compressed blob (codec.py), never a row per sample.
+STREAMS = sa.Table(
+    "streams",
+    METADATA,
+    _ref("activity_id", "activities", primary_key=True),
+    _col("format_version", sa.SmallInteger()),
+    _col("samples", sa.Integer()),
+    _col("data", sa.LargeBinary()),
+)
 
+GEAR = sa.Table(
+    "gear",
+    METADATA,
+    _id(),
+    _ref("athlete_id", "athletes"),
+    _col("gear_id", sa.String(64)),
+    _col("name", sa.String(200), default=""),
+    _col("kind", sa.String(20), default="shoe"),
+    _col("distance_m", Double, default=0.0),
+    _null("limit_m", Double),
+    _col("retired", sa.Boolean(), default=False),
+    _when("updated_at", default=_now),
+    sa.UniqueConstraint("athlete_id", "gear_id"),
+)
 
-class StreamsRow(Base):
-    """One row per activity: every channel in one compressed blob (codec.py), never a row per sample."""
-
-    __tablename__ = "streams"
-
-    activity_id: Mapped[int] = mapped_column(sa.ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
-    format_version: Mapped[int] = mapped_column(sa.SmallInteger)
-    samples: Mapped[int]
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
-
-
-class GearRow(Base):
-    __tablename__ = "gear"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"))
-    gear_id: Mapped[str] = mapped_column(sa.String(64))
-    name: Mapped[str] = mapped_column(sa.String(200), default="")
-    kind: Mapped[str] = mapped_column(sa.String(20), default="shoe")
-    distance_m: Mapped[float] = mapped_column(default=0.0)
-    limit_m: Mapped[float | None]
-    retired: Mapped[bool] = mapped_column(default=False)
-    updated_at: Mapped[datetime] = mapped_column(default=_now)
-
-    __table_args__ = (sa.UniqueConstraint("athlete_id", "gear_id"),)
-
-
-class AnnotationRow(Base):
-    """Append-only: one row per distinct result, so the newest id per activity is the current annotation."""
-
-    __tablename__ = "annotations"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    activity_id: Mapped[int] = mapped_column(sa.ForeignKey("activities.id", ondelete="CASCADE"))
-    rules_version: Mapped[str] = mapped_column(sa.String(40))
-    flags: Mapped[list[Any]] = mapped_column(default=list)
-    note: Mapped[str | None] = mapped_column(sa.Text)
+# Append-only: one row per distinct result, so the newest id per activity is the current annotation.
+ANNOTATIONS = sa.Table(
+    "annotations",
+    METADATA,
+    _id(),
+    _ref("activity_id", "activities"),
+    _col("rules_version", sa.String(40)),
+    _col("flags", Json, default=list),
+    _null("note", sa.Text()),
     # the note as written to the activity's platform when it differs from `note` (pain data from the diary never
     # reaches a platform: docs/pain.md); None: the same text
-    platform_note: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    _null("platform_note", sa.Text()),
+    _when("created_at", default=_now),
+    sa.Index("ix_annotations_activity_id", "activity_id", "id"),
+)
 
-    __table_args__ = (sa.Index("ix_annotations_activity_id", "activity_id", "id"),)
+# The current (latest) annotation's flag codes, one row per activity and code, kept beside every annotation write
+# (flag_index.py): the feed's `?flag=` filter reads this index instead of every annotation's JSON.
+ACTIVITY_FLAGS = sa.Table(
+    "activity_flags",
+    METADATA,
+    sa.Column(
+        "activity_id",
+        BigId,
+        sa.ForeignKey("activities.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    _col("code", sa.String(40), primary_key=True),
+    sa.Index("ix_activity_flags_code", "code", "activity_id"),
+)
 
+OUTBOX = sa.Table(
+    "writeback_outbox",
+    METADATA,
+    _id(),
+    _ref("activity_id", "activities"),
+    _col("provider", sa.String(20)),
+    _col("note", sa.Text()),
+    _col("payload", Json, default=dict),
+    _col("status", sa.String(10), default="pending"),
+    _col("attempts", sa.Integer(), default=0),
+    _when("next_attempt_at", default=_now),
+    *_lease(),
+    _null("last_error", sa.Text()),
+    _when("created_at", default=_now),
+    _when("updated_at", default=_now),
+    sa.CheckConstraint("status IN ('pending', 'claimed', 'done', 'failed')", name="status"),
+    # uq_outbox_one_pending: see schema_metadata()
+    sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    sa.Index("ix_outbox_activity", "activity_id", "provider", "id"),  # write-back badges, note state
+)
 
-class ActivityFlagRow(Base):
-    """The current (latest) annotation's flag codes, one row per activity and code, kept beside every annotation
-    write (flag_index.py): the feed's `?flag=` filter reads this index instead of every annotation's JSON."""
+DIGESTS = sa.Table(
+    "digests",
+    METADATA,
+    _id(),
+    _ref("athlete_id", "athletes"),
+    _col("week", sa.String(8)),
+    _col("status", sa.String(10), default="claimed"),
+    *_lease(),
+    _col("attempts", sa.Integer(), default=0),
+    _null("last_error", sa.Text()),
+    _when("sent_at", nullable=True),
+    _when("created_at", default=_now),
+    sa.UniqueConstraint("athlete_id", "week"),
+    sa.CheckConstraint("status IN ('claimed', 'sent', 'failed')", name="status"),
+)
 
-    __tablename__ = "activity_flags"
+# Platform rate limits shared by all workers (Strava: 15-minute and daily windows, reads and totals).
+RATE_BUDGET = sa.Table(
+    "rate_budget",
+    METADATA,
+    _col("key", sa.String(120), primary_key=True),
+    _null("short_limit", sa.Integer()),
+    _col("short_usage", sa.Integer(), default=0),
+    _when("short_window_start", nullable=True),
+    _null("daily_limit", sa.Integer()),
+    _col("daily_usage", sa.Integer(), default=0),
+    _when("daily_window_start", nullable=True),
+    _null("read_short_limit", sa.Integer()),
+    _col("read_short_usage", sa.Integer(), default=0),
+    _null("read_daily_limit", sa.Integer()),
+    _col("read_daily_usage", sa.Integer(), default=0),
+    _when("updated_at", default=_now),
+)
 
-    activity_id: Mapped[int] = mapped_column(
-        BigId, sa.ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
-    )
-    code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+# Surface-map answers cached per tile (e.g. an Overpass query for one tile), so a street is never asked twice.
+MAP_TILES = sa.Table(
+    "map_tiles",
+    METADATA,
+    _col("source", sa.String(200), primary_key=True),
+    _col("tile", sa.String(64), primary_key=True),
+    _when("fetched_at", default=_now),
+    _col("data", sa.LargeBinary()),
+)
 
-    __table_args__ = (sa.Index("ix_activity_flags_code", "code", "activity_id"),)
+# The back-pain diary (health data): one row per entry; `slot` keeps one entry per run and source or per day. A tag
+# entry lives as long as the tag does on its activity (and goes with the activity); the athlete's text on the
+# platform is never touched.
+PAIN_ENTRIES = sa.Table(
+    "pain_entries",
+    METADATA,
+    _id(),
+    _ref("athlete_id", "athletes"),
+    _col("day", sa.Date()),
+    _col("score", sa.SmallInteger()),
+    _col("note", sa.Text(), default=""),
+    _col("source", sa.String(10)),
+    _ref("activity_id", "activities", nullable=True),
+    _col("slot", sa.String(40)),
+    _when("recorded_at", default=_now),
+    sa.UniqueConstraint("athlete_id", "slot"),
+    sa.CheckConstraint("score >= 0 AND score <= 10", name="score"),
+    sa.CheckConstraint("source IN ('tag', 'web', 'cli', 'checkin')", name="source"),
+    sa.Index("ix_pain_entries_athlete_day", "athlete_id", "day"),
+)
 
+# An athlete's own Apprise URLs (`syncd athlete set --notify`), encrypted like platform tokens: they hold tokens and
+# passwords; and the kinds of message the athlete turned off (`--notify-kinds`), comma-separated.
+NOTIFY_TARGETS = sa.Table(
+    "notify_targets",
+    METADATA,
+    sa.Column(
+        "athlete_id",
+        BigId,
+        sa.ForeignKey("athletes.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    _null("urls_encrypted", sa.LargeBinary()),
+    _col("muted", sa.String(40), default=""),
+    _when("updated_at", default=_now),
+)
 
-class OutboxRow(Base):
-    __tablename__ = "writeback_outbox"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    activity_id: Mapped[int] = mapped_column(sa.ForeignKey("activities.id", ondelete="CASCADE"))
-    provider: Mapped[str] = mapped_column(sa.String(20))
-    note: Mapped[str] = mapped_column(sa.Text)
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=_now)
-    lease_owner: Mapped[str | None] = mapped_column(sa.String(120))
-    lease_expires_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
-    updated_at: Mapped[datetime] = mapped_column(default=_now)
-
-    __table_args__ = (
-        sa.CheckConstraint("status IN ('pending', 'claimed', 'done', 'failed')", name="status"),
-        sa.Index(
-            "uq_outbox_one_pending",
-            "activity_id",
-            "provider",
-            unique=True,
-            sqlite_where=sa.text("status = 'pending'"),
-            postgresql_where=sa.text("status = 'pending'"),
-        ),
-        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
-        sa.Index("ix_outbox_activity", "activity_id", "provider", "id"),  # write-back badges, note state
-    )
-
-
-class DigestRow(Base):
-    __tablename__ = "digests"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"))
-    week: Mapped[str] = mapped_column(sa.String(8))
-    status: Mapped[str] = mapped_column(sa.String(10), default="claimed")
-    lease_owner: Mapped[str | None] = mapped_column(sa.String(120))
-    lease_expires_at: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    sent_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=_now)
-
-    __table_args__ = (
-        sa.UniqueConstraint("athlete_id", "week"),
-        sa.CheckConstraint("status IN ('claimed', 'sent', 'failed')", name="status"),
-    )
-
-
-class RateBudgetRow(Base):
-    """Platform rate limits shared by all workers (Strava: 15-minute and daily windows, reads and totals)."""
-
-    __tablename__ = "rate_budget"
-
-    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
-    short_limit: Mapped[int | None]
-    short_usage: Mapped[int] = mapped_column(default=0)
-    short_window_start: Mapped[datetime | None]
-    daily_limit: Mapped[int | None]
-    daily_usage: Mapped[int] = mapped_column(default=0)
-    daily_window_start: Mapped[datetime | None]
-    read_short_limit: Mapped[int | None]
-    read_short_usage: Mapped[int] = mapped_column(default=0)
-    read_daily_limit: Mapped[int | None]
-    read_daily_usage: Mapped[int] = mapped_column(default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=_now)
-
-
-class MapTileRow(Base):
-    """Surface-map answers cached per tile (e.g. an Overpass query for one tile), so a street is never asked twice."""
-
-    __tablename__ = "map_tiles"
-
-    source: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
-    tile: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    fetched_at: Mapped[datetime] = mapped_column(default=_now)
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
-
-
-class PainEntryRow(Base):
-    """The back-pain diary (health data): one row per entry; `slot` keeps one entry per run and source or per day.
-
-    A tag entry lives as long as the tag does on its activity (and goes with the activity); the athlete's text on
-    the platform is never touched.
-    """
-
-    __tablename__ = "pain_entries"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"))
-    day: Mapped[date] = mapped_column(sa.Date)
-    score: Mapped[int] = mapped_column(sa.SmallInteger)
-    note: Mapped[str] = mapped_column(sa.Text, default="")
-    source: Mapped[str] = mapped_column(sa.String(10))
-    activity_id: Mapped[int | None] = mapped_column(sa.ForeignKey("activities.id", ondelete="CASCADE"))
-    slot: Mapped[str] = mapped_column(sa.String(40))
-    recorded_at: Mapped[datetime] = mapped_column(default=_now)
-
-    __table_args__ = (
-        sa.UniqueConstraint("athlete_id", "slot"),
-        sa.CheckConstraint("score >= 0 AND score <= 10", name="score"),
-        sa.CheckConstraint("source IN ('tag', 'web', 'cli', 'checkin')", name="source"),
-        sa.Index("ix_pain_entries_athlete_day", "athlete_id", "day"),
-    )
-
-
-class NotifyTargetRow(Base):
-    """An athlete's own Apprise URLs (`syncd athlete set --notify`), encrypted like platform tokens: they hold
-    tokens and passwords; and the kinds of message the athlete turned off (`--notify-kinds`), comma-separated."""
-
-    __tablename__ = "notify_targets"
-
-    athlete_id: Mapped[int] = mapped_column(
-        BigId, sa.ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
-    )
-    urls_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    muted: Mapped[str] = mapped_column(sa.String(40), default="")
-    updated_at: Mapped[datetime] = mapped_column(default=_now)
-
-
-class NotificationRow(Base):
-    """The push-notification outbox: one row per message and target, so a failing target is retried with back-off
-    on its own and never holds the others. `target` names the URL without showing it ("config:1", "athlete:2");
-    `ref` makes a message idempotent (the activity, the week, the day)."""
-
-    __tablename__ = "notifications"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    athlete_id: Mapped[int] = mapped_column(sa.ForeignKey("athletes.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(sa.String(10))
-    ref: Mapped[str] = mapped_column(sa.String(40))
-    target: Mapped[str] = mapped_column(sa.String(40))
-    scheme: Mapped[str] = mapped_column(sa.String(32))
-    title: Mapped[str] = mapped_column(sa.Text)
-    body: Mapped[str] = mapped_column(sa.Text)
-    link: Mapped[str | None] = mapped_column(sa.Text)
-    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=_now)
-    lease_owner: Mapped[str | None] = mapped_column(sa.String(120))
-    lease_expires_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    sent_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=_now)
-
-    __table_args__ = (
-        sa.UniqueConstraint("athlete_id", "kind", "ref", "target"),
-        sa.CheckConstraint("status IN ('pending', 'claimed', 'done', 'failed')", name="status"),
-        sa.Index("ix_notifications_due", "status", "next_attempt_at"),
-    )
+# The push-notification outbox: one row per message and target, so a failing target is retried with back-off on its
+# own and never holds the others. `target` names the URL without showing it ("config:1", "athlete:2"); `ref` makes a
+# message idempotent (the activity, the week, the day).
+NOTIFICATIONS = sa.Table(
+    "notifications",
+    METADATA,
+    _id(),
+    _ref("athlete_id", "athletes"),
+    _col("kind", sa.String(10)),
+    _col("ref", sa.String(40)),
+    _col("target", sa.String(40)),
+    _col("scheme", sa.String(32)),
+    _col("title", sa.Text()),
+    _col("body", sa.Text()),
+    _null("link", sa.Text()),
+    _col("status", sa.String(10), default="pending"),
+    _col("attempts", sa.Integer(), default=0),
+    _when("next_attempt_at", default=_now),
+    *_lease(),
+    _null("last_error", sa.Text()),
+    _when("sent_at", nullable=True),
+    _when("created_at", default=_now),
+    sa.UniqueConstraint("athlete_id", "kind", "ref", "target"),
+    sa.CheckConstraint("status IN ('pending', 'claimed', 'done', 'failed')", name="status"),
+    sa.Index("ix_notifications_due", "status", "next_attempt_at"),
+)
 
 
 def _storable_text_columns(metadata: sa.MetaData) -> None:
@@ -407,7 +404,7 @@ def _storable_text_columns(metadata: sa.MetaData) -> None:
                 column.type = storable
 
 
-_storable_text_columns(Base.metadata)
+_storable_text_columns(METADATA)
 
 TABLES = (
     "athletes",
@@ -423,3 +420,21 @@ TABLES = (
     "pain_entries",
     "notifications",
 )
+
+
+def schema_metadata() -> sa.MetaData:
+    """Every table with every index, for what reads or writes DDL (the migrations' environment, schema checks).
+
+    The one partial index (one pending write-back per activity and platform) is attached here, not above: its
+    PostgreSQL option makes SQLAlchemy import its whole PostgreSQL dialect (~25 ms), which queries on SQLite never
+    need; queries do not name the index (ON CONFLICT DO NOTHING has no target)."""
+    if "uq_outbox_one_pending" not in {index.name for index in OUTBOX.indexes}:
+        sa.Index(
+            "uq_outbox_one_pending",
+            OUTBOX.c.activity_id,
+            OUTBOX.c.provider,
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
+    return METADATA

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import StoreError
-from syncd.adapters.db.models import ActivityFlagRow, ActivityRow, AthleteRow, NotificationRow, NotifyTargetRow
+from syncd.adapters.db.models import ACTIVITIES, ACTIVITY_FLAGS, ATHLETES, NOTIFICATIONS, NOTIFY_TARGETS
 from syncd.domain.notify import QueuedNotification
 
 
@@ -37,24 +37,25 @@ class NotificationRepo(RepoBase):
     def muted(self, athlete_id: int) -> set[str]:
         with self._engine.connect() as conn:
             text = conn.execute(
-                sa.select(NotifyTargetRow.muted).where(NotifyTargetRow.athlete_id == athlete_id)
+                sa.select(NOTIFY_TARGETS.c.muted).where(NOTIFY_TARGETS.c.athlete_id == athlete_id)
             ).scalar()
         return {kind for kind in (text or "").split(",") if kind}
 
     def _upsert(self, athlete_id: int, **values: Any) -> None:
-        row = NotifyTargetRow
+        table = NOTIFY_TARGETS
+        row = table.c
         with self._engine.begin() as conn:
             current = conn.execute(sa.select(row.urls_encrypted, row.muted).where(row.athlete_id == athlete_id)).first()
             merged = {"urls_encrypted": None, "muted": ""} if current is None else dict(current._mapping)
             merged.update(values)
-            conn.execute(sa.delete(row).where(row.athlete_id == athlete_id))
+            conn.execute(sa.delete(table).where(row.athlete_id == athlete_id))
             if merged["urls_encrypted"] is not None or merged["muted"]:
-                conn.execute(sa.insert(row).values(athlete_id=athlete_id, updated_at=self._now(), **merged))
+                conn.execute(sa.insert(table).values(athlete_id=athlete_id, updated_at=self._now(), **merged))
 
     def targets(self, athlete_id: int) -> list[str]:
         with self._engine.connect() as conn:
             sealed = conn.execute(
-                sa.select(NotifyTargetRow.urls_encrypted).where(NotifyTargetRow.athlete_id == athlete_id)
+                sa.select(NOTIFY_TARGETS.c.urls_encrypted).where(NOTIFY_TARGETS.c.athlete_id == athlete_id)
             ).scalar()
         if sealed is None:
             return []
@@ -64,7 +65,7 @@ class NotificationRepo(RepoBase):
         return urls
 
     def athletes_with_targets(self) -> list[int]:
-        stmt = sa.select(NotifyTargetRow.athlete_id).where(NotifyTargetRow.urls_encrypted.is_not(None))
+        stmt = sa.select(NOTIFY_TARGETS.c.athlete_id).where(NOTIFY_TARGETS.c.urls_encrypted.is_not(None))
         with self._engine.connect() as conn:
             return [int(i) for i in conn.execute(stmt).scalars()]
 
@@ -73,17 +74,17 @@ class NotificationRepo(RepoBase):
     def flagged_since(self, started_after: datetime) -> list[int]:
         """Activities that started after `started_after` and carry any flag now (the caller reads their notes)."""
         stmt = (
-            sa.select(ActivityRow.id)
-            .where(ActivityRow.start_utc > _aware(started_after, "started_after"), ActivityRow.deleted.is_(False))
-            .where(sa.exists().where(ActivityFlagRow.activity_id == ActivityRow.id))
-            .order_by(ActivityRow.start_utc)
+            sa.select(ACTIVITIES.c.id)
+            .where(ACTIVITIES.c.start_utc > _aware(started_after, "started_after"), ACTIVITIES.c.deleted.is_(False))
+            .where(sa.exists().where(ACTIVITY_FLAGS.c.activity_id == ACTIVITIES.c.id))
+            .order_by(ACTIVITIES.c.start_utc)
         )
         with self._engine.connect() as conn:
             return [int(i) for i in conn.execute(stmt).scalars()]
 
     def has(self, athlete_id: int, kind: str, ref: str) -> bool:
         stmt = sa.select(sa.func.count()).where(
-            NotificationRow.athlete_id == athlete_id, NotificationRow.kind == kind, NotificationRow.ref == ref
+            NOTIFICATIONS.c.athlete_id == athlete_id, NOTIFICATIONS.c.kind == kind, NOTIFICATIONS.c.ref == ref
         )
         with self._engine.connect() as conn:
             return bool(conn.execute(stmt).scalar_one())
@@ -91,9 +92,9 @@ class NotificationRepo(RepoBase):
     def queued_since(self, athlete_id: int, kind: str, since: datetime) -> bool:
         """Whether a message of `kind` was queued for the athlete at or after `since`."""
         stmt = sa.select(sa.func.count()).where(
-            NotificationRow.athlete_id == athlete_id,
-            NotificationRow.kind == kind,
-            NotificationRow.created_at >= _aware(since, "since"),
+            NOTIFICATIONS.c.athlete_id == athlete_id,
+            NOTIFICATIONS.c.kind == kind,
+            NOTIFICATIONS.c.created_at >= _aware(since, "since"),
         )
         with self._engine.connect() as conn:
             return bool(conn.execute(stmt).scalar_one())
@@ -117,7 +118,7 @@ class NotificationRepo(RepoBase):
         """Queue one message for one target; False when this (athlete, kind, ref, target) was queued before."""
         now = self._now() if now is None else _aware(now, "now")
         stmt = (
-            self._insert(NotificationRow)
+            self._insert(NOTIFICATIONS)
             .values(
                 athlete_id=athlete_id,
                 kind=kind,
@@ -133,7 +134,7 @@ class NotificationRepo(RepoBase):
                 created_at=now,
             )
             .on_conflict_do_nothing()
-            .returning(NotificationRow.id)
+            .returning(NOTIFICATIONS.c.id)
         )
         with self._engine.begin() as conn:
             return conn.execute(stmt).scalar() is not None
@@ -152,25 +153,25 @@ class NotificationRepo(RepoBase):
         those for the pair `only`."""
         now = _aware(now, "now")
         eligible = sa.or_(
-            sa.and_(NotificationRow.status == "pending", NotificationRow.next_attempt_at <= now),
-            sa.and_(NotificationRow.status == "claimed", NotificationRow.lease_expires_at < now),
+            sa.and_(NOTIFICATIONS.c.status == "pending", NOTIFICATIONS.c.next_attempt_at <= now),
+            sa.and_(NOTIFICATIONS.c.status == "claimed", NOTIFICATIONS.c.lease_expires_at < now),
         )
         if exclude:
-            pairs = sa.tuple_(NotificationRow.athlete_id, NotificationRow.target)
+            pairs = sa.tuple_(NOTIFICATIONS.c.athlete_id, NOTIFICATIONS.c.target)
             eligible = sa.and_(eligible, pairs.not_in(sorted(exclude)))
         if only is not None:
-            eligible = sa.and_(eligible, NotificationRow.athlete_id == only[0], NotificationRow.target == only[1])
+            eligible = sa.and_(eligible, NOTIFICATIONS.c.athlete_id == only[0], NOTIFICATIONS.c.target == only[1])
         values = {
             "status": "claimed",
             "lease_owner": worker,
             "lease_expires_at": now + timedelta(seconds=lease_s),
-            "attempts": NotificationRow.attempts + 1,
+            "attempts": NOTIFICATIONS.c.attempts + 1,
         }
-        columns = [getattr(NotificationRow, name) for name in QueuedNotification.__slots__]
+        columns = [NOTIFICATIONS.c[name] for name in QueuedNotification.__slots__]
         rows = self._claim(
-            NotificationRow,
+            NOTIFICATIONS,
             eligible=eligible,
-            order=(NotificationRow.next_attempt_at,),
+            order=(NOTIFICATIONS.c.next_attempt_at,),
             values=values,
             returning=columns,
             limit=limit,
@@ -190,28 +191,28 @@ class NotificationRepo(RepoBase):
 
     def _finish(self, item_id: int, worker: str, **values: Any) -> bool:
         mine = sa.and_(
-            NotificationRow.id == item_id, NotificationRow.lease_owner == worker, NotificationRow.status == "claimed"
+            NOTIFICATIONS.c.id == item_id, NOTIFICATIONS.c.lease_owner == worker, NOTIFICATIONS.c.status == "claimed"
         )
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.update(NotificationRow).where(mine).values(lease_owner=None, lease_expires_at=None, **values)
+                sa.update(NOTIFICATIONS).where(mine).values(lease_owner=None, lease_expires_at=None, **values)
             )
         return bool(result.rowcount)
 
     def prune(self, before: datetime) -> int:
         """Delete sent and given-up messages queued before `before`; how many."""
-        stmt = sa.delete(NotificationRow).where(
-            NotificationRow.status.in_(("done", "failed")), NotificationRow.created_at < _aware(before, "before")
+        stmt = sa.delete(NOTIFICATIONS).where(
+            NOTIFICATIONS.c.status.in_(("done", "failed")), NOTIFICATIONS.c.created_at < _aware(before, "before")
         )
         with self._engine.begin() as conn:
             return int(conn.execute(stmt).rowcount or 0)
 
     def summary(self) -> list[dict[str, Any]]:
         """Per athlete and target: messages sent, waiting (with the next attempt), failed for good, the last error."""
-        row = NotificationRow
+        row = NOTIFICATIONS.c
         stmt = (
             sa.select(
-                AthleteRow.key.label("athlete"),
+                ATHLETES.c.key.label("athlete"),
                 row.target,
                 row.scheme,
                 row.status,
@@ -219,9 +220,9 @@ class NotificationRepo(RepoBase):
                 sa.func.min(row.next_attempt_at).label("next_at"),
                 sa.func.max(row.last_error).label("error"),
             )
-            .join(AthleteRow, AthleteRow.id == row.athlete_id)
-            .group_by(AthleteRow.key, row.target, row.scheme, row.status)
-            .order_by(AthleteRow.key, row.target)
+            .join(ATHLETES, ATHLETES.c.id == row.athlete_id)
+            .group_by(ATHLETES.c.key, row.target, row.scheme, row.status)
+            .order_by(ATHLETES.c.key, row.target)
         )
         targets: dict[tuple[str, str], dict[str, Any]] = {}
         with self._engine.connect() as conn:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import StoreError
-from syncd.adapters.db.models import ActivityRow, OutboxRow
+from syncd.adapters.db.models import ACTIVITIES, OUTBOX
 from syncd.records import OutboxItem
 
 
@@ -43,35 +43,35 @@ class OutboxRepo(RepoBase):
         now = _aware(now, "now")
         eligible = sa.and_(
             sa.or_(
-                sa.and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
-                sa.and_(OutboxRow.status == "claimed", OutboxRow.lease_expires_at < now),
+                sa.and_(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now),
+                sa.and_(OUTBOX.c.status == "claimed", OUTBOX.c.lease_expires_at < now),
             ),
-            sa.true() if providers is None else OutboxRow.provider.in_(sorted(providers)),
+            sa.true() if providers is None else OUTBOX.c.provider.in_(sorted(providers)),
         )
         values = {
             "status": "claimed",
             "lease_owner": worker,
             "lease_expires_at": now + timedelta(seconds=lease_s),
-            "attempts": OutboxRow.attempts + 1,
+            "attempts": OUTBOX.c.attempts + 1,
             "updated_at": now,
         }
         columns = [
-            OutboxRow.id,
-            OutboxRow.activity_id,
-            OutboxRow.provider,
-            OutboxRow.note,
-            OutboxRow.attempts,
-            OutboxRow.lease_owner,
-            OutboxRow.lease_expires_at,
-            OutboxRow.last_error,
+            OUTBOX.c.id,
+            OUTBOX.c.activity_id,
+            OUTBOX.c.provider,
+            OUTBOX.c.note,
+            OUTBOX.c.attempts,
+            OUTBOX.c.lease_owner,
+            OUTBOX.c.lease_expires_at,
+            OUTBOX.c.last_error,
         ]
         # Newest activities first: a new run's note goes out before a long backfill (a first sync of 30 days, a
         # re-annotation) queued earlier, whichever athlete each belongs to.
         newest_first = (
-            sa.select(ActivityRow.start_utc).where(ActivityRow.id == OutboxRow.activity_id).scalar_subquery().desc()
+            sa.select(ACTIVITIES.c.start_utc).where(ACTIVITIES.c.id == OUTBOX.c.activity_id).scalar_subquery().desc()
         )
         rows = self._claim(
-            OutboxRow, eligible=eligible, order=(newest_first,), values=values, returning=columns, limit=limit
+            OUTBOX, eligible=eligible, order=(newest_first,), values=values, returning=columns, limit=limit
         )
         items = [OutboxItem(**dict(row._mapping)) for row in rows]
         return sorted(items, key=lambda item: item.id)
@@ -80,8 +80,8 @@ class OutboxRepo(RepoBase):
         """Mark done; False when `worker` no longer holds the lease (another worker took it over)."""
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.update(OutboxRow)
-                .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+                sa.update(OUTBOX)
+                .where(OUTBOX.c.id == item_id, OUTBOX.c.lease_owner == worker, OUTBOX.c.status == "claimed")
                 .values(status="done", lease_owner=None, lease_expires_at=None, updated_at=self._now())
             )
         return bool(result.rowcount)
@@ -91,13 +91,13 @@ class OutboxRepo(RepoBase):
 
         If a newer note was queued meanwhile for the same activity and platform, this one is superseded: failed.
         """
-        mine = sa.and_(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+        mine = sa.and_(OUTBOX.c.id == item_id, OUTBOX.c.lease_owner == worker, OUTBOX.c.status == "claimed")
         base = {"lease_owner": None, "lease_expires_at": None, "last_error": error[:2000], "updated_at": self._now()}
         if retry_at is not None:
             try:
                 with self._engine.begin() as conn:
                     result = conn.execute(
-                        sa.update(OutboxRow)
+                        sa.update(OUTBOX)
                         .where(mine)
                         .values(**base, status="pending", next_attempt_at=_aware(retry_at, "retry_at"))
                     )
@@ -105,5 +105,5 @@ class OutboxRepo(RepoBase):
             except IntegrityError:  # a newer pending item exists: it carries the newer note
                 base["last_error"] = f"superseded by a newer note; last error: {error}"[:2000]
         with self._engine.begin() as conn:
-            result = conn.execute(sa.update(OutboxRow).where(mine).values(**base, status="failed"))
+            result = conn.execute(sa.update(OUTBOX).where(mine).values(**base, status="failed"))
         return bool(result.rowcount)

@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd.adapters.db.annotation_queries import STALE
+from syncd.adapters.db.base_repo import insert_for
 from syncd.adapters.db.errors import NotFoundError
-from syncd.adapters.db.models import ActivityRow, AnnotationRow, AthleteRow, PainEntryRow
+from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, ATHLETES, PAIN_ENTRIES
 from syncd.domain.model import RUN_SPORTS
 from syncd.domain.pain import PainEntry, PainSource
 
@@ -30,7 +30,7 @@ def slot_for(source: PainSource, day: date, activity_id: int | None) -> str:
 class PainRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = insert_for(engine)
 
     # ---- entries ----------------------------------------------------------------------------------------------
 
@@ -46,24 +46,26 @@ class PainRepository:
             "recorded_at": recorded,
         }
         slot = slot_for(entry.source, entry.day, entry.activity_id)
-        stmt = self._insert(PainEntryRow).values(athlete_id=entry.athlete_id, slot=slot, **values)
+        stmt = self._insert(PAIN_ENTRIES).values(athlete_id=entry.athlete_id, slot=slot, **values)
         with self._engine.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["athlete_id", "slot"], set_=values))
             row_id = conn.execute(
-                sa.select(PainEntryRow.id).where(PainEntryRow.athlete_id == entry.athlete_id, PainEntryRow.slot == slot)
+                sa.select(PAIN_ENTRIES.c.id).where(
+                    PAIN_ENTRIES.c.athlete_id == entry.athlete_id, PAIN_ENTRIES.c.slot == slot
+                )
             ).scalar_one()
         return next(e for e in self.entries(entry.athlete_id, day_from=entry.day, day_to=entry.day) if e.id == row_id)
 
     def tag_entry(self, activity_id: int) -> PainEntry | None:
-        found = [e for e in self._select(PainEntryRow.activity_id == activity_id) if e.source is PainSource.TAG]
+        found = [e for e in self._select(PAIN_ENTRIES.c.activity_id == activity_id) if e.source is PainSource.TAG]
         return found[0] if found else None
 
     def tagged_activities(self, activity_ids: Sequence[int]) -> set[int]:
         """Which of these activities hold a #back tag entry (a batch asks once instead of once per activity)."""
         if not activity_ids:
             return set()
-        stmt = sa.select(PainEntryRow.activity_id).where(
-            PainEntryRow.activity_id.in_(activity_ids), PainEntryRow.source == PainSource.TAG.value
+        stmt = sa.select(PAIN_ENTRIES.c.activity_id).where(
+            PAIN_ENTRIES.c.activity_id.in_(activity_ids), PAIN_ENTRIES.c.source == PainSource.TAG.value
         )
         with self._engine.connect() as conn:
             return {int(i) for i in conn.execute(stmt).scalars() if i is not None}
@@ -72,8 +74,8 @@ class PainRepository:
         """The runner deleted the tag from the activity: the entry goes too."""
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.delete(PainEntryRow).where(
-                    PainEntryRow.activity_id == activity_id, PainEntryRow.source == PainSource.TAG.value
+                sa.delete(PAIN_ENTRIES).where(
+                    PAIN_ENTRIES.c.activity_id == activity_id, PAIN_ENTRIES.c.source == PainSource.TAG.value
                 )
             )
         return bool(result.rowcount)
@@ -84,23 +86,23 @@ class PainRepository:
         """Entries oldest first (by day, then when recorded), each with its run's start when it has one."""
         where: list[sa.ColumnElement[bool]] = []
         if athlete_id is not None:
-            where.append(PainEntryRow.athlete_id == athlete_id)
+            where.append(PAIN_ENTRIES.c.athlete_id == athlete_id)
         if day_from is not None:
-            where.append(PainEntryRow.day >= day_from)
+            where.append(PAIN_ENTRIES.c.day >= day_from)
         if day_to is not None:
-            where.append(PainEntryRow.day <= day_to)
+            where.append(PAIN_ENTRIES.c.day <= day_to)
         return self._select(*where)
 
     def _select(self, *where: sa.ColumnElement[bool]) -> list[PainEntry]:
         query = (
             sa.select(
-                PainEntryRow.__table__,
-                ActivityRow.start_utc.label("activity_start"),
-                ActivityRow.source.label("activity_source"),
+                PAIN_ENTRIES,
+                ACTIVITIES.c.start_utc.label("activity_start"),
+                ACTIVITIES.c.source.label("activity_source"),
             )
-            .outerjoin(ActivityRow, ActivityRow.id == PainEntryRow.activity_id)
+            .outerjoin(ACTIVITIES, ACTIVITIES.c.id == PAIN_ENTRIES.c.activity_id)
             .where(*where)
-            .order_by(PainEntryRow.athlete_id, PainEntryRow.day, PainEntryRow.recorded_at, PainEntryRow.id)
+            .order_by(PAIN_ENTRIES.c.athlete_id, PAIN_ENTRIES.c.day, PAIN_ENTRIES.c.recorded_at, PAIN_ENTRIES.c.id)
         )
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -122,14 +124,14 @@ class PainRepository:
 
     def delete_athlete(self, athlete_id: int) -> int:
         with self._engine.begin() as conn:
-            result = conn.execute(sa.delete(PainEntryRow).where(PainEntryRow.athlete_id == athlete_id))
+            result = conn.execute(sa.delete(PAIN_ENTRIES).where(PAIN_ENTRIES.c.athlete_id == athlete_id))
         return int(result.rowcount or 0)
 
     def count(self, athlete_id: int) -> int:
         with self._engine.connect() as conn:
             return int(
                 conn.execute(
-                    sa.select(sa.func.count()).select_from(PainEntryRow).where(PainEntryRow.athlete_id == athlete_id)
+                    sa.select(sa.func.count()).select_from(PAIN_ENTRIES).where(PAIN_ENTRIES.c.athlete_id == athlete_id)
                 ).scalar_one()
             )
 
@@ -137,12 +139,12 @@ class PainRepository:
 
     def advice_mode(self, athlete_id: int) -> str | None:
         with self._engine.connect() as conn:
-            mode = conn.execute(sa.select(AthleteRow.advice_mode).where(AthleteRow.id == athlete_id)).scalar()
+            mode = conn.execute(sa.select(ATHLETES.c.advice_mode).where(ATHLETES.c.id == athlete_id)).scalar()
         return None if mode is None else str(mode)
 
     def set_advice_mode(self, athlete_id: int, mode: str | None) -> None:
         with self._engine.begin() as conn:
-            result = conn.execute(sa.update(AthleteRow).where(AthleteRow.id == athlete_id).values(advice_mode=mode))
+            result = conn.execute(sa.update(ATHLETES).where(ATHLETES.c.id == athlete_id).values(advice_mode=mode))
         if result.rowcount == 0:
             raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd athlete list`")
 
@@ -150,8 +152,8 @@ class PainRepository:
         """The local date of the athlete's first recorded activity (a diary entry before it is refused)."""
         with self._engine.connect() as conn:
             first = conn.execute(
-                sa.select(sa.func.min(ActivityRow.start_local)).where(
-                    ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted
+                sa.select(sa.func.min(ACTIVITIES.c.start_local)).where(
+                    ACTIVITIES.c.athlete_id == athlete_id, ~ACTIVITIES.c.deleted
                 )
             ).scalar()
         if first is None:
@@ -161,23 +163,23 @@ class PainRepository:
     def keep_description(self, activity_id: int, text: str | None) -> None:
         """The description as just read from the platform, so re-annotating later reads the runner's current tag."""
         with self._engine.begin() as conn:
-            conn.execute(sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(description=text))
+            conn.execute(sa.update(ACTIVITIES).where(ACTIVITIES.c.id == activity_id).values(description=text))
 
     def mark_runs_stale(self, athlete_id: int, day_from: date, day_to: date) -> int:
         """Make `reannotate` redo the notes of runs on day_from..day_to (local), whose mode an entry may change."""
         latest = (
-            sa.select(sa.func.max(AnnotationRow.id))
-            .join(ActivityRow, ActivityRow.id == AnnotationRow.activity_id)
+            sa.select(sa.func.max(ANNOTATIONS.c.id))
+            .join(ACTIVITIES, ACTIVITIES.c.id == ANNOTATIONS.c.activity_id)
             .where(
-                ActivityRow.athlete_id == athlete_id,
-                ActivityRow.sport.in_([s.value for s in RUN_SPORTS]),
-                ActivityRow.start_local >= datetime.combine(day_from, time()),
-                ActivityRow.start_local < datetime.combine(day_to + timedelta(days=1), time()),
+                ACTIVITIES.c.athlete_id == athlete_id,
+                ACTIVITIES.c.sport.in_([s.value for s in RUN_SPORTS]),
+                ACTIVITIES.c.start_local >= datetime.combine(day_from, time()),
+                ACTIVITIES.c.start_local < datetime.combine(day_to + timedelta(days=1), time()),
             )
-            .group_by(AnnotationRow.activity_id)
+            .group_by(ANNOTATIONS.c.activity_id)
         )
         with self._engine.begin() as conn:
             ids = list(conn.execute(latest).scalars())
             if ids:
-                conn.execute(sa.update(AnnotationRow).where(AnnotationRow.id.in_(ids)).values(rules_version=STALE))
+                conn.execute(sa.update(ANNOTATIONS).where(ANNOTATIONS.c.id.in_(ids)).values(rules_version=STALE))
         return len(ids)

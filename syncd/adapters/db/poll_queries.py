@@ -8,17 +8,19 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from syncd.adapters.db.models import ActivityRow
+from syncd.adapters.db.models import ACTIVITIES
 
 
 def recent_appearances(engine: Engine, athlete_id: int, since: datetime) -> list[tuple[datetime, float, int]]:
     """(start_utc, elapsed seconds, utc offset) of the athlete's activities since `since`: three columns, no JSON."""
     stmt = (
-        sa.select(ActivityRow.start_utc, ActivityRow.elapsed_s, ActivityRow.moving_s, ActivityRow.utc_offset_s)
+        sa.select(ACTIVITIES.c.start_utc, ACTIVITIES.c.elapsed_s, ACTIVITIES.c.moving_s, ACTIVITIES.c.utc_offset_s)
         .where(
-            ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted, ActivityRow.start_utc >= since.astimezone(UTC)
+            ACTIVITIES.c.athlete_id == athlete_id,
+            ~ACTIVITIES.c.deleted,
+            ACTIVITIES.c.start_utc >= since.astimezone(UTC),
         )
-        .order_by(ActivityRow.start_utc)
+        .order_by(ACTIVITIES.c.start_utc)
     )
     with engine.connect() as conn:
         return [
@@ -31,14 +33,14 @@ def platform_ids_since(engine: Engine, athlete_id: int, source: str, since: date
     """(external id, start) of the athlete's not-deleted activities from `source` since `since`, streamed: what a
     sync compares with the listing to find deletions, without loading rows or raw JSON."""
     stmt = (
-        sa.select(ActivityRow.external_id, ActivityRow.start_utc)
+        sa.select(ACTIVITIES.c.external_id, ACTIVITIES.c.start_utc)
         .where(
-            ActivityRow.athlete_id == athlete_id,
-            ActivityRow.source == source,
-            ~ActivityRow.deleted,
-            ActivityRow.start_utc >= since.astimezone(UTC),
+            ACTIVITIES.c.athlete_id == athlete_id,
+            ACTIVITIES.c.source == source,
+            ~ACTIVITIES.c.deleted,
+            ACTIVITIES.c.start_utc >= since.astimezone(UTC),
         )
-        .order_by(ActivityRow.start_utc, ActivityRow.id)
+        .order_by(ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
     )
     with engine.connect() as conn:
         for row in conn.execution_options(yield_per=1000).execute(stmt):

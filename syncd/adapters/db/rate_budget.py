@@ -12,9 +12,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
-from syncd.adapters.db.models import RateBudgetRow
+from syncd.adapters.db.base_repo import insert_for
+from syncd.adapters.db.models import RATE_BUDGET
 from syncd.domain.rate_budget import (
     BudgetState,
     Decision,
@@ -33,12 +33,12 @@ class DbRateBudget:
     def __init__(self, engine: Engine, key: str) -> None:
         self._engine = engine
         self.key = key
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = insert_for(engine)
 
     def state(self, now: datetime) -> BudgetState:
         """The budget as seen at `now` (ended windows count as unused)."""
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(RateBudgetRow.__table__).where(RateBudgetRow.key == self.key)).first()
+            row = conn.execute(sa.select(RATE_BUDGET).where(RATE_BUDGET.c.key == self.key)).first()
         return (_from_row(row) if row is not None else BudgetState()).rolled(now)
 
     def try_spend(self, kind: Kind, now: datetime, *, write_reserve: int = 0) -> Decision:
@@ -65,20 +65,20 @@ class DbRateBudget:
     def _update(self, now: datetime, change: Callable[[BudgetState], BudgetState | None]) -> None:
         with self._engine.begin() as conn:
             self._lock(conn, now)
-            row = conn.execute(sa.select(RateBudgetRow.__table__).where(RateBudgetRow.key == self.key)).one()
+            row = conn.execute(sa.select(RATE_BUDGET).where(RATE_BUDGET.c.key == self.key)).one()
             new = change(_from_row(row))
             if new is not None:
                 conn.execute(
-                    sa.update(RateBudgetRow).where(RateBudgetRow.key == self.key).values(**_values(new), updated_at=now)
+                    sa.update(RATE_BUDGET).where(RATE_BUDGET.c.key == self.key).values(**_values(new), updated_at=now)
                 )
 
     def _lock(self, conn: Connection, now: datetime) -> None:
         conn.execute(
-            self._insert(RateBudgetRow)
+            self._insert(RATE_BUDGET)
             .values(key=self.key, updated_at=now)
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        conn.execute(sa.update(RateBudgetRow).where(RateBudgetRow.key == self.key).values(key=RateBudgetRow.key))
+        conn.execute(sa.update(RATE_BUDGET).where(RATE_BUDGET.c.key == self.key).values(key=RATE_BUDGET.c.key))
 
 
 def _from_row(row: sa.Row[tuple[object, ...]]) -> BudgetState:

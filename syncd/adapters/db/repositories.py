@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from syncd import records
 from syncd.adapters.db import annotation_queries, annotation_writes, feed_queries, leases, poll_queries, writeback_log
-from syncd.adapters.db.models import AccountRow, ActivityRow, DigestRow, GearRow, MapTileRow, OutboxRow
+from syncd.adapters.db.models import ACCOUNTS, ACTIVITIES, DIGESTS, GEAR, MAP_TILES, OUTBOX
 from syncd.domain.history import HistoryRow
 from syncd.records import DigestState, PendingItem
 
@@ -43,20 +43,22 @@ class OutboxLog:
         """(external id, outbox item id) of every write-back recorded as done for `provider`'s own activities."""
         with self._engine.connect() as conn:
             rows = conn.execute(
-                sa.select(ActivityRow.external_id, OutboxRow.id)
-                .join(ActivityRow, ActivityRow.id == OutboxRow.activity_id)
-                .where(OutboxRow.status == "done", OutboxRow.provider == provider, ActivityRow.source == provider)
+                sa.select(ACTIVITIES.c.external_id, OUTBOX.c.id)
+                .join(ACTIVITIES, ACTIVITIES.c.id == OUTBOX.c.activity_id)
+                .where(OUTBOX.c.status == "done", OUTBOX.c.provider == provider, ACTIVITIES.c.source == provider)
             ).all()
         return [(str(external_id), int(item_id)) for external_id, item_id in rows]
 
     def summary(self) -> dict[str, Any]:
         """Depth by status and the last errors (for operators; `syncd status`)."""
         with self._engine.connect() as conn:
-            depth = dict(conn.execute(sa.select(OutboxRow.status, sa.func.count()).group_by(OutboxRow.status)).all())
+            depth: dict[str, int] = dict(
+                conn.execute(sa.select(OUTBOX.c.status, sa.func.count()).group_by(OUTBOX.c.status)).all()
+            )
             errors = conn.execute(
-                sa.select(OutboxRow.activity_id, OutboxRow.provider, OutboxRow.last_error, OutboxRow.updated_at)
-                .where(OutboxRow.last_error.is_not(None), OutboxRow.status != "done")
-                .order_by(OutboxRow.updated_at.desc())
+                sa.select(OUTBOX.c.activity_id, OUTBOX.c.provider, OUTBOX.c.last_error, OUTBOX.c.updated_at)
+                .where(OUTBOX.c.last_error.is_not(None), OUTBOX.c.status != "done")
+                .order_by(OUTBOX.c.updated_at.desc())
                 .limit(5)
             ).all()
         return {
@@ -85,12 +87,12 @@ class AccountLeases:
     def mark_due(self, provider: str, external_id: str, now: datetime | None = None) -> bool:
         """Make one linked account due by `now` (default: now), never later than it already was; False when there
         is no such account in state ok."""
-        column = AccountRow.next_due_at
+        column = ACCOUNTS.c.next_due_at
         due = sa.literal(now or datetime.now(UTC), type_=column.type)  # the column's type: naive UTC on SQLite
         with self._engine.begin() as conn:
             result = conn.execute(
-                sa.update(AccountRow)
-                .where(AccountRow.provider == provider, AccountRow.external_id == external_id, AccountRow.state == "ok")
+                sa.update(ACCOUNTS)
+                .where(ACCOUNTS.c.provider == provider, ACCOUNTS.c.external_id == external_id, ACCOUNTS.c.state == "ok")
                 .values(next_due_at=sa.case((sa.or_(column.is_(None), column > due), due), else_=column))
             )
         return bool(result.rowcount)
@@ -98,24 +100,24 @@ class AccountLeases:
     def last_synced(self) -> dict[int, datetime]:
         """When each account's row last changed: the end of its last sync (or a token refresh/re-link)."""
         with self._engine.connect() as conn:
-            return {int(r.id): r.updated_at for r in conn.execute(sa.select(AccountRow.id, AccountRow.updated_at))}
+            return {int(r.id): r.updated_at for r in conn.execute(sa.select(ACCOUNTS.c.id, ACCOUNTS.c.updated_at))}
 
     def delete_account(self, account_id: int, *, gear_providers: Sequence[str]) -> tuple[int, str, int] | None:
         """Delete the account and its athlete's activities from that provider (and the athlete's gear when the
         provider is one of `gear_providers`); (athlete id, provider, activities deleted), None if no such account."""
         with self._engine.begin() as conn:
             row = conn.execute(
-                sa.select(AccountRow.athlete_id, AccountRow.provider).where(AccountRow.id == account_id)
+                sa.select(ACCOUNTS.c.athlete_id, ACCOUNTS.c.provider).where(ACCOUNTS.c.id == account_id)
             ).first()
             if row is None:
                 return None
             athlete_id, provider = int(row.athlete_id), str(row.provider)
             deleted = conn.execute(
-                sa.delete(ActivityRow).where(ActivityRow.athlete_id == athlete_id, ActivityRow.source == provider)
+                sa.delete(ACTIVITIES).where(ACTIVITIES.c.athlete_id == athlete_id, ACTIVITIES.c.source == provider)
             ).rowcount
             if provider in gear_providers:
-                conn.execute(sa.delete(GearRow).where(GearRow.athlete_id == athlete_id))
-            conn.execute(sa.delete(AccountRow).where(AccountRow.id == account_id))
+                conn.execute(sa.delete(GEAR).where(GEAR.c.athlete_id == athlete_id))
+            conn.execute(sa.delete(ACCOUNTS).where(ACCOUNTS.c.id == account_id))
         return athlete_id, provider, int(deleted or 0)
 
 
@@ -128,8 +130,8 @@ class DigestLog:
     def state(self, athlete_id: int, week: str) -> DigestState | None:
         with self._engine.connect() as conn:
             row = conn.execute(
-                sa.select(DigestRow.status, DigestRow.attempts, DigestRow.lease_expires_at, DigestRow.last_error).where(
-                    DigestRow.athlete_id == athlete_id, DigestRow.week == week
+                sa.select(DIGESTS.c.status, DIGESTS.c.attempts, DIGESTS.c.lease_expires_at, DIGESTS.c.last_error).where(
+                    DIGESTS.c.athlete_id == athlete_id, DIGESTS.c.week == week
                 )
             ).first()
         if row is None:
@@ -139,9 +141,9 @@ class DigestLog:
     def failures(self, limit: int = 20) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
             rows = conn.execute(
-                sa.select(DigestRow.athlete_id, DigestRow.week, DigestRow.attempts, DigestRow.last_error)
-                .where(DigestRow.status == "failed")
-                .order_by(DigestRow.week.desc())
+                sa.select(DIGESTS.c.athlete_id, DIGESTS.c.week, DIGESTS.c.attempts, DIGESTS.c.last_error)
+                .where(DIGESTS.c.status == "failed")
+                .order_by(DIGESTS.c.week.desc())
                 .limit(limit)
             ).all()
         return [
@@ -153,7 +155,7 @@ class DigestLog:
         with self._engine.connect() as conn:
             return int(
                 conn.execute(
-                    sa.select(sa.func.count()).select_from(DigestRow).where(DigestRow.status == "sent")
+                    sa.select(sa.func.count()).select_from(DIGESTS).where(DIGESTS.c.status == "sent")
                 ).scalar_one()
             )
 
@@ -193,16 +195,16 @@ class ActivityReads:
 
     def latest_zone(self, athlete_id: int) -> tuple[str | None, int | None]:
         """The time zone name of the athlete's newest activity that has one, and the newest activity's offset."""
-        live = (ActivityRow.athlete_id == athlete_id, ~ActivityRow.deleted)
-        newest = ActivityRow.start_utc.desc()
+        live = (ACTIVITIES.c.athlete_id == athlete_id, ~ACTIVITIES.c.deleted)
+        newest = ACTIVITIES.c.start_utc.desc()
         with self._engine.connect() as conn:
             name = conn.execute(
-                sa.select(ActivityRow.timezone)
-                .where(*live, ActivityRow.timezone.is_not(None))
+                sa.select(ACTIVITIES.c.timezone)
+                .where(*live, ACTIVITIES.c.timezone.is_not(None))
                 .order_by(newest)
                 .limit(1)
             ).scalar()
-            offset = conn.execute(sa.select(ActivityRow.utc_offset_s).where(*live).order_by(newest).limit(1)).scalar()
+            offset = conn.execute(sa.select(ACTIVITIES.c.utc_offset_s).where(*live).order_by(newest).limit(1)).scalar()
         return (None if name is None else str(name)), (None if offset is None else int(offset))
 
 
@@ -215,8 +217,8 @@ class MapTiles:
     def get(self, source: str, tile: str) -> tuple[datetime, bytes] | None:
         with self._engine.connect() as conn:
             row = conn.execute(
-                sa.select(MapTileRow.fetched_at, MapTileRow.data).where(
-                    MapTileRow.source == source, MapTileRow.tile == tile
+                sa.select(MAP_TILES.c.fetched_at, MAP_TILES.c.data).where(
+                    MAP_TILES.c.source == source, MAP_TILES.c.tile == tile
                 )
             ).first()
         if row is None:
@@ -227,8 +229,8 @@ class MapTiles:
     def put(self, source: str, tile: str, data: bytes, fetched_at: datetime) -> None:
         try:
             with self._engine.begin() as conn:
-                conn.execute(sa.delete(MapTileRow).where(MapTileRow.source == source, MapTileRow.tile == tile))
-                conn.execute(sa.insert(MapTileRow).values(source=source, tile=tile, fetched_at=fetched_at, data=data))
+                conn.execute(sa.delete(MAP_TILES).where(MAP_TILES.c.source == source, MAP_TILES.c.tile == tile))
+                conn.execute(sa.insert(MAP_TILES).values(source=source, tile=tile, fetched_at=fetched_at, data=data))
         except IntegrityError:
             pass  # another worker stored the same tile at the same moment
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from syncd.adapters.db.models import OutboxRow
+from syncd.adapters.db.models import OUTBOX
 from syncd.records import PendingItem, PlatformWrite
 
 
@@ -22,8 +22,8 @@ def was_written(engine: Engine, activity_id: int, provider: str) -> bool:
     """Whether any earlier write-back for this activity and platform put our block into the description."""
     with engine.connect() as conn:
         payloads = conn.execute(
-            sa.select(OutboxRow.payload).where(
-                OutboxRow.activity_id == activity_id, OutboxRow.provider == provider, OutboxRow.status == "done"
+            sa.select(OUTBOX.c.payload).where(
+                OUTBOX.c.activity_id == activity_id, OUTBOX.c.provider == provider, OUTBOX.c.status == "done"
             )
         ).scalars()
         return any(isinstance(p, Mapping) and p.get("written") for p in payloads)
@@ -33,8 +33,8 @@ def record_result(engine: Engine, item_id: int, worker: str, payload: Mapping[st
     """Save what the write did on the item we still hold; False if the lease was lost meanwhile."""
     with engine.begin() as conn:
         result = conn.execute(
-            sa.update(OutboxRow)
-            .where(OutboxRow.id == item_id, OutboxRow.lease_owner == worker, OutboxRow.status == "claimed")
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.id == item_id, OUTBOX.c.lease_owner == worker, OUTBOX.c.status == "claimed")
             .values(payload=dict(payload))
         )
     return bool(result.rowcount)
@@ -42,12 +42,12 @@ def record_result(engine: Engine, item_id: int, worker: str, payload: Mapping[st
 
 def pending_items(engine: Engine, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
     """Pending items without claiming them (for `--dry-run`, which must change nothing)."""
-    wanted = sa.true() if providers is None else OutboxRow.provider.in_(sorted(providers))
+    wanted = sa.true() if providers is None else OUTBOX.c.provider.in_(sorted(providers))
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(OutboxRow.id, OutboxRow.activity_id, OutboxRow.provider, OutboxRow.note)
-            .where(OutboxRow.status == "pending", wanted)
-            .order_by(OutboxRow.id)
+            sa.select(OUTBOX.c.id, OUTBOX.c.activity_id, OUTBOX.c.provider, OUTBOX.c.note)
+            .where(OUTBOX.c.status == "pending", wanted)
+            .order_by(OUTBOX.c.id)
             .limit(limit)
         ).all()
     return [PendingItem(int(r.id), int(r.activity_id), str(r.provider), str(r.note)) for r in rows]
@@ -59,15 +59,15 @@ def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(
-                OutboxRow.provider,
-                OutboxRow.status,
-                OutboxRow.note,
-                OutboxRow.payload,
-                OutboxRow.last_error,
-                OutboxRow.updated_at,
+                OUTBOX.c.provider,
+                OUTBOX.c.status,
+                OUTBOX.c.note,
+                OUTBOX.c.payload,
+                OUTBOX.c.last_error,
+                OUTBOX.c.updated_at,
             )
-            .where(OutboxRow.activity_id == activity_id)
-            .order_by(OutboxRow.id)
+            .where(OUTBOX.c.activity_id == activity_id)
+            .order_by(OUTBOX.c.id)
         ).all()
     found: dict[str, PlatformWrite] = {}
     for row in rows:

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import structlog
 from garminconnect import Garmin
 
 from syncd.adapters.clock import SystemClock
@@ -26,12 +25,12 @@ from syncd.adapters.garmin.errors import (
     GarminUnauthorizedError,
     classify,
 )
-from syncd.logging import register_secret
+from syncd.logging import get_logger, register_secret
 from syncd.ports import Clock
 
 T = TypeVar("T")
 DEFAULT_BACKOFF = timedelta(hours=6)
-log = structlog.stdlib.get_logger("syncd.garmin")  # lazy: resolved after configure_logging
+log = get_logger("syncd.garmin")
 
 
 @dataclass(frozen=True)

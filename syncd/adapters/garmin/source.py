@@ -8,8 +8,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
-
 from syncd.adapters.garmin.api import GarminApi
 from syncd.adapters.garmin.errors import GarminBadResponseError, GarminGoneError
 from syncd.adapters.garmin.mapping import (
@@ -23,6 +21,7 @@ from syncd.adapters.garmin.mapping import (
 )
 from syncd.adapters.payload import PayloadError, summary_changed
 from syncd.domain.model import Activity, Gear, Streams
+from syncd.logging import get_logger
 from syncd.ports import FetchedActivity, SourceSummary
 
 PROVIDER = "garmin"
@@ -35,7 +34,7 @@ SUMMARY_KEYS = (
     "startTimeGMT",
     "privacy",
 )  # not the description: our own write-back changes it, and the outbox reads it fresh anyway
-log = structlog.stdlib.get_logger("syncd.garmin_source")  # lazy: resolved after configure_logging
+log = get_logger("syncd.garmin_source")
 
 
 def _with_gear(activity: Activity, raw: Mapping[str, Any]) -> Activity:

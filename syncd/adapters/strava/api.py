@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
-import structlog
 
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.strava.client import DEFAULT_TIMEOUT_S, make_client
@@ -31,13 +30,14 @@ from syncd.domain.rate_budget import (
     next_short_reset,
     parse_headers,
 )
+from syncd.logging import get_logger
 from syncd.ports import Clock
 
 if TYPE_CHECKING:  # stravalib takes ~1 s to import: loaded by make_client, only when a call is made
     from stravalib import Client
 
 T = TypeVar("T")
-log = structlog.stdlib.get_logger("syncd.strava")  # lazy: resolved after configure_logging
+log = get_logger("syncd.strava")
 
 
 class Budget(Protocol):

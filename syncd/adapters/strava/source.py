@@ -10,13 +10,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import structlog
-
 from syncd.adapters.payload import PayloadError, summary_changed
 from syncd.adapters.strava.api import StravaApi
 from syncd.adapters.strava.errors import GoneError
 from syncd.adapters.strava.mapping import activity_from_payload, activity_id, gear_from_payload, streams_from_payload
 from syncd.domain.model import Activity, Gear, Streams
+from syncd.logging import get_logger
 from syncd.ports import FetchedActivity, SourceSummary
 
 PROVIDER = "strava"
@@ -34,7 +33,7 @@ SUMMARY_KEYS = (
     "start_date",
     "trainer",
 )
-log = structlog.stdlib.get_logger("syncd.strava_source")  # lazy: resolved after configure_logging
+log = get_logger("syncd.strava_source")
 
 
 def _detail_of(raw: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -11,10 +11,8 @@ unless --keep), so real data is never touched. Ctrl-C stops it; --once stops aft
 from __future__ import annotations
 
 import argparse
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +82,9 @@ def seed(sim: StravaSimulator) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, _settings: Settings | None) -> int:
+    import shutil
+    import tempfile  # here: every `syncd` command registers `demo`
+
     from syncd.testing.strava_server import StravaSimulator
 
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="syncd-demo-"))
@@ -107,6 +108,8 @@ def prepare_state_dir(state_dir: Path) -> str | None:
     The simulated Strava is new on every run, so a previous demo's database describes activities that no longer
     exist (a second run once synced nothing and waited a silent minute for a webhook): a directory the demo made
     is cleared; any other non-empty directory is refused, so the demo never touches real data."""
+    import shutil
+
     marker = state_dir / DEMO_MARKER
     if state_dir.exists() and not state_dir.is_dir():
         return f"--state-dir {state_dir} is a file; pass a new or empty directory"

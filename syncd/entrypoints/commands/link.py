@@ -5,15 +5,15 @@ MFA) or an existing garminconnect token store (`--token-store`); afterwards only
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import TYPE_CHECKING, Any
 
 from syncd.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    import threading
+    from http.server import HTTPServer
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 
@@ -135,6 +135,9 @@ def cmd_link_garmin(args: argparse.Namespace, settings: Settings | None) -> int:
 
 def _browser_code(settings: Settings, client_id: int, port: int, timeout: float) -> str:
     """Serve one callback on 127.0.0.1, print the authorize URL, return the code Strava redirects with."""
+    import secrets
+    import threading
+
     from syncd.adapters.strava.client import authorize_url, make_client
     from syncd.services.accounts import SCOPES, LinkError
 
@@ -142,35 +145,7 @@ def _browser_code(settings: Settings, client_id: int, port: int, timeout: float)
     result: dict[str, str] = {}
     done = threading.Event()
 
-    class Callback(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def do_GET(self) -> None:
-            query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
-            if query.get("state") != state:
-                self._answer(400, "This link is not from the current `syncd link strava`; start it again.")
-                return
-            if "error" in query or "code" not in query:
-                result["error"] = query.get("error", "no code")
-                self._answer(400, "Strava did not authorize syncd; you can close this tab.")
-            else:
-                result["code"], result["scope"] = query["code"], query.get("scope", "")
-                self._answer(200, "syncd is linked to Strava; you can close this tab.")
-            done.set()
-
-        def _answer(self, status: int, text: str) -> None:
-            body = f"<!doctype html><title>syncd</title><p>{text}</p>".encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    try:
-        server = HTTPServer(("127.0.0.1", port), Callback)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); pass another --port") from None
+    server = _callback_server(port, state, result, done)
     redirect = f"http://127.0.0.1:{server.server_address[1]}/callback"
     client = make_client(settings.strava.api_url, settings.strava.oauth_url)
     url = authorize_url(
@@ -204,3 +179,39 @@ def _browser_code(settings: Settings, client_id: int, port: int, timeout: float)
     if "activity:write" not in granted:
         print("warning: activity:write was not granted, so notes cannot be written back", flush=True)
     return result["code"]
+
+
+def _callback_server(port: int, state: str, result: dict[str, str], done: threading.Event) -> HTTPServer:
+    """The one-shot local server Strava redirects the browser to; it puts the code (or the error) in `result`."""
+    from http.server import BaseHTTPRequestHandler, HTTPServer  # here: every `syncd` command registers `link`
+    from urllib.parse import parse_qs, urlsplit
+
+    class Callback(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_GET(self) -> None:
+            query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            if query.get("state") != state:
+                self._answer(400, "This link is not from the current `syncd link strava`; start it again.")
+                return
+            if "error" in query or "code" not in query:
+                result["error"] = query.get("error", "no code")
+                self._answer(400, "Strava did not authorize syncd; you can close this tab.")
+            else:
+                result["code"], result["scope"] = query["code"], query.get("scope", "")
+                self._answer(200, "syncd is linked to Strava; you can close this tab.")
+            done.set()
+
+        def _answer(self, status: int, text: str) -> None:
+            body = f"<!doctype html><title>syncd</title><p>{text}</p>".encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    try:
+        return HTTPServer(("127.0.0.1", port), Callback)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); pass another --port") from None

@@ -18,8 +18,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.garmin.api import GarminApi, GarminEndpoint, token_store_file, validate_tokens
 from syncd.adapters.garmin.client import current_tokens, make_garmin
@@ -27,6 +25,7 @@ from syncd.adapters.garmin.errors import GarminError, GarminUnauthorizedError, c
 from syncd.adapters.garmin.source import GarminSource
 from syncd.adapters.garmin.writer import GarminDescriptionWriter
 from syncd.domain.rate_budget import POLL_JITTER, PollPlan, next_poll_at
+from syncd.logging import get_logger
 from syncd.ports import Clock, Source
 from syncd.services.account_sync import PlatformAccounts
 from syncd.services.accounts import LinkedAccount, LinkError
@@ -41,7 +40,7 @@ if TYPE_CHECKING:
 
 GarminSyncReport = SyncReport  # the one pipeline's report (kept for existing imports)
 GARMIN_REQUESTS_PER_RUN = 5  # the activity, its details, splits, gear and the shoe's stats
-log = structlog.stdlib.get_logger("syncd.garmin_sync")  # lazy: resolved after configure_logging
+log = get_logger("syncd.garmin_sync")
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ class GarminService(PlatformAccounts):
 
 # ---- linking ---------------------------------------------------------------------------------------------
 
-link_log = structlog.stdlib.get_logger("syncd.garmin_accounts")  # lazy: resolved after configure_logging
+link_log = get_logger("syncd.garmin_accounts")
 
 
 def read_token_store(path: Path) -> dict[str, Any]:

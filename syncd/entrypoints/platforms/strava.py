@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from syncd.adapters.clock import SystemClock
 from syncd.adapters.strava.api import Budget, Endpoint, StravaApi, exchange_code, refresh_tokens
 from syncd.adapters.strava.errors import UnauthorizedError
@@ -29,6 +27,7 @@ from syncd.domain.rate_budget import (
     plan_polling,
     sync_daily_reserve,
 )
+from syncd.logging import get_logger
 from syncd.ports import Clock, Source
 from syncd.services.account_sync import AccountOutcome, PassReport, PlatformAccounts
 from syncd.services.accounts import (
@@ -62,7 +61,7 @@ if TYPE_CHECKING:
     from syncd.records import AccountRecord
 
 STRAVA_READS_PER_RUN = 2  # the detail and the streams
-log = structlog.stdlib.get_logger("syncd.strava_sync")  # lazy: resolved after configure_logging
+log = get_logger("syncd.strava_sync")
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from syncd.adapters.db.models import Base
+from syncd.adapters.db.models import schema_metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = schema_metadata()
 
 
 def _run(connection: Connection) -> None:
