@@ -33,8 +33,8 @@ from syncd.domain.load import (
 from syncd.domain.mode_notes import advice_for
 from syncd.domain.model import Activity, Gear, Sport
 from syncd.domain.notes import NEARLY_WORN_ADVICE, SHORT_ADVICE, TITLES
+from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
 from syncd.domain.streams_math import altitude_profile
-from syncd.domain.surface import measured_surface
 from syncd.domain.thresholds import Thresholds
 
 TREND_WEEKS = 8
@@ -243,7 +243,8 @@ def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
         distance = run.distance_m or 0.0
         flag = _flag(run, FlagCode.HARD_SURFACE)
         if flag is not None:
-            measured = measured_surface(flag)
+            evidence = HardSurfaceEvidence.from_flag(flag)
+            measured = evidence.measured() if evidence is not None else None
             if measured is None:
                 unknown += distance
                 continue

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from syncd.domain.flags import Confidence, EvidenceValue, Flag, FlagCode, Severity
+from syncd.domain.rules.registry import finding
 from syncd.domain.units import (
     Units,
     check_units,
@@ -116,47 +117,6 @@ def _ratio(value: float) -> str:
 
 def _join(parts: Sequence[str | None]) -> str:
     return ", ".join(part for part in parts if part)
-
-
-def _surface_from_map(ev: Evidence, units: Units) -> str:
-    """ "6.1 of 8.0 km on asphalt/concrete (76%), 1.2 km on dirt/grass, 0.7 km unknown": the unknown part is never
-    left out, because a share without it overstates what the map knows."""
-    paved, total = _nonneg(ev, "paved_m"), _nonneg(ev, "total_m")
-    if paved is None or total is None or total <= 0:
-        return ""
-    share = _nonneg(ev, "share_pct")
-    share = share if share is not None else paved / total * 100.0
-    paved_text, total_text = format_distance(paved, units), format_distance(total, units)
-    unit = total_text.rsplit(" ", 1)[-1]
-    if paved_text.endswith(f" {unit}"):  # "6.1 of 8 km", not "6.1 km of 8 km"
-        paved_text = paved_text[: -len(unit) - 1]
-    parts = [f"{paved_text} of {total_text} on asphalt/concrete ({round(share)}%)"]
-    for key, where in (("unpaved_m", "on dirt/grass"), ("track_m", "on a running track"), ("unknown_m", "unknown")):
-        metres = _nonneg(ev, key)
-        if metres is not None and metres >= (10 if key == "unknown_m" else 50):
-            parts.append(f"{format_distance(metres, units)} {where}")
-    return _join(parts)
-
-
-def _hard_surface(ev: Evidence, units: Units) -> str:
-    if _text(ev, "source") == "map" and (mapped := _surface_from_map(ev, units)):
-        return mapped
-    surface = _text(ev, "surface")
-    hard_m = _nonneg(ev, "hard_m")
-    share = _nonneg(ev, "share_pct")
-    total = _nonneg(ev, "distance_m")
-    if surface == "track":
-        return f"{format_distance(total, units)} on a running track" if total is not None else "on a running track"
-    if surface == "likely_paved" and hard_m is None and share is None:
-        where = "probably on roads (no surface map)"
-        return f"{format_distance(total, units)} {where}" if total is not None else where
-    if hard_m is not None and share is not None:
-        return f"{format_distance(hard_m, units)} ({round(share)}%) on road or pavement"
-    if hard_m is not None:
-        return f"{format_distance(hard_m, units)} on road or pavement"
-    if share is not None:
-        return f"{round(share)}% on road or pavement"
-    return ""
 
 
 def _downhill(ev: Evidence, units: Units) -> str:
@@ -368,7 +328,6 @@ def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
 
 
 FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
-    FlagCode.HARD_SURFACE: _hard_surface,
     FlagCode.DOWNHILL: _downhill,
     FlagCode.SPEED_WORK: _speed_work,
     FlagCode.NO_WARMUP: _no_warmup,
@@ -389,12 +348,20 @@ def render_flag(flag: Flag, units: Units = "metric", advice: Mapping[FlagCode, s
     title = TITLES.get(flag.code, str(flag.code).replace("_", " ").capitalize())
     if flag.confidence is Confidence.LOW:
         title += UNCERTAIN
-    formatter = FORMATTERS.get(flag.code)
-    finding = formatter(flag.evidence, units) if formatter is not None else ""
+    finding = finding_line(flag, units)
     head = f"{title}: {finding}." if finding else f"{title}."
     alternative = (advice or {}).get(flag.code) or _short_advice(flag, units)
     line = f"{SEVERITY_MARKS[flag.severity]} {head}"
     return f"{line} {alternative}"
+
+
+def finding_line(flag: Flag, units: Units) -> str:
+    """What the flag found, in words: its rule's renderer (syncd.domain.rules.registry), "" when nothing is known."""
+    found = finding(flag, units)
+    if found is not None:
+        return found
+    formatter = FORMATTERS.get(flag.code)
+    return formatter(flag.evidence, units) if formatter is not None else ""
 
 
 def _short_advice(flag: Flag, units: Units) -> str:

@@ -21,7 +21,7 @@ from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import LoadStatus, check_load, daily_load, iso_week_label, week_counts, week_start
 from syncd.domain.model import LOW_IMPACT_SPORTS, RUN_SPORTS, STRENGTH_SPORTS, Gear, Sport
-from syncd.domain.notes import FORMATTERS, TITLES
+from syncd.domain.notes import TITLES, finding_line
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import Units, format_distance, format_duration
 from syncd.logging import redact_text
@@ -92,9 +92,8 @@ class FlagView:
 
 
 def flag_view(flag: Flag, units: Units) -> FlagView:
-    formatter = FORMATTERS.get(flag.code)
     try:
-        line = formatter(flag.evidence, units) if formatter is not None else ""
+        line = finding_line(flag, units)
     except (TypeError, ValueError):  # a malformed stored evidence value must not break the page
         line = ""
     return FlagView(

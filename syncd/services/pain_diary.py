@@ -29,7 +29,7 @@ from syncd.domain.pain import (
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_pain_tag
-from syncd.domain.surface import measured_surface
+from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
 
 if TYPE_CHECKING:
     from syncd.domain.history import HistoryEntry
@@ -422,7 +422,8 @@ def _evidence(flag: Flag | None, key: str) -> float | None:
 
 
 def _paved_m(flag: Flag | None) -> float:
-    measured = measured_surface(flag)
+    evidence = HardSurfaceEvidence.from_flag(flag)
+    measured = evidence.measured() if evidence is not None else None
     return measured.paved_m if measured is not None else 0.0
 
 

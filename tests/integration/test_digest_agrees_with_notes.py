@@ -17,7 +17,7 @@ from syncd.config import Settings, SurfaceSettings
 from syncd.domain.digest import Digest
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.load import week_start
-from syncd.domain.surface import measured_surface
+from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence, MeasuredSurface
 from syncd.entrypoints.commands.demo import seed
 from syncd.entrypoints.wiring import surface_map
 from syncd.records import StoredActivity
@@ -85,11 +85,16 @@ def _check_week(digest: Digest, runs: list[Run], following: list[Run]) -> None:
                 shown = digest.low_impact if flag.code is FlagCode.LOW_CROSS_TRAINING else digest.strength
                 assert shown == flag.evidence["sessions"], flag.code
     # hard surfaces: the metres the runs' hard-surface flags measured on the map (once "0 m" under such a flag)
-    paved = [measured_surface(f) for _, _, flags in runs for f in flags if f.code is FlagCode.HARD_SURFACE]
+    paved = [_measured(f) for _, _, flags in runs for f in flags if f.code is FlagCode.HARD_SURFACE]
     assert digest.surface.hard_m == pytest.approx(sum(m.paved_m for m in paved if m is not None), abs=1.0)
     # the week's running minutes: the runs stored for that week, once each
     minutes = sum((s.activity.duration_s or 0.0) for s, _, _ in runs) / 60.0
     assert digest.duration_s / 60.0 == pytest.approx(minutes)
+
+
+def _measured(flag: Flag) -> MeasuredSurface | None:
+    evidence = HardSurfaceEvidence.from_flag(flag)
+    return evidence.measured() if evidence is not None else None
 
 
 def test_the_demo_digests_agree_with_the_notes(

@@ -1,0 +1,32 @@
+"""One registry from a flag code to its rule's typed evidence: the notes, the feed and the pages read a flag's
+finding through it, so a rule's evidence keys and its wording live in one module (`<rule>_evidence.py`).
+
+Numpy-free on purpose (see the package docstring): it imports only the evidence modules, never the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from syncd.domain.flags import Flag, FlagCode
+from syncd.domain.rules.evidence_base import RuleEvidence
+from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
+from syncd.domain.units import Units
+
+Reader = Callable[[Flag | None], RuleEvidence | None]
+
+READERS: Mapping[FlagCode, Reader] = {
+    FlagCode.HARD_SURFACE: HardSurfaceEvidence.from_flag,
+}
+
+
+def read_evidence(flag: Flag) -> RuleEvidence | None:
+    """The flag's typed evidence, or None for a code without a registered reader."""
+    reader = READERS.get(flag.code)
+    return reader(flag) if reader is not None else None
+
+
+def finding(flag: Flag, units: Units) -> str | None:
+    """The flag's finding as its note shows it ("" when no number is known), or None for an unregistered code."""
+    evidence = read_evidence(flag)
+    return evidence.note(units) if evidence is not None else None
