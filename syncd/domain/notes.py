@@ -21,10 +21,8 @@ from syncd.domain.rules.registry import finding
 from syncd.domain.units import (
     Units,
     check_units,
-    format_climb_rate,
     format_distance,
     format_duration,
-    format_elevation,
     format_pace,
 )
 
@@ -117,25 +115,6 @@ def _ratio(value: float) -> str:
 
 def _join(parts: Sequence[str | None]) -> str:
     return ", ".join(part for part in parts if part)
-
-
-def _downhill(ev: Evidence, units: Units) -> str:
-    total = _num(ev, "total_descent_m")
-    per_km = _num(ev, "descent_per_km_m")
-    steep = _nonneg(ev, "steep_distance_m")
-    grade = _num(ev, "steepest_grade_pct")
-    parts: list[str | None] = []
-    if total is not None and per_km is not None:
-        parts.append(f"{format_elevation(abs(total), units)} down ({format_climb_rate(abs(per_km), units)})")
-    elif total is not None:
-        parts.append(f"{format_elevation(abs(total), units)} down")
-    elif per_km is not None:
-        parts.append(f"{format_climb_rate(abs(per_km), units)} down")
-    if steep is not None and steep > 0:
-        parts.append(f"{format_distance(steep, units)} on steep descents")
-    if grade is not None and grade != 0:
-        parts.append(f"steepest {abs(grade):.0f}%")
-    return _join(parts)
 
 
 def _speed_work(ev: Evidence, units: Units) -> str:
@@ -328,7 +307,6 @@ def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
 
 
 FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
-    FlagCode.DOWNHILL: _downhill,
     FlagCode.SPEED_WORK: _speed_work,
     FlagCode.NO_WARMUP: _no_warmup,
     FlagCode.WORN_SHOES: _worn_shoes,

@@ -29,6 +29,7 @@ from syncd.domain.pain import (
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_pain_tag
+from syncd.domain.rules.downhill_evidence import DownhillEvidence
 from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
 
 if TYPE_CHECKING:
@@ -416,9 +417,9 @@ def _read_exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]
     return [_exposure(activity, annotation, surface_measured) for activity, annotation in rows]
 
 
-def _evidence(flag: Flag | None, key: str) -> float | None:
-    value = flag.evidence.get(key) if flag is not None else None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _descent_m(flag: Flag | None) -> float:
+    evidence = DownhillEvidence.from_flag(flag)
+    return float(evidence.total_descent_m or 0.0) if evidence is not None else 0.0
 
 
 def _paved_m(flag: Flag | None) -> float:
@@ -447,7 +448,7 @@ def _exposure(activity: Activity, annotation: AnnotationRecord | None, surface_m
     return replace(
         session,
         hard_m=_paved_m(hard) if surface_measured and not no_recording else None,
-        descent_m=(_evidence(downhill, "total_descent_m") or 0.0) if FlagCode.DOWNHILL not in gaps else None,
+        descent_m=_descent_m(downhill) if FlagCode.DOWNHILL not in gaps else None,
         speed=True if FlagCode.SPEED_WORK in flags else (None if FlagCode.SPEED_WORK in gaps else False),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from syncd.domain.flags import Flag, FlagCode
+from syncd.domain.rules.downhill_evidence import DownhillEvidence
 from syncd.domain.rules.evidence_base import RuleEvidence
 from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
 from syncd.domain.units import Units
@@ -17,6 +18,7 @@ Reader = Callable[[Flag | None], RuleEvidence | None]
 
 READERS: Mapping[FlagCode, Reader] = {
     FlagCode.HARD_SURFACE: HardSurfaceEvidence.from_flag,
+    FlagCode.DOWNHILL: DownhillEvidence.from_flag,
 }
 
 
