@@ -117,42 +117,6 @@ def _join(parts: Sequence[str | None]) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def _speed_work(ev: Evidence, units: Units) -> str:
-    reps = _positive(ev, "reps")
-    rep_m = _positive(ev, "rep_distance_m")
-    rep_s = _positive(ev, "rep_duration_s")
-    pace = _positive(ev, "rep_pace_s_per_km")
-    easy = _positive(ev, "easy_pace_s_per_km")
-    zone_share = _positive(ev, "top_zone_share_pct")
-    if reps is not None and reps > 1:
-        effort = f"{_count(reps)} \u00d7 {format_distance(rep_m, units)}" if rep_m else f"{_count(reps)} fast efforts"
-    elif rep_s is not None:
-        effort = f"a {format_duration(rep_s)} effort"
-    elif rep_m is not None:
-        effort = f"a {format_distance(rep_m, units)} effort"
-    else:
-        effort = ""
-    if pace is not None:
-        effort = f"{effort or 'fast running'} at {format_pace(pace, units)}"
-        if easy is not None:
-            own = _text(ev, "easy_source") == "this_run"
-            effort += f" ({"this run's easy parts" if own else 'your easy pace'} {format_pace(easy, units)})"
-    trigger = _text(ev, "trigger") or ""
-    zones = f"{round(zone_share)}% of the time in top heart-rate zones" if zone_share is not None else None
-    return _join([effort, zones, None if zones and trigger == "hr_zones" else _TRIGGERS.get(trigger)])
-
-
-# How a speed-work flag was triggered, in words; unknown triggers are left out rather than shown raw.
-_TRIGGERS: Mapping[str, str] = {
-    "laps": "interval laps",
-    "intervals": "repeated fast efforts",
-    "race": "a race effort",
-    "workout": "marked as a workout",
-    "tempo": "a sustained tempo effort",
-    "hr_zones": "much time in top heart-rate zones",
-}
-
-
 def _no_warmup(ev: Evidence, units: Units) -> str:
     """What happened at the start, in the runner's words: "started at 4:10 /km, the pace of the rest of the run"."""
     first = _positive(ev, "first_pace_s_per_km")
@@ -307,7 +271,6 @@ def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
 
 
 FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
-    FlagCode.SPEED_WORK: _speed_work,
     FlagCode.NO_WARMUP: _no_warmup,
     FlagCode.WORN_SHOES: _worn_shoes,
     FlagCode.LOAD_SPIKE: _load_spike,
