@@ -23,7 +23,6 @@ from syncd.domain.units import (
     check_units,
     format_distance,
     format_duration,
-    format_pace,
 )
 
 Evidence = Mapping[str, EvidenceValue]
@@ -115,58 +114,6 @@ def _ratio(value: float) -> str:
 
 def _join(parts: Sequence[str | None]) -> str:
     return ", ".join(part for part in parts if part)
-
-
-def _no_warmup(ev: Evidence, units: Units) -> str:
-    """What happened at the start, in the runner's words: "started at 4:10 /km, the pace of the rest of the run"."""
-    first = _positive(ev, "first_pace_s_per_km")
-    main = _positive(ev, "main_pace_s_per_km")
-    window_s = _positive(ev, "window_s")
-    window_m = _positive(ev, "window_m")
-    grade = _num(ev, "opening_grade_pct")
-    flat = _positive(ev, "first_flat_pace_s_per_km")
-    if _text(ev, "kind") == "hard_start":
-        return _hard_start(ev)
-    if _text(ev, "kind") == "too_short" and main is not None:
-        if window_s is None or window_s < 30:
-            return f"the fast efforts ({format_pace(main, units)}) began from the first step"
-        jog = f" at {format_pace(first, units)}" if first is not None else ""
-        return f"only {format_duration(window_s)}{jog} before the first fast effort ({format_pace(main, units)})"
-    if first is None:
-        return f"hard from the start ({format_pace(main, units)})" if main is not None else ""
-    opening_hr = _positive(ev, "opening_hr_bpm")
-    main_hr = _positive(ev, "main_hr_bpm")
-    if _text(ev, "kind") == "hr_not_easier" and opening_hr is not None and main_hr is not None:
-        span = f"the first {format_duration(window_s)}" if window_s is not None else "the opening minutes"
-        return (
-            f"heart rate already {opening_hr:.0f} bpm in {span}, close to the {main_hr:.0f} bpm of the hard part"
-            f" (the watch's pace, {format_pace(first, units)}, looked easier)"
-        )
-    if window_s is not None:
-        opening = f"first {format_duration(window_s)}"
-    elif window_m is not None:
-        opening = f"first {format_distance(window_m, units)}"
-    else:
-        opening = "start"
-    if grade is not None and grade > 0 and flat is not None:
-        hill = f"{opening} at {format_pace(first, units)} up a {grade:.0f}% climb"
-        then = f" (then {format_pace(main, units)})" if main is not None else ""
-        return f"{hill}, as hard as {format_pace(flat, units)} on the flat{then}"
-    if main is None:
-        return f"{opening} at {format_pace(first, units)}, not clearly easier"
-    if abs(first - main) <= 0.03 * main:
-        return f"started at {format_pace(first, units)}, the pace of the rest of the run"
-    return f"{opening} at {format_pace(first, units)}, barely slower than the {format_pace(main, units)} that followed"
-
-
-def _hard_start(ev: Evidence) -> str:
-    """ "heart rate already 176 bpm in the first 10 min (hard from 173 bpm), and it stayed hard"."""
-    opening_hr, hard_from = _positive(ev, "opening_hr_bpm"), _positive(ev, "hard_from_bpm")
-    window_s = _positive(ev, "window_s")
-    span = f"the first {format_duration(window_s)}" if window_s is not None else "the opening minutes"
-    if opening_hr is None or hard_from is None:
-        return f"hard from {span}"
-    return f"heart rate already {opening_hr:.0f} bpm in {span} (hard from {hard_from:.0f} bpm), and it stayed hard"
 
 
 _LIMIT_WHOSE: Mapping[str, str] = {"gear": "your limit ", "default": "syncd's default limit "}
@@ -271,7 +218,6 @@ def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
 
 
 FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
-    FlagCode.NO_WARMUP: _no_warmup,
     FlagCode.WORN_SHOES: _worn_shoes,
     FlagCode.LOAD_SPIKE: _load_spike,
     FlagCode.MONOTONY: _monotony,

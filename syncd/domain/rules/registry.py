@@ -12,6 +12,7 @@ from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.rules.downhill_evidence import DownhillEvidence
 from syncd.domain.rules.evidence_base import RuleEvidence
 from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
+from syncd.domain.rules.no_warmup_evidence import NoWarmupEvidence
 from syncd.domain.rules.speed_work_evidence import SpeedWorkEvidence
 from syncd.domain.units import Units
 
@@ -21,6 +22,7 @@ READERS: Mapping[FlagCode, Reader] = {
     FlagCode.HARD_SURFACE: HardSurfaceEvidence.from_flag,
     FlagCode.DOWNHILL: DownhillEvidence.from_flag,
     FlagCode.SPEED_WORK: SpeedWorkEvidence.from_flag,
+    FlagCode.NO_WARMUP: NoWarmupEvidence.from_flag,
 }
 
 
