@@ -116,24 +116,6 @@ def _join(parts: Sequence[str | None]) -> str:
     return ", ".join(part for part in parts if part)
 
 
-_LIMIT_WHOSE: Mapping[str, str] = {"gear": "your limit ", "default": "syncd's default limit "}
-
-
-def _worn_shoes(ev: Evidence, units: Units) -> str:
-    name = _text(ev, "gear_name")
-    distance = _nonneg(ev, "gear_distance_m")
-    limit = _positive(ev, "limit_m")
-    subject = name or "these shoes"
-    if distance is not None and limit is not None:
-        whose = _LIMIT_WHOSE.get(_text(ev, "limit_source") or "", "limit ")
-        return f"{subject} at {format_distance(distance, units)} ({whose}{format_distance(limit, units)})"
-    if distance is not None:
-        return f"{subject} at {format_distance(distance, units)}"
-    if limit is not None:
-        return f"{subject} near the {format_distance(limit, units)} limit"
-    return name or ""
-
-
 _LOAD_UNITS: Mapping[str, str] = {"min": "min", "trimp": "TRIMP"}
 
 
@@ -218,7 +200,6 @@ def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
 
 
 FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
-    FlagCode.WORN_SHOES: _worn_shoes,
     FlagCode.LOAD_SPIKE: _load_spike,
     FlagCode.MONOTONY: _monotony,
     FlagCode.LOW_CROSS_TRAINING: _weekly("low-impact"),

@@ -14,6 +14,7 @@ from syncd.domain.rules.evidence_base import RuleEvidence
 from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
 from syncd.domain.rules.no_warmup_evidence import NoWarmupEvidence
 from syncd.domain.rules.speed_work_evidence import SpeedWorkEvidence
+from syncd.domain.rules.worn_shoes_evidence import WornShoesEvidence
 from syncd.domain.units import Units
 
 Reader = Callable[[Flag | None], RuleEvidence | None]
@@ -23,6 +24,7 @@ READERS: Mapping[FlagCode, Reader] = {
     FlagCode.DOWNHILL: DownhillEvidence.from_flag,
     FlagCode.SPEED_WORK: SpeedWorkEvidence.from_flag,
     FlagCode.NO_WARMUP: NoWarmupEvidence.from_flag,
+    FlagCode.WORN_SHOES: WornShoesEvidence.from_flag,
 }
 
 
