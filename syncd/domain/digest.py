@@ -34,6 +34,8 @@ from syncd.domain.model import Activity, Gear, Sport
 from syncd.domain.notes import NEARLY_WORN_ADVICE, SHORT_ADVICE, TITLES
 from syncd.domain.rules.downhill_evidence import DownhillEvidence
 from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
+from syncd.domain.rules.low_strength_evidence import WeeklySessionsEvidence
+from syncd.domain.rules.registry import read_evidence
 from syncd.domain.streams_math import altitude_profile
 from syncd.domain.thresholds import Thresholds
 
@@ -256,8 +258,9 @@ def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
 def about_week(flag: Flag, week: str) -> bool:
     """A weekly finding names the week it counted (evidence `week`) and sits on the first run of the week after:
     in a digest it belongs to that week, not to the week of the run that carries it."""
-    named = flag.evidence.get("week")
-    return not isinstance(named, str) or named == week
+    evidence = read_evidence(flag)
+    named = evidence.week if isinstance(evidence, WeeklySessionsEvidence) else None
+    return named is None or named == week
 
 
 def group_flags(

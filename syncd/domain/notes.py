@@ -4,28 +4,21 @@ One line per flag, most severe first: a severity mark, what was found with its n
 alternative (RISK-FACTS.md: every flag shows its evidence and an alternative). A closing line points to a clinician,
 because the note is advice and never a diagnosis.
 
-Rules are written independently of this module, so each code has one small formatter that reads its evidence keys
-defensively: a missing, non-numeric or non-finite value leaves that number out; it never crashes and never prints
-"None". The alternative is a short line per code (SHORT_ADVICE) so a note fits a phone screen; the rule's fuller
-`advice` stays on the flag for the JSON output and the feed.
+What a flag found is worded by its rule, beside the rule's typed evidence (`rules/<rule>_evidence.py`, reached
+through `rules/registry.py`); that reading is defensive: a missing, non-numeric or non-finite value leaves that
+number out; it never crashes and never prints "None". This module keeps the assembly: marks, titles, the
+alternative, the data-gaps line and the closing line. The alternative is a short line per code (SHORT_ADVICE) so
+a note fits a phone screen; the rule's fuller `advice` stays on the flag for the JSON output and the feed.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from syncd.domain.flags import Confidence, EvidenceValue, Flag, FlagCode, Severity
+from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.rules.registry import finding
-from syncd.domain.units import (
-    Units,
-    check_units,
-    format_distance,
-    format_duration,
-)
-
-Evidence = Mapping[str, EvidenceValue]
+from syncd.domain.units import Units, check_units
 
 # A mark at the start of each flag line, so a reader sees severity at a glance and the description merge can drop
 # the least severe lines first when a platform's length limit bites. All are single BMP code points that NFC leaves
@@ -75,139 +68,6 @@ SHOE_RANGE: Mapping[str, str] = {"metric": "480\u2013800 km", "imperial": "300\u
 UNCERTAIN = " (possible; thin evidence)"
 
 
-def _num(evidence: Evidence, key: str) -> float | None:
-    """A finite number from evidence, or None (missing, text, bool, NaN, inf) so the caller leaves it out."""
-    value = evidence.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _nonneg(evidence: Evidence, key: str) -> float | None:
-    """A finite, non-negative number (distances, counts); descents may be signed, so callers pass abs() values."""
-    number = _num(evidence, key)
-    return number if number is not None and number >= 0 else None
-
-
-def _positive(evidence: Evidence, key: str) -> float | None:
-    number = _num(evidence, key)
-    return number if number is not None and number > 0 else None
-
-
-def _text(evidence: Evidence, key: str) -> str | None:
-    value = evidence.get(key)
-    if not isinstance(value, str):
-        return None
-    cleaned = " ".join(value.split())
-    return cleaned or None
-
-
-def _count(value: float) -> str:
-    """Counts are whole numbers; a ratio-like count such as 2.5 keeps one decimal."""
-    return str(round(value)) if value == round(value) else f"{value:.1f}"
-
-
-def _ratio(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value < 10 else f"{value:.1f}"
-
-
-def _join(parts: Sequence[str | None]) -> str:
-    return ", ".join(part for part in parts if part)
-
-
-_LOAD_UNITS: Mapping[str, str] = {"min": "min", "trimp": "TRIMP"}
-
-
-def _load_spike(ev: Evidence, units: Units) -> str:
-    if _text(ev, "finding") == "return_after_break":
-        days = _nonneg(ev, "break_days")
-        now = _nonneg(ev, "acute_load")
-        before = _nonneg(ev, "before_break_load")
-        after = f"back after {round(days)} days without running" if days is not None else "back after a break"
-        if now is None or before is None:
-            return after
-        return f"{after}: {round(now)} min in 7 days vs {round(before)} min a week before the break"
-    acwr = _nonneg(ev, "acwr")
-    acute = _nonneg(ev, "acute_load")
-    chronic = _nonneg(ev, "chronic_load")
-    unit = _LOAD_UNITS.get((_text(ev, "load_unit") or "").lower())
-    method = _text(ev, "method")
-    label = "EWMA " if method is not None and method.lower() == "ewma" else ""
-    loads = ""
-    if acute is not None and chronic is not None and unit is not None:
-        loads = f"{round(acute)} {unit} in 7 days vs {round(chronic)}/week before"
-    if acwr is None:
-        return loads
-    ratio = f"acute:chronic {label}{_ratio(acwr)}"
-    return f"{ratio} ({loads}; aim 0.8\u20131.3)" if loads else f"{ratio} (aim 0.8\u20131.3)"
-
-
-def _monotony(ev: Evidence, units: Units) -> str:
-    value = _nonneg(ev, "monotony")
-    if value is None:
-        return ""
-    load = _nonneg(ev, "week_load")
-    unit = _LOAD_UNITS.get((_text(ev, "load_unit") or "").lower())
-    amount = f", {round(load)} {unit}" if load is not None and unit is not None else ""
-    rest = _nonneg(ev, "rest_days")
-    # "alike" misread a week of a long run, reps and hills as the same run daily: the figure is about rest and the
-    # spread of daily load, so the note says that
-    if rest is None:
-        what = "little change in load from day to day over these 7 days"
-    elif rest == 0:
-        what = "no rest day in these 7 days, and little change in load from day to day"
-    else:
-        days = "1 rest day" if round(rest) == 1 else f"{round(rest)} rest days"
-        what = f"only {days} in these 7 days, and little change in load on the others"
-    return f"{what} (monotony {_ratio(value)}{amount})"
-
-
-def _long_run_spike(ev: Evidence, units: Units) -> str:
-    """ "21.0 km, 68% longer than your longest run of the previous 30 days (12.5 km); next long run about 13.8 km"."""
-    pct = _positive(ev, "longer_pct")
-    days = _positive(ev, "window_days")
-    window = f"the previous {round(days)} days" if days is not None else "the previous month"
-    by_time = _text(ev, "basis") == "time"
-    unit = "s" if by_time else "m"
-    run, longest, nxt = (_positive(ev, f"{key}_{unit}") for key in ("run", "longest", "next"))
-
-    def show(value: float) -> str:
-        return format_duration(value) if by_time else format_distance(value, units)
-
-    if pct is None:
-        return ""
-    head = f"{show(run)}, " if run is not None else ""
-    ref = f" ({show(longest)})" if longest is not None else ""
-    line = f"{head}{round(pct)}% longer than your longest run of {window}{ref}"
-    return f"{line}; next long run about {show(nxt)}" if nxt is not None else line
-
-
-def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
-    def render(ev: Evidence, units: Units) -> str:
-        sessions = _nonneg(ev, "sessions")
-        target = _positive(ev, "target")
-        when = "last week"  # the flag is shown on the first run of the following week; no ISO week codes
-        if sessions is not None and target is not None:
-            return f"{_count(sessions)} of {_count(target)} {kind} sessions {when}"
-        if sessions is not None:
-            return f"{_count(sessions)} {kind} sessions {when}"
-        if target is not None:
-            return f"fewer than {_count(target)} {kind} sessions {when}"
-        return ""
-
-    return render
-
-
-FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
-    FlagCode.LOAD_SPIKE: _load_spike,
-    FlagCode.MONOTONY: _monotony,
-    FlagCode.LOW_CROSS_TRAINING: _weekly("low-impact"),
-    FlagCode.LOW_STRENGTH: _weekly("core/strength"),
-    FlagCode.LONG_RUN_SPIKE: _long_run_spike,
-}
-
-
 def render_flag(flag: Flag, units: Units = "metric", advice: Mapping[FlagCode, str] | None = None) -> str:
     """One note line: '<mark> <Title>: <finding>. <alternative>' (finding left out when no numbers are known).
 
@@ -225,11 +85,7 @@ def render_flag(flag: Flag, units: Units = "metric", advice: Mapping[FlagCode, s
 
 def finding_line(flag: Flag, units: Units) -> str:
     """What the flag found, in words: its rule's renderer (syncd.domain.rules.registry), "" when nothing is known."""
-    found = finding(flag, units)
-    if found is not None:
-        return found
-    formatter = FORMATTERS.get(flag.code)
-    return formatter(flag.evidence, units) if formatter is not None else ""
+    return finding(flag, units)
 
 
 def _short_advice(flag: Flag, units: Units) -> str:
