@@ -8,6 +8,7 @@ the surface map): still read and rendered, never written now.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
 from syncd.domain.rules.evidence_base import clean, join, nonneg, number, text
@@ -27,6 +28,8 @@ class MeasuredSurface:
 @dataclass(frozen=True, slots=True)
 class HardSurfaceEvidence:
     """How much of the run was on asphalt/concrete, in metres scaled to the activity's distance (see the rule)."""
+
+    LEGACY_KEYS: ClassVar[frozenset[str]] = frozenset({"hard_m"})  # read from older stored flags, never written
 
     surface: str | None = None  # "paved" (map); legacy: "likely_paved", "track"
     source: str | None = None  # "map"

@@ -7,6 +7,7 @@ ratio instead (`acwr`, `chronic_load`, `method`, no `finding`): still read and r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
 from syncd.domain.rules.evidence_base import LOAD_UNITS, clean, nonneg, number, ratio_text, text
@@ -19,6 +20,9 @@ RETURN_AFTER_BREAK = "return_after_break"
 @dataclass(frozen=True, slots=True)
 class LoadSpikeEvidence:
     """The week back after a break against the usual week before it (running minutes)."""
+
+    # read from flags stored before issue 28 (the acute:chronic ratio), never written now
+    LEGACY_KEYS: ClassVar[frozenset[str]] = frozenset({"acwr", "chronic_load", "method"})
 
     finding: str | None = None  # "return_after_break"; None on a legacy ACWR flag
     break_days: float | None = None  # days without a run before this week's first run (an int)
