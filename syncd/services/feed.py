@@ -22,6 +22,7 @@ from syncd.domain.history import HistoryEntry
 from syncd.domain.load import LoadStatus, check_load, daily_load, iso_week_label, week_counts, week_start
 from syncd.domain.model import LOW_IMPACT_SPORTS, RUN_SPORTS, STRENGTH_SPORTS, Gear, Sport
 from syncd.domain.notes import TITLES, finding_line
+from syncd.domain.rules.registry import LABELS
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import Units, format_distance, format_duration
 from syncd.logging import redact_text
@@ -104,7 +105,7 @@ def flag_view(flag: Flag, units: Units) -> FlagView:
         evidence_line=line,
         advice=flag.advice,
         flag=flag,
-        evidence=tuple(evidence_items(flag.evidence, units)),
+        evidence=tuple(evidence_items(flag.evidence, units, LABELS.get(flag.code))),
     )
 
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
-from syncd.domain.rules.evidence_base import join, nonneg, number, signed
+from syncd.domain.rules.evidence_base import Labels, join, nonneg, number, signed
 from syncd.domain.units import Units, format_climb_rate, format_distance, format_elevation
 
 CODE = FlagCode.DOWNHILL
+
+
+# The evidence table on the activity page: key -> (label, kind of quantity).
+LABELS: Labels = {
+    "descent_per_km_m": ("Descent rate", "climb_rate"),
+    "total_descent_m": ("Total descent", "elevation"),
+    "steep_distance_m": ("On steep descents", "distance"),
+    "steep_time_s": ("Time on steep descents", "duration"),
+    "steepest_grade_pct": ("Steepest grade", "grade"),
+    "steep_pace_s_per_km": ("Pace on steep descents", "pace"),
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from syncd.domain.flags import EvidenceValue
 from syncd.domain.units import Units
 
 Evidence = Mapping[str, EvidenceValue]
+
+# The kind of quantity of an evidence value, so a page formats it in the athlete's units (syncd.domain.evidence).
+Kind = Literal[
+    "distance", "elevation", "climb_rate", "pace", "duration", "percent", "grade", "ratio", "count", "load", "text"
+]
+# A rule's evidence keys as people read them: key -> (label, kind). Labels are short: they sit in a two-column
+# table on a phone. Each `<rule>_evidence.py` owns its table (LABELS); a key missing from it is inferred.
+Labels = Mapping[str, tuple[str, Kind]]
 
 
 class RuleEvidence(Protocol):

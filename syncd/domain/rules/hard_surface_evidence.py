@@ -11,10 +11,29 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
-from syncd.domain.rules.evidence_base import clean, join, nonneg, number, text
+from syncd.domain.rules.evidence_base import Labels, clean, join, nonneg, number, text
 from syncd.domain.units import Units, format_distance
 
 CODE = FlagCode.HARD_SURFACE
+
+
+# The evidence table on the activity page: key -> (label, kind of quantity).
+LABELS: Labels = {
+    "surface": ("Surface", "text"),
+    "source": ("Judged from", "text"),
+    "map": ("Surface map", "text"),
+    "distance_m": ("Distance", "distance"),
+    "hard_m": ("On hard surface", "distance"),
+    "paved_m": ("On asphalt/concrete", "distance"),
+    "unpaved_m": ("On dirt/grass", "distance"),
+    "track_m": ("On a running track", "distance"),
+    "unknown_m": ("Surface unknown", "distance"),
+    "total_m": ("Matched to the map", "distance"),
+    "mapped_m": ("Mapped track length", "distance"),
+    "inferred_m": ("Surface inferred", "distance"),
+    "share_pct": ("Share", "percent"),
+    "known_share_pct": ("Surface known for", "percent"),
+}
 
 
 @dataclass(frozen=True, slots=True)

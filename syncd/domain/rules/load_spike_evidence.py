@@ -10,11 +10,21 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
-from syncd.domain.rules.evidence_base import LOAD_UNITS, clean, nonneg, number, ratio_text, text
+from syncd.domain.rules.evidence_base import LOAD_UNITS, Labels, clean, nonneg, number, ratio_text, text
 from syncd.domain.units import Units
 
 CODE = FlagCode.LOAD_SPIKE
 RETURN_AFTER_BREAK = "return_after_break"
+
+
+# The evidence table on the activity page: key -> (label, kind of quantity).
+LABELS: Labels = {
+    "method": ("Method", "text"),
+    "acute_load": ("Last 7 days", "load"),
+    "chronic_load": ("Weekly average before", "load"),
+    "acwr": ("Acute:chronic ratio", "ratio"),
+    "load_unit": ("Load measured in", "text"),
+}
 
 
 @dataclass(frozen=True, slots=True)

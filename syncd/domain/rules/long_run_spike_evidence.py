@@ -5,10 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
-from syncd.domain.rules.evidence_base import clean, number, positive, text
+from syncd.domain.rules.evidence_base import Labels, clean, number, positive, text
 from syncd.domain.units import Units, format_distance, format_duration
 
 CODE = FlagCode.LONG_RUN_SPIKE
+
+
+# The evidence table on the activity page: key -> (label, kind of quantity).
+LABELS: Labels = {
+    "basis": ("Compared by", "text"),
+    "run_m": ("This run", "distance"),
+    "run_s": ("This run", "duration"),
+    "longest_m": ("Longest run of the previous 30 days", "distance"),
+    "longest_s": ("Longest run of the previous 30 days", "duration"),
+    "longer_pct": ("Longer by", "percent"),
+    "band": ("Band, % longer (Frandsen et al. 2025)", "text"),
+    "window_days": ("Days looked back", "count"),
+    "next_m": ("Suggested next long run", "distance"),
+    "next_s": ("Suggested next long run", "duration"),
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from syncd.domain.flags import FlagCode
-from syncd.domain.rules.low_strength_evidence import WeeklySessionsEvidence
+from syncd.domain.rules.low_strength_evidence import LABELS, WeeklySessionsEvidence
+
+__all__ = ["LABELS", "CrossTrainingEvidence"]  # the weekly evidence table, shared with low_strength
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,16 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
-from syncd.domain.rules.evidence_base import count_text, nonneg, number, positive, text
+from syncd.domain.rules.evidence_base import Labels, count_text, nonneg, number, positive, text
 from syncd.domain.units import Units
+
+# The evidence table on the activity page: key -> (label, kind of quantity).
+LABELS: Labels = {
+    "sessions": ("Sessions this week", "count"),
+    "target": ("Weekly target", "count"),
+    "week": ("Week", "text"),
+    "sports_seen": ("Sessions seen", "text"),
+}
 
 
 @dataclass(frozen=True, slots=True)

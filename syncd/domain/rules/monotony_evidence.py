@@ -5,10 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
-from syncd.domain.rules.evidence_base import LOAD_UNITS, clean, nonneg, number, ratio_text, text
+from syncd.domain.rules.evidence_base import LOAD_UNITS, Labels, clean, nonneg, number, ratio_text, text
 from syncd.domain.units import Units
 
 CODE = FlagCode.MONOTONY
+
+
+# The evidence table on the activity page: key -> (label, kind of quantity).
+LABELS: Labels = {
+    "monotony": ("Monotony", "ratio"),
+    "week_load": ("Week's load", "load"),
+    "mean_daily_load": ("Mean daily load", "load"),
+    "sd_daily_load": ("Daily load spread (SD)", "load"),
+    "load_unit": ("Load measured in", "text"),
+}
 
 
 @dataclass(frozen=True, slots=True)

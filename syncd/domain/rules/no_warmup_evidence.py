@@ -5,11 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
-from syncd.domain.rules.evidence_base import clean, number, positive, signed, text
+from syncd.domain.rules.evidence_base import Labels, clean, number, positive, signed, text
 from syncd.domain.units import Units, format_distance, format_duration, format_pace
 
 CODE = FlagCode.NO_WARMUP
 HARD_START = "hard_start"
+
+
+# The evidence table on the activity page: key -> (label, kind of quantity).
+LABELS: Labels = {
+    "first_pace_s_per_km": ("Opening pace", "pace"),
+    "main_pace_s_per_km": ("Pace of the hard part", "pace"),
+    "window_s": ("Opening window", "duration"),
+    "window_m": ("Opening distance", "distance"),
+    "opening_hr_bpm": ("Heart rate in the opening", "count"),
+    "main_hr_bpm": ("Heart rate of the hard part", "count"),
+    "hard_from_bpm": ("Hard zone from", "count"),
+}
 
 
 @dataclass(frozen=True, slots=True)

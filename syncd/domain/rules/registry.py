@@ -9,32 +9,48 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from syncd.domain.flags import Flag, FlagCode
-from syncd.domain.rules.downhill_evidence import DownhillEvidence
-from syncd.domain.rules.evidence_base import RuleEvidence
-from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
-from syncd.domain.rules.load_spike_evidence import LoadSpikeEvidence
-from syncd.domain.rules.long_run_spike_evidence import LongRunSpikeEvidence
-from syncd.domain.rules.low_cross_training_evidence import CrossTrainingEvidence
-from syncd.domain.rules.low_strength_evidence import StrengthEvidence
-from syncd.domain.rules.monotony_evidence import MonotonyEvidence
-from syncd.domain.rules.no_warmup_evidence import NoWarmupEvidence
-from syncd.domain.rules.speed_work_evidence import SpeedWorkEvidence
-from syncd.domain.rules.worn_shoes_evidence import WornShoesEvidence
+from syncd.domain.rules import (
+    downhill_evidence,
+    hard_surface_evidence,
+    load_spike_evidence,
+    long_run_spike_evidence,
+    low_cross_training_evidence,
+    low_strength_evidence,
+    monotony_evidence,
+    no_warmup_evidence,
+    speed_work_evidence,
+    worn_shoes_evidence,
+)
+from syncd.domain.rules.evidence_base import Labels, RuleEvidence
 from syncd.domain.units import Units
 
 Reader = Callable[[Flag | None], RuleEvidence | None]
 
 READERS: Mapping[FlagCode, Reader] = {
-    FlagCode.HARD_SURFACE: HardSurfaceEvidence.from_flag,
-    FlagCode.DOWNHILL: DownhillEvidence.from_flag,
-    FlagCode.SPEED_WORK: SpeedWorkEvidence.from_flag,
-    FlagCode.NO_WARMUP: NoWarmupEvidence.from_flag,
-    FlagCode.WORN_SHOES: WornShoesEvidence.from_flag,
-    FlagCode.LOAD_SPIKE: LoadSpikeEvidence.from_flag,
-    FlagCode.MONOTONY: MonotonyEvidence.from_flag,
-    FlagCode.LOW_CROSS_TRAINING: CrossTrainingEvidence.from_flag,
-    FlagCode.LOW_STRENGTH: StrengthEvidence.from_flag,
-    FlagCode.LONG_RUN_SPIKE: LongRunSpikeEvidence.from_flag,
+    FlagCode.HARD_SURFACE: hard_surface_evidence.HardSurfaceEvidence.from_flag,
+    FlagCode.DOWNHILL: downhill_evidence.DownhillEvidence.from_flag,
+    FlagCode.SPEED_WORK: speed_work_evidence.SpeedWorkEvidence.from_flag,
+    FlagCode.NO_WARMUP: no_warmup_evidence.NoWarmupEvidence.from_flag,
+    FlagCode.WORN_SHOES: worn_shoes_evidence.WornShoesEvidence.from_flag,
+    FlagCode.LOAD_SPIKE: load_spike_evidence.LoadSpikeEvidence.from_flag,
+    FlagCode.MONOTONY: monotony_evidence.MonotonyEvidence.from_flag,
+    FlagCode.LOW_CROSS_TRAINING: low_cross_training_evidence.CrossTrainingEvidence.from_flag,
+    FlagCode.LOW_STRENGTH: low_strength_evidence.StrengthEvidence.from_flag,
+    FlagCode.LONG_RUN_SPIKE: long_run_spike_evidence.LongRunSpikeEvidence.from_flag,
+}
+
+# Each rule's evidence table (key -> label, kind), for the activity page's evidence list.
+LABELS: Mapping[FlagCode, Labels] = {
+    FlagCode.HARD_SURFACE: hard_surface_evidence.LABELS,
+    FlagCode.DOWNHILL: downhill_evidence.LABELS,
+    FlagCode.SPEED_WORK: speed_work_evidence.LABELS,
+    FlagCode.NO_WARMUP: no_warmup_evidence.LABELS,
+    FlagCode.WORN_SHOES: worn_shoes_evidence.LABELS,
+    FlagCode.LOAD_SPIKE: load_spike_evidence.LABELS,
+    FlagCode.MONOTONY: monotony_evidence.LABELS,
+    FlagCode.LOW_CROSS_TRAINING: low_cross_training_evidence.LABELS,
+    FlagCode.LOW_STRENGTH: low_strength_evidence.LABELS,
+    FlagCode.LONG_RUN_SPIKE: long_run_spike_evidence.LABELS,
 }
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
-from syncd.domain.rules.evidence_base import clean, count_text, join, number, positive, text
+from syncd.domain.rules.evidence_base import Labels, clean, count_text, join, number, positive, text
 from syncd.domain.units import Units, format_distance, format_duration, format_pace
 
 CODE = FlagCode.SPEED_WORK
@@ -20,6 +20,19 @@ TRIGGERS: Mapping[str, str] = {
     "workout": "marked as a workout",
     "tempo": "a sustained tempo effort",
     "hr_zones": "much time in top heart-rate zones",
+}
+
+
+# The evidence table on the activity page: key -> (label, kind of quantity).
+LABELS: Labels = {
+    "trigger": ("Found from", "text"),
+    "reps": ("Fast efforts", "count"),
+    "rep_distance_m": ("Effort length", "distance"),
+    "rep_duration_s": ("Effort duration", "duration"),
+    "rep_pace_s_per_km": ("Effort pace", "pace"),
+    "easy_pace_s_per_km": ("Easy pace", "pace"),
+    "easy_source": ("Easy pace from", "text"),
+    "top_zone_share_pct": ("Time in top heart-rate zones", "percent"),
 }
 
 

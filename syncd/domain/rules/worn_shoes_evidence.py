@@ -6,13 +6,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
-from syncd.domain.rules.evidence_base import clean, nonneg, number, positive, text
+from syncd.domain.rules.evidence_base import Labels, clean, nonneg, number, positive, text
 from syncd.domain.units import Units, format_distance
 
 CODE = FlagCode.WORN_SHOES
 
 # Whose limit the note names: the shoe's own, or syncd's default (the evidence for any limit is weak).
 _LIMIT_WHOSE: Mapping[str, str] = {"gear": "your limit ", "default": "syncd's default limit "}
+
+
+# The evidence table on the activity page: key -> (label, kind of quantity).
+LABELS: Labels = {
+    "gear_name": ("Shoe", "text"),
+    "gear_distance_m": ("Shoe distance", "distance"),
+    "limit_m": ("Shoe limit", "distance"),
+    "limit_source": ("Limit from", "text"),
+    "share_pct": ("Share", "percent"),
+}
 
 
 @dataclass(frozen=True, slots=True)
