@@ -22,16 +22,15 @@ from pathlib import Path
 from bench.synthetic import at_device_precision, one_hour_run
 from syncd.adapters.db import Store
 from syncd.adapters.parallel import ProcessMap, default_workers
-from syncd.domain.history import HISTORY_WINDOW
 from syncd.services.annotating import AnnotationPolicy, annotate_batch, annotate_one
+from syncd.services.history import history_of
 
 
 def per_activity(store: Store, ids: list[int], policy: AnnotationPolicy) -> None:
     """What annotate_stored did before batching: every read per activity."""
     for activity_id in ids:
         stored = store.get_activity(activity_id, with_streams=True)
-        start = stored.activity.start_utc
-        history = store.history(stored.athlete_id, start - HISTORY_WINDOW, start, exclude_id=stored.id)
+        history = history_of(store, stored)
         gear = store.get_gear(stored.athlete_id, stored.activity.gear_id) if stored.activity.gear_id else None
         store.get_athlete(stored.athlete_id)
         annotated = annotate_one(stored.activity, history, policy, gear=gear)
@@ -59,10 +58,7 @@ def main() -> None:
             for units in ("metric", "imperial")
             for clean in ("line", "none")
         ]  # a different version each run: every annotation is written
-        histories = [
-            store.history(athlete, a.start_utc - HISTORY_WINDOW, a.start_utc, exclude_id=i)
-            for a, i in zip(activities, ids, strict=True)
-        ]
+        histories = [history_of(store, store.get_activity(i, with_streams=False)) for i in ids]
         engine_s = time.perf_counter()
         for activity, history in zip(activities, histories, strict=True):
             annotate_one(activity, history, policies[0])

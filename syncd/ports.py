@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from syncd.domain.flags import Flag
-from syncd.domain.history import HistoryEntry
+from syncd.domain.history import HistoryRow
 from syncd.domain.model import Activity, Gear, Streams
 from syncd.domain.notify import Message, QueuedNotification
 from syncd.domain.pain import PainEntry
@@ -23,13 +23,14 @@ from syncd.records import (
     FeedFilter,
     FeedPage,
     FeedRow,
-    HistoryRow,
+    InputWarning,
     LoadedActivity,
     NewAnnotation,
     OutboxItem,
     PendingItem,
     PlatformWrite,
     StoredActivity,
+    SyncFailure,
     TwinFacts,
     UpsertResult,
 )
@@ -197,11 +198,30 @@ class AthleteRepository(Protocol):
     def get_athlete(self, athlete_id: int) -> AthleteRecord: ...
 
 
+class HistoryReader(Protocol):
+    """An athlete's history rows over a span (the cut is the domain's: `syncd.services.history`)."""
+
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]: ...
+
+
 class ActivityRepository(Protocol):
     """Activities with their streams and raw payloads, and the athletes' shoes."""
 
-    def upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
-        """Insert or update by (source, external_id); `activity.streams` None keeps the stored streams."""
+    def upsert_activity(
+        self, athlete_id: int, activity: Activity, raw: Mapping[str, object], *, needs_annotation: bool = False
+    ) -> UpsertResult:
+        """Insert or update by (source, external_id), one write; `activity.streams` None keeps the stored streams.
+
+        `raw` is stored as given (what the platform sent). Storing content clears the activity's sync failure;
+        `needs_annotation` marks it until its annotation is saved (otherwise the mark is left as it is)."""
+        ...
+
+    def record_sync_failure(self, activity_id: int, failure: SyncFailure) -> None:
+        """Remember the detail fetch's bad payload and its backoff (the stored content is left as it is)."""
+        ...
+
+    def set_input_warning(self, activity_id: int, kind: str, message: str | None) -> None:
+        """Keep (or with None, clear) a value-free warning about bad input on this activity, for `syncd status`."""
         ...
 
     def mark_deleted(self, source: str, external_id: str) -> bool: ...
@@ -221,10 +241,9 @@ class ActivityRepository(Protocol):
         what a sync compares with its listing to find deletions, without loading rows or raw JSON."""
         ...
 
-    def history(
-        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
-    ) -> list[HistoryEntry]:
-        """Summaries with start <= start_utc < end, each logical activity (twins) once, never `exclude_id`'s."""
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
+        """The athlete's not-deleted activities with start <= start_utc < end as history rows, ordered by (start,
+        id); the cut (the run itself, its twin, twins once) is the domain's (`syncd.domain.history.History`)."""
         ...
 
     def upsert_gear(self, athlete_id: int, gear: Gear) -> None: ...
@@ -266,7 +285,8 @@ class AnnotationRepository(Protocol):
         platform_note: str | None = None,
     ) -> bool:
         """Append unless equal to the latest, queueing a changed note for `write_back_to` in the same transaction
-        (`platform_note` when given: the platform's wording); True when something was written."""
+        (`platform_note` when given: the platform's wording), and clear the activity's `needs_annotation` mark;
+        True when an annotation was written."""
         ...
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...
@@ -564,9 +584,7 @@ class FeedStore(AthleteRepository, Protocol):
 
     def list_accounts(self) -> list[AccountRecord]: ...
 
-    def history(
-        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
-    ) -> list[HistoryEntry]: ...
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]: ...
 
 
 class AthleteSettingsStore(AthleteDirectory, GearRepository, KeepsDiary, Protocol):
@@ -619,6 +637,8 @@ class StatusStore(DigestStore, StravaStatusStore, LeaseStore, Protocol):
         ...
 
     def counts(self) -> dict[str, int]: ...
+
+    def input_warnings(self, *, limit: int = 20) -> list[InputWarning]: ...
 
     def rate_budget(self, key: str) -> RateBudgetReading: ...
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from syncd.domain.flags import Flag
-from syncd.domain.history import HistoryEntry
 from syncd.domain.model import Activity, Streams
 
 
@@ -37,12 +36,42 @@ class UpsertResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncFailure:
+    """The last bad payload of an activity's detail fetch: how often it failed and when to try again."""
+
+    attempts: int
+    retry_at: datetime
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class InputWarning:
+    """Bad input about one activity that syncd kept going past; `message` names the problem and the fix, never a
+    pain score."""
+
+    activity_id: int
+    athlete_id: int
+    source: str
+    external_id: str
+    start_utc: datetime
+    kind: str  # "twin" (an ambiguous match), "pain_tag" (a #back tag on a run dated out of range)
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoredActivity:
+    """An activity as stored. `raw` is exactly what the platform (or file) sent; syncd's own sync state sits beside
+    it: `needs_annotation` (new detail stored, not annotated since: a pass killed in between finishes it next time)
+    and `sync_failure` (the detail fetch's last bad payload and its backoff)."""
+
     id: int
     athlete_id: int
     activity: Activity
     raw: dict[str, object] = field(default_factory=dict)
     logical_group: str | None = None
+    needs_annotation: bool = False
+    sync_failure: SyncFailure | None = None
+    input_warnings: dict[str, str] = field(default_factory=dict)  # kind -> a value-free line (`syncd status`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,15 +262,6 @@ class LoadedActivity:
     logical_group: str | None
     activity: Activity
     packed: PackedStreams | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    """One history entry with what deciding "is it the activity itself or its twin?" needs."""
-
-    activity_id: int
-    logical_group: str | None
-    entry: HistoryEntry
 
 
 @dataclass(frozen=True, slots=True)

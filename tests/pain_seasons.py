@@ -27,7 +27,9 @@ from syncd.domain.notes import data_gaps_line
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.domain.pain_analysis import ExposureSession
 from syncd.domain.rules.hard_surface import flag_from_map
+from syncd.domain.rules.long_run_spike_evidence import can_judge
 from syncd.domain.surface import SurfaceBreakdown
+from syncd.domain.thresholds import Thresholds
 
 if TYPE_CHECKING:
     from syncd.adapters.db import Store
@@ -104,7 +106,28 @@ def season(kind: Kind, seed: int, weeks: int = 52) -> tuple[list[PainEntry], lis
         painful_before = bool(draws[w] < risk)
         score = int(scores[0][w] if painful_before else scores[1][w])
         entries.append(PainEntry(1, monday + timedelta(days=7), score, PainSource.CLI))
-    return entries, sessions
+    return entries, _spikes(sessions)
+
+
+def _spikes(sessions: Sequence[ExposureSession]) -> list[ExposureSession]:
+    """Each run as the long-run-spike rule judges it by time (the seasons' runs have no distance): flagged when over
+    10 % longer than the longest run of the 30 days before, not judged (None) without 30 days of recording."""
+    window = timedelta(days=Thresholds().long_run_history_days)
+    earliest = min(s.start_utc for s in sessions)
+    runs = [s for s in sessions if s.sport.is_run]
+    judged = []
+    for s in sessions:
+        if not s.sport.is_run:
+            judged.append(s)
+            continue
+        before = [r for r in runs if s.start_utc - window <= r.start_utc < s.start_utc]
+        last = max((r.start_utc for r in before), default=None)
+        if not can_judge(s.start_utc, earliest, last, window):
+            judged.append(replace(s, spike=None))
+            continue
+        longest = max(r.duration_s for r in before)
+        judged.append(replace(s, spike=s.duration_s > longest * (1 + Thresholds().long_run_spike_pct / 100)))
+    return judged
 
 
 def seed_store(
@@ -141,6 +164,8 @@ def _flags(s: ExposureSession) -> tuple[Flag, ...]:
         flags.append(Flag(FlagCode.SPEED_WORK, Severity.INFO, Confidence.HIGH, {"reps": 5}))
     if s.descent_m:
         flags.append(Flag(FlagCode.DOWNHILL, Severity.INFO, Confidence.HIGH, {"total_descent_m": s.descent_m}))
+    if s.spike:
+        flags.append(Flag(FlagCode.LONG_RUN_SPIKE, Severity.CAUTION, Confidence.MEDIUM, {"basis": "time"}))
     if s.hard_m and s.hard_m >= 4000:
         mapped = SurfaceBreakdown(s.hard_m, 0.0, 0.0, 0.0, source="osm")  # what the rule writes: an all-paved route
         paved = flag_from_map(mapped, s.hard_m, 50.0)

@@ -1,7 +1,8 @@
 """What rules need to know about an athlete's other activities: small summaries, not whole activities.
 
-No look-ahead: a run is judged on the history *as the athlete had it when the run started*. `history_before` cuts
-any list of entries at the run's start, so re-annotating an old run once newer runs exist gives the same answer.
+No look-ahead: a run is judged on the history *as the athlete had it when the run started*. `History.before` cuts
+the athlete's activities at the run's start, so re-annotating an old run once newer runs exist gives the same
+answer.
 """
 
 from __future__ import annotations
@@ -63,42 +64,83 @@ def summarize(activity: Activity) -> HistoryEntry:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One stored activity as history, with what deciding "is it the run itself or its twin?" needs."""
+
+    activity_id: int | None
+    logical_group: str | None  # the same run from two sources shares one (syncd.services.identity)
+    entry: HistoryEntry
+
+
+class History:
+    """An athlete's activities ordered by start: the one definition of "the history before this run".
+
+    Every path cuts through it (one run's note, a batch of notes, the digest, the feed's week strip, the diary):
+    what started in [start, end), never the run itself (by store id or by key) nor its twin, each twin group once
+    (the first by start, then by the order given: the store gives (start, id)). Cut at a run's start (`before`)
+    there is no look-ahead, so re-annotating an old run once newer runs exist gives the same answer. Bisection:
+    O(log n) per cut, so a batch reads its rows once and cuts them for each run.
+    """
+
+    __slots__ = ("_rows", "_starts")
+
+    def __init__(self, rows: Iterable[HistoryRow | HistoryEntry]) -> None:
+        items = [r if isinstance(r, HistoryRow) else HistoryRow(None, None, r) for r in rows]
+        self._rows = sorted(items, key=lambda r: r.entry.start_utc)  # stable: ties keep the store's id order
+        self._starts = [r.entry.start_utc for r in self._rows]
+
+    def span(
+        self,
+        start: datetime | None,
+        end: datetime,
+        *,
+        activity_id: int | None = None,
+        group: str | None = None,
+        key: tuple[str, str] | None = None,
+    ) -> list[HistoryEntry]:
+        """What started in [start, end) (no lower bound: None), without the activity `activity_id`/`key` and its
+        twin group `group`, each other twin group once."""
+        high = bisect_left(self._starts, end)
+        low = 0 if start is None else bisect_left(self._starts, start, 0, high)
+        seen: set[str] = set()
+        out = []
+        for row in self._rows[low:high]:
+            if (activity_id is not None and row.activity_id == activity_id) or (
+                key is not None and row.entry.key == key
+            ):
+                continue
+            found = row.logical_group
+            if found is not None:
+                if found == group or found in seen:
+                    continue  # its own twin, or the same run from the other source: counted once
+                seen.add(found)
+            out.append(row.entry)
+        return out
+
+    def before(
+        self,
+        start_utc: datetime,
+        *,
+        activity_id: int | None = None,
+        group: str | None = None,
+        key: tuple[str, str] | None = None,
+        window: timedelta | None = HISTORY_WINDOW,
+    ) -> list[HistoryEntry]:
+        """The history of a run that started at `start_utc`: what started strictly before it, within `window`."""
+        earliest = None if window is None else start_utc - window
+        return self.span(earliest, start_utc, activity_id=activity_id, group=group, key=key)
+
+
 def history_before(
-    entries: Iterable[HistoryEntry],
+    entries: Iterable[HistoryRow | HistoryEntry],
     start_utc: datetime,
     *,
     key: tuple[str, str] | None = None,
     window: timedelta | None = HISTORY_WINDOW,
 ) -> list[HistoryEntry]:
-    """The entries that started strictly before `start_utc` (and within `window` of it), never `key` itself.
-
-    Works on entries in any order. Everything a rule derives from the result is fixed once the run has started.
-    """
-    earliest = None if window is None else start_utc - window
-    return [
-        e for e in entries if e.start_utc < start_utc and (earliest is None or e.start_utc >= earliest) and e.key != key
-    ]
-
-
-class OrderedHistory:
-    """An athlete's entries sorted by start, cut at any run's start by bisection (O(log n) per run).
-
-    For callers that annotate many runs from one list (file imports, batched reannotation): build it once, then
-    `before(run.start_utc, key=run.key)` gives exactly what `history_before` would.
-    """
-
-    __slots__ = ("_entries", "_starts")
-
-    def __init__(self, entries: Iterable[HistoryEntry]) -> None:
-        self._entries = sorted(entries, key=lambda e: e.start_utc)
-        self._starts = [e.start_utc for e in self._entries]
-
-    def before(
-        self, start_utc: datetime, *, key: tuple[str, str] | None = None, window: timedelta | None = HISTORY_WINDOW
-    ) -> list[HistoryEntry]:
-        hi = bisect_left(self._starts, start_utc)
-        lo = 0 if window is None else bisect_left(self._starts, start_utc - window, 0, hi)
-        return [e for e in self._entries[lo:hi] if e.key != key]
+    """`History(entries).before(start_utc, key=key, window=window)`, for a list cut once (any order)."""
+    return History(entries).before(start_utc, key=key, window=window)
 
 
 # Strava workout_type values for runs that mean hard effort (0 default, 1 race, 2 long run, 3 workout).

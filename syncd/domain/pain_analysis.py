@@ -13,9 +13,10 @@ Built for small, dependent, personal data (docs/pain.md, "What preceded the flar
   exposure's comparison and named.
 - **The test** keeps the weeks' order: the flare-up labels are rotated and reversed against the exposures (every
   circular shift and its mirror image, 2n alignments), which keeps the autocorrelation of training blocks and of
-  seasonal pain. The statistic is the standardised difference in the share of exposed weeks; the **maximum over
-  all exposures** in each alignment gives one family-wise p-value per exposure (Westfall-Young single step), so
-  looking at seven exposures costs what it should.
+  seasonal pain. The statistic is the difference in the share of exposed weeks (not standardised: see
+  `differences`); the five exposures are handled together by a **Westfall-Young step-down maxT**, each exposure
+  judged against the maximum over itself and the weaker ones in every alignment, so looking at five exposures costs
+  what it should (family-wise 5 %) and a second pattern is not penalised for the first.
 - Shares carry **Wilson 95 % intervals**, honest at n = 3.
 - **Power from the runner's own counts**: whether a strong pattern (risk 0.12 -> 0.62 after an exposure found in a
   third of weeks) would most likely be detected with these counts; if not, how many more weeks are needed. Below
@@ -42,7 +43,7 @@ from syncd.domain.thresholds import Thresholds
 if TYPE_CHECKING:
     from syncd.domain.model import FloatArray
 
-VERSION = 2
+VERSION = 3
 WEEK = 7
 
 
@@ -60,6 +61,7 @@ class ExposureSession:
     hard_m: float | None = 0.0  # paved metres the surface rule measured (0: measured, not a mostly paved run)
     descent_m: float | None = 0.0  # descent of the downhill rule's cleaned profile on runs it flagged, else 0
     speed: bool | None = False  # the speed-work rule flagged it
+    spike: bool | None = False  # the long-run-spike rule flagged it (None: it could not judge, e.g. no month before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,8 @@ EXPOSURES: tuple[Exposure, ...] = (
              _run_sum(lambda r: r.descent_m, 200.0)),
     Exposure("hard_km", "km on mostly paved runs", "km", 20.0, True, "a week with 20+ km on mostly paved runs",
              _run_sum(lambda r: None if r.hard_m is None else r.hard_m / 1000.0, 20.0)),
+    Exposure("long_run_spikes", "long-run spikes", "", 1.0, True, "a week with a long-run spike (over 10 % past "
+             "the month's longest run)", _run_sum(lambda r: None if r.spike is None else float(r.spike), 1.0)),
     Exposure("load_ratio", "load ratio", "", 1.3, True, "a week with a load ratio of 1.3+ (its running vs the 3 "
              "weeks before)", _load_ratio),
 )  # fmt: skip
@@ -182,8 +186,8 @@ class Comparison:
     exposure: Exposure
     flare: Share  # flare-up weeks that were exposed
     other: Share  # other weeks that were exposed
-    z: float  # standardised difference of the shares (the test statistic)
-    p_value: float  # family-wise, from the max statistic over all exposures
+    difference: float  # share of exposed flare-up weeks minus share of exposed other weeks (the test statistic)
+    p_value: float  # family-wise, Westfall-Young step-down over the maximum statistic of the exposures
     finding: bool
     missing: tuple[date, ...]  # compared weeks without a value for this exposure (their entry days)
 
@@ -230,7 +234,7 @@ class PainAnalysis:
     @property
     def findings(self) -> tuple[Comparison, ...]:
         """Findings, the strongest first."""
-        return tuple(sorted((c for c in self.comparisons if c.finding), key=lambda c: (c.p_value, -c.z)))
+        return tuple(sorted((c for c in self.comparisons if c.finding), key=lambda c: (c.p_value, -c.difference)))
 
     def sentences(self) -> tuple[str, ...]:
         """At most three plain sentences, the strongest association first (docs/pain.md)."""
@@ -368,9 +372,14 @@ def alignments(y: FloatArray) -> FloatArray:
     return np.vstack([y[index], y[::-1][index]])
 
 
-def z_scores(labels: FloatArray, x: FloatArray, min_n: int) -> FloatArray:
-    """Standardised difference in the share of exposed weeks (flare-up weeks minus other weeks), per row of
-    `labels` and per exposure; 0 where a group has fewer than `min_n` known weeks or nothing varies."""
+def differences(labels: FloatArray, x: FloatArray, min_n: int) -> FloatArray:
+    """The share of exposed weeks among flare-up weeks minus among the other weeks, per row of `labels` and per
+    exposure; 0 where a group has fewer than `min_n` known weeks.
+
+    Not standardised on purpose: divided by its standard error, an exposure seen in only a few weeks (a long-run
+    spike, a load ratio over 1.3) swings far in some alignments by chance (3 of 3 exposed weeks before flare-ups
+    reads as z ~ 3), and through the maximum over exposures that tail would raise the bar for every other one.
+    The plain difference is what the page draws, and the alignments calibrate each exposure's spread."""
     import numpy as np  # only when an analysis runs: `syncd pain --list` loads none of it (issue 32)
 
     known = ~np.isnan(x)
@@ -381,35 +390,57 @@ def z_scores(labels: FloatArray, x: FloatArray, min_n: int) -> FloatArray:
     k1 = labels @ xz
     k0 = xz.sum(axis=0) - k1
     with np.errstate(divide="ignore", invalid="ignore"):
-        pooled = (k1 + k0) / (n1 + n0)
-        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
-        z = (k1 / n1 - k0 / n0) / se
-    ok = (n1 >= min_n) & (n0 >= min_n) & (se > 0)
-    return np.where(ok, z, 0.0)
+        d = k1 / n1 - k0 / n0
+    return np.where((n1 >= min_n) & (n0 >= min_n), d, 0.0)
+
+
+def _p_value(statistic: FloatArray, tie_break: FloatArray) -> float:
+    """Share of alignments (the diary's own order, row 0, included) whose statistic reaches the diary's; alignments
+    with the same statistic are ordered by `tie_break`, and only an exact tie on both counts against the diary.
+
+    Differences of counts tie often across a few dozen alignments: counting every tie against the diary makes the
+    test much stricter than its level, counting ties half (the mid-p) lets it exceed its level by up to half an
+    alignment. A second statistic that orders them keeps the test exact: any fixed function of the aligned data
+    is a valid statistic for the rotation test."""
+    top, second = float(statistic[0]), float(tie_break[0])
+    tied = abs(statistic - top) <= 1e-12
+    reaches = (statistic > top + 1e-12) | (tied & (tie_break >= second - 1e-12))
+    return int(reaches.sum()) / len(statistic)
+
+
+def step_down(d: FloatArray) -> FloatArray:
+    """Westfall-Young step-down maxT, family-wise p per exposure from `d` (alignments x exposures, row 0 the diary's
+    own order): the exposures in order of their observed statistic, each against the largest difference over itself
+    and those below it in every alignment (ties ordered by the mean difference over the same exposures), p-values
+    kept non-decreasing. The strongest exposure meets the maximum over all; once it is accounted for, the next meets
+    the maximum over the rest, so a second real pattern is not penalised for the first."""
+    import numpy as np  # only when an analysis runs: `syncd pain --list` loads none of it (issue 32)
+
+    order = np.argsort(-d[0], kind="stable")
+    p = np.ones(d.shape[1])
+    floor = 0.0
+    for rank, exposure in enumerate(order):
+        rest = d[:, order[rank:]]
+        floor = max(floor, _p_value(rest.max(axis=1), rest.mean(axis=1)))
+        p[exposure] = floor
+    return p
 
 
 def _test(weeks: Sequence[Week], s: AnalysisSettings) -> tuple[FloatArray, FloatArray, int]:
-    """(z per exposure, family-wise p per exposure (NaN: not tested), number of alignments).
-
-    The p-value is the mid-p (Lancaster): alignments with a larger maximum count fully, ties with the diary's own
-    order half, so the discreteness of a few dozen alignments does not make the test stricter than its level."""
+    """(difference per exposure, family-wise p per exposure (NaN: not tested), number of alignments)."""
     import numpy as np  # only when an analysis runs: `syncd pain --list` loads none of it (issue 32)
 
     y, x = _matrix(weeks)
     labels = alignments(y)
-    z = z_scores(labels, x, s.min_weeks_per_group)
-    observed = z[0]
-    largest = z.max(axis=1)
-    above = largest[None, :] > observed[:, None] + 1e-9
-    tied = np.abs(largest[None, :] - observed[:, None]) <= 1e-9
-    p = (above.sum(axis=1) + 0.5 * tied.sum(axis=1)) / len(labels)
+    d = differences(labels, x, s.min_weeks_per_group)
+    p = step_down(d)
     known = ~np.isnan(x)
     n1, n0 = (known & (y[:, None] == 1)).sum(axis=0), (known & (y[:, None] == 0)).sum(axis=0)
     tested = (n1 >= s.min_weeks_per_group) & (n0 >= s.min_weeks_per_group)
-    return observed, np.where(tested, np.where(observed > 0, p, 1.0), np.nan), len(labels)
+    return d[0], np.where(tested, np.where(d[0] > 0, p, 1.0), np.nan), len(labels)
 
 
-def _compare(weeks: Sequence[Week], z: FloatArray, p: FloatArray, s: AnalysisSettings) -> tuple[Comparison, ...]:
+def _compare(weeks: Sequence[Week], d: FloatArray, p: FloatArray, s: AnalysisSettings) -> tuple[Comparison, ...]:
     result = []
     for index, exposure in enumerate(EXPOSURES):
         marks = [(w, w.exposed(exposure)) for w in weeks]
@@ -417,9 +448,9 @@ def _compare(weeks: Sequence[Week], z: FloatArray, p: FloatArray, s: AnalysisSet
         other = [e for w, e in marks if not w.flare and e is not None]
         missing = tuple(w.day for w, e in marks if e is None)
         p_value = float(p[index])
-        finding = bool(p_value <= s.alpha and z[index] > 0)
+        finding = bool(p_value <= s.alpha and d[index] > 0)
         result.append(
-            Comparison(exposure, Share(sum(flare), len(flare)), Share(sum(other), len(other)), float(z[index]),
+            Comparison(exposure, Share(sum(flare), len(flare)), Share(sum(other), len(other)), float(d[index]),
                        p_value, finding, missing)
         )  # fmt: skip
     return tuple(result)
@@ -428,8 +459,9 @@ def _compare(weeks: Sequence[Week], z: FloatArray, p: FloatArray, s: AnalysisSet
 def power(flare_weeks: int, other_weeks: int, exposures: int, s: AnalysisSettings, per_week: float = 1.0) -> Power:
     """Would a strong pattern most likely show with these counts? Normal approximation of the test above: the
     standardised difference a strong pattern gives against the one-sided line of `exposures` tests (Bonferroni,
-    which the max statistic never exceeds), and at least 1/alpha alignments. `per_week`: diary weeks it takes so
-    far to get one compared week (sore weeks and entries inside a flare-up are not compared)."""
+    about the maximum statistic's bar for an exposure seen in a third of weeks), and at least 1/alpha alignments.
+    `per_week`: diary weeks it takes so far to get one compared week (sore weeks and entries inside a flare-up are
+    not compared)."""
     q, r1, r0 = STRONG_PREVALENCE, STRONG_RISK_EXPOSED, STRONG_RISK_OTHER
     delta = q * r1 / (q * r1 + (1 - q) * r0) - q * (1 - r1) / (q * (1 - r1) + (1 - q) * (1 - r0))
     normal = NormalDist()
@@ -454,8 +486,8 @@ def analyse(
     weeks = tuple(_weeks(entries, sessions, settings))
     compared = [w for w in weeks if not w.sore]
     flare_ups = sum(w.flare for w in compared)
-    z, p, count = _test(compared, settings) if compared else (np.zeros(0), np.zeros(0), 0)
-    comparisons = _compare(compared, z, p, settings) if compared else ()
+    d, p, count = _test(compared, settings) if compared else (np.zeros(0), np.zeros(0), 0)
+    comparisons = _compare(compared, d, p, settings) if compared else ()
     tested = sum(c.tested for c in comparisons) or len(EXPOSURES)
     diary_weeks = len({e.day - timedelta(days=e.day.weekday()) for e in entries})
     per_week = diary_weeks / len(compared) if compared else 1.0

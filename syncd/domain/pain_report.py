@@ -32,7 +32,9 @@ def method(a: PainAnalysis) -> dict[str, Any]:
         "exposures": {e.key: e.phrase for e in EXPOSURES},
         "exposure_sources": (
             "the runs' stored flags: speed sessions of the speed-work rule, descent (cleaned profile) of runs the "
-            "downhill rule flagged, paved km the surface rule measured, the load rule's guarded acute:chronic ratio"
+            "downhill rule flagged, paved km the surface rule measured, runs the long-run-spike rule flagged (a run "
+            "it could not judge, without a month of recording or a run in it before, has no value), the load rule's "
+            "guarded acute:chronic ratio"
         ),
         "sore_mode": (
             f"weeks with a day in sore mode (a score of {s.painful_from}+ within {s.window_days} days, not eased) are "
@@ -43,15 +45,22 @@ def method(a: PainAnalysis) -> dict[str, Any]:
         "test": (
             "the flare-up labels are rotated and mirrored against the weeks (every circular shift of the series and "
             "of its reverse), which keeps the autocorrelation of training blocks and seasonal pain; statistic: the "
-            "one-sided standardised difference in the share of exposed weeks"
+            "one-sided difference in the share of exposed weeks (flare-up weeks minus other weeks), not divided by "
+            "its standard error, so an exposure seen in only a few weeks cannot dominate the maximum by chance"
         ),
-        "multiple_exposures": "the maximum statistic over all exposures in each alignment (Westfall-Young single "
-        f"step): family-wise level {s.alpha}; mid-p for the ties of a discrete reference set",
+        "multiple_exposures": (
+            f"Westfall-Young step-down maxT over all {len(EXPOSURES)} exposures: the exposure with the largest "
+            "difference is judged against the largest difference over all exposures in every alignment, the next "
+            "against the largest over itself and the weaker ones, and so on, p-values kept non-decreasing "
+            "(a second pattern is not penalised for the first); family-wise level "
+            f"{s.alpha}, exact: alignments that tie on the largest difference are ordered by the mean difference "
+            "over the same exposures, and only a full tie counts against the diary"
+        ),
         "intervals": "Wilson score 95 % interval of each share",
         "power": (
-            f"normal approximation of the test at the Bonferroni line: a pattern with the exposure in "
-            f"{STRONG_PREVALENCE:.0%} of weeks and a flare-up after {STRONG_RISK_EXPOSED:.0%} of them against "
-            f"{STRONG_RISK_OTHER:.0%} of the others is detectable when found with {TARGET_POWER:.0%} power"
+            "normal approximation of a one-sided test at the Bonferroni line over the exposures: a pattern with the "
+            f"exposure in {STRONG_PREVALENCE:.0%} of weeks and a flare-up after {STRONG_RISK_EXPOSED:.0%} of them "
+            f"against {STRONG_RISK_OTHER:.0%} of the others is detectable when found with {TARGET_POWER:.0%} power"
         ),
         "alpha": s.alpha,
         "alignments": a.alignments,
@@ -75,7 +84,7 @@ def _comparison(c: Comparison) -> dict[str, Any]:
         "exposed_means": c.exposure.phrase,
         "flare_up_weeks": _share(c.flare),
         "other_weeks": _share(c.other),
-        "z": round(c.z, 4),
+        "difference": round(c.difference, 4),
         "p_family_wise": None if not c.tested else round(c.p_value, 4),
         "finding": c.finding,
         "missing_weeks": [d.isoformat() for d in c.missing],

@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from syncd.domain.description import extract_athlete_text
 from syncd.domain.pain import MAX_SCORE, MIN_SCORE
 
 _TAG = re.compile(
@@ -79,6 +80,13 @@ def _scores(text: str) -> tuple[list[int], int]:
         else:
             invalid += 1  # "45"
     return valid, invalid
+
+
+def read_activity_tag(title: str | None, description: str | None) -> TagReading:
+    """The one reader of an activity's tag, for every path (a listed title, a fetched detail, a description read
+    before a write-back or at the daily re-scan): the title and the athlete's part of the description (syncd's
+    own note block is never read: it could quote a tag)."""
+    return read_pain_tag(title, extract_athlete_text(description) if description is not None else None)
 
 
 def read_pain_tag(*texts: str | None) -> TagReading:

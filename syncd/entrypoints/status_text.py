@@ -43,6 +43,11 @@ def print_status(status: dict[str, Any]) -> None:
             "times reading it from the watched folder; remove or replace the file"
         )
     _notify(status.get("notify", []))
+    for warning in status.get("input_warnings", ()):
+        print(
+            f"warning:  {warning['athlete']} activity {warning['activity_id']} ({printable(warning['activity'])}, "
+            f"{warning['start'][:10]}): {printable(warning['message'])}"
+        )
 
 
 def _notify(targets: list[dict[str, Any]]) -> None:

@@ -19,8 +19,8 @@ from syncd.ports import Clock, DescriptionWriter, Source
 from syncd.services.accounts import mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import PipelineOptions, SyncReport, sync_account
-from syncd.services.write_back_policy import write_back_providers
-from syncd.services.writeback import WriteBackMode, WritebackReport, drain_outbox
+from syncd.services.write_back_policy import WriteBackMode, write_back_providers
+from syncd.services.writeback import WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
     from syncd.ports import AccountSyncStore, PlatformStore

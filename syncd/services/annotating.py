@@ -6,7 +6,6 @@ functions around it load history and gear, save the annotation and queue write-b
 
 from __future__ import annotations
 
-import bisect
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, TypeGuard
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import ModeDecision, RunModes, choose_mode, platform_mode
 from syncd.domain.flags import Flag
-from syncd.domain.history import HISTORY_WINDOW, HistoryEntry, history_before
+from syncd.domain.history import HISTORY_WINDOW, History, HistoryEntry, history_before
 from syncd.domain.mode_notes import advice_for, apply_mode, lead_lines
 from syncd.domain.model import Activity, Gear, Source
 from syncd.domain.notes import render_note
@@ -25,7 +24,9 @@ from syncd.domain.sport_inference import inferred_note_line
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.annotation_version import annotation_version
+from syncd.services.history import history_of
 from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, modes_for
+from syncd.services.write_back_policy import athlete_write_back
 
 if TYPE_CHECKING:
     from syncd.ports import AnnotationStore, AthleteRepository, BatchAnnotationStore
@@ -171,17 +172,6 @@ def policy_for_athlete(store: AthleteRepository, athlete_id: int, policy: Annota
     return replace(policy, units=units, max_heart_rate=max_hr)
 
 
-def athlete_write_back(
-    store: AthleteRepository, athlete_id: int, activity: Activity, default: Iterable[str]
-) -> Iterable[str]:
-    """The athlete's own write-back mode (`syncd athlete set --write-back`) over the platform's `write_back`."""
-    mode = store.get_athlete(athlete_id).write_back
-    provider = activity.source.value
-    if mode is None or provider not in ("strava", "garmin"):
-        return default
-    return (provider,) if mode == "all" or (mode == "private" and activity.private) else ()
-
-
 @dataclass(frozen=True)
 class StoredOutcome:
     activity_id: int
@@ -206,9 +196,7 @@ def annotate_stored(
     """
     stored = store.get_activity(activity_id, with_streams=True)
     activity = stored.activity
-    history = store.history(
-        stored.athlete_id, activity.start_utc - HISTORY_WINDOW, activity.start_utc, exclude_id=activity_id
-    )
+    history = history_of(store, stored)
     gear = None
     if activity.gear_id:
         gear = store.get_gear(stored.athlete_id, activity.gear_id)
@@ -218,7 +206,7 @@ def annotate_stored(
     policy = policy_for_athlete(store, stored.athlete_id, policy)
     modes = None
     if has_diary(store):  # the database BatchAnnotationStore (the unit tests' in-memory fakes have no diary)
-        apply_stored_tag(store, stored, advice=policy.advice)  # a #back tag steers the notes of later runs
+        apply_stored_tag(store, stored, advice=policy.advice, now=now)  # a #back tag steers later runs' notes
         modes = modes_for(store, stored, policy.advice) if activity.sport.is_run else None
     annotated = _annotate_with(activity, history, policy, gear=gear, now=now, modes=modes)
     providers: list[str] = []
@@ -300,7 +288,9 @@ def _job_groups(
         chunk = list(activity_ids[first : first + BATCH_SIZE])
         loaded = store.annotation_batches.load(chunk)
         histories = _HistoryLists(store, loaded.values())
-        batch.diary = DiaryBatch(store, list(loaded.values()), batch.policy.advice) if has_diary(store) else None
+        batch.diary = (
+            DiaryBatch(store, list(loaded.values()), batch.policy.advice, now=batch.now) if has_diary(store) else None
+        )
         group: list[_Prepared] = []
         for activity_id in chunk:
             try:
@@ -463,31 +453,15 @@ class _HistoryLists:
             start = item.activity.start_utc
             low, high = spans.get(item.athlete_id, (start, start))
             spans[item.athlete_id] = (min(low, start), max(high, start))
-        self._rows = {
-            athlete: store.annotation_batches.history_rows(athlete, low - HISTORY_WINDOW, high)
+        self._history = {
+            athlete: History(store.annotation_batches.history_rows(athlete, low - HISTORY_WINDOW, high))
             for athlete, (low, high) in spans.items()
         }
-        self._starts = {athlete: [row.entry.start_utc for row in rows] for athlete, rows in self._rows.items()}
 
     def cut(self, item: LoadedActivity) -> list[HistoryEntry]:
-        """What started in the HISTORY_WINDOW before `item` (Store.history's window), without its twin, each other
-        run counted once."""
-        rows, starts = self._rows[item.athlete_id], self._starts[item.athlete_id]
-        start = item.activity.start_utc
-        low = bisect.bisect_left(starts, start - HISTORY_WINDOW)
-        high = bisect.bisect_left(starts, start)  # no look-ahead: only what started before this run
-        seen: set[str] = set()
-        out = []
-        for row in rows[low:high]:
-            if row.activity_id == item.id:
-                continue
-            group = row.logical_group
-            if group is not None:
-                if group == item.logical_group or group in seen:
-                    continue  # its own twin, or the same run from the other platform: counted once
-                seen.add(group)
-            out.append(row.entry)
-        return out
+        """`item`'s history: the domain's cut (`History.before`), as `history_of` gives one stored run."""
+        history = self._history[item.athlete_id]
+        return history.before(item.activity.start_utc, activity_id=item.id, group=item.logical_group)
 
 
 def write_back_from(policy: AnnotationPolicy, *, now: datetime | None, backfill_since: datetime | None) -> datetime:

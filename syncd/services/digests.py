@@ -33,6 +33,7 @@ from syncd.domain.advice_mode import RED_FLAG_LINE
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
+from syncd.services.history import history_between
 
 if TYPE_CHECKING:
     from syncd.domain.digest import Digest
@@ -188,7 +189,7 @@ def build_for_athlete(
                 flags=annotation.flags if annotation is not None else (),
             )
         )
-    history = store.history(athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
+    history = history_between(store, athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
     from syncd.services.pain_diary import week_mode  # the analysis needs numpy: not for `syncd status`
 
     mode, pattern = week_mode(store, athlete.id, monday, settings.advice)

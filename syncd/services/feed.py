@@ -31,6 +31,7 @@ from syncd.records import (
     FeedPage,
     FeedRow,
 )
+from syncd.services.history import history_between
 
 if TYPE_CHECKING:
     from syncd.ports import FeedStore
@@ -230,7 +231,7 @@ def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds)
     for athlete_id, mondays in wanted.items():
         start = datetime.combine(min(mondays) - timedelta(days=1), time(0), tzinfo=UTC)
         end = datetime.combine(max(mondays) + timedelta(days=8), time(0), tzinfo=UTC)
-        history = store.history(athlete_id, start, end)
+        history = history_between(store, athlete_id, start, end)
         for monday in mondays:
             counts[(athlete_id, monday)] = week_counts(history, monday)
     views: dict[int, SessionView] = {}
@@ -356,7 +357,7 @@ def _strip(
     # A day's margin either side: history is selected in UTC, weeks are local.
     start = datetime.combine(last_monday - timedelta(weeks=STRIP_WEEKS - 1, days=30), time(0), tzinfo=UTC)
     end = datetime.combine(last_monday + timedelta(days=8), time(0), tzinfo=UTC)
-    history = store.history(athlete_id, start, end)
+    history = history_between(store, athlete_id, start, end)
     return weekly_strip(
         history, last_monday, thresholds, today=max(today, last_monday + timedelta(days=6)), units=units
     )

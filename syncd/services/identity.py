@@ -75,34 +75,62 @@ class Linked:
 def link_twin(store: Store, activity_id: int) -> Linked | None:
     """Find the other platform's twin of a stored Garmin/Strava activity and group them; None if there is none.
 
-    Idempotent: an activity already grouped with a twin that still matches gives the same group again.
+    Idempotent: an activity already grouped with a twin that still matches gives the same group again. Ambiguous
+    (this run matches two on the other platform, or its match matches two on this one): nothing is linked, both
+    are kept and counted, and the run with two matches carries a warning that `syncd status` shows.
     """
     me = store.twin_facts(activity_id)
     if me is None or me.source not in PLATFORMS:
         return None
+    mine = _candidates(store, me)
+    twin = next((f for f in mine if me.logical_group is not None and f.logical_group == me.logical_group), None)
+    if twin is None:
+        if len(mine) > 1:
+            _ambiguous(store, me, mine)
+            return None
+        if not mine:
+            return None
+        twin = mine[0]
+        theirs = _candidates(store, twin)
+        if len(theirs) > 1:
+            _ambiguous(store, twin, theirs)
+            return None
+    group = me.logical_group or twin.logical_group or f"run:{min(me.id, twin.id)}"
+    ids = (me.id, twin.id) if me.id < twin.id else (twin.id, me.id)
+    if me.logical_group != group or twin.logical_group != group:
+        store.set_logical_group(ids, group)
+        for linked in ids:  # an ambiguity resolved (the duplicate deleted): its warning goes
+            store.set_input_warning(linked, TWIN_WARNING, None)
+        log.info("twins_linked", group=group, activity_ids=list(ids), sources=[me.source, twin.source])
+    return Linked(group, ids, _share_richer_streams(store, ids))
+
+
+TWIN_WARNING = "twin"
+
+
+def _candidates(store: Store, me: TwinFacts) -> list[TwinFacts]:
+    """The other platform's runs that are the same run as `me` and not already the twin of another of mine."""
     others = [
         f
         for f in store.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, PLATFORMS)
         if f.id != me.id and same_run(me, f)
     ]
-    # a twin already grouped with another activity from my platform is taken
     free = [
         f for f in others if f.logical_group is None or f.logical_group == me.logical_group or not _taken(store, f, me)
     ]
-    if not free:
-        return None
-    twin = min(free, key=lambda f: (abs((f.start_utc - me.start_utc).total_seconds()), f.id))
-    group = me.logical_group or twin.logical_group or f"run:{min(me.id, twin.id)}"
-    ids = (me.id, twin.id) if me.id < twin.id else (twin.id, me.id)
-    if me.logical_group != group or twin.logical_group != group:
-        store.set_logical_group(ids, group)
-        log.info("twins_linked", group=group, activity_ids=list(ids), sources=[me.source, twin.source])
-    return Linked(group, ids, _share_richer_streams(store, ids))
+    return sorted(free, key=lambda f: (abs((f.start_utc - me.start_utc).total_seconds()), f.id))
+
+
+def _ambiguous(store: Store, me: TwinFacts, candidates: list[TwinFacts]) -> None:
+    found = Ambiguous(me.id, tuple(sorted(f.id for f in candidates)))
+    log.warning("twin_ambiguous", activity_id=me.id, candidates=list(found.candidates))
+    store.set_input_warning(me.id, TWIN_WARNING, found.reason)
 
 
 @dataclass(frozen=True)
 class Ambiguous:
-    """A file that matches more than one run: both are kept (counted apart) and the reason is reported."""
+    """A run (a file or a platform's) that matches more than one: all are kept (counted apart) and the reason is
+    reported (the import says it; `syncd status` shows it until the duplicate is gone)."""
 
     activity_id: int
     candidates: tuple[int, ...]
@@ -143,10 +171,13 @@ def link_file_twin(store: Store, activity_id: int) -> Linked | Ambiguous | None:
         for a, b in combinations(outside, 2)
     )
     if not agree or len(groups) > 1:
-        log.warning("twin_ambiguous", activity_id=me.id, candidates=[f.id for f in others])
-        return Ambiguous(me.id, tuple(sorted(f.id for f in others)))
+        found = Ambiguous(me.id, tuple(sorted(f.id for f in others)))
+        log.warning("twin_ambiguous", activity_id=me.id, candidates=list(found.candidates))
+        store.set_input_warning(me.id, TWIN_WARNING, found.reason)
+        return found
     group = next(iter(groups), None) or f"run:{ids[0]}"
     store.set_logical_group(ids, group)
+    store.set_input_warning(me.id, TWIN_WARNING, None)
     log.info("twins_linked", group=group, activity_ids=list(ids), sources=sorted({f.source for f in others}))
     return Linked(group, ids)  # each file keeps its own recording: a re-import of the same bytes changes nothing
 
@@ -174,6 +205,25 @@ def _share_richer_streams(store: Store, ids: Iterable[int]) -> int | None:
     return best.id
 
 
+def link_imported_files(store: Store, activity_id: int) -> Linked | None:
+    """A Strava/Garmin run that arrives after its file was imported joins the file's group (the other order is
+    `link_file_twin` at import), so the run counts once whichever came first. None: no file of it."""
+    me = store.twin_facts(activity_id)
+    if me is None or me.source not in PLATFORMS:
+        return None
+    files = [
+        f
+        for f in store.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, (Source.FILE.value,))
+        if _same_recording(me, f) and (f.logical_group is None or f.logical_group != me.logical_group)
+    ]
+    found = None
+    for file in files:
+        linked = link_file_twin(store, file.id)
+        if isinstance(linked, Linked):
+            found = linked
+    return found
+
+
 def may_have_twins(source: str) -> bool:
     """Whether activities from this source can have a twin (a platform's on the other platform; a watched
     folder's file as another file or a platform's activity)."""
@@ -189,6 +239,7 @@ def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
             if linked is None:  # a file (a watched folder's): another file or a platform's copy of the same run
                 from_file = link_file_twin(store, activity_id)
                 linked = from_file if isinstance(from_file, Linked) else None
+            linked = link_imported_files(store, activity_id) or linked  # a platform's run after its file
         except Exception as exc:  # one activity's fault never stops the others
             log.warning("twin_link_failed", activity_id=activity_id, error=f"{type(exc).__name__}: {exc}")
             continue

@@ -15,7 +15,6 @@ import structlog
 
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
-from syncd.domain.description import extract_athlete_text
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.notes import gaps_in_note
 from syncd.domain.pain import (
@@ -28,9 +27,12 @@ from syncd.domain.pain import (
 )
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
-from syncd.domain.pain_tags import read_pain_tag
+from syncd.domain.pain_tags import read_activity_tag
 from syncd.domain.rules.downhill_evidence import DownhillEvidence
 from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
+from syncd.domain.rules.long_run_spike_evidence import can_judge
+from syncd.domain.thresholds import Thresholds
+from syncd.services.history import history_of
 
 if TYPE_CHECKING:
     from syncd.domain.history import HistoryEntry
@@ -122,12 +124,15 @@ def apply_tag(
     """
     diary = store.pain_diary
     stored = store.get_activity(activity_id, with_streams=False)
-    athlete_text = extract_athlete_text(description) if description is not None else None
-    reading = read_pain_tag(title, athlete_text)
+    reading = read_activity_tag(title, description)
     existing = diary.tag_entry(activity_id)
     if reading.status in ("invalid", "conflict"):
         log.warning("pain_tag_ignored", activity_id=activity_id, problem=reading.problem)
         return "ignored"
+    if reading.status != "ok" or _tag_day_allowed(store, stored, now):
+        _clear_tag_warning(store, stored)
+    else:
+        return "ignored"  # a run dated in the future (or before the first activity): warned, nothing recorded
     if reading.status == "none":
         if existing is not None and full_text:
             diary.remove_tag(activity_id)
@@ -149,6 +154,30 @@ def apply_tag(
     _refresh_modes(diary, stored.athlete_id, day, advice)
     log.info("pain_tag_read", activity_id=activity_id, change="updated" if existing else "added")
     return "updated" if existing is not None else "added"
+
+
+TAG_WARNING = "pain_tag"
+
+
+def _tag_day_allowed(store: DiaryStore, stored: StoredActivity, now: datetime | None) -> bool:
+    """A tag's day (its run's) passes the typed entries' check, or it is warned (in the log without the score, and
+    on the activity for `syncd status`) and nothing is recorded."""
+    day = stored.activity.start_local.date()
+    today = _local_today(store, stored.athlete_id, now or datetime.now(UTC))
+    try:
+        check_day(day, today=today, first_activity_day=store.pain_diary.first_activity_day(stored.athlete_id))
+    except PainInputError as exc:
+        where = stored.activity.source.value
+        message = f"#back tag not recorded: {exc}; or correct the run's date on {where}"
+        log.warning("pain_tag_ignored", activity_id=stored.id, problem=message)
+        store.set_input_warning(stored.id, TAG_WARNING, message)
+        return False
+    return True
+
+
+def _clear_tag_warning(store: DiaryStore, stored: StoredActivity) -> None:
+    if TAG_WARNING in stored.input_warnings:
+        store.set_input_warning(stored.id, TAG_WARNING, None)
 
 
 def read_remote_description(
@@ -193,22 +222,34 @@ def remote_description_read(store: object, activity_id: int, text: str | None, *
     return read_remote_description(store, activity_id, text, now=now)
 
 
-def apply_stored_tag(store: DiaryStore, stored: StoredActivity, *, advice: AdviceSettings | None = None) -> TagOutcome:
+def apply_stored_tag(
+    store: DiaryStore,
+    stored: StoredActivity,
+    *,
+    advice: AdviceSettings | None = None,
+    now: datetime | None = None,
+) -> TagOutcome:
     """The tag in a stored activity's title and description (as last fetched); never raises.
 
     Read as the full text: a stored tag entry came from text we still hold. Once the description was read (the
     detail, a write-back's or the re-scan's read) it is kept with the activity; before that (Strava's list carries
     the title only) the entry can only have come from the title, so a title without its tag removes it.
     """
-    return _apply_tag_quietly(store, stored.id, stored.activity, advice)
+    return _apply_tag_quietly(store, stored.id, stored.activity, advice, now)
 
 
 def _apply_tag_quietly(
-    store: DiaryStore, activity_id: int, activity: Activity, advice: AdviceSettings | None
+    store: DiaryStore, activity_id: int, activity: Activity, advice: AdviceSettings | None, now: datetime | None
 ) -> TagOutcome:
     try:
         return apply_tag(
-            store, activity_id, title=activity.name, description=activity.description, full_text=True, advice=advice
+            store,
+            activity_id,
+            title=activity.name,
+            description=activity.description,
+            full_text=True,
+            now=now,
+            advice=advice,
         )
     except Exception as exc:
         log.warning("pain_tag_read_failed", activity_id=activity_id, error=type(exc).__name__)
@@ -257,7 +298,7 @@ def modes_for(store: DiaryStore, stored: StoredActivity, advice: AdviceSettings 
     entries = diary.entries(
         stored.athlete_id, day_from=run_day - timedelta(days=settings.window_days + 1), day_to=run_day
     )
-    earlier = store.history(stored.athlete_id, activity.start_utc - PREVIOUS_RUN_WITHIN, activity.start_utc)
+    earlier = history_of(store, stored, window=PREVIOUS_RUN_WITHIN)  # never the run itself nor its twin
     return _modes_from(entries, earlier, activity, settings, diary.advice_mode(stored.athlete_id))
 
 
@@ -302,13 +343,20 @@ class DiaryBatch:
     from a tag counts only for runs that started after the tagged one (`advice_mode._known_before`).
     """
 
-    def __init__(self, store: DiaryStore, items: Sequence[LoadedActivity], advice: AdviceSettings | None) -> None:
+    def __init__(
+        self,
+        store: DiaryStore,
+        items: Sequence[LoadedActivity],
+        advice: AdviceSettings | None,
+        *,
+        now: datetime | None = None,
+    ) -> None:
         self._settings = mode_settings(advice or AdviceSettings())
         diary = store.pain_diary
         tagged = diary.tagged_activities([item.id for item in items])
         for item in items:
             if item.id in tagged or _carries_tag(item.activity):
-                _apply_tag_quietly(store, item.id, item.activity, advice)
+                _apply_tag_quietly(store, item.id, item.activity, advice, now)
         days: dict[int, tuple[date, date]] = {}
         for item in items:
             day = item.activity.start_local.date()
@@ -333,8 +381,7 @@ class DiaryBatch:
 
 def _carries_tag(activity: Activity) -> bool:
     """Whether the athlete's text (our note left out) holds anything the tag reader acts on."""
-    athlete_text = extract_athlete_text(activity.description) if activity.description is not None else None
-    return read_pain_tag(activity.name, athlete_text).status != "none"
+    return read_activity_tag(activity.name, activity.description).status != "none"
 
 
 def mode_for(store: DiaryStore, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
@@ -414,7 +461,19 @@ def _read_exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]
     annotations = store.latest_annotations(list(activities))
     rows = [(activity, annotations.get(activity_id)) for activity_id, activity in activities.items()]
     surface_measured = any(a is not None and any(f.code is FlagCode.HARD_SURFACE for f in a.flags) for _, a in rows)
-    return [_exposure(activity, annotation, surface_measured) for activity, annotation in rows]
+    judged = _spike_judged(list(activities.values()))
+    return [_exposure(activity, annotation, surface_measured, judged) for activity, annotation in rows]
+
+
+def _spike_judged(activities: Sequence[Activity]) -> set[datetime]:
+    """Starts of the runs the long-run-spike rule could judge (a month of recording before, a run in it): for the
+    others "no spike flag" means "could not tell", which the analysis keeps apart from "no spike"."""
+    if not activities:
+        return set()
+    window = timedelta(days=Thresholds().long_run_history_days)
+    earliest = min(a.start_utc for a in activities)
+    runs = sorted({a.start_utc for a in activities if a.sport.is_run})
+    return {start for i, start in enumerate(runs) if i and can_judge(start, earliest, runs[i - 1], window)}
 
 
 def _descent_m(flag: Flag | None) -> float:
@@ -428,7 +487,9 @@ def _paved_m(flag: Flag | None) -> float:
     return measured.paved_m if measured is not None else 0.0
 
 
-def _exposure(activity: Activity, annotation: AnnotationRecord | None, surface_measured: bool) -> ExposureSession:
+def _exposure(
+    activity: Activity, annotation: AnnotationRecord | None, surface_measured: bool, spike_judged: set[datetime]
+) -> ExposureSession:
     """One activity's figures from its latest annotation: the flags' own evidence, None where nothing measured."""
     session = ExposureSession(
         start_utc=activity.start_utc,
@@ -439,7 +500,7 @@ def _exposure(activity: Activity, annotation: AnnotationRecord | None, surface_m
     if not activity.sport.is_run:
         return session
     if annotation is None:
-        return replace(session, hard_m=None, descent_m=None, speed=None)
+        return replace(session, hard_m=None, descent_m=None, speed=None, spike=None)
     flags = {f.code: f for f in annotation.flags}
     gaps = gaps_in_note(annotation.note)
     hard = flags.get(FlagCode.HARD_SURFACE)
@@ -450,6 +511,7 @@ def _exposure(activity: Activity, annotation: AnnotationRecord | None, surface_m
         hard_m=_paved_m(hard) if surface_measured and not no_recording else None,
         descent_m=_descent_m(downhill) if FlagCode.DOWNHILL not in gaps else None,
         speed=True if FlagCode.SPEED_WORK in flags else (None if FlagCode.SPEED_WORK in gaps else False),
+        spike=True if FlagCode.LONG_RUN_SPIKE in flags else (False if activity.start_utc in spike_judged else None),
     )
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from syncd.domain.model import Source
+from syncd.services.write_back_policy import allows, effective_mode
 
 if TYPE_CHECKING:
     from syncd.records import AthleteRecord, PlatformWrite, StoredActivity
@@ -118,14 +119,15 @@ def _why_not(
     """The first reason, in the order the write-back decides, that no note goes to `provider`."""
     activity = stored.activity
     section = f"[{provider}] write_back"
-    mode = settings.athlete.write_back or settings.configured.get(provider, "off")
+    configured = effective_mode(settings.configured.get(provider), "off")  # the one rule: write_back_policy
+    mode = effective_mode(settings.athlete.write_back, configured)
     if not activity.sport.is_run:
         return "syncd writes notes on runs only."
     if settings.athlete.write_back == "off":
         return "your write-back is off (`syncd athlete set --write-back all` turns it on)."
     if mode == "off":
         return f"`{section}` is off in the configuration."
-    if mode == "private" and not activity.private:
+    if not allows(mode, private=activity.private):
         return f'`{section} = "private"` writes only to "only me" activities, and this one is visible to others.'
     days = settings.window.days
     if activity.start_utc < now - settings.window:

@@ -34,7 +34,24 @@ def collect_status(store: StatusStore, settings: Settings, rules_version: str) -
         "rate_budget_left": _budget_left(store, settings),
         "garmin": _garmin(store, settings),
         "notify": _notify(store),
+        "input_warnings": _input_warnings(store, athletes),
     }
+
+
+def _input_warnings(store: StatusStore, athletes: dict[int, Any]) -> list[dict[str, Any]]:
+    """Bad input syncd kept going past (an ambiguous twin, a #back tag on a run dated out of range): what and the
+    fix, never a pain score."""
+    return [
+        {
+            "athlete": athletes[w.athlete_id].key if w.athlete_id in athletes else str(w.athlete_id),
+            "activity_id": w.activity_id,
+            "activity": f"{w.source}:{w.external_id}",
+            "start": w.start_utc.isoformat(),
+            "kind": w.kind,
+            "message": w.message,
+        }
+        for w in store.input_warnings()
+    ]
 
 
 def account_rows(store: StatusStore, settings: Settings | None = None) -> list[dict[str, Any]]:

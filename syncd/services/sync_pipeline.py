@@ -17,7 +17,7 @@ skips it; a refused token or an inactive app is raised for the caller to handle.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from syncd.domain.model import Activity
 from syncd.errors import PayloadError, RowRefusedError
 from syncd.platform_errors import PlatformError
 from syncd.ports import Source, SourceSummary
+from syncd.records import SyncFailure
 from syncd.services.annotating import (
     AnnotationPolicy,
     annotate_marked,
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
     from syncd.ports import SyncStore
     from syncd.records import AccountRecord
 
-FAILURE_KEY = "sync_failure"  # in an activity's raw data: the last bad payload, its attempts and the next try
-UNANNOTATED_KEY = "not_annotated_yet"  # in raw data: stored with new detail, not annotated since (a kill between)
 FAILURE_BACKOFF = timedelta(minutes=15)
 FAILURE_BACKOFF_MAX = timedelta(days=1)
 Providers = Callable[[Activity], Iterable[str]]
@@ -208,23 +207,26 @@ def _diff_against_stored(run: _Pass, summaries: Iterable[SourceSummary]) -> None
     for summary in summaries:
         existing = run.store.find_activity_id(run.source.provider, summary.external_id)
         raw: Mapping[str, Any] = {}
+        failure: SyncFailure | None = None
         if existing is not None:
-            raw = run.store.get_activity(existing, with_streams=False).raw
+            stored = run.store.get_activity(existing, with_streams=False)
+            raw, failure = stored.raw, stored.sync_failure
         changed = run.source.is_changed(summary.payload, raw)
-        needs = _needs_detail(run, summary, raw, changed)
+        needs = _needs_detail(run, summary, raw, changed, failed=failure is not None)
         stored_id = existing
         if changed and not (needs and run.source.has_detail(raw)):
-            stored_id = _store_summary(run, summary, {k: v for k, v in raw.items() if k != FAILURE_KEY})
+            stored_id = _store_summary(run, summary, raw)
         if needs and stored_id is not None:
-            run.wanted.append(_Wanted(summary, stored_id, waiting=_backing_off(raw, run.now)))
+            waiting = failure is not None and failure.retry_at > run.now  # a bad payload's backoff not elapsed
+            run.wanted.append(_Wanted(summary, stored_id, waiting=waiting))
 
 
-def _needs_detail(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], changed: bool) -> bool:
+def _needs_detail(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], changed: bool, *, failed: bool) -> bool:
     """The one rule: a run inside the annotation window whose summary changed, whose detail was never stored, or
     whose last fetch failed."""
     activity = summary.activity
     in_window = activity.sport.is_run and activity.start_utc >= run.window_start
-    return in_window and (changed or not run.source.has_detail(raw) or FAILURE_KEY in raw)
+    return in_window and (changed or not run.source.has_detail(raw) or failed)
 
 
 def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any]) -> int | None:
@@ -265,13 +267,6 @@ def _report_cleaned(run: _Pass, external_id: str, activity: Activity) -> None:
         fields = sorted(set(fields) | set(cleaned.pop(known[0])[1].split(", ")), key=("name", "description").index)
     cleaned.append((external_id, ", ".join(fields)))
     log.info("activity_text_cleaned", source=run.source.provider, activity_id=external_id, fields=fields)
-
-
-def _backing_off(raw: Mapping[str, Any], now: datetime) -> bool:
-    failure = raw.get(FAILURE_KEY)
-    if not isinstance(failure, dict) or not isinstance(failure.get("retry_at"), str):
-        return False
-    return datetime.fromisoformat(failure["retry_at"]) > now
 
 
 # ---- 3. deletions ---------------------------------------------------------------------------------------------
@@ -322,8 +317,8 @@ def _fetch_one(run: _Pass, summary: SourceSummary) -> int:
     fetched = run.source.fetch(summary, imported_streams(run.store, provider, summary.external_id))
     if fetched.gear is not None:
         run.store.upsert_gear(athlete_id, fetched.gear)
-    # marked until annotated: a pass killed in between leaves the mark, and the next pass annotates it
-    result = run.store.upsert_activity(athlete_id, fetched.activity, {**fetched.raw, UNANNOTATED_KEY: True})
+    # marked until annotated (in the same write): a pass killed in between leaves the mark for the next pass
+    result = run.store.upsert_activity(athlete_id, fetched.activity, fetched.raw, needs_annotation=True)
     _report_cleaned(run, summary.external_id, fetched.activity)
     retire_imported_twin(run.store, provider, summary.external_id)
     run.touched.append(result.activity_id)
@@ -351,14 +346,10 @@ def _fetch_failed(run: _Pass, item: _Wanted, exc: PlatformError) -> None:
 
 def _defer_bad_payload(run: _Pass, item: _Wanted, exc: Exception) -> None:
     """Keep the run pending, remember the failure with a growing backoff, report it as failed."""
-    stored = run.store.get_activity(item.stored_id, with_streams=False)
-    previous = stored.raw.get(FAILURE_KEY)
-    attempts = int(previous.get("attempts", 0)) + 1 if isinstance(previous, dict) else 1
+    previous = run.store.get_activity(item.stored_id, with_streams=False).sync_failure
+    attempts = previous.attempts + 1 if previous is not None else 1
     retry_at = run.now + min(FAILURE_BACKOFF * 2 ** (attempts - 1), FAILURE_BACKOFF_MAX)
-    failure = {"attempts": attempts, "retry_at": retry_at.isoformat(), "error": str(exc)}
-    run.store.upsert_activity(
-        stored.athlete_id, replace(stored.activity, streams=None), {**stored.raw, FAILURE_KEY: failure}
-    )
+    run.store.record_sync_failure(item.stored_id, SyncFailure(attempts, retry_at, str(exc)))
     run.pending.append(item.summary.activity.start_utc)
     run.report.failed.append((item.summary.external_id, f"{exc}; will try again after {retry_at:%Y-%m-%d %H:%M} UTC"))
     log.warning(
@@ -393,7 +384,7 @@ def _unannotated(run: _Pass, policy: AnnotationPolicy) -> list[int]:
         act = stored.activity
         if act.source.value != run.source.provider or not act.sport.is_run or not run.source.has_detail(stored.raw):
             continue
-        if stored.raw.get(UNANNOTATED_KEY):
+        if stored.needs_annotation:
             found.append(stored.id)
             continue
         latest = run.store.latest_annotation(stored.id)
@@ -418,10 +409,7 @@ def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> set[i
             continue
         run.report.annotated += 1
         done.add(stored.id)
-        run.report.queued += outcome.queued_writeback
-        if stored.raw.get(UNANNOTATED_KEY):
-            raw = {k: v for k, v in stored.raw.items() if k != UNANNOTATED_KEY}
-            run.store.upsert_activity(stored.athlete_id, stored.activity, raw)  # streams None: the stored ones stay
+        run.report.queued += outcome.queued_writeback  # saving it cleared the run's needs_annotation mark
     return done
 
 
@@ -432,7 +420,8 @@ def _read_title_tags(run: _Pass, policy: AnnotationPolicy, *, skip: set[int]) ->
         return
     for activity_id in dict.fromkeys(run.touched):
         if activity_id not in skip:
-            apply_stored_tag(run.store, run.store.get_activity(activity_id, with_streams=False), advice=policy.advice)
+            stored = run.store.get_activity(activity_id, with_streams=False)
+            apply_stored_tag(run.store, stored, advice=policy.advice, now=run.now)
 
 
 def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:

@@ -13,7 +13,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -21,12 +21,12 @@ from syncd.domain.description import merge_description
 from syncd.platform_errors import PlatformGoneError, PlatformRateLimitedError, PlatformUnauthorizedError
 from syncd.ports import DescriptionWriter
 from syncd.services.pain_diary import remote_description_read
+from syncd.services.write_back_policy import WriteBackMode, allows, effective_mode
 
 if TYPE_CHECKING:
     from syncd.ports import WritebackStore
     from syncd.records import OutboxItem, StoredActivity
 
-WriteBackMode = Literal["all", "private", "off"]
 MAX_ATTEMPTS = 8
 log = structlog.stdlib.get_logger("syncd.writeback")  # lazy: resolved after configure_logging
 
@@ -165,12 +165,12 @@ class _Drain:
 
     def _write(self, item: OutboxItem, writer: DescriptionWriter, stored: StoredActivity) -> WriteOutcome:
         """Read fresh, merge our block, PUT only when the text changed, record what was written."""
-        mode = _athlete_mode(self.store, stored.athlete_id) or self.modes.get(item.provider, "all")
+        mode = _mode(self.store, stored.athlete_id, self.modes.get(item.provider, "all"))
         if mode == "off":
             return self._done(item, "off")
         remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
         remote_description_read(self.store, item.activity_id, remote.text, now=self.now())  # the runner's #back tag
-        if mode == "private" and not remote.private:
+        if not allows(mode, private=remote.private):
             self.store.outbox_log.record_result(item.id, self.worker, {"written": False, "status": "skipped_public"})
             return self._done(item, "skipped_public")
         before = remote.text or ""
@@ -187,10 +187,9 @@ class _Drain:
         return self._done(item, merged.status, diff)
 
 
-def _athlete_mode(store: WritebackStore, athlete_id: int) -> WriteBackMode | None:
-    """The athlete's own write-back mode (`syncd athlete set --write-back`), which wins over the platform's."""
-    mode = store.get_athlete(athlete_id).write_back
-    return mode if mode in ("all", "private", "off") else None  # type: ignore[return-value]
+def _mode(store: WritebackStore, athlete_id: int, configured: WriteBackMode) -> WriteBackMode:
+    """The account's current choice, applied to what is queued (write_back_policy's one rule)."""
+    return effective_mode(store.get_athlete(athlete_id).write_back, configured)
 
 
 def _has_block(text: str) -> bool:
@@ -215,11 +214,11 @@ def _preview(
         return WriteOutcome(item_id, activity_id, provider, "failed", error=f"no writer for {provider}")
     try:
         stored = store.get_activity(activity_id, with_streams=False)
-        mode = _athlete_mode(store, stored.athlete_id) or modes.get(provider, "all")
+        mode = _mode(store, stored.athlete_id, modes.get(provider, "all"))
         if mode == "off":
             return WriteOutcome(item_id, activity_id, provider, "off")
         remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
-        if mode == "private" and not remote.private:
+        if not allows(mode, private=remote.private):
             return WriteOutcome(item_id, activity_id, provider, "skipped_public")
         before = remote.text or ""
         merged = merge_description(

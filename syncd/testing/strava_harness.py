@@ -10,7 +10,7 @@ from syncd.entrypoints.platforms.strava import PollSettings, StravaService, Sync
 from syncd.ports import Clock
 from syncd.services.accounts import LinkedAccount
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.writeback import WriteBackMode
+from syncd.services.write_back_policy import WriteBackMode
 from syncd.testing.strava_server import StravaSimulator
 
 if TYPE_CHECKING:

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 from bench.synthetic import one_hour_run
 from syncd.adapters.db import Store
-from syncd.domain.history import HISTORY_WINDOW
 from syncd.domain.model import Activity, Source, Sport
 from syncd.services.annotating import (
     AnnotationPolicy,
     annotate_batch,
     annotate_one,
 )
+from syncd.services.history import history_between, history_of
 from syncd.services.identity import link_all
 
 START = datetime(2026, 9, 1, 6, 30, tzinfo=UTC)
@@ -47,7 +47,7 @@ def _seed(store: Store) -> tuple[int, list[int]]:
 
 
 def test_batch_equals_one_at_a_time(store: Store) -> None:
-    athlete, ids = _seed(store)
+    _athlete, ids = _seed(store)
     policy = AnnotationPolicy()
     now = START + timedelta(days=60)
 
@@ -56,8 +56,7 @@ def test_batch_equals_one_at_a_time(store: Store) -> None:
     assert [o.activity_id for o in batch] == ids
     for outcome in batch:
         stored = store.get_activity(outcome.activity_id)
-        start = stored.activity.start_utc
-        history = store.history(athlete, start - HISTORY_WINDOW, start, exclude_id=stored.id)  # main's reference path
+        history = history_of(store, stored)  # one run's path (annotate_stored)
         expected = annotate_one(stored.activity, history, policy, now=now)
         assert outcome.annotated.annotation.flags == expected.annotation.flags, stored.activity.external_id
         assert outcome.annotated.note == expected.note
@@ -83,7 +82,7 @@ def test_batch_history_carries_what_the_rules_read_from_earlier_runs(store: Stor
     hilly = replace(hilly, elevation_gain_m=420.0, gear_id="g123")
     store.upsert_activity(athlete, hilly, {})
     end = START + timedelta(days=1)
-    single = store.history(athlete, START - timedelta(days=1), end)
+    single = history_between(store, athlete, START - timedelta(days=1), end)
     batch = store.annotation_batches.history_rows(athlete, START - timedelta(days=1), end)
     assert [row.entry for row in batch] == single
     assert single[0].elevation_gain_m == 420.0 and single[0].gear_id == "g123"

@@ -15,6 +15,7 @@ from syncd.domain.model import Activity
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.identity import Ambiguous, link_file_twin
 from syncd.services.importing import import_paths
+from tests.history import history as history_in
 from tests.integration.conftest import FakeClock
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "corpus"
@@ -40,7 +41,7 @@ def test_a_folder_with_the_same_runs_as_gpx_and_tcx_imports_each_run_once(store:
     assert None not in groups and len(groups) == 3  # three runs, each one logical activity
     # counted once: the history a later run sees holds each run once
     last = max(s.activity.start_utc for s in stored)
-    history = store.history(athlete, last - timedelta(days=4000), last + timedelta(seconds=1))
+    history = history_in(store, athlete, last - timedelta(days=4000), last + timedelta(seconds=1))
     assert len(history) == 3
     # each copy keeps its own recording and its own note
     assert all(store.latest_annotation(s.id) is not None for s in stored)
@@ -89,3 +90,35 @@ def test_a_watched_folder_with_a_run_as_gpx_and_tcx_holds_it_once(
     assert outcome.error is None and outcome.report is not None and outcome.report.linked == 1
     stored = list(store.iter_activities(athlete_id=athlete))
     assert len(stored) == 2 and len({s.logical_group for s in stored} - {None}) == 1
+
+
+def test_a_strava_run_arriving_after_its_file_was_imported_joins_it_and_counts_once(
+    store: Store, clock: FakeClock
+) -> None:
+    """The other order of `syncd import` then Strava: the platform's copy, synced later, is linked to the file
+    (the real stravalib client on the simulator)."""
+    from syncd.adapters.files import load_activities
+    from syncd.testing import strava_harness as harness
+    from syncd.testing.seed import seed_recordings
+    from syncd.testing.strava_server import StravaSimulator
+
+    path = CORPUS / PAIRS[0][1]
+    [parsed] = load_activities(path)
+    start = parsed.activity.start_utc
+    clock.current = start + timedelta(days=1)
+    with StravaSimulator(clock=clock.now) as sim:
+        strava_athlete = sim.add_athlete(firstname="Ida", lastname="Runner").id
+        linked = harness.link(store, sim, strava_athlete, clock=clock)
+        assert not import_paths(store, linked.athlete_id, [path], AnnotationPolicy(), workers=1).failed
+        [file_run] = [s.id for s in store.iter_activities(athlete_id=linked.athlete_id)]
+        [ext_id] = seed_recordings(sim, strava_athlete, [path], end=start)
+
+        report = harness.service(store, sim, clock=clock, write_back="off").run_once("w1")
+
+    assert report.accounts[0].report is not None and report.accounts[0].report.linked == 1
+    strava_run = store.find_activity_id("strava", str(ext_id))
+    assert strava_run is not None
+    group = store.get_activity(file_run, with_streams=False).logical_group
+    assert group is not None and store.get_activity(strava_run, with_streams=False).logical_group == group
+    day = (start - timedelta(hours=1), start + timedelta(hours=3))
+    assert len(history_in(store, linked.athlete_id, *day)) == 1  # one run, counted once

@@ -108,13 +108,13 @@ class _RefusingOnce:
     def __getattr__(self, name: str) -> object:
         return getattr(self._store, name)
 
-    def upsert_activity(self, athlete_id: int, activity: object, raw: dict[str, object]) -> object:
+    def upsert_activity(self, athlete_id: int, activity: object, raw: dict[str, object], **state: bool) -> object:
         from syncd.errors import RowRefusedError
 
         if raw.get("file") == self._name and not self.refused:
             self.refused += 1
             raise RowRefusedError("the database refused activity file:x (DataError); tried again at the next sync")
-        return self._store.upsert_activity(athlete_id, activity, raw)  # type: ignore[arg-type]
+        return self._store.upsert_activity(athlete_id, activity, raw, **state)  # type: ignore[arg-type]
 
 
 def test_a_file_whose_run_the_database_refused_is_tried_again_next_pass(

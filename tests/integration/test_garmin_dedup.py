@@ -17,12 +17,13 @@ from syncd.domain.load import daily_load
 from syncd.domain.model import Source
 from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.writeback import WriteBackMode
+from syncd.services.write_back_policy import WriteBackMode
 from syncd.testing import strava_harness as harness
 from syncd.testing.garmin_server import GarminSimulator
 from syncd.testing.garmin_server import seed_recordings as seed_garmin
 from syncd.testing.seed import seed_recordings as seed_strava
 from syncd.testing.strava_server import StravaSimulator
+from tests.history import history as history_in
 from tests.integration.conftest import FakeClock
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
@@ -91,7 +92,7 @@ def test_one_logical_activity_one_load_notes_where_configured(
 
     # the load of each run counts once
     window = (clock.now() - timedelta(days=30), clock.now() + timedelta(days=1))
-    history = store.history(both.linked.athlete_id, *window)
+    history = history_in(store, both.linked.athlete_id, *window)
     assert len(history) == len(RUNS)
     one_copy = [s.activity for s in stored if s.activity.source is Source.STRAVA]
     days = (window[0].date(), window[1].date())
@@ -100,7 +101,7 @@ def test_one_logical_activity_one_load_notes_where_configured(
     # an activity's own twin is not its history
     garmin_row = next(s for s in stored if s.activity.source is Source.GARMIN)
     twin_keys = {s.activity.key for s in stored if s.logical_group == garmin_row.logical_group}
-    assert not twin_keys & {h.key for h in store.history(both.linked.athlete_id, *window, exclude_id=garmin_row.id)}
+    assert not twin_keys & {h.key for h in history_in(store, both.linked.athlete_id, *window, exclude_id=garmin_row.id)}
 
     # the rules saw the richer recording: Strava's full-rate streams, not Garmin's thinned details
     full = store.get_activity(garmin_row.id).activity
@@ -134,5 +135,5 @@ def test_runs_further_apart_stay_two_activities(both: Both) -> None:
     garmin.sync_due("w1")
     stored = list(store.iter_activities(athlete_id=both.linked.athlete_id))
     assert len(stored) == 2 * len(RUNS) and all(s.logical_group is None for s in stored)
-    history = store.history(both.linked.athlete_id, clock.now() - timedelta(days=30), clock.now())
+    history = history_in(store, both.linked.athlete_id, clock.now() - timedelta(days=30), clock.now())
     assert len(history) == 2 * len(RUNS)

@@ -8,6 +8,7 @@ from syncd.adapters.db import Store
 from syncd.adapters.db.identity import set_group
 from syncd.domain.model import Activity, Source, Sport
 from syncd.services.identity import link_twin
+from tests.history import history as history_in
 
 START = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)
 
@@ -30,17 +31,17 @@ def test_twins_count_once_and_never_as_their_own_history(store: Store) -> None:
     strava = store.upsert_activity(athlete, _run(Source.STRAVA, "s1", START + timedelta(seconds=50), 10_080.0), {})
     other = store.upsert_activity(athlete, _run(Source.STRAVA, "s2", START - timedelta(days=1), 5_000.0), {})
     window = (START - timedelta(days=3), START + timedelta(days=1))
-    assert len(store.history(athlete, *window)) == 3
+    assert len(history_in(store, athlete, *window)) == 3
 
     linked = link_twin(store, garmin)
 
     assert linked is not None and set(linked.activity_ids) == {garmin, strava.activity_id}
-    assert [h.key for h in store.history(athlete, *window)] == [("strava", "s2"), ("garmin", "g1")]
-    assert [h.key for h in store.history(athlete, *window, exclude_id=strava.activity_id)] == [("strava", "s2")]
-    assert [h.key for h in store.history(athlete, *window, exclude_id=other.activity_id)] == [("garmin", "g1")]
+    assert [h.key for h in history_in(store, athlete, *window)] == [("strava", "s2"), ("garmin", "g1")]
+    assert [h.key for h in history_in(store, athlete, *window, exclude_id=strava.activity_id)] == [("strava", "s2")]
+    assert [h.key for h in history_in(store, athlete, *window, exclude_id=other.activity_id)] == [("garmin", "g1")]
     # linking again changes nothing; a third copy from the same platform is not taken into the group
     assert link_twin(store, strava.activity_id) == linked
     third = store.upsert_activity(athlete, _run(Source.GARMIN, "g2", START + timedelta(seconds=10), 10_010.0), {})
     assert link_twin(store, third.activity_id) is None
     set_group(store.engine, [garmin, strava.activity_id], None)
-    assert len(store.history(athlete, *window)) == 4
+    assert len(history_in(store, athlete, *window)) == 4

@@ -18,9 +18,10 @@ from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions,
 from syncd.services.accounts import LinkedAccount, LinkError
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER
-from syncd.services.writeback import WriteBackMode
+from syncd.services.write_back_policy import WriteBackMode
 from syncd.testing.garmin_server import GarminSimulator, seed_recordings
 from syncd.testing.seed import synthetic_session
+from tests.history import history as history_in
 from tests.integration.conftest import FakeClock
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
@@ -169,7 +170,7 @@ def test_429_on_read_backs_off_for_hours(store: Store, sim: GarminSimulator, use
     assert outcome.report is not None and outcome.report.stopped and "429" in outcome.report.stopped
     [account] = store.list_accounts()
     assert account.state == "ok" and account.next_due_at >= clock.now() + timedelta(hours=6)
-    assert store.history(linked.athlete_id, clock.now() - timedelta(days=30), clock.now()) == []
+    assert history_in(store, linked.athlete_id, clock.now() - timedelta(days=30), clock.now()) == []
     # nothing is asked of Garmin while backing off, even when the account is forced
     sim.reset_log()
     with pytest.raises(Exception, match="429"):

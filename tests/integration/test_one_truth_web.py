@@ -4,9 +4,11 @@ the feed, the run pages and the digest read the new mode at once, not after the 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -80,3 +82,35 @@ def test_a_refused_entry_changes_no_note(served: tuple[str, Store, list[int]]) -
     assert answer.status_code == 303 and "error=" in answer.headers["location"]
     assert store.pain_diary.entries() == []
     assert {run: store.latest_annotation(run) for run in (first, *later)} == before
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("2100-01-01", "2100-01-01 is in the future: record pain for today"),
+        ("2020-11-01", "2020-11-01 is before this athlete's first activity (2020-12-02): pick a day from then on"),
+    ],
+)
+def test_a_form_entry_dated_in_the_future_or_before_the_first_run_is_refused_in_one_line(
+    served: tuple[str, Store, list[int]], day: str, message: str
+) -> None:
+    """Issue 27's bad input where typed: the form answers with the problem and the fix; nothing stored changes."""
+    base, store, runs = served
+    before = {run: store.latest_annotation(run) for run in runs}
+    athlete = store.get_activity(runs[0], with_streams=False).athlete_id
+    page = requests.get(f"{base}/pain", params={"athlete": athlete}, timeout=30)
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert page.status_code == 200 and match is not None
+    answer = requests.post(
+        f"{base}/pain",
+        data={"csrf": match.group(1), "athlete": str(athlete), "date": day, "score": "5"},
+        allow_redirects=False,
+        timeout=60,
+    )
+    assert answer.status_code == 303
+    error = parse_qs(urlsplit(answer.headers["location"]).query)["error"][0]
+    assert error.startswith(message) and "\n" not in error and "5" not in error.replace(day, "")
+    assert store.pain_diary.entries() == []
+    assert {run: store.latest_annotation(run) for run in runs} == before
+    shown = requests.get(f"{base}{answer.headers['location']}", timeout=30).text
+    assert html.escape(message.split(":", maxsplit=1)[0]).replace("&#x27;", "&#39;") in shown  # the page shows why

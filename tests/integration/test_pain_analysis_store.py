@@ -19,7 +19,7 @@ from syncd.entrypoints.cli import main
 from syncd.services import pain_diary
 from syncd.services.digest_email import render_html, render_text
 from syncd.services.digests import athlete_zone, build_for_athlete
-from tests.pain_seasons import START, seed_store
+from tests.pain_seasons import START, season, seed_store
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,15 @@ def test_exposures_read_the_stored_flags_and_keep_missing_missing(seeded: tuple[
     hilly = [s for s in runs if s.descent_m]
     assert hilly and all(s.descent_m == 260.0 for s in hilly)
     assert {s.hard_m for s in runs} >= {7000.0, 0.0}  # measured paved km on flagged runs, 0 on the others
+    # long-run spikes: unknown where the rule could not judge (the first 30 days of recording) or nothing was
+    # annotated, else the stored flag; the same runs as the season's own judgement
+    first = min(s.start_utc for s in sessions)
+    assert all(s.spike is None for s in runs if s.start_utc < first + timedelta(days=30))
+    assert all(s.spike is None for s in week20)
+    judged = {s.start_utc: s.spike for s in season("planted", 0)[1] if s.sport.is_run}
+    later = [s for s in runs if s.start_utc >= first + timedelta(days=30) and s not in week20 and s not in week30]
+    assert {s.spike for s in later} == {True, False}
+    assert [s.spike for s in later] == [judged[s.start_utc] for s in later]
 
 
 def test_the_gaps_line_is_read_back() -> None:

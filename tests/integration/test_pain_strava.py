@@ -5,16 +5,21 @@ The runner's own text stays byte for byte theirs; the score never reaches a note
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from syncd.adapters.db import Store
+from syncd.config import Settings
 from syncd.domain.description import START_MARKER, extract_athlete_text
 from syncd.domain.pain import PainSource
+from syncd.entrypoints.status_text import print_status
 from syncd.services.annotating import AnnotationPolicy, reannotate
 from syncd.services.pain_diary import refresh_recent_tags
+from syncd.services.status import collect_status
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
 from syncd.testing.strava_server import StravaSimulator
@@ -218,3 +223,30 @@ def test_a_tag_typed_into_the_title_of_a_run_older_than_the_annotation_window_is
     clock.advance(harness.seconds_until_due(store, clock.now()))
     service.run_once("w1")
     assert old_id not in {e.activity_id for e in diary.entries()}
+
+
+def test_a_title_tag_on_a_run_dated_in_the_future_is_warned_in_the_log_and_status_and_records_nothing(
+    store: Store, sim: StravaSimulator, clock: FakeClock, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 27's bad input: a watch whose clock runs three days ahead; its #back tag is read from the platform, so
+    it is warned (the log and `syncd status` say why and the fix, never the score), and the diary stays empty."""
+    athlete = sim.add_athlete(firstname="Cy", lastname="Runner").id
+    _add_run(sim, athlete, 30, clock)
+    ahead = _add_run(sim, athlete, -72, clock)
+    sim.update_activity(ahead, name="Morning Run #back 8")
+    harness.link(store, sim, athlete, clock=clock)
+
+    harness.service(store, sim, clock=clock).run_once("w1")
+
+    assert store.pain_diary.entries() == []
+    out = capsys.readouterr().out.splitlines()
+    logged = [line.split("pain_tag_ignored", 1)[1] for line in out if "pain_tag_ignored" in line]
+    logged = [line for line in logged if "is in the future" in line]
+    assert logged and not any(re.search(r"#back\s*[:=]?\s*\d|\b8\b", line) for line in logged)
+    status = collect_status(store, Settings(state_dir=tmp_path, config_path=None), "v")
+    [warning] = status["input_warnings"]
+    assert warning["kind"] == "pain_tag" and warning["activity"] == f"strava:{ahead}"
+    assert "is in the future" in warning["message"] and "correct the run's date on strava" in warning["message"]
+    print_status(status)
+    shown = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning:")]
+    assert len(shown) == 1 and "#back tag not recorded" in shown[0] and not re.search(r"\b8\b", shown[0])

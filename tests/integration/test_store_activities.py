@@ -15,6 +15,7 @@ from syncd.adapters.db import NotFoundError, Store, StoreError, UpsertResult, ac
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import summarize
 from syncd.domain.model import Activity, Gear, Lap, Source, Sport, Streams
+from tests.history import history as history_in
 from tests.integration.conftest import FakeClock
 
 T0 = datetime(2026, 11, 2, 6, 30, tzinfo=UTC)
@@ -164,10 +165,10 @@ def test_history_is_the_summary_of_the_window(store: Store) -> None:
     ids = [store.upsert_activity(athlete, a, {}).activity_id for a in activities]
     store.upsert_activity(store.ensure_athlete("other"), _activity("o1", start=T0), {})
 
-    window = store.history(athlete, T0, T0 + timedelta(days=7))
+    window = history_in(store, athlete, T0, T0 + timedelta(days=7))
     assert window == [summarize(activities[1]), summarize(activities[2])]
     assert window[0].duration_s == activities[1].elapsed_s  # moving time missing -> elapsed
-    assert store.history(athlete, T0, T0 + timedelta(days=7), exclude_id=ids[2]) == [summarize(activities[1])]
+    assert history_in(store, athlete, T0, T0 + timedelta(days=7), exclude_id=ids[2]) == [summarize(activities[1])]
 
 
 def test_gear_upsert_get_list(store: Store) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from syncd.adapters.payload import PayloadError
 from syncd.domain.flags import Flag
-from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.history import HistoryRow, summarize
 from syncd.domain.model import Activity, Gear, Source, Sport, Streams
 from syncd.ports import FetchedActivity, RemoteDescription, SourceSummary
 from syncd.records import (
@@ -26,6 +26,7 @@ from syncd.records import (
     OutboxItem,
     PendingItem,
     StoredActivity,
+    SyncFailure,
     TwinFacts,
     UpsertResult,
 )
@@ -39,6 +40,9 @@ class _Row:
     raw: dict[str, object]
     logical_group: str | None = None
     deleted: bool = False
+    needs_annotation: bool = False
+    sync_failure: SyncFailure | None = None
+    warnings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,11 +64,13 @@ class MemoryStore:
         return AthleteRecord(athlete_id, f"a{athlete_id}", "Ada", None, "metric", None, False)
 
     # activities
-    def upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
+    def upsert_activity(
+        self, athlete_id: int, activity: Activity, raw: Mapping[str, object], *, needs_annotation: bool = False
+    ) -> UpsertResult:
         existing = self.find_activity_id(activity.source.value, activity.external_id)
         if existing is None:
             new_id = len(self.rows) + 1
-            self.rows[new_id] = _Row(new_id, athlete_id, activity, dict(raw))
+            self.rows[new_id] = _Row(new_id, athlete_id, activity, dict(raw), needs_annotation=needs_annotation)
             self.writes += 1
             return UpsertResult(new_id, created=True, changed=True)
         row = self.rows[existing]
@@ -75,8 +81,20 @@ class MemoryStore:
             False,
             athlete_id,
         )
+        row.sync_failure = None
+        row.needs_annotation = row.needs_annotation or needs_annotation
         self.writes += 1
         return UpsertResult(existing, created=False, changed=True)
+
+    def record_sync_failure(self, activity_id: int, failure: SyncFailure) -> None:
+        self.rows[activity_id].sync_failure = failure
+
+    def set_input_warning(self, activity_id: int, kind: str, message: str | None) -> None:
+        warnings = self.rows[activity_id].warnings
+        if message is None:
+            warnings.pop(kind, None)
+        else:
+            warnings[kind] = message
 
     def mark_deleted(self, source: str, external_id: str) -> bool:
         found = self.find_activity_id(source, external_id)
@@ -88,7 +106,16 @@ class MemoryStore:
     def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
         row = self.rows[activity_id]
         activity = row.activity if with_streams else replace(row.activity, streams=None)
-        return StoredActivity(row.id, row.athlete_id, activity, dict(row.raw), row.logical_group)
+        return StoredActivity(
+            row.id,
+            row.athlete_id,
+            activity,
+            dict(row.raw),
+            row.logical_group,
+            row.needs_annotation,
+            row.sync_failure,
+            dict(row.warnings),
+        )
 
     def find_activity_id(self, source: str, external_id: str) -> int | None:
         for row in self.rows.values():
@@ -116,22 +143,12 @@ class MemoryStore:
             if s.activity.source.value == source
         ]
 
-    def history(
-        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
-    ) -> list[HistoryEntry]:
-        excluded_group = self.rows[exclude_id].logical_group if exclude_id in self.rows else None
-        seen: set[str] = set()
-        entries = []
-        for stored in self.iter_activities(athlete_id=athlete_id, since=start):
-            group = stored.logical_group
-            if stored.activity.start_utc >= end or stored.id == exclude_id or (group and group == excluded_group):
-                continue
-            if group is not None and group in seen:
-                continue
-            if group is not None:
-                seen.add(group)
-            entries.append(summarize(stored.activity))
-        return entries
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
+        return [
+            HistoryRow(stored.id, stored.logical_group, summarize(stored.activity))
+            for stored in self.iter_activities(athlete_id=athlete_id, since=start)
+            if stored.activity.start_utc < end
+        ]
 
     def upsert_gear(self, athlete_id: int, gear: Gear) -> None:
         self.gear[(athlete_id, gear.gear_id)] = gear
@@ -207,6 +224,7 @@ class MemoryStore:
         write_back_to: Sequence[str] = (),
         platform_note: str | None = None,
     ) -> bool:
+        self.rows[activity_id].needs_annotation = False
         history = self.annotations.setdefault(activity_id, [])
         last = history[-1] if history else None
         if last is not None and (last.rules_version, last.flags, last.note, last.platform_note) == (

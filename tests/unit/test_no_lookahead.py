@@ -6,13 +6,14 @@ the same shoes, a hilly run, a race), annotating that run again gives exactly th
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncd.domain.history import HistoryEntry, OrderedHistory, history_before
+from syncd.domain.history import HISTORY_WINDOW, History, HistoryEntry, HistoryRow, history_before
 from syncd.domain.model import Activity, Gear, Sport
 from syncd.services.annotating import AnnotationPolicy, annotate_one
 from tests.unit.test_streams_math import START, run_activity, synthetic_streams
@@ -97,10 +98,42 @@ def test_later_activities_never_change_a_runs_flags(
     assert now.note == then.note
 
 
+@st.composite
+def stored_rows(draw: st.DrawFn) -> list[HistoryRow]:
+    """Stored activities around START with store ids, some sharing a twin group (the same run from two sources)."""
+    rows = []
+    for i, entry in enumerate(draw(entries(after=False, count=20)) + draw(entries(after=True, count=20))):
+        group = draw(st.sampled_from([None, None, "g1", "g2"]))
+        rows.append(HistoryRow(i + 1, group, entry))
+    return rows
+
+
+def _by_hand(rows: list[HistoryRow], start: datetime, activity_id: int, group: str | None) -> list[HistoryEntry]:
+    """The cut spelled out: started in the 42 days before `start`, not the run nor its twin, each group once."""
+    kept, seen = [], set()
+    for row in sorted(rows, key=lambda r: r.entry.start_utc):
+        if not start - HISTORY_WINDOW <= row.entry.start_utc < start or row.activity_id == activity_id:
+            continue
+        if row.logical_group is not None and (row.logical_group == group or row.logical_group in seen):
+            continue
+        seen.add(row.logical_group)
+        kept.append(row.entry)
+    return kept
+
+
 @pytest.mark.hypothesis_heavy
-@given(past=entries(after=False, count=30), later=entries(after=True, count=30))
-def test_ordered_history_cuts_like_history_before(past: list[HistoryEntry], later: list[HistoryEntry]) -> None:
-    everything = OrderedHistory(past + later)
-    expected = sorted(history_before(past + later, START), key=lambda e: e.start_utc)
-    assert sorted(everything.before(START), key=lambda e: e.start_utc) == expected
-    assert all(e.start_utc < START for e in expected)
+@given(rows=stored_rows(), group=st.sampled_from([None, "g1"]), order=st.randoms(use_true_random=False))
+def test_the_one_history_cut_never_looks_ahead_nor_counts_a_twin_twice(
+    rows: list[HistoryRow], group: str | None, order: random.Random
+) -> None:
+    """Every path (one run, a batch, the digest, the diary) cuts through `History`: whatever the order the rows
+    come in, a run sees only what started before it, never itself nor its twin, each other run once."""
+    shuffled = list(rows)
+    order.shuffle(shuffled)
+    got = History(shuffled).before(START, activity_id=0, group=group)
+    assert {e.key for e in got} == {e.key for e in _by_hand(rows, START, 0, group)}
+    assert all(e.start_utc < START for e in got)
+    assert len({row.logical_group for row in rows if row.entry in got and row.logical_group}) == sum(
+        1 for row in rows if row.entry in got and row.logical_group
+    )
+    assert history_before([r.entry for r in rows], START) == History([r.entry for r in rows]).before(START)

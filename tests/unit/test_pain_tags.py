@@ -6,7 +6,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from syncd.domain.pain_tags import CONFLICT_MESSAGE, INVALID_MESSAGE, read_pain_tag
+from syncd.domain.description import merge_description
+from syncd.domain.pain_tags import CONFLICT_MESSAGE, INVALID_MESSAGE, read_activity_tag, read_pain_tag
 
 
 @pytest.mark.parametrize(
@@ -163,3 +164,14 @@ def test_two_tags_agree_or_conflict(first: int, second: int, middle: str) -> Non
         assert reading.score == first
     else:
         assert (reading.status, reading.score) == ("conflict", None)
+
+
+def test_the_activity_reader_reads_the_title_and_the_runners_text_never_our_note() -> None:
+    """One reader for every path (listed title, detail, a description read before a write-back or at the re-scan):
+    a tag quoted inside syncd's own note block is never the runner's."""
+    ours = merge_description("Felt fine", "Mode: sore (your #back tag 6 in the last 7 days)\n#back 6").text
+    assert read_activity_tag("Morning Run", ours).status == "none"
+    assert read_activity_tag("Morning Run #back 4", ours) == read_pain_tag("#back 4")
+    theirs = merge_description("Stiff after #back 5", "Mode: staying well").text
+    assert read_activity_tag("Morning Run", theirs).score == 5
+    assert read_activity_tag("Run #back 3", None).score == 3  # a listed title alone

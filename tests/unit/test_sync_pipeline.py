@@ -20,7 +20,7 @@ from syncd.platform_errors import (
 )
 from syncd.services import sync_pipeline
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.sync_pipeline import FAILURE_KEY, UNANNOTATED_KEY, PipelineOptions, sync_account
+from syncd.services.sync_pipeline import PipelineOptions, sync_account
 from syncd.services.write_back_policy import write_back_providers
 from tests.unit.fakes import ListSource, MemoryStore, account
 
@@ -56,6 +56,17 @@ def test_new_runs_are_fetched_newest_first_annotated_and_queued() -> None:
     assert {(item[1]) for item in store.outbox} == {"strava"} and len(store.outbox) == 3
     assert _cursor_time(report.cursor) == NOW - timedelta(hours=2)
     assert report.failed == [] and report.pending == 0
+
+
+def test_a_run_costs_one_write_for_its_summary_and_one_for_its_detail_none_for_sync_state() -> None:
+    """Issue 27: the 'not annotated yet' mark goes with the detail's write and is cleared by saving the annotation,
+    not by upserting the payload again."""
+    source, store = _source(50, 26, 2), MemoryStore()
+    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    assert report.annotated == 3 and store.writes == 3 * 2  # summary, detail (with the mark): no third upsert
+    assert not any(row.needs_annotation for row in store.rows.values())
+    again = sync_account(store, account(cursor=report.cursor), source, POLICY, OPTIONS, now=NOW + timedelta(hours=1))
+    assert again.annotated == 0 and store.writes == 6
 
 
 def test_runs_outside_the_annotation_window_are_stored_but_not_fetched() -> None:
@@ -101,6 +112,9 @@ def test_a_bad_payload_is_deferred_with_backoff_and_reported_as_failed(fault: Ex
     assert first.skipped == [] and first.pending == 1
     assert _cursor_time(first.cursor) < NOW - timedelta(hours=4)  # never past the failed run
     assert _annotated(store) == {"1": True, "2": False}
+    failed = store.get_activity(2)
+    assert failed.sync_failure is not None and failed.sync_failure.attempts == 1  # beside the payload, not in it
+    assert set(failed.raw) == {"summary", "detail"} and failed.raw["detail"] is None
 
     soon = sync_account(store, account(cursor=first.cursor), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=5))
     assert source.fetches.count("2") == 1 and soon.pending == 1 and soon.failed == []  # waiting out the backoff
@@ -113,7 +127,7 @@ def test_a_bad_payload_is_deferred_with_backoff_and_reported_as_failed(fault: Ex
     assert third.failed == [] and third.pending == 0 and third.detailed == 1
     assert all(_annotated(store).values())
     stored = store.get_activity(store.find_activity_id("strava", "2") or 0)
-    assert FAILURE_KEY not in stored.raw
+    assert stored.sync_failure is None and stored.raw == {"summary": stored.raw["summary"], "detail": {"name": "Run"}}
     assert _cursor_time(third.cursor) == NOW - timedelta(hours=4)
 
 
@@ -230,11 +244,13 @@ def test_a_changed_run_whose_new_detail_was_stored_before_a_kill_is_annotated_ne
         patch.setattr(sync_pipeline, "_annotate", killed)
         with pytest.raises(_Killed):
             sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
-    assert store.get_activity(1).raw.get(UNANNOTATED_KEY) is True  # new detail stored, not annotated
+    killed_pass = store.get_activity(1)
+    assert killed_pass.needs_annotation  # new detail stored, not annotated
+    assert set(killed_pass.raw) == {"summary", "detail"}  # the mark is not in the platform's payload
 
     report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=20))
 
     assert source.fetches == ["1", "1"] and report.annotated == 1  # annotated without fetching again
-    assert UNANNOTATED_KEY not in store.get_activity(1).raw
+    assert not store.get_activity(1).needs_annotation
     again = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=40))
     assert again.annotated == 0

@@ -13,18 +13,16 @@ from syncd.adapters.db import identity as identity_queries
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import NotFoundError, RowRefusedError, refusal
 from syncd.adapters.db.mapping import (
-    HISTORY_COLUMNS,
     AnyRow,
     activity_from_row,
     activity_values,
     content_hash,
-    history_entry,
     to_json_value,
 )
 from syncd.adapters.db.models import ActivityRow, StreamsRow
-from syncd.domain.history import HistoryEntry
+from syncd.domain.history import HistoryRow
 from syncd.domain.model import Activity, Streams
-from syncd.records import StoredActivity, TwinFacts, UpsertResult
+from syncd.records import InputWarning, StoredActivity, SyncFailure, TwinFacts, UpsertResult
 
 _BATCH = 500
 
@@ -32,14 +30,18 @@ _BATCH = 500
 class ActivityRepo(RepoBase):
     """The activities and streams tables, for the Store."""
 
-    def upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
-        """Insert or update by (source, external_id); identical content writes nothing.
+    def upsert_activity(
+        self, athlete_id: int, activity: Activity, raw: Mapping[str, object], *, needs_annotation: bool = False
+    ) -> UpsertResult:
+        """Insert or update by (source, external_id) in one write; identical content writes nothing.
 
         `activity.streams` None leaves any stored streams in place (a summary-only sync must not drop the
-        detail fetched earlier); otherwise the streams row is replaced.
+        detail fetched earlier); otherwise the streams row is replaced. `raw` is stored as given; the sync state
+        sits in its own columns: content stored clears `sync_failure`, `needs_annotation` sets the mark (cleared
+        when the annotation is saved).
         """
         try:
-            return self._upsert_activity(athlete_id, activity, raw)
+            return self._upsert_activity(athlete_id, activity, raw, needs_annotation)
         except (RowRefusedError, sa.exc.StatementError, OverflowError, UnicodeError) as exc:  # engine.no_row_contents
             if isinstance(exc, sa.exc.DBAPIError) and not isinstance(exc, sa.exc.DataError):
                 raise  # the database itself (down, locked): not this row's fault
@@ -49,7 +51,9 @@ class ActivityRepo(RepoBase):
                 "it is skipped and tried again at the next sync"
             ) from None
 
-    def _upsert_activity(self, athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> UpsertResult:
+    def _upsert_activity(
+        self, athlete_id: int, activity: Activity, raw: Mapping[str, object], needs_annotation: bool
+    ) -> UpsertResult:
         from syncd.adapters.db.codec import compress_packed, pack_streams  # numpy: not for commands that only read
 
         values = activity_values(activity)
@@ -57,37 +61,35 @@ class ActivityRepo(RepoBase):
         packed = pack_streams(activity.streams) if activity.streams is not None else None
         digest = content_hash(values, raw_json, packed)  # before compressing: unchanged content costs no zlib
         now = self._now()
-        row_values = {**values, "athlete_id": athlete_id, "raw": raw_json, "content_hash": digest, "updated_at": now}
+        row_values: dict[str, Any] = {
+            **values,
+            "athlete_id": athlete_id,
+            "raw": raw_json,
+            "content_hash": digest,
+            "updated_at": now,
+            "sync_failure": sa.null(),
+        }
+        if needs_annotation:
+            row_values["needs_annotation"] = True
         with self._engine.begin() as conn:
-            created = False
             existing = conn.execute(
-                sa.select(ActivityRow.id, ActivityRow.content_hash, ActivityRow.athlete_id, ActivityRow.deleted)
+                sa.select(
+                    ActivityRow.id,
+                    ActivityRow.content_hash,
+                    ActivityRow.athlete_id,
+                    ActivityRow.deleted,
+                    ActivityRow.sync_failure,
+                )
                 .where(ActivityRow.source == activity.source.value, ActivityRow.external_id == activity.external_id)
                 .with_for_update()
             ).first()
+            created = False
             if existing is None:
-                inserted = conn.execute(
-                    self._insert(ActivityRow)
-                    .values(**row_values, created_at=now)
-                    .on_conflict_do_nothing(index_elements=["source", "external_id"])
-                    .returning(ActivityRow.id)
-                ).scalar()
-                if inserted is not None:
-                    activity_id, created = int(inserted), True
-                else:  # another worker inserted it a moment ago
-                    activity_id = int(
-                        conn.execute(
-                            sa.select(ActivityRow.id)
-                            .where(
-                                ActivityRow.source == activity.source.value,
-                                ActivityRow.external_id == activity.external_id,
-                            )
-                            .with_for_update()
-                        ).scalar_one()
-                    )
+                activity_id, created = self._insert_activity(conn, activity, {**row_values, "created_at": now})
             else:
                 activity_id = int(existing.id)
-                if existing.content_hash == digest and existing.athlete_id == athlete_id and not existing.deleted:
+                same = existing.content_hash == digest and existing.athlete_id == athlete_id
+                if same and not existing.deleted and existing.sync_failure is None:
                     return UpsertResult(activity_id, created=False, changed=False)
             if not created:
                 conn.execute(
@@ -97,12 +99,73 @@ class ActivityRepo(RepoBase):
                 self._put_streams(conn, activity_id, compress_packed(packed), len(activity.streams))
         return UpsertResult(activity_id, created=created, changed=True)
 
+    def _insert_activity(self, conn: Connection, activity: Activity, values: dict[str, Any]) -> tuple[int, bool]:
+        """(id, created): the new row's, or the one another worker inserted a moment ago."""
+        inserted = conn.execute(
+            self._insert(ActivityRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["source", "external_id"])
+            .returning(ActivityRow.id)
+        ).scalar()
+        if inserted is not None:
+            return int(inserted), True
+        found = conn.execute(
+            sa.select(ActivityRow.id)
+            .where(ActivityRow.source == activity.source.value, ActivityRow.external_id == activity.external_id)
+            .with_for_update()
+        ).scalar_one()
+        return int(found), False
+
     def _put_streams(self, conn: Connection, activity_id: int, blob: bytes, samples: int) -> None:
         from syncd.adapters.db.codec import FORMAT_VERSION
 
         values = {"format_version": FORMAT_VERSION, "samples": samples, "data": blob}
         stmt = self._insert(StreamsRow).values(activity_id=activity_id, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["activity_id"], set_=values))
+
+    def record_sync_failure(self, activity_id: int, failure: SyncFailure) -> None:
+        """The detail fetch's bad payload and backoff, in its own column (the payload and content stay)."""
+        value = {"attempts": failure.attempts, "retry_at": failure.retry_at.isoformat(), "error": failure.error}
+        with self._engine.begin() as conn:
+            conn.execute(sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(sync_failure=value))
+
+    def set_input_warning(self, activity_id: int, kind: str, message: str | None) -> None:
+        """One warning per kind and activity (None clears it); no write when nothing changes."""
+        with self._engine.begin() as conn:
+            current = conn.execute(
+                sa.select(ActivityRow.input_warnings).where(ActivityRow.id == activity_id).with_for_update()
+            ).scalar()
+            warnings = dict(current or {})
+            if warnings.get(kind) == message:
+                return
+            if message is None:
+                warnings.pop(kind, None)
+            else:
+                warnings[kind] = message
+            value: Any = warnings if warnings else sa.null()
+            conn.execute(sa.update(ActivityRow).where(ActivityRow.id == activity_id).values(input_warnings=value))
+
+    def input_warnings(self, *, limit: int = 20) -> list[InputWarning]:
+        """The newest activities' warnings first (not deleted ones)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    ActivityRow.id,
+                    ActivityRow.athlete_id,
+                    ActivityRow.source,
+                    ActivityRow.external_id,
+                    ActivityRow.start_utc,
+                    ActivityRow.input_warnings,
+                )
+                .where(ActivityRow.input_warnings.is_not(None), ~ActivityRow.deleted)
+                .order_by(ActivityRow.start_utc.desc(), ActivityRow.id.desc())
+                .limit(limit)
+            ).all()
+        return [
+            InputWarning(int(r.id), int(r.athlete_id), r.source, r.external_id, r.start_utc, str(kind), str(text))
+            for r in rows
+            for kind, text in sorted(dict(r.input_warnings or {}).items())
+        ]
 
     def mark_deleted(self, source: str, external_id: str) -> bool:
         """Soft-delete (the platform deleted it): kept for the audit trail, left out of history and listings."""
@@ -173,43 +236,11 @@ class ActivityRepo(RepoBase):
         ).all()
         return {int(row.activity_id): decode_streams(bytes(row.data)) for row in rows}
 
-    def history(
-        self, athlete_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
-    ) -> list[HistoryEntry]:
-        """Summaries of the athlete's activities with start <= start_utc < end (no streams, no raw JSON).
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
+        """The rows only (no streams, no raw JSON); the cut is `syncd.domain.history.History`'s."""
+        from syncd.adapters.db.annotation_queries import history_rows
 
-        One run synced from two platforms (a shared `logical_group`, syncd.services.identity) appears once, and
-        never when it is the twin of `exclude_id` (the activity being annotated is not its own history).
-        """
-        stmt = (
-            sa.select(*HISTORY_COLUMNS)
-            .where(
-                ActivityRow.athlete_id == athlete_id,
-                ~ActivityRow.deleted,
-                ActivityRow.start_utc >= _aware(start, "start"),
-                ActivityRow.start_utc < _aware(end, "end"),
-            )
-            .order_by(ActivityRow.start_utc, ActivityRow.id)
-        )
-        if exclude_id is not None:
-            own_group = sa.select(ActivityRow.logical_group).where(ActivityRow.id == exclude_id).scalar_subquery()
-            stmt = stmt.where(
-                ActivityRow.id != exclude_id,
-                sa.or_(
-                    ActivityRow.logical_group.is_(None), ActivityRow.logical_group != sa.func.coalesce(own_group, "")
-                ),
-            )
-        with self._engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        seen_groups: set[str] = set()
-        unique = []
-        for row in rows:
-            if row.logical_group is not None:
-                if row.logical_group in seen_groups:
-                    continue  # the same run from the other platform: its load counts once
-                seen_groups.add(row.logical_group)
-            unique.append(row)
-        return [history_entry(row) for row in unique]
+        return history_rows(self._engine, athlete_id, _aware(start, "start"), _aware(end, "end"))
 
     # ---- cross-platform twins (queries in adapters/db/identity.py) --------------------------------------------
 
@@ -238,4 +269,13 @@ def _stored(row: AnyRow, streams: Streams | None) -> StoredActivity:
         activity=activity_from_row(row, streams),
         raw=dict(row.raw or {}),
         logical_group=row.logical_group,
+        needs_annotation=bool(row.needs_annotation),
+        sync_failure=_failure(row.sync_failure),
+        input_warnings={str(k): str(v) for k, v in dict(row.input_warnings or {}).items()},
     )
+
+
+def _failure(value: object) -> SyncFailure | None:
+    if not isinstance(value, dict):
+        return None
+    return SyncFailure(int(value["attempts"]), datetime.fromisoformat(str(value["retry_at"])), str(value["error"]))

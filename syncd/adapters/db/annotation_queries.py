@@ -16,7 +16,8 @@ from sqlalchemy import ColumnElement, Engine
 
 from syncd.adapters.db.mapping import HISTORY_COLUMNS, activity_from_row, history_entry
 from syncd.adapters.db.models import ActivityRow, AnnotationRow, OutboxRow, StreamsRow
-from syncd.records import HistoryRow, LoadedActivity, PackedStreams
+from syncd.domain.history import HistoryRow
+from syncd.records import LoadedActivity, PackedStreams
 
 # The rules version given to an annotation whose facts changed since it was written (a diary entry, a setting, a
 # shoe): it never equals a real version, so the next pass over the athlete (sync, form post, CLI) redoes it.

@@ -47,6 +47,11 @@ def save_annotations(
             .group_by(AnnotationRow.activity_id)
             .subquery()
         )
+        conn.execute(  # annotated: the sync pass's mark goes with it, in the same transaction
+            sa.update(ActivityRow)
+            .where(ActivityRow.id.in_(ids), ActivityRow.needs_annotation)
+            .values(needs_annotation=False)
+        )
         latest = _latest(conn, newest)
         written: list[bool] = []
         rows: list[dict[str, Any]] = []

@@ -44,6 +44,11 @@ class AnnotationRepo(RepoBase):
             ).first()
             if locked is None:
                 raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
+            conn.execute(  # annotated: the sync pass's mark goes with it, in the same transaction
+                sa.update(ActivityRow)
+                .where(ActivityRow.id == activity_id, ActivityRow.needs_annotation)
+                .values(needs_annotation=False)
+            )
             if _latest_result(conn, activity_id) == (rules_version, flags_json, note, platform_note):
                 return False
             conn.execute(

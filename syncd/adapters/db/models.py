@@ -163,6 +163,13 @@ class ActivityRow(Base):
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     logical_group: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     deleted: Mapped[bool] = mapped_column(default=False)
+    # syncd's sync state, beside (never inside) the platform's raw payload: new detail not annotated since, and the
+    # detail fetch's last bad payload ({"attempts", "retry_at", "error"}) with its backoff
+    needs_annotation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    sync_failure: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    # bad input about this activity that syncd kept going past, by kind ("twin", "pain_tag"): a value-free line
+    # naming the problem and the fix, shown by `syncd status` until the input is fixed
+    input_warnings: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now)
 

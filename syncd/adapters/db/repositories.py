@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from syncd import records
 from syncd.adapters.db import annotation_queries, annotation_writes, feed_queries, leases, poll_queries, writeback_log
 from syncd.adapters.db.models import AccountRow, ActivityRow, DigestRow, GearRow, MapTileRow, OutboxRow
+from syncd.domain.history import HistoryRow
 from syncd.records import DigestState, PendingItem
 
 
@@ -236,7 +237,7 @@ class AnnotationBatches:
     def load(self, ids: Sequence[int]) -> dict[int, records.LoadedActivity]:
         return annotation_queries.load_for_annotation(self._engine, ids)
 
-    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[records.HistoryRow]:
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
         return annotation_queries.history_rows(self._engine, athlete_id, start, end)
 
     def count_activities(self, athlete_id: int, since: datetime | None = None) -> int:

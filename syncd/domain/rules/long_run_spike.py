@@ -27,12 +27,12 @@ Confidence medium: one large observational cohort, the first of its kind.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
-from syncd.domain.rules.long_run_spike_evidence import LongRunSpikeEvidence
+from syncd.domain.rules.long_run_spike_evidence import LongRunSpikeEvidence, can_judge
 
 VERSION: int = RULE_VERSIONS["long_run_spike"]  # bumped in syncd/domain/rule_versions.py
 
@@ -96,16 +96,16 @@ def _longest_before(ctx: RuleContext, window: timedelta) -> tuple[float, float] 
     first = start - window
     earliest = start
     longest_m = longest_s = 0.0
-    runs = 0
+    last_run: datetime | None = None
     for entry in ctx.history:
         when = entry.start_utc
         if when >= start:
             continue
         earliest = min(earliest, when)
         if when >= first and entry.sport.is_run:
-            runs += 1
+            last_run = max(last_run or when, when)
             longest_m = max(longest_m, entry.distance_m or 0.0)
             longest_s = max(longest_s, entry.duration_s)
-    if earliest > first or not runs:
+    if not can_judge(start, earliest, last_run, window):
         return None
     return longest_m, longest_s

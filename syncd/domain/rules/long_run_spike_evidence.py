@@ -1,8 +1,10 @@
-"""The long_run_spike rule's evidence (rules/long_run_spike.py writes it) and its note line."""
+"""The long_run_spike rule's evidence (rules/long_run_spike.py writes it), its note line, and `can_judge` (when
+the rule can judge a run at all), which the flare-up analysis shares; numpy-free, unlike the rule."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
 from syncd.domain.rules.evidence_base import Labels, clean, number, positive, text
@@ -108,3 +110,11 @@ class LongRunSpikeEvidence:
         ref = f" ({show(longest)})" if longest is not None else ""
         line = f"{head}{round(pct)}% longer than your longest run of {window}{ref}"
         return f"{line}; next long run about {show(nxt)}" if nxt is not None else line
+
+
+def can_judge(start: datetime, earliest: datetime, last_run_before: datetime | None, window: timedelta) -> bool:
+    """Whether a run starting at `start` has a "longest run of the previous window" to be judged against: the
+    recording began at least `window` before it (`earliest`: the athlete's earliest activity) and a run fell inside
+    the window. The flare-up analysis asks the same to tell "not a spike" from "could not judge"."""
+    first = start - window
+    return earliest <= first and last_run_before is not None and first <= last_run_before < start

@@ -33,7 +33,7 @@ from syncd.services.accounts import LinkedAccount, LinkError
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER, choose_athlete
 from syncd.services.sync_pipeline import SyncReport
-from syncd.services.writeback import WriteBackMode
+from syncd.services.write_back_policy import WriteBackMode
 
 if TYPE_CHECKING:
     from syncd.ports import AccountLinkStore, PlatformStore

@@ -34,7 +34,7 @@ from syncd.services.accounts import (
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.poll_planning import athlete_schedule
 from syncd.services.sync_pipeline import SyncReport
-from syncd.services.writeback import WriteBackMode
+from syncd.services.write_back_policy import WriteBackMode
 
 __all__ = [
     "AccountOutcome",
