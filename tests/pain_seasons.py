@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import can_judge_long_run
 from syncd.domain.model import Activity, Source, Sport
 from syncd.domain.notes import data_gaps_line
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.domain.pain_analysis import ExposureSession
 from syncd.domain.rules.hard_surface import flag_from_map
+from syncd.domain.rules.long_run_spike_evidence import can_judge
 from syncd.domain.surface import SurfaceBreakdown
 from syncd.domain.thresholds import Thresholds
 
@@ -122,7 +122,7 @@ def _spikes(sessions: Sequence[ExposureSession]) -> list[ExposureSession]:
             continue
         before = [r for r in runs if s.start_utc - window <= r.start_utc < s.start_utc]
         last = max((r.start_utc for r in before), default=None)
-        if not can_judge_long_run(s.start_utc, earliest, last, window):
+        if not can_judge(s.start_utc, earliest, last, window):
             judged.append(replace(s, spike=None))
             continue
         longest = max(r.duration_s for r in before)

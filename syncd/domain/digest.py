@@ -11,7 +11,6 @@ for a few concrete changes rather than listing everything.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -33,8 +32,11 @@ from syncd.domain.load import (
 from syncd.domain.mode_notes import advice_for
 from syncd.domain.model import Activity, Gear, Sport
 from syncd.domain.notes import NEARLY_WORN_ADVICE, SHORT_ADVICE, TITLES
+from syncd.domain.rules.downhill_evidence import DownhillEvidence
+from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
+from syncd.domain.rules.low_strength_evidence import WeeklySessionsEvidence
+from syncd.domain.rules.registry import read_evidence
 from syncd.domain.streams_math import altitude_profile
-from syncd.domain.surface import measured_surface
 from syncd.domain.thresholds import Thresholds
 
 TREND_WEEKS = 8
@@ -211,13 +213,6 @@ def parse_week(text: str) -> date:
         raise ValueError(f"week {text!r} does not exist: use the form 2026-W47 with a week 01-53") from None
 
 
-def _num(flag: Flag, key: str) -> float | None:
-    value = flag.evidence.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
 def _flag(run: WeekRun, code: FlagCode) -> Flag | None:
     return next((flag for flag in run.flags if flag.code == code), None)
 
@@ -243,8 +238,8 @@ def week_descent_m(runs: Sequence[WeekRun]) -> float:
     for run in runs:
         descent = run.elevation_loss_m
         if descent is None:
-            flag = _flag(run, FlagCode.DOWNHILL)
-            descent = _num(flag, "total_descent_m") if flag is not None else None
+            evidence = DownhillEvidence.from_flag(_flag(run, FlagCode.DOWNHILL))
+            descent = evidence.total_descent_m if evidence is not None else None
         if descent is not None and descent > 0:
             total += descent
     return total
@@ -262,7 +257,8 @@ def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
         distance = run.distance_m or 0.0
         flag = _flag(run, FlagCode.HARD_SURFACE)
         if flag is not None:
-            measured = measured_surface(flag)
+            evidence = HardSurfaceEvidence.from_flag(flag)
+            measured = evidence.measured() if evidence is not None else None
             if measured is None:
                 unknown += distance
                 continue
@@ -281,8 +277,9 @@ def surface_split(runs: Sequence[WeekRun]) -> SurfaceSplit:
 def about_week(flag: Flag, week: str) -> bool:
     """A weekly finding names the week it counted (evidence `week`) and sits on the first run of the week after:
     in a digest it belongs to that week, not to the week of the run that carries it."""
-    named = flag.evidence.get("week")
-    return not isinstance(named, str) or named == week
+    evidence = read_evidence(flag)
+    named = evidence.week if isinstance(evidence, WeeklySessionsEvidence) else None
+    return named is None or named == week
 
 
 def group_flags(

@@ -1,8 +1,9 @@
 """Evidence keys as people read them: a label and a kind of quantity per key, formatted in the athlete's units.
 
 Rules store evidence in SI units under machine keys (`gear_distance_m: 812000.0`); a page shows "Shoe distance:
-505 mi". This table is the one place that knows which key is a distance, an elevation, a pace and so on, so every
-surface (activity page, JSON display fields) says the same thing. A key missing from the table still reads well:
+505 mi". Each rule's table (which key is a distance, an elevation, a pace and so on) lives beside its typed
+evidence (`rules/<rule>_evidence.py` LABELS); this module formats them the same way for every surface (activity
+page, JSON display fields). A key missing from the table still reads well:
 its kind is inferred from the suffix (`_m`, `_s`, `_pct`, `_s_per_km`) and its label from the words of the key.
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from syncd.domain.flags import EvidenceValue
+from syncd.domain.rules.evidence_base import Kind, Labels
+from syncd.domain.rules.registry import LABELS
 from syncd.domain.units import (
     Units,
     format_climb_rate,
@@ -23,83 +25,8 @@ from syncd.domain.units import (
     format_pace,
 )
 
-Kind = Literal[
-    "distance", "elevation", "climb_rate", "pace", "duration", "percent", "grade", "ratio", "count", "load", "text"
-]
-
-# key -> (label, kind). Labels are short: they sit in a two-column table on a phone.
-EVIDENCE_KEYS: Mapping[str, tuple[str, Kind]] = {
-    # hard surface
-    "surface": ("Surface", "text"),
-    "source": ("Judged from", "text"),
-    "map": ("Surface map", "text"),
-    "distance_m": ("Distance", "distance"),
-    "hard_m": ("On hard surface", "distance"),
-    "paved_m": ("On asphalt/concrete", "distance"),
-    "unpaved_m": ("On dirt/grass", "distance"),
-    "track_m": ("On a running track", "distance"),
-    "unknown_m": ("Surface unknown", "distance"),
-    "total_m": ("Matched to the map", "distance"),
-    "mapped_m": ("Mapped track length", "distance"),
-    "inferred_m": ("Surface inferred", "distance"),
-    "share_pct": ("Share", "percent"),
-    "known_share_pct": ("Surface known for", "percent"),
-    # downhill
-    "descent_per_km_m": ("Descent rate", "climb_rate"),
-    "total_descent_m": ("Total descent", "elevation"),
-    "steep_distance_m": ("On steep descents", "distance"),
-    "steep_time_s": ("Time on steep descents", "duration"),
-    "steepest_grade_pct": ("Steepest grade", "grade"),
-    "steep_pace_s_per_km": ("Pace on steep descents", "pace"),
-    # speed work
-    "trigger": ("Found from", "text"),
-    "reps": ("Fast efforts", "count"),
-    "rep_distance_m": ("Effort length", "distance"),
-    "rep_duration_s": ("Effort duration", "duration"),
-    "rep_pace_s_per_km": ("Effort pace", "pace"),
-    "easy_pace_s_per_km": ("Easy pace", "pace"),
-    "easy_source": ("Easy pace from", "text"),
-    "top_zone_share_pct": ("Time in top heart-rate zones", "percent"),
-    # no warm-up
-    "first_pace_s_per_km": ("Opening pace", "pace"),
-    "main_pace_s_per_km": ("Pace of the hard part", "pace"),
-    "window_s": ("Opening window", "duration"),
-    "window_m": ("Opening distance", "distance"),
-    "opening_hr_bpm": ("Heart rate in the opening", "count"),
-    "main_hr_bpm": ("Heart rate of the hard part", "count"),
-    "hard_from_bpm": ("Hard zone from", "count"),
-    # worn shoes
-    "gear_name": ("Shoe", "text"),
-    "gear_distance_m": ("Shoe distance", "distance"),
-    "limit_m": ("Shoe limit", "distance"),
-    "limit_source": ("Limit from", "text"),
-    # load
-    "method": ("Method", "text"),
-    "acute_load": ("Last 7 days", "load"),
-    "chronic_load": ("Weekly average before", "load"),
-    "acwr": ("Acute:chronic ratio", "ratio"),
-    "load_unit": ("Load measured in", "text"),
-    "monotony": ("Monotony", "ratio"),
-    "week_load": ("Week's load", "load"),
-    "mean_daily_load": ("Mean daily load", "load"),
-    "sd_daily_load": ("Daily load spread (SD)", "load"),
-    # long-run spike
-    "basis": ("Compared by", "text"),
-    "run_m": ("This run", "distance"),
-    "run_s": ("This run", "duration"),
-    "longest_m": ("Longest run of the previous 30 days", "distance"),
-    "longest_s": ("Longest run of the previous 30 days", "duration"),
-    "longer_pct": ("Longer by", "percent"),
-    "band": ("Band, % longer (Frandsen et al. 2025)", "text"),
-    "window_days": ("Days looked back", "count"),
-    "next_m": ("Suggested next long run", "distance"),
-    "next_s": ("Suggested next long run", "duration"),
-    # weekly balance
-    "sessions": ("Sessions this week", "count"),
-    "target": ("Weekly target", "count"),
-    "week": ("Week", "text"),
-    "sports_seen": ("Sessions seen", "text"),
-}
+# Every rule's keys (each rule owns its table, `rules/<rule>_evidence.py` LABELS), for a key read without its flag.
+EVIDENCE_KEYS: Mapping[str, tuple[str, Kind]] = {key: spec for table in LABELS.values() for key, spec in table.items()}
 
 # Machine words in text values, in words; an unknown word is shown with underscores as spaces.
 _TEXT_VALUES: Mapping[str, str] = {
@@ -154,9 +81,10 @@ def _label_from_key(key: str) -> str:
     return words.replace("_", " ").strip().capitalize() or key
 
 
-def describe(key: str) -> tuple[str, Kind]:
-    """The label and the kind of quantity of an evidence key (inferred for keys the table does not know)."""
-    return EVIDENCE_KEYS.get(key) or (_label_from_key(key), _kind_from_key(key))
+def describe(key: str, labels: Labels | None = None) -> tuple[str, Kind]:
+    """The label and the kind of quantity of an evidence key: from its rule's table (`labels`), else any rule's,
+    else inferred from the key."""
+    return (labels or {}).get(key) or EVIDENCE_KEYS.get(key) or (_label_from_key(key), _kind_from_key(key))
 
 
 def _number_text(value: float) -> str:
@@ -210,13 +138,16 @@ def format_value(kind: Kind, value: EvidenceValue, units: Units) -> str | None:
     return _number_text(number)  # pragma: no cover - every Kind is handled above
 
 
-def evidence_items(evidence: Mapping[str, EvidenceValue], units: Units) -> list[EvidenceItem]:
-    """Every showable evidence value as (label, formatted text), in the rule's order; unshowable ones left out."""
+def evidence_items(
+    evidence: Mapping[str, EvidenceValue], units: Units, labels: Labels | None = None
+) -> list[EvidenceItem]:
+    """Every showable evidence value as (label, formatted text), in the rule's order; unshowable ones left out.
+    `labels` is the rule's own table (syncd.domain.rules.registry.LABELS)."""
     load_unit = evidence.get("load_unit")
     load_suffix = _LOAD_UNITS.get(load_unit.lower()) if isinstance(load_unit, str) else None
     items: list[EvidenceItem] = []
     for key, value in evidence.items():
-        label, kind = describe(key)
+        label, kind = describe(key, labels)
         if key == "load_unit" and load_suffix is not None:
             continue  # shown with each load value instead
         try:

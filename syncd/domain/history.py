@@ -211,14 +211,3 @@ def _flat(entry: HistoryEntry, max_climb_m_per_km: float) -> bool:
     if entry.elevation_gain_m is None or not entry.distance_m:
         return True
     return entry.elevation_gain_m / (entry.distance_m / 1000.0) <= max_climb_m_per_km
-
-
-def can_judge_long_run(
-    start: datetime, earliest: datetime, last_run_before: datetime | None, window: timedelta
-) -> bool:
-    """Whether a run starting at `start` has a "longest run of the previous window" to be judged against: the
-    recording began at least `window` before it (`earliest`: the athlete's earliest activity) and a run fell inside
-    the window. The long_run_spike rule and the flare-up analysis ask the same (here, where `syncd pain` can ask it
-    without loading the rules and numpy) to tell "not a spike" from "could not judge"."""
-    first = start - window
-    return earliest <= first and last_run_before is not None and first <= last_run_before < start

@@ -4,30 +4,21 @@ One line per flag, most severe first: a severity mark, what was found with its n
 alternative (RISK-FACTS.md: every flag shows its evidence and an alternative). A closing line points to a clinician,
 because the note is advice and never a diagnosis.
 
-Rules are written independently of this module, so each code has one small formatter that reads its evidence keys
-defensively: a missing, non-numeric or non-finite value leaves that number out; it never crashes and never prints
-"None". The alternative is a short line per code (SHORT_ADVICE) so a note fits a phone screen; the rule's fuller
-`advice` stays on the flag for the JSON output and the feed.
+What a flag found is worded by its rule, beside the rule's typed evidence (`rules/<rule>_evidence.py`, reached
+through `rules/registry.py`); that reading is defensive: a missing, non-numeric or non-finite value leaves that
+number out; it never crashes and never prints "None". This module keeps the assembly: marks, titles, the
+alternative, the data-gaps line and the closing line. The alternative is a short line per code (SHORT_ADVICE) so
+a note fits a phone screen; the rule's fuller `advice` stays on the flag for the JSON output and the feed.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from syncd.domain.flags import Confidence, EvidenceValue, Flag, FlagCode, Severity
-from syncd.domain.units import (
-    Units,
-    check_units,
-    format_climb_rate,
-    format_distance,
-    format_duration,
-    format_elevation,
-    format_pace,
-)
-
-Evidence = Mapping[str, EvidenceValue]
+from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.rules.registry import finding
+from syncd.domain.units import Units, check_units
 
 # A mark at the start of each flag line, so a reader sees severity at a glance and the description merge can drop
 # the least severe lines first when a platform's length limit bites. All are single BMP code points that NFC leaves
@@ -77,310 +68,6 @@ SHOE_RANGE: Mapping[str, str] = {"metric": "480\u2013800 km", "imperial": "300\u
 UNCERTAIN = " (possible; thin evidence)"
 
 
-def _num(evidence: Evidence, key: str) -> float | None:
-    """A finite number from evidence, or None (missing, text, bool, NaN, inf) so the caller leaves it out."""
-    value = evidence.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _nonneg(evidence: Evidence, key: str) -> float | None:
-    """A finite, non-negative number (distances, counts); descents may be signed, so callers pass abs() values."""
-    number = _num(evidence, key)
-    return number if number is not None and number >= 0 else None
-
-
-def _positive(evidence: Evidence, key: str) -> float | None:
-    number = _num(evidence, key)
-    return number if number is not None and number > 0 else None
-
-
-def _text(evidence: Evidence, key: str) -> str | None:
-    value = evidence.get(key)
-    if not isinstance(value, str):
-        return None
-    cleaned = " ".join(value.split())
-    return cleaned or None
-
-
-def _count(value: float) -> str:
-    """Counts are whole numbers; a ratio-like count such as 2.5 keeps one decimal."""
-    return str(round(value)) if value == round(value) else f"{value:.1f}"
-
-
-def _ratio(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value < 10 else f"{value:.1f}"
-
-
-def _join(parts: Sequence[str | None]) -> str:
-    return ", ".join(part for part in parts if part)
-
-
-def _surface_from_map(ev: Evidence, units: Units) -> str:
-    """ "6.1 of 8.0 km on asphalt/concrete (76%), 1.2 km on dirt/grass, 0.7 km unknown": the unknown part is never
-    left out, because a share without it overstates what the map knows."""
-    paved, total = _nonneg(ev, "paved_m"), _nonneg(ev, "total_m")
-    if paved is None or total is None or total <= 0:
-        return ""
-    share = _nonneg(ev, "share_pct")
-    share = share if share is not None else paved / total * 100.0
-    paved_text, total_text = format_distance(paved, units), format_distance(total, units)
-    unit = total_text.rsplit(" ", 1)[-1]
-    if paved_text.endswith(f" {unit}"):  # "6.1 of 8 km", not "6.1 km of 8 km"
-        paved_text = paved_text[: -len(unit) - 1]
-    parts = [f"{paved_text} of {total_text} on asphalt/concrete ({round(share)}%)"]
-    for key, where in (("unpaved_m", "on dirt/grass"), ("track_m", "on a running track"), ("unknown_m", "unknown")):
-        metres = _nonneg(ev, key)
-        if metres is not None and metres >= (10 if key == "unknown_m" else 50):
-            parts.append(f"{format_distance(metres, units)} {where}")
-    return _join(parts)
-
-
-def _hard_surface(ev: Evidence, units: Units) -> str:
-    if _text(ev, "source") == "map" and (mapped := _surface_from_map(ev, units)):
-        return mapped
-    surface = _text(ev, "surface")
-    hard_m = _nonneg(ev, "hard_m")
-    share = _nonneg(ev, "share_pct")
-    total = _nonneg(ev, "distance_m")
-    if surface == "track":
-        return f"{format_distance(total, units)} on a running track" if total is not None else "on a running track"
-    if surface == "likely_paved" and hard_m is None and share is None:
-        where = "probably on roads (no surface map)"
-        return f"{format_distance(total, units)} {where}" if total is not None else where
-    if hard_m is not None and share is not None:
-        return f"{format_distance(hard_m, units)} ({round(share)}%) on road or pavement"
-    if hard_m is not None:
-        return f"{format_distance(hard_m, units)} on road or pavement"
-    if share is not None:
-        return f"{round(share)}% on road or pavement"
-    return ""
-
-
-def _downhill(ev: Evidence, units: Units) -> str:
-    total = _num(ev, "total_descent_m")
-    per_km = _num(ev, "descent_per_km_m")
-    steep = _nonneg(ev, "steep_distance_m")
-    grade = _num(ev, "steepest_grade_pct")
-    parts: list[str | None] = []
-    if total is not None and per_km is not None:
-        parts.append(f"{format_elevation(abs(total), units)} down ({format_climb_rate(abs(per_km), units)})")
-    elif total is not None:
-        parts.append(f"{format_elevation(abs(total), units)} down")
-    elif per_km is not None:
-        parts.append(f"{format_climb_rate(abs(per_km), units)} down")
-    if steep is not None and steep > 0:
-        parts.append(f"{format_distance(steep, units)} on steep descents")
-    if grade is not None and grade != 0:
-        parts.append(f"steepest {abs(grade):.0f}%")
-    return _join(parts)
-
-
-def _speed_work(ev: Evidence, units: Units) -> str:
-    reps = _positive(ev, "reps")
-    rep_m = _positive(ev, "rep_distance_m")
-    rep_s = _positive(ev, "rep_duration_s")
-    pace = _positive(ev, "rep_pace_s_per_km")
-    easy = _positive(ev, "easy_pace_s_per_km")
-    zone_share = _positive(ev, "top_zone_share_pct")
-    if reps is not None and reps > 1:
-        effort = f"{_count(reps)} \u00d7 {format_distance(rep_m, units)}" if rep_m else f"{_count(reps)} fast efforts"
-    elif rep_s is not None:
-        effort = f"a {format_duration(rep_s)} effort"
-    elif rep_m is not None:
-        effort = f"a {format_distance(rep_m, units)} effort"
-    else:
-        effort = ""
-    if pace is not None:
-        effort = f"{effort or 'fast running'} at {format_pace(pace, units)}"
-        if easy is not None:
-            own = _text(ev, "easy_source") == "this_run"
-            effort += f" ({"this run's easy parts" if own else 'your easy pace'} {format_pace(easy, units)})"
-    trigger = _text(ev, "trigger") or ""
-    zones = f"{round(zone_share)}% of the time in top heart-rate zones" if zone_share is not None else None
-    return _join([effort, zones, None if zones and trigger == "hr_zones" else _TRIGGERS.get(trigger)])
-
-
-# How a speed-work flag was triggered, in words; unknown triggers are left out rather than shown raw.
-_TRIGGERS: Mapping[str, str] = {
-    "laps": "interval laps",
-    "intervals": "repeated fast efforts",
-    "race": "a race effort",
-    "workout": "marked as a workout",
-    "tempo": "a sustained tempo effort",
-    "hr_zones": "much time in top heart-rate zones",
-}
-
-
-def _no_warmup(ev: Evidence, units: Units) -> str:
-    """What happened at the start, in the runner's words: "started at 4:10 /km, the pace of the rest of the run"."""
-    first = _positive(ev, "first_pace_s_per_km")
-    main = _positive(ev, "main_pace_s_per_km")
-    window_s = _positive(ev, "window_s")
-    window_m = _positive(ev, "window_m")
-    grade = _num(ev, "opening_grade_pct")
-    flat = _positive(ev, "first_flat_pace_s_per_km")
-    if _text(ev, "kind") == "hard_start":
-        return _hard_start(ev)
-    if _text(ev, "kind") == "too_short" and main is not None:
-        if window_s is None or window_s < 30:
-            return f"the fast efforts ({format_pace(main, units)}) began from the first step"
-        jog = f" at {format_pace(first, units)}" if first is not None else ""
-        return f"only {format_duration(window_s)}{jog} before the first fast effort ({format_pace(main, units)})"
-    if first is None:
-        return f"hard from the start ({format_pace(main, units)})" if main is not None else ""
-    opening_hr = _positive(ev, "opening_hr_bpm")
-    main_hr = _positive(ev, "main_hr_bpm")
-    if _text(ev, "kind") == "hr_not_easier" and opening_hr is not None and main_hr is not None:
-        span = f"the first {format_duration(window_s)}" if window_s is not None else "the opening minutes"
-        return (
-            f"heart rate already {opening_hr:.0f} bpm in {span}, close to the {main_hr:.0f} bpm of the hard part"
-            f" (the watch's pace, {format_pace(first, units)}, looked easier)"
-        )
-    if window_s is not None:
-        opening = f"first {format_duration(window_s)}"
-    elif window_m is not None:
-        opening = f"first {format_distance(window_m, units)}"
-    else:
-        opening = "start"
-    if grade is not None and grade > 0 and flat is not None:
-        hill = f"{opening} at {format_pace(first, units)} up a {grade:.0f}% climb"
-        then = f" (then {format_pace(main, units)})" if main is not None else ""
-        return f"{hill}, as hard as {format_pace(flat, units)} on the flat{then}"
-    if main is None:
-        return f"{opening} at {format_pace(first, units)}, not clearly easier"
-    if abs(first - main) <= 0.03 * main:
-        return f"started at {format_pace(first, units)}, the pace of the rest of the run"
-    return f"{opening} at {format_pace(first, units)}, barely slower than the {format_pace(main, units)} that followed"
-
-
-def _hard_start(ev: Evidence) -> str:
-    """ "heart rate already 176 bpm in the first 10 min (hard from 173 bpm), and it stayed hard"."""
-    opening_hr, hard_from = _positive(ev, "opening_hr_bpm"), _positive(ev, "hard_from_bpm")
-    window_s = _positive(ev, "window_s")
-    span = f"the first {format_duration(window_s)}" if window_s is not None else "the opening minutes"
-    if opening_hr is None or hard_from is None:
-        return f"hard from {span}"
-    return f"heart rate already {opening_hr:.0f} bpm in {span} (hard from {hard_from:.0f} bpm), and it stayed hard"
-
-
-_LIMIT_WHOSE: Mapping[str, str] = {"gear": "your limit ", "default": "syncd's default limit "}
-
-
-def _worn_shoes(ev: Evidence, units: Units) -> str:
-    name = _text(ev, "gear_name")
-    distance = _nonneg(ev, "gear_distance_m")
-    limit = _positive(ev, "limit_m")
-    subject = name or "these shoes"
-    if distance is not None and limit is not None:
-        whose = _LIMIT_WHOSE.get(_text(ev, "limit_source") or "", "limit ")
-        return f"{subject} at {format_distance(distance, units)} ({whose}{format_distance(limit, units)})"
-    if distance is not None:
-        return f"{subject} at {format_distance(distance, units)}"
-    if limit is not None:
-        return f"{subject} near the {format_distance(limit, units)} limit"
-    return name or ""
-
-
-_LOAD_UNITS: Mapping[str, str] = {"min": "min", "trimp": "TRIMP"}
-
-
-def _load_spike(ev: Evidence, units: Units) -> str:
-    if _text(ev, "finding") == "return_after_break":
-        days = _nonneg(ev, "break_days")
-        now = _nonneg(ev, "acute_load")
-        before = _nonneg(ev, "before_break_load")
-        after = f"back after {round(days)} days without running" if days is not None else "back after a break"
-        if now is None or before is None:
-            return after
-        return f"{after}: {round(now)} min in 7 days vs {round(before)} min a week before the break"
-    acwr = _nonneg(ev, "acwr")
-    acute = _nonneg(ev, "acute_load")
-    chronic = _nonneg(ev, "chronic_load")
-    unit = _LOAD_UNITS.get((_text(ev, "load_unit") or "").lower())
-    method = _text(ev, "method")
-    label = "EWMA " if method is not None and method.lower() == "ewma" else ""
-    loads = ""
-    if acute is not None and chronic is not None and unit is not None:
-        loads = f"{round(acute)} {unit} in 7 days vs {round(chronic)}/week before"
-    if acwr is None:
-        return loads
-    ratio = f"acute:chronic {label}{_ratio(acwr)}"
-    return f"{ratio} ({loads}; aim 0.8\u20131.3)" if loads else f"{ratio} (aim 0.8\u20131.3)"
-
-
-def _monotony(ev: Evidence, units: Units) -> str:
-    value = _nonneg(ev, "monotony")
-    if value is None:
-        return ""
-    load = _nonneg(ev, "week_load")
-    unit = _LOAD_UNITS.get((_text(ev, "load_unit") or "").lower())
-    amount = f", {round(load)} {unit}" if load is not None and unit is not None else ""
-    rest = _nonneg(ev, "rest_days")
-    # "alike" misread a week of a long run, reps and hills as the same run daily: the figure is about rest and the
-    # spread of daily load, so the note says that
-    if rest is None:
-        what = "little change in load from day to day over these 7 days"
-    elif rest == 0:
-        what = "no rest day in these 7 days, and little change in load from day to day"
-    else:
-        days = "1 rest day" if round(rest) == 1 else f"{round(rest)} rest days"
-        what = f"only {days} in these 7 days, and little change in load on the others"
-    return f"{what} (monotony {_ratio(value)}{amount})"
-
-
-def _long_run_spike(ev: Evidence, units: Units) -> str:
-    """ "21.0 km, 68% longer than your longest run of the previous 30 days (12.5 km); next long run about 13.8 km"."""
-    pct = _positive(ev, "longer_pct")
-    days = _positive(ev, "window_days")
-    window = f"the previous {round(days)} days" if days is not None else "the previous month"
-    by_time = _text(ev, "basis") == "time"
-    unit = "s" if by_time else "m"
-    run, longest, nxt = (_positive(ev, f"{key}_{unit}") for key in ("run", "longest", "next"))
-
-    def show(value: float) -> str:
-        return format_duration(value) if by_time else format_distance(value, units)
-
-    if pct is None:
-        return ""
-    head = f"{show(run)}, " if run is not None else ""
-    ref = f" ({show(longest)})" if longest is not None else ""
-    line = f"{head}{round(pct)}% longer than your longest run of {window}{ref}"
-    return f"{line}; next long run about {show(nxt)}" if nxt is not None else line
-
-
-def _weekly(kind: str) -> Callable[[Evidence, Units], str]:
-    def render(ev: Evidence, units: Units) -> str:
-        sessions = _nonneg(ev, "sessions")
-        target = _positive(ev, "target")
-        when = "last week"  # the flag is shown on the first run of the following week; no ISO week codes
-        if sessions is not None and target is not None:
-            return f"{_count(sessions)} of {_count(target)} {kind} sessions {when}"
-        if sessions is not None:
-            return f"{_count(sessions)} {kind} sessions {when}"
-        if target is not None:
-            return f"fewer than {_count(target)} {kind} sessions {when}"
-        return ""
-
-    return render
-
-
-FORMATTERS: Mapping[FlagCode, Callable[[Evidence, Units], str]] = {
-    FlagCode.HARD_SURFACE: _hard_surface,
-    FlagCode.DOWNHILL: _downhill,
-    FlagCode.SPEED_WORK: _speed_work,
-    FlagCode.NO_WARMUP: _no_warmup,
-    FlagCode.WORN_SHOES: _worn_shoes,
-    FlagCode.LOAD_SPIKE: _load_spike,
-    FlagCode.MONOTONY: _monotony,
-    FlagCode.LOW_CROSS_TRAINING: _weekly("low-impact"),
-    FlagCode.LOW_STRENGTH: _weekly("core/strength"),
-    FlagCode.LONG_RUN_SPIKE: _long_run_spike,
-}
-
-
 def render_flag(flag: Flag, units: Units = "metric", advice: Mapping[FlagCode, str] | None = None) -> str:
     """One note line: '<mark> <Title>: <finding>. <alternative>' (finding left out when no numbers are known).
 
@@ -389,12 +76,16 @@ def render_flag(flag: Flag, units: Units = "metric", advice: Mapping[FlagCode, s
     title = TITLES.get(flag.code, str(flag.code).replace("_", " ").capitalize())
     if flag.confidence is Confidence.LOW:
         title += UNCERTAIN
-    formatter = FORMATTERS.get(flag.code)
-    finding = formatter(flag.evidence, units) if formatter is not None else ""
+    finding = finding_line(flag, units)
     head = f"{title}: {finding}." if finding else f"{title}."
     alternative = (advice or {}).get(flag.code) or _short_advice(flag, units)
     line = f"{SEVERITY_MARKS[flag.severity]} {head}"
     return f"{line} {alternative}"
+
+
+def finding_line(flag: Flag, units: Units) -> str:
+    """What the flag found, in words: its rule's renderer (syncd.domain.rules.registry), "" when nothing is known."""
+    return finding(flag, units)
 
 
 def _short_advice(flag: Flag, units: Units) -> str:

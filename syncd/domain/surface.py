@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
-from syncd.domain.flags import Flag, FlagCode
-
 
 @dataclass(frozen=True, slots=True)
 class SurfaceBreakdown:
@@ -171,24 +169,3 @@ def surface_class(surface: str) -> SurfaceClass:
     if value in TRACK_SURFACES:
         return SurfaceClass.TRACK
     return SurfaceClass.UNKNOWN
-
-
-@dataclass(frozen=True, slots=True)
-class MeasuredSurface:
-    """The metres a map-based flag measured, as the digest and the flare-up analysis count them."""
-
-    paved_m: float
-    unknown_m: float
-
-
-def measured_surface(flag: Flag | None) -> MeasuredSurface | None:
-    """The measured split behind a hard_surface flag, or None where no map measured it.
-
-    Read here, in one place for every reader of the evidence the hard_surface rule writes (`flag_from_map`),
-    because the digest once read a key no rule wrote and showed "Hard surfaces 0 m" under a hard-surface flag."""
-    if flag is None or flag.code is not FlagCode.HARD_SURFACE or flag.evidence.get("source") != "map":
-        return None
-    paved, unknown = flag.evidence.get("paved_m"), flag.evidence.get("unknown_m", 0.0)
-    if not isinstance(paved, int | float) or not isinstance(unknown, int | float) or paved < 0 or unknown < 0:
-        return None
-    return MeasuredSurface(paved_m=float(paved), unknown_m=float(unknown))

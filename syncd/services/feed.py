@@ -31,7 +31,8 @@ from syncd.domain.load import (
     week_start,
 )
 from syncd.domain.model import LOW_IMPACT_SPORTS, RUN_SPORTS, STRENGTH_SPORTS, Gear, Sport
-from syncd.domain.notes import FORMATTERS, TITLES
+from syncd.domain.notes import TITLES, finding_line
+from syncd.domain.rules.registry import LABELS
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import Units, format_distance, format_duration
 from syncd.logging import redact_text
@@ -105,9 +106,8 @@ class FlagView:
 
 
 def flag_view(flag: Flag, units: Units) -> FlagView:
-    formatter = FORMATTERS.get(flag.code)
     try:
-        line = formatter(flag.evidence, units) if formatter is not None else ""
+        line = finding_line(flag, units)
     except (TypeError, ValueError):  # a malformed stored evidence value must not break the page
         line = ""
     return FlagView(
@@ -118,7 +118,7 @@ def flag_view(flag: Flag, units: Units) -> FlagView:
         evidence_line=line,
         advice=flag.advice,
         flag=flag,
-        evidence=tuple(evidence_items(flag.evidence, units)),
+        evidence=tuple(evidence_items(flag.evidence, units, LABELS.get(flag.code))),
     )
 
 

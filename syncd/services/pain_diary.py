@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
 from syncd.domain.flags import Flag, FlagCode
-from syncd.domain.history import can_judge_long_run
 from syncd.domain.notes import gaps_in_note
 from syncd.domain.pain import (
     PainEntry,
@@ -27,8 +26,10 @@ from syncd.domain.pain import (
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
 from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_activity_tag
+from syncd.domain.rules.downhill_evidence import DownhillEvidence
+from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
+from syncd.domain.rules.long_run_spike_evidence import can_judge
 from syncd.domain.streams_state import streams_pending
-from syncd.domain.surface import measured_surface
 from syncd.domain.thresholds import Thresholds
 from syncd.logging import get_logger
 from syncd.services.history import history_of
@@ -472,16 +473,17 @@ def _spike_judged(activities: Sequence[Activity]) -> set[datetime]:
     window = timedelta(days=Thresholds().long_run_history_days)
     earliest = min(a.start_utc for a in activities)
     runs = sorted({a.start_utc for a in activities if a.sport.is_run})
-    return {start for i, start in enumerate(runs) if i and can_judge_long_run(start, earliest, runs[i - 1], window)}
+    return {start for i, start in enumerate(runs) if i and can_judge(start, earliest, runs[i - 1], window)}
 
 
-def _evidence(flag: Flag | None, key: str) -> float | None:
-    value = flag.evidence.get(key) if flag is not None else None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _descent_m(flag: Flag | None) -> float:
+    evidence = DownhillEvidence.from_flag(flag)
+    return float(evidence.total_descent_m or 0.0) if evidence is not None else 0.0
 
 
 def _paved_m(flag: Flag | None) -> float:
-    measured = measured_surface(flag)
+    evidence = HardSurfaceEvidence.from_flag(flag)
+    measured = evidence.measured() if evidence is not None else None
     return measured.paved_m if measured is not None else 0.0
 
 
@@ -511,7 +513,7 @@ def _exposure(
     return replace(
         session,
         hard_m=_paved_m(hard) if surface_measured and not no_recording else None,
-        descent_m=(_evidence(downhill, "total_descent_m") or 0.0) if FlagCode.DOWNHILL not in gaps else None,
+        descent_m=_descent_m(downhill) if FlagCode.DOWNHILL not in gaps else None,
         speed=True if FlagCode.SPEED_WORK in flags else (None if FlagCode.SPEED_WORK in gaps else False),
         spike=True if FlagCode.LONG_RUN_SPIKE in flags else (False if activity.start_utc in spike_judged else None),
     )

@@ -114,7 +114,7 @@ def test_sync_once_with_nothing_linked_loads_no_platform_client_or_rule(syncd_en
         "from syncd.entrypoints.cli import main\n"
         "code = main(['sync', '--once'])\n"
         "heavy = sorted(m for m in ('stravalib', 'garminconnect', 'apscheduler', 'syncd.entrypoints.daemon',"
-        " 'syncd.domain.rules', 'syncd.services.annotating', 'numpy', 'sqlalchemy.orm', 'alembic',"
+        " 'syncd.domain.rules.engine', 'syncd.services.annotating', 'numpy', 'sqlalchemy.orm', 'alembic',"
         " 'syncd.adapters.db.repository', 'syncd.adapters.db.models', 'cryptography') if m in sys.modules)\n"
         "print('heavy:', ','.join(heavy))\n"
         "sys.exit(code)\n"
@@ -139,7 +139,7 @@ _HEAVY_PROBE = (
     "import sys\n"
     "from syncd.entrypoints.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "heavy = sorted(m for m in ('numpy', 'sqlalchemy.orm', 'syncd.domain.rules', 'syncd.services.annotating',"
+    "heavy = sorted(m for m in ('numpy', 'sqlalchemy.orm', 'syncd.domain.rules.engine', 'syncd.services.annotating',"
     " 'alembic', 'stravalib', 'garminconnect', 'apscheduler', 'apprise', 'jinja2', 'structlog',"
     " 'sqlalchemy.dialects.postgresql') if m in sys.modules)\n"
     "print('heavy:', ','.join(heavy), file=sys.stderr)\n"
@@ -176,7 +176,7 @@ def test_commands_that_read_an_existing_database_load_no_numpy_rules_or_migratio
     for name, args in _READERS.items():
         heavy, stdout = _heavy_modules(args, syncd_env)
         assert stdout.strip(), name  # the command did its work
-        assert not heavy & {"numpy", "syncd.domain.rules", "syncd.services.annotating", "alembic"}, (name, heavy)
+        assert not heavy & {"numpy", "syncd.domain.rules.engine", "syncd.services.annotating", "alembic"}, (name, heavy)
         assert not heavy & {"sqlalchemy.orm", "sqlalchemy.dialects.postgresql", "structlog"}, (name, heavy)
         assert not heavy & {"stravalib", "garminconnect", "apscheduler", "apprise", "jinja2"}, (name, heavy)
 

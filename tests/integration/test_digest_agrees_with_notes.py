@@ -17,7 +17,9 @@ from syncd.config import Settings, SurfaceSettings
 from syncd.domain.digest import Digest
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.load import week_start
-from syncd.domain.surface import measured_surface
+from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence, MeasuredSurface
+from syncd.domain.rules.low_strength_evidence import WeeklySessionsEvidence
+from syncd.domain.rules.registry import read_evidence
 from syncd.entrypoints.commands.demo import seed
 from syncd.entrypoints.wiring import surface_map
 from syncd.records import StoredActivity
@@ -28,7 +30,6 @@ from syncd.testing.seed import DEMO_OSM
 from syncd.testing.strava_server import StravaSimulator
 from tests.integration.conftest import FakeClock
 
-WEEKLY = (FlagCode.LOW_CROSS_TRAINING, FlagCode.LOW_STRENGTH)
 Run = tuple[StoredActivity, str, list[Flag]]
 
 
@@ -78,15 +79,21 @@ def _check_week(digest: Digest, runs: list[Run], following: list[Run]) -> None:
     if following:
         _, _, flags = following[0]
         for flag in flags:
-            if flag.code in WEEKLY and flag.evidence.get("week") == digest.week:
+            weekly = read_evidence(flag)
+            if isinstance(weekly, WeeklySessionsEvidence) and weekly.week == digest.week:
                 shown = digest.low_impact if flag.code is FlagCode.LOW_CROSS_TRAINING else digest.strength
-                assert shown == flag.evidence["sessions"], flag.code
+                assert shown == weekly.sessions, flag.code
     # hard surfaces: the metres the runs' hard-surface flags measured on the map (once "0 m" under such a flag)
-    paved = [measured_surface(f) for _, _, flags in runs for f in flags if f.code is FlagCode.HARD_SURFACE]
+    paved = [_measured(f) for _, _, flags in runs for f in flags if f.code is FlagCode.HARD_SURFACE]
     assert digest.surface.hard_m == pytest.approx(sum(m.paved_m for m in paved if m is not None), abs=1.0)
     # the week's running minutes: the runs stored for that week, once each
     minutes = sum((s.activity.duration_s or 0.0) for s, _, _ in runs) / 60.0
     assert digest.duration_s / 60.0 == pytest.approx(minutes)
+
+
+def _measured(flag: Flag) -> MeasuredSurface | None:
+    evidence = HardSurfaceEvidence.from_flag(flag)
+    return evidence.measured() if evidence is not None else None
 
 
 def test_the_demo_digests_agree_with_the_notes(
@@ -108,7 +115,10 @@ def test_the_demo_digests_agree_with_the_notes(
         following = sorted(weeks.get(monday + timedelta(days=7), []), key=lambda r: r[0].activity.start_utc)
         # weekly findings on this week's first run are about last week: never in this week's digest
         about_last_week = {
-            f.code for _, _, flags in runs for f in flags if f.code in WEEKLY and f.evidence.get("week") != digest.week
+            f.code
+            for _, _, flags in runs
+            for f in flags
+            if isinstance(weekly := read_evidence(f), WeeklySessionsEvidence) and weekly.week != digest.week
         }
         assert not about_last_week & {g.code for g in digest.flag_groups}, digest.week
         _check_week(digest, runs, following)

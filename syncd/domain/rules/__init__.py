@@ -1,64 +1,35 @@
-"""The rule set: each module holds one rule with `evaluate(ctx) -> Flag | None` and an integer `VERSION`.
+"""The rule set: each rule module holds one rule with `evaluate(ctx) -> Flag | None` and an integer `VERSION`;
+its sibling `<rule>_evidence.py` holds the rule's typed evidence and the note line it renders.
 
-A module's VERSION is bumped in syncd/domain/rule_versions.py whenever its logic changes; the rules version stored
-with each annotation combines those with the thresholds, so `syncd reannotate` re-runs only what changed.
+The package itself imports nothing heavy: the evidence modules are read by numpy-free surfaces (`syncd status`,
+`pain --list`, `athlete show`), while the rules and the engine (`engine.py`, numpy) load on first use of
+`evaluate`, `RULE_MODULES`, `Annotation`, `RuleContext` or `rules_version` from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from types import ModuleType
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from syncd.domain.flags import Flag
-from syncd.domain.rule_versions import rules_version
-from syncd.domain.rules import (
-    downhill,
-    hard_surface,
-    load_spike,
-    long_run_spike,
-    low_cross_training,
-    low_strength,
-    monotony,
-    no_warmup,
-    speed_work,
-    worn_shoes,
-)
-from syncd.domain.rules.context import RuleContext
-from syncd.domain.rules.data_gaps import data_gaps
-
-RULE_MODULES: tuple[ModuleType, ...] = (
-    hard_surface,
-    downhill,
-    speed_work,
-    no_warmup,
-    worn_shoes,
-    long_run_spike,
-    load_spike,
-    monotony,
-    low_cross_training,
-    low_strength,
-)
+if TYPE_CHECKING:
+    from syncd.domain.rule_versions import rules_version
+    from syncd.domain.rules.context import RuleContext
+    from syncd.domain.rules.engine import RULE_MODULES, Annotation, evaluate
 
 __all__ = ["RULE_MODULES", "Annotation", "RuleContext", "evaluate", "rules_version"]
 
+_LAZY = {
+    "RULE_MODULES": "syncd.domain.rules.engine",
+    "Annotation": "syncd.domain.rules.engine",
+    "evaluate": "syncd.domain.rules.engine",
+    "RuleContext": "syncd.domain.rules.context",
+    "rules_version": "syncd.domain.rule_versions",
+}
 
-@dataclass(frozen=True, slots=True)
-class Annotation:
-    """The flags, and what the recording was too thin to judge (`data_gaps`, phrases for the note)."""
 
-    flags: tuple[Flag, ...]
-    rules_version: str
-    data_gaps: tuple[str, ...] = ()
-
-
-def evaluate(ctx: RuleContext) -> Annotation:
-    """Run every rule; a rule that lacks the data it needs returns None and is simply absent."""
-    flags: list[Flag] = []
-    for module in RULE_MODULES:
-        rule: Callable[[RuleContext], Flag | None] = module.evaluate
-        flag = rule(ctx)
-        if flag is not None:
-            flags.append(flag)
-    gaps = data_gaps(ctx, {flag.code for flag in flags})
-    return Annotation(flags=tuple(flags), rules_version=rules_version(ctx.thresholds), data_gaps=gaps)
+def __getattr__(name: str) -> Any:
+    """PEP 562: the engine's names load the engine (and numpy) only when asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

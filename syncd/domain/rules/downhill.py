@@ -5,7 +5,7 @@ Source: RISK-FACTS.md, "Terrain: keep to level ground. Running downhill produces
 descent above ~20 m per km, after smoothing barometric/GPS elevation noise". High severity from -10 %, the gentlest
 slope the damage studies used.
 
-Evidence keys (SI):
+Evidence keys (SI; DownhillEvidence in rules/downhill_evidence.py, beside its note line):
 - `descent_per_km_m`: total descent (m) per kilometre of the run
 - `total_descent_m`: total descent in metres (3 m hysteresis, after cleaning)
 - `steep_distance_m`, `steep_time_s`: distance and time on stretches of at least `downhill_min_stretch_m` whose
@@ -39,6 +39,7 @@ from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import BoolArray, FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.downhill_evidence import DownhillEvidence
 from syncd.domain.streams_math import STOPPED_MPS, UPHILL_COST_PER_PCT, AltitudeProfile, segments
 from syncd.domain.thresholds import Thresholds
 
@@ -116,14 +117,14 @@ def _from_profile(ctx: RuleContext) -> Flag | None:
         code=FlagCode.DOWNHILL,
         severity=Severity.HIGH if high else Severity.CAUTION,
         confidence=confidence,
-        evidence={
-            "descent_per_km_m": round(per_km, 1),
-            "total_descent_m": round(descent, 1),
-            "steep_distance_m": round(steep_m, 1),
-            "steep_time_s": round(steep_s, 1),
-            "steepest_grade_pct": round(steepest, 1),
-            "steep_pace_s_per_km": round(steep_s / steep_m * 1000.0, 0) if steep_m > 0 else None,
-        },
+        evidence=DownhillEvidence(
+            descent_per_km_m=round(per_km, 1),
+            total_descent_m=round(descent, 1),
+            steep_distance_m=round(steep_m, 1),
+            steep_time_s=round(steep_s, 1),
+            steepest_grade_pct=round(steepest, 1),
+            steep_pace_s_per_km=round(steep_s / steep_m * 1000.0, 0) if steep_m > 0 else None,
+        ).to_evidence(),
         advice=ADVICE,
     )
 

@@ -18,7 +18,8 @@ Decision:
   teaches runners to skip the note (the weekly digest may mention unmeasured distance once a week);
 - no GPS: unknown, silent.
 
-Evidence keys: `surface` ("paved"), `source` ("map"), `distance_m`, `map` (which one), `paved_m`, `unpaved_m`,
+Evidence (HardSurfaceEvidence in rules/hard_surface_evidence.py, beside its note line): `surface` ("paved"),
+`source` ("map"), `distance_m`, `map` (which one), `paved_m`, `unpaved_m`,
 `track_m`, `unknown_m`, `total_m`, `share_pct` (paved share of the whole route, %, unknown included),
 `known_share_pct` (paved share of the classified distance, %, what the threshold judges), `inferred_m`
 (classified from the road type, not a surface tag), `mapped_m` (the route length the map measured, before
@@ -29,10 +30,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from syncd.domain.flags import Confidence, EvidenceValue, Flag, FlagCode, Severity
+from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
 from syncd.domain.streams_math import distance_of
 from syncd.domain.surface import SurfaceBreakdown
 
@@ -75,26 +77,26 @@ def flag_from_map(breakdown: SurfaceBreakdown, distance: float | None, share_pct
         level = max(0, level - 1)  # mostly "roads are usually paved", not what the map says
     confidence = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)[level]
     scale = _scale(breakdown.total_m, distance)
-    evidence: dict[str, EvidenceValue] = {
-        "surface": "paved",
-        "source": "map",
-        "map": breakdown.source,
-        "distance_m": distance,
-        "paved_m": round(breakdown.paved_m * scale, 1),
-        "unpaved_m": round(breakdown.unpaved_m * scale, 1),
-        "track_m": round(breakdown.track_m * scale, 1),
-        "unknown_m": round(breakdown.unknown_m * scale, 1),
-        "total_m": round(breakdown.total_m * scale, 1),
-        "share_pct": round(breakdown.paved_m / breakdown.total_m * 100.0, 1),
-        "known_share_pct": round(known_share, 1),
-        "inferred_m": round(breakdown.inferred_m * scale, 1),
-        "mapped_m": round(breakdown.total_m, 1),
-    }
+    evidence = HardSurfaceEvidence(
+        surface="paved",
+        source="map",
+        map=breakdown.source,
+        distance_m=distance,
+        paved_m=round(breakdown.paved_m * scale, 1),
+        unpaved_m=round(breakdown.unpaved_m * scale, 1),
+        track_m=round(breakdown.track_m * scale, 1),
+        unknown_m=round(breakdown.unknown_m * scale, 1),
+        total_m=round(breakdown.total_m * scale, 1),
+        share_pct=round(breakdown.paved_m / breakdown.total_m * 100.0, 1),
+        known_share_pct=round(known_share, 1),
+        inferred_m=round(breakdown.inferred_m * scale, 1),
+        mapped_m=round(breakdown.total_m, 1),
+    )
     return Flag(
         code=FlagCode.HARD_SURFACE,
         severity=Severity.CAUTION,
         confidence=confidence,
-        evidence=evidence,
+        evidence=evidence.to_evidence(),
         advice=ADVICE,
     )
 

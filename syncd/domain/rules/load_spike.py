@@ -13,7 +13,7 @@ one 53-minute run is a 53-minute week, not "368 min a week"). A flag (caution) o
 more than `return_first_week_pct` % of that usual week AND more than `return_min_week_min` minutes: a 30-minute
 week after 12-minute weeks is not a load problem. Running sessions only; sessions after this run never count.
 
-Evidence keys:
+Evidence keys (LoadSpikeEvidence in rules/load_spike_evidence.py, beside its note line):
     finding               str    "return_after_break"
     break_days            int    days without a run before this week's first run
     acute_load            float  running minutes in the 7 days ending on this run's date
@@ -29,6 +29,7 @@ from syncd.domain.history import summarize
 from syncd.domain.load import check_load, sessions_until
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.load_spike_evidence import RETURN_AFTER_BREAK, LoadSpikeEvidence
 
 VERSION: int = RULE_VERSIONS["load_spike"]  # bumped in syncd/domain/rule_versions.py
 
@@ -63,12 +64,12 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         code=FlagCode.LOAD_SPIKE,
         severity=Severity.CAUTION,
         confidence=Confidence.MEDIUM,
-        evidence={
-            "finding": "return_after_break",
-            "break_days": check.break_days,
-            "acute_load": round(check.acute_minutes, 1),
-            "before_break_load": round(check.before_break_minutes or 0.0, 1),
-            "load_unit": "min",
-        },
+        evidence=LoadSpikeEvidence(
+            finding=RETURN_AFTER_BREAK,
+            break_days=check.break_days,
+            acute_load=round(check.acute_minutes, 1),
+            before_break_load=round(check.before_break_minutes or 0.0, 1),
+            load_unit="min",
+        ).to_evidence(),
         advice=_RETURN_ADVICE,
     )

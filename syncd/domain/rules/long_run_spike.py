@@ -11,7 +11,7 @@ distance against the longest earlier run by time). Only runs count, on both side
 `long_run_history_days` (30) of recording: the athlete's earliest known activity must have started at least that
 long before this run, and at least one run in the window; otherwise a "spike" is only the start of the recording.
 
-Evidence keys:
+Evidence keys (LongRunSpikeEvidence in rules/long_run_spike_evidence.py, beside its note line):
     basis           str    "distance" or "time"
     run_m / run_s   float  this run's distance (m) or time (s), by basis
     longest_m / longest_s  float  the longest run of the window (m or s)
@@ -30,9 +30,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import can_judge_long_run as can_judge
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.long_run_spike_evidence import LongRunSpikeEvidence, can_judge
 
 VERSION: int = RULE_VERSIONS["long_run_spike"]  # bumped in syncd/domain/rule_versions.py
 
@@ -53,9 +53,9 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         return None  # less than 30 days of recording, or no run in them: no "longest run of the previous 30 days"
     longest_m, longest_s = found
     if activity.distance_m is not None and activity.distance_m > 0 and longest_m > 0:
-        basis, length, longest, unit = "distance", activity.distance_m, longest_m, "m"
+        basis, length, longest = "distance", activity.distance_m, longest_m
     elif activity.duration_s is not None and activity.duration_s > 0 and longest_s > 0:
-        basis, length, longest, unit = "time", activity.duration_s, longest_s, "s"
+        basis, length, longest = "time", activity.duration_s, longest_s
     else:
         return None
     longer_pct = round((length / longest - 1.0) * 100.0, 6)  # 11 km vs 10 km is 10 %, not 10.000000000000009
@@ -67,19 +67,24 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         band = f"{t.long_run_spike_mid_pct:g}-{t.long_run_spike_high_pct:g}"
     else:
         band = f"{t.long_run_spike_pct:g}-{t.long_run_spike_mid_pct:g}"
+    by_time = basis == "time"
+    run, ref, nxt = round(length, 1), round(longest, 1), round(longest * (1 + t.long_run_spike_pct / 100.0), 1)
     return Flag(
         code=FlagCode.LONG_RUN_SPIKE,
         severity=Severity.HIGH if longer_pct > t.long_run_spike_high_pct else Severity.CAUTION,
         confidence=Confidence.MEDIUM,
-        evidence={
-            "basis": basis,
-            f"run_{unit}": round(length, 1),
-            f"longest_{unit}": round(longest, 1),
-            "longer_pct": round(longer_pct, 1),
-            "band": band,
-            "window_days": t.long_run_history_days,
-            f"next_{unit}": round(longest * (1 + t.long_run_spike_pct / 100.0), 1),
-        },
+        evidence=LongRunSpikeEvidence(
+            basis=basis,
+            run_m=None if by_time else run,
+            run_s=run if by_time else None,
+            longest_m=None if by_time else ref,
+            longest_s=ref if by_time else None,
+            longer_pct=round(longer_pct, 1),
+            band=band,
+            window_days=t.long_run_history_days,
+            next_m=None if by_time else nxt,
+            next_s=nxt if by_time else None,
+        ).to_evidence(),
         advice=ADVICE,
     )
 

@@ -7,7 +7,7 @@ a couple of times a week (ride, swim, elliptical, walk, row, aqua-jog); target `
 Shown once per week, on the first run of the following week, only for weeks the history covers and that held a
 run; sessions shorter than `min_session_min` do not count (see low_strength.weekly_shortfall).
 
-Evidence keys:
+Evidence keys (CrossTrainingEvidence in rules/low_cross_training_evidence.py, beside its note line):
     sessions     int  low-impact sessions in the week
     target       int  the weekly target
     week         str  ISO week, e.g. "2026-W47"
@@ -18,9 +18,10 @@ Severity: info, caution when there were none.
 
 from __future__ import annotations
 
-from syncd.domain.flags import Flag, FlagCode
+from syncd.domain.flags import Flag
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.low_cross_training_evidence import CrossTrainingEvidence
 from syncd.domain.rules.low_strength import weekly_shortfall
 
 VERSION: int = RULE_VERSIONS["low_cross_training"]  # bumped in syncd/domain/rule_versions.py
@@ -34,7 +35,7 @@ _ADVICE = (
 def evaluate(ctx: RuleContext) -> Flag | None:
     return weekly_shortfall(
         ctx,
-        code=FlagCode.LOW_CROSS_TRAINING,
+        evidence=CrossTrainingEvidence,
         target=ctx.thresholds.low_impact_sessions_per_week,
         pick=lambda counts: (counts.low_impact, counts.low_impact_sports),
         advice=_ADVICE,

@@ -14,7 +14,7 @@ at least `min_session_min` minutes (15; a 2-minute walk is not a low-impact sess
 duration counts as a strength session (a logged routine often has no timer), not as low-impact.
 `weekly_shortfall` is shared with low_cross_training.
 
-Evidence keys:
+Evidence keys (StrengthEvidence in rules/low_strength_evidence.py, beside its note line):
     sessions     int  strength sessions in the week
     target       int  the weekly target
     week         str  ISO week, e.g. "2026-W47"
@@ -28,12 +28,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
+from syncd.domain.flags import Confidence, Flag, Severity
 from syncd.domain.history import HistoryEntry, summarize
 from syncd.domain.load import WeekCounts, local_date, week_counts, week_start
 from syncd.domain.model import LOW_IMPACT_SPORTS, STRENGTH_SPORTS, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.low_strength_evidence import StrengthEvidence, WeeklySessionsEvidence
 from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["low_strength"]  # bumped in syncd/domain/rule_versions.py
@@ -47,12 +48,13 @@ _ADVICE = (
 def weekly_shortfall(
     ctx: RuleContext,
     *,
-    code: FlagCode,
+    evidence: type[WeeklySessionsEvidence],
     target: int,
     pick: Callable[[WeekCounts], tuple[int, tuple[Sport, ...]]],
     advice: str,
 ) -> Flag | None:
-    """Flag the week's first run when last week's session count (`pick`) was below `target`."""
+    """Flag the week's first run when last week's session count (`pick`) was below `target`; `evidence` is the
+    rule's evidence type, which names its flag code."""
     if not ctx.activity.sport.is_run or target <= 0:
         return None
     current = summarize(ctx.activity)
@@ -75,15 +77,12 @@ def weekly_shortfall(
     if sessions >= target:
         return None
     return Flag(
-        code=code,
+        code=evidence.CODE,
         severity=Severity.CAUTION if sessions == 0 else Severity.INFO,
         confidence=Confidence.MEDIUM,
-        evidence={
-            "sessions": sessions,
-            "target": target,
-            "week": counts.week,
-            "sports_seen": ",".join(s.value for s in sports),
-        },
+        evidence=evidence(
+            sessions=sessions, target=target, week=counts.week, sports_seen=",".join(s.value for s in sports)
+        ).to_evidence(),
         advice=advice,
     )
 
@@ -101,7 +100,7 @@ def _counts(entry: HistoryEntry, t: Thresholds) -> bool:
 def evaluate(ctx: RuleContext) -> Flag | None:
     return weekly_shortfall(
         ctx,
-        code=FlagCode.LOW_STRENGTH,
+        evidence=StrengthEvidence,
         target=ctx.thresholds.strength_sessions_per_week,
         pick=lambda counts: (counts.strength, counts.strength_sports),
         advice=_ADVICE,

@@ -49,6 +49,7 @@ from syncd.domain.load import (
 )
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.monotony_evidence import MonotonyEvidence
 from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["monotony"]  # bumped in syncd/domain/rule_versions.py
@@ -79,16 +80,16 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         code=FlagCode.MONOTONY,
         severity=Severity.HIGH if result.monotony >= t.monotony_high else Severity.CAUTION,
         confidence=Confidence.MEDIUM,
-        evidence={
-            "monotony": round(result.monotony, 2),
-            "strain": round(result.week_load * result.monotony, 0),
-            "week_load": round(result.week_load, 1),
-            "mean_daily_load": round(result.mean_daily_load, 1),
-            "sd_daily_load": round(result.sd_daily_load, 1),
-            "load_unit": result.unit,
-            "days": WINDOW_DAYS,
-            "rest_days": result.rest_days,
-        },
+        evidence=MonotonyEvidence(
+            monotony=round(result.monotony, 2),
+            strain=round(result.week_load * result.monotony, 0),
+            week_load=round(result.week_load, 1),
+            mean_daily_load=round(result.mean_daily_load, 1),
+            sd_daily_load=round(result.sd_daily_load, 1),
+            load_unit=result.unit,
+            days=WINDOW_DAYS,
+            rest_days=result.rest_days,
+        ).to_evidence(),
         advice=_ADVICE,
     )
 

@@ -31,7 +31,8 @@ a climb or a crowded start slows. Heart rate never decides alone: the run's hear
 wrong maximum (a runner whose easy runs sit at 155-185 bpm with "max 195") flags nothing; without that history,
 no hard start is judged.
 
-Evidence keys: `kind` ("too_short", "not_easier", "hr_not_easier" or "hard_start"), `hard_from_bpm` (hard_start),
+Evidence (NoWarmupEvidence in rules/no_warmup_evidence.py, beside its note line): `kind` ("too_short",
+"not_easier", "hr_not_easier" or "hard_start"), `hard_from_bpm` (hard_start),
 `first_pace_s_per_km` (None when the hard part started at once), `main_pace_s_per_km`, `window_s` (moving seconds
 judged), `window_m` (metres judged), `opening_grade_pct` (average grade of the window, None when flat or unknown),
 `first_flat_pace_s_per_km` (the opening pace adjusted to the flat, None when not adjusted), `opening_hr_bpm` and
@@ -48,6 +49,7 @@ from syncd.domain.model import FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.no_warmup_evidence import HARD_START, NoWarmupEvidence
 from syncd.domain.streams_math import AltitudeProfile, SpeedTrace, flat_speed, grade_pct, pace_s_per_km
 from syncd.domain.thresholds import Thresholds
 
@@ -112,16 +114,17 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         code=FlagCode.NO_WARMUP,
         severity=Severity.CAUTION,
         confidence=confidence,
-        evidence={
-            "kind": kind,
-            "first_pace_s_per_km": pace_s_per_km(first_speed),
-            "main_pace_s_per_km": pace_s_per_km(main_speed),
-            "window_s": round(window_s, 0),
-            "window_m": round(window_m, 0),
-            "opening_grade_pct": round(opening_grade, 1) if opening_grade is not None else None,
-            "first_flat_pace_s_per_km": pace_s_per_km(flat_first) if adjusted else None,
-            **({"opening_hr_bpm": round(heart[0]), "main_hr_bpm": round(heart[1])} if heart is not None else {}),
-        },
+        evidence=NoWarmupEvidence(
+            kind=kind,
+            first_pace_s_per_km=pace_s_per_km(first_speed),
+            main_pace_s_per_km=pace_s_per_km(main_speed),
+            window_s=round(window_s, 0),
+            window_m=round(window_m, 0),
+            opening_grade_pct=round(opening_grade, 1) if opening_grade is not None else None,
+            first_flat_pace_s_per_km=pace_s_per_km(flat_first) if adjusted else None,
+            opening_hr_bpm=round(heart[0]) if heart is not None else None,
+            main_hr_bpm=round(heart[1]) if heart is not None else None,
+        ).to_evidence(),
         advice=ADVICE,
     )
 
@@ -150,15 +153,15 @@ def _hard_start(ctx: RuleContext, trace: SpeedTrace, window_end: int) -> Flag | 
         code=FlagCode.NO_WARMUP,
         severity=Severity.CAUTION,
         confidence=Confidence.MEDIUM,
-        evidence={
-            "kind": "hard_start",
-            "first_pace_s_per_km": pace_s_per_km(window_m / window_s) if window_s > 0 else None,
-            "window_s": round(window_s, 0),
-            "window_m": round(window_m, 0),
-            "opening_hr_bpm": round(float(np.mean(opening))),
-            "main_hr_bpm": round(float(np.median(rest))),
-            "hard_from_bpm": round(hard_bpm),
-        },
+        evidence=NoWarmupEvidence(
+            kind=HARD_START,
+            first_pace_s_per_km=pace_s_per_km(window_m / window_s) if window_s > 0 else None,
+            window_s=round(window_s, 0),
+            window_m=round(window_m, 0),
+            opening_hr_bpm=round(float(np.mean(opening))),
+            main_hr_bpm=round(float(np.median(rest))),
+            hard_from_bpm=round(hard_bpm),
+        ).to_evidence(),
         advice=ADVICE,
     )
 

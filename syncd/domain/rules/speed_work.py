@@ -46,7 +46,8 @@ running is not flagged. The hard zone starts at `RuleContext.hard_heart_rate` (t
 heart-rate reserve, else `speed_work_top_zone_from_pct_max`, 89 % of max); `top_zone_share_pct` reports the
 share of time above it. Stored flags with trigger `hr_zones` (before issue 28) still render.
 
-Evidence keys: `trigger`, `reps` (count), `rep_distance_m`, `rep_duration_s`, `rep_pace_s_per_km` (medians),
+Evidence (SpeedWorkEvidence in rules/speed_work_evidence.py, beside its note line): `trigger`, `reps` (count),
+`rep_distance_m`, `rep_duration_s`, `rep_pace_s_per_km` (medians),
 `easy_pace_s_per_km` (the reference the run was judged against), `easy_source` ("history" or "this_run"; None
 when no pace reference was needed), `top_zone_share_pct` (None without HR and max HR).
 """
@@ -65,7 +66,9 @@ from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT
 from syncd.domain.model import Activity, BoolArray, FloatArray, Lap, Sport, Streams
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.evidence_base import positive
 from syncd.domain.rules.lap_structure import lap_intervals, lap_tempo
+from syncd.domain.rules.speed_work_evidence import SpeedWorkEvidence
 from syncd.domain.streams_math import (
     MAX_SAMPLE_GAP_S,
     STOPPED_MPS,
@@ -186,16 +189,16 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         code=FlagCode.SPEED_WORK,
         severity=Severity.INFO if found.trigger == "hr_zones" else Severity.CAUTION,
         confidence=found.confidence,
-        evidence={
-            "trigger": found.trigger,
-            "reps": found.reps,
-            "rep_distance_m": _round(found.rep_distance_m, 1),
-            "rep_duration_s": _round(found.rep_duration_s, 1),
-            "rep_pace_s_per_km": pace_s_per_km(found.rep_speed_mps),
-            "easy_pace_s_per_km": pace_s_per_km(found.easy_speed_mps),
-            "easy_source": found.easy_source,
-            "top_zone_share_pct": _round(found.top_zone_share_pct, 1),
-        },
+        evidence=SpeedWorkEvidence(
+            trigger=found.trigger,
+            reps=found.reps,
+            rep_distance_m=_round(found.rep_distance_m, 1),
+            rep_duration_s=_round(found.rep_duration_s, 1),
+            rep_pace_s_per_km=pace_s_per_km(found.rep_speed_mps),
+            easy_pace_s_per_km=pace_s_per_km(found.easy_speed_mps),
+            easy_source=found.easy_source,
+            top_zone_share_pct=_round(found.top_zone_share_pct, 1),
+        ).to_evidence(),
         advice=ADVICE,
     )
 
@@ -683,10 +686,12 @@ def _round(value: float | None, digits: int) -> float | None:
 def fast_line_mps(flag: Flag, thresholds: Thresholds) -> float | None:
     """The speed above which the chart calls a stretch fast, from the flag's own evidence: the rule's line over the
     easy pace when the evidence has one, else near the reps' pace; None when the evidence has neither."""
-    easy = _evidence_number(flag, "easy_pace_s_per_km")
+    evidence = SpeedWorkEvidence.from_flag(flag)
+    if evidence is None:
+        return None
+    easy, rep = positive(evidence.easy_pace_s_per_km), positive(evidence.rep_pace_s_per_km)
     if easy is not None:
         return 1000.0 / easy * (1.0 + thresholds.speed_work_faster_than_easy_pct / 100.0)
-    rep = _evidence_number(flag, "rep_pace_s_per_km")
     return 0.92 * 1000.0 / rep if rep is not None else None
 
 
@@ -702,10 +707,3 @@ def fast_stretches(streams: Streams, flag: Flag, thresholds: Thresholds) -> list
     return [
         (float(trace.distance_m[e.start]), float(trace.distance_m[min(e.end, last)])) for e in find_efforts(trace, fast)
     ]
-
-
-def _evidence_number(flag: Flag, key: str) -> float | None:
-    value = flag.evidence.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value <= 0:
-        return None
-    return float(value)

@@ -12,7 +12,7 @@ Raised when the shoe crosses a level on this run (nearly worn, over the limit, f
 calendar week: on the first run of each local week with that shoe. Repeating it on every run teaches the runner
 to skip the note. Earlier runs with the shoe come from the history (entries with the same gear id).
 
-Evidence keys (SI):
+Evidence keys (SI; WornShoesEvidence in rules/worn_shoes_evidence.py, beside its note line):
     gear_name        str    the shoe's name as the platform shows it
     gear_distance_m  float  distance on the shoe at the end of this run, metres
     limit_m          float  the replacement distance used, metres
@@ -29,6 +29,7 @@ from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.load import local_date, week_start
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
+from syncd.domain.rules.worn_shoes_evidence import WornShoesEvidence
 from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["worn_shoes"]  # bumped in syncd/domain/rule_versions.py
@@ -66,13 +67,13 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         # words ("syncd's default", "usual replacement 480-800 km"), not with "(possible; thin evidence)" beside
         # a shoe that is plainly at 640 km.
         confidence=Confidence.MEDIUM,
-        evidence={
-            "gear_name": gear.name,
-            "gear_distance_m": float(gear.distance_m),
-            "limit_m": float(limit_m),
-            "limit_source": source,
-            "share_pct": round(gear.distance_m / limit_m * 100.0, 1),
-        },
+        evidence=WornShoesEvidence(
+            gear_name=gear.name,
+            gear_distance_m=float(gear.distance_m),
+            limit_m=float(limit_m),
+            limit_source=source,
+            share_pct=round(gear.distance_m / limit_m * 100.0, 1),
+        ).to_evidence(),
         advice=_ADVICE_NEARLY if severity is Severity.INFO else _ADVICE_OVER,
     )
 

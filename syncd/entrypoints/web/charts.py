@@ -20,6 +20,8 @@ from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.model import FloatArray, Streams
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.downhill import steep_stretches
+from syncd.domain.rules.evidence_base import positive
+from syncd.domain.rules.no_warmup_evidence import NoWarmupEvidence
 from syncd.domain.streams_math import altitude_profile, distance_of, speed_trace
 from syncd.domain.thresholds import Thresholds
 from syncd.domain.units import METRES_PER_FOOT, METRES_PER_MILE, Units
@@ -59,21 +61,14 @@ def flagged_stretches(streams: Streams, flags: tuple[Flag, ...], thresholds: Thr
     if trace is not None and (flag := codes.get(FlagCode.SPEED_WORK)) is not None:
         for start, end in speed_work.fast_stretches(streams, flag, thresholds):  # the rule module's own maths
             result.append(Stretch("speed_work", start, end, "fast"))
-    if (flag := codes.get(FlagCode.NO_WARMUP)) is not None:
-        window_m = _number(flag, "window_m") or thresholds.warmup_window_m
-        window_s = _number(flag, "window_s") or thresholds.warmup_window_s
+    if (warmup := NoWarmupEvidence.from_flag(codes.get(FlagCode.NO_WARMUP))) is not None:
+        window_m = positive(warmup.window_m) or thresholds.warmup_window_m
+        window_s = positive(warmup.window_s) or thresholds.warmup_window_s
         if trace is not None:
             at_time = float(np.interp(window_s, trace.time_s, trace.distance_m))
             window_m = min(window_m, at_time)
         result.append(Stretch("no_warmup", 0.0, window_m, "first minutes"))
     return result
-
-
-def _number(flag: Flag, key: str) -> float | None:
-    value = flag.evidence.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        return None
-    return float(value)
 
 
 def _thin(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
