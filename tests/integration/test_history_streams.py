@@ -103,12 +103,17 @@ def test_older_runs_are_noted_locally_then_redone_with_their_streams(
         page = requests.get(f"{base}/activities/{old[0]}", timeout=30).text
         assert "No streams yet" in page and "no samples recorded" not in page
         assert "No streams yet: the charts come with them." in page
+        evidence = page.split('<section class="evidence">', 1)[1].split("</section>", 1)[0]
+        assert "No back-care flags." not in evidence, evidence  # not a plain "no flags": the checks did not run
         listed = requests.get(f"{base}/api/activities", params={"per_page": 50}, timeout=30).json()
         shown = {item["id"]: item for item in listed["items"]}
         assert all(shown[i]["awaiting_streams"] and shown[i]["annotated"] for i in old)
         assert not any(shown[i]["awaiting_streams"] for i in recent)
         feed = requests.get(f"{base}/", timeout=30).text
         assert feed.count("no streams yet: speed work") == len(OLD_DAYS) and "not annotated yet" not in feed
+        waiting = [card for card in feed.split("<article")[1:] if "no streams yet: speed work" in card]
+        assert waiting and not any("No back-care flags.</p>" in card for card in waiting)  # the checks did not run
+        assert any("No back-care flags from the summary." in card for card in waiting)
     record = store.get_athlete(linked.athlete_id)
     oldest = store.get_activity(old[-1], with_streams=False).activity
     digest = build_for_athlete(
