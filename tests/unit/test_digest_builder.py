@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from syncd.domain.model import Gear, Sport
 from syncd.domain.rules.hard_surface import flag_from_map
 from syncd.domain.surface import SurfaceBreakdown
 from syncd.domain.thresholds import Thresholds
-from syncd.services.digest_email import render_text
+from syncd.services.digest_email import render_html, render_text
 from syncd.services.digests import address_problem, due_week, retry_delay_s
 
 MONDAY = date(2026, 11, 16)  # 2026-W47
@@ -213,7 +214,7 @@ GOLDEN_TEXT = "\n".join(
         "Surface: 6 km hard, 21 km soft or treadmill, 1 km unknown",
         "Downhill: 420 m of descent",
         "Speed-work sessions: 1",
-        "Load: acute:chronic 2.00 (sweet spot 0.8-1.3), monotony 0.87",
+        "Load: acute:chronic 2.00 (sweet spot 0.8-1.3)",  # no monotony from minutes (issue 28)
         "Load trend (8 weeks, minutes / acute:chronic):",
         "  2026-W40: 90 / 1.00",
         "  2026-W41: 90 / 1.00",
@@ -399,7 +400,6 @@ def test_cleaned_descent_is_the_downhill_rules_figure_on_a_real_run() -> None:
 
 def test_a_red_flag_shows_under_the_mode_line_in_text_and_html() -> None:
     from syncd.domain.advice_mode import RED_FLAG_LINE
-    from syncd.services.digest_email import render_html
 
     quiet = [e for e in history() if not (MONDAY <= e.local_date <= MONDAY + timedelta(days=6))]
     common = {"athlete_name": "", "week_monday": MONDAY, "runs": (), "history": quiet, "gear": ()}
@@ -454,3 +454,16 @@ def test_monotony_is_suggested_only_where_the_monotony_rule_would_flag_it(
         )
     )
     assert codes == (["monotony"] if suggested else ["keep_going"])
+
+
+def test_monotony_is_shown_only_from_heart_rate_load() -> None:
+    """Issue 28: monotony on minutes says nothing of how alike the days were, so the digest shows it only from a
+    heart-rate load (TRIMP), with what the figure means; from minutes the notes never flag it, nor does the digest."""
+    digest = build_digest(
+        athlete_name="Ann", week_monday=MONDAY, runs=WEEK_RUNS, history=history(), gear=GEAR, thresholds=Thresholds()
+    )
+    assert digest.load_unit == "min" and digest.load.monotony is not None
+    assert "monotony" not in render_text(digest).split("Load trend")[0]
+    trimp = replace(digest, load_unit="trimp")
+    assert "monotony 0.87 (from heart rate; above 2 is high)" in render_text(trimp)
+    assert "monotony <b>0.87</b> (from heart rate; above 2 is high)" in render_html(trimp, None)
