@@ -129,7 +129,9 @@ HISTORY_COLUMNS = (
 )
 
 
-_HISTORY: Lru[tuple[Any, ...], HistoryEntry] = Lru(8192)
+# Bounded to what the feed rereads (a 12-week strip is ~100 entries an athlete): at 8,192 a first sync of a long
+# history kept ~6 MB of entries it never read again (issue 32's first-sync memory row)
+_HISTORY: Lru[tuple[Any, ...], HistoryEntry] = Lru(1024)
 
 
 def history_entry(row: AnyRow) -> HistoryEntry:
