@@ -47,8 +47,10 @@ def fresh_schema(base: str) -> Iterator[str]:
     with psycopg.connect(libpq(base), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
+        yield (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
         )
     finally:
         with psycopg.connect(libpq(base), autocommit=True) as conn:

@@ -32,7 +32,7 @@ def clock() -> FakeClock:
 def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Stores]:
     """A fresh, empty store of each kind, on a clock the test moves by hand."""
     if request.param == "memory":
-        yield MemoryStore(clock=clock)
+        yield MemoryStore(clock=clock, athletes={})  # fresh: no athletes yet, like a new database
         return
     box = SecretBox(SecretBox.generate_key(), origin="the test key")
     if request.param == "sqlite":

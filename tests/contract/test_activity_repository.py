@@ -129,3 +129,9 @@ def test_gear_upsert_and_distance_as_of(store: Stores, athlete: int) -> None:
     assert store.gear_distance_after(athlete, "shoe", T0 - timedelta(seconds=1)) == 6000.0
     store.mark_deleted("strava", "2")
     assert store.gear_distance_after(athlete, "shoe", T0) == 2000.0
+
+
+def test_an_activity_of_an_unknown_athlete_is_refused(store: Stores, athlete: int) -> None:
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the database's integrity error, whatever its class
+        store.upsert_activity(athlete + 1000, run("1"), {})
+    assert store.find_activity_id("strava", "1") is None

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.payload import PayloadError
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryRow, summarize
@@ -43,6 +44,21 @@ class _Row:
     needs_annotation: bool = False
     sync_failure: SyncFailure | None = None
     warnings: dict[str, str] = field(default_factory=dict)
+    content: object = None  # what the database's content hash covers: same content, no write
+
+
+def _content(athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> object:
+    """The upsert's content as the database hashes it: the model, the raw payload and the streams given (None
+    when the upsert keeps the stored ones, which the database counts as different content too)."""
+    streams = activity.streams
+    samples = None if streams is None else tuple(
+        None if (column := getattr(streams, name)) is None else np.asarray(column).tobytes()
+        for name in streams.CHANNELS
+    )  # fmt: skip
+    return (athlete_id, replace(activity, streams=None), repr(sorted(dict(raw).items())), samples)
+
+
+_UNIT_ATHLETE = AthleteRecord(1, "a1", "Ada", None, "metric", None, False)  # the unit tests' store starts with it
 
 
 @dataclass
@@ -54,26 +70,50 @@ class MemoryStore:
     annotations: dict[int, list[AnnotationRecord]] = field(default_factory=dict)
     outbox: list[tuple[int, str, str]] = field(default_factory=list)
     gear: dict[tuple[int, str], Gear] = field(default_factory=dict)
+    athletes: dict[int, AthleteRecord] = field(default_factory=lambda: {1: _UNIT_ATHLETE})
     writes: int = 0
+    outbox_ids: dict[tuple[int, str], int] = field(default_factory=dict)
+    outbox_count: int = 0
 
     def _now(self) -> datetime:
         return self.clock.now() if self.clock is not None else datetime.now(UTC)
 
     # athletes
+    def ensure_athlete(
+        self, key: str, *, name: str = "", timezone_name: str | None = None, units: str = "metric"
+    ) -> int:
+        for record in self.athletes.values():
+            if record.key == key:
+                return record.id
+        athlete_id = len(self.athletes) + 1
+        self.athletes[athlete_id] = AthleteRecord(athlete_id, key, name, timezone_name, units, None, False)
+        return athlete_id
+
     def get_athlete(self, athlete_id: int) -> AthleteRecord:
-        return AthleteRecord(athlete_id, f"a{athlete_id}", "Ada", None, "metric", None, False)
+        """Like the database: only athletes that exist (the unit tests' store starts with athlete 1)."""
+        record = self.athletes.get(athlete_id)
+        if record is None:
+            raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
+        return record
 
     # activities
     def upsert_activity(
         self, athlete_id: int, activity: Activity, raw: Mapping[str, object], *, needs_annotation: bool = False
     ) -> UpsertResult:
+        if athlete_id not in self.athletes:  # the database's foreign key refuses it
+            raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
+        content = _content(athlete_id, activity, raw)
         existing = self.find_activity_id(activity.source.value, activity.external_id)
         if existing is None:
             new_id = len(self.rows) + 1
-            self.rows[new_id] = _Row(new_id, athlete_id, activity, dict(raw), needs_annotation=needs_annotation)
+            self.rows[new_id] = _Row(
+                new_id, athlete_id, activity, dict(raw), needs_annotation=needs_annotation, content=content
+            )
             self.writes += 1
             return UpsertResult(new_id, created=True, changed=True)
         row = self.rows[existing]
+        if row.content == content and not row.deleted and row.sync_failure is None:
+            return UpsertResult(existing, created=False, changed=False)
         streams = activity.streams if activity.streams is not None else row.activity.streams
         row.activity, row.raw, row.deleted, row.athlete_id = (
             replace(activity, streams=streams),
@@ -81,7 +121,7 @@ class MemoryStore:
             False,
             athlete_id,
         )
-        row.sync_failure = None
+        row.sync_failure, row.content = None, content
         row.needs_annotation = row.needs_annotation or needs_annotation
         self.writes += 1
         return UpsertResult(existing, created=False, changed=True)
@@ -104,7 +144,9 @@ class MemoryStore:
         return True
 
     def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
-        row = self.rows[activity_id]
+        row = self.rows.get(activity_id)
+        if row is None:
+            raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
         activity = row.activity if with_streams else replace(row.activity, streams=None)
         return StoredActivity(
             row.id,
@@ -224,6 +266,7 @@ class MemoryStore:
         write_back_to: Sequence[str] = (),
         platform_note: str | None = None,
     ) -> bool:
+        self.get_activity(activity_id, with_streams=False)  # NotFoundError, like the database
         self.rows[activity_id].needs_annotation = False
         history = self.annotations.setdefault(activity_id, [])
         last = history[-1] if history else None
