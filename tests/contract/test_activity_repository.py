@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from syncd.adapters.db import NotFoundError
-from syncd.domain.model import Activity, Gear, Source, Sport
+from syncd.domain.model import Gear, Source
 from syncd.records import SyncFailure, UpsertResult
 from tests.contract.conftest import Stores
-from tests.unit.fakes import run_streams
-
-T0 = datetime(2026, 11, 2, 6, 30, tzinfo=UTC)
-
-
-def run(ext: str, start: datetime = T0, *, source: Source = Source.STRAVA, **changes: object) -> Activity:
-    base = Activity(
-        source, ext, Sport.RUN, "Run", start, name="Run", distance_m=7200.0, moving_s=2400.0, elapsed_s=2400.0,
-        gear_id="shoe", streams=run_streams(5),
-    )  # fmt: skip
-    return replace(base, **changes)  # type: ignore[arg-type]
+from tests.contract.helpers import T0, run
 
 
 def test_identical_content_writes_nothing(store: Stores, athlete: int) -> None:

@@ -227,17 +227,19 @@ class MemoryStore:
     def twins_near(
         self, athlete_id: int, start: datetime, within: timedelta, sources: Sequence[str]
     ) -> list[TwinFacts]:
-        return [
-            self._facts(r)
+        rows = [
+            r
             for r in self.rows.values()
             if not r.deleted
             and r.athlete_id == athlete_id
             and r.activity.source.value in sources
             and abs(r.activity.start_utc - start) <= within
         ]
+        return [self._facts(r) for r in sorted(rows, key=lambda r: (r.activity.start_utc, r.id))]  # as the database
 
     def group_members(self, group: str) -> list[TwinFacts]:
-        return [self._facts(r) for r in self.rows.values() if r.logical_group == group and not r.deleted]
+        rows = [r for r in self.rows.values() if r.logical_group == group and not r.deleted]
+        return [self._facts(r) for r in sorted(rows, key=lambda r: r.id)]
 
     def set_logical_group(self, activity_ids: Sequence[int], group: str | None) -> None:
         for activity_id in activity_ids:
@@ -291,9 +293,13 @@ class MemoryStore:
         return history[-1] if history else None
 
     def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
+        """Like the database: the pending item of (activity, provider) takes the new note and keeps its id."""
         self.outbox = [item for item in self.outbox if item[:2] != (activity_id, provider)]
         self.outbox.append((activity_id, provider, note))
-        return len(self.outbox)
+        if (activity_id, provider) not in self.outbox_ids:
+            self.outbox_count += 1
+            self.outbox_ids[(activity_id, provider)] = self.outbox_count
+        return self.outbox_ids[(activity_id, provider)]
 
 
 def account_record(athlete_id: int = 1, cursor: str | None = None, provider: str = "strava") -> AccountRecord:
