@@ -14,9 +14,10 @@ import pytest
 
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
+from syncd.ports import PainDiary
 from tests.integration.conftest import FakeClock, pg_url
 from tests.pg import fresh_schema
-from tests.unit.fakes import MemoryStore
+from tests.unit.fakes import MemoryPainDiary, MemoryStore
 
 __all__ = ["pg_url"]  # the session's PostgreSQL database, as the integration tests make it
 
@@ -47,3 +48,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> I
 def athlete(store: Stores) -> int:
     """The id of the one athlete the test's activities belong to."""
     return store.ensure_athlete("runner", name="Ada")
+
+
+@pytest.fixture
+def diary(store: Stores) -> PainDiary:
+    """The store's pain diary (the fake's lives beside MemoryStore, so the unit tests' services see no diary)."""
+    return MemoryPainDiary(store) if isinstance(store, MemoryStore) else store.pain_diary

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
+from syncd.adapters.db.annotation_queries import STALE
 from syncd.adapters.db.errors import NotFoundError
+from syncd.adapters.db.pain_repository import slot_for
 from syncd.adapters.payload import PayloadError
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryRow, summarize
-from syncd.domain.model import Activity, Gear, Source, Sport, Streams
+from syncd.domain.model import RUN_SPORTS, Activity, Gear, Source, Sport, Streams
+from syncd.domain.pain import PainEntry, PainSource
 from syncd.ports import FetchedActivity, RemoteDescription, SourceSummary
 from syncd.records import (
     AccountRecord,
@@ -495,3 +498,77 @@ class MemoryAccounts(MemoryStore):
 
     def set_account_state(self, account_id: int, state: str, message: str | None = None) -> None:
         self.accounts[account_id] = replace(self.accounts[account_id], state=state, state_message=message)
+
+
+@dataclass
+class MemoryPainDiary:
+    """The pain diary port (PainDiary's entries and stale marks) in memory, over a MemoryStore's activities: one
+    entry per (source, run), one per day for entries without a run, as the database's slots."""
+
+    activities: MemoryStore
+    slots: dict[tuple[int, str], PainEntry] = field(default_factory=dict)
+    next_id: int = 1
+
+    def record(self, entry: PainEntry, *, now: datetime | None = None) -> PainEntry:
+        recorded = (now or datetime.now(UTC)).astimezone(UTC)
+        slot = slot_for(entry.source, entry.day, entry.activity_id)
+        old = self.slots.get((entry.athlete_id, slot))
+        entry_id = old.id if old is not None else self.next_id
+        self.next_id += old is None
+        stored = replace(entry, recorded_at=recorded, id=entry_id, activity_start_utc=None, activity_source=None)
+        self.slots[(entry.athlete_id, slot)] = stored
+        return next(e for e in self.entries(entry.athlete_id, day_from=entry.day, day_to=entry.day) if e.id == entry_id)
+
+    def tag_entry(self, activity_id: int) -> PainEntry | None:
+        found = [e for e in self.entries() if e.activity_id == activity_id and e.source is PainSource.TAG]
+        return found[0] if found else None
+
+    def tagged_activities(self, activity_ids: Sequence[int]) -> set[int]:
+        return {e.activity_id for e in self.entries() if e.source is PainSource.TAG and e.activity_id in activity_ids}
+
+    def remove_tag(self, activity_id: int) -> bool:
+        gone = [k for k, e in self.slots.items() if e.activity_id == activity_id and e.source is PainSource.TAG]
+        for key in gone:
+            del self.slots[key]
+        return bool(gone)
+
+    def entries(
+        self, athlete_id: int | None = None, *, day_from: date | None = None, day_to: date | None = None
+    ) -> list[PainEntry]:
+        """Oldest first (athlete, day, recorded, id), each with its run's start and platform, as the database."""
+        found = [
+            self._with_run(e)
+            for e in self.slots.values()
+            if (athlete_id is None or e.athlete_id == athlete_id)
+            and (day_from is None or e.day >= day_from)
+            and (day_to is None or e.day <= day_to)
+        ]
+        return sorted(found, key=lambda e: (e.athlete_id, e.day, e.recorded_at, e.id))
+
+    def _with_run(self, entry: PainEntry) -> PainEntry:
+        row = self.activities.rows.get(entry.activity_id) if entry.activity_id is not None else None
+        if row is None:
+            return entry
+        return replace(entry, activity_start_utc=row.activity.start_utc, activity_source=row.activity.source.value)
+
+    def count(self, athlete_id: int) -> int:
+        return len(self.entries(athlete_id))
+
+    def delete_athlete(self, athlete_id: int) -> int:
+        gone = [key for key in self.slots if key[0] == athlete_id]
+        for key in gone:
+            del self.slots[key]
+        return len(gone)
+
+    def mark_runs_stale(self, athlete_id: int, day_from: date, day_to: date) -> int:
+        """The latest annotation of each run on day_from..day_to (local) gets the stale version."""
+        marked = 0
+        for row in self.activities.rows.values():
+            history = self.activities.annotations.get(row.id)
+            local_day = row.activity.start_local.date()
+            if row.athlete_id != athlete_id or row.activity.sport not in RUN_SPORTS or not history:
+                continue
+            if day_from <= local_day <= day_to:
+                history[-1] = replace(history[-1], rules_version=STALE)
+                marked += 1
+        return marked
