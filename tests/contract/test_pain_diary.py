@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
+from syncd.adapters.db import NotFoundError
 from syncd.domain.model import Sport
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.ports import PainDiary
@@ -65,3 +68,18 @@ def test_marking_runs_stale(store: Stores, diary: PainDiary, athlete: int) -> No
     newer = store.latest_annotation(ids[1])
     assert newer is not None and newer.note == "newer note"
     assert store.save_annotation(ids[1], "v1", [], "newer note")  # stale is not equal: re-annotating appends
+
+
+def test_what_the_diary_reads_from_the_rest_of_the_store(store: Stores, diary: PainDiary, athlete: int) -> None:
+    assert diary.first_activity_day(athlete) is None and diary.advice_mode(athlete) is None
+    store.upsert_activity(athlete, run("late", T0 + timedelta(days=3)), {})
+    first = store.upsert_activity(athlete, run("first", T0.replace(hour=23), utc_offset_s=3600), {}).activity_id
+    assert diary.first_activity_day(athlete) == DAY + timedelta(days=1)  # the local date
+    store.mark_deleted("strava", "first")
+    assert diary.first_activity_day(athlete) == DAY + timedelta(days=3)
+    diary.set_advice_mode(athlete, "sore")
+    assert diary.advice_mode(athlete) == "sore"
+    with pytest.raises(NotFoundError):
+        diary.set_advice_mode(athlete + 1000, "sore")
+    diary.keep_description(first, "#back 6")
+    assert store.get_activity(first).activity.description == "#back 6"

@@ -508,6 +508,7 @@ class MemoryPainDiary:
     activities: MemoryStore
     slots: dict[tuple[int, str], PainEntry] = field(default_factory=dict)
     next_id: int = 1
+    modes: dict[int, str | None] = field(default_factory=dict)
 
     def record(self, entry: PainEntry, *, now: datetime | None = None) -> PainEntry:
         recorded = (now or datetime.now(UTC)).astimezone(UTC)
@@ -524,7 +525,9 @@ class MemoryPainDiary:
         return found[0] if found else None
 
     def tagged_activities(self, activity_ids: Sequence[int]) -> set[int]:
-        return {e.activity_id for e in self.entries() if e.source is PainSource.TAG and e.activity_id in activity_ids}
+        wanted = set(activity_ids)
+        tags = (e.activity_id for e in self.entries() if e.source is PainSource.TAG)
+        return {activity_id for activity_id in tags if activity_id is not None and activity_id in wanted}
 
     def remove_tag(self, activity_id: int) -> bool:
         gone = [k for k, e in self.slots.items() if e.activity_id == activity_id and e.source is PainSource.TAG]
@@ -572,3 +575,19 @@ class MemoryPainDiary:
                 history[-1] = replace(history[-1], rules_version=STALE)
                 marked += 1
         return marked
+
+    def advice_mode(self, athlete_id: int) -> str | None:
+        return self.modes.get(athlete_id)
+
+    def set_advice_mode(self, athlete_id: int, mode: str | None) -> None:
+        self.activities.get_athlete(athlete_id)  # NotFoundError, like the database
+        self.modes[athlete_id] = mode
+
+    def first_activity_day(self, athlete_id: int) -> date | None:
+        days = [s.activity.start_local.date() for s in self.activities.iter_activities(athlete_id=athlete_id)]
+        return min(days, default=None)
+
+    def keep_description(self, activity_id: int, text: str | None) -> None:
+        row = self.activities.rows.get(activity_id)
+        if row is not None:
+            row.activity = replace(row.activity, description=text)
