@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from syncd.domain.model import Activity, Source, Sport
 from tests.contract.conftest import Stores
-from tests.unit.fakes import MemoryStore, run_streams
+from tests.unit.fakes import MemoryOutbox, MemoryStore, run_streams
 
 T0 = datetime(2026, 11, 2, 6, 30, tzinfo=UTC)
 
@@ -23,5 +23,13 @@ def run(ext: str, start: datetime = T0, *, source: Source = Source.STRAVA, **cha
 def pending(store: Stores) -> list[tuple[int, str, str]]:
     """(activity id, provider, note) of the pending write-backs, oldest item first."""
     if isinstance(store, MemoryStore):
-        return sorted(store.outbox, key=lambda item: store.outbox_ids[item[:2]])
+        return store.outbox
     return [(i.activity_id, i.provider, i.note) for i in store.outbox_log.pending_items()]
+
+
+def drain(store: Stores, result: dict[str, object]) -> None:
+    """Claim every pending write-back, record `result` for each and finish it, as the write-back worker does."""
+    log = MemoryOutbox(store) if isinstance(store, MemoryStore) else store
+    for item in log.claim_writebacks("w", now=T0.replace(year=2030), lease_s=60, limit=100):
+        log.outbox_log.record_result(item.id, "w", result)
+        log.complete_writeback(item.id, "w")

@@ -7,7 +7,7 @@ import pytest
 from syncd.adapters.db import NotFoundError
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from tests.contract.conftest import Stores
-from tests.contract.helpers import pending, run
+from tests.contract.helpers import drain, pending, run
 
 FLAG = Flag(FlagCode.DOWNHILL, Severity.CAUTION, Confidence.HIGH, {"descent_m": 151.0}, "Walk it.")
 
@@ -67,3 +67,17 @@ def test_a_pending_item_takes_the_newer_note_and_keeps_its_id(store: Stores, ath
     garmin = store.enqueue_writeback(a, "garmin", "two")
     assert garmin not in (first, other)
     assert pending(store) == [(a, "strava", "two"), (b, "strava", "b"), (a, "garmin", "two")]
+
+
+def test_a_note_already_on_the_platform_is_not_queued_again(store: Stores, athlete: int) -> None:
+    a = store.upsert_activity(athlete, run("1"), {}).activity_id
+    b = store.upsert_activity(athlete, run("2"), {}).activity_id
+    written = store.enqueue_writeback(a, "strava", "note")
+    skipped = store.enqueue_writeback(b, "strava", "note")
+    drain(store, {"written": True})
+    assert store.enqueue_writeback(a, "strava", "note") == written and pending(store) == []
+    assert store.enqueue_writeback(a, "strava", "changed") != written
+    assert pending(store) == [(a, "strava", "changed")]
+    drain(store, {"written": False, "status": "skipped_public"})  # may pass: the same note is tried again
+    assert store.enqueue_writeback(a, "strava", "changed") not in (written, skipped)
+    assert pending(store) == [(a, "strava", "changed")]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from syncd.adapters.db.annotation_queries import STALE
+from syncd.adapters.db.base_repo import _settled
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.pain_repository import slot_for
 from syncd.adapters.payload import PayloadError
@@ -71,12 +72,12 @@ class MemoryStore:
     clock: Any = None
     rows: dict[int, _Row] = field(default_factory=dict)
     annotations: dict[int, list[AnnotationRecord]] = field(default_factory=dict)
-    outbox: list[tuple[int, str, str]] = field(default_factory=list)
+    outbox_items: dict[int, OutboxItem] = field(default_factory=dict)  # the one outbox: MemoryOutbox drains it
+    outbox_status: dict[int, str] = field(default_factory=dict)
+    outbox_results: dict[int, dict[str, Any]] = field(default_factory=dict)
     gear: dict[tuple[int, str], Gear] = field(default_factory=dict)
     athletes: dict[int, AthleteRecord] = field(default_factory=lambda: {1: _UNIT_ATHLETE})
     writes: int = 0
-    outbox_ids: dict[tuple[int, str], int] = field(default_factory=dict)
-    outbox_count: int = 0
 
     def _now(self) -> datetime:
         return self.clock.now() if self.clock is not None else datetime.now(UTC)
@@ -296,13 +297,31 @@ class MemoryStore:
         return history[-1] if history else None
 
     def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
-        """Like the database: the pending item of (activity, provider) takes the new note and keeps its id."""
-        self.outbox = [item for item in self.outbox if item[:2] != (activity_id, provider)]
-        self.outbox.append((activity_id, provider, note))
-        if (activity_id, provider) not in self.outbox_ids:
-            self.outbox_count += 1
-            self.outbox_ids[(activity_id, provider)] = self.outbox_count
-        return self.outbox_ids[(activity_id, provider)]
+        """Like the database: the pending item of (activity, provider) takes the new note and keeps its id; a note
+        equal to the one a finished write left on the platform is not queued again."""
+        mine = [i for i in self.outbox_items.values() if (i.activity_id, i.provider) == (activity_id, provider)]
+        for item in mine:
+            if self.outbox_status[item.id] == "pending":
+                self.outbox_items[item.id] = replace(item, note=note)
+                return item.id
+        last = mine[-1] if mine else None
+        done = last is not None and self.outbox_status[last.id] == "done" and last.note == note
+        if last is not None and done and _settled(self.outbox_results.get(last.id)):
+            return last.id
+        item_id = len(self.outbox_items) + 1
+        now = self._now()
+        self.outbox_items[item_id] = OutboxItem(item_id, activity_id, provider, note, 0, "", now, None)
+        self.outbox_status[item_id] = "pending"
+        return item_id
+
+    @property
+    def outbox(self) -> list[tuple[int, str, str]]:
+        """(activity id, provider, note) of the pending items, oldest first."""
+        return [
+            (i.activity_id, i.provider, i.note)
+            for i in self.outbox_items.values()
+            if self.outbox_status[i.id] == "pending"
+        ]
 
 
 def account_record(athlete_id: int = 1, cursor: str | None = None, provider: str = "strava") -> AccountRecord:
@@ -380,21 +399,26 @@ class MemoryOutbox:
     """The write-back outbox ports (WritebackStore) in memory, over a MemoryStore's activities."""
 
     activities: MemoryStore
-    items: dict[int, OutboxItem] = field(default_factory=dict)
-    status: dict[int, str] = field(default_factory=dict)
     retry_at: dict[int, datetime | None] = field(default_factory=dict)
-    results: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def items(self) -> dict[int, OutboxItem]:
+        return self.activities.outbox_items
+
+    @property
+    def status(self) -> dict[int, str]:
+        return self.activities.outbox_status
+
+    @property
+    def results(self) -> dict[int, dict[str, Any]]:
+        return self.activities.outbox_results
 
     @property
     def outbox_log(self) -> MemoryOutbox:
         return self
 
     def add(self, activity_id: int, provider: str, note: str) -> int:
-        item_id = len(self.items) + 1
-        now = datetime(2026, 11, 23, tzinfo=UTC)
-        self.items[item_id] = OutboxItem(item_id, activity_id, provider, note, 0, "", now, None)
-        self.status[item_id] = "pending"
-        return item_id
+        return self.activities.enqueue_writeback(activity_id, provider, note)
 
     def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
         return self.activities.get_activity(activity_id, with_streams=with_streams)
