@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from syncd.domain.model import Activity, Source, Sport
+from syncd.ports import WritebackStore
 from tests.contract.conftest import Stores
 from tests.unit.fakes import MemoryOutbox, MemoryStore, run_streams
 
@@ -27,9 +28,14 @@ def pending(store: Stores) -> list[tuple[int, str, str]]:
     return [(i.activity_id, i.provider, i.note) for i in store.outbox_log.pending_items()]
 
 
+def outbox_of(store: Stores) -> WritebackStore:
+    """What the write-back worker drains: the Store itself, or the fake's MemoryOutbox over the same items."""
+    return MemoryOutbox(store) if isinstance(store, MemoryStore) else store
+
+
 def drain(store: Stores, result: dict[str, object]) -> None:
     """Claim every pending write-back, record `result` for each and finish it, as the write-back worker does."""
-    log = MemoryOutbox(store) if isinstance(store, MemoryStore) else store
+    log = outbox_of(store)
     for item in log.claim_writebacks("w", now=T0.replace(year=2030), lease_s=60, limit=100):
         log.outbox_log.record_result(item.id, "w", result)
         log.complete_writeback(item.id, "w")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from syncd.adapters.db import NotFoundError
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from tests.contract.conftest import Stores
-from tests.contract.helpers import drain, pending, run
+from tests.contract.helpers import T0, drain, outbox_of, pending, run
+from tests.integration.conftest import FakeClock
 
 FLAG = Flag(FlagCode.DOWNHILL, Severity.CAUTION, Confidence.HIGH, {"descent_m": 151.0}, "Walk it.")
 
@@ -81,3 +84,36 @@ def test_a_note_already_on_the_platform_is_not_queued_again(store: Stores, athle
     drain(store, {"written": False, "status": "skipped_public"})  # may pass: the same note is tried again
     assert store.enqueue_writeback(a, "strava", "changed") not in (written, skipped)
     assert pending(store) == [(a, "strava", "changed")]
+
+
+def test_claims_take_due_items_and_expired_leases_only(store: Stores, athlete: int, clock: FakeClock) -> None:
+    log = outbox_of(store)
+    now = clock.now()
+    old = store.upsert_activity(athlete, run("1", T0), {}).activity_id
+    new = store.upsert_activity(athlete, run("2", T0 + timedelta(days=1)), {}).activity_id
+    first, second = store.enqueue_writeback(old, "strava", "a"), store.enqueue_writeback(new, "strava", "b")
+    assert log.claim_writebacks("w", now=now - timedelta(seconds=1), lease_s=60, limit=5) == []  # not due yet
+    claimed = log.claim_writebacks("w", now=now, lease_s=60, limit=1)
+    assert [(i.id, i.attempts, i.lease_owner) for i in claimed] == [(second, 1, "w")]  # the newest run first
+    assert [i.id for i in log.claim_writebacks("x", now=now, lease_s=60, limit=5)] == [first]
+    assert log.claim_writebacks("y", now=now + timedelta(seconds=60), lease_s=60, limit=5) == []  # leases held
+    taken = log.claim_writebacks("y", now=now + timedelta(seconds=61), lease_s=60, limit=5)
+    assert [(i.id, i.attempts) for i in taken] == [(first, 2), (second, 2)]
+    assert not log.complete_writeback(second, "w") and not log.fail_writeback(first, "x", "boom", None)
+    assert log.complete_writeback(second, "y") and log.fail_writeback(first, "y", "boom", now + timedelta(hours=1))
+    assert log.claim_writebacks("y", now=now + timedelta(minutes=59), lease_s=60, limit=5) == []
+    assert [i.id for i in log.claim_writebacks("y", now=now + timedelta(hours=1), lease_s=60, limit=5)] == [first]
+
+
+def test_a_failed_item_superseded_by_a_newer_note_is_given_up(store: Stores, athlete: int, clock: FakeClock) -> None:
+    log = outbox_of(store)
+    a = store.upsert_activity(athlete, run("1"), {}).activity_id
+    first = store.enqueue_writeback(a, "strava", "old")
+    log.claim_writebacks("w", now=clock.now(), lease_s=60, limit=5)
+    newer = store.enqueue_writeback(a, "strava", "new")  # the claimed item is not pending: a new one
+    assert newer != first
+    assert log.fail_writeback(first, "w", "boom", clock.now() + timedelta(minutes=1))
+    assert pending(store) == [(a, "strava", "new")]
+    assert [i.id for i in log.claim_writebacks("w", now=clock.now() + timedelta(hours=1), lease_s=60, limit=5)] == [
+        newer
+    ]

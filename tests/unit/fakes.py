@@ -75,6 +75,7 @@ class MemoryStore:
     outbox_items: dict[int, OutboxItem] = field(default_factory=dict)  # the one outbox: MemoryOutbox drains it
     outbox_status: dict[int, str] = field(default_factory=dict)
     outbox_results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    outbox_due: dict[int, datetime] = field(default_factory=dict)  # a pending item's next attempt
     gear: dict[tuple[int, str], Gear] = field(default_factory=dict)
     athletes: dict[int, AthleteRecord] = field(default_factory=lambda: {1: _UNIT_ATHLETE})
     writes: int = 0
@@ -311,7 +312,7 @@ class MemoryStore:
         item_id = len(self.outbox_items) + 1
         now = self._now()
         self.outbox_items[item_id] = OutboxItem(item_id, activity_id, provider, note, 0, "", now, None)
-        self.outbox_status[item_id] = "pending"
+        self.outbox_status[item_id], self.outbox_due[item_id] = "pending", now
         return item_id
 
     @property
@@ -322,6 +323,16 @@ class MemoryStore:
             for i in self.outbox_items.values()
             if self.outbox_status[i.id] == "pending"
         ]
+
+
+@dataclass
+class FixedClock:
+    """A clock that stays at `at` (what a test's store stamps its rows with)."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
 
 
 def account_record(athlete_id: int = 1, cursor: str | None = None, provider: str = "strava") -> AccountRecord:
@@ -429,21 +440,51 @@ class MemoryOutbox:
     def claim_writebacks(
         self, worker: str, *, now: datetime, lease_s: float, limit: int, providers: Collection[str] | None = None
     ) -> list[OutboxItem]:
+        """Like the database: pending and due, or claimed with an expired lease; newest activities first."""
         due = [
-            replace(item, attempts=item.attempts + 1, lease_owner=worker)
+            item
             for item in self.items.values()
-            if self.status[item.id] == "pending" and (providers is None or item.provider in providers)
-        ][:limit]
-        for item in due:
+            if (providers is None or item.provider in providers)
+            and (
+                (self.status[item.id] == "pending" and self.activities.outbox_due[item.id] <= now)
+                or (self.status[item.id] == "claimed" and item.lease_expires_at < now)
+            )
+        ]
+        due.sort(key=lambda item: self.activities.rows[item.activity_id].activity.start_utc, reverse=True)
+        claimed = [
+            replace(
+                item, attempts=item.attempts + 1, lease_owner=worker, lease_expires_at=now + timedelta(seconds=lease_s)
+            )
+            for item in due[:limit]
+        ]
+        for item in claimed:
             self.items[item.id], self.status[item.id] = item, "claimed"
-        return due
+        return sorted(claimed, key=lambda item: item.id)
+
+    def _holds(self, item_id: int, worker: str) -> bool:
+        return self.status.get(item_id) == "claimed" and self.items[item_id].lease_owner == worker
 
     def complete_writeback(self, item_id: int, worker: str) -> bool:
+        if not self._holds(item_id, worker):
+            return False
         self.status[item_id] = "done"
         return True
 
     def fail_writeback(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool:
-        self.status[item_id], self.retry_at[item_id] = ("pending" if retry_at else "failed"), retry_at
+        """Back for a retry at `retry_at`, unless None or a newer note is pending for the same activity: failed."""
+        if not self._holds(item_id, worker):
+            return False
+        item = self.items[item_id]
+        newer = any(
+            self.status[i.id] == "pending" and (i.activity_id, i.provider) == (item.activity_id, item.provider)
+            for i in self.items.values()
+        )
+        self.retry_at[item_id] = retry_at
+        self.items[item_id] = replace(item, lease_owner="", last_error=error[:2000])
+        if retry_at is None or newer:
+            self.status[item_id] = "failed"
+        else:
+            self.status[item_id], self.activities.outbox_due[item_id] = "pending", retry_at
         return True
 
     def was_written(self, activity_id: int, provider: str) -> bool:
