@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from syncd.adapters.db import Store
 from syncd.domain.model import Activity, Source, Sport
-from syncd.ports import WritebackStore
 from tests.contract.conftest import Stores
 from tests.unit.fakes import MemoryOutbox, MemoryStore, run_streams
 
@@ -28,7 +28,7 @@ def pending(store: Stores) -> list[tuple[int, str, str]]:
     return [(i.activity_id, i.provider, i.note) for i in store.outbox_log.pending_items()]
 
 
-def outbox_of(store: Stores) -> WritebackStore:
+def outbox_of(store: Stores) -> MemoryOutbox | Store:
     """What the write-back worker drains: the Store itself, or the fake's MemoryOutbox over the same items."""
     return MemoryOutbox(store) if isinstance(store, MemoryStore) else store
 
