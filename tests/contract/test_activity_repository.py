@@ -124,3 +124,16 @@ def test_an_activity_of_an_unknown_athlete_is_refused(store: Stores, athlete: in
     with pytest.raises(Exception):  # noqa: B017 - the database's integrity error, whatever its class
         store.upsert_activity(athlete + 1000, run("1"), {})
     assert store.find_activity_id("strava", "1") is None
+
+
+def test_a_platform_without_limits_keeps_the_athletes_limit(store: Stores, athlete: int) -> None:
+    store.upsert_gear(athlete, Gear("b", "Road", 1000.0))
+    store.upsert_gear(athlete, Gear("a", "Trail", 2000.0, limit_m=600_000.0))
+    assert store.set_gear_limit(athlete, "b", 700_000.0) and not store.set_gear_limit(athlete, "zz", 1.0)
+    store.upsert_gear(athlete, Gear("b", "Road", 1500.0))  # Strava: no per-shoe limit
+    assert store.list_gear(athlete) == [
+        Gear("a", "Trail", 2000.0, limit_m=600_000.0),
+        Gear("b", "Road", 1500.0, limit_m=700_000.0),
+    ]
+    assert store.set_gear_limit(athlete, "b", None) and store.get_gear(athlete, "b") == Gear("b", "Road", 1500.0)
+    assert store.list_gear(store.ensure_athlete("other")) == []

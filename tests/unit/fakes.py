@@ -198,7 +198,19 @@ class MemoryStore:
         ]
 
     def upsert_gear(self, athlete_id: int, gear: Gear) -> None:
-        self.gear[(athlete_id, gear.gear_id)] = gear
+        """Like the database: a platform without per-shoe limits (None) keeps the limit the athlete set."""
+        old = self.gear.get((athlete_id, gear.gear_id))
+        limit = gear.limit_m if gear.limit_m is not None or old is None else old.limit_m
+        self.gear[(athlete_id, gear.gear_id)] = replace(gear, limit_m=limit)
+
+    def set_gear_limit(self, athlete_id: int, gear_id: str, limit_m: float | None) -> bool:
+        old = self.gear.get((athlete_id, gear_id))
+        if old is not None:
+            self.gear[(athlete_id, gear_id)] = replace(old, limit_m=limit_m)
+        return old is not None
+
+    def list_gear(self, athlete_id: int) -> list[Gear]:
+        return [g for (owner, _), g in sorted(self.gear.items()) if owner == athlete_id]
 
     def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None:
         return self.gear.get((athlete_id, gear_id))
