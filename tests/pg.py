@@ -38,3 +38,20 @@ def fresh_database(prefix: str) -> Iterator[str]:
             yield make_url(base).set(database=name).render_as_string(hide_password=False)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_schema(base: str) -> Iterator[str]:
+    """URL of a new, empty schema in the database at `base` (dropped afterwards): one test's own tables."""
+    schema = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(libpq(base), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(libpq(base), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -8,18 +8,15 @@ they fail.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy import make_url
 
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
-from tests.pg import fresh_database, libpq
+from tests.pg import fresh_database, fresh_schema
 
 
 @pytest.fixture(scope="session")
@@ -35,19 +32,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state' / 'syncd.db'}"
         return
-    base: str = request.getfixturevalue("pg_url")
-    schema = f"t_{secrets.token_hex(6)}"
-    with psycopg.connect(libpq(base), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield (
-            make_url(base)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with psycopg.connect(libpq(base), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema(request.getfixturevalue("pg_url")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,22 +2,28 @@
 
 They are small working implementations, not mocks: `MemoryStore` keeps activities, annotations, the outbox and
 twins in dicts with the semantics the database adapter documents; `ListSource` serves activities from a dict and
-can be told to fail a fetch with any exception.
+can be told to fail a fetch with any exception. tests/contract runs one suite against these fakes, SQLite and
+PostgreSQL: where a fake is looser than the database, the fake is wrong.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
+from syncd.adapters.db.annotation_queries import STALE
+from syncd.adapters.db.base_repo import _settled
+from syncd.adapters.db.errors import NotFoundError
+from syncd.adapters.db.pain_repository import slot_for
 from syncd.adapters.payload import PayloadError
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryRow, summarize
-from syncd.domain.model import Activity, Gear, Source, Sport, Streams
+from syncd.domain.model import RUN_SPORTS, Activity, Gear, Source, Sport, Streams
+from syncd.domain.pain import PainEntry, PainSource
 from syncd.ports import FetchedActivity, RemoteDescription, SourceSummary
 from syncd.records import (
     AccountRecord,
@@ -43,6 +49,21 @@ class _Row:
     needs_annotation: bool = False
     sync_failure: SyncFailure | None = None
     warnings: dict[str, str] = field(default_factory=dict)
+    content: object = None  # what the database's content hash covers: same content, no write
+
+
+def _content(athlete_id: int, activity: Activity, raw: Mapping[str, object]) -> object:
+    """The upsert's content as the database hashes it: the model, the raw payload and the streams given (None
+    when the upsert keeps the stored ones, which the database counts as different content too)."""
+    streams = activity.streams
+    samples = None if streams is None else tuple(
+        None if (column := getattr(streams, name)) is None else np.asarray(column).tobytes()
+        for name in streams.CHANNELS
+    )  # fmt: skip
+    return (athlete_id, replace(activity, streams=None), repr(sorted(dict(raw).items())), samples)
+
+
+_UNIT_ATHLETE = AthleteRecord(1, "a1", "Ada", None, "metric", None, False)  # the unit tests' store starts with it
 
 
 @dataclass
@@ -52,28 +73,53 @@ class MemoryStore:
     clock: Any = None
     rows: dict[int, _Row] = field(default_factory=dict)
     annotations: dict[int, list[AnnotationRecord]] = field(default_factory=dict)
-    outbox: list[tuple[int, str, str]] = field(default_factory=list)
+    outbox_items: dict[int, OutboxItem] = field(default_factory=dict)  # the one outbox: MemoryOutbox drains it
+    outbox_status: dict[int, str] = field(default_factory=dict)
+    outbox_results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    outbox_due: dict[int, datetime] = field(default_factory=dict)  # a pending item's next attempt
     gear: dict[tuple[int, str], Gear] = field(default_factory=dict)
+    athletes: dict[int, AthleteRecord] = field(default_factory=lambda: {1: _UNIT_ATHLETE})
     writes: int = 0
 
     def _now(self) -> datetime:
         return self.clock.now() if self.clock is not None else datetime.now(UTC)
 
     # athletes
+    def ensure_athlete(
+        self, key: str, *, name: str = "", timezone_name: str | None = None, units: str = "metric"
+    ) -> int:
+        for record in self.athletes.values():
+            if record.key == key:
+                return record.id
+        athlete_id = len(self.athletes) + 1
+        self.athletes[athlete_id] = AthleteRecord(athlete_id, key, name, timezone_name, units, None, False)
+        return athlete_id
+
     def get_athlete(self, athlete_id: int) -> AthleteRecord:
-        return AthleteRecord(athlete_id, f"a{athlete_id}", "Ada", None, "metric", None, False)
+        """Like the database: only athletes that exist (the unit tests' store starts with athlete 1)."""
+        record = self.athletes.get(athlete_id)
+        if record is None:
+            raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
+        return record
 
     # activities
     def upsert_activity(
         self, athlete_id: int, activity: Activity, raw: Mapping[str, object], *, needs_annotation: bool = False
     ) -> UpsertResult:
+        if athlete_id not in self.athletes:  # the database's foreign key refuses it
+            raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
+        content = _content(athlete_id, activity, raw)
         existing = self.find_activity_id(activity.source.value, activity.external_id)
         if existing is None:
             new_id = len(self.rows) + 1
-            self.rows[new_id] = _Row(new_id, athlete_id, activity, dict(raw), needs_annotation=needs_annotation)
+            self.rows[new_id] = _Row(
+                new_id, athlete_id, activity, dict(raw), needs_annotation=needs_annotation, content=content
+            )
             self.writes += 1
             return UpsertResult(new_id, created=True, changed=True)
         row = self.rows[existing]
+        if row.content == content and not row.deleted and row.sync_failure is None:
+            return UpsertResult(existing, created=False, changed=False)
         streams = activity.streams if activity.streams is not None else row.activity.streams
         row.activity, row.raw, row.deleted, row.athlete_id = (
             replace(activity, streams=streams),
@@ -81,7 +127,7 @@ class MemoryStore:
             False,
             athlete_id,
         )
-        row.sync_failure = None
+        row.sync_failure, row.content = None, content
         row.needs_annotation = row.needs_annotation or needs_annotation
         self.writes += 1
         return UpsertResult(existing, created=False, changed=True)
@@ -104,7 +150,9 @@ class MemoryStore:
         return True
 
     def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
-        row = self.rows[activity_id]
+        row = self.rows.get(activity_id)
+        if row is None:
+            raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
         activity = row.activity if with_streams else replace(row.activity, streams=None)
         return StoredActivity(
             row.id,
@@ -151,7 +199,19 @@ class MemoryStore:
         ]
 
     def upsert_gear(self, athlete_id: int, gear: Gear) -> None:
-        self.gear[(athlete_id, gear.gear_id)] = gear
+        """Like the database: a platform without per-shoe limits (None) keeps the limit the athlete set."""
+        old = self.gear.get((athlete_id, gear.gear_id))
+        limit = gear.limit_m if gear.limit_m is not None or old is None else old.limit_m
+        self.gear[(athlete_id, gear.gear_id)] = replace(gear, limit_m=limit)
+
+    def set_gear_limit(self, athlete_id: int, gear_id: str, limit_m: float | None) -> bool:
+        old = self.gear.get((athlete_id, gear_id))
+        if old is not None:
+            self.gear[(athlete_id, gear_id)] = replace(old, limit_m=limit_m)
+        return old is not None
+
+    def list_gear(self, athlete_id: int) -> list[Gear]:
+        return [g for (owner, _), g in sorted(self.gear.items()) if owner == athlete_id]
 
     def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None:
         return self.gear.get((athlete_id, gear_id))
@@ -185,17 +245,19 @@ class MemoryStore:
     def twins_near(
         self, athlete_id: int, start: datetime, within: timedelta, sources: Sequence[str]
     ) -> list[TwinFacts]:
-        return [
-            self._facts(r)
+        rows = [
+            r
             for r in self.rows.values()
             if not r.deleted
             and r.athlete_id == athlete_id
             and r.activity.source.value in sources
             and abs(r.activity.start_utc - start) <= within
         ]
+        return [self._facts(r) for r in sorted(rows, key=lambda r: (r.activity.start_utc, r.id))]  # as the database
 
     def group_members(self, group: str) -> list[TwinFacts]:
-        return [self._facts(r) for r in self.rows.values() if r.logical_group == group and not r.deleted]
+        rows = [r for r in self.rows.values() if r.logical_group == group and not r.deleted]
+        return [self._facts(r) for r in sorted(rows, key=lambda r: r.id)]
 
     def set_logical_group(self, activity_ids: Sequence[int], group: str | None) -> None:
         for activity_id in activity_ids:
@@ -224,6 +286,7 @@ class MemoryStore:
         write_back_to: Sequence[str] = (),
         platform_note: str | None = None,
     ) -> bool:
+        self.get_activity(activity_id, with_streams=False)  # NotFoundError, like the database
         self.rows[activity_id].needs_annotation = False
         history = self.annotations.setdefault(activity_id, [])
         last = history[-1] if history else None
@@ -248,9 +311,41 @@ class MemoryStore:
         return history[-1] if history else None
 
     def enqueue_writeback(self, activity_id: int, provider: str, note: str) -> int:
-        self.outbox = [item for item in self.outbox if item[:2] != (activity_id, provider)]
-        self.outbox.append((activity_id, provider, note))
-        return len(self.outbox)
+        """Like the database: the pending item of (activity, provider) takes the new note and keeps its id; a note
+        equal to the one a finished write left on the platform is not queued again."""
+        mine = [i for i in self.outbox_items.values() if (i.activity_id, i.provider) == (activity_id, provider)]
+        for item in mine:
+            if self.outbox_status[item.id] == "pending":
+                self.outbox_items[item.id] = replace(item, note=note)
+                return item.id
+        last = mine[-1] if mine else None
+        done = last is not None and self.outbox_status[last.id] == "done" and last.note == note
+        if last is not None and done and _settled(self.outbox_results.get(last.id)):
+            return last.id
+        item_id = len(self.outbox_items) + 1
+        now = self._now()
+        self.outbox_items[item_id] = OutboxItem(item_id, activity_id, provider, note, 0, "", now, None)
+        self.outbox_status[item_id], self.outbox_due[item_id] = "pending", now
+        return item_id
+
+    @property
+    def outbox(self) -> list[tuple[int, str, str]]:
+        """(activity id, provider, note) of the pending items, oldest first."""
+        return [
+            (i.activity_id, i.provider, i.note)
+            for i in self.outbox_items.values()
+            if self.outbox_status[i.id] == "pending"
+        ]
+
+
+@dataclass
+class FixedClock:
+    """A clock that stays at `at` (what a test's store stamps its rows with)."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
 
 
 def account_record(athlete_id: int = 1, cursor: str | None = None, provider: str = "strava") -> AccountRecord:
@@ -328,21 +423,26 @@ class MemoryOutbox:
     """The write-back outbox ports (WritebackStore) in memory, over a MemoryStore's activities."""
 
     activities: MemoryStore
-    items: dict[int, OutboxItem] = field(default_factory=dict)
-    status: dict[int, str] = field(default_factory=dict)
     retry_at: dict[int, datetime | None] = field(default_factory=dict)
-    results: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def items(self) -> dict[int, OutboxItem]:
+        return self.activities.outbox_items
+
+    @property
+    def status(self) -> dict[int, str]:
+        return self.activities.outbox_status
+
+    @property
+    def results(self) -> dict[int, dict[str, Any]]:
+        return self.activities.outbox_results
 
     @property
     def outbox_log(self) -> MemoryOutbox:
         return self
 
     def add(self, activity_id: int, provider: str, note: str) -> int:
-        item_id = len(self.items) + 1
-        now = datetime(2026, 11, 23, tzinfo=UTC)
-        self.items[item_id] = OutboxItem(item_id, activity_id, provider, note, 0, "", now, None)
-        self.status[item_id] = "pending"
-        return item_id
+        return self.activities.enqueue_writeback(activity_id, provider, note)
 
     def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity:
         return self.activities.get_activity(activity_id, with_streams=with_streams)
@@ -353,21 +453,51 @@ class MemoryOutbox:
     def claim_writebacks(
         self, worker: str, *, now: datetime, lease_s: float, limit: int, providers: Collection[str] | None = None
     ) -> list[OutboxItem]:
+        """Like the database: pending and due, or claimed with an expired lease; newest activities first."""
         due = [
-            replace(item, attempts=item.attempts + 1, lease_owner=worker)
+            item
             for item in self.items.values()
-            if self.status[item.id] == "pending" and (providers is None or item.provider in providers)
-        ][:limit]
-        for item in due:
+            if (providers is None or item.provider in providers)
+            and (
+                (self.status[item.id] == "pending" and self.activities.outbox_due[item.id] <= now)
+                or (self.status[item.id] == "claimed" and item.lease_expires_at < now)
+            )
+        ]
+        due.sort(key=lambda item: self.activities.rows[item.activity_id].activity.start_utc, reverse=True)
+        claimed = [
+            replace(
+                item, attempts=item.attempts + 1, lease_owner=worker, lease_expires_at=now + timedelta(seconds=lease_s)
+            )
+            for item in due[:limit]
+        ]
+        for item in claimed:
             self.items[item.id], self.status[item.id] = item, "claimed"
-        return due
+        return sorted(claimed, key=lambda item: item.id)
+
+    def _holds(self, item_id: int, worker: str) -> bool:
+        return self.status.get(item_id) == "claimed" and self.items[item_id].lease_owner == worker
 
     def complete_writeback(self, item_id: int, worker: str) -> bool:
+        if not self._holds(item_id, worker):
+            return False
         self.status[item_id] = "done"
         return True
 
     def fail_writeback(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool:
-        self.status[item_id], self.retry_at[item_id] = ("pending" if retry_at else "failed"), retry_at
+        """Back for a retry at `retry_at`, unless None or a newer note is pending for the same activity: failed."""
+        if not self._holds(item_id, worker):
+            return False
+        item = self.items[item_id]
+        newer = any(
+            self.status[i.id] == "pending" and (i.activity_id, i.provider) == (item.activity_id, item.provider)
+            for i in self.items.values()
+        )
+        self.retry_at[item_id] = retry_at
+        self.items[item_id] = replace(item, lease_owner="", last_error=error[:2000])
+        if retry_at is None or newer:
+            self.status[item_id] = "failed"
+        else:
+            self.status[item_id], self.activities.outbox_due[item_id] = "pending", retry_at
         return True
 
     def was_written(self, activity_id: int, provider: str) -> bool:
@@ -446,3 +576,96 @@ class MemoryAccounts(MemoryStore):
 
     def set_account_state(self, account_id: int, state: str, message: str | None = None) -> None:
         self.accounts[account_id] = replace(self.accounts[account_id], state=state, state_message=message)
+
+
+@dataclass
+class MemoryPainDiary:
+    """The pain diary port (PainDiary's entries and stale marks) in memory, over a MemoryStore's activities: one
+    entry per (source, run), one per day for entries without a run, as the database's slots."""
+
+    activities: MemoryStore
+    slots: dict[tuple[int, str], PainEntry] = field(default_factory=dict)
+    next_id: int = 1
+    modes: dict[int, str | None] = field(default_factory=dict)
+
+    def record(self, entry: PainEntry, *, now: datetime | None = None) -> PainEntry:
+        recorded = (now or datetime.now(UTC)).astimezone(UTC)
+        slot = slot_for(entry.source, entry.day, entry.activity_id)
+        old = self.slots.get((entry.athlete_id, slot))
+        entry_id = old.id if old is not None else self.next_id
+        self.next_id += old is None
+        stored = replace(entry, recorded_at=recorded, id=entry_id, activity_start_utc=None, activity_source=None)
+        self.slots[(entry.athlete_id, slot)] = stored
+        return next(e for e in self.entries(entry.athlete_id, day_from=entry.day, day_to=entry.day) if e.id == entry_id)
+
+    def tag_entry(self, activity_id: int) -> PainEntry | None:
+        found = [e for e in self.entries() if e.activity_id == activity_id and e.source is PainSource.TAG]
+        return found[0] if found else None
+
+    def tagged_activities(self, activity_ids: Sequence[int]) -> set[int]:
+        wanted = set(activity_ids)
+        tags = (e.activity_id for e in self.entries() if e.source is PainSource.TAG)
+        return {activity_id for activity_id in tags if activity_id is not None and activity_id in wanted}
+
+    def remove_tag(self, activity_id: int) -> bool:
+        gone = [k for k, e in self.slots.items() if e.activity_id == activity_id and e.source is PainSource.TAG]
+        for key in gone:
+            del self.slots[key]
+        return bool(gone)
+
+    def entries(
+        self, athlete_id: int | None = None, *, day_from: date | None = None, day_to: date | None = None
+    ) -> list[PainEntry]:
+        """Oldest first (athlete, day, recorded, id), each with its run's start and platform, as the database."""
+        found = [
+            self._with_run(e)
+            for e in self.slots.values()
+            if (athlete_id is None or e.athlete_id == athlete_id)
+            and (day_from is None or e.day >= day_from)
+            and (day_to is None or e.day <= day_to)
+        ]
+        return sorted(found, key=lambda e: (e.athlete_id, e.day, e.recorded_at, e.id))
+
+    def _with_run(self, entry: PainEntry) -> PainEntry:
+        row = self.activities.rows.get(entry.activity_id) if entry.activity_id is not None else None
+        if row is None:
+            return entry
+        return replace(entry, activity_start_utc=row.activity.start_utc, activity_source=row.activity.source.value)
+
+    def count(self, athlete_id: int) -> int:
+        return len(self.entries(athlete_id))
+
+    def delete_athlete(self, athlete_id: int) -> int:
+        gone = [key for key in self.slots if key[0] == athlete_id]
+        for key in gone:
+            del self.slots[key]
+        return len(gone)
+
+    def mark_runs_stale(self, athlete_id: int, day_from: date, day_to: date) -> int:
+        """The latest annotation of each run on day_from..day_to (local) gets the stale version."""
+        marked = 0
+        for row in self.activities.rows.values():
+            history = self.activities.annotations.get(row.id)
+            local_day = row.activity.start_local.date()
+            if row.athlete_id != athlete_id or row.activity.sport not in RUN_SPORTS or not history:
+                continue
+            if day_from <= local_day <= day_to:
+                history[-1] = replace(history[-1], rules_version=STALE)
+                marked += 1
+        return marked
+
+    def advice_mode(self, athlete_id: int) -> str | None:
+        return self.modes.get(athlete_id)
+
+    def set_advice_mode(self, athlete_id: int, mode: str | None) -> None:
+        self.activities.get_athlete(athlete_id)  # NotFoundError, like the database
+        self.modes[athlete_id] = mode
+
+    def first_activity_day(self, athlete_id: int) -> date | None:
+        days = [s.activity.start_local.date() for s in self.activities.iter_activities(athlete_id=athlete_id)]
+        return min(days, default=None)
+
+    def keep_description(self, activity_id: int, text: str | None) -> None:
+        row = self.activities.rows.get(activity_id)
+        if row is not None:
+            row.activity = replace(row.activity, description=text)

@@ -102,7 +102,7 @@ def test_one_accounts_fault_never_stops_the_others() -> None:
     source.add_run("1", NOW - timedelta(hours=3))
     source.list_error = None
     store.link(athlete_id=1)
-    store.link(athlete_id=2)
+    store.link(athlete_id=store.ensure_athlete("a2"))
 
     class _Flaky(_Platform):
         def source_for(self, account: AccountRecord) -> Source:

@@ -11,14 +11,14 @@ from syncd.adapters.garmin.errors import GarminGoneError, GarminRateLimitedError
 from syncd.adapters.strava.errors import GoneError, RateLimitedError, TransientError, UnauthorizedError
 from syncd.domain.description import START_MARKER
 from syncd.services.writeback import drain_outbox
-from tests.unit.fakes import ListSource, MemoryOutbox, MemoryPlatform, MemoryStore
+from tests.unit.fakes import FixedClock, ListSource, MemoryOutbox, MemoryPlatform, MemoryStore
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 RESUME = NOW.replace(minute=15)
 
 
 def _outbox(runs: int = 2) -> tuple[MemoryOutbox, list[int]]:
-    store, source = MemoryStore(), ListSource()
+    store, source = MemoryStore(clock=FixedClock(NOW)), ListSource()  # queued now: due at NOW
     ids = []
     for n in range(runs):
         activity = source.add_run(str(n + 1), NOW - timedelta(hours=n + 1))
