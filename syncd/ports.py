@@ -105,6 +105,40 @@ class DescriptionWriter(Protocol):
         ...
 
 
+class AccountSessions(Protocol):
+    """One platform's per-account sessions (an adapter: its client, token refresh and saving, the rate budget),
+    as a platform service sees them; the wiring builds the concrete one and hands it in."""
+
+    @property
+    def writer(self) -> DescriptionWriter:
+        """The platform's description reader and writer, over these sessions."""
+        ...
+
+    def source_for(self, account: AccountRecord) -> Source:
+        """The account's session as a Source; a PlatformError when it cannot be had (no tokens, refused)."""
+        ...
+
+    def grant_revoked(self, account_id: int) -> bool:
+        """Whether the platform refuses the account's tokens (even after a refresh): access was revoked."""
+        ...
+
+    def requests_sent(self) -> int:
+        """Requests sent through every session of this process."""
+        ...
+
+    def forget(self, account_id: int) -> None:
+        """Drop the account's cached session (its tokens were refused)."""
+        ...
+
+
+class PushSubscriptions(Protocol):
+    """A platform's push subscriptions (Strava's webhook)."""
+
+    def push_subscription_ids(self) -> frozenset[int]:
+        """The ids of this app's push subscriptions (empty: none); raises when the platform cannot be asked."""
+        ...
+
+
 @dataclass(frozen=True)
 class SourceSummary:
     """One listed activity: its id on the source, the model read from the listing, and the listing payload."""

@@ -19,10 +19,10 @@ if TYPE_CHECKING:
     from syncd.domain.digest import LoadWeek
     from syncd.entrypoints.platforms.folder import FolderService
     from syncd.entrypoints.platforms.garmin import GarminService
-    from syncd.entrypoints.platforms.strava import StravaService
     from syncd.ports import Mailer, SurfaceMap, TrendChart
     from syncd.services.annotating import AnnotationPolicy
     from syncd.services.platforms import Platform
+    from syncd.services.strava_sync import StravaService
     from syncd.services.write_back_policy import Providers
 
 LOCAL_ATHLETE = "local"
@@ -234,7 +234,9 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
     a push subscription exists, so polling is a daily safety re-scan (the daemon checks and switches it)."""
     from datetime import timedelta
 
-    from syncd.entrypoints.platforms.strava import PollSettings, StravaService, SyncOptions
+    from syncd.adapters.clock import SystemClock
+    from syncd.adapters.strava.sessions import StravaSessions
+    from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions
 
     endpoint = strava_endpoint(settings)
     strava = settings.strava
@@ -244,15 +246,19 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
         write_back=strava.write_back,
         garmin_write_back=settings.garmin.write_back,
     )
+    budget = store.rate_budget(f"strava:{endpoint.client_id}")
+    clock = SystemClock()
+    sessions = StravaSessions(store, endpoint, budget=budget, clock=clock, write_reserve=strava.write_reserve)
     return StravaService(
         store,
-        endpoint,
-        budget=store.rate_budget(f"strava:{endpoint.client_id}"),
+        sessions,
+        budget=budget,
         policy=annotation_policy(settings),
         options=options,
         poll=PollSettings(
             share_pct=float(strava.poll_share_pct), min_interval_s=60.0 * strava.poll_interval_min, webhook=webhook
         ),
+        clock=clock,
         write_reserve=strava.write_reserve,
     )
 
