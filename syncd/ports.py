@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from syncd.domain.flags import Flag
@@ -136,6 +137,24 @@ class PushSubscriptions(Protocol):
 
     def push_subscription_ids(self) -> frozenset[int]:
         """The ids of this app's push subscriptions (empty: none); raises when the platform cannot be asked."""
+        ...
+
+
+class WatchedFiles(Protocol):
+    """A watched folder across passes (an adapter): a Source per pass over what is new or changed since the last
+    completed pass, which the folder service commits, or drops to list again."""
+
+    @property
+    def root(self) -> Path: ...
+
+    def source(self) -> Source: ...
+
+    def commit(self) -> None:
+        """The files listed this pass are stored: the next pass skips them unless they change."""
+        ...
+
+    def retry(self) -> None:
+        """The pass failed or a run was refused: the next pass lists this pass's files again."""
         ...
 
 

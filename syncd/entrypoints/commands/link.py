@@ -92,7 +92,7 @@ def cmd_link_strava(args: argparse.Namespace, settings: Settings | None) -> int:
 def cmd_link_garmin(args: argparse.Namespace, settings: Settings | None) -> int:
     import getpass
 
-    from syncd.entrypoints.platforms.garmin import link_interactive, link_with_token_store, read_token_store
+    from syncd.adapters.garmin.sessions import link_interactive, link_with_token_store, read_token_store
     from syncd.entrypoints.wiring import garmin_endpoint, open_store
     from syncd.services.accounts import LinkError
 
