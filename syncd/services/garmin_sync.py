@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from syncd.domain.rate_budget import POLL_JITTER, PollPlan, next_poll_at
-from syncd.ports import AccountSessions, Clock, DescriptionWriter, Source
+from syncd.ports import AccountSessions, Clock, Source
 from syncd.services.account_sync import PlatformAccounts
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER
@@ -71,13 +71,10 @@ class GarminService(PlatformAccounts):
     ) -> None:
         self.store = store
         self.sessions = sessions
+        self.writer = sessions.writer  # the outbox drain's reader and writer, over the sessions
         self.policy = policy
         self.options = options
         self.clock = clock
-
-    @property
-    def writer(self) -> DescriptionWriter:  # type: ignore[override]
-        return self.sessions.writer
 
     def grant_revoked(self, account_id: int) -> bool:
         """Whether Garmin Connect refuses the account's stored token store."""

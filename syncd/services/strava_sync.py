@@ -22,7 +22,7 @@ from syncd.domain.rate_budget import (
     plan_polling,
     sync_daily_reserve,
 )
-from syncd.ports import AccountSessions, Clock, DescriptionWriter, PushSubscriptions, Source
+from syncd.ports import AccountSessions, Clock, PushSubscriptions, Source
 from syncd.services.account_sync import AccountOutcome, PassReport, PlatformAccounts
 from syncd.services.accounts import PROVIDER
 from syncd.services.annotating import AnnotationPolicy
@@ -98,16 +98,13 @@ class StravaService(PlatformAccounts):
     ) -> None:
         self.store = store
         self.sessions = sessions
+        self.writer = sessions.writer  # the outbox drain's reader and writer, over the sessions
         self.budget = budget
         self.policy = policy
         self.options = options
         self.poll = poll or PollSettings()
         self.clock = clock
         self.write_reserve = write_reserve
-
-    @property
-    def writer(self) -> DescriptionWriter:  # type: ignore[override]
-        return self.sessions.writer
 
     def requests_sent(self) -> int:
         return self.sessions.requests_sent()
