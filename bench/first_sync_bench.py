@@ -20,13 +20,15 @@ from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from syncd.adapters.clock import SystemClock
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
 from syncd.adapters.db.rate_budget import DbRateBudget
 from syncd.adapters.strava.api import Endpoint
-from syncd.entrypoints.platforms.strava import StravaService, SyncOptions, link_with_tokens
+from syncd.adapters.strava.sessions import StravaSessions, link_with_tokens
 from syncd.logging import configure_logging
 from syncd.services.annotating import AnnotationPolicy
+from syncd.services.strava_sync import StravaService, SyncOptions
 from syncd.testing.seed import now_utc, seed_synthetic
 from syncd.testing.strava_server import StravaSimulator
 
@@ -60,12 +62,15 @@ def main() -> None:
             box = SecretBox(SecretBox.generate_key(), origin="bench")
             store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}", secret_box=box)
             link_with_tokens(store, endpoint, tokens)
+            budget = DbRateBudget(store.engine, f"strava:{client_id}")
+            clock = SystemClock()
             service = StravaService(
                 store,
-                endpoint,
-                budget=DbRateBudget(store.engine, f"strava:{client_id}"),
+                StravaSessions(store, endpoint, budget=budget, clock=clock),
+                budget=budget,
                 policy=AnnotationPolicy(),
                 options=SyncOptions(write_back="off"),
+                clock=clock,
             )
             tracemalloc.start()
             baseline = tracemalloc.get_traced_memory()[0]

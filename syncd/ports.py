@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from syncd.domain.flags import Flag
@@ -102,6 +103,58 @@ class DescriptionWriter(Protocol):
 
     def write_description(self, athlete_id: int, external_id: str, text: str) -> None:
         """Replace the whole description with `text`."""
+        ...
+
+
+class AccountSessions(Protocol):
+    """One platform's per-account sessions (an adapter: its client, token refresh and saving, the rate budget),
+    as a platform service sees them; the wiring builds the concrete one and hands it in."""
+
+    @property
+    def writer(self) -> DescriptionWriter:
+        """The platform's description reader and writer, over these sessions."""
+        ...
+
+    def source_for(self, account: AccountRecord) -> Source:
+        """The account's session as a Source; a PlatformError when it cannot be had (no tokens, refused)."""
+        ...
+
+    def grant_revoked(self, account_id: int) -> bool:
+        """Whether the platform refuses the account's tokens (even after a refresh): access was revoked."""
+        ...
+
+    def requests_sent(self) -> int:
+        """Requests sent through every session of this process."""
+        ...
+
+    def forget(self, account_id: int) -> None:
+        """Drop the account's cached session (its tokens were refused)."""
+        ...
+
+
+class PushSubscriptions(Protocol):
+    """A platform's push subscriptions (Strava's webhook)."""
+
+    def push_subscription_ids(self) -> frozenset[int]:
+        """The ids of this app's push subscriptions (empty: none); raises when the platform cannot be asked."""
+        ...
+
+
+class WatchedFiles(Protocol):
+    """A watched folder across passes (an adapter): a Source per pass over what is new or changed since the last
+    completed pass, which the folder service commits, or drops to list again."""
+
+    @property
+    def root(self) -> Path: ...
+
+    def source(self) -> Source: ...
+
+    def commit(self) -> None:
+        """The files listed this pass are stored: the next pass skips them unless they change."""
+        ...
+
+    def retry(self) -> None:
+        """The pass failed or a run was refused: the next pass lists this pass's files again."""
         ...
 
 

@@ -22,10 +22,11 @@ from typing import Any
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
+from syncd.adapters.garmin.sessions import GarminSessions, link_with_token_store
 from syncd.adapters.osm import ExtractSurfaceMap
-from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store
 from syncd.services.annotate_files import annotate_paths
 from syncd.services.annotating import AnnotationPolicy
+from syncd.services.garmin_sync import GarminService, GarminSyncOptions
 from syncd.testing import strava_harness as harness
 from syncd.testing.garmin_server import GarminSimulator
 from syncd.testing.garmin_server import seed_recordings as seed_garmin
@@ -113,7 +114,9 @@ def twin_notes(workdir: Path) -> dict[str, Any]:
         endpoint = GarminEndpoint(garmin.api_url, retry_min_wait=0.01, retry_max_wait=0.02)
         link_with_token_store(store, endpoint, garmin.issue_tokens(user.profile_id))
         options = GarminSyncOptions(write_back="all", strava_write_back="all")
-        garmin_service = GarminService(store, endpoint, policy=AnnotationPolicy(), options=options, clock=clock)
+        garmin_service = GarminService(
+            store, GarminSessions(store, endpoint, clock=clock), policy=AnnotationPolicy(), options=options, clock=clock
+        )
         strava_service = harness.service(store, strava, clock=clock)
         strava_service.run_once("golden")
         garmin_service.run_once("golden")

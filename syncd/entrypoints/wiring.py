@@ -17,12 +17,12 @@ if TYPE_CHECKING:
     from syncd.adapters.notify import AppriseSender
     from syncd.adapters.strava.api import Endpoint
     from syncd.domain.digest import LoadWeek
-    from syncd.entrypoints.platforms.folder import FolderService
-    from syncd.entrypoints.platforms.garmin import GarminService
-    from syncd.entrypoints.platforms.strava import StravaService
     from syncd.ports import Mailer, SurfaceMap, TrendChart
     from syncd.services.annotating import AnnotationPolicy
+    from syncd.services.folder_sync import FolderService
+    from syncd.services.garmin_sync import GarminService
     from syncd.services.platforms import Platform
+    from syncd.services.strava_sync import StravaService
     from syncd.services.write_back_policy import Providers
 
 LOCAL_ATHLETE = "local"
@@ -234,7 +234,9 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
     a push subscription exists, so polling is a daily safety re-scan (the daemon checks and switches it)."""
     from datetime import timedelta
 
-    from syncd.entrypoints.platforms.strava import PollSettings, StravaService, SyncOptions
+    from syncd.adapters.clock import SystemClock
+    from syncd.adapters.strava.sessions import StravaSessions
+    from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions
 
     endpoint = strava_endpoint(settings)
     strava = settings.strava
@@ -244,15 +246,19 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
         write_back=strava.write_back,
         garmin_write_back=settings.garmin.write_back,
     )
+    budget = store.rate_budget(f"strava:{endpoint.client_id}")
+    clock = SystemClock()
+    sessions = StravaSessions(store, endpoint, budget=budget, clock=clock, write_reserve=strava.write_reserve)
     return StravaService(
         store,
-        endpoint,
-        budget=store.rate_budget(f"strava:{endpoint.client_id}"),
+        sessions,
+        budget=budget,
         policy=annotation_policy(settings),
         options=options,
         poll=PollSettings(
             share_pct=float(strava.poll_share_pct), min_interval_s=60.0 * strava.poll_interval_min, webhook=webhook
         ),
+        clock=clock,
         write_reserve=strava.write_reserve,
     )
 
@@ -272,7 +278,9 @@ def garmin_service(settings: Settings, store: Store) -> GarminService:
     """The Garmin sync/write-back service."""
     from datetime import timedelta
 
-    from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions
+    from syncd.adapters.clock import SystemClock
+    from syncd.adapters.garmin.sessions import GarminSessions
+    from syncd.services.garmin_sync import GarminService, GarminSyncOptions
 
     garmin = settings.garmin
     options = GarminSyncOptions(
@@ -283,11 +291,13 @@ def garmin_service(settings: Settings, store: Store) -> GarminService:
         write_back=garmin.write_back,
         strava_write_back=settings.strava.write_back,
     )
+    clock = SystemClock()
     return GarminService(
         store,
-        garmin_endpoint(settings),
+        GarminSessions(store, garmin_endpoint(settings), clock=clock),
         policy=annotation_policy(settings),
         options=options,
+        clock=clock,
     )
 
 
@@ -314,20 +324,24 @@ def folder_service(settings: Settings, store: Store) -> FolderService:
     from syncd.adapters.clock import SystemClock
     from syncd.adapters.folder.quarantine import FILE_NAME as QUARANTINE_FILE
     from syncd.adapters.folder.quarantine import Quarantine
-    from syncd.entrypoints.platforms.folder import FolderService
+    from syncd.adapters.folder.source import WatchedFolder
+    from syncd.services.folder_sync import FolderService
 
     assert settings.folder.path is not None
     athlete_id = store.ensure_athlete(LOCAL_ATHLETE, name="Local athlete", units=settings.notes.units)
+    folder = WatchedFolder(
+        settings.folder.path,
+        Quarantine(settings.state_dir / QUARANTINE_FILE),
+        max_activities=settings.files.max_activities_per_file,
+    )
     return FolderService(
         store,
-        settings.folder.path,
+        folder,
         athlete_id=athlete_id,
         policy=annotation_policy(settings),
         clock=SystemClock(),
         annotation_window=timedelta(days=settings.notes.annotation_window_days),
         poll=timedelta(seconds=settings.folder.poll_s),
-        quarantine=Quarantine(settings.state_dir / QUARANTINE_FILE),
-        max_activities=settings.files.max_activities_per_file,
     )
 
 

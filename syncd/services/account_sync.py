@@ -1,6 +1,6 @@
 """Use case: a pass over every due account of one platform, each through the one sync pipeline.
 
-The platform service (Strava, Garmin) supplies what differs, through `Platform`: a `Source` for an account (its
+The platform service (Strava, Garmin) supplies what differs, through `AccountPlatform`: a `Source` for an account (its
 session), when the account is next due, and how to forget a session whose tokens were refused. Everything else
 (claims, leases, the cursor, re-link marking, the inactive-app pause, per-account fault isolation) is here once.
 """
@@ -45,8 +45,8 @@ class PassReport:
     plan: PollPlan | None = None
 
 
-class Platform(Protocol):
-    """What one platform service tells the account pass."""
+class AccountPlatform(Protocol):
+    """What one platform service tells the account pass (the daemon's `Platform` is syncd.services.platforms)."""
 
     provider: str
 
@@ -65,7 +65,7 @@ class Platform(Protocol):
 
 def sync_due(
     store: AccountSyncStore,
-    platform: Platform,
+    platform: AccountPlatform,
     policy: AnnotationPolicy,
     options: PipelineOptions,
     *,
@@ -87,7 +87,7 @@ def sync_due(
 
 def sync_one(
     store: AccountSyncStore,
-    platform: Platform,
+    platform: AccountPlatform,
     account: AccountRecord,
     policy: AnnotationPolicy,
     options: PipelineOptions,
@@ -131,7 +131,7 @@ def degraded_message(sync: SyncReport) -> str | None:
 
 
 def _platform_fault(
-    store: AccountSyncStore, platform: Platform, account: AccountRecord, exc: PlatformError, now: datetime
+    store: AccountSyncStore, platform: AccountPlatform, account: AccountRecord, exc: PlatformError, now: datetime
 ) -> datetime:
     """What a platform fault outside any one activity means for the account; returns when to try again."""
     if exc.needs_relink:

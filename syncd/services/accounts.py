@@ -1,5 +1,5 @@
 """Use cases around linked platform accounts: save a link, check tokens, mark an account for re-linking, unlink.
-Strava's OAuth exchange and token refresh (its API client) live in syncd.entrypoints.platforms.strava.
+Strava's OAuth exchange and token refresh (its API client) live in syncd.adapters.strava.sessions.
 
 Strava access tokens live 6 hours and every refresh may rotate the refresh token, invalidating the old one: the
 new pair is saved (encrypted) before anything else happens, so a crash can never leave us holding a dead token.

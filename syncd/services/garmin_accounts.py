@@ -1,5 +1,5 @@
 """Linked Garmin Connect accounts: which athlete a new link belongs to. The login and token-store flows, which
-need garminconnect, live in syncd.entrypoints.platforms.garmin. An account is linked once (interactive login with
+need garminconnect, live in syncd.adapters.garmin.sessions. An account is linked once (interactive login with
 MFA, or an existing garminconnect token store), then lives on the token store, saved encrypted whenever it changes.
 
 syncd never logs in with a password on a schedule: Garmin blocks accounts that log in repeatedly. A token store

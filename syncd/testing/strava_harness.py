@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from syncd.adapters.clock import SystemClock
 from syncd.adapters.strava.api import Endpoint
-from syncd.entrypoints.platforms.strava import PollSettings, StravaService, SyncOptions, link_with_tokens
+from syncd.adapters.strava.sessions import StravaSessions, link_with_tokens
 from syncd.ports import Clock
 from syncd.services.accounts import LinkedAccount
 from syncd.services.annotating import AnnotationPolicy
+from syncd.services.strava_sync import PollSettings, StravaService, SyncOptions
 from syncd.services.write_back_policy import WriteBackMode
 from syncd.testing.strava_server import StravaSimulator
 
@@ -38,13 +40,25 @@ def service(
     history_per_pass: int = 25,
     **kwargs: Any,
 ) -> StravaService:
-    """A StravaService against the simulator, with the database budget; retries do not sleep."""
-    kwargs.setdefault("sleep", lambda _s: None)
+    """A StravaService against the simulator, with the database budget; retries do not sleep. `sleep` and
+    `backoff_s` go to the sessions, `write_reserve` to both (as the wiring does), the rest to the service."""
+    clock = clock or SystemClock()
+    budget = store.rate_budget(f"strava:{sim.client_id}")
+    write_reserve = kwargs.pop("write_reserve", 20)
+    sessions = StravaSessions(
+        store,
+        endpoint_for(sim, timeout_s=timeout_s),
+        budget=budget,
+        clock=clock,
+        write_reserve=write_reserve,
+        sleep=kwargs.pop("sleep", lambda _s: None),
+        backoff_s=kwargs.pop("backoff_s", 1.0),
+    )
     kwargs.setdefault("poll", PollSettings())
     return StravaService(
         store,
-        endpoint_for(sim, timeout_s=timeout_s),
-        budget=store.rate_budget(f"strava:{sim.client_id}"),
+        sessions,
+        budget=budget,
         policy=policy or AnnotationPolicy(write_back_window=timedelta(days=annotation_window_days)),
         options=SyncOptions(
             annotation_window=timedelta(days=annotation_window_days),
@@ -52,6 +66,7 @@ def service(
             history_per_pass=history_per_pass,
         ),
         clock=clock,
+        write_reserve=write_reserve,
         **kwargs,
     )
 

@@ -71,7 +71,8 @@ def test_a_file_matching_two_different_runs_is_kept_apart_and_says_why(store: St
 def test_a_watched_folder_with_a_run_as_gpx_and_tcx_holds_it_once(
     store: Store, tmp_path: Path, clock: FakeClock
 ) -> None:
-    from syncd.entrypoints.platforms.folder import FolderService
+    from syncd.adapters.folder.source import WatchedFolder
+    from syncd.services.folder_sync import FolderService
 
     folder = tmp_path / "watch"
     folder.mkdir()
@@ -80,7 +81,7 @@ def test_a_watched_folder_with_a_run_as_gpx_and_tcx_holds_it_once(
     athlete = store.ensure_athlete("local", name="Folder Runner")
     service = FolderService(
         store,
-        folder,
+        WatchedFolder(folder),
         athlete_id=athlete,
         policy=AnnotationPolicy(),
         clock=clock,

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from syncd.adapters.db import Store
 from syncd.adapters.folder.quarantine import FILE_NAME, Quarantine
-from syncd.entrypoints.platforms.folder import FolderService
+from syncd.adapters.folder.source import WatchedFolder
 from syncd.entrypoints.wiring import LOCAL_ATHLETE
 from syncd.services.annotating import AnnotationPolicy
+from syncd.services.folder_sync import FolderService
 from tests.integration.conftest import FakeClock
 from tests.integration.test_folder_source import EVERYTHING, REAL
 from tests.integration.test_hostile_corpus import SYNCD, _env
@@ -51,12 +52,11 @@ def test_a_file_that_killed_the_parser_twice_is_skipped_and_named(
     athlete = store.ensure_athlete(LOCAL_ATHLETE)
     service = FolderService(
         store,
-        folder,
+        WatchedFolder(folder, Quarantine(state / FILE_NAME)),
         athlete_id=athlete,
         policy=AnnotationPolicy(),
         clock=clock,
         annotation_window=EVERYTHING,
-        quarantine=Quarantine(state / FILE_NAME),
     )
     [outcome] = service.run_once("w1").accounts
 

@@ -8,10 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from syncd.adapters.db import Store
+from syncd.adapters.folder.source import WatchedFolder
 from syncd.config import FolderSettings, Settings
-from syncd.entrypoints.platforms.folder import FolderService, folder_id
 from syncd.entrypoints.wiring import LOCAL_ATHLETE, platform_services
 from syncd.services.annotating import AnnotationPolicy
+from syncd.services.folder_sync import FolderService, folder_id
 from syncd.services.importing import import_paths
 from tests.integration.conftest import FakeClock
 
@@ -22,7 +23,12 @@ EVERYTHING = timedelta(days=365 * 30)  # the fixtures are years old: annotate th
 def _service(store: Store, folder: Path, clock: FakeClock) -> FolderService:
     athlete = store.ensure_athlete(LOCAL_ATHLETE)
     return FolderService(
-        store, folder, athlete_id=athlete, policy=AnnotationPolicy(), clock=clock, annotation_window=EVERYTHING
+        store,
+        WatchedFolder(folder),
+        athlete_id=athlete,
+        policy=AnnotationPolicy(),
+        clock=clock,
+        annotation_window=EVERYTHING,
     )
 
 
@@ -129,7 +135,7 @@ def test_a_file_whose_run_the_database_refused_is_tried_again_next_pass(
     athlete = store.ensure_athlete(LOCAL_ATHLETE)
     service = FolderService(
         refusing,  # type: ignore[arg-type]
-        folder,
+        WatchedFolder(folder),
         athlete_id=athlete,
         policy=AnnotationPolicy(),
         clock=clock,

@@ -12,11 +12,12 @@ import pytest
 
 from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
+from syncd.adapters.garmin.sessions import GarminSessions, link_with_token_store
 from syncd.domain.description import START_MARKER
 from syncd.domain.load import daily_load
 from syncd.domain.model import Source
-from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store
 from syncd.services.annotating import AnnotationPolicy
+from syncd.services.garmin_sync import GarminService, GarminSyncOptions
 from syncd.services.write_back_policy import WriteBackMode
 from syncd.testing import strava_harness as harness
 from syncd.testing.garmin_server import GarminSimulator
@@ -51,7 +52,7 @@ class Both:
         strava = harness.service(self.store, self.strava, clock=self.clock, write_back=strava_mode)
         garmin = GarminService(
             self.store,
-            self.endpoint(),
+            GarminSessions(self.store, self.endpoint(), clock=self.clock),
             policy=AnnotationPolicy(),
             options=GarminSyncOptions(write_back=garmin_mode, strava_write_back=strava_mode),
             clock=self.clock,

@@ -17,9 +17,10 @@ import pytest
 
 from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
+from syncd.adapters.garmin.sessions import GarminSessions, link_with_token_store
 from syncd.domain.model import Sport
-from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store
 from syncd.services.annotating import AnnotationPolicy
+from syncd.services.garmin_sync import GarminService, GarminSyncOptions
 from syncd.testing.chaos import Chaos
 from syncd.testing.garmin_server import GarminSimulator
 from syncd.testing.invariants import check_garmin_notes, false_successes
@@ -64,7 +65,11 @@ def test_random_garmin_faults_lose_nothing_double_nothing_alter_nothing(
             link_with_token_store(store, endpoint, sim.issue_tokens(profile_id), athlete=None)
         sim.chaos = Chaos(rate=FAULT_RATE, seed=seed, timeout_s=1.2)
         service = GarminService(
-            store, endpoint, policy=AnnotationPolicy(), options=GarminSyncOptions(write_back="all"), clock=clock
+            store,
+            GarminSessions(store, endpoint, clock=clock),
+            policy=AnnotationPolicy(),
+            options=GarminSyncOptions(write_back="all"),
+            clock=clock,
         )
 
         problems: list[str] = []

@@ -12,12 +12,13 @@ import pytest
 
 from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
+from syncd.adapters.garmin.sessions import GarminSessions, link_with_token_store, read_token_store
 from syncd.domain.description import END_MARKER, START_MARKER
 from syncd.domain.model import Source, Sport
-from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions, link_with_token_store, read_token_store
 from syncd.services.accounts import LinkedAccount, LinkError
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER
+from syncd.services.garmin_sync import GarminService, GarminSyncOptions
 from syncd.services.write_back_policy import WriteBackMode
 from syncd.testing.garmin_server import GarminSimulator, seed_recordings
 from syncd.testing.seed import synthetic_session
@@ -34,7 +35,13 @@ def endpoint(sim: GarminSimulator) -> GarminEndpoint:
 
 def service(store: Store, sim: GarminSimulator, clock: FakeClock, write_back: WriteBackMode = "all") -> GarminService:
     options = GarminSyncOptions(write_back=write_back)
-    return GarminService(store, endpoint(sim), policy=AnnotationPolicy(), options=options, clock=clock)
+    return GarminService(
+        store,
+        GarminSessions(store, endpoint(sim), clock=clock),
+        policy=AnnotationPolicy(),
+        options=options,
+        clock=clock,
+    )
 
 
 @pytest.fixture
@@ -174,7 +181,7 @@ def test_429_on_read_backs_off_for_hours(store: Store, sim: GarminSimulator, use
     # nothing is asked of Garmin while backing off, even when the account is forced
     sim.reset_log()
     with pytest.raises(Exception, match="429"):
-        svc.api_for_account(account.id).activities_by_date(clock.now().date())
+        svc.sessions.api_for_account(account.id).activities_by_date(clock.now().date())
     assert sim.count() == 0
 
 
@@ -234,9 +241,7 @@ def test_the_next_poll_is_jittered_around_the_interval(
 ) -> None:
     link(store, sim, user)
     svc = service(store, sim, clock)
-    monkeypatch.setattr(
-        "syncd.entrypoints.platforms.garmin.random.uniform", lambda low, high: high
-    )  # the largest spread
+    monkeypatch.setattr("syncd.services.garmin_sync.random.uniform", lambda low, high: high)  # the largest spread
 
     svc.run_once("w1")
 

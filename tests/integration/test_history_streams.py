@@ -257,7 +257,8 @@ def test_the_history_fetch_resumes_the_next_day_where_it_stopped(
 
 def test_garmin_history_comes_a_few_runs_a_pass_and_is_never_written(store: Store, clock: FakeClock) -> None:
     """The real garminconnect client on the simulated Garmin Connect: no published budget, so a few runs a pass."""
-    from syncd.entrypoints.platforms.garmin import GarminService, GarminSyncOptions
+    from syncd.adapters.garmin.sessions import GarminSessions
+    from syncd.services.garmin_sync import GarminService, GarminSyncOptions
     from syncd.testing.garmin_server import GarminSimulator
     from tests.integration.test_garmin_sync import endpoint, link
 
@@ -270,7 +271,13 @@ def test_garmin_history_comes_a_few_runs_a_pass_and_is_never_written(store: Stor
         before = {days: sim.description(ids[days]) for days in OLD_DAYS}
         link(store, sim, user)
         options = GarminSyncOptions(write_back="all", history_per_pass=4)
-        service = GarminService(store, endpoint(sim), policy=AnnotationPolicy(), options=options, clock=clock)
+        service = GarminService(
+            store,
+            GarminSessions(store, endpoint(sim), clock=clock),
+            policy=AnnotationPolicy(),
+            options=options,
+            clock=clock,
+        )
         [outcome] = service.run_once("w1").accounts
         assert outcome.report is not None and outcome.report.history_fetched == 4
         assert outcome.report.history_waiting == len(OLD_DAYS) - 4

@@ -147,7 +147,7 @@ def test_transient_faults_are_retried(store: Store, sim: StravaSimulator, clock:
     report = service.run_once("w1")
     sync = report.accounts[0].report
     assert sync is not None and sync.detailed == 2 and not sync.skipped
-    assert sum(api.stats.retries for api in service._apis.values()) == 2
+    assert sum(api.stats.retries for api in service.sessions._apis.values()) == 2
 
 
 def test_malformed_payloads_are_skipped_with_their_id(store: Store, sim: StravaSimulator, clock: FakeClock) -> None:

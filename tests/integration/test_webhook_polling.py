@@ -15,7 +15,7 @@ from syncd.adapters.db import Store
 from syncd.config import Secret, Settings, StravaSettings
 from syncd.domain.model import Activity, Source, Sport
 from syncd.entrypoints.daemon import Daemon, DaemonOptions, Platform
-from syncd.entrypoints.platforms.strava import StravaService
+from syncd.services.strava_sync import StravaService
 from syncd.testing import strava_harness as harness
 from syncd.testing.strava_server import StravaSimulator
 from tests.integration.conftest import FakeClock
@@ -115,7 +115,7 @@ def test_a_failed_check_falls_back_to_normal_polling_and_is_retried(
     daemon._sync_pass()
     assert service.plan().interval_s == DAY_S
 
-    service.endpoint = replace(service.endpoint, client_secret="wrong")  # Strava answers 401
+    service.sessions.endpoint = replace(service.sessions.endpoint, client_secret="wrong")  # Strava answers 401
     daemon._webhook_check_due = 0.0  # the daily re-check is due
     daemon._check_webhook()
 

@@ -70,8 +70,9 @@ def test_services_depend_on_ports_not_on_platform_clients() -> None:
 
 # What services/ still imports from syncd/adapters (issue 14: services depend on ports). The list may only shrink:
 # a new adapter import fails here, and so does a listed one that is gone (delete its line). The store is reached
-# through the Protocols in syncd/ports.py, the mailer and the chart are passed in by the wiring, and each platform's
-# clients are built in syncd/entrypoints/platforms/. Left: the file parsers, which the import use cases call.
+# through the Protocols in syncd/ports.py; the mailer, the chart, each platform's sessions (adapters/<platform>/
+# sessions.py, as ports.AccountSessions) and the watched folder are built in syncd/entrypoints/wiring.py and handed
+# in. Left: the file parsers, which the import use cases call.
 KNOWN_ADAPTER_IMPORTS: dict[str, set[str]] = {
     "annotate_files": {"syncd.adapters.files"},
     "importing": {"syncd.adapters.files"},

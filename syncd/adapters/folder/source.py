@@ -132,3 +132,25 @@ class FolderSource:
     def fetch(self, summary: SourceSummary, known_streams: Streams | None) -> FetchedActivity:
         activity, raw = self.summary_record(summary.payload, {})
         return FetchedActivity(activity, raw)
+
+
+class WatchedFolder:
+    """One watched folder across passes: a FolderSource per pass over what is new or changed, and what the last
+    completed pass held; implements syncd.ports.WatchedFiles for the folder service."""
+
+    def __init__(self, root: Path, quarantine: Quarantine | None = None, *, max_activities: int | None = None) -> None:
+        self.root = root
+        self.scan = FolderScan()
+        self.quarantine = quarantine  # files whose parsing killed syncd (adapters/folder/quarantine.py)
+        self.max_activities = max_activities  # [files] max_activities_per_file
+
+    def source(self) -> FolderSource:
+        return FolderSource(self.root, self.scan, self.quarantine, max_activities=self.max_activities)
+
+    def commit(self) -> None:
+        """The files listed this pass are stored: the next pass skips them unless they change."""
+        self.scan.commit()
+
+    def retry(self) -> None:
+        """A fault, or a run the database refused: the next pass lists this pass's files again."""
+        self.scan.pending.clear()

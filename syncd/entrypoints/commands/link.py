@@ -55,7 +55,7 @@ def register(subparsers: Any) -> None:
 
 def cmd_link_strava(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.adapters.strava.errors import StravaError
-    from syncd.entrypoints.platforms.strava import link_with_code, link_with_tokens
+    from syncd.adapters.strava.sessions import link_with_code, link_with_tokens
     from syncd.entrypoints.wiring import open_store, strava_endpoint
     from syncd.services.accounts import LinkError, read_token_file
 
@@ -92,7 +92,7 @@ def cmd_link_strava(args: argparse.Namespace, settings: Settings | None) -> int:
 def cmd_link_garmin(args: argparse.Namespace, settings: Settings | None) -> int:
     import getpass
 
-    from syncd.entrypoints.platforms.garmin import link_interactive, link_with_token_store, read_token_store
+    from syncd.adapters.garmin.sessions import link_interactive, link_with_token_store, read_token_store
     from syncd.entrypoints.wiring import garmin_endpoint, open_store
     from syncd.services.accounts import LinkError
 

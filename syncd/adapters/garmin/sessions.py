@@ -1,20 +1,13 @@
-"""Garmin Connect's side of the sync: per-account sessions (resumed from stored token stores), the polling
-schedule, the description writer; every account goes through the one pipeline (syncd.services.sync_pipeline),
-which also matches runs with their Strava twins (syncd.services.identity) so a run counts once. Notes are queued
-per `[garmin] write_back` (a Strava twin's per `[strava] write_back`).
-
-Faults: 429 (on a read or a write) stops the account for `[garmin] backoff_hours`; 5xx is retried by the client,
-then left for the next poll; a rejected token store marks the account "needs_relink". The session is only ever
-resumed from the stored token store: never a password login on a schedule.
+"""Garmin Connect's per-account sessions for one process (resumed from stored token stores, never a password on a
+schedule; every refreshed token store saved), the description writer over them, and the link flows (a token store,
+or the one interactive login). The platform service (syncd.services.garmin_sync) sees them through
+syncd.ports.AccountSessions.
 """
 
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,67 +17,21 @@ from syncd.adapters.garmin.client import current_tokens, make_garmin
 from syncd.adapters.garmin.errors import GarminError, GarminUnauthorizedError, classify
 from syncd.adapters.garmin.source import GarminSource
 from syncd.adapters.garmin.writer import GarminDescriptionWriter
-from syncd.domain.rate_budget import POLL_JITTER, PollPlan, next_poll_at
 from syncd.logging import get_logger
-from syncd.ports import Clock, Source
-from syncd.services.account_sync import PlatformAccounts
 from syncd.services.accounts import LinkedAccount, LinkError
-from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER, choose_athlete
-from syncd.services.sync_pipeline import HistoryFetch, SyncReport
-from syncd.services.write_back_policy import WriteBackMode
 
 if TYPE_CHECKING:
-    from syncd.ports import AccountLinkStore, PlatformStore
+    from syncd.ports import AccountLinkStore, Clock, Source
     from syncd.records import AccountRecord
 
-GarminSyncReport = SyncReport  # the one pipeline's report (kept for existing imports)
-GARMIN_REQUESTS_PER_RUN = 5  # the activity, its details, splits, gear and the shoe's stats
-log = get_logger("syncd.garmin_sync")
 
+class GarminSessions:
+    """Per-account GarminApis and the writer over them; implements syncd.ports.AccountSessions."""
 
-@dataclass(frozen=True)
-class GarminSyncOptions:
-    annotation_window: timedelta = timedelta(days=30)
-    rescan: timedelta = timedelta(days=7)
-    # The first sync lists this far back: the list is cheap (20 summaries a request) and feeds load and
-    # cross-training; only runs inside the annotation window cost more.
-    first_history: timedelta = timedelta(days=365)
-    overlap: timedelta = timedelta(hours=2)
-    poll_interval: timedelta = timedelta(minutes=30)
-    write_back: WriteBackMode = "off"
-    strava_write_back: WriteBackMode = "off"  # for Strava twins re-annotated after a match
-    # Runs older than the window: their detail and samples, at most this many a pass per account. Garmin Connect
-    # publishes no budget and blocks busy accounts, so a few a pass (0: none; their notes say "no streams yet").
-    history_per_pass: int = 5
-
-
-# ---- a pass over every due account -------------------------------------------------------------------------
-
-
-class GarminService(PlatformAccounts):
-    """Everything Garmin for one process: per-account sessions (from stored token stores), passes, the writer.
-
-    `drain` writes Garmin's queued notes (the outbox claim takes only Garmin's items; Strava drains its own).
-    """
-
-    provider = PROVIDER
-    options: GarminSyncOptions
-    writer: GarminDescriptionWriter
-
-    def __init__(
-        self,
-        store: PlatformStore,
-        endpoint: GarminEndpoint,
-        *,
-        policy: AnnotationPolicy,
-        options: GarminSyncOptions,
-        clock: Clock | None = None,
-    ) -> None:
+    def __init__(self, store: AccountLinkStore, endpoint: GarminEndpoint, *, clock: Clock | None = None) -> None:
         self.store = store
         self.endpoint = endpoint
-        self.policy = policy
-        self.options = options
         self.clock: Clock = clock or SystemClock()
         self._apis: dict[int, GarminApi] = {}
         self.writer = GarminDescriptionWriter(self.api_for_athlete)
@@ -102,6 +49,18 @@ class GarminService(PlatformAccounts):
             self._apis[account_id] = GarminApi.login(self.endpoint, tokens, on_tokens=save, clock=self.clock)
         return self._apis[account_id]
 
+    def api_for_athlete(self, athlete_id: int) -> GarminApi:
+        for account in self.store.list_accounts():
+            if account.provider == PROVIDER and account.athlete_id == athlete_id:
+                return self.api_for_account(account.id)
+        raise GarminUnauthorizedError(f"athlete {athlete_id} has no linked Garmin account; run `syncd link garmin`")
+
+    def source_for(self, account: AccountRecord) -> Source:
+        def remember(activity: Mapping[str, Any]) -> None:
+            self.writer.remember(account.athlete_id, activity)
+
+        return GarminSource(self.api_for_account(account.id), on_activity=remember)
+
     def grant_revoked(self, account_id: int) -> bool:
         """Whether Garmin Connect refuses the account's stored token store."""
         try:
@@ -110,41 +69,11 @@ class GarminService(PlatformAccounts):
             return True
         return False
 
-    def _account_of(self, athlete_id: int) -> AccountRecord:
-        account = self.account_for_athlete(athlete_id)
-        if account is not None:
-            return account
-        raise GarminUnauthorizedError(f"athlete {athlete_id} has no linked Garmin account; run `syncd link garmin`")
-
-    def api_for_athlete(self, athlete_id: int) -> GarminApi:
-        return self.api_for_account(self._account_of(athlete_id).id)
-
     def requests_sent(self) -> int:
         return sum(api.requests for api in self._apis.values())
 
-    # ---- the account pass (syncd.services.account_sync) ----------------------------------------------------
-
-    def source_for(self, account: AccountRecord) -> Source:
-        def remember(activity: Mapping[str, Any]) -> None:
-            self.writer.remember(account.athlete_id, activity)
-
-        return GarminSource(self.api_for_account(account.id), on_activity=remember)
-
-    def next_due(self, account: AccountRecord, now: datetime, plan: PollPlan | None) -> datetime:
-        jitter = random.uniform(-POLL_JITTER, POLL_JITTER)  # spread accounts linked together; not security
-        return next_poll_at(now, self.options.poll_interval.total_seconds(), frozenset(), jitter)
-
     def forget(self, account_id: int) -> None:
         self._apis.pop(account_id, None)
-
-    def write_back_modes(self) -> dict[str, WriteBackMode]:
-        return {"garmin": self.options.write_back, "strava": self.options.strava_write_back}
-
-    def history_fetch(self) -> HistoryFetch | None:
-        per_pass = self.options.history_per_pass
-        if per_pass <= 0:
-            return None
-        return HistoryFetch(lambda: GARMIN_REQUESTS_PER_RUN * per_pass, GARMIN_REQUESTS_PER_RUN, per_pass)
 
 
 # ---- linking ---------------------------------------------------------------------------------------------

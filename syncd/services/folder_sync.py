@@ -1,7 +1,8 @@
-"""The watched folder's side of the daemon: one account per folder (provider "folder", the path as its id) for the
-default local athlete, so the folder gets the same leases, schedule and pipeline as a platform account; polled
-every `[folder] poll_s` seconds (a `stat` per file: cheap, and it works on network and Syncthing shares where
-inotify does not). Notes are kept in syncd: nothing is written back to files.
+"""Use case: the watched folder's side of the daemon. One account per folder (provider "folder", the path as its
+id) for the default local athlete, so the folder gets the same leases, schedule and pipeline as a platform
+account; polled every `[folder] poll_s` seconds (a `stat` per file: cheap, and it works on network and Syncthing
+shares where inotify does not). The files are an adapter (syncd.adapters.folder.source.WatchedFolder) that the
+wiring hands in. Notes are kept in syncd: nothing is written back to files.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syncd.adapters.folder.quarantine import Quarantine
-from syncd.adapters.folder.source import FolderScan, FolderSource
 from syncd.domain.rate_budget import PollPlan
-from syncd.ports import Clock, Source
+from syncd.ports import Clock, Source, WatchedFiles
 from syncd.services.account_sync import PassReport, sync_due
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import PipelineOptions
@@ -44,31 +43,26 @@ class FolderService:
     def __init__(
         self,
         store: PlatformStore,
-        root: Path,
+        folder: WatchedFiles,
         *,
         athlete_id: int,
         policy: AnnotationPolicy,
         clock: Clock,
         annotation_window: timedelta = timedelta(days=30),
         poll: timedelta = timedelta(minutes=1),
-        quarantine: Quarantine | None = None,
-        max_activities: int | None = None,
     ) -> None:
         self.store = store
-        self.root = root
+        self.folder = folder  # the files (adapters/folder/source.py WatchedFolder: scan state, quarantine)
         self.policy = policy
         self.clock = clock
         self.poll = poll
         self.options = PipelineOptions(annotation_window=annotation_window)
-        self.scan = FolderScan()
-        self.quarantine = quarantine  # files whose parsing killed syncd (adapters/folder/quarantine.py)
-        self.max_activities = max_activities  # [files] max_activities_per_file
-        self.account_id = store.upsert_account(athlete_id, PROVIDER, folder_id(root), None)
+        self.account_id = store.upsert_account(athlete_id, PROVIDER, folder_id(folder.root), None)
 
     # ---- the account pass (syncd.services.account_sync) -----------------------------------------------------
 
     def source_for(self, account: AccountRecord) -> Source:
-        return FolderSource(self.root, self.scan, self.quarantine, max_activities=self.max_activities)
+        return self.folder.source()
 
     def next_due(self, account: AccountRecord, now: datetime, plan: PollPlan | None) -> datetime:
         return now + self.poll
@@ -84,9 +78,9 @@ class FolderService:
         )
         stored = all(o.error is None and (o.report is None or not o.report.unstored) for o in report.accounts)
         if report.accounts and stored:
-            self.scan.commit()  # the files listed this pass are stored: the next pass skips them unless they change
+            self.folder.commit()  # the files listed this pass are stored: the next pass skips them unless they change
         else:  # a fault, or a run the database refused: the next pass lists these files again
-            self.scan.pending.clear()
+            self.folder.retry()
         return report
 
     def drain(self, worker: str, *, dry_run: bool = False, limit: int = 100) -> WritebackReport:
