@@ -687,7 +687,7 @@ class AccountLinkStore(AccountLinks, DiaryStore, LeaseStore, Protocol):
     """What linking, re-linking and unlinking an account needs."""
 
 
-class StatusStore(DigestStore, StravaStatusStore, LeaseStore, Protocol):
+class StatusStore(DigestStore, StravaStatusStore, LeaseStore, KeepsAnnotationBatches, Protocol):
     """What `syncd status` and the status page read."""
 
     @property

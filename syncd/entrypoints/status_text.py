@@ -91,6 +91,11 @@ def print_accounts(accounts: list[dict[str, Any]]) -> None:
             print(f"  {name}: {a['message']}")
         if a.get("leased_by"):
             print(f"  {name}: being synced by {a['leased_by']} (lease until {when(a['lease_until'])})")
+        if a.get("streams_waiting"):
+            print(
+                f"  {name}: {a['streams_waiting']} older run(s) wait for their streams, fetched in the background "
+                "from the requests the regular sync leaves over (their notes say 'no streams yet' until then)"
+            )
 
 
 def _digests(digests: dict[str, Any], owner: str | None) -> None:

@@ -81,9 +81,19 @@ def account_rows(store: StatusStore, settings: Settings | None = None) -> list[d
                 if settings is not None and a.athlete_id in athletes and a.provider in ("strava", "garmin")
                 else None
             ),
+            "streams_waiting": _streams_waiting(store, a, now),
         }
         for a in store.list_accounts()
     ]
+
+
+def _streams_waiting(store: StatusStore, account: AccountRecord, now: datetime) -> int:
+    """Older runs whose samples are still on the platform, fetched in the background from the budget left over:
+    until then their notes say "no streams yet" (issue 27)."""
+    if account.provider not in ("strava", "garmin"):
+        return 0
+    waiting = store.annotation_batches.awaiting_streams_ids(account.athlete_id, account.provider, before=now)
+    return len(waiting)
 
 
 def shown_state(account: AccountRecord) -> str:

@@ -23,6 +23,7 @@ from syncd.entrypoints.web.serve import serve_in_thread
 from syncd.services import pain_diary
 from syncd.services.annotating import AnnotationPolicy, reannotate
 from syncd.services.digests import athlete_zone, build_for_athlete
+from syncd.services.status import account_rows
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
 from syncd.testing.strava_server import StravaSimulator
@@ -61,6 +62,10 @@ def _note(store: Store, activity_id: int) -> str:
     latest = store.latest_annotation(activity_id)
     assert latest is not None and latest.note is not None, activity_id
     return latest.note
+
+
+def _athlete_id(store: Store, sim_ids: dict[int, int]) -> int:
+    return store.get_activity(_stored(store, next(iter(sim_ids.values()))), with_streams=False).athlete_id
 
 
 def _stream_reads(sim: StravaSimulator, sim_ids: list[int]) -> int:
@@ -177,6 +182,9 @@ def test_the_history_fetch_spends_only_what_the_regular_sync_leaves(
     [outcome] = service.run_once("w1").accounts
     assert outcome.report is not None and outcome.report.history_fetched == 2, outcome.report
     assert outcome.report.history_waiting == len(OLD_DAYS) - 2
+    # `syncd status` says how many still wait, per account
+    [row] = [a for a in account_rows(store) if a["athlete"] == store.get_athlete(_athlete_id(store, ids)).key]
+    assert row["streams_waiting"] == len(OLD_DAYS) - 2
     state = budget.state(clock.now())
     assert state.read_daily_usage <= state.read_daily_limit - reserve  # the regular sync's share is untouched
     assert history_reads_left(state, clock.now(), sync_reserve=reserve) < 2
