@@ -78,7 +78,7 @@ class History:
 
     Every path cuts through it (one run's note, a batch of notes, the digest, the feed's week strip, the diary):
     what started in [start, end), never the run itself (by store id or by key) nor its twin, each twin group once
-    (the first by start, then by the order given: the store gives (start, id)). Cut at a run's start (`before`)
+    (the first by start, then by store id, then by key: the same whatever order the rows come in). Cut at a run's start (`before`)
     there is no look-ahead, so re-annotating an old run once newer runs exist gives the same answer. Bisection:
     O(log n) per cut, so a batch reads its rows once and cuts them for each run.
     """
@@ -87,7 +87,7 @@ class History:
 
     def __init__(self, rows: Iterable[HistoryRow | HistoryEntry]) -> None:
         items = [r if isinstance(r, HistoryRow) else HistoryRow(None, None, r) for r in rows]
-        self._rows = sorted(items, key=lambda r: r.entry.start_utc)  # stable: ties keep the store's id order
+        self._rows = sorted(items, key=_start_then_id)
         self._starts = [r.entry.start_utc for r in self._rows]
 
     def span(
@@ -130,6 +130,11 @@ class History:
         """The history of a run that started at `start_utc`: what started strictly before it, within `window`."""
         earliest = None if window is None else start_utc - window
         return self.span(earliest, start_utc, activity_id=activity_id, group=group, key=key)
+
+
+def _start_then_id(row: HistoryRow) -> tuple[datetime, bool, int, tuple[str, str]]:
+    """Twins often start in the same second: which one stands for the group must not hang on the input order."""
+    return (row.entry.start_utc, row.activity_id is None, row.activity_id or 0, row.entry.key)
 
 
 def history_before(
