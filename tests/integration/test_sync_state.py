@@ -131,3 +131,27 @@ def test_the_migration_moves_sync_state_out_of_stored_payloads_and_back(db_url: 
         assert two.raw == payload and two.sync_failure is not None and two.sync_failure.attempts == 2
     finally:
         store.close()
+
+
+def test_downgrading_every_migration_keeps_the_activities_and_their_notes(db_url: str) -> None:
+    """Downgrades on SQLite once copied whole tables (batch mode); with foreign keys on, dropping the old `athletes`
+    cascaded to every activity and note. Each downgrade now drops columns in place."""
+    engine = create_store_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_config(conn), "head")
+            conn.execute(sa.text("INSERT INTO athletes (id, key, name, units, digest_opt_in, created_at) "
+                                 "VALUES (1, 'a', '', 'metric', false, :t)"), {"t": NOW})  # fmt: skip
+            _insert_activity(conn, 1, {"summary": {"id": 1}})
+            conn.execute(sa.text("INSERT INTO annotations (activity_id, rules_version, flags, note, created_at) "
+                                 "VALUES (1, 'v', '[]', 'kept', :t)"), {"t": NOW})  # fmt: skip
+        with engine.begin() as conn:
+            command.downgrade(_config(conn), "0002")
+            assert conn.execute(sa.text("SELECT count(*) FROM athletes")).scalar_one() == 1
+            assert conn.execute(sa.text("SELECT count(*) FROM activities")).scalar_one() == 1
+            assert conn.execute(sa.text("SELECT note FROM annotations")).scalars().all() == ["kept"]
+        with engine.begin() as conn:
+            command.upgrade(_config(conn), "head")  # and up again: nothing lost on the way
+            assert conn.execute(sa.text("SELECT count(*) FROM activities")).scalar_one() == 1
+    finally:
+        engine.dispose()

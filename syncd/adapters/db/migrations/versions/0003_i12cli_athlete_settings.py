@@ -25,8 +25,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("athletes") as batch:
-        batch.drop_column("digest_unsubscribed_at")
-        batch.drop_column("write_back")
-        batch.drop_column("max_heart_rate")
-        batch.drop_column("units_chosen")
+    # plain DROP COLUMN (SQLite 3.35+): a batch copy of athletes would cascade its drop to every activity
+    for column in ("digest_unsubscribed_at", "write_back", "max_heart_rate", "units_chosen"):
+        op.drop_column("athletes", column)

@@ -47,5 +47,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_pain_entries_athlete_day", table_name="pain_entries")
     op.drop_table("pain_entries")
-    with op.batch_alter_table("athletes") as batch:
-        batch.drop_column("advice_mode")
+    op.drop_column("athletes", "advice_mode")  # not a batch copy: dropping athletes would cascade to activities

@@ -22,5 +22,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("annotations") as batch:
-        batch.drop_column("platform_note")
+    op.drop_column("annotations", "platform_note")  # plain DROP COLUMN, as the other downgrades: no table copy
