@@ -35,6 +35,7 @@ GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
     "speed_work": {
         "speed_work_faster_than_easy_pct": (5, 10, 15, 20),
         "speed_work_tempo_faster_pct": (10, 15, 20),
+        "speed_work_tempo_hr_above_pct": (0, 3, 5),
         "speed_work_min_reps": (2, 3, 4),
         "speed_work_race_unbroken_from_m": (21000, 42000),
     },

@@ -33,6 +33,9 @@ class Thresholds:
     speed_work_hard_from_pct_threshold: float = 95.0
     # tempo: a sustained block this much quicker than easy pace (history) or than the run's own easy parts
     speed_work_tempo_faster_pct: float = 15.0
+    # ... and, where heart rate covers it, with a median heart rate this much above the run's other running (a
+    # brisk start that fades at the same heart rate is no tempo); heart rate confirms, it never creates one
+    speed_work_tempo_hr_above_pct: float = 3.0
     # race without other evidence: an even run without a stop over a standard distance from this length (a half
     # or full marathon run unbroken is a race effort; an easy 5 or 10 km looks like a race, so it needs pace)
     speed_work_race_unbroken_from_m: float = 42000.0

@@ -54,8 +54,6 @@ KNOWN_MISSES: dict[str, str] = {
     "corpus/x3_159301242.fit.gz:speed_work": "not raised on a race-pace 10 km at 4:16-4:52/km with HR 175-192",
     "corpus/x3_159301242.fit.gz:no_warmup": "not raised on race pace from minute 1",
     "corpus/x3_36700453.fit.gz:speed_work": "not raised on a triathlon run leg at 4:39-5:18/km with HR 160-175",
-    "corpus/x3_541569448.fit.gz:speed_work": "raised on an easy run fading from 5:11 to 10:33/km at HR 121-125",
-    "corpus/x3_541569448.fit.gz:no_warmup": "raised on the opening of an easy fade at HR 121-125",
     "corpus/x3_527242140.fit.gz:speed_work": "raised on easy running with walk breaks at HR 123-139",
     "corpus/x3_527242140.fit.gz:no_warmup": "raised on the start of easy running with walk breaks",
 }

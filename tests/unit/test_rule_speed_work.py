@@ -137,6 +137,19 @@ def test_tempo_needs_ten_clearly_faster_minutes() -> None:
     assert flag_for(synthetic_streams(short), history=easy_history(2.6)) is None
 
 
+def test_a_brisk_start_that_fades_at_the_same_heart_rate_is_no_tempo() -> None:
+    """Issue 28: an easy 5 km starting at 5:11-5:50/km and slowing to 6:07-10:33/km, HR 121-125 throughout."""
+    fade = [(960.0, 3.0), (1500.0, 2.45)]
+    flat_hr = synthetic_streams(fade, heart_rate=lambda t: np.full(len(t), 124.0))
+    assert flag_for(flat_hr) is None
+    # The same pace with heart rate up in the fast block is an effort; without heart rate, pace alone decides.
+    rising = synthetic_streams(fade, heart_rate=lambda t: np.where(t < 960.0, 160.0, 135.0))
+    found = flag_for(rising)
+    assert found is not None and found.evidence["trigger"] == "tempo"
+    no_hr = flag_for(synthetic_streams(fade))
+    assert no_hr is not None and no_hr.evidence["trigger"] == "tempo"
+
+
 def test_steady_easy_run_with_history_is_not_speed_work() -> None:
     assert flag_for(synthetic_streams([(3600.0, 2.8)]), history=easy_history(2.75)) is None
 

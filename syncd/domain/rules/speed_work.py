@@ -31,7 +31,9 @@ Triggers, strongest first:
   steady running around it (at least 5 minutes of it, both grade-adjusted outdoors: a slow climb before a flat
   stretch is not easy running) and, with history, than the easy pace too; a run that is all one pace (a
   treadmill ramp, then steady) holds no block, unless history and heart rate together say the whole run was
-  hard; a block on a descent (average grade -2 % or steeper) is terrain; failing the stream, consecutive laps
+  hard; a block on a descent (average grade -2 % or steeper) is terrain; where heart rate covers the block and
+  the other running, the block's must be `speed_work_tempo_hr_above_pct` higher (a brisk start that fades at the
+  same heart rate is no tempo); failing the stream, consecutive laps
   (lap_structure.lap_tempo) after easy running;
 - `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 %/+4 % for GPS),
   run evenly (km speeds within 6 %; a half or full marathon, or a run named a race, on its middle km after a
@@ -124,6 +126,11 @@ REGULAR_REP_SPREAD = 0.3
 REGULAR_RECOVERY_SPREAD = 0.5
 # Plausible heart rates: 0 is a strap dropout and 255 the ANT+ "invalid" value.
 MIN_HR_BPM, MAX_HR_BPM = 30.0, 250.0
+# Heart rate confirms a tempo block only where it covers this share of the block (a reading within HR_MAX_GAP_S).
+MIN_HR_COVERAGE = 0.6
+HR_MAX_GAP_S = 15.0
+# Heart rate stays up for a minute or two after an effort: that stretch after the block is not its easy running.
+HR_LAG_S = 120.0
 ACTIVE_LAPS = frozenset({"active", "interval"})
 REST_LAPS = frozenset({"rest", "recovery"})
 # Race from the recording: standard distances, the GPS tolerance around them, evenness and the finishing kick.
@@ -379,6 +386,7 @@ def _tempo(run: _Run) -> SpeedWork | None:
         if e.speed_mps >= max(line, floor)
         and not _downhill_block(e, run.trace, run.profile)
         and _beats_easy_parts(e, run.trace, faster, run.profile, no_easy_parts=confirmed)
+        and _heart_confirms(e, run.trace, run.ctx.activity.streams, t.speed_work_tempo_hr_above_pct)
     ]
     block = max(blocks, key=lambda e: e.duration_s, default=None)
     if block is None:
@@ -400,6 +408,60 @@ def _tempo(run: _Run) -> SpeedWork | None:
     )
 
 
+def _running_mask(trace: SpeedTrace) -> BoolArray:
+    """Grid points of running: plausible speed, faster than walking and than 60 % of the 90th percentile."""
+    plausible = _plausible(trace)
+    if not plausible.any():
+        return plausible
+    cut = max(WALK_MAX_MPS, 0.6 * _quantile(trace.speed_mps[plausible], 0.9))
+    mask: BoolArray = plausible & (trace.speed_mps >= cut)
+    return mask
+
+
+def _heart_confirms(block: Effort, trace: SpeedTrace, streams: Streams | None, above_pct: float) -> bool:
+    """Heart rate, where it covers both, is `above_pct` higher in the block than in the run's running outside it.
+
+    A block clearly faster on pace but not on heart rate is no harder effort (an easy run's brisk start before it
+    fades at the same heart rate, GPS pace that jumped, issue 28). The first HR_LAG_S after the block are left out
+    of the other running. Without heart rate over most of the block and 5 minutes of the rest, pace alone decides.
+    """
+    on_grid = _heart_on_grid(trace, streams)
+    if on_grid is None:
+        return True
+    grid_hr, covered = on_grid
+    inside = np.zeros(len(trace.time_s), dtype=np.bool_)
+    inside[block.start : block.end] = True
+    outside = _running_mask(trace) & ~inside
+    outside[block.end : block.end + round(HR_LAG_S / trace.step_s)] = False  # heart rate still high after the block
+    if (
+        np.count_nonzero(covered & inside) < MIN_HR_COVERAGE * np.count_nonzero(inside)
+        or np.count_nonzero(covered & outside) * trace.step_s < MIN_EASY_PART_S
+    ):
+        return True
+    block_hr = float(np.median(grid_hr[covered & inside]))
+    easy_hr = float(np.median(grid_hr[covered & outside]))
+    return block_hr >= easy_hr * (1 + above_pct / 100)
+
+
+def _heart_on_grid(trace: SpeedTrace, streams: Streams | None) -> tuple[FloatArray, BoolArray] | None:
+    """Heart rate on the trace's time grid and where a valid reading lies within HR_MAX_GAP_S; None without it.
+
+    Readings of 0 and 255 (strap dropouts, the ANT+ "invalid" value) and outside 30-250 bpm are no readings."""
+    if streams is None or streams.heart_rate is None or len(streams) < 2:
+        return None
+    hr = streams.heart_rate
+    valid = np.isfinite(hr) & (hr >= MIN_HR_BPM) & (hr <= MAX_HR_BPM) & np.isfinite(streams.time_s)
+    if np.count_nonzero(valid) < 2:
+        return None
+    hr_t = streams.time_s[valid] - float(streams.time_s[np.isfinite(streams.time_s)][0])
+    order = np.argsort(hr_t, kind="stable")
+    hr_t, hr_v = hr_t[order], hr[valid][order]
+    idx = np.clip(np.searchsorted(hr_t, trace.time_s), 1, len(hr_t) - 1)
+    gap = np.minimum(np.abs(trace.time_s - hr_t[idx - 1]), np.abs(hr_t[idx] - trace.time_s))
+    covered: BoolArray = gap <= HR_MAX_GAP_S
+    return np.interp(trace.time_s, hr_t, hr_v), covered
+
+
 def _easy_parts_speed(block: Effort, trace: SpeedTrace, profile: AltitudeProfile | None = None) -> float | None:
     """The typical (median) running speed outside `block` (warm-up, cool-down), or None with under 5 minutes.
 
@@ -408,11 +470,9 @@ def _easy_parts_speed(block: Effort, trace: SpeedTrace, profile: AltitudeProfile
 
     With a profile it is the flat-equivalent speed: a slow climb before a flat block is not "easy running".
     """
-    outside = np.ones(len(trace.speed_mps), dtype=np.bool_)
+    outside = _running_mask(trace)
     outside[block.start : block.end] = False
-    plausible = _plausible(trace)
-    cut = max(WALK_MAX_MPS, 0.6 * _quantile(trace.speed_mps[plausible], 0.9))
-    others = trace.speed_mps[outside & plausible & (trace.speed_mps >= cut)]
+    others = trace.speed_mps[outside]
     if len(others) * trace.step_s < MIN_EASY_PART_S:
         return None
     speed = float(np.median(others))
