@@ -32,12 +32,13 @@ _PARSER_DETAIL = re.compile(r"\(XML error: .*\)")  # expat and libxml2 word a sy
 
 # Small documents for what the real files rarely show: text split by comments, CDATA and character references,
 # no namespace, several tracks and activities, odd extension names, a lap without a time, a point without lat/lon.
-_GPX_PT = '<trkpt lat="46.{i}" lon="14.{i}"><ele>3{i}</ele><time>2024-05-01T07:00:0{i}Z</time>{ext}</trkpt>'
+_GPX_PT = '<trkpt lat="46.{i}" lon="14.{i}"><ele>3{i}</ele><time>2024-05-01T07:00:0{i}Z</time></trkpt>'
 _SYNTHETIC: dict[str, str] = {
     "plain.gpx": '<gpx version="1.0" creator="c"><name>Doc</name><trk><trkseg>'
-    + "".join(_GPX_PT.format(i=i, ext="") for i in range(3))
+    + "".join(_GPX_PT.format(i=i) for i in range(3))
     + "</trkseg></trk></gpx>",
-    "split-text.gpx": '<gpx xmlns="http://www.topografix.com/GPX/1/1"><metadata><name> M <!-- c --> N </name></metadata>'
+    "split-text.gpx": '<gpx xmlns="http://www.topografix.com/GPX/1/1">'
+    "<metadata><name> M <!-- c --> N </name></metadata>"
     "<trk><name><![CDATA[Hill & run]]></name><type>run&#105;ng</type><trkseg>"
     '<trkpt lat="1" lon="2"><ele>1<!-- x -->2</ele><time>2024-05-01T07:00:0<!-- y -->1Z</time></trkpt>'
     '<trkpt lat="1.1" lon="2"><time>2024-05-01T07:00:00Z</time><extensions><a:X xmlns:a="urn:a"><a:HR>99</a:HR>'
