@@ -22,6 +22,7 @@ from syncd.domain.history import HistoryEntry
 from syncd.domain.load import (
     LoadStatus,
     LoadUnit,
+    WeekCounts,
     check_load,
     daily_load,
     foster_monotony,
@@ -507,6 +508,7 @@ def build_digest(
     history: Sequence[HistoryEntry],
     gear: Sequence[Gear],
     thresholds: Thresholds,
+    week: WeekCounts | None = None,
     units: str = "metric",
     feed_url: str | None = None,
     max_hr: float | None = None,
@@ -518,14 +520,15 @@ def build_digest(
     """The digest of the local calendar week starting `week_monday`.
 
     `runs` are the week's runs (others are ignored); `history` should cover at least the 8 trend weeks plus 28
-    days before them, every sport (cross-training and strength sessions are counted from it).
+    days before them, every sport. `gear`, `week` (the week's counts) and the mode come from the athlete's state as
+    of the week's end (`domain.as_of.AsOf`), as the service builds it; without `week` it is counted from `history`.
     """
     if week_monday.weekday() != 0:
         raise ValueError(f"build_digest: {week_monday} is not a Monday; pass week_start(day)")
     sunday = week_monday + timedelta(days=6)
     week_runs = [r for r in runs if r.sport.is_run and week_monday <= r.start_local.date() <= sunday]
     unit, trend = load_trend(history, week_monday, max_hr=max_hr, thresholds=thresholds)
-    counts = week_counts(history, week_start(week_monday), min_session_s=thresholds.min_session_min * 60.0)
+    counts = week or week_counts(history, week_start(week_monday), min_session_s=thresholds.min_session_min * 60.0)
     label = iso_week_label(week_monday)
     groups = group_flags(week_runs, mode=AdviceMode.SORE if mode == "sore" else AdviceMode.STAYING_WELL, week=label)
     digest = Digest(

@@ -78,9 +78,9 @@ class History:
 
     Every path cuts through it (one run's note, a batch of notes, the digest, the feed's week strip, the diary):
     what started in [start, end), never the run itself (by store id or by key) nor its twin, each twin group once
-    (the first by start, then by store id, then by key: the same whatever order the rows come in). Cut at a run's start (`before`)
-    there is no look-ahead, so re-annotating an old run once newer runs exist gives the same answer. Bisection:
-    O(log n) per cut, so a batch reads its rows once and cuts them for each run.
+    (the first by start, then by store id, then by key: the same whatever order the rows come in). Cut at a run's
+    start (`before`) there is no look-ahead, so re-annotating an old run once newer runs exist gives the same
+    answer. Bisection: O(log n) per cut, so a batch reads its rows once and cuts them for each run.
     """
 
     __slots__ = ("_rows", "_starts")

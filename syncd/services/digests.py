@@ -33,11 +33,11 @@ from syncd.domain.advice_mode import RED_FLAG_LINE
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
+from syncd.services.as_of import week_end_state
 from syncd.services.history import history_between
 
 if TYPE_CHECKING:
     from syncd.domain.digest import Digest
-    from syncd.domain.model import Gear
     from syncd.ports import DigestStore, Mailer, TrendChart
     from syncd.records import AthleteRecord
 
@@ -192,37 +192,34 @@ def build_for_athlete(
             )
         )
     history = history_between(store, athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
-    from syncd.services.pain_diary import week_mode  # the analysis needs numpy: not for `syncd status`
+    from syncd.services.pain_diary import week_pattern  # the analysis needs numpy: not for `syncd status`
 
-    mode, pattern = week_mode(store, athlete.id, monday, settings.advice)
-    week_end = (local_start + timedelta(days=7)).astimezone(UTC)
+    state = week_end_state(
+        store,
+        athlete.id,
+        monday,
+        zone=zone,
+        thresholds=settings.rules,
+        advice=settings.advice,
+        max_hr=athlete.max_heart_rate,
+    )
     return build_digest(
         athlete_name=athlete.name,
         week_monday=monday,
         runs=runs,
         history=history,
-        gear=_gear_as_of(store, athlete.id, week_end),
+        gear=state.shoes,  # as they were at the week's end: the distance the week's notes gave, never today's
+        week=state.week,
         thresholds=settings.rules,
         units=athlete.units,
         feed_url=settings.digest.feed_url
         or (f"{settings.web.base_url.rstrip('/')}/" if settings.web.base_url else None),
         max_hr=athlete.max_heart_rate,
-        mode=mode.mode.label,
-        mode_reason=mode.reason,
-        pain_pattern=pattern,
-        red_flag=RED_FLAG_LINE if mode.red_flag else None,
+        mode=state.mode.mode.label,
+        mode_reason=state.mode.reason,
+        pain_pattern=week_pattern(store, athlete.id, monday, settings.advice),
+        red_flag=RED_FLAG_LINE if state.mode.red_flag else None,
     )
-
-
-def _gear_as_of(store: DigestStore, athlete_id: int, week_end: datetime) -> list[Gear]:
-    """The shoes as they were at the end of the week (today's distance less what later runs added), the distance
-    the week's notes gave: a digest of an earlier week never shows today's figure."""
-    from syncd.services.annotating import gear_as_of
-
-    return [
-        gear_as_of(item, store.gear_distance_after(athlete_id, item.gear_id, week_end))
-        for item in store.list_gear(athlete_id)
-    ]
 
 
 def chart_png(digest: Digest, chart: TrendChart | None) -> bytes | None:

@@ -92,7 +92,7 @@ def test_cli_page_and_digest_share_one_result(
     text = capsys.readouterr().out
     assert text.splitlines()[0] == result.sentences()[0]
 
-    _, sentence = pain_diary.week_mode(store, athlete, date(2026, 1, 5), AdviceSettings())
+    sentence = pain_diary.week_pattern(store, athlete, date(2026, 1, 5), AdviceSettings())
     assert sentence == result.sentences()[0] == result.digest_sentence()
 
 

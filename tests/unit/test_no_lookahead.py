@@ -142,7 +142,7 @@ def test_the_one_history_cut_never_looks_ahead_nor_counts_a_twin_twice(
 def test_twins_starting_in_the_same_second_are_cut_the_same_whatever_the_order() -> None:
     """Found by CI: the watch's FIT and its GPX export start in the same second; which one stands for the group
     hung on the order the rows came in, so two surfaces reading the same rows could show different runs."""
-    base = dict(sport=Sport.RUN, utc_offset_s=3600, duration_s=60.0, distance_m=120.0, average_speed_mps=2.0)
+    base = {"sport": Sport.RUN, "utc_offset_s": 3600, "duration_s": 60.0, "distance_m": 120.0, "average_speed_mps": 2.0}
     when = START - timedelta(days=3)
     first = HistoryRow(5, "g1", HistoryEntry(key=("file", "a.fit"), start_utc=when, **base))  # type: ignore[arg-type]
     second = HistoryRow(6, "g1", HistoryEntry(key=("file", "a.gpx"), start_utc=when, **base))  # type: ignore[arg-type]
