@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
@@ -79,6 +79,11 @@ class DiaryInputs:
     entries: Sequence[PainEntry] = ()
     settings: ModeSettings = field(default_factory=ModeSettings)
     athlete_mode: str | None = None
+
+
+def end_of_day(day: date, zone: tzinfo) -> datetime:
+    """The instant (aware UTC) the local `day` ends in `zone`: a week's or a day's state is taken there."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
 
 
 def shoe_as_of(gear: Gear, later_m: float) -> Gear:
@@ -202,6 +207,7 @@ __all__ = [
     "AsOf",
     "DiaryInputs",
     "Subject",
+    "end_of_day",
     "load_as_of",
     "run_modes",
     "shoe_as_of",

@@ -4,19 +4,23 @@ builder rows it already read for a batch) and reads the `AsOf` it gets."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.config import AdviceSettings
-from syncd.domain.as_of import AsOf, DiaryInputs, Subject, state_as_of
+from syncd.domain.as_of import AsOf, DiaryInputs, Subject, end_of_day, state_as_of
 from syncd.domain.history import HISTORY_WINDOW, History
 from syncd.domain.model import Gear
 from syncd.domain.thresholds import Thresholds
+from syncd.logging import get_logger
 from syncd.services.pain_diary import has_diary, mode_settings
 
 if TYPE_CHECKING:
-    from syncd.ports import ActivityRepository, DigestStore
-    from syncd.records import LoadedActivity, StoredActivity
+    from syncd.ports import ActivityRepository, DigestStore, FeedStore
+    from syncd.records import AthleteRecord, LoadedActivity, StoredActivity
+
+log = get_logger("syncd.digest")
 
 
 def subject_of(stored: StoredActivity | LoadedActivity) -> Subject:
@@ -92,6 +96,19 @@ def week_end_state(
     max_hr: float | None = None,
 ) -> AsOf:
     """The athlete as the week starting `monday` ended in `zone` (the digest, the diary page)."""
-    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone).astimezone(UTC)
     sunday = monday + timedelta(days=6)
-    return day_state(store, athlete_id, end, sunday, thresholds=thresholds, advice=advice, max_hr=max_hr)
+    at = end_of_day(sunday, zone)
+    return day_state(store, athlete_id, at, sunday, thresholds=thresholds, advice=advice, max_hr=max_hr)
+
+
+def athlete_zone(store: FeedStore, athlete: AthleteRecord) -> tzinfo:
+    """The athlete's zone, where their weeks and days end; else their latest activity's zone or fixed UTC offset;
+    else UTC."""
+    latest_name, offset = store.activity_reads.latest_zone(athlete.id)
+    for name in (athlete.timezone_name, latest_name):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                log.warning("unknown time zone, using the activity offset", athlete=athlete.key, zone=name)
+    return UTC if offset is None else timezone(timedelta(seconds=offset))

@@ -21,19 +21,18 @@ import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.config import ConfigError, Settings
 from syncd.domain.advice_mode import RED_FLAG_LINE
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
-from syncd.services.as_of import week_end_state
+from syncd.services.as_of import athlete_zone, week_end_state
 from syncd.services.history import history_between
 
 if TYPE_CHECKING:
@@ -119,18 +118,6 @@ def owner_id(store: DigestStore) -> int | None:
 
     found = owner(store)
     return None if found is None else found.id
-
-
-def athlete_zone(store: DigestStore, athlete: AthleteRecord) -> tzinfo:
-    """The athlete's zone; else their latest activity's zone or fixed UTC offset; else UTC."""
-    latest_name, offset = store.activity_reads.latest_zone(athlete.id)
-    for name in (athlete.timezone_name, latest_name):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                log.warning("unknown time zone, using the activity offset", athlete=athlete.key, zone=name)
-    return UTC if offset is None else timezone(timedelta(seconds=offset))
 
 
 # ---- the digests row: retry gate --------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ from syncd.domain.load import week_start
 from syncd.domain.pain import PainSource
 from syncd.domain.thresholds import Thresholds
 from syncd.services.annotating import AnnotationPolicy, annotate_marked, reannotate
-from syncd.services.digests import athlete_zone, build_for_athlete
+from syncd.services.as_of import athlete_zone
+from syncd.services.digests import build_for_athlete
 from syncd.services.feed import strip_for_athlete
 from syncd.services.pain_diary import exposures, record_entry, set_athlete_mode
 from syncd.testing import strava_harness as harness

@@ -28,8 +28,7 @@ from syncd.entrypoints.web.pain_charts import exposure_rows, share_dots
 from syncd.entrypoints.web.params import ascii_int
 from syncd.entrypoints.wiring import redo_marked
 from syncd.services import pain_diary
-from syncd.services.as_of import week_end_state
-from syncd.services.digests import athlete_zone
+from syncd.services.as_of import athlete_zone, week_end_state
 
 if TYPE_CHECKING:
     from syncd.entrypoints.web.app import WebContext
