@@ -17,13 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from syncd.domain.advice_mode import AdviceMode
+from syncd.domain.as_of import load_as_of
 from syncd.domain.flags import Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
 from syncd.domain.load import (
     LoadStatus,
     LoadUnit,
     WeekCounts,
-    check_load,
     daily_load,
     foster_monotony,
     iso_week_label,
@@ -348,14 +348,7 @@ def load_trend(
     for index in range(weeks):
         start = first + timedelta(weeks=index)
         sunday = start + timedelta(days=6)
-        check = check_load(
-            history,
-            sunday,
-            min_history_days=t.acwr_min_history_days,
-            min_chronic_minutes=t.acwr_min_chronic_min,
-            break_days=t.return_break_days,
-            max_hr=max_hr,
-        )
+        check = load_as_of(history, sunday, t, max_hr=max_hr)
         mono = foster_monotony(series, sunday)
         trend.append(
             LoadWeek(
