@@ -513,8 +513,7 @@ def build_digest(
     """The digest of the local calendar week starting `week_monday`.
 
     `runs` are the week's runs (others are ignored); `history` should cover at least the 8 trend weeks plus 28
-    days before them, every sport. `gear`, `week` (the week's counts) and the mode come from the athlete's state as
-    of the week's end (`domain.as_of.AsOf`), as the service builds it; without `week` it is counted from `history`.
+    days before them, every sport. `gear`, `week` and the mode: the state as the week ended (`domain.as_of`).
     """
     if week_monday.weekday() != 0:
         raise ValueError(f"build_digest: {week_monday} is not a Monday; pass week_start(day)")

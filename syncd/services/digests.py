@@ -36,7 +36,7 @@ from syncd.services.as_of import athlete_zone, week_end_state
 from syncd.services.history import history_between
 
 if TYPE_CHECKING:
-    from syncd.domain.digest import Digest
+    from syncd.domain.digest import Digest, WeekRun
     from syncd.ports import DigestStore, Mailer, TrendChart
     from syncd.records import AthleteRecord
 
@@ -143,41 +143,15 @@ def _ready(state: DigestState | None, now: datetime, *, retry_now: bool = False)
 def build_for_athlete(
     store: DigestStore, athlete: AthleteRecord, monday: date, settings: Settings, zone: tzinfo
 ) -> Digest:
-    """Read the week's runs (latest annotation flags), the history for the load trend and the gear; build."""
+    """Read the week's runs (latest annotation flags) and the history for the load trend; the shoes, counts and
+    mode are the athlete's state as the week ended (`services.as_of.week_end_state`); build."""
     # the digest's maths (numpy) only when one is built: `syncd athlete show` and `status` use this module too
-    from syncd.domain.digest import WeekRun, build_digest, cleaned_descent_m
-    from syncd.domain.streams_state import awaiting_streams
+    from syncd.domain.digest import build_digest
 
     local_start = datetime.combine(monday, time(0), tzinfo=zone)
     start = local_start.astimezone(UTC) - timedelta(days=1)
     end = (local_start + timedelta(days=7)).astimezone(UTC) + timedelta(days=1)
-    runs: list[WeekRun] = []
-    groups: set[str] = set()
-    for stored in store.iter_activities(athlete_id=athlete.id, since=start, with_streams=True):
-        activity = stored.activity
-        if activity.start_utc >= end:
-            break
-        if not activity.sport.is_run:
-            continue
-        if stored.logical_group is not None:
-            if stored.logical_group in groups:
-                continue  # the same run from Garmin and Strava: count it once
-            groups.add(stored.logical_group)
-        annotation = store.latest_annotation(stored.id)
-        runs.append(
-            WeekRun(
-                key=activity.key,
-                name=activity.name,
-                sport=activity.sport,
-                start_local=activity.start_local,
-                distance_m=activity.distance_m,
-                duration_s=activity.duration_s,
-                elevation_loss_m=cleaned_descent_m(activity),
-                indoor=activity.indoor,
-                flags=annotation.flags if annotation is not None else (),
-                awaiting_streams=awaiting_streams(activity),
-            )
-        )
+    runs = _week_runs(store, athlete.id, start, end)
     history = history_between(store, athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
     from syncd.services.pain_diary import week_pattern  # the analysis needs numpy: not for `syncd status`
 
@@ -207,6 +181,41 @@ def build_for_athlete(
         pain_pattern=week_pattern(store, athlete.id, monday, settings.advice),
         red_flag=RED_FLAG_LINE if state.mode.red_flag else None,
     )
+
+
+def _week_runs(store: DigestStore, athlete_id: int, start: datetime, end: datetime) -> list[WeekRun]:
+    """The runs that started in [start, end) with their latest flags, each twin group once."""
+    from syncd.domain.digest import WeekRun, cleaned_descent_m
+    from syncd.domain.streams_state import awaiting_streams
+
+    runs: list[WeekRun] = []
+    groups: set[str] = set()
+    for stored in store.iter_activities(athlete_id=athlete_id, since=start, with_streams=True):
+        activity = stored.activity
+        if activity.start_utc >= end:
+            break
+        if not activity.sport.is_run:
+            continue
+        if stored.logical_group is not None:
+            if stored.logical_group in groups:
+                continue  # the same run from Garmin and Strava: count it once
+            groups.add(stored.logical_group)
+        annotation = store.latest_annotation(stored.id)
+        runs.append(
+            WeekRun(
+                key=activity.key,
+                name=activity.name,
+                sport=activity.sport,
+                start_local=activity.start_local,
+                distance_m=activity.distance_m,
+                duration_s=activity.duration_s,
+                elevation_loss_m=cleaned_descent_m(activity),
+                indoor=activity.indoor,
+                flags=annotation.flags if annotation is not None else (),
+                awaiting_streams=awaiting_streams(activity),
+            )
+        )
+    return runs
 
 
 def chart_png(digest: Digest, chart: TrendChart | None) -> bytes | None:
