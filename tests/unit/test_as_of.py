@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncd.domain.advice_mode import AdviceMode, ModeSettings
-from syncd.domain.as_of import DiaryInputs, Subject, shoe_as_of, state_as_of
+from syncd.domain.as_of import DiaryInputs, Subject, end_of_day, shoe_as_of, state_as_of
+from syncd.domain.digest import build_digest
 from syncd.domain.history import History, HistoryEntry, HistoryRow
-from syncd.domain.load import check_load, week_counts
+from syncd.domain.load import check_load, week_counts, week_start
 from syncd.domain.model import Gear, Sport
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.domain.thresholds import Thresholds
+from syncd.services.feed import weekly_strip
 
 AT = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # a Thursday
 DAY = AT.date()
@@ -106,3 +111,45 @@ def test_the_first_run_after_pain_rests_first_and_the_next_does_not() -> None:
     ran = History([row(9, "since", 0.5)])
     second = state_as_of(ran, AT, DAY, thresholds=T, diary=diary, subject=Subject(("strava", "r"), "strava"))
     assert first.mode.rest_first and not second.mode.rest_first
+
+
+SPORTS = [Sport.RUN, Sport.RUN, Sport.TRAIL_RUN, Sport.RIDE, Sport.WALK, Sport.SWIM, Sport.YOGA, Sport.STRENGTH]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[HistoryEntry]:
+    """Up to ten weeks of activities before the strip's last Sunday, in one zone, some short, some on one day."""
+    out = []
+    for i in range(draw(st.integers(0, 40))):
+        start = AT - timedelta(hours=draw(st.floats(1, 70 * 24)))
+        sport = draw(st.sampled_from(SPORTS))
+        out.append(HistoryEntry(("strava", f"h{i}"), sport, start, 3600, draw(st.floats(0, 120)) * 60.0, 5000.0))
+    return out
+
+
+@given(history=histories())
+@settings(max_examples=60, deadline=None)
+def test_the_strip_and_the_digest_show_each_weeks_state(history: list[HistoryEntry]) -> None:
+    """Property: for random histories, each week of the feed's strip (counts, load verdict) and the digest's week
+    (low-impact and strength counts, the trend's last load verdict) are the as-of state's as that week ended."""
+    zone = timezone(timedelta(hours=1))
+    last_monday = week_start(DAY)
+    strip = weekly_strip(history, last_monday, T, weeks=4, today=last_monday + timedelta(days=6), zone=zone)
+    rows = History(history)
+    for week in strip:
+        sunday = week.monday + timedelta(days=6)
+        state = state_as_of(rows, end_of_day(sunday, zone), sunday, thresholds=T)
+        assert (week.runs, week.low_impact, week.strength) == (
+            state.week.runs,
+            state.week.low_impact,
+            state.week.strength,
+        )
+        assert (week.load_status, week.break_days) == (state.load.status, state.load.break_days)
+        assert week.acwr == (None if state.load.ratio is None else round(state.load.ratio, 2))
+    sunday = last_monday + timedelta(days=6)
+    state = state_as_of(rows, end_of_day(sunday, zone), sunday, thresholds=T)
+    digest = build_digest(athlete_name="", week_monday=last_monday, runs=(), history=history, gear=(), thresholds=T)
+    assert (digest.low_impact, digest.strength) == (state.week.low_impact, state.week.strength)
+    last = digest.load_trend[-1]
+    assert (last.load_status, last.break_days) == (state.load.status, state.load.break_days)
+    assert last.acwr == (None if state.load.ratio is None else round(state.load.ratio, 2))
