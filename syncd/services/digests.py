@@ -171,6 +171,7 @@ def build_for_athlete(
         history=history,
         gear=state.shoes,  # as they were at the week's end: the distance the week's notes gave, never today's
         week=state.week,
+        zone=zone,
         thresholds=settings.rules,
         units=athlete.units,
         feed_url=settings.digest.feed_url

@@ -148,7 +148,9 @@ def test_the_strip_and_the_digest_show_each_weeks_state(history: list[HistoryEnt
         assert week.acwr == (None if state.load.ratio is None else round(state.load.ratio, 2))
     sunday = last_monday + timedelta(days=6)
     state = state_as_of(rows, end_of_day(sunday, zone), sunday, thresholds=T)
-    digest = build_digest(athlete_name="", week_monday=last_monday, runs=(), history=history, gear=(), thresholds=T)
+    digest = build_digest(
+        athlete_name="", week_monday=last_monday, runs=(), history=history, gear=(), thresholds=T, zone=zone
+    )
     assert (digest.low_impact, digest.strength) == (state.week.low_impact, state.week.strength)
     last = digest.load_trend[-1]
     assert (last.load_status, last.break_days) == (state.load.status, state.load.break_days)
