@@ -14,15 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from syncd.domain.advice_mode import AdviceMode
+from syncd.domain.as_of import end_of_day, state_as_of
 from syncd.domain.flags import Flag, FlagCode, Severity
-from syncd.domain.history import HistoryEntry
+from syncd.domain.history import History, HistoryEntry
 from syncd.domain.load import (
     LoadStatus,
     LoadUnit,
-    check_load,
+    WeekCounts,
     daily_load,
     foster_monotony,
     iso_week_label,
@@ -334,27 +335,24 @@ def load_trend(
     weeks: int = TREND_WEEKS,
     max_hr: float | None = None,
     thresholds: Thresholds | None = None,
+    zone: tzinfo = UTC,
 ) -> tuple[LoadUnit, tuple[LoadWeek, ...]]:
     """Weekly running load, guarded ACWR and Foster monotony as of each of the last `weeks` Sundays.
 
     Same formulas and the same guard as the load_spike and monotony rules (syncd.domain.load.check_load), so the
-    digest never shows a ratio the notes would not ("not enough history yet", "back after N days" instead).
+    digest never shows a ratio the notes would not ("not enough history yet", "back after N days" instead). Each
+    week's verdict is the athlete's state as that Sunday ended in `zone` (`domain.as_of`: its 42 days of history,
+    as the notes and the strip see them), not a recompute over the longer history the trend reads.
     """
     t = thresholds or Thresholds()
     first = monday - timedelta(weeks=weeks - 1)
     series = daily_load(history, first - timedelta(days=_CHRONIC_DAYS), monday + timedelta(days=6), max_hr=max_hr)
+    rows = History(history)
     trend = []
     for index in range(weeks):
         start = first + timedelta(weeks=index)
         sunday = start + timedelta(days=6)
-        check = check_load(
-            history,
-            sunday,
-            min_history_days=t.acwr_min_history_days,
-            min_chronic_minutes=t.acwr_min_chronic_min,
-            break_days=t.return_break_days,
-            max_hr=max_hr,
-        )
+        check = state_as_of(rows, end_of_day(sunday, zone), sunday, thresholds=t, max_hr=max_hr).load
         mono = foster_monotony(series, sunday)
         trend.append(
             LoadWeek(
@@ -507,6 +505,8 @@ def build_digest(
     history: Sequence[HistoryEntry],
     gear: Sequence[Gear],
     thresholds: Thresholds,
+    week: WeekCounts | None = None,
+    zone: tzinfo = UTC,
     units: str = "metric",
     feed_url: str | None = None,
     max_hr: float | None = None,
@@ -515,17 +515,14 @@ def build_digest(
     pain_pattern: str | None = None,
     red_flag: str | None = None,
 ) -> Digest:
-    """The digest of the local calendar week starting `week_monday`.
-
-    `runs` are the week's runs (others are ignored); `history` should cover at least the 8 trend weeks plus 28
-    days before them, every sport (cross-training and strength sessions are counted from it).
-    """
+    """The digest of the local calendar week starting `week_monday` (in `zone`): `runs` are the week's runs; `history`
+    covers the 8 trend weeks and 42 days before them; `gear`, `week`, the mode: the state as the week ended."""
     if week_monday.weekday() != 0:
         raise ValueError(f"build_digest: {week_monday} is not a Monday; pass week_start(day)")
     sunday = week_monday + timedelta(days=6)
     week_runs = [r for r in runs if r.sport.is_run and week_monday <= r.start_local.date() <= sunday]
-    unit, trend = load_trend(history, week_monday, max_hr=max_hr, thresholds=thresholds)
-    counts = week_counts(history, week_start(week_monday), min_session_s=thresholds.min_session_min * 60.0)
+    unit, trend = load_trend(history, week_monday, max_hr=max_hr, thresholds=thresholds, zone=zone)
+    counts = week or week_counts(history, week_start(week_monday), min_session_s=thresholds.min_session_min * 60.0)
     label = iso_week_label(week_monday)
     groups = group_flags(week_runs, mode=AdviceMode.SORE if mode == "sore" else AdviceMode.STAYING_WELL, week=label)
     digest = Digest(

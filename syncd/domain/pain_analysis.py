@@ -34,8 +34,8 @@ from datetime import date, datetime, timedelta
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Literal
 
+from syncd.domain.as_of import load_as_of
 from syncd.domain.history import HistoryEntry
-from syncd.domain.load import check_load
 from syncd.domain.model import Sport
 from syncd.domain.pain import PainEntry
 from syncd.domain.thresholds import Thresholds
@@ -108,14 +108,7 @@ def _run_sum(pick: Callable[[ExposureSession], float | None], cutoff: float) -> 
 def _load_ratio(w: Window, s: AnalysisSettings) -> float | None:
     """The guarded acute:chronic ratio of running (the load rule's own check): None without enough history or
     after a break, where a ratio is noise."""
-    t = s.thresholds
-    check = check_load(
-        w.history,
-        w.as_of,
-        min_history_days=t.acwr_min_history_days,
-        min_chronic_minutes=t.acwr_min_chronic_min,
-        break_days=t.return_break_days,
-    )
+    check = load_as_of(w.history, w.as_of, s.thresholds)
     return check.ratio if check.status == "ratio" else None
 
 

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, TypeGuard
 
 from syncd.config import AdviceSettings
-from syncd.domain.advice_mode import ModeDecision, RunModes, choose_mode, platform_mode
+from syncd.domain.advice_mode import ModeDecision, choose_mode, platform_mode
+from syncd.domain.as_of import AsOf, DiaryInputs, state_as_of
 from syncd.domain.flags import Flag
 from syncd.domain.history import HISTORY_WINDOW, History, HistoryEntry, history_before
 from syncd.domain.mode_notes import advice_for, apply_mode, lead_lines
@@ -24,8 +25,8 @@ from syncd.domain.sport_inference import inferred_note_line
 from syncd.domain.thresholds import Thresholds
 from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.annotation_version import annotation_version
-from syncd.services.history import history_of
-from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, modes_for
+from syncd.services.as_of import run_state, subject_of
+from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, mode_settings
 from syncd.services.write_back_policy import athlete_write_back
 
 if TYPE_CHECKING:
@@ -90,8 +91,8 @@ def annotate_one(
 ) -> AnnotatedActivity:
     """Run the rules on `activity` with `history` cut at its start (whatever else the caller passes is ignored).
 
-    `gear` should carry the shoe's distance as of the end of this run (`gear_as_of`), not today's. `mode` steers
-    the note, `platform` the platform's note (without them: from `[advice]` alone, no diary).
+    `gear` should carry the shoe's distance as of the end of this run (`domain.as_of.shoe_as_of`), not today's.
+    `mode` steers the note, `platform` the platform's note (without them: from `[advice]` alone, no diary).
     """
     ctx = RuleContext(
         activity=activity,
@@ -138,8 +139,6 @@ def _render(flags: Sequence[Flag], gaps: Sequence[str], mode: ModeDecision, poli
 
 
 def _platform_without_diary(activity: Activity, advice: AdviceSettings) -> ModeDecision:
-    from syncd.services.pain_diary import mode_settings
-
     return platform_mode(
         [],
         platform=activity.source.value,
@@ -150,16 +149,9 @@ def _platform_without_diary(activity: Activity, advice: AdviceSettings) -> ModeD
 
 
 def _mode_without_diary(activity: Activity, advice: AdviceSettings) -> ModeDecision:
-    from syncd.services.pain_diary import mode_settings
-
     return choose_mode(
         [], run_day=activity.start_local.date(), run_start=activity.start_utc, settings=mode_settings(advice)
     )
-
-
-def gear_as_of(gear: Gear, later_m: float) -> Gear:
-    """The shoe as it was when the run ended: today's distance less what later activities added to it."""
-    return replace(gear, distance_m=max(gear.distance_m - later_m, 0.0))
 
 
 def policy_for_athlete(store: AthleteRepository, athlete_id: int, policy: AnnotationPolicy) -> AnnotationPolicy:
@@ -196,19 +188,11 @@ def annotate_stored(
     """
     stored = store.get_activity(activity_id, with_streams=True)
     activity = stored.activity
-    history = history_of(store, stored)
-    gear = None
-    if activity.gear_id:
-        gear = store.get_gear(stored.athlete_id, activity.gear_id)
-        if gear is not None:
-            later = store.gear_distance_after(stored.athlete_id, activity.gear_id, activity.start_utc)
-            gear = gear_as_of(gear, later)
     policy = policy_for_athlete(store, stored.athlete_id, policy)
-    modes = None
     if has_diary(store):  # the database BatchAnnotationStore (the unit tests' in-memory fakes have no diary)
         apply_stored_tag(store, stored, advice=policy.advice, now=now)  # a #back tag steers later runs' notes
-        modes = modes_for(store, stored, policy.advice) if activity.sport.is_run else None
-    annotated = _annotate_with(activity, history, policy, gear=gear, now=now, modes=modes)
+    state = run_state(store, stored, policy.thresholds, policy.advice, max_hr=policy.max_heart_rate)
+    annotated = annotate_as_of(activity, state, policy, now=now)
     providers: list[str] = []
     if may_write_back(activity, policy, now=now, backfill_since=backfill_since):
         providers = list(athlete_write_back(store, stored.athlete_id, activity, write_back_providers(activity)))
@@ -297,7 +281,7 @@ def _job_groups(
                 item = loaded.get(activity_id)
                 if item is None:
                     raise NotFoundError(f"no activity with id {activity_id}: re-run `syncd sync` or `syncd import`")
-                group.append(batch.prepare(item, histories.cut(item)))
+                group.append(batch.prepare(item, histories.of(item.athlete_id)))
             except Exception as exc:  # one activity's fault never stops the others (with on_error)
                 failed(activity_id, exc)
             if len(group) == JOB_GROUP or (group and activity_id == chunk[-1]):
@@ -339,11 +323,9 @@ class RulesJob:
 
     activity: Activity  # without its streams: they travel packed and are decoded where the rules run
     packed: PackedStreams | None
-    history: Sequence[HistoryEntry]
+    state: AsOf  # the athlete as of the run's start: history, shoe, modes
     policy: AnnotationPolicy
-    gear: Gear | None
     now: datetime | None
-    modes: RunModes | None
 
 
 @dataclass(frozen=True)
@@ -362,7 +344,7 @@ def run_rules_on(jobs: Sequence[RulesJob]) -> list[RulesOutcome | Exception]:
     for job in jobs:
         try:
             activity = job.activity if job.packed is None else replace(job.activity, streams=job.packed.unpack())
-            annotated = _annotate_with(activity, job.history, job.policy, gear=job.gear, now=job.now, modes=job.modes)
+            annotated = annotate_as_of(activity, job.state, job.policy, now=job.now)
         except Exception as exc:  # this activity's fault (a corrupt blob, a rule); the group's others go on
             outcomes.append(exc)
         else:
@@ -406,36 +388,44 @@ class _Batch:
     gear: dict[int, dict[str, Gear]] = field(default_factory=dict)
     diary: DiaryBatch | None = None  # the current chunk's (None: a store without a diary)
 
-    def prepare(self, item: LoadedActivity, history: Sequence[HistoryEntry]) -> _Prepared:
-        """The reads an activity's rules need (the athlete's settings, the shoe, the diary), done in this process."""
+    def prepare(self, item: LoadedActivity, history: History) -> _Prepared:
+        """The reads an activity's rules need (the athlete's settings, the shoe, the diary), done in this process;
+        its state as of its start built from them by the one builder (`domain.as_of.state_as_of`)."""
         store, athlete, activity = self.store, item.athlete_id, item.activity
         if athlete not in self.policies:
             self.policies[athlete] = policy_for_athlete(store, athlete, self.policy)
             self.gear[athlete] = {g.gear_id: g for g in store.list_gear(athlete)}
         policy = self.policies[athlete]
         shoe = self.gear[athlete].get(activity.gear_id or "")
-        if shoe is not None:  # the shoe's distance as of the end of this run, not today's
-            shoe = gear_as_of(shoe, store.gear_distance_after(athlete, shoe.gear_id, activity.start_utc))
-        modes = self.diary.modes(item, history) if self.diary is not None else None
+        shoes = [] if shoe is None else [(shoe, store.gear_distance_after(athlete, shoe.gear_id, activity.start_utc))]
+        diary = (
+            self.diary.inputs(athlete) if self.diary is not None else DiaryInputs(settings=mode_settings(policy.advice))
+        )
+        state = state_as_of(
+            history,
+            activity.start_utc,
+            activity.start_local.date(),
+            thresholds=policy.thresholds,
+            shoes=shoes,
+            diary=diary,
+            subject=subject_of(item),
+            max_hr=policy.max_heart_rate,
+        )
         providers: tuple[str, ...] = ()
         if may_write_back(activity, policy, now=self.now, backfill_since=self.backfill_since):
             defaults = self.write_back_providers(activity)
             providers = tuple(athlete_write_back(store, athlete, activity, defaults))
-        return _Prepared(item, RulesJob(activity, item.packed, history, policy, shoe, self.now, modes), providers)
+        return _Prepared(item, RulesJob(activity, item.packed, state, policy, self.now), providers)
 
 
-def _annotate_with(
-    activity: Activity,
-    history: Sequence[HistoryEntry],
-    policy: AnnotationPolicy,
-    *,
-    gear: Gear | None,
-    now: datetime | None,
-    modes: RunModes | None,
+def annotate_as_of(
+    activity: Activity, state: AsOf, policy: AnnotationPolicy, *, now: datetime | None
 ) -> AnnotatedActivity:
-    if modes is None:
-        return annotate_one(activity, history, policy, gear=gear, now=now)
-    return annotate_one(activity, history, policy, gear=gear, now=now, mode=modes.note, platform=modes.platform)
+    """A stored run's note from its state at its start (`services.as_of.run_state`): its history, its shoe as of
+    the run and its modes, read from the one state, never recomputed here."""
+    modes = state.modes
+    shoe = state.shoe(activity.gear_id)
+    return annotate_one(activity, state.history, policy, gear=shoe, now=now, mode=modes.note, platform=modes.platform)
 
 
 def _differing(annotated: AnnotatedActivity) -> str | None:
@@ -458,10 +448,9 @@ class _HistoryLists:
             for athlete, (low, high) in spans.items()
         }
 
-    def cut(self, item: LoadedActivity) -> list[HistoryEntry]:
-        """`item`'s history: the domain's cut (`History.before`), as `history_of` gives one stored run."""
-        history = self._history[item.athlete_id]
-        return history.before(item.activity.start_utc, activity_id=item.id, group=item.logical_group)
+    def of(self, athlete_id: int) -> History:
+        """The athlete's rows for the chunk, which the state builder cuts at each run's start (`History.before`)."""
+        return self._history[athlete_id]
 
 
 def write_back_from(policy: AnnotationPolicy, *, now: datetime | None, backfill_since: datetime | None) -> datetime:

@@ -21,23 +21,22 @@ import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.config import ConfigError, Settings
 from syncd.domain.advice_mode import RED_FLAG_LINE
 from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
+from syncd.services.as_of import athlete_zone, week_end_state
 from syncd.services.history import history_between
 
 if TYPE_CHECKING:
-    from syncd.domain.digest import Digest
-    from syncd.domain.model import Gear
+    from syncd.domain.digest import Digest, WeekRun
     from syncd.ports import DigestStore, Mailer, TrendChart
     from syncd.records import AthleteRecord
 
@@ -121,18 +120,6 @@ def owner_id(store: DigestStore) -> int | None:
     return None if found is None else found.id
 
 
-def athlete_zone(store: DigestStore, athlete: AthleteRecord) -> tzinfo:
-    """The athlete's zone; else their latest activity's zone or fixed UTC offset; else UTC."""
-    latest_name, offset = store.activity_reads.latest_zone(athlete.id)
-    for name in (athlete.timezone_name, latest_name):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                log.warning("unknown time zone, using the activity offset", athlete=athlete.key, zone=name)
-    return UTC if offset is None else timezone(timedelta(seconds=offset))
-
-
 # ---- the digests row: retry gate --------------------------------------------------------------------------------
 
 
@@ -156,17 +143,55 @@ def _ready(state: DigestState | None, now: datetime, *, retry_now: bool = False)
 def build_for_athlete(
     store: DigestStore, athlete: AthleteRecord, monday: date, settings: Settings, zone: tzinfo
 ) -> Digest:
-    """Read the week's runs (latest annotation flags), the history for the load trend and the gear; build."""
+    """Read the week's runs (latest annotation flags) and the history for the load trend; the shoes, counts and
+    mode are the athlete's state as the week ended (`services.as_of.week_end_state`); build."""
     # the digest's maths (numpy) only when one is built: `syncd athlete show` and `status` use this module too
-    from syncd.domain.digest import WeekRun, build_digest, cleaned_descent_m
-    from syncd.domain.streams_state import awaiting_streams
+    from syncd.domain.digest import build_digest
 
     local_start = datetime.combine(monday, time(0), tzinfo=zone)
     start = local_start.astimezone(UTC) - timedelta(days=1)
     end = (local_start + timedelta(days=7)).astimezone(UTC) + timedelta(days=1)
+    runs = _week_runs(store, athlete.id, start, end)
+    history = history_between(store, athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
+    from syncd.services.pain_diary import week_pattern  # the analysis needs numpy: not for `syncd status`
+
+    state = week_end_state(
+        store,
+        athlete.id,
+        monday,
+        zone=zone,
+        thresholds=settings.rules,
+        advice=settings.advice,
+        max_hr=athlete.max_heart_rate,
+    )
+    return build_digest(
+        athlete_name=athlete.name,
+        week_monday=monday,
+        runs=runs,
+        history=history,
+        gear=state.shoes,  # as they were at the week's end: the distance the week's notes gave, never today's
+        week=state.week,
+        zone=zone,
+        thresholds=settings.rules,
+        units=athlete.units,
+        feed_url=settings.digest.feed_url
+        or (f"{settings.web.base_url.rstrip('/')}/" if settings.web.base_url else None),
+        max_hr=athlete.max_heart_rate,
+        mode=state.mode.mode.label,
+        mode_reason=state.mode.reason,
+        pain_pattern=week_pattern(store, athlete.id, monday, settings.advice),
+        red_flag=RED_FLAG_LINE if state.mode.red_flag else None,
+    )
+
+
+def _week_runs(store: DigestStore, athlete_id: int, start: datetime, end: datetime) -> list[WeekRun]:
+    """The runs that started in [start, end) with their latest flags, each twin group once."""
+    from syncd.domain.digest import WeekRun, cleaned_descent_m
+    from syncd.domain.streams_state import awaiting_streams
+
     runs: list[WeekRun] = []
     groups: set[str] = set()
-    for stored in store.iter_activities(athlete_id=athlete.id, since=start, with_streams=True):
+    for stored in store.iter_activities(athlete_id=athlete_id, since=start, with_streams=True):
         activity = stored.activity
         if activity.start_utc >= end:
             break
@@ -191,38 +216,7 @@ def build_for_athlete(
                 awaiting_streams=awaiting_streams(activity),
             )
         )
-    history = history_between(store, athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
-    from syncd.services.pain_diary import week_mode  # the analysis needs numpy: not for `syncd status`
-
-    mode, pattern = week_mode(store, athlete.id, monday, settings.advice)
-    week_end = (local_start + timedelta(days=7)).astimezone(UTC)
-    return build_digest(
-        athlete_name=athlete.name,
-        week_monday=monday,
-        runs=runs,
-        history=history,
-        gear=_gear_as_of(store, athlete.id, week_end),
-        thresholds=settings.rules,
-        units=athlete.units,
-        feed_url=settings.digest.feed_url
-        or (f"{settings.web.base_url.rstrip('/')}/" if settings.web.base_url else None),
-        max_hr=athlete.max_heart_rate,
-        mode=mode.mode.label,
-        mode_reason=mode.reason,
-        pain_pattern=pattern,
-        red_flag=RED_FLAG_LINE if mode.red_flag else None,
-    )
-
-
-def _gear_as_of(store: DigestStore, athlete_id: int, week_end: datetime) -> list[Gear]:
-    """The shoes as they were at the end of the week (today's distance less what later runs added), the distance
-    the week's notes gave: a digest of an earlier week never shows today's figure."""
-    from syncd.services.annotating import gear_as_of
-
-    return [
-        gear_as_of(item, store.gear_distance_after(athlete_id, item.gear_id, week_end))
-        for item in store.list_gear(athlete_id)
-    ]
+    return runs
 
 
 def chart_png(digest: Digest, chart: TrendChart | None) -> bytes | None:

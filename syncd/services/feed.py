@@ -15,16 +15,16 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
+from syncd.domain.as_of import AsOf, end_of_day, state_as_of
 from syncd.domain.evidence import EvidenceItem, evidence_items
 from syncd.domain.flags import Flag, FlagCode
-from syncd.domain.history import HistoryEntry
+from syncd.domain.history import HISTORY_WINDOW, History, HistoryEntry
 from syncd.domain.load import (
     LoadStatus,
     WeekCounts,
-    check_load,
     daily_load,
     iso_week_label,
     week_counts,
@@ -43,6 +43,7 @@ from syncd.records import (
     FeedPage,
     FeedRow,
 )
+from syncd.services.as_of import athlete_zone
 from syncd.services.history import history_between
 
 if TYPE_CHECKING:
@@ -265,9 +266,11 @@ def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds)
             wanted.setdefault(row.athlete_id, set()).add(week_start(row.start_local.date()))
     counts: dict[tuple[int, date], WeekCounts] = {}
     for athlete_id, mondays in wanted.items():
+        zone = athlete_zone(store, store.get_athlete(athlete_id))  # a setting, not in the data version: in the key
         # Cached until the data changes, like the strip: the same weeks' history on every request of a page.
-        key = ("sessions", athlete_id, frozenset(mondays))
-        weeks = store.activity_reads.cached(key, functools.partial(_week_counts, store, athlete_id, mondays))
+        key = ("sessions", athlete_id, frozenset(mondays), thresholds, zone)
+        compute = functools.partial(_week_counts, store, athlete_id, mondays, thresholds, zone)
+        weeks = store.activity_reads.cached(key, compute)
         counts.update({(athlete_id, monday): value for monday, value in weeks.items()})
     views: dict[int, SessionView] = {}
     for row in rows:
@@ -286,12 +289,19 @@ def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds)
     return views
 
 
-def _week_counts(store: FeedStore, athlete_id: int, mondays: set[date]) -> dict[date, WeekCounts]:
-    start = datetime.combine(min(mondays) - timedelta(days=1), time(0), tzinfo=UTC)
-    end = datetime.combine(max(mondays) + timedelta(days=8), time(0), tzinfo=UTC)
-    history = history_between(store, athlete_id, start, end)
-    by_week = _by_week(history)
-    return {monday: week_counts(by_week.get(monday, ()), monday) for monday in mondays}
+def _week_counts(
+    store: FeedStore, athlete_id: int, mondays: set[date], thresholds: Thresholds, zone: tzinfo
+) -> dict[date, WeekCounts]:
+    """Each week's counts from the athlete's state as the week ended (the strip's and the digest's figure)."""
+    start = end_of_day(min(mondays), zone) - timedelta(days=1) - HISTORY_WINDOW
+    end = end_of_day(max(mondays) + timedelta(days=6), zone)
+    history = History(store.history_rows(athlete_id, start, end))
+    return {monday: _week_end(history, monday + timedelta(days=6), thresholds, zone).week for monday in mondays}
+
+
+def _week_end(history: History, day: date, thresholds: Thresholds, zone: tzinfo) -> AsOf:
+    """The athlete as of the end of `day` in `zone`, from the one builder (no diary, no shoes: not shown here)."""
+    return state_as_of(history, end_of_day(day, zone), day, thresholds=thresholds)
 
 
 def _by_week(history: list[HistoryEntry]) -> dict[date, list[HistoryEntry]]:
@@ -335,11 +345,14 @@ def weekly_strip(
     weeks: int = STRIP_WEEKS,
     today: date,
     units: Units = "metric",
+    zone: tzinfo = UTC,
 ) -> list[WeekView]:
-    """The `weeks` calendar weeks ending with the one starting `last_monday`, newest first (pure)."""
+    """The `weeks` calendar weeks ending with the one starting `last_monday`, newest first (pure). Each week's
+    counts and load verdict are the athlete's state as of its last day (`domain.as_of`), as the digest shows them;
+    only the week's sums (load, distance) are added up here."""
     first_monday = last_monday - timedelta(weeks=weeks - 1)
     series = daily_load(history, first_monday - timedelta(days=28), last_monday + timedelta(days=6), unit="min")
-    by_week = _by_week(history)  # week_counts keeps only the week's entries: hand it only those, in order
+    rows = History(history)
     run_metres: dict[date, float] = {}  # per week, summed in history order: one pass, not one per week
     for e in history:
         if e.sport in RUN_SPORTS and e.distance_m is not None and math.isfinite(e.distance_m) and e.distance_m > 0:
@@ -349,35 +362,15 @@ def weekly_strip(
     for index in range(weeks):
         monday = first_monday + timedelta(weeks=index)
         as_of = min(monday + timedelta(days=6), today)
-        counts = week_counts(by_week.get(monday, ()), monday, min_session_s=thresholds.min_session_min * 60.0)
-        check = (
-            check_load(
-                history,
-                as_of,
-                min_history_days=thresholds.acwr_min_history_days,
-                min_chronic_minutes=thresholds.acwr_min_chronic_min,
-                break_days=thresholds.return_break_days,
-            )
-            if as_of >= monday
-            else None
-        )
-        ratio = check.ratio if check is not None else None
+        state = _week_end(rows, as_of, thresholds, zone) if as_of >= monday else None
         metres = run_metres.get(monday, 0)
         strip.append(
-            WeekView(
-                week=counts.week,
-                monday=monday,
-                runs=counts.runs,
-                load=round(sum(series.between(monday, monday + timedelta(days=6)))),
-                load_unit=series.unit,
-                acwr=None if ratio is None else round(ratio, 2),
-                low_impact=counts.low_impact,
-                low_impact_target=thresholds.low_impact_sessions_per_week,
-                strength=counts.strength,
-                strength_target=thresholds.strength_sessions_per_week,
-                acwr_level="none" if check is None else check.level(thresholds.acwr_caution, thresholds.acwr_high),
-                load_status="not_enough_history" if check is None else check.status,
-                break_days=None if check is None else check.break_days,
+            _week_view(
+                monday,
+                state,
+                thresholds,
+                load=sum(series.between(monday, monday + timedelta(days=6))),
+                unit=series.unit,
                 distance=format_distance(metres, units) if metres > 0 else None,
             )
         )
@@ -385,30 +378,59 @@ def weekly_strip(
     return strip
 
 
+def _week_view(
+    monday: date, state: AsOf | None, thresholds: Thresholds, *, load: float, unit: str, distance: str | None
+) -> WeekView:
+    """One week of the strip: its counts and load verdict read from its state (None: a week not begun)."""
+    counts = week_counts((), monday) if state is None else state.week
+    check = None if state is None else state.load
+    ratio = None if check is None else check.ratio
+    return WeekView(
+        week=counts.week,
+        monday=monday,
+        runs=counts.runs,
+        load=round(load),
+        load_unit=unit,
+        acwr=None if ratio is None else round(ratio, 2),
+        low_impact=counts.low_impact,
+        low_impact_target=thresholds.low_impact_sessions_per_week,
+        strength=counts.strength,
+        strength_target=thresholds.strength_sessions_per_week,
+        acwr_level="none" if check is None else check.level(thresholds.acwr_caution, thresholds.acwr_high),
+        load_status="not_enough_history" if check is None else check.status,
+        break_days=None if check is None else check.break_days,
+        distance=distance,
+    )
+
+
 def strip_for_athlete(
     store: FeedStore, athlete_id: int, thresholds: Thresholds, *, week: date | None = None
 ) -> list[WeekView]:
     """The strip ending at `week` (or the athlete's newest activity's week); empty without activities. Cached until
     the data changes: it reads ~12 weeks of history, the same on every feed request."""
-    units = _units(store.get_athlete(athlete_id).units)  # an athlete setting, not in the data version: in the key
-    key = ("strip", athlete_id, thresholds, week, units)
-    return list(store.activity_reads.cached(key, lambda: _strip(store, athlete_id, thresholds, week=week, units=units)))
+    athlete = store.get_athlete(athlete_id)
+    units = _units(athlete.units)  # athlete settings, not in the data version: in the key
+    zone = athlete_zone(store, athlete)
+    key = ("strip", athlete_id, thresholds, week, units, zone)
+    compute = functools.partial(_strip, store, athlete_id, thresholds, week=week, units=units, zone=zone)
+    return list(store.activity_reads.cached(key, compute))
 
 
 def _strip(
-    store: FeedStore, athlete_id: int, thresholds: Thresholds, *, week: date | None, units: Units
+    store: FeedStore, athlete_id: int, thresholds: Thresholds, *, week: date | None, units: Units, zone: tzinfo
 ) -> list[WeekView]:
     newest = store.activity_reads.latest_start(athlete_id)
     if newest is None:
         return []
     today = newest.date()
     last_monday = week if week is not None else week_start(today)
-    # A day's margin either side: history is selected in UTC, weeks are local.
-    start = datetime.combine(last_monday - timedelta(weeks=STRIP_WEEKS - 1, days=30), time(0), tzinfo=UTC)
-    end = datetime.combine(last_monday + timedelta(days=8), time(0), tzinfo=UTC)
+    # Each week's state reads the 42 days before its end (HISTORY_WINDOW); a day's margin: weeks are local.
+    first_monday = last_monday - timedelta(weeks=STRIP_WEEKS - 1)
+    start = end_of_day(first_monday, zone) - timedelta(days=1) - HISTORY_WINDOW
+    end = end_of_day(last_monday + timedelta(days=7), zone)
     history = history_between(store, athlete_id, start, end)
     return weekly_strip(
-        history, last_monday, thresholds, today=max(today, last_monday + timedelta(days=6)), units=units
+        history, last_monday, thresholds, today=max(today, last_monday + timedelta(days=6)), units=units, zone=zone
     )
 
 

@@ -117,7 +117,7 @@ def queue(  # noqa: PLR0917 - one row per target: every field of it
     now: datetime,
 ) -> int:
     """Queue `message` for every target, held back to the end of the athlete's quiet hours; rows queued."""
-    from syncd.services.digests import athlete_zone
+    from syncd.services.as_of import athlete_zone
 
     if not _enabled(settings, kind) or not targets:
         return 0
@@ -216,8 +216,8 @@ def _queue_checkin(
 ) -> int:
     """Once a day, unless the day has a diary entry or a pushed note already carried the link: after a run that
     day, else at `checkin_hour` (the athlete's zone)."""
+    from syncd.services.as_of import athlete_zone
     from syncd.services.checkin import has_entry
-    from syncd.services.digests import athlete_zone
 
     local = now.astimezone(athlete_zone(store, athlete))
     today = local.date()
@@ -240,7 +240,8 @@ def _queue_digest(
     store: NotifyStore, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
 ) -> int:
     from syncd.domain.load import iso_week_label
-    from syncd.services.digests import athlete_zone, build_for_athlete, due_week
+    from syncd.services.as_of import athlete_zone
+    from syncd.services.digests import build_for_athlete, due_week
 
     zone = athlete_zone(store, athlete)
     monday = due_week(now, zone, settings.digest.weekday, settings.digest.hour)

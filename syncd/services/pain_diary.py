@@ -6,13 +6,14 @@ Pain scores are health data: nothing here logs a score or a note; warnings name 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeGuard
+from typing import TYPE_CHECKING, Literal, TypeGuard
 
 from syncd.config import AdviceSettings
-from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
+from syncd.domain.advice_mode import ModeSettings
+from syncd.domain.as_of import DiaryInputs
 from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.notes import gaps_in_note
 from syncd.domain.pain import (
@@ -32,10 +33,8 @@ from syncd.domain.rules.long_run_spike_evidence import can_judge
 from syncd.domain.streams_state import streams_pending
 from syncd.domain.thresholds import Thresholds
 from syncd.logging import get_logger
-from syncd.services.history import history_of
 
 if TYPE_CHECKING:
-    from syncd.domain.history import HistoryEntry
     from syncd.domain.model import Activity
     from syncd.ports import DescriptionWriter, DiaryStore, PainDiary
     from syncd.records import AnnotationRecord, AthleteRecord, LoadedActivity, StoredActivity
@@ -288,56 +287,9 @@ def refresh_recent_tags(
     return changed
 
 
-def modes_for(store: DiaryStore, stored: StoredActivity, advice: AdviceSettings | None = None) -> RunModes:
-    """The advice modes for one stored run, from the diary as it was before the run: syncd's own (the whole diary)
-    and its platform's (only the athlete's #back tags on that platform)."""
-    settings = mode_settings(advice or AdviceSettings())
-    diary = store.pain_diary
-    activity = stored.activity
-    run_day = activity.start_local.date()
-    entries = diary.entries(
-        stored.athlete_id, day_from=run_day - timedelta(days=settings.window_days + 1), day_to=run_day
-    )
-    earlier = history_of(store, stored, window=PREVIOUS_RUN_WITHIN)  # never the run itself nor its twin
-    return _modes_from(entries, earlier, activity, settings, diary.advice_mode(stored.athlete_id))
-
-
-# How far back the previous run is looked for (the "first run since the pain" advice).
-PREVIOUS_RUN_WITHIN = timedelta(days=30)
-
-
-def _modes_from(
-    entries: Sequence[PainEntry],
-    earlier: Iterable[HistoryEntry],
-    activity: Activity,
-    settings: ModeSettings,
-    athlete_mode: str | None,
-) -> RunModes:
-    """Both decisions for a run from the diary entries around it and the activities before it."""
-    since = activity.start_utc - PREVIOUS_RUN_WITHIN
-    previous = [
-        h
-        for h in earlier
-        if h.sport.is_run and h.key != activity.key and since <= h.start_utc < activity.start_utc - timedelta(minutes=2)
-    ]
-    last = max(previous, key=lambda h: h.start_utc, default=None)
-    common: dict[str, Any] = {
-        "run_day": activity.start_local.date(),
-        "run_start": activity.start_utc,
-        "settings": settings,
-        "athlete_mode": athlete_mode if athlete_mode in MODE_SETTINGS else None,
-        "previous_run_start": last.start_utc if last else None,
-        "previous_run_day": last.local_date if last else None,
-    }
-    return RunModes(
-        note=choose_mode(entries, **common),
-        platform=platform_mode(entries, platform=activity.source.value, **common),
-    )
-
-
 class DiaryBatch:
     """The diary for a batch of stored activities being annotated (`annotate_batch`): what `apply_stored_tag` and
-    `modes_for` do per activity, with a few queries per chunk instead of five per activity.
+    `services.as_of.run_state` read per activity, with a few queries per chunk instead of five per activity.
 
     Tags are applied for the whole chunk first. That gives every run the same modes as one at a time: an entry
     from a tag counts only for runs that started after the tagged one (`advice_mode._known_before`).
@@ -368,25 +320,15 @@ class DiaryBatch:
         }
         self._modes = {athlete: diary.advice_mode(athlete) for athlete in days}
 
-    def modes(self, item: LoadedActivity, history: Sequence[HistoryEntry]) -> RunModes | None:
-        """`modes_for` of a run, from its batch history (what started before it); None for other sports."""
-        activity = item.activity
-        if not activity.sport.is_run:
-            return None
-        run_day = activity.start_local.date()
-        first_day = run_day - timedelta(days=self._settings.window_days + 1)
-        entries = [e for e in self._entries.get(item.athlete_id, []) if first_day <= e.day <= run_day]
-        return _modes_from(entries, history, activity, self._settings, self._modes.get(item.athlete_id))
+    def inputs(self, athlete_id: int) -> DiaryInputs:
+        """The athlete's diary for the chunk, as `services.as_of.diary_inputs` loads it for one run; the state
+        builder keeps each run's own span of it."""
+        return DiaryInputs(self._entries.get(athlete_id, []), self._settings, self._modes.get(athlete_id))
 
 
 def _carries_tag(activity: Activity) -> bool:
     """Whether the athlete's text (our note left out) holds anything the tag reader acts on."""
     return read_activity_tag(activity.name, activity.description).status != "none"
-
-
-def mode_for(store: DiaryStore, stored: StoredActivity, advice: AdviceSettings | None = None) -> ModeDecision:
-    """syncd's own advice mode for one stored run (feed, digest)."""
-    return modes_for(store, stored, advice).note
 
 
 def set_athlete_mode(store: DiaryStore, athlete_id: int, mode: str | None) -> None:
@@ -541,28 +483,10 @@ def analysis_for(store: DiaryStore, athlete_id: int, advice: AdviceSettings | No
     return AthleteAnalysis(store.get_athlete(athlete_id).key, result, entries, sessions)
 
 
-def mode_at_week_end(store: DiaryStore, athlete_id: int, monday: date, advice: AdviceSettings) -> ModeDecision:
-    """syncd's advice mode as of the last day of the week starting `monday` (the digest's and the diary page's)."""
-    sunday = monday + timedelta(days=6)
-    diary = store.pain_diary
-    fixed = diary.advice_mode(athlete_id)
-    end = datetime.combine(sunday + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    return choose_mode(
-        diary.entries(athlete_id, day_to=sunday),
-        run_day=sunday,
-        run_start=end,
-        settings=mode_settings(advice),
-        athlete_mode=fixed if fixed in ("sore", "staying_well") else None,  # type: ignore[arg-type]
-    )
-
-
-def week_mode(
-    store: DiaryStore, athlete_id: int, monday: date, advice: AdviceSettings
-) -> tuple[ModeDecision, str | None]:
-    """The digest's mode (as of the week's last day) and the analysis sentence, only once the athlete has diary
-    entries: the page's first sentence (a finding, or how far the diary is from telling), same result and words as
-    the diary page and `syncd pain --analysis`."""
-    decision = mode_at_week_end(store, athlete_id, monday, advice)
+def week_pattern(store: DiaryStore, athlete_id: int, monday: date, advice: AdviceSettings) -> str | None:
+    """The digest's analysis sentence, only once the athlete has diary entries up to the week's end: the page's
+    first sentence (a finding, or how far the diary is from telling), same result and words as the diary page and
+    `syncd pain --analysis`. The week's mode is the as-of state's (`services.as_of.week_end_state`)."""
     if not store.pain_diary.entries(athlete_id, day_to=monday + timedelta(days=6)):
-        return decision, None
-    return decision, analysis_for(store, athlete_id, advice).analysis.digest_sentence()
+        return None
+    return analysis_for(store, athlete_id, advice).analysis.digest_sentence()

@@ -24,7 +24,8 @@ from syncd.entrypoints.commands.demo import seed
 from syncd.entrypoints.wiring import surface_map
 from syncd.records import StoredActivity
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.digests import athlete_zone, build_for_athlete
+from syncd.services.as_of import athlete_zone
+from syncd.services.digests import build_for_athlete
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import DEMO_OSM
 from syncd.testing.strava_server import StravaSimulator

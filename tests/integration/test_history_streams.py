@@ -22,7 +22,8 @@ from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
 from syncd.services import pain_diary
 from syncd.services.annotating import AnnotationPolicy, reannotate
-from syncd.services.digests import athlete_zone, build_for_athlete
+from syncd.services.as_of import athlete_zone
+from syncd.services.digests import build_for_athlete
 from syncd.services.status import account_rows
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import detail_payload, streams_payload, synthetic_run

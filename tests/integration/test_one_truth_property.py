@@ -3,7 +3,8 @@
 change every stored note, platform note and flag equals a recompute from scratch, nothing is left marked stale, and
 every note Strava holds (after a sync) is the platform note syncd stored; every week's digest, the feed's week strip
 and the flare-up analysis inputs this process shows (caches and all) equal those a fresh store computes, before and
-after the recompute. The real stravalib client on the simulated
+after the recompute; and each of them shows, for a run or a week, the numbers of the one as-of state
+(`services.as_of`) for it. The real stravalib client on the simulated
 Strava, the real store on SQLite; a fresh world per example."""
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
 from syncd.config import Settings
 from syncd.domain.description import START_MARKER, extract_athlete_text
+from syncd.domain.digest import shoe_statuses
 from syncd.domain.load import week_start
+from syncd.domain.mode_notes import lead_lines
 from syncd.domain.pain import PainSource
 from syncd.domain.thresholds import Thresholds
 from syncd.services.annotating import AnnotationPolicy, annotate_marked, reannotate
-from syncd.services.digests import athlete_zone, build_for_athlete
+from syncd.services.as_of import athlete_zone, run_state, week_end_state
+from syncd.services.digests import build_for_athlete
 from syncd.services.feed import strip_for_athlete
 from syncd.services.pain_diary import exposures, record_entry, set_athlete_mode
 from syncd.testing import strava_harness as harness
@@ -70,6 +74,38 @@ def _surfaces(store: Store, athlete_id: int, settings: Settings) -> tuple[Any, .
     return digests, strip_for_athlete(store, athlete_id, Thresholds()), exposures(store, athlete_id)
 
 
+def _agree_with_states(store: Store, athlete_id: int, settings: Settings) -> None:
+    """Every number a surface shows for a day is the as-of state's for that day: each note opens with its run's
+    state's mode lines; each week's digest (counts, mode, reason, red flag, shoes) and the strip's week (counts,
+    load verdict) are the state as that week ended."""
+    for stored in store.iter_activities(athlete_id=athlete_id):
+        latest = store.latest_annotation(stored.id)
+        if latest is None or latest.note is None or not stored.activity.sport.is_run:
+            continue
+        state = run_state(store, stored, POLICY.thresholds, POLICY.advice)
+        assert latest.note.startswith("\n".join(lead_lines(state.mode))), stored.id
+    record = store.get_athlete(athlete_id)
+    zone = athlete_zone(store, record)
+    rules = settings.rules
+    mondays = {week_start(s.activity.start_local.date()) for s in store.iter_activities(athlete_id=athlete_id)}
+    for monday in sorted(mondays):
+        state = week_end_state(store, athlete_id, monday, zone=zone, thresholds=rules, advice=settings.advice)
+        digest = build_for_athlete(store, record, monday, settings, zone)
+        assert (digest.low_impact, digest.strength) == (state.week.low_impact, state.week.strength)
+        assert (digest.mode, digest.mode_reason) == (state.mode.mode.label, state.mode.reason)
+        assert (digest.red_flag is not None) == state.mode.red_flag
+        assert digest.shoes == shoe_statuses(state.shoes, rules)
+    for week in strip_for_athlete(store, athlete_id, rules):
+        state = week_end_state(store, athlete_id, week.monday, zone=zone, thresholds=rules)
+        assert (week.runs, week.low_impact, week.strength) == (
+            state.week.runs,
+            state.week.low_impact,
+            state.week.strength,
+        )
+        assert (week.load_status, week.break_days) == (state.load.status, state.load.break_days)
+        assert week.acwr == (None if state.load.ratio is None else round(state.load.ratio, 2))
+
+
 def _check(
     store: Store, reopen: Callable[[], Store], sim: StravaSimulator, athlete_id: int, clock: FakeClock, synced: bool
 ) -> None:
@@ -78,6 +114,7 @@ def _check(
     settings = Settings(state_dir=Path(tempfile.gettempdir()), config_path=None)
     # the surfaces this process shows (caches and all) equal those of a fresh process reading the same database
     shown = _surfaces(store, athlete_id, settings)
+    _agree_with_states(store, athlete_id, settings)
     fresh = reopen()
     try:
         assert _surfaces(fresh, athlete_id, settings) == shown

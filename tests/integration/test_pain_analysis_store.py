@@ -17,8 +17,9 @@ from syncd.domain.notes import data_gaps_line
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.entrypoints.cli import main
 from syncd.services import pain_diary
+from syncd.services.as_of import athlete_zone
 from syncd.services.digest_email import render_html, render_text
-from syncd.services.digests import athlete_zone, build_for_athlete
+from syncd.services.digests import build_for_athlete
 from tests.pain_seasons import START, season, seed_store
 
 
@@ -92,7 +93,7 @@ def test_cli_page_and_digest_share_one_result(
     text = capsys.readouterr().out
     assert text.splitlines()[0] == result.sentences()[0]
 
-    _, sentence = pain_diary.week_mode(store, athlete, date(2026, 1, 5), AdviceSettings())
+    sentence = pain_diary.week_pattern(store, athlete, date(2026, 1, 5), AdviceSettings())
     assert sentence == result.sentences()[0] == result.digest_sentence()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -111,3 +112,21 @@ def test_non_runs_are_sessions_counted_toward_the_weekly_targets(web: tuple[str,
     run = get(f"{base}/api/activities/{seeded.other_activity}").json()
     assert run["session"] is None  # type: ignore[index]
     assert card_ids(get(f"{base}/?athlete={seeded.other}&sport=yoga").body) == [yoga]
+
+
+def test_a_session_too_short_to_count_is_counted_nowhere(web: tuple[str, Seeded]) -> None:
+    """The cards, the JSON API and the strip read the week's count from the one as-of state: a 5-minute walk (under
+    `[rules] min_session_min`) is no session on any of them (the cards used to count it, the strip did not)."""
+    base, seeded = web
+    store = seeded.store
+    ride = store.upsert_activity(seeded.other, _session("r1", Sport.RIDE, 17), {}).activity_id
+    stroll = replace(_session("w1", Sport.WALK, 18), moving_s=300.0)
+    store.upsert_activity(seeded.other, stroll, {})
+
+    feed = get(f"{base}/?athlete={seeded.other}&week=2026-W47").body
+    cards = dict(re.findall(r'<article class="card" data-id="(\d+)"[^>]*>(.*?)</article>', feed, re.S))
+    assert '<span class="count short">1 of 2</span> in 2026-W47' in cards[str(ride)]
+    strip = re.search(r'<section class="strip".*?</section>', feed, re.S)
+    assert strip is not None and "low-impact 1/2" in strip.group(0)
+    api = get(f"{base}/api/activities?athlete={seeded.other}&sport=ride").json()
+    assert [item["session"]["count"] for item in api["items"]] == [1]  # type: ignore[index]

@@ -24,17 +24,15 @@ A short, easy return gets no flag: it is what the advice asks for.
 
 from __future__ import annotations
 
+from syncd.domain.as_of import load_as_of
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import summarize
-from syncd.domain.load import check_load, sessions_until
+from syncd.domain.load import sessions_until
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.load_spike_evidence import RETURN_AFTER_BREAK, LoadSpikeEvidence
 
 VERSION: int = RULE_VERSIONS["load_spike"]  # bumped in syncd/domain/rule_versions.py
-
-ACUTE_DAYS = 7
-CHRONIC_DAYS = 28
 
 _RETURN_ADVICE = (
     "You are back after a break: start short and easy and build up over two or three weeks, about half of your "
@@ -48,16 +46,8 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     current = summarize(ctx.activity)
     today = current.local_date
     t = ctx.thresholds
-    check = check_load(
-        sessions_until(ctx.history, current),
-        today,
-        min_history_days=t.acwr_min_history_days,
-        min_chronic_minutes=t.acwr_min_chronic_min,
-        break_days=t.return_break_days,
-        max_hr=ctx.max_heart_rate,
-        acute_days=ACUTE_DAYS,
-        chronic_days=CHRONIC_DAYS,
-    )
+    # the one guarded load (`domain.as_of.load_as_of`, the strip's and the digest's) over the history and this run
+    check = load_as_of(sessions_until(ctx.history, current), today, t, max_hr=ctx.max_heart_rate)
     if check.status != "return_after_break" or not check.return_too_big(t.return_first_week_pct, t.return_min_week_min):
         return None
     return Flag(

@@ -90,7 +90,7 @@ class CheckinPages:
 
     def check(self, token: str) -> tuple[CheckinLink, AthleteRecord]:
         """The link's athlete and day; CheckinError when forged, expired, for a removed athlete, or already used."""
-        from syncd.services.digests import athlete_zone
+        from syncd.services.as_of import athlete_zone
 
         link = read_token(self.store.signing_key(PURPOSE), token)
         athlete = next((a for a in self.store.list_athletes() if a.key == link.athlete_key), None)

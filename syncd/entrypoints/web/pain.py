@@ -28,6 +28,7 @@ from syncd.entrypoints.web.pain_charts import exposure_rows, share_dots
 from syncd.entrypoints.web.params import ascii_int
 from syncd.entrypoints.wiring import redo_marked
 from syncd.services import pain_diary
+from syncd.services.as_of import athlete_zone, week_end_state
 
 if TYPE_CHECKING:
     from syncd.entrypoints.web.app import WebContext
@@ -111,12 +112,20 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
     def load() -> dict[str, Any]:
         result = pain_diary.analysis_for(ctx.store, athlete_id, ctx.settings.advice)
         analysis, entries = result.analysis, list(result.entries)
-        mode = pain_diary.mode_at_week_end(ctx.store, athlete_id, _monday(date.today()), ctx.settings.advice)
+        athlete = ctx.store.get_athlete(athlete_id)
+        mode = week_end_state(  # the digest's state of this week: the same mode and reason
+            ctx.store,
+            athlete_id,
+            _monday(date.today()),
+            zone=athlete_zone(ctx.store, athlete),
+            thresholds=ctx.settings.rules,
+            advice=ctx.settings.advice,
+        ).mode
         rows = Markup(exposure_rows(analysis, entries) + exposure_rows(analysis, entries, narrow=True))
         dots = Markup(share_dots(analysis) + share_dots(analysis, narrow=True))
         return {"entries": entries, "rows_chart": rows, "dots_chart": dots, "analysis": analysis,
                 "details": comparison_line, "method": method(analysis), "mode": mode,
-                "athlete": ctx.store.get_athlete(athlete_id)}  # fmt: skip
+                "athlete": athlete}  # fmt: skip
 
     values = await run_in_threadpool(load)
     response = ctx.env.get_template("pain.html").render(
