@@ -18,7 +18,7 @@ from syncd.ports import Clock, DescriptionWriter, Source
 from syncd.services.accounts import mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import HistoryFetch, PipelineOptions, SyncReport, sync_account
-from syncd.services.write_back_policy import WriteBackMode, write_back_providers
+from syncd.services.write_back_policy import WriteBackMode, own_platform
 from syncd.services.writeback import WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ class PlatformAccounts:
             rescan=options.rescan,
             first_history=options.first_history,
             overlap=options.overlap,
-            write_back_providers=write_back_providers(**self.write_back_modes()),
+            write_back_providers=own_platform,  # the drain decides whether it is written (write_back_modes)
             history=self.history_fetch(),
         )
 

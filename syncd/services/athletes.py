@@ -225,7 +225,7 @@ def apply(
         mode = _write_back(changes.write_back)
         columns["write_back"] = None if mode == "default" else mode
         lines.append(f"write-back: {mode}" + (" ([strava]/[garmin] write_back)" if mode == "default" else ""))
-        restale |= columns["write_back"] not in (athlete.write_back, "off")
+        # no note changes: the next drain writes or holds what is queued under the new choice (write_back_policy)
     limits = [_shoe_limit(store, athlete, text, columns.get("units", athlete.units)) for text in changes.shoe_limits]
     advice_mode = _mode(changes.mode) if changes.mode is not None else None
     if not columns and not limits and advice_mode is None:

@@ -6,7 +6,7 @@ attributes (`store.outbox_log`, `store.account_leases`, ...).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,8 +33,10 @@ class OutboxLog:
     def record_result(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool:
         return writeback_log.record_result(self._engine, item_id, worker, payload)
 
-    def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
-        return writeback_log.pending_items(self._engine, limit=limit, providers=providers)
+    def pending_items(
+        self, *, limit: int = 1000, providers: Sequence[str] | None = None, held: Collection[int] = ()
+    ) -> list[PendingItem]:
+        return writeback_log.pending_items(self._engine, limit=limit, providers=providers, held=held)
 
     def platform_writes(self, activity_id: int) -> list[records.PlatformWrite]:
         return writeback_log.platform_writes(self._engine, activity_id)

@@ -8,7 +8,7 @@ schema stays the one the lead owns; only `payload`, which the Store never reads,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,13 +40,19 @@ def record_result(engine: Engine, item_id: int, worker: str, payload: Mapping[st
     return bool(result.rowcount)
 
 
-def pending_items(engine: Engine, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
-    """Pending items without claiming them (for `--dry-run`, which must change nothing)."""
+def pending_items(
+    engine: Engine, *, limit: int = 1000, providers: Sequence[str] | None = None, held: Collection[int] = ()
+) -> list[PendingItem]:
+    """Pending items (and the `held` ones named: those a drain would give back) without claiming them (for
+    `--dry-run`, which must change nothing)."""
     wanted = sa.true() if providers is None else OUTBOX.c.provider.in_(sorted(providers))
+    queued = OUTBOX.c.status == "pending"
+    if held:
+        queued = sa.or_(queued, sa.and_(OUTBOX.c.status == "held", OUTBOX.c.id.in_(sorted(held))))
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(OUTBOX.c.id, OUTBOX.c.activity_id, OUTBOX.c.provider, OUTBOX.c.note)
-            .where(OUTBOX.c.status == "pending", wanted)
+            .where(queued, wanted)
             .order_by(OUTBOX.c.id)
             .limit(limit)
         ).all()
@@ -74,7 +80,7 @@ def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:
         payload = row.payload if isinstance(row.payload, Mapping) else {}
         before = found.get(row.provider)
         on_platform, written_at = (before.on_platform, before.written_at) if before else (None, None)
-        outcome = payload.get("status") if row.status == "done" else None
+        outcome = payload.get("status") if row.status in ("done", "held") else None
         if row.status == "done" and (payload.get("written") or outcome == "unchanged"):
             on_platform, written_at = str(row.note), row.updated_at
         elif row.status == "done" and outcome == "opted_out":
@@ -88,5 +94,6 @@ def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:
             updated_at=row.updated_at,
             on_platform=on_platform,
             written_at=written_at,
+            reason=str(payload["reason"]) if row.status == "held" and payload.get("reason") else None,
         )
     return list(found.values())
