@@ -11,7 +11,8 @@ import pytest
 from syncd.adapters.garmin.errors import GarminGoneError, GarminRateLimitedError, GarminUnauthorizedError
 from syncd.adapters.strava.errors import GoneError, RateLimitedError, TransientError, UnauthorizedError
 from syncd.domain.description import START_MARKER
-from syncd.services.writeback import drain_outbox
+from syncd.services.write_back_policy import WriteBackMode
+from syncd.services.writeback import WritebackReport, drain_outbox
 from tests.unit.fakes import FixedClock, ListSource, MemoryOutbox, MemoryPlatform, MemoryStore
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -86,9 +87,9 @@ def test_write_back_off_holds_the_note_with_its_reason_and_turning_it_on_writes_
     held (nothing written, nothing read); turned back on, the next drain writes it, once, with no re-enqueue."""
     outbox, items = _outbox(runs=1)
     platform = MemoryPlatform()
-    drain = lambda mode: drain_outbox(
-        outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": mode}
-    )  # noqa: E731
+
+    def drain(mode: WriteBackMode) -> WritebackReport:
+        return drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": mode})
 
     held = drain("off")
     assert [o.status for o in held.outcomes] == ["off"] and platform.writes == 0
