@@ -149,6 +149,7 @@ class PlatformWrite:
     on_platform: str | None = None  # the text of the last write that left our note there (None: never)
     written_at: datetime | None = None
     reason: str | None = None  # a held item's: athlete_off, config_off, public (write_back_policy.skip_reason)
+    next_attempt_at: datetime | None = None  # a pending item's (later than now: a retry after a failure)
 
 
 @dataclass(frozen=True, slots=True)

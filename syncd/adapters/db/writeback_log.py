@@ -71,6 +71,7 @@ def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:
                 OUTBOX.c.payload,
                 OUTBOX.c.last_error,
                 OUTBOX.c.updated_at,
+                OUTBOX.c.next_attempt_at,
             )
             .where(OUTBOX.c.activity_id == activity_id)
             .order_by(OUTBOX.c.id)
@@ -95,5 +96,6 @@ def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:
             on_platform=on_platform,
             written_at=written_at,
             reason=str(payload["reason"]) if row.status == "held" and payload.get("reason") else None,
+            next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
         )
     return list(found.values())
