@@ -376,6 +376,10 @@ class OutboxLogRepository(Protocol):
         """The outbox by state, for `syncd status`."""
         ...
 
+    def held_counts(self) -> list[dict[str, Any]]:
+        """Held notes per athlete, platform and reason: {"athlete_id", "provider", "reason", "count"}."""
+        ...
+
 
 class WritebackStore(Protocol):
     """What draining the write-back outbox needs: claims with leases, outcomes, the log, the activities."""

@@ -72,9 +72,12 @@ def find_athlete(store: AthleteSettingsStore, ref: str | None) -> AthleteRecord:
 
 
 def effective_write_back(athlete: AthleteRecord, settings: Settings, provider: str) -> str:
-    if athlete.write_back in WRITE_BACK_MODES:
-        return athlete.write_back
-    return settings.garmin.write_back if provider == "garmin" else settings.strava.write_back
+    """What the drain decides for this athlete's notes on `provider` (write_back_policy's one rule)."""
+    from syncd.services.write_back_policy import effective_mode
+
+    return effective_mode(
+        athlete.write_back, settings.garmin.write_back if provider == "garmin" else settings.strava.write_back
+    )
 
 
 def digest_state(athlete: AthleteRecord, settings: Settings, owner_id: int | None) -> tuple[str | None, str]:

@@ -15,7 +15,9 @@ from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
 from syncd.config import Settings, StravaSettings
 from syncd.domain.description import START_MARKER
+from syncd.entrypoints.status_text import print_status
 from syncd.services.athletes import Changes, apply
+from syncd.services.status import collect_status
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
 from syncd.testing.strava_server import StravaSimulator
@@ -102,3 +104,28 @@ def test_the_platforms_write_back_off_holds_it_and_the_configuration_turned_on_r
     report = harness.service(store, sim, clock=clock, write_back="all").drain("w1")  # a restart with "all"
     assert [o.status for o in report.outcomes] == ["inserted"] and _puts(sim) == 1
     assert (sim.description(external) or "").count(START_MARKER) == 1
+
+
+def test_status_and_accounts_count_the_held_notes_beside_the_write_back_that_holds_them(
+    world: tuple[StravaSimulator, Store, Clock, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`syncd status` and `syncd accounts` say what the drain decided: "off (1 held)" for the account, and in the
+    outbox line how many notes are held and why, never a bare "write-back off" beside notes it does not explain."""
+    sim, store, clock, _external = world
+    harness.service(store, sim, clock=clock, write_back="off").run_once("w1")
+    settings = Settings(state_dir=tmp_path, config_path=None, strava=StravaSettings(write_back="off"))
+    status = collect_status(store, settings, "test")
+    [account] = status["accounts"]
+    assert (account["write_back"], account["held"]) == ("off", 1)
+    print_status(status)
+    shown = capsys.readouterr().out
+    assert "off (1 held)" in shown
+    assert "0 note(s) waiting to be written, 1 held (the platform's write_back off: 1; written once the" in shown
+    assert "0 written" in shown and "before write-back was turned off" not in shown
+
+    on = Settings(state_dir=tmp_path, config_path=None, strava=StravaSettings(write_back="all"))
+    clock.current += timedelta(minutes=5)
+    harness.service(store, sim, clock=clock, write_back="all").drain("w1")
+    print_status(collect_status(store, on, "test"))
+    shown = capsys.readouterr().out
+    assert "held" not in shown and "1 written" in shown and _puts(sim) == 1

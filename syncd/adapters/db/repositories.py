@@ -51,8 +51,12 @@ class OutboxLog:
             ).all()
         return [(str(external_id), int(item_id)) for external_id, item_id in rows]
 
+    def held_counts(self) -> list[dict[str, Any]]:
+        return writeback_log.held_counts(self._engine)
+
     def summary(self) -> dict[str, Any]:
-        """Depth by status and the last errors (for operators; `syncd status`)."""
+        """Depth by status, the held notes per athlete, platform and reason, and the last errors (for operators;
+        `syncd status`, `syncd accounts`)."""
         with self._engine.connect() as conn:
             depth: dict[str, int] = dict(
                 conn.execute(sa.select(OUTBOX.c.status, sa.func.count()).group_by(OUTBOX.c.status)).all()
@@ -65,6 +69,7 @@ class OutboxLog:
             ).all()
         return {
             "depth": {str(k): int(v) for k, v in depth.items()},
+            "held": writeback_log.held_counts(self._engine),
             "last_errors": [
                 {"activity_id": r.activity_id, "provider": r.provider, "error": r.last_error, "at": r.updated_at}
                 for r in errors
