@@ -15,7 +15,7 @@ from syncd.domain.rate_budget import PollPlan
 from syncd.logging import get_logger
 from syncd.platform_errors import PlatformError
 from syncd.ports import Clock, DescriptionWriter, Source
-from syncd.services.accounts import mark_needs_relink
+from syncd.services.accounts import account_of, mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import HistoryFetch, PipelineOptions, SyncReport, sync_account
 from syncd.services.write_back_policy import WriteBackMode, own_platform
@@ -224,10 +224,7 @@ class PlatformAccounts:
         """Drop a cached session (its tokens were refused); nothing by default."""
 
     def account_for_athlete(self, athlete_id: int) -> AccountRecord | None:
-        for account in self.store.list_accounts():
-            if account.provider == self.provider and account.athlete_id == athlete_id:
-                return account
-        return None
+        return account_of(self.store.list_accounts(), self.provider, athlete_id)
 
     def sync_due(self, worker: str, *, limit: int = 50, lease_s: float = 900.0) -> PassReport:
         """Sync every due account of this platform once (each fault stays with its account)."""

@@ -194,7 +194,7 @@ def build_for_athlete(
     history = history_between(store, athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
     from syncd.services.pain_diary import week_mode  # the analysis needs numpy: not for `syncd status`
 
-    mode, pattern = week_mode(store, athlete.id, monday, settings.advice)
+    mode, pattern = week_mode(store, athlete.id, monday, settings.advice, settings.rules)
     week_end = (local_start + timedelta(days=7)).astimezone(UTC)
     return build_digest(
         athlete_name=athlete.name,

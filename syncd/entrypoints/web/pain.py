@@ -109,7 +109,7 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
         return PlainTextResponse(f"name the athlete: /pain?athlete=ID (one of {keys})", 404 if not keys else 400)
 
     def load() -> dict[str, Any]:
-        result = pain_diary.analysis_for(ctx.store, athlete_id, ctx.settings.advice)
+        result = pain_diary.analysis_for(ctx.store, athlete_id, ctx.settings.advice, ctx.settings.rules)
         analysis, entries = result.analysis, list(result.entries)
         mode = pain_diary.mode_at_week_end(ctx.store, athlete_id, _monday(date.today()), ctx.settings.advice)
         rows = Markup(exposure_rows(analysis, entries) + exposure_rows(analysis, entries, narrow=True))
