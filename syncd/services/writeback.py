@@ -56,6 +56,11 @@ class WritebackReport:
     def failed(self) -> int:
         return sum(o.status == "failed" for o in self.outcomes)
 
+    @property
+    def held(self) -> int:
+        """Not written: the write-back does not allow them (kept, written once a setting allows them)."""
+        return sum(o.status in SKIP_STATUS.values() for o in self.outcomes)
+
 
 def _diff(before: str, after: str, label: str) -> str:
     return "".join(

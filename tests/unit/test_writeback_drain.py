@@ -92,7 +92,7 @@ def test_write_back_off_holds_the_note_with_its_reason_and_turning_it_on_writes_
         return drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": mode})
 
     held = drain("off")
-    assert [o.status for o in held.outcomes] == ["off"] and platform.writes == 0
+    assert [o.status for o in held.outcomes] == ["off"] and held.held == 1 and platform.writes == 0
     assert outbox.status[items[0]] == "held" and outbox.results[items[0]]["reason"] == "config_off"
     assert drain("off").outcomes == []  # still off: not claimed again, no platform call
 
