@@ -25,6 +25,7 @@ from syncd.records import (
     FeedFilter,
     FeedPage,
     FeedRow,
+    HeldItem,
     InputWarning,
     LoadedActivity,
     NewAnnotation,
@@ -359,7 +360,11 @@ class OutboxLogRepository(Protocol):
 
     def record_result(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool: ...
 
-    def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]: ...
+    def pending_items(
+        self, *, limit: int = 1000, providers: Sequence[str] | None = None, held: Collection[int] = ()
+    ) -> list[PendingItem]:
+        """Pending items (and the `held` ones named), without claiming them: the dry run."""
+        ...
 
     def done_items(self, provider: str) -> list[tuple[str, int]]: ...
 
@@ -369,6 +374,10 @@ class OutboxLogRepository(Protocol):
 
     def summary(self) -> dict[str, Any]:
         """The outbox by state, for `syncd status`."""
+        ...
+
+    def held_counts(self) -> list[dict[str, Any]]:
+        """Held notes per athlete, platform and reason: {"athlete_id", "provider", "reason", "count"}."""
         ...
 
 
@@ -390,6 +399,16 @@ class WritebackStore(Protocol):
 
     def fail_writeback(self, item_id: int, worker: str, error: str, retry_at: datetime | None) -> bool:
         """Give the item back for a retry at `retry_at` (None: give up)."""
+        ...
+
+    def hold_writeback(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool:
+        """Hold the item, with why (`payload`), until a settings change allows it (write_back_policy)."""
+        ...
+
+    def held_writebacks(self, *, providers: Collection[str] | None = None) -> list[HeldItem]: ...
+
+    def release_writebacks(self, item_ids: Sequence[int]) -> int:
+        """Give held items back to the queue, due now."""
         ...
 
 

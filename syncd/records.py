@@ -141,13 +141,27 @@ class PlatformWrite:
     """One activity's write-backs to one platform: the newest outbox item, and the text syncd last left there."""
 
     provider: str
-    status: str  # the newest item's: pending, claimed, done, failed
+    status: str  # the newest item's: pending, claimed, done, failed, held
     note: str  # the newest item's text
     outcome: str | None  # a finished item's result: inserted, replaced, unchanged, opted_out, skipped_public, …
     error: str | None
     updated_at: datetime
     on_platform: str | None = None  # the text of the last write that left our note there (None: never)
     written_at: datetime | None = None
+    reason: str | None = None  # a held item's: athlete_off, config_off, public (write_back_policy.skip_reason)
+    next_attempt_at: datetime | None = None  # a pending item's (later than now: a retry after a failure)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldItem:
+    """A note the drain held (the write-back off, a public activity under "private"), with what decides whether
+    the settings now allow it: the athlete's own choice and the activity's stored visibility."""
+
+    id: int
+    activity_id: int
+    provider: str
+    athlete_write_back: str | None
+    private: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,8 +295,9 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import annotation_policy, open_store, write_back
+    from syncd.entrypoints.wiring import annotation_policy, open_store
     from syncd.services.annotating import reannotate
+    from syncd.services.write_back_policy import own_platform
 
     assert settings is not None
     if args.write_back and args.since is None:
@@ -308,14 +309,13 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
         return EXIT_USAGE
     store = open_store(settings)
     try:
-        providers = write_back(settings)
         with _rules_processes(args.jobs) as rules:
             report = reannotate(
                 store,
                 annotation_policy(settings),
                 since=args.since,
                 now=_now(),
-                write_back_providers=providers,
+                write_back_providers=own_platform,
                 backfill=args.write_back,
                 parallel=rules,
             )

@@ -438,20 +438,20 @@ class Daemon:
         rules where their version changed (an upgrade, a threshold edit, a diary entry that changes a run's mode).
 
         Weekly findings need no re-run: they are reported on the first run of the following week."""
-        from syncd.entrypoints.wiring import annotation_policy, write_back
+        from syncd.entrypoints.wiring import annotation_policy
         from syncd.services.annotating import daily_rescan
         from syncd.services.pain_diary import refresh_recent_tags
+        from syncd.services.write_back_policy import own_platform
 
         try:
             policy = annotation_policy(self.settings)
-            providers = write_back(self.settings)
             now = datetime.now(UTC)
             # descriptions of the last days' runs: a #back tag added (or removed) there fires no webhook
             readers = {p.name: w for p in self.platforms if (w := p.service.description_reader()) is not None}
             tags = refresh_recent_tags(self.store, readers, now=now, advice=self.settings.advice)
             if tags:
                 log.info("pain_tags_refreshed", changed=tags)
-            rescan = daily_rescan(self.store, policy, now=now, write_back_providers=providers)
+            rescan = daily_rescan(self.store, policy, now=now, write_back_providers=own_platform)
             report = rescan.reannotated
             if report.changed:
                 log.info(

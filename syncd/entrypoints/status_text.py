@@ -26,17 +26,7 @@ def print_status(status: dict[str, Any]) -> None:
             f"garmin:   {garmin['accounts']} account(s), next sync {when(garmin['next_sync'])}, "
             f"write-back {_writing(status['accounts'], 'garmin') or garmin['write_back']}{relink}"
         )
-    outbox = status["outbox"]
-    depth = outbox["depth"]
-    writing = any(a.get("write_back") not in (None, "off") for a in status["accounts"])
-    written = f"{depth.get('done', 0)} written" + (
-        "" if writing or not depth.get("done") else " (before write-back was turned off)"
-    )
-    print(
-        f"outbox:   {depth.get('pending', 0)} note(s) waiting to be written, {depth.get('failed', 0)} failed, {written}"
-    )
-    for error in outbox["last_errors"]:
-        print(f"  {when(error['at'])}  {error['provider']} activity {error['activity_id']}: {error['error']}")
+    _outbox(status["outbox"], status["accounts"])
     for item in status.get("quarantined_files", ()):
         print(
             f"quarantined: {printable(item['file'])} (content {item['sha256'][:12]}): syncd died {item['deaths']} "
@@ -48,6 +38,36 @@ def print_status(status: dict[str, Any]) -> None:
             f"warning:  {warning['athlete']} activity {warning['activity_id']} ({printable(warning['activity'])}, "
             f"{warning['start'][:10]}): {printable(warning['message'])}"
         )
+
+
+HELD_WHY = {
+    "athlete_off": "the athlete's write-back off",
+    "config_off": "the platform's write_back off",
+    "public": 'public runs under "private"',
+}
+
+
+def _outbox(outbox: dict[str, Any], accounts: list[dict[str, Any]]) -> None:
+    """What waits, what the drain holds and why (written once the setting allows it), what failed, what was written:
+    "write-back off" never stands next to a count of written notes without saying they came before."""
+    depth = outbox["depth"]
+    writing = any(a.get("write_back") not in (None, "off") for a in accounts)
+    written = f"{depth.get('done', 0)} written" + (
+        "" if writing or not depth.get("done") else " (before write-back was turned off)"
+    )
+    reasons: dict[str, int] = {}
+    for line in outbox.get("held", ()):
+        reasons[line["reason"]] = reasons.get(line["reason"], 0) + line["count"]
+    held = ""
+    if reasons:
+        why = "; ".join(f"{HELD_WHY.get(reason, reason)}: {count}" for reason, count in sorted(reasons.items()))
+        held = f"{sum(reasons.values())} held ({why}; written once the setting allows them), "
+    print(
+        f"outbox:   {depth.get('pending', 0)} note(s) waiting to be written, {held}{depth.get('failed', 0)} failed, "
+        f"{written}"
+    )
+    for error in outbox["last_errors"]:
+        print(f"  {when(error['at'])}  {error['provider']} activity {error['activity_id']}: {error['error']}")
 
 
 def _notify(targets: list[dict[str, Any]]) -> None:
@@ -80,7 +100,7 @@ def print_accounts(accounts: list[dict[str, Any]]) -> None:
                 a["state"],
                 when(a["last_sync"]),
                 "-" if a["state"] not in ("ok", "degraded") else when(a["next_due"]),
-                a.get("write_back") or "-",  # what the daemon will do: the athlete's choice over the platform's
+                _write_back_cell(a),  # what the drain will do: the athlete's choice over the platform's
             )
             for a in accounts
         ],
@@ -114,6 +134,12 @@ def _digests(digests: dict[str, Any], owner: str | None) -> None:
         print(f"          week {failed['week']}: {failed['error']} ({failed['attempts']} attempt(s))")
     for problem in digests["invalid_addresses"]:
         print(f"          {problem['athlete']}: {problem['problem']}")
+
+
+def _write_back_cell(account: dict[str, Any]) -> str:
+    """The account's write-back as the drain decides it, with the notes it holds because of it."""
+    mode = account.get("write_back") or "-"
+    return f"{mode} ({account['held']} held)" if account.get("held") else mode
 
 
 def _writing(accounts: list[dict[str, Any]], provider: str) -> str | None:

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from syncd.services.garmin_sync import GarminService
     from syncd.services.platforms import Platform
     from syncd.services.strava_sync import StravaService
-    from syncd.services.write_back_policy import Providers
 
 LOCAL_ATHLETE = "local"
 
@@ -137,23 +136,16 @@ def _heart_rate(bpm: float | None) -> float | None:
     return float(bpm) if bpm else None
 
 
-def write_back(settings: Settings) -> Providers:
-    """Where notes go, decided once from `[strava] write_back` and `[garmin] write_back` (an athlete's own
-    `--write-back` is applied over it per activity); every command and the daemon use this one."""
-    from syncd.services.write_back_policy import write_back_providers
-
-    return write_back_providers(strava=settings.strava.write_back, garmin=settings.garmin.write_back)
-
-
 def redo_marked(settings: Settings, store: Store, athlete_id: int) -> int:
     """Redo now the notes a change just marked stale (a diary entry, a mode, a setting or a shoe typed on the CLI
     or the feed's form), so every surface shows it at once; returns how many were redone."""
     from datetime import UTC, datetime
 
     from syncd.services.annotating import annotate_marked
+    from syncd.services.write_back_policy import own_platform
 
     outcomes = annotate_marked(
-        store, athlete_id, annotation_policy(settings), now=datetime.now(UTC), write_back_providers=write_back(settings)
+        store, athlete_id, annotation_policy(settings), now=datetime.now(UTC), write_back_providers=own_platform
     )
     return len(outcomes)
 

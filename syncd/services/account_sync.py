@@ -15,10 +15,10 @@ from syncd.domain.rate_budget import PollPlan
 from syncd.logging import get_logger
 from syncd.platform_errors import PlatformError
 from syncd.ports import Clock, DescriptionWriter, Source
-from syncd.services.accounts import mark_needs_relink
+from syncd.services.accounts import account_of, mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import HistoryFetch, PipelineOptions, SyncReport, sync_account
-from syncd.services.write_back_policy import WriteBackMode, write_back_providers
+from syncd.services.write_back_policy import WriteBackMode, own_platform
 from syncd.services.writeback import WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ class PlatformAccounts:
             rescan=options.rescan,
             first_history=options.first_history,
             overlap=options.overlap,
-            write_back_providers=write_back_providers(**self.write_back_modes()),
+            write_back_providers=own_platform,  # the drain decides whether it is written (write_back_modes)
             history=self.history_fetch(),
         )
 
@@ -224,10 +224,7 @@ class PlatformAccounts:
         """Drop a cached session (its tokens were refused); nothing by default."""
 
     def account_for_athlete(self, athlete_id: int) -> AccountRecord | None:
-        for account in self.store.list_accounts():
-            if account.provider == self.provider and account.athlete_id == athlete_id:
-                return account
-        return None
+        return account_of(self.store.list_accounts(), self.provider, athlete_id)
 
     def sync_due(self, worker: str, *, limit: int = 50, lease_s: float = 900.0) -> PassReport:
         """Sync every due account of this platform once (each fault stays with its account)."""

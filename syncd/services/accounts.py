@@ -10,7 +10,7 @@ A refresh Strava rejects means the athlete revoked access: the account becomes "
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from syncd.logging import get_logger, register_secret
 
 if TYPE_CHECKING:
     from syncd.ports import AccountLinkStore, AccountRepository
+    from syncd.records import AccountRecord
 
 PROVIDER = "strava"
 SCOPES = ["read_all", "activity:read_all", "activity:write"]
@@ -45,17 +46,27 @@ def validate_tokens(tokens: Mapping[str, Any], where: str) -> dict[str, Any]:
     return {"access_token": access, "refresh_token": refresh, "expires_at": int(expires)}
 
 
-def read_token_file(path: Path) -> dict[str, Any]:
+def account_of(accounts: Iterable[AccountRecord], provider: str, athlete_id: int) -> AccountRecord | None:
+    """The athlete's linked account on `provider` (one per athlete and platform), or None."""
+    return next((a for a in accounts if a.provider == provider and a.athlete_id == athlete_id), None)
+
+
+def read_json_object(path: Path, name: str, shape: str) -> dict[str, Any]:
+    """The JSON object of a file a link reads (a Strava token file, a Garmin token store), or a LinkError naming the
+    file, the problem and what it must hold (`shape`)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise LinkError(f"cannot read token file {path} ({exc.strerror}); fix the path or its permissions") from None
+        raise LinkError(f"cannot read {name} {path} ({exc.strerror}); fix the path or its permissions") from None
     except ValueError:
-        raise LinkError(
-            f'token file {path} is not JSON; it must be {{"access_token", "refresh_token", "expires_at"}}'
-        ) from None
+        raise LinkError(f"{name} {path} is not JSON; it must be {shape}") from None
     if not isinstance(data, dict):
-        raise LinkError(f"token file {path} must hold a JSON object with access_token, refresh_token, expires_at")
+        raise LinkError(f"{name} {path} must hold a JSON object: {shape}")
+    return data
+
+
+def read_token_file(path: Path) -> dict[str, Any]:
+    data = read_json_object(path, "token file", '{"access_token", "refresh_token", "expires_at"}')
     return validate_tokens(data, f"token file {path}")
 
 

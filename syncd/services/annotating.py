@@ -27,7 +27,6 @@ from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.annotation_version import annotation_version
 from syncd.services.as_of import run_state, subject_of
 from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, mode_settings
-from syncd.services.write_back_policy import athlete_write_back
 
 if TYPE_CHECKING:
     from syncd.ports import AnnotationStore, AthleteRepository, BatchAnnotationStore
@@ -195,7 +194,7 @@ def annotate_stored(
     annotated = annotate_as_of(activity, state, policy, now=now)
     providers: list[str] = []
     if may_write_back(activity, policy, now=now, backfill_since=backfill_since):
-        providers = list(athlete_write_back(store, stored.athlete_id, activity, write_back_providers(activity)))
+        providers = list(write_back_providers(activity))  # the drain decides whether it is written
     changed = store.save_annotation(
         activity_id,
         policy.version,
@@ -413,8 +412,7 @@ class _Batch:
         )
         providers: tuple[str, ...] = ()
         if may_write_back(activity, policy, now=self.now, backfill_since=self.backfill_since):
-            defaults = self.write_back_providers(activity)
-            providers = tuple(athlete_write_back(store, athlete, activity, defaults))
+            providers = tuple(self.write_back_providers(activity))  # the drain decides whether it is written
         return _Prepared(item, RulesJob(activity, item.packed, state, policy, self.now), providers)
 
 
@@ -580,7 +578,7 @@ def _queue_backfill(
         activity = store.get_activity(activity_id, with_streams=False).activity
         if activity.source is Source.FILE:
             continue
-        for provider in athlete_write_back(store, athlete_id, activity, providers(activity)):
+        for provider in providers(activity):  # the drain decides whether it is written
             store.enqueue_writeback(activity_id, provider, note)
             queued += 1
     return queued

@@ -72,9 +72,12 @@ def find_athlete(store: AthleteSettingsStore, ref: str | None) -> AthleteRecord:
 
 
 def effective_write_back(athlete: AthleteRecord, settings: Settings, provider: str) -> str:
-    if athlete.write_back in WRITE_BACK_MODES:
-        return athlete.write_back
-    return settings.garmin.write_back if provider == "garmin" else settings.strava.write_back
+    """What the drain decides for this athlete's notes on `provider` (write_back_policy's one rule)."""
+    from syncd.services.write_back_policy import effective_mode
+
+    return effective_mode(
+        athlete.write_back, settings.garmin.write_back if provider == "garmin" else settings.strava.write_back
+    )
 
 
 def digest_state(athlete: AthleteRecord, settings: Settings, owner_id: int | None) -> tuple[str | None, str]:
@@ -225,7 +228,7 @@ def apply(
         mode = _write_back(changes.write_back)
         columns["write_back"] = None if mode == "default" else mode
         lines.append(f"write-back: {mode}" + (" ([strava]/[garmin] write_back)" if mode == "default" else ""))
-        restale |= columns["write_back"] not in (athlete.write_back, "off")
+        # no note changes: the next drain writes or holds what is queued under the new choice (write_back_policy)
     limits = [_shoe_limit(store, athlete, text, columns.get("units", athlete.units)) for text in changes.shoe_limits]
     advice_mode = _mode(changes.mode) if changes.mode is not None else None
     if not columns and not limits and advice_mode is None:

@@ -179,7 +179,7 @@ def build_for_athlete(
         max_hr=athlete.max_heart_rate,
         mode=state.mode.mode.label,
         mode_reason=state.mode.reason,
-        pain_pattern=week_pattern(store, athlete.id, monday, settings.advice),
+        pain_pattern=week_pattern(store, athlete.id, monday, settings.advice, settings.rules),
         red_flag=RED_FLAG_LINE if state.mode.red_flag else None,
     )
 

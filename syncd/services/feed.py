@@ -50,7 +50,13 @@ if TYPE_CHECKING:
     from syncd.ports import FeedStore
 
 STRIP_WEEKS = 8
-WRITEBACK_LABELS = {"pending": "queued", "claimed": "sending", "done": "written", "failed": "failed"}
+WRITEBACK_LABELS = {
+    "pending": "queued",
+    "claimed": "sending",
+    "done": "written",
+    "failed": "failed",
+    "held": "not written",
+}
 
 
 def check_flag(code: str) -> str:

@@ -377,21 +377,23 @@ def delete_athlete_diary(store: DiaryStore, athlete_id: int) -> int:
 # ---- what preceded flare-ups ---------------------------------------------------------------------------------
 
 
-def exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]:
+def exposures(store: DiaryStore, athlete_id: int, thresholds: Thresholds | None = None) -> list[ExposureSession]:
     """Each activity once (a run on two platforms counts once), with what its stored flags measured.
 
     Missing is not 0: a run without an annotation, or whose note says the recording was too thin for speed work or
     downhill, has no figure for them; paved km count as measured only once the surface rule has measured any of
     this athlete's runs (a surface map is set up) and only on runs with a recording. The store's versioned cache
-    keeps the answer until an activity or an annotation changes.
+    keeps the answer until an activity or an annotation changes. `thresholds`: the configured `[rules]` (which
+    runs the long-run-spike rule could judge depends on its `long_run_history_days`).
     """
+    days = (thresholds or Thresholds()).long_run_history_days
     found: tuple[ExposureSession, ...] = store.activity_reads.cached(
-        ("pain-exposures", ANALYSIS_VERSION, athlete_id), lambda: tuple(_read_exposures(store, athlete_id))
+        ("pain-exposures", ANALYSIS_VERSION, athlete_id, days), lambda: tuple(_read_exposures(store, athlete_id, days))
     )
     return list(found)
 
 
-def _read_exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]:
+def _read_exposures(store: DiaryStore, athlete_id: int, history_days: int) -> list[ExposureSession]:
     activities: dict[int, Activity] = {}
     seen: set[str] = set()
     for stored in store.iter_activities(athlete_id=athlete_id):
@@ -403,16 +405,16 @@ def _read_exposures(store: DiaryStore, athlete_id: int) -> list[ExposureSession]
     annotations = store.latest_annotations(list(activities))
     rows = [(activity, annotations.get(activity_id)) for activity_id, activity in activities.items()]
     surface_measured = any(a is not None and any(f.code is FlagCode.HARD_SURFACE for f in a.flags) for _, a in rows)
-    judged = _spike_judged(list(activities.values()))
+    judged = _spike_judged(list(activities.values()), timedelta(days=history_days))
     return [_exposure(activity, annotation, surface_measured, judged) for activity, annotation in rows]
 
 
-def _spike_judged(activities: Sequence[Activity]) -> set[datetime]:
-    """Starts of the runs the long-run-spike rule could judge (a month of recording before, a run in it): for the
-    others "no spike flag" means "could not tell", which the analysis keeps apart from "no spike"."""
+def _spike_judged(activities: Sequence[Activity], window: timedelta) -> set[datetime]:
+    """Starts of the runs the long-run-spike rule could judge (`window`, the configured `long_run_history_days`, of
+    recording before, a run in it): for the others "no spike flag" means "could not tell", which the analysis keeps
+    apart from "no spike"."""
     if not activities:
         return set()
-    window = timedelta(days=Thresholds().long_run_history_days)
     earliest = min(a.start_utc for a in activities)
     runs = sorted({a.start_utc for a in activities if a.sport.is_run})
     return {start for i, start in enumerate(runs) if i and can_judge(start, earliest, runs[i - 1], window)}
@@ -475,18 +477,23 @@ def analysis_settings(advice: AdviceSettings | None = None) -> AnalysisSettings:
     return AnalysisSettings(painful_from=advice.threshold, window_days=advice.window_days)
 
 
-def analysis_for(store: DiaryStore, athlete_id: int, advice: AdviceSettings | None = None) -> AthleteAnalysis:
-    """What preceded the athlete's flare-ups: one result for the page, `syncd pain --analysis` and the digest."""
+def analysis_for(
+    store: DiaryStore, athlete_id: int, advice: AdviceSettings | None = None, thresholds: Thresholds | None = None
+) -> AthleteAnalysis:
+    """What preceded the athlete's flare-ups: one result for the page, `syncd pain --analysis` and the digest;
+    `thresholds`: the configured `[rules]`."""
     entries = tuple(store.pain_diary.entries(athlete_id))
-    sessions = tuple(exposures(store, athlete_id))
+    sessions = tuple(exposures(store, athlete_id, thresholds))
     result = analyse(entries, sessions, analysis_settings(advice))
     return AthleteAnalysis(store.get_athlete(athlete_id).key, result, entries, sessions)
 
 
-def week_pattern(store: DiaryStore, athlete_id: int, monday: date, advice: AdviceSettings) -> str | None:
+def week_pattern(
+    store: DiaryStore, athlete_id: int, monday: date, advice: AdviceSettings, thresholds: Thresholds | None = None
+) -> str | None:
     """The digest's analysis sentence, only once the athlete has diary entries up to the week's end: the page's
     first sentence (a finding, or how far the diary is from telling), same result and words as the diary page and
     `syncd pain --analysis`. The week's mode is the as-of state's (`services.as_of.week_end_state`)."""
     if not store.pain_diary.entries(athlete_id, day_to=monday + timedelta(days=6)):
         return None
-    return analysis_for(store, athlete_id, advice).analysis.digest_sentence()
+    return analysis_for(store, athlete_id, advice, thresholds).analysis.digest_sentence()

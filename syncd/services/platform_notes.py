@@ -8,12 +8,13 @@ so the two texts can differ: the page shows both rather than "written to strava"
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from syncd.domain.model import Source
-from syncd.services.write_back_policy import allows, effective_mode
+from syncd.logging import redact_text
+from syncd.services.write_back_policy import Skip, effective_mode, skip_reason, skip_text
 
 if TYPE_CHECKING:
     from syncd.records import AthleteRecord, PlatformWrite, StoredActivity
@@ -37,6 +38,7 @@ class PlatformNoteView:
     on_platform: str | None  # the text syncd last left there
     queued: str | None = None  # a newer text waiting to be written
     same_as_own: bool = False  # the platform's text is syncd's own note word for word
+    queued_heading: str = "Waiting to be written:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +93,16 @@ def _from_write(
     label, text = _label(write.provider), write.on_platform
     same = text is not None and text == own
     if write.status in ("pending", "claimed"):
-        headline = f"A new note waits to be written to {label} (at the next sync, within the rate budget)."
-        return PlatformNoteView(write.provider, label, "pending", headline, text, write.note, same)
+        return PlatformNoteView(write.provider, label, "pending", _waiting(write, label, now), text, write.note, same)
+    if write.status == "held":
+        return _held(write, stored, settings, text=text, same=same)
     if write.status == "failed":
-        headline = f"Not written to {label}: {write.error or 'the write failed'}."
+        headline = f"Not written to {label}: {safe_error(write.error) or 'the write failed'}."
         return PlatformNoteView(write.provider, label, "failed", headline, text, None, same)
     if write.outcome == "opted_out":
         headline = f"Not written: you removed syncd's note on {label}, so syncd writes there no more (your opt-out)."
         return PlatformNoteView(write.provider, label, "not_written", headline, None)
-    if write.outcome == "skipped_public":
+    if write.outcome == "skipped_public":  # held before issue 27's drain decision: finished, not held
         why = _why_not(stored, write.provider, wanted, settings, now)
         return PlatformNoteView(write.provider, label, "not_written", f"Not written: {why}", text, None, same)
     when = f"{write.written_at or write.updated_at:%d %b %Y %H:%M} UTC"
@@ -113,22 +116,54 @@ def _from_write(
     return PlatformNoteView(write.provider, label, "written", headline, text, None, same)
 
 
+def _waiting(write: PlatformWrite, label: str, now: datetime) -> str:
+    """A queued note: due at the next sync, or a retry after a failure (with its reason and when)."""
+    retry = write.next_attempt_at is not None and write.next_attempt_at > now
+    if write.error and retry:
+        return (
+            f"Not written to {label} yet: {safe_error(write.error)}. "
+            f"Next attempt after {write.next_attempt_at:%d %b %H:%M} UTC."
+        )
+    return f"A new note waits to be written to {label} (at the next sync, within the rate budget)."
+
+
+def _held(
+    write: PlatformWrite, stored: StoredActivity, settings: WriteBackSettings, *, text: str | None, same: bool
+) -> PlatformNoteView:
+    """Held at the drain (write_back_policy): why; or, when the settings allow it now, that the next sync writes it."""
+    label = _label(write.provider)
+    if _skip_now(stored, write.provider, settings) is None:
+        headline = f"A note waits to be written to {label}: the write-back allows it now, so the next sync writes it."
+        return PlatformNoteView(write.provider, label, "pending", headline, text, write.note, same)
+    headline = f"Not written to {label}: {skip_text(write.reason or 'held', write.provider)}"
+    held = PlatformNoteView(write.provider, label, "not_written", headline, text, write.note, same)
+    return replace(held, queued_heading="syncd writes this when the write-back allows it:")
+
+
+def safe_error(error: str | None) -> str:
+    """An error as the page may show it: its first line, secrets redacted, at most 160 characters."""
+    if not error:
+        return ""
+    line = redact_text(error.strip().splitlines()[0] if error.strip() else "")
+    return line if len(line) <= 160 else line[:159] + "…"
+
+
+def _skip_now(stored: StoredActivity, provider: str, settings: WriteBackSettings) -> Skip | None:
+    """What the next drain decides under the current settings, with the visibility syncd stored."""
+    configured = effective_mode(settings.configured.get(provider), "off")
+    return skip_reason(settings.athlete.write_back, configured, private=stored.activity.private)
+
+
 def _why_not(
     stored: StoredActivity, provider: str, wanted: str | None, settings: WriteBackSettings, now: datetime
 ) -> str:
     """The first reason, in the order the write-back decides, that no note goes to `provider`."""
     activity = stored.activity
-    section = f"[{provider}] write_back"
-    configured = effective_mode(settings.configured.get(provider), "off")  # the one rule: write_back_policy
-    mode = effective_mode(settings.athlete.write_back, configured)
     if not activity.sport.is_run:
         return "syncd writes notes on runs only."
-    if settings.athlete.write_back == "off":
-        return "your write-back is off (`syncd athlete set --write-back all` turns it on)."
-    if mode == "off":
-        return f"`{section}` is off in the configuration."
-    if not allows(mode, private=activity.private):
-        return f'`{section} = "private"` writes only to "only me" activities, and this one is visible to others.'
+    skip = _skip_now(stored, provider, settings)  # the one rule: write_back_policy
+    if skip is not None:
+        return skip_text(skip, provider)
     days = settings.window.days
     if activity.start_utc < now - settings.window:
         return (

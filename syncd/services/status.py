@@ -63,6 +63,10 @@ def account_rows(store: StatusStore, settings: Settings | None = None) -> list[d
     athletes = {a.id: a for a in store.list_athletes()}
     last_sync = _last_sync(store)
     now = datetime.now(UTC)
+    held: dict[tuple[int, str], int] = {}
+    for line in store.outbox_log.held_counts():
+        key = (line["athlete_id"], line["provider"])
+        held[key] = held.get(key, 0) + line["count"]
     return [
         {
             "id": a.id,
@@ -82,6 +86,9 @@ def account_rows(store: StatusStore, settings: Settings | None = None) -> list[d
                 else None
             ),
             "streams_waiting": _streams_waiting(store, a, now),
+            "held": held.get(
+                (a.athlete_id, a.provider), 0
+            ),  # notes the drain holds: the write-back does not allow them
         }
         for a in store.list_accounts()
     ]

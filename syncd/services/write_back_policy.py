@@ -1,24 +1,28 @@
-"""Where an activity's note may go, decided by one rule: its own platform, under the athlete's own write-back
-choice (`syncd athlete set --write-back`) over that platform's configured `write_back`; "private" writes only to
-"only me" activities.
+"""Where an activity's note may go, decided once, when the outbox is drained: its own platform, under the athlete's
+own write-back choice (`syncd athlete set --write-back`) over that platform's configured `write_back`; "private"
+writes only to "only me" activities.
 
-Every path asks here: the enqueue (annotate_stored, a batch, the backfill), the drain (which applies the account's
-current choice to what is queued, with the privacy read fresh from the platform), the dry run, and the activity
-page's "not written: why"."""
+The enqueue decides nothing here: a note whose platform text changed is queued for the activity's own platform
+(`own_platform`) inside the annotation window. The drain asks `skip_reason` for each item: None writes it, a reason
+holds it (recorded, shown by the activity page and `syncd status`), and the next drain after a settings change
+gives the held items that the new setting allows back to the queue (`releasable`), with no re-annotation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from syncd.domain.model import Activity, Source
 
 if TYPE_CHECKING:
-    from syncd.ports import AthleteRepository
+    from syncd.records import HeldItem
 
 WriteBackMode = Literal["all", "private", "off"]
 Providers = Callable[[Activity], Iterable[str]]
 MODES: tuple[WriteBackMode, ...] = ("all", "private", "off")
+Skip = Literal["athlete_off", "config_off", "public"]
+# the outcome a held item records for each reason (what the drain's report and the page's badge say)
+SKIP_STATUS: dict[str, str] = {"athlete_off": "off", "config_off": "off", "public": "skipped_public"}
 
 
 def effective_mode(athlete_mode: str | None, configured: WriteBackMode) -> WriteBackMode:
@@ -34,26 +38,39 @@ def allows(mode: WriteBackMode, *, private: bool) -> bool:
     return mode == "all" or (mode == "private" and private)
 
 
-def write_back_providers(*, strava: WriteBackMode = "off", garmin: WriteBackMode = "off") -> Providers:
-    """The configured modes (per platform) as the platforms an activity's note goes to.
-
-    Twins of one run (Strava + Garmin) each carry their own note to their own platform.
-    """
-    modes = {Source.STRAVA: ("strava", strava), Source.GARMIN: ("garmin", garmin)}
-
-    def providers(activity: Activity) -> Iterable[str]:
-        provider, mode = modes.get(activity.source, ("", "off"))
-        return (provider,) if allows(mode, private=activity.private) else ()
-
-    return providers
+def skip_reason(athlete_mode: str | None, configured: WriteBackMode, *, private: bool | None) -> Skip | None:
+    """Why a queued note is not written (None: it is). `private` None: the activity's visibility is not known yet
+    (before the description is read), so only "off" decides."""
+    mode = effective_mode(athlete_mode, configured)
+    if mode == "off":
+        return "athlete_off" if athlete_mode == "off" else "config_off"
+    if private is None or allows(mode, private=private):
+        return None
+    return "public"
 
 
-def athlete_write_back(
-    store: AthleteRepository, athlete_id: int, activity: Activity, default: Iterable[str]
-) -> Iterable[str]:
-    """The athlete's own write-back mode over the platform's `write_back` (`default`: what the platform's allows)."""
-    mode = store.get_athlete(athlete_id).write_back
-    provider = activity.source.value
-    if mode not in MODES or provider not in ("strava", "garmin"):
-        return default
-    return (provider,) if allows(effective_mode(mode, "off"), private=activity.private) else ()
+def skip_text(reason: str, provider: str) -> str:
+    """The reason as one line a runner can act on (the activity page, `syncd status`)."""
+    section = f"[{provider}] write_back"
+    if reason == "athlete_off":
+        return "your write-back is off (`syncd athlete set --write-back all` turns it on)."
+    if reason == "config_off":
+        return f"`{section}` is off in the configuration."
+    if reason == "public":
+        return f'`{section} = "private"` writes only to "only me" activities, and this one is visible to others.'
+    return f"{reason}."
+
+
+def releasable(held: Sequence[HeldItem], modes: Mapping[str, WriteBackMode]) -> list[int]:
+    """The held items the settings now allow (with the visibility syncd last stored; the drain reads it fresh)."""
+    return [
+        item.id
+        for item in held
+        if skip_reason(item.athlete_write_back, modes.get(item.provider, "all"), private=item.private) is None
+    ]
+
+
+def own_platform(activity: Activity) -> tuple[str, ...]:
+    """Where an activity's note is queued: its own platform (twins each carry their own note to their own); a
+    file's note stays in syncd."""
+    return (activity.source.value,) if activity.source in (Source.STRAVA, Source.GARMIN) else ()

@@ -1,7 +1,10 @@
 """Drain the write-back outbox through each platform's `DescriptionWriter`.
 
-For each claimed item: read the description fresh, merge our block (syncd.domain.description), PUT only when the
-text changed, then record what was written and complete the item. A crash between the PUT and the record leaves
+The write-back policy is decided here, once (services/write_back_policy.py): each claimed item is written, or held
+with its reason when the write-back is off or the activity is public under "private"; each drain first gives back
+to the queue the held items that the settings now allow. For an item to write: read the description fresh, merge
+our block (syncd.domain.description), PUT only when the text changed, then record what was written and complete
+the item. A crash between the PUT and the record leaves
 the item claimed; when its lease expires it is retried, the fresh description already holds our block, the merge
 says "unchanged", and nothing is written twice. Faults of one item never stop the others; a rate limit stops that
 platform until the window resets.
@@ -20,7 +23,7 @@ from syncd.logging import get_logger
 from syncd.platform_errors import PlatformGoneError, PlatformRateLimitedError, PlatformUnauthorizedError
 from syncd.ports import DescriptionWriter
 from syncd.services.pain_diary import remote_description_read
-from syncd.services.write_back_policy import WriteBackMode, allows, effective_mode
+from syncd.services.write_back_policy import SKIP_STATUS, WriteBackMode, releasable, skip_reason
 
 if TYPE_CHECKING:
     from syncd.ports import WritebackStore
@@ -35,7 +38,7 @@ class WriteOutcome:
     item_id: int
     activity_id: int
     provider: str
-    status: str  # inserted/replaced/removed (written), unchanged, opted_out, skipped_public, dry_run, failed, …
+    status: str  # inserted/replaced/removed (written), unchanged, opted_out, off/skipped_public (held), dry_run, …
     diff: str = ""
     error: str | None = None
 
@@ -52,6 +55,11 @@ class WritebackReport:
     @property
     def failed(self) -> int:
         return sum(o.status == "failed" for o in self.outcomes)
+
+    @property
+    def held(self) -> int:
+        """Not written: the write-back does not allow them (kept, written once a setting allows them)."""
+        return sum(o.status in SKIP_STATUS.values() for o in self.outcomes)
 
 
 def _diff(before: str, after: str, label: str) -> str:
@@ -87,6 +95,9 @@ def drain_outbox(
     modes = modes or {}
     if dry_run:
         return _dry_run(store, writers, modes, limit)
+    released = releasable(store.held_writebacks(providers=tuple(writers)), modes)
+    if released:  # a settings change lets held notes go: no re-annotation, no re-enqueue
+        log.info("writeback_released", items=store.release_writebacks(released))
     drain = _Drain(store, writers, modes, worker, now, on_unauthorized)
     for item in store.claim_writebacks(worker, now=now(), lease_s=lease_s, limit=limit, providers=tuple(writers)):
         drain.one(item)
@@ -97,7 +108,8 @@ def _dry_run(
     store: WritebackStore, writers: Mapping[str, DescriptionWriter], modes: Mapping[str, WriteBackMode], limit: int
 ) -> WritebackReport:
     report = WritebackReport()
-    for pending in store.outbox_log.pending_items(limit=limit, providers=tuple(writers)):
+    released = releasable(store.held_writebacks(providers=tuple(writers)), modes)  # what the drain would give back
+    for pending in store.outbox_log.pending_items(limit=limit, providers=tuple(writers), held=released):
         report.outcomes.append(
             _preview(
                 store,
@@ -158,20 +170,29 @@ class _Drain:
         self.store.fail_writeback(item.id, self.worker, message, retry_at=retry_at)
         return WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=message)
 
+    def _held(self, item: OutboxItem, reason: str) -> WriteOutcome:
+        """Not written, and why: kept until a settings change allows it (the next drain then writes it)."""
+        status = SKIP_STATUS[reason]
+        self.store.hold_writeback(item.id, self.worker, {"written": False, "status": status, "reason": reason})
+        log.info("writeback_held", activity_id=item.activity_id, provider=item.provider, reason=reason)
+        return WriteOutcome(item.id, item.activity_id, item.provider, status)
+
     def _done(self, item: OutboxItem, status: str, diff: str = "") -> WriteOutcome:
         self.store.complete_writeback(item.id, self.worker)
         return WriteOutcome(item.id, item.activity_id, item.provider, status, diff)
 
     def _write(self, item: OutboxItem, writer: DescriptionWriter, stored: StoredActivity) -> WriteOutcome:
         """Read fresh, merge our block, PUT only when the text changed, record what was written."""
-        mode = _mode(self.store, stored.athlete_id, self.modes.get(item.provider, "all"))
-        if mode == "off":
-            return self._done(item, "off")
+        athlete_mode = self.store.get_athlete(stored.athlete_id).write_back
+        configured = self.modes.get(item.provider, "all")
+        skip = skip_reason(athlete_mode, configured, private=None)  # "off" decides without reading the platform
+        if skip is not None:
+            return self._held(item, skip)
         remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
         remote_description_read(self.store, item.activity_id, remote.text, now=self.now())  # the runner's #back tag
-        if not allows(mode, private=remote.private):
-            self.store.outbox_log.record_result(item.id, self.worker, {"written": False, "status": "skipped_public"})
-            return self._done(item, "skipped_public")
+        skip = skip_reason(athlete_mode, configured, private=remote.private)
+        if skip is not None:
+            return self._held(item, skip)
         before = remote.text or ""
         previously = self.store.outbox_log.was_written(item.activity_id, item.provider)
         merged = merge_description(before, item.note, previously_written=previously, max_length=writer.max_length)
@@ -184,11 +205,6 @@ class _Drain:
         self.store.outbox_log.record_result(item.id, self.worker, result)
         log.info("writeback_done", activity_id=item.activity_id, provider=item.provider, status=merged.status)
         return self._done(item, merged.status, diff)
-
-
-def _mode(store: WritebackStore, athlete_id: int, configured: WriteBackMode) -> WriteBackMode:
-    """The account's current choice, applied to what is queued (write_back_policy's one rule)."""
-    return effective_mode(store.get_athlete(athlete_id).write_back, configured)
 
 
 def _has_block(text: str) -> bool:
@@ -213,12 +229,14 @@ def _preview(
         return WriteOutcome(item_id, activity_id, provider, "failed", error=f"no writer for {provider}")
     try:
         stored = store.get_activity(activity_id, with_streams=False)
-        mode = _mode(store, stored.athlete_id, modes.get(provider, "all"))
-        if mode == "off":
-            return WriteOutcome(item_id, activity_id, provider, "off")
+        athlete_mode, configured = store.get_athlete(stored.athlete_id).write_back, modes.get(provider, "all")
+        skip = skip_reason(athlete_mode, configured, private=None)
+        if skip is not None:
+            return WriteOutcome(item_id, activity_id, provider, SKIP_STATUS[skip])
         remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
-        if not allows(mode, private=remote.private):
-            return WriteOutcome(item_id, activity_id, provider, "skipped_public")
+        skip = skip_reason(athlete_mode, configured, private=remote.private)
+        if skip is not None:
+            return WriteOutcome(item_id, activity_id, provider, SKIP_STATUS[skip])
         before = remote.text or ""
         merged = merge_description(
             before,

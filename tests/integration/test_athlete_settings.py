@@ -16,6 +16,9 @@ from syncd.services.annotating import AnnotationPolicy, annotate_stored, reannot
 from syncd.services.athletes import AthleteError, Changes, apply, find_athlete, follow_default_units, owner
 from syncd.services.digests import owner_id, recipient
 from syncd.services.unsubscribe import PURPOSE, check_token, make_token, unsubscribe
+from syncd.services.write_back_policy import own_platform
+from syncd.services.writeback import drain_outbox
+from tests.unit.fakes import MemoryPlatform
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
@@ -210,12 +213,20 @@ def test_units_follow_notes_units_until_the_athlete_chooses(store: Store, tmp_pa
     assert note is not None and note.note is not None and " mi" in note.note
 
 
-def test_the_athletes_write_back_mode_wins_over_the_platforms(store: Store, tmp_path: Path) -> None:
+def test_the_athletes_write_back_mode_wins_over_the_platforms_at_the_drain(store: Store, tmp_path: Path) -> None:
+    """Decided once, at drain: the note is queued whatever the settings; the platform's `write_back = "off"` holds
+    it; the athlete's own "all" (set afterwards, nothing re-annotated: 0 notes marked) lets the next drain write it."""
     athlete, _ids = annotated_athlete(store)
-    apply(store, settings(tmp_path), store.get_athlete(athlete), Changes(write_back="all"), NOW)
     later = store.upsert_activity(athlete, run("d", 21), {}).activity_id
-    outcome = annotate_stored(store, later, AnnotationPolicy(), now=NOW)  # the platform's mode: off
+    outcome = annotate_stored(store, later, AnnotationPolicy(), now=NOW, write_back_providers=own_platform)
     assert outcome.queued_writeback
+    platform = MemoryPlatform()
+    drain = lambda: drain_outbox(store, {"strava": platform}, worker="w", now=lambda: NOW, modes={"strava": "off"})  # noqa: E731
+    assert [o.status for o in drain().outcomes] == ["off"] and platform.writes == 0
+    assert [w.reason for w in store.outbox_log.platform_writes(later)] == ["config_off"]
+    assert apply(store, settings(tmp_path), store.get_athlete(athlete), Changes(write_back="all"), NOW).stale == 0
+    assert [o.status for o in drain().outcomes] == ["inserted"] and platform.writes == 1
+    assert drain().outcomes == [] and platform.writes == 1
 
 
 # ---- unsubscribe --------------------------------------------------------------------------------------------------

@@ -164,3 +164,24 @@ def test_the_digest_says_how_far_the_diary_is_from_telling(tmp_path: Path) -> No
     assert digest.pain_pattern is None
     assert "pain diary" not in render_text(digest) and "pain diary" not in render_html(digest, None)
     store.close()
+
+
+def test_the_configured_long_run_history_decides_which_runs_the_spike_rule_could_judge(
+    seeded: tuple[Store, int, str],
+) -> None:
+    """`[rules] long_run_history_days` is the analysis's too: with 60 days, the runs of days 30-60 of recording are
+    "could not tell" (None), not "no spike" (False) as with the default 30."""
+    from syncd.domain.thresholds import Thresholds
+
+    store, athlete, _ = seeded
+    sessions = pain_diary.exposures(store, athlete)
+    first = min(s.start_utc for s in sessions)  # the recording's start (any sport)
+    default = {s.start_utc: s.spike for s in sessions if s.sport.is_run}
+    sixty = Thresholds(long_run_history_days=60)
+    longer = {s.start_utc: s.spike for s in pain_diary.exposures(store, athlete, sixty) if s.sport.is_run}
+    between = [
+        t for t in default if first + timedelta(days=31) <= t < first + timedelta(days=60) and default[t] is False
+    ]
+    assert between, "the season has judged runs without a spike between days 30 and 60"
+    assert all(longer[t] is None for t in between)
+    assert all(longer[t] == default[t] for t in default if t >= first + timedelta(days=61))

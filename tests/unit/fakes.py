@@ -29,6 +29,7 @@ from syncd.records import (
     AccountRecord,
     AnnotationRecord,
     AthleteRecord,
+    HeldItem,
     OutboxItem,
     PendingItem,
     StoredActivity,
@@ -315,8 +316,9 @@ class MemoryStore:
         equal to the one a finished write left on the platform is not queued again."""
         mine = [i for i in self.outbox_items.values() if (i.activity_id, i.provider) == (activity_id, provider)]
         for item in mine:
-            if self.outbox_status[item.id] == "pending":
+            if self.outbox_status[item.id] in ("pending", "held"):  # a held one goes back to the queue
                 self.outbox_items[item.id] = replace(item, note=note)
+                self.outbox_status[item.id], self.outbox_due[item.id] = "pending", self._now()
                 return item.id
         last = mine[-1] if mine else None
         done = last is not None and self.outbox_status[last.id] == "done" and last.note == note
@@ -500,6 +502,40 @@ class MemoryOutbox:
             self.status[item_id], self.activities.outbox_due[item_id] = "pending", retry_at
         return True
 
+    def hold_writeback(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool:
+        """Held with its reason, unless a newer note is pending for the same activity: then done."""
+        if not self._holds(item_id, worker):
+            return False
+        item = self.items[item_id]
+        newer = any(
+            self.status[i.id] == "pending" and (i.activity_id, i.provider) == (item.activity_id, item.provider)
+            for i in self.items.values()
+        )
+        self.items[item_id] = replace(item, lease_owner="")
+        self.results[item_id] = dict(payload)
+        self.status[item_id] = "done" if newer else "held"
+        return True
+
+    def held_writebacks(self, *, providers: Collection[str] | None = None) -> list[HeldItem]:
+        rows = self.activities.rows
+        return [
+            HeldItem(
+                i.id,
+                i.activity_id,
+                i.provider,
+                self.activities.get_athlete(rows[i.activity_id].athlete_id).write_back,
+                rows[i.activity_id].activity.private,
+            )
+            for i in self.items.values()
+            if self.status[i.id] == "held" and (providers is None or i.provider in providers)
+        ]
+
+    def release_writebacks(self, item_ids: Sequence[int]) -> int:
+        released = [i for i in item_ids if self.status.get(i) == "held"]
+        for item_id in released:
+            self.status[item_id], self.activities.outbox_due[item_id] = "pending", self.activities._now()
+        return len(released)
+
     def was_written(self, activity_id: int, provider: str) -> bool:
         return any(
             self.items[i].activity_id == activity_id and self.items[i].provider == provider and r.get("written")
@@ -510,11 +546,14 @@ class MemoryOutbox:
         self.results[item_id] = dict(payload)
         return True
 
-    def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
+    def pending_items(
+        self, *, limit: int = 1000, providers: Sequence[str] | None = None, held: Collection[int] = ()
+    ) -> list[PendingItem]:
         return [
             PendingItem(i.id, i.activity_id, i.provider, i.note)
             for i in self.items.values()
-            if self.status[i.id] == "pending" and (providers is None or i.provider in providers)
+            if (self.status[i.id] == "pending" or (self.status[i.id] == "held" and i.id in held))
+            and (providers is None or i.provider in providers)
         ][:limit]
 
 

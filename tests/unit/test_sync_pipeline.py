@@ -21,11 +21,11 @@ from syncd.platform_errors import (
 from syncd.services import sync_pipeline
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import PipelineOptions, sync_account
-from syncd.services.write_back_policy import write_back_providers
+from syncd.services.write_back_policy import own_platform
 from tests.unit.fakes import ListSource, MemoryStore, account
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-OPTIONS = PipelineOptions(write_back_providers=write_back_providers(strava="all"))
+OPTIONS = PipelineOptions(write_back_providers=own_platform)
 POLICY = AnnotationPolicy()
 
 
@@ -215,7 +215,7 @@ def test_a_run_recorded_on_two_platforms_is_linked_and_both_twins_annotated() ->
     garmin = ListSource(source=Source.GARMIN)
     garmin.add_run("g1", NOW - timedelta(hours=4, seconds=20))
     strava = _source(4)
-    options = PipelineOptions(write_back_providers=write_back_providers(strava="all", garmin="all"))
+    options = PipelineOptions(write_back_providers=own_platform)
     sync_account(store, account(), strava, POLICY, options, now=NOW)
 
     report = sync_account(store, account(provider="garmin"), garmin, POLICY, options, now=NOW)

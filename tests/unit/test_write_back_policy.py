@@ -1,3 +1,6 @@
+"""The write-back policy, decided once at drain: the enqueue queues every changed note for its own platform, and
+`skip_reason` alone says whether the drain writes it, and if not, why."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -5,8 +8,16 @@ from datetime import UTC, datetime
 import pytest
 
 from syncd.domain.model import Activity, Source, Sport
-from syncd.records import AthleteRecord
-from syncd.services.write_back_policy import allows, athlete_write_back, effective_mode, write_back_providers
+from syncd.records import HeldItem
+from syncd.services.write_back_policy import (
+    SKIP_STATUS,
+    allows,
+    effective_mode,
+    own_platform,
+    releasable,
+    skip_reason,
+    skip_text,
+)
 
 START = datetime(2026, 11, 20, 7, tzinfo=UTC)
 
@@ -16,40 +27,59 @@ def activity(source: Source, *, private: bool = False) -> Activity:
 
 
 @pytest.mark.parametrize(
-    ("strava", "garmin", "source", "private", "expected"),
+    ("source", "expected"),
+    [(Source.STRAVA, ("strava",)), (Source.GARMIN, ("garmin",)), (Source.FILE, ())],
+)
+@pytest.mark.parametrize("private", [False, True])
+def test_a_note_is_queued_for_its_own_platform_whatever_the_settings(
+    source: Source, expected: tuple[str, ...], private: bool
+) -> None:
+    assert own_platform(activity(source, private=private)) == expected
+
+
+@pytest.mark.parametrize(
+    ("athlete", "configured", "private", "expected"),
     [
-        ("all", "off", Source.STRAVA, False, ("strava",)),
-        ("all", "off", Source.GARMIN, False, ()),
-        ("off", "all", Source.GARMIN, False, ("garmin",)),
-        ("private", "off", Source.STRAVA, False, ()),
-        ("private", "off", Source.STRAVA, True, ("strava",)),
-        ("all", "all", Source.FILE, False, ()),
+        (None, "all", False, None),
+        (None, "off", False, "config_off"),
+        ("off", "all", True, "athlete_off"),
+        ("all", "off", False, None),  # the athlete's own choice over the configuration
+        (None, "private", False, "public"),
+        (None, "private", True, None),
+        ("private", "all", False, "public"),
+        ("default-garbage", "off", True, "config_off"),  # an unknown stored value falls back to the configuration
     ],
 )
-def test_a_note_goes_only_to_its_own_platform_when_allowed(
-    strava: str, garmin: str, source: Source, private: bool, expected: tuple[str, ...]
+def test_skip_reason_decides_write_or_hold(
+    athlete: str | None, configured: str, private: bool, expected: str | None
 ) -> None:
-    providers = write_back_providers(strava=strava, garmin=garmin)  # type: ignore[arg-type]
-    assert tuple(providers(activity(source, private=private))) == expected
-
-
-class _Athlete:
-    def __init__(self, mode: str | None) -> None:
-        self.mode = mode
-
-    def get_athlete(self, athlete_id: int) -> AthleteRecord:
-        return AthleteRecord(athlete_id, "a", "Ada", None, "metric", None, False, write_back=self.mode)
+    assert skip_reason(athlete, configured, private=private) == expected  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("athlete_mode", [None, "all", "private", "off"])
 @pytest.mark.parametrize("configured", ["all", "private", "off"])
 @pytest.mark.parametrize("private", [False, True])
-def test_the_enqueue_and_the_drain_apply_one_rule(athlete_mode: str | None, configured: str, private: bool) -> None:
-    """The athlete's own choice over the platform's `write_back`; "private" only on "only me" activities: what is
-    queued (athlete_write_back over the configured providers) is what the drain would write (effective_mode)."""
-    run = activity(Source.STRAVA, private=private)
-    defaults = write_back_providers(strava=configured)(run)  # type: ignore[arg-type]
-    queued = tuple(athlete_write_back(_Athlete(athlete_mode), 1, run, defaults))  # type: ignore[arg-type]
+def test_skip_reason_is_the_one_rule(athlete_mode: str | None, configured: str, private: bool) -> None:
+    """Written exactly when the effective mode allows it; before the visibility is known only "off" holds."""
     mode = effective_mode(athlete_mode, configured)  # type: ignore[arg-type]
-    assert (queued == ("strava",)) == allows(mode, private=private)
-    assert mode == (athlete_mode or configured)
+    assert (skip_reason(athlete_mode, configured, private=private) is None) == allows(mode, private=private)  # type: ignore[arg-type]
+    assert (skip_reason(athlete_mode, configured, private=None) is None) == (mode != "off")  # type: ignore[arg-type]
+
+
+def test_each_reason_has_its_outcome_and_a_line_that_says_the_fix() -> None:
+    assert SKIP_STATUS == {"athlete_off": "off", "config_off": "off", "public": "skipped_public"}
+    assert "syncd athlete set --write-back all" in skip_text("athlete_off", "strava")
+    assert "`[garmin] write_back` is off" in skip_text("config_off", "garmin")
+    assert '"only me"' in skip_text("public", "strava")
+
+
+def test_held_items_are_released_when_the_settings_allow_them() -> None:
+    held = [
+        HeldItem(1, 10, "strava", "off", False),  # the athlete's own off: stays
+        HeldItem(2, 11, "strava", None, False),  # follows the configuration
+        HeldItem(3, 12, "strava", "private", False),  # public under "private": stays
+        HeldItem(4, 13, "strava", "private", True),  # made "only me" since: goes
+        HeldItem(5, 14, "garmin", None, False),
+    ]
+    assert releasable(held, {"strava": "all", "garmin": "off"}) == [2, 4]
+    assert releasable(held, {"strava": "off", "garmin": "all"}) == [4, 5]

@@ -3,6 +3,7 @@ seam), whichever platform's adapter raised it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from syncd.adapters.garmin.errors import GarminGoneError, GarminRateLimitedError, GarminUnauthorizedError
 from syncd.adapters.strava.errors import GoneError, RateLimitedError, TransientError, UnauthorizedError
 from syncd.domain.description import START_MARKER
-from syncd.services.writeback import drain_outbox
+from syncd.services.write_back_policy import WriteBackMode
+from syncd.services.writeback import WritebackReport, drain_outbox
 from tests.unit.fakes import FixedClock, ListSource, MemoryOutbox, MemoryPlatform, MemoryStore
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -78,3 +80,47 @@ def test_private_mode_skips_public_activities_and_off_writes_nothing() -> None:
     platform = MemoryPlatform(private=False)
     report = drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "private"})
     assert [o.status for o in report.outcomes] == ["skipped_public", "skipped_public"] and platform.writes == 0
+
+
+def test_write_back_off_holds_the_note_with_its_reason_and_turning_it_on_writes_it_once() -> None:
+    """Decided once, at drain: a note queued while the write-back is on and drained after it was turned off is
+    held (nothing written, nothing read); turned back on, the next drain writes it, once, with no re-enqueue."""
+    outbox, items = _outbox(runs=1)
+    platform = MemoryPlatform()
+
+    def drain(mode: WriteBackMode) -> WritebackReport:
+        return drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": mode})
+
+    held = drain("off")
+    assert [o.status for o in held.outcomes] == ["off"] and held.held == 1 and platform.writes == 0
+    assert outbox.status[items[0]] == "held" and outbox.results[items[0]]["reason"] == "config_off"
+    assert drain("off").outcomes == []  # still off: not claimed again, no platform call
+
+    assert [o.status for o in drain("all").outcomes] == ["inserted"] and platform.writes == 1
+    assert outbox.status[items[0]] == "done" and drain("all").outcomes == [] and platform.writes == 1
+
+
+def test_the_athletes_own_off_holds_over_a_configured_all() -> None:
+    outbox, items = _outbox(runs=1)
+    athletes = outbox.activities.athletes
+    athletes[1] = replace(athletes[1], write_back="off")
+    platform = MemoryPlatform()
+    report = drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "all"})
+    assert [o.status for o in report.outcomes] == ["off"] and platform.writes == 0
+    assert outbox.results[items[0]] == {"written": False, "status": "off", "reason": "athlete_off"}
+    athletes[1] = replace(athletes[1], write_back=None)
+    report = drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "all"})
+    assert [o.status for o in report.outcomes] == ["inserted"] and platform.writes == 1
+
+
+def test_a_newer_note_takes_the_held_items_place() -> None:
+    outbox, items = _outbox(runs=1)
+    platform = MemoryPlatform()
+    drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "off"})
+    activity_id = outbox.items[items[0]].activity_id
+    assert outbox.add(activity_id, "strava", "⚠ Speed: a newer note") == items[0]  # the same row, queued again
+    assert outbox.status[items[0]] == "pending" and outbox.items[items[0]].note == "⚠ Speed: a newer note"
+    dry = drain_outbox(
+        outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "all"}, dry_run=True
+    )
+    assert [o.status for o in dry.outcomes] == ["dry_run"] and platform.writes == 0

@@ -71,7 +71,8 @@ class RepoBase:
         return _aware(self._clock.now(), "clock.now()")
 
     def _enqueue(self, conn: Connection, activity_id: int, provider: str, note: str) -> int | None:
-        """One try inside the caller's transaction: update the pending item, else insert one; None on a race.
+        """One try inside the caller's transaction: update the pending (or held) item, else insert one; None on a
+        race.
 
         A note equal to the one last written to that platform is not queued again (its id is returned): a
         re-annotation whose platform text did not change (a diary entry from the CLI changes syncd's own note only)
@@ -85,6 +86,15 @@ class RepoBase:
         ).scalar()
         if updated is not None:
             return int(updated)
+        held = sa.and_(OUTBOX.c.activity_id == activity_id, OUTBOX.c.provider == provider, OUTBOX.c.status == "held")
+        released = conn.execute(  # a held item takes the new note back to the queue: the drain decides again
+            sa.update(OUTBOX)
+            .where(held)
+            .values(note=note, status="pending", next_attempt_at=now, attempts=0, updated_at=now)
+            .returning(OUTBOX.c.id)
+        ).scalar()
+        if released is not None:
+            return int(released)
         last = conn.execute(
             sa.select(OUTBOX.c.id, OUTBOX.c.status, OUTBOX.c.note, OUTBOX.c.payload)
             .where(OUTBOX.c.activity_id == activity_id, OUTBOX.c.provider == provider)

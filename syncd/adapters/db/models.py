@@ -276,7 +276,9 @@ OUTBOX = sa.Table(
     _null("last_error", sa.Text()),
     _when("created_at", default=_now),
     _when("updated_at", default=_now),
-    sa.CheckConstraint("status IN ('pending', 'claimed', 'done', 'failed')", name="status"),
+    # held: not written for a reason a settings change may lift (the write-back off, a public activity under
+    # "private"); the next drain after such a change gives it back to the queue
+    sa.CheckConstraint("status IN ('pending', 'claimed', 'done', 'failed', 'held')", name="status"),
     # uq_outbox_one_pending: see schema_metadata()
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
     sa.Index("ix_outbox_activity", "activity_id", "provider", "id"),  # write-back badges, note state
@@ -425,7 +427,7 @@ TABLES = (
 def schema_metadata() -> sa.MetaData:
     """Every table with every index, for what reads or writes DDL (the migrations' environment, schema checks).
 
-    The one partial index (one pending write-back per activity and platform) is attached here, not above: its
+    The one partial index (one pending or held write-back per activity and platform) is attached here, not above: its
     PostgreSQL option makes SQLAlchemy import its whole PostgreSQL dialect (~25 ms), which queries on SQLite never
     need; queries do not name the index (ON CONFLICT DO NOTHING has no target)."""
     if "uq_outbox_one_pending" not in {index.name for index in OUTBOX.indexes}:
@@ -434,7 +436,7 @@ def schema_metadata() -> sa.MetaData:
             OUTBOX.c.activity_id,
             OUTBOX.c.provider,
             unique=True,
-            sqlite_where=sa.text("status = 'pending'"),
-            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status IN ('pending', 'held')"),
+            postgresql_where=sa.text("status IN ('pending', 'held')"),
         )
     return METADATA

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import StoreError
-from syncd.adapters.db.models import ACTIVITIES, OUTBOX
-from syncd.records import OutboxItem
+from syncd.adapters.db.models import ACTIVITIES, ATHLETES, OUTBOX
+from syncd.records import HeldItem, OutboxItem
 
 
 class OutboxRepo(RepoBase):
@@ -107,3 +108,50 @@ class OutboxRepo(RepoBase):
         with self._engine.begin() as conn:
             result = conn.execute(sa.update(OUTBOX).where(mine).values(**base, status="failed"))
         return bool(result.rowcount)
+
+    def hold_writeback(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool:
+        """Hold the item with its reason (`payload`) until a settings change allows it; False if the lease was lost.
+
+        If a newer note was queued meanwhile for the same activity and platform, that one is decided on its own and
+        this one is finished (done, with the reason)."""
+        mine = sa.and_(OUTBOX.c.id == item_id, OUTBOX.c.lease_owner == worker, OUTBOX.c.status == "claimed")
+        values = {"lease_owner": None, "lease_expires_at": None, "payload": dict(payload), "updated_at": self._now()}
+        try:
+            with self._engine.begin() as conn:
+                result = conn.execute(sa.update(OUTBOX).where(mine).values(**values, status="held"))
+            return bool(result.rowcount)
+        except IntegrityError:  # a newer pending item exists: it carries the newer note
+            with self._engine.begin() as conn:
+                result = conn.execute(sa.update(OUTBOX).where(mine).values(**values, status="done"))
+            return bool(result.rowcount)
+
+    def held_writebacks(self, *, providers: Collection[str] | None = None) -> list[HeldItem]:
+        """Every held item with the athlete's own write-back choice and the activity's stored visibility."""
+        wanted = sa.true() if providers is None else OUTBOX.c.provider.in_(sorted(providers))
+        query = (
+            sa.select(OUTBOX.c.id, OUTBOX.c.activity_id, OUTBOX.c.provider, ATHLETES.c.write_back, ACTIVITIES.c.private)
+            .join(ACTIVITIES, ACTIVITIES.c.id == OUTBOX.c.activity_id)
+            .join(ATHLETES, ATHLETES.c.id == ACTIVITIES.c.athlete_id)
+            .where(OUTBOX.c.status == "held", wanted)
+            .order_by(OUTBOX.c.id)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [HeldItem(int(r.id), int(r.activity_id), str(r.provider), r.write_back, bool(r.private)) for r in rows]
+
+    def release_writebacks(self, item_ids: Sequence[int]) -> int:
+        """Give held items back to the queue, due now (the settings allow them); how many were still held."""
+        if not item_ids:
+            return 0
+        now = self._now()
+        released = 0
+        with self._engine.begin() as conn:
+            for start in range(0, len(item_ids), 500):
+                chunk = list(item_ids[start : start + 500])
+                result = conn.execute(
+                    sa.update(OUTBOX)
+                    .where(OUTBOX.c.id.in_(chunk), OUTBOX.c.status == "held")
+                    .values(status="pending", next_attempt_at=now, attempts=0, updated_at=now)
+                )
+                released += int(result.rowcount or 0)
+        return released

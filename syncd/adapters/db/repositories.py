@@ -6,7 +6,7 @@ attributes (`store.outbox_log`, `store.account_leases`, ...).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,8 +33,10 @@ class OutboxLog:
     def record_result(self, item_id: int, worker: str, payload: Mapping[str, Any]) -> bool:
         return writeback_log.record_result(self._engine, item_id, worker, payload)
 
-    def pending_items(self, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
-        return writeback_log.pending_items(self._engine, limit=limit, providers=providers)
+    def pending_items(
+        self, *, limit: int = 1000, providers: Sequence[str] | None = None, held: Collection[int] = ()
+    ) -> list[PendingItem]:
+        return writeback_log.pending_items(self._engine, limit=limit, providers=providers, held=held)
 
     def platform_writes(self, activity_id: int) -> list[records.PlatformWrite]:
         return writeback_log.platform_writes(self._engine, activity_id)
@@ -49,8 +51,12 @@ class OutboxLog:
             ).all()
         return [(str(external_id), int(item_id)) for external_id, item_id in rows]
 
+    def held_counts(self) -> list[dict[str, Any]]:
+        return writeback_log.held_counts(self._engine)
+
     def summary(self) -> dict[str, Any]:
-        """Depth by status and the last errors (for operators; `syncd status`)."""
+        """Depth by status, the held notes per athlete, platform and reason, and the last errors (for operators;
+        `syncd status`, `syncd accounts`)."""
         with self._engine.connect() as conn:
             depth: dict[str, int] = dict(
                 conn.execute(sa.select(OUTBOX.c.status, sa.func.count()).group_by(OUTBOX.c.status)).all()
@@ -63,6 +69,7 @@ class OutboxLog:
             ).all()
         return {
             "depth": {str(k): int(v) for k, v in depth.items()},
+            "held": writeback_log.held_counts(self._engine),
             "last_errors": [
                 {"activity_id": r.activity_id, "provider": r.provider, "error": r.last_error, "at": r.updated_at}
                 for r in errors

@@ -8,13 +8,14 @@ schema stays the one the lead owns; only `payload`, which the Store never reads,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from syncd.adapters.db.models import OUTBOX
+from syncd.adapters.db.models import ACTIVITIES, OUTBOX
 from syncd.records import PendingItem, PlatformWrite
 
 
@@ -40,17 +41,41 @@ def record_result(engine: Engine, item_id: int, worker: str, payload: Mapping[st
     return bool(result.rowcount)
 
 
-def pending_items(engine: Engine, *, limit: int = 1000, providers: Sequence[str] | None = None) -> list[PendingItem]:
-    """Pending items without claiming them (for `--dry-run`, which must change nothing)."""
+def pending_items(
+    engine: Engine, *, limit: int = 1000, providers: Sequence[str] | None = None, held: Collection[int] = ()
+) -> list[PendingItem]:
+    """Pending items (and the `held` ones named: those a drain would give back) without claiming them (for
+    `--dry-run`, which must change nothing)."""
     wanted = sa.true() if providers is None else OUTBOX.c.provider.in_(sorted(providers))
+    queued = OUTBOX.c.status == "pending"
+    if held:
+        queued = sa.or_(queued, sa.and_(OUTBOX.c.status == "held", OUTBOX.c.id.in_(sorted(held))))
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(OUTBOX.c.id, OUTBOX.c.activity_id, OUTBOX.c.provider, OUTBOX.c.note)
-            .where(OUTBOX.c.status == "pending", wanted)
+            .where(queued, wanted)
             .order_by(OUTBOX.c.id)
             .limit(limit)
         ).all()
     return [PendingItem(int(r.id), int(r.activity_id), str(r.provider), str(r.note)) for r in rows]
+
+
+def held_counts(engine: Engine) -> list[dict[str, Any]]:
+    """Held notes counted per athlete, platform and reason (write_back_policy.skip_reason), for `syncd status`."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(ACTIVITIES.c.athlete_id, OUTBOX.c.provider, OUTBOX.c.payload)
+            .join(ACTIVITIES, ACTIVITIES.c.id == OUTBOX.c.activity_id)
+            .where(OUTBOX.c.status == "held")
+        ).all()
+    counts: Counter[tuple[int, str, str]] = Counter()
+    for row in rows:
+        payload = row.payload if isinstance(row.payload, Mapping) else {}
+        counts[(int(row.athlete_id), str(row.provider), str(payload.get("reason") or "held"))] += 1
+    return [
+        {"athlete_id": athlete, "provider": provider, "reason": reason, "count": count}
+        for (athlete, provider, reason), count in sorted(counts.items())
+    ]
 
 
 def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:
@@ -65,6 +90,7 @@ def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:
                 OUTBOX.c.payload,
                 OUTBOX.c.last_error,
                 OUTBOX.c.updated_at,
+                OUTBOX.c.next_attempt_at,
             )
             .where(OUTBOX.c.activity_id == activity_id)
             .order_by(OUTBOX.c.id)
@@ -74,7 +100,7 @@ def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:
         payload = row.payload if isinstance(row.payload, Mapping) else {}
         before = found.get(row.provider)
         on_platform, written_at = (before.on_platform, before.written_at) if before else (None, None)
-        outcome = payload.get("status") if row.status == "done" else None
+        outcome = payload.get("status") if row.status in ("done", "held") else None
         if row.status == "done" and (payload.get("written") or outcome == "unchanged"):
             on_platform, written_at = str(row.note), row.updated_at
         elif row.status == "done" and outcome == "opted_out":
@@ -88,5 +114,7 @@ def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:
             updated_at=row.updated_at,
             on_platform=on_platform,
             written_at=written_at,
+            reason=str(payload["reason"]) if row.status == "held" and payload.get("reason") else None,
+            next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
         )
     return list(found.values())

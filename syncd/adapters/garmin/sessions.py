@@ -6,7 +6,6 @@ syncd.ports.AccountSessions.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from syncd.adapters.garmin.errors import GarminError, GarminUnauthorizedError, c
 from syncd.adapters.garmin.source import GarminSource
 from syncd.adapters.garmin.writer import GarminDescriptionWriter
 from syncd.logging import get_logger
-from syncd.services.accounts import LinkedAccount, LinkError
+from syncd.services.accounts import LinkedAccount, LinkError, account_of, read_json_object
 from syncd.services.garmin_accounts import PROVIDER, choose_athlete
 
 if TYPE_CHECKING:
@@ -50,9 +49,9 @@ class GarminSessions:
         return self._apis[account_id]
 
     def api_for_athlete(self, athlete_id: int) -> GarminApi:
-        for account in self.store.list_accounts():
-            if account.provider == PROVIDER and account.athlete_id == athlete_id:
-                return self.api_for_account(account.id)
+        account = account_of(self.store.list_accounts(), PROVIDER, athlete_id)
+        if account is not None:
+            return self.api_for_account(account.id)
         raise GarminUnauthorizedError(f"athlete {athlete_id} has no linked Garmin account; run `syncd link garmin`")
 
     def source_for(self, account: AccountRecord) -> Source:
@@ -87,18 +86,7 @@ def read_token_store(path: Path) -> dict[str, Any]:
         file = token_store_file(path)
     except ValueError as exc:
         raise LinkError(f"token store {path}: {exc}; pass the garmin_tokens.json file itself") from None
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LinkError(
-            f"cannot read Garmin token store {file} ({exc.strerror}); fix the path or permissions"
-        ) from None
-    except ValueError:
-        raise LinkError(
-            f"Garmin token store {file} is not JSON; it must be garminconnect's garmin_tokens.json"
-        ) from None
-    if not isinstance(data, dict):
-        raise LinkError(f"Garmin token store {file} must hold a JSON object with di_token and di_refresh_token")
+    data = read_json_object(file, "Garmin token store", "garminconnect's garmin_tokens.json (di_token, ...)")
     try:
         return validate_tokens(data, f"Garmin token store {file}")
     except GarminError as exc:

@@ -14,7 +14,14 @@ from syncd.adapters.strava.errors import UnauthorizedError
 from syncd.adapters.strava.source import StravaSource
 from syncd.adapters.strava.writer import StravaDescriptionWriter
 from syncd.logging import get_logger
-from syncd.services.accounts import PROVIDER, REFRESH_MARGIN_S, LinkedAccount, save_link, validate_tokens
+from syncd.services.accounts import (
+    PROVIDER,
+    REFRESH_MARGIN_S,
+    LinkedAccount,
+    account_of,
+    save_link,
+    validate_tokens,
+)
 
 if TYPE_CHECKING:
     from stravalib.model import Subscription
@@ -67,9 +74,9 @@ class StravaSessions:
         return self._apis[account_id]
 
     def api_for_athlete(self, athlete_id: int) -> StravaApi:
-        for account in self.store.list_accounts():
-            if account.provider == PROVIDER and account.athlete_id == athlete_id:
-                return self.api_for_account(account.id)
+        account = account_of(self.store.list_accounts(), PROVIDER, athlete_id)
+        if account is not None:
+            return self.api_for_account(account.id)
         raise UnauthorizedError(f"athlete {athlete_id} has no linked Strava account; run `syncd link strava`")
 
     def source_for(self, account: AccountRecord) -> Source:

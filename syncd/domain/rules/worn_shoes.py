@@ -5,7 +5,7 @@ Source (RISK-FACTS.md, "Shoes"): replace running shoes before their cushioning i
 limit is 600 km (`shoe_limit_km`) unless the gear carries its own maximum (Garmin gear can).
 
 The distance is the shoe's *as of this run* (`ctx.gear.distance_m`: the platform's figure today less what later
-activities added, see services.annotating.gear_as_of), so an old run keeps the figure it had. Retired shoes are
+activities added, see domain.as_of.shoe_as_of), so an old run keeps the figure it had. Retired shoes are
 silent: the runner has already replaced them.
 
 Raised when the shoe crosses a level on this run (nearly worn, over the limit, far over) and then at most once a

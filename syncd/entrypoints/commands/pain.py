@@ -81,7 +81,8 @@ def cmd_pain(args: argparse.Namespace, settings: Settings | None) -> int:
                 return EXIT_OK
             if args.analysis:
                 assert athlete is not None
-                return _print_analysis(pain_diary.analysis_for(store, athlete.id, settings.advice), args.json)
+                result = pain_diary.analysis_for(store, athlete.id, settings.advice, settings.rules)
+                return _print_analysis(result, args.json)
         except PainInputError as exc:
             return _fail(str(exc))
         entries = pain_diary.list_entries(store, athlete.id if athlete is not None else None)

@@ -204,5 +204,6 @@ def _print_writeback(wb: WritebackReport, dry_run: bool) -> bool:
         print(f"dry run: {count} description(s) would change; nothing was written")
     elif wb.outcomes:
         unchanged = sum(1 for o in wb.outcomes if o.status == "unchanged")
-        print(f"wrote {wb.written} note(s), {unchanged} already up to date, {wb.failed} failed")
+        held = f", {wb.held} held (the write-back does not allow them: see `syncd status`)" if wb.held else ""
+        print(f"wrote {wb.written} note(s), {unchanged} already up to date{held}, {wb.failed} failed")
     return failed
