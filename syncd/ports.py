@@ -663,6 +663,41 @@ class AthletesAndAccounts(Protocol):
     def list_accounts(self) -> list[AccountRecord]: ...
 
 
+class DiaryReads(Protocol):
+    """The diary as `syncd pain --list` and `syncd athlete show` read it."""
+
+    def entries(
+        self, athlete_id: int | None = None, *, day_from: date | None = None, day_to: date | None = None
+    ) -> list[PainEntry]: ...
+
+    def advice_mode(self, athlete_id: int) -> str | None: ...
+
+
+class NotifyTargetReads(Protocol):
+    """An athlete's own push targets and the kinds of message they turned off."""
+
+    def targets(self, athlete_id: int) -> list[str]: ...
+
+    def muted(self, athlete_id: int) -> set[str]: ...
+
+
+class KeepsNotifyTargets(Protocol):
+    @property
+    def notifications(self) -> NotifyTargetReads: ...
+
+
+class AthleteReads(AthletesAndAccounts, KeepsNotifyTargets, Protocol):
+    """What `syncd athlete show` and `syncd pain --list` read: the database Store, or the CLI's read-only store
+    without SQLAlchemy (adapters/db/read_store.py, issue 32)."""
+
+    def list_gear(self, athlete_id: int) -> list[Gear]: ...
+
+    @property
+    def pain_diary(self) -> DiaryReads: ...
+
+    def close(self) -> None: ...
+
+
 class DigestStore(FeedStore, DiaryStore, GearRepository, DigestRepository, UnsubscribeStore, Protocol):
     """What building and sending the weekly digests needs."""
 

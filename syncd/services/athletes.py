@@ -22,7 +22,7 @@ from syncd.config import Settings
 from syncd.domain.units import METRES_PER_MILE, format_distance
 
 if TYPE_CHECKING:
-    from syncd.ports import AthletesAndAccounts, AthleteSettingsStore
+    from syncd.ports import AthleteReads, AthletesAndAccounts, AthleteSettingsStore
     from syncd.records import AthleteRecord
 
 LOCAL_ATHLETE = "local"
@@ -51,7 +51,7 @@ def owner(store: AthletesAndAccounts) -> AthleteRecord | None:
     return athletes[0] if len(athletes) == 1 else None
 
 
-def find_athlete(store: AthleteSettingsStore, ref: str | None) -> AthleteRecord:
+def find_athlete(store: AthletesAndAccounts, ref: str | None) -> AthleteRecord:
     """The athlete named by key ("strava:1001", "local") or id; without a name, the only (or owning) athlete."""
     athletes = store.list_athletes()
     if not athletes:
@@ -131,7 +131,7 @@ class AthleteView:
         }
 
 
-def view(store: AthleteSettingsStore, settings: Settings, athlete: AthleteRecord) -> AthleteView:
+def view(store: AthleteReads, settings: Settings, athlete: AthleteRecord) -> AthleteView:
     boss = owner(store)
     owner_id = boss.id if boss is not None else None
     _, digest = digest_state(athlete, settings, owner_id)
@@ -163,7 +163,7 @@ def view(store: AthleteSettingsStore, settings: Settings, athlete: AthleteRecord
     )
 
 
-def _mode_view(store: AthleteSettingsStore, settings: Settings, athlete: AthleteRecord) -> dict[str, str]:
+def _mode_view(store: AthleteReads, settings: Settings, athlete: AthleteRecord) -> dict[str, str]:
     own = store.pain_diary.advice_mode(athlete.id)
     if own in ("sore", "staying_well"):
         return {"mode": own, "mode_source": "chosen"}

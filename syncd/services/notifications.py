@@ -34,7 +34,7 @@ from syncd.logging import get_logger
 
 if TYPE_CHECKING:
     from syncd.config import Settings
-    from syncd.ports import NotifyStore, PushSender
+    from syncd.ports import KeepsNotifyTargets, NotifyStore, PushSender
     from syncd.records import AthleteRecord
 
 log = get_logger("syncd.notify")
@@ -81,7 +81,9 @@ def config_urls(settings: Settings) -> list[str]:
     return [u for u in secret.reveal().split("\n") if u] if secret else []
 
 
-def targets_for(store: NotifyStore, settings: Settings, athlete: AthleteRecord, owner_id: int | None) -> list[Target]:
+def targets_for(
+    store: KeepsNotifyTargets, settings: Settings, athlete: AthleteRecord, owner_id: int | None
+) -> list[Target]:
     """`[notify] urls` reach the install's owner; every athlete's own URLs reach them."""
     found: list[Target] = []
     if athlete.id == owner_id:

@@ -10,9 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from syncd.adapters.db import reads
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import StoreError
 from syncd.adapters.db.models import ACTIVITIES, ACTIVITY_FLAGS, ATHLETES, NOTIFICATIONS, NOTIFY_TARGETS
+from syncd.adapters.db.reads import raw_reader
 from syncd.domain.notify import QueuedNotification
 
 
@@ -35,11 +37,8 @@ class NotificationRepo(RepoBase):
         self._upsert(athlete_id, muted=",".join(sorted(kinds)))
 
     def muted(self, athlete_id: int) -> set[str]:
-        with self._engine.connect() as conn:
-            text = conn.execute(
-                sa.select(NOTIFY_TARGETS.c.muted).where(NOTIFY_TARGETS.c.athlete_id == athlete_id)
-            ).scalar()
-        return {kind for kind in (text or "").split(",") if kind}
+        with raw_reader(self._engine) as reader:
+            return reads.notify_muted(reader, athlete_id)
 
     def _upsert(self, athlete_id: int, **values: Any) -> None:
         table = NOTIFY_TARGETS
@@ -53,16 +52,8 @@ class NotificationRepo(RepoBase):
                 conn.execute(sa.insert(table).values(athlete_id=athlete_id, updated_at=self._now(), **merged))
 
     def targets(self, athlete_id: int) -> list[str]:
-        with self._engine.connect() as conn:
-            sealed = conn.execute(
-                sa.select(NOTIFY_TARGETS.c.urls_encrypted).where(NOTIFY_TARGETS.c.athlete_id == athlete_id)
-            ).scalar()
-        if sealed is None:
-            return []
-        if self._box is None:
-            raise StoreError("no encryption key: open the store with open_store(settings) to read notify URLs")
-        urls: list[str] = json.loads(self._box.decrypt(bytes(sealed)))
-        return urls
+        with raw_reader(self._engine) as reader:
+            return reads.notify_targets(reader, athlete_id, self._box)
 
     def athletes_with_targets(self) -> list[int]:
         stmt = sa.select(NOTIFY_TARGETS.c.athlete_id).where(NOTIFY_TARGETS.c.urls_encrypted.is_not(None))
