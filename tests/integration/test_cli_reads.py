@@ -1,0 +1,123 @@
+"""The short commands' read-only path (issue 32) prints exactly what the full Store path prints, on SQLite and on
+PostgreSQL: `athlete show` and `pain --list` read through adapters/db/reads.py over a plain DB-API connection, and
+the SQLAlchemy Store reads through the same module; these tests make both paths run on one database and compare."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from syncd.adapters.db import reads
+from syncd.adapters.db.read_store import ReadStore
+from syncd.config import load_settings
+from syncd.domain.model import Gear
+from syncd.domain.pain import PainEntry, PainSource
+from syncd.entrypoints.cli import main
+from syncd.entrypoints.wiring import open_store
+
+COMMANDS = [
+    ("athlete", "show", "local"),
+    ("athlete", "show", "strava:1001"),
+    ("athlete", "show", "strava:1001", "--json"),
+    ("athlete", "show"),
+    ("athlete", "show", "nobody"),
+    ("pain", "--list"),
+    ("pain", "--list", "--json"),
+    ("pain", "strava:1001", "--list"),
+    ("pain", "nobody", "--list"),
+]
+
+
+@pytest.fixture
+def cli_db(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A database like a real install's: two athletes with settings, shoes, a diary, push targets."""
+    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    for name in ("SYNCD_CONFIG", "SYNCD_DATABASE_URL", "STATE_DIRECTORY", "CREDENTIALS_DIRECTORY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(None, overrides={"database": {"url": db_url}})
+    store = open_store(settings)
+    try:
+        local = store.ensure_athlete("local", name="Local athlete")
+        runner = store.ensure_athlete("strava:1001", name="Zoë Läufer", timezone_name="Europe/Berlin")
+        store.upsert_account(runner, "strava", "1001", {"access_token": "secret-token"})
+        store.set_athlete_settings(
+            runner,
+            email="zoe@example.org",
+            digest_opt_in=True,
+            units="imperial",
+            units_chosen=True,
+            max_heart_rate=187.5,
+            write_back="private",
+            digest_unsubscribed_at=datetime(2026, 11, 20, 7, 30, 15, 123456, tzinfo=UTC),
+        )
+        store.upsert_gear(runner, Gear("g1", "Road Shoes", 512_345.6))
+        store.upsert_gear(runner, Gear("g2", "Trail Shoes", 80_000.0, retired=True))
+        store.set_gear_limit(runner, "g1", 650_000.0)
+        store.pain_diary.set_advice_mode(runner, "sore")
+        store.notifications.set_targets(runner, ["ntfys://ntfy.sh/zoe-topic", "mailto://u:p@example.org"])
+        store.notifications.set_muted(runner, ["digest"])
+        diary = store.pain_diary
+        diary.record(PainEntry(runner, date(2026, 11, 21), 6, PainSource.WEB, note="stiff après la côte"))
+        diary.record(PainEntry(runner, date(2026, 11, 22), 2, PainSource.CLI))
+        diary.record(PainEntry(local, date(2026, 11, 20), 4, PainSource.CLI, note="long run"))
+    finally:
+        store.close()
+    yield db_url
+
+
+def _run(capsys: pytest.CaptureFixture[str], db_url: str, args: tuple[str, ...]) -> tuple[int, str, str]:
+    code = main(["--database-url", db_url, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_read_only_path_prints_what_the_store_prints(
+    cli_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[bool] = []
+    original = ReadStore.open.__func__  # type: ignore[attr-defined]
+
+    def spy(cls: type[ReadStore], url: str, **kwargs: object) -> ReadStore | None:
+        found: ReadStore | None = original(cls, url, **kwargs)
+        opened.append(found is not None)
+        return found
+
+    monkeypatch.setattr(ReadStore, "open", classmethod(spy))
+    fast = {args: _run(capsys, cli_db, args) for args in COMMANDS}
+    assert opened == [True] * len(COMMANDS)  # each command read without the Store
+    monkeypatch.setattr(ReadStore, "open", classmethod(lambda cls, url, **kwargs: None))
+    full = {args: _run(capsys, cli_db, args) for args in COMMANDS}
+    for args in COMMANDS:
+        assert fast[args] == full[args], args
+    shown = fast[("athlete", "show", "strava:1001")][1]
+    assert "units        imperial (chosen)" in shown and "mode         sore (chosen)" in shown
+    assert "athlete:1 (ntfys), athlete:2 (mailto); off for this athlete: digest" in shown
+    assert "shoe         g1  Road Shoes: 318 mi, limit 404 mi" in shown
+    assert "unsubscribed 2026-11-20" in shown and "secret-token" not in shown and "zoe-topic" not in shown
+    listed = fast[("pain", "--list")][1].splitlines()
+    assert listed[0] == "2026-11-20   4/10  local            cli   long run"
+    assert listed[1] == "2026-11-21   6/10  strava:1001      web   stiff après la côte"
+    assert fast[("pain", "nobody", "--list")][0] == 2
+
+
+def test_a_database_not_at_the_newest_migration_takes_the_full_path(cli_db: str) -> None:
+    reader = reads.open_reader(cli_db)
+    assert reader is not None
+    reader.close()
+    store = open_store(load_settings(None, overrides={"database": {"url": cli_db}}))
+    try:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0005_i30notify'")
+    finally:
+        store.close()
+    assert reads.open_reader(cli_db) is None
+
+
+def test_athletes_that_follow_a_changed_units_setting_take_the_full_path(cli_db: str) -> None:
+    """`[notes] units` changed: the full Store moves those athletes and marks their notes (a write)."""
+    assert ReadStore.open(cli_db, units="metric") is not None
+    assert ReadStore.open(cli_db, units="imperial") is None  # "local" never chose: it follows the new setting
