@@ -722,11 +722,45 @@ class AccountLinkStore(AccountLinks, DiaryStore, LeaseStore, Protocol):
     """What linking, re-linking and unlinking an account needs."""
 
 
-class StatusStore(DigestStore, StravaStatusStore, LeaseStore, KeepsAnnotationBatches, Protocol):
-    """What `syncd status` and the status page read."""
+class OutboxSummary(Protocol):
+    def summary(self) -> dict[str, Any]:
+        """Depth by status and the last errors."""
+        ...
+
+
+class LastSynced(Protocol):
+    def last_synced(self) -> dict[int, datetime]: ...
+
+
+class DigestCounts(Protocol):
+    def failures(self, limit: int = 20) -> list[dict[str, Any]]: ...
+
+    def sent_count(self) -> int: ...
+
+
+class StreamsWaiting(Protocol):
+    def awaiting_streams_ids(self, athlete_id: int, source: str, *, before: datetime) -> list[int]: ...
+
+
+class DigestSummaryStore(AthletesAndAccounts, Protocol):
+    """What the digest part of `syncd status` reads: who receives one, and how sending fares."""
 
     @property
-    def outbox_log(self) -> OutboxLogRepository: ...
+    def digest_log(self) -> DigestCounts: ...
+
+
+class StatusStore(DigestSummaryStore, StravaStatusStore, Protocol):
+    """What `syncd status` reads: the database Store, or the CLI's read-only store without SQLAlchemy
+    (adapters/db/read_store.py, issue 32)."""
+
+    @property
+    def outbox_log(self) -> OutboxSummary: ...
+
+    @property
+    def account_leases(self) -> LastSynced: ...
+
+    @property
+    def annotation_batches(self) -> StreamsWaiting: ...
 
     @property
     def shown_url(self) -> str:
@@ -738,6 +772,8 @@ class StatusStore(DigestStore, StravaStatusStore, LeaseStore, KeepsAnnotationBat
     def input_warnings(self, *, limit: int = 20) -> list[InputWarning]: ...
 
     def rate_budget(self, key: str) -> RateBudgetReading: ...
+
+    def close(self) -> None: ...
 
 
 class ImportStore(BatchAnnotationStore, TwinRepository, Protocol):

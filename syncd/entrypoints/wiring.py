@@ -13,12 +13,13 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from syncd.adapters.crypto import SecretBox
+    from syncd.adapters.db.read_store import ReadStore
     from syncd.adapters.db.repository import Store
     from syncd.adapters.garmin.api import GarminEndpoint
     from syncd.adapters.notify import AppriseSender
     from syncd.adapters.strava.api import Endpoint
     from syncd.domain.digest import LoadWeek
-    from syncd.ports import AthleteReads, Mailer, SurfaceMap, TrendChart
+    from syncd.ports import Mailer, SurfaceMap, TrendChart
     from syncd.services.annotating import AnnotationPolicy
     from syncd.services.folder_sync import FolderService
     from syncd.services.garmin_sync import GarminService
@@ -94,8 +95,8 @@ def _secret_box(settings: Settings) -> SecretBox:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def open_reads(settings: Settings) -> AthleteReads:
-    """For a command that only reads (`athlete show`, `pain --list`): the read-only store without SQLAlchemy when the
+def open_reads(settings: Settings) -> ReadStore | Store:
+    """For a command that only reads (`status`, `athlete show`, `pain --list`): the read-only store without SQLAlchemy when the
     database exists, is current and needs no write; else the full Store (which creates or upgrades it, or says in
     one line why it cannot). The key and the state directory are checked the same way either way."""
     from syncd.adapters.db.read_store import ReadStore

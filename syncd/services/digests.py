@@ -38,7 +38,7 @@ from syncd.services.history import history_between
 if TYPE_CHECKING:
     from syncd.domain.digest import Digest
     from syncd.domain.model import Gear
-    from syncd.ports import DigestStore, Mailer, TrendChart
+    from syncd.ports import AthletesAndAccounts, DigestStore, DigestSummaryStore, Mailer, TrendChart
     from syncd.records import AthleteRecord
 
 log = get_logger("syncd.digests")
@@ -114,7 +114,7 @@ def recipient(athlete: AthleteRecord, settings: Settings, *, owner_id: int | Non
     return None
 
 
-def owner_id(store: DigestStore) -> int | None:
+def owner_id(store: AthletesAndAccounts) -> int | None:
     from syncd.services.athletes import owner
 
     found = owner(store)
@@ -438,7 +438,7 @@ def preview(
     return digest, preview_html(digest, chart_png(digest, chart))
 
 
-def digest_summary(store: DigestStore, settings: Settings) -> dict[str, object]:
+def digest_summary(store: DigestSummaryStore, settings: Settings) -> dict[str, object]:
     """For `syncd status`: recipients, invalid addresses and digests waiting for a retry."""
     recipients = 0
     invalid: list[dict[str, str]] = []

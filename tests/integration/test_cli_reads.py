@@ -1,24 +1,32 @@
 """The short commands' read-only path (issue 32) prints exactly what the full Store path prints, on SQLite and on
-PostgreSQL: `athlete show` and `pain --list` read through adapters/db/reads.py over a plain DB-API connection, and
-the SQLAlchemy Store reads through the same module; these tests make both paths run on one database and compare."""
+PostgreSQL: `status`, `athlete show` and `pain --list` read through adapters/db/reads.py and status_reads.py over a
+plain DB-API connection, and the SQLAlchemy Store reads through the same modules; these tests make both paths run on
+one database and compare."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from syncd.adapters.db import reads
+from syncd.adapters.db.models import ACCOUNTS, ACTIVITIES, DIGESTS, NOTIFICATIONS, OUTBOX
 from syncd.adapters.db.read_store import ReadStore
+from syncd.adapters.db.repository import Store
 from syncd.config import load_settings
-from syncd.domain.model import Gear
+from syncd.domain.model import Gear, Source
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.entrypoints.cli import main
 from syncd.entrypoints.wiring import open_store
+from syncd.testing.seed import synthetic_run
 
 COMMANDS = [
+    ("status",),
+    ("status", "--json"),
     ("athlete", "show", "local"),
     ("athlete", "show", "strava:1001"),
     ("athlete", "show", "strava:1001", "--json"),
@@ -38,6 +46,8 @@ def cli_db(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
         monkeypatch.setenv(name, str(tmp_path / name.lower()))
     for name in ("SYNCD_CONFIG", "SYNCD_DATABASE_URL", "STATE_DIRECTORY", "CREDENTIALS_DIRECTORY"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SYNCD_STRAVA_CLIENT_ID", "4242")
+    monkeypatch.setenv("SYNCD_STRAVA_CLIENT_SECRET", "client-secret")
     settings = load_settings(None, overrides={"database": {"url": db_url}})
     store = open_store(settings)
     try:
@@ -64,9 +74,40 @@ def cli_db(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
         diary.record(PainEntry(runner, date(2026, 11, 21), 6, PainSource.WEB, note="stiff après la côte"))
         diary.record(PainEntry(runner, date(2026, 11, 22), 2, PainSource.CLI))
         diary.record(PainEntry(local, date(2026, 11, 20), 4, PainSource.CLI, note="long run"))
+        _status_rows(store, runner)
     finally:
         store.close()
     yield db_url
+
+
+def _status_rows(store: Store, runner: int) -> None:
+    """Everything `syncd status` shows: a leased account, runs waiting for streams, a warning, the outbox's and
+    the digests' failures, push messages waiting and failed, the Strava budget spent."""
+    now = datetime.now(UTC)
+    ids = []
+    for n in range(3):
+        run = synthetic_run(now - timedelta(days=3 + n), minutes=30, pace_s_per_km=330, seed=n)
+        stored = replace(run, source=Source.STRAVA, external_id=f"900{n}", streams=None)
+        ids.append(store.upsert_activity(runner, stored, {"id": n}).activity_id)
+    store.rate_budget("strava:4242").try_spend("read", now)
+    far = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(ACCOUNTS).values(lease_owner="host:123", lease_expires_at=far, next_due_at=far))
+        conn.execute(
+            sa.update(ACTIVITIES).where(ACTIVITIES.c.id == ids[0]).values(input_warnings={"twin": "two runs match"})
+        )
+        outbox = {"provider": "strava", "note": "n", "next_attempt_at": far, "updated_at": far}
+        conn.execute(sa.insert(OUTBOX).values(activity_id=ids[1], status="failed", last_error="HTTP 500", **outbox))
+        conn.execute(sa.insert(OUTBOX).values(activity_id=ids[2], status="pending", **outbox))
+        conn.execute(sa.insert(DIGESTS).values(athlete_id=runner, week="2026-W45", status="sent", sent_at=far))
+        conn.execute(
+            sa.insert(DIGESTS).values(athlete_id=runner, week="2026-W46", status="failed", attempts=3, last_error="x")
+        )
+        message = {"athlete_id": runner, "kind": "note", "target": "athlete:1", "scheme": "ntfys", "title": "t"}
+        conn.execute(sa.insert(NOTIFICATIONS).values(ref="a", body="b", next_attempt_at=far, **message))
+        conn.execute(
+            sa.insert(NOTIFICATIONS).values(ref="c", body="d", status="failed", last_error="HTTP 403", **message)
+        )
 
 
 def _run(capsys: pytest.CaptureFixture[str], db_url: str, args: tuple[str, ...]) -> tuple[int, str, str]:
@@ -98,6 +139,12 @@ def test_the_read_only_path_prints_what_the_store_prints(
     assert "athlete:1 (ntfys), athlete:2 (mailto); off for this athlete: digest" in shown
     assert "shoe         g1  Road Shoes: 318 mi, limit 404 mi" in shown
     assert "unsubscribed 2026-11-20" in shown and "secret-token" not in shown and "zoe-topic" not in shown
+    status = fast[("status",)][1]
+    assert "strava:1001: being synced by host:123" in status and "3 older run(s) wait for their streams" in status
+    assert "1 note(s) waiting to be written, 1 failed" in status and "HTTP 500" in status
+    assert "rate budget left: 99 reads this 15 min" in status and "two runs match" in status
+    assert "1 sent, 1 failed" in status and "HTTP 403" in status
+    assert "client-secret" not in status and "secret-token" not in status
     listed = fast[("pain", "--list")][1].splitlines()
     assert listed[0] == "2026-11-20   4/10  local            cli   long run"
     assert listed[1] == "2026-11-21   6/10  strava:1001      web   stiff après la côte"

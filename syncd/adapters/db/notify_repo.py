@@ -10,10 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from syncd.adapters.db import reads
+from syncd.adapters.db import reads, status_reads
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import StoreError
-from syncd.adapters.db.models import ACTIVITIES, ACTIVITY_FLAGS, ATHLETES, NOTIFICATIONS, NOTIFY_TARGETS
+from syncd.adapters.db.models import ACTIVITIES, ACTIVITY_FLAGS, NOTIFICATIONS, NOTIFY_TARGETS
 from syncd.adapters.db.reads import raw_reader
 from syncd.domain.notify import QueuedNotification
 
@@ -200,39 +200,5 @@ class NotificationRepo(RepoBase):
 
     def summary(self) -> list[dict[str, Any]]:
         """Per athlete and target: messages sent, waiting (with the next attempt), failed for good, the last error."""
-        row = NOTIFICATIONS.c
-        stmt = (
-            sa.select(
-                ATHLETES.c.key.label("athlete"),
-                row.target,
-                row.scheme,
-                row.status,
-                sa.func.count().label("n"),
-                sa.func.min(row.next_attempt_at).label("next_at"),
-                sa.func.max(row.last_error).label("error"),
-            )
-            .join(ATHLETES, ATHLETES.c.id == row.athlete_id)
-            .group_by(ATHLETES.c.key, row.target, row.scheme, row.status)
-            .order_by(ATHLETES.c.key, row.target)
-        )
-        targets: dict[tuple[str, str], dict[str, Any]] = {}
-        with self._engine.connect() as conn:
-            for found in conn.execute(stmt):
-                entry = targets.setdefault(
-                    (found.athlete, found.target),
-                    {
-                        "athlete": found.athlete,
-                        "target": found.target,
-                        "scheme": found.scheme,
-                        "sent": 0,
-                        "waiting": 0,
-                        "failed": 0,
-                    },
-                )
-                key = {"done": "sent", "pending": "waiting", "claimed": "waiting", "failed": "failed"}[found.status]
-                entry[key] += int(found.n)
-                if key == "waiting":
-                    entry["next_attempt_at"] = found.next_at
-                if found.error and key != "sent":
-                    entry["last_error"] = found.error
-        return list(targets.values())
+        with raw_reader(self._engine) as reader:
+            return status_reads.notify_summary(reader)

@@ -53,6 +53,15 @@ class Reader:
         found = self.rows(sql, params)
         return found[0][0] if found else None
 
+    def at(self, moment: datetime) -> Any:
+        """A time as a parameter, stored the way SQLAlchemy's UTCDateTime stores it (SQLite: naive UTC text)."""
+        moment = moment.astimezone(UTC)
+        return moment.replace(tzinfo=None).isoformat(" ", "microseconds") if self.dialect == "sqlite" else moment
+
+    def json(self, value: Any) -> Any:
+        """A JSON column's value (SQLite keeps the text; psycopg decodes JSONB itself)."""
+        return json.loads(value) if self.dialect == "sqlite" and isinstance(value, str) else value
+
     def close(self) -> None:
         self.conn.close()
 
@@ -61,13 +70,13 @@ def when(value: Any) -> datetime | None:
     """A stored UTC time as an aware datetime (SQLite keeps naive UTC text, PostgreSQL timestamptz)."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def day(value: Any) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
+    found: date = date.fromisoformat(value) if isinstance(value, str) else value
+    return found
 
 
 # ---- opening, for a command that only reads ----------------------------------------------------------------------
@@ -78,6 +87,17 @@ _PG_URL = re.compile(r"^(postgresql|postgres)(\+psycopg)?://")
 
 def is_postgresql(url: str) -> bool:
     return _PG_URL.match(url) is not None
+
+
+_PASSWORD = re.compile(r"^(?P<head>[^:/]+://[^:@/]*:)[^@/]*@")
+
+
+def shown_url(url: str) -> str:
+    """A SQLite or PostgreSQL URL as `syncd status` shows it: the password hidden, the driver named as the store
+    names it (what SQLAlchemy renders for these forms)."""
+    if plain_sqlite_file(url) is not None:
+        return _SQLITE_URL.sub(r"sqlite:///\g<path>", url)
+    return _PASSWORD.sub(r"\g<head>***@", _PG_URL.sub("postgresql+psycopg://", url, count=1))
 
 
 def plain_sqlite_file(url: str) -> Path | None:
