@@ -96,9 +96,9 @@ def _secret_box(settings: Settings) -> SecretBox:
 
 
 def open_reads(settings: Settings) -> ReadStore | Store:
-    """For a command that only reads (`status`, `athlete show`, `pain --list`): the read-only store without SQLAlchemy when the
-    database exists, is current and needs no write; else the full Store (which creates or upgrades it, or says in
-    one line why it cannot). The key and the state directory are checked the same way either way."""
+    """For a command that only reads (`status`, `athlete show`, `pain --list`): the read-only store without
+    SQLAlchemy when the database exists, is current and needs no write; else the full Store (which creates or
+    upgrades it, or says in one line why it cannot). The key and the state directory are checked the same way."""
     from syncd.adapters.db.read_store import ReadStore
 
     box = _secret_box(settings)

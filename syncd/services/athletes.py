@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.config import Settings
 from syncd.domain.units import METRES_PER_MILE, format_distance
@@ -79,7 +78,7 @@ def effective_write_back(athlete: AthleteRecord, settings: Settings, provider: s
 
 def digest_state(athlete: AthleteRecord, settings: Settings, owner_id: int | None) -> tuple[str | None, str]:
     """(address or None, why): who receives this athlete's weekly digest, in words for `athlete show`/`doctor`."""
-    from syncd.services.digests import recipient
+    from syncd.services.digest_recipients import recipient
 
     address = recipient(athlete, settings, owner_id=owner_id)
     if athlete.digest_unsubscribed_at is not None:
@@ -256,7 +255,7 @@ def _units(athlete: AthleteRecord) -> Any:
 
 
 def _email(text: str) -> str | None:
-    from syncd.services.digests import address_problem
+    from syncd.services.digest_recipients import address_problem
 
     if text.strip().lower() in ("", "none"):
         return None
@@ -273,6 +272,8 @@ def _units_choice(text: str) -> str:
 
 
 def _zone(text: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only when a zone is set: `athlete show` needs none
+
     if text.strip().lower() in ("", "none"):
         return None
     try:

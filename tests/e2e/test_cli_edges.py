@@ -154,7 +154,7 @@ _READERS: dict[str, tuple[str, ...]] = {
     "pain --list": ("pain", "--list"),
 }
 # These read through adapters/db/reads.py over sqlite3: importing SQLAlchemy alone costs more than their budget.
-_PLAIN_SQL = ("athlete show", "pain --list")
+_PLAIN_SQL = ("status", "status --json", "athlete show", "pain --list")
 # `pain ATHLETE --analysis` is left out on purpose: it runs the permutation test (numpy) over the stored flags.
 
 

@@ -21,6 +21,7 @@ from syncd.domain.model import Gear
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.errors import StoreError
 from syncd.records import AccountRecord, AthleteRecord
+from syncd.storable import storable_text
 
 if TYPE_CHECKING:
     from syncd.adapters.crypto import SecretBox
@@ -40,11 +41,13 @@ class Reader:
         self.dialect = dialect
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """The rows of `sql`; text parameters made storable as the Store stores text (a lookup by the original
+        finds the stored row, as with SQLAlchemy's StorableString)."""
         if self.dialect == "postgresql":
             sql = sql.replace("?", "%s")
         cursor = self.conn.cursor()
         try:
-            cursor.execute(sql, tuple(params))
+            cursor.execute(sql, tuple(storable_text(p) if isinstance(p, str) else p for p in params))
             return [tuple(row) for row in cursor.fetchall()]
         finally:
             cursor.close()
@@ -116,14 +119,19 @@ def open_reader(url: str) -> Reader | None:
     reader = _connect(url)
     if reader is None:
         return None
-    try:
-        current = [str(r[0]) for r in reader.rows("SELECT version_num FROM alembic_version")]
-    except Exception:  # not a syncd database (yet): the full path says what is wrong
-        current = []
-    if current != [SCHEMA_HEAD]:
+    if not schema_is_current(reader):
         reader.close()
         return None
     return reader
+
+
+def schema_is_current(reader: Reader) -> bool:
+    """Whether the database is at the newest migration, without Alembic (False on any doubt: no such table yet, an
+    older or newer revision, not a syncd database)."""
+    try:
+        return [str(r[0]) for r in reader.rows("SELECT version_num FROM alembic_version")] == [SCHEMA_HEAD]
+    except Exception:  # the full path (Alembic) says what is wrong, or creates the schema
+        return False
 
 
 def _connect(url: str) -> Reader | None:
