@@ -160,13 +160,11 @@ def _connect(url: str) -> Reader | None:
 
 @contextmanager
 def raw_reader(engine: Any) -> Iterator[Reader]:
-    """A Reader on a pooled connection of a SQLAlchemy Engine (the Store's), given back to the pool afterwards."""
-    conn = engine.raw_connection()
-    try:
-        yield Reader(conn, engine.dialect.name)
-    finally:
-        conn.rollback()
-        conn.close()
+    """A Reader on a pooled connection of a SQLAlchemy Engine (the Store's), given back to the pool (its transaction
+    ended) afterwards. Taken through `engine.connect()`, so a server that does not answer is the DBAPIError the
+    Store's callers expect, and the engine's connect and error hooks apply."""
+    with engine.connect() as conn:
+        yield Reader(conn.connection, engine.dialect.name)
 
 
 # ---- athletes, accounts, gear -------------------------------------------------------------------------------------
