@@ -196,7 +196,7 @@ def _notify(settings: Settings) -> list[Check]:
     """[notify] urls that Apprise cannot use (an unknown scheme, a missing token), named by position, never shown;
     check links need a public address."""
     from syncd.domain.notify_urls import scheme_of
-    from syncd.services.notifications import config_urls
+    from syncd.services.notify_targets import config_urls
 
     urls = config_urls(settings)
     if not urls:

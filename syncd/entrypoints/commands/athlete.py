@@ -62,7 +62,7 @@ def _shown_urls(urls: list[str]) -> str:
 def _notify_view(store: AthleteReads, settings: Settings, athlete: AthleteRecord) -> list[dict[str, str]]:
     """The athlete's push targets by name and scheme (never the URL: it holds a token)."""
     from syncd.services.athletes import owner
-    from syncd.services.notifications import targets_for
+    from syncd.services.notify_targets import targets_for
 
     boss = owner(store)
     targets = targets_for(store, settings, athlete, boss.id if boss is not None else None)
