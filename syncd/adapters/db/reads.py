@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from syncd.domain.model import Gear
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.errors import StoreError
-from syncd.records import AccountRecord, AthleteRecord
+from syncd.status_records import AccountRecord, AthleteRecord
 from syncd.storable import storable_text
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from syncd.adapters.db.reads import Reader, when
 from syncd.domain.model import RUN_SPORTS, Source, Sport
 from syncd.domain.rate_budget import BudgetState
 from syncd.domain.streams_state import streams_pending
-from syncd.records import InputWarning
+from syncd.status_records import InputWarning
 
 # Every table, in the order `syncd status --json` and `syncd doctor` count them (models.py defines their columns).
 TABLES = (
