@@ -682,6 +682,41 @@ class AthletesAndAccounts(Protocol):
     def list_accounts(self) -> list[AccountRecord]: ...
 
 
+class DiaryReads(Protocol):
+    """The diary as `syncd pain --list` and `syncd athlete show` read it."""
+
+    def entries(
+        self, athlete_id: int | None = None, *, day_from: date | None = None, day_to: date | None = None
+    ) -> list[PainEntry]: ...
+
+    def advice_mode(self, athlete_id: int) -> str | None: ...
+
+
+class NotifyTargetReads(Protocol):
+    """An athlete's own push targets and the kinds of message they turned off."""
+
+    def targets(self, athlete_id: int) -> list[str]: ...
+
+    def muted(self, athlete_id: int) -> set[str]: ...
+
+
+class KeepsNotifyTargets(Protocol):
+    @property
+    def notifications(self) -> NotifyTargetReads: ...
+
+
+class AthleteReads(AthletesAndAccounts, KeepsNotifyTargets, Protocol):
+    """What `syncd athlete show` and `syncd pain --list` read: the database Store, or the CLI's read-only store
+    without SQLAlchemy (adapters/db/read_store.py, issue 32)."""
+
+    def list_gear(self, athlete_id: int) -> list[Gear]: ...
+
+    @property
+    def pain_diary(self) -> DiaryReads: ...
+
+    def close(self) -> None: ...
+
+
 class DigestStore(FeedStore, DiaryStore, GearRepository, DigestRepository, UnsubscribeStore, Protocol):
     """What building and sending the weekly digests needs."""
 
@@ -706,11 +741,49 @@ class AccountLinkStore(AccountLinks, DiaryStore, LeaseStore, Protocol):
     """What linking, re-linking and unlinking an account needs."""
 
 
-class StatusStore(DigestStore, StravaStatusStore, LeaseStore, KeepsAnnotationBatches, Protocol):
-    """What `syncd status` and the status page read."""
+class OutboxSummary(Protocol):
+    def summary(self) -> dict[str, Any]:
+        """Depth by status, the held notes and the last errors."""
+        ...
+
+    def held_counts(self) -> list[dict[str, Any]]:
+        """Held notes per athlete, platform and reason (`syncd status`, `syncd accounts`)."""
+        ...
+
+
+class LastSynced(Protocol):
+    def last_synced(self) -> dict[int, datetime]: ...
+
+
+class DigestCounts(Protocol):
+    def failures(self, limit: int = 20) -> list[dict[str, Any]]: ...
+
+    def sent_count(self) -> int: ...
+
+
+class StreamsWaiting(Protocol):
+    def awaiting_streams_ids(self, athlete_id: int, source: str, *, before: datetime) -> list[int]: ...
+
+
+class DigestSummaryStore(AthletesAndAccounts, Protocol):
+    """What the digest part of `syncd status` reads: who receives one, and how sending fares."""
 
     @property
-    def outbox_log(self) -> OutboxLogRepository: ...
+    def digest_log(self) -> DigestCounts: ...
+
+
+class StatusStore(DigestSummaryStore, StravaStatusStore, Protocol):
+    """What `syncd status` reads: the database Store, or the CLI's read-only store without SQLAlchemy
+    (adapters/db/read_store.py, issue 32)."""
+
+    @property
+    def outbox_log(self) -> OutboxSummary: ...
+
+    @property
+    def account_leases(self) -> LastSynced: ...
+
+    @property
+    def annotation_batches(self) -> StreamsWaiting: ...
 
     @property
     def shown_url(self) -> str:
@@ -722,6 +795,8 @@ class StatusStore(DigestStore, StravaStatusStore, LeaseStore, KeepsAnnotationBat
     def input_warnings(self, *, limit: int = 20) -> list[InputWarning]: ...
 
     def rate_budget(self, key: str) -> RateBudgetReading: ...
+
+    def close(self) -> None: ...
 
 
 class ImportStore(BatchAnnotationStore, TwinRepository, Protocol):

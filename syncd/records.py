@@ -9,21 +9,30 @@ from datetime import date, datetime
 
 from syncd.domain.flags import Flag
 from syncd.domain.model import Activity, Streams
+from syncd.status_records import AccountRecord, AthleteRecord, InputWarning
 
-
-@dataclass(frozen=True, slots=True)
-class AthleteRecord:
-    id: int
-    key: str
-    name: str
-    timezone_name: str | None
-    units: str
-    email: str | None
-    digest_opt_in: bool
-    units_chosen: bool = False
-    max_heart_rate: float | None = None
-    write_back: str | None = None
-    digest_unsubscribed_at: datetime | None = None
+__all__ = [
+    "AccountRecord",
+    "AnnotationRecord",
+    "AthleteRecord",
+    "DigestState",
+    "FeedCursor",
+    "FeedFilter",
+    "FeedPage",
+    "FeedRow",
+    "InputWarning",
+    "LoadedActivity",
+    "NewAnnotation",
+    "OutboxItem",
+    "PackedStreams",
+    "PendingItem",
+    "PlatformWrite",
+    "StoredActivity",
+    "SyncFailure",
+    "TwinFacts",
+    "UpsertResult",
+    "WriteBack",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,20 +51,6 @@ class SyncFailure:
     attempts: int
     retry_at: datetime
     error: str
-
-
-@dataclass(frozen=True, slots=True)
-class InputWarning:
-    """Bad input about one activity that syncd kept going past; `message` names the problem and the fix, never a
-    pain score."""
-
-    activity_id: int
-    athlete_id: int
-    source: str
-    external_id: str
-    start_utc: datetime
-    kind: str  # "twin" (an ambiguous match), "pain_tag" (a #back tag on a run dated out of range)
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,23 +83,6 @@ class AnnotationRecord:
     def written_note(self) -> str | None:
         """The note as written to the activity's own platform."""
         return self.note if self.platform_note is None else self.platform_note
-
-
-@dataclass(frozen=True, slots=True)
-class AccountRecord:
-    """An account without its tokens (fetch those with Store.get_account_tokens), so logging one is safe."""
-
-    id: int
-    athlete_id: int
-    provider: str
-    external_id: str
-    has_tokens: bool
-    state: str
-    state_message: str | None
-    sync_cursor: str | None
-    next_due_at: datetime
-    lease_owner: str | None
-    lease_expires_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

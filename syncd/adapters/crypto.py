@@ -7,15 +7,18 @@ decrypt, so a key can be rotated without re-linking every account.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hashlib
 import hmac
 import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 KEY_FILE_NAME = "secret.key"
 
@@ -31,9 +34,7 @@ def _parse_keys(raw: bytes | str, *, origin: str) -> list[bytes]:
         raise SecretError(f"encryption key from {origin} is empty: set a key made by `syncd init` or remove it")
     keys: list[bytes] = []
     for index, part in enumerate(parts, start=1):
-        try:
-            Fernet(part.encode("ascii"))
-        except (ValueError, UnicodeEncodeError):
+        if not part.isascii() or not _well_formed(part.encode("ascii")):
             raise SecretError(
                 f"encryption key #{index} from {origin} is malformed (need 32 url-safe base64 bytes, as made by "
                 "Fernet.generate_key()): fix the value or remove it to use the key file"
@@ -42,18 +43,38 @@ def _parse_keys(raw: bytes | str, *, origin: str) -> list[bytes]:
     return keys
 
 
+def _well_formed(key: bytes) -> bool:
+    """What `Fernet(key)` accepts (32 url-safe base64 bytes), checked without importing cryptography: a command that
+    never decrypts (`syncd status`) still refuses a bad key the same way, without the import (issue 32)."""
+    try:
+        return len(base64.urlsafe_b64decode(key)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
 class SecretBox:
     """Encrypts and decrypts small secrets (token JSON). `repr()` never shows a key."""
 
-    __slots__ = ("_fernet", "_newest", "_origin")
+    __slots__ = ("_keys", "_newest", "_origin", "_ring")
 
     def __init__(self, keys: bytes | str | Sequence[bytes], *, origin: str = "the configured key") -> None:
         key_list = _parse_keys(keys, origin=origin) if isinstance(keys, bytes | str) else list(keys)
         if not key_list:
             raise SecretError(f"no encryption key given ({origin}): configure one or let syncd create the key file")
-        self._fernet = MultiFernet([Fernet(key) for key in key_list])
+        if not all(_well_formed(key) for key in key_list):
+            raise ValueError("Fernet key must be 32 url-safe base64-encoded bytes.")
+        self._keys = key_list
+        self._ring: MultiFernet | None = None  # made on the first encrypt or decrypt
         self._newest = bytes(key_list[0])
         self._origin = origin
+
+    @property
+    def _fernet(self) -> MultiFernet:
+        if self._ring is None:
+            from cryptography.fernet import Fernet, MultiFernet
+
+            self._ring = MultiFernet([Fernet(key) for key in self._keys])
+        return self._ring
 
     def derive(self, purpose: str) -> bytes:
         """A key for one other purpose (signing unsubscribe links), never usable to decrypt: HMAC of the newest key."""
@@ -61,12 +82,16 @@ class SecretBox:
 
     @classmethod
     def generate_key(cls) -> bytes:
+        from cryptography.fernet import Fernet
+
         return Fernet.generate_key()
 
     def encrypt(self, plaintext: bytes) -> bytes:
         return self._fernet.encrypt(plaintext)
 
     def decrypt(self, token: bytes) -> bytes:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(token)
         except InvalidToken:
@@ -77,6 +102,8 @@ class SecretBox:
 
     def rotate(self, token: bytes) -> bytes:
         """Re-encrypt under the newest key (use after putting a new key first in the ring)."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.rotate(token)
         except InvalidToken:
@@ -108,7 +135,9 @@ def load_or_create_key(state_dir: Path, configured: str | None) -> bytes:
             f"cannot create state directory {state_dir}: {exc.strerror}; create it for the syncd user or set the "
             "state directory"
         ) from None
-    key = Fernet.generate_key()
+    import secrets
+
+    key = SecretBox.generate_key()
     tmp = state_dir / f".{KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

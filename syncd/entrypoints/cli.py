@@ -341,11 +341,11 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import annotation_version, open_store
+    from syncd.entrypoints.wiring import annotation_version, open_reads
     from syncd.services.status import collect_status
 
     assert settings is not None
-    store = open_store(settings)
+    store = open_reads(settings)  # without SQLAlchemy on an existing database (issue 32)
     try:
         status: dict[str, Any] = collect_status(store, settings, annotation_version(settings))
     finally:

@@ -123,7 +123,7 @@ def _database(settings: Settings) -> list[Check]:
 def _digest_recipients(settings: Settings) -> list[Check]:
     """Who `[email] to` is for, and a warning when email is set up but no digest will reach anyone."""
     from syncd.services.athletes import owner
-    from syncd.services.digests import owner_id, recipient
+    from syncd.services.digest_recipients import owner_id, recipient
 
     if not settings.email.host:
         return []
@@ -180,7 +180,7 @@ def _email(settings: Settings) -> list[Check]:
     missing = [name for name in ("sender", "to") if not getattr(email, name)]
     if missing:
         return [Check("email", False, f"[email] host is set but {', '.join(missing)} is missing; add it")]
-    from syncd.services.digests import address_problem
+    from syncd.services.digest_recipients import address_problem
 
     for name in ("sender", "to", "reply_to"):
         value = getattr(email, name)
@@ -196,7 +196,7 @@ def _notify(settings: Settings) -> list[Check]:
     """[notify] urls that Apprise cannot use (an unknown scheme, a missing token), named by position, never shown;
     check links need a public address."""
     from syncd.domain.notify_urls import scheme_of
-    from syncd.services.notifications import config_urls
+    from syncd.services.notify_targets import config_urls
 
     urls = config_urls(settings)
     if not urls:

@@ -12,6 +12,8 @@ from syncd.logging import register_secret
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from syncd.adapters.crypto import SecretBox
+    from syncd.adapters.db.read_store import ReadStore
     from syncd.adapters.db.repository import Store
     from syncd.adapters.garmin.api import GarminEndpoint
     from syncd.adapters.notify import AppriseSender
@@ -46,9 +48,14 @@ def check_database_dir(settings: Settings, *, flag: str = "[database] url") -> N
 
     (The default database lives in the state directory, which syncd creates itself.)
     """
-    from syncd.adapters.db.engine import sqlite_file
+    from syncd.adapters.db.reads import is_postgresql, plain_sqlite_file
 
-    database = sqlite_file(settings.database.url) if settings.database.url else None
+    url = settings.database.url
+    database = plain_sqlite_file(url) if url else None
+    if url and database is None and not is_postgresql(url):  # an unusual form: SQLAlchemy reads it as the store will
+        from syncd.adapters.db.engine import sqlite_file
+
+        database = sqlite_file(url)
     if database is None:
         return
     parent = database.absolute().parent
@@ -75,16 +82,31 @@ def register_secrets(settings: Settings) -> None:
                 register_secret(piece)
 
 
-def open_store(settings: Settings) -> Store:
+def _secret_box(settings: Settings) -> SecretBox:
     from syncd.adapters.crypto import SecretBox, SecretError, load_or_create_key
 
     state_dir = ensure_state_dir(settings.state_dir)
     configured = settings.database.encryption_key.reveal() if settings.database.encryption_key else None
     try:
-        box = SecretBox(load_or_create_key(state_dir, configured))
+        return SecretBox(load_or_create_key(state_dir, configured))
     except SecretError as exc:  # a bad configured key or key file is a configuration problem, said in one line
         where = "[database] encryption_key" if configured is not None else "the key file"
         raise ConfigError(f"{where}: {exc}") from None
+
+
+def open_reads(settings: Settings) -> ReadStore | Store:
+    """For a command that only reads (`status`, `athlete show`, `pain --list`): the read-only store without
+    SQLAlchemy when the database exists, is current and needs no write; else the full Store (which creates or
+    upgrades it, or says in one line why it cannot). The key and the state directory are checked the same way."""
+    from syncd.adapters.db.read_store import ReadStore
+
+    box = _secret_box(settings)
+    reads = ReadStore.open(settings.database_url, units=settings.notes.units, secret_box=box)
+    return reads if reads is not None else open_store(settings, box)
+
+
+def open_store(settings: Settings, box: SecretBox | None = None) -> Store:
+    box = box or _secret_box(settings)
     from syncd.adapters.db.repository import Store
     from syncd.services.athletes import follow_default_units
 

@@ -16,13 +16,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.config import Settings
 from syncd.domain.units import METRES_PER_MILE, format_distance
 
 if TYPE_CHECKING:
-    from syncd.ports import AthletesAndAccounts, AthleteSettingsStore
+    from syncd.ports import AthleteReads, AthletesAndAccounts, AthleteSettingsStore
     from syncd.records import AthleteRecord
 
 LOCAL_ATHLETE = "local"
@@ -51,7 +50,7 @@ def owner(store: AthletesAndAccounts) -> AthleteRecord | None:
     return athletes[0] if len(athletes) == 1 else None
 
 
-def find_athlete(store: AthleteSettingsStore, ref: str | None) -> AthleteRecord:
+def find_athlete(store: AthletesAndAccounts, ref: str | None) -> AthleteRecord:
     """The athlete named by key ("strava:1001", "local") or id; without a name, the only (or owning) athlete."""
     athletes = store.list_athletes()
     if not athletes:
@@ -82,7 +81,7 @@ def effective_write_back(athlete: AthleteRecord, settings: Settings, provider: s
 
 def digest_state(athlete: AthleteRecord, settings: Settings, owner_id: int | None) -> tuple[str | None, str]:
     """(address or None, why): who receives this athlete's weekly digest, in words for `athlete show`/`doctor`."""
-    from syncd.services.digests import recipient
+    from syncd.services.digest_recipients import recipient
 
     address = recipient(athlete, settings, owner_id=owner_id)
     if athlete.digest_unsubscribed_at is not None:
@@ -134,7 +133,7 @@ class AthleteView:
         }
 
 
-def view(store: AthleteSettingsStore, settings: Settings, athlete: AthleteRecord) -> AthleteView:
+def view(store: AthleteReads, settings: Settings, athlete: AthleteRecord) -> AthleteView:
     boss = owner(store)
     owner_id = boss.id if boss is not None else None
     _, digest = digest_state(athlete, settings, owner_id)
@@ -166,7 +165,7 @@ def view(store: AthleteSettingsStore, settings: Settings, athlete: AthleteRecord
     )
 
 
-def _mode_view(store: AthleteSettingsStore, settings: Settings, athlete: AthleteRecord) -> dict[str, str]:
+def _mode_view(store: AthleteReads, settings: Settings, athlete: AthleteRecord) -> dict[str, str]:
     own = store.pain_diary.advice_mode(athlete.id)
     if own in ("sore", "staying_well"):
         return {"mode": own, "mode_source": "chosen"}
@@ -259,7 +258,7 @@ def _units(athlete: AthleteRecord) -> Any:
 
 
 def _email(text: str) -> str | None:
-    from syncd.services.digests import address_problem
+    from syncd.services.digest_recipients import address_problem
 
     if text.strip().lower() in ("", "none"):
         return None
@@ -276,6 +275,8 @@ def _units_choice(text: str) -> str:
 
 
 def _zone(text: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only when a zone is set: `athlete show` needs none
+
     if text.strip().lower() in ("", "none"):
         return None
     try:

@@ -17,14 +17,11 @@ stops the others.
 from __future__ import annotations
 
 import os
-import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from syncd.config import ConfigError, Settings
@@ -33,6 +30,7 @@ from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
 from syncd.services.as_of import athlete_zone, week_end_state
+from syncd.services.digest_recipients import LOCAL_ATHLETE, address_problem, owner_id, recipient
 from syncd.services.history import history_between
 
 if TYPE_CHECKING:
@@ -42,13 +40,11 @@ if TYPE_CHECKING:
 
 log = get_logger("syncd.digests")
 
-LOCAL_ATHLETE = "local"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LEASE_S = 600.0
 FIRST_RETRY_S = 300.0
 MAX_RETRY_S = 6 * 3600.0
 _HISTORY_DAYS = 8 * 7 + 28 + 1
-_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass
@@ -81,43 +77,6 @@ def due_week(now: datetime, zone: tzinfo, weekday: str = "monday", hour: int = 7
     send_day = this_monday + timedelta(days=WEEKDAYS.index(weekday))
     send_at = datetime.combine(send_day, time(hour), tzinfo=zone)
     return this_monday - timedelta(weeks=1 if local >= send_at else 2)
-
-
-def address_problem(address: str) -> str | None:
-    """Why `address` cannot receive mail, or None; catches typos before an SMTP server bounces them."""
-    name, addr = parseaddr(address)
-    if not addr or not _ADDRESS.match(addr) or any(c in address for c in "\r\n"):
-        return f"{address!r} is not an email address like runner@example.org"
-    try:
-        Address(display_name=name, addr_spec=addr)
-    except (ValueError, IndexError, TypeError) as exc:
-        return f"{address!r} is not a valid email address ({exc})"
-    return None
-
-
-def recipient(athlete: AthleteRecord, settings: Settings, *, owner_id: int | None = None) -> str | None:
-    """Where this athlete's digest goes, or None.
-
-    The install's owner (syncd.services.athletes.owner: the single linked athlete, else the local one; with no
-    `owner_id` given, the local athlete) receives it at their own address or `[email] to`, with no opt-in: setting
-    `[email] to` is that person's opt-in. Everyone else needs `digest_opt_in` and an address. An unsubscribe (the
-    email's link or `syncd athlete set --digest off`) stops it for anyone.
-    """
-    if athlete.digest_unsubscribed_at is not None:
-        return None
-    if athlete.digest_opt_in and athlete.email:
-        return athlete.email
-    is_owner = athlete.id == owner_id if owner_id is not None else athlete.key == LOCAL_ATHLETE
-    if is_owner and settings.email.to:
-        return athlete.email or settings.email.to
-    return None
-
-
-def owner_id(store: DigestStore) -> int | None:
-    from syncd.services.athletes import owner
-
-    found = owner(store)
-    return None if found is None else found.id
 
 
 # ---- the digests row: retry gate --------------------------------------------------------------------------------
@@ -430,31 +389,3 @@ def preview(
     monday = parse_week(week) if week else week_start(now.astimezone(zone).date()) - timedelta(weeks=1)
     digest = build_for_athlete(store, chosen, monday, settings, zone)
     return digest, preview_html(digest, chart_png(digest, chart))
-
-
-def digest_summary(store: DigestStore, settings: Settings) -> dict[str, object]:
-    """For `syncd status`: recipients, invalid addresses and digests waiting for a retry."""
-    recipients = 0
-    invalid: list[dict[str, str]] = []
-    to_list: list[dict[str, str]] = []
-    boss = owner_id(store)
-    for athlete in store.list_athletes():
-        to = recipient(athlete, settings, owner_id=boss)
-        if to is None:
-            continue
-        recipients += 1
-        why = "[email] to (the one athlete of this install)" if athlete.id == boss and not athlete.email else "opted in"
-        to_list.append({"athlete": athlete.key, "address": to, "why": why})
-        problem = address_problem(to)
-        if problem is not None:
-            invalid.append({"athlete": athlete.key, "problem": problem})
-    failed = store.digest_log.failures(20)
-    sent = store.digest_log.sent_count()
-    return {
-        "enabled": bool(settings.email.host),
-        "recipients": recipients,
-        "to": to_list,
-        "sent": int(sent),
-        "invalid_addresses": invalid,
-        "failed": failed,
-    }

@@ -29,8 +29,8 @@ from syncd.domain.notify import (
     quiet_until,
     worth_pushing,
 )
-from syncd.domain.notify_urls import scheme_of
 from syncd.logging import get_logger
+from syncd.services.notify_targets import Target, config_urls, targets_for
 
 if TYPE_CHECKING:
     from syncd.config import Settings
@@ -41,16 +41,6 @@ log = get_logger("syncd.notify")
 LEASE_S = 300.0
 BATCH = 100
 _EMPTY_WEEKS: set[tuple[int, str]] = set()  # (athlete, week) whose digest had no runs: nothing to push
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    key: str  # "config:1" or "athlete:1": what rows and `syncd status` show
-    url: str
-
-    @property
-    def scheme(self) -> str:
-        return scheme_of(self.url)
 
 
 @dataclass
@@ -74,20 +64,6 @@ def parse_kinds(text: str) -> list[str]:
     if unknown or not words:
         raise ValueError(f"unknown kind {unknown[0] if unknown else text!r}; use {', '.join(KINDS)}, all or none")
     return [kind for kind in KINDS if kind not in words]
-
-
-def config_urls(settings: Settings) -> list[str]:
-    secret = settings.notify.urls
-    return [u for u in secret.reveal().split("\n") if u] if secret else []
-
-
-def targets_for(store: NotifyStore, settings: Settings, athlete: AthleteRecord, owner_id: int | None) -> list[Target]:
-    """`[notify] urls` reach the install's owner; every athlete's own URLs reach them."""
-    found: list[Target] = []
-    if athlete.id == owner_id:
-        found += [Target(f"config:{n}", url) for n, url in enumerate(config_urls(settings), 1)]
-    found += [Target(f"athlete:{n}", url) for n, url in enumerate(store.notifications.targets(athlete.id), 1)]
-    return found
 
 
 def _owner_id(store: NotifyStore) -> int | None:

@@ -33,11 +33,12 @@ from syncd.domain.rules.long_run_spike_evidence import can_judge
 from syncd.domain.streams_state import streams_pending
 from syncd.domain.thresholds import Thresholds
 from syncd.logging import get_logger
+from syncd.services.pain_listing import entry_json
 
 if TYPE_CHECKING:
     from syncd.domain.model import Activity
     from syncd.ports import DescriptionWriter, DiaryStore, PainDiary
-    from syncd.records import AnnotationRecord, AthleteRecord, LoadedActivity, StoredActivity
+    from syncd.records import AnnotationRecord, LoadedActivity, StoredActivity
 
 log = get_logger("syncd.pain")
 
@@ -46,18 +47,6 @@ TagOutcome = Literal["added", "updated", "removed", "unchanged", "ignored"]
 
 def mode_settings(advice: AdviceSettings) -> ModeSettings:
     return ModeSettings(mode=advice.mode, threshold=advice.threshold, window_days=advice.window_days)
-
-
-def find_athlete(store: DiaryStore, ref: str) -> AthleteRecord:
-    """The athlete named by key ("strava:1001", "local") or id."""
-    athletes = store.list_athletes()
-    for athlete in athletes:
-        if ref in (athlete.key, str(athlete.id)):
-            return athlete
-    if not athletes:
-        raise PainInputError(f"no athlete {ref!r}: there are none yet (link an account or import files first)")
-    keys = ", ".join(a.key for a in athletes)
-    raise PainInputError(f"no athlete {ref!r}; the athletes are: {keys}")
 
 
 def _local_today(store: DiaryStore, athlete_id: int, now: datetime) -> date:
@@ -338,22 +327,6 @@ def set_athlete_mode(store: DiaryStore, athlete_id: int, mode: str | None) -> No
     diary = store.pain_diary
     diary.set_advice_mode(athlete_id, None if mode == "auto" else mode)
     diary.mark_runs_stale(athlete_id, date.min, date.max - timedelta(days=1))
-
-
-def entry_json(entry: PainEntry, athlete_key: str) -> dict[str, object]:
-    return {
-        "athlete": athlete_key,
-        "date": entry.day.isoformat(),
-        "score": entry.score,
-        "source": entry.source.value,
-        "activity_id": entry.activity_id,
-        "note": entry.note,
-    }
-
-
-def list_entries(store: DiaryStore, athlete_id: int | None = None) -> list[dict[str, object]]:
-    keys = {a.id: a.key for a in store.list_athletes()}
-    return [entry_json(e, keys.get(e.athlete_id, str(e.athlete_id))) for e in store.pain_diary.entries(athlete_id)]
 
 
 def export_athlete(store: DiaryStore, athlete_id: int) -> dict[str, object]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.domain.poll_schedule import MAX_DAILY_READS, Appearance, PollSchedule, learn_schedule
 from syncd.domain.rate_budget import PollPlan
@@ -35,6 +34,8 @@ def athlete_schedule(
 
 def _zone(name: str | None, offset_s: int) -> tzinfo:
     if name:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # its search path costs a start without accounts
+
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):

@@ -14,7 +14,7 @@ from syncd.config import EmailSettings, NotesSettings, Settings
 from syncd.domain.model import Activity, Gear, Source, Sport
 from syncd.services.annotating import AnnotationPolicy, annotate_stored, reannotate
 from syncd.services.athletes import AthleteError, Changes, apply, find_athlete, follow_default_units, owner
-from syncd.services.digests import owner_id, recipient
+from syncd.services.digest_recipients import owner_id, recipient
 from syncd.services.unsubscribe import PURPOSE, check_token, make_token, unsubscribe
 from syncd.services.write_back_policy import own_platform
 from syncd.services.writeback import drain_outbox

@@ -20,7 +20,8 @@ from syncd.config import DigestSettings, EmailSettings, Settings
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Gear, Source, Sport
 from syncd.entrypoints.wiring import trend_chart
-from syncd.services.digests import digest_state, digest_summary, send_due_digests
+from syncd.services.digest_recipients import digest_summary
+from syncd.services.digests import digest_state, send_due_digests
 from tests.integration.digest_smtp import PASSWORD, USER, silent_server, smtp_server
 
 # Monday 23 Nov 2026, 08:00 Berlin (UTC+1): the W47 digest (16-22 Nov) is due from 07:00 local.

@@ -15,7 +15,8 @@ from alembic.script import ScriptDirectory
 
 from syncd.adapters.db import Store, StoreError
 from syncd.adapters.db.engine import MIGRATIONS_DIR
-from syncd.adapters.db.models import TABLES, schema_metadata
+from syncd.adapters.db.models import schema_metadata
+from syncd.adapters.db.status_reads import TABLES
 
 
 def test_migrations_create_every_table_at_head_without_drift(store: Store) -> None:

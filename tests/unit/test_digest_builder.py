@@ -28,7 +28,8 @@ from syncd.domain.rules.hard_surface import flag_from_map
 from syncd.domain.surface import SurfaceBreakdown
 from syncd.domain.thresholds import Thresholds
 from syncd.services.digest_email import render_html, render_text
-from syncd.services.digests import address_problem, due_week, retry_delay_s
+from syncd.services.digest_recipients import address_problem
+from syncd.services.digests import due_week, retry_delay_s
 
 MONDAY = date(2026, 11, 16)  # 2026-W47
 OFFSET = 3600  # UTC+1

@@ -8,7 +8,7 @@ import pytest
 
 from syncd.domain.pain import PainInputError
 from syncd.records import AthleteRecord
-from syncd.services.pain_diary import find_athlete
+from syncd.services.pain_listing import find_athlete
 
 
 class _Athletes:

@@ -9,10 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from syncd.adapters.db import reads
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.mapping import AnyRow
 from syncd.adapters.db.models import ACCOUNTS, ACTIVITIES
+from syncd.adapters.db.reads import raw_reader
 from syncd.records import AccountRecord
 
 _ACCOUNT_STATES = frozenset({"ok", "needs_relink", "error"})
@@ -72,9 +74,8 @@ class AccountRepo(RepoBase):
         return tokens
 
     def list_accounts(self) -> list[AccountRecord]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(*_ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)).all()
-        return [_account(row) for row in rows]
+        with raw_reader(self._engine) as reader:
+            return reads.list_accounts(reader)
 
     def claim_accounts(
         self, worker: str, *, now: datetime, lease_s: float, limit: int, provider: str | None = None

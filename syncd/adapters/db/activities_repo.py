@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Connection
 
 from syncd.adapters.db import identity as identity_queries
+from syncd.adapters.db import status_reads
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import NotFoundError, RowRefusedError, refusal
 from syncd.adapters.db.mapping import (
@@ -22,6 +23,7 @@ from syncd.adapters.db.mapping import (
     to_json_value,
 )
 from syncd.adapters.db.models import ACTIVITIES, STREAMS
+from syncd.adapters.db.reads import raw_reader
 from syncd.domain.history import HistoryRow
 from syncd.domain.model import Activity, Streams
 from syncd.records import InputWarning, StoredActivity, SyncFailure, TwinFacts, UpsertResult
@@ -177,25 +179,8 @@ class ActivityRepo(RepoBase):
 
     def input_warnings(self, *, limit: int = 20) -> list[InputWarning]:
         """The newest activities' warnings first (not deleted ones)."""
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    ACTIVITIES.c.id,
-                    ACTIVITIES.c.athlete_id,
-                    ACTIVITIES.c.source,
-                    ACTIVITIES.c.external_id,
-                    ACTIVITIES.c.start_utc,
-                    ACTIVITIES.c.input_warnings,
-                )
-                .where(ACTIVITIES.c.input_warnings.is_not(None), ~ACTIVITIES.c.deleted)
-                .order_by(ACTIVITIES.c.start_utc.desc(), ACTIVITIES.c.id.desc())
-                .limit(limit)
-            ).all()
-        return [
-            InputWarning(int(r.id), int(r.athlete_id), r.source, r.external_id, r.start_utc, str(kind), str(text))
-            for r in rows
-            for kind, text in sorted(dict(r.input_warnings or {}).items())
-        ]
+        with raw_reader(self._engine) as reader:
+            return status_reads.input_warnings(reader, limit)
 
     def mark_deleted(self, source: str, external_id: str) -> bool:
         """Soft-delete (the platform deleted it): kept for the audit trail, left out of history and listings."""

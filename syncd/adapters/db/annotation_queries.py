@@ -17,8 +17,6 @@ from sqlalchemy import ColumnElement, Engine
 from syncd.adapters.db.mapping import HISTORY_COLUMNS, activity_from_row, history_entry
 from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, OUTBOX, STREAMS
 from syncd.domain.history import HistoryRow
-from syncd.domain.model import RUN_SPORTS, Source, Sport
-from syncd.domain.streams_state import streams_pending
 from syncd.records import LoadedActivity, PackedStreams
 
 # The rules version given to an annotation whose facts changed since it was written (a diary entry, a setting, a
@@ -66,30 +64,6 @@ def stale_activity_ids(
     )
     with engine.connect() as conn:
         return [int(i) for i in conn.execute(stmt).scalars()]
-
-
-def awaiting_streams_ids(engine: Engine, athlete_id: int, source: str, before: datetime) -> list[int]:
-    """The athlete's runs from `source` that started before `before` and whose samples are still on the platform
-    (syncd.domain.streams_state), newest first: the history streams fetched from the budget left over."""
-    stmt = (
-        sa.select(ACTIVITIES.c.id, ACTIVITIES.c.sport, ACTIVITIES.c.extra)
-        .outerjoin(STREAMS, STREAMS.c.activity_id == ACTIVITIES.c.id)
-        .where(
-            *_in_range(athlete_id, None),
-            ACTIVITIES.c.source == source,
-            ACTIVITIES.c.sport.in_([sport.value for sport in RUN_SPORTS]),
-            ACTIVITIES.c.start_utc < before.astimezone(UTC),
-            STREAMS.c.activity_id.is_(None),
-        )
-        .order_by(ACTIVITIES.c.start_utc.desc(), ACTIVITIES.c.id.desc())
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    return [
-        int(row.id)
-        for row in rows
-        if streams_pending(Source(source), Sport(row.sport), has_streams=False, extra=row.extra or {})
-    ]
 
 
 def marked_stale_ids(engine: Engine, athlete_id: int) -> list[int]:

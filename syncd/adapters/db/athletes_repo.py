@@ -6,11 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from syncd.adapters.db import reads
 from syncd.adapters.db.annotation_queries import STALE
 from syncd.adapters.db.base_repo import RepoBase
 from syncd.adapters.db.errors import NotFoundError, StoreError
-from syncd.adapters.db.mapping import AnyRow
 from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, ATHLETES
+from syncd.adapters.db.reads import raw_reader
 from syncd.records import AthleteRecord
 
 
@@ -96,15 +97,14 @@ class AthleteRepo(RepoBase):
         """Athletes who never chose their units follow `[notes] units`; returns those whose units changed now."""
         if units not in ("metric", "imperial"):
             raise StoreError(f"units must be 'metric' or 'imperial', not {units!r}: fix [notes] units")
-        with self._engine.begin() as conn:
-            ids = list(
+        with raw_reader(self._engine) as reader:
+            ids = reads.units_to_follow(reader, units)
+        if ids:  # only those still not following (a concurrent `athlete set --units` keeps its choice)
+            with self._engine.begin() as conn:
                 conn.execute(
-                    sa.select(ATHLETES.c.id).where(~ATHLETES.c.units_chosen, ATHLETES.c.units != units)
-                ).scalars()
-            )
-            if ids:
-                conn.execute(sa.update(ATHLETES).where(ATHLETES.c.id.in_(ids)).values(units=units))
-        return [int(i) for i in ids]
+                    sa.update(ATHLETES).where(ATHLETES.c.id.in_(ids), ~ATHLETES.c.units_chosen).values(units=units)
+                )
+        return ids
 
     def mark_annotations_stale(self, athlete_id: int, *, gear_id: str | None = None) -> int:
         """Make `reannotate` (and the daemon's periodic re-run) redo these activities after a settings change.
@@ -127,29 +127,12 @@ class AthleteRepo(RepoBase):
         return len(ids)
 
     def get_athlete(self, athlete_id: int) -> AthleteRecord:
-        with self._engine.connect() as conn:
-            row = conn.execute(sa.select(ATHLETES).where(ATHLETES.c.id == athlete_id)).first()
-        if row is None:
+        with raw_reader(self._engine) as reader:
+            found = reads.get_athlete(reader, athlete_id)
+        if found is None:
             raise NotFoundError(f"no athlete with id {athlete_id}: list athletes with `syncd status`")
-        return _athlete(row)
+        return found
 
     def list_athletes(self) -> list[AthleteRecord]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(ATHLETES).order_by(ATHLETES.c.id)).all()
-        return [_athlete(row) for row in rows]
-
-
-def _athlete(row: AnyRow) -> AthleteRecord:
-    return AthleteRecord(
-        id=int(row.id),
-        key=row.key,
-        name=row.name,
-        timezone_name=row.timezone,
-        units=row.units,
-        email=row.email,
-        digest_opt_in=bool(row.digest_opt_in),
-        units_chosen=bool(row.units_chosen),
-        max_heart_rate=row.max_heart_rate,
-        write_back=row.write_back,
-        digest_unsubscribed_at=row.digest_unsubscribed_at,
-    )
+        with raw_reader(self._engine) as reader:
+            return reads.list_athletes(reader)

@@ -7,16 +7,15 @@ syncd) becomes one StoreError line that says what failed and what to do, with th
 from __future__ import annotations
 
 import os
-import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL, ExceptionContext
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, NoSuchModuleError
 
 from syncd.adapters.db.errors import RowRefusedError, StoreError, refusal
+from syncd.adapters.db.reads import raw_reader, schema_is_current
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x73796E63  # "sync": serialises concurrent `upgrade head` from several workers
@@ -126,39 +125,13 @@ def create_store_engine(url: str) -> Engine:
         raise StoreError(f"no driver for {safe_url(parsed)}: reinstall syncd with its dependencies") from None
 
 
-_REVISION = re.compile(r'^(down_revision|revision)\s*=\s*["\']([^"\']+)["\']', re.MULTILINE)
-
-
-@cache
-def migration_head() -> str | None:
-    """The newest migration's revision, read from the files without importing Alembic (~0.25 s); None when the
-    files do not make a single plain chain (then Alembic decides)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
-        if "revision" not in found:
-            return None
-        revisions.add(found["revision"])
-        if "down_revision" in found:
-            parents.add(found["down_revision"])
-    heads = revisions - parents
-    return next(iter(heads)) if len(heads) == 1 else None
-
-
 def _at_head(engine: Engine) -> bool:
     """Whether the database already is at the newest migration (one small query; False on any doubt)."""
-    head = migration_head()
-    if head is None:
-        return False
     try:
-        with engine.connect() as conn:
-            if not inspect(conn).has_table("alembic_version"):
-                return False
-            versions = [str(v) for v in conn.execute(text("SELECT version_num FROM alembic_version")).scalars()]
+        with raw_reader(engine) as reader:
+            return schema_is_current(reader)
     except DBAPIError:
         return False  # let the full path below name the problem
-    return versions == [head]
 
 
 def upgrade_schema(engine: Engine) -> None:

@@ -6,9 +6,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from syncd.adapters.db import reads
 from syncd.adapters.db.base_repo import RepoBase, _aware
-from syncd.adapters.db.mapping import AnyRow
 from syncd.adapters.db.models import ACTIVITIES, GEAR
+from syncd.adapters.db.reads import raw_reader
 from syncd.domain.model import Gear
 
 
@@ -64,24 +65,10 @@ class GearRepo(RepoBase):
         return bool(result.rowcount)
 
     def get_gear(self, athlete_id: int, gear_id: str) -> Gear | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                sa.select(GEAR).where(GEAR.c.athlete_id == athlete_id, GEAR.c.gear_id == gear_id)
-            ).first()
-        return None if row is None else _gear(row)
+        with raw_reader(self._engine) as reader:
+            found = reads.list_gear(reader, athlete_id, gear_id=gear_id)
+        return found[0] if found else None
 
     def list_gear(self, athlete_id: int) -> list[Gear]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(GEAR).where(GEAR.c.athlete_id == athlete_id).order_by(GEAR.c.gear_id)).all()
-        return [_gear(row) for row in rows]
-
-
-def _gear(row: AnyRow) -> Gear:
-    return Gear(
-        gear_id=row.gear_id,
-        name=row.name,
-        distance_m=row.distance_m,
-        limit_m=row.limit_m,
-        retired=bool(row.retired),
-        kind=row.kind,
-    )
+        with raw_reader(self._engine) as reader:
+            return reads.list_gear(reader, athlete_id)

@@ -408,21 +408,6 @@ def _storable_text_columns(metadata: sa.MetaData) -> None:
 
 _storable_text_columns(METADATA)
 
-TABLES = (
-    "athletes",
-    "accounts",
-    "activities",
-    "streams",
-    "gear",
-    "annotations",
-    "writeback_outbox",
-    "digests",
-    "rate_budget",
-    "map_tiles",
-    "pain_entries",
-    "notifications",
-)
-
 
 def schema_metadata() -> sa.MetaData:
     """Every table with every index, for what reads or writes DDL (the migrations' environment, schema checks).

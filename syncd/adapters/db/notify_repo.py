@@ -10,9 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from syncd.adapters.db import reads, status_reads
 from syncd.adapters.db.base_repo import RepoBase, _aware
 from syncd.adapters.db.errors import StoreError
-from syncd.adapters.db.models import ACTIVITIES, ACTIVITY_FLAGS, ATHLETES, NOTIFICATIONS, NOTIFY_TARGETS
+from syncd.adapters.db.models import ACTIVITIES, ACTIVITY_FLAGS, NOTIFICATIONS, NOTIFY_TARGETS
+from syncd.adapters.db.reads import raw_reader
 from syncd.domain.notify import QueuedNotification
 
 
@@ -35,11 +37,8 @@ class NotificationRepo(RepoBase):
         self._upsert(athlete_id, muted=",".join(sorted(kinds)))
 
     def muted(self, athlete_id: int) -> set[str]:
-        with self._engine.connect() as conn:
-            text = conn.execute(
-                sa.select(NOTIFY_TARGETS.c.muted).where(NOTIFY_TARGETS.c.athlete_id == athlete_id)
-            ).scalar()
-        return {kind for kind in (text or "").split(",") if kind}
+        with raw_reader(self._engine) as reader:
+            return reads.notify_muted(reader, athlete_id)
 
     def _upsert(self, athlete_id: int, **values: Any) -> None:
         table = NOTIFY_TARGETS
@@ -53,16 +52,8 @@ class NotificationRepo(RepoBase):
                 conn.execute(sa.insert(table).values(athlete_id=athlete_id, updated_at=self._now(), **merged))
 
     def targets(self, athlete_id: int) -> list[str]:
-        with self._engine.connect() as conn:
-            sealed = conn.execute(
-                sa.select(NOTIFY_TARGETS.c.urls_encrypted).where(NOTIFY_TARGETS.c.athlete_id == athlete_id)
-            ).scalar()
-        if sealed is None:
-            return []
-        if self._box is None:
-            raise StoreError("no encryption key: open the store with open_store(settings) to read notify URLs")
-        urls: list[str] = json.loads(self._box.decrypt(bytes(sealed)))
-        return urls
+        with raw_reader(self._engine) as reader:
+            return reads.notify_targets(reader, athlete_id, self._box)
 
     def athletes_with_targets(self) -> list[int]:
         stmt = sa.select(NOTIFY_TARGETS.c.athlete_id).where(NOTIFY_TARGETS.c.urls_encrypted.is_not(None))
@@ -209,39 +200,5 @@ class NotificationRepo(RepoBase):
 
     def summary(self) -> list[dict[str, Any]]:
         """Per athlete and target: messages sent, waiting (with the next attempt), failed for good, the last error."""
-        row = NOTIFICATIONS.c
-        stmt = (
-            sa.select(
-                ATHLETES.c.key.label("athlete"),
-                row.target,
-                row.scheme,
-                row.status,
-                sa.func.count().label("n"),
-                sa.func.min(row.next_attempt_at).label("next_at"),
-                sa.func.max(row.last_error).label("error"),
-            )
-            .join(ATHLETES, ATHLETES.c.id == row.athlete_id)
-            .group_by(ATHLETES.c.key, row.target, row.scheme, row.status)
-            .order_by(ATHLETES.c.key, row.target)
-        )
-        targets: dict[tuple[str, str], dict[str, Any]] = {}
-        with self._engine.connect() as conn:
-            for found in conn.execute(stmt):
-                entry = targets.setdefault(
-                    (found.athlete, found.target),
-                    {
-                        "athlete": found.athlete,
-                        "target": found.target,
-                        "scheme": found.scheme,
-                        "sent": 0,
-                        "waiting": 0,
-                        "failed": 0,
-                    },
-                )
-                key = {"done": "sent", "pending": "waiting", "claimed": "waiting", "failed": "failed"}[found.status]
-                entry[key] += int(found.n)
-                if key == "waiting":
-                    entry["next_attempt_at"] = found.next_at
-                if found.error and key != "sent":
-                    entry["last_error"] = found.error
-        return list(targets.values())
+        with raw_reader(self._engine) as reader:
+            return status_reads.notify_summary(reader)

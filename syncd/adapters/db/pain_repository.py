@@ -12,10 +12,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from syncd.adapters.db import reads
 from syncd.adapters.db.annotation_queries import STALE
 from syncd.adapters.db.base_repo import insert_for
 from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS, ATHLETES, PAIN_ENTRIES
+from syncd.adapters.db.reads import raw_reader
 from syncd.domain.model import RUN_SPORTS
 from syncd.domain.pain import PainEntry, PainSource
 
@@ -57,7 +59,8 @@ class PainRepository:
         return next(e for e in self.entries(entry.athlete_id, day_from=entry.day, day_to=entry.day) if e.id == row_id)
 
     def tag_entry(self, activity_id: int) -> PainEntry | None:
-        found = [e for e in self._select(PAIN_ENTRIES.c.activity_id == activity_id) if e.source is PainSource.TAG]
+        with raw_reader(self._engine) as reader:
+            found = [e for e in reads.pain_entries(reader, activity_id=activity_id) if e.source is PainSource.TAG]
         return found[0] if found else None
 
     def tagged_activities(self, activity_ids: Sequence[int]) -> set[int]:
@@ -84,43 +87,8 @@ class PainRepository:
         self, athlete_id: int | None = None, *, day_from: date | None = None, day_to: date | None = None
     ) -> list[PainEntry]:
         """Entries oldest first (by day, then when recorded), each with its run's start when it has one."""
-        where: list[sa.ColumnElement[bool]] = []
-        if athlete_id is not None:
-            where.append(PAIN_ENTRIES.c.athlete_id == athlete_id)
-        if day_from is not None:
-            where.append(PAIN_ENTRIES.c.day >= day_from)
-        if day_to is not None:
-            where.append(PAIN_ENTRIES.c.day <= day_to)
-        return self._select(*where)
-
-    def _select(self, *where: sa.ColumnElement[bool]) -> list[PainEntry]:
-        query = (
-            sa.select(
-                PAIN_ENTRIES,
-                ACTIVITIES.c.start_utc.label("activity_start"),
-                ACTIVITIES.c.source.label("activity_source"),
-            )
-            .outerjoin(ACTIVITIES, ACTIVITIES.c.id == PAIN_ENTRIES.c.activity_id)
-            .where(*where)
-            .order_by(PAIN_ENTRIES.c.athlete_id, PAIN_ENTRIES.c.day, PAIN_ENTRIES.c.recorded_at, PAIN_ENTRIES.c.id)
-        )
-        with self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [
-            PainEntry(
-                athlete_id=int(row.athlete_id),
-                day=row.day,
-                score=int(row.score),
-                source=PainSource(row.source),
-                activity_id=row.activity_id,
-                note=row.note,
-                recorded_at=row.recorded_at,
-                activity_start_utc=row.activity_start,
-                id=int(row.id),
-                activity_source=row.activity_source,
-            )
-            for row in rows
-        ]
+        with raw_reader(self._engine) as reader:
+            return reads.pain_entries(reader, athlete_id, day_from=day_from, day_to=day_to)
 
     def delete_athlete(self, athlete_id: int) -> int:
         with self._engine.begin() as conn:
@@ -138,9 +106,8 @@ class PainRepository:
     # ---- what the diary needs from the rest of the store --------------------------------------------------------
 
     def advice_mode(self, athlete_id: int) -> str | None:
-        with self._engine.connect() as conn:
-            mode = conn.execute(sa.select(ATHLETES.c.advice_mode).where(ATHLETES.c.id == athlete_id)).scalar()
-        return None if mode is None else str(mode)
+        with raw_reader(self._engine) as reader:
+            return reads.advice_mode(reader, athlete_id)
 
     def set_advice_mode(self, athlete_id: int, mode: str | None) -> None:
         with self._engine.begin() as conn:

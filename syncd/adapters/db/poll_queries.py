@@ -11,24 +11,6 @@ from sqlalchemy import Engine
 from syncd.adapters.db.models import ACTIVITIES
 
 
-def recent_appearances(engine: Engine, athlete_id: int, since: datetime) -> list[tuple[datetime, float, int]]:
-    """(start_utc, elapsed seconds, utc offset) of the athlete's activities since `since`: three columns, no JSON."""
-    stmt = (
-        sa.select(ACTIVITIES.c.start_utc, ACTIVITIES.c.elapsed_s, ACTIVITIES.c.moving_s, ACTIVITIES.c.utc_offset_s)
-        .where(
-            ACTIVITIES.c.athlete_id == athlete_id,
-            ~ACTIVITIES.c.deleted,
-            ACTIVITIES.c.start_utc >= since.astimezone(UTC),
-        )
-        .order_by(ACTIVITIES.c.start_utc)
-    )
-    with engine.connect() as conn:
-        return [
-            (row.start_utc, float(row.elapsed_s or row.moving_s or 0.0), int(row.utc_offset_s or 0))
-            for row in conn.execute(stmt)
-        ]
-
-
 def platform_ids_since(engine: Engine, athlete_id: int, source: str, since: datetime) -> Iterator[tuple[str, datetime]]:
     """(external id, start) of the athlete's not-deleted activities from `source` since `since`, streamed: what a
     sync compares with the listing to find deletions, without loading rows or raw JSON."""

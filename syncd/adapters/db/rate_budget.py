@@ -13,8 +13,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from syncd.adapters.db import status_reads
 from syncd.adapters.db.base_repo import insert_for
 from syncd.adapters.db.models import RATE_BUDGET
+from syncd.adapters.db.reads import raw_reader
 from syncd.domain.rate_budget import (
     BudgetState,
     Decision,
@@ -37,9 +39,9 @@ class DbRateBudget:
 
     def state(self, now: datetime) -> BudgetState:
         """The budget as seen at `now` (ended windows count as unused)."""
-        with self._engine.connect() as conn:
-            row = conn.execute(sa.select(RATE_BUDGET).where(RATE_BUDGET.c.key == self.key)).first()
-        return (_from_row(row) if row is not None else BudgetState()).rolled(now)
+        with raw_reader(self._engine) as reader:
+            found = status_reads.budget_row(reader, self.key)
+        return (found or BudgetState()).rolled(now)
 
     def try_spend(self, kind: Kind, now: datetime, *, write_reserve: int = 0) -> Decision:
         """Count one request of `kind` if it fits (keeping `write_reserve` for write-backs); atomic across workers."""
@@ -66,7 +68,7 @@ class DbRateBudget:
         with self._engine.begin() as conn:
             self._lock(conn, now)
             row = conn.execute(sa.select(RATE_BUDGET).where(RATE_BUDGET.c.key == self.key)).one()
-            new = change(_from_row(row))
+            new = change(status_reads.budget_state(dict(row._mapping)))
             if new is not None:
                 conn.execute(
                     sa.update(RATE_BUDGET).where(RATE_BUDGET.c.key == self.key).values(**_values(new), updated_at=now)
@@ -79,23 +81,6 @@ class DbRateBudget:
             .on_conflict_do_nothing(index_elements=["key"])
         )
         conn.execute(sa.update(RATE_BUDGET).where(RATE_BUDGET.c.key == self.key).values(key=RATE_BUDGET.c.key))
-
-
-def _from_row(row: sa.Row[tuple[object, ...]]) -> BudgetState:
-    defaults = BudgetState()
-    m = row._mapping
-    return BudgetState(
-        short_limit=m["short_limit"] or defaults.short_limit,
-        short_usage=m["short_usage"] or 0,
-        daily_limit=m["daily_limit"] or defaults.daily_limit,
-        daily_usage=m["daily_usage"] or 0,
-        read_short_limit=m["read_short_limit"] or defaults.read_short_limit,
-        read_short_usage=m["read_short_usage"] or 0,
-        read_daily_limit=m["read_daily_limit"] or defaults.read_daily_limit,
-        read_daily_usage=m["read_daily_usage"] or 0,
-        short_window_start=m["short_window_start"],
-        daily_window_start=m["daily_window_start"],
-    )
 
 
 def _values(state: BudgetState) -> dict[str, object]:

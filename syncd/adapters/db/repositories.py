@@ -15,8 +15,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from syncd import records
-from syncd.adapters.db import annotation_queries, annotation_writes, feed_queries, leases, poll_queries, writeback_log
+from syncd.adapters.db import (
+    annotation_queries,
+    annotation_writes,
+    feed_queries,
+    leases,
+    status_reads,
+    writeback_log,
+)
 from syncd.adapters.db.models import ACCOUNTS, ACTIVITIES, DIGESTS, GEAR, MAP_TILES, OUTBOX
+from syncd.adapters.db.reads import raw_reader
 from syncd.domain.history import HistoryRow
 from syncd.records import DigestState, PendingItem
 
@@ -52,29 +60,14 @@ class OutboxLog:
         return [(str(external_id), int(item_id)) for external_id, item_id in rows]
 
     def held_counts(self) -> list[dict[str, Any]]:
-        return writeback_log.held_counts(self._engine)
+        with raw_reader(self._engine) as reader:
+            return status_reads.held_counts(reader)
 
     def summary(self) -> dict[str, Any]:
         """Depth by status, the held notes per athlete, platform and reason, and the last errors (for operators;
         `syncd status`, `syncd accounts`)."""
-        with self._engine.connect() as conn:
-            depth: dict[str, int] = dict(
-                conn.execute(sa.select(OUTBOX.c.status, sa.func.count()).group_by(OUTBOX.c.status)).all()
-            )
-            errors = conn.execute(
-                sa.select(OUTBOX.c.activity_id, OUTBOX.c.provider, OUTBOX.c.last_error, OUTBOX.c.updated_at)
-                .where(OUTBOX.c.last_error.is_not(None), OUTBOX.c.status != "done")
-                .order_by(OUTBOX.c.updated_at.desc())
-                .limit(5)
-            ).all()
-        return {
-            "depth": {str(k): int(v) for k, v in depth.items()},
-            "held": writeback_log.held_counts(self._engine),
-            "last_errors": [
-                {"activity_id": r.activity_id, "provider": r.provider, "error": r.last_error, "at": r.updated_at}
-                for r in errors
-            ],
-        }
+        with raw_reader(self._engine) as reader:
+            return status_reads.outbox_summary(reader)
 
 
 class AccountLeases:
@@ -106,8 +99,8 @@ class AccountLeases:
 
     def last_synced(self) -> dict[int, datetime]:
         """When each account's row last changed: the end of its last sync (or a token refresh/re-link)."""
-        with self._engine.connect() as conn:
-            return {int(r.id): r.updated_at for r in conn.execute(sa.select(ACCOUNTS.c.id, ACCOUNTS.c.updated_at))}
+        with raw_reader(self._engine) as reader:
+            return status_reads.last_synced(reader)
 
     def delete_account(self, account_id: int, *, gear_providers: Sequence[str]) -> tuple[int, str, int] | None:
         """Delete the account and its athlete's activities from that provider (and the athlete's gear when the
@@ -146,25 +139,12 @@ class DigestLog:
         return DigestState(str(row.status), int(row.attempts), row.lease_expires_at, row.last_error)
 
     def failures(self, limit: int = 20) -> list[dict[str, Any]]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(DIGESTS.c.athlete_id, DIGESTS.c.week, DIGESTS.c.attempts, DIGESTS.c.last_error)
-                .where(DIGESTS.c.status == "failed")
-                .order_by(DIGESTS.c.week.desc())
-                .limit(limit)
-            ).all()
-        return [
-            {"athlete_id": int(r.athlete_id), "week": r.week, "attempts": int(r.attempts), "error": r.last_error or ""}
-            for r in rows
-        ]
+        with raw_reader(self._engine) as reader:
+            return status_reads.digest_failures(reader, limit)
 
     def sent_count(self) -> int:
-        with self._engine.connect() as conn:
-            return int(
-                conn.execute(
-                    sa.select(sa.func.count()).select_from(DIGESTS).where(DIGESTS.c.status == "sent")
-                ).scalar_one()
-            )
+        with raw_reader(self._engine) as reader:
+            return status_reads.digest_sent_count(reader)
 
 
 class ActivityReads:
@@ -198,7 +178,8 @@ class ActivityReads:
 
     def recent_appearances(self, athlete_id: int, since: datetime) -> list[tuple[datetime, float, int]]:
         """(start_utc, elapsed seconds, utc offset) of the athlete's activities since `since` (adaptive polling)."""
-        return poll_queries.recent_appearances(self._engine, athlete_id, since)
+        with raw_reader(self._engine) as reader:
+            return status_reads.recent_appearances(reader, athlete_id, since)
 
     def latest_zone(self, athlete_id: int) -> tuple[str | None, int | None]:
         """The time zone name of the athlete's newest activity that has one, and the newest activity's offset."""
@@ -265,7 +246,8 @@ class AnnotationBatches:
         return annotation_queries.stale_activity_ids(self._engine, athlete_id, version, since, before)
 
     def awaiting_streams_ids(self, athlete_id: int, source: str, *, before: datetime) -> list[int]:
-        return annotation_queries.awaiting_streams_ids(self._engine, athlete_id, source, before)
+        with raw_reader(self._engine) as reader:
+            return status_reads.awaiting_streams_ids(reader, athlete_id, source, before)
 
     def mark_stale_between(self, athlete_id: int, after: datetime, until: datetime) -> int:
         return annotation_writes.mark_stale_between(self._engine, athlete_id, after, until)

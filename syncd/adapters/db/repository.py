@@ -11,10 +11,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from syncd.adapters.crypto import SecretBox
+from syncd.adapters.db import status_reads
 from syncd.adapters.db.accounts_repo import AccountRepo
 from syncd.adapters.db.activities_repo import ActivityRepo
 from syncd.adapters.db.annotations_repo import AnnotationRepo
@@ -23,11 +23,11 @@ from syncd.adapters.db.digests_repo import DigestRepo
 from syncd.adapters.db.engine import create_store_engine, safe_url, upgrade_schema
 from syncd.adapters.db.errors import StoreError
 from syncd.adapters.db.gear_repo import GearRepo
-from syncd.adapters.db.models import TABLES
 from syncd.adapters.db.notify_repo import NotificationRepo
 from syncd.adapters.db.outbox_repo import OutboxRepo
 from syncd.adapters.db.pain_repository import PainRepository
 from syncd.adapters.db.rate_budget import DbRateBudget
+from syncd.adapters.db.reads import raw_reader
 from syncd.adapters.db.repositories import (
     AccountLeases,
     ActivityReads,
@@ -107,8 +107,5 @@ class Store(AthleteRepo, ActivityRepo, GearRepo, AnnotationRepo, AccountRepo, Ou
 
     def counts(self) -> dict[str, int]:
         """Rows per table (for `syncd status` and `syncd doctor`)."""
-        with self._engine.connect() as conn:
-            return {
-                name: int(conn.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one())
-                for name in TABLES
-            }
+        with raw_reader(self._engine) as reader:
+            return status_reads.counts(reader)

@@ -8,14 +8,13 @@ schema stays the one the lead owns; only `payload`, which the Store never reads,
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from syncd.adapters.db.models import ACTIVITIES, OUTBOX
+from syncd.adapters.db.models import OUTBOX
 from syncd.records import PendingItem, PlatformWrite
 
 
@@ -58,24 +57,6 @@ def pending_items(
             .limit(limit)
         ).all()
     return [PendingItem(int(r.id), int(r.activity_id), str(r.provider), str(r.note)) for r in rows]
-
-
-def held_counts(engine: Engine) -> list[dict[str, Any]]:
-    """Held notes counted per athlete, platform and reason (write_back_policy.skip_reason), for `syncd status`."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(ACTIVITIES.c.athlete_id, OUTBOX.c.provider, OUTBOX.c.payload)
-            .join(ACTIVITIES, ACTIVITIES.c.id == OUTBOX.c.activity_id)
-            .where(OUTBOX.c.status == "held")
-        ).all()
-    counts: Counter[tuple[int, str, str]] = Counter()
-    for row in rows:
-        payload = row.payload if isinstance(row.payload, Mapping) else {}
-        counts[(int(row.athlete_id), str(row.provider), str(payload.get("reason") or "held"))] += 1
-    return [
-        {"athlete_id": athlete, "provider": provider, "reason": reason, "count": count}
-        for (athlete, provider, reason), count in sorted(counts.items())
-    ]
 
 
 def platform_writes(engine: Engine, activity_id: int) -> list[PlatformWrite]:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncd.config import ConfigError, Settings
 from syncd.entrypoints.errors import CommandError
+
+if TYPE_CHECKING:
+    from syncd.ports import AthleteReads
+    from syncd.records import AthleteRecord
 
 _WHO = "strava:1001, local, … from `syncd athlete list` (default: the only athlete, or the one linked athlete)"
 
@@ -55,10 +59,10 @@ def _shown_urls(urls: list[str]) -> str:
     return f"{len(urls)} URL(s) set ({', '.join(scheme_of(u) for u in urls)}), stored encrypted"
 
 
-def _notify_view(store: Any, settings: Settings, athlete: Any) -> list[dict[str, str]]:
+def _notify_view(store: AthleteReads, settings: Settings, athlete: AthleteRecord) -> list[dict[str, str]]:
     """The athlete's push targets by name and scheme (never the URL: it holds a token)."""
     from syncd.services.athletes import owner
-    from syncd.services.notifications import targets_for
+    from syncd.services.notify_targets import targets_for
 
     boss = owner(store)
     targets = targets_for(store, settings, athlete, boss.id if boss is not None else None)
@@ -165,11 +169,11 @@ def cmd_list(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import open_store
+    from syncd.entrypoints.wiring import open_reads
     from syncd.services.athletes import AthleteError, find_athlete, view
 
     assert settings is not None
-    store = open_store(settings)
+    store = open_reads(settings)  # without SQLAlchemy on an existing database (issue 32)
     try:
         try:
             athlete = find_athlete(store, args.athlete)

@@ -11,7 +11,6 @@ unless --keep), so real data is never touched. Ctrl-C stops it; --once stops aft
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -129,6 +128,8 @@ def prepare_state_dir(state_dir: Path) -> str | None:
 
 
 def _run(args: argparse.Namespace, sim: StravaSimulator, state_dir: Path) -> int:
+    import signal
+
     from syncd.entrypoints.daemon import Daemon, DaemonOptions
     from syncd.entrypoints.wiring import open_store, platform_services
     from syncd.testing.strava_harness import link

@@ -76,7 +76,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
         )
         nobody = not (report.sent or report.skipped or report.failed or report.invalid)
         if nobody:
-            from syncd.services.digests import digest_summary
+            from syncd.services.digest_recipients import digest_summary
 
             nobody = digest_summary(store, settings)["recipients"] == 0
     finally:

@@ -40,52 +40,73 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    actions = sum(bool(x) for x in (args.list, args.export, args.analysis, args.mode))
+    if actions > 1:
+        return "use one of --list, --export, --analysis, --mode at a time"
+    recording = actions == 0
+    if recording and (args.athlete is None or args.date is None or args.score is None):
+        return "record pain as `syncd pain ATHLETE DATE SCORE`, e.g. `syncd pain local 2026-11-28 3`"
+    if not recording and (args.date is not None or args.score is not None or args.note is not None):
+        return "DATE, SCORE and --note are for recording an entry; leave them out with --list/--export"
+    if (args.export or args.analysis or args.mode) and args.athlete is None:
+        return "name the athlete, e.g. `syncd pain local --export` (`syncd pain --list` shows them)"
+    return None
+
+
 def cmd_pain(args: argparse.Namespace, settings: Settings | None) -> int:
+    assert settings is not None
+    problem = _usage_problem(args)
+    if problem is not None:
+        return _fail(problem)
+    if args.list:
+        return _list(args, settings)
     from syncd.domain.pain import PainInputError, PainSource, parse_day, parse_score
     from syncd.entrypoints.wiring import open_store, redo_marked
     from syncd.services import pain_diary
+    from syncd.services.pain_listing import find_athlete
 
-    assert settings is not None
-    actions = sum(bool(x) for x in (args.list, args.export, args.analysis, args.mode))
-    if actions > 1:
-        return _fail("use one of --list, --export, --analysis, --mode at a time")
-    recording = actions == 0
-    if recording and (args.athlete is None or args.date is None or args.score is None):
-        return _fail("record pain as `syncd pain ATHLETE DATE SCORE`, e.g. `syncd pain local 2026-11-28 3`")
-    if not recording and (args.date is not None or args.score is not None or args.note is not None):
-        return _fail("DATE, SCORE and --note are for recording an entry; leave them out with --list/--export")
-    if (args.export or args.analysis or args.mode) and args.athlete is None:
-        return _fail("name the athlete, e.g. `syncd pain local --export` (`syncd pain --list` shows them)")
     store = open_store(settings)
     try:
         try:
-            athlete = pain_diary.find_athlete(store, args.athlete) if args.athlete is not None else None
-            if recording:
-                assert athlete is not None
-                day, score = parse_day(args.date), parse_score(args.score)
-                entry = pain_diary.record_entry(
-                    store, athlete.id, day, score, source=PainSource.CLI, note=args.note, advice=settings.advice
-                )
-                print(f"recorded {athlete.key} {entry.day.isoformat()}: {entry.score}/10")
-                _print_redone(redo_marked(settings, store, athlete.id))
-                return EXIT_OK
+            athlete = find_athlete(store, args.athlete)
             if args.mode:
-                assert athlete is not None
                 pain_diary.set_athlete_mode(store, athlete.id, args.mode)
                 print(f"{athlete.key}: advice mode {args.mode}")
                 _print_redone(redo_marked(settings, store, athlete.id))
                 return EXIT_OK
             if args.export:
-                assert athlete is not None
                 print(json.dumps(pain_diary.export_athlete(store, athlete.id), indent=2, ensure_ascii=False))
                 return EXIT_OK
             if args.analysis:
-                assert athlete is not None
-                result = pain_diary.analysis_for(store, athlete.id, settings.advice, settings.rules)
-                return _print_analysis(result, args.json)
+                return _print_analysis(
+                    pain_diary.analysis_for(store, athlete.id, settings.advice, settings.rules), args.json
+                )
+            day, score = parse_day(args.date), parse_score(args.score)
+            entry = pain_diary.record_entry(
+                store, athlete.id, day, score, source=PainSource.CLI, note=args.note, advice=settings.advice
+            )
+            print(f"recorded {athlete.key} {entry.day.isoformat()}: {entry.score}/10")
+            _print_redone(redo_marked(settings, store, athlete.id))
+            return EXIT_OK
         except PainInputError as exc:
             return _fail(str(exc))
-        entries = pain_diary.list_entries(store, athlete.id if athlete is not None else None)
+    finally:
+        store.close()
+
+
+def _list(args: argparse.Namespace, settings: Settings) -> int:
+    """The diary, read without SQLAlchemy on an existing database (issue 32)."""
+    from syncd.domain.pain import PainInputError
+    from syncd.entrypoints.wiring import open_reads
+    from syncd.services.pain_listing import find_athlete, list_entries
+
+    store = open_reads(settings)
+    try:
+        athlete = find_athlete(store, args.athlete) if args.athlete is not None else None
+        entries = list_entries(store, athlete.id if athlete is not None else None)
+    except PainInputError as exc:
+        return _fail(str(exc))
     finally:
         store.close()
     if args.json:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import time
 from types import FrameType
@@ -40,6 +39,8 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings | None) -> int:
+    import signal
+
     from syncd.entrypoints.daemon import Daemon, DaemonOptions
     from syncd.entrypoints.web.serve import PortUnavailableError
     from syncd.entrypoints.wiring import open_store, platform_services

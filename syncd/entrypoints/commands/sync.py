@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -55,6 +54,8 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
             # nothing to sync: a timer or cron job running this must not pay for the repositories or platform clients
             print(NOTHING_LINKED)
             return 0
+    import socket  # not at import: every command builds the parser, which imports this module (issue 32)
+
     worker = f"{socket.gethostname()}:{os.getpid()}"
     store = open_store(settings)
     try:
