@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryRow
@@ -370,6 +371,54 @@ class OutboxLogRepository(Protocol):
     def summary(self) -> dict[str, Any]:
         """The outbox by state, for `syncd status`."""
         ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the store (as in cosmicpython): it hands out the per-aggregate repositories, and what
+    they write inside one `with uow:` block is kept only if `commit()` is called before the block ends; an
+    exception, `rollback()` or leaving without a commit discards all of it. The sync pipeline stores, annotates
+    and queues each run in one such block, so a fault in between leaves nothing of that run half-done. Reusable:
+    each `with` block is a new transaction; outside one the repositories must not be used."""
+
+    @property
+    def athletes(self) -> AthleteRepository: ...
+
+    @property
+    def activities(self) -> ActivityRepository: ...
+
+    @property
+    def twins(self) -> TwinRepository: ...
+
+    @property
+    def annotations(self) -> AnnotationRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def pain_diary(self) -> PainDiary | None:
+        """The pain diary in the same transaction (None: a store that keeps none, as the unit tests' fakes)."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Keep what this block wrote; the block may go on (a later write needs another commit)."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard what this block wrote since its start or its last commit."""
+        ...
+
+
+class UnitsOfWork(Protocol):
+    """A store that hands out units of work over itself."""
+
+    def unit_of_work(self) -> UnitOfWork: ...
 
 
 class WritebackStore(Protocol):
