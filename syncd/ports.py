@@ -442,12 +442,10 @@ class WritebackStore(Protocol):
         ...
 
 
-class AnnotationStore(AthleteRepository, ActivityRepository, AnnotationRepository, OutboxRepository, Protocol):
-    """What annotating a stored activity needs."""
-
-
-class SyncStore(AnnotationStore, TwinRepository, Protocol):
-    """What the sync pipeline needs: everything annotating needs, and the twins."""
+class SyncStore(
+    AthleteRepository, ActivityRepository, AnnotationRepository, OutboxRepository, TwinRepository, UnitsOfWork, Protocol
+):
+    """What the sync pipeline needs: the activities, their notes and twins, and a unit of work per run."""
 
 
 class AccountSyncStore(SyncStore, AccountRepository, Protocol):
@@ -678,7 +676,9 @@ class KeepsAnnotationBatches(Protocol):
     def annotation_batches(self) -> AnnotationBatchRepository: ...
 
 
-class BatchAnnotationStore(AnnotationStore, AthleteDirectory, GearRepository, Protocol):
+class BatchAnnotationStore(
+    ActivityRepository, AnnotationRepository, OutboxRepository, AthleteDirectory, GearRepository, Protocol
+):
     """What annotating many stored activities needs (import, reannotate, the daily rescan)."""
 
     @property
