@@ -142,6 +142,7 @@ class _Pass:
     pending: list[datetime] = field(default_factory=list)
     moved: list[datetime] = field(default_factory=list)  # starts of activities that entered or left the history
     details: dict[int, _Detail] = field(default_factory=dict)  # fetched, stored with their annotation (by id)
+    failed: set[int] = field(default_factory=set)  # ids whose annotation failed: not tried again in this pass
     uow: UnitOfWork = field(init=False)
 
     def __post_init__(self) -> None:
@@ -457,7 +458,7 @@ def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> set[i
     work: a fault anywhere leaves nothing of that run, which stays pending for the next pass, and never stops the
     others. Fetched details of what is not annotated here are stored on their own. Returns those done."""
     done: set[int] = set()
-    runs = [(i, _activity_of(run, i)) for i in ids]
+    runs = [(i, _activity_of(run, i)) for i in ids if i not in run.failed]
     runs = [(i, a) for i, a in runs if a.sport.is_run and a.start_utc >= run.window_start]
     for activity_id, activity in sorted(runs, key=lambda r: (r[1].start_utc, r[0])):
         try:
@@ -493,6 +494,7 @@ def _store_and_annotate(run: _Pass, policy: AnnotationPolicy, activity_id: int) 
 
 def _annotation_failed(run: _Pass, activity_id: int, activity: Activity, exc: Exception) -> None:
     """Nothing of the run was stored: a fetched detail is fetched again next pass (the cursor stays before it)."""
+    run.failed.add(activity_id)
     detail = run.details.pop(activity_id, None)
     if detail is not None and isinstance(exc, RowRefusedError):
         _not_stored(run, detail.summary, exc)
