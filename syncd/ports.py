@@ -460,21 +460,17 @@ class AppearanceReads(Protocol):
         ...
 
 
-class PollPlanningStore(AthleteRepository, Protocol):
-    """What learning an athlete's poll schedule needs: their time zone and when their activities appeared."""
-
-    @property
-    def activity_reads(self) -> AppearanceReads: ...
-
-
 class RateBudgetReading(Protocol):
     def state(self, now: datetime) -> BudgetState:
         """The shared budget's counters as of `now` (windows rolled over)."""
         ...
 
 
-class StravaStatusStore(PollPlanningStore, Protocol):
+class StravaStatusStore(AthleteRepository, Protocol):
     """What the Strava status summary reads: the linked accounts, the shared rate budget, the poll schedules."""
+
+    @property
+    def activity_reads(self) -> AppearanceReads: ...
 
     def list_accounts(self) -> list[AccountRecord]: ...
 
