@@ -721,18 +721,16 @@ class DigestStore(FeedStore, DiaryStore, GearRepository, DigestRepository, Unsub
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...
 
 
-class LeaseStore(Protocol):
+class KeepsAccountLeases(Protocol):
     @property
     def account_leases(self) -> AccountLeaseRepository: ...
 
-    def list_accounts(self) -> list[AccountRecord]: ...
 
-
-class AccountLinkStore(AccountLinks, DiaryStore, LeaseStore, Protocol):
+class AccountLinkStore(AccountLinks, DiaryStore, KeepsAccountLeases, Protocol):
     """What linking, re-linking and unlinking an account needs."""
 
 
-class StatusStore(DigestStore, StravaStatusStore, LeaseStore, KeepsAnnotationBatches, Protocol):
+class StatusStore(DigestStore, StravaStatusStore, KeepsAccountLeases, KeepsAnnotationBatches, Protocol):
     """What `syncd status` and the status page read."""
 
     @property
