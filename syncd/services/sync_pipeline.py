@@ -498,11 +498,12 @@ def _annotation_failed(run: _Pass, activity_id: int, activity: Activity, exc: Ex
     detail = run.details.pop(activity_id, None)
     if detail is not None and isinstance(exc, RowRefusedError):
         _not_stored(run, detail.summary, exc)
-        return
-    if detail is not None:
-        run.pending.append(activity.start_utc)
-    run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
-    log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
+    else:
+        if detail is not None:
+            run.pending.append(activity.start_utc)
+        run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
+        log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
+    run.report.pending = len(run.pending)
 
 
 def _store_left(run: _Pass) -> None:
@@ -513,6 +514,7 @@ def _store_left(run: _Pass) -> None:
             _store_detail(run, run.store, detail, mark=True)
         except RowRefusedError as exc:
             _not_stored(run, detail.summary, exc)
+    run.report.pending = len(run.pending)
 
 
 def _read_title_tags(run: _Pass, policy: AnnotationPolicy, *, skip: set[int]) -> None:

@@ -105,6 +105,7 @@ def test_a_fault_between_a_runs_note_and_its_enqueue_leaves_nothing_of_that_run(
     assert [item for item in pending(store) if item[0] == ids["2"]] == []
     assert report.skipped == [(str(ids["2"]), "annotation failed: OutboxDownError: the outbox refused the note")]
     assert report.cursor is not None and int(report.cursor) < (NOW - timedelta(hours=30)).timestamp()  # retried
+    assert report.pending == 1
     for ext in "13":  # the same sync's other runs: stored, annotated, queued
         stored = store.get_activity(ids[ext])
         latest = store.latest_annotation(ids[ext])
