@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 from syncd.domain.flags import Flag
 from syncd.domain.history import HistoryRow
@@ -381,6 +382,54 @@ class OutboxLogRepository(Protocol):
         ...
 
 
+class UnitOfWork(Protocol):
+    """One transaction over the store (as in cosmicpython): it hands out the per-aggregate repositories, and what
+    they write inside one `with uow:` block is kept only if `commit()` is called before the block ends; an
+    exception, `rollback()` or leaving without a commit discards all of it. The sync pipeline stores, annotates
+    and queues each run in one such block, so a fault in between leaves nothing of that run half-done. Reusable:
+    each `with` block is a new transaction; outside one the repositories must not be used."""
+
+    @property
+    def athletes(self) -> AthleteRepository: ...
+
+    @property
+    def activities(self) -> ActivityRepository: ...
+
+    @property
+    def twins(self) -> TwinRepository: ...
+
+    @property
+    def annotations(self) -> AnnotationRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def pain_diary(self) -> PainDiary | None:
+        """The pain diary in the same transaction (None: a store that keeps none, as the unit tests' fakes)."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Keep what this block wrote; the block may go on (a later write needs another commit)."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard what this block wrote since its start or its last commit."""
+        ...
+
+
+class UnitsOfWork(Protocol):
+    """A store that hands out units of work over itself."""
+
+    def unit_of_work(self) -> UnitOfWork: ...
+
+
 class WritebackStore(Protocol):
     """What draining the write-back outbox needs: claims with leases, outcomes, the log, the activities."""
 
@@ -412,12 +461,10 @@ class WritebackStore(Protocol):
         ...
 
 
-class AnnotationStore(AthleteRepository, ActivityRepository, AnnotationRepository, OutboxRepository, Protocol):
-    """What annotating a stored activity needs."""
-
-
-class SyncStore(AnnotationStore, TwinRepository, Protocol):
-    """What the sync pipeline needs: everything annotating needs, and the twins."""
+class SyncStore(
+    AthleteRepository, ActivityRepository, AnnotationRepository, OutboxRepository, TwinRepository, UnitsOfWork, Protocol
+):
+    """What the sync pipeline needs: the activities, their notes and twins, and a unit of work per run."""
 
 
 class AccountSyncStore(SyncStore, AccountRepository, Protocol):
@@ -432,21 +479,17 @@ class AppearanceReads(Protocol):
         ...
 
 
-class PollPlanningStore(AthleteRepository, Protocol):
-    """What learning an athlete's poll schedule needs: their time zone and when their activities appeared."""
-
-    @property
-    def activity_reads(self) -> AppearanceReads: ...
-
-
 class RateBudgetReading(Protocol):
     def state(self, now: datetime) -> BudgetState:
         """The shared budget's counters as of `now` (windows rolled over)."""
         ...
 
 
-class StravaStatusStore(PollPlanningStore, Protocol):
+class StravaStatusStore(AthleteRepository, Protocol):
     """What the Strava status summary reads: the linked accounts, the shared rate budget, the poll schedules."""
+
+    @property
+    def activity_reads(self) -> AppearanceReads: ...
 
     def list_accounts(self) -> list[AccountRecord]: ...
 
@@ -648,7 +691,9 @@ class KeepsAnnotationBatches(Protocol):
     def annotation_batches(self) -> AnnotationBatchRepository: ...
 
 
-class BatchAnnotationStore(AnnotationStore, AthleteDirectory, GearRepository, Protocol):
+class BatchAnnotationStore(
+    ActivityRepository, AnnotationRepository, OutboxRepository, AthleteDirectory, GearRepository, Protocol
+):
     """What annotating many stored activities needs (import, reannotate, the daily rescan)."""
 
     @property
@@ -730,14 +775,12 @@ class DigestStore(FeedStore, DiaryStore, GearRepository, DigestRepository, Unsub
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...
 
 
-class LeaseStore(Protocol):
+class KeepsAccountLeases(Protocol):
     @property
     def account_leases(self) -> AccountLeaseRepository: ...
 
-    def list_accounts(self) -> list[AccountRecord]: ...
 
-
-class AccountLinkStore(AccountLinks, DiaryStore, LeaseStore, Protocol):
+class AccountLinkStore(AccountLinks, DiaryStore, KeepsAccountLeases, Protocol):
     """What linking, re-linking and unlinking an account needs."""
 
 

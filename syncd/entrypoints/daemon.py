@@ -151,7 +151,8 @@ class Daemon:
     def start(self) -> None:
         """Serve the web app, schedule the jobs (the first sync at once), then READY=1."""
         now = datetime.now(UTC)
-        taken_back = release_leases(self.store, self.worker)  # a restart under the same name after a crash
+        # a restart under the same name after a crash
+        taken_back = release_leases(self.store.account_leases, self.worker)
         if taken_back:
             log.info("leases_taken_back", worker=self.worker, released=taken_back)
         take_over_dead(self.store)
@@ -200,7 +201,7 @@ class Daemon:
             self._scheduler.shutdown(wait=True)  # running jobs finish their current item and return
         self._stack.close()
         self._deliveries.shutdown(wait=True)  # a delivery in flight ends within its targets' time-outs
-        released = release_leases(self.store, self.worker)
+        released = release_leases(self.store.account_leases, self.worker)
         self._stopped.set()
         log.info("daemon_stopped", worker=self.worker, released=released)
 

@@ -130,7 +130,7 @@ class WebhookSink:
         if event.object_type != "activity":
             return "ignored"
         later = None if self.subscriptions() is not None else self._unverified_slot(datetime.now(UTC))
-        if not mark_due(self.store, self.provider, owner, later):
+        if not mark_due(self.store.account_leases, self.provider, owner, later):
             return "unknown athlete; ignored"
         if later is not None:
             self._held[owner] = event.subscription_id
@@ -145,7 +145,7 @@ class WebhookSink:
 
         held, self._held = self._held, {}
         owners = [owner for owner, subscription in held.items() if subscription in known]
-        released = sum(1 for owner in owners if mark_due(self.store, self.provider, owner, None))
+        released = sum(1 for owner in owners if mark_due(self.store.account_leases, self.provider, owner, None))
         if released:
             self.on_due()
         return released

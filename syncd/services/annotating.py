@@ -29,7 +29,7 @@ from syncd.services.as_of import run_state, subject_of
 from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, mode_settings
 
 if TYPE_CHECKING:
-    from syncd.ports import AnnotationStore, AthleteRepository, BatchAnnotationStore
+    from syncd.ports import AthleteRepository, BatchAnnotationStore, UnitOfWork, UnitsOfWork
     from syncd.records import LoadedActivity, PackedStreams
 
 
@@ -172,7 +172,7 @@ class StoredOutcome:
 
 
 def annotate_stored(
-    store: AnnotationStore,
+    units: UnitsOfWork,
     activity_id: int,
     policy: AnnotationPolicy,
     *,
@@ -180,22 +180,42 @@ def annotate_stored(
     write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
     backfill_since: datetime | None = None,
 ) -> StoredOutcome:
-    """Annotate one stored activity, save the annotation if it changed and queue the note for write-back.
+    """`annotate_in` in a unit of work of its own, committed."""
+    with units.unit_of_work() as uow:
+        outcome = annotate_in(
+            uow, activity_id, policy, now=now, write_back_providers=write_back_providers, backfill_since=backfill_since
+        )
+        uow.commit()
+    return outcome
+
+
+def annotate_in(
+    uow: UnitOfWork,
+    activity_id: int,
+    policy: AnnotationPolicy,
+    *,
+    now: datetime | None = None,
+    write_back_providers: Callable[[Activity], Iterable[str]] = lambda _activity: (),
+    backfill_since: datetime | None = None,
+) -> StoredOutcome:
+    """Annotate one stored activity, save the annotation if it changed and queue the note for write-back, inside
+    the caller's `with uow:` block (the caller commits: the sync pipeline stores the run's detail in the same one).
 
     Only activities inside the annotation window get their note queued, whatever path led here (sync, rescan,
     reannotate, webhook), unless `backfill_since` (the athlete asked for a backfill) reaches further back.
     """
+    store = uow.activities
     stored = store.get_activity(activity_id, with_streams=True)
     activity = stored.activity
-    policy = policy_for_athlete(store, stored.athlete_id, policy)
-    if has_diary(store):  # the database BatchAnnotationStore (the unit tests' in-memory fakes have no diary)
+    policy = policy_for_athlete(uow.athletes, stored.athlete_id, policy)
+    if has_diary(store):  # the database's repositories (the unit tests' in-memory fakes have no diary)
         apply_stored_tag(store, stored, advice=policy.advice, now=now)  # a #back tag steers later runs' notes
     state = run_state(store, stored, policy.thresholds, policy.advice, max_hr=policy.max_heart_rate)
     annotated = annotate_as_of(activity, state, policy, now=now)
     providers: list[str] = []
     if may_write_back(activity, policy, now=now, backfill_since=backfill_since):
         providers = list(write_back_providers(activity))  # the drain decides whether it is written
-    changed = store.save_annotation(
+    changed = uow.annotations.save_annotation(
         activity_id,
         policy.version,
         annotated.annotation.flags,

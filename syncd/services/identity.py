@@ -254,19 +254,19 @@ def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
 EXPORT_PREFIXES = {Source.STRAVA.value: "strava-export:"}
 
 
-def imported_twin(store: Store, provider: str, external_id: str) -> int | None:
+def imported_twin(store: ActivityRepository, provider: str, external_id: str) -> int | None:
     """The stored id of this activity's copy from the platform's imported bulk export, if there is one."""
     prefix = EXPORT_PREFIXES.get(provider)
     return None if prefix is None else store.find_activity_id(Source.FILE.value, prefix + external_id)
 
 
-def imported_streams(store: Store, provider: str, external_id: str) -> Streams | None:
+def imported_streams(store: ActivityRepository, provider: str, external_id: str) -> Streams | None:
     """The streams of the imported copy (so the platform's are not requested again), or None."""
     twin_id = imported_twin(store, provider, external_id)
     return None if twin_id is None else store.get_activity(twin_id, with_streams=True).activity.streams
 
 
-def retire_imported_twin(store: Store, provider: str, external_id: str) -> None:
+def retire_imported_twin(store: ActivityRepository, provider: str, external_id: str) -> None:
     """One logical activity: the synced copy wins over the imported one."""
     prefix = EXPORT_PREFIXES.get(provider)
     if prefix is not None and imported_twin(store, provider, external_id) is not None:

@@ -14,7 +14,7 @@ from syncd.services.accounts import unlink
 from syncd.services.writeback import WritebackReport
 
 if TYPE_CHECKING:
-    from syncd.ports import AccountLinkStore, DescriptionWriter, LeaseStore
+    from syncd.ports import AccountLeaseRepository, AccountLinkStore, DescriptionWriter
 
 log = get_logger("syncd.platforms")
 
@@ -56,14 +56,14 @@ class Platform:
     push: PushPolling | None = None
 
 
-def release_leases(store: LeaseStore, worker: str) -> int:
+def release_leases(leases: AccountLeaseRepository, worker: str) -> int:
     """Give back every account and write-back this worker still holds, so another worker takes them at once."""
-    return store.account_leases.release_worker(worker)
+    return leases.release_worker(worker)
 
 
-def mark_due(store: LeaseStore, provider: str, external_id: str, now: datetime | None = None) -> bool:
+def mark_due(leases: AccountLeaseRepository, provider: str, external_id: str, now: datetime | None = None) -> bool:
     """Make one account due now (a webhook said something changed); False when no such linked account."""
-    return store.account_leases.mark_due(provider, external_id, now)
+    return leases.mark_due(provider, external_id, now)
 
 
 def deauthorize(store: AccountLinkStore, platform: Platform, external_id: str) -> int | None:

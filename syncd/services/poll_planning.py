@@ -9,7 +9,7 @@ from syncd.domain.poll_schedule import MAX_DAILY_READS, Appearance, PollSchedule
 from syncd.domain.rate_budget import PollPlan
 
 if TYPE_CHECKING:
-    from syncd.ports import PollPlanningStore
+    from syncd.ports import AppearanceReads, AthleteRepository
 
 LEARN_FROM = timedelta(days=90)  # recent habits: a new job or season changes them
 
@@ -22,14 +22,20 @@ def reads_allowed(plan: PollPlan | None) -> int:
 
 
 def athlete_schedule(
-    store: PollPlanningStore, athlete_id: int, *, now: datetime, webhook: bool, plan: PollPlan | None = None
+    athletes: AthleteRepository,
+    appearances: AppearanceReads,
+    athlete_id: int,
+    *,
+    now: datetime,
+    webhook: bool,
+    plan: PollPlan | None = None,
 ) -> PollSchedule:
     """The schedule learned from the athlete's last 90 days, in their time zone (else their latest activity's)."""
 
-    rows = store.activity_reads.recent_appearances(athlete_id, now - LEARN_FROM)
-    zone = _zone(store.get_athlete(athlete_id).timezone_name, rows[-1][2] if rows else 0)
-    appearances = [Appearance(start, elapsed) for start, elapsed, _offset in rows]
-    return learn_schedule(appearances, zone, max_reads=reads_allowed(plan), webhook=webhook)
+    rows = appearances.recent_appearances(athlete_id, now - LEARN_FROM)
+    zone = _zone(athletes.get_athlete(athlete_id).timezone_name, rows[-1][2] if rows else 0)
+    seen = [Appearance(start, elapsed) for start, elapsed, _offset in rows]
+    return learn_schedule(seen, zone, max_reads=reads_allowed(plan), webhook=webhook)
 
 
 def _zone(name: str | None, offset_s: int) -> tzinfo:

@@ -27,7 +27,8 @@ def strava_summary(store: StravaStatusStore, settings: Settings, now: datetime |
         min_interval_s=60.0 * strava.poll_interval_min,
     )
     schedules = {
-        a.external_id: athlete_schedule(store, a.athlete_id, now=now, webhook=False, plan=plan) for a in active
+        a.external_id: athlete_schedule(store, store.activity_reads, a.athlete_id, now=now, webhook=False, plan=plan)
+        for a in active
     }
     summary: dict[str, Any] = {
         "accounts": len(linked),

@@ -142,7 +142,9 @@ class StravaService(PlatformAccounts):
             return now + timedelta(seconds=900)
         # Adaptive: around the hours the athlete's activities usually appear, plus a daily safety poll (the only
         # one with the webhook); a few minutes' offset spreads accounts (not security).
-        schedule = athlete_schedule(self.store, account.athlete_id, now=now, webhook=self.poll.webhook, plan=plan)
+        schedule = athlete_schedule(
+            self.store, self.store.activity_reads, account.athlete_id, now=now, webhook=self.poll.webhook, plan=plan
+        )
         offset = timedelta(seconds=random.uniform(0, self.poll.jitter * 3600))
         return schedule.next_poll(now, offset=offset)
 

@@ -31,14 +31,14 @@ from syncd.domain.model import Activity
 from syncd.errors import PayloadError, RowRefusedError
 from syncd.logging import get_logger
 from syncd.platform_errors import PlatformError
-from syncd.ports import Source, SourceSummary
+from syncd.ports import FetchedActivity, Source, SourceSummary
 from syncd.records import SyncFailure
 from syncd.services.annotating import (
     BATCH_SIZE,
     AnnotationPolicy,
     annotate_batch,
+    annotate_in,
     annotate_marked,
-    annotate_stored,
     batches_annotations,
     mark_later,
     policy_for_athlete,
@@ -48,8 +48,9 @@ from syncd.services.pain_diary import apply_stored_tag, has_diary
 from syncd.storable import refused_fields
 
 if TYPE_CHECKING:
-    from syncd.ports import SyncStore
+    from syncd.ports import ActivityRepository, SyncStore, UnitOfWork
     from syncd.records import AccountRecord, StoredActivity
+    from syncd.services.annotating import StoredOutcome
 
 FAILURE_BACKOFF = timedelta(minutes=15)
 FAILURE_BACKOFF_MAX = timedelta(days=1)
@@ -115,6 +116,14 @@ class _Wanted:
     waiting: bool = False  # a bad payload's backoff has not elapsed yet
 
 
+@dataclass(frozen=True)
+class _Detail:
+    """A run's fetched detail, held until it is stored in the same transaction as its annotation."""
+
+    summary: SourceSummary
+    fetched: FetchedActivity
+
+
 @dataclass
 class _Pass:
     store: SyncStore
@@ -132,6 +141,12 @@ class _Pass:
     fetched: list[int] = field(default_factory=list)
     pending: list[datetime] = field(default_factory=list)
     moved: list[datetime] = field(default_factory=list)  # starts of activities that entered or left the history
+    details: dict[int, _Detail] = field(default_factory=dict)  # fetched, stored with their annotation (by id)
+    failed: set[int] = field(default_factory=set)  # ids whose annotation failed: not tried again in this pass
+    uow: UnitOfWork = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.uow = self.store.unit_of_work()
 
     @property
     def window_start(self) -> datetime:
@@ -153,21 +168,27 @@ def sync_account(
     _list_changed(run)
     _delete_vanished(run)
     _fetch_needed(run)
+    _mark_later(run, run.moved)  # what a late upload or a deletion changed: redone in this pass
+    annotated = _annotate(run, policy, run.fetched)  # each fetched run stored, annotated and queued at once
     candidates, alone = _link_candidates(run)
     groups = link_all(store, candidates)
     run.report.linked = len(groups)
     twins = {i for g in groups for i in g.activity_ids}
     merged = [g.activity_ids[0] for g in groups if alone.intersection(g.activity_ids)]  # newly linked: counted once
-    run.moved += [store.get_activity(i, with_streams=False).activity.start_utc for i in merged]
-    if batches_annotations(store):  # what a late upload, a twin or a deletion changed: redone in this pass
-        mark_later(store, account.athlete_id, run.moved)
-    annotated = _annotate(run, policy, sorted(set(run.fetched) | twins | set(_unannotated(run, policy))))
+    _mark_later(run, [store.get_activity(i, with_streams=False).activity.start_utc for i in merged])
+    annotated |= _annotate(run, policy, sorted(twins | set(_unannotated(run, policy))))
     _fetch_history(run)
     _annotate_history(run, policy)
     _read_title_tags(run, policy, skip=annotated)
     _annotate_marked(run, policy)
     run.report.cursor = _advance_cursor(run)
     return run.report
+
+
+def _mark_later(run: _Pass, starts: list[datetime]) -> None:
+    """The notes whose history these starts changed are marked, and redone in this pass (`_annotate_marked`)."""
+    if batches_annotations(run.store):
+        mark_later(run.store, run.account.athlete_id, starts)
 
 
 def _cursor_time(cursor: str | None) -> datetime | None:
@@ -324,27 +345,37 @@ def _fetch_needed(run: _Pass) -> None:
             run.pending.append(start)
             continue
         try:
-            run.fetched.append(_fetch_one(run, item.summary))
-            run.report.detailed += 1
+            copy = imported_streams(run.store, run.source.provider, item.summary.external_id)
+            fetched = run.source.fetch(item.summary, copy)
         except PlatformError as exc:
             _fetch_failed(run, item, exc)
+            continue
         except PayloadError as exc:
             _defer_bad_payload(run, item, exc)
-        except RowRefusedError as exc:
-            _not_stored(run, item.summary, exc)
+            continue
+        run.details[item.stored_id] = _Detail(item.summary, fetched)  # stored with its annotation (_annotate)
+        run.fetched.append(item.stored_id)
+        run.touched.append(item.stored_id)
+        run.report.detailed += 1
     run.report.pending = len(run.pending)
 
 
-def _fetch_one(run: _Pass, summary: SourceSummary, *, mark: bool = True) -> int:
-    provider, athlete_id = run.source.provider, run.account.athlete_id
-    fetched = run.source.fetch(summary, imported_streams(run.store, provider, summary.external_id))
-    if fetched.gear is not None:
-        run.store.upsert_gear(athlete_id, fetched.gear)
-    # marked until annotated (in the same write): a pass killed in between leaves the mark for the next pass
-    result = run.store.upsert_activity(athlete_id, fetched.activity, fetched.raw, needs_annotation=mark)
-    _report_cleaned(run, summary.external_id, fetched.activity)
-    retire_imported_twin(run.store, provider, summary.external_id)
-    run.touched.append(result.activity_id)
+def _fetch_one(run: _Pass, summary: SourceSummary) -> int:
+    """Fetch and store one run's detail at once (a run older than the window: no annotation is queued with it)."""
+    fetched = run.source.fetch(summary, imported_streams(run.store, run.source.provider, summary.external_id))
+    activity_id = _store_detail(run, run.store, _Detail(summary, fetched), mark=False)
+    run.touched.append(activity_id)
+    return activity_id
+
+
+def _store_detail(run: _Pass, store: ActivityRepository, detail: _Detail, *, mark: bool) -> int:
+    """The run's shoe, its detail (marked until annotated when `mark`), its imported copy retired."""
+    athlete_id, external_id = run.account.athlete_id, detail.summary.external_id
+    if detail.fetched.gear is not None:
+        store.upsert_gear(athlete_id, detail.fetched.gear)
+    result = store.upsert_activity(athlete_id, detail.fetched.activity, detail.fetched.raw, needs_annotation=mark)
+    _report_cleaned(run, external_id, detail.fetched.activity)
+    retire_imported_twin(store, run.source.provider, external_id)
     return result.activity_id
 
 
@@ -423,23 +454,67 @@ def _unannotated(run: _Pass, policy: AnnotationPolicy) -> list[int]:
 
 
 def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> set[int]:
-    """Runs inside the window, oldest first; one run's rules fault never stops the others. Returns those done."""
+    """Runs inside the window, oldest first, each stored (its fetched detail), annotated and queued in one unit of
+    work: a fault anywhere leaves nothing of that run, which stays pending for the next pass, and never stops the
+    others. Fetched details of what is not annotated here are stored on their own. Returns those done."""
     done: set[int] = set()
-    runs = [run.store.get_activity(i, with_streams=False) for i in ids]
-    runs = [s for s in runs if s.activity.sport.is_run and s.activity.start_utc >= run.window_start]
-    for stored in sorted(runs, key=lambda s: (s.activity.start_utc, s.id)):
+    runs = [(i, _activity_of(run, i)) for i in ids if i not in run.failed]
+    runs = [(i, a) for i, a in runs if a.sport.is_run and a.start_utc >= run.window_start]
+    for activity_id, activity in sorted(runs, key=lambda r: (r[1].start_utc, r[0])):
         try:
-            outcome = annotate_stored(
-                run.store, stored.id, policy, now=run.now, write_back_providers=run.options.write_back_providers
-            )
-        except Exception as exc:  # one activity's rules fault never stops the others
-            run.report.skipped.append((str(stored.id), f"annotation failed: {type(exc).__name__}: {exc}"))
-            log.warning("annotation_failed", activity_id=stored.id, error=str(exc))
+            outcome = _store_and_annotate(run, policy, activity_id)
+        except Exception as exc:  # one activity's fault never stops the others
+            _annotation_failed(run, activity_id, activity, exc)
             continue
         run.report.annotated += 1
-        done.add(stored.id)
+        done.add(activity_id)
         run.report.queued += outcome.queued_writeback  # saving it cleared the run's needs_annotation mark
+    _store_left(run)
     return done
+
+
+def _activity_of(run: _Pass, activity_id: int) -> Activity:
+    """The run as it will be annotated: its fetched detail, or what is stored."""
+    detail = run.details.get(activity_id)
+    return detail.fetched.activity if detail else run.store.get_activity(activity_id, with_streams=False).activity
+
+
+def _store_and_annotate(run: _Pass, policy: AnnotationPolicy, activity_id: int) -> StoredOutcome:
+    with run.uow as uow:
+        detail = run.details.get(activity_id)
+        if detail is not None:
+            _store_detail(run, uow.activities, detail, mark=True)
+        outcome = annotate_in(
+            uow, activity_id, policy, now=run.now, write_back_providers=run.options.write_back_providers
+        )
+        uow.commit()
+    run.details.pop(activity_id, None)
+    return outcome
+
+
+def _annotation_failed(run: _Pass, activity_id: int, activity: Activity, exc: Exception) -> None:
+    """Nothing of the run was stored: a fetched detail is fetched again next pass (the cursor stays before it)."""
+    run.failed.add(activity_id)
+    detail = run.details.pop(activity_id, None)
+    if detail is not None and isinstance(exc, RowRefusedError):
+        _not_stored(run, detail.summary, exc)
+    else:
+        if detail is not None:
+            run.pending.append(activity.start_utc)
+        run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
+        log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
+    run.report.pending = len(run.pending)
+
+
+def _store_left(run: _Pass) -> None:
+    """Fetched details of runs not annotated in this pass (a sport changed from a run, say), stored as they are."""
+    for activity_id, detail in list(run.details.items()):
+        del run.details[activity_id]
+        try:
+            _store_detail(run, run.store, detail, mark=True)
+        except RowRefusedError as exc:
+            _not_stored(run, detail.summary, exc)
+    run.report.pending = len(run.pending)
 
 
 def _read_title_tags(run: _Pass, policy: AnnotationPolicy, *, skip: set[int]) -> None:
@@ -519,7 +594,7 @@ def _fetch_history_one(run: _Pass, stored: StoredActivity) -> Literal["fetched",
     try:
         if not isinstance(payload, Mapping):
             raise PayloadError(f"activity {ext_id}: no stored summary to fetch it from; it is listed again later")
-        _fetch_one(run, run.source.read_summary(payload), mark=False)
+        _fetch_one(run, run.source.read_summary(payload))
         return "fetched"
     except PlatformError as exc:
         if exc.needs_relink or exc.app_inactive:

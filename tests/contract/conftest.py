@@ -14,10 +14,10 @@ import pytest
 
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
-from syncd.ports import PainDiary
+from syncd.ports import PainDiary, UnitOfWork
 from tests.integration.conftest import FakeClock, pg_url
 from tests.pg import fresh_schema
-from tests.unit.fakes import MemoryPainDiary, MemoryStore
+from tests.unit.fakes import MemoryPainDiary, MemoryStore, MemoryUnitOfWork
 
 __all__ = ["pg_url"]  # the session's PostgreSQL database, as the integration tests make it
 
@@ -54,3 +54,12 @@ def athlete(store: Stores) -> int:
 def diary(store: Stores) -> PainDiary:
     """The store's pain diary (the fake's lives beside MemoryStore, so the unit tests' services see no diary)."""
     return MemoryPainDiary(store) if isinstance(store, MemoryStore) else store.pain_diary
+
+
+@pytest.fixture
+def uow(store: Stores, diary: PainDiary) -> UnitOfWork:
+    """A unit of work over the store (the fake's with the fake diary, so a rollback must put both back)."""
+    if isinstance(store, MemoryStore):
+        assert isinstance(diary, MemoryPainDiary)
+        return MemoryUnitOfWork(store, diary)
+    return store.unit_of_work()

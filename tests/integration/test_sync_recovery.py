@@ -1,11 +1,13 @@
 """What a run still needs is decided from what is stored (issue 17, items 2 and 3), through the real stravalib
-client and the simulated Strava: a pass killed before annotating is finished by the next one-shot pass, and a
-malformed 200 on a detail defers that run with backoff and reports it as failed instead of skipping it for good."""
+client and the simulated Strava: a pass killed before a run's unit of work commits is finished by the next
+one-shot pass, and a malformed 200 on a detail defers that run with backoff and reports it as failed instead of
+skipping it for good."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -48,27 +50,31 @@ def _annotated(store: Store) -> dict[str, bool]:
     }
 
 
-def test_runs_stored_but_not_annotated_before_a_kill_are_annotated_by_the_next_pass(
+def test_a_pass_killed_inside_a_runs_unit_of_work_leaves_nothing_of_it_and_the_next_pass_does_it(
     store: Store, sim: StravaSimulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     athlete = _runs(sim, clock)
     harness.link(store, sim, athlete, clock=clock)
     service = harness.service(store, sim, clock=clock)
+    real = sync_pipeline.annotate_in
 
-    def killed(*_args: object, **_kwargs: object) -> None:
+    def killed(*args: Any, **kwargs: Any) -> None:
+        real(*args, **kwargs)  # the detail is stored, the note saved and queued: then the process dies
         raise _Killed
 
-    with monkeypatch.context() as patch:  # killed after details and streams are stored, before annotating
-        patch.setattr(sync_pipeline, "_annotate", killed)
+    with monkeypatch.context() as patch:
+        patch.setattr(sync_pipeline, "annotate_in", killed)
         with pytest.raises(_Killed):
             service.run_once("w1")
-    assert len(_annotated(store)) == 3 and not any(_annotated(store).values())
+    assert len(_annotated(store)) == 3 and not any(_annotated(store).values())  # the summaries only
+    assert store.outbox_log.pending_items() == []
+    assert not any(s.needs_annotation for s in store.iter_activities())
 
     clock.advance(3600)  # the dead worker's lease has expired; a one-shot `syncd sync` comes along
     report = service.run_once("w2")
 
     sync = report.accounts[0].report
-    assert sync is not None and sync.detailed == 0  # nothing is fetched again
+    assert sync is not None and sync.detailed == 3  # nothing of the killed run's detail was kept: fetched again
     assert all(_annotated(store).values())
     assert all(START_MARKER in (text or "") for _i, text in sim_descriptions(sim))
 

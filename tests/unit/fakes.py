@@ -8,8 +8,9 @@ PostgreSQL: where a fake is looser than the database, the fake is wrong.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -330,6 +331,9 @@ class MemoryStore:
         self.outbox_status[item_id], self.outbox_due[item_id] = "pending", now
         return item_id
 
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
+
     @property
     def outbox(self) -> list[tuple[int, str, str]]:
         """(activity id, provider, note) of the pending items, oldest first."""
@@ -418,6 +422,83 @@ class ListSource:
             raise pending.pop(0)
         activity = self.activities[summary.external_id]
         return FetchedActivity(activity, {"summary": dict(summary.payload), "detail": {"name": activity.name}})
+
+
+_NOT_STATE = ("clock", "activities")  # what a unit of work does not copy: the clock, the diary's store
+
+
+class MemoryUnitOfWork:
+    """The unit of work port in memory: the repositories are the store (and the diary) itself, and a `with` block
+    keeps a copy of their state from its start (or its last commit) that a rollback, an exception or leaving
+    without a commit puts back, so uncommitted writes are really gone, as in the database."""
+
+    def __init__(self, store: MemoryStore, diary: MemoryPainDiary | None = None) -> None:
+        self._store, self._diary = store, diary
+        self._saved: list[dict[str, Any]] | None = None
+
+    @property
+    def athletes(self) -> MemoryStore:
+        return self._open()
+
+    @property
+    def activities(self) -> MemoryStore:
+        return self._open()
+
+    @property
+    def twins(self) -> MemoryStore:
+        return self._open()
+
+    @property
+    def annotations(self) -> MemoryStore:
+        return self._open()
+
+    @property
+    def outbox(self) -> MemoryStore:
+        return self._open()
+
+    @property
+    def pain_diary(self) -> MemoryPainDiary | None:
+        self._open()
+        return self._diary
+
+    def _open(self) -> MemoryStore:
+        if self._saved is None:
+            raise RuntimeError("a unit of work's repositories are used inside its `with` block only")
+        return self._store
+
+    def _parts(self) -> list[Any]:
+        return [self._store] if self._diary is None else [self._store, self._diary]
+
+    def _save(self) -> None:
+        self._saved = [
+            {
+                f.name: copy.deepcopy(getattr(part, f.name))
+                for f in fields(part)
+                if f.name not in ("clock", "activities")
+            }
+            for part in self._parts()
+        ]
+
+    def __enter__(self) -> MemoryUnitOfWork:
+        if self._saved is not None:
+            raise RuntimeError("a unit of work's `with` blocks do not nest")
+        self._save()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.rollback()
+        self._saved = None
+
+    def commit(self) -> None:
+        self._open()
+        self._save()
+
+    def rollback(self) -> None:
+        self._open()
+        assert self._saved is not None
+        for part, saved in zip(self._parts(), self._saved, strict=True):
+            for name, value in saved.items():
+                setattr(part, name, copy.deepcopy(value))
 
 
 @dataclass

@@ -230,27 +230,29 @@ class _Killed(BaseException):
     """kill -9 at this point of the pass."""
 
 
-def test_a_changed_run_whose_new_detail_was_stored_before_a_kill_is_annotated_next_pass(
+def test_a_changed_run_killed_before_its_unit_of_work_commits_is_fetched_and_annotated_next_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     source, store = _source(30), MemoryStore()
     sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    before = store.get_activity(1)
+    note = store.latest_annotation(1)
     source.activities["1"] = replace(source.activities["1"], name="Hill reps", sport=Sport.TRAIL_RUN)
 
     def killed(*_args: object, **_kwargs: object) -> None:
         raise _Killed
 
     with monkeypatch.context() as patch:
-        patch.setattr(sync_pipeline, "_annotate", killed)
+        patch.setattr(sync_pipeline, "annotate_in", killed)  # the new detail is stored in the same unit of work
         with pytest.raises(_Killed):
             sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
-    killed_pass = store.get_activity(1)
-    assert killed_pass.needs_annotation  # new detail stored, not annotated
-    assert set(killed_pass.raw) == {"summary", "detail"}  # the mark is not in the platform's payload
+    assert store.get_activity(1) == before and store.latest_annotation(1) == note  # nothing of the run changed
 
     report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=20))
 
-    assert source.fetches == ["1", "1"] and report.annotated == 1  # annotated without fetching again
-    assert not store.get_activity(1).needs_annotation
+    assert source.fetches == ["1", "1", "1"] and report.annotated == 1  # fetched again: nothing was kept
+    stored = store.get_activity(1)
+    assert stored.activity.name == "Hill reps" and not stored.needs_annotation
+    assert set(stored.raw) == {"summary", "detail"}  # the sync state is not in the platform's payload
     again = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=40))
     assert again.annotated == 0

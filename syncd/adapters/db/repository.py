@@ -36,6 +36,7 @@ from syncd.adapters.db.repositories import (
     MapTiles,
     OutboxLog,
 )
+from syncd.adapters.db.unit_of_work import SqlUnitOfWork
 from syncd.ports import Clock
 
 
@@ -52,6 +53,10 @@ class Store(AthleteRepo, ActivityRepo, GearRepo, AnnotationRepo, AccountRepo, Ou
         self.map_tiles = MapTiles(engine)
         self.annotation_batches = AnnotationBatches(engine, self._enqueue)
         self.notifications = NotificationRepo(engine, secret_box=secret_box, clock=clock)
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A unit of work over this database: each `with` block one transaction, kept only when committed."""
+        return SqlUnitOfWork(self._engine, secret_box=self._box, clock=self._clock)
 
     def rate_budget(self, key: str) -> DbRateBudget:
         """The rate budget shared by every worker for one platform application (e.g. "strava:<client id>")."""
