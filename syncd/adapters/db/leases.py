@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -55,14 +55,19 @@ def lease_holders(engine: Engine, now: datetime) -> set[str]:
     return holders
 
 
-def release_worker(engine: Engine, worker: str, *, now: datetime | None = None) -> int:
+# A released digest claim expires here, long before any clock a claimer reads: `syncd digest --send` reads its
+# clock before it opens the store and takes over, so "a second before the take-over" was still in its future
+# whenever opening took longer than that (a loaded machine), and the dead worker's digest was skipped, never sent.
+_RELEASED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def release_worker(engine: Engine, worker: str) -> int:
     """Give back every account, write-back and digest a dead `worker` held, so any worker takes them at once."""
-    now = now or datetime.now(UTC)
     with engine.begin() as conn:
         result = conn.execute(  # an expired claim is open to anyone (claim_digest)
             sa.update(DIGESTS)
             .where(DIGESTS.c.lease_owner == worker, DIGESTS.c.status == "claimed")
-            .values(lease_expires_at=now - timedelta(seconds=1))
+            .values(lease_expires_at=_RELEASED_AT)
         )
     return int(result.rowcount or 0) + release_accounts_and_writebacks(engine, worker)
 
@@ -95,7 +100,7 @@ def take_over_dead_workers(engine: Engine, *, now: datetime | None = None) -> di
     taken: dict[str, int] = {}
     for worker in sorted(lease_holders(engine, now)):
         if is_dead_local_worker(worker):
-            count = release_worker(engine, worker, now=now)
+            count = release_worker(engine, worker)
             if count:
                 taken[worker] = count
     return taken
