@@ -17,13 +17,13 @@ from syncd.ports import AnnotationRepository, UnitOfWork
 from syncd.records import AnnotationRecord
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import PipelineOptions, sync_account
-from syncd.services.write_back_policy import write_back_providers
+from syncd.services.write_back_policy import own_platform
 from tests.contract.conftest import Stores
 from tests.contract.helpers import pending
 from tests.unit.fakes import ListSource, account_record, run_streams
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-OPTIONS = PipelineOptions(write_back_providers=write_back_providers(strava="all"))
+OPTIONS = PipelineOptions(write_back_providers=own_platform)
 
 
 class OutboxDownError(Exception):
