@@ -113,7 +113,7 @@ def twin_notes(workdir: Path) -> dict[str, Any]:
         harness.link(store, strava, athlete.id, clock=clock)
         endpoint = GarminEndpoint(garmin.api_url, retry_min_wait=0.01, retry_max_wait=0.02)
         link_with_token_store(store, endpoint, garmin.issue_tokens(user.profile_id))
-        options = GarminSyncOptions(write_back="all", strava_write_back="all")
+        options = GarminSyncOptions(write_back="all")
         garmin_service = GarminService(
             store, GarminSessions(store, endpoint, clock=clock), policy=AnnotationPolicy(), options=options, clock=clock
         )

@@ -258,7 +258,6 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
         annotation_window=timedelta(days=settings.notes.annotation_window_days),
         rescan=timedelta(days=strava.rescan_days),
         write_back=strava.write_back,
-        garmin_write_back=settings.garmin.write_back,
     )
     budget = store.rate_budget(f"strava:{endpoint.client_id}")
     clock = SystemClock()
@@ -303,7 +302,6 @@ def garmin_service(settings: Settings, store: Store) -> GarminService:
         first_history=timedelta(days=garmin.history_days),
         poll_interval=timedelta(minutes=max(garmin.poll_interval_min, 1)),
         write_back=garmin.write_back,
-        strava_write_back=settings.strava.write_back,
     )
     clock = SystemClock()
     return GarminService(

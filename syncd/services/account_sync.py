@@ -195,8 +195,8 @@ class PlatformAccounts:
     def next_due(self, account: AccountRecord, now: datetime, plan: PollPlan | None) -> datetime:
         raise NotImplementedError
 
-    def write_back_modes(self) -> dict[str, WriteBackMode]:
-        """Where notes go: this platform's `write_back`, and the other platform's for twins matched with it."""
+    def write_back_mode(self) -> WriteBackMode:
+        """This platform's configured `write_back`, which the drain applies under each athlete's own choice."""
         raise NotImplementedError
 
     def pipeline_options(self) -> PipelineOptions:
@@ -206,7 +206,7 @@ class PlatformAccounts:
             rescan=options.rescan,
             first_history=options.first_history,
             overlap=options.overlap,
-            write_back_providers=own_platform,  # the drain decides whether it is written (write_back_modes)
+            write_back_providers=own_platform,  # the drain decides whether it is written (write_back_mode)
             history=self.history_fetch(),
         )
 
@@ -248,7 +248,7 @@ class PlatformAccounts:
             {self.provider: self.writer},
             worker=worker,
             now=self.clock.now,
-            modes={self.provider: self.write_back_modes()[self.provider]},
+            modes={self.provider: self.write_back_mode()},
             dry_run=dry_run,
             limit=limit,
             on_unauthorized=self._write_refused,

@@ -42,7 +42,6 @@ class GarminSyncOptions:
     overlap: timedelta = timedelta(hours=2)
     poll_interval: timedelta = timedelta(minutes=30)
     write_back: WriteBackMode = "off"
-    strava_write_back: WriteBackMode = "off"  # for Strava twins re-annotated after a match
     # Runs older than the window: their detail and samples, at most this many a pass per account. Garmin Connect
     # publishes no budget and blocks busy accounts, so a few a pass (0: none; their notes say "no streams yet").
     history_per_pass: int = 5
@@ -95,8 +94,8 @@ class GarminService(PlatformAccounts):
     def forget(self, account_id: int) -> None:
         self.sessions.forget(account_id)
 
-    def write_back_modes(self) -> dict[str, WriteBackMode]:
-        return {"garmin": self.options.write_back, "strava": self.options.strava_write_back}
+    def write_back_mode(self) -> WriteBackMode:
+        return self.options.write_back
 
     def history_fetch(self) -> HistoryFetch | None:
         per_pass = self.options.history_per_pass

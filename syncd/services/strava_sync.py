@@ -60,7 +60,6 @@ class SyncOptions:
     first_history: timedelta | None = None
     overlap: timedelta = timedelta(hours=2)
     write_back: WriteBackMode = "off"
-    garmin_write_back: WriteBackMode = "off"  # for Garmin twins this account's runs are matched with
     # Runs older than the window: their detail and streams (2 reads each) from the budget left over, at most this
     # many a pass per account (0: they keep their summaries and their notes say "no streams yet").
     history_per_pass: int = 25
@@ -148,8 +147,8 @@ class StravaService(PlatformAccounts):
         offset = timedelta(seconds=random.uniform(0, self.poll.jitter * 3600))
         return schedule.next_poll(now, offset=offset)
 
-    def write_back_modes(self) -> dict[str, WriteBackMode]:
-        return {"strava": self.options.write_back, "garmin": self.options.garmin_write_back}
+    def write_back_mode(self) -> WriteBackMode:
+        return self.options.write_back
 
     def history_fetch(self) -> HistoryFetch | None:
         """Older runs' streams only from what the day leaves over: the regular sync's polls, the details of the

@@ -54,7 +54,7 @@ class Both:
             self.store,
             GarminSessions(self.store, self.endpoint(), clock=self.clock),
             policy=AnnotationPolicy(),
-            options=GarminSyncOptions(write_back=garmin_mode, strava_write_back=strava_mode),
+            options=GarminSyncOptions(write_back=garmin_mode),
             clock=self.clock,
         )
         return strava, garmin
