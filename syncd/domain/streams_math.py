@@ -8,7 +8,7 @@ without Python loops over samples (loops run over segments only), so a 1-hour ru
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -198,7 +198,7 @@ def _altitude_profile(
     if n_valid < 10 or float(np.ptp(altitude[valid])) == 0.0:
         return None  # no altitude, or a constant placeholder: not enough data for downhill
     sample = altitude[:: max(1, len(altitude) // 256)]
-    if abs(float(np.median(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample))) > 20.0:
+    if abs(_median(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)) > 20.0:
         valid &= altitude != 0.0
         n_valid = int(np.count_nonzero(valid))
     # Keep the first sample at each distance so np.interp sees strictly increasing x (distance never decreases).
@@ -206,7 +206,7 @@ def _altitude_profile(
     every = n_valid == len(altitude)
     dist_v = distance if every else distance[valid]
     first = _first_of_each(dist_v)
-    dist_u = dist_v[first]
+    dist_u = _at(dist_v, first)
     if len(dist_u) < 2 or dist_u[-1] - dist_u[0] < 2 * step_m:
         return None
     if not math.isfinite(dist_u[-1] - dist_u[0]) or (dist_u[-1] - dist_u[0]) / step_m > MAX_GRID_POINTS:
@@ -214,13 +214,13 @@ def _altitude_profile(
     grid = np.arange(dist_u[0], dist_u[-1] + 1e-9, step_m)
     alt_u = _without_pause_steps(
         dist_u,
-        (altitude if every else altitude[valid])[first],
-        (streams.time_s if every else streams.time_s[valid])[first],
+        _at(altitude if every else altitude[valid], first),
+        _at(streams.time_s if every else streams.time_s[valid], first),
     )
     raw = np.interp(grid, dist_u, alt_u)
     # Time from every sample, not only those with altitude, so a pause stays inside one grid step.
     all_first = first if every else _first_of_each(distance)
-    times = np.interp(grid, distance[all_first], streams.time_s[all_first])
+    times = np.interp(grid, _at(distance, all_first), _at(streams.time_s, all_first))
     raw = _settled(raw, times)
     median = rolling_median(raw)
     spikes = np.abs(raw - median) > ALTITUDE_SPIKE_TOLERANCE_M
@@ -234,6 +234,23 @@ def _altitude_profile(
     window = NOISE_SCALE_STEPS if noise > NOISY_ALTITUDE_M else max(1, round(smooth_m / step_m) | 1)
     smooth = moving_average(despiked, window)
     return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected), noise)
+
+
+def _at(values: FloatArray, first: IntArray) -> FloatArray:
+    """`values[first]`, without the copy when `first` keeps every sample (the usual 1 Hz recording)."""
+    return values if len(first) == len(values) else values[first]
+
+
+def _median(values: FloatArray) -> float:
+    """np.median (the mean of the two middle values when even; NaN when empty) without its generality's cost."""
+    n = len(values)
+    if n == 0:
+        return math.nan
+    half = n // 2
+    if n % 2:
+        return float(np.partition(values, half)[half])
+    low, high = np.partition(values, (half - 1, half))[half - 1 : half + 1].tolist()
+    return float((low + high) / 2)
 
 
 def _without_pause_steps(distance: FloatArray, altitude: FloatArray, times: FloatArray) -> FloatArray:
@@ -331,16 +348,28 @@ class SpeedTrace:
     time_s: FloatArray
     distance_m: FloatArray
     speed_mps: FloatArray
+    # Derived once (the rules ask for them several times per run) and read-only, since every caller shares them.
+    _moving: BoolArray = field(init=False, repr=False, compare=False)
+    _moving_time: FloatArray | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        moving = self.speed_mps >= STOPPED_MPS
+        moving.flags.writeable = False
+        object.__setattr__(self, "_moving", moving)
 
     @property
     def moving(self) -> BoolArray:
-        moving: BoolArray = self.speed_mps >= STOPPED_MPS
-        return moving
+        return self._moving
 
     @property
     def moving_time_s(self) -> FloatArray:
         """Cumulative moving time at each grid point (stopped grid steps add nothing)."""
-        return np.concatenate(([0.0], np.cumsum(self.moving[:-1] * self.step_s)))
+        moving_time = self._moving_time
+        if moving_time is None:
+            moving_time = np.concatenate(([0.0], np.cumsum(self._moving[:-1] * self.step_s)))
+            moving_time.flags.writeable = False
+            object.__setattr__(self, "_moving_time", moving_time)
+        return moving_time
 
     def mean_moving_speed(self, mask: BoolArray) -> float | None:
         """Distance over moving time within `mask` (grid points), or None when nothing moved there."""
@@ -369,16 +398,9 @@ def _speed_trace(
         distance = distance_of(streams)
     if distance is None or len(streams) < 2:
         return None
-    time = streams.time_s
-    ok = np.isfinite(time)
-    if ok.all() and bool(np.all(time[1:] >= time[:-1])):
-        first = _first_of_each(time)
-        time_u = time[first]
-    else:
-        time_u, first = np.unique(time[ok], return_index=True)
+    time_u, dist_u = _distinct_times(streams.time_s, distance)
     if len(time_u) < 2 or time_u[-1] - time_u[0] < 60.0:
         return None
-    dist_u = distance[ok][first]
     if not math.isfinite(time_u[-1] - time_u[0]) or (time_u[-1] - time_u[0]) / step_s > MAX_GRID_POINTS:
         return None
     grid = np.arange(0.0, time_u[-1] - time_u[0] + 1e-9, step_s)
@@ -389,9 +411,33 @@ def _speed_trace(
     n = len(grid)
     ahead = np.concatenate((dist_grid[k:], np.full(min(k, n), dist_grid[-1])))
     behind = np.concatenate((np.zeros(min(k, n)), dist_grid[:-k]))
-    span = (np.minimum(np.arange(n) + k, n - 1) - np.maximum(np.arange(n) - k, 0)) * step_s
-    speed = (ahead - behind) / np.maximum(span, step_s)
-    return SpeedTrace(step_s, grid, dist_grid, speed)
+    ahead -= behind
+    ahead /= _window_spans(n, k, step_s)
+    return SpeedTrace(step_s, grid, dist_grid, ahead)
+
+
+def _window_spans(n: int, k: int, step_s: float) -> FloatArray:
+    """Seconds each centred window of +-k grid steps covers (shorter at the ends, never under one step)."""
+    if n <= 2 * k:
+        index = np.arange(n)
+        return np.maximum((np.minimum(index + k, n - 1) - np.maximum(index - k, 0)) * step_s, step_s)
+    span = np.full(n, 2 * k * step_s)
+    edge = np.arange(k, 2 * k) * step_s  # k .. 2k-1 steps; a whole number of steps is exact in floating point
+    span[:k] = edge
+    span[n - k :] = edge[::-1]
+    return span
+
+
+def _distinct_times(time: FloatArray, distance: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The first sample at each distinct finite time, and the distance there (no copies when every time is new)."""
+    ok = np.isfinite(time)
+    if ok.all() and bool(np.all(time[1:] >= time[:-1])):
+        first = _first_of_each(time)
+        if len(first) == len(time):
+            return time, distance
+        return time[first], distance[first]
+    time_u, first = np.unique(time[ok], return_index=True)
+    return time_u, distance[ok][first]
 
 
 def running_speed(trace: SpeedTrace) -> float | None:

@@ -101,7 +101,7 @@ def _from_profile(ctx: RuleContext) -> Flag | None:
     length_m = float(profile.distance_m[-1] - profile.distance_m[0])
     descent = profile.total_descent_m()
     per_km = descent / (length_m / 1000.0)
-    steep_m, steep_s, steepest = _steep_stretches(profile, t.downhill_min_stretch_m, t.downhill_grade_pct)
+    steep_m, steep_s, steepest = _steep_stretches(profile, _steep(ctx, profile))
     if steep_m < t.downhill_min_stretch_m:
         # Less than one stretch's worth of steep descending: a 200 m window that only just averages -5 % on
         # GPS altitude (a few metres of noise move a 200 m grade by 2-3 %) is not a sustained descent.
@@ -139,15 +139,22 @@ def altitude_trusted(ctx: RuleContext) -> bool:
         return True
     t = ctx.thresholds
     return ctx.derived(
-        "altitude_trusted", lambda: _pace_shows_climbs(profile, t.downhill_min_stretch_m, t.downhill_grade_pct)
+        "altitude_trusted",
+        lambda: _pace_shows_climbs(profile, t.downhill_min_stretch_m, t.downhill_grade_pct, _steep(ctx, profile)[1]),
     )
 
 
-def _pace_shows_climbs(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float) -> bool:
+def _steep(ctx: RuleContext, profile: AltitudeProfile) -> tuple[BoolArray, FloatArray]:
+    """`_steep_mask` of the context's profile with its thresholds, computed once (the flag and the pace check)."""
+    t = ctx.thresholds
+    return ctx.derived("downhill_steep", lambda: _steep_mask(profile, t.downhill_min_stretch_m, t.downhill_grade_pct))
+
+
+def _pace_shows_climbs(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float, grade: FloatArray) -> bool:
     """Moving speed on the climbs the rule would call steep descents run the other way (the mirrored profile, with
-    the same minimum height and noise test), against the speed on flat `min_stretch_m` windows."""
+    the same minimum height and noise test), against the speed on flat `min_stretch_m` windows (`grade`: the
+    grade of each such window, from `_steep_mask`)."""
     climbs, _ = _steep_mask(replace(profile, altitude_m=-profile.altitude_m), min_stretch_m, grade_pct)
-    _, grade = _steep_mask(profile, min_stretch_m, grade_pct)
     if grade.size == 0:
         return True
     flat = np.zeros(len(climbs), dtype=bool)
@@ -215,9 +222,10 @@ def steep_stretches(profile: AltitudeProfile, thresholds: Thresholds) -> list[tu
     return [(float(x[s]), float(x[min(e, len(x) - 1)])) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
-def _steep_stretches(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float) -> tuple[float, float, float]:
-    """Distance and time descending inside any steep `min_stretch_m` window, and the steepest window's grade."""
-    covered, grade = _steep_mask(profile, min_stretch_m, grade_pct)
+def _steep_stretches(profile: AltitudeProfile, mask: tuple[BoolArray, FloatArray]) -> tuple[float, float, float]:
+    """Distance and time descending inside any steep window (`mask`: `_steep_mask`'s answer), and the steepest
+    window's grade."""
+    covered, grade = mask
     if grade.size == 0:
         return 0.0, 0.0, 0.0
     # Time per grid step, capped so that standing still on a descent does not count as time spent running it.

@@ -25,7 +25,6 @@ A short, easy return gets no flag: it is what the advice asks for.
 from __future__ import annotations
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import summarize
 from syncd.domain.load import check_load, sessions_until
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
@@ -45,7 +44,7 @@ _RETURN_ADVICE = (
 def evaluate(ctx: RuleContext) -> Flag | None:
     if not ctx.activity.sport.is_run:
         return None
-    current = summarize(ctx.activity)
+    current = ctx.summary()
     today = current.local_date
     t = ctx.thresholds
     check = check_load(

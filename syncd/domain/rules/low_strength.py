@@ -29,7 +29,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from syncd.domain.flags import Confidence, Flag, Severity
-from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.history import HistoryEntry
 from syncd.domain.load import WeekCounts, local_date, week_counts, week_start
 from syncd.domain.model import LOW_IMPACT_SPORTS, STRENGTH_SPORTS, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
@@ -57,7 +57,7 @@ def weekly_shortfall(
     rule's evidence type, which names its flag code."""
     if not ctx.activity.sport.is_run or target <= 0:
         return None
-    current = summarize(ctx.activity)
+    current = ctx.summary()
     monday = week_start(current.local_date)
     # Both weekly rules (cross-training and strength) read the same dated history: dated once per context.
     days = ctx.derived(

@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.history import HistoryEntry
 from syncd.domain.load import (
     Monotony,
     daily_load,
@@ -65,7 +65,7 @@ _ADVICE = (
 def evaluate(ctx: RuleContext) -> Flag | None:
     if not ctx.activity.sport.is_run:
         return None
-    current = summarize(ctx.activity)
+    current = ctx.summary()
     t = ctx.thresholds
     result = _judge(ctx.history, current, t, ctx.max_heart_rate)
     if result is None or result.monotony is None:
