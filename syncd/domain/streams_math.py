@@ -8,7 +8,9 @@ without Python loops over samples (loops run over segments only), so a 1-hour ru
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 
@@ -198,7 +200,7 @@ def _altitude_profile(
     if n_valid < 10 or float(np.ptp(altitude[valid])) == 0.0:
         return None  # no altitude, or a constant placeholder: not enough data for downhill
     sample = altitude[:: max(1, len(altitude) // 256)]
-    if abs(_median(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)) > 20.0:
+    if abs(median_of(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)) > 20.0:
         valid &= altitude != 0.0
         n_valid = int(np.count_nonzero(valid))
     # Keep the first sample at each distance so np.interp sees strictly increasing x (distance never decreases).
@@ -241,10 +243,11 @@ def _at(values: FloatArray, first: IntArray) -> FloatArray:
     return values if len(first) == len(values) else values[first]
 
 
-def _median(values: FloatArray) -> float:
-    """np.median (the mean of the two middle values when even; NaN when empty) without its generality's cost."""
+def median_of(values: FloatArray) -> float:
+    """np.median (the mean of the two middle values when even; NaN when empty or with a NaN) without the cost of
+    its generality: the rules take several medians of a few thousand samples per run."""
     n = len(values)
-    if n == 0:
+    if n == 0 or np.isnan(values).any():
         return math.nan
     half = n // 2
     if n % 2:
@@ -351,6 +354,7 @@ class SpeedTrace:
     # Derived once (the rules ask for them several times per run) and read-only, since every caller shares them.
     _moving: BoolArray = field(init=False, repr=False, compare=False)
     _moving_time: FloatArray | None = field(init=False, repr=False, compare=False, default=None)
+    _memo: dict[str, Any] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         moving = self.speed_mps >= STOPPED_MPS
@@ -370,6 +374,15 @@ class SpeedTrace:
             moving_time.flags.writeable = False
             object.__setattr__(self, "_moving_time", moving_time)
         return moving_time
+
+    def derived[T](self, key: str, compute: Callable[[], T]) -> T:
+        """What a rule derives from the trace several times per run (a quantile, a mask), computed once.
+
+        The trace is immutable, so the answer stays valid; a shared array must not be modified by its readers.
+        """
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
 
     def mean_moving_speed(self, mask: BoolArray) -> float | None:
         """Distance over moving time within `mask` (grid points), or None when nothing moved there."""
