@@ -418,3 +418,48 @@ def test_speed_trace_shares_read_only_moving_masks() -> None:
     assert float(trace.moving_time_s[-1]) == pytest.approx(300.0, abs=12.0)
     with pytest.raises(ValueError):
         trace.moving[0] = False
+
+
+def _reference_descent(altitude: FloatArray, threshold_m: float) -> float:
+    """The Schmitt trigger over every sample, written plainly: what descent_with_hysteresis must equal."""
+    points = altitude.tolist()
+    descent, direction = 0.0, 0
+    high = low = anchor = current = points[0]
+    for value in points[1:]:
+        if direction == 0:
+            high, low = max(high, value), min(low, value)
+            if high - value >= threshold_m:
+                direction, anchor, current = -1, high, value
+            elif value - low >= threshold_m:
+                direction, anchor, current = 1, low, value
+        elif direction < 0:
+            if value < current:
+                current = value
+            elif value - current >= threshold_m:
+                descent += anchor - current
+                direction, anchor, current = 1, current, value
+        elif value > current:
+            current = value
+        elif current - value >= threshold_m:
+            direction, anchor, current = -1, current, value
+    return descent + (anchor - current if direction < 0 else 0.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(-8, 8), min_size=2, max_size=300),
+    st.sampled_from([0.5, 3.0, 3.5, 10.0]),
+    st.sampled_from([0.25, 1.0, 1.7]),
+)
+def test_descent_skips_notches_without_changing_a_bit(steps: list[int], threshold_m: float, scale: float) -> None:
+    """Removing notches before the trigger (issue 28's speed target) leaves the total descent exactly as the plain
+    trigger over every sample has it, for jittery profiles with many small swings and ties."""
+    altitude = np.cumsum(np.asarray(steps, dtype=np.float64) * scale)
+    assert descent_with_hysteresis(altitude, threshold_m) == _reference_descent(altitude, threshold_m)
+
+
+def test_descent_keeps_a_new_low_inside_a_small_swing() -> None:
+    """10 -> 5 -> 7 -> 6 -> 20 with 3 m hysteresis descends 5 m: the dip to 5 is the descent's bottom even though
+    it is followed by a swing of only 2 m, so it is no notch to skip."""
+    altitude = np.array([10.0, 5.0, 7.0, 6.0, 20.0])
+    assert descent_with_hysteresis(altitude, 3.0) == _reference_descent(altitude, 3.0) == 5.0

@@ -40,7 +40,7 @@ from syncd.domain.model import BoolArray, FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.downhill_evidence import DownhillEvidence
-from syncd.domain.streams_math import STOPPED_MPS, UPHILL_COST_PER_PCT, AltitudeProfile, segments
+from syncd.domain.streams_math import STOPPED_MPS, UPHILL_COST_PER_PCT, AltitudeProfile, differences, segments
 from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["downhill"]  # bumped in syncd/domain/rule_versions.py
@@ -159,7 +159,7 @@ def _pace_shows_climbs(profile: AltitudeProfile, min_stretch_m: float, grade_pct
         return True
     flat = np.zeros(len(climbs), dtype=bool)
     flat[: len(grade)] = np.abs(grade) < FLAT_GRADE_PCT
-    dt = np.diff(profile.time_s)
+    dt = differences(profile.time_s)
     moving = (dt > 0) & (dt <= profile.step_m / STOPPED_MPS)  # standing still is neither fast nor slow
     climbs &= moving
     flat &= moving & ~climbs
@@ -167,7 +167,7 @@ def _pace_shows_climbs(profile: AltitudeProfile, min_stretch_m: float, grade_pct
         return True
     climb_speed = climbs.sum() * profile.step_m / float(dt[climbs].sum())
     flat_speed = flat.sum() * profile.step_m / float(dt[flat].sum())
-    rise = np.diff(profile.altitude_m)[climbs].sum() / (climbs.sum() * profile.step_m) * 100.0
+    rise = differences(profile.altitude_m)[climbs].sum() / (climbs.sum() * profile.step_m) * 100.0
     expected = UPHILL_COST_PER_PCT * min(float(rise), 20.0)  # the slowdown the grade costs at the same effort
     return bool(flat_speed / climb_speed - 1.0 >= PACE_SLOWDOWN_SHARE * expected)
 
@@ -186,7 +186,7 @@ def _steep_mask(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float
     steep = (grade <= -grade_pct).astype(np.float64)
     in_steep_window = np.convolve(steep, np.ones(k), mode="full")[: len(alt) - 1] > 0.5
     # A steep window reaches a little way onto the flat either side; only its descending steps count.
-    local = np.diff(alt) / profile.step_m * 100.0
+    local = differences(alt) / profile.step_m * 100.0
     covered = in_steep_window & (local <= -grade_pct / 2)
     min_drop = max(MIN_STEEP_DROP_M, MIN_DROP_NOISE_SDS * profile.noise_m)
     return _without_small_drops(covered, alt, max(1, k // 2), min_drop), grade
@@ -229,7 +229,7 @@ def _steep_stretches(profile: AltitudeProfile, mask: tuple[BoolArray, FloatArray
     if grade.size == 0:
         return 0.0, 0.0, 0.0
     # Time per grid step, capped so that standing still on a descent does not count as time spent running it.
-    dt = np.minimum(np.diff(profile.time_s), profile.step_m / STOPPED_MPS)
+    dt = np.minimum(differences(profile.time_s), profile.step_m / STOPPED_MPS)
     steep_m = float(covered.sum()) * profile.step_m
     steep_s = float(dt[covered].sum())
     return steep_m, steep_s, float(grade.min())

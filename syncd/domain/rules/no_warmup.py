@@ -50,7 +50,15 @@ from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.no_warmup_evidence import HARD_START, NoWarmupEvidence
-from syncd.domain.streams_math import AltitudeProfile, SpeedTrace, flat_speed, grade_pct, median_of, pace_s_per_km
+from syncd.domain.streams_math import (
+    AltitudeProfile,
+    SpeedTrace,
+    differences,
+    flat_speed,
+    grade_pct,
+    median_of,
+    pace_s_per_km,
+)
 from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["no_warmup"]  # bumped in syncd/domain/rule_versions.py
@@ -234,7 +242,7 @@ def _heart_between(time_s: FloatArray, heart_rate: FloatArray, t0: float, t1: fl
     valid = inside & np.isfinite(heart_rate) & (heart_rate >= 30) & (heart_rate <= 250)  # 0 and 255: no reading
     if not valid.any():
         return None
-    gaps = np.diff(time_s[valid])
+    gaps = differences(time_s[valid])
     covered = float(gaps[gaps <= MAX_HR_GAP_S].sum())
     return heart_rate[valid] if covered >= MIN_HR_COVERAGE * (t1 - t0) else None
 
