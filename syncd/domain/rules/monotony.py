@@ -43,7 +43,6 @@ from syncd.domain.load import (
     daily_load,
     foster_monotony,
     history_span_days,
-    local_date,
     sessions_until,
     week_start,
 )
@@ -72,7 +71,7 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         return None
     # Once a week: silent when an earlier run of this calendar week already crossed the threshold.
     monday = week_start(current.local_date)
-    earlier = [e for e in ctx.history if e.sport.is_run and monday <= local_date(e) and e.start_utc < current.start_utc]
+    earlier = [e for e in ctx.history if e.sport.is_run and monday <= e.local_date and e.start_utc < current.start_utc]
     for entry in earlier:
         if _judge(ctx.history, entry, t, ctx.max_heart_rate) is not None:
             return None
