@@ -117,7 +117,7 @@ def daily_load(
     if end < start:
         raise ValueError(f"daily_load: end {end} is before start {start}")
     dated = [
-        (day, e) for e in entries if (sports is None or e.sport in sports) and start <= (day := local_date(e)) <= end
+        (day, e) for e in entries if (sports is None or e.sport in sports) and start <= (day := e.local_date) <= end
     ]
     chosen: LoadUnit = unit if unit is not None else choose_unit((e for _, e in dated), max_hr)
     loads = [0.0] * ((end - start).days + 1)
@@ -142,7 +142,7 @@ def history_span_days(entries: Iterable[HistoryEntry], as_of: date) -> int:
     Tells rules whether the athlete's recording covers a window at all: a quiet week inside the span means rest,
     a week before the span means "we do not know".
     """
-    earliest = min((day for e in entries if (day := local_date(e)) <= as_of), default=None)
+    earliest = min((day for e in entries if (day := e.local_date) <= as_of), default=None)
     return 0 if earliest is None else (as_of - earliest).days + 1
 
 
@@ -299,7 +299,7 @@ def week_counts(entries: Iterable[HistoryEntry], monday: date, *, min_session_s:
     low: list[Sport] = []
     strength: list[Sport] = []
     for entry in entries:
-        if not (monday <= local_date(entry) <= sunday) or entry.key in seen:
+        if not (monday <= entry.local_date <= sunday) or entry.key in seen:
             continue
         seen.add(entry.key)
         if entry.sport in RUN_SPORTS:
@@ -326,11 +326,11 @@ def is_last_run_of_week(entries: Iterable[HistoryEntry], current: HistoryEntry) 
 
     Weekly findings are attached to one run per week, the last, so they appear once.
     """
-    monday = week_start(local_date(current))
+    monday = week_start(current.local_date)
     sunday = monday + timedelta(days=6)
     mark = (current.start_utc, current.key)
     return not any(
-        e.sport in RUN_SPORTS and (e.start_utc, e.key) > mark and monday <= local_date(e) <= sunday
+        e.sport in RUN_SPORTS and (e.start_utc, e.key) > mark and monday <= e.local_date <= sunday
         for e in entries
         if e.key != current.key
     )
@@ -424,7 +424,7 @@ def check_load(
     `break_days` or more without one is a return; a chronic week below `min_chronic_minutes` is again "not enough
     history"; only then is the ratio (rolling, uncoupled as `rolling_acwr`; TRIMP when `max_hr` allows) reported.
     """
-    dated = [(day, e) for e in entries if (day := local_date(e)) <= as_of]
+    dated = [(day, e) for e in entries if (day := e.local_date) <= as_of]
     earliest = min((day for day, _ in dated), default=None)
     span = 0 if earliest is None else (as_of - earliest).days + 1
     runs = [(day, e) for day, e in dated if e.sport in RUN_SPORTS]

@@ -23,6 +23,7 @@ from syncd.domain.streams_math import (
     distance_of,
     find_efforts,
     haversine_cumulative,
+    median_of,
     moving_average,
     pace_s_per_km,
     rolling_median,
@@ -385,3 +386,80 @@ def test_easy_speed_is_the_median_of_any_plain_runs(speeds: list[float]) -> None
     ]
     expected = float(np.median(np.asarray(speeds)))
     assert easy_speed_baseline(history, START) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, st.integers(0, 60), elements=st.floats(-1e6, 1e6) | st.just(np.nan)))
+def test_median_of_is_numpys_median(values: FloatArray) -> None:
+    """The hot-path median gives np.median's answer to the bit: the mean of the two middle values when the count is
+    even, NaN when empty or when a sample is NaN (the rules compare its result with thresholds)."""
+    expected = float(np.median(values)) if len(values) else float("nan")
+    got = median_of(values)
+    assert (np.isnan(expected) and np.isnan(got)) or got == expected
+
+
+@pytest.mark.parametrize("duration_s", [60.0, 61.0, 62.0, 100.0, 3600.0])
+def test_speed_trace_window_spans_at_every_length(duration_s: float) -> None:
+    """Each grid point's speed is the distance over the window's own span, shorter at the ends (a steady 3 m/s
+    reads 3 m/s everywhere, the first and last points included)."""
+    time = np.linspace(0.0, duration_s, 37)
+    trace = speed_trace(Streams(time_s=time, distance_m=3.0 * time))
+    assert trace is not None
+    np.testing.assert_allclose(trace.speed_mps, 3.0, rtol=1e-12)
+
+
+def test_speed_trace_shares_read_only_moving_masks() -> None:
+    """The moving mask and moving time are derived once and shared by every rule, so no reader may change them."""
+    time = np.arange(600, dtype=np.float64)
+    trace = speed_trace(Streams(time_s=time, distance_m=np.minimum(time, 300.0) * 3.0))
+    assert trace is not None
+    assert trace.moving is trace.moving and trace.moving_time_s is trace.moving_time_s
+    assert trace.moving[:100].all() and not trace.moving[200:].any()
+    assert float(trace.moving_time_s[-1]) == pytest.approx(300.0, abs=12.0)
+    with pytest.raises(ValueError):
+        trace.moving[0] = False
+
+
+def _reference_descent(altitude: FloatArray, threshold_m: float) -> float:
+    """The Schmitt trigger over every sample, written plainly: what descent_with_hysteresis must equal."""
+    points = altitude.tolist()
+    descent, direction = 0.0, 0
+    high = low = anchor = current = points[0]
+    for value in points[1:]:
+        if direction == 0:
+            high, low = max(high, value), min(low, value)
+            if high - value >= threshold_m:
+                direction, anchor, current = -1, high, value
+            elif value - low >= threshold_m:
+                direction, anchor, current = 1, low, value
+        elif direction < 0:
+            if value < current:
+                current = value
+            elif value - current >= threshold_m:
+                descent += anchor - current
+                direction, anchor, current = 1, current, value
+        elif value > current:
+            current = value
+        elif current - value >= threshold_m:
+            direction, anchor, current = -1, current, value
+    return descent + (anchor - current if direction < 0 else 0.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(-8, 8), min_size=2, max_size=300),
+    st.sampled_from([0.5, 3.0, 3.5, 10.0]),
+    st.sampled_from([0.25, 1.0, 1.7]),
+)
+def test_descent_skips_notches_without_changing_a_bit(steps: list[int], threshold_m: float, scale: float) -> None:
+    """Removing notches before the trigger (issue 28's speed target) leaves the total descent exactly as the plain
+    trigger over every sample has it, for jittery profiles with many small swings and ties."""
+    altitude = np.cumsum(np.asarray(steps, dtype=np.float64) * scale)
+    assert descent_with_hysteresis(altitude, threshold_m) == _reference_descent(altitude, threshold_m)
+
+
+def test_descent_keeps_a_new_low_inside_a_small_swing() -> None:
+    """10 -> 5 -> 7 -> 6 -> 20 with 3 m hysteresis descends 5 m: the dip to 5 is the descent's bottom even though
+    it is followed by a swing of only 2 m, so it is no notch to skip."""
+    altitude = np.array([10.0, 5.0, 7.0, 6.0, 20.0])
+    assert descent_with_hysteresis(altitude, 3.0) == _reference_descent(altitude, 3.0) == 5.0

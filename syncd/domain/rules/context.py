@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from syncd.domain.history import HistoryEntry, easy_speed_baseline
+from syncd.domain.history import HistoryEntry, easy_speed_baseline, summarize
 from syncd.domain.model import Activity, FloatArray, Gear
 from syncd.domain.streams_math import (
     AltitudeProfile,
@@ -106,3 +106,7 @@ class RuleContext:
                 max_climb_m_per_km=t.easy_pace_max_climb_m_per_km,
             ),
         )
+
+    def summary(self) -> HistoryEntry:
+        """The activity itself as a history entry (shared by the load, monotony and weekly rules)."""
+        return self.derived("summary", lambda: summarize(self.activity))

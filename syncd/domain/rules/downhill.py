@@ -40,7 +40,7 @@ from syncd.domain.model import BoolArray, FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.downhill_evidence import DownhillEvidence
-from syncd.domain.streams_math import STOPPED_MPS, UPHILL_COST_PER_PCT, AltitudeProfile, segments
+from syncd.domain.streams_math import STOPPED_MPS, UPHILL_COST_PER_PCT, AltitudeProfile, differences, segments
 from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["downhill"]  # bumped in syncd/domain/rule_versions.py
@@ -101,7 +101,7 @@ def _from_profile(ctx: RuleContext) -> Flag | None:
     length_m = float(profile.distance_m[-1] - profile.distance_m[0])
     descent = profile.total_descent_m()
     per_km = descent / (length_m / 1000.0)
-    steep_m, steep_s, steepest = _steep_stretches(profile, t.downhill_min_stretch_m, t.downhill_grade_pct)
+    steep_m, steep_s, steepest = _steep_stretches(profile, _steep(ctx, profile))
     if steep_m < t.downhill_min_stretch_m:
         # Less than one stretch's worth of steep descending: a 200 m window that only just averages -5 % on
         # GPS altitude (a few metres of noise move a 200 m grade by 2-3 %) is not a sustained descent.
@@ -139,20 +139,27 @@ def altitude_trusted(ctx: RuleContext) -> bool:
         return True
     t = ctx.thresholds
     return ctx.derived(
-        "altitude_trusted", lambda: _pace_shows_climbs(profile, t.downhill_min_stretch_m, t.downhill_grade_pct)
+        "altitude_trusted",
+        lambda: _pace_shows_climbs(profile, t.downhill_min_stretch_m, t.downhill_grade_pct, _steep(ctx, profile)[1]),
     )
 
 
-def _pace_shows_climbs(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float) -> bool:
+def _steep(ctx: RuleContext, profile: AltitudeProfile) -> tuple[BoolArray, FloatArray]:
+    """`_steep_mask` of the context's profile with its thresholds, computed once (the flag and the pace check)."""
+    t = ctx.thresholds
+    return ctx.derived("downhill_steep", lambda: _steep_mask(profile, t.downhill_min_stretch_m, t.downhill_grade_pct))
+
+
+def _pace_shows_climbs(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float, grade: FloatArray) -> bool:
     """Moving speed on the climbs the rule would call steep descents run the other way (the mirrored profile, with
-    the same minimum height and noise test), against the speed on flat `min_stretch_m` windows."""
+    the same minimum height and noise test), against the speed on flat `min_stretch_m` windows (`grade`: the
+    grade of each such window, from `_steep_mask`)."""
     climbs, _ = _steep_mask(replace(profile, altitude_m=-profile.altitude_m), min_stretch_m, grade_pct)
-    _, grade = _steep_mask(profile, min_stretch_m, grade_pct)
     if grade.size == 0:
         return True
     flat = np.zeros(len(climbs), dtype=bool)
     flat[: len(grade)] = np.abs(grade) < FLAT_GRADE_PCT
-    dt = np.diff(profile.time_s)
+    dt = differences(profile.time_s)
     moving = (dt > 0) & (dt <= profile.step_m / STOPPED_MPS)  # standing still is neither fast nor slow
     climbs &= moving
     flat &= moving & ~climbs
@@ -160,7 +167,7 @@ def _pace_shows_climbs(profile: AltitudeProfile, min_stretch_m: float, grade_pct
         return True
     climb_speed = climbs.sum() * profile.step_m / float(dt[climbs].sum())
     flat_speed = flat.sum() * profile.step_m / float(dt[flat].sum())
-    rise = np.diff(profile.altitude_m)[climbs].sum() / (climbs.sum() * profile.step_m) * 100.0
+    rise = differences(profile.altitude_m)[climbs].sum() / (climbs.sum() * profile.step_m) * 100.0
     expected = UPHILL_COST_PER_PCT * min(float(rise), 20.0)  # the slowdown the grade costs at the same effort
     return bool(flat_speed / climb_speed - 1.0 >= PACE_SLOWDOWN_SHARE * expected)
 
@@ -179,7 +186,7 @@ def _steep_mask(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float
     steep = (grade <= -grade_pct).astype(np.float64)
     in_steep_window = np.convolve(steep, np.ones(k), mode="full")[: len(alt) - 1] > 0.5
     # A steep window reaches a little way onto the flat either side; only its descending steps count.
-    local = np.diff(alt) / profile.step_m * 100.0
+    local = differences(alt) / profile.step_m * 100.0
     covered = in_steep_window & (local <= -grade_pct / 2)
     min_drop = max(MIN_STEEP_DROP_M, MIN_DROP_NOISE_SDS * profile.noise_m)
     return _without_small_drops(covered, alt, max(1, k // 2), min_drop), grade
@@ -215,13 +222,14 @@ def steep_stretches(profile: AltitudeProfile, thresholds: Thresholds) -> list[tu
     return [(float(x[s]), float(x[min(e, len(x) - 1)])) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
-def _steep_stretches(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float) -> tuple[float, float, float]:
-    """Distance and time descending inside any steep `min_stretch_m` window, and the steepest window's grade."""
-    covered, grade = _steep_mask(profile, min_stretch_m, grade_pct)
+def _steep_stretches(profile: AltitudeProfile, mask: tuple[BoolArray, FloatArray]) -> tuple[float, float, float]:
+    """Distance and time descending inside any steep window (`mask`: `_steep_mask`'s answer), and the steepest
+    window's grade."""
+    covered, grade = mask
     if grade.size == 0:
         return 0.0, 0.0, 0.0
     # Time per grid step, capped so that standing still on a descent does not count as time spent running it.
-    dt = np.minimum(np.diff(profile.time_s), profile.step_m / STOPPED_MPS)
+    dt = np.minimum(differences(profile.time_s), profile.step_m / STOPPED_MPS)
     steep_m = float(covered.sum()) * profile.step_m
     steep_s = float(dt[covered].sum())
     return steep_m, steep_s, float(grade.min())

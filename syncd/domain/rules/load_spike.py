@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from syncd.domain.as_of import load_as_of
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import summarize
 from syncd.domain.load import sessions_until
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
@@ -43,7 +42,7 @@ _RETURN_ADVICE = (
 def evaluate(ctx: RuleContext) -> Flag | None:
     if not ctx.activity.sport.is_run:
         return None
-    current = summarize(ctx.activity)
+    current = ctx.summary()
     today = current.local_date
     t = ctx.thresholds
     # the one guarded load (`domain.as_of.load_as_of`, the strip's and the digest's) over the history and this run

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from syncd.domain.flags import Confidence, Flag, Severity
-from syncd.domain.history import HistoryEntry, summarize
-from syncd.domain.load import WeekCounts, local_date, week_counts, week_start
+from syncd.domain.history import HistoryEntry
+from syncd.domain.load import WeekCounts, week_counts, week_start
 from syncd.domain.model import LOW_IMPACT_SPORTS, STRENGTH_SPORTS, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
@@ -57,11 +57,11 @@ def weekly_shortfall(
     rule's evidence type, which names its flag code."""
     if not ctx.activity.sport.is_run or target <= 0:
         return None
-    current = summarize(ctx.activity)
+    current = ctx.summary()
     monday = week_start(current.local_date)
     # Both weekly rules (cross-training and strength) read the same dated history: dated once per context.
     days = ctx.derived(
-        "dated_history", lambda: [(local_date(e), e) for e in ctx.history if e.start_utc < current.start_utc]
+        "dated_history", lambda: [(e.local_date, e) for e in ctx.history if e.start_utc < current.start_utc]
     )
     if any(e.sport.is_run and day >= monday for day, e in days):
         return None  # not the first run of its week

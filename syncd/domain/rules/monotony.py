@@ -37,13 +37,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import HistoryEntry, summarize
+from syncd.domain.history import HistoryEntry
 from syncd.domain.load import (
     Monotony,
     daily_load,
     foster_monotony,
     history_span_days,
-    local_date,
     sessions_until,
     week_start,
 )
@@ -65,14 +64,14 @@ _ADVICE = (
 def evaluate(ctx: RuleContext) -> Flag | None:
     if not ctx.activity.sport.is_run:
         return None
-    current = summarize(ctx.activity)
+    current = ctx.summary()
     t = ctx.thresholds
     result = _judge(ctx.history, current, t, ctx.max_heart_rate)
     if result is None or result.monotony is None:
         return None
     # Once a week: silent when an earlier run of this calendar week already crossed the threshold.
     monday = week_start(current.local_date)
-    earlier = [e for e in ctx.history if e.sport.is_run and monday <= local_date(e) and e.start_utc < current.start_utc]
+    earlier = [e for e in ctx.history if e.sport.is_run and monday <= e.local_date and e.start_utc < current.start_utc]
     for entry in earlier:
         if _judge(ctx.history, entry, t, ctx.max_heart_rate) is not None:
             return None

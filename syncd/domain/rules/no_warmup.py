@@ -50,7 +50,15 @@ from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.no_warmup_evidence import HARD_START, NoWarmupEvidence
-from syncd.domain.streams_math import AltitudeProfile, SpeedTrace, flat_speed, grade_pct, pace_s_per_km
+from syncd.domain.streams_math import (
+    AltitudeProfile,
+    SpeedTrace,
+    differences,
+    flat_speed,
+    grade_pct,
+    median_of,
+    pace_s_per_km,
+)
 from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["no_warmup"]  # bumped in syncd/domain/rule_versions.py
@@ -140,13 +148,13 @@ def _hard_start(ctx: RuleContext, trace: SpeedTrace, window_end: int) -> Flag | 
         return None  # too little run after the window to say it stayed hard
     opening = _heart_between(streams.time_s, streams.heart_rate, (t0 + t_end) / 2, t_end)
     rest = _heart_between(streams.time_s, streams.heart_rate, t_end, last)
-    if opening is None or rest is None or float(np.mean(opening)) < hard_bpm or float(np.median(rest)) < hard_bpm:
+    if opening is None or rest is None or float(np.mean(opening)) < hard_bpm or float(median_of(rest)) < hard_bpm:
         return None
     t = ctx.thresholds
     usual = usual_heart_rate(
         ctx.history, ctx.activity.start_utc, window_days=t.easy_pace_window_days, min_runs=t.easy_pace_min_runs
     )
-    if usual is None or float(np.median(rest)) < usual * (1 + t.warmup_hard_start_above_usual_hr_pct / 100):
+    if usual is None or float(median_of(rest)) < usual * (1 + t.warmup_hard_start_above_usual_hr_pct / 100):
         return None  # heart rate alone, against a maximum that may be wrong, makes no flag
     window_s, window_m = float(trace.moving_time_s[window_end]), float(trace.distance_m[window_end])
     return Flag(
@@ -159,7 +167,7 @@ def _hard_start(ctx: RuleContext, trace: SpeedTrace, window_end: int) -> Flag | 
             window_s=round(window_s, 0),
             window_m=round(window_m, 0),
             opening_hr_bpm=round(float(np.mean(opening))),
-            main_hr_bpm=round(float(np.median(rest))),
+            main_hr_bpm=round(float(median_of(rest))),
             hard_from_bpm=round(hard_bpm),
         ).to_evidence(),
         advice=ADVICE,
@@ -218,7 +226,7 @@ def _heart_not_easier(
     if opening is None or hard is None:
         return None
     opening_hr = float(np.mean(opening))
-    main_hr = float(np.median(hard))
+    main_hr = float(median_of(hard))
     return (opening_hr, main_hr) if opening_hr >= HR_NEAR_SHARE * main_hr else None
 
 
@@ -234,7 +242,7 @@ def _heart_between(time_s: FloatArray, heart_rate: FloatArray, t0: float, t1: fl
     valid = inside & np.isfinite(heart_rate) & (heart_rate >= 30) & (heart_rate <= 250)  # 0 and 255: no reading
     if not valid.any():
         return None
-    gaps = np.diff(time_s[valid])
+    gaps = differences(time_s[valid])
     covered = float(gaps[gaps <= MAX_HR_GAP_S].sum())
     return heart_rate[valid] if covered >= MIN_HR_COVERAGE * (t1 - t0) else None
 

@@ -80,6 +80,7 @@ from syncd.domain.streams_math import (
     find_efforts,
     flat_speed,
     grade_pct,
+    median_of,
     pace_s_per_km,
 )
 from syncd.domain.thresholds import Thresholds
@@ -304,9 +305,24 @@ def _tempo_from_laps(
 
 
 def _plausible(trace: SpeedTrace) -> BoolArray:
-    """Grid points where the athlete moved at a speed a runner can reach (not stopped, not in a car)."""
-    mask: BoolArray = trace.moving & (trace.speed_mps <= MAX_RUNNING_MPS)
+    """Grid points where the athlete moved at a speed a runner can reach (not stopped, not in a car); read-only,
+    derived once per trace."""
+    return trace.derived("plausible", lambda: _read_only(trace.moving & (trace.speed_mps <= MAX_RUNNING_MPS)))
+
+
+def _read_only(mask: BoolArray) -> BoolArray:
+    mask.flags.writeable = False
     return mask
+
+
+def _plausible_p90(trace: SpeedTrace) -> float:
+    """The 90th percentile of the plausible running speeds (the run's fast end: walking sits below 60 % of it)."""
+    return trace.derived("plausible_p90", lambda: _quantile(trace.speed_mps[_plausible(trace)], 0.9))
+
+
+def _moving_p90(trace: SpeedTrace) -> float:
+    """The 90th percentile of the moving speeds (impossible ones included)."""
+    return trace.derived("moving_p90", lambda: _quantile(trace.speed_mps[trace.moving], 0.9))
 
 
 def _running_samples(trace: SpeedTrace) -> FloatArray | None:
@@ -314,7 +330,7 @@ def _running_samples(trace: SpeedTrace) -> FloatArray | None:
     moving = trace.speed_mps[_plausible(trace)]
     if len(moving) * trace.step_s < MIN_OTHER_RUNNING_S:
         return None
-    cut = 0.6 * _quantile(moving, 0.9)
+    cut = 0.6 * _plausible_p90(trace)
     running: FloatArray = moving[moving >= cut]
     return running if len(running) else None
 
@@ -335,7 +351,7 @@ def _intervals(run: _Run) -> SpeedWork | None:
     reps = _interval_reps(
         efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=standing, named=named
     )
-    p90 = _quantile(run.trace.speed_mps[_plausible(run.trace)], 0.9)
+    p90 = _plausible_p90(run.trace)
     slow_s = float(np.count_nonzero(run.trace.speed_mps < STANDING_SPEED_RATIO * p90)) * run.trace.step_s
     if not reps and slow_s >= (t.speed_work_min_reps - 1) * STANDING_MIN_S:
         # Reps filling the whole run (standing recoveries, no warm-up): any running is an effort, stops split them.
@@ -412,8 +428,8 @@ def _running_mask(trace: SpeedTrace) -> BoolArray:
     """Grid points of running: plausible speed, faster than walking and than 60 % of the 90th percentile."""
     plausible = _plausible(trace)
     if not plausible.any():
-        return plausible
-    cut = max(WALK_MAX_MPS, 0.6 * _quantile(trace.speed_mps[plausible], 0.9))
+        return plausible.copy()  # callers modify their mask
+    cut = max(WALK_MAX_MPS, 0.6 * _plausible_p90(trace))
     mask: BoolArray = plausible & (trace.speed_mps >= cut)
     return mask
 
@@ -438,8 +454,8 @@ def _heart_confirms(block: Effort, trace: SpeedTrace, streams: Streams | None, a
         or np.count_nonzero(covered & outside) * trace.step_s < MIN_EASY_PART_S
     ):
         return True
-    block_hr = float(np.median(grid_hr[covered & inside]))
-    easy_hr = float(np.median(grid_hr[covered & outside]))
+    block_hr = float(median_of(grid_hr[covered & inside]))
+    easy_hr = float(median_of(grid_hr[covered & outside]))
     return block_hr >= easy_hr * (1 + above_pct / 100)
 
 
@@ -475,7 +491,7 @@ def _easy_parts_speed(block: Effort, trace: SpeedTrace, profile: AltitudeProfile
     others = trace.speed_mps[outside]
     if len(others) * trace.step_s < MIN_EASY_PART_S:
         return None
-    speed = float(np.median(others))
+    speed = float(median_of(others))
     if profile is None:
         return speed
     last = len(trace.distance_m) - 1
@@ -534,7 +550,7 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     if not _even_from_gun(km, lenient=long_race or named):
         return None
     kick_start = float(np.interp(total * 0.95, trace.distance_m, trace.time_s))
-    kick = total * 0.05 / max(elapsed - kick_start, 1e-9) >= RACE_KICK * float(np.median(km))
+    kick = total * 0.05 / max(elapsed - kick_start, 1e-9) >= RACE_KICK * float(median_of(km))
     hard = named or (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100))
     if not (hard or kick or long_race):
         return None  # heart rate alone never makes a race
@@ -561,7 +577,7 @@ def _even_from_gun(km: FloatArray, *, lenient: bool) -> bool:
     uneven pacing), and its first km may be held up by the crowd (RACE_CROWDED_START). Other runs keep the strict
     test, since an easy 5 or 10 km run looks the same; a race word lifts that doubt, as WORKOUT_WORDS do for reps.
     """
-    median = float(np.median(km))
+    median = float(median_of(km))
     if not lenient:
         return float(np.std(km) / np.mean(km)) <= RACE_EVEN_CV and float(km[0]) >= RACE_FROM_GUN * median
     low, high = np.quantile(km, [0.1, 0.9])
@@ -625,11 +641,10 @@ def _interval_reps(
     in_reps = np.zeros(len(trace.speed_mps), dtype=np.bool_)
     for e in reps:
         in_reps[e.start : e.end] = True
-    moving = trace.speed_mps[trace.moving]
-    running_cut = 0.6 * _quantile(moving, 0.9) if len(moving) else 0.0
+    running_cut = 0.6 * _moving_p90(trace) if trace.moving.any() else 0.0
     others = trace.speed_mps[trace.moving & ~in_reps & (trace.speed_mps >= running_cut)]
     has_others = len(others) * trace.step_s >= MIN_OTHER_RUNNING_S
-    if has_others and not named and rep_speed < float(np.median(others)) * margin:
+    if has_others and not named and rep_speed < float(median_of(others)) * margin:
         return []
     return reps if _session_shape(reps, trace, margin, has_others=has_others, standing=standing) else []
 
@@ -663,12 +678,11 @@ def _beats_the_running(reps: list[Effort], trace: SpeedTrace, margin: float) -> 
     """The reps are `margin` faster than the run's typical running (the median of every running sample, reps
     included): true when a warm-up, a cool-down or jogs make up much of the running, false for run/walk, whose
     running is all alike whatever the noise (a bout left out of the reps is not a warm-up)."""
-    moving = trace.speed_mps[trace.moving]
-    cut = max(WALK_MAX_MPS, 0.6 * _quantile(moving, 0.9)) if len(moving) else WALK_MAX_MPS
+    cut = max(WALK_MAX_MPS, 0.6 * _moving_p90(trace)) if trace.moving.any() else WALK_MAX_MPS
     running = trace.speed_mps[_plausible(trace) & (trace.speed_mps >= cut)]
     if not len(running):
         return False
-    return statistics.median(e.speed_mps for e in reps) >= float(np.median(running)) * margin
+    return statistics.median(e.speed_mps for e in reps) >= float(median_of(running)) * margin
 
 
 def _plausible_efforts(efforts: list[Effort]) -> list[Effort]:
