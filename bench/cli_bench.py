@@ -6,13 +6,16 @@ Each tree gets its own state directory with a database made by its own code (an 
 a pain entry), then `syncd status`, `syncd pain --list`, `syncd athlete show` and `python -c pass` (the floor) run
 as fresh processes, alternating between the trees, so both see the same load, with bytecode caches (written by the
 warm-up runs) as an installed syncd has them. Prints the median wall time and user+system CPU of each, and the
-baseline/this-tree ratio of the medians.
+baseline/this-tree ratio of the medians. With `--callgrind`, also the instructions each command executes under
+valgrind (exact whatever the machine's load; the 0.25 s target is about 0.96 G at the quiet machine's 0.47 s per
+1.80 G).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -42,6 +45,22 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def instructions(command: list[str], env: dict[str, str]) -> int:
+    """Instructions the command executes (valgrind's callgrind), so two trees compare exactly on a busy machine."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise SystemExit(f"valgrind printed no instruction count for {command[-1]}: {done.stderr[-300:]}")
+    return int(found.group(1))
+
+
 def environment(tree: Path, home: Path) -> dict[str, str]:
     # PYTHONDONTWRITEBYTECODE would make every run compile syncd's modules again: an installed syncd has its caches
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCD_", "XDG_", "PYTHONDONTWRITEBYTECODE"))}
@@ -62,6 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", required=True, help="git revision to compare with (e.g. aae9fc2)")
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--callgrind", action="store_true", help="also count instructions (needs valgrind)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -85,6 +105,12 @@ def main() -> None:
                 walls.append(wall)
                 cells.append(f"{name}: wall {wall:5.3f} cpu {cpu:5.3f}")
             print(f"  {label:22s} {'   '.join(cells)}   ({walls[0] / walls[1]:.2f}x)")
+        if args.callgrind:
+            print("instructions (valgrind --tool=callgrind), G")
+            for label, command in COMMANDS.items():
+                counts = [instructions(command, env) / 1e9 for env in envs.values()]
+                cells = [f"{name}: {count:6.3f} G" for name, count in zip(envs, counts, strict=True)]
+                print(f"  {label:22s} {'   '.join(cells)}   ({counts[0] / counts[1]:.2f}x)")
 
 
 if __name__ == "__main__":
