@@ -496,16 +496,12 @@ class StravaStatusStore(AthleteRepository, Protocol):
     def rate_budget(self, key: str) -> RateBudgetReading: ...
 
 
-class UnsubscribeStore(Protocol):
-    """What one-click digest unsubscribe needs: a derived signing key and the athletes' digest setting."""
+class SigningKeys(Protocol):
+    """Keys for links that work without a login (digest unsubscribe, the check-in)."""
 
     def signing_key(self, purpose: str) -> bytes:
         """A key derived from the encryption key (StoreError when the store was opened without it)."""
         ...
-
-    def list_athletes(self) -> list[AthleteRecord]: ...
-
-    def set_athlete_settings(self, athlete_id: int, **changes: Any) -> None: ...
 
 
 # ---- the rest of the store, per aggregate, and what each use case needs of it ----------------------------------
@@ -762,7 +758,7 @@ class AthleteReads(AthletesAndAccounts, KeepsNotifyTargets, Protocol):
     def close(self) -> None: ...
 
 
-class DigestStore(FeedStore, DiaryStore, GearRepository, DigestRepository, UnsubscribeStore, Protocol):
+class DigestStore(FeedStore, DiaryStore, GearRepository, DigestRepository, SigningKeys, Protocol):
     """What building and sending the weekly digests needs."""
 
     @property

@@ -242,8 +242,8 @@ def test_unsubscribe_tokens_are_signed_and_scoped_to_one_athlete(store: Store, t
     _encoded, _, mac = token.partition(".")
     forged = make_token(b"x", "strava:2").split(".")[0] + "." + mac  # Bob's name with Eve's signature
     assert check_token(secret, forged) is None
-    assert unsubscribe(store, forged) is None
-    assert unsubscribe(store, token, NOW + timedelta(days=1)) is not None
+    assert unsubscribe(store, store, forged) is None
+    assert unsubscribe(store, store, token, NOW + timedelta(days=1)) is not None
     assert store.get_athlete(eve).digest_unsubscribed_at is not None
     assert store.get_athlete(bob).digest_unsubscribed_at is None
     assert recipient(store.get_athlete(eve), settings(tmp_path), owner_id=eve) is None
