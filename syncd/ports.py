@@ -698,17 +698,6 @@ class BatchAnnotationStore(
     def now(self) -> datetime: ...
 
 
-class FeedStore(AthleteRepository, Protocol):
-    """What the feed's pages read."""
-
-    @property
-    def activity_reads(self) -> ActivityReadRepository: ...
-
-    def list_accounts(self) -> list[AccountRecord]: ...
-
-    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]: ...
-
-
 class AthleteSettingsStore(AthleteDirectory, GearRepository, KeepsDiary, Protocol):
     """What `syncd athlete` reads and changes."""
 
@@ -758,8 +747,10 @@ class AthleteReads(AthletesAndAccounts, KeepsNotifyTargets, Protocol):
     def close(self) -> None: ...
 
 
-class DigestStore(FeedStore, DiaryStore, GearRepository, DigestRepository, SigningKeys, Protocol):
+class DigestStore(DiaryStore, GearRepository, DigestRepository, SigningKeys, Protocol):
     """What building and sending the weekly digests needs."""
+
+    def list_accounts(self) -> list[AccountRecord]: ...
 
     @property
     def digest_log(self) -> DigestLogRepository: ...
