@@ -698,12 +698,6 @@ class BatchAnnotationStore(
     def now(self) -> datetime: ...
 
 
-class AthleteSettingsStore(AthleteDirectory, GearRepository, KeepsDiary, Protocol):
-    """What `syncd athlete` reads and changes."""
-
-    def list_accounts(self) -> list[AccountRecord]: ...
-
-
 class AthletesAndAccounts(Protocol):
     """Who the athletes are and which have linked accounts (the owner: the one athlete with a link)."""
 
