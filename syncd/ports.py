@@ -485,15 +485,16 @@ class RateBudgetReading(Protocol):
         ...
 
 
-class StravaStatusStore(AthleteRepository, Protocol):
-    """What the Strava status summary reads: the linked accounts, the shared rate budget, the poll schedules."""
-
-    @property
-    def activity_reads(self) -> AppearanceReads: ...
-
-    def list_accounts(self) -> list[AccountRecord]: ...
+class RateBudgets(Protocol):
+    """The shared API rate budgets, one per key (a platform's app)."""
 
     def rate_budget(self, key: str) -> RateBudgetReading: ...
+
+
+class AccountList(Protocol):
+    """The linked accounts, as listed."""
+
+    def list_accounts(self) -> list[AccountRecord]: ...
 
 
 class SigningKeys(Protocol):
@@ -796,9 +797,12 @@ class DigestSummaryStore(AthletesAndAccounts, Protocol):
     def digest_log(self) -> DigestCounts: ...
 
 
-class StatusStore(DigestSummaryStore, StravaStatusStore, Protocol):
+class StatusStore(DigestSummaryStore, AthleteRepository, RateBudgets, Protocol):
     """What `syncd status` reads: the database Store, or the CLI's read-only store without SQLAlchemy
     (adapters/db/read_store.py, issue 32)."""
+
+    @property
+    def activity_reads(self) -> AppearanceReads: ...
 
     @property
     def outbox_log(self) -> OutboxSummary: ...
@@ -817,8 +821,6 @@ class StatusStore(DigestSummaryStore, StravaStatusStore, Protocol):
     def counts(self) -> dict[str, int]: ...
 
     def input_warnings(self, *, limit: int = 20) -> list[InputWarning]: ...
-
-    def rate_budget(self, key: str) -> RateBudgetReading: ...
 
     def close(self) -> None: ...
 

@@ -125,7 +125,7 @@ def _strava(store: StatusStore, settings: Settings) -> dict[str, Any]:
     """Projected daily reads of polling and the shared rate budget (see syncd.domain.rate_budget)."""
     from syncd.services.strava_status import strava_summary
 
-    return strava_summary(store, settings)
+    return strava_summary(store, store, store, store.activity_reads, settings)
 
 
 def _digests(store: StatusStore, settings: Settings) -> dict[str, Any]:
