@@ -790,16 +790,12 @@ class StreamsWaiting(Protocol):
     def awaiting_streams_ids(self, athlete_id: int, source: str, *, before: datetime) -> list[int]: ...
 
 
-class DigestSummaryStore(AthletesAndAccounts, Protocol):
-    """What the digest part of `syncd status` reads: who receives one, and how sending fares."""
+class StatusStore(AthletesAndAccounts, AthleteRepository, RateBudgets, Protocol):
+    """What `syncd status` reads: the database Store, or the CLI's read-only store without SQLAlchemy
+    (adapters/db/read_store.py, issue 32)."""
 
     @property
     def digest_log(self) -> DigestCounts: ...
-
-
-class StatusStore(DigestSummaryStore, AthleteRepository, RateBudgets, Protocol):
-    """What `syncd status` reads: the database Store, or the CLI's read-only store without SQLAlchemy
-    (adapters/db/read_store.py, issue 32)."""
 
     @property
     def activity_reads(self) -> AppearanceReads: ...

@@ -132,7 +132,7 @@ def _digests(store: StatusStore, settings: Settings) -> dict[str, Any]:
     """Recipients, invalid addresses and failed sends waiting for a retry (see syncd.services.digests)."""
     from syncd.services.digest_recipients import digest_summary
 
-    return digest_summary(store, settings)
+    return digest_summary(store, store.digest_log, settings)
 
 
 def _notify(store: StatusStore) -> list[dict[str, Any]]:
