@@ -430,15 +430,8 @@ class UnitsOfWork(Protocol):
     def unit_of_work(self) -> UnitOfWork: ...
 
 
-class WritebackStore(Protocol):
-    """What draining the write-back outbox needs: claims with leases, outcomes, the log, the activities."""
-
-    @property
-    def outbox_log(self) -> OutboxLogRepository: ...
-
-    def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity: ...
-
-    def get_athlete(self, athlete_id: int) -> AthleteRecord: ...
+class OutboxClaims(Protocol):
+    """The write-back outbox's drain side: claims with leases, their outcomes, the held items."""
 
     def claim_writebacks(
         self, worker: str, *, now: datetime, lease_s: float, limit: int, providers: Collection[str] | None = None
@@ -825,8 +818,11 @@ class ImportStore(BatchAnnotationStore, TwinRepository, Protocol):
     """What importing files needs: the annotation batch's store (activities are upserted through it)."""
 
 
-class PlatformStore(AccountSyncStore, AccountLinkStore, WritebackStore, Protocol):
+class PlatformStore(AccountSyncStore, AccountLinkStore, OutboxClaims, Protocol):
     """What a platform's service needs: the account passes, the tokens, the outbox and the poll planning."""
+
+    @property
+    def outbox_log(self) -> OutboxLogRepository: ...
 
     @property
     def activity_reads(self) -> ActivityReadRepository: ...

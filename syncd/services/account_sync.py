@@ -19,7 +19,7 @@ from syncd.services.accounts import account_of, mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import HistoryFetch, PipelineOptions, SyncReport, sync_account
 from syncd.services.write_back_policy import WriteBackMode, own_platform
-from syncd.services.writeback import WritebackReport, drain_outbox
+from syncd.services.writeback import DrainRepositories, WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
     from syncd.ports import AccountSyncStore, PlatformStore
@@ -244,7 +244,7 @@ class PlatformAccounts:
     def drain(self, worker: str, *, dry_run: bool = False, limit: int = 100) -> WritebackReport:
         """Write this platform's queued notes (the outbox claim takes only its items)."""
         return drain_outbox(
-            self.store,
+            DrainRepositories(self.store, self.store.outbox_log, self.store, self.store),
             {self.provider: self.writer},
             worker=worker,
             now=self.clock.now,

@@ -25,7 +25,7 @@ from syncd.services.athletes import (
 from syncd.services.digest_recipients import owner_id, recipient
 from syncd.services.unsubscribe import PURPOSE, check_token, make_token, unsubscribe
 from syncd.services.write_back_policy import own_platform
-from syncd.services.writeback import drain_outbox
+from syncd.services.writeback import DrainRepositories, drain_outbox
 from tests.unit.fakes import MemoryPlatform
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -235,7 +235,8 @@ def test_the_athletes_write_back_mode_wins_over_the_platforms_at_the_drain(store
     outcome = annotate_stored(store, later, AnnotationPolicy(), now=NOW, write_back_providers=own_platform)
     assert outcome.queued_writeback
     platform = MemoryPlatform()
-    drain = lambda: drain_outbox(store, {"strava": platform}, worker="w", now=lambda: NOW, modes={"strava": "off"})  # noqa: E731
+    repos = DrainRepositories(store, store.outbox_log, store, store)
+    drain = lambda: drain_outbox(repos, {"strava": platform}, worker="w", now=lambda: NOW, modes={"strava": "off"})  # noqa: E731
     assert [o.status for o in drain().outcomes] == ["off"] and platform.writes == 0
     assert [w.reason for w in store.outbox_log.platform_writes(later)] == ["config_off"]
     assert (
