@@ -460,10 +460,6 @@ class SyncStore(
     """What the sync pipeline needs: the activities, their notes and twins, and a unit of work per run."""
 
 
-class AccountSyncStore(SyncStore, AccountRepository, Protocol):
-    """What a pass over due accounts needs: the pipeline's store and the accounts' schedule."""
-
-
 class AppearanceReads(Protocol):
     """When the athlete's activities appeared (adaptive polling learns the hours from them)."""
 
@@ -818,7 +814,7 @@ class ImportStore(BatchAnnotationStore, TwinRepository, Protocol):
     """What importing files needs: the annotation batch's store (activities are upserted through it)."""
 
 
-class PlatformStore(AccountSyncStore, AccountLinkStore, OutboxClaims, Protocol):
+class PlatformStore(SyncStore, AccountRepository, AccountLinkStore, OutboxClaims, Protocol):
     """What a platform's service needs: the account passes, the tokens, the outbox and the poll planning."""
 
     @property

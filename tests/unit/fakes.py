@@ -667,7 +667,7 @@ class MemoryPlatform:
 
 @dataclass
 class MemoryAccounts(MemoryStore):
-    """MemoryStore plus linked accounts with leases (AccountSyncStore)."""
+    """MemoryStore plus linked accounts with leases (SyncStore and AccountRepository)."""
 
     accounts: dict[int, AccountRecord] = field(default_factory=dict)
 
