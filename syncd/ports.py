@@ -430,15 +430,8 @@ class UnitsOfWork(Protocol):
     def unit_of_work(self) -> UnitOfWork: ...
 
 
-class WritebackStore(Protocol):
-    """What draining the write-back outbox needs: claims with leases, outcomes, the log, the activities."""
-
-    @property
-    def outbox_log(self) -> OutboxLogRepository: ...
-
-    def get_activity(self, activity_id: int, *, with_streams: bool = True) -> StoredActivity: ...
-
-    def get_athlete(self, athlete_id: int) -> AthleteRecord: ...
+class OutboxClaims(Protocol):
+    """The write-back outbox's drain side: claims with leases, their outcomes, the held items."""
 
     def claim_writebacks(
         self, worker: str, *, now: datetime, lease_s: float, limit: int, providers: Collection[str] | None = None
@@ -467,10 +460,6 @@ class SyncStore(
     """What the sync pipeline needs: the activities, their notes and twins, and a unit of work per run."""
 
 
-class AccountSyncStore(SyncStore, AccountRepository, Protocol):
-    """What a pass over due accounts needs: the pipeline's store and the accounts' schedule."""
-
-
 class AppearanceReads(Protocol):
     """When the athlete's activities appeared (adaptive polling learns the hours from them)."""
 
@@ -485,27 +474,24 @@ class RateBudgetReading(Protocol):
         ...
 
 
-class StravaStatusStore(AthleteRepository, Protocol):
-    """What the Strava status summary reads: the linked accounts, the shared rate budget, the poll schedules."""
-
-    @property
-    def activity_reads(self) -> AppearanceReads: ...
-
-    def list_accounts(self) -> list[AccountRecord]: ...
+class RateBudgets(Protocol):
+    """The shared API rate budgets, one per key (a platform's app)."""
 
     def rate_budget(self, key: str) -> RateBudgetReading: ...
 
 
-class UnsubscribeStore(Protocol):
-    """What one-click digest unsubscribe needs: a derived signing key and the athletes' digest setting."""
+class AccountList(Protocol):
+    """The linked accounts, as listed."""
+
+    def list_accounts(self) -> list[AccountRecord]: ...
+
+
+class SigningKeys(Protocol):
+    """Keys for links that work without a login (digest unsubscribe, the check-in)."""
 
     def signing_key(self, purpose: str) -> bytes:
         """A key derived from the encryption key (StoreError when the store was opened without it)."""
         ...
-
-    def list_athletes(self) -> list[AthleteRecord]: ...
-
-    def set_athlete_settings(self, athlete_id: int, **changes: Any) -> None: ...
 
 
 # ---- the rest of the store, per aggregate, and what each use case needs of it ----------------------------------
@@ -702,23 +688,6 @@ class BatchAnnotationStore(
     def now(self) -> datetime: ...
 
 
-class FeedStore(AthleteRepository, Protocol):
-    """What the feed's pages read."""
-
-    @property
-    def activity_reads(self) -> ActivityReadRepository: ...
-
-    def list_accounts(self) -> list[AccountRecord]: ...
-
-    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]: ...
-
-
-class AthleteSettingsStore(AthleteDirectory, GearRepository, KeepsDiary, Protocol):
-    """What `syncd athlete` reads and changes."""
-
-    def list_accounts(self) -> list[AccountRecord]: ...
-
-
 class AthletesAndAccounts(Protocol):
     """Who the athletes are and which have linked accounts (the owner: the one athlete with a link)."""
 
@@ -762,8 +731,10 @@ class AthleteReads(AthletesAndAccounts, KeepsNotifyTargets, Protocol):
     def close(self) -> None: ...
 
 
-class DigestStore(FeedStore, DiaryStore, GearRepository, DigestRepository, UnsubscribeStore, Protocol):
+class DigestStore(DiaryStore, GearRepository, DigestRepository, SigningKeys, Protocol):
     """What building and sending the weekly digests needs."""
+
+    def list_accounts(self) -> list[AccountRecord]: ...
 
     @property
     def digest_log(self) -> DigestLogRepository: ...
@@ -808,16 +779,15 @@ class StreamsWaiting(Protocol):
     def awaiting_streams_ids(self, athlete_id: int, source: str, *, before: datetime) -> list[int]: ...
 
 
-class DigestSummaryStore(AthletesAndAccounts, Protocol):
-    """What the digest part of `syncd status` reads: who receives one, and how sending fares."""
+class StatusStore(AthletesAndAccounts, AthleteRepository, RateBudgets, Protocol):
+    """What `syncd status` reads: the database Store, or the CLI's read-only store without SQLAlchemy
+    (adapters/db/read_store.py, issue 32)."""
 
     @property
     def digest_log(self) -> DigestCounts: ...
 
-
-class StatusStore(DigestSummaryStore, StravaStatusStore, Protocol):
-    """What `syncd status` reads: the database Store, or the CLI's read-only store without SQLAlchemy
-    (adapters/db/read_store.py, issue 32)."""
+    @property
+    def activity_reads(self) -> AppearanceReads: ...
 
     @property
     def outbox_log(self) -> OutboxSummary: ...
@@ -837,8 +807,6 @@ class StatusStore(DigestSummaryStore, StravaStatusStore, Protocol):
 
     def input_warnings(self, *, limit: int = 20) -> list[InputWarning]: ...
 
-    def rate_budget(self, key: str) -> RateBudgetReading: ...
-
     def close(self) -> None: ...
 
 
@@ -846,8 +814,11 @@ class ImportStore(BatchAnnotationStore, TwinRepository, Protocol):
     """What importing files needs: the annotation batch's store (activities are upserted through it)."""
 
 
-class PlatformStore(AccountSyncStore, AccountLinkStore, WritebackStore, Protocol):
+class PlatformStore(SyncStore, AccountRepository, AccountLinkStore, OutboxClaims, Protocol):
     """What a platform's service needs: the account passes, the tokens, the outbox and the poll planning."""
+
+    @property
+    def outbox_log(self) -> OutboxLogRepository: ...
 
     @property
     def activity_reads(self) -> ActivityReadRepository: ...

@@ -19,10 +19,10 @@ from syncd.services.accounts import account_of, mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import HistoryFetch, PipelineOptions, SyncReport, sync_account
 from syncd.services.write_back_policy import WriteBackMode, own_platform
-from syncd.services.writeback import WritebackReport, drain_outbox
+from syncd.services.writeback import DrainRepositories, WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
-    from syncd.ports import AccountSyncStore, PlatformStore
+    from syncd.ports import AccountRepository, PlatformStore, SyncStore
     from syncd.records import AccountRecord
 
 APP_INACTIVE_PAUSE = timedelta(hours=6)
@@ -64,7 +64,8 @@ class AccountPlatform(Protocol):
 
 
 def sync_due(
-    store: AccountSyncStore,
+    store: SyncStore,
+    accounts: AccountRepository,
     platform: AccountPlatform,
     policy: AnnotationPolicy,
     options: PipelineOptions,
@@ -77,21 +78,23 @@ def sync_due(
 ) -> PassReport:
     """Sync every due account of the platform once (each fault stays with its account)."""
     report = PassReport(plan=plan)
-    claimed = store.claim_accounts(worker, now=clock.now(), lease_s=lease_s, limit=limit, provider=platform.provider)
+    claimed = accounts.claim_accounts(worker, now=clock.now(), lease_s=lease_s, limit=limit, provider=platform.provider)
     for account in claimed:
-        report.accounts.append(
-            sync_one(store, platform, account, policy, options, clock=clock, worker=worker, plan=plan)
+        outcome = sync_one(
+            store, accounts, platform, account, policy=policy, options=options, clock=clock, worker=worker, plan=plan
         )
+        report.accounts.append(outcome)
     return report
 
 
 def sync_one(
-    store: AccountSyncStore,
+    store: SyncStore,
+    accounts: AccountRepository,
     platform: AccountPlatform,
     account: AccountRecord,
+    *,
     policy: AnnotationPolicy,
     options: PipelineOptions,
-    *,
     clock: Clock,
     worker: str,
     plan: PollPlan | None,
@@ -107,16 +110,16 @@ def sync_one(
         next_due = max(sync.resume_at, now) if sync.resume_at is not None else platform.next_due(account, now, plan)
         message = degraded_message(sync)
         if account.state_message != message:
-            store.set_account_state(account.id, "ok", message)
+            accounts.set_account_state(account.id, "ok", message)
         _log_synced(platform.provider, account, sync)
     except PlatformError as exc:
         outcome.error = str(exc)
-        next_due = _platform_fault(store, platform, account, exc, now)
+        next_due = _platform_fault(accounts, platform, account, exc, now)
     except Exception as exc:  # one account's fault never stops the others
         outcome.error = f"{type(exc).__name__}: {exc}"
         log.error(f"{platform.provider}_sync_failed", account_id=account.id, error=outcome.error)
     finally:
-        store.release_account(account.id, worker, next_due_at=next_due, sync_cursor=cursor)
+        accounts.release_account(account.id, worker, next_due_at=next_due, sync_cursor=cursor)
     return outcome
 
 
@@ -131,15 +134,19 @@ def degraded_message(sync: SyncReport) -> str | None:
 
 
 def _platform_fault(
-    store: AccountSyncStore, platform: AccountPlatform, account: AccountRecord, exc: PlatformError, now: datetime
+    accounts: AccountRepository,
+    platform: AccountPlatform,
+    account: AccountRecord,
+    exc: PlatformError,
+    now: datetime,
 ) -> datetime:
     """What a platform fault outside any one activity means for the account; returns when to try again."""
     if exc.needs_relink:
         platform.forget(account.id)
-        mark_needs_relink(store, account.id, str(exc))
+        mark_needs_relink(accounts, account.id, str(exc))
         return now + FAULT_PAUSE
     if exc.app_inactive:
-        store.set_account_state(account.id, "ok", str(exc))  # app-wide; not retried in a loop
+        accounts.set_account_state(account.id, "ok", str(exc))  # app-wide; not retried in a loop
         log.error(f"{platform.provider}_application_inactive", account_id=account.id, message=str(exc))
         return now + APP_INACTIVE_PAUSE
     if exc.retry_after is not None:  # e.g. the login itself was refused for a while
@@ -231,6 +238,7 @@ class PlatformAccounts:
         options = self.pipeline_options()
         return sync_due(
             self.store,
+            self.store,
             self,
             self.policy,
             options,
@@ -244,7 +252,7 @@ class PlatformAccounts:
     def drain(self, worker: str, *, dry_run: bool = False, limit: int = 100) -> WritebackReport:
         """Write this platform's queued notes (the outbox claim takes only its items)."""
         return drain_outbox(
-            self.store,
+            DrainRepositories(self.store, self.store.outbox_log, self.store, self.store),
             {self.provider: self.writer},
             worker=worker,
             now=self.clock.now,

@@ -17,7 +17,7 @@ from syncd.logging import get_logger
 from syncd.services.pain_diary import has_diary, mode_settings
 
 if TYPE_CHECKING:
-    from syncd.ports import ActivityRepository, DigestStore, FeedStore
+    from syncd.ports import ActivityReadRepository, ActivityRepository, DigestStore
     from syncd.records import AthleteRecord, LoadedActivity, StoredActivity
 
 log = get_logger("syncd.digest")
@@ -101,10 +101,10 @@ def week_end_state(
     return day_state(store, athlete_id, at, sunday, thresholds=thresholds, advice=advice, max_hr=max_hr)
 
 
-def athlete_zone(store: FeedStore, athlete: AthleteRecord) -> tzinfo:
+def athlete_zone(reads: ActivityReadRepository, athlete: AthleteRecord) -> tzinfo:
     """The athlete's zone, where their weeks and days end; else their latest activity's zone or fixed UTC offset;
     else UTC."""
-    latest_name, offset = store.activity_reads.latest_zone(athlete.id)
+    latest_name, offset = reads.latest_zone(athlete.id)
     for name in (athlete.timezone_name, latest_name):
         if name:
             try:

@@ -21,8 +21,15 @@ from syncd.config import Settings
 from syncd.domain.units import METRES_PER_MILE, format_distance
 
 if TYPE_CHECKING:
-    from syncd.ports import AthleteReads, AthletesAndAccounts, AthleteSettingsStore
-    from syncd.records import AthleteRecord
+    from syncd.ports import (
+        AccountRepository,
+        AthleteDirectory,
+        AthleteReads,
+        AthletesAndAccounts,
+        GearRepository,
+        PainDiary,
+    )
+    from syncd.records import AccountRecord, AthleteRecord
 
 LOCAL_ATHLETE = "local"
 WRITE_BACK_MODES = ("all", "private", "off")
@@ -39,8 +46,12 @@ def owner(store: AthletesAndAccounts) -> AthleteRecord | None:
 
     None when several athletes have linked accounts and there is no local one: then everyone opts in themselves.
     """
-    athletes = store.list_athletes()
-    linked_ids = {a.athlete_id for a in store.list_accounts()}
+    return owner_of(store.list_athletes(), store.list_accounts())
+
+
+def owner_of(athletes: list[AthleteRecord], accounts: list[AccountRecord]) -> AthleteRecord | None:
+    """`owner` among these athletes and accounts."""
+    linked_ids = {a.athlete_id for a in accounts}
     linked = [a for a in athletes if a.id in linked_ids]
     if len(linked) == 1:
         return linked[0]
@@ -192,8 +203,19 @@ class Applied:
     stale: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class SettingsRepositories:
+    """What `syncd athlete set` reads and changes: the athletes (and the accounts: who owns the install), their
+    shoes and their diary (the advice mode)."""
+
+    athletes: AthleteDirectory
+    accounts: AccountRepository
+    gear: GearRepository
+    diary: PainDiary
+
+
 def apply(
-    store: AthleteSettingsStore, settings: Settings, athlete: AthleteRecord, changes: Changes, now: datetime
+    repos: SettingsRepositories, settings: Settings, athlete: AthleteRecord, changes: Changes, now: datetime
 ) -> Applied:
     """Validate everything first (nothing is written when one value is wrong), then write and mark stale."""
     columns: dict[str, Any] = {}
@@ -207,7 +229,7 @@ def apply(
         columns["digest_unsubscribed_at"] = None if changes.digest else now.astimezone(UTC)
         lines.append(f"digest: {'on' if changes.digest else 'off'}")
         if changes.digest and not (columns.get("email") or athlete.email):
-            boss = owner(store)
+            boss = owner_of(repos.athletes.list_athletes(), repos.accounts.list_accounts())
             if boss is None or boss.id != athlete.id or not settings.email.to:
                 raise AthleteError("a digest needs an address: add --email ADDRESS")
     if changes.units is not None:
@@ -228,24 +250,26 @@ def apply(
         columns["write_back"] = None if mode == "default" else mode
         lines.append(f"write-back: {mode}" + (" ([strava]/[garmin] write_back)" if mode == "default" else ""))
         # no note changes: the next drain writes or holds what is queued under the new choice (write_back_policy)
-    limits = [_shoe_limit(store, athlete, text, columns.get("units", athlete.units)) for text in changes.shoe_limits]
+    limits = [
+        _shoe_limit(repos.gear, athlete, text, columns.get("units", athlete.units)) for text in changes.shoe_limits
+    ]
     advice_mode = _mode(changes.mode) if changes.mode is not None else None
     if not columns and not limits and advice_mode is None:
         raise AthleteError("nothing to change; see `syncd athlete set --help` for the settings")
-    store.set_athlete_settings(athlete.id, **columns)
+    repos.athletes.set_athlete_settings(athlete.id, **columns)
     if advice_mode is not None:
-        restale |= _set_mode(store, athlete, advice_mode)
+        restale |= _set_mode(repos.diary, athlete, advice_mode)
         lines.append(f"mode: {MODE_WORDS[advice_mode]}")
-    stale = store.mark_annotations_stale(athlete.id) if restale else 0
+    stale = repos.athletes.mark_annotations_stale(athlete.id) if restale else 0
     for gear_id, name, limit_m, shown in limits:
-        store.set_gear_limit(athlete.id, gear_id, limit_m)
+        repos.gear.set_gear_limit(athlete.id, gear_id, limit_m)
         lines.append(f"shoe {name or gear_id}: limit {shown}")
         if not restale:
-            stale += store.mark_annotations_stale(athlete.id, gear_id=gear_id)
+            stale += repos.athletes.mark_annotations_stale(athlete.id, gear_id=gear_id)
     return Applied(lines, stale)
 
 
-def follow_default_units(store: AthleteSettingsStore, settings: Settings) -> int:
+def follow_default_units(store: AthleteDirectory, settings: Settings) -> int:
     """Keep athletes who never chose units on `[notes] units`; their notes go stale when it changed."""
     return sum(store.mark_annotations_stale(a) for a in store.follow_default_units(settings.notes.units))
 
@@ -314,9 +338,8 @@ def _mode(text: str) -> str:
     return chosen
 
 
-def _set_mode(store: AthleteSettingsStore, athlete: AthleteRecord, mode: str) -> bool:
+def _set_mode(diary: PainDiary, athlete: AthleteRecord, mode: str) -> bool:
     """The athlete's own advice mode (None in the store: follow [advice] mode); True when it changed."""
-    diary = store.pain_diary
     new = None if mode == "auto" else mode
     if diary.advice_mode(athlete.id) == new:
         return False
@@ -331,13 +354,13 @@ def _write_back(text: str) -> str:
 
 
 def _shoe_limit(
-    store: AthleteSettingsStore, athlete: AthleteRecord, text: str, units: str
+    gear_repo: GearRepository, athlete: AthleteRecord, text: str, units: str
 ) -> tuple[str, str, float | None, str]:
     """(gear id, name, limit in metres or None, shown) from "GEAR=650" (the athlete's units), "=400mi", "=none"."""
     ref, sep, value = text.partition("=")
     if not sep or not ref.strip():
         raise AthleteError(f"--shoe-limit {text!r}: use GEAR=DISTANCE, e.g. g12345=650 or 'Trail Shoes=400mi'")
-    gear = store.list_gear(athlete.id)
+    gear = gear_repo.list_gear(athlete.id)
     match = [g for g in gear if ref.strip() in (g.gear_id, g.name) or ref.strip().lower() == g.name.lower()]
     if len(match) != 1:
         known = ", ".join(f"{g.gear_id} ({g.name})" for g in gear) or "none synced yet: run `syncd sync` first"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from syncd.config import Settings
 
 if TYPE_CHECKING:
-    from syncd.ports import AthletesAndAccounts, DigestSummaryStore
+    from syncd.ports import AthletesAndAccounts, DigestCounts
     from syncd.records import AthleteRecord
 
 LOCAL_ATHLETE = "local"
@@ -57,13 +57,13 @@ def owner_id(store: AthletesAndAccounts) -> int | None:
     return None if found is None else found.id
 
 
-def digest_summary(store: DigestSummaryStore, settings: Settings) -> dict[str, object]:
+def digest_summary(people: AthletesAndAccounts, digest_log: DigestCounts, settings: Settings) -> dict[str, object]:
     """For `syncd status`: recipients, invalid addresses and digests waiting for a retry."""
     recipients = 0
     invalid: list[dict[str, str]] = []
     to_list: list[dict[str, str]] = []
-    boss = owner_id(store)
-    for athlete in store.list_athletes():
+    boss = owner_id(people)
+    for athlete in people.list_athletes():
         to = recipient(athlete, settings, owner_id=boss)
         if to is None:
             continue
@@ -73,8 +73,8 @@ def digest_summary(store: DigestSummaryStore, settings: Settings) -> dict[str, o
         problem = address_problem(to)
         if problem is not None:
             invalid.append({"athlete": athlete.key, "problem": problem})
-    failed = store.digest_log.failures(20)
-    sent = store.digest_log.sent_count()
+    failed = digest_log.failures(20)
+    sent = digest_log.sent_count()
     return {
         "enabled": bool(settings.email.host),
         "recipients": recipients,

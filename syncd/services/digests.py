@@ -313,7 +313,7 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
     *,
     retry_now: bool = False,
 ) -> None:
-    zone = athlete_zone(store, athlete)
+    zone = athlete_zone(store.activity_reads, athlete)
     if week is not None:
         from syncd.domain.digest import parse_week
 
@@ -383,7 +383,7 @@ def preview(
     if chosen is None:
         what = f"athlete {athlete_key!r}" if athlete_key else "athlete"
         raise ConfigError(f"no {what} in the database; import or sync activities first, or fix --athlete")
-    zone = athlete_zone(store, chosen)
+    zone = athlete_zone(store.activity_reads, chosen)
     from syncd.domain.digest import parse_week
 
     monday = parse_week(week) if week else week_start(now.astimezone(zone).date()) - timedelta(weeks=1)

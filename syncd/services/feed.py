@@ -47,7 +47,7 @@ from syncd.services.as_of import athlete_zone
 from syncd.services.history import history_between
 
 if TYPE_CHECKING:
-    from syncd.ports import FeedStore
+    from syncd.ports import AccountRepository, ActivityReadRepository, AthleteRepository, HistoryReader
 
 STRIP_WEEKS = 8
 WRITEBACK_LABELS = {
@@ -57,6 +57,15 @@ WRITEBACK_LABELS = {
     "failed": "failed",
     "held": "not written",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class FeedReads:
+    """The repositories the feed's pages, the Atom feed and the JSON API read (the web app passes the Store's)."""
+
+    athletes: AthleteRepository
+    activity_reads: ActivityReadRepository
+    history: HistoryReader
 
 
 def check_flag(code: str) -> str:
@@ -260,7 +269,7 @@ def _card_view(row: FeedRow, session: SessionView | None, key: tuple[object, ...
     )
 
 
-def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds) -> dict[int, SessionView]:
+def session_views(reads: FeedReads, rows: list[FeedRow], thresholds: Thresholds) -> dict[int, SessionView]:
     """For each non-run row, its kind and its week's count of that kind against the `[rules]` target.
 
     One history query per athlete on the page, spanning the weeks shown, counted exactly as the weekly-balance
@@ -272,11 +281,13 @@ def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds)
             wanted.setdefault(row.athlete_id, set()).add(week_start(row.start_local.date()))
     counts: dict[tuple[int, date], WeekCounts] = {}
     for athlete_id, mondays in wanted.items():
-        zone = athlete_zone(store, store.get_athlete(athlete_id))  # a setting, not in the data version: in the key
+        zone = athlete_zone(
+            reads.activity_reads, reads.athletes.get_athlete(athlete_id)
+        )  # a setting, not in the data version: in the key
         # Cached until the data changes, like the strip: the same weeks' history on every request of a page.
         key = ("sessions", athlete_id, frozenset(mondays), thresholds, zone)
-        compute = functools.partial(_week_counts, store, athlete_id, mondays, thresholds, zone)
-        weeks = store.activity_reads.cached(key, compute)
+        compute = functools.partial(_week_counts, reads, athlete_id, mondays, thresholds, zone)
+        weeks = reads.activity_reads.cached(key, compute)
         counts.update({(athlete_id, monday): value for monday, value in weeks.items()})
     views: dict[int, SessionView] = {}
     for row in rows:
@@ -296,12 +307,12 @@ def session_views(store: FeedStore, rows: list[FeedRow], thresholds: Thresholds)
 
 
 def _week_counts(
-    store: FeedStore, athlete_id: int, mondays: set[date], thresholds: Thresholds, zone: tzinfo
+    reads: FeedReads, athlete_id: int, mondays: set[date], thresholds: Thresholds, zone: tzinfo
 ) -> dict[date, WeekCounts]:
     """Each week's counts from the athlete's state as the week ended (the strip's and the digest's figure)."""
     start = end_of_day(min(mondays), zone) - timedelta(days=1) - HISTORY_WINDOW
     end = end_of_day(max(mondays) + timedelta(days=6), zone)
-    history = History(store.history_rows(athlete_id, start, end))
+    history = History(reads.history.history_rows(athlete_id, start, end))
     return {monday: _week_end(history, monday + timedelta(days=6), thresholds, zone).week for monday in mondays}
 
 
@@ -410,22 +421,22 @@ def _week_view(
 
 
 def strip_for_athlete(
-    store: FeedStore, athlete_id: int, thresholds: Thresholds, *, week: date | None = None
+    reads: FeedReads, athlete_id: int, thresholds: Thresholds, *, week: date | None = None
 ) -> list[WeekView]:
     """The strip ending at `week` (or the athlete's newest activity's week); empty without activities. Cached until
     the data changes: it reads ~12 weeks of history, the same on every feed request."""
-    athlete = store.get_athlete(athlete_id)
+    athlete = reads.athletes.get_athlete(athlete_id)
     units = _units(athlete.units)  # athlete settings, not in the data version: in the key
-    zone = athlete_zone(store, athlete)
+    zone = athlete_zone(reads.activity_reads, athlete)
     key = ("strip", athlete_id, thresholds, week, units, zone)
-    compute = functools.partial(_strip, store, athlete_id, thresholds, week=week, units=units, zone=zone)
-    return list(store.activity_reads.cached(key, compute))
+    compute = functools.partial(_strip, reads, athlete_id, thresholds, week=week, units=units, zone=zone)
+    return list(reads.activity_reads.cached(key, compute))
 
 
 def _strip(
-    store: FeedStore, athlete_id: int, thresholds: Thresholds, *, week: date | None, units: Units, zone: tzinfo
+    reads: FeedReads, athlete_id: int, thresholds: Thresholds, *, week: date | None, units: Units, zone: tzinfo
 ) -> list[WeekView]:
-    newest = store.activity_reads.latest_start(athlete_id)
+    newest = reads.activity_reads.latest_start(athlete_id)
     if newest is None:
         return []
     today = newest.date()
@@ -434,7 +445,7 @@ def _strip(
     first_monday = last_monday - timedelta(weeks=STRIP_WEEKS - 1)
     start = end_of_day(first_monday, zone) - timedelta(days=1) - HISTORY_WINDOW
     end = end_of_day(last_monday + timedelta(days=7), zone)
-    history = history_between(store, athlete_id, start, end)
+    history = history_between(reads.history, athlete_id, start, end)
     return weekly_strip(
         history, last_monday, thresholds, today=max(today, last_monday + timedelta(days=6)), units=units, zone=zone
     )
@@ -450,7 +461,7 @@ class FeedView:
 
 
 def build_feed(
-    store: FeedStore,
+    reads: FeedReads,
     feed_filter: FeedFilter,
     thresholds: Thresholds,
     *,
@@ -460,16 +471,16 @@ def build_feed(
     before: FeedCursor | None = None,
 ) -> FeedView:
     """Everything the feed page shows; the weekly strip only when one athlete is in view."""
-    result = store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page, before=before)
+    result = reads.activity_reads.feed_page(feed_filter, page=page, per_page=per_page, before=before)
     strip = (
-        strip_for_athlete(store, strip_athlete, thresholds, week=feed_filter.week) if strip_athlete is not None else []
+        strip_for_athlete(reads, strip_athlete, thresholds, week=feed_filter.week) if strip_athlete is not None else []
     )
-    sessions = session_views(store, result.rows, thresholds)
+    sessions = session_views(reads, result.rows, thresholds)
     return FeedView(
         cards=[card_view(row, sessions.get(row.id)) for row in result.rows],
         page=result,
         strip=strip,
-        sports=store.activity_reads.sports_in_use(feed_filter.athlete_id),
+        sports=reads.activity_reads.sports_in_use(feed_filter.athlete_id),
         flags=[code.value for code in FlagCode],
     )
 
@@ -520,10 +531,10 @@ class AttentionView:
 _STATE_DEFAULTS = {"needs_relink": "access was revoked or expired", "error": "syncing keeps failing"}
 
 
-def accounts_needing_attention(store: FeedStore, athlete_id: int | None) -> list[AttentionView]:
+def accounts_needing_attention(accounts: AccountRepository, athlete_id: int | None) -> list[AttentionView]:
     """Accounts whose state is not "ok", only `athlete_id`'s when one athlete is in view."""
     views = []
-    for account in store.list_accounts():
+    for account in accounts.list_accounts():
         if account.state == "ok" or (athlete_id is not None and account.athlete_id != athlete_id):
             continue
         message = redact_text(account.state_message or _STATE_DEFAULTS.get(account.state, account.state))

@@ -74,7 +74,15 @@ class FolderService:
 
     def sync_due(self, worker: str, *, limit: int = 50, lease_s: float = 900.0) -> PassReport:
         report = sync_due(
-            self.store, self, self.policy, self.options, clock=self.clock, worker=worker, limit=limit, lease_s=lease_s
+            self.store,
+            self.store,
+            self,
+            self.policy,
+            self.options,
+            clock=self.clock,
+            worker=worker,
+            limit=limit,
+            lease_s=lease_s,
         )
         stored = all(o.error is None and (o.report is None or not o.report.unstored) for o in report.accounts)
         if report.accounts and stored:

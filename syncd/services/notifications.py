@@ -100,7 +100,7 @@ def queue(  # noqa: PLR0917 - one row per target: every field of it
     if kind is not Kind.TEST and kind.value in store.notifications.muted(athlete.id):
         return 0  # the athlete turned this kind off (`syncd athlete set --notify-kinds`)
     quiet = settings.notify
-    zone = athlete_zone(store, athlete)
+    zone = athlete_zone(store.activity_reads, athlete)
     not_before = now if kind is Kind.TEST else (quiet_until(now, zone, quiet.quiet_start, quiet.quiet_end) or now)
     added = 0
     for target in targets:
@@ -195,7 +195,7 @@ def _queue_checkin(
     from syncd.services.as_of import athlete_zone
     from syncd.services.checkin import has_entry
 
-    local = now.astimezone(athlete_zone(store, athlete))
+    local = now.astimezone(athlete_zone(store.activity_reads, athlete))
     today = local.date()
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     outbox = store.notifications
@@ -219,7 +219,7 @@ def _queue_digest(
     from syncd.services.as_of import athlete_zone
     from syncd.services.digests import build_for_athlete, due_week
 
-    zone = athlete_zone(store, athlete)
+    zone = athlete_zone(store.activity_reads, athlete)
     monday = due_week(now, zone, settings.digest.weekday, settings.digest.hour)
     label = iso_week_label(monday)
     if (athlete.id, label) in _EMPTY_WEEKS or store.notifications.has(athlete.id, Kind.DIGEST.value, label):

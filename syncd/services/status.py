@@ -125,14 +125,14 @@ def _strava(store: StatusStore, settings: Settings) -> dict[str, Any]:
     """Projected daily reads of polling and the shared rate budget (see syncd.domain.rate_budget)."""
     from syncd.services.strava_status import strava_summary
 
-    return strava_summary(store, settings)
+    return strava_summary(store, store, store, store.activity_reads, settings)
 
 
 def _digests(store: StatusStore, settings: Settings) -> dict[str, Any]:
     """Recipients, invalid addresses and failed sends waiting for a retry (see syncd.services.digests)."""
     from syncd.services.digest_recipients import digest_summary
 
-    return digest_summary(store, settings)
+    return digest_summary(store, store.digest_log, settings)
 
 
 def _notify(store: StatusStore) -> list[dict[str, Any]]:

@@ -10,15 +10,24 @@ from syncd.domain.rate_budget import plan_polling
 from syncd.services.poll_planning import athlete_schedule
 
 if TYPE_CHECKING:
-    from syncd.ports import StravaStatusStore
+    from syncd.ports import AccountList, AppearanceReads, AthleteRepository, RateBudgets
 
 
-def strava_summary(store: StravaStatusStore, settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+def strava_summary(
+    accounts: AccountList,
+    budgets: RateBudgets,
+    athletes: AthleteRepository,
+    appearances: AppearanceReads,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The linked accounts, the shared rate budget and each active account's poll schedule."""
     now = now or datetime.now(UTC)
     strava = settings.strava
-    linked = [a for a in store.list_accounts() if a.provider == "strava"]
+    linked = [a for a in accounts.list_accounts() if a.provider == "strava"]
     active = [a for a in linked if a.state == "ok"]
-    budget = store.rate_budget(f"strava:{strava.client_id}").state(now) if strava.client_id else None
+    budget = budgets.rate_budget(f"strava:{strava.client_id}").state(now) if strava.client_id else None
     read_daily_limit = budget.read_daily_limit if budget else 1000
     plan = plan_polling(
         len(active),
@@ -27,7 +36,7 @@ def strava_summary(store: StravaStatusStore, settings: Settings, now: datetime |
         min_interval_s=60.0 * strava.poll_interval_min,
     )
     schedules = {
-        a.external_id: athlete_schedule(store, store.activity_reads, a.athlete_id, now=now, webhook=False, plan=plan)
+        a.external_id: athlete_schedule(athletes, appearances, a.athlete_id, now=now, webhook=False, plan=plan)
         for a in active
     }
     summary: dict[str, Any] = {

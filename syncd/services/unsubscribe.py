@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from syncd.ports import UnsubscribeStore
+    from syncd.ports import AthleteDirectory, SigningKeys
     from syncd.records import AthleteRecord
 
 PURPOSE = "unsubscribe"
@@ -45,21 +45,23 @@ def check_token(secret: bytes, token: str) -> str | None:
     return athlete_key if hmac.compare_digest(make_token(secret, athlete_key), f"{encoded}.{mac}") else None
 
 
-def unsubscribe_url(store: UnsubscribeStore, base_url: str, athlete: AthleteRecord) -> str:
-    token = make_token(store.signing_key(PURPOSE), athlete.key)
+def unsubscribe_url(keys: SigningKeys, base_url: str, athlete: AthleteRecord) -> str:
+    token = make_token(keys.signing_key(PURPOSE), athlete.key)
     return f"{base_url.rstrip('/')}{PATH}?t={quote(token, safe='.')}"
 
 
-def unsubscribe(store: UnsubscribeStore, token: str, now: datetime | None = None) -> AthleteRecord | None:
+def unsubscribe(
+    keys: SigningKeys, athletes: AthleteDirectory, token: str, now: datetime | None = None
+) -> AthleteRecord | None:
     """Turn the token's athlete's digest off (idempotent); None when the token is not valid for this install."""
-    athlete_key = check_token(store.signing_key(PURPOSE), token)
+    athlete_key = check_token(keys.signing_key(PURPOSE), token)
     if athlete_key is None:
         return None
-    athlete = next((a for a in store.list_athletes() if a.key == athlete_key), None)
+    athlete = next((a for a in athletes.list_athletes() if a.key == athlete_key), None)
     if athlete is None:
         return None
     if athlete.digest_unsubscribed_at is None:
-        store.set_athlete_settings(
+        athletes.set_athlete_settings(
             athlete.id, digest_opt_in=False, digest_unsubscribed_at=(now or datetime.now(UTC)).astimezone(UTC)
         )
     return athlete

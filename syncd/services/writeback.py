@@ -26,7 +26,7 @@ from syncd.services.pain_diary import remote_description_read
 from syncd.services.write_back_policy import SKIP_STATUS, WriteBackMode, releasable, skip_reason
 
 if TYPE_CHECKING:
-    from syncd.ports import WritebackStore
+    from syncd.ports import ActivityRepository, AthleteRepository, OutboxClaims, OutboxLogRepository
     from syncd.records import OutboxItem, StoredActivity
 
 MAX_ATTEMPTS = 8
@@ -76,8 +76,19 @@ def _backoff(attempts: int, now: datetime) -> datetime | None:
     return now + timedelta(seconds=min(60 * 2 ** (attempts - 1), 6 * 3600))
 
 
+@dataclass(frozen=True, slots=True)
+class DrainRepositories:
+    """What draining the write-back outbox reads and changes: the claims, the write log, the activities (the
+    database's also keep the diary, which a description read feeds) and the athletes (their write-back choice)."""
+
+    outbox: OutboxClaims
+    log: OutboxLogRepository
+    activities: ActivityRepository
+    athletes: AthleteRepository
+
+
 def drain_outbox(
-    store: WritebackStore,
+    repos: DrainRepositories,
     writers: Mapping[str, DescriptionWriter],
     *,
     worker: str,
@@ -94,25 +105,27 @@ def drain_outbox(
     """
     modes = modes or {}
     if dry_run:
-        return _dry_run(store, writers, modes, limit)
-    released = releasable(store.held_writebacks(providers=tuple(writers)), modes)
+        return _dry_run(repos, writers, modes, limit)
+    released = releasable(repos.outbox.held_writebacks(providers=tuple(writers)), modes)
     if released:  # a settings change lets held notes go: no re-annotation, no re-enqueue
-        log.info("writeback_released", items=store.release_writebacks(released))
-    drain = _Drain(store, writers, modes, worker, now, on_unauthorized)
-    for item in store.claim_writebacks(worker, now=now(), lease_s=lease_s, limit=limit, providers=tuple(writers)):
+        log.info("writeback_released", items=repos.outbox.release_writebacks(released))
+    drain = _Drain(repos, writers, modes, worker, now, on_unauthorized)
+    claimed = repos.outbox.claim_writebacks(worker, now=now(), lease_s=lease_s, limit=limit, providers=tuple(writers))
+    for item in claimed:
         drain.one(item)
     return drain.report
 
 
 def _dry_run(
-    store: WritebackStore, writers: Mapping[str, DescriptionWriter], modes: Mapping[str, WriteBackMode], limit: int
+    repos: DrainRepositories, writers: Mapping[str, DescriptionWriter], modes: Mapping[str, WriteBackMode], limit: int
 ) -> WritebackReport:
     report = WritebackReport()
-    released = releasable(store.held_writebacks(providers=tuple(writers)), modes)  # what the drain would give back
-    for pending in store.outbox_log.pending_items(limit=limit, providers=tuple(writers), held=released):
+    # what the drain would give back
+    released = releasable(repos.outbox.held_writebacks(providers=tuple(writers)), modes)
+    for pending in repos.log.pending_items(limit=limit, providers=tuple(writers), held=released):
         report.outcomes.append(
             _preview(
-                store,
+                repos,
                 writers,
                 item_id=pending.id,
                 activity_id=pending.activity_id,
@@ -128,7 +141,7 @@ def _dry_run(
 class _Drain:
     """One drain pass: each claimed item ends in exactly one outcome, each kind of fault in its own `except`."""
 
-    store: WritebackStore
+    repos: DrainRepositories
     writers: Mapping[str, DescriptionWriter]
     modes: Mapping[str, WriteBackMode]
     worker: str
@@ -143,11 +156,11 @@ class _Drain:
             reason = self.report.stopped.get(item.provider, f"no writer configured for {item.provider}")
             # Rate-limited: wait for the window that blocked it to reset (not a fixed 15 minutes).
             retry_at = self.resume_at.get(item.provider) or self.now() + timedelta(minutes=15)
-            self.store.fail_writeback(item.id, self.worker, reason, retry_at=retry_at)
+            self.repos.outbox.fail_writeback(item.id, self.worker, reason, retry_at=retry_at)
             return
         athlete_id: int | None = None
         try:
-            stored = self.store.get_activity(item.activity_id, with_streams=False)
+            stored = self.repos.activities.get_activity(item.activity_id, with_streams=False)
             athlete_id = stored.athlete_id
             outcome = self._write(item, writer, stored)
         except PlatformRateLimitedError as exc:  # this platform waits until the window resets
@@ -167,34 +180,35 @@ class _Drain:
         self.report.outcomes.append(outcome)
 
     def _failed(self, item: OutboxItem, message: str, retry_at: datetime | None) -> WriteOutcome:
-        self.store.fail_writeback(item.id, self.worker, message, retry_at=retry_at)
+        self.repos.outbox.fail_writeback(item.id, self.worker, message, retry_at=retry_at)
         return WriteOutcome(item.id, item.activity_id, item.provider, "failed", error=message)
 
     def _held(self, item: OutboxItem, reason: str) -> WriteOutcome:
         """Not written, and why: kept until a settings change allows it (the next drain then writes it)."""
         status = SKIP_STATUS[reason]
-        self.store.hold_writeback(item.id, self.worker, {"written": False, "status": status, "reason": reason})
+        self.repos.outbox.hold_writeback(item.id, self.worker, {"written": False, "status": status, "reason": reason})
         log.info("writeback_held", activity_id=item.activity_id, provider=item.provider, reason=reason)
         return WriteOutcome(item.id, item.activity_id, item.provider, status)
 
     def _done(self, item: OutboxItem, status: str, diff: str = "") -> WriteOutcome:
-        self.store.complete_writeback(item.id, self.worker)
+        self.repos.outbox.complete_writeback(item.id, self.worker)
         return WriteOutcome(item.id, item.activity_id, item.provider, status, diff)
 
     def _write(self, item: OutboxItem, writer: DescriptionWriter, stored: StoredActivity) -> WriteOutcome:
         """Read fresh, merge our block, PUT only when the text changed, record what was written."""
-        athlete_mode = self.store.get_athlete(stored.athlete_id).write_back
+        athlete_mode = self.repos.athletes.get_athlete(stored.athlete_id).write_back
         configured = self.modes.get(item.provider, "all")
         skip = skip_reason(athlete_mode, configured, private=None)  # "off" decides without reading the platform
         if skip is not None:
             return self._held(item, skip)
         remote = writer.read_description(stored.athlete_id, stored.activity.external_id)
-        remote_description_read(self.store, item.activity_id, remote.text, now=self.now())  # the runner's #back tag
+        # the runner's #back tag
+        remote_description_read(self.repos.activities, item.activity_id, remote.text, now=self.now())
         skip = skip_reason(athlete_mode, configured, private=remote.private)
         if skip is not None:
             return self._held(item, skip)
         before = remote.text or ""
-        previously = self.store.outbox_log.was_written(item.activity_id, item.provider)
+        previously = self.repos.log.was_written(item.activity_id, item.provider)
         merged = merge_description(before, item.note, previously_written=previously, max_length=writer.max_length)
         diff = ""
         if merged.text != before:
@@ -202,7 +216,7 @@ class _Drain:
             writer.write_description(stored.athlete_id, stored.activity.external_id, merged.text)
         written = previously or _has_block(merged.text)
         result = {"written": bool(written), "status": merged.status, "truncated": merged.truncated}
-        self.store.outbox_log.record_result(item.id, self.worker, result)
+        self.repos.log.record_result(item.id, self.worker, result)
         log.info("writeback_done", activity_id=item.activity_id, provider=item.provider, status=merged.status)
         return self._done(item, merged.status, diff)
 
@@ -214,7 +228,7 @@ def _has_block(text: str) -> bool:
 
 
 def _preview(
-    store: WritebackStore,
+    repos: DrainRepositories,
     writers: Mapping[str, DescriptionWriter],
     *,
     item_id: int,
@@ -228,8 +242,8 @@ def _preview(
     if writer is None:
         return WriteOutcome(item_id, activity_id, provider, "failed", error=f"no writer for {provider}")
     try:
-        stored = store.get_activity(activity_id, with_streams=False)
-        athlete_mode, configured = store.get_athlete(stored.athlete_id).write_back, modes.get(provider, "all")
+        stored = repos.activities.get_activity(activity_id, with_streams=False)
+        athlete_mode, configured = repos.athletes.get_athlete(stored.athlete_id).write_back, modes.get(provider, "all")
         skip = skip_reason(athlete_mode, configured, private=None)
         if skip is not None:
             return WriteOutcome(item_id, activity_id, provider, SKIP_STATUS[skip])
@@ -241,7 +255,7 @@ def _preview(
         merged = merge_description(
             before,
             note,
-            previously_written=store.outbox_log.was_written(activity_id, provider),
+            previously_written=repos.log.was_written(activity_id, provider),
             max_length=writer.max_length,
         )
         diff = _diff(before, merged.text, f"{provider}:{stored.activity.external_id}") if merged.text != before else ""

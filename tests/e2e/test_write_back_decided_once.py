@@ -16,7 +16,7 @@ from syncd.adapters.db import Store
 from syncd.config import Settings, StravaSettings
 from syncd.domain.description import START_MARKER
 from syncd.entrypoints.status_text import print_status
-from syncd.services.athletes import Changes, apply
+from syncd.services.athletes import Changes, SettingsRepositories, apply
 from syncd.services.status import collect_status
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
@@ -64,7 +64,13 @@ def test_write_back_turned_off_after_enqueue_holds_the_note_and_turned_on_writes
     activity_id = store.find_activity_id("strava", str(external)) or 0
     athlete = store.get_activity(activity_id, with_streams=False).athlete_id
 
-    apply(store, settings, store.get_athlete(athlete), Changes(write_back="off"), clock.now())
+    apply(
+        SettingsRepositories(store, store, store, store.pain_diary),
+        settings,
+        store.get_athlete(athlete),
+        Changes(write_back="off"),
+        clock.now(),
+    )
     requests = len(sim.requests)
     held = service.drain("w1")
     assert [o.status for o in held.outcomes] == ["off"]
@@ -77,7 +83,13 @@ def test_write_back_turned_off_after_enqueue_holds_the_note_and_turned_on_writes
     clock.current += timedelta(minutes=5)
     assert service.drain("w1").outcomes == []  # still off: nothing claimed, nothing read
 
-    applied = apply(store, settings, store.get_athlete(athlete), Changes(write_back="default"), clock.now())
+    applied = apply(
+        SettingsRepositories(store, store, store, store.pain_diary),
+        settings,
+        store.get_athlete(athlete),
+        Changes(write_back="default"),
+        clock.now(),
+    )
     assert applied.stale == 0  # nothing re-annotated: the queued note is what goes
     written = service.drain("w1")
     assert [o.status for o in written.outcomes] == ["inserted"] and _puts(sim) == 1

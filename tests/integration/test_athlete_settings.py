@@ -13,11 +13,19 @@ from syncd.adapters.db import Store
 from syncd.config import EmailSettings, NotesSettings, Settings
 from syncd.domain.model import Activity, Gear, Source, Sport
 from syncd.services.annotating import AnnotationPolicy, annotate_stored, reannotate
-from syncd.services.athletes import AthleteError, Changes, apply, find_athlete, follow_default_units, owner
+from syncd.services.athletes import (
+    AthleteError,
+    Changes,
+    SettingsRepositories,
+    apply,
+    find_athlete,
+    follow_default_units,
+    owner,
+)
 from syncd.services.digest_recipients import owner_id, recipient
 from syncd.services.unsubscribe import PURPOSE, check_token, make_token, unsubscribe
 from syncd.services.write_back_policy import own_platform
-from syncd.services.writeback import drain_outbox
+from syncd.services.writeback import DrainRepositories, drain_outbox
 from tests.unit.fakes import MemoryPlatform
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -44,6 +52,10 @@ def run(external_id: str, day: int, *, gear: str | None = "g1", source: Source =
         moving_s=4_000.0,
         gear_id=gear,
     )
+
+
+def _repos(store: Store) -> SettingsRepositories:
+    return SettingsRepositories(store, store, store, store.pain_diary)
 
 
 def linked(store: Store, key: str, external_id: str) -> int:
@@ -94,13 +106,13 @@ def test_with_several_linked_athletes_email_to_is_the_local_ones_only(store: Sto
 def test_digest_off_on_and_an_own_address(store: Store, tmp_path: Path) -> None:
     config = settings(tmp_path)
     athlete = linked(store, "strava:1001", "1001")
-    apply(store, config, store.get_athlete(athlete), Changes(digest=False), NOW)
+    apply(_repos(store), config, store.get_athlete(athlete), Changes(digest=False), NOW)
     assert recipient(store.get_athlete(athlete), config, owner_id=athlete) is None
-    apply(store, config, store.get_athlete(athlete), Changes(digest=True, email="eve@example.org"), NOW)
+    apply(_repos(store), config, store.get_athlete(athlete), Changes(digest=True, email="eve@example.org"), NOW)
     assert recipient(store.get_athlete(athlete), config, owner_id=athlete) == "eve@example.org"
     other = linked(store, "strava:2", "2")
     with pytest.raises(AthleteError, match="needs an address"):
-        apply(store, config, store.get_athlete(other), Changes(digest=True), NOW)
+        apply(_repos(store), config, store.get_athlete(other), Changes(digest=True), NOW)
 
 
 # ---- settings that change notes mark them stale -----------------------------------------------------------------
@@ -111,7 +123,7 @@ def test_units_change_marks_notes_stale_and_reannotate_rewrites_them_in_miles(st
     athlete, ids = annotated_athlete(store)
     before = store.latest_annotation(ids[0])
     assert before is not None and before.note is not None and " km" in before.note
-    applied = apply(store, config, store.get_athlete(athlete), Changes(units="imperial"), NOW)
+    applied = apply(_repos(store), config, store.get_athlete(athlete), Changes(units="imperial"), NOW)
     assert applied.stale == 3 and store.get_athlete(athlete).units_chosen
     report = reannotate(store, AnnotationPolicy(), now=NOW)
     assert (report.rerun, report.changed) == (3, 3)
@@ -127,7 +139,7 @@ def test_the_advice_mode_marks_notes_stale_and_shows_in_the_view(store: Store, t
     athlete, ids = annotated_athlete(store)
     record = store.get_athlete(athlete)
     assert (view(store, config, record).mode, view(store, config, record).mode_source) == ("auto", "[advice] mode")
-    applied = apply(store, config, record, Changes(mode="sore"), NOW)
+    applied = apply(_repos(store), config, record, Changes(mode="sore"), NOW)
     assert applied.stale == 3 and applied.lines == ["mode: sore"]
     shown = view(store, config, store.get_athlete(athlete))
     assert (shown.as_json()["mode"], shown.as_json()["mode_source"]) == ("sore", "chosen")
@@ -136,10 +148,12 @@ def test_the_advice_mode_marks_notes_stale_and_shows_in_the_view(store: Store, t
     assert after is not None and after.note is not None
     assert after.note.startswith("Mode: sore (set in your settings).")  # syncd's own note
     assert after.written_note is not None and "Mode: sore" not in after.written_note  # never on the platform
-    assert apply(store, config, store.get_athlete(athlete), Changes(mode="sore"), NOW).stale == 0  # unchanged
-    assert apply(store, config, store.get_athlete(athlete), Changes(mode="well"), NOW).lines == ["mode: staying well"]
+    assert apply(_repos(store), config, store.get_athlete(athlete), Changes(mode="sore"), NOW).stale == 0  # unchanged
+    assert apply(_repos(store), config, store.get_athlete(athlete), Changes(mode="well"), NOW).lines == [
+        "mode: staying well"
+    ]
     assert view(store, config, store.get_athlete(athlete)).mode == "staying_well"
-    apply(store, config, store.get_athlete(athlete), Changes(mode="auto"), NOW)
+    apply(_repos(store), config, store.get_athlete(athlete), Changes(mode="auto"), NOW)
     assert view(store, config, store.get_athlete(athlete)).mode_source == "[advice] mode"
 
 
@@ -148,7 +162,7 @@ def test_a_shoe_limit_marks_only_that_shoes_runs_stale(store: Store, tmp_path: P
     athlete, ids = annotated_athlete(store)
     worn = store.latest_annotation(ids[0])
     assert worn is not None and any(f.code.value == "worn_shoes" for f in worn.flags)
-    applied = apply(store, config, store.get_athlete(athlete), Changes(shoe_limits=["Trail Shoes=800"]), NOW)
+    applied = apply(_repos(store), config, store.get_athlete(athlete), Changes(shoe_limits=["Trail Shoes=800"]), NOW)
     assert applied.stale == 2 and "shoe Trail Shoes: limit 800 km" in applied.lines
     gear = store.get_gear(athlete, "g1")
     assert gear is not None and gear.limit_m == 800_000.0
@@ -164,7 +178,7 @@ def test_a_shoe_limit_marks_only_that_shoes_runs_stale(store: Store, tmp_path: P
 def test_max_heart_rate_is_part_of_the_rules_version(store: Store, tmp_path: Path) -> None:
     config = settings(tmp_path)
     athlete, ids = annotated_athlete(store)
-    apply(store, config, store.get_athlete(athlete), Changes(max_heart_rate="188"), NOW)
+    apply(_repos(store), config, store.get_athlete(athlete), Changes(max_heart_rate="188"), NOW)
     assert store.get_athlete(athlete).max_heart_rate == 188.0
     reannotate(store, AnnotationPolicy(), now=NOW)
     latest = store.latest_annotation(ids[0])
@@ -195,7 +209,7 @@ def test_a_bad_value_is_one_line_and_writes_nothing(
     athlete, _ids = annotated_athlete(store)
     before = store.get_athlete(athlete)
     with pytest.raises(AthleteError, match=message):
-        apply(store, settings(tmp_path), before, replace(changes, units=changes.units), NOW)
+        apply(_repos(store), settings(tmp_path), before, replace(changes, units=changes.units), NOW)
     assert store.get_athlete(athlete) == before
 
     assert store.pain_diary.advice_mode(athlete) is None
@@ -204,7 +218,7 @@ def test_a_bad_value_is_one_line_and_writes_nothing(
 def test_units_follow_notes_units_until_the_athlete_chooses(store: Store, tmp_path: Path) -> None:
     athlete, ids = annotated_athlete(store)
     other = linked(store, "strava:2", "2")
-    apply(store, settings(tmp_path), store.get_athlete(other), Changes(units="metric"), NOW)  # a choice
+    apply(_repos(store), settings(tmp_path), store.get_athlete(other), Changes(units="metric"), NOW)  # a choice
     assert follow_default_units(store, settings(tmp_path, units="imperial")) == 3
     assert store.get_athlete(athlete).units == "imperial"
     assert store.get_athlete(other).units == "metric"
@@ -221,10 +235,13 @@ def test_the_athletes_write_back_mode_wins_over_the_platforms_at_the_drain(store
     outcome = annotate_stored(store, later, AnnotationPolicy(), now=NOW, write_back_providers=own_platform)
     assert outcome.queued_writeback
     platform = MemoryPlatform()
-    drain = lambda: drain_outbox(store, {"strava": platform}, worker="w", now=lambda: NOW, modes={"strava": "off"})  # noqa: E731
+    repos = DrainRepositories(store, store.outbox_log, store, store)
+    drain = lambda: drain_outbox(repos, {"strava": platform}, worker="w", now=lambda: NOW, modes={"strava": "off"})  # noqa: E731
     assert [o.status for o in drain().outcomes] == ["off"] and platform.writes == 0
     assert [w.reason for w in store.outbox_log.platform_writes(later)] == ["config_off"]
-    assert apply(store, settings(tmp_path), store.get_athlete(athlete), Changes(write_back="all"), NOW).stale == 0
+    assert (
+        apply(_repos(store), settings(tmp_path), store.get_athlete(athlete), Changes(write_back="all"), NOW).stale == 0
+    )
     assert [o.status for o in drain().outcomes] == ["inserted"] and platform.writes == 1
     assert drain().outcomes == [] and platform.writes == 1
 
@@ -242,8 +259,8 @@ def test_unsubscribe_tokens_are_signed_and_scoped_to_one_athlete(store: Store, t
     _encoded, _, mac = token.partition(".")
     forged = make_token(b"x", "strava:2").split(".")[0] + "." + mac  # Bob's name with Eve's signature
     assert check_token(secret, forged) is None
-    assert unsubscribe(store, forged) is None
-    assert unsubscribe(store, token, NOW + timedelta(days=1)) is not None
+    assert unsubscribe(store, store, forged) is None
+    assert unsubscribe(store, store, token, NOW + timedelta(days=1)) is not None
     assert store.get_athlete(eve).digest_unsubscribed_at is not None
     assert store.get_athlete(bob).digest_unsubscribed_at is None
     assert recipient(store.get_athlete(eve), settings(tmp_path), owner_id=eve) is None

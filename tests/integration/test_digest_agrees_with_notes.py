@@ -111,7 +111,7 @@ def test_the_demo_digests_agree_with_the_notes(
     assert len(mondays) >= 3
     checked_shoe = checked_counts = checked_surface = False
     for index, monday in enumerate(mondays):
-        digest = build_for_athlete(store, record, monday, settings, athlete_zone(store, record))
+        digest = build_for_athlete(store, record, monday, settings, athlete_zone(store.activity_reads, record))
         runs = sorted(weeks[monday], key=lambda r: r[0].activity.start_utc)
         following = sorted(weeks.get(monday + timedelta(days=7), []), key=lambda r: r[0].activity.start_utc)
         # weekly findings on this week's first run are about last week: never in this week's digest
@@ -129,6 +129,9 @@ def test_the_demo_digests_agree_with_the_notes(
     assert checked_shoe and checked_counts and checked_surface
     # today's distance differs from what the earlier weeks show: the digest did not use it
     [gear] = store.list_gear(linked.athlete_id)
-    digests = (build_for_athlete(store, record, monday, settings, athlete_zone(store, record)) for monday in mondays)
+    digests = (
+        build_for_athlete(store, record, monday, settings, athlete_zone(store.activity_reads, record))
+        for monday in mondays
+    )
     first = next(digest for digest in digests if digest.shoes)  # the first week the shoe is worth a line
     assert first.shoes[0].distance_m < gear.distance_m - 1.0

@@ -262,7 +262,7 @@ def test_invalid_address_is_reported_and_others_still_get_theirs(store: Store, t
     assert report.sent == ["strava:2 2026-W47"]
     [line] = report.invalid
     assert line.startswith("strava:1:") and "not an email address" in line
-    summary = digest_summary(store, config)
+    summary = digest_summary(store, store.digest_log, config)
     assert summary["invalid_addresses"] == [
         {"athlete": "strava:1", "problem": "'not an address' is not an email address like runner@example.org"}
     ]

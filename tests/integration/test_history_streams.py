@@ -123,7 +123,7 @@ def test_older_runs_are_noted_locally_then_redone_with_their_streams(
     record = store.get_athlete(linked.athlete_id)
     oldest = store.get_activity(old[-1], with_streams=False).activity
     digest = build_for_athlete(
-        store, record, week_start(oldest.start_local.date()), settings, athlete_zone(store, record)
+        store, record, week_start(oldest.start_local.date()), settings, athlete_zone(store.activity_reads, record)
     )
     assert digest.streams_line is not None and not digest.streams_measured  # never "0 m" of downhill
 
@@ -155,7 +155,7 @@ def test_older_runs_are_noted_locally_then_redone_with_their_streams(
         }
         assert not any(shown[i]["awaiting_streams"] for i in old)
     digest = build_for_athlete(
-        store, record, week_start(oldest.start_local.date()), settings, athlete_zone(store, record)
+        store, record, week_start(oldest.start_local.date()), settings, athlete_zone(store.activity_reads, record)
     )
     assert digest.streams_line is None
 

@@ -31,7 +31,7 @@ from syncd.domain.thresholds import Thresholds
 from syncd.services.annotating import AnnotationPolicy, annotate_marked, reannotate
 from syncd.services.as_of import athlete_zone, run_state, week_end_state
 from syncd.services.digests import build_for_athlete
-from syncd.services.feed import strip_for_athlete
+from syncd.services.feed import FeedReads, strip_for_athlete
 from syncd.services.pain_diary import exposures, record_entry, set_athlete_mode
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
@@ -68,10 +68,14 @@ def _snapshot(store: Store, athlete_id: int) -> dict[int, tuple[Any, ...]]:
 def _surfaces(store: Store, athlete_id: int, settings: Settings) -> tuple[Any, ...]:
     """What the other surfaces show: every week's digest, the feed's week strip, the flare-up analysis inputs."""
     record = store.get_athlete(athlete_id)
-    zone = athlete_zone(store, record)
+    zone = athlete_zone(store.activity_reads, record)
     mondays = sorted({week_start(s.activity.start_local.date()) for s in store.iter_activities(athlete_id=athlete_id)})
     digests = [build_for_athlete(store, record, monday, settings, zone) for monday in mondays]
-    return digests, strip_for_athlete(store, athlete_id, Thresholds()), exposures(store, athlete_id)
+    return (
+        digests,
+        strip_for_athlete(FeedReads(store, store.activity_reads, store), athlete_id, Thresholds()),
+        exposures(store, athlete_id),
+    )
 
 
 def _agree_with_states(store: Store, athlete_id: int, settings: Settings) -> None:
@@ -85,7 +89,7 @@ def _agree_with_states(store: Store, athlete_id: int, settings: Settings) -> Non
         state = run_state(store, stored, POLICY.thresholds, POLICY.advice)
         assert latest.note.startswith("\n".join(lead_lines(state.mode))), stored.id
     record = store.get_athlete(athlete_id)
-    zone = athlete_zone(store, record)
+    zone = athlete_zone(store.activity_reads, record)
     rules = settings.rules
     mondays = {week_start(s.activity.start_local.date()) for s in store.iter_activities(athlete_id=athlete_id)}
     for monday in sorted(mondays):
@@ -95,7 +99,7 @@ def _agree_with_states(store: Store, athlete_id: int, settings: Settings) -> Non
         assert (digest.mode, digest.mode_reason) == (state.mode.mode.label, state.mode.reason)
         assert (digest.red_flag is not None) == state.mode.red_flag
         assert digest.shoes == shoe_statuses(state.shoes, rules)
-    for week in strip_for_athlete(store, athlete_id, rules):
+    for week in strip_for_athlete(FeedReads(store, store.activity_reads, store), athlete_id, rules):
         state = week_end_state(store, athlete_id, week.monday, zone=zone, thresholds=rules)
         assert (week.runs, week.low_impact, week.strength) == (
             state.week.runs,

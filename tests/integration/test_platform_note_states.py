@@ -22,7 +22,7 @@ from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
 from syncd.services.annotating import AnnotationPolicy, annotate_stored
 from syncd.services.write_back_policy import own_platform
-from syncd.services.writeback import drain_outbox
+from syncd.services.writeback import DrainRepositories, drain_outbox
 from tests.unit.fakes import MemoryPlatform
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -43,7 +43,13 @@ def _run(store: Store, athlete: int, name: str, *, source: Source = Source.STRAV
 
 
 def _drain(store: Store, provider: str, platform: MemoryPlatform, mode: str = "all") -> None:
-    drain_outbox(store, {provider: platform}, worker="w", now=lambda: datetime.now(UTC), modes={provider: mode})  # type: ignore[dict-item]
+    drain_outbox(
+        DrainRepositories(store, store.outbox_log, store, store),
+        {provider: platform},
+        worker="w",
+        now=lambda: datetime.now(UTC),
+        modes={provider: mode},
+    )  # type: ignore[dict-item]
 
 
 def _seed(store: Store) -> dict[str, int]:

@@ -14,7 +14,7 @@ import pytest
 from syncd.adapters.db import Store
 from syncd.domain.description import START_MARKER
 from syncd.ports import RemoteDescription
-from syncd.services.writeback import drain_outbox
+from syncd.services.writeback import DrainRepositories, drain_outbox
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import seed_recordings, seed_synthetic
 from syncd.testing.strava_server import StravaSimulator
@@ -204,7 +204,13 @@ def test_crash_between_put_and_record_never_writes_a_second_block(
     service.sync_due("w1")
 
     with pytest.raises(_Crash):
-        drain_outbox(store, {"strava": _CrashAfterWrite(service.writer)}, worker="w1", now=clock.now, lease_s=60)
+        drain_outbox(
+            DrainRepositories(store, store.outbox_log, store, store),
+            {"strava": _CrashAfterWrite(service.writer)},
+            worker="w1",
+            now=clock.now,
+            lease_s=60,
+        )
     written = sim.description(run)
     assert written is not None and written.count(START_MARKER) == 1
     clock.advance(120)  # the lease expires; another worker takes the item over

@@ -38,6 +38,7 @@ from syncd.records import (
     TwinFacts,
     UpsertResult,
 )
+from syncd.services.writeback import DrainRepositories
 
 
 @dataclass
@@ -503,7 +504,8 @@ class MemoryUnitOfWork:
 
 @dataclass
 class MemoryOutbox:
-    """The write-back outbox ports (WritebackStore) in memory, over a MemoryStore's activities."""
+    """The write-back outbox ports (OutboxClaims, the outbox log, the reads a drain makes) in memory, over a
+    MemoryStore's activities."""
 
     activities: MemoryStore
     retry_at: dict[int, datetime | None] = field(default_factory=dict)
@@ -523,6 +525,11 @@ class MemoryOutbox:
     @property
     def outbox_log(self) -> MemoryOutbox:
         return self
+
+    @property
+    def repos(self) -> DrainRepositories:
+        """What a drain takes: this outbox serves every part."""
+        return DrainRepositories(self, self, self, self)
 
     def add(self, activity_id: int, provider: str, note: str) -> int:
         return self.activities.enqueue_writeback(activity_id, provider, note)
@@ -660,7 +667,7 @@ class MemoryPlatform:
 
 @dataclass
 class MemoryAccounts(MemoryStore):
-    """MemoryStore plus linked accounts with leases (AccountSyncStore)."""
+    """MemoryStore plus linked accounts with leases (SyncStore and AccountRepository)."""
 
     accounts: dict[int, AccountRecord] = field(default_factory=dict)
 

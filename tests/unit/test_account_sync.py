@@ -52,7 +52,7 @@ class _Platform:
 
 
 def _pass(store: MemoryAccounts, platform: _Platform) -> list[str | None]:
-    report = sync_due(store, platform, AnnotationPolicy(), PipelineOptions(), clock=_Clock(), worker="w1")
+    report = sync_due(store, store, platform, AnnotationPolicy(), PipelineOptions(), clock=_Clock(), worker="w1")
     return [o.error for o in report.accounts]
 
 

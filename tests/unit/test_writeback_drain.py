@@ -32,7 +32,7 @@ def _outbox(runs: int = 2) -> tuple[MemoryOutbox, list[int]]:
 def test_notes_are_merged_into_the_description_once() -> None:
     outbox, items = _outbox()
     platform = MemoryPlatform(texts={"1": "Felt good"})
-    report = drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW)
+    report = drain_outbox(outbox.repos, {"strava": platform}, worker="w1", now=lambda: NOW)
     assert report.written == 2 and platform.writes == 2
     assert platform.texts["1"].startswith("Felt good") and START_MARKER in platform.texts["1"]
     assert all(outbox.status[i] == "done" for i in items)
@@ -41,7 +41,7 @@ def test_notes_are_merged_into_the_description_once() -> None:
 @pytest.mark.parametrize("fault", [RateLimitedError("429", RESUME), GarminRateLimitedError("429", RESUME)])
 def test_a_rate_limit_stops_the_platform_until_the_window_resets(fault: Exception) -> None:
     outbox, items = _outbox()
-    report = drain_outbox(outbox, {"strava": MemoryPlatform(faults=[fault])}, worker="w1", now=lambda: NOW)
+    report = drain_outbox(outbox.repos, {"strava": MemoryPlatform(faults=[fault])}, worker="w1", now=lambda: NOW)
     assert "strava" in report.stopped and report.failed == 1
     assert outbox.retry_at[items[0]] == RESUME and outbox.retry_at[items[1]] == NOW + timedelta(minutes=15)
 
@@ -49,7 +49,7 @@ def test_a_rate_limit_stops_the_platform_until_the_window_resets(fault: Exceptio
 @pytest.mark.parametrize("fault", [GoneError("404"), GarminGoneError("404")])
 def test_a_gone_activity_is_given_up(fault: Exception) -> None:
     outbox, items = _outbox(1)
-    drain_outbox(outbox, {"strava": MemoryPlatform(faults=[fault])}, worker="w1", now=lambda: NOW)
+    drain_outbox(outbox.repos, {"strava": MemoryPlatform(faults=[fault])}, worker="w1", now=lambda: NOW)
     assert outbox.status[items[0]] == "failed" and outbox.retry_at[items[0]] is None
 
 
@@ -58,7 +58,7 @@ def test_refused_tokens_mark_the_account_and_retry_in_an_hour(fault: Exception) 
     outbox, items = _outbox(1)
     refused: list[tuple[int, str]] = []
     drain_outbox(
-        outbox,
+        outbox.repos,
         {"strava": MemoryPlatform(faults=[fault])},
         worker="w1",
         now=lambda: NOW,
@@ -70,7 +70,7 @@ def test_refused_tokens_mark_the_account_and_retry_in_an_hour(fault: Exception) 
 def test_anything_else_is_retried_with_backoff_and_the_others_go_on() -> None:
     outbox, items = _outbox()
     platform = MemoryPlatform(faults=[TransientError("502")])
-    report = drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW)
+    report = drain_outbox(outbox.repos, {"strava": platform}, worker="w1", now=lambda: NOW)
     assert report.failed == 1 and report.written == 1
     assert outbox.retry_at[items[0]] == NOW + timedelta(minutes=1) and outbox.status[items[1]] == "done"
 
@@ -78,7 +78,7 @@ def test_anything_else_is_retried_with_backoff_and_the_others_go_on() -> None:
 def test_private_mode_skips_public_activities_and_off_writes_nothing() -> None:
     outbox, _items = _outbox()
     platform = MemoryPlatform(private=False)
-    report = drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "private"})
+    report = drain_outbox(outbox.repos, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "private"})
     assert [o.status for o in report.outcomes] == ["skipped_public", "skipped_public"] and platform.writes == 0
 
 
@@ -89,7 +89,7 @@ def test_write_back_off_holds_the_note_with_its_reason_and_turning_it_on_writes_
     platform = MemoryPlatform()
 
     def drain(mode: WriteBackMode) -> WritebackReport:
-        return drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": mode})
+        return drain_outbox(outbox.repos, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": mode})
 
     held = drain("off")
     assert [o.status for o in held.outcomes] == ["off"] and held.held == 1 and platform.writes == 0
@@ -105,22 +105,22 @@ def test_the_athletes_own_off_holds_over_a_configured_all() -> None:
     athletes = outbox.activities.athletes
     athletes[1] = replace(athletes[1], write_back="off")
     platform = MemoryPlatform()
-    report = drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "all"})
+    report = drain_outbox(outbox.repos, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "all"})
     assert [o.status for o in report.outcomes] == ["off"] and platform.writes == 0
     assert outbox.results[items[0]] == {"written": False, "status": "off", "reason": "athlete_off"}
     athletes[1] = replace(athletes[1], write_back=None)
-    report = drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "all"})
+    report = drain_outbox(outbox.repos, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "all"})
     assert [o.status for o in report.outcomes] == ["inserted"] and platform.writes == 1
 
 
 def test_a_newer_note_takes_the_held_items_place() -> None:
     outbox, items = _outbox(runs=1)
     platform = MemoryPlatform()
-    drain_outbox(outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "off"})
+    drain_outbox(outbox.repos, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "off"})
     activity_id = outbox.items[items[0]].activity_id
     assert outbox.add(activity_id, "strava", "⚠ Speed: a newer note") == items[0]  # the same row, queued again
     assert outbox.status[items[0]] == "pending" and outbox.items[items[0]].note == "⚠ Speed: a newer note"
     dry = drain_outbox(
-        outbox, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "all"}, dry_run=True
+        outbox.repos, {"strava": platform}, worker="w1", now=lambda: NOW, modes={"strava": "all"}, dry_run=True
     )
     assert [o.status for o in dry.outcomes] == ["dry_run"] and platform.writes == 0

@@ -208,7 +208,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings | None) -> int:
 
 def cmd_set(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.entrypoints.wiring import open_store, redo_marked
-    from syncd.services.athletes import AthleteError, Changes, apply, find_athlete
+    from syncd.services.athletes import AthleteError, Changes, SettingsRepositories, apply, find_athlete
 
     assert settings is not None
     changes = Changes(
@@ -235,7 +235,8 @@ def cmd_set(args: argparse.Namespace, settings: Settings | None) -> int:
                 print(f"{athlete.key}: notify kinds off: {', '.join(muted) or 'none'}")
             if (urls is not None or muted is not None) and changes == Changes(shoe_limits=[]):
                 return 0
-            applied = apply(store, settings, athlete, changes, datetime.now(UTC))
+            repos = SettingsRepositories(store, store, store, store.pain_diary)
+            applied = apply(repos, settings, athlete, changes, datetime.now(UTC))
         except AthleteError as exc:
             raise ConfigError(str(exc)) from None  # a value to fix on the command line: exit 2
         for line in applied.lines:

@@ -78,7 +78,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
         if nobody:
             from syncd.services.digest_recipients import digest_summary
 
-            nobody = digest_summary(store, settings)["recipients"] == 0
+            nobody = digest_summary(store, store.digest_log, settings)["recipients"] == 0
     finally:
         store.close()
     for line in report.sent:

@@ -45,6 +45,7 @@ from syncd.services.feed import (
     FLAG_TITLES,
     AttentionView,
     CardView,
+    FeedReads,
     accounts_needing_attention,
     build_feed,
     card_view,
@@ -76,6 +77,10 @@ class WebContext:
     auth: Authenticator
     env: Environment
     address: FeedAddress
+
+    @property
+    def feed_reads(self) -> FeedReads:
+        return FeedReads(athletes=self.store, activity_reads=self.store.activity_reads, history=self.store)
 
 
 def _environment() -> Environment:
@@ -264,7 +269,7 @@ def _feed_html(
     if strip_athlete is None and len(athletes) == 1:
         strip_athlete = athletes[0].id
     view = build_feed(
-        ctx.store,
+        ctx.feed_reads,
         feed_filter,
         ctx.settings.rules,
         page=page,
@@ -296,7 +301,7 @@ async def activity_page(ctx: WebContext, request: Request, access: Access) -> Re
     if access.athlete_id is not None and row.athlete_id != access.athlete_id:
         raise MissingError()
     stored = await run_in_threadpool(ctx.store.get_activity, activity_id)
-    sessions = await run_in_threadpool(session_views, ctx.store, [row], ctx.settings.rules)
+    sessions = await run_in_threadpool(session_views, ctx.feed_reads, [row], ctx.settings.rules)
     card = card_view(row, sessions.get(row.id))
     charts: dict[str, Markup | None] = {}
     stretches = []
@@ -415,7 +420,7 @@ async def atom(ctx: WebContext, request: Request, access: Access) -> Response:
     before = _cursor(request)
 
     def load() -> bytes:
-        view = build_feed(ctx.store, feed_filter, ctx.settings.rules, page=page, per_page=50, before=before)
+        view = build_feed(ctx.feed_reads, feed_filter, ctx.settings.rules, page=page, per_page=50, before=before)
         if page > view.page.pages:
             raise BadRequestError(f"page={page} is past the end: this feed has {view.page.pages} page(s)")
         return atom_feed(
@@ -452,7 +457,7 @@ async def api_list(ctx: WebContext, request: Request, access: Access) -> Respons
 
     def load() -> JSONResponse:
         result = ctx.store.activity_reads.feed_page(feed_filter, page=page, per_page=per_page, before=before)
-        sessions = session_views(ctx.store, result.rows, ctx.settings.rules)
+        sessions = session_views(ctx.feed_reads, result.rows, ctx.settings.rules)
         cards = [card_view(row, sessions.get(row.id)) for row in result.rows]
         attention = accounts_needing_attention(ctx.store, feed_filter.athlete_id)
         return JSONResponse(
@@ -471,7 +476,7 @@ async def api_detail(ctx: WebContext, request: Request, access: Access) -> Respo
     row = await run_in_threadpool(ctx.store.activity_reads.feed_item, _path_id(request))
     if access.athlete_id is not None and row.athlete_id != access.athlete_id:
         raise MissingError()
-    sessions = await run_in_threadpool(session_views, ctx.store, [row], ctx.settings.rules)
+    sessions = await run_in_threadpool(session_views, ctx.feed_reads, [row], ctx.settings.rules)
     return JSONResponse(activity_json(card_view(row, sessions.get(row.id)), detail=True))
 
 

@@ -96,7 +96,7 @@ class CheckinPages:
         athlete = next((a for a in self.store.list_athletes() if a.key == link.athlete_key), None)
         if athlete is None:
             raise CheckinError("this check-in link is for an athlete this syncd no longer has")
-        check_fresh(link, datetime.now(UTC).astimezone(athlete_zone(self.store, athlete)).date())
+        check_fresh(link, datetime.now(UTC).astimezone(athlete_zone(self.store.activity_reads, athlete)).date())
         if answered(self.store, athlete.id, link.day):
             raise CheckinError("this check-in link has been used: that day's answer is recorded (one per day)")
         return link, athlete

@@ -117,7 +117,7 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
             ctx.store,
             athlete_id,
             _monday(date.today()),
-            zone=athlete_zone(ctx.store, athlete),
+            zone=athlete_zone(ctx.store.activity_reads, athlete),
             thresholds=ctx.settings.rules,
             advice=ctx.settings.advice,
         ).mode

@@ -54,7 +54,7 @@ def unsubscribe_routes(store: Store) -> list[BaseRoute]:
         )
 
     async def one_click(request: Request) -> HTMLResponse:
-        athlete = unsubscribe(store, request.query_params.get("t", ""))
+        athlete = unsubscribe(store, store, request.query_params.get("t", ""))
         if athlete is None:
             return _invalid()
         return _page(
