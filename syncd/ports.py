@@ -658,15 +658,10 @@ class KeepsDiary(Protocol):
     def pain_diary(self) -> PainDiary: ...
 
 
-class DiaryStore(AthleteDirectory, ActivityRepository, AnnotationRepository, KeepsDiary, Protocol):
-    """What the pain diary's use cases need: the diary, the athletes, their activities and notes."""
-
+class LatestAnnotations(Protocol):
     def latest_annotations(self, activity_ids: Sequence[int]) -> dict[int, AnnotationRecord]:
         """The current annotation of each activity that has one, in a few queries (the flare-up analysis)."""
         ...
-
-    @property
-    def activity_reads(self) -> ActivityReadRepository: ...
 
 
 @runtime_checkable
@@ -731,8 +726,21 @@ class AthleteReads(AthletesAndAccounts, KeepsNotifyTargets, Protocol):
     def close(self) -> None: ...
 
 
-class DigestStore(DiaryStore, GearRepository, DigestRepository, SigningKeys, Protocol):
+class DigestStore(
+    AthleteDirectory,
+    ActivityRepository,
+    AnnotationRepository,
+    KeepsDiary,
+    LatestAnnotations,
+    GearRepository,
+    DigestRepository,
+    SigningKeys,
+    Protocol,
+):
     """What building and sending the weekly digests needs."""
+
+    @property
+    def activity_reads(self) -> ActivityReadRepository: ...
 
     def list_accounts(self) -> list[AccountRecord]: ...
 
@@ -751,8 +759,20 @@ class KeepsAccountLeases(Protocol):
     def account_leases(self) -> AccountLeaseRepository: ...
 
 
-class AccountLinkStore(AccountLinks, DiaryStore, KeepsAccountLeases, Protocol):
+class AccountLinkStore(
+    AccountLinks,
+    AthleteDirectory,
+    ActivityRepository,
+    AnnotationRepository,
+    KeepsDiary,
+    LatestAnnotations,
+    KeepsAccountLeases,
+    Protocol,
+):
     """What linking, re-linking and unlinking an account needs."""
+
+    @property
+    def activity_reads(self) -> ActivityReadRepository: ...
 
 
 class OutboxSummary(Protocol):

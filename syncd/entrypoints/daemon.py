@@ -449,7 +449,7 @@ class Daemon:
             now = datetime.now(UTC)
             # descriptions of the last days' runs: a #back tag added (or removed) there fires no webhook
             readers = {p.name: w for p in self.platforms if (w := p.service.description_reader()) is not None}
-            tags = refresh_recent_tags(self.store, readers, now=now, advice=self.settings.advice)
+            tags = refresh_recent_tags(self.store.pain_diary, self.store, readers, now=now, advice=self.settings.advice)
             if tags:
                 log.info("pain_tags_refreshed", changed=tags)
             rescan = daily_rescan(self.store, policy, now=now, write_back_providers=own_platform)

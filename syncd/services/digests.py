@@ -112,7 +112,9 @@ def build_for_athlete(
     end = (local_start + timedelta(days=7)).astimezone(UTC) + timedelta(days=1)
     runs = _week_runs(store, athlete.id, start, end)
     history = history_between(store, athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
-    from syncd.services.pain_diary import week_pattern  # the analysis needs numpy: not for `syncd status`
+    from syncd.services.pain_diary import AnalysisReads, week_pattern  # the analysis needs numpy: not for `status`
+
+    reads = AnalysisReads(store.pain_diary, store, store, store, store.activity_reads)
 
     state = week_end_state(
         store,
@@ -138,7 +140,7 @@ def build_for_athlete(
         max_hr=athlete.max_heart_rate,
         mode=state.mode.mode.label,
         mode_reason=state.mode.reason,
-        pain_pattern=week_pattern(store, athlete.id, monday, settings.advice, settings.rules),
+        pain_pattern=week_pattern(reads, athlete.id, monday, settings.advice, settings.rules),
         red_flag=RED_FLAG_LINE if state.mode.red_flag else None,
     )
 

@@ -199,7 +199,7 @@ def _queue_checkin(
     today = local.date()
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     outbox = store.notifications
-    if outbox.has(athlete.id, Kind.CHECKIN.value, today.isoformat()) or has_entry(store, athlete.id, today):
+    if outbox.has(athlete.id, Kind.CHECKIN.value, today.isoformat()) or has_entry(store.pain_diary, athlete.id, today):
         return 0
     if outbox.queued_since(athlete.id, Kind.NOTE.value, midnight):
         return 0  # today's pushed note carried the link

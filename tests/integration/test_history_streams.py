@@ -99,7 +99,12 @@ def test_older_runs_are_noted_locally_then_redone_with_their_streams(
     assert all(WAITING not in _note(store, i) for i in recent)
     assert {days: sim.description(ids[days]) for days in OLD_DAYS} == before
     # the flare-up analysis reads them as unmeasured, not as 0
-    sessions = {s.start_utc: s for s in pain_diary.exposures(store, linked.athlete_id)}
+    sessions = {
+        s.start_utc: s
+        for s in pain_diary.exposures(
+            pain_diary.AnalysisReads(store.pain_diary, store, store, store, store.activity_reads), linked.athlete_id
+        )
+    }
     for activity_id in old:
         session = sessions[store.get_activity(activity_id, with_streams=False).activity.start_utc]
         assert (session.descent_m, session.speed, session.hard_m) == (None, None, None)

@@ -55,6 +55,7 @@ from syncd.services.feed import (
     shoe_views,
     sport_label,
 )
+from syncd.services.pain_diary import AnalysisReads
 from syncd.services.platform_notes import PlatformNoteView
 
 HERE = Path(__file__).resolve().parent
@@ -81,6 +82,11 @@ class WebContext:
     @property
     def feed_reads(self) -> FeedReads:
         return FeedReads(athletes=self.store, activity_reads=self.store.activity_reads, history=self.store)
+
+    @property
+    def analysis_reads(self) -> AnalysisReads:
+        store = self.store
+        return AnalysisReads(store.pain_diary, store, store, store, store.activity_reads)
 
 
 def _environment() -> Environment:

@@ -97,7 +97,7 @@ class CheckinPages:
         if athlete is None:
             raise CheckinError("this check-in link is for an athlete this syncd no longer has")
         check_fresh(link, datetime.now(UTC).astimezone(athlete_zone(self.store.activity_reads, athlete)).date())
-        if answered(self.store, athlete.id, link.day):
+        if answered(self.store.pain_diary, athlete.id, link.day):
             raise CheckinError("this check-in link has been used: that day's answer is recorded (one per day)")
         return link, athlete
 
@@ -110,6 +110,7 @@ class CheckinPages:
             text = form["score"]
             score = int(text) if text.isascii() and text.isdigit() and len(text) <= 2 else -1
             entry = record_entry(
+                self.store.pain_diary,
                 self.store,
                 athlete.id,
                 link.day,
