@@ -17,7 +17,7 @@ from syncd.logging import get_logger
 from syncd.services.pain_diary import mode_settings
 
 if TYPE_CHECKING:
-    from syncd.ports import ActivityReadRepository, ActivityRepository, DigestStore, PainDiary
+    from syncd.ports import ActivityReadRepository, ActivityRepository, GearRepository, PainDiary
     from syncd.records import AthleteRecord, LoadedActivity, StoredActivity
 
 log = get_logger("syncd.digest")
@@ -70,28 +70,34 @@ def run_state(
 
 
 def day_state(
-    store: DigestStore,
+    activities: ActivityRepository,
+    gear: GearRepository,
     athlete_id: int,
     at: datetime,
     day: date,
     *,
+    diary: PainDiary,
     thresholds: Thresholds,
     advice: AdviceSettings | None = None,
     max_hr: float | None = None,
 ) -> AsOf:
     """The athlete at the instant `at` that ends the local day `day` (a week's end for the digest and the diary
     page): every shoe as of then, the whole diary up to that day."""
-    history = History(store.history_rows(athlete_id, at - HISTORY_WINDOW, at))
-    shoes = [(gear, store.gear_distance_after(athlete_id, gear.gear_id, at)) for gear in store.list_gear(athlete_id)]
-    diary = diary_inputs(store.pain_diary, athlete_id, advice, day_from=None, day_to=day)
-    return state_as_of(history, at, day, thresholds=thresholds, shoes=shoes, diary=diary, max_hr=max_hr)
+    history = History(activities.history_rows(athlete_id, at - HISTORY_WINDOW, at))
+    shoes = [
+        (shoe, activities.gear_distance_after(athlete_id, shoe.gear_id, at)) for shoe in gear.list_gear(athlete_id)
+    ]
+    inputs = diary_inputs(diary, athlete_id, advice, day_from=None, day_to=day)
+    return state_as_of(history, at, day, thresholds=thresholds, shoes=shoes, diary=inputs, max_hr=max_hr)
 
 
 def week_end_state(
-    store: DigestStore,
+    activities: ActivityRepository,
+    gear: GearRepository,
     athlete_id: int,
     monday: date,
     *,
+    diary: PainDiary,
     zone: tzinfo,
     thresholds: Thresholds,
     advice: AdviceSettings | None = None,
@@ -100,7 +106,9 @@ def week_end_state(
     """The athlete as the week starting `monday` ended in `zone` (the digest, the diary page)."""
     sunday = monday + timedelta(days=6)
     at = end_of_day(sunday, zone)
-    return day_state(store, athlete_id, at, sunday, thresholds=thresholds, advice=advice, max_hr=max_hr)
+    return day_state(
+        activities, gear, athlete_id, at, sunday, diary=diary, thresholds=thresholds, advice=advice, max_hr=max_hr
+    )
 
 
 def athlete_zone(reads: ActivityReadRepository, athlete: AthleteRecord) -> tzinfo:

@@ -118,8 +118,10 @@ def build_for_athlete(
 
     state = week_end_state(
         store,
+        store,
         athlete.id,
         monday,
+        diary=store.pain_diary,
         zone=zone,
         thresholds=settings.rules,
         advice=settings.advice,

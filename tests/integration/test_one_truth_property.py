@@ -93,14 +93,25 @@ def _agree_with_states(store: Store, athlete_id: int, settings: Settings) -> Non
     rules = settings.rules
     mondays = {week_start(s.activity.start_local.date()) for s in store.iter_activities(athlete_id=athlete_id)}
     for monday in sorted(mondays):
-        state = week_end_state(store, athlete_id, monday, zone=zone, thresholds=rules, advice=settings.advice)
+        state = week_end_state(
+            store,
+            store,
+            athlete_id,
+            monday,
+            diary=store.pain_diary,
+            zone=zone,
+            thresholds=rules,
+            advice=settings.advice,
+        )
         digest = build_for_athlete(store, record, monday, settings, zone)
         assert (digest.low_impact, digest.strength) == (state.week.low_impact, state.week.strength)
         assert (digest.mode, digest.mode_reason) == (state.mode.mode.label, state.mode.reason)
         assert (digest.red_flag is not None) == state.mode.red_flag
         assert digest.shoes == shoe_statuses(state.shoes, rules)
     for week in strip_for_athlete(FeedReads(store, store.activity_reads, store), athlete_id, rules):
-        state = week_end_state(store, athlete_id, week.monday, zone=zone, thresholds=rules)
+        state = week_end_state(
+            store, store, athlete_id, week.monday, diary=store.pain_diary, zone=zone, thresholds=rules
+        )
         assert (week.runs, week.low_impact, week.strength) == (
             state.week.runs,
             state.week.low_impact,

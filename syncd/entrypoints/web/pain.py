@@ -115,8 +115,10 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
         athlete = ctx.store.get_athlete(athlete_id)
         mode = week_end_state(  # the digest's state of this week: the same mode and reason
             ctx.store,
+            ctx.store,
             athlete_id,
             _monday(date.today()),
+            diary=ctx.store.pain_diary,
             zone=athlete_zone(ctx.store.activity_reads, athlete),
             thresholds=ctx.settings.rules,
             advice=ctx.settings.advice,
