@@ -726,34 +726,6 @@ class AthleteReads(AthletesAndAccounts, KeepsNotifyTargets, Protocol):
     def close(self) -> None: ...
 
 
-class DigestStore(
-    AthleteDirectory,
-    ActivityRepository,
-    AnnotationRepository,
-    KeepsDiary,
-    LatestAnnotations,
-    GearRepository,
-    DigestRepository,
-    SigningKeys,
-    Protocol,
-):
-    """What building and sending the weekly digests needs."""
-
-    @property
-    def activity_reads(self) -> ActivityReadRepository: ...
-
-    def list_accounts(self) -> list[AccountRecord]: ...
-
-    @property
-    def digest_log(self) -> DigestLogRepository: ...
-
-    def iter_activities(
-        self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
-    ) -> Iterator[StoredActivity]: ...
-
-    def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...
-
-
 class KeepsAccountLeases(Protocol):
     @property
     def account_leases(self) -> AccountLeaseRepository: ...
@@ -919,8 +891,33 @@ class KeepsNotifications(Protocol):
     def notifications(self) -> NotificationLog: ...
 
 
-class NotifyStore(DigestStore, Protocol):
-    """What push notifications and the check-in need: the digest's reads, the diary and the outbox."""
+class NotifyStore(
+    AthleteDirectory,
+    ActivityRepository,
+    AnnotationRepository,
+    KeepsDiary,
+    LatestAnnotations,
+    GearRepository,
+    DigestRepository,
+    SigningKeys,
+    Protocol,
+):
+    """What push notifications and the check-in need: the digest's reads (`digests.DigestRepositories`), the diary
+    and the outbox."""
+
+    @property
+    def activity_reads(self) -> ActivityReadRepository: ...
+
+    def list_accounts(self) -> list[AccountRecord]: ...
+
+    @property
+    def digest_log(self) -> DigestLogRepository: ...
+
+    def iter_activities(
+        self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
+    ) -> Iterator[StoredActivity]: ...
+
+    def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...
 
     @property
     def notifications(self) -> NotificationOutbox: ...

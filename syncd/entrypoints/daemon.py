@@ -418,11 +418,11 @@ class Daemon:
             if self._digests is not None:
                 self._digests(now)
             else:
-                from syncd.entrypoints.wiring import mailer_from_settings, trend_chart
+                from syncd.entrypoints.wiring import digest_repositories, mailer_from_settings, trend_chart
                 from syncd.services.digests import send_due_digests
 
                 report = send_due_digests(
-                    self.store,
+                    digest_repositories(self.store),
                     self.settings,
                     now,
                     connect=mailer_from_settings,

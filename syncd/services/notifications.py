@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from syncd.config import Settings
     from syncd.ports import NotifyStore, PushSender
     from syncd.records import AthleteRecord
+    from syncd.services.digests import DigestRepositories
 
 log = get_logger("syncd.notify")
 LEASE_S = 300.0
@@ -212,6 +213,25 @@ def _queue_checkin(
     return queue(store, settings, athlete, targets, Kind.CHECKIN, today.isoformat(), checkin_message(link), now)
 
 
+def _digest_repositories(store: NotifyStore) -> DigestRepositories:
+    """The digest's repositories, each a port of the store the notifications take."""
+    from syncd.services.digests import DigestRepositories
+
+    return DigestRepositories(
+        people=store,
+        athletes=store,
+        activities=store,
+        annotations=store,
+        latest=store,
+        gear=store,
+        diary=store.pain_diary,
+        activity_reads=store.activity_reads,
+        claims=store,
+        digest_log=store.digest_log,
+        keys=store,
+    )
+
+
 def _queue_digest(
     store: NotifyStore, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
 ) -> int:
@@ -224,7 +244,7 @@ def _queue_digest(
     label = iso_week_label(monday)
     if (athlete.id, label) in _EMPTY_WEEKS or store.notifications.has(athlete.id, Kind.DIGEST.value, label):
         return 0
-    digest = build_for_athlete(store, athlete, monday, settings, zone)
+    digest = build_for_athlete(_digest_repositories(store), athlete, monday, settings, zone)
     if digest.empty:  # a push about a week without runs is noise (the email may still say so)
         _EMPTY_WEEKS.add((athlete.id, label))  # not built again every pass of this process
         return 0

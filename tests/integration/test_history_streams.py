@@ -20,6 +20,7 @@ from syncd.domain.notes import gaps_in_note
 from syncd.domain.rate_budget import history_reads_left, sync_daily_reserve
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.entrypoints.wiring import digest_repositories
 from syncd.services import pain_diary
 from syncd.services.annotating import AnnotationPolicy, reannotate
 from syncd.services.as_of import athlete_zone
@@ -128,7 +129,11 @@ def test_older_runs_are_noted_locally_then_redone_with_their_streams(
     record = store.get_athlete(linked.athlete_id)
     oldest = store.get_activity(old[-1], with_streams=False).activity
     digest = build_for_athlete(
-        store, record, week_start(oldest.start_local.date()), settings, athlete_zone(store.activity_reads, record)
+        digest_repositories(store),
+        record,
+        week_start(oldest.start_local.date()),
+        settings,
+        athlete_zone(store.activity_reads, record),
     )
     assert digest.streams_line is not None and not digest.streams_measured  # never "0 m" of downhill
 
@@ -160,7 +165,11 @@ def test_older_runs_are_noted_locally_then_redone_with_their_streams(
         }
         assert not any(shown[i]["awaiting_streams"] for i in old)
     digest = build_for_athlete(
-        store, record, week_start(oldest.start_local.date()), settings, athlete_zone(store.activity_reads, record)
+        digest_repositories(store),
+        record,
+        week_start(oldest.start_local.date()),
+        settings,
+        athlete_zone(store.activity_reads, record),
     )
     assert digest.streams_line is None
 

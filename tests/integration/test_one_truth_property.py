@@ -28,6 +28,7 @@ from syncd.domain.load import week_start
 from syncd.domain.mode_notes import lead_lines
 from syncd.domain.pain import PainSource
 from syncd.domain.thresholds import Thresholds
+from syncd.entrypoints.wiring import digest_repositories
 from syncd.services.annotating import AnnotationPolicy, annotate_marked, reannotate
 from syncd.services.as_of import athlete_zone, run_state, week_end_state
 from syncd.services.digests import build_for_athlete
@@ -70,7 +71,7 @@ def _surfaces(store: Store, athlete_id: int, settings: Settings) -> tuple[Any, .
     record = store.get_athlete(athlete_id)
     zone = athlete_zone(store.activity_reads, record)
     mondays = sorted({week_start(s.activity.start_local.date()) for s in store.iter_activities(athlete_id=athlete_id)})
-    digests = [build_for_athlete(store, record, monday, settings, zone) for monday in mondays]
+    digests = [build_for_athlete(digest_repositories(store), record, monday, settings, zone) for monday in mondays]
     return (
         digests,
         strip_for_athlete(FeedReads(store, store.activity_reads, store), athlete_id, Thresholds()),
@@ -103,7 +104,7 @@ def _agree_with_states(store: Store, athlete_id: int, settings: Settings) -> Non
             thresholds=rules,
             advice=settings.advice,
         )
-        digest = build_for_athlete(store, record, monday, settings, zone)
+        digest = build_for_athlete(digest_repositories(store), record, monday, settings, zone)
         assert (digest.low_impact, digest.strength) == (state.week.low_impact, state.week.strength)
         assert (digest.mode, digest.mode_reason) == (state.mode.mode.label, state.mode.reason)
         assert (digest.red_flag is not None) == state.mode.red_flag

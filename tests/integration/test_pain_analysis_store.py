@@ -16,6 +16,7 @@ from syncd.config import AdviceSettings, Settings
 from syncd.domain.notes import data_gaps_line
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.entrypoints.cli import main
+from syncd.entrypoints.wiring import digest_repositories
 from syncd.services import pain_diary
 from syncd.services.as_of import athlete_zone
 from syncd.services.digest_email import render_html, render_text
@@ -157,14 +158,18 @@ def test_the_digest_says_how_far_the_diary_is_from_telling(tmp_path: Path) -> No
     sentence = result.sentences()[0]
     assert sentence.startswith(f"Too few entries to tell yet: about {result.power.more_weeks} more weeks with diary")
     record = store.get_athlete(diarist)
-    digest = build_for_athlete(store, record, monday, settings, athlete_zone(store.activity_reads, record))
+    digest = build_for_athlete(
+        digest_repositories(store), record, monday, settings, athlete_zone(store.activity_reads, record)
+    )
     assert digest.pain_pattern == sentence == result.digest_sentence()
     assert f"From your pain diary: {sentence}" in render_text(digest)
     assert f"From your pain diary: {sentence}" in render_html(digest, None)
     assert "stands out" not in render_text(digest)
 
     other = store.get_athlete(quiet)
-    digest = build_for_athlete(store, other, monday, settings, athlete_zone(store.activity_reads, other))
+    digest = build_for_athlete(
+        digest_repositories(store), other, monday, settings, athlete_zone(store.activity_reads, other)
+    )
     assert digest.pain_pattern is None
     assert "pain diary" not in render_text(digest) and "pain diary" not in render_html(digest, None)
     store.close()

@@ -406,12 +406,18 @@ async def digest_page(ctx: WebContext, request: Request, access: Access) -> Resp
 
     def load() -> str:
         from syncd.adapters.charts import load_trend_png
+        from syncd.entrypoints.wiring import digest_repositories
         from syncd.services.digests import preview
 
         key = ctx.store.get_athlete(athlete).key if athlete is not None else None
         try:
             _, html = preview(
-                ctx.store, ctx.settings, datetime.now(UTC), athlete_key=key, week=week, chart=load_trend_png
+                digest_repositories(ctx.store),
+                ctx.settings,
+                datetime.now(UTC),
+                athlete_key=key,
+                week=week,
+                chart=load_trend_png,
             )
         except ConfigError:
             raise MissingError() from None  # no athlete yet
