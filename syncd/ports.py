@@ -889,35 +889,3 @@ class KeepsNotifications(Protocol):
 
     @property
     def notifications(self) -> NotificationLog: ...
-
-
-class NotifyStore(
-    AthleteDirectory,
-    ActivityRepository,
-    AnnotationRepository,
-    KeepsDiary,
-    LatestAnnotations,
-    GearRepository,
-    DigestRepository,
-    SigningKeys,
-    Protocol,
-):
-    """What push notifications and the check-in need: the digest's reads (`digests.DigestRepositories`), the diary
-    and the outbox."""
-
-    @property
-    def activity_reads(self) -> ActivityReadRepository: ...
-
-    def list_accounts(self) -> list[AccountRecord]: ...
-
-    @property
-    def digest_log(self) -> DigestLogRepository: ...
-
-    def iter_activities(
-        self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
-    ) -> Iterator[StoredActivity]: ...
-
-    def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...
-
-    @property
-    def notifications(self) -> NotificationOutbox: ...

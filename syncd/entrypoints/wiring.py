@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from syncd.services.digests import DigestRepositories
     from syncd.services.folder_sync import FolderService
     from syncd.services.garmin_sync import GarminService
+    from syncd.services.notifications import NotifyRepositories
     from syncd.services.platforms import Platform
     from syncd.services.strava_sync import StravaService
 
@@ -176,6 +177,13 @@ def digest_repositories(store: Store) -> DigestRepositories:
         digest_log=store.digest_log,
         keys=store,
     )
+
+
+def notify_repositories(store: Store) -> NotifyRepositories:
+    """The database Store's repositories that push notifications and the check-in read and change."""
+    from syncd.services.notifications import NotifyRepositories
+
+    return NotifyRepositories(digest_repositories(store), store.notifications)
 
 
 def redo_marked(settings: Settings, store: Store, athlete_id: int) -> int:
