@@ -731,20 +731,9 @@ class KeepsAccountLeases(Protocol):
     def account_leases(self) -> AccountLeaseRepository: ...
 
 
-class AccountLinkStore(
-    AccountLinks,
-    AthleteDirectory,
-    ActivityRepository,
-    AnnotationRepository,
-    KeepsDiary,
-    LatestAnnotations,
-    KeepsAccountLeases,
-    Protocol,
-):
-    """What linking, re-linking and unlinking an account needs."""
-
-    @property
-    def activity_reads(self) -> ActivityReadRepository: ...
+class AccountLinkStore(AccountLinks, AthleteDirectory, KeepsDiary, KeepsAccountLeases, Protocol):
+    """What linking, re-linking and unlinking an account needs: the accounts, the athletes, the diary (unlinking
+    the last account deletes it) and the account leases (which delete an account's data)."""
 
 
 class OutboxSummary(Protocol):
