@@ -658,15 +658,10 @@ class KeepsDiary(Protocol):
     def pain_diary(self) -> PainDiary: ...
 
 
-class DiaryStore(AthleteDirectory, ActivityRepository, AnnotationRepository, KeepsDiary, Protocol):
-    """What the pain diary's use cases need: the diary, the athletes, their activities and notes."""
-
+class LatestAnnotations(Protocol):
     def latest_annotations(self, activity_ids: Sequence[int]) -> dict[int, AnnotationRecord]:
         """The current annotation of each activity that has one, in a few queries (the flare-up analysis)."""
         ...
-
-    @property
-    def activity_reads(self) -> ActivityReadRepository: ...
 
 
 @runtime_checkable
@@ -731,28 +726,14 @@ class AthleteReads(AthletesAndAccounts, KeepsNotifyTargets, Protocol):
     def close(self) -> None: ...
 
 
-class DigestStore(DiaryStore, GearRepository, DigestRepository, SigningKeys, Protocol):
-    """What building and sending the weekly digests needs."""
-
-    def list_accounts(self) -> list[AccountRecord]: ...
-
-    @property
-    def digest_log(self) -> DigestLogRepository: ...
-
-    def iter_activities(
-        self, *, athlete_id: int | None = None, since: datetime | None = None, with_streams: bool = False
-    ) -> Iterator[StoredActivity]: ...
-
-    def latest_annotation(self, activity_id: int) -> AnnotationRecord | None: ...
-
-
 class KeepsAccountLeases(Protocol):
     @property
     def account_leases(self) -> AccountLeaseRepository: ...
 
 
-class AccountLinkStore(AccountLinks, DiaryStore, KeepsAccountLeases, Protocol):
-    """What linking, re-linking and unlinking an account needs."""
+class AccountLinkStore(AccountLinks, AthleteDirectory, KeepsDiary, KeepsAccountLeases, Protocol):
+    """What linking, re-linking and unlinking an account needs: the accounts, the athletes, the diary (unlinking
+    the last account deletes it) and the account leases (which delete an account's data)."""
 
 
 class OutboxSummary(Protocol):
@@ -897,10 +878,3 @@ class KeepsNotifications(Protocol):
 
     @property
     def notifications(self) -> NotificationLog: ...
-
-
-class NotifyStore(DigestStore, Protocol):
-    """What push notifications and the check-in need: the digest's reads, the diary and the outbox."""
-
-    @property
-    def notifications(self) -> NotificationOutbox: ...

@@ -39,6 +39,7 @@ __all__ = ["Daemon", "DaemonOptions", "Platform", "PlatformService", "mark_due",
 if TYPE_CHECKING:
     from syncd.adapters.db.repository import Store
     from syncd.entrypoints.webhook import WebhookSink
+    from syncd.services.notifications import NotifyRepositories
 
 log = get_logger("syncd.daemon")
 
@@ -247,7 +248,7 @@ class Daemon:
                 *health_routes(self),
                 *webhook_routes(self.settings, sink),
                 *unsubscribe_routes(self.store),
-                *checkin_routes(self.store, self.settings),
+                *checkin_routes(self._notify_repos, self.settings),
                 *routes(self.store, self.settings),
             ],
             middleware=body_limit(),
@@ -317,6 +318,12 @@ class Daemon:
                 f"{summary.failed} failed, {summary.written} note(s) written"
             )
 
+    @property
+    def _notify_repos(self) -> NotifyRepositories:
+        from syncd.entrypoints.wiring import notify_repositories
+
+        return notify_repositories(self.store)
+
     def _notify_pass(self) -> None:
         """Queue push notifications for this pass's flagged notes (the check-in and digest text too), then hand each
         target's due messages to the delivery threads: a slow or unreachable target holds up neither the next sync
@@ -324,13 +331,13 @@ class Daemon:
         from syncd.services.notifications import claim_groups, queue_new, wants_notifications
 
         try:
-            if not wants_notifications(self.store, self.settings):
+            if not wants_notifications(self._notify_repos, self.settings):
                 return
             now = datetime.now(UTC)
-            queue_new(self.store, self.settings, now)
+            queue_new(self._notify_repos, self.settings, now)
             with self._lock:
                 busy = set(self._busy_targets)
-            groups = claim_groups(self.store, now, self.worker, busy=busy)
+            groups = claim_groups(self._notify_repos, now, self.worker, busy=busy)
         except Exception as exc:
             log.error("notify_pass_failed", error=f"{type(exc).__name__}: {exc}")
             return
@@ -353,11 +360,11 @@ class Daemon:
             if self._push is None:
                 self._push = push_sender(self.settings)
             while items and not self.stopping:
-                report = deliver_group(self.store, self.settings, self._push, key, items, self.worker, now=now)
+                report = deliver_group(self._notify_repos, self.settings, self._push, key, items, self.worker, now=now)
                 if report.failed:
                     break  # backing off: the retry is due later, a pass claims it then
                 now = datetime.now(UTC)
-                items = claim_groups(self.store, now, self.worker, only=key).get(key, [])
+                items = claim_groups(self._notify_repos, now, self.worker, only=key).get(key, [])
         except Exception as exc:  # building the sender or the database: logged; the lease expires and it is retried
             log.error("notify_delivery_failed", target=key[1], error=f"{type(exc).__name__}: {exc}")
         finally:
@@ -418,11 +425,11 @@ class Daemon:
             if self._digests is not None:
                 self._digests(now)
             else:
-                from syncd.entrypoints.wiring import mailer_from_settings, trend_chart
+                from syncd.entrypoints.wiring import digest_repositories, mailer_from_settings, trend_chart
                 from syncd.services.digests import send_due_digests
 
                 report = send_due_digests(
-                    self.store,
+                    digest_repositories(self.store),
                     self.settings,
                     now,
                     connect=mailer_from_settings,
@@ -449,7 +456,7 @@ class Daemon:
             now = datetime.now(UTC)
             # descriptions of the last days' runs: a #back tag added (or removed) there fires no webhook
             readers = {p.name: w for p in self.platforms if (w := p.service.description_reader()) is not None}
-            tags = refresh_recent_tags(self.store, readers, now=now, advice=self.settings.advice)
+            tags = refresh_recent_tags(self.store.pain_diary, self.store, readers, now=now, advice=self.settings.advice)
             if tags:
                 log.info("pain_tags_refreshed", changed=tags)
             rescan = daily_rescan(self.store, policy, now=now, write_back_providers=own_platform)
@@ -468,7 +475,7 @@ class Daemon:
         from syncd.services.notifications import prune
 
         try:
-            removed = prune(self.store, datetime.now(UTC))
+            removed = prune(self._notify_repos, datetime.now(UTC))
             if removed:
                 log.info("notifications_pruned", removed=removed)
         except Exception as exc:

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from syncd.domain.digest import LoadWeek
     from syncd.ports import Mailer, SurfaceMap, TrendChart
     from syncd.services.annotating import AnnotationPolicy
+    from syncd.services.digests import DigestRepositories
     from syncd.services.folder_sync import FolderService
     from syncd.services.garmin_sync import GarminService
+    from syncd.services.notifications import NotifyRepositories
     from syncd.services.platforms import Platform
     from syncd.services.strava_sync import StravaService
 
@@ -156,6 +158,32 @@ def _max_heart_rate(settings: Settings) -> float | None:
 
 def _heart_rate(bpm: float | None) -> float | None:
     return float(bpm) if bpm else None
+
+
+def digest_repositories(store: Store) -> DigestRepositories:
+    """The database Store's repositories that the weekly digests read and change."""
+    from syncd.services.digests import DigestRepositories
+
+    return DigestRepositories(
+        people=store,
+        athletes=store,
+        activities=store,
+        annotations=store,
+        latest=store,
+        gear=store,
+        diary=store.pain_diary,
+        activity_reads=store.activity_reads,
+        claims=store,
+        digest_log=store.digest_log,
+        keys=store,
+    )
+
+
+def notify_repositories(store: Store) -> NotifyRepositories:
+    """The database Store's repositories that push notifications and the check-in read and change."""
+    from syncd.services.notifications import NotifyRepositories
+
+    return NotifyRepositories(digest_repositories(store), store.notifications)
 
 
 def redo_marked(settings: Settings, store: Store, athlete_id: int) -> int:

@@ -112,6 +112,6 @@ def unlink(store: AccountLinkStore, account_id: int) -> int:
     if not any(a.athlete_id == athlete_id for a in store.list_accounts()):
         from syncd.services.pain_diary import delete_athlete_diary
 
-        delete_athlete_diary(store, athlete_id)
+        delete_athlete_diary(store.pain_diary, athlete_id)
     log.info("account_unlinked", account_id=account_id, provider=provider, activities_deleted=deleted)
     return deleted

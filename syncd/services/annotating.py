@@ -26,7 +26,7 @@ from syncd.domain.thresholds import Thresholds
 from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.annotation_version import annotation_version
 from syncd.services.as_of import run_state, subject_of
-from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, has_diary, mode_settings
+from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, diary_of, mode_settings
 
 if TYPE_CHECKING:
     from syncd.ports import AthleteRepository, BatchAnnotationStore, UnitOfWork, UnitsOfWork
@@ -208,9 +208,10 @@ def annotate_in(
     stored = store.get_activity(activity_id, with_streams=True)
     activity = stored.activity
     policy = policy_for_athlete(uow.athletes, stored.athlete_id, policy)
-    if has_diary(store):  # the database's repositories (the unit tests' in-memory fakes have no diary)
-        apply_stored_tag(store, stored, advice=policy.advice, now=now)  # a #back tag steers later runs' notes
-    state = run_state(store, stored, policy.thresholds, policy.advice, max_hr=policy.max_heart_rate)
+    diary = uow.pain_diary  # None in the unit tests' in-memory fakes: they keep no diary
+    if diary is not None:
+        apply_stored_tag(diary, store, stored, advice=policy.advice, now=now)  # a #back tag steers later runs' notes
+    state = run_state(store, stored, policy.thresholds, policy.advice, diary=diary, max_hr=policy.max_heart_rate)
     annotated = annotate_as_of(activity, state, policy, now=now)
     providers: list[str] = []
     if may_write_back(activity, policy, now=now, backfill_since=backfill_since):
@@ -291,8 +292,11 @@ def _job_groups(
         chunk = list(activity_ids[first : first + BATCH_SIZE])
         loaded = store.annotation_batches.load(chunk)
         histories = _HistoryLists(store, loaded.values())
+        diary = diary_of(store)
         batch.diary = (
-            DiaryBatch(store, list(loaded.values()), batch.policy.advice, now=batch.now) if has_diary(store) else None
+            DiaryBatch(diary, store, list(loaded.values()), batch.policy.advice, now=batch.now)
+            if diary is not None
+            else None
         )
         group: list[_Prepared] = []
         for activity_id in chunk:

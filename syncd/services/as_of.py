@@ -14,10 +14,10 @@ from syncd.domain.history import HISTORY_WINDOW, History
 from syncd.domain.model import Gear
 from syncd.domain.thresholds import Thresholds
 from syncd.logging import get_logger
-from syncd.services.pain_diary import has_diary, mode_settings
+from syncd.services.pain_diary import mode_settings
 
 if TYPE_CHECKING:
-    from syncd.ports import ActivityReadRepository, ActivityRepository, DigestStore
+    from syncd.ports import ActivityReadRepository, ActivityRepository, GearRepository, PainDiary
     from syncd.records import AthleteRecord, LoadedActivity, StoredActivity
 
 log = get_logger("syncd.digest")
@@ -30,13 +30,13 @@ def subject_of(stored: StoredActivity | LoadedActivity) -> Subject:
 
 
 def diary_inputs(
-    store: object, athlete_id: int, advice: AdviceSettings | None, *, day_from: date | None, day_to: date
+    diary: PainDiary | None, athlete_id: int, advice: AdviceSettings | None, *, day_from: date | None, day_to: date
 ) -> DiaryInputs:
-    """The athlete's diary entries in [day_from, day_to] and own mode; none from a store without a diary."""
+    """The athlete's diary entries in [day_from, day_to] and own mode; none without a diary (the unit tests'
+    in-memory fakes keep none)."""
     settings = mode_settings(advice or AdviceSettings())
-    if not has_diary(store):
+    if diary is None:
         return DiaryInputs(settings=settings)
-    diary = store.pain_diary
     entries = diary.entries(athlete_id, day_from=day_from, day_to=day_to)
     return DiaryInputs(entries, settings, diary.advice_mode(athlete_id))
 
@@ -47,9 +47,11 @@ def run_state(
     thresholds: Thresholds,
     advice: AdviceSettings | None = None,
     *,
+    diary: PainDiary | None,
     max_hr: float | None = None,
 ) -> AsOf:
-    """One stored run's state at its start: its history, its shoe as of the run, the diary before it."""
+    """One stored run's state at its start: its history, its shoe as of the run, the diary before it (`diary`
+    None: no diary is kept, as in the unit tests' in-memory fakes)."""
     activity = stored.activity
     start, day = activity.start_utc, activity.start_local.date()
     history = History(store.history_rows(stored.athlete_id, start - HISTORY_WINDOW, start))
@@ -59,37 +61,43 @@ def run_state(
         if gear is not None:
             shoes.append((gear, store.gear_distance_after(stored.athlete_id, gear.gear_id, start)))
     settings = mode_settings(advice or AdviceSettings())
-    diary = diary_inputs(
-        store, stored.athlete_id, advice, day_from=day - timedelta(days=settings.window_days + 1), day_to=day
+    inputs = diary_inputs(
+        diary, stored.athlete_id, advice, day_from=day - timedelta(days=settings.window_days + 1), day_to=day
     )
     return state_as_of(
-        history, start, day, thresholds=thresholds, shoes=shoes, diary=diary, subject=subject_of(stored), max_hr=max_hr
+        history, start, day, thresholds=thresholds, shoes=shoes, diary=inputs, subject=subject_of(stored), max_hr=max_hr
     )
 
 
 def day_state(
-    store: DigestStore,
+    activities: ActivityRepository,
+    gear: GearRepository,
     athlete_id: int,
     at: datetime,
     day: date,
     *,
+    diary: PainDiary,
     thresholds: Thresholds,
     advice: AdviceSettings | None = None,
     max_hr: float | None = None,
 ) -> AsOf:
     """The athlete at the instant `at` that ends the local day `day` (a week's end for the digest and the diary
     page): every shoe as of then, the whole diary up to that day."""
-    history = History(store.history_rows(athlete_id, at - HISTORY_WINDOW, at))
-    shoes = [(gear, store.gear_distance_after(athlete_id, gear.gear_id, at)) for gear in store.list_gear(athlete_id)]
-    diary = diary_inputs(store, athlete_id, advice, day_from=None, day_to=day)
-    return state_as_of(history, at, day, thresholds=thresholds, shoes=shoes, diary=diary, max_hr=max_hr)
+    history = History(activities.history_rows(athlete_id, at - HISTORY_WINDOW, at))
+    shoes = [
+        (shoe, activities.gear_distance_after(athlete_id, shoe.gear_id, at)) for shoe in gear.list_gear(athlete_id)
+    ]
+    inputs = diary_inputs(diary, athlete_id, advice, day_from=None, day_to=day)
+    return state_as_of(history, at, day, thresholds=thresholds, shoes=shoes, diary=inputs, max_hr=max_hr)
 
 
 def week_end_state(
-    store: DigestStore,
+    activities: ActivityRepository,
+    gear: GearRepository,
     athlete_id: int,
     monday: date,
     *,
+    diary: PainDiary,
     zone: tzinfo,
     thresholds: Thresholds,
     advice: AdviceSettings | None = None,
@@ -98,7 +106,9 @@ def week_end_state(
     """The athlete as the week starting `monday` ended in `zone` (the digest, the diary page)."""
     sunday = monday + timedelta(days=6)
     at = end_of_day(sunday, zone)
-    return day_state(store, athlete_id, at, sunday, thresholds=thresholds, advice=advice, max_hr=max_hr)
+    return day_state(
+        activities, gear, athlete_id, at, sunday, diary=diary, thresholds=thresholds, advice=advice, max_hr=max_hr
+    )
 
 
 def athlete_zone(reads: ActivityReadRepository, athlete: AthleteRecord) -> tzinfo:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from syncd.domain.pain import PainSource
 
 if TYPE_CHECKING:
-    from syncd.ports import DiaryStore
+    from syncd.ports import PainDiary
     from syncd.records import AthleteRecord
 
 PURPOSE = "checkin"
@@ -92,15 +92,15 @@ def checkin_url(secret: bytes, base_url: str, athlete: AthleteRecord, day: date)
     return f"{base_url.rstrip('/')}{PATH}?t={quote(make_token(secret, athlete.key, day), safe='.')}"
 
 
-def answered(store: DiaryStore, athlete_id: int, day: date) -> bool:
+def answered(diary: PainDiary, athlete_id: int, day: date) -> bool:
     """Whether the day already has a check-in entry (the link is spent)."""
-    entries = store.pain_diary.entries(athlete_id, day_from=day, day_to=day)
+    entries = diary.entries(athlete_id, day_from=day, day_to=day)
     return any(entry.source is PainSource.CHECKIN for entry in entries)
 
 
-def has_entry(store: DiaryStore, athlete_id: int, day: date) -> bool:
+def has_entry(diary: PainDiary, athlete_id: int, day: date) -> bool:
     """Whether the day has any diary entry (then the daily check-in is not sent)."""
-    return bool(store.pain_diary.entries(athlete_id, day_from=day, day_to=day))
+    return bool(diary.entries(athlete_id, day_from=day, day_to=day))
 
 
 def note_with_flags(note: str, ticked: list[str]) -> str:

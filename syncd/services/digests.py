@@ -35,7 +35,21 @@ from syncd.services.history import history_between
 
 if TYPE_CHECKING:
     from syncd.domain.digest import Digest, WeekRun
-    from syncd.ports import DigestStore, Mailer, TrendChart
+    from syncd.ports import (
+        ActivityReadRepository,
+        ActivityRepository,
+        AnnotationRepository,
+        AthleteRepository,
+        AthletesAndAccounts,
+        DigestLogRepository,
+        DigestRepository,
+        GearRepository,
+        LatestAnnotations,
+        Mailer,
+        PainDiary,
+        SigningKeys,
+        TrendChart,
+    )
     from syncd.records import AthleteRecord
 
 log = get_logger("syncd.digests")
@@ -82,8 +96,27 @@ def due_week(now: datetime, zone: tzinfo, weekday: str = "monday", hour: int = 7
 # ---- the digests row: retry gate --------------------------------------------------------------------------------
 
 
-def digest_state(store: DigestStore, athlete_id: int, week: str) -> DigestState | None:
-    return store.digest_log.state(athlete_id, week)
+@dataclass(frozen=True, slots=True)
+class DigestRepositories:
+    """What building and sending the weekly digests reads and changes: who the athletes are (and the owner), their
+    activities with their latest notes and shoes, the diary, the activity reads (zones, the analysis's cache), the
+    digests' claims and log, and the key that signs unsubscribe links."""
+
+    people: AthletesAndAccounts
+    athletes: AthleteRepository
+    activities: ActivityRepository
+    annotations: AnnotationRepository
+    latest: LatestAnnotations
+    gear: GearRepository
+    diary: PainDiary
+    activity_reads: ActivityReadRepository
+    claims: DigestRepository
+    digest_log: DigestLogRepository
+    keys: SigningKeys
+
+
+def digest_state(log: DigestLogRepository, athlete_id: int, week: str) -> DigestState | None:
+    return log.state(athlete_id, week)
 
 
 def _ready(state: DigestState | None, now: datetime, *, retry_now: bool = False) -> bool:
@@ -100,7 +133,7 @@ def _ready(state: DigestState | None, now: datetime, *, retry_now: bool = False)
 
 
 def build_for_athlete(
-    store: DigestStore, athlete: AthleteRecord, monday: date, settings: Settings, zone: tzinfo
+    repos: DigestRepositories, athlete: AthleteRecord, monday: date, settings: Settings, zone: tzinfo
 ) -> Digest:
     """Read the week's runs (latest annotation flags) and the history for the load trend; the shoes, counts and
     mode are the athlete's state as the week ended (`services.as_of.week_end_state`); build."""
@@ -110,14 +143,18 @@ def build_for_athlete(
     local_start = datetime.combine(monday, time(0), tzinfo=zone)
     start = local_start.astimezone(UTC) - timedelta(days=1)
     end = (local_start + timedelta(days=7)).astimezone(UTC) + timedelta(days=1)
-    runs = _week_runs(store, athlete.id, start, end)
-    history = history_between(store, athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
-    from syncd.services.pain_diary import week_pattern  # the analysis needs numpy: not for `syncd status`
+    runs = _week_runs(repos, athlete.id, start, end)
+    history = history_between(repos.activities, athlete.id, start - timedelta(days=_HISTORY_DAYS), end)
+    from syncd.services.pain_diary import AnalysisReads, week_pattern  # the analysis needs numpy: not for `status`
+
+    reads = AnalysisReads(repos.diary, repos.athletes, repos.activities, repos.latest, repos.activity_reads)
 
     state = week_end_state(
-        store,
+        repos.activities,
+        repos.gear,
         athlete.id,
         monday,
+        diary=repos.diary,
         zone=zone,
         thresholds=settings.rules,
         advice=settings.advice,
@@ -138,19 +175,19 @@ def build_for_athlete(
         max_hr=athlete.max_heart_rate,
         mode=state.mode.mode.label,
         mode_reason=state.mode.reason,
-        pain_pattern=week_pattern(store, athlete.id, monday, settings.advice, settings.rules),
+        pain_pattern=week_pattern(reads, athlete.id, monday, settings.advice, settings.rules),
         red_flag=RED_FLAG_LINE if state.mode.red_flag else None,
     )
 
 
-def _week_runs(store: DigestStore, athlete_id: int, start: datetime, end: datetime) -> list[WeekRun]:
+def _week_runs(repos: DigestRepositories, athlete_id: int, start: datetime, end: datetime) -> list[WeekRun]:
     """The runs that started in [start, end) with their latest flags, each twin group once."""
     from syncd.domain.digest import WeekRun, cleaned_descent_m
     from syncd.domain.streams_state import awaiting_streams
 
     runs: list[WeekRun] = []
     groups: set[str] = set()
-    for stored in store.iter_activities(athlete_id=athlete_id, since=start, with_streams=True):
+    for stored in repos.activities.iter_activities(athlete_id=athlete_id, since=start, with_streams=True):
         activity = stored.activity
         if activity.start_utc >= end:
             break
@@ -160,7 +197,7 @@ def _week_runs(store: DigestStore, athlete_id: int, start: datetime, end: dateti
             if stored.logical_group in groups:
                 continue  # the same run from Garmin and Strava: count it once
             groups.add(stored.logical_group)
-        annotation = store.latest_annotation(stored.id)
+        annotation = repos.annotations.latest_annotation(stored.id)
         runs.append(
             WeekRun(
                 key=activity.key,
@@ -206,7 +243,7 @@ def message_for(
     settings: Settings,
     now: datetime,
     *,
-    store: DigestStore | None = None,
+    keys: SigningKeys | None = None,
     chart: TrendChart | None = None,
 ) -> EmailMessage:
     from syncd.services.digest_email import build_message
@@ -223,18 +260,18 @@ def message_for(
         chart_png=chart_png(digest, chart),
         message_id=f"<digest-{athlete.id}-{digest.week}@{domain}>",
         now=now,
-        unsubscribe_url=_unsubscribe_link(store, settings, athlete),
+        unsubscribe_url=_unsubscribe_link(keys, settings, athlete),
     )
 
 
-def _unsubscribe_link(store: DigestStore | None, settings: Settings, athlete: AthleteRecord) -> str | None:
+def _unsubscribe_link(keys: SigningKeys | None, settings: Settings, athlete: AthleteRecord) -> str | None:
     from syncd.errors import StoreError
     from syncd.services.unsubscribe import unsubscribe_url
 
-    if store is None:
+    if keys is None:
         return None
     try:
-        return unsubscribe_url(store, web_base_url(settings), athlete)
+        return unsubscribe_url(keys, web_base_url(settings), athlete)
     except StoreError as exc:  # a store opened without its key (tests, tools): the digest still goes out
         log.warning("digest without an unsubscribe link", athlete=athlete.key, error=str(exc))
         return None
@@ -248,7 +285,7 @@ def default_worker() -> str:
 
 
 def send_due_digests(
-    store: DigestStore,
+    repos: DigestRepositories,
     settings: Settings,
     now: datetime,
     *,
@@ -270,12 +307,12 @@ def send_due_digests(
     check_schedule(settings)
     now = now.astimezone(UTC)
     report = DigestReport()
-    athletes = store.list_athletes()
+    athletes = repos.people.list_athletes()
     if athlete_key is not None:
         athletes = [a for a in athletes if a.key == athlete_key]
         if not athletes:
             raise ConfigError(f"no athlete {athlete_key!r}; list athletes with `syncd status`")
-    boss = owner_id(store)
+    boss = owner_id(repos.people)
     wanted = [(a, to) for a in athletes if (to := recipient(a, settings, owner_id=boss)) is not None]
     if not wanted or (mailer is None and (connect is None or not settings.email.host)):
         return report  # nobody opted in, or email is not configured: digests are off
@@ -291,7 +328,7 @@ def send_due_digests(
             continue
         try:
             _send_for_athlete(
-                store, settings, now, (mailer, chart), worker, athlete, to, week, report, retry_now=retry_now
+                repos, settings, now, (mailer, chart), worker, athlete, to, week, report, retry_now=retry_now
             )
         except Exception as exc:  # one athlete's fault never stops the others
             line = f"{athlete.key}: {type(exc).__name__}: {exc}"
@@ -301,7 +338,7 @@ def send_due_digests(
 
 
 def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, called once
-    store: DigestStore,
+    repos: DigestRepositories,
     settings: Settings,
     now: datetime,
     output: tuple[Mailer, TrendChart | None],
@@ -313,7 +350,7 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
     *,
     retry_now: bool = False,
 ) -> None:
-    zone = athlete_zone(store.activity_reads, athlete)
+    zone = athlete_zone(repos.activity_reads, athlete)
     if week is not None:
         from syncd.domain.digest import parse_week
 
@@ -321,29 +358,29 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
     else:
         latest = due_week(now, zone, settings.digest.weekday, settings.digest.hour)
         earlier = latest - timedelta(weeks=1)
-        state = digest_state(store, athlete.id, iso_week_label(earlier))
+        state = digest_state(repos.digest_log, athlete.id, iso_week_label(earlier))
         # Catch up the week before only when its digest was started and never sent (a failure or a crash).
         mondays = [earlier, latest] if state is not None and state.status != "sent" else [latest]
     for monday in mondays:
         label = iso_week_label(monday)
-        if not _ready(digest_state(store, athlete.id, label), now, retry_now=retry_now):
+        if not _ready(digest_state(repos.digest_log, athlete.id, label), now, retry_now=retry_now):
             report.skipped += 1
             continue
-        digest = build_for_athlete(store, athlete, monday, settings, zone)
+        digest = build_for_athlete(repos, athlete, monday, settings, zone)
         if digest.empty and settings.digest.when_empty == "skip":
             report.skipped += 1
             continue
-        if not store.claim_digest(athlete.id, label, worker, now=now, lease_s=LEASE_S, retry_early=retry_now):
+        if not repos.claims.claim_digest(athlete.id, label, worker, now=now, lease_s=LEASE_S, retry_early=retry_now):
             report.skipped += 1
             continue
         try:
             mailer, chart = output
-            mailer.send(message_for(digest, athlete, to, settings, now, store=store, chart=chart))
+            mailer.send(message_for(digest, athlete, to, settings, now, keys=repos.keys, chart=chart))
         except Exception as exc:
             error = " ".join(str(exc).split()) or type(exc).__name__
-            attempts = (state.attempts if (state := digest_state(store, athlete.id, label)) else 1) or 1
+            attempts = (state.attempts if (state := digest_state(repos.digest_log, athlete.id, label)) else 1) or 1
             retry_at = now + timedelta(seconds=retry_delay_s(attempts))
-            store.fail_digest(athlete.id, label, worker, error, retry_at=retry_at)
+            repos.claims.fail_digest(athlete.id, label, worker, error, retry_at=retry_at)
             report.failed.append(f"{athlete.key} {label}: {error}; retrying after {retry_at:%Y-%m-%d %H:%M} UTC")
             log.warning(
                 "digest send failed",
@@ -354,7 +391,7 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
                 retry_at=retry_at.isoformat(),
             )
             continue
-        if store.mark_digest_sent(athlete.id, label, worker):
+        if repos.claims.mark_digest_sent(athlete.id, label, worker):
             report.sent.append(f"{athlete.key} {label}")
             log.info("digest sent", athlete=athlete.key, week=label, flags=digest.flag_count)
         else:
@@ -366,7 +403,7 @@ def _send_for_athlete(  # noqa: PLR0917 - private helper of send_due_digests, ca
 
 
 def preview(
-    store: DigestStore,
+    repos: DigestRepositories,
     settings: Settings,
     now: datetime,
     *,
@@ -377,15 +414,15 @@ def preview(
     """The digest HTML for one athlete and week (default: the local athlete, the last complete week); no sending."""
     from syncd.services.digest_email import preview_html
 
-    athletes = store.list_athletes()
+    athletes = repos.people.list_athletes()
     key = athlete_key or (LOCAL_ATHLETE if any(a.key == LOCAL_ATHLETE for a in athletes) else None)
     chosen = next((a for a in athletes if a.key == key), None) if key else (athletes[0] if athletes else None)
     if chosen is None:
         what = f"athlete {athlete_key!r}" if athlete_key else "athlete"
         raise ConfigError(f"no {what} in the database; import or sync activities first, or fix --athlete")
-    zone = athlete_zone(store.activity_reads, chosen)
+    zone = athlete_zone(repos.activity_reads, chosen)
     from syncd.domain.digest import parse_week
 
     monday = parse_week(week) if week else week_start(now.astimezone(zone).date()) - timedelta(weeks=1)
-    digest = build_for_athlete(store, chosen, monday, settings, zone)
+    digest = build_for_athlete(repos, chosen, monday, settings, zone)
     return digest, preview_html(digest, chart_png(digest, chart))

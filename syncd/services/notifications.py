@@ -34,10 +34,22 @@ from syncd.services.notify_targets import Target, config_urls, targets_for
 
 if TYPE_CHECKING:
     from syncd.config import Settings
-    from syncd.ports import NotifyStore, PushSender
+    from syncd.ports import NotificationOutbox, PushSender
     from syncd.records import AthleteRecord
+    from syncd.services.digests import DigestRepositories
 
 log = get_logger("syncd.notify")
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyRepositories:
+    """What push notifications and the check-in read and change: the digest's repositories (the athletes, their
+    runs and notes, the diary, the signing keys) and the notification outbox with the athletes' own targets."""
+
+    digest: DigestRepositories
+    notifications: NotificationOutbox
+
+
 LEASE_S = 300.0
 BATCH = 100
 _EMPTY_WEEKS: set[tuple[int, str]] = set()  # (athlete, week) whose digest had no runs: nothing to push
@@ -66,10 +78,10 @@ def parse_kinds(text: str) -> list[str]:
     return [kind for kind in KINDS if kind not in words]
 
 
-def _owner_id(store: NotifyStore) -> int | None:
+def _owner_id(repos: NotifyRepositories) -> int | None:
     from syncd.services.athletes import owner
 
-    found = owner(store)
+    found = owner(repos.digest.people)
     return None if found is None else found.id
 
 
@@ -83,7 +95,7 @@ def _enabled(settings: Settings, kind: Kind) -> bool:
 
 
 def queue(  # noqa: PLR0917 - one row per target: every field of it
-    store: NotifyStore,
+    repos: NotifyRepositories,
     settings: Settings,
     athlete: AthleteRecord,
     targets: Sequence[Target],
@@ -97,14 +109,14 @@ def queue(  # noqa: PLR0917 - one row per target: every field of it
 
     if not _enabled(settings, kind) or not targets:
         return 0
-    if kind is not Kind.TEST and kind.value in store.notifications.muted(athlete.id):
+    if kind is not Kind.TEST and kind.value in repos.notifications.muted(athlete.id):
         return 0  # the athlete turned this kind off (`syncd athlete set --notify-kinds`)
     quiet = settings.notify
-    zone = athlete_zone(store.activity_reads, athlete)
+    zone = athlete_zone(repos.digest.activity_reads, athlete)
     not_before = now if kind is Kind.TEST else (quiet_until(now, zone, quiet.quiet_start, quiet.quiet_end) or now)
     added = 0
     for target in targets:
-        added += store.notifications.enqueue(
+        added += repos.notifications.enqueue(
             athlete.id,
             kind.value,
             ref,
@@ -125,34 +137,34 @@ def _base(settings: Settings) -> str:
     return web_base_url(settings)
 
 
-def _checkin_link(store: NotifyStore, settings: Settings, athlete: AthleteRecord, day: date) -> str | None:
+def _checkin_link(repos: NotifyRepositories, settings: Settings, athlete: AthleteRecord, day: date) -> str | None:
     from syncd.errors import StoreError
     from syncd.services.checkin import checkin_url
 
     if not settings.notify.checkin:
         return None
     try:
-        return checkin_url(store.signing_key("checkin"), _base(settings), athlete, day)
+        return checkin_url(repos.digest.keys.signing_key("checkin"), _base(settings), athlete, day)
     except StoreError:  # a store opened without its key: no link rather than no message
         return None
 
 
-def queue_flagged_notes(store: NotifyStore, settings: Settings, now: datetime) -> int:
+def queue_flagged_notes(repos: NotifyRepositories, settings: Settings, now: datetime) -> int:
     """A message for each fresh run whose note has a caution or high flag (once per run, whatever re-annotates)."""
     if not settings.notify.notes:
         return 0
-    owner_id = _owner_id(store)
-    athletes = {a.id: a for a in store.list_athletes()}
+    owner_id = _owner_id(repos)
+    athletes = {a.id: a for a in repos.digest.people.list_athletes()}
     added = 0
-    for activity_id in store.notifications.flagged_since(now - FRESH):
-        stored = store.get_activity(activity_id, with_streams=False)
+    for activity_id in repos.notifications.flagged_since(now - FRESH):
+        stored = repos.digest.activities.get_activity(activity_id, with_streams=False)
         athlete = athletes.get(stored.athlete_id)
-        if athlete is None or store.notifications.has(athlete.id, Kind.NOTE.value, str(activity_id)):
+        if athlete is None or repos.notifications.has(athlete.id, Kind.NOTE.value, str(activity_id)):
             continue
-        annotation = store.latest_annotation(activity_id)
+        annotation = repos.digest.annotations.latest_annotation(activity_id)
         if annotation is None or not worth_pushing(annotation.flags):
             continue
-        targets = targets_for(store, settings, athlete, owner_id)
+        targets = targets_for(repos, settings, athlete, owner_id)
         if not targets:
             continue
         run = stored.activity
@@ -164,74 +176,78 @@ def queue_flagged_notes(store: NotifyStore, settings: Settings, now: datetime) -
             flags=annotation.flags,
             note=annotation.note,
             link=link,
-            checkin=_checkin_link(store, settings, athlete, day),
+            checkin=_checkin_link(repos, settings, athlete, day),
         )
-        added += queue(store, settings, athlete, targets, Kind.NOTE, str(activity_id), message, now)
+        added += queue(repos, settings, athlete, targets, Kind.NOTE, str(activity_id), message, now)
     return added
 
 
-def queue_daily(store: NotifyStore, settings: Settings, now: datetime) -> int:
+def queue_daily(repos: NotifyRepositories, settings: Settings, now: datetime) -> int:
     """The daily check-in (after the day's first run, else at `checkin_hour`) and the weekly digest's short text
     once it is due, per athlete."""
-    owner_id = _owner_id(store)
+    owner_id = _owner_id(repos)
     added = 0
-    for athlete in store.list_athletes():
-        targets = targets_for(store, settings, athlete, owner_id)
+    for athlete in repos.digest.people.list_athletes():
+        targets = targets_for(repos, settings, athlete, owner_id)
         if not targets:
             continue
-        muted = store.notifications.muted(athlete.id)
+        muted = repos.notifications.muted(athlete.id)
         if settings.notify.checkin and Kind.CHECKIN.value not in muted:
-            added += _queue_checkin(store, settings, athlete, targets, now)
+            added += _queue_checkin(repos, settings, athlete, targets, now)
         if settings.notify.digest and Kind.DIGEST.value not in muted:
-            added += _queue_digest(store, settings, athlete, targets, now)
+            added += _queue_digest(repos, settings, athlete, targets, now)
     return added
 
 
 def _queue_checkin(
-    store: NotifyStore, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
+    repos: NotifyRepositories, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
 ) -> int:
     """Once a day, unless the day has a diary entry or a pushed note already carried the link: after a run that
     day, else at `checkin_hour` (the athlete's zone)."""
     from syncd.services.as_of import athlete_zone
     from syncd.services.checkin import has_entry
 
-    local = now.astimezone(athlete_zone(store.activity_reads, athlete))
+    local = now.astimezone(athlete_zone(repos.digest.activity_reads, athlete))
     today = local.date()
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    outbox = store.notifications
-    if outbox.has(athlete.id, Kind.CHECKIN.value, today.isoformat()) or has_entry(store, athlete.id, today):
+    outbox = repos.notifications
+    if outbox.has(athlete.id, Kind.CHECKIN.value, today.isoformat()) or has_entry(
+        repos.digest.diary, athlete.id, today
+    ):
         return 0
     if outbox.queued_since(athlete.id, Kind.NOTE.value, midnight):
         return 0  # today's pushed note carried the link
-    ran_today = next(iter(store.iter_activities(athlete_id=athlete.id, since=midnight)), None) is not None
+    ran_today = (
+        next(iter(repos.digest.activities.iter_activities(athlete_id=athlete.id, since=midnight)), None) is not None
+    )
     if local.hour < settings.notify.checkin_hour and not ran_today:
         return 0
-    link = _checkin_link(store, settings, athlete, today)
+    link = _checkin_link(repos, settings, athlete, today)
     if link is None:
         return 0
-    return queue(store, settings, athlete, targets, Kind.CHECKIN, today.isoformat(), checkin_message(link), now)
+    return queue(repos, settings, athlete, targets, Kind.CHECKIN, today.isoformat(), checkin_message(link), now)
 
 
 def _queue_digest(
-    store: NotifyStore, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
+    repos: NotifyRepositories, settings: Settings, athlete: AthleteRecord, targets: Sequence[Target], now: datetime
 ) -> int:
     from syncd.domain.load import iso_week_label
     from syncd.services.as_of import athlete_zone
     from syncd.services.digests import build_for_athlete, due_week
 
-    zone = athlete_zone(store.activity_reads, athlete)
+    zone = athlete_zone(repos.digest.activity_reads, athlete)
     monday = due_week(now, zone, settings.digest.weekday, settings.digest.hour)
     label = iso_week_label(monday)
-    if (athlete.id, label) in _EMPTY_WEEKS or store.notifications.has(athlete.id, Kind.DIGEST.value, label):
+    if (athlete.id, label) in _EMPTY_WEEKS or repos.notifications.has(athlete.id, Kind.DIGEST.value, label):
         return 0
-    digest = build_for_athlete(store, athlete, monday, settings, zone)
+    digest = build_for_athlete(repos.digest, athlete, monday, settings, zone)
     if digest.empty:  # a push about a week without runs is noise (the email may still say so)
         _EMPTY_WEEKS.add((athlete.id, label))  # not built again every pass of this process
         return 0
     advice = [s.text for s in digest.suggestions[:1]]
     summary = " ".join([f"Advice mode: {digest.mode}.", *advice])
     message = digest_message(digest.subject, summary, f"{_base(settings)}/digest?week={label}")
-    return queue(store, settings, athlete, targets, Kind.DIGEST, label, message, now)
+    return queue(repos, settings, athlete, targets, Kind.DIGEST, label, message, now)
 
 
 # ---- delivery -------------------------------------------------------------------------------------------------
@@ -241,11 +257,16 @@ TargetKey = tuple[int, str]  # (athlete id, "config:1" / "athlete:1")
 
 
 def claim_groups(
-    store: NotifyStore, now: datetime, worker: str, *, busy: Collection[TargetKey] = (), only: TargetKey | None = None
+    repos: NotifyRepositories,
+    now: datetime,
+    worker: str,
+    *,
+    busy: Collection[TargetKey] = (),
+    only: TargetKey | None = None,
 ) -> dict[TargetKey, list[QueuedNotification]]:
     """Due messages leased to `worker`, by target in queue order; targets in `busy` (still sending) are left out,
     `only` claims one target's."""
-    items = store.notifications.claim(worker, now=now, lease_s=LEASE_S, limit=BATCH, exclude=busy, only=only)
+    items = repos.notifications.claim(worker, now=now, lease_s=LEASE_S, limit=BATCH, exclude=busy, only=only)
     groups: dict[TargetKey, list[QueuedNotification]] = defaultdict(list)
     for item in items:
         groups[(item.athlete_id, item.target)].append(item)
@@ -253,7 +274,7 @@ def claim_groups(
 
 
 def deliver_group(  # noqa: PLR0917 - one target's claimed messages and where to send them
-    store: NotifyStore,
+    repos: NotifyRepositories,
     settings: Settings,
     sender: PushSender,
     key: TargetKey,
@@ -263,24 +284,26 @@ def deliver_group(  # noqa: PLR0917 - one target's claimed messages and where to
     now: datetime,
 ) -> NotifyReport:
     """Send one target's messages in order; the first failure backs off the rest of them too (from `now`)."""
-    athlete = next((a for a in store.list_athletes() if a.id == key[0]), None)
-    found = targets_for(store, settings, athlete, _owner_id(store)) if athlete else []
+    athlete = next((a for a in repos.digest.people.list_athletes() if a.id == key[0]), None)
+    found = targets_for(repos, settings, athlete, _owner_id(repos)) if athlete else []
     url = next((t.url for t in found if t.key == key[1]), None)
     report = NotifyReport()
     for outcome in _send_group(sender, url, items):
-        _settle(store, worker, outcome, now, report)
+        _settle(repos, worker, outcome, now, report)
     return report
 
 
-def deliver_due(store: NotifyStore, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
+def deliver_due(
+    repos: NotifyRepositories, settings: Settings, sender: PushSender, now: datetime, worker: str
+) -> NotifyReport:
     """Send what is due and wait: targets in parallel, each target's messages in order (`syncd sync`, tests)."""
-    groups = claim_groups(store, now, worker)
+    groups = claim_groups(repos, now, worker)
     report = NotifyReport()
     if not groups:
         return report
     with ThreadPoolExecutor(max_workers=min(8, len(groups)), thread_name_prefix="notify") as pool:
         done = list(
-            pool.map(lambda key: deliver_group(store, settings, sender, key, groups[key], worker, now=now), groups)
+            pool.map(lambda key: deliver_group(repos, settings, sender, key, groups[key], worker, now=now), groups)
         )
     for part in done:
         report.sent += part.sent
@@ -308,16 +331,20 @@ def _send_group(
 
 
 def _settle(
-    store: NotifyStore, worker: str, outcome: tuple[QueuedNotification, str | None], now: datetime, report: NotifyReport
+    repos: NotifyRepositories,
+    worker: str,
+    outcome: tuple[QueuedNotification, str | None],
+    now: datetime,
+    report: NotifyReport,
 ) -> None:
     item, error = outcome
     if error is None:
-        store.notifications.sent(item.id, worker)
+        repos.notifications.sent(item.id, worker)
         report.sent += 1
         log.info("notification_sent", kind=item.kind, target=item.target)
         return
     retry_at = next_attempt(item.attempts, now) if "no longer configured" not in error else None
-    store.notifications.failed(item.id, worker, error, retry_at)
+    repos.notifications.failed(item.id, worker, error, retry_at)
     report.failed.append(f"{item.target}: {error}")
     log.warning(
         "notification_failed",
@@ -329,30 +356,32 @@ def _settle(
     )
 
 
-def queue_new(store: NotifyStore, settings: Settings, now: datetime) -> int:
+def queue_new(repos: NotifyRepositories, settings: Settings, now: datetime) -> int:
     """Queue this pass's flagged notes, the check-in and the digest text; never raises (rows only, no network)."""
     try:
-        return queue_flagged_notes(store, settings, now) + queue_daily(store, settings, now)
+        return queue_flagged_notes(repos, settings, now) + queue_daily(repos, settings, now)
     except Exception as exc:
         log.error("notify_queue_failed", error=f"{type(exc).__name__}: {exc}")
         return 0
 
 
 def deliver_safely(
-    store: NotifyStore, settings: Settings, sender: PushSender, now: datetime, worker: str
+    repos: NotifyRepositories, settings: Settings, sender: PushSender, now: datetime, worker: str
 ) -> NotifyReport:
     """`deliver_due` that never raises (a database hiccup is logged; the rows stay for the next pass)."""
     try:
-        return deliver_due(store, settings, sender, now, worker)
+        return deliver_due(repos, settings, sender, now, worker)
     except Exception as exc:
         log.error("notify_delivery_failed", error=f"{type(exc).__name__}: {exc}")
         return NotifyReport()
 
 
-def notify_pass(store: NotifyStore, settings: Settings, sender: PushSender, now: datetime, worker: str) -> NotifyReport:
+def notify_pass(
+    repos: NotifyRepositories, settings: Settings, sender: PushSender, now: datetime, worker: str
+) -> NotifyReport:
     """Queue what is new and deliver what is due, in this thread (`syncd sync`); never raises."""
-    queued = queue_new(store, settings, now)
-    report = deliver_safely(store, settings, sender, now, worker)
+    queued = queue_new(repos, settings, now)
+    report = deliver_safely(repos, settings, sender, now, worker)
     report.queued = queued
     return report
 
@@ -360,25 +389,25 @@ def notify_pass(store: NotifyStore, settings: Settings, sender: PushSender, now:
 KEEP = timedelta(days=30)  # dedupe needs a row for 48 h (notes), 2 weeks (digests), a day (check-ins)
 
 
-def prune(store: NotifyStore, now: datetime) -> int:
+def prune(repos: NotifyRepositories, now: datetime) -> int:
     """Sent and given-up messages older than KEEP go; waiting ones stay whatever their age."""
-    return store.notifications.prune(now - KEEP)
+    return repos.notifications.prune(now - KEEP)
 
 
-def wants_notifications(store: NotifyStore, settings: Settings) -> bool:
+def wants_notifications(repos: NotifyRepositories, settings: Settings) -> bool:
     """Whether any target is configured (else the daemon's pass skips notifications entirely)."""
-    return bool(config_urls(settings)) or bool(store.notifications.athletes_with_targets())
+    return bool(config_urls(settings)) or bool(repos.notifications.athletes_with_targets())
 
 
 def send_test(
-    store: NotifyStore, settings: Settings, sender: PushSender, athlete: AthleteRecord
+    repos: NotifyRepositories, settings: Settings, sender: PushSender, athlete: AthleteRecord
 ) -> list[tuple[str, str | None]]:
     """`syncd notify test`: one message to each of the athlete's targets at once, bypassing the queue and quiet
     hours; (target with its scheme, error or None)."""
     from syncd.domain.notify import trial_message
 
     results: list[tuple[str, str | None]] = []
-    for target in targets_for(store, settings, athlete, _owner_id(store)):
+    for target in targets_for(repos, settings, athlete, _owner_id(repos)):
         try:
             sender.send(target.url, trial_message())
             results.append((f"{target.key} ({target.scheme})", None))

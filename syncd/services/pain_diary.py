@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, TypeGuard
+from typing import TYPE_CHECKING, Literal
 
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import ModeSettings
@@ -37,7 +37,14 @@ from syncd.services.pain_listing import entry_json
 
 if TYPE_CHECKING:
     from syncd.domain.model import Activity
-    from syncd.ports import DescriptionWriter, DiaryStore, PainDiary
+    from syncd.ports import (
+        ActivityReadRepository,
+        ActivityRepository,
+        AthleteRepository,
+        DescriptionWriter,
+        LatestAnnotations,
+        PainDiary,
+    )
     from syncd.records import AnnotationRecord, LoadedActivity, StoredActivity
 
 log = get_logger("syncd.pain")
@@ -49,17 +56,18 @@ def mode_settings(advice: AdviceSettings) -> ModeSettings:
     return ModeSettings(mode=advice.mode, threshold=advice.threshold, window_days=advice.window_days)
 
 
-def _local_today(store: DiaryStore, athlete_id: int, now: datetime) -> date:
+def _local_today(activities: ActivityRepository, athlete_id: int, now: datetime) -> date:
     """The athlete's today, from the offset of their latest activity (UTC when there is none)."""
     latest = None
-    for stored in store.iter_activities(athlete_id=athlete_id, since=now - timedelta(days=60)):
+    for stored in activities.iter_activities(athlete_id=athlete_id, since=now - timedelta(days=60)):
         latest = stored
     offset = latest.activity.utc_offset_s if latest is not None else 0
     return (now + timedelta(seconds=offset)).date()
 
 
 def record_entry(
-    store: DiaryStore,
+    diary: PainDiary,
+    activities: ActivityRepository,
     athlete_id: int,
     day: date,
     score: int,
@@ -72,15 +80,16 @@ def record_entry(
 ) -> PainEntry:
     """Check and store an entry a person typed (CLI or the feed's form); raises PainInputError, storing nothing."""
     now = now or datetime.now(UTC)
-    diary = store.pain_diary
     check_score(score)
     text = clean_note(note)
     if activity_id is not None:
-        stored = store.get_activity(activity_id, with_streams=False)
+        stored = activities.get_activity(activity_id, with_streams=False)
         if stored.athlete_id != athlete_id:
             raise PainInputError("that activity belongs to another athlete: record pain on your own runs")
         day = stored.activity.start_local.date()
-    check_day(day, today=_local_today(store, athlete_id, now), first_activity_day=diary.first_activity_day(athlete_id))
+    check_day(
+        day, today=_local_today(activities, athlete_id, now), first_activity_day=diary.first_activity_day(athlete_id)
+    )
     entry = diary.record(PainEntry(athlete_id, day, score, source, activity_id=activity_id, note=text), now=now)
     _refresh_modes(diary, athlete_id, day, advice)
     log.info("pain_entry_recorded", athlete_id=athlete_id, source=source.value)
@@ -95,7 +104,8 @@ def _refresh_modes(diary: PainDiary, athlete_id: int, day: date, advice: AdviceS
 
 
 def apply_tag(
-    store: DiaryStore,
+    diary: PainDiary,
+    activities: ActivityRepository,
     activity_id: int,
     *,
     title: str | None,
@@ -110,15 +120,14 @@ def apply_tag(
     (a title-only read from an activity list cannot see a tag in the description). A tag out of range, two
     different tags, or a tag on something that is not a run: a warning in the log, nothing changed.
     """
-    diary = store.pain_diary
-    stored = store.get_activity(activity_id, with_streams=False)
+    stored = activities.get_activity(activity_id, with_streams=False)
     reading = read_activity_tag(title, description)
     existing = diary.tag_entry(activity_id)
     if reading.status in ("invalid", "conflict"):
         log.warning("pain_tag_ignored", activity_id=activity_id, problem=reading.problem)
         return "ignored"
-    if reading.status != "ok" or _tag_day_allowed(store, stored, now):
-        _clear_tag_warning(store, stored)
+    if reading.status != "ok" or _tag_day_allowed(diary, activities, stored, now):
+        _clear_tag_warning(activities, stored)
     else:
         return "ignored"  # a run dated in the future (or before the first activity): warned, nothing recorded
     if reading.status == "none":
@@ -147,29 +156,32 @@ def apply_tag(
 TAG_WARNING = "pain_tag"
 
 
-def _tag_day_allowed(store: DiaryStore, stored: StoredActivity, now: datetime | None) -> bool:
+def _tag_day_allowed(
+    diary: PainDiary, activities: ActivityRepository, stored: StoredActivity, now: datetime | None
+) -> bool:
     """A tag's day (its run's) passes the typed entries' check, or it is warned (in the log without the score, and
     on the activity for `syncd status`) and nothing is recorded."""
     day = stored.activity.start_local.date()
-    today = _local_today(store, stored.athlete_id, now or datetime.now(UTC))
+    today = _local_today(activities, stored.athlete_id, now or datetime.now(UTC))
     try:
-        check_day(day, today=today, first_activity_day=store.pain_diary.first_activity_day(stored.athlete_id))
+        check_day(day, today=today, first_activity_day=diary.first_activity_day(stored.athlete_id))
     except PainInputError as exc:
         where = stored.activity.source.value
         message = f"#back tag not recorded: {exc}; or correct the run's date on {where}"
         log.warning("pain_tag_ignored", activity_id=stored.id, problem=message)
-        store.set_input_warning(stored.id, TAG_WARNING, message)
+        activities.set_input_warning(stored.id, TAG_WARNING, message)
         return False
     return True
 
 
-def _clear_tag_warning(store: DiaryStore, stored: StoredActivity) -> None:
+def _clear_tag_warning(activities: ActivityRepository, stored: StoredActivity) -> None:
     if TAG_WARNING in stored.input_warnings:
-        store.set_input_warning(stored.id, TAG_WARNING, None)
+        activities.set_input_warning(stored.id, TAG_WARNING, None)
 
 
 def read_remote_description(
-    store: DiaryStore,
+    diary: PainDiary,
+    activities: ActivityRepository,
     activity_id: int,
     text: str | None,
     *,
@@ -179,10 +191,11 @@ def read_remote_description(
     """A description just read from the platform (before a write-back, or at the daily re-scan): keep the stored
     copy current and bring the diary in line with its tag. Never raises: the caller's work goes on."""
     try:
-        store.pain_diary.keep_description(activity_id, text)
-        stored = store.get_activity(activity_id, with_streams=False)
+        diary.keep_description(activity_id, text)
+        stored = activities.get_activity(activity_id, with_streams=False)
         return apply_tag(
-            store,
+            diary,
+            activities,
             activity_id,
             title=stored.activity.name,
             description=text or "",
@@ -195,23 +208,27 @@ def read_remote_description(
         return "ignored"
 
 
-def has_diary(store: object) -> TypeGuard[DiaryStore]:
-    """The database Store keeps a diary; the unit tests' in-memory fakes keep none."""
+def diary_of(store: object) -> PainDiary | None:
+    """The database Store's diary; the unit tests' in-memory fakes keep none."""
     from syncd.ports import KeepsDiary
 
-    return isinstance(store, KeepsDiary)
+    return store.pain_diary if isinstance(store, KeepsDiary) else None
 
 
-def remote_description_read(store: object, activity_id: int, text: str | None, *, now: datetime) -> TagOutcome:
+def remote_description_read(
+    activities: ActivityRepository, activity_id: int, text: str | None, *, now: datetime
+) -> TagOutcome:
     """The write-back's hook: a description it just read goes to the diary (stores without a database, such as
     the unit tests' in-memory fakes, have no diary)."""
-    if not has_diary(store):
+    diary = diary_of(activities)
+    if diary is None:
         return "ignored"
-    return read_remote_description(store, activity_id, text, now=now)
+    return read_remote_description(diary, activities, activity_id, text, now=now)
 
 
 def apply_stored_tag(
-    store: DiaryStore,
+    diary: PainDiary,
+    activities: ActivityRepository,
     stored: StoredActivity,
     *,
     advice: AdviceSettings | None = None,
@@ -223,15 +240,22 @@ def apply_stored_tag(
     detail, a write-back's or the re-scan's read) it is kept with the activity; before that (Strava's list carries
     the title only) the entry can only have come from the title, so a title without its tag removes it.
     """
-    return _apply_tag_quietly(store, stored.id, stored.activity, advice, now)
+    return _apply_tag_quietly(diary, activities, stored.id, stored.activity, advice=advice, now=now)
 
 
 def _apply_tag_quietly(
-    store: DiaryStore, activity_id: int, activity: Activity, advice: AdviceSettings | None, now: datetime | None
+    diary: PainDiary,
+    activities: ActivityRepository,
+    activity_id: int,
+    activity: Activity,
+    *,
+    advice: AdviceSettings | None,
+    now: datetime | None,
 ) -> TagOutcome:
     try:
         return apply_tag(
-            store,
+            diary,
+            activities,
             activity_id,
             title=activity.name,
             description=activity.description,
@@ -248,7 +272,8 @@ RECENT_TAG_DAYS = 3
 
 
 def refresh_recent_tags(
-    store: DiaryStore,
+    diary: PainDiary,
+    activities: ActivityRepository,
     readers: Mapping[str, DescriptionWriter],
     *,
     now: datetime,
@@ -259,7 +284,7 @@ def refresh_recent_tags(
     changes nothing in the activity list). One read per run; a rate limit stops that platform. Returns changes."""
     changed = 0
     stopped: set[str] = set()
-    for stored in store.iter_activities(since=now - timedelta(days=days)):
+    for stored in activities.iter_activities(since=now - timedelta(days=days)):
         provider = stored.activity.source.value
         reader = readers.get(provider)
         if reader is None or provider in stopped or not stored.activity.sport.is_run:
@@ -271,7 +296,7 @@ def refresh_recent_tags(
                 stopped.add(provider)
             log.warning("pain_tag_reread_failed", activity_id=stored.id, provider=provider, error=type(exc).__name__)
             continue
-        outcome = read_remote_description(store, stored.id, remote.text, now=now, advice=advice)
+        outcome = read_remote_description(diary, activities, stored.id, remote.text, now=now, advice=advice)
         changed += outcome in ("added", "updated", "removed")
     return changed
 
@@ -286,18 +311,18 @@ class DiaryBatch:
 
     def __init__(
         self,
-        store: DiaryStore,
+        diary: PainDiary,
+        activities: ActivityRepository,
         items: Sequence[LoadedActivity],
         advice: AdviceSettings | None,
         *,
         now: datetime | None = None,
     ) -> None:
         self._settings = mode_settings(advice or AdviceSettings())
-        diary = store.pain_diary
         tagged = diary.tagged_activities([item.id for item in items])
         for item in items:
             if item.id in tagged or _carries_tag(item.activity):
-                _apply_tag_quietly(store, item.id, item.activity, advice, now)
+                _apply_tag_quietly(diary, activities, item.id, item.activity, advice=advice, now=now)
         days: dict[int, tuple[date, date]] = {}
         for item in items:
             day = item.activity.start_local.date()
@@ -320,19 +345,17 @@ def _carries_tag(activity: Activity) -> bool:
     return read_activity_tag(activity.name, activity.description).status != "none"
 
 
-def set_athlete_mode(store: DiaryStore, athlete_id: int, mode: str | None) -> None:
+def set_athlete_mode(diary: PainDiary, athlete_id: int, mode: str | None) -> None:
     """An athlete's own mode (`auto`/None follows [advice] mode); their runs' notes are redone."""
     if mode not in (None, "auto", "sore", "staying_well"):
         raise PainInputError(f"mode {mode!r}: use auto, sore or staying_well")
-    diary = store.pain_diary
     diary.set_advice_mode(athlete_id, None if mode == "auto" else mode)
     diary.mark_runs_stale(athlete_id, date.min, date.max - timedelta(days=1))
 
 
-def export_athlete(store: DiaryStore, athlete_id: int) -> dict[str, object]:
+def export_athlete(diary: PainDiary, athletes: AthleteRepository, athlete_id: int) -> dict[str, object]:
     """Everything the diary holds about one athlete (their export: `syncd pain --export ATHLETE`)."""
-    athlete = store.get_athlete(athlete_id)
-    diary = store.pain_diary
+    athlete = athletes.get_athlete(athlete_id)
     return {
         "athlete": athlete.key,
         "advice_mode": diary.advice_mode(athlete_id) or "auto",
@@ -343,14 +366,26 @@ def export_athlete(store: DiaryStore, athlete_id: int) -> dict[str, object]:
     }
 
 
-def delete_athlete_diary(store: DiaryStore, athlete_id: int) -> int:
-    return store.pain_diary.delete_athlete(athlete_id)
+def delete_athlete_diary(diary: PainDiary, athlete_id: int) -> int:
+    return diary.delete_athlete(athlete_id)
 
 
 # ---- what preceded flare-ups ---------------------------------------------------------------------------------
 
 
-def exposures(store: DiaryStore, athlete_id: int, thresholds: Thresholds | None = None) -> list[ExposureSession]:
+@dataclass(frozen=True, slots=True)
+class AnalysisReads:
+    """What the flare-up analysis reads: the diary, the athletes (their key), their activities, the latest
+    annotation of each, and the activity reads (whose versioned cache keeps the exposures)."""
+
+    diary: PainDiary
+    athletes: AthleteRepository
+    activities: ActivityRepository
+    annotations: LatestAnnotations
+    activity_reads: ActivityReadRepository
+
+
+def exposures(reads: AnalysisReads, athlete_id: int, thresholds: Thresholds | None = None) -> list[ExposureSession]:
     """Each activity once (a run on two platforms counts once), with what its stored flags measured.
 
     Missing is not 0: a run without an annotation, or whose note says the recording was too thin for speed work or
@@ -360,22 +395,22 @@ def exposures(store: DiaryStore, athlete_id: int, thresholds: Thresholds | None 
     runs the long-run-spike rule could judge depends on its `long_run_history_days`).
     """
     days = (thresholds or Thresholds()).long_run_history_days
-    found: tuple[ExposureSession, ...] = store.activity_reads.cached(
-        ("pain-exposures", ANALYSIS_VERSION, athlete_id, days), lambda: tuple(_read_exposures(store, athlete_id, days))
+    found: tuple[ExposureSession, ...] = reads.activity_reads.cached(
+        ("pain-exposures", ANALYSIS_VERSION, athlete_id, days), lambda: tuple(_read_exposures(reads, athlete_id, days))
     )
     return list(found)
 
 
-def _read_exposures(store: DiaryStore, athlete_id: int, history_days: int) -> list[ExposureSession]:
+def _read_exposures(reads: AnalysisReads, athlete_id: int, history_days: int) -> list[ExposureSession]:
     activities: dict[int, Activity] = {}
     seen: set[str] = set()
-    for stored in store.iter_activities(athlete_id=athlete_id):
+    for stored in reads.activities.iter_activities(athlete_id=athlete_id):
         if stored.logical_group is not None:
             if stored.logical_group in seen:
                 continue
             seen.add(stored.logical_group)
         activities[stored.id] = stored.activity
-    annotations = store.latest_annotations(list(activities))
+    annotations = reads.annotations.latest_annotations(list(activities))
     rows = [(activity, annotations.get(activity_id)) for activity_id, activity in activities.items()]
     surface_measured = any(a is not None and any(f.code is FlagCode.HARD_SURFACE for f in a.flags) for _, a in rows)
     judged = _spike_judged(list(activities.values()), timedelta(days=history_days))
@@ -451,22 +486,22 @@ def analysis_settings(advice: AdviceSettings | None = None) -> AnalysisSettings:
 
 
 def analysis_for(
-    store: DiaryStore, athlete_id: int, advice: AdviceSettings | None = None, thresholds: Thresholds | None = None
+    reads: AnalysisReads, athlete_id: int, advice: AdviceSettings | None = None, thresholds: Thresholds | None = None
 ) -> AthleteAnalysis:
     """What preceded the athlete's flare-ups: one result for the page, `syncd pain --analysis` and the digest;
     `thresholds`: the configured `[rules]`."""
-    entries = tuple(store.pain_diary.entries(athlete_id))
-    sessions = tuple(exposures(store, athlete_id, thresholds))
+    entries = tuple(reads.diary.entries(athlete_id))
+    sessions = tuple(exposures(reads, athlete_id, thresholds))
     result = analyse(entries, sessions, analysis_settings(advice))
-    return AthleteAnalysis(store.get_athlete(athlete_id).key, result, entries, sessions)
+    return AthleteAnalysis(reads.athletes.get_athlete(athlete_id).key, result, entries, sessions)
 
 
 def week_pattern(
-    store: DiaryStore, athlete_id: int, monday: date, advice: AdviceSettings, thresholds: Thresholds | None = None
+    reads: AnalysisReads, athlete_id: int, monday: date, advice: AdviceSettings, thresholds: Thresholds | None = None
 ) -> str | None:
     """The digest's analysis sentence, only once the athlete has diary entries up to the week's end: the page's
     first sentence (a finding, or how far the diary is from telling), same result and words as the diary page and
     `syncd pain --analysis`. The week's mode is the as-of state's (`services.as_of.week_end_state`)."""
-    if not store.pain_diary.entries(athlete_id, day_to=monday + timedelta(days=6)):
+    if not reads.diary.entries(athlete_id, day_to=monday + timedelta(days=6)):
         return None
-    return analysis_for(store, athlete_id, advice, thresholds).analysis.digest_sentence()
+    return analysis_for(reads, athlete_id, advice, thresholds).analysis.digest_sentence()

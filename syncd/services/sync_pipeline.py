@@ -44,7 +44,7 @@ from syncd.services.annotating import (
     policy_for_athlete,
 )
 from syncd.services.identity import imported_streams, link_all, may_have_twins, retire_imported_twin
-from syncd.services.pain_diary import apply_stored_tag, has_diary
+from syncd.services.pain_diary import apply_stored_tag, diary_of
 from syncd.storable import refused_fields
 
 if TYPE_CHECKING:
@@ -520,12 +520,13 @@ def _store_left(run: _Pass) -> None:
 def _read_title_tags(run: _Pass, policy: AnnotationPolicy, *, skip: set[int]) -> None:
     """A #back tag typed into a title is read at the next poll whatever the activity's age: the listing carries
     titles, so every new or changed summary is read here (those just annotated were read by the annotation)."""
-    if not has_diary(run.store):  # the unit tests' in-memory stores keep no diary
+    diary = diary_of(run.store)
+    if diary is None:  # the unit tests' in-memory stores keep no diary
         return
     for activity_id in dict.fromkeys(run.touched):
         if activity_id not in skip:
             stored = run.store.get_activity(activity_id, with_streams=False)
-            apply_stored_tag(run.store, stored, advice=policy.advice, now=run.now)
+            apply_stored_tag(diary, run.store, stored, advice=policy.advice, now=run.now)
 
 
 def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:

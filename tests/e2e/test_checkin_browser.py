@@ -25,6 +25,7 @@ from syncd.adapters.db import Store
 from syncd.config import Settings
 from syncd.entrypoints.web.checkin import checkin_routes
 from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.entrypoints.wiring import notify_repositories
 from syncd.services.checkin import make_token
 from tests.e2e.cdp import CHROMIUM, Browser
 
@@ -50,7 +51,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Store, str]]:
     store.ensure_athlete("local", name="Nora", timezone_name="UTC")
     token = make_token(store.signing_key("checkin"), "local", datetime.now(UTC).date())
     settings = Settings(state_dir=tmp_path, config_path=None)
-    app = Starlette(routes=[Route("/__a11y", a11y_page), *checkin_routes(store, settings)])
+    app = Starlette(routes=[Route("/__a11y", a11y_page), *checkin_routes(notify_repositories(store), settings)])
     with serve_in_thread(app) as base:
         yield base, store, token
     store.close()

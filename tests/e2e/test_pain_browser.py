@@ -123,7 +123,15 @@ def test_cross_site_posts_and_forged_tokens_are_refused(server: tuple[str, Store
     from syncd.domain.pain import PainSource
     from syncd.services.pain_diary import record_entry
 
-    record_entry(store, run.athlete_id, run.activity.start_local.date(), 7, source=PainSource.CLI, note="secret-note")
+    record_entry(
+        store.pain_diary,
+        store,
+        run.athlete_id,
+        run.activity.start_local.date(),
+        7,
+        source=PainSource.CLI,
+        note="secret-note",
+    )
     for path in ("/feed.atom", "/api/activities", f"/api/activities/{run.id}"):
         with urllib.request.urlopen(base + path, timeout=10) as answer:
             text = answer.read().decode()

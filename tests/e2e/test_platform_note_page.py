@@ -58,7 +58,9 @@ def synced(tmp_path: Path) -> Iterator[tuple[Store, dict[str, int]]]:
         linked = harness.link(store, sim, athlete, clock=clock)
         harness.service(store, sim, clock=clock).run_once("w1")  # notes written to Strava: staying well
         first = store.get_activity(store.find_activity_id("strava", str(runs["first"])) or 0, with_streams=False)
-        record_entry(store, linked.athlete_id, first.activity.start_local.date(), 7, source=PainSource.CLI)
+        record_entry(
+            store.pain_diary, store, linked.athlete_id, first.activity.start_local.date(), 7, source=PainSource.CLI
+        )
         annotate_marked(
             store, linked.athlete_id, AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",)
         )

@@ -100,8 +100,8 @@ def test_batch_modes_equal_one_at_a_time_with_a_diary(store_factory: object) -> 
     tagged = next(i for i in ids if store.get_activity(i).activity.external_id == "r10")
     run = store.get_activity(tagged).activity
     store.upsert_activity(athlete, replace(run, name="Morning run #back 6"), {})
-    record_entry(store, athlete, (START + timedelta(days=30)).date(), 7, source=PainSource.CLI)
-    record_entry(store, athlete, (START + timedelta(days=33)).date(), 2, source=PainSource.CLI)
+    record_entry(store.pain_diary, store, athlete, (START + timedelta(days=30)).date(), 7, source=PainSource.CLI)
+    record_entry(store.pain_diary, store, athlete, (START + timedelta(days=33)).date(), 2, source=PainSource.CLI)
     policy = AnnotationPolicy()
     now = START + timedelta(days=60)
 
@@ -127,7 +127,7 @@ def test_rules_in_worker_processes_write_what_this_process_writes(store_factory:
 
     store: Store = store_factory()  # type: ignore[operator]
     athlete, ids = _seed(store)
-    record_entry(store, athlete, (START + timedelta(days=30)).date(), 7, source=PainSource.CLI)
+    record_entry(store.pain_diary, store, athlete, (START + timedelta(days=30)).date(), 7, source=PainSource.CLI)
     assert len(ids) >= MIN_PARALLEL_ACTIVITIES  # enough for the workers to be used
     policy, now = AnnotationPolicy(), START + timedelta(days=60)
 

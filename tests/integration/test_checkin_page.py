@@ -12,10 +12,11 @@ from starlette.routing import Route
 from syncd.adapters.db import Store
 from syncd.config import Settings
 from syncd.entrypoints.web.checkin import MANIFEST, checkin_routes
+from syncd.entrypoints.wiring import notify_repositories
 
 
 def _get(store: Store, tmp_path: Path, query: str) -> Response:
-    routes = checkin_routes(store, Settings(state_dir=tmp_path, config_path=None))
+    routes = checkin_routes(notify_repositories(store), Settings(state_dir=tmp_path, config_path=None))
     [show] = [r for r in routes if isinstance(r, Route) and r.path == "/checkin" and "GET" in (r.methods or ())]
     scope = {"type": "http", "method": "GET", "path": "/checkin", "query_string": query.encode(), "headers": []}
     response = asyncio.run(show.endpoint(Request(scope)))

@@ -21,7 +21,7 @@ from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence, Measur
 from syncd.domain.rules.low_strength_evidence import WeeklySessionsEvidence
 from syncd.domain.rules.registry import read_evidence
 from syncd.entrypoints.commands.demo import seed
-from syncd.entrypoints.wiring import surface_map
+from syncd.entrypoints.wiring import digest_repositories, surface_map
 from syncd.records import StoredActivity
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.as_of import athlete_zone
@@ -111,7 +111,9 @@ def test_the_demo_digests_agree_with_the_notes(
     assert len(mondays) >= 3
     checked_shoe = checked_counts = checked_surface = False
     for index, monday in enumerate(mondays):
-        digest = build_for_athlete(store, record, monday, settings, athlete_zone(store.activity_reads, record))
+        digest = build_for_athlete(
+            digest_repositories(store), record, monday, settings, athlete_zone(store.activity_reads, record)
+        )
         runs = sorted(weeks[monday], key=lambda r: r[0].activity.start_utc)
         following = sorted(weeks.get(monday + timedelta(days=7), []), key=lambda r: r[0].activity.start_utc)
         # weekly findings on this week's first run are about last week: never in this week's digest
@@ -130,7 +132,9 @@ def test_the_demo_digests_agree_with_the_notes(
     # today's distance differs from what the earlier weeks show: the digest did not use it
     [gear] = store.list_gear(linked.athlete_id)
     digests = (
-        build_for_athlete(store, record, monday, settings, athlete_zone(store.activity_reads, record))
+        build_for_athlete(
+            digest_repositories(store), record, monday, settings, athlete_zone(store.activity_reads, record)
+        )
         for monday in mondays
     )
     first = next(digest for digest in digests if digest.shoes)  # the first week the shoe is worth a line

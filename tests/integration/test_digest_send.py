@@ -19,7 +19,7 @@ from syncd.adapters.smtp import SmtpMailer
 from syncd.config import DigestSettings, EmailSettings, Settings
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Gear, Source, Sport
-from syncd.entrypoints.wiring import trend_chart
+from syncd.entrypoints.wiring import digest_repositories, trend_chart
 from syncd.services.digest_recipients import digest_summary
 from syncd.services.digests import digest_state, send_due_digests
 from tests.integration.digest_smtp import PASSWORD, USER, silent_server, smtp_server
@@ -93,8 +93,12 @@ def test_digest_over_starttls_with_auth_is_a_proper_multipart_email(store: Store
     config = settings(tmp_path, reply_to="coach@example.org")
     with smtp_server(security="starttls", auth=True) as server:
         mailer = starttls_mailer(server.host, server.port, server.client_context())
-        report = send_due_digests(store, config, DUE, mailer=mailer, chart=trend_chart(), worker="w1")
-        again = send_due_digests(store, config, DUE + timedelta(hours=1), mailer=mailer, worker="w1")
+        report = send_due_digests(
+            digest_repositories(store), config, DUE, mailer=mailer, chart=trend_chart(), worker="w1"
+        )
+        again = send_due_digests(
+            digest_repositories(store), config, DUE + timedelta(hours=1), mailer=mailer, worker="w1"
+        )
     assert report.sent == ["local 2026-W47"] and not report.failed
     assert again.sent == []
     assert store.digest_status(athlete, "2026-W47") == "sent"
@@ -139,7 +143,7 @@ def test_implicit_tls(store: Store, tmp_path: Path) -> None:
             timeout_s=10,
             ssl_context=server.client_context(),
         )
-        report = send_due_digests(store, settings(tmp_path, port=server.port), DUE, mailer=mailer)
+        report = send_due_digests(digest_repositories(store), settings(tmp_path, port=server.port), DUE, mailer=mailer)
     assert report.sent == ["local 2026-W47"]
     assert len(server.sink.received) == 1
 
@@ -148,7 +152,9 @@ def test_not_sent_before_monday_seven_local(store: Store, tmp_path: Path) -> Non
     athlete = add_week(store)
     with smtp_server() as server:
         mailer = SmtpMailer(server.host, server.port, "none", timeout_s=10)
-        early = send_due_digests(store, settings(tmp_path), DUE - timedelta(minutes=90), mailer=mailer)
+        early = send_due_digests(
+            digest_repositories(store), settings(tmp_path), DUE - timedelta(minutes=90), mailer=mailer
+        )
     assert "local 2026-W47" not in early.sent
     assert store.digest_status(athlete, "2026-W47") is None
 
@@ -162,7 +168,7 @@ def test_exactly_once_across_two_senders_on_one_database(store_factory: Callable
         reports = []
 
         def sender(store: Store, name: str) -> None:
-            reports.append(send_due_digests(store, config, DUE, mailer=mailer, worker=name))
+            reports.append(send_due_digests(digest_repositories(store), config, DUE, mailer=mailer, worker=name))
 
         threads = [
             threading.Thread(target=sender, args=(store, f"worker-{n}")) for n, store in enumerate((first, second))
@@ -172,7 +178,9 @@ def test_exactly_once_across_two_senders_on_one_database(store_factory: Callable
         for thread in threads:
             thread.join()
         # a restarted worker later on finds nothing left to send
-        later = send_due_digests(store_factory(), config, DUE + timedelta(days=1), mailer=mailer, worker="worker-3")
+        later = send_due_digests(
+            digest_repositories(store_factory()), config, DUE + timedelta(days=1), mailer=mailer, worker="worker-3"
+        )
     assert later.sent == []
     assert all(not report.failed for report in reports)
     recipients = sorted(r for received in server.sink.received for r in received.rcpt_tos)
@@ -186,11 +194,11 @@ def test_refused_connection_is_retried_later_with_backoff(store: Store, tmp_path
     with smtp_server() as server:
         port = server.port
     broken = SmtpMailer("127.0.0.1", port, "none", timeout_s=5)  # the server is gone: connection refused
-    failed = send_due_digests(store, settings(tmp_path), DUE, mailer=broken)
+    failed = send_due_digests(digest_repositories(store), settings(tmp_path), DUE, mailer=broken)
     assert failed.sent == []
     [line] = failed.failed
     assert "refused the connection" in line and f"127.0.0.1:{port}" in line
-    state = digest_state(store, athlete, "2026-W47")
+    state = digest_state(store.digest_log, athlete, "2026-W47")
     assert state is not None and state.status == "failed" and state.attempts == 1
     assert state.retry_at == DUE + timedelta(minutes=5)
     assert state.last_error is not None and "refused" in state.last_error
@@ -198,13 +206,19 @@ def test_refused_connection_is_retried_later_with_backoff(store: Store, tmp_path
     # before the retry time nothing is attempted, not even against a working server
     with smtp_server() as server:
         mailer = SmtpMailer(server.host, server.port, "none", timeout_s=10)
-        soon = send_due_digests(store, settings(tmp_path), DUE + timedelta(minutes=2), mailer=mailer)
+        soon = send_due_digests(
+            digest_repositories(store), settings(tmp_path), DUE + timedelta(minutes=2), mailer=mailer
+        )
         assert soon.sent == [] and soon.failed == [] and server.sink.received == []
-        second = send_due_digests(store, settings(tmp_path), DUE + timedelta(minutes=6), mailer=broken)
-        state = digest_state(store, athlete, "2026-W47")
+        second = send_due_digests(
+            digest_repositories(store), settings(tmp_path), DUE + timedelta(minutes=6), mailer=broken
+        )
+        state = digest_state(store.digest_log, athlete, "2026-W47")
         assert second.failed and state is not None and state.attempts == 2
         assert state.retry_at == DUE + timedelta(minutes=6 + 10)  # doubled
-        later = send_due_digests(store, settings(tmp_path), DUE + timedelta(minutes=17), mailer=mailer)
+        later = send_due_digests(
+            digest_repositories(store), settings(tmp_path), DUE + timedelta(minutes=17), mailer=mailer
+        )
     assert later.sent == ["local 2026-W47"]
     assert len(server.sink.received) == 1
     assert store.digest_status(athlete, "2026-W47") == "sent"
@@ -213,10 +227,12 @@ def test_refused_connection_is_retried_later_with_backoff(store: Store, tmp_path
 def test_a_failed_week_is_caught_up_after_the_next_week_is_due(store: Store, tmp_path: Path) -> None:
     athlete = add_week(store)
     broken = SmtpMailer("127.0.0.1", 9, "none", timeout_s=5)
-    send_due_digests(store, settings(tmp_path), DUE, mailer=broken)
+    send_due_digests(digest_repositories(store), settings(tmp_path), DUE, mailer=broken)
     with smtp_server() as server:
         mailer = SmtpMailer(server.host, server.port, "none", timeout_s=10)
-        report = send_due_digests(store, settings(tmp_path), DUE + timedelta(days=7), mailer=mailer)
+        report = send_due_digests(
+            digest_repositories(store), settings(tmp_path), DUE + timedelta(days=7), mailer=mailer
+        )
     assert report.sent == ["local 2026-W47", "local 2026-W48"]
     assert store.digest_status(athlete, "2026-W48") == "sent"
 
@@ -228,13 +244,13 @@ def test_auth_failure_and_refused_recipient_do_not_stop_other_athletes(store: St
     with smtp_server(security="starttls", auth=True) as server:
         server.sink.reject.add("gone@example.org")
         wrong = starttls_mailer(server.host, server.port, server.client_context(), password="wrong-password-x")
-        denied = send_due_digests(store, config, DUE, mailer=wrong)
+        denied = send_due_digests(digest_repositories(store), config, DUE, mailer=wrong)
         assert denied.sent == [] and len(denied.failed) == 2
         assert all("rejected the login" in line and "wrong-password-x" not in line for line in denied.failed)
         assert all(PASSWORD not in line for line in denied.failed)
 
         right = starttls_mailer(server.host, server.port, server.client_context())
-        report = send_due_digests(store, config, DUE + timedelta(minutes=10), mailer=right)
+        report = send_due_digests(digest_repositories(store), config, DUE + timedelta(minutes=10), mailer=right)
     assert report.sent == ["strava:1 2026-W47"]
     [line] = report.failed
     assert "strava:2" in line and "refused the recipient(s) gone@example.org" in line
@@ -246,7 +262,7 @@ def test_a_hanging_server_times_out_and_is_retried(store: Store, tmp_path: Path)
     athlete = add_week(store)
     with silent_server() as port:
         mailer = SmtpMailer("127.0.0.1", port, "starttls", timeout_s=0.5)
-        report = send_due_digests(store, settings(tmp_path), DUE, mailer=mailer)
+        report = send_due_digests(digest_repositories(store), settings(tmp_path), DUE, mailer=mailer)
     [line] = report.failed
     assert "timed out" in line
     assert store.digest_status(athlete, "2026-W47") == "failed"
@@ -258,7 +274,7 @@ def test_invalid_address_is_reported_and_others_still_get_theirs(store: Store, t
     config = settings(tmp_path, to=None)
     with smtp_server() as server:
         mailer = SmtpMailer(server.host, server.port, "none", timeout_s=10)
-        report = send_due_digests(store, config, DUE, mailer=mailer)
+        report = send_due_digests(digest_repositories(store), config, DUE, mailer=mailer)
     assert report.sent == ["strava:2 2026-W47"]
     [line] = report.invalid
     assert line.startswith("strava:1:") and "not an email address" in line
@@ -277,7 +293,7 @@ def test_a_week_without_runs(store: Store, tmp_path: Path, when_empty: str, expe
     config = replace(config, digest=DigestSettings(when_empty=when_empty))  # type: ignore[arg-type]
     with smtp_server() as server:
         mailer = SmtpMailer(server.host, server.port, "none", timeout_s=10)
-        report = send_due_digests(store, config, DUE, mailer=mailer)
+        report = send_due_digests(digest_repositories(store), config, DUE, mailer=mailer)
     assert not report.failed
     assert len(server.sink.received) == expected
     if expected:
@@ -291,7 +307,7 @@ def test_athletes_who_did_not_opt_in_get_nothing(store: Store, tmp_path: Path) -
     add_week(store, "strava:1", email="quiet@example.org", opt_in=False)
     with smtp_server() as server:
         mailer = SmtpMailer(server.host, server.port, "none", timeout_s=10)
-        report = send_due_digests(store, settings(tmp_path, to=None), DUE, mailer=mailer)
+        report = send_due_digests(digest_repositories(store), settings(tmp_path, to=None), DUE, mailer=mailer)
     assert report.sent == [] and server.sink.received == []
 
 

@@ -20,6 +20,7 @@ from syncd.domain.notes import gaps_in_note
 from syncd.domain.rate_budget import history_reads_left, sync_daily_reserve
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.entrypoints.wiring import digest_repositories
 from syncd.services import pain_diary
 from syncd.services.annotating import AnnotationPolicy, reannotate
 from syncd.services.as_of import athlete_zone
@@ -99,7 +100,12 @@ def test_older_runs_are_noted_locally_then_redone_with_their_streams(
     assert all(WAITING not in _note(store, i) for i in recent)
     assert {days: sim.description(ids[days]) for days in OLD_DAYS} == before
     # the flare-up analysis reads them as unmeasured, not as 0
-    sessions = {s.start_utc: s for s in pain_diary.exposures(store, linked.athlete_id)}
+    sessions = {
+        s.start_utc: s
+        for s in pain_diary.exposures(
+            pain_diary.AnalysisReads(store.pain_diary, store, store, store, store.activity_reads), linked.athlete_id
+        )
+    }
     for activity_id in old:
         session = sessions[store.get_activity(activity_id, with_streams=False).activity.start_utc]
         assert (session.descent_m, session.speed, session.hard_m) == (None, None, None)
@@ -123,7 +129,11 @@ def test_older_runs_are_noted_locally_then_redone_with_their_streams(
     record = store.get_athlete(linked.athlete_id)
     oldest = store.get_activity(old[-1], with_streams=False).activity
     digest = build_for_athlete(
-        store, record, week_start(oldest.start_local.date()), settings, athlete_zone(store.activity_reads, record)
+        digest_repositories(store),
+        record,
+        week_start(oldest.start_local.date()),
+        settings,
+        athlete_zone(store.activity_reads, record),
     )
     assert digest.streams_line is not None and not digest.streams_measured  # never "0 m" of downhill
 
@@ -155,7 +165,11 @@ def test_older_runs_are_noted_locally_then_redone_with_their_streams(
         }
         assert not any(shown[i]["awaiting_streams"] for i in old)
     digest = build_for_athlete(
-        store, record, week_start(oldest.start_local.date()), settings, athlete_zone(store.activity_reads, record)
+        digest_repositories(store),
+        record,
+        week_start(oldest.start_local.date()),
+        settings,
+        athlete_zone(store.activity_reads, record),
     )
     assert digest.streams_line is None
 

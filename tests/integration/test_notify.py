@@ -23,6 +23,7 @@ from syncd.adapters.notify import AppriseSender
 from syncd.config import AdviceSettings, NotifySettings, Secret, Settings, StravaSettings, WebSettings
 from syncd.domain.notify import Kind, Message
 from syncd.entrypoints.daemon import Daemon, DaemonOptions
+from syncd.entrypoints.wiring import notify_repositories
 from syncd.services import notifications
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
@@ -149,7 +150,7 @@ def _queue_one(store: Store, settings: Settings, now: datetime, ref: str = "2026
     athlete = store.get_athlete(_athlete(store))
     targets = notifications.targets_for(store, settings, athlete, athlete.id)
     message = Message("How is your back today?", "One tap: https://syncd.example.org/checkin?t=x")
-    return notifications.queue(store, settings, athlete, targets, Kind.CHECKIN, ref, message, now)
+    return notifications.queue(notify_repositories(store), settings, athlete, targets, Kind.CHECKIN, ref, message, now)
 
 
 def test_quiet_hours_hold_a_message_back_then_deliver_it(store: Store, receiver: NtfyReceiver, tmp_path: Path) -> None:
@@ -157,11 +158,14 @@ def test_quiet_hours_hold_a_message_back_then_deliver_it(store: Store, receiver:
     sender = AppriseSender(timeout_s=5)
     late = datetime(2026, 12, 6, 22, 30, tzinfo=UTC)  # 23:30 in Berlin: quiet
     assert _queue_one(store, settings, late) == 1
-    assert notifications.deliver_due(store, settings, sender, late, "w1").sent == 0
-    assert notifications.deliver_due(store, settings, sender, late + timedelta(hours=7), "w1").sent == 0  # 6:30
+    assert notifications.deliver_due(notify_repositories(store), settings, sender, late, "w1").sent == 0
+    assert (
+        notifications.deliver_due(notify_repositories(store), settings, sender, late + timedelta(hours=7), "w1").sent
+        == 0
+    )  # 6:30
     assert receiver.messages == []
     morning = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # 7:00 in Berlin: the quiet hours are over
-    report = notifications.deliver_due(store, settings, sender, morning, "w1")
+    report = notifications.deliver_due(notify_repositories(store), settings, sender, morning, "w1")
     assert report.sent == 1 and [m.title for m in receiver.messages] == ["How is your back today?"]
     assert _queue_one(store, settings, morning) == 0  # the same message (athlete, kind, day, target) is queued once
 
@@ -175,7 +179,7 @@ def test_a_failing_target_backs_off_alone_and_shows_in_status_without_its_secret
         sender = AppriseSender(timeout_s=5)
         now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
         assert _queue_one(store, settings, now) == 2
-        report = notifications.deliver_due(store, settings, sender, now, "w1")
+        report = notifications.deliver_due(notify_repositories(store), settings, sender, now, "w1")
         assert report.sent == 1 and len(receiver.messages) == 1
         assert len(report.failed) == 1 and report.failed[0].startswith("config:1: ntfy: not delivered")
         [bad, good] = sorted(store.notifications.summary(), key=lambda t: str(t["target"]))
@@ -184,10 +188,17 @@ def test_a_failing_target_backs_off_alone_and_shows_in_status_without_its_secret
         assert bad["next_attempt_at"] == now + timedelta(minutes=1)
         assert "server trouble" in str(bad["last_error"])
         # not due yet: nothing is tried; once due and the server is back, it goes out
-        assert notifications.deliver_due(store, settings, sender, now + timedelta(seconds=30), "w1").failed == []
+        assert (
+            notifications.deliver_due(
+                notify_repositories(store), settings, sender, now + timedelta(seconds=30), "w1"
+            ).failed
+            == []
+        )
         assert broken.requests == 1
         broken.fail_with = None
-        later = notifications.deliver_due(store, settings, sender, now + timedelta(minutes=2), "w1")
+        later = notifications.deliver_due(
+            notify_repositories(store), settings, sender, now + timedelta(minutes=2), "w1"
+        )
         assert later.sent == 1 and len(broken.messages) == 1 and len(receiver.messages) == 1
     text = repr(store.notifications.summary()) + capfd.readouterr().err + capfd.readouterr().out
     assert PASSWORD not in text and "alerts" not in text
@@ -205,7 +216,7 @@ def test_an_unreachable_target_never_delays_the_others(store: Store, receiver: N
         now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
         assert _queue_one(store, settings, now) == 2
         began = time.monotonic()
-        report = notifications.deliver_due(store, settings, AppriseSender(timeout_s=3), now, "w1")
+        report = notifications.deliver_due(notify_repositories(store), settings, AppriseSender(timeout_s=3), now, "w1")
         took = time.monotonic() - began
         [arrived] = receiver.messages
     assert arrived.at - began < 1.5  # the good target did not wait for the hung one
@@ -222,7 +233,7 @@ def test_athlete_urls_are_stored_encrypted(store: Store, receiver: NtfyReceiver,
     assert store.notifications.targets(athlete_id) == [receiver.url("mine")]
     settings = _settings(tmp_path, [])
     athlete = store.get_athlete(athlete_id)
-    results = notifications.send_test(store, settings, AppriseSender(timeout_s=5), athlete)
+    results = notifications.send_test(notify_repositories(store), settings, AppriseSender(timeout_s=5), athlete)
     assert results == [("athlete:1 (ntfy)", None)]
     assert [m.topic for m in receiver.messages] == ["mine"]
     store.notifications.set_targets(athlete_id, [])
@@ -291,11 +302,11 @@ def test_each_kind_can_be_turned_off(store: Store, receiver: NtfyReceiver, tmp_p
     _athlete(store)
     off = _settings(tmp_path, [receiver.url()], checkin=False, checkin_hour=0, digest=False)
     assert _queue_one(store, off, now) == 0
-    assert notifications.queue_daily(store, off, now) == 0
+    assert notifications.queue_daily(notify_repositories(store), off, now) == 0
     assert store.notifications.summary() == []
     on = _settings(tmp_path, [receiver.url()], checkin_hour=0, digest=False)
-    assert notifications.queue_daily(store, on, now) == 1  # the same day with check-ins on: queued
-    assert notifications.queue_daily(store, on, now + timedelta(hours=1)) == 0  # once a day
+    assert notifications.queue_daily(notify_repositories(store), on, now) == 1  # the same day with check-ins on: queued
+    assert notifications.queue_daily(notify_repositories(store), on, now + timedelta(hours=1)) == 0  # once a day
 
 
 def test_the_daily_checkin_comes_after_a_run_or_at_the_chosen_hour(
@@ -304,14 +315,16 @@ def test_the_daily_checkin_comes_after_a_run_or_at_the_chosen_hour(
     athlete_id = _athlete(store)  # Europe/Berlin
     settings = _settings(tmp_path, [receiver.url()], digest=False, checkin_hour=19)
     morning = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)  # 10:00 in Berlin, no run yet: not yet
-    assert notifications.queue_daily(store, settings, morning) == 0
+    assert notifications.queue_daily(notify_repositories(store), settings, morning) == 0
     run = synthetic_run(datetime(2026, 12, 6, 7, 30, tzinfo=UTC), minutes=30, pace_s_per_km=340, seed=5)
     store.upsert_activity(athlete_id, run, {})
-    assert notifications.queue_daily(store, settings, morning) == 1  # after the day's run
-    assert notifications.queue_daily(store, settings, morning + timedelta(hours=10)) == 0  # once a day
+    assert notifications.queue_daily(notify_repositories(store), settings, morning) == 1  # after the day's run
+    assert (
+        notifications.queue_daily(notify_repositories(store), settings, morning + timedelta(hours=10)) == 0
+    )  # once a day
     evening = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)  # the next day, 19:00 in Berlin, no run: the chosen hour
-    assert notifications.queue_daily(store, settings, evening - timedelta(hours=1)) == 0
-    assert notifications.queue_daily(store, settings, evening) == 1
+    assert notifications.queue_daily(notify_repositories(store), settings, evening - timedelta(hours=1)) == 0
+    assert notifications.queue_daily(notify_repositories(store), settings, evening) == 1
     [first, second] = sorted(r for r in _refs(store))
     assert (first, second) == ("2026-12-06", "2026-12-07")
 
@@ -330,11 +343,16 @@ def test_the_weekly_digest_is_pushed_once_as_a_short_text_with_a_link(
         run = synthetic_run(datetime(2026, 11, day, 7, 0, tzinfo=UTC), minutes=40, pace_s_per_km=330, seed=day)
         store.upsert_activity(athlete_id, replace(run, external_id=f"week-run-{day}"), {})
     sunday = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # the week is not over: its digest is not due
-    assert notifications.queue_daily(store, settings, sunday) == 0
+    assert notifications.queue_daily(notify_repositories(store), settings, sunday) == 0
     monday = datetime(2026, 11, 30, 6, 30, tzinfo=UTC)  # 7:30 in Berlin, after [digest] hour 7
-    assert notifications.queue_daily(store, settings, monday) == 1
-    assert notifications.queue_daily(store, settings, monday + timedelta(hours=3)) == 0  # once a week
-    assert notifications.deliver_due(store, settings, AppriseSender(timeout_s=5), monday, "w1").sent == 1
+    assert notifications.queue_daily(notify_repositories(store), settings, monday) == 1
+    assert (
+        notifications.queue_daily(notify_repositories(store), settings, monday + timedelta(hours=3)) == 0
+    )  # once a week
+    assert (
+        notifications.deliver_due(notify_repositories(store), settings, AppriseSender(timeout_s=5), monday, "w1").sent
+        == 1
+    )
     [message] = receiver.messages
     assert message.title.startswith("Back-care week 2026-W48: 3 runs, ")
     assert "Advice mode: sore." in message.message  # [advice] mode = sore in these settings
@@ -347,14 +365,14 @@ def test_an_athlete_turns_kinds_off_for_themselves(store: Store, receiver: NtfyR
     settings = _settings(tmp_path, [receiver.url()], checkin_hour=0, digest=False)
     store.notifications.set_muted(athlete_id, notifications.parse_kinds("note,digest"))  # check-ins off
     now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
-    assert notifications.queue_daily(store, settings, now) == 0
+    assert notifications.queue_daily(notify_repositories(store), settings, now) == 0
     assert _queue_one(store, settings, now) == 0
     store.notifications.set_targets(athlete_id, [receiver.url("own")])  # URLs and kinds are kept apart
     assert store.notifications.muted(athlete_id) == {"checkin"}
     store.notifications.set_targets(athlete_id, [])
     assert store.notifications.muted(athlete_id) == {"checkin"}
     store.notifications.set_muted(athlete_id, notifications.parse_kinds("all"))
-    assert notifications.queue_daily(store, settings, now) == 1
+    assert notifications.queue_daily(notify_repositories(store), settings, now) == 1
     with pytest.raises(ValueError, match="unknown kind 'weekly'; use note, digest, checkin, all or none"):
         notifications.parse_kinds("note,weekly")
 
@@ -365,9 +383,12 @@ def test_old_sent_and_given_up_messages_are_pruned_waiting_ones_stay(
     settings = _settings(tmp_path, [receiver.url()])
     then = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
     assert _queue_one(store, settings, then, ref="2026-10-01") == 1
-    assert notifications.deliver_due(store, settings, AppriseSender(timeout_s=5), then, "w1").sent == 1
+    assert (
+        notifications.deliver_due(notify_repositories(store), settings, AppriseSender(timeout_s=5), then, "w1").sent
+        == 1
+    )
     assert _queue_one(store, settings, then + timedelta(days=1), ref="2026-10-02") == 1  # never delivered: waits
-    assert notifications.prune(store, then + timedelta(days=29)) == 0  # not a month old yet
-    assert notifications.prune(store, then + timedelta(days=45)) == 1
+    assert notifications.prune(notify_repositories(store), then + timedelta(days=29)) == 0  # not a month old yet
+    assert notifications.prune(notify_repositories(store), then + timedelta(days=45)) == 1
     [left] = store.notifications.summary()
     assert (left["sent"], left["waiting"]) == (0, 1)

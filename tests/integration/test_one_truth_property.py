@@ -28,11 +28,12 @@ from syncd.domain.load import week_start
 from syncd.domain.mode_notes import lead_lines
 from syncd.domain.pain import PainSource
 from syncd.domain.thresholds import Thresholds
+from syncd.entrypoints.wiring import digest_repositories
 from syncd.services.annotating import AnnotationPolicy, annotate_marked, reannotate
 from syncd.services.as_of import athlete_zone, run_state, week_end_state
 from syncd.services.digests import build_for_athlete
 from syncd.services.feed import FeedReads, strip_for_athlete
-from syncd.services.pain_diary import exposures, record_entry, set_athlete_mode
+from syncd.services.pain_diary import AnalysisReads, exposures, record_entry, set_athlete_mode
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import detail_payload, streams_payload, synthetic_run
 from syncd.testing.strava_server import StravaSimulator
@@ -70,11 +71,11 @@ def _surfaces(store: Store, athlete_id: int, settings: Settings) -> tuple[Any, .
     record = store.get_athlete(athlete_id)
     zone = athlete_zone(store.activity_reads, record)
     mondays = sorted({week_start(s.activity.start_local.date()) for s in store.iter_activities(athlete_id=athlete_id)})
-    digests = [build_for_athlete(store, record, monday, settings, zone) for monday in mondays]
+    digests = [build_for_athlete(digest_repositories(store), record, monday, settings, zone) for monday in mondays]
     return (
         digests,
         strip_for_athlete(FeedReads(store, store.activity_reads, store), athlete_id, Thresholds()),
-        exposures(store, athlete_id),
+        exposures(AnalysisReads(store.pain_diary, store, store, store, store.activity_reads), athlete_id),
     )
 
 
@@ -86,21 +87,32 @@ def _agree_with_states(store: Store, athlete_id: int, settings: Settings) -> Non
         latest = store.latest_annotation(stored.id)
         if latest is None or latest.note is None or not stored.activity.sport.is_run:
             continue
-        state = run_state(store, stored, POLICY.thresholds, POLICY.advice)
+        state = run_state(store, stored, POLICY.thresholds, POLICY.advice, diary=store.pain_diary)
         assert latest.note.startswith("\n".join(lead_lines(state.mode))), stored.id
     record = store.get_athlete(athlete_id)
     zone = athlete_zone(store.activity_reads, record)
     rules = settings.rules
     mondays = {week_start(s.activity.start_local.date()) for s in store.iter_activities(athlete_id=athlete_id)}
     for monday in sorted(mondays):
-        state = week_end_state(store, athlete_id, monday, zone=zone, thresholds=rules, advice=settings.advice)
-        digest = build_for_athlete(store, record, monday, settings, zone)
+        state = week_end_state(
+            store,
+            store,
+            athlete_id,
+            monday,
+            diary=store.pain_diary,
+            zone=zone,
+            thresholds=rules,
+            advice=settings.advice,
+        )
+        digest = build_for_athlete(digest_repositories(store), record, monday, settings, zone)
         assert (digest.low_impact, digest.strength) == (state.week.low_impact, state.week.strength)
         assert (digest.mode, digest.mode_reason) == (state.mode.mode.label, state.mode.reason)
         assert (digest.red_flag is not None) == state.mode.red_flag
         assert digest.shoes == shoe_statuses(state.shoes, rules)
     for week in strip_for_athlete(FeedReads(store, store.activity_reads, store), athlete_id, rules):
-        state = week_end_state(store, athlete_id, week.monday, zone=zone, thresholds=rules)
+        state = week_end_state(
+            store, store, athlete_id, week.monday, diary=store.pain_diary, zone=zone, thresholds=rules
+        )
         assert (week.runs, week.low_impact, week.strength) == (
             state.week.runs,
             state.week.low_impact,
@@ -192,8 +204,8 @@ def _apply(
         first = store.pain_diary.first_activity_day(athlete_id)
         if first is None or day < first:
             return False  # refused where typed: nothing stored changes (checked by the recompute)
-        record_entry(store, athlete_id, day, event[2], source=PainSource.CLI, now=clock.now())
+        record_entry(store.pain_diary, store, athlete_id, day, event[2], source=PainSource.CLI, now=clock.now())
     else:
-        set_athlete_mode(store, athlete_id, event[1])
+        set_athlete_mode(store.pain_diary, athlete_id, event[1])
     annotate_marked(store, athlete_id, POLICY, now=clock.now(), **WRITE)
     return False

@@ -16,11 +16,16 @@ from syncd.config import AdviceSettings, Settings
 from syncd.domain.notes import data_gaps_line
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.entrypoints.cli import main
+from syncd.entrypoints.wiring import digest_repositories
 from syncd.services import pain_diary
 from syncd.services.as_of import athlete_zone
 from syncd.services.digest_email import render_html, render_text
 from syncd.services.digests import build_for_athlete
 from tests.pain_seasons import START, season, seed_store
+
+
+def _reads(store: Store) -> pain_diary.AnalysisReads:
+    return pain_diary.AnalysisReads(store.pain_diary, store, store, store, store.activity_reads)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +41,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, in
 
 def test_exposures_read_the_stored_flags_and_keep_missing_missing(seeded: tuple[Store, int, str]) -> None:
     store, athlete, _ = seeded
-    sessions = pain_diary.exposures(store, athlete)
+    sessions = pain_diary.exposures(_reads(store), athlete)
     runs = [s for s in sessions if s.sport.is_run]
     assert {s.speed for s in runs} == {True, False, None}
     week20 = [s for s in runs if START + timedelta(weeks=20) <= s.day < START + timedelta(weeks=21)]
@@ -70,7 +75,7 @@ def test_cli_page_and_digest_share_one_result(
     seeded: tuple[Store, int, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     store, athlete, url = seeded
-    result = pain_diary.analysis_for(store, athlete, AdviceSettings()).analysis
+    result = pain_diary.analysis_for(_reads(store), athlete, AdviceSettings()).analysis
     assert result.status == "finding" and result.findings[0].exposure.key == "speed_sessions"
     named = {START + timedelta(weeks=21), START + timedelta(weeks=31)} - {w.day for w in result.sore_weeks}
     assert named and set(result.findings[0].missing) == named
@@ -93,7 +98,7 @@ def test_cli_page_and_digest_share_one_result(
     text = capsys.readouterr().out
     assert text.splitlines()[0] == result.sentences()[0]
 
-    sentence = pain_diary.week_pattern(store, athlete, date(2026, 1, 5), AdviceSettings())
+    sentence = pain_diary.week_pattern(_reads(store), athlete, date(2026, 1, 5), AdviceSettings())
     assert sentence == result.sentences()[0] == result.digest_sentence()
 
 
@@ -107,11 +112,11 @@ def test_cached_exposures_follow_a_new_annotation(tmp_path_factory: pytest.TempP
     athlete = store.ensure_athlete("local")
     start = datetime(2026, 3, 2, 7, tzinfo=UTC)
     run = store.upsert_activity(athlete, Activity(Source.FILE, "r1", Sport.RUN, "run", start, elapsed_s=1800.0), {})
-    assert [s.speed for s in pain_diary.exposures(store, athlete)] == [None]  # not annotated yet: unknown
+    assert [s.speed for s in pain_diary.exposures(_reads(store), athlete)] == [None]  # not annotated yet: unknown
     store.save_annotation(run.activity_id, "v1", (), "note")
-    assert [s.speed for s in pain_diary.exposures(store, athlete)] == [False]
+    assert [s.speed for s in pain_diary.exposures(_reads(store), athlete)] == [False]
     store.save_annotation(run.activity_id, "v2", (Flag(FlagCode.SPEED_WORK, Severity.INFO, Confidence.HIGH),), "n")
-    assert [s.speed for s in pain_diary.exposures(store, athlete)] == [True]
+    assert [s.speed for s in pain_diary.exposures(_reads(store), athlete)] == [True]
     store.close()
 
 
@@ -148,19 +153,23 @@ def test_the_digest_says_how_far_the_diary_is_from_telling(tmp_path: Path) -> No
         store.pain_diary.record(PainEntry(diarist, day, 6 if week < 3 else 0, PainSource.CLI), now=datetime.now(UTC))
     settings = Settings(state_dir=tmp_path, config_path=None)
     monday = date(2025, 4, 28)
-    result = pain_diary.analysis_for(store, diarist).analysis
+    result = pain_diary.analysis_for(_reads(store), diarist).analysis
     assert (result.status, result.flare_ups, result.other_weeks) == ("too_few", 3, 4)
     sentence = result.sentences()[0]
     assert sentence.startswith(f"Too few entries to tell yet: about {result.power.more_weeks} more weeks with diary")
     record = store.get_athlete(diarist)
-    digest = build_for_athlete(store, record, monday, settings, athlete_zone(store.activity_reads, record))
+    digest = build_for_athlete(
+        digest_repositories(store), record, monday, settings, athlete_zone(store.activity_reads, record)
+    )
     assert digest.pain_pattern == sentence == result.digest_sentence()
     assert f"From your pain diary: {sentence}" in render_text(digest)
     assert f"From your pain diary: {sentence}" in render_html(digest, None)
     assert "stands out" not in render_text(digest)
 
     other = store.get_athlete(quiet)
-    digest = build_for_athlete(store, other, monday, settings, athlete_zone(store.activity_reads, other))
+    digest = build_for_athlete(
+        digest_repositories(store), other, monday, settings, athlete_zone(store.activity_reads, other)
+    )
     assert digest.pain_pattern is None
     assert "pain diary" not in render_text(digest) and "pain diary" not in render_html(digest, None)
     store.close()
@@ -174,11 +183,11 @@ def test_the_configured_long_run_history_decides_which_runs_the_spike_rule_could
     from syncd.domain.thresholds import Thresholds
 
     store, athlete, _ = seeded
-    sessions = pain_diary.exposures(store, athlete)
+    sessions = pain_diary.exposures(_reads(store), athlete)
     first = min(s.start_utc for s in sessions)  # the recording's start (any sport)
     default = {s.start_utc: s.spike for s in sessions if s.sport.is_run}
     sixty = Thresholds(long_run_history_days=60)
-    longer = {s.start_utc: s.spike for s in pain_diary.exposures(store, athlete, sixty) if s.sport.is_run}
+    longer = {s.start_utc: s.spike for s in pain_diary.exposures(_reads(store), athlete, sixty) if s.sport.is_run}
     between = [
         t for t in default if first + timedelta(days=31) <= t < first + timedelta(days=60) and default[t] is False
     ]

@@ -87,7 +87,7 @@ def test_a_tag_in_a_strava_description_makes_the_next_note_sore_and_deleting_it_
 
     # the runner deletes the tag: no webhook fires; the daily re-scan re-reads recent descriptions
     sim.update_activity(tagged, description=tagged_text.replace(" #back 6", ""))
-    changed = refresh_recent_tags(store, {"strava": service.writer}, now=clock.now())
+    changed = refresh_recent_tags(store.pain_diary, store, {"strava": service.writer}, now=clock.now())
     assert changed == 1 and diary.entries() == []
     report = reannotate(store, AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",))
     assert report.changed >= 1
@@ -136,8 +136,12 @@ def test_pain_from_the_cli_or_the_feed_never_reaches_the_platform_note(
     service.run_once("w1")
     run_a = store.get_activity(store.find_activity_id("strava", str(first[ada])) or 0, with_streams=False)
     day = run_a.activity.start_local.date()
-    record_entry(store, linked.athlete_id, day, 7, source=PainSource.CLI, note="woke up sore", now=clock.now())
-    record_entry(store, linked.athlete_id, day, 6, source=PainSource.WEB, activity_id=run_a.id, now=clock.now())
+    record_entry(
+        store.pain_diary, store, linked.athlete_id, day, 7, source=PainSource.CLI, note="woke up sore", now=clock.now()
+    )
+    record_entry(
+        store.pain_diary, store, linked.athlete_id, day, 6, source=PainSource.WEB, activity_id=run_a.id, now=clock.now()
+    )
 
     clock.advance(12 * 3600)
     following = {who: _add_run(sim, who, 2, clock) for who in (ada, bea)}
@@ -185,8 +189,8 @@ def test_unlinking_the_last_account_deletes_the_diary(store: Store, sim: StravaS
     linked = harness.link(store, sim, athlete, clock=clock)
     harness.service(store, sim, clock=clock).run_once("w1")
     athlete_id = linked.athlete_id
-    record_entry(store, athlete_id, clock.now().date(), 2, source=PainSource.CLI, now=clock.now())
-    exported = export_athlete(store, athlete_id)
+    record_entry(store.pain_diary, store, athlete_id, clock.now().date(), 2, source=PainSource.CLI, now=clock.now())
+    exported = export_athlete(store.pain_diary, store, athlete_id)
     assert sorted(str(e["source"]) for e in exported["entries"]) == ["cli", "tag"]  # type: ignore[union-attr]
     unlink(store, linked.account_id)
     assert store.pain_diary.entries() == []

@@ -174,7 +174,7 @@ def _run(args: argparse.Namespace, sim: StravaSimulator, state_dir: Path) -> int
 
 def _report(daemon: Daemon, sim: StravaSimulator, athlete_id: int, state_dir: Path, settings: Settings) -> None:
     from syncd.domain.description import START_MARKER
-    from syncd.entrypoints.wiring import trend_chart
+    from syncd.entrypoints.wiring import digest_repositories, trend_chart
     from syncd.services.digests import preview
     from syncd.testing.strava_server import iter_descriptions
 
@@ -192,7 +192,11 @@ def _report(daemon: Daemon, sim: StravaSimulator, athlete_id: int, state_dir: Pa
     digest_file = state_dir / "digest-preview.html"
     try:
         digest, html = preview(
-            daemon.store, settings, datetime.now(UTC), athlete_key=f"strava:{athlete_id}", chart=trend_chart()
+            digest_repositories(daemon.store),
+            settings,
+            datetime.now(UTC),
+            athlete_key=f"strava:{athlete_id}",
+            chart=trend_chart(),
         )
         digest_file.write_text(html, encoding="utf-8")
         print(f"\ndigest preview: {digest_file} ({digest.subject})")

@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import mailer_from_settings, open_store, trend_chart
+    from syncd.entrypoints.wiring import digest_repositories, mailer_from_settings, open_store, trend_chart
     from syncd.services.digests import preview, send_due_digests
 
     assert settings is not None
@@ -53,7 +53,9 @@ def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
     store = open_store(settings)
     try:
         if args.preview is not None:
-            digest, html = preview(store, settings, now, athlete_key=args.athlete, week=args.week, chart=trend_chart())
+            digest, html = preview(
+                digest_repositories(store), settings, now, athlete_key=args.athlete, week=args.week, chart=trend_chart()
+            )
             try:
                 args.preview.write_text(html, encoding="utf-8")
             except OSError as exc:
@@ -65,7 +67,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings | None) -> int:
 
         take_over_dead(store)  # a syncd killed on this host mid-send: its digest claims are free now, not in 10 min
         report = send_due_digests(
-            store,
+            digest_repositories(store),
             settings,
             now,
             mailer=mailer,

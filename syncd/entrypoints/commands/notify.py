@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_notify_test(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import open_store, push_sender
+    from syncd.entrypoints.wiring import notify_repositories, open_store, push_sender
     from syncd.services.athletes import AthleteError, find_athlete
     from syncd.services.notifications import send_test
 
@@ -44,7 +44,7 @@ def cmd_notify_test(args: argparse.Namespace, settings: Settings | None) -> int:
             athlete = find_athlete(store, args.athlete)
         except AthleteError as exc:
             raise CommandError(str(exc)) from None
-        results = send_test(store, settings, push_sender(settings), athlete)
+        results = send_test(notify_repositories(store), settings, push_sender(settings), athlete)
     finally:
         store.close()
     if not results:

@@ -71,20 +71,29 @@ def cmd_pain(args: argparse.Namespace, settings: Settings | None) -> int:
         try:
             athlete = find_athlete(store, args.athlete)
             if args.mode:
-                pain_diary.set_athlete_mode(store, athlete.id, args.mode)
+                pain_diary.set_athlete_mode(store.pain_diary, athlete.id, args.mode)
                 print(f"{athlete.key}: advice mode {args.mode}")
                 _print_redone(redo_marked(settings, store, athlete.id))
                 return EXIT_OK
             if args.export:
-                print(json.dumps(pain_diary.export_athlete(store, athlete.id), indent=2, ensure_ascii=False))
+                exported = pain_diary.export_athlete(store.pain_diary, store, athlete.id)
+                print(json.dumps(exported, indent=2, ensure_ascii=False))
                 return EXIT_OK
             if args.analysis:
+                reads = pain_diary.AnalysisReads(store.pain_diary, store, store, store, store.activity_reads)
                 return _print_analysis(
-                    pain_diary.analysis_for(store, athlete.id, settings.advice, settings.rules), args.json
+                    pain_diary.analysis_for(reads, athlete.id, settings.advice, settings.rules), args.json
                 )
             day, score = parse_day(args.date), parse_score(args.score)
             entry = pain_diary.record_entry(
-                store, athlete.id, day, score, source=PainSource.CLI, note=args.note, advice=settings.advice
+                store.pain_diary,
+                store,
+                athlete.id,
+                day,
+                score,
+                source=PainSource.CLI,
+                note=args.note,
+                advice=settings.advice,
             )
             print(f"recorded {athlete.key} {entry.day.isoformat()}: {entry.score}/10")
             _print_redone(redo_marked(settings, store, athlete.id))

@@ -104,12 +104,13 @@ def cmd_sync(args: argparse.Namespace, settings: Settings | None) -> int:
 
 def _notify(store: Store, settings: Settings, worker: str) -> None:
     """Push notifications for this pass's flagged notes, the check-in and the digest (a timer's only chance)."""
+    from syncd.entrypoints.wiring import notify_repositories
     from syncd.services.notifications import notify_pass, wants_notifications
 
-    if wants_notifications(store, settings):
+    if wants_notifications(notify_repositories(store), settings):
         from syncd.entrypoints.wiring import push_sender
 
-        report = notify_pass(store, settings, push_sender(settings), datetime.now(UTC), worker)
+        report = notify_pass(notify_repositories(store), settings, push_sender(settings), datetime.now(UTC), worker)
         if report.sent or report.failed:
             print(f"notify: {report.sent} sent" + "".join(f"\n  failed {line}" for line in report.failed))
 

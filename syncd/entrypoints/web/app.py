@@ -55,6 +55,7 @@ from syncd.services.feed import (
     shoe_views,
     sport_label,
 )
+from syncd.services.pain_diary import AnalysisReads
 from syncd.services.platform_notes import PlatformNoteView
 
 HERE = Path(__file__).resolve().parent
@@ -81,6 +82,11 @@ class WebContext:
     @property
     def feed_reads(self) -> FeedReads:
         return FeedReads(athletes=self.store, activity_reads=self.store.activity_reads, history=self.store)
+
+    @property
+    def analysis_reads(self) -> AnalysisReads:
+        store = self.store
+        return AnalysisReads(store.pain_diary, store, store, store, store.activity_reads)
 
 
 def _environment() -> Environment:
@@ -400,12 +406,18 @@ async def digest_page(ctx: WebContext, request: Request, access: Access) -> Resp
 
     def load() -> str:
         from syncd.adapters.charts import load_trend_png
+        from syncd.entrypoints.wiring import digest_repositories
         from syncd.services.digests import preview
 
         key = ctx.store.get_athlete(athlete).key if athlete is not None else None
         try:
             _, html = preview(
-                ctx.store, ctx.settings, datetime.now(UTC), athlete_key=key, week=week, chart=load_trend_png
+                digest_repositories(ctx.store),
+                ctx.settings,
+                datetime.now(UTC),
+                athlete_key=key,
+                week=week,
+                chart=load_trend_png,
             )
         except ConfigError:
             raise MissingError() from None  # no athlete yet

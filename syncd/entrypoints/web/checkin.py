@@ -38,8 +38,8 @@ from syncd.services.checkin import (
 )
 
 if TYPE_CHECKING:
-    from syncd.ports import NotifyStore
     from syncd.records import AthleteRecord
+    from syncd.services.notifications import NotifyRepositories
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 8192  # a token, a score, a 500-character note and eight ticks fit easily
@@ -71,8 +71,8 @@ def _environment() -> Environment:
 
 
 class CheckinPages:
-    def __init__(self, store: NotifyStore, settings: Settings) -> None:
-        self.store = store
+    def __init__(self, repos: NotifyRepositories, settings: Settings) -> None:
+        self.repos = repos
         self.settings = settings
         self.template = _environment().get_template("checkin.html")
 
@@ -92,12 +92,12 @@ class CheckinPages:
         """The link's athlete and day; CheckinError when forged, expired, for a removed athlete, or already used."""
         from syncd.services.as_of import athlete_zone
 
-        link = read_token(self.store.signing_key(PURPOSE), token)
-        athlete = next((a for a in self.store.list_athletes() if a.key == link.athlete_key), None)
+        link = read_token(self.repos.digest.keys.signing_key(PURPOSE), token)
+        athlete = next((a for a in self.repos.digest.people.list_athletes() if a.key == link.athlete_key), None)
         if athlete is None:
             raise CheckinError("this check-in link is for an athlete this syncd no longer has")
-        check_fresh(link, datetime.now(UTC).astimezone(athlete_zone(self.store.activity_reads, athlete)).date())
-        if answered(self.store, athlete.id, link.day):
+        check_fresh(link, datetime.now(UTC).astimezone(athlete_zone(self.repos.digest.activity_reads, athlete)).date())
+        if answered(self.repos.digest.diary, athlete.id, link.day):
             raise CheckinError("this check-in link has been used: that day's answer is recorded (one per day)")
         return link, athlete
 
@@ -110,7 +110,8 @@ class CheckinPages:
             text = form["score"]
             score = int(text) if text.isascii() and text.isdigit() and len(text) <= 2 else -1
             entry = record_entry(
-                self.store,
+                self.repos.digest.diary,
+                self.repos.digest.activities,
                 athlete.id,
                 link.day,
                 score,
@@ -130,8 +131,8 @@ class CheckinPages:
         )
 
 
-def checkin_routes(store: NotifyStore, settings: Settings) -> list[BaseRoute]:
-    pages = CheckinPages(store, settings)
+def checkin_routes(repos: NotifyRepositories, settings: Settings) -> list[BaseRoute]:
+    pages = CheckinPages(repos, settings)
 
     async def show(request: Request) -> Response:
         token = request.query_params.get("t", "")

@@ -87,7 +87,7 @@ async def pain_post(ctx: WebContext, request: Request, access: Access) -> Respon
                 return PlainTextResponse("not found", 404)
         await run_in_threadpool(
             lambda: pain_diary.record_entry(
-                ctx.store, athlete_id, day, score, source=PainSource.WEB,
+                ctx.store.pain_diary, ctx.store, athlete_id, day, score, source=PainSource.WEB,
                 note=with_symptoms(form.get("note"), form.get("symptoms") == "1"),
                 activity_id=activity_id, advice=ctx.settings.advice,
             )
@@ -110,13 +110,15 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
         return PlainTextResponse(f"name the athlete: /pain?athlete=ID (one of {keys})", 404 if not keys else 400)
 
     def load() -> dict[str, Any]:
-        result = pain_diary.analysis_for(ctx.store, athlete_id, ctx.settings.advice, ctx.settings.rules)
+        result = pain_diary.analysis_for(ctx.analysis_reads, athlete_id, ctx.settings.advice, ctx.settings.rules)
         analysis, entries = result.analysis, list(result.entries)
         athlete = ctx.store.get_athlete(athlete_id)
         mode = week_end_state(  # the digest's state of this week: the same mode and reason
             ctx.store,
+            ctx.store,
             athlete_id,
             _monday(date.today()),
+            diary=ctx.store.pain_diary,
             zone=athlete_zone(ctx.store.activity_reads, athlete),
             thresholds=ctx.settings.rules,
             advice=ctx.settings.advice,
