@@ -6,6 +6,7 @@ attributes (`store.outbox_log`, `store.account_leases`, ...).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -182,18 +183,32 @@ class ActivityReads:
             return status_reads.recent_appearances(reader, athlete_id, since)
 
     def latest_zone(self, athlete_id: int) -> tuple[str | None, int | None]:
-        """The time zone name of the athlete's newest activity that has one, and the newest activity's offset."""
-        live = (ACTIVITIES.c.athlete_id == athlete_id, ~ACTIVITIES.c.deleted)
-        newest = ACTIVITIES.c.start_utc.desc()
-        with self._engine.connect() as conn:
-            name = conn.execute(
-                sa.select(ACTIVITIES.c.timezone)
-                .where(*live, ACTIVITIES.c.timezone.is_not(None))
-                .order_by(newest)
-                .limit(1)
-            ).scalar()
-            offset = conn.execute(sa.select(ACTIVITIES.c.utc_offset_s).where(*live).order_by(newest).limit(1)).scalar()
-        return (None if name is None else str(name)), (None if offset is None else int(offset))
+        """The time zone name of the newest of the athlete's last `_ZONE_LOOKBACK` activities that has one, and the
+        newest activity's offset. Every feed page asks it (the strip's weeks end in the athlete's zone), so it is
+        cached until the data changes and reads an index range, never every activity: with no zone recorded at all,
+        "the newest that has one" walked 100,000 rows, 60 ms a page."""
+        return self.cached(("latest_zone", athlete_id), functools.partial(_latest_zone, self._engine, athlete_id))
+
+
+_ZONE_LOOKBACK = 200  # a zone recorded only before the last 200 activities is too old to trust: the offset rules
+
+
+def _latest_zone(engine: Engine, athlete_id: int) -> tuple[str | None, int | None]:
+    recent = (
+        sa.select(ACTIVITIES.c.timezone, ACTIVITIES.c.utc_offset_s, ACTIVITIES.c.start_utc)
+        .where(ACTIVITIES.c.athlete_id == athlete_id, ~ACTIVITIES.c.deleted)
+        .order_by(ACTIVITIES.c.start_utc.desc())
+        .limit(_ZONE_LOOKBACK)
+    ).subquery()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(recent.c.timezone, recent.c.utc_offset_s).order_by(recent.c.start_utc.desc())
+        ).all()
+    if not rows:
+        return None, None
+    first = rows[0]
+    name = next((r.timezone for r in rows if r.timezone is not None), None)
+    return (None if name is None else str(name)), (None if first.utc_offset_s is None else int(first.utc_offset_s))
 
 
 class MapTiles:
