@@ -18,7 +18,8 @@ from syncd.services.annotating import (
     annotate_batch,
     annotate_one,
 )
-from syncd.services.history import history_between, history_of
+from syncd.services.as_of import run_state
+from syncd.services.history import history_between
 from syncd.services.identity import link_all
 
 START = datetime(2026, 9, 1, 6, 30, tzinfo=UTC)
@@ -56,7 +57,7 @@ def test_batch_equals_one_at_a_time(store: Store) -> None:
     assert [o.activity_id for o in batch] == ids
     for outcome in batch:
         stored = store.get_activity(outcome.activity_id)
-        history = history_of(store, stored)  # one run's path (annotate_stored)
+        history = list(run_state(store, stored, policy.thresholds, diary=None).history)  # one run's path
         expected = annotate_one(stored.activity, history, policy, now=now)
         assert outcome.annotated.annotation.flags == expected.annotation.flags, stored.activity.external_id
         assert outcome.annotated.note == expected.note
