@@ -109,7 +109,7 @@ def state_as_of(
         cut = history.before(at)
     else:
         cut = history.before(at, activity_id=subject.activity_id, group=subject.group, key=subject.key)
-    known = _known(diary, day, subject)
+    known = _known(diary, day)
     first_day = day - timedelta(days=diary.settings.window_days - 1)
     return AsOf(
         at=at,
@@ -123,12 +123,10 @@ def state_as_of(
     )
 
 
-def _known(diary: DiaryInputs, day: date, subject: Subject | None) -> list[PainEntry]:
-    """The entries the mode reads: up to `day`; for a run only those since the mode window's eve (as its note has
-    always read them), for a day every earlier one (the red flag of pain that never settled looks further back).
-    The two differ only in a staying-well reason's wording and that red flag: see docs/architecture.md."""
-    first = date.min if subject is None else day - timedelta(days=diary.settings.window_days + 1)
-    return [e for e in diary.entries if first <= e.day <= day]
+def _known(diary: DiaryInputs, day: date) -> list[PainEntry]:
+    """The entries the mode reads: every one up to `day`, for a run as for a day, so a run's note and the day's page
+    give the same reason and the same red flag (pain unsettled for six weeks looks back beyond the window)."""
+    return [e for e in diary.entries if e.day <= day]
 
 
 def load_as_of(

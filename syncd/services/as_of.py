@@ -60,10 +60,7 @@ def run_state(
         gear = store.get_gear(stored.athlete_id, activity.gear_id)
         if gear is not None:
             shoes.append((gear, store.gear_distance_after(stored.athlete_id, gear.gear_id, start)))
-    settings = mode_settings(advice or AdviceSettings())
-    inputs = diary_inputs(
-        diary, stored.athlete_id, advice, day_from=day - timedelta(days=settings.window_days + 1), day_to=day
-    )
+    inputs = diary_inputs(diary, stored.athlete_id, advice, day_from=None, day_to=day)
     return state_as_of(
         history, start, day, thresholds=thresholds, shoes=shoes, diary=inputs, subject=subject_of(stored), max_hr=max_hr
     )

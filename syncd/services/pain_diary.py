@@ -91,16 +91,17 @@ def record_entry(
         day, today=_local_today(activities, athlete_id, now), first_activity_day=diary.first_activity_day(athlete_id)
     )
     entry = diary.record(PainEntry(athlete_id, day, score, source, activity_id=activity_id, note=text), now=now)
-    _refresh_modes(diary, athlete_id, day, advice)
+    _refresh_modes(diary, athlete_id, day)
     log.info("pain_entry_recorded", athlete_id=athlete_id, source=source.value)
     return entry
 
 
-def _refresh_modes(diary: PainDiary, athlete_id: int, day: date, advice: AdviceSettings | None) -> None:
-    """Mark the runs whose mode this entry can change; the pass that made the change (sync, form post, CLI) redoes
-    them at once (`annotating.annotate_marked`), the daily re-scan only catches what a crash left."""
-    window = (advice or AdviceSettings()).window_days
-    diary.mark_runs_stale(athlete_id, day, day + timedelta(days=window))
+def _refresh_modes(diary: PainDiary, athlete_id: int, day: date) -> None:
+    """Mark the runs whose mode this entry can change: every run from its day on, since a run's mode reads the
+    whole diary before it (the red flag of pain unsettled for six weeks looks back beyond the window). The pass that
+    made the change (sync, form post, CLI) redoes them at once (`annotating.annotate_marked`), the daily re-scan
+    only catches what a crash left; an entry for today marks only today's runs."""
+    diary.mark_runs_stale(athlete_id, day, date.max - timedelta(days=1))
 
 
 def apply_tag(
@@ -133,7 +134,7 @@ def apply_tag(
     if reading.status == "none":
         if existing is not None and full_text:
             diary.remove_tag(activity_id)
-            _refresh_modes(diary, stored.athlete_id, existing.day, advice)
+            _refresh_modes(diary, stored.athlete_id, existing.day)
             log.info("pain_tag_removed", activity_id=activity_id)
             return "removed"
         return "unchanged"
@@ -148,7 +149,7 @@ def apply_tag(
         PainEntry(stored.athlete_id, day, reading.score, PainSource.TAG, activity_id=activity_id),
         now=now or datetime.now(UTC),
     )
-    _refresh_modes(diary, stored.athlete_id, day, advice)
+    _refresh_modes(diary, stored.athlete_id, day)
     log.info("pain_tag_read", activity_id=activity_id, change="updated" if existing else "added")
     return "updated" if existing is not None else "added"
 
@@ -323,16 +324,15 @@ class DiaryBatch:
         for item in items:
             if item.id in tagged or _carries_tag(item.activity):
                 _apply_tag_quietly(diary, activities, item.id, item.activity, advice=advice, now=now)
-        days: dict[int, tuple[date, date]] = {}
+        last_day: dict[int, date] = {}
         for item in items:
             day = item.activity.start_local.date()
-            low, high = days.get(item.athlete_id, (day, day))
-            days[item.athlete_id] = (min(low, day), max(high, day))
-        reach = timedelta(days=self._settings.window_days + 1)
+            last_day[item.athlete_id] = max(last_day.get(item.athlete_id, day), day)
+        # every entry up to the chunk's last run: a run's mode reads the whole diary before it, as a day's does
         self._entries = {
-            athlete: diary.entries(athlete, day_from=low - reach, day_to=high) for athlete, (low, high) in days.items()
+            athlete: diary.entries(athlete, day_from=None, day_to=high) for athlete, high in last_day.items()
         }
-        self._modes = {athlete: diary.advice_mode(athlete) for athlete in days}
+        self._modes = {athlete: diary.advice_mode(athlete) for athlete in last_day}
 
     def inputs(self, athlete_id: int) -> DiaryInputs:
         """The athlete's diary for the chunk, as `services.as_of.diary_inputs` loads it for one run; the state

@@ -171,3 +171,50 @@ def test_a_corrupt_streams_blob_fails_only_its_activity(store: Store) -> None:
         assert [i for i, _ in errors] == [broken]
         assert "corrupt streams blob" in errors[0][1] and "re-import or re-sync" in errors[0][1]
         assert [o.activity_id for o in outcomes] == [i for i in ids if i != broken]
+
+
+def test_pain_unsettled_for_six_weeks_reaches_the_note_alone_and_in_a_batch(store: Store) -> None:
+    """The red flag of pain that never settled looks back beyond the mode window: a run's note says "see a
+    clinician" as the day's diary page does, whether it is annotated alone or in a batch."""
+    from syncd.domain.pain import PainSource
+    from syncd.services.annotating import annotate_stored
+    from syncd.services.pain_diary import record_entry
+
+    athlete, ids = _seed(store)
+    last = max(ids, key=lambda i: store.get_activity(i).activity.start_utc)
+    last_day = store.get_activity(last).activity.start_local.date()
+    for days_before in range(48, 0, -7):  # painful every week, never below the threshold
+        day = last_day - timedelta(days=days_before)
+        record_entry(store.pain_diary, store, athlete, day, 5, source=PainSource.CLI)
+    now = START + timedelta(days=60)
+    alone = annotate_stored(store, last, AnnotationPolicy(), now=now).annotated.note or ""
+    batch = {o.activity_id: o.annotated for o in annotate_batch(store, ids, AnnotationPolicy(), now=now)}
+    assert "See a clinician promptly" in alone
+    assert batch[last].note == alone
+
+
+def test_a_backdated_entry_reaches_runs_beyond_the_window_at_once(store: Store) -> None:
+    """Weekly pain for six weeks less a day: no red flag yet. A forgotten entry a week before that, typed now, makes
+    the pain over six weeks old: the newest run's note says so after the same pass, not at the daily re-scan."""
+    from syncd.domain.pain import PainSource
+    from syncd.services.annotating import annotate_marked
+    from syncd.services.pain_diary import record_entry
+
+    athlete, ids = _seed(store)
+    now = START + timedelta(days=60)
+    last = max(ids, key=lambda i: store.get_activity(i).activity.start_utc)
+    last_day = store.get_activity(last).activity.start_local.date()
+    annotate_batch(store, ids, AnnotationPolicy(), now=now)
+    for days_before in range(41, 0, -7):
+        record_entry(store.pain_diary, store, athlete, last_day - timedelta(days=days_before), 5, source=PainSource.CLI)
+    annotate_marked(store, athlete, AnnotationPolicy(), now=now)
+    assert "Mode: sore" in _note(store, last) and "See a clinician promptly" not in _note(store, last)
+
+    record_entry(store.pain_diary, store, athlete, last_day - timedelta(days=48), 5, source=PainSource.CLI)
+    annotate_marked(store, athlete, AnnotationPolicy(), now=now)
+    assert "See a clinician promptly" in _note(store, last)
+
+
+def _note(store: Store, activity_id: int) -> str:
+    latest = store.latest_annotation(activity_id)
+    return "" if latest is None else latest.note or ""

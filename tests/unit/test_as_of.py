@@ -98,6 +98,19 @@ def test_an_entry_older_than_the_window_is_no_longer_in_effect() -> None:
     assert state.mode.reason.startswith("no back pain logged in the last")
 
 
+def test_a_run_and_its_day_read_the_same_diary() -> None:
+    """Pain logged weekly for seven weeks, never below the threshold: a run's note and the day's page both say
+    "see a clinician" (the red flag looks back beyond the mode window), with the same reason."""
+    diary = DiaryInputs([pain(days, 5) for days in range(48, 0, -7)], ModeSettings())
+    run = state_as_of(History([]), AT, DAY, thresholds=T, diary=diary, subject=Subject(("strava", "r"), "strava"))
+    day = state_as_of(History([]), end_of_day(DAY, UTC), DAY, thresholds=T, diary=diary)
+    assert run.mode.red_flag and day.mode.red_flag
+    assert (run.mode.mode, run.mode.reason) == (day.mode.mode, day.mode.reason)
+    quiet = DiaryInputs([pain(20, 2)], ModeSettings())  # an old, low entry: "none in the window", not "none at all"
+    run = state_as_of(History([]), AT, DAY, thresholds=T, diary=quiet, subject=Subject(("strava", "r"), "strava"))
+    assert run.mode.reason.startswith("no back pain logged in the last")
+
+
 def test_the_athletes_own_mode_wins() -> None:
     diary = DiaryInputs([], ModeSettings(), athlete_mode="sore")
     state = state_as_of(History([]), AT, DAY, thresholds=T, diary=diary, subject=Subject(("strava", "r"), "strava"))
