@@ -81,9 +81,9 @@ def demo_notes(workdir: Path) -> dict[str, Any]:
         StravaSimulator(clock=clock.now) as sim,
     ):
         athlete = sim.add_athlete(firstname="Demo", lastname="Runner")
-        sim.add_gear(athlete.id, "g1001", "Trail Shoes", 640_000.0)
         end = NOW - timedelta(hours=3)
         seed_demo(sim, athlete.id, end=end, gear_id="g1001")
+        sim.add_gear(athlete.id, "g1001", "Trail Shoes", 640_000.0)
         harness.link(store, sim, athlete.id, clock=clock)
         policy = AnnotationPolicy(
             surface_map=ExtractSurfaceMap(DEMO_OSM, workdir / "surface"), max_heart_rate=DEMO_MAX_HR

@@ -180,6 +180,8 @@ class StravaSimulator(LoopbackServer, RequestCounting[LoggedRequest]):
             return athlete
 
     def add_gear(self, athlete_id: int, gear_id: str, name: str, distance_m: float) -> None:
+        """A shoe with `distance_m` on it now; every activity added, changed or deleted later with its id moves
+        that figure as Strava's does (the detail's `gear.distance` is the sum over the athlete's activities)."""
         with self._lock:
             self.athletes[athlete_id].gear[gear_id] = {
                 "id": gear_id,
@@ -201,19 +203,26 @@ class StravaSimulator(LoopbackServer, RequestCounting[LoggedRequest]):
                 detail = {**detail, "id": self._next_activity_id}
             activity_id = int(detail["id"])
             detail = {**detail, "athlete": {"id": athlete_id, "resource_state": 1}}
-            self.athletes[athlete_id].activities[activity_id] = detail
+            athlete = self.athletes[athlete_id]
+            _wear(athlete, athlete.activities.get(activity_id), -1.0)
+            athlete.activities[activity_id] = detail
+            _wear(athlete, detail, 1.0)
             if streams is not None:
                 self.athletes[athlete_id].streams[activity_id] = streams
             return activity_id
 
     def update_activity(self, activity_id: int, **changes: Any) -> None:
         with self._lock:
-            self._find(activity_id).update(changes)
+            detail = self._find(activity_id)
+            athlete = self.athletes[int(detail["athlete"]["id"])]
+            _wear(athlete, detail, -1.0)
+            detail.update(changes)
+            _wear(athlete, detail, 1.0)
 
     def delete_activity(self, activity_id: int) -> None:
         with self._lock:
             for athlete in self.athletes.values():
-                athlete.activities.pop(activity_id, None)
+                _wear(athlete, athlete.activities.pop(activity_id, None), -1.0)
                 athlete.streams.pop(activity_id, None)
 
     def description(self, activity_id: int) -> str | None:
@@ -700,3 +709,12 @@ def utc_iso(dt: datetime) -> str:
 
 def local_iso(dt: datetime, offset_s: int) -> str:
     return (dt.astimezone(UTC) + timedelta(seconds=offset_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _wear(athlete: SimAthlete, detail: dict[str, Any] | None, sign: float) -> None:
+    """Add (or take back) an activity's distance to its shoe's running total, as Strava keeps it."""
+    if detail is None:
+        return
+    gear = athlete.gear.get(str(detail.get("gear_id") or ""))
+    if gear is not None:
+        gear["distance"] = float(gear["distance"]) + sign * float(detail.get("distance") or 0.0)

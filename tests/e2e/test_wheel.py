@@ -214,9 +214,9 @@ def test_a_runner_links_strava_syncs_gets_one_digest_and_unsubscribes(
     """The one-person install: only `[email] to` set, the athlete linked with Strava, not `local`."""
     with StravaSimulator() as sim, smtp_server() as smtp:
         athlete = sim.add_athlete(firstname="Eve", lastname="Hills")
-        sim.add_gear(athlete.id, "g1", "Trail Shoes", 420_000.0)
         last_week = datetime.now(UTC) - timedelta(days=7)
         seed_synthetic(sim, athlete.id, count=8, end=last_week, run_share=0.6, gear_id="g1")
+        sim.add_gear(athlete.id, "g1", "Trail Shoes", 420_000.0)
         tokens = sim.issue_tokens(athlete.id)
         token_file = tmp_path / "tokens.json"
         token_file.write_text(json.dumps({k: tokens[k] for k in ("access_token", "refresh_token", "expires_at")}))

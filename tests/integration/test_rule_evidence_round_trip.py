@@ -52,8 +52,8 @@ def _demo_flags(workdir: Path) -> Iterator[Flag]:
         StravaSimulator(clock=clock.now) as sim,
     ):
         athlete = sim.add_athlete(firstname="Demo", lastname="Runner")
-        sim.add_gear(athlete.id, "g1001", "Trail Shoes", 640_000.0)
         seed_demo(sim, athlete.id, end=NOW - timedelta(hours=3), gear_id="g1001")
+        sim.add_gear(athlete.id, "g1001", "Trail Shoes", 640_000.0)
         harness.link(store, sim, athlete.id, clock=clock)
         policy = AnnotationPolicy(
             surface_map=ExtractSurfaceMap(DEMO_OSM, workdir / "surface"), max_heart_rate=DEMO_MAX_HR

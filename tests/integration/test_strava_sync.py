@@ -32,8 +32,8 @@ def sim(clock: FakeClock) -> Iterator[StravaSimulator]:
 @pytest.fixture
 def athlete(sim: StravaSimulator, clock: FakeClock) -> int:
     a = sim.add_athlete(firstname="Ada", lastname="Runner")
-    sim.add_gear(a.id, "g77", "Asics Novablast", 650_000.0)
     seed_recordings(sim, a.id, RUNS, end=clock.now() - timedelta(hours=3), gear_id="g77")
+    sim.add_gear(a.id, "g77", "Asics Novablast", 650_000.0)
     seed_synthetic(sim, a.id, count=8, end=clock.now() - timedelta(days=4), run_share=0.5, seed=3)
     return a.id
 

@@ -40,8 +40,8 @@ def test_the_stored_raw_payload_is_what_the_platform_sent_and_sync_state_sits_be
 ) -> None:
     with StravaSimulator(clock=clock.now) as sim:
         athlete = sim.add_athlete(firstname="Ada", lastname="Runner").id
-        sim.add_gear(athlete, "g77", "Asics Novablast", 650_000.0)
         seed_recordings(sim, athlete, [REAL / "run.fit"], end=clock.now() - timedelta(hours=3), gear_id="g77")
+        sim.add_gear(athlete, "g77", "Asics Novablast", 650_000.0)
         seed_synthetic(sim, athlete, count=5, end=clock.now() - timedelta(days=2), run_share=0.6, seed=4)
         token = sim.issue_tokens(athlete, scope="read_all,activity:read_all")["access_token"]
         listed = {str(s["id"]): s for s in _get(sim, token, "/athlete/activities?per_page=200")}

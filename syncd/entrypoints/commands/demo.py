@@ -74,9 +74,9 @@ def seed(sim: StravaSimulator) -> int:
     from syncd.testing.seed import seed_demo
 
     athlete = sim.add_athlete(firstname="Demo", lastname="Runner")
-    sim.add_gear(athlete.id, "g1001", "Trail Shoes", 640_000.0)
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     seed_demo(sim, athlete.id, end=end, gear_id="g1001")
+    sim.add_gear(athlete.id, "g1001", "Trail Shoes", 640_000.0)  # worn: 640 km now, later runs add to it
     return athlete.id
 
 
