@@ -318,7 +318,7 @@ def seed_demo(sim: StravaSimulator, athlete_id: int, *, end: datetime, gear_id: 
     hill = synthetic_run(end - timedelta(days=2), minutes=30, pace_s_per_km=345, seed=11, altitude=_hill)
     cold = synthetic_run(end - timedelta(days=1), minutes=0, pace_s_per_km=0, seed=12, plan=COLD_REPS_PLAN)
     long_run = synthetic_run(end, minutes=95, pace_s_per_km=350, seed=13, route=DEMO_STREET)
-    showcase = (("Hill loop", hill), ("Reps, straight in", cold), ("Sunday long run", long_run))
+    showcase = (("Hill loop", hill), ("Reps, straight in", cold), ("Long run", long_run))
     for name, activity in showcase:
         streams = streams_payload(activity.streams) if activity.streams is not None else None
         detail = detail_payload(activity, start=activity.start_utc, gear_id=gear_id)
