@@ -126,6 +126,8 @@ STANDING_MIN_S = 40.0
 STANDING_SHARE_OF_REP = 0.25
 STANDING_SPEED_RATIO = 0.3
 REGULAR_REP_SPREAD = 0.3
+# Walking: under this share of the run's 90th-percentile speed (the running cut of _running_samples).
+WALKED_SPEED_RATIO = 0.6
 REGULAR_RECOVERY_SPREAD = 0.5
 # Plausible heart rates: 0 is a strap dropout and 255 the ANT+ "invalid" value.
 MIN_HR_BPM, MAX_HR_BPM = 30.0, 250.0
@@ -356,11 +358,15 @@ def _intervals(run: _Run) -> SpeedWork | None:
         efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=standing, named=named
     )
     p90 = _plausible_p90(run.trace)
-    slow_s = float(np.count_nonzero(run.trace.speed_mps < STANDING_SPEED_RATIO * p90)) * run.trace.step_s
+    # Reps filling the whole run (no warm-up, no jogs): any running is an effort and the breaks split them. They are
+    # standing breaks, or walked ones in a session the runner named: reps so much of the running leave no easy
+    # running to judge them against, so run/walk looks alike without that name (issue 28: "800m间歇", four reps
+    # of 3-5 min with 2-minute walks at 9-11 min/km).
+    pause = WALKED_SPEED_RATIO if named else STANDING_SPEED_RATIO
+    slow_s = float(np.count_nonzero(run.trace.speed_mps < pause * p90)) * run.trace.step_s
     if not reps and slow_s >= (t.speed_work_min_reps - 1) * STANDING_MIN_S:
-        # Reps filling the whole run (standing recoveries, no warm-up): any running is an effort, stops split them.
         line = 0.6 * p90
-        efforts = _plausible_efforts(find_efforts(run.trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO))
+        efforts = _plausible_efforts(find_efforts(run.trace, line, MIN_REP_S, recovery_ratio=pause))
         fast = run.history_easy * margin if run.history_easy is not None else 0.0
         reps = _interval_reps(
             efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=standing, named=named
