@@ -158,6 +158,9 @@ RACE_WORDS = re.compile(
     r"|马拉松|半马|全马|比赛|マラソン|レース|大会|마라톤",
     re.I,
 )
+# A rep distance in metres in such a name ("6 x 800m", "800m间歇"), and how near the recorded reps must come to it.
+STATED_REP = re.compile(r"(?<![\d.])(\d{3,5})\s*(?:m|米)(?![a-z])", re.I)
+STATED_REP_TOLERANCE = 0.3
 # A name the runner gave a structured session ("6 x 800m", "200m * 15", "fartlek", "Intervalle", "800m间歇"): it
 # lifts the run/walk doubt from reps the recording shows (walked recoveries, no history), never makes reps alone.
 WORKOUT_WORDS = re.compile(
@@ -358,11 +361,12 @@ def _intervals(run: _Run) -> SpeedWork | None:
         efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=standing, named=named
     )
     p90 = _plausible_p90(run.trace)
-    # Reps filling the whole run (no warm-up, no jogs): any running is an effort and the breaks split them. They are
-    # standing breaks, or walked ones in a session the runner named: reps so much of the running leave no easy
-    # running to judge them against, so run/walk looks alike without that name (issue 28: "800m间歇", four reps
-    # of 3-5 min with 2-minute walks at 9-11 min/km).
-    pause = WALKED_SPEED_RATIO if named else STANDING_SPEED_RATIO
+    # Reps filling the whole run (no warm-up, no jogs): any running is an effort and the breaks split them. The
+    # breaks are standing ones; walked ones only when the runner's name for the session states the reps' distance
+    # and the recording shows reps of it (issue 28: "800m间歇", four ~850 m reps with 2-minute walks). A bare
+    # "fartlek" on run/walk, whose running is all one pace, states nothing the recording could confirm.
+    stated_m = _stated_rep_m(run.ctx.activity.name or "")
+    pause = WALKED_SPEED_RATIO if stated_m is not None else STANDING_SPEED_RATIO
     slow_s = float(np.count_nonzero(run.trace.speed_mps < pause * p90)) * run.trace.step_s
     if not reps and slow_s >= (t.speed_work_min_reps - 1) * STANDING_MIN_S:
         line = 0.6 * p90
@@ -371,6 +375,8 @@ def _intervals(run: _Run) -> SpeedWork | None:
         reps = _interval_reps(
             efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=standing, named=named
         )
+        if stated_m is not None and reps and _walked(reps) and not _as_stated(reps, stated_m):
+            reps = []
     if not reps:
         return None
     return SpeedWork(
@@ -712,6 +718,18 @@ def _session_shape(reps: list[Effort], trace: SpeedTrace, margin: float, *, has_
     if standing and not has_others and not _regular_standing(reps):
         return False
     return not (standing and _walked(reps) and not _beats_the_running(reps, trace, margin))
+
+
+def _stated_rep_m(name: str) -> float | None:
+    """The rep distance a session's name states ("6 x 800m", "800m间歇", "400 m repeats"), or None."""
+    found = STATED_REP.search(name) if WORKOUT_WORDS.search(name) else None
+    return float(found.group(1)) if found else None
+
+
+def _as_stated(reps: list[Effort], stated_m: float) -> bool:
+    """The reps' median distance is the stated one, give or take STATED_REP_TOLERANCE (GPS, a rounded name)."""
+    metres = statistics.median(e.distance_m for e in reps)
+    return abs(metres - stated_m) <= STATED_REP_TOLERANCE * stated_m
 
 
 def _walked(reps: list[Effort]) -> bool:
