@@ -458,7 +458,7 @@ def _steady_outside(block: Effort, trace: SpeedTrace) -> bool:
     its pace holds no tempo block)."""
     outside = _plausible(trace) & (trace.speed_mps >= WALK_MAX_MPS) & (trace.moving_time_s >= OPENING_RAMP_S)
     outside[block.start : block.end] = False
-    return np.count_nonzero(outside) * trace.step_s >= MIN_EASY_PART_S
+    return bool(np.count_nonzero(outside) * trace.step_s >= MIN_EASY_PART_S)
 
 
 def _heart_confirms(block: Effort, trace: SpeedTrace, streams: Streams | None, above_pct: float) -> bool:
