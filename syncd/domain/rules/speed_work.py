@@ -22,26 +22,30 @@ Triggers, strongest first:
   not. Without history, reps with walked recoveries must also be clearly faster than the run's typical running
   (reps included): run/walk, walk breaks between stretches of ordinary running, is not speed work, unless the
   runner named the session a workout (WORKOUT_WORDS: "15 x 200m", "fartlek", "intervals"; the name lifts that
-  doubt, it never makes reps the recording does not show). Efforts on
+  doubt, it never makes reps the recording does not show). Reps that fill the run, split by walks with no other
+  running, need a name stating their distance ("800m间歇") and reps of it (within 30 %). Efforts on
   descents steeper than -3 % and slowdowns on grades steeper than 5 % are terrain (a hill run with walking
   breaks), not intervals;
 - `race` / `workout`: Strava run workout_type 1 / 3 (0 is a default run, 2 a long run; 10-12 are ride types);
 - `race` (from the recording, see below) before `tempo`, as the more specific finding;
 - `tempo`: one unbroken block of at least 10 minutes `speed_work_tempo_faster_pct` faster than the run's own
   steady running around it (at least 5 minutes of it, both grade-adjusted outdoors: a slow climb before a flat
-  stretch is not easy running) and, with history, than the easy pace too; a run that is all one pace (a
+  stretch is not easy running; and 5 minutes of running after the opening ramp, the first 5 minutes, unless the
+  runner named the session a workout: a run that ramps up and then holds its pace holds no block) and, with
+  history, than the easy pace too; a run that is all one pace (a
   treadmill ramp, then steady) holds no block, unless history and heart rate together say the whole run was
   hard; a block on a descent (average grade -2 % or steeper) is terrain; where heart rate covers the block and
   the other running, the block's must be `speed_work_tempo_hr_above_pct` higher (a brisk start that fades at the
   same heart rate is no tempo); failing the stream, consecutive laps
   (lap_structure.lap_tempo) after easy running;
-- `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 %/+4 % for GPS),
-  run evenly (km speeds within 6 %; a half or full marathon, or a run named a race, on its middle km after a
-  first km the crowd may hold up) from the gun without stopping, with evidence from pace or the name that it
-  was hard: faster than easy pace from history, or a race word in its name (RACE_WORDS, CJK too: "半程马拉松"),
-  or a finishing kick (the last 5 % at
-  least 10 % faster; low confidence alone, medium when heart rate confirms it). Never from heart rate alone: an
-  easy 5 km run at a high heart rate is not a race.
+- `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 % or up to
+  `speed_work_race_over_pct` over it, for GPS), counted from the gun (the end of a stop in the first 3 minutes
+  and 400 m: the jog to the line, the wait there), run evenly (km speeds within 6 %; a half or full marathon, or a
+  run named a race, on its middle km after a first km the crowd may hold up) from the gun without stopping, with
+  evidence from pace or the name that it was hard: faster than easy pace from history, or a race word in its name
+  (RACE_WORDS, CJK too: "半程马拉松"), or a finishing kick (the last 5 % at least 10 % faster; low confidence
+  alone, medium when heart rate confirms it). Never from heart rate alone: an easy 5 km run at a high heart rate
+  is not a race.
 
 Heart rate confirms, it never creates speed work (issue 28): a run with much time in the hard zone but no fast
 running is not flagged. The hard zone starts at `RuleContext.hard_heart_rate` (threshold heart rate, else the
