@@ -38,6 +38,7 @@ GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
         "speed_work_tempo_hr_above_pct": (0, 3, 5),
         "speed_work_min_reps": (2, 3, 4),
         "speed_work_race_unbroken_from_m": (21000, 42000),
+        "speed_work_race_over_pct": (4, 6),
     },
     "no_warmup": {"warmup_easier_by_pct": (3, 5, 8, 12), "warmup_window_s": (300, 600, 900)},
     "downhill": {

@@ -39,6 +39,9 @@ class Thresholds:
     # race without other evidence: an even run without a stop over a standard distance from this length (a half
     # or full marathon run unbroken is a race effort; an easy 5 or 10 km looks like a race, so it needs pace)
     speed_work_race_unbroken_from_m: float = 42000.0
+    # ... and a recorded distance up to this much over the standard one still counts: GPS over-measures a course
+    # (corners cut by no one, wobble on a track: a track 5 km reads 5.2-5.3 km), it rarely under-measures it
+    speed_work_race_over_pct: float = 6.0
     # easy pace: median speed of earlier flat, non-trail, non-workout runs of this many days; needs a minimum count
     easy_pace_window_days: int = 42
     easy_pace_min_runs: int = 3

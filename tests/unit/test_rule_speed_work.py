@@ -482,3 +482,52 @@ def test_heart_rate_dropouts_are_not_readings() -> None:
 
     flag = flag_for(synthetic_streams(INTERVALS, heart_rate=junk), max_hr=190.0)
     assert flag is not None and flag.evidence["top_zone_share_pct"] is None
+
+
+def test_a_track_race_that_gps_measured_long_is_still_a_race() -> None:
+    """Issue 28: a 5 km track race recorded as 5.26 km (GPS wobble on the bends) was refused at +4 %."""
+    track = synthetic_streams([(5000.0 / 3.2, 3.2), (260.0 / 3.7, 3.7)])  # 5.26 km, a kick over the last 260 m
+    flag = flag_for(track)
+    assert flag is not None and flag.evidence["trigger"] == "race"
+    assert flag_for(track, thresholds=Thresholds(speed_work_race_over_pct=4.0)) is None  # the tolerance is a setting
+    # Far over any standard distance is no race: 5.6 km.
+    assert flag_for(synthetic_streams([(5340.0 / 3.2, 3.2), (260.0 / 3.7, 3.7)])) is None
+
+
+def test_a_race_starts_after_the_wait_at_the_line() -> None:
+    """Issue 28: a 10 km race whose watch was started on the jog to the line, then stood for two minutes."""
+    race = [(9350.0 / 3.5, 3.5), (500.0 / 4.0, 4.0)]  # 9.85 km from the gun with a kick
+    waited = synthetic_streams([(50.0, 3.0), (130.0, 0.0), *race])
+    flag = flag_for(waited)
+    assert flag is not None and flag.evidence["trigger"] == "race"
+    assert flag.evidence["rep_distance_m"] == pytest.approx(9850, abs=60)  # the race, not the jog to the line
+    # A stop of the same length after 20 minutes is the run's own: no race from the gun.
+    late = synthetic_streams([(1200.0, 3.5), (130.0, 0.0), ((9850.0 - 4200.0) / 3.5, 3.5), (150.0 / 4.0, 4.0)])
+    assert flag_for(late) is None
+
+
+def test_a_ramp_then_steady_running_holds_no_tempo_block() -> None:
+    """Issue 28: a treadmill run ramping up over six minutes, then 20 minutes at one pace: no tempo."""
+    ramp = [(120.0, 2.05), (120.0, 2.2), (120.0, 2.35)]
+    steady = synthetic_streams([*ramp, (1200.0, 2.75), (150.0, 2.1)], gps=False, distance=False, speed=True)
+    assert flag_for(steady, sport=Sport.TREADMILL_RUN) is None
+    # The same block with steady easy running after it (a cool-down jog) is a tempo, and so is the session the
+    # runner named one: the name lifts the doubt the ramp leaves.
+    cooled = synthetic_streams([*ramp, (1200.0, 2.75), (600.0, 2.3)], gps=False, distance=False, speed=True)
+    found = flag_for(cooled, sport=Sport.TREADMILL_RUN)
+    assert found is not None and found.evidence["trigger"] == "tempo"
+    named = replace(run_activity(steady, sport=Sport.TREADMILL_RUN), name="Tempo 20 min")
+    tempo = speed_work.evaluate(RuleContext(named))
+    assert tempo is not None and tempo.evidence["trigger"] == "tempo"
+
+
+def test_walked_reps_filling_a_run_named_with_their_distance() -> None:
+    """Issue 28 ("800m间歇"): ~850 m reps at one pace with 2-minute walks and no other running. The run's own easy
+    level is the reps' own speed, so only the name, stating the distance the reps show, lifts the run/walk doubt."""
+    session = synthetic_streams([(240.0, 3.5), (120.0, 1.8)] * 3 + [(240.0, 3.5)])
+    assert flag_for(session) is None
+    named = speed_work.evaluate(RuleContext(replace(run_activity(session), name="成都市 - 800m间歇")))
+    assert named is not None and named.evidence["trigger"] == "intervals" and named.evidence["reps"] == 4
+    # A name stating another distance, or none, confirms nothing.
+    for name in ("6 x 400m", "fartlek"):
+        assert speed_work.evaluate(RuleContext(replace(run_activity(session), name=name))) is None, name

@@ -22,26 +22,30 @@ Triggers, strongest first:
   not. Without history, reps with walked recoveries must also be clearly faster than the run's typical running
   (reps included): run/walk, walk breaks between stretches of ordinary running, is not speed work, unless the
   runner named the session a workout (WORKOUT_WORDS: "15 x 200m", "fartlek", "intervals"; the name lifts that
-  doubt, it never makes reps the recording does not show). Efforts on
+  doubt, it never makes reps the recording does not show). Reps that fill the run, split by walks with no other
+  running, need a name stating their distance ("800m间歇") and reps of it (within 30 %). Efforts on
   descents steeper than -3 % and slowdowns on grades steeper than 5 % are terrain (a hill run with walking
   breaks), not intervals;
 - `race` / `workout`: Strava run workout_type 1 / 3 (0 is a default run, 2 a long run; 10-12 are ride types);
 - `race` (from the recording, see below) before `tempo`, as the more specific finding;
 - `tempo`: one unbroken block of at least 10 minutes `speed_work_tempo_faster_pct` faster than the run's own
   steady running around it (at least 5 minutes of it, both grade-adjusted outdoors: a slow climb before a flat
-  stretch is not easy running) and, with history, than the easy pace too; a run that is all one pace (a
+  stretch is not easy running; and 5 minutes of running after the opening ramp, the first 5 minutes, unless the
+  runner named the session a workout: a run that ramps up and then holds its pace holds no block) and, with
+  history, than the easy pace too; a run that is all one pace (a
   treadmill ramp, then steady) holds no block, unless history and heart rate together say the whole run was
   hard; a block on a descent (average grade -2 % or steeper) is terrain; where heart rate covers the block and
   the other running, the block's must be `speed_work_tempo_hr_above_pct` higher (a brisk start that fades at the
   same heart rate is no tempo); failing the stream, consecutive laps
   (lap_structure.lap_tempo) after easy running;
-- `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 %/+4 % for GPS),
-  run evenly (km speeds within 6 %; a half or full marathon, or a run named a race, on its middle km after a
-  first km the crowd may hold up) from the gun without stopping, with evidence from pace or the name that it
-  was hard: faster than easy pace from history, or a race word in its name (RACE_WORDS, CJK too: "半程马拉松"),
-  or a finishing kick (the last 5 % at
-  least 10 % faster; low confidence alone, medium when heart rate confirms it). Never from heart rate alone: an
-  easy 5 km run at a high heart rate is not a race.
+- `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 % or up to
+  `speed_work_race_over_pct` over it, for GPS), counted from the gun (the end of a stop in the first 3 minutes
+  and 400 m: the jog to the line, the wait there), run evenly (km speeds within 6 %; a half or full marathon, or a
+  run named a race, on its middle km after a first km the crowd may hold up) from the gun without stopping, with
+  evidence from pace or the name that it was hard: faster than easy pace from history, or a race word in its name
+  (RACE_WORDS, CJK too: "半程马拉松"), or a finishing kick (the last 5 % at least 10 % faster; low confidence
+  alone, medium when heart rate confirms it). Never from heart rate alone: an easy 5 km run at a high heart rate
+  is not a race.
 
 Heart rate confirms, it never creates speed work (issue 28): a run with much time in the hard zone but no fast
 running is not flagged. The hard zone starts at `RuleContext.hard_heart_rate` (threshold heart rate, else the
@@ -82,6 +86,7 @@ from syncd.domain.streams_math import (
     grade_pct,
     median_of,
     pace_s_per_km,
+    segments,
 )
 from syncd.domain.thresholds import Thresholds
 
@@ -115,8 +120,9 @@ SIMILAR_SPEED = 0.9
 ALIKE_DISTANCE = (0.65, 1.5)
 # The contrast with the run's other running is only judged when there is at least this much of it.
 MIN_OTHER_RUNNING_S = 120.0
-# A tempo block judged on the run alone needs this much easy running around it.
+# A tempo block judged on the run alone needs this much easy running around it, after the opening ramp.
 MIN_EASY_PART_S = 300.0
+OPENING_RAMP_S = 300.0
 # The run's own easy level: this quantile of its running speed.
 OWN_EASY_QUANTILE = 0.25
 # Standing recoveries (no other running, no history): each this long, this share of the rep, and this slow.
@@ -124,6 +130,8 @@ STANDING_MIN_S = 40.0
 STANDING_SHARE_OF_REP = 0.25
 STANDING_SPEED_RATIO = 0.3
 REGULAR_REP_SPREAD = 0.3
+# Walking: under this share of the run's 90th-percentile speed (the running cut of _running_samples).
+WALKED_SPEED_RATIO = 0.6
 REGULAR_RECOVERY_SPREAD = 0.5
 # Plausible heart rates: 0 is a strap dropout and 255 the ANT+ "invalid" value.
 MIN_HR_BPM, MAX_HR_BPM = 30.0, 250.0
@@ -136,7 +144,9 @@ ACTIVE_LAPS = frozenset({"active", "interval"})
 REST_LAPS = frozenset({"rest", "recovery"})
 # Race from the recording: standard distances, the GPS tolerance around them, evenness and the finishing kick.
 STANDARD_DISTANCES_M = (5000.0, 10000.0, 21097.5, 42195.0)
-RACE_SHORT, RACE_LONG = 0.98, 1.04
+RACE_SHORT = 0.98
+# A pre-start: a stop this long within this much moving time and distance of the start (to the line, then the gun).
+PRE_START_STOP_S, PRE_START_S, PRE_START_M = 30.0, 180.0, 400.0
 RACE_EVEN_CV = 0.06
 RACE_FROM_GUN = 0.95
 # A long race's first km may be this slow against its median km: the crowd at the start, not a warm-up.
@@ -152,6 +162,9 @@ RACE_WORDS = re.compile(
     r"|马拉松|半马|全马|比赛|マラソン|レース|大会|마라톤",
     re.I,
 )
+# A rep distance in metres in such a name ("6 x 800m", "800m间歇"), and how near the recorded reps must come to it.
+STATED_REP = re.compile(r"(?<![\d.])(\d{3,5})\s*(?:m|米)(?![a-z])", re.I)
+STATED_REP_TOLERANCE = 0.3
 # A name the runner gave a structured session ("6 x 800m", "200m * 15", "fartlek", "Intervalle", "800m间歇"): it
 # lifts the run/walk doubt from reps the recording shows (walked recoveries, no history), never makes reps alone.
 WORKOUT_WORDS = re.compile(
@@ -352,15 +365,22 @@ def _intervals(run: _Run) -> SpeedWork | None:
         efforts, run.trace, run.profile, fast=reference * margin, margin=margin, t=t, standing=standing, named=named
     )
     p90 = _plausible_p90(run.trace)
-    slow_s = float(np.count_nonzero(run.trace.speed_mps < STANDING_SPEED_RATIO * p90)) * run.trace.step_s
+    # Reps filling the whole run (no warm-up, no jogs): any running is an effort and the breaks split them. The
+    # breaks are standing ones; walked ones only when the runner's name for the session states the reps' distance
+    # and the recording shows reps of it (issue 28: "800m间歇", four ~850 m reps with 2-minute walks). A bare
+    # "fartlek" on run/walk, whose running is all one pace, states nothing the recording could confirm.
+    stated_m = _stated_rep_m(run.ctx.activity.name or "")
+    pause = WALKED_SPEED_RATIO if stated_m is not None else STANDING_SPEED_RATIO
+    slow_s = float(np.count_nonzero(run.trace.speed_mps < pause * p90)) * run.trace.step_s
     if not reps and slow_s >= (t.speed_work_min_reps - 1) * STANDING_MIN_S:
-        # Reps filling the whole run (standing recoveries, no warm-up): any running is an effort, stops split them.
         line = 0.6 * p90
-        efforts = _plausible_efforts(find_efforts(run.trace, line, MIN_REP_S, recovery_ratio=STANDING_SPEED_RATIO))
+        efforts = _plausible_efforts(find_efforts(run.trace, line, MIN_REP_S, recovery_ratio=pause))
         fast = run.history_easy * margin if run.history_easy is not None else 0.0
         reps = _interval_reps(
             efforts, run.trace, run.profile, fast=fast, margin=margin, t=t, standing=standing, named=named
         )
+        if stated_m is not None and reps and _walked(reps) and not _as_stated(reps, stated_m):
+            reps = []
     if not reps:
         return None
     return SpeedWork(
@@ -395,13 +415,14 @@ def _tempo(run: _Run) -> SpeedWork | None:
     lines = [line for line in lines if line <= top]  # no block can sit above the fastest point
     floor = 0.0 if run.history_easy is None else run.history_easy * faster
     confirmed = run.history_easy is not None and (run.hr_share or 0.0) >= t.speed_work_top_zone_share_pct
+    named = bool(WORKOUT_WORDS.search(run.ctx.activity.name or ""))
     blocks = [
         e
         for line in lines
         for e in _plausible_efforts(find_efforts(run.trace, line, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
         if e.speed_mps >= max(line, floor)
         and not _downhill_block(e, run.trace, run.profile)
-        and _beats_easy_parts(e, run.trace, faster, run.profile, no_easy_parts=confirmed)
+        and _beats_easy_parts(e, run.trace, faster, run.profile, no_easy_parts=confirmed, named=named)
         and _heart_confirms(e, run.trace, run.ctx.activity.streams, t.speed_work_tempo_hr_above_pct)
     ]
     block = max(blocks, key=lambda e: e.duration_s, default=None)
@@ -432,6 +453,16 @@ def _running_mask(trace: SpeedTrace) -> BoolArray:
     cut = max(WALK_MAX_MPS, 0.6 * _plausible_p90(trace))
     mask: BoolArray = plausible & (trace.speed_mps >= cut)
     return mask
+
+
+def _steady_outside(block: Effort, trace: SpeedTrace) -> bool:
+    """At least MIN_EASY_PART_S of running (jogging included) outside the block after the opening ramp
+    (OPENING_RAMP_S of moving time). The minutes in which pace rises to the run's level are its warm-up, not the
+    steady running a tempo block must beat (issue 28: a treadmill run that ramps up for six minutes and then holds
+    its pace holds no tempo block)."""
+    outside = _plausible(trace) & (trace.speed_mps >= WALK_MAX_MPS) & (trace.moving_time_s >= OPENING_RAMP_S)
+    outside[block.start : block.end] = False
+    return bool(np.count_nonzero(outside) * trace.step_s >= MIN_EASY_PART_S)
 
 
 def _heart_confirms(block: Effort, trace: SpeedTrace, streams: Streams | None, above_pct: float) -> bool:
@@ -505,12 +536,19 @@ def _easy_parts_speed(block: Effort, trace: SpeedTrace, profile: AltitudeProfile
 
 
 def _beats_easy_parts(
-    block: Effort, trace: SpeedTrace, faster: float, profile: AltitudeProfile | None, *, no_easy_parts: bool = False
+    block: Effort,
+    trace: SpeedTrace,
+    faster: float,
+    profile: AltitudeProfile | None,
+    *,
+    no_easy_parts: bool = False,
+    named: bool = False,
 ) -> bool:
     """The block, grade-adjusted, is `faster` times the run's own easy running, grade-adjusted; `no_easy_parts` is
-    the answer when the run has too little easy running outside the block to compare with."""
+    the answer when the run has too little easy running outside the block to compare with, or none but its opening
+    ramp (`_steady_outside`), a doubt a session the runner named (WORKOUT_WORDS) lifts."""
     easy = _easy_parts_speed(block, trace, profile)
-    if easy is None:
+    if easy is None or not (named or _steady_outside(block, trace)):
         return no_easy_parts
     last = len(trace.distance_m) - 1
     grade = grade_pct(profile, float(trace.distance_m[block.start]), float(trace.distance_m[min(block.end, last)]))
@@ -530,27 +568,33 @@ def _downhill_block(block: Effort, trace: SpeedTrace, profile: AltitudeProfile |
 
 
 def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_share: float | None) -> SpeedWork | None:
-    """An even effort over a standard distance from the gun, with some evidence that it was run hard."""
-    total = float(trace.distance_m[-1])
-    if not any(d * RACE_SHORT <= total <= d * RACE_LONG for d in STANDARD_DISTANCES_M):
+    """An even effort over a standard distance from the gun, with some evidence that it was run hard.
+
+    The gun is the end of a pre-start stop (`_gun`): a watch started on the way to the line and a wait there are
+    not part of the race. The recorded distance may be `speed_work_race_over_pct` over the standard one (GPS)."""
+    t = ctx.thresholds
+    gun = _gun(trace)
+    d0, t0 = float(trace.distance_m[gun]), float(trace.time_s[gun])
+    total = float(trace.distance_m[-1]) - d0
+    over = 1 + t.speed_work_race_over_pct / 100
+    if not any(d * RACE_SHORT <= total <= d * over for d in STANDARD_DISTANCES_M):
         return None
-    moving_s = float(trace.moving.sum()) * trace.step_s
-    elapsed = float(trace.time_s[-1])
+    moving_s = float(trace.moving[gun:].sum()) * trace.step_s
+    elapsed = float(trace.time_s[-1]) - t0
     if moving_s <= 0 or (elapsed - moving_s) > RACE_MAX_STOPPED_SHARE * elapsed + 30.0:
         return None
     speed = total / moving_s
     edges = np.arange(0.0, total - 500.0, 1000.0)
     if len(edges) < 4:
         return None
-    times = np.interp(np.append(edges, total), trace.distance_m, trace.time_s)
+    times = np.interp(np.append(edges, total) + d0, trace.distance_m, trace.time_s)
     km = (np.diff(np.append(edges, total)) / np.maximum(np.diff(times), 1e-9))[:-1]
-    t = ctx.thresholds
     long_race = total >= t.speed_work_race_unbroken_from_m * RACE_SHORT
     named = bool(RACE_WORDS.search(ctx.activity.name or ""))
     if not _even_from_gun(km, lenient=long_race or named):
         return None
-    kick_start = float(np.interp(total * 0.95, trace.distance_m, trace.time_s))
-    kick = total * 0.05 / max(elapsed - kick_start, 1e-9) >= RACE_KICK * float(median_of(km))
+    kick_start = float(np.interp(d0 + total * 0.95, trace.distance_m, trace.time_s))
+    kick = total * 0.05 / max(float(trace.time_s[-1]) - kick_start, 1e-9) >= RACE_KICK * float(median_of(km))
     hard = named or (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100))
     if not (hard or kick or long_race):
         return None  # heart rate alone never makes a race
@@ -563,10 +607,25 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
         speed,
         history_easy,
         hr_share,
-        0.0,
+        t0,
         "history" if history_easy is not None else None,
         Confidence.MEDIUM if confirmed else Confidence.LOW,
     )
+
+
+def _gun(trace: SpeedTrace) -> int:
+    """Where a race recording's race starts: after a stop of PRE_START_STOP_S or more that began within the first
+    PRE_START_S of moving time and PRE_START_M (the jog to the start line, then the wait for the gun), else at the
+    first point. A stop later on is the race's own and stays in it; standing before moving at all leaves no
+    distance out."""
+    starts, ends = segments(~trace.moving)
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        early = trace.moving_time_s[start] <= PRE_START_S and trace.distance_m[start] <= PRE_START_M
+        if not early:
+            break
+        if start > 0 and (end - start) * trace.step_s >= PRE_START_STOP_S and end < len(trace.time_s):
+            return int(end)
+    return 0
 
 
 def _even_from_gun(km: FloatArray, *, lenient: bool) -> bool:
@@ -663,6 +722,18 @@ def _session_shape(reps: list[Effort], trace: SpeedTrace, margin: float, *, has_
     if standing and not has_others and not _regular_standing(reps):
         return False
     return not (standing and _walked(reps) and not _beats_the_running(reps, trace, margin))
+
+
+def _stated_rep_m(name: str) -> float | None:
+    """The rep distance a session's name states ("6 x 800m", "800m间歇", "400 m repeats"), or None."""
+    found = STATED_REP.search(name) if WORKOUT_WORDS.search(name) else None
+    return float(found.group(1)) if found else None
+
+
+def _as_stated(reps: list[Effort], stated_m: float) -> bool:
+    """The reps' median distance is the stated one, give or take STATED_REP_TOLERANCE (GPS, a rounded name)."""
+    metres = statistics.median(e.distance_m for e in reps)
+    return abs(metres - stated_m) <= STATED_REP_TOLERANCE * stated_m
 
 
 def _walked(reps: list[Effort]) -> bool:
