@@ -500,10 +500,12 @@ def load_inputs(reads: AnalysisReads, athlete: AthleteRecord, entries: Sequence[
         return LoadInputs(History(()), zone, athlete.max_heart_rate)
     first = min(e.day for e in entries) - timedelta(days=WEEK + 2) - HISTORY_WINDOW
     last = max(e.day for e in entries) + timedelta(days=2)  # end_of_day(last entry's eve) in any zone is before it
-    rows = reads.activities.history_rows(
-        athlete.id, datetime.combine(first, time(0), tzinfo=UTC), datetime.combine(last, time(0), tzinfo=UTC)
+    start, end = datetime.combine(first, time(0), tzinfo=UTC), datetime.combine(last, time(0), tzinfo=UTC)
+    history: History = reads.activity_reads.cached(  # kept, like the exposures, until the data changes
+        ("pain-history", ANALYSIS_VERSION, athlete.id, start, end),
+        lambda: History(reads.activities.history_rows(athlete.id, start, end)),
     )
-    return LoadInputs(History(rows), zone, athlete.max_heart_rate)
+    return LoadInputs(history, zone, athlete.max_heart_rate)
 
 
 def analysis_for(
