@@ -144,6 +144,15 @@ def load_as_of(
     )
 
 
+def day_load(
+    history: History, day: date, zone: tzinfo, thresholds: Thresholds, *, max_hr: float | None = None
+) -> LoadCheck:
+    """The load of the state as the local `day` ended in `zone` (`state_as_of(history, end_of_day(day, zone), day)
+    .load`, without the rest of the state): the flare-up analysis reads each week's load here, so its load ratio is
+    the one the digest and the diary page show for that day."""
+    return load_as_of(history.before(end_of_day(day, zone)), day, thresholds, max_hr=max_hr)
+
+
 def _modes(
     entries: Sequence[PainEntry],
     history: Sequence[HistoryEntry],

@@ -30,12 +30,13 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Literal
 
-from syncd.domain.as_of import load_as_of
-from syncd.domain.history import HistoryEntry
+from syncd.domain.as_of import day_load
+from syncd.domain.history import History, HistoryEntry
+from syncd.domain.load import LoadCheck
 from syncd.domain.model import Sport
 from syncd.domain.pain import PainEntry
 from syncd.domain.thresholds import Thresholds
@@ -43,7 +44,7 @@ from syncd.domain.thresholds import Thresholds
 if TYPE_CHECKING:
     from syncd.domain.model import FloatArray
 
-VERSION = 3
+VERSION = 4  # 4: the load ratio is the as-of state's (domain.as_of.day_load)
 WEEK = 7
 
 
@@ -65,12 +66,23 @@ class ExposureSession:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadInputs:
+    """What the load of a day is computed from, as the as-of state computes it (`domain.as_of.day_load`): the
+    athlete's history (the stored rows, each twin group once), the zone their days end in, their maximum heart rate
+    (TRIMP when set). Without it (synthetic diaries) the sessions themselves are the history, in UTC."""
+
+    history: History
+    zone: tzinfo = UTC
+    max_hr: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Window:
-    """The sessions of one week before an entry, and what the load check needs around it."""
+    """The sessions of one week before an entry, and the load as that week's last day ended."""
 
     sessions: Sequence[ExposureSession]
     as_of: date  # the week's last day
-    history: Sequence[HistoryEntry]  # the 5 weeks up to `as_of`, for the guarded load ratio
+    load: LoadCheck  # the as-of state's guarded 7/28-day load on `as_of`
 
 
 Value = Callable[[Window, "AnalysisSettings"], float | None]
@@ -105,11 +117,10 @@ def _run_sum(pick: Callable[[ExposureSession], float | None], cutoff: float) -> 
     return value
 
 
-def _load_ratio(w: Window, s: AnalysisSettings) -> float | None:
-    """The guarded acute:chronic ratio of running (the load rule's own check): None without enough history or
-    after a break, where a ratio is noise."""
-    check = load_as_of(w.history, w.as_of, s.thresholds)
-    return check.ratio if check.status == "ratio" else None
+def _load_ratio(w: Window, _s: AnalysisSettings) -> float | None:
+    """The guarded acute:chronic ratio of running the as-of state gives for the week's last day (the digest's and
+    the diary page's): None without enough history or after a break, where a ratio is noise."""
+    return w.load.ratio if w.load.status == "ratio" else None
 
 
 EXPOSURES: tuple[Exposure, ...] = (
@@ -319,12 +330,14 @@ def _history(sessions: Sequence[ExposureSession]) -> list[HistoryEntry]:
     ]
 
 
-def _weeks(entries: Sequence[PainEntry], sessions: Sequence[ExposureSession], s: AnalysisSettings) -> list[Week]:
+def _weeks(
+    entries: Sequence[PainEntry], sessions: Sequence[ExposureSession], s: AnalysisSettings, load: LoadInputs | None
+) -> list[Week]:
     scores = _day_scores(entries)
     tagged_runs = {e.day: e.activity_start_utc for e in entries if e.activity_start_utc is not None}
     ordered = sorted(sessions, key=lambda x: (x.day, x.start_utc))
     days = [x.day.toordinal() for x in ordered]  # ints bisect faster than dates
-    history = _history(ordered)
+    load = load or LoadInputs(History(_history(ordered)))
     sore = sore_days(entries, s)
     weeks = []
     for day, flare in _pick_days(scores, s):
@@ -333,8 +346,8 @@ def _weeks(entries: Sequence[PainEntry], sessions: Sequence[ExposureSession], s:
         chosen = list(ordered[begin:end])
         if (tag_start := tagged_runs.get(day)) is not None:
             chosen += [x for x in ordered[end : bisect_right(days, at)] if x.start_utc < tag_start]
-        around = history[bisect_left(days, at - 35) : end]
-        window = Window(chosen, day - timedelta(days=1), around)
+        as_of = day - timedelta(days=1)
+        window = Window(chosen, as_of, day_load(load.history, as_of, load.zone, s.thresholds, max_hr=load.max_hr))
         values = {e.key: e.value(window, s) for e in EXPOSURES}
         in_sore = any(first + timedelta(days=i) in sore for i in range(WEEK))
         weeks.append(Week(day, flare, in_sore, values))
@@ -471,12 +484,16 @@ def power(flare_weeks: int, other_weeks: int, exposures: int, s: AnalysisSetting
 
 
 def analyse(
-    entries: Sequence[PainEntry], sessions: Sequence[ExposureSession], settings: AnalysisSettings = AnalysisSettings()
+    entries: Sequence[PainEntry],
+    sessions: Sequence[ExposureSession],
+    settings: AnalysisSettings = AnalysisSettings(),
+    load: LoadInputs | None = None,
 ) -> PainAnalysis:
-    """Compare the weeks before flare-ups with the other weeks, for one athlete."""
+    """Compare the weeks before flare-ups with the other weeks, for one athlete; `load`: the stored history the
+    as-of state reads (None: the sessions, in UTC)."""
     import numpy as np  # only when an analysis runs: `syncd pain --list` loads none of it (issue 32)
 
-    weeks = tuple(_weeks(entries, sessions, settings))
+    weeks = tuple(_weeks(entries, sessions, settings, load))
     compared = [w for w in weeks if not w.sore]
     flare_ups = sum(w.flare for w in compared)
     d, p, count = _test(compared, settings) if compared else (np.zeros(0), np.zeros(0), 0)

@@ -33,8 +33,10 @@ def method(a: PainAnalysis) -> dict[str, Any]:
         "exposure_sources": (
             "the runs' stored flags: speed sessions of the speed-work rule, descent (cleaned profile) of runs the "
             "downhill rule flagged, paved km the surface rule measured, runs the long-run-spike rule flagged (a run "
-            "it could not judge, without a month of recording or a run in it before, has no value), the load rule's "
-            "guarded acute:chronic ratio"
+            "it could not judge, without a month of recording or a run in it before, has no value), and the guarded "
+            "7/28-day load ratio of running the as-of state gives for the week's last day (the digest's and the "
+            "page's: the stored history of the 42 days before, each twin once, the configured guards, heart-rate "
+            "load with the athlete's maximum heart rate)"
         ),
         "sore_mode": (
             f"weeks with a day in sore mode (a score of {s.painful_from}+ within {s.window_days} days, not eased) are "

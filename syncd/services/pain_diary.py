@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import ModeSettings
 from syncd.domain.as_of import DiaryInputs
 from syncd.domain.flags import Flag, FlagCode
+from syncd.domain.history import HISTORY_WINDOW, History
 from syncd.domain.notes import gaps_in_note
 from syncd.domain.pain import (
     PainEntry,
@@ -25,7 +26,7 @@ from syncd.domain.pain import (
     clean_note,
 )
 from syncd.domain.pain_analysis import VERSION as ANALYSIS_VERSION
-from syncd.domain.pain_analysis import AnalysisSettings, ExposureSession, PainAnalysis, analyse
+from syncd.domain.pain_analysis import WEEK, AnalysisSettings, ExposureSession, LoadInputs, PainAnalysis, analyse
 from syncd.domain.pain_tags import read_activity_tag
 from syncd.domain.rules.downhill_evidence import DownhillEvidence
 from syncd.domain.rules.hard_surface_evidence import HardSurfaceEvidence
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
         LatestAnnotations,
         PainDiary,
     )
-    from syncd.records import AnnotationRecord, LoadedActivity, StoredActivity
+    from syncd.records import AnnotationRecord, AthleteRecord, LoadedActivity, StoredActivity
 
 log = get_logger("syncd.pain")
 
@@ -479,10 +480,32 @@ class AthleteAnalysis:
     sessions: tuple[ExposureSession, ...] = ()
 
 
-def analysis_settings(advice: AdviceSettings | None = None) -> AnalysisSettings:
-    """The analysis reads the diary as the advice does: the same threshold and sore-mode window."""
+def analysis_settings(advice: AdviceSettings | None = None, thresholds: Thresholds | None = None) -> AnalysisSettings:
+    """The analysis reads the diary as the advice does (the same threshold and sore-mode window) and the load as
+    the notes do (the configured `[rules]` guards)."""
     advice = advice or AdviceSettings()
-    return AnalysisSettings(painful_from=advice.threshold, window_days=advice.window_days)
+    return AnalysisSettings(
+        painful_from=advice.threshold, window_days=advice.window_days, thresholds=thresholds or Thresholds()
+    )
+
+
+def load_inputs(reads: AnalysisReads, athlete: AthleteRecord, entries: Sequence[PainEntry]) -> LoadInputs:
+    """What the as-of state computes a day's load from (`services.as_of.day_state`): the stored history rows (twins
+    once) from the history window before the first diary week to the last entry, the athlete's zone and maximum
+    heart rate; so each week's load ratio is the one the digest and the diary page show for its last day."""
+    from syncd.services.as_of import athlete_zone  # services.as_of imports this module
+
+    zone = athlete_zone(reads.activity_reads, athlete)
+    if not entries:
+        return LoadInputs(History(()), zone, athlete.max_heart_rate)
+    first = min(e.day for e in entries) - timedelta(days=WEEK + 2) - HISTORY_WINDOW
+    last = max(e.day for e in entries) + timedelta(days=2)  # end_of_day(last entry's eve) in any zone is before it
+    start, end = datetime.combine(first, time(0), tzinfo=UTC), datetime.combine(last, time(0), tzinfo=UTC)
+    history: History = reads.activity_reads.cached(  # kept, like the exposures, until the data changes
+        ("pain-history", ANALYSIS_VERSION, athlete.id, start, end),
+        lambda: History(reads.activities.history_rows(athlete.id, start, end)),
+    )
+    return LoadInputs(history, zone, athlete.max_heart_rate)
 
 
 def analysis_for(
@@ -492,8 +515,10 @@ def analysis_for(
     `thresholds`: the configured `[rules]`."""
     entries = tuple(reads.diary.entries(athlete_id))
     sessions = tuple(exposures(reads, athlete_id, thresholds))
-    result = analyse(entries, sessions, analysis_settings(advice))
-    return AthleteAnalysis(reads.athletes.get_athlete(athlete_id).key, result, entries, sessions)
+    athlete = reads.athletes.get_athlete(athlete_id)
+    load = load_inputs(reads, athlete, entries)
+    result = analyse(entries, sessions, analysis_settings(advice, thresholds), load)
+    return AthleteAnalysis(athlete.key, result, entries, sessions)
 
 
 def week_pattern(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -194,3 +195,53 @@ def test_the_configured_long_run_history_decides_which_runs_the_spike_rule_could
     assert between, "the season has judged runs without a spike between days 30 and 60"
     assert all(longer[t] is None for t in between)
     assert all(longer[t] == default[t] for t in default if t >= first + timedelta(days=61))
+
+
+def test_each_weeks_load_ratio_is_the_as_of_states_for_its_last_day(tmp_path: Path) -> None:
+    """One figure, one place: the load ratio the analysis compares for a week is the one the as-of state (the digest,
+    the diary page) gives for the week's last day, under everything that can move it: the configured guards, heart
+    rate load (TRIMP) with the athlete's maximum, a break, a run recorded twice, evening runs whose UTC day is the
+    next one, and runs 5-6 weeks before a week (inside the state's 42-day history, outside a 35-day one)."""
+    import random
+
+    from syncd.domain.as_of import end_of_day
+    from syncd.domain.model import Activity, Source, Sport
+    from syncd.domain.thresholds import Thresholds
+    from syncd.services.as_of import day_state
+
+    store = Store.open(f"sqlite:///{tmp_path / 'syncd.db'}")
+    zone_name = "America/Los_Angeles"
+    athlete = store.ensure_athlete("evening", timezone_name=zone_name)
+    store.set_athlete_settings(athlete, max_heart_rate=190.0)
+    rng = random.Random(29)
+    first = date(2025, 1, 6)  # a Monday
+    for week in range(22):
+        if week in (4, 5, 11):  # two weeks off, then one: the return-after-break guard
+            continue
+        for offset in (0, 2, 4, 5) if week % 3 else (1, 3):
+            day = first + timedelta(weeks=week, days=offset)
+            start = datetime(day.year, day.month, day.day, 19, 30, tzinfo=UTC) + timedelta(hours=8)  # 19:30 local
+            minutes, hr = rng.choice([30.0, 45.0, 60.0, 80.0]), rng.uniform(125.0, 172.0)
+            run = Activity(Source.GARMIN, f"g{week}-{offset}", Sport.RUN, "running", start, utc_offset_s=-8 * 3600,
+                           timezone_name=zone_name, elapsed_s=minutes * 60, average_heart_rate=hr)  # fmt: skip
+            garmin = store.upsert_activity(athlete, run, {}).activity_id
+            if offset == 0:  # the same run on Strava, a little longer: counted once, as the state counts it
+                twin = replace(run, source=Source.STRAVA, external_id=f"s{week}", elapsed_s=minutes * 60 + 90)
+                strava = store.upsert_activity(athlete, twin, {}).activity_id
+                store.set_logical_group([garmin, strava], f"twin-{week}")
+        score = 6 if week % 5 == 3 else 1
+        entry = PainEntry(athlete, first + timedelta(weeks=week + 1), score, PainSource.CLI)
+        store.pain_diary.record(entry, now=datetime.now(UTC))
+    thresholds = Thresholds(acwr_min_history_days=28, acwr_min_chronic_min=90.0, return_break_days=10)
+    result = pain_diary.analysis_for(_reads(store), athlete, AdviceSettings(), thresholds).analysis
+    zone = athlete_zone(store.activity_reads, store.get_athlete(athlete))
+    shown = []
+    for week in result.weeks:
+        eve = week.day - timedelta(days=1)
+        state = day_state(store, store, athlete, end_of_day(eve, zone), eve, diary=store.pain_diary,
+                          thresholds=thresholds, max_hr=190.0)  # fmt: skip
+        expected = state.load.ratio if state.load.status == "ratio" else None
+        assert week.values["load_ratio"] == expected, (week.day, state.load)
+        shown.append(state.load.status)
+    assert {"ratio", "not_enough_history", "return_after_break"} <= set(shown)
+    store.close()
