@@ -409,6 +409,12 @@ class UnitOfWork(Protocol):
         """The pain diary in the same transaction (None: a store that keeps none, as the unit tests' fakes)."""
         ...
 
+    @property
+    def annotation_batches(self) -> AnnotationBatchRepository | None:
+        """Many annotations and their queued notes saved in one write, in the same transaction (None: a store that
+        saves them one by one, as the unit tests' fakes)."""
+        ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(

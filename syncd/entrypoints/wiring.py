@@ -196,6 +196,7 @@ def batch_repositories(store: Store) -> BatchRepositories:
     from syncd.services.annotating import BatchRepositories
 
     return BatchRepositories(
+        units=store,
         batches=store.annotation_batches,
         athletes=store,
         activities=store,

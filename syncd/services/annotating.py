@@ -241,9 +241,11 @@ def annotate_in(
 @dataclass(frozen=True)
 class BatchRepositories:
     """What annotating many stored activities reads and changes (import, reannotate, the daily rescan, the notes a
-    change marked): the batch reads and writes, the athletes (their settings), the activities and shoes (a shoe's
-    distance as of a run), the outbox (a backfill's notes), the diary (None: none is kept) and the store's clock."""
+    change marked): the units of work its writes go through (a chunk's notes and their queued platform notes in
+    one), the batch reads, the athletes (their settings), the activities and shoes (a shoe's distance as of a run),
+    the outbox (a backfill's notes), the diary (None: none is kept) and the store's clock."""
 
+    units: UnitsOfWork
     batches: AnnotationBatchRepository
     athletes: AthleteDirectory
     activities: ActivityRepository
@@ -341,28 +343,58 @@ def _job_groups(
 def _save(
     store: BatchRepositories, results: Sequence[_Result], failed: Callable[[int, Exception], None]
 ) -> list[StoredOutcome]:
-    """The annotations written in one transaction, each note queued with its annotation."""
-    from syncd.records import NewAnnotation
-
+    """Each annotation saved with its queued platform note, all of a chunk in one unit of work. When the chunk
+    fails, each of its activities is saved alone in a unit of work of its own: a fault anywhere in one (between its
+    note and its enqueue, say) leaves nothing of that activity, and the chunk's others are still saved."""
     if not results:
         return []
     try:
-        written = store.batches.save(
-            [
-                NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers, _differing(r.annotated))
-                for r in results
-            ],
-            now=store.now(),
-        )
-    except Exception as exc:
+        with store.units.unit_of_work() as uow:
+            written = _save_in(uow, results, now=store.now())
+            uow.commit()
+    except Exception:  # which activity's fault it was is found by saving them one by one
+        written = []
         for result in results:
-            failed(result.item.id, exc)
-        return []
+            try:
+                with store.units.unit_of_work() as uow:
+                    [changed] = _save_in(uow, [result], now=store.now())
+                    uow.commit()
+            except Exception as exc:
+                failed(result.item.id, exc)
+                changed = None
+            written.append(changed)
     outcomes = []
     for result, changed in zip(results, written, strict=True):
+        if changed is None:
+            continue
         queued = changed and result.annotated.note is not None and bool(result.providers)
         outcomes.append(StoredOutcome(result.item.id, result.annotated, changed=changed, queued_writeback=queued))
     return outcomes
+
+
+def _save_in(uow: UnitOfWork, results: Sequence[_Result], *, now: datetime) -> list[bool | None]:
+    """The annotations and their queued notes, inside the caller's block: many in one write where the store can
+    (`annotation_batches`), else one by one."""
+    from syncd.records import NewAnnotation
+
+    batches = uow.annotation_batches
+    if batches is not None:
+        items = [
+            NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers, _differing(r.annotated))
+            for r in results
+        ]
+        return list(batches.save(items, now=now))
+    return [
+        uow.annotations.save_annotation(
+            r.item.id,
+            r.version,
+            r.flags,
+            r.annotated.note,
+            write_back_to=r.providers,
+            platform_note=_differing(r.annotated),
+        )
+        for r in results
+    ]
 
 
 @dataclass(frozen=True)

@@ -463,6 +463,12 @@ class MemoryUnitOfWork:
         self._open()
         return self._diary
 
+    @property
+    def annotation_batches(self) -> None:
+        """The fake saves annotations one by one."""
+        self._open()
+        return None
+
     def _open(self) -> MemoryStore:
         if self._saved is None:
             raise RuntimeError("a unit of work's repositories are used inside its `with` block only")
