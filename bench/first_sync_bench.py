@@ -26,6 +26,7 @@ from syncd.adapters.db import Store
 from syncd.adapters.db.rate_budget import DbRateBudget
 from syncd.adapters.strava.api import Endpoint
 from syncd.adapters.strava.sessions import StravaSessions, link_with_tokens
+from syncd.entrypoints.wiring import link_repositories, platform_repositories
 from syncd.logging import configure_logging
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.strava_sync import StravaService, SyncOptions
@@ -61,11 +62,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             box = SecretBox(SecretBox.generate_key(), origin="bench")
             store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}", secret_box=box)
-            link_with_tokens(store, endpoint, tokens)
+            link_with_tokens(link_repositories(store), endpoint, tokens)
             budget = DbRateBudget(store.engine, f"strava:{client_id}")
             clock = SystemClock()
             service = StravaService(
-                store,
+                platform_repositories(store),
                 StravaSessions(store, endpoint, budget=budget, clock=clock),
                 budget=budget,
                 policy=AnnotationPolicy(),

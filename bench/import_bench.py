@@ -22,6 +22,7 @@ from pathlib import Path
 from syncd.adapters.db import Store
 from syncd.adapters.files import ImportItem, parse_bytes, parse_items
 from syncd.adapters.parallel import default_workers
+from syncd.entrypoints.wiring import batch_repositories
 from syncd.services.annotating import AnnotationPolicy, annotate_batch
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "real"
@@ -71,7 +72,7 @@ def _import(items: list[ImportItem], workers: int, url: str | None, tmp: Path) -
             run.starts[store.upsert_activity(athlete, activity, entry.raw).activity_id] = activity.start_utc
     run.pipeline_s = time.perf_counter() - begin
     begin = time.perf_counter()
-    annotate_batch(store, sorted(run.starts, key=run.starts.__getitem__), AnnotationPolicy())
+    annotate_batch(batch_repositories(store), sorted(run.starts, key=run.starts.__getitem__), AnnotationPolicy())
     run.annotate_s = time.perf_counter() - begin
     run.count = len(run.starts)
     store.close()

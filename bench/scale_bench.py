@@ -32,6 +32,7 @@ from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.model import Activity, Source, Sport
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.entrypoints.wiring import batch_repositories
 from syncd.services.annotating import AnnotationPolicy, daily_rescan
 
 SPORTS = [Sport.RUN] * 6 + [Sport.RIDE, Sport.STRENGTH, Sport.TRAIL_RUN, Sport.WALK]
@@ -120,7 +121,7 @@ def main() -> None:
             store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}")
             build(store, size, policy.version)
             began = time.perf_counter()
-            report = daily_rescan(store, policy, now=NOW)
+            report = daily_rescan(batch_repositories(store), policy, now=NOW)
             rescan_s = time.perf_counter() - began
             assert report.reannotated.rerun == 0, "the rescan should have nothing to do"
             former = "-"

@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.synthetic import at_device_precision, one_hour_run
 from syncd.adapters.db import Store
 from syncd.adapters.parallel import ProcessMap, default_workers
+from syncd.entrypoints.wiring import batch_repositories
 from syncd.services.annotating import AnnotationPolicy, annotate_batch, annotate_one
 from syncd.services.history import history_of
 
@@ -72,10 +73,10 @@ def main() -> None:
                 per_activity(store, ids, policies[(3 * round_) % 4])
                 old.append(len(ids) / (time.perf_counter() - start))
                 start = time.perf_counter()
-                annotate_batch(store, ids, policies[(3 * round_ + 1) % 4])
+                annotate_batch(batch_repositories(store), ids, policies[(3 * round_ + 1) % 4])
                 new.append(len(ids) / (time.perf_counter() - start))
                 start = time.perf_counter()  # the worker processes start inside the timing (as `syncd reannotate`)
-                annotate_batch(store, ids, policies[(3 * round_ + 2) % 4], parallel=rules)
+                annotate_batch(batch_repositories(store), ids, policies[(3 * round_ + 2) % 4], parallel=rules)
                 pooled.append(len(ids) / (time.perf_counter() - start))
                 rules.close()
         store.close()

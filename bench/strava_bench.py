@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
 from syncd.domain.thresholds import Thresholds
+from syncd.entrypoints.wiring import batch_repositories
 from syncd.logging import configure_logging
 from syncd.services.annotating import AnnotationPolicy, reannotate
 from syncd.testing import strava_harness as harness
@@ -64,7 +65,9 @@ def scenario(athletes: int, activities: int) -> None:
             annotated = written = 0
             if action == "reannotate":
                 report = reannotate(
-                    store, AnnotationPolicy(thresholds=Thresholds(downhill_grade_pct=4.5)), now=clock.now()
+                    batch_repositories(store),
+                    AnnotationPolicy(thresholds=Thresholds(downhill_grade_pct=4.5)),
+                    now=clock.now(),
                 )
                 annotated = report.changed
             else:

@@ -409,6 +409,12 @@ class UnitOfWork(Protocol):
         """The pain diary in the same transaction (None: a store that keeps none, as the unit tests' fakes)."""
         ...
 
+    @property
+    def annotation_batches(self) -> AnnotationBatchRepository | None:
+        """Many annotations and their queued notes saved in one write, in the same transaction (None: a store that
+        saves them one by one, as the unit tests' fakes)."""
+        ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(
@@ -452,12 +458,6 @@ class OutboxClaims(Protocol):
     def release_writebacks(self, item_ids: Sequence[int]) -> int:
         """Give held items back to the queue, due now."""
         ...
-
-
-class SyncStore(
-    AthleteRepository, ActivityRepository, AnnotationRepository, OutboxRepository, TwinRepository, UnitsOfWork, Protocol
-):
-    """What the sync pipeline needs: the activities, their notes and twins, and a unit of work per run."""
 
 
 class AppearanceReads(Protocol):
@@ -664,25 +664,6 @@ class LatestAnnotations(Protocol):
         ...
 
 
-@runtime_checkable
-class KeepsAnnotationBatches(Protocol):
-    """A store that annotates in batches (the database Store; the unit tests' in-memory fakes do not)."""
-
-    @property
-    def annotation_batches(self) -> AnnotationBatchRepository: ...
-
-
-class BatchAnnotationStore(
-    ActivityRepository, AnnotationRepository, OutboxRepository, AthleteDirectory, GearRepository, Protocol
-):
-    """What annotating many stored activities needs (import, reannotate, the daily rescan)."""
-
-    @property
-    def annotation_batches(self) -> AnnotationBatchRepository: ...
-
-    def now(self) -> datetime: ...
-
-
 class AthletesAndAccounts(Protocol):
     """Who the athletes are and which have linked accounts (the owner: the one athlete with a link)."""
 
@@ -731,11 +712,6 @@ class KeepsAccountLeases(Protocol):
     def account_leases(self) -> AccountLeaseRepository: ...
 
 
-class AccountLinkStore(AccountLinks, AthleteDirectory, KeepsDiary, KeepsAccountLeases, Protocol):
-    """What linking, re-linking and unlinking an account needs: the accounts, the athletes, the diary (unlinking
-    the last account deletes it) and the account leases (which delete an account's data)."""
-
-
 class OutboxSummary(Protocol):
     def summary(self) -> dict[str, Any]:
         """Depth by status, the held notes and the last errors."""
@@ -760,24 +736,8 @@ class StreamsWaiting(Protocol):
     def awaiting_streams_ids(self, athlete_id: int, source: str, *, before: datetime) -> list[int]: ...
 
 
-class StatusStore(AthletesAndAccounts, AthleteRepository, RateBudgets, Protocol):
-    """What `syncd status` reads: the database Store, or the CLI's read-only store without SQLAlchemy
-    (adapters/db/read_store.py, issue 32)."""
-
-    @property
-    def digest_log(self) -> DigestCounts: ...
-
-    @property
-    def activity_reads(self) -> AppearanceReads: ...
-
-    @property
-    def outbox_log(self) -> OutboxSummary: ...
-
-    @property
-    def account_leases(self) -> LastSynced: ...
-
-    @property
-    def annotation_batches(self) -> StreamsWaiting: ...
+class StoreFacts(Protocol):
+    """Where the store is and how much it holds, and the bad input it kept going past (`syncd status`)."""
 
     @property
     def shown_url(self) -> str:
@@ -787,24 +747,6 @@ class StatusStore(AthletesAndAccounts, AthleteRepository, RateBudgets, Protocol)
     def counts(self) -> dict[str, int]: ...
 
     def input_warnings(self, *, limit: int = 20) -> list[InputWarning]: ...
-
-    def close(self) -> None: ...
-
-
-class ImportStore(BatchAnnotationStore, TwinRepository, Protocol):
-    """What importing files needs: the annotation batch's store (activities are upserted through it)."""
-
-
-class PlatformStore(SyncStore, AccountRepository, AccountLinkStore, OutboxClaims, Protocol):
-    """What a platform's service needs: the account passes, the tokens, the outbox and the poll planning."""
-
-    @property
-    def outbox_log(self) -> OutboxLogRepository: ...
-
-    @property
-    def activity_reads(self) -> ActivityReadRepository: ...
-
-    def rate_budget(self, key: str) -> RateBudgetReading: ...
 
 
 class PushSender(Protocol):

@@ -24,6 +24,7 @@ from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
 from syncd.adapters.garmin.sessions import GarminSessions, link_with_token_store
 from syncd.adapters.osm import ExtractSurfaceMap
+from syncd.entrypoints.wiring import link_repositories, platform_repositories
 from syncd.services.annotate_files import annotate_paths
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_sync import GarminService, GarminSyncOptions
@@ -112,10 +113,14 @@ def twin_notes(workdir: Path) -> dict[str, Any]:
         )
         harness.link(store, strava, athlete.id, clock=clock)
         endpoint = GarminEndpoint(garmin.api_url, retry_min_wait=0.01, retry_max_wait=0.02)
-        link_with_token_store(store, endpoint, garmin.issue_tokens(user.profile_id))
+        link_with_token_store(link_repositories(store), endpoint, garmin.issue_tokens(user.profile_id))
         options = GarminSyncOptions(write_back="all")
         garmin_service = GarminService(
-            store, GarminSessions(store, endpoint, clock=clock), policy=AnnotationPolicy(), options=options, clock=clock
+            platform_repositories(store),
+            GarminSessions(store, endpoint, clock=clock),
+            policy=AnnotationPolicy(),
+            options=options,
+            clock=clock,
         )
         strava_service = harness.service(store, strava, clock=clock)
         strava_service.run_once("golden")

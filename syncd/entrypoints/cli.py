@@ -224,7 +224,7 @@ def cmd_doctor(args: argparse.Namespace, _settings: Settings | None) -> int:
 def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.entrypoints.progress import ImportProgress
     from syncd.entrypoints.render import annotated_text
-    from syncd.entrypoints.wiring import LOCAL_ATHLETE, annotation_policy, open_store
+    from syncd.entrypoints.wiring import LOCAL_ATHLETE, annotation_policy, import_repositories, open_store
     from syncd.services.importing import import_paths
 
     assert settings is not None
@@ -235,7 +235,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings | None) -> int:
         )
         with ImportProgress(args.paths) as progress, _rules_processes(args.jobs) as rules:
             report = import_paths(
-                store,
+                import_repositories(store),
                 athlete_id,
                 args.paths,
                 annotation_policy(settings),
@@ -295,7 +295,7 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import annotation_policy, open_store
+    from syncd.entrypoints.wiring import annotation_policy, batch_repositories, open_store
     from syncd.services.annotating import reannotate
     from syncd.services.write_back_policy import own_platform
 
@@ -311,7 +311,7 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
     try:
         with _rules_processes(args.jobs) as rules:
             report = reannotate(
-                store,
+                batch_repositories(store),
                 annotation_policy(settings),
                 since=args.since,
                 now=_now(),
@@ -341,13 +341,13 @@ def cmd_reannotate(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings | None) -> int:
-    from syncd.entrypoints.wiring import annotation_version, open_reads
+    from syncd.entrypoints.wiring import annotation_version, open_reads, status_reads
     from syncd.services.status import collect_status
 
     assert settings is not None
     store = open_reads(settings)  # without SQLAlchemy on an existing database (issue 32)
     try:
-        status: dict[str, Any] = collect_status(store, settings, annotation_version(settings))
+        status: dict[str, Any] = collect_status(status_reads(store), settings, annotation_version(settings))
     finally:
         store.close()
     from syncd.adapters.folder.quarantine import quarantined

@@ -446,7 +446,7 @@ class Daemon:
         rules where their version changed (an upgrade, a threshold edit, a diary entry that changes a run's mode).
 
         Weekly findings need no re-run: they are reported on the first run of the following week."""
-        from syncd.entrypoints.wiring import annotation_policy
+        from syncd.entrypoints.wiring import annotation_policy, batch_repositories
         from syncd.services.annotating import daily_rescan
         from syncd.services.pain_diary import refresh_recent_tags
         from syncd.services.write_back_policy import own_platform
@@ -459,7 +459,7 @@ class Daemon:
             tags = refresh_recent_tags(self.store.pain_diary, self.store, readers, now=now, advice=self.settings.advice)
             if tags:
                 log.info("pain_tags_refreshed", changed=tags)
-            rescan = daily_rescan(self.store, policy, now=now, write_back_providers=own_platform)
+            rescan = daily_rescan(batch_repositories(self.store), policy, now=now, write_back_providers=own_platform)
             report = rescan.reannotated
             if report.changed:
                 log.info(
@@ -502,7 +502,9 @@ class Daemon:
     def _deauthorize_job(self, provider: str, external_id: str) -> None:
         platform = next((p for p in self.platforms if p.name == provider), None)
         if platform is not None:
-            deauthorize(self.store, platform, external_id)
+            from syncd.entrypoints.wiring import link_repositories
+
+            deauthorize(link_repositories(self.store), platform, external_id)
 
 
 def take_over_dead(store: Store) -> None:

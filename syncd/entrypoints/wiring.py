@@ -20,13 +20,18 @@ if TYPE_CHECKING:
     from syncd.adapters.strava.api import Endpoint
     from syncd.domain.digest import LoadWeek
     from syncd.ports import Mailer, SurfaceMap, TrendChart
-    from syncd.services.annotating import AnnotationPolicy
+    from syncd.services.account_sync import PlatformRepositories
+    from syncd.services.accounts import LinkRepositories
+    from syncd.services.annotating import AnnotationPolicy, BatchRepositories
     from syncd.services.digests import DigestRepositories
     from syncd.services.folder_sync import FolderService
     from syncd.services.garmin_sync import GarminService
+    from syncd.services.importing import ImportRepositories
     from syncd.services.notifications import NotifyRepositories
     from syncd.services.platforms import Platform
+    from syncd.services.status import StatusReads
     from syncd.services.strava_sync import StravaService
+    from syncd.services.sync_pipeline import SyncRepositories
 
 LOCAL_ATHLETE = "local"
 
@@ -186,6 +191,83 @@ def notify_repositories(store: Store) -> NotifyRepositories:
     return NotifyRepositories(digest_repositories(store), store.notifications)
 
 
+def batch_repositories(store: Store) -> BatchRepositories:
+    """The database Store's repositories that annotating many stored activities reads and changes."""
+    from syncd.services.annotating import BatchRepositories
+
+    return BatchRepositories(
+        units=store,
+        batches=store.annotation_batches,
+        athletes=store,
+        activities=store,
+        gear=store,
+        outbox=store,
+        diary=store.pain_diary,
+        now=store.now,
+    )
+
+
+def sync_repositories(store: Store) -> SyncRepositories:
+    """The database Store's repositories that one account's sync reads and changes (a unit of work per run)."""
+    from syncd.services.sync_pipeline import SyncRepositories
+
+    return SyncRepositories(
+        units=store,
+        athletes=store,
+        activities=store,
+        annotations=store,
+        twins=store,
+        batch=batch_repositories(store),
+        diary=store.pain_diary,
+    )
+
+
+def import_repositories(store: Store) -> ImportRepositories:
+    """The database Store's repositories that importing files reads and changes."""
+    from syncd.services.importing import ImportRepositories
+
+    return ImportRepositories(batch_repositories(store), twins=store)
+
+
+def platform_repositories(store: Store) -> PlatformRepositories:
+    """The database Store's repositories that a platform's service (sync passes, outbox drain) uses."""
+    from syncd.services.account_sync import PlatformRepositories
+    from syncd.services.writeback import DrainRepositories
+
+    return PlatformRepositories(
+        sync=sync_repositories(store),
+        accounts=store,
+        links=store,
+        drain=DrainRepositories(store, store.outbox_log, store, store),
+        appearances=store.activity_reads,
+    )
+
+
+def link_repositories(store: Store) -> LinkRepositories:
+    """The database Store's repositories that linking and unlinking an account use."""
+    from syncd.services.accounts import LinkRepositories
+
+    return LinkRepositories(accounts=store, athletes=store, leases=store.account_leases, diary=store.pain_diary)
+
+
+def status_reads(store: ReadStore | Store) -> StatusReads:
+    """What `syncd status` and `syncd accounts` read, from the read-only store or the database Store."""
+    from syncd.services.status import StatusReads
+
+    return StatusReads(
+        people=store,
+        athletes=store,
+        budgets=store,
+        appearances=store.activity_reads,
+        digest_log=store.digest_log,
+        outbox=store.outbox_log,
+        leases=store.account_leases,
+        streams=store.annotation_batches,
+        facts=store,
+        notifications=store.notifications,
+    )
+
+
 def redo_marked(settings: Settings, store: Store, athlete_id: int) -> int:
     """Redo now the notes a change just marked stale (a diary entry, a mode, a setting or a shoe typed on the CLI
     or the feed's form), so every surface shows it at once; returns how many were redone."""
@@ -195,7 +277,11 @@ def redo_marked(settings: Settings, store: Store, athlete_id: int) -> int:
     from syncd.services.write_back_policy import own_platform
 
     outcomes = annotate_marked(
-        store, athlete_id, annotation_policy(settings), now=datetime.now(UTC), write_back_providers=own_platform
+        batch_repositories(store),
+        athlete_id,
+        annotation_policy(settings),
+        now=datetime.now(UTC),
+        write_back_providers=own_platform,
     )
     return len(outcomes)
 
@@ -291,7 +377,7 @@ def strava_service(settings: Settings, store: Store, *, webhook: bool = False) -
     clock = SystemClock()
     sessions = StravaSessions(store, endpoint, budget=budget, clock=clock, write_reserve=strava.write_reserve)
     return StravaService(
-        store,
+        platform_repositories(store),
         sessions,
         budget=budget,
         policy=annotation_policy(settings),
@@ -333,7 +419,7 @@ def garmin_service(settings: Settings, store: Store) -> GarminService:
     )
     clock = SystemClock()
     return GarminService(
-        store,
+        platform_repositories(store),
         GarminSessions(store, garmin_endpoint(settings), clock=clock),
         policy=annotation_policy(settings),
         options=options,
@@ -375,7 +461,7 @@ def folder_service(settings: Settings, store: Store) -> FolderService:
         max_activities=settings.files.max_activities_per_file,
     )
     return FolderService(
-        store,
+        platform_repositories(store),
         folder,
         athlete_id=athlete_id,
         policy=annotation_policy(settings),

@@ -17,12 +17,12 @@ from syncd.platform_errors import PlatformError
 from syncd.ports import Clock, DescriptionWriter, Source
 from syncd.services.accounts import account_of, mark_needs_relink
 from syncd.services.annotating import AnnotationPolicy
-from syncd.services.sync_pipeline import HistoryFetch, PipelineOptions, SyncReport, sync_account
+from syncd.services.sync_pipeline import HistoryFetch, PipelineOptions, SyncReport, SyncRepositories, sync_account
 from syncd.services.write_back_policy import WriteBackMode, own_platform
 from syncd.services.writeback import DrainRepositories, WritebackReport, drain_outbox
 
 if TYPE_CHECKING:
-    from syncd.ports import AccountRepository, PlatformStore, SyncStore
+    from syncd.ports import AccountLinks, AccountRepository, AppearanceReads
     from syncd.records import AccountRecord
 
 APP_INACTIVE_PAUSE = timedelta(hours=6)
@@ -64,7 +64,7 @@ class AccountPlatform(Protocol):
 
 
 def sync_due(
-    store: SyncStore,
+    store: SyncRepositories,
     accounts: AccountRepository,
     platform: AccountPlatform,
     policy: AnnotationPolicy,
@@ -88,7 +88,7 @@ def sync_due(
 
 
 def sync_one(
-    store: SyncStore,
+    store: SyncRepositories,
     accounts: AccountRepository,
     platform: AccountPlatform,
     account: AccountRecord,
@@ -171,6 +171,19 @@ def _log_synced(provider: str, account: AccountRecord, sync: SyncReport) -> None
     )
 
 
+@dataclass(frozen=True)
+class PlatformRepositories:
+    """What a platform's service reads and changes: the sync's repositories, the accounts (claims, leases, state),
+    their links (a watched folder's account is made here), the outbox drain's and when the athletes' activities
+    appeared (the Strava poll schedule)."""
+
+    sync: SyncRepositories
+    accounts: AccountRepository
+    links: AccountLinks
+    drain: DrainRepositories
+    appearances: AppearanceReads
+
+
 class AccountSyncOptions(Protocol):
     """The options every platform service has (SyncOptions, GarminSyncOptions)."""
 
@@ -190,7 +203,7 @@ class PlatformAccounts:
     (`source_for`), the schedule (`next_due`, `plan`), `pipeline_options` and `write_back_mode`."""
 
     provider: str
-    store: PlatformStore  # platform services also keep tokens and drain the outbox
+    repos: PlatformRepositories
     policy: AnnotationPolicy
     clock: Clock
     writer: DescriptionWriter
@@ -231,14 +244,14 @@ class PlatformAccounts:
         """Drop a cached session (its tokens were refused); nothing by default."""
 
     def account_for_athlete(self, athlete_id: int) -> AccountRecord | None:
-        return account_of(self.store.list_accounts(), self.provider, athlete_id)
+        return account_of(self.repos.accounts.list_accounts(), self.provider, athlete_id)
 
     def sync_due(self, worker: str, *, limit: int = 50, lease_s: float = 900.0) -> PassReport:
         """Sync every due account of this platform once (each fault stays with its account)."""
         options = self.pipeline_options()
         return sync_due(
-            self.store,
-            self.store,
+            self.repos.sync,
+            self.repos.accounts,
             self,
             self.policy,
             options,
@@ -252,7 +265,7 @@ class PlatformAccounts:
     def drain(self, worker: str, *, dry_run: bool = False, limit: int = 100) -> WritebackReport:
         """Write this platform's queued notes (the outbox claim takes only its items)."""
         return drain_outbox(
-            DrainRepositories(self.store, self.store.outbox_log, self.store, self.store),
+            self.repos.drain,
             {self.provider: self.writer},
             worker=worker,
             now=self.clock.now,
@@ -266,7 +279,7 @@ class PlatformAccounts:
         account = self.account_for_athlete(athlete_id) if provider == self.provider else None
         if account is not None:
             self.forget(account.id)
-            mark_needs_relink(self.store, account.id, message)
+            mark_needs_relink(self.repos.accounts, account.id, message)
 
     def run_once(self, worker: str, *, dry_run: bool = False) -> PassReport:
         report = self.sync_due(worker)

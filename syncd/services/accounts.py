@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from syncd.logging import get_logger, register_secret
 
 if TYPE_CHECKING:
-    from syncd.ports import AccountLinkStore, AccountRepository
+    from syncd.ports import AccountLeaseRepository, AccountLinks, AccountRepository, AthleteDirectory, PainDiary
     from syncd.records import AccountRecord
 
 PROVIDER = "strava"
@@ -79,8 +79,20 @@ class LinkedAccount:
     strava_units: str | None = None  # the athlete's measurement preference on Strava, as a hint
 
 
+@dataclass(frozen=True)
+class LinkRepositories:
+    """What linking, re-linking and unlinking an account reads and changes: the accounts (their encrypted tokens),
+    the athletes (a new link's athlete), the account leases (which delete an account's data) and the diary
+    (unlinking the last account deletes it)."""
+
+    accounts: AccountLinks
+    athletes: AthleteDirectory
+    leases: AccountLeaseRepository
+    diary: PainDiary
+
+
 def save_link(
-    store: AccountLinkStore, athlete: Mapping[str, Any], tokens: Mapping[str, Any], *, units: str = "metric"
+    store: LinkRepositories, athlete: Mapping[str, Any], tokens: Mapping[str, Any], *, units: str = "metric"
 ) -> LinkedAccount:
     """Store the athlete ("strava:<id>") and the encrypted tokens; re-linking replaces tokens and clears the state."""
     strava_id = athlete.get("id")
@@ -89,8 +101,8 @@ def save_link(
     name = " ".join(str(athlete.get(k) or "") for k in ("firstname", "lastname")).strip()
     preference = {"feet": "imperial", "meters": "metric"}.get(str(athlete.get("measurement_preference")))
     # Units follow `[notes] units` until the athlete chooses (`syncd athlete set --units`): never frozen at link.
-    athlete_id = store.ensure_athlete(f"{PROVIDER}:{strava_id}", name=name, units=units)
-    account_id = store.upsert_account(athlete_id, PROVIDER, str(strava_id), dict(tokens))
+    athlete_id = store.athletes.ensure_athlete(f"{PROVIDER}:{strava_id}", name=name, units=units)
+    account_id = store.accounts.upsert_account(athlete_id, PROVIDER, str(strava_id), dict(tokens))
     log.info("account_linked", provider=PROVIDER, external_id=str(strava_id), account_id=account_id)
     return LinkedAccount(account_id, athlete_id, str(strava_id), name, preference)
 
@@ -100,18 +112,18 @@ def mark_needs_relink(store: AccountRepository, account_id: int, message: str) -
     log.error("account_needs_relink", account_id=account_id, message=message)
 
 
-def unlink(store: AccountLinkStore, account_id: int) -> int:
+def unlink(store: LinkRepositories, account_id: int) -> int:
     """Remove the account and the athlete's data from that platform (activities, streams, notes, gear);
     returns how many activities were deleted. The athlete row and data from other sources stay."""
-    found = store.account_leases.delete_account(account_id, gear_providers=(PROVIDER,))
+    found = store.leases.delete_account(account_id, gear_providers=(PROVIDER,))
     if found is None:
         raise LinkError(f"no account with id {account_id}; list them with `syncd accounts`")
     athlete_id, provider, deleted = found
     # the pain diary is health data: entries on the deleted runs went with them (foreign key); when the athlete
     # has no linked account left, the rest of their diary goes too
-    if not any(a.athlete_id == athlete_id for a in store.list_accounts()):
+    if not any(a.athlete_id == athlete_id for a in store.accounts.list_accounts()):
         from syncd.services.pain_diary import delete_athlete_diary
 
-        delete_athlete_diary(store.pain_diary, athlete_id)
+        delete_athlete_diary(store.diary, athlete_id)
     log.info("account_unlinked", account_id=account_id, provider=provider, activities_deleted=deleted)
     return deleted

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, TypeGuard
+from typing import TYPE_CHECKING, Literal
 
 from syncd.config import AdviceSettings
 from syncd.domain.advice_mode import ModeDecision, choose_mode, platform_mode
@@ -26,10 +26,20 @@ from syncd.domain.thresholds import Thresholds
 from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.annotation_version import annotation_version
 from syncd.services.as_of import run_state, subject_of
-from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, diary_of, mode_settings
+from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, mode_settings
 
 if TYPE_CHECKING:
-    from syncd.ports import AthleteRepository, BatchAnnotationStore, UnitOfWork, UnitsOfWork
+    from syncd.ports import (
+        ActivityRepository,
+        AnnotationBatchRepository,
+        AthleteDirectory,
+        AthleteRepository,
+        GearRepository,
+        OutboxRepository,
+        PainDiary,
+        UnitOfWork,
+        UnitsOfWork,
+    )
     from syncd.records import LoadedActivity, PackedStreams
 
 
@@ -228,6 +238,23 @@ def annotate_in(
     return StoredOutcome(activity_id=activity_id, annotated=annotated, changed=changed, queued_writeback=queued)
 
 
+@dataclass(frozen=True)
+class BatchRepositories:
+    """What annotating many stored activities reads and changes (import, reannotate, the daily rescan, the notes a
+    change marked): the units of work its writes go through (a chunk's notes and their queued platform notes in
+    one), the batch reads, the athletes (their settings), the activities and shoes (a shoe's distance as of a run),
+    the outbox (a backfill's notes), the diary (None: none is kept) and the store's clock."""
+
+    units: UnitsOfWork
+    batches: AnnotationBatchRepository
+    athletes: AthleteDirectory
+    activities: ActivityRepository
+    gear: GearRepository
+    outbox: OutboxRepository
+    diary: PainDiary | None
+    now: Callable[[], datetime]
+
+
 BATCH_SIZE = 200  # activities (with their streams) held in memory at once
 JOB_GROUP = 16  # activities per message to a rules worker
 MIN_PARALLEL_ACTIVITIES = (
@@ -236,7 +263,7 @@ MIN_PARALLEL_ACTIVITIES = (
 
 
 def annotate_batch(
-    store: BatchAnnotationStore,
+    store: BatchRepositories,
     activity_ids: Sequence[int],
     policy: AnnotationPolicy,
     *,
@@ -290,11 +317,11 @@ def _job_groups(
     store = batch.store
     for first in range(0, len(activity_ids), BATCH_SIZE):
         chunk = list(activity_ids[first : first + BATCH_SIZE])
-        loaded = store.annotation_batches.load(chunk)
+        loaded = store.batches.load(chunk)
         histories = _HistoryLists(store, loaded.values())
-        diary = diary_of(store)
+        diary = store.diary
         batch.diary = (
-            DiaryBatch(diary, store, list(loaded.values()), batch.policy.advice, now=batch.now)
+            DiaryBatch(diary, store.activities, list(loaded.values()), batch.policy.advice, now=batch.now)
             if diary is not None
             else None
         )
@@ -314,30 +341,60 @@ def _job_groups(
 
 
 def _save(
-    store: BatchAnnotationStore, results: Sequence[_Result], failed: Callable[[int, Exception], None]
+    store: BatchRepositories, results: Sequence[_Result], failed: Callable[[int, Exception], None]
 ) -> list[StoredOutcome]:
-    """The annotations written in one transaction, each note queued with its annotation."""
-    from syncd.records import NewAnnotation
-
+    """Each annotation saved with its queued platform note, all of a chunk in one unit of work. When the chunk
+    fails, each of its activities is saved alone in a unit of work of its own: a fault anywhere in one (between its
+    note and its enqueue, say) leaves nothing of that activity, and the chunk's others are still saved."""
     if not results:
         return []
     try:
-        written = store.annotation_batches.save(
-            [
-                NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers, _differing(r.annotated))
-                for r in results
-            ],
-            now=store.now(),
-        )
-    except Exception as exc:
+        with store.units.unit_of_work() as uow:
+            written = _save_in(uow, results, now=store.now())
+            uow.commit()
+    except Exception:  # which activity's fault it was is found by saving them one by one
+        written = []
         for result in results:
-            failed(result.item.id, exc)
-        return []
+            try:
+                with store.units.unit_of_work() as uow:
+                    [changed] = _save_in(uow, [result], now=store.now())
+                    uow.commit()
+            except Exception as exc:
+                failed(result.item.id, exc)
+                changed = None
+            written.append(changed)
     outcomes = []
     for result, changed in zip(results, written, strict=True):
+        if changed is None:
+            continue
         queued = changed and result.annotated.note is not None and bool(result.providers)
         outcomes.append(StoredOutcome(result.item.id, result.annotated, changed=changed, queued_writeback=queued))
     return outcomes
+
+
+def _save_in(uow: UnitOfWork, results: Sequence[_Result], *, now: datetime) -> list[bool | None]:
+    """The annotations and their queued notes, inside the caller's block: many in one write where the store can
+    (`annotation_batches`), else one by one."""
+    from syncd.records import NewAnnotation
+
+    batches = uow.annotation_batches
+    if batches is not None:
+        items = [
+            NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers, _differing(r.annotated))
+            for r in results
+        ]
+        return list(batches.save(items, now=now))
+    return [
+        uow.annotations.save_annotation(
+            r.item.id,
+            r.version,
+            r.flags,
+            r.annotated.note,
+            write_back_to=r.providers,
+            platform_note=_differing(r.annotated),
+        )
+        for r in results
+    ]
 
 
 @dataclass(frozen=True)
@@ -402,7 +459,7 @@ class _Result:
 class _Batch:
     """One batch's settings and its per-athlete caches (policy, shoes)."""
 
-    store: BatchAnnotationStore
+    store: BatchRepositories
     policy: AnnotationPolicy
     now: datetime | None
     write_back_providers: Callable[[Activity], Iterable[str]]
@@ -416,11 +473,15 @@ class _Batch:
         its state as of its start built from them by the one builder (`domain.as_of.state_as_of`)."""
         store, athlete, activity = self.store, item.athlete_id, item.activity
         if athlete not in self.policies:
-            self.policies[athlete] = policy_for_athlete(store, athlete, self.policy)
-            self.gear[athlete] = {g.gear_id: g for g in store.list_gear(athlete)}
+            self.policies[athlete] = policy_for_athlete(store.athletes, athlete, self.policy)
+            self.gear[athlete] = {g.gear_id: g for g in store.gear.list_gear(athlete)}
         policy = self.policies[athlete]
         shoe = self.gear[athlete].get(activity.gear_id or "")
-        shoes = [] if shoe is None else [(shoe, store.gear_distance_after(athlete, shoe.gear_id, activity.start_utc))]
+        shoes = (
+            []
+            if shoe is None
+            else [(shoe, store.activities.gear_distance_after(athlete, shoe.gear_id, activity.start_utc))]
+        )
         diary = (
             self.diary.inputs(athlete) if self.diary is not None else DiaryInputs(settings=mode_settings(policy.advice))
         )
@@ -458,7 +519,7 @@ def _differing(annotated: AnnotatedActivity) -> str | None:
 class _HistoryLists:
     """Each athlete's history over the span a chunk needs, read once and kept ordered by start."""
 
-    def __init__(self, store: BatchAnnotationStore, items: Iterable[LoadedActivity]) -> None:
+    def __init__(self, store: BatchRepositories, items: Iterable[LoadedActivity]) -> None:
 
         spans: dict[int, tuple[datetime, datetime]] = {}
         for item in items:
@@ -466,7 +527,7 @@ class _HistoryLists:
             low, high = spans.get(item.athlete_id, (start, start))
             spans[item.athlete_id] = (min(low, start), max(high, start))
         self._history = {
-            athlete: History(store.annotation_batches.history_rows(athlete, low - HISTORY_WINDOW, high))
+            athlete: History(store.batches.history_rows(athlete, low - HISTORY_WINDOW, high))
             for athlete, (low, high) in spans.items()
         }
 
@@ -500,7 +561,7 @@ class ReannotateReport:
 
 
 def reannotate(
-    store: BatchAnnotationStore,
+    store: BatchRepositories,
     policy: AnnotationPolicy,
     *,
     since: datetime | None = None,
@@ -519,10 +580,10 @@ def reannotate(
         raise ValueError("a write-back backfill needs a start date (--since DATE)")
     backfill_since = since if backfill else None
     report = ReannotateReport()
-    for athlete in store.list_athletes():
-        athlete_policy = policy_for_athlete(store, athlete.id, policy)
-        report.examined += store.annotation_batches.count_activities(athlete.id, since)
-        stale = store.annotation_batches.stale_ids(athlete.id, athlete_policy.version, since)
+    for athlete in store.athletes.list_athletes():
+        athlete_policy = policy_for_athlete(store.athletes, athlete.id, policy)
+        report.examined += store.batches.count_activities(athlete.id, since)
+        stale = store.batches.stale_ids(athlete.id, athlete_policy.version, since)
         report.rerun += len(stale)
         outcomes = annotate_batch(
             store,
@@ -541,14 +602,7 @@ def reannotate(
     return report
 
 
-def batches_annotations(store: object) -> TypeGuard[BatchAnnotationStore]:
-    """The database Store annotates in batches (and keeps the stale marks); the unit tests' fakes do not."""
-    from syncd.ports import KeepsAnnotationBatches
-
-    return isinstance(store, KeepsAnnotationBatches)
-
-
-def mark_later(store: BatchAnnotationStore, athlete_id: int, starts: Iterable[datetime]) -> int:
+def mark_later(store: BatchRepositories, athlete_id: int, starts: Iterable[datetime]) -> int:
     """An activity that arrived late, was merged with its twin or was deleted changes the history of everything
     that started in the HISTORY_WINDOW after it: exactly those annotations are marked stale (one write per run of
     overlapping windows), for `annotate_marked` to redo in the same pass."""
@@ -560,7 +614,7 @@ def mark_later(store: BatchAnnotationStore, athlete_id: int, starts: Iterable[da
         else:
             spans.append((start, start + HISTORY_WINDOW))
     for after, until in spans:
-        marked += store.annotation_batches.mark_stale_between(athlete_id, after, until)
+        marked += store.batches.mark_stale_between(athlete_id, after, until)
     return marked
 
 
@@ -568,7 +622,7 @@ MARKED_ROUNDS = 3  # re-annotating may read a tag that marks further runs: a few
 
 
 def annotate_marked(
-    store: BatchAnnotationStore,
+    store: BatchRepositories,
     athlete_id: int,
     policy: AnnotationPolicy,
     *,
@@ -583,7 +637,7 @@ def annotate_marked(
     compares); outside it the note is redone locally and never written back."""
     outcomes: list[StoredOutcome] = []
     for _ in range(MARKED_ROUNDS):
-        marked = store.annotation_batches.marked_stale_ids(athlete_id)
+        marked = store.batches.marked_stale_ids(athlete_id)
         if not marked:
             break
         outcomes += annotate_batch(
@@ -593,17 +647,17 @@ def annotate_marked(
 
 
 def _queue_backfill(
-    store: BatchAnnotationStore, athlete_id: int, since: datetime, providers: Callable[[Activity], Iterable[str]]
+    store: BatchRepositories, athlete_id: int, since: datetime, providers: Callable[[Activity], Iterable[str]]
 ) -> int:
     """Queue the stored notes since `since` that no write-back ever carried (annotated before the backfill)."""
 
     queued = 0
-    for activity_id, note in store.annotation_batches.unqueued_notes(athlete_id, since):
-        activity = store.get_activity(activity_id, with_streams=False).activity
+    for activity_id, note in store.batches.unqueued_notes(athlete_id, since):
+        activity = store.activities.get_activity(activity_id, with_streams=False).activity
         if activity.source is Source.FILE:
             continue
         for provider in providers(activity):  # the drain decides whether it is written
-            store.enqueue_writeback(activity_id, provider, note)
+            store.outbox.enqueue_writeback(activity_id, provider, note)
             queued += 1
     return queued
 
@@ -614,7 +668,7 @@ class RescanReport:
 
 
 def daily_rescan(
-    store: BatchAnnotationStore,
+    store: BatchRepositories,
     policy: AnnotationPolicy,
     *,
     now: datetime,

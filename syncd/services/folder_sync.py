@@ -20,8 +20,8 @@ from syncd.services.sync_pipeline import PipelineOptions
 from syncd.services.writeback import WritebackReport
 
 if TYPE_CHECKING:
-    from syncd.ports import PlatformStore
     from syncd.records import AccountRecord
+    from syncd.services.account_sync import PlatformRepositories
 
 PROVIDER = "folder"
 ID_LENGTH = 64  # accounts.external_id
@@ -42,7 +42,7 @@ class FolderService:
 
     def __init__(
         self,
-        store: PlatformStore,
+        repos: PlatformRepositories,
         folder: WatchedFiles,
         *,
         athlete_id: int,
@@ -51,13 +51,13 @@ class FolderService:
         annotation_window: timedelta = timedelta(days=30),
         poll: timedelta = timedelta(minutes=1),
     ) -> None:
-        self.store = store
+        self.repos = repos
         self.folder = folder  # the files (adapters/folder/source.py WatchedFolder: scan state, quarantine)
         self.policy = policy
         self.clock = clock
         self.poll = poll
         self.options = PipelineOptions(annotation_window=annotation_window)
-        self.account_id = store.upsert_account(athlete_id, PROVIDER, folder_id(folder.root), None)
+        self.account_id = repos.links.upsert_account(athlete_id, PROVIDER, folder_id(folder.root), None)
 
     # ---- the account pass (syncd.services.account_sync) -----------------------------------------------------
 
@@ -74,8 +74,8 @@ class FolderService:
 
     def sync_due(self, worker: str, *, limit: int = 50, lease_s: float = 900.0) -> PassReport:
         report = sync_due(
-            self.store,
-            self.store,
+            self.repos.sync,
+            self.repos.accounts,
             self,
             self.policy,
             self.options,

@@ -18,24 +18,24 @@ from typing import TYPE_CHECKING
 from syncd.services.accounts import LinkError
 
 if TYPE_CHECKING:
-    from syncd.ports import AccountLinkStore
+    from syncd.services.accounts import LinkRepositories
 
 PROVIDER = "garmin"
 
 
-def choose_athlete(store: AccountLinkStore, garmin_id: str, athlete: str | None, name: str) -> int:
-    athletes = store.list_athletes()
+def choose_athlete(store: LinkRepositories, garmin_id: str, athlete: str | None, name: str) -> int:
+    athletes = store.athletes.list_athletes()
     if athlete:
         for record in athletes:
             if record.key == athlete or str(record.id) == athlete:
                 return record.id
         keys = ", ".join(a.key for a in athletes) or "none yet"
         raise LinkError(f"no athlete {athlete!r} (known: {keys}); pass one of them to --athlete or leave it out")
-    accounts = store.list_accounts()
+    accounts = store.accounts.list_accounts()
     for account in accounts:
         if account.provider == PROVIDER and account.external_id == garmin_id:
             return account.athlete_id
     strava = {a.athlete_id for a in accounts if a.provider == "strava"}
     if len(strava) == 1:
         return strava.pop()
-    return store.ensure_athlete(f"{PROVIDER}:{garmin_id}", name=name)
+    return store.athletes.ensure_athlete(f"{PROVIDER}:{garmin_id}", name=name)

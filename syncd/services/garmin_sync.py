@@ -25,8 +25,8 @@ from syncd.services.sync_pipeline import HistoryFetch, SyncReport
 from syncd.services.write_back_policy import WriteBackMode
 
 if TYPE_CHECKING:
-    from syncd.ports import PlatformStore
     from syncd.records import AccountRecord
+    from syncd.services.account_sync import PlatformRepositories
 
 GarminSyncReport = SyncReport  # the one pipeline's report (kept for existing imports)
 GARMIN_REQUESTS_PER_RUN = 5  # the activity, its details, splits, gear and the shoe's stats
@@ -61,14 +61,14 @@ class GarminService(PlatformAccounts):
 
     def __init__(
         self,
-        store: PlatformStore,
+        repos: PlatformRepositories,
         sessions: AccountSessions,
         *,
         policy: AnnotationPolicy,
         options: GarminSyncOptions,
         clock: Clock,
     ) -> None:
-        self.store = store
+        self.repos = repos
         self.sessions = sessions
         self.writer = sessions.writer  # the outbox drain's reader and writer, over the sessions
         self.policy = policy

@@ -13,11 +13,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncd.adapters.files import ImportItem, ParsedActivity, iter_paths, parse_items
-from syncd.services.annotating import AnnotationPolicy, StoredOutcome, annotate_batch, annotate_marked, mark_later
+from syncd.services.annotating import (
+    AnnotationPolicy,
+    BatchRepositories,
+    StoredOutcome,
+    annotate_batch,
+    annotate_marked,
+    mark_later,
+)
 from syncd.services.identity import Ambiguous, link_file_twin
 
 if TYPE_CHECKING:
-    from syncd.ports import ImportStore, ParallelMap
+    from syncd.ports import ActivityRepository, ParallelMap
+    from syncd.services.identity import Store as TwinStore
+
+
+@dataclass(frozen=True)
+class ImportRepositories:
+    """What importing files reads and changes: the batch annotation's repositories (the activities are stored
+    through its `activities`) and the twins (files that are one run)."""
+
+    batch: BatchRepositories
+    twins: TwinStore
 
 
 @dataclass
@@ -40,7 +57,7 @@ class ImportReport:
 
 
 def import_paths(
-    store: ImportStore,
+    repos: ImportRepositories,
     athlete_id: int,
     paths: Sequence[Path],
     policy: AnnotationPolicy,
@@ -55,6 +72,7 @@ def import_paths(
     `parallel`: where the rules run over the imported activities (None: in this process); `max_activities`: per
     file (`[files] max_activities_per_file`, None: the default)."""
     report = ImportReport()
+    store = repos.batch
     starts: dict[int, datetime] = {}
     first_seen: dict[tuple[str, str], str] = {}
     created: dict[int, datetime] = {}  # new activities: their twins are looked for, and later notes redone
@@ -71,9 +89,9 @@ def import_paths(
                 report.unchanged += 1
                 report.duplicates.append(f"{entry.source_name}: duplicate of {first_seen[key]}")
                 continue
-            raw, earlier = _keep_stored_path(store, entry)
+            raw, earlier = _keep_stored_path(store.activities, entry)
             first_seen[key] = earlier or entry.source_name
-            result = store.upsert_activity(athlete_id, entry.activity, raw)
+            result = store.activities.upsert_activity(athlete_id, entry.activity, raw)
             if result.created:
                 report.created += 1
                 created[result.activity_id] = entry.activity.start_utc
@@ -88,7 +106,7 @@ def import_paths(
     def failed(activity_id: int, exc: Exception) -> None:  # a rule crash on one activity loses no other's
         report.failed.append(f"activity {activity_id}: annotation failed ({type(exc).__name__}: {exc})")
 
-    _link_twins(store, created, starts, report)
+    _link_twins(repos.twins, created, starts, report)
     ordered = sorted(starts, key=starts.__getitem__)
     mark_later(store, athlete_id, created.values())  # an earlier run imported late changes later runs' history
     report.annotated.extend(annotate_batch(store, ordered, policy, now=now, on_error=failed, parallel=parallel))
@@ -97,7 +115,7 @@ def import_paths(
 
 
 def _link_twins(
-    store: ImportStore, created: dict[int, datetime], starts: dict[int, datetime], report: ImportReport
+    store: TwinStore, created: dict[int, datetime], starts: dict[int, datetime], report: ImportReport
 ) -> None:
     """The same run as another file (a FIT and its GPX export) or a platform activity: one logical activity,
     counted once, every copy annotated (again) with the other counted once; an ambiguous match is reported, not
@@ -115,7 +133,7 @@ def _link_twins(
             starts.setdefault(twin, store.get_activity(twin, with_streams=False).activity.start_utc)
 
 
-def _keep_stored_path(store: ImportStore, entry: ParsedActivity) -> tuple[dict[str, object], str | None]:
+def _keep_stored_path(store: ActivityRepository, entry: ParsedActivity) -> tuple[dict[str, object], str | None]:
     """The raw summary to store, keeping the path it was first imported from when the content is the same.
 
     The external id derives from the content hash, so a stored activity with this id came from identical bytes:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from syncd.logging import get_logger
 from syncd.services.account_sync import PassReport
-from syncd.services.accounts import unlink
+from syncd.services.accounts import LinkRepositories, unlink
 from syncd.services.writeback import WritebackReport
 
 if TYPE_CHECKING:
-    from syncd.ports import AccountLeaseRepository, AccountLinkStore, DescriptionWriter
+    from syncd.ports import AccountLeaseRepository, DescriptionWriter
 
 log = get_logger("syncd.platforms")
 
@@ -66,14 +66,15 @@ def mark_due(leases: AccountLeaseRepository, provider: str, external_id: str, no
     return leases.mark_due(provider, external_id, now)
 
 
-def deauthorize(store: AccountLinkStore, platform: Platform, external_id: str) -> int | None:
+def deauthorize(store: LinkRepositories, platform: Platform, external_id: str) -> int | None:
     """The athlete revoked our access: delete their data from that platform, once the platform confirms it.
 
     Webhook events are not signed: a forged "authorized: false" must not delete anyone's data. If the grant still
     works the event is not true, and nothing is deleted. Returns how many activities were deleted, or None.
     """
     account = next(
-        (a for a in store.list_accounts() if a.provider == platform.name and a.external_id == external_id), None
+        (a for a in store.accounts.list_accounts() if a.provider == platform.name and a.external_id == external_id),
+        None,
     )
     if account is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -9,25 +10,53 @@ from syncd import __version__
 from syncd.config import Settings
 
 if TYPE_CHECKING:
-    from syncd.ports import NotificationLog, StatusStore
+    from syncd.ports import (
+        AppearanceReads,
+        AthleteRepository,
+        AthletesAndAccounts,
+        DigestCounts,
+        LastSynced,
+        NotificationLog,
+        OutboxSummary,
+        RateBudgets,
+        StoreFacts,
+        StreamsWaiting,
+    )
     from syncd.records import AccountRecord
 
 
-def collect_status(store: StatusStore, settings: Settings, rules_version: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StatusReads:
+    """What `syncd status` and `syncd accounts` read, from the database Store or the CLI's read-only store without
+    SQLAlchemy (adapters/db/read_store.py, issue 32; `wiring.status_reads` builds it from either)."""
+
+    people: AthletesAndAccounts
+    athletes: AthleteRepository
+    budgets: RateBudgets
+    appearances: AppearanceReads
+    digest_log: DigestCounts
+    outbox: OutboxSummary
+    leases: LastSynced
+    streams: StreamsWaiting
+    facts: StoreFacts
+    notifications: NotificationLog | None = None  # a store without push notifications keeps none
+
+
+def collect_status(store: StatusReads, settings: Settings, rules_version: str) -> dict[str, Any]:
     """`rules_version`: the annotation version the current settings give (wiring.annotation_version)."""
     from syncd.services.athletes import owner
 
-    athletes = {a.id: a for a in store.list_athletes()}
-    boss = owner(store)
+    athletes = {a.id: a for a in store.people.list_athletes()}
+    boss = owner(store.people)
     return {
         "version": __version__,
-        "database": store.shown_url,
+        "database": store.facts.shown_url,
         "state_dir": str(settings.state_dir),
         "rules_version": rules_version,
         "athletes": len(athletes),
         "owner": boss.key if boss is not None else None,
         "accounts": account_rows(store, settings),
-        "rows": store.counts(),
+        "rows": store.facts.counts(),
         "digests": _digests(store, settings),
         "strava": _strava(store, settings),
         "outbox": _outbox(store),
@@ -38,7 +67,7 @@ def collect_status(store: StatusStore, settings: Settings, rules_version: str) -
     }
 
 
-def _input_warnings(store: StatusStore, athletes: dict[int, Any]) -> list[dict[str, Any]]:
+def _input_warnings(store: StatusReads, athletes: dict[int, Any]) -> list[dict[str, Any]]:
     """Bad input syncd kept going past (an ambiguous twin, a #back tag on a run dated out of range): what and the
     fix, never a pain score."""
     return [
@@ -50,21 +79,21 @@ def _input_warnings(store: StatusStore, athletes: dict[int, Any]) -> list[dict[s
             "kind": w.kind,
             "message": w.message,
         }
-        for w in store.input_warnings()
+        for w in store.facts.input_warnings()
     ]
 
 
-def account_rows(store: StatusStore, settings: Settings | None = None) -> list[dict[str, Any]]:
+def account_rows(store: StatusReads, settings: Settings | None = None) -> list[dict[str, Any]]:
     """Each linked account with its state, last and next sync, who holds it now, and where its notes go: the
     write-back the daemon will use (the athlete's own choice over the platform's `write_back`) (for `status`,
     `accounts`)."""
     from syncd.services.athletes import effective_write_back
 
-    athletes = {a.id: a for a in store.list_athletes()}
+    athletes = {a.id: a for a in store.people.list_athletes()}
     last_sync = _last_sync(store)
     now = datetime.now(UTC)
     held: dict[tuple[int, str], int] = {}
-    for line in store.outbox_log.held_counts():
+    for line in store.outbox.held_counts():
         key = (line["athlete_id"], line["provider"])
         held[key] = held.get(key, 0) + line["count"]
     return [
@@ -90,16 +119,16 @@ def account_rows(store: StatusStore, settings: Settings | None = None) -> list[d
                 (a.athlete_id, a.provider), 0
             ),  # notes the drain holds: the write-back does not allow them
         }
-        for a in store.list_accounts()
+        for a in store.people.list_accounts()
     ]
 
 
-def _streams_waiting(store: StatusStore, account: AccountRecord, now: datetime) -> int:
+def _streams_waiting(store: StatusReads, account: AccountRecord, now: datetime) -> int:
     """Older runs whose samples are still on the platform, fetched in the background from the budget left over:
     until then their notes say "no streams yet" (issue 27)."""
     if account.provider not in ("strava", "garmin"):
         return 0
-    waiting = store.annotation_batches.awaiting_streams_ids(account.athlete_id, account.provider, before=now)
+    waiting = store.streams.awaiting_streams_ids(account.athlete_id, account.provider, before=now)
     return len(waiting)
 
 
@@ -109,9 +138,9 @@ def shown_state(account: AccountRecord) -> str:
     return "degraded" if account.state == "ok" and account.state_message else account.state
 
 
-def _garmin(store: StatusStore, settings: Settings) -> dict[str, Any]:
+def _garmin(store: StatusReads, settings: Settings) -> dict[str, Any]:
     """Linked Garmin accounts, those that need `syncd link garmin`, and when each syncs next."""
-    accounts = [a for a in store.list_accounts() if a.provider == "garmin"]
+    accounts = [a for a in store.people.list_accounts() if a.provider == "garmin"]
     return {
         "api_url": settings.garmin.api_url,
         "write_back": settings.garmin.write_back,
@@ -121,43 +150,42 @@ def _garmin(store: StatusStore, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _strava(store: StatusStore, settings: Settings) -> dict[str, Any]:
+def _strava(store: StatusReads, settings: Settings) -> dict[str, Any]:
     """Projected daily reads of polling and the shared rate budget (see syncd.domain.rate_budget)."""
     from syncd.services.strava_status import strava_summary
 
-    return strava_summary(store, store, store, store.activity_reads, settings)
+    return strava_summary(store.people, store.budgets, store.athletes, store.appearances, settings)
 
 
-def _digests(store: StatusStore, settings: Settings) -> dict[str, Any]:
+def _digests(store: StatusReads, settings: Settings) -> dict[str, Any]:
     """Recipients, invalid addresses and failed sends waiting for a retry (see syncd.services.digests)."""
     from syncd.services.digest_recipients import digest_summary
 
-    return digest_summary(store, store.digest_log, settings)
+    return digest_summary(store.people, store.digest_log, settings)
 
 
-def _notify(store: StatusStore) -> list[dict[str, Any]]:
+def _notify(store: StatusReads) -> list[dict[str, Any]]:
     """Push targets and how their messages fare (see syncd.services.notifications)."""
-    log: NotificationLog | None = getattr(store, "notifications", None)  # the unit tests' fakes keep none
-    return log.summary() if log is not None else []
+    return store.notifications.summary() if store.notifications is not None else []
 
 
-def _last_sync(store: StatusStore) -> dict[int, Any]:
+def _last_sync(store: StatusReads) -> dict[int, Any]:
     """When each account's row last changed: the end of its last sync (or a token refresh/re-link)."""
-    return dict(store.account_leases.last_synced())
+    return dict(store.leases.last_synced())
 
 
-def _outbox(store: StatusStore) -> dict[str, Any]:
+def _outbox(store: StatusReads) -> dict[str, Any]:
     """Write-back outbox depth by status and the last errors (for operators; `syncd status`)."""
-    return store.outbox_log.summary()
+    return store.outbox.summary()
 
 
-def _budget_left(store: StatusStore, settings: Settings) -> dict[str, int] | None:
+def _budget_left(store: StatusReads, settings: Settings) -> dict[str, int] | None:
     """Strava requests left in the shared budget (this 15-minute window and today); None without a Strava app."""
     from datetime import UTC, datetime
 
     if not settings.strava.client_id:
         return None
-    budget = store.rate_budget(f"strava:{settings.strava.client_id}").state(datetime.now(UTC))
+    budget = store.budgets.rate_budget(f"strava:{settings.strava.client_id}").state(datetime.now(UTC))
     return {
         "reads_this_window": max(budget.read_short_limit - budget.read_short_usage, 0),
         "reads_today": max(budget.read_daily_limit - budget.read_daily_usage, 0),

@@ -40,8 +40,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from syncd.ports import PlatformStore, RateBudgetReading
+    from syncd.ports import RateBudgetReading
     from syncd.records import AccountRecord
+    from syncd.services.account_sync import PlatformRepositories
 
 
 class StravaSessionsPort(AccountSessions, PushSubscriptions, Protocol):
@@ -85,7 +86,7 @@ class StravaService(PlatformAccounts):
 
     def __init__(
         self,
-        store: PlatformStore,
+        repos: PlatformRepositories,
         sessions: StravaSessionsPort,
         *,
         budget: RateBudgetReading | None,
@@ -95,7 +96,7 @@ class StravaService(PlatformAccounts):
         clock: Clock,
         write_reserve: int = 20,
     ) -> None:
-        self.store = store
+        self.repos = repos
         self.sessions = sessions
         self.writer = sessions.writer  # the outbox drain's reader and writer, over the sessions
         self.budget = budget
@@ -120,7 +121,7 @@ class StravaService(PlatformAccounts):
         return self.sessions.push_subscription_ids()
 
     def plan(self) -> PollPlan:
-        accounts = [a for a in self.store.list_accounts() if a.provider == PROVIDER and a.state == "ok"]
+        accounts = [a for a in self.repos.accounts.list_accounts() if a.provider == PROVIDER and a.state == "ok"]
         # the shared budget knows Strava's real limit
         limit = self.budget.state(self.clock.now()).read_daily_limit if self.budget else DEFAULT_READ_DAILY_LIMIT
         return plan_polling(
@@ -142,7 +143,12 @@ class StravaService(PlatformAccounts):
         # Adaptive: around the hours the athlete's activities usually appear, plus a daily safety poll (the only
         # one with the webhook); a few minutes' offset spreads accounts (not security).
         schedule = athlete_schedule(
-            self.store, self.store.activity_reads, account.athlete_id, now=now, webhook=self.poll.webhook, plan=plan
+            self.repos.sync.athletes,
+            self.repos.appearances,
+            account.athlete_id,
+            now=now,
+            webhook=self.poll.webhook,
+            plan=plan,
         )
         offset = timedelta(seconds=random.uniform(0, self.poll.jitter * 3600))
         return schedule.next_poll(now, offset=offset)

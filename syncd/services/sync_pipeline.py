@@ -39,18 +39,25 @@ from syncd.services.annotating import (
     annotate_batch,
     annotate_in,
     annotate_marked,
-    batches_annotations,
     mark_later,
     policy_for_athlete,
 )
 from syncd.services.identity import imported_streams, link_all, may_have_twins, retire_imported_twin
-from syncd.services.pain_diary import apply_stored_tag, diary_of
+from syncd.services.pain_diary import apply_stored_tag
 from syncd.storable import refused_fields
 
 if TYPE_CHECKING:
-    from syncd.ports import ActivityRepository, SyncStore, UnitOfWork
+    from syncd.ports import (
+        ActivityRepository,
+        AnnotationRepository,
+        AthleteRepository,
+        PainDiary,
+        UnitOfWork,
+        UnitsOfWork,
+    )
     from syncd.records import AccountRecord, StoredActivity
-    from syncd.services.annotating import StoredOutcome
+    from syncd.services.annotating import BatchRepositories, StoredOutcome
+    from syncd.services.identity import Store as TwinStore
 
 FAILURE_BACKOFF = timedelta(minutes=15)
 FAILURE_BACKOFF_MAX = timedelta(days=1)
@@ -60,6 +67,21 @@ log = get_logger("syncd.sync")
 
 def _no_providers(_activity: Activity) -> Iterable[str]:
     return ()
+
+
+@dataclass(frozen=True)
+class SyncRepositories:
+    """What one account's sync reads and changes: a unit of work per run (store, annotate, queue), the athletes
+    (their settings), the activities, their notes and twins, the batch paths (None: a store that annotates one run
+    at a time and keeps no stale marks, as the unit tests' fakes) and the diary (None: none is kept)."""
+
+    units: UnitsOfWork
+    athletes: AthleteRepository
+    activities: ActivityRepository
+    annotations: AnnotationRepository
+    twins: TwinStore
+    batch: BatchRepositories | None = None
+    diary: PainDiary | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +148,7 @@ class _Detail:
 
 @dataclass
 class _Pass:
-    store: SyncStore
+    repos: SyncRepositories
     account: AccountRecord
     source: Source
     options: PipelineOptions
@@ -146,7 +168,7 @@ class _Pass:
     uow: UnitOfWork = field(init=False)
 
     def __post_init__(self) -> None:
-        self.uow = self.store.unit_of_work()
+        self.uow = self.repos.units.unit_of_work()
 
     @property
     def window_start(self) -> datetime:
@@ -154,7 +176,7 @@ class _Pass:
 
 
 def sync_account(
-    store: SyncStore,
+    repos: SyncRepositories,
     account: AccountRecord,
     source: Source,
     policy: AnnotationPolicy,
@@ -164,18 +186,18 @@ def sync_account(
 ) -> SyncReport:
     """Sync one account; raises a PlatformError that needs the caller (re-link, app inactive), never for one run."""
     report = SyncReport(account.id, cursor=account.sync_cursor)
-    run = _Pass(store, account, source, options, now, report, _start(account, options, now))
+    run = _Pass(repos, account, source, options, now, report, _start(account, options, now))
     _list_changed(run)
     _delete_vanished(run)
     _fetch_needed(run)
     _mark_later(run, run.moved)  # what a late upload or a deletion changed: redone in this pass
     annotated = _annotate(run, policy, run.fetched)  # each fetched run stored, annotated and queued at once
     candidates, alone = _link_candidates(run)
-    groups = link_all(store, candidates)
+    groups = link_all(repos.twins, candidates)
     run.report.linked = len(groups)
     twins = {i for g in groups for i in g.activity_ids}
     merged = [g.activity_ids[0] for g in groups if alone.intersection(g.activity_ids)]  # newly linked: counted once
-    _mark_later(run, [store.get_activity(i, with_streams=False).activity.start_utc for i in merged])
+    _mark_later(run, [repos.activities.get_activity(i, with_streams=False).activity.start_utc for i in merged])
     annotated |= _annotate(run, policy, sorted(twins | set(_unannotated(run, policy))))
     _fetch_history(run)
     _annotate_history(run, policy)
@@ -187,8 +209,8 @@ def sync_account(
 
 def _mark_later(run: _Pass, starts: list[datetime]) -> None:
     """The notes whose history these starts changed are marked, and redone in this pass (`_annotate_marked`)."""
-    if batches_annotations(run.store):
-        mark_later(run.store, run.account.athlete_id, starts)
+    if run.repos.batch is not None:
+        mark_later(run.repos.batch, run.account.athlete_id, starts)
 
 
 def _cursor_time(cursor: str | None) -> datetime | None:
@@ -249,11 +271,11 @@ def _diff_against_stored(run: _Pass, summaries: Iterable[SourceSummary]) -> None
     stops before fetching it (rate limit, fault, kill) still sees the change next time.
     """
     for summary in summaries:
-        existing = run.store.find_activity_id(run.source.provider, summary.external_id)
+        existing = run.repos.activities.find_activity_id(run.source.provider, summary.external_id)
         raw: Mapping[str, Any] = {}
         failure: SyncFailure | None = None
         if existing is not None:
-            stored = run.store.get_activity(existing, with_streams=False)
+            stored = run.repos.activities.get_activity(existing, with_streams=False)
             raw, failure = stored.raw, stored.sync_failure
         changed = run.source.is_changed(summary.payload, raw)
         needs = _needs_detail(run, summary, raw, changed, failed=failure is not None)
@@ -280,7 +302,7 @@ def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any]) -
         run.report.skipped.append((summary.external_id, str(exc)))
         return None
     try:
-        result = run.store.upsert_activity(run.account.athlete_id, activity, record)
+        result = run.repos.activities.upsert_activity(run.account.athlete_id, activity, record)
     except RowRefusedError as exc:
         _not_stored(run, summary, exc)
         return None
@@ -322,9 +344,13 @@ def _delete_vanished(run: _Pass) -> None:
         return
     since = run.after + timedelta(seconds=1)
     provider = run.source.provider
-    stored = run.store.platform_ids_since(run.account.athlete_id, provider, since)  # ids and starts only
+    stored = run.repos.activities.platform_ids_since(run.account.athlete_id, provider, since)  # ids and starts only
     for external_id, start in stored:
-        if external_id not in run.seen and start <= run.now and run.store.mark_deleted(provider, external_id):
+        if (
+            external_id not in run.seen
+            and start <= run.now
+            and run.repos.activities.mark_deleted(provider, external_id)
+        ):
             run.report.deleted += 1
             run.moved.append(start)
             log.info("activity_deleted", source=provider, activity_id=external_id)
@@ -345,7 +371,7 @@ def _fetch_needed(run: _Pass) -> None:
             run.pending.append(start)
             continue
         try:
-            copy = imported_streams(run.store, run.source.provider, item.summary.external_id)
+            copy = imported_streams(run.repos.activities, run.source.provider, item.summary.external_id)
             fetched = run.source.fetch(item.summary, copy)
         except PlatformError as exc:
             _fetch_failed(run, item, exc)
@@ -362,8 +388,10 @@ def _fetch_needed(run: _Pass) -> None:
 
 def _fetch_one(run: _Pass, summary: SourceSummary) -> int:
     """Fetch and store one run's detail at once (a run older than the window: no annotation is queued with it)."""
-    fetched = run.source.fetch(summary, imported_streams(run.store, run.source.provider, summary.external_id))
-    activity_id = _store_detail(run, run.store, _Detail(summary, fetched), mark=False)
+    fetched = run.source.fetch(
+        summary, imported_streams(run.repos.activities, run.source.provider, summary.external_id)
+    )
+    activity_id = _store_detail(run, run.repos.activities, _Detail(summary, fetched), mark=False)
     run.touched.append(activity_id)
     return activity_id
 
@@ -400,10 +428,10 @@ def _fetch_failed(run: _Pass, item: _Wanted, exc: PlatformError) -> None:
 
 def _remember_failure(run: _Pass, stored_id: int, exc: Exception) -> tuple[int, datetime]:
     """The failure kept with the run (its own column), with a growing backoff: (attempts so far, next try)."""
-    previous = run.store.get_activity(stored_id, with_streams=False).sync_failure
+    previous = run.repos.activities.get_activity(stored_id, with_streams=False).sync_failure
     attempts = previous.attempts + 1 if previous is not None else 1
     retry_at: datetime = run.now + min(FAILURE_BACKOFF * 2 ** (attempts - 1), FAILURE_BACKOFF_MAX)
-    run.store.record_sync_failure(stored_id, SyncFailure(attempts, retry_at, str(exc)))
+    run.repos.activities.record_sync_failure(stored_id, SyncFailure(attempts, retry_at, str(exc)))
     return attempts, retry_at
 
 
@@ -429,7 +457,7 @@ def _link_candidates(run: _Pass) -> tuple[list[int], set[int]]:
     and those alone ones (a group holding one of them is a new link)."""
     if not may_have_twins(run.source.provider):
         return [], set()
-    alone = run.store.alone_since(run.account.athlete_id, run.source.provider, run.after)
+    alone = run.repos.twins.alone_since(run.account.athlete_id, run.source.provider, run.after)
     ids = dict.fromkeys(run.touched)
     ids.update(dict.fromkeys(alone))
     return list(ids), set(alone)
@@ -438,16 +466,16 @@ def _link_candidates(run: _Pass) -> tuple[list[int], set[int]]:
 def _unannotated(run: _Pass, policy: AnnotationPolicy) -> list[int]:
     """This source's detailed runs inside the window without a current annotation: none of the current rules
     version, or new detail stored since (marked until annotated)."""
-    version = policy_for_athlete(run.store, run.account.athlete_id, policy).version
+    version = policy_for_athlete(run.repos.athletes, run.account.athlete_id, policy).version
     found = []
-    for stored in run.store.iter_activities(athlete_id=run.account.athlete_id, since=run.window_start):
+    for stored in run.repos.activities.iter_activities(athlete_id=run.account.athlete_id, since=run.window_start):
         act = stored.activity
         if act.source.value != run.source.provider or not act.sport.is_run or not run.source.has_detail(stored.raw):
             continue
         if stored.needs_annotation:
             found.append(stored.id)
             continue
-        latest = run.store.latest_annotation(stored.id)
+        latest = run.repos.annotations.latest_annotation(stored.id)
         if latest is None or latest.rules_version != version:
             found.append(stored.id)
     return found
@@ -476,7 +504,11 @@ def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> set[i
 def _activity_of(run: _Pass, activity_id: int) -> Activity:
     """The run as it will be annotated: its fetched detail, or what is stored."""
     detail = run.details.get(activity_id)
-    return detail.fetched.activity if detail else run.store.get_activity(activity_id, with_streams=False).activity
+    return (
+        detail.fetched.activity
+        if detail
+        else run.repos.activities.get_activity(activity_id, with_streams=False).activity
+    )
 
 
 def _store_and_annotate(run: _Pass, policy: AnnotationPolicy, activity_id: int) -> StoredOutcome:
@@ -511,7 +543,7 @@ def _store_left(run: _Pass) -> None:
     for activity_id, detail in list(run.details.items()):
         del run.details[activity_id]
         try:
-            _store_detail(run, run.store, detail, mark=True)
+            _store_detail(run, run.repos.activities, detail, mark=True)
         except RowRefusedError as exc:
             _not_stored(run, detail.summary, exc)
     run.report.pending = len(run.pending)
@@ -520,20 +552,21 @@ def _store_left(run: _Pass) -> None:
 def _read_title_tags(run: _Pass, policy: AnnotationPolicy, *, skip: set[int]) -> None:
     """A #back tag typed into a title is read at the next poll whatever the activity's age: the listing carries
     titles, so every new or changed summary is read here (those just annotated were read by the annotation)."""
-    diary = diary_of(run.store)
+    diary = run.repos.diary
     if diary is None:  # the unit tests' in-memory stores keep no diary
         return
     for activity_id in dict.fromkeys(run.touched):
         if activity_id not in skip:
-            stored = run.store.get_activity(activity_id, with_streams=False)
-            apply_stored_tag(diary, run.store, stored, advice=policy.advice, now=run.now)
+            stored = run.repos.activities.get_activity(activity_id, with_streams=False)
+            apply_stored_tag(diary, run.repos.activities, stored, advice=policy.advice, now=run.now)
 
 
 def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:
     """What a change marked stale is redone in this pass, whatever the run's age: a #back tag read just now (or a
     diary entry, a setting since the last pass) reaches the notes of the later runs at once. Notes inside the
     window whose platform text changed are queued; older ones are redone locally only."""
-    if not batches_annotations(run.store):
+    batch = run.repos.batch
+    if batch is None:
         return
 
     def failed(activity_id: int, exc: Exception) -> None:
@@ -541,7 +574,7 @@ def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:
         log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
 
     outcomes = annotate_marked(
-        run.store,
+        batch,
         run.account.athlete_id,
         policy,
         now=run.now,
@@ -560,16 +593,17 @@ def _fetch_history(run: _Pass) -> None:
     Resumable: what is still waiting is read from the store each pass. A fault stays with its run (remembered
     with a backoff, never in the cursor); a rate limit ends this pass's fetching, nothing else."""
     history = run.options.history
-    if history is None or run.report.resume_at is not None or not batches_annotations(run.store):
+    repos = run.repos.batch
+    if history is None or run.report.resume_at is not None or repos is None:
         return
-    batches = run.store.annotation_batches
+    batches = repos.batches
     waiting = batches.awaiting_streams_ids(run.account.athlete_id, run.source.provider, before=run.window_start)
     starts: list[datetime] = []
     moved: list[datetime] = []  # those whose detail changed what later runs' history holds of them
     for activity_id in waiting:
         if len(starts) >= history.per_pass or history.requests_left() < history.requests_per_run:
             break
-        stored = run.store.get_activity(activity_id, with_streams=False)
+        stored = run.repos.activities.get_activity(activity_id, with_streams=False)
         if stored.sync_failure is not None and stored.sync_failure.retry_at > run.now:  # its backoff not elapsed
             continue
         # its own annotation is marked first: a pass killed after the streams are stored still redoes it
@@ -580,12 +614,12 @@ def _fetch_history(run: _Pass) -> None:
             break
         if outcome == "fetched":
             starts.append(start)
-            after = run.store.get_activity(activity_id, with_streams=False).activity
+            after = run.repos.activities.get_activity(activity_id, with_streams=False).activity
             if summarize(after) != summarize(stored.activity):
                 moved.append(start)
     run.report.history_fetched = len(starts)
     run.report.history_waiting = len(waiting) - len(starts)
-    mark_later(run.store, run.account.athlete_id, moved)  # the later runs' history now holds what was fetched
+    mark_later(repos, run.account.athlete_id, moved)  # the later runs' history now holds what was fetched
 
 
 def _fetch_history_one(run: _Pass, stored: StoredActivity) -> Literal["fetched", "failed", "stopped"]:
@@ -615,11 +649,12 @@ def _fetch_history_one(run: _Pass, stored: StoredActivity) -> Literal["fetched",
 def _annotate_history(run: _Pass, policy: AnnotationPolicy) -> None:
     """The athlete's activities older than the window without a current annotation (new summaries, streams just
     fetched, history changed), annotated locally from what is stored: never queued for a platform."""
-    if not batches_annotations(run.store):
+    batch = run.repos.batch
+    if batch is None:
         return
     athlete_id = run.account.athlete_id
-    version = policy_for_athlete(run.store, athlete_id, policy).version
-    stale = run.store.annotation_batches.stale_ids(athlete_id, version, before=run.window_start)
+    version = policy_for_athlete(run.repos.athletes, athlete_id, policy).version
+    stale = batch.batches.stale_ids(athlete_id, version, before=run.window_start)
 
     def failed(activity_id: int, exc: Exception) -> None:
         run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
@@ -627,7 +662,7 @@ def _annotate_history(run: _Pass, policy: AnnotationPolicy) -> None:
 
     for first in range(0, len(stale), BATCH_SIZE):  # a chunk's outcomes at a time: years of history stay flat
         chunk = stale[first : first + BATCH_SIZE]
-        run.report.annotated += len(annotate_batch(run.store, chunk, policy, now=run.now, on_error=failed))
+        run.report.annotated += len(annotate_batch(batch, chunk, policy, now=run.now, on_error=failed))
 
 
 # ---- 7. cursor ------------------------------------------------------------------------------------------------

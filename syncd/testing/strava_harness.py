@@ -25,7 +25,9 @@ def endpoint_for(sim: StravaSimulator, *, timeout_s: float = 10.0) -> Endpoint:
 
 def link(store: Store, sim: StravaSimulator, athlete_id: int, *, clock: Clock | None = None) -> LinkedAccount:
     """Link as `syncd link strava --token-file` would, with tokens the simulator issues."""
-    return link_with_tokens(store, endpoint_for(sim), sim.issue_tokens(athlete_id), clock=clock)
+    from syncd.entrypoints.wiring import link_repositories
+
+    return link_with_tokens(link_repositories(store), endpoint_for(sim), sim.issue_tokens(athlete_id), clock=clock)
 
 
 def service(
@@ -55,8 +57,10 @@ def service(
         backoff_s=kwargs.pop("backoff_s", 1.0),
     )
     kwargs.setdefault("poll", PollSettings())
+    from syncd.entrypoints.wiring import platform_repositories
+
     return StravaService(
-        store,
+        platform_repositories(store),
         sessions,
         budget=budget,
         policy=policy or AnnotationPolicy(write_back_window=timedelta(days=annotation_window_days)),

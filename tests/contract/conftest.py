@@ -1,4 +1,5 @@
-"""The contract suite's `store`: every test runs on the unit tests' in-memory fake, on SQLite and on PostgreSQL.
+"""The contract suite's `store`: every test runs on the unit tests' in-memory fake, on SQLite and on PostgreSQL;
+the repository contract also through the unit of work (`ThroughUnitOfWork`).
 
 One suite, three stores: a fake that is looser than the real store hides the bugs the unit tests exist to find,
 so where they disagree the fake is made as strict as the database (never the assertion weaker). Each test gets a
@@ -9,12 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
-from syncd.ports import PainDiary, UnitOfWork
+from syncd.ports import (
+    ActivityRepository,
+    AnnotationRepository,
+    AthleteRepository,
+    OutboxRepository,
+    PainDiary,
+    TwinRepository,
+    UnitOfWork,
+)
 from tests.integration.conftest import FakeClock, pg_url
 from tests.pg import fresh_schema
 from tests.unit.fakes import MemoryPainDiary, MemoryStore, MemoryUnitOfWork
@@ -29,19 +39,49 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        "memory-uow",
+        "sqlite-uow",
+        pytest.param("postgres-uow", marks=pytest.mark.postgres),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Stores]:
-    """A fresh, empty store of each kind, on a clock the test moves by hand."""
-    if request.param == "memory":
+    """A fresh, empty store of each kind, on a clock the test moves by hand; "-uow": the same with every
+    repository call made through a unit of work (`ThroughUnitOfWork`), for the modules of the repository contract
+    (those that set THROUGH_UNIT_OF_WORK; the others never see it)."""
+    kind, _, way = request.param.partition("-")
+    for opened in _opened(kind, request, tmp_path, clock):
+        yield cast(Stores, ThroughUnitOfWork(opened)) if way == "uow" else opened
+
+
+def _opened(kind: str, request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Stores]:
+    if kind == "memory":
         yield MemoryStore(clock=clock, athletes={})  # fresh: no athletes yet, like a new database
         return
     box = SecretBox(SecretBox.generate_key(), origin="the test key")
-    if request.param == "sqlite":
+    if kind == "sqlite":
         with Store.open(f"sqlite:///{tmp_path / 'syncd.db'}", secret_box=box, clock=clock) as opened:
             yield opened
         return
     with fresh_schema(request.getfixturevalue("pg_url")) as url, Store.open(url, secret_box=box, clock=clock) as pg:
         yield pg
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The "-uow" stores only for the modules of the repository contract."""
+    keep, drop = [], []
+    for item in items:
+        param = getattr(getattr(item, "callspec", None), "params", {}).get("store")
+        module = getattr(item, "module", None)
+        through = isinstance(param, str) and param.endswith("-uow")
+        (drop if through and not getattr(module, "THROUGH_UNIT_OF_WORK", False) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture
@@ -63,3 +103,44 @@ def uow(store: Stores, diary: PainDiary) -> UnitOfWork:
         assert isinstance(diary, MemoryPainDiary)
         return MemoryUnitOfWork(store, diary)
     return store.unit_of_work()
+
+
+# ---- the repository contract through the unit of work -----------------------------------------------------------
+
+# what a unit of work hands out, by the name it hands it out under: each of these calls is made on that repository
+_HANDED_OUT: tuple[tuple[str, type], ...] = (
+    ("athletes", AthleteRepository),
+    ("activities", ActivityRepository),
+    ("twins", TwinRepository),
+    ("annotations", AnnotationRepository),
+    ("outbox", OutboxRepository),
+)
+_THROUGH = {name: attr for attr, port in _HANDED_OUT for name in vars(port) if not name.startswith("_")}
+
+
+class ThroughUnitOfWork:
+    """A store whose repository calls each go through a unit of work of its own (committed), on the repository it
+    hands out: the repository contract then holds for the repositories the services get inside a transaction, not
+    only for the store's own. Everything else (setting up athletes, reading the outbox) goes to the store."""
+
+    def __init__(self, store: Stores) -> None:
+        self._store = store
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # the tests' `isinstance(store, MemoryStore)` still tells the fake apart
+        return type(self._store)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = _THROUGH.get(name)
+        if attr is None:
+            return getattr(self._store, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._store.unit_of_work() as uow:
+                result = getattr(getattr(uow, attr), name)(*args, **kwargs)
+                if isinstance(result, Iterator):  # read inside the block: its connection goes at the end
+                    result = iter(list(result))
+                uow.commit()
+            return result
+
+        return call

@@ -12,6 +12,8 @@ from syncd.records import SyncFailure, UpsertResult
 from tests.contract.conftest import Stores
 from tests.contract.helpers import T0, run
 
+THROUGH_UNIT_OF_WORK = True  # each test also on the repositories the store's unit of work hands out
+
 
 def test_identical_content_writes_nothing(store: Stores, athlete: int) -> None:
     first = store.upsert_activity(athlete, run("1"), {"id": 1})

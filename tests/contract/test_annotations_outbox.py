@@ -12,6 +12,9 @@ from tests.contract.conftest import Stores
 from tests.contract.helpers import T0, drain, outbox_of, pending, run
 from tests.integration.conftest import FakeClock
 
+THROUGH_UNIT_OF_WORK = True  # each test also on the repositories the store's unit of work hands out
+
+
 FLAG = Flag(FlagCode.DOWNHILL, Severity.CAUTION, Confidence.HIGH, {"descent_m": 151.0}, "Walk it.")
 
 

@@ -20,7 +20,7 @@ from syncd.services.sync_pipeline import PipelineOptions, sync_account
 from syncd.services.write_back_policy import own_platform
 from tests.contract.conftest import Stores
 from tests.contract.helpers import pending
-from tests.unit.fakes import ListSource, account_record, run_streams
+from tests.unit.fakes import ListSource, account_record, run_streams, sync_repositories
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 OPTIONS = PipelineOptions(write_back_providers=own_platform)
@@ -86,7 +86,12 @@ def test_a_fault_between_a_runs_note_and_its_enqueue_leaves_nothing_of_that_run(
     for ext, hours in (("1", 50), ("2", 30), ("3", 10)):
         source.add_run(ext, NOW - timedelta(hours=hours))
     account = account_record(athlete)
-    assert sync_account(store, account, source, AnnotationPolicy(), PipelineOptions(), now=NOW).annotated == 3
+    assert (
+        sync_account(
+            sync_repositories(store), account, source, AnnotationPolicy(), PipelineOptions(), now=NOW
+        ).annotated
+        == 3
+    )
     assert pending(store) == []  # write-back off at first
     ids = {ext: store.find_activity_id("strava", ext) or 0 for ext in "123"}
     before, note = store.get_activity(ids["2"]), store.latest_annotation(ids["2"])
@@ -99,7 +104,7 @@ def test_a_fault_between_a_runs_note_and_its_enqueue_leaves_nothing_of_that_run(
     monkeypatch.setattr(store, "unit_of_work", lambda: _FailingOn(real(), "2"))
 
     policy = AnnotationPolicy(max_heart_rate=190.0)
-    report = sync_account(store, account, source, policy, OPTIONS, now=NOW + timedelta(hours=1))
+    report = sync_account(sync_repositories(store), account, source, policy, OPTIONS, now=NOW + timedelta(hours=1))
 
     assert store.get_activity(ids["2"]) == before and store.latest_annotation(ids["2"]) == note
     assert [item for item in pending(store) if item[0] == ids["2"]] == []

@@ -9,6 +9,8 @@ from syncd.records import TwinFacts
 from tests.contract.conftest import Stores
 from tests.contract.helpers import T0, run
 
+THROUGH_UNIT_OF_WORK = True  # each test also on the repositories the store's unit of work hands out
+
 
 def test_twin_facts(store: Stores, athlete: int) -> None:
     activity_id = store.upsert_activity(athlete, run("1", moving_s=None, elapsed_s=2500.0), {}).activity_id

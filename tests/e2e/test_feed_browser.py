@@ -24,6 +24,7 @@ from syncd.adapters.db import Store
 from syncd.config import AdviceSettings, Settings
 from syncd.entrypoints.web.app import routes
 from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.entrypoints.wiring import import_repositories
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.importing import import_paths
 from tests.real_sample import real_sample
@@ -46,7 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Stor
     tmp = tmp_path_factory.mktemp("web")
     store = Store.open(f"sqlite:///{tmp / 'syncd.db'}")
     athlete = store.ensure_athlete("local", name="Browser Runner")
-    report = import_paths(store, athlete, [real_sample(tmp)], SORE)
+    report = import_paths(import_repositories(store), athlete, [real_sample(tmp)], SORE)
     assert not report.failed
     app = Starlette(routes=[Route("/__a11y", a11y_page), *routes(store, Settings(state_dir=tmp, config_path=None))])
     with serve_in_thread(app) as base:

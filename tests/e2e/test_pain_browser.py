@@ -13,6 +13,7 @@ from syncd.adapters.db import Store
 from syncd.config import Settings
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.entrypoints.wiring import import_repositories
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.importing import import_paths
 from tests.e2e.cdp import CHROMIUM, Browser
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chro
 def server(tmp_path: Path) -> Iterator[tuple[str, Store]]:
     store = Store.open(f"sqlite:///{tmp_path / 'syncd.db'}")
     athlete = store.ensure_athlete("local", name="Browser Runner")
-    assert not import_paths(store, athlete, [RUN], AnnotationPolicy()).failed
+    assert not import_paths(import_repositories(store), athlete, [RUN], AnnotationPolicy()).failed
     with serve_in_thread(create_app(store, Settings(state_dir=tmp_path, config_path=None))) as base:
         yield base, store
     store.close()

@@ -18,6 +18,7 @@ from syncd.config import Settings, StravaSettings
 from syncd.domain.pain import PainSource
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.entrypoints.wiring import batch_repositories
 from syncd.services.annotating import AnnotationPolicy, annotate_marked
 from syncd.services.pain_diary import record_entry
 from syncd.testing import strava_harness as harness
@@ -62,7 +63,11 @@ def synced(tmp_path: Path) -> Iterator[tuple[Store, dict[str, int]]]:
             store.pain_diary, store, linked.athlete_id, first.activity.start_local.date(), 7, source=PainSource.CLI
         )
         annotate_marked(
-            store, linked.athlete_id, AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",)
+            batch_repositories(store),
+            linked.athlete_id,
+            AnnotationPolicy(),
+            now=clock.now(),
+            write_back_providers=lambda _a: ("strava",),
         )
         ids = {name: store.find_activity_id("strava", str(ext)) or 0 for name, ext in runs.items()}
         yield store, ids

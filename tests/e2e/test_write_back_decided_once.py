@@ -16,6 +16,7 @@ from syncd.adapters.db import Store
 from syncd.config import Settings, StravaSettings
 from syncd.domain.description import START_MARKER
 from syncd.entrypoints.status_text import print_status
+from syncd.entrypoints.wiring import status_reads
 from syncd.services.athletes import Changes, SettingsRepositories, apply
 from syncd.services.status import collect_status
 from syncd.testing import strava_harness as harness
@@ -126,7 +127,7 @@ def test_status_and_accounts_count_the_held_notes_beside_the_write_back_that_hol
     sim, store, clock, _external = world
     harness.service(store, sim, clock=clock, write_back="off").run_once("w1")
     settings = Settings(state_dir=tmp_path, config_path=None, strava=StravaSettings(write_back="off"))
-    status = collect_status(store, settings, "test")
+    status = collect_status(status_reads(store), settings, "test")
     [account] = status["accounts"]
     assert (account["write_back"], account["held"]) == ("off", 1)
     print_status(status)
@@ -138,6 +139,6 @@ def test_status_and_accounts_count_the_held_notes_beside_the_write_back_that_hol
     on = Settings(state_dir=tmp_path, config_path=None, strava=StravaSettings(write_back="all"))
     clock.current += timedelta(minutes=5)
     harness.service(store, sim, clock=clock, write_back="all").drain("w1")
-    print_status(collect_status(store, on, "test"))
+    print_status(collect_status(status_reads(store), on, "test"))
     shown = capsys.readouterr().out
     assert "held" not in shown and "1 written" in shown and _puts(sim) == 1

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from bench.synthetic import one_hour_run
 from syncd.adapters.db import Store
 from syncd.domain.model import Activity, Source, Sport
+from syncd.entrypoints.wiring import batch_repositories
 from syncd.services.annotating import (
     AnnotationPolicy,
     annotate_batch,
@@ -52,7 +53,7 @@ def test_batch_equals_one_at_a_time(store: Store) -> None:
     policy = AnnotationPolicy()
     now = START + timedelta(days=60)
 
-    batch = annotate_batch(store, ids, policy, now=now)
+    batch = annotate_batch(batch_repositories(store), ids, policy, now=now)
 
     assert [o.activity_id for o in batch] == ids
     for outcome in batch:
@@ -69,7 +70,10 @@ def test_a_failing_activity_is_reported_and_the_rest_annotated(store: Store) -> 
     _athlete, ids = _seed(store)
     errors: list[int] = []
     outcomes = annotate_batch(
-        store, [*ids[:3], 999_999, *ids[3:6]], AnnotationPolicy(), on_error=lambda i, _e: errors.append(i)
+        batch_repositories(store),
+        [*ids[:3], 999_999, *ids[3:6]],
+        AnnotationPolicy(),
+        on_error=lambda i, _e: errors.append(i),
     )
     assert errors == [999_999]
     assert [o.activity_id for o in outcomes] == ids[:6]
@@ -107,8 +111,11 @@ def test_batch_modes_equal_one_at_a_time_with_a_diary(store_factory: object) -> 
     now = START + timedelta(days=60)
 
     alone = {i: annotate_stored(store, i, policy, now=now).annotated for i in ids}
-    batch = {o.activity_id: o.annotated for o in annotate_batch(store, ids, replace(policy, units="imperial"), now=now)}
-    again = {o.activity_id: o.annotated for o in annotate_batch(store, ids, policy, now=now)}
+    batch = {
+        o.activity_id: o.annotated
+        for o in annotate_batch(batch_repositories(store), ids, replace(policy, units="imperial"), now=now)
+    }
+    again = {o.activity_id: o.annotated for o in annotate_batch(batch_repositories(store), ids, policy, now=now)}
 
     modes = [alone[i].note.splitlines()[0] for i in ids if alone[i].note is not None]
     assert any(line.startswith("Mode: sore") for line in modes) and any("eased" in line for line in modes)
@@ -133,9 +140,9 @@ def test_rules_in_worker_processes_write_what_this_process_writes(store_factory:
     policy, now = AnnotationPolicy(), START + timedelta(days=60)
 
     with ProcessMap(2) as workers:  # first: every annotation is new, written from the workers' results
-        pooled = annotate_batch(store, ids, policy, now=now, parallel=workers)
+        pooled = annotate_batch(batch_repositories(store), ids, policy, now=now, parallel=workers)
     assert workers.sent >= len(ids) // JOB_GROUP  # the rules ran in the workers, a group per message
-    here = annotate_batch(store, ids, policy, now=now)
+    here = annotate_batch(batch_repositories(store), ids, policy, now=now)
 
     assert [o.activity_id for o in pooled] == [o.activity_id for o in here] == ids
     for a, b in zip(here, pooled, strict=True):
@@ -167,7 +174,9 @@ def test_a_corrupt_streams_blob_fails_only_its_activity(store: Store) -> None:
             errors.append((activity_id, str(exc)))
 
         with ProcessMap(workers) as pool:
-            outcomes = annotate_batch(store, ids, AnnotationPolicy(), parallel=pool, on_error=failed)
+            outcomes = annotate_batch(
+                batch_repositories(store), ids, AnnotationPolicy(), parallel=pool, on_error=failed
+            )
         assert [i for i, _ in errors] == [broken]
         assert "corrupt streams blob" in errors[0][1] and "re-import or re-sync" in errors[0][1]
         assert [o.activity_id for o in outcomes] == [i for i in ids if i != broken]

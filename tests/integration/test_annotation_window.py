@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from syncd.adapters.db import Store
 from syncd.adapters.db.models import OUTBOX
+from syncd.entrypoints.wiring import batch_repositories
 from syncd.services.annotating import AnnotationPolicy, daily_rescan, reannotate
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import seed_synthetic
@@ -63,7 +64,9 @@ def test_first_rescan_of_a_long_history_writes_no_note_outside_the_window(
     sim.reset_log()
     clock.advance(120)
 
-    rescan = daily_rescan(store, AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",))
+    rescan = daily_rescan(
+        batch_repositories(store), AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",)
+    )
     drained = service.drain("w1")
 
     assert rescan.reannotated.rerun == len(left)  # the sync left only the window's other sports to the rescan
@@ -80,12 +83,17 @@ def test_a_backfill_writes_older_notes_only_when_asked(store: Store, sim: Strava
     service = harness.service(store, sim, clock=clock)
     service.run_once("w1")
     providers = lambda _a: ("strava",)  # noqa: E731
-    daily_rescan(store, AnnotationPolicy(), now=clock.now(), write_back_providers=providers)
+    daily_rescan(batch_repositories(store), AnnotationPolicy(), now=clock.now(), write_back_providers=providers)
     already = set(_outbox_activity_ids(store))
     since = clock.now() - timedelta(days=45)
 
     backfill = reannotate(
-        store, AnnotationPolicy(), since=since, now=clock.now(), write_back_providers=providers, backfill=True
+        batch_repositories(store),
+        AnnotationPolicy(),
+        since=since,
+        now=clock.now(),
+        write_back_providers=providers,
+        backfill=True,
     )
 
     new = set(_outbox_activity_ids(store)) - already
@@ -94,8 +102,13 @@ def test_a_backfill_writes_older_notes_only_when_asked(store: Store, sim: Strava
     starts = [_start_of(store, i) for i in new]
     assert all(since <= s < clock.now() - WINDOW for s in starts)  # type: ignore[operator]
     again = reannotate(
-        store, AnnotationPolicy(), since=since, now=clock.now(), write_back_providers=providers, backfill=True
+        batch_repositories(store),
+        AnnotationPolicy(),
+        since=since,
+        now=clock.now(),
+        write_back_providers=providers,
+        backfill=True,
     )
     assert again.queued_writebacks == 0  # queued once, never twice
     with pytest.raises(ValueError, match="--since"):
-        reannotate(store, AnnotationPolicy(), now=clock.now(), backfill=True)
+        reannotate(batch_repositories(store), AnnotationPolicy(), now=clock.now(), backfill=True)

@@ -12,6 +12,7 @@ import pytest
 from syncd.adapters.db import Store
 from syncd.config import EmailSettings, NotesSettings, Settings
 from syncd.domain.model import Activity, Gear, Source, Sport
+from syncd.entrypoints.wiring import batch_repositories
 from syncd.services.annotating import AnnotationPolicy, annotate_stored, reannotate
 from syncd.services.athletes import (
     AthleteError,
@@ -125,11 +126,13 @@ def test_units_change_marks_notes_stale_and_reannotate_rewrites_them_in_miles(st
     assert before is not None and before.note is not None and " km" in before.note
     applied = apply(_repos(store), config, store.get_athlete(athlete), Changes(units="imperial"), NOW)
     assert applied.stale == 3 and store.get_athlete(athlete).units_chosen
-    report = reannotate(store, AnnotationPolicy(), now=NOW)
+    report = reannotate(batch_repositories(store), AnnotationPolicy(), now=NOW)
     assert (report.rerun, report.changed) == (3, 3)
     after = store.latest_annotation(ids[0])
     assert after is not None and after.note is not None and " mi" in after.note and " km" not in after.note
-    assert reannotate(store, AnnotationPolicy(), now=NOW).rerun == 0  # and then nothing is stale any more
+    assert (
+        reannotate(batch_repositories(store), AnnotationPolicy(), now=NOW).rerun == 0
+    )  # and then nothing is stale any more
 
 
 def test_the_advice_mode_marks_notes_stale_and_shows_in_the_view(store: Store, tmp_path: Path) -> None:
@@ -143,7 +146,7 @@ def test_the_advice_mode_marks_notes_stale_and_shows_in_the_view(store: Store, t
     assert applied.stale == 3 and applied.lines == ["mode: sore"]
     shown = view(store, config, store.get_athlete(athlete))
     assert (shown.as_json()["mode"], shown.as_json()["mode_source"]) == ("sore", "chosen")
-    assert reannotate(store, AnnotationPolicy(), now=NOW).changed == 3
+    assert reannotate(batch_repositories(store), AnnotationPolicy(), now=NOW).changed == 3
     after = store.latest_annotation(ids[0])
     assert after is not None and after.note is not None
     assert after.note.startswith("Mode: sore (set in your settings).")  # syncd's own note
@@ -169,7 +172,7 @@ def test_a_shoe_limit_marks_only_that_shoes_runs_stale(store: Store, tmp_path: P
     store.upsert_gear(athlete, Gear("g1", "Trail Shoes", 651_000.0))  # a Strava sync: no limit of its own
     gear = store.get_gear(athlete, "g1")
     assert gear is not None and gear.limit_m == 800_000.0
-    report = reannotate(store, AnnotationPolicy(), now=NOW)
+    report = reannotate(batch_repositories(store), AnnotationPolicy(), now=NOW)
     assert report.rerun == 2
     fresh = store.latest_annotation(ids[0])
     assert fresh is not None and not any(f.code.value == "worn_shoes" for f in fresh.flags)
@@ -180,7 +183,7 @@ def test_max_heart_rate_is_part_of_the_rules_version(store: Store, tmp_path: Pat
     athlete, ids = annotated_athlete(store)
     apply(_repos(store), config, store.get_athlete(athlete), Changes(max_heart_rate="188"), NOW)
     assert store.get_athlete(athlete).max_heart_rate == 188.0
-    reannotate(store, AnnotationPolicy(), now=NOW)
+    reannotate(batch_repositories(store), AnnotationPolicy(), now=NOW)
     latest = store.latest_annotation(ids[0])
     # the version folds the maximum heart rate into its last 3 hex digits (i15pain: a 40-character column)
     with_hr = AnnotationPolicy(max_heart_rate=188.0).version
@@ -222,7 +225,7 @@ def test_units_follow_notes_units_until_the_athlete_chooses(store: Store, tmp_pa
     assert follow_default_units(store, settings(tmp_path, units="imperial")) == 3
     assert store.get_athlete(athlete).units == "imperial"
     assert store.get_athlete(other).units == "metric"
-    assert reannotate(store, AnnotationPolicy(units="imperial"), now=NOW).rerun == 3
+    assert reannotate(batch_repositories(store), AnnotationPolicy(units="imperial"), now=NOW).rerun == 3
     note = store.latest_annotation(ids[0])
     assert note is not None and note.note is not None and " mi" in note.note
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from syncd.adapters.db import Store
 from syncd.domain.model import Activity
+from syncd.entrypoints.wiring import import_repositories, platform_repositories
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.identity import Ambiguous, link_file_twin
 from syncd.services.importing import import_paths
@@ -33,7 +34,7 @@ def test_a_folder_with_the_same_runs_as_gpx_and_tcx_imports_each_run_once(store:
         for name in pair:
             shutil.copy(CORPUS / name, folder / name)
     athlete = store.ensure_athlete("local", name="Twin Runner")
-    report = import_paths(store, athlete, [folder], AnnotationPolicy(), workers=1)
+    report = import_paths(import_repositories(store), athlete, [folder], AnnotationPolicy(), workers=1)
     assert report.created == 6 and not report.failed and not report.ambiguous
     assert len(report.twins) == 3
     stored = list(store.iter_activities(athlete_id=athlete))
@@ -46,13 +47,15 @@ def test_a_folder_with_the_same_runs_as_gpx_and_tcx_imports_each_run_once(store:
     # each copy keeps its own recording and its own note
     assert all(store.latest_annotation(s.id) is not None for s in stored)
     # a second import of the same folder changes nothing
-    again = import_paths(store, athlete, [folder], AnnotationPolicy(), workers=1)
+    again = import_paths(import_repositories(store), athlete, [folder], AnnotationPolicy(), workers=1)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 6)
 
 
 def test_a_file_matching_two_different_runs_is_kept_apart_and_says_why(store: Store) -> None:
     athlete = store.ensure_athlete("local", name="Twin Runner")
-    report = import_paths(store, athlete, [CORPUS / "rp_run.tcx.gz"], AnnotationPolicy(), workers=1)
+    report = import_paths(
+        import_repositories(store), athlete, [CORPUS / "rp_run.tcx.gz"], AnnotationPolicy(), workers=1
+    )
     [first] = list(store.iter_activities(athlete_id=athlete))
     # two other recordings starting with it, 2.5 % shorter and 2.5 % longer: each matches it, not each other
     base = first.activity
@@ -80,7 +83,7 @@ def test_a_watched_folder_with_a_run_as_gpx_and_tcx_holds_it_once(
         shutil.copy(CORPUS / name, folder / name)
     athlete = store.ensure_athlete("local", name="Folder Runner")
     service = FolderService(
-        store,
+        platform_repositories(store),
         WatchedFolder(folder),
         athlete_id=athlete,
         policy=AnnotationPolicy(),
@@ -110,7 +113,9 @@ def test_a_strava_run_arriving_after_its_file_was_imported_joins_it_and_counts_o
     with StravaSimulator(clock=clock.now) as sim:
         strava_athlete = sim.add_athlete(firstname="Ida", lastname="Runner").id
         linked = harness.link(store, sim, strava_athlete, clock=clock)
-        assert not import_paths(store, linked.athlete_id, [path], AnnotationPolicy(), workers=1).failed
+        assert not import_paths(
+            import_repositories(store), linked.athlete_id, [path], AnnotationPolicy(), workers=1
+        ).failed
         [file_run] = [s.id for s in store.iter_activities(athlete_id=linked.athlete_id)]
         [ext_id] = seed_recordings(sim, strava_athlete, [path], end=start)
 

@@ -16,6 +16,7 @@ import pytest
 
 from syncd.adapters.db import Store
 from syncd.adapters.files import FileImportError, parse_bytes
+from syncd.entrypoints.wiring import import_repositories
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.importing import import_paths
 
@@ -101,7 +102,7 @@ def test_bit_flipped_fit_that_panics_the_fast_decoder_falls_back(capfd: pytest.C
 def _import(store: Store, paths: list[Path]) -> tuple[object, dict[str, int]]:
     athlete = store.ensure_athlete("local")
     before = store.counts()
-    report = import_paths(store, athlete, paths, AnnotationPolicy())
+    report = import_paths(import_repositories(store), athlete, paths, AnnotationPolicy())
     after = store.counts()
     return report, {k: after[k] - before[k] for k in after}
 

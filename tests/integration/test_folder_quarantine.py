@@ -16,7 +16,7 @@ from pathlib import Path
 from syncd.adapters.db import Store
 from syncd.adapters.folder.quarantine import FILE_NAME, Quarantine
 from syncd.adapters.folder.source import WatchedFolder
-from syncd.entrypoints.wiring import LOCAL_ATHLETE
+from syncd.entrypoints.wiring import LOCAL_ATHLETE, platform_repositories
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.folder_sync import FolderService
 from tests.integration.conftest import FakeClock
@@ -51,7 +51,7 @@ def test_a_file_that_killed_the_parser_twice_is_skipped_and_named(
 
     athlete = store.ensure_athlete(LOCAL_ATHLETE)
     service = FolderService(
-        store,
+        platform_repositories(store),
         WatchedFolder(folder, Quarantine(state / FILE_NAME)),
         athlete_id=athlete,
         policy=AnnotationPolicy(),

@@ -10,7 +10,7 @@ from pathlib import Path
 from syncd.adapters.db import Store
 from syncd.adapters.folder.source import WatchedFolder
 from syncd.config import FolderSettings, Settings
-from syncd.entrypoints.wiring import LOCAL_ATHLETE, platform_services
+from syncd.entrypoints.wiring import LOCAL_ATHLETE, import_repositories, platform_repositories, platform_services
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.folder_sync import FolderService, folder_id
 from syncd.services.importing import import_paths
@@ -23,7 +23,7 @@ EVERYTHING = timedelta(days=365 * 30)  # the fixtures are years old: annotate th
 def _service(store: Store, folder: Path, clock: FakeClock) -> FolderService:
     athlete = store.ensure_athlete(LOCAL_ATHLETE)
     return FolderService(
-        store,
+        platform_repositories(store),
         WatchedFolder(folder),
         athlete_id=athlete,
         policy=AnnotationPolicy(),
@@ -88,7 +88,7 @@ def test_a_file_also_imported_by_hand_is_one_activity(store: Store, clock: FakeC
     folder.mkdir()
     shutil.copy(REAL / "run.fit", folder / "run.fit")
     athlete = store.ensure_athlete(LOCAL_ATHLETE)
-    import_paths(store, athlete, [REAL / "run.fit"], AnnotationPolicy())
+    import_paths(import_repositories(store), athlete, [REAL / "run.fit"], AnnotationPolicy())
 
     _service(store, folder, clock).run_once("w1")
 

@@ -16,6 +16,7 @@ from syncd.adapters.garmin.sessions import GarminSessions, link_with_token_store
 from syncd.domain.description import START_MARKER
 from syncd.domain.load import daily_load
 from syncd.domain.model import Source
+from syncd.entrypoints.wiring import link_repositories, platform_repositories
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_sync import GarminService, GarminSyncOptions
 from syncd.services.write_back_policy import WriteBackMode
@@ -43,7 +44,9 @@ class Both:
             garmin, user.profile_id, RUNS, end=end, shift=lambda i: timedelta(seconds=20 + 30 * i)
         )
         self.linked = harness.link(store, strava, athlete.id, clock=clock)
-        self.garmin_link = link_with_token_store(store, self.endpoint(), garmin.issue_tokens(user.profile_id))
+        self.garmin_link = link_with_token_store(
+            link_repositories(store), self.endpoint(), garmin.issue_tokens(user.profile_id)
+        )
 
     def endpoint(self) -> GarminEndpoint:
         return GarminEndpoint(self.garmin.api_url, retry_min_wait=0.01, retry_max_wait=0.02)
@@ -51,7 +54,7 @@ class Both:
     def services(self, garmin_mode: WriteBackMode, strava_mode: WriteBackMode) -> tuple[object, GarminService]:
         strava = harness.service(self.store, self.strava, clock=self.clock, write_back=strava_mode)
         garmin = GarminService(
-            self.store,
+            platform_repositories(self.store),
             GarminSessions(self.store, self.endpoint(), clock=self.clock),
             policy=AnnotationPolicy(),
             options=GarminSyncOptions(write_back=garmin_mode),

@@ -19,6 +19,7 @@ from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
 from syncd.adapters.garmin.sessions import GarminSessions, link_with_token_store
 from syncd.domain.model import Sport
+from syncd.entrypoints.wiring import link_repositories, platform_repositories
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_sync import GarminService, GarminSyncOptions
 from syncd.testing.chaos import Chaos
@@ -62,10 +63,10 @@ def test_random_garmin_faults_lose_nothing_double_nothing_alter_nothing(
         endpoint = GarminEndpoint(sim.api_url, backoff=BACKOFF, retry_min_wait=0.01, retry_max_wait=0.02, timeout_s=0.8)
         texts = _seed_world(sim, clock, users=4, seed=seed)
         for profile_id in list(sim.users):
-            link_with_token_store(store, endpoint, sim.issue_tokens(profile_id), athlete=None)
+            link_with_token_store(link_repositories(store), endpoint, sim.issue_tokens(profile_id), athlete=None)
         sim.chaos = Chaos(rate=FAULT_RATE, seed=seed, timeout_s=1.2)
         service = GarminService(
-            store,
+            platform_repositories(store),
             GarminSessions(store, endpoint, clock=clock),
             policy=AnnotationPolicy(),
             options=GarminSyncOptions(write_back="all"),

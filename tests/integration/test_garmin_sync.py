@@ -15,6 +15,7 @@ from syncd.adapters.garmin.api import GarminEndpoint
 from syncd.adapters.garmin.sessions import GarminSessions, link_with_token_store, read_token_store
 from syncd.domain.description import END_MARKER, START_MARKER
 from syncd.domain.model import Source, Sport
+from syncd.entrypoints.wiring import link_repositories, platform_repositories
 from syncd.services.accounts import LinkedAccount, LinkError
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.garmin_accounts import PROVIDER
@@ -36,7 +37,7 @@ def endpoint(sim: GarminSimulator) -> GarminEndpoint:
 def service(store: Store, sim: GarminSimulator, clock: FakeClock, write_back: WriteBackMode = "all") -> GarminService:
     options = GarminSyncOptions(write_back=write_back)
     return GarminService(
-        store,
+        platform_repositories(store),
         GarminSessions(store, endpoint(sim), clock=clock),
         policy=AnnotationPolicy(),
         options=options,
@@ -61,7 +62,7 @@ def user(sim: GarminSimulator, clock: FakeClock) -> int:
 
 
 def link(store: Store, sim: GarminSimulator, profile_id: int, **kwargs: int) -> LinkedAccount:
-    return link_with_token_store(store, endpoint(sim), sim.issue_tokens(profile_id, **kwargs))
+    return link_with_token_store(link_repositories(store), endpoint(sim), sim.issue_tokens(profile_id, **kwargs))
 
 
 def _runs(sim: GarminSimulator, profile_id: int) -> list[int]:
@@ -88,7 +89,9 @@ def test_a_token_about_to_expire_is_refreshed_and_saved_at_link(
     issued = sim.issue_tokens(user, expires_in_s=60)
     token_file = tmp_path / "garmin_tokens.json"
     token_file.write_text(json.dumps(issued))
-    linked = link_with_token_store(store, endpoint(sim), read_token_store(tmp_path))  # a directory works too
+    linked = link_with_token_store(
+        link_repositories(store), endpoint(sim), read_token_store(tmp_path)
+    )  # a directory works too
     saved = store.get_account_tokens(linked.account_id)
     assert saved is not None and saved["di_token"] != issued["di_token"]
     assert sim.count("POST", "/di-oauth2-service/oauth/token") == 1
@@ -98,7 +101,7 @@ def test_a_rejected_token_store_cannot_be_linked(store: Store, sim: GarminSimula
     tokens = sim.issue_tokens(user)
     sim.reject_tokens(user)
     with pytest.raises(LinkError, match="syncd link garmin"):
-        link_with_token_store(store, endpoint(sim), tokens)
+        link_with_token_store(link_repositories(store), endpoint(sim), tokens)
     assert store.list_accounts() == []
 
 
@@ -221,7 +224,7 @@ def test_a_rejected_token_marks_the_account_for_relink_and_the_others_carry_on(
     link(store, sim, user)
     other = sim.add_user(full_name="Bo Other")
     seed_recordings(sim, other.profile_id, RUNS[:1], end=clock.now() - timedelta(hours=2))
-    link_with_token_store(store, endpoint(sim), sim.issue_tokens(other.profile_id), athlete=None)
+    link_with_token_store(link_repositories(store), endpoint(sim), sim.issue_tokens(other.profile_id), athlete=None)
     sim.reject_tokens(user)
     sim.reset_log()
 

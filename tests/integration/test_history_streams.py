@@ -20,7 +20,7 @@ from syncd.domain.notes import gaps_in_note
 from syncd.domain.rate_budget import history_reads_left, sync_daily_reserve
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
-from syncd.entrypoints.wiring import digest_repositories
+from syncd.entrypoints.wiring import batch_repositories, digest_repositories, platform_repositories, status_reads
 from syncd.services import pain_diary
 from syncd.services.annotating import AnnotationPolicy, reannotate
 from syncd.services.as_of import athlete_zone
@@ -176,7 +176,7 @@ def test_older_runs_are_noted_locally_then_redone_with_their_streams(
     # every surface agrees with a recompute from scratch
     current = {i: (_note(store, i), store.latest_annotation(i).flags) for i in old + recent}  # type: ignore[union-attr]
     store.mark_annotations_stale(linked.athlete_id)
-    reannotate(store, AnnotationPolicy(), now=clock.now())
+    reannotate(batch_repositories(store), AnnotationPolicy(), now=clock.now())
     assert {i: (_note(store, i), store.latest_annotation(i).flags) for i in old + recent} == current  # type: ignore[union-attr]
 
 
@@ -198,7 +198,9 @@ def test_the_history_fetch_spends_only_what_the_regular_sync_leaves(
     assert outcome.report is not None and outcome.report.history_fetched == 2, outcome.report
     assert outcome.report.history_waiting == len(OLD_DAYS) - 2
     # `syncd status` says how many still wait, per account
-    [row] = [a for a in account_rows(store) if a["athlete"] == store.get_athlete(_athlete_id(store, ids)).key]
+    [row] = [
+        a for a in account_rows(status_reads(store)) if a["athlete"] == store.get_athlete(_athlete_id(store, ids)).key
+    ]
     assert row["streams_waiting"] == len(OLD_DAYS) - 2
     state = budget.state(clock.now())
     assert state.read_daily_usage <= state.read_daily_limit - reserve  # the regular sync's share is untouched
@@ -295,7 +297,7 @@ def test_garmin_history_comes_a_few_runs_a_pass_and_is_never_written(store: Stor
         link(store, sim, user)
         options = GarminSyncOptions(write_back="all", history_per_pass=4)
         service = GarminService(
-            store,
+            platform_repositories(store),
             GarminSessions(store, endpoint(sim), clock=clock),
             policy=AnnotationPolicy(),
             options=options,

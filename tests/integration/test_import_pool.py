@@ -14,6 +14,7 @@ import pytest
 from syncd.adapters.db import Store
 from syncd.adapters.files import FileImportError, ImportItem, iter_paths, parse_items, pool
 from syncd.adapters.files.pool import MIN_PARALLEL_FILES, _collect
+from syncd.entrypoints.wiring import import_repositories
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.importing import import_paths
 
@@ -90,7 +91,7 @@ def test_import_stores_the_same_with_or_without_the_pool(tmp_path: Path) -> None
     for workers in (1, 2):  # each into its own database: the same files, the same rows
         store = Store.open(f"sqlite:///{tmp_path / f'w{workers}.sqlite3'}")
         athlete = store.ensure_athlete("local")
-        report = import_paths(store, athlete, [folder], AnnotationPolicy(), workers=workers)
+        report = import_paths(import_repositories(store), athlete, [folder], AnnotationPolicy(), workers=workers)
         notes = sorted((o.annotated.activity.external_id, o.annotated.note or "") for o in report.annotated)
         reports.append((report.files, report.created, report.failed, notes))
         store.close()

@@ -13,6 +13,7 @@ from syncd.domain.flags import FlagCode
 from syncd.domain.history import summarize
 from syncd.domain.model import Activity, Gear, Source, Sport
 from syncd.domain.thresholds import Thresholds
+from syncd.entrypoints.wiring import batch_repositories, import_repositories
 from syncd.services.annotate_files import annotate_paths
 from syncd.services.annotating import (
     AnnotationPolicy,
@@ -39,7 +40,7 @@ def test_import_stores_annotates_and_is_idempotent(store: Store, tmp_path: Path)
     athlete = store.ensure_athlete("local", name="Local athlete")
     policy = AnnotationPolicy()
 
-    first = import_paths(store, athlete, [folder], policy, now=NOW)
+    first = import_paths(import_repositories(store), athlete, [folder], policy, now=NOW)
     assert first.failed == []
     assert (first.files, first.created, first.unchanged) == (4, 6, 0)  # the triathlon is swim, bike and run legs
     assert len(first.annotated) == 6
@@ -52,7 +53,7 @@ def test_import_stores_annotates_and_is_idempotent(store: Store, tmp_path: Path)
         assert (latest.note is not None) == outcome.annotated.activity.sport.is_run
     assert any("downhill" in codes(o.annotated.annotation.flags) for o in runs)
 
-    second = import_paths(store, athlete, [folder], policy, now=NOW)
+    second = import_paths(import_repositories(store), athlete, [folder], policy, now=NOW)
     assert (second.created, second.updated, second.unchanged) == (0, 0, 6)
     assert not any(o.changed for o in second.annotated)
     assert store.counts()["annotations"] == 6
@@ -62,7 +63,9 @@ def test_a_corrupt_file_does_not_stop_the_others(store: Store, tmp_path: Path) -
     (tmp_path / "bad.fit").write_bytes(b"\x0e\x10garbage-not-a-fit-file")
     shutil.copy(REAL / "run.fit", tmp_path / "good.fit")
     athlete = store.ensure_athlete("local")
-    report = import_paths(store, athlete, [tmp_path / "bad.fit", tmp_path / "good.fit"], AnnotationPolicy(), now=NOW)
+    report = import_paths(
+        import_repositories(store), athlete, [tmp_path / "bad.fit", tmp_path / "good.fit"], AnnotationPolicy(), now=NOW
+    )
     assert report.created == 1
     assert len(report.failed) == 1
     assert "bad.fit" in report.failed[0]
@@ -71,12 +74,14 @@ def test_a_corrupt_file_does_not_stop_the_others(store: Store, tmp_path: Path) -
 
 def test_reannotate_reruns_only_changed_rules_versions(store: Store) -> None:
     athlete = store.ensure_athlete("local")
-    import_paths(store, athlete, [REAL / "run.fit", REAL / "c2eb1b_6.tcx"], AnnotationPolicy(), now=NOW)
-    unchanged = reannotate(store, AnnotationPolicy(), now=NOW)
+    import_paths(
+        import_repositories(store), athlete, [REAL / "run.fit", REAL / "c2eb1b_6.tcx"], AnnotationPolicy(), now=NOW
+    )
+    unchanged = reannotate(batch_repositories(store), AnnotationPolicy(), now=NOW)
     assert (unchanged.examined, unchanged.rerun, unchanged.changed) == (2, 0, 0)
 
     stricter = AnnotationPolicy(thresholds=Thresholds(downhill_grade_pct=30.0, downhill_descent_per_km_m=100.0))
-    report = reannotate(store, stricter, now=NOW)
+    report = reannotate(batch_repositories(store), stricter, now=NOW)
     assert (report.examined, report.rerun, report.changed) == (2, 2, 2)  # new version recorded on both
     downhill_run = store.find_activity_id("file", load_activities(REAL / "run.fit")[0].activity.external_id)
     assert downhill_run is not None
@@ -117,10 +122,12 @@ def test_non_runs_get_no_note() -> None:
 
 def test_the_athletes_own_units_win_and_reannotate_respects_them(store: Store) -> None:
     athlete = store.ensure_athlete("runner", units="imperial")
-    report = import_paths(store, athlete, [REAL / "run.fit"], AnnotationPolicy(units="metric"), now=NOW)
+    report = import_paths(
+        import_repositories(store), athlete, [REAL / "run.fit"], AnnotationPolicy(units="metric"), now=NOW
+    )
     (outcome,) = report.annotated
     assert outcome.annotated.note is not None and " mi" in outcome.annotated.note
-    again = reannotate(store, AnnotationPolicy(units="metric"), now=NOW)
+    again = reannotate(batch_repositories(store), AnnotationPolicy(units="metric"), now=NOW)
     assert again.rerun == 0  # the stored version already is the athlete's (imperial) one
 
 

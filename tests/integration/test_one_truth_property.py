@@ -28,7 +28,7 @@ from syncd.domain.load import week_start
 from syncd.domain.mode_notes import lead_lines
 from syncd.domain.pain import PainSource
 from syncd.domain.thresholds import Thresholds
-from syncd.entrypoints.wiring import digest_repositories
+from syncd.entrypoints.wiring import batch_repositories, digest_repositories
 from syncd.services.annotating import AnnotationPolicy, annotate_marked, reannotate
 from syncd.services.as_of import athlete_zone, run_state, week_end_state
 from syncd.services.digests import build_for_athlete
@@ -143,7 +143,7 @@ def _check(
             if note is not None and START_MARKER in text:
                 assert (platform_note or note) in text, activity_id
     store.mark_annotations_stale(athlete_id)
-    reannotate(store, POLICY, now=clock.now())
+    reannotate(batch_repositories(store), POLICY, now=clock.now())
     assert _snapshot(store, athlete_id) == current
     assert _surfaces(store, athlete_id, settings) == shown
 
@@ -207,5 +207,5 @@ def _apply(
         record_entry(store.pain_diary, store, athlete_id, day, event[2], source=PainSource.CLI, now=clock.now())
     else:
         set_athlete_mode(store.pain_diary, athlete_id, event[1])
-    annotate_marked(store, athlete_id, POLICY, now=clock.now(), **WRITE)
+    annotate_marked(batch_repositories(store), athlete_id, POLICY, now=clock.now(), **WRITE)
     return False

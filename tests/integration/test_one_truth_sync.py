@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from syncd.adapters.db import Store
+from syncd.entrypoints.wiring import batch_repositories, import_repositories
 from syncd.services.annotating import AnnotationPolicy, reannotate
 from syncd.services.importing import import_paths
 from syncd.testing import strava_harness as harness
@@ -65,7 +66,7 @@ def test_a_late_upload_of_an_earlier_run_redoes_the_later_notes_in_the_same_pass
 
     # a recompute from scratch gives the same notes: nothing was left for the re-scan
     store.mark_annotations_stale(linked.athlete_id)
-    reannotate(store, AnnotationPolicy(), now=clock.now())
+    reannotate(batch_repositories(store), AnnotationPolicy(), now=clock.now())
     assert _current(store, linked.athlete_id) == after
 
 
@@ -77,15 +78,15 @@ def test_an_earlier_run_imported_late_redoes_the_later_notes_in_the_same_import(
     first, middle, last = (
         CORPUS / f"rp_2020-12-0{d}-300_Running.tcx.gz" for d in ("2T06_08_29", "4T19_09_21", "6T06_36_21")
     )
-    assert not import_paths(store, athlete, [first, last], AnnotationPolicy(), workers=1).failed
+    assert not import_paths(import_repositories(store), athlete, [first, last], AnnotationPolicy(), workers=1).failed
     [later] = [s.id for s in store.iter_activities() if s.activity.start_utc.day == 6]
     written = store.latest_annotation(later)
-    report = import_paths(store, athlete, [middle], AnnotationPolicy(), workers=1)
+    report = import_paths(import_repositories(store), athlete, [middle], AnnotationPolicy(), workers=1)
     assert report.created == 1 and report.redone == 1
     redone = store.latest_annotation(later)
     assert written is not None and redone is not None and redone.id > written.id
     assert store.annotation_batches.marked_stale_ids(athlete) == []
     expected = _current(store, athlete)
     store.mark_annotations_stale(athlete)
-    reannotate(store, AnnotationPolicy())
+    reannotate(batch_repositories(store), AnnotationPolicy())
     assert _current(store, athlete) == expected

@@ -17,6 +17,7 @@ from syncd.adapters.db import Store
 from syncd.config import Settings
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.entrypoints.wiring import import_repositories
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.importing import import_paths
 
@@ -28,7 +29,7 @@ RUNS = [CORPUS / f"rp_2020-12-0{day}-300_Running.tcx.gz" for day in ("2T06_08_29
 def served(tmp_path: Path) -> Iterator[tuple[str, Store, list[int]]]:
     store = Store.open(f"sqlite:///{tmp_path / 'syncd.db'}")
     athlete = store.ensure_athlete("local", name="Form Runner")
-    assert not import_paths(store, athlete, RUNS, AnnotationPolicy(), workers=1).failed
+    assert not import_paths(import_repositories(store), athlete, RUNS, AnnotationPolicy(), workers=1).failed
     ids = [s.id for s in sorted(store.iter_activities(), key=lambda s: s.activity.start_utc)]
     with serve_in_thread(create_app(store, Settings(state_dir=tmp_path, config_path=None))) as base:
         yield base, store, ids

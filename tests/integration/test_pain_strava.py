@@ -17,6 +17,7 @@ from syncd.config import Settings
 from syncd.domain.description import START_MARKER, extract_athlete_text
 from syncd.domain.pain import PainSource
 from syncd.entrypoints.status_text import print_status
+from syncd.entrypoints.wiring import batch_repositories, link_repositories, status_reads
 from syncd.services.annotating import AnnotationPolicy, reannotate
 from syncd.services.pain_diary import refresh_recent_tags
 from syncd.services.status import collect_status
@@ -89,7 +90,9 @@ def test_a_tag_in_a_strava_description_makes_the_next_note_sore_and_deleting_it_
     sim.update_activity(tagged, description=tagged_text.replace(" #back 6", ""))
     changed = refresh_recent_tags(store.pain_diary, store, {"strava": service.writer}, now=clock.now())
     assert changed == 1 and diary.entries() == []
-    report = reannotate(store, AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",))
+    report = reannotate(
+        batch_repositories(store), AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",)
+    )
     assert report.changed >= 1
     service.drain("w1")
     after = sim.description(following)
@@ -146,7 +149,9 @@ def test_pain_from_the_cli_or_the_feed_never_reaches_the_platform_note(
     clock.advance(12 * 3600)
     following = {who: _add_run(sim, who, 2, clock) for who in (ada, bea)}
     service.run_once("w1")
-    reannotate(store, AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",))
+    reannotate(
+        batch_repositories(store), AnnotationPolicy(), now=clock.now(), write_back_providers=lambda _a: ("strava",)
+    )
     service.drain("w1")
 
     ada_note, bea_note = (_block(sim.description(following[who])) for who in (ada, bea))
@@ -192,7 +197,7 @@ def test_unlinking_the_last_account_deletes_the_diary(store: Store, sim: StravaS
     record_entry(store.pain_diary, store, athlete_id, clock.now().date(), 2, source=PainSource.CLI, now=clock.now())
     exported = export_athlete(store.pain_diary, store, athlete_id)
     assert sorted(str(e["source"]) for e in exported["entries"]) == ["cli", "tag"]  # type: ignore[union-attr]
-    unlink(store, linked.account_id)
+    unlink(link_repositories(store), linked.account_id)
     assert store.pain_diary.entries() == []
 
 
@@ -248,7 +253,7 @@ def test_a_title_tag_on_a_run_dated_in_the_future_is_warned_in_the_log_and_statu
     logged = [line.split("pain_tag_ignored", 1)[1] for line in out if "pain_tag_ignored" in line]
     logged = [line for line in logged if "is in the future" in line]
     assert logged and not any(re.search(r"#back\s*[:=]?\s*\d|\b8\b", line) for line in logged)
-    status = collect_status(store, Settings(state_dir=tmp_path, config_path=None), "v")
+    status = collect_status(status_reads(store), Settings(state_dir=tmp_path, config_path=None), "v")
     [warning] = status["input_warnings"]
     assert warning["kind"] == "pain_tag" and warning["activity"] == f"strava:{ahead}"
     assert "is in the future" in warning["message"] and "correct the run's date on strava" in warning["message"]

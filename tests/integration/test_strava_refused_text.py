@@ -13,6 +13,7 @@ import pytest
 
 from syncd.adapters.db import Store
 from syncd.domain.description import START_MARKER
+from syncd.entrypoints.wiring import status_reads
 from syncd.services.status import account_rows
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import seed_synthetic
@@ -52,7 +53,7 @@ def test_a_nul_in_a_name_no_longer_stops_the_account(store: Store, sim: StravaSi
     for activity_id in ids:
         assert START_MARKER in (sim.description(activity_id) or "")
     assert (sim.description(ids[2]) or "").startswith("felt fine \x00 today")  # the runner's text is untouched
-    [row] = account_rows(store)
+    [row] = account_rows(status_reads(store))
     assert (row["state"], row["message"]) == ("ok", None)
 
     clock.advance(harness.seconds_until_due(store, clock.now()))
@@ -83,7 +84,7 @@ def test_a_run_the_database_refuses_is_skipped_shown_and_retried(
     assert ext_id == str(bad) and "the database refused activity strava:" in why
     assert len(list(store.iter_activities(athlete_id=linked.athlete_id))) == 6
     assert report.writeback is not None and report.writeback.written == 6
-    [row] = account_rows(store)
+    [row] = account_rows(status_reads(store))
     assert row["state"] == "degraded" and str(bad) in row["message"]
     assert secret not in row["message"] and secret not in caplog.text
 
@@ -95,5 +96,5 @@ def test_a_run_the_database_refuses_is_skipped_shown_and_retried(
     assert outcome.report is not None and outcome.report.unstored == []
     assert len(list(store.iter_activities(athlete_id=linked.athlete_id))) == 7
     assert START_MARKER in (sim.description(bad) or "")
-    [row] = account_rows(store)
+    [row] = account_rows(status_reads(store))
     assert (row["state"], row["message"]) == ("ok", None)

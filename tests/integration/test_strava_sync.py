@@ -13,6 +13,7 @@ from syncd.adapters.db import Store
 from syncd.domain.description import END_MARKER, START_MARKER
 from syncd.domain.model import Sport
 from syncd.domain.thresholds import Thresholds
+from syncd.entrypoints.wiring import batch_repositories
 from syncd.services.annotating import AnnotationPolicy, reannotate
 from syncd.testing import strava_harness as harness
 from syncd.testing.seed import seed_recordings, seed_synthetic
@@ -93,7 +94,7 @@ def test_poll_with_nothing_new_is_one_request_and_reannotation_makes_none(
     assert sim.count() == 1
     sim.reset_log()
     policy = AnnotationPolicy(thresholds=Thresholds(downhill_grade_pct=4.0))
-    rerun = reannotate(store, policy, now=clock.now(), write_back_providers=lambda _a: ("strava",))
+    rerun = reannotate(batch_repositories(store), policy, now=clock.now(), write_back_providers=lambda _a: ("strava",))
     assert rerun.rerun > 0 and sim.count() == 0
     assert linked.account_id > 0
 

@@ -13,6 +13,7 @@ from syncd.adapters.db import Store
 from syncd.config import Settings
 from syncd.domain.model import Activity, Source, Sport
 from syncd.entrypoints.status_text import print_status
+from syncd.entrypoints.wiring import status_reads
 from syncd.services.identity import link_all
 from syncd.services.status import collect_status
 
@@ -41,7 +42,7 @@ def test_a_run_matching_two_on_the_other_platform_is_kept_apart_and_status_says_
     assert (warning.activity_id, warning.kind) == (garmin, "twin")
     assert f"matches 2 other runs ({first}, {again})" in warning.message and "delete the wrong copy" in warning.message
 
-    status = collect_status(store, Settings(state_dir=tmp_path, config_path=None), "v")
+    status = collect_status(status_reads(store), Settings(state_dir=tmp_path, config_path=None), "v")
     print_status(status)
     shown = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning:")]
     assert shown == [f"warning:  strava:7 activity {garmin} (garmin:g1, 2026-11-20): {warning.message}"]

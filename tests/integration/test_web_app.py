@@ -21,6 +21,7 @@ from syncd.domain.model import Activity, Gear, Source, Sport
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.auth import Authenticator
 from syncd.entrypoints.web.serve import serve_in_thread
+from syncd.entrypoints.wiring import import_repositories
 from syncd.services.annotating import AnnotationPolicy, annotate_stored
 from syncd.services.importing import import_paths
 
@@ -64,7 +65,7 @@ def seed(store: Store) -> Seeded:
     runner = store.ensure_athlete("local", name="Real Runner")
     # the 12 recordings of real/ (not the labelled corpus/ under it: the feed pages hold 50 activities)
     files = sorted(p for p in REAL.iterdir() if p.suffix in {".fit", ".gpx", ".tcx"})
-    report = import_paths(store, runner, files, SORE)
+    report = import_paths(import_repositories(store), runner, files, SORE)
     assert not report.failed
     store.upsert_gear(runner, Gear("shoe-1", "Trail shoes", 640_000.0))
     store.upsert_gear(runner, Gear("shoe-2", "Road shoes", 120_000.0, limit_m=500_000.0))

@@ -38,6 +38,7 @@ from syncd.records import (
     TwinFacts,
     UpsertResult,
 )
+from syncd.services.sync_pipeline import SyncRepositories
 from syncd.services.writeback import DrainRepositories
 
 
@@ -71,7 +72,7 @@ _UNIT_ATHLETE = AthleteRecord(1, "a1", "Ada", None, "metric", None, False)  # th
 
 @dataclass
 class MemoryStore:
-    """The store ports (SyncStore) in memory."""
+    """The store ports (what `sync_repositories` hands the sync pipeline) in memory."""
 
     clock: Any = None
     rows: dict[int, _Row] = field(default_factory=dict)
@@ -462,6 +463,12 @@ class MemoryUnitOfWork:
         self._open()
         return self._diary
 
+    @property
+    def annotation_batches(self) -> None:
+        """The fake saves annotations one by one."""
+        self._open()
+        return None
+
     def _open(self) -> MemoryStore:
         if self._saved is None:
             raise RuntimeError("a unit of work's repositories are used inside its `with` block only")
@@ -667,7 +674,7 @@ class MemoryPlatform:
 
 @dataclass
 class MemoryAccounts(MemoryStore):
-    """MemoryStore plus linked accounts with leases (SyncStore and AccountRepository)."""
+    """MemoryStore plus linked accounts with leases (the sync's repositories and AccountRepository)."""
 
     accounts: dict[int, AccountRecord] = field(default_factory=dict)
 
@@ -796,3 +803,13 @@ class MemoryPainDiary:
         row = self.activities.rows.get(activity_id)
         if row is not None:
             row.activity = replace(row.activity, description=text)
+
+
+def sync_repositories(store: Any) -> SyncRepositories:
+    """The sync's repositories over a test's store: the in-memory fake's (no batch paths, no diary: it annotates
+    one run at a time), or the database Store's as the wiring builds them."""
+    if isinstance(store, MemoryStore):
+        return SyncRepositories(units=store, athletes=store, activities=store, annotations=store, twins=store)
+    from syncd.entrypoints.wiring import sync_repositories as of_store
+
+    return of_store(store)

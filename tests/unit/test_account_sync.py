@@ -21,7 +21,7 @@ from syncd.records import AccountRecord
 from syncd.services.account_sync import APP_INACTIVE_PAUSE, FAULT_PAUSE, sync_due
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import PipelineOptions
-from tests.unit.fakes import ListSource, MemoryAccounts
+from tests.unit.fakes import ListSource, MemoryAccounts, sync_repositories
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 NEXT_POLL = NOW + timedelta(minutes=20)
@@ -52,7 +52,9 @@ class _Platform:
 
 
 def _pass(store: MemoryAccounts, platform: _Platform) -> list[str | None]:
-    report = sync_due(store, store, platform, AnnotationPolicy(), PipelineOptions(), clock=_Clock(), worker="w1")
+    report = sync_due(
+        sync_repositories(store), store, platform, AnnotationPolicy(), PipelineOptions(), clock=_Clock(), worker="w1"
+    )
     return [o.error for o in report.accounts]
 
 

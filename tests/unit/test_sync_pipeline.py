@@ -22,7 +22,7 @@ from syncd.services import sync_pipeline
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.sync_pipeline import PipelineOptions, sync_account
 from syncd.services.write_back_policy import own_platform
-from tests.unit.fakes import ListSource, MemoryStore, account
+from tests.unit.fakes import ListSource, MemoryStore, account, sync_repositories
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 OPTIONS = PipelineOptions(write_back_providers=own_platform)
@@ -49,7 +49,7 @@ def test_new_runs_are_fetched_newest_first_annotated_and_queued() -> None:
     source, store = _source(50, 26, 2), MemoryStore()
     source.add_run("ride", NOW - timedelta(hours=5), sport=Sport.RIDE)
 
-    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
 
     assert source.fetches == ["3", "2", "1"]  # the ride costs nothing more than the list
     assert (report.listed, report.detailed, report.annotated, report.queued) == (4, 3, 3, 3)
@@ -62,16 +62,18 @@ def test_a_run_costs_one_write_for_its_summary_and_one_for_its_detail_none_for_s
     """Issue 27: the 'not annotated yet' mark goes with the detail's write and is cleared by saving the annotation,
     not by upserting the payload again."""
     source, store = _source(50, 26, 2), MemoryStore()
-    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     assert report.annotated == 3 and store.writes == 3 * 2  # summary, detail (with the mark): no third upsert
     assert not any(row.needs_annotation for row in store.rows.values())
-    again = sync_account(store, account(cursor=report.cursor), source, POLICY, OPTIONS, now=NOW + timedelta(hours=1))
+    again = sync_account(
+        sync_repositories(store), account(cursor=report.cursor), source, POLICY, OPTIONS, now=NOW + timedelta(hours=1)
+    )
     assert again.annotated == 0 and store.writes == 6
 
 
 def test_runs_outside_the_annotation_window_are_stored_but_not_fetched() -> None:
     source, store = _source(24 * 40, 3), MemoryStore()
-    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     assert source.fetches == ["2"] and report.stored == 2 and report.annotated == 1
 
 
@@ -81,7 +83,9 @@ def test_a_pass_killed_before_annotating_is_finished_by_the_next_pass() -> None:
         raw = {"summary": {"id": ext_id, "name": activity.name, "sport": "run"}, "detail": {"name": activity.name}}
         store.upsert_activity(1, activity, raw)
 
-    report = sync_account(store, account(cursor=str(int(NOW.timestamp()))), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(
+        sync_repositories(store), account(cursor=str(int(NOW.timestamp()))), source, POLICY, OPTIONS, now=NOW
+    )
 
     assert source.fetches == [] and report.detailed == 0
     assert report.annotated == 2 and all(_annotated(store).values()) and len(store.outbox) == 2
@@ -90,7 +94,7 @@ def test_a_pass_killed_before_annotating_is_finished_by_the_next_pass() -> None:
 def test_a_run_without_its_detail_is_not_annotated_from_the_summary_alone() -> None:
     source, store = _source(4), MemoryStore()
     source.failures["1"] = [PlatformTransientError("GET activities/1: Strava server error 503")]
-    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     assert report.annotated == 0 and not any(_annotated(store).values())
 
 
@@ -105,7 +109,7 @@ def test_a_bad_payload_is_deferred_with_backoff_and_reported_as_failed(fault: Ex
     source, store = _source(30, 4), MemoryStore()
     source.failures["2"] = [fault, fault]
 
-    first = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    first = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
 
     [(ext_id, why)] = first.failed
     assert ext_id == "2" and "will try again after 2026-11-23 06:15 UTC" in why
@@ -116,14 +120,18 @@ def test_a_bad_payload_is_deferred_with_backoff_and_reported_as_failed(fault: Ex
     assert failed.sync_failure is not None and failed.sync_failure.attempts == 1  # beside the payload, not in it
     assert set(failed.raw) == {"summary", "detail"} and failed.raw["detail"] is None
 
-    soon = sync_account(store, account(cursor=first.cursor), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=5))
+    soon = sync_account(
+        sync_repositories(store), account(cursor=first.cursor), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=5)
+    )
     assert source.fetches.count("2") == 1 and soon.pending == 1 and soon.failed == []  # waiting out the backoff
 
     later = NOW + timedelta(minutes=20)
-    second = sync_account(store, account(cursor=soon.cursor), source, POLICY, OPTIONS, now=later)
+    second = sync_account(sync_repositories(store), account(cursor=soon.cursor), source, POLICY, OPTIONS, now=later)
     assert source.fetches.count("2") == 2 and "2026-11-23 06:50 UTC" in second.failed[0][1]  # 30 min: doubled
 
-    third = sync_account(store, account(cursor=second.cursor), source, POLICY, OPTIONS, now=later + timedelta(hours=1))
+    third = sync_account(
+        sync_repositories(store), account(cursor=second.cursor), source, POLICY, OPTIONS, now=later + timedelta(hours=1)
+    )
     assert third.failed == [] and third.pending == 0 and third.detailed == 1
     assert all(_annotated(store).values())
     stored = store.get_activity(store.find_activity_id("strava", "2") or 0)
@@ -136,24 +144,31 @@ def test_a_rate_limit_stops_fetching_and_keeps_the_rest_pending() -> None:
     resume = NOW.replace(minute=15)
     source.failures["2"] = [PlatformRateLimitedError("15-minute read budget used up", resume)]
 
-    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
 
     assert source.fetches == ["3", "2"] and report.resume_at == resume and report.pending == 2
     assert _cursor_time(report.cursor) == NOW - timedelta(hours=50, seconds=1)
-    later = sync_account(store, account(cursor=report.cursor), source, POLICY, OPTIONS, now=resume)
+    later = sync_account(sync_repositories(store), account(cursor=report.cursor), source, POLICY, OPTIONS, now=resume)
     assert source.fetches[2:] == ["2", "1"] and later.pending == 0 and all(_annotated(store).values())
 
 
 def test_a_changed_run_whose_new_detail_was_not_fetched_is_fetched_next_time() -> None:
     source, store = _source(30), MemoryStore()
-    sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     source.activities["1"] = replace(source.activities["1"], name="Renamed", sport=Sport.TRAIL_RUN)
     source.failures["1"] = [PlatformRateLimitedError("budget used up", NOW.replace(minute=15))]
 
-    stopped = sync_account(store, account(cursor=None), source, POLICY, OPTIONS, now=NOW)
+    stopped = sync_account(sync_repositories(store), account(cursor=None), source, POLICY, OPTIONS, now=NOW)
     assert stopped.pending == 1
 
-    sync_account(store, account(cursor=stopped.cursor), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=20))
+    sync_account(
+        sync_repositories(store),
+        account(cursor=stopped.cursor),
+        source,
+        POLICY,
+        OPTIONS,
+        now=NOW + timedelta(minutes=20),
+    )
     assert source.fetches == ["1", "1", "1"]
     assert store.get_activity(1).activity.name == "Renamed"
 
@@ -161,7 +176,7 @@ def test_a_changed_run_whose_new_detail_was_not_fetched_is_fetched_next_time() -
 def test_a_gone_run_is_skipped_and_the_cursor_moves_on() -> None:
     source, store = _source(30, 4), MemoryStore()
     source.failures["2"] = [PlatformGoneError("GET activities/2: 404 not found on Strava")]
-    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     assert [i for i, _ in report.skipped] == ["2"] and report.failed == [] and report.pending == 0
     assert _cursor_time(report.cursor) == NOW - timedelta(hours=4)
 
@@ -169,7 +184,7 @@ def test_a_gone_run_is_skipped_and_the_cursor_moves_on() -> None:
 def test_a_transient_fault_defers_the_run_to_the_next_poll() -> None:
     source, store = _source(30, 4), MemoryStore()
     source.failures["1"] = [PlatformTransientError("GET activities/1: Strava server error 502")]
-    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     assert report.pending == 1 and report.detailed == 1
     assert _cursor_time(report.cursor) == NOW - timedelta(hours=30, seconds=1)
 
@@ -181,32 +196,32 @@ def test_refused_tokens_and_an_inactive_app_leave_the_pass(fault: Exception) -> 
     source, store = _source(4), MemoryStore()
     source.failures["1"] = [fault]
     with pytest.raises(type(fault)):
-        sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+        sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
 
 
 def test_a_listing_fault_stops_the_pass_without_deleting_anything() -> None:
     source, store = _source(30, 4), MemoryStore()
-    sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     source.list_error = PlatformTransientError("GET athlete/activities: Strava server error 500")
-    report = sync_account(store, account(cursor="1"), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(sync_repositories(store), account(cursor="1"), source, POLICY, OPTIONS, now=NOW)
     assert report.stopped and report.deleted == 0 and report.cursor == "1"
 
 
 def test_activities_missing_from_a_complete_listing_are_marked_deleted() -> None:
     source, store = _source(30, 4), MemoryStore()
-    sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     del source.activities["1"]
-    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     assert report.deleted == 1 and [s.activity.external_id for s in store.iter_activities()] == ["2"]
 
 
 def test_a_source_whose_listing_is_not_authoritative_never_deletes() -> None:
     """A folder whose sync app rotates old files (`deletes_missing` False): a missing file is not a deleted run."""
     source, store = _source(30, 4), MemoryStore()
-    sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     source.deletes_missing = False
     del source.activities["1"]
-    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     assert report.deleted == 0 and [s.activity.external_id for s in store.iter_activities()] == ["1", "2"]
 
 
@@ -216,9 +231,9 @@ def test_a_run_recorded_on_two_platforms_is_linked_and_both_twins_annotated() ->
     garmin.add_run("g1", NOW - timedelta(hours=4, seconds=20))
     strava = _source(4)
     options = PipelineOptions(write_back_providers=own_platform)
-    sync_account(store, account(), strava, POLICY, options, now=NOW)
+    sync_account(sync_repositories(store), account(), strava, POLICY, options, now=NOW)
 
-    report = sync_account(store, account(provider="garmin"), garmin, POLICY, options, now=NOW)
+    report = sync_account(sync_repositories(store), account(provider="garmin"), garmin, POLICY, options, now=NOW)
 
     assert report.linked == 1
     groups = {r.logical_group for r in store.rows.values()}
@@ -234,7 +249,7 @@ def test_a_changed_run_killed_before_its_unit_of_work_commits_is_fetched_and_ann
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     source, store = _source(30), MemoryStore()
-    sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+    sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     before = store.get_activity(1)
     note = store.latest_annotation(1)
     source.activities["1"] = replace(source.activities["1"], name="Hill reps", sport=Sport.TRAIL_RUN)
@@ -245,14 +260,14 @@ def test_a_changed_run_killed_before_its_unit_of_work_commits_is_fetched_and_ann
     with monkeypatch.context() as patch:
         patch.setattr(sync_pipeline, "annotate_in", killed)  # the new detail is stored in the same unit of work
         with pytest.raises(_Killed):
-            sync_account(store, account(), source, POLICY, OPTIONS, now=NOW)
+            sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
     assert store.get_activity(1) == before and store.latest_annotation(1) == note  # nothing of the run changed
 
-    report = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=20))
+    report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=20))
 
     assert source.fetches == ["1", "1", "1"] and report.annotated == 1  # fetched again: nothing was kept
     stored = store.get_activity(1)
     assert stored.activity.name == "Hill reps" and not stored.needs_annotation
     assert set(stored.raw) == {"summary", "detail"}  # the sync state is not in the platform's payload
-    again = sync_account(store, account(), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=40))
+    again = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW + timedelta(minutes=40))
     assert again.annotated == 0

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 class ReadStore:
-    """The reads of `ports.AthleteReads` and `ports.StatusStore`, and nothing that writes."""
+    """The reads of `ports.AthleteReads` and `services.status.StatusReads`, and nothing that writes."""
 
     def __init__(self, reader: reads.Reader, url: str, *, secret_box: SecretBox | None = None) -> None:
         self._reader = reader

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine
 if TYPE_CHECKING:
     from syncd.adapters.crypto import SecretBox
     from syncd.adapters.db.pain_repository import PainRepository
+    from syncd.adapters.db.repositories import AnnotationBatches
     from syncd.adapters.db.repository import Store
     from syncd.ports import Clock
 
@@ -80,6 +81,10 @@ class SqlUnitOfWork:
     @property
     def pain_diary(self) -> PainRepository:
         return self._store.pain_diary
+
+    @property
+    def annotation_batches(self) -> AnnotationBatches:
+        return self._store.annotation_batches
 
     def __enter__(self) -> Self:
         from syncd.adapters.db.repository import Store

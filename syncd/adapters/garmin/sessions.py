@@ -21,14 +21,15 @@ from syncd.services.accounts import LinkedAccount, LinkError, account_of, read_j
 from syncd.services.garmin_accounts import PROVIDER, choose_athlete
 
 if TYPE_CHECKING:
-    from syncd.ports import AccountLinkStore, Clock, Source
+    from syncd.ports import AccountLinks, Clock, Source
     from syncd.records import AccountRecord
+    from syncd.services.accounts import LinkRepositories
 
 
 class GarminSessions:
     """Per-account GarminApis and the writer over them; implements syncd.ports.AccountSessions."""
 
-    def __init__(self, store: AccountLinkStore, endpoint: GarminEndpoint, *, clock: Clock | None = None) -> None:
+    def __init__(self, store: AccountLinks, endpoint: GarminEndpoint, *, clock: Clock | None = None) -> None:
         self.store = store
         self.endpoint = endpoint
         self.clock: Clock = clock or SystemClock()
@@ -93,16 +94,16 @@ def read_token_store(path: Path) -> dict[str, Any]:
         raise LinkError(str(exc)) from None
 
 
-def save_link(store: AccountLinkStore, api: GarminApi, *, athlete: str | None = None) -> LinkedAccount:
+def save_link(store: LinkRepositories, api: GarminApi, *, athlete: str | None = None) -> LinkedAccount:
     profile = api.profile()
     athlete_id = choose_athlete(store, profile.profile_id, athlete, profile.full_name)
-    account_id = store.upsert_account(athlete_id, PROVIDER, profile.profile_id, api.tokens)
+    account_id = store.accounts.upsert_account(athlete_id, PROVIDER, profile.profile_id, api.tokens)
     link_log.info("account_linked", provider=PROVIDER, external_id=profile.profile_id, account_id=account_id)
     return LinkedAccount(account_id, athlete_id, profile.profile_id, profile.full_name or profile.display_name)
 
 
 def link_with_token_store(
-    store: AccountLinkStore, endpoint: GarminEndpoint, tokens: dict[str, Any], *, athlete: str | None = None
+    store: LinkRepositories, endpoint: GarminEndpoint, tokens: dict[str, Any], *, athlete: str | None = None
 ) -> LinkedAccount:
     """Non-interactive: log in from the token store (refreshing it if it is about to expire), then save it."""
     try:
@@ -113,7 +114,7 @@ def link_with_token_store(
 
 
 def link_interactive(
-    store: AccountLinkStore,
+    store: LinkRepositories,
     endpoint: GarminEndpoint,
     *,
     email: str,

@@ -26,8 +26,9 @@ from syncd.services.accounts import (
 if TYPE_CHECKING:
     from stravalib.model import Subscription
 
-    from syncd.ports import AccountLinkStore, Clock, Source
+    from syncd.ports import AccountLinks, Clock, Source
     from syncd.records import AccountRecord
+    from syncd.services.accounts import LinkRepositories
 
 log = get_logger("syncd.strava_sync")
 
@@ -37,7 +38,7 @@ class StravaSessions:
 
     def __init__(
         self,
-        store: AccountLinkStore,
+        store: AccountLinks,
         endpoint: Endpoint,
         *,
         budget: Budget | None,
@@ -114,7 +115,7 @@ class StravaSessions:
 # ---- linking and tokens ----------------------------------------------------------------------------------
 
 
-def link_with_code(store: AccountLinkStore, endpoint: Endpoint, code: str) -> LinkedAccount:
+def link_with_code(store: LinkRepositories, endpoint: Endpoint, code: str) -> LinkedAccount:
     tokens, athlete = exchange_code(endpoint, code)
     tokens = validate_tokens(tokens, "Strava's token answer")
     if not athlete:
@@ -124,7 +125,7 @@ def link_with_code(store: AccountLinkStore, endpoint: Endpoint, code: str) -> Li
 
 
 def link_with_tokens(
-    store: AccountLinkStore, endpoint: Endpoint, tokens: Mapping[str, Any], *, clock: Clock | None = None
+    store: LinkRepositories, endpoint: Endpoint, tokens: Mapping[str, Any], *, clock: Clock | None = None
 ) -> LinkedAccount:
     """Non-interactive link from existing tokens: refresh first if they are (nearly) expired, then ask who it is."""
     clock = clock or SystemClock()
@@ -148,7 +149,7 @@ class AccountTokens:
 
     def __init__(
         self,
-        store: AccountLinkStore,
+        store: AccountLinks,
         account_id: int,
         endpoint: Endpoint,
         *,

@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
 def cmd_accounts(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.entrypoints.status_text import print_accounts
     from syncd.entrypoints.tables import iso
-    from syncd.entrypoints.wiring import open_store
+    from syncd.entrypoints.wiring import link_repositories, open_store, status_reads
     from syncd.services.accounts import LinkError, unlink
     from syncd.services.status import account_rows
 
@@ -34,12 +34,12 @@ def cmd_accounts(args: argparse.Namespace, settings: Settings | None) -> int:
     try:
         if args.unlink is not None:
             try:
-                deleted = unlink(store, args.unlink)
+                deleted = unlink(link_repositories(store), args.unlink)
             except LinkError as exc:
                 raise CommandError(str(exc)) from None
             print(f"unlinked account {args.unlink}; deleted {deleted} synced activities")
             return 0
-        rows = account_rows(store, settings)
+        rows = account_rows(status_reads(store), settings)
     finally:
         store.close()
     if args.json:

@@ -56,7 +56,7 @@ def register(subparsers: Any) -> None:
 def cmd_link_strava(args: argparse.Namespace, settings: Settings | None) -> int:
     from syncd.adapters.strava.errors import StravaError
     from syncd.adapters.strava.sessions import link_with_code, link_with_tokens
-    from syncd.entrypoints.wiring import open_store, strava_endpoint
+    from syncd.entrypoints.wiring import link_repositories, open_store, strava_endpoint
     from syncd.services.accounts import LinkError, read_token_file
 
     assert settings is not None
@@ -69,9 +69,9 @@ def cmd_link_strava(args: argparse.Namespace, settings: Settings | None) -> int:
         store = open_store(settings)
         try:
             linked = (
-                link_with_tokens(store, endpoint, tokens)
+                link_with_tokens(link_repositories(store), endpoint, tokens)
                 if tokens is not None
-                else link_with_code(store, endpoint, str(code))
+                else link_with_code(link_repositories(store), endpoint, str(code))
             )
         finally:
             store.close()
@@ -93,7 +93,7 @@ def cmd_link_garmin(args: argparse.Namespace, settings: Settings | None) -> int:
     import getpass
 
     from syncd.adapters.garmin.sessions import link_interactive, link_with_token_store, read_token_store
-    from syncd.entrypoints.wiring import garmin_endpoint, open_store
+    from syncd.entrypoints.wiring import garmin_endpoint, link_repositories, open_store
     from syncd.services.accounts import LinkError
 
     assert settings is not None
@@ -108,12 +108,12 @@ def cmd_link_garmin(args: argparse.Namespace, settings: Settings | None) -> int:
         store = open_store(settings)
         try:
             if tokens is not None:
-                linked = link_with_token_store(store, endpoint, tokens, athlete=args.athlete)
+                linked = link_with_token_store(link_repositories(store), endpoint, tokens, athlete=args.athlete)
             else:
                 email = args.email or input("Garmin email: ").strip()
                 password = getpass.getpass("Garmin password (used once, never stored): ")
                 linked = link_interactive(
-                    store,
+                    link_repositories(store),
                     endpoint,
                     email=email,
                     password=password,
