@@ -197,7 +197,9 @@ def test_pain_unsettled_for_six_weeks_reaches_the_note_alone_and_in_a_batch(stor
         record_entry(store.pain_diary, store, athlete, day, 5, source=PainSource.CLI)
     now = START + timedelta(days=60)
     alone = annotate_stored(store, last, AnnotationPolicy(), now=now).annotated.note or ""
-    batch = {o.activity_id: o.annotated for o in annotate_batch(store, ids, AnnotationPolicy(), now=now)}
+    batch = {
+        o.activity_id: o.annotated for o in annotate_batch(batch_repositories(store), ids, AnnotationPolicy(), now=now)
+    }
     assert "See a clinician promptly" in alone
     assert batch[last].note == alone
 
@@ -213,14 +215,14 @@ def test_a_backdated_entry_reaches_runs_beyond_the_window_at_once(store: Store) 
     now = START + timedelta(days=60)
     last = max(ids, key=lambda i: store.get_activity(i).activity.start_utc)
     last_day = store.get_activity(last).activity.start_local.date()
-    annotate_batch(store, ids, AnnotationPolicy(), now=now)
+    annotate_batch(batch_repositories(store), ids, AnnotationPolicy(), now=now)
     for days_before in range(41, 0, -7):
         record_entry(store.pain_diary, store, athlete, last_day - timedelta(days=days_before), 5, source=PainSource.CLI)
-    annotate_marked(store, athlete, AnnotationPolicy(), now=now)
+    annotate_marked(batch_repositories(store), athlete, AnnotationPolicy(), now=now)
     assert "Mode: sore" in _note(store, last) and "See a clinician promptly" not in _note(store, last)
 
     record_entry(store.pain_diary, store, athlete, last_day - timedelta(days=48), 5, source=PainSource.CLI)
-    annotate_marked(store, athlete, AnnotationPolicy(), now=now)
+    annotate_marked(batch_repositories(store), athlete, AnnotationPolicy(), now=now)
     assert "See a clinician promptly" in _note(store, last)
 
 
