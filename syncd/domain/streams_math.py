@@ -156,6 +156,23 @@ def segments(mask: BoolArray) -> tuple[IntArray, IntArray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
+def within_window_of_any(mask: BoolArray, width: int) -> BoolArray:
+    """For each of the len(mask) + width - 1 positions i, whether any of mask[i - width + 1 .. i] is True.
+
+    `np.convolve(mask, np.ones(width), mode="full") > 0.5` (a window of `width` samples touches a True one) by a
+    running count instead: the convolution is a dot product per position, ~20 times the work on the hot path.
+    """
+    n = len(mask)
+    if n == 0 or width < 1:
+        return np.zeros(max(n + width - 1, 0), dtype=np.bool_)
+    # counts[width + t] = number of True in mask[:t] for t in 0..n, held at the total after the end and 0 before.
+    counts = np.empty(n + 2 * width, dtype=np.intp)
+    counts[: width + 1] = 0
+    np.cumsum(mask, out=counts[width + 1 : width + 1 + n])
+    counts[width + 1 + n :] = counts[width + n]
+    return counts[width + 1 : width + n + width] > counts[1 : n + width]
+
+
 @dataclass(frozen=True, slots=True)
 class AltitudeProfile:
     """Cleaned altitude on an even distance grid (`step_m` apart) with the elapsed time at each grid point."""
@@ -200,9 +217,8 @@ def _altitude_profile(
     if distance is None:
         return None
     altitude = streams.altitude_m
-    valid = np.isfinite(altitude) & (altitude >= PLAUSIBLE_ALTITUDE_M[0]) & (altitude <= PLAUSIBLE_ALTITUDE_M[1])
-    n_valid = int(np.count_nonzero(valid))
-    if n_valid < 10 or float(np.ptp(altitude[valid])) == 0.0:
+    valid, n_valid, spread = _plausible_altitude(altitude)
+    if n_valid < 10 or spread == 0.0:
         return None  # no altitude, or a constant placeholder: not enough data for downhill
     sample = altitude[:: max(1, len(altitude) // 256)]
     if abs(median_of(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)) > 20.0:
@@ -241,6 +257,22 @@ def _altitude_profile(
     window = NOISE_SCALE_STEPS if noise > NOISY_ALTITUDE_M else max(1, round(smooth_m / step_m) | 1)
     smooth = moving_average(despiked, window)
     return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected), noise)
+
+
+def _plausible_altitude(altitude: FloatArray) -> tuple[BoolArray, int, float]:
+    """Which samples hold a plausible altitude (PLAUSIBLE_ALTITUDE_M, finite), how many, and their range (np.ptp).
+
+    When the lowest and highest are plausible every sample is (a NaN would make both NaN): two reductions instead
+    of a mask built from three comparisons, counted, and copied out (the usual recording).
+    """
+    n = len(altitude)
+    if n:
+        low, high = float(altitude.min()), float(altitude.max())
+        if low >= PLAUSIBLE_ALTITUDE_M[0] and high <= PLAUSIBLE_ALTITUDE_M[1]:
+            return np.ones(n, dtype=np.bool_), n, high - low
+    valid = np.isfinite(altitude) & (altitude >= PLAUSIBLE_ALTITUDE_M[0]) & (altitude <= PLAUSIBLE_ALTITUDE_M[1])
+    n_valid = int(np.count_nonzero(valid))
+    return valid, n_valid, (float(np.ptp(altitude[valid])) if n_valid else math.nan)
 
 
 def _at(values: FloatArray, first: IntArray) -> FloatArray:
@@ -455,16 +487,43 @@ def _speed_trace(
     if not math.isfinite(time_u[-1] - time_u[0]) or (time_u[-1] - time_u[0]) / step_s > MAX_GRID_POINTS:
         return None
     grid = np.arange(0.0, time_u[-1] - time_u[0] + 1e-9, step_s)
-    dist_grid = np.interp(grid, time_u - time_u[0], dist_u)
+    dist_grid = _on_grid(grid, time_u - time_u[0], dist_u, step_s)
     dist_grid -= dist_grid[0]
     # The window is a whole number of grid steps, so its ends are grid points: shift instead of interpolating.
     k = max(1, round(half_window_s / step_s))
-    n = len(grid)
-    ahead = np.concatenate((dist_grid[k:], np.full(min(k, n), dist_grid[-1])))
-    behind = np.concatenate((np.zeros(min(k, n)), dist_grid[:-k]))
-    ahead -= behind
-    ahead /= _window_spans(n, k, step_s)
-    return SpeedTrace(step_s, grid, dist_grid, ahead)
+    return SpeedTrace(step_s, grid, dist_grid, _centred_speed(dist_grid, k, step_s))
+
+
+def _on_grid(grid: FloatArray, elapsed: FloatArray, values: FloatArray, step_s: float) -> FloatArray:
+    """`np.interp(grid, elapsed, values)` for `grid` = 0, step_s, 2 step_s, ...: on a regular 1 Hz recording (every
+    elapsed time the whole second of its index) with a whole-second step, each grid point is a sample, which
+    np.interp returns as it is, so every `step_s`-th sample is that answer without the search."""
+    n = len(elapsed)
+    whole = int(step_s)
+    if whole == step_s and whole >= 1 and elapsed[-1] == n - 1 and bool((elapsed == np.arange(n)).all()):
+        return values[::whole].copy()
+    return np.interp(grid, elapsed, values)
+
+
+def _centred_speed(dist_grid: FloatArray, k: int, step_s: float) -> FloatArray:
+    """Distance over the centred window of +-k grid steps divided by the window's seconds (shorter at the ends):
+    the distance ahead minus the distance behind (0 before the start, the last distance after the end)."""
+    n = len(dist_grid)
+    if n <= 2 * k:
+        ahead = np.concatenate((dist_grid[k:], np.full(min(k, n), dist_grid[-1])))
+        behind = np.concatenate((np.zeros(min(k, n)), dist_grid[:-k]))
+        ahead -= behind
+        ahead /= _window_spans(n, k, step_s)
+        return ahead
+    # The same answer piece by piece: x - 0.0 is x, and dividing by a whole window's span is dividing by one value.
+    edge = np.arange(k, 2 * k) * step_s  # k .. 2k-1 steps; a whole number of steps is exact in floating point
+    speed = np.empty(n)
+    np.divide(dist_grid[k : 2 * k], edge, out=speed[:k])
+    middle = speed[k : n - k]
+    np.subtract(dist_grid[2 * k :], dist_grid[: n - 2 * k], out=middle)
+    middle /= 2 * k * step_s
+    np.divide(dist_grid[-1] - dist_grid[n - 2 * k : n - k], edge[::-1], out=speed[n - k :])
+    return speed
 
 
 def _window_spans(n: int, k: int, step_s: float) -> FloatArray:
@@ -481,6 +540,8 @@ def _window_spans(n: int, k: int, step_s: float) -> FloatArray:
 
 def _distinct_times(time: FloatArray, distance: FloatArray) -> tuple[FloatArray, FloatArray]:
     """The first sample at each distinct finite time, and the distance there (no copies when every time is new)."""
+    if len(time) and math.isfinite(time[0]) and math.isfinite(time[-1]) and bool((time[1:] > time[:-1]).all()):
+        return time, distance  # strictly increasing between finite ends: every time finite and new (the usual case)
     ok = np.isfinite(time)
     if ok.all() and bool(np.all(time[1:] >= time[:-1])):
         first = _first_of_each(time)

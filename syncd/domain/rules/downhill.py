@@ -40,7 +40,14 @@ from syncd.domain.model import BoolArray, FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.downhill_evidence import DownhillEvidence
-from syncd.domain.streams_math import STOPPED_MPS, UPHILL_COST_PER_PCT, AltitudeProfile, differences, segments
+from syncd.domain.streams_math import (
+    STOPPED_MPS,
+    UPHILL_COST_PER_PCT,
+    AltitudeProfile,
+    differences,
+    segments,
+    within_window_of_any,
+)
 from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["downhill"]  # bumped in syncd/domain/rule_versions.py
@@ -183,8 +190,7 @@ def _steep_mask(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float
     if len(alt) <= k:
         return np.zeros(max(len(alt) - 1, 0), dtype=bool), np.zeros(0)
     grade = (alt[k:] - alt[:-k]) / (k * profile.step_m) * 100.0
-    steep = (grade <= -grade_pct).astype(np.float64)
-    in_steep_window = np.convolve(steep, np.ones(k), mode="full")[: len(alt) - 1] > 0.5
+    in_steep_window = within_window_of_any(grade <= -grade_pct, k)
     # A steep window reaches a little way onto the flat either side; only its descending steps count.
     local = differences(alt) / profile.step_m * 100.0
     covered = in_steep_window & (local <= -grade_pct / 2)
