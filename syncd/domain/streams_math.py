@@ -86,12 +86,15 @@ def differences[A: np.ndarray[Any, Any]](values: A) -> A:
     return cast(A, values[1:] - values[:-1])
 
 
-def _first_of_each(sorted_values: FloatArray) -> IntArray:
-    """Indices of the first sample at each distinct value of a non-decreasing array (np.unique without a sort)."""
+def _first_of_each(sorted_values: FloatArray) -> IntArray | None:
+    """Indices of the first sample at each distinct value of a non-decreasing array (np.unique without a sort);
+    None when every value is new (the usual recording), so no index array is built and `_at` copies nothing."""
     keep = np.empty(len(sorted_values), dtype=np.bool_)
     if len(keep):
         keep[0] = True
         np.greater(sorted_values[1:], sorted_values[:-1], out=keep[1:])
+        if keep.all():
+            return None
     return np.flatnonzero(keep)
 
 
@@ -275,9 +278,9 @@ def _plausible_altitude(altitude: FloatArray) -> tuple[BoolArray, int, float]:
     return valid, n_valid, (float(np.ptp(altitude[valid])) if n_valid else math.nan)
 
 
-def _at(values: FloatArray, first: IntArray) -> FloatArray:
-    """`values[first]`, without the copy when `first` keeps every sample (the usual 1 Hz recording)."""
-    return values if len(first) == len(values) else values[first]
+def _at(values: FloatArray, first: IntArray | None) -> FloatArray:
+    """`values[first]`, without the copy when `first` keeps every sample (None: the usual 1 Hz recording)."""
+    return values if first is None or len(first) == len(values) else values[first]
 
 
 def median_of(values: FloatArray) -> float:
@@ -301,6 +304,8 @@ def _without_pause_steps(distance: FloatArray, altitude: FloatArray, times: Floa
     237 m "drop" across a 10-minute stop). A GPS gap while running covers distance and keeps its altitude change.
     """
     dt = differences(times)
+    if len(dt) and float(dt.max()) < ALTITUDE_PAUSE_S:
+        return altitude  # no gap long enough to be a pause (the usual recording): nothing to test distance for
     paused = (dt >= ALTITUDE_PAUSE_S) & (differences(distance) < STOPPED_MPS * dt)
     if not paused.any():
         return altitude
@@ -331,6 +336,8 @@ def _settled(raw: FloatArray, times: FloatArray) -> FloatArray:
 def _without_level_shifts(altitude: FloatArray, max_step_m: float) -> FloatArray:
     """Altitude with every grid step larger than `max_step_m` set to zero (the rest of the track shifted back)."""
     steps = differences(altitude)
+    if len(steps) and max(float(steps.max()), -float(steps.min())) <= max_step_m:
+        return altitude  # no step is a jump (the usual recording); a NaN step takes the full test below
     jumps = np.abs(steps) > max_step_m
     if not jumps.any() or jumps.mean() > MAX_LEVEL_SHIFT_SHARE:
         # frequent "jumps" are noise, not a sensor re-zeroing: removing them all would turn the noise into a random
@@ -545,7 +552,7 @@ def _distinct_times(time: FloatArray, distance: FloatArray) -> tuple[FloatArray,
     ok = np.isfinite(time)
     if ok.all() and bool(np.all(time[1:] >= time[:-1])):
         first = _first_of_each(time)
-        if len(first) == len(time):
+        if first is None:
             return time, distance
         return time[first], distance[first]
     time_u, first = np.unique(time[ok], return_index=True)
