@@ -72,7 +72,8 @@ def _derivations(ctx: RuleContext) -> Iterator[tuple[str, Any]]:
             yield f"efforts{fast}", repr(find_efforts(trace, fast))
     profile = ctx.altitude_profile()
     if profile is not None:
-        yield "profile", (profile.distance_m, profile.altitude_m, profile.time_s, profile.rejected_share, profile.noise_m)
+        arrays = (profile.distance_m, profile.altitude_m, profile.time_s)
+        yield "profile", (*arrays, profile.rejected_share, profile.noise_m)
         yield "descent", (profile.total_descent_m(), profile.total_descent_m(3.0), profile.total_descent_m(10.0))
         yield "steep", steep_stretches(profile, ctx.thresholds)
     yield "easy_speed", ctx.easy_speed()
@@ -88,10 +89,15 @@ def _outputs(ctx: RuleContext) -> Iterator[tuple[str, Any]]:
     yield from _derivations(ctx)
 
 
-def _contexts(activity: Activity, history: tuple[HistoryEntry, ...] | list[HistoryEntry]) -> Iterator[tuple[str, Callable[[], RuleContext]]]:
+def _contexts(
+    activity: Activity, history: tuple[HistoryEntry, ...] | list[HistoryEntry]
+) -> Iterator[tuple[str, Callable[[], RuleContext]]]:
     for name, heart in HEART:
-        yield name, lambda heart=heart: RuleContext(
-            activity=activity, history=history, thresholds=Thresholds(), now=NOW, **heart
+        yield (
+            name,
+            lambda heart=heart: RuleContext(
+                activity=activity, history=history, thresholds=Thresholds(), now=NOW, **heart
+            ),
         )
 
 
@@ -117,15 +123,18 @@ def _artefacts(activity: Activity, seed: int) -> Iterator[tuple[str, Activity]]:
     noisy = streams.altitude_m + rng.normal(0, 15, n)
     yield "noisy_alt", replace(activity, streams=replace(streams, altitude_m=noisy))
     every4 = np.arange(0, n, 4)
-    yield "4s", replace(
-        activity,
-        streams=replace(
-            streams,
-            **{
-                f: getattr(streams, f)[every4]
-                for f in ("time_s", "distance_m", "lat", "lon", "altitude_m", "speed_mps", "heart_rate", "cadence")
-                if getattr(streams, f) is not None
-            },
+    yield (
+        "4s",
+        replace(
+            activity,
+            streams=replace(
+                streams,
+                **{
+                    f: getattr(streams, f)[every4]
+                    for f in ("time_s", "distance_m", "lat", "lon", "altitude_m", "speed_mps", "heart_rate", "cadence")
+                    if getattr(streams, f) is not None
+                },
+            ),
         ),
     )
     yield "no_distance", replace(activity, streams=replace(streams, distance_m=None))

@@ -62,9 +62,14 @@ def duration_load(duration_s: float) -> float:
     return duration_s / 60.0
 
 
+def trimp_possible(max_hr: float | None) -> bool:
+    """Whether a maximum heart rate allows TRIMP at all (without one every load is in minutes)."""
+    return max_hr is not None and max_hr > DEFAULT_RESTING_HR
+
+
 def choose_unit(entries: Iterable[HistoryEntry], max_hr: float | None) -> LoadUnit:
     """TRIMP only when it can be computed for every entry; one unit per series keeps loads comparable."""
-    if max_hr is None or not (max_hr > DEFAULT_RESTING_HR):
+    if not trimp_possible(max_hr):
         return "min"
     return "trimp" if all(e.average_heart_rate is not None for e in entries) else "min"
 
