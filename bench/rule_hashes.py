@@ -138,6 +138,11 @@ def _artefacts(activity: Activity, seed: int) -> Iterator[tuple[str, Activity]]:
         ),
     )
     yield "no_distance", replace(activity, streams=replace(streams, distance_m=None))
+    yield "hr_0_255", replace(activity, streams=replace(streams, heart_rate=np.where(np.arange(n) % 2, 0.0, 255.0)))
+    if streams.heart_rate is not None:
+        late = streams.heart_rate.copy()
+        late[: n - 5] = 0.0
+        yield "hr_late", replace(activity, streams=replace(streams, heart_rate=late))
 
 
 def cases(synthetic: int) -> Iterator[tuple[str, Callable[[], RuleContext]]]:
@@ -172,7 +177,7 @@ def cases(synthetic: int) -> Iterator[tuple[str, Callable[[], RuleContext]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--synthetic", type=int, default=40, help="synthetic seeds (each in 7 variants)")
+    parser.add_argument("--synthetic", type=int, default=40, help="synthetic seeds (each in 9 variants)")
     args = parser.parse_args()
     total = hashlib.sha256()
     count = 0
