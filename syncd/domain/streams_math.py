@@ -224,7 +224,10 @@ def _altitude_profile(
     if n_valid < 10 or spread == 0.0:
         return None  # no altitude, or a constant placeholder: not enough data for downhill
     sample = altitude[:: max(1, len(altitude) // 256)]
-    if abs(median_of(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)) > 20.0:
+    # (with no 0 m sample at all the answer changes nothing, so the median is not taken)
+    if (altitude == 0.0).any() and abs(
+        median_of(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)
+    ) > 20.0:
         valid &= altitude != 0.0
         n_valid = int(np.count_nonzero(valid))
     # Keep the first sample at each distance so np.interp sees strictly increasing x (distance never decreases).
