@@ -429,10 +429,16 @@ def check_load(
     `break_days` or more without one is a return; a chronic week below `min_chronic_minutes` is again "not enough
     history"; only then is the ratio (rolling, uncoupled as `rolling_acwr`; TRIMP when `max_hr` allows) reported.
     """
-    dated = [(day, e) for e in entries if (day := e.local_date) <= as_of]
-    earliest = min((day for day, _ in dated), default=None)
+    earliest: date | None = None
+    runs: list[tuple[date, HistoryEntry]] = []
+    for entry in entries:  # one pass (a run's rules ask this per run): the earliest day and the runs, in order
+        day = entry.local_date
+        if day <= as_of:
+            if earliest is None or day < earliest:
+                earliest = day
+            if entry.sport in RUN_SPORTS:
+                runs.append((day, entry))
     span = 0 if earliest is None else (as_of - earliest).days + 1
-    runs = [(day, e) for day, e in dated if e.sport in RUN_SPORTS]
     first = as_of - timedelta(days=chronic_days - 1)
     acute_minutes, chronic_minutes = _window_minutes(runs, first, span, acute_days, chronic_days)
     base = LoadCheck(

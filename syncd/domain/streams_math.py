@@ -7,6 +7,7 @@ without Python loops over samples (loops run over segments only), so a 1-hour ru
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -148,9 +149,22 @@ def moving_average(values: FloatArray, window: int) -> FloatArray:
         return values.copy()
     half = window // 2
     width = 2 * half + 1
-    padded = np.concatenate((np.full(half, values[0]), values, np.full(half, values[-1])))
-    result: FloatArray = np.convolve(padded, np.full(width, 1.0 / width), mode="valid")
+    n = len(values)
+    # the edge padding and the kernel without np.full (a Python-level function, called three times a profile)
+    padded = np.empty(n + 2 * half)
+    padded[:half] = values[0]
+    padded[half : half + n] = values
+    padded[half + n :] = values[-1]
+    result: FloatArray = np.convolve(padded, _box_kernel(width), mode="valid")
     return result
+
+
+@functools.cache
+def _box_kernel(width: int) -> FloatArray:
+    """`np.full(width, 1.0 / width)`, read-only and shared."""
+    kernel = np.full(width, 1.0 / width)
+    kernel.flags.writeable = False
+    return kernel
 
 
 def segments(mask: BoolArray) -> tuple[IntArray, IntArray]:
