@@ -412,6 +412,23 @@ def _window_minutes(
     return sum(minutes[chronic_days - acute_days :]), (sum(covered) / len(covered) * 7 if covered else 0.0)
 
 
+def _earliest_and_runs(
+    entries: Sequence[HistoryEntry], as_of: date
+) -> tuple[date | None, list[tuple[date, HistoryEntry]]]:
+    """The earliest local day up to `as_of` and the runs up to it (dated, in order), in one pass: every run's
+    rules ask this."""
+    earliest: date | None = None
+    runs: list[tuple[date, HistoryEntry]] = []
+    for entry in entries:
+        day = entry.local_date
+        if day <= as_of:
+            if earliest is None or day < earliest:
+                earliest = day
+            if entry.sport in RUN_SPORTS:
+                runs.append((day, entry))
+    return earliest, runs
+
+
 def check_load(
     entries: Sequence[HistoryEntry],
     as_of: date,
@@ -429,15 +446,7 @@ def check_load(
     `break_days` or more without one is a return; a chronic week below `min_chronic_minutes` is again "not enough
     history"; only then is the ratio (rolling, uncoupled as `rolling_acwr`; TRIMP when `max_hr` allows) reported.
     """
-    earliest: date | None = None
-    runs: list[tuple[date, HistoryEntry]] = []
-    for entry in entries:  # one pass (a run's rules ask this per run): the earliest day and the runs, in order
-        day = entry.local_date
-        if day <= as_of:
-            if earliest is None or day < earliest:
-                earliest = day
-            if entry.sport in RUN_SPORTS:
-                runs.append((day, entry))
+    earliest, runs = _earliest_and_runs(entries, as_of)
     span = 0 if earliest is None else (as_of - earliest).days + 1
     first = as_of - timedelta(days=chronic_days - 1)
     acute_minutes, chronic_minutes = _window_minutes(runs, first, span, acute_days, chronic_days)

@@ -25,6 +25,7 @@ from syncd.domain.streams_math import (
     distance_of,
     find_efforts,
     haversine_cumulative,
+    mean_of,
     median_of,
     moving_average,
     pace_s_per_km,
@@ -524,3 +525,10 @@ def test_plausible_altitude_is_the_mask_it_replaces(altitude: FloatArray) -> Non
     assert (got_valid == valid).all() and count == int(valid.sum())
     if count:
         assert spread == float(np.ptp(altitude[valid]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, st.integers(1, 300), elements=st.floats(-1e9, 1e9)))
+def test_mean_of_is_numpys_mean(values: FloatArray) -> None:
+    """The hot-path mean is ndarray.mean to the bit (the same pairwise sum over the same count)."""
+    assert mean_of(values) == float(values.mean())
