@@ -62,9 +62,14 @@ def duration_load(duration_s: float) -> float:
     return duration_s / 60.0
 
 
+def trimp_possible(max_hr: float | None) -> bool:
+    """Whether a maximum heart rate allows TRIMP at all (without one every load is in minutes)."""
+    return max_hr is not None and max_hr > DEFAULT_RESTING_HR
+
+
 def choose_unit(entries: Iterable[HistoryEntry], max_hr: float | None) -> LoadUnit:
     """TRIMP only when it can be computed for every entry; one unit per series keeps loads comparable."""
-    if max_hr is None or not (max_hr > DEFAULT_RESTING_HR):
+    if not trimp_possible(max_hr):
         return "min"
     return "trimp" if all(e.average_heart_rate is not None for e in entries) else "min"
 
@@ -407,6 +412,23 @@ def _window_minutes(
     return sum(minutes[chronic_days - acute_days :]), (sum(covered) / len(covered) * 7 if covered else 0.0)
 
 
+def _earliest_and_runs(
+    entries: Sequence[HistoryEntry], as_of: date
+) -> tuple[date | None, list[tuple[date, HistoryEntry]]]:
+    """The earliest local day up to `as_of` and the runs up to it (dated, in order), in one pass: every run's
+    rules ask this."""
+    earliest: date | None = None
+    runs: list[tuple[date, HistoryEntry]] = []
+    for entry in entries:
+        day = entry.local_date
+        if day <= as_of:
+            if earliest is None or day < earliest:
+                earliest = day
+            if entry.sport in RUN_SPORTS:
+                runs.append((day, entry))
+    return earliest, runs
+
+
 def check_load(
     entries: Sequence[HistoryEntry],
     as_of: date,
@@ -424,10 +446,8 @@ def check_load(
     `break_days` or more without one is a return; a chronic week below `min_chronic_minutes` is again "not enough
     history"; only then is the ratio (rolling, uncoupled as `rolling_acwr`; TRIMP when `max_hr` allows) reported.
     """
-    dated = [(day, e) for e in entries if (day := e.local_date) <= as_of]
-    earliest = min((day for day, _ in dated), default=None)
+    earliest, runs = _earliest_and_runs(entries, as_of)
     span = 0 if earliest is None else (as_of - earliest).days + 1
-    runs = [(day, e) for day, e in dated if e.sport in RUN_SPORTS]
     first = as_of - timedelta(days=chronic_days - 1)
     acute_minutes, chronic_minutes = _window_minutes(runs, first, span, acute_days, chronic_days)
     base = LoadCheck(

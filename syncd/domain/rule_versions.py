@@ -46,10 +46,36 @@ DATA_GAPS_VERSION = 4  # 4: "no streams yet" for a platform summary whose sample
 
 
 def rules_version(thresholds: Thresholds) -> str:
-    """`<code digest>-<thresholds digest>`: changes when any rule's version or any threshold changes."""
-    code = ",".join(f"{name}={version}" for name, version in RULE_VERSIONS.items())
-    code += f",data_gaps={DATA_GAPS_VERSION}"
-    return f"{hashlib.sha256(code.encode()).hexdigest()[:8]}-{_fingerprint(thresholds)}"
+    """`<code digest>-<thresholds digest>`: changes when any rule's version or any threshold changes.
+
+    Asked once per annotated run: both digests are cached (the code's on the versions as they are now, the
+    thresholds' on the very object a run's context holds), a notable share of a run's rules otherwise.
+    """
+    return f"{_code_digest(tuple(RULE_VERSIONS.items()), DATA_GAPS_VERSION)}-{_fingerprint_of(thresholds)}"
+
+
+@functools.lru_cache(maxsize=8)
+def _code_digest(versions: tuple[tuple[str, int], ...], data_gaps_version: int) -> str:
+    code = ",".join(f"{name}={version}" for name, version in versions)
+    code += f",data_gaps={data_gaps_version}"
+    return hashlib.sha256(code.encode()).hexdigest()[:8]
+
+
+# id -> (the thresholds, their digest): hashing a frozen Thresholds (every field) for the lru_cache below costs
+# about as much as a small rule, so the object a run hands in is recognised by identity first (kept alive here, so
+# its id is not reused while it is cached).
+_BY_IDENTITY: dict[int, tuple[Thresholds, str]] = {}
+
+
+def _fingerprint_of(thresholds: Thresholds) -> str:
+    hit = _BY_IDENTITY.get(id(thresholds))
+    if hit is not None and hit[0] is thresholds:
+        return hit[1]
+    value = _fingerprint(thresholds)
+    if len(_BY_IDENTITY) >= 64:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[id(thresholds)] = (thresholds, value)
+    return value
 
 
 @functools.lru_cache(maxsize=64)

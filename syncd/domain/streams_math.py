@@ -7,6 +7,7 @@ without Python loops over samples (loops run over segments only), so a 1-hour ru
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,12 +87,15 @@ def differences[A: np.ndarray[Any, Any]](values: A) -> A:
     return cast(A, values[1:] - values[:-1])
 
 
-def _first_of_each(sorted_values: FloatArray) -> IntArray:
-    """Indices of the first sample at each distinct value of a non-decreasing array (np.unique without a sort)."""
+def _first_of_each(sorted_values: FloatArray) -> IntArray | None:
+    """Indices of the first sample at each distinct value of a non-decreasing array (np.unique without a sort);
+    None when every value is new (the usual recording), so no index array is built and `_at` copies nothing."""
     keep = np.empty(len(sorted_values), dtype=np.bool_)
     if len(keep):
         keep[0] = True
         np.greater(sorted_values[1:], sorted_values[:-1], out=keep[1:])
+        if keep.all():
+            return None
     return np.flatnonzero(keep)
 
 
@@ -145,15 +149,45 @@ def moving_average(values: FloatArray, window: int) -> FloatArray:
         return values.copy()
     half = window // 2
     width = 2 * half + 1
-    padded = np.concatenate((np.full(half, values[0]), values, np.full(half, values[-1])))
-    result: FloatArray = np.convolve(padded, np.full(width, 1.0 / width), mode="valid")
+    n = len(values)
+    # the edge padding and the kernel without np.full (a Python-level function, called three times a profile)
+    padded = np.empty(n + 2 * half)
+    padded[:half] = values[0]
+    padded[half : half + n] = values
+    padded[half + n :] = values[-1]
+    result: FloatArray = np.convolve(padded, _box_kernel(width), mode="valid")
     return result
+
+
+@functools.cache
+def _box_kernel(width: int) -> FloatArray:
+    """`np.full(width, 1.0 / width)`, read-only and shared."""
+    kernel = np.full(width, 1.0 / width)
+    kernel.flags.writeable = False
+    return kernel
 
 
 def segments(mask: BoolArray) -> tuple[IntArray, IntArray]:
     """Start and end (exclusive) indices of each run of True in `mask`."""
     edges = differences(np.concatenate(([0], mask.astype(np.int8), [0])))
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return (edges == 1).nonzero()[0], (edges == -1).nonzero()[0]
+
+
+def within_window_of_any(mask: BoolArray, width: int) -> BoolArray:
+    """For each of the len(mask) + width - 1 positions i, whether any of mask[i - width + 1 .. i] is True.
+
+    `np.convolve(mask, np.ones(width), mode="full") > 0.5` (a window of `width` samples touches a True one) by a
+    running count instead: the convolution is a dot product per position, ~20 times the work on the hot path.
+    """
+    n = len(mask)
+    if n == 0 or width < 1:
+        return np.zeros(max(n + width - 1, 0), dtype=np.bool_)
+    # counts[width + t] = number of True in mask[:t] for t in 0..n, held at the total after the end and 0 before.
+    counts = np.empty(n + 2 * width, dtype=np.intp)
+    counts[: width + 1] = 0
+    np.cumsum(mask, out=counts[width + 1 : width + 1 + n])
+    counts[width + 1 + n :] = counts[width + n]
+    return counts[width + 1 : width + n + width] > counts[1 : n + width]
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +234,14 @@ def _altitude_profile(
     if distance is None:
         return None
     altitude = streams.altitude_m
-    valid = np.isfinite(altitude) & (altitude >= PLAUSIBLE_ALTITUDE_M[0]) & (altitude <= PLAUSIBLE_ALTITUDE_M[1])
-    n_valid = int(np.count_nonzero(valid))
-    if n_valid < 10 or float(np.ptp(altitude[valid])) == 0.0:
+    valid, n_valid, spread = _plausible_altitude(altitude)
+    if n_valid < 10 or spread == 0.0:
         return None  # no altitude, or a constant placeholder: not enough data for downhill
     sample = altitude[:: max(1, len(altitude) // 256)]
-    if abs(median_of(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)) > 20.0:
+    # (with no 0 m sample at all the answer changes nothing, so the median is not taken)
+    if (altitude == 0.0).any() and abs(
+        median_of(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)
+    ) > 20.0:
         valid &= altitude != 0.0
         n_valid = int(np.count_nonzero(valid))
     # Keep the first sample at each distance so np.interp sees strictly increasing x (distance never decreases).
@@ -243,9 +279,32 @@ def _altitude_profile(
     return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected), noise)
 
 
-def _at(values: FloatArray, first: IntArray) -> FloatArray:
-    """`values[first]`, without the copy when `first` keeps every sample (the usual 1 Hz recording)."""
-    return values if len(first) == len(values) else values[first]
+def _plausible_altitude(altitude: FloatArray) -> tuple[BoolArray, int, float]:
+    """Which samples hold a plausible altitude (PLAUSIBLE_ALTITUDE_M, finite), how many, and their range (np.ptp).
+
+    When the lowest and highest are plausible every sample is (a NaN would make both NaN): two reductions instead
+    of a mask built from three comparisons, counted, and copied out (the usual recording).
+    """
+    n = len(altitude)
+    if n:
+        low, high = float(altitude.min()), float(altitude.max())
+        if low >= PLAUSIBLE_ALTITUDE_M[0] and high <= PLAUSIBLE_ALTITUDE_M[1]:
+            return np.ones(n, dtype=np.bool_), n, high - low
+    valid = np.isfinite(altitude) & (altitude >= PLAUSIBLE_ALTITUDE_M[0]) & (altitude <= PLAUSIBLE_ALTITUDE_M[1])
+    n_valid = int(np.count_nonzero(valid))
+    return valid, n_valid, (float(np.ptp(altitude[valid])) if n_valid else math.nan)
+
+
+def _at(values: FloatArray, first: IntArray | None) -> FloatArray:
+    """`values[first]`, without the copy when `first` keeps every sample (None: the usual 1 Hz recording)."""
+    return values if first is None or len(first) == len(values) else values[first]
+
+
+def mean_of(values: FloatArray) -> float:
+    """`float(values.mean())` of a non-empty float array (the same sum, divided by the same count) without the
+    Python layer ndarray.mean goes through: a third of its cost, and the rules take several per run.
+    `array.nonzero()[0]` stands in for np.flatnonzero on 1-D arrays here for the same reason."""
+    return float(np.add.reduce(values)) / len(values)
 
 
 def median_of(values: FloatArray) -> float:
@@ -269,6 +328,8 @@ def _without_pause_steps(distance: FloatArray, altitude: FloatArray, times: Floa
     237 m "drop" across a 10-minute stop). A GPS gap while running covers distance and keeps its altitude change.
     """
     dt = differences(times)
+    if len(dt) and float(dt.max()) < ALTITUDE_PAUSE_S:
+        return altitude  # no gap long enough to be a pause (the usual recording): nothing to test distance for
     paused = (dt >= ALTITUDE_PAUSE_S) & (differences(distance) < STOPPED_MPS * dt)
     if not paused.any():
         return altitude
@@ -299,6 +360,8 @@ def _settled(raw: FloatArray, times: FloatArray) -> FloatArray:
 def _without_level_shifts(altitude: FloatArray, max_step_m: float) -> FloatArray:
     """Altitude with every grid step larger than `max_step_m` set to zero (the rest of the track shifted back)."""
     steps = differences(altitude)
+    if len(steps) and max(float(steps.max()), -float(steps.min())) <= max_step_m:
+        return altitude  # no step is a jump (the usual recording); a NaN step takes the full test below
     jumps = np.abs(steps) > max_step_m
     if not jumps.any() or jumps.mean() > MAX_LEVEL_SHIFT_SHARE:
         # frequent "jumps" are noise, not a sensor re-zeroing: removing them all would turn the noise into a random
@@ -317,11 +380,11 @@ def descent_with_hysteresis(altitude: FloatArray, threshold_m: float = DESCENT_H
     if len(altitude) < 2:
         return 0.0
     step = differences(altitude)
-    nonzero = np.flatnonzero(step)
+    nonzero = step.nonzero()[0]
     if len(nonzero) == 0:
         return 0.0
     signs = np.sign(step[nonzero])
-    turns = nonzero[np.flatnonzero(signs[1:] != signs[:-1]) + 1]
+    turns = nonzero[(signs[1:] != signs[:-1]).nonzero()[0] + 1]
     points = _without_notches(altitude[np.concatenate(([0], turns, [len(altitude) - 1]))], threshold_m).tolist()
     descent = 0.0
     direction = 0
@@ -374,7 +437,7 @@ def _without_notches(points: FloatArray, threshold_m: float) -> FloatArray:
             break
         notch[1:] &= ~notch[:-1]  # never two overlapping pairs: the right-hand side is a new array
         keep = np.ones(len(points), dtype=np.bool_)
-        pair = np.flatnonzero(notch) + 1
+        pair = notch.nonzero()[0] + 1
         keep[pair] = False
         keep[pair + 1] = False
         points = points[keep]
@@ -427,7 +490,7 @@ class SpeedTrace:
         sel = mask & self.moving
         if not sel.any():
             return None
-        return float(self.speed_mps[sel].mean())
+        return mean_of(self.speed_mps[sel])
 
 
 def speed_trace(
@@ -455,16 +518,43 @@ def _speed_trace(
     if not math.isfinite(time_u[-1] - time_u[0]) or (time_u[-1] - time_u[0]) / step_s > MAX_GRID_POINTS:
         return None
     grid = np.arange(0.0, time_u[-1] - time_u[0] + 1e-9, step_s)
-    dist_grid = np.interp(grid, time_u - time_u[0], dist_u)
+    dist_grid = _on_grid(grid, time_u - time_u[0], dist_u, step_s)
     dist_grid -= dist_grid[0]
     # The window is a whole number of grid steps, so its ends are grid points: shift instead of interpolating.
     k = max(1, round(half_window_s / step_s))
-    n = len(grid)
-    ahead = np.concatenate((dist_grid[k:], np.full(min(k, n), dist_grid[-1])))
-    behind = np.concatenate((np.zeros(min(k, n)), dist_grid[:-k]))
-    ahead -= behind
-    ahead /= _window_spans(n, k, step_s)
-    return SpeedTrace(step_s, grid, dist_grid, ahead)
+    return SpeedTrace(step_s, grid, dist_grid, _centred_speed(dist_grid, k, step_s))
+
+
+def _on_grid(grid: FloatArray, elapsed: FloatArray, values: FloatArray, step_s: float) -> FloatArray:
+    """`np.interp(grid, elapsed, values)` for `grid` = 0, step_s, 2 step_s, ...: on a regular 1 Hz recording (every
+    elapsed time the whole second of its index) with a whole-second step, each grid point is a sample, which
+    np.interp returns as it is, so every `step_s`-th sample is that answer without the search."""
+    n = len(elapsed)
+    whole = int(step_s)
+    if whole == step_s and whole >= 1 and elapsed[-1] == n - 1 and bool((elapsed == np.arange(n)).all()):
+        return values[::whole].copy()
+    return np.interp(grid, elapsed, values)
+
+
+def _centred_speed(dist_grid: FloatArray, k: int, step_s: float) -> FloatArray:
+    """Distance over the centred window of +-k grid steps divided by the window's seconds (shorter at the ends):
+    the distance ahead minus the distance behind (0 before the start, the last distance after the end)."""
+    n = len(dist_grid)
+    if n <= 2 * k:
+        ahead = np.concatenate((dist_grid[k:], np.full(min(k, n), dist_grid[-1])))
+        behind = np.concatenate((np.zeros(min(k, n)), dist_grid[:-k]))
+        ahead -= behind
+        ahead /= _window_spans(n, k, step_s)
+        return ahead
+    # The same answer piece by piece: x - 0.0 is x, and dividing by a whole window's span is dividing by one value.
+    edge = np.arange(k, 2 * k) * step_s  # k .. 2k-1 steps; a whole number of steps is exact in floating point
+    speed = np.empty(n)
+    np.divide(dist_grid[k : 2 * k], edge, out=speed[:k])
+    middle = speed[k : n - k]
+    np.subtract(dist_grid[2 * k :], dist_grid[: n - 2 * k], out=middle)
+    middle /= 2 * k * step_s
+    np.divide(dist_grid[-1] - dist_grid[n - 2 * k : n - k], edge[::-1], out=speed[n - k :])
+    return speed
 
 
 def _window_spans(n: int, k: int, step_s: float) -> FloatArray:
@@ -481,10 +571,12 @@ def _window_spans(n: int, k: int, step_s: float) -> FloatArray:
 
 def _distinct_times(time: FloatArray, distance: FloatArray) -> tuple[FloatArray, FloatArray]:
     """The first sample at each distinct finite time, and the distance there (no copies when every time is new)."""
+    if len(time) and math.isfinite(time[0]) and math.isfinite(time[-1]) and bool((time[1:] > time[:-1]).all()):
+        return time, distance  # strictly increasing between finite ends: every time finite and new (the usual case)
     ok = np.isfinite(time)
     if ok.all() and bool(np.all(time[1:] >= time[:-1])):
         first = _first_of_each(time)
-        if len(first) == len(time):
+        if first is None:
             return time, distance
         return time[first], distance[first]
     time_u, first = np.unique(time[ok], return_index=True)
@@ -568,7 +660,7 @@ def find_efforts(
                 distance_m=float(trace.distance_m[min(e, n - 1)] - trace.distance_m[s]),
                 speed_mps=float((csum[e] - csum[s]) / (e - s)),
                 recovery_s=(nxt - e) * trace.step_s,
-                recovery_speed_mps=float(rec.mean()) if len(rec) else None,
+                recovery_speed_mps=mean_of(rec) if len(rec) else None,
             )
         )
     return efforts
@@ -589,13 +681,13 @@ def _widen(spans: list[tuple[int, int]], speed: FloatArray, csum: FloatArray) ->
         hi = spans[i + 1][0] if i + 1 < len(spans) else n
         if s > lo:
             before = speed[lo:s]
-            edge = (level + before.mean()) / 2
-            slow = np.flatnonzero(before < edge)
+            edge = (level + mean_of(before)) / 2
+            slow = (before < edge).nonzero()[0]
             s = lo + int(slow[-1]) + 1 if len(slow) else lo
         if hi > e:
             after = speed[e:hi]
-            edge = (level + after.mean()) / 2
-            slow = np.flatnonzero(after < edge)
+            edge = (level + mean_of(after)) / 2
+            slow = (after < edge).nonzero()[0]
             e = e + int(slow[0]) if len(slow) else hi
         widened.append((s, e))
     return widened

@@ -18,11 +18,14 @@ from hypothesis.extra.numpy import arrays
 from syncd.domain.history import HistoryEntry, easy_speed_baseline
 from syncd.domain.model import Activity, FloatArray, Lap, Source, Sport, Streams
 from syncd.domain.streams_math import (
+    PLAUSIBLE_ALTITUDE_M,
+    _plausible_altitude,
     altitude_profile,
     descent_with_hysteresis,
     distance_of,
     find_efforts,
     haversine_cumulative,
+    mean_of,
     median_of,
     moving_average,
     pace_s_per_km,
@@ -30,6 +33,7 @@ from syncd.domain.streams_math import (
     running_speed,
     segments,
     speed_trace,
+    within_window_of_any,
 )
 
 METRES_PER_DEGREE_LAT = 111_194.9
@@ -463,3 +467,68 @@ def test_descent_keeps_a_new_low_inside_a_small_swing() -> None:
     it is followed by a swing of only 2 m, so it is no notch to skip."""
     altitude = np.array([10.0, 5.0, 7.0, 6.0, 20.0])
     assert descent_with_hysteresis(altitude, 3.0) == _reference_descent(altitude, 3.0) == 5.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=80), st.integers(1, 30))
+def test_window_of_any_is_the_convolution_it_replaces(mask: list[bool], width: int) -> None:
+    """The running count gives, to the element, `np.convolve(mask, ones(width), "full") > 0.5`, which the downhill
+    rule's steep windows were before (issue 28's speed target)."""
+    values = np.asarray(mask, dtype=np.bool_)
+    expected = np.convolve(values.astype(np.float64), np.ones(width), mode="full") > 0.5
+    got = within_window_of_any(values, width)
+    assert got.dtype == np.bool_ and got.shape == expected.shape and (got == expected).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(2, 400),
+    st.sampled_from([1.0, 2.0, 3.0, 2.5]),
+    st.integers(1, 8),
+    st.sampled_from(["regular", "jitter", "late_start"]),
+    st.integers(0, 2**31),
+)
+def test_speed_trace_is_the_interpolated_window_it_replaces(
+    n: int, step_s: float, k: int, timing: str, seed: int
+) -> None:
+    """The speed trace's grid read off 1 Hz samples and its window in three slices equal, to the bit, np.interp
+    onto the grid and the padded window over spans (the plain computation) on regular and irregular clocks."""
+    rng = np.random.default_rng(seed)
+    time = np.arange(n, dtype=np.float64) + (100.0 if timing == "late_start" else 0.0)
+    if timing == "jitter":
+        time = np.cumsum(rng.uniform(0.5, 1.5, n))
+    distance = np.cumsum(rng.uniform(0.0, 6.0, n))
+    streams = Streams(time_s=time, distance_m=distance)
+    trace = speed_trace(streams, step_s=step_s, half_window_s=k * step_s)
+    if trace is None:
+        assert time[-1] - time[0] < 60.0
+        return
+    grid = np.arange(0.0, time[-1] - time[0] + 1e-9, step_s)
+    dist_grid = np.interp(grid, time - time[0], distance_of(streams))
+    dist_grid -= dist_grid[0]
+    m = len(grid)
+    ahead = np.concatenate((dist_grid[k:], np.full(min(k, m), dist_grid[-1])))
+    behind = np.concatenate((np.zeros(min(k, m)), dist_grid[:-k]))
+    index = np.arange(m)
+    spans = np.maximum((np.minimum(index + k, m - 1) - np.maximum(index - k, 0)) * step_s, step_s)
+    assert trace.distance_m.tobytes() == dist_grid.tobytes()
+    assert trace.speed_mps.tobytes() == ((ahead - behind) / spans).tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, st.integers(0, 40), elements=st.floats(-1e4, 1e5) | st.sampled_from([np.nan, 0.0, -9999.0])))
+def test_plausible_altitude_is_the_mask_it_replaces(altitude: FloatArray) -> None:
+    """Two reductions give the plain mask of finite altitudes in PLAUSIBLE_ALTITUDE_M, its count and np.ptp."""
+    low, high = PLAUSIBLE_ALTITUDE_M
+    valid = np.isfinite(altitude) & (altitude >= low) & (altitude <= high)
+    got_valid, count, spread = _plausible_altitude(altitude)
+    assert (got_valid == valid).all() and count == int(valid.sum())
+    if count:
+        assert spread == float(np.ptp(altitude[valid]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, st.integers(1, 300), elements=st.floats(-1e9, 1e9)))
+def test_mean_of_is_numpys_mean(values: FloatArray) -> None:
+    """The hot-path mean is ndarray.mean to the bit (the same pairwise sum over the same count)."""
+    assert mean_of(values) == float(values.mean())

@@ -22,7 +22,7 @@ from collections.abc import Collection
 import numpy as np
 
 from syncd.domain.flags import FlagCode
-from syncd.domain.model import Sport
+from syncd.domain.model import FloatArray, Sport
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.downhill import unconfirmed
 from syncd.domain.rules.speed_work import MAX_HR_BPM, MIN_HR_BPM
@@ -82,11 +82,17 @@ def _bad_input(ctx: RuleContext) -> list[str]:
     if not activity.laps and activity.extra.get("workout_steps_without_laps"):
         phrases.append("interval laps (workout steps recorded without laps)")
     hr = activity.streams.heart_rate if activity.streams is not None else None
-    if hr is not None and len(hr):
+    if hr is not None and len(hr) and not _plausible_heart_rate(hr[:: max(1, len(hr) // 64)]):
         present = hr[np.isfinite(hr)]
         if len(present) and not ((present >= MIN_HR_BPM) & (present <= MAX_HR_BPM)).any():
             phrases.append("heart rate (only readings of 0 or 255)")
     return phrases
+
+
+def _plausible_heart_rate(readings: FloatArray) -> bool:
+    """Whether any reading lies in MIN_HR_BPM..MAX_HR_BPM: one such reading among a sample is enough to know the
+    recording is not "only 0 or 255", so the whole channel is tested only when the sample has none."""
+    return bool(((readings >= MIN_HR_BPM) & (readings <= MAX_HR_BPM)).any())
 
 
 def _join(names: list[str]) -> str:

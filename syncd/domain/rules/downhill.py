@@ -40,7 +40,14 @@ from syncd.domain.model import BoolArray, FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.downhill_evidence import DownhillEvidence
-from syncd.domain.streams_math import STOPPED_MPS, UPHILL_COST_PER_PCT, AltitudeProfile, differences, segments
+from syncd.domain.streams_math import (
+    STOPPED_MPS,
+    UPHILL_COST_PER_PCT,
+    AltitudeProfile,
+    differences,
+    segments,
+    within_window_of_any,
+)
 from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["downhill"]  # bumped in syncd/domain/rule_versions.py
@@ -163,11 +170,13 @@ def _pace_shows_climbs(profile: AltitudeProfile, min_stretch_m: float, grade_pct
     moving = (dt > 0) & (dt <= profile.step_m / STOPPED_MPS)  # standing still is neither fast nor slow
     climbs &= moving
     flat &= moving & ~climbs
-    if climbs.sum() * profile.step_m < MIN_CLIMB_EVIDENCE_M or flat.sum() * profile.step_m < MIN_FLAT_EVIDENCE_M:
+    climb_m = np.count_nonzero(climbs) * profile.step_m
+    flat_m = np.count_nonzero(flat) * profile.step_m
+    if climb_m < MIN_CLIMB_EVIDENCE_M or flat_m < MIN_FLAT_EVIDENCE_M:
         return True
-    climb_speed = climbs.sum() * profile.step_m / float(dt[climbs].sum())
-    flat_speed = flat.sum() * profile.step_m / float(dt[flat].sum())
-    rise = differences(profile.altitude_m)[climbs].sum() / (climbs.sum() * profile.step_m) * 100.0
+    climb_speed = climb_m / float(dt[climbs].sum())
+    flat_speed = flat_m / float(dt[flat].sum())
+    rise = differences(profile.altitude_m)[climbs].sum() / climb_m * 100.0
     expected = UPHILL_COST_PER_PCT * min(float(rise), 20.0)  # the slowdown the grade costs at the same effort
     return bool(flat_speed / climb_speed - 1.0 >= PACE_SLOWDOWN_SHARE * expected)
 
@@ -183,8 +192,7 @@ def _steep_mask(profile: AltitudeProfile, min_stretch_m: float, grade_pct: float
     if len(alt) <= k:
         return np.zeros(max(len(alt) - 1, 0), dtype=bool), np.zeros(0)
     grade = (alt[k:] - alt[:-k]) / (k * profile.step_m) * 100.0
-    steep = (grade <= -grade_pct).astype(np.float64)
-    in_steep_window = np.convolve(steep, np.ones(k), mode="full")[: len(alt) - 1] > 0.5
+    in_steep_window = within_window_of_any(grade <= -grade_pct, k)
     # A steep window reaches a little way onto the flat either side; only its descending steps count.
     local = differences(alt) / profile.step_m * 100.0
     covered = in_steep_window & (local <= -grade_pct / 2)
@@ -230,6 +238,6 @@ def _steep_stretches(profile: AltitudeProfile, mask: tuple[BoolArray, FloatArray
         return 0.0, 0.0, 0.0
     # Time per grid step, capped so that standing still on a descent does not count as time spent running it.
     dt = np.minimum(differences(profile.time_s), profile.step_m / STOPPED_MPS)
-    steep_m = float(covered.sum()) * profile.step_m
+    steep_m = float(np.count_nonzero(covered)) * profile.step_m
     steep_s = float(dt[covered].sum())
     return steep_m, steep_s, float(grade.min())

@@ -101,11 +101,17 @@ def _longest_before(ctx: RuleContext, window: timedelta) -> tuple[float, float] 
         when = entry.start_utc
         if when >= start:
             continue
-        earliest = min(earliest, when)
+        # comparisons rather than min()/max() calls: the same answers (max keeps the first of equals, and a NaN
+        # never replaces a value either way) at a fraction of the cost per entry
+        if when < earliest:  # noqa: PLR1730 (see above)
+            earliest = when
         if when >= first and entry.sport.is_run:
-            last_run = max(last_run or when, when)
-            longest_m = max(longest_m, entry.distance_m or 0.0)
-            longest_s = max(longest_s, entry.duration_s)
+            if last_run is None or when > last_run:
+                last_run = when
+            if (distance := entry.distance_m or 0.0) > longest_m:
+                longest_m = distance
+            if entry.duration_s > longest_s:  # noqa: PLR1730
+                longest_s = entry.duration_s
     if not can_judge(start, earliest, last_run, window):
         return None
     return longest_m, longest_s

@@ -57,21 +57,9 @@ def weekly_shortfall(
     rule's evidence type, which names its flag code."""
     if not ctx.activity.sport.is_run or target <= 0:
         return None
-    current = ctx.summary()
-    monday = week_start(current.local_date)
-    # Both weekly rules (cross-training and strength) read the same dated history: dated once per context.
-    days = ctx.derived(
-        "dated_history", lambda: [(e.local_date, e) for e in ctx.history if e.start_utc < current.start_utc]
-    )
-    if any(e.sport.is_run and day >= monday for day, e in days):
-        return None  # not the first run of its week
-    last_monday = monday - timedelta(days=7)
-    if not any(day <= last_monday for day, _ in days):
-        return None  # the history does not cover last week
-    t = ctx.thresholds
-    counted = [e for day, e in days if last_monday <= day < monday and _counts(e, t)]
-    counts = week_counts(counted, last_monday)
-    if counts.runs == 0:
+    # Both weekly rules (cross-training and strength) count the same last week: counted once per context.
+    counts = ctx.derived("last_week_counts", lambda: _last_week(ctx))
+    if counts is None or counts.runs == 0:
         return None
     sessions, sports = pick(counts)
     if sessions >= target:
@@ -85,6 +73,22 @@ def weekly_shortfall(
         ).to_evidence(),
         advice=advice,
     )
+
+
+def _last_week(ctx: RuleContext) -> WeekCounts | None:
+    """The sessions of the calendar week before this run's, or None when this is not the first run of its week
+    or the history does not cover last week."""
+    current = ctx.summary()
+    monday = week_start(current.local_date)
+    days = [(e.local_date, e) for e in ctx.history if e.start_utc < current.start_utc]
+    if any(e.sport.is_run and day >= monday for day, e in days):
+        return None  # not the first run of its week
+    last_monday = monday - timedelta(days=7)
+    if not any(day <= last_monday for day, _ in days):
+        return None  # the history does not cover last week
+    t = ctx.thresholds
+    counted = [e for day, e in days if last_monday <= day < monday and _counts(e, t)]
+    return week_counts(counted, last_monday)
 
 
 def _counts(entry: HistoryEntry, t: Thresholds) -> bool:

@@ -44,6 +44,7 @@ from syncd.domain.load import (
     foster_monotony,
     history_span_days,
     sessions_until,
+    trimp_possible,
     week_start,
 )
 from syncd.domain.rule_versions import RULE_VERSIONS
@@ -97,6 +98,8 @@ def _judge(
     history: Sequence[HistoryEntry], current: HistoryEntry, t: Thresholds, max_hr: float | None
 ) -> Monotony | None:
     """Foster's monotony of the 7 days ending on `current`'s date, as known when it started; None unless flagged."""
+    if not trimp_possible(max_hr):
+        return None  # the loads would be minutes (choose_unit), which never judge monotony: nothing to sum
     today = current.local_date
     entries = sessions_until(history, current)
     if history_span_days(entries, today) < WINDOW_DAYS:
