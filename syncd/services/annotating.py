@@ -26,6 +26,7 @@ from syncd.domain.thresholds import Thresholds
 from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.annotation_version import annotation_version
 from syncd.services.as_of import run_state, subject_of
+from syncd.services.athletes import max_heart_rate_of
 from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, mode_settings
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def policy_for_athlete(store: AthleteRepository, athlete_id: int, policy: Annota
     """The athlete's own settings (`syncd athlete set`: units, maximum heart rate) over the configured defaults."""
     athlete = store.get_athlete(athlete_id)
     units: Units = "imperial" if athlete.units == "imperial" else "metric"
-    max_hr = athlete.max_heart_rate or policy.max_heart_rate
+    max_hr = max_heart_rate_of(athlete, policy.max_heart_rate)
     if (units, max_hr) == (policy.units, policy.max_heart_rate):
         return policy
     return replace(policy, units=units, max_heart_rate=max_hr)

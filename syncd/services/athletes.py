@@ -81,6 +81,14 @@ def find_athlete(store: AthletesAndAccounts, ref: str | None) -> AthleteRecord:
     raise AthleteError(f"no athlete {ref!r}; the athletes are: {keys} (`syncd athlete list`)")
 
 
+def max_heart_rate_of(athlete: AthleteRecord, default: float | None) -> float | None:
+    """The athlete's own maximum heart rate (`syncd athlete set`), else the configured `[athlete]` one: the one
+    figure heart-rate load (TRIMP) is computed with on every surface: the notes, the week strip, the digest and the
+    flare-up analysis."""
+    own = athlete.max_heart_rate or default
+    return float(own) if own else None
+
+
 def effective_write_back(athlete: AthleteRecord, settings: Settings, provider: str) -> str:
     """What the drain decides for this athlete's notes on `provider` (write_back_policy's one rule)."""
     from syncd.services.write_back_policy import effective_mode

@@ -30,6 +30,7 @@ from syncd.domain.load import iso_week_label, week_start
 from syncd.logging import get_logger
 from syncd.records import DigestState
 from syncd.services.as_of import athlete_zone, week_end_state
+from syncd.services.athletes import max_heart_rate_of
 from syncd.services.digest_recipients import LOCAL_ATHLETE, address_problem, owner_id, recipient
 from syncd.services.history import history_between
 
@@ -148,6 +149,8 @@ def build_for_athlete(
     from syncd.services.pain_diary import AnalysisReads, week_pattern  # the analysis needs numpy: not for `status`
 
     reads = AnalysisReads(repos.diary, repos.athletes, repos.activities, repos.latest, repos.activity_reads)
+    default_max_hr = settings.athlete.max_heart_rate
+    max_hr = max_heart_rate_of(athlete, default_max_hr)  # the notes' figure (`annotating.policy_for_athlete`)
 
     state = week_end_state(
         repos.activities,
@@ -158,7 +161,7 @@ def build_for_athlete(
         zone=zone,
         thresholds=settings.rules,
         advice=settings.advice,
-        max_hr=athlete.max_heart_rate,
+        max_hr=max_hr,
     )
     return build_digest(
         athlete_name=athlete.name,
@@ -172,10 +175,12 @@ def build_for_athlete(
         units=athlete.units,
         feed_url=settings.digest.feed_url
         or (f"{settings.web.base_url.rstrip('/')}/" if settings.web.base_url else None),
-        max_hr=athlete.max_heart_rate,
+        max_hr=max_hr,
         mode=state.mode.mode.label,
         mode_reason=state.mode.reason,
-        pain_pattern=week_pattern(reads, athlete.id, monday, settings.advice, settings.rules),
+        pain_pattern=week_pattern(
+            reads, athlete.id, monday, settings.advice, settings.rules, default_max_hr=default_max_hr
+        ),
         red_flag=RED_FLAG_LINE if state.mode.red_flag else None,
     )
 

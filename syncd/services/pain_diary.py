@@ -34,6 +34,7 @@ from syncd.domain.rules.long_run_spike_evidence import can_judge
 from syncd.domain.streams_state import streams_pending
 from syncd.domain.thresholds import Thresholds
 from syncd.logging import get_logger
+from syncd.services.athletes import max_heart_rate_of
 from syncd.services.pain_listing import entry_json
 
 if TYPE_CHECKING:
@@ -489,7 +490,9 @@ def analysis_settings(advice: AdviceSettings | None = None, thresholds: Threshol
     )
 
 
-def load_inputs(reads: AnalysisReads, athlete: AthleteRecord, entries: Sequence[PainEntry]) -> LoadInputs:
+def load_inputs(
+    reads: AnalysisReads, athlete: AthleteRecord, entries: Sequence[PainEntry], max_hr: float | None
+) -> LoadInputs:
     """What the as-of state computes a day's load from (`services.as_of.day_state`): the stored history rows (twins
     once) from the history window before the first diary week to the last entry, the athlete's zone and maximum
     heart rate; so each week's load ratio is the one the digest and the diary page show for its last day."""
@@ -497,7 +500,7 @@ def load_inputs(reads: AnalysisReads, athlete: AthleteRecord, entries: Sequence[
 
     zone = athlete_zone(reads.activity_reads, athlete)
     if not entries:
-        return LoadInputs(History(()), zone, athlete.max_heart_rate)
+        return LoadInputs(History(()), zone, max_hr)
     first = min(e.day for e in entries) - timedelta(days=WEEK + 2) - HISTORY_WINDOW
     last = max(e.day for e in entries) + timedelta(days=2)  # end_of_day(last entry's eve) in any zone is before it
     start, end = datetime.combine(first, time(0), tzinfo=UTC), datetime.combine(last, time(0), tzinfo=UTC)
@@ -505,28 +508,39 @@ def load_inputs(reads: AnalysisReads, athlete: AthleteRecord, entries: Sequence[
         ("pain-history", ANALYSIS_VERSION, athlete.id, start, end),
         lambda: History(reads.activities.history_rows(athlete.id, start, end)),
     )
-    return LoadInputs(history, zone, athlete.max_heart_rate)
+    return LoadInputs(history, zone, max_hr)
 
 
 def analysis_for(
-    reads: AnalysisReads, athlete_id: int, advice: AdviceSettings | None = None, thresholds: Thresholds | None = None
+    reads: AnalysisReads,
+    athlete_id: int,
+    advice: AdviceSettings | None = None,
+    thresholds: Thresholds | None = None,
+    *,
+    default_max_hr: float | None = None,
 ) -> AthleteAnalysis:
     """What preceded the athlete's flare-ups: one result for the page, `syncd pain --analysis` and the digest;
-    `thresholds`: the configured `[rules]`."""
+    `thresholds`: the configured `[rules]`; `default_max_hr`: the configured `[athlete] max_heart_rate`."""
     entries = tuple(reads.diary.entries(athlete_id))
     sessions = tuple(exposures(reads, athlete_id, thresholds))
     athlete = reads.athletes.get_athlete(athlete_id)
-    load = load_inputs(reads, athlete, entries)
+    load = load_inputs(reads, athlete, entries, max_heart_rate_of(athlete, default_max_hr))
     result = analyse(entries, sessions, analysis_settings(advice, thresholds), load)
     return AthleteAnalysis(athlete.key, result, entries, sessions)
 
 
 def week_pattern(
-    reads: AnalysisReads, athlete_id: int, monday: date, advice: AdviceSettings, thresholds: Thresholds | None = None
+    reads: AnalysisReads,
+    athlete_id: int,
+    monday: date,
+    advice: AdviceSettings,
+    thresholds: Thresholds | None = None,
+    *,
+    default_max_hr: float | None = None,
 ) -> str | None:
     """The digest's analysis sentence, only once the athlete has diary entries up to the week's end: the page's
     first sentence (a finding, or how far the diary is from telling), same result and words as the diary page and
     `syncd pain --analysis`. The week's mode is the as-of state's (`services.as_of.week_end_state`)."""
     if not reads.diary.entries(athlete_id, day_to=monday + timedelta(days=6)):
         return None
-    return analysis_for(reads, athlete_id, advice, thresholds).analysis.digest_sentence()
+    return analysis_for(reads, athlete_id, advice, thresholds, default_max_hr=default_max_hr).analysis.digest_sentence()

@@ -82,7 +82,14 @@ def cmd_pain(args: argparse.Namespace, settings: Settings | None) -> int:
             if args.analysis:
                 reads = pain_diary.AnalysisReads(store.pain_diary, store, store, store, store.activity_reads)
                 return _print_analysis(
-                    pain_diary.analysis_for(reads, athlete.id, settings.advice, settings.rules), args.json
+                    pain_diary.analysis_for(
+                        reads,
+                        athlete.id,
+                        settings.advice,
+                        settings.rules,
+                        default_max_hr=settings.athlete.max_heart_rate,
+                    ),
+                    args.json,
                 )
             day, score = parse_day(args.date), parse_score(args.score)
             entry = pain_diary.record_entry(

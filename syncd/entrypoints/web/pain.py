@@ -110,7 +110,13 @@ async def pain_page(ctx: WebContext, request: Request, access: Access) -> Respon
         return PlainTextResponse(f"name the athlete: /pain?athlete=ID (one of {keys})", 404 if not keys else 400)
 
     def load() -> dict[str, Any]:
-        result = pain_diary.analysis_for(ctx.analysis_reads, athlete_id, ctx.settings.advice, ctx.settings.rules)
+        result = pain_diary.analysis_for(
+            ctx.analysis_reads,
+            athlete_id,
+            ctx.settings.advice,
+            ctx.settings.rules,
+            default_max_hr=ctx.settings.athlete.max_heart_rate,
+        )
         analysis, entries = result.analysis, list(result.entries)
         athlete = ctx.store.get_athlete(athlete_id)
         mode = week_end_state(  # the digest's state of this week: the same mode and reason
