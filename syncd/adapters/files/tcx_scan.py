@@ -1,0 +1,145 @@
+"""The TCX fast path (issue 32): every <Trackpoint> of the common shape read by one pattern, the rest (activities,
+laps, creator) by the tree.
+
+The shape is the schema's own order, each child at most once: <Time>, <Position> (latitude, longitude),
+<AltitudeMeters>, <DistanceMeters>, <HeartRateBpm><Value>, <Cadence>, <SensorState>, and <Extensions> holding one
+TPX (any prefix, optionally undeclaring the default namespace) with <Speed>, <RunCadence>, <Watts> in that order.
+With each field once, `tcx._trackpoints`'s rules reduce to: a point without a time is skipped, values that are not
+finite are NaN, and the cadence is <Cadence> when present, else <RunCadence>. Anything else returns None
+(xmlscan.scan says what keeps the fallback as strict as before).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+
+from syncd.domain.model import FloatArray
+
+from .xmlscan import PREFIX, WS, Shape, column, floats, number, point_pattern, scan, seconds, time
+
+
+def _leaf(tag: bytes, value: bytes) -> bytes:
+    """An optional child `<tag>value</tag>` followed by whitespace."""
+    return b"(?:<" + tag + WS + b">" + value + b"</" + tag + WS + b">" + WS + b")?"
+
+
+def _prefixed(tag: bytes, group: str) -> bytes:
+    """An optional extension value with any prefix (the closing tag repeats it)."""
+    name = f"{group}_tag".encode()
+    return (
+        b"(?:<(?P<"
+        + name
+        + b">"
+        + PREFIX
+        + tag
+        + b")"
+        + WS
+        + b">"
+        + number(group)
+        + b"</(?P="
+        + name
+        + b")"
+        + WS
+        + b">"
+        + WS
+        + b")?"
+    )
+
+
+_POINT = (
+    b"<Trackpoint"
+    + WS
+    + b">"
+    + WS
+    + _leaf(b"Time", time("time"))
+    + b"(?:<Position"
+    + WS
+    + b">"
+    + WS
+    + _leaf(b"LatitudeDegrees", number("lat"))
+    + _leaf(b"LongitudeDegrees", number("lon"))
+    + b"</Position"
+    + WS
+    + b">"
+    + WS
+    + b")?"
+    + _leaf(b"AltitudeMeters", number("alt"))
+    + _leaf(b"DistanceMeters", number("dist"))
+    + b'(?:<HeartRateBpm(?:[ \\t\\r\\n]+xsi:type="HeartRateInBeatsPerMinute_t")?'
+    + WS
+    + b">"
+    + WS
+    + _leaf(b"Value", number("hr"))
+    + b"</HeartRateBpm"
+    + WS
+    + b">"
+    + WS
+    + b")?"
+    + _leaf(b"Cadence", number("cad"))
+    + _leaf(b"SensorState", b"(?:Present|Absent)")
+    + b"(?:<Extensions"
+    + WS
+    + b">"
+    + WS
+    + b"<(?P<tpx>"
+    + PREFIX
+    + b'TPX)(?:[ \\t\\r\\n]+xmlns="[^"<&]*")?'
+    + WS
+    + b">"
+    + WS
+    + _prefixed(b"Speed", "speed")
+    + _prefixed(b"RunCadence", "run_cad")
+    + _prefixed(b"Watts", "watts")
+    + b"</(?P=tpx)"
+    + WS
+    + b">"
+    + WS
+    + b"</Extensions"
+    + WS
+    + b">"
+    + WS
+    + b")?"
+    + b"</Trackpoint"
+    + WS
+    + b">"
+)
+SHAPE = Shape(root="TrainingCenterDatabase", container=b"Track", point=point_pattern(_POINT), forbidden=b"Trackpoint")
+_AT = {name: index - 1 for name, index in SHAPE.point.groupindex.items()}
+
+
+def scan_tcx(data: bytes) -> tuple[ET.Element, dict[int, FloatArray]] | None:
+    """The skeleton's root and, per <Activity> element (by identity), the (time, lat, lon, alt, distance, hr,
+    cadence, speed) table of its timed trackpoints in document order; None when the file is not in the shape."""
+    scanned = scan(data, SHAPE)
+    if scanned is None:
+        return None
+    ns = scanned.namespace
+    tables = {}
+    at_time = _AT["time"]
+    for activity in scanned.root.iter(ns + "Activity"):
+        timed = [p for track in activity.iter(ns + "Track") for p in scanned.points[id(track)] if p[at_time]]
+        table = _table(timed)
+        if table is None:
+            return None
+        tables[id(activity)] = table
+    return scanned.root, tables
+
+
+def _table(timed: list[tuple[bytes, ...]]) -> FloatArray | None:
+    table = np.empty((len(timed), 8), dtype=np.float64)
+    if not timed:
+        return table
+    times = seconds(column(timed, _AT["time"]))
+    if times is None:
+        return None
+    table[:, 0] = times
+    for slot, group in enumerate(("lat", "lon", "alt", "dist", "hr"), start=1):
+        table[:, slot] = floats(column(timed, _AT[group]))
+    cadence = [p[_AT["cad"]] or p[_AT["run_cad"]] for p in timed]
+    table[:, 6] = floats(cadence)
+    table[:, 7] = floats(column(timed, _AT["speed"]))
+    values = table[:, 1:]
+    values[~np.isfinite(values)] = np.nan  # tcx._num: what float() reads as infinite is not a value
+    return table
