@@ -17,7 +17,7 @@ import numpy as np
 
 from syncd.domain.model import FloatArray
 
-from .xmlscan import PREFIX, WS, Shape, column, floats, number, point_pattern, scan, seconds, time
+from .xmlscan import NAME, PREFIX, TEXT, WS, Shape, column, floats, number, point_pattern, scan, seconds, time
 
 
 def _leaf(tag: bytes, value: bytes) -> bytes:
@@ -25,29 +25,79 @@ def _leaf(tag: bytes, value: bytes) -> bytes:
     return b"(?:<" + tag + WS + b">" + value + b"</" + tag + WS + b">" + WS + b")?"
 
 
-def _prefixed(tag: bytes, group: str) -> bytes:
-    """An optional extension value with any prefix (the closing tag repeats it)."""
+_END = rb"(?![\w.-])"
+# The local names tcx._trackpoints reads at any depth: an extension element with one of these names (other than
+# the Speed and RunCadence leaves the pattern reads) is left to the tree.
+_SLOT_NAMES = rb"(?!(?:Time|LatitudeDegrees|LongitudeDegrees|AltitudeMeters|DistanceMeters|Value|Cadence|Speed"
+_SLOT_NAMES += rb"|RunCadence)" + _END + b")"
+
+
+def _value(tag: bytes, group: str) -> bytes:
+    """An extension value with any prefix (the closing tag repeats it)."""
     name = f"{group}_tag".encode()
     return (
-        b"(?:<(?P<"
-        + name
-        + b">"
-        + PREFIX
-        + tag
-        + b")"
-        + WS
-        + b">"
-        + number(group)
-        + b"</(?P="
-        + name
-        + b")"
-        + WS
-        + b">"
-        + WS
-        + b")?"
+        b"<(?P<" + name + b">" + PREFIX + tag + b")" + WS + b">" + number(group) + b"</(?P=" + name + b")" + WS + b">"
     )
 
 
+def _extension_leaf(depth: int) -> bytes:
+    """Speed, RunCadence or a leaf the tree ignores, at depth 1 (in <Extensions>) or 2 (in a container)."""
+    other = f"other{depth}".encode()
+    return (
+        _value(b"Speed", f"speed{depth}")
+        + b"|"
+        + _value(b"RunCadence", f"run_cad{depth}")
+        + b"|<(?P<"
+        + other
+        + b">"
+        + PREFIX
+        + _SLOT_NAMES
+        + NAME
+        + b")"
+        + WS
+        + b">"
+        + TEXT
+        + b"*</(?P="
+        + other
+        + b")"
+        + WS
+        + b">|<"
+        + PREFIX
+        + _SLOT_NAMES
+        + NAME
+        + WS
+        + b"/>"
+    )
+
+
+_EXTENSIONS = (
+    b"<Extensions"
+    + WS
+    + b">"
+    + WS
+    + b"(?:(?:"
+    + _extension_leaf(1)
+    + b"|<(?P<box>"
+    + PREFIX
+    + _SLOT_NAMES
+    + NAME
+    + b')(?:[ \t\r\n]+xmlns="[^"<&]*")?'
+    + WS
+    + b">"
+    + WS
+    + b"(?:(?:"
+    + _extension_leaf(2)
+    + b")"
+    + WS
+    + b")*</(?P=box)"
+    + WS
+    + b">)"
+    + WS
+    + b")*</Extensions"
+    + WS
+    + b">"
+    + WS
+)
 _POINT = (
     b"<Trackpoint"
     + WS
@@ -79,27 +129,8 @@ _POINT = (
     + b")?"
     + _leaf(b"Cadence", number("cad"))
     + _leaf(b"SensorState", b"(?:Present|Absent)")
-    + b"(?:<Extensions"
-    + WS
-    + b">"
-    + WS
-    + b"<(?P<tpx>"
-    + PREFIX
-    + b'TPX)(?:[ \\t\\r\\n]+xmlns="[^"<&]*")?'
-    + WS
-    + b">"
-    + WS
-    + _prefixed(b"Speed", "speed")
-    + _prefixed(b"RunCadence", "run_cad")
-    + _prefixed(b"Watts", "watts")
-    + b"</(?P=tpx)"
-    + WS
-    + b">"
-    + WS
-    + b"</Extensions"
-    + WS
-    + b">"
-    + WS
+    + b"(?:"
+    + _EXTENSIONS
     + b")?"
     + b"</Trackpoint"
     + WS
@@ -137,9 +168,20 @@ def _table(timed: list[tuple[bytes, ...]]) -> FloatArray | None:
     table[:, 0] = times
     for slot, group in enumerate(("lat", "lon", "alt", "dist", "hr"), start=1):
         table[:, slot] = floats(column(timed, _AT[group]))
-    cadence = [p[_AT["cad"]] or p[_AT["run_cad"]] for p in timed]
-    table[:, 6] = floats(cadence)
-    table[:, 7] = floats(column(timed, _AT["speed"]))
+    speed, run_cadence = _extension(timed, "speed"), _extension(timed, "run_cad")
+    if speed is None or run_cadence is None:
+        return None
+    table[:, 6] = floats([cadence or run for cadence, run in zip(column(timed, _AT["cad"]), run_cadence, strict=True)])
+    table[:, 7] = floats(speed)
     values = table[:, 1:]
     values[~np.isfinite(values)] = np.nan  # tcx._num: what float() reads as infinite is not a value
     return table
+
+
+def _extension(timed: list[tuple[bytes, ...]], group: str) -> list[bytes] | None:
+    """The last value of an extension field per point, or None when a point has it both in <Extensions> and in a
+    container there: their document order decides, and the tree knows it."""
+    leaf, inner = column(timed, _AT[f"{group}1"]), column(timed, _AT[f"{group}2"])
+    if any(inner) and any(a and b for a, b in zip(leaf, inner, strict=True)):
+        return None
+    return [a or b for a, b in zip(leaf, inner, strict=True)]

@@ -44,7 +44,6 @@ _ROOT = re.compile(
     rb"<(" + NAME + rb")((?:[ \t\r\n]+" + PREFIX + NAME + WS + rb"=" + WS + rb"(?:\"[^\"<]*\"|'[^'<]*'))*)" + WS + rb">"
 )
 _DECLARED = re.compile(rb"xmlns:(" + NAME + rb")" + WS + rb"=")
-_DEFAULT_NS = re.compile(rb"xmlns" + WS + rb"=")
 _USED_PREFIX = re.compile(rb"(?:</?|[ \t\r\n])(" + NAME + rb"):")  # element and attribute prefixes
 
 
@@ -94,18 +93,18 @@ def scan(data: bytes, shape: Shape) -> Scanned | None:
         return None
     declared = set(_DECLARED.findall(root_tag.group(2)))
     regions: list[bytes] = []
-    container = re.compile(b"(<" + shape.container + WS + b">)(.*?)(</" + shape.container + WS + b">)", re.DOTALL)
+    tag = shape.container
+    container = re.compile(b"(<" + tag + WS + b">)(.*?)(</" + tag + WS + b">)|<" + tag + WS + b"/>", re.DOTALL)
 
     def hollow(match: re.Match[bytes]) -> bytes:
+        if match.group(1) is None:  # an empty container, <trkseg/>
+            regions.append(b"")
+            return match.group(0)
         regions.append(match.group(2))
         return match.group(1) + match.group(3)
 
     skeleton = container.sub(hollow, data)
-    if (
-        not regions
-        or shape.forbidden in skeleton
-        or len(_DEFAULT_NS.findall(skeleton)) > (len(_DEFAULT_NS.findall(root_tag.group(2))))
-    ):
+    if not regions or shape.forbidden in skeleton:
         return None
     points = []
     for region in regions:
@@ -120,8 +119,13 @@ def scan(data: bytes, shape: Shape) -> Scanned | None:
     except ET.ParseError:
         return None
     namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    elements = list(root.iter(namespace + shape.container.decode()))
+    local = shape.container.decode()
+    elements = list(root.iter(namespace + local))
     if len(elements) != len(regions) or any(len(element) for element in elements):
+        return None
+    # every element named like the container, in any namespace, is one that was hollowed (so the i-th region is
+    # the i-th element: a <Track> under a redeclared default namespace, or a prefixed one, takes the tree path)
+    if sum(1 for el in root.iter() if el.tag == local or el.tag.endswith("}" + local)) != len(regions):
         return None
     return Scanned(root, namespace, {id(el): found for el, found in zip(elements, points, strict=True)})
 
