@@ -136,7 +136,13 @@ _POINT = (
     + WS
     + b">"
 )
-SHAPE = Shape(root="TrainingCenterDatabase", container=b"Track", point=point_pattern(_POINT), forbidden=b"Trackpoint")
+SHAPE = Shape(
+    root="TrainingCenterDatabase",
+    container=b"Track",
+    point=point_pattern(_POINT),
+    forbidden=b"Trackpoint",
+    attribute_prefixes=(b"xsi",),
+)
 _AT = {name: index - 1 for name, index in SHAPE.point.groupindex.items()}
 
 

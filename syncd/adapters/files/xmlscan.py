@@ -24,12 +24,12 @@ import numpy as np
 
 from syncd.domain.model import FloatArray
 
-WS = rb"[ \t\r\n]*"
+WS = rb"[ \t\r\n]*+"  # possessive (and atomic names below): a point either matches or it does not
 # An XML name with an optional prefix; the prefix is checked against the root's declarations.
-PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
-NAME = rb"[A-Za-z_][\w.-]*"
+PREFIX = rb"(?:[A-Za-z_][\w.-]*+:)?"
+NAME = rb"[A-Za-z_][\w.-]*+"
 # A number as float() reads it, ASCII only (no "inf", "nan", underscores: those take the tree path).
-_NUMBER = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBER = rb"[-+]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?+\d++)?+"
 # ISO 8601 UTC, years 1900-2199 (so microseconds since 1970 are exact in a float64, as in iso_seconds).
 _TIME = rb"(?:19|20|21)\d\d-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
 # Character data that is well-formed XML on its own in any ASCII-compatible encoding.
@@ -44,7 +44,6 @@ _ROOT = re.compile(
     rb"<(" + NAME + rb")((?:[ \t\r\n]+" + PREFIX + NAME + WS + rb"=" + WS + rb"(?:\"[^\"<]*\"|'[^'<]*'))*)" + WS + rb">"
 )
 _DECLARED = re.compile(rb"xmlns:(" + NAME + rb")" + WS + rb"=")
-_USED_PREFIX = re.compile(rb"(?:</?|[ \t\r\n])(" + NAME + rb"):")  # element and attribute prefixes
 
 
 def number(group: str) -> bytes:
@@ -60,12 +59,14 @@ def time(group: str) -> bytes:
 @dataclass(frozen=True)
 class Shape:
     """What one reader's fast path reads: the container element, the point pattern, the words that must not
-    be left in the skeleton (a point outside a container), and the root element's name."""
+    be left in the skeleton (a point outside a container), the root element's name, and the attribute prefixes
+    the point pattern allows (they must be declared on the root, like every element prefix)."""
 
     root: str
     container: bytes
     point: re.Pattern[bytes]
     forbidden: bytes
+    attribute_prefixes: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,24 +93,15 @@ def scan(data: bytes, shape: Shape) -> Scanned | None:
     if root_tag is None or root_tag.group(1) != shape.root.encode():
         return None
     declared = set(_DECLARED.findall(root_tag.group(2)))
-    regions: list[bytes] = []
-    tag = shape.container
-    container = re.compile(b"(<" + tag + WS + b">)(.*?)(</" + tag + WS + b">)|<" + tag + WS + b"/>", re.DOTALL)
-
-    def hollow(match: re.Match[bytes]) -> bytes:
-        if match.group(1) is None:  # an empty container, <trkseg/>
-            regions.append(b"")
-            return match.group(0)
-        regions.append(match.group(2))
-        return match.group(1) + match.group(3)
-
-    skeleton = container.sub(hollow, data)
-    if not regions or shape.forbidden in skeleton:
+    hollowed = _hollow(data, shape.container)
+    if hollowed is None or shape.forbidden in hollowed[0]:
         return None
+    skeleton, regions = hollowed
+    undeclared = re.compile(b"</?(?!(?:" + b"|".join(re.escape(p) for p in declared) + b"):)" + NAME + b":")
     points = []
     for region in regions:
-        if not set(_USED_PREFIX.findall(region)) <= declared:
-            return None
+        if undeclared.search(region) or any(p + b":" in region and p not in declared for p in shape.attribute_prefixes):
+            return None  # an unbound prefix: expat refuses the document
         found = shape.point.findall(region)
         if b"".join([row[-1] for row in found]).strip(b" \t\r\n"):
             return None  # something in the container that is not a point in the pattern's grammar
@@ -162,3 +154,28 @@ def seconds(values: list[bytes]) -> FloatArray | None:
     except ValueError:
         return None
     return moments.astype(np.int64) / 1e6
+
+
+def _hollow(data: bytes, tag: bytes) -> tuple[bytes, list[bytes]] | None:
+    """The document with every `<tag>` container emptied, and the contents cut out (in document order)."""
+    opening = re.compile(b"<" + tag + WS + b"(/?)>")
+    closing = re.compile(b"</" + tag + WS + b">")
+    pieces: list[bytes] = []
+    regions: list[bytes] = []
+    done = 0
+    for start in opening.finditer(data):
+        if start.start() < done:
+            return None  # a container inside a container: not the shape
+        if start.group(1):  # <trkseg/>
+            regions.append(b"")
+            continue
+        end = closing.search(data, start.end())
+        if end is None:
+            return None
+        pieces.append(data[done : start.end()])
+        regions.append(data[start.end() : end.start()])
+        done = end.start()
+    if not regions:
+        return None
+    pieces.append(data[done:])
+    return b"".join(pieces), regions
