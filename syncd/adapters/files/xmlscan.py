@@ -26,8 +26,8 @@ from syncd.domain.model import FloatArray
 
 WS = rb"[ \t\r\n]*+"  # possessive (and atomic names below): a point either matches or it does not
 # An XML name with an optional prefix; the prefix is checked against the root's declarations.
-PREFIX = rb"(?:[A-Za-z_][\w.-]*+:)?"
-NAME = rb"[A-Za-z_][\w.-]*+"
+PREFIX = rb"(?:[A-Za-z_][-.0-9A-Z_a-z]*+:)?"
+NAME = rb"[A-Za-z_][-.0-9A-Z_a-z]*+"
 # A number as float() reads it, ASCII only (no "inf", "nan", underscores: those take the tree path).
 _NUMBER = rb"[-+]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?+\d++)?+"
 # ISO 8601 UTC, years 1900-2199 (so microseconds since 1970 are exact in a float64, as in iso_seconds).
@@ -97,15 +97,15 @@ def scan(data: bytes, shape: Shape) -> Scanned | None:
     if hollowed is None or shape.forbidden in hollowed[0]:
         return None
     skeleton, regions = hollowed
-    undeclared = re.compile(b"</?(?!(?:" + b"|".join(re.escape(p) for p in declared) + b"):)" + NAME + b":")
     points = []
     for region in regions:
-        if undeclared.search(region) or any(p + b":" in region and p not in declared for p in shape.attribute_prefixes):
-            return None  # an unbound prefix: expat refuses the document
         found = shape.point.findall(region)
         if b"".join([row[-1] for row in found]).strip(b" \t\r\n"):
             return None  # something in the container that is not a point in the pattern's grammar
-        points.append([row for row in found if not row[-1]])
+        found = [row for row in found if not row[-1]]
+        if not _prefixes_bound(region, declared, shape, found):
+            return None  # an unbound prefix: expat refuses the document
+        points.append(found)
     try:
         root = ET.fromstring(skeleton)
     except ET.ParseError:
@@ -179,3 +179,21 @@ def _hollow(data: bytes, tag: bytes) -> tuple[bytes, list[bytes]] | None:
         return None
     pieces.append(data[done:])
     return b"".join(pieces), regions
+
+
+def _prefixes_bound(region: bytes, declared: set[bytes], shape: Shape, found: list[tuple[bytes, ...]]) -> bool:
+    """Whether every prefix in a region's tags and attributes is declared on the root.
+
+    Usually told by counting: every colon is then in a declared prefix's tags or attributes, or one of the two in
+    each time the pattern read; otherwise (a colon in some text) one search for a tag with another prefix."""
+    if any(p + b":" in region for p in shape.attribute_prefixes if p not in declared):
+        return False
+    at_time = shape.point.groupindex["time"] - 1
+    accounted = 2 * sum(1 for row in found if row[at_time])
+    for prefix in declared:
+        accounted += region.count(b"<" + prefix + b":") + region.count(b"</" + prefix + b":")
+    accounted += sum(region.count(b" " + p + b":") for p in shape.attribute_prefixes)
+    if region.count(b":") == accounted:
+        return True
+    alternatives = b"|".join(re.escape(p) for p in declared)
+    return re.search(b"</?(?!(?:" + alternatives + b"):)" + NAME + b":", region) is None
