@@ -14,6 +14,7 @@ wording come from the same place). The DTD refusal and the size caps run before 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -136,13 +137,14 @@ def floats(values: list[bytes]) -> FloatArray:
 
 def lenient_floats(values: list[bytes]) -> FloatArray:
     """float() of each non-empty value, NaN where it is absent or float() refuses it (the GPX extension values)."""
+    if b"" not in values:
+        with contextlib.suppress(ValueError):
+            return np.array(list(map(float, values)), dtype=np.float64)
     out = np.full(len(values), np.nan)
     for i, value in enumerate(values):
         if value:
-            try:
+            with contextlib.suppress(ValueError):
                 out[i] = float(value)
-            except ValueError:
-                pass
     return out
 
 
