@@ -15,6 +15,7 @@ wording come from the same place). The DTD refusal and the size caps run before 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -27,7 +28,10 @@ from syncd.domain.model import FloatArray
 
 WS = rb"[ \t\r\n]*+"  # possessive (and atomic names below): a point either matches or it does not
 # An XML name with an optional prefix; the prefix is checked against the root's declarations.
-PREFIX = rb"(?:[A-Za-z_][-.0-9A-Z_a-z]*+:)?"
+# Where a point pattern allows a namespace prefix: `pattern_for` puts the prefixes the root declares there (so an
+# unbound prefix is simply not in the grammar); as written, a regex comment, which allows none.
+PREFIX = rb"(?#prefix)"
+_ANY_PREFIX = rb"(?:[A-Za-z_][-.0-9A-Z_a-z]*+:)?"
 NAME = rb"[A-Za-z_][-.0-9A-Z_a-z]*+"
 # A number as float() reads it, ASCII only (no "inf", "nan", underscores: those take the tree path).
 _NUMBER = rb"[-+]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?+\d++)?+"
@@ -42,7 +46,17 @@ _PROLOG = re.compile(
     rb"(?:[ \t\r\n]+(?:version|standalone)" + WS + rb"=" + WS + rb"(?:\"[^\"]*\"|'[^']*'))*" + WS + rb"\?>)?" + WS
 )
 _ROOT = re.compile(
-    rb"<(" + NAME + rb")((?:[ \t\r\n]+" + PREFIX + NAME + WS + rb"=" + WS + rb"(?:\"[^\"<]*\"|'[^'<]*'))*)" + WS + rb">"
+    rb"<("
+    + NAME
+    + rb")((?:[ \t\r\n]+"
+    + _ANY_PREFIX
+    + NAME
+    + WS
+    + rb"="
+    + WS
+    + rb"(?:\"[^\"<]*\"|'[^'<]*'))*)"
+    + WS
+    + rb">"
 )
 _DECLARED = re.compile(rb"xmlns:(" + NAME + rb")" + WS + rb"=")
 
@@ -79,6 +93,14 @@ class Scanned:
     points: dict[int, list[tuple[bytes, ...]]]
 
 
+@functools.lru_cache(maxsize=64)
+def pattern_for(pattern: bytes, declared: frozenset[bytes]) -> re.Pattern[bytes]:
+    """A point pattern with its PREFIX places allowing exactly the prefixes the root declares (exporters use a
+    handful of sets: compiled once per set and process)."""
+    prefixes = b"|".join(re.escape(p) for p in sorted(declared))
+    return re.compile(pattern.replace(PREFIX, b"(?:(?:" + prefixes + b"):)?" if prefixes else b""))
+
+
 def point_pattern(body: bytes) -> re.Pattern[bytes]:
     """The findall pattern for a region: a point (after optional whitespace), or one other character, captured
     in the last group, so that anything in a container that is not a point shows up as a non-space junk."""
@@ -98,15 +120,15 @@ def scan(data: bytes, shape: Shape) -> Scanned | None:
     if hollowed is None or shape.forbidden in hollowed[0]:
         return None
     skeleton, regions = hollowed
+    pattern = pattern_for(shape.point.pattern, frozenset(declared))
     points = []
     for region in regions:
-        found = shape.point.findall(region)
+        if any(p + b":" in region for p in shape.attribute_prefixes if p not in declared):
+            return None  # an unbound prefix: expat refuses the document
+        found = pattern.findall(region)
         if b"".join([row[-1] for row in found]).strip(b" \t\r\n"):
             return None  # something in the container that is not a point in the pattern's grammar
-        found = [row for row in found if not row[-1]]
-        if not _prefixes_bound(region, declared, shape, found):
-            return None  # an unbound prefix: expat refuses the document
-        points.append(found)
+        points.append([row for row in found if not row[-1]])
     try:
         root = ET.fromstring(skeleton)
     except ET.ParseError:
@@ -181,21 +203,3 @@ def _hollow(data: bytes, tag: bytes) -> tuple[bytes, list[bytes]] | None:
         return None
     pieces.append(data[done:])
     return b"".join(pieces), regions
-
-
-def _prefixes_bound(region: bytes, declared: set[bytes], shape: Shape, found: list[tuple[bytes, ...]]) -> bool:
-    """Whether every prefix in a region's tags and attributes is declared on the root.
-
-    Usually told by counting: every colon is then in a declared prefix's tags or attributes, or one of the two in
-    each time the pattern read; otherwise (a colon in some text) one search for a tag with another prefix."""
-    if any(p + b":" in region for p in shape.attribute_prefixes if p not in declared):
-        return False
-    at_time = shape.point.groupindex["time"] - 1
-    accounted = 2 * sum(1 for row in found if row[at_time])
-    for prefix in declared:
-        accounted += region.count(b"<" + prefix + b":") + region.count(b"</" + prefix + b":")
-    accounted += sum(region.count(b" " + p + b":") for p in shape.attribute_prefixes)
-    if region.count(b":") == accounted:
-        return True
-    alternatives = b"|".join(re.escape(p) for p in declared)
-    return re.search(b"</?(?!(?:" + alternatives + b"):)" + NAME + b":", region) is None
