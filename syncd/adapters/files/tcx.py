@@ -1,7 +1,8 @@
 """TCX (Garmin Training Center) -> one activity per <Activity>, with its laps and trackpoints.
 
 Parsed with the standard library after refusing any DTD; tags are matched by local name so the namespace
-prefixes different exporters use do not matter.
+prefixes different exporters use do not matter. Files in the schema's shape have their trackpoints read by the
+scanner (tcx_scan, xmlscan: ~1.5x the files per second, issue 32), the same values to the bit.
 """
 
 from __future__ import annotations
