@@ -186,6 +186,7 @@ def _tcx(point: str) -> bytes:
 @example(data=_gpx("<g:hr>130</g:hr><g:hr></g:hr><g:hr/>"))
 @example(data=_gpx("<power>\x01</power>"))  # not well-formed: the tree's error
 @example(data=_gpx("<g:x><g:hr>1</g:hr></g:x><g:hr>2</g:hr>"))  # a leaf and a container's child: document order
+@example(data=_gpx("<zz:hr>1</zz:hr>").replace(b"<gpx ", b'<gpx creator=" xmlns:zz=x" '))  # not a declaration
 def test_gpx_scanner_and_tree_agree(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = _read(data, "g.gpx")
     with monkeypatch.context() as patch:
@@ -200,6 +201,7 @@ def test_gpx_scanner_and_tree_agree(data: bytes, monkeypatch: pytest.MonkeyPatch
 @example(data=_tcx("<Extensions><n:TPX><n:RunCadence>80</n:RunCadence></n:TPX></Extensions>"))
 @example(data=_tcx("<Cadence>7</Cadence><Extensions><n:TPX><n:RunCadence>80</n:RunCadence></n:TPX></Extensions>"))
 @example(data=_tcx("<Extensions><n:Value>\n<x/></n:Value></Extensions>"))
+@example(data=_tcx('<Extensions><TPX xmlns="http://www.w3.org/2000/xmlns/"><Speed>1</Speed></TPX></Extensions>'))
 def test_tcx_scanner_and_tree_agree(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = _read(data, "t.tcx")
     with monkeypatch.context() as patch:

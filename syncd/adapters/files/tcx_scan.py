@@ -81,7 +81,7 @@ _EXTENSIONS = (
     + PREFIX
     + _SLOT_NAMES
     + NAME
-    + b')(?:[ \t\r\n]+xmlns="[^"<&]*")?'
+    + b')(?:[ \t\r\n]+xmlns="(?!http://www\\.w3\\.org/)[^"<&\x00-\x1f\x7f-\xff]*")?'
     + WS
     + b">"
     + WS

@@ -58,7 +58,9 @@ _ROOT = re.compile(
     + WS
     + rb">"
 )
-_DECLARED = re.compile(rb"xmlns:(" + NAME + rb")" + WS + rb"=")
+# An attribute of the root start tag: the prefixes it declares are its `xmlns:NAME` attributes (not text that
+# looks like one inside another attribute's value).
+_ATTRIBUTE = re.compile(rb"[ \t\r\n]+(" + _ANY_PREFIX + NAME + rb")" + WS + rb"=" + WS + rb"(?:\"[^\"<]*\"|'[^'<]*')")
 
 
 def number(group: str) -> bytes:
@@ -115,7 +117,7 @@ def scan(data: bytes, shape: Shape) -> Scanned | None:
     root_tag = _ROOT.match(data, prolog.end())
     if root_tag is None or root_tag.group(1) != shape.root.encode():
         return None
-    declared = set(_DECLARED.findall(root_tag.group(2)))
+    declared = {name[6:] for name in _ATTRIBUTE.findall(root_tag.group(2)) if name.startswith(b"xmlns:")}
     hollowed = _hollow(data, shape.container)
     if hollowed is None or shape.forbidden in hollowed[0]:
         return None
