@@ -22,7 +22,8 @@ from .xmlscan import (
     TEXT,
     WS,
     Shape,
-    column,
+    columns,
+    either,
     floats,
     lenient_floats,
     number,
@@ -209,16 +210,18 @@ def _table(timed: list[tuple[bytes, ...]]) -> FloatArray | None:
     table = np.empty((len(timed), 6), dtype=np.float64)
     if not timed:
         return table
-    times = seconds(column(timed, _AT["time"]))
-    if times is None:
+    cols = columns(timed)
+    times = seconds(cols[_AT["time"]])
+    lat = either(cols[_AT["lat"]], cols[_AT["lat2"]])
+    lon = either(cols[_AT["lon"]], cols[_AT["lon2"]])
+    hr = either(cols[_AT["h1"]], cols[_AT["h2"]])
+    cadence = either(cols[_AT["c1"]], cols[_AT["c2"]])
+    if times is None or lat is None or lon is None or hr is None or cadence is None:
         return None
     table[:, 0] = times
-    table[:, 1] = floats([p[_AT["lat"]] or p[_AT["lat2"]] for p in timed])
-    table[:, 2] = floats([p[_AT["lon"]] or p[_AT["lon2"]] for p in timed])
-    table[:, 3] = floats(column(timed, _AT["ele"]))
-    for slot, (leaf, inner) in ((4, ("h1", "h2")), (5, ("c1", "c2"))):
-        first, second = column(timed, _AT[leaf]), column(timed, _AT[inner])
-        if any(first) and any(second) and any(a and b for a, b in zip(first, second, strict=True)):
-            return None  # a leaf and a container's child on one point: their order decides, the tree knows it
-        table[:, slot] = lenient_floats([a or b for a, b in zip(first, second, strict=True)])
+    table[:, 1] = floats(lat)
+    table[:, 2] = floats(lon)
+    table[:, 3] = floats(cols[_AT["ele"]])
+    table[:, 4] = lenient_floats(hr)
+    table[:, 5] = lenient_floats(cadence)
     return table

@@ -17,7 +17,7 @@ import numpy as np
 
 from syncd.domain.model import FloatArray
 
-from .xmlscan import NAME, PREFIX, TEXT, WS, Shape, column, floats, number, point_pattern, scan, seconds, time
+from .xmlscan import NAME, PREFIX, TEXT, WS, Shape, columns, either, floats, number, point_pattern, scan, seconds, time
 
 
 def _leaf(tag: bytes, value: bytes) -> bytes:
@@ -168,26 +168,18 @@ def _table(timed: list[tuple[bytes, ...]]) -> FloatArray | None:
     table = np.empty((len(timed), 8), dtype=np.float64)
     if not timed:
         return table
-    times = seconds(column(timed, _AT["time"]))
-    if times is None:
+    cols = columns(timed)
+    times = seconds(cols[_AT["time"]])
+    speed = either(cols[_AT["speed1"]], cols[_AT["speed2"]])
+    run_cadence = either(cols[_AT["run_cad1"]], cols[_AT["run_cad2"]])
+    if times is None or speed is None or run_cadence is None:
         return None
     table[:, 0] = times
     for slot, group in enumerate(("lat", "lon", "alt", "dist", "hr"), start=1):
-        table[:, slot] = floats(column(timed, _AT[group]))
-    speed, run_cadence = _extension(timed, "speed"), _extension(timed, "run_cad")
-    if speed is None or run_cadence is None:
-        return None
-    table[:, 6] = floats([cadence or run for cadence, run in zip(column(timed, _AT["cad"]), run_cadence, strict=True)])
+        table[:, slot] = floats(cols[_AT[group]])
+    cadence = cols[_AT["cad"]]
+    table[:, 6] = floats([c or r for c, r in zip(cadence, run_cadence, strict=True)] if any(run_cadence) else cadence)
     table[:, 7] = floats(speed)
     values = table[:, 1:]
     values[~np.isfinite(values)] = np.nan  # tcx._num: what float() reads as infinite is not a value
     return table
-
-
-def _extension(timed: list[tuple[bytes, ...]], group: str) -> list[bytes] | None:
-    """The last value of an extension field per point, or None when a point has it both in <Extensions> and in a
-    container there: their document order decides, and the tree knows it."""
-    leaf, inner = column(timed, _AT[f"{group}1"]), column(timed, _AT[f"{group}2"])
-    if any(inner) and any(a and b for a, b in zip(leaf, inner, strict=True)):
-        return None
-    return [a or b for a, b in zip(leaf, inner, strict=True)]

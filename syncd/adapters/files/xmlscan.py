@@ -147,11 +147,24 @@ def scan(data: bytes, shape: Shape) -> Scanned | None:
     return Scanned(root, namespace, {id(el): found for el, found in zip(elements, points, strict=True)})
 
 
-def column(rows: Sequence[tuple[bytes, ...]], index: int) -> list[bytes]:
-    return [row[index] for row in rows]
+def columns(rows: Sequence[tuple[bytes, ...]]) -> list[tuple[bytes, ...]]:
+    """The rows' groups as columns (one transpose in C instead of a pass per column)."""
+    return list(zip(*rows, strict=True))
 
 
-def floats(values: list[bytes]) -> FloatArray:
+def either(first: Sequence[bytes], second: Sequence[bytes]) -> Sequence[bytes] | None:
+    """Per point, the one of two groups that holds a value (a field read in two places of the pattern); None when
+    a point has both, whose document order only the tree knows."""
+    if not any(first):
+        return second
+    if not any(second):
+        return first
+    if any(a and b for a, b in zip(first, second, strict=True)):
+        return None
+    return [a or b for a, b in zip(first, second, strict=True)]
+
+
+def floats(values: Sequence[bytes]) -> FloatArray:
     """float() of each value (as the tree readers call it on the text), NaN where the element was absent."""
     if b"" not in values:
         return np.array(list(map(float, values)), dtype=np.float64)
@@ -159,7 +172,7 @@ def floats(values: list[bytes]) -> FloatArray:
     return np.array([float(v) if v else nan for v in values], dtype=np.float64)
 
 
-def lenient_floats(values: list[bytes]) -> FloatArray:
+def lenient_floats(values: Sequence[bytes]) -> FloatArray:
     """float() of each non-empty value, NaN where it is absent or float() refuses it (the GPX extension values)."""
     if b"" not in values:
         with contextlib.suppress(ValueError):
@@ -172,7 +185,7 @@ def lenient_floats(values: list[bytes]) -> FloatArray:
     return out
 
 
-def seconds(values: list[bytes]) -> FloatArray | None:
+def seconds(values: Sequence[bytes]) -> FloatArray | None:
     """Unix seconds of ISO times (as `xmlsafe.iso_seconds` computes them: microseconds / 1e6, both exact), or
     None when numpy refuses one (a day or month out of range): the caller then takes the tree path."""
     try:
