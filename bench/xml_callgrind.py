@@ -2,8 +2,10 @@
 `rounds` times in this process; run it under callgrind with 1 and 3 rounds, and half the difference is one round's
 instructions without start-up and first-use costs (imports, pattern compiles).
 
-Run: `PYTHONPATH=TREE valgrind --tool=callgrind --callgrind-out-file=/dev/null .venv/bin/python -m bench.xml_callgrind
-N` for N in 1 and 3, with TREE this tree and a baseline's `syncd` (`git archive REV syncd | tar -x -C DIR`).
+Run from outside the checkout (so that `syncd` comes from PYTHONPATH, not the current directory), e.g. for a
+baseline extracted with `git archive REV syncd | tar -x -C /tmp/base`:
+`cd / && PYTHONPATH=/tmp/base:$CHECKOUT valgrind --tool=callgrind --callgrind-out-file=/dev/null
+$CHECKOUT/.venv/bin/python -m bench.xml_callgrind N` for N in 1 and 3; for this tree, PYTHONPATH=$CHECKOUT.
 """
 
 from __future__ import annotations
