@@ -1,7 +1,8 @@
 """TCX (Garmin Training Center) -> one activity per <Activity>, with its laps and trackpoints.
 
 Parsed with the standard library after refusing any DTD; tags are matched by local name so the namespace
-prefixes different exporters use do not matter.
+prefixes different exporters use do not matter. Files in the schema's shape have their trackpoints read by the
+scanner (tcx_scan, xmlscan: ~1.5x the files per second, issue 32), the same values to the bit.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from syncd.domain.model import Activity, Lap, Source, Sport
+from syncd.domain.model import Activity, FloatArray, Lap, Source, Sport
 
 from . import numeric
 from .errors import FileImportError
 from .parsed import ParsedActivity, external_id, make_streams, utc_from_unix
 from .sports import normalise_sport
+from .tcx_scan import scan_tcx
 from .xmlsafe import iso_seconds as _time
 from .xmlsafe import local_name as _local
 from .xmlsafe import refuse_dtd
@@ -36,6 +38,29 @@ _TCX_TRIGGER = {
 def parse_tcx(data: bytes, name: str, sha256: str) -> list[ParsedActivity]:
     """Every <Activity> in a TCX file as a `ParsedActivity` (raises FileImportError on bad input)."""
     refuse_dtd(data, name, "TCX")
+    parsed = [(i, el, rows) for i, el, rows in _scan(data) or _read_tree(data, name) if len(rows)]
+    if not parsed:
+        raise FileImportError(name, "TCX file has no samples (no timed trackpoints)", _RE_EXPORT)
+    return [_activity(el, rows, index=i, legs=len(parsed), name=name, sha256=sha256) for i, el, rows in parsed]
+
+
+Rows = list[tuple[float, ...]] | FloatArray
+
+
+def _scan(data: bytes) -> list[tuple[int, ET.Element, Rows]] | None:
+    """Each <Activity> with its trackpoint table, from the fast path (tcx_scan); None when it does not take the file.
+
+    Both paths give the same rows to the bit (tests/integration/test_xml_golden.py)."""
+    scanned = scan_tcx(data)
+    if scanned is None:
+        return None
+    root, tables = scanned
+    activities = root.iter(_namespace(root.tag) + "Activity")
+    return [(i, el, tables[id(el)]) for i, el in enumerate(activities)]
+
+
+def _read_tree(data: bytes, name: str) -> list[tuple[int, ET.Element, Rows]]:
+    """Each <Activity> with its trackpoint rows, from the whole document's tree."""
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
@@ -43,16 +68,10 @@ def parse_tcx(data: bytes, name: str, sha256: str) -> list[ParsedActivity]:
     # TCX elements share the root's namespace (whatever URI an exporter uses): filtering by the full tag lets
     # ElementTree skip the tens of other elements per trackpoint in C instead of naming each in Python
     activities = list(root.iter(_namespace(root.tag) + "Activity"))
-    parsed = [(i, el, _trackpoints(el)) for i, el in enumerate(activities)]
-    parsed = [(i, el, rows) for i, el, rows in parsed if rows]
-    if not parsed:
-        raise FileImportError(name, "TCX file has no samples (no timed trackpoints)", _RE_EXPORT)
-    return [_activity(el, rows, index=i, legs=len(parsed), name=name, sha256=sha256) for i, el, rows in parsed]
+    return [(i, el, _trackpoints(el)) for i, el in enumerate(activities)]
 
 
-def _activity(
-    element: ET.Element, rows: list[tuple[float, ...]], *, index: int, legs: int, name: str, sha256: str
-) -> ParsedActivity:
+def _activity(element: ET.Element, rows: Rows, *, index: int, legs: int, name: str, sha256: str) -> ParsedActivity:
     table = np.array(rows, dtype=np.float64)
     table = table[np.argsort(table[:, 0], kind="stable")]
     start = float(table[0, 0])
