@@ -199,7 +199,7 @@ class ActivityReads:
 _ZONE_LOOKBACK = 200  # a zone recorded only before the last 200 activities is too old to trust: the offset rules
 
 
-_ATHLETE = sa.bindparam("athlete")
+_ATHLETE: sa.BindParameter[int] = sa.bindparam("athlete")
 _LIVE = (ACTIVITIES.c.athlete_id == _ATHLETE, ~ACTIVITIES.c.deleted)
 _NEWEST_FIRST = (ACTIVITIES.c.start_utc.desc(), ACTIVITIES.c.id.desc())
 _RECENT = (
