@@ -45,6 +45,7 @@ _US = timedelta(microseconds=1)
 CLOCK_MARGIN = timedelta(minutes=5)  # workers' clocks and commit delays: re-read rows this much older than seen
 ID_MARGIN = 1000  # annotation ids another worker may commit after a higher one
 _FEW = 8  # fresh rows inserted by slicing rather than by a mask over every row
+_FEW_LOOKUPS = 64  # re-read rows found by their keys rather than by a scan over every row
 _MEMO_SIZE = 64  # filters remembered per snapshot (each up to 8 bytes per activity)
 _MISSING = object()
 
@@ -297,12 +298,34 @@ def _insert(arrays: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _changed(base: Snapshot, read: IntArray, fresh: dict[str, Any]) -> tuple[BoolArray, dict[str, Any]]:
-    """Which of `base`'s rows the re-read ids replace, and the fresh rows that differ from what `base` holds.
+def _rows_of(base: Snapshot, read: IntArray, keys: IntArray) -> BoolArray:
+    """Which of `base`'s rows hold the `read` ids. A few re-read rows are looked for at their keys (a changed row
+    mostly kept its start; a new one is in no row), and only those not found there by a scan over every row: a
+    scan per re-read id was most of the delta after one new activity at 100,000."""
+    if len(read) > _FEW_LOOKUPS:
+        return np.isin(base.ids, read)
+    gone = np.zeros(len(base), dtype=bool)
+    low = np.searchsorted(base.key, keys, "left").tolist()
+    high = np.searchsorted(base.key, keys, "right").tolist()
+    elsewhere = []
+    for activity_id, first, last in zip(read.tolist(), low, high, strict=True):
+        hit = np.flatnonzero(base.ids[first:last] == activity_id)
+        if len(hit):
+            gone[first + int(hit[0])] = True
+        elif activity_id <= base.version.max_activity_id:  # moved, or committed after a higher id: look everywhere
+            elsewhere.append(activity_id)
+    if elsewhere:
+        gone |= np.isin(base.ids, np.array(elsewhere, dtype=np.int64))
+    return gone
+
+
+def _changed(base: Snapshot, read: IntArray, keys: IntArray, fresh: dict[str, Any]) -> tuple[BoolArray, dict[str, Any]]:
+    """Which of `base`'s rows the re-read ids (with their keys now) replace, and the fresh rows that differ from what
+    `base` holds.
 
     The delta re-reads every row touched within CLOCK_MARGIN: usually all but the newest are as the index has them
     already, and leaving them in place spares copying every array to take them out and put them back."""
-    gone = np.isin(base.ids, read)
+    gone = _rows_of(base, read, keys)
     if not gone.any() or not len(fresh["ids"]):
         return gone, fresh
     at = np.flatnonzero(gone)
@@ -382,7 +405,8 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
         return None
     sports, codes = list(base.sports), list(base.codes)
     fresh = _arrays([r for r in rows if not r.deleted], sports)
-    gone, fresh = _changed(base, np.array([int(r.id) for r in rows], dtype=np.int64), fresh)
+    read = np.array([int(r.id) for r in rows], dtype=np.int64)
+    gone, fresh = _changed(base, read, -np.array([int(r.start) for r in rows], dtype=np.int64), fresh)
     if gone.any():  # an edited activity keeps its annotation: carry it over
         states = zip(base.flags[gone].tolist(), base.annotated[gone].tolist(), strict=True)
         carried = dict(zip(base.ids[gone].tolist(), states, strict=True))
