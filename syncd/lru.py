@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import cast
 
 _MISSING = object()
@@ -35,13 +35,17 @@ class Lru[K: Hashable, V]:
                 self._values.popitem(last=False)
         return value
 
-    def find(self, key: K) -> V | None:
-        """The value for `key` if held (a hit counts as a use), else None."""
+    def find_many(self, keys: Iterable[K]) -> list[V | None]:
+        """The value held for each key (None where none; a hit counts as a use), under one lock (a history read
+        looks up ~330 rows)."""
         with self._lock:
-            if key not in self._values:
-                return None
-            self._values.move_to_end(key)
-            return self._values[key]
+            found: list[V | None] = []
+            for key in keys:
+                value = self._values.get(key)
+                if value is not None:
+                    self._values.move_to_end(key)
+                found.append(value)
+            return found
 
     def put(self, key: K, value: V) -> None:
         with self._lock:

@@ -346,6 +346,28 @@ def _snapshot(
     return Snapshot(version=version, **arrays, sports=tuple(sports), codes=tuple(codes), recent=recent)
 
 
+# The delta's statements, built once: constructing one cost about as much as running it (six a change).
+_LOW: sa.BindParameter[int] = sa.bindparam("low")
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_ABOVE = sa.select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id > _LOW)
+_WINDOW = (ANNOTATIONS.c.id > _LOW) & (ANNOTATIONS.c.id <= sa.bindparam("high"))
+_WINDOW_COUNT = sa.select(sa.func.count()).select_from(ANNOTATIONS).where(_WINDOW)
+_WINDOW_IDS = sa.select(ANNOTATIONS.c.id).where(_WINDOW)
+_ACTIVITIES_OF = sa.select(ANNOTATIONS.c.activity_id).where(ANNOTATIONS.c.id.in_(_IDS)).distinct()
+_FLAGS_OF = sa.select(ACTIVITY_FLAGS.c.activity_id, ACTIVITY_FLAGS.c.code).where(ACTIVITY_FLAGS.c.activity_id.in_(_IDS))
+
+
+@functools.cache
+def _changed_rows(dialect: str) -> sa.Select[Any]:
+    """Activities written since `since` or above `max_id`, at most `limit`."""
+    since = sa.bindparam("since", type_=ACTIVITIES.c.updated_at.type)
+    return (
+        sa.select(*_key_columns(dialect))
+        .where(sa.or_(ACTIVITIES.c.updated_at >= since, ACTIVITIES.c.id > sa.bindparam("max_id")))
+        .limit(sa.bindparam("limit"))
+    )
+
+
 def _recent_annotations(conn: Connection, newest: int) -> frozenset[int]:
     """The last ID_MARGIN annotation ids: read before the flags, so every id it holds has been applied."""
     return frozenset(conn.execute(sa.select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id > newest - ID_MARGIN)).scalars())
@@ -356,11 +378,10 @@ def _recent_since(conn: Connection, old_max: int, seen: frozenset[int]) -> froze
     read; the window below it is read again only when its count differs from what was seen there (another
     worker's transaction committed late), so the usual change costs two index lookups, not ID_MARGIN rows."""
     low = old_max - ID_MARGIN
-    above = set(conn.execute(sa.select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id > old_max)).scalars())
+    above = set(conn.execute(_ABOVE, {"low": old_max}).scalars())
     below = {found for found in seen if low < found <= old_max}
-    window = (ANNOTATIONS.c.id > low) & (ANNOTATIONS.c.id <= old_max)
-    if conn.execute(sa.select(sa.func.count()).where(window)).scalar_one() != len(below):
-        below = set(conn.execute(sa.select(ANNOTATIONS.c.id).where(window)).scalars())
+    if conn.execute(_WINDOW_COUNT, {"low": low, "high": old_max}).scalar_one() != len(below):
+        below = set(conn.execute(_WINDOW_IDS, {"low": low, "high": old_max}).scalars())
     return frozenset(above | below)
 
 
@@ -369,7 +390,7 @@ def _annotated_since(conn: Connection, recent: frozenset[int], seen: frozenset[i
     new = sorted(recent - seen)
     if not new:
         return []
-    found = conn.execute(sa.select(ANNOTATIONS.c.activity_id).where(ANNOTATIONS.c.id.in_(new)).distinct())
+    found = conn.execute(_ACTIVITIES_OF, {"ids": new})
     return sorted(int(activity_id) for activity_id in found.scalars())
 
 
@@ -397,9 +418,7 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
     since = old.max_updated_at - CLOCK_MARGIN
     limit = max(1000, len(base) // 5)
     rows = conn.execute(
-        sa.select(*_key_columns(conn.dialect.name))
-        .where(sa.or_(ACTIVITIES.c.updated_at >= since, ACTIVITIES.c.id > old.max_activity_id))
-        .limit(limit + 1)
+        _changed_rows(conn.dialect.name), {"since": since, "max_id": old.max_activity_id, "limit": limit + 1}
     ).all()
     if len(rows) > limit:
         return None
@@ -418,15 +437,7 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
     recent = _recent_since(conn, old.max_annotation_id, base.recent)
     annotated = _annotated_since(conn, recent, base.recent)
     recent = frozenset(found for found in recent if found > version.max_annotation_id - ID_MARGIN)
-    flag_rows = (
-        conn.execute(
-            sa.select(ACTIVITY_FLAGS.c.activity_id, ACTIVITY_FLAGS.c.code).where(
-                ACTIVITY_FLAGS.c.activity_id.in_(annotated)
-            )
-        ).all()
-        if annotated
-        else []
-    )
+    flag_rows = conn.execute(_FLAGS_OF, {"ids": annotated}).all() if annotated else []
     _apply_annotations(arrays, annotated, flag_rows, codes)
     fresh_snapshot = _snapshot(version, arrays, sports, codes, recent)
     _carry_sport_counts(base, fresh_snapshot, gone, fresh)

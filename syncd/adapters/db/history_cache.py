@@ -65,8 +65,7 @@ def history_rows(engine: Engine, athlete_id: int, start: datetime, end: datetime
         thin = conn.execute(_THIN, params).all()
         rows: dict[int, HistoryRow] = {}
         missing: list[int] = []
-        for found in thin:
-            held = cache.find(found[0])
+        for found, held in zip(thin, cache.find_many([found[0] for found in thin]), strict=True):
             if held is not None and held.witness == tuple(found)[1:]:
                 rows[found[0]] = held.row
             else:
