@@ -316,9 +316,19 @@ def _week_counts(
     return {monday: _week_end(history, monday + timedelta(days=6), thresholds, zone).week for monday in mondays}
 
 
+# Week states by all they are made of: after a change only the weeks whose 42 days hold it are built again (the
+# strip's 8 and the page's session weeks were all rebuilt on the first request after any change). The entries are
+# keyed by identity (the feed's history reads hand back the same entry while its row is unchanged; hashing ~150
+# dataclasses per week cost more than it saved); each value holds its entries, so no id is reused while it lives.
+_WEEK_STATES: Lru[tuple[object, ...], tuple[tuple[HistoryEntry, ...], AsOf]] = Lru(256)
+
+
 def _week_end(history: History, day: date, thresholds: Thresholds, zone: tzinfo) -> AsOf:
     """The athlete as of the end of `day` in `zone`, from the one builder (no diary, no shoes: not shown here)."""
-    return state_as_of(history, end_of_day(day, zone), day, thresholds=thresholds)
+    at = end_of_day(day, zone)
+    cut = tuple(history.before(at))  # all that state_as_of reads of the history
+    key = (at, day, thresholds, tuple(map(id, cut)))
+    return _WEEK_STATES.get(key, lambda: (cut, state_as_of(history, at, day, thresholds=thresholds)))[1]
 
 
 def _by_week(history: list[HistoryEntry]) -> dict[date, list[HistoryEntry]]:

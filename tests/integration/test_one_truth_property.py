@@ -74,7 +74,7 @@ def _surfaces(store: Store, athlete_id: int, settings: Settings) -> tuple[Any, .
     digests = [build_for_athlete(digest_repositories(store), record, monday, settings, zone) for monday in mondays]
     return (
         digests,
-        strip_for_athlete(FeedReads(store, store.activity_reads, store), athlete_id, Thresholds()),
+        strip_for_athlete(FeedReads(store, store.activity_reads, store.activity_reads), athlete_id, Thresholds()),
         exposures(AnalysisReads(store.pain_diary, store, store, store, store.activity_reads), athlete_id),
     )
 
@@ -109,7 +109,7 @@ def _agree_with_states(store: Store, athlete_id: int, settings: Settings) -> Non
         assert (digest.mode, digest.mode_reason) == (state.mode.mode.label, state.mode.reason)
         assert (digest.red_flag is not None) == state.mode.red_flag
         assert digest.shoes == shoe_statuses(state.shoes, rules)
-    for week in strip_for_athlete(FeedReads(store, store.activity_reads, store), athlete_id, rules):
+    for week in strip_for_athlete(FeedReads(store, store.activity_reads, store.activity_reads), athlete_id, rules):
         state = week_end_state(
             store, store, athlete_id, week.monday, diary=store.pain_diary, zone=zone, thresholds=rules
         )

@@ -45,6 +45,7 @@ _US = timedelta(microseconds=1)
 CLOCK_MARGIN = timedelta(minutes=5)  # workers' clocks and commit delays: re-read rows this much older than seen
 ID_MARGIN = 1000  # annotation ids another worker may commit after a higher one
 _FEW = 8  # fresh rows inserted by slicing rather than by a mask over every row
+_FEW_LOOKUPS = 64  # re-read rows found by their keys rather than by a scan over every row
 _MEMO_SIZE = 64  # filters remembered per snapshot (each up to 8 bytes per activity)
 _MISSING = object()
 
@@ -297,12 +298,34 @@ def _insert(arrays: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _changed(base: Snapshot, read: IntArray, fresh: dict[str, Any]) -> tuple[BoolArray, dict[str, Any]]:
-    """Which of `base`'s rows the re-read ids replace, and the fresh rows that differ from what `base` holds.
+def _rows_of(base: Snapshot, read: IntArray, keys: IntArray) -> BoolArray:
+    """Which of `base`'s rows hold the `read` ids. A few re-read rows are looked for at their keys (a changed row
+    mostly kept its start; a new one is in no row), and only those not found there by a scan over every row: a
+    scan per re-read id was most of the delta after one new activity at 100,000."""
+    if len(read) > _FEW_LOOKUPS:
+        return np.isin(base.ids, read)
+    gone = np.zeros(len(base), dtype=bool)
+    low = np.searchsorted(base.key, keys, "left").tolist()
+    high = np.searchsorted(base.key, keys, "right").tolist()
+    elsewhere = []
+    for activity_id, first, last in zip(read.tolist(), low, high, strict=True):
+        hit = np.flatnonzero(base.ids[first:last] == activity_id)
+        if len(hit):
+            gone[first + int(hit[0])] = True
+        elif activity_id <= base.version.max_activity_id:  # moved, or committed after a higher id: look everywhere
+            elsewhere.append(activity_id)
+    if elsewhere:
+        gone |= np.isin(base.ids, np.array(elsewhere, dtype=np.int64))
+    return gone
+
+
+def _changed(base: Snapshot, read: IntArray, keys: IntArray, fresh: dict[str, Any]) -> tuple[BoolArray, dict[str, Any]]:
+    """Which of `base`'s rows the re-read ids (with their keys now) replace, and the fresh rows that differ from what
+    `base` holds.
 
     The delta re-reads every row touched within CLOCK_MARGIN: usually all but the newest are as the index has them
     already, and leaving them in place spares copying every array to take them out and put them back."""
-    gone = np.isin(base.ids, read)
+    gone = _rows_of(base, read, keys)
     if not gone.any() or not len(fresh["ids"]):
         return gone, fresh
     at = np.flatnonzero(gone)
@@ -323,6 +346,28 @@ def _snapshot(
     return Snapshot(version=version, **arrays, sports=tuple(sports), codes=tuple(codes), recent=recent)
 
 
+# The delta's statements, built once: constructing one cost about as much as running it (six a change).
+_LOW: sa.BindParameter[int] = sa.bindparam("low")
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_ABOVE = sa.select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id > _LOW)
+_WINDOW = (ANNOTATIONS.c.id > _LOW) & (ANNOTATIONS.c.id <= sa.bindparam("high"))
+_WINDOW_COUNT = sa.select(sa.func.count()).select_from(ANNOTATIONS).where(_WINDOW)
+_WINDOW_IDS = sa.select(ANNOTATIONS.c.id).where(_WINDOW)
+_ACTIVITIES_OF = sa.select(ANNOTATIONS.c.activity_id).where(ANNOTATIONS.c.id.in_(_IDS)).distinct()
+_FLAGS_OF = sa.select(ACTIVITY_FLAGS.c.activity_id, ACTIVITY_FLAGS.c.code).where(ACTIVITY_FLAGS.c.activity_id.in_(_IDS))
+
+
+@functools.cache
+def _changed_rows(dialect: str) -> sa.Select[Any]:
+    """Activities written since `since` or above `max_id`, at most `limit`."""
+    since = sa.bindparam("since", type_=ACTIVITIES.c.updated_at.type)
+    return (
+        sa.select(*_key_columns(dialect))
+        .where(sa.or_(ACTIVITIES.c.updated_at >= since, ACTIVITIES.c.id > sa.bindparam("max_id")))
+        .limit(sa.bindparam("limit"))
+    )
+
+
 def _recent_annotations(conn: Connection, newest: int) -> frozenset[int]:
     """The last ID_MARGIN annotation ids: read before the flags, so every id it holds has been applied."""
     return frozenset(conn.execute(sa.select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id > newest - ID_MARGIN)).scalars())
@@ -333,11 +378,10 @@ def _recent_since(conn: Connection, old_max: int, seen: frozenset[int]) -> froze
     read; the window below it is read again only when its count differs from what was seen there (another
     worker's transaction committed late), so the usual change costs two index lookups, not ID_MARGIN rows."""
     low = old_max - ID_MARGIN
-    above = set(conn.execute(sa.select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id > old_max)).scalars())
+    above = set(conn.execute(_ABOVE, {"low": old_max}).scalars())
     below = {found for found in seen if low < found <= old_max}
-    window = (ANNOTATIONS.c.id > low) & (ANNOTATIONS.c.id <= old_max)
-    if conn.execute(sa.select(sa.func.count()).where(window)).scalar_one() != len(below):
-        below = set(conn.execute(sa.select(ANNOTATIONS.c.id).where(window)).scalars())
+    if conn.execute(_WINDOW_COUNT, {"low": low, "high": old_max}).scalar_one() != len(below):
+        below = set(conn.execute(_WINDOW_IDS, {"low": low, "high": old_max}).scalars())
     return frozenset(above | below)
 
 
@@ -346,7 +390,7 @@ def _annotated_since(conn: Connection, recent: frozenset[int], seen: frozenset[i
     new = sorted(recent - seen)
     if not new:
         return []
-    found = conn.execute(sa.select(ANNOTATIONS.c.activity_id).where(ANNOTATIONS.c.id.in_(new)).distinct())
+    found = conn.execute(_ACTIVITIES_OF, {"ids": new})
     return sorted(int(activity_id) for activity_id in found.scalars())
 
 
@@ -374,15 +418,14 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
     since = old.max_updated_at - CLOCK_MARGIN
     limit = max(1000, len(base) // 5)
     rows = conn.execute(
-        sa.select(*_key_columns(conn.dialect.name))
-        .where(sa.or_(ACTIVITIES.c.updated_at >= since, ACTIVITIES.c.id > old.max_activity_id))
-        .limit(limit + 1)
+        _changed_rows(conn.dialect.name), {"since": since, "max_id": old.max_activity_id, "limit": limit + 1}
     ).all()
     if len(rows) > limit:
         return None
     sports, codes = list(base.sports), list(base.codes)
     fresh = _arrays([r for r in rows if not r.deleted], sports)
-    gone, fresh = _changed(base, np.array([int(r.id) for r in rows], dtype=np.int64), fresh)
+    read = np.array([int(r.id) for r in rows], dtype=np.int64)
+    gone, fresh = _changed(base, read, -np.array([int(r.start) for r in rows], dtype=np.int64), fresh)
     if gone.any():  # an edited activity keeps its annotation: carry it over
         states = zip(base.flags[gone].tolist(), base.annotated[gone].tolist(), strict=True)
         carried = dict(zip(base.ids[gone].tolist(), states, strict=True))
@@ -394,15 +437,7 @@ def _delta(conn: Connection, base: Snapshot, version: Version) -> Snapshot | Non
     recent = _recent_since(conn, old.max_annotation_id, base.recent)
     annotated = _annotated_since(conn, recent, base.recent)
     recent = frozenset(found for found in recent if found > version.max_annotation_id - ID_MARGIN)
-    flag_rows = (
-        conn.execute(
-            sa.select(ACTIVITY_FLAGS.c.activity_id, ACTIVITY_FLAGS.c.code).where(
-                ACTIVITY_FLAGS.c.activity_id.in_(annotated)
-            )
-        ).all()
-        if annotated
-        else []
-    )
+    flag_rows = conn.execute(_FLAGS_OF, {"ids": annotated}).all() if annotated else []
     _apply_annotations(arrays, annotated, flag_rows, codes)
     fresh_snapshot = _snapshot(version, arrays, sports, codes, recent)
     _carry_sport_counts(base, fresh_snapshot, gone, fresh)

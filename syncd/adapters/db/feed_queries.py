@@ -240,13 +240,16 @@ def sports_in_use(engine: Engine, athlete_id: int | None = None) -> list[str]:
         return feed_index.current(conn).sports_in_use(athlete_id)
 
 
+_LATEST_START = (  # built once: constructing it cost more than running it
+    sa.select(ACTIVITIES.c.start_utc)
+    .where(ACTIVITIES.c.athlete_id == sa.bindparam("athlete"), ~ACTIVITIES.c.deleted)
+    .order_by(ACTIVITIES.c.start_utc.desc())
+    .limit(1)
+)
+
+
 def latest_start(engine: Engine, athlete_id: int) -> datetime | None:
     """The newest activity's start (the weekly strip ends at that week)."""
     with engine.connect() as conn:
-        value: datetime | None = conn.execute(
-            sa.select(ACTIVITIES.c.start_utc)
-            .where(ACTIVITIES.c.athlete_id == athlete_id, ~ACTIVITIES.c.deleted)
-            .order_by(ACTIVITIES.c.start_utc.desc())
-            .limit(1)
-        ).scalar()
+        value: datetime | None = conn.execute(_LATEST_START, {"athlete": athlete_id}).scalar()
     return value

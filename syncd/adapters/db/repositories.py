@@ -20,6 +20,7 @@ from syncd.adapters.db import (
     annotation_queries,
     annotation_writes,
     feed_queries,
+    history_cache,
     leases,
     status_reads,
     writeback_log,
@@ -177,6 +178,11 @@ class ActivityReads:
         """`compute()`'s answer, recomputed only when the data changed (derived views such as the weekly strip)."""
         return feed_queries.cached(self._engine, key, compute)
 
+    def history_rows(self, athlete_id: int, start: datetime, end: datetime) -> list[HistoryRow]:
+        """The Store's history rows, read whole only where they changed since the feed last read them (the
+        strip and the session cards reread the same weeks after every change)."""
+        return history_cache.history_rows(self._engine, athlete_id, start, end)
+
     def recent_appearances(self, athlete_id: int, since: datetime) -> list[tuple[datetime, float, int]]:
         """(start_utc, elapsed seconds, utc offset) of the athlete's activities since `since` (adaptive polling)."""
         with raw_reader(self._engine) as reader:
@@ -193,22 +199,31 @@ class ActivityReads:
 _ZONE_LOOKBACK = 200  # a zone recorded only before the last 200 activities is too old to trust: the offset rules
 
 
+_ATHLETE: sa.BindParameter[int] = sa.bindparam("athlete")
+_LIVE = (ACTIVITIES.c.athlete_id == _ATHLETE, ~ACTIVITIES.c.deleted)
+_NEWEST_FIRST = (ACTIVITIES.c.start_utc.desc(), ACTIVITIES.c.id.desc())
+_RECENT = (
+    sa.select(ACTIVITIES.c.timezone, ACTIVITIES.c.start_utc, ACTIVITIES.c.id)
+    .where(*_LIVE)
+    .order_by(*_NEWEST_FIRST)
+    .limit(_ZONE_LOOKBACK)
+    .subquery()
+)
+# Built once, answered in the database (one row back, not 200): it runs on the first page after every change.
+_LATEST_ZONE = sa.select(
+    sa.select(_RECENT.c.timezone)
+    .where(_RECENT.c.timezone.is_not(None))
+    .order_by(_RECENT.c.start_utc.desc(), _RECENT.c.id.desc())
+    .limit(1)
+    .scalar_subquery(),
+    sa.select(ACTIVITIES.c.utc_offset_s).where(*_LIVE).order_by(*_NEWEST_FIRST).limit(1).scalar_subquery(),
+)
+
+
 def _latest_zone(engine: Engine, athlete_id: int) -> tuple[str | None, int | None]:
-    recent = (
-        sa.select(ACTIVITIES.c.timezone, ACTIVITIES.c.utc_offset_s, ACTIVITIES.c.start_utc)
-        .where(ACTIVITIES.c.athlete_id == athlete_id, ~ACTIVITIES.c.deleted)
-        .order_by(ACTIVITIES.c.start_utc.desc())
-        .limit(_ZONE_LOOKBACK)
-    ).subquery()
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(recent.c.timezone, recent.c.utc_offset_s).order_by(recent.c.start_utc.desc())
-        ).all()
-    if not rows:
-        return None, None
-    first = rows[0]
-    name = next((r.timezone for r in rows if r.timezone is not None), None)
-    return (None if name is None else str(name)), (None if first.utc_offset_s is None else int(first.utc_offset_s))
+        name, offset = conn.execute(_LATEST_ZONE, {"athlete": athlete_id}).one()
+    return (None if name is None else str(name)), (None if offset is None else int(offset))
 
 
 class MapTiles:

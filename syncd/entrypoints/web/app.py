@@ -81,7 +81,9 @@ class WebContext:
 
     @property
     def feed_reads(self) -> FeedReads:
-        return FeedReads(athletes=self.store, activity_reads=self.store.activity_reads, history=self.store)
+        return FeedReads(
+            athletes=self.store, activity_reads=self.store.activity_reads, history=self.store.activity_reads
+        )
 
     @property
     def analysis_reads(self) -> AnalysisReads:
