@@ -44,6 +44,7 @@ from syncd.records import (
     FeedRow,
 )
 from syncd.services.as_of import athlete_zone
+from syncd.services.athletes import max_heart_rate_of
 from syncd.services.history import history_between
 
 if TYPE_CHECKING:
@@ -323,12 +324,13 @@ def _week_counts(
 _WEEK_STATES: Lru[tuple[object, ...], tuple[tuple[HistoryEntry, ...], AsOf]] = Lru(256)
 
 
-def _week_end(history: History, day: date, thresholds: Thresholds, zone: tzinfo) -> AsOf:
-    """The athlete as of the end of `day` in `zone`, from the one builder (no diary, no shoes: not shown here)."""
+def _week_end(history: History, day: date, thresholds: Thresholds, zone: tzinfo, max_hr: float | None = None) -> AsOf:
+    """The athlete as of the end of `day` in `zone`, from the one builder (no diary, no shoes: not shown here);
+    `max_hr` as the notes and the digest take it (`athletes.max_heart_rate_of`): heart-rate load when set."""
     at = end_of_day(day, zone)
     cut = tuple(history.before(at))  # all that state_as_of reads of the history
-    key = (at, day, thresholds, tuple(map(id, cut)))
-    return _WEEK_STATES.get(key, lambda: (cut, state_as_of(history, at, day, thresholds=thresholds)))[1]
+    key = (at, day, thresholds, max_hr, tuple(map(id, cut)))
+    return _WEEK_STATES.get(key, lambda: (cut, state_as_of(history, at, day, thresholds=thresholds, max_hr=max_hr)))[1]
 
 
 def _by_week(history: list[HistoryEntry]) -> dict[date, list[HistoryEntry]]:
@@ -373,12 +375,15 @@ def weekly_strip(
     today: date,
     units: Units = "metric",
     zone: tzinfo = UTC,
+    max_hr: float | None = None,
 ) -> list[WeekView]:
     """The `weeks` calendar weeks ending with the one starting `last_monday`, newest first (pure). Each week's
     counts and load verdict are the athlete's state as of its last day (`domain.as_of`), as the digest shows them;
     only the week's sums (load, distance) are added up here."""
     first_monday = last_monday - timedelta(weeks=weeks - 1)
-    series = daily_load(history, first_monday - timedelta(days=28), last_monday + timedelta(days=6), unit="min")
+    # the week's load in the unit the digest's trend chooses (TRIMP when every session has a heart rate and a
+    # maximum heart rate is known, else minutes)
+    series = daily_load(history, first_monday - timedelta(days=28), last_monday + timedelta(days=6), max_hr=max_hr)
     rows = History(history)
     run_metres: dict[date, float] = {}  # per week, summed in history order: one pass, not one per week
     for e in history:
@@ -389,7 +394,7 @@ def weekly_strip(
     for index in range(weeks):
         monday = first_monday + timedelta(weeks=index)
         as_of = min(monday + timedelta(days=6), today)
-        state = _week_end(rows, as_of, thresholds, zone) if as_of >= monday else None
+        state = _week_end(rows, as_of, thresholds, zone, max_hr) if as_of >= monday else None
         metres = run_metres.get(monday, 0)
         strip.append(
             _week_view(
@@ -431,20 +436,34 @@ def _week_view(
 
 
 def strip_for_athlete(
-    reads: FeedReads, athlete_id: int, thresholds: Thresholds, *, week: date | None = None
+    reads: FeedReads,
+    athlete_id: int,
+    thresholds: Thresholds,
+    *,
+    week: date | None = None,
+    default_max_hr: float | None = None,
 ) -> list[WeekView]:
     """The strip ending at `week` (or the athlete's newest activity's week); empty without activities. Cached until
-    the data changes: it reads ~12 weeks of history, the same on every feed request."""
+    the data changes: it reads ~12 weeks of history, the same on every feed request. `default_max_hr`: the
+    configured `[athlete] max_heart_rate`, for an athlete without their own."""
     athlete = reads.athletes.get_athlete(athlete_id)
     units = _units(athlete.units)  # athlete settings, not in the data version: in the key
     zone = athlete_zone(reads.activity_reads, athlete)
-    key = ("strip", athlete_id, thresholds, week, units, zone)
-    compute = functools.partial(_strip, reads, athlete_id, thresholds, week=week, units=units, zone=zone)
+    max_hr = max_heart_rate_of(athlete, default_max_hr)
+    key = ("strip", athlete_id, thresholds, week, units, zone, max_hr)
+    compute = functools.partial(_strip, reads, athlete_id, thresholds, week=week, units=units, zone=zone, max_hr=max_hr)
     return list(reads.activity_reads.cached(key, compute))
 
 
 def _strip(
-    reads: FeedReads, athlete_id: int, thresholds: Thresholds, *, week: date | None, units: Units, zone: tzinfo
+    reads: FeedReads,
+    athlete_id: int,
+    thresholds: Thresholds,
+    *,
+    week: date | None,
+    units: Units,
+    zone: tzinfo,
+    max_hr: float | None,
 ) -> list[WeekView]:
     newest = reads.activity_reads.latest_start(athlete_id)
     if newest is None:
@@ -456,9 +475,8 @@ def _strip(
     start = end_of_day(first_monday, zone) - timedelta(days=1) - HISTORY_WINDOW
     end = end_of_day(last_monday + timedelta(days=7), zone)
     history = history_between(reads.history, athlete_id, start, end)
-    return weekly_strip(
-        history, last_monday, thresholds, today=max(today, last_monday + timedelta(days=6)), units=units, zone=zone
-    )
+    today = max(today, last_monday + timedelta(days=6))
+    return weekly_strip(history, last_monday, thresholds, today=today, units=units, zone=zone, max_hr=max_hr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,11 +497,14 @@ def build_feed(
     per_page: int = 50,
     strip_athlete: int | None = None,
     before: FeedCursor | None = None,
+    default_max_hr: float | None = None,
 ) -> FeedView:
     """Everything the feed page shows; the weekly strip only when one athlete is in view."""
     result = reads.activity_reads.feed_page(feed_filter, page=page, per_page=per_page, before=before)
     strip = (
-        strip_for_athlete(reads, strip_athlete, thresholds, week=feed_filter.week) if strip_athlete is not None else []
+        strip_for_athlete(reads, strip_athlete, thresholds, week=feed_filter.week, default_max_hr=default_max_hr)
+        if strip_athlete is not None
+        else []
     )
     sessions = session_views(reads, result.rows, thresholds)
     return FeedView(

@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from syncd.adapters.db import Store
 from syncd.config import AthleteSettings, Settings
 from syncd.domain.model import Activity
@@ -17,6 +19,7 @@ from syncd.services.annotating import AnnotationPolicy, policy_for_athlete
 from syncd.services.as_of import athlete_zone
 from syncd.services.athletes import max_heart_rate_of
 from syncd.services.digests import build_for_athlete
+from syncd.services.feed import FeedReads, strip_for_athlete
 from tests.integration.test_digest_send import run
 
 MONDAY = date(2026, 11, 16)
@@ -40,6 +43,14 @@ def test_the_configured_max_heart_rate_reaches_the_digest_as_it_reaches_the_note
     )
     assert notes.max_heart_rate == 190.0
     assert digest.load_unit == "trimp"  # heart-rate load, as the notes compute it
+    # the feed's week strip shows that week as the digest does: the same unit, load and ratio
+    reads = FeedReads(store, store.activity_reads, store.activity_reads)
+    strip = strip_for_athlete(reads, athlete.id, settings.rules, week=MONDAY, default_max_hr=190)
+    [week] = [w for w in strip if w.monday == MONDAY]
+    assert week.load_unit == digest.load_unit
+    assert week.load == pytest.approx(digest.load.week_load, abs=0.6)  # whole units against tenths
+    assert week.acwr == (None if digest.load.acwr is None else round(digest.load.acwr, 2))
+    assert week.load_status == digest.load.load_status
 
 
 def test_the_athletes_own_max_heart_rate_wins_everywhere(store: Store) -> None:

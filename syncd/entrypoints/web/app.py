@@ -284,6 +284,7 @@ def _feed_html(
         per_page=50,
         strip_athlete=strip_athlete,
         before=before,
+        default_max_hr=ctx.settings.athlete.max_heart_rate,
     )
     scoped = access.athlete_id is not None
     return _render(
