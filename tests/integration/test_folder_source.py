@@ -134,7 +134,7 @@ def test_a_file_whose_run_the_database_refused_is_tried_again_next_pass(
     refusing = _RefusingOnce(store, "run.fit")
     athlete = store.ensure_athlete(LOCAL_ATHLETE)
     service = FolderService(
-        refusing,  # type: ignore[arg-type]
+        platform_repositories(refusing),  # type: ignore[arg-type]
         WatchedFolder(folder),
         athlete_id=athlete,
         policy=AnnotationPolicy(),
