@@ -29,10 +29,7 @@ class Lru[K: Hashable, V]:
                 self._values.move_to_end(key)  # two hashes of the key, not three: keys can be long tuples
                 return cast(V, found)
         value = compute()
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self._size:
-                self._values.popitem(last=False)
+        self.put(key, value)
         return value
 
     def find_many(self, keys: Iterable[K]) -> list[V | None]:
@@ -48,6 +45,7 @@ class Lru[K: Hashable, V]:
             return found
 
     def put(self, key: K, value: V) -> None:
+        """Hold `value` for `key` as the most recently used, dropping the least recently used beyond the size."""
         with self._lock:
             self._values[key] = value
             self._values.move_to_end(key)

@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 
 log = get_logger("syncd.pain")
 
+# The last day a range of days to mark can end on (the repository reads up to the day after it): "from then on".
+LAST_DAY = date.max - timedelta(days=1)
+
 TagOutcome = Literal["added", "updated", "removed", "unchanged", "ignored"]
 
 
@@ -103,7 +106,7 @@ def _refresh_modes(diary: PainDiary, athlete_id: int, day: date) -> None:
     whole diary before it (the red flag of pain unsettled for six weeks looks back beyond the window). The pass that
     made the change (sync, form post, CLI) redoes them at once (`annotating.annotate_marked`), the daily re-scan
     only catches what a crash left; an entry for today marks only today's runs."""
-    diary.mark_runs_stale(athlete_id, day, date.max - timedelta(days=1))
+    diary.mark_runs_stale(athlete_id, day, LAST_DAY)
 
 
 def apply_tag(
@@ -352,7 +355,7 @@ def set_athlete_mode(diary: PainDiary, athlete_id: int, mode: str | None) -> Non
     if mode not in (None, "auto", "sore", "staying_well"):
         raise PainInputError(f"mode {mode!r}: use auto, sore or staying_well")
     diary.set_advice_mode(athlete_id, None if mode == "auto" else mode)
-    diary.mark_runs_stale(athlete_id, date.min, date.max - timedelta(days=1))
+    diary.mark_runs_stale(athlete_id, date.min, LAST_DAY)
 
 
 def export_athlete(diary: PainDiary, athletes: AthleteRepository, athlete_id: int) -> dict[str, object]:
