@@ -157,6 +157,9 @@ def test_the_analysis_page_in_chromium(tmp_path: Path) -> None:
         assert "after a week with 2+ speed sessions" in text[0] and "not proof of a cause" in text[0]
         assert any("sore mode" in t for t in text) and any("for lack of data" in t for t in text)
         assert page.index("pain-rows") < page.index("pain-dots") < page.index("analysis-text")
+        shown = browser.run("[...document.querySelectorAll('details.method dt')].map(t => t.textContent)")
+        explained = ["unit", "exposure sources", "sore mode", "missing", "test", "multiple exposures", "intervals"]
+        assert shown == [*explained, "power"]  # every text of pain_report.method, where the exposures come from too
         for width in (1280, 390):
             browser.screenshot(ARTIFACTS / f"pain-analysis-{width}.png", width)
             sizes = browser.run(
