@@ -295,6 +295,32 @@ def test_demo_twice_in_one_state_dir_starts_afresh(run_syncd: RunSyncd, tmp_path
     assert "webhook: a new run was uploaded; its note was written back" in second.stdout
 
 
+def test_the_kept_demo_state_is_read_with_the_demos_settings(run_syncd: RunSyncd, tmp_path: Path) -> None:
+    """Other commands on a kept demo state use its map and maximum heart rate, written beside the database: without
+    them the rules' version differed and `reannotate` redid every run's note without its hard-surface flag."""
+    state = tmp_path / "demo"
+    demo = run_syncd("demo", "--once", "--state-dir", str(state), timeout=300)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert f"syncd --config {state / 'syncd.toml'} status" in demo.stdout
+
+    engine = sa.create_engine(f"sqlite:///{state / 'syncd.sqlite3'}")
+    query = sa.text("SELECT n.activity_id, n.note FROM annotations n JOIN activities a ON a.id = n.activity_id "
+                    "WHERE a.sport = 'run' ORDER BY n.activity_id, n.id")  # fmt: skip
+
+    def run_notes() -> dict[int, str]:
+        with engine.connect() as conn:
+            return {int(activity): str(note) for activity, note in conn.execute(query)}
+
+    try:
+        before = run_notes()
+        assert sum("Hard surface" in note for note in before.values()) >= 1
+        again = run_syncd("--config", state / "syncd.toml", "reannotate", timeout=120)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert run_notes() == before
+    finally:
+        engine.dispose()
+
+
 def test_demo_refuses_a_state_dir_it_did_not_make(run_syncd: RunSyncd, tmp_path: Path) -> None:
     (tmp_path / "syncd.db").write_bytes(b"someone's real database")
     result = run_syncd("demo", "--once", "--state-dir", str(tmp_path), timeout=60)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 DEMO_VERIFY_TOKEN = "syncd-demo-verify-token"  # not a secret: the demo's webhook is on loopback only
 WEBHOOK_WAIT_S = 60.0
 DEMO_MARKER = ".syncd-demo"  # marks a state directory the demo made, so a second run may clear it and no other
+CLI_CONFIG = "syncd.toml"  # the demo's settings for the other commands on a kept state directory
 
 
 def register(subparsers: Any) -> None:
@@ -99,6 +100,28 @@ def cmd_demo(args: argparse.Namespace, _settings: Settings | None) -> int:
         if temporary:
             shutil.rmtree(state_dir, ignore_errors=True)
             print(f"removed the demo's state directory {state_dir} (--keep or --state-dir DIR keeps it)")
+        elif (state_dir / CLI_CONFIG).exists():
+            print(f"the demo's state stays in {state_dir}; other commands read it with the demo's settings:")
+            print(f"    syncd --config {state_dir / CLI_CONFIG} status")
+
+
+def write_cli_config(settings: Settings, state_dir: Path) -> None:
+    """The demo's settings for the other commands, so `syncd reannotate` on the kept state uses the same map and
+    maximum heart rate (without them the rules' version differs and the notes would be redone without the
+    hard-surface flag). The simulated Strava is gone after the demo, so no platform settings."""
+    import json
+
+    lines = [
+        "# written by syncd demo: its database, key, surface map and athlete, for the other syncd commands",
+        "[database]",
+        f"url = {json.dumps(settings.database_url)}",
+        f"encryption_key_file = {json.dumps(str(state_dir / 'secret.key'))}",
+        "[surface]",
+        f"osm_file = {json.dumps(str(settings.surface.osm_file))}",
+        "[athlete]",
+        f"max_heart_rate = {settings.athlete.max_heart_rate}",
+    ]
+    (state_dir / CLI_CONFIG).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def prepare_state_dir(state_dir: Path) -> str | None:
@@ -136,6 +159,7 @@ def _run(args: argparse.Namespace, sim: StravaSimulator, state_dir: Path) -> int
 
     athlete_id = seed(sim)
     settings = demo_settings(sim, state_dir, args.port)
+    write_cli_config(settings, state_dir)
     print(f"simulated Strava at {sim.api_url} with {len(sim.athletes[athlete_id].activities)} activities")
     store = open_store(settings)
     try:
