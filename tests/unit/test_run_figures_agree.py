@@ -106,6 +106,8 @@ def test_a_service_built_state_gives_the_rules_its_figures() -> None:
     assert state.run == run_figures(state.history, summarize(activity), T)  # the one function
     ctx = RuleContext(activity=activity, history=state.history, state=state)
     assert ctx.figures() is state.run
+    day = state_as_of(History(entries), end_of_day(run.local_date, UTC), run.local_date, thresholds=T)
+    assert day.run is None  # a day's state has no run to hold figures of
     flag = load_spike.evaluate(ctx)
     assert flag is not None  # back after 16 days with more than a usual week at once
     # the rule reads the state: a state whose figures say something else makes the rule say it too
