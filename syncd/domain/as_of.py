@@ -15,9 +15,10 @@ from typing import Any
 
 from syncd.domain.advice_mode import MODE_SETTINGS, ModeDecision, ModeSettings, RunModes, choose_mode, platform_mode
 from syncd.domain.history import HISTORY_WINDOW, History, HistoryEntry
-from syncd.domain.load import LoadCheck, WeekCounts, check_load, week_counts, week_start
+from syncd.domain.load import LoadCheck, WeekCounts, week_counts, week_start
 from syncd.domain.model import Gear
 from syncd.domain.pain import PainEntry
+from syncd.domain.run_figures import RunFigures, load_as_of, run_figures
 from syncd.domain.thresholds import Thresholds
 
 # How far back the previous run is looked for (the "first run since the pain" advice).
@@ -36,6 +37,7 @@ class Subject:
     is_run: bool = True
     activity_id: int | None = None
     group: str | None = None
+    entry: HistoryEntry | None = None  # the run itself (`history.summarize`): its figures as of its end (`AsOf.run`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,9 @@ class AsOf:
     once); `load` the running load over it as of `day`; `week` the counts of `day`'s calendar week so far;
     `shoes` each shoe's distance as of `at`; `diary` the entries in the mode window ending on `day`; `modes`
     syncd's own mode and the subject's platform's (for a day: syncd's own twice), from the diary entries up to
-    `day` that the caller loaded (the mode reads the window, the red flag also older pain that never settled)."""
+    `day` that the caller loaded (the mode reads the window, the red flag also older pain that never settled);
+    `run` the subject run's figures as of its end, with the run in them (`domain.run_figures`: what its load,
+    weekly, monotony and long-run rules judge), None for a day or without the subject's entry."""
 
     at: datetime
     day: date
@@ -56,6 +60,7 @@ class AsOf:
     shoes: tuple[Gear, ...]
     diary: tuple[PainEntry, ...]
     modes: RunModes
+    run: RunFigures | None = None
     _shoes_by_id: Mapping[str, Gear] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -110,16 +115,20 @@ def state_as_of(
     else:
         cut = history.before(at, activity_id=subject.activity_id, group=subject.group, key=subject.key)
     known = _known(diary, day)
+    run = None
+    if subject is not None and subject.is_run and subject.entry is not None:
+        run = run_figures(cut, subject.entry, thresholds, max_hr=max_hr)
     first_day = day - timedelta(days=diary.settings.window_days - 1)
     return AsOf(
         at=at,
         day=day,
         history=tuple(cut),
         load=load_as_of(cut, day, thresholds, max_hr=max_hr),
-        week=week_counts(cut, week_start(day), min_session_s=thresholds.min_session_min * 60.0),
+        week=week_counts(cut, week_start(day), min_session_min=thresholds.min_session_min),
         shoes=tuple(shoe_as_of(gear, later) for gear, later in shoes),
         diary=tuple(e for e in known if first_day <= e.day),
         modes=_modes(known, cut, at=at, day=day, diary=diary, subject=subject),
+        run=run,
     )
 
 
@@ -127,21 +136,6 @@ def _known(diary: DiaryInputs, day: date) -> list[PainEntry]:
     """The entries the mode reads: every one up to `day`, for a run as for a day, so a run's note and the day's page
     give the same reason and the same red flag (pain unsettled for six weeks looks back beyond the window)."""
     return [e for e in diary.entries if e.day <= day]
-
-
-def load_as_of(
-    history: Sequence[HistoryEntry], day: date, thresholds: Thresholds, *, max_hr: float | None = None
-) -> LoadCheck:
-    """The guarded 7/28-day running load as of `day` under the configured guards (the rule, the strip, the
-    digest)."""
-    return check_load(
-        history,
-        day,
-        min_history_days=thresholds.acwr_min_history_days,
-        min_chronic_minutes=thresholds.acwr_min_chronic_min,
-        break_days=thresholds.return_break_days,
-        max_hr=max_hr,
-    )
 
 
 def day_load(

@@ -522,7 +522,7 @@ def build_digest(
     sunday = week_monday + timedelta(days=6)
     week_runs = [r for r in runs if r.sport.is_run and week_monday <= r.start_local.date() <= sunday]
     unit, trend = load_trend(history, week_monday, max_hr=max_hr, thresholds=thresholds, zone=zone)
-    counts = week or week_counts(history, week_start(week_monday), min_session_s=thresholds.min_session_min * 60.0)
+    counts = week or week_counts(history, week_start(week_monday), min_session_min=thresholds.min_session_min)
     label = iso_week_label(week_monday)
     groups = group_flags(week_runs, mode=AdviceMode.SORE if mode == "sore" else AdviceMode.STAYING_WELL, week=label)
     digest = Digest(

@@ -289,12 +289,23 @@ class WeekCounts:
     strength_sports: tuple[Sport, ...]
 
 
-def week_counts(entries: Iterable[HistoryEntry], monday: date, *, min_session_s: float = 0.0) -> WeekCounts:
+def counts_as_session(entry: HistoryEntry, min_session_min: float) -> bool:
+    """Whether `entry` counts toward a week's sessions: a run always; a low-impact session only when it lasted
+    `min_session_min` minutes (`[rules] min_session_min`: a 2-minute walk, or one without a duration, is not
+    cross-training); a strength session also when it has no duration (a logged routine often has no timer)."""
+    minutes = entry.duration_s / 60.0
+    if entry.sport in LOW_IMPACT_SPORTS:
+        return minutes >= min_session_min
+    if entry.sport in STRENGTH_SPORTS:
+        return entry.duration_s <= 0 or minutes >= min_session_min
+    return True
+
+
+def week_counts(entries: Iterable[HistoryEntry], monday: date, *, min_session_min: float = 0.0) -> WeekCounts:
     """Count runs, low-impact and strength sessions whose local date falls in the week starting `monday`.
 
-    Zero-duration entries are counted as sessions: a logged strength session often has no timer. A timed
-    low-impact or strength session shorter than `min_session_s` (`[rules] min_session_min`) is not one: a
-    2-minute walk is not cross-training. Entries with the same key are counted once.
+    The one count of a week's sessions (the weekly rules, the digest, the feed's strip): what counts is
+    `counts_as_session`. Entries with the same key are counted once.
     """
     if monday.weekday() != 0:
         raise ValueError(f"week_counts: {monday} is not a Monday; pass week_start(day)")
@@ -306,11 +317,11 @@ def week_counts(entries: Iterable[HistoryEntry], monday: date, *, min_session_s:
     for entry in entries:
         if not (monday <= entry.local_date <= sunday) or entry.key in seen:
             continue
+        if not counts_as_session(entry, min_session_min):
+            continue
         seen.add(entry.key)
         if entry.sport in RUN_SPORTS:
             runs += 1
-        elif 0.0 < entry.duration_s < min_session_s:
-            continue
         elif entry.sport in LOW_IMPACT_SPORTS:
             low.append(entry.sport)
         elif entry.sport in STRENGTH_SPORTS:

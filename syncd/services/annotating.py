@@ -98,15 +98,17 @@ def annotate_one(
     now: datetime | None = None,
     mode: ModeDecision | None = None,
     platform: ModeDecision | None = None,
+    state: AsOf | None = None,
 ) -> AnnotatedActivity:
-    """Run the rules on `activity` with `history` cut at its start (whatever else the caller passes is ignored).
+    """Run the rules on `activity` with `history` cut at its start (whatever else the caller passes is ignored),
+    or, given its as-of `state`, on the state's history (cut once, there) and the state's figures.
 
     `gear` should carry the shoe's distance as of the end of this run (`domain.as_of.shoe_as_of`), not today's.
     `mode` steers the note, `platform` the platform's note (without them: from `[advice]` alone, no diary).
     """
     ctx = RuleContext(
         activity=activity,
-        history=history_before(history, activity.start_utc, key=activity.key),
+        history=history_before(history, activity.start_utc, key=activity.key) if state is None else state.history,
         thresholds=policy.thresholds,
         gear=gear,
         surface_map=policy.surface_map,
@@ -114,6 +116,7 @@ def annotate_one(
         resting_heart_rate=policy.resting_heart_rate,
         threshold_heart_rate=policy.threshold_heart_rate,
         now=now,
+        state=state,
     )
     annotation = evaluate(ctx)
     note = platform_note = None
@@ -506,10 +509,12 @@ def annotate_as_of(
     activity: Activity, state: AsOf, policy: AnnotationPolicy, *, now: datetime | None
 ) -> AnnotatedActivity:
     """A stored run's note from its state at its start (`services.as_of.run_state`): its history, its shoe as of
-    the run and its modes, read from the one state, never recomputed here."""
+    the run, its modes and the figures its rules judge, read from the one state, never recomputed here."""
     modes = state.modes
     shoe = state.shoe(activity.gear_id)
-    return annotate_one(activity, state.history, policy, gear=shoe, now=now, mode=modes.note, platform=modes.platform)
+    return annotate_one(
+        activity, state.history, policy, gear=shoe, now=now, mode=modes.note, platform=modes.platform, state=state
+    )
 
 
 def _differing(annotated: AnnotatedActivity) -> str | None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.config import AdviceSettings
 from syncd.domain.as_of import AsOf, DiaryInputs, Subject, end_of_day, state_as_of
-from syncd.domain.history import HISTORY_WINDOW, History
+from syncd.domain.history import HISTORY_WINDOW, History, summarize
 from syncd.domain.model import Gear
 from syncd.domain.thresholds import Thresholds
 from syncd.logging import get_logger
@@ -24,9 +24,17 @@ log = get_logger("syncd.digest")
 
 
 def subject_of(stored: StoredActivity | LoadedActivity) -> Subject:
-    """The stored run a state is taken for: left out of its own history, with its twin."""
+    """The stored run a state is taken for: left out of its own history, with its twin; its summary gives the
+    state the run's figures as of its end (`AsOf.run`), which its rules read."""
     activity = stored.activity
-    return Subject(activity.key, activity.source.value, activity.sport.is_run, stored.id, stored.logical_group)
+    return Subject(
+        activity.key,
+        activity.source.value,
+        activity.sport.is_run,
+        stored.id,
+        stored.logical_group,
+        summarize(activity) if activity.sport.is_run else None,
+    )
 
 
 def diary_inputs(

@@ -10,8 +10,8 @@ Strava, the real store on SQLite; a fresh world per example."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,20 @@ from hypothesis import strategies as st
 from syncd.adapters.crypto import SecretBox
 from syncd.adapters.db import Store
 from syncd.config import Settings
+from syncd.domain.as_of import AsOf
 from syncd.domain.description import START_MARKER, extract_athlete_text
 from syncd.domain.digest import shoe_statuses
+from syncd.domain.flags import Flag, FlagCode
 from syncd.domain.load import week_start
 from syncd.domain.mode_notes import lead_lines
 from syncd.domain.pain import PainSource
+from syncd.domain.rules.load_spike_evidence import LoadSpikeEvidence
+from syncd.domain.rules.low_cross_training_evidence import CrossTrainingEvidence
+from syncd.domain.rules.low_strength_evidence import WeeklySessionsEvidence
+from syncd.domain.rules.registry import read_evidence
 from syncd.domain.thresholds import Thresholds
 from syncd.entrypoints.wiring import batch_repositories, digest_repositories
+from syncd.records import AthleteRecord
 from syncd.services.annotating import AnnotationPolicy, annotate_marked, reannotate
 from syncd.services.as_of import athlete_zone, run_state, week_end_state
 from syncd.services.digests import build_for_athlete
@@ -81,17 +88,19 @@ def _surfaces(store: Store, athlete_id: int, settings: Settings) -> tuple[Any, .
 
 def _agree_with_states(store: Store, athlete_id: int, settings: Settings) -> None:
     """Every number a surface shows for a day is the as-of state's for that day: each note opens with its run's
-    state's mode lines; each week's digest (counts, mode, reason, red flag, shoes) and the strip's week (counts,
-    load verdict) are the state as that week ended."""
+    state's mode lines and its load and weekly findings are its state's figures, the weekly ones the counts of the
+    digest of the week they name; each week's digest (counts, mode, reason, red flag, shoes) and the strip's week
+    (counts, load verdict) are the state as that week ended."""
+    record = store.get_athlete(athlete_id)
+    zone = athlete_zone(store.activity_reads, record)
+    rules = settings.rules
     for stored in store.iter_activities(athlete_id=athlete_id):
         latest = store.latest_annotation(stored.id)
         if latest is None or latest.note is None or not stored.activity.sport.is_run:
             continue
         state = run_state(store, stored, POLICY.thresholds, POLICY.advice, diary=store.pain_diary)
         assert latest.note.startswith("\n".join(lead_lines(state.mode))), stored.id
-    record = store.get_athlete(athlete_id)
-    zone = athlete_zone(store.activity_reads, record)
-    rules = settings.rules
+        _findings_agree(store, record, latest.flags, state, settings, zone)
     mondays = {week_start(s.activity.start_local.date()) for s in store.iter_activities(athlete_id=athlete_id)}
     for monday in sorted(mondays):
         state = week_end_state(
@@ -120,6 +129,33 @@ def _agree_with_states(store: Store, athlete_id: int, settings: Settings) -> Non
         )
         assert (week.load_status, week.break_days) == (state.load.status, state.load.break_days)
         assert week.acwr == (None if state.load.ratio is None else round(state.load.ratio, 2))
+
+
+def _findings_agree(
+    store: Store, record: AthleteRecord, flags: Sequence[Flag], state: AsOf, settings: Settings, zone: tzinfo
+) -> None:
+    """A note's load and weekly findings are its run's state's figures; a weekly finding's counts are the digest's
+    and the strip's for the week it names (`domain.run_figures`: the rules compute none of their own)."""
+    assert state.run is not None
+    spike = LoadSpikeEvidence.from_flag(next((f for f in flags if f.code is FlagCode.LOAD_SPIKE), None))
+    if spike is not None:
+        assert spike.acute_load == round(state.run.load.acute_minutes, 1)
+    for flag in flags:
+        weekly = read_evidence(flag)
+        if not isinstance(weekly, WeeklySessionsEvidence):
+            continue
+        week = state.run.last_week
+        assert week is not None and weekly.week == week.week
+        digest = build_for_athlete(digest_repositories(store), record, week.week_start, settings, zone)
+        shown = (
+            (digest.low_impact, week.low_impact)
+            if isinstance(weekly, CrossTrainingEvidence)
+            else (
+                digest.strength,
+                week.strength,
+            )
+        )
+        assert shown == (weekly.sessions, weekly.sessions), flag.code
 
 
 def _check(

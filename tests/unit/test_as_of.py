@@ -64,7 +64,7 @@ def test_load_and_week_are_the_domain_figures_over_the_cut() -> None:
     )
     assert state.load == expected
     assert state.load.acute_minutes == 40.0  # the twins once: one 40-minute run in the 7 days
-    assert state.week == week_counts(list(state.history), date(2026, 11, 23), min_session_s=T.min_session_min * 60)
+    assert state.week == week_counts(list(state.history), date(2026, 11, 23), min_session_min=T.min_session_min)
     assert (state.week.runs, state.week.low_impact, state.week.strength) == (1, 0, 1)  # the 5-minute walk is none
 
 

@@ -345,6 +345,6 @@ def test_a_two_minute_walk_is_not_a_low_impact_session() -> None:
         session(4, Sport.YOGA, 5),
         session(5, Sport.RUN, 4),
     ]
-    counts = week_counts(week, date(2026, 11, 16), min_session_s=15 * 60.0)
+    counts = week_counts(week, date(2026, 11, 16), min_session_min=15.0)
     assert (counts.runs, counts.low_impact, counts.strength) == (1, 1, 1)
     assert week_counts(week, date(2026, 11, 16)).low_impact == 2  # without a minimum, as before

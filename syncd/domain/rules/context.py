@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from syncd.domain.as_of import AsOf
 from syncd.domain.history import HistoryEntry, easy_speed_baseline, summarize
 from syncd.domain.model import Activity, FloatArray, Gear
+from syncd.domain.run_figures import RunFigures, run_figures
 from syncd.domain.streams_math import (
     AltitudeProfile,
     SpeedTrace,
@@ -28,7 +30,8 @@ class RuleContext:
     in any order, typically the 42 days before it (`syncd.domain.history.History.before` cuts them so):
     everything a rule derives from it is fixed once the run has started, so re-annotating later gives the same
     answer. `gear` carries the shoe's distance *as of the end of this run*. `now` is kept for callers but no rule
-    depends on it.
+    depends on it. `state` is the run's as-of state when a service built one (`domain.as_of`, its `history` the
+    one given here): the rules read the run's load, weekly and long-run figures from it (`figures`).
     """
 
     activity: Activity
@@ -40,6 +43,7 @@ class RuleContext:
     resting_heart_rate: float | None = None
     threshold_heart_rate: float | None = None
     now: datetime | None = None
+    state: AsOf | None = None
     _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def derived[T](self, key: str, compute: Callable[[], T]) -> T:
@@ -105,6 +109,17 @@ class RuleContext:
                 min_runs=t.easy_pace_min_runs,
                 max_climb_m_per_km=t.easy_pace_max_climb_m_per_km,
             ),
+        )
+
+    def figures(self) -> RunFigures:
+        """The run's figures as of its end (load, last week's sessions, monotony, longest recent run): its state's
+        (`AsOf.run`) when a service gave one, else computed once per context by the same function
+        (`domain.run_figures.run_figures`) from this context's history, as the state computes them from its own."""
+        if self.state is not None and self.state.run is not None:
+            return self.state.run
+        return self.derived(
+            "figures",
+            lambda: run_figures(self.history, self.summary(), self.thresholds, max_hr=self.max_heart_rate),
         )
 
     def summary(self) -> HistoryEntry:

@@ -24,9 +24,7 @@ A short, easy return gets no flag: it is what the advice asks for.
 
 from __future__ import annotations
 
-from syncd.domain.as_of import load_as_of
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.load import sessions_until
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.load_spike_evidence import RETURN_AFTER_BREAK, LoadSpikeEvidence
@@ -42,11 +40,9 @@ _RETURN_ADVICE = (
 def evaluate(ctx: RuleContext) -> Flag | None:
     if not ctx.activity.sport.is_run:
         return None
-    current = ctx.summary()
-    today = current.local_date
     t = ctx.thresholds
-    # the one guarded load (`domain.as_of.load_as_of`, the strip's and the digest's) over the history and this run
-    check = load_as_of(sessions_until(ctx.history, current), today, t, max_hr=ctx.max_heart_rate)
+    # the run's state's load with the run in it (`domain.run_figures`: the guarded load the strip and digest show)
+    check = ctx.figures().load
     if check.status != "return_after_break" or not check.return_too_big(t.return_first_week_pct, t.return_min_week_min):
         return None
     return Flag(

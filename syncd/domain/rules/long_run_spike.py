@@ -27,12 +27,10 @@ Confidence medium: one large observational cohort, the first of its kind.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
-from syncd.domain.rules.long_run_spike_evidence import LongRunSpikeEvidence, can_judge
+from syncd.domain.rules.long_run_spike_evidence import LongRunSpikeEvidence
 
 VERSION: int = RULE_VERSIONS["long_run_spike"]  # bumped in syncd/domain/rule_versions.py
 
@@ -48,7 +46,7 @@ def evaluate(ctx: RuleContext) -> Flag | None:
     if not activity.sport.is_run:
         return None
     t = ctx.thresholds
-    found = _longest_before(ctx, timedelta(days=t.long_run_history_days))
+    found = ctx.figures().longest_before  # the run's state's (`domain.run_figures`)
     if found is None:
         return None  # less than 30 days of recording, or no run in them: no "longest run of the previous 30 days"
     longest_m, longest_s = found
@@ -87,31 +85,3 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         ).to_evidence(),
         advice=ADVICE,
     )
-
-
-def _longest_before(ctx: RuleContext, window: timedelta) -> tuple[float, float] | None:
-    """(longest distance, longest time) of the runs in the `window` before this run (0 when unknown), or None when
-    the recording starts inside the window or holds no run there. One pass: a rule sees ~40 entries per run."""
-    start = ctx.activity.start_utc
-    first = start - window
-    earliest = start
-    longest_m = longest_s = 0.0
-    last_run: datetime | None = None
-    for entry in ctx.history:
-        when = entry.start_utc
-        if when >= start:
-            continue
-        # comparisons rather than min()/max() calls: the same answers (max keeps the first of equals, and a NaN
-        # never replaces a value either way) at a fraction of the cost per entry
-        if when < earliest:  # noqa: PLR1730 (see above)
-            earliest = when
-        if when >= first and entry.sport.is_run:
-            if last_run is None or when > last_run:
-                last_run = when
-            if (distance := entry.distance_m or 0.0) > longest_m:
-                longest_m = distance
-            if entry.duration_s > longest_s:  # noqa: PLR1730
-                longest_s = entry.duration_s
-    if not can_judge(start, earliest, last_run, window):
-        return None
-    return longest_m, longest_s

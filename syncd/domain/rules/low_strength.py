@@ -26,16 +26,13 @@ Severity: info, caution when there were none. Confidence medium: sessions done w
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from syncd.domain.flags import Confidence, Flag, Severity
-from syncd.domain.history import HistoryEntry
-from syncd.domain.load import WeekCounts, week_counts, week_start
-from syncd.domain.model import LOW_IMPACT_SPORTS, STRENGTH_SPORTS, Sport
+from syncd.domain.load import WeekCounts
+from syncd.domain.model import Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.low_strength_evidence import StrengthEvidence, WeeklySessionsEvidence
-from syncd.domain.thresholds import Thresholds
 
 VERSION: int = RULE_VERSIONS["low_strength"]  # bumped in syncd/domain/rule_versions.py
 
@@ -57,8 +54,8 @@ def weekly_shortfall(
     rule's evidence type, which names its flag code."""
     if not ctx.activity.sport.is_run or target <= 0:
         return None
-    # Both weekly rules (cross-training and strength) count the same last week: counted once per context.
-    counts = ctx.derived("last_week_counts", lambda: _last_week(ctx))
+    # last week's counts in the run's state (`domain.run_figures`: the week's own count, as its digest shows it)
+    counts = ctx.figures().last_week
     if counts is None or counts.runs == 0:
         return None
     sessions, sports = pick(counts)
@@ -73,32 +70,6 @@ def weekly_shortfall(
         ).to_evidence(),
         advice=advice,
     )
-
-
-def _last_week(ctx: RuleContext) -> WeekCounts | None:
-    """The sessions of the calendar week before this run's, or None when this is not the first run of its week
-    or the history does not cover last week."""
-    current = ctx.summary()
-    monday = week_start(current.local_date)
-    days = [(e.local_date, e) for e in ctx.history if e.start_utc < current.start_utc]
-    if any(e.sport.is_run and day >= monday for day, e in days):
-        return None  # not the first run of its week
-    last_monday = monday - timedelta(days=7)
-    if not any(day <= last_monday for day, _ in days):
-        return None  # the history does not cover last week
-    t = ctx.thresholds
-    counted = [e for day, e in days if last_monday <= day < monday and _counts(e, t)]
-    return week_counts(counted, last_monday)
-
-
-def _counts(entry: HistoryEntry, t: Thresholds) -> bool:
-    """A run always counts; a cross-training or strength session only when it lasted long enough to matter."""
-    minutes = entry.duration_s / 60.0
-    if entry.sport in LOW_IMPACT_SPORTS:
-        return minutes >= t.min_session_min
-    if entry.sport in STRENGTH_SPORTS:
-        return entry.duration_s <= 0 or minutes >= t.min_session_min
-    return True
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:

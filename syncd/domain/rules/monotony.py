@@ -33,28 +33,15 @@ spans fewer than 7 local days (a quiet week before the athlete started recording
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
-
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import HistoryEntry
-from syncd.domain.load import (
-    Monotony,
-    daily_load,
-    foster_monotony,
-    history_span_days,
-    sessions_until,
-    trimp_possible,
-    week_start,
-)
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.monotony_evidence import MonotonyEvidence
-from syncd.domain.thresholds import Thresholds
+from syncd.domain.run_figures import MONOTONY_DAYS
 
 VERSION: int = RULE_VERSIONS["monotony"]  # bumped in syncd/domain/rule_versions.py
 
-WINDOW_DAYS = 7
+WINDOW_DAYS = MONOTONY_DAYS
 
 _ADVICE = (
     "These seven days carried a similar load day after day, with little easy time or rest between them. "
@@ -65,17 +52,12 @@ _ADVICE = (
 def evaluate(ctx: RuleContext) -> Flag | None:
     if not ctx.activity.sport.is_run:
         return None
-    current = ctx.summary()
     t = ctx.thresholds
-    result = _judge(ctx.history, current, t, ctx.max_heart_rate)
+    # the 7 days' monotony in the run's state (`domain.run_figures`), once a week: None when an earlier run of this
+    # calendar week already crossed the threshold
+    result = ctx.figures().monotony
     if result is None or result.monotony is None:
         return None
-    # Once a week: silent when an earlier run of this calendar week already crossed the threshold.
-    monday = week_start(current.local_date)
-    earlier = [e for e in ctx.history if e.sport.is_run and monday <= e.local_date and e.start_utc < current.start_utc]
-    for entry in earlier:
-        if _judge(ctx.history, entry, t, ctx.max_heart_rate) is not None:
-            return None
     return Flag(
         code=FlagCode.MONOTONY,
         severity=Severity.HIGH if result.monotony >= t.monotony_high else Severity.CAUTION,
@@ -92,23 +74,3 @@ def evaluate(ctx: RuleContext) -> Flag | None:
         ).to_evidence(),
         advice=_ADVICE,
     )
-
-
-def _judge(
-    history: Sequence[HistoryEntry], current: HistoryEntry, t: Thresholds, max_hr: float | None
-) -> Monotony | None:
-    """Foster's monotony of the 7 days ending on `current`'s date, as known when it started; None unless flagged."""
-    if not trimp_possible(max_hr):
-        return None  # the loads would be minutes (choose_unit), which never judge monotony: nothing to sum
-    today = current.local_date
-    entries = sessions_until(history, current)
-    if history_span_days(entries, today) < WINDOW_DAYS:
-        return None
-    series = daily_load(entries, today - timedelta(days=WINDOW_DAYS - 1), today, max_hr=max_hr)
-    result = foster_monotony(series, today, WINDOW_DAYS)
-    if result.unit != "trimp":
-        return None  # minutes cannot tell an easy day from a hard one: no monotony without heart rates
-    minimum = t.monotony_min_week_load_trimp
-    if result.monotony is None or result.week_load < minimum or result.monotony < t.monotony_caution:
-        return None
-    return result
