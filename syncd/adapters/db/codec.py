@@ -52,25 +52,30 @@ def _unshuffle(raw: bytes, width: int) -> bytes:
     return np.frombuffer(raw, dtype=np.uint8).reshape(width, -1).T.tobytes()
 
 
+_FACTORS = np.array([10.0**k for k in range(_MAX_SCALE + 1)])[:, None]
+_INVERSES = np.array([10.0 ** (-k) for k in range(_MAX_SCALE + 1)])[:, None]
+
+
 def _scaled(values: FloatArray) -> tuple[int, npt.NDArray[np.int64]] | None:
     """(k, integers) such that integers / 10**k reproduces `values` exactly, or None.
 
-    Each scale is tried on the first _PROBE values before the whole channel: a scale that fails fails there
-    nearly always, so an import encodes each channel about once instead of once per scale tried (issue 32)."""
+    Every scale is tried at once on the first _PROBE values (the same float operations as one scale at a time,
+    so the same scale wins), and only a scale that passes there is tried on the whole channel: an import encodes
+    each channel about once instead of once per scale tried (issue 32)."""
     if not np.isfinite(values).all():
         return None
     peak = float(np.abs(values).max(initial=0.0))
+    # the largest of abs(round(values * factor)) must stay exact in a float64: scales from the first that
+    # overflows on are never tried
+    usable = next((k for k in range(_MAX_SCALE + 1) if np.round(peak * 10.0**k) >= 2.0**53), _MAX_SCALE + 1)
     probe = values[:_PROBE]
-    for k in range(_MAX_SCALE + 1):
-        factor = 10.0**k
-        if np.round(peak * factor) >= 2.0**53:  # the largest of abs(round(values * factor))
-            return None
-        probe_ints = np.round(probe * factor).astype(np.int64)
-        # Decoders produce decimals either as raw / 10**k or as raw * 10**-k; the two differ in the last bit.
-        codes = [code for code in (k, k | _MULTIPLY) if np.array_equal(_unscale(probe_ints, code), probe)]
-        if not codes:
-            continue
-        ints = np.round(values * factor).astype(np.int64)
+    probe_ints = np.round(probe * _FACTORS[:usable]).astype(np.int64)
+    # Decoders produce decimals either as raw / 10**k or as raw * 10**-k; the two differ in the last bit.
+    divided = (probe_ints / _FACTORS[:usable] == probe).all(axis=1)
+    multiplied = (probe_ints * _INVERSES[:usable] == probe).all(axis=1)
+    for k in np.flatnonzero(divided | multiplied).tolist():
+        codes = [code for code, ok in ((k, divided[k]), (k | _MULTIPLY, multiplied[k])) if ok]
+        ints = np.round(values * 10.0**k).astype(np.int64)
         for code in codes:
             if np.array_equal(_unscale(ints, code), values):
                 return code, ints
