@@ -1,13 +1,16 @@
-"""Annotation through the store (`annotate_batch`, which `annotate_stored`, import and reannotate use) against the
-former one-activity-at-a-time path (get_activity + Store.history + get_gear + save), side by side.
+"""Annotation through the store as `syncd reannotate` does it (`services.annotating.reannotate` on the Store's
+`batch_repositories`, the rules in this process and on `--workers` processes), against one activity at a time
+(`annotate_stored`, one unit of work per activity: the sync's and a form post's path), side by side.
 
-Run: `.venv/bin/python -m bench.stored_annotate_bench [--activities 600] [--workers N] [--database-url URL]`
+Run: `PYTHONPATH=$PWD .venv/bin/python -m bench.stored_annotate_bench [--activities 600] [--workers N]
+[--database-url URL]`
 
 One athlete, one-hour 1 Hz runs (the rule-engine bench's activities) one a day, stored with their streams. Each
-round annotates every activity with a policy whose version differs from the last round's, so every annotation is
-really computed and written. The rule engine alone (same activities and histories, already in memory) is timed
-for reference: the stored path in one process can at best reach it. The same batch with the rules (and the streams'
-decoding) on `--workers` processes (`syncd reannotate`/`import --jobs`) is timed beside it, worker start included.
+step annotates every activity with a policy whose version differs from the previous step's, so `reannotate` finds
+every annotation stale and every one is really computed and written. The rule engine alone (the same activities
+and the same histories, each run's as-of state's, already in memory) is timed for reference: the stored path in one
+process can at best reach it. The pooled run (`syncd reannotate --jobs`) starts its worker processes inside the
+timing.
 """
 
 from __future__ import annotations
@@ -23,19 +26,22 @@ from bench.synthetic import at_device_precision, one_hour_run
 from syncd.adapters.db import Store
 from syncd.adapters.parallel import ProcessMap, default_workers
 from syncd.entrypoints.wiring import batch_repositories
-from syncd.services.annotating import AnnotationPolicy, annotate_batch, annotate_one
-from syncd.services.history import history_of
+from syncd.ports import ParallelMap
+from syncd.services.annotating import AnnotationPolicy, annotate_one, annotate_stored, reannotate
+from syncd.services.as_of import run_state
 
 
 def per_activity(store: Store, ids: list[int], policy: AnnotationPolicy) -> None:
-    """What annotate_stored did before batching: every read per activity."""
+    """One activity at a time: `annotate_stored` (every read and the save in a unit of work per activity)."""
     for activity_id in ids:
-        stored = store.get_activity(activity_id, with_streams=True)
-        history = history_of(store, stored)
-        gear = store.get_gear(stored.athlete_id, stored.activity.gear_id) if stored.activity.gear_id else None
-        store.get_athlete(stored.athlete_id)
-        annotated = annotate_one(stored.activity, history, policy, gear=gear)
-        store.save_annotation(activity_id, policy.version, annotated.annotation.flags, annotated.note)
+        annotate_stored(store, activity_id, policy)
+
+
+def reannotated(store: Store, ids: list[int], policy: AnnotationPolicy, parallel: ParallelMap | None = None) -> None:
+    """`syncd reannotate`: every stored activity whose rules version differs from `policy`'s, in batches."""
+    report = reannotate(batch_repositories(store), policy, parallel=parallel)
+    if report.rerun != len(ids) or report.failed:
+        raise SystemExit(f"reannotate re-ran {report.rerun} of {len(ids)}, failed {report.failed[:3]}")
 
 
 def main() -> None:
@@ -59,7 +65,11 @@ def main() -> None:
             for units in ("metric", "imperial")
             for clean in ("line", "none")
         ]  # a different version each run: every annotation is written
-        histories = [history_of(store, store.get_activity(i, with_streams=False)) for i in ids]
+        # each run's history as its note reads it: its as-of state's (no diary: the bench keeps none)
+        histories = [
+            run_state(store, store.get_activity(i, with_streams=False), policies[0].thresholds, diary=None).history
+            for i in ids
+        ]
         engine_s = time.perf_counter()
         for activity, history in zip(activities, histories, strict=True):
             annotate_one(activity, history, policies[0])
@@ -73,21 +83,21 @@ def main() -> None:
                 per_activity(store, ids, policies[(3 * round_) % 4])
                 old.append(len(ids) / (time.perf_counter() - start))
                 start = time.perf_counter()
-                annotate_batch(batch_repositories(store), ids, policies[(3 * round_ + 1) % 4])
+                reannotated(store, ids, policies[(3 * round_ + 1) % 4])
                 new.append(len(ids) / (time.perf_counter() - start))
                 start = time.perf_counter()  # the worker processes start inside the timing (as `syncd reannotate`)
-                annotate_batch(batch_repositories(store), ids, policies[(3 * round_ + 2) % 4], parallel=rules)
+                reannotated(store, ids, policies[(3 * round_ + 2) % 4], parallel=rules)
                 pooled.append(len(ids) / (time.perf_counter() - start))
                 rules.close()
         store.close()
     print(f"{len(ids)} one-hour 1 Hz runs on {'SQLite' if not args.database_url else args.database_url.split(':')[0]}")
     rounds_new, rounds_old, rounds_pooled = (", ".join(f"{r:.0f}" for r in rates) for rates in (new, old, pooled))
-    label = f"annotate_batch, rules on {args.workers} procs"
+    label = f"reannotate, rules on {args.workers} procs"
     print(f"  {label:<33}: {max(pooled):7.0f} activities/s  (rounds: {rounds_pooled})")
-    print(f"  annotate_batch (stored path)     : {max(new):7.0f} activities/s  (rounds: {rounds_new})")
-    print(f"  one at a time (former path)      : {max(old):7.0f} activities/s  (rounds: {rounds_old})")
+    print(f"  reannotate (rules in process)    : {max(new):7.0f} activities/s  (rounds: {rounds_new})")
+    print(f"  annotate_stored, one at a time   : {max(old):7.0f} activities/s  (rounds: {rounds_old})")
     print(f"  rule engine alone (same history) : {engine_rate:7.0f} activities/s")
-    print(f"  ratio batch / former             : {max(new) / max(old):7.1f}x")
+    print(f"  ratio reannotate / one at a time : {max(new) / max(old):7.1f}x")
 
 
 if __name__ == "__main__":

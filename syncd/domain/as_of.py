@@ -44,8 +44,9 @@ class Subject:
 class AsOf:
     """Athlete as of `at` (aware UTC) on the local day `day`: what was known then, nothing later.
 
-    `history` is what started in the 42 days before `at` (never the subject run nor its twin, each twin group
-    once); `load` the running load over it as of `day`; `week` the counts of `day`'s calendar week so far;
+    `history` is what started in the `HISTORY_WINDOW` before `at` (never the subject run nor its twin, each twin
+    group once); `load` the running load over its local days as of `day` (never the instant: for a day's last run
+    the same as the day's); `week` the counts of `day`'s calendar week so far;
     `shoes` each shoe's distance as of `at`; `diary` the entries in the mode window ending on `day`; `modes`
     syncd's own mode and the subject's platform's (for a day: syncd's own twice), from the diary entries up to
     `day` that the caller loaded (the mode reads the window, the red flag also older pain that never settled);
@@ -107,7 +108,7 @@ def state_as_of(
     subject: Subject | None = None,
     max_hr: float | None = None,
 ) -> AsOf:
-    """The one builder of an `AsOf`: `history` holds the athlete's rows (any span covering the 42 days before
+    """The one builder of an `AsOf`: `history` holds the athlete's rows (any span covering the `HISTORY_WINDOW` before
     `at`), `shoes` each shoe with the distance later activities added to it, `subject` the run it is taken for."""
     diary = diary or DiaryInputs()
     if subject is None:

@@ -341,8 +341,8 @@ def load_trend(
 
     Same formulas and the same guard as the load_spike and monotony rules (syncd.domain.load.check_load), so the
     digest never shows a ratio the notes would not ("not enough history yet", "back after N days" instead). Each
-    week's verdict is the athlete's state as that Sunday ended in `zone` (`domain.as_of`: its 42 days of history,
-    as the notes and the strip see them), not a recompute over the longer history the trend reads.
+    week's verdict is the athlete's state as that Sunday ended in `zone` (`domain.as_of`: the 42 local days ending on
+    it, as the notes and the strip see them), not a recompute over the longer history the trend reads.
     """
     t = thresholds or Thresholds()
     first = monday - timedelta(weeks=weeks - 1)

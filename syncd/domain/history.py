@@ -15,8 +15,14 @@ from datetime import date, datetime, timedelta
 
 from syncd.domain.model import Activity, Sport
 
-# Enough history for the 28-day chronic load, the 6-week easy-pace baseline and the previous calendar week.
-HISTORY_WINDOW = timedelta(days=42)
+# Local calendar days of history the day-based figures read, ending on the run's (or the day's) own day: enough for
+# the 28-day chronic load and the usual week before a break, the 6-week easy-pace baseline and the previous week.
+HISTORY_DAYS = 42
+# The instant cut that holds those days whole: what started in this window before a run's start (or a day's end).
+# 42 days would do while the athlete stays in one zone; a first day recorded in another zone begins up to 26 hours
+# earlier (UTC+14 against UTC-12), so two days more. So a run's load and its day's read the same local days
+# (`load.check_load`), whether the cut was taken at the run's start or at the day's end (issue 27).
+HISTORY_WINDOW = timedelta(days=HISTORY_DAYS + 2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-from syncd.domain.history import HistoryEntry
+from syncd.domain.history import HISTORY_DAYS, HistoryEntry
 from syncd.domain.model import LOW_IMPACT_SPORTS, RUN_SPORTS, STRENGTH_SPORTS, Sport
 
 LoadUnit = Literal["min", "trimp"]
@@ -424,15 +424,15 @@ def _window_minutes(
 
 
 def _earliest_and_runs(
-    entries: Sequence[HistoryEntry], as_of: date
+    entries: Sequence[HistoryEntry], first_day: date, as_of: date
 ) -> tuple[date | None, list[tuple[date, HistoryEntry]]]:
-    """The earliest local day up to `as_of` and the runs up to it (dated, in order), in one pass: every run's
-    rules ask this."""
+    """The earliest local day in first_day..as_of and the runs of those days (dated, in order), in one pass: every
+    run's rules ask this."""
     earliest: date | None = None
     runs: list[tuple[date, HistoryEntry]] = []
     for entry in entries:
         day = entry.local_date
-        if day <= as_of:
+        if first_day <= day <= as_of:
             if earliest is None or day < earliest:
                 earliest = day
             if entry.sport in RUN_SPORTS:
@@ -451,13 +451,18 @@ def check_load(
     acute_days: int = 7,
     chronic_days: int = 28,
 ) -> LoadCheck:
-    """Running load as of `as_of` (local date) from `entries`; entries after `as_of` are ignored.
+    """Running load as of `as_of` (local date) from the entries of the `HISTORY_DAYS` local days ending on it.
+
+    Local days only, never the instant `entries` were cut at: a run's state (cut at its start) and its day's state
+    (cut at the day's end) hold different instants' history, and for the day's last run both must give the same
+    load, the same usual week before a break and the same covered days (issue 27). Entries of other days are
+    ignored; the history window (`history.HISTORY_WINDOW`) holds these days whole.
 
     Order of the guards: a history shorter than `min_history_days` is "not enough history"; a run after
     `break_days` or more without one is a return; a chronic week below `min_chronic_minutes` is again "not enough
     history"; only then is the ratio (rolling, uncoupled as `rolling_acwr`; TRIMP when `max_hr` allows) reported.
     """
-    earliest, runs = _earliest_and_runs(entries, as_of)
+    earliest, runs = _earliest_and_runs(entries, as_of - timedelta(days=HISTORY_DAYS - 1), as_of)
     span = 0 if earliest is None else (as_of - earliest).days + 1
     first = as_of - timedelta(days=chronic_days - 1)
     acute_minutes, chronic_minutes = _window_minutes(runs, first, span, acute_days, chronic_days)

@@ -35,11 +35,18 @@ RULE_VERSIONS: dict[str, int] = {
     # (races, hard starts); 4: drills, not static stretching
     "no_warmup": 7,
     "worn_shoes": 5,  # 5: whose limit, no "thin evidence" marker; 4: the usual range in the advice; 3: "nearly due"
-    "long_run_spike": 1,  # new in issue 28: one run against the longest of the previous 30 days (Frandsen 2025)
-    "load_spike": 3,  # 3: no ratio flag on a run; the usual week from covered weeks; an absolute floor
+    # long_run_spike 2: the history window is 44 days (issue 27), so "the recording began 30 days before" sees
+    # activities 42-44 days back; 1: new in issue 28, one run against the longest of the previous 30 days
+    "long_run_spike": 2,
+    # load_spike 4: the load reads the 42 local days ending on the run's day, never the instant history was cut
+    # at, so the usual week before a break is the day's (issue 27); 3: no ratio flag on a run; the usual week from
+    # covered weeks; an absolute floor
+    "load_spike": 4,
     "monotony": 4,  # 3: from TRIMP only, never from minutes; 4: the note says rest days, not "alike"
-    "low_cross_training": 2,
-    "low_strength": 2,
+    # low_cross_training, low_strength 3: the history window is 44 days (issue 27), so "the history covers last
+    # week" also sees activities 42-44 days back
+    "low_cross_training": 3,
+    "low_strength": 3,
 }
 DATA_GAPS_VERSION = 4  # 4: "no streams yet" for a platform summary whose samples are not fetched yet; 3: downhill on
 # altitude the pace does not confirm

@@ -317,7 +317,7 @@ def _week_counts(
     return {monday: _week_end(history, monday + timedelta(days=6), thresholds, zone).week for monday in mondays}
 
 
-# Week states by all they are made of: after a change only the weeks whose 42 days hold it are built again (the
+# Week states by all they are made of: after a change only the weeks whose history window holds it are built again (the
 # strip's 8 and the page's session weeks were all rebuilt on the first request after any change). The entries are
 # keyed by identity (the feed's history reads hand back the same entry while its row is unchanged; hashing ~150
 # dataclasses per week cost more than it saved); each value holds its entries, so no id is reused while it lives.
@@ -470,7 +470,7 @@ def _strip(
         return []
     today = newest.date()
     last_monday = week if week is not None else week_start(today)
-    # Each week's state reads the 42 days before its end (HISTORY_WINDOW); a day's margin: weeks are local.
+    # Each week's state reads the HISTORY_WINDOW before its end; a day's margin: weeks are local.
     first_monday = last_monday - timedelta(weeks=STRIP_WEEKS - 1)
     start = end_of_day(first_monday, zone) - timedelta(days=1) - HISTORY_WINDOW
     end = end_of_day(last_monday + timedelta(days=7), zone)

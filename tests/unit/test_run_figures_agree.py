@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from syncd.domain.as_of import Subject, end_of_day, state_as_of
@@ -113,3 +113,56 @@ def test_a_service_built_state_gives_the_rules_its_figures() -> None:
     # the rule reads the state: a state whose figures say something else makes the rule say it too
     quiet = replace(state, run=replace(state.run, load=replace(state.run.load, status="ratio")))
     assert load_spike.evaluate(RuleContext(activity=activity, history=state.history, state=quiet)) is None
+
+
+# Around the edge of the history window: a block of sessions, a long break, then a return about six weeks later,
+# at any hour, so that sessions fall just inside and just outside the window before a run's start and before its
+# day's end (the hours and minutes are drawn so both sides of the edge come up). The first block may be recorded in
+# another zone (a trip: any offset from UTC-12 to UTC+14), which moves the instants its local days begin at.
+EDGE_SESSION = st.tuples(
+    st.one_of(st.integers(0, 8), st.integers(36, 50)),  # day: a block, then a return around six weeks later
+    st.integers(0, 23),  # hour (local)
+    st.integers(0, 59),  # minute
+    st.sampled_from((Sport.RUN, Sport.RUN, Sport.RUN, Sport.RIDE, Sport.WALK)),
+    st.sampled_from([10.0, 30.0, 53.0, 75.0]),
+)
+TRIP_DAYS = 9  # the first block's days
+
+
+@settings(max_examples=300, deadline=None)
+# the run's cut (42 days before its start) held day 0's runs, the day's (before its end) did not
+@example(
+    sessions=[(0, 0, 0, Sport.RUN, 10.0), (0, 0, 1, Sport.RUN, 10.0), (42, 0, 0, Sport.RUN, 10.0)], offset_h=0, trip_h=0
+)
+# a run at UTC+14 41 local days before a run at UTC-12 starts 26 hours earlier than the same local time would there
+@example(sessions=[(4, 0, 0, Sport.RUN, 30.0), (45, 0, 0, Sport.RUN, 30.0)], offset_h=-12, trip_h=14)
+@given(
+    sessions=st.lists(EDGE_SESSION, min_size=3, max_size=24, unique_by=lambda s: s[:3]),
+    offset_h=st.integers(-12, 14),
+    trip_h=st.integers(-12, 14),
+)
+def test_the_last_runs_load_is_the_day_states_at_the_window_edge(
+    sessions: list[tuple[int, int, int, Sport, float]], offset_h: int, trip_h: int
+) -> None:
+    """A run's state holds what started in the window before the run's start, the day's state what started in the
+    window before the day's end; the load (7/28-day load, the usual week before a break, the covered days) reads
+    local days only, so for the day's last run the note's load is the digest's and the strip's, every field."""
+    entries = []
+    for n, (day, hour, minute, sport, minutes) in enumerate(sessions):
+        zone_h = trip_h if day < TRIP_DAYS else offset_h
+        start = FIRST_DAY + timedelta(days=day, hours=hour - zone_h, minutes=minute)
+        distance = minutes * 180.0 if sport.is_run else None
+        entries.append(HistoryEntry(("file", str(n)), sport, start, zone_h * 3600, minutes * 60.0, distance))
+    zone = timezone(timedelta(hours=offset_h))
+    rows = History(entries)
+    for run in (e for e in entries if e.sport.is_run and e.local_date.toordinal() - FIRST_DAY.toordinal() >= TRIP_DAYS):
+        if any(e.sport.is_run and e.local_date == run.local_date and e.start_utc > run.start_utc for e in entries):
+            continue  # not the day's last run: later runs of the day are in the day's load
+        subject = Subject(run.key, "file", True, entry=run)
+        state = state_as_of(rows, run.start_utc, run.local_date, thresholds=T, subject=subject)
+        day = state_as_of(rows, end_of_day(run.local_date, zone), run.local_date, thresholds=T)
+        assert state.run is not None
+        assert state.run.load == day.load  # the note's figures (load_spike evidence) are the day's
+        # a rule run without a service (the whole history before the run, uncut) reads the same load
+        ctx = RuleContext(activity=_activity(run), history=[e for e in entries if e.start_utc < run.start_utc])
+        assert ctx.figures().load == day.load

@@ -27,7 +27,7 @@ class RuleContext:
     """Input of one rule run.
 
     `history` holds the athlete's activities that started *before* this one (never this one, never a later one),
-    in any order, typically the 42 days before it (`syncd.domain.history.History.before` cuts them so):
+    in any order, typically the `HISTORY_WINDOW` before it (`syncd.domain.history.History.before` cuts them so):
     everything a rule derives from it is fixed once the run has started, so re-annotating later gives the same
     answer. `gear` carries the shoe's distance *as of the end of this run*. `now` is kept for callers but no rule
     depends on it. `state` is the run's as-of state when a service built one (`domain.as_of`, its `history` the
