@@ -58,6 +58,10 @@ class Sport(StrEnum):
         return self in RUN_SPORTS
 
 
+# Activity.extra key: the sports (Sport values, in order) of the legs before this one in one multisport recording
+# (a FIT triathlon or duathlon file: swim, ride, then this run).
+MULTISPORT_AFTER = "multisport_after"
+
 RUN_SPORTS: frozenset[Sport] = frozenset(
     {Sport.RUN, Sport.TRAIL_RUN, Sport.TREADMILL_RUN, Sport.TRACK_RUN, Sport.VIRTUAL_RUN}
 )

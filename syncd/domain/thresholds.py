@@ -42,6 +42,10 @@ class Thresholds:
     # ... and a recorded distance up to this much over the standard one still counts: GPS over-measures a course
     # (corners cut by no one, wobble on a track: a track 5 km reads 5.2-5.3 km), it rarely under-measures it
     speed_work_race_over_pct: float = 6.0
+    # ... and such an even run is hard when heart rate sits in the athlete's hard zone (threshold, reserve or max
+    # known: RuleContext.hard_heart_rate) for at least this share of it: a race is held near the top of the range
+    # from the first kilometres on; an easy run dips in and out. It confirms the pace's shape, never replaces it
+    speed_work_race_hard_hr_share_pct: float = 75.0
     # easy pace: median speed of earlier flat, non-trail, non-workout runs of this many days; needs a minimum count
     easy_pace_window_days: int = 42
     easy_pace_min_runs: int = 3

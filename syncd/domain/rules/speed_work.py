@@ -43,7 +43,9 @@ Triggers, strongest first:
   and 400 m: the jog to the line, the wait there), run evenly (km speeds within 6 %; a half or full marathon, or a
   run named a race, on its middle km after a first km the crowd may hold up) from the gun without stopping, with
   evidence from pace or the name that it was hard: faster than easy pace from history, or a race word in its name
-  (RACE_WORDS, CJK too: "半程马拉松"), or a finishing kick (the last 5 % at least 10 % faster; low confidence
+  (RACE_WORDS, CJK too: "半程马拉松"), or a run off the bike in a multisport recording (a triathlon or duathlon
+  leg, `MULTISPORT_AFTER`), or heart rate in the athlete's hard zone (from their threshold, reserve or max, never
+  the run's own) for `speed_work_race_hard_hr_share_pct` of the run, or a finishing kick (the last 5 % at least 10 % faster; low confidence
   alone, medium when heart rate confirms it). Never from heart rate alone: an easy 5 km run at a high heart rate
   is not a race.
 
@@ -69,7 +71,7 @@ import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT
-from syncd.domain.model import Activity, BoolArray, FloatArray, Lap, Sport, Streams
+from syncd.domain.model import MULTISPORT_AFTER, Activity, BoolArray, FloatArray, Lap, Sport, Streams
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.evidence_base import positive
@@ -595,9 +597,13 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
         return None
     kick_start = float(np.interp(d0 + total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(float(trace.time_s[-1]) - kick_start, 1e-9) >= RACE_KICK * float(median_of(km))
-    hard = named or (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100))
+    fast = history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
+    # the athlete's hard zone (threshold, reserve or max: RuleContext.hard_heart_rate) held for most of the run
+    # confirms the effort the even pace over a standard distance shows; heart rate alone never makes a race
+    held = hr_share is not None and hr_share >= t.speed_work_race_hard_hr_share_pct
+    hard = named or fast or held or _off_the_bike(ctx.activity)
     if not (hard or kick or long_race):
-        return None  # heart rate alone never makes a race
+        return None
     confirmed = hard or long_race or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
     return SpeedWork(
         "race",
@@ -611,6 +617,13 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
         "history" if history_easy is not None else None,
         Confidence.MEDIUM if confirmed else Confidence.LOW,
     )
+
+
+def _off_the_bike(activity: Activity) -> bool:
+    """The run leg of a multisport recording that followed a ride (a triathlon or duathlon): a race format, whose
+    run over a standard distance is raced, not jogged."""
+    before = activity.extra.get(MULTISPORT_AFTER)
+    return isinstance(before, list | tuple) and Sport.RIDE.value in before
 
 
 def _gun(trace: SpeedTrace) -> int:
