@@ -33,6 +33,9 @@ class Thresholds:
     speed_work_hard_from_pct_threshold: float = 95.0
     # tempo: a sustained block this much quicker than easy pace (history) or than the run's own easy parts
     speed_work_tempo_faster_pct: float = 15.0
+    # ... held for at least this long (s): five minutes at that margin over the run's steady running is a sustained
+    # hard effort (a threshold block), where a faster minute or two is a surge (laps keep their 10-minute minimum)
+    speed_work_tempo_min_s: float = 300.0
     # ... and, where heart rate covers it, with a median heart rate this much above the run's other running (a
     # brisk start that fades at the same heart rate is no tempo); heart rate confirms, it never creates one
     speed_work_tempo_hr_above_pct: float = 3.0

@@ -20,7 +20,8 @@ genuine warm-up jog sits well below the hard part's heart rate. Not on a climbin
 rate at an easy effort), and only with heart rate over most of both parts.
 A slow start up a steep hill is not an easy start: outdoors, both paces are grade-adjusted (about 3.3 % of speed
 per 1 % of climb, 1.8 % per 1 % of descent) before they are compared. Runs too short to hold a window and a main
-part of the same length stay silent, as do runs without distance.
+part of the same length stay silent, as do runs without distance, and a later leg of a multisport recording (a
+triathlon's run after the swim and the ride: the earlier legs were its warm-up).
 
 A hard start (issue 28: a hill race fast from the first minute, a 10 km road race run from the gun): when pace
 finds no hard part but the athlete's hard heart-rate zone is known (RuleContext.hard_heart_rate), a run whose
@@ -45,7 +46,7 @@ import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import usual_heart_rate
-from syncd.domain.model import FloatArray, Sport
+from syncd.domain.model import MULTISPORT_AFTER, FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
@@ -82,8 +83,8 @@ PACE_TRIGGERS = frozenset({"laps", "intervals", "tempo", "race", "workout"})
 
 def evaluate(ctx: RuleContext) -> Flag | None:
     activity = ctx.activity
-    if not activity.sport.is_run or activity.streams is None:
-        return None
+    if not activity.sport.is_run or activity.streams is None or activity.extra.get(MULTISPORT_AFTER):
+        return None  # a multisport leg after another (a triathlon's run after the ride) starts warmed up
     hard = speed_work.analyze(ctx)
     trace = ctx.speed_trace()
     if trace is None:

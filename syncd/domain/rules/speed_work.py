@@ -28,7 +28,8 @@ Triggers, strongest first:
   breaks), not intervals;
 - `race` / `workout`: Strava run workout_type 1 / 3 (0 is a default run, 2 a long run; 10-12 are ride types);
 - `race` (from the recording, see below) before `tempo`, as the more specific finding;
-- `tempo`: one unbroken block of at least 10 minutes `speed_work_tempo_faster_pct` faster than the run's own
+- `tempo`: one unbroken block of at least `speed_work_tempo_min_s` (5 minutes; looked for at the easy line and at
+  that margin over the run's typical running) `speed_work_tempo_faster_pct` faster than the run's own
   steady running around it (at least 5 minutes of it, both grade-adjusted outdoors: a slow climb before a flat
   stretch is not easy running; and 5 minutes of running after the opening ramp, the first 5 minutes, unless the
   runner named the session a workout: a run that ramps up and then holds its pace holds no block) and, with
@@ -102,7 +103,6 @@ ADVICE = (
 MIN_RUN_S = 600.0
 MIN_REP_S = 25.0
 MAX_REP_S = 900.0
-TEMPO_MIN_S = 600.0
 # Faster than this (2:34 /km) is not running: a vehicle, a GPS jump, an app left recording. Such samples are noise.
 MAX_RUNNING_MPS = 6.5
 # Slower than this (8:20 /km) is walking: never the "easy running" a tempo block is compared with.
@@ -202,6 +202,7 @@ class _Run:
     history_easy: float | None
     own_easy: float
     hr_share: float | None
+    own_typical: float = 0.0
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:
@@ -264,7 +265,7 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
     running = _running_samples(trace) if trace is not None else None  # also checks there is running to judge
     profile = None if _no_slope(activity) else ctx.altitude_profile()
     run = (
-        _Run(ctx, trace, profile, history_easy, _quantile(running, OWN_EASY_QUANTILE), hr_share)
+        _Run(ctx, trace, profile, history_easy, _quantile(running, OWN_EASY_QUANTILE), hr_share, _quantile(running, 0.5))
         if trace is not None and running is not None
         else None
     )
@@ -400,11 +401,11 @@ def _intervals(run: _Run) -> SpeedWork | None:
 
 
 def _tempo(run: _Run) -> SpeedWork | None:
-    """The longest unbroken block of 10+ minutes clearly faster than the run's own steady running (grade-adjusted),
+    """The longest unbroken block of `speed_work_tempo_min_s` or more clearly faster than the run's own steady running (grade-adjusted),
     and than the easy pace from history when there is one.
 
-    Candidate blocks are found as reps are (10 % above the run's easy level) and, with history, also above the
-    history's easy pace + 15 %; a block must then be 15 % faster than the typical (median) running around it, so a
+    Candidate blocks are found as reps are (10 % above the run's easy level), 15 % above its typical (median)
+    running and, with history, also above the history's easy pace + 15 %; a block must then be 15 % faster than the typical (median) running around it, so a
     steady run's better stretch is not one, nor is a treadmill run that ramps up for a few minutes and then holds
     its pace (issue 28). Only when the run has no easy running to compare with (the block is the run) does the
     history's easy pace decide alone, and then heart rate must confirm the effort.
@@ -412,16 +413,21 @@ def _tempo(run: _Run) -> SpeedWork | None:
     t = run.ctx.thresholds
     faster = 1 + t.speed_work_tempo_faster_pct / 100
     own_line = run.own_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
-    lines = [own_line] if run.history_easy is None else [own_line, run.history_easy * faster]
+    # a block clearly faster than the run's typical running is also looked for at that margin over it: from the
+    # easy line alone, steady running just above it merges with the block into one long effort (issue 28: 6 minutes
+    # at 4:16-4:38/km after 16 minutes at 5:08-5:41/km); at that line, running the tempo margin slower ends a block
+    lines = [(own_line, RECOVERY_RATIO), (run.own_typical * faster, 1 / faster)]
+    if run.history_easy is not None:
+        lines.append((run.history_easy * faster, RECOVERY_RATIO))
     top = float(run.trace.speed_mps.max()) if len(run.trace.speed_mps) else 0.0
-    lines = [line for line in lines if line <= top]  # no block can sit above the fastest point
+    lines = [(line, ratio) for line, ratio in lines if line <= top]  # no block can sit above the fastest point
     floor = 0.0 if run.history_easy is None else run.history_easy * faster
     confirmed = run.history_easy is not None and (run.hr_share or 0.0) >= t.speed_work_top_zone_share_pct
     named = bool(WORKOUT_WORDS.search(run.ctx.activity.name or ""))
     blocks = [
         e
-        for line in lines
-        for e in _plausible_efforts(find_efforts(run.trace, line, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
+        for line, ratio in lines
+        for e in _plausible_efforts(find_efforts(run.trace, line, t.speed_work_tempo_min_s, recovery_ratio=ratio))
         if e.speed_mps >= max(line, floor)
         and not _downhill_block(e, run.trace, run.profile)
         and _beats_easy_parts(e, run.trace, faster, run.profile, no_easy_parts=confirmed, named=named)
