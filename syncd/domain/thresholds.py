@@ -49,6 +49,9 @@ class Thresholds:
     # known: RuleContext.hard_heart_rate) for at least this share of it: a race is held near the top of the range
     # from the first kilometres on; an easy run dips in and out. It confirms the pace's shape, never replaces it
     speed_work_race_hard_hr_share_pct: float = 75.0
+    # ... and with a median heart rate this much above the athlete's usual average on runs (history): a maximum set
+    # too low puts easy running in the "hard zone"; without that history heart rate says nothing about a race
+    speed_work_race_above_usual_hr_pct: float = 5.0
     # easy pace: median speed of earlier flat, non-trail, non-workout runs of this many days; needs a minimum count
     easy_pace_window_days: int = 42
     easy_pace_min_runs: int = 3

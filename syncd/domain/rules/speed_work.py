@@ -46,7 +46,8 @@ Triggers, strongest first:
   evidence from pace or the name that it was hard: faster than easy pace from history, or a race word in its name
   (RACE_WORDS, CJK too: "半程马拉松"), or a run off the bike in a multisport recording (a triathlon or duathlon
   leg, `MULTISPORT_AFTER`), or heart rate in the athlete's hard zone (from their threshold, reserve or max, never
-  the run's own) for `speed_work_race_hard_hr_share_pct` of the run, or a finishing kick (the last 5 % at least 10 % faster; low confidence
+  the run's own) for `speed_work_race_hard_hr_share_pct` of the run and above their usual heart rate on runs
+  (history: a configured maximum may be wrong), or a finishing kick (the last 5 % at least 10 % faster; low confidence
   alone, medium when heart rate confirms it). Never from heart rate alone: an easy 5 km run at a high heart rate
   is not a race.
 
@@ -71,7 +72,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT
+from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT, usual_heart_rate
 from syncd.domain.model import MULTISPORT_AFTER, Activity, BoolArray, FloatArray, Lap, Sport, Streams
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
@@ -265,7 +266,7 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
     running = _running_samples(trace) if trace is not None else None  # also checks there is running to judge
     profile = None if _no_slope(activity) else ctx.altitude_profile()
     run = (
-        _Run(ctx, trace, profile, history_easy, _quantile(running, OWN_EASY_QUANTILE), hr_share, _quantile(running, 0.5))
+        _Run(ctx, trace, profile, history_easy, _quantile(running, OWN_EASY_QUANTILE), hr_share, median_of(running))
         if trace is not None and running is not None
         else None
     )
@@ -401,14 +402,15 @@ def _intervals(run: _Run) -> SpeedWork | None:
 
 
 def _tempo(run: _Run) -> SpeedWork | None:
-    """The longest unbroken block of `speed_work_tempo_min_s` or more clearly faster than the run's own steady running (grade-adjusted),
-    and than the easy pace from history when there is one.
+    """The longest unbroken block of `speed_work_tempo_min_s` or more clearly faster than the run's own steady
+    running (grade-adjusted), and than the easy pace from history when there is one.
 
-    Candidate blocks are found as reps are (10 % above the run's easy level), 15 % above its typical (median)
-    running and, with history, also above the history's easy pace + 15 %; a block must then be 15 % faster than the typical (median) running around it, so a
-    steady run's better stretch is not one, nor is a treadmill run that ramps up for a few minutes and then holds
-    its pace (issue 28). Only when the run has no easy running to compare with (the block is the run) does the
-    history's easy pace decide alone, and then heart rate must confirm the effort.
+    Candidate blocks are found as reps are (10 % above the run's easy level), 15 % above its typical (median) running
+    and, with history, also above the history's easy pace + 15 %; a block must then be 15 % faster than the typical
+    (median) running around it, so a steady run's better stretch is not one, nor is a treadmill run that ramps up for a
+    few minutes and then holds its pace, nor the fade of a faster start (issue 28). Only when the run has no easy
+    running to compare with (the block is the run) does the history's easy pace decide alone, and then heart rate must
+    confirm the effort.
     """
     t = run.ctx.thresholds
     faster = 1 + t.speed_work_tempo_faster_pct / 100
@@ -430,6 +432,7 @@ def _tempo(run: _Run) -> SpeedWork | None:
         for e in _plausible_efforts(find_efforts(run.trace, line, t.speed_work_tempo_min_s, recovery_ratio=ratio))
         if e.speed_mps >= max(line, floor)
         and not _downhill_block(e, run.trace, run.profile)
+        and not _after_a_faster_start(e, run.trace)
         and _beats_easy_parts(e, run.trace, faster, run.profile, no_easy_parts=confirmed, named=named)
         and _heart_confirms(e, run.trace, run.ctx.activity.streams, t.speed_work_tempo_hr_above_pct)
     ]
@@ -461,6 +464,16 @@ def _running_mask(trace: SpeedTrace) -> BoolArray:
     cut = max(WALK_MAX_MPS, 0.6 * _plausible_p90(trace))
     mask: BoolArray = plausible & (trace.speed_mps >= cut)
     return mask
+
+
+def _after_a_faster_start(block: Effort, trace: SpeedTrace) -> bool:
+    """The running before the block (MIN_OTHER_RUNNING_S or more of it) was typically faster than the block: a fast
+    start fading through the block, not a tempo block (a block run from the start has no running before it)."""
+    before = _running_mask(trace)
+    before[block.start :] = False
+    if np.count_nonzero(before) * trace.step_s < MIN_OTHER_RUNNING_S:
+        return False
+    return float(median_of(trace.speed_mps[before])) >= block.speed_mps
 
 
 def _steady_outside(block: Effort, trace: SpeedTrace) -> bool:
@@ -604,10 +617,7 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     kick_start = float(np.interp(d0 + total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(float(trace.time_s[-1]) - kick_start, 1e-9) >= RACE_KICK * float(median_of(km))
     fast = history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
-    # the athlete's hard zone (threshold, reserve or max: RuleContext.hard_heart_rate) held for most of the run
-    # confirms the effort the even pace over a standard distance shows; heart rate alone never makes a race
-    held = hr_share is not None and hr_share >= t.speed_work_race_hard_hr_share_pct
-    hard = named or fast or held or _off_the_bike(ctx.activity)
+    hard = named or fast or _held_hard(ctx, hr_share) or _off_the_bike(ctx.activity)
     if not (hard or kick or long_race):
         return None
     confirmed = hard or long_race or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
@@ -623,6 +633,26 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
         "history" if history_easy is not None else None,
         Confidence.MEDIUM if confirmed else Confidence.LOW,
     )
+
+
+def _held_hard(ctx: RuleContext, hr_share: float | None) -> bool:
+    """Heart rate that says an even run was raced: in the athlete's hard zone (threshold, reserve or max:
+    RuleContext.hard_heart_rate) for `speed_work_race_hard_hr_share_pct` of the run, and its median
+    `speed_work_race_above_usual_hr_pct` above the athlete's usual heart rate on runs (history). A configured
+    maximum can be wrong (easy runs at 155-185 bpm with "max 195"), so without that history heart rate says nothing:
+    an easy 5 km at a high heart rate is not a race."""
+    t = ctx.thresholds
+    streams = ctx.activity.streams
+    if hr_share is None or hr_share < t.speed_work_race_hard_hr_share_pct or streams is None:
+        return False
+    usual = usual_heart_rate(
+        ctx.history, ctx.activity.start_utc, window_days=t.easy_pace_window_days, min_runs=t.easy_pace_min_runs
+    )
+    hr = streams.heart_rate
+    valid = hr[np.isfinite(hr) & (hr >= MIN_HR_BPM) & (hr <= MAX_HR_BPM)] if hr is not None else None
+    if usual is None or valid is None or not len(valid):
+        return False
+    return float(median_of(valid)) >= usual * (1 + t.speed_work_race_above_usual_hr_pct / 100)
 
 
 def _off_the_bike(activity: Activity) -> bool:
