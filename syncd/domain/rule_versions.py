@@ -33,6 +33,7 @@ RULE_VERSIONS: dict[str, int] = {
     # 28); 6: laps, run/walk, tempo against its own running; 5: heart rate confirms, never creates
     "speed_work": 12,
     # no_warmup 8: follows speed_work 12; never on a multisport leg after another (warmed up by the earlier legs);
+    # the opening's heart rate runs on to where later reps start (all the running before them is the warm-up);
     # 7: follows speed_work 11 (races from a track or after a wait at the line, named walked reps);
     # 6: follows speed_work 10 (no tempo on a fade, so no warm-up verdict); 5: a hard start from heart rate
     # (races, hard starts); 4: drills, not static stretching

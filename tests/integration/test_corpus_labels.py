@@ -55,7 +55,6 @@ KNOWN_MISSES: dict[str, str] = {
         " run leg is labelled a race effort: the two labels disagree, the rule follows the explicit one"
     ),
     "corpus/x3_527242140.fit.gz:speed_work": "raised on easy running with walk breaks at HR 123-139",
-    "corpus/x3_527242140.fit.gz:no_warmup": "raised on the start of easy running with walk breaks",
 }
 
 LABELLED = load_labels()

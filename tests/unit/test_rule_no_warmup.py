@@ -311,3 +311,17 @@ def test_an_easy_run_with_a_warm_up_and_no_hard_heart_rate_is_not_a_hard_start()
     # without the athlete's heart-rate figures there is no hard zone to judge by
     hard = synthetic_streams([(3000.0, 2.8)], heart_rate=_hr_rising_to(178.0))
     assert no_warmup.evaluate(RuleContext(run_activity(hard), history=history)) is None
+
+
+def test_reps_after_forty_easy_minutes_had_a_warm_up_whatever_the_first_minutes_heart_rate() -> None:
+    """Issue 28: a wrist sensor reading high in the first minutes (150 bpm) before 30 more easy minutes at 125 bpm
+    and reps at 145: all the running before the reps was their warm-up. Reps after ten such minutes were not."""
+
+    def heart(easy_until: float) -> Callable[[FloatArray], FloatArray]:
+        return lambda t: np.where(t < 600.0, 150.0, np.where(t < easy_until, 125.0, 145.0))
+
+    long_run_up = synthetic_streams([(2400.0, 2.7), *REPS, *COOL], heart_rate=heart(2400.0))
+    assert flag_for(long_run_up) is None
+    short_run_up = synthetic_streams([(600.0, 2.7), *REPS, *COOL], heart_rate=heart(600.0))
+    flag = flag_for(short_run_up)
+    assert flag is not None and flag.evidence["kind"] == "hr_not_easier"
