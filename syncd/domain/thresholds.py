@@ -52,6 +52,9 @@ class Thresholds:
     # ... and with a median heart rate this much above the athlete's usual average on runs (history): a maximum set
     # too low puts easy running in the "hard zone"; without that history heart rate says nothing about a race
     speed_work_race_above_usual_hr_pct: float = 5.0
+    # ... or when the watch's aerobic Training Effect (0-5, from heart rate against the runner's profile on the
+    # device) is at least this: 4.0 starts Garmin/Firstbeat's "highly improving" band, a hard session for the runner
+    speed_work_race_training_effect: float = 4.0
     # easy pace: median speed of earlier flat, non-trail, non-workout runs of this many days; needs a minimum count
     easy_pace_window_days: int = 42
     easy_pace_min_runs: int = 3

@@ -51,12 +51,6 @@ KNOWN_MISSES: dict[str, str] = {
     "corpus/x3_532000702.fit.gz:no_warmup": (
         "not raised on 4:30/km from minute 5 after one minute and a stop: no race found (see speed_work)"
     ),
-    "corpus/x3_159301242.fit.gz:speed_work": (
-        "not raised on a race-pace 10 km at 4:16-4:52/km with HR 175-192: an even 10.48 km from the gun, but with"
-        " no history, no race name and a last 5 % only 8 % faster, nothing but heart rate says it was hard (the"
-        " FIT file carries no user_profile or heart-rate zones, so no maximum to judge it by)"
-    ),
-    "corpus/x3_159301242.fit.gz:no_warmup": "not raised on race pace from minute 1: no race found (see speed_work)",
     "sample_mulitple_header.fit:speed_work": (
         "raised (race) on a triathlon run leg (after a 1.6 km swim and a 41 km ride: 9.8 km at 4:38-5:02/km, HR"
         " 171-184); its '*' label ('nothing else to say') calls it free of speed work, while x3_36700453's triathlon"

@@ -10,7 +10,7 @@ import pytest
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
-from syncd.domain.model import MULTISPORT_AFTER, FloatArray, Lap, Sport, Streams
+from syncd.domain.model import MULTISPORT_AFTER, TRAINING_EFFECT, FloatArray, Lap, Sport, Streams
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.thresholds import Thresholds
@@ -577,3 +577,20 @@ def test_a_six_minute_block_after_steady_running_is_tempo() -> None:
     assert flag.evidence["rep_duration_s"] == pytest.approx(380, abs=40)
     surge = [(960.0, 3.2), (200.0, 3.75), (600.0, 2.95)]  # three faster minutes are a surge, not a block
     assert flag_for(synthetic_streams(surge)) is None
+
+
+def test_the_watchs_training_effect_confirms_an_even_race() -> None:
+    """Issue 28: an even 10.5 km from the gun, no name, no history; the watch rated it Training Effect 5.0 (judged
+    from heart rate against the runner's own profile). "Highly improving" (4.0) or more confirms the effort the
+    recording shows; a lower rating, or the same rating on a run that is no even standard-distance effort, does not."""
+
+    def rated(streams: Streams, effect: float) -> Flag | None:
+        return speed_work.evaluate(RuleContext(replace(run_activity(streams), extra={TRAINING_EFFECT: effect})))
+
+    even = race_10k(pace_mps=3.6, kick=False)
+    found = rated(even, 5.0)
+    assert found is not None and found.evidence["trigger"] == "race" and found.confidence is Confidence.MEDIUM
+    assert rated(even, 3.5) is None
+    assert flag_for(even) is None
+    nine_km = synthetic_streams([(9000.0 / 3.6, 3.6)])
+    assert rated(nine_km, 5.0) is None

@@ -47,7 +47,9 @@ Triggers, strongest first:
   (RACE_WORDS, CJK too: "半程马拉松"), or a run off the bike in a multisport recording (a triathlon or duathlon
   leg, `MULTISPORT_AFTER`), or heart rate in the athlete's hard zone (from their threshold, reserve or max, never
   the run's own) for `speed_work_race_hard_hr_share_pct` of the run and above their usual heart rate on runs
-  (history: a configured maximum may be wrong), or a finishing kick (the last 5 % at least 10 % faster; low confidence
+  (history: a configured maximum may be wrong), or the watch's aerobic Training Effect of at least
+  `speed_work_race_training_effect` (4.0, "highly improving": judged by the device against the runner's own
+  profile, `TRAINING_EFFECT`), or a finishing kick (the last 5 % at least 10 % faster; low confidence
   alone, medium when heart rate confirms it). Never from heart rate alone: an easy 5 km run at a high heart rate
   is not a race.
 
@@ -73,7 +75,7 @@ import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT, usual_heart_rate
-from syncd.domain.model import MULTISPORT_AFTER, Activity, BoolArray, FloatArray, Lap, Sport, Streams
+from syncd.domain.model import MULTISPORT_AFTER, TRAINING_EFFECT, Activity, BoolArray, FloatArray, Lap, Sport, Streams
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.evidence_base import positive
@@ -617,7 +619,7 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     kick_start = float(np.interp(d0 + total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(float(trace.time_s[-1]) - kick_start, 1e-9) >= RACE_KICK * float(median_of(km))
     fast = history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
-    hard = named or fast or _held_hard(ctx, hr_share) or _off_the_bike(ctx.activity)
+    hard = named or fast or _held_hard(ctx, hr_share) or _off_the_bike(ctx.activity) or _device_says_hard(ctx)
     if not (hard or kick or long_race):
         return None
     confirmed = hard or long_race or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
@@ -653,6 +655,14 @@ def _held_hard(ctx: RuleContext, hr_share: float | None) -> bool:
     if usual is None or valid is None or not len(valid):
         return False
     return float(median_of(valid)) >= usual * (1 + t.speed_work_race_above_usual_hr_pct / 100)
+
+
+def _device_says_hard(ctx: RuleContext) -> bool:
+    """The watch's aerobic Training Effect (`TRAINING_EFFECT`, judged from heart rate against the runner's own profile
+    on the device) of at least `speed_work_race_training_effect`: "highly improving" or more on the 0-5 scale, a
+    hard session for this runner. It confirms the even effort the recording shows; it never makes a race alone."""
+    effect = ctx.activity.extra.get(TRAINING_EFFECT)
+    return isinstance(effect, int | float) and effect >= ctx.thresholds.speed_work_race_training_effect
 
 
 def _off_the_bike(activity: Activity) -> bool:
