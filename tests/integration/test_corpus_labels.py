@@ -46,7 +46,8 @@ KNOWN_MISSES: dict[str, str] = {
     ),
     "corpus/x3_532000702.fit.gz:speed_work": (
         "not raised on 9 km at 4:17-5:09/km with HR 156-177 (1 km auto-laps): from the end of its pre-start stop it"
-        " is an even 9.86 km, but its last 5 % is 9.9 % faster, not the 10 % of a finishing kick, and no history"
+        " is an even 9.86 km, but its last 5 % is 9.9 % faster, not the 10 % of a finishing kick, no history, and"
+        " the watch rated it Training Effect 3.9, under the 4.0 where 'highly improving' starts"
     ),
     "corpus/x3_532000702.fit.gz:no_warmup": (
         "not raised on 4:30/km from minute 5 after one minute and a stop: no race found (see speed_work)"
