@@ -58,6 +58,13 @@ class Sport(StrEnum):
         return self in RUN_SPORTS
 
 
+# Activity.extra key: the sports (Sport values, in order) of the legs before this one in one multisport recording
+# (a FIT triathlon or duathlon file: swim, ride, then this run).
+MULTISPORT_AFTER = "multisport_after"
+# Activity.extra key: the device's aerobic Training Effect for the session (0-5; a FIT session's
+# total_training_effect), which the watch computes from heart rate against the runner's own profile.
+TRAINING_EFFECT = "training_effect"
+
 RUN_SPORTS: frozenset[Sport] = frozenset(
     {Sport.RUN, Sport.TRAIL_RUN, Sport.TREADMILL_RUN, Sport.TRACK_RUN, Sport.VIRTUAL_RUN}
 )

@@ -33,6 +33,9 @@ class Thresholds:
     speed_work_hard_from_pct_threshold: float = 95.0
     # tempo: a sustained block this much quicker than easy pace (history) or than the run's own easy parts
     speed_work_tempo_faster_pct: float = 15.0
+    # ... held for at least this long (s): five minutes at that margin over the run's steady running is a sustained
+    # hard effort (a threshold block), where a faster minute or two is a surge (laps keep their 10-minute minimum)
+    speed_work_tempo_min_s: float = 300.0
     # ... and, where heart rate covers it, with a median heart rate this much above the run's other running (a
     # brisk start that fades at the same heart rate is no tempo); heart rate confirms, it never creates one
     speed_work_tempo_hr_above_pct: float = 3.0
@@ -42,6 +45,16 @@ class Thresholds:
     # ... and a recorded distance up to this much over the standard one still counts: GPS over-measures a course
     # (corners cut by no one, wobble on a track: a track 5 km reads 5.2-5.3 km), it rarely under-measures it
     speed_work_race_over_pct: float = 6.0
+    # ... and such an even run is hard when heart rate sits in the athlete's hard zone (threshold, reserve or max
+    # known: RuleContext.hard_heart_rate) for at least this share of it: a race is held near the top of the range
+    # from the first kilometres on; an easy run dips in and out. It confirms the pace's shape, never replaces it
+    speed_work_race_hard_hr_share_pct: float = 75.0
+    # ... and with a median heart rate this much above the athlete's usual average on runs (history): a maximum set
+    # too low puts easy running in the "hard zone"; without that history heart rate says nothing about a race
+    speed_work_race_above_usual_hr_pct: float = 5.0
+    # ... or when the watch's aerobic Training Effect (0-5, from heart rate against the runner's profile on the
+    # device) is at least this: 4.0 starts Garmin/Firstbeat's "highly improving" band, a hard session for the runner
+    speed_work_race_training_effect: float = 4.0
     # easy pace: median speed of earlier flat, non-trail, non-workout runs of this many days; needs a minimum count
     easy_pace_window_days: int = 42
     easy_pace_min_runs: int = 3

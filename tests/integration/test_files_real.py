@@ -14,7 +14,7 @@ import pytest
 from syncd.adapters.files import ParsedActivity, load_activities, parse_bytes
 from syncd.adapters.files.fit import parse_fit
 from syncd.adapters.files.fit_decode import decode
-from syncd.domain.model import Source, Sport
+from syncd.domain.model import MULTISPORT_AFTER, TRAINING_EFFECT, Source, Sport
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
 
@@ -176,6 +176,10 @@ def test_multisport_legs_have_their_own_slices() -> None:
     assert run.start_utc > ride.start_utc > swim.start_utc
     assert run.start_utc.isoformat() == "2018-05-27T09:23:41+00:00"
     assert len(run.laps) == 1 and run.laps[0].start_offset_s == pytest.approx(0.0)
+    # each later leg knows the sports before it (a triathlon's run follows a swim and a ride), the first none
+    assert [a.extra.get(MULTISPORT_AFTER) for a in (swim, ride, run)] == [None, ["swim"], ["swim", "ride"]]
+    # the watch's aerobic Training Effect of each session (0-5)
+    assert [a.extra.get(TRAINING_EFFECT) for a in (swim, ride, run)] == [4.7, 4.4, 4.8]
 
 
 def test_watch_relative_clock_is_kept_and_noted() -> None:

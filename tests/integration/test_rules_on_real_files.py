@@ -218,10 +218,14 @@ def test_non_runs_get_no_stream_flags(name: str, reason: str) -> None:
 
 
 def test_triathlon_only_the_run_leg_is_judged() -> None:
-    """sample_mulitple_header.fit: swim 1.6 km, bike 40.9 km, run 9.8 km on the flat; only the run leg counts."""
+    """sample_mulitple_header.fit: swim 1.6 km, bike 40.9 km, run 9.8 km on the flat; only the run leg counts.
+
+    The run off the bike of a triathlon, even over 10 km, is its race (issue 28: speed work, trigger "race"); it
+    starts warmed up by the swim and the ride (no no_warmup); the surface is unknown without a map."""
     legs = activities("sample_mulitple_header.fit")
     for leg in legs:
         if not leg.sport.is_run:
             assert flags(leg) == {}, leg.sport
     found = flags(only_run("sample_mulitple_header.fit"))
-    assert set(found) == set()  # a steady, flat 9.8 km; the surface is unknown without a map
+    assert set(found) == {FlagCode.SPEED_WORK}
+    assert found[FlagCode.SPEED_WORK].evidence["trigger"] == "race"

@@ -10,7 +10,7 @@ import pytest
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
-from syncd.domain.model import FloatArray, Sport, Streams
+from syncd.domain.model import MULTISPORT_AFTER, FloatArray, Sport, Streams
 from syncd.domain.notes import render_flag
 from syncd.domain.rules import no_warmup, speed_work
 from syncd.domain.rules.context import RuleContext
@@ -67,6 +67,14 @@ def test_warm_up_as_fast_as_the_reps_is_flagged() -> None:
     flag = flag_for(synthetic_streams([(600.0, 3.9), (90.0, 1.5), *REPS, *COOL]), history=easy_history(2.7))
     assert flag is not None
     assert flag.evidence["first_pace_s_per_km"] == pytest.approx(256, abs=10)
+
+
+def test_a_multisport_leg_after_another_starts_warmed_up() -> None:
+    """A triathlon's run follows the swim and the ride: reps from its first step are no missing warm-up there."""
+    streams = synthetic_streams([*REPS, *COOL])
+    leg = replace(run_activity(streams), extra={MULTISPORT_AFTER: ["swim", "ride"]})
+    assert no_warmup.evaluate(RuleContext(leg)) is None
+    assert flag_for(streams) is not None
 
 
 def test_tempo_run_started_at_tempo_pace_is_flagged_with_history() -> None:
@@ -276,7 +284,11 @@ def test_a_road_race_from_the_gun_without_a_race_name_or_kick() -> None:
     faster = no_warmup.evaluate(RuleContext(run_activity(streams), history=usual_hr(152.0), max_heart_rate=192.0))
     assert faster is not None and faster.evidence["kind"] == "not_easier"
     same = RuleContext(run_activity(streams), history=usual_hr(152.0, 4.0), max_heart_rate=192.0)
-    flag = no_warmup.evaluate(same)
+    race = no_warmup.evaluate(same)  # 10 km held in the hard zone, above the usual heart rate: speed_work's race
+    assert race is not None and race.evidence["kind"] == "not_easier"
+    off_distance = synthetic_streams([(2300.0, 4.0)], heart_rate=_hr_rising_to(178.0, 90.0))  # 9.2 km: no race
+    ctx = RuleContext(run_activity(off_distance), history=usual_hr(152.0, 4.0), max_heart_rate=192.0)
+    flag = no_warmup.evaluate(ctx)
     assert flag is not None and flag.evidence["kind"] == "hard_start"
 
 
@@ -299,3 +311,17 @@ def test_an_easy_run_with_a_warm_up_and_no_hard_heart_rate_is_not_a_hard_start()
     # without the athlete's heart-rate figures there is no hard zone to judge by
     hard = synthetic_streams([(3000.0, 2.8)], heart_rate=_hr_rising_to(178.0))
     assert no_warmup.evaluate(RuleContext(run_activity(hard), history=history)) is None
+
+
+def test_reps_after_forty_easy_minutes_had_a_warm_up_whatever_the_first_minutes_heart_rate() -> None:
+    """Issue 28: a wrist sensor reading high in the first minutes (150 bpm) before 30 more easy minutes at 125 bpm
+    and reps at 145: all the running before the reps was their warm-up. Reps after ten such minutes were not."""
+
+    def heart(easy_until: float) -> Callable[[FloatArray], FloatArray]:
+        return lambda t: np.where(t < 600.0, 150.0, np.where(t < easy_until, 125.0, 145.0))
+
+    long_run_up = synthetic_streams([(2400.0, 2.7), *REPS, *COOL], heart_rate=heart(2400.0))
+    assert flag_for(long_run_up) is None
+    short_run_up = synthetic_streams([(600.0, 2.7), *REPS, *COOL], heart_rate=heart(600.0))
+    flag = flag_for(short_run_up)
+    assert flag is not None and flag.evidence["kind"] == "hr_not_easier"

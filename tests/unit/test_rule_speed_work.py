@@ -10,7 +10,7 @@ import pytest
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import HistoryEntry
-from syncd.domain.model import FloatArray, Lap, Sport, Streams
+from syncd.domain.model import MULTISPORT_AFTER, TRAINING_EFFECT, FloatArray, Lap, Sport, Streams
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.thresholds import Thresholds
@@ -117,7 +117,7 @@ def test_speed_sensor_only_treadmill_intervals() -> None:
     assert flag.evidence["reps"] == 6
 
 
-def test_tempo_needs_ten_clearly_faster_minutes() -> None:
+def test_tempo_needs_five_clearly_faster_minutes() -> None:
     plan = [(600.0, 2.6), (1500.0, 3.3), (600.0, 2.6)]
     flag = flag_for(synthetic_streams(plan), history=easy_history(2.6))
     assert flag is not None
@@ -133,8 +133,10 @@ def test_tempo_needs_ten_clearly_faster_minutes() -> None:
     mild = [(600.0, 2.6), (1500.0, 2.85), (600.0, 2.6)]
     assert flag_for(synthetic_streams(mild)) is None
     assert flag_for(synthetic_streams(mild), history=easy_history(2.6)) is None
-    short = [(600.0, 2.6), (300.0, 3.3), (600.0, 2.6)]
+    short = [(600.0, 2.6), (240.0, 3.3), (600.0, 2.6)]  # four minutes are a surge (speed_work_tempo_min_s)
     assert flag_for(synthetic_streams(short), history=easy_history(2.6)) is None
+    five = [(600.0, 2.6), (330.0, 3.3), (600.0, 2.6)]
+    assert flag_for(synthetic_streams(five), history=easy_history(2.6)) is not None
 
 
 def test_a_brisk_start_that_fades_at_the_same_heart_rate_is_no_tempo() -> None:
@@ -531,3 +533,64 @@ def test_walked_reps_filling_a_run_named_with_their_distance() -> None:
     # A name stating another distance, or none, confirms nothing.
     for name in ("6 x 400m", "fartlek"):
         assert speed_work.evaluate(RuleContext(replace(run_activity(session), name=name))) is None, name
+
+
+def test_a_triathlon_run_leg_is_a_race() -> None:
+    """Issue 28: the run off the bike in one multisport recording (swim, ride, run) is raced: with an even 10 km from
+    the gun that is the evidence the run was hard; the same run alone, or after a swim only, is not a race."""
+    even = race_10k(pace_mps=3.3, kick=False)
+    leg = replace(run_activity(even), extra={MULTISPORT_AFTER: ["swim", "ride"]})
+    flag = speed_work.evaluate(RuleContext(leg))
+    assert flag is not None and flag.evidence["trigger"] == "race"
+    assert flag.confidence is Confidence.MEDIUM
+    assert flag_for(even) is None
+    after_swim = replace(run_activity(even), extra={MULTISPORT_AFTER: ["swim"]})
+    assert speed_work.evaluate(RuleContext(after_swim)) is None
+
+
+def test_an_even_run_held_in_the_hard_zone_above_the_usual_heart_rate_is_a_race() -> None:
+    """Heart rate confirms an even standard-distance effort only against the runner's own usual heart rate: a
+    maximum set too low would put easy running in the hard zone, and without history it says nothing."""
+
+    def high(time: FloatArray) -> FloatArray:
+        return np.full(len(time), 180.0)  # 95 % of 190 the whole way
+
+    even = synthetic_streams([(10000.0 / 2.9, 2.9)], heart_rate=high)
+
+    def usual(bpm: float) -> list[HistoryEntry]:
+        return [replace(entry, average_heart_rate=bpm) for entry in easy_history(2.9)]
+
+    found = flag_for(even, max_hr=190.0, history=usual(150.0))
+    assert found is not None and found.evidence["trigger"] == "race"
+    assert flag_for(even, max_hr=190.0, history=usual(175.0)) is None  # 180 bpm is this runner's usual running
+    assert flag_for(even, max_hr=190.0) is None  # no history: heart rate alone
+    assert flag_for(even, history=usual(150.0)) is None  # no maximum: no hard zone
+
+
+def test_a_six_minute_block_after_steady_running_is_tempo() -> None:
+    """Issue 28: 16 minutes at 5:08-5:41/km, 6 minutes at 4:16-4:38/km (heart rate up), then easier running."""
+    rng = np.random.default_rng(3)
+    plan = [(960.0, 3.2), (380.0, 3.75), (600.0, 2.95)]
+    pieces = [(10.0, float(speed + rng.normal(0, 0.25))) for seconds, speed in plan for _ in range(int(seconds / 10))]
+    flag = flag_for(synthetic_streams(pieces))
+    assert flag is not None and flag.evidence["trigger"] == "tempo"
+    assert flag.evidence["rep_duration_s"] == pytest.approx(380, abs=40)
+    surge = [(960.0, 3.2), (200.0, 3.75), (600.0, 2.95)]  # three faster minutes are a surge, not a block
+    assert flag_for(synthetic_streams(surge)) is None
+
+
+def test_the_watchs_training_effect_confirms_an_even_race() -> None:
+    """Issue 28: an even 10.5 km from the gun, no name, no history; the watch rated it Training Effect 5.0 (judged
+    from heart rate against the runner's own profile). "Highly improving" (4.0) or more confirms the effort the
+    recording shows; a lower rating, or the same rating on a run that is no even standard-distance effort, does not."""
+
+    def rated(streams: Streams, effect: float) -> Flag | None:
+        return speed_work.evaluate(RuleContext(replace(run_activity(streams), extra={TRAINING_EFFECT: effect})))
+
+    even = race_10k(pace_mps=3.6, kick=False)
+    found = rated(even, 5.0)
+    assert found is not None and found.evidence["trigger"] == "race" and found.confidence is Confidence.MEDIUM
+    assert rated(even, 3.5) is None
+    assert flag_for(even) is None
+    nine_km = synthetic_streams([(9000.0 / 3.6, 3.6)])
+    assert rated(nine_km, 5.0) is None

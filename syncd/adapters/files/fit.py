@@ -7,12 +7,13 @@ triathlon is seen as a run.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from syncd.domain.model import Activity, FloatArray, Lap, Source, Sport, Streams
+from syncd.domain.model import MULTISPORT_AFTER, TRAINING_EFFECT, Activity, FloatArray, Lap, Source, Sport, Streams
 
 from . import numeric
 from .errors import FileImportError
@@ -77,11 +78,36 @@ def parse_fit(
     by_time = finite[np.argsort(times[finite], kind="stable")]
     sorted_times = times[by_time]
     out = []
-    for index, session, (lo, hi) in legs:
+    for k, (index, session, (lo, hi)) in enumerate(legs):
         picked = by_time[np.searchsorted(sorted_times, lo, "left") : np.searchsorted(sorted_times, hi, "left")]
+        before = [_sport_value(s) for _, s, _ in legs[:k]]
         leg = _leg(content, session, (lo, hi), picked, index=index, legs=len(legs), name=name, sha256=sha256)
-        out.append(leg)
+        out.append(_after_legs(leg, before))
     return out
+
+
+def _extra(session: Message, *, steps_without_laps: bool) -> dict[str, object]:
+    """What the rules may read beside the streams: a structured workout's steps with no lap to time them (said as
+    "not enough data", never read as laps), and the device's aerobic Training Effect (0-5, judged by the watch
+    from heart rate against the runner's own profile) when it is a plausible value."""
+    extra: dict[str, object] = {"workout_steps_without_laps": True} if steps_without_laps else {}
+    effect = _number(session.get("total_training_effect"))
+    if effect is not None and 0.0 < effect <= 5.0:
+        extra[TRAINING_EFFECT] = effect
+    return extra
+
+
+def _sport_value(session: Message) -> str:
+    return normalise_sport("fit", _sport_of(session), _opt_str(session.get("sub_sport"))).value
+
+
+def _after_legs(leg: ParsedActivity, before: list[str]) -> ParsedActivity:
+    """A multisport recording's later leg keeps the sports of the legs before it (`MULTISPORT_AFTER` in extra): a run
+    off the bike after a swim is a triathlon's run, which speed_work reads as a race effort."""
+    if not before:
+        return leg
+    extra = {**leg.activity.extra, MULTISPORT_AFTER: before}
+    return replace(leg, activity=replace(leg.activity, extra=extra))
 
 
 def _sessions(content: FitContent, times: FloatArray) -> list[Message]:
@@ -205,8 +231,7 @@ def _leg(
         max_heart_rate=_positive(session.get("max_heart_rate")) or numeric.finite_max(streams.heart_rate),
         streams=streams,
         laps=laps,
-        # a structured workout's steps with no lap to time them: said as "not enough data", never read as laps
-        extra={"workout_steps_without_laps": True} if steps_without_laps else {},
+        extra=_extra(session, steps_without_laps=steps_without_laps),
     )
     return ParsedActivity(activity=activity, raw=raw, source_name=name, content_sha256=sha256)
 

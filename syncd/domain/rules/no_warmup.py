@@ -15,12 +15,14 @@ the first `warmup_window_m`, whichever comes first (stops do not count).
 Flag when the window is not at least `warmup_easier_by_pct` slower than the main pace (`kind` "not_easier"), or
 when the pace looks easier but heart rate says otherwise (`kind` "hr_not_easier"): over the second half of the
 window (heart rate lags the first minutes) it already averages at least `HR_NEAR_SHARE` of the hard part's
-typical heart rate (its median). GPS pace on a phone can jump by a minute per km; heart rate does not, and a
-genuine warm-up jog sits well below the hard part's heart rate. Not on a climbing start (a hill lifts the heart
-rate at an easy effort), and only with heart rate over most of both parts.
+typical heart rate (its median), and, when reps start later than the window, so does all the running from the
+middle of the window to where they start (all of it is their warm-up). GPS pace on a phone can jump by a minute
+per km; heart rate does not, and a genuine warm-up jog sits well below the hard part's heart rate. Not on a
+climbing start (a hill lifts the heart rate at an easy effort), and only with heart rate over most of both parts.
 A slow start up a steep hill is not an easy start: outdoors, both paces are grade-adjusted (about 3.3 % of speed
 per 1 % of climb, 1.8 % per 1 % of descent) before they are compared. Runs too short to hold a window and a main
-part of the same length stay silent, as do runs without distance.
+part of the same length stay silent, as do runs without distance, and a later leg of a multisport recording (a
+triathlon's run after the swim and the ride: the earlier legs were its warm-up).
 
 A hard start (issue 28: a hill race fast from the first minute, a 10 km road race run from the gun): when pace
 finds no hard part but the athlete's hard heart-rate zone is known (RuleContext.hard_heart_rate), a run whose
@@ -45,7 +47,7 @@ import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import usual_heart_rate
-from syncd.domain.model import FloatArray, Sport
+from syncd.domain.model import MULTISPORT_AFTER, FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
@@ -82,8 +84,8 @@ PACE_TRIGGERS = frozenset({"laps", "intervals", "tempo", "race", "workout"})
 
 def evaluate(ctx: RuleContext) -> Flag | None:
     activity = ctx.activity
-    if not activity.sport.is_run or activity.streams is None:
-        return None
+    if not activity.sport.is_run or activity.streams is None or activity.extra.get(MULTISPORT_AFTER):
+        return None  # a multisport leg after another (a triathlon's run after the ride) starts warmed up
     hard = speed_work.analyze(ctx)
     trace = ctx.speed_trace()
     if trace is None:
@@ -215,7 +217,10 @@ def _heart_not_easier(
 ) -> tuple[float, float] | None:
     """(opening, hard-part) heart rate when the opening's is already near the hard part's; None otherwise.
 
-    None too when heart rate is missing over much of either part: no verdict from a patchy chest strap.
+    When the hard part starts after the window, the opening is also judged from the middle of the window to where
+    it starts, and the easier of the two counts: reps after 40 minutes of easy running had a warm-up, whatever a
+    wrist sensor read in the first minutes (issue 28, a run/walk whose last 15 minutes were faster). None too when
+    heart rate is missing over much of either part: no verdict from a patchy chest strap.
     """
     streams = ctx.activity.streams
     if streams is None or streams.heart_rate is None:
@@ -226,6 +231,9 @@ def _heart_not_easier(
     if opening is None or hard is None:
         return None
     opening_hr = float(np.mean(opening))
+    if main_idx[0] > window_end:  # reps after more running than the window: all of it is their warm-up
+        run_up = _heart_between(streams.time_s, streams.heart_rate, (t0 + t_end) / 2, float(trace.time_s[main_idx[0]]))
+        opening_hr = min(opening_hr, float(np.mean(run_up))) if run_up is not None else opening_hr
     main_hr = float(median_of(hard))
     return (opening_hr, main_hr) if opening_hr >= HR_NEAR_SHARE * main_hr else None
 

@@ -28,7 +28,8 @@ Triggers, strongest first:
   breaks), not intervals;
 - `race` / `workout`: Strava run workout_type 1 / 3 (0 is a default run, 2 a long run; 10-12 are ride types);
 - `race` (from the recording, see below) before `tempo`, as the more specific finding;
-- `tempo`: one unbroken block of at least 10 minutes `speed_work_tempo_faster_pct` faster than the run's own
+- `tempo`: one unbroken block of at least `speed_work_tempo_min_s` (5 minutes; looked for at the easy line and at
+  that margin over the run's typical running) `speed_work_tempo_faster_pct` faster than the run's own
   steady running around it (at least 5 minutes of it, both grade-adjusted outdoors: a slow climb before a flat
   stretch is not easy running; and 5 minutes of running after the opening ramp, the first 5 minutes, unless the
   runner named the session a workout: a run that ramps up and then holds its pace holds no block) and, with
@@ -43,7 +44,12 @@ Triggers, strongest first:
   and 400 m: the jog to the line, the wait there), run evenly (km speeds within 6 %; a half or full marathon, or a
   run named a race, on its middle km after a first km the crowd may hold up) from the gun without stopping, with
   evidence from pace or the name that it was hard: faster than easy pace from history, or a race word in its name
-  (RACE_WORDS, CJK too: "半程马拉松"), or a finishing kick (the last 5 % at least 10 % faster; low confidence
+  (RACE_WORDS, CJK too: "半程马拉松"), or a run off the bike in a multisport recording (a triathlon or duathlon
+  leg, `MULTISPORT_AFTER`), or heart rate in the athlete's hard zone (from their threshold, reserve or max, never
+  the run's own) for `speed_work_race_hard_hr_share_pct` of the run and above their usual heart rate on runs
+  (history: a configured maximum may be wrong), or the watch's aerobic Training Effect of at least
+  `speed_work_race_training_effect` (4.0, "highly improving": judged by the device against the runner's own
+  profile, `TRAINING_EFFECT`), or a finishing kick (the last 5 % at least 10 % faster; low confidence
   alone, medium when heart rate confirms it). Never from heart rate alone: an easy 5 km run at a high heart rate
   is not a race.
 
@@ -68,8 +74,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT
-from syncd.domain.model import Activity, BoolArray, FloatArray, Lap, Sport, Streams
+from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT, usual_heart_rate
+from syncd.domain.model import MULTISPORT_AFTER, TRAINING_EFFECT, Activity, BoolArray, FloatArray, Lap, Sport, Streams
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.evidence_base import positive
@@ -100,7 +106,6 @@ ADVICE = (
 MIN_RUN_S = 600.0
 MIN_REP_S = 25.0
 MAX_REP_S = 900.0
-TEMPO_MIN_S = 600.0
 # Faster than this (2:34 /km) is not running: a vehicle, a GPS jump, an app left recording. Such samples are noise.
 MAX_RUNNING_MPS = 6.5
 # Slower than this (8:20 /km) is walking: never the "easy running" a tempo block is compared with.
@@ -200,6 +205,7 @@ class _Run:
     history_easy: float | None
     own_easy: float
     hr_share: float | None
+    own_typical: float = 0.0
 
 
 def evaluate(ctx: RuleContext) -> Flag | None:
@@ -262,7 +268,7 @@ def _analyze(ctx: RuleContext) -> SpeedWork | None:
     running = _running_samples(trace) if trace is not None else None  # also checks there is running to judge
     profile = None if _no_slope(activity) else ctx.altitude_profile()
     run = (
-        _Run(ctx, trace, profile, history_easy, _quantile(running, OWN_EASY_QUANTILE), hr_share)
+        _Run(ctx, trace, profile, history_easy, _quantile(running, OWN_EASY_QUANTILE), hr_share, median_of(running))
         if trace is not None and running is not None
         else None
     )
@@ -398,30 +404,37 @@ def _intervals(run: _Run) -> SpeedWork | None:
 
 
 def _tempo(run: _Run) -> SpeedWork | None:
-    """The longest unbroken block of 10+ minutes clearly faster than the run's own steady running (grade-adjusted),
-    and than the easy pace from history when there is one.
+    """The longest unbroken block of `speed_work_tempo_min_s` or more clearly faster than the run's own steady
+    running (grade-adjusted), and than the easy pace from history when there is one.
 
-    Candidate blocks are found as reps are (10 % above the run's easy level) and, with history, also above the
-    history's easy pace + 15 %; a block must then be 15 % faster than the typical (median) running around it, so a
-    steady run's better stretch is not one, nor is a treadmill run that ramps up for a few minutes and then holds
-    its pace (issue 28). Only when the run has no easy running to compare with (the block is the run) does the
-    history's easy pace decide alone, and then heart rate must confirm the effort.
+    Candidate blocks are found as reps are (10 % above the run's easy level), 15 % above its typical (median) running
+    and, with history, also above the history's easy pace + 15 %; a block must then be 15 % faster than the typical
+    (median) running around it, so a steady run's better stretch is not one, nor is a treadmill run that ramps up for a
+    few minutes and then holds its pace, nor the fade of a faster start (issue 28). Only when the run has no easy
+    running to compare with (the block is the run) does the history's easy pace decide alone, and then heart rate must
+    confirm the effort.
     """
     t = run.ctx.thresholds
     faster = 1 + t.speed_work_tempo_faster_pct / 100
     own_line = run.own_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
-    lines = [own_line] if run.history_easy is None else [own_line, run.history_easy * faster]
+    # a block clearly faster than the run's typical running is also looked for at that margin over it: from the
+    # easy line alone, steady running just above it merges with the block into one long effort (issue 28: 6 minutes
+    # at 4:16-4:38/km after 16 minutes at 5:08-5:41/km); at that line, running the tempo margin slower ends a block
+    lines = [(own_line, RECOVERY_RATIO), (run.own_typical * faster, 1 / faster)]
+    if run.history_easy is not None:
+        lines.append((run.history_easy * faster, RECOVERY_RATIO))
     top = float(run.trace.speed_mps.max()) if len(run.trace.speed_mps) else 0.0
-    lines = [line for line in lines if line <= top]  # no block can sit above the fastest point
+    lines = [(line, ratio) for line, ratio in lines if line <= top]  # no block can sit above the fastest point
     floor = 0.0 if run.history_easy is None else run.history_easy * faster
     confirmed = run.history_easy is not None and (run.hr_share or 0.0) >= t.speed_work_top_zone_share_pct
     named = bool(WORKOUT_WORDS.search(run.ctx.activity.name or ""))
     blocks = [
         e
-        for line in lines
-        for e in _plausible_efforts(find_efforts(run.trace, line, TEMPO_MIN_S, recovery_ratio=RECOVERY_RATIO))
+        for line, ratio in lines
+        for e in _plausible_efforts(find_efforts(run.trace, line, t.speed_work_tempo_min_s, recovery_ratio=ratio))
         if e.speed_mps >= max(line, floor)
         and not _downhill_block(e, run.trace, run.profile)
+        and not _after_a_faster_start(e, run.trace)
         and _beats_easy_parts(e, run.trace, faster, run.profile, no_easy_parts=confirmed, named=named)
         and _heart_confirms(e, run.trace, run.ctx.activity.streams, t.speed_work_tempo_hr_above_pct)
     ]
@@ -453,6 +466,16 @@ def _running_mask(trace: SpeedTrace) -> BoolArray:
     cut = max(WALK_MAX_MPS, 0.6 * _plausible_p90(trace))
     mask: BoolArray = plausible & (trace.speed_mps >= cut)
     return mask
+
+
+def _after_a_faster_start(block: Effort, trace: SpeedTrace) -> bool:
+    """The running before the block (MIN_OTHER_RUNNING_S or more of it) was typically faster than the block: a fast
+    start fading through the block, not a tempo block (a block run from the start has no running before it)."""
+    before = _running_mask(trace)
+    before[block.start :] = False
+    if np.count_nonzero(before) * trace.step_s < MIN_OTHER_RUNNING_S:
+        return False
+    return float(median_of(trace.speed_mps[before])) >= block.speed_mps
 
 
 def _steady_outside(block: Effort, trace: SpeedTrace) -> bool:
@@ -595,9 +618,10 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
         return None
     kick_start = float(np.interp(d0 + total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(float(trace.time_s[-1]) - kick_start, 1e-9) >= RACE_KICK * float(median_of(km))
-    hard = named or (history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100))
+    fast = history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
+    hard = named or fast or _held_hard(ctx, hr_share) or _off_the_bike(ctx.activity) or _device_says_hard(ctx)
     if not (hard or kick or long_race):
-        return None  # heart rate alone never makes a race
+        return None
     confirmed = hard or long_race or (hr_share is not None and hr_share >= RACE_HR_SHARE_PCT)
     return SpeedWork(
         "race",
@@ -611,6 +635,41 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
         "history" if history_easy is not None else None,
         Confidence.MEDIUM if confirmed else Confidence.LOW,
     )
+
+
+def _held_hard(ctx: RuleContext, hr_share: float | None) -> bool:
+    """Heart rate that says an even run was raced: in the athlete's hard zone (threshold, reserve or max:
+    RuleContext.hard_heart_rate) for `speed_work_race_hard_hr_share_pct` of the run, and its median
+    `speed_work_race_above_usual_hr_pct` above the athlete's usual heart rate on runs (history). A configured
+    maximum can be wrong (easy runs at 155-185 bpm with "max 195"), so without that history heart rate says nothing:
+    an easy 5 km at a high heart rate is not a race."""
+    t = ctx.thresholds
+    streams = ctx.activity.streams
+    if hr_share is None or hr_share < t.speed_work_race_hard_hr_share_pct or streams is None:
+        return False
+    usual = usual_heart_rate(
+        ctx.history, ctx.activity.start_utc, window_days=t.easy_pace_window_days, min_runs=t.easy_pace_min_runs
+    )
+    hr = streams.heart_rate
+    valid = hr[np.isfinite(hr) & (hr >= MIN_HR_BPM) & (hr <= MAX_HR_BPM)] if hr is not None else None
+    if usual is None or valid is None or not len(valid):
+        return False
+    return float(median_of(valid)) >= usual * (1 + t.speed_work_race_above_usual_hr_pct / 100)
+
+
+def _device_says_hard(ctx: RuleContext) -> bool:
+    """The watch's aerobic Training Effect (`TRAINING_EFFECT`, judged from heart rate against the runner's own profile
+    on the device) of at least `speed_work_race_training_effect`: "highly improving" or more on the 0-5 scale, a
+    hard session for this runner. It confirms the even effort the recording shows; it never makes a race alone."""
+    effect = ctx.activity.extra.get(TRAINING_EFFECT)
+    return isinstance(effect, int | float) and effect >= ctx.thresholds.speed_work_race_training_effect
+
+
+def _off_the_bike(activity: Activity) -> bool:
+    """The run leg of a multisport recording that followed a ride (a triathlon or duathlon): a race format, whose
+    run over a standard distance is raced, not jogged."""
+    before = activity.extra.get(MULTISPORT_AFTER)
+    return isinstance(before, list | tuple) and Sport.RIDE.value in before
 
 
 def _gun(trace: SpeedTrace) -> int:
