@@ -254,6 +254,27 @@ class BatchRepositories:
     outbox: OutboxRepository
     diary: PainDiary | None
     now: Callable[[], datetime]
+    # the caller's open unit of work, when every read and write goes into it (`batch_in`): the caller commits, and a
+    # fault anywhere propagates for it to roll back (None: a unit of work per chunk from `units`)
+    within: UnitOfWork | None = None
+
+
+def batch_in(repos: BatchRepositories, uow: UnitOfWork) -> BatchRepositories:
+    """The batch paths inside the caller's open `with uow:` block: reads, #back tags, stale marks, notes and their
+    queued platform notes all in its one transaction (an import stores, links and annotates its files so)."""
+    batches = uow.annotation_batches
+    if batches is None:
+        raise TypeError("this store saves annotations one by one: it has no batch paths inside a unit of work")
+    return replace(
+        repos,
+        batches=batches,
+        athletes=uow.athletes,
+        activities=uow.activities,
+        gear=uow.gear,
+        outbox=uow.outbox,
+        diary=uow.pain_diary,
+        within=uow,
+    )
 
 
 BATCH_SIZE = 200  # activities (with their streams) held in memory at once
@@ -278,7 +299,10 @@ def annotate_batch(
     athlete's history as one ordered list, from which every activity's history is cut at its start (the same
     window and twin rules as `Store.history`; no look-ahead). `on_error` receives a failing activity and the batch
     goes on; without it the error propagates. Outcomes come in the order of `activity_ids` (failed ones left out).
-    `parallel` runs the rules (the CPU-bound part) on other cores; reading and writing stay in this process."""
+    `parallel` runs the rules (the CPU-bound part) on other cores; reading and writing stay in this process.
+    Inside the caller's unit of work (`store.within`) there is no `on_error`: a fault propagates."""
+    if store.within is not None and on_error is not None:
+        raise ValueError("inside the caller's unit of work a fault propagates: it rolls the whole block back")
 
     batch = _Batch(store, policy, now, write_back_providers, backfill_since)
     # the rules on other cores when asked (a surface map reads tiles through the store: it stays in this process)
@@ -349,6 +373,8 @@ def _save(
     note and its enqueue, say) leaves nothing of that activity, and the chunk's others are still saved."""
     if not results:
         return []
+    if store.within is not None:  # the caller's block: it commits, or rolls back on the fault raised here
+        return _outcomes(results, _save_in(store.within, results, now=store.now()))
     try:
         with store.units.unit_of_work() as uow:
             written = _save_in(uow, results, now=store.now())
@@ -364,6 +390,11 @@ def _save(
                 failed(result.item.id, exc)
                 changed = None
             written.append(changed)
+    return _outcomes(results, written)
+
+
+def _outcomes(results: Sequence[_Result], written: Sequence[bool | None]) -> list[StoredOutcome]:
+    """What was saved (None: a failed activity, left out)."""
     outcomes = []
     for result, changed in zip(results, written, strict=True):
         if changed is None:
@@ -599,7 +630,13 @@ def reannotate(
         report.changed += sum(outcome.changed for outcome in outcomes)
         report.queued_writebacks += sum(outcome.queued_writeback for outcome in outcomes)
         if backfill_since is not None:
-            report.queued_writebacks += _queue_backfill(store, athlete.id, backfill_since, write_back_providers)
+            report.queued_writebacks += _queue_backfill(
+                store,
+                athlete.id,
+                backfill_since,
+                write_back_providers,
+                lambda activity_id, exc: report.failed.append((activity_id, f"{type(exc).__name__}: {exc}")),
+            )
     return report
 
 
@@ -648,18 +685,28 @@ def annotate_marked(
 
 
 def _queue_backfill(
-    store: BatchRepositories, athlete_id: int, since: datetime, providers: Callable[[Activity], Iterable[str]]
+    store: BatchRepositories,
+    athlete_id: int,
+    since: datetime,
+    providers: Callable[[Activity], Iterable[str]],
+    on_error: Callable[[int, Exception], None],
 ) -> int:
-    """Queue the stored notes since `since` that no write-back ever carried (annotated before the backfill)."""
+    """Queue the stored notes since `since` that no write-back ever carried (annotated before the backfill): each
+    activity's in a unit of work of its own (every platform's item or none), a fault left with its activity."""
 
     queued = 0
     for activity_id, note in store.batches.unqueued_notes(athlete_id, since):
-        activity = store.activities.get_activity(activity_id, with_streams=False).activity
-        if activity.source is Source.FILE:
+        try:
+            with store.units.unit_of_work() as uow:
+                activity = uow.activities.get_activity(activity_id, with_streams=False).activity
+                targets = [] if activity.source is Source.FILE else list(providers(activity))
+                for provider in targets:  # the drain decides whether it is written
+                    uow.outbox.enqueue_writeback(activity_id, provider, note)
+                uow.commit()
+        except Exception as exc:  # one activity's fault never stops the others
+            on_error(activity_id, exc)
             continue
-        for provider in providers(activity):  # the drain decides whether it is written
-            store.outbox.enqueue_writeback(activity_id, provider, note)
-            queued += 1
+        queued += len(targets)
     return queued
 
 

@@ -52,12 +52,12 @@ if TYPE_CHECKING:
         AnnotationRepository,
         AthleteRepository,
         PainDiary,
+        TwinRepository,
         UnitOfWork,
         UnitsOfWork,
     )
     from syncd.records import AccountRecord, StoredActivity
     from syncd.services.annotating import BatchRepositories, StoredOutcome
-    from syncd.services.identity import Store as TwinStore
 
 FAILURE_BACKOFF = timedelta(minutes=15)
 FAILURE_BACKOFF_MAX = timedelta(days=1)
@@ -71,15 +71,16 @@ def _no_providers(_activity: Activity) -> Iterable[str]:
 
 @dataclass(frozen=True)
 class SyncRepositories:
-    """What one account's sync reads and changes: a unit of work per run (store, annotate, queue), the athletes
-    (their settings), the activities, their notes and twins, the batch paths (None: a store that annotates one run
-    at a time and keeps no stale marks, as the unit tests' fakes) and the diary (None: none is kept)."""
+    """What one account's sync reads and changes: a unit of work per run (store, annotate, queue) and per twin
+    link, the athletes (their settings), the activities, their notes and twin groups, the batch paths (None: a
+    store that annotates one run at a time and keeps no stale marks, as the unit tests' fakes) and the diary (None:
+    none is kept)."""
 
     units: UnitsOfWork
     athletes: AthleteRepository
     activities: ActivityRepository
     annotations: AnnotationRepository
-    twins: TwinStore
+    twins: TwinRepository
     batch: BatchRepositories | None = None
     diary: PainDiary | None = None
 
@@ -193,7 +194,7 @@ def sync_account(
     _mark_later(run, run.moved)  # what a late upload or a deletion changed: redone in this pass
     annotated = _annotate(run, policy, run.fetched)  # each fetched run stored, annotated and queued at once
     candidates, alone = _link_candidates(run)
-    groups = link_all(repos.twins, candidates)
+    groups = link_all(repos.units, candidates)  # each activity's link in a unit of work of its own
     run.report.linked = len(groups)
     twins = {i for g in groups for i in g.activity_ids}
     merged = [g.activity_ids[0] for g in groups if alone.intersection(g.activity_ids)]  # newly linked: counted once
