@@ -27,7 +27,7 @@ from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.annotation_version import annotation_version
 from syncd.services.as_of import run_state, subject_of
 from syncd.services.athletes import max_heart_rate_of
-from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, mode_settings
+from syncd.services.pain_diary import DiaryBatch, apply_activity_tag, apply_stored_tag, mode_settings, tag_holders
 
 if TYPE_CHECKING:
     from syncd.ports import (
@@ -344,12 +344,7 @@ def _job_groups(
         chunk = list(activity_ids[first : first + BATCH_SIZE])
         loaded = store.batches.load(chunk)
         histories = _HistoryLists(store, loaded.values())
-        diary = store.diary
-        batch.diary = (
-            DiaryBatch(diary, store.activities, list(loaded.values()), batch.policy.advice, now=batch.now)
-            if diary is not None
-            else None
-        )
+        batch.diary, batch.tags = _diary_for(batch, list(loaded.values()))
         group: list[_Prepared] = []
         for activity_id in chunk:
             try:
@@ -363,6 +358,27 @@ def _job_groups(
                 held.append(group)
                 yield [ready.job for ready in group]
                 group = []
+
+
+def _diary_for(batch: _Batch, items: list[LoadedActivity]) -> tuple[DiaryBatch | None, set[int]]:
+    """The chunk's diary with its runs' #back tags applied, and the runs whose tag is still to be written with
+    their note (`_save_in`). Inside the caller's unit of work the tags are written in it at once (the notes go in
+    the same one); else they are applied in a unit of work that is rolled back: the rules see the diary as it will
+    be, and each tag is kept only with its run's note (a run whose rules fail leaves no tag in the diary)."""
+    store, advice = batch.store, batch.policy.advice
+    if store.diary is None:
+        return None, set()
+    holders = tag_holders(store.diary, items)
+    if store.within is not None or not (holders or batch.tagged):
+        return DiaryBatch(store.diary, store.activities, items, advice, holders=holders, now=batch.now), set()
+    earlier = list(batch.tagged.values())  # an earlier chunk's notes may still wait for their rules
+    batch.tagged.update((item.id, item) for item in items if item.id in holders)
+    with store.units.unit_of_work() as uow:  # never committed: what the diary will hold once the notes are saved
+        diary = uow.pain_diary
+        if diary is None:
+            raise TypeError("this store's unit of work keeps no diary, but its batch paths do")
+        chunk = DiaryBatch(diary, uow.activities, items, advice, holders=holders, earlier=earlier, now=batch.now)
+    return chunk, holders
 
 
 def _save(
@@ -409,6 +425,10 @@ def _save_in(uow: UnitOfWork, results: Sequence[_Result], *, now: datetime) -> l
     (`annotation_batches`), else one by one."""
     from syncd.records import NewAnnotation
 
+    diary = uow.pain_diary
+    for r in results:  # first: a tag marks the notes after it stale, and these notes are the fresh ones
+        if r.tag is not None and diary is not None:
+            apply_activity_tag(diary, uow.activities, r.item.id, r.item.activity, advice=r.tag.advice, now=r.tag.now)
     batches = uow.annotation_batches
     if batches is not None:
         items = [
@@ -465,14 +485,23 @@ def run_rules_on(jobs: Sequence[RulesJob]) -> list[RulesOutcome | Exception]:
 
 
 @dataclass(frozen=True)
+class _Tag:
+    """A run's #back tag, written to the diary in the unit of work that saves its note."""
+
+    advice: AdviceSettings
+    now: datetime | None
+
+
+@dataclass(frozen=True)
 class _Prepared:
     item: LoadedActivity
     job: RulesJob
     providers: tuple[str, ...]
+    tag: _Tag | None = None
 
     def result(self, computed: RulesOutcome) -> _Result:
         annotated = AnnotatedActivity(self.item.activity, computed.annotation, computed.note, computed.platform_note)
-        return _Result(self.item, self.job.policy.version, annotated, self.providers)
+        return _Result(self.item, self.job.policy.version, annotated, self.providers, self.tag)
 
 
 @dataclass(frozen=True)
@@ -481,6 +510,7 @@ class _Result:
     version: str
     annotated: AnnotatedActivity
     providers: tuple[str, ...]  # where the note is queued when the annotation changed (inside the window)
+    tag: _Tag | None = None  # its #back tag, still to be written (None: nothing to write, or written already)
 
     @property
     def flags(self) -> Sequence[Flag]:
@@ -499,6 +529,8 @@ class _Batch:
     policies: dict[int, AnnotationPolicy] = field(default_factory=dict)
     gear: dict[int, dict[str, Gear]] = field(default_factory=dict)
     diary: DiaryBatch | None = None  # the current chunk's (None: a store without a diary)
+    tags: set[int] = field(default_factory=set)  # the chunk's runs whose tag is written with their note
+    tagged: dict[int, LoadedActivity] = field(default_factory=dict)  # every such run of the batch so far
 
     def prepare(self, item: LoadedActivity, history: History) -> _Prepared:
         """The reads an activity's rules need (the athlete's settings, the shoe, the diary), done in this process;
@@ -530,7 +562,8 @@ class _Batch:
         providers: tuple[str, ...] = ()
         if may_write_back(activity, policy, now=self.now, backfill_since=self.backfill_since):
             providers = tuple(self.write_back_providers(activity))  # the drain decides whether it is written
-        return _Prepared(item, RulesJob(activity, item.packed, state, policy, self.now), providers)
+        tag = _Tag(policy.advice, self.now) if item.id in self.tags else None
+        return _Prepared(item, RulesJob(activity, item.packed, state, policy, self.now), providers, tag)
 
 
 def annotate_as_of(
