@@ -165,7 +165,7 @@ class _Pass:
     pending: list[datetime] = field(default_factory=list)
     moved: list[datetime] = field(default_factory=list)  # starts of activities that entered or left the history
     details: dict[int, _Detail] = field(default_factory=dict)  # fetched, stored with their annotation (by id)
-    failed: set[int] = field(default_factory=set)  # ids whose annotation failed: not tried again in this pass
+    failed: set[int] = field(default_factory=set)  # ids whose annotation failed: not tried again, tags not read
     uow: UnitOfWork = field(init=False)
 
     def __post_init__(self) -> None:
@@ -202,7 +202,7 @@ def sync_account(
     annotated |= _annotate(run, policy, sorted(twins | set(_unannotated(run, policy))))
     _fetch_history(run)
     _annotate_history(run, policy)
-    _read_title_tags(run, policy, skip=annotated)
+    _read_title_tags(run, policy, skip=annotated | run.failed)  # a failed run's tag waits for its note
     _annotate_marked(run, policy)
     run.report.cursor = _advance_cursor(run)
     return run.report
@@ -553,13 +553,17 @@ def _store_left(run: _Pass) -> None:
 def _read_title_tags(run: _Pass, policy: AnnotationPolicy, *, skip: set[int]) -> None:
     """A #back tag typed into a title is read at the next poll whatever the activity's age: the listing carries
     titles, so every new or changed summary is read here (those just annotated were read by the annotation)."""
-    diary = run.repos.diary
-    if diary is None:  # the unit tests' in-memory stores keep no diary
+    if run.repos.diary is None:  # the unit tests' in-memory stores keep no diary
         return
     for activity_id in dict.fromkeys(run.touched):
-        if activity_id not in skip:
-            stored = run.repos.activities.get_activity(activity_id, with_streams=False)
-            apply_stored_tag(diary, run.repos.activities, stored, advice=policy.advice, now=run.now)
+        if activity_id in skip:
+            continue
+        with run.uow as uow:  # the entry and the marks it makes, together or not at all
+            diary = uow.pain_diary
+            if diary is not None:
+                stored = uow.activities.get_activity(activity_id, with_streams=False)
+                apply_stored_tag(diary, uow.activities, stored, advice=policy.advice, now=run.now)
+                uow.commit()
 
 
 def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:
@@ -571,6 +575,7 @@ def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:
         return
 
     def failed(activity_id: int, exc: Exception) -> None:
+        run.failed.add(activity_id)
         run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
         log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
 
@@ -658,6 +663,7 @@ def _annotate_history(run: _Pass, policy: AnnotationPolicy) -> None:
     stale = batch.batches.stale_ids(athlete_id, version, before=run.window_start)
 
     def failed(activity_id: int, exc: Exception) -> None:
+        run.failed.add(activity_id)
         run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
         log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
 

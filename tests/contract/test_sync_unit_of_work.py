@@ -226,3 +226,26 @@ def test_an_import_keeps_a_files_tag_with_its_note(
     later = next(s for s in store.iter_activities(athlete_id=athlete) if s.activity.name == "Long")
     latest = store.latest_annotation(later.id)
     assert latest is not None and latest.note is not None and latest.note.startswith("Mode: sore")
+
+
+def test_a_synced_runs_tag_is_not_in_the_diary_when_its_annotation_fails(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's tag is read in the unit of work that stores and annotates it, and not read again after its
+    annotation failed (its note and its tag come together next pass)."""
+    source = ListSource()
+    for ext, hours, name in (("1", 50, "Easy"), ("2", 30, TAGGED), ("3", 10, "Long")):
+        source.add_run(ext, NOW - timedelta(hours=hours), name=name)
+    _crash_on_tagged(monkeypatch, "annotate")
+    account = account_record(athlete)
+
+    report = sync_account(sync_repositories(store), account, source, AnnotationPolicy(), OPTIONS, now=NOW)
+
+    tagged = store.find_activity_id("strava", "2")
+    assert report.annotated == 2 and [name for name, _why in report.skipped] == [str(tagged)]
+    assert diary.entries() == []
+    monkeypatch.undo()
+    again = sync_account(sync_repositories(store), account, source, AnnotationPolicy(), OPTIONS, now=NOW)
+    assert again.skipped == []
+    if not isinstance(store, MemoryStore):  # the fake's sync keeps no diary
+        assert [(e.score, e.activity_id) for e in diary.entries()] == [(6, tagged)]

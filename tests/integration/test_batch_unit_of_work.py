@@ -21,9 +21,11 @@ from sqlalchemy import Connection, Engine
 from syncd.adapters.db import Store, annotation_writes
 from syncd.adapters.db.models import ACTIVITIES
 from syncd.adapters.files import load_activities
+from syncd.domain.model import Activity
 from syncd.entrypoints.wiring import batch_repositories, import_repositories
 from syncd.records import NewAnnotation
-from syncd.services.annotating import AnnotationPolicy, ReannotateReport, daily_rescan, reannotate
+from syncd.services import annotating
+from syncd.services.annotating import AnnotatedActivity, AnnotationPolicy, ReannotateReport, daily_rescan, reannotate
 from syncd.services.importing import import_paths
 from tests.contract.helpers import pending, run
 
@@ -155,3 +157,44 @@ def test_an_import_whose_one_note_fails_midway_leaves_nothing_of_that_file_and_k
     assert (again.created, again.unchanged, again.failed) == (1, 2, [])
     activity_id = store.find_activity_id(*faulty)
     assert activity_id is not None and store.latest_annotation(activity_id) is not None
+
+
+TAGGED = "Hills #back 6"
+
+
+class RuleCrashError(Exception):
+    pass
+
+
+def test_a_tag_of_a_run_whose_annotation_fails_is_not_in_the_diary(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch paths write a run's #back tag in the unit of work that saves its note: a run whose rules crash
+    leaves no note and no tag; the next pass, the fault gone, writes both."""
+    athlete = store.ensure_athlete("strava:7", name="Ada")
+    days = ((9, "Easy"), (6, TAGGED), (3, "Long"), (1, "Short"))
+    ids = [
+        store.upsert_activity(athlete, run(f"r{day}", NOW - timedelta(days=day, hours=3), name=name), {}).activity_id
+        for day, name in days
+    ]
+    real = annotating.annotate_as_of
+
+    def rules(activity: Activity, *args: Any, **kwargs: Any) -> AnnotatedActivity:
+        if activity.name == TAGGED:
+            raise RuleCrashError("a rule crashed")
+        return real(activity, *args, **kwargs)
+
+    monkeypatch.setattr(annotating, "annotate_as_of", rules)
+    report = _reannotate(store)
+
+    assert [activity_id for activity_id, _ in report.failed] == [ids[1]]
+    assert store.latest_annotation(ids[1]) is None
+    assert store.pain_diary.entries() == []  # its tag went with its note
+    assert all(store.latest_annotation(i) is not None for i in ids if i != ids[1])
+
+    monkeypatch.undo()
+    again = _reannotate(store)
+    assert again.failed == []
+    assert [(e.score, e.activity_id) for e in store.pain_diary.entries()] == [(6, ids[1])]
+    latest = store.latest_annotation(ids[2])  # the run after the tagged one: sore
+    assert latest is not None and latest.note is not None and latest.note.startswith("Mode: sore")
