@@ -329,6 +329,17 @@ class TwinRepository(Protocol):
         ...
 
 
+class TwinLinks(Protocol):
+    """What linking twins reads and changes, in one transaction: the activities (their streams and warnings) and
+    their twin groups. A unit of work inside its `with` block is one (`services.identity`)."""
+
+    @property
+    def activities(self) -> ActivityRepository: ...
+
+    @property
+    def twins(self) -> TwinRepository: ...
+
+
 class AnnotationRepository(Protocol):
     def save_annotation(
         self,
@@ -390,10 +401,13 @@ class UnitOfWork(Protocol):
     each `with` block is a new transaction; outside one the repositories must not be used."""
 
     @property
-    def athletes(self) -> AthleteRepository: ...
+    def athletes(self) -> AthleteDirectory: ...
 
     @property
     def activities(self) -> ActivityRepository: ...
+
+    @property
+    def gear(self) -> GearRepository: ...
 
     @property
     def twins(self) -> TwinRepository: ...

@@ -226,7 +226,7 @@ def import_repositories(store: Store) -> ImportRepositories:
     """The database Store's repositories that importing files reads and changes."""
     from syncd.services.importing import ImportRepositories
 
-    return ImportRepositories(batch_repositories(store), twins=store)
+    return ImportRepositories(batch_repositories(store))
 
 
 def platform_repositories(store: Store) -> PlatformRepositories:

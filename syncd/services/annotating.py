@@ -27,7 +27,7 @@ from syncd.ports import InProcess, ParallelMap, SurfaceMap
 from syncd.services.annotation_version import annotation_version
 from syncd.services.as_of import run_state, subject_of
 from syncd.services.athletes import max_heart_rate_of
-from syncd.services.pain_diary import DiaryBatch, apply_stored_tag, mode_settings
+from syncd.services.pain_diary import DiaryBatch, apply_activity_tag, apply_stored_tag, mode_settings, tag_holders
 
 if TYPE_CHECKING:
     from syncd.ports import (
@@ -257,6 +257,27 @@ class BatchRepositories:
     outbox: OutboxRepository
     diary: PainDiary | None
     now: Callable[[], datetime]
+    # the caller's open unit of work, when every read and write goes into it (`batch_in`): the caller commits, and a
+    # fault anywhere propagates for it to roll back (None: a unit of work per chunk from `units`)
+    within: UnitOfWork | None = None
+
+
+def batch_in(repos: BatchRepositories, uow: UnitOfWork) -> BatchRepositories:
+    """The batch paths inside the caller's open `with uow:` block: reads, #back tags, stale marks, notes and their
+    queued platform notes all in its one transaction (an import stores, links and annotates its files so)."""
+    batches = uow.annotation_batches
+    if batches is None:
+        raise TypeError("this store saves annotations one by one: it has no batch paths inside a unit of work")
+    return replace(
+        repos,
+        batches=batches,
+        athletes=uow.athletes,
+        activities=uow.activities,
+        gear=uow.gear,
+        outbox=uow.outbox,
+        diary=uow.pain_diary,
+        within=uow,
+    )
 
 
 BATCH_SIZE = 200  # activities (with their streams) held in memory at once
@@ -281,7 +302,10 @@ def annotate_batch(
     athlete's history as one ordered list, from which every activity's history is cut at its start (the same
     window and twin rules as `Store.history`; no look-ahead). `on_error` receives a failing activity and the batch
     goes on; without it the error propagates. Outcomes come in the order of `activity_ids` (failed ones left out).
-    `parallel` runs the rules (the CPU-bound part) on other cores; reading and writing stay in this process."""
+    `parallel` runs the rules (the CPU-bound part) on other cores; reading and writing stay in this process.
+    Inside the caller's unit of work (`store.within`) there is no `on_error`: a fault propagates."""
+    if store.within is not None and on_error is not None:
+        raise ValueError("inside the caller's unit of work a fault propagates: it rolls the whole block back")
 
     batch = _Batch(store, policy, now, write_back_providers, backfill_since)
     # the rules on other cores when asked (a surface map reads tiles through the store: it stays in this process)
@@ -323,12 +347,7 @@ def _job_groups(
         chunk = list(activity_ids[first : first + BATCH_SIZE])
         loaded = store.batches.load(chunk)
         histories = _HistoryLists(store, loaded.values())
-        diary = store.diary
-        batch.diary = (
-            DiaryBatch(diary, store.activities, list(loaded.values()), batch.policy.advice, now=batch.now)
-            if diary is not None
-            else None
-        )
+        batch.diary, batch.tags = _diary_for(batch, list(loaded.values()))
         group: list[_Prepared] = []
         for activity_id in chunk:
             try:
@@ -344,6 +363,27 @@ def _job_groups(
                 group = []
 
 
+def _diary_for(batch: _Batch, items: list[LoadedActivity]) -> tuple[DiaryBatch | None, set[int]]:
+    """The chunk's diary with its runs' #back tags applied, and the runs whose tag is still to be written with
+    their note (`_save_in`). Inside the caller's unit of work the tags are written in it at once (the notes go in
+    the same one); else they are applied in a unit of work that is rolled back: the rules see the diary as it will
+    be, and each tag is kept only with its run's note (a run whose rules fail leaves no tag in the diary)."""
+    store, advice = batch.store, batch.policy.advice
+    if store.diary is None:
+        return None, set()
+    holders = tag_holders(store.diary, items)
+    if store.within is not None or not (holders or batch.tagged):
+        return DiaryBatch(store.diary, store.activities, items, advice, holders=holders, now=batch.now), set()
+    earlier = list(batch.tagged.values())  # an earlier chunk's notes may still wait for their rules
+    batch.tagged.update((item.id, item) for item in items if item.id in holders)
+    with store.units.unit_of_work() as uow:  # never committed: what the diary will hold once the notes are saved
+        diary = uow.pain_diary
+        if diary is None:
+            raise TypeError("this store's unit of work keeps no diary, but its batch paths do")
+        chunk = DiaryBatch(diary, uow.activities, items, advice, holders=holders, earlier=earlier, now=batch.now)
+    return chunk, holders
+
+
 def _save(
     store: BatchRepositories, results: Sequence[_Result], failed: Callable[[int, Exception], None]
 ) -> list[StoredOutcome]:
@@ -352,6 +392,8 @@ def _save(
     note and its enqueue, say) leaves nothing of that activity, and the chunk's others are still saved."""
     if not results:
         return []
+    if store.within is not None:  # the caller's block: it commits, or rolls back on the fault raised here
+        return _outcomes(results, _save_in(store.within, results, now=store.now()))
     try:
         with store.units.unit_of_work() as uow:
             written = _save_in(uow, results, now=store.now())
@@ -367,6 +409,11 @@ def _save(
                 failed(result.item.id, exc)
                 changed = None
             written.append(changed)
+    return _outcomes(results, written)
+
+
+def _outcomes(results: Sequence[_Result], written: Sequence[bool | None]) -> list[StoredOutcome]:
+    """What was saved (None: a failed activity, left out)."""
     outcomes = []
     for result, changed in zip(results, written, strict=True):
         if changed is None:
@@ -381,6 +428,10 @@ def _save_in(uow: UnitOfWork, results: Sequence[_Result], *, now: datetime) -> l
     (`annotation_batches`), else one by one."""
     from syncd.records import NewAnnotation
 
+    diary = uow.pain_diary
+    for r in results:  # first: a tag marks the notes after it stale, and these notes are the fresh ones
+        if r.tag is not None and diary is not None:
+            apply_activity_tag(diary, uow.activities, r.item.id, r.item.activity, advice=r.tag.advice, now=r.tag.now)
     batches = uow.annotation_batches
     if batches is not None:
         items = [
@@ -437,14 +488,23 @@ def run_rules_on(jobs: Sequence[RulesJob]) -> list[RulesOutcome | Exception]:
 
 
 @dataclass(frozen=True)
+class _Tag:
+    """A run's #back tag, written to the diary in the unit of work that saves its note."""
+
+    advice: AdviceSettings
+    now: datetime | None
+
+
+@dataclass(frozen=True)
 class _Prepared:
     item: LoadedActivity
     job: RulesJob
     providers: tuple[str, ...]
+    tag: _Tag | None = None
 
     def result(self, computed: RulesOutcome) -> _Result:
         annotated = AnnotatedActivity(self.item.activity, computed.annotation, computed.note, computed.platform_note)
-        return _Result(self.item, self.job.policy.version, annotated, self.providers)
+        return _Result(self.item, self.job.policy.version, annotated, self.providers, self.tag)
 
 
 @dataclass(frozen=True)
@@ -453,6 +513,7 @@ class _Result:
     version: str
     annotated: AnnotatedActivity
     providers: tuple[str, ...]  # where the note is queued when the annotation changed (inside the window)
+    tag: _Tag | None = None  # its #back tag, still to be written (None: nothing to write, or written already)
 
     @property
     def flags(self) -> Sequence[Flag]:
@@ -471,6 +532,8 @@ class _Batch:
     policies: dict[int, AnnotationPolicy] = field(default_factory=dict)
     gear: dict[int, dict[str, Gear]] = field(default_factory=dict)
     diary: DiaryBatch | None = None  # the current chunk's (None: a store without a diary)
+    tags: set[int] = field(default_factory=set)  # the chunk's runs whose tag is written with their note
+    tagged: dict[int, LoadedActivity] = field(default_factory=dict)  # every such run of the batch so far
 
     def prepare(self, item: LoadedActivity, history: History) -> _Prepared:
         """The reads an activity's rules need (the athlete's settings, the shoe, the diary), done in this process;
@@ -502,7 +565,8 @@ class _Batch:
         providers: tuple[str, ...] = ()
         if may_write_back(activity, policy, now=self.now, backfill_since=self.backfill_since):
             providers = tuple(self.write_back_providers(activity))  # the drain decides whether it is written
-        return _Prepared(item, RulesJob(activity, item.packed, state, policy, self.now), providers)
+        tag = _Tag(policy.advice, self.now) if item.id in self.tags else None
+        return _Prepared(item, RulesJob(activity, item.packed, state, policy, self.now), providers, tag)
 
 
 def annotate_as_of(
@@ -604,7 +668,13 @@ def reannotate(
         report.changed += sum(outcome.changed for outcome in outcomes)
         report.queued_writebacks += sum(outcome.queued_writeback for outcome in outcomes)
         if backfill_since is not None:
-            report.queued_writebacks += _queue_backfill(store, athlete.id, backfill_since, write_back_providers)
+            report.queued_writebacks += _queue_backfill(
+                store,
+                athlete.id,
+                backfill_since,
+                write_back_providers,
+                lambda activity_id, exc: report.failed.append((activity_id, f"{type(exc).__name__}: {exc}")),
+            )
     return report
 
 
@@ -653,18 +723,28 @@ def annotate_marked(
 
 
 def _queue_backfill(
-    store: BatchRepositories, athlete_id: int, since: datetime, providers: Callable[[Activity], Iterable[str]]
+    store: BatchRepositories,
+    athlete_id: int,
+    since: datetime,
+    providers: Callable[[Activity], Iterable[str]],
+    on_error: Callable[[int, Exception], None],
 ) -> int:
-    """Queue the stored notes since `since` that no write-back ever carried (annotated before the backfill)."""
+    """Queue the stored notes since `since` that no write-back ever carried (annotated before the backfill): each
+    activity's in a unit of work of its own (every platform's item or none), a fault left with its activity."""
 
     queued = 0
     for activity_id, note in store.batches.unqueued_notes(athlete_id, since):
-        activity = store.activities.get_activity(activity_id, with_streams=False).activity
-        if activity.source is Source.FILE:
+        try:
+            with store.units.unit_of_work() as uow:
+                activity = uow.activities.get_activity(activity_id, with_streams=False).activity
+                targets = [] if activity.source is Source.FILE else list(providers(activity))
+                for provider in targets:  # the drain decides whether it is written
+                    uow.outbox.enqueue_writeback(activity_id, provider, note)
+                uow.commit()
+        except Exception as exc:  # one activity's fault never stops the others
+            on_error(activity_id, exc)
             continue
-        for provider in providers(activity):  # the drain decides whether it is written
-            store.outbox.enqueue_writeback(activity_id, provider, note)
-            queued += 1
+        queued += len(targets)
     return queued
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from itertools import combinations
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,10 +22,7 @@ from syncd.logging import get_logger
 from syncd.records import TwinFacts
 
 if TYPE_CHECKING:
-    from syncd.ports import ActivityRepository, TwinRepository
-
-    class Store(ActivityRepository, TwinRepository, Protocol):
-        """What matching twins needs from the store."""
+    from syncd.ports import ActivityRepository, TwinLinks, UnitsOfWork
 
 
 START_TOLERANCE = timedelta(minutes=2)
@@ -72,59 +69,59 @@ class Linked:
     streams_from: int | None = None  # the twin whose streams now serve the group
 
 
-def link_twin(store: Store, activity_id: int) -> Linked | None:
+def link_twin(links: TwinLinks, activity_id: int) -> Linked | None:
     """Find the other platform's twin of a stored Garmin/Strava activity and group them; None if there is none.
 
     Idempotent: an activity already grouped with a twin that still matches gives the same group again. Ambiguous
     (this run matches two on the other platform, or its match matches two on this one): nothing is linked, both
     are kept and counted, and the run with two matches carries a warning that `syncd status` shows.
     """
-    me = store.twin_facts(activity_id)
+    me = links.twins.twin_facts(activity_id)
     if me is None or me.source not in PLATFORMS:
         return None
-    mine = _candidates(store, me)
+    mine = _candidates(links, me)
     twin = next((f for f in mine if me.logical_group is not None and f.logical_group == me.logical_group), None)
     if twin is None:
         if len(mine) > 1:
-            _ambiguous(store, me, mine)
+            _ambiguous(links, me, mine)
             return None
         if not mine:
             return None
         twin = mine[0]
-        theirs = _candidates(store, twin)
+        theirs = _candidates(links, twin)
         if len(theirs) > 1:
-            _ambiguous(store, twin, theirs)
+            _ambiguous(links, twin, theirs)
             return None
     group = me.logical_group or twin.logical_group or f"run:{min(me.id, twin.id)}"
     ids = (me.id, twin.id) if me.id < twin.id else (twin.id, me.id)
     if me.logical_group != group or twin.logical_group != group:
-        store.set_logical_group(ids, group)
+        links.twins.set_logical_group(ids, group)
         for linked in ids:  # an ambiguity resolved (the duplicate deleted): its warning goes
-            store.set_input_warning(linked, TWIN_WARNING, None)
+            links.activities.set_input_warning(linked, TWIN_WARNING, None)
         log.info("twins_linked", group=group, activity_ids=list(ids), sources=[me.source, twin.source])
-    return Linked(group, ids, _share_richer_streams(store, ids))
+    return Linked(group, ids, _share_richer_streams(links, ids))
 
 
 TWIN_WARNING = "twin"
 
 
-def _candidates(store: Store, me: TwinFacts) -> list[TwinFacts]:
+def _candidates(links: TwinLinks, me: TwinFacts) -> list[TwinFacts]:
     """The other platform's runs that are the same run as `me` and not already the twin of another of mine."""
     others = [
         f
-        for f in store.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, PLATFORMS)
+        for f in links.twins.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, PLATFORMS)
         if f.id != me.id and same_run(me, f)
     ]
     free = [
-        f for f in others if f.logical_group is None or f.logical_group == me.logical_group or not _taken(store, f, me)
+        f for f in others if f.logical_group is None or f.logical_group == me.logical_group or not _taken(links, f, me)
     ]
     return sorted(free, key=lambda f: (abs((f.start_utc - me.start_utc).total_seconds()), f.id))
 
 
-def _ambiguous(store: Store, me: TwinFacts, candidates: list[TwinFacts]) -> None:
+def _ambiguous(links: TwinLinks, me: TwinFacts, candidates: list[TwinFacts]) -> None:
     found = Ambiguous(me.id, tuple(sorted(f.id for f in candidates)))
     log.warning("twin_ambiguous", activity_id=me.id, candidates=list(found.candidates))
-    store.set_input_warning(me.id, TWIN_WARNING, found.reason)
+    links.activities.set_input_warning(me.id, TWIN_WARNING, found.reason)
 
 
 @dataclass(frozen=True)
@@ -147,15 +144,15 @@ class Ambiguous:
 FILE_TWIN_SOURCES = (Source.FILE.value, *PLATFORMS)
 
 
-def link_file_twin(store: Store, activity_id: int) -> Linked | Ambiguous | None:
+def link_file_twin(links: TwinLinks, activity_id: int) -> Linked | Ambiguous | None:
     """A file that is the same run as another file (the watch's FIT and its GPX/TCX export, in one import or a
     watched folder) or as a Strava/Garmin activity: one logical activity, counted once in every history and
     digest (each file keeps its own recording and note). Matches that are not one run among themselves (they do
     not match each other, or already belong to two runs): ambiguous, nothing is linked."""
-    me = store.twin_facts(activity_id)
+    me = links.twins.twin_facts(activity_id)
     if me is None or me.source != Source.FILE.value:
         return None
-    near = store.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, FILE_TWIN_SOURCES)
+    near = links.twins.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, FILE_TWIN_SOURCES)
     others = [f for f in near if f.id != me.id and _same_recording(me, f)]
     if not others:
         return None
@@ -173,23 +170,23 @@ def link_file_twin(store: Store, activity_id: int) -> Linked | Ambiguous | None:
     if not agree or len(groups) > 1:
         found = Ambiguous(me.id, tuple(sorted(f.id for f in others)))
         log.warning("twin_ambiguous", activity_id=me.id, candidates=list(found.candidates))
-        store.set_input_warning(me.id, TWIN_WARNING, found.reason)
+        links.activities.set_input_warning(me.id, TWIN_WARNING, found.reason)
         return found
     group = next(iter(groups), None) or f"run:{ids[0]}"
-    store.set_logical_group(ids, group)
-    store.set_input_warning(me.id, TWIN_WARNING, None)
+    links.twins.set_logical_group(ids, group)
+    links.activities.set_input_warning(me.id, TWIN_WARNING, None)
     log.info("twins_linked", group=group, activity_ids=list(ids), sources=sorted({f.source for f in others}))
     return Linked(group, ids)  # each file keeps its own recording: a re-import of the same bytes changes nothing
 
 
-def _taken(store: Store, candidate: TwinFacts, me: TwinFacts) -> bool:
+def _taken(links: TwinLinks, candidate: TwinFacts, me: TwinFacts) -> bool:
     assert candidate.logical_group is not None
-    return any(m.source == me.source and m.id != me.id for m in store.group_members(candidate.logical_group))
+    return any(m.source == me.source and m.id != me.id for m in links.twins.group_members(candidate.logical_group))
 
 
-def _share_richer_streams(store: Store, ids: Iterable[int]) -> int | None:
+def _share_richer_streams(links: TwinLinks, ids: Iterable[int]) -> int | None:
     """Copy the richest twin's streams onto the others (their own summary, raw data and ids stay)."""
-    twins = [store.get_activity(i, with_streams=True) for i in ids]
+    twins = [links.activities.get_activity(i, with_streams=True) for i in ids]
     best = max(twins, key=lambda s: (richness(s.activity.streams), -s.id))
     if best.activity.streams is None:
         return None
@@ -200,25 +197,25 @@ def _share_richer_streams(store: Store, ids: Iterable[int]) -> int | None:
         activity = replace(
             twin.activity, streams=best.activity.streams, extra={**dict(twin.activity.extra), "streams_from": origin}
         )
-        store.upsert_activity(twin.athlete_id, activity, twin.raw)
+        links.activities.upsert_activity(twin.athlete_id, activity, twin.raw)
         log.info("twin_streams_shared", activity_id=twin.id, streams_from=origin)
     return best.id
 
 
-def link_imported_files(store: Store, activity_id: int) -> Linked | None:
+def link_imported_files(links: TwinLinks, activity_id: int) -> Linked | None:
     """A Strava/Garmin run that arrives after its file was imported joins the file's group (the other order is
     `link_file_twin` at import), so the run counts once whichever came first. None: no file of it."""
-    me = store.twin_facts(activity_id)
+    me = links.twins.twin_facts(activity_id)
     if me is None or me.source not in PLATFORMS:
         return None
     files = [
         f
-        for f in store.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, (Source.FILE.value,))
+        for f in links.twins.twins_near(me.athlete_id, me.start_utc, START_TOLERANCE, (Source.FILE.value,))
         if _same_recording(me, f) and (f.logical_group is None or f.logical_group != me.logical_group)
     ]
     found = None
     for file in files:
-        linked = link_file_twin(store, file.id)
+        linked = link_file_twin(links, file.id)
         if isinstance(linked, Linked):
             found = linked
     return found
@@ -230,22 +227,31 @@ def may_have_twins(source: str) -> bool:
     return source in FILE_TWIN_SOURCES
 
 
-def link_all(store: Store, activity_ids: Iterable[int]) -> list[Linked]:
-    """`link_twin` for each id (each fault stays with its activity); the groups found, once each."""
+def link_all(units: UnitsOfWork, activity_ids: Iterable[int]) -> list[Linked]:
+    """`link_one` for each id, each in a unit of work of its own (its group, the streams shared onto its twin and
+    the warnings change together or not at all); a fault stays with its activity. The groups found, once each."""
     found: dict[str, Linked] = {}
     for activity_id in activity_ids:
         try:
-            linked = link_twin(store, activity_id)
-            if linked is None:  # a file (a watched folder's): another file or a platform's copy of the same run
-                from_file = link_file_twin(store, activity_id)
-                linked = from_file if isinstance(from_file, Linked) else None
-            linked = link_imported_files(store, activity_id) or linked  # a platform's run after its file
+            with units.unit_of_work() as uow:
+                linked = link_one(uow, activity_id)
+                uow.commit()
         except Exception as exc:  # one activity's fault never stops the others
             log.warning("twin_link_failed", activity_id=activity_id, error=f"{type(exc).__name__}: {exc}")
             continue
         if linked is not None:
             found[linked.group] = linked
     return list(found.values())
+
+
+def link_one(links: TwinLinks, activity_id: int) -> Linked | None:
+    """The twin group of one stored activity, whatever its source: a platform's run with the other platform's, a
+    file (a watched folder's) with another file or a platform's copy, a platform's run with its file."""
+    linked = link_twin(links, activity_id)
+    if linked is None:
+        from_file = link_file_twin(links, activity_id)
+        linked = from_file if isinstance(from_file, Linked) else None
+    return link_imported_files(links, activity_id) or linked
 
 
 # A platform's bulk export imported with `syncd import` holds the same activities as the platform itself, under

@@ -246,10 +246,10 @@ def apply_stored_tag(
     detail, a write-back's or the re-scan's read) it is kept with the activity; before that (Strava's list carries
     the title only) the entry can only have come from the title, so a title without its tag removes it.
     """
-    return _apply_tag_quietly(diary, activities, stored.id, stored.activity, advice=advice, now=now)
+    return apply_activity_tag(diary, activities, stored.id, stored.activity, advice=advice, now=now)
 
 
-def _apply_tag_quietly(
+def apply_activity_tag(
     diary: PainDiary,
     activities: ActivityRepository,
     activity_id: int,
@@ -258,6 +258,7 @@ def _apply_tag_quietly(
     advice: AdviceSettings | None,
     now: datetime | None,
 ) -> TagOutcome:
+    """`apply_stored_tag` for an activity as loaded (its id, and its title and description as last fetched)."""
     try:
         return apply_tag(
             diary,
@@ -311,8 +312,10 @@ class DiaryBatch:
     """The diary for a batch of stored activities being annotated (`annotate_batch`): what `apply_stored_tag` and
     `services.as_of.run_state` read per activity, with a few queries per chunk instead of five per activity.
 
-    Tags are applied for the whole chunk first. That gives every run the same modes as one at a time: an entry
-    from a tag counts only for runs that started after the tagged one (`advice_mode._known_before`).
+    The tags of `holders` (`tag_holders`) are applied for the whole chunk first, on the `diary` given. That gives
+    every run the same modes as one at a time: an entry from a tag counts only for runs that started after the
+    tagged one (`advice_mode._known_before`). The caller decides where they are kept: in its own unit of work with
+    the notes, or in one it rolls back (the entries as they will be once each tag is written with its run's note).
     """
 
     def __init__(
@@ -322,13 +325,16 @@ class DiaryBatch:
         items: Sequence[LoadedActivity],
         advice: AdviceSettings | None,
         *,
+        holders: set[int],
+        earlier: Sequence[LoadedActivity] = (),
         now: datetime | None = None,
     ) -> None:
         self._settings = mode_settings(advice or AdviceSettings())
-        tagged = diary.tagged_activities([item.id for item in items])
+        for item in earlier:  # tagged runs of the batch's earlier chunks (their notes may not be saved yet)
+            apply_activity_tag(diary, activities, item.id, item.activity, advice=advice, now=now)
         for item in items:
-            if item.id in tagged or _carries_tag(item.activity):
-                _apply_tag_quietly(diary, activities, item.id, item.activity, advice=advice, now=now)
+            if item.id in holders:
+                apply_activity_tag(diary, activities, item.id, item.activity, advice=advice, now=now)
         last_day: dict[int, date] = {}
         for item in items:
             day = item.activity.start_local.date()
@@ -343,6 +349,12 @@ class DiaryBatch:
         """The athlete's diary for the chunk, as `services.as_of.diary_inputs` loads it for one run; the state
         builder keeps each run's own span of it."""
         return DiaryInputs(self._entries.get(athlete_id, []), self._settings, self._modes.get(athlete_id))
+
+
+def tag_holders(diary: PainDiary, items: Sequence[LoadedActivity]) -> set[int]:
+    """The activities whose #back tag may change the diary: their text holds one, or the diary holds one of theirs."""
+    tagged = diary.tagged_activities([item.id for item in items])
+    return {item.id for item in items if item.id in tagged or _carries_tag(item.activity)}
 
 
 def _carries_tag(activity: Activity) -> bool:

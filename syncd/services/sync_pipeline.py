@@ -52,12 +52,12 @@ if TYPE_CHECKING:
         AnnotationRepository,
         AthleteRepository,
         PainDiary,
+        TwinRepository,
         UnitOfWork,
         UnitsOfWork,
     )
     from syncd.records import AccountRecord, StoredActivity
     from syncd.services.annotating import BatchRepositories, StoredOutcome
-    from syncd.services.identity import Store as TwinStore
 
 FAILURE_BACKOFF = timedelta(minutes=15)
 FAILURE_BACKOFF_MAX = timedelta(days=1)
@@ -71,15 +71,16 @@ def _no_providers(_activity: Activity) -> Iterable[str]:
 
 @dataclass(frozen=True)
 class SyncRepositories:
-    """What one account's sync reads and changes: a unit of work per run (store, annotate, queue), the athletes
-    (their settings), the activities, their notes and twins, the batch paths (None: a store that annotates one run
-    at a time and keeps no stale marks, as the unit tests' fakes) and the diary (None: none is kept)."""
+    """What one account's sync reads and changes: a unit of work per run (store, annotate, queue) and per twin
+    link, the athletes (their settings), the activities, their notes and twin groups, the batch paths (None: a
+    store that annotates one run at a time and keeps no stale marks, as the unit tests' fakes) and the diary (None:
+    none is kept)."""
 
     units: UnitsOfWork
     athletes: AthleteRepository
     activities: ActivityRepository
     annotations: AnnotationRepository
-    twins: TwinStore
+    twins: TwinRepository
     batch: BatchRepositories | None = None
     diary: PainDiary | None = None
 
@@ -164,7 +165,7 @@ class _Pass:
     pending: list[datetime] = field(default_factory=list)
     moved: list[datetime] = field(default_factory=list)  # starts of activities that entered or left the history
     details: dict[int, _Detail] = field(default_factory=dict)  # fetched, stored with their annotation (by id)
-    failed: set[int] = field(default_factory=set)  # ids whose annotation failed: not tried again in this pass
+    failed: set[int] = field(default_factory=set)  # ids whose annotation failed: not tried again, tags not read
     uow: UnitOfWork = field(init=False)
 
     def __post_init__(self) -> None:
@@ -193,7 +194,7 @@ def sync_account(
     _mark_later(run, run.moved)  # what a late upload or a deletion changed: redone in this pass
     annotated = _annotate(run, policy, run.fetched)  # each fetched run stored, annotated and queued at once
     candidates, alone = _link_candidates(run)
-    groups = link_all(repos.twins, candidates)
+    groups = link_all(repos.units, candidates)  # each activity's link in a unit of work of its own
     run.report.linked = len(groups)
     twins = {i for g in groups for i in g.activity_ids}
     merged = [g.activity_ids[0] for g in groups if alone.intersection(g.activity_ids)]  # newly linked: counted once
@@ -201,7 +202,7 @@ def sync_account(
     annotated |= _annotate(run, policy, sorted(twins | set(_unannotated(run, policy))))
     _fetch_history(run)
     _annotate_history(run, policy)
-    _read_title_tags(run, policy, skip=annotated)
+    _read_title_tags(run, policy, skip=annotated | run.failed)  # a failed run's tag waits for its note
     _annotate_marked(run, policy)
     run.report.cursor = _advance_cursor(run)
     return run.report
@@ -280,7 +281,9 @@ def _diff_against_stored(run: _Pass, summaries: Iterable[SourceSummary]) -> None
         changed = run.source.is_changed(summary.payload, raw)
         needs = _needs_detail(run, summary, raw, changed, failed=failure is not None)
         stored_id = existing
-        if changed and not (needs and run.source.has_detail(raw)):
+        if needs and existing is None and _whole_in_listing(run, summary):
+            stored_id = _store_with_note(run, summary)
+        elif changed and not (needs and run.source.has_detail(raw)):
             stored_id = _store_summary(run, summary, raw)
         if needs and stored_id is not None:
             waiting = failure is not None and failure.retry_at > run.now  # a bad payload's backoff not elapsed
@@ -293,6 +296,21 @@ def _needs_detail(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], ch
     activity = summary.activity
     in_window = activity.sport.is_run and activity.start_utc >= run.window_start
     return in_window and (changed or not run.source.has_detail(raw) or failed)
+
+
+def _whole_in_listing(run: _Pass, summary: SourceSummary) -> bool:
+    """Whether the listing carries the run's whole record (a watched folder's file), so its detail costs nothing."""
+    try:
+        return run.source.has_detail(run.source.summary_record(summary.payload, {})[1])
+    except PayloadError:
+        return False
+
+
+def _store_with_note(run: _Pass, summary: SourceSummary) -> int:
+    """A new run whose listing is its whole record is not stored from the listing: it is stored once, with its note,
+    in its unit of work (`_annotate`). Until then it goes by a stand-in id (negative: no row has it)."""
+    run.moved.append(summary.activity.start_utc)  # it will be new: the notes after it change
+    return -(len(run.wanted) + 1)
 
 
 def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any]) -> int | None:
@@ -314,12 +332,18 @@ def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any]) -
     return result.activity_id
 
 
-def _not_stored(run: _Pass, summary: SourceSummary, exc: RowRefusedError) -> None:
-    """The database refused this one run: the rest of the account goes on, the cursor stays before it (so the next
-    pass tries again) and the account shows it (syncd.services.account_sync). The message names no contents."""
-    run.report.unstored.append((summary.external_id, str(exc)))
+def _not_stored(run: _Pass, summary: SourceSummary, exc: Exception) -> None:
+    """The database refused this one run (or a run stored only with its note failed before it was kept): the rest of
+    the account goes on, the cursor stays before it (so the next pass tries again) and the account shows it
+    (syncd.services.account_sync). The message names no contents."""
+    why = (
+        str(exc)
+        if isinstance(exc, RowRefusedError)
+        else f"not stored, its annotation failed: {type(exc).__name__}: {exc}"
+    )
+    run.report.unstored.append((summary.external_id, why))
     run.pending.append(summary.activity.start_utc)
-    log.warning("activity_not_stored", source=run.source.provider, activity_id=summary.external_id, error=str(exc))
+    log.warning("activity_not_stored", source=run.source.provider, activity_id=summary.external_id, error=why)
 
 
 def _report_cleaned(run: _Pass, external_id: str, activity: Activity) -> None:
@@ -377,7 +401,10 @@ def _fetch_needed(run: _Pass) -> None:
             _fetch_failed(run, item, exc)
             continue
         except PayloadError as exc:
-            _defer_bad_payload(run, item, exc)
+            if item.stored_id < 0:  # never stored: listed again next pass
+                _not_stored(run, item.summary, exc)
+            else:
+                _defer_bad_payload(run, item, exc)
             continue
         run.details[item.stored_id] = _Detail(item.summary, fetched)  # stored with its annotation (_annotate)
         run.fetched.append(item.stored_id)
@@ -495,7 +522,7 @@ def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> set[i
             _annotation_failed(run, activity_id, activity, exc)
             continue
         run.report.annotated += 1
-        done.add(activity_id)
+        done.add(outcome.activity_id)
         run.report.queued += outcome.queued_writeback  # saving it cleared the run's needs_annotation mark
     _store_left(run)
     return done
@@ -514,21 +541,34 @@ def _activity_of(run: _Pass, activity_id: int) -> Activity:
 def _store_and_annotate(run: _Pass, policy: AnnotationPolicy, activity_id: int) -> StoredOutcome:
     with run.uow as uow:
         detail = run.details.get(activity_id)
+        stored_id = activity_id
         if detail is not None:
-            _store_detail(run, uow.activities, detail, mark=True)
+            stored_id = _store_detail(run, uow.activities, detail, mark=True)
         outcome = annotate_in(
-            uow, activity_id, policy, now=run.now, write_back_providers=run.options.write_back_providers
+            uow, stored_id, policy, now=run.now, write_back_providers=run.options.write_back_providers
         )
         uow.commit()
     run.details.pop(activity_id, None)
+    _stored_as(run, activity_id, stored_id)
     return outcome
+
+
+def _stored_as(run: _Pass, activity_id: int, stored_id: int | None) -> None:
+    """A run that went by a stand-in id (`_store_with_note`) is stored as `stored_id` (None: it was not)."""
+    if activity_id >= 0:
+        return
+    run.touched = [i for i in run.touched if i != activity_id]
+    if stored_id is not None:
+        run.touched.append(stored_id)
+        run.report.stored += 1
 
 
 def _annotation_failed(run: _Pass, activity_id: int, activity: Activity, exc: Exception) -> None:
     """Nothing of the run was stored: a fetched detail is fetched again next pass (the cursor stays before it)."""
     run.failed.add(activity_id)
     detail = run.details.pop(activity_id, None)
-    if detail is not None and isinstance(exc, RowRefusedError):
+    if detail is not None and (isinstance(exc, RowRefusedError) or activity_id < 0):  # nothing of it is stored
+        _stored_as(run, activity_id, None)
         _not_stored(run, detail.summary, exc)
     else:
         if detail is not None:
@@ -543,22 +583,28 @@ def _store_left(run: _Pass) -> None:
     for activity_id, detail in list(run.details.items()):
         del run.details[activity_id]
         try:
-            _store_detail(run, run.repos.activities, detail, mark=True)
+            stored_id: int | None = _store_detail(run, run.repos.activities, detail, mark=True)
         except RowRefusedError as exc:
+            stored_id = None
             _not_stored(run, detail.summary, exc)
+        _stored_as(run, activity_id, stored_id)
     run.report.pending = len(run.pending)
 
 
 def _read_title_tags(run: _Pass, policy: AnnotationPolicy, *, skip: set[int]) -> None:
     """A #back tag typed into a title is read at the next poll whatever the activity's age: the listing carries
     titles, so every new or changed summary is read here (those just annotated were read by the annotation)."""
-    diary = run.repos.diary
-    if diary is None:  # the unit tests' in-memory stores keep no diary
+    if run.repos.diary is None:  # the unit tests' in-memory stores keep no diary
         return
     for activity_id in dict.fromkeys(run.touched):
-        if activity_id not in skip:
-            stored = run.repos.activities.get_activity(activity_id, with_streams=False)
-            apply_stored_tag(diary, run.repos.activities, stored, advice=policy.advice, now=run.now)
+        if activity_id in skip:
+            continue
+        with run.uow as uow:  # the entry and the marks it makes, together or not at all
+            diary = uow.pain_diary
+            if diary is not None:
+                stored = uow.activities.get_activity(activity_id, with_streams=False)
+                apply_stored_tag(diary, uow.activities, stored, advice=policy.advice, now=run.now)
+                uow.commit()
 
 
 def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:
@@ -570,6 +616,7 @@ def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:
         return
 
     def failed(activity_id: int, exc: Exception) -> None:
+        run.failed.add(activity_id)
         run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
         log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
 
@@ -657,6 +704,7 @@ def _annotate_history(run: _Pass, policy: AnnotationPolicy) -> None:
     stale = batch.batches.stale_ids(athlete_id, version, before=run.window_start)
 
     def failed(activity_id: int, exc: Exception) -> None:
+        run.failed.add(activity_id)
         run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
         log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
 

@@ -7,20 +7,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import pytest
 
 from syncd.domain.flags import Flag
-from syncd.ports import AnnotationRepository, UnitOfWork
+from syncd.domain.model import Activity
+from syncd.entrypoints.wiring import import_repositories
+from syncd.ports import AnnotationRepository, PainDiary, TwinLinks, UnitOfWork
 from syncd.records import AnnotationRecord
-from syncd.services.annotating import AnnotationPolicy
+from syncd.services import annotating, importing
+from syncd.services.annotating import AnnotatedActivity, AnnotationPolicy
+from syncd.services.identity import Ambiguous, Linked
+from syncd.services.importing import ImportReport, import_paths
 from syncd.services.sync_pipeline import PipelineOptions, sync_account
 from syncd.services.write_back_policy import own_platform
 from tests.contract.conftest import Stores
 from tests.contract.helpers import pending
-from tests.unit.fakes import ListSource, account_record, run_streams, sync_repositories
+from tests.unit.fakes import ListSource, MemoryStore, account_record, run_streams, sync_repositories
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 OPTIONS = PipelineOptions(write_back_providers=own_platform)
@@ -117,3 +123,129 @@ def test_a_fault_between_a_runs_note_and_its_enqueue_leaves_nothing_of_that_run(
         assert stored.activity.name == f"Hills {ext}" and not stored.needs_annotation
         assert latest is not None and latest != notes[ext] and latest.rules_version == policy.version
         assert [note for activity_id, _p, note in pending(store) if activity_id == ids[ext]] == [latest.written_note]
+
+
+# ---- `syncd import`: a file's store, twin link, #back tag and note in one unit of work --------------------------
+
+TAGGED = "Hills #back 6"
+
+
+def _gpx(name: str, start: datetime, minutes: int = 30) -> str:
+    """A run of `minutes` as a GPX file, one point every 10 s at about 3.3 m/s."""
+    points = "".join(
+        f'<trkpt lat="{46.0 + i * 3e-4:.6f}" lon="14.5"><time>{start + timedelta(seconds=10 * i):%Y-%m-%dT%H:%M:%SZ}'
+        "</time></trkpt>"
+        for i in range(minutes * 6)
+    )
+    return (
+        '<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk>'
+        f"<name>{name}</name><type>running</type><trkseg>{points}</trkseg></trk></gpx>"
+    )
+
+
+def _folder(tmp_path: Path) -> Path:
+    """Three runs on three days; the middle one carries a #back tag."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for day, name in ((3, "Easy"), (2, TAGGED), (1, "Long")):
+        (folder / f"{name.split()[0].lower()}.gpx").write_text(_gpx(name, NOW - timedelta(days=day, hours=2)))
+    return folder
+
+
+def _import(store: Stores, athlete: int, folder: Path) -> ImportReport:
+    if isinstance(store, MemoryStore):
+        pytest.skip("the in-memory fake has no batch paths (annotation_batches is None): import needs them")
+    return import_paths(import_repositories(store), athlete, [folder], AnnotationPolicy(), now=NOW, workers=1)
+
+
+def _names(store: Stores, athlete: int) -> dict[str, bool]:
+    """Each stored activity's name, and whether it has a note."""
+    return {
+        s.activity.name: store.latest_annotation(s.id) is not None for s in store.iter_activities(athlete_id=athlete)
+    }
+
+
+class RuleCrashError(Exception):
+    pass
+
+
+def _crash_on_tagged(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A fault on the tagged file's activity: in its rules (`annotate`), or after it is stored and before it is
+    annotated (`link`: looking for its twins)."""
+    if where == "annotate":
+        real_rules = annotating.annotate_as_of
+
+        def rules(activity: Activity, *args: Any, **kwargs: Any) -> AnnotatedActivity:
+            if activity.name == TAGGED:
+                raise RuleCrashError("a rule crashed")
+            return real_rules(activity, *args, **kwargs)
+
+        monkeypatch.setattr(annotating, "annotate_as_of", rules)
+        return
+    real_link = importing.link_file_twin
+
+    def link(links: TwinLinks, activity_id: int) -> Linked | Ambiguous | None:
+        if links.activities.get_activity(activity_id, with_streams=False).activity.name == TAGGED:
+            raise RuleCrashError("the twin lookup failed")
+        return real_link(links, activity_id)
+
+    monkeypatch.setattr(importing, "link_file_twin", link)
+
+
+@pytest.mark.parametrize("where", ["annotate", "link"])
+def test_an_import_fault_on_one_file_leaves_nothing_of_it_not_even_its_tag_and_the_others_are_imported(
+    store: Stores, diary: PainDiary, athlete: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    folder = _folder(tmp_path)
+    _crash_on_tagged(monkeypatch, where)
+
+    report = _import(store, athlete, folder)
+
+    assert _names(store, athlete) == {"Easy": True, "Long": True}  # stored, each with its note
+    assert (report.created, len(report.annotated)) == (2, 2)
+    [failed] = report.failed
+    assert failed.startswith(str(folder / "hills.gpx")) and "RuleCrashError" in failed
+    assert diary.entries() == []  # the tag of a file not imported is not in the diary either
+
+    monkeypatch.undo()  # the fault gone: importing the folder again brings the file in, its tag with it
+    again = _import(store, athlete, folder)
+    assert (again.created, again.unchanged, again.failed) == (1, 2, [])
+    assert _names(store, athlete) == {"Easy": True, TAGGED: True, "Long": True}
+    assert [(e.score, e.source.value) for e in diary.entries()] == [(6, "tag")]
+
+
+def test_an_import_keeps_a_files_tag_with_its_note(
+    store: Stores, diary: PainDiary, athlete: int, tmp_path: Path
+) -> None:
+    """Without a fault the whole folder is one unit of work: every file stored and annotated, the tag recorded,
+    and the run after the tagged one annotated in sore mode (its history holds the tag)."""
+    report = _import(store, athlete, _folder(tmp_path))
+
+    assert (report.created, len(report.annotated), report.failed) == (3, 3, [])
+    assert [e.score for e in diary.entries()] == [6]
+    later = next(s for s in store.iter_activities(athlete_id=athlete) if s.activity.name == "Long")
+    latest = store.latest_annotation(later.id)
+    assert latest is not None and latest.note is not None and latest.note.startswith("Mode: sore")
+
+
+def test_a_synced_runs_tag_is_not_in_the_diary_when_its_annotation_fails(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's tag is read in the unit of work that stores and annotates it, and not read again after its
+    annotation failed (its note and its tag come together next pass)."""
+    source = ListSource()
+    for ext, hours, name in (("1", 50, "Easy"), ("2", 30, TAGGED), ("3", 10, "Long")):
+        source.add_run(ext, NOW - timedelta(hours=hours), name=name)
+    _crash_on_tagged(monkeypatch, "annotate")
+    account = account_record(athlete)
+
+    report = sync_account(sync_repositories(store), account, source, AnnotationPolicy(), OPTIONS, now=NOW)
+
+    tagged = store.find_activity_id("strava", "2")
+    assert report.annotated == 2 and [name for name, _why in report.skipped] == [str(tagged)]
+    assert diary.entries() == []
+    monkeypatch.undo()
+    again = sync_account(sync_repositories(store), account, source, AnnotationPolicy(), OPTIONS, now=NOW)
+    assert again.skipped == []
+    if not isinstance(store, MemoryStore):  # the fake's sync keeps no diary
+        assert [(e.score, e.activity_id) for e in diary.entries()] == [(6, tagged)]

@@ -2,7 +2,8 @@
 a fault between one activity's note and its enqueue leaves nothing of that activity, and the others are saved.
 
 The fault is the outbox refusing one activity's note, raised by the database Store's own enqueue after the note's
-row was inserted in the same transaction: exactly "between note and enqueue".
+row was inserted in the same transaction: exactly "between note and enqueue". An import goes further: a file is
+stored, linked and annotated in one unit of work, so a fault in its note leaves nothing of the file.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from syncd.adapters.db import Store, annotation_writes
+from syncd.adapters.db.models import ACTIVITIES
+from syncd.adapters.files import load_activities
+from syncd.domain.model import Activity
 from syncd.entrypoints.wiring import batch_repositories, import_repositories
 from syncd.records import NewAnnotation
-from syncd.services.annotating import AnnotationPolicy, ReannotateReport, daily_rescan, reannotate
+from syncd.services import annotating
+from syncd.services.annotating import AnnotatedActivity, AnnotationPolicy, ReannotateReport, daily_rescan, reannotate
 from syncd.services.importing import import_paths
 from tests.contract.helpers import pending, run
 
@@ -112,37 +118,83 @@ def test_one_faulty_activity_of_a_marked_batch_keeps_its_old_note_whole(
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 
 
-def test_an_import_whose_one_note_fails_midway_keeps_the_other_files_notes(
+def test_an_import_whose_one_note_fails_midway_leaves_nothing_of_that_file_and_keeps_the_others(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Files are never queued for a platform: the fault comes after one activity's note row is written, in the
-    same write; that activity is left without a note (stored, so the daily re-scan finishes it) and the rest of the
-    import's notes are kept."""
+    """Files are never queued for a platform: the fault comes after one file's note row is written, in the same
+    write. That file's unit of work is rolled back whole: no activity without a note is left (nothing of the
+    file), the other files are stored with their notes, and importing again once the fault is gone brings it in."""
     for name in ("run.fit", "c2eb1b_6.tcx", "korita-zbevnica.gpx"):
         shutil.copy(REAL / name, tmp_path / name)
+    [faulty] = [parsed.activity.key for parsed in load_activities(tmp_path / "c2eb1b_6.tcx")]
     athlete = store.ensure_athlete("local", name="Local athlete")
     real = annotation_writes.save_annotations
-    faulty: list[int] = []
 
     def save(engine: Engine, items: Sequence[NewAnnotation], **kwargs: Any) -> list[bool]:
         written = real(engine, items, **kwargs)
-        if not faulty:
-            faulty.append(items[1].activity_id)  # the second of the import's notes, whichever file that is
-        if any(item.activity_id in faulty for item in items):
-            raise OutboxDownError("the write failed after the note")
+        ids = [item.activity_id for item in items]
+        with engine.connect() as conn:  # the block's own connection: it sees the rows stored in it
+            keys = conn.execute(
+                sa.select(ACTIVITIES.c.source, ACTIVITIES.c.external_id).where(ACTIVITIES.c.id.in_(ids))
+            )
+            if faulty in {tuple(key) for key in keys}:
+                raise OutboxDownError("the write failed after the note")
         return written
 
     monkeypatch.setattr(annotation_writes, "save_annotations", save)
     report = import_paths(import_repositories(store), athlete, [tmp_path], AnnotationPolicy(), now=NOW, workers=1)
 
-    assert report.created == 3
-    assert [line.split(":")[0] for line in report.failed] == [f"activity {faulty[0]}"]
-    assert store.latest_annotation(faulty[0]) is None
-    others = [o.activity_id for o in report.annotated]
-    assert sorted(others) == sorted(s.id for s in store.iter_activities() if s.id not in faulty)
-    assert all(store.latest_annotation(i) is not None for i in others)
+    assert report.created == 2
+    [failed] = report.failed
+    assert failed.startswith(str(tmp_path / "c2eb1b_6.tcx")) and "OutboxDownError" in failed
+    assert store.find_activity_id(*faulty) is None
+    stored = [s.id for s in store.iter_activities()]
+    assert sorted(o.activity_id for o in report.annotated) == sorted(stored)
+    assert all(store.latest_annotation(i) is not None for i in stored)
 
     monkeypatch.undo()
-    rescan = daily_rescan(batch_repositories(store), AnnotationPolicy(), now=NOW)
-    assert (rescan.reannotated.rerun, rescan.reannotated.failed) == (1, [])
-    assert store.latest_annotation(faulty[0]) is not None
+    again = import_paths(import_repositories(store), athlete, [tmp_path], AnnotationPolicy(), now=NOW, workers=1)
+    assert (again.created, again.unchanged, again.failed) == (1, 2, [])
+    activity_id = store.find_activity_id(*faulty)
+    assert activity_id is not None and store.latest_annotation(activity_id) is not None
+
+
+TAGGED = "Hills #back 6"
+
+
+class RuleCrashError(Exception):
+    pass
+
+
+def test_a_tag_of_a_run_whose_annotation_fails_is_not_in_the_diary(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch paths write a run's #back tag in the unit of work that saves its note: a run whose rules crash
+    leaves no note and no tag; the next pass, the fault gone, writes both."""
+    athlete = store.ensure_athlete("strava:7", name="Ada")
+    days = ((9, "Easy"), (6, TAGGED), (3, "Long"), (1, "Short"))
+    ids = [
+        store.upsert_activity(athlete, run(f"r{day}", NOW - timedelta(days=day, hours=3), name=name), {}).activity_id
+        for day, name in days
+    ]
+    real = annotating.annotate_as_of
+
+    def rules(activity: Activity, *args: Any, **kwargs: Any) -> AnnotatedActivity:
+        if activity.name == TAGGED:
+            raise RuleCrashError("a rule crashed")
+        return real(activity, *args, **kwargs)
+
+    monkeypatch.setattr(annotating, "annotate_as_of", rules)
+    report = _reannotate(store)
+
+    assert [activity_id for activity_id, _ in report.failed] == [ids[1]]
+    assert store.latest_annotation(ids[1]) is None
+    assert store.pain_diary.entries() == []  # its tag went with its note
+    assert all(store.latest_annotation(i) is not None for i in ids if i != ids[1])
+
+    monkeypatch.undo()
+    again = _reannotate(store)
+    assert again.failed == []
+    assert [(e.score, e.activity_id) for e in store.pain_diary.entries()] == [(6, ids[1])]
+    latest = store.latest_annotation(ids[2])  # the run after the tagged one: sore
+    assert latest is not None and latest.note is not None and latest.note.startswith("Mode: sore")

@@ -64,7 +64,9 @@ def test_a_file_matching_two_different_runs_is_kept_apart_and_says_why(store: St
         replace(base, external_id="other-b", distance_m=(base.distance_m or 0) * 1.025, streams=None),
     ]
     ids = [store.upsert_activity(athlete, twin, {"file": twin.external_id}).activity_id for twin in twins]
-    found = link_file_twin(store, first.id)
+    with store.unit_of_work() as uow:
+        found = link_file_twin(uow, first.id)
+        uow.commit()
     assert isinstance(found, Ambiguous) and found.candidates == tuple(sorted(ids))
     assert "kept apart, each counted" in found.reason
     assert {s.logical_group for s in store.iter_activities(athlete_id=athlete)} == {None}

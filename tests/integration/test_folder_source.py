@@ -4,14 +4,22 @@ files are stored and annotated, unchanged ones cost nothing, bad ones are report
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from syncd.adapters.db import Store
+from syncd.adapters.files import load_activities
 from syncd.adapters.folder.source import WatchedFolder
 from syncd.config import FolderSettings, Settings
+from syncd.domain.model import Activity
 from syncd.entrypoints.wiring import LOCAL_ATHLETE, import_repositories, platform_repositories, platform_services
-from syncd.services.annotating import AnnotationPolicy
+from syncd.records import UpsertResult
+from syncd.services import annotating
+from syncd.services.annotating import AnnotatedActivity, AnnotationPolicy
 from syncd.services.folder_sync import FolderService, folder_id
 from syncd.services.importing import import_paths
 from tests.integration.conftest import FakeClock
@@ -105,36 +113,35 @@ def test_the_folder_is_wired_from_its_config_key(store: Store, tmp_path: Path) -
     assert len(folder_id(long)) <= 64 and folder_id(long) != folder_id(long / "other")
 
 
-class _RefusingOnce:
-    """The real store, except that it refuses the first write of one activity (as PostgreSQL refused a NUL)."""
+def _refuse_once(monkeypatch: pytest.MonkeyPatch, file: str) -> None:
+    """The database refuses the first write of one file's activity (as PostgreSQL refused a NUL), whichever way it
+    is written (the store's own repositories or a unit of work's)."""
+    from syncd.errors import RowRefusedError
 
-    def __init__(self, store: Store, source_name: str) -> None:
-        self._store, self._name, self.refused = store, source_name, 0
+    real = Store.upsert_activity
+    refused: list[str] = []
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._store, name)
-
-    def upsert_activity(self, athlete_id: int, activity: object, raw: dict[str, object], **state: bool) -> object:
-        from syncd.errors import RowRefusedError
-
-        if raw.get("file") == self._name and not self.refused:
-            self.refused += 1
+    def upsert(self: Store, athlete_id: int, activity: Activity, raw: Mapping[str, Any], **state: bool) -> UpsertResult:
+        if raw.get("file") == file and not refused:
+            refused.append(file)
             raise RowRefusedError("the database refused activity file:x (DataError); tried again at the next sync")
-        return self._store.upsert_activity(athlete_id, activity, raw, **state)  # type: ignore[arg-type]
+        return real(self, athlete_id, activity, raw, **state)
+
+    monkeypatch.setattr(Store, "upsert_activity", upsert)
 
 
 def test_a_file_whose_run_the_database_refused_is_tried_again_next_pass(
-    store: Store, clock: FakeClock, tmp_path: Path
+    store: Store, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 31: a refused run is skipped and retried; for a folder that means its file is listed again."""
     folder = tmp_path / "watch"
     folder.mkdir()
     shutil.copy(REAL / "run.fit", folder / "run.fit")
     shutil.copy(REAL / "c2eb1b_6.tcx", folder / "morning.tcx")
-    refusing = _RefusingOnce(store, "run.fit")
+    _refuse_once(monkeypatch, "run.fit")
     athlete = store.ensure_athlete(LOCAL_ATHLETE)
     service = FolderService(
-        platform_repositories(refusing),  # type: ignore[arg-type]
+        platform_repositories(store),
         WatchedFolder(folder),
         athlete_id=athlete,
         policy=AnnotationPolicy(),
@@ -150,3 +157,41 @@ def test_a_file_whose_run_the_database_refused_is_tried_again_next_pass(
     second = service.run_once("w1").accounts[0].report
     assert second is not None and second.unstored == []
     assert sorted(s.raw.get("file") for s in store.iter_activities()) == ["morning.tcx", "run.fit"]
+
+
+def test_a_file_whose_annotation_fails_leaves_nothing_and_comes_in_whole_next_pass(
+    store: Store, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27: a watched folder's new file is stored with its note in one unit of work, never from the listing
+    first: a fault in its annotation leaves no activity of it (no run without a note), the folder lists it again,
+    and the next pass stores it with its note. The other file of the pass is stored and annotated."""
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    shutil.copy(REAL / "run.fit", folder / "run.fit")
+    shutil.copy(REAL / "c2eb1b_6.tcx", folder / "morning.tcx")
+    [faulty] = [parsed.activity.external_id for parsed in load_activities(folder / "run.fit")]
+    real = annotating.annotate_as_of
+
+    def rules(activity: Activity, *args: Any, **kwargs: Any) -> AnnotatedActivity:
+        if activity.external_id == faulty:
+            raise RuntimeError("a rule crashed")
+        return real(activity, *args, **kwargs)
+
+    monkeypatch.setattr(annotating, "annotate_as_of", rules)
+    service = _service(store, folder, clock)
+
+    first = service.run_once("w1").accounts[0].report
+    assert first is not None and [why for _, why in first.unstored] == [
+        "not stored, its annotation failed: RuntimeError: a rule crashed"
+    ]
+    [kept] = list(store.iter_activities())
+    assert kept.raw.get("file") == "morning.tcx" and store.latest_annotation(kept.id) is not None
+
+    monkeypatch.undo()
+    clock.advance(120)
+    _due(store, clock)
+    second = service.run_once("w1").accounts[0].report
+    assert second is not None and second.unstored == [] and second.annotated >= 1
+    stored = list(store.iter_activities())
+    assert sorted(s.raw.get("file") for s in stored) == ["morning.tcx", "run.fit"]
+    assert all(store.latest_annotation(s.id) is not None for s in stored)

@@ -447,6 +447,10 @@ class MemoryUnitOfWork:
         return self._open()
 
     @property
+    def gear(self) -> MemoryStore:
+        return self._open()
+
+    @property
     def twins(self) -> MemoryStore:
         return self._open()
 

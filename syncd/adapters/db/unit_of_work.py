@@ -67,6 +67,10 @@ class SqlUnitOfWork:
         return self._store
 
     @property
+    def gear(self) -> Store:
+        return self._store
+
+    @property
     def twins(self) -> Store:
         return self._store
 
