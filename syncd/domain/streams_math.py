@@ -363,7 +363,8 @@ def _without_level_shifts(altitude: FloatArray, max_step_m: float) -> FloatArray
     if len(steps) and max(float(steps.max()), -float(steps.min())) <= max_step_m:
         return altitude  # no step is a jump (the usual recording); a NaN step takes the full test below
     jumps = np.abs(steps) > max_step_m
-    if not jumps.any() or jumps.mean() > MAX_LEVEL_SHIFT_SHARE:
+    count = int(np.count_nonzero(jumps))  # count / len is jumps.mean() to the bit, without its Python layer
+    if not count or count / len(jumps) > MAX_LEVEL_SHIFT_SHARE:
         # frequent "jumps" are noise, not a sensor re-zeroing: removing them all would turn the noise into a random
         # walk of tens of metres (issue 28: +-40 m on a flat rail trail); the smoothing and the noise-scaled
         # hysteresis deal with it instead
