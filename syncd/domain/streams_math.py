@@ -380,13 +380,10 @@ def descent_with_hysteresis(altitude: FloatArray, threshold_m: float = DESCENT_H
     """
     if len(altitude) < 2:
         return 0.0
-    step = differences(altitude)
-    nonzero = step.nonzero()[0]
-    if len(nonzero) == 0:
+    turning = _turning_points(altitude)
+    if turning is None:
         return 0.0
-    signs = np.sign(step[nonzero])
-    turns = nonzero[(signs[1:] != signs[:-1]).nonzero()[0] + 1]
-    points = _without_notches(altitude[np.concatenate(([0], turns, [len(altitude) - 1]))], threshold_m).tolist()
+    points = _without_notches(turning, threshold_m).tolist()
     descent = 0.0
     direction = 0
     high = low = anchor = current = points[0]
@@ -410,6 +407,26 @@ def descent_with_hysteresis(altitude: FloatArray, threshold_m: float = DESCENT_H
     if direction < 0:
         descent += anchor - current
     return float(descent)
+
+
+def _turning_points(altitude: FloatArray) -> FloatArray | None:
+    """The first and last altitude and those where the direction turns (flat steps skipped); None when flat."""
+    step = differences(altitude)
+    count = np.count_nonzero(step)
+    if count == len(step):
+        # No flat step (the usual smoothed profile): the turns are where the sign changes, picked by one mask
+        # instead of the index arithmetic below (the same points, in fewer numpy calls).
+        signs = np.sign(step)
+        keep = np.empty(len(altitude), dtype=np.bool_)
+        keep[0] = keep[-1] = True
+        np.not_equal(signs[1:], signs[:-1], out=keep[1:-1])
+        return altitude[keep]
+    if count == 0:
+        return None
+    nonzero = step.nonzero()[0]
+    signs = np.sign(step[nonzero])
+    turns = nonzero[(signs[1:] != signs[:-1]).nonzero()[0] + 1]
+    return altitude[np.concatenate(([0], turns, [len(altitude) - 1]))]
 
 
 # Passes of notch removal before the Schmitt trigger: one takes a 1-hour run's ~450 turning points to ~120; more
