@@ -64,6 +64,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -323,9 +324,9 @@ def _plausible(trace: SpeedTrace) -> BoolArray:
     return trace.derived("plausible", lambda: _read_only(trace.moving & (trace.speed_mps <= MAX_RUNNING_MPS)))
 
 
-def _read_only(mask: BoolArray) -> BoolArray:
-    mask.flags.writeable = False
-    return mask
+def _read_only[A: np.ndarray[Any, Any]](array: A) -> A:
+    array.flags.writeable = False
+    return array
 
 
 def _plausible_p90(trace: SpeedTrace) -> float:
