@@ -234,14 +234,16 @@ def _altitude_profile(
     if distance is None:
         return None
     altitude = streams.altitude_m
-    valid, n_valid, spread = _plausible_altitude(altitude)
+    valid, n_valid, spread, above_zero = _plausible_altitude(altitude)
     if n_valid < 10 or spread == 0.0:
         return None  # no altitude, or a constant placeholder: not enough data for downhill
     sample = altitude[:: max(1, len(altitude) // 256)]
     # (with no 0 m sample at all the answer changes nothing, so the median is not taken)
-    if (altitude == 0.0).any() and abs(
-        median_of(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)
-    ) > 20.0:
+    if (
+        not above_zero
+        and (altitude == 0.0).any()
+        and abs(median_of(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)) > 20.0
+    ):
         valid &= altitude != 0.0
         n_valid = int(np.count_nonzero(valid))
     # Keep the first sample at each distance so np.interp sees strictly increasing x (distance never decreases).
@@ -279,8 +281,9 @@ def _altitude_profile(
     return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected), noise)
 
 
-def _plausible_altitude(altitude: FloatArray) -> tuple[BoolArray, int, float]:
-    """Which samples hold a plausible altitude (PLAUSIBLE_ALTITUDE_M, finite), how many, and their range (np.ptp).
+def _plausible_altitude(altitude: FloatArray) -> tuple[BoolArray, int, float, bool]:
+    """Which samples hold a plausible altitude (PLAUSIBLE_ALTITUDE_M, finite), how many, their range (np.ptp), and
+    whether every sample is known to lie above 0 m (then no 0 m dropout need be looked for).
 
     When the lowest and highest are plausible every sample is (a NaN would make both NaN): two reductions instead
     of a mask built from three comparisons, counted, and copied out (the usual recording).
@@ -289,10 +292,10 @@ def _plausible_altitude(altitude: FloatArray) -> tuple[BoolArray, int, float]:
     if n:
         low, high = float(altitude.min()), float(altitude.max())
         if low >= PLAUSIBLE_ALTITUDE_M[0] and high <= PLAUSIBLE_ALTITUDE_M[1]:
-            return np.ones(n, dtype=np.bool_), n, high - low
+            return np.ones(n, dtype=np.bool_), n, high - low, low > 0.0
     valid = np.isfinite(altitude) & (altitude >= PLAUSIBLE_ALTITUDE_M[0]) & (altitude <= PLAUSIBLE_ALTITUDE_M[1])
     n_valid = int(np.count_nonzero(valid))
-    return valid, n_valid, (float(np.ptp(altitude[valid])) if n_valid else math.nan)
+    return valid, n_valid, (float(np.ptp(altitude[valid])) if n_valid else math.nan), False
 
 
 def _at(values: FloatArray, first: IntArray | None) -> FloatArray:

@@ -538,7 +538,8 @@ def test_plausible_altitude_is_the_mask_it_replaces(altitude: FloatArray) -> Non
     """Two reductions give the plain mask of finite altitudes in PLAUSIBLE_ALTITUDE_M, its count and np.ptp."""
     low, high = PLAUSIBLE_ALTITUDE_M
     valid = np.isfinite(altitude) & (altitude >= low) & (altitude <= high)
-    got_valid, count, spread = _plausible_altitude(altitude)
+    got_valid, count, spread, above_zero = _plausible_altitude(altitude)
+    assert not above_zero or bool((altitude > 0.0).all())
     assert (got_valid == valid).all() and count == int(valid.sum())
     if count:
         assert spread == float(np.ptp(altitude[valid]))
