@@ -41,15 +41,12 @@ class HistoryEntry:
     elevation_gain_m: float | None = None
     gear_id: str | None = None
     # The local calendar day, fixed at construction: the weekly and load rules ask it of every history entry for
-    # every activity (a batch shares the entries between activities), so it is computed once, not each time.
-    _local_date: date = field(init=False, repr=False, compare=False)
+    # every activity (a batch shares the entries between activities), so it is computed once, not each time, and
+    # is a plain slot, not a property: reading it is then no Python call (a few hundred of them per run).
+    local_date: date = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_local_date", (self.start_utc + timedelta(seconds=self.utc_offset_s)).date())
-
-    @property
-    def local_date(self) -> date:
-        return self._local_date
+        object.__setattr__(self, "local_date", (self.start_utc + timedelta(seconds=self.utc_offset_s)).date())
 
 
 def summarize(activity: Activity) -> HistoryEntry:

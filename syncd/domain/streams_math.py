@@ -169,7 +169,9 @@ def _box_kernel(width: int) -> FloatArray:
 
 def segments(mask: BoolArray) -> tuple[IntArray, IntArray]:
     """Start and end (exclusive) indices of each run of True in `mask`."""
-    edges = differences(np.concatenate(([0], mask.astype(np.int8), [0])))
+    padded = np.zeros(len(mask) + 2, dtype=np.int8)  # 0, mask, 0 without the casts np.concatenate of lists costs
+    padded[1:-1] = mask
+    edges = differences(padded)
     return (edges == 1).nonzero()[0], (edges == -1).nonzero()[0]
 
 
@@ -234,14 +236,16 @@ def _altitude_profile(
     if distance is None:
         return None
     altitude = streams.altitude_m
-    valid, n_valid, spread = _plausible_altitude(altitude)
+    valid, n_valid, spread, above_zero = _plausible_altitude(altitude)
     if n_valid < 10 or spread == 0.0:
         return None  # no altitude, or a constant placeholder: not enough data for downhill
     sample = altitude[:: max(1, len(altitude) // 256)]
     # (with no 0 m sample at all the answer changes nothing, so the median is not taken)
-    if (altitude == 0.0).any() and abs(
-        median_of(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)
-    ) > 20.0:
+    if (
+        not above_zero
+        and (altitude == 0.0).any()
+        and abs(median_of(sample[np.isfinite(sample)] if n_valid < len(altitude) else sample)) > 20.0
+    ):
         valid &= altitude != 0.0
         n_valid = int(np.count_nonzero(valid))
     # Keep the first sample at each distance so np.interp sees strictly increasing x (distance never decreases).
@@ -279,8 +283,9 @@ def _altitude_profile(
     return AltitudeProfile(step_m, grid, smooth, times, min(1.0, rejected), noise)
 
 
-def _plausible_altitude(altitude: FloatArray) -> tuple[BoolArray, int, float]:
-    """Which samples hold a plausible altitude (PLAUSIBLE_ALTITUDE_M, finite), how many, and their range (np.ptp).
+def _plausible_altitude(altitude: FloatArray) -> tuple[BoolArray, int, float, bool]:
+    """Which samples hold a plausible altitude (PLAUSIBLE_ALTITUDE_M, finite), how many, their range (np.ptp), and
+    whether every sample is known to lie above 0 m (then no 0 m dropout need be looked for).
 
     When the lowest and highest are plausible every sample is (a NaN would make both NaN): two reductions instead
     of a mask built from three comparisons, counted, and copied out (the usual recording).
@@ -289,10 +294,10 @@ def _plausible_altitude(altitude: FloatArray) -> tuple[BoolArray, int, float]:
     if n:
         low, high = float(altitude.min()), float(altitude.max())
         if low >= PLAUSIBLE_ALTITUDE_M[0] and high <= PLAUSIBLE_ALTITUDE_M[1]:
-            return np.ones(n, dtype=np.bool_), n, high - low
+            return np.ones(n, dtype=np.bool_), n, high - low, low > 0.0
     valid = np.isfinite(altitude) & (altitude >= PLAUSIBLE_ALTITUDE_M[0]) & (altitude <= PLAUSIBLE_ALTITUDE_M[1])
     n_valid = int(np.count_nonzero(valid))
-    return valid, n_valid, (float(np.ptp(altitude[valid])) if n_valid else math.nan)
+    return valid, n_valid, (float(np.ptp(altitude[valid])) if n_valid else math.nan), False
 
 
 def _at(values: FloatArray, first: IntArray | None) -> FloatArray:
@@ -363,7 +368,8 @@ def _without_level_shifts(altitude: FloatArray, max_step_m: float) -> FloatArray
     if len(steps) and max(float(steps.max()), -float(steps.min())) <= max_step_m:
         return altitude  # no step is a jump (the usual recording); a NaN step takes the full test below
     jumps = np.abs(steps) > max_step_m
-    if not jumps.any() or jumps.mean() > MAX_LEVEL_SHIFT_SHARE:
+    count = int(np.count_nonzero(jumps))  # count / len is jumps.mean() to the bit, without its Python layer
+    if not count or count / len(jumps) > MAX_LEVEL_SHIFT_SHARE:
         # frequent "jumps" are noise, not a sensor re-zeroing: removing them all would turn the noise into a random
         # walk of tens of metres (issue 28: +-40 m on a flat rail trail); the smoothing and the noise-scaled
         # hysteresis deal with it instead
@@ -379,13 +385,10 @@ def descent_with_hysteresis(altitude: FloatArray, threshold_m: float = DESCENT_H
     """
     if len(altitude) < 2:
         return 0.0
-    step = differences(altitude)
-    nonzero = step.nonzero()[0]
-    if len(nonzero) == 0:
+    turning = _turning_points(altitude)
+    if turning is None:
         return 0.0
-    signs = np.sign(step[nonzero])
-    turns = nonzero[(signs[1:] != signs[:-1]).nonzero()[0] + 1]
-    points = _without_notches(altitude[np.concatenate(([0], turns, [len(altitude) - 1]))], threshold_m).tolist()
+    points = _without_notches(turning, threshold_m).tolist()
     descent = 0.0
     direction = 0
     high = low = anchor = current = points[0]
@@ -409,6 +412,26 @@ def descent_with_hysteresis(altitude: FloatArray, threshold_m: float = DESCENT_H
     if direction < 0:
         descent += anchor - current
     return float(descent)
+
+
+def _turning_points(altitude: FloatArray) -> FloatArray | None:
+    """The first and last altitude and those where the direction turns (flat steps skipped); None when flat."""
+    step = differences(altitude)
+    count = np.count_nonzero(step)
+    if count == len(step):
+        # No flat step (the usual smoothed profile): the turns are where the sign changes, picked by one mask
+        # instead of the index arithmetic below (the same points, in fewer numpy calls).
+        signs = np.sign(step)
+        keep = np.empty(len(altitude), dtype=np.bool_)
+        keep[0] = keep[-1] = True
+        np.not_equal(signs[1:], signs[:-1], out=keep[1:-1])
+        return altitude[keep]
+    if count == 0:
+        return None
+    nonzero = step.nonzero()[0]
+    signs = np.sign(step[nonzero])
+    turns = nonzero[(signs[1:] != signs[:-1]).nonzero()[0] + 1]
+    return altitude[np.concatenate(([0], turns, [len(altitude) - 1]))]
 
 
 # Passes of notch removal before the Schmitt trigger: one takes a 1-hour run's ~450 turning points to ~120; more
@@ -630,7 +653,7 @@ def find_efforts(
     starts, ends = segments(fast)
     if len(starts) == 0:
         return []
-    bridge = int(np.ceil(bridge_s / trace.step_s))
+    bridge = math.ceil(bridge_s / trace.step_s)
     keep_gap = (starts[1:] - ends[:-1]) > bridge
     starts = np.concatenate((starts[:1], starts[1:][keep_gap]))
     ends = np.concatenate((ends[:-1][keep_gap], ends[-1:]))

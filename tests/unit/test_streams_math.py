@@ -462,6 +462,23 @@ def test_descent_skips_notches_without_changing_a_bit(steps: list[int], threshol
     assert descent_with_hysteresis(altitude, threshold_m) == _reference_descent(altitude, threshold_m)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(0.01, 6.0), min_size=1, max_size=300),
+    st.lists(st.booleans(), min_size=300, max_size=300),
+    st.sampled_from([0.5, 3.0, 3.5, 10.0]),
+)
+def test_descent_without_flat_steps_is_the_plain_trigger(
+    sizes: list[float], ups: list[bool], threshold_m: float
+) -> None:
+    """A profile with no flat step (the smoothed usual case) takes the turning points from one sign mask: the
+    descent is still, to the bit, the plain trigger over every sample."""
+    steps = np.asarray([size if up else -size for size, up in zip(sizes, ups, strict=False)])
+    altitude = np.concatenate(([100.0], 100.0 + np.cumsum(steps)))
+    assert np.count_nonzero(np.diff(altitude)) == len(altitude) - 1
+    assert descent_with_hysteresis(altitude, threshold_m) == _reference_descent(altitude, threshold_m)
+
+
 def test_descent_keeps_a_new_low_inside_a_small_swing() -> None:
     """10 -> 5 -> 7 -> 6 -> 20 with 3 m hysteresis descends 5 m: the dip to 5 is the descent's bottom even though
     it is followed by a swing of only 2 m, so it is no notch to skip."""
@@ -521,7 +538,8 @@ def test_plausible_altitude_is_the_mask_it_replaces(altitude: FloatArray) -> Non
     """Two reductions give the plain mask of finite altitudes in PLAUSIBLE_ALTITUDE_M, its count and np.ptp."""
     low, high = PLAUSIBLE_ALTITUDE_M
     valid = np.isfinite(altitude) & (altitude >= low) & (altitude <= high)
-    got_valid, count, spread = _plausible_altitude(altitude)
+    got_valid, count, spread, above_zero = _plausible_altitude(altitude)
+    assert not above_zero or bool((altitude > 0.0).all())
     assert (got_valid == valid).all() and count == int(valid.sum())
     if count:
         assert spread == float(np.ptp(altitude[valid]))

@@ -47,7 +47,7 @@ import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.history import usual_heart_rate
-from syncd.domain.model import MULTISPORT_AFTER, FloatArray, Sport
+from syncd.domain.model import MULTISPORT_AFTER, BoolArray, FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules import speed_work
 from syncd.domain.rules.context import RuleContext
@@ -148,8 +148,9 @@ def _hard_start(ctx: RuleContext, trace: SpeedTrace, window_end: int) -> Flag | 
     t0, t_end, last = (float(trace.time_s[i]) for i in (0, window_end, -1))
     if last - t_end < t_end - t0:
         return None  # too little run after the window to say it stayed hard
-    opening = _heart_between(streams.time_s, streams.heart_rate, (t0 + t_end) / 2, t_end)
-    rest = _heart_between(streams.time_s, streams.heart_rate, t_end, last)
+    plausible = _plausible_heart(ctx, streams.heart_rate)
+    opening = _heart_between(streams.time_s, streams.heart_rate, plausible, (t0 + t_end) / 2, t_end)
+    rest = _heart_between(streams.time_s, streams.heart_rate, plausible, t_end, last)
     if opening is None or rest is None or float(np.mean(opening)) < hard_bpm or float(median_of(rest)) < hard_bpm:
         return None
     t = ctx.thresholds
@@ -226,20 +227,35 @@ def _heart_not_easier(
     if streams is None or streams.heart_rate is None:
         return None
     t0, t_end = float(trace.time_s[0]), float(trace.time_s[window_end])
-    opening = _heart_between(streams.time_s, streams.heart_rate, (t0 + t_end) / 2, t_end)
-    hard = _heart_between(streams.time_s, streams.heart_rate, *(float(trace.time_s[i]) for i in main_idx))
+    plausible = _plausible_heart(ctx, streams.heart_rate)
+    opening = _heart_between(streams.time_s, streams.heart_rate, plausible, (t0 + t_end) / 2, t_end)
+    t_hard = (float(trace.time_s[i]) for i in main_idx)
+    hard = _heart_between(streams.time_s, streams.heart_rate, plausible, *t_hard)
     if opening is None or hard is None:
         return None
     opening_hr = float(np.mean(opening))
     if main_idx[0] > window_end:  # reps after more running than the window: all of it is their warm-up
-        run_up = _heart_between(streams.time_s, streams.heart_rate, (t0 + t_end) / 2, float(trace.time_s[main_idx[0]]))
+        run_up = _heart_between(
+            streams.time_s, streams.heart_rate, plausible, (t0 + t_end) / 2, float(trace.time_s[main_idx[0]])
+        )
         opening_hr = min(opening_hr, float(np.mean(run_up))) if run_up is not None else opening_hr
     main_hr = float(median_of(hard))
     return (opening_hr, main_hr) if opening_hr >= HR_NEAR_SHARE * main_hr else None
 
 
-def _heart_between(time_s: FloatArray, heart_rate: FloatArray, t0: float, t1: float) -> FloatArray | None:
-    """Valid heart-rate samples between two times, or None when they cover too little of it.
+def _plausible_heart(ctx: RuleContext, heart_rate: FloatArray) -> BoolArray:
+    """Samples holding a heart-rate reading (30-250 bpm; 0 and 255 are no reading), found once per context: both
+    parts the rule compares read it."""
+    return ctx.derived(
+        "no_warmup_plausible_heart", lambda: np.isfinite(heart_rate) & (heart_rate >= 30) & (heart_rate <= 250)
+    )
+
+
+def _heart_between(
+    time_s: FloatArray, heart_rate: FloatArray, plausible: BoolArray, t0: float, t1: float
+) -> FloatArray | None:
+    """Valid heart-rate samples (`plausible`: `_plausible_heart`) between two times, or None when they cover too
+    little of it.
 
     Covered time is the sum of gaps between valid samples up to `MAX_HR_GAP_S` (GPX exports often carry heart
     rate on every third or fourth fix only); a dropout longer than that counts as uncovered.
@@ -247,7 +263,7 @@ def _heart_between(time_s: FloatArray, heart_rate: FloatArray, t0: float, t1: fl
     if t1 - t0 < 60.0:
         return None
     inside = (time_s >= t0) & (time_s <= t1)
-    valid = inside & np.isfinite(heart_rate) & (heart_rate >= 30) & (heart_rate <= 250)  # 0 and 255: no reading
+    valid = inside & plausible
     if not valid.any():
         return None
     gaps = differences(time_s[valid])

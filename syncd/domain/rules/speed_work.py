@@ -70,6 +70,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -329,14 +330,20 @@ def _plausible(trace: SpeedTrace) -> BoolArray:
     return trace.derived("plausible", lambda: _read_only(trace.moving & (trace.speed_mps <= MAX_RUNNING_MPS)))
 
 
-def _read_only(mask: BoolArray) -> BoolArray:
-    mask.flags.writeable = False
-    return mask
+def _read_only[A: np.ndarray[Any, Any]](array: A) -> A:
+    array.flags.writeable = False
+    return array
 
 
 def _plausible_p90(trace: SpeedTrace) -> float:
     """The 90th percentile of the plausible running speeds (the run's fast end: walking sits below 60 % of it)."""
-    return trace.derived("plausible_p90", lambda: _quantile(trace.speed_mps[_plausible(trace)], 0.9))
+    return trace.derived("plausible_p90", lambda: _quantile(_plausible_speeds(trace), 0.9))
+
+
+def _plausible_speeds(trace: SpeedTrace) -> FloatArray:
+    """The speeds at the plausible grid points (`_plausible`), read-only and derived once: the 90th percentile and
+    the running samples both start from them."""
+    return trace.derived("plausible_speeds", lambda: _read_only(trace.speed_mps[_plausible(trace)]))
 
 
 def _moving_p90(trace: SpeedTrace) -> float:
@@ -346,7 +353,7 @@ def _moving_p90(trace: SpeedTrace) -> float:
 
 def _running_samples(trace: SpeedTrace) -> FloatArray | None:
     """Speeds of the grid points where the athlete ran (not stood or walked): above 60 % of the 90th percentile."""
-    moving = trace.speed_mps[_plausible(trace)]
+    moving = _plausible_speeds(trace)
     if len(moving) * trace.step_s < MIN_OTHER_RUNNING_S:
         return None
     cut = 0.6 * _plausible_p90(trace)
@@ -735,8 +742,9 @@ def _interval_reps(
     standing recoveries.
     """
     candidates = [e for e in efforts if e.duration_s <= MAX_REP_S]
-    if profile is not None:
-        candidates = [e for e in candidates if not _terrain_made(e, trace, profile)]
+    if profile is not None and candidates:
+        made = _terrain_made(candidates, trace, profile)
+        candidates = [e for e, terrain in zip(candidates, made, strict=True) if not terrain]
     if not candidates:
         return []
     typical = statistics.median(e.duration_s for e in candidates)
@@ -839,24 +847,35 @@ def _regular_standing(reps: list[Effort]) -> bool:
 
 
 def _quantile(values: FloatArray, q: float) -> float:
+    """Nearest-rank quantile: np.partition's own copy and partition, without its Python layer."""
     k = round(q * (len(values) - 1))
-    return float(np.partition(values, k)[k])
+    part = values.copy()
+    part.partition(k)
+    return float(part[k])
 
 
 def _no_slope(activity: Activity) -> bool:
     return activity.sport in (Sport.TREADMILL_RUN, Sport.VIRTUAL_RUN) or activity.indoor
 
 
-def _terrain_made(effort: Effort, trace: SpeedTrace, profile: AltitudeProfile) -> bool:
-    """True when the slope explains the pattern: fast only because downhill, or slow after it because steep."""
+def _terrain_made(efforts: list[Effort], trace: SpeedTrace, profile: AltitudeProfile) -> list[bool]:
+    """For each effort, whether the slope explains the pattern: fast only because downhill, or slow after it because
+    steep. Every effort's start, end and recovery end are looked up on the profile in one np.interp call."""
     last = len(trace.distance_m) - 1
-    d0 = trace.distance_m[effort.start]
-    d1 = trace.distance_m[min(effort.end, last)]
-    d2 = trace.distance_m[min(effort.end + round(effort.recovery_s / trace.step_s), last)]
-    a0, a1, a2 = np.interp([d0, d1, d2], profile.distance_m, profile.altitude_m)
-    if d1 - d0 > 0 and (a1 - a0) / (d1 - d0) * 100 <= -DOWNHILL_ASSIST_PCT:
+    points = [
+        i for e in efforts for i in (e.start, min(e.end, last), min(e.end + round(e.recovery_s / trace.step_s), last))
+    ]
+    distances = trace.distance_m[points]
+    altitudes = np.interp(distances, profile.distance_m, profile.altitude_m).tolist()
+    d = distances.tolist()
+    return [_slope_explains(d[i : i + 3], altitudes[i : i + 3]) for i in range(0, len(d), 3)]
+
+
+def _slope_explains(d: list[float], a: list[float]) -> bool:
+    """`d`, `a`: distance and altitude at an effort's start, end and recovery end (see `_terrain_made`)."""
+    if d[1] - d[0] > 0 and (a[1] - a[0]) / (d[1] - d[0]) * 100 <= -DOWNHILL_ASSIST_PCT:
         return True
-    return bool(d2 - d1 >= 20.0 and abs(a2 - a1) / (d2 - d1) * 100 >= STEEP_TERRAIN_PCT)
+    return d[2] - d[1] >= 20.0 and abs(a[2] - a[1]) / (d[2] - d[1]) * 100 >= STEEP_TERRAIN_PCT
 
 
 def _top_zone_share(streams: Streams | None, hard_bpm: float | None) -> float | None:
