@@ -836,11 +836,15 @@ class MemoryPainDiary:
             row.activity = replace(row.activity, description=text)
 
 
-def sync_repositories(store: Any) -> SyncRepositories:
-    """The sync's repositories over a test's store: the in-memory fake's (no batch paths, no diary: it annotates
-    one run at a time), or the database Store's as the wiring builds them."""
-    if isinstance(store, MemoryStore):
+def sync_repositories(store: Any, diary: Any = None) -> SyncRepositories:
+    """The sync's repositories over a test's store: the in-memory fake's (without `diary`: no batch paths, no
+    diary, it annotates one run at a time; with it: the batch paths and that diary, as the database's), or the
+    database Store's as the wiring builds them (its own diary)."""
+    if isinstance(store, MemoryStore) and diary is None:
         return SyncRepositories(units=store, athletes=store, activities=store, annotations=store, twins=store)
+    if isinstance(store, MemoryStore):
+        batch = batch_repositories(store, diary)
+        return SyncRepositories(batch.units, store, store, store, store, batch=batch, diary=diary)
     from syncd.entrypoints.wiring import sync_repositories as of_store
 
     return of_store(store)
