@@ -1,9 +1,9 @@
 """In-memory fakes of the ports (syncd.ports), so the use cases run in milliseconds without a database or a server.
 
 They are small working implementations, not mocks: `MemoryStore` keeps activities, annotations, the outbox and
-twins in dicts with the semantics the database adapter documents; `ListSource` serves activities from a dict and
-can be told to fail a fetch with any exception. tests/contract runs one suite against these fakes, SQLite and
-PostgreSQL: where a fake is looser than the database, the fake is wrong.
+twins in dicts with the semantics the database adapter documents (its batch paths are `fake_batches.py`'s);
+`ListSource` serves activities from a dict and can be told to fail a fetch with any exception. tests/contract runs
+one suite against these fakes, SQLite and PostgreSQL: where a fake is looser than the database, the fake is wrong.
 """
 
 from __future__ import annotations
