@@ -424,9 +424,9 @@ class UnitOfWork(Protocol):
         ...
 
     @property
-    def annotation_batches(self) -> AnnotationBatchRepository | None:
-        """Many annotations and their queued notes saved in one write, in the same transaction (None: a store that
-        saves them one by one, as the unit tests' fakes)."""
+    def annotation_batches(self) -> AnnotationBatchRepository:
+        """Many annotations and their queued notes saved in one write, and the batch reads and stale marks, in the
+        same transaction."""
         ...
 
     def __enter__(self) -> Self: ...

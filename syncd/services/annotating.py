@@ -265,12 +265,9 @@ class BatchRepositories:
 def batch_in(repos: BatchRepositories, uow: UnitOfWork) -> BatchRepositories:
     """The batch paths inside the caller's open `with uow:` block: reads, #back tags, stale marks, notes and their
     queued platform notes all in its one transaction (an import stores, links and annotates its files so)."""
-    batches = uow.annotation_batches
-    if batches is None:
-        raise TypeError("this store saves annotations one by one: it has no batch paths inside a unit of work")
     return replace(
         repos,
-        batches=batches,
+        batches=uow.annotation_batches,
         athletes=uow.athletes,
         activities=uow.activities,
         gear=uow.gear,
@@ -424,32 +421,18 @@ def _outcomes(results: Sequence[_Result], written: Sequence[bool | None]) -> lis
 
 
 def _save_in(uow: UnitOfWork, results: Sequence[_Result], *, now: datetime) -> list[bool | None]:
-    """The annotations and their queued notes, inside the caller's block: many in one write where the store can
-    (`annotation_batches`), else one by one."""
+    """The annotations and their queued notes, inside the caller's block, in one write (`annotation_batches`)."""
     from syncd.records import NewAnnotation
 
     diary = uow.pain_diary
     for r in results:  # first: a tag marks the notes after it stale, and these notes are the fresh ones
         if r.tag is not None and diary is not None:
             apply_activity_tag(diary, uow.activities, r.item.id, r.item.activity, advice=r.tag.advice, now=r.tag.now)
-    batches = uow.annotation_batches
-    if batches is not None:
-        items = [
-            NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers, _differing(r.annotated))
-            for r in results
-        ]
-        return list(batches.save(items, now=now))
-    return [
-        uow.annotations.save_annotation(
-            r.item.id,
-            r.version,
-            r.flags,
-            r.annotated.note,
-            write_back_to=r.providers,
-            platform_note=_differing(r.annotated),
-        )
+    items = [
+        NewAnnotation(r.item.id, r.version, r.flags, r.annotated.note, r.providers, _differing(r.annotated))
         for r in results
     ]
+    return list(uow.annotation_batches.save(items, now=now))
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,32 @@ _HANDED_OUT: tuple[tuple[str, type], ...] = (
     ("outbox", OutboxRepository),
 )
 _THROUGH = {name: attr for attr, port in _HANDED_OUT for name in vars(port) if not name.startswith("_")}
+# what the tests reach as a repository of its own (`store.annotation_batches.save(...)`), under the same name
+_HANDED_OUT_WHOLE = ("annotation_batches",)
+
+
+def _through(store: Stores, attr: str, name: str) -> Any:
+    """`name` of the repository `attr` of a unit of work of its own over `store`, called inside it (committed)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with store.unit_of_work() as uow:
+            result = getattr(getattr(uow, attr), name)(*args, **kwargs)
+            if isinstance(result, Iterator):  # read inside the block: its connection goes at the end
+                result = iter(list(result))
+            uow.commit()
+        return result
+
+    return call
+
+
+class _WholeThrough:
+    """`store.<repository>` whose every call goes through a unit of work of its own."""
+
+    def __init__(self, store: Stores, attr: str) -> None:
+        self._store, self._attr = store, attr
+
+    def __getattr__(self, name: str) -> Any:
+        return _through(self._store, self._attr, name)
 
 
 class ThroughUnitOfWork:
@@ -131,16 +157,9 @@ class ThroughUnitOfWork:
         return type(self._store)
 
     def __getattr__(self, name: str) -> Any:
+        if name in _HANDED_OUT_WHOLE:
+            return _WholeThrough(self._store, name)
         attr = _THROUGH.get(name)
         if attr is None:
             return getattr(self._store, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self._store.unit_of_work() as uow:
-                result = getattr(getattr(uow, attr), name)(*args, **kwargs)
-                if isinstance(result, Iterator):  # read inside the block: its connection goes at the end
-                    result = iter(list(result))
-                uow.commit()
-            return result
-
-        return call
+        return _through(self._store, attr, name)

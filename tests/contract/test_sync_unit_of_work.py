@@ -15,18 +15,23 @@ import pytest
 
 from syncd.domain.flags import Flag
 from syncd.domain.model import Activity
-from syncd.entrypoints.wiring import import_repositories
 from syncd.ports import AnnotationRepository, PainDiary, TwinLinks, UnitOfWork
 from syncd.records import AnnotationRecord
 from syncd.services import annotating, importing
 from syncd.services.annotating import AnnotatedActivity, AnnotationPolicy
 from syncd.services.identity import Ambiguous, Linked
-from syncd.services.importing import ImportReport, import_paths
+from syncd.services.importing import ImportReport, ImportRepositories, import_paths
 from syncd.services.sync_pipeline import PipelineOptions, sync_account
 from syncd.services.write_back_policy import own_platform
 from tests.contract.conftest import Stores
 from tests.contract.helpers import pending
-from tests.unit.fakes import ListSource, MemoryStore, account_record, run_streams, sync_repositories
+from tests.unit.fakes import (
+    ListSource,
+    account_record,
+    batch_repositories,
+    run_streams,
+    sync_repositories,
+)
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 OPTIONS = PipelineOptions(write_back_providers=own_platform)
@@ -152,10 +157,11 @@ def _folder(tmp_path: Path) -> Path:
     return folder
 
 
-def _import(store: Stores, athlete: int, folder: Path) -> ImportReport:
-    if isinstance(store, MemoryStore):
-        pytest.skip("the in-memory fake has no batch paths (annotation_batches is None): import needs them")
-    return import_paths(import_repositories(store), athlete, [folder], AnnotationPolicy(), now=NOW, workers=1)
+def _import(store: Stores, diary: PainDiary, athlete: int, folder: Path) -> ImportReport:
+    """`syncd import` of `folder`, its units of work over the store and the test's diary (the fake's, or the
+    database's own)."""
+    repos = ImportRepositories(batch_repositories(store, diary))
+    return import_paths(repos, athlete, [folder], AnnotationPolicy(), now=NOW, workers=1)
 
 
 def _names(store: Stores, athlete: int) -> dict[str, bool]:
@@ -199,7 +205,7 @@ def test_an_import_fault_on_one_file_leaves_nothing_of_it_not_even_its_tag_and_t
     folder = _folder(tmp_path)
     _crash_on_tagged(monkeypatch, where)
 
-    report = _import(store, athlete, folder)
+    report = _import(store, diary, athlete, folder)
 
     assert _names(store, athlete) == {"Easy": True, "Long": True}  # stored, each with its note
     assert (report.created, len(report.annotated)) == (2, 2)
@@ -208,7 +214,7 @@ def test_an_import_fault_on_one_file_leaves_nothing_of_it_not_even_its_tag_and_t
     assert diary.entries() == []  # the tag of a file not imported is not in the diary either
 
     monkeypatch.undo()  # the fault gone: importing the folder again brings the file in, its tag with it
-    again = _import(store, athlete, folder)
+    again = _import(store, diary, athlete, folder)
     assert (again.created, again.unchanged, again.failed) == (1, 2, [])
     assert _names(store, athlete) == {"Easy": True, TAGGED: True, "Long": True}
     assert [(e.score, e.source.value) for e in diary.entries()] == [(6, "tag")]
@@ -219,7 +225,7 @@ def test_an_import_keeps_a_files_tag_with_its_note(
 ) -> None:
     """Without a fault the whole folder is one unit of work: every file stored and annotated, the tag recorded,
     and the run after the tagged one annotated in sore mode (its history holds the tag)."""
-    report = _import(store, athlete, _folder(tmp_path))
+    report = _import(store, diary, athlete, _folder(tmp_path))
 
     assert (report.created, len(report.annotated), report.failed) == (3, 3, [])
     assert [e.score for e in diary.entries()] == [6]
@@ -239,13 +245,13 @@ def test_a_synced_runs_tag_is_not_in_the_diary_when_its_annotation_fails(
     _crash_on_tagged(monkeypatch, "annotate")
     account = account_record(athlete)
 
-    report = sync_account(sync_repositories(store), account, source, AnnotationPolicy(), OPTIONS, now=NOW)
+    repos = sync_repositories(store, diary)
+    report = sync_account(repos, account, source, AnnotationPolicy(), OPTIONS, now=NOW)
 
     tagged = store.find_activity_id("strava", "2")
     assert report.annotated == 2 and [name for name, _why in report.skipped] == [str(tagged)]
     assert diary.entries() == []
     monkeypatch.undo()
-    again = sync_account(sync_repositories(store), account, source, AnnotationPolicy(), OPTIONS, now=NOW)
+    again = sync_account(repos, account, source, AnnotationPolicy(), OPTIONS, now=NOW)
     assert again.skipped == []
-    if not isinstance(store, MemoryStore):  # the fake's sync keeps no diary
-        assert [(e.score, e.activity_id) for e in diary.entries()] == [(6, tagged)]
+    assert [(e.score, e.activity_id) for e in diary.entries()] == [(6, tagged)]

@@ -4,12 +4,14 @@ and PostgreSQL (the fake really discards, so these tests tell a kept write from 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
 from syncd.domain.pain import PainEntry, PainSource
 from syncd.ports import PainDiary, UnitOfWork
+from syncd.records import NewAnnotation
 from tests.contract.conftest import Stores
 from tests.contract.helpers import T0, pending, run
 
@@ -95,6 +97,29 @@ def test_each_block_is_its_own_transaction(store: Stores, uow: UnitOfWork, athle
         uow.activities.mark_deleted("strava", "1")
         raise BoomError
     assert [s.id for s in store.iter_activities(athlete_id=athlete)] == [kept]
+
+
+def test_batch_saves_and_stale_marks_are_kept_only_when_committed(store: Stores, uow: UnitOfWork, athlete: int) -> None:
+    fresh = store.upsert_activity(athlete, run("1"), {}, needs_annotation=True).activity_id
+    later = store.upsert_activity(athlete, run("2", T0 + timedelta(days=1)), {}).activity_id
+    store.save_annotation(later, "v1", [FLAG], "note")
+    chunk = [NewAnnotation(fresh, "v1", [FLAG], "fresh", ("strava",))]
+    with uow:
+        assert uow.annotation_batches.save(chunk, now=T0) == [True]
+        assert uow.annotation_batches.mark_stale_between(athlete, T0, T0 + timedelta(days=1)) == 1
+        assert uow.annotation_batches.marked_stale_ids(athlete) == [later]  # the block reads its own writes
+        assert uow.annotation_batches.stale_ids(athlete, "v1") == [later]
+    assert store.latest_annotation(fresh) is None and pending(store) == []  # left without a commit: all gone
+    assert store.get_activity(fresh).needs_annotation
+    assert store.annotation_batches.marked_stale_ids(athlete) == []
+    with uow:
+        uow.annotation_batches.save(chunk, now=T0)
+        uow.annotation_batches.mark_stale_between(athlete, T0, T0 + timedelta(days=1))
+        uow.commit()
+    latest = store.latest_annotation(fresh)
+    assert latest is not None and latest.note == "fresh" and not store.get_activity(fresh).needs_annotation
+    assert pending(store) == [(fresh, "strava", "fresh")]
+    assert store.annotation_batches.marked_stale_ids(athlete) == [later]
 
 
 def test_repositories_belong_inside_the_block(uow: UnitOfWork) -> None:

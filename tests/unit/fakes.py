@@ -1,9 +1,9 @@
 """In-memory fakes of the ports (syncd.ports), so the use cases run in milliseconds without a database or a server.
 
 They are small working implementations, not mocks: `MemoryStore` keeps activities, annotations, the outbox and
-twins in dicts with the semantics the database adapter documents; `ListSource` serves activities from a dict and
-can be told to fail a fetch with any exception. tests/contract runs one suite against these fakes, SQLite and
-PostgreSQL: where a fake is looser than the database, the fake is wrong.
+twins in dicts with the semantics the database adapter documents (its batch paths are `fake_batches.py`'s);
+`ListSource` serves activities from a dict and can be told to fail a fetch with any exception. tests/contract runs
+one suite against these fakes, SQLite and PostgreSQL: where a fake is looser than the database, the fake is wrong.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ from syncd.records import (
     TwinFacts,
     UpsertResult,
 )
+from syncd.services.annotating import BatchRepositories
 from syncd.services.sync_pipeline import SyncRepositories
 from syncd.services.writeback import DrainRepositories
+from tests.unit.fake_batches import MemoryAnnotationBatches
 
 
 @dataclass
@@ -292,6 +294,25 @@ class MemoryStore:
     ) -> bool:
         self.get_activity(activity_id, with_streams=False)  # NotFoundError, like the database
         self.rows[activity_id].needs_annotation = False
+        if not self.append_annotation(activity_id, rules_version, flags, note, platform_note, self._now()):
+            return False
+        written_note = note if platform_note is None else platform_note
+        for provider in write_back_to:
+            if written_note is not None:
+                self.enqueue_writeback(activity_id, provider, written_note)
+        return True
+
+    def append_annotation(
+        self,
+        activity_id: int,
+        rules_version: str,
+        flags: Sequence[Flag],
+        note: str | None,
+        platform_note: str | None,
+        at: datetime,
+    ) -> bool:
+        """Append the annotation unless it equals the activity's newest (what `save_annotation` and the batch
+        save share); True when appended."""
         history = self.annotations.setdefault(activity_id, [])
         last = history[-1] if history else None
         if last is not None and (last.rules_version, last.flags, last.note, last.platform_note) == (
@@ -301,13 +322,9 @@ class MemoryStore:
             platform_note,
         ):
             return False
-        record = AnnotationRecord(
-            len(history) + 1, activity_id, rules_version, tuple(flags), note, self._now(), platform_note
+        history.append(
+            AnnotationRecord(len(history) + 1, activity_id, rules_version, tuple(flags), note, at, platform_note)
         )
-        history.append(record)
-        for provider in write_back_to:
-            if record.written_note is not None:
-                self.enqueue_writeback(activity_id, provider, record.written_note)
         return True
 
     def latest_annotation(self, activity_id: int) -> AnnotationRecord | None:
@@ -335,6 +352,18 @@ class MemoryStore:
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self)
+
+    @property
+    def annotation_batches(self) -> MemoryAnnotationBatches:
+        """The batch paths over this store (`store.annotation_batches`, as the database Store has them)."""
+        return MemoryAnnotationBatches(self)
+
+    def now(self) -> datetime:
+        """The store's clock (what it stamps rows with)."""
+        return self._now()
+
+    def list_athletes(self) -> list[AthleteRecord]:
+        return [self.athletes[athlete_id] for athlete_id in sorted(self.athletes)]
 
     @property
     def outbox(self) -> list[tuple[int, str, str]]:
@@ -468,10 +497,8 @@ class MemoryUnitOfWork:
         return self._diary
 
     @property
-    def annotation_batches(self) -> None:
-        """The fake saves annotations one by one."""
-        self._open()
-        return None
+    def annotation_batches(self) -> MemoryAnnotationBatches:
+        return MemoryAnnotationBatches(self._open())
 
     def _open(self) -> MemoryStore:
         if self._saved is None:
@@ -809,11 +836,46 @@ class MemoryPainDiary:
             row.activity = replace(row.activity, description=text)
 
 
-def sync_repositories(store: Any) -> SyncRepositories:
-    """The sync's repositories over a test's store: the in-memory fake's (no batch paths, no diary: it annotates
-    one run at a time), or the database Store's as the wiring builds them."""
-    if isinstance(store, MemoryStore):
+def sync_repositories(store: Any, diary: Any = None) -> SyncRepositories:
+    """The sync's repositories over a test's store: the in-memory fake's (without `diary`: no batch paths, no
+    diary, it annotates one run at a time; with it: the batch paths and that diary, as the database's), or the
+    database Store's as the wiring builds them (its own diary)."""
+    if isinstance(store, MemoryStore) and diary is None:
         return SyncRepositories(units=store, athletes=store, activities=store, annotations=store, twins=store)
+    if isinstance(store, MemoryStore):
+        batch = batch_repositories(store, diary)
+        return SyncRepositories(batch.units, store, store, store, store, batch=batch, diary=diary)
     from syncd.entrypoints.wiring import sync_repositories as of_store
+
+    return of_store(store)
+
+
+@dataclass(frozen=True)
+class MemoryUnits:
+    """Units of work over a MemoryStore and its diary: each block's rollback puts both back (the store's own
+    `unit_of_work()` keeps no diary)."""
+
+    store: MemoryStore
+    diary: MemoryPainDiary | None = None
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.store, self.diary)
+
+
+def batch_repositories(store: Any, diary: Any = None) -> BatchRepositories:
+    """The batch annotation's repositories over a test's store: the in-memory fake's (with `diary`, the test's
+    MemoryPainDiary over it, or none), or the database Store's as the wiring builds them (its own diary)."""
+    if isinstance(store, MemoryStore):
+        return BatchRepositories(
+            units=MemoryUnits(store, diary),
+            batches=store.annotation_batches,
+            athletes=store,
+            activities=store,
+            gear=store,
+            outbox=store,
+            diary=diary,
+            now=store.now,
+        )
+    from syncd.entrypoints.wiring import batch_repositories as of_store
 
     return of_store(store)
