@@ -9,22 +9,22 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import pytest
 
 from syncd.domain.flags import Flag
-from syncd.domain.model import Activity
 from syncd.ports import AnnotationRepository, PainDiary, TwinLinks, UnitOfWork
 from syncd.records import AnnotationRecord
-from syncd.services import annotating, importing
-from syncd.services.annotating import AnnotatedActivity, AnnotationPolicy
+from syncd.services import importing
+from syncd.services.annotating import AnnotationPolicy
 from syncd.services.identity import Ambiguous, Linked
 from syncd.services.importing import ImportReport, ImportRepositories, import_paths
 from syncd.services.sync_pipeline import PipelineOptions, sync_account
 from syncd.services.write_back_policy import own_platform
 from tests.contract.conftest import Stores
 from tests.contract.helpers import pending
+from tests.rule_faults import RuleCrashError, crash_rules_on
 from tests.unit.fakes import (
     ListSource,
     account_record,
@@ -171,22 +171,11 @@ def _names(store: Stores, athlete: int) -> dict[str, bool]:
     }
 
 
-class RuleCrashError(Exception):
-    pass
-
-
 def _crash_on_tagged(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     """A fault on the tagged file's activity: in its rules (`annotate`), or after it is stored and before it is
     annotated (`link`: looking for its twins)."""
     if where == "annotate":
-        real_rules = annotating.annotate_as_of
-
-        def rules(activity: Activity, *args: Any, **kwargs: Any) -> AnnotatedActivity:
-            if activity.name == TAGGED:
-                raise RuleCrashError("a rule crashed")
-            return real_rules(activity, *args, **kwargs)
-
-        monkeypatch.setattr(annotating, "annotate_as_of", rules)
+        crash_rules_on(monkeypatch, lambda activity: activity.name == TAGGED)
         return
     real_link = importing.link_file_twin
 

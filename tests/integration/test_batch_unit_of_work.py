@@ -21,13 +21,12 @@ from sqlalchemy import Connection, Engine
 from syncd.adapters.db import Store, annotation_writes
 from syncd.adapters.db.models import ACTIVITIES
 from syncd.adapters.files import load_activities
-from syncd.domain.model import Activity
 from syncd.entrypoints.wiring import batch_repositories, import_repositories
 from syncd.records import NewAnnotation
-from syncd.services import annotating
-from syncd.services.annotating import AnnotatedActivity, AnnotationPolicy, ReannotateReport, daily_rescan, reannotate
+from syncd.services.annotating import AnnotationPolicy, ReannotateReport, daily_rescan, reannotate
 from syncd.services.importing import import_paths
 from tests.contract.helpers import pending, run
+from tests.rule_faults import crash_rules_on
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 STRAVA = lambda _activity: ("strava",)  # noqa: E731  (every run's note is meant for Strava)
@@ -162,10 +161,6 @@ def test_an_import_whose_one_note_fails_midway_leaves_nothing_of_that_file_and_k
 TAGGED = "Hills #back 6"
 
 
-class RuleCrashError(Exception):
-    pass
-
-
 def test_a_tag_of_a_run_whose_annotation_fails_is_not_in_the_diary(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,14 +172,7 @@ def test_a_tag_of_a_run_whose_annotation_fails_is_not_in_the_diary(
         store.upsert_activity(athlete, run(f"r{day}", NOW - timedelta(days=day, hours=3), name=name), {}).activity_id
         for day, name in days
     ]
-    real = annotating.annotate_as_of
-
-    def rules(activity: Activity, *args: Any, **kwargs: Any) -> AnnotatedActivity:
-        if activity.name == TAGGED:
-            raise RuleCrashError("a rule crashed")
-        return real(activity, *args, **kwargs)
-
-    monkeypatch.setattr(annotating, "annotate_as_of", rules)
+    crash_rules_on(monkeypatch, lambda activity: activity.name == TAGGED)
     report = _reannotate(store)
 
     assert [activity_id for activity_id, _ in report.failed] == [ids[1]]

@@ -18,11 +18,11 @@ from syncd.config import FolderSettings, Settings
 from syncd.domain.model import Activity
 from syncd.entrypoints.wiring import LOCAL_ATHLETE, import_repositories, platform_repositories, platform_services
 from syncd.records import UpsertResult
-from syncd.services import annotating
-from syncd.services.annotating import AnnotatedActivity, AnnotationPolicy
+from syncd.services.annotating import AnnotationPolicy
 from syncd.services.folder_sync import FolderService, folder_id
 from syncd.services.importing import import_paths
 from tests.integration.conftest import FakeClock
+from tests.rule_faults import crash_rules_on
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 EVERYTHING = timedelta(days=365 * 30)  # the fixtures are years old: annotate them all
@@ -170,19 +170,12 @@ def test_a_file_whose_annotation_fails_leaves_nothing_and_comes_in_whole_next_pa
     shutil.copy(REAL / "run.fit", folder / "run.fit")
     shutil.copy(REAL / "c2eb1b_6.tcx", folder / "morning.tcx")
     [faulty] = [parsed.activity.external_id for parsed in load_activities(folder / "run.fit")]
-    real = annotating.annotate_as_of
-
-    def rules(activity: Activity, *args: Any, **kwargs: Any) -> AnnotatedActivity:
-        if activity.external_id == faulty:
-            raise RuntimeError("a rule crashed")
-        return real(activity, *args, **kwargs)
-
-    monkeypatch.setattr(annotating, "annotate_as_of", rules)
+    crash_rules_on(monkeypatch, lambda activity: activity.external_id == faulty)
     service = _service(store, folder, clock)
 
     first = service.run_once("w1").accounts[0].report
     assert first is not None and [why for _, why in first.unstored] == [
-        "not stored, its annotation failed: RuntimeError: a rule crashed"
+        "not stored, its annotation failed: RuleCrashError: a rule crashed"
     ]
     [kept] = list(store.iter_activities())
     assert kept.raw.get("file") == "morning.tcx" and store.latest_annotation(kept.id) is not None
