@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from syncd.domain.evidence import EVIDENCE_KEYS, describe, evidence_items
+from syncd.domain.rules.evidence_base import with_article
 
 
 def _shown(evidence: dict[str, object], units: str = "metric") -> dict[str, tuple[str, str]]:
@@ -85,3 +88,20 @@ def test_long_run_and_speed_work_evidence_read_without_codes_or_bare_numbers() -
         "easy_source": ("Easy pace from", "your recent runs"),
     }
     assert _shown({"easy_source": "this_run"})["easy_source"] == ("Easy pace from", "this run's easy parts")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("18 min effort", "an 18 min effort"),
+        ("8 min effort", "an 8 min effort"),
+        ("11 min effort", "an 11 min effort"),
+        ("800 m effort", "an 800 m effort"),
+        ("1:05 h effort", "a 1:05 h effort"),
+        ("12 min effort", "a 12 min effort"),
+        ("1.8 km effort", "a 1.8 km effort"),
+        ("110 m effort", "a 110 m effort"),
+    ],
+)
+def test_a_figure_takes_the_article_it_is_read_with(phrase: str, expected: str) -> None:
+    assert with_article(phrase) == expected

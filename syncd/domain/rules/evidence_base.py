@@ -75,6 +75,14 @@ def count_text(value: float) -> str:
     return str(round(value)) if value == round(value) else f"{value:.1f}"
 
 
+def with_article(phrase: str) -> str:
+    """ "a 12 min effort", "an 18 min effort", "an 800 m effort": the article a figure takes when read aloud (8,
+    11, 18, 80-89, 800-899, ... start with a vowel sound)."""
+    lead = phrase[: len(phrase) - len(phrase.lstrip("0123456789"))]
+    spoken_vowel = lead.startswith("8") or (len(lead) in (2, 5) and lead[:2] in ("11", "18"))
+    return f"{'an' if spoken_vowel else 'a'} {phrase}"
+
+
 def ratio_text(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value < 10 else f"{value:.1f}"
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from syncd.domain.flags import EvidenceValue, Flag, FlagCode
-from syncd.domain.rules.evidence_base import Labels, clean, count_text, join, number, positive, text
+from syncd.domain.rules.evidence_base import Labels, clean, count_text, join, number, positive, text, with_article
 from syncd.domain.units import Units, format_distance, format_duration, format_pace
 
 CODE = FlagCode.SPEED_WORK
@@ -89,9 +89,9 @@ class SpeedWorkEvidence:
                 else f"{count_text(reps)} fast efforts"
             )
         elif rep_s is not None:
-            effort = f"a {format_duration(rep_s)} effort"
+            effort = with_article(f"{format_duration(rep_s)} effort")
         elif rep_m is not None:
-            effort = f"a {format_distance(rep_m, units)} effort"
+            effort = with_article(f"{format_distance(rep_m, units)} effort")
         else:
             effort = ""
         if pace is not None:
