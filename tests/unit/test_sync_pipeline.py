@@ -52,7 +52,11 @@ def test_new_runs_are_fetched_newest_first_annotated_and_queued() -> None:
     report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
 
     assert source.fetches == ["3", "2", "1"]  # the ride costs nothing more than the list
-    assert (report.listed, report.detailed, report.annotated, report.queued) == (4, 3, 3, 3)
+    # the ride is annotated too (issue 27: one rule for every sport), from its summary: no flags, no note queued
+    assert (report.listed, report.detailed, report.annotated, report.queued) == (4, 3, 4, 3)
+    [ride] = [r.id for r in store.rows.values() if r.activity.external_id == "ride"]
+    ride_note = store.latest_annotation(ride)
+    assert ride_note is not None and (tuple(ride_note.flags), ride_note.note) == ((), None)
     assert {(item[1]) for item in store.outbox} == {"strava"} and len(store.outbox) == 3
     assert _cursor_time(report.cursor) == NOW - timedelta(hours=2)
     assert report.failed == [] and report.pending == 0
