@@ -138,4 +138,3 @@ def test_a_run_turned_into_a_ride_loses_its_flags_in_the_next_sync(
     report = reannotate(batch_repositories(store), AnnotationPolicy(), now=clock.now())
     assert report.rerun == 0
     assert store.annotation_batches.marked_stale_ids(linked.athlete_id) == []
-
