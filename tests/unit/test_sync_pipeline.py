@@ -75,6 +75,26 @@ def test_a_run_costs_one_write_for_its_summary_and_one_for_its_detail_none_for_s
     assert again.annotated == 0 and store.writes == 6
 
 
+def test_a_run_turned_into_a_ride_is_redone_from_its_summary_in_the_pass_that_stores_the_change() -> None:
+    """Issue 27: the ride keeps no run flags or note; its detail is not fetched again, and the mark its summary was
+    stored with is cleared by its annotation (a pass killed before it would find it marked)."""
+    source, store = _source(50, 2), MemoryStore()
+    first = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
+    [ride_id] = [r.id for r in store.rows.values() if r.activity.external_id == "2"]
+    was = store.latest_annotation(ride_id)
+    assert was is not None and was.note is not None  # a run's note
+    source.activities["2"] = replace(source.activities["2"], sport=Sport.RIDE, sport_original="ride")
+    source.fetches.clear()
+
+    again = sync_account(
+        sync_repositories(store), account(cursor=first.cursor), source, POLICY, OPTIONS, now=NOW + timedelta(hours=1)
+    )
+    now = store.latest_annotation(ride_id)
+    assert source.fetches == [] and again.annotated == 1 and again.queued == 0
+    assert now is not None and now.id != was.id and (tuple(now.flags), now.note) == ((), None)
+    assert not store.rows[ride_id].needs_annotation
+
+
 def test_runs_outside_the_annotation_window_are_stored_but_not_fetched() -> None:
     source, store = _source(24 * 40, 3), MemoryStore()
     report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
