@@ -299,7 +299,7 @@ def _diff_against_stored(run: _Pass, summaries: Iterable[SourceSummary]) -> None
 
 def _needs_detail(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], changed: bool, *, failed: bool) -> bool:
     """The one rule: a run inside the annotation window whose summary changed, whose detail was never stored, or
-    whose last fetch failed."""
+    whose last fetch failed. A non-run's detail is never fetched: it is annotated from its summary (`_from_summary`)."""
     activity = summary.activity
     in_window = activity.sport.is_run and activity.start_utc >= run.window_start
     return in_window and (changed or not run.source.has_detail(raw) or failed)
