@@ -3,9 +3,16 @@
 One pass: list what changed since the cursor (less an overlap, at least the last `rescan` days) → diff against
 what is stored (store new and changed summaries; decide what each run still needs) → mark what vanished from the
 listing as deleted → fetch the detail of runs inside the annotation window, newest first (a tight budget goes to
-what the athlete just did) → group cross-platform twins (syncd.services.identity) → annotate every run in the
+what the athlete just did) → group cross-platform twins (syncd.services.identity) → annotate every activity in the
 window that lacks a current annotation, oldest first, and queue its notes → advance the cursor, never past a run
 still waiting for its detail.
+
+The one rule for what is annotated (issue 27): every stored activity gets its annotation in the pass that stores
+it, whatever its sport and age, so `syncd reannotate` right after a sync re-runs nothing and every surface (feed,
+JSON API, `?annotated=0`) says the same of a ride as of a run. A run inside the window is annotated once its detail
+is in; a non-run (ride, yoga, strength, …) from its summary: the rules flag runs only, so its detail is never
+fetched and its annotation is one row with no flags and no note. A run whose sport changes to another loses its
+flags in the pass that stores the change.
 
 History that is whole: runs older than the window are stored from the listing and annotated locally (never
 written back), their notes saying "no streams yet" where a check needs the samples; their detail and streams are
@@ -284,7 +291,7 @@ def _diff_against_stored(run: _Pass, summaries: Iterable[SourceSummary]) -> None
         if needs and existing is None and _whole_in_listing(run, summary):
             stored_id = _store_with_note(run, summary)
         elif changed and not (needs and run.source.has_detail(raw)):
-            stored_id = _store_summary(run, summary, raw)
+            stored_id = _store_summary(run, summary, raw, mark=_from_summary(run, summary.activity))
         if needs and stored_id is not None:
             waiting = failure is not None and failure.retry_at > run.now  # a bad payload's backoff not elapsed
             run.wanted.append(_Wanted(summary, stored_id, waiting=waiting))
@@ -292,10 +299,18 @@ def _diff_against_stored(run: _Pass, summaries: Iterable[SourceSummary]) -> None
 
 def _needs_detail(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], changed: bool, *, failed: bool) -> bool:
     """The one rule: a run inside the annotation window whose summary changed, whose detail was never stored, or
-    whose last fetch failed."""
+    whose last fetch failed. A non-run's detail is never fetched: it is annotated from its summary (`_from_summary`)."""
     activity = summary.activity
     in_window = activity.sport.is_run and activity.start_utc >= run.window_start
     return in_window and (changed or not run.source.has_detail(raw) or failed)
+
+
+def _from_summary(run: _Pass, activity: Activity) -> bool:
+    """A non-run inside the window: annotated from its summary alone (the rules flag runs only, so its detail is
+    never fetched), in the pass that stores it. Marked when stored, so a changed one (a run turned into a ride)
+    is redone although its old annotation carries the current rules version, even by the next pass if this one
+    is killed first."""
+    return not activity.sport.is_run and activity.start_utc >= run.window_start
 
 
 def _whole_in_listing(run: _Pass, summary: SourceSummary) -> bool:
@@ -313,14 +328,15 @@ def _store_with_note(run: _Pass, summary: SourceSummary) -> int:
     return -(len(run.wanted) + 1)
 
 
-def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any]) -> int | None:
+def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], *, mark: bool = False) -> int | None:
+    """The summary stored (marked until annotated when `mark`); its id, or None when it could not be."""
     try:
         activity, record = run.source.summary_record(summary.payload, raw)
     except PayloadError as exc:
         run.report.skipped.append((summary.external_id, str(exc)))
         return None
     try:
-        result = run.repos.activities.upsert_activity(run.account.athlete_id, activity, record)
+        result = run.repos.activities.upsert_activity(run.account.athlete_id, activity, record, needs_annotation=mark)
     except RowRefusedError as exc:
         _not_stored(run, summary, exc)
         return None
@@ -491,13 +507,16 @@ def _link_candidates(run: _Pass) -> tuple[list[int], set[int]]:
 
 
 def _unannotated(run: _Pass, policy: AnnotationPolicy) -> list[int]:
-    """This source's detailed runs inside the window without a current annotation: none of the current rules
-    version, or new detail stored since (marked until annotated)."""
+    """This source's activities inside the window without a current annotation (none of the current rules version,
+    or new content stored since: marked until annotated): its runs once their detail is in, its other sports
+    from their summaries (`_from_summary`)."""
     version = policy_for_athlete(run.repos.athletes, run.account.athlete_id, policy).version
     found = []
     for stored in run.repos.activities.iter_activities(athlete_id=run.account.athlete_id, since=run.window_start):
         act = stored.activity
-        if act.source.value != run.source.provider or not act.sport.is_run or not run.source.has_detail(stored.raw):
+        if act.source.value != run.source.provider:
+            continue
+        if act.sport.is_run and not run.source.has_detail(stored.raw):  # a run waits for its detail
             continue
         if stored.needs_annotation:
             found.append(stored.id)
@@ -509,13 +528,14 @@ def _unannotated(run: _Pass, policy: AnnotationPolicy) -> list[int]:
 
 
 def _annotate(run: _Pass, policy: AnnotationPolicy, ids: Iterable[int]) -> set[int]:
-    """Runs inside the window, oldest first, each stored (its fetched detail), annotated and queued in one unit of
-    work: a fault anywhere leaves nothing of that run, which stays pending for the next pass, and never stops the
-    others. Fetched details of what is not annotated here are stored on their own. Returns those done."""
+    """Activities inside the window (any sport), oldest first, each stored (a run's fetched detail), annotated and
+    queued in one unit of work: a fault anywhere leaves nothing of that activity, which stays pending for the next
+    pass, and never stops the others. Fetched details of what is not annotated here are stored on their own.
+    Returns those done."""
     done: set[int] = set()
-    runs = [(i, _activity_of(run, i)) for i in ids if i not in run.failed]
-    runs = [(i, a) for i, a in runs if a.sport.is_run and a.start_utc >= run.window_start]
-    for activity_id, activity in sorted(runs, key=lambda r: (r[1].start_utc, r[0])):
+    found = [(i, _activity_of(run, i)) for i in ids if i not in run.failed]
+    in_window = [(i, a) for i, a in found if a.start_utc >= run.window_start]
+    for activity_id, activity in sorted(in_window, key=lambda r: (r[1].start_utc, r[0])):
         try:
             outcome = _store_and_annotate(run, policy, activity_id)
         except Exception as exc:  # one activity's fault never stops the others
@@ -579,7 +599,8 @@ def _annotation_failed(run: _Pass, activity_id: int, activity: Activity, exc: Ex
 
 
 def _store_left(run: _Pass) -> None:
-    """Fetched details of runs not annotated in this pass (a sport changed from a run, say), stored as they are."""
+    """Fetched details of runs not annotated in this pass (a detail whose start lies before the window, say),
+    stored as they are."""
     for activity_id, detail in list(run.details.items()):
         del run.details[activity_id]
         try:

@@ -52,7 +52,11 @@ def test_new_runs_are_fetched_newest_first_annotated_and_queued() -> None:
     report = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
 
     assert source.fetches == ["3", "2", "1"]  # the ride costs nothing more than the list
-    assert (report.listed, report.detailed, report.annotated, report.queued) == (4, 3, 3, 3)
+    # the ride is annotated too (issue 27: one rule for every sport), from its summary: no flags, no note queued
+    assert (report.listed, report.detailed, report.annotated, report.queued) == (4, 3, 4, 3)
+    [ride] = [r.id for r in store.rows.values() if r.activity.external_id == "ride"]
+    ride_note = store.latest_annotation(ride)
+    assert ride_note is not None and (tuple(ride_note.flags), ride_note.note) == ((), None)
     assert {(item[1]) for item in store.outbox} == {"strava"} and len(store.outbox) == 3
     assert _cursor_time(report.cursor) == NOW - timedelta(hours=2)
     assert report.failed == [] and report.pending == 0
@@ -69,6 +73,26 @@ def test_a_run_costs_one_write_for_its_summary_and_one_for_its_detail_none_for_s
         sync_repositories(store), account(cursor=report.cursor), source, POLICY, OPTIONS, now=NOW + timedelta(hours=1)
     )
     assert again.annotated == 0 and store.writes == 6
+
+
+def test_a_run_turned_into_a_ride_is_redone_from_its_summary_in_the_pass_that_stores_the_change() -> None:
+    """Issue 27: the ride keeps no run flags or note; its detail is not fetched again, and the mark its summary was
+    stored with is cleared by its annotation (a pass killed before it would find it marked)."""
+    source, store = _source(50, 2), MemoryStore()
+    first = sync_account(sync_repositories(store), account(), source, POLICY, OPTIONS, now=NOW)
+    [ride_id] = [r.id for r in store.rows.values() if r.activity.external_id == "2"]
+    was = store.latest_annotation(ride_id)
+    assert was is not None and was.note is not None  # a run's note
+    source.activities["2"] = replace(source.activities["2"], sport=Sport.RIDE, sport_original="ride")
+    source.fetches.clear()
+
+    again = sync_account(
+        sync_repositories(store), account(cursor=first.cursor), source, POLICY, OPTIONS, now=NOW + timedelta(hours=1)
+    )
+    now = store.latest_annotation(ride_id)
+    assert source.fetches == [] and again.annotated == 1 and again.queued == 0
+    assert now is not None and now.id != was.id and (tuple(now.flags), now.note) == ((), None)
+    assert not store.rows[ride_id].needs_annotation
 
 
 def test_runs_outside_the_annotation_window_are_stored_but_not_fetched() -> None:
