@@ -284,6 +284,15 @@ class LoadedActivity:
     packed: PackedStreams | None = None
 
 
+def note_to_queue(written: str | None, previously_written: str | None) -> str | None:
+    """What a changed annotation queues for its platform: its note; "" when it has none and the annotation before
+    it had (a run turned into a ride: the write-back removes syncd's block, the athlete's text stays); None:
+    nothing to write."""
+    if written is not None:
+        return written
+    return "" if previously_written is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class NewAnnotation:
     activity_id: int

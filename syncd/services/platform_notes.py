@@ -102,6 +102,9 @@ def _from_write(
     if write.outcome == "opted_out":
         headline = f"Not written: you removed syncd's note on {label}, so syncd writes there no more (your opt-out)."
         return PlatformNoteView(write.provider, label, "not_written", headline, None)
+    if write.outcome == "removed":  # its note went (a run turned into a ride): the runner's text is all there is
+        when = f"{write.written_at or write.updated_at:%d %b %Y %H:%M} UTC"
+        return PlatformNoteView(write.provider, label, "written", f"syncd's note removed from {label} on {when}.", None)
     if write.outcome == "skipped_public":  # held before issue 27's drain decision: finished, not held
         why = _why_not(stored, write.provider, wanted, settings, now)
         return PlatformNoteView(write.provider, label, "not_written", f"Not written: {why}", text, None, same)
@@ -124,6 +127,8 @@ def _waiting(write: PlatformWrite, label: str, now: datetime) -> str:
             f"Not written to {label} yet: {safe_error(write.error)}. "
             f"Next attempt after {write.next_attempt_at:%d %b %H:%M} UTC."
         )
+    if not write.note:
+        return f"syncd's note waits to be removed from {label} (at the next sync, within the rate budget)."
     return f"A new note waits to be written to {label} (at the next sync, within the rate budget)."
 
 

@@ -121,6 +121,17 @@ def test_a_chunk_is_saved_each_changed_annotation_with_its_note_queued(store: St
     assert store.annotation_batches.save([], now=T0) == []
 
 
+def test_a_chunk_queues_the_removal_of_a_note_that_goes(store: Stores, athlete: int) -> None:
+    """As the single save (test_annotations_outbox.py): no note where there was one queues "" for the platform."""
+    a = _annotated(store, athlete, "1", T0)
+    b = _stored(store, athlete, "2", T0 + DAY)
+    items = [NewAnnotation(a, "v2", [], None, ("strava",)), NewAnnotation(b, "v2", [], None, ("strava",))]
+
+    assert store.annotation_batches.save(items, now=T0 + 5 * DAY) == [True, True]
+
+    assert pending(store) == [(a, "strava", "")]
+
+
 def test_a_chunk_naming_an_unknown_activity_writes_nothing(store: Stores, athlete: int) -> None:
     a = store.upsert_activity(athlete, run("1"), {}, needs_annotation=True).activity_id
     items = [NewAnnotation(a, "v1", [FLAG], "note", ("strava",)), NewAnnotation(999, "v1", [], "lost")]

@@ -64,6 +64,18 @@ def test_a_changed_note_is_queued_with_the_platform_wording(store: Stores, athle
     assert pending(store) == [(a, "strava", "theirs")]
 
 
+def test_a_note_that_goes_queues_the_removal_of_the_platforms_block(store: Stores, athlete: int) -> None:
+    """A run turned into a ride: its new annotation has no note, so "" is queued (the write-back removes syncd's
+    block); an activity that never had a note queues nothing."""
+    a = store.upsert_activity(athlete, run("1"), {}).activity_id
+    b = store.upsert_activity(athlete, run("2"), {}).activity_id
+    store.save_annotation(a, "v1", [FLAG], "mine", write_back_to=["strava"], platform_note="theirs")
+    drain(store, {"written": True})
+    assert store.save_annotation(a, "v1", [], None, write_back_to=["strava"])
+    store.save_annotation(b, "v1", [], None, write_back_to=["strava"])
+    assert pending(store) == [(a, "strava", "")]
+
+
 def test_a_pending_item_takes_the_newer_note_and_keeps_its_id(store: Stores, athlete: int) -> None:
     a = store.upsert_activity(athlete, run("1"), {}).activity_id
     b = store.upsert_activity(athlete, run("2"), {}).activity_id

@@ -2,7 +2,8 @@
 whatever its sport and age; a ride, a yoga or a strength session inside the window from its summary alone (no
 detail fetched, one row with no flags and no note). So `reannotate` right after a sync re-runs nothing, and the
 JSON API says "annotated" of the rides as of the runs. A run whose sport changes to a ride loses its flags in the
-next sync. The real stravalib client on the simulated Strava, the real store on SQLite and PostgreSQL, real HTTP."""
+next sync, and its note on the platform goes with it. The real stravalib client on the simulated Strava, the real
+store on SQLite and PostgreSQL, real HTTP."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import requests
 
 from syncd.adapters.db import Store
 from syncd.config import Settings
+from syncd.domain.description import START_MARKER
 from syncd.domain.model import Sport
 from syncd.entrypoints.web.app import create_app
 from syncd.entrypoints.web.serve import serve_in_thread
@@ -117,12 +119,14 @@ def test_a_run_turned_into_a_ride_loses_its_flags_in_the_next_sync(
     for days in (34, 30, 26, 22, 19, 15, 12, 8, 5, 3):  # 30 days of recording before the long run
         _add_run(sim, athlete, clock, days, 30)
     long_one = _add_run(sim, athlete, clock, 1, 60)  # twice the longest of the month: a long-run spike
+    sim.update_activity(long_one, description="Legs heavy, good views")
     linked = harness.link(store, sim, athlete, clock=clock)
     service = harness.service(store, sim, clock=clock)
     service.run_once("w1")
     activity_id = _stored(store, long_one)
     flagged = store.latest_annotation(activity_id)
     assert flagged is not None and flagged.flags, "the long run must be flagged for this test to mean anything"
+    assert START_MARKER in (sim.description(long_one) or "")
 
     # the runner says it was a ride; the next poll lists the change
     clock.advance(harness.seconds_until_due(store, clock.now()))
@@ -134,7 +138,14 @@ def test_a_run_turned_into_a_ride_loses_its_flags_in_the_next_sync(
     latest = store.latest_annotation(activity_id)
     assert stored.sport is Sport.RIDE
     assert latest is not None and (tuple(latest.flags), latest.note) == ((), None)
-    assert long_one not in _fetched_ids(sim, asked)  # a ride's detail is never fetched
+    # its note on Strava goes with it (syncd's block removed, the runner's text byte for byte); the only requests
+    # for the ride are the write-back's read and write of its description: no detail or streams for the sync
+    assert sim.description(long_one) == "Legs heavy, good views"
+    path = f"/api/v3/activities/{long_one}"
+    assert [(r.method, r.path) for r in sim.requests[asked:] if r.path.startswith(path)] == [
+        ("GET", path),
+        ("PUT", path),
+    ]
     report = reannotate(batch_repositories(store), AnnotationPolicy(), now=clock.now())
     assert report.rerun == 0
     assert store.annotation_batches.marked_stale_ids(linked.athlete_id) == []

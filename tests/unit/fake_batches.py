@@ -20,7 +20,7 @@ from syncd.adapters.db.errors import NotFoundError
 from syncd.domain.history import HistoryRow
 from syncd.domain.model import Source, Streams
 from syncd.domain.streams_state import streams_pending
-from syncd.records import LoadedActivity, NewAnnotation, PackedStreams
+from syncd.records import LoadedActivity, NewAnnotation, PackedStreams, note_to_queue
 
 if TYPE_CHECKING:
     from tests.unit.fakes import MemoryStore, _Row
@@ -127,14 +127,17 @@ class MemoryAnnotationBatches:
                 raise NotFoundError(f"no activity with id {item.activity_id}: re-run `syncd sync` or `syncd import`")
         for item in items:
             store.rows[item.activity_id].needs_annotation = False
-        written = [
-            store.append_annotation(
-                item.activity_id, item.rules_version, item.flags, item.note, item.platform_note, now
+        written, before = [], []
+        for item in items:
+            previous = store.latest_annotation(item.activity_id)
+            before.append(None if previous is None else previous.written_note)
+            written.append(
+                store.append_annotation(
+                    item.activity_id, item.rules_version, item.flags, item.note, item.platform_note, now
+                )
             )
-            for item in items
-        ]
-        for item, changed in zip(items, written, strict=True):
-            note = item.written_note
+        for item, changed, previous_note in zip(items, written, before, strict=True):
+            note = note_to_queue(item.written_note, previous_note)
             for provider in item.write_back_to if changed and note is not None else ():
                 store.enqueue_writeback(item.activity_id, provider, note)
         return written

@@ -37,6 +37,7 @@ from syncd.records import (
     SyncFailure,
     TwinFacts,
     UpsertResult,
+    note_to_queue,
 )
 from syncd.services.annotating import BatchRepositories
 from syncd.services.sync_pipeline import SyncRepositories
@@ -294,9 +295,12 @@ class MemoryStore:
     ) -> bool:
         self.get_activity(activity_id, with_streams=False)  # NotFoundError, like the database
         self.rows[activity_id].needs_annotation = False
+        before = self.latest_annotation(activity_id)
         if not self.append_annotation(activity_id, rules_version, flags, note, platform_note, self._now()):
             return False
-        written_note = note if platform_note is None else platform_note
+        written_note = note_to_queue(
+            note if platform_note is None else platform_note, None if before is None else before.written_note
+        )
         for provider in write_back_to:
             if written_note is not None:
                 self.enqueue_writeback(activity_id, provider, written_note)

@@ -19,7 +19,7 @@ from syncd.adapters.db.errors import NotFoundError, StoreError
 from syncd.adapters.db.flag_index import codes_of, replace_current_flags
 from syncd.adapters.db.mapping import flags_to_json, to_json_value
 from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS
-from syncd.records import NewAnnotation
+from syncd.records import NewAnnotation, note_to_queue
 
 # (connection, activity id, provider, note) -> outbox id, None when a concurrent writer won the race
 Enqueue = Callable[[Connection, int, str, str], int | None]
@@ -54,12 +54,15 @@ def save_annotations(
         )
         latest = _latest(conn, newest)
         written: list[bool] = []
+        before: list[str | None] = []  # each item's activity's note on its platform before it
         rows: list[dict[str, Any]] = []
         for item in items:
             if item.activity_id not in found:
                 raise NotFoundError(f"no activity with id {item.activity_id}: re-run `syncd sync` or `syncd import`")
             result = (item.rules_version, flags_to_json(item.flags), item.note, item.platform_note)
-            if latest.get(item.activity_id) == result:
+            previous = latest.get(item.activity_id)
+            before.append(None if previous is None else (previous[2] if previous[3] is None else previous[3]))
+            if previous == result:
                 written.append(False)
                 continue
             latest[item.activity_id] = result
@@ -78,7 +81,7 @@ def save_annotations(
             conn.execute(sa.insert(ANNOTATIONS), rows)
             replace_current_flags(conn, {row["activity_id"]: codes_of(row["flags"]) for row in rows})
         if enqueue is not None:
-            _queue_notes(conn, items, written, enqueue)
+            _queue_notes(conn, items, written, before, enqueue)
     return written
 
 
@@ -97,9 +100,15 @@ def _latest(conn: Connection, newest: Any) -> dict[int, tuple[str, Any, str | No
     }
 
 
-def _queue_notes(conn: Connection, items: Sequence[NewAnnotation], written: list[bool], enqueue: Enqueue) -> None:
-    for item, changed in zip(items, written, strict=True):
-        written_note = item.written_note
+def _queue_notes(
+    conn: Connection,
+    items: Sequence[NewAnnotation],
+    written: list[bool],
+    before: list[str | None],
+    enqueue: Enqueue,
+) -> None:
+    for item, changed, previous in zip(items, written, before, strict=True):
+        written_note = note_to_queue(item.written_note, previous)
         if not changed or written_note is None:
             continue
         for provider in item.write_back_to:

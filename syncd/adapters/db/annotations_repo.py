@@ -14,7 +14,7 @@ from syncd.adapters.db.flag_index import replace_current_flags
 from syncd.adapters.db.mapping import flags_from_json, flags_to_json, to_json_value
 from syncd.adapters.db.models import ACTIVITIES, ANNOTATIONS
 from syncd.domain.flags import Flag
-from syncd.records import AnnotationRecord
+from syncd.records import AnnotationRecord, note_to_queue
 
 
 class AnnotationRepo(RepoBase):
@@ -49,7 +49,8 @@ class AnnotationRepo(RepoBase):
                 .where(ACTIVITIES.c.id == activity_id, ACTIVITIES.c.needs_annotation)
                 .values(needs_annotation=False)
             )
-            if _latest_result(conn, activity_id) == (rules_version, flags_json, note, platform_note):
+            previous = _latest_result(conn, activity_id)
+            if previous == (rules_version, flags_json, note, platform_note):
                 return False
             conn.execute(
                 sa.insert(ANNOTATIONS).values(
@@ -62,7 +63,8 @@ class AnnotationRepo(RepoBase):
                 )
             )
             replace_current_flags(conn, {activity_id: [flag.code.value for flag in flags]})
-            written = note if platform_note is None else platform_note
+            before = None if previous is None else (previous[2] if previous[3] is None else previous[3])
+            written = note_to_queue(note if platform_note is None else platform_note, before)
             for provider in write_back_to:
                 if written is not None and self._enqueue(conn, activity_id, provider, written) is None:
                     raise StoreError(
