@@ -14,9 +14,10 @@ from typing import Self
 import pytest
 
 from syncd.domain.flags import Flag
+from syncd.domain.model import Sport
 from syncd.ports import AnnotationRepository, PainDiary, TwinLinks, UnitOfWork
 from syncd.records import AnnotationRecord
-from syncd.services import importing
+from syncd.services import importing, sync_pipeline
 from syncd.services.annotating import AnnotationPolicy
 from syncd.services.identity import Ambiguous, Linked
 from syncd.services.importing import ImportReport, ImportRepositories, import_paths
@@ -244,3 +245,75 @@ def test_a_synced_runs_tag_is_not_in_the_diary_when_its_annotation_fails(
     again = sync_account(repos, account, source, AnnotationPolicy(), OPTIONS, now=NOW)
     assert again.skipped == []
     assert [(e.score, e.activity_id) for e in diary.entries()] == [(6, tagged)]
+
+
+# ---- history from the listing: summaries older than the window stored with their notes, a chunk per unit of work --
+
+HISTORY = PipelineOptions(first_history=timedelta(days=365), write_back_providers=own_platform)
+
+
+def _history_source() -> ListSource:
+    """A run inside the window and four older ones (summaries only on a first sync), one of them a ride."""
+    source = ListSource()
+    for ext, days, name in (("1", 90, "Old A"), ("2", 70, "Old B"), ("3", 50, "Old C"), ("5", 2, "Fresh")):
+        source.add_run(ext, NOW - timedelta(days=days), name=name)
+    source.add_run("4", NOW - timedelta(days=60), sport=Sport.RIDE, name="Old ride")
+    return source
+
+
+def test_a_rule_fault_on_one_old_run_leaves_it_unstored_and_the_next_pass_stores_it_with_its_note(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Summaries older than the window are stored and annotated together: a fault in the rules for one of them
+    leaves no activity without a note (that one is not stored, its summary listed again next pass, the cursor
+    before it), the others are stored with their notes, never queued for the platform."""
+    source = _history_source()
+    repos = sync_repositories(store, diary)
+    crash_rules_on(monkeypatch, lambda activity: activity.name == "Old B")
+
+    report = sync_account(repos, account_record(athlete), source, AnnotationPolicy(), HISTORY, now=NOW)
+
+    assert _names(store, athlete) == {"Old A": True, "Old ride": True, "Old C": True, "Fresh": True}
+    [(ext, why)] = report.unstored
+    assert ext == "2" and "RuleCrashError" in why
+    assert report.cursor is not None and int(report.cursor) < (NOW - timedelta(days=70)).timestamp()
+    fresh = store.find_activity_id("strava", "5")
+    assert {activity_id for activity_id, _p, _n in pending(store)} <= {fresh}  # old notes are never written back
+
+    monkeypatch.undo()  # the fault gone: the next pass lists the run again, stores it and annotates it
+    again = sync_account(
+        repos, account_record(athlete, report.cursor), source, AnnotationPolicy(), HISTORY, now=NOW + timedelta(hours=1)
+    )
+    assert again.unstored == [] and again.skipped == []
+    assert _names(store, athlete) == {"Old A": True, "Old B": True, "Old ride": True, "Old C": True, "Fresh": True}
+    assert again.cursor is not None and int(again.cursor) >= int((NOW - timedelta(days=2)).timestamp())
+
+
+def test_old_summaries_are_stored_and_annotated_in_one_unit_of_work_per_chunk(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of `BATCH_SIZE` summaries: a chunk whose unit of work fails is tried one summary at a time, so with a
+    chunk of two the fault costs only its own run."""
+    monkeypatch.setattr(sync_pipeline, "BATCH_SIZE", 2)
+    units: list[int] = []
+    real = sync_pipeline._held_in_unit_of_work
+
+    def counted(run: object, policy: AnnotationPolicy, held: Sequence[object]) -> None:
+        units.append(len(held))
+        real(run, policy, held)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sync_pipeline, "_held_in_unit_of_work", counted)
+    crash_rules_on(monkeypatch, lambda activity: activity.name == "Old C")
+
+    report = sync_account(
+        sync_repositories(store, diary),
+        account_record(athlete),
+        _history_source(),
+        AnnotationPolicy(),
+        HISTORY,
+        now=NOW,
+    )
+
+    assert units == [2, 2, 1, 1]  # (Old A, Old B), then (Old ride, Old C) failing, then each of them alone
+    assert [ext for ext, _why in report.unstored] == ["3"]
+    assert _names(store, athlete) == {"Old A": True, "Old B": True, "Old ride": True, "Fresh": True}
