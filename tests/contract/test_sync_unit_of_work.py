@@ -14,11 +14,11 @@ from typing import Self
 import pytest
 
 from syncd.domain.flags import Flag
-from syncd.domain.model import Sport
+from syncd.domain.model import Source, Sport
 from syncd.ports import AnnotationRepository, PainDiary, TwinLinks, UnitOfWork
 from syncd.records import AnnotationRecord
 from syncd.services import importing, sync_pipeline
-from syncd.services.annotating import AnnotationPolicy
+from syncd.services.annotating import AnnotationPolicy, annotate_batch
 from syncd.services.identity import Ambiguous, Linked
 from syncd.services.importing import ImportReport, ImportRepositories, import_paths
 from syncd.services.sync_pipeline import PipelineOptions, sync_account
@@ -317,3 +317,55 @@ def test_old_summaries_are_stored_and_annotated_in_one_unit_of_work_per_chunk(
     assert units == [2, 2, 1, 1]  # (Old A, Old B), then (Old ride, Old C) failing, then each of them alone
     assert [ext for ext, _why in report.unstored] == ["3"]
     assert _names(store, athlete) == {"Old A": True, "Old B": True, "Old ride": True, "Fresh": True}
+
+
+@pytest.mark.parametrize("killed", [False, True])
+def test_old_twins_from_two_platforms_are_annotated_as_one_run(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch, killed: bool
+) -> None:
+    """A Garmin first sync lists the same old runs as the Strava one before it: each is linked with its twin in
+    the unit of work that stores it, so every note (the later runs' history counting each run once) is what
+    annotating the store afresh gives, even when the pass is killed right after its listing (`killed`: nothing
+    after `_list_changed` runs)."""
+    strava, garmin = _history_source(), replace(_history_source(), source=Source.GARMIN)
+    garmin.activities = {ext: replace(a, source=Source.GARMIN) for ext, a in garmin.activities.items()}
+    garmin.activities.pop("5")  # the run inside the window: its note waits for its detail, after the listing
+    repos = sync_repositories(store, diary)
+    sync_account(repos, account_record(athlete), strava, AnnotationPolicy(), HISTORY, now=NOW)
+    if killed:
+        monkeypatch.setattr(sync_pipeline, "_delete_vanished", _killed)
+        with pytest.raises(_KilledError):
+            sync_account(
+                repos, account_record(athlete, provider="garmin"), garmin, AnnotationPolicy(), HISTORY, now=NOW
+            )
+        ids = [s.id for s in store.iter_activities(athlete_id=athlete)]
+        assert len(ids) == 9
+        notes = _notes(store, ids)
+        annotate_batch(batch_repositories(store, diary), ids, AnnotationPolicy(), now=NOW)
+        assert _notes(store, ids) == notes
+        return
+
+    report = sync_account(
+        repos, account_record(athlete, provider="garmin"), garmin, AnnotationPolicy(), HISTORY, now=NOW
+    )
+
+    assert report.unstored == [] and report.skipped == [] and report.linked == 4
+    ids = [s.id for s in store.iter_activities(athlete_id=athlete)]
+    notes = _notes(store, ids)
+    assert len(ids) == 9 and None not in notes.values()
+    annotate_batch(batch_repositories(store, diary), ids, AnnotationPolicy(), now=NOW)
+    assert _notes(store, ids) == notes
+
+
+class _KilledError(Exception):
+    """The pass killed right after its listing."""
+
+
+def _killed(_run: object) -> None:
+    raise _KilledError
+
+
+def _notes(store: Stores, ids: list[int]) -> dict[int, tuple[str, str | None] | None]:
+    """Each activity's current annotation: its rules version and note (a ride's is None), None if it has none."""
+    latest = {i: store.latest_annotation(i) for i in ids}
+    return {i: (a.rules_version, a.note) if a is not None else None for i, a in latest.items()}
