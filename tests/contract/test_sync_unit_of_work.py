@@ -324,9 +324,9 @@ def test_old_twins_from_two_platforms_are_annotated_as_one_run(
     store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch, killed: bool
 ) -> None:
     """A Garmin first sync lists the same old runs as the Strava one before it: each is linked with its twin in
-    the unit of work that stores it, so every note (the later runs' history counting each run once) is what
-    annotating the store afresh gives, even when the pass is killed right after its listing (`killed`: nothing
-    after `_list_changed` runs)."""
+    the unit of work that stores it, with the twin's note redone there, so every note (the later runs' history
+    counting each run once) is current and what annotating the store afresh gives, even when the pass is killed
+    right after its listing (`killed`: nothing after `_list_changed` runs, no stale mark is left for later)."""
     strava, garmin = _history_source(), replace(_history_source(), source=Source.GARMIN)
     garmin.activities = {ext: replace(a, source=Source.GARMIN) for ext, a in garmin.activities.items()}
     garmin.activities.pop("5")  # the run inside the window: its note waits for its detail, after the listing
