@@ -11,7 +11,7 @@ History that is whole: runs older than the window are stored from the listing an
 written back), their notes saying "no streams yet" where a check needs the samples: new and changed summaries are
 held while the listing goes on and stored with their notes a chunk (`BATCH_SIZE`) per unit of work, so a crash
 leaves no stored activity without its note (`_store_held`; a failing chunk is tried one summary per unit of
-work, the faulty one not stored and listed again next pass). Their detail and streams are
+work; one whose rules fail is stored on its own, its note retried and the fault reported). Their detail and streams are
 fetched in the background, newest first, only from the requests the platform budget leaves over
 (`PipelineOptions.history`), and each is re-annotated in the same pass, with the runs whose history it belongs to.
 
@@ -356,8 +356,8 @@ def _store_held(run: _Pass, policy: AnnotationPolicy, *, whole_chunks: bool) -> 
 
 def _store_chunk(run: _Pass, policy: AnnotationPolicy, held: Sequence[_Held]) -> None:
     """The chunk in one unit of work; when it fails, each summary alone (oldest first), in a unit of work of its
-    own: the faulty one is not stored (listed again next pass, the cursor stays before it), the others are, each
-    with its note."""
+    own, each stored with its note; the faulty one stored on its own (a row the database refuses: not stored,
+    listed again next pass, the cursor before it)."""
     try:
         _held_in_unit_of_work(run, policy, held)
         return
@@ -366,8 +366,12 @@ def _store_chunk(run: _Pass, policy: AnnotationPolicy, held: Sequence[_Held]) ->
     for one in sorted(held, key=lambda h: h.activity.start_utc):
         try:
             _held_in_unit_of_work(run, policy, [one])
-        except Exception as exc:
+        except RowRefusedError as exc:
             _not_stored(run, one.summary, exc)
+        except Exception:  # the rules' fault, not the row's: kept without its note, like a detail (`_store_left`)
+            # Not held back: the cursor waiting on a rule's bug would re-list years of history every pass, spending
+            # the platform's budget. `_annotate_history` retries its note in this pass and reports the fault.
+            _store_record(run, one.summary, one.activity, one.record)
 
 
 def _held_in_unit_of_work(run: _Pass, policy: AnnotationPolicy, held: Sequence[_Held]) -> None:
@@ -418,6 +422,11 @@ def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any]) -
     except PayloadError as exc:
         run.report.skipped.append((summary.external_id, str(exc)))
         return None
+    return _store_record(run, summary, activity, record)
+
+
+def _store_record(run: _Pass, summary: SourceSummary, activity: Activity, record: Mapping[str, Any]) -> int | None:
+    """One listed summary stored on its own (its annotation, if any, follows in this pass)."""
     try:
         result = run.repos.activities.upsert_activity(run.account.athlete_id, activity, record)
     except RowRefusedError as exc:

@@ -261,32 +261,34 @@ def _history_source() -> ListSource:
     return source
 
 
-def test_a_rule_fault_on_one_old_run_leaves_it_unstored_and_the_next_pass_stores_it_with_its_note(
+def test_a_rule_fault_on_one_old_run_costs_only_its_note_and_the_next_pass_writes_it(
     store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Summaries older than the window are stored and annotated together: a fault in the rules for one of them
-    leaves no activity without a note (that one is not stored, its summary listed again next pass, the cursor
-    before it), the others are stored with their notes, never queued for the platform."""
+    """Summaries older than the window are stored and annotated together; a fault in the rules for one of them
+    costs only that run's note: it is stored on its own (the cursor never waits on a rule's bug, which would re-list
+    years of history every pass), the fault reported, the others stored with their notes, none queued for the
+    platform; the next pass, the fault gone, writes its note."""
     source = _history_source()
     repos = sync_repositories(store, diary)
     crash_rules_on(monkeypatch, lambda activity: activity.name == "Old B")
 
     report = sync_account(repos, account_record(athlete), source, AnnotationPolicy(), HISTORY, now=NOW)
 
-    assert _names(store, athlete) == {"Old A": True, "Old ride": True, "Old C": True, "Fresh": True}
-    [(ext, why)] = report.unstored
-    assert ext == "2" and "RuleCrashError" in why
-    assert report.cursor is not None and int(report.cursor) < (NOW - timedelta(days=70)).timestamp()
+    assert _names(store, athlete) == {"Old A": True, "Old B": False, "Old ride": True, "Old C": True, "Fresh": True}
+    old_b = store.find_activity_id("strava", "2")
+    assert report.unstored == [] and [(ext, "RuleCrashError" in why) for ext, why in report.skipped] == [
+        (str(old_b), True)
+    ]
+    assert report.cursor is not None and int(report.cursor) >= int((NOW - timedelta(days=2)).timestamp())
     fresh = store.find_activity_id("strava", "5")
     assert {activity_id for activity_id, _p, _n in pending(store)} <= {fresh}  # old notes are never written back
 
-    monkeypatch.undo()  # the fault gone: the next pass lists the run again, stores it and annotates it
+    monkeypatch.undo()  # the fault gone: the next pass annotates it from what is stored
     again = sync_account(
         repos, account_record(athlete, report.cursor), source, AnnotationPolicy(), HISTORY, now=NOW + timedelta(hours=1)
     )
     assert again.unstored == [] and again.skipped == []
     assert _names(store, athlete) == {"Old A": True, "Old B": True, "Old ride": True, "Old C": True, "Fresh": True}
-    assert again.cursor is not None and int(again.cursor) >= int((NOW - timedelta(days=2)).timestamp())
 
 
 def test_old_summaries_are_stored_and_annotated_in_one_unit_of_work_per_chunk(
@@ -315,8 +317,10 @@ def test_old_summaries_are_stored_and_annotated_in_one_unit_of_work_per_chunk(
     )
 
     assert units == [2, 2, 1, 1]  # (Old A, Old B), then (Old ride, Old C) failing, then each of them alone
-    assert [ext for ext, _why in report.unstored] == ["3"]
-    assert _names(store, athlete) == {"Old A": True, "Old B": True, "Old ride": True, "Fresh": True}
+    assert report.unstored == [] and [ext for ext, _why in report.skipped] == [
+        str(store.find_activity_id("strava", "3"))
+    ]
+    assert _names(store, athlete) == {"Old A": True, "Old B": True, "Old ride": True, "Old C": False, "Fresh": True}
 
 
 @pytest.mark.parametrize("killed", [False, True])
