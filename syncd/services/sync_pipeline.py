@@ -15,7 +15,10 @@ fetched and its annotation is one row with no flags and no note. A run whose spo
 flags in the pass that stores the change.
 
 History that is whole: runs older than the window are stored from the listing and annotated locally (never
-written back), their notes saying "no streams yet" where a check needs the samples; their detail and streams are
+written back), their notes saying "no streams yet" where a check needs the samples: new and changed summaries are
+held while the listing goes on and stored with their notes a chunk (`BATCH_SIZE`) per unit of work, so a crash
+leaves no stored activity without its note (`_store_held`; a failing chunk is tried one summary per unit of
+work; one whose rules fail is stored on its own, its note retried and the fault reported). Their detail and streams are
 fetched in the background, newest first, only from the requests the platform budget leaves over
 (`PipelineOptions.history`), and each is re-annotated in the same pass, with the runs whose history it belongs to.
 
@@ -28,7 +31,7 @@ skips it; a refused token or an inactive app is raised for the caller to handle.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,10 +49,11 @@ from syncd.services.annotating import (
     annotate_batch,
     annotate_in,
     annotate_marked,
+    batch_in,
     mark_later,
     policy_for_athlete,
 )
-from syncd.services.identity import imported_streams, link_all, may_have_twins, retire_imported_twin
+from syncd.services.identity import imported_streams, link_all, link_one, may_have_twins, retire_imported_twin
 from syncd.services.pain_diary import apply_stored_tag
 from syncd.storable import refused_fields
 
@@ -154,6 +158,15 @@ class _Detail:
     fetched: FetchedActivity
 
 
+@dataclass(frozen=True)
+class _Held:
+    """A new or changed summary older than the window, held until it is stored with its note (`_store_held`)."""
+
+    summary: SourceSummary
+    activity: Activity
+    record: Mapping[str, Any]
+
+
 @dataclass
 class _Pass:
     repos: SyncRepositories
@@ -173,6 +186,7 @@ class _Pass:
     moved: list[datetime] = field(default_factory=list)  # starts of activities that entered or left the history
     details: dict[int, _Detail] = field(default_factory=dict)  # fetched, stored with their annotation (by id)
     failed: set[int] = field(default_factory=set)  # ids whose annotation failed: not tried again, tags not read
+    held: list[_Held] = field(default_factory=list)  # listed, stored with their notes a chunk at a time
     uow: UnitOfWork = field(init=False)
 
     def __post_init__(self) -> None:
@@ -195,7 +209,7 @@ def sync_account(
     """Sync one account; raises a PlatformError that needs the caller (re-link, app inactive), never for one run."""
     report = SyncReport(account.id, cursor=account.sync_cursor)
     run = _Pass(repos, account, source, options, now, report, _start(account, options, now))
-    _list_changed(run)
+    _list_changed(run, policy)
     _delete_vanished(run)
     _fetch_needed(run)
     _mark_later(run, run.moved)  # what a late upload or a deletion changed: redone in this pass
@@ -238,10 +252,10 @@ def _start(account: AccountRecord, options: PipelineOptions, now: datetime) -> d
 # ---- 1. list ---------------------------------------------------------------------------------------------------
 
 
-def _list_changed(run: _Pass) -> None:
+def _list_changed(run: _Pass, policy: AnnotationPolicy) -> None:
     """Each listed page read into the model and diffed against the store as it arrives: a first sync of years of
-    history holds one page at a time, never the whole list. A listing fault stops the listing (pages so far are
-    kept)."""
+    history holds one page (and at most a chunk of summaries older than the window) at a time, never the whole
+    list. A listing fault stops the listing (pages so far are kept, the summaries held stored)."""
     report = run.report
     try:
         for page in run.source.list_pages(run.after):
@@ -252,11 +266,13 @@ def _list_changed(run: _Pass) -> None:
                 start = summary.activity.start_utc
                 run.newest = start if run.newest is None else max(run.newest, start)
             _diff_against_stored(run, summaries)
+            _store_held(run, policy, whole_chunks=True)
         run.complete = True
     except PlatformError as exc:
         if exc.needs_relink or exc.app_inactive:
             raise
         report.stopped, report.resume_at = str(exc), exc.retry_after
+    _store_held(run, policy, whole_chunks=False)
 
 
 def _read(run: _Pass, payload: Mapping[str, Any]) -> SourceSummary | None:
@@ -290,6 +306,8 @@ def _diff_against_stored(run: _Pass, summaries: Iterable[SourceSummary]) -> None
         stored_id = existing
         if needs and existing is None and _whole_in_listing(run, summary):
             stored_id = _store_with_note(run, summary)
+        elif changed and not needs and _annotated_from_listing(run, summary):
+            _hold(run, summary, raw)
         elif changed and not (needs and run.source.has_detail(raw)):
             stored_id = _store_summary(run, summary, raw, mark=_from_summary(run, summary.activity))
         if needs and stored_id is not None:
@@ -328,6 +346,91 @@ def _store_with_note(run: _Pass, summary: SourceSummary) -> int:
     return -(len(run.wanted) + 1)
 
 
+def _annotated_from_listing(run: _Pass, summary: SourceSummary) -> bool:
+    """Whether the summary is annotated locally from what the listing stores (older than the window; the batch
+    paths kept), so it is stored with its note (`_store_held`) rather than on its own."""
+    return run.repos.batch is not None and summary.activity.start_utc < run.window_start
+
+
+def _hold(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any]) -> None:
+    try:
+        activity, record = run.source.summary_record(summary.payload, raw)
+    except PayloadError as exc:
+        run.report.skipped.append((summary.external_id, str(exc)))
+        return
+    run.held.append(_Held(summary, activity, record))
+
+
+def _store_held(run: _Pass, policy: AnnotationPolicy, *, whole_chunks: bool) -> None:
+    """The summaries held, `BATCH_SIZE` at a time (`whole_chunks`: only full chunks, the rest held on), each chunk
+    stored and annotated in one unit of work."""
+    while len(run.held) >= (BATCH_SIZE if whole_chunks else 1):
+        chunk, run.held = run.held[:BATCH_SIZE], run.held[BATCH_SIZE:]
+        _store_chunk(run, policy, chunk)
+
+
+def _store_chunk(run: _Pass, policy: AnnotationPolicy, held: Sequence[_Held]) -> None:
+    """The chunk in one unit of work; when it fails, each summary alone (oldest first), in a unit of work of its
+    own, each stored with its note; the faulty one stored on its own (a row the database refuses: not stored,
+    listed again next pass, the cursor before it)."""
+    try:
+        _held_in_unit_of_work(run, policy, held)
+        return
+    except Exception:  # whose fault it was is found by trying the summaries one by one
+        pass
+    for one in sorted(held, key=lambda h: h.activity.start_utc):
+        try:
+            _held_in_unit_of_work(run, policy, [one])
+        except RowRefusedError as exc:
+            _not_stored(run, one.summary, exc)
+        except Exception:  # the rules' fault, not the row's: kept without its note, like a detail (`_store_left`)
+            # Not held back: the cursor waiting on a rule's bug would re-list years of history every pass, spending
+            # the platform's budget. `_annotate_history` retries its note in this pass and reports the fault.
+            _store_record(run, one.summary, one.activity, one.record)
+
+
+def _held_in_unit_of_work(run: _Pass, policy: AnnotationPolicy, held: Sequence[_Held]) -> None:
+    """Upsert the summaries, link their twins, mark the notes a new one changes and annotate them (oldest first,
+    locally: never queued), committed together; a fault anywhere raises and nothing of it is kept."""
+    repos = run.repos.batch
+    assert repos is not None  # held only with the batch paths (`_annotated_from_listing`)
+    athlete_id = run.account.athlete_id
+    with run.uow as uow:
+        stored = [(h, uow.activities.upsert_activity(athlete_id, h.activity, h.record)) for h in held]
+        starts = {result.activity_id: h.activity.start_utc for h, result in stored}
+        created = {result.activity_id for _h, result in stored if result.created}
+        batch = batch_in(repos, uow)
+        mark_later(batch, athlete_id, [starts[i] for i in created] + _link_held(run, uow, starts, created))
+        ordered = sorted(starts, key=lambda i: (starts[i], i))
+        outcomes = annotate_batch(batch, ordered, policy, now=run.now)
+        uow.commit()
+    for h, result in stored:
+        _report_cleaned(run, h.summary.external_id, h.activity)
+        run.touched.append(result.activity_id)
+    run.report.stored += len(stored)
+    run.report.annotated += len(outcomes)
+
+
+def _link_held(run: _Pass, uow: UnitOfWork, starts: dict[int, datetime], created: set[int]) -> list[datetime]:
+    """The chunk's runs grouped with their twins (another platform's copy, an imported file) before they are
+    annotated, so each note counts the run once; their twins older than the window are added to `starts` (annotated
+    again with them). Returns the starts of the groups a new run joined (the later runs' history changed)."""
+    if not may_have_twins(run.source.provider):
+        return []
+    moved: list[datetime] = []
+    for activity_id in list(starts):
+        linked = link_one(uow, activity_id)
+        if linked is None:
+            continue
+        for twin in linked.activity_ids:
+            start = starts.get(twin) or uow.activities.get_activity(twin, with_streams=False).activity.start_utc
+            if start < run.window_start:
+                starts.setdefault(twin, start)
+            if activity_id in created:
+                moved.append(start)
+    return moved
+
+
 def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], *, mark: bool = False) -> int | None:
     """The summary stored (marked until annotated when `mark`); its id, or None when it could not be."""
     try:
@@ -335,6 +438,13 @@ def _store_summary(run: _Pass, summary: SourceSummary, raw: Mapping[str, Any], *
     except PayloadError as exc:
         run.report.skipped.append((summary.external_id, str(exc)))
         return None
+    return _store_record(run, summary, activity, record, mark=mark)
+
+
+def _store_record(
+    run: _Pass, summary: SourceSummary, activity: Activity, record: Mapping[str, Any], *, mark: bool = False
+) -> int | None:
+    """One listed summary stored on its own (its annotation, if any, follows in this pass)."""
     try:
         result = run.repos.activities.upsert_activity(run.account.athlete_id, activity, record, needs_annotation=mark)
     except RowRefusedError as exc:
@@ -715,8 +825,9 @@ def _fetch_history_one(run: _Pass, stored: StoredActivity) -> Literal["fetched",
 
 
 def _annotate_history(run: _Pass, policy: AnnotationPolicy) -> None:
-    """The athlete's activities older than the window without a current annotation (new summaries, streams just
-    fetched, history changed), annotated locally from what is stored: never queued for a platform."""
+    """The athlete's activities older than the window without a current annotation (streams just fetched, history
+    changed, a new rules version; new summaries are stored with their notes, `_store_held`), annotated locally from
+    what is stored: never queued for a platform."""
     batch = run.repos.batch
     if batch is None:
         return

@@ -14,10 +14,11 @@ from typing import Self
 import pytest
 
 from syncd.domain.flags import Flag
+from syncd.domain.model import Source, Sport
 from syncd.ports import AnnotationRepository, PainDiary, TwinLinks, UnitOfWork
 from syncd.records import AnnotationRecord
-from syncd.services import importing
-from syncd.services.annotating import AnnotationPolicy
+from syncd.services import importing, sync_pipeline
+from syncd.services.annotating import AnnotationPolicy, annotate_batch
 from syncd.services.identity import Ambiguous, Linked
 from syncd.services.importing import ImportReport, ImportRepositories, import_paths
 from syncd.services.sync_pipeline import PipelineOptions, sync_account
@@ -244,3 +245,131 @@ def test_a_synced_runs_tag_is_not_in_the_diary_when_its_annotation_fails(
     again = sync_account(repos, account, source, AnnotationPolicy(), OPTIONS, now=NOW)
     assert again.skipped == []
     assert [(e.score, e.activity_id) for e in diary.entries()] == [(6, tagged)]
+
+
+# ---- history from the listing: summaries older than the window stored with their notes, a chunk per unit of work --
+
+HISTORY = PipelineOptions(first_history=timedelta(days=365), write_back_providers=own_platform)
+
+
+def _history_source() -> ListSource:
+    """A run inside the window and four older ones (summaries only on a first sync), one of them a ride."""
+    source = ListSource()
+    for ext, days, name in (("1", 90, "Old A"), ("2", 70, "Old B"), ("3", 50, "Old C"), ("5", 2, "Fresh")):
+        source.add_run(ext, NOW - timedelta(days=days), name=name)
+    source.add_run("4", NOW - timedelta(days=60), sport=Sport.RIDE, name="Old ride")
+    return source
+
+
+def test_a_rule_fault_on_one_old_run_costs_only_its_note_and_the_next_pass_writes_it(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Summaries older than the window are stored and annotated together; a fault in the rules for one of them
+    costs only that run's note: it is stored on its own (the cursor never waits on a rule's bug, which would re-list
+    years of history every pass), the fault reported, the others stored with their notes, none queued for the
+    platform; the next pass, the fault gone, writes its note."""
+    source = _history_source()
+    repos = sync_repositories(store, diary)
+    crash_rules_on(monkeypatch, lambda activity: activity.name == "Old B")
+
+    report = sync_account(repos, account_record(athlete), source, AnnotationPolicy(), HISTORY, now=NOW)
+
+    assert _names(store, athlete) == {"Old A": True, "Old B": False, "Old ride": True, "Old C": True, "Fresh": True}
+    old_b = store.find_activity_id("strava", "2")
+    assert report.unstored == [] and [(ext, "RuleCrashError" in why) for ext, why in report.skipped] == [
+        (str(old_b), True)
+    ]
+    assert report.cursor is not None and int(report.cursor) >= int((NOW - timedelta(days=2)).timestamp())
+    fresh = store.find_activity_id("strava", "5")
+    assert {activity_id for activity_id, _p, _n in pending(store)} <= {fresh}  # old notes are never written back
+
+    monkeypatch.undo()  # the fault gone: the next pass annotates it from what is stored
+    again = sync_account(
+        repos, account_record(athlete, report.cursor), source, AnnotationPolicy(), HISTORY, now=NOW + timedelta(hours=1)
+    )
+    assert again.unstored == [] and again.skipped == []
+    assert _names(store, athlete) == {"Old A": True, "Old B": True, "Old ride": True, "Old C": True, "Fresh": True}
+
+
+def test_old_summaries_are_stored_and_annotated_in_one_unit_of_work_per_chunk(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of `BATCH_SIZE` summaries: a chunk whose unit of work fails is tried one summary at a time, so with a
+    chunk of two the fault costs only its own run."""
+    monkeypatch.setattr(sync_pipeline, "BATCH_SIZE", 2)
+    units: list[int] = []
+    real = sync_pipeline._held_in_unit_of_work
+
+    def counted(run: object, policy: AnnotationPolicy, held: Sequence[object]) -> None:
+        units.append(len(held))
+        real(run, policy, held)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sync_pipeline, "_held_in_unit_of_work", counted)
+    crash_rules_on(monkeypatch, lambda activity: activity.name == "Old C")
+
+    report = sync_account(
+        sync_repositories(store, diary),
+        account_record(athlete),
+        _history_source(),
+        AnnotationPolicy(),
+        HISTORY,
+        now=NOW,
+    )
+
+    assert units == [2, 2, 1, 1]  # (Old A, Old B), then (Old ride, Old C) failing, then each of them alone
+    assert report.unstored == [] and [ext for ext, _why in report.skipped] == [
+        str(store.find_activity_id("strava", "3"))
+    ]
+    assert _names(store, athlete) == {"Old A": True, "Old B": True, "Old ride": True, "Old C": False, "Fresh": True}
+
+
+@pytest.mark.parametrize("killed", [False, True])
+def test_old_twins_from_two_platforms_are_annotated_as_one_run(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch, killed: bool
+) -> None:
+    """A Garmin first sync lists the same old runs as the Strava one before it: each is linked with its twin in
+    the unit of work that stores it, with the twin's note redone there, so every note (the later runs' history
+    counting each run once) is current and what annotating the store afresh gives, even when the pass is killed
+    right after its listing (`killed`: nothing after `_list_changed` runs, no stale mark is left for later)."""
+    strava, garmin = _history_source(), replace(_history_source(), source=Source.GARMIN)
+    garmin.activities = {ext: replace(a, source=Source.GARMIN) for ext, a in garmin.activities.items()}
+    garmin.activities.pop("5")  # the run inside the window: its note waits for its detail, after the listing
+    repos = sync_repositories(store, diary)
+    sync_account(repos, account_record(athlete), strava, AnnotationPolicy(), HISTORY, now=NOW)
+    if killed:
+        monkeypatch.setattr(sync_pipeline, "_delete_vanished", _killed)
+        with pytest.raises(_KilledError):
+            sync_account(
+                repos, account_record(athlete, provider="garmin"), garmin, AnnotationPolicy(), HISTORY, now=NOW
+            )
+        ids = [s.id for s in store.iter_activities(athlete_id=athlete)]
+        assert len(ids) == 9
+        notes = _notes(store, ids)
+        annotate_batch(batch_repositories(store, diary), ids, AnnotationPolicy(), now=NOW)
+        assert _notes(store, ids) == notes
+        return
+
+    report = sync_account(
+        repos, account_record(athlete, provider="garmin"), garmin, AnnotationPolicy(), HISTORY, now=NOW
+    )
+
+    assert report.unstored == [] and report.skipped == [] and report.linked == 4
+    ids = [s.id for s in store.iter_activities(athlete_id=athlete)]
+    notes = _notes(store, ids)
+    assert len(ids) == 9 and None not in notes.values()
+    annotate_batch(batch_repositories(store, diary), ids, AnnotationPolicy(), now=NOW)
+    assert _notes(store, ids) == notes
+
+
+class _KilledError(Exception):
+    """The pass killed right after its listing."""
+
+
+def _killed(_run: object) -> None:
+    raise _KilledError
+
+
+def _notes(store: Stores, ids: list[int]) -> dict[int, tuple[str, str | None] | None]:
+    """Each activity's current annotation: its rules version and note (a ride's is None), None if it has none."""
+    latest = {i: store.latest_annotation(i) for i in ids}
+    return {i: (a.rules_version, a.note) if a is not None else None for i, a in latest.items()}
