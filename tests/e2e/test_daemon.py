@@ -319,6 +319,8 @@ def test_the_kept_demo_state_is_read_with_the_demos_settings(run_syncd: RunSyncd
         assert run_notes() == before
         # the demo's sync annotated every activity it stored, rides, yoga and strength too (issue 27): nothing left
         assert "re-ran 0, changed 0" in again.stdout, again.stdout
+        status = run_syncd("--config", state / "syncd.toml", "status", timeout=120)
+        assert status.returncode == 0 and "write-back all" in status.stdout, status.stdout + status.stderr
     finally:
         engine.dispose()
 

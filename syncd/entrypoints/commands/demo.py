@@ -108,7 +108,8 @@ def cmd_demo(args: argparse.Namespace, _settings: Settings | None) -> int:
 def write_cli_config(settings: Settings, state_dir: Path) -> None:
     """The demo's settings for the other commands, so `syncd reannotate` on the kept state uses the same map and
     maximum heart rate (without them the rules' version differs and the notes would be redone without the
-    hard-surface flag). The simulated Strava is gone after the demo, so no platform settings."""
+    hard-surface flag) and `status` shows the write-back the demo used. The simulated Strava is gone after the demo,
+    so no client settings."""
     import json
 
     lines = [
@@ -120,6 +121,8 @@ def write_cli_config(settings: Settings, state_dir: Path) -> None:
         f"osm_file = {json.dumps(str(settings.surface.osm_file))}",
         "[athlete]",
         f"max_heart_rate = {settings.athlete.max_heart_rate}",
+        "[strava]",
+        f"write_back = {json.dumps(settings.strava.write_back)}  # as the demo wrote its notes",
     ]
     (state_dir / CLI_CONFIG).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
