@@ -20,7 +20,9 @@ held while the listing goes on and stored with their notes a chunk (`BATCH_SIZE`
 leaves no stored activity without its note (`_store_held`; a failing chunk is tried one summary per unit of
 work; one whose rules fail is stored on its own, its note retried and the fault reported). Their detail and streams are
 fetched in the background, newest first, only from the requests the platform budget leaves over
-(`PipelineOptions.history`), and each is re-annotated in the same pass, with the runs whose history it belongs to.
+(`PipelineOptions.history`): each is fetched first (no transaction open across a request), then stored with its new
+note in one unit of work, the later notes whose history it changed marked there and redone in the same pass
+(`_store_history`; one whose rules fail is stored on its own, its note retried and the fault reported).
 
 What a run still needs is decided in one place (`_needs_detail`, `_annotation_candidates`), from what is stored, so
 a pass killed at any point is finished by the next one (also by a one-shot `syncd sync`). Faults: a rate limit
@@ -221,7 +223,7 @@ def sync_account(
     merged = [g.activity_ids[0] for g in groups if alone.intersection(g.activity_ids)]  # newly linked: counted once
     _mark_later(run, [repos.activities.get_activity(i, with_streams=False).activity.start_utc for i in merged])
     annotated |= _annotate(run, policy, sorted(twins | set(_unannotated(run, policy))))
-    _fetch_history(run)
+    _fetch_history(run, policy)
     _annotate_history(run, policy)
     _read_title_tags(run, policy, skip=annotated | run.failed)  # a failed run's tag waits for its note
     _annotate_marked(run, policy)
@@ -539,14 +541,12 @@ def _fetch_needed(run: _Pass) -> None:
     run.report.pending = len(run.pending)
 
 
-def _fetch_one(run: _Pass, summary: SourceSummary) -> int:
-    """Fetch and store one run's detail at once (a run older than the window: no annotation is queued with it)."""
+def _fetch_one(run: _Pass, summary: SourceSummary) -> _Detail:
+    """Fetch one run's detail over the network, before any transaction is open (a run older than the window)."""
     fetched = run.source.fetch(
         summary, imported_streams(run.repos.activities, run.source.provider, summary.external_id)
     )
-    activity_id = _store_detail(run, run.repos.activities, _Detail(summary, fetched), mark=False)
-    run.touched.append(activity_id)
-    return activity_id
+    return _Detail(summary, fetched)
 
 
 def _store_detail(run: _Pass, store: ActivityRepository, detail: _Detail, *, mark: bool) -> int:
@@ -747,6 +747,8 @@ def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:
         return
 
     def failed(activity_id: int, exc: Exception) -> None:
+        if activity_id in run.failed:  # already reported in this pass (its note stays marked for the next one)
+            return
         run.failed.add(activity_id)
         run.report.skipped.append((str(activity_id), f"annotation failed: {type(exc).__name__}: {exc}"))
         log.warning("annotation_failed", activity_id=activity_id, error=str(exc))
@@ -766,48 +768,42 @@ def _annotate_marked(run: _Pass, policy: AnnotationPolicy) -> None:
 # ---- 6. history outside the window -----------------------------------------------------------------------------
 
 
-def _fetch_history(run: _Pass) -> None:
-    """The detail and streams of runs older than the window, newest first, from what the budget leaves over.
-    Resumable: what is still waiting is read from the store each pass. A fault stays with its run (remembered
-    with a backoff, never in the cursor); a rate limit ends this pass's fetching, nothing else."""
+def _fetch_history(run: _Pass, policy: AnnotationPolicy) -> None:
+    """The detail and streams of runs older than the window, newest first, from what the budget leaves over, each
+    stored with its note in one unit of work (`_store_history`). Resumable: what is still waiting is read from the
+    store each pass. A fault stays with its run (remembered with a backoff, never in the cursor); a rate limit ends
+    this pass's fetching, nothing else."""
     history = run.options.history
     repos = run.repos.batch
     if history is None or run.report.resume_at is not None or repos is None:
         return
-    batches = repos.batches
-    waiting = batches.awaiting_streams_ids(run.account.athlete_id, run.source.provider, before=run.window_start)
-    starts: list[datetime] = []
-    moved: list[datetime] = []  # those whose detail changed what later runs' history holds of them
+    waiting = repos.batches.awaiting_streams_ids(run.account.athlete_id, run.source.provider, before=run.window_start)
+    fetched = 0
     for activity_id in waiting:
-        if len(starts) >= history.per_pass or history.requests_left() < history.requests_per_run:
+        if fetched >= history.per_pass or history.requests_left() < history.requests_per_run:
             break
         stored = run.repos.activities.get_activity(activity_id, with_streams=False)
         if stored.sync_failure is not None and stored.sync_failure.retry_at > run.now:  # its backoff not elapsed
             continue
-        # its own annotation is marked first: a pass killed after the streams are stored still redoes it
-        start = stored.activity.start_utc
-        batches.mark_stale_between(stored.athlete_id, start - timedelta(microseconds=1), start)
-        outcome = _fetch_history_one(run, stored)
+        outcome = _fetch_history_one(run, policy, stored)
         if outcome == "stopped":
             break
-        if outcome == "fetched":
-            starts.append(start)
-            after = run.repos.activities.get_activity(activity_id, with_streams=False).activity
-            if summarize(after) != summarize(stored.activity):
-                moved.append(start)
-    run.report.history_fetched = len(starts)
-    run.report.history_waiting = len(waiting) - len(starts)
-    mark_later(repos, run.account.athlete_id, moved)  # the later runs' history now holds what was fetched
+        fetched += outcome == "fetched"
+    run.report.history_fetched = fetched
+    run.report.history_waiting = len(waiting) - fetched
 
 
-def _fetch_history_one(run: _Pass, stored: StoredActivity) -> Literal["fetched", "failed", "stopped"]:
-    """Fetch one older run: "failed" keeps the fault with it, "stopped" when a rate limit ends this pass's fetching."""
+def _fetch_history_one(
+    run: _Pass, policy: AnnotationPolicy, stored: StoredActivity
+) -> Literal["fetched", "failed", "stopped"]:
+    """Fetch one older run (over the network first: no transaction is open across a request), then store it with
+    its note: "failed" keeps the fault with it, "stopped" when a rate limit ends this pass's fetching."""
     ext_id = stored.activity.external_id
     payload = stored.raw.get("summary")
     try:
         if not isinstance(payload, Mapping):
             raise PayloadError(f"activity {ext_id}: no stored summary to fetch it from; it is listed again later")
-        _fetch_one(run, run.source.read_summary(payload))
+        _store_history(run, policy, stored, _fetch_one(run, run.source.read_summary(payload)))
         return "fetched"
     except PlatformError as exc:
         if exc.needs_relink or exc.app_inactive:
@@ -824,10 +820,45 @@ def _fetch_history_one(run: _Pass, stored: StoredActivity) -> Literal["fetched",
     return "failed"
 
 
+def _store_history(run: _Pass, policy: AnnotationPolicy, stored: StoredActivity, detail: _Detail) -> None:
+    """The older run's detail stored, its note redone locally (never queued: it is outside the window) and the
+    later notes whose history it changed marked, in one unit of work. A fault in its rules: the fetch is not lost,
+    the detail is stored on its own with its note marked stale, which `_annotate_history` retries (reporting the
+    fault) in this pass or the next; a row the database refuses raises (the failure kept with the run)."""
+    repos = run.repos.batch
+    assert repos is not None  # fetched only with the batch paths (`_fetch_history`)
+    try:
+        with run.uow as uow:
+            batch = batch_in(repos, uow)
+            activity_id = _store_history_detail(run, batch, stored, detail)
+            annotate_batch(batch, [activity_id], policy, now=run.now)  # no write-back providers: never queued
+            uow.commit()
+    except Exception as exc:  # the rules' fault or the note's: the detail alone, its note retried with the history
+        log.warning("history_note_deferred", activity_id=stored.id, error=f"{type(exc).__name__}: {exc}")
+        with run.uow as uow:
+            batch = batch_in(repos, uow)
+            start = stored.activity.start_utc
+            batch.batches.mark_stale_between(stored.athlete_id, start - timedelta(microseconds=1), start)
+            activity_id = _store_history_detail(run, batch, stored, detail)
+            uow.commit()
+    run.touched.append(activity_id)
+
+
+def _store_history_detail(run: _Pass, batch: BatchRepositories, stored: StoredActivity, detail: _Detail) -> int:
+    """Store the detail inside the caller's unit of work; when it changed what the later runs' history holds of the
+    run (its distance, time, load), their notes are marked, to be redone in this pass (`_annotate_history`,
+    `_annotate_marked`) or, if it is killed, the next."""
+    activity_id = _store_detail(run, batch.activities, detail, mark=False)
+    after = batch.activities.get_activity(activity_id, with_streams=False).activity
+    if summarize(after) != summarize(stored.activity):
+        mark_later(batch, run.account.athlete_id, [stored.activity.start_utc])
+    return activity_id
+
+
 def _annotate_history(run: _Pass, policy: AnnotationPolicy) -> None:
-    """The athlete's activities older than the window without a current annotation (streams just fetched, history
-    changed, a new rules version; new summaries are stored with their notes, `_store_held`), annotated locally from
-    what is stored: never queued for a platform."""
+    """The athlete's activities older than the window without a current annotation (history changed, a new rules
+    version, a note whose rules failed; new summaries and fetched streams are stored with their notes, `_store_held`,
+    `_store_history`), annotated locally from what is stored: never queued for a platform."""
     batch = run.repos.batch
     if batch is None:
         return

@@ -5,7 +5,7 @@ same sync are stored, on the in-memory fake, SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -13,15 +13,16 @@ from typing import Self
 
 import pytest
 
+from syncd.adapters.db.annotation_queries import STALE
 from syncd.domain.flags import Flag
 from syncd.domain.model import Source, Sport
-from syncd.ports import AnnotationRepository, PainDiary, TwinLinks, UnitOfWork
+from syncd.ports import AnnotationRepository, PainDiary, TwinLinks, UnitOfWork, UnitsOfWork
 from syncd.records import AnnotationRecord
 from syncd.services import importing, sync_pipeline
 from syncd.services.annotating import AnnotationPolicy, annotate_batch
 from syncd.services.identity import Ambiguous, Linked
 from syncd.services.importing import ImportReport, ImportRepositories, import_paths
-from syncd.services.sync_pipeline import PipelineOptions, sync_account
+from syncd.services.sync_pipeline import HistoryFetch, PipelineOptions, SyncRepositories, sync_account
 from syncd.services.write_back_policy import own_platform
 from tests.contract.conftest import Stores
 from tests.contract.helpers import pending
@@ -373,3 +374,153 @@ def _notes(store: Stores, ids: list[int]) -> dict[int, tuple[str, str | None] | 
     """Each activity's current annotation: its rules version and note (a ride's is None), None if it has none."""
     latest = {i: store.latest_annotation(i) for i in ids}
     return {i: (a.rules_version, a.note) if a is not None else None for i, a in latest.items()}
+
+
+# ---- history streams: an older run's fetched detail stored with its new note in one unit of work -----------------
+
+WAITING = "(no streams yet)"
+OLD_RUNS = ("1", "2", "3")  # Old A, Old B, Old C: the runs older than the window, their streams on the platform
+
+
+def _fetching(per_pass: int = 25) -> PipelineOptions:
+    return replace(HISTORY, history=HistoryFetch(requests_left=lambda: 100, per_pass=per_pass))
+
+
+def _with_summaries_only(store: Stores, diary: PainDiary, athlete: int) -> tuple[SyncRepositories, ListSource]:
+    """A first sync without the history fetch: the older runs stored from their summaries, noted "no streams yet"."""
+    source = _history_source()
+    repos = sync_repositories(store, diary)
+    sync_account(repos, account_record(athlete), source, AnnotationPolicy(), HISTORY, now=NOW)
+    for ext in OLD_RUNS:
+        assert WAITING in _old_note(store, ext)
+    return repos, source
+
+
+def _old_note(store: Stores, ext: str) -> str:
+    latest = store.latest_annotation(store.find_activity_id("strava", ext) or 0)
+    assert latest is not None and latest.note is not None
+    return latest.note
+
+
+def _streams_with_old_note(store: Stores) -> list[str]:
+    """The older runs whose streams are stored while their note still says they wait for them."""
+    found = []
+    for ext in OLD_RUNS:
+        stored = store.get_activity(store.find_activity_id("strava", ext) or 0, with_streams=True)
+        if stored.activity.streams is not None and WAITING in _old_note(store, ext):
+            found.append(ext)
+    return found
+
+
+class _Watched:
+    """The store's unit of work; entering it first records which older runs hold their streams with the old note:
+    between two units of work there must be none."""
+
+    def __init__(self, uow: UnitOfWork, store: Stores, seen: list[list[str]]) -> None:
+        self._uow, self._store, self._seen = uow, store, seen
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._uow, name)
+
+    def __enter__(self) -> Self:
+        self._seen.append(_streams_with_old_note(self._store))
+        self._uow.__enter__()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._uow.__exit__(exc_type, exc, tb)
+
+
+@dataclass(frozen=True)
+class _WatchedUnits:
+    """The sync's units of work, each `_Watched`."""
+
+    units: UnitsOfWork
+    store: Stores
+    seen: list[list[str]]
+
+    def unit_of_work(self) -> _Watched:
+        return _Watched(self.units.unit_of_work(), self.store, self.seen)
+
+
+def test_an_older_runs_streams_and_its_new_note_are_committed_in_one_unit_of_work(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history fetch stores each older run's detail and streams with its note redone from them in one unit of
+    work: at no boundary between units of work (where a crash could stop the pass) does a run hold its streams
+    under its old "no streams yet" note; at the end every note is what annotating the store afresh gives, none of
+    them queued for the platform."""
+    repos, source = _with_summaries_only(store, diary, athlete)
+    seen: list[list[str]] = []
+    assert repos.batch is not None
+    watched = _WatchedUnits(repos.units, store, seen)
+    repos = replace(repos, units=watched, batch=replace(repos.batch, units=watched))
+
+    report = sync_account(
+        repos, account_record(athlete), source, AnnotationPolicy(), _fetching(), now=NOW + timedelta(hours=1)
+    )
+
+    assert report.history_fetched == 3 and report.skipped == [] and report.failed == []
+    assert seen and all(found == [] for found in seen)
+    assert all(WAITING not in _old_note(store, ext) for ext in OLD_RUNS)
+    ids = [s.id for s in store.iter_activities(athlete_id=athlete)]
+    notes = _notes(store, ids)
+    annotate_batch(batch_repositories(store, diary), ids, AnnotationPolicy(), now=NOW + timedelta(hours=1))
+    assert _notes(store, ids) == notes
+    old = {store.find_activity_id("strava", ext) for ext in OLD_RUNS}
+    assert [item for item in pending(store) if item[0] in old] == []
+
+
+def test_a_pass_killed_after_the_history_fetch_leaves_the_fetched_run_with_its_new_note(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed right after the history fetch (nothing redone after it): the run fetched has its streams and the note
+    made from them, current, the one annotating the store afresh gives; the next pass fetches it no more."""
+    repos, source = _with_summaries_only(store, diary, athlete)
+    monkeypatch.setattr(sync_pipeline, "_annotate_history", lambda _run, _policy: _killed(_run))
+    later = NOW + timedelta(hours=1)
+
+    with pytest.raises(_KilledError):
+        sync_account(repos, account_record(athlete), source, AnnotationPolicy(), _fetching(per_pass=1), now=later)
+
+    newest = store.find_activity_id("strava", "3") or 0  # Old C: the newest older run, fetched first
+    assert store.get_activity(newest, with_streams=True).activity.streams is not None
+    note = _notes(store, [newest])
+    assert note[newest] is not None and WAITING not in (note[newest][1] or "")
+    annotate_batch(batch_repositories(store, diary), [newest], AnnotationPolicy(), now=later)
+    assert _notes(store, [newest]) == note
+    monkeypatch.undo()
+    source.fetches.clear()
+    sync_account(repos, account_record(athlete), source, AnnotationPolicy(), _fetching(per_pass=1), now=later)
+    assert "3" not in source.fetches
+
+
+def test_a_rule_fault_on_an_older_runs_streams_keeps_them_and_its_note_is_retried(
+    store: Stores, diary: PainDiary, athlete: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented fallback: the rules fail on an older run's streams, so its unit of work keeps nothing; its
+    detail is then stored on its own (the request spent on it is not lost), its note marked stale, retried with the
+    history in the same pass and the fault reported; the next pass, the fault gone, writes its note without
+    fetching it again. The other older runs are stored with their notes."""
+    repos, source = _with_summaries_only(store, diary, athlete)
+    crash_rules_on(monkeypatch, lambda activity: activity.name == "Old B" and activity.streams is not None)
+    old_b = store.find_activity_id("strava", "2") or 0
+    later = NOW + timedelta(hours=1)
+
+    report = sync_account(repos, account_record(athlete), source, AnnotationPolicy(), _fetching(), now=later)
+
+    assert report.history_fetched == 3 and report.failed == []
+    assert [(ext, "RuleCrashError" in why) for ext, why in report.skipped] == [(str(old_b), True)]
+    assert store.get_activity(old_b, with_streams=True).activity.streams is not None
+    latest = store.latest_annotation(old_b)
+    assert latest is not None and latest.rules_version == STALE  # not current: redone by the next pass
+    assert WAITING not in _old_note(store, "1") and WAITING not in _old_note(store, "3")
+
+    monkeypatch.undo()
+    source.fetches.clear()
+    again = sync_account(repos, account_record(athlete), source, AnnotationPolicy(), _fetching(), now=later)
+    assert again.skipped == [] and "2" not in source.fetches
+    redone = store.latest_annotation(old_b)
+    assert redone is not None and redone.rules_version != STALE and WAITING not in _old_note(store, "2")
