@@ -72,17 +72,20 @@ class _NoteThenFault:
         return self._uow.annotations.latest_annotation(activity_id)
 
 
-class _FailingOn:
-    """The store's unit of work, with `_NoteThenFault` for its annotations."""
+class _WrappedUnitOfWork:
+    """The store's unit of work seen through a test's wrapper: everything not overridden is the store's."""
 
-    def __init__(self, uow: UnitOfWork, external_id: str) -> None:
+    def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
-        self.annotations: AnnotationRepository = _NoteThenFault(uow, external_id)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._uow, name)
 
+    def entering(self) -> None:
+        """What the test does as a block begins (nothing here)."""
+
     def __enter__(self) -> Self:
+        self.entering()
         self._uow.__enter__()
         return self
 
@@ -90,6 +93,14 @@ class _FailingOn:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._uow.__exit__(exc_type, exc, tb)
+
+
+class _FailingOn(_WrappedUnitOfWork):
+    """The store's unit of work, with `_NoteThenFault` for its annotations."""
+
+    def __init__(self, uow: UnitOfWork, external_id: str) -> None:
+        super().__init__(uow)
+        self.annotations: AnnotationRepository = _NoteThenFault(uow, external_id)
 
 
 def test_a_fault_between_a_runs_note_and_its_enqueue_leaves_nothing_of_that_run(
@@ -412,25 +423,16 @@ def _streams_with_old_note(store: Stores) -> list[str]:
     return found
 
 
-class _Watched:
+class _Watched(_WrappedUnitOfWork):
     """The store's unit of work; entering it first records which older runs hold their streams with the old note:
     between two units of work there must be none."""
 
     def __init__(self, uow: UnitOfWork, store: Stores, seen: list[list[str]]) -> None:
-        self._uow, self._store, self._seen = uow, store, seen
+        super().__init__(uow)
+        self._store, self._seen = store, seen
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._uow, name)
-
-    def __enter__(self) -> Self:
+    def entering(self) -> None:
         self._seen.append(_streams_with_old_note(self._store))
-        self._uow.__enter__()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._uow.__exit__(exc_type, exc, tb)
 
 
 @dataclass(frozen=True)
