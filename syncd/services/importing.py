@@ -28,6 +28,7 @@ from syncd.services.annotating import (
     batch_in,
     mark_later,
 )
+from syncd.services.chunks import chunk_or_each
 from syncd.services.identity import Ambiguous, link_file_twin
 
 if TYPE_CHECKING:
@@ -151,18 +152,11 @@ def import_paths(
 
 def _import_chunk(run: _Import, files: Sequence[_File]) -> None:
     """The chunk in one unit of work; when it fails, each file alone (oldest first), the faulty one reported."""
-    if not files:
-        return
-    try:
-        run.report.add(_in_unit_of_work(run, files))
-        return
-    except Exception:  # whose fault it was is found by trying the files one by one
-        pass
-    for file in sorted(files, key=_earliest):
-        try:
-            run.report.add(_in_unit_of_work(run, [file]))
-        except Exception as exc:
-            run.report.failed.append(f"{file.name}: not imported, nothing of it stored ({type(exc).__name__}: {exc})")
+
+    def failed(file: _File, exc: Exception) -> None:
+        run.report.failed.append(f"{file.name}: not imported, nothing of it stored ({type(exc).__name__}: {exc})")
+
+    chunk_or_each(files, lambda some: run.report.add(_in_unit_of_work(run, some)), order=_earliest, on_fault=failed)
 
 
 def _earliest(file: _File) -> datetime:

@@ -55,6 +55,7 @@ from syncd.services.annotating import (
     mark_later,
     policy_for_athlete,
 )
+from syncd.services.chunks import chunk_or_each
 from syncd.services.identity import imported_streams, link_all, link_one, may_have_twins, retire_imported_twin
 from syncd.services.pain_diary import apply_stored_tag
 from syncd.storable import refused_fields
@@ -375,20 +376,22 @@ def _store_chunk(run: _Pass, policy: AnnotationPolicy, held: Sequence[_Held]) ->
     """The chunk in one unit of work; when it fails, each summary alone (oldest first), in a unit of work of its
     own, each stored with its note; the faulty one stored on its own (a row the database refuses: not stored,
     listed again next pass, the cursor before it)."""
-    try:
-        _held_in_unit_of_work(run, policy, held)
-        return
-    except Exception:  # whose fault it was is found by trying the summaries one by one
-        pass
-    for one in sorted(held, key=lambda h: h.activity.start_utc):
-        try:
-            _held_in_unit_of_work(run, policy, [one])
-        except RowRefusedError as exc:
+
+    def faulty(one: _Held, exc: Exception) -> None:
+        if isinstance(exc, RowRefusedError):
             _not_stored(run, one.summary, exc)
-        except Exception:  # the rules' fault, not the row's: kept without its note, like a detail (`_store_left`)
-            # Not held back: the cursor waiting on a rule's bug would re-list years of history every pass, spending
-            # the platform's budget. `_annotate_history` retries its note in this pass and reports the fault.
-            _store_record(run, one.summary, one.activity, one.record)
+            return
+        # The rules' fault, not the row's: kept without its note, like a detail (`_store_left`). Not held back: the
+        # cursor waiting on a rule's bug would re-list years of history every pass, spending the platform's budget.
+        # `_annotate_history` retries its note in this pass and reports the fault.
+        _store_record(run, one.summary, one.activity, one.record)
+
+    chunk_or_each(
+        held,
+        lambda some: _held_in_unit_of_work(run, policy, some),
+        order=lambda one: one.activity.start_utc,
+        on_fault=faulty,
+    )
 
 
 def _held_in_unit_of_work(run: _Pass, policy: AnnotationPolicy, held: Sequence[_Held]) -> None:
