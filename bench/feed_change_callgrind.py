@@ -22,15 +22,12 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench.asgi_child import PRELUDE
 from bench.wait_bench import ROOT, prepare
 
-CHILD = """
-import asyncio, functools, sys
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from syncd.adapters.db import Store
-from syncd.config import Settings
-from syncd.domain.model import Activity, Source, Sport
+CHILD = (
+    PRELUDE
+    + """
 from syncd.entrypoints.web import app as web_app
 
 database, state, mode, changes, target = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
@@ -43,40 +40,19 @@ store = Store.open(f"sqlite:///{database}", migrate=False)
 app = web_app.create_app(store, Settings(state_dir=state, config_path=None))
 loop = asyncio.new_event_loop()
 
-def get(target):
-    path, _, query = target.partition("?")
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-             "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
-    status = []
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-    async def send(message):
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-    loop.run_until_complete(app(scope, receive, send))
-    if status != [200]:
-        raise SystemExit(f"{target}: HTTP {status}")
-
 def counted(target):
-    functools.reduce(lambda _a, _b: get(target), [0, 0])  # the only calls of reduce: callgrind counts these
-
-def change(n):
-    writer = Store.open(f"sqlite:///{database}", migrate=False)
-    start = datetime(2026, 11, 23, 7, tzinfo=UTC) + timedelta(minutes=n)
-    run = Activity(Source.FILE, f"cg-{n}", Sport.RUN, "run", start, name=f"new run {n}", distance_m=8000.0)
-    writer.upsert_activity(1, run, {})
-    writer.close()
+    functools.reduce(lambda _a, _b: asgi_get(app, loop, target), [0, 0])  # the only calls of reduce: counted
 
 for _ in range(2):
-    get(target)
-change(0)  # the first change's page pays what happens once (statements compiled): not counted
-get(target)
+    asgi_get(app, loop, target)
+store_new_run(database, 0, "cg")  # the first change's page pays what happens once (statements compiled): not counted
+asgi_get(app, loop, target)
 for n in range(1, changes + 1):
     if mode == "first":
-        change(n)
+        store_new_run(database, n, "cg")
     counted(target)
 """
+)
 
 
 def instructions(tree: Path, database: Path, state: Path, mode: str, changes: int, target: str) -> int:

@@ -18,16 +18,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.wait_bench import prepare
+from bench.asgi_child import PRELUDE
+from bench.wait_bench import ROOT, prepare
 
-ROOT = Path(__file__).resolve().parents[1]
-CHILD = """
-import asyncio, sys, time
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from syncd.adapters.db import Store
-from syncd.config import Settings
-from syncd.domain.model import Activity, Source, Sport
+CHILD = (
+    PRELUDE
+    + """
 from syncd.entrypoints.web.app import create_app
 
 database, state, repeats, deep = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -36,21 +32,7 @@ app = create_app(store, Settings(state_dir=state, config_path=None))
 loop = asyncio.new_event_loop()
 
 def get(target):
-    path, _, query = target.partition("?")
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-             "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
-    status = []
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-    async def send(message):
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-    began = time.process_time()
-    loop.run_until_complete(app(scope, receive, send))
-    if status != [200]:
-        raise SystemExit(f"{target}: HTTP {status}")
-    return (time.process_time() - began) * 1000.0
+    return asgi_get(app, loop, target)
 
 for target in ["/", "/?flag=downhill", "/feed.atom", "/api/activities", f"/?page={deep}"]:
     for _ in range(3):
@@ -59,15 +41,12 @@ for target in ["/", "/?flag=downhill", "/feed.atom", "/api/activities", f"/?page
     print(f"{target:22s} CPU ms per request: median {samples[len(samples) // 2]:6.2f}", flush=True)
 after = []
 for n in range(8):
-    writer = Store.open(f"sqlite:///{database}", migrate=False)
-    start = datetime(2026, 11, 23, 7, tzinfo=UTC) + timedelta(minutes=n)
-    run = Activity(Source.FILE, f"cpu-bench-{n}", Sport.RUN, "run", start, name=f"new run {n}", distance_m=8000.0)
-    writer.upsert_activity(1, run, {})
-    writer.close()
+    store_new_run(database, n, "cpu-bench")
     after.append(get("/"))
 after.sort()
 print(f"{'first / after a change':22s} CPU ms per request: median {after[len(after) // 2]:6.2f}", flush=True)
 """
+)
 
 
 def main() -> None:
