@@ -47,7 +47,6 @@ with serve_in_thread(create_app(store, Settings(state_dir=Path(sys.argv[2]), con
     print(base, flush=True)
     sys.stdin.read()
 """
-_BASELINE_ONLY_MISSING = ("ix_outbox_activity",)  # indexes added by this tree's migrations
 
 
 class Server:
@@ -165,11 +164,20 @@ def prepare(tmp: Path, activities: int, revision: str) -> tuple[Path, Path, Path
         conn.execute("UPDATE activities SET updated_at = start_utc, created_at = start_utc")
     theirs = tmp / "baseline.db"
     shutil.copy(ours, theirs)
+    tree = baseline_tree(revision, tmp / "baseline")
     with sqlite3.connect(theirs) as conn:
-        for index in _BASELINE_ONLY_MISSING:
-            conn.execute(f"DROP INDEX IF EXISTS {index}")
+        for index in newer_indexes(conn, tree):
+            conn.execute(f"DROP INDEX {index}")
     print(f"{activities:,} activities built in {time.perf_counter() - began:.0f} s; baseline {revision}", flush=True)
-    return ours, theirs, baseline_tree(revision, tmp / "baseline")
+    return ours, theirs, tree
+
+
+def newer_indexes(conn: sqlite3.Connection, tree: Path) -> list[str]:
+    """The indexes of this tree's schema that the baseline's migrations never create: its copy of the database goes
+    without them, as its own upgrade would leave it (one it does create stays: dropping it made the baseline slow)."""
+    migrations = " ".join(p.read_text() for p in (tree / "syncd/adapters/db/migrations/versions").glob("*.py"))
+    names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
+    return [name for (name,) in names if name not in migrations]
 
 
 def main() -> None:
