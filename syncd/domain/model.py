@@ -75,14 +75,6 @@ LOW_IMPACT_SPORTS: frozenset[Sport] = frozenset(
 # RISK-FACTS.md: core/strength sessions (abdominals, hip flexors, glutes). Yoga, Pilates, flexibility and
 # gym/HIIT workouts are counted as core work: they are what platforms call the sessions that build it.
 STRENGTH_SPORTS: frozenset[Sport] = frozenset({Sport.STRENGTH, Sport.YOGA, Sport.WORKOUT})
-# A session shorter than this counts toward no weekly target (a 2-minute walk is not a low-impact session);
-# the weekly rules take the configurable `[rules] min_session_min`, which defaults to this.
-MIN_SESSION_S = 15 * 60.0
-
-
-def counts_toward_weekly_targets(duration_s: float | None, min_session_s: float = MIN_SESSION_S) -> bool:
-    """Whether a session is long enough to count as one of the week's low-impact or strength sessions."""
-    return duration_s is not None and duration_s >= min_session_s
 
 
 def sport_category(sport: Sport) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -111,7 +113,9 @@ def test_spelling_variants_compare_equal(value: str, joiner: str) -> None:
 
 def test_common_platform_types_count_toward_the_weekly_targets() -> None:
     """Issue #13: Workout, HIIT, indoor cardio, flexibility, stair stepper... were counted as nothing."""
-    from syncd.domain.model import counts_toward_weekly_targets, sport_category
+    from syncd.domain.history import HistoryEntry
+    from syncd.domain.load import counts_as_session
+    from syncd.domain.model import sport_category
 
     cases = {
         ("strava", "Workout", None): "strength",
@@ -136,7 +140,14 @@ def test_common_platform_types_count_toward_the_weekly_targets() -> None:
     }
     for (platform, value, sub), category in cases.items():
         assert sport_category(normalise_sport(platform, value, sub)) == category, (platform, value, sub)
-    assert not counts_toward_weekly_targets(120.0)  # a 2-minute walk is not a session
-    assert counts_toward_weekly_targets(15 * 60.0)
-    assert not counts_toward_weekly_targets(None)
-    assert counts_toward_weekly_targets(600.0, min_session_s=300.0)
+
+    def session(sport: Sport, duration_s: float, min_session_min: float = 15.0) -> bool:
+        entry = HistoryEntry(("strava", "1"), sport, datetime(2024, 5, 6, 7, tzinfo=UTC), 0, duration_s)
+        return counts_as_session(entry, min_session_min)
+
+    assert not session(Sport.WALK, 120.0)  # a 2-minute walk is not a session
+    assert session(Sport.WALK, 15 * 60.0)
+    assert not session(Sport.RIDE, 0.0)  # a ride logged with no duration is not cross-training
+    assert session(Sport.STRENGTH, 0.0)  # a logged routine often has no timer
+    assert session(Sport.RIDE, 600.0, min_session_min=5.0)
+    assert session(Sport.RUN, 60.0)  # a run always counts
