@@ -312,10 +312,12 @@ def _hill(distance: FloatArray) -> FloatArray:
 
 # The demo athlete before the five weeks (issue 28: load_spike is a return after a break): four weeks of a lighter
 # routine, two easy runs and a long run a week (about 1 h 50 min of running) with a strength session and a ride,
-# then 16 days without a run. The five weeks begin with a week back far bigger than that usual week, which
-# load_spike flags once the week back passes half of it and an hour; the first run back alone stays clean. The long
-# run (50 min, ~8.6 km) is as long as the five weeks' longest sessions, so no run of theirs is a long-run spike
-# against it.
+# then 16 days without a run. The five weeks begin with a week back far bigger than that usual week (4.6 h of
+# running in 7 days), which load_spike flags from the third run back on, once the week back passes half the usual
+# week and an hour; the first run back alone (24 min) stays clean. The long run (50 min, 8-9 km) is as long as the
+# five weeks' longest sessions, so no run of theirs is a long-run spike against it. All of it is older than the
+# sync's annotation window, as the week back is: the sync lists the summaries, which are all load and the weekly
+# counts read, and notes the runs locally ("no streams yet" until the background fetch brings their streams).
 BREAK_DAYS = 16  # days without a run between the earlier block and the five weeks
 EARLIER_WEEKS = 4
 # one week of the earlier block, as (days before the week's last day, sport, minutes, pace s/km for a run)
@@ -335,7 +337,7 @@ def seed_before_break(
     (the first run back) at the same time of day: BREAK_DAYS local days without a run in between, in any zone."""
     rng = random.Random(seed)
     last = back - timedelta(days=BREAK_DAYS + 1)
-    ids = []
+    ids: list[int] = []
     for week in reversed(range(EARLIER_WEEKS)):
         for days_before, sport, minutes, pace in EARLIER_WEEK:
             start = last - timedelta(days=7 * week + days_before)
