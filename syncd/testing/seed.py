@@ -310,11 +310,63 @@ def _hill(distance: FloatArray) -> FloatArray:
     return np.interp(distance, [0.0, 1000.0, 2500.0, 3600.0, 1e9], [60.0, 60.0, 150.0, 60.0, 60.0])
 
 
+# The demo athlete before the five weeks (issue 28: load_spike is a return after a break): four weeks of a lighter
+# routine, two easy runs and a long run a week (about 1 h 50 min of running) with a strength session and a ride,
+# then 16 days without a run. The five weeks begin with a week back far bigger than that usual week (4.6 h of
+# running in 7 days), which load_spike flags from the third run back on, once the week back passes half the usual
+# week and an hour; the first run back alone (24 min) stays clean. The long run (50 min, 8-9 km) is as long as the
+# five weeks' longest sessions, so no run of theirs is a long-run spike against it. All of it is older than the
+# sync's annotation window, as the week back is: the sync lists the summaries, which are all load and the weekly
+# counts read, and notes the runs locally ("no streams yet" until the background fetch brings their streams).
+BREAK_DAYS = 16  # days without a run between the earlier block and the five weeks
+EARLIER_WEEKS = 4
+# one week of the earlier block, as (days before the week's last day, sport, minutes, pace s/km for a run)
+EARLIER_WEEK: tuple[tuple[int, Sport, float, float], ...] = (
+    (5, Sport.RUN, 30.0, EASY_PACE_S_PER_KM),
+    (4, Sport.STRENGTH, 30.0, 0.0),
+    (3, Sport.RUN, 28.0, EASY_PACE_S_PER_KM),
+    (1, Sport.RIDE, 45.0, 0.0),
+    (0, Sport.RUN, 50.0, 350.0),
+)
+
+
+def seed_before_break(
+    sim: StravaSimulator, athlete_id: int, *, back: datetime, gear_id: str | None = None, seed: int = 8
+) -> list[int]:
+    """The demo's earlier block (EARLIER_WEEK, EARLIER_WEEKS times), its last run BREAK_DAYS + 1 days before `back`
+    (the first run back) at the same time of day: BREAK_DAYS local days without a run in between, in any zone."""
+    rng = random.Random(seed)
+    last = back - timedelta(days=BREAK_DAYS + 1)
+    ids: list[int] = []
+    for week in reversed(range(EARLIER_WEEKS)):
+        for days_before, sport, minutes, pace in EARLIER_WEEK:
+            start = last - timedelta(days=7 * week + days_before)
+            if sport.is_run:
+                activity = synthetic_run(
+                    start,
+                    minutes=minutes * rng.uniform(0.95, 1.05),
+                    pace_s_per_km=pace * rng.uniform(0.98, 1.03),
+                    seed=seed * 100_000 + len(ids),
+                )
+                streams = streams_payload(activity.streams) if activity.streams is not None else None
+                detail = detail_payload(activity, start=start, gear_id=gear_id)
+            else:
+                activity = synthetic_session(start, sport, minutes * rng.uniform(0.9, 1.1))
+                streams, detail = None, detail_payload(activity, start=start)
+            ids.append(sim.add_activity(athlete_id, detail, streams))
+    return ids
+
+
 def seed_demo(sim: StravaSimulator, athlete_id: int, *, end: datetime, gear_id: str | None = None) -> list[int]:
     """The demo athlete's five weeks: easy runs, sessions, rides and strength (seed_synthetic), then a hill loop
     with a steep descent, reps without a warm-up and a long run far beyond the month's longest on an asphalt street
-    of the bundled map: downhill, no warm-up, long-run spike and hard surface each show at least once."""
-    ids = seed_synthetic(sim, athlete_id, count=46, end=end - timedelta(days=3), run_share=0.6, gear_id=gear_id, seed=7)
+    of the bundled map: downhill, no warm-up, long-run spike and hard surface each show at least once. Before the
+    five weeks, a lighter block and a break (seed_before_break), so their first week is a return that comes back
+    too big: load_spike shows too. Returns the ids in start order (the earlier block is added last, so the five
+    weeks' ids are those they always had)."""
+    count, every = 46, timedelta(hours=18)
+    five_weeks_end = end - timedelta(days=3)
+    ids = seed_synthetic(sim, athlete_id, count=count, end=five_weeks_end, run_share=0.6, gear_id=gear_id, seed=7)
     hill = synthetic_run(end - timedelta(days=2), minutes=30, pace_s_per_km=345, seed=11, altitude=_hill)
     cold = synthetic_run(end - timedelta(days=1), minutes=0, pace_s_per_km=0, seed=12, plan=COLD_REPS_PLAN)
     long_run = synthetic_run(end, minutes=95, pace_s_per_km=350, seed=13, route=DEMO_STREET)
@@ -323,7 +375,8 @@ def seed_demo(sim: StravaSimulator, athlete_id: int, *, end: datetime, gear_id: 
         streams = streams_payload(activity.streams) if activity.streams is not None else None
         detail = detail_payload(activity, start=activity.start_utc, gear_id=gear_id)
         ids.append(sim.add_activity(athlete_id, {**detail, "name": name}, streams))
-    return ids
+    earlier = seed_before_break(sim, athlete_id, back=five_weeks_end - every * (count - 1), gear_id=gear_id)
+    return earlier + ids
 
 
 def _strava() -> Any:
