@@ -8,7 +8,12 @@ with them. So no threshold is ever set between two files of the source it is sco
 precision and recall per flag with 95 % Wilson intervals, and the easy runs' mean flags, next to the same figures
 with the default thresholds.
 
-Usage: python -m bench.corpus_loso [--folds]
+With `--with-history`, a run whose source publishes its runner's activity list (bench.corpus_summaries) is judged
+for the flags read from its recording with that runner's stored history before it, as syncd's sync would judge it;
+the others are judged alone as before. The easy runs then count only the scored flags (a runner's history also
+raises the weekly cross-training and strength findings, which are no verdict on the recording).
+
+Usage: python -m bench.corpus_loso [--folds] [--with-history]
 """
 
 from __future__ import annotations
@@ -23,12 +28,17 @@ from functools import cache
 from pathlib import Path
 
 from bench.corpus_score import NOW, REAL, load_labels, parsed, subject
+from bench.corpus_summaries import history_for
 from syncd.domain.history import HistoryEntry, history_before, summarize
 from syncd.domain.rules import RuleContext, evaluate
 from syncd.domain.thresholds import Thresholds
 
 HISTORY = REAL / "HISTORY.tsv"
 SCORED = ("speed_work", "no_warmup", "downhill", "long_run_spike")
+# The flags judged on the recording, which a runner's stored history can inform (their easy pace and heart rate).
+FROM_RECORDING = ("speed_work", "no_warmup", "downhill")
+# The group of a unit judged with its runner's stored summaries (bench.corpus_summaries).
+SUMMARIES_GROUP = "summaries"
 # Candidate values per flag: small, round, and always including today's default. Keys the rules do not have on
 # this branch are dropped (and named in the output), so the grid follows the rules as they are.
 GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
@@ -94,10 +104,24 @@ def history_rows(path: Path = HISTORY) -> list[dict[str, str]]:
         return list(csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t"))
 
 
-def load_cases() -> list[Case]:
+def alone_group(file: str, flag: str, with_history: bool) -> str:
+    """ "" (judged alone), or SUMMARIES_GROUP when judged with the runner's stored history."""
+    if with_history and flag in FROM_RECORDING and history_for(file) is not None:
+        return SUMMARIES_GROUP
+    return ""
+
+
+def load_cases(*, with_history: bool = False) -> list[Case]:
     where = sources()
     cases = [
-        Case(where[lab.file], lab.file, "", lab.label, lab.expect == "present", lab.reason)
+        Case(
+            where[lab.file],
+            lab.file,
+            alone_group(lab.file, lab.label, with_history),
+            lab.label,
+            lab.expect == "present",
+            lab.reason,
+        )
         for lab in load_labels()
         if lab.label in SCORED
     ]
@@ -119,7 +143,7 @@ def group_history(group: str) -> tuple[HistoryEntry, ...]:
 def flags_of(unit: tuple[str, str], thresholds: Thresholds) -> frozenset[str]:
     """The flag codes the rules raise on the unit's run(s) (every run of a file judged alone, as corpus_score)."""
     file, group = unit
-    history = group_history(group) if group else ()
+    history = (history_for(file) or ()) if group == SUMMARIES_GROUP else group_history(group) if group else ()
     raised: set[str] = set()
     for activity in subject(parsed(file)):
         ctx = RuleContext(
@@ -234,18 +258,25 @@ class Result:
     folds: list[tuple[str, int, dict[str, float]]]
 
 
-def easy_units(cases: Sequence[Case]) -> list[tuple[str, str]]:
-    """Runs judged alone with no label saying a flag must be present: they should come out clean."""
-    alone = [c for c in cases if not c.group]
+def easy_units(cases: Sequence[Case], *, with_history: bool = False) -> list[tuple[str, str]]:
+    """Runs with no label saying a flag must be present (judged alone, or with their runner's stored history):
+    they should come out clean."""
+    alone = [c for c in cases if c.group in ("", SUMMARIES_GROUP)]
     present = {c.file for c in alone if c.expect}
     files = {lab.file for lab in load_labels() if lab.label != "sport"} - present
-    return sorted((f, "") for f in files if any(a.sport.is_run for a in parsed(f)))
+    runs = sorted(f for f in files if any(a.sport.is_run for a in parsed(f)))
+    return [(f, alone_group(f, FROM_RECORDING[0], with_history)) for f in runs]
 
 
-def run(cases: Sequence[Case]) -> Result:
+def easy_count(flags: frozenset[str], with_history: bool) -> int:
+    """An easy run's flags: all of them alone; with a history, the scored ones (see the module docstring)."""
+    return len(flags & set(SCORED)) if with_history else len(flags)
+
+
+def run(cases: Sequence[Case], *, with_history: bool = False) -> Result:
     table = Table()
     result = Result({f: Counts() for f in SCORED}, {f: Counts() for f in SCORED}, [], [], [])
-    easy = easy_units(cases)
+    easy = easy_units(cases, with_history=with_history)
     where = sources()
     for source in sorted({c.source for c in cases} | {where[f] for f, _ in easy}):
         train = [c for c in cases if c.source != source]
@@ -258,8 +289,8 @@ def run(cases: Sequence[Case]) -> Result:
             result.tuned[case.flag].add(case.expect, case.flag in table.flags(case.unit, chosen))
             result.default[case.flag].add(case.expect, case.flag in table.flags(case.unit, {}))
         for unit in (u for u in easy if where[u[0]] == source):
-            result.easy_tuned.append(len(table.flags(unit, chosen)))
-            result.easy_default.append(len(table.flags(unit, {})))
+            result.easy_tuned.append(easy_count(table.flags(unit, chosen), with_history))
+            result.easy_default.append(easy_count(table.flags(unit, {}), with_history))
     return result
 
 
@@ -294,8 +325,12 @@ def report(result: Result, cases: Sequence[Case], show_folds: bool) -> None:
 
 
 def main(argv: list[str]) -> None:
-    cases = load_cases()
-    report(run(cases), cases, show_folds="--folds" in argv)
+    with_history = "--with-history" in argv
+    cases = load_cases(with_history=with_history)
+    if with_history:
+        judged = sorted({c.file for c in cases if c.group == SUMMARIES_GROUP})
+        print(f"judged with the runner's stored history: {len(judged)} files")
+    report(run(cases, with_history=with_history), cases, show_folds="--folds" in argv)
 
 
 if __name__ == "__main__":

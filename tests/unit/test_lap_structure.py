@@ -84,6 +84,35 @@ def test_auto_laps_are_splits_not_reps() -> None:
     assert lap_intervals(laps(plan, trigger="manual"), easy_mps=None, margin=MARGIN, min_reps=3) is not None
 
 
+def test_auto_laps_by_time_are_splits_not_reps() -> None:
+    """A lap every 5 minutes, fast and slow by chance of the route (the last one short): no structure."""
+    plan = [(300 * 1000 / (240 if i % 2 else 330), 300.0) for i in range(9)] + [(400.0, 120.0)]
+    assert lap_intervals(laps(plan, trigger="time"), easy_mps=None, margin=MARGIN, min_reps=3) is None
+
+
+def test_a_programmed_fartlek_ended_by_time_is_speed_work() -> None:
+    """Watch-programmed steps end by time at several lengths (1:00 on / 1:45 float, 0:45 / 1:30, ...): the steps
+    of a workout, not auto laps (a real one: corpus/cse_Tuesday_Fartlek.fit.gz)."""
+    plan = [pace(1000, 303), (953.0, 296.0)]
+    for on, off in ((60, 105), (45, 90), (60, 150), (120, 150), (90, 150), (75, 105)):
+        plan += [(on * 1000 / 234, float(on)), (off * 1000 / 308, float(off))]
+    plan += [pace(1000, 309), (942.0, 291.0)]
+    steps = laps(plan, trigger="time")
+    found = lap_intervals(steps, easy_mps=None, margin=MARGIN, min_reps=3)
+    assert found is not None and found.reps == 6 and found.rep_speed_mps == pytest.approx(1000 / 234)
+
+
+def test_a_programmed_session_ended_by_distance_is_speed_work() -> None:
+    """6 x 800 m with 400 m jogs programmed on the watch: every lap ended by distance, at two lengths."""
+    plan = [pace(3200, 330)]
+    for i in range(6):
+        plan.append(pace(800, 220))
+        if i < 5:
+            plan.append(pace(400, 390))
+    found = lap_intervals(laps(plan, trigger="distance"), easy_mps=None, margin=MARGIN, min_reps=3)
+    assert found is not None and found.reps == 6
+
+
 def test_a_tempo_block_in_a_long_run_from_its_laps() -> None:
     """19 km: a 20-minute block at 3:42/km, the other laps 4:10-5:16/km (the issue's miss)."""
     plan = [pace(1000, p) for p in (316, 300, 290, 280, 270, 262, 255)]

@@ -269,6 +269,16 @@ def test_climbs_the_runner_did_not_slow_on_are_altitude_noise() -> None:
     assert flag is not None and flag.evidence["steep_distance_m"] > 1000
 
 
+def test_barometric_altitude_needs_no_pace_to_confirm_it() -> None:
+    """Issue 28 (cwp_outdoor_*: a Polar half and marathon with no GPS, barometric altitude, pace from the wrist):
+    altitude recorded with no position fix is the barometer's, free of the GPS drift the pace test rejects, so its
+    descents count even when the wrist's pace does not slow on the climbs."""
+    no_gps = synthetic_streams([(13_000 / 3.0, 3.0)], altitude=smooth_wander, gps=False)
+    assert downhill.altitude_trusted(RuleContext(run_activity(no_gps)))
+    flag = evaluate(no_gps)
+    assert flag is not None and flag.evidence["steep_distance_m"] > 1000
+
+
 def test_a_descent_with_no_climb_to_compare_keeps_its_profile() -> None:
     """A point-to-point descent has no climb to check the altitude against: it stands."""
     streams = synthetic_streams([(1500.0, 3.0)], altitude=lambda d: 500.0 - 0.08 * d)

@@ -210,6 +210,19 @@ def test_heart_rate_at_the_hard_part_level_from_the_start_is_no_warm_up() -> Non
     assert flag.evidence["main_hr_bpm"] == pytest.approx(182, abs=1)
 
 
+def test_heart_rate_that_falls_as_the_pace_rises_was_a_sensor_settling() -> None:
+    """Issue 28 (a marathon, csm_155155867): 167-172 bpm over the first 10 minutes at 6:30/km, then 140-151 at
+    6:05. A heart does not slow by 20 beats while the runner speeds up: a dry strap settling. Pace decides, and the
+    pace says the opening was easy."""
+    plan = [(720.0, 2.6), *[(120.0, 4.0), (60.0, 2.2)] * 6, *COOL]
+    settling = ramp([(0, 165), (60, 172), (720, 172), (780, 148), (1800, 165)])
+    assert flag_for(synthetic_streams(plan, heart_rate=settling)) is None
+    # The same opening heart rate held on through the reps is a hard start the pace hid.
+    held = ramp([(0, 165), (60, 172), (720, 172), (1800, 176)])
+    flag = flag_for(synthetic_streams(plan, heart_rate=held))
+    assert flag is not None and flag.evidence["kind"] == "hr_not_easier"
+
+
 def test_heart_rate_rising_gently_through_the_opening_is_a_warm_up() -> None:
     heart = ramp([(0, 110), (720, 150), (760, 175)])
     assert flag_for(synthetic_streams(EASY_PACE_OPENING, heart_rate=heart)) is None

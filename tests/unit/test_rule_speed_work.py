@@ -328,6 +328,19 @@ def test_an_even_easy_10k_is_not_a_race() -> None:
     assert flag_for(synthetic_streams([(9000.0 / 3.9, 3.9), (100.0, 4.6)])) is None
 
 
+def test_a_10k_clearly_faster_than_easy_pace_is_a_race_despite_a_slow_first_km_and_a_kick() -> None:
+    """Issue 28: an even 10 km at 4:09-4:25/km after two slower opening minutes and a last km at 3:53, by a runner
+    whose easy runs are 5:05/km, was missed (btn_140749422): the strict from-the-gun test read the first km as a
+    warm-up. The runner's own easy pace says the run was hard, as a race name would; alone, the doubt stays."""
+    streams = synthetic_streams([(120.0, 2.8), (8880.0 / 3.85, 3.85), (1000.0 / 4.3, 4.3)])
+    found = flag_for(streams, history=easy_history(3.27))
+    assert found is not None and found.evidence["trigger"] == "race"
+    assert flag_for(streams) is None
+    # Run at the easy pace itself, the same shape is no race, history or not.
+    easy = synthetic_streams([(120.0, 2.4), (8880.0 / 3.27, 3.27), (1000.0 / 3.6, 3.6)])
+    assert flag_for(easy, history=easy_history(3.27)) is None
+
+
 def marathon(*, first_km_mps: float, stop_s: float = 0.0, fade: bool = True) -> Streams:
     """42.6 km unbroken: a crowded first km, even km 2-33 at 3.5 m/s, a late fade (or not); an optional stop."""
     plan: list[tuple[float, float | None]] = [(1000.0 / first_km_mps, first_km_mps), (32000.0 / 3.5, 3.5)]

@@ -24,7 +24,8 @@ recording's own noise (the jitter between neighbouring grid points) raises the d
 minimum drop (5 SD):
 +-40 m of noise on a flat rail trail is not a descent. A descent is a descent on the smoothed profile only.
 And only on altitude the runner's pace confirms (altitude_trusted): GPS altitude can wander by 50 m smoothly enough
-to pass every filter, but its "climbs" then cost the runner no time; real climbs always do.
+to pass every filter, but its "climbs" then cost the runner no time; real climbs always do. Altitude recorded
+with no position fix is the barometer's and stands without that test.
 
 Runs only; treadmill, virtual and indoor runs have no real slope and stay silent, as do runs without altitude.
 """
@@ -139,16 +140,27 @@ def _from_profile(ctx: RuleContext) -> Flag | None:
 def altitude_trusted(ctx: RuleContext) -> bool:
     """False when the cleaned profile's sustained steep climbs did not slow the runner (PACE_SLOWDOWN_SHARE).
 
-    True when there is too little steep climbing or flat running to compare: the profile stands.
+    True when there is too little steep climbing or flat running to compare: the profile stands. True too for
+    altitude recorded with no position fix at all: it is the barometer's (a watch without GPS, a GPS switched off),
+    free of the GPS drift this test is for, and its pace comes from a wrist or foot sensor whose readings on
+    climbs say little (issue 28: prefer barometric altitude).
     """
     profile = ctx.altitude_profile()
-    if profile is None:
+    if profile is None or _barometric(ctx):
         return True
     t = ctx.thresholds
     return ctx.derived(
         "altitude_trusted",
         lambda: _pace_shows_climbs(profile, t.downhill_min_stretch_m, t.downhill_grade_pct, _steep(ctx, profile)[1]),
     )
+
+
+def _barometric(ctx: RuleContext) -> bool:
+    """Altitude with no position fix anywhere in the recording: GPS did not measure it."""
+    streams = ctx.activity.streams
+    if streams is None or streams.altitude_m is None:
+        return False
+    return streams.lat is None or streams.lon is None or not bool(np.isfinite(streams.lat).any())
 
 
 def _steep(ctx: RuleContext, profile: AltitudeProfile) -> tuple[BoolArray, FloatArray]:

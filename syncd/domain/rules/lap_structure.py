@@ -18,7 +18,8 @@ laps), never against a fixed pace:
   start is the warm-up rule's business) and than the history's easy pace when known. Auto laps (every km) count
   here: a block of fast kilometres is one.
 
-Auto laps (ended by distance, time or position) carry no structure for intervals. Laps with zero or negative length
+Auto laps (ended by distance, time or position at one fixed split) carry no structure for intervals; laps ended
+by time or distance at several lengths are a programmed workout's steps, and do. Laps with zero or negative length
 or duration are bad input and are left out (`usable_laps`).
 """
 
@@ -46,6 +47,8 @@ WALK_MAX_MPS = 2.0
 MIN_OTHER_RUNNING_S = 120.0
 MIN_EASY_PART_S = 300.0
 AUTO_TRIGGERS = frozenset({"distance", "time", "position"})
+# Auto laps split the run evenly (every 1000 m, every 300 s): lengths this close to one another.
+AUTO_SPLIT_SPREAD = 0.03
 # Laps beyond this many are not read (a pathological file): the block search is quadratic.
 MAX_LAPS = 80
 
@@ -88,8 +91,25 @@ def _plain(laps: Sequence[Lap]) -> list[_L]:
 
 
 def _auto_only(laps: Sequence[Lap]) -> bool:
-    triggers = {lap.trigger for lap in laps if lap.trigger != "session_end"}
-    return bool(triggers) and triggers <= AUTO_TRIGGERS
+    """Laps the device ended on its own at one fixed split (every km, every 5 minutes, at a marked spot): no
+    structure. Laps ended by time or by distance at several different lengths (1 minute, then 1:45, then 45 s)
+    are the steps of a programmed workout, which is structure (issue 28: workout steps are evidence of intervals)."""
+    ended = [lap for lap in laps if lap.trigger != "session_end"]
+    triggers = {lap.trigger for lap in ended}
+    if not triggers or not triggers <= AUTO_TRIGGERS:
+        return False
+    split_by_distance = [lap.distance_m or 0.0 for lap in ended if lap.trigger == "distance"]
+    split_by_time = [lap.moving_s or lap.elapsed_s for lap in ended if lap.trigger == "time"]
+    return _one_split(split_by_distance) and _one_split(split_by_time)
+
+
+def _one_split(lengths: list[float]) -> bool:
+    """All the laps one length (within AUTO_SPLIT_SPREAD), the run's last full lap aside (it may end short)."""
+    whole = lengths[:-1] if len(lengths) > 2 else lengths
+    if not whole:
+        return True
+    middle = statistics.median(whole)
+    return all(abs(length - middle) <= AUTO_SPLIT_SPREAD * middle for length in whole)
 
 
 def lap_intervals(laps: Sequence[Lap], *, easy_mps: float | None, margin: float, min_reps: int) -> LapFinding | None:

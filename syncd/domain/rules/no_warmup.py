@@ -16,7 +16,8 @@ Flag when the window is not at least `warmup_easier_by_pct` slower than the main
 when the pace looks easier but heart rate says otherwise (`kind` "hr_not_easier"): over the second half of the
 window (heart rate lags the first minutes) it already averages at least `HR_NEAR_SHARE` of the hard part's
 typical heart rate (its median), and, when reps start later than the window, so does all the running from the
-middle of the window to where they start (all of it is their warm-up). GPS pace on a phone can jump by a minute
+middle of the window to where they start (all of it is their warm-up); not when heart rate then falls by 10 bpm
+while the pace holds or rises (a sensor settling, `_sensor_settling`). GPS pace on a phone can jump by a minute
 per km; heart rate does not, and a genuine warm-up jog sits well below the hard part's heart rate. Not on a
 climbing start (a hill lifts the heart rate at an easy effort), and only with heart rate over most of both parts.
 A slow start up a steep hill is not an easy start: outdoors, both paces are grade-adjusted (about 3.3 % of speed
@@ -76,6 +77,8 @@ MIN_WARMUP_SHARE = 0.4
 MIN_GRADE_PCT = 2.0
 # The opening's heart rate (second half of the window) at or above this share of the hard part's is no warm-up.
 HR_NEAR_SHARE = 0.95
+# Heart rate this much lower just after the opening, at a pace held or raised, was a sensor settling (bpm).
+SETTLING_DROP_BPM = 10.0
 # Heart rate must cover at least this share of each part's time to be judged.
 MIN_HR_COVERAGE = 0.6
 MAX_HR_GAP_S = 15.0
@@ -234,6 +237,10 @@ def _heart_not_easier(
     if opening is None or hard is None:
         return None
     opening_hr = float(np.mean(opening))
+    if _sensor_settling(
+        trace, streams.time_s, streams.heart_rate, plausible, window_end=window_end, opening=opening_hr
+    ):
+        return None
     if main_idx[0] > window_end:  # reps after more running than the window: all of it is their warm-up
         run_up = _heart_between(
             streams.time_s, streams.heart_rate, plausible, (t0 + t_end) / 2, float(trace.time_s[main_idx[0]])
@@ -241,6 +248,30 @@ def _heart_not_easier(
         opening_hr = min(opening_hr, float(np.mean(run_up))) if run_up is not None else opening_hr
     main_hr = float(median_of(hard))
     return (opening_hr, main_hr) if opening_hr >= HR_NEAR_SHARE * main_hr else None
+
+
+def _sensor_settling(
+    trace: SpeedTrace,
+    time_s: FloatArray,
+    heart_rate: FloatArray,
+    plausible: BoolArray,
+    *,
+    window_end: int,
+    opening: float,
+) -> bool:
+    """Heart rate that falls by `SETTLING_DROP_BPM` over the next stretch as long as the opening, while the runner
+    holds or raises the pace, was no heart rate: a chest strap still dry, a sensor settling (issue 28: a marathon's
+    first 10 minutes read 167-172 bpm at 6:30/km, then 140-151 at 6:05). Pace then decides."""
+    t0, t_end = float(trace.time_s[0]), float(trace.time_s[window_end])
+    later_end = min(int(np.searchsorted(trace.time_s, 2 * t_end - t0)), len(trace.time_s) - 1)
+    later = _heart_between(time_s, heart_rate, plausible, t_end, float(trace.time_s[later_end]))
+    if later is None or float(np.mean(later)) > opening - SETTLING_DROP_BPM:
+        return False
+    moved = trace.moving_time_s
+    later_s = float(moved[later_end] - moved[window_end])
+    later_speed = float(trace.distance_m[later_end] - trace.distance_m[window_end]) / later_s if later_s > 0 else 0.0
+    opening_speed = float(trace.distance_m[window_end]) / max(float(moved[window_end]), 1e-9)
+    return later_speed >= opening_speed
 
 
 def _plausible_heart(ctx: RuleContext, heart_rate: FloatArray) -> BoolArray:

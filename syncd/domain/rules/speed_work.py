@@ -41,8 +41,9 @@ Triggers, strongest first:
   (lap_structure.lap_tempo) after easy running;
 - `race` (from the recording): a standard distance (5 km, 10 km, half or full marathon, -2 % or up to
   `speed_work_race_over_pct` over it, for GPS), counted from the gun (the end of a stop in the first 3 minutes
-  and 400 m: the jog to the line, the wait there), run evenly (km speeds within 6 %; a half or full marathon, or a
-  run named a race, on its middle km after a first km the crowd may hold up) from the gun without stopping, with
+  and 400 m: the jog to the line, the wait there), run evenly (km speeds within 6 %; a half or full marathon, a
+  run named a race, or one clearly faster than easy pace from history, on its middle km after a first km the crowd
+  may hold up) from the gun without stopping, with
   evidence from pace or the name that it was hard: faster than easy pace from history, or a race word in its name
   (RACE_WORDS, CJK too: "半程马拉松"), or a run off the bike in a multisport recording (a triathlon or duathlon
   leg, `MULTISPORT_AFTER`), or heart rate in the athlete's hard zone (from their threshold, reserve or max, never
@@ -621,11 +622,11 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
     km = (np.diff(np.append(edges, total)) / np.maximum(np.diff(times), 1e-9))[:-1]
     long_race = total >= t.speed_work_race_unbroken_from_m * RACE_SHORT
     named = bool(RACE_WORDS.search(ctx.activity.name or ""))
-    if not _even_from_gun(km, lenient=long_race or named):
+    fast = history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
+    if not _even_from_gun(km, lenient=long_race or named or fast):
         return None
     kick_start = float(np.interp(d0 + total * 0.95, trace.distance_m, trace.time_s))
     kick = total * 0.05 / max(float(trace.time_s[-1]) - kick_start, 1e-9) >= RACE_KICK * float(median_of(km))
-    fast = history_easy is not None and speed >= history_easy * (1 + t.speed_work_faster_than_easy_pct / 100)
     hard = named or fast or _held_hard(ctx, hr_share) or _off_the_bike(ctx.activity) or _device_says_hard(ctx)
     if not (hard or kick or long_race):
         return None
@@ -697,10 +698,11 @@ def _gun(trace: SpeedTrace) -> int:
 def _even_from_gun(km: FloatArray, *, lenient: bool) -> bool:
     """Km speeds even (spread within RACE_EVEN_CV) and the first km not a warm-up.
 
-    `lenient`: a half or full marathon run without a stop, or a run the runner named a race (RACE_WORDS), is
-    judged on the spread of its middle km (the middle 80 %: a crowded start and the late fade of a race are not
-    uneven pacing), and its first km may be held up by the crowd (RACE_CROWDED_START). Other runs keep the strict
-    test, since an easy 5 or 10 km run looks the same; a race word lifts that doubt, as WORKOUT_WORDS do for reps.
+    `lenient`: a half or full marathon run without a stop, a run the runner named a race (RACE_WORDS), or one run
+    as a whole clearly faster than their easy pace from history, is judged on the spread of its middle km (the
+    middle 80 %: a crowded start, a late fade or a finishing kick are not uneven pacing), and its first km may be
+    held up by the crowd (RACE_CROWDED_START). Other runs keep the strict test, since an easy 5 or 10 km run looks
+    the same; a race word or the runner's own easy pace lifts that doubt, as WORKOUT_WORDS do for reps.
     """
     median = float(median_of(km))
     if not lenient:
