@@ -388,7 +388,7 @@ RETURN_WEEK: tuple[tuple[int, DemoSession], ...] = (
     (6, DemoSession(Sport.RUN, 48.0, 9.5, pace=350.0)),
 )
 # The weeks after it, by weekday (Monday first): strength, a ride, a session (intervals and tempo in turn), an easy
-# run, yoga, an easy run and a longer one; about 2.8 h of running on four days of varied load (monotony ~1.2),
+# run, yoga, an easy run and a longer one; about 2.8 h of running on four days of varied load (monotony ~1.1),
 # one of the two low-impact sessions and one of the three strength sessions a week the rules ask for.
 USUAL_WEEK: tuple[DemoSession, ...] = (
     DemoSession(Sport.STRENGTH, 35.0, 18.5),
@@ -404,7 +404,7 @@ USUAL_WEEK: tuple[DemoSession, ...] = (
 # whose 7 days cross the threshold; the Monday strength and Tuesday ride after it keep the next week's 7 days under
 # the load monotony needs, so the next week brings no second line.
 MONOTONOUS_DAY = DemoSession(Sport.RUN, 45.0, 7.0)
-# The monotonous week is the calendar week holding the day this many days before the five weeks' last day: it lies
+# The monotonous week is the calendar week holding the day this many days before the five weeks' last day: it ends
 # 8 to 14 days before that day, after the week back and at least one usual week, and before at least one more.
 MONOTONOUS_WEEK_BEFORE_LAST = 14
 
