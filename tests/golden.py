@@ -24,6 +24,8 @@ from syncd.adapters.db import Store
 from syncd.adapters.garmin.api import GarminEndpoint
 from syncd.adapters.garmin.sessions import GarminSessions, link_with_token_store
 from syncd.adapters.osm import ExtractSurfaceMap
+from syncd.domain.flags import FlagCode
+from syncd.domain.notes import TITLES
 from syncd.entrypoints.wiring import link_repositories, platform_repositories
 from syncd.services.annotate_files import annotate_paths
 from syncd.services.annotating import AnnotationPolicy
@@ -42,8 +44,8 @@ TWIN_RUNS = [REAL / "run.fit", REAL / "c2eb1b_6.tcx", REAL / "2013-02-06-12-11-1
 
 
 class _Clock:
-    def __init__(self) -> None:
-        self.current = NOW
+    def __init__(self, now: datetime = NOW) -> None:
+        self.current = now
 
     def now(self) -> datetime:
         return self.current
@@ -74,15 +76,22 @@ def _stored_notes(store: Store) -> dict[str, str | None]:
     return dict(sorted(notes.items()))
 
 
-def demo_notes(workdir: Path) -> dict[str, Any]:
-    """The demo athlete (`syncd demo`'s seed, map and maximum heart rate) synced from the simulated Strava."""
-    clock = _Clock()
+def rules_shown(stored: dict[str, str | None]) -> set[FlagCode]:
+    """The rules whose line shows in these notes (a line opens with the rule's title and a colon or a bracket)."""
+    notes = "\n".join(note or "" for note in stored.values())
+    return {code for code, title in TITLES.items() if f" {title}:" in notes or f" {title} (" in notes}
+
+
+def demo_notes(workdir: Path, now: datetime = NOW) -> dict[str, Any]:
+    """The demo athlete (`syncd demo`'s seed, map and maximum heart rate) synced from the simulated Strava, with the
+    clock at `now` (the golden file's NOW unless a test runs the demo at another hour and weekday)."""
+    clock = _Clock(now)
     with (
         _store(workdir / "demo.db", clock) as store,
         StravaSimulator(clock=clock.now) as sim,
     ):
         athlete = sim.add_athlete(firstname="Demo", lastname="Runner")
-        end = NOW - timedelta(hours=3)
+        end = now - timedelta(hours=3)
         seed_demo(sim, athlete.id, end=end, gear_id="g1001")
         sim.add_gear(athlete.id, "g1001", "Trail Shoes", 640_000.0)
         harness.link(store, sim, athlete.id, clock=clock)

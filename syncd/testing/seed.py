@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from syncd.domain.load import week_start
 from syncd.domain.model import Activity, FloatArray, Sport, Streams
 from syncd.domain.streams_math import UPHILL_COST_PER_PCT
 from syncd.testing.strava_server import StravaSimulator, local_iso, utc_iso
@@ -72,6 +73,10 @@ def streams_payload(streams: Streams) -> dict[str, Any]:
     return out
 
 
+# The simulated athletes' zone (Europe/Berlin in winter): their local days are UTC+1 days.
+LOCAL_OFFSET_S = 3600
+
+
 def detail_payload(
     activity: Activity,
     *,
@@ -79,7 +84,7 @@ def detail_payload(
     gear_id: str | None = None,
     description: str = "",
     private: bool = False,
-    utc_offset_s: int = 3600,
+    utc_offset_s: int = LOCAL_OFFSET_S,
 ) -> dict[str, Any]:
     """A DetailedActivity for `activity` moved to `start` (laps moved along)."""
     sport_type = STRAVA_SPORT.get(activity.sport, "Workout")
@@ -312,12 +317,11 @@ def _hill(distance: FloatArray) -> FloatArray:
 
 # The demo athlete before the five weeks (issue 28: load_spike is a return after a break): four weeks of a lighter
 # routine, two easy runs and a long run a week (about 1 h 50 min of running) with a strength session and a ride,
-# then 16 days without a run. The five weeks begin with a week back far bigger than that usual week (4.6 h of
-# running in 7 days), which load_spike flags from the third run back on, once the week back passes half the usual
-# week and an hour; the first run back alone (24 min) stays clean. The long run (50 min, 8-9 km) is as long as the
-# five weeks' longest sessions, so no run of theirs is a long-run spike against it. All of it is older than the
-# sync's annotation window, as the week back is: the sync lists the summaries, which are all load and the weekly
-# counts read, and notes the runs locally ("no streams yet" until the background fetch brings their streams).
+# then 16 days without a run. The five weeks begin with a week back far bigger than that usual week (RETURN_WEEK).
+# The long run (50 min, 8-9 km) is as long as the five weeks' longest runs, so no run of theirs is a long-run spike
+# against it. All of it is older than the sync's annotation window, as the week back is: the sync lists the
+# summaries, which are all load and the weekly counts read, and notes the runs locally ("no streams yet" until the
+# background fetch brings their streams).
 BREAK_DAYS = 16  # days without a run between the earlier block and the five weeks
 EARLIER_WEEKS = 4
 # one week of the earlier block, as (days before the week's last day, sport, minutes, pace s/km for a run)
@@ -357,16 +361,123 @@ def seed_before_break(
     return ids
 
 
+# The demo's five weeks (issue 28: the demo shows every rule whatever the hour and weekday it is run), laid out by
+# local calendar day, each session at its own local hour: laid out every 18 hours back from the clock, the days
+# moved with the hour the demo started, and the one week alike enough for monotony came and went with them.
+class DemoSession(NamedTuple):
+    """One planned session: sport, minutes, local start hour, pace s/km of a run, a run's (minutes, pace) plan."""
+
+    sport: Sport
+    minutes: float
+    hour: float
+    pace: float = EASY_PACE_S_PER_KM
+    plan: tuple[tuple[float, float], ...] | None = None
+
+
+# The week back (days after the first run back): far bigger than the usual week before the break (about 3.6 h of
+# running in 7 days against 1 h 50 min), which load_spike flags from the third run back on, once the week back
+# passes half the usual week and an hour; the first run back alone (24 min) stays clean. A ride and the runs' change
+# from day to day keep it from being monotonous.
+RETURN_WEEK: tuple[tuple[int, DemoSession], ...] = (
+    (0, DemoSession(Sport.RUN, 24.0, 7.0)),
+    (1, DemoSession(Sport.RUN, 32.0, 7.0)),
+    (2, DemoSession(Sport.RUN, 34.0, 7.0)),
+    (3, DemoSession(Sport.RIDE, 45.0, 17.5)),
+    (4, DemoSession(Sport.RUN, 42.0, 7.0)),
+    (5, DemoSession(Sport.RUN, 38.0, 8.0)),
+    (6, DemoSession(Sport.RUN, 48.0, 9.5, pace=350.0)),
+)
+# The weeks after it, by weekday (Monday first): strength, a ride, a session (intervals and tempo in turn), an easy
+# run, yoga, an easy run and a longer one; about 2.8 h of running on four days of varied load (monotony ~1.1),
+# one of the two low-impact sessions and one of the three strength sessions a week the rules ask for.
+USUAL_WEEK: tuple[DemoSession, ...] = (
+    DemoSession(Sport.STRENGTH, 35.0, 18.5),
+    DemoSession(Sport.RIDE, 50.0, 17.5),
+    DemoSession(Sport.RUN, 0.0, 7.0, plan=INTERVALS_PLAN),
+    DemoSession(Sport.RUN, 35.0, 7.0),
+    DemoSession(Sport.YOGA, 40.0, 19.0),
+    DemoSession(Sport.RUN, 38.0, 8.0),
+    DemoSession(Sport.RUN, 48.0, 9.5, pace=350.0),
+)
+# One calendar week of the same run every day, a week a coach would call monotonous: seven 45-minute easy runs (about
+# 480 TRIMP, day after day within a few per cent), no ride, no strength. Monotony flags it once, on the first run
+# whose 7 days cross the threshold; the Monday strength and Tuesday ride after it keep the next week's 7 days under
+# the load monotony needs, so the next week brings no second line.
+MONOTONOUS_DAY = DemoSession(Sport.RUN, 45.0, 7.0)
+# The monotonous week is the calendar week holding the day this many days before the five weeks' last day: it ends
+# 8 to 14 days before that day, after the week back and at least one usual week, and before at least one more.
+MONOTONOUS_WEEK_BEFORE_LAST = 14
+
+
+def local_day(instant: datetime) -> date:
+    """The simulated athletes' local calendar day (LOCAL_OFFSET_S) of an instant."""
+    return (instant.astimezone(UTC) + timedelta(seconds=LOCAL_OFFSET_S)).date()
+
+
+def local_start(day: date, hour: float) -> datetime:
+    """The instant (UTC) of `hour` o'clock on the simulated athletes' local `day`."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(seconds=LOCAL_OFFSET_S)
+    return midnight + timedelta(hours=hour)
+
+
+def five_weeks_plan(back: date, last: date) -> list[tuple[date, DemoSession]]:
+    """The demo's sessions from `back` (the first run back) to `last`, local days in order: RETURN_WEEK, then
+    USUAL_WEEK by weekday, the calendar week MONOTONOUS_WEEK_BEFORE_LAST days before `last` one run a day
+    (MONOTONOUS_DAY). Sessions (intervals and tempo) take turns."""
+    monday = week_start(last - timedelta(days=MONOTONOUS_WEEK_BEFORE_LAST))
+    plan = [(back + timedelta(days=offset), session) for offset, session in RETURN_WEEK]
+    day = back + timedelta(days=len(RETURN_WEEK))
+    sessions = 0
+    while day <= last:
+        session = MONOTONOUS_DAY if monday <= day < monday + timedelta(days=7) else USUAL_WEEK[day.weekday()]
+        if session.plan is not None:
+            session = session._replace(plan=(INTERVALS_PLAN, TEMPO_PLAN)[sessions % 2])
+            sessions += 1
+        plan.append((day, session))
+        day += timedelta(days=1)
+    return plan
+
+
+def seed_five_weeks(
+    sim: StravaSimulator, athlete_id: int, *, back: date, last: date, gear_id: str | None = None, seed: int = 7
+) -> list[int]:
+    """The demo's five weeks (`five_weeks_plan`) as Strava activities in start order: a run a few per cent off its
+    plan from day to day (minutes and pace; the monotonous week's within a few per cent of each other), a structured
+    session as planned, the rest summaries only."""
+    rng = random.Random(seed)
+    ids: list[int] = []
+    for day, session in five_weeks_plan(back, last):
+        start = local_start(day, session.hour)
+        if session.sport.is_run:
+            spread = 0.03 if session is MONOTONOUS_DAY else 0.08
+            activity = synthetic_run(
+                start,
+                minutes=session.minutes * rng.uniform(1 - spread, 1 + spread),
+                pace_s_per_km=session.pace * rng.uniform(0.98, 1.03),
+                seed=seed * 100_000 + len(ids),
+                plan=session.plan,
+            )
+            streams = streams_payload(activity.streams) if activity.streams is not None else None
+            detail = detail_payload(activity, start=start, gear_id=gear_id)
+        else:
+            activity = synthetic_session(start, session.sport, session.minutes * rng.uniform(0.9, 1.1))
+            streams, detail = None, detail_payload(activity, start=start)
+        ids.append(sim.add_activity(athlete_id, detail, streams))
+    return ids
+
+
 def seed_demo(sim: StravaSimulator, athlete_id: int, *, end: datetime, gear_id: str | None = None) -> list[int]:
-    """The demo athlete's five weeks: easy runs, sessions, rides and strength (seed_synthetic), then a hill loop
-    with a steep descent, reps without a warm-up and a long run far beyond the month's longest on an asphalt street
-    of the bundled map: downhill, no warm-up, long-run spike and hard surface each show at least once. Before the
-    five weeks, a lighter block and a break (seed_before_break), so their first week is a return that comes back
-    too big: load_spike shows too. Returns the ids in start order (the earlier block is added last, so the five
-    weeks' ids are those they always had)."""
-    count, every = 46, timedelta(hours=18)
-    five_weeks_end = end - timedelta(days=3)
-    ids = seed_synthetic(sim, athlete_id, count=count, end=five_weeks_end, run_share=0.6, gear_id=gear_id, seed=7)
+    """The demo athlete's five weeks (seed_five_weeks: the week back, usual weeks of easy runs, sessions, rides and
+    strength, one monotonous week), ending three local days before `end`, then a hill loop with a steep descent,
+    reps without a warm-up and a long run far beyond the month's longest on an asphalt street of the bundled map:
+    downhill, no warm-up, long-run spike and hard surface each show at least once. Before the five weeks, a lighter
+    block and a break (seed_before_break), so their first week is a return that comes back too big: load_spike
+    shows too. Returns the ids in start order (the earlier block is added last, so the five weeks' first run back
+    is the simulator's first id)."""
+    today = local_day(end)
+    last = today - timedelta(days=3)
+    back = last - timedelta(days=34)  # five weeks of local days, `back` to `last`
+    ids = seed_five_weeks(sim, athlete_id, back=back, last=last, gear_id=gear_id)
     hill = synthetic_run(end - timedelta(days=2), minutes=30, pace_s_per_km=345, seed=11, altitude=_hill)
     cold = synthetic_run(end - timedelta(days=1), minutes=0, pace_s_per_km=0, seed=12, plan=COLD_REPS_PLAN)
     long_run = synthetic_run(end, minutes=95, pace_s_per_km=350, seed=13, route=DEMO_STREET)
@@ -375,7 +486,8 @@ def seed_demo(sim: StravaSimulator, athlete_id: int, *, end: datetime, gear_id: 
         streams = streams_payload(activity.streams) if activity.streams is not None else None
         detail = detail_payload(activity, start=activity.start_utc, gear_id=gear_id)
         ids.append(sim.add_activity(athlete_id, {**detail, "name": name}, streams))
-    earlier = seed_before_break(sim, athlete_id, back=five_weeks_end - every * (count - 1), gear_id=gear_id)
+    first_back = local_start(back, RETURN_WEEK[0][1].hour)
+    earlier = seed_before_break(sim, athlete_id, back=first_back, gear_id=gear_id)
     return earlier + ids
 
 

@@ -2,7 +2,8 @@
 
 It starts the simulated Strava server (syncd.testing) on 127.0.0.1, seeds a demo athlete with five weeks of
 runs, rides and strength sessions after a lighter month and a 16-day break (their first week, a return too big for
-the usual week before it) and a showcase (a downhill, a missed warm-up, a long-run spike, a surface from a small
+the usual week before it; one calendar week of the same run every day, laid out by local day so it shows whatever
+the hour and weekday) and a showcase (a downhill, a missed warm-up, a long-run spike, a surface from a small
 bundled OSM extract), links that athlete, and runs the real daemon against it: sync, annotate, write
 the notes back into the simulated activities' descriptions, serve the feed, then a webhook event for a new run and
 a digest preview written to a file. Everything lives in its own temporary state directory (deleted at the end
@@ -71,9 +72,9 @@ def demo_settings(sim: StravaSimulator, state_dir: Path, port: int) -> Settings:
 
 
 def seed(sim: StravaSimulator) -> int:
-    """A demo athlete: a lighter month and a 16-day break, then five weeks of runs, rides and strength sessions,
-    with well-worn shoes, then a hill loop, reps started cold and a long run on the bundled map's asphalt street
-    (syncd.testing.seed.seed_demo)."""
+    """A demo athlete: a lighter month and a 16-day break, then five weeks of runs, rides and strength sessions
+    (one of them a monotonous week), with well-worn shoes, then a hill loop, reps started cold and a long run on
+    the bundled map's asphalt street (syncd.testing.seed.seed_demo)."""
     from syncd.testing.seed import seed_demo
 
     athlete = sim.add_athlete(firstname="Demo", lastname="Runner")
