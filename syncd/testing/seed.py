@@ -399,14 +399,16 @@ USUAL_WEEK: tuple[DemoSession, ...] = (
     DemoSession(Sport.RUN, 38.0, 8.0),
     DemoSession(Sport.RUN, 48.0, 9.5, pace=350.0),
 )
-# One calendar week of the same run every day, a week a coach would call monotonous: seven 45-minute easy runs (about
-# 480 TRIMP, day after day within a few per cent), no ride, no strength. Monotony flags it once, on the first run
-# whose 7 days cross the threshold; the Monday strength and Tuesday ride after it keep the next week's 7 days under
-# the load monotony needs, so the next week brings no second line.
-MONOTONOUS_DAY = DemoSession(Sport.RUN, 45.0, 7.0)
+# One calendar week of the same run day after day, a week a coach would call monotonous: six 55-minute easy runs
+# (within a few per cent of each other, over 450 TRIMP in all), Sunday off, no ride, no strength: Foster's monotony
+# about 2.4 (six equal days and one rest; seven equal days would read the 10.0 cap, a figure no runner meets).
+# Monotony flags it once, on the first run whose 7 days cross the threshold; the Monday strength and Tuesday ride
+# after it keep the next week's 7 days under the load monotony needs, so the next week brings no second line.
+MONOTONOUS_DAY = DemoSession(Sport.RUN, 55.0, 7.0)
 # The monotonous week is the calendar week holding the day this many days before the five weeks' last day: it ends
 # 8 to 14 days before that day, after the week back and at least one usual week, and before at least one more.
 MONOTONOUS_WEEK_BEFORE_LAST = 14
+SUNDAY = 6
 
 
 def local_day(instant: datetime) -> date:
@@ -423,13 +425,17 @@ def local_start(day: date, hour: float) -> datetime:
 def five_weeks_plan(back: date, last: date) -> list[tuple[date, DemoSession]]:
     """The demo's sessions from `back` (the first run back) to `last`, local days in order: RETURN_WEEK, then
     USUAL_WEEK by weekday, the calendar week MONOTONOUS_WEEK_BEFORE_LAST days before `last` one run a day
-    (MONOTONOUS_DAY). Sessions (intervals and tempo) take turns."""
+    (MONOTONOUS_DAY, Sunday off). Sessions (intervals and tempo) take turns."""
     monday = week_start(last - timedelta(days=MONOTONOUS_WEEK_BEFORE_LAST))
     plan = [(back + timedelta(days=offset), session) for offset, session in RETURN_WEEK]
     day = back + timedelta(days=len(RETURN_WEEK))
     sessions = 0
     while day <= last:
-        session = MONOTONOUS_DAY if monday <= day < monday + timedelta(days=7) else USUAL_WEEK[day.weekday()]
+        monotonous = monday <= day < monday + timedelta(days=7)
+        if monotonous and day.weekday() == SUNDAY:
+            day += timedelta(days=1)
+            continue
+        session = MONOTONOUS_DAY if monotonous else USUAL_WEEK[day.weekday()]
         if session.plan is not None:
             session = session._replace(plan=(INTERVALS_PLAN, TEMPO_PLAN)[sessions % 2])
             sessions += 1
