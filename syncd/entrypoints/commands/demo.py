@@ -2,7 +2,7 @@
 
 It starts the simulated Strava server (syncd.testing) on 127.0.0.1, seeds a demo athlete with five weeks of
 runs, rides and strength sessions after a lighter month and a 16-day break (their first week, a return too big for
-the usual week before it; one calendar week of the same run every day, laid out by local day so it shows whatever
+the usual week before it; one calendar week of the same run day after day, laid out by local day so it shows whatever
 the hour and weekday) and a showcase (a downhill, a missed warm-up, a long-run spike, a surface from a small
 bundled OSM extract), links that athlete, and runs the real daemon against it: sync, annotate, write
 the notes back into the simulated activities' descriptions, serve the feed, then a webhook event for a new run and
