@@ -151,11 +151,25 @@ def seed_recordings(
     ids = []
     for index, item in enumerate(parsed):
         start = end - spacing * (len(parsed) - 1 - index)
-        activity = item.activity
-        streams = streams_payload(activity.streams) if activity.streams is not None else None
-        detail = detail_payload(activity, start=start, gear_id=gear_id if activity.sport.is_run else None)
-        ids.append(sim.add_activity(athlete_id, detail, streams))
+        ids.append(add_to_strava(sim, athlete_id, item.activity, start=start, gear_id=gear_id))
     return ids
+
+
+def add_to_strava(
+    sim: StravaSimulator,
+    athlete_id: int,
+    activity: Activity,
+    *,
+    start: datetime | None = None,
+    gear_id: str | None = None,
+    name: str | None = None,
+) -> int:
+    """`activity` on the simulated Strava: its streams when it has them, `gear_id` on a run only, re-timed to
+    `start` and renamed `name` when given. Every seed adds its activities so."""
+    streams = streams_payload(activity.streams) if activity.streams is not None else None
+    gear = gear_id if activity.sport.is_run else None
+    detail = detail_payload(activity, start=start or activity.start_utc, gear_id=gear)
+    return sim.add_activity(athlete_id, detail if name is None else {**detail, "name": name}, streams)
 
 
 # The demo athlete's easy pace (5:45 /km) and their two weekly sessions, as (minutes, pace s/km) pieces: a real
@@ -290,13 +304,10 @@ def seed_synthetic(
                 seed=seed * 100_000 + index,
                 plan=session,
             )
-            streams = streams_payload(activity.streams) if activity.streams is not None else None
-            detail = detail_payload(activity, start=start, gear_id=gear_id)
         else:
             sport = rng.choice([Sport.RIDE, Sport.STRENGTH, Sport.YOGA])
             activity = synthetic_session(start, sport, rng.uniform(30, 75))
-            streams, detail = None, detail_payload(activity, start=start)
-        ids.append(sim.add_activity(athlete_id, detail, streams))
+        ids.append(add_to_strava(sim, athlete_id, activity, gear_id=gear_id))
     return ids
 
 
@@ -352,12 +363,9 @@ def seed_before_break(
                     pace_s_per_km=pace * rng.uniform(0.98, 1.03),
                     seed=seed * 100_000 + len(ids),
                 )
-                streams = streams_payload(activity.streams) if activity.streams is not None else None
-                detail = detail_payload(activity, start=start, gear_id=gear_id)
             else:
                 activity = synthetic_session(start, sport, minutes * rng.uniform(0.9, 1.1))
-                streams, detail = None, detail_payload(activity, start=start)
-            ids.append(sim.add_activity(athlete_id, detail, streams))
+            ids.append(add_to_strava(sim, athlete_id, activity, gear_id=gear_id))
     return ids
 
 
@@ -463,12 +471,9 @@ def seed_five_weeks(
                 seed=seed * 100_000 + len(ids),
                 plan=session.plan,
             )
-            streams = streams_payload(activity.streams) if activity.streams is not None else None
-            detail = detail_payload(activity, start=start, gear_id=gear_id)
         else:
             activity = synthetic_session(start, session.sport, session.minutes * rng.uniform(0.9, 1.1))
-            streams, detail = None, detail_payload(activity, start=start)
-        ids.append(sim.add_activity(athlete_id, detail, streams))
+        ids.append(add_to_strava(sim, athlete_id, activity, gear_id=gear_id))
     return ids
 
 
@@ -488,10 +493,7 @@ def seed_demo(sim: StravaSimulator, athlete_id: int, *, end: datetime, gear_id: 
     cold = synthetic_run(end - timedelta(days=1), minutes=0, pace_s_per_km=0, seed=12, plan=COLD_REPS_PLAN)
     long_run = synthetic_run(end, minutes=95, pace_s_per_km=350, seed=13, route=DEMO_STREET)
     showcase = (("Hill loop", hill), ("Reps, straight in", cold), ("Long run", long_run))
-    for name, activity in showcase:
-        streams = streams_payload(activity.streams) if activity.streams is not None else None
-        detail = detail_payload(activity, start=activity.start_utc, gear_id=gear_id)
-        ids.append(sim.add_activity(athlete_id, {**detail, "name": name}, streams))
+    ids += [add_to_strava(sim, athlete_id, activity, gear_id=gear_id, name=name) for name, activity in showcase]
     first_back = local_start(back, RETURN_WEEK[0][1].hour)
     earlier = seed_before_break(sim, athlete_id, back=first_back, gear_id=gear_id)
     return earlier + ids
