@@ -25,7 +25,7 @@ from syncd.domain.flags import FlagCode
 from syncd.domain.model import FloatArray, Sport
 from syncd.domain.rules.context import RuleContext
 from syncd.domain.rules.downhill import unconfirmed
-from syncd.domain.rules.speed_work import MAX_HR_BPM, MIN_HR_BPM
+from syncd.domain.rules.speed_work import heart_readings
 from syncd.domain.streams_state import NO_STREAMS_YET, awaiting_streams
 
 # The checks a recording can be too thin for, in the order they are named.
@@ -84,15 +84,15 @@ def _bad_input(ctx: RuleContext) -> list[str]:
     hr = activity.streams.heart_rate if activity.streams is not None else None
     if hr is not None and len(hr) and not _plausible_heart_rate(hr[:: max(1, len(hr) // 64)]):
         present = hr[np.isfinite(hr)]
-        if len(present) and not ((present >= MIN_HR_BPM) & (present <= MAX_HR_BPM)).any():
+        if len(present) and not heart_readings(present).any():
             phrases.append("heart rate (only readings of 0 or 255)")
     return phrases
 
 
 def _plausible_heart_rate(readings: FloatArray) -> bool:
-    """Whether any reading lies in MIN_HR_BPM..MAX_HR_BPM: one such reading among a sample is enough to know the
+    """Whether any reading is one (`speed_work.heart_readings`): one such reading among a sample is enough to know the
     recording is not "only 0 or 255", so the whole channel is tested only when the sample has none."""
-    return bool(((readings >= MIN_HR_BPM) & (readings <= MAX_HR_BPM)).any())
+    return bool(heart_readings(readings).any())
 
 
 def _join(names: list[str]) -> str:

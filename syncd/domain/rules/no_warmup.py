@@ -267,19 +267,15 @@ def _sensor_settling(
     later = _heart_between(time_s, heart_rate, plausible, t_end, float(trace.time_s[later_end]))
     if later is None or float(np.mean(later)) > opening - SETTLING_DROP_BPM:
         return False
-    moved = trace.moving_time_s
-    later_s = float(moved[later_end] - moved[window_end])
-    later_speed = float(trace.distance_m[later_end] - trace.distance_m[window_end]) / later_s if later_s > 0 else 0.0
-    opening_speed = float(trace.distance_m[window_end]) / max(float(moved[window_end]), 1e-9)
-    return later_speed >= opening_speed
+    later_speed = trace.moving_speed_between(window_end, later_end)
+    opening_speed = trace.moving_speed_between(0, window_end)
+    return later_speed is not None and opening_speed is not None and later_speed >= opening_speed
 
 
 def _plausible_heart(ctx: RuleContext, heart_rate: FloatArray) -> BoolArray:
-    """Samples holding a heart-rate reading (30-250 bpm; 0 and 255 are no reading), found once per context: both
-    parts the rule compares read it."""
-    return ctx.derived(
-        "no_warmup_plausible_heart", lambda: np.isfinite(heart_rate) & (heart_rate >= 30) & (heart_rate <= 250)
-    )
+    """Samples holding a heart-rate reading (`speed_work.heart_readings`), found once per context: both parts the
+    rule compares read it."""
+    return ctx.derived("no_warmup_plausible_heart", lambda: speed_work.heart_readings(heart_rate))
 
 
 def _heart_between(

@@ -528,7 +528,7 @@ def _heart_on_grid(trace: SpeedTrace, streams: Streams | None) -> tuple[FloatArr
     if streams is None or streams.heart_rate is None or len(streams) < 2:
         return None
     hr = streams.heart_rate
-    valid = np.isfinite(hr) & (hr >= MIN_HR_BPM) & (hr <= MAX_HR_BPM) & np.isfinite(streams.time_s)
+    valid = heart_readings(hr) & np.isfinite(streams.time_s)
     if np.count_nonzero(valid) < 2:
         return None
     hr_t = streams.time_s[valid] - float(streams.time_s[np.isfinite(streams.time_s)][0])
@@ -659,7 +659,7 @@ def _held_hard(ctx: RuleContext, hr_share: float | None) -> bool:
         ctx.history, ctx.activity.start_utc, window_days=t.easy_pace_window_days, min_runs=t.easy_pace_min_runs
     )
     hr = streams.heart_rate
-    valid = hr[np.isfinite(hr) & (hr >= MIN_HR_BPM) & (hr <= MAX_HR_BPM)] if hr is not None else None
+    valid = hr[heart_readings(hr)] if hr is not None else None
     if usual is None or valid is None or not len(valid):
         return False
     return float(median_of(valid)) >= usual * (1 + t.speed_work_race_above_usual_hr_pct / 100)
@@ -880,6 +880,11 @@ def _slope_explains(d: list[float], a: list[float]) -> bool:
     return d[2] - d[1] >= 20.0 and abs(a[2] - a[1]) / (d[2] - d[1]) * 100 >= STEEP_TERRAIN_PCT
 
 
+def heart_readings(heart_rate: FloatArray) -> BoolArray:
+    """The samples holding a heart-rate reading: finite and within MIN_HR_BPM..MAX_HR_BPM (0 and 255 are none)."""
+    return np.isfinite(heart_rate) & (heart_rate >= MIN_HR_BPM) & (heart_rate <= MAX_HR_BPM)
+
+
 def _top_zone_share(streams: Streams | None, hard_bpm: float | None) -> float | None:
     """Share (%) of time with a heart rate at or above `hard_bpm`, weighting by sample gaps; readings of 0 and 255
     (strap dropouts, the ANT+ "invalid" value) and anything outside 30-250 bpm are no readings."""
@@ -888,7 +893,7 @@ def _top_zone_share(streams: Streams | None, hard_bpm: float | None) -> float | 
     hr = streams.heart_rate
     dt = np.diff(streams.time_s, append=streams.time_s[-1])
     dt = np.where((dt > 0) & (dt <= MAX_SAMPLE_GAP_S), dt, 0.0)
-    known = np.isfinite(hr) & (hr >= MIN_HR_BPM) & (hr <= MAX_HR_BPM)
+    known = heart_readings(hr)
     total = float(dt[known].sum())
     if total <= 0:
         return None
