@@ -508,6 +508,11 @@ class SpeedTrace:
             self._memo[key] = compute()
         return cast(T, self._memo[key])
 
+    def moving_speed_between(self, i0: int, i1: int) -> float | None:
+        """Distance over moving time from grid point `i0` to `i1`, or None when nothing moved between them."""
+        seconds = float(self.moving_time_s[i1] - self.moving_time_s[i0])
+        return float(self.distance_m[i1] - self.distance_m[i0]) / seconds if seconds > 0 else None
+
     def mean_moving_speed(self, mask: BoolArray) -> float | None:
         """Distance over moving time within `mask` (grid points), or None when nothing moved there."""
         sel = mask & self.moving

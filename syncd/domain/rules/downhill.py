@@ -158,9 +158,7 @@ def altitude_trusted(ctx: RuleContext) -> bool:
 def _barometric(ctx: RuleContext) -> bool:
     """Altitude with no position fix anywhere in the recording: GPS did not measure it."""
     streams = ctx.activity.streams
-    if streams is None or streams.altitude_m is None:
-        return False
-    return streams.lat is None or streams.lon is None or not bool(np.isfinite(streams.lat).any())
+    return streams is not None and streams.altitude_m is not None and not streams.has_gps
 
 
 def _steep(ctx: RuleContext, profile: AltitudeProfile) -> tuple[BoolArray, FloatArray]:
