@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -607,3 +607,26 @@ def test_the_watchs_training_effect_confirms_an_even_race() -> None:
     assert flag_for(even) is None
     nine_km = synthetic_streams([(9000.0 / 3.6, 3.6)])
     assert rated(nine_km, 5.0) is None
+
+
+def test_a_whole_run_effort_off_any_standard_distance_is_tempo_when_pace_and_heart_rate_both_beat_history() -> None:
+    """Issue 28: a 10 km race GPS measured as 10.67 km (no standard distance), all one pace, 27 % faster than the
+    runner's easy pace with a median heart rate of 178 against their usual 150, no maximum known. The block is the
+    run, so there are no easy parts to beat: the runner's own history decides, pace and heart rate together."""
+
+    def hr(bpm: float) -> Callable[[FloatArray], FloatArray]:
+        return lambda time: np.full(len(time), bpm)
+
+    def usual(bpm: float) -> list[HistoryEntry]:
+        return [replace(entry, average_heart_rate=bpm) for entry in easy_history(2.9)]
+
+    hard = synthetic_streams([(10670.0 / 3.7, 3.7)], heart_rate=hr(178.0))
+    found = flag_for(hard, history=usual(150.0))
+    assert found is not None and found.evidence["trigger"] == "tempo"
+    assert found.evidence["easy_source"] == "history"
+    assert flag_for(hard, history=usual(172.0)) is None  # 178 bpm is within 5 % of this runner's usual running
+    assert flag_for(hard) is None  # no history: one pace, nothing to compare with
+    steady = synthetic_streams([(10670.0 / 3.1, 3.1)], heart_rate=hr(178.0))
+    assert flag_for(steady, history=usual(150.0)) is None  # 7 % faster than easy: a brisk run, not a tempo
+    no_heart = synthetic_streams([(10670.0 / 3.7, 3.7)])
+    assert flag_for(no_heart, history=usual(150.0)) is None  # pace alone never decides a run that is all one block

@@ -434,7 +434,9 @@ def _tempo(run: _Run) -> SpeedWork | None:
     top = float(run.trace.speed_mps.max()) if len(run.trace.speed_mps) else 0.0
     lines = [(line, ratio) for line, ratio in lines if line <= top]  # no block can sit above the fastest point
     floor = 0.0 if run.history_easy is None else run.history_easy * faster
-    confirmed = run.history_easy is not None and (run.hr_share or 0.0) >= t.speed_work_top_zone_share_pct
+    confirmed = run.history_easy is not None and (
+        (run.hr_share or 0.0) >= t.speed_work_top_zone_share_pct or above_usual_heart_rate(run.ctx)
+    )
     named = bool(WORKOUT_WORDS.search(run.ctx.activity.name or ""))
     blocks = [
         e
@@ -647,20 +649,29 @@ def _race(ctx: RuleContext, trace: SpeedTrace, history_easy: float | None, hr_sh
 
 def _held_hard(ctx: RuleContext, hr_share: float | None) -> bool:
     """Heart rate that says an even run was raced: in the athlete's hard zone (threshold, reserve or max:
-    RuleContext.hard_heart_rate) for `speed_work_race_hard_hr_share_pct` of the run, and its median
-    `speed_work_race_above_usual_hr_pct` above the athlete's usual heart rate on runs (history). A configured
-    maximum can be wrong (easy runs at 155-185 bpm with "max 195"), so without that history heart rate says nothing:
-    an easy 5 km at a high heart rate is not a race."""
+    RuleContext.hard_heart_rate) for `speed_work_race_hard_hr_share_pct` of the run, and above their usual heart
+    rate on runs (`above_usual_heart_rate`). A configured maximum can be wrong (easy runs at 155-185 bpm with
+    "max 195"), so without that history heart rate says nothing: an easy 5 km at a high heart rate is not a race."""
+    t = ctx.thresholds
+    if hr_share is None or hr_share < t.speed_work_race_hard_hr_share_pct:
+        return False
+    return above_usual_heart_rate(ctx)
+
+
+def above_usual_heart_rate(ctx: RuleContext) -> bool:
+    """The run's median heart rate is `speed_work_race_above_usual_hr_pct` above the athlete's usual average on runs
+    (history.usual_heart_rate); False without that history or without heart rate. The runner's own reference: it
+    needs no maximum, and a maximum set too low cannot make easy running look hard."""
     t = ctx.thresholds
     streams = ctx.activity.streams
-    if hr_share is None or hr_share < t.speed_work_race_hard_hr_share_pct or streams is None:
+    hr = streams.heart_rate if streams is not None else None
+    if hr is None:
         return False
     usual = usual_heart_rate(
         ctx.history, ctx.activity.start_utc, window_days=t.easy_pace_window_days, min_runs=t.easy_pace_min_runs
     )
-    hr = streams.heart_rate
-    valid = hr[heart_readings(hr)] if hr is not None else None
-    if usual is None or valid is None or not len(valid):
+    valid = hr[heart_readings(hr)]
+    if usual is None or not len(valid):
         return False
     return float(median_of(valid)) >= usual * (1 + t.speed_work_race_above_usual_hr_pct / 100)
 
