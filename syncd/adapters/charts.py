@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from syncd.domain.digest import CHART_CSS_WIDTH, LoadWeek
+from syncd.domain.load import week_of
 
 SWEET_SPOT = (0.8, 1.3)
 _UNIT_LABEL = {"min": "minutes of running", "trimp": "TRIMP"}
@@ -45,7 +46,7 @@ def load_trend_figure(trend: Sequence[LoadWeek], *, unit: str = "min") -> Figure
     figure = Figure(figsize=(CHART_CSS_WIDTH / _CSS_DPI, 2.5), dpi=_CSS_DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    labels = [week.week.split("-")[-1] for week in trend]
+    labels = [week_of(week.week_start).replace(" ", "\n") for week in trend]  # "16\nNov": 8 fit a phone
     positions = list(range(len(trend)))
     axes.bar(positions, [week.week_load for week in trend], color="#9ec5e8", width=0.6, label="weekly load")
     axes.set_xticks(positions, labels, fontsize=FONT_PT)

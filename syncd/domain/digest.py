@@ -28,6 +28,7 @@ from syncd.domain.load import (
     foster_monotony,
     iso_week_label,
     week_counts,
+    week_span,
     week_start,
 )
 from syncd.domain.mode_notes import advice_for
@@ -188,11 +189,16 @@ class Digest:
         return self.load_trend[-1]
 
     @property
+    def span(self) -> str:
+        """The week as the runner reads it ("16\u201322 Nov 2026"); `week`, the ISO code, stays the key."""
+        return week_span(self.week_start)
+
+    @property
     def subject(self) -> str:
         if self.empty:
-            return f"Back-care week {self.week}: no runs"
+            return f"Back-care week {self.span}: no runs"
         noun = "flag" if self.flag_count == 1 else "flags"
-        return f"Back-care week {self.week}: {self.runs} run{'s' if self.runs != 1 else ''}, {self.flag_count} {noun}"
+        return f"Back-care week {self.span}: {self.runs} run{'s' if self.runs != 1 else ''}, {self.flag_count} {noun}"
 
 
 _WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")  # ASCII only: \d also matches other scripts' digits

@@ -270,6 +270,23 @@ def iso_week_label(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def week_span(monday: date) -> str:
+    """The week starting `monday` as a runner reads it: "16-22 Nov 2026", "30 Nov - 6 Dec 2026", "29 Dec 2025 -
+    4 Jan 2026" (en dashes). The ISO code ("2026-W47") stays the key of URLs and commands; a person is not asked to
+    know which week is W47 (issue 28)."""
+    sunday = monday + timedelta(days=6)
+    if monday.year != sunday.year:
+        return f"{monday.day} {monday:%b %Y} \u2013 {sunday.day} {sunday:%b %Y}"
+    if monday.month != sunday.month:
+        return f"{monday.day} {monday:%b} \u2013 {sunday.day} {sunday:%b %Y}"
+    return f"{monday.day}\u2013{sunday.day} {sunday:%b %Y}"
+
+
+def week_of(monday: date) -> str:
+    """A short name for the week starting `monday` in a list or on a chart axis: "16 Nov" (its Monday)."""
+    return f"{monday.day} {monday:%b}"
+
+
 def week_end_utc(monday: date, utc_offset_s: int) -> datetime:
     """The instant (aware UTC) the week starting `monday` ends for an athlete at `utc_offset_s`."""
     local_end = datetime.combine(monday + timedelta(days=7), time(0))

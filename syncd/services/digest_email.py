@@ -18,6 +18,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from syncd.domain.digest import CHART_CSS_WIDTH, Digest
+from syncd.domain.load import week_of
 from syncd.domain.units import check_units, format_distance, format_duration, format_elevation
 
 CHART_CID = "load-chart@syncd"
@@ -47,6 +48,7 @@ def environment() -> Environment:
         "duration": format_duration,
         "ratio": _ratio,
         "day": _day,
+        "week_of": week_of,
     }
     env.filters.update(filters)
     return env

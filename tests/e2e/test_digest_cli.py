@@ -14,6 +14,7 @@ from tests.integration.digest_smtp import PASSWORD, USER, smtp_server
 
 RUN = FIXTURES / "real" / "2013-02-06-12-11-14.fit"  # a hilly run on Wednesday 6 Feb 2013
 WEEK = "2013-W06"
+WEEK_SPAN = "4\u201310 Feb 2013"  # how the runner reads WEEK
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -33,9 +34,9 @@ def test_preview_writes_html_with_the_chart_inlined(run_syncd: RunSyncd, tmp_pat
     out = tmp_path / "digest.html"
     result = run_syncd("digest", "--preview", out, "--week", WEEK)
     assert result.returncode == 0, result.stderr
-    assert f"wrote {out}: Back-care week {WEEK}: 1 run, " in result.stdout
+    assert f"wrote {out}: Back-care week {WEEK_SPAN}: 1 run, " in result.stdout
     html = out.read_text(encoding="utf-8")
-    assert f"Your back-care week {WEEK}" in html
+    assert f"Your back-care week, {WEEK_SPAN}" in html
     assert 'src="data:image/png;base64,iVBORw0KGgo' in html  # the PNG signature, base64
     assert "cid:" not in html
     if not CHROMIUM.exists():
@@ -72,7 +73,7 @@ def test_send_delivers_once_and_status_reports_it(run_syncd: RunSyncd) -> None:
     assert second.returncode == 0 and "0 sent" in second.stdout
     [received] = server.sink.received
     message = received.message()
-    assert message["Subject"].startswith(f"Back-care week {WEEK}: 1 run, ")
+    assert message["Subject"].startswith(f"Back-care week {WEEK_SPAN}: 1 run, ")
     assert received.rcpt_tos == ["runner@example.org"]
     digests = json.loads(status.stdout)["digests"]
     assert digests["sent"] == 1 and digests["recipients"] == 1 and digests["invalid_addresses"] == []

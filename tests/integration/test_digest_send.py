@@ -105,7 +105,7 @@ def test_digest_over_starttls_with_auth_is_a_proper_multipart_email(store: Store
     [received] = server.sink.received
     assert received.rcpt_tos == ["ann@example.org"]
     message = received.message()
-    assert message["Subject"] == "Back-care week 2026-W47: 3 runs, 3 flags"
+    assert message["Subject"] == "Back-care week 16\u201322 Nov 2026: 3 runs, 3 flags"
     assert message["From"] == "syncd <syncd@example.org>"
     assert message["To"] == "ann@example.org"
     assert message["Reply-To"] == "coach@example.org"
@@ -298,7 +298,7 @@ def test_a_week_without_runs(store: Store, tmp_path: Path, when_empty: str, expe
     assert len(server.sink.received) == expected
     if expected:
         message = server.sink.received[0].message()
-        assert message["Subject"] == "Back-care week 2026-W47: no runs"
+        assert message["Subject"] == "Back-care week 16\u201322 Nov 2026: no runs"
         body = message.get_body(("plain",))
         assert body is not None and "No runs recorded this week." in body.get_content()
 

@@ -354,7 +354,7 @@ def test_the_weekly_digest_is_pushed_once_as_a_short_text_with_a_link(
         == 1
     )
     [message] = receiver.messages
-    assert message.title.startswith("Back-care week 2026-W48: 3 runs, ")
+    assert message.title.startswith("Back-care week 23\u201329 Nov 2026: 3 runs, ")
     assert "Advice mode: sore." in message.message  # [advice] mode = sore in these settings
     assert message.click == "https://syncd.example.org/digest?week=2026-W48"
     assert "https://syncd.example.org/digest?week=2026-W48" in message.message

@@ -502,7 +502,7 @@ def test_digest_page_is_the_email_of_that_week_for_the_athlete_it_belongs_to(
     token = {"Authorization": f"Bearer {TOKEN}"}
     page = get(f"{locked_server}/digest?week=2013-W06&athlete={seeded.runner}", token)
     assert page.status == 200
-    assert "Your back-care week 2013-W06" in page.body and "Real Runner" in page.body
+    assert "Your back-care week, 4\u201310 Feb 2013" in page.body and "Real Runner" in page.body
     assert "data:image/png;base64," in page.body  # the load chart, inline
     assert get(f"{locked_server}/digest?week=2013-W06").status == 401
     assert get(f"{locked_server}/digest?week=9999-W99", token).status == 400

@@ -140,7 +140,7 @@ def test_golden_week() -> None:
     )
     assert (digest.week, digest.week_start, digest.week_end) == ("2026-W47", MONDAY, date(2026, 11, 22))
     assert (digest.runs, digest.distance_m, digest.duration_s, digest.flag_count) == (3, 28_000.0, 10_800.0, 4)
-    assert digest.subject == "Back-care week 2026-W47: 3 runs, 4 flags"
+    assert digest.subject == "Back-care week 16\u201322 Nov 2026: 3 runs, 4 flags"
     assert digest.flag_groups == (
         FlagGroup(
             FlagCode.LOAD_SPIKE,
@@ -195,7 +195,7 @@ def test_golden_week() -> None:
 
 GOLDEN_TEXT = "\n".join(
     [
-        "Your back-care week 2026-W47 (Mon 16 Nov - Sun 22 Nov)",
+        "Your back-care week, 16\u201322 Nov 2026 (Mon 16 Nov - Sun 22 Nov)",
         "for Ann",
         "",
         "Advice mode: sore (back pain logged in the last 7 days)",
@@ -217,14 +217,14 @@ GOLDEN_TEXT = "\n".join(
         "Speed-work sessions: 1",
         "Load: acute:chronic 2.00 (sweet spot 0.8-1.3)",  # no monotony from minutes (issue 28)
         "Load trend (8 weeks, minutes / acute:chronic):",
-        "  2026-W40: 90 / 1.00",
-        "  2026-W41: 90 / 1.00",
-        "  2026-W42: 90 / 1.00",
-        "  2026-W43: 90 / 1.00",
-        "  2026-W44: 90 / 1.00",
-        "  2026-W45: 90 / 1.00",
-        "  2026-W46: 90 / 1.00",
-        "  2026-W47: 180 / 2.00",
+        "  week of 28 Sep: 90 / 1.00",
+        "  week of 5 Oct: 90 / 1.00",
+        "  week of 12 Oct: 90 / 1.00",
+        "  week of 19 Oct: 90 / 1.00",
+        "  week of 26 Oct: 90 / 1.00",
+        "  week of 2 Nov: 90 / 1.00",
+        "  week of 9 Nov: 90 / 1.00",
+        "  week of 16 Nov: 180 / 2.00",
         "Low-impact sessions: 1 of 2",
         "Strength sessions: 1 of 3",
         "",
@@ -252,7 +252,7 @@ def test_a_week_without_runs_is_short_and_suggests_an_easy_restart() -> None:
     quiet = [e for e in history() if not (MONDAY <= e.local_date <= MONDAY + timedelta(days=6))]
     digest = build_digest(athlete_name="", week_monday=MONDAY, runs=(), history=quiet, gear=(), thresholds=Thresholds())
     assert digest.empty and digest.runs == 0 and digest.flag_count == 0 and digest.flag_groups == ()
-    assert digest.subject == "Back-care week 2026-W47: no runs"
+    assert digest.subject == "Back-care week 16\u201322 Nov 2026: no runs"
     assert digest.load.week_load == 0.0 and digest.load.acwr == 0.0 and digest.load.monotony is None
     assert digest.suggestions == (Suggestion("rest_week", digest.suggestions[0].text),)
     assert "see a clinician" in digest.suggestions[0].text
@@ -269,7 +269,7 @@ def test_a_calm_week_still_gets_one_suggestion() -> None:
         athlete_name="", week_monday=MONDAY, runs=runs, history=entries, gear=(), thresholds=Thresholds()
     )
     assert [s.code for s in digest.suggestions] == ["keep_going"]
-    assert digest.subject == "Back-care week 2026-W47: 1 run, 0 flags"
+    assert digest.subject == "Back-care week 16\u201322 Nov 2026: 1 run, 0 flags"
 
 
 def test_runs_outside_the_week_and_other_sports_are_ignored() -> None:

@@ -27,6 +27,8 @@ from syncd.domain.load import (
     trimp,
     week_counts,
     week_end_utc,
+    week_of,
+    week_span,
     week_start,
 )
 from syncd.domain.model import Sport
@@ -271,6 +273,14 @@ def test_week_start_and_iso_labels() -> None:
     assert iso_week_label(date(2026, 11, 23)) == "2026-W48"
     assert iso_week_label(date(2026, 1, 1)) == "2026-W01"
     assert iso_week_label(date(2027, 1, 1)) == "2026-W53"  # ISO year, not calendar year
+
+
+def test_a_week_is_named_by_its_dates_for_a_person() -> None:
+    """Issue 28: runners read dates, not ISO week codes; a week across a month or a year says both ends."""
+    assert week_span(date(2026, 11, 16)) == "16\u201322 Nov 2026"
+    assert week_span(date(2026, 11, 30)) == "30 Nov \u2013 6 Dec 2026"
+    assert week_span(date(2026, 12, 28)) == "28 Dec 2026 \u2013 3 Jan 2027"
+    assert week_of(date(2026, 11, 16)) == "16 Nov"
 
 
 def test_week_end_utc_is_local_midnight_after_sunday() -> None:

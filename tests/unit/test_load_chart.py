@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from matplotlib.patches import Rectangle
 
@@ -11,7 +11,10 @@ from syncd.domain.digest import CHART_CSS_WIDTH, LoadWeek
 
 
 def _weeks(ratios: list[float | None]) -> list[LoadWeek]:
-    return [LoadWeek(f"2026-W{40 + n}", date(2026, 10, 5), 30.0 * n, r, None) for n, r in enumerate(ratios)]
+    return [
+        LoadWeek(f"2026-W{41 + n}", date(2026, 10, 5) + timedelta(weeks=n), 30.0 * n, r, None)
+        for n, r in enumerate(ratios)
+    ]
 
 
 def _bands(figure_axes: list[object]) -> list[tuple[float, float]]:
@@ -49,3 +52,9 @@ def test_every_text_is_readable_when_a_phone_shrinks_the_chart() -> None:
     assert len(texts) >= 12  # week labels, both axes' ticks and titles
     smallest = min(t.get_fontsize() * figure.dpi / 72 for t in texts)
     assert smallest * 350 / width_px >= 10, smallest
+
+
+def test_weeks_are_named_by_their_monday_not_an_iso_code() -> None:
+    """Issue 28: a runner reads "5 Oct", not "W41"."""
+    figure = load_trend_figure(_weeks([None] * 3))
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["5\nOct", "12\nOct", "19\nOct"]

@@ -29,7 +29,7 @@ from syncd.adapters.db.feed_queries import MAX_PER_PAGE
 from syncd.adapters.db.repository import Store
 from syncd.config import ConfigError, Settings
 from syncd.domain.digest import parse_week
-from syncd.domain.load import iso_week_label
+from syncd.domain.load import iso_week_label, week_of, week_span
 from syncd.domain.notes import UNCERTAIN
 from syncd.entrypoints.web.atom import FeedAddress, atom_feed, with_query
 from syncd.entrypoints.web.auth import SESSION_COOKIE, Access, Authenticator
@@ -99,7 +99,12 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["uncertain"] = UNCERTAIN.strip()  # the notes' own words, "(possible; thin evidence)"
+    env.filters["week_of"] = _week_of  # "2026-W47" -> "16 Nov": the code stays in links, a person reads the date
     return env
+
+
+def _week_of(iso_week: str) -> str:
+    return week_of(parse_week(iso_week))
 
 
 # The query parameters each kind of route understands (besides the credentials `token` and `key`).
@@ -457,7 +462,7 @@ def _atom_title(feed_filter: FeedFilter) -> str:
     if feed_filter.sport is not None:
         parts.append(sport_label(feed_filter.sport))
     if feed_filter.week is not None:
-        parts.append(iso_week_label(feed_filter.week))
+        parts.append(f"week {week_span(feed_filter.week)}")
     return "syncd: annotated activities" + (f" ({', '.join(parts)})" if parts else "")
 
 
