@@ -22,7 +22,9 @@ RULE_VERSIONS: dict[str, int] = {
     # courses); 6: no altitude change across a pause with no distance; 5: altitude sentinels, constant
     # altitude, start settling, noise-scaled hysteresis
     "downhill": 8,
-    # speed_work 14: a run that is one block (no easy parts to beat) is a tempo when it is 15 % faster than easy pace
+    # speed_work 15: the easy pace from history leaves out runs at an average heart rate 5 % or more above the
+    # runner's usual (unmarked races, issue 28); 14: a run that is one block (no easy parts to beat) is a tempo
+    # when it is 15 % faster than easy pace
     # from history and its heart rate sits above the runner's usual on runs (history), no maximum needed (issue 28);
     # 13: an even-paced standard distance run clearly faster than easy pace from history is judged on
     # its middle km, as a named race is (a slow first km or a finishing kick no longer hide it); laps ended by time
@@ -38,8 +40,9 @@ RULE_VERSIONS: dict[str, int] = {
     # not beat its other running; 8: a workout name lifts the run/walk doubt from walked-recovery reps; 7: an unbroken
     # even marathon is a race (crowded start, late fade, issue 28); 6: laps, run/walk, tempo against its own running; 5:
     # heart rate confirms, never creates
-    "speed_work": 14,
-    # no_warmup 10: follows speed_work 14 (a whole-run effort that pace and heart rate against history call hard);
+    "speed_work": 15,
+    # no_warmup 11: follows speed_work 15 (the easy pace from history); 10: follows speed_work 14 (a whole-run
+    # effort that pace and heart rate against history call hard);
     # 9: heart rate that falls 10 bpm after the opening at a held pace was a sensor settling, not a hard
     # start (issue 28); 8: follows speed_work 12; never on a multisport leg after another (warmed up by the earlier
     # legs);
@@ -47,7 +50,7 @@ RULE_VERSIONS: dict[str, int] = {
     # 7: follows speed_work 11 (races from a track or after a wait at the line, named walked reps);
     # 6: follows speed_work 10 (no tempo on a fade, so no warm-up verdict); 5: a hard start from heart rate
     # (races, hard starts); 4: drills, not static stretching
-    "no_warmup": 10,
+    "no_warmup": 11,
     "worn_shoes": 5,  # 5: whose limit, no "thin evidence" marker; 4: the usual range in the advice; 3: "nearly due"
     # long_run_spike 2: the history window is 44 days (issue 27), so "the recording began 30 days before" sees
     # activities 42-44 days back; 1: new in issue 28, one run against the longest of the previous 30 days

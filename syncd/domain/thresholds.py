@@ -59,6 +59,8 @@ class Thresholds:
     easy_pace_window_days: int = 42
     easy_pace_min_runs: int = 3
     easy_pace_max_climb_m_per_km: float = 15.0
+    # ... and not run at an average heart rate this much above the runner's usual on runs (a race not marked as one)
+    easy_pace_max_above_usual_hr_pct: float = 5.0
     # warm-up: first 10 minutes (or 1.5 km) clearly easier than the rest
     warmup_window_s: float = 600.0
     warmup_window_m: float = 1500.0

@@ -122,11 +122,6 @@ KNOWN_MISSES: dict[str, str] = {
         "raised (info: 173 m down, 21 m/km) on rolling ground whose every km climbs about as much as it loses:"
         " the descent per km passes the 20 m/km line without any sustained steep descent"
     ),
-    "summaries:corpus/asp_384362248.gpx.gz:speed_work": (
-        "not raised with the runner's history (found alone, as a tempo against the run's own running): the"
-        " 4:28-4:48 efforts and their 5:18-6:05 floats merge into one 5:00/km block against a history easy pace of"
-        " 5:45/km, which is 14.9 % faster, under the 15 % a tempo block needs"
-    ),
     "summaries:corpus/x3_527242140.fit.gz:speed_work": "as judged alone (see that entry)",
     "corpus/x3_527242140.fit.gz:speed_work": (
         "raised (3 reps at 5:32/km, this run's easy 6:41/km) on easy running with walk breaks at HR 123-139: its"

@@ -369,6 +369,25 @@ def test_easy_speed_ignores_later_old_hilly_and_short_runs() -> None:
     assert easy_speed_baseline(history + later + old + hilly + short, START) == pytest.approx(3.0)
 
 
+def test_easy_speed_leaves_out_runs_well_above_the_usual_heart_rate() -> None:
+    """Issue 28: a runner who often races unmarked. Five easy runs (four at 3.0 m/s, one at 3.3; 140-141 bpm, their
+    usual) and four hard ones at 3.6 m/s (165 bpm, 17 % above it): the median of all nine calls 3.3 m/s easy, the
+    easy runs alone 3.0. Runs without heart rate still count: nothing says they were hard."""
+
+    def runs(speed: float, bpm: float | None, count: int, tag: str) -> list[HistoryEntry]:
+        return [
+            replace(e, key=("f", f"{tag}{i}"), average_heart_rate=bpm)
+            for i, e in enumerate(easy_history(speed, runs=count))
+        ]
+
+    easy = runs(3.0, 140.0, 4, "easy") + runs(3.3, 141.0, 1, "steady")
+    hard = runs(3.6, 165.0, 4, "hard")
+    assert easy_speed_baseline(easy + hard, START) == pytest.approx(3.0)
+    assert easy_speed_baseline(easy + hard, START, max_above_usual_hr_pct=100.0) == pytest.approx(3.3)
+    no_heart = runs(3.6, None, 4, "noheart")
+    assert easy_speed_baseline(easy + no_heart, START) == pytest.approx(3.3)
+
+
 def test_easy_speed_needs_enough_runs() -> None:
     assert easy_speed_baseline(easy_history(3.0, runs=2), START) is None
     assert easy_speed_baseline([], START) is None

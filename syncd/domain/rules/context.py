@@ -108,6 +108,7 @@ class RuleContext:
                 window_days=t.easy_pace_window_days,
                 min_runs=t.easy_pace_min_runs,
                 max_climb_m_per_km=t.easy_pace_max_climb_m_per_km,
+                max_above_usual_hr_pct=t.easy_pace_max_above_usual_hr_pct,
             ),
         )
 
