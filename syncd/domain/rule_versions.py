@@ -24,9 +24,9 @@ RULE_VERSIONS: dict[str, int] = {
     "downhill": 8,
     # speed_work 15: the easy pace from history leaves out runs at an average heart rate 5 % or more above the
     # runner's usual (unmarked races, issue 28); 14: a run that is one block (no easy parts to beat) is a tempo
-    # when it is 15 % faster than easy pace
-    # from history and its heart rate sits above the runner's usual on runs (history), no maximum needed (issue 28);
-    # 13: an even-paced standard distance run clearly faster than easy pace from history is judged on
+    # when it is 15 % faster than easy pace from history and its heart rate sits above the runner's usual on runs
+    # (history), no maximum needed (issue 28); 13: an even-paced standard distance run clearly faster than easy pace
+    # from history is judged on
     # its middle km, as a named race is (a slow first km or a finishing kick no longer hide it); laps ended by time
     # or distance at several lengths are a programmed workout's steps, not auto laps (issue 28);
     # 12: a triathlon/duathlon run leg (off the bike in one multisport recording), an even run rated hard by
