@@ -168,27 +168,24 @@ def easy_speed_baseline(
     window_days: int = 42,
     min_runs: int = 3,
     max_climb_m_per_km: float = 15.0,
-    max_above_usual_hr_pct: float = 5.0,
+    not_easy_from_hr: float | None = None,
 ) -> float | None:
     """The athlete's own easy speed as of `as_of`: the median average speed of their earlier easy-looking runs.
 
     Counted: road and treadmill runs of at least 15 minutes that started in the `window_days` before `as_of`,
     not marked race or workout, flat (at most `max_climb_m_per_km` of climb per km; unknown climb counts as
-    flat), and not run at an average heart rate `max_above_usual_hr_pct` or more above the runner's usual on runs
-    (`usual_heart_rate`; a run without heart rate counts). The median ignores the odd tempo run or slow recovery
-    jog, but not a runner who races unmarked every week: their races would make the "easy" pace (issue 28: a
-    runner whose steady runs are 4:34-4:56/km got an easy pace of 4:20/km). None with fewer than `min_runs` such
-    runs: the rules then judge the run on its own structure.
+    flat), and not run at an average heart rate of `not_easy_from_hr` or more (RuleContext.easy_speed: 5 % above the
+    runner's usual on runs, `usual_heart_rate`; a run without heart rate counts). The median ignores the odd tempo
+    run or slow recovery jog, but not a runner who races unmarked every week: their races would make the "easy" pace
+    (issue 28: a runner whose steady runs are 4:34-4:56/km got an easy pace of 4:20/km). None with fewer than
+    `min_runs` such runs: the rules then judge the run on its own structure.
     """
     earliest = as_of - timedelta(days=window_days)
-    history = tuple(history)
-    usual = usual_heart_rate(history, as_of, window_days=window_days, min_runs=min_runs)
-    hard_from = None if usual is None else usual * (1 + max_above_usual_hr_pct / 100)
     speeds = [
         e.average_speed_mps
         for e in history
         if e.sport in BASELINE_SPORTS
-        and (hard_from is None or e.average_heart_rate is None or e.average_heart_rate < hard_from)
+        and (not_easy_from_hr is None or e.average_heart_rate is None or e.average_heart_rate < not_easy_from_hr)
         and earliest <= e.start_utc < as_of
         and e.workout_type not in (STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT)
         and e.duration_s >= BASELINE_MIN_DURATION_S

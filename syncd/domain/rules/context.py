@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from syncd.domain.as_of import AsOf
-from syncd.domain.history import HistoryEntry, easy_speed_baseline, summarize
+from syncd.domain.history import HistoryEntry, easy_speed_baseline, summarize, usual_heart_rate
 from syncd.domain.model import Activity, FloatArray, Gear
 from syncd.domain.run_figures import RunFigures, run_figures
 from syncd.domain.streams_math import (
@@ -100,15 +100,31 @@ class RuleContext:
     def easy_speed(self) -> float | None:
         """The athlete's own easy speed from earlier runs (shared by speed_work and no_warmup), or None."""
         t = self.thresholds
-        return self.derived(
-            "easy_speed",
-            lambda: easy_speed_baseline(
+
+        def baseline() -> float | None:
+            usual = self.usual_heart_rate()
+            return easy_speed_baseline(
                 self.history,
                 self.activity.start_utc,
                 window_days=t.easy_pace_window_days,
                 min_runs=t.easy_pace_min_runs,
                 max_climb_m_per_km=t.easy_pace_max_climb_m_per_km,
-                max_above_usual_hr_pct=t.easy_pace_max_above_usual_hr_pct,
+                not_easy_from_hr=None if usual is None else usual * (1 + t.easy_pace_max_above_usual_hr_pct / 100),
+            )
+
+        return self.derived("easy_speed", baseline)
+
+    def usual_heart_rate(self) -> float | None:
+        """The athlete's usual average heart rate on earlier runs (history.usual_heart_rate, the easy pace's window),
+        or None: what says whether this run's heart rate was high for this runner (speed_work, no_warmup)."""
+        t = self.thresholds
+        return self.derived(
+            "usual_heart_rate",
+            lambda: usual_heart_rate(
+                self.history,
+                self.activity.start_utc,
+                window_days=t.easy_pace_window_days,
+                min_runs=t.easy_pace_min_runs,
             ),
         )
 

@@ -47,7 +47,6 @@ from __future__ import annotations
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import usual_heart_rate
 from syncd.domain.model import MULTISPORT_AFTER, BoolArray, FloatArray, Sport
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules import speed_work
@@ -157,9 +156,7 @@ def _hard_start(ctx: RuleContext, trace: SpeedTrace, window_end: int) -> Flag | 
     if opening is None or rest is None or float(np.mean(opening)) < hard_bpm or float(median_of(rest)) < hard_bpm:
         return None
     t = ctx.thresholds
-    usual = usual_heart_rate(
-        ctx.history, ctx.activity.start_utc, window_days=t.easy_pace_window_days, min_runs=t.easy_pace_min_runs
-    )
+    usual = ctx.usual_heart_rate()
     if usual is None or float(median_of(rest)) < usual * (1 + t.warmup_hard_start_above_usual_hr_pct / 100):
         return None  # heart rate alone, against a maximum that may be wrong, makes no flag
     window_s, window_m = float(trace.moving_time_s[window_end]), float(trace.distance_m[window_end])

@@ -69,14 +69,14 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from syncd.domain.flags import Confidence, Flag, FlagCode, Severity
-from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT, usual_heart_rate
+from syncd.domain.history import STRAVA_RUN_RACE, STRAVA_RUN_WORKOUT
 from syncd.domain.model import MULTISPORT_AFTER, TRAINING_EFFECT, Activity, BoolArray, FloatArray, Lap, Sport, Streams
 from syncd.domain.rule_versions import RULE_VERSIONS
 from syncd.domain.rules.context import RuleContext
@@ -434,9 +434,12 @@ def _tempo(run: _Run) -> SpeedWork | None:
     top = float(run.trace.speed_mps.max()) if len(run.trace.speed_mps) else 0.0
     lines = [(line, ratio) for line, ratio in lines if line <= top]  # no block can sit above the fastest point
     floor = 0.0 if run.history_easy is None else run.history_easy * faster
-    confirmed = run.history_easy is not None and (
-        (run.hr_share or 0.0) >= t.speed_work_top_zone_share_pct or above_usual_heart_rate(run.ctx)
-    )
+
+    def confirmed() -> bool:  # asked only of a block with no easy parts to beat (the run is one block)
+        return run.history_easy is not None and (
+            (run.hr_share or 0.0) >= t.speed_work_top_zone_share_pct or above_usual_heart_rate(run.ctx)
+        )
+
     named = bool(WORKOUT_WORDS.search(run.ctx.activity.name or ""))
     blocks = [
         e
@@ -574,7 +577,7 @@ def _beats_easy_parts(
     faster: float,
     profile: AltitudeProfile | None,
     *,
-    no_easy_parts: bool = False,
+    no_easy_parts: Callable[[], bool] = lambda: False,
     named: bool = False,
 ) -> bool:
     """The block, grade-adjusted, is `faster` times the run's own easy running, grade-adjusted; `no_easy_parts` is
@@ -582,7 +585,7 @@ def _beats_easy_parts(
     ramp (`_steady_outside`), a doubt a session the runner named (WORKOUT_WORDS) lifts."""
     easy = _easy_parts_speed(block, trace, profile)
     if easy is None or not (named or _steady_outside(block, trace)):
-        return no_easy_parts
+        return no_easy_parts()
     last = len(trace.distance_m) - 1
     grade = grade_pct(profile, float(trace.distance_m[block.start]), float(trace.distance_m[min(block.end, last)]))
     speed = flat_speed(block.speed_mps, grade) if grade is not None else block.speed_mps
@@ -662,14 +665,16 @@ def above_usual_heart_rate(ctx: RuleContext) -> bool:
     """The run's median heart rate is `speed_work_race_above_usual_hr_pct` above the athlete's usual average on runs
     (history.usual_heart_rate); False without that history or without heart rate. The runner's own reference: it
     needs no maximum, and a maximum set too low cannot make easy running look hard."""
+    return ctx.derived("above_usual_heart_rate", lambda: _above_usual_heart_rate(ctx))
+
+
+def _above_usual_heart_rate(ctx: RuleContext) -> bool:
     t = ctx.thresholds
     streams = ctx.activity.streams
     hr = streams.heart_rate if streams is not None else None
     if hr is None:
         return False
-    usual = usual_heart_rate(
-        ctx.history, ctx.activity.start_utc, window_days=t.easy_pace_window_days, min_runs=t.easy_pace_min_runs
-    )
+    usual = ctx.usual_heart_rate()
     valid = hr[heart_readings(hr)]
     if usual is None or not len(valid):
         return False
