@@ -28,6 +28,7 @@ from syncd.domain.load import (
     foster_monotony,
     iso_week_label,
     week_counts,
+    week_of,
     week_span,
     week_start,
 )
@@ -218,6 +219,11 @@ def parse_week(text: str) -> date:
         return date.fromisocalendar(year, int(match.group(2)), 1)
     except ValueError:
         raise ValueError(f"week {text!r} does not exist: use the form 2026-W47 with a week 01-53") from None
+
+
+def week_of_iso(label: str) -> str:
+    """ "2026-W47" -> "16 Nov" (`load.week_of` of its Monday): how a page names a week it holds by its ISO code."""
+    return week_of(parse_week(label))
 
 
 def _flag(run: WeekRun, code: FlagCode) -> Flag | None:

@@ -28,8 +28,8 @@ from syncd.adapters.db.errors import NotFoundError
 from syncd.adapters.db.feed_queries import MAX_PER_PAGE
 from syncd.adapters.db.repository import Store
 from syncd.config import ConfigError, Settings
-from syncd.domain.digest import parse_week
-from syncd.domain.load import iso_week_label, week_of, week_span
+from syncd.domain.digest import parse_week, week_of_iso
+from syncd.domain.load import iso_week_label, week_span
 from syncd.domain.notes import UNCERTAIN
 from syncd.entrypoints.web.atom import FeedAddress, atom_feed, with_query
 from syncd.entrypoints.web.auth import SESSION_COOKIE, Access, Authenticator
@@ -99,12 +99,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["uncertain"] = UNCERTAIN.strip()  # the notes' own words, "(possible; thin evidence)"
-    env.filters["week_of"] = _week_of  # "2026-W47" -> "16 Nov": the code stays in links, a person reads the date
+    env.filters["week_of_iso"] = week_of_iso  # "2026-W47" -> "16 Nov": the code stays in links, a person reads dates
     return env
-
-
-def _week_of(iso_week: str) -> str:
-    return week_of(parse_week(iso_week))
 
 
 # The query parameters each kind of route understands (besides the credentials `token` and `key`).

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
-from syncd.domain.digest import parse_week
-from syncd.domain.load import week_of
+from syncd.domain.digest import week_of_iso
 from syncd.lru import Lru
 from syncd.records import FeedCursor, FeedPage
 from syncd.services.feed import CardView
@@ -63,8 +62,7 @@ def _summary(card: CardView) -> str:
         return ", ".join(f.title for f in card.flags) or "no flags"
     if session.count is None or session.target is None:
         return session.label.lower()
-    week = week_of(parse_week(session.week))
-    return f"{session.label.lower()}, {session.count} of {session.target} in the week of {week}"
+    return f"{session.label.lower()}, {session.count} of {session.target} in the week of {week_of_iso(session.week)}"
 
 
 def atom_feed(
