@@ -128,5 +128,8 @@ def test_a_session_too_short_to_count_is_counted_nowhere(web: tuple[str, Seeded]
     assert '<span class="count short">1 of 2</span> in the week of 16 Nov' in cards[str(ride)]
     strip = re.search(r'<section class="strip".*?</section>', feed, re.S)
     assert strip is not None and "low-impact 1/2" in strip.group(0)
+    assert '<span class="wk">week of 16 Nov</span>' in strip.group(0)  # dates for a person, not "2026-W47"
+    atom = get(f"{base}/feed.atom?athlete={seeded.other}&week=2026-W47").body
+    assert "<title>syncd: annotated activities (week 16\u201322 Nov 2026)</title>" in atom
     api = get(f"{base}/api/activities?athlete={seeded.other}&sport=ride").json()
     assert [item["session"]["count"] for item in api["items"]] == [1]  # type: ignore[index]
